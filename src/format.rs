@@ -1,0 +1,58 @@
+//! Human-readable formatting shared by the CLI and the window.
+
+/// Formats a byte count with binary units, e.g. `0 B`, `1023 B`, `1.5 KiB`, `12.0 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// Formats a millisecond Unix timestamp as local date and time, e.g. `2026-11-22 14:03`.
+pub fn time_ms(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        Err(_) => "—".to_owned(),
+    }
+}
+
+/// Formats a duration in ms as `850 ms`, `12.3 s`, `4 min 05 s` or `2 h 03 min`.
+pub fn duration_ms(ms: u64) -> String {
+    match ms {
+        0..1_000 => format!("{ms} ms"),
+        1_000..60_000 => format!("{:.1} s", ms as f64 / 1000.0),
+        60_000..3_600_000 => format!("{} min {:02} s", ms / 60_000, ms / 1000 % 60),
+        _ => format!("{} h {:02} min", ms / 3_600_000, ms / 60_000 % 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(12 * 1024 * 1024), "12.0 MiB");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms(850), "850 ms");
+        assert_eq!(duration_ms(12_300), "12.3 s");
+        assert_eq!(duration_ms(245_000), "4 min 05 s");
+        assert_eq!(duration_ms(7_380_000), "2 h 03 min");
+    }
+}

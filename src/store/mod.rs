@@ -1,0 +1,339 @@
+//! The library's store: one redb file (`library.redb`) with typed tables and one writer.
+//!
+//! - Every table is declared in [`schema`]; values are postcard-encoded ([`encode`]/[`decode`]).
+//! - Reads run on the caller's thread in short read transactions ([`Store::read`]).
+//! - Writes go to one writer thread ([`Store::write`]), which batches the operations waiting in
+//!   its queue into one durable commit (group commit). An operation that fails aborts that
+//!   transaction; the others in the batch are re-applied in a fresh one, so one caller's error
+//!   never loses or half-applies another's write.
+//! - Every commit uses redb's quick-repair mode (a two-phase commit that also saves the
+//!   allocator state), so a process killed mid-write leaves a file that opens at once in its
+//!   last committed state.
+
+pub mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+
+use schema::{MIGRATIONS, META, META_SCHEMA_VERSION, SCHEMA_VERSION};
+pub use writer::WriteTicket;
+
+/// Page cache given to redb, in bytes. redb's default (1 GiB) is far more than a file
+/// manager should hold resident.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Errors of the store. Cheap to clone, because one failed commit is reported to every
+/// operation batched into it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The file could not be opened or created.
+    #[error("cannot open the store {path}: {source}")]
+    Open {
+        /// The `library.redb` path.
+        path: PathBuf,
+        /// redb's reason.
+        source: Arc<redb::DatabaseError>,
+    },
+    /// The file was written by a newer Cairn.
+    #[error(
+        "the store {path} has schema version {found}, but this Cairn supports up to version \
+         {supported}; open it with a newer Cairn"
+    )]
+    SchemaTooNew {
+        /// The `library.redb` path.
+        path: PathBuf,
+        /// The version found in the file.
+        found: u32,
+        /// [`SCHEMA_VERSION`].
+        supported: u32,
+    },
+    /// A redb operation failed.
+    #[error("store error: {0}")]
+    Db(Arc<redb::Error>),
+    /// A stored value did not decode.
+    #[error("corrupt record in table {table}: {detail}")]
+    Decode {
+        /// The table name.
+        table: &'static str,
+        /// postcard's reason.
+        detail: String,
+    },
+    /// A record that must exist is missing.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `job 12`.
+        what: String,
+    },
+    /// The writer thread is gone (the store is closing).
+    #[error("the store is closed")]
+    Closed,
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(Arc::new(e.into()))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::Error,
+    redb::TableError,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+/// Encodes a value with postcard.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising our own plain structs into a Vec cannot fail.
+    postcard::to_allocvec(value).expect("postcard encodes plain structs")
+}
+
+/// Decodes a postcard value read from `table`.
+///
+/// # Errors
+/// [`StoreError::Decode`] naming the table when the bytes are not a valid `T`.
+pub fn decode<T: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Decode {
+        table,
+        detail: e.to_string(),
+    })
+}
+
+/// An open `library.redb`. Cheap to clone; the writer thread stops when the last clone drops.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<StoreInner>,
+}
+
+struct StoreInner {
+    db: Arc<Database>,
+    writer: writer::Writer,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens or creates the store at `path` and brings its schema to [`SCHEMA_VERSION`].
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] if redb cannot open the file (also when another process has it
+    /// open), [`StoreError::SchemaTooNew`] if it was written by a newer Cairn.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .set_repair_callback(|session| {
+                tracing::warn!(
+                    "repairing the store after an unclean shutdown ({:.0}%)",
+                    session.progress() * 100.0
+                );
+            })
+            .create(path)
+            .map_err(|e| StoreError::Open {
+                path: path.to_owned(),
+                source: Arc::new(e),
+            })?;
+        migrate(&db, path)?;
+        let db = Arc::new(db);
+        let writer = writer::Writer::start(db.clone());
+        Ok(Store {
+            inner: Arc::new(StoreInner {
+                db,
+                writer,
+                path: path.to_owned(),
+            }),
+        })
+    }
+
+    /// The `library.redb` path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in a read transaction on the calling thread. Keep `f` short: a read
+    /// transaction pins the pages it sees.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`StoreError::Db`] if the transaction cannot begin.
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let tx = self.inner.db.begin_read()?;
+        f(&tx)
+    }
+
+    /// Queues `op` for the writer thread and blocks until its transaction is durably
+    /// committed. `op` may run more than once (if another operation batched with it fails, the
+    /// batch is re-applied without it), so it must derive its writes from what it captured,
+    /// not consume it.
+    ///
+    /// Must not be called from inside an async task; use [`Store::write_ticket`] there.
+    ///
+    /// # Errors
+    /// `op`'s own error, [`StoreError::Db`] if the commit fails, [`StoreError::Closed`] if the
+    /// store is shutting down.
+    pub fn write<R: Send + 'static>(
+        &self,
+        op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        self.write_ticket(op).wait()
+    }
+
+    /// Queues `op` like [`Store::write`] and returns at once with a ticket to wait on, from
+    /// blocking code ([`WriteTicket::wait`]) or async code ([`WriteTicket::into_future`]).
+    pub fn write_ticket<R: Send + 'static>(
+        &self,
+        op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> WriteTicket<R> {
+        self.inner.writer.submit(op)
+    }
+
+    /// The schema version recorded in the file.
+    ///
+    /// # Errors
+    /// [`StoreError`] on read or decode failure.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read(|tx| {
+            let meta = tx.open_table(META)?;
+            read_version(&meta)
+        })
+    }
+}
+
+fn read_version(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u32, StoreError> {
+    match meta.get(META_SCHEMA_VERSION)? {
+        Some(v) => decode("meta", v.value()),
+        None => Ok(0),
+    }
+}
+
+/// Brings the store to [`SCHEMA_VERSION`] in one write transaction.
+fn migrate(db: &Database, path: &Path) -> Result<(), StoreError> {
+    let mut tx = db.begin_write()?;
+    tx.set_quick_repair(true);
+    let found = {
+        let meta = tx.open_table(META)?;
+        read_version(&meta)?
+    };
+    if found > SCHEMA_VERSION {
+        tx.abort()?;
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found == SCHEMA_VERSION {
+        tx.abort()?;
+        return Ok(());
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.to > found) {
+        tracing::info!(to = m.to, "migrating the store: {}", m.description);
+        (m.apply)(&tx)?;
+    }
+    {
+        let mut meta = tx.open_table(META)?;
+        meta.insert(META_SCHEMA_VERSION, encode(&SCHEMA_VERSION).as_slice())?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_store_gets_current_version_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn version_zero_store_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            // A store from before versioning: a meta table without a version.
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        store
+            .read(|tx| {
+                tx.open_table(schema::JOBS)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn newer_schema_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            let db = Database::create(&path).unwrap();
+            let tx = db.begin_write().unwrap();
+            tx.open_table(META)
+                .unwrap()
+                .insert(META_SCHEMA_VERSION, encode(&(SCHEMA_VERSION + 1)).as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let err = Store::open(&path).err().expect("must refuse");
+        assert!(matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(err.to_string().contains("newer Cairn"), "{err}");
+        // Still refused (and so unchanged) on a second try.
+        assert!(Store::open(&path).is_err());
+    }
+
+    #[test]
+    fn failing_op_does_not_lose_a_batched_neighbour() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let tickets: Vec<_> = (0..50u64)
+            .map(|i| {
+                store.write_ticket(move |tx| {
+                    tx.open_table(schema::JOBS)?.insert(i, [1u8].as_slice())?;
+                    if i % 7 == 3 {
+                        return Err(StoreError::NotFound {
+                            what: format!("op {i}"),
+                        });
+                    }
+                    Ok(i)
+                })
+            })
+            .collect();
+        for (i, t) in tickets.into_iter().enumerate() {
+            let r = t.wait();
+            assert_eq!(r.is_err(), i % 7 == 3, "op {i}: {r:?}");
+        }
+        let keys: Vec<u64> = store
+            .read(|tx| {
+                let t = tx.open_table(schema::JOBS)?;
+                let mut keys = Vec::new();
+                for row in t.iter()? {
+                    keys.push(row?.0.value());
+                }
+                Ok(keys)
+            })
+            .unwrap();
+        let expected: Vec<u64> = (0..50).filter(|i| i % 7 != 3).collect();
+        assert_eq!(keys, expected);
+    }
+}

@@ -1,0 +1,65 @@
+//! The explorer window (egui/eframe).
+//!
+//! The UI owns an [`AppState`] that it updates from [`bridge::Update`]s drained each frame under
+//! a time budget, and changes nothing itself: every user action is a [`bridge::Command`] sent to
+//! the core. No file-system, store or network call happens on the UI thread.
+
+mod app;
+pub mod bridge;
+pub mod theme;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use eframe::egui;
+
+pub use app::{AppState, CairnApp};
+use bridge::Bridge;
+
+use crate::vdfs::{Core, CoreOptions};
+
+/// Opens the window on the library `library` (or the default one) and runs until it closes.
+///
+/// # Errors
+/// If the core cannot start (e.g. a damaged device identity) or no window can be opened (e.g.
+/// no display).
+pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result<()> {
+    let core = Core::start(CoreOptions {
+        data_dir,
+        resume_jobs: true,
+        worker_threads: 0,
+    })?;
+    // Opening a library is a few file operations; doing it before the first frame means the
+    // window shows the library at once rather than flashing an empty state.
+    let opened = core
+        .open_library(library.as_deref())
+        .map(|l| (l.config(), l.path().to_owned()))
+        .map_err(|e| e.to_string());
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Cairn")
+            .with_app_id("cairn")
+            .with_inner_size([1100.0, 720.0])
+            .with_min_inner_size([640.0, 400.0]),
+        ..Default::default()
+    };
+    let device = core.device().name;
+    let data_dir = core.data_dir().data().to_owned();
+    eframe::run_native(
+        "Cairn",
+        options,
+        Box::new(move |cc| {
+            theme::apply(&cc.egui_ctx);
+            let ctx = cc.egui_ctx.clone();
+            let bridge = Bridge::start(core.clone(), Arc::new(move || ctx.request_repaint()));
+            let state = AppState::new(device, data_dir, opened);
+            Ok(Box::new(CairnApp::new(bridge, state, Some(core))))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+    .context(
+        "cannot open the window (is a display available?); every feature is also a subcommand: \
+         see `cairn --help`",
+    )
+}

@@ -1,0 +1,166 @@
+//! Where Cairn keeps its state: the platform's folders, or one portable folder.
+//!
+//! Resolution order (first match wins):
+//! 1. an explicit folder: `--data-dir DIR` or the `CAIRN_DATA_DIR` environment variable;
+//! 2. a folder named `cairn-data` beside the executable (portable mode, e.g. on a USB stick);
+//! 3. the platform's data and config folders (on Linux `$XDG_DATA_HOME/cairn`, default
+//!    `~/.local/share/cairn`, and `$XDG_CONFIG_HOME/cairn`, default `~/.config/cairn`).
+//!
+//! In cases 1 and 2 everything — device identity, settings, libraries, logs — lives in that
+//! one folder and nothing is written elsewhere.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::CoreError;
+use super::fsutil::write_atomic;
+
+/// Name of the portable data folder looked for beside the executable.
+pub const PORTABLE_DIR_NAME: &str = "cairn-data";
+
+/// Why this data directory was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataDirSource {
+    /// `--data-dir` or `CAIRN_DATA_DIR`.
+    Explicit,
+    /// `cairn-data/` beside the executable.
+    BesideExecutable,
+    /// The platform's standard folders.
+    Platform,
+}
+
+/// The resolved data directory.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    data: PathBuf,
+    config: PathBuf,
+    source: DataDirSource,
+}
+
+/// Data-directory-wide settings, in `settings.toml` in the config folder.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Settings {
+    /// The id of the library opened when none is named.
+    pub default_library: Option<uuid::Uuid>,
+}
+
+impl DataDir {
+    /// Resolves the data directory as the module docs describe. `explicit` is the value of
+    /// `--data-dir` / `CAIRN_DATA_DIR`, if given.
+    ///
+    /// # Errors
+    /// [`CoreError::NoDataDir`] if the platform has no home folder and nothing else applies.
+    pub fn resolve(explicit: Option<&Path>) -> Result<DataDir, CoreError> {
+        if let Some(dir) = explicit {
+            return Ok(DataDir::portable(dir, DataDirSource::Explicit));
+        }
+        if let Some(dir) = beside_executable() {
+            return Ok(DataDir::portable(&dir, DataDirSource::BesideExecutable));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "Cairn").ok_or(CoreError::NoDataDir)?;
+        Ok(DataDir {
+            data: dirs.data_dir().to_owned(),
+            config: dirs.config_dir().to_owned(),
+            source: DataDirSource::Platform,
+        })
+    }
+
+    /// A portable data directory rooted at `dir` (data and config both inside it).
+    pub fn portable(dir: &Path, source: DataDirSource) -> DataDir {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+        DataDir {
+            data: dir.clone(),
+            config: dir,
+            source,
+        }
+    }
+
+    /// Creates the folders if missing.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the folder that could not be created.
+    pub fn ensure(&self) -> Result<(), CoreError> {
+        for dir in [&self.data, &self.config, &self.libraries_dir(), &self.logs_dir()] {
+            fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// Why this directory was chosen.
+    pub fn source(&self) -> DataDirSource {
+        self.source
+    }
+
+    /// True when everything lives in one folder (explicit or beside the executable).
+    pub fn is_portable(&self) -> bool {
+        self.source != DataDirSource::Platform
+    }
+
+    /// The data folder (libraries, logs).
+    pub fn data(&self) -> &Path {
+        &self.data
+    }
+
+    /// The config folder (device identity, settings).
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
+    /// Folder holding the `NAME.cairnlib/` libraries.
+    pub fn libraries_dir(&self) -> PathBuf {
+        self.data.join("libraries")
+    }
+
+    /// Folder for logs written while no library is open.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.data.join("logs")
+    }
+
+    /// `device.toml`: the device's public identity.
+    pub fn device_file(&self) -> PathBuf {
+        self.config.join("device.toml")
+    }
+
+    /// `device.key`: the device's Ed25519 secret key, mode 0600.
+    pub fn device_key_file(&self) -> PathBuf {
+        self.config.join("device.key")
+    }
+
+    /// `settings.toml`.
+    pub fn settings_file(&self) -> PathBuf {
+        self.config.join("settings.toml")
+    }
+
+    /// Reads `settings.toml`; a missing file gives the defaults.
+    ///
+    /// # Errors
+    /// [`CoreError::Corrupt`] naming the file if it does not parse.
+    pub fn load_settings(&self) -> Result<Settings, CoreError> {
+        let path = self.settings_file();
+        match fs::read_to_string(&path) {
+            Ok(s) => toml::from_str(&s).map_err(|e| CoreError::corrupt(&path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(CoreError::io(&path, e)),
+        }
+    }
+
+    /// Writes `settings.toml` atomically.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the file.
+    pub fn save_settings(&self, settings: &Settings) -> Result<(), CoreError> {
+        let path = self.settings_file();
+        let text = toml::to_string_pretty(settings).expect("settings serialise");
+        write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+    }
+}
+
+fn beside_executable() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.join(PORTABLE_DIR_NAME);
+    dir.is_dir().then_some(dir)
+}

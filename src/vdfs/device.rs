@@ -1,0 +1,196 @@
+//! This installation's persistent identity.
+//!
+//! Two files in the config folder:
+//! - `device.toml` — `id` (UUID v4), `name` (the hostname by default), `public_key` (Ed25519,
+//!   64 hex characters), `created_at` (RFC 3339);
+//! - `device.key` — the Ed25519 secret key (RFC 8032), 64 hex characters, mode 0600.
+//!
+//! Both are created once. If either is missing while the other exists, or does not parse, or
+//! the public key does not match the secret, loading fails with [`CoreError::Corrupt`] and the
+//! files are left alone: a device identity is never silently replaced, because peers pair with
+//! it.
+
+use std::fs;
+use std::io::ErrorKind;
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::CoreError;
+use super::data_dir::DataDir;
+use super::fsutil::{mode_of, write_atomic};
+
+/// The public part of the identity, as stored in `device.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeviceInfo {
+    /// Stable id of this installation.
+    pub id: Uuid,
+    /// Display name shown to peers; renamable.
+    pub name: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    /// When the identity was created.
+    pub created_at: jiff::Timestamp,
+}
+
+/// The loaded identity: public info plus the signing key.
+pub struct Device {
+    info: DeviceInfo,
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device").field("info", &self.info).finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// Loads the identity from `data_dir`, creating it on first use.
+    ///
+    /// # Errors
+    /// [`CoreError::Corrupt`] for a damaged or half-present identity (nothing is replaced),
+    /// [`CoreError::Io`] for I/O failures.
+    pub fn load_or_create(data_dir: &DataDir) -> Result<Device, CoreError> {
+        let info_path = data_dir.device_file();
+        let key_path = data_dir.device_key_file();
+        let info_text = read_optional(&info_path)?;
+        let key_text = read_optional(&key_path)?;
+        match (info_text, key_text) {
+            (None, None) => Device::create(data_dir),
+            (Some(_), None) => Err(CoreError::corrupt(
+                &key_path,
+                "the secret key file is missing while device.toml exists",
+            )),
+            (None, Some(_)) => Err(CoreError::corrupt(
+                &info_path,
+                "device.toml is missing while the secret key exists",
+            )),
+            (Some(info_text), Some(key_text)) => {
+                let info: DeviceInfo =
+                    toml::from_str(&info_text).map_err(|e| CoreError::corrupt(&info_path, e))?;
+                let secret: [u8; 32] = hex::decode(key_text.trim())
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| {
+                        CoreError::corrupt(&key_path, "expected 64 hex characters (32 bytes)")
+                    })?;
+                let key = SigningKey::from_bytes(&secret);
+                if hex::encode(key.verifying_key().as_bytes()) != info.public_key {
+                    return Err(CoreError::corrupt(
+                        &info_path,
+                        "its public_key does not match device.key",
+                    ));
+                }
+                if let Ok(Some(mode)) = mode_of(&key_path)
+                    && mode & 0o077 != 0
+                {
+                    tracing::warn!(
+                        "{} was readable by others (mode {mode:o}); restricting it to 0600",
+                        key_path.display()
+                    );
+                    restrict(&key_path)?;
+                }
+                Ok(Device { info, key })
+            }
+        }
+    }
+
+    fn create(data_dir: &DataDir) -> Result<Device, CoreError> {
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|e| CoreError::io(&data_dir.device_key_file(), std::io::Error::other(e.to_string())))?;
+        let key = SigningKey::from_bytes(&secret);
+        let info = DeviceInfo {
+            id: Uuid::new_v4(),
+            name: default_name(),
+            public_key: hex::encode(key.verifying_key().as_bytes()),
+            created_at: jiff::Timestamp::now(),
+        };
+        let key_path = data_dir.device_key_file();
+        // The secret first, so a crash between the two writes is detected as "toml missing"
+        // rather than leaving a public identity without its key.
+        write_atomic(&key_path, format!("{}\n", hex::encode(secret)).as_bytes(), Some(0o600))
+            .map_err(|e| CoreError::io(&key_path, e))?;
+        let device = Device { info, key };
+        device.save(data_dir)?;
+        tracing::info!(id = %device.info.id, "created the device identity");
+        Ok(device)
+    }
+
+    fn save(&self, data_dir: &DataDir) -> Result<(), CoreError> {
+        let path = data_dir.device_file();
+        let text = toml::to_string_pretty(&self.info).expect("device info serialises");
+        write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+    }
+
+    /// Renames the device and saves `device.toml`.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidName`] for an empty or over-long name; [`CoreError::Io`] on write.
+    pub fn rename(&mut self, data_dir: &DataDir, name: &str) -> Result<(), CoreError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CoreError::InvalidName {
+                name: name.into(),
+                reason: "a device name cannot be empty",
+            });
+        }
+        if name.len() > 128 {
+            return Err(CoreError::InvalidName {
+                name: name.into(),
+                reason: "a device name is at most 128 bytes",
+            });
+        }
+        self.info.name = name.to_owned();
+        self.save(data_dir)
+    }
+
+    /// The public identity.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// The device id.
+    pub fn id(&self) -> Uuid {
+        self.info.id
+    }
+
+    /// The Ed25519 public key.
+    pub fn verifying_key(&self) -> VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// Signs `message` with the device key (Ed25519, RFC 8032); 64-byte signature.
+    pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
+        use ed25519_dalek::Signer;
+        self.key.sign(message)
+    }
+}
+
+fn read_optional(path: &std::path::Path) -> Result<Option<String>, CoreError> {
+    match fs::read_to_string(path) {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.kind() == ErrorKind::InvalidData => Err(CoreError::corrupt(path, "not UTF-8 text")),
+        Err(e) => Err(CoreError::io(path, e)),
+    }
+}
+
+fn restrict(path: &std::path::Path) -> Result<(), CoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| CoreError::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+fn default_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().trim().to_owned();
+    if host.is_empty() { "This device".to_owned() } else { host }
+}

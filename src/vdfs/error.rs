@@ -1,0 +1,103 @@
+//! The core's error type. Every variant names the path, library or id it concerns.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::store::StoreError;
+
+use super::jobs::JobError;
+
+/// Errors of the [`Core`](super::Core) API.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The platform has no home folder, and no `--data-dir` was given.
+    #[error("cannot find a data folder for Cairn; pass --data-dir DIR or set CAIRN_DATA_DIR")]
+    NoDataDir,
+    /// An I/O operation on one of Cairn's own files failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// One of Cairn's own files exists but cannot be understood. It is left as it is.
+    #[error("{} is damaged ({reason}); it was left untouched — restore it from a backup or move it aside", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The library's store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The library is open in another process.
+    #[error("library \"{name}\" is in use by {holder}; close that Cairn first")]
+    LibraryInUse {
+        /// The library's display name.
+        name: String,
+        /// The holding process, e.g. `pid 4242 (cairn)`.
+        holder: String,
+    },
+    /// No library matches the name or id given.
+    #[error("no library named \"{query}\"; `cairn library list` shows the libraries")]
+    LibraryNotFound {
+        /// What the user asked for.
+        query: String,
+    },
+    /// More than one library matches.
+    #[error("\"{query}\" matches several libraries ({}); use the library id instead", matches.join(", "))]
+    AmbiguousLibrary {
+        /// What the user asked for.
+        query: String,
+        /// The matching display names with their ids.
+        matches: Vec<String>,
+    },
+    /// A library with this display name already exists.
+    #[error("a library named \"{name}\" already exists")]
+    LibraryExists {
+        /// The name.
+        name: String,
+    },
+    /// The name cannot be used.
+    #[error("invalid name {name:?}: {reason}")]
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// An operation that needs an open library was called without one.
+    #[error("no library is open")]
+    NoLibraryOpen,
+    /// A library folder holds files Cairn did not create, so it was not deleted.
+    #[error("{} holds files Cairn did not create ({}); they were left in place with the folder", path.display(), names.join(", "))]
+    ForeignFiles {
+        /// The library folder.
+        path: PathBuf,
+        /// The unknown names.
+        names: Vec<String>,
+    },
+    /// A job operation failed.
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+impl CoreError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: io::Error) -> CoreError {
+        CoreError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// A damaged file at `path`.
+    pub fn corrupt(path: &Path, reason: impl std::fmt::Display) -> CoreError {
+        CoreError::Corrupt {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}

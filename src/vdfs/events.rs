@@ -1,0 +1,102 @@
+//! The event bus: one broadcast channel of typed [`Event`]s from the core to every listener
+//! (the window, the CLI's progress display, tests).
+//!
+//! Publishing never blocks. A listener that falls more than [`CAPACITY`] events behind gets
+//! `RecvError::Lagged` and should re-read the state it shows from the core.
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use super::jobs::{JobId, JobProgress, JobStatus};
+
+/// Events kept for a slow listener before it lags.
+pub const CAPACITY: usize = 4096;
+
+/// Something that happened in the core.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A library was opened in this process.
+    LibraryOpened {
+        /// Library id.
+        id: Uuid,
+        /// Display name.
+        name: String,
+    },
+    /// The open library was closed.
+    LibraryClosed {
+        /// Library id.
+        id: Uuid,
+    },
+    /// The set of libraries, or one's name, changed.
+    LibrariesChanged,
+    /// The device was renamed.
+    DeviceRenamed {
+        /// The new name.
+        name: String,
+    },
+    /// A job was queued.
+    JobQueued {
+        /// Job id.
+        job: JobId,
+        /// Job kind, e.g. `diagnostic`.
+        kind: String,
+        /// Human title.
+        title: String,
+    },
+    /// A job's status changed (started, paused, resumed …) without finishing.
+    JobStatusChanged {
+        /// Job id.
+        job: JobId,
+        /// New status.
+        status: JobStatus,
+    },
+    /// A job's progress; at most ~10 per second per job, the latest value wins.
+    JobProgress {
+        /// Job id.
+        job: JobId,
+        /// Progress now.
+        progress: JobProgress,
+    },
+    /// A job ended: completed, failed, cancelled, paused or interrupted.
+    JobFinished {
+        /// Job id.
+        job: JobId,
+        /// Final status of this run.
+        status: JobStatus,
+        /// Summary or failure reason.
+        outcome: Option<String>,
+    },
+}
+
+/// Cheap-to-clone handle on the bus.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus::new()
+    }
+}
+
+impl EventBus {
+    /// A new bus holding up to [`CAPACITY`] undelivered events per listener.
+    pub fn new() -> EventBus {
+        EventBus {
+            tx: broadcast::channel(CAPACITY).0,
+        }
+    }
+
+    /// Sends `event` to every current listener; a bus with no listener drops it.
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(event);
+    }
+
+    /// A new listener that receives events published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}

@@ -1,0 +1,521 @@
+//! Queues, runs, pauses, resumes and cancels jobs; records every transition in the store.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use redb::{ReadableTable, WriteTransaction};
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use super::context::{JobControl, add_errors};
+use super::{
+    ErasedJob, Interrupt, Job, JobContext, JobError, JobId, JobProgress, JobRecord, JobRegistry,
+    JobStatus, now_ms,
+};
+use crate::store::schema::{JOBS, META, META_NEXT_JOB_ID};
+use crate::store::{Store, StoreError, decode, encode};
+use crate::vdfs::events::{Event, EventBus};
+
+/// How long [`JobManager::shutdown`] waits for running jobs to reach a checkpoint.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+
+/// Completion signal of one run of a job.
+#[derive(Default)]
+struct Done {
+    status: Mutex<Option<JobStatus>>,
+    cv: Condvar,
+}
+
+impl Done {
+    fn set(&self, status: JobStatus) {
+        *self.status.lock().expect("job done lock") = Some(status);
+        self.cv.notify_all();
+    }
+
+    fn wait(&self, timeout: Option<Duration>) -> Option<JobStatus> {
+        let guard = self.status.lock().expect("job done lock");
+        let guard = match timeout {
+            None => self.cv.wait_while(guard, |s| s.is_none()).expect("job done lock"),
+            Some(t) => {
+                self.cv
+                    .wait_timeout_while(guard, t, |s| s.is_none())
+                    .expect("job done lock")
+                    .0
+            }
+        };
+        *guard
+    }
+}
+
+/// A handle on one run of a job.
+#[derive(Clone)]
+pub struct JobHandle {
+    id: JobId,
+    done: Arc<Done>,
+}
+
+impl JobHandle {
+    /// The job's id.
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    /// Blocks until this run ends, returning how it ended (Completed, Failed, Cancelled,
+    /// Paused or Interrupted). Not for async code or the UI thread.
+    pub fn wait(&self) -> JobStatus {
+        self.done.wait(None).unwrap_or(JobStatus::Interrupted)
+    }
+
+    /// Like [`JobHandle::wait`] but gives up after `timeout`, returning `None`.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<JobStatus> {
+        self.done.wait(Some(timeout))
+    }
+}
+
+struct Running {
+    control: Arc<JobControl>,
+    done: Arc<Done>,
+}
+
+struct Inner {
+    store: Store,
+    events: EventBus,
+    registry: Arc<JobRegistry>,
+    runtime: tokio::runtime::Handle,
+    device: Uuid,
+    slots: Arc<Semaphore>,
+    running: Mutex<HashMap<JobId, Running>>,
+}
+
+/// The library's job manager. Cheap to clone.
+#[derive(Clone)]
+pub struct JobManager {
+    inner: Arc<Inner>,
+}
+
+impl JobManager {
+    /// A manager running at most `concurrency` jobs at once on `runtime`'s blocking pool.
+    pub fn new(
+        store: Store,
+        events: EventBus,
+        registry: Arc<JobRegistry>,
+        runtime: tokio::runtime::Handle,
+        device: Uuid,
+        concurrency: usize,
+    ) -> JobManager {
+        JobManager {
+            inner: Arc::new(Inner {
+                store,
+                events,
+                registry,
+                runtime,
+                device,
+                slots: Arc::new(Semaphore::new(concurrency.max(1))),
+                running: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Durably queues `job` and starts it when a slot is free.
+    ///
+    /// # Errors
+    /// [`JobError::Store`] if the job cannot be recorded (it is then not started).
+    pub fn spawn<J: Job>(&self, job: J) -> Result<JobHandle, JobError> {
+        let now = now_ms();
+        let template = JobRecord {
+            id: 0,
+            kind: J::KIND.to_owned(),
+            title: job.title(),
+            status: JobStatus::Queued,
+            progress: JobProgress::default(),
+            state: encode(&job),
+            checkpoints: 0,
+            device: self.inner.device,
+            created_ms: now,
+            started_ms: None,
+            updated_ms: now,
+            finished_ms: None,
+            run_ms: 0,
+            errors: Vec::new(),
+            error_count: 0,
+            outcome: None,
+        };
+        let record = self.inner.store.write(move |tx| {
+            let mut record = template.clone();
+            record.id = next_job_id(tx)?;
+            tx.open_table(JOBS)?
+                .insert(record.id, encode(&record).as_slice())?;
+            Ok(record)
+        })?;
+        self.inner.events.publish(Event::JobQueued {
+            job: record.id,
+            kind: record.kind.clone(),
+            title: record.title.clone(),
+        });
+        Ok(self.start(record.id, Box::new(job), None))
+    }
+
+    /// Every job of the library, oldest first.
+    ///
+    /// # Errors
+    /// [`JobError::Store`].
+    pub fn list(&self) -> Result<Vec<JobRecord>, JobError> {
+        Ok(self.inner.store.read(|tx| {
+            let table = tx.open_table(JOBS)?;
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                out.push(decode("jobs", row?.1.value())?);
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// One job's record.
+    ///
+    /// # Errors
+    /// [`JobError::NotFound`], [`JobError::Store`].
+    pub fn get(&self, id: JobId) -> Result<JobRecord, JobError> {
+        self.inner
+            .store
+            .read(|tx| {
+                let table = tx.open_table(JOBS)?;
+                table
+                    .get(id)?
+                    .map(|v| decode("jobs", v.value()))
+                    .transpose()
+            })?
+            .ok_or(JobError::NotFound(id))
+    }
+
+    /// The handle of a job running (or queued to run) in this process.
+    pub fn handle(&self, id: JobId) -> Option<JobHandle> {
+        let running = self.inner.running.lock().expect("jobs lock");
+        running.get(&id).map(|r| JobHandle {
+            id,
+            done: r.done.clone(),
+        })
+    }
+
+    /// Pauses a job: a running one stops at its next checkpoint; a queued or interrupted one
+    /// is marked paused so it does not resume on its own.
+    ///
+    /// # Errors
+    /// [`JobError::InvalidState`] for a finished job, [`JobError::NotFound`].
+    pub fn pause(&self, id: JobId) -> Result<(), JobError> {
+        if let Some(r) = self.inner.running.lock().expect("jobs lock").get(&id) {
+            r.control.request(Some(Interrupt::Pause));
+            return Ok(());
+        }
+        let record = self.get(id)?;
+        match record.status {
+            JobStatus::Paused => Ok(()),
+            JobStatus::Queued | JobStatus::Interrupted => {
+                self.set_status(id, JobStatus::Paused, None)?;
+                Ok(())
+            }
+            status => Err(JobError::InvalidState {
+                id,
+                status,
+                action: "paused",
+            }),
+        }
+    }
+
+    /// Resumes a paused or interrupted job from its last checkpoint (or withdraws a pause
+    /// request the job has not reached yet).
+    ///
+    /// # Errors
+    /// [`JobError::InvalidState`] for a finished job, [`JobError::UnknownKind`] or
+    /// [`JobError::BadState`] if the stored job cannot be rebuilt, [`JobError::NotFound`].
+    pub fn resume(&self, id: JobId) -> Result<JobHandle, JobError> {
+        if let Some(r) = self.inner.running.lock().expect("jobs lock").get(&id) {
+            r.control.request(None);
+            return Ok(JobHandle {
+                id,
+                done: r.done.clone(),
+            });
+        }
+        let record = self.get(id)?;
+        if record.status.is_terminal() {
+            return Err(JobError::InvalidState {
+                id,
+                status: record.status,
+                action: "resumed",
+            });
+        }
+        let job = self.inner.registry.instantiate(&record)?;
+        Ok(self.start(id, job, None))
+    }
+
+    /// Cancels a job: a running one stops at its next checkpoint and cleans up; one that is
+    /// not running is rebuilt just to run its cleanup.
+    ///
+    /// # Errors
+    /// [`JobError::InvalidState`] for a finished job, [`JobError::NotFound`], or the errors
+    /// of rebuilding it (then it is marked cancelled without cleanup).
+    pub fn cancel(&self, id: JobId) -> Result<JobHandle, JobError> {
+        if let Some(r) = self.inner.running.lock().expect("jobs lock").get(&id) {
+            r.control.request(Some(Interrupt::Cancel));
+            return Ok(JobHandle {
+                id,
+                done: r.done.clone(),
+            });
+        }
+        let record = self.get(id)?;
+        if record.status.is_terminal() {
+            return Err(JobError::InvalidState {
+                id,
+                status: record.status,
+                action: "cancelled",
+            });
+        }
+        match self.inner.registry.instantiate(&record) {
+            Ok(job) => Ok(self.start(id, job, Some(Interrupt::Cancel))),
+            Err(e) => {
+                self.set_status(id, JobStatus::Cancelled, Some(format!("cancelled ({e})")))?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Marks jobs that a dead process left queued or running as interrupted. Called on open,
+    /// while this process holds the library lock (so nothing else is running them).
+    ///
+    /// # Errors
+    /// [`JobError::Store`].
+    pub fn mark_interrupted(&self) -> Result<Vec<JobId>, JobError> {
+        Ok(self.inner.store.write(|tx| {
+            let mut table = tx.open_table(JOBS)?;
+            let mut stale = Vec::new();
+            for row in table.iter()? {
+                let (k, v) = row?;
+                let record: JobRecord = decode("jobs", v.value())?;
+                if matches!(record.status, JobStatus::Running | JobStatus::Queued) {
+                    stale.push((k.value(), record));
+                }
+            }
+            for (id, mut record) in stale.iter().cloned() {
+                record.status = JobStatus::Interrupted;
+                record.updated_ms = now_ms();
+                table.insert(id, encode(&record).as_slice())?;
+            }
+            Ok(stale.into_iter().map(|(id, _)| id).collect())
+        })?)
+    }
+
+    /// Resumes every interrupted job. Jobs that cannot be rebuilt are marked failed with the
+    /// reason, and the others still start.
+    ///
+    /// # Errors
+    /// [`JobError::Store`] if the job list cannot be read.
+    pub fn resume_interrupted(&self) -> Result<Vec<JobHandle>, JobError> {
+        let mut handles = Vec::new();
+        for record in self.list()? {
+            if record.status != JobStatus::Interrupted {
+                continue;
+            }
+            match self.resume(record.id) {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    tracing::error!(job = record.id, "cannot resume: {e}");
+                    self.set_status(record.id, JobStatus::Failed, Some(e.to_string()))?;
+                }
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Asks every running job to stop at its next checkpoint (they become interrupted and
+    /// resume on the next open) and waits up to 30 s for them.
+    pub fn shutdown(&self) {
+        let done: Vec<Arc<Done>> = {
+            let running = self.inner.running.lock().expect("jobs lock");
+            running
+                .values()
+                .map(|r| {
+                    r.control.request(Some(Interrupt::Suspend));
+                    r.done.clone()
+                })
+                .collect()
+        };
+        for d in done {
+            if d.wait(Some(SHUTDOWN_WAIT)).is_none() {
+                tracing::warn!("a job did not reach a checkpoint in time; it resumes next open");
+            }
+        }
+    }
+
+    fn set_status(
+        &self,
+        id: JobId,
+        status: JobStatus,
+        outcome: Option<String>,
+    ) -> Result<JobRecord, JobError> {
+        let record = update_record(&self.inner.store, id, move |r| {
+            r.status = status;
+            if outcome.is_some() {
+                r.outcome.clone_from(&outcome);
+            }
+            if status.is_terminal() {
+                r.finished_ms = Some(now_ms());
+            }
+        })?;
+        self.inner.events.publish(Event::JobFinished {
+            job: id,
+            status,
+            outcome: record.outcome.clone(),
+        });
+        Ok(record)
+    }
+
+    /// Registers the run and starts it on the blocking pool once a slot is free.
+    fn start(&self, id: JobId, job: Box<dyn ErasedJob>, preset: Option<Interrupt>) -> JobHandle {
+        let control = Arc::new(JobControl::default());
+        control.request(preset);
+        let done = Arc::new(Done::default());
+        self.inner.running.lock().expect("jobs lock").insert(
+            id,
+            Running {
+                control: control.clone(),
+                done: done.clone(),
+            },
+        );
+        let inner = self.inner.clone();
+        let handle = JobHandle {
+            id,
+            done: done.clone(),
+        };
+        self.inner.runtime.spawn(async move {
+            let permit = inner.slots.clone().acquire_owned().await;
+            let inner2 = inner.clone();
+            let result =
+                tokio::task::spawn_blocking(move || run(&inner2, id, job, &control)).await;
+            drop(permit);
+            let status = result.unwrap_or(JobStatus::Failed);
+            inner.running.lock().expect("jobs lock").remove(&id);
+            done.set(status);
+        });
+        handle
+    }
+}
+
+/// Runs one job to its end (or interruption) and records the outcome.
+fn run(inner: &Inner, id: JobId, mut job: Box<dyn ErasedJob>, control: &Arc<JobControl>) -> JobStatus {
+    let started = update_record(&inner.store, id, |r| {
+        r.status = JobStatus::Running;
+        r.started_ms.get_or_insert_with(now_ms);
+        r.updated_ms = now_ms();
+    });
+    let record = match started {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(job = id, "cannot start: {e}");
+            return JobStatus::Failed;
+        }
+    };
+    inner.events.publish(Event::JobStatusChanged {
+        job: id,
+        status: JobStatus::Running,
+    });
+    let mut ctx = JobContext::new(
+        id,
+        inner.store.clone(),
+        inner.events.clone(),
+        control.clone(),
+        record.progress.clone(),
+        record.run_ms,
+    );
+
+    let result = if control.requested() == Some(Interrupt::Cancel) {
+        Err(JobError::Interrupted(Interrupt::Cancel))
+    } else {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut ctx))) {
+            Ok(r) => r,
+            Err(panic) => Err(JobError::Failed(format!("the job crashed: {}", panic_text(&panic)))),
+        }
+    };
+    let (status, outcome) = match result {
+        Ok(summary) => (JobStatus::Completed, Some(summary)),
+        Err(JobError::Interrupted(Interrupt::Pause)) => (JobStatus::Paused, None),
+        Err(JobError::Interrupted(Interrupt::Suspend)) => (JobStatus::Interrupted, None),
+        Err(JobError::Interrupted(Interrupt::Cancel)) => match job.on_cancel(&mut ctx) {
+            Ok(()) => (JobStatus::Cancelled, Some("cancelled".to_owned())),
+            Err(e) => (JobStatus::Cancelled, Some(format!("cancelled; cleanup failed: {e}"))),
+        },
+        // The store failed (e.g. a full disk): the job's state is intact at its last
+        // checkpoint, so it is paused, not failed, and can be resumed once fixed.
+        Err(JobError::Store(e)) => (JobStatus::Paused, Some(format!("paused: {e}"))),
+        Err(e) => (JobStatus::Failed, Some(e.to_string())),
+    };
+    ctx.flush_progress();
+    let progress = ctx.current_progress().clone();
+    let errors = ctx.take_errors();
+    let run_ms = ctx.run_ms();
+    let finish = update_record(&inner.store, id, move |r| {
+        r.status = status;
+        r.progress = progress.clone();
+        r.run_ms = run_ms;
+        r.updated_ms = now_ms();
+        if outcome.is_some() || status.is_terminal() {
+            r.outcome.clone_from(&outcome);
+        }
+        if status.is_terminal() {
+            r.finished_ms = Some(now_ms());
+        }
+        add_errors(r, &errors);
+    });
+    let outcome = match finish {
+        Ok(r) => r.outcome,
+        Err(e) => {
+            tracing::error!(job = id, "cannot record the end of the job: {e}");
+            None
+        }
+    };
+    tracing::info!(job = id, %status, "job stopped");
+    inner.events.publish(Event::JobFinished {
+        job: id,
+        status,
+        outcome,
+    });
+    status
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+fn next_job_id(tx: &WriteTransaction) -> Result<JobId, StoreError> {
+    let mut meta = tx.open_table(META)?;
+    let next: u64 = match meta.get(META_NEXT_JOB_ID)? {
+        Some(v) => decode("meta", v.value())?,
+        None => 1,
+    };
+    meta.insert(META_NEXT_JOB_ID, encode(&(next + 1)).as_slice())?;
+    Ok(next)
+}
+
+/// Reads job `id`, applies `f` and writes it back, durably; returns the new record.
+fn update_record(
+    store: &Store,
+    id: JobId,
+    mut f: impl FnMut(&mut JobRecord) + Send + 'static,
+) -> Result<JobRecord, JobError> {
+    let r = store.write(move |tx| {
+        let mut table = tx.open_table(JOBS)?;
+        let Some(v) = table.get(id)? else {
+            return Ok(None);
+        };
+        let mut record: JobRecord = decode("jobs", v.value())?;
+        drop(v);
+        f(&mut record);
+        table.insert(id, encode(&record).as_slice())?;
+        Ok(Some(record))
+    })?;
+    r.ok_or(JobError::NotFound(id))
+}

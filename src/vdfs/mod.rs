@@ -1,0 +1,499 @@
+//! The virtual distributed file system core: the one API the window, the CLI and the tests
+//! drive.
+//!
+//! [`Core`] owns the data directory, the device identity, the event bus, a tokio runtime for
+//! background work, and at most one open [`Library`]. Libraries that are not open can still be
+//! listed, created, renamed and deleted.
+//!
+//! ```no_run
+//! use cairn::{Core, CoreOptions};
+//! let core = Core::start(CoreOptions::at("/tmp/cairn-demo"))?;
+//! let lib = core.open_library(None)?; // the default library, "My Library" on first run
+//! println!("{} ({})", lib.config().name, lib.id());
+//! # Ok::<(), cairn::CoreError>(())
+//! ```
+
+pub mod data_dir;
+pub mod device;
+mod error;
+pub mod events;
+pub mod fsutil;
+pub mod jobs;
+pub mod library;
+pub mod lock;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use uuid::Uuid;
+
+pub use data_dir::{DataDir, DataDirSource};
+pub use device::{Device, DeviceInfo};
+pub use error::CoreError;
+pub use events::{Event, EventBus};
+pub use library::{DamagedLibrary, Library, LibraryConfig, LibrarySettings, LibrarySummary};
+
+use jobs::JobRegistry;
+
+/// Name of the library created on first run.
+pub const DEFAULT_LIBRARY_NAME: &str = "My Library";
+
+/// How to start a [`Core`].
+#[derive(Debug, Clone, Default)]
+pub struct CoreOptions {
+    /// The data directory (`--data-dir` / `CAIRN_DATA_DIR`); `None` resolves it as
+    /// [`DataDir::resolve`] describes.
+    pub data_dir: Option<PathBuf>,
+    /// Resume interrupted jobs whenever a library is opened (the window does; the CLI does
+    /// only when asked, so that `cairn jobs list` does not start work).
+    pub resume_jobs: bool,
+    /// Worker threads of the core's tokio runtime; 0 picks the number of cores.
+    pub worker_threads: usize,
+}
+
+impl CoreOptions {
+    /// Options for a portable data directory at `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> CoreOptions {
+        CoreOptions {
+            data_dir: Some(dir.into()),
+            ..CoreOptions::default()
+        }
+    }
+}
+
+/// Everything `cairn library info` shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LibraryInfo {
+    /// The library as listed.
+    #[serde(flatten)]
+    pub summary: LibrarySummary,
+    /// Store schema version (only when the library could be opened).
+    pub schema_version: Option<u32>,
+    /// Number of jobs recorded (only when the library could be opened).
+    pub jobs: Option<usize>,
+}
+
+/// The core. Cheap to clone; all clones share one state.
+#[derive(Clone)]
+pub struct Core {
+    inner: Arc<CoreInner>,
+}
+
+struct CoreInner {
+    data_dir: DataDir,
+    device: RwLock<Device>,
+    events: EventBus,
+    registry: Arc<JobRegistry>,
+    resume_jobs: bool,
+    library: RwLock<Option<Arc<Library>>>,
+    // Last, so it shuts down after the library's jobs have stopped.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for CoreInner {
+    fn drop(&mut self) {
+        if let Some(lib) = self.library.get_mut().expect("library lock").take() {
+            close(lib);
+        }
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+fn close(lib: Arc<Library>) {
+    match Arc::try_unwrap(lib) {
+        Ok(lib) => lib.close(),
+        // Someone still holds it (e.g. a UI task mid-request): stop its jobs now; the store
+        // and lock close when the last holder lets go.
+        Err(shared) => shared.jobs().shutdown(),
+    }
+}
+
+impl Core {
+    /// Resolves and prepares the data directory, loads (or on first run creates) the device
+    /// identity, and creates "My Library" if there is no library at all. Opens no library.
+    ///
+    /// # Errors
+    /// [`CoreError::NoDataDir`], [`CoreError::Io`], or [`CoreError::Corrupt`] for a damaged
+    /// device identity.
+    pub fn start(options: CoreOptions) -> Result<Core, CoreError> {
+        let data_dir = DataDir::resolve(options.data_dir.as_deref())?;
+        data_dir.ensure()?;
+        crate::logging::set_log_dir(&data_dir.logs_dir(), "info");
+        let device = Device::load_or_create(&data_dir)?;
+        let mut rt = tokio::runtime::Builder::new_multi_thread();
+        if options.worker_threads > 0 {
+            rt.worker_threads(options.worker_threads);
+        }
+        let runtime = rt
+            .thread_name("cairn-core")
+            .enable_all()
+            .build()
+            .map_err(|e| CoreError::io(data_dir.data(), e))?;
+        let core = Core {
+            inner: Arc::new(CoreInner {
+                data_dir,
+                device: RwLock::new(device),
+                events: EventBus::new(),
+                registry: Arc::new(JobRegistry::with_builtin()),
+                resume_jobs: options.resume_jobs,
+                library: RwLock::new(None),
+                runtime: Some(runtime),
+            }),
+        };
+        core.ensure_default_library()?;
+        Ok(core)
+    }
+
+    fn ensure_default_library(&self) -> Result<(), CoreError> {
+        let dir = self.inner.data_dir.libraries_dir();
+        let (found, damaged) = library::scan(&dir)?;
+        if !found.is_empty() || !damaged.is_empty() {
+            return Ok(());
+        }
+        let (_, config) = library::create(&dir, DEFAULT_LIBRARY_NAME, "", self.device().id)?;
+        let mut settings = self.inner.data_dir.load_settings()?;
+        settings.default_library = Some(config.id);
+        self.inner.data_dir.save_settings(&settings)?;
+        tracing::info!(id = %config.id, "created the default library");
+        Ok(())
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.inner.data_dir
+    }
+
+    /// The event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// The core's tokio runtime.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        self.inner
+            .runtime
+            .as_ref()
+            .expect("runtime lives as long as the core")
+            .handle()
+    }
+
+    /// This device's public identity.
+    pub fn device(&self) -> DeviceInfo {
+        self.inner.device.read().expect("device lock").info().clone()
+    }
+
+    /// Renames this device.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidName`], [`CoreError::Io`].
+    pub fn rename_device(&self, name: &str) -> Result<DeviceInfo, CoreError> {
+        let mut device = self.inner.device.write().expect("device lock");
+        device.rename(&self.inner.data_dir, name)?;
+        let info = device.info().clone();
+        self.inner.events.publish(Event::DeviceRenamed {
+            name: info.name.clone(),
+        });
+        Ok(info)
+    }
+
+    /// Every library in the data directory, sorted by name, and any damaged library folders.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] if the libraries folder cannot be read.
+    pub fn list_libraries(&self) -> Result<(Vec<LibrarySummary>, Vec<DamagedLibrary>), CoreError> {
+        let default = self.default_library_id()?;
+        let (found, damaged) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let list = found
+            .into_iter()
+            .map(|(path, config)| library::summarise(path, config, default))
+            .collect();
+        Ok((list, damaged))
+    }
+
+    /// Creates a library. The display name is kept as typed; the folder name is a sanitised
+    /// form of it.
+    ///
+    /// # Errors
+    /// [`CoreError::LibraryExists`] if a library already has this name (ignoring case),
+    /// [`CoreError::InvalidName`], [`CoreError::Io`].
+    pub fn create_library(&self, name: &str, description: &str) -> Result<LibrarySummary, CoreError> {
+        let name = library::validate_display_name(name)?;
+        let (existing, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        if existing.iter().any(|(_, c)| c.name.to_lowercase() == name.to_lowercase()) {
+            return Err(CoreError::LibraryExists { name });
+        }
+        let (path, config) = library::create(
+            &self.inner.data_dir.libraries_dir(),
+            &name,
+            description,
+            self.device().id,
+        )?;
+        self.inner.events.publish(Event::LibrariesChanged);
+        Ok(library::summarise(path, config, self.default_library_id()?))
+    }
+
+    /// Finds a library by id, display name (ignoring case) or folder name.
+    ///
+    /// # Errors
+    /// [`CoreError::LibraryNotFound`], [`CoreError::AmbiguousLibrary`].
+    pub fn find_library(&self, query: &str) -> Result<(PathBuf, LibraryConfig), CoreError> {
+        let (found, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let q = query.trim();
+        if let Ok(id) = q.parse::<Uuid>()
+            && let Some(hit) = found.iter().find(|(_, c)| c.id == id)
+        {
+            return Ok(hit.clone());
+        }
+        let by_name: Vec<_> = found
+            .iter()
+            .filter(|(_, c)| c.name.to_lowercase() == q.to_lowercase())
+            .collect();
+        let hits: Vec<_> = if by_name.is_empty() {
+            found
+                .iter()
+                .filter(|(p, _)| {
+                    p.file_stem()
+                        .is_some_and(|s| s.to_string_lossy().to_lowercase() == q.to_lowercase())
+                })
+                .collect()
+        } else {
+            by_name
+        };
+        match hits.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(CoreError::LibraryNotFound {
+                query: query.to_owned(),
+            }),
+            many => Err(CoreError::AmbiguousLibrary {
+                query: query.to_owned(),
+                matches: many.iter().map(|(_, c)| format!("{} {}", c.name, c.id)).collect(),
+            }),
+        }
+    }
+
+    /// The library opened when none is named: the one set as default, else the first by name.
+    ///
+    /// # Errors
+    /// [`CoreError::LibraryNotFound`] if there is none.
+    pub fn default_library(&self) -> Result<(PathBuf, LibraryConfig), CoreError> {
+        let (found, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let default = self.default_library_id()?;
+        found
+            .iter()
+            .find(|(_, c)| Some(c.id) == default)
+            .or(found.first())
+            .cloned()
+            .ok_or_else(|| CoreError::LibraryNotFound {
+                query: DEFAULT_LIBRARY_NAME.to_owned(),
+            })
+    }
+
+    fn default_library_id(&self) -> Result<Option<Uuid>, CoreError> {
+        Ok(self.inner.data_dir.load_settings()?.default_library)
+    }
+
+    /// Makes a library the one opened when none is named.
+    ///
+    /// # Errors
+    /// As [`Core::find_library`], plus [`CoreError::Io`].
+    pub fn set_default_library(&self, query: &str) -> Result<LibraryConfig, CoreError> {
+        let (_, config) = self.find_library(query)?;
+        let mut settings = self.inner.data_dir.load_settings()?;
+        settings.default_library = Some(config.id);
+        self.inner.data_dir.save_settings(&settings)?;
+        self.inner.events.publish(Event::LibrariesChanged);
+        Ok(config)
+    }
+
+    /// Opens a library (`None` = the default one), closing the one open before. With
+    /// `resume_jobs` set in the options, its interrupted jobs resume.
+    ///
+    /// # Errors
+    /// As [`Core::find_library`], plus [`CoreError::LibraryInUse`] (naming the holder),
+    /// [`CoreError::Store`] (e.g. a schema too new).
+    pub fn open_library(&self, query: Option<&str>) -> Result<Arc<Library>, CoreError> {
+        let (path, _) = match query {
+            Some(q) => self.find_library(q)?,
+            None => self.default_library()?,
+        };
+        self.open_library_at(&path)
+    }
+
+    /// Opens the library folder at `path` (which may be outside the data directory, e.g. a
+    /// copy on another drive), closing the one open before.
+    ///
+    /// # Errors
+    /// As [`Core::open_library`].
+    pub fn open_library_at(&self, path: &Path) -> Result<Arc<Library>, CoreError> {
+        self.close_library();
+        let lib = Arc::new(Library::open(
+            path,
+            self.device().id,
+            self.inner.events.clone(),
+            self.inner.registry.clone(),
+            self.runtime().clone(),
+        )?);
+        crate::logging::set_log_dir(&lib.logs_dir(), &lib.config().settings.log_level);
+        let config = lib.config();
+        tracing::info!(id = %config.id, path = %path.display(), "opened library \"{}\"", config.name);
+        *self.inner.library.write().expect("library lock") = Some(lib.clone());
+        self.inner.events.publish(Event::LibraryOpened {
+            id: config.id,
+            name: config.name,
+        });
+        if self.inner.resume_jobs {
+            let resumed = lib.jobs().resume_interrupted()?;
+            if !resumed.is_empty() {
+                tracing::info!("resumed {} interrupted job(s)", resumed.len());
+            }
+        }
+        Ok(lib)
+    }
+
+    /// The open library.
+    ///
+    /// # Errors
+    /// [`CoreError::NoLibraryOpen`].
+    pub fn library(&self) -> Result<Arc<Library>, CoreError> {
+        self.inner
+            .library
+            .read()
+            .expect("library lock")
+            .clone()
+            .ok_or(CoreError::NoLibraryOpen)
+    }
+
+    /// Closes the open library, if any: running jobs stop at their next checkpoint and resume
+    /// on the next open.
+    pub fn close_library(&self) {
+        let lib = self.inner.library.write().expect("library lock").take();
+        if let Some(lib) = lib {
+            let id = lib.id();
+            close(lib);
+            crate::logging::set_log_dir(&self.inner.data_dir.logs_dir(), "info");
+            self.inner.events.publish(Event::LibraryClosed { id });
+        }
+    }
+
+    fn is_open(&self, path: &Path) -> bool {
+        self.inner
+            .library
+            .read()
+            .expect("library lock")
+            .as_ref()
+            .is_some_and(|l| l.path() == path)
+    }
+
+    /// Renames a library: its display name and its folder. If it is the open library, it is
+    /// closed and reopened around the rename.
+    ///
+    /// # Errors
+    /// As [`Core::find_library`], plus [`CoreError::LibraryExists`],
+    /// [`CoreError::InvalidName`], [`CoreError::LibraryInUse`], [`CoreError::Io`].
+    pub fn rename_library(&self, query: &str, new_name: &str) -> Result<LibrarySummary, CoreError> {
+        let new_name = library::validate_display_name(new_name)?;
+        let (path, mut config) = self.find_library(query)?;
+        let (all, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        if all
+            .iter()
+            .any(|(_, c)| c.id != config.id && c.name.to_lowercase() == new_name.to_lowercase())
+        {
+            return Err(CoreError::LibraryExists { name: new_name });
+        }
+        let was_open = self.is_open(&path);
+        if was_open {
+            self.close_library();
+        }
+        let result = (|| -> Result<PathBuf, CoreError> {
+            let lock = lock::LibraryLock::acquire(&path.join(library::LOCK_FILE), &config.name)?;
+            config.name.clone_from(&new_name);
+            library::write_config(&path, &config)?;
+            drop(lock);
+            let parent = path.parent().unwrap_or(Path::new("."));
+            let stem = library::folder_name_for(&new_name)?;
+            let mut target = parent.join(format!("{stem}.{}", library::LIBRARY_EXT));
+            let mut n = 2;
+            while target != path && target.exists() {
+                target = parent.join(format!("{stem} ({n}).{}", library::LIBRARY_EXT));
+                n += 1;
+            }
+            if target != path {
+                std::fs::rename(&path, &target).map_err(|e| CoreError::io(&path, e))?;
+            }
+            Ok(target)
+        })();
+        let final_path = match &result {
+            Ok(p) => p.clone(),
+            Err(_) => path.clone(),
+        };
+        if was_open {
+            self.open_library_at(&final_path)?;
+        }
+        let target = result?;
+        self.inner.events.publish(Event::LibrariesChanged);
+        Ok(library::summarise(target, config, self.default_library_id()?))
+    }
+
+    /// Deletes a library folder for good: its index, tags, notes, jobs and sidecars. The
+    /// user's files are never touched. Refuses if the library is open in another process or
+    /// its folder holds files Cairn did not create. If it is the open library, it is closed
+    /// first.
+    ///
+    /// # Errors
+    /// As [`Core::find_library`], plus [`CoreError::LibraryInUse`],
+    /// [`CoreError::ForeignFiles`], [`CoreError::Io`].
+    pub fn delete_library(&self, query: &str) -> Result<LibraryConfig, CoreError> {
+        let (path, config) = self.find_library(query)?;
+        if self.is_open(&path) {
+            self.close_library();
+        }
+        library::delete(&path)?;
+        let mut settings = self.inner.data_dir.load_settings()?;
+        if settings.default_library == Some(config.id) {
+            settings.default_library = None;
+            self.inner.data_dir.save_settings(&settings)?;
+        }
+        self.inner.events.publish(Event::LibrariesChanged);
+        Ok(config)
+    }
+
+    /// Details of a library (`None` = the open one, else the default). Opens it briefly to
+    /// read its store unless it is open here already or in use elsewhere.
+    ///
+    /// # Errors
+    /// As [`Core::find_library`].
+    pub fn library_info(&self, query: Option<&str>) -> Result<LibraryInfo, CoreError> {
+        let (path, config) = match (query, self.library()) {
+            (Some(q), _) => self.find_library(q)?,
+            (None, Ok(lib)) => (lib.path().to_owned(), lib.config()),
+            (None, Err(_)) => self.default_library()?,
+        };
+        let summary = library::summarise(path.clone(), config, self.default_library_id()?);
+        let read = |lib: &Library| -> Result<(u32, usize), CoreError> {
+            Ok((lib.store().schema_version()?, lib.jobs().list()?.len()))
+        };
+        let stats = if self.is_open(&path) {
+            Some(read(self.library()?.as_ref())?)
+        } else if summary.in_use_by.is_none() {
+            let lib = Library::open(
+                &path,
+                self.device().id,
+                EventBus::new(),
+                self.inner.registry.clone(),
+                self.runtime().clone(),
+            )?;
+            let stats = read(&lib)?;
+            lib.close();
+            Some(stats)
+        } else {
+            None
+        };
+        Ok(LibraryInfo {
+            summary,
+            schema_version: stats.map(|s| s.0),
+            jobs: stats.map(|s| s.1),
+        })
+    }
+}
