@@ -205,7 +205,12 @@ impl Output {
     }
 }
 
-fn library(core: &Core, out: &Output, selected: Option<&str>, c: LibraryCommand) -> anyhow::Result<()> {
+fn library(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: LibraryCommand,
+) -> anyhow::Result<()> {
     match c {
         LibraryCommand::Create { name, description } => {
             let s = core.create_library(&name, &description)?;
@@ -222,7 +227,12 @@ fn library(core: &Core, out: &Output, selected: Option<&str>, c: LibraryCommand)
                 out.json(&json!({ "libraries": list, "damaged": damaged }));
                 return Ok(());
             }
-            let width = list.iter().map(|l| l.config.name.chars().count()).max().unwrap_or(4).max(4);
+            let width = list
+                .iter()
+                .map(|l| l.config.name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
             println!("  {:width$}  {:36}  {:>10}  STATUS", "NAME", "ID", "SIZE");
             for l in &list {
                 let status = match &l.in_use_by {
@@ -255,9 +265,15 @@ fn library(core: &Core, out: &Output, selected: Option<&str>, c: LibraryCommand)
                 println!("Description:  {}", c.description);
             }
             println!("Folder:       {}", info.summary.path.display());
-            println!("Created:      {}", format::time_ms(c.created_at.as_millisecond()));
+            println!(
+                "Created:      {}",
+                format::time_ms(c.created_at.as_millisecond())
+            );
             println!("Size:         {}", format::bytes(info.summary.size_bytes));
-            println!("Default:      {}", if info.summary.is_default { "yes" } else { "no" });
+            println!(
+                "Default:      {}",
+                if info.summary.is_default { "yes" } else { "no" }
+            );
             match (&info.summary.in_use_by, info.schema_version, info.jobs) {
                 (Some(h), _, _) => println!("Status:       in use by {h}"),
                 (None, Some(v), Some(j)) => {
@@ -267,7 +283,10 @@ fn library(core: &Core, out: &Output, selected: Option<&str>, c: LibraryCommand)
                 }
                 _ => {}
             }
-            println!("Settings:     job_concurrency = {}, log_level = {}", c.settings.job_concurrency, c.settings.log_level);
+            println!(
+                "Settings:     job_concurrency = {}, log_level = {}",
+                c.settings.job_concurrency, c.settings.log_level
+            );
         }
         LibraryCommand::Rename { library, new_name } => {
             let s = core.rename_library(&library, &new_name)?;
@@ -314,7 +333,10 @@ fn confirm_delete(name: &str, path: &std::path::Path) -> anyhow::Result<()> {
     eprint!("> ");
     std::io::stderr().flush().ok();
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("reading the confirmation")?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
     if line.trim() != name {
         bail!("the name did not match; nothing was deleted");
     }
@@ -332,7 +354,10 @@ fn device(core: &Core, out: &Output, c: DeviceCommand) -> anyhow::Result<()> {
         println!("Name:        {}", info.name);
         println!("Id:          {}", info.id);
         println!("Public key:  {}", info.public_key);
-        println!("Created:     {}", format::time_ms(info.created_at.as_millisecond()));
+        println!(
+            "Created:     {}",
+            format::time_ms(info.created_at.as_millisecond())
+        );
         println!("Data folder: {}", core.data_dir().data().display());
     }
     Ok(())
@@ -354,7 +379,10 @@ fn jobs(core: &Core, out: &Output, selected: Option<&str>, c: JobsCommand) -> an
                     lib.config().name
                 );
             } else {
-                println!("{:>5}  {:11}  {:>9}  {:>6}  TITLE", "ID", "STATUS", "PROGRESS", "ERRORS");
+                println!(
+                    "{:>5}  {:11}  {:>9}  {:>6}  TITLE",
+                    "ID", "STATUS", "PROGRESS", "ERRORS"
+                );
                 for j in &list {
                     println!(
                         "{:>5}  {:11}  {:>9}  {:>6}  {}",
@@ -386,7 +414,9 @@ fn jobs(core: &Core, out: &Output, selected: Option<&str>, c: JobsCommand) -> an
                     .filter(|j| j.status == JobStatus::Interrupted)
                     .map(|j| j.id)
                     .collect(),
-                (None, false) => bail!("name a job id, or pass --all to resume every interrupted job"),
+                (None, false) => {
+                    bail!("name a job id, or pass --all to resume every interrupted job")
+                }
             };
             if ids.is_empty() && !out.json {
                 println!("No interrupted jobs.");
@@ -441,7 +471,10 @@ fn follow(
         match events.blocking_recv() {
             Ok(Event::JobProgress { job, progress }) if job == id => {
                 if out.json {
-                    println!("{}", json!({ "event": "job_progress", "job": id, "progress": progress }));
+                    println!(
+                        "{}",
+                        json!({ "event": "job_progress", "job": id, "progress": progress })
+                    );
                 } else if tty {
                     let total = progress.total.map(|t| format!("/{t}")).unwrap_or_default();
                     eprint!("\r  {} {}{}   ", progress.phase, progress.completed, total);
@@ -470,9 +503,16 @@ fn follow(
 
 fn report_status(out: &Output, j: &JobRecord) {
     if out.json {
-        println!("{}", serde_json::to_string(&job_rows(std::slice::from_ref(j))[0]).expect("json"));
+        println!(
+            "{}",
+            serde_json::to_string(&job_rows(std::slice::from_ref(j))[0]).expect("json")
+        );
     } else {
-        let outcome = j.outcome.as_deref().map(|o| format!(" — {o}")).unwrap_or_default();
+        let outcome = j
+            .outcome
+            .as_deref()
+            .map(|o| format!(" — {o}"))
+            .unwrap_or_default();
         println!("Job {} is {}{outcome}", j.id, j.status);
         for e in j.errors.iter().take(20) {
             println!("  {}: {}", e.path().display(), e.message);

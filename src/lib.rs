@@ -19,4 +19,4 @@ pub mod store;
 pub mod ui;
 pub mod vdfs;
 
-pub use vdfs::{Core, CoreError, CoreOptions};
+pub use vdfs::{Core, CoreError, CoreOptions, Event};

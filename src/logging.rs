@@ -67,8 +67,7 @@ pub fn init(verbosity: u8) {
             2 => "cairn=debug,info",
             _ => "trace",
         };
-        let filter =
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+        let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
         tracing_subscriber::fmt::layer()
             .with_writer(io::stderr)
             .with_filter(filter)

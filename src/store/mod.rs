@@ -19,7 +19,7 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 
-use schema::{MIGRATIONS, META, META_SCHEMA_VERSION, SCHEMA_VERSION};
+use schema::{META, META_SCHEMA_VERSION, MIGRATIONS, SCHEMA_VERSION};
 pub use writer::WriteTicket;
 
 /// Page cache given to redb, in bytes. redb's default (1 GiB) is far more than a file
@@ -291,12 +291,17 @@ mod tests {
             let tx = db.begin_write().unwrap();
             tx.open_table(META)
                 .unwrap()
-                .insert(META_SCHEMA_VERSION, encode(&(SCHEMA_VERSION + 1)).as_slice())
+                .insert(
+                    META_SCHEMA_VERSION,
+                    encode(&(SCHEMA_VERSION + 1)).as_slice(),
+                )
                 .unwrap();
             tx.commit().unwrap();
         }
         let err = Store::open(&path).err().expect("must refuse");
-        assert!(matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1));
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found, .. } if found == SCHEMA_VERSION + 1)
+        );
         assert!(err.to_string().contains("newer Cairn"), "{err}");
         // Still refused (and so unchanged) on a second try.
         assert!(Store::open(&path).is_err());

@@ -181,7 +181,10 @@ impl CairnApp {
                 .selected_text(current.clone().unwrap_or_else(|| "None".to_owned()))
                 .show_ui(ui, |ui| {
                     for l in &self.state.libraries {
-                        let selected = self.state.library_config().is_some_and(|c| c.id == l.config.id);
+                        let selected = self
+                            .state
+                            .library_config()
+                            .is_some_and(|c| c.id == l.config.id);
                         if ui.selectable_label(selected, &l.config.name).clicked() && !selected {
                             open = Some(l.config.id);
                         }
@@ -213,18 +216,30 @@ impl CairnApp {
                     ))
                     .color(theme::weak(ui)),
                 );
-                ui.label(RichText::new(path.display().to_string()).small().color(theme::weak(ui)))
-                    .on_hover_text("The library folder: copy it to back up the whole catalogue");
+                ui.label(
+                    RichText::new(path.display().to_string())
+                        .small()
+                        .color(theme::weak(ui)),
+                )
+                .on_hover_text("The library folder: copy it to back up the whole catalogue");
             }
             Some(Err(_)) | None => {
                 ui.label(RichText::new("No library open").strong());
             }
         }
         ui.add_space(12.0);
-        ui.label(RichText::new("LIBRARIES").small().strong().color(theme::weak(ui)));
+        ui.label(
+            RichText::new("LIBRARIES")
+                .small()
+                .strong()
+                .color(theme::weak(ui)),
+        );
         let mut open = None;
         for l in &self.state.libraries {
-            let selected = self.state.library_config().is_some_and(|c| c.id == l.config.id);
+            let selected = self
+                .state
+                .library_config()
+                .is_some_and(|c| c.id == l.config.id);
             let text = if l.is_default {
                 format!("{} (default)", l.config.name)
             } else {
@@ -250,7 +265,11 @@ impl CairnApp {
             Some(Err(e)) => {
                 ui.vertical_centered(|ui| {
                     ui.add_space(ui.available_height() * 0.3);
-                    ui.label(RichText::new("The library could not be opened").size(18.0).strong());
+                    ui.label(
+                        RichText::new("The library could not be opened")
+                            .size(18.0)
+                            .strong(),
+                    );
                     ui.label(RichText::new(e).color(theme::error(dark)));
                     ui.label("Pick another library on the left, or create a new one.");
                 });
@@ -259,7 +278,11 @@ impl CairnApp {
                 let name = config.name.clone();
                 ui.vertical_centered(|ui| {
                     ui.add_space(ui.available_height() * 0.3);
-                    ui.label(RichText::new(format!("\u{201c}{name}\u{201d} has no locations yet")).size(18.0).strong());
+                    ui.label(
+                        RichText::new(format!("\u{201c}{name}\u{201d} has no locations yet"))
+                            .size(18.0)
+                            .strong(),
+                    );
                     ui.label(
                         RichText::new(
                             "A location is a folder Cairn indexes. Your files stay where they are; \
@@ -279,21 +302,27 @@ impl CairnApp {
         let dark = ui.visuals().dark_mode;
         ui.horizontal(|ui| {
             ui.label(RichText::new("Jobs").strong());
-            let active = self.state.jobs.iter().filter(|j| !j.status.is_terminal()).count();
+            let active = self
+                .state
+                .jobs
+                .iter()
+                .filter(|j| !j.status.is_terminal())
+                .count();
             ui.label(RichText::new(format!("{active} active")).color(theme::weak(ui)));
         });
         ui.separator();
         if self.state.jobs.is_empty() {
-            ui.label(RichText::new("No jobs yet. Indexing and other long work will show here.").color(theme::weak(ui)));
+            ui.label(
+                RichText::new("No jobs yet. Indexing and other long work will show here.")
+                    .color(theme::weak(ui)),
+            );
             return;
         }
         let row_h = 26.0;
         let mut cmd = None;
-        egui::ScrollArea::vertical().auto_shrink([false, false]).show_rows(
-            ui,
-            row_h,
-            self.state.jobs.len(),
-            |ui, range| {
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, row_h, self.state.jobs.len(), |ui, range| {
                 for j in &self.state.jobs[range] {
                     let progress = self.state.live.get(&j.id).unwrap_or(&j.progress);
                     ui.horizontal(|ui| {
@@ -301,7 +330,8 @@ impl CairnApp {
                         ui.add_sized(
                             [90.0, 18.0],
                             egui::Label::new(
-                                RichText::new(j.status.as_str()).color(theme::job_status(j.status, dark)),
+                                RichText::new(j.status.as_str())
+                                    .color(theme::job_status(j.status, dark)),
                             ),
                         );
                         ui.add_sized([260.0, 18.0], egui::Label::new(&j.title).truncate());
@@ -343,8 +373,7 @@ impl CairnApp {
                         ui.label(RichText::new(note).color(theme::weak(ui)));
                     });
                 }
-            },
-        );
+            });
         if let Some(c) = cmd {
             self.bridge.send(c);
         }
@@ -353,20 +382,28 @@ impl CairnApp {
     fn status_bar(&mut self, ui: &mut egui::Ui) {
         let dark = ui.visuals().dark_mode;
         ui.horizontal(|ui| {
-            let jobs_label = if self.state.jobs_open { "Hide jobs" } else { "Show jobs" };
+            let jobs_label = if self.state.jobs_open {
+                "Hide jobs"
+            } else {
+                "Show jobs"
+            };
             if ui.small_button(jobs_label).clicked() {
                 self.state.jobs_open = !self.state.jobs_open;
             }
             ui.separator();
             ui.label(RichText::new(format!("Device: {}", self.state.device_name)).small());
             ui.separator();
-            ui.label(RichText::new(format!("Data: {}", self.state.data_dir.display())).small().color(theme::weak(ui)));
-            if let Some((e, at)) = &self.state.error {
-                if at.elapsed() < Duration::from_secs(10) {
-                    ui.separator();
-                    ui.label(RichText::new(e).small().color(theme::error(dark)));
-                    ui.ctx().request_repaint_after(Duration::from_secs(10));
-                }
+            ui.label(
+                RichText::new(format!("Data: {}", self.state.data_dir.display()))
+                    .small()
+                    .color(theme::weak(ui)),
+            );
+            if let Some((e, at)) = &self.state.error
+                && at.elapsed() < Duration::from_secs(10)
+            {
+                ui.separator();
+                ui.label(RichText::new(e).small().color(theme::error(dark)));
+                ui.ctx().request_repaint_after(Duration::from_secs(10));
             }
         });
     }
@@ -388,10 +425,14 @@ impl CairnApp {
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 ui.horizontal(|ui| {
                     let valid = !name.trim().is_empty();
-                    if ui.add_enabled(valid, egui::Button::new("Create")).clicked() || (enter && valid) {
+                    if ui.add_enabled(valid, egui::Button::new("Create")).clicked()
+                        || (enter && valid)
+                    {
                         create = Some(name.trim().to_owned());
                     }
-                    if ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                    if ui.button("Cancel").clicked()
+                        || ui.input(|i| i.key_pressed(egui::Key::Escape))
+                    {
                         close = true;
                     }
                 });

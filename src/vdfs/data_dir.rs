@@ -84,7 +84,12 @@ impl DataDir {
     /// # Errors
     /// [`CoreError::Io`] naming the folder that could not be created.
     pub fn ensure(&self) -> Result<(), CoreError> {
-        for dir in [&self.data, &self.config, &self.libraries_dir(), &self.logs_dir()] {
+        for dir in [
+            &self.data,
+            &self.config,
+            &self.libraries_dir(),
+            &self.logs_dir(),
+        ] {
             fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
         }
         Ok(())

@@ -42,7 +42,9 @@ pub struct Device {
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Device").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("Device")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,8 +101,12 @@ impl Device {
 
     fn create(data_dir: &DataDir) -> Result<Device, CoreError> {
         let mut secret = [0u8; 32];
-        getrandom::fill(&mut secret)
-            .map_err(|e| CoreError::io(&data_dir.device_key_file(), std::io::Error::other(e.to_string())))?;
+        getrandom::fill(&mut secret).map_err(|e| {
+            CoreError::io(
+                &data_dir.device_key_file(),
+                std::io::Error::other(e.to_string()),
+            )
+        })?;
         let key = SigningKey::from_bytes(&secret);
         let info = DeviceInfo {
             id: Uuid::new_v4(),
@@ -111,8 +117,12 @@ impl Device {
         let key_path = data_dir.device_key_file();
         // The secret first, so a crash between the two writes is detected as "toml missing"
         // rather than leaving a public identity without its key.
-        write_atomic(&key_path, format!("{}\n", hex::encode(secret)).as_bytes(), Some(0o600))
-            .map_err(|e| CoreError::io(&key_path, e))?;
+        write_atomic(
+            &key_path,
+            format!("{}\n", hex::encode(secret)).as_bytes(),
+            Some(0o600),
+        )
+        .map_err(|e| CoreError::io(&key_path, e))?;
         let device = Device { info, key };
         device.save(data_dir)?;
         tracing::info!(id = %device.info.id, "created the device identity");
@@ -173,7 +183,9 @@ fn read_optional(path: &std::path::Path) -> Result<Option<String>, CoreError> {
     match fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-        Err(e) if e.kind() == ErrorKind::InvalidData => Err(CoreError::corrupt(path, "not UTF-8 text")),
+        Err(e) if e.kind() == ErrorKind::InvalidData => {
+            Err(CoreError::corrupt(path, "not UTF-8 text"))
+        }
         Err(e) => Err(CoreError::io(path, e)),
     }
 }
@@ -191,6 +203,13 @@ fn restrict(path: &std::path::Path) -> Result<(), CoreError> {
 }
 
 fn default_name() -> String {
-    let host = gethostname::gethostname().to_string_lossy().trim().to_owned();
-    if host.is_empty() { "This device".to_owned() } else { host }
+    let host = gethostname::gethostname()
+        .to_string_lossy()
+        .trim()
+        .to_owned();
+    if host.is_empty() {
+        "This device".to_owned()
+    } else {
+        host
+    }
 }

@@ -187,14 +187,15 @@ pub fn write_config(dir: &Path, config: &LibraryConfig) -> Result<(), CoreError>
     write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
 }
 
+/// What [`scan`] finds: readable libraries (folder and config) and damaged folders.
+pub type LibraryScan = (Vec<(PathBuf, LibraryConfig)>, Vec<DamagedLibrary>);
+
 /// Every `*.cairnlib` folder in `libraries_dir`, sorted by display name; folders whose config
 /// cannot be read are returned separately.
 ///
 /// # Errors
 /// [`CoreError::Io`] if `libraries_dir` cannot be listed.
-pub fn scan(
-    libraries_dir: &Path,
-) -> Result<(Vec<(PathBuf, LibraryConfig)>, Vec<DamagedLibrary>), CoreError> {
+pub fn scan(libraries_dir: &Path) -> Result<LibraryScan, CoreError> {
     let mut found = Vec::new();
     let mut damaged = Vec::new();
     let rd = match fs::read_dir(libraries_dir) {
@@ -216,9 +217,7 @@ pub fn scan(
             }),
         }
     }
-    found.sort_by(|a, b| {
-        (a.1.name.to_lowercase(), a.1.id).cmp(&(b.1.name.to_lowercase(), b.1.id))
-    });
+    found.sort_by_key(|(_, c)| (c.name.to_lowercase(), c.id));
     Ok((found, damaged))
 }
 

@@ -146,7 +146,10 @@ mod tests {
         let held = LibraryLock::acquire(&p, "Lib").unwrap();
         let err = LibraryLock::acquire(&p, "Lib").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())),
+            "{msg}"
+        );
         assert!(LibraryLock::holder(&p).is_some());
         drop(held);
         assert!(LibraryLock::holder(&p).is_none());

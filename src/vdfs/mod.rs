@@ -181,7 +181,12 @@ impl Core {
 
     /// This device's public identity.
     pub fn device(&self) -> DeviceInfo {
-        self.inner.device.read().expect("device lock").info().clone()
+        self.inner
+            .device
+            .read()
+            .expect("device lock")
+            .info()
+            .clone()
     }
 
     /// Renames this device.
@@ -218,10 +223,17 @@ impl Core {
     /// # Errors
     /// [`CoreError::LibraryExists`] if a library already has this name (ignoring case),
     /// [`CoreError::InvalidName`], [`CoreError::Io`].
-    pub fn create_library(&self, name: &str, description: &str) -> Result<LibrarySummary, CoreError> {
+    pub fn create_library(
+        &self,
+        name: &str,
+        description: &str,
+    ) -> Result<LibrarySummary, CoreError> {
         let name = library::validate_display_name(name)?;
         let (existing, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
-        if existing.iter().any(|(_, c)| c.name.to_lowercase() == name.to_lowercase()) {
+        if existing
+            .iter()
+            .any(|(_, c)| c.name.to_lowercase() == name.to_lowercase())
+        {
             return Err(CoreError::LibraryExists { name });
         }
         let (path, config) = library::create(
@@ -268,7 +280,10 @@ impl Core {
             }),
             many => Err(CoreError::AmbiguousLibrary {
                 query: query.to_owned(),
-                matches: many.iter().map(|(_, c)| format!("{} {}", c.name, c.id)).collect(),
+                matches: many
+                    .iter()
+                    .map(|(_, c)| format!("{} {}", c.name, c.id))
+                    .collect(),
             }),
         }
     }
@@ -433,7 +448,11 @@ impl Core {
         }
         let target = result?;
         self.inner.events.publish(Event::LibrariesChanged);
-        Ok(library::summarise(target, config, self.default_library_id()?))
+        Ok(library::summarise(
+            target,
+            config,
+            self.default_library_id()?,
+        ))
     }
 
     /// Deletes a library folder for good: its index, tags, notes, jobs and sidecars. The

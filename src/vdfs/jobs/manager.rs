@@ -37,7 +37,10 @@ impl Done {
     fn wait(&self, timeout: Option<Duration>) -> Option<JobStatus> {
         let guard = self.status.lock().expect("job done lock");
         let guard = match timeout {
-            None => self.cv.wait_while(guard, |s| s.is_none()).expect("job done lock"),
+            None => self
+                .cv
+                .wait_while(guard, |s| s.is_none())
+                .expect("job done lock"),
             Some(t) => {
                 self.cv
                     .wait_timeout_while(guard, t, |s| s.is_none())
@@ -390,8 +393,7 @@ impl JobManager {
         self.inner.runtime.spawn(async move {
             let permit = inner.slots.clone().acquire_owned().await;
             let inner2 = inner.clone();
-            let result =
-                tokio::task::spawn_blocking(move || run(&inner2, id, job, &control)).await;
+            let result = tokio::task::spawn_blocking(move || run(&inner2, id, job, &control)).await;
             drop(permit);
             let status = result.unwrap_or(JobStatus::Failed);
             inner.running.lock().expect("jobs lock").remove(&id);
@@ -402,7 +404,12 @@ impl JobManager {
 }
 
 /// Runs one job to its end (or interruption) and records the outcome.
-fn run(inner: &Inner, id: JobId, mut job: Box<dyn ErasedJob>, control: &Arc<JobControl>) -> JobStatus {
+fn run(
+    inner: &Inner,
+    id: JobId,
+    mut job: Box<dyn ErasedJob>,
+    control: &Arc<JobControl>,
+) -> JobStatus {
     let started = update_record(&inner.store, id, |r| {
         r.status = JobStatus::Running;
         r.started_ms.get_or_insert_with(now_ms);
@@ -433,7 +440,10 @@ fn run(inner: &Inner, id: JobId, mut job: Box<dyn ErasedJob>, control: &Arc<JobC
     } else {
         match std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut ctx))) {
             Ok(r) => r,
-            Err(panic) => Err(JobError::Failed(format!("the job crashed: {}", panic_text(&panic)))),
+            Err(panic) => Err(JobError::Failed(format!(
+                "the job crashed: {}",
+                panic_text(&panic)
+            ))),
         }
     };
     let (status, outcome) = match result {
@@ -442,7 +452,10 @@ fn run(inner: &Inner, id: JobId, mut job: Box<dyn ErasedJob>, control: &Arc<JobC
         Err(JobError::Interrupted(Interrupt::Suspend)) => (JobStatus::Interrupted, None),
         Err(JobError::Interrupted(Interrupt::Cancel)) => match job.on_cancel(&mut ctx) {
             Ok(()) => (JobStatus::Cancelled, Some("cancelled".to_owned())),
-            Err(e) => (JobStatus::Cancelled, Some(format!("cancelled; cleanup failed: {e}"))),
+            Err(e) => (
+                JobStatus::Cancelled,
+                Some(format!("cancelled; cleanup failed: {e}")),
+            ),
         },
         // The store failed (e.g. a full disk): the job's state is intact at its last
         // checkpoint, so it is paused, not failed, and can be resumed once fixed.

@@ -307,13 +307,13 @@ impl JobRegistry {
     }
 
     pub(crate) fn instantiate(&self, record: &JobRecord) -> Result<Box<dyn ErasedJob>, JobError> {
-        let decode = self
-            .decoders
-            .get(record.kind.as_str())
-            .ok_or_else(|| JobError::UnknownKind {
-                id: record.id,
-                kind: record.kind.clone(),
-            })?;
+        let decode =
+            self.decoders
+                .get(record.kind.as_str())
+                .ok_or_else(|| JobError::UnknownKind {
+                    id: record.id,
+                    kind: record.kind.clone(),
+                })?;
         decode(&record.state).map_err(|e| JobError::BadState {
             id: record.id,
             detail: e.to_string(),

@@ -1,0 +1,287 @@
+//! Libraries: create, reopen, lock, sanitise, copy, rename, delete.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use cairn::vdfs::library::{LOCK_FILE, STORE_FILE};
+use cairn::{Core, CoreError, CoreOptions};
+
+use crate::common::{cairn, fails, json, ok};
+
+#[test]
+fn create_then_reopen_gives_same_id_name_and_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (id, settings) = {
+        let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+        let s = core.create_library("Work: 2026", "projects").unwrap();
+        let lib = core.open_library(Some("work: 2026")).unwrap();
+        let mut settings = lib.config().settings;
+        settings.job_concurrency = 5;
+        settings.log_level = "debug".into();
+        lib.set_settings(settings.clone()).unwrap();
+        (s.config.id, settings)
+    };
+    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+    let lib = core.open_library(Some(&id.to_string())).unwrap();
+    let c = lib.config();
+    assert_eq!(c.id, id);
+    assert_eq!(c.name, "Work: 2026");
+    assert_eq!(c.description, "projects");
+    assert_eq!(c.settings, settings);
+}
+
+#[test]
+fn fresh_data_dir_gets_exactly_one_my_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    for _ in 0..3 {
+        let v = json(&ok(cairn(tmp.path()).args(["--json", "library", "list"])));
+        let libs = v["libraries"].as_array().unwrap();
+        assert_eq!(libs.len(), 1, "{v}");
+        assert_eq!(libs[0]["name"], "My Library");
+        assert_eq!(libs[0]["is_default"], true);
+    }
+    let dirs: Vec<_> = std::fs::read_dir(tmp.path().join("libraries"))
+        .unwrap()
+        .collect();
+    assert_eq!(dirs.len(), 1);
+}
+
+#[test]
+fn names_are_sanitised_for_the_folder_and_kept_for_display() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v = json(&ok(cairn(tmp.path()).args([
+        "--json",
+        "library",
+        "create",
+        "a/b: c*?<x>|\"y\"",
+    ])));
+    assert_eq!(v["name"], "a/b: c*?<x>|\"y\"");
+    let path = std::path::PathBuf::from(v["path"].as_str().unwrap());
+    assert_eq!(path.file_name().unwrap(), "a_b_ c___x___y_.cairnlib");
+    assert!(path.join("library.toml").is_file());
+    // Same display name again is refused; the folder name is never reused.
+    let err = fails(cairn(tmp.path()).args(["library", "create", "A/B: C*?<X>|\"Y\""]));
+    assert!(err.contains("already exists"), "{err}");
+    // A different name that sanitises to the same folder gets its own folder.
+    let v2 = json(&ok(cairn(tmp.path()).args([
+        "--json",
+        "library",
+        "create",
+        "a:b: c*?<x>|\"y\"",
+    ])));
+    assert_ne!(v2["path"], v["path"]);
+    let err = fails(cairn(tmp.path()).args(["library", "create", "  "]));
+    assert!(err.contains("invalid name"), "{err}");
+}
+
+#[test]
+fn second_open_from_another_process_is_refused_naming_the_holder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = cairn(tmp.path())
+        .args([
+            "--json",
+            "debug",
+            "diagnostic-job",
+            "--batches",
+            "2000",
+            "--batch-ms",
+            "20",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the child has the library open and is working.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    lines.next().unwrap().unwrap();
+    let err = fails(cairn(tmp.path()).args(["jobs", "list"]));
+    assert!(
+        err.contains(&format!("in use by pid {}", child.id())),
+        "{err}"
+    );
+    assert!(err.contains("(cairn)"), "{err}");
+
+    // In-process too, through the Core API.
+    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+    match core.open_library(None) {
+        Err(CoreError::LibraryInUse { holder, .. }) => {
+            assert!(holder.contains(&child.id().to_string()), "{holder}")
+        }
+        other => panic!("expected LibraryInUse, got {:?}", other.map(|l| l.id())),
+    }
+    let v = json(&ok(cairn(tmp.path()).args(["--json", "library", "list"])));
+    let holder = v["libraries"][0]["in_use_by"].as_str().unwrap().to_owned();
+    assert!(holder.contains(&child.id().to_string()), "{holder}");
+
+    // kill -9: the lock is stale and the next opener takes it over.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    ok(cairn(tmp.path()).args(["jobs", "list"]));
+    core.open_library(None).unwrap();
+}
+
+#[test]
+fn stale_lock_text_of_a_dead_process_is_taken_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+    let (path, _) = core.default_library().unwrap();
+    std::fs::write(
+        path.join(LOCK_FILE),
+        "pid=999999\nhost=elsewhere\nsince=2020-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let lib = core.open_library(None).unwrap();
+    let text = std::fs::read_to_string(lib.path().join(LOCK_FILE)).unwrap();
+    assert!(
+        text.contains(&format!("pid={}", std::process::id())),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_copied_closed_library_opens_as_the_same_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    ok(cairn(&data).args([
+        "debug",
+        "diagnostic-job",
+        "--batches",
+        "3",
+        "--batch-ms",
+        "1",
+    ]));
+    let core = Core::start(CoreOptions::at(&data)).unwrap();
+    let (src, config) = core.default_library().unwrap();
+    let dst = tmp.path().join("elsewhere").join("Copy.cairnlib");
+    copy_dir(&src, &dst);
+    let lib = core.open_library_at(&dst).unwrap();
+    assert_eq!(lib.config(), config);
+    let jobs = lib.jobs().list().unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].title, "Diagnostic: 3 batches");
+    assert_eq!(
+        cairn::vdfs::jobs::diagnostic::batch_counts(lib.store(), 1)
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_future_schema_version_is_refused_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+    let (path, _) = core.default_library().unwrap();
+    {
+        use cairn::store::schema::{META, META_SCHEMA_VERSION, SCHEMA_VERSION};
+        let db = redb::Database::create(path.join(STORE_FILE)).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.open_table(META)
+            .unwrap()
+            .insert(
+                META_SCHEMA_VERSION,
+                cairn::store::encode(&(SCHEMA_VERSION + 7)).as_slice(),
+            )
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let err = fails(cairn(tmp.path()).args(["jobs", "list"]));
+    assert!(
+        err.contains(&format!(
+            "schema version {}",
+            cairn::store::schema::SCHEMA_VERSION + 7
+        )),
+        "{err}"
+    );
+    assert!(err.contains("newer Cairn"), "{err}");
+    assert!(matches!(core.open_library(None), Err(CoreError::Store(_))));
+}
+
+#[test]
+fn rename_changes_display_name_and_folder_and_keeps_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let before = json(&ok(cairn(tmp.path()).args(["--json", "library", "info"])));
+    let after = json(&ok(cairn(tmp.path()).args([
+        "--json",
+        "library",
+        "rename",
+        "My Library",
+        "Home: archive",
+    ])));
+    assert_eq!(after["id"], before["id"]);
+    assert_eq!(after["name"], "Home: archive");
+    assert!(
+        after["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("Home_ archive.cairnlib")
+    );
+    assert!(!std::path::Path::new(before["path"].as_str().unwrap()).exists());
+    // Still the default, still openable by its new name.
+    let info = json(&ok(cairn(tmp.path()).args([
+        "--json",
+        "--library",
+        "home: ARCHIVE",
+        "library",
+        "info",
+    ])));
+    assert_eq!(info["id"], before["id"]);
+    assert_eq!(info["is_default"], true);
+}
+
+#[test]
+fn rename_of_the_open_library_reopens_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
+    let id = core.open_library(None).unwrap().id();
+    core.rename_library("My Library", "Renamed").unwrap();
+    let lib = core.library().unwrap();
+    assert_eq!(lib.id(), id);
+    assert_eq!(lib.config().name, "Renamed");
+    assert!(lib.path().ends_with("Renamed.cairnlib"));
+}
+
+#[test]
+fn delete_needs_confirmation_and_keeps_foreign_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(cairn(tmp.path()).args(["library", "create", "Scratch"]));
+    // Not a terminal and no --yes: refused.
+    let err = fails(
+        cairn(tmp.path())
+            .args(["library", "delete", "Scratch"])
+            .stdin(Stdio::null()),
+    );
+    assert!(err.contains("--yes"), "{err}");
+    let dir = tmp.path().join("libraries/Scratch.cairnlib");
+    assert!(dir.is_dir());
+    // A file Cairn did not create blocks the delete, and nothing is removed.
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let err = fails(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
+    assert!(err.contains("notes.txt"), "{err}");
+    assert!(dir.join("library.redb").is_file() && dir.join("notes.txt").is_file());
+    std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    ok(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
+    assert!(!dir.exists());
+    let v = json(&ok(cairn(tmp.path()).args(["--json", "library", "list"])));
+    assert_eq!(v["libraries"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn unknown_library_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = fails(cairn(tmp.path()).args(["--library", "Nope", "jobs", "list"]));
+    assert!(err.contains("no library named \"Nope\""), "{err}");
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary (so the full dependency stack links once), one module per area.
+//! Tests drive the real `cairn` binary or the `Core` API, always in temporary folders.
+
+mod common;
+mod device;
+mod jobs;
+mod libraries;
+mod portable;
+mod window;

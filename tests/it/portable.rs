@@ -1,0 +1,134 @@
+//! Data directory resolution and portable mode: nothing is written outside the chosen folder.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{json, ok};
+
+/// A `cairn` command whose home and XDG folders all point into `home`.
+fn isolated(exe: &Path, home: &Path) -> Command {
+    let mut c = Command::new(exe);
+    c.env_remove("CAIRN_DATA_DIR")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_STATE_HOME", home.join(".local/state"));
+    c
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const EXE: &str = env!("CARGO_BIN_EXE_cairn");
+
+fn exercise(cmd: impl Fn() -> Command) {
+    ok(cmd().args(["library", "list"]));
+    ok(cmd().args(["library", "create", "Second"]));
+    ok(cmd().args(["device", "rename", "usb"]));
+    ok(cmd().args([
+        "debug",
+        "diagnostic-job",
+        "--batches",
+        "2",
+        "--batch-ms",
+        "1",
+    ]));
+    ok(cmd().args(["jobs", "list", "--all"]));
+    ok(cmd().args(["library", "info", "Second"]));
+}
+
+#[test]
+fn explicit_data_dir_writes_nothing_outside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("stick/cairn-data");
+    std::fs::create_dir_all(&home).unwrap();
+    exercise(|| {
+        let mut c = isolated(Path::new(EXE), &home);
+        c.arg("--data-dir").arg(&data);
+        c
+    });
+    assert_eq!(files_under(&home), Vec::<String>::new());
+    let files = files_under(&data);
+    for expected in [
+        "device.toml",
+        "device.key",
+        "settings.toml",
+        "libraries/My Library.cairnlib/library.redb",
+        "libraries/Second.cairnlib/library.toml",
+    ] {
+        assert!(
+            files.contains(&expected.to_owned()),
+            "{expected} missing from {files:?}"
+        );
+    }
+}
+
+#[test]
+fn env_var_selects_the_data_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let data = tmp.path().join("env-data");
+    std::fs::create_dir_all(&home).unwrap();
+    let v = json(&ok(isolated(Path::new(EXE), &home)
+        .env("CAIRN_DATA_DIR", &data)
+        .args(["--json", "library", "list"])));
+    assert!(
+        v["libraries"][0]["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(data.to_str().unwrap())
+    );
+    assert_eq!(files_under(&home), Vec::<String>::new());
+}
+
+#[test]
+fn cairn_data_beside_the_executable_is_portable_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let stick = tmp.path().join("stick");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(stick.join("cairn-data")).unwrap();
+    let exe = stick.join("cairn");
+    if std::fs::hard_link(EXE, &exe).is_err() {
+        std::fs::copy(EXE, &exe).unwrap();
+    }
+    exercise(|| isolated(&exe, &home));
+    assert_eq!(files_under(&home), Vec::<String>::new());
+    assert!(
+        stick
+            .join("cairn-data/libraries/My Library.cairnlib/library.redb")
+            .is_file()
+    );
+    assert!(stick.join("cairn-data/device.key").is_file());
+}
+
+#[test]
+fn without_portable_folder_the_platform_folders_are_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let v = json(&ok(
+        isolated(Path::new(EXE), &home).args(["--json", "library", "list"])
+    ));
+    let path = v["libraries"][0]["path"].as_str().unwrap().to_owned();
+    assert!(
+        path.starts_with(home.join(".local/share/cairn").to_str().unwrap()),
+        "{path}"
+    );
+    assert!(home.join(".config/cairn/device.key").is_file());
+}
