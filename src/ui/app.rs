@@ -327,14 +327,15 @@ impl CairnApp {
                     let progress = self.state.live.get(&j.id).unwrap_or(&j.progress);
                     ui.horizontal(|ui| {
                         ui.set_height(row_h - 4.0);
-                        ui.add_sized(
-                            [90.0, 18.0],
-                            egui::Label::new(
+                        fixed_width(ui, 90.0, |ui| {
+                            ui.label(
                                 RichText::new(j.status.as_str())
                                     .color(theme::job_status(j.status, dark)),
-                            ),
-                        );
-                        ui.add_sized([260.0, 18.0], egui::Label::new(&j.title).truncate());
+                            );
+                        });
+                        fixed_width(ui, 260.0, |ui| {
+                            ui.add(egui::Label::new(&j.title).truncate());
+                        });
                         let fraction = if j.status == JobStatus::Completed {
                             Some(1.0)
                         } else {
@@ -363,14 +364,14 @@ impl CairnApp {
                             }
                             _ => {}
                         }
-                        let mut note = j.outcome.clone().unwrap_or_default();
+                        let mut note: Vec<String> = j.outcome.iter().cloned().collect();
                         if j.error_count > 0 {
-                            note.push_str(&format!(" · {} errors", j.error_count));
+                            note.push(format!("{} errors", j.error_count));
                         }
                         if j.run_ms > 0 {
-                            note.push_str(&format!(" · {}", format::duration_ms(j.run_ms)));
+                            note.push(format::duration_ms(j.run_ms));
                         }
-                        ui.label(RichText::new(note).color(theme::weak(ui)));
+                        ui.label(RichText::new(note.join(" · ")).color(theme::weak(ui)));
                     });
                 }
             });
@@ -391,18 +392,17 @@ impl CairnApp {
                 self.state.jobs_open = !self.state.jobs_open;
             }
             ui.separator();
-            ui.label(RichText::new(format!("Device: {}", self.state.device_name)).small());
+            ui.label(format!("Device: {}", self.state.device_name));
             ui.separator();
             ui.label(
                 RichText::new(format!("Data: {}", self.state.data_dir.display()))
-                    .small()
                     .color(theme::weak(ui)),
             );
             if let Some((e, at)) = &self.state.error
                 && at.elapsed() < Duration::from_secs(10)
             {
                 ui.separator();
-                ui.label(RichText::new(e).small().color(theme::error(dark)));
+                ui.label(RichText::new(e).color(theme::error(dark)));
                 ui.ctx().request_repaint_after(Duration::from_secs(10));
             }
         });
@@ -421,8 +421,10 @@ impl CairnApp {
             .show(ctx, |ui| {
                 let label = ui.label("Name");
                 let r = ui.text_edit_singleline(name).labelled_by(label.id);
-                r.request_focus();
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                if !enter && ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
+                }
                 ui.horizontal(|ui| {
                     let valid = !name.trim().is_empty();
                     if ui.add_enabled(valid, egui::Button::new("Create")).clicked()
@@ -457,4 +459,16 @@ impl eframe::App for CairnApp {
             core.close_library();
         }
     }
+}
+
+/// Lays out `add` left-aligned in a column of fixed `width`.
+fn fixed_width(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut egui::Ui)) {
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, ui.available_height()),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            add(ui);
+        },
+    );
 }
