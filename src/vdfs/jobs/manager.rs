@@ -397,6 +397,9 @@ impl JobManager {
             drop(permit);
             let status = result.unwrap_or(JobStatus::Failed);
             inner.running.lock().expect("jobs lock").remove(&id);
+            // Let go of the store before waking waiters, so a waiter that closes the library
+            // really closes it.
+            drop(inner);
             done.set(status);
         });
         handle
