@@ -10,7 +10,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -20,6 +20,39 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 
 /// Meta key of the next job id to hand out (postcard `u64`, starts at 1).
 pub const META_NEXT_JOB_ID: &str = "next_job_id";
+
+/// Meta key of the next entry id to hand out (postcard `u64`, starts at 1; 0 means "none").
+pub const META_NEXT_ENTRY_ID: &str = "next_entry_id";
+
+/// Meta key of the next location id to hand out (postcard `u32`, starts at 1).
+pub const META_NEXT_LOCATION_ID: &str = "next_location_id";
+
+/// Locations: location id → postcard [`crate::vdfs::location::LocationRecord`].
+pub const LOCATIONS: TableDefinition<u32, &[u8]> = TableDefinition::new("locations");
+
+/// Entries: entry id → postcard [`crate::vdfs::index::EntryRecord`]. Ids are handed out in
+/// walk order, so a first index inserts in key order.
+pub const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+
+/// Hierarchy: `(parent entry id, child entry id)`. A folder's listing is one range scan.
+pub const CHILDREN: TableDefinition<(u64, u64), ()> = TableDefinition::new("children");
+
+/// Closure relations over folders: `(ancestor folder, descendant folder)` → depth (0 for a
+/// folder and itself). Every folder of a subtree is one range scan on the ancestor; files are
+/// reached through [`CHILDREN`]. Kept over folders only, so it stays ~10× smaller than a full
+/// closure table while subtree queries stay range scans.
+pub const DIR_CLOSURE: TableDefinition<(u64, u64), u32> = TableDefinition::new("dir_closure");
+
+/// Aggregates: folder entry id → postcard [`crate::vdfs::index::DirStats`] (bytes, files and
+/// folders of the whole subtree).
+pub const DIR_STATS: TableDefinition<u64, &[u8]> = TableDefinition::new("dir_stats");
+
+/// Content identities: cas_id (as u64) → postcard [`crate::vdfs::index::ContentRecord`].
+pub const CONTENT: TableDefinition<u64, &[u8]> = TableDefinition::new("content");
+
+/// Every instance of each content: `(cas_id, entry id)`.
+pub const CONTENT_INSTANCES: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("content_instances");
 
 /// Durable jobs: job id → postcard [`crate::vdfs::jobs::JobRecord`].
 pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
@@ -42,15 +75,34 @@ pub struct Migration {
 /// Every migration, oldest first. A fresh store runs all of them; a store at version `v` runs
 /// those with `to > v`, in one write transaction, so a crash mid-migration leaves the old
 /// version intact.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    to: 1,
-    description: "create meta, jobs and diagnostic_batches",
-    apply: create_v1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        to: 1,
+        description: "create meta, jobs and diagnostic_batches",
+        apply: create_v1,
+    },
+    Migration {
+        to: 2,
+        description: "create the index: locations, entries, children, dir_closure, dir_stats, \
+                      content, content_instances",
+        apply: create_v2,
+    },
+];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
     tx.open_table(JOBS)?;
     tx.open_table(DIAGNOSTIC_BATCHES)?;
+    Ok(())
+}
+
+fn create_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(LOCATIONS)?;
+    tx.open_table(ENTRIES)?;
+    tx.open_table(CHILDREN)?;
+    tx.open_table(DIR_CLOSURE)?;
+    tx.open_table(DIR_STATS)?;
+    tx.open_table(CONTENT)?;
+    tx.open_table(CONTENT_INSTANCES)?;
     Ok(())
 }

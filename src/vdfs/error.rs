@@ -79,6 +79,44 @@ pub enum CoreError {
         /// The unknown names.
         names: Vec<String>,
     },
+    /// No location matches.
+    #[error("no location matches \"{query}\"; `cairn location list` shows them")]
+    LocationNotFound {
+        /// What the user asked for.
+        query: String,
+    },
+    /// A path given as a location is not a usable folder.
+    #[error("{} cannot be a location: {reason}", path.display())]
+    NotAFolder {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The new location would overlap an existing one.
+    #[error("{} overlaps location {id} ({}); a folder can be in only one location", path.display(), other.display())]
+    LocationOverlap {
+        /// The new path.
+        path: PathBuf,
+        /// The existing location's path.
+        other: PathBuf,
+        /// The existing location's id.
+        id: u32,
+    },
+    /// Rules that do not compile.
+    #[error("invalid rules: {reason}")]
+    InvalidRules {
+        /// Why.
+        reason: String,
+    },
+    /// A location is being indexed already.
+    #[error("location {id} is already being indexed (job {job})")]
+    AlreadyIndexing {
+        /// Location id.
+        id: u32,
+        /// The running job.
+        job: u64,
+    },
     /// A job operation failed.
     #[error(transparent)]
     Job(#[from] JobError),

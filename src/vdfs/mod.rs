@@ -13,14 +13,24 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
+pub mod content;
 pub mod data_dir;
 pub mod device;
+pub mod entry;
 mod error;
 pub mod events;
+pub mod filetype;
 pub mod fsutil;
+pub mod index;
+pub mod indexer;
 pub mod jobs;
 pub mod library;
+pub mod location;
 pub mod lock;
+pub mod rules;
+pub mod sdpath;
+pub mod volume;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};

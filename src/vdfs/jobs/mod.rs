@@ -295,6 +295,7 @@ impl JobRegistry {
     pub fn with_builtin() -> JobRegistry {
         let mut r = JobRegistry::default();
         r.register::<diagnostic::DiagnosticJob>();
+        r.register::<crate::vdfs::indexer::IndexerJob>();
         r
     }
 

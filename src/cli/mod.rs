@@ -10,6 +10,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
+mod index;
+
 use crate::format;
 use crate::vdfs::jobs::diagnostic::{DiagnosticJob, batch_counts};
 use crate::vdfs::jobs::{JobHandle, JobId, JobRecord, JobStatus};
@@ -66,6 +68,16 @@ pub enum Command {
     /// List, pause, resume and cancel background jobs.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Add, list, rescan, change and remove indexed folders (locations).
+    #[command(subcommand)]
+    Location(index::LocationCommand),
+    /// List a folder: from the index inside a location, else straight from the disk.
+    Ls(index::LsArgs),
+    /// Show everything Cairn knows about a file or folder.
+    Stat(index::StatArgs),
+    /// Index status of every location.
+    #[command(subcommand)]
+    Index(index::IndexCommand),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -192,15 +204,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Device(c) => device(&core, &out, c),
         Command::Jobs(c) => jobs(&core, &out, lib, c),
         Command::Debug(c) => debug(&core, &out, lib, c),
+        Command::Location(c) => index::location(&core, &out, lib, c),
+        Command::Ls(a) => index::ls(&core, &out, lib, &a),
+        Command::Stat(a) => index::stat(&core, &out, lib, &a),
+        Command::Index(c) => index::index(&core, &out, lib, c),
     }
 }
 
-struct Output {
+pub(crate) struct Output {
     json: bool,
 }
 
 impl Output {
-    fn json(&self, value: &serde_json::Value) {
+    pub(crate) fn json(&self, value: &serde_json::Value) {
         println!("{}", serde_json::to_string_pretty(value).expect("json"));
     }
 }
@@ -454,19 +470,31 @@ fn debug(core: &Core, out: &Output, selected: Option<&str>, c: DebugCommand) -> 
 }
 
 /// Shows a job's progress until this run of it ends; fails if it did not complete.
-fn follow(
+pub(crate) fn follow(
     out: &Output,
     lib: &Library,
     handle: &JobHandle,
     events: &mut tokio::sync::broadcast::Receiver<Event>,
 ) -> anyhow::Result<()> {
     let id = handle.id();
-    let tty = std::io::stderr().is_terminal() && !out.json;
-    if out.json {
+    let title = lib.jobs().get(id)?.title;
+    let bar = if out.json {
         println!("{}", json!({ "event": "job_started", "job": id }));
+        indicatif::ProgressBar::hidden()
     } else {
-        eprintln!("Job {id}: {}", lib.jobs().get(id)?.title);
-    }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_prefix(title);
+        bar
+    };
+    let counting = indicatif::ProgressStyle::with_template("{spinner} {prefix}: {msg} {pos}")
+        .expect("progress template");
+    let measured = indicatif::ProgressStyle::with_template(
+        "{prefix}: {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)",
+    )
+    .expect("progress template")
+    .progress_chars("=> ");
+    bar.set_style(counting.clone());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     loop {
         match events.blocking_recv() {
             Ok(Event::JobProgress { job, progress }) if job == id => {
@@ -475,10 +503,16 @@ fn follow(
                         "{}",
                         json!({ "event": "job_progress", "job": id, "progress": progress })
                     );
-                } else if tty {
-                    let total = progress.total.map(|t| format!("/{t}")).unwrap_or_default();
-                    eprint!("\r  {} {}{}   ", progress.phase, progress.completed, total);
                 }
+                bar.set_message(progress.phase.clone());
+                match progress.total {
+                    Some(t) => {
+                        bar.set_style(measured.clone());
+                        bar.set_length(t);
+                    }
+                    None => bar.set_style(counting.clone()),
+                }
+                bar.set_position(progress.completed);
             }
             Ok(Event::JobFinished { job, .. }) if job == id => break,
             Ok(_) => {}
@@ -486,11 +520,9 @@ fn follow(
             Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
         }
     }
+    bar.finish_and_clear();
     let status = handle.wait();
     let record = lib.jobs().get(id)?;
-    if tty {
-        eprintln!();
-    }
     report_status(out, &record);
     if status != JobStatus::Completed {
         bail!(
@@ -501,7 +533,7 @@ fn follow(
     Ok(())
 }
 
-fn report_status(out: &Output, j: &JobRecord) {
+pub(crate) fn report_status(out: &Output, j: &JobRecord) {
     if out.json {
         println!(
             "{}",

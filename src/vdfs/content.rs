@@ -1,0 +1,252 @@
+//! Content identity: the sampled BLAKE3 `cas_id`, its content UUID, and the full-file
+//! integrity hash.
+//!
+//! `cas_id` = the first 16 hex characters (64 bits) of BLAKE3 over: the file size as a u64
+//! little-endian, then the whole file if `size ≤ 102 400` bytes, else the 8 192-byte header,
+//! four 10 240-byte samples starting at `8192 + i·((size − 16384) / 4)` for `i = 0..3`, and the
+//! 8 192-byte footer. Empty files have none. The content UUID is UUID v5 in the DNS namespace
+//! over the 16 ASCII characters. These are exactly Spacedrive's values (its
+//! `ContentHashGenerator` and `content_identity::Model::deterministic_uuid`); the vectors in
+//! `tests/data/content_id.json` (from `shared/test-vectors/content_id.py`) check them.
+//!
+//! The sampled hash can collide for files that differ only outside the samples, so anything
+//! destructive first compares [`integrity_hash`]es (BLAKE3 of the whole file).
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Files up to this size are hashed whole.
+pub const SMALL_LIMIT: u64 = 100 * 1024;
+/// Header and footer size of a sampled hash.
+pub const HEADER: u64 = 8 * 1024;
+/// Size of each of the four middle samples.
+pub const SAMPLE: u64 = 10 * 1024;
+/// Number of middle samples.
+pub const SAMPLES: u64 = 4;
+/// Bytes of the start of a file kept for file-type detection.
+pub const SNIFF_BYTES: usize = 8 * 1024;
+
+/// A sampled content hash: 64 bits, written as 16 lower-case hex characters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CasId(pub u64);
+
+impl CasId {
+    /// The content UUID: UUID v5 (DNS namespace) over the 16 hex characters.
+    pub fn content_uuid(self) -> Uuid {
+        Uuid::new_v5(&Uuid::NAMESPACE_DNS, self.to_string().as_bytes())
+    }
+
+    fn from_digest(d: &blake3::Hash) -> CasId {
+        let b = d.as_bytes();
+        CasId(u64::from_be_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+}
+
+impl fmt::Display for CasId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for CasId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CasId({self})")
+    }
+}
+
+impl FromStr for CasId {
+    type Err = String;
+
+    /// Parses 16 hex characters.
+    fn from_str(s: &str) -> Result<CasId, String> {
+        if s.len() != 16 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("{s:?} is not a cas_id (16 hex characters)"));
+        }
+        u64::from_str_radix(s, 16)
+            .map(CasId)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// The byte ranges a sampled hash reads from a file of `size` bytes, in order.
+pub fn sample_ranges(size: u64) -> Vec<std::ops::Range<u64>> {
+    if size == 0 {
+        return Vec::new();
+    }
+    if size <= SMALL_LIMIT {
+        return vec![0..size];
+    }
+    let jump = (size - 2 * HEADER) / SAMPLES;
+    let mut r = Vec::with_capacity(6);
+    r.push(0..HEADER);
+    for i in 0..SAMPLES {
+        let start = HEADER + i * jump;
+        r.push(start..start + SAMPLE);
+    }
+    r.push(size - HEADER..size);
+    r
+}
+
+/// The `cas_id` of in-memory content (`None` when empty).
+pub fn cas_id_of_bytes(data: &[u8]) -> Option<CasId> {
+    let size = data.len() as u64;
+    if size == 0 {
+        return None;
+    }
+    let mut h = blake3::Hasher::new();
+    h.update(&size.to_le_bytes());
+    for r in sample_ranges(size) {
+        h.update(&data[r.start as usize..r.end as usize]);
+    }
+    Some(CasId::from_digest(&h.finalize()))
+}
+
+/// What hashing a file found.
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    /// The cas_id, `None` for an empty file.
+    pub cas_id: Option<CasId>,
+    /// The size that was hashed.
+    pub size: u64,
+    /// The first bytes of the file (up to [`SNIFF_BYTES`]), for file-type detection.
+    pub head: Vec<u8>,
+}
+
+/// Computes the `cas_id` of a regular file, reading at most ~56 KiB, and keeps its first 8 KiB
+/// for type detection. Never opens anything but a regular file.
+///
+/// # Errors
+/// I/O errors; `InvalidInput` if `path` is not a regular file; `InvalidData` if the file
+/// changed size while being read.
+pub fn sample_file(path: &Path) -> io::Result<Sampled> {
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    let mut h = blake3::Hasher::new();
+    h.update(&size.to_le_bytes());
+    let mut head = Vec::new();
+    let mut buf = vec![0u8; SMALL_LIMIT as usize];
+    for r in sample_ranges(size) {
+        let len = (r.end - r.start) as usize;
+        read_exact_at(&file, &mut buf[..len], r.start).map_err(|e| changed(path, e))?;
+        if r.start == 0 {
+            head.extend_from_slice(&buf[..len.min(SNIFF_BYTES)]);
+        }
+        h.update(&buf[..len]);
+    }
+    if file.metadata()?.len() != size {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} changed size while it was being read", path.display()),
+        ));
+    }
+    let cas_id = (size > 0).then(|| CasId::from_digest(&h.finalize()));
+    Ok(Sampled { cas_id, size, head })
+}
+
+/// BLAKE3 of the whole file (the *integrity hash*), streamed in 1 MiB reads.
+///
+/// # Errors
+/// I/O errors; `InvalidInput` if `path` is not a regular file.
+pub fn integrity_hash(path: &Path) -> io::Result<blake3::Hash> {
+    let mut file = open_regular(path)?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize())
+}
+
+/// Opens `path` for reading only if it is a regular file, without blocking on FIFOs or
+/// following a symlink swapped in at the last moment.
+fn open_regular(path: &Path) -> io::Result<File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: a FIFO that replaced the file never blocks the open; O_NOFOLLOW: a
+        // symlink is refused rather than followed.
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        file.read_exact_at(buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::FileExt;
+        let mut done = 0;
+        while done < buf.len() {
+            let n = file.seek_read(&mut buf[done..], offset + done as u64)?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+fn changed(path: &Path, e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{} shrank while it was being read", path.display()),
+        )
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_follow_the_spec() {
+        assert!(sample_ranges(0).is_empty());
+        assert_eq!(sample_ranges(102_400), vec![0..102_400]);
+        let size = 1 << 20;
+        let jump = (size - 16_384) / 4;
+        let r = sample_ranges(size);
+        assert_eq!(r.len(), 6);
+        assert_eq!(r[0], 0..8192);
+        assert_eq!(r[2], 8192 + jump..8192 + jump + 10_240);
+        assert_eq!(r[5], size - 8192..size);
+    }
+
+    #[test]
+    fn cas_id_text_round_trips() {
+        let c: CasId = "9b779f74b305adc3".parse().unwrap();
+        assert_eq!(c.to_string(), "9b779f74b305adc3");
+        assert!("9b779f74b305adc".parse::<CasId>().is_err());
+        assert!("9b779f74b305adcz".parse::<CasId>().is_err());
+    }
+}

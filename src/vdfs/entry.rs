@@ -1,0 +1,157 @@
+//! What an entry is, independent of where it is stored (persistent index or ephemeral tree).
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a file-system object. Only `File` is ever opened (for hashing); the special
+/// kinds are catalogued and never opened; symlinks are never followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[repr(u8)]
+pub enum EntryKind {
+    /// A regular file.
+    File = 0,
+    /// A directory.
+    Dir = 1,
+    /// A symbolic link (not followed).
+    Symlink = 2,
+    /// A named pipe.
+    Fifo = 3,
+    /// A Unix socket.
+    Socket = 4,
+    /// A block device.
+    BlockDevice = 5,
+    /// A character device.
+    CharDevice = 6,
+    /// Something else.
+    Other = 7,
+}
+
+impl EntryKind {
+    /// The kind of `ft` (from `lstat` or a directory listing).
+    pub fn of(ft: std::fs::FileType) -> EntryKind {
+        #[cfg(unix)]
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_symlink() {
+            return EntryKind::Symlink;
+        }
+        if ft.is_dir() {
+            return EntryKind::Dir;
+        }
+        if ft.is_file() {
+            return EntryKind::File;
+        }
+        #[cfg(unix)]
+        {
+            if ft.is_fifo() {
+                return EntryKind::Fifo;
+            }
+            if ft.is_socket() {
+                return EntryKind::Socket;
+            }
+            if ft.is_block_device() {
+                return EntryKind::BlockDevice;
+            }
+            if ft.is_char_device() {
+                return EntryKind::CharDevice;
+            }
+        }
+        EntryKind::Other
+    }
+
+    /// The kind with this number (`Other` if unknown).
+    pub fn from_u8(n: u8) -> EntryKind {
+        match n {
+            0 => EntryKind::File,
+            1 => EntryKind::Dir,
+            2 => EntryKind::Symlink,
+            3 => EntryKind::Fifo,
+            4 => EntryKind::Socket,
+            5 => EntryKind::BlockDevice,
+            6 => EntryKind::CharDevice,
+            _ => EntryKind::Other,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Dir => "dir",
+            EntryKind::Symlink => "symlink",
+            EntryKind::Fifo => "fifo",
+            EntryKind::Socket => "socket",
+            EntryKind::BlockDevice => "block_device",
+            EntryKind::CharDevice => "char_device",
+            EntryKind::Other => "other",
+        }
+    }
+}
+
+/// File-system metadata of an entry, from `lstat`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Meta {
+    /// Size in bytes (the link text length for symlinks).
+    pub size: u64,
+    /// Modification time, ns since the Unix epoch.
+    pub mtime_ns: i64,
+    /// Inode number.
+    pub inode: u64,
+    /// Device id of the file system.
+    pub dev: u64,
+}
+
+impl Meta {
+    /// Reads the fields from `m`.
+    pub fn of(m: &std::fs::Metadata) -> Meta {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Meta {
+                size: m.len(),
+                mtime_ns: m
+                    .mtime()
+                    .saturating_mul(1_000_000_000)
+                    .saturating_add(m.mtime_nsec()),
+                inode: m.ino(),
+                dev: m.dev(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime_ns = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            Meta {
+                size: m.len(),
+                mtime_ns,
+                inode: 0,
+                dev: 0,
+            }
+        }
+    }
+}
+
+/// True for names starting with a dot (Unix hidden files).
+pub fn is_hidden(name: &[u8]) -> bool {
+    name.first() == Some(&b'.')
+}
+
+/// The bytes of an OS string (exact on Unix; WTF-8 elsewhere).
+pub fn os_bytes(s: &std::ffi::OsStr) -> &[u8] {
+    s.as_encoded_bytes()
+}
+
+/// An OS string from bytes produced by [`os_bytes`] on this platform.
+pub fn os_from_bytes(b: &[u8]) -> std::ffi::OsString {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::OsStr::from_bytes(b).to_owned()
+    }
+    #[cfg(not(unix))]
+    {
+        std::ffi::OsString::from(String::from_utf8_lossy(b).into_owned())
+    }
+}

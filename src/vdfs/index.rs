@@ -1,0 +1,282 @@
+//! The persistent index's records and the read queries over them.
+//!
+//! See `store::schema` for the tables: `entries` (id → [`EntryRecord`]), `children`
+//! (parent, child), `dir_closure` (ancestor folder, descendant folder) → depth, `dir_stats`
+//! (folder → [`DirStats`]), `content` (cas_id → [`ContentRecord`]) and `content_instances`
+//! (cas_id, entry).
+
+use std::path::PathBuf;
+
+use redb::{ReadTransaction, ReadableTable};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::content::CasId;
+use super::entry::{EntryKind, Meta, os_from_bytes};
+use super::filetype::ContentKind;
+use crate::store::schema::{CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_STATS, ENTRIES};
+use crate::store::{StoreError, decode};
+
+/// An entry of the persistent index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    /// Global id; kept across renames and moves.
+    pub uuid: Uuid,
+    /// The location it belongs to.
+    pub location: u32,
+    /// Parent entry id; 0 for a location's root.
+    pub parent: u64,
+    /// Exact name bytes (for a location root: the root's full path).
+    pub name: Vec<u8>,
+    /// Kind.
+    pub kind: EntryKind,
+    /// `lstat` size in bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Inode number.
+    pub inode: u64,
+    /// Device id.
+    pub dev: u64,
+    /// Content identity, once identified (Content and Deep modes; never for empty files).
+    pub cas: Option<CasId>,
+    /// Kind of content: from the extension in Shallow mode, from the bytes once identified.
+    pub content_kind: ContentKind,
+    /// When the index first saw it, ms since the epoch.
+    pub first_seen_ms: i64,
+}
+
+impl EntryRecord {
+    /// The metadata fields.
+    pub fn meta(&self) -> Meta {
+        Meta {
+            size: self.size,
+            mtime_ns: self.mtime_ns,
+            inode: self.inode,
+            dev: self.dev,
+        }
+    }
+
+    /// True for names starting with a dot.
+    pub fn is_hidden(&self) -> bool {
+        super::entry::is_hidden(&self.name)
+    }
+}
+
+/// Aggregates of a folder's whole subtree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirStats {
+    /// Bytes of all files below.
+    pub bytes: u64,
+    /// Files (and other non-folders) below.
+    pub files: u64,
+    /// Folders below.
+    pub dirs: u64,
+}
+
+/// A content identity: one record per distinct content, with its instance count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentRecord {
+    /// The sampled hash.
+    pub cas: CasId,
+    /// UUID v5 of the cas_id (the same on every device).
+    pub uuid: Uuid,
+    /// Size of one copy.
+    pub size: u64,
+    /// Kind of content.
+    pub kind: ContentKind,
+    /// File-type id from the registry (e.g. `image/jpeg`), if identified.
+    pub file_type: Option<String>,
+    /// MIME type.
+    pub mime: Option<String>,
+    /// Entries with this content (exact: rows in `content_instances`).
+    pub instances: u64,
+    /// When first seen, ms since the epoch.
+    pub first_seen_ms: i64,
+    /// When an instance was last hashed in full, ms since the epoch.
+    pub last_verified_ms: Option<i64>,
+    /// BLAKE3 of the whole content, once computed.
+    pub integrity: Option<[u8; 32]>,
+}
+
+/// One entry by id.
+///
+/// # Errors
+/// [`StoreError`] on read or decode failure.
+pub fn entry(tx: &ReadTransaction, id: u64) -> Result<Option<EntryRecord>, StoreError> {
+    let t = tx.open_table(ENTRIES)?;
+    t.get(id)?.map(|v| decode("entries", v.value())).transpose()
+}
+
+/// A folder's children as `(id, record)`, in id order.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn children(tx: &ReadTransaction, parent: u64) -> Result<Vec<(u64, EntryRecord)>, StoreError> {
+    let kids = tx.open_table(CHILDREN)?;
+    let entries = tx.open_table(ENTRIES)?;
+    let mut out = Vec::new();
+    for row in kids.range((parent, 0)..=(parent, u64::MAX))? {
+        let id = row?.0.value().1;
+        if let Some(v) = entries.get(id)? {
+            out.push((id, decode("entries", v.value())?));
+        }
+    }
+    Ok(out)
+}
+
+/// The absolute path of entry `id`, by walking up to its location root.
+///
+/// # Errors
+/// [`StoreError::NotFound`] if a link of the chain is missing.
+pub fn path_of(tx: &ReadTransaction, id: u64) -> Result<PathBuf, StoreError> {
+    let entries = tx.open_table(ENTRIES)?;
+    let mut parts = Vec::new();
+    let mut cur = id;
+    loop {
+        let rec: EntryRecord = match entries.get(cur)? {
+            Some(v) => decode("entries", v.value())?,
+            None => {
+                return Err(StoreError::NotFound {
+                    what: format!("entry {cur}"),
+                });
+            }
+        };
+        parts.push(rec.name);
+        if rec.parent == 0 {
+            break;
+        }
+        cur = rec.parent;
+    }
+    let mut p = PathBuf::new();
+    for name in parts.iter().rev() {
+        p.push(os_from_bytes(name));
+    }
+    Ok(p)
+}
+
+/// A folder's aggregates.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn dir_stats(tx: &ReadTransaction, id: u64) -> Result<Option<DirStats>, StoreError> {
+    let t = tx.open_table(DIR_STATS)?;
+    t.get(id)?
+        .map(|v| decode("dir_stats", v.value()))
+        .transpose()
+}
+
+/// A content identity.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn content(tx: &ReadTransaction, cas: CasId) -> Result<Option<ContentRecord>, StoreError> {
+    let t = tx.open_table(CONTENT)?;
+    t.get(cas.0)?
+        .map(|v| decode("content", v.value()))
+        .transpose()
+}
+
+/// The entry ids holding `cas`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn instances(tx: &ReadTransaction, cas: CasId) -> Result<Vec<u64>, StoreError> {
+    let t = tx.open_table(CONTENT_INSTANCES)?;
+    let mut out = Vec::new();
+    for row in t.range((cas.0, 0)..=(cas.0, u64::MAX))? {
+        out.push(row?.0.value().1);
+    }
+    Ok(out)
+}
+
+/// The entry at `path` (absolute), if it lies in one of `locations` and is indexed:
+/// `(location id, entry id, record)`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn find_by_path(
+    store: &crate::store::Store,
+    locations: &[super::location::LocationRecord],
+    path: &std::path::Path,
+) -> Result<Option<(u32, u64, EntryRecord)>, StoreError> {
+    let Some(loc) = super::location::containing(locations, path) else {
+        return Ok(None);
+    };
+    let Some(root) = loc.root_entry else {
+        return Ok(None);
+    };
+    let rel = path
+        .strip_prefix(loc.path())
+        .unwrap_or(std::path::Path::new(""));
+    store.read(|tx| {
+        let mut cur = root;
+        for comp in rel.components() {
+            let name = super::entry::os_bytes(comp.as_os_str());
+            let kids = tx.open_table(CHILDREN)?;
+            let entries = tx.open_table(ENTRIES)?;
+            let mut next = None;
+            for row in kids.range((cur, 0)..=(cur, u64::MAX))? {
+                let id = row?.0.value().1;
+                if let Some(v) = entries.get(id)? {
+                    let r: EntryRecord = decode("entries", v.value())?;
+                    if r.name == name {
+                        next = Some(id);
+                        break;
+                    }
+                }
+            }
+            match next {
+                Some(n) => cur = n,
+                None => return Ok(None),
+            }
+        }
+        Ok(entry(tx, cur)?.map(|r| (loc.id, cur, r)))
+    })
+}
+
+/// The content with this content UUID, if any entry has it.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn content_by_uuid(
+    store: &crate::store::Store,
+    uuid: Uuid,
+) -> Result<Option<ContentRecord>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(CONTENT)?;
+        for row in t.iter()? {
+            let rec: ContentRecord = decode("content", row?.1.value())?;
+            if rec.uuid == uuid {
+                return Ok(Some(rec));
+            }
+        }
+        Ok(None)
+    })
+}
+
+/// The best local instance of a content: the first whose file is on disk with the indexed
+/// size, preferring online locations.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn best_instance(
+    store: &crate::store::Store,
+    cas: CasId,
+) -> Result<Option<PathBuf>, StoreError> {
+    let paths = store.read(|tx| {
+        let mut out = Vec::new();
+        for id in instances(tx, cas)? {
+            if let Some(r) = entry(tx, id)? {
+                out.push((path_of(tx, id)?, r.size));
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(paths
+        .into_iter()
+        .find(|(p, size)| {
+            std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() == *size)
+        })
+        .map(|(p, _)| p))
+}

@@ -1,0 +1,411 @@
+//! Locations: folders added to a library to be indexed.
+
+use std::path::{Path, PathBuf};
+
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::CoreError;
+use super::entry::{os_bytes, os_from_bytes};
+use super::jobs::{JobId, now_ms};
+use super::rules::{Rules, SkipCounts};
+use super::volume::{self, VolumeInfo};
+use crate::store::schema::{LOCATIONS, META, META_NEXT_LOCATION_ID};
+use crate::store::{Store, StoreError, decode, encode};
+
+/// How deeply a location is indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndexMode {
+    /// File-system metadata only.
+    Shallow,
+    /// Plus content identity (sampled hash) and file type from the bytes.
+    Content,
+    /// Plus sidecars such as image thumbnails.
+    Deep,
+}
+
+impl std::str::FromStr for IndexMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<IndexMode, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "shallow" => Ok(IndexMode::Shallow),
+            "content" => Ok(IndexMode::Content),
+            "deep" => Ok(IndexMode::Deep),
+            _ => Err(format!("unknown mode {s:?}; use shallow, content or deep")),
+        }
+    }
+}
+
+impl IndexMode {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexMode::Shallow => "shallow",
+            IndexMode::Content => "content",
+            IndexMode::Deep => "deep",
+        }
+    }
+}
+
+/// What the last index of a location found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationStats {
+    /// Files (and other non-folders) indexed.
+    pub files: u64,
+    /// Folders indexed (the root included).
+    pub dirs: u64,
+    /// Bytes of the files.
+    pub bytes: u64,
+    /// What the rules left out.
+    pub skipped: SkipCounts,
+    /// Per-path errors of the last scan.
+    pub errors: u64,
+}
+
+/// A location as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationRecord {
+    /// Id within the library.
+    pub id: u32,
+    /// Global id.
+    pub uuid: Uuid,
+    /// The root folder's canonical path, exact bytes.
+    pub path: Vec<u8>,
+    /// Index mode.
+    pub mode: IndexMode,
+    /// Indexer rules.
+    pub rules: Rules,
+    /// The volume it was on when added.
+    pub volume: VolumeInfo,
+    /// The root folder's entry id, once indexed.
+    pub root_entry: Option<u64>,
+    /// When it was added, ms since the epoch.
+    pub created_ms: i64,
+    /// When its last index finished, ms since the epoch.
+    pub indexed_ms: Option<i64>,
+    /// The indexing job running or last run.
+    pub job: Option<JobId>,
+    /// Results of the last index.
+    pub stats: LocationStats,
+    /// The last scan's failure, if it failed.
+    pub error: Option<String>,
+}
+
+impl LocationRecord {
+    /// The root path.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(os_from_bytes(&self.path))
+    }
+
+    /// A short display name (the root folder's name).
+    pub fn name(&self) -> String {
+        let p = self.path();
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// Whether the root can be scanned now.
+    pub fn availability(&self) -> Availability {
+        availability(&self.path(), &self.volume)
+    }
+}
+
+/// Whether a location's root is reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum Availability {
+    /// The root is there.
+    Online,
+    /// The drive is not mounted (or something else is mounted there): entries are kept.
+    Offline(String),
+    /// The drive is mounted but the folder is gone (deleted or moved).
+    Missing(String),
+}
+
+/// Decides whether `root` (recorded on `vol`) is online, offline or missing.
+pub fn availability(root: &Path, vol: &VolumeInfo) -> Availability {
+    let on_own_mount = vol.mount_point != Path::new("/") && !vol.mount_point.as_os_str().is_empty();
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => {
+            let dev = super::entry::Meta::of(&m).dev;
+            if on_own_mount && dev != vol.dev && !volume::is_mounted(&vol.mount_point) {
+                // The folder exists but on another file system: typically the empty mount
+                // point of an unplugged drive.
+                Availability::Offline(format!(
+                    "{} is not mounted (the folder there is on another file system)",
+                    vol.mount_point.display()
+                ))
+            } else {
+                Availability::Online
+            }
+        }
+        Ok(_) => Availability::Missing(format!("{} is no longer a folder", root.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if on_own_mount && !volume::is_mounted(&vol.mount_point) {
+                Availability::Offline(format!(
+                    "the drive at {} is not mounted",
+                    vol.mount_point.display()
+                ))
+            } else {
+                Availability::Missing(format!("{} was deleted or moved", root.display()))
+            }
+        }
+        Err(e) => Availability::Offline(format!("{}: {e}", root.display())),
+    }
+}
+
+/// Every location, by id.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn list(store: &Store) -> Result<Vec<LocationRecord>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(LOCATIONS)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            out.push(decode("locations", row?.1.value())?);
+        }
+        Ok(out)
+    })
+}
+
+/// One location.
+///
+/// # Errors
+/// [`CoreError::LocationNotFound`], [`CoreError::Store`].
+pub fn get(store: &Store, id: u32) -> Result<LocationRecord, CoreError> {
+    store
+        .read(|tx| {
+            let t = tx.open_table(LOCATIONS)?;
+            t.get(id)?
+                .map(|v| decode("locations", v.value()))
+                .transpose()
+        })?
+        .ok_or_else(|| CoreError::LocationNotFound {
+            query: id.to_string(),
+        })
+}
+
+/// Finds a location by id, by path (the root or any path inside it), or by root folder name.
+///
+/// # Errors
+/// [`CoreError::LocationNotFound`], [`CoreError::Store`].
+pub fn find(store: &Store, query: &str) -> Result<LocationRecord, CoreError> {
+    let all = list(store)?;
+    if let Ok(id) = query.parse::<u32>()
+        && let Some(l) = all.iter().find(|l| l.id == id)
+    {
+        return Ok(l.clone());
+    }
+    let as_path = std::fs::canonicalize(query).unwrap_or_else(|_| PathBuf::from(query));
+    if let Some(l) = all
+        .iter()
+        .filter(|l| as_path.starts_with(l.path()))
+        .max_by_key(|l| l.path.len())
+    {
+        return Ok(l.clone());
+    }
+    let by_name: Vec<_> = all.iter().filter(|l| l.name() == query).collect();
+    match by_name.as_slice() {
+        [one] => Ok((*one).clone()),
+        _ => Err(CoreError::LocationNotFound {
+            query: query.to_owned(),
+        }),
+    }
+}
+
+/// The location containing `path` (canonical), if any.
+pub fn containing(all: &[LocationRecord], path: &Path) -> Option<LocationRecord> {
+    all.iter()
+        .filter(|l| path.starts_with(l.path()))
+        .max_by_key(|l| l.path.len())
+        .cloned()
+}
+
+/// Records a new location (not yet indexed).
+///
+/// # Errors
+/// [`CoreError::NotAFolder`] if `path` is missing or not a folder;
+/// [`CoreError::LocationOverlap`] if it is, contains or is inside another location;
+/// [`CoreError::Store`].
+pub fn add(
+    store: &Store,
+    path: &Path,
+    mode: IndexMode,
+    rules: Rules,
+) -> Result<LocationRecord, CoreError> {
+    let meta = std::fs::metadata(path).map_err(|e| CoreError::NotAFolder {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Err(CoreError::NotAFolder {
+            path: path.to_owned(),
+            reason: "it is not a folder".to_owned(),
+        });
+    }
+    let canon = std::fs::canonicalize(path).map_err(|e| CoreError::io(path, e))?;
+    for l in list(store)? {
+        let other = l.path();
+        if canon.starts_with(&other) || other.starts_with(&canon) {
+            return Err(CoreError::LocationOverlap {
+                path: canon,
+                other,
+                id: l.id,
+            });
+        }
+    }
+    super::rules::Compiled::new(&rules).map_err(|e| CoreError::InvalidRules { reason: e })?;
+    let volume = volume::volume_of(&canon);
+    let template = LocationRecord {
+        id: 0,
+        uuid: Uuid::now_v7(),
+        path: os_bytes(canon.as_os_str()).to_vec(),
+        mode,
+        rules,
+        volume,
+        root_entry: None,
+        created_ms: now_ms(),
+        indexed_ms: None,
+        job: None,
+        stats: LocationStats::default(),
+        error: None,
+    };
+    Ok(store.write(move |tx| {
+        let mut meta = tx.open_table(META)?;
+        let id: u32 = match meta.get(META_NEXT_LOCATION_ID)? {
+            Some(v) => decode("meta", v.value())?,
+            None => 1,
+        };
+        meta.insert(META_NEXT_LOCATION_ID, encode(&(id + 1)).as_slice())?;
+        let mut rec = template.clone();
+        rec.id = id;
+        tx.open_table(LOCATIONS)?
+            .insert(id, encode(&rec).as_slice())?;
+        Ok(rec)
+    })?)
+}
+
+/// Applies `f` to location `id` and saves it, durably.
+///
+/// # Errors
+/// [`StoreError::NotFound`] if it does not exist.
+pub fn update(
+    store: &Store,
+    id: u32,
+    mut f: impl FnMut(&mut LocationRecord) + Send + 'static,
+) -> Result<LocationRecord, StoreError> {
+    store.write(move |tx| {
+        let mut t = tx.open_table(LOCATIONS)?;
+        let mut rec: LocationRecord = match t.get(id)? {
+            Some(v) => decode("locations", v.value())?,
+            None => {
+                return Err(StoreError::NotFound {
+                    what: format!("location {id}"),
+                });
+            }
+        };
+        f(&mut rec);
+        t.insert(id, encode(&rec).as_slice())?;
+        Ok(rec)
+    })
+}
+
+impl super::Library {
+    /// Every location of the library.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn locations(&self) -> Result<Vec<LocationRecord>, CoreError> {
+        Ok(list(self.store())?)
+    }
+
+    /// Adds a location and starts indexing it.
+    ///
+    /// # Errors
+    /// As [`add`], plus [`CoreError::Job`] if the job cannot be queued.
+    pub fn add_location(
+        &self,
+        path: &Path,
+        mode: IndexMode,
+        rules: Rules,
+    ) -> Result<(LocationRecord, super::jobs::JobHandle), CoreError> {
+        let rec = add(self.store(), path, mode, rules)?;
+        let handle = self.rescan(rec.id)?;
+        Ok((get(self.store(), rec.id)?, handle))
+    }
+
+    /// Starts (re)indexing a location; if a run is already going, returns its handle.
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::Job`].
+    pub fn rescan(&self, id: u32) -> Result<super::jobs::JobHandle, CoreError> {
+        let rec = get(self.store(), id)?;
+        if let Some(job) = rec.job
+            && let Some(h) = self.jobs().handle(job)
+        {
+            return Ok(h);
+        }
+        if let Some(job) = rec.job
+            && let Ok(j) = self.jobs().get(job)
+            && matches!(
+                j.status,
+                super::jobs::JobStatus::Paused | super::jobs::JobStatus::Interrupted
+            )
+        {
+            return Ok(self.jobs().resume(job)?);
+        }
+        let handle = self.jobs().spawn(super::indexer::IndexerJob::new(&rec))?;
+        let job = handle.id();
+        update(self.store(), id, move |l| l.job = Some(job))?;
+        Ok(handle)
+    }
+
+    /// Changes a location's mode and/or rules (applied from its next scan).
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::InvalidRules`], [`CoreError::Store`].
+    pub fn set_location(
+        &self,
+        id: u32,
+        mode: Option<IndexMode>,
+        rules: Option<Rules>,
+    ) -> Result<LocationRecord, CoreError> {
+        get(self.store(), id)?;
+        if let Some(r) = &rules {
+            super::rules::Compiled::new(r).map_err(|e| CoreError::InvalidRules { reason: e })?;
+        }
+        Ok(update(self.store(), id, move |l| {
+            if let Some(m) = mode {
+                l.mode = m;
+            }
+            if let Some(r) = &rules {
+                l.rules = r.clone();
+            }
+        })?)
+    }
+
+    /// Forgets a location: its entries, hierarchy, aggregates and content links. Files on
+    /// disk are never touched. Refuses while it is being indexed.
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::AlreadyIndexing`], [`CoreError::Store`].
+    pub fn remove_location(&self, id: u32) -> Result<LocationRecord, CoreError> {
+        let rec = get(self.store(), id)?;
+        if let Some(job) = rec.job
+            && self.jobs().handle(job).is_some()
+        {
+            return Err(CoreError::AlreadyIndexing { id, job });
+        }
+        super::indexer::forget_location(self.store(), id)?;
+        self.store().write(move |tx| {
+            tx.open_table(LOCATIONS)?.remove(id)?;
+            Ok(())
+        })?;
+        Ok(rec)
+    }
+}
