@@ -435,7 +435,7 @@ pub(super) fn stat(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     let path = local_path(core, &lib, &a.path)?;
-    let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let canon = crate::vdfs::entry::canonical_no_follow(&path);
     let locations = lib.locations()?;
     let registry = Registry::builtin();
     let found = index::find_by_path(lib.store(), &locations, &canon)?;

@@ -182,6 +182,8 @@ pub enum DebugCommand {
         /// Job id.
         id: JobId,
     },
+    /// Print every entry of the index (path, kind, size, mtime, cas_id), sorted, one per line.
+    DumpIndex,
 }
 
 /// Runs a parsed command line. With no subcommand it opens the window.
@@ -454,6 +456,11 @@ fn debug(core: &Core, out: &Output, selected: Option<&str>, c: DebugCommand) -> 
             let mut events = core.events().subscribe();
             let handle = lib.jobs().spawn(DiagnosticJob::new(batches, batch_ms))?;
             follow(out, &lib, &handle, &mut events)?;
+        }
+        DebugCommand::DumpIndex => {
+            for line in crate::vdfs::index::dump(lib.store())? {
+                println!("{line}");
+            }
         }
         DebugCommand::DiagnosticReport { id } => {
             let counts = batch_counts(lib.store(), id)?;

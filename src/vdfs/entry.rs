@@ -155,3 +155,15 @@ pub fn os_from_bytes(b: &[u8]) -> std::ffi::OsString {
         std::ffi::OsString::from(String::from_utf8_lossy(b).into_owned())
     }
 }
+
+/// `path` made absolute and canonical without following a symlink at its last component
+/// (the parent folder is canonicalised, the name is kept), so a link is addressed as itself.
+pub fn canonical_no_follow(path: &std::path::Path) -> std::path::PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match (abs.parent(), abs.file_name()) {
+        (Some(parent), Some(name)) => std::fs::canonicalize(parent)
+            .map(|p| p.join(name))
+            .unwrap_or(abs.clone()),
+        _ => std::fs::canonicalize(&abs).unwrap_or(abs),
+    }
+}

@@ -496,13 +496,28 @@ impl Registry {
                 method: Method::Combined,
             });
         }
-        // The best magic match among all types.
+        // The best magic match among all types. Signatures of priority 10 or less (one or two
+        // common bytes, e.g. MPEG-TS's `47`) only confirm an extension, never decide alone.
         let any_magic = self
             .with_magic
             .iter()
             .filter_map(|&i| self.magic_score(i, head).map(|p| (p, i)))
+            .filter(|&(p, _)| p > 10)
             .max_by_key(|&(p, i)| (p, self.types[i as usize].priority));
         let is_text = looks_like_text(head);
+        // A strong signature (priority above 50, i.e. not a generic container such as ZIP or
+        // OLE that many formats share) beats an extension whose type has no signature.
+        if let Some((p, i)) = any_magic
+            && p > 50
+            && !candidates.is_empty()
+            && !is_textual(self.types[i as usize].kind)
+        {
+            return Some(Identified {
+                type_index: i,
+                confidence: 80,
+                method: Method::Magic,
+            });
+        }
         // Candidates that make no claim about bytes (text formats, ZIP-based documents …)
         // are trusted, unless the bytes contradict a text type.
         let trusted = candidates.iter().copied().find(|&i| {

@@ -280,3 +280,50 @@ pub fn best_instance(
         })
         .map(|(p, _)| p))
 }
+
+/// Every entry as one line `path\tkind\tsize\tmtime_ns\tcas_id\tuuid`, sorted by path, plus
+/// one line per folder aggregate and per content identity: a canonical text form of the
+/// whole index, for comparing two indexes (e.g. a resumed run with a clean one).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn dump(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(ENTRIES)?;
+        let ids: Vec<u64> = t
+            .iter()?
+            .map(|r| r.map(|(k, _)| k.value()))
+            .collect::<Result<_, _>>()?;
+        let mut lines = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(r) = entry(tx, id)? else { continue };
+            let path = path_of(tx, id)?;
+            let mut line = format!(
+                "entry\t{}\t{}\t{}\t{}\t{}",
+                path.display(),
+                r.kind.as_str(),
+                r.size,
+                r.mtime_ns,
+                r.cas.map(|c| c.to_string()).unwrap_or_default()
+            );
+            if r.kind == EntryKind::Dir {
+                let s = dir_stats(tx, id)?.unwrap_or_default();
+                line.push_str(&format!(
+                    "\t{} bytes {} files {} dirs",
+                    s.bytes, s.files, s.dirs
+                ));
+            }
+            lines.push(line);
+        }
+        let c = tx.open_table(CONTENT)?;
+        for row in c.iter()? {
+            let rec: ContentRecord = decode("content", row?.1.value())?;
+            lines.push(format!(
+                "content\t{}\t{}\t{}\t{:?}",
+                rec.cas, rec.instances, rec.size, rec.file_type
+            ));
+        }
+        lines.sort();
+        Ok(lines)
+    })
+}

@@ -3,6 +3,7 @@
 
 mod common;
 mod device;
+mod indexing;
 mod jobs;
 mod libraries;
 mod portable;

@@ -59,6 +59,12 @@ pub struct JobHandle {
     done: Arc<Done>,
 }
 
+impl std::fmt::Debug for JobHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobHandle").field("id", &self.id).finish()
+    }
+}
+
 impl JobHandle {
     /// The job's id.
     pub fn id(&self) -> JobId {

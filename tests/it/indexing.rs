@@ -1,0 +1,758 @@
+//! The persistent indexer on temp trees: counts, rules, rescans with moves and renames,
+//! offline locations, content identity and its counts, hostile files, kill -9 and resume.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use cairn::vdfs::content::{CasId, integrity_hash, sample_file};
+use cairn::vdfs::entry::EntryKind;
+use cairn::vdfs::index::{self, EntryRecord};
+use cairn::vdfs::jobs::JobStatus;
+use cairn::vdfs::location::{self, IndexMode};
+use cairn::vdfs::rules::Rules;
+use cairn::vdfs::volume::VolumeInfo;
+use cairn::vdfs::{Core, CoreOptions, Library};
+
+use crate::common::{cairn, ok};
+
+/// Builds fixture trees in a temp folder.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    fn file(&self, rel: &str, content: &[u8]) -> &Fixture {
+        let p = self.root().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, content).unwrap();
+        self
+    }
+
+    fn dir(&self, rel: &str) -> &Fixture {
+        fs::create_dir_all(self.root().join(rel)).unwrap();
+        self
+    }
+}
+
+struct Lib {
+    _data: tempfile::TempDir,
+    _core: Core,
+    lib: std::sync::Arc<Library>,
+}
+
+fn library() -> Lib {
+    let data = tempfile::tempdir().unwrap();
+    let core = Core::start(CoreOptions::at(data.path())).unwrap();
+    let lib = core.open_library(None).unwrap();
+    Lib {
+        _data: data,
+        _core: core,
+        lib,
+    }
+}
+
+fn index(lib: &Library, root: &Path, mode: IndexMode, rules: Rules) -> u32 {
+    let (rec, h) = lib.add_location(root, mode, rules).unwrap();
+    assert_eq!(
+        h.wait(),
+        JobStatus::Completed,
+        "{:?}",
+        lib.jobs().get(h.id()).unwrap().outcome
+    );
+    rec.id
+}
+
+fn rescan(lib: &Library, id: u32) -> String {
+    let h = lib.rescan(id).unwrap();
+    let status = h.wait();
+    let j = lib.jobs().get(h.id()).unwrap();
+    assert_eq!(status, JobStatus::Completed, "{:?}", j.outcome);
+    j.outcome.unwrap()
+}
+
+fn entry_at(lib: &Library, path: &Path) -> Option<(u64, EntryRecord)> {
+    let locs = lib.locations().unwrap();
+    let canon = cairn::vdfs::entry::canonical_no_follow(path);
+    index::find_by_path(lib.store(), &locs, &canon)
+        .unwrap()
+        .map(|(_, id, r)| (id, r))
+}
+
+fn dump(lib: &Library) -> Vec<String> {
+    index::dump(lib.store()).unwrap()
+}
+
+/// Relative paths of every indexed entry of a location.
+fn indexed_paths(lib: &Library, root: &Path) -> Vec<String> {
+    let canon = fs::canonicalize(root).unwrap();
+    let mut v: Vec<String> = dump(lib)
+        .iter()
+        .filter_map(|l| l.strip_prefix("entry\t"))
+        .filter_map(|l| l.split('\t').next())
+        .filter_map(|p| {
+            Path::new(p)
+                .strip_prefix(&canon)
+                .ok()
+                .map(|r| r.display().to_string())
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn counts_with_and_without_each_rule() {
+    let f = Fixture::new();
+    f.file("Documents/Résumé.docx", b"PK\x03\x04doc")
+        .file("Documents/.hidden-notes.txt", b"secret")
+        .file(".DS_Store", b"junk")
+        .file("Pictures/cat.JPG", b"\xFF\xD8\xFF\xE0jpeg")
+        .file("Pictures/dog.png", b"\x89PNG\r\n\x1a\npng")
+        .file("code/node_modules/left-pad/index.js", b"module.exports=1")
+        .file("code/.git/HEAD", b"ref: refs/heads/main\n")
+        .file("code/.gitignore", b"*.log\n!important.log\n")
+        .file("code/debug.log", b"log")
+        .file("code/important.log", b"log")
+        .file("code/main.rs", b"fn main(){}")
+        .file("rust/Cargo.toml", b"[package]")
+        .file("rust/target/debug/app", b"\x7fELF")
+        .file("target/plan.txt", b"a folder named target, not Rust output");
+    let all = [
+        ".DS_Store",
+        "Documents",
+        "Documents/.hidden-notes.txt",
+        "Documents/Résumé.docx",
+        "Pictures",
+        "Pictures/cat.JPG",
+        "Pictures/dog.png",
+        "code",
+        "code/.git",
+        "code/.git/HEAD",
+        "code/.gitignore",
+        "code/debug.log",
+        "code/important.log",
+        "code/main.rs",
+        "code/node_modules",
+        "code/node_modules/left-pad",
+        "code/node_modules/left-pad/index.js",
+        "rust",
+        "rust/Cargo.toml",
+        "rust/target",
+        "rust/target/debug",
+        "rust/target/debug/app",
+        "target",
+        "target/plan.txt",
+    ];
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
+    assert_eq!(indexed_paths(&l.lib, &f.root()), all);
+    let rec = location::get(l.lib.store(), id).unwrap();
+    assert_eq!(rec.stats.files, 14);
+    assert_eq!(rec.stats.dirs, 11);
+    assert_eq!(rec.stats.skipped.summary(), None);
+
+    let cases: Vec<(Rules, Vec<&str>, u64, u64)> = vec![
+        (
+            Rules::default(),
+            vec![".DS_Store", "code/.git", "code/node_modules", "rust/target"],
+            3,
+            1,
+        ),
+        (
+            Rules {
+                no_hidden: true,
+                ..Rules::none()
+            },
+            vec![
+                "Documents/.hidden-notes.txt",
+                ".DS_Store",
+                "code/.git",
+                "code/.gitignore",
+            ],
+            1,
+            3,
+        ),
+        (
+            Rules {
+                respect_gitignore: true,
+                ..Rules::none()
+            },
+            vec!["code/debug.log"],
+            0,
+            1,
+        ),
+        (
+            Rules {
+                only_images: true,
+                ..Rules::none()
+            },
+            all.iter()
+                .copied()
+                .filter(|p| {
+                    let is_dir = f.root().join(p).is_dir();
+                    !is_dir && !p.ends_with(".JPG") && !p.ends_with(".png")
+                })
+                .collect(),
+            0,
+            12,
+        ),
+        (
+            Rules {
+                exclude_globs: vec!["*.log".into(), "Pictures".into()],
+                ..Rules::none()
+            },
+            vec!["code/debug.log", "code/important.log", "Pictures"],
+            1,
+            2,
+        ),
+    ];
+    for (rules, gone, folders, files) in cases {
+        let l = library();
+        let id = index(&l.lib, &f.root(), IndexMode::Shallow, rules.clone());
+        let expected: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|p| {
+                !gone
+                    .iter()
+                    .any(|g| p == g || p.starts_with(&format!("{g}/")))
+            })
+            .collect();
+        assert_eq!(
+            indexed_paths(&l.lib, &f.root()),
+            expected,
+            "rules {}",
+            rules.describe()
+        );
+        let s = location::get(l.lib.store(), id).unwrap().stats.skipped;
+        assert_eq!(
+            (s.folders, s.files),
+            (folders, files),
+            "rules {}",
+            rules.describe()
+        );
+    }
+}
+
+#[test]
+fn rescans_keep_identity_across_modify_move_rename_and_delete() {
+    let f = Fixture::new();
+    f.file("a/keep.txt", b"keep")
+        .file("a/edit.txt", b"before")
+        .file("a/gone.txt", b"gone")
+        .file("a/rename-me.txt", b"rename")
+        .file("a/move-me.txt", b"move")
+        .file("folder/x/deep.txt", b"deep")
+        .file("folder/y.txt", b"y")
+        .file("loose/1.txt", b"1")
+        .file("loose/2.txt", b"2")
+        .dir("b");
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &f.root(), IndexMode::Content, Rules::none());
+    let r = f.root();
+    let before: BTreeMap<&str, (u64, EntryRecord)> = [
+        "a/keep.txt",
+        "a/edit.txt",
+        "a/gone.txt",
+        "a/rename-me.txt",
+        "a/move-me.txt",
+        "folder",
+        "folder/x",
+        "folder/x/deep.txt",
+        "folder/y.txt",
+        "loose/1.txt",
+        "loose/2.txt",
+    ]
+    .into_iter()
+    .map(|p| (p, entry_at(lib, &r.join(p)).unwrap()))
+    .collect();
+    let edit_cas = before["a/edit.txt"].1.cas.unwrap();
+
+    // Change things.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(r.join("a/edit.txt"), b"after, longer").unwrap();
+    fs::remove_file(r.join("a/gone.txt")).unwrap();
+    fs::rename(r.join("a/rename-me.txt"), r.join("a/renamed.txt")).unwrap();
+    fs::rename(r.join("a/move-me.txt"), r.join("b/moved.txt")).unwrap();
+    fs::rename(r.join("folder"), r.join("renamed-folder")).unwrap();
+    fs::create_dir_all(r.join("new/nested/deeper")).unwrap();
+    fs::rename(r.join("loose/1.txt"), r.join("new/nested/deeper/1.txt")).unwrap();
+    fs::rename(r.join("loose/2.txt"), r.join("new/nested/2.txt")).unwrap();
+    f.file("a/brand-new.txt", b"new");
+    // A hard link is a new entry, not a move.
+    fs::hard_link(r.join("a/keep.txt"), r.join("b/keep-link.txt")).unwrap();
+
+    let summary = rescan(lib, id);
+    let same = |old: &str, new: &str| {
+        let (oid, orec) = &before[old];
+        let (nid, nrec) =
+            entry_at(lib, &r.join(new)).unwrap_or_else(|| panic!("{new} not indexed"));
+        assert_eq!(
+            (oid, orec.uuid),
+            (&nid, nrec.uuid),
+            "{old} → {new} lost its identity"
+        );
+        nrec
+    };
+    same("a/keep.txt", "a/keep.txt");
+    let edited = same("a/edit.txt", "a/edit.txt");
+    assert_eq!(edited.size, 13);
+    same("a/rename-me.txt", "a/renamed.txt");
+    same("a/move-me.txt", "b/moved.txt");
+    same("folder", "renamed-folder");
+    same("folder/x", "renamed-folder/x");
+    same("folder/x/deep.txt", "renamed-folder/x/deep.txt");
+    same("folder/y.txt", "renamed-folder/y.txt");
+    same("loose/1.txt", "new/nested/deeper/1.txt");
+    same("loose/2.txt", "new/nested/2.txt");
+    assert!(entry_at(lib, &r.join("a/gone.txt")).is_none());
+    assert!(entry_at(lib, &r.join("folder")).is_none());
+    let link = entry_at(lib, &r.join("b/keep-link.txt")).unwrap();
+    assert_ne!(
+        link.0, before["a/keep.txt"].0,
+        "a hard link is its own entry"
+    );
+    assert!(entry_at(lib, &r.join("a/keep.txt")).is_some());
+    // edit.txt, and the folders whose listing changed (root, a, b, loose).
+    assert!(summary.contains("5 modified"), "{summary}");
+    assert!(summary.contains("5 moved"), "{summary}");
+    assert!(summary.contains("1 deleted"), "{summary}");
+
+    // The edited file got a new content identity; the old one is gone.
+    assert_ne!(edited.cas, Some(edit_cas));
+    assert!(
+        lib.store()
+            .read(|tx| index::content(tx, edit_cas))
+            .unwrap()
+            .is_none()
+    );
+
+    // The index equals a clean index of the same tree.
+    let clean = library();
+    index(&clean.lib, &f.root(), IndexMode::Content, Rules::none());
+    assert_eq!(dump(lib), dump(&clean.lib));
+    assert_eq!(closure(lib), closure(&clean.lib));
+}
+
+/// The closure relations, as paths: `(ancestor, descendant, depth)`.
+fn closure(lib: &Library) -> Vec<(String, String, u32)> {
+    lib.store()
+        .read(|tx| {
+            let t = tx.open_table(cairn::store::schema::DIR_CLOSURE)?;
+            let mut out = Vec::new();
+            for row in redb::ReadableTable::iter(&t)? {
+                let (k, v) = row?;
+                let (a, d) = k.value();
+                out.push((
+                    index::path_of(tx, a)?.display().to_string(),
+                    index::path_of(tx, d)?.display().to_string(),
+                    v.value(),
+                ));
+            }
+            out.sort();
+            Ok(out)
+        })
+        .unwrap()
+}
+
+#[test]
+fn closure_relations_and_aggregates_are_exact() {
+    let f = Fixture::new();
+    f.file("p/q/r/one", b"1")
+        .file("p/q/two", b"22")
+        .file("p/three", b"333")
+        .dir("p/empty");
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
+    let root = fs::canonicalize(f.root()).unwrap();
+    let c = closure(&l.lib);
+    let rel = |p: &str| {
+        if p.is_empty() {
+            root.display().to_string()
+        } else {
+            root.join(p).display().to_string()
+        }
+    };
+    assert!(c.contains(&(rel(""), rel("p/q/r"), 3)));
+    assert!(c.contains(&(rel("p"), rel("p/q/r"), 2)));
+    assert!(c.contains(&(rel("p/q/r"), rel("p/q/r"), 0)));
+    assert_eq!(c.len(), 1 + 2 + 3 + 3 + 4, "{c:#?}");
+    let (id, _) = entry_at(&l.lib, &root.join("p")).unwrap();
+    let s = l
+        .lib
+        .store()
+        .read(|tx| index::dir_stats(tx, id))
+        .unwrap()
+        .unwrap();
+    assert_eq!((s.bytes, s.files, s.dirs), (6, 3, 3));
+}
+
+#[test]
+fn an_offline_location_keeps_its_entries() {
+    let f = Fixture::new();
+    f.file("photos/a.jpg", b"\xFF\xD8\xFFa")
+        .file("photos/b.jpg", b"\xFF\xD8\xFFb");
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let before = dump(&l.lib);
+    // Pretend the location lives on a drive mounted at a path that is not mounted now, and
+    // unplug it.
+    location::update(l.lib.store(), id, |loc| {
+        loc.volume = VolumeInfo {
+            mount_point: PathBuf::from("/media/cairn-test-unplugged"),
+            fs_type: "exfat".into(),
+            source: "/dev/sdz1".into(),
+            dev: 12345,
+        };
+    })
+    .unwrap();
+    let moved_away = f.dir.path().join("unplugged");
+    fs::rename(f.root(), &moved_away).unwrap();
+    let rec = location::get(l.lib.store(), id).unwrap();
+    assert!(matches!(
+        rec.availability(),
+        location::Availability::Offline(_)
+    ));
+    let h = l.lib.rescan(id).unwrap();
+    assert_eq!(h.wait(), JobStatus::Failed);
+    let outcome = l.lib.jobs().get(h.id()).unwrap().outcome.unwrap();
+    assert!(outcome.contains("offline"), "{outcome}");
+    assert_eq!(
+        dump(&l.lib),
+        before,
+        "no entry may be deleted while offline"
+    );
+
+    // A folder deleted on a mounted drive is "missing", and its entries are kept too.
+    location::update(l.lib.store(), id, |loc| {
+        loc.volume.mount_point = PathBuf::from("/")
+    })
+    .unwrap();
+    let h = l.lib.rescan(id).unwrap();
+    assert_eq!(h.wait(), JobStatus::Failed);
+    assert_eq!(dump(&l.lib), before);
+    // Plugged back in: the scan finds everything unchanged.
+    fs::rename(&moved_away, f.root()).unwrap();
+    let summary = rescan(&l.lib, id);
+    assert!(
+        summary.contains("0 new, 0 modified, 0 moved, 0 deleted"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn locations_must_be_folders_and_must_not_overlap() {
+    let f = Fixture::new();
+    f.file("inner/file.txt", b"x");
+    let l = library();
+    let err = l
+        .lib
+        .add_location(
+            &f.root().join("inner/file.txt"),
+            IndexMode::Shallow,
+            Rules::none(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("not a folder"), "{err}");
+    let err = l
+        .lib
+        .add_location(&f.root().join("nope"), IndexMode::Shallow, Rules::none())
+        .unwrap_err();
+    assert!(err.to_string().contains("nope"), "{err}");
+    index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
+    for p in [f.root(), f.root().join("inner"), f.dir.path().to_owned()] {
+        let err = l
+            .lib
+            .add_location(&p, IndexMode::Shallow, Rules::none())
+            .unwrap_err();
+        assert!(err.to_string().contains("overlaps location 1"), "{err}");
+    }
+    // Removing forgets the index and touches no file.
+    l.lib.remove_location(1).unwrap();
+    assert!(dump(&l.lib).is_empty());
+    assert!(f.root().join("inner/file.txt").is_file());
+}
+
+/// Synthetic content of the test vectors: byte i is (i*31 + seed*7 + (i>>13)) % 251.
+fn synthetic(size: usize, seed: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| ((i * 31 + seed * 7 + (i >> 13)) % 251) as u8)
+        .collect()
+}
+
+#[test]
+fn content_ids_match_every_test_vector() {
+    let text = include_str!("../data/content_id.json");
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = v["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 29);
+    for (n, vec) in vectors.iter().enumerate() {
+        let size = vec["size"].as_u64().unwrap() as usize;
+        let seed = vec["seed"].as_u64().unwrap() as usize;
+        let mut data = synthetic(size, seed);
+        if let Some(off) = vec["flip_offset"].as_u64() {
+            data[off as usize] ^= 0xFF;
+        }
+        let path = dir.path().join(format!("v{n}"));
+        fs::write(&path, &data).unwrap();
+        let s = sample_file(&path).unwrap();
+        let expected = vec["cas_id"].as_str();
+        assert_eq!(
+            s.cas_id.map(|c| c.to_string()).as_deref(),
+            expected,
+            "vector {n} ({size} bytes)"
+        );
+        assert_eq!(
+            cairn::vdfs::content::cas_id_of_bytes(&data)
+                .map(|c| c.to_string())
+                .as_deref(),
+            expected
+        );
+        if let Some(cas) = s.cas_id {
+            assert_eq!(
+                cas.content_uuid().to_string(),
+                vec["content_uuid"].as_str().unwrap()
+            );
+            assert_eq!(
+                integrity_hash(&path).unwrap().to_hex().as_str(),
+                vec["full_blake3"].as_str().unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn content_counts_stay_exact_across_modify_and_delete() {
+    let f = Fixture::new();
+    let big = synthetic(300_000, 3);
+    f.file("one.bin", &big)
+        .file("two.bin", &big)
+        .file("three.bin", &big)
+        .file("empty", b"");
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let cas = entry_at(&l.lib, &f.root().join("one.bin"))
+        .unwrap()
+        .1
+        .cas
+        .unwrap();
+    let count = |cas: CasId| {
+        l.lib
+            .store()
+            .read(|tx| {
+                Ok((
+                    index::content(tx, cas)?.map(|c| c.instances),
+                    index::instances(tx, cas)?.len(),
+                ))
+            })
+            .unwrap()
+    };
+    assert_eq!(count(cas), (Some(3), 3));
+    assert_eq!(
+        entry_at(&l.lib, &f.root().join("empty")).unwrap().1.cas,
+        None,
+        "empty files have no content id"
+    );
+    // Rescanning unchanged files does not inflate the count.
+    rescan(&l.lib, id);
+    rescan(&l.lib, id);
+    assert_eq!(count(cas), (Some(3), 3));
+    // Modify one copy, delete another.
+    let mut changed = big.clone();
+    changed[0] ^= 1;
+    fs::write(f.root().join("two.bin"), &changed).unwrap();
+    fs::remove_file(f.root().join("three.bin")).unwrap();
+    rescan(&l.lib, id);
+    assert_eq!(count(cas), (Some(1), 1));
+    let new_cas = entry_at(&l.lib, &f.root().join("two.bin"))
+        .unwrap()
+        .1
+        .cas
+        .unwrap();
+    assert_eq!(count(new_cas), (Some(1), 1));
+    fs::remove_file(f.root().join("one.bin")).unwrap();
+    rescan(&l.lib, id);
+    assert_eq!(
+        count(cas),
+        (None, 0),
+        "an identity with no instance left is removed"
+    );
+}
+
+#[test]
+fn files_are_identified_by_their_bytes() {
+    let f = Fixture::new();
+    f.file("holiday", b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00rest")
+        .file("report.txt", b"%PDF-1.4\n%...")
+        .file("notes", b"just some words\n")
+        .file("main.rs", b"fn main() {}\n");
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let ty = |name: &str| {
+        let rec = entry_at(&l.lib, &f.root().join(name)).unwrap().1;
+        l.lib
+            .store()
+            .read(|tx| index::content(tx, rec.cas.unwrap()))
+            .unwrap()
+            .unwrap()
+            .file_type
+            .unwrap()
+    };
+    assert_eq!(ty("holiday"), "image/jpeg");
+    assert_eq!(ty("report.txt"), "application/pdf");
+    assert_eq!(ty("notes"), "text/plain");
+    let rs = entry_at(&l.lib, &f.root().join("main.rs")).unwrap().1;
+    assert_eq!(rs.content_kind, cairn::vdfs::filetype::ContentKind::Code);
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_files_are_catalogued_safely() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new();
+    f.file("normal.txt", b"n");
+    let r = f.root();
+    // A FIFO with a tempting extension: catalogued, never opened (opening would block).
+    let status = std::process::Command::new("mkfifo")
+        .arg(r.join("pipe.txt"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Symlink loops and a link to the parent: catalogued, never followed.
+    std::os::unix::fs::symlink("..", r.join("up")).unwrap();
+    std::os::unix::fs::symlink("self-loop", r.join("self-loop")).unwrap();
+    std::os::unix::fs::symlink("nowhere/at/all", r.join("broken")).unwrap();
+    // A non-UTF-8 name.
+    let raw = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    fs::write(r.join(raw), b"latin-1").unwrap();
+    // Depth 1000.
+    let mut deep = r.join("deep");
+    for _ in 0..1000 {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).unwrap();
+    fs::write(deep.join("bottom.txt"), b"bottom").unwrap();
+    // An unreadable folder (root can read anything, so this part only bites as a user).
+    f.file("locked/inside.txt", b"x");
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(r.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let as_root = std::fs::read_dir(r.join("locked")).is_ok();
+
+    let l = library();
+    let started = std::time::Instant::now();
+    let (rec, h) = l
+        .lib
+        .add_location(&r, IndexMode::Content, Rules::none())
+        .unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    assert!(started.elapsed().as_secs() < 30);
+    fs::set_permissions(r.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+
+    let pipe = entry_at(&l.lib, &r.join("pipe.txt")).unwrap().1;
+    assert_eq!(pipe.kind, EntryKind::Fifo);
+    assert_eq!(pipe.cas, None);
+    for link in ["up", "self-loop", "broken"] {
+        assert_eq!(
+            entry_at(&l.lib, &r.join(link)).unwrap().1.kind,
+            EntryKind::Symlink
+        );
+    }
+    let latin = entry_at(&l.lib, &r.join(raw)).unwrap().1;
+    assert_eq!(latin.name, b"caf\xe9.txt");
+    assert!(latin.cas.is_some());
+    assert!(
+        entry_at(&l.lib, &deep.join("bottom.txt")).is_some(),
+        "depth 1000 indexed"
+    );
+    let job = l.lib.jobs().get(h.id()).unwrap();
+    if !as_root {
+        assert!(
+            job.errors.iter().any(|e| e.path().ends_with("locked")),
+            "{:?}",
+            job.errors
+        );
+    }
+    // Nothing under the symlinked parent was walked twice.
+    let loc = location::get(l.lib.store(), rec.id).unwrap();
+    assert_eq!(loc.stats.dirs, 1003, "root, deep, 1000 × d, locked");
+}
+
+#[test]
+fn a_killed_index_resumes_to_the_same_index_as_a_clean_run() {
+    let f = Fixture::new();
+    for d in 0..40 {
+        for i in 0..250 {
+            let content = format!("dir {d} file {i} {}", "x".repeat(i % 7 * 100));
+            f.file(
+                &format!("d{d:02}/sub{}/f{i:03}.txt", i % 5),
+                content.as_bytes(),
+            );
+        }
+    }
+    for i in 0..30 {
+        f.file(&format!("big/b{i}.bin"), &synthetic(150_000 + i * 1000, i));
+    }
+    let root = f.root();
+    let data = tempfile::tempdir().unwrap();
+    // Kill the indexer during processing, then again during content identification.
+    let mut add = cairn(data.path());
+    add.args(["--json", "location", "add"]).arg(&root);
+    run_until_killed(&mut add, |phase, _| phase != "discovery");
+    let list = ok(cairn(data.path()).args(["--json", "jobs", "list"]));
+    assert!(list.contains("interrupted"), "{list}");
+    let mut resume = cairn(data.path());
+    resume.args(["--json", "jobs", "resume", "--all"]);
+    run_until_killed(&mut resume, |phase, done| {
+        phase == "content identification" && done >= 2_000
+    });
+    ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
+    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
+
+    let clean = tempfile::tempdir().unwrap();
+    ok(cairn(clean.path()).arg("location").arg("add").arg(&root));
+    let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
+    assert_eq!(resumed.lines().count(), fresh.lines().count());
+    assert_eq!(resumed, fresh);
+}
+
+/// Runs `cmd` (which prints JSON progress lines) and SIGKILLs it once `when(phase, completed)`
+/// holds for a progress line.
+fn run_until_killed(cmd: &mut std::process::Command, when: impl Fn(&str, u64) -> bool) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut hit = false;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line.unwrap()) else {
+            continue;
+        };
+        let phase = v["progress"]["phase"].as_str().unwrap_or("");
+        if v["event"] == "job_progress"
+            && when(phase, v["progress"]["completed"].as_u64().unwrap_or(0))
+        {
+            hit = true;
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(hit, "the job ended before the kill point");
+}
