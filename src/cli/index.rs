@@ -96,6 +96,13 @@ pub struct StatArgs {
     pub path: String,
 }
 
+/// `cairn verify-content`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Only the location holding this path (default: every location).
+    pub path: Option<PathBuf>,
+}
+
 /// `cairn index …`
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
@@ -676,4 +683,23 @@ pub(super) fn index(
         }
     }
     Ok(())
+}
+
+pub(super) fn verify(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &VerifyArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let location = match &a.path {
+        Some(p) => Some(crate::vdfs::location::find(lib.store(), &p.to_string_lossy())?.id),
+        None => None,
+    };
+    let mut events = core.events().subscribe();
+    let handle = lib.jobs().spawn(crate::vdfs::integrity::IntegrityJob {
+        location,
+        ..Default::default()
+    })?;
+    follow(out, &lib, &handle, &mut events)
 }

@@ -78,6 +78,9 @@ pub enum Command {
     /// Index status of every location.
     #[command(subcommand)]
     Index(index::IndexCommand),
+    /// Hash every copy of each content in full (BLAKE3) and report copies that only look
+    /// alike and files changed without a new modification time.
+    VerifyContent(index::VerifyArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -210,6 +213,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ls(a) => index::ls(&core, &out, lib, &a),
         Command::Stat(a) => index::stat(&core, &out, lib, &a),
         Command::Index(c) => index::index(&core, &out, lib, c),
+        Command::VerifyContent(a) => index::verify(&core, &out, lib, &a),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod filetype;
 pub mod fsutil;
 pub mod index;
 pub mod indexer;
+pub mod integrity;
 pub mod jobs;
 pub mod library;
 pub mod location;

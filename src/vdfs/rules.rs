@@ -67,20 +67,23 @@ impl Rules {
         }
     }
 
-    /// Parses `none`, `default`, or a comma-separated list of toggles from [`TOGGLES`]
-    /// (e.g. `no-hidden,gitignore`).
+    /// Parses a comma-separated list of `none`, `default` and toggles from [`TOGGLES`]
+    /// (e.g. `default,gitignore` or `no-hidden`); a list without `default` starts from none.
     ///
     /// # Errors
     /// A message naming the unknown toggle and listing the valid ones.
     pub fn parse(text: &str) -> Result<Rules, String> {
-        match text.trim() {
-            "none" => return Ok(Rules::none()),
-            "default" => return Ok(Rules::default()),
-            _ => {}
-        }
         let mut r = Rules::none();
         for t in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
             match t {
+                "none" => r = Rules::none(),
+                "default" => {
+                    let globs = std::mem::take(&mut r.exclude_globs);
+                    r = Rules {
+                        exclude_globs: globs,
+                        ..Rules::default()
+                    };
+                }
                 "no-system-files" => r.no_system_files = true,
                 "no-hidden" => r.no_hidden = true,
                 "no-dev-dirs" => r.no_dev_dirs = true,
@@ -327,6 +330,8 @@ mod tests {
         assert!(r.no_hidden && r.respect_gitignore && !r.no_dev_dirs);
         assert_eq!(r.describe(), "no-hidden, gitignore");
         assert!(Rules::parse("no-cats").unwrap_err().contains("no-cats"));
+        let d = Rules::parse("default,gitignore").unwrap();
+        assert!(d.no_dev_dirs && d.no_system_files && d.respect_gitignore);
         assert_eq!(Rules::none().describe(), "none");
     }
 

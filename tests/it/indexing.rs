@@ -756,3 +756,89 @@ fn run_until_killed(cmd: &mut std::process::Command, when: impl Fn(&str, u64) ->
     child.wait().unwrap();
     assert!(hit, "the job ended before the kill point");
 }
+
+#[test]
+fn verify_content_flags_sampled_hash_collisions_and_silent_changes() {
+    let f = Fixture::new();
+    let base = synthetic(1 << 20, 0);
+    let mut flipped = base.clone();
+    flipped[500_000] ^= 0xFF; // outside every sample: same cas_id, different content
+    f.file("original.bin", &base)
+        .file("lookalike.bin", &flipped)
+        .file("twin-a.bin", &synthetic(200_000, 9))
+        .file("twin-b.bin", &synthetic(200_000, 9))
+        .file("quiet.bin", &synthetic(300_000, 4));
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let a = entry_at(&l.lib, &f.root().join("original.bin")).unwrap().1;
+    let b = entry_at(&l.lib, &f.root().join("lookalike.bin")).unwrap().1;
+    assert_eq!(
+        a.cas, b.cas,
+        "the sampled hash cannot tell them apart (by design)"
+    );
+
+    // Change quiet.bin inside its header and put its mtime back.
+    let quiet = f.root().join("quiet.bin");
+    let mtime = fs::metadata(&quiet).unwrap().modified().unwrap();
+    let mut bytes = fs::read(&quiet).unwrap();
+    bytes[10] ^= 0xFF;
+    fs::write(&quiet, &bytes).unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&quiet)
+        .unwrap()
+        .set_times(fs::FileTimes::new().set_modified(mtime))
+        .unwrap();
+
+    let h = l
+        .lib
+        .jobs()
+        .spawn(cairn::vdfs::integrity::IntegrityJob::default())
+        .unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    let job = l.lib.jobs().get(h.id()).unwrap();
+    let summary = job.outcome.unwrap();
+    assert!(summary.contains("1 with copies that differ"), "{summary}");
+    assert!(
+        summary.contains("1 files changed without a new mtime"),
+        "{summary}"
+    );
+    let flagged: Vec<String> = job
+        .errors
+        .iter()
+        .map(|e| e.path().display().to_string())
+        .collect();
+    assert!(
+        flagged.iter().any(|p| p.ends_with("quiet.bin")),
+        "{flagged:?}"
+    );
+    assert!(
+        flagged.iter().any(|p| p.ends_with("lookalike.bin")),
+        "{flagged:?}"
+    );
+    let content = |name: &str| {
+        let cas = entry_at(&l.lib, &f.root().join(name))
+            .unwrap()
+            .1
+            .cas
+            .unwrap();
+        l.lib
+            .store()
+            .read(|tx| index::content(tx, cas))
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        content("original.bin").integrity,
+        None,
+        "a collision is never confirmed"
+    );
+    let twin = content("twin-a.bin");
+    assert_eq!(
+        twin.integrity.unwrap(),
+        *integrity_hash(&f.root().join("twin-b.bin"))
+            .unwrap()
+            .as_bytes()
+    );
+    assert!(twin.last_verified_ms.is_some());
+}

@@ -296,6 +296,7 @@ impl JobRegistry {
         let mut r = JobRegistry::default();
         r.register::<diagnostic::DiagnosticJob>();
         r.register::<crate::vdfs::indexer::IndexerJob>();
+        r.register::<crate::vdfs::integrity::IntegrityJob>();
         r
     }
 
