@@ -40,6 +40,9 @@ pub struct IntegrityJob {
     pub silent_changes: u64,
 }
 
+/// A copy of a content: its path, indexed metadata and location.
+type Copy = (PathBuf, Meta, u32);
+
 struct Outcome {
     cas: CasId,
     integrity: Option<[u8; 32]>,
@@ -62,29 +65,28 @@ impl Job for IntegrityJob {
         })?;
         loop {
             let after = self.after;
-            let batch: Vec<(ContentRecord, Vec<(PathBuf, Meta, u32)>)> =
-                ctx.store().read(|tx| {
-                    let t = tx.open_table(CONTENT)?;
-                    let start = after.map_or(0, |a| a.saturating_add(1));
-                    let mut out = Vec::new();
-                    if after == Some(u64::MAX) {
-                        return Ok(out);
-                    }
-                    for row in t.range(start..)? {
-                        let rec: ContentRecord = decode("content", row?.1.value())?;
-                        let mut copies = Vec::new();
-                        for id in index::instances(tx, rec.cas)? {
-                            if let Some(e) = index::entry(tx, id)? {
-                                copies.push((index::path_of(tx, id)?, e.meta(), e.location));
-                            }
-                        }
-                        out.push((rec, copies));
-                        if out.len() == BATCH {
-                            break;
+            let batch: Vec<(ContentRecord, Vec<Copy>)> = ctx.store().read(|tx| {
+                let t = tx.open_table(CONTENT)?;
+                let start = after.map_or(0, |a| a.saturating_add(1));
+                let mut out = Vec::new();
+                if after == Some(u64::MAX) {
+                    return Ok(out);
+                }
+                for row in t.range(start..)? {
+                    let rec: ContentRecord = decode("content", row?.1.value())?;
+                    let mut copies = Vec::new();
+                    for id in index::instances(tx, rec.cas)? {
+                        if let Some(e) = index::entry(tx, id)? {
+                            copies.push((index::path_of(tx, id)?, e.meta(), e.location));
                         }
                     }
-                    Ok(out)
-                })?;
+                    out.push((rec, copies));
+                    if out.len() == BATCH {
+                        break;
+                    }
+                }
+                Ok(out)
+            })?;
             let Some(last) = batch.last().map(|b| b.0.cas.0) else {
                 break;
             };
@@ -131,12 +133,7 @@ impl Job for IntegrityJob {
 }
 
 impl IntegrityJob {
-    fn verify(
-        &mut self,
-        ctx: &mut JobContext,
-        rec: &ContentRecord,
-        copies: &[(PathBuf, Meta, u32)],
-    ) -> Outcome {
+    fn verify(&mut self, ctx: &mut JobContext, rec: &ContentRecord, copies: &[Copy]) -> Outcome {
         let mut hashes = Vec::new();
         for (path, meta, _) in copies {
             let Ok(m) = std::fs::symlink_metadata(path) else {
