@@ -128,12 +128,24 @@ pub struct Sampled {
 /// I/O errors; `InvalidInput` if `path` is not a regular file; `InvalidData` if the file
 /// changed size while being read.
 pub fn sample_file(path: &Path) -> io::Result<Sampled> {
+    sample_file_with(path, &mut Vec::new())
+}
+
+/// [`sample_file`] reusing `buf` (grown to at most 100 KiB) across calls, so hashing many
+/// files allocates once.
+///
+/// # Errors
+/// As [`sample_file`].
+pub fn sample_file_with(path: &Path, buf: &mut Vec<u8>) -> io::Result<Sampled> {
     let file = open_regular(path)?;
     let size = file.metadata()?.len();
     let mut h = blake3::Hasher::new();
     h.update(&size.to_le_bytes());
     let mut head = Vec::new();
-    let mut buf = vec![0u8; SMALL_LIMIT as usize];
+    let need = size.min(SMALL_LIMIT) as usize;
+    if buf.len() < need {
+        buf.resize(need, 0);
+    }
     for r in sample_ranges(size) {
         let len = (r.end - r.start) as usize;
         read_exact_at(&file, &mut buf[..len], r.start).map_err(|e| changed(path, e))?;

@@ -327,7 +327,9 @@ pub fn parse_pattern(text: &str) -> Result<Vec<Token>, String> {
 pub struct Registry {
     types: Vec<FileType>,
     by_ext: HashMap<String, Vec<u16>>,
-    with_magic: Vec<u16>,
+    /// Types with a signature fixed at byte 0, by that byte; the rest are in `other_magic`.
+    magic_by_first: Vec<Vec<u16>>,
+    other_magic: Vec<u16>,
     text: Option<u16>,
     binary: Option<u16>,
 }
@@ -414,14 +416,31 @@ impl Registry {
 
     fn reindex(&mut self) {
         self.by_ext.clear();
-        self.with_magic.clear();
+        self.magic_by_first = vec![Vec::new(); 256];
+        self.other_magic.clear();
         for (i, t) in self.types.iter().enumerate() {
             let i = i as u16;
             for e in &t.extensions {
                 self.by_ext.entry(e.clone()).or_default().push(i);
             }
             if !t.magic.is_empty() {
-                self.with_magic.push(i);
+                let mut firsts = Vec::new();
+                let all_fixed = t.magic.iter().all(|m| match (m.offset, m.pattern.first()) {
+                    (0, Some(Token::Byte(b))) => {
+                        firsts.push(*b);
+                        true
+                    }
+                    _ => false,
+                });
+                if all_fixed {
+                    firsts.sort_unstable();
+                    firsts.dedup();
+                    for b in firsts {
+                        self.magic_by_first[b as usize].push(i);
+                    }
+                } else {
+                    self.other_magic.push(i);
+                }
             }
         }
         for list in self.by_ext.values_mut() {
@@ -498,9 +517,13 @@ impl Registry {
         }
         // The best magic match among all types. Signatures of priority 10 or less (one or two
         // common bytes, e.g. MPEG-TS's `47`) only confirm an extension, never decide alone.
-        let any_magic = self
-            .with_magic
+        let by_first = head
+            .first()
+            .and_then(|&b| self.magic_by_first.get(b as usize))
+            .map_or(&[][..], Vec::as_slice);
+        let any_magic = by_first
             .iter()
+            .chain(&self.other_magic)
             .filter_map(|&i| self.magic_score(i, head).map(|p| (p, i)))
             .filter(|&(p, _)| p > 10)
             .max_by_key(|&(p, i)| (p, self.types[i as usize].priority));

@@ -31,7 +31,7 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::content::{CasId, sample_file};
+use super::content::{CasId, sample_file_with};
 use super::entry::{EntryKind, Meta, os_from_bytes};
 use super::filetype::{ContentKind, Registry};
 use super::index::{ContentRecord, DirStats, EntryRecord};
@@ -47,7 +47,7 @@ use crate::store::{Store, StoreError, decode, encode};
 /// Entries written per transaction (and checkpoint) while processing.
 const WRITE_BATCH: usize = 20_000;
 /// Files hashed per transaction (and checkpoint) during content identification.
-const HASH_BATCH: usize = 2_000;
+const HASH_BATCH: usize = 10_000;
 
 /// Where an indexing run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,7 +149,9 @@ impl IndexerJob {
                     )));
                 }
             }
+            let t = Instant::now();
             let stats = self.scan(ctx, loc)?;
+            tracing::debug!("scanned in {:?}", t.elapsed());
             let s = stats.clone();
             location::update(ctx.store(), loc.id, move |l| l.stats = s.clone())?;
             self.phase = if loc.mode >= IndexMode::Content {
@@ -160,7 +162,9 @@ impl IndexerJob {
             ctx.checkpoint(self, |_| Ok(()))?;
         }
         if self.phase == Phase::Content {
+            let t = Instant::now();
             self.identify(ctx, loc)?;
+            tracing::debug!("content identified in {:?}", t.elapsed());
             self.phase = Phase::Finalizing;
             ctx.checkpoint(self, |_| Ok(()))?;
         }
@@ -242,15 +246,31 @@ impl IndexerJob {
         })?;
         let tree = tree.map_err(|e| JobError::Failed(e.to_string()))?;
         let existing = existing?;
+        tracing::debug!(
+            entries = tree.len(),
+            stored = existing.recs.len(),
+            "discovery done"
+        );
         for e in &tree.errors {
             ctx.record_error(JobPathError::new(&e.path, e.message.clone()));
         }
         self.counts.errors += tree.errors.len() as u64;
         self.counts.seen = u64::from(tree.len());
 
+        let t = Instant::now();
         let plan = Plan::make(&tree, &existing, loc);
         let stats = plan.location_stats(&tree);
+        tracing::debug!(
+            new = plan.new_nodes.len(),
+            modified = plan.modified.len(),
+            moved = plan.moved.len(),
+            deleted = plan.deleted.len(),
+            "compared in {:?}",
+            t.elapsed()
+        );
+        let t = Instant::now();
         self.apply(ctx, &tree, &existing, &plan, loc)?;
+        tracing::debug!("written in {:?}", t.elapsed());
         Ok(LocationStats {
             skipped: tree.skipped.clone(),
             errors: tree.errors.len() as u64,
@@ -513,27 +533,77 @@ impl IndexerJob {
         let todo = pending_files(ctx.store(), loc.id)?;
         let total = todo.len() as u64;
         let registry = Registry::builtin();
-        let mut done = 0u64;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        for batch in todo.chunks(HASH_BATCH) {
-            let results = hash_parallel(batch, threads);
-            let mut links = Vec::with_capacity(results.len());
-            let mut bytes = 0u64;
-            for (item, r) in batch.iter().zip(results) {
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        // Hashers run ahead while the job thread commits batches: reading and hashing overlap
+        // with the store writes.
+        let (tx, rx) =
+            std::sync::mpsc::sync_channel::<(usize, std::io::Result<Hashed>)>(2 * HASH_BATCH);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                let tx = tx.clone();
+                let (todo, next, stop) = (&todo, &next, &stop);
+                s.spawn(move || {
+                    let mut buf = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = todo.get(i) else { break };
+                        let r = sample_file_with(&item.path, &mut buf).map(|s| Hashed {
+                            cas: s.cas_id,
+                            size: s.size,
+                            type_index: registry
+                                .identify(&item.name, Some(&s.head))
+                                .map(|i| i.type_index),
+                        });
+                        if tx.send((i, r)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let result = self.collect_links(ctx, &todo, &rx, registry, total);
+            stop.store(true, Ordering::Relaxed);
+            drop(rx);
+            result
+        })
+    }
+
+    /// Turns hash results into content links and commits them in batches.
+    fn collect_links(
+        &mut self,
+        ctx: &mut JobContext,
+        todo: &[Pending],
+        rx: &std::sync::mpsc::Receiver<(usize, std::io::Result<Hashed>)>,
+        registry: &Registry,
+        total: u64,
+    ) -> Result<(), JobError> {
+        let mut done = 0u64;
+        let mut bytes = 0u64;
+        let mut links = Vec::with_capacity(HASH_BATCH);
+        let mut received = 0usize;
+        loop {
+            let next = rx.recv();
+            let finished = next.is_err();
+            if let Ok((i, r)) = next {
+                received += 1;
+                let item = &todo[i];
+                done += 1;
                 match r {
                     Ok(s) if s.size == item.size => {
                         bytes += s.size;
-                        let Some(cas) = s.cas_id else { continue };
-                        let ident = registry.identify(&item.name, Some(&s.head));
-                        let ft = ident.and_then(|i| registry.get(i.type_index));
-                        links.push(Link {
-                            id: item.id,
-                            cas,
-                            size: s.size,
-                            kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
-                            file_type: ft.map(|t| t.id.clone()),
-                            mime: ft.map(|t| t.mime().to_owned()),
-                        });
+                        if let Some(cas) = s.cas {
+                            let ft = s.type_index.and_then(|i| registry.get(i));
+                            links.push(Link {
+                                id: item.id,
+                                cas,
+                                size: s.size,
+                                kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
+                                file_type: ft.map(|t| t.id.clone()),
+                                mime: ft.map(|t| t.mime().to_owned()),
+                            });
+                        }
                     }
                     Ok(_) => ctx.record_error(JobPathError::new(
                         &item.path,
@@ -548,24 +618,30 @@ impl IndexerJob {
                     }
                 }
             }
-            done += batch.len() as u64;
-            self.counts.identified += links.len() as u64;
-            ctx.set_progress(JobProgress {
-                phase: "content identification".into(),
-                completed: done,
-                total: Some(total),
-                bytes,
-                message: String::new(),
-            });
-            let now = now_ms();
-            ctx.checkpoint(self, move |tx| {
-                for l in &links {
-                    link_content(tx, l, now)?;
-                }
-                Ok(())
-            })?;
+            if links.len() >= HASH_BATCH || (finished && (!links.is_empty() || done > 0)) {
+                let mut batch = std::mem::take(&mut links);
+                batch.sort_unstable_by_key(|l| (l.cas, l.id));
+                self.counts.identified += batch.len() as u64;
+                ctx.set_progress(JobProgress {
+                    phase: "content identification".into(),
+                    completed: done,
+                    total: Some(total),
+                    bytes,
+                    message: String::new(),
+                });
+                let now = now_ms();
+                ctx.checkpoint(self, move |tx| {
+                    for l in &batch {
+                        link_content(tx, l, now)?;
+                    }
+                    Ok(())
+                })?;
+            }
+            if finished {
+                debug_assert_eq!(received, todo.len());
+                return Ok(());
+            }
         }
-        Ok(())
     }
 }
 
@@ -993,6 +1069,13 @@ fn link_content(tx: &WriteTransaction, l: &Link, now: i64) -> Result<(), StoreEr
     Ok(())
 }
 
+/// What a hasher thread found about one file.
+struct Hashed {
+    cas: Option<CasId>,
+    size: u64,
+    type_index: Option<u16>,
+}
+
 /// A file waiting for content identification.
 struct Pending {
     id: u64,
@@ -1056,35 +1139,6 @@ fn dir_path(
     };
     memo.insert(id, p.clone());
     Some(p)
-}
-
-/// Samples `batch` on `threads` threads; results in input order.
-fn hash_parallel(
-    batch: &[Pending],
-    threads: usize,
-) -> Vec<std::io::Result<super::content::Sampled>> {
-    let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<std::io::Result<super::content::Sampled>>> =
-        (0..batch.len()).map(|_| None).collect();
-    let slots: Vec<std::sync::Mutex<&mut Option<_>>> =
-        results.iter_mut().map(std::sync::Mutex::new).collect();
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = batch.get(i) else { break };
-                    let r = sample_file(&item.path);
-                    **slots[i].lock().expect("result slot") = Some(r);
-                }
-            });
-        }
-    });
-    drop(slots);
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(std::io::Error::other("not hashed"))))
-        .collect()
 }
 
 /// Deletes every entry of a location and what hangs off them, in batches.
