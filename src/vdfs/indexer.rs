@@ -22,6 +22,8 @@
 //! scanned, so its entries are never deleted for being absent.
 
 use std::collections::{HashMap, HashSet};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -167,6 +169,10 @@ impl IndexerJob {
             tracing::debug!("content identified in {:?}", t.elapsed());
             self.phase = Phase::Finalizing;
             ctx.checkpoint(self, |_| Ok(()))?;
+        }
+        if loc.mode == IndexMode::Deep {
+            let sidecars = ctx.library_dir().join(crate::vdfs::library::SIDECARS_DIR);
+            ctx.queue(crate::vdfs::thumbnail::ThumbnailJob::new(loc.id, sidecars));
         }
         let errors = self.counts.errors;
         let rec = location::update(ctx.store(), loc.id, move |l| {
@@ -314,7 +320,9 @@ impl IndexerJob {
         let mut done_ops = 0u64;
         let registry = Registry::builtin();
 
-        // New entries, in node order (parents first), in batches.
+        // New entries, in node order (parents first), in batches; each batch is prepared while
+        // the previous one commits.
+        let mut pending = None;
         for chunk in plan.new_nodes.chunks(WRITE_BATCH) {
             let mut entries = Vec::with_capacity(chunk.len());
             let mut links = Vec::with_capacity(chunk.len());
@@ -365,7 +373,10 @@ impl IndexerJob {
             self.counts.created += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| {
+            if let Some(p) = pending.take() {
+                ctx.checkpoint_wait(p)?;
+            }
+            pending = Some(ctx.checkpoint_submit(self, move |tx| {
                 let mut t = tx.open_table(ENTRIES)?;
                 for (id, bytes) in &entries {
                     t.insert(id, bytes.as_slice())?;
@@ -379,7 +390,10 @@ impl IndexerJob {
                     cl.insert(k, d)?;
                 }
                 Ok(())
-            })?;
+            }));
+        }
+        if let Some(p) = pending.take() {
+            ctx.checkpoint_wait(p)?;
         }
 
         // Modified and moved entries.
@@ -648,8 +662,19 @@ impl IndexerJob {
 /// The stored entries of one location, for comparison with a walk.
 struct Existing {
     recs: Vec<(u64, EntryRecord)>,
-    by_id: HashMap<u64, usize>,
-    dir_stats: HashMap<u64, DirStats>,
+    by_id: FxHashMap<u64, usize>,
+    /// `(parent id, hash of name)` → index; names are compared on lookup.
+    by_path: FxHashMap<(u64, u64), usize>,
+    /// Indexes whose `(parent, name hash)` was taken by another name (hash collisions).
+    collided: Vec<usize>,
+    dir_stats: FxHashMap<u64, DirStats>,
+}
+
+fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(name);
+    h.finish()
 }
 
 impl Existing {
@@ -669,7 +694,17 @@ impl Existing {
                 .enumerate()
                 .map(|(i, (id, _))| (*id, i))
                 .collect();
-            let mut dir_stats = HashMap::new();
+            let mut by_path =
+                FxHashMap::with_capacity_and_hasher(recs.len(), rustc_hash::FxBuildHasher);
+            let mut collided = Vec::new();
+            for (i, (_, r)) in recs.iter().enumerate() {
+                if r.parent != 0
+                    && let Some(old) = by_path.insert((r.parent, name_hash(&r.name)), i)
+                {
+                    collided.push(old);
+                }
+            }
+            let mut dir_stats = FxHashMap::default();
             let ds = tx.open_table(DIR_STATS)?;
             for (id, r) in &recs {
                 if r.kind == EntryKind::Dir
@@ -681,9 +716,29 @@ impl Existing {
             Ok(Existing {
                 recs,
                 by_id,
+                by_path,
+                collided,
                 dir_stats,
             })
         })
+    }
+
+    /// The stored child `name` of `parent`, if any.
+    fn child(&self, parent: u64, name: &[u8]) -> Option<usize> {
+        let hit = self.by_path.get(&(parent, name_hash(name))).copied();
+        if let Some(i) = hit
+            && self.recs[i].1.name == name
+            && self.recs[i].1.parent == parent
+        {
+            return Some(i);
+        }
+        if hit.is_none() || self.collided.is_empty() {
+            return None;
+        }
+        self.collided
+            .iter()
+            .copied()
+            .find(|&i| self.recs[i].1.parent == parent && self.recs[i].1.name == name)
     }
 
     /// `(ancestor id, depth)` of stored entry `idx`, itself first (depth 0).
@@ -740,18 +795,10 @@ impl Plan {
         let mut ids = vec![0u64; n];
         let mut matched: Vec<Option<usize>> = vec![None; n];
         let mut claimed = vec![false; existing.recs.len()];
-        // Stored children by (parent id, name).
-        let mut by_path: HashMap<(u64, &[u8]), usize> = HashMap::with_capacity(existing.recs.len());
-        let mut root_idx = None;
-        for (i, (_, r)) in existing.recs.iter().enumerate() {
-            if r.parent == 0 {
-                if r.name == loc.path {
-                    root_idx = Some(i);
-                }
-            } else {
-                by_path.insert((r.parent, r.name.as_slice()), i);
-            }
-        }
+        let root_idx = existing
+            .recs
+            .iter()
+            .position(|(_, r)| r.parent == 0 && r.name == loc.path);
         // Pass A: match by path, top-down (a child can match only under a matched parent).
         if let Some(ri) = root_idx {
             matched[0] = Some(ri);
@@ -763,7 +810,7 @@ impl Plan {
             if matched[p].is_none() {
                 continue;
             }
-            if let Some(&idx) = by_path.get(&(ids[p], tree.name(i)))
+            if let Some(idx) = existing.child(ids[p], tree.name(i))
                 && same_kind(existing.recs[idx].1.kind, tree.node(i).kind)
             {
                 matched[i as usize] = Some(idx);
@@ -773,7 +820,7 @@ impl Plan {
         }
         // Pass B: unmatched nodes, top-down: the path under a moved parent, else the inode
         // of an entry whose old path is gone (a move), else new.
-        let mut by_inode: HashMap<(u64, u64), usize> = HashMap::new();
+        let mut by_inode: FxHashMap<(u64, u64), usize> = FxHashMap::default();
         for (i, (_, r)) in existing.recs.iter().enumerate() {
             if !claimed[i] {
                 by_inode.insert((r.dev, r.inode), i);
@@ -797,7 +844,7 @@ impl Plan {
                 ids[node.parent as usize]
             };
             let by_new_parent = (node.parent != NONE && parent_id != 0)
-                .then(|| by_path.get(&(parent_id, tree.name(i))).copied())
+                .then(|| existing.child(parent_id, tree.name(i)))
                 .flatten()
                 .filter(|&idx| !claimed[idx] && same_kind(existing.recs[idx].1.kind, node.kind));
             if let Some(idx) = by_new_parent {

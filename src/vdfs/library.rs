@@ -370,6 +370,7 @@ impl Library {
             registry,
             runtime,
             device,
+            path.to_owned(),
             config.settings.job_concurrency.clamp(1, 16) as usize,
         );
         jobs.mark_interrupted()?;

@@ -30,6 +30,7 @@ pub mod location;
 pub mod lock;
 pub mod rules;
 pub mod sdpath;
+pub mod thumbnail;
 pub mod volume;
 pub mod walk;
 

@@ -842,3 +842,151 @@ fn verify_content_flags_sampled_hash_collisions_and_silent_changes() {
     );
     assert!(twin.last_verified_ms.is_some());
 }
+
+#[test]
+fn deep_mode_makes_one_thumbnail_per_image_content() {
+    let f = Fixture::new();
+    let png = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    let dir = f.root();
+    fs::create_dir_all(dir.join("album")).unwrap();
+    png.save(dir.join("album/wide.png")).unwrap();
+    fs::copy(
+        dir.join("album/wide.png"),
+        dir.join("album/copy-of-wide.png"),
+    )
+    .unwrap();
+    image::RgbImage::from_pixel(100, 300, image::Rgb([200, 10, 10]))
+        .save(dir.join("album/tall.jpg"))
+        .unwrap();
+    f.file(
+        "album/broken.jpg",
+        b"\xFF\xD8\xFF\xE0 this is not really a JPEG",
+    );
+    f.file("notes.txt", b"not an image");
+    let l = library();
+    let (rec, h) = l
+        .lib
+        .add_location(&dir, IndexMode::Deep, Rules::none())
+        .unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    let thumbs_job = l
+        .lib
+        .jobs()
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|j| j.kind == "thumbnails")
+        .expect("Deep mode queues a thumbnail job");
+    let mut job = l.lib.jobs().get(thumbs_job.id).unwrap();
+    for _ in 0..500 {
+        if job.status.is_terminal() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        job = l.lib.jobs().get(thumbs_job.id).unwrap();
+    }
+    assert_eq!(job.status, JobStatus::Completed, "{:?}", job.outcome);
+    assert!(
+        job.outcome
+            .as_deref()
+            .unwrap()
+            .starts_with("2 thumbnails made, 1 images"),
+        "{:?}",
+        job.outcome
+    );
+    assert!(
+        job.errors.iter().any(|e| e.path().ends_with("broken.jpg")),
+        "{:?}",
+        job.errors
+    );
+    let sidecars = l.lib.sidecars_dir();
+    for name in ["album/wide.png", "album/copy-of-wide.png", "album/tall.jpg"] {
+        let cas = entry_at(&l.lib, &dir.join(name)).unwrap().1.cas.unwrap();
+        let thumb = cairn::vdfs::thumbnail::thumbnail_path(&sidecars, cas.content_uuid());
+        let img = image::open(&thumb).unwrap_or_else(|e| panic!("{}: {e}", thumb.display()));
+        assert!(
+            img.width().max(img.height()) == cairn::vdfs::thumbnail::THUMB_SIZE,
+            "{name}"
+        );
+    }
+    assert_eq!(rec.mode, IndexMode::Deep);
+}
+
+/// Permission-denied folders must be per-path errors. Root reads everything, so when the
+/// tests run as root the scan runs as the unprivileged user `nobody` instead.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_folder_is_a_per_path_error_not_a_failure() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new();
+    f.file("open/a.txt", b"a").file("locked/secret.txt", b"s");
+    let data = f.dir.path().join("data");
+    fs::create_dir_all(&data).unwrap();
+    for p in [
+        f.dir.path().to_owned(),
+        f.root(),
+        f.root().join("open"),
+        data.clone(),
+    ] {
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    fs::set_permissions(
+        f.root().join("open/a.txt"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    fs::set_permissions(f.root().join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
+    let exe = env!("CARGO_BIN_EXE_cairn");
+    let as_root = fs::read_dir(f.root().join("locked")).is_ok();
+    let mut cmd = if as_root {
+        let Ok(s) = std::process::Command::new("runuser").arg("--help").output() else {
+            eprintln!("skipped: running as root without runuser");
+            return;
+        };
+        assert!(s.status.success() || !s.stdout.is_empty());
+        // The binary must be reachable by nobody.
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "nobody", "--"]).arg(exe);
+        c
+    } else {
+        std::process::Command::new(exe)
+    };
+    cmd.env("HOME", &data)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--json")
+        .args(["location", "add"])
+        .arg(f.root());
+    let out = cmd.output().unwrap();
+    fs::set_permissions(f.root().join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if as_root
+        && !out.status.success()
+        && String::from_utf8_lossy(&out.stderr).contains("Permission denied")
+    {
+        eprintln!(
+            "skipped: nobody cannot run the test binary here: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["status"], "completed");
+    assert_eq!(last["error_count"], 1, "{last}");
+    let err = &last["errors"][0];
+    assert!(err["path"].as_str().unwrap().ends_with("locked"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot list this folder"),
+        "{err}"
+    );
+}

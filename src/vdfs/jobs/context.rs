@@ -77,6 +77,10 @@ impl Throttle {
     }
 }
 
+/// A checkpoint queued by [`JobContext::checkpoint_submit`].
+#[must_use = "wait for the checkpoint with JobContext::checkpoint_wait"]
+pub struct PendingCheckpoint(crate::store::WriteTicket<()>);
+
 /// Handed to [`Job::run`]; the job's only way to save state and report.
 pub struct JobContext {
     id: JobId,
@@ -89,6 +93,15 @@ pub struct JobContext {
     pending_errors: Vec<JobPathError>,
     started: Instant,
     base_run_ms: u64,
+    library_dir: std::path::PathBuf,
+    queued: Vec<QueuedJob>,
+}
+
+/// A job another job asked for, started when the asking job completes.
+pub(crate) struct QueuedJob {
+    pub(crate) kind: &'static str,
+    pub(crate) title: String,
+    pub(crate) state: Vec<u8>,
 }
 
 impl JobContext {
@@ -99,6 +112,7 @@ impl JobContext {
         control: Arc<JobControl>,
         progress: JobProgress,
         base_run_ms: u64,
+        library_dir: std::path::PathBuf,
     ) -> JobContext {
         JobContext {
             id,
@@ -111,12 +125,33 @@ impl JobContext {
             pending_errors: Vec::new(),
             started: Instant::now(),
             base_run_ms,
+            library_dir,
+            queued: Vec::new(),
         }
     }
 
     /// This job's id.
     pub fn id(&self) -> JobId {
         self.id
+    }
+
+    /// The open library's folder (its `sidecars/` is where derived files go).
+    pub fn library_dir(&self) -> &std::path::Path {
+        &self.library_dir
+    }
+
+    /// Asks for `job` to be queued once this job completes (not if it fails, pauses or is
+    /// cancelled).
+    pub fn queue<J: Job>(&mut self, job: J) {
+        self.queued.push(QueuedJob {
+            kind: J::KIND,
+            title: job.title(),
+            state: encode(&job),
+        });
+    }
+
+    pub(crate) fn take_queued(&mut self) -> Vec<QueuedJob> {
+        std::mem::take(&mut self.queued)
     }
 
     /// The library's store, for reads (writes go through [`JobContext::checkpoint`]).
@@ -135,14 +170,26 @@ impl JobContext {
     pub fn checkpoint<J: Job>(
         &mut self,
         job: &J,
-        mut effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+        effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
     ) -> Result<(), JobError> {
+        let pending = self.checkpoint_submit(job, effects);
+        self.checkpoint_wait(pending)
+    }
+
+    /// The first half of [`JobContext::checkpoint`]: queues the commit and returns at once,
+    /// so the job can prepare its next batch while this one is written. Checkpoints commit
+    /// in the order they are submitted; pass the result to [`JobContext::checkpoint_wait`].
+    pub fn checkpoint_submit<J: Job>(
+        &mut self,
+        job: &J,
+        mut effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+    ) -> PendingCheckpoint {
         let id = self.id;
         let state = encode(job);
         let progress = self.progress.clone();
         let errors = std::mem::take(&mut self.pending_errors);
         let run_ms = self.run_ms();
-        self.store.write(move |tx| {
+        PendingCheckpoint(self.store.write_ticket(move |tx| {
             effects(tx)?;
             let mut table = tx.open_table(JOBS)?;
             let mut record: JobRecord = match table.get(id)? {
@@ -161,7 +208,16 @@ impl JobContext {
             add_errors(&mut record, &errors);
             table.insert(id, encode(&record).as_slice())?;
             Ok(())
-        })?;
+        }))
+    }
+
+    /// The second half of [`JobContext::checkpoint`]: waits for the commit, publishes
+    /// progress, and returns [`JobError::Interrupted`] if the job was asked to stop.
+    ///
+    /// # Errors
+    /// As [`JobContext::checkpoint`].
+    pub fn checkpoint_wait(&mut self, pending: PendingCheckpoint) -> Result<(), JobError> {
+        pending.0.wait()?;
         if self.progress_unsent && self.throttle.ready(Instant::now()) {
             self.publish_progress();
         }

@@ -94,6 +94,7 @@ struct Inner {
     registry: Arc<JobRegistry>,
     runtime: tokio::runtime::Handle,
     device: Uuid,
+    library_dir: std::path::PathBuf,
     slots: Arc<Semaphore>,
     running: Mutex<HashMap<JobId, Running>>,
 }
@@ -112,6 +113,7 @@ impl JobManager {
         registry: Arc<JobRegistry>,
         runtime: tokio::runtime::Handle,
         device: Uuid,
+        library_dir: std::path::PathBuf,
         concurrency: usize,
     ) -> JobManager {
         JobManager {
@@ -121,6 +123,7 @@ impl JobManager {
                 registry,
                 runtime,
                 device,
+                library_dir,
                 slots: Arc::new(Semaphore::new(concurrency.max(1))),
                 running: Mutex::new(HashMap::new()),
             }),
@@ -132,14 +135,32 @@ impl JobManager {
     /// # Errors
     /// [`JobError::Store`] if the job cannot be recorded (it is then not started).
     pub fn spawn<J: Job>(&self, job: J) -> Result<JobHandle, JobError> {
+        let record = self.record_new(J::KIND, job.title(), encode(&job))?;
+        Ok(self.start(record.id, Box::new(job), None))
+    }
+
+    /// Records and starts a job given as its stored form (kind and postcard state).
+    fn spawn_encoded(
+        &self,
+        kind: &str,
+        title: String,
+        state: Vec<u8>,
+    ) -> Result<JobHandle, JobError> {
+        let record = self.record_new(kind, title, state)?;
+        let job = self.inner.registry.instantiate(&record)?;
+        Ok(self.start(record.id, job, None))
+    }
+
+    /// Durably records a new queued job and announces it.
+    fn record_new(&self, kind: &str, title: String, state: Vec<u8>) -> Result<JobRecord, JobError> {
         let now = now_ms();
         let template = JobRecord {
             id: 0,
-            kind: J::KIND.to_owned(),
-            title: job.title(),
+            kind: kind.to_owned(),
+            title,
             status: JobStatus::Queued,
             progress: JobProgress::default(),
-            state: encode(&job),
+            state,
             checkpoints: 0,
             device: self.inner.device,
             created_ms: now,
@@ -163,7 +184,7 @@ impl JobManager {
             kind: record.kind.clone(),
             title: record.title.clone(),
         });
-        Ok(self.start(record.id, Box::new(job), None))
+        Ok(record)
     }
 
     /// Every job of the library, oldest first.
@@ -414,7 +435,7 @@ impl JobManager {
 
 /// Runs one job to its end (or interruption) and records the outcome.
 fn run(
-    inner: &Inner,
+    inner: &Arc<Inner>,
     id: JobId,
     mut job: Box<dyn ErasedJob>,
     control: &Arc<JobControl>,
@@ -442,6 +463,7 @@ fn run(
         control.clone(),
         record.progress.clone(),
         record.run_ms,
+        inner.library_dir.clone(),
     );
 
     let result = if control.requested() == Some(Interrupt::Cancel) {
@@ -495,6 +517,16 @@ fn run(
             None
         }
     };
+    if status == JobStatus::Completed {
+        let manager = JobManager {
+            inner: inner.clone(),
+        };
+        for q in ctx.take_queued() {
+            if let Err(e) = manager.spawn_encoded(q.kind, q.title, q.state) {
+                tracing::error!(job = id, "cannot queue its follow-up {} job: {e}", q.kind);
+            }
+        }
+    }
     tracing::info!(job = id, %status, "job stopped");
     inner.events.publish(Event::JobFinished {
         job: id,

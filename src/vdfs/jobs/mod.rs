@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::store::StoreError;
 
-pub use context::{JobContext, Throttle};
+pub use context::{JobContext, PendingCheckpoint, Throttle};
 pub use manager::{JobHandle, JobManager};
 
 /// Job ids are a per-library sequence starting at 1.
@@ -297,6 +297,7 @@ impl JobRegistry {
         r.register::<diagnostic::DiagnosticJob>();
         r.register::<crate::vdfs::indexer::IndexerJob>();
         r.register::<crate::vdfs::integrity::IntegrityJob>();
+        r.register::<crate::vdfs::thumbnail::ThumbnailJob>();
         r
     }
 

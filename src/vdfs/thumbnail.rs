@@ -1,0 +1,217 @@
+//! Thumbnail sidecars: for Deep-mode locations, a 256-pixel JPEG of every image content,
+//! stored once per content (copies share it) in the library's `sidecars/thumbs/` folder.
+//!
+//! Originals are only read. Decoding is bounded (pixel count and allocation limits), so a
+//! hostile or broken image is an error on that path, never a crash or a memory blow-up.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::filetype::ContentKind;
+use super::fsutil::write_atomic;
+use super::index::{self, ContentRecord};
+use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress};
+use crate::store::decode;
+use crate::store::schema::CONTENT;
+
+/// Longest side of a thumbnail, in pixels.
+pub const THUMB_SIZE: u32 = 256;
+/// Images larger than this many pixels are not decoded (e.g. 100 MP).
+pub const MAX_PIXELS: u64 = 100_000_000;
+/// Contents per checkpoint.
+const BATCH: usize = 32;
+
+/// Where the thumbnail of `content` lives under the `sidecars` folder:
+/// `thumbs/<first 2 hex of the uuid>/<uuid>.jpg`.
+pub fn thumbnail_path(sidecars: &Path, content: Uuid) -> PathBuf {
+    let s = content.simple().to_string();
+    sidecars
+        .join("thumbs")
+        .join(&s[..2])
+        .join(format!("{content}.jpg"))
+}
+
+/// Decodes `source` (any format `image` reads: JPEG, PNG, GIF, WebP, BMP, TIFF) and returns a
+/// JPEG thumbnail whose longest side is at most `size`.
+///
+/// # Errors
+/// A message for unreadable, undecodable or oversized images.
+pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
+    let mut reader = image::ImageReader::open(source)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(format!("{w}×{h} pixels is too large to preview"));
+    }
+    let mut reader = image::ImageReader::open(source)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| e.to_string())?;
+    let thumb = img.thumbnail(size, size).to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
+        .encode_image(&thumb)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Makes the missing thumbnails of a location's image contents.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ThumbnailJob {
+    /// The location.
+    pub location: u32,
+    /// The library's sidecar folder.
+    pub sidecars: PathBuf,
+    /// The last cas_id handled (the cursor).
+    pub after: Option<u64>,
+    /// Thumbnails made.
+    pub made: u64,
+    /// Images that could not be previewed.
+    pub failed: u64,
+}
+
+impl ThumbnailJob {
+    /// A job for `location`, writing into `sidecars`.
+    pub fn new(location: u32, sidecars: PathBuf) -> ThumbnailJob {
+        ThumbnailJob {
+            location,
+            sidecars,
+            after: None,
+            made: 0,
+            failed: 0,
+        }
+    }
+}
+
+impl Job for ThumbnailJob {
+    const KIND: &'static str = "thumbnails";
+
+    fn title(&self) -> String {
+        format!("Thumbnails for location {}", self.location)
+    }
+
+    fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        loop {
+            let after = self.after;
+            let location = self.location;
+            // The next image contents with a copy in this location, how far the scan got,
+            // and whether it reached the end of the table.
+            let (work, last, end) = ctx.store().read(|tx| {
+                let t = tx.open_table(CONTENT)?;
+                let mut work: Vec<(ContentRecord, Vec<PathBuf>)> = Vec::new();
+                let mut last = after;
+                let start = after.map_or(0, |a| a.saturating_add(1));
+                let mut end = true;
+                if after != Some(u64::MAX) {
+                    for row in t.range(start..)? {
+                        let rec: ContentRecord = decode("content", row?.1.value())?;
+                        last = Some(rec.cas.0);
+                        if rec.kind == ContentKind::Image {
+                            let mut paths = Vec::new();
+                            for id in index::instances(tx, rec.cas)? {
+                                if index::entry(tx, id)?.is_some_and(|e| e.location == location) {
+                                    paths.push(index::path_of(tx, id)?);
+                                }
+                            }
+                            if !paths.is_empty() {
+                                work.push((rec, paths));
+                            }
+                        }
+                        if work.len() == BATCH {
+                            end = false;
+                            break;
+                        }
+                    }
+                }
+                Ok((work, last, end))
+            })?;
+            let results = std::thread::scope(|s| {
+                let handles: Vec<_> = work
+                    .chunks(work.len().div_ceil(2).max(1))
+                    .map(|chunk| {
+                        let sidecars = &self.sidecars;
+                        s.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|(rec, paths)| make_one(sidecars, rec, paths))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect::<Vec<_>>()
+            });
+            for r in results {
+                match r {
+                    Outcome::Made => self.made += 1,
+                    Outcome::Existed => {}
+                    Outcome::Failed(path, why) => {
+                        self.failed += 1;
+                        ctx.record_error(JobPathError::new(&path, format!("no thumbnail: {why}")));
+                    }
+                }
+            }
+            self.after = if end { Some(u64::MAX) } else { last };
+            ctx.set_progress(JobProgress {
+                phase: "thumbnails".into(),
+                completed: self.made,
+                total: None,
+                bytes: 0,
+                message: String::new(),
+            });
+            ctx.checkpoint(self, |_| Ok(()))?;
+            if end {
+                break;
+            }
+        }
+        Ok(format!(
+            "{} thumbnails made, {} images could not be previewed",
+            self.made, self.failed
+        ))
+    }
+}
+
+enum Outcome {
+    Made,
+    Existed,
+    Failed(PathBuf, String),
+}
+
+fn make_one(sidecars: &Path, rec: &ContentRecord, paths: &[PathBuf]) -> Outcome {
+    let target = thumbnail_path(sidecars, rec.uuid);
+    if target.is_file() {
+        return Outcome::Existed;
+    }
+    let mut last_err = None;
+    for p in paths {
+        match make_thumbnail(p, THUMB_SIZE) {
+            Ok(bytes) => {
+                if let Some(dir) = target.parent()
+                    && let Err(e) = std::fs::create_dir_all(dir)
+                {
+                    return Outcome::Failed(p.clone(), format!("{}: {e}", dir.display()));
+                }
+                return match write_atomic(&target, &bytes, None) {
+                    Ok(()) => Outcome::Made,
+                    Err(e) => Outcome::Failed(p.clone(), format!("{}: {e}", target.display())),
+                };
+            }
+            Err(e) => last_err = Some((p.clone(), e)),
+        }
+    }
+    let (p, e) = last_err.unwrap_or_else(|| (PathBuf::new(), "no copy found".into()));
+    Outcome::Failed(p, e)
+}
