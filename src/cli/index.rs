@@ -444,7 +444,7 @@ pub(super) fn stat(
     let path = local_path(core, &lib, &a.path)?;
     let canon = crate::vdfs::entry::canonical_no_follow(&path);
     let locations = lib.locations()?;
-    let registry = Registry::builtin();
+    let registry = Registry::active();
     let found = index::find_by_path(lib.store(), &locations, &canon)?;
     let mut v = serde_json::Map::new();
     v.insert("path".into(), json!(canon));

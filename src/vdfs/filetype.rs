@@ -31,6 +31,8 @@ use serde::{Deserialize, Serialize};
 /// The built-in definitions, concatenated by `build.rs`.
 const BUILTIN: &str = include_str!(concat!(env!("OUT_DIR"), "/filetypes.toml"));
 
+static ACTIVE: OnceLock<Registry> = OnceLock::new();
+
 /// At most this many bytes of a file are read for magic-byte matching.
 pub const MAX_MAGIC_BYTES: usize = 8192;
 
@@ -344,6 +346,18 @@ impl Registry {
                 .expect("built-in file types are valid (checked by tests)");
             r
         })
+    }
+
+    /// The registry in use: the built-in one, plus the user's definitions if
+    /// [`Registry::install`] was called (at start-up, from `filetypes.toml` in the config
+    /// folder).
+    pub fn active() -> &'static Registry {
+        ACTIVE.get().unwrap_or_else(|| Registry::builtin())
+    }
+
+    /// Makes `registry` the [`Registry::active`] one. Only the first call has an effect.
+    pub fn install(registry: Registry) {
+        let _ = ACTIVE.set(registry);
     }
 
     /// The built-in registry plus the definitions in a user TOML file; a user type with the
@@ -721,6 +735,36 @@ mod tests {
         mpeg[188] = 0x47;
         assert_eq!(ts_kind(&mpeg), ContentKind::Video);
         assert_eq!(ts_kind(b"export const x: number = 1;\n"), ContentKind::Code);
+    }
+
+    #[test]
+    fn a_user_file_adds_and_overrides_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("filetypes.toml");
+        std::fs::write(
+            &path,
+            r#"
+[[file_types]]
+id = "application/x-cairn-scene"
+name = "Cairn test scene"
+extensions = ["cscene"]
+mime_types = ["application/x-cairn-scene"]
+category = "mesh"
+[[file_types.magic]]
+pattern = "43 53 ?? 01-0F"
+offset = 0
+priority = 90
+"#,
+        )
+        .unwrap();
+        let r = Registry::with_user_file(&path).unwrap();
+        assert_eq!(r.len(), reg().len() + 1);
+        let i = r.identify(b"noname", Some(b"CSxrest")).unwrap();
+        assert_eq!(r.get(i.type_index).unwrap().id, "application/x-cairn-scene");
+        assert_eq!(i.method, Method::Magic);
+        std::fs::write(&path, "[[file_types]]\nid = 1\n").unwrap();
+        let err = Registry::with_user_file(&path).unwrap_err().to_string();
+        assert!(err.contains("filetypes.toml"), "{err}");
     }
 
     #[test]

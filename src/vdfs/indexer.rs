@@ -5,8 +5,9 @@
 //! 2. **Processing** — the walk is compared with the stored entries of the location:
 //!    an entry at the same path keeps its id and UUID (updated in place if its size or mtime
 //!    changed); an entry whose old path is gone and whose inode and device reappear at a new
-//!    path was moved or renamed (id, UUID and everything attached kept; a folder's whole
-//!    subtree follows it); what is left was deleted. A hard link (same inode, old path still
+//!    path with the same mtime (and, for a file, size) was moved or renamed (id, UUID and
+//!    everything attached kept; a folder's whole subtree follows it) — a new file that only
+//!    reuses a deleted file's inode number is not a move; what is left was deleted. A hard link (same inode, old path still
 //!    there) is a new entry, not a move. Changes are written in batches, each one store
 //!    transaction together with the job's checkpoint; the closure relations over folders are
 //!    kept in the same transactions.
@@ -318,7 +319,7 @@ impl IndexerJob {
             (plan.new_nodes.len() + plan.modified.len() + plan.moved.len() + plan.deleted.len())
                 as u64;
         let mut done_ops = 0u64;
-        let registry = Registry::builtin();
+        let registry = Registry::active();
 
         // New entries, in node order (parents first), in batches; each batch is prepared while
         // the previous one commits.
@@ -546,7 +547,7 @@ impl IndexerJob {
     fn identify(&mut self, ctx: &mut JobContext, loc: &LocationRecord) -> Result<(), JobError> {
         let todo = pending_files(ctx.store(), loc.id)?;
         let total = todo.len() as u64;
-        let registry = Registry::builtin();
+        let registry = Registry::active();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
@@ -602,6 +603,17 @@ impl IndexerJob {
             let finished = next.is_err();
             if let Ok((i, r)) = next {
                 received += 1;
+                if received.is_multiple_of(256) {
+                    // Hashing progress is live (throttled); what is committed is saved with
+                    // each checkpoint.
+                    ctx.progress(JobProgress {
+                        phase: "content identification".into(),
+                        completed: done,
+                        total: Some(total),
+                        bytes,
+                        message: String::new(),
+                    });
+                }
                 let item = &todo[i];
                 done += 1;
                 match r {
@@ -859,7 +871,15 @@ impl Plan {
             let by_ino = (i != 0)
                 .then(|| by_inode.get(&(m.dev, m.inode)).copied())
                 .flatten()
-                .filter(|&idx| !claimed[idx] && same_kind(existing.recs[idx].1.kind, node.kind));
+                .filter(|&idx| {
+                    // A moved entry keeps its mtime (and a file its size): a new file that
+                    // merely reuses a deleted file's inode number is not that file.
+                    let old = &existing.recs[idx].1;
+                    !claimed[idx]
+                        && same_kind(old.kind, node.kind)
+                        && old.mtime_ns == m.mtime_ns
+                        && (node.kind == EntryKind::Dir || old.size == m.size)
+                });
             if let Some(idx) = by_ino {
                 claimed[idx] = true;
                 ids[iu] = existing.recs[idx].0;
@@ -998,7 +1018,7 @@ impl Update {
         if let Some(n) = &self.name {
             rec.name.clone_from(n);
             if rec.kind == EntryKind::File && rec.cas.is_none() {
-                rec.content_kind = kind_by_extension(Registry::builtin(), n, rec.kind);
+                rec.content_kind = kind_by_extension(Registry::active(), n, rec.kind);
             }
         }
         rec.kind = self.kind;

@@ -134,6 +134,16 @@ impl Core {
         data_dir.ensure()?;
         crate::logging::set_log_dir(&data_dir.logs_dir(), "info");
         let device = Device::load_or_create(&data_dir)?;
+        let user_types = data_dir.config().join("filetypes.toml");
+        if user_types.is_file() {
+            match filetype::Registry::with_user_file(&user_types) {
+                Ok(r) => filetype::Registry::install(r),
+                Err(e) => {
+                    tracing::warn!("{e}; using the built-in file types only");
+                    eprintln!("warning: {e}; using the built-in file types only");
+                }
+            }
+        }
         let mut rt = tokio::runtime::Builder::new_multi_thread();
         if options.worker_threads > 0 {
             rt.worker_threads(options.worker_threads);

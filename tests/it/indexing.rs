@@ -993,3 +993,33 @@ fn an_unreadable_folder_is_a_per_path_error_not_a_failure() {
         "{err}"
     );
 }
+
+/// Regression: a new file that reuses a deleted file's inode number (ext4 does this at once)
+/// must not inherit the deleted file's identity. (A file replaced at the same path, as editors
+/// save, keeps its identity: that is matched by path, not by inode.)
+#[test]
+fn regression_inode_reuse_is_not_a_move() {
+    let f = Fixture::new();
+    f.file("dir/f0.txt", b"first content");
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
+    let mut reused = 0;
+    for round in 0..20 {
+        let old = f.root().join(format!("dir/f{round}.txt"));
+        let new = f.root().join(format!("dir/f{}.txt", round + 1));
+        let (_, before) = entry_at(&l.lib, &old).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        fs::remove_file(&old).unwrap();
+        fs::write(&new, format!("content {round}")).unwrap();
+        rescan(&l.lib, id);
+        let (_, after) = entry_at(&l.lib, &new).unwrap();
+        if after.inode == before.inode {
+            reused += 1;
+        }
+        assert_ne!(
+            after.uuid, before.uuid,
+            "round {round}: a new file took an old identity"
+        );
+    }
+    eprintln!("inode numbers reused in {reused} of 20 rounds");
+}
