@@ -1,19 +1,25 @@
 //! The app struct: state drained from the bridge each frame, and the panels that draw it.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
 
-use super::bridge::{Bridge, Command, Update};
+use super::bridge::{Bridge, Command, Drive, LocationView, Update};
+use super::commands::UiCommand;
+use super::explorer::{Explorer, SortKey, ViewMode};
 use super::theme;
 use crate::format;
+use crate::vdfs::browse::{Item, ListError, Source};
+use crate::vdfs::entry::EntryKind;
 use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
-use crate::vdfs::{Core, Event, LibraryConfig, LibrarySummary};
+use crate::vdfs::location::{Availability, IndexMode};
+use crate::vdfs::{Event, LibraryConfig, LibrarySummary};
 
 /// Time per frame spent applying updates before drawing (STYLE: drain on a frame budget).
 const DRAIN_BUDGET: Duration = Duration::from_millis(10);
+/// Height of a list row.
+const ROW_HEIGHT: f32 = 22.0;
 
 /// Everything the window shows; changed only by updates from the core and by pure UI
 /// interaction (text being typed, panels toggled).
@@ -30,13 +36,25 @@ pub struct AppState {
     /// The open library's jobs, newest first.
     pub jobs: Vec<JobRecord>,
     /// Live progress newer than `jobs`.
-    pub live: HashMap<JobId, JobProgress>,
+    pub live: std::collections::HashMap<JobId, JobProgress>,
+    /// The open library's locations.
+    pub locations: Vec<LocationView>,
+    /// Mounted volumes.
+    pub drives: Vec<Drive>,
+    /// The folder view.
+    pub explorer: Explorer,
+    /// Free and total bytes of the shown folder's volume.
+    pub space: Option<(u64, u64)>,
     /// The last error to show, with when it arrived.
     pub error: Option<(String, Instant)>,
     /// Text of the "New library" dialog, when it is open.
     pub new_library: Option<String>,
     /// Whether the jobs drawer is expanded.
     pub jobs_open: bool,
+    /// Whether the settings window is open.
+    pub settings_open: bool,
+    /// The folder to show first.
+    pub start_folder: Option<PathBuf>,
 }
 
 impl AppState {
@@ -51,12 +69,13 @@ impl AppState {
             data_dir,
             library: Some(library),
             jobs_open: true,
+            start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
             ..AppState::default()
         }
     }
 
     /// Applies one update from the core. Returns a command to send, if the update calls for
-    /// fresh data.
+    /// one.
     pub fn apply(&mut self, update: Update) -> Option<Command> {
         match update {
             Update::Libraries(list) => self.libraries = list,
@@ -64,8 +83,14 @@ impl AppState {
                 if r.is_ok() {
                     self.jobs.clear();
                     self.live.clear();
+                    self.locations.clear();
                 }
                 self.library = Some(r);
+                return self
+                    .explorer
+                    .folder
+                    .clone()
+                    .map(|f| self.navigate(f, false));
             }
             Update::Jobs(mut jobs) => {
                 jobs.reverse();
@@ -75,6 +100,53 @@ impl AppState {
                     }
                 }
                 self.jobs = jobs;
+            }
+            Update::Locations(l) => {
+                self.locations = l;
+                // A folder listed from the disk that an index now covers is listed again, so it
+                // shows folder sizes and content identities.
+                let e = &self.explorer;
+                if e.source == Some(Source::Disk)
+                    && !e.loading
+                    && let Some(f) = e.folder.clone()
+                    && self.locations.iter().any(|l| {
+                        !l.indexing
+                            && l.record.indexed_ms.is_some()
+                            && f.starts_with(l.record.path())
+                    })
+                {
+                    return Some(self.navigate(f, false));
+                }
+            }
+            Update::Drives(d) => self.drives = d,
+            Update::Chunk { ticket, items } => {
+                self.explorer.add_chunk(ticket, items);
+            }
+            Update::ListingDone {
+                ticket,
+                result,
+                space,
+            } => {
+                if ticket == self.explorer.ticket {
+                    self.explorer.loading = false;
+                    self.space = space;
+                    match result {
+                        Ok(s) => self.explorer.source = Some(s),
+                        Err(e) => self.explorer.error = Some(e),
+                    }
+                }
+            }
+            Update::Details(d) => {
+                if self
+                    .explorer
+                    .focused()
+                    .and_then(|i| self.explorer.path_of(i))
+                    .as_deref()
+                    == Some(d.path.as_path())
+                    || self.explorer.folder.as_deref() == Some(d.path.as_path())
+                {
+                    self.explorer.details = Some(d);
+                }
             }
             Update::Error(e) => self.error = Some((e, Instant::now())),
             Update::Event(e) => match e {
@@ -86,14 +158,25 @@ impl AppState {
                         j.status = status;
                     }
                 }
-                Event::JobQueued { .. } | Event::JobFinished { .. } | Event::LibrariesChanged => {
+                Event::JobFinished { .. } => {
+                    // An index just finished: the folder shown may now come from the index.
                     return Some(Command::Refresh);
                 }
+                Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
                 Event::DeviceRenamed { name } => self.device_name = name,
                 Event::LibraryOpened { .. } | Event::LibraryClosed { .. } => {}
             },
         }
         None
+    }
+
+    /// Starts showing `folder`; returns the listing command to send.
+    pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
+        let ticket = self.explorer.open(folder.clone(), record);
+        Command::Navigate {
+            ticket,
+            path: folder,
+        }
     }
 
     fn library_config(&self) -> Option<&LibraryConfig> {
@@ -109,19 +192,25 @@ pub struct CairnApp {
     bridge: Bridge,
     state: AppState,
     // Held so the core (and the open library) close when the window does.
-    core: Option<Core>,
+    core: Option<crate::vdfs::Core>,
     started: bool,
+    /// The row the inspector was last asked about.
+    inspected: Option<PathBuf>,
+    /// Focus the filter box on the next frame.
+    focus_filter: bool,
 }
 
 impl CairnApp {
     /// An app over `bridge`, starting from `state`. `core`, if given, has its library closed
     /// when the window closes.
-    pub fn new(bridge: Bridge, state: AppState, core: Option<Core>) -> CairnApp {
+    pub fn new(bridge: Bridge, state: AppState, core: Option<crate::vdfs::Core>) -> CairnApp {
         CairnApp {
             bridge,
             state,
             core,
             started: false,
+            inspected: None,
+            focus_filter: false,
         }
     }
 
@@ -130,17 +219,32 @@ impl CairnApp {
         &self.state
     }
 
+    /// Shows `folder` (for tests and the command line).
+    pub fn go(&mut self, folder: PathBuf) {
+        let cmd = self.state.navigate(folder, true);
+        self.bridge.send(cmd);
+    }
+
     /// Applies pending updates for at most [`DRAIN_BUDGET`]; asks for another frame if some
     /// are left.
     fn drain(&mut self, ctx: &egui::Context) {
         if !self.started {
             self.started = true;
             self.bridge.send(Command::Refresh);
+            if self.state.explorer.folder.is_none()
+                && let Some(f) = self.state.start_folder.clone()
+            {
+                self.go(f);
+            }
         }
         let deadline = Instant::now() + DRAIN_BUDGET;
         let mut refresh = false;
         while let Some(update) = self.bridge.try_recv() {
-            refresh |= self.state.apply(update).is_some();
+            match self.state.apply(update) {
+                Some(Command::Refresh) => refresh = true,
+                Some(cmd) => self.bridge.send(cmd),
+                None => {}
+            }
             if Instant::now() >= deadline {
                 ctx.request_repaint();
                 break;
@@ -149,152 +253,829 @@ impl CairnApp {
         if refresh {
             self.bridge.send(Command::Refresh);
         }
+        self.state.explorer.refresh_order();
+        self.request_details();
+    }
+
+    /// Asks the core for the inspector's details when the focused item changed.
+    fn request_details(&mut self) {
+        if !self.state.explorer.inspector {
+            return;
+        }
+        let e = &self.state.explorer;
+        let target = e
+            .focused()
+            .and_then(|i| e.path_of(i))
+            .or_else(|| e.folder.clone());
+        if target != self.inspected {
+            self.inspected.clone_from(&target);
+            if let Some(t) = target {
+                self.bridge.send(Command::Inspect(t));
+            }
+        }
+    }
+
+    /// Carries out a user command.
+    fn run(&mut self, cmd: UiCommand) {
+        let e = &mut self.state.explorer;
+        match cmd {
+            UiCommand::Back => {
+                if let Some(to) = e.history.back(e.folder.clone()) {
+                    let c = self.state.navigate(to, false);
+                    self.bridge.send(c);
+                }
+            }
+            UiCommand::Forward => {
+                if let Some(to) = e.history.forward(e.folder.clone()) {
+                    let c = self.state.navigate(to, false);
+                    self.bridge.send(c);
+                }
+            }
+            UiCommand::Up => {
+                if let Some(p) = e.parent() {
+                    self.go(p);
+                }
+            }
+            UiCommand::Refresh => {
+                if let Some(f) = e.folder.clone() {
+                    let c = self.state.navigate(f, false);
+                    self.bridge.send(c);
+                }
+                self.bridge.send(Command::Refresh);
+            }
+            UiCommand::ToggleHidden => {
+                e.show_hidden = !e.show_hidden;
+                e.dirty = true;
+            }
+            UiCommand::EditPath => {
+                e.path_edit = Some(
+                    e.folder
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            UiCommand::Find => self.focus_filter = true,
+            UiCommand::TogglePreview => {
+                e.inspector = !e.inspector;
+                self.inspected = None;
+            }
+            UiCommand::Open => {
+                if let Some(item) = e.focused().cloned() {
+                    self.open_item(&item);
+                }
+            }
+            UiCommand::SelectAll => {
+                let order = e.order.clone();
+                e.selection.all(&order);
+            }
+            UiCommand::ToggleView => {
+                let mut p = e.current_prefs();
+                p.view = if p.view == ViewMode::List {
+                    ViewMode::Grid
+                } else {
+                    ViewMode::List
+                };
+                e.set_prefs(p);
+            }
+            UiCommand::AddLocation => {
+                if let Some(f) = e.folder.clone() {
+                    self.bridge
+                        .send(Command::AddLocation(f, IndexMode::Content));
+                }
+            }
+            UiCommand::Settings => self.state.settings_open = true,
+        }
+    }
+
+    fn open_item(&mut self, item: &Item) {
+        let Some(path) = self.state.explorer.path_of(item) else {
+            return;
+        };
+        if item.kind == EntryKind::Dir {
+            self.go(path);
+        } else {
+            self.bridge.send(Command::OpenPath(path));
+        }
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
+        let mut fired = Vec::new();
+        ctx.input_mut(|i| {
+            for c in UiCommand::ALL {
+                if typing && !c.works_while_typing() {
+                    continue;
+                }
+                if c.shortcuts().iter().any(|s| i.consume_shortcut(s)) {
+                    fired.push(c);
+                }
+            }
+        });
+        for c in fired {
+            self.run(c);
+        }
+        if typing {
+            return;
+        }
+        let (down, up, shift, home, end) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::ArrowDown),
+                i.key_pressed(egui::Key::ArrowUp) && !i.modifiers.alt,
+                i.modifiers.shift,
+                i.key_pressed(egui::Key::Home),
+                i.key_pressed(egui::Key::End),
+            )
+        });
+        let e = &mut self.state.explorer;
+        let order = &e.order;
+        if down {
+            e.selection.step(order, 1, shift);
+        }
+        if up {
+            e.selection.step(order, -1, shift);
+        }
+        if home {
+            e.selection.step(order, -(order.len() as isize), shift);
+        }
+        if end {
+            e.selection.step(order, order.len() as isize, shift);
+        }
     }
 
     /// Draws one frame into `ui` (the whole window).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.drain(ui.ctx());
+        self.handle_keys(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
         let mut jobs_open = self.state.jobs_open;
         egui::Panel::bottom("jobs")
             .resizable(true)
-            .default_size(180.0)
+            .default_size(150.0)
             .show_collapsible(ui, &mut jobs_open, |ui| self.jobs_drawer(ui));
         self.state.jobs_open = jobs_open;
         egui::Panel::left("sidebar")
             .resizable(true)
-            .default_size(220.0)
-            .show(ui, |ui| self.sidebar(ui));
+            .default_size(230.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.sidebar(ui));
+            });
+        if self.state.explorer.inspector {
+            egui::Panel::right("inspector")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| self.inspector(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| self.main_view(ui));
         self.new_library_dialog(ui.ctx());
+        self.settings_window(ui.ctx());
+    }
+
+    fn command_button(&mut self, ui: &mut egui::Ui, cmd: UiCommand, text: &str, enabled: bool) {
+        let mut tip = cmd.label().to_owned();
+        if let Some(k) = cmd.shortcut_text() {
+            tip.push_str(&format!(" ({k})"));
+        }
+        let r = ui
+            .add_enabled(enabled, egui::Button::new(text))
+            .on_hover_text(tip);
+        if r.clicked() {
+            self.run(cmd);
+        }
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(2.0);
         ui.horizontal(|ui| {
-            ui.heading("Cairn");
+            let e = &self.state.explorer;
+            let (can_back, can_forward, can_up) = (
+                e.history.can_back(),
+                e.history.can_forward(),
+                e.parent().is_some(),
+            );
+            self.command_button(ui, UiCommand::Back, "Back", can_back);
+            self.command_button(ui, UiCommand::Forward, "Forward", can_forward);
+            self.command_button(ui, UiCommand::Up, "Up", can_up);
             ui.separator();
-            let current = self.state.library_config().map(|c| c.name.clone());
-            let label = ui.label("Library");
-            let mut open = None;
-            egui::ComboBox::from_id_salt("library_switcher")
-                .selected_text(current.clone().unwrap_or_else(|| "None".to_owned()))
-                .show_ui(ui, |ui| {
-                    for l in &self.state.libraries {
-                        let selected = self
-                            .state
-                            .library_config()
-                            .is_some_and(|c| c.id == l.config.id);
-                        if ui.selectable_label(selected, &l.config.name).clicked() && !selected {
-                            open = Some(l.config.id);
-                        }
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            if let Some(id) = open {
-                self.bridge.send(Command::OpenLibrary(id));
-            }
-            if ui.button("New library…").clicked() {
-                self.state.new_library = Some(String::new());
-            }
+            self.path_bar(ui);
         });
+        ui.horizontal(|ui| {
+            let label = ui.label("Filter");
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut self.state.explorer.filter)
+                    .hint_text("Type to filter this folder")
+                    .desired_width(220.0),
+            );
+            let r = r.labelled_by(label.id);
+            if self.focus_filter {
+                r.request_focus();
+                self.focus_filter = false;
+            }
+            if r.changed() {
+                self.state.explorer.dirty = true;
+            }
+            ui.separator();
+            let mut hidden = self.state.explorer.show_hidden;
+            if ui
+                .checkbox(&mut hidden, UiCommand::ToggleHidden.label())
+                .on_hover_text("Ctrl+H")
+                .changed()
+            {
+                self.run(UiCommand::ToggleHidden);
+            }
+            let mut grid = self.state.explorer.current_prefs().view == ViewMode::Grid;
+            if ui
+                .checkbox(&mut grid, UiCommand::ToggleView.label())
+                .changed()
+            {
+                self.run(UiCommand::ToggleView);
+            }
+            let mut insp = self.state.explorer.inspector;
+            if ui
+                .checkbox(&mut insp, UiCommand::TogglePreview.label())
+                .on_hover_text("Space")
+                .changed()
+            {
+                self.run(UiCommand::TogglePreview);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button(UiCommand::Settings.label()).clicked() {
+                    self.run(UiCommand::Settings);
+                }
+            });
+        });
+        ui.add_space(2.0);
+    }
+
+    fn path_bar(&mut self, ui: &mut egui::Ui) {
+        if let Some(text) = &mut self.state.explorer.path_edit {
+            let label = ui.label("Location");
+            let r = ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY));
+            let r = r.labelled_by(label.id);
+            if !r.has_focus() && !r.lost_focus() {
+                r.request_focus();
+            }
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
+            if enter {
+                let typed = text.trim().to_owned();
+                self.state.explorer.path_edit = None;
+                match crate::vdfs::sdpath::SdPath::parse(&typed, uuid::Uuid::nil()) {
+                    Ok(crate::vdfs::sdpath::SdPath::Physical { path, .. }) => self.go(path),
+                    Ok(crate::vdfs::sdpath::SdPath::Content { content_id }) => {
+                        self.state.error = Some((
+                            format!(
+                                "content addresses ({content_id}) open from the inspector's copies list"
+                            ),
+                            Instant::now(),
+                        ));
+                    }
+                    Err(e) => self.state.error = Some((e.to_string(), Instant::now())),
+                }
+            } else if escape || (r.lost_focus() && !enter) {
+                self.state.explorer.path_edit = None;
+            }
+            return;
+        }
+        let Some(folder) = self.state.explorer.folder.clone() else {
+            return;
+        };
+        let mut target = None;
+        let mut acc = PathBuf::new();
+        let comps: Vec<_> = folder.components().collect();
+        for (i, c) in comps.iter().enumerate() {
+            acc.push(c);
+            let name = match c {
+                std::path::Component::RootDir => "/".to_owned(),
+                other => other.as_os_str().to_string_lossy().into_owned(),
+            };
+            if i > 1 {
+                ui.label(RichText::new("/").color(theme::weak(ui)));
+            }
+            let last = i + 1 == comps.len();
+            if ui
+                .add(
+                    egui::Button::new(if last {
+                        RichText::new(name).strong()
+                    } else {
+                        RichText::new(name)
+                    })
+                    .frame(false),
+                )
+                .clicked()
+            {
+                target = Some(acc.clone());
+            }
+        }
+        if ui
+            .add(egui::Button::new(RichText::new("Edit").color(theme::weak(ui))).frame(false))
+            .on_hover_text("Type a path (Ctrl+L)")
+            .clicked()
+        {
+            self.run(UiCommand::EditPath);
+        }
+        if let Some(t) = target
+            && Some(&t) != self.state.explorer.folder.as_ref()
+        {
+            self.go(t);
+        }
     }
 
     fn sidebar(&mut self, ui: &mut egui::Ui) {
         ui.add_space(4.0);
-        match &self.state.library {
-            Some(Ok((config, path))) => {
-                ui.label(RichText::new(&config.name).strong().size(16.0));
-                if !config.description.is_empty() {
-                    ui.label(&config.description);
-                }
-                ui.label(
-                    RichText::new(format!(
-                        "Created {}",
-                        format::time_ms(config.created_at.as_millisecond())
-                    ))
-                    .color(theme::weak(ui)),
-                );
-                ui.label(
-                    RichText::new(path.display().to_string())
-                        .small()
-                        .color(theme::weak(ui)),
-                )
-                .on_hover_text("The library folder: copy it to back up the whole catalogue");
-            }
-            Some(Err(_)) | None => {
-                ui.label(RichText::new("No library open").strong());
-            }
-        }
-        ui.add_space(12.0);
-        ui.label(
-            RichText::new("LIBRARIES")
+        let label = ui.label(
+            RichText::new("LIBRARY")
                 .small()
                 .strong()
                 .color(theme::weak(ui)),
         );
+        let current = self.state.library_config().map(|c| c.name.clone());
         let mut open = None;
-        for l in &self.state.libraries {
-            let selected = self
-                .state
-                .library_config()
-                .is_some_and(|c| c.id == l.config.id);
-            let text = if l.is_default {
-                format!("{} (default)", l.config.name)
-            } else {
-                l.config.name.clone()
-            };
-            let r = ui.selectable_label(selected, text);
-            let r = match &l.in_use_by {
-                Some(h) if !selected => r.on_hover_text(format!("In use by {h}")),
-                _ => r.on_hover_text(format!("{} on disk", format::bytes(l.size_bytes))),
-            };
-            if r.clicked() && !selected {
-                open = Some(l.config.id);
-            }
-        }
+        egui::ComboBox::from_id_salt("library_switcher")
+            .selected_text(current.unwrap_or_else(|| "None".to_owned()))
+            .width(ui.available_width() - 8.0)
+            .show_ui(ui, |ui| {
+                for l in &self.state.libraries {
+                    let selected = self
+                        .state
+                        .library_config()
+                        .is_some_and(|c| c.id == l.config.id);
+                    let text = if l.is_default {
+                        format!("{} (default)", l.config.name)
+                    } else {
+                        l.config.name.clone()
+                    };
+                    if ui.selectable_label(selected, text).clicked() && !selected {
+                        open = Some(l.config.id);
+                    }
+                }
+            })
+            .response
+            .labelled_by(label.id);
         if let Some(id) = open {
             self.bridge.send(Command::OpenLibrary(id));
+        }
+        if ui.small_button("New library…").clicked() {
+            self.state.new_library = Some(String::new());
+        }
+        if let Some(Err(e)) = &self.state.library {
+            ui.label(RichText::new(e).color(theme::error(ui.visuals().dark_mode)));
+        }
+
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new("LOCATIONS")
+                .small()
+                .strong()
+                .color(theme::weak(ui)),
+        );
+        let shown = self.state.explorer.folder.clone();
+        let mut go = None;
+        let mut cmd = None;
+        if self.state.locations.is_empty() {
+            ui.label(RichText::new("No folder indexed yet").color(theme::weak(ui)));
+        }
+        for l in &self.state.locations {
+            let path = l.record.path();
+            let selected = shown.as_ref() == Some(&path);
+            let state = match (&l.availability, l.indexing) {
+                (_, true) => "indexing…".to_owned(),
+                (Availability::Offline(_), _) => "offline".to_owned(),
+                (Availability::Missing(_), _) => "missing".to_owned(),
+                (Availability::Online, _) => match l.record.indexed_ms {
+                    Some(_) => format!("{} files", l.record.stats.files),
+                    None => "not indexed".to_owned(),
+                },
+            };
+            let r = ui
+                .selectable_label(selected, format!("{}  \u{00b7} {state}", l.record.name()))
+                .on_hover_text(path.display().to_string());
+            if r.clicked() {
+                go = Some(path.clone());
+            }
+            let id = l.record.id;
+            r.context_menu(|ui| {
+                if ui.button("Rescan").clicked() {
+                    cmd = Some(Command::RescanLocation(id));
+                    ui.close();
+                }
+                ui.menu_button("Index mode", |ui| {
+                    for m in [IndexMode::Shallow, IndexMode::Content, IndexMode::Deep] {
+                        if ui.radio(l.record.mode == m, m.as_str()).clicked() {
+                            cmd = Some(Command::SetLocationMode(id, m));
+                            ui.close();
+                        }
+                    }
+                });
+                if ui
+                    .button("Remove from library")
+                    .on_hover_text("Forgets the index; no file is touched")
+                    .clicked()
+                {
+                    cmd = Some(Command::RemoveLocation(id));
+                    ui.close();
+                }
+            });
+        }
+        let can_add = self.state.explorer.folder.is_some()
+            && !matches!(self.state.explorer.source, Some(Source::Index { .. }));
+        if ui
+            .add_enabled(can_add, egui::Button::new("Index this folder").small())
+            .on_hover_text("Add the folder shown as a location and index it")
+            .clicked()
+        {
+            self.run(UiCommand::AddLocation);
+        }
+
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new("DRIVES")
+                .small()
+                .strong()
+                .color(theme::weak(ui)),
+        );
+        for d in &self.state.drives {
+            let selected = shown.as_ref() == Some(&d.mount_point);
+            let r = ui
+                .selectable_label(selected, &d.name)
+                .on_hover_text(format!(
+                    "{} ({}) — {} free of {}",
+                    d.mount_point.display(),
+                    d.fs_type,
+                    format::bytes(d.free),
+                    format::bytes(d.total)
+                ));
+            if r.clicked() {
+                go = Some(d.mount_point.clone());
+            }
+        }
+        if let Some(home) = self.state.start_folder.clone() {
+            ui.add_space(10.0);
+            ui.label(
+                RichText::new("PLACES")
+                    .small()
+                    .strong()
+                    .color(theme::weak(ui)),
+            );
+            if ui
+                .selectable_label(shown.as_ref() == Some(&home), "Home")
+                .clicked()
+            {
+                go = Some(home);
+            }
+        }
+        if let Some(c) = cmd {
+            self.bridge.send(c);
+        }
+        if let Some(p) = go {
+            self.go(p);
         }
     }
 
     fn main_view(&mut self, ui: &mut egui::Ui) {
         let dark = ui.visuals().dark_mode;
-        match &self.state.library {
-            Some(Err(e)) => {
-                ui.vertical_centered(|ui| {
-                    ui.add_space(ui.available_height() * 0.3);
+        let e = &self.state.explorer;
+        if let Some(err) = &e.error {
+            let (title, body, hint) = match err {
+                ListError::Offline(why) => (
+                    "This location is offline",
+                    why.clone(),
+                    "Connect the drive and press F5. Its index is kept meanwhile.",
+                ),
+                ListError::Missing(why) => (
+                    "This folder is gone",
+                    why.clone(),
+                    "It may have been moved or deleted. Go up (Backspace) or back (Alt+Left).",
+                ),
+                ListError::Denied(why) => (
+                    "Permission denied",
+                    why.clone(),
+                    "Ask the folder's owner for access, or open another folder.",
+                ),
+                ListError::NotAFolder(why) => (
+                    "Not a folder",
+                    why.clone(),
+                    "Open it from its folder instead.",
+                ),
+                ListError::Other(why) => (
+                    "This folder cannot be shown",
+                    why.clone(),
+                    "Press F5 to try again.",
+                ),
+            };
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() * 0.3);
+                ui.label(RichText::new(title).size(18.0).strong());
+                ui.label(RichText::new(body).color(theme::error(dark)));
+                ui.label(RichText::new(hint).color(theme::weak(ui)));
+            });
+            return;
+        }
+        if e.folder.is_none() {
+            ui.centered_and_justified(|ui| ui.label("Pick a location or a drive on the left"));
+            return;
+        }
+        if e.order.is_empty() {
+            ui.vertical_centered(|ui| {
+                ui.add_space(ui.available_height() * 0.3);
+                if e.loading {
+                    ui.spinner();
+                } else if !e.filter.is_empty() {
                     ui.label(
-                        RichText::new("The library could not be opened")
-                            .size(18.0)
-                            .strong(),
+                        RichText::new(format!("Nothing here matches \u{201c}{}\u{201d}", e.filter))
+                            .size(16.0),
                     );
-                    ui.label(RichText::new(e).color(theme::error(dark)));
-                    ui.label("Pick another library on the left, or create a new one.");
+                } else if e.items.is_empty() {
+                    ui.label(RichText::new("This folder is empty").size(16.0));
+                } else {
+                    ui.label(RichText::new(format!("{} hidden items", e.items.len())).size(16.0));
+                    ui.label(RichText::new("Show them with Ctrl+H").color(theme::weak(ui)));
+                }
+            });
+            return;
+        }
+        match e.current_prefs().view {
+            ViewMode::List => self.list_view(ui),
+            ViewMode::Grid => self.grid_view(ui),
+        }
+    }
+
+    fn list_view(&mut self, ui: &mut egui::Ui) {
+        use egui_extras::{Column, TableBuilder};
+        let prefs = self.state.explorer.current_prefs();
+        let mut sort = None;
+        let mut clicked: Option<(usize, egui::Modifiers, bool)> = None;
+        let mut context: Option<(usize, ContextAction)> = None;
+        let dark = ui.visuals().dark_mode;
+        let cursor = self.state.explorer.selection.cursor;
+        let scroll_to = self.state.explorer.selection.cursor;
+        let e = &self.state.explorer;
+        let mut table = TableBuilder::new(ui)
+            .striped(true)
+            .resizable(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::remainder().at_least(200.0).clip(true))
+            .column(Column::initial(90.0).at_least(60.0))
+            .column(Column::initial(140.0).at_least(80.0))
+            .column(Column::initial(100.0).at_least(60.0));
+        if let Some(row) = scroll_to {
+            table = table.scroll_to_row(row, None);
+        }
+        table
+            .header(ROW_HEIGHT, |mut header| {
+                for (key, title) in [
+                    (SortKey::Name, "Name"),
+                    (SortKey::Size, "Size"),
+                    (SortKey::Modified, "Modified"),
+                    (SortKey::Kind, "Kind"),
+                ] {
+                    header.col(|ui| {
+                        if ui
+                            .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                            .clicked()
+                        {
+                            sort = Some(key);
+                        }
+                        if prefs.sort == key {
+                            theme::sort_arrow(ui, prefs.ascending);
+                        }
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, e.order.len(), |mut row| {
+                    let r = row.index();
+                    let item = &e.items[e.order[r] as usize];
+                    let selected = e.selection.items.contains(&e.order[r]);
+                    row.set_selected(selected);
+                    row.col(|ui| {
+                        theme::kind_badge(ui, item.kind, item.content_kind, dark);
+                        let mut text = RichText::new(&item.name);
+                        if item.hidden {
+                            text = text.color(theme::weak(ui));
+                        }
+                        if cursor == Some(r) {
+                            text = text.underline();
+                        }
+                        ui.add(egui::Label::new(text).truncate().selectable(false));
+                    });
+                    row.col(|ui| {
+                        ui.label(size_text(item));
+                    });
+                    row.col(|ui| {
+                        ui.label(format::time_ms(item.mtime_ns / 1_000_000));
+                    });
+                    row.col(|ui| {
+                        ui.label(kind_text(item));
+                    });
+                    let resp = row.response();
+                    if resp.clicked() {
+                        clicked = Some((r, resp.ctx.input(|i| i.modifiers), false));
+                    }
+                    if resp.double_clicked() {
+                        clicked = Some((r, egui::Modifiers::NONE, true));
+                    }
+                    resp.context_menu(|ui| {
+                        for a in ContextAction::ALL {
+                            if ui.button(a.label()).clicked() {
+                                context = Some((r, a));
+                                ui.close();
+                            }
+                        }
+                    });
                 });
+            });
+        if let Some(k) = sort {
+            self.state.explorer.sort_by(k);
+        }
+        self.after_click(clicked);
+        if let Some((r, a)) = context {
+            self.context_action(r, a, ui.ctx());
+        }
+    }
+
+    fn grid_view(&mut self, ui: &mut egui::Ui) {
+        let e = &self.state.explorer;
+        let cell = egui::vec2(120.0, 96.0);
+        let per_row = ((ui.available_width() / cell.x).floor() as usize).max(1);
+        let rows = e.order.len().div_ceil(per_row);
+        let dark = ui.visuals().dark_mode;
+        let mut clicked = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, cell.y, rows, |ui, range| {
+                for row in range {
+                    ui.horizontal(|ui| {
+                        for col in 0..per_row {
+                            let r = row * per_row + col;
+                            let Some(&idx) = e.order.get(r) else { break };
+                            let item = &e.items[idx as usize];
+                            let selected = e.selection.items.contains(&idx);
+                            let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
+                            if selected {
+                                ui.painter().rect_filled(
+                                    rect.shrink(2.0),
+                                    6.0,
+                                    ui.visuals().selection.bg_fill,
+                                );
+                            }
+                            let icon = egui::Rect::from_center_size(
+                                rect.center() - egui::vec2(0.0, 14.0),
+                                egui::vec2(48.0, 48.0),
+                            );
+                            theme::paint_kind_icon(
+                                ui.painter(),
+                                icon,
+                                item.kind,
+                                item.content_kind,
+                                dark,
+                            );
+                            let galley = ui.painter().layout(
+                                item.name.clone(),
+                                egui::FontId::proportional(12.0),
+                                ui.visuals().text_color(),
+                                cell.x - 8.0,
+                            );
+                            let pos = egui::pos2(
+                                rect.center().x - galley.size().x.min(cell.x - 8.0) / 2.0,
+                                rect.bottom() - 30.0,
+                            );
+                            ui.painter().galley(pos, galley, ui.visuals().text_color());
+                            if resp.clicked() {
+                                clicked = Some((r, resp.ctx.input(|i| i.modifiers), false));
+                            }
+                            if resp.double_clicked() {
+                                clicked = Some((r, egui::Modifiers::NONE, true));
+                            }
+                        }
+                    });
+                }
+            });
+        self.after_click(clicked);
+    }
+
+    fn after_click(&mut self, clicked: Option<(usize, egui::Modifiers, bool)>) {
+        let Some((r, mods, double)) = clicked else {
+            return;
+        };
+        let e = &mut self.state.explorer;
+        let order = e.order.clone();
+        if double {
+            e.selection.click(&order, r);
+            if let Some(item) = e.focused().cloned() {
+                self.open_item(&item);
             }
-            Some(Ok((config, _))) => {
-                let name = config.name.clone();
-                ui.vertical_centered(|ui| {
-                    ui.add_space(ui.available_height() * 0.3);
-                    ui.label(
-                        RichText::new(format!("\u{201c}{name}\u{201d} has no locations yet"))
-                            .size(18.0)
-                            .strong(),
-                    );
-                    ui.label(
-                        RichText::new(
-                            "A location is a folder Cairn indexes. Your files stay where they are; \
-                             the library only catalogues them.",
-                        )
-                        .color(theme::weak(ui)),
-                    );
+        } else if mods.command || mods.ctrl {
+            e.selection.toggle(&order, r);
+        } else if mods.shift {
+            e.selection.extend(&order, r);
+        } else {
+            e.selection.click(&order, r);
+        }
+    }
+
+    fn context_action(&mut self, row: usize, a: ContextAction, ctx: &egui::Context) {
+        let e = &mut self.state.explorer;
+        if !e.selection.items.contains(&e.order[row]) {
+            let order = e.order.clone();
+            e.selection.click(&order, row);
+        }
+        let Some(item) = e.focused().cloned() else {
+            return;
+        };
+        let Some(path) = e.path_of(&item) else { return };
+        match a {
+            ContextAction::Open => self.open_item(&item),
+            ContextAction::Reveal => self.bridge.send(Command::Reveal(path)),
+            ContextAction::CopyPath => ctx.copy_text(path.display().to_string()),
+            ContextAction::Inspect => {
+                self.state.explorer.inspector = true;
+                self.inspected = None;
+            }
+        }
+    }
+
+    fn inspector(&mut self, ui: &mut egui::Ui) {
+        let e = &self.state.explorer;
+        let item = e.focused().cloned();
+        let Some(d) = e.details.clone() else {
+            ui.label(RichText::new("Select an item to see its details").color(theme::weak(ui)));
+            return;
+        };
+        let mut go = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let name = d.path.file_name().map_or_else(
+                || d.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            ui.label(RichText::new(name).strong().size(16.0));
+            egui::Grid::new("inspector_grid")
+                .num_columns(2)
+                .spacing([12.0, 4.0])
+                .show(ui, |ui| {
+                    let mut row = |k: &str, v: String| {
+                        ui.label(RichText::new(k).color(theme::weak(ui)));
+                        ui.add(egui::Label::new(v).wrap());
+                        ui.end_row();
+                    };
+                    if let Some(it) = &item {
+                        row("Kind", kind_text(it));
+                        row(
+                            "Size",
+                            if it.kind == EntryKind::Dir && it.counts.is_none() {
+                                "—".into()
+                            } else {
+                                format!("{} ({} bytes)", format::bytes(it.size), it.size)
+                            },
+                        );
+                        row("Modified", format::time_ms(it.mtime_ns / 1_000_000));
+                    }
+                    if let Some(t) = &d.type_name {
+                        row("Type", t.clone());
+                    }
+                    if let Some(m) = &d.mime {
+                        row("MIME", m.clone());
+                    }
+                    if let Some((bytes, files, dirs)) = d.folder {
+                        row(
+                            "Contains",
+                            format!("{} in {files} files, {dirs} folders", format::bytes(bytes)),
+                        );
+                    }
+                    if let Some(c) = &d.cas {
+                        row("cas_id", c.clone());
+                    }
+                    if let Some(u) = &d.content_uuid {
+                        row("Content", u.clone());
+                    }
+                    row("Where", d.path.display().to_string());
                 });
+            if !d.other_copies.is_empty() {
+                ui.add_space(8.0);
+                ui.label(RichText::new(format!("{} other copies", d.other_copies.len())).strong());
+                for p in &d.other_copies {
+                    if ui
+                        .link(p.display().to_string())
+                        .on_hover_text("Go there")
+                        .clicked()
+                    {
+                        go = p.parent().map(Path::to_path_buf);
+                    }
+                }
+            } else if d.cas.is_some() {
+                ui.add_space(8.0);
+                ui.label(RichText::new("The only copy in this library").color(theme::weak(ui)));
             }
-            None => {
-                ui.centered_and_justified(|ui| ui.spinner());
+            if let Some(t) = &d.text_preview {
+                ui.add_space(8.0);
+                ui.label(RichText::new("Preview").strong());
+                ui.add(egui::Label::new(RichText::new(t).monospace().size(11.0)).wrap());
             }
+        });
+        if let Some(p) = go {
+            self.go(p);
         }
     }
 
@@ -333,7 +1114,7 @@ impl CairnApp {
                                     .color(theme::job_status(j.status, dark)),
                             );
                         });
-                        fixed_width(ui, 260.0, |ui| {
+                        fixed_width(ui, 300.0, |ui| {
                             ui.add(egui::Label::new(&j.title).truncate());
                         });
                         let fraction = if j.status == JobStatus::Completed {
@@ -341,10 +1122,21 @@ impl CairnApp {
                         } else {
                             progress.fraction()
                         };
-                        let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0))
-                            .desired_width(220.0)
-                            .show_percentage();
-                        ui.add(bar);
+                        let text = match (j.status, progress.total) {
+                            (JobStatus::Completed, _) => "100%".to_owned(),
+                            (_, Some(t)) => {
+                                format!("{} {}/{}", progress.phase, progress.completed, t)
+                            }
+                            (_, None) if progress.completed > 0 => {
+                                format!("{} {}", progress.phase, progress.completed)
+                            }
+                            _ => progress.phase.clone(),
+                        };
+                        ui.add(
+                            egui::ProgressBar::new(fraction.unwrap_or(0.0))
+                                .desired_width(240.0)
+                                .text(text),
+                        );
                         match j.status {
                             JobStatus::Running | JobStatus::Queued => {
                                 if ui.button("Pause").clicked() {
@@ -371,7 +1163,17 @@ impl CairnApp {
                         if j.run_ms > 0 {
                             note.push(format::duration_ms(j.run_ms));
                         }
-                        ui.label(RichText::new(note.join(" · ")).color(theme::weak(ui)));
+                        let r = ui.label(RichText::new(note.join(" · ")).color(theme::weak(ui)));
+                        if !j.errors.is_empty() {
+                            r.on_hover_ui(|ui| {
+                                for e in j.errors.iter().take(20) {
+                                    ui.label(format!("{}: {}", e.path().display(), e.message));
+                                }
+                                if j.error_count > 20 {
+                                    ui.label(format!("… and {} more", j.error_count - 20));
+                                }
+                            });
+                        }
                     });
                 }
             });
@@ -392,19 +1194,47 @@ impl CairnApp {
                 self.state.jobs_open = !self.state.jobs_open;
             }
             ui.separator();
-            ui.label(format!("Device: {}", self.state.device_name));
-            ui.separator();
-            ui.label(
-                RichText::new(format!("Data: {}", self.state.data_dir.display()))
-                    .color(theme::weak(ui)),
-            );
-            if let Some((e, at)) = &self.state.error
+            let e = &self.state.explorer;
+            let shown = e.order.len();
+            let mut text = format!("{shown} item{}", if shown == 1 { "" } else { "s" });
+            if e.items.len() > shown {
+                text.push_str(&format!(" ({} hidden or filtered)", e.items.len() - shown));
+            }
+            if e.loading {
+                text.push_str(" · loading…");
+            }
+            ui.label(text);
+            let sel = e.selection.items.len();
+            if sel > 0 {
+                let bytes: u64 = e.selected().map(|i| i.size).sum();
+                ui.separator();
+                ui.label(format!("{sel} selected ({})", format::bytes(bytes)));
+            }
+            if let Some((free, total)) = self.state.space {
+                ui.separator();
+                ui.label(format!(
+                    "{} free of {}",
+                    format::bytes(free),
+                    format::bytes(total)
+                ));
+            }
+            if let Some(Source::Index { .. }) = e.source {
+                ui.separator();
+                ui.label(RichText::new("from the index").color(theme::weak(ui)));
+            }
+            if let Some((err, at)) = &self.state.error
                 && at.elapsed() < Duration::from_secs(10)
             {
                 ui.separator();
-                ui.label(RichText::new(e).color(theme::error(dark)));
+                ui.label(RichText::new(err).color(theme::error(dark)));
                 ui.ctx().request_repaint_after(Duration::from_secs(10));
             }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(
+                    RichText::new(format!("Device: {}", self.state.device_name))
+                        .color(theme::weak(ui)),
+                );
+            });
         });
     }
 
@@ -419,7 +1249,7 @@ impl CairnApp {
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
-                let label = ui.label("Name");
+                let label = ui.label("Library name");
                 let r = ui.text_edit_singleline(name).labelled_by(label.id);
                 let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                 if !enter && ui.memory(|m| m.focused().is_none()) {
@@ -446,6 +1276,79 @@ impl CairnApp {
         if close {
             self.state.new_library = None;
         }
+    }
+
+    fn settings_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.state.settings_open;
+        egui::Window::new("Settings")
+            .open(&mut open)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.label(RichText::new("Theme").strong());
+                let mut pref = ctx.options(|o| o.theme_preference);
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut pref, egui::ThemePreference::System, "System");
+                    ui.radio_value(&mut pref, egui::ThemePreference::Light, "Light");
+                    ui.radio_value(&mut pref, egui::ThemePreference::Dark, "Dark");
+                });
+                ctx.set_theme(pref);
+                ui.add_space(6.0);
+                let mut hidden = self.state.explorer.show_hidden;
+                if ui.checkbox(&mut hidden, "Show hidden files").changed() {
+                    self.state.explorer.show_hidden = hidden;
+                    self.state.explorer.dirty = true;
+                }
+            });
+        self.state.settings_open = open;
+    }
+}
+
+/// Actions of a row's context menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ContextAction {
+    Open,
+    Reveal,
+    CopyPath,
+    Inspect,
+}
+
+impl ContextAction {
+    const ALL: [ContextAction; 4] = [
+        ContextAction::Open,
+        ContextAction::Reveal,
+        ContextAction::CopyPath,
+        ContextAction::Inspect,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            ContextAction::Open => "Open",
+            ContextAction::Reveal => "Reveal in file manager",
+            ContextAction::CopyPath => "Copy path",
+            ContextAction::Inspect => "Show details",
+        }
+    }
+}
+
+fn size_text(item: &Item) -> String {
+    match (item.kind, item.counts) {
+        (EntryKind::Dir, Some(_)) => format::bytes(item.size),
+        (EntryKind::Dir, None) => "—".to_owned(),
+        _ => format::bytes(item.size),
+    }
+}
+
+fn kind_text(item: &Item) -> String {
+    match item.kind {
+        EntryKind::Dir => "Folder".to_owned(),
+        EntryKind::File => {
+            let k = item.content_kind.as_str();
+            let mut c = k.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_uppercase().collect::<String>() + c.as_str()
+            })
+        }
+        other => other.as_str().replace('_', " "),
     }
 }
 

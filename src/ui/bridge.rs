@@ -5,14 +5,20 @@
 //! updates too. Every update is followed by a call to the repaint waker, so the window redraws
 //! only when there is news.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
+use crate::vdfs::browse::{self, Details, Item, ListError, Source};
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 use crate::vdfs::jobs::{JobId, JobRecord};
+use crate::vdfs::location::{Availability, IndexMode, LocationRecord};
+use crate::vdfs::rules::Rules;
+use crate::vdfs::volume;
 use crate::vdfs::{Core, Event, LibraryConfig, LibrarySummary};
 
 /// What the window asks the core to do.
@@ -32,6 +38,53 @@ pub enum Command {
     CancelJob(JobId),
     /// Run the diagnostic self-check job (N batches).
     RunDiagnostic(u64),
+    /// List a folder; chunks come back tagged with `ticket`.
+    Navigate {
+        /// The UI's ticket for this listing.
+        ticket: u64,
+        /// The folder.
+        path: PathBuf,
+    },
+    /// Gather the inspector's details of a path.
+    Inspect(PathBuf),
+    /// Add a folder as a location and index it.
+    AddLocation(PathBuf, IndexMode),
+    /// Index a location again.
+    RescanLocation(u32),
+    /// Forget a location's index.
+    RemoveLocation(u32),
+    /// Change a location's index mode (and rescan).
+    SetLocationMode(u32, IndexMode),
+    /// Open a file or folder with the system's default application.
+    OpenPath(PathBuf),
+    /// Show a path in the system file manager.
+    Reveal(PathBuf),
+}
+
+/// A location as the sidebar shows it.
+#[derive(Debug, Clone)]
+pub struct LocationView {
+    /// The record.
+    pub record: LocationRecord,
+    /// Online, offline or missing.
+    pub availability: Availability,
+    /// Being indexed now.
+    pub indexing: bool,
+}
+
+/// A mounted, user-relevant volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drive {
+    /// Display name (the mount point's last component, or "Computer" for /).
+    pub name: String,
+    /// Mount point.
+    pub mount_point: PathBuf,
+    /// File-system type.
+    pub fs_type: String,
+    /// Free bytes.
+    pub free: u64,
+    /// Total bytes.
+    pub total: u64,
 }
 
 /// What the core tells the window.
@@ -47,6 +100,28 @@ pub enum Update {
     Event(Event),
     /// A command failed.
     Error(String),
+    /// The open library's locations.
+    Locations(Vec<LocationView>),
+    /// Mounted volumes.
+    Drives(Vec<Drive>),
+    /// Part of a listing.
+    Chunk {
+        /// The listing's ticket.
+        ticket: u64,
+        /// Items.
+        items: Vec<Item>,
+    },
+    /// A listing finished (or could not start).
+    ListingDone {
+        /// The listing's ticket.
+        ticket: u64,
+        /// Where it came from, or why it failed.
+        result: Result<Source, ListError>,
+        /// Free and total bytes of the folder's volume.
+        space: Option<(u64, u64)>,
+    },
+    /// The inspector's details.
+    Details(Details),
 }
 
 /// The window's end of the channels.
@@ -85,14 +160,31 @@ impl Bridge {
             }
         });
 
-        // Carry out commands, one at a time, off the async workers.
+        // Carry out commands off the async workers: listings and inspections run side by side
+        // (a new one makes the old one stop), everything else one at a time.
+        let current = Arc::new(AtomicU64::new(0));
         rt.spawn(async move {
             while let Some(cmd) = cmd_rx.recv().await {
                 let core = core.clone();
                 let send = send.clone();
-                let r = tokio::task::spawn_blocking(move || handle(&core, cmd, &send)).await;
-                if let Err(e) = r {
-                    tracing::error!("a UI command crashed: {e}");
+                match cmd {
+                    Command::Navigate { ticket, path } => {
+                        current.store(ticket, Ordering::SeqCst);
+                        let current = current.clone();
+                        tokio::task::spawn_blocking(move || {
+                            navigate(&core, ticket, &path, &current, &send);
+                        });
+                    }
+                    Command::Inspect(path) => {
+                        tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
+                    }
+                    cmd => {
+                        let r =
+                            tokio::task::spawn_blocking(move || handle(&core, cmd, &send)).await;
+                        if let Err(e) = r {
+                            tracing::error!("a UI command crashed: {e}");
+                        }
+                    }
                 }
             }
         });
@@ -144,6 +236,37 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .spawn(DiagnosticJob::new(n, 100))
                     .map_err(|e| e.to_string())?;
             }
+            Command::AddLocation(path, mode) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.add_location(&path, mode, Rules::default())
+                    .map_err(|e| e.to_string())?;
+            }
+            Command::RescanLocation(id) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.rescan(id).map_err(|e| e.to_string())?;
+            }
+            Command::RemoveLocation(id) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.remove_location(id).map_err(|e| e.to_string())?;
+            }
+            Command::SetLocationMode(id, mode) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.set_location(id, Some(mode), None)
+                    .map_err(|e| e.to_string())?;
+                lib.rescan(id).map_err(|e| e.to_string())?;
+            }
+            Command::OpenPath(path) => open::that_detached(&path)
+                .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
+            Command::Reveal(path) => {
+                let folder = if path.is_dir() {
+                    path.clone()
+                } else {
+                    path.parent().map(PathBuf::from).unwrap_or(path.clone())
+                };
+                open::that_detached(&folder)
+                    .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
+            }
+            Command::Navigate { .. } | Command::Inspect(_) => {}
         }
         Ok(())
     })();
@@ -159,7 +282,7 @@ fn jobs(core: &Core) -> Result<crate::vdfs::jobs::JobManager, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Sends the library list and the open library's jobs.
+/// Sends the library list, the open library's jobs and locations, and the drives.
 pub fn refresh(core: &Core, send: &impl Fn(Update)) {
     match core.list_libraries() {
         Ok((list, _)) => send(Update::Libraries(list)),
@@ -167,8 +290,139 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
     }
     if let Ok(lib) = core.library() {
         match lib.jobs().list() {
-            Ok(jobs) => send(Update::Jobs(jobs)),
+            Ok(jobs) => {
+                let running: Vec<JobId> = jobs
+                    .iter()
+                    .filter(|j| !j.status.is_terminal())
+                    .map(|j| j.id)
+                    .collect();
+                if let Ok(locs) = lib.locations() {
+                    let views = locs
+                        .into_iter()
+                        .map(|record| LocationView {
+                            availability: record.availability(),
+                            indexing: record.job.is_some_and(|j| running.contains(&j)),
+                            record,
+                        })
+                        .collect();
+                    send(Update::Locations(views));
+                }
+                send(Update::Jobs(jobs));
+            }
             Err(e) => send(Update::Error(e.to_string())),
         }
     }
+    send(Update::Drives(drives()));
+}
+
+/// File-system types that are never a person's drive.
+const PSEUDO_FS: &[&str] = &[
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "tmpfs",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "debugfs",
+    "tracefs",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "overlay",
+    "squashfs",
+    "nsfs",
+    "ramfs",
+    "efivarfs",
+    "rpc_pipefs",
+    "fuse.portal",
+];
+
+/// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
+/// /run/media, that is not a pseudo file system.
+pub fn drives() -> Vec<Drive> {
+    let mut out: Vec<Drive> = volume::mounts()
+        .into_iter()
+        .filter(|m| !PSEUDO_FS.contains(&m.fs_type.as_str()))
+        .filter(|m| {
+            let p = &m.mount_point;
+            p == std::path::Path::new("/")
+                || ["/home", "/media", "/mnt", "/run/media", "/Volumes"]
+                    .iter()
+                    .any(|pre| p.starts_with(pre))
+        })
+        .map(|m| {
+            let (free, total) = space_of(&m.mount_point).unwrap_or((0, 0));
+            Drive {
+                name: if m.mount_point == std::path::Path::new("/") {
+                    "Computer".to_owned()
+                } else {
+                    m.mount_point.file_name().map_or_else(
+                        || m.mount_point.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                },
+                mount_point: m.mount_point,
+                fs_type: m.fs_type,
+                free,
+                total,
+            }
+        })
+        .collect();
+    out.dedup_by(|a, b| a.mount_point == b.mount_point);
+    out
+}
+
+/// Free and total bytes of the file system holding `path`.
+pub fn space_of(path: &std::path::Path) -> Option<(u64, u64)> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some((s.f_bavail * s.f_frsize, s.f_blocks * s.f_frsize))
+}
+
+fn navigate(
+    core: &Core,
+    ticket: u64,
+    path: &std::path::Path,
+    current: &AtomicU64,
+    send: &impl Fn(Update),
+) {
+    let lib = core.library().ok();
+    let locations = lib
+        .as_ref()
+        .and_then(|l| l.locations().ok())
+        .unwrap_or_default();
+    let store = lib.as_ref().map(|l| l.store().clone());
+    let mut sink = |items: Vec<Item>| {
+        if current.load(Ordering::SeqCst) != ticket {
+            return false;
+        }
+        send(Update::Chunk { ticket, items });
+        true
+    };
+    let result = browse::list(store.as_ref(), &locations, path, &mut sink);
+    send(Update::ListingDone {
+        ticket,
+        result,
+        space: space_of(path),
+    });
+}
+
+fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
+    let lib = core.library().ok();
+    let locations = lib
+        .as_ref()
+        .and_then(|l| l.locations().ok())
+        .unwrap_or_default();
+    let store = lib.as_ref().map(|l| l.store().clone());
+    send(Update::Details(browse::details(
+        store.as_ref(),
+        &locations,
+        path,
+    )));
 }

@@ -6,6 +6,8 @@
 
 mod app;
 pub mod bridge;
+pub mod commands;
+pub mod explorer;
 pub mod theme;
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 
 use eframe::egui::{self, Color32, Visuals};
 
+use crate::vdfs::filetype::ContentKind;
 use crate::vdfs::jobs::JobStatus;
 
 /// Accent for selection and progress.
@@ -58,4 +59,160 @@ pub fn error(dark: bool) -> Color32 {
 /// Secondary (dimmed) text colour.
 pub fn weak(ui: &egui::Ui) -> Color32 {
     ui.visuals().weak_text_color()
+}
+
+/// Colour of a kind of content (icons).
+pub fn kind_color(
+    kind: crate::vdfs::entry::EntryKind,
+    content: ContentKind,
+    dark: bool,
+) -> Color32 {
+    use crate::vdfs::entry::EntryKind as E;
+    let c = match kind {
+        E::Dir => Color32::from_rgb(0xe0, 0xa8, 0x2e),
+        E::Symlink => Color32::from_rgb(0x8b, 0x8b, 0x8b),
+        E::File => match content {
+            ContentKind::Image => Color32::from_rgb(0x2f, 0x9e, 0x6a),
+            ContentKind::Video => Color32::from_rgb(0xc2, 0x41, 0x8c),
+            ContentKind::Audio => Color32::from_rgb(0x8b, 0x5c, 0xf6),
+            ContentKind::Document | ContentKind::Book => Color32::from_rgb(0x2b, 0x6c, 0xd4),
+            ContentKind::Spreadsheet => Color32::from_rgb(0x1f, 0x8a, 0x4c),
+            ContentKind::Presentation => Color32::from_rgb(0xd9, 0x6a, 0x1c),
+            ContentKind::Archive | ContentKind::Package => Color32::from_rgb(0x9a, 0x6b, 0x3a),
+            ContentKind::Code | ContentKind::Web | ContentKind::Config => {
+                Color32::from_rgb(0x3a, 0x8f, 0xb7)
+            }
+            ContentKind::Executable | ContentKind::Binary => Color32::from_rgb(0x6b, 0x72, 0x80),
+            ContentKind::Encrypted | ContentKind::Key => Color32::from_rgb(0xb9, 0x1c, 0x1c),
+            _ => Color32::from_rgb(0x7a, 0x86, 0x99),
+        },
+        _ => Color32::from_rgb(0x9c, 0x6b, 0xb0),
+    };
+    if dark { c } else { c.gamma_multiply(0.9) }
+}
+
+/// Up to three letters naming a kind, drawn on icons.
+pub fn kind_letters(kind: crate::vdfs::entry::EntryKind, content: ContentKind) -> &'static str {
+    use crate::vdfs::entry::EntryKind as E;
+    match kind {
+        E::Dir => "",
+        E::Symlink => "LNK",
+        E::Fifo | E::Socket | E::BlockDevice | E::CharDevice | E::Other => "DEV",
+        E::File => match content {
+            ContentKind::Image => "IMG",
+            ContentKind::Video => "VID",
+            ContentKind::Audio => "AUD",
+            ContentKind::Document => "DOC",
+            ContentKind::Archive => "ZIP",
+            ContentKind::Code => "</>",
+            ContentKind::Text => "TXT",
+            ContentKind::Database => "DB",
+            ContentKind::Book => "BK",
+            ContentKind::Font => "Aa",
+            ContentKind::Mesh => "3D",
+            ContentKind::Config => "CFG",
+            ContentKind::Encrypted => "ENC",
+            ContentKind::Key => "KEY",
+            ContentKind::Executable => "EXE",
+            ContentKind::Binary => "BIN",
+            ContentKind::Spreadsheet => "XLS",
+            ContentKind::Presentation => "PPT",
+            ContentKind::Email => "@",
+            ContentKind::Calendar => "CAL",
+            ContentKind::Contact => "VCF",
+            ContentKind::Web => "WEB",
+            ContentKind::Shortcut => "LNK",
+            ContentKind::Package => "PKG",
+            ContentKind::Unknown => "",
+        },
+    }
+}
+
+/// Paints a kind icon (a folder, or a page with a coloured band and letters) into `rect`.
+/// Drawn with shapes, so no glyph can be missing from the fonts.
+pub fn paint_kind_icon(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    kind: crate::vdfs::entry::EntryKind,
+    content: ContentKind,
+    dark: bool,
+) {
+    let color = kind_color(kind, content, dark);
+    let w = rect.width();
+    if kind == crate::vdfs::entry::EntryKind::Dir {
+        let tab = egui::Rect::from_min_size(
+            rect.min + egui::vec2(0.0, w * 0.12),
+            egui::vec2(w * 0.45, w * 0.2),
+        );
+        painter.rect_filled(tab, w * 0.06, color.gamma_multiply(0.8));
+        let body = egui::Rect::from_min_max(
+            rect.min + egui::vec2(0.0, w * 0.22),
+            rect.max - egui::vec2(0.0, w * 0.08),
+        );
+        painter.rect_filled(body, w * 0.08, color);
+        return;
+    }
+    let page = rect.shrink2(egui::vec2(w * 0.14, 0.0));
+    let paper = if dark {
+        Color32::from_gray(0xe6)
+    } else {
+        Color32::WHITE
+    };
+    painter.rect_filled(page, w * 0.06, paper);
+    painter.rect_stroke(
+        page,
+        w * 0.06,
+        egui::Stroke::new((w / 32.0).max(1.0), Color32::from_gray(0x9a)),
+        egui::StrokeKind::Inside,
+    );
+    let band = egui::Rect::from_min_max(
+        egui::pos2(page.left(), page.bottom() - page.height() * 0.42),
+        page.max,
+    );
+    painter.rect_filled(band, w * 0.06, color);
+    let letters = kind_letters(kind, content);
+    if !letters.is_empty() {
+        painter.text(
+            band.center(),
+            egui::Align2::CENTER_CENTER,
+            letters,
+            egui::FontId::proportional((w * 0.26).max(6.0)),
+            Color32::WHITE,
+        );
+    }
+}
+
+/// A small kind icon before a name in a list row.
+pub fn kind_badge(
+    ui: &mut egui::Ui,
+    kind: crate::vdfs::entry::EntryKind,
+    content: ContentKind,
+    dark: bool,
+) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
+    paint_kind_icon(ui.painter(), rect, kind, content, dark);
+}
+
+/// A small triangle showing the sort direction (drawn, not a glyph).
+pub fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    let c = rect.center();
+    let (a, b, tip) = if ascending {
+        (
+            egui::pos2(c.x - 4.0, c.y + 3.0),
+            egui::pos2(c.x + 4.0, c.y + 3.0),
+            egui::pos2(c.x, c.y - 3.0),
+        )
+    } else {
+        (
+            egui::pos2(c.x - 4.0, c.y - 3.0),
+            egui::pos2(c.x + 4.0, c.y - 3.0),
+            egui::pos2(c.x, c.y + 3.0),
+        )
+    };
+    ui.painter().add(egui::Shape::convex_polygon(
+        vec![a, b, tip],
+        ui.visuals().strong_text_color(),
+        egui::Stroke::NONE,
+    ));
 }

@@ -13,6 +13,7 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
+pub mod browse;
 pub mod content;
 pub mod data_dir;
 pub mod device;

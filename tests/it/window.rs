@@ -1,29 +1,37 @@
 //! The window, driven headless with egui_kittest through accessibility labels.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use cairn::ui::bridge::Bridge;
 use cairn::ui::{AppState, CairnApp};
+use cairn::vdfs::jobs::JobStatus;
+use cairn::vdfs::location::IndexMode;
+use cairn::vdfs::rules::Rules;
 use cairn::{Core, CoreOptions};
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
+type H<'a> = Harness<'a, CairnApp>;
+
 /// Steps frames (letting background updates arrive) until a widget labelled `label` shows.
-fn step_until(h: &mut Harness<'_, CairnApp>, label: &str) {
+fn step_until(h: &mut H<'_>, label: &str) {
     step_until_by(h, label, |h, l| h.query_by_label(l).is_some());
 }
 
 /// Like [`step_until`], for a label that contains `part`.
-fn step_until_contains(h: &mut Harness<'_, CairnApp>, part: &str) {
+fn step_until_contains(h: &mut H<'_>, part: &str) {
     step_until_by(h, part, |h, l| h.query_by_label_contains(l).is_some());
 }
 
-fn step_until_by(
-    h: &mut Harness<'_, CairnApp>,
-    label: &str,
-    found: impl Fn(&Harness<'_, CairnApp>, &str) -> bool,
-) {
+/// Steps until `label` is gone.
+fn step_until_gone(h: &mut H<'_>, label: &str) {
+    step_until_by(h, label, |h, l| h.query_by_label(l).is_none());
+}
+
+fn step_until_by(h: &mut H<'_>, label: &str, found: impl Fn(&H<'_>, &str) -> bool) {
     for _ in 0..500 {
         h.step();
         if found(h, label) {
@@ -31,60 +39,249 @@ fn step_until_by(
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("\"{label}\" never appeared");
+    panic!("\"{label}\" never appeared (or never went away)");
+}
+
+/// Steps until the app state satisfies `cond`.
+fn step_until_state(h: &mut H<'_>, what: &str, cond: impl Fn(&AppState) -> bool) {
+    for _ in 0..500 {
+        h.step();
+        if cond(h.state().state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{what} never happened");
+}
+
+struct Fixture {
+    _data: tempfile::TempDir,
+    files: tempfile::TempDir,
+    core: Core,
+}
+
+/// A data folder and a small tree to browse.
+fn fixture() -> Fixture {
+    let data = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let f = files.path();
+    std::fs::create_dir_all(f.join("photos/2024")).unwrap();
+    std::fs::write(
+        f.join("photos/2024/beach.jpg"),
+        b"\xFF\xD8\xFF\xE0same bytes",
+    )
+    .unwrap();
+    std::fs::write(
+        f.join("photos/beach copy.jpg"),
+        b"\xFF\xD8\xFF\xE0same bytes",
+    )
+    .unwrap();
+    std::fs::write(f.join("file2.txt"), b"two").unwrap();
+    std::fs::write(f.join("file10.txt"), "ten ".repeat(100)).unwrap();
+    std::fs::write(f.join("notes.md"), b"# Notes\nhello from the preview\n").unwrap();
+    std::fs::write(f.join(".hidden-config"), b"x").unwrap();
+    let core = Core::start(CoreOptions::at(data.path())).unwrap();
+    Fixture {
+        _data: data,
+        files,
+        core,
+    }
+}
+
+fn harness(fx: &Fixture, start: &Path) -> H<'static> {
+    let lib = fx.core.open_library(None).unwrap();
+    let opened = Ok((lib.config(), lib.path().to_owned()));
+    let bridge = Bridge::start(fx.core.clone(), Arc::new(|| {}));
+    let mut state = AppState::new(fx.core.device().name, fx.files.path().to_owned(), opened);
+    state.start_folder = Some(start.to_owned());
+    let app = CairnApp::new(bridge, state, None);
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .build_ui_state(|ui, app: &mut CairnApp| app.show(ui), app)
+}
+
+fn names_in_order(h: &H<'_>) -> Vec<String> {
+    let e = &h.state().state().explorer;
+    e.order
+        .iter()
+        .map(|&i| e.items[i as usize].name.clone())
+        .collect()
 }
 
 #[test]
-fn shows_the_library_and_creates_a_new_one() {
-    let tmp = tempfile::tempdir().unwrap();
-    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
-    let lib = core.open_library(None).unwrap();
-    let opened = Ok((lib.config(), lib.path().to_owned()));
+fn browse_sort_filter_and_toggle_hidden() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "file10.txt");
+    assert!(h.query_by_label("file2.txt").is_some());
+    assert!(
+        h.query_by_label(".hidden-config").is_none(),
+        "hidden files are hidden by default"
+    );
+    assert_eq!(
+        names_in_order(&h),
+        ["photos", "file2.txt", "file10.txt", "notes.md"],
+        "natural sort, folders first"
+    );
+    assert!(h.query_by_label_contains("4 items").is_some());
+
+    // Sort by size, largest first.
+    h.get_by_label("Size").click();
+    step_until_state(&mut h, "sort by size", |s| {
+        s.explorer.current_prefs().sort == cairn::ui::explorer::SortKey::Size
+    });
+    h.run_steps(2);
+    assert_eq!(
+        names_in_order(&h),
+        ["photos", "file10.txt", "notes.md", "file2.txt"]
+    );
+
+    // Hidden files with the checkbox (Ctrl+H does the same).
+    h.get_by_label("Show hidden files").click();
+    step_until(&mut h, ".hidden-config");
+
+    // Filter as you type.
+    h.get_by_label("Filter").focus();
+    h.run_steps(2);
+    h.get_by_label("Filter").type_text("file");
+    step_until_gone(&mut h, "notes.md");
+    assert!(h.query_by_label("file2.txt").is_some());
+    h.get_by_label("Filter").type_text("1");
+    step_until_gone(&mut h, "file2.txt");
+    assert!(h.query_by_label("file10.txt").is_some());
+}
+
+#[test]
+fn folders_open_and_history_goes_back_and_forward() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "photos");
+    h.get_by_label("photos").click();
+    h.run_steps(2);
+    // Enter opens the selected folder.
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "beach copy.jpg");
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(root.join("photos").as_path())
+    );
+    // The breadcrumb shows the path; Back returns, Forward goes again.
+    assert!(h.query_by_label("photos").is_some());
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    step_until(&mut h, "notes.md");
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(root.as_path())
+    );
+    h.get_by_label("Forward").click();
+    step_until(&mut h, "beach copy.jpg");
+    // Up goes to the parent.
+    h.get_by_label("Up").click();
+    step_until(&mut h, "notes.md");
+}
+
+#[test]
+fn keyboard_selection_and_status_bar() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press(egui::Key::ArrowDown);
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(h.state().state().explorer.selection.cursor, Some(1));
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    step_until_contains(&mut h, "2 selected");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    step_until_contains(&mut h, "4 selected");
+}
+
+#[test]
+fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Content, Rules::none())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let cas = {
+        let locs = lib.locations().unwrap();
+        cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/beach copy.jpg"))
+            .unwrap()
+            .unwrap()
+            .2
+            .cas
+            .unwrap()
+    };
     drop(lib);
-    let bridge = Bridge::start(core.clone(), Arc::new(|| {}));
-    let state = AppState::new(core.device().name, tmp.path().to_owned(), opened);
-    let app = CairnApp::new(bridge, state, Some(core.clone()));
-    let mut h = Harness::builder()
-        .with_size(eframe::egui::vec2(1000.0, 700.0))
-        .build_ui_state(|ui, app: &mut CairnApp| app.show(ui), app);
+    let mut h = harness(&fx, &root.join("photos"));
+    step_until(&mut h, "beach copy.jpg");
+    h.get_by_label("beach copy.jpg").click();
+    h.run_steps(2);
+    h.get_by_label("Inspector").click();
+    step_until(&mut h, &cas.to_string());
+    assert!(h.query_by_label("cas_id").is_some());
+    step_until(&mut h, "1 other copies");
+    let other = root.join("photos/2024/beach.jpg");
+    h.get_by_label(&other.display().to_string()).click();
+    step_until(&mut h, "beach.jpg");
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(root.join("photos/2024").as_path())
+    );
+    // Indexed folders show their total size.
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    step_until(&mut h, "beach copy.jpg");
+    assert!(h.query_by_label_contains("from the index").is_some());
+}
 
-    step_until(&mut h, "\u{201c}My Library\u{201d} has no locations yet");
-    step_until(&mut h, "My Library (default)");
+#[test]
+fn index_this_folder_runs_a_job_to_completion() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("Index this folder").click();
+    step_until(&mut h, &format!("Index {}", root.display()));
+    step_until(&mut h, "completed");
+    step_until_contains(&mut h, "identified");
+    // The sidebar now lists the location, and the folder comes from the index.
+    step_until_state(&mut h, "the location is listed", |s| {
+        s.locations.iter().any(|l| l.record.path() == root)
+    });
+    step_until_contains(&mut h, "from the index");
+}
 
+#[test]
+fn errors_are_explained_in_place() {
+    let fx = fixture();
+    let gone: PathBuf = fx.files.path().join("no-such-folder");
+    let mut h = harness(&fx, &gone);
+    step_until(&mut h, "This folder is gone");
+    let empty = fx.files.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let mut h = harness(&fx, &empty);
+    step_until(&mut h, "This folder is empty");
+}
+
+#[test]
+fn creates_a_library_from_the_sidebar() {
+    let fx = fixture();
+    let mut h = harness(&fx, fx.files.path());
+    step_until(&mut h, "New library…");
     h.get_by_label("New library…").click();
-    step_until(&mut h, "Name");
-    h.get_by_label("Name").type_text("Holiday photos");
+    step_until(&mut h, "Library name");
+    h.get_by_label("Library name").type_text("Holiday photos");
     h.step();
     h.get_by_label("Create").click();
-    step_until(
+    step_until_state(
         &mut h,
-        "\u{201c}Holiday photos\u{201d} has no locations yet",
+        "the new library opens",
+        |s| matches!(&s.library, Some(Ok((c, _))) if c.name == "Holiday photos"),
     );
-    assert_eq!(core.library().unwrap().config().name, "Holiday photos");
-}
-
-#[test]
-fn jobs_drawer_shows_a_job_reaching_completion() {
-    let tmp = tempfile::tempdir().unwrap();
-    let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
-    let lib = core.open_library(None).unwrap();
-    let opened = Ok((lib.config(), lib.path().to_owned()));
-    let bridge = Bridge::start(core.clone(), Arc::new(|| {}));
-    let state = AppState::new(core.device().name, tmp.path().to_owned(), opened);
-    let mut h = Harness::builder()
-        .with_size(eframe::egui::vec2(1000.0, 700.0))
-        .build_ui_state(
-            |ui, app: &mut CairnApp| app.show(ui),
-            CairnApp::new(bridge, state, None),
-        );
-    step_until(
-        &mut h,
-        "No jobs yet. Indexing and other long work will show here.",
-    );
-    lib.jobs()
-        .spawn(cairn::vdfs::jobs::diagnostic::DiagnosticJob::new(10, 5))
-        .unwrap();
-    step_until(&mut h, "Diagnostic: 10 batches");
-    step_until_contains(&mut h, "10 batches committed");
-    step_until(&mut h, "completed");
+    assert_eq!(fx.core.library().unwrap().config().name, "Holiday photos");
 }

@@ -1,0 +1,529 @@
+//! The explorer's state and its pure logic: navigation history, the visible order of a
+//! listing (hidden files, filter, natural sort), and selection. No I/O and no egui here, so
+//! all of it is unit-tested.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::vdfs::browse::{Details, Item, ListError, Source};
+use crate::vdfs::entry::EntryKind;
+
+/// Back/forward history of visited folders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    back: Vec<PathBuf>,
+    forward: Vec<PathBuf>,
+}
+
+impl History {
+    /// Records leaving `from` for a new folder: `from` goes on the back stack and the forward
+    /// stack is cleared.
+    pub fn visit(&mut self, from: Option<PathBuf>) {
+        if let Some(f) = from {
+            self.back.push(f);
+        }
+        self.forward.clear();
+    }
+
+    /// Goes back from `current`: returns the folder to show.
+    pub fn back(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+        let to = self.back.pop()?;
+        if let Some(c) = current {
+            self.forward.push(c);
+        }
+        Some(to)
+    }
+
+    /// Goes forward from `current`.
+    pub fn forward(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+        let to = self.forward.pop()?;
+        if let Some(c) = current {
+            self.back.push(c);
+        }
+        Some(to)
+    }
+
+    /// True if there is somewhere to go back to.
+    pub fn can_back(&self) -> bool {
+        !self.back.is_empty()
+    }
+
+    /// True if there is somewhere to go forward to.
+    pub fn can_forward(&self) -> bool {
+        !self.forward.is_empty()
+    }
+}
+
+/// Compares names the way people expect: digit runs by value (`file2` < `file10`), letters
+/// ignoring case, ties broken by the exact text so the order is total.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let mut n1 = String::new();
+                while let Some(c) = x.peek().copied().filter(char::is_ascii_digit) {
+                    n1.push(c);
+                    x.next();
+                }
+                let mut n2 = String::new();
+                while let Some(c) = y.peek().copied().filter(char::is_ascii_digit) {
+                    n2.push(c);
+                    y.next();
+                }
+                let t1 = n1.trim_start_matches('0');
+                let t2 = n2.trim_start_matches('0');
+                let o = t1.len().cmp(&t2.len()).then_with(|| t1.cmp(t2));
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            (Some(c), Some(d)) => {
+                let o = c.to_lowercase().cmp(d.to_lowercase());
+                if o != Ordering::Equal {
+                    return o;
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
+}
+
+/// A listing column to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    /// Natural name order.
+    Name,
+    /// Size (folders by their indexed total).
+    Size,
+    /// Modification time.
+    Modified,
+    /// Content kind, then name.
+    Kind,
+}
+
+/// How a folder is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewMode {
+    /// Details list.
+    List,
+    /// Thumbnail grid.
+    Grid,
+}
+
+/// Per-folder view preferences (remembered while the window is open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderPrefs {
+    /// Sort column.
+    pub sort: SortKey,
+    /// Ascending?
+    pub ascending: bool,
+    /// List or grid.
+    pub view: ViewMode,
+}
+
+impl Default for FolderPrefs {
+    fn default() -> Self {
+        FolderPrefs {
+            sort: SortKey::Name,
+            ascending: true,
+            view: ViewMode::List,
+        }
+    }
+}
+
+/// Orders two items: folders first, then by `key`, then by name.
+pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
+    let dirs = (b.kind == EntryKind::Dir).cmp(&(a.kind == EntryKind::Dir));
+    if dirs != Ordering::Equal {
+        return dirs;
+    }
+    let o = match key {
+        SortKey::Name => natural_cmp(&a.name, &b.name),
+        SortKey::Size => a
+            .size
+            .cmp(&b.size)
+            .then_with(|| natural_cmp(&a.name, &b.name)),
+        SortKey::Modified => a
+            .mtime_ns
+            .cmp(&b.mtime_ns)
+            .then_with(|| natural_cmp(&a.name, &b.name)),
+        SortKey::Kind => (a.content_kind as u8)
+            .cmp(&(b.content_kind as u8))
+            .then_with(|| natural_cmp(&a.name, &b.name)),
+    };
+    if ascending { o } else { o.reverse() }
+}
+
+/// The multi-selection of a listing, by item index, with an anchor for Shift ranges and a
+/// cursor for the keyboard (both as positions in the visible order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Selected item indexes.
+    pub items: BTreeSet<u32>,
+    /// Row where a Shift range starts.
+    pub anchor: Option<usize>,
+    /// Row with the keyboard focus.
+    pub cursor: Option<usize>,
+}
+
+impl Selection {
+    /// A plain click on `row` (visible position) of `order`.
+    pub fn click(&mut self, order: &[u32], row: usize) {
+        self.items.clear();
+        self.items.insert(order[row]);
+        self.anchor = Some(row);
+        self.cursor = Some(row);
+    }
+
+    /// Ctrl+click: toggles `row`.
+    pub fn toggle(&mut self, order: &[u32], row: usize) {
+        let item = order[row];
+        if !self.items.remove(&item) {
+            self.items.insert(item);
+        }
+        self.anchor = Some(row);
+        self.cursor = Some(row);
+    }
+
+    /// Shift+click: selects from the anchor to `row`.
+    pub fn extend(&mut self, order: &[u32], row: usize) {
+        let anchor = self
+            .anchor
+            .unwrap_or(row)
+            .min(order.len().saturating_sub(1));
+        let (lo, hi) = if anchor <= row {
+            (anchor, row)
+        } else {
+            (row, anchor)
+        };
+        self.items.clear();
+        self.items.extend(order[lo..=hi].iter().copied());
+        self.cursor = Some(row);
+    }
+
+    /// Moves the keyboard cursor by `delta` rows; with `extend` the selection grows from the
+    /// anchor, else it becomes the new row alone.
+    pub fn step(&mut self, order: &[u32], delta: isize, extend: bool) {
+        if order.is_empty() {
+            return;
+        }
+        let row = match self.cursor {
+            None => 0,
+            Some(c) => (c as isize + delta).clamp(0, order.len() as isize - 1) as usize,
+        };
+        if extend {
+            if self.anchor.is_none() {
+                self.anchor = self.cursor.or(Some(row));
+            }
+            self.extend(order, row);
+        } else {
+            self.click(order, row);
+        }
+    }
+
+    /// Selects every visible row.
+    pub fn all(&mut self, order: &[u32]) {
+        self.items = order.iter().copied().collect();
+    }
+}
+
+/// Everything about the folder being shown.
+#[derive(Debug, Default)]
+pub struct Explorer {
+    /// The folder shown.
+    pub folder: Option<PathBuf>,
+    /// Back/forward.
+    pub history: History,
+    /// Tag of the listing in flight; chunks with another ticket are stale and dropped.
+    pub ticket: u64,
+    /// The listing so far.
+    pub items: Vec<Item>,
+    /// Still receiving chunks.
+    pub loading: bool,
+    /// Where the listing came from.
+    pub source: Option<Source>,
+    /// Why it could not be listed.
+    pub error: Option<ListError>,
+    /// Visible rows: indexes into `items` after hidden files, filter and sort.
+    pub order: Vec<u32>,
+    /// `order` must be recomputed.
+    pub dirty: bool,
+    /// Filter-as-you-type text.
+    pub filter: String,
+    /// Show names starting with a dot.
+    pub show_hidden: bool,
+    /// Per-folder sort and view.
+    pub prefs: HashMap<PathBuf, FolderPrefs>,
+    /// The selection.
+    pub selection: Selection,
+    /// The path bar being edited (Ctrl+L), with its text.
+    pub path_edit: Option<String>,
+    /// The inspector's details of the focused item.
+    pub details: Option<Details>,
+    /// Inspector shown.
+    pub inspector: bool,
+}
+
+impl Explorer {
+    /// Starts showing `folder`: returns the ticket for its listing. `record` puts the current
+    /// folder on the back stack.
+    pub fn open(&mut self, folder: PathBuf, record: bool) -> u64 {
+        if record && self.folder.as_ref() != Some(&folder) {
+            self.history.visit(self.folder.clone());
+        }
+        self.folder = Some(folder);
+        self.ticket += 1;
+        self.items.clear();
+        self.order.clear();
+        self.loading = true;
+        self.source = None;
+        self.error = None;
+        self.selection = Selection::default();
+        self.filter.clear();
+        self.details = None;
+        self.ticket
+    }
+
+    /// The preferences of the folder shown.
+    pub fn current_prefs(&self) -> FolderPrefs {
+        self.folder
+            .as_ref()
+            .and_then(|f| self.prefs.get(f))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Changes the preferences of the folder shown.
+    pub fn set_prefs(&mut self, prefs: FolderPrefs) {
+        if let Some(f) = &self.folder {
+            self.prefs.insert(f.clone(), prefs);
+        }
+        self.dirty = true;
+    }
+
+    /// Clicking a column header: sorts by it, or flips the direction if it already is.
+    pub fn sort_by(&mut self, key: SortKey) {
+        let mut p = self.current_prefs();
+        if p.sort == key {
+            p.ascending = !p.ascending;
+        } else {
+            p.sort = key;
+            p.ascending = key == SortKey::Name || key == SortKey::Kind;
+        }
+        self.set_prefs(p);
+    }
+
+    /// Adds a chunk of the listing tagged `ticket`; a stale chunk is dropped (returns false).
+    pub fn add_chunk(&mut self, ticket: u64, items: Vec<Item>) -> bool {
+        if ticket != self.ticket {
+            return false;
+        }
+        self.items.extend(items);
+        self.dirty = true;
+        true
+    }
+
+    /// Recomputes `order` if needed, keeping the selected items selected.
+    pub fn refresh_order(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
+        let needle = self.filter.to_lowercase();
+        let prefs = self.current_prefs();
+        let items = &self.items;
+        let mut order: Vec<u32> = (0..items.len() as u32)
+            .filter(|&i| {
+                let it = &items[i as usize];
+                (self.show_hidden || !it.hidden)
+                    && (needle.is_empty() || it.name.to_lowercase().contains(&needle))
+            })
+            .collect();
+        order.sort_by(|&a, &b| {
+            compare(
+                &items[a as usize],
+                &items[b as usize],
+                prefs.sort,
+                prefs.ascending,
+            )
+        });
+        let visible: BTreeSet<u32> = order.iter().copied().collect();
+        self.selection.items.retain(|i| visible.contains(i));
+        let cursor_item = self
+            .selection
+            .cursor
+            .and_then(|c| self.order.get(c).copied());
+        self.order = order;
+        self.selection.cursor = cursor_item.and_then(|i| self.order.iter().position(|&x| x == i));
+        self.selection.anchor = self.selection.cursor;
+    }
+
+    /// The selected items.
+    pub fn selected(&self) -> impl Iterator<Item = &Item> {
+        self.selection
+            .items
+            .iter()
+            .map(|&i| &self.items[i as usize])
+    }
+
+    /// The item under the keyboard cursor.
+    pub fn focused(&self) -> Option<&Item> {
+        let row = self.selection.cursor?;
+        self.order.get(row).map(|&i| &self.items[i as usize])
+    }
+
+    /// The path of item `i` of the listing.
+    pub fn path_of(&self, item: &Item) -> Option<PathBuf> {
+        self.folder.as_ref().map(|f| f.join(&item.name))
+    }
+
+    /// The parent of the folder shown.
+    pub fn parent(&self) -> Option<PathBuf> {
+        self.folder
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vdfs::filetype::ContentKind;
+
+    fn item(name: &str, kind: EntryKind, size: u64, mtime: i64) -> Item {
+        Item {
+            name: name.into(),
+            lossy: false,
+            kind,
+            size,
+            counts: None,
+            mtime_ns: mtime,
+            content_kind: ContentKind::Unknown,
+            hidden: name.starts_with('.'),
+            entry: None,
+            cas: None,
+        }
+    }
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec![
+            "file10.txt",
+            "File2.txt",
+            "file1.txt",
+            "a",
+            "B",
+            "file02.txt",
+            "IMG_0009",
+            "IMG_10",
+        ];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            v,
+            [
+                "a",
+                "B",
+                "file1.txt",
+                "File2.txt",
+                "file02.txt",
+                "file10.txt",
+                "IMG_0009",
+                "IMG_10"
+            ]
+        );
+        assert_eq!(natural_cmp("x", "x"), Ordering::Equal);
+        assert_ne!(natural_cmp("a", "A"), Ordering::Equal, "total order");
+    }
+
+    #[test]
+    fn history_back_and_forward() {
+        let p = |s: &str| PathBuf::from(s);
+        let mut e = Explorer::default();
+        e.open(p("/a"), true);
+        e.open(p("/a/b"), true);
+        e.open(p("/a/b/c"), true);
+        let back = e.history.back(e.folder.clone()).unwrap();
+        assert_eq!(back, p("/a/b"));
+        e.open(back, false);
+        assert!(e.history.can_forward());
+        let fwd = e.history.forward(e.folder.clone()).unwrap();
+        assert_eq!(fwd, p("/a/b/c"));
+        e.open(fwd, false);
+        e.history.back(e.folder.clone()).map(|b| e.open(b, false));
+        // A new visit clears forward.
+        e.open(p("/z"), true);
+        assert!(!e.history.can_forward());
+        assert_eq!(e.history.back(e.folder.clone()), Some(p("/a/b")));
+    }
+
+    #[test]
+    fn order_sort_filter_hidden_and_stale_chunks() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/x"), true);
+        assert!(!e.add_chunk(t + 1, vec![item("stale", EntryKind::File, 1, 1)]));
+        e.add_chunk(
+            t,
+            vec![
+                item("b10.txt", EntryKind::File, 5, 3),
+                item("b9.txt", EntryKind::File, 50, 1),
+                item("zdir", EntryKind::Dir, 500, 2),
+                item(".hidden", EntryKind::File, 1, 4),
+            ],
+        );
+        e.refresh_order();
+        let names = |e: &Explorer| {
+            e.order
+                .iter()
+                .map(|&i| e.items[i as usize].name.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&e), ["zdir", "b9.txt", "b10.txt"]);
+        e.sort_by(SortKey::Size);
+        e.refresh_order();
+        assert_eq!(
+            names(&e),
+            ["zdir", "b9.txt", "b10.txt"],
+            "size sorts descending first"
+        );
+        e.sort_by(SortKey::Size);
+        e.refresh_order();
+        assert_eq!(names(&e), ["zdir", "b10.txt", "b9.txt"]);
+        e.show_hidden = true;
+        e.filter = "B1".into();
+        e.dirty = true;
+        e.refresh_order();
+        assert_eq!(names(&e), ["b10.txt"]);
+        // Preferences are per folder.
+        e.open(PathBuf::from("/y"), true);
+        assert_eq!(e.current_prefs(), FolderPrefs::default());
+        e.open(PathBuf::from("/x"), true);
+        assert_eq!(e.current_prefs().sort, SortKey::Size);
+    }
+
+    #[test]
+    fn selection_click_ctrl_shift_and_keys() {
+        let order: Vec<u32> = vec![4, 3, 2, 1, 0];
+        let mut s = Selection::default();
+        s.click(&order, 1);
+        assert_eq!(s.items, BTreeSet::from([3]));
+        s.extend(&order, 3);
+        assert_eq!(s.items, BTreeSet::from([3, 2, 1]));
+        s.toggle(&order, 0);
+        assert_eq!(s.items, BTreeSet::from([4, 3, 2, 1]));
+        s.click(&order, 2);
+        s.step(&order, 1, true);
+        s.step(&order, 1, true);
+        assert_eq!(s.items, BTreeSet::from([2, 1, 0]));
+        s.step(&order, -10, false);
+        assert_eq!((s.items.clone(), s.cursor), (BTreeSet::from([4]), Some(0)));
+        s.all(&order);
+        assert_eq!(s.items.len(), 5);
+    }
+}

@@ -1,0 +1,319 @@
+//! Folder listings for the explorer, streamed in chunks.
+//!
+//! A listing comes from the index when the folder is inside an indexed location (at once, with
+//! folder sizes from the aggregates), else straight from the disk (the ephemeral path: one
+//! `read_dir` plus `lstat` per entry). Either way it is delivered in chunks of [`CHUNK`] items
+//! through a callback, so the first rows can be drawn while the rest is still being read; a
+//! caller that navigated away stops the stream by returning `false`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::content::CasId;
+use super::entry::{EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes};
+use super::filetype::{ContentKind, Registry};
+use super::index::{self, EntryRecord};
+use super::location::{Availability, LocationRecord};
+use crate::store::Store;
+use crate::store::schema::{CHILDREN, ENTRIES};
+
+/// Items per chunk.
+pub const CHUNK: usize = 2000;
+
+/// One row of a folder listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// Display name (lossy for non-UTF-8 names).
+    pub name: String,
+    /// True if the on-disk name is not valid UTF-8 (the display name is then approximate).
+    pub lossy: bool,
+    /// Kind.
+    pub kind: EntryKind,
+    /// Bytes: the file size, or for an indexed folder the total of its subtree.
+    pub size: u64,
+    /// For folders from the index: files and folders below.
+    pub counts: Option<(u64, u64)>,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Kind of content.
+    pub content_kind: ContentKind,
+    /// Name starts with a dot.
+    pub hidden: bool,
+    /// The entry id, when listed from the index.
+    pub entry: Option<u64>,
+    /// The content identity, when known.
+    pub cas: Option<CasId>,
+}
+
+/// Where a listing came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Source {
+    /// The index of this location.
+    Index {
+        /// Location id.
+        location: u32,
+        /// The folder's entry id.
+        entry: u64,
+    },
+    /// The disk, without the index.
+    Disk,
+}
+
+/// Why a folder cannot be listed, in words for the person looking at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ListError {
+    /// The location's drive is not mounted; the index still knows the folder.
+    Offline(String),
+    /// The folder does not exist (any more).
+    Missing(String),
+    /// The folder cannot be read (permission).
+    Denied(String),
+    /// It is a file, not a folder.
+    NotAFolder(String),
+    /// Something else.
+    Other(String),
+}
+
+impl ListError {
+    fn from_io(path: &Path, e: &std::io::Error) -> ListError {
+        let p = path.display();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => ListError::Missing(format!("{p} no longer exists")),
+            std::io::ErrorKind::PermissionDenied => {
+                ListError::Denied(format!("you do not have permission to open {p}"))
+            }
+            std::io::ErrorKind::NotADirectory => ListError::NotAFolder(format!("{p} is a file")),
+            _ => ListError::Other(format!("{p}: {e}")),
+        }
+    }
+}
+
+fn item_from_record(id: u64, r: &EntryRecord, stats: Option<index::DirStats>) -> Item {
+    let (name, lossy) = display_name(&r.name);
+    Item {
+        hidden: is_hidden(&r.name),
+        name,
+        lossy,
+        kind: r.kind,
+        size: stats.map_or(r.size, |s| s.bytes),
+        counts: stats.map(|s| (s.files, s.dirs)),
+        mtime_ns: r.mtime_ns,
+        content_kind: r.content_kind,
+        entry: Some(id),
+        cas: r.cas,
+    }
+}
+
+fn display_name(bytes: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), false),
+        Err(_) => (String::from_utf8_lossy(bytes).into_owned(), true),
+    }
+}
+
+/// Lists `folder`, sending chunks to `sink` (which returns `false` to stop). Returns where the
+/// listing came from.
+///
+/// # Errors
+/// A [`ListError`] when the folder cannot be listed at all (an offline location is listed
+/// from the index and reported as `Ok` with its source; the caller checks availability).
+pub fn list(
+    store: Option<&Store>,
+    locations: &[LocationRecord],
+    folder: &Path,
+    sink: &mut dyn FnMut(Vec<Item>) -> bool,
+) -> Result<Source, ListError> {
+    let folder = canonical_no_follow(folder);
+    if let Some(store) = store
+        && let Ok(Some((loc, id, rec))) = index::find_by_path(store, locations, &folder)
+        && rec.kind == EntryKind::Dir
+    {
+        list_index(store, id, sink).map_err(|e| ListError::Other(e.to_string()))?;
+        return Ok(Source::Index {
+            location: loc,
+            entry: id,
+        });
+    }
+    if let Some(loc) = super::location::containing(locations, &folder)
+        && let Availability::Offline(why) = loc.availability()
+    {
+        return Err(ListError::Offline(why));
+    }
+    list_disk(&folder, sink)?;
+    Ok(Source::Disk)
+}
+
+/// Streams an indexed folder's children from the store.
+fn list_index(
+    store: &Store,
+    folder: u64,
+    sink: &mut dyn FnMut(Vec<Item>) -> bool,
+) -> Result<(), crate::store::StoreError> {
+    store.read(|tx| {
+        let kids = tx.open_table(CHILDREN)?;
+        let entries = tx.open_table(ENTRIES)?;
+        let mut chunk = Vec::with_capacity(CHUNK);
+        for row in kids.range((folder, 0)..=(folder, u64::MAX))? {
+            let id = row?.0.value().1;
+            let Some(v) = entries.get(id)? else { continue };
+            let rec: EntryRecord = crate::store::decode("entries", v.value())?;
+            let stats = if rec.kind == EntryKind::Dir {
+                index::dir_stats(tx, id)?
+            } else {
+                None
+            };
+            chunk.push(item_from_record(id, &rec, stats));
+            if chunk.len() == CHUNK
+                && !sink(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+            {
+                return Ok(());
+            }
+        }
+        sink(chunk);
+        Ok(())
+    })
+}
+
+/// Streams a folder's children straight from the disk (the ephemeral path).
+fn list_disk(folder: &Path, sink: &mut dyn FnMut(Vec<Item>) -> bool) -> Result<(), ListError> {
+    let rd = std::fs::read_dir(folder).map_err(|e| ListError::from_io(folder, &e))?;
+    let registry = Registry::active();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for e in rd {
+        let Ok(e) = e else { continue };
+        let name = e.file_name();
+        let bytes = os_bytes(&name);
+        let Ok(m) = e.metadata() else { continue };
+        let kind = EntryKind::of(m.file_type());
+        let meta = Meta::of(&m);
+        let (display, lossy) = display_name(bytes);
+        let content_kind = if kind == EntryKind::File {
+            registry
+                .identify(bytes, None)
+                .and_then(|i| registry.get(i.type_index))
+                .map_or(ContentKind::Unknown, |t| t.kind)
+        } else {
+            ContentKind::Unknown
+        };
+        chunk.push(Item {
+            hidden: is_hidden(bytes),
+            name: display,
+            lossy,
+            kind,
+            size: meta.size,
+            counts: None,
+            mtime_ns: meta.mtime_ns,
+            content_kind,
+            entry: None,
+            cas: None,
+        });
+        if chunk.len() == CHUNK && !sink(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))) {
+            return Ok(());
+        }
+    }
+    sink(chunk);
+    Ok(())
+}
+
+/// Details of one file or folder for the inspector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Details {
+    /// The path.
+    pub path: PathBuf,
+    /// MIME type, when known.
+    pub mime: Option<String>,
+    /// File-type name, e.g. "JPEG image".
+    pub type_name: Option<String>,
+    /// cas_id, when identified.
+    pub cas: Option<String>,
+    /// Content UUID.
+    pub content_uuid: Option<String>,
+    /// Other copies of the same content in the library.
+    pub other_copies: Vec<PathBuf>,
+    /// For folders: bytes, files, folders below (from the index).
+    pub folder: Option<(u64, u64, u64)>,
+    /// The first part of a text file (at most [`PREVIEW_BYTES`]).
+    pub text_preview: Option<String>,
+    /// The entry's UUID, when indexed.
+    pub uuid: Option<String>,
+}
+
+/// Bytes of a text file shown in the preview.
+pub const PREVIEW_BYTES: usize = 16 * 1024;
+
+/// Gathers the inspector's details of `path` (reads at most [`PREVIEW_BYTES`] of the file).
+pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path) -> Details {
+    let path = canonical_no_follow(path);
+    let mut d = Details {
+        path: path.clone(),
+        ..Details::default()
+    };
+    let registry = Registry::active();
+    let name = path
+        .file_name()
+        .map(|n| os_bytes(n).to_vec())
+        .unwrap_or_default();
+    if let Some(store) = store
+        && let Ok(Some((_, id, rec))) = index::find_by_path(store, locations, &path)
+    {
+        d.uuid = Some(rec.uuid.to_string());
+        let _ = store.read(|tx| {
+            if let Some(cas) = rec.cas {
+                d.cas = Some(cas.to_string());
+                d.content_uuid = Some(cas.content_uuid().to_string());
+                if let Some(c) = index::content(tx, cas)? {
+                    d.mime = c.mime.clone();
+                    d.type_name = c
+                        .file_type
+                        .as_deref()
+                        .and_then(|t| registry.index_of(t))
+                        .and_then(|i| registry.get(i))
+                        .map(|t| t.name.clone());
+                }
+                for other in index::instances(tx, cas)? {
+                    if other != id {
+                        d.other_copies.push(index::path_of(tx, other)?);
+                    }
+                }
+            }
+            if rec.kind == EntryKind::Dir
+                && let Some(s) = index::dir_stats(tx, id)?
+            {
+                d.folder = Some((s.bytes, s.files, s.dirs));
+            }
+            Ok(())
+        });
+    }
+    let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+    if d.mime.is_none() && is_file {
+        let head = read_head(&path, 8192);
+        if let Some(t) = registry
+            .identify(&name, head.as_deref())
+            .and_then(|i| registry.get(i.type_index))
+        {
+            d.mime = Some(t.mime().to_owned());
+            d.type_name = Some(t.name.clone());
+        }
+    }
+    if is_file
+        && let Some(bytes) = read_head(&path, PREVIEW_BYTES)
+        && super::filetype::looks_like_text(&bytes)
+    {
+        d.text_preview = Some(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    d
+}
+
+/// The first `n` bytes of a regular file, without blocking on special files.
+fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let m = std::fs::symlink_metadata(path).ok()?;
+    if !m.is_file() {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::with_capacity(n.min(m.len() as usize));
+    f.take(n as u64).read_to_end(&mut buf).ok()?;
+    Some(buf)
+}
