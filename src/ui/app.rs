@@ -417,14 +417,16 @@ impl CairnApp {
         self.state.jobs_open = jobs_open;
         egui::Panel::left("sidebar")
             .resizable(true)
-            .default_size(230.0)
+            .size_range(170.0..=420.0)
+            .default_size(220.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.sidebar(ui));
             });
         if self.state.explorer.inspector {
             egui::Panel::right("inspector")
                 .resizable(true)
-                .default_size(300.0)
+                .size_range(240.0..=640.0)
+                .default_size(320.0)
                 .show(ui, |ui| self.inspector(ui));
         }
         egui::CentralPanel::default().show(ui, |ui| self.main_view(ui));
@@ -811,7 +813,9 @@ impl CairnApp {
         let cursor = self.state.explorer.selection.cursor;
         let scroll_to = self.state.explorer.selection.cursor;
         let e = &self.state.explorer;
+        // Column widths are remembered per layout, so showing the inspector re-fits them.
         let mut table = TableBuilder::new(ui)
+            .id_salt(("listing", self.state.explorer.inspector))
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())

@@ -46,6 +46,12 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             .with_min_inner_size([640.0, 400.0]),
         ..Default::default()
     };
+    // Start in the first location, else the home folder.
+    let first_location = core
+        .library()
+        .ok()
+        .and_then(|l| l.locations().ok())
+        .and_then(|l| l.first().map(|l| l.path()));
     let device = core.device().name;
     let data_dir = core.data_dir().data().to_owned();
     eframe::run_native(
@@ -55,7 +61,10 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             theme::apply(&cc.egui_ctx);
             let ctx = cc.egui_ctx.clone();
             let bridge = Bridge::start(core.clone(), Arc::new(move || ctx.request_repaint()));
-            let state = AppState::new(device, data_dir, opened);
+            let mut state = AppState::new(device, data_dir, opened);
+            if let Some(f) = first_location {
+                state.start_folder = Some(f);
+            }
             Ok(Box::new(CairnApp::new(bridge, state, Some(core))))
         }),
     )
