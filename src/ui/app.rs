@@ -1,6 +1,7 @@
 //! The app struct: state drained from the bridge each frame, and the panels that draw it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui::{self, RichText};
@@ -55,6 +56,10 @@ pub struct AppState {
     pub settings_open: bool,
     /// The folder to show first.
     pub start_folder: Option<PathBuf>,
+    /// Thumbnails received, by path; `None` = cannot be previewed.
+    pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
+    /// Thumbnails asked for and not yet received.
+    pub thumbs_pending: std::collections::HashSet<PathBuf>,
 }
 
 impl AppState {
@@ -148,6 +153,13 @@ impl AppState {
                     self.explorer.details = Some(d);
                 }
             }
+            Update::Thumbnail { path, image } => {
+                self.thumbs_pending.remove(&path);
+                if self.thumbs.len() > 2000 {
+                    self.thumbs.clear();
+                }
+                self.thumbs.insert(path, image);
+            }
             Update::Error(e) => self.error = Some((e, Instant::now())),
             Update::Event(e) => match e {
                 Event::JobProgress { job, progress } => {
@@ -198,6 +210,8 @@ pub struct CairnApp {
     inspected: Option<PathBuf>,
     /// Focus the filter box on the next frame.
     focus_filter: bool,
+    /// Textures of thumbnails shown, by path.
+    textures: std::collections::HashMap<PathBuf, egui::TextureHandle>,
 }
 
 impl CairnApp {
@@ -211,6 +225,7 @@ impl CairnApp {
             started: false,
             inspected: None,
             focus_filter: false,
+            textures: std::collections::HashMap::new(),
         }
     }
 
@@ -902,11 +917,15 @@ impl CairnApp {
 
     fn grid_view(&mut self, ui: &mut egui::Ui) {
         let e = &self.state.explorer;
-        let cell = egui::vec2(120.0, 96.0);
+        let thumbs = &self.state.thumbs;
+        let pending = &mut self.state.thumbs_pending;
+        let textures = &mut self.textures;
+        let cell = egui::vec2(128.0, 120.0);
         let per_row = ((ui.available_width() / cell.x).floor() as usize).max(1);
         let rows = e.order.len().div_ceil(per_row);
         let dark = ui.visuals().dark_mode;
         let mut clicked = None;
+        let mut wanted = Vec::new();
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show_rows(ui, cell.y, rows, |ui, range| {
@@ -925,17 +944,60 @@ impl CairnApp {
                                     ui.visuals().selection.bg_fill,
                                 );
                             }
-                            let icon = egui::Rect::from_center_size(
-                                rect.center() - egui::vec2(0.0, 14.0),
-                                egui::vec2(48.0, 48.0),
+                            let frame = egui::Rect::from_center_size(
+                                rect.center() - egui::vec2(0.0, 16.0),
+                                egui::vec2(96.0, 72.0),
                             );
-                            theme::paint_kind_icon(
-                                ui.painter(),
-                                icon,
-                                item.kind,
-                                item.content_kind,
-                                dark,
-                            );
+                            let mut drawn = false;
+                            if item.content_kind == crate::vdfs::filetype::ContentKind::Image
+                                && let Some(folder) = &e.folder
+                            {
+                                let path = folder.join(&item.name);
+                                match thumbs.get(&path) {
+                                    Some(Some(img)) => {
+                                        let tex =
+                                            textures.entry(path.clone()).or_insert_with(|| {
+                                                ui.ctx().load_texture(
+                                                    path.display().to_string(),
+                                                    (**img).clone(),
+                                                    egui::TextureOptions::LINEAR,
+                                                )
+                                            });
+                                        let size = tex.size_vec2();
+                                        let scale =
+                                            (frame.width() / size.x).min(frame.height() / size.y);
+                                        let r = egui::Rect::from_center_size(
+                                            frame.center(),
+                                            size * scale,
+                                        );
+                                        let uv = egui::Rect::from_min_max(
+                                            egui::pos2(0.0, 0.0),
+                                            egui::pos2(1.0, 1.0),
+                                        );
+                                        ui.painter().image(tex.id(), r, uv, egui::Color32::WHITE);
+                                        drawn = true;
+                                    }
+                                    Some(None) => {}
+                                    None => {
+                                        if pending.insert(path.clone()) {
+                                            wanted.push((path, item.cas.map(|c| c.content_uuid())));
+                                        }
+                                    }
+                                }
+                            }
+                            if !drawn {
+                                let icon = egui::Rect::from_center_size(
+                                    frame.center(),
+                                    egui::vec2(52.0, 52.0),
+                                );
+                                theme::paint_kind_icon(
+                                    ui.painter(),
+                                    icon,
+                                    item.kind,
+                                    item.content_kind,
+                                    dark,
+                                );
+                            }
                             let galley = ui.painter().layout(
                                 item.name.clone(),
                                 egui::FontId::proportional(12.0),
@@ -944,7 +1006,7 @@ impl CairnApp {
                             );
                             let pos = egui::pos2(
                                 rect.center().x - galley.size().x.min(cell.x - 8.0) / 2.0,
-                                rect.bottom() - 30.0,
+                                rect.bottom() - 34.0,
                             );
                             ui.painter().galley(pos, galley, ui.visuals().text_color());
                             if resp.clicked() {
@@ -957,6 +1019,12 @@ impl CairnApp {
                     });
                 }
             });
+        for (path, content) in wanted {
+            self.bridge.send(Command::Thumbnail { path, content });
+        }
+        if self.textures.len() > 600 {
+            self.textures.clear();
+        }
         self.after_click(clicked);
     }
 

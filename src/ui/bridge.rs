@@ -59,6 +59,13 @@ pub enum Command {
     OpenPath(PathBuf),
     /// Show a path in the system file manager.
     Reveal(PathBuf),
+    /// Make (or load) the thumbnail of an image; the newest request is served first.
+    Thumbnail {
+        /// The image.
+        path: PathBuf,
+        /// Its content identity, when indexed (the sidecar is shared by every copy).
+        content: Option<Uuid>,
+    },
 }
 
 /// A location as the sidebar shows it.
@@ -122,6 +129,13 @@ pub enum Update {
     },
     /// The inspector's details.
     Details(Details),
+    /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
+    Thumbnail {
+        /// The image it belongs to.
+        path: PathBuf,
+        /// Pixels, at most 256 on the longest side.
+        image: Option<Arc<eframe::egui::ColorImage>>,
+    },
 }
 
 /// The window's end of the channels.
@@ -160,6 +174,18 @@ impl Bridge {
             }
         });
 
+        // Thumbnails: a bounded pool of 2 threads serving the newest requests first, so what
+        // is on screen now is made before what was scrolled past.
+        let thumbs = Arc::new(ThumbQueue::default());
+        for n in 0..2 {
+            let q = thumbs.clone();
+            let core = core.clone();
+            let send = send.clone();
+            std::thread::Builder::new()
+                .name(format!("cairn-thumb-{n}"))
+                .spawn(move || thumb_worker(&core, &q, &send))
+                .expect("spawn a thumbnail thread");
+        }
         // Carry out commands off the async workers: listings and inspections run side by side
         // (a new one makes the old one stop), everything else one at a time.
         let current = Arc::new(AtomicU64::new(0));
@@ -178,6 +204,7 @@ impl Bridge {
                     Command::Inspect(path) => {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
+                    Command::Thumbnail { path, content } => thumbs.push(path, content),
                     cmd => {
                         let r =
                             tokio::task::spawn_blocking(move || handle(&core, cmd, &send)).await;
@@ -266,7 +293,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 open::that_detached(&folder)
                     .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
             }
-            Command::Navigate { .. } | Command::Inspect(_) => {}
+            Command::Navigate { .. } | Command::Inspect(_) | Command::Thumbnail { .. } => {}
         }
         Ok(())
     })();
@@ -425,4 +452,113 @@ fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
         &locations,
         path,
     )));
+}
+
+/// Pending thumbnail requests, newest last; at most [`ThumbQueue::CAP`] are kept.
+#[derive(Default)]
+struct ThumbQueue {
+    items: std::sync::Mutex<Vec<(PathBuf, Option<Uuid>)>>,
+    cv: std::sync::Condvar,
+}
+
+impl ThumbQueue {
+    const CAP: usize = 256;
+
+    fn push(&self, path: PathBuf, content: Option<Uuid>) {
+        let mut q = self.items.lock().expect("thumb queue");
+        q.retain(|(p, _)| p != &path);
+        q.push((path, content));
+        if q.len() > Self::CAP {
+            let excess = q.len() - Self::CAP;
+            q.drain(..excess);
+        }
+        self.cv.notify_one();
+    }
+
+    fn pop(&self) -> (PathBuf, Option<Uuid>) {
+        let mut q = self.items.lock().expect("thumb queue");
+        loop {
+            if let Some(x) = q.pop() {
+                return x;
+            }
+            q = self.cv.wait(q).expect("thumb queue");
+        }
+    }
+}
+
+fn thumb_worker(core: &Core, q: &ThumbQueue, send: &impl Fn(Update)) {
+    loop {
+        let (path, content) = q.pop();
+        let image = thumbnail_for(core, &path, content).map(Arc::new);
+        send(Update::Thumbnail { path, image });
+    }
+}
+
+/// The thumbnail of `path`: the library's sidecar when the content is known (made and saved
+/// if missing), else the size-capped cache in the data folder for unindexed images.
+fn thumbnail_for(
+    core: &Core,
+    path: &std::path::Path,
+    content: Option<Uuid>,
+) -> Option<eframe::egui::ColorImage> {
+    use crate::vdfs::thumbnail::{THUMB_SIZE, make_thumbnail, thumbnail_path};
+    let cache_file = match (content, core.library().ok()) {
+        (Some(uuid), Some(lib)) => thumbnail_path(&lib.sidecars_dir(), uuid),
+        _ => {
+            let m = std::fs::metadata(path).ok()?;
+            let key = format!("{}:{}:{:?}", path.display(), m.len(), m.modified().ok());
+            let hash = blake3::hash(key.as_bytes()).to_hex();
+            core.data_dir()
+                .data()
+                .join("cache/thumbs")
+                .join(format!("{}.jpg", &hash[..32]))
+        }
+    };
+    let bytes = match std::fs::read(&cache_file) {
+        Ok(b) => b,
+        Err(_) => {
+            let b = make_thumbnail(path, THUMB_SIZE).ok()?;
+            if let Some(dir) = cache_file.parent() {
+                let _ = std::fs::create_dir_all(dir);
+                let _ = crate::vdfs::fsutil::write_atomic(&cache_file, &b, None);
+                if content.is_none() {
+                    prune_cache(dir, 128 * 1024 * 1024);
+                }
+            }
+            b
+        }
+    };
+    let img = image::load_from_memory(&bytes).ok()?.to_rgba8();
+    let size = [img.width() as usize, img.height() as usize];
+    Some(eframe::egui::ColorImage::from_rgba_unmultiplied(
+        size,
+        img.as_raw(),
+    ))
+}
+
+/// Keeps the ephemeral thumbnail cache under `cap` bytes by removing the oldest files.
+fn prune_cache(dir: &std::path::Path, cap: u64) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((m.modified().ok()?, m.len(), e.path()))
+        })
+        .collect();
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    if total <= cap {
+        return;
+    }
+    files.sort();
+    for (_, len, p) in files {
+        if total <= cap * 9 / 10 {
+            break;
+        }
+        if std::fs::remove_file(&p).is_ok() {
+            total -= len;
+        }
+    }
 }

@@ -59,6 +59,12 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
         options,
         Box::new(move |cc| {
             theme::apply(&cc.egui_ctx);
+            // CAIRN_THEME=light|dark overrides the system theme (screenshots, odd desktops).
+            match std::env::var("CAIRN_THEME").as_deref() {
+                Ok("light") => cc.egui_ctx.set_theme(egui::ThemePreference::Light),
+                Ok("dark") => cc.egui_ctx.set_theme(egui::ThemePreference::Dark),
+                _ => {}
+            }
             let ctx = cc.egui_ctx.clone();
             let bridge = Bridge::start(core.clone(), Arc::new(move || ctx.request_repaint()));
             let mut state = AppState::new(device, data_dir, opened);

@@ -1,0 +1,235 @@
+//! Explorer speed, driving the real app headless (egui `Context::run_ui` + tessellation, no
+//! GPU): time to first rows after navigating into a 100 000-entry folder (from the index and
+//! from the disk), CPU time per frame while scrolling it, and resident memory with a large
+//! library open.
+//!
+//! ```text
+//! cargo bench --bench explorer            # BENCH_DIR defaults to ~/.cache/cairn/bench
+//! ```
+//!
+//! It creates `$BENCH_DIR/flat100k/` (100 000 empty files) once, and a library in
+//! `$BENCH_DIR/data/explorer` indexing it. If `$BENCH_DIR/L` exists (gen_tree's 1M tree) it
+//! is indexed into the same library too, so memory is measured with > 1M entries open.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn::ui::bridge::Bridge;
+use cairn::ui::{AppState, CairnApp};
+use cairn::vdfs::location::IndexMode;
+use cairn::vdfs::rules::Rules;
+use cairn::{Core, CoreOptions};
+use eframe::egui;
+
+const FILES: usize = 100_000;
+
+fn bench_dir() -> PathBuf {
+    std::env::var_os("BENCH_DIR").map_or_else(
+        || {
+            directories::UserDirs::new()
+                .expect("home")
+                .home_dir()
+                .join(".cache/cairn/bench")
+        },
+        PathBuf::from,
+    )
+}
+
+fn ensure_flat(dir: &Path) {
+    let done = dir.join(".complete");
+    if done.exists() {
+        return;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..FILES {
+        std::fs::write(dir.join(format!("photo-{i:06}.jpg")), b"").unwrap();
+    }
+    std::fs::write(done, b"").unwrap();
+}
+
+fn rss_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Frame {
+    ctx: egui::Context,
+    time: f64,
+}
+
+impl Frame {
+    fn new() -> Frame {
+        Frame {
+            ctx: egui::Context::default(),
+            time: 0.0,
+        }
+    }
+
+    /// Runs one whole-app frame with `events`; returns its CPU time (layout + tessellation).
+    fn run(&mut self, app: &mut CairnApp, events: Vec<egui::Event>) -> Duration {
+        self.time += 1.0 / 60.0;
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(1600.0, 1000.0),
+            )),
+            time: Some(self.time),
+            events,
+            ..Default::default()
+        };
+        let t = Instant::now();
+        let out = self.ctx.run_ui(input, |ui| app.show(ui));
+        let _ = self.ctx.tessellate(out.shapes, out.pixels_per_point);
+        t.elapsed()
+    }
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Navigates into `folder` and returns (time to first drawn rows, time to all rows).
+fn first_rows(app: &mut CairnApp, frame: &mut Frame, folder: &Path) -> (Duration, Duration) {
+    app.go(folder.to_owned());
+    let start = Instant::now();
+    let mut first = None;
+    loop {
+        frame.run(app, Vec::new());
+        let e = &app.state().explorer;
+        if first.is_none() && !e.order.is_empty() {
+            first = Some(start.elapsed());
+        }
+        if !e.loading && e.order.len() >= FILES {
+            return (first.unwrap_or(start.elapsed()), start.elapsed());
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            panic!("listing never completed");
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn main() {
+    let base = bench_dir();
+    let flat = base.join("flat100k");
+    ensure_flat(&flat);
+    let data = base.join("data/explorer");
+    let core = Core::start(CoreOptions::at(&data)).unwrap();
+    let lib = core.open_library(None).unwrap();
+    let canon = std::fs::canonicalize(&flat).unwrap();
+    let mut roots = vec![canon.clone()];
+    if base.join("L").is_dir() {
+        roots.push(std::fs::canonicalize(base.join("L")).unwrap());
+    }
+    for r in &roots {
+        if !lib.locations().unwrap().iter().any(|l| &l.path() == r) {
+            eprintln!("indexing {} (once)…", r.display());
+            let (_, h) = lib
+                .add_location(r, IndexMode::Shallow, Rules::none())
+                .unwrap();
+            h.wait();
+        }
+    }
+    let entries = lib
+        .store()
+        .read(|tx| {
+            use redb::ReadableTableMetadata;
+            Ok(tx.open_table(cairn::store::schema::ENTRIES)?.len()?)
+        })
+        .unwrap();
+    let opened = Ok((lib.config(), lib.path().to_owned()));
+    drop(lib);
+    let bridge = Bridge::start(core.clone(), Arc::new(|| {}));
+    let mut state = AppState::new(core.device().name, data.clone(), opened);
+    state.start_folder = None;
+    let mut app = CairnApp::new(bridge, state, None);
+    let mut frame = Frame::new();
+    for _ in 0..5 {
+        frame.run(&mut app, Vec::new());
+    }
+
+    // From the index.
+    let mut idx = Vec::new();
+    for _ in 0..5 {
+        idx.push(first_rows(&mut app, &mut frame, &canon));
+        app.go(std::env::temp_dir());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // From the disk: a copy of the folder outside any location is too costly to make, so
+    // the same folder is listed after its location is forgotten in a scratch library.
+    let scratch = tempfile::tempdir().unwrap();
+    let core2 = Core::start(CoreOptions::at(scratch.path())).unwrap();
+    let lib2 = core2.open_library(None).unwrap();
+    let opened2 = Ok((lib2.config(), lib2.path().to_owned()));
+    let bridge2 = Bridge::start(core2.clone(), Arc::new(|| {}));
+    let mut app2 = CairnApp::new(
+        bridge2,
+        AppState::new(String::new(), scratch.path().to_owned(), opened2),
+        None,
+    );
+    let mut frame2 = Frame::new();
+    for _ in 0..5 {
+        frame2.run(&mut app2, Vec::new());
+    }
+    let mut disk = Vec::new();
+    for _ in 0..5 {
+        disk.push(first_rows(&mut app2, &mut frame2, &canon));
+        app2.go(std::env::temp_dir());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(app2);
+
+    // Scrolling the indexed folder: mouse-wheel events over the list, 600 frames.
+    first_rows(&mut app, &mut frame, &canon);
+    for _ in 0..10 {
+        frame.run(&mut app, Vec::new());
+    }
+    let mut frames = Vec::new();
+    let over_list = egui::pos2(700.0, 500.0);
+    for i in 0..600 {
+        let dy = if (i / 150) % 2 == 0 { -400.0 } else { 400.0 };
+        let events = vec![
+            egui::Event::PointerMoved(over_list),
+            egui::Event::MouseWheel {
+                unit: egui::MouseWheelUnit::Point,
+                delta: egui::vec2(0.0, dy),
+                phase: egui::TouchPhase::Move,
+                modifiers: egui::Modifiers::NONE,
+                source: egui::MouseWheelSource::Wheel,
+            },
+        ];
+        frames.push(frame.run(&mut app, events));
+    }
+    let idle = frame.run(&mut app, Vec::new());
+    let rss = rss_mb();
+
+    let med = |v: &mut Vec<(Duration, Duration)>, f: fn(&(Duration, Duration)) -> Duration| {
+        let mut x: Vec<Duration> = v.iter().map(f).collect();
+        percentile(&mut x, 0.5)
+    };
+    println!("library entries open: {entries}");
+    println!(
+        "navigate into {FILES} entries, from the index: first rows {:.1} ms (median of 5), all rows {:.1} ms",
+        med(&mut idx, |x| x.0).as_secs_f64() * 1e3,
+        med(&mut idx, |x| x.1).as_secs_f64() * 1e3
+    );
+    println!(
+        "navigate into {FILES} entries, from the disk:  first rows {:.1} ms (median of 5), all rows {:.1} ms",
+        med(&mut disk, |x| x.0).as_secs_f64() * 1e3,
+        med(&mut disk, |x| x.1).as_secs_f64() * 1e3
+    );
+    println!(
+        "scrolling frame (layout + tessellation): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} frames; idle frame {:.2} ms",
+        percentile(&mut frames, 0.5).as_secs_f64() * 1e3,
+        percentile(&mut frames, 0.99).as_secs_f64() * 1e3,
+        percentile(&mut frames, 1.0).as_secs_f64() * 1e3,
+        frames.len(),
+        idle.as_secs_f64() * 1e3
+    );
+    println!("resident memory with the folder shown: {rss:.0} MB");
+}

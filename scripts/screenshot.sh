@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
+# grid view, the inspector and the jobs drawer, in the dark and the light theme.
+#
+#   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
+#
+# Needs Xvfb, ImageMagick (import) and xdotool; installs them with apt-get if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT="${1:-screenshots}"
+mkdir -p "$OUT"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
+
+if ! command -v Xvfb >/dev/null || ! command -v import >/dev/null || ! command -v xdotool >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb imagemagick xdotool
+fi
+cargo build --release --quiet
+CAIRN="$CARGO_TARGET_DIR/release/cairn"
+
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+GEN=../shared/bench/gen_tree.py
+if [ -f "$GEN" ]; then
+  python3 "$GEN" --files 1500 --size-profile mixed --seed 3 "$WORK/Home" >/dev/null
+else
+  mkdir -p "$WORK/Home" && cp -r /usr/share/doc/bash /usr/share/doc/git "$WORK/Home/" 2>/dev/null || true
+fi
+"$CAIRN" --data-dir "$WORK/data" location add "$WORK/Home" --mode deep >/dev/null
+
+DISPLAY_NUM=:97
+Xvfb $DISPLAY_NUM -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+sleep 1
+export DISPLAY=$DISPLAY_NUM XDG_RUNTIME_DIR="$WORK/xdg"
+mkdir -p "$XDG_RUNTIME_DIR"
+
+shot() { import -window root -crop 1200x760+0+0 "$OUT/$1.png"; echo "saved $OUT/$1.png"; }
+
+for theme in dark light; do
+  CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
+  pid=$!
+  sleep 5
+  win=$(xdotool search --name Cairn | head -1)
+  xdotool windowsize "$win" 1200 760 windowmove "$win" 0 0 windowfocus "$win"
+  sleep 1
+  # Open the "Documents" folder if there is one, else stay in the location root.
+  xdotool key Down; sleep 0.3
+  shot "$theme-list"
+  xdotool key space; sleep 1.2
+  shot "$theme-inspector"
+  xdotool key space ctrl+g; sleep 1.5
+  shot "$theme-grid"
+  xdotool key ctrl+g; sleep 0.5
+  shot "$theme-jobs"
+  kill $pid; wait $pid 2>/dev/null || true
+done
