@@ -828,9 +828,11 @@ impl CairnApp {
         let cursor = self.state.explorer.selection.cursor;
         let scroll_to = self.state.explorer.selection.cursor;
         let e = &self.state.explorer;
-        // Column widths are remembered per layout, so showing the inspector re-fits them.
+        // Column widths are remembered per layout (inspector shown or not, window width in
+        // 64-pixel steps), so the columns re-fit when either changes.
+        let width_step = (ui.available_width() / 64.0) as u32;
         let mut table = TableBuilder::new(ui)
-            .id_salt(("listing", self.state.explorer.inspector))
+            .id_salt(("listing", self.state.explorer.inspector, width_step))
             .striped(true)
             .resizable(true)
             .sense(egui::Sense::click())
@@ -1420,7 +1422,13 @@ fn kind_text(item: &Item) -> String {
                 f.to_uppercase().collect::<String>() + c.as_str()
             })
         }
-        other => other.as_str().replace('_', " "),
+        other => {
+            let t = other.as_str().replace('_', " ");
+            let mut c = t.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_uppercase().collect::<String>() + c.as_str()
+            })
+        }
     }
 }
 
