@@ -60,6 +60,13 @@ pub struct AppState {
     pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
     /// Thumbnails asked for and not yet received.
     pub thumbs_pending: std::collections::HashSet<PathBuf>,
+    /// Size of a grid cell's picture, in points (the zoom slider).
+    pub grid_zoom: f32,
+    /// The view new folders open in.
+    pub default_view: ViewMode,
+    /// Per running job: when its current phase was first seen and with which count, for the
+    /// rate and the time left.
+    pub job_rates: std::collections::HashMap<JobId, (String, Instant, u64)>,
 }
 
 impl AppState {
@@ -74,6 +81,8 @@ impl AppState {
             data_dir,
             library: Some(library),
             jobs_open: true,
+            grid_zoom: 96.0,
+            default_view: ViewMode::List,
             start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
             ..AppState::default()
         }
@@ -163,6 +172,12 @@ impl AppState {
             Update::Error(e) => self.error = Some((e, Instant::now())),
             Update::Event(e) => match e {
                 Event::JobProgress { job, progress } => {
+                    let entry = self.job_rates.entry(job).or_insert_with(|| {
+                        (progress.phase.clone(), Instant::now(), progress.completed)
+                    });
+                    if entry.0 != progress.phase {
+                        *entry = (progress.phase.clone(), Instant::now(), progress.completed);
+                    }
                     self.live.insert(job, progress);
                 }
                 Event::JobStatusChanged { job, status } => {
@@ -268,6 +283,7 @@ impl CairnApp {
         if refresh {
             self.bridge.send(Command::Refresh);
         }
+        self.state.explorer.default_view = Some(self.state.default_view);
         self.state.explorer.refresh_order();
         self.request_details();
     }
@@ -507,6 +523,13 @@ impl CairnApp {
                 .changed()
             {
                 self.run(UiCommand::ToggleView);
+            }
+            if grid {
+                let label = ui.label("Zoom");
+                ui.add(
+                    egui::Slider::new(&mut self.state.grid_zoom, 48.0..=256.0).show_value(false),
+                )
+                .labelled_by(label.id);
             }
             let mut insp = self.state.explorer.inspector;
             if ui
@@ -922,7 +945,8 @@ impl CairnApp {
         let thumbs = &self.state.thumbs;
         let pending = &mut self.state.thumbs_pending;
         let textures = &mut self.textures;
-        let cell = egui::vec2(128.0, 120.0);
+        let z = self.state.grid_zoom;
+        let cell = egui::vec2(z + 32.0, z * 0.75 + 48.0);
         let per_row = ((ui.available_width() / cell.x).floor() as usize).max(1);
         let rows = e.order.len().div_ceil(per_row);
         let dark = ui.visuals().dark_mode;
@@ -948,7 +972,7 @@ impl CairnApp {
                             }
                             let frame = egui::Rect::from_center_size(
                                 rect.center() - egui::vec2(0.0, 16.0),
-                                egui::vec2(96.0, 72.0),
+                                egui::vec2(z, z * 0.75),
                             );
                             let mut drawn = false;
                             if item.content_kind == crate::vdfs::filetype::ContentKind::Image
@@ -988,9 +1012,10 @@ impl CairnApp {
                                 }
                             }
                             if !drawn {
+                                let side = (z * 0.55).max(24.0);
                                 let icon = egui::Rect::from_center_size(
                                     frame.center(),
-                                    egui::vec2(52.0, 52.0),
+                                    egui::vec2(side, side),
                                 );
                                 theme::paint_kind_icon(
                                     ui.painter(),
@@ -1196,6 +1221,17 @@ impl CairnApp {
                         } else {
                             progress.fraction()
                         };
+                        let rate =
+                            self.state
+                                .job_rates
+                                .get(&j.id)
+                                .and_then(|(phase, since, from)| {
+                                    let secs = since.elapsed().as_secs_f64();
+                                    (phase == &progress.phase
+                                        && secs > 0.5
+                                        && progress.completed > *from)
+                                        .then(|| (progress.completed - from) as f64 / secs)
+                                });
                         let text = match (j.status, progress.total) {
                             (JobStatus::Completed, _) => "100%".to_owned(),
                             (_, Some(t)) => {
@@ -1231,6 +1267,18 @@ impl CairnApp {
                             _ => {}
                         }
                         let mut note: Vec<String> = j.outcome.iter().cloned().collect();
+                        if !j.status.is_terminal()
+                            && let Some(r) = rate
+                        {
+                            note.push(format!("{r:.0}/s"));
+                            if let Some(t) = progress.total {
+                                let left = t.saturating_sub(progress.completed) as f64 / r;
+                                note.push(format!(
+                                    "{} left",
+                                    format::duration_ms((left * 1000.0) as u64)
+                                ));
+                            }
+                        }
                         if j.error_count > 0 {
                             note.push(format!("{} errors", j.error_count));
                         }
@@ -1366,6 +1414,15 @@ impl CairnApp {
                     ui.radio_value(&mut pref, egui::ThemePreference::Dark, "Dark");
                 });
                 ctx.set_theme(pref);
+                ui.add_space(6.0);
+                ui.label(RichText::new("Folders open in").strong());
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut self.state.default_view, ViewMode::List, "List");
+                    ui.radio_value(&mut self.state.default_view, ViewMode::Grid, "Grid");
+                });
+                ui.add_space(6.0);
+                ui.label(RichText::new("Thumbnail size").strong());
+                ui.add(egui::Slider::new(&mut self.state.grid_zoom, 48.0..=256.0).suffix(" pt"));
                 ui.add_space(6.0);
                 let mut hidden = self.state.explorer.show_hidden;
                 if ui.checkbox(&mut hidden, "Show hidden files").changed() {

@@ -108,9 +108,10 @@ pub enum SortKey {
 }
 
 /// How a folder is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ViewMode {
     /// Details list.
+    #[default]
     List,
     /// Thumbnail grid.
     Grid,
@@ -268,6 +269,8 @@ pub struct Explorer {
     pub details: Option<Details>,
     /// Inspector shown.
     pub inspector: bool,
+    /// The view of folders without their own preference.
+    pub default_view: Option<ViewMode>,
 }
 
 impl Explorer {
@@ -296,7 +299,10 @@ impl Explorer {
             .as_ref()
             .and_then(|f| self.prefs.get(f))
             .copied()
-            .unwrap_or_default()
+            .unwrap_or(FolderPrefs {
+                view: self.default_view.unwrap_or(ViewMode::List),
+                ..FolderPrefs::default()
+            })
     }
 
     /// Changes the preferences of the folder shown.
