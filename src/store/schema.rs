@@ -10,7 +10,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -62,6 +62,9 @@ pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 pub const DIAGNOSTIC_BATCHES: TableDefinition<(u64, u64), u32> =
     TableDefinition::new("diagnostic_batches");
 
+/// Favourite folders: exact path bytes → postcard `i64` (when added, ms since the epoch).
+pub const FAVOURITES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("favourites");
+
 /// One step of the schema's history.
 pub struct Migration {
     /// The version the store has after this step.
@@ -87,6 +90,11 @@ pub const MIGRATIONS: &[Migration] = &[
                       content, content_instances",
         apply: create_v2,
     },
+    Migration {
+        to: 3,
+        description: "create favourites",
+        apply: create_v3,
+    },
 ];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -104,5 +112,10 @@ fn create_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(DIR_STATS)?;
     tx.open_table(CONTENT)?;
     tx.open_table(CONTENT_INSTANCES)?;
+    Ok(())
+}
+
+fn create_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(FAVOURITES)?;
     Ok(())
 }

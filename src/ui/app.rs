@@ -42,6 +42,8 @@ pub struct AppState {
     pub locations: Vec<LocationView>,
     /// Mounted volumes.
     pub drives: Vec<Drive>,
+    /// Favourite folders.
+    pub favourites: Vec<PathBuf>,
     /// The folder view.
     pub explorer: Explorer,
     /// Free and total bytes of the shown folder's volume.
@@ -133,6 +135,7 @@ impl AppState {
                 }
             }
             Update::Drives(d) => self.drives = d,
+            Update::Favourites(f) => self.favourites = f,
             Update::Chunk { ticket, items } => {
                 self.explorer.add_chunk(ticket, items);
             }
@@ -727,6 +730,42 @@ impl CairnApp {
         {
             self.run(UiCommand::AddLocation);
         }
+        if ui
+            .add(egui::Button::new("Add a folder…").small())
+            .on_hover_text("Choose a folder to index with the system's folder picker")
+            .clicked()
+        {
+            self.bridge.send(Command::PickLocation);
+        }
+
+        ui.add_space(10.0);
+        ui.label(
+            RichText::new("FAVOURITES")
+                .small()
+                .strong()
+                .color(theme::weak(ui)),
+        );
+        if self.state.favourites.is_empty() {
+            ui.label(RichText::new("Right-click a folder to add it").color(theme::weak(ui)));
+        }
+        for f in &self.state.favourites {
+            let name = f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let r = ui
+                .selectable_label(shown.as_ref() == Some(f), name)
+                .on_hover_text(f.display().to_string());
+            if r.clicked() {
+                go = Some(f.clone());
+            }
+            r.context_menu(|ui| {
+                if ui.button("Remove from favourites").clicked() {
+                    cmd = Some(Command::Favourite(f.clone(), false));
+                    ui.close();
+                }
+            });
+        }
 
         ui.add_space(10.0);
         ui.label(
@@ -1093,6 +1132,14 @@ impl CairnApp {
                 self.state.explorer.inspector = true;
                 self.inspected = None;
             }
+            ContextAction::Favourite => {
+                let folder = if item.kind == EntryKind::Dir {
+                    path
+                } else {
+                    path.parent().map_or(path.clone(), Path::to_path_buf)
+                };
+                self.bridge.send(Command::Favourite(folder, true));
+            }
         }
     }
 
@@ -1441,14 +1488,16 @@ enum ContextAction {
     Reveal,
     CopyPath,
     Inspect,
+    Favourite,
 }
 
 impl ContextAction {
-    const ALL: [ContextAction; 4] = [
+    const ALL: [ContextAction; 5] = [
         ContextAction::Open,
         ContextAction::Reveal,
         ContextAction::CopyPath,
         ContextAction::Inspect,
+        ContextAction::Favourite,
     ];
 
     fn label(self) -> &'static str {
@@ -1457,6 +1506,7 @@ impl ContextAction {
             ContextAction::Reveal => "Reveal in file manager",
             ContextAction::CopyPath => "Copy path",
             ContextAction::Inspect => "Show details",
+            ContextAction::Favourite => "Add to favourites",
         }
     }
 }

@@ -59,6 +59,10 @@ pub enum Command {
     OpenPath(PathBuf),
     /// Show a path in the system file manager.
     Reveal(PathBuf),
+    /// Ask for a folder with the system's folder picker and add it as a location.
+    PickLocation,
+    /// Add (`true`) or remove a favourite folder.
+    Favourite(PathBuf, bool),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -111,6 +115,8 @@ pub enum Update {
     Locations(Vec<LocationView>),
     /// Mounted volumes.
     Drives(Vec<Drive>),
+    /// The open library's favourite folders.
+    Favourites(Vec<PathBuf>),
     /// Part of a listing.
     Chunk {
         /// The listing's ticket.
@@ -263,6 +269,22 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .spawn(DiagnosticJob::new(n, 100))
                     .map_err(|e| e.to_string())?;
             }
+            Command::Favourite(path, on) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.set_favourite(&path, on).map_err(|e| e.to_string())?;
+            }
+            Command::PickLocation => {
+                // The native picker blocks until the person answers; it runs here, on a
+                // blocking thread, never on the UI thread.
+                let picked = rfd::FileDialog::new()
+                    .set_title("Choose a folder to index")
+                    .pick_folder();
+                if let Some(path) = picked {
+                    let lib = core.library().map_err(|e| e.to_string())?;
+                    lib.add_location(&path, IndexMode::Content, Rules::default())
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             Command::AddLocation(path, mode) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.add_location(&path, mode, Rules::default())
@@ -335,6 +357,9 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
                     send(Update::Locations(views));
                 }
                 send(Update::Jobs(jobs));
+                if let Ok(f) = lib.favourites() {
+                    send(Update::Favourites(f));
+                }
             }
             Err(e) => send(Update::Error(e.to_string())),
         }

@@ -432,6 +432,48 @@ impl Library {
         Ok(next)
     }
 
+    /// Favourite folders, in the order they were added.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn favourites(&self) -> Result<Vec<PathBuf>, CoreError> {
+        use redb::ReadableTable;
+        let mut v = self.store.read(|tx| {
+            let t = tx.open_table(crate::store::schema::FAVOURITES)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let added: i64 = crate::store::decode("favourites", v.value())?;
+                out.push((added, super::entry::os_from_bytes(k.value())));
+            }
+            Ok(out)
+        })?;
+        v.sort();
+        Ok(v.into_iter().map(|(_, p)| PathBuf::from(p)).collect())
+    }
+
+    /// Adds (`true`) or removes a favourite folder. Durable at once.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn set_favourite(&self, path: &Path, on: bool) -> Result<(), CoreError> {
+        use redb::ReadableTable;
+        let key = super::entry::os_bytes(path.as_os_str()).to_vec();
+        let now = super::jobs::now_ms();
+        self.store.write(move |tx| {
+            let mut t = tx.open_table(crate::store::schema::FAVOURITES)?;
+            if on {
+                if t.get(key.as_slice())?.is_none() {
+                    t.insert(key.as_slice(), crate::store::encode(&now).as_slice())?;
+                }
+            } else {
+                t.remove(key.as_slice())?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
     /// Stops running jobs at their next checkpoint (they resume on the next open), then closes
     /// the store and releases the lock.
     pub fn close(self) {

@@ -285,3 +285,29 @@ fn creates_a_library_from_the_sidebar() {
     );
     assert_eq!(fx.core.library().unwrap().config().name, "Holiday photos");
 }
+
+#[test]
+fn favourites_are_added_from_the_context_menu_and_kept() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "photos");
+    h.get_by_label("photos").click_secondary();
+    step_until(&mut h, "Add to favourites");
+    h.get_by_label("Add to favourites").click();
+    step_until_state(&mut h, "the favourite is listed", |s| {
+        s.favourites == [root.join("photos")]
+    });
+    // Kept in the library: a fresh look at the store has it.
+    assert_eq!(
+        fx.core.library().unwrap().favourites().unwrap(),
+        [root.join("photos")]
+    );
+    // Clicking it in the sidebar opens it.
+    h.get_by_label("Up").click();
+    step_until_state(&mut h, "went up", |s| {
+        s.explorer.folder.as_deref() != Some(root.as_path())
+    });
+    h.get_by_label("photos").click();
+    step_until(&mut h, "beach copy.jpg");
+}
