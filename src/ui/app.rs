@@ -119,15 +119,16 @@ impl AppState {
             }
             Update::Locations(l) => {
                 self.locations = l;
-                // A folder listed from the disk that an index now covers is listed again, so it
-                // shows folder sizes and content identities.
+                // A folder listed from the disk (or found changed since its scan) that an index
+                // finished covering after it was listed is listed again, from the new index.
                 let e = &self.explorer;
-                if e.source == Some(Source::Disk)
+                let stale = e.source == Some(Source::Disk) || e.changed_on_disk;
+                if stale
                     && !e.loading
                     && let Some(f) = e.folder.clone()
                     && self.locations.iter().any(|l| {
                         !l.indexing
-                            && l.record.indexed_ms.is_some()
+                            && l.record.indexed_ms.is_some_and(|t| t > e.listed_ms)
                             && f.starts_with(l.record.path())
                     })
                 {
@@ -138,6 +139,9 @@ impl AppState {
             Update::Favourites(f) => self.favourites = f,
             Update::Chunk { ticket, items } => {
                 self.explorer.add_chunk(ticket, items);
+            }
+            Update::Replace { ticket, items } => {
+                self.explorer.replace(ticket, items);
             }
             Update::ListingDone {
                 ticket,
@@ -1387,9 +1391,19 @@ impl CairnApp {
                     format::bytes(total)
                 ));
             }
-            if let Some(Source::Index { .. }) = e.source {
+            if let Some(Source::Index { location, .. }) = e.source {
                 ui.separator();
-                ui.label(RichText::new("from the index").color(theme::weak(ui)));
+                if e.changed_on_disk {
+                    ui.label(
+                        RichText::new("changed since the last scan")
+                            .color(theme::job_status(JobStatus::Paused, dark)),
+                    );
+                    if ui.small_button("Rescan").clicked() {
+                        self.bridge.send(Command::RescanLocation(location));
+                    }
+                } else {
+                    ui.label(RichText::new("from the index").color(theme::weak(ui)));
+                }
             }
             if let Some((err, at)) = &self.state.error
                 && at.elapsed() < Duration::from_secs(10)

@@ -135,6 +135,13 @@ pub enum Update {
     },
     /// The inspector's details.
     Details(Details),
+    /// The folder changed on disk since it was indexed: the whole listing, from the disk.
+    Replace {
+        /// The listing's ticket.
+        ticket: u64,
+        /// Items.
+        items: Vec<Item>,
+    },
     /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
     Thumbnail {
         /// The image it belongs to.
@@ -450,19 +457,30 @@ fn navigate(
         .and_then(|l| l.locations().ok())
         .unwrap_or_default();
     let store = lib.as_ref().map(|l| l.store().clone());
+    let mut listed = Vec::new();
     let mut sink = |items: Vec<Item>| {
         if current.load(Ordering::SeqCst) != ticket {
             return false;
         }
+        listed.extend(items.iter().cloned());
         send(Update::Chunk { ticket, items });
         true
     };
     let result = browse::list(store.as_ref(), &locations, path, &mut sink);
+    let from_index = matches!(result, Ok(Source::Index { .. }));
     send(Update::ListingDone {
         ticket,
         result,
         space: space_of(path),
     });
+    // The index answered at once; now check it against the disk, and show the disk's truth
+    // if the folder changed since the last scan.
+    if from_index
+        && current.load(Ordering::SeqCst) == ticket
+        && let Some(items) = browse::check_against_disk(path, &listed)
+    {
+        send(Update::Replace { ticket, items });
+    }
 }
 
 fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {

@@ -271,6 +271,10 @@ pub struct Explorer {
     pub inspector: bool,
     /// The view of folders without their own preference.
     pub default_view: Option<ViewMode>,
+    /// The folder differs from its index (shown from the disk; a rescan would update it).
+    pub changed_on_disk: bool,
+    /// When the listing was asked for, ms since the epoch.
+    pub listed_ms: i64,
 }
 
 impl Explorer {
@@ -290,6 +294,8 @@ impl Explorer {
         self.selection = Selection::default();
         self.filter.clear();
         self.details = None;
+        self.changed_on_disk = false;
+        self.listed_ms = crate::vdfs::jobs::now_ms();
         self.ticket
     }
 
@@ -323,6 +329,35 @@ impl Explorer {
             p.ascending = key == SortKey::Name || key == SortKey::Kind;
         }
         self.set_prefs(p);
+    }
+
+    /// Replaces the whole listing tagged `ticket` (the folder changed on disk since it was
+    /// indexed); a stale one is dropped. The selection is kept by name.
+    pub fn replace(&mut self, ticket: u64, items: Vec<Item>) -> bool {
+        if ticket != self.ticket {
+            return false;
+        }
+        let selected: std::collections::HashSet<String> =
+            self.selected().map(|i| i.name.clone()).collect();
+        let cursor = self.focused().map(|i| i.name.clone());
+        self.items = items;
+        self.selection.items = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| selected.contains(&i.name))
+            .map(|(n, _)| n as u32)
+            .collect();
+        self.order.clear();
+        self.dirty = true;
+        self.changed_on_disk = true;
+        self.refresh_order();
+        self.selection.cursor = cursor.and_then(|c| {
+            self.order
+                .iter()
+                .position(|&i| self.items[i as usize].name == c)
+        });
+        true
     }
 
     /// Adds a chunk of the listing tagged `ticket`; a stale chunk is dropped (returns false).

@@ -317,3 +317,36 @@ fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
     f.take(n as u64).read_to_end(&mut buf).ok()?;
     Some(buf)
 }
+
+/// Compares an index listing with the disk. Returns `None` if the disk shows the same names,
+/// kinds, sizes and modification times; otherwise the disk's listing, where every unchanged
+/// item keeps what the index knows (entry, content identity, folder totals).
+pub fn check_against_disk(folder: &Path, indexed: &[Item]) -> Option<Vec<Item>> {
+    let mut disk = Vec::new();
+    list_disk(folder, &mut |chunk| {
+        disk.extend(chunk);
+        true
+    })
+    .ok()?;
+    let by_name: std::collections::HashMap<&str, &Item> =
+        indexed.iter().map(|i| (i.name.as_str(), i)).collect();
+    let same = |d: &Item, i: &Item| {
+        d.kind == i.kind
+            && (d.kind == EntryKind::Dir || (d.size == i.size && d.mtime_ns == i.mtime_ns))
+    };
+    let unchanged = disk.len() == indexed.len()
+        && disk
+            .iter()
+            .all(|d| by_name.get(d.name.as_str()).is_some_and(|i| same(d, i)));
+    if unchanged {
+        return None;
+    }
+    Some(
+        disk.into_iter()
+            .map(|d| match by_name.get(d.name.as_str()) {
+                Some(i) if same(&d, i) => (*i).clone(),
+                _ => d,
+            })
+            .collect(),
+    )
+}

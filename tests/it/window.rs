@@ -311,3 +311,29 @@ fn favourites_are_added_from_the_context_menu_and_kept() {
     h.get_by_label("photos").click();
     step_until(&mut h, "beach copy.jpg");
 }
+
+#[test]
+fn an_indexed_folder_is_checked_against_the_disk() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Shallow, Rules::none())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    drop(lib);
+    // Changed after the scan: one file added, one removed.
+    std::fs::write(root.join("added-later.txt"), b"new").unwrap();
+    std::fs::remove_file(root.join("file2.txt")).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "added-later.txt");
+    step_until_gone(&mut h, "file2.txt");
+    step_until(&mut h, "changed since the last scan");
+    // Unchanged items keep what the index knows (folder totals).
+    let e = &h.state().state().explorer;
+    let photos = e.items.iter().find(|i| i.name == "photos").unwrap();
+    assert!(photos.counts.is_some(), "{photos:?}");
+    // Rescan brings the index up to date.
+    h.get_by_label("Rescan").click();
+    step_until(&mut h, "from the index");
+}
