@@ -44,6 +44,8 @@ pub struct AppState {
     pub drives: Vec<Drive>,
     /// Favourite folders.
     pub favourites: Vec<PathBuf>,
+    /// The applications that open a file (for "Open with").
+    pub apps: Option<(PathBuf, Vec<crate::vdfs::apps::App>)>,
     /// The folder view.
     pub explorer: Explorer,
     /// Free and total bytes of the shown folder's volume.
@@ -137,6 +139,7 @@ impl AppState {
             }
             Update::Drives(d) => self.drives = d,
             Update::Favourites(f) => self.favourites = f,
+            Update::Apps { path, apps } => self.apps = Some((path, apps)),
             Update::Chunk { ticket, items } => {
                 self.explorer.add_chunk(ticket, items);
             }
@@ -234,6 +237,8 @@ pub struct CairnApp {
     focus_filter: bool,
     /// Textures of thumbnails shown, by path.
     textures: std::collections::HashMap<PathBuf, egui::TextureHandle>,
+    /// The file whose "Open with" applications were asked for.
+    requested_apps: Option<PathBuf>,
 }
 
 impl CairnApp {
@@ -248,6 +253,7 @@ impl CairnApp {
             inspected: None,
             focus_filter: false,
             textures: std::collections::HashMap::new(),
+            requested_apps: None,
         }
     }
 
@@ -890,6 +896,9 @@ impl CairnApp {
         let mut sort = None;
         let mut clicked: Option<(usize, egui::Modifiers, bool)> = None;
         let mut context: Option<(usize, ContextAction)> = None;
+        let apps = self.state.apps.clone();
+        let mut want_apps: Option<PathBuf> = None;
+        let mut open_with: Option<(PathBuf, crate::vdfs::apps::App)> = None;
         let dark = ui.visuals().dark_mode;
         let cursor = self.state.explorer.selection.cursor;
         let scroll_to = self.state.explorer.selection.cursor;
@@ -971,6 +980,28 @@ impl CairnApp {
                                 ui.close();
                             }
                         }
+                        if item.kind == EntryKind::File
+                            && let Some(folder) = &e.folder
+                        {
+                            let path = folder.join(&item.name);
+                            ui.menu_button("Open with", |ui| match &apps {
+                                Some((p, list)) if p == &path => {
+                                    if list.is_empty() {
+                                        ui.label("No application declares this type");
+                                    }
+                                    for app in list {
+                                        if ui.button(&app.name).clicked() {
+                                            open_with = Some((path.clone(), app.clone()));
+                                            ui.close();
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    ui.spinner();
+                                    want_apps = Some(path.clone());
+                                }
+                            });
+                        }
                     });
                 });
             });
@@ -980,6 +1011,16 @@ impl CairnApp {
         self.after_click(clicked);
         if let Some((r, a)) = context {
             self.context_action(r, a, ui.ctx());
+        }
+        if let Some(p) = want_apps
+            && self.state.apps.as_ref().is_none_or(|(q, _)| q != &p)
+            && self.requested_apps.as_ref() != Some(&p)
+        {
+            self.requested_apps = Some(p.clone());
+            self.bridge.send(Command::AppsFor(p));
+        }
+        if let Some((p, app)) = open_with {
+            self.bridge.send(Command::OpenWith(p, app));
         }
     }
 

@@ -63,6 +63,10 @@ pub enum Command {
     PickLocation,
     /// Add (`true`) or remove a favourite folder.
     Favourite(PathBuf, bool),
+    /// Find the applications that open this file.
+    AppsFor(PathBuf),
+    /// Open a file with this application.
+    OpenWith(PathBuf, crate::vdfs::apps::App),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -135,6 +139,13 @@ pub enum Update {
     },
     /// The inspector's details.
     Details(Details),
+    /// The applications that open a file.
+    Apps {
+        /// The file.
+        path: PathBuf,
+        /// Applications, by name.
+        apps: Vec<crate::vdfs::apps::App>,
+    },
     /// The folder changed on disk since it was indexed: the whole listing, from the disk.
     Replace {
         /// The listing's ticket.
@@ -218,6 +229,12 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
+                    Command::AppsFor(path) => {
+                        tokio::task::spawn_blocking(move || {
+                            let apps = apps_for_file(&path);
+                            send(Update::Apps { path, apps });
+                        });
+                    }
                     cmd => {
                         let r =
                             tokio::task::spawn_blocking(move || handle(&core, cmd, &send)).await;
@@ -276,6 +293,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .spawn(DiagnosticJob::new(n, 100))
                     .map_err(|e| e.to_string())?;
             }
+            Command::OpenWith(path, app) => crate::vdfs::apps::launch(&app, &path)?,
             Command::Favourite(path, on) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.set_favourite(&path, on).map_err(|e| e.to_string())?;
@@ -322,7 +340,10 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 open::that_detached(&folder)
                     .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
             }
-            Command::Navigate { .. } | Command::Inspect(_) | Command::Thumbnail { .. } => {}
+            Command::Navigate { .. }
+            | Command::Inspect(_)
+            | Command::Thumbnail { .. }
+            | Command::AppsFor(_) => {}
         }
         Ok(())
     })();
@@ -604,4 +625,27 @@ fn prune_cache(dir: &std::path::Path, cap: u64) {
             total -= len;
         }
     }
+}
+
+/// The applications that open `path`, by its type (extension and first bytes).
+fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::apps::App> {
+    use std::io::Read;
+    let registry = crate::vdfs::filetype::Registry::active();
+    let name = path
+        .file_name()
+        .map(|n| crate::vdfs::entry::os_bytes(n).to_vec())
+        .unwrap_or_default();
+    let mut head = Vec::new();
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+        && let Ok(f) = std::fs::File::open(path)
+    {
+        let _ = f.take(8192).read_to_end(&mut head);
+    }
+    let mime = registry
+        .identify(&name, Some(&head))
+        .and_then(|i| registry.get(i.type_index))
+        .map_or("application/octet-stream".to_owned(), |t| {
+            t.mime().to_owned()
+        });
+    crate::vdfs::apps::apps_for(&mime)
 }

@@ -13,6 +13,7 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
+pub mod apps;
 pub mod browse;
 pub mod content;
 pub mod data_dir;
