@@ -564,10 +564,20 @@ impl CairnApp {
     fn path_bar(&mut self, ui: &mut egui::Ui) {
         if let Some(text) = &mut self.state.explorer.path_edit {
             let label = ui.label("Location");
-            let r = ui.add(egui::TextEdit::singleline(text).desired_width(f32::INFINITY));
-            let r = r.labelled_by(label.id);
+            let mut out = egui::TextEdit::singleline(text)
+                .desired_width(f32::INFINITY)
+                .show(ui);
+            let r = egui::Response::clone(&out.response).labelled_by(label.id);
             if !r.has_focus() && !r.lost_focus() {
+                // Just opened (Ctrl+L): focus it with the whole path selected, so typing
+                // replaces it.
                 r.request_focus();
+                let all = egui::text::CCursorRange::two(
+                    egui::text::CCursor::new(0),
+                    egui::text::CCursor::new(text.chars().count()),
+                );
+                out.state.cursor.set_char_range(Some(all));
+                out.state.store(ui.ctx(), r.id);
             }
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let escape = ui.input(|i| i.key_pressed(egui::Key::Escape));
@@ -984,21 +994,25 @@ impl CairnApp {
                             && let Some(folder) = &e.folder
                         {
                             let path = folder.join(&item.name);
-                            ui.menu_button("Open with", |ui| match &apps {
-                                Some((p, list)) if p == &path => {
-                                    if list.is_empty() {
-                                        ui.label("No application declares this type");
-                                    }
-                                    for app in list {
-                                        if ui.button(&app.name).clicked() {
-                                            open_with = Some((path.clone(), app.clone()));
-                                            ui.close();
+                            ui.menu_button("Open with", |ui| {
+                                ui.set_min_width(160.0);
+                                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                                match &apps {
+                                    Some((p, list)) if p == &path => {
+                                        if list.is_empty() {
+                                            ui.label("No application declares this type");
+                                        }
+                                        for app in list {
+                                            if ui.button(&app.name).clicked() {
+                                                open_with = Some((path.clone(), app.clone()));
+                                                ui.close();
+                                            }
                                         }
                                     }
-                                }
-                                _ => {
-                                    ui.spinner();
-                                    want_apps = Some(path.clone());
+                                    _ => {
+                                        ui.spinner();
+                                        want_apps = Some(path.clone());
+                                    }
                                 }
                             });
                         }
