@@ -337,3 +337,22 @@ fn an_indexed_folder_is_checked_against_the_disk() {
     h.get_by_label("Rescan").click();
     step_until(&mut h, "from the index");
 }
+
+/// Regression: Ctrl+L opened the path field with the cursor after the current path, so typing
+/// a new path was appended to the old one.
+#[test]
+fn regression_ctrl_l_replaces_the_path() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    step_until(&mut h, "Location");
+    h.run_steps(2);
+    let target = root.join("photos");
+    h.get_by_label("Location").type_text(&target.display().to_string());
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "beach copy.jpg");
+    assert_eq!(h.state().state().explorer.folder.as_deref(), Some(target.as_path()));
+}
