@@ -49,6 +49,13 @@ for theme in dark light; do
   shot "$theme-inspector"
   xdotool key space ctrl+g; sleep 1.5
   shot "$theme-grid"
+  # The grid of a photo folder, with thumbnails.
+  pics=$(find "$WORK/Home/Pictures" -type f \( -name '*.jpg' -o -name '*.png' \) -printf '%h\n' 2>/dev/null | sort | uniq -c | sort -rn | head -1 | awk '{print $2}')
+  if [ -n "$pics" ]; then
+    xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$pics"; xdotool key Return; sleep 3
+    shot "$theme-photos"
+    xdotool key alt+Left; sleep 1
+  fi
   xdotool key ctrl+g; sleep 0.5
   shot "$theme-jobs"
   kill $pid; wait $pid 2>/dev/null || true

@@ -373,14 +373,12 @@ impl CairnApp {
                 let order = e.order.clone();
                 e.selection.all(&order);
             }
-            UiCommand::ToggleView => {
+                        UiCommand::ToggleView => {
+                // This folder remembers its view, and folders without their own choice follow.
                 let mut p = e.current_prefs();
-                p.view = if p.view == ViewMode::List {
-                    ViewMode::Grid
-                } else {
-                    ViewMode::List
-                };
+                p.view = if p.view == ViewMode::List { ViewMode::Grid } else { ViewMode::List };
                 e.set_prefs(p);
+                self.state.default_view = p.view;
             }
             UiCommand::AddLocation => {
                 if let Some(f) = e.folder.clone() {
