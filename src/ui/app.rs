@@ -46,6 +46,8 @@ pub struct AppState {
     pub favourites: Vec<PathBuf>,
     /// The applications that open a file (for "Open with").
     pub apps: Option<(PathBuf, Vec<crate::vdfs::apps::App>)>,
+    /// A name to select once the listing shows it (after "go to this copy").
+    pub reveal: Option<String>,
     /// The folder view.
     pub explorer: Explorer,
     /// Free and total bytes of the shown folder's volume.
@@ -140,6 +142,12 @@ impl AppState {
             Update::Drives(d) => self.drives = d,
             Update::Favourites(f) => self.favourites = f,
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
+            Update::Reveal(path) => {
+                if let Some(parent) = path.parent() {
+                    self.reveal = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                    return Some(self.navigate(parent.to_path_buf(), true));
+                }
+            }
             Update::Chunk { ticket, items } => {
                 self.explorer.add_chunk(ticket, items);
             }
@@ -298,6 +306,20 @@ impl CairnApp {
         }
         self.state.explorer.default_view = Some(self.state.default_view);
         self.state.explorer.refresh_order();
+        if let Some(name) = self.state.reveal.clone() {
+            let e = &mut self.state.explorer;
+            if let Some(row) = e
+                .order
+                .iter()
+                .position(|&i| e.items[i as usize].name == name)
+            {
+                let order = e.order.clone();
+                e.selection.click(&order, row);
+                self.state.reveal = None;
+            } else if !e.loading {
+                self.state.reveal = None;
+            }
+        }
         self.request_details();
     }
 
@@ -373,10 +395,14 @@ impl CairnApp {
                 let order = e.order.clone();
                 e.selection.all(&order);
             }
-                        UiCommand::ToggleView => {
+            UiCommand::ToggleView => {
                 // This folder remembers its view, and folders without their own choice follow.
                 let mut p = e.current_prefs();
-                p.view = if p.view == ViewMode::List { ViewMode::Grid } else { ViewMode::List };
+                p.view = if p.view == ViewMode::List {
+                    ViewMode::Grid
+                } else {
+                    ViewMode::List
+                };
                 e.set_prefs(p);
                 self.state.default_view = p.view;
             }
@@ -585,12 +611,7 @@ impl CairnApp {
                 match crate::vdfs::sdpath::SdPath::parse(&typed, uuid::Uuid::nil()) {
                     Ok(crate::vdfs::sdpath::SdPath::Physical { path, .. }) => self.go(path),
                     Ok(crate::vdfs::sdpath::SdPath::Content { content_id }) => {
-                        self.state.error = Some((
-                            format!(
-                                "content addresses ({content_id}) open from the inspector's copies list"
-                            ),
-                            Instant::now(),
-                        ));
+                        self.bridge.send(Command::ShowContent(content_id));
                     }
                     Err(e) => self.state.error = Some((e.to_string(), Instant::now())),
                 }
@@ -1208,6 +1229,7 @@ impl CairnApp {
             return;
         };
         let mut go = None;
+        let mut want_thumb = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             let name = d.path.file_name().map_or_else(
                 || d.path.display().to_string(),
@@ -1264,12 +1286,41 @@ impl CairnApp {
                         .on_hover_text("Go there")
                         .clicked()
                     {
-                        go = p.parent().map(Path::to_path_buf);
+                        go = Some(p.clone());
                     }
                 }
             } else if d.cas.is_some() {
                 ui.add_space(8.0);
                 ui.label(RichText::new("The only copy in this library").color(theme::weak(ui)));
+            }
+            if let Some(it) = &item
+                && it.content_kind == crate::vdfs::filetype::ContentKind::Image
+            {
+                let path = d.path.clone();
+                match self.state.thumbs.get(&path) {
+                    Some(Some(img)) => {
+                        let tex = self.textures.entry(path.clone()).or_insert_with(|| {
+                            ui.ctx().load_texture(
+                                path.display().to_string(),
+                                (**img).clone(),
+                                egui::TextureOptions::LINEAR,
+                            )
+                        });
+                        let size = tex.size_vec2();
+                        let w = ui.available_width().min(size.x * 2.0);
+                        ui.add_space(8.0);
+                        ui.add(egui::Image::new((
+                            tex.id(),
+                            egui::vec2(w, w * size.y / size.x),
+                        )));
+                    }
+                    Some(None) => {}
+                    None => {
+                        if self.state.thumbs_pending.insert(path.clone()) {
+                            want_thumb = Some((path, it.cas.map(|c| c.content_uuid())));
+                        }
+                    }
+                }
             }
             if let Some(t) = &d.text_preview {
                 ui.add_space(8.0);
@@ -1277,8 +1328,13 @@ impl CairnApp {
                 ui.add(egui::Label::new(RichText::new(t).monospace().size(11.0)).wrap());
             }
         });
-        if let Some(p) = go {
-            self.go(p);
+        if let Some((path, content)) = want_thumb {
+            self.bridge.send(Command::Thumbnail { path, content });
+        }
+        if let Some(p) = go
+            && let Some(c) = self.state.apply(Update::Reveal(p))
+        {
+            self.bridge.send(c);
         }
     }
 

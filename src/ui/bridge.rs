@@ -65,6 +65,8 @@ pub enum Command {
     Favourite(PathBuf, bool),
     /// Find the applications that open this file.
     AppsFor(PathBuf),
+    /// Find the best local copy of a content (a `cairn://content/<uuid>` address) and show it.
+    ShowContent(Uuid),
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::apps::App),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
@@ -139,6 +141,8 @@ pub enum Update {
     },
     /// The inspector's details.
     Details(Details),
+    /// Show this file: open its folder and select it.
+    Reveal(PathBuf),
     /// The applications that open a file.
     Apps {
         /// The file.
@@ -294,6 +298,18 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
             }
             Command::OpenWith(path, app) => crate::vdfs::apps::launch(&app, &path)?,
+            Command::ShowContent(uuid) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let content = crate::vdfs::index::content_by_uuid(lib.store(), uuid)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("no file in this library has content {uuid}"))?;
+                let path = crate::vdfs::index::best_instance(lib.store(), content.cas)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| {
+                        format!("no copy of content {uuid} is reachable on this device")
+                    })?;
+                send(Update::Reveal(path));
+            }
             Command::Favourite(path, on) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.set_favourite(&path, on).map_err(|e| e.to_string())?;

@@ -350,9 +350,48 @@ fn regression_ctrl_l_replaces_the_path() {
     step_until(&mut h, "Location");
     h.run_steps(2);
     let target = root.join("photos");
-    h.get_by_label("Location").type_text(&target.display().to_string());
+    h.get_by_label("Location")
+        .type_text(&target.display().to_string());
     h.run_steps(1);
     h.key_press(egui::Key::Enter);
     step_until(&mut h, "beach copy.jpg");
-    assert_eq!(h.state().state().explorer.folder.as_deref(), Some(target.as_path()));
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(target.as_path())
+    );
+}
+
+#[test]
+fn a_content_address_opens_its_copy_and_images_are_previewed() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    image::RgbImage::from_pixel(64, 32, image::Rgb([10, 200, 30]))
+        .save(root.join("photos/green.png"))
+        .unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib.add_location(&root, IndexMode::Content, Rules::none()).unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let locs = lib.locations().unwrap();
+    let green = cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/green.png"))
+        .unwrap()
+        .unwrap()
+        .2;
+    drop(lib);
+    let address = format!("cairn://content/{}", green.cas.unwrap().content_uuid());
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    step_until(&mut h, "Location");
+    h.run_steps(2);
+    h.get_by_label("Location").type_text(&address);
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until_state(&mut h, "the copy is shown and selected", |s| {
+        s.explorer.focused().is_some_and(|i| i.name == "green.png")
+    });
+    // The inspector previews the image.
+    h.key_press(egui::Key::Space);
+    step_until_state(&mut h, "the preview arrives", |s| {
+        matches!(s.thumbs.get(&root.join("photos/green.png")), Some(Some(_)))
+    });
 }
