@@ -488,12 +488,7 @@ fn navigate(
     current: &AtomicU64,
     send: &impl Fn(Update),
 ) {
-    let lib = core.library().ok();
-    let locations = lib
-        .as_ref()
-        .and_then(|l| l.locations().ok())
-        .unwrap_or_default();
-    let store = lib.as_ref().map(|l| l.store().clone());
+    let (store, locations) = store_and_locations(core);
     let mut listed = Vec::new();
     let mut sink = |items: Vec<Item>| {
         if current.load(Ordering::SeqCst) != ticket {
@@ -520,13 +515,18 @@ fn navigate(
     }
 }
 
-fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
+/// The open library's store and locations (none when no library is open).
+fn store_and_locations(core: &Core) -> (Option<crate::store::Store>, Vec<LocationRecord>) {
     let lib = core.library().ok();
     let locations = lib
         .as_ref()
         .and_then(|l| l.locations().ok())
         .unwrap_or_default();
-    let store = lib.as_ref().map(|l| l.store().clone());
+    (lib.map(|l| l.store().clone()), locations)
+}
+
+fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
+    let (store, locations) = store_and_locations(core);
     send(Update::Details(browse::details(
         store.as_ref(),
         &locations,

@@ -468,39 +468,11 @@ impl IndexerJob {
 
         // Deleted entries.
         for chunk in plan.deleted.chunks(WRITE_BATCH) {
-            let mut gone = Vec::with_capacity(chunk.len());
-            for &idx in chunk {
-                let (id, rec) = &existing.recs[idx];
-                let chain: Vec<u64> = if rec.kind == EntryKind::Dir {
-                    existing.ancestors(idx).map(|(a, _)| a).collect()
-                } else {
-                    Vec::new()
-                };
-                gone.push((*id, rec.parent, rec.kind, rec.cas, chain));
-            }
+            let gone: Vec<Gone> = chunk.iter().map(|&idx| existing.gone(idx)).collect();
             self.counts.deleted += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| {
-                let mut t = tx.open_table(ENTRIES)?;
-                let mut c = tx.open_table(CHILDREN)?;
-                let mut cl = tx.open_table(DIR_CLOSURE)?;
-                let mut ds = tx.open_table(DIR_STATS)?;
-                for (id, parent, kind, cas, chain) in &gone {
-                    t.remove(id)?;
-                    c.remove((*parent, *id))?;
-                    if *kind == EntryKind::Dir {
-                        for a in chain {
-                            cl.remove((*a, *id))?;
-                        }
-                        ds.remove(id)?;
-                    }
-                    if let Some(cas) = cas {
-                        unlink_content(tx, *cas, *id)?;
-                    }
-                }
-                Ok(())
-            })?;
+            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone))?;
         }
 
         // Aggregation.
@@ -1047,6 +1019,45 @@ impl Update {
     }
 }
 
+/// An entry to delete: id, parent, kind, content, and for a folder its ancestors (itself
+/// included) whose closure rows go with it.
+type Gone = (u64, u64, EntryKind, Option<CasId>, Vec<u64>);
+
+impl Existing {
+    /// What deleting stored entry `idx` must remove.
+    fn gone(&self, idx: usize) -> Gone {
+        let (id, rec) = &self.recs[idx];
+        let chain = if rec.kind == EntryKind::Dir {
+            self.ancestors(idx).map(|(a, _)| a).collect()
+        } else {
+            Vec::new()
+        };
+        (*id, rec.parent, rec.kind, rec.cas, chain)
+    }
+}
+
+/// Deletes entries with their hierarchy rows, aggregates and content links.
+fn delete_entries(tx: &WriteTransaction, gone: &[Gone]) -> Result<(), StoreError> {
+    let mut t = tx.open_table(ENTRIES)?;
+    let mut c = tx.open_table(CHILDREN)?;
+    let mut cl = tx.open_table(DIR_CLOSURE)?;
+    let mut ds = tx.open_table(DIR_STATS)?;
+    for (id, parent, kind, cas, chain) in gone {
+        t.remove(id)?;
+        c.remove((*parent, *id))?;
+        if *kind == EntryKind::Dir {
+            for a in chain {
+                cl.remove((*a, *id))?;
+            }
+            ds.remove(id)?;
+        }
+        if let Some(cas) = cas {
+            unlink_content(tx, *cas, *id)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes entry `id` from the instances of `cas`, deleting the identity when none is left.
 fn unlink_content(tx: &WriteTransaction, cas: CasId, id: u64) -> Result<(), StoreError> {
     let mut inst = tx.open_table(CONTENT_INSTANCES)?;
@@ -1214,38 +1225,13 @@ fn dir_path(
 /// [`StoreError`].
 pub fn forget_location(store: &Store, location: u32) -> Result<u64, StoreError> {
     let existing = Existing::load(store, location)?;
-    let mut gone = Vec::with_capacity(existing.recs.len());
-    for (idx, (id, rec)) in existing.recs.iter().enumerate() {
-        let chain: Vec<u64> = if rec.kind == EntryKind::Dir {
-            existing.ancestors(idx).map(|(a, _)| a).collect()
-        } else {
-            Vec::new()
-        };
-        gone.push((*id, rec.parent, rec.kind, rec.cas, chain));
-    }
+    let gone: Vec<Gone> = (0..existing.recs.len())
+        .map(|idx| existing.gone(idx))
+        .collect();
     let n = gone.len() as u64;
     for chunk in gone.chunks(WRITE_BATCH) {
         let chunk = chunk.to_vec();
-        store.write(move |tx| {
-            let mut t = tx.open_table(ENTRIES)?;
-            let mut c = tx.open_table(CHILDREN)?;
-            let mut cl = tx.open_table(DIR_CLOSURE)?;
-            let mut ds = tx.open_table(DIR_STATS)?;
-            for (id, parent, kind, cas, chain) in &chunk {
-                t.remove(id)?;
-                c.remove((*parent, *id))?;
-                if *kind == EntryKind::Dir {
-                    for a in chain {
-                        cl.remove((*a, *id))?;
-                    }
-                    ds.remove(id)?;
-                }
-                if let Some(cas) = cas {
-                    unlink_content(tx, *cas, *id)?;
-                }
-            }
-            Ok(())
-        })?;
+        store.write(move |tx| delete_entries(tx, &chunk))?;
     }
     Ok(n)
 }

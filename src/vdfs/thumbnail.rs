@@ -39,31 +39,33 @@ pub fn thumbnail_path(sidecars: &Path, content: Uuid) -> PathBuf {
 /// # Errors
 /// A message for unreadable, undecodable or oversized images.
 pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
-    let mut reader = image::ImageReader::open(source)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
+    // Dimensions first (a header read), so a huge image is refused before it is decoded.
+    let (w, h) = reader(source)?
+        .into_dimensions()
         .map_err(|e| e.to_string())?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
         return Err(format!("{w}×{h} pixels is too large to preview"));
     }
-    let mut reader = image::ImageReader::open(source)
-        .map_err(|e| e.to_string())?
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| e.to_string())?;
+    let img = reader(source)?.decode().map_err(|e| e.to_string())?;
     let thumb = img.thumbnail(size, size).to_rgb8();
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
         .encode_image(&thumb)
         .map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// An image reader for `source` with its format guessed from the bytes and a 512 MiB
+/// allocation limit.
+fn reader(source: &Path) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>, String> {
+    let mut r = image::ImageReader::open(source)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    r.limits(limits);
+    Ok(r)
 }
 
 /// Makes the missing thumbnails of a location's image contents.

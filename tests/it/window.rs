@@ -369,13 +369,16 @@ fn a_content_address_opens_its_copy_and_images_are_previewed() {
         .save(root.join("photos/green.png"))
         .unwrap();
     let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib.add_location(&root, IndexMode::Content, Rules::none()).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Content, Rules::none())
+        .unwrap();
     assert_eq!(job.wait(), JobStatus::Completed);
     let locs = lib.locations().unwrap();
-    let green = cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/green.png"))
-        .unwrap()
-        .unwrap()
-        .2;
+    let green =
+        cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/green.png"))
+            .unwrap()
+            .unwrap()
+            .2;
     drop(lib);
     let address = format!("cairn://content/{}", green.cas.unwrap().content_uuid());
     let mut h = harness(&fx, &root);
