@@ -36,9 +36,48 @@ pub fn duration_ms(ms: u64) -> String {
     }
 }
 
+/// Parses a size such as `500`, `10k`, `1.5M`, `2GiB` (binary units; `B` optional).
+///
+/// # Errors
+/// A message naming the text.
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (try 500, 10k, 1.5M, 2G)"))?;
+    let mult: u64 = match unit
+        .trim()
+        .to_ascii_lowercase()
+        .trim_end_matches("ib")
+        .trim_end_matches('b')
+    {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(format!("{text:?} has an unknown unit (use k, M, G or T)")),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_bytes("500").unwrap(), 500);
+        assert_eq!(parse_bytes("10k").unwrap(), 10_240);
+        assert_eq!(parse_bytes("1.5M").unwrap(), 1_572_864);
+        assert_eq!(parse_bytes("2GiB").unwrap(), 2 << 30);
+        assert!(parse_bytes("ten").is_err());
+        assert!(parse_bytes("3X").is_err());
+    }
 
     #[test]
     fn byte_units() {

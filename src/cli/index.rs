@@ -103,6 +103,26 @@ pub struct VerifyArgs {
     pub path: Option<PathBuf>,
 }
 
+/// `cairn dupes`
+#[derive(Debug, Args)]
+pub struct DupesArgs {
+    /// Only copies inside this folder (a location or any folder in one).
+    #[arg(long = "in", value_name = "PATH")]
+    pub within: Option<PathBuf>,
+    /// Only files at least this large (e.g. 100k, 1M).
+    #[arg(long, default_value = "1")]
+    pub min_size: String,
+    /// Compare full-file hashes before reporting a group (reads every copy in full).
+    #[arg(long)]
+    pub confirm: bool,
+    /// Which copy of each group to keep: newest, oldest, or in:PATH (a reference folder).
+    #[arg(long, default_value = "newest")]
+    pub keep: String,
+    /// Print CSV: group, cas_id, size, keep, path.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
 /// `cairn index …`
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
@@ -702,4 +722,107 @@ pub(super) fn verify(
         ..Default::default()
     })?;
     follow(out, &lib, &handle, &mut events)
+}
+
+pub(super) fn dupes(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &DupesArgs,
+) -> anyhow::Result<()> {
+    use crate::vdfs::dupes::{self, DupesQuery, Keep};
+    let lib = core.open_library(selected)?;
+    let within = a
+        .within
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
+        .transpose()?;
+    let keep = match a.keep.as_str() {
+        "newest" => Keep::Newest,
+        "oldest" => Keep::Oldest,
+        other => match other.strip_prefix("in:") {
+            Some(p) => Keep::In(std::fs::canonicalize(p).with_context(|| p.to_owned())?),
+            None => bail!("--keep must be newest, oldest or in:PATH, not {other:?}"),
+        },
+    };
+    let q = DupesQuery {
+        within,
+        min_size: crate::format::parse_bytes(&a.min_size).map_err(anyhow::Error::msg)?,
+    };
+    let mut groups = dupes::find(lib.store(), &q)?;
+    let mut unconfirmed = None;
+    if a.confirm {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (g, u) = dupes::confirm(groups, threads);
+        groups = g;
+        unconfirmed = Some(u);
+    }
+    let keeps = dupes::keep(&groups, &keep);
+    let wasted = dupes::total_wasted(&groups);
+    if out.json {
+        let rows: Vec<_> = groups
+            .iter()
+            .zip(&keeps)
+            .map(|(g, k)| json!({ "group": g, "keep": k.map(|i| &g.members[i].path) }))
+            .collect();
+        out.json(&json!({ "groups": rows, "group_count": groups.len(), "wasted_bytes": wasted, "unconfirmed": unconfirmed }));
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if a.csv {
+        writeln!(w, "group,cas_id,size,keep,path")?;
+        for (n, (g, k)) in groups.iter().zip(&keeps).enumerate() {
+            for (i, m) in g.members.iter().enumerate() {
+                let p = m.path.display().to_string().replace('"', "\"\"");
+                writeln!(
+                    w,
+                    "{},{},{},{},\"{p}\"",
+                    n + 1,
+                    g.cas_id,
+                    g.size,
+                    *k == Some(i)
+                )?;
+            }
+        }
+        return Ok(w.flush()?);
+    }
+    for (g, k) in groups.iter().zip(&keeps) {
+        writeln!(
+            w,
+            "{} copies of {} — {} wasted ({})",
+            g.members.len(),
+            format::bytes(g.size),
+            format::bytes(g.wasted),
+            g.cas_id
+        )?;
+        for (i, m) in g.members.iter().enumerate() {
+            let mark = if *k == Some(i) { "keep" } else { "    " };
+            writeln!(w, "  {mark}  {}", m.path.display())?;
+        }
+    }
+    writeln!(
+        w,
+        "{} groups, {} wasted{}",
+        groups.len(),
+        format::bytes(wasted),
+        if a.confirm {
+            " (confirmed by full-file hashes)"
+        } else {
+            " (by sampled hash; --confirm to check every byte)"
+        }
+    )?;
+    if let Some(u) = unconfirmed {
+        for (cas, p) in &u.differ {
+            writeln!(
+                w,
+                "not a duplicate (differs beyond the sampled hash {cas}): {}",
+                p.display()
+            )?;
+        }
+        for (p, e) in &u.unreadable {
+            writeln!(w, "could not read {}: {e}", p.display())?;
+        }
+    }
+    Ok(w.flush()?)
 }

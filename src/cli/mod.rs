@@ -81,6 +81,8 @@ pub enum Command {
     /// Hash every copy of each content in full (BLAKE3) and report copies that only look
     /// alike and files changed without a new modification time.
     VerifyContent(index::VerifyArgs),
+    /// Duplicate files, from the index: groups, wasted space, which copy to keep.
+    Dupes(index::DupesArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -214,6 +216,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stat(a) => index::stat(&core, &out, lib, &a),
         Command::Index(c) => index::index(&core, &out, lib, c),
         Command::VerifyContent(a) => index::verify(&core, &out, lib, &a),
+        Command::Dupes(a) => index::dupes(&core, &out, lib, &a),
     }
 }
 

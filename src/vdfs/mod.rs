@@ -18,6 +18,7 @@ pub mod browse;
 pub mod content;
 pub mod data_dir;
 pub mod device;
+pub mod dupes;
 pub mod entry;
 mod error;
 pub mod events;

@@ -3,6 +3,7 @@
 
 mod common;
 mod device;
+mod dupes;
 mod indexing;
 mod jobs;
 mod libraries;

@@ -1,0 +1,227 @@
+//! Duplicates: groups of entries with the same content identity, straight from the index
+//! (no file is read), largest waste first; optionally confirmed by full-file hashes.
+//!
+//! The sampled `cas_id` can collide for files that differ only outside its samples, so a group
+//! is only *confirmed* — safe to act on destructively — once every member's integrity hash
+//! (BLAKE3 of the whole file) agrees; members that differ are split off and reported.
+
+use std::path::{Path, PathBuf};
+
+use redb::ReadableTable;
+use serde::Serialize;
+
+use super::content::integrity_hash;
+use super::index::{self, ContentRecord};
+use crate::store::schema::CONTENT;
+use crate::store::{Store, StoreError, decode};
+
+/// One copy in a group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Member {
+    /// Entry id.
+    pub entry: u64,
+    /// Location id.
+    pub location: u32,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+}
+
+/// A group of entries with the same content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    /// The shared sampled hash.
+    pub cas_id: String,
+    /// Bytes of one copy.
+    pub size: u64,
+    /// Bytes that deleting all but one copy would free.
+    pub wasted: u64,
+    /// The copies (at least two), by path.
+    pub members: Vec<Member>,
+    /// `Some(true)` when full-file hashes were compared and agree; `None` when not checked.
+    pub confirmed: Option<bool>,
+}
+
+/// What to look at.
+#[derive(Debug, Clone, Default)]
+pub struct DupesQuery {
+    /// Only copies inside this folder (absolute, canonical).
+    pub within: Option<PathBuf>,
+    /// Only contents at least this large, in bytes.
+    pub min_size: u64,
+}
+
+/// The duplicate groups of the library, largest waste first.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
+    let mut groups = store.read(|tx| {
+        let t = tx.open_table(CONTENT)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let rec: ContentRecord = decode("content", row?.1.value())?;
+            if rec.instances < 2 || rec.size < q.min_size.max(1) {
+                continue;
+            }
+            let mut members = Vec::new();
+            for id in index::instances(tx, rec.cas)? {
+                let Some(e) = index::entry(tx, id)? else {
+                    continue;
+                };
+                let path = index::path_of(tx, id)?;
+                if q.within.as_ref().is_some_and(|w| !path.starts_with(w)) {
+                    continue;
+                }
+                members.push(Member {
+                    entry: id,
+                    location: e.location,
+                    path,
+                    mtime_ns: e.mtime_ns,
+                });
+            }
+            if members.len() >= 2 {
+                members.sort_by(|a, b| a.path.cmp(&b.path));
+                out.push(Group {
+                    cas_id: rec.cas.to_string(),
+                    size: rec.size,
+                    wasted: rec.size * (members.len() as u64 - 1),
+                    members,
+                    confirmed: None,
+                });
+            }
+        }
+        Ok(out)
+    })?;
+    groups.sort_by(|a, b| {
+        b.wasted
+            .cmp(&a.wasted)
+            .then_with(|| a.cas_id.cmp(&b.cas_id))
+    });
+    Ok(groups)
+}
+
+/// Total bytes the groups waste.
+pub fn total_wasted(groups: &[Group]) -> u64 {
+    groups.iter().map(|g| g.wasted).sum()
+}
+
+/// What confirming found besides the confirmed groups.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Unconfirmed {
+    /// Copies whose full content differs from the rest of their group (sampled-hash
+    /// collisions): `(cas_id, path)`.
+    pub differ: Vec<(String, PathBuf)>,
+    /// Copies that could not be read: `(path, reason)`.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
+/// Compares the full-file hashes inside every group (on `threads` threads). Each group is
+/// split by full hash; the parts with two or more members are confirmed groups, the others are
+/// reported in [`Unconfirmed`].
+pub fn confirm(groups: Vec<Group>, threads: usize) -> (Vec<Group>, Unconfirmed) {
+    let paths: Vec<&Path> = groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(|m| m.path.as_path()))
+        .collect();
+    let hashes = hash_all(&paths, threads);
+    let mut by_path: std::collections::HashMap<&Path, Hashed> =
+        paths.iter().copied().zip(hashes).collect();
+    let mut out = Vec::new();
+    let mut un = Unconfirmed::default();
+    for g in &groups {
+        let mut parts: Vec<([u8; 32], Vec<Member>)> = Vec::new();
+        for m in &g.members {
+            match by_path
+                .remove(m.path.as_path())
+                .unwrap_or(Err("not hashed".into()))
+            {
+                Ok(h) => match parts.iter_mut().find(|p| p.0 == h) {
+                    Some(p) => p.1.push(m.clone()),
+                    None => parts.push((h, vec![m.clone()])),
+                },
+                Err(e) => un.unreadable.push((m.path.clone(), e)),
+            }
+        }
+        for (_, members) in parts {
+            if members.len() >= 2 {
+                out.push(Group {
+                    wasted: g.size * (members.len() as u64 - 1),
+                    members,
+                    confirmed: Some(true),
+                    ..g.clone()
+                });
+            } else {
+                un.differ
+                    .extend(members.into_iter().map(|m| (g.cas_id.clone(), m.path)));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b.wasted
+            .cmp(&a.wasted)
+            .then_with(|| a.cas_id.cmp(&b.cas_id))
+    });
+    (out, un)
+}
+
+/// A full-file hash, or why the file could not be read.
+type Hashed = Result<[u8; 32], String>;
+
+fn hash_all(paths: &[&Path], threads: usize) -> Vec<Hashed> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Hashed>>> =
+        paths.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = paths.get(i) else { break };
+                    let r = integrity_hash(p)
+                        .map(|h| *h.as_bytes())
+                        .map_err(|e| e.to_string());
+                    *results[i].lock().expect("hash slot") = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("hash slot")
+                .unwrap_or(Err("not hashed".into()))
+        })
+        .collect()
+}
+
+/// Which copy of each group to keep (the rest are candidates for a later action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keep {
+    /// The most recently modified copy.
+    Newest,
+    /// The least recently modified copy.
+    Oldest,
+    /// The copy inside this folder (a reference location); groups without one keep none.
+    In(PathBuf),
+}
+
+/// For each group, the index of the member to keep under `rule` (`None`: no member matches).
+pub fn keep(groups: &[Group], rule: &Keep) -> Vec<Option<usize>> {
+    groups
+        .iter()
+        .map(|g| {
+            let it = g.members.iter().enumerate();
+            match rule {
+                Keep::Newest => it.max_by_key(|(_, m)| m.mtime_ns).map(|(i, _)| i),
+                Keep::Oldest => it.min_by_key(|(_, m)| m.mtime_ns).map(|(i, _)| i),
+                Keep::In(dir) => it
+                    .filter(|(_, m)| m.path.starts_with(dir))
+                    .map(|(i, _)| i)
+                    .next(),
+            }
+        })
+        .collect()
+}
