@@ -60,6 +60,8 @@ pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
     let mut groups = store.read(|tx| {
         let t = tx.open_table(CONTENT)?;
         let mut out = Vec::new();
+        // Folder paths are shared by many members: resolve each folder once.
+        let mut dirs: std::collections::HashMap<u64, PathBuf> = std::collections::HashMap::new();
         for row in t.iter()? {
             let rec: ContentRecord = decode("content", row?.1.value())?;
             if rec.instances < 2 || rec.size < q.min_size.max(1) {
@@ -70,7 +72,15 @@ pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
                 let Some(e) = index::entry(tx, id)? else {
                     continue;
                 };
-                let path = index::path_of(tx, id)?;
+                let dir = match dirs.get(&e.parent) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = index::path_of(tx, e.parent)?;
+                        dirs.insert(e.parent, d.clone());
+                        d
+                    }
+                };
+                let path = dir.join(super::entry::os_from_bytes(&e.name));
                 if q.within.as_ref().is_some_and(|w| !path.starts_with(w)) {
                     continue;
                 }
