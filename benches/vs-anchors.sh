@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Indexing benchmarks: Cairn against the tools a user would otherwise run, in the same run.
 #
-#   benches/vs-anchors.sh [shallow|rescan|content|ephemeral|all]
+#   benches/vs-anchors.sh [shallow|rescan|content|ephemeral|dupes|all]
 #
 # Generates the standard trees with shared/bench/gen_tree.py (cached in $BENCH_DIR, default
 # ~/.cache/cairn/bench), installs the anchor tools if missing (fd-find, b3sum, hyperfine, time),
@@ -19,9 +19,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
 mkdir -p "$BENCH_DIR"
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need hyperfine || ! need fdfind || ! need b3sum || ! [ -x /usr/bin/time ]; then
-  echo "== installing anchor tools (hyperfine, fd-find, b3sum, time)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine fd-find b3sum time
+if ! need hyperfine || ! need fdfind || ! need b3sum || ! need jdupes || ! need rdfind || ! [ -x /usr/bin/time ]; then
+  echo "== installing anchor tools (hyperfine, fd-find, b3sum, jdupes, rdfind, time)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine fd-find b3sum jdupes rdfind time
 fi
 
 tree() { # name files profile
@@ -92,4 +92,23 @@ if [[ $what == all || $what == ephemeral ]]; then
   /usr/bin/time -f '%M' -o "$OUT/fd-rss.txt" fdfind -HI . "$L" >/dev/null
   printf '%-28s cairn %s MB   fd %s MB\n' "ephemeral-list-L peak RSS" \
     "$(($(cat "$OUT/eph-rss.txt") / 1024))" "$(($(cat "$OUT/fd-rss.txt") / 1024))"
+fi
+
+if [[ $what == all || $what == dupes ]]; then
+  tree M 100000 mixed
+  M="$BENCH_DIR/M"
+  if [ ! -d "$DATA/content" ]; then
+    "$CAIRN" --data-dir "$DATA/content" location add "$M" --mode content --rules none >/dev/null
+  fi
+  compare dupes-M-vs-jdupes "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes"
+  compare dupes-M-vs-rdfind "rdfind -dryrun true -outputname /dev/null $M" "$CAIRN --data-dir $DATA/content dupes"
+  compare dupes-M-confirmed "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes --confirm"
+  "$CAIRN" --data-dir "$DATA/content" --json dupes > "$OUT/dupes-M.json"
+  python3 - "$OUT/dupes-M.json" "$BENCH_DIR/M.dups" "$M" <<'PY'
+import json, sys
+v = json.load(open(sys.argv[1])); root = sys.argv[3].rstrip('/') + '/'
+mine = {tuple(sorted(m['path'][len(root):] for m in g['group']['members'])) for g in v['groups']}
+exp = {tuple(sorted(json.loads(l)['paths'])) for l in open(sys.argv[2])}
+print(f"dupes-M exactness           {len(mine)} groups; manifest {len(exp)}; missing {len(exp - mine)}; extra {len(mine - exp)}")
+PY
 fi

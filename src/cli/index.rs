@@ -123,6 +123,19 @@ pub struct DupesArgs {
     pub csv: bool,
 }
 
+/// `cairn redundancy`
+#[derive(Debug, Args)]
+pub struct RedundancyArgs {
+    /// A file (its copies) or a folder (a summary; with --at-risk or --missing-from, the list).
+    pub path: Option<PathBuf>,
+    /// List the files under PATH whose content exists only once in the library.
+    #[arg(long)]
+    pub at_risk: bool,
+    /// List the files under PATH with no copy in this location (id, path or name).
+    #[arg(long, value_name = "LOCATION")]
+    pub missing_from: Option<String>,
+}
+
 /// `cairn index …`
 #[derive(Debug, Subcommand)]
 pub enum IndexCommand {
@@ -824,5 +837,103 @@ pub(super) fn dupes(
             writeln!(w, "could not read {}: {e}", p.display())?;
         }
     }
+    Ok(w.flush()?)
+}
+
+pub(super) fn redundancy(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &RedundancyArgs,
+) -> anyhow::Result<()> {
+    use crate::vdfs::redundancy;
+    let lib = core.open_library(selected)?;
+    let path = match &a.path {
+        Some(p) => crate::vdfs::entry::canonical_no_follow(p),
+        None => std::env::current_dir()?,
+    };
+    let locations = lib.locations()?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if let Some(target) = &a.missing_from {
+        let t = crate::vdfs::location::find(lib.store(), target)?;
+        let gap = redundancy::missing_from(lib.store(), &path, t.id)?;
+        if out.json {
+            out.json(&json!({ "within": path, "target": t.path(), "report": gap }));
+            return Ok(());
+        }
+        for f in &gap.missing {
+            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+        }
+        let bytes: u64 = gap.missing.iter().map(|f| f.size).sum();
+        writeln!(
+            w,
+            "{} files ({}) under {} have no copy in {}; {} have one{}",
+            gap.missing.len(),
+            format::bytes(bytes),
+            path.display(),
+            t.path().display(),
+            gap.covered,
+            if gap.unknown > 0 {
+                format!("; {} not identified yet (Shallow mode?)", gap.unknown)
+            } else {
+                String::new()
+            }
+        )?;
+        return Ok(w.flush()?);
+    }
+    if !a.at_risk
+        && let Some((_, id, rec)) = index::find_by_path(lib.store(), &locations, &path)?
+        && rec.kind != EntryKind::Dir
+    {
+        let copies = redundancy::copies(lib.store(), &locations, id)?;
+        if out.json {
+            out.json(&json!({ "path": path, "copies": copies }));
+            return Ok(());
+        }
+        if copies.is_empty() {
+            writeln!(
+                w,
+                "{}: content not identified (index its location in Content mode)",
+                path.display()
+            )?;
+        } else {
+            writeln!(w, "{} copies of {}:", copies.len(), path.display())?;
+            for c in &copies {
+                writeln!(
+                    w,
+                    "  {}  (location {}, volume {})",
+                    c.path.display(),
+                    c.location,
+                    c.volume.display()
+                )?;
+            }
+        }
+        return Ok(w.flush()?);
+    }
+    let report = redundancy::at_risk(lib.store(), &path)?;
+    if out.json {
+        out.json(&json!({ "within": path, "report": report }));
+        return Ok(());
+    }
+    if a.at_risk {
+        for f in &report.single {
+            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+        }
+    }
+    let bytes: u64 = report.single.iter().map(|f| f.size).sum();
+    writeln!(
+        w,
+        "{} files ({}) under {} exist only once in the library; {} have another copy{}",
+        report.single.len(),
+        format::bytes(bytes),
+        path.display(),
+        report.safe,
+        if report.unknown > 0 {
+            format!("; {} not identified yet", report.unknown)
+        } else {
+            String::new()
+        }
+    )?;
     Ok(w.flush()?)
 }

@@ -83,6 +83,9 @@ pub enum Command {
     VerifyContent(index::VerifyArgs),
     /// Duplicate files, from the index: groups, wasted space, which copy to keep.
     Dupes(index::DupesArgs),
+    /// How many copies of a file exist and where; files that exist only once; files missing
+    /// from a backup location.
+    Redundancy(index::RedundancyArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -217,6 +220,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index(c) => index::index(&core, &out, lib, c),
         Command::VerifyContent(a) => index::verify(&core, &out, lib, &a),
         Command::Dupes(a) => index::dupes(&core, &out, lib, &a),
+        Command::Redundancy(a) => index::redundancy(&core, &out, lib, &a),
     }
 }
 

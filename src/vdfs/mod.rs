@@ -31,6 +31,7 @@ pub mod jobs;
 pub mod library;
 pub mod location;
 pub mod lock;
+pub mod redundancy;
 pub mod rules;
 pub mod sdpath;
 pub mod thumbnail;

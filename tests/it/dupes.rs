@@ -112,3 +112,68 @@ fn groups_scopes_confirmation_and_presets() {
         "{csv}"
     );
 }
+
+#[test]
+fn at_risk_and_backup_gap_reports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let backup = tmp.path().join("backup");
+    fs::create_dir_all(home.join("docs")).unwrap();
+    fs::create_dir_all(&backup).unwrap();
+    fs::write(home.join("docs/backed-up.txt"), "in both places").unwrap();
+    fs::write(backup.join("backed-up copy.txt"), "in both places").unwrap();
+    fs::write(home.join("docs/only-here.txt"), "nowhere else").unwrap();
+    fs::write(home.join("twice-a.txt"), "two copies at home").unwrap();
+    fs::write(home.join("twice-b.txt"), "two copies at home").unwrap();
+    fs::write(home.join("empty.txt"), "").unwrap();
+    let data = tmp.path().join("data");
+    ok(cairn(&data).args(["location", "add"]).arg(&home));
+    ok(cairn(&data).args(["location", "add"]).arg(&backup));
+    let home = fs::canonicalize(&home).unwrap();
+
+    let r = json(&ok(cairn(&data)
+        .args(["--json", "redundancy", "--at-risk"])
+        .arg(&home)));
+    let single: Vec<&str> = r["report"]["single"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(single, [home.join("docs/only-here.txt").to_str().unwrap()]);
+    assert_eq!(r["report"]["safe"], 3);
+
+    let g = json(&ok(cairn(&data)
+        .args(["--json", "redundancy", "--missing-from", "backup"])
+        .arg(&home)));
+    let mut missing: Vec<String> = g["report"]["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            Path::new(f["path"].as_str().unwrap())
+                .strip_prefix(&home)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    missing.sort();
+    assert_eq!(
+        missing,
+        ["docs/only-here.txt", "twice-a.txt", "twice-b.txt"]
+    );
+    assert_eq!(g["report"]["covered"], 1);
+
+    let c = json(&ok(cairn(&data)
+        .args(["--json", "redundancy"])
+        .arg(home.join("docs/backed-up.txt"))));
+    let copies = c["copies"].as_array().unwrap();
+    assert_eq!(copies.len(), 2);
+    assert!(copies.iter().any(|c| {
+        c["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("backup/backed-up copy.txt")
+    }));
+}

@@ -1,0 +1,209 @@
+//! Redundancy: how many copies of each file the library knows, which files exist only once
+//! (at risk), and which files of one place have no copy in another (a backup gap). All from
+//! the index; no file is read.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use redb::ReadableTable;
+use serde::Serialize;
+
+use super::entry::{EntryKind, os_from_bytes};
+use super::index::{self, EntryRecord};
+use super::location::LocationRecord;
+use crate::store::schema::ENTRIES;
+use crate::store::{Store, StoreError, decode};
+
+/// A file in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileRef {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// Where the copies of one file are.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CopyInfo {
+    /// Absolute path of the copy.
+    pub path: PathBuf,
+    /// Its location id.
+    pub location: u32,
+    /// The mount point of that location's volume.
+    pub volume: PathBuf,
+}
+
+/// The copies of the file whose entry is `id` (itself included), or empty if its content is
+/// not identified.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn copies(
+    store: &Store,
+    locations: &[LocationRecord],
+    id: u64,
+) -> Result<Vec<CopyInfo>, StoreError> {
+    store.read(|tx| {
+        let Some(rec) = index::entry(tx, id)? else {
+            return Ok(Vec::new());
+        };
+        let Some(cas) = rec.cas else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for other in index::instances(tx, cas)? {
+            if let Some(e) = index::entry(tx, other)? {
+                out.push(CopyInfo {
+                    path: index::path_of(tx, other)?,
+                    location: e.location,
+                    volume: locations
+                        .iter()
+                        .find(|l| l.id == e.location)
+                        .map(|l| l.volume.mount_point.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// The indexed regular files under `within` (in any location), with their records and paths.
+fn files_under(store: &Store, within: &Path) -> Result<Vec<(PathBuf, EntryRecord)>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(ENTRIES)?;
+        let mut dirs: HashMap<u64, (u64, Vec<u8>)> = HashMap::new();
+        let mut files = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let rec: EntryRecord = decode("entries", v.value())?;
+            match rec.kind {
+                EntryKind::Dir => {
+                    dirs.insert(k.value(), (rec.parent, rec.name.clone()));
+                }
+                EntryKind::File => files.push(rec),
+                _ => {}
+            }
+        }
+        let mut memo: HashMap<u64, Option<PathBuf>> = HashMap::new();
+        let mut out = Vec::new();
+        for rec in files {
+            let Some(dir) = dir_path(&dirs, &mut memo, rec.parent) else {
+                continue;
+            };
+            let path = dir.join(os_from_bytes(&rec.name));
+            if path.starts_with(within) {
+                out.push((path, rec));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    })
+}
+
+fn dir_path(
+    dirs: &HashMap<u64, (u64, Vec<u8>)>,
+    memo: &mut HashMap<u64, Option<PathBuf>>,
+    id: u64,
+) -> Option<PathBuf> {
+    if let Some(p) = memo.get(&id) {
+        return p.clone();
+    }
+    let p = dirs.get(&id).and_then(|(parent, name)| {
+        if *parent == 0 {
+            Some(PathBuf::from(os_from_bytes(name)))
+        } else {
+            dir_path(dirs, memo, *parent).map(|d| d.join(os_from_bytes(name)))
+        }
+    });
+    memo.insert(id, p.clone());
+    p
+}
+
+/// The at-risk report of a folder.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AtRisk {
+    /// Files whose content exists only once in the library.
+    pub single: Vec<FileRef>,
+    /// Files with two or more copies.
+    pub safe: u64,
+    /// Non-empty files whose content is not identified yet (Shallow locations, or not hashed).
+    pub unknown: u64,
+}
+
+/// Files under `within` whose content exists only once in the library.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn at_risk(store: &Store, within: &Path) -> Result<AtRisk, StoreError> {
+    let files = files_under(store, within)?;
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    store.read(|tx| {
+        for (_, r) in &files {
+            if let Some(c) = r.cas
+                && !counts.contains_key(&c.0)
+            {
+                let n = index::content(tx, c)?.map_or(0, |x| x.instances);
+                counts.insert(c.0, n);
+            }
+        }
+        Ok(())
+    })?;
+    let mut report = AtRisk::default();
+    for (path, r) in files {
+        match r.cas {
+            Some(c) if counts.get(&c.0).copied().unwrap_or(0) <= 1 => {
+                report.single.push(FileRef { path, size: r.size })
+            }
+            Some(_) => report.safe += 1,
+            None if r.size > 0 => report.unknown += 1,
+            None => {}
+        }
+    }
+    Ok(report)
+}
+
+/// The backup-gap report: files under `within` with no copy in `target`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Gap {
+    /// Files whose content is nowhere in the target location.
+    pub missing: Vec<FileRef>,
+    /// Files with a copy there.
+    pub covered: u64,
+    /// Non-empty files whose content is not identified (cannot be compared).
+    pub unknown: u64,
+}
+
+/// Files under `within` whose content has no instance in location `target`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, StoreError> {
+    let present: HashSet<u64> = store.read(|tx| {
+        let t = tx.open_table(ENTRIES)?;
+        let mut set = HashSet::new();
+        for row in t.iter()? {
+            let rec: EntryRecord = decode("entries", row?.1.value())?;
+            if rec.location == target
+                && let Some(c) = rec.cas
+            {
+                set.insert(c.0);
+            }
+        }
+        Ok(set)
+    })?;
+    let mut gap = Gap::default();
+    for (path, r) in files_under(store, within)? {
+        if r.location == target {
+            continue;
+        }
+        match r.cas {
+            Some(c) if present.contains(&c.0) => gap.covered += 1,
+            Some(_) => gap.missing.push(FileRef { path, size: r.size }),
+            None if r.size > 0 => gap.unknown += 1,
+            None => {}
+        }
+    }
+    Ok(gap)
+}
