@@ -48,6 +48,12 @@ pub struct AppState {
     pub apps: Option<(PathBuf, Vec<crate::vdfs::apps::App>)>,
     /// A name to select once the listing shows it (after "go to this copy").
     pub reveal: Option<String>,
+    /// The Duplicates view is shown instead of the folder.
+    pub show_dupes: bool,
+    /// The duplicate groups, once computed.
+    pub dupes: Option<Vec<crate::vdfs::dupes::Group>>,
+    /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
+    pub keep_newest: bool,
     /// The folder view.
     pub explorer: Explorer,
     /// Free and total bytes of the shown folder's volume.
@@ -88,6 +94,7 @@ impl AppState {
             library: Some(library),
             jobs_open: true,
             grid_zoom: 96.0,
+            keep_newest: true,
             default_view: ViewMode::List,
             start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
             ..AppState::default()
@@ -142,7 +149,9 @@ impl AppState {
             Update::Drives(d) => self.drives = d,
             Update::Favourites(f) => self.favourites = f,
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
+            Update::Dupes(g) => self.dupes = Some(g),
             Update::Reveal(path) => {
+                self.show_dupes = false;
                 if let Some(parent) = path.parent() {
                     self.reveal = path.file_name().map(|n| n.to_string_lossy().into_owned());
                     return Some(self.navigate(parent.to_path_buf(), true));
@@ -701,6 +710,17 @@ impl CairnApp {
         if ui.small_button("New library…").clicked() {
             self.state.new_library = Some(String::new());
         }
+        if ui
+            .selectable_label(self.state.show_dupes, "Duplicates")
+            .on_hover_text("Every group of identical files in the library")
+            .clicked()
+        {
+            self.state.show_dupes = !self.state.show_dupes;
+            if self.state.show_dupes {
+                self.state.dupes = None;
+                self.bridge.send(Command::FindDupes);
+            }
+        }
         if let Some(Err(e)) = &self.state.library {
             ui.label(RichText::new(e).color(theme::error(ui.visuals().dark_mode)));
         }
@@ -852,6 +872,10 @@ impl CairnApp {
     }
 
     fn main_view(&mut self, ui: &mut egui::Ui) {
+        if self.state.show_dupes {
+            self.dupes_view(ui);
+            return;
+        }
         let dark = ui.visuals().dark_mode;
         let e = &self.state.explorer;
         if let Some(err) = &e.error {
@@ -916,6 +940,93 @@ impl CairnApp {
         match e.current_prefs().view {
             ViewMode::List => self.list_view(ui),
             ViewMode::Grid => self.grid_view(ui),
+        }
+    }
+
+    fn dupes_view(&mut self, ui: &mut egui::Ui) {
+        let Some(groups) = &self.state.dupes else {
+            ui.centered_and_justified(|ui| ui.spinner());
+            return;
+        };
+        let wasted = crate::vdfs::dupes::total_wasted(groups);
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(format!("{} groups of identical files", groups.len())).strong());
+            ui.label(format!("{} could be freed", format::bytes(wasted)));
+            ui.separator();
+            ui.label("Keep");
+            ui.radio_value(&mut self.state.keep_newest, true, "newest");
+            ui.radio_value(&mut self.state.keep_newest, false, "oldest");
+        });
+        ui.label(
+            RichText::new("Found by sampled content hash; nothing is deleted from here. Click a copy to show it.")
+                .color(theme::weak(ui)),
+        );
+        ui.separator();
+        if groups.is_empty() {
+            ui.label("No duplicates. Index locations in Content mode to find them.");
+            return;
+        }
+        let rule = if self.state.keep_newest {
+            crate::vdfs::dupes::Keep::Newest
+        } else {
+            crate::vdfs::dupes::Keep::Oldest
+        };
+        let keeps = crate::vdfs::dupes::keep(groups, &rule);
+        // One row per group header and per copy, so the list is virtualised row by row.
+        let rows: Vec<(usize, Option<usize>)> = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(g, grp)| {
+                std::iter::once((g, None)).chain((0..grp.members.len()).map(move |m| (g, Some(m))))
+            })
+            .collect();
+        let mut go = None;
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
+                for &(g, m) in &rows[range] {
+                    let grp = &groups[g];
+                    ui.horizontal(|ui| {
+                        ui.set_height(ROW_HEIGHT - 4.0);
+                        match m {
+                            None => {
+                                ui.label(
+                                    RichText::new(format!(
+                                        "{} copies of {} \u{00b7} {} wasted",
+                                        grp.members.len(),
+                                        format::bytes(grp.size),
+                                        format::bytes(grp.wasted)
+                                    ))
+                                    .strong(),
+                                );
+                            }
+                            Some(i) => {
+                                let member = &grp.members[i];
+                                let kept = keeps[g] == Some(i);
+                                fixed_width(ui, 50.0, |ui| {
+                                    if kept {
+                                        ui.label(RichText::new("keep").color(theme::job_status(
+                                            JobStatus::Completed,
+                                            ui.visuals().dark_mode,
+                                        )));
+                                    }
+                                });
+                                if ui.link(member.path.display().to_string()).clicked() {
+                                    go = Some(member.path.clone());
+                                }
+                                ui.label(
+                                    RichText::new(format::time_ms(member.mtime_ns / 1_000_000))
+                                        .color(theme::weak(ui)),
+                                );
+                            }
+                        }
+                    });
+                }
+            });
+        if let Some(p) = go
+            && let Some(c) = self.state.apply(Update::Reveal(p))
+        {
+            self.bridge.send(c);
         }
     }
 

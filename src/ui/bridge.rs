@@ -67,6 +67,8 @@ pub enum Command {
     AppsFor(PathBuf),
     /// Find the best local copy of a content (a `cairn://content/<uuid>` address) and show it.
     ShowContent(Uuid),
+    /// Compute the library's duplicate groups.
+    FindDupes,
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::apps::App),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
@@ -143,6 +145,8 @@ pub enum Update {
     Details(Details),
     /// Show this file: open its folder and select it.
     Reveal(PathBuf),
+    /// The library's duplicate groups, largest waste first.
+    Dupes(Vec<crate::vdfs::dupes::Group>),
     /// The applications that open a file.
     Apps {
         /// The file.
@@ -298,6 +302,15 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
             }
             Command::OpenWith(path, app) => crate::vdfs::apps::launch(&app, &path)?,
+            Command::FindDupes => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let groups = crate::vdfs::dupes::find(
+                    lib.store(),
+                    &crate::vdfs::dupes::DupesQuery::default(),
+                )
+                .map_err(|e| e.to_string())?;
+                send(Update::Dupes(groups));
+            }
             Command::ShowContent(uuid) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 let content = crate::vdfs::index::content_by_uuid(lib.store(), uuid)

@@ -398,3 +398,24 @@ fn a_content_address_opens_its_copy_and_images_are_previewed() {
         matches!(s.thumbs.get(&root.join("photos/green.png")), Some(Some(_)))
     });
 }
+
+#[test]
+fn the_duplicates_view_lists_groups_and_jumps_to_a_copy() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib.add_location(&root, IndexMode::Content, Rules::none()).unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("Duplicates").click();
+    step_until(&mut h, "1 groups of identical files");
+    step_until_contains(&mut h, "2 copies of");
+    let copy = root.join("photos/2024/beach.jpg");
+    h.get_by_label(&copy.display().to_string()).click();
+    step_until_state(&mut h, "the copy is shown and selected", |s| {
+        s.explorer.folder.as_deref() == Some(root.join("photos/2024").as_path())
+            && s.explorer.focused().is_some_and(|i| i.name == "beach.jpg")
+    });
+}
