@@ -160,8 +160,12 @@ impl AppState {
             Update::Chunk { ticket, items } => {
                 self.explorer.add_chunk(ticket, items);
             }
-            Update::Replace { ticket, items } => {
-                self.explorer.replace(ticket, items);
+            Update::Replace {
+                ticket,
+                items,
+                changed,
+            } => {
+                self.explorer.replace(ticket, items, changed);
             }
             Update::ListingDone {
                 ticket,

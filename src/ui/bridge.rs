@@ -154,12 +154,15 @@ pub enum Update {
         /// Applications, by name.
         apps: Vec<crate::vdfs::apps::App>,
     },
-    /// The folder changed on disk since it was indexed: the whole listing, from the disk.
+    /// The folder as it is on disk, replacing the index listing: it changed since it was
+    /// indexed, or holds items the location's rules leave out of the index.
     Replace {
         /// The listing's ticket.
         ticket: u64,
         /// Items.
         items: Vec<Item>,
+        /// The folder changed since its scan (a rescan would update the index).
+        changed: bool,
     },
     /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
     Thumbnail {
@@ -513,6 +516,10 @@ fn navigate(
     };
     let result = browse::list(store.as_ref(), &locations, path, &mut sink);
     let from_index = matches!(result, Ok(Source::Index { .. }));
+    let location_id = match &result {
+        Ok(Source::Index { location, .. }) => Some(*location),
+        _ => None,
+    };
     send(Update::ListingDone {
         ticket,
         result,
@@ -520,11 +527,16 @@ fn navigate(
     });
     // The index answered at once; now check it against the disk, and show the disk's truth
     // if the folder changed since the last scan.
+    let location = location_id.and_then(|id| locations.iter().find(|l| l.id == id));
     if from_index
         && current.load(Ordering::SeqCst) == ticket
-        && let Some(items) = browse::check_against_disk(path, &listed)
+        && let Some((items, changed)) = browse::check_against_disk(path, &listed, location)
     {
-        send(Update::Replace { ticket, items });
+        send(Update::Replace {
+            ticket,
+            items,
+            changed,
+        });
     }
 }
 

@@ -331,9 +331,9 @@ impl Explorer {
         self.set_prefs(p);
     }
 
-    /// Replaces the whole listing tagged `ticket` (the folder changed on disk since it was
-    /// indexed); a stale one is dropped. The selection is kept by name.
-    pub fn replace(&mut self, ticket: u64, items: Vec<Item>) -> bool {
+    /// Replaces the whole listing tagged `ticket` with the disk's (`changed`: the folder
+    /// changed since it was indexed); a stale one is dropped. The selection is kept by name.
+    pub fn replace(&mut self, ticket: u64, items: Vec<Item>, changed: bool) -> bool {
         if ticket != self.ticket {
             return false;
         }
@@ -350,7 +350,7 @@ impl Explorer {
             .collect();
         self.order.clear();
         self.dirty = true;
-        self.changed_on_disk = true;
+        self.changed_on_disk = changed;
         self.refresh_order();
         self.selection.cursor = cursor.and_then(|c| {
             self.order

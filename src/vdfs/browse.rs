@@ -318,35 +318,62 @@ fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
     Some(buf)
 }
 
-/// Compares an index listing with the disk. Returns `None` if the disk shows the same names,
-/// kinds, sizes and modification times; otherwise the disk's listing, where every unchanged
-/// item keeps what the index knows (entry, content identity, folder totals).
-pub fn check_against_disk(folder: &Path, indexed: &[Item]) -> Option<Vec<Item>> {
+/// Compares an index listing with the disk. Returns `None` if the disk shows exactly the
+/// indexed names, kinds, sizes and modification times. Otherwise returns the disk's listing —
+/// where every unchanged item keeps what the index knows (entry, content identity, folder
+/// totals), and items the location's rules leave out of the index are shown too, so nothing
+/// is hidden — and whether the folder *changed* since its scan (rule-skipped items alone are
+/// not a change).
+pub fn check_against_disk(
+    folder: &Path,
+    indexed: &[Item],
+    location: Option<&LocationRecord>,
+) -> Option<(Vec<Item>, bool)> {
     let mut disk = Vec::new();
     list_disk(folder, &mut |chunk| {
         disk.extend(chunk);
         true
     })
     .ok()?;
+    let rules = location.and_then(|l| super::rules::Compiled::new(&l.rules).ok());
+    let rel_dir = location
+        .and_then(|l| folder.strip_prefix(l.path()).ok().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let has_cargo = disk.iter().any(|d| d.name == "Cargo.toml");
+    let gitignore = location.is_some_and(|l| l.rules.respect_gitignore);
     let by_name: std::collections::HashMap<&str, &Item> =
         indexed.iter().map(|i| (i.name.as_str(), i)).collect();
     let same = |d: &Item, i: &Item| {
         d.kind == i.kind
             && (d.kind == EntryKind::Dir || (d.size == i.size && d.mtime_ns == i.mtime_ns))
     };
-    let unchanged = disk.len() == indexed.len()
-        && disk
-            .iter()
-            .all(|d| by_name.get(d.name.as_str()).is_some_and(|i| same(d, i)));
-    if unchanged {
+    let skipped = |d: &Item| {
+        rules.as_ref().is_some_and(|r| {
+            r.skip(d.name.as_bytes(), d.kind, &rel_dir.join(&d.name), has_cargo)
+                .is_some()
+        })
+    };
+    let disk_names: std::collections::HashSet<&str> =
+        disk.iter().map(|d| d.name.as_str()).collect();
+    let changed_or_new = disk.iter().any(|d| match by_name.get(d.name.as_str()) {
+        Some(i) => !same(d, i),
+        // Not in the index: a change unless the rules leave it out (git-ignored names are
+        // not checked here, so with that rule on only changes and removals count).
+        None => !skipped(d) && !gitignore,
+    });
+    let removed = indexed
+        .iter()
+        .any(|i| !disk_names.contains(i.name.as_str()));
+    let extra = disk.len() != indexed.len();
+    if !changed_or_new && !removed && !extra {
         return None;
     }
-    Some(
-        disk.into_iter()
-            .map(|d| match by_name.get(d.name.as_str()) {
-                Some(i) if same(&d, i) => (*i).clone(),
-                _ => d,
-            })
-            .collect(),
-    )
+    let merged = disk
+        .into_iter()
+        .map(|d| match by_name.get(d.name.as_str()) {
+            Some(i) if same(&d, i) => (*i).clone(),
+            _ => d,
+        })
+        .collect();
+    Some((merged, changed_or_new || removed))
 }

@@ -404,7 +404,9 @@ fn the_duplicates_view_lists_groups_and_jumps_to_a_copy() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib.add_location(&root, IndexMode::Content, Rules::none()).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Content, Rules::none())
+        .unwrap();
     assert_eq!(job.wait(), JobStatus::Completed);
     drop(lib);
     let mut h = harness(&fx, &root);
@@ -418,4 +420,24 @@ fn the_duplicates_view_lists_groups_and_jumps_to_a_copy() {
         s.explorer.folder.as_deref() == Some(root.join("photos/2024").as_path())
             && s.explorer.focused().is_some_and(|i| i.name == "beach.jpg")
     });
+}
+
+/// Regression: folders holding items the location's rules leave out of the index (e.g.
+/// node_modules, .DS_Store) were flagged as "changed since the last scan", and those items
+/// were hidden from the listing.
+#[test]
+fn regression_rule_skipped_items_are_shown_and_are_not_a_change() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    std::fs::create_dir_all(root.join("node_modules/left-pad")).unwrap();
+    std::fs::write(root.join(".DS_Store"), b"junk").unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib.add_location(&root, IndexMode::Shallow, Rules::default()).unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "node_modules");
+    h.run_steps(3);
+    assert!(h.query_by_label("changed since the last scan").is_none());
+    assert!(h.query_by_label("from the index").is_some());
 }
