@@ -2,7 +2,7 @@
 //!
 //! The crate is laid out as `ARCHITECTURE.md` describes:
 //!
-//! - [`vdfs`] — the [`Core`](vdfs::Core): data directory, device identity, libraries, the
+//! - [`vdfs`] — the [`Core`]: data directory, device identity, libraries, the
 //!   event bus and the durable job system. The window, the CLI and the tests all drive it.
 //! - [`store`] — the library's redb store: every table in one schema module, one writer thread.
 //! - [`ui`] — the egui/eframe explorer window. It reads a snapshot and sends commands; it does
