@@ -103,6 +103,52 @@ pub struct VerifyArgs {
     pub path: Option<PathBuf>,
 }
 
+/// `cairn search`
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to find in names (case- and accent-form-insensitive); empty lists everything.
+    pub query: Option<String>,
+    /// Only names starting with the text.
+    #[arg(long, conflicts_with = "glob")]
+    pub prefix: bool,
+    /// The text is a shell glob over the whole name (e.g. 'IMG_*.jpg').
+    #[arg(long)]
+    pub glob: bool,
+    /// Match case exactly.
+    #[arg(long)]
+    pub case_sensitive: bool,
+    /// Content kinds, comma-separated (image, video, document, code …).
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<String>,
+    /// Extensions, comma-separated (jpg,png).
+    #[arg(long, value_delimiter = ',')]
+    pub ext: Vec<String>,
+    /// Size range, e.g. 1M..10M, 100k.., ..1k.
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Modification date range, e.g. 2024-01-01..2024-12-31, 2025-01-01..
+    #[arg(long)]
+    pub modified: Option<String>,
+    /// Only below this folder.
+    #[arg(long = "in", value_name = "PATH")]
+    pub within: Option<PathBuf>,
+    /// Include names starting with a dot.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Only files with at least this many copies in the library.
+    #[arg(long)]
+    pub min_copies: Option<u64>,
+    /// Results to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Results to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Print CSV: path, kind, size, mtime_ns.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
 /// `cairn dupes`
 #[derive(Debug, Args)]
 pub struct DupesArgs {
@@ -934,6 +980,117 @@ pub(super) fn redundancy(
         } else {
             String::new()
         }
+    )?;
+    Ok(w.flush()?)
+}
+
+pub(super) fn search(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &SearchArgs,
+) -> anyhow::Result<()> {
+    use crate::vdfs::search::{NameIndex, NameMatch, Query, parse_date_ns, parse_range};
+    let lib = core.open_library(selected)?;
+    let kinds = a
+        .kind
+        .iter()
+        .map(|k| k.parse::<crate::vdfs::filetype::ContentKind>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let q = Query {
+        text: a.query.clone().unwrap_or_default(),
+        mode: if a.glob {
+            NameMatch::Glob
+        } else if a.prefix {
+            NameMatch::Prefix
+        } else {
+            NameMatch::Smart
+        },
+        case_sensitive: a.case_sensitive,
+        extensions: a
+            .ext
+            .iter()
+            .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+            .collect(),
+        kinds,
+        size: a
+            .size
+            .as_deref()
+            .map(|s| parse_range(s, format::parse_bytes, 0, u64::MAX))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        modified: a
+            .modified
+            .as_deref()
+            .map(|s| parse_range(s, parse_date_ns, i64::MIN, i64::MAX))
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .map(|(lo, hi)| {
+                (
+                    lo,
+                    if hi == i64::MAX {
+                        hi
+                    } else {
+                        hi + 86_400_000_000_000 - 1
+                    },
+                )
+            }),
+        within: a
+            .within
+            .as_ref()
+            .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
+            .transpose()?,
+        include_hidden: a.hidden,
+        min_copies: a.min_copies,
+        limit: a.limit,
+        offset: a.offset,
+    };
+    let started = std::time::Instant::now();
+    let index = NameIndex::build(lib.store())?;
+    let built = started.elapsed();
+    let t = std::time::Instant::now();
+    let res = index.search(&q);
+    let queried = t.elapsed();
+    tracing::debug!(
+        entries = index.len(),
+        "name index built in {built:?}, query in {queried:?}"
+    );
+    if out.json {
+        out.json(&json!({ "total": res.total, "hits": res.hits }));
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if a.csv {
+        writeln!(w, "path,kind,size,mtime_ns")?;
+        for h in &res.hits {
+            let p = h.path.display().to_string().replace('"', "\"\"");
+            writeln!(w, "\"{p}\",{},{},{}", h.kind.as_str(), h.size, h.mtime_ns)?;
+        }
+        return Ok(w.flush()?);
+    }
+    for h in &res.hits {
+        let size = if h.kind == EntryKind::Dir {
+            "folder".to_owned()
+        } else {
+            format::bytes(h.size)
+        };
+        writeln!(
+            w,
+            "{:>10}  {}  {}",
+            size,
+            format::time_ms(h.mtime_ns / 1_000_000),
+            h.path.display()
+        )?;
+    }
+    writeln!(
+        w,
+        "{} of {} matches ({} entries searched in {:.1} ms)",
+        res.hits.len(),
+        res.total,
+        index.len(),
+        queried.as_secs_f64() * 1e3
     )?;
     Ok(w.flush()?)
 }

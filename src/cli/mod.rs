@@ -81,6 +81,8 @@ pub enum Command {
     /// Hash every copy of each content in full (BLAKE3) and report copies that only look
     /// alike and files changed without a new modification time.
     VerifyContent(index::VerifyArgs),
+    /// Find files in the library by name, kind, extension, size, date and place.
+    Search(index::SearchArgs),
     /// Duplicate files, from the index: groups, wasted space, which copy to keep.
     Dupes(index::DupesArgs),
     /// How many copies of a file exist and where; files that exist only once; files missing
@@ -220,6 +222,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index(c) => index::index(&core, &out, lib, c),
         Command::VerifyContent(a) => index::verify(&core, &out, lib, &a),
         Command::Dupes(a) => index::dupes(&core, &out, lib, &a),
+        Command::Search(a) => index::search(&core, &out, lib, &a),
         Command::Redundancy(a) => index::redundancy(&core, &out, lib, &a),
     }
 }

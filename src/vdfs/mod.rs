@@ -34,6 +34,7 @@ pub mod lock;
 pub mod redundancy;
 pub mod rules;
 pub mod sdpath;
+pub mod search;
 pub mod thumbnail;
 pub mod volume;
 pub mod walk;

@@ -8,4 +8,5 @@ mod indexing;
 mod jobs;
 mod libraries;
 mod portable;
+mod search;
 mod window;

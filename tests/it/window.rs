@@ -432,7 +432,9 @@ fn regression_rule_skipped_items_are_shown_and_are_not_a_change() {
     std::fs::create_dir_all(root.join("node_modules/left-pad")).unwrap();
     std::fs::write(root.join(".DS_Store"), b"junk").unwrap();
     let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib.add_location(&root, IndexMode::Shallow, Rules::default()).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Shallow, Rules::default())
+        .unwrap();
     assert_eq!(job.wait(), JobStatus::Completed);
     drop(lib);
     let mut h = harness(&fx, &root);
