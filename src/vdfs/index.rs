@@ -327,3 +327,51 @@ pub fn dump(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         Ok(lines)
     })
 }
+
+/// Folder paths resolved from `(parent, name)` pairs held in memory, each folder at most once
+/// — for reports that list many entries and must not walk the store per entry.
+#[derive(Debug, Default, Clone)]
+pub struct DirTree {
+    dirs: std::collections::HashMap<u64, (u64, Vec<u8>)>,
+}
+
+impl DirTree {
+    /// Records folder `id` with its parent (0 for a location root, whose name is its full path).
+    pub fn insert(&mut self, id: u64, parent: u64, name: Vec<u8>) {
+        self.dirs.insert(id, (parent, name));
+    }
+
+    /// The parent of folder `id`.
+    pub fn parent(&self, id: u64) -> Option<u64> {
+        self.dirs.get(&id).map(|d| d.0)
+    }
+
+    /// The absolute path of folder `id`, using and filling `memo`; `None` if a link is missing.
+    pub fn path(
+        &self,
+        memo: &mut std::collections::HashMap<u64, PathBuf>,
+        id: u64,
+    ) -> Option<PathBuf> {
+        // Walk up to a known folder (or a root) without recursion: trees can be deep.
+        let mut chain = Vec::new();
+        let mut cur = id;
+        let mut base = loop {
+            if let Some(p) = memo.get(&cur) {
+                break p.clone();
+            }
+            let (parent, name) = self.dirs.get(&cur)?;
+            if *parent == 0 {
+                let p = PathBuf::from(os_from_bytes(name));
+                memo.insert(cur, p.clone());
+                break p;
+            }
+            chain.push(cur);
+            cur = *parent;
+        };
+        for d in chain.into_iter().rev() {
+            base = base.join(os_from_bytes(&self.dirs[&d].1));
+            memo.insert(d, base.clone());
+        }
+        Some(base)
+    }
+}

@@ -1166,7 +1166,7 @@ struct Pending {
 fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreError> {
     store.read(|tx| {
         let t = tx.open_table(ENTRIES)?;
-        let mut dirs: HashMap<u64, (u64, Vec<u8>)> = HashMap::new();
+        let mut dirs = super::index::DirTree::default();
         let mut files = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
@@ -1176,7 +1176,7 @@ fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreErro
             }
             match rec.kind {
                 EntryKind::Dir => {
-                    dirs.insert(k.value(), (rec.parent, rec.name));
+                    dirs.insert(k.value(), rec.parent, rec.name);
                 }
                 EntryKind::File if rec.size > 0 && rec.cas.is_none() => {
                     files.push((k.value(), rec.parent, rec.name, rec.size));
@@ -1187,7 +1187,7 @@ fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreErro
         let mut paths: HashMap<u64, PathBuf> = HashMap::new();
         let mut out = Vec::with_capacity(files.len());
         for (id, parent, name, size) in files {
-            let Some(dir) = dir_path(&dirs, &mut paths, parent) else {
+            let Some(dir) = dirs.path(&mut paths, parent) else {
                 continue;
             };
             out.push(Pending {
@@ -1199,24 +1199,6 @@ fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreErro
         }
         Ok(out)
     })
-}
-
-fn dir_path(
-    dirs: &HashMap<u64, (u64, Vec<u8>)>,
-    memo: &mut HashMap<u64, PathBuf>,
-    id: u64,
-) -> Option<PathBuf> {
-    if let Some(p) = memo.get(&id) {
-        return Some(p.clone());
-    }
-    let (parent, name) = dirs.get(&id)?;
-    let p = if *parent == 0 {
-        PathBuf::from(os_from_bytes(name))
-    } else {
-        dir_path(dirs, memo, *parent)?.join(os_from_bytes(name))
-    };
-    memo.insert(id, p.clone());
-    Some(p)
 }
 
 /// Deletes every entry of a location and what hangs off them, in batches.

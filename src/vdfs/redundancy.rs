@@ -73,23 +73,23 @@ pub fn copies(
 fn files_under(store: &Store, within: &Path) -> Result<Vec<(PathBuf, EntryRecord)>, StoreError> {
     store.read(|tx| {
         let t = tx.open_table(ENTRIES)?;
-        let mut dirs: HashMap<u64, (u64, Vec<u8>)> = HashMap::new();
+        let mut dirs = index::DirTree::default();
         let mut files = Vec::new();
         for row in t.iter()? {
             let (k, v) = row?;
             let rec: EntryRecord = decode("entries", v.value())?;
             match rec.kind {
                 EntryKind::Dir => {
-                    dirs.insert(k.value(), (rec.parent, rec.name.clone()));
+                    dirs.insert(k.value(), rec.parent, rec.name.clone());
                 }
                 EntryKind::File => files.push(rec),
                 _ => {}
             }
         }
-        let mut memo: HashMap<u64, Option<PathBuf>> = HashMap::new();
+        let mut memo: HashMap<u64, PathBuf> = HashMap::new();
         let mut out = Vec::new();
         for rec in files {
-            let Some(dir) = dir_path(&dirs, &mut memo, rec.parent) else {
+            let Some(dir) = dirs.path(&mut memo, rec.parent) else {
                 continue;
             };
             let path = dir.join(os_from_bytes(&rec.name));
@@ -100,25 +100,6 @@ fn files_under(store: &Store, within: &Path) -> Result<Vec<(PathBuf, EntryRecord
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     })
-}
-
-fn dir_path(
-    dirs: &HashMap<u64, (u64, Vec<u8>)>,
-    memo: &mut HashMap<u64, Option<PathBuf>>,
-    id: u64,
-) -> Option<PathBuf> {
-    if let Some(p) = memo.get(&id) {
-        return p.clone();
-    }
-    let p = dirs.get(&id).and_then(|(parent, name)| {
-        if *parent == 0 {
-            Some(PathBuf::from(os_from_bytes(name)))
-        } else {
-            dir_path(dirs, memo, *parent).map(|d| d.join(os_from_bytes(name)))
-        }
-    });
-    memo.insert(id, p.clone());
-    p
 }
 
 /// The at-risk report of a folder.

@@ -114,8 +114,8 @@ pub struct NameIndex {
     /// NFC, lower-cased names, for matching.
     folded: String,
     folded_off: Vec<(u32, u16)>,
-    /// Folder id → (parent, exact name bytes), for paths of results.
-    dirs: std::collections::HashMap<u64, (u64, Vec<u8>)>,
+    /// Folders, for paths of results and depths.
+    dirs: super::index::DirTree,
 }
 
 /// NFC and, unless `case_sensitive`, lower case.
@@ -148,7 +148,7 @@ impl NameIndex {
             }
             for (id, rec) in &pending {
                 if rec.kind == EntryKind::Dir {
-                    ix.dirs.insert(*id, (rec.parent, rec.name.clone()));
+                    ix.dirs.insert(*id, rec.parent, rec.name.clone());
                 }
             }
             for (id, rec) in pending {
@@ -208,24 +208,6 @@ impl NameIndex {
     fn folded_name(&self, i: usize) -> &str {
         let (o, l) = self.folded_off[i];
         &self.folded[o as usize..o as usize + l as usize]
-    }
-
-    fn dir_path(
-        &self,
-        memo: &mut std::collections::HashMap<u64, PathBuf>,
-        id: u64,
-    ) -> Option<PathBuf> {
-        if let Some(p) = memo.get(&id) {
-            return Some(p.clone());
-        }
-        let (parent, name) = self.dirs.get(&id)?;
-        let p = if *parent == 0 {
-            PathBuf::from(os_from_bytes(name))
-        } else {
-            self.dir_path(memo, *parent)?.join(os_from_bytes(name))
-        };
-        memo.insert(id, p.clone());
-        Some(p)
     }
 
     /// Runs `q`.
@@ -299,7 +281,7 @@ impl NameIndex {
                 },
             };
             if let Some(w) = within {
-                let Some(dir) = self.dir_path(&mut memo, r.parent) else {
+                let Some(dir) = self.dirs.path(&mut memo, r.parent) else {
                     continue;
                 };
                 if !dir.starts_with(w) && dir.join(os_from_bytes(self.raw_name(i))) != w {
@@ -330,7 +312,7 @@ impl NameIndex {
                 let path = if r.parent == 0 {
                     PathBuf::from(name)
                 } else {
-                    self.dir_path(&mut memo, r.parent)?.join(name)
+                    self.dirs.path(&mut memo, r.parent)?.join(name)
                 };
                 Some(Hit {
                     entry: r.id,
@@ -348,7 +330,7 @@ impl NameIndex {
 }
 
 fn depth(
-    dirs: &std::collections::HashMap<u64, (u64, Vec<u8>)>,
+    dirs: &super::index::DirTree,
     memo: &mut std::collections::HashMap<u64, u16>,
     id: u64,
 ) -> u16 {
@@ -358,8 +340,8 @@ fn depth(
     if let Some(&d) = memo.get(&id) {
         return d;
     }
-    let d = match dirs.get(&id) {
-        Some((parent, _)) => depth(dirs, memo, *parent).saturating_add(1),
+    let d = match dirs.parent(id) {
+        Some(parent) => depth(dirs, memo, parent).saturating_add(1),
         None => 0,
     };
     memo.insert(id, d);
