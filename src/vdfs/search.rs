@@ -140,18 +140,19 @@ impl NameIndex {
             let mut ix = NameIndex::default();
             let mut depth_of: std::collections::HashMap<u64, u16> =
                 std::collections::HashMap::new();
-            let mut pending = Vec::new();
+            // Two passes over the table (folders, then everything) rather than holding every
+            // decoded record at once.
             for row in t.iter()? {
                 let (k, v) = row?;
                 let rec: EntryRecord = decode("entries", v.value())?;
-                pending.push((k.value(), rec));
-            }
-            for (id, rec) in &pending {
                 if rec.kind == EntryKind::Dir {
-                    ix.dirs.insert(*id, rec.parent, rec.name.clone());
+                    ix.dirs.insert(k.value(), rec.parent, rec.name);
                 }
             }
-            for (id, rec) in pending {
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let id = k.value();
+                let rec: EntryRecord = decode("entries", v.value())?;
                 let depth = depth(&ix.dirs, &mut depth_of, rec.parent);
                 let folded = fold(&String::from_utf8_lossy(&rec.name), false);
                 let copies = match rec.cas {
