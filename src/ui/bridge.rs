@@ -240,6 +240,11 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
+                    Command::PickLocation => {
+                        // The native picker blocks until the person answers: on its own
+                        // blocking thread, so other commands go on meanwhile.
+                        tokio::task::spawn_blocking(move || pick_location(&core, &send));
+                    }
                     Command::AppsFor(path) => {
                         tokio::task::spawn_blocking(move || {
                             let apps = apps_for_file(&path);
@@ -330,18 +335,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.set_favourite(&path, on).map_err(|e| e.to_string())?;
             }
-            Command::PickLocation => {
-                // The native picker blocks until the person answers; it runs here, on a
-                // blocking thread, never on the UI thread.
-                let picked = rfd::FileDialog::new()
-                    .set_title("Choose a folder to index")
-                    .pick_folder();
-                if let Some(path) = picked {
-                    let lib = core.library().map_err(|e| e.to_string())?;
-                    lib.add_location(&path, IndexMode::Content, Rules::default())
-                        .map_err(|e| e.to_string())?;
-                }
-            }
+
             Command::AddLocation(path, mode) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.add_location(&path, mode, Rules::default())
@@ -373,6 +367,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
             }
             Command::Navigate { .. }
+            | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
             | Command::AppsFor(_) => {}
@@ -689,4 +684,35 @@ fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::apps::App> {
             t.mime().to_owned()
         });
     crate::vdfs::apps::apps_for(&mime)
+}
+
+/// Asks for a folder with the system's picker (xdg-desktop-portal, else zenity) and adds it as
+/// a location. Says so when no picker can be shown, instead of doing nothing.
+fn pick_location(core: &Core, send: &impl Fn(Update)) {
+    let has_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    let has_zenity = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    if cfg!(target_os = "linux") && !has_bus && !has_zenity {
+        send(Update::Error(
+            "no folder picker is available (it needs xdg-desktop-portal or zenity); open the \
+             folder and use \"Index this folder\""
+                .to_owned(),
+        ));
+        return;
+    }
+    let Some(path) = rfd::FileDialog::new()
+        .set_title("Choose a folder to index")
+        .pick_folder()
+    else {
+        return;
+    };
+    match core.library() {
+        Ok(lib) => {
+            if let Err(e) = lib.add_location(&path, IndexMode::Content, Rules::default()) {
+                send(Update::Error(e.to_string()));
+            }
+        }
+        Err(e) => send(Update::Error(e.to_string())),
+    }
+    refresh(core, send);
 }

@@ -443,3 +443,19 @@ fn regression_rule_skipped_items_are_shown_and_are_not_a_change() {
     assert!(h.query_by_label("changed since the last scan").is_none());
     assert!(h.query_by_label("from the index").is_some());
 }
+
+#[test]
+fn add_a_folder_says_when_no_picker_is_available() {
+    let has_bus = std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    let has_zenity = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
+    if has_bus || has_zenity {
+        eprintln!("skipped: a real folder picker could open here");
+        return;
+    }
+    let fx = fixture();
+    let mut h = harness(&fx, fx.files.path());
+    step_until(&mut h, "Add a folder…");
+    h.get_by_label("Add a folder…").click();
+    step_until_contains(&mut h, "no folder picker is available");
+}
