@@ -50,6 +50,14 @@ pub struct AppState {
     pub reveal: Option<String>,
     /// The Duplicates view is shown instead of the folder.
     pub show_dupes: bool,
+    /// The search box's text; when not empty, results replace the folder view.
+    pub search_text: String,
+    /// Search the whole library instead of the folder shown and below.
+    pub search_everywhere: bool,
+    /// Tag of the search in flight.
+    pub search_ticket: u64,
+    /// Results of the last search and the number of all matches.
+    pub found: Option<(Vec<crate::vdfs::search::Hit>, usize)>,
     /// The duplicate groups, once computed.
     pub dupes: Option<Vec<crate::vdfs::dupes::Group>>,
     /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
@@ -150,8 +158,19 @@ impl AppState {
             Update::Favourites(f) => self.favourites = f,
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
             Update::Dupes(g) => self.dupes = Some(g),
+            Update::Found {
+                ticket,
+                hits,
+                total,
+            } => {
+                if ticket == self.search_ticket {
+                    self.found = Some((hits, total));
+                }
+            }
             Update::Reveal(path) => {
                 self.show_dupes = false;
+                self.search_text.clear();
+                self.found = None;
                 if let Some(parent) = path.parent() {
                     self.reveal = path.file_name().map(|n| n.to_string_lossy().into_owned());
                     return Some(self.navigate(parent.to_path_buf(), true));
@@ -256,6 +275,8 @@ pub struct CairnApp {
     inspected: Option<PathBuf>,
     /// Focus the filter box on the next frame.
     focus_filter: bool,
+    /// Focus the search box on the next frame.
+    focus_search: bool,
     /// Textures of thumbnails shown, by path.
     textures: std::collections::HashMap<PathBuf, egui::TextureHandle>,
     /// The file whose "Open with" applications were asked for.
@@ -273,6 +294,7 @@ impl CairnApp {
             started: false,
             inspected: None,
             focus_filter: false,
+            focus_search: false,
             textures: std::collections::HashMap::new(),
             requested_apps: None,
         }
@@ -394,7 +416,7 @@ impl CairnApp {
                         .unwrap_or_default(),
                 );
             }
-            UiCommand::Find => self.focus_filter = true,
+            UiCommand::Find => self.focus_search = true,
             UiCommand::TogglePreview => {
                 e.inspector = !e.inspector;
                 self.inspected = None;
@@ -427,6 +449,25 @@ impl CairnApp {
             }
             UiCommand::Settings => self.state.settings_open = true,
         }
+    }
+
+    fn send_search(&mut self) {
+        let text = self.state.search_text.trim().to_owned();
+        self.state.search_ticket += 1;
+        if text.is_empty() {
+            self.state.found = None;
+            return;
+        }
+        let within = if self.state.search_everywhere {
+            None
+        } else {
+            self.state.explorer.folder.clone()
+        };
+        self.bridge.send(Command::Search {
+            ticket: self.state.search_ticket,
+            text,
+            within,
+        });
     }
 
     fn open_item(&mut self, item: &Item) {
@@ -557,6 +598,28 @@ impl CairnApp {
             }
             if r.changed() {
                 self.state.explorer.dirty = true;
+            }
+            ui.separator();
+            let label = ui.label("Search");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.state.search_text)
+                        .hint_text("Names in the library (Ctrl+F)")
+                        .desired_width(220.0),
+                )
+                .labelled_by(label.id);
+            if self.focus_search {
+                r.request_focus();
+                self.focus_search = false;
+            }
+            let mut everywhere = self.state.search_everywhere;
+            let toggled = ui
+                .checkbox(&mut everywhere, "Whole library")
+                .on_hover_text("Off: the folder shown and below")
+                .changed();
+            self.state.search_everywhere = everywhere;
+            if r.changed() || toggled {
+                self.send_search();
             }
             ui.separator();
             let mut hidden = self.state.explorer.show_hidden;
@@ -880,6 +943,10 @@ impl CairnApp {
             self.dupes_view(ui);
             return;
         }
+        if !self.state.search_text.trim().is_empty() {
+            self.results_view(ui);
+            return;
+        }
         let dark = ui.visuals().dark_mode;
         let e = &self.state.explorer;
         if let Some(err) = &e.error {
@@ -944,6 +1011,94 @@ impl CairnApp {
         match e.current_prefs().view {
             ViewMode::List => self.list_view(ui),
             ViewMode::Grid => self.grid_view(ui),
+        }
+    }
+
+    fn results_view(&mut self, ui: &mut egui::Ui) {
+        use egui_extras::{Column, TableBuilder};
+        let Some((hits, total)) = &self.state.found else {
+            ui.centered_and_justified(|ui| ui.spinner());
+            return;
+        };
+        let where_ = if self.state.search_everywhere {
+            "in the library"
+        } else {
+            "here and below"
+        };
+        ui.label(
+            RichText::new(format!(
+                "{total} matches for \u{201c}{}\u{201d} {where_}",
+                self.state.search_text.trim()
+            ))
+            .strong(),
+        );
+        if hits.is_empty() {
+            ui.label(
+                RichText::new("Only indexed locations are searched. Try \"Whole library\".")
+                    .color(theme::weak(ui)),
+            );
+            return;
+        }
+        let dark = ui.visuals().dark_mode;
+        let mut go = None;
+        TableBuilder::new(ui)
+            .id_salt("search_results")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .column(Column::initial(260.0).at_least(120.0).clip(true))
+            .column(Column::remainder().at_least(160.0).clip(true))
+            .column(Column::initial(90.0))
+            .column(Column::initial(140.0))
+            .header(ROW_HEIGHT, |mut h| {
+                for t in ["Name", "Folder", "Size", "Modified"] {
+                    h.col(|ui| {
+                        ui.label(RichText::new(t).strong());
+                    });
+                }
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, hits.len(), |mut row| {
+                    let hit = &hits[row.index()];
+                    let name = hit
+                        .path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    let folder = hit
+                        .path
+                        .parent()
+                        .map_or_else(String::new, |p| p.display().to_string());
+                    row.col(|ui| {
+                        theme::kind_badge(ui, hit.kind, hit.content_kind, dark);
+                        ui.add(egui::Label::new(name).truncate().selectable(false));
+                    });
+                    row.col(|ui| {
+                        ui.add(
+                            egui::Label::new(RichText::new(folder).color(theme::weak(ui)))
+                                .truncate()
+                                .selectable(false),
+                        );
+                    });
+                    row.col(|ui| {
+                        ui.label(if hit.kind == EntryKind::Dir {
+                            "—".to_owned()
+                        } else {
+                            format::bytes(hit.size)
+                        });
+                    });
+                    row.col(|ui| {
+                        ui.label(format::time_ms(hit.mtime_ns / 1_000_000));
+                    });
+                    let r = row.response();
+                    if r.double_clicked() || r.clicked() {
+                        go = Some(hit.path.clone());
+                    }
+                });
+            });
+        if let Some(p) = go
+            && let Some(c) = self.state.apply(Update::Reveal(p))
+        {
+            self.bridge.send(c);
         }
     }
 

@@ -69,6 +69,15 @@ pub enum Command {
     ShowContent(Uuid),
     /// Compute the library's duplicate groups.
     FindDupes,
+    /// Search the library's names; results come back tagged with `ticket`.
+    Search {
+        /// The UI's ticket for this search.
+        ticket: u64,
+        /// The query.
+        text: String,
+        /// Only below this folder (`None`: the whole library).
+        within: Option<PathBuf>,
+    },
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::apps::App),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
@@ -147,6 +156,15 @@ pub enum Update {
     Reveal(PathBuf),
     /// The library's duplicate groups, largest waste first.
     Dupes(Vec<crate::vdfs::dupes::Group>),
+    /// Search results.
+    Found {
+        /// The search's ticket.
+        ticket: u64,
+        /// The best results.
+        hits: Vec<crate::vdfs::search::Hit>,
+        /// All matches.
+        total: usize,
+    },
     /// The applications that open a file.
     Apps {
         /// The file.
@@ -224,6 +242,25 @@ impl Bridge {
         // Carry out commands off the async workers: listings and inspections run side by side
         // (a new one makes the old one stop), everything else one at a time.
         let current = Arc::new(AtomicU64::new(0));
+        // The name index is built on the first search and again after the index changes.
+        let names: Arc<std::sync::Mutex<Option<Arc<crate::vdfs::search::NameIndex>>>> =
+            Arc::new(std::sync::Mutex::new(None));
+        let searching = Arc::new(AtomicU64::new(0));
+        {
+            let names = names.clone();
+            let mut ev = core.events().subscribe();
+            rt.spawn(async move {
+                loop {
+                    match ev.recv().await {
+                        Ok(Event::JobFinished { .. } | Event::LibraryOpened { .. }) => {
+                            *names.lock().expect("name index") = None;
+                        }
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+        }
         rt.spawn(async move {
             while let Some(cmd) = cmd_rx.recv().await {
                 let core = core.clone();
@@ -240,6 +277,18 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
+                    Command::Search {
+                        ticket,
+                        text,
+                        within,
+                    } => {
+                        searching.store(ticket, Ordering::SeqCst);
+                        let names = names.clone();
+                        let searching = searching.clone();
+                        tokio::task::spawn_blocking(move || {
+                            search(&core, &names, &searching, ticket, text, within, &send);
+                        });
+                    }
                     Command::PickLocation => {
                         // The native picker blocks until the person answers: on its own
                         // blocking thread, so other commands go on meanwhile.
@@ -367,6 +416,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
             }
             Command::Navigate { .. }
+            | Command::Search { .. }
             | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
@@ -715,4 +765,44 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
         Err(e) => send(Update::Error(e.to_string())),
     }
     refresh(core, send);
+}
+
+fn search(
+    core: &Core,
+    names: &std::sync::Mutex<Option<Arc<crate::vdfs::search::NameIndex>>>,
+    searching: &AtomicU64,
+    ticket: u64,
+    text: String,
+    within: Option<PathBuf>,
+    send: &impl Fn(Update),
+) {
+    use crate::vdfs::search::{NameIndex, Query};
+    let index = {
+        let mut slot = names.lock().expect("name index");
+        if slot.is_none()
+            && let Ok(lib) = core.library()
+        {
+            match NameIndex::build(lib.store()) {
+                Ok(ix) => *slot = Some(Arc::new(ix)),
+                Err(e) => send(Update::Error(e.to_string())),
+            }
+        }
+        slot.clone()
+    };
+    // A newer search was typed meanwhile: this one is not wanted any more.
+    if searching.load(Ordering::SeqCst) != ticket {
+        return;
+    }
+    let Some(index) = index else { return };
+    let res = index.search(&Query {
+        text,
+        within,
+        limit: 500,
+        ..Query::default()
+    });
+    send(Update::Found {
+        ticket,
+        hits: res.hits,
+        total: res.total,
+    });
 }

@@ -18,7 +18,7 @@ pub enum UiCommand {
     ToggleHidden,
     /// Type a path or cairn:// address.
     EditPath,
-    /// Focus the filter box.
+    /// Focus the search box.
     Find,
     /// Show or hide the inspector.
     TogglePreview,
@@ -61,7 +61,7 @@ impl UiCommand {
             UiCommand::Refresh => "Refresh",
             UiCommand::ToggleHidden => "Show hidden files",
             UiCommand::EditPath => "Go to location…",
-            UiCommand::Find => "Filter",
+            UiCommand::Find => "Search",
             UiCommand::TogglePreview => "Inspector",
             UiCommand::Open => "Open",
             UiCommand::SelectAll => "Select all",

@@ -459,3 +459,41 @@ fn add_a_folder_says_when_no_picker_is_available() {
     h.get_by_label("Add a folder…").click();
     step_until_contains(&mut h, "no folder picker is available");
 }
+
+#[test]
+fn typing_a_search_shows_ranked_results_and_opens_one() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&root, IndexMode::Shallow, Rules::none())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("beach");
+    step_until_contains(&mut h, "3 matches for");
+    // All three names start with "beach": the deeper path ranks last.
+    let order: Vec<String> = h
+        .state()
+        .state()
+        .found
+        .as_ref()
+        .unwrap()
+        .0
+        .iter()
+        .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(order.len(), 3);
+    assert_eq!(order[2], "beach.jpg", "{order:?}");
+    h.get_by_label("beach.jpg").click();
+    step_until_state(&mut h, "the result is shown in its folder", |s| {
+        s.explorer.folder.as_deref() == Some(root.join("photos/2024").as_path())
+            && s.explorer.focused().is_some_and(|i| i.name == "beach.jpg")
+            && s.search_text.is_empty()
+    });
+}
