@@ -224,6 +224,7 @@ impl NameIndex {
                     .map(|g| g.compile_matcher())
             })
             .flatten();
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
         let mut memo = std::collections::HashMap::new();
         let within = q.within.as_deref();
         let mut matches: Vec<(u8, u16, i64, usize)> = Vec::new();
@@ -276,7 +277,7 @@ impl NameIndex {
                         continue;
                     }
                 }
-                (None, _) => match rank_of(hay, &needle) {
+                (None, _) => match rank_with(&finder, hay, &needle) {
                     Some(r) => r,
                     None => continue,
                 },
@@ -352,14 +353,19 @@ fn depth(
 /// The rank of `hay` for `needle` (both folded): 0 exact, 1 prefix, 2 word start, 3
 /// substring, 4 fuzzy (all of the needle's characters in order); `None` if it does not match.
 pub fn rank_of(hay: &str, needle: &str) -> Option<u8> {
+    rank_with(&memchr::memmem::Finder::new(needle.as_bytes()), hay, needle)
+}
+
+/// [`rank_of`] with the substring finder built once per query.
+fn rank_with(finder: &memchr::memmem::Finder<'_>, hay: &str, needle: &str) -> Option<u8> {
     if hay == needle {
         return Some(0);
     }
     if hay.starts_with(needle) {
         return Some(1);
     }
-    if hay.contains(needle) {
-        let word_start = hay.match_indices(needle).any(|(at, _)| {
+    if finder.find(hay.as_bytes()).is_some() {
+        let word_start = finder.find_iter(hay.as_bytes()).any(|at| {
             hay[..at]
                 .chars()
                 .next_back()
