@@ -715,25 +715,9 @@ fn prune_cache(dir: &std::path::Path, cap: u64) {
 
 /// The applications that open `path`, by its type (extension and first bytes).
 fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::apps::App> {
-    use std::io::Read;
-    let registry = crate::vdfs::filetype::Registry::active();
-    let name = path
-        .file_name()
-        .map(|n| crate::vdfs::entry::os_bytes(n).to_vec())
-        .unwrap_or_default();
-    let mut head = Vec::new();
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
-        && let Ok(f) = std::fs::File::open(path)
-    {
-        let _ = f.take(8192).read_to_end(&mut head);
-    }
-    let mime = registry
-        .identify(&name, Some(&head))
-        .and_then(|i| registry.get(i.type_index))
-        .map_or("application/octet-stream".to_owned(), |t| {
-            t.mime().to_owned()
-        });
-    crate::vdfs::apps::apps_for(&mime)
+    let mime =
+        crate::vdfs::browse::identify_path(path).map_or("application/octet-stream", |t| t.mime());
+    crate::vdfs::apps::apps_for(mime)
 }
 
 /// Asks for a folder with the system's picker (xdg-desktop-portal, else zenity) and adds it as

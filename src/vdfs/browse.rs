@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::content::CasId;
 use super::entry::{EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes};
-use super::filetype::{ContentKind, Registry};
+use super::filetype::{ContentKind, FileType, Registry};
 use super::index::{self, EntryRecord};
 use super::location::{Availability, LocationRecord};
 use crate::store::Store;
@@ -250,10 +250,6 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
         ..Details::default()
     };
     let registry = Registry::active();
-    let name = path
-        .file_name()
-        .map(|n| os_bytes(n).to_vec())
-        .unwrap_or_default();
     if let Some(store) = store
         && let Ok(Some((_, id, rec))) = index::find_by_path(store, locations, &path)
     {
@@ -285,24 +281,39 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
             Ok(())
         });
     }
-    let is_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
-    if d.mime.is_none() && is_file {
-        let head = read_head(&path, 8192);
-        if let Some(t) = registry
-            .identify(&name, head.as_deref())
-            .and_then(|i| registry.get(i.type_index))
-        {
-            d.mime = Some(t.mime().to_owned());
-            d.type_name = Some(t.name.clone());
-        }
+    let head = read_head(&path, PREVIEW_BYTES);
+    if d.mime.is_none()
+        && let Some(t) = identify_with_head(&path, head.as_deref())
+    {
+        d.mime = Some(t.mime().to_owned());
+        d.type_name = Some(t.name.clone());
     }
-    if is_file
-        && let Some(bytes) = read_head(&path, PREVIEW_BYTES)
+    if let Some(bytes) = head
         && super::filetype::looks_like_text(&bytes)
     {
         d.text_preview = Some(String::from_utf8_lossy(&bytes).into_owned());
     }
     d
+}
+
+/// Bytes of a file's head the type identification looks at.
+const IDENTIFY_BYTES: usize = 8192;
+
+/// The registered file type of `path`, from its name and, for a regular file, its first
+/// 8 KiB, by the active [`Registry`]. `None` if no type matches. Reads at
+/// most 8 KiB; never blocks on a FIFO or device.
+pub fn identify_path(path: &Path) -> Option<&'static FileType> {
+    identify_with_head(path, read_head(path, IDENTIFY_BYTES).as_deref())
+}
+
+/// [`identify_path`] with the head already read (`None` for a non-regular file).
+fn identify_with_head(path: &Path, head: Option<&[u8]>) -> Option<&'static FileType> {
+    let registry = Registry::active();
+    let name = path.file_name().map(os_bytes).unwrap_or_default();
+    let head = head.map(|h| &h[..h.len().min(IDENTIFY_BYTES)]);
+    registry
+        .identify(name, head)
+        .and_then(|i| registry.get(i.type_index))
 }
 
 /// The first `n` bytes of a regular file, without blocking on special files.
