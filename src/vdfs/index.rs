@@ -375,3 +375,35 @@ impl DirTree {
         Some(base)
     }
 }
+
+/// Every indexed file that `keep` accepts, with its absolute path and entry id, in one pass
+/// over the entries table (folder paths are resolved once each through a [`DirTree`]).
+/// Files whose folder chain is broken are left out. Order is the table's (entry id).
+///
+/// # Errors
+/// [`StoreError`] if the store cannot be read or a record does not decode.
+pub fn files_with_paths(
+    tx: &ReadTransaction,
+    mut keep: impl FnMut(&EntryRecord) -> bool,
+) -> Result<Vec<(u64, PathBuf, EntryRecord)>, StoreError> {
+    let t = tx.open_table(ENTRIES)?;
+    let mut dirs = DirTree::default();
+    let mut files = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        let rec: EntryRecord = decode("entries", v.value())?;
+        match rec.kind {
+            EntryKind::Dir => dirs.insert(k.value(), rec.parent, rec.name),
+            EntryKind::File if keep(&rec) => files.push((k.value(), rec)),
+            _ => {}
+        }
+    }
+    let mut memo = std::collections::HashMap::new();
+    Ok(files
+        .into_iter()
+        .filter_map(|(id, rec)| {
+            let dir = dirs.path(&mut memo, rec.parent)?;
+            Some((id, dir.join(os_from_bytes(&rec.name)), rec))
+        })
+        .collect())
+}

@@ -22,7 +22,7 @@
 //! with the files that still lack a `cas_id`. A location whose drive is not mounted is never
 //! scanned, so its entries are never deleted for being absent.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::content::{CasId, sample_file_with};
-use super::entry::{EntryKind, Meta, os_from_bytes};
+use super::entry::{EntryKind, Meta};
 use super::filetype::{ContentKind, Registry};
 use super::index::{ContentRecord, DirStats, EntryRecord};
 use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
@@ -1165,39 +1165,18 @@ struct Pending {
 /// The location's regular, non-empty files without a cas_id, with their paths.
 fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreError> {
     store.read(|tx| {
-        let t = tx.open_table(ENTRIES)?;
-        let mut dirs = super::index::DirTree::default();
-        let mut files = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let rec: EntryRecord = decode("entries", v.value())?;
-            if rec.location != location {
-                continue;
-            }
-            match rec.kind {
-                EntryKind::Dir => {
-                    dirs.insert(k.value(), rec.parent, rec.name);
-                }
-                EntryKind::File if rec.size > 0 && rec.cas.is_none() => {
-                    files.push((k.value(), rec.parent, rec.name, rec.size));
-                }
-                _ => {}
-            }
-        }
-        let mut paths: HashMap<u64, PathBuf> = HashMap::new();
-        let mut out = Vec::with_capacity(files.len());
-        for (id, parent, name, size) in files {
-            let Some(dir) = dirs.path(&mut paths, parent) else {
-                continue;
-            };
-            out.push(Pending {
+        let files = super::index::files_with_paths(tx, |rec| {
+            rec.location == location && rec.size > 0 && rec.cas.is_none()
+        })?;
+        Ok(files
+            .into_iter()
+            .map(|(id, path, rec)| Pending {
                 id,
-                path: dir.join(os_from_bytes(&name)),
-                name,
-                size,
-            });
-        }
-        Ok(out)
+                path,
+                name: rec.name,
+                size: rec.size,
+            })
+            .collect())
     })
 }
 

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use redb::ReadableTable;
 use serde::Serialize;
 
-use super::entry::{EntryKind, os_from_bytes};
 use super::index::{self, EntryRecord};
 use super::location::LocationRecord;
 use crate::store::schema::ENTRIES;
@@ -72,31 +71,11 @@ pub fn copies(
 /// The indexed regular files under `within` (in any location), with their records and paths.
 fn files_under(store: &Store, within: &Path) -> Result<Vec<(PathBuf, EntryRecord)>, StoreError> {
     store.read(|tx| {
-        let t = tx.open_table(ENTRIES)?;
-        let mut dirs = index::DirTree::default();
-        let mut files = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let rec: EntryRecord = decode("entries", v.value())?;
-            match rec.kind {
-                EntryKind::Dir => {
-                    dirs.insert(k.value(), rec.parent, rec.name.clone());
-                }
-                EntryKind::File => files.push(rec),
-                _ => {}
-            }
-        }
-        let mut memo: HashMap<u64, PathBuf> = HashMap::new();
-        let mut out = Vec::new();
-        for rec in files {
-            let Some(dir) = dirs.path(&mut memo, rec.parent) else {
-                continue;
-            };
-            let path = dir.join(os_from_bytes(&rec.name));
-            if path.starts_with(within) {
-                out.push((path, rec));
-            }
-        }
+        let mut out: Vec<(PathBuf, EntryRecord)> = index::files_with_paths(tx, |_| true)?
+            .into_iter()
+            .filter(|(_, path, _)| path.starts_with(within))
+            .map(|(_, path, rec)| (path, rec))
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     })
