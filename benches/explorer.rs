@@ -114,6 +114,35 @@ fn first_rows(app: &mut CairnApp, frame: &mut Frame, folder: &Path) -> (Duration
     }
 }
 
+/// The explorer window on `lib`, with its first frames run (nothing shown yet).
+fn explorer(core: &Core, lib: &cairn::vdfs::Library, home: &Path) -> (CairnApp, Frame) {
+    let opened = Ok((lib.config(), lib.path().to_owned()));
+    let bridge = Bridge::start(core.clone(), Arc::new(|| {}));
+    let mut state = AppState::new(core.device().name, home.to_owned(), opened);
+    state.start_folder = None;
+    let mut app = CairnApp::new(bridge, state, None);
+    let mut frame = Frame::new();
+    for _ in 0..5 {
+        frame.run(&mut app, Vec::new());
+    }
+    (app, frame)
+}
+
+/// [`first_rows`] of `folder` five times, leaving for another folder in between.
+fn first_rows_five_times(
+    app: &mut CairnApp,
+    frame: &mut Frame,
+    folder: &Path,
+) -> Vec<(Duration, Duration)> {
+    let mut out = Vec::new();
+    for _ in 0..5 {
+        out.push(first_rows(app, frame, folder));
+        app.go(std::env::temp_dir());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    out
+}
+
 fn main() {
     let base = bench_dir();
     let flat = base.join("flat100k");
@@ -142,46 +171,18 @@ fn main() {
             Ok(tx.open_table(cairn::store::schema::ENTRIES)?.len()?)
         })
         .unwrap();
-    let opened = Ok((lib.config(), lib.path().to_owned()));
+    let (mut app, mut frame) = explorer(&core, &lib, &data);
     drop(lib);
-    let bridge = Bridge::start(core.clone(), Arc::new(|| {}));
-    let mut state = AppState::new(core.device().name, data.clone(), opened);
-    state.start_folder = None;
-    let mut app = CairnApp::new(bridge, state, None);
-    let mut frame = Frame::new();
-    for _ in 0..5 {
-        frame.run(&mut app, Vec::new());
-    }
 
     // From the index.
-    let mut idx = Vec::new();
-    for _ in 0..5 {
-        idx.push(first_rows(&mut app, &mut frame, &canon));
-        app.go(std::env::temp_dir());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut idx = first_rows_five_times(&mut app, &mut frame, &canon);
     // From the disk: a copy of the folder outside any location is too costly to make, so
     // the same folder is listed after its location is forgotten in a scratch library.
     let scratch = tempfile::tempdir().unwrap();
     let core2 = Core::start(CoreOptions::at(scratch.path())).unwrap();
     let lib2 = core2.open_library(None).unwrap();
-    let opened2 = Ok((lib2.config(), lib2.path().to_owned()));
-    let bridge2 = Bridge::start(core2.clone(), Arc::new(|| {}));
-    let mut app2 = CairnApp::new(
-        bridge2,
-        AppState::new(String::new(), scratch.path().to_owned(), opened2),
-        None,
-    );
-    let mut frame2 = Frame::new();
-    for _ in 0..5 {
-        frame2.run(&mut app2, Vec::new());
-    }
-    let mut disk = Vec::new();
-    for _ in 0..5 {
-        disk.push(first_rows(&mut app2, &mut frame2, &canon));
-        app2.go(std::env::temp_dir());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (mut app2, mut frame2) = explorer(&core2, &lib2, scratch.path());
+    let mut disk = first_rows_five_times(&mut app2, &mut frame2, &canon);
     drop(app2);
 
     // Scrolling the indexed folder: mouse-wheel events over the list, 600 frames.

@@ -88,6 +88,15 @@ fn fixture() -> Fixture {
     }
 }
 
+/// Opens the default library and indexes `root` as a location, waiting for the scan to
+/// complete.
+fn indexed(fx: &Fixture, root: &Path, mode: IndexMode, rules: Rules) -> Arc<cairn::vdfs::Library> {
+    let lib = fx.core.open_library(None).unwrap();
+    let (_, job) = lib.add_location(root, mode, rules).unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    lib
+}
+
 fn harness(fx: &Fixture, start: &Path) -> H<'static> {
     let lib = fx.core.open_library(None).unwrap();
     let opened = Ok((lib.config(), lib.path().to_owned()));
@@ -203,11 +212,7 @@ fn keyboard_selection_and_status_bar() {
 fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Content, Rules::none())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
     let cas = {
         let locs = lib.locations().unwrap();
         cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/beach copy.jpg"))
@@ -316,11 +321,7 @@ fn favourites_are_added_from_the_context_menu_and_kept() {
 fn an_indexed_folder_is_checked_against_the_disk() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Shallow, Rules::none())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
     drop(lib);
     // Changed after the scan: one file added, one removed.
     std::fs::write(root.join("added-later.txt"), b"new").unwrap();
@@ -368,11 +369,7 @@ fn a_content_address_opens_its_copy_and_images_are_previewed() {
     image::RgbImage::from_pixel(64, 32, image::Rgb([10, 200, 30]))
         .save(root.join("photos/green.png"))
         .unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Content, Rules::none())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
     let locs = lib.locations().unwrap();
     let green =
         cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/green.png"))
@@ -403,11 +400,7 @@ fn a_content_address_opens_its_copy_and_images_are_previewed() {
 fn the_duplicates_view_lists_groups_and_jumps_to_a_copy() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Content, Rules::none())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
     drop(lib);
     let mut h = harness(&fx, &root);
     step_until(&mut h, "notes.md");
@@ -431,11 +424,7 @@ fn regression_rule_skipped_items_are_shown_and_are_not_a_change() {
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     std::fs::create_dir_all(root.join("node_modules/left-pad")).unwrap();
     std::fs::write(root.join(".DS_Store"), b"junk").unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Shallow, Rules::default())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::default());
     drop(lib);
     let mut h = harness(&fx, &root);
     step_until(&mut h, "node_modules");
@@ -465,11 +454,7 @@ fn typing_a_search_shows_ranked_results_and_opens_one() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
-    let lib = fx.core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&root, IndexMode::Shallow, Rules::none())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
     drop(lib);
     let mut h = harness(&fx, &root);
     step_until(&mut h, "notes.md");
