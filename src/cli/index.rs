@@ -138,6 +138,24 @@ pub struct SearchArgs {
     /// Only files with at least this many copies in the library.
     #[arg(long)]
     pub min_copies: Option<u64>,
+    /// MIME types, comma-separated: exact (image/png) or a prefix (image/ or image/*).
+    #[arg(long, value_delimiter = ',')]
+    pub mime: Vec<String>,
+    /// Date range when the index first saw the entry, e.g. 2025-06-01..
+    #[arg(long)]
+    pub indexed: Option<String>,
+    /// Entry types, comma-separated: file, dir, symlink, fifo, socket.
+    #[arg(long = "type", value_delimiter = ',', value_name = "TYPE")]
+    pub entry_type: Vec<String>,
+    /// Only files whose content has no copy in this location (id, path or name).
+    #[arg(long, value_name = "LOCATION")]
+    pub missing_from: Option<String>,
+    /// Order: relevance (default), name, size (largest first), modified (newest first).
+    #[arg(long, default_value = "relevance")]
+    pub sort: String,
+    /// Reverse the order.
+    #[arg(long)]
+    pub reverse: bool,
     /// Results to show.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
@@ -998,6 +1016,47 @@ pub(super) fn search(
         .map(|k| k.parse::<crate::vdfs::filetype::ContentKind>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
+    let entry_kinds = a
+        .entry_type
+        .iter()
+        .map(|t| match t.trim() {
+            "file" | "f" => Ok(EntryKind::File),
+            "dir" | "folder" | "d" => Ok(EntryKind::Dir),
+            "symlink" | "link" | "l" => Ok(EntryKind::Symlink),
+            "fifo" | "pipe" | "p" => Ok(EntryKind::Fifo),
+            "socket" | "s" => Ok(EntryKind::Socket),
+            other => Err(anyhow::anyhow!(
+                "{other:?} is not an entry type (file, dir, symlink, fifo, socket)"
+            )),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // A date range covers whole days: `..2024-12-31` includes that day.
+    let days = |text: &Option<String>| -> anyhow::Result<Option<(i64, i64)>> {
+        Ok(text
+            .as_deref()
+            .map(|s| parse_range(s, parse_date_ns, i64::MIN, i64::MAX))
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .map(|(lo, hi)| {
+                (
+                    lo,
+                    if hi == i64::MAX {
+                        hi
+                    } else {
+                        hi + 86_400_000_000_000 - 1
+                    },
+                )
+            }))
+    };
+    let missing_from = match &a.missing_from {
+        Some(t) => Some(crate::vdfs::location::find(lib.store(), t)?.id),
+        None => None,
+    };
+    let within = a
+        .within
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
+        .transpose()?;
     let q = Query {
         text: a.query.clone().unwrap_or_default(),
         mode: if a.glob {
@@ -1020,53 +1079,67 @@ pub(super) fn search(
             .map(|s| parse_range(s, format::parse_bytes, 0, u64::MAX))
             .transpose()
             .map_err(anyhow::Error::msg)?,
-        modified: a
-            .modified
-            .as_deref()
-            .map(|s| parse_range(s, parse_date_ns, i64::MIN, i64::MAX))
-            .transpose()
-            .map_err(anyhow::Error::msg)?
-            .map(|(lo, hi)| {
-                (
-                    lo,
-                    if hi == i64::MAX {
-                        hi
-                    } else {
-                        hi + 86_400_000_000_000 - 1
-                    },
-                )
-            }),
-        within: a
-            .within
-            .as_ref()
-            .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
-            .transpose()?,
+        modified: days(&a.modified)?,
+        indexed: days(&a.indexed)?,
+        within: within.clone(),
         include_hidden: a.hidden,
         min_copies: a.min_copies,
+        mime: a.mime.clone(),
+        entry_kinds,
+        missing_from,
+        sort: a.sort.parse().map_err(anyhow::Error::msg)?,
+        reverse: a.reverse,
         limit: a.limit,
         offset: a.offset,
     };
+    // A folder no location covers is searched through an ephemeral index of a walk.
+    let outside = within.as_ref().filter(|w| {
+        lib.locations().is_ok_and(|locs| {
+            !locs
+                .iter()
+                .any(|l| w.starts_with(l.path()) || l.path().starts_with(w))
+        })
+    });
     let started = std::time::Instant::now();
-    let index = NameIndex::build(lib.store())?;
-    let built = started.elapsed();
+    let (index, ephemeral) = match outside {
+        Some(w) => {
+            let rules = Compiled::new(&Rules::default()).map_err(anyhow::Error::msg)?;
+            let tree = walk(w, &WalkOptions::new(rules))?;
+            (std::sync::Arc::new(NameIndex::from_tree(&tree)), true)
+        }
+        None => (lib.name_index()?, false),
+    };
+    let loaded = started.elapsed();
     let t = std::time::Instant::now();
-    let res = index.search(&q);
+    let res = if ephemeral {
+        index.search(&q)
+    } else {
+        lib.search(&q)?
+    };
     let queried = t.elapsed();
     tracing::debug!(
         entries = index.len(),
-        "name index built in {built:?}, query in {queried:?}"
+        ephemeral,
+        "name index ready in {loaded:?}, query in {queried:?}"
     );
     if out.json {
-        out.json(&json!({ "total": res.total, "hits": res.hits }));
+        out.json(&json!({ "total": res.total, "fuzzy": res.fuzzy, "hits": res.hits }));
         return Ok(());
     }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if a.csv {
-        writeln!(w, "path,kind,size,mtime_ns")?;
+        writeln!(w, "path,kind,size,mtime_ns,copies")?;
         for h in &res.hits {
             let p = h.path.display().to_string().replace('"', "\"\"");
-            writeln!(w, "\"{p}\",{},{},{}", h.kind.as_str(), h.size, h.mtime_ns)?;
+            writeln!(
+                w,
+                "\"{p}\",{},{},{},{}",
+                h.kind.as_str(),
+                h.size,
+                h.mtime_ns,
+                h.copies
+            )?;
         }
         return Ok(w.flush()?);
     }
@@ -1084,13 +1157,122 @@ pub(super) fn search(
             h.path.display()
         )?;
     }
+    let similar = if res.fuzzy > 0 {
+        format!(", {} of them similar", res.fuzzy)
+    } else {
+        String::new()
+    };
     writeln!(
         w,
-        "{} of {} matches ({} entries searched in {:.1} ms)",
+        "{} of {} matches{similar} ({} entries{} searched in {:.1} ms)",
         res.hits.len(),
         res.total,
         index.len(),
+        if ephemeral { ", walked now," } else { "" },
         queried.as_secs_f64() * 1e3
     )?;
     Ok(w.flush()?)
+}
+
+/// `cairn debug search-bench`: in-process query latency over a list of queries.
+pub(super) fn search_bench(
+    out: &Output,
+    lib: &crate::vdfs::Library,
+    file: &std::path::Path,
+    runs: usize,
+    limit: usize,
+) -> anyhow::Result<()> {
+    use crate::vdfs::search::{Query, parse_range};
+    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
+    let started = std::time::Instant::now();
+    let ix = lib.name_index()?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut rows = Vec::new();
+    let mut all = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.split('\t');
+        let mut q = Query {
+            text: parts.next().unwrap_or_default().to_owned(),
+            limit,
+            ..Query::default()
+        };
+        for p in parts {
+            match p.split_once('=') {
+                Some(("kind", k)) => q.kinds.push(k.parse().map_err(anyhow::Error::msg)?),
+                Some(("size", r)) => {
+                    q.size = Some(
+                        parse_range(r, format::parse_bytes, 0, u64::MAX)
+                            .map_err(anyhow::Error::msg)?,
+                    );
+                }
+                Some(("in", w)) => q.within = Some(PathBuf::from(w)),
+                _ => anyhow::bail!("{p:?}: expected kind=…, size=LO..HI or in=PATH"),
+            }
+        }
+        let res = lib.search(&q)?;
+        let mut times: Vec<f64> = (0..runs.max(1))
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let r = lib.search(&q);
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                drop(r);
+                ms
+            })
+            .collect();
+        all.extend_from_slice(&times);
+        times.sort_by(f64::total_cmp);
+        rows.push(json!({
+            "query": line,
+            "total": res.total,
+            "fuzzy": res.fuzzy,
+            "median_ms": times[times.len() / 2],
+        }));
+    }
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> f64 {
+        if all.is_empty() {
+            return 0.0;
+        }
+        all[((all.len() as f64 - 1.0) * p).round() as usize]
+    };
+    let summary = json!({
+        "entries": ix.len(),
+        "index_bytes": ix.bytes(),
+        "name_bytes": ix.name_bytes(),
+        "load_ms": load_ms,
+        "runs": all.len(),
+        "p50_ms": pct(0.5),
+        "p90_ms": pct(0.9),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "queries": rows,
+    });
+    if out.json {
+        out.json(&summary);
+        return Ok(());
+    }
+    for r in summary["queries"].as_array().into_iter().flatten() {
+        println!(
+            "{:>8.2} ms  {:>7} matches  {}",
+            r["median_ms"].as_f64().unwrap_or(0.0),
+            r["total"],
+            r["query"].as_str().unwrap_or_default()
+        );
+    }
+    println!(
+        "{} entries; index {} ({:.1} B/entry), name structures {:.1} B/entry; ready in {load_ms:.1} ms",
+        ix.len(),
+        format::bytes(ix.bytes() as u64),
+        ix.bytes() as f64 / ix.len().max(1) as f64,
+        ix.name_bytes() as f64 / ix.len().max(1) as f64,
+    );
+    println!(
+        "{} runs: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        all.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
+    Ok(())
 }

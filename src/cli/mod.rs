@@ -82,7 +82,7 @@ pub enum Command {
     /// alike and files changed without a new modification time.
     VerifyContent(index::VerifyArgs),
     /// Find files in the library by name, kind, extension, size, date and place.
-    Search(index::SearchArgs),
+    Search(Box<index::SearchArgs>),
     /// Duplicate files, from the index: groups, wasted space, which copy to keep.
     Dupes(index::DupesArgs),
     /// How many copies of a file exist and where; files that exist only once; files missing
@@ -194,6 +194,19 @@ pub enum DebugCommand {
     },
     /// Print every entry of the index (path, kind, size, mtime, cas_id), sorted, one per line.
     DumpIndex,
+    /// Time name queries in this process (index already loaded): each query of FILE (one
+    /// per line; `\t`-separated `kind=…`, `size=LO..HI`, `in=PATH` add filters) RUNS times;
+    /// prints each query's median and the percentiles over all of them.
+    SearchBench {
+        /// The queries, one per line.
+        file: PathBuf,
+        /// Runs per query (after one warm-up run).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Results per query.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
 }
 
 /// Runs a parsed command line. With no subcommand it opens the window.
@@ -475,6 +488,9 @@ fn debug(core: &Core, out: &Output, selected: Option<&str>, c: DebugCommand) -> 
             for line in crate::vdfs::index::dump(lib.store())? {
                 println!("{line}");
             }
+        }
+        DebugCommand::SearchBench { file, runs, limit } => {
+            index::search_bench(out, &lib, &file, runs, limit)?;
         }
         DebugCommand::DiagnosticReport { id } => {
             let counts = batch_counts(lib.store(), id)?;

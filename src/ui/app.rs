@@ -9,6 +9,7 @@ use eframe::egui::{self, RichText};
 use super::bridge::{Bridge, Command, Drive, LocationView, Update};
 use super::commands::UiCommand;
 use super::explorer::{Explorer, SortKey, ViewMode};
+use super::search::SearchFilters;
 use super::theme;
 use crate::format;
 use crate::vdfs::browse::{Item, ListError, Source};
@@ -56,8 +57,11 @@ pub struct AppState {
     pub search_everywhere: bool,
     /// Tag of the search in flight.
     pub search_ticket: u64,
-    /// Results of the last search and the number of all matches.
-    pub found: Option<(Vec<crate::vdfs::search::Hit>, usize)>,
+    /// The search's filter chips.
+    pub search_filters: SearchFilters,
+    /// Results of the last search: the best hits, the number of all matches and how many of
+    /// them match only fuzzily.
+    pub found: Option<(Vec<crate::vdfs::search::Hit>, usize, usize)>,
     /// The duplicate groups, once computed.
     pub dupes: Option<Vec<crate::vdfs::dupes::Group>>,
     /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
@@ -107,6 +111,12 @@ impl AppState {
             start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
             ..AppState::default()
         }
+    }
+
+    /// True while search results replace the folder view: there is text in the search box
+    /// or a filter chip is set.
+    pub fn searching(&self) -> bool {
+        !self.search_text.trim().is_empty() || !self.search_filters.is_empty()
     }
 
     /// Applies one update from the core. Returns a command to send, if the update calls for
@@ -162,14 +172,16 @@ impl AppState {
                 ticket,
                 hits,
                 total,
+                fuzzy,
             } => {
                 if ticket == self.search_ticket {
-                    self.found = Some((hits, total));
+                    self.found = Some((hits, total, fuzzy));
                 }
             }
             Update::Reveal(path) => {
                 self.show_dupes = false;
                 self.search_text.clear();
+                self.search_filters = SearchFilters::default();
                 self.found = None;
                 if let Some(parent) = path.parent() {
                     self.reveal = path.file_name().map(|n| n.to_string_lossy().into_owned());
@@ -452,9 +464,8 @@ impl CairnApp {
     }
 
     fn send_search(&mut self) {
-        let text = self.state.search_text.trim().to_owned();
         self.state.search_ticket += 1;
-        if text.is_empty() {
+        if !self.state.searching() {
             self.state.found = None;
             return;
         }
@@ -463,10 +474,21 @@ impl CairnApp {
         } else {
             self.state.explorer.folder.clone()
         };
+        let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
+        let f = &self.state.search_filters;
+        let query = crate::vdfs::search::Query {
+            text: self.state.search_text.trim().to_owned(),
+            within,
+            kinds: f.kind.into_iter().collect(),
+            size: f.size.range(),
+            modified: f.modified.range(now_ns),
+            include_hidden: self.state.explorer.show_hidden,
+            limit: 500,
+            ..Default::default()
+        };
         self.bridge.send(Command::Search {
             ticket: self.state.search_ticket,
-            text,
-            within,
+            query: Box::new(query),
         });
     }
 
@@ -943,7 +965,7 @@ impl CairnApp {
             self.dupes_view(ui);
             return;
         }
-        if !self.state.search_text.trim().is_empty() {
+        if self.state.searching() {
             self.results_view(ui);
             return;
         }
@@ -1016,7 +1038,16 @@ impl CairnApp {
 
     fn results_view(&mut self, ui: &mut egui::Ui) {
         use egui_extras::{Column, TableBuilder};
-        let Some((hits, total)) = &self.state.found else {
+        let changed = ui
+            .horizontal(|ui| {
+                ui.label("Filter");
+                self.state.search_filters.chips(ui)
+            })
+            .inner;
+        if changed {
+            self.send_search();
+        }
+        let Some((hits, total, fuzzy)) = &self.state.found else {
             ui.centered_and_justified(|ui| ui.spinner());
             return;
         };
@@ -1025,10 +1056,26 @@ impl CairnApp {
         } else {
             "here and below"
         };
+        let text = self.state.search_text.trim();
+        let what = if text.is_empty() {
+            String::new()
+        } else {
+            format!(" for \u{201c}{text}\u{201d}")
+        };
+        let similar = if *fuzzy > 0 {
+            format!(" ({fuzzy} similar)")
+        } else {
+            String::new()
+        };
+        let shown = if hits.len() < *total {
+            format!(", best {} shown", hits.len())
+        } else {
+            String::new()
+        };
         ui.label(
             RichText::new(format!(
-                "{total} matches for \u{201c}{}\u{201d} {where_}",
-                self.state.search_text.trim()
+                "{} matches{what} {where_}{similar}{shown}",
+                format::count(*total as u64)
             ))
             .strong(),
         );

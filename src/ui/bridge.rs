@@ -69,14 +69,13 @@ pub enum Command {
     ShowContent(Uuid),
     /// Compute the library's duplicate groups.
     FindDupes,
-    /// Search the library's names; results come back tagged with `ticket`.
+    /// Search; results come back tagged with `ticket`. A query scoped to a folder outside
+    /// every location runs over an ephemeral index of a walk of that folder.
     Search {
         /// The UI's ticket for this search.
         ticket: u64,
         /// The query.
-        text: String,
-        /// Only below this folder (`None`: the whole library).
-        within: Option<PathBuf>,
+        query: Box<crate::vdfs::search::Query>,
     },
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::apps::App),
@@ -164,6 +163,8 @@ pub enum Update {
         hits: Vec<crate::vdfs::search::Hit>,
         /// All matches.
         total: usize,
+        /// How many of them match only fuzzily.
+        fuzzy: usize,
     },
     /// The applications that open a file.
     Apps {
@@ -242,18 +243,28 @@ impl Bridge {
         // Carry out commands off the async workers: listings and inspections run side by side
         // (a new one makes the old one stop), everything else one at a time.
         let current = Arc::new(AtomicU64::new(0));
-        // The name index is built on the first search and again after the index changes.
-        let names: Arc<std::sync::Mutex<Option<Arc<crate::vdfs::search::NameIndex>>>> =
-            Arc::new(std::sync::Mutex::new(None));
+        // The library's name index is brought up to date as soon as a library opens or a job
+        // ends, so the next search does not wait for it; an ephemeral one is kept for the
+        // last folder outside the locations that was searched.
+        let ephemeral: Arc<EphemeralSlot> = Arc::new(std::sync::Mutex::new(None));
         let searching = Arc::new(AtomicU64::new(0));
         {
-            let names = names.clone();
+            let core = core.clone();
+            let ephemeral = ephemeral.clone();
             let mut ev = core.events().subscribe();
             rt.spawn(async move {
                 loop {
                     match ev.recv().await {
                         Ok(Event::JobFinished { .. } | Event::LibraryOpened { .. }) => {
-                            *names.lock().expect("name index") = None;
+                            *ephemeral.lock().expect("ephemeral index") = None;
+                            let core = core.clone();
+                            tokio::task::spawn_blocking(move || {
+                                if let Ok(lib) = core.library()
+                                    && let Err(e) = lib.name_index()
+                                {
+                                    tracing::warn!("name index: {e}");
+                                }
+                            });
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                         Err(broadcast::error::RecvError::Closed) => break,
@@ -277,16 +288,12 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
-                    Command::Search {
-                        ticket,
-                        text,
-                        within,
-                    } => {
+                    Command::Search { ticket, query } => {
                         searching.store(ticket, Ordering::SeqCst);
-                        let names = names.clone();
+                        let ephemeral = ephemeral.clone();
                         let searching = searching.clone();
                         tokio::task::spawn_blocking(move || {
-                            search(&core, &names, &searching, ticket, text, within, &send);
+                            search(&core, &ephemeral, &searching, ticket, &query, &send);
                         });
                     }
                     Command::PickLocation => {
@@ -751,42 +758,64 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
     refresh(core, send);
 }
 
+/// The ephemeral name index of the last folder outside the locations that was searched.
+type EphemeralSlot = std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::search::NameIndex>)>>;
+
 fn search(
     core: &Core,
-    names: &std::sync::Mutex<Option<Arc<crate::vdfs::search::NameIndex>>>,
+    ephemeral: &EphemeralSlot,
     searching: &AtomicU64,
     ticket: u64,
-    text: String,
-    within: Option<PathBuf>,
+    q: &crate::vdfs::search::Query,
     send: &impl Fn(Update),
 ) {
-    use crate::vdfs::search::{NameIndex, Query};
-    let index = {
-        let mut slot = names.lock().expect("name index");
-        if slot.is_none()
-            && let Ok(lib) = core.library()
-        {
-            match NameIndex::build(lib.store()) {
-                Ok(ix) => *slot = Some(Arc::new(ix)),
-                Err(e) => send(Update::Error(e.to_string())),
-            }
+    use crate::vdfs::search::NameIndex;
+    let Ok(lib) = core.library() else { return };
+    let outside = q.within.as_ref().filter(|w| {
+        lib.locations().is_ok_and(|locs| {
+            !locs
+                .iter()
+                .any(|l| w.starts_with(l.path()) || l.path().starts_with(w))
+        })
+    });
+    let res = match outside {
+        Some(w) => {
+            let mut slot = ephemeral.lock().expect("ephemeral index");
+            let ix = match slot.as_ref() {
+                Some((p, ix)) if p == w => ix.clone(),
+                _ => {
+                    let rules = match crate::vdfs::rules::Compiled::new(
+                        &crate::vdfs::rules::Rules::default(),
+                    ) {
+                        Ok(r) => r,
+                        Err(e) => return send(Update::Error(e.to_string())),
+                    };
+                    match crate::vdfs::walk::walk(w, &crate::vdfs::walk::WalkOptions::new(rules)) {
+                        Ok(tree) => {
+                            let ix = Arc::new(NameIndex::from_tree(&tree));
+                            *slot = Some((w.clone(), ix.clone()));
+                            ix
+                        }
+                        Err(e) => return send(Update::Error(e.to_string())),
+                    }
+                }
+            };
+            drop(slot);
+            ix.search(q)
         }
-        slot.clone()
+        None => match lib.search(q) {
+            Ok(r) => r,
+            Err(e) => return send(Update::Error(e.to_string())),
+        },
     };
     // A newer search was typed meanwhile: this one is not wanted any more.
     if searching.load(Ordering::SeqCst) != ticket {
         return;
     }
-    let Some(index) = index else { return };
-    let res = index.search(&Query {
-        text,
-        within,
-        limit: 500,
-        ..Query::default()
-    });
     send(Update::Found {
         ticket,
         hits: res.hits,
         total: res.total,
+        fuzzy: res.fuzzy,
     });
 }

@@ -8,6 +8,7 @@ mod app;
 pub mod bridge;
 pub mod commands;
 pub mod explorer;
+pub mod search;
 pub mod theme;
 
 use std::path::PathBuf;

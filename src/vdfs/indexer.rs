@@ -41,6 +41,7 @@ use super::index::{ContentRecord, DirStats, EntryRecord};
 use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
 use super::location::{self, Availability, IndexMode, LocationRecord, LocationStats};
 use super::rules::Compiled;
+use super::search::names::note_index_changed;
 use super::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
 use crate::store::schema::{
     CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META, META_NEXT_ENTRY_ID,
@@ -378,6 +379,7 @@ impl IndexerJob {
                 ctx.checkpoint_wait(p)?;
             }
             pending = Some(ctx.checkpoint_submit(self, move |tx| {
+                note_index_changed(tx)?;
                 let mut t = tx.open_table(ENTRIES)?;
                 for (id, bytes) in &entries {
                     t.insert(id, bytes.as_slice())?;
@@ -447,6 +449,7 @@ impl IndexerJob {
             done_ops += n;
             self.write_progress(ctx, done_ops, total_ops);
             ctx.checkpoint(self, move |tx| {
+                note_index_changed(tx)?;
                 for u in &chunk {
                     u.apply(tx)?;
                 }
@@ -629,6 +632,7 @@ impl IndexerJob {
                 });
                 let now = now_ms();
                 ctx.checkpoint(self, move |tx| {
+                    note_index_changed(tx)?;
                     for l in &batch {
                         link_content(tx, l, now)?;
                     }
@@ -1038,6 +1042,7 @@ impl Existing {
 
 /// Deletes entries with their hierarchy rows, aggregates and content links.
 fn delete_entries(tx: &WriteTransaction, gone: &[Gone]) -> Result<(), StoreError> {
+    note_index_changed(tx)?;
     let mut t = tx.open_table(ENTRIES)?;
     let mut c = tx.open_table(CHILDREN)?;
     let mut cl = tx.open_table(DIR_CLOSURE)?;

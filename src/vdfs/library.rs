@@ -6,6 +6,7 @@
 //!   library.redb   the store (see crate::store)
 //!   sidecars/      derived files (thumbnails …), keyed by content UUID
 //!   logs/          this library's logs
+//!   cache/         derived data rebuilt at will (names.idx: the search name index)
 //!   lock           held while open (see super::lock)
 //! ```
 //!
@@ -24,6 +25,8 @@ use super::events::EventBus;
 use super::fsutil::{dir_size, sync_dir, write_atomic};
 use super::jobs::{JobManager, JobRegistry};
 use super::lock::LibraryLock;
+use super::search::names::{self, NameIndexError};
+use super::search::{NameIndex, Query, Results};
 use crate::store::Store;
 
 /// Extension of a library folder.
@@ -38,6 +41,10 @@ pub const LOCK_FILE: &str = "lock";
 pub const SIDECARS_DIR: &str = "sidecars";
 /// The log folder inside a library folder.
 pub const LOGS_DIR: &str = "logs";
+/// The folder of derived, rebuildable data inside a library folder.
+pub const CACHE_DIR: &str = "cache";
+/// The search name index inside [`CACHE_DIR`].
+pub const NAMES_FILE: &str = "names.idx";
 
 /// `library.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -273,7 +280,15 @@ pub fn create(
 
 /// Names Cairn itself creates in a library folder (plus atomic-write temporaries).
 fn is_own_name(name: &str) -> bool {
-    [CONFIG_FILE, STORE_FILE, LOCK_FILE, SIDECARS_DIR, LOGS_DIR].contains(&name)
+    [
+        CONFIG_FILE,
+        STORE_FILE,
+        LOCK_FILE,
+        SIDECARS_DIR,
+        LOGS_DIR,
+        CACHE_DIR,
+    ]
+    .contains(&name)
         || (name.starts_with('.') && name.contains(".tmp-"))
 }
 
@@ -341,6 +356,8 @@ pub struct Library {
     store: Store,
     config: RwLock<LibraryConfig>,
     path: PathBuf,
+    /// The search name index last used, if any.
+    names: std::sync::Mutex<Option<std::sync::Arc<NameIndex>>>,
     _lock: LibraryLock,
 }
 
@@ -379,6 +396,7 @@ impl Library {
             store,
             config: RwLock::new(config),
             path: path.to_owned(),
+            names: std::sync::Mutex::new(None),
             _lock: lock,
         })
     }
@@ -406,6 +424,76 @@ impl Library {
     /// The log folder.
     pub fn logs_dir(&self) -> PathBuf {
         self.path.join(LOGS_DIR)
+    }
+
+    /// The search name index, current with the store: the one in memory if its generation
+    /// is the store's, else `cache/names.idx` if it is, else rebuilt from the store and
+    /// written there (about 1 s per million entries). Callers that must not wait (the window)
+    /// call this off the UI thread.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`] if the store cannot be read; a damaged or unwritable file is
+    /// logged and the index kept in memory only.
+    pub fn name_index(&self) -> Result<std::sync::Arc<NameIndex>, CoreError> {
+        let current = names::generation(&self.store)?;
+        let mut slot = self.names.lock().expect("name index lock");
+        if let Some(ix) = slot.as_ref()
+            && ix.generation() == current
+        {
+            return Ok(ix.clone());
+        }
+        let file = self.path.join(CACHE_DIR).join(NAMES_FILE);
+        let opened = match NameIndex::open(&file) {
+            Ok(ix) if ix.generation() == current => Some(ix),
+            Ok(_) => None,
+            Err(NameIndexError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                None
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        };
+        let ix = match opened {
+            Some(ix) => ix,
+            None => {
+                let started = std::time::Instant::now();
+                let ix = match NameIndex::rebuild(&self.store, &file) {
+                    Ok(ix) => ix,
+                    Err(NameIndexError::Store(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!("{e}; keeping the name index in memory");
+                        NameIndex::build(&self.store)?
+                    }
+                };
+                tracing::info!(
+                    entries = ix.len(),
+                    bytes = ix.bytes(),
+                    "name index rebuilt in {:?}",
+                    started.elapsed()
+                );
+                ix
+            }
+        };
+        let ix = std::sync::Arc::new(ix);
+        *slot = Some(ix.clone());
+        Ok(ix)
+    }
+
+    /// Runs `q` over the library's name index, with [`Query::missing_from`] applied from the
+    /// store.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn search(&self, q: &Query) -> Result<Results, CoreError> {
+        let ix = self.name_index()?;
+        let only = match q.missing_from {
+            Some(target) => Some(super::redundancy::missing_ids(&self.store, target)?),
+            None => None,
+        };
+        Ok(ix.search_in(q, only.as_ref()))
     }
 
     /// The store.

@@ -140,19 +140,7 @@ pub struct Gap {
 /// # Errors
 /// [`StoreError`].
 pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, StoreError> {
-    let present: HashSet<u64> = store.read(|tx| {
-        let t = tx.open_table(ENTRIES)?;
-        let mut set = HashSet::new();
-        for row in t.iter()? {
-            let rec: EntryRecord = decode("entries", row?.1.value())?;
-            if rec.location == target
-                && let Some(c) = rec.cas
-            {
-                set.insert(c.0);
-            }
-        }
-        Ok(set)
-    })?;
+    let present = contents_in(store, target)?;
     let mut gap = Gap::default();
     for (path, r) in files_under(store, within)? {
         if r.location == target {
@@ -166,4 +154,45 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
         }
     }
     Ok(gap)
+}
+
+/// The cas_ids of every file in location `target`.
+fn contents_in(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(ENTRIES)?;
+        let mut set = HashSet::new();
+        for row in t.iter()? {
+            let rec: EntryRecord = decode("entries", row?.1.value())?;
+            if rec.location == target
+                && let Some(c) = rec.cas
+            {
+                set.insert(c.0);
+            }
+        }
+        Ok(set)
+    })
+}
+
+/// The ids of every identified file outside location `target` whose content has no copy
+/// there: the library-wide backup gap, used by search's `missing_from` filter.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn missing_ids(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
+    let present = contents_in(store, target)?;
+    store.read(|tx| {
+        let t = tx.open_table(ENTRIES)?;
+        let mut out = HashSet::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let rec: EntryRecord = decode("entries", v.value())?;
+            if rec.location != target
+                && let Some(c) = rec.cas
+                && !present.contains(&c.0)
+            {
+                out.insert(k.value());
+            }
+        }
+        Ok(out)
+    })
 }

@@ -1,0 +1,255 @@
+//! Search over the index: one query type for the CLI, the window and (later) plugins and
+//! peers.
+//!
+//! Names are compared after Unicode normalisation (NFC) and, unless the query is
+//! case-sensitive, lower-casing, so `Montréal` matches whether it was typed or stored composed
+//! or decomposed. Ranking: exact name > prefix > word start > substring > fuzzy (the query's
+//! characters in order), then shorter path, then most recently modified.
+//!
+//! Queries run over a [`NameIndex`] (see [`names`]): the library's, kept in a file beside the
+//! store and rebuilt when the store's names generation moves on, or an ephemeral one built
+//! from a walk of a folder outside every location. The same [`Query`] runs over both.
+
+pub mod names;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use unicode_normalization::UnicodeNormalization;
+
+pub use names::NameIndex;
+
+use super::entry::EntryKind;
+use super::filetype::ContentKind;
+
+/// How the name part of a query matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameMatch {
+    /// Anywhere in the name, ranked exact > prefix > word start > substring; names that only
+    /// contain the query's characters in order also match, ranked last.
+    #[default]
+    Smart,
+    /// Only names starting with the text.
+    Prefix,
+    /// A shell glob over the whole name (`*.jpg`, `IMG_??.png`).
+    Glob,
+}
+
+/// A search query. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    /// Text to find in names.
+    pub text: String,
+    /// How `text` matches.
+    pub mode: NameMatch,
+    /// Compare case exactly.
+    pub case_sensitive: bool,
+    /// Extensions (lower case, no dot).
+    pub extensions: Vec<String>,
+    /// Content kinds.
+    pub kinds: Vec<ContentKind>,
+    /// Size range in bytes (inclusive).
+    pub size: Option<(u64, u64)>,
+    /// Modification time range, ns since the epoch (inclusive).
+    pub modified: Option<(i64, i64)>,
+    /// Only below this folder.
+    pub within: Option<PathBuf>,
+    /// Include names starting with a dot.
+    pub include_hidden: bool,
+    /// Only files whose content has at least this many copies.
+    pub min_copies: Option<u64>,
+    /// MIME types of the content: exact (`image/png`) or a prefix (`image/`, `image/*`).
+    pub mime: Vec<String>,
+    /// When the index first saw the entry, ns since the epoch (inclusive).
+    pub indexed: Option<(i64, i64)>,
+    /// Entry kinds (file, folder, symlink …); empty means all.
+    pub entry_kinds: Vec<EntryKind>,
+    /// Only files whose content has no copy in the location with this id (a backup gap;
+    /// files whose content is not identified are left out). Applied by
+    /// [`crate::vdfs::library::Library::search`], which reads the store for it.
+    pub missing_from: Option<u32>,
+    /// Order of the results.
+    pub sort: Sort,
+    /// Reverse the order.
+    pub reverse: bool,
+    /// Results to return.
+    pub limit: usize,
+    /// Results to skip.
+    pub offset: usize,
+}
+
+/// The order of results. Ties are broken by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best match first: rank, then shorter path, then most recently modified.
+    #[default]
+    Relevance,
+    /// By name, A to Z (folded).
+    Name,
+    /// Largest first.
+    Size,
+    /// Most recently modified first.
+    Modified,
+}
+
+impl std::str::FromStr for Sort {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Sort, String> {
+        match s {
+            "relevance" => Ok(Sort::Relevance),
+            "name" => Ok(Sort::Name),
+            "size" => Ok(Sort::Size),
+            "modified" | "date" => Ok(Sort::Modified),
+            other => Err(format!(
+                "{other:?} is not a sort order (relevance, name, size, modified)"
+            )),
+        }
+    }
+}
+
+/// One result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// Entry id (0 in an ephemeral index).
+    pub entry: u64,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Kind.
+    pub kind: EntryKind,
+    /// Bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Content kind.
+    pub content_kind: ContentKind,
+    /// Copies of its content in the library (1 when not identified or unique).
+    pub copies: u32,
+    /// How the name matched (0 exact … 4 fuzzy; 3 when no text was given).
+    pub rank: u8,
+}
+
+/// Results and the number of all matches.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Results {
+    /// The page of results asked for, best first.
+    pub hits: Vec<Hit>,
+    /// How many entries match in all (fuzzy matches included).
+    pub total: usize,
+    /// How many of them match only fuzzily (rank 4).
+    pub fuzzy: usize,
+}
+
+/// NFC and, unless `case_sensitive`, lower case.
+pub fn fold(s: &str, case_sensitive: bool) -> String {
+    let nfc: String = s.nfc().collect();
+    if case_sensitive {
+        nfc
+    } else {
+        nfc.to_lowercase()
+    }
+}
+
+/// The rank of name `hay` for `needle` (both folded) under [`NameMatch::Smart`]: 0 exact,
+/// 1 prefix, 2 word start, 3 substring, 4 fuzzy (the needle's characters in order within a
+/// window of three times its length, for needles of three or more characters); `None` if it
+/// does not match. The index ranks the same way.
+pub fn rank_of(hay: &str, needle: &str) -> Option<u8> {
+    if needle.is_empty() {
+        return Some(3);
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let first = memchr::memmem::find(h, n);
+    match first {
+        Some(0) => Some(u8::from(h.len() != n.len())),
+        Some(at) => {
+            let word = names::word_start(h, at)
+                || memchr::memmem::find_iter(&h[at + 1..], n)
+                    .any(|o| names::word_start(h, at + 1 + o));
+            Some(if word { 2 } else { 3 })
+        }
+        None => {
+            let chars = needle.chars().count();
+            (chars >= 3 && names::subsequence_within(h, needle, chars * 3)).then_some(4)
+        }
+    }
+}
+
+/// Parses `LO..HI`, `LO..`, `..HI` or a single value into an inclusive range with `parse`.
+///
+/// # Errors
+/// The message of `parse`.
+pub fn parse_range<T: Copy>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+    min: T,
+    max: T,
+) -> Result<(T, T), String> {
+    match text.split_once("..") {
+        Some((a, b)) => {
+            let lo = if a.trim().is_empty() { min } else { parse(a)? };
+            let hi = if b.trim().is_empty() { max } else { parse(b)? };
+            Ok((lo, hi))
+        }
+        None => {
+            let v = parse(text)?;
+            Ok((v, v))
+        }
+    }
+}
+
+/// Parses a date `YYYY-MM-DD` (local midnight) into ns since the epoch.
+///
+/// # Errors
+/// A message naming the text.
+pub fn parse_date_ns(text: &str) -> Result<i64, String> {
+    let d: jiff::civil::Date = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a date (YYYY-MM-DD)"))?;
+    let z = d
+        .to_zoned(jiff::tz::TimeZone::system())
+        .map_err(|e| e.to_string())?;
+    Ok(z.timestamp().as_nanosecond() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranking_order() {
+        let n = fold("readme", false);
+        assert_eq!(rank_of(&fold("README", false), &n), Some(0));
+        assert_eq!(rank_of(&fold("README.md", false), &n), Some(1));
+        assert_eq!(rank_of(&fold("old-readme.txt", false), &n), Some(2));
+        assert_eq!(rank_of(&fold("myreadme", false), &n), Some(3));
+        assert_eq!(rank_of(&fold("r-e-a-d-m-e", false), &n), Some(4));
+        assert_eq!(rank_of(&fold("notes", false), &n), None);
+    }
+
+    #[test]
+    fn unicode_folding_is_nfc_and_case_insensitive() {
+        let composed = "Montr\u{e9}al";
+        let decomposed = "Montre\u{301}al";
+        assert_ne!(composed, decomposed);
+        assert_eq!(fold(composed, false), fold(decomposed, false));
+        assert_eq!(
+            rank_of(&fold("MONTRÉAL 2024.jpg", false), &fold(decomposed, false)),
+            Some(1)
+        );
+        assert_eq!(fold("Straße", false), "straße");
+    }
+
+    #[test]
+    fn ranges_parse() {
+        let p = |s: &str| crate::format::parse_bytes(s);
+        assert_eq!(parse_range("1k..2k", p, 0, u64::MAX).unwrap(), (1024, 2048));
+        assert_eq!(
+            parse_range("1M..", p, 0, u64::MAX).unwrap(),
+            (1 << 20, u64::MAX)
+        );
+        assert_eq!(parse_range("..10", p, 0, u64::MAX).unwrap(), (0, 10));
+        assert!(parse_date_ns("2024-02-30").is_err());
+        assert!(parse_date_ns("2024-02-29").is_ok());
+    }
+}
