@@ -1596,15 +1596,46 @@ impl CairnApp {
                 });
             if !d.other_copies.is_empty() {
                 ui.add_space(8.0);
-                ui.label(RichText::new(format!("{} other copies", d.other_copies.len())).strong());
-                for p in &d.other_copies {
+                let n = d.other_copies.len();
+                let volumes: std::collections::BTreeSet<&Path> =
+                    d.other_copies.iter().map(|c| c.volume.as_path()).collect();
+                ui.label(
+                    RichText::new(format!(
+                        "{} copies in this library: this one and {n} other{}",
+                        n + 1,
+                        if n == 1 { "" } else { "s" }
+                    ))
+                    .strong(),
+                );
+                for c in &d.other_copies {
                     if ui
-                        .link(p.display().to_string())
+                        .link(c.path.display().to_string())
                         .on_hover_text("Go there")
                         .clicked()
                     {
-                        go = Some(p.clone());
+                        go = Some(c.path.clone());
                     }
+                    ui.label(
+                        RichText::new(format!(
+                            "in {} \u{00b7} on {}",
+                            c.location_path.display(),
+                            c.volume.display()
+                        ))
+                        .small()
+                        .color(theme::weak(ui)),
+                    );
+                }
+                if let Some(v) = &d.volume
+                    && volumes.len() == 1
+                    && volumes.contains(v.as_path())
+                {
+                    ui.label(
+                        RichText::new(format!(
+                            "Every copy is on the same drive ({}): losing it loses them all",
+                            v.display()
+                        ))
+                        .color(theme::weak(ui)),
+                    );
                 }
             } else if d.cas.is_some() {
                 ui.add_space(8.0);

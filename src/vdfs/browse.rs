@@ -229,14 +229,16 @@ pub struct Details {
     pub cas: Option<String>,
     /// Content UUID.
     pub content_uuid: Option<String>,
-    /// Other copies of the same content in the library.
-    pub other_copies: Vec<PathBuf>,
+    /// Other copies of the same content in the library, with their location and volume.
+    pub other_copies: Vec<super::redundancy::CopyInfo>,
     /// For folders: bytes, files, folders below (from the index).
     pub folder: Option<(u64, u64, u64)>,
     /// The first part of a text file (at most [`PREVIEW_BYTES`]).
     pub text_preview: Option<String>,
     /// The entry's UUID, when indexed.
     pub uuid: Option<String>,
+    /// Mount point of the volume of the location holding it, when indexed.
+    pub volume: Option<PathBuf>,
 }
 
 /// Bytes of a text file shown in the preview.
@@ -254,6 +256,10 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
         && let Ok(Some((_, id, rec))) = index::find_by_path(store, locations, &path)
     {
         d.uuid = Some(rec.uuid.to_string());
+        d.volume = locations
+            .iter()
+            .find(|l| l.id == rec.location)
+            .map(|l| l.volume.mount_point.clone());
         let _ = store.read(|tx| {
             if let Some(cas) = rec.cas {
                 d.cas = Some(cas.to_string());
@@ -267,11 +273,6 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
                         .and_then(|i| registry.get(i))
                         .map(|t| t.name.clone());
                 }
-                for other in index::instances(tx, cas)? {
-                    if other != id {
-                        d.other_copies.push(index::path_of(tx, other)?);
-                    }
-                }
             }
             if rec.kind == EntryKind::Dir
                 && let Some(s) = index::dir_stats(tx, id)?
@@ -280,6 +281,11 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
             }
             Ok(())
         });
+        if rec.cas.is_some()
+            && let Ok(copies) = super::redundancy::copies(store, locations, id)
+        {
+            d.other_copies = copies.into_iter().filter(|c| c.path != path).collect();
+        }
     }
     let head = read_head(&path, PREVIEW_BYTES);
     if d.mime.is_none()

@@ -29,6 +29,8 @@ pub struct CopyInfo {
     pub path: PathBuf,
     /// Its location id.
     pub location: u32,
+    /// That location's folder.
+    pub location_path: PathBuf,
     /// The mount point of that location's volume.
     pub volume: PathBuf,
 }
@@ -53,12 +55,12 @@ pub fn copies(
         let mut out = Vec::new();
         for other in index::instances(tx, cas)? {
             if let Some(e) = index::entry(tx, other)? {
+                let loc = locations.iter().find(|l| l.id == e.location);
                 out.push(CopyInfo {
                     path: index::path_of(tx, other)?,
                     location: e.location,
-                    volume: locations
-                        .iter()
-                        .find(|l| l.id == e.location)
+                    location_path: loc.map(LocationRecord::path).unwrap_or_default(),
+                    volume: loc
                         .map(|l| l.volume.mount_point.clone())
                         .unwrap_or_default(),
                 });

@@ -230,7 +230,7 @@ fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     h.get_by_label("Inspector").click();
     step_until(&mut h, &cas.to_string());
     assert!(h.query_by_label("cas_id").is_some());
-    step_until(&mut h, "1 other copies");
+    step_until(&mut h, "2 copies in this library: this one and 1 other");
     let other = root.join("photos/2024/beach.jpg");
     h.get_by_label(&other.display().to_string()).click();
     step_until(&mut h, "beach.jpg");

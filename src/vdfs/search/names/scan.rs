@@ -1,0 +1,628 @@
+//! Running a [`Query`] over a [`NameIndex`]: scopes as entry ranges, one scan of the folded
+//! names for substring and prefix matches, a mask-prefiltered pass for fuzzy ones, the
+//! non-name filters, and the ranked page of hits.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::{
+    ATTR_HIDDEN, EntryKind, FOLDED, ID, INDEXED, MASK, MIME, MIME_TABLE, NO_DIR, NameIndex,
+    mask_of, rd16, rd32, rd64,
+};
+use crate::vdfs::entry::os_from_bytes;
+use crate::vdfs::filetype::{ContentKind, extension_of};
+use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold};
+
+impl NameIndex {
+    /// The absolute path of entry `i`.
+    fn path(&self, i: usize) -> PathBuf {
+        let mut parts = vec![i];
+        let mut d = self.dir(i);
+        let mut guard = 0;
+        while d != NO_DIR && guard < 100_000 {
+            let e = self.f_entry(d) as usize;
+            parts.push(e);
+            d = self.dir(e);
+            guard += 1;
+        }
+        let mut p = PathBuf::new();
+        for &e in parts.iter().rev() {
+            p.push(os_from_bytes(self.exact(e)));
+        }
+        p
+    }
+
+    /// The location roots: `(entry, folder)`.
+    fn roots(&self) -> Vec<(u32, Option<u32>)> {
+        let count = if self.folders == 0 {
+            self.entries
+        } else {
+            self.f_first(0)
+        };
+        let mut f = 0;
+        (0..count)
+            .map(|r| {
+                if self.kind(r as usize) == EntryKind::Dir && f < self.folders {
+                    let this = f;
+                    f = self.f_end(f);
+                    (r, Some(this))
+                } else {
+                    (r, None)
+                }
+            })
+            .collect()
+    }
+
+    /// The entry ranges inside `within` (its descendants; a location root below `within`
+    /// with its own entry). Empty if `within` is not in the index.
+    fn scope(&self, within: &Path) -> Vec<Range<u32>> {
+        let mut out = Vec::new();
+        let subtree = |f: u32| self.f_first(f)..self.f_first(self.f_end(f));
+        for (r, folder) in self.roots() {
+            let root = PathBuf::from(os_from_bytes(self.exact(r as usize)));
+            if root.starts_with(within) {
+                // Everything below `within`: the root itself unless it is `within`.
+                if root != within {
+                    out.push(r..r + 1);
+                }
+                if let Some(f) = folder {
+                    out.push(subtree(f));
+                }
+                continue;
+            }
+            let (Ok(rest), Some(mut f)) = (within.strip_prefix(&root), folder) else {
+                continue;
+            };
+            let mut found = true;
+            let mut file = None;
+            for comp in rest.components() {
+                let name = crate::vdfs::entry::os_bytes(comp.as_os_str());
+                let kids = self.f_first(f)..self.f_first(f + 1);
+                let Some(e) = kids.into_iter().find(|&e| self.exact(e as usize) == name) else {
+                    found = false;
+                    break;
+                };
+                if self.kind(e as usize) != EntryKind::Dir {
+                    file = Some(e);
+                    break;
+                }
+                // Its folder number: one of f's child folders.
+                let mut g = f + 1;
+                while g < self.f_end(f) && self.f_entry(g) != e {
+                    g = self.f_end(g);
+                }
+                if g >= self.f_end(f) {
+                    found = false;
+                    break;
+                }
+                f = g;
+            }
+            if found {
+                match file {
+                    Some(e) => out.push(e..e + 1),
+                    None => out.push(subtree(f)),
+                }
+            }
+        }
+        out.sort_by_key(|r| r.start);
+        out
+    }
+
+    /// [`Self::entry_at`] for a byte at or after entry `cur`'s name: gallops forward from
+    /// `cur` first, since successive matches are usually close together.
+    fn entry_from(&self, at: usize, cur: usize, hi: usize) -> usize {
+        let mut lo = cur;
+        let mut step = 1;
+        while lo + step < hi && self.folded_off(lo + step) as usize <= at {
+            lo += step;
+            step *= 2;
+        }
+        self.entry_at(at, lo, (lo + step).min(hi))
+    }
+
+    /// The number of the entry whose folded name contains byte `at` of the folded blob,
+    /// searching entries `lo..hi`.
+    fn entry_at(&self, at: usize, mut lo: usize, mut hi: usize) -> usize {
+        // Largest i in lo..hi with folded_off(i) <= at.
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.folded_off(mid) as usize <= at {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Runs `q` over the index. `only`, if given, keeps just the entries with those ids (the
+    /// library uses it for [`Query::missing_from`]).
+    pub fn search_in(&self, q: &Query, only: Option<&std::collections::HashSet<u64>>) -> Results {
+        let mut ranges = match &q.within {
+            Some(w) => self.scope(w),
+            None => std::iter::once(0..self.entries).collect(),
+        };
+        let text = q.text.trim().replace('\0', "");
+        let scan = Scan {
+            ix: self,
+            q,
+            filter: Filter::new(self, q, only),
+            needle: fold(&text, false),
+            exact_needle: fold(&text, true),
+        };
+        // Large scans are split between two threads (this machine's cores).
+        let work: u64 = ranges.iter().map(|r| u64::from(r.end - r.start)).sum();
+        let (found, fuzzy) = if work >= PARALLEL_FROM {
+            let second = split_ranges(&mut ranges, work / 2);
+            std::thread::scope(|sc| {
+                let other = sc.spawn(|| scan.run(&second));
+                let (mut found, fuzzy) = scan.run(&ranges);
+                let (more, more_fuzzy) = other.join().expect("search thread");
+                found.extend(more);
+                (found, fuzzy + more_fuzzy)
+            })
+        } else {
+            scan.run(&ranges)
+        };
+        let total = found.len();
+        let hits = self.page(found, q);
+        Results { hits, total, fuzzy }
+    }
+
+    /// Runs `q` (without [`Query::missing_from`], which needs the store).
+    pub fn search(&self, q: &Query) -> Results {
+        self.search_in(q, None)
+    }
+
+    fn folded_or_exact(&self, i: usize, q: &Query) -> &[u8] {
+        if q.case_sensitive {
+            self.exact(i)
+        } else {
+            self.folded(i)
+        }
+    }
+
+    /// Orders the matches as `q.sort` asks and builds the page of hits.
+    fn page(&self, mut found: Vec<Cand>, q: &Query) -> Vec<Hit> {
+        let want = (q.offset + q.limit.max(1)).min(found.len());
+        let cmp = |a: &Cand, b: &Cand| {
+            let (ia, ib) = (a.i as usize, b.i as usize);
+            let by = match q.sort {
+                Sort::Relevance => a
+                    .rank
+                    .cmp(&b.rank)
+                    .then(a.depth.cmp(&b.depth))
+                    .then_with(|| self.mtime(ib).cmp(&self.mtime(ia))),
+                Sort::Name => self.folded(ia).cmp(self.folded(ib)),
+                Sort::Size => self.size(ib).cmp(&self.size(ia)),
+                Sort::Modified => self.mtime(ib).cmp(&self.mtime(ia)),
+            };
+            let by = if q.reverse { by.reverse() } else { by };
+            by.then_with(|| self.folded(ia).cmp(self.folded(ib)))
+                .then(a.i.cmp(&b.i))
+        };
+        if want > 0 && want < found.len() {
+            found.select_nth_unstable_by(want - 1, cmp);
+            found.truncate(want);
+        }
+        found.sort_by(cmp);
+        found
+            .into_iter()
+            .skip(q.offset)
+            .map(|c| {
+                let i = c.i as usize;
+                let attr = self.attr(i);
+                Hit {
+                    entry: rd64(self.col(ID), i),
+                    path: self.path(i),
+                    kind: self.kind(i),
+                    size: self.size(i),
+                    mtime_ns: self.mtime(i),
+                    content_kind: ContentKind::from_u8((attr >> 8) as u8),
+                    copies: attr >> 16,
+                    rank: c.rank,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Entries per query from which the scan is split between two threads.
+const PARALLEL_FROM: u64 = 200_000;
+
+/// Cuts `ranges` after `keep` entries; returns the rest.
+fn split_ranges(ranges: &mut Vec<Range<u32>>, keep: u64) -> Vec<Range<u32>> {
+    let mut left = keep;
+    let mut rest = Vec::new();
+    let mut out = Vec::new();
+    for r in ranges.drain(..) {
+        let len = u64::from(r.end - r.start);
+        if left >= len {
+            left -= len;
+            out.push(r);
+        } else if left > 0 {
+            let cut = r.start + left as u32;
+            out.push(r.start..cut);
+            rest.push(cut..r.end);
+            left = 0;
+        } else {
+            rest.push(r);
+        }
+    }
+    *ranges = out;
+    rest
+}
+
+/// One query's matching, run over some entry ranges (possibly on several threads).
+struct Scan<'a> {
+    ix: &'a NameIndex,
+    q: &'a Query,
+    filter: Filter<'a>,
+    needle: String,
+    exact_needle: String,
+}
+
+impl Scan<'_> {
+    /// The matches in `ranges` and how many of them are fuzzy.
+    fn run(&self, ranges: &[Range<u32>]) -> (Vec<Cand>, usize) {
+        let ix = self.ix;
+        let q = self.q;
+        let filter = &self.filter;
+        let needle = &self.needle;
+        let exact_needle = &self.exact_needle;
+        let mut found: Vec<Cand> = Vec::new();
+        let mut fuzzy = 0usize;
+        let push = |found: &mut Vec<Cand>, i: usize, rank: u8| {
+            found.push(Cand {
+                rank,
+                depth: ix.depth(i),
+                i: i as u32,
+            });
+        };
+        // A case-sensitive query is matched on folded names first, then checked exactly.
+        let case_ok = |i: usize| {
+            if !q.case_sensitive {
+                return true;
+            }
+            let exact = fold(&String::from_utf8_lossy(ix.exact(i)), true);
+            if q.mode == NameMatch::Prefix {
+                exact.starts_with(exact_needle.as_str())
+            } else {
+                exact.contains(exact_needle.as_str())
+            }
+        };
+        match q.mode {
+            _ if needle.is_empty() => {
+                for r in ranges {
+                    for i in r.start as usize..r.end as usize {
+                        if filter.pass(i) {
+                            push(&mut found, i, 3);
+                        }
+                    }
+                }
+            }
+            NameMatch::Glob => {
+                let glob = globset::GlobBuilder::new(exact_needle)
+                    .case_insensitive(!q.case_sensitive)
+                    .literal_separator(true)
+                    .build()
+                    .map(|g| g.compile_matcher());
+                if let Ok(g) = glob {
+                    for r in ranges {
+                        for i in r.start as usize..r.end as usize {
+                            if filter.pass(i) && g.is_match(os_from_bytes(ix.folded_or_exact(i, q)))
+                            {
+                                push(&mut found, i, 3);
+                            }
+                        }
+                    }
+                }
+            }
+            NameMatch::Prefix | NameMatch::Smart => {
+                let prefix = q.mode == NameMatch::Prefix;
+                let pattern = if prefix {
+                    [b"\0", needle.as_bytes()].concat()
+                } else {
+                    needle.as_bytes().to_vec()
+                };
+                let finder = memchr::memmem::Finder::new(&pattern);
+                let blob = ix.col(FOLDED);
+                let mut matched: Vec<u32> = Vec::new();
+                for r in ranges {
+                    if r.is_empty() {
+                        continue;
+                    }
+                    let (lo, hi) = (r.start as usize, r.end as usize);
+                    // Byte span of these names; a prefix pattern starts at the `\0` before.
+                    let start = ix.folded_off(lo) as usize - usize::from(prefix);
+                    let end = ix.folded_off(hi) as usize;
+                    let mut pos = start;
+                    let mut cur = lo;
+                    while pos < end {
+                        let Some(m) = finder.find(&blob[pos..end]) else {
+                            break;
+                        };
+                        let at = pos + m + usize::from(prefix);
+                        let i = ix.entry_from(at, cur, hi);
+                        cur = i;
+                        pos = ix.folded_off(i + 1) as usize - usize::from(prefix);
+                        let name = ix.folded(i);
+                        let off = at - ix.folded_off(i) as usize;
+                        let rank = if off == 0 {
+                            u8::from(name.len() != needle.len())
+                        } else if word_start(name, off)
+                            || memchr::memmem::find_iter(&name[off + 1..], needle.as_bytes())
+                                .any(|o| word_start(name, off + 1 + o))
+                        {
+                            2
+                        } else {
+                            3
+                        };
+                        matched.push(i as u32);
+                        if filter.pass(i) && case_ok(i) {
+                            push(&mut found, i, rank);
+                        }
+                    }
+                }
+                // Fuzzy: the needle's characters in order, within a window three times its
+                // length; names that contain it outright were ranked above.
+                let chars = needle.chars().count();
+                if !prefix && chars >= 3 {
+                    let nm = mask_of(needle.as_bytes());
+                    let masks = ix.col(MASK);
+                    let mut next = matched.iter().peekable();
+                    for r in ranges {
+                        for i in r.start as usize..r.end as usize {
+                            if rd32(masks, i) & nm != nm {
+                                continue;
+                            }
+                            while next.peek().is_some_and(|&&m| (m as usize) < i) {
+                                next.next();
+                            }
+                            if next.peek().is_some_and(|&&m| m as usize == i) {
+                                continue;
+                            }
+                            if subsequence_within(ix.folded(i), needle, chars * 3)
+                                && filter.pass(i)
+                                && case_ok(i)
+                            {
+                                fuzzy += 1;
+                                push(&mut found, i, 4);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (found, fuzzy)
+    }
+}
+
+/// A match: its rank, its depth and its entry number.
+#[derive(Clone, Copy)]
+struct Cand {
+    rank: u8,
+    depth: u16,
+    i: u32,
+}
+
+/// The non-name filters of a query, prepared once.
+struct Filter<'a> {
+    ix: &'a NameIndex,
+    q: &'a Query,
+    kinds: u32,
+    mimes: Option<Vec<bool>>,
+    only: Option<&'a std::collections::HashSet<u64>>,
+    trivial: bool,
+}
+
+impl<'a> Filter<'a> {
+    fn new(
+        ix: &'a NameIndex,
+        q: &'a Query,
+        only: Option<&'a std::collections::HashSet<u64>>,
+    ) -> Filter<'a> {
+        let kinds = q.kinds.iter().fold(0u32, |m, k| m | 1 << (*k as u8));
+        let mimes = (!q.mime.is_empty()).then(|| {
+            let table = ix.col(MIME_TABLE);
+            std::iter::once(false)
+                .chain(table.split(|&b| b == b'\n').map(|m| {
+                    let m = String::from_utf8_lossy(m);
+                    q.mime.iter().any(|want| {
+                        let want = want.trim().to_ascii_lowercase();
+                        match want
+                            .strip_suffix('*')
+                            .or_else(|| want.ends_with('/').then_some(want.as_str()))
+                        {
+                            Some(prefix) => m.starts_with(prefix),
+                            None => m == want,
+                        }
+                    })
+                }))
+                .collect()
+        });
+        let trivial = q.include_hidden
+            && q.kinds.is_empty()
+            && q.size.is_none()
+            && q.modified.is_none()
+            && q.indexed.is_none()
+            && q.min_copies.is_none()
+            && q.extensions.is_empty()
+            && q.entry_kinds.is_empty()
+            && mimes.is_none()
+            && only.is_none();
+        Filter {
+            ix,
+            q,
+            kinds,
+            mimes,
+            only,
+            trivial,
+        }
+    }
+
+    #[inline]
+    fn pass(&self, i: usize) -> bool {
+        if self.trivial {
+            return true;
+        }
+        let ix = self.ix;
+        let q = self.q;
+        let attr = ix.attr(i);
+        if attr & ATTR_HIDDEN != 0 && !q.include_hidden {
+            return false;
+        }
+        let kind = EntryKind::from_u8((attr & 0xf) as u8);
+        if !q.entry_kinds.is_empty() && !q.entry_kinds.contains(&kind) {
+            return false;
+        }
+        if self.kinds != 0 && self.kinds & (1 << ((attr >> 8) & 0x1f)) == 0 {
+            return false;
+        }
+        if let Some(m) = q.min_copies
+            && u64::from(attr >> 16) < m
+        {
+            return false;
+        }
+        if let Some((lo, hi)) = q.size {
+            let s = ix.size(i);
+            if kind == EntryKind::Dir || s < lo || s > hi {
+                return false;
+            }
+        }
+        if let Some((lo, hi)) = q.modified {
+            let t = ix.mtime(i);
+            if t < lo || t > hi {
+                return false;
+            }
+        }
+        if let Some((lo, hi)) = q.indexed {
+            let t = i64::from(rd32(ix.col(INDEXED), i)) * 1_000_000_000;
+            if t < lo || t > hi {
+                return false;
+            }
+        }
+        if !q.extensions.is_empty() {
+            let Some(ext) = extension_of(ix.folded(i)) else {
+                return false;
+            };
+            if !q.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+                return false;
+            }
+        }
+        if let Some(mimes) = &self.mimes
+            && !mimes
+                .get(usize::from(rd16(ix.col(MIME), i)))
+                .copied()
+                .unwrap_or(false)
+        {
+            return false;
+        }
+        if let Some(only) = self.only
+            && !only.contains(&rd64(ix.col(ID), i))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// True if the character ending just before byte `at` of `name` is not alphanumeric (or
+/// there is none).
+pub(crate) fn word_start(name: &[u8], at: usize) -> bool {
+    if at == 0 {
+        return true;
+    }
+    let mut s = at - 1;
+    while s > 0 && name[s] & 0xC0 == 0x80 {
+        s -= 1;
+    }
+    std::str::from_utf8(&name[s..at])
+        .ok()
+        .and_then(|c| c.chars().next())
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// True if `needle`'s characters occur in `hay` in order within a window of at most
+/// `window` characters (bytes, for an ASCII needle).
+pub(crate) fn subsequence_within(hay: &[u8], needle: &str, window: usize) -> bool {
+    if needle.is_ascii() {
+        let n = needle.as_bytes();
+        let first = n[0];
+        let mut from = 0;
+        while let Some(s) = memchr::memchr(first, &hay[from..]) {
+            let s = from + s;
+            let mut k = 1;
+            let mut j = s + 1;
+            while k < n.len() && j < hay.len() && j - s < window {
+                if hay[j] == n[k] {
+                    k += 1;
+                }
+                j += 1;
+            }
+            if k == n.len() {
+                return true;
+            }
+            if j >= hay.len() {
+                // Not even the rest of the name holds the needle from here on.
+                return false;
+            }
+            from = s + 1;
+        }
+        false
+    } else {
+        let Ok(h) = std::str::from_utf8(hay) else {
+            return false;
+        };
+        let hc: Vec<char> = h.chars().collect();
+        let nc: Vec<char> = needle.chars().collect();
+        for s in 0..hc.len() {
+            if hc[s] != nc[0] {
+                continue;
+            }
+            let mut k = 1;
+            let mut j = s + 1;
+            while k < nc.len() && j < hc.len() && j - s < window {
+                if hc[j] == nc[k] {
+                    k += 1;
+                }
+                j += 1;
+            }
+            if k == nc.len() {
+                return true;
+            }
+            if j >= hc.len() {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsequence_respects_the_window() {
+        assert!(subsequence_within(b"r-e-a-d-m-e", "readme", 18));
+        assert!(!subsequence_within(b"r-e-a-d-m-e", "readme", 6));
+        assert!(subsequence_within(b"xxreadme", "rdme", 12));
+        assert!(!subsequence_within(b"emdaer", "readme", 18));
+        assert!(subsequence_within("montréal".as_bytes(), "mtré", 12));
+    }
+
+    #[test]
+    fn word_starts() {
+        assert!(word_start(b"old-readme", 4));
+        assert!(!word_start(b"myreadme", 2));
+        assert!(word_start("é readme".as_bytes(), 3));
+        assert!(!word_start("éreadme".as_bytes(), 2));
+    }
+
+    #[test]
+    fn masks_cover_needles() {
+        assert_eq!(mask_of(b"readme") & !mask_of(b"my-readme.txt"), 0);
+        assert_ne!(mask_of(b"zq") & !mask_of(b"readme"), 0);
+    }
+}
