@@ -82,7 +82,7 @@ idx_files = [os.path.join(DATA, "libraries", d, "cache", "names.idx")
 def hyperfine(cmds, runs=RUNS, prepare=None, shell=False):
     """Median seconds of each command (hyperfine, warm-up run first)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
-        args = ["hyperfine", "--style", "none", "-w", "1", "-r", str(runs), "--export-json", f.name]
+        args = ["hyperfine", "-i", "--style", "none", "-w", "1", "-r", str(runs), "--export-json", f.name]
         if not shell:
             args.append("-N")
         if prepare:

@@ -103,6 +103,14 @@ if [[ $what == all || $what == dupes ]]; then
   compare dupes-M-vs-jdupes "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes"
   compare dupes-M-vs-rdfind "rdfind -dryrun true -outputname /dev/null $M" "$CAIRN --data-dir $DATA/content dupes"
   compare dupes-M-confirmed "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes --confirm"
+  # fclones is not packaged by Debian 12: built once from crates.io into the bench cache.
+  FCLONES="$(command -v fclones || echo "$BENCH_DIR/../tools/bin/fclones")"
+  if [ ! -x "$FCLONES" ]; then
+    echo "== building fclones (once; a few minutes)"
+    cargo install fclones --locked --quiet --root "$BENCH_DIR/../tools"
+    FCLONES="$BENCH_DIR/../tools/bin/fclones"
+  fi
+  compare dupes-M-vs-fclones "$FCLONES group $M --hidden --no-ignore -o /dev/null" "$CAIRN --data-dir $DATA/content dupes"
   "$CAIRN" --data-dir "$DATA/content" --json dupes > "$OUT/dupes-M.json"
   python3 - "$OUT/dupes-M.json" "$BENCH_DIR/M.dups" "$M" <<'PY'
 import json, sys

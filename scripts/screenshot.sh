@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
-# grid view, the inspector and the jobs drawer, in the dark and the light theme.
+# grid view, the inspector, the jobs drawer and search results, in the dark and the light theme.
 #
 #   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -58,5 +58,9 @@ for theme in dark light; do
   fi
   xdotool key ctrl+g; sleep 0.5
   shot "$theme-jobs"
+  # Search the whole library as you type, with the filter chips.
+  xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
+  shot "$theme-search"
+  xdotool key ctrl+a BackSpace; sleep 0.5
   kill $pid; wait $pid 2>/dev/null || true
 done

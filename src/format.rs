@@ -78,6 +78,48 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok((n * mult as f64) as u64)
 }
 
+/// Serialises a path as a string for JSON output. JSON strings are Unicode, so bytes of a
+/// non-UTF-8 name are replaced by U+FFFD (the exact bytes stay available through `cairn ls
+/// --json`'s `name_bytes`); serialising a `PathBuf` directly would fail on such a name.
+///
+/// # Errors
+/// Those of the serializer.
+pub fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
+}
+
+/// [`lossy_path`] for `(text, path)` pairs.
+///
+/// # Errors
+/// Those of the serializer.
+pub fn lossy_text_paths<S: serde::Serializer>(
+    v: &[(String, std::path::PathBuf)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for (t, p) in v {
+        seq.serialize_element(&(t, p.to_string_lossy()))?;
+    }
+    seq.end()
+}
+
+/// [`lossy_path`] for `(path, text)` pairs.
+///
+/// # Errors
+/// Those of the serializer.
+pub fn lossy_path_texts<S: serde::Serializer>(
+    v: &[(std::path::PathBuf, String)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for (p, t) in v {
+        seq.serialize_element(&(p.to_string_lossy(), t))?;
+    }
+    seq.end()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

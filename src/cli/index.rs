@@ -313,7 +313,7 @@ pub(super) fn location(
             let rec = crate::vdfs::location::find(lib.store(), &location)?;
             let rec = lib.remove_location(rec.id)?;
             if out.json {
-                out.json(&json!({ "removed": rec.id, "path": rec.path() }));
+                out.json(&json!({ "removed": rec.id, "path": rec.path().to_string_lossy() }));
             } else {
                 println!(
                     "Removed location {} ({}); no file was touched",
@@ -367,7 +367,7 @@ fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Value {
 
 fn report_location(out: &Output, l: &LocationRecord) {
     if out.json {
-        out.json(&json!({ "id": l.id, "path": l.path(), "mode": l.mode, "rules": l.rules, "job": l.job }));
+        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "job": l.job }));
     } else {
         println!(
             "Location {}: {} (mode {}, rules: {})",
@@ -425,7 +425,9 @@ pub(super) fn ls(
                     .iter()
                     .map(|(id, r)| entry_json(Some(*id), r))
                     .collect();
-                out.json(&json!({ "path": canon, "source": "index", "entries": rows }));
+                out.json(
+                    &json!({ "path": canon.to_string_lossy(), "source": "index", "entries": rows }),
+                );
             } else {
                 for (_, r) in &kids {
                     print_row(&mut w, a.long, &r.name, r.kind, r.size, r.mtime_ns)?;
@@ -446,7 +448,7 @@ pub(super) fn ls(
             .map(|i| tree_json(&tree, i, a.recursive))
             .collect();
         out.json(
-            &json!({ "path": canon, "source": "disk", "entries": rows, "errors": tree.errors }),
+            &json!({ "path": canon.to_string_lossy(), "source": "disk", "entries": rows, "errors": tree.errors }),
         );
     } else {
         let mut order: Vec<u32> = (1..tree.len()).collect();
@@ -544,7 +546,7 @@ pub(super) fn stat(
     let registry = Registry::active();
     let found = index::find_by_path(lib.store(), &locations, &canon)?;
     let mut v = serde_json::Map::new();
-    v.insert("path".into(), json!(canon));
+    v.insert("path".into(), json!(canon.to_string_lossy()));
     match &found {
         Some((loc, id, rec)) => {
             v.insert("indexed".into(), json!(true));
@@ -840,7 +842,7 @@ pub(super) fn dupes(
         let rows: Vec<_> = groups
             .iter()
             .zip(&keeps)
-            .map(|(g, k)| json!({ "group": g, "keep": k.map(|i| &g.members[i].path) }))
+            .map(|(g, k)| json!({ "group": g, "keep": k.map(|i| g.members[i].path.to_string_lossy()) }))
             .collect();
         out.json(&json!({ "groups": rows, "group_count": groups.len(), "wasted_bytes": wasted, "unconfirmed": unconfirmed }));
         return Ok(());
@@ -923,7 +925,7 @@ pub(super) fn redundancy(
         let t = crate::vdfs::location::find(lib.store(), target)?;
         let gap = redundancy::missing_from(lib.store(), &path, t.id)?;
         if out.json {
-            out.json(&json!({ "within": path, "target": t.path(), "report": gap }));
+            out.json(&json!({ "within": path.to_string_lossy(), "target": t.path().to_string_lossy(), "report": gap }));
             return Ok(());
         }
         for f in &gap.missing {
@@ -952,7 +954,7 @@ pub(super) fn redundancy(
     {
         let copies = redundancy::copies(lib.store(), &locations, id)?;
         if out.json {
-            out.json(&json!({ "path": path, "copies": copies }));
+            out.json(&json!({ "path": path.to_string_lossy(), "copies": copies }));
             return Ok(());
         }
         if copies.is_empty() {
@@ -977,7 +979,7 @@ pub(super) fn redundancy(
     }
     let report = redundancy::at_risk(lib.store(), &path)?;
     if out.json {
-        out.json(&json!({ "within": path, "report": report }));
+        out.json(&json!({ "within": path.to_string_lossy(), "report": report }));
         return Ok(());
     }
     if a.at_risk {

@@ -1081,8 +1081,12 @@ impl CairnApp {
         );
         if hits.is_empty() {
             ui.label(
-                RichText::new("Only indexed locations are searched. Try \"Whole library\".")
-                    .color(theme::weak(ui)),
+                RichText::new(if self.state.search_everywhere {
+                    "Nothing in the library matches. Try fewer words or filters."
+                } else {
+                    "Nothing here matches. Try \"Whole library\" or fewer filters."
+                })
+                .color(theme::weak(ui)),
             );
             return;
         }

@@ -23,6 +23,7 @@ pub struct Member {
     /// Location id.
     pub location: u32,
     /// Absolute path.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
     /// Modification time, ns since the epoch.
     pub mtime_ns: i64,
@@ -122,8 +123,10 @@ pub fn total_wasted(groups: &[Group]) -> u64 {
 pub struct Unconfirmed {
     /// Copies whose full content differs from the rest of their group (sampled-hash
     /// collisions): `(cas_id, path)`.
+    #[serde(serialize_with = "crate::format::lossy_text_paths")]
     pub differ: Vec<(String, PathBuf)>,
     /// Copies that could not be read: `(path, reason)`.
+    #[serde(serialize_with = "crate::format::lossy_path_texts")]
     pub unreadable: Vec<(PathBuf, String)>,
 }
 

@@ -17,6 +17,7 @@ use crate::store::{Store, StoreError, decode};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FileRef {
     /// Absolute path.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
     /// Bytes.
     pub size: u64,
@@ -26,12 +27,15 @@ pub struct FileRef {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CopyInfo {
     /// Absolute path of the copy.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
     /// Its location id.
     pub location: u32,
     /// That location's folder.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub location_path: PathBuf,
     /// The mount point of that location's volume.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub volume: PathBuf,
 }
 

@@ -61,6 +61,7 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WalkError {
     /// The path.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
     /// What happened.
     pub message: String,

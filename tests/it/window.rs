@@ -482,3 +482,70 @@ fn typing_a_search_shows_ranked_results_and_opens_one() {
             && s.search_text.is_empty()
     });
 }
+
+#[test]
+fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    drop(lib);
+    let found_names = |h: &H<'_>| -> Vec<String> {
+        let mut v: Vec<String> = h
+            .state()
+            .state()
+            .found
+            .as_ref()
+            .unwrap()
+            .0
+            .iter()
+            .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("beach");
+    step_until_contains(&mut h, "3 matches for");
+    assert_eq!(
+        found_names(&h),
+        ["beach copy.jpg", "beach-notes.txt", "beach.jpg"]
+    );
+    assert!(h.query_by_label("Clear filters").is_none());
+
+    // The kind chip: only images remain.
+    h.get_by_value("Any kind").click();
+    step_until(&mut h, "Image");
+    h.get_by_label("Image").click();
+    step_until_contains(&mut h, "2 matches for");
+    step_until_gone(&mut h, "beach-notes.txt");
+    assert_eq!(found_names(&h), ["beach copy.jpg", "beach.jpg"]);
+    assert!(
+        h.state()
+            .state()
+            .found
+            .as_ref()
+            .unwrap()
+            .0
+            .iter()
+            .all(|hit| { hit.content_kind == cairn::vdfs::filetype::ContentKind::Image })
+    );
+    assert!(
+        h.query_by_value("Image").is_some(),
+        "the chip shows the kind"
+    );
+
+    // Clear filters brings the text file back.
+    h.get_by_label("Clear filters").click();
+    step_until_contains(&mut h, "3 matches for");
+    step_until(&mut h, "beach-notes.txt");
+    assert_eq!(
+        found_names(&h),
+        ["beach copy.jpg", "beach-notes.txt", "beach.jpg"]
+    );
+    assert!(h.query_by_value("Any kind").is_some());
+    assert!(h.query_by_label("Clear filters").is_none());
+}

@@ -316,6 +316,21 @@ impl JobManager {
     /// # Errors
     /// [`JobError::Store`].
     pub fn mark_interrupted(&self) -> Result<Vec<JobId>, JobError> {
+        // Most opens find nothing to mark: a read transaction answers that without a commit
+        // (and its fsyncs) on every start.
+        let any = self.inner.store.read(|tx| {
+            let table = tx.open_table(JOBS)?;
+            for row in table.iter()? {
+                let record: JobRecord = decode("jobs", row?.1.value())?;
+                if matches!(record.status, JobStatus::Running | JobStatus::Queued) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })?;
+        if !any {
+            return Ok(Vec::new());
+        }
         Ok(self.inner.store.write(|tx| {
             let mut table = tx.open_table(JOBS)?;
             let mut stale = Vec::new();

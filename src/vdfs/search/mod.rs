@@ -113,6 +113,7 @@ pub struct Hit {
     /// Entry id (0 in an ephemeral index).
     pub entry: u64,
     /// Absolute path.
+    #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
     /// Kind.
     pub kind: EntryKind,

@@ -19,7 +19,7 @@ impl NameIndex {
         let mut parts = vec![i];
         let mut d = self.dir(i);
         let mut guard = 0;
-        while d != NO_DIR && guard < 100_000 {
+        while d != NO_DIR && guard < 4096 {
             let e = self.f_entry(d) as usize;
             parts.push(e);
             d = self.dir(e);
@@ -57,7 +57,10 @@ impl NameIndex {
     /// with its own entry). Empty if `within` is not in the index.
     fn scope(&self, within: &Path) -> Vec<Range<u32>> {
         let mut out = Vec::new();
-        let subtree = |f: u32| self.f_first(f)..self.f_first(self.f_end(f));
+        let subtree = |f: u32| {
+            let end = self.f_first(self.f_end(f));
+            self.f_first(f).min(end)..end
+        };
         for (r, folder) in self.roots() {
             let root = PathBuf::from(os_from_bytes(self.exact(r as usize)));
             if root.starts_with(within) {
@@ -176,7 +179,7 @@ impl NameIndex {
 
     fn folded_or_exact(&self, i: usize, q: &Query) -> &[u8] {
         if q.case_sensitive {
-            self.exact(i)
+            self.exact_name(i)
         } else {
             self.folded(i)
         }
@@ -280,12 +283,15 @@ impl Scan<'_> {
             });
         };
         // A case-sensitive query is matched on folded names first, then checked exactly.
-        let case_ok = |i: usize| {
+        let case_ok = |i: usize, fuzzy: bool| {
             if !q.case_sensitive {
                 return true;
             }
-            let exact = fold(&String::from_utf8_lossy(ix.exact(i)), true);
-            if q.mode == NameMatch::Prefix {
+            let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
+            if fuzzy {
+                let chars = exact_needle.chars().count();
+                subsequence_within(exact.as_bytes(), exact_needle, chars * 3)
+            } else if q.mode == NameMatch::Prefix {
                 exact.starts_with(exact_needle.as_str())
             } else {
                 exact.contains(exact_needle.as_str())
@@ -334,8 +340,8 @@ impl Scan<'_> {
                     }
                     let (lo, hi) = (r.start as usize, r.end as usize);
                     // Byte span of these names; a prefix pattern starts at the `\0` before.
-                    let start = ix.folded_off(lo) as usize - usize::from(prefix);
-                    let end = ix.folded_off(hi) as usize;
+                    let start = (ix.folded_off(lo) as usize).saturating_sub(usize::from(prefix));
+                    let end = (ix.folded_off(hi) as usize).min(blob.len());
                     let mut pos = start;
                     let mut cur = lo;
                     while pos < end {
@@ -345,9 +351,17 @@ impl Scan<'_> {
                         let at = pos + m + usize::from(prefix);
                         let i = ix.entry_from(at, cur, hi);
                         cur = i;
-                        pos = ix.folded_off(i + 1) as usize - usize::from(prefix);
+                        // On to the next name (always forward, even over a damaged file).
+                        pos = (ix.folded_off(i + 1) as usize)
+                            .saturating_sub(usize::from(prefix))
+                            .max(pos + m + 1);
                         let name = ix.folded(i);
-                        let off = at - ix.folded_off(i) as usize;
+                        let Some(off) = at
+                            .checked_sub(ix.folded_off(i) as usize)
+                            .filter(|&o| o < name.len())
+                        else {
+                            continue;
+                        };
                         let rank = if off == 0 {
                             u8::from(name.len() != needle.len())
                         } else if word_start(name, off)
@@ -359,7 +373,7 @@ impl Scan<'_> {
                             3
                         };
                         matched.push(i as u32);
-                        if filter.pass(i) && case_ok(i) {
+                        if filter.pass(i) && case_ok(i, false) {
                             push(&mut found, i, rank);
                         }
                     }
@@ -384,7 +398,7 @@ impl Scan<'_> {
                             }
                             if subsequence_within(ix.folded(i), needle, chars * 3)
                                 && filter.pass(i)
-                                && case_ok(i)
+                                && case_ok(i, true)
                             {
                                 fuzzy += 1;
                                 push(&mut found, i, 4);
