@@ -738,3 +738,35 @@ fn json_output_survives_names_that_are_not_utf8() {
     let csv = ok(cairn(&data).args(["search", "--csv", "menu"]));
     assert!(csv.contains("menu.txt"), "{csv}");
 }
+
+#[test]
+fn indexed_date_range_filters_by_when_the_index_first_saw_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let root = tmp.path().join("files");
+    write_files(&root, &[("a.txt", b"a"), ("b.txt", b"b")]);
+    add_location(&data, &root, "shallow");
+    let today = jiff::Zoned::now().date().to_string();
+    let v = search(
+        &data,
+        &["--indexed", &format!("{today}.."), "--type", "file"],
+    );
+    assert_eq!(v["total"], 2, "{v}");
+    let v = search(&data, &["--indexed", "..2000-01-01"]);
+    assert_eq!(v["total"], 0, "{v}");
+    // The file's own modification time does not matter.
+    std::fs::File::options()
+        .write(true)
+        .open(root.join("a.txt"))
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400 * 400))
+        .unwrap();
+    ok(cairn(&data).args(["location", "rescan"]).arg(&root));
+    let v = search(
+        &data,
+        &["--indexed", &format!("{today}.."), "--type", "file"],
+    );
+    assert_eq!(v["total"], 2, "{v}");
+    let v = search(&data, &["--modified", "..1972-01-01"]);
+    assert_eq!(names(&v), ["a.txt"]);
+}
