@@ -5,9 +5,9 @@
 //! updates too. Every update is followed by a call to the repaint waker, so the window redraws
 //! only when there is news.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use tokio::sync::{broadcast, mpsc as tmpsc};
@@ -246,7 +246,7 @@ impl Bridge {
         // The library's name index is brought up to date as soon as a library opens or a job
         // ends, so the next search does not wait for it; an ephemeral one is kept for the
         // last folder outside the locations that was searched.
-        let ephemeral: Arc<EphemeralSlot> = Arc::new(std::sync::Mutex::new(None));
+        let ephemeral: Arc<Ephemeral> = Arc::default();
         let searching = Arc::new(AtomicU64::new(0));
         {
             let core = core.clone();
@@ -256,7 +256,7 @@ impl Bridge {
                 loop {
                     match ev.recv().await {
                         Ok(Event::JobFinished { .. } | Event::LibraryOpened { .. }) => {
-                            *ephemeral.lock().expect("ephemeral index") = None;
+                            *ephemeral.index.lock().expect("ephemeral index") = None;
                             let core = core.clone();
                             tokio::task::spawn_blocking(move || {
                                 if let Ok(lib) = core.library()
@@ -290,6 +290,8 @@ impl Bridge {
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
                     Command::Search { ticket, query } => {
                         searching.store(ticket, Ordering::SeqCst);
+                        // A walk for a search elsewhere is not wanted any more.
+                        ephemeral.stop_unless(query.within.as_deref());
                         let ephemeral = ephemeral.clone();
                         let searching = searching.clone();
                         tokio::task::spawn_blocking(move || {
@@ -758,18 +760,62 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
     refresh(core, send);
 }
 
-/// The ephemeral name index of the last folder outside the locations that was searched.
-type EphemeralSlot = std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::search::NameIndex>)>>;
+/// Ephemeral search: the name index of the last folder outside the locations that was
+/// searched, and the walk under way for one, which a search elsewhere stops.
+#[derive(Default)]
+struct Ephemeral {
+    index: std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::search::NameIndex>)>>,
+    walking: std::sync::Mutex<Option<(PathBuf, Arc<AtomicBool>)>>,
+}
+
+impl Ephemeral {
+    /// Stops the walk under way unless it is of `within`.
+    fn stop_unless(&self, within: Option<&Path>) {
+        if let Some((p, stop)) = &*self.walking.lock().expect("ephemeral walk")
+            && Some(p.as_path()) != within
+        {
+            stop.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// The index of `folder`: the kept one, or a new walk (`None` if it was stopped).
+    fn index_of(
+        &self,
+        folder: &Path,
+    ) -> Result<Option<Arc<crate::vdfs::search::NameIndex>>, String> {
+        // Searches typed during the walk wait here, then find the index kept.
+        let mut slot = self.index.lock().expect("ephemeral index");
+        if let Some((p, ix)) = slot.as_ref()
+            && p == folder
+        {
+            return Ok(Some(ix.clone()));
+        }
+        let rules = crate::vdfs::rules::Compiled::new(&crate::vdfs::rules::Rules::default())
+            .map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        *self.walking.lock().expect("ephemeral walk") = Some((folder.to_owned(), stop.clone()));
+        let mut opts = crate::vdfs::walk::WalkOptions::new(rules);
+        opts.stop = Some(stop.clone());
+        let tree = crate::vdfs::walk::walk(folder, &opts);
+        *self.walking.lock().expect("ephemeral walk") = None;
+        let tree = tree.map_err(|e| e.to_string())?;
+        if stop.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        let ix = Arc::new(crate::vdfs::search::NameIndex::from_tree(&tree));
+        *slot = Some((folder.to_owned(), ix.clone()));
+        Ok(Some(ix))
+    }
+}
 
 fn search(
     core: &Core,
-    ephemeral: &EphemeralSlot,
+    ephemeral: &Ephemeral,
     searching: &AtomicU64,
     ticket: u64,
     q: &crate::vdfs::search::Query,
     send: &impl Fn(Update),
 ) {
-    use crate::vdfs::search::NameIndex;
     let Ok(lib) = core.library() else { return };
     let outside = q.within.as_ref().filter(|w| {
         lib.locations().is_ok_and(|locs| {
@@ -779,30 +825,12 @@ fn search(
         })
     });
     let res = match outside {
-        Some(w) => {
-            let mut slot = ephemeral.lock().expect("ephemeral index");
-            let ix = match slot.as_ref() {
-                Some((p, ix)) if p == w => ix.clone(),
-                _ => {
-                    let rules = match crate::vdfs::rules::Compiled::new(
-                        &crate::vdfs::rules::Rules::default(),
-                    ) {
-                        Ok(r) => r,
-                        Err(e) => return send(Update::Error(e.to_string())),
-                    };
-                    match crate::vdfs::walk::walk(w, &crate::vdfs::walk::WalkOptions::new(rules)) {
-                        Ok(tree) => {
-                            let ix = Arc::new(NameIndex::from_tree(&tree));
-                            *slot = Some((w.clone(), ix.clone()));
-                            ix
-                        }
-                        Err(e) => return send(Update::Error(e.to_string())),
-                    }
-                }
-            };
-            drop(slot);
-            ix.search(q)
-        }
+        Some(w) => match ephemeral.index_of(w) {
+            // A newer search was typed while the folder was walked: only it is answered.
+            Ok(Some(ix)) if searching.load(Ordering::SeqCst) == ticket => ix.search(q),
+            Ok(_) => return,
+            Err(e) => return send(Update::Error(e)),
+        },
         None => match lib.search(q) {
             Ok(r) => r,
             Err(e) => return send(Update::Error(e.to_string())),

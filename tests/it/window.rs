@@ -549,3 +549,20 @@ fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
     assert!(h.query_by_value("Any kind").is_some());
     assert!(h.query_by_label("Clear filters").is_none());
 }
+
+/// Searching while browsing a folder no location covers walks it and searches that walk.
+#[test]
+fn searching_a_folder_outside_the_locations_walks_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    // The library has no location at all.
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("beach");
+    step_until_contains(&mut h, "2 matches for");
+    let found = h.state().state().found.as_ref().unwrap().0.clone();
+    assert!(found.iter().all(|hit| hit.entry == 0), "{found:?}");
+    assert!(found.iter().all(|hit| hit.path.starts_with(&root)));
+}
