@@ -770,3 +770,72 @@ fn indexed_date_range_filters_by_when_the_index_first_saw_a_file() {
     let v = search(&data, &["--modified", "..1972-01-01"]);
     assert_eq!(names(&v), ["a.txt"]);
 }
+
+/// Regressions found in review: Greek final sigma, Unicode case in globs, NFC in
+/// case-sensitive globs, case-sensitive ranks and fuzzy matches, `--limit 0`, overlapping
+/// word starts, a scope inside a hidden folder, multi-part extensions and MIME types of
+/// files not identified from their bytes.
+#[test]
+fn review_regressions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let root = tmp.path().join("files");
+    write_files(
+        &root,
+        &[
+            ("ΟΔΟΣ.txt", b"a"),
+            ("Été.txt", b"b"),
+            ("Montre\u{301}al.txt", b"c"),
+            ("Readme-README", b"d"),
+            ("readme_R_E_A_D_M_E", b"e"),
+            ("ba-aca-a-a", b"f"),
+            (".git/config", b"g"),
+            (".git/HEAD", b"h"),
+            ("backup.tar.gz", b"i"),
+            ("photo.PNG", b"j"),
+        ],
+    );
+    let root = add_location(&data, &root, "shallow");
+    let rank_of = |v: &serde_json::Value, name: &str| -> u64 {
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["path"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not in {v}"))["rank"]
+            .as_u64()
+            .unwrap()
+    };
+    // ΟΔΟΣ typed alone ends in a final sigma; inside the name it is a medial one.
+    assert_eq!(names(&search(&data, &["ΟΔΟΣ"])), ["ΟΔΟΣ.txt"]);
+    assert_eq!(names(&search(&data, &["οδοσ"])), ["ΟΔΟΣ.txt"]);
+    // Globs fold Unicode case, and case-sensitive ones compare NFC.
+    assert_eq!(names(&search(&data, &["--glob", "ÉTÉ.TXT"])), ["Été.txt"]);
+    assert_eq!(names(&search(&data, &["--glob", "οδοσ*"])), ["ΟΔΟΣ.txt"]);
+    assert_eq!(
+        names(&search(&data, &["--glob", "--case-sensitive", "Montréal*"])),
+        ["Montre\u{301}al.txt"]
+    );
+    // Case-sensitive: the rank comes from where the text occurs with its case.
+    let v = search(&data, &["--case-sensitive", "README"]);
+    assert_eq!(rank_of(&v, "Readme-README"), 2);
+    assert_eq!(rank_of(&v, "readme_R_E_A_D_M_E"), 4);
+    // --limit 0 gives the count only.
+    let v = search(&data, &["readme", "--limit", "0"]);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 0);
+    assert_eq!(v["total"], 2);
+    // A word start that overlaps an earlier occurrence.
+    assert_eq!(rank_of(&search(&data, &["a-a"]), "ba-aca-a-a"), 2);
+    // Inside a hidden folder, its content is shown.
+    let v = json(&ok(cairn(&data)
+        .args(["--json", "search", "--in"])
+        .arg(root.join(".git"))));
+    assert_eq!(v["total"], 2, "{v}");
+    // Several-part and any-case extensions; MIME from the extension in Shallow mode.
+    assert_eq!(
+        names(&search(&data, &["--ext", "tar.gz"])),
+        ["backup.tar.gz"]
+    );
+    assert_eq!(names(&search(&data, &["--ext", "png"])), ["photo.PNG"]);
+    assert_eq!(names(&search(&data, &["--mime", "image/"])), ["photo.PNG"]);
+}

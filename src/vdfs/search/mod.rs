@@ -4,7 +4,8 @@
 //! Names are compared after Unicode normalisation (NFC) and, unless the query is
 //! case-sensitive, lower-casing, so `Montréal` matches whether it was typed or stored composed
 //! or decomposed. Ranking: exact name > prefix > word start > substring > fuzzy (the query's
-//! characters in order), then shorter path, then most recently modified.
+//! characters in order), then fewer folders below the location root, then most recently
+//! modified.
 //!
 //! Queries run over a [`NameIndex`] (see [`names`]): the library's, kept in a file beside the
 //! store and rebuilt when the store's names generation moves on, or an ephemeral one built
@@ -44,17 +45,19 @@ pub struct Query {
     pub mode: NameMatch,
     /// Compare case exactly.
     pub case_sensitive: bool,
-    /// Extensions (lower case, no dot).
+    /// Extensions without the dot, any case; several parts work too (`tar.gz`).
     pub extensions: Vec<String>,
     /// Content kinds.
     pub kinds: Vec<ContentKind>,
-    /// Size range in bytes (inclusive).
+    /// Size range in bytes (inclusive); folders never match a size range.
     pub size: Option<(u64, u64)>,
     /// Modification time range, ns since the epoch (inclusive).
     pub modified: Option<(i64, i64)>,
     /// Only below this folder.
     pub within: Option<PathBuf>,
-    /// Include names starting with a dot.
+    /// Include hidden entries: names starting with a dot, and everything inside a folder whose
+    /// name does (below the location root). A scope inside a hidden folder shows what is in
+    /// it.
     pub include_hidden: bool,
     /// Only files whose content has at least this many copies.
     pub min_copies: Option<u64>,
@@ -81,7 +84,8 @@ pub struct Query {
 /// The order of results. Ties are broken by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
-    /// Best match first: rank, then shorter path, then most recently modified.
+    /// Best match first: rank, then fewer folders below the location root, then most
+    /// recently modified.
     #[default]
     Relevance,
     /// By name, A to Z (folded).
@@ -140,13 +144,36 @@ pub struct Results {
     pub fuzzy: usize,
 }
 
-/// NFC and, unless `case_sensitive`, lower case.
+/// NFC and, unless `case_sensitive`, lower case with the Greek final sigma folded to σ (so
+/// `ΟΔΟΣ` typed on its own matches the `ΟΔΟΣ` inside `ΟΔΟΣ.txt`: lower-casing alone gives ς
+/// at the end of a word and σ elsewhere).
 pub fn fold(s: &str, case_sensitive: bool) -> String {
     let nfc: String = s.nfc().collect();
     if case_sensitive {
         nfc
     } else {
-        nfc.to_lowercase()
+        nfc.to_lowercase().replace('ς', "σ")
+    }
+}
+
+/// How `needle` occurs in `hay` as a substring (both folded the same way): 0 the whole
+/// name, 1 at the start, 2 at a word start (after a character that is not alphanumeric;
+/// every occurrence is looked at, overlapping ones too), 3 elsewhere; `None` if it does not.
+pub fn substring_rank(hay: &[u8], needle: &[u8]) -> Option<u8> {
+    let finder = memchr::memmem::Finder::new(needle);
+    let first = finder.find(hay)?;
+    if first == 0 {
+        return Some(u8::from(hay.len() != needle.len()));
+    }
+    let mut at = first;
+    loop {
+        if names::word_start(hay, at) {
+            return Some(2);
+        }
+        match finder.find(&hay[at + 1..]) {
+            Some(o) => at += 1 + o,
+            None => return Some(3),
+        }
     }
 }
 
@@ -159,20 +186,10 @@ pub fn rank_of(hay: &str, needle: &str) -> Option<u8> {
         return Some(3);
     }
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let first = memchr::memmem::find(h, n);
-    match first {
-        Some(0) => Some(u8::from(h.len() != n.len())),
-        Some(at) => {
-            let word = names::word_start(h, at)
-                || memchr::memmem::find_iter(&h[at + 1..], n)
-                    .any(|o| names::word_start(h, at + 1 + o));
-            Some(if word { 2 } else { 3 })
-        }
-        None => {
-            let chars = needle.chars().count();
-            (chars >= 3 && names::subsequence_within(h, needle, chars * 3)).then_some(4)
-        }
-    }
+    substring_rank(h, n).or_else(|| {
+        let chars = needle.chars().count();
+        (chars >= 3 && names::subsequence_within(h, needle, chars * 3)).then_some(4)
+    })
 }
 
 /// Parses `LO..HI`, `LO..`, `..HI` or a single value into an inclusive range with `parse`.
@@ -226,6 +243,9 @@ mod tests {
         assert_eq!(rank_of(&fold("myreadme", false), &n), Some(3));
         assert_eq!(rank_of(&fold("r-e-a-d-m-e", false), &n), Some(4));
         assert_eq!(rank_of(&fold("notes", false), &n), None);
+        // A word start overlapping an earlier occurrence still counts.
+        assert_eq!(rank_of("ba-aca-a-a", "a-a"), Some(2));
+        assert_eq!(rank_of("ba-aca", "a-a"), Some(3));
     }
 
     #[test]
@@ -239,6 +259,8 @@ mod tests {
             Some(1)
         );
         assert_eq!(fold("Straße", false), "straße");
+        assert_eq!(fold("ΟΔΟΣ", false), fold("οδοσ", false));
+        assert!(fold("ΟΔΟΣ.txt", false).starts_with(&fold("ΟΔΟΣ", false)));
     }
 
     #[test]

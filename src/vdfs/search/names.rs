@@ -27,7 +27,7 @@
 //! | mtime | entry | `i64` ns since the epoch |
 //! | id | entry | `u64` entry id (0 in an ephemeral index) |
 //! | indexed | entry | `u32` seconds since the epoch when the index first saw it |
-//! | mime | entry | `u16` index into the MIME table + 1 (0: none) |
+//! | mime | entry | `u16` index into the MIME table + 1 (0: none); from the content when identified, else from the extension |
 //! | mime table | — | MIME types, each followed by `\n` |
 //! | folder entry | folder | `u32` the folder's own entry number |
 //! | folder end | folder | `u32` first folder number after its subtree |
@@ -817,6 +817,7 @@ impl NameIndex {
 fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
     store.read(|tx| {
         let generation = read_generation(tx)?;
+        let registry = crate::vdfs::filetype::Registry::active();
         let mut b = Builder::default();
         let mut content: std::collections::HashMap<u64, (u64, u16)> =
             std::collections::HashMap::new();
@@ -829,10 +830,18 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
         for row in tx.open_table(ENTRIES)?.iter()? {
             let (k, v) = row?;
             let rec: EntryRecord = decode("entries", v.value())?;
-            let (copies, mime) = rec
+            let (copies, mut mime) = rec
                 .cas
                 .and_then(|c| content.get(&c.0).copied())
                 .unwrap_or((1, 0));
+            // Not identified from its bytes (Shallow mode): the MIME type of its extension.
+            if mime == 0 && rec.kind == EntryKind::File {
+                let by_ext = registry
+                    .identify(&rec.name, None)
+                    .and_then(|id| registry.get(id.type_index))
+                    .map(|t| t.mime());
+                mime = b.mime_id(by_ext);
+            }
             b.push(
                 k.value(),
                 rec.parent,

@@ -10,8 +10,8 @@ use super::{
     mask_of, rd16, rd32, rd64,
 };
 use crate::vdfs::entry::os_from_bytes;
-use crate::vdfs::filetype::{ContentKind, extension_of};
-use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold};
+use crate::vdfs::filetype::ContentKind;
+use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold, substring_rank};
 
 impl NameIndex {
     /// The absolute path of entry `i`.
@@ -55,7 +55,9 @@ impl NameIndex {
 
     /// The entry ranges inside `within` (its descendants; a location root below `within`
     /// with its own entry). Empty if `within` is not in the index.
-    fn scope(&self, within: &Path) -> Vec<Range<u32>> {
+    /// Also says whether `within` itself is hidden (then what is in it is shown).
+    fn scope(&self, within: &Path) -> (Vec<Range<u32>>, bool) {
+        let mut hidden = false;
         let mut out = Vec::new();
         let subtree = |f: u32| {
             let end = self.f_first(self.f_end(f));
@@ -103,12 +105,15 @@ impl NameIndex {
             if found {
                 match file {
                     Some(e) => out.push(e..e + 1),
-                    None => out.push(subtree(f)),
+                    None => {
+                        hidden |= self.attr(self.f_entry(f) as usize) & ATTR_HIDDEN != 0;
+                        out.push(subtree(f));
+                    }
                 }
             }
         }
         out.sort_by_key(|r| r.start);
-        out
+        (out, hidden)
     }
 
     /// [`Self::entry_at`] for a byte at or after entry `cur`'s name: gallops forward from
@@ -141,15 +146,15 @@ impl NameIndex {
     /// Runs `q` over the index. `only`, if given, keeps just the entries with those ids (the
     /// library uses it for [`Query::missing_from`]).
     pub fn search_in(&self, q: &Query, only: Option<&std::collections::HashSet<u64>>) -> Results {
-        let mut ranges = match &q.within {
+        let (mut ranges, scope_hidden) = match &q.within {
             Some(w) => self.scope(w),
-            None => std::iter::once(0..self.entries).collect(),
+            None => (std::iter::once(0..self.entries).collect(), false),
         };
         let text = q.text.trim().replace('\0', "");
         let scan = Scan {
             ix: self,
             q,
-            filter: Filter::new(self, q, only),
+            filter: Filter::new(self, q, only, q.include_hidden || scope_hidden),
             needle: fold(&text, false),
             exact_needle: fold(&text, true),
         };
@@ -177,17 +182,12 @@ impl NameIndex {
         self.search_in(q, None)
     }
 
-    fn folded_or_exact(&self, i: usize, q: &Query) -> &[u8] {
-        if q.case_sensitive {
-            self.exact_name(i)
-        } else {
-            self.folded(i)
-        }
-    }
-
     /// Orders the matches as `q.sort` asks and builds the page of hits.
     fn page(&self, mut found: Vec<Cand>, q: &Query) -> Vec<Hit> {
-        let want = (q.offset + q.limit.max(1)).min(found.len());
+        if q.limit == 0 {
+            return Vec::new();
+        }
+        let want = q.offset.saturating_add(q.limit).min(found.len());
         let cmp = |a: &Cand, b: &Cand| {
             let (ia, ib) = (a.i as usize, b.i as usize);
             let by = match q.sort {
@@ -282,20 +282,15 @@ impl Scan<'_> {
                 i: i as u32,
             });
         };
-        // A case-sensitive query is matched on folded names first, then checked exactly.
-        let case_ok = |i: usize, fuzzy: bool| {
+        // A case-sensitive fuzzy match is found on folded names, then checked on the NFC
+        // name with its case.
+        let fuzzy_case_ok = |i: usize| {
             if !q.case_sensitive {
                 return true;
             }
             let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
-            if fuzzy {
-                let chars = exact_needle.chars().count();
-                subsequence_within(exact.as_bytes(), exact_needle, chars * 3)
-            } else if q.mode == NameMatch::Prefix {
-                exact.starts_with(exact_needle.as_str())
-            } else {
-                exact.contains(exact_needle.as_str())
-            }
+            let chars = exact_needle.chars().count();
+            subsequence_within(exact.as_bytes(), exact_needle, chars * 3)
         };
         match q.mode {
             _ if needle.is_empty() => {
@@ -308,16 +303,27 @@ impl Scan<'_> {
                 }
             }
             NameMatch::Glob => {
-                let glob = globset::GlobBuilder::new(exact_needle)
-                    .case_insensitive(!q.case_sensitive)
+                // Folded pattern over folded names (Unicode case folding, which globset's
+                // case-insensitive option does only for ASCII), or NFC over NFC names.
+                let pattern = if q.case_sensitive {
+                    exact_needle
+                } else {
+                    needle
+                };
+                let glob = globset::GlobBuilder::new(pattern)
                     .literal_separator(true)
                     .build()
                     .map(|g| g.compile_matcher());
                 if let Ok(g) = glob {
                     for r in ranges {
                         for i in r.start as usize..r.end as usize {
-                            if filter.pass(i) && g.is_match(os_from_bytes(ix.folded_or_exact(i, q)))
-                            {
+                            let hit = if q.case_sensitive {
+                                let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
+                                g.is_match(exact.as_str())
+                            } else {
+                                g.is_match(os_from_bytes(ix.folded(i)))
+                            };
+                            if hit && filter.pass(i) {
                                 push(&mut found, i, 3);
                             }
                         }
@@ -356,24 +362,32 @@ impl Scan<'_> {
                             .saturating_sub(usize::from(prefix))
                             .max(pos + m + 1);
                         let name = ix.folded(i);
-                        let Some(off) = at
+                        if at
                             .checked_sub(ix.folded_off(i) as usize)
-                            .filter(|&o| o < name.len())
-                        else {
-                            continue;
-                        };
-                        let rank = if off == 0 {
-                            u8::from(name.len() != needle.len())
-                        } else if word_start(name, off)
-                            || memchr::memmem::find_iter(&name[off + 1..], needle.as_bytes())
-                                .any(|o| word_start(name, off + 1 + o))
+                            .is_none_or(|o| o >= name.len())
                         {
-                            2
+                            continue; // only in a damaged file
+                        }
+                        // The rank comes from the name as it is compared: folded, or NFC
+                        // with its case for a case-sensitive query (which may then not
+                        // contain the text at all, and stays open to the fuzzy pass).
+                        let rank = if q.case_sensitive {
+                            let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
+                            if prefix {
+                                exact
+                                    .starts_with(exact_needle.as_str())
+                                    .then(|| u8::from(exact.len() != exact_needle.len()))
+                            } else {
+                                substring_rank(exact.as_bytes(), exact_needle.as_bytes())
+                            }
+                        } else if prefix {
+                            Some(u8::from(name.len() != needle.len()))
                         } else {
-                            3
+                            substring_rank(name, needle.as_bytes())
                         };
+                        let Some(rank) = rank else { continue };
                         matched.push(i as u32);
-                        if filter.pass(i) && case_ok(i, false) {
+                        if filter.pass(i) {
                             push(&mut found, i, rank);
                         }
                     }
@@ -398,7 +412,7 @@ impl Scan<'_> {
                             }
                             if subsequence_within(ix.folded(i), needle, chars * 3)
                                 && filter.pass(i)
-                                && case_ok(i, true)
+                                && fuzzy_case_ok(i)
                             {
                                 fuzzy += 1;
                                 push(&mut found, i, 4);
@@ -427,6 +441,9 @@ struct Filter<'a> {
     kinds: u32,
     mimes: Option<Vec<bool>>,
     only: Option<&'a std::collections::HashSet<u64>>,
+    include_hidden: bool,
+    /// Each wanted extension as a folded `.ext` suffix.
+    suffixes: Vec<Vec<u8>>,
     trivial: bool,
 }
 
@@ -435,7 +452,13 @@ impl<'a> Filter<'a> {
         ix: &'a NameIndex,
         q: &'a Query,
         only: Option<&'a std::collections::HashSet<u64>>,
+        include_hidden: bool,
     ) -> Filter<'a> {
+        let suffixes = q
+            .extensions
+            .iter()
+            .map(|e| format!(".{}", fold(e.trim().trim_start_matches('.'), false)).into_bytes())
+            .collect();
         let kinds = q.kinds.iter().fold(0u32, |m, k| m | 1 << (*k as u8));
         let mimes = (!q.mime.is_empty()).then(|| {
             let table = ix.col(MIME_TABLE);
@@ -455,7 +478,7 @@ impl<'a> Filter<'a> {
                 }))
                 .collect()
         });
-        let trivial = q.include_hidden
+        let trivial = include_hidden
             && q.kinds.is_empty()
             && q.size.is_none()
             && q.modified.is_none()
@@ -471,6 +494,8 @@ impl<'a> Filter<'a> {
             kinds,
             mimes,
             only,
+            include_hidden,
+            suffixes,
             trivial,
         }
     }
@@ -483,7 +508,7 @@ impl<'a> Filter<'a> {
         let ix = self.ix;
         let q = self.q;
         let attr = ix.attr(i);
-        if attr & ATTR_HIDDEN != 0 && !q.include_hidden {
+        if attr & ATTR_HIDDEN != 0 && !self.include_hidden {
             return false;
         }
         let kind = EntryKind::from_u8((attr & 0xf) as u8);
@@ -516,11 +541,14 @@ impl<'a> Filter<'a> {
                 return false;
             }
         }
-        if !q.extensions.is_empty() {
-            let Some(ext) = extension_of(ix.folded(i)) else {
-                return false;
-            };
-            if !q.extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)) {
+        if !self.suffixes.is_empty() {
+            // `.ext` at the end of the folded name, not the whole name (`.bashrc` has none).
+            let name = ix.folded(i);
+            if !self
+                .suffixes
+                .iter()
+                .any(|x| name.len() > x.len() && name.ends_with(x))
+            {
                 return false;
             }
         }
