@@ -162,17 +162,22 @@ pub fn fold(s: &str, case_sensitive: bool) -> String {
 pub fn substring_rank(hay: &[u8], needle: &[u8]) -> Option<u8> {
     let finder = memchr::memmem::Finder::new(needle);
     let first = finder.find(hay)?;
+    Some(rank_at(hay, &finder, first))
+}
+
+/// [`substring_rank`] given the first occurrence `first` of `finder`'s needle in `hay`.
+pub(crate) fn rank_at(hay: &[u8], finder: &memchr::memmem::Finder<'_>, first: usize) -> u8 {
     if first == 0 {
-        return Some(u8::from(hay.len() != needle.len()));
+        return u8::from(hay.len() != finder.needle().len());
     }
     let mut at = first;
     loop {
         if names::word_start(hay, at) {
-            return Some(2);
+            return 2;
         }
-        match finder.find(&hay[at + 1..]) {
+        match hay.get(at + 1..).and_then(|rest| finder.find(rest)) {
             Some(o) => at += 1 + o,
-            None => return Some(3),
+            None => return 3,
         }
     }
 }

@@ -68,7 +68,8 @@ use crate::vdfs::filetype::ContentKind;
 use crate::vdfs::index::{ContentRecord, EntryRecord};
 
 const MAGIC: &[u8; 8] = b"CAIRNNX1";
-const VERSION: u32 = 1;
+/// Raised whenever what the columns hold changes (folding, MIME source), so old files are rebuilt.
+const VERSION: u32 = 2;
 const HEADER: usize = 32;
 /// No parent folder: a location root.
 const NO_DIR: u32 = u32::MAX;

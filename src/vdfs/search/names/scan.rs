@@ -11,7 +11,7 @@ use super::{
 };
 use crate::vdfs::entry::os_from_bytes;
 use crate::vdfs::filetype::ContentKind;
-use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold, substring_rank};
+use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold, rank_at, substring_rank};
 
 impl NameIndex {
     /// The absolute path of entry `i`.
@@ -362,12 +362,12 @@ impl Scan<'_> {
                             .saturating_sub(usize::from(prefix))
                             .max(pos + m + 1);
                         let name = ix.folded(i);
-                        if at
+                        let Some(off) = at
                             .checked_sub(ix.folded_off(i) as usize)
-                            .is_none_or(|o| o >= name.len())
-                        {
+                            .filter(|&o| o < name.len())
+                        else {
                             continue; // only in a damaged file
-                        }
+                        };
                         // The rank comes from the name as it is compared: folded, or NFC
                         // with its case for a case-sensitive query (which may then not
                         // contain the text at all, and stays open to the fuzzy pass).
@@ -383,7 +383,7 @@ impl Scan<'_> {
                         } else if prefix {
                             Some(u8::from(name.len() != needle.len()))
                         } else {
-                            substring_rank(name, needle.as_bytes())
+                            Some(rank_at(name, &finder, off))
                         };
                         let Some(rank) = rank else { continue };
                         matched.push(i as u32);
