@@ -467,6 +467,7 @@ impl CairnApp {
         self.state.search_ticket += 1;
         if !self.state.searching() {
             self.state.found = None;
+            self.bridge.send(Command::StopSearch);
             return;
         }
         let within = if self.state.search_everywhere {

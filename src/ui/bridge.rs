@@ -67,6 +67,8 @@ pub enum Command {
     AppsFor(PathBuf),
     /// Find the best local copy of a content (a `cairn://content/<uuid>` address) and show it.
     ShowContent(Uuid),
+    /// The search box was cleared: stop a walk made for an ephemeral search.
+    StopSearch,
     /// Compute the library's duplicate groups.
     FindDupes,
     /// Search; results come back tagged with `ticket`. A query scoped to a folder outside
@@ -288,6 +290,7 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
+                    Command::StopSearch => ephemeral.stop_unless(None),
                     Command::Search { ticket, query } => {
                         searching.store(ticket, Ordering::SeqCst);
                         // A walk for a search elsewhere is not wanted any more.
@@ -426,6 +429,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             }
             Command::Navigate { .. }
             | Command::Search { .. }
+            | Command::StopSearch
             | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
