@@ -1109,7 +1109,12 @@ pub(super) fn search(
             let tree = walk(w, &WalkOptions::new(rules))?;
             (std::sync::Arc::new(NameIndex::from_tree(&tree)), true)
         }
-        None => (lib.name_index()?, false),
+        None => {
+            if lib.name_index_stale()? {
+                eprintln!("Updating the search index after changes to the library…");
+            }
+            (lib.name_index()?, false)
+        }
     };
     let loaded = started.elapsed();
     let t = std::time::Instant::now();

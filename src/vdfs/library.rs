@@ -482,6 +482,22 @@ impl Library {
         Ok(ix)
     }
 
+    /// True if [`Self::name_index`] would have to rebuild the index first (about 1 s per
+    /// million entries), so a caller can say so.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn name_index_stale(&self) -> Result<bool, CoreError> {
+        let current = names::generation(&self.store)?;
+        if let Some(ix) = self.names.lock().expect("name index lock").as_ref()
+            && ix.generation() == current
+        {
+            return Ok(false);
+        }
+        let file = self.path.join(CACHE_DIR).join(NAMES_FILE);
+        Ok(names::file_generation(&file) != Some(current))
+    }
+
     /// Runs `q` over the library's name index, with [`Query::missing_from`] applied from the
     /// store.
     ///

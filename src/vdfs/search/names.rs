@@ -127,6 +127,15 @@ fn read_generation(tx: &redb::ReadTransaction) -> Result<u64, StoreError> {
     })
 }
 
+/// The generation recorded in the header of the index file at `path`, if it is a readable
+/// index of this format version (reads 32 bytes).
+pub fn file_generation(path: &Path) -> Option<u64> {
+    use std::io::Read;
+    let mut head = [0u8; HEADER];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    (&head[..8] == MAGIC && rd32(&head[8..12], 0) == VERSION).then(|| rd64(&head[16..24], 0))
+}
+
 /// Why a name index file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum NameIndexError {
