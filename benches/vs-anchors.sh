@@ -111,6 +111,15 @@ if [[ $what == all || $what == dupes ]]; then
     FCLONES="$BENCH_DIR/../tools/bin/fclones"
   fi
   compare dupes-M-vs-fclones "$FCLONES group $M --hidden --no-ignore -o /dev/null" "$CAIRN --data-dir $DATA/content dupes"
+  # czkawka takes ~20 minutes to build on 2 cores, so it is compared only once built:
+  #   cargo install czkawka_cli --locked --root ~/.cache/cairn/tools
+  CZKAWKA="$(command -v czkawka_cli || echo "$BENCH_DIR/../tools/bin/czkawka_cli")"
+  if [ -x "$CZKAWKA" ]; then
+    # -m 1: its default minimum is 8 KiB; -H: no hash cache between runs.
+    compare dupes-M-vs-czkawka "$CZKAWKA dup -d $M -m 1 -H -N -M -W -C /dev/null" "$CAIRN --data-dir $DATA/content dupes"
+  else
+    echo "dupes-M-vs-czkawka          skipped: czkawka_cli not built (see the comment in this script)"
+  fi
   "$CAIRN" --data-dir "$DATA/content" --json dupes > "$OUT/dupes-M.json"
   python3 - "$OUT/dupes-M.json" "$BENCH_DIR/M.dups" "$M" <<'PY'
 import json, sys
