@@ -59,6 +59,8 @@ pub struct AppState {
     pub search_ticket: u64,
     /// The search's filter chips.
     pub search_filters: SearchFilters,
+    /// The search shown should be run again (the name index changed under it).
+    pub search_again: bool,
     /// Results of the last search: the best hits, the number of all matches and how many of
     /// them match only fuzzily.
     pub found: Option<(Vec<crate::vdfs::search::Hit>, usize, usize)>,
@@ -178,6 +180,7 @@ impl AppState {
                     self.found = Some((hits, total, fuzzy));
                 }
             }
+            Update::NamesUpdated => self.search_again = self.searching(),
             Update::Reveal(path) => {
                 self.show_dupes = false;
                 self.search_text.clear();
@@ -551,6 +554,9 @@ impl CairnApp {
     /// Draws one frame into `ui` (the whole window).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.drain(ui.ctx());
+        if std::mem::take(&mut self.state.search_again) {
+            self.send_search();
+        }
         self.handle_keys(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));

@@ -168,6 +168,8 @@ pub enum Update {
         /// How many of them match only fuzzily.
         fuzzy: usize,
     },
+    /// The library's name index was brought up to date: a search shown may be re-run.
+    NamesUpdated,
     /// The applications that open a file.
     Apps {
         /// The file.
@@ -253,6 +255,7 @@ impl Bridge {
         {
             let core = core.clone();
             let ephemeral = ephemeral.clone();
+            let send = send.clone();
             let mut ev = core.events().subscribe();
             rt.spawn(async move {
                 loop {
@@ -260,11 +263,15 @@ impl Bridge {
                         Ok(Event::JobFinished { .. } | Event::LibraryOpened { .. }) => {
                             *ephemeral.index.lock().expect("ephemeral index") = None;
                             let core = core.clone();
+                            let send = send.clone();
                             tokio::task::spawn_blocking(move || {
-                                if let Ok(lib) = core.library()
-                                    && let Err(e) = lib.name_index()
-                                {
-                                    tracing::warn!("name index: {e}");
+                                let Ok(lib) = core.library() else { return };
+                                let stale = lib.name_index_stale().unwrap_or(true);
+                                match lib.name_index() {
+                                    // Results shown from the index before may be out of date.
+                                    Ok(_) if stale => send(Update::NamesUpdated),
+                                    Ok(_) => {}
+                                    Err(e) => tracing::warn!("name index: {e}"),
                                 }
                             });
                         }
@@ -835,7 +842,9 @@ fn search(
             Ok(_) => return,
             Err(e) => return send(Update::Error(e)),
         },
-        None => match lib.search(q) {
+        // As you type during indexing, an index up to 10 s old will do; the one rebuilt
+        // when the job ends is current.
+        None => match lib.search_within(q, std::time::Duration::from_secs(10)) {
             Ok(r) => r,
             Err(e) => return send(Update::Error(e.to_string())),
         },

@@ -357,7 +357,7 @@ pub struct Library {
     config: RwLock<LibraryConfig>,
     path: PathBuf,
     /// The search name index last used, if any.
-    names: std::sync::Mutex<Option<std::sync::Arc<NameIndex>>>,
+    names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
     _lock: LibraryLock,
 }
 
@@ -435,10 +435,23 @@ impl Library {
     /// [`CoreError::Store`] if the store cannot be read; a damaged or unwritable file is
     /// logged and the index kept in memory only.
     pub fn name_index(&self) -> Result<std::sync::Arc<NameIndex>, CoreError> {
+        self.name_index_within(std::time::Duration::ZERO)
+    }
+
+    /// [`Self::name_index`], but an index built less than `max_stale` ago is used even if
+    /// the library changed since: while a job indexes, every batch changes the library, and
+    /// search as you type would otherwise rebuild the index on almost every key.
+    ///
+    /// # Errors
+    /// As [`Self::name_index`].
+    pub fn name_index_within(
+        &self,
+        max_stale: std::time::Duration,
+    ) -> Result<std::sync::Arc<NameIndex>, CoreError> {
         let current = names::generation(&self.store)?;
         let mut slot = self.names.lock().expect("name index lock");
-        if let Some(ix) = slot.as_ref()
-            && ix.generation() == current
+        if let Some((ix, built)) = slot.as_ref()
+            && (ix.generation() == current || built.elapsed() < max_stale)
         {
             return Ok(ix.clone());
         }
@@ -478,7 +491,7 @@ impl Library {
             }
         };
         let ix = std::sync::Arc::new(ix);
-        *slot = Some(ix.clone());
+        *slot = Some((ix.clone(), std::time::Instant::now()));
         Ok(ix)
     }
 
@@ -489,7 +502,7 @@ impl Library {
     /// [`CoreError::Store`].
     pub fn name_index_stale(&self) -> Result<bool, CoreError> {
         let current = names::generation(&self.store)?;
-        if let Some(ix) = self.names.lock().expect("name index lock").as_ref()
+        if let Some((ix, _)) = self.names.lock().expect("name index lock").as_ref()
             && ix.generation() == current
         {
             return Ok(false);
@@ -504,7 +517,19 @@ impl Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn search(&self, q: &Query) -> Result<Results, CoreError> {
-        let ix = self.name_index()?;
+        self.search_within(q, std::time::Duration::ZERO)
+    }
+
+    /// [`Self::search`] over an index up to `max_stale` old (see [`Self::name_index_within`]).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn search_within(
+        &self,
+        q: &Query,
+        max_stale: std::time::Duration,
+    ) -> Result<Results, CoreError> {
+        let ix = self.name_index_within(max_stale)?;
         let only = match q.missing_from {
             Some(target) => Some(super::redundancy::missing_ids(&self.store, target)?),
             None => None,

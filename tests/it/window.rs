@@ -566,3 +566,24 @@ fn searching_a_folder_outside_the_locations_walks_it() {
     assert!(found.iter().all(|hit| hit.entry == 0), "{found:?}");
     assert!(found.iter().all(|hit| hit.path.starts_with(&root)));
 }
+
+/// Results on screen follow the library: when a rescan adds a match, the search shown is
+/// run again without a key press.
+#[test]
+fn search_results_follow_a_rescan() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("beach");
+    step_until_contains(&mut h, "2 matches for");
+    std::fs::write(root.join("beach-hut.txt"), b"x").unwrap();
+    let lib = fx.core.library().unwrap();
+    let id = lib.locations().unwrap()[0].id;
+    assert_eq!(lib.rescan(id).unwrap().wait(), JobStatus::Completed);
+    step_until_contains(&mut h, "3 matches for");
+    assert!(h.query_by_label("beach-hut.txt").is_some());
+}
