@@ -61,6 +61,10 @@ pub struct AppState {
     pub search_filters: SearchFilters,
     /// The search shown should be run again (the name index changed under it).
     pub search_again: bool,
+    /// Order of the search results (a click on a column header).
+    pub search_sort: crate::vdfs::search::Sort,
+    /// Reverse that order.
+    pub search_reverse: bool,
     /// Results of the last search: the best hits, the number of all matches and how many of
     /// them match only fuzzily.
     pub found: Option<(Vec<crate::vdfs::search::Hit>, usize, usize)>,
@@ -487,6 +491,8 @@ impl CairnApp {
             size: f.size.range(),
             modified: f.modified.range(now_ns),
             include_hidden: self.state.explorer.show_hidden,
+            sort: self.state.search_sort,
+            reverse: self.state.search_reverse,
             limit: 500,
             ..Default::default()
         };
@@ -1099,6 +1105,7 @@ impl CairnApp {
         }
         let dark = ui.visuals().dark_mode;
         let mut go = None;
+        let mut resort = None;
         TableBuilder::new(ui)
             .id_salt("search_results")
             .striped(true)
@@ -1109,9 +1116,36 @@ impl CairnApp {
             .column(Column::initial(90.0))
             .column(Column::initial(140.0))
             .header(ROW_HEIGHT, |mut h| {
-                for t in ["Name", "Folder", "Size", "Modified"] {
+                use crate::vdfs::search::Sort;
+                let (sort, reverse) = (self.state.search_sort, self.state.search_reverse);
+                for (t, by) in [
+                    ("Name", Some(Sort::Name)),
+                    ("Folder", None),
+                    ("Size", Some(Sort::Size)),
+                    ("Modified", Some(Sort::Modified)),
+                ] {
                     h.col(|ui| {
-                        ui.label(RichText::new(t).strong());
+                        let Some(by) = by else {
+                            ui.label(RichText::new(t).strong());
+                            return;
+                        };
+                        // Click: sort by this column; again: the other way; a third time:
+                        // back to best match first.
+                        let clicked = ui
+                            .add(egui::Button::new(RichText::new(t).strong()).frame(false))
+                            .on_hover_text("Sort the results by this column")
+                            .clicked();
+                        if sort == by {
+                            // Name runs A to Z; size and date largest and newest first.
+                            theme::sort_arrow(ui, (by == Sort::Name) != reverse);
+                        }
+                        if clicked {
+                            resort = Some(match (sort == by, reverse) {
+                                (false, _) => (by, false),
+                                (true, false) => (by, true),
+                                (true, true) => (Sort::Relevance, false),
+                            });
+                        }
                     });
                 }
             })
@@ -1153,6 +1187,11 @@ impl CairnApp {
                     }
                 });
             });
+        if let Some((by, reverse)) = resort {
+            self.state.search_sort = by;
+            self.state.search_reverse = reverse;
+            self.send_search();
+        }
         if let Some(p) = go
             && let Some(c) = self.state.apply(Update::Reveal(p))
         {

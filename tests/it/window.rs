@@ -587,3 +587,50 @@ fn search_results_follow_a_rescan() {
     step_until_contains(&mut h, "3 matches for");
     assert!(h.query_by_label("beach-hut.txt").is_some());
 }
+
+/// A click on a column header of the search results sorts by it, again reverses, a third
+/// time goes back to best match first.
+#[test]
+fn search_results_sort_by_column() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let order = |h: &H<'_>| -> Vec<String> {
+        h.state()
+            .state()
+            .found
+            .as_ref()
+            .map(|f| {
+                f.0.iter()
+                    .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("beach");
+    step_until_contains(&mut h, "3 matches for");
+    h.get_by_label("Size").click();
+    step_until_state(&mut h, "largest first", |s| {
+        s.found.as_ref().is_some_and(|f| {
+            f.0.last()
+                .is_some_and(|hit| hit.path.ends_with("beach-notes.txt"))
+        })
+    });
+    h.get_by_label("Size").click();
+    step_until_state(&mut h, "smallest first", |s| {
+        s.found.as_ref().is_some_and(|f| {
+            f.0.first()
+                .is_some_and(|hit| hit.path.ends_with("beach-notes.txt"))
+        })
+    });
+    h.get_by_label("Size").click();
+    step_until_state(&mut h, "best match first", |s| {
+        s.search_sort == cairn::vdfs::search::Sort::Relevance
+    });
+    assert_eq!(order(&h).len(), 3);
+}
