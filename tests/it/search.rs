@@ -60,6 +60,30 @@ fn ranking_folding_filters_and_scope() {
         ]
     );
     assert_eq!(v["total"], 6);
+    // Sorted by size, the merely similar name stays after the real matches (it is largest).
+    let v = json(&ok(
+        cairn(&data).args(["--json", "search", "readme", "--sort", "size"])
+    ));
+    assert_eq!(
+        rel(&v),
+        [
+            "myreadme",
+            "old-readme.txt",
+            "deep/a/b/c/README.txt",
+            "docs/README.md",
+            "README",
+            "r-e-a-d-m-e"
+        ]
+    );
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "readme",
+        "--sort",
+        "size",
+        "--reverse",
+    ])));
+    assert_eq!(rel(&v).last().map(String::as_str), Some("r-e-a-d-m-e"));
     let v = json(&ok(
         cairn(&data).args(["--json", "search", "readme", "--hidden"])
     ));

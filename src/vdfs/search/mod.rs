@@ -81,7 +81,8 @@ pub struct Query {
     pub offset: usize,
 }
 
-/// The order of results. Ties are broken by name.
+/// The order of results. In every order, fuzzy matches (rank 4) come after the names that
+/// contain the text, even reversed; ties are broken by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
     /// Best match first: rank, then fewer folders below the location root, then most

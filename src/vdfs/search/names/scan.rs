@@ -201,7 +201,11 @@ impl NameIndex {
                 Sort::Modified => self.mtime(ib).cmp(&self.mtime(ia)),
             };
             let by = if q.reverse { by.reverse() } else { by };
-            by.then_with(|| self.folded(ia).cmp(self.folded(ib)))
+            // In any order, names that contain the text come before the merely similar ones.
+            (a.rank == 4)
+                .cmp(&(b.rank == 4))
+                .then(by)
+                .then_with(|| self.folded(ia).cmp(self.folded(ib)))
                 .then(a.i.cmp(&b.i))
         };
         if want > 0 && want < found.len() {
