@@ -267,7 +267,13 @@ impl IndexerJob {
 
         let t = Instant::now();
         let plan = Plan::make(&tree, &existing, loc);
-        let stats = plan.location_stats(&tree);
+        let dir_stats = plan.dir_stats(&tree);
+        // The location's totals are its root's aggregate, plus the root folder itself.
+        let root = dir_stats
+            .first()
+            .filter(|(node, _)| *node == 0)
+            .map(|(_, s)| *s)
+            .unwrap_or_default();
         tracing::debug!(
             new = plan.new_nodes.len(),
             modified = plan.modified.len(),
@@ -277,12 +283,14 @@ impl IndexerJob {
             t.elapsed()
         );
         let t = Instant::now();
-        self.apply(ctx, &tree, &existing, &plan, loc)?;
+        self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
         tracing::debug!("written in {:?}", t.elapsed());
         Ok(LocationStats {
+            files: root.files,
+            dirs: root.dirs + 1,
+            bytes: root.bytes,
             skipped: tree.skipped.clone(),
             errors: tree.errors.len() as u64,
-            ..stats
         })
     }
 
@@ -293,6 +301,7 @@ impl IndexerJob {
         tree: &Tree,
         existing: &Existing,
         plan: &Plan,
+        dir_stats: Vec<(u32, DirStats)>,
         loc: &LocationRecord,
     ) -> Result<(), JobError> {
         // Ids for the new entries, reserved in one small transaction.
@@ -479,8 +488,7 @@ impl IndexerJob {
         }
 
         // Aggregation.
-        let stats = plan.dir_stats(tree);
-        let mut changed: Vec<(u64, DirStats)> = stats
+        let mut changed: Vec<(u64, DirStats)> = dir_stats
             .into_iter()
             .map(|(n, s)| (ids[n as usize], s))
             .filter(|(id, s)| existing.dir_stats.get(id) != Some(s))
@@ -898,22 +906,6 @@ impl Plan {
             .filter(|&i| tree.node(i).kind == EntryKind::Dir)
             .map(|i| (i, acc[i as usize]))
             .collect()
-    }
-
-    fn location_stats(&self, tree: &Tree) -> LocationStats {
-        let mut s = LocationStats::default();
-        for i in 0..tree.len() {
-            let node = tree.node(i);
-            if node.kind == EntryKind::Dir {
-                s.dirs += 1;
-            } else {
-                s.files += 1;
-                if node.kind == EntryKind::File {
-                    s.bytes += node.size;
-                }
-            }
-        }
-        s
     }
 }
 

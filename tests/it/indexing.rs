@@ -163,6 +163,15 @@ fn counts_with_and_without_each_rule() {
     let rec = location::get(l.lib.store(), id).unwrap();
     assert_eq!(rec.stats.files, 14);
     assert_eq!(rec.stats.dirs, 11);
+    // Bytes of the regular files, as lstat reports them.
+    let bytes: u64 = all
+        .iter()
+        .map(|p| std::fs::symlink_metadata(f.root().join(p)).unwrap())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    assert!(bytes > 0);
+    assert_eq!(rec.stats.bytes, bytes);
     assert_eq!(rec.stats.skipped.summary(), None);
 
     let cases: Vec<(Rules, Vec<&str>, u64, u64)> = vec![
