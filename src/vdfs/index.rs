@@ -376,6 +376,22 @@ impl DirTree {
     }
 }
 
+/// Calls `f` with every entry of the index, in id order, each record decoded once: the one
+/// full pass over the entries table that reports and derived indexes share.
+///
+/// # Errors
+/// [`StoreError`] if the store cannot be read or a record does not decode, or `f`'s error.
+pub fn each_entry(
+    tx: &ReadTransaction,
+    mut f: impl FnMut(u64, EntryRecord) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for row in tx.open_table(ENTRIES)?.iter()? {
+        let (k, v) = row?;
+        f(k.value(), decode("entries", v.value())?)?;
+    }
+    Ok(())
+}
+
 /// Every indexed file that `keep` accepts, with its absolute path and entry id, in one pass
 /// over the entries table (folder paths are resolved once each through a [`DirTree`]).
 /// Files whose folder chain is broken are left out. Order is the table's (entry id).
@@ -386,18 +402,16 @@ pub fn files_with_paths(
     tx: &ReadTransaction,
     mut keep: impl FnMut(&EntryRecord) -> bool,
 ) -> Result<Vec<(u64, PathBuf, EntryRecord)>, StoreError> {
-    let t = tx.open_table(ENTRIES)?;
     let mut dirs = DirTree::default();
     let mut files = Vec::new();
-    for row in t.iter()? {
-        let (k, v) = row?;
-        let rec: EntryRecord = decode("entries", v.value())?;
+    each_entry(tx, |id, rec| {
         match rec.kind {
-            EntryKind::Dir => dirs.insert(k.value(), rec.parent, rec.name),
-            EntryKind::File if keep(&rec) => files.push((k.value(), rec)),
+            EntryKind::Dir => dirs.insert(id, rec.parent, rec.name),
+            EntryKind::File if keep(&rec) => files.push((id, rec)),
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     let mut memo = std::collections::HashMap::new();
     Ok(files
         .into_iter()

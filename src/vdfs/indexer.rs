@@ -676,15 +676,13 @@ fn name_hash(name: &[u8]) -> u64 {
 impl Existing {
     fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
-            let t = tx.open_table(ENTRIES)?;
             let mut recs = Vec::new();
-            for row in t.iter()? {
-                let (k, v) = row?;
-                let rec: EntryRecord = decode("entries", v.value())?;
+            super::index::each_entry(tx, |id, rec| {
                 if rec.location == location {
-                    recs.push((k.value(), rec));
+                    recs.push((id, rec));
                 }
-            }
+                Ok(())
+            })?;
             let by_id = recs
                 .iter()
                 .enumerate()

@@ -5,13 +5,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use redb::ReadableTable;
 use serde::Serialize;
 
 use super::index::{self, EntryRecord};
 use super::location::LocationRecord;
-use crate::store::schema::ENTRIES;
-use crate::store::{Store, StoreError, decode};
+use crate::store::{Store, StoreError};
 
 /// A file in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -165,40 +163,43 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
 /// The cas_ids of every file in location `target`.
 fn contents_in(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
     store.read(|tx| {
-        let t = tx.open_table(ENTRIES)?;
         let mut set = HashSet::new();
-        for row in t.iter()? {
-            let rec: EntryRecord = decode("entries", row?.1.value())?;
+        index::each_entry(tx, |_, rec| {
             if rec.location == target
                 && let Some(c) = rec.cas
             {
                 set.insert(c.0);
             }
-        }
+            Ok(())
+        })?;
         Ok(set)
     })
 }
 
 /// The ids of every identified file outside location `target` whose content has no copy
-/// there: the library-wide backup gap, used by search's `missing_from` filter.
+/// there: the library-wide backup gap, used by search's `missing_from` filter. One pass
+/// over the entries.
 ///
 /// # Errors
 /// [`StoreError`].
 pub fn missing_ids(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
-    let present = contents_in(store, target)?;
     store.read(|tx| {
-        let t = tx.open_table(ENTRIES)?;
-        let mut out = HashSet::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let rec: EntryRecord = decode("entries", v.value())?;
-            if rec.location != target
-                && let Some(c) = rec.cas
-                && !present.contains(&c.0)
-            {
-                out.insert(k.value());
+        let mut present = HashSet::new();
+        let mut elsewhere = Vec::new();
+        index::each_entry(tx, |id, rec| {
+            match rec.cas {
+                Some(c) if rec.location == target => {
+                    present.insert(c.0);
+                }
+                Some(c) => elsewhere.push((id, c.0)),
+                None => {}
             }
-        }
-        Ok(out)
+            Ok(())
+        })?;
+        Ok(elsewhere
+            .into_iter()
+            .filter(|(_, c)| !present.contains(c))
+            .map(|(id, _)| id)
+            .collect())
     })
 }

@@ -61,11 +61,11 @@ mod scan;
 pub(crate) use scan::{subsequence_within, word_start};
 
 use super::fold;
-use crate::store::schema::{CONTENT, ENTRIES, META, META_NAMES_GENERATION};
+use crate::store::schema::{CONTENT, META, META_NAMES_GENERATION};
 use crate::store::{Store, StoreError, decode, encode};
 use crate::vdfs::entry::EntryKind;
 use crate::vdfs::filetype::ContentKind;
-use crate::vdfs::index::{ContentRecord, EntryRecord};
+use crate::vdfs::index::ContentRecord;
 
 const MAGIC: &[u8; 8] = b"CAIRNNX1";
 /// Raised whenever what the columns hold changes (folding, MIME source), so old files are rebuilt.
@@ -837,9 +837,7 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
             let mime = b.mime_id(rec.mime.as_deref());
             content.insert(k.value(), (rec.instances, mime));
         }
-        for row in tx.open_table(ENTRIES)?.iter()? {
-            let (k, v) = row?;
-            let rec: EntryRecord = decode("entries", v.value())?;
+        crate::vdfs::index::each_entry(tx, |id, rec| {
             let (copies, mut mime) = rec
                 .cas
                 .and_then(|c| content.get(&c.0).copied())
@@ -853,7 +851,7 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
                 mime = b.mime_id(by_ext);
             }
             b.push(
-                k.value(),
+                id,
                 rec.parent,
                 &rec.name,
                 rec.kind,
@@ -864,7 +862,8 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
                 mime,
                 rec.first_seen_ms,
             );
-        }
+            Ok(())
+        })?;
         Ok(b.finish(generation, false))
     })
 }
