@@ -593,56 +593,42 @@ pub(crate) fn word_start(name: &[u8], at: usize) -> bool {
 /// `window` characters (bytes, for an ASCII needle).
 pub(crate) fn subsequence_within(hay: &[u8], needle: &str, window: usize) -> bool {
     if needle.is_ascii() {
-        let n = needle.as_bytes();
-        let first = n[0];
-        let mut from = 0;
-        while let Some(s) = memchr::memchr(first, &hay[from..]) {
-            let s = from + s;
-            let mut k = 1;
-            let mut j = s + 1;
-            while k < n.len() && j < hay.len() && j - s < window {
-                if hay[j] == n[k] {
-                    k += 1;
-                }
-                j += 1;
-            }
-            if k == n.len() {
-                return true;
-            }
-            if j >= hay.len() {
-                // Not even the rest of the name holds the needle from here on.
-                return false;
-            }
-            from = s + 1;
-        }
-        false
+        // ASCII bytes never occur inside a multi-byte character: bytes are characters here.
+        within(hay, needle.as_bytes(), window)
     } else {
         let Ok(h) = std::str::from_utf8(hay) else {
             return false;
         };
         let hc: Vec<char> = h.chars().collect();
         let nc: Vec<char> = needle.chars().collect();
-        for s in 0..hc.len() {
-            if hc[s] != nc[0] {
-                continue;
-            }
-            let mut k = 1;
-            let mut j = s + 1;
-            while k < nc.len() && j < hc.len() && j - s < window {
-                if hc[j] == nc[k] {
-                    k += 1;
-                }
-                j += 1;
-            }
-            if k == nc.len() {
-                return true;
-            }
-            if j >= hc.len() {
-                return false;
-            }
-        }
-        false
+        within(&hc, &nc, window)
     }
+}
+
+/// True if `n` occurs in `hay` in order within `window` items, starting from any occurrence
+/// of its first item (greedy from each start; later starts only shrink the room left).
+fn within<T: PartialEq>(hay: &[T], n: &[T], window: usize) -> bool {
+    let Some(first) = n.first() else {
+        return true;
+    };
+    for s in (0..hay.len()).filter(|&s| hay[s] == *first) {
+        let mut k = 1;
+        let mut j = s + 1;
+        while k < n.len() && j < hay.len() && j - s < window {
+            if hay[j] == n[k] {
+                k += 1;
+            }
+            j += 1;
+        }
+        if k == n.len() {
+            return true;
+        }
+        if j >= hay.len() {
+            // Not even the rest of the name holds the needle from here on.
+            return false;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
