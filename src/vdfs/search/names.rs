@@ -133,7 +133,43 @@ pub fn file_generation(path: &Path) -> Option<u64> {
     use std::io::Read;
     let mut head = [0u8; HEADER];
     std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
-    (&head[..8] == MAGIC && rd32(&head[8..12], 0) == VERSION).then(|| rd64(&head[16..24], 0))
+    Header::parse(&head).ok().map(|h| h.generation)
+}
+
+/// The fixed 32-byte header.
+struct Header {
+    generation: u64,
+    entries: u32,
+    folders: u32,
+}
+
+impl Header {
+    /// Reads the header at the start of `d`, checking the magic, the format version and the
+    /// section count.
+    fn parse(d: &[u8]) -> Result<Header, String> {
+        if d.len() < HEADER || &d[..8] != MAGIC {
+            return Err("no CAIRNNX1 header".into());
+        }
+        let version = rd32(&d[8..12], 0);
+        if version != VERSION {
+            return Err(format!("format version {version}, expected {VERSION}"));
+        }
+        if rd32(&d[12..16], 0) as usize != SECTIONS {
+            return Err("unexpected section count".into());
+        }
+        Ok(Header {
+            generation: rd64(&d[16..24], 0),
+            entries: rd32(&d[24..28], 0),
+            folders: rd32(&d[28..32], 0),
+        })
+    }
+}
+
+/// The last component of a location root's stored name (its full path), by which it is found.
+fn last_component(path: &[u8]) -> &[u8] {
+    path.rsplit(|&b| b == b'/')
+        .find(|c| !c.is_empty())
+        .unwrap_or(path)
 }
 
 /// Why a name index file could not be used.
@@ -344,66 +380,48 @@ impl Builder {
         let is_dir = |p: u32| self.inputs[p as usize].kind == EntryKind::Dir;
         let dotted = |p: u32| self.name(p as usize).first() == Some(&b'.');
 
-        // Folders in pre-order.
-        let mut f_pos: Vec<u32> = Vec::new();
-        let mut f_end: Vec<u32> = Vec::new();
-        let mut f_depth: Vec<u16> = Vec::new();
-        let mut f_hidden: Vec<bool> = Vec::new();
+        // Folders in pre-order: a subtree is a run of consecutive folder numbers.
+        struct Folder {
+            pos: u32,
+            end: u32,
+            depth: u16,
+            hidden: bool,
+        }
+        let mut folder_list: Vec<Folder> = Vec::new();
         for &r in &roots {
             if !is_dir(r) {
                 continue;
             }
             // (position, next child slot, folder number)
-            let mut stack: Vec<(u32, usize, u32)> = Vec::new();
-            let open = |p: u32,
-                        depth: u16,
-                        hidden: bool,
-                        f_pos: &mut Vec<u32>,
-                        f_end: &mut Vec<u32>,
-                        f_depth: &mut Vec<u16>,
-                        f_hidden: &mut Vec<bool>| {
-                let f = f_pos.len() as u32;
-                f_pos.push(p);
-                f_end.push(0);
-                f_depth.push(depth);
-                f_hidden.push(hidden);
-                f
-            };
-            let f = open(
-                r,
-                0,
-                false,
-                &mut f_pos,
-                &mut f_end,
-                &mut f_depth,
-                &mut f_hidden,
-            );
-            stack.push((r, 0, f));
+            let mut stack: Vec<(u32, usize, usize)> = vec![(r, 0, folder_list.len())];
+            folder_list.push(Folder {
+                pos: r,
+                end: 0,
+                depth: 0,
+                hidden: false,
+            });
             while let Some(top) = stack.last_mut() {
                 let (p, slot, f) = *top;
                 let ks = children(p);
                 if let Some(at) = (slot..ks.len()).find(|&k| is_dir(ks[k])) {
                     let c = ks[at];
                     top.1 = at + 1;
-                    let depth = f_depth[f as usize].saturating_add(1);
-                    let hidden = f_hidden[f as usize] || dotted(c);
-                    let g = open(
-                        c,
-                        depth,
-                        hidden,
-                        &mut f_pos,
-                        &mut f_end,
-                        &mut f_depth,
-                        &mut f_hidden,
-                    );
-                    stack.push((c, 0, g));
+                    let parent = &folder_list[f];
+                    let child = Folder {
+                        pos: c,
+                        end: 0,
+                        depth: parent.depth.saturating_add(1),
+                        hidden: parent.hidden || dotted(c),
+                    };
+                    stack.push((c, 0, folder_list.len()));
+                    folder_list.push(child);
                 } else {
-                    f_end[f as usize] = f_pos.len() as u32;
+                    folder_list[f].end = folder_list.len() as u32;
                     stack.pop();
                 }
             }
         }
-        let folders = f_pos.len();
+        let folders = folder_list.len();
 
         // Entry order: roots, then each folder's children in folder order.
         let mut order: Vec<u32> = Vec::with_capacity(n);
@@ -411,9 +429,9 @@ impl Builder {
         order.extend_from_slice(&roots);
         dir.resize(roots.len(), NO_DIR);
         let mut f_first = Vec::with_capacity(folders + 1);
-        for (f, &p) in f_pos.iter().enumerate() {
+        for (f, folder) in folder_list.iter().enumerate() {
             f_first.push(order.len() as u32);
-            for &c in children(p) {
+            for &c in children(folder.pos) {
                 order.push(c);
                 dir.push(f as u32);
             }
@@ -423,7 +441,11 @@ impl Builder {
         for (e, &p) in order.iter().enumerate() {
             entry_of_pos[p as usize] = e as u32;
         }
-        let f_entry: Vec<u32> = f_pos.iter().map(|&p| entry_of_pos[p as usize]).collect();
+        let f_entry: Vec<u32> = folder_list
+            .iter()
+            .map(|f| entry_of_pos[f.pos as usize])
+            .collect();
+        let f_end: Vec<u32> = folder_list.iter().map(|f| f.end).collect();
         let count = order.len();
 
         // Columns.
@@ -445,9 +467,7 @@ impl Builder {
             let d = dir[e];
             // A root's name is its full path; it is found by its last component.
             let match_name: &[u8] = if d == NO_DIR {
-                raw.rsplit(|&b| b == b'/')
-                    .find(|c| !c.is_empty())
-                    .unwrap_or(raw)
+                last_component(raw)
             } else {
                 raw
             };
@@ -468,7 +488,8 @@ impl Builder {
                 exact.extend_from_slice(raw);
             }
             c_dir.extend_from_slice(&d.to_le_bytes());
-            let hidden = d != NO_DIR && (f_hidden[d as usize] || raw.first() == Some(&b'.'));
+            let hidden =
+                d != NO_DIR && (folder_list[d as usize].hidden || raw.first() == Some(&b'.'));
             let a = (inp.kind as u32 & 0xf)
                 | if hidden { ATTR_HIDDEN } else { 0 }
                 | (u32::from(inp.content_kind as u8) << 8)
@@ -506,7 +527,10 @@ impl Builder {
             le32(&f_entry),
             le32(&f_end),
             le32(&f_first),
-            f_depth.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            folder_list
+                .iter()
+                .flat_map(|f| f.depth.to_le_bytes())
+                .collect(),
         ];
         let mut out = Vec::with_capacity(
             HEADER + SECTIONS * 16 + sections.iter().map(|s| s.len() + 8).sum::<usize>(),
@@ -626,19 +650,11 @@ impl NameIndex {
 
     fn from_bytes(data: Backing) -> Result<NameIndex, String> {
         let d: &[u8] = &data;
-        if d.len() < HEADER || &d[..8] != MAGIC {
-            return Err("no CAIRNNX1 header".into());
-        }
-        let version = rd32(&d[8..12], 0);
-        if version != VERSION {
-            return Err(format!("format version {version}, expected {VERSION}"));
-        }
-        if rd32(&d[12..16], 0) as usize != SECTIONS {
-            return Err("unexpected section count".into());
-        }
-        let generation = rd64(&d[16..24], 0);
-        let entries = rd32(&d[24..28], 0);
-        let folders = rd32(&d[28..32], 0);
+        let Header {
+            generation,
+            entries,
+            folders,
+        } = Header::parse(d)?;
         if d.len() < HEADER + SECTIONS * 16 {
             return Err("truncated section table".into());
         }
@@ -731,9 +747,7 @@ impl NameIndex {
     fn exact_name(&self, i: usize) -> &[u8] {
         let raw = self.exact(i);
         if self.dir(i) == NO_DIR {
-            raw.rsplit(|&b| b == b'/')
-                .find(|c| !c.is_empty())
-                .unwrap_or(raw)
+            last_component(raw)
         } else {
             raw
         }
