@@ -1095,19 +1095,15 @@ pub(super) fn search(
         offset: a.offset,
     };
     // A folder no location covers is searched through an ephemeral index of a walk.
-    let outside = within.as_ref().filter(|w| {
-        lib.locations().is_ok_and(|locs| {
-            !locs
-                .iter()
-                .any(|l| w.starts_with(l.path()) || l.path().starts_with(w))
-        })
-    });
+    let locations = lib.locations()?;
+    let outside = within
+        .as_ref()
+        .filter(|w| !crate::vdfs::location::overlaps(&locations, w));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
         Some(w) => {
-            let rules = Compiled::new(&Rules::default()).map_err(anyhow::Error::msg)?;
-            let tree = walk(w, &WalkOptions::new(rules))?;
-            (std::sync::Arc::new(NameIndex::from_tree(&tree)), true)
+            let ix = NameIndex::of_folder(w, None)?.expect("a walk nobody stops");
+            (std::sync::Arc::new(ix), true)
         }
         None => {
             if lib.name_index_stale()? {

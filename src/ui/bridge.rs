@@ -801,19 +801,14 @@ impl Ephemeral {
         {
             return Ok(Some(ix.clone()));
         }
-        let rules = crate::vdfs::rules::Compiled::new(&crate::vdfs::rules::Rules::default())
-            .map_err(|e| e.to_string())?;
         let stop = Arc::new(AtomicBool::new(false));
         *self.walking.lock().expect("ephemeral walk") = Some((folder.to_owned(), stop.clone()));
-        let mut opts = crate::vdfs::walk::WalkOptions::new(rules);
-        opts.stop = Some(stop.clone());
-        let tree = crate::vdfs::walk::walk(folder, &opts);
+        let walked = crate::vdfs::search::NameIndex::of_folder(folder, Some(stop));
         *self.walking.lock().expect("ephemeral walk") = None;
-        let tree = tree.map_err(|e| e.to_string())?;
-        if stop.load(Ordering::SeqCst) {
+        let Some(ix) = walked.map_err(|e| e.to_string())? else {
             return Ok(None);
-        }
-        let ix = Arc::new(crate::vdfs::search::NameIndex::from_tree(&tree));
+        };
+        let ix = Arc::new(ix);
         *slot = Some((folder.to_owned(), ix.clone()));
         Ok(Some(ix))
     }
@@ -828,13 +823,14 @@ fn search(
     send: &impl Fn(Update),
 ) {
     let Ok(lib) = core.library() else { return };
-    let outside = q.within.as_ref().filter(|w| {
-        lib.locations().is_ok_and(|locs| {
-            !locs
-                .iter()
-                .any(|l| w.starts_with(l.path()) || l.path().starts_with(w))
-        })
-    });
+    let locations = match lib.locations() {
+        Ok(l) => l,
+        Err(e) => return send(Update::Error(e.to_string())),
+    };
+    let outside = q
+        .within
+        .as_ref()
+        .filter(|w| !crate::vdfs::location::overlaps(&locations, w));
     let res = match outside {
         Some(w) => match ephemeral.index_of(w) {
             // A newer search was typed while the folder was walked: only it is answered.

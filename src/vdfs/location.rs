@@ -226,6 +226,13 @@ pub fn containing(all: &[LocationRecord], path: &Path) -> Option<LocationRecord>
         .cloned()
 }
 
+/// True if a location contains `path` (canonical) or lies inside it, so the index knows what
+/// is there; a search scoped to a folder no location overlaps walks it instead.
+pub fn overlaps(all: &[LocationRecord], path: &Path) -> bool {
+    all.iter()
+        .any(|l| path.starts_with(l.path()) || l.path().starts_with(path))
+}
+
 /// Records a new location (not yet indexed).
 ///
 /// # Errors

@@ -607,6 +607,27 @@ impl NameIndex {
             .expect("a freshly built index is valid")
     }
 
+    /// Walks `folder` with the default rules and builds an ephemeral index of it (what a
+    /// search scoped to a folder outside every location runs over). `Ok(None)` if `stop` was
+    /// set during the walk.
+    ///
+    /// # Errors
+    /// [`crate::vdfs::walk::WalkStartError`] if `folder` cannot be walked at all.
+    pub fn of_folder(
+        folder: &Path,
+        stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> Result<Option<NameIndex>, crate::vdfs::walk::WalkStartError> {
+        use crate::vdfs::rules::{Compiled, Rules};
+        let rules = Compiled::new(&Rules::default()).expect("the default rules compile");
+        let mut opts = crate::vdfs::walk::WalkOptions::new(rules);
+        opts.stop = stop.clone();
+        let tree = crate::vdfs::walk::walk(folder, &opts)?;
+        if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst)) {
+            return Ok(None);
+        }
+        Ok(Some(NameIndex::from_tree(&tree)))
+    }
+
     /// Opens the index file at `path` (memory-mapped).
     ///
     /// # Errors
