@@ -449,30 +449,52 @@ fn add_a_folder_says_when_no_picker_is_available() {
     step_until_contains(&mut h, "no folder picker is available");
 }
 
-#[test]
-fn typing_a_search_shows_ranked_results_and_opens_one() {
+/// The fixture with a third "beach" name, indexed in Shallow mode.
+fn beach_fixture() -> (Fixture, PathBuf) {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
-    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
-    drop(lib);
-    let mut h = harness(&fx, &root);
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    (fx, root)
+}
+
+/// Opens the window on `root`, focuses the search box with Ctrl+F, types `text` and waits
+/// for a heading containing `expect` (e.g. "3 matches for").
+fn searched(fx: &Fixture, root: &Path, text: &str, expect: &str) -> H<'static> {
+    let mut h = harness(fx, root);
     step_until(&mut h, "notes.md");
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     h.run_steps(2);
-    h.get_by_label("Search").type_text("beach");
-    step_until_contains(&mut h, "3 matches for");
-    // All three names start with "beach": the deeper path ranks last.
-    let order: Vec<String> = h
-        .state()
+    h.get_by_label("Search").type_text(text);
+    step_until_contains(&mut h, expect);
+    h
+}
+
+/// The file names of the search results shown, in their order.
+fn found_names(h: &H<'_>) -> Vec<String> {
+    h.state()
         .state()
         .found
         .as_ref()
-        .unwrap()
-        .0
-        .iter()
-        .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+        .map(|f| {
+            f.0.iter()
+                .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn typing_a_search_shows_ranked_results_and_opens_one() {
+    let (fx, root) = beach_fixture();
+    let mut h = searched(&fx, &root, "beach", "3 matches for");
+    // All three names start with "beach": the deeper path ranks last.
+    let order = found_names(&h);
     assert_eq!(order.len(), 3);
     assert_eq!(order[2], "beach.jpg", "{order:?}");
     h.get_by_label("beach.jpg").click();
@@ -485,33 +507,10 @@ fn typing_a_search_shows_ranked_results_and_opens_one() {
 
 #[test]
 fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
-    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
-    drop(lib);
-    let found_names = |h: &H<'_>| -> Vec<String> {
-        let mut v: Vec<String> = h
-            .state()
-            .state()
-            .found
-            .as_ref()
-            .unwrap()
-            .0
-            .iter()
-            .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
-    h.run_steps(2);
-    h.get_by_label("Search").type_text("beach");
-    step_until_contains(&mut h, "3 matches for");
+    let (fx, root) = beach_fixture();
+    let mut h = searched(&fx, &root, "beach", "3 matches for");
     assert_eq!(
-        found_names(&h),
+        sorted(found_names(&h)),
         ["beach copy.jpg", "beach-notes.txt", "beach.jpg"]
     );
     assert!(h.query_by_label("Clear filters").is_none());
@@ -522,7 +521,7 @@ fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
     h.get_by_label("Image").click();
     step_until_contains(&mut h, "2 matches for");
     step_until_gone(&mut h, "beach-notes.txt");
-    assert_eq!(found_names(&h), ["beach copy.jpg", "beach.jpg"]);
+    assert_eq!(sorted(found_names(&h)), ["beach copy.jpg", "beach.jpg"]);
     assert!(
         h.state()
             .state()
@@ -543,7 +542,7 @@ fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
     step_until_contains(&mut h, "3 matches for");
     step_until(&mut h, "beach-notes.txt");
     assert_eq!(
-        found_names(&h),
+        sorted(found_names(&h)),
         ["beach copy.jpg", "beach-notes.txt", "beach.jpg"]
     );
     assert!(h.query_by_value("Any kind").is_some());
@@ -556,12 +555,7 @@ fn searching_a_folder_outside_the_locations_walks_it() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     // The library has no location at all.
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
-    h.run_steps(2);
-    h.get_by_label("Search").type_text("beach");
-    step_until_contains(&mut h, "2 matches for");
+    let h = searched(&fx, &root, "beach", "2 matches for");
     let found = h.state().state().found.as_ref().unwrap().0.clone();
     assert!(found.iter().all(|hit| hit.entry == 0), "{found:?}");
     assert!(found.iter().all(|hit| hit.path.starts_with(&root)));
@@ -574,12 +568,7 @@ fn search_results_follow_a_rescan() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
-    h.run_steps(2);
-    h.get_by_label("Search").type_text("beach");
-    step_until_contains(&mut h, "2 matches for");
+    let mut h = searched(&fx, &root, "beach", "2 matches for");
     std::fs::write(root.join("beach-hut.txt"), b"x").unwrap();
     let lib = fx.core.library().unwrap();
     let id = lib.locations().unwrap()[0].id;
@@ -592,28 +581,8 @@ fn search_results_follow_a_rescan() {
 /// time goes back to best match first.
 #[test]
 fn search_results_sort_by_column() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
-    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
-    let order = |h: &H<'_>| -> Vec<String> {
-        h.state()
-            .state()
-            .found
-            .as_ref()
-            .map(|f| {
-                f.0.iter()
-                    .map(|hit| hit.path.file_name().unwrap().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
-    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
-    h.run_steps(2);
-    h.get_by_label("Search").type_text("beach");
-    step_until_contains(&mut h, "3 matches for");
+    let (fx, root) = beach_fixture();
+    let mut h = searched(&fx, &root, "beach", "3 matches for");
     h.get_by_label("Size").click();
     step_until_state(&mut h, "largest first", |s| {
         s.found.as_ref().is_some_and(|f| {
@@ -632,5 +601,5 @@ fn search_results_sort_by_column() {
     step_until_state(&mut h, "best match first", |s| {
         s.search_sort == cairn::vdfs::search::Sort::Relevance
     });
-    assert_eq!(order(&h).len(), 3);
+    assert_eq!(found_names(&h).len(), 3);
 }
