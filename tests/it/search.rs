@@ -31,23 +31,10 @@ fn ranking_folding_filters_and_scope() {
         .args(["location", "add", "--mode", "shallow", "--rules", "none"])
         .arg(&root));
     let root = fs::canonicalize(&root).unwrap();
-    let rel = |v: &serde_json::Value| -> Vec<String> {
-        v["hits"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|h| {
-                std::path::Path::new(h["path"].as_str().unwrap())
-                    .strip_prefix(&root)
-                    .unwrap()
-                    .display()
-                    .to_string()
-            })
-            .collect()
-    };
+    let rel = |v: &serde_json::Value| rel_to(v, &root);
 
-    // exact > prefix (shorter path first) > word start > substring > fuzzy; hidden left out.
-    let v = json(&ok(cairn(&data).args(["--json", "search", "readme"])));
+    // exact > prefix (fewer folders first) > word start > substring > fuzzy; hidden left out.
+    let v = search(&data, &["readme"]);
     assert_eq!(
         rel(&v),
         [
@@ -61,9 +48,7 @@ fn ranking_folding_filters_and_scope() {
     );
     assert_eq!(v["total"], 6);
     // Sorted by size, the merely similar name stays after the real matches (it is largest).
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "readme", "--sort", "size"])
-    ));
+    let v = search(&data, &["readme", "--sort", "size"]);
     assert_eq!(
         rel(&v),
         [
@@ -75,75 +60,40 @@ fn ranking_folding_filters_and_scope() {
             "r-e-a-d-m-e"
         ]
     );
-    let v = json(&ok(cairn(&data).args([
-        "--json",
-        "search",
-        "readme",
-        "--sort",
-        "size",
-        "--reverse",
-    ])));
+    let v = search(&data, &["readme", "--sort", "size", "--reverse"]);
     assert_eq!(rel(&v).last().map(String::as_str), Some("r-e-a-d-m-e"));
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "readme", "--hidden"])
-    ));
+    let v = search(&data, &["readme", "--hidden"]);
     assert_eq!(v["total"], 7);
     // Limit and offset keep the total.
-    let v = json(&ok(cairn(&data).args([
-        "--json", "search", "readme", "--limit", "2", "--offset", "1",
-    ])));
+    let v = search(&data, &["readme", "--limit", "2", "--offset", "1"]);
     assert_eq!(rel(&v), ["docs/README.md", "deep/a/b/c/README.txt"]);
     assert_eq!(v["total"], 6);
 
     // Typed composed, stored decomposed; any case.
-    let v = json(&ok(cairn(&data).args([
-        "--json",
-        "search",
-        "MONTR\u{e9}AL",
-    ])));
+    let v = search(&data, &["MONTR\u{e9}AL"]);
     assert_eq!(rel(&v), ["photos/Montre\u{301}al 2024.JPG"]);
-    let v = json(&ok(cairn(&data).args([
-        "--json",
-        "search",
-        "montréal",
-        "--case-sensitive",
-    ])));
+    let v = search(&data, &["montréal", "--case-sensitive"]);
     assert_eq!(v["total"], 0);
 
     // Filters: kind, extension, size, scope, glob, prefix.
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "--kind", "image"])
-    ));
+    let v = search(&data, &["--kind", "image"]);
     assert_eq!(v["total"], 2);
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "--ext", "txt,md"])
-    ));
+    let v = search(&data, &["--ext", "txt,md"]);
     assert_eq!(v["total"], 4);
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "--size", "1M.."])
-    ));
+    let v = search(&data, &["--size", "1M.."]);
     assert_eq!(rel(&v), ["photos/big.png"]);
     let v = json(&ok(cairn(&data)
         .args(["--json", "search", "readme", "--in"])
         .arg(root.join("deep"))));
     assert_eq!(rel(&v), ["deep/a/b/c/README.txt"]);
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "--glob", "*.JPG"])
-    ));
+    let v = search(&data, &["--glob", "*.JPG"]);
     assert_eq!(v["total"], 1);
-    let v = json(&ok(
-        cairn(&data).args(["--json", "search", "--prefix", "read"])
-    ));
+    let v = search(&data, &["--prefix", "read"]);
     assert_eq!(
         rel(&v),
         ["README", "docs/README.md", "deep/a/b/c/README.txt"]
     );
-    let v = json(&ok(cairn(&data).args([
-        "--json",
-        "search",
-        "--modified",
-        "2000-01-01..",
-    ])));
+    let v = search(&data, &["--modified", "2000-01-01.."]);
     assert!(v["total"].as_u64().unwrap() >= 9);
 }
 
