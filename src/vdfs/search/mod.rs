@@ -166,6 +166,15 @@ pub fn substring_rank(hay: &[u8], needle: &[u8]) -> Option<u8> {
     Some(rank_at(hay, &finder, first))
 }
 
+/// Queries shorter than this (in characters) match no name fuzzily.
+pub const FUZZY_MIN_CHARS: usize = 3;
+
+/// True if `needle`'s characters occur in `hay` in order within a window of three times the
+/// needle's length: the fuzzy match (rank 4). Both folded the same way.
+pub fn fuzzy_match(hay: &[u8], needle: &str) -> bool {
+    names::subsequence_within(hay, needle, needle.chars().count() * 3)
+}
+
 /// [`substring_rank`] given the first occurrence `first` of `finder`'s needle in `hay`.
 pub(crate) fn rank_at(hay: &[u8], finder: &memchr::memmem::Finder<'_>, first: usize) -> u8 {
     if first == 0 {
@@ -193,8 +202,7 @@ pub fn rank_of(hay: &str, needle: &str) -> Option<u8> {
     }
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     substring_rank(h, n).or_else(|| {
-        let chars = needle.chars().count();
-        (chars >= 3 && names::subsequence_within(h, needle, chars * 3)).then_some(4)
+        (needle.chars().count() >= FUZZY_MIN_CHARS && fuzzy_match(h, needle)).then_some(4)
     })
 }
 

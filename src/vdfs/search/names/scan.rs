@@ -11,7 +11,10 @@ use super::{
 };
 use crate::vdfs::entry::os_from_bytes;
 use crate::vdfs::filetype::ContentKind;
-use crate::vdfs::search::{Hit, NameMatch, Query, Results, Sort, fold, rank_at, substring_rank};
+use crate::vdfs::search::{
+    FUZZY_MIN_CHARS, Hit, NameMatch, Query, Results, Sort, fold, fuzzy_match, rank_at,
+    substring_rank,
+};
 
 impl NameIndex {
     /// The absolute path of entry `i`.
@@ -293,8 +296,7 @@ impl Scan<'_> {
                 return true;
             }
             let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
-            let chars = exact_needle.chars().count();
-            subsequence_within(exact.as_bytes(), exact_needle, chars * 3)
+            fuzzy_match(exact.as_bytes(), exact_needle)
         };
         match q.mode {
             _ if needle.is_empty() => {
@@ -398,8 +400,7 @@ impl Scan<'_> {
                 }
                 // Fuzzy: the needle's characters in order, within a window three times its
                 // length; names that contain it outright were ranked above.
-                let chars = needle.chars().count();
-                if !prefix && chars >= 3 {
+                if !prefix && needle.chars().count() >= FUZZY_MIN_CHARS {
                     let nm = mask_of(needle.as_bytes());
                     let masks = ix.col(MASK);
                     let mut next = matched.iter().peekable();
@@ -414,7 +415,7 @@ impl Scan<'_> {
                             if next.peek().is_some_and(|&&m| m as usize == i) {
                                 continue;
                             }
-                            if subsequence_within(ix.folded(i), needle, chars * 3)
+                            if fuzzy_match(ix.folded(i), needle)
                                 && filter.pass(i)
                                 && fuzzy_case_ok(i)
                             {
