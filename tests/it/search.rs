@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{cairn, json, ok};
 
+/// The "readme" names of the ranking fixtures, best first: exact, prefixes (fewer folders
+/// first), word start, substring, fuzzy.
+const RANKED_READMES: [&str; 6] = [
+    "README",
+    "docs/README.md",
+    "deep/a/b/c/README.txt",
+    "old-readme.txt",
+    "myreadme",
+    "r-e-a-d-m-e",
+];
+
 #[test]
 fn ranking_folding_filters_and_scope() {
     let tmp = tempfile::tempdir().unwrap();
@@ -35,17 +46,7 @@ fn ranking_folding_filters_and_scope() {
 
     // exact > prefix (fewer folders first) > word start > substring > fuzzy; hidden left out.
     let v = search(&data, &["readme"]);
-    assert_eq!(
-        rel(&v),
-        [
-            "README",
-            "docs/README.md",
-            "deep/a/b/c/README.txt",
-            "old-readme.txt",
-            "myreadme",
-            "r-e-a-d-m-e"
-        ]
-    );
+    assert_eq!(rel(&v), RANKED_READMES);
     assert_eq!(v["total"], 6);
     // Sorted by size, the merely similar name stays after the real matches (it is largest).
     let v = search(&data, &["readme", "--sort", "size"]);
@@ -264,17 +265,7 @@ fn a_folder_outside_every_location_is_searched_ephemerally() {
     let outside = fs::canonicalize(&outside).unwrap();
     let within = outside.to_str().unwrap();
     let v = search(&data, &["readme", "--in", within]);
-    assert_eq!(
-        rel_to(&v, &outside),
-        [
-            "README",
-            "docs/README.md",
-            "deep/a/b/c/README.txt",
-            "old-readme.txt",
-            "myreadme",
-            "r-e-a-d-m-e"
-        ]
-    );
+    assert_eq!(rel_to(&v, &outside), RANKED_READMES);
     assert_eq!(v["total"], 6);
     assert_eq!(v["fuzzy"], 1);
     for h in v["hits"].as_array().unwrap() {
