@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use cairn::ui::bridge::Bridge;
 use cairn::ui::{AppState, CairnApp};
-use cairn::vdfs::location::IndexMode;
-use cairn::vdfs::rules::Rules;
+use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::location::IndexMode;
 use cairn::{Core, CoreOptions};
 use eframe::egui;
 
@@ -143,7 +143,20 @@ fn first_rows_five_times(
     out
 }
 
+/// The benches measure optimised code: under `cargo bench` without `--profile release`, Cairn's
+/// crate is built as for the tests (opt-level 1, debug assertions), so refuse rather than
+/// report misleading figures.
+fn refuse_test_build() {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "run the benchmarks with `cargo bench --profile release` (this build has debug assertions)"
+        );
+        std::process::exit(2);
+    }
+}
+
 fn main() {
+    refuse_test_build();
     let base = bench_dir();
     let flat = base.join("flat100k");
     ensure_flat(&flat);

@@ -4,11 +4,11 @@
 
 use std::hint::black_box;
 
+use cairn::vdfs::content::filetype::Registry;
 use cairn::vdfs::content::{cas_id_of_bytes, sample_file};
-use cairn::vdfs::filetype::Registry;
-use cairn::vdfs::rules::{Compiled, Rules};
-use cairn::vdfs::walk::{WalkOptions, walk};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use cairn::vdfs::fs::rules::{Compiled, Rules};
+use cairn::vdfs::fs::walk::{WalkOptions, walk};
+use criterion::{Criterion, Throughput, criterion_group};
 
 fn hashing(c: &mut Criterion) {
     let mut g = c.benchmark_group("cas_id");
@@ -68,5 +68,22 @@ fn walking(c: &mut Criterion) {
     g.finish();
 }
 
+/// The benches measure optimised code: under `cargo bench` without `--profile release`, Cairn's
+/// crate is built as for the tests (opt-level 1, debug assertions), so refuse rather than
+/// report misleading figures.
+fn refuse_test_build() {
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "run the benchmarks with `cargo bench --profile release` (this build has debug assertions)"
+        );
+        std::process::exit(2);
+    }
+}
+
 criterion_group!(benches, hashing, identify, walking);
-criterion_main!(benches);
+
+fn main() {
+    refuse_test_build();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

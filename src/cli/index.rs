@@ -9,14 +9,14 @@ use serde_json::json;
 
 use super::{Output, follow};
 use crate::format;
+use crate::vdfs::content::filetype::Registry;
 use crate::vdfs::content::sample_file;
-use crate::vdfs::entry::{EntryKind, os_bytes};
-use crate::vdfs::filetype::Registry;
+use crate::vdfs::fs::entry::{EntryKind, os_bytes};
+use crate::vdfs::fs::rules::{Compiled, Rules};
+use crate::vdfs::fs::walk::{Tree, WalkOptions, walk};
+use crate::vdfs::index::location::{Availability, IndexMode, LocationRecord};
 use crate::vdfs::index::{self, EntryRecord};
-use crate::vdfs::location::{Availability, IndexMode, LocationRecord};
-use crate::vdfs::rules::{Compiled, Rules};
 use crate::vdfs::sdpath::SdPath;
-use crate::vdfs::walk::{Tree, WalkOptions, walk};
 use crate::vdfs::{Core, Library};
 
 /// `cairn location …`
@@ -282,7 +282,7 @@ pub(super) fn location(
             location,
             background,
         } => {
-            let rec = crate::vdfs::location::find(lib.store(), &location)?;
+            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
             let mut events = core.events().subscribe();
             let handle = lib.rescan(rec.id)?;
             if !background {
@@ -297,7 +297,7 @@ pub(super) fn location(
             rules,
             exclude,
         } => {
-            let rec = crate::vdfs::location::find(lib.store(), &location)?;
+            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
             let rules = match (rules, exclude.is_empty()) {
                 (Some(r), _) => Some(parse_rules(&r, &exclude)?),
                 (None, false) => Some(Rules {
@@ -310,7 +310,7 @@ pub(super) fn location(
             report_location(out, &rec);
         }
         LocationCommand::Remove { location } => {
-            let rec = crate::vdfs::location::find(lib.store(), &location)?;
+            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
             let rec = lib.remove_location(rec.id)?;
             if out.json {
                 out.json(&json!({ "removed": rec.id, "path": rec.path().to_string_lossy() }));
@@ -541,7 +541,7 @@ pub(super) fn stat(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     let path = local_path(core, &lib, &a.path)?;
-    let canon = crate::vdfs::entry::canonical_no_follow(&path);
+    let canon = crate::vdfs::fs::entry::canonical_no_follow(&path);
     let locations = lib.locations()?;
     let registry = Registry::active();
     let found = index::find_by_path(lib.store(), &locations, &canon)?;
@@ -604,7 +604,7 @@ pub(super) fn stat(
             let m =
                 std::fs::symlink_metadata(&canon).with_context(|| canon.display().to_string())?;
             let kind = EntryKind::of(m.file_type());
-            let meta = crate::vdfs::entry::Meta::of(&m);
+            let meta = crate::vdfs::fs::entry::Meta::of(&m);
             v.insert("entry".into(), json!({ "kind": kind, "size": meta.size, "mtime_ns": meta.mtime_ns, "inode": meta.inode }));
             if kind == EntryKind::File {
                 let name = canon
@@ -792,14 +792,16 @@ pub(super) fn verify(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     let location = match &a.path {
-        Some(p) => Some(crate::vdfs::location::find(lib.store(), &p.to_string_lossy())?.id),
+        Some(p) => Some(crate::vdfs::index::location::find(lib.store(), &p.to_string_lossy())?.id),
         None => None,
     };
     let mut events = core.events().subscribe();
-    let handle = lib.jobs().spawn(crate::vdfs::integrity::IntegrityJob {
-        location,
-        ..Default::default()
-    })?;
+    let handle = lib
+        .jobs()
+        .spawn(crate::vdfs::indexer::integrity::IntegrityJob {
+            location,
+            ..Default::default()
+        })?;
     follow(out, &lib, &handle, &mut events)
 }
 
@@ -809,7 +811,7 @@ pub(super) fn dupes(
     selected: Option<&str>,
     a: &DupesArgs,
 ) -> anyhow::Result<()> {
-    use crate::vdfs::dupes::{self, DupesQuery, Keep};
+    use crate::vdfs::query::dupes::{self, DupesQuery, Keep};
     let lib = core.open_library(selected)?;
     let within = a
         .within
@@ -912,17 +914,17 @@ pub(super) fn redundancy(
     selected: Option<&str>,
     a: &RedundancyArgs,
 ) -> anyhow::Result<()> {
-    use crate::vdfs::redundancy;
+    use crate::vdfs::query::redundancy;
     let lib = core.open_library(selected)?;
     let path = match &a.path {
-        Some(p) => crate::vdfs::entry::canonical_no_follow(p),
+        Some(p) => crate::vdfs::fs::entry::canonical_no_follow(p),
         None => std::env::current_dir()?,
     };
     let locations = lib.locations()?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if let Some(target) = &a.missing_from {
-        let t = crate::vdfs::location::find(lib.store(), target)?;
+        let t = crate::vdfs::index::location::find(lib.store(), target)?;
         let gap = redundancy::missing_from(lib.store(), &path, t.id)?;
         if out.json {
             out.json(&json!({ "within": path.to_string_lossy(), "target": t.path().to_string_lossy(), "report": gap }));
@@ -1010,12 +1012,12 @@ pub(super) fn search(
     selected: Option<&str>,
     a: &SearchArgs,
 ) -> anyhow::Result<()> {
-    use crate::vdfs::search::{NameIndex, NameMatch, Query, parse_date_ns, parse_range};
+    use crate::vdfs::query::search::{NameIndex, NameMatch, Query, parse_date_ns, parse_range};
     let lib = core.open_library(selected)?;
     let kinds = a
         .kind
         .iter()
-        .map(|k| k.parse::<crate::vdfs::filetype::ContentKind>())
+        .map(|k| k.parse::<crate::vdfs::content::filetype::ContentKind>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(anyhow::Error::msg)?;
     let entry_kinds = a
@@ -1051,7 +1053,7 @@ pub(super) fn search(
             }))
     };
     let missing_from = match &a.missing_from {
-        Some(t) => Some(crate::vdfs::location::find(lib.store(), t)?.id),
+        Some(t) => Some(crate::vdfs::index::location::find(lib.store(), t)?.id),
         None => None,
     };
     let within = a
@@ -1098,7 +1100,7 @@ pub(super) fn search(
     let locations = lib.locations()?;
     let outside = within
         .as_ref()
-        .filter(|w| !crate::vdfs::location::overlaps(&locations, w));
+        .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
         Some(w) => {
@@ -1185,7 +1187,7 @@ pub(super) fn search_bench(
     runs: usize,
     limit: usize,
 ) -> anyhow::Result<()> {
-    use crate::vdfs::search::{Query, parse_range};
+    use crate::vdfs::query::search::{Query, parse_range};
     let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
     let started = std::time::Instant::now();
     let ix = lib.name_index()?;

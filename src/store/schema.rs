@@ -29,10 +29,10 @@ pub const META_NEXT_LOCATION_ID: &str = "next_location_id";
 
 /// Meta key of the names generation (postcard `u64`): bumped by every transaction that changes
 /// entries or their content links, so the search name index (`cache/names.idx`) knows it is
-/// stale. See [`crate::vdfs::search::names`].
+/// stale. See [`crate::vdfs::query::search::names`].
 pub const META_NAMES_GENERATION: &str = "names_generation";
 
-/// Locations: location id → postcard [`crate::vdfs::location::LocationRecord`].
+/// Locations: location id → postcard [`crate::vdfs::index::location::LocationRecord`].
 pub const LOCATIONS: TableDefinition<u32, &[u8]> = TableDefinition::new("locations");
 
 /// Entries: entry id → postcard [`crate::vdfs::index::EntryRecord`]. Ids are handed out in

@@ -12,10 +12,10 @@ use super::explorer::{Explorer, SortKey, ViewMode};
 use super::search::SearchFilters;
 use super::theme;
 use crate::format;
-use crate::vdfs::browse::{Item, ListError, Source};
-use crate::vdfs::entry::EntryKind;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::index::location::{Availability, IndexMode};
 use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
-use crate::vdfs::location::{Availability, IndexMode};
+use crate::vdfs::query::browse::{Item, ListError, Source};
 use crate::vdfs::{Event, LibraryConfig, LibrarySummary};
 
 /// Time per frame spent applying updates before drawing (STYLE: drain on a frame budget).
@@ -46,7 +46,7 @@ pub struct AppState {
     /// Favourite folders.
     pub favourites: Vec<PathBuf>,
     /// The applications that open a file (for "Open with").
-    pub apps: Option<(PathBuf, Vec<crate::vdfs::apps::App>)>,
+    pub apps: Option<(PathBuf, Vec<crate::vdfs::platform::open_with::App>)>,
     /// A name to select once the listing shows it (after "go to this copy").
     pub reveal: Option<String>,
     /// The Duplicates view is shown instead of the folder.
@@ -62,14 +62,14 @@ pub struct AppState {
     /// The search shown should be run again (the name index changed under it).
     pub search_again: bool,
     /// Order of the search results (a click on a column header).
-    pub search_sort: crate::vdfs::search::Sort,
+    pub search_sort: crate::vdfs::query::search::Sort,
     /// Reverse that order.
     pub search_reverse: bool,
     /// Results of the last search: the best hits, the number of all matches and how many of
     /// them match only fuzzily.
-    pub found: Option<(Vec<crate::vdfs::search::Hit>, usize, usize)>,
+    pub found: Option<(Vec<crate::vdfs::query::search::Hit>, usize, usize)>,
     /// The duplicate groups, once computed.
-    pub dupes: Option<Vec<crate::vdfs::dupes::Group>>,
+    pub dupes: Option<Vec<crate::vdfs::query::dupes::Group>>,
     /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
     pub keep_newest: bool,
     /// The folder view.
@@ -484,7 +484,7 @@ impl CairnApp {
         };
         let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
         let f = &self.state.search_filters;
-        let query = crate::vdfs::search::Query {
+        let query = crate::vdfs::query::search::Query {
             text: self.state.search_text.trim().to_owned(),
             within,
             kinds: f.kind.into_iter().collect(),
@@ -1116,7 +1116,7 @@ impl CairnApp {
             .column(Column::initial(90.0))
             .column(Column::initial(140.0))
             .header(ROW_HEIGHT, |mut h| {
-                use crate::vdfs::search::Sort;
+                use crate::vdfs::query::search::Sort;
                 let (sort, reverse) = (self.state.search_sort, self.state.search_reverse);
                 for (t, by) in [
                     ("Name", Some(Sort::Name)),
@@ -1204,7 +1204,7 @@ impl CairnApp {
             ui.centered_and_justified(|ui| ui.spinner());
             return;
         };
-        let wasted = crate::vdfs::dupes::total_wasted(groups);
+        let wasted = crate::vdfs::query::dupes::total_wasted(groups);
         ui.horizontal(|ui| {
             ui.label(RichText::new(format!("{} groups of identical files", groups.len())).strong());
             ui.label(format!("{} could be freed", format::bytes(wasted)));
@@ -1223,11 +1223,11 @@ impl CairnApp {
             return;
         }
         let rule = if self.state.keep_newest {
-            crate::vdfs::dupes::Keep::Newest
+            crate::vdfs::query::dupes::Keep::Newest
         } else {
-            crate::vdfs::dupes::Keep::Oldest
+            crate::vdfs::query::dupes::Keep::Oldest
         };
-        let keeps = crate::vdfs::dupes::keep(groups, &rule);
+        let keeps = crate::vdfs::query::dupes::keep(groups, &rule);
         // One row per group header and per copy, so the list is virtualised row by row.
         let rows: Vec<(usize, Option<usize>)> = groups
             .iter()
@@ -1294,7 +1294,7 @@ impl CairnApp {
         let mut context: Option<(usize, ContextAction)> = None;
         let apps = self.state.apps.clone();
         let mut want_apps: Option<PathBuf> = None;
-        let mut open_with: Option<(PathBuf, crate::vdfs::apps::App)> = None;
+        let mut open_with: Option<(PathBuf, crate::vdfs::platform::open_with::App)> = None;
         let dark = ui.visuals().dark_mode;
         let cursor = self.state.explorer.selection.cursor;
         let scroll_to = self.state.explorer.selection.cursor;
@@ -1459,7 +1459,8 @@ impl CairnApp {
                                 egui::vec2(z, z * 0.75),
                             );
                             let mut drawn = false;
-                            if item.content_kind == crate::vdfs::filetype::ContentKind::Image
+                            if item.content_kind
+                                == crate::vdfs::content::filetype::ContentKind::Image
                                 && let Some(folder) = &e.folder
                             {
                                 let path = folder.join(&item.name);
@@ -1692,7 +1693,7 @@ impl CairnApp {
                 ui.label(RichText::new("The only copy in this library").color(theme::weak(ui)));
             }
             if let Some(it) = &item
-                && it.content_kind == crate::vdfs::filetype::ContentKind::Image
+                && it.content_kind == crate::vdfs::content::filetype::ContentKind::Image
             {
                 let path = d.path.clone();
                 match self.state.thumbs.get(&path) {

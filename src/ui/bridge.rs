@@ -13,12 +13,12 @@ use std::sync::mpsc;
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
-use crate::vdfs::browse::{self, Details, Item, ListError, Source};
+use crate::vdfs::fs::mounts;
+use crate::vdfs::fs::rules::Rules;
+use crate::vdfs::index::location::{Availability, IndexMode, LocationRecord};
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 use crate::vdfs::jobs::{JobId, JobRecord};
-use crate::vdfs::location::{Availability, IndexMode, LocationRecord};
-use crate::vdfs::rules::Rules;
-use crate::vdfs::volume;
+use crate::vdfs::query::browse::{self, Details, Item, ListError, Source};
 use crate::vdfs::{Core, Event, LibraryConfig, LibrarySummary};
 
 /// What the window asks the core to do.
@@ -77,10 +77,10 @@ pub enum Command {
         /// The UI's ticket for this search.
         ticket: u64,
         /// The query.
-        query: Box<crate::vdfs::search::Query>,
+        query: Box<crate::vdfs::query::search::Query>,
     },
     /// Open a file with this application.
-    OpenWith(PathBuf, crate::vdfs::apps::App),
+    OpenWith(PathBuf, crate::vdfs::platform::open_with::App),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -156,13 +156,13 @@ pub enum Update {
     /// Show this file: open its folder and select it.
     Reveal(PathBuf),
     /// The library's duplicate groups, largest waste first.
-    Dupes(Vec<crate::vdfs::dupes::Group>),
+    Dupes(Vec<crate::vdfs::query::dupes::Group>),
     /// Search results.
     Found {
         /// The search's ticket.
         ticket: u64,
         /// The best results.
-        hits: Vec<crate::vdfs::search::Hit>,
+        hits: Vec<crate::vdfs::query::search::Hit>,
         /// All matches.
         total: usize,
         /// How many of them match only fuzzily.
@@ -175,7 +175,7 @@ pub enum Update {
         /// The file.
         path: PathBuf,
         /// Applications, by name.
-        apps: Vec<crate::vdfs::apps::App>,
+        apps: Vec<crate::vdfs::platform::open_with::App>,
     },
     /// The folder as it is on disk, replacing the index listing: it changed since it was
     /// indexed, or holds items the location's rules leave out of the index.
@@ -377,12 +377,12 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .spawn(DiagnosticJob::new(n, 100))
                     .map_err(|e| e.to_string())?;
             }
-            Command::OpenWith(path, app) => crate::vdfs::apps::launch(&app, &path)?,
+            Command::OpenWith(path, app) => crate::vdfs::platform::open_with::launch(&app, &path)?,
             Command::FindDupes => {
                 let lib = core.library().map_err(|e| e.to_string())?;
-                let groups = crate::vdfs::dupes::find(
+                let groups = crate::vdfs::query::dupes::find(
                     lib.store(),
-                    &crate::vdfs::dupes::DupesQuery::default(),
+                    &crate::vdfs::query::dupes::DupesQuery::default(),
                 )
                 .map_err(|e| e.to_string())?;
                 send(Update::Dupes(groups));
@@ -524,7 +524,7 @@ const PSEUDO_FS: &[&str] = &[
 /// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
 /// /run/media, that is not a pseudo file system.
 pub fn drives() -> Vec<Drive> {
-    let mut out: Vec<Drive> = volume::mounts()
+    let mut out: Vec<Drive> = mounts::mounts()
         .into_iter()
         .filter(|m| !PSEUDO_FS.contains(&m.fs_type.as_str()))
         .filter(|m| {
@@ -671,7 +671,7 @@ fn thumbnail_for(
     path: &std::path::Path,
     content: Option<Uuid>,
 ) -> Option<eframe::egui::ColorImage> {
-    use crate::vdfs::thumbnail::{THUMB_SIZE, make_thumbnail, thumbnail_path};
+    use crate::vdfs::sidecars::thumbnail::{THUMB_SIZE, make_thumbnail, thumbnail_path};
     let cache_file = match (content, core.library().ok()) {
         (Some(uuid), Some(lib)) => thumbnail_path(&lib.sidecars_dir(), uuid),
         _ => {
@@ -690,7 +690,7 @@ fn thumbnail_for(
             let b = make_thumbnail(path, THUMB_SIZE).ok()?;
             if let Some(dir) = cache_file.parent() {
                 let _ = std::fs::create_dir_all(dir);
-                let _ = crate::vdfs::fsutil::write_atomic(&cache_file, &b, None);
+                let _ = crate::vdfs::home::atomic::write_atomic(&cache_file, &b, None);
                 if content.is_none() {
                     prune_cache(dir, 128 * 1024 * 1024);
                 }
@@ -734,10 +734,10 @@ fn prune_cache(dir: &std::path::Path, cap: u64) {
 }
 
 /// The applications that open `path`, by its type (extension and first bytes).
-fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::apps::App> {
-    let mime =
-        crate::vdfs::browse::identify_path(path).map_or("application/octet-stream", |t| t.mime());
-    crate::vdfs::apps::apps_for(mime)
+fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::platform::open_with::App> {
+    let mime = crate::vdfs::query::browse::identify_path(path)
+        .map_or("application/octet-stream", |t| t.mime());
+    crate::vdfs::platform::open_with::apps_for(mime)
 }
 
 /// Asks for a folder with the system's picker (xdg-desktop-portal, else zenity) and adds it as
@@ -775,7 +775,7 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
 /// searched, and the walk under way for one, which a search elsewhere stops.
 #[derive(Default)]
 struct Ephemeral {
-    index: std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::search::NameIndex>)>>,
+    index: std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::query::search::NameIndex>)>>,
     walking: std::sync::Mutex<Option<(PathBuf, Arc<AtomicBool>)>>,
 }
 
@@ -793,7 +793,7 @@ impl Ephemeral {
     fn index_of(
         &self,
         folder: &Path,
-    ) -> Result<Option<Arc<crate::vdfs::search::NameIndex>>, String> {
+    ) -> Result<Option<Arc<crate::vdfs::query::search::NameIndex>>, String> {
         // Searches typed during the walk wait here, then find the index kept.
         let mut slot = self.index.lock().expect("ephemeral index");
         if let Some((p, ix)) = slot.as_ref()
@@ -803,7 +803,7 @@ impl Ephemeral {
         }
         let stop = Arc::new(AtomicBool::new(false));
         *self.walking.lock().expect("ephemeral walk") = Some((folder.to_owned(), stop.clone()));
-        let walked = crate::vdfs::search::NameIndex::of_folder(folder, Some(stop));
+        let walked = crate::vdfs::query::search::NameIndex::of_folder(folder, Some(stop));
         *self.walking.lock().expect("ephemeral walk") = None;
         let Some(ix) = walked.map_err(|e| e.to_string())? else {
             return Ok(None);
@@ -819,7 +819,7 @@ fn search(
     ephemeral: &Ephemeral,
     searching: &AtomicU64,
     ticket: u64,
-    q: &crate::vdfs::search::Query,
+    q: &crate::vdfs::query::search::Query,
     send: &impl Fn(Update),
 ) {
     let Ok(lib) = core.library() else { return };
@@ -830,7 +830,7 @@ fn search(
     let outside = q
         .within
         .as_ref()
-        .filter(|w| !crate::vdfs::location::overlaps(&locations, w));
+        .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
     let res = match outside {
         Some(w) => match ephemeral.index_of(w) {
             // A newer search was typed while the folder was walked: only it is answered.

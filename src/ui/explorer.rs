@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::vdfs::browse::{Details, Item, ListError, Source};
-use crate::vdfs::entry::EntryKind;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 
 /// Back/forward history of visited folders.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -436,7 +436,7 @@ impl Explorer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vdfs::filetype::ContentKind;
+    use crate::vdfs::content::filetype::ContentKind;
 
     fn item(name: &str, kind: EntryKind, size: u64, mtime: i64) -> Item {
         Item {

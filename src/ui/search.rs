@@ -2,7 +2,7 @@
 
 use eframe::egui;
 
-use crate::vdfs::filetype::ContentKind;
+use crate::vdfs::content::filetype::ContentKind;
 
 /// Size buckets offered by the size chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,7 +2,7 @@
 
 use eframe::egui::{self, Color32, Visuals};
 
-use crate::vdfs::filetype::ContentKind;
+use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::jobs::JobStatus;
 
 /// Accent for selection and progress.
@@ -63,11 +63,11 @@ pub fn weak(ui: &egui::Ui) -> Color32 {
 
 /// Colour of a kind of content (icons).
 pub fn kind_color(
-    kind: crate::vdfs::entry::EntryKind,
+    kind: crate::vdfs::fs::entry::EntryKind,
     content: ContentKind,
     dark: bool,
 ) -> Color32 {
-    use crate::vdfs::entry::EntryKind as E;
+    use crate::vdfs::fs::entry::EntryKind as E;
     let c = match kind {
         E::Dir => Color32::from_rgb(0xe0, 0xa8, 0x2e),
         E::Symlink => Color32::from_rgb(0x8b, 0x8b, 0x8b),
@@ -92,8 +92,8 @@ pub fn kind_color(
 }
 
 /// Up to three letters naming a kind, drawn on icons.
-pub fn kind_letters(kind: crate::vdfs::entry::EntryKind, content: ContentKind) -> &'static str {
-    use crate::vdfs::entry::EntryKind as E;
+pub fn kind_letters(kind: crate::vdfs::fs::entry::EntryKind, content: ContentKind) -> &'static str {
+    use crate::vdfs::fs::entry::EntryKind as E;
     match kind {
         E::Dir => "",
         E::Symlink => "LNK",
@@ -133,13 +133,13 @@ pub fn kind_letters(kind: crate::vdfs::entry::EntryKind, content: ContentKind) -
 pub fn paint_kind_icon(
     painter: &egui::Painter,
     rect: egui::Rect,
-    kind: crate::vdfs::entry::EntryKind,
+    kind: crate::vdfs::fs::entry::EntryKind,
     content: ContentKind,
     dark: bool,
 ) {
     let color = kind_color(kind, content, dark);
     let w = rect.width();
-    if kind == crate::vdfs::entry::EntryKind::Dir {
+    if kind == crate::vdfs::fs::entry::EntryKind::Dir {
         let tab = egui::Rect::from_min_size(
             rect.min + egui::vec2(0.0, w * 0.12),
             egui::vec2(w * 0.45, w * 0.2),
@@ -185,7 +185,7 @@ pub fn paint_kind_icon(
 /// A small kind icon before a name in a list row.
 pub fn kind_badge(
     ui: &mut egui::Ui,
-    kind: crate::vdfs::entry::EntryKind,
+    kind: crate::vdfs::fs::entry::EntryKind,
     content: ContentKind,
     dark: bool,
 ) {

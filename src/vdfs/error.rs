@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use crate::store::StoreError;
 
-use super::jobs::JobError;
+use crate::vdfs::jobs::JobError;
 
-/// Errors of the [`Core`](super::Core) API.
+/// Errors of the [`Core`](crate::vdfs::Core) API.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// The platform has no home folder, and no `--data-dir` was given.

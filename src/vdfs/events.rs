@@ -8,7 +8,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use super::jobs::{JobId, JobProgress, JobStatus};
+use crate::vdfs::jobs::{JobEvent, JobEvents, JobId, JobProgress, JobStatus};
 
 /// Events kept for a slow listener before it lags.
 pub const CAPACITY: usize = 4096;
@@ -95,8 +95,33 @@ impl EventBus {
         let _ = self.tx.send(event);
     }
 
+    /// A [`JobEvents`] sink that publishes every job event on this bus.
+    pub fn job_events(&self) -> JobEvents {
+        let bus = self.clone();
+        JobEvents::new(move |e| bus.publish(e.into()))
+    }
+
     /// A new listener that receives events published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.tx.subscribe()
+    }
+}
+
+impl From<JobEvent> for Event {
+    fn from(e: JobEvent) -> Event {
+        match e {
+            JobEvent::Queued { job, kind, title } => Event::JobQueued { job, kind, title },
+            JobEvent::StatusChanged { job, status } => Event::JobStatusChanged { job, status },
+            JobEvent::Progress { job, progress } => Event::JobProgress { job, progress },
+            JobEvent::Finished {
+                job,
+                status,
+                outcome,
+            } => Event::JobFinished {
+                job,
+                status,
+                outcome,
+            },
+        }
     }
 }

@@ -13,44 +13,46 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
-pub mod apps;
-pub mod browse;
 pub mod content;
-pub mod data_dir;
-pub mod device;
-pub mod dupes;
-pub mod entry;
 mod error;
 pub mod events;
-pub mod filetype;
-pub mod fsutil;
+pub mod fs;
+pub mod home;
 pub mod index;
 pub mod indexer;
-pub mod integrity;
 pub mod jobs;
 pub mod library;
-pub mod location;
-pub mod lock;
-pub mod redundancy;
-pub mod rules;
+pub mod platform;
+pub mod query;
 pub mod sdpath;
-pub mod search;
-pub mod thumbnail;
-pub mod volume;
-pub mod walk;
+pub mod sidecars;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use uuid::Uuid;
 
-pub use data_dir::{DataDir, DataDirSource};
-pub use device::{Device, DeviceInfo};
 pub use error::CoreError;
 pub use events::{Event, EventBus};
-pub use library::{DamagedLibrary, Library, LibraryConfig, LibrarySettings, LibrarySummary};
+pub use home::data_dir::{DataDir, DataDirSource};
+pub use home::device::{Device, DeviceInfo};
+pub use home::libraries::{DamagedLibrary, LibraryConfig, LibrarySettings, LibrarySummary};
+pub use library::Library;
+
+use home::{libraries, lock};
 
 use jobs::JobRegistry;
+
+/// The registry of every job kind this Cairn ships: the core is the composition root, so job
+/// kinds are registered here, from outside `jobs/` (plugins will register theirs the same way).
+pub fn job_registry() -> JobRegistry {
+    let mut r = JobRegistry::default();
+    r.register::<jobs::diagnostic::DiagnosticJob>();
+    r.register::<indexer::IndexerJob>();
+    r.register::<indexer::integrity::IntegrityJob>();
+    r.register::<sidecars::thumbnail::ThumbnailJob>();
+    r
+}
 
 /// Name of the library created on first run.
 pub const DEFAULT_LIBRARY_NAME: &str = "My Library";
@@ -141,8 +143,8 @@ impl Core {
         let device = Device::load_or_create(&data_dir)?;
         let user_types = data_dir.config().join("filetypes.toml");
         if user_types.is_file() {
-            match filetype::Registry::with_user_file(&user_types) {
-                Ok(r) => filetype::Registry::install(r),
+            match content::filetype::Registry::with_user_file(&user_types) {
+                Ok(r) => content::filetype::Registry::install(r),
                 Err(e) => {
                     tracing::warn!("{e}; using the built-in file types only");
                     eprintln!("warning: {e}; using the built-in file types only");
@@ -163,7 +165,7 @@ impl Core {
                 data_dir,
                 device: RwLock::new(device),
                 events: EventBus::new(),
-                registry: Arc::new(JobRegistry::with_builtin()),
+                registry: Arc::new(job_registry()),
                 resume_jobs: options.resume_jobs,
                 library: RwLock::new(None),
                 runtime: Some(runtime),
@@ -175,11 +177,11 @@ impl Core {
 
     fn ensure_default_library(&self) -> Result<(), CoreError> {
         let dir = self.inner.data_dir.libraries_dir();
-        let (found, damaged) = library::scan(&dir)?;
+        let (found, damaged) = libraries::scan(&dir)?;
         if !found.is_empty() || !damaged.is_empty() {
             return Ok(());
         }
-        let (_, config) = library::create(&dir, DEFAULT_LIBRARY_NAME, "", self.device().id)?;
+        let (_, config) = libraries::create(&dir, DEFAULT_LIBRARY_NAME, "", self.device().id)?;
         let mut settings = self.inner.data_dir.load_settings()?;
         settings.default_library = Some(config.id);
         self.inner.data_dir.save_settings(&settings)?;
@@ -236,10 +238,10 @@ impl Core {
     /// [`CoreError::Io`] if the libraries folder cannot be read.
     pub fn list_libraries(&self) -> Result<(Vec<LibrarySummary>, Vec<DamagedLibrary>), CoreError> {
         let default = self.default_library_id()?;
-        let (found, damaged) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let (found, damaged) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         let list = found
             .into_iter()
-            .map(|(path, config)| library::summarise(path, config, default))
+            .map(|(path, config)| libraries::summarise(path, config, default))
             .collect();
         Ok((list, damaged))
     }
@@ -255,22 +257,26 @@ impl Core {
         name: &str,
         description: &str,
     ) -> Result<LibrarySummary, CoreError> {
-        let name = library::validate_display_name(name)?;
-        let (existing, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let name = libraries::validate_display_name(name)?;
+        let (existing, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         if existing
             .iter()
             .any(|(_, c)| c.name.to_lowercase() == name.to_lowercase())
         {
             return Err(CoreError::LibraryExists { name });
         }
-        let (path, config) = library::create(
+        let (path, config) = libraries::create(
             &self.inner.data_dir.libraries_dir(),
             &name,
             description,
             self.device().id,
         )?;
         self.inner.events.publish(Event::LibrariesChanged);
-        Ok(library::summarise(path, config, self.default_library_id()?))
+        Ok(libraries::summarise(
+            path,
+            config,
+            self.default_library_id()?,
+        ))
     }
 
     /// Finds a library by id, display name (ignoring case) or folder name.
@@ -278,7 +284,7 @@ impl Core {
     /// # Errors
     /// [`CoreError::LibraryNotFound`], [`CoreError::AmbiguousLibrary`].
     pub fn find_library(&self, query: &str) -> Result<(PathBuf, LibraryConfig), CoreError> {
-        let (found, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let (found, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         let q = query.trim();
         if let Ok(id) = q.parse::<Uuid>()
             && let Some(hit) = found.iter().find(|(_, c)| c.id == id)
@@ -320,7 +326,7 @@ impl Core {
     /// # Errors
     /// [`CoreError::LibraryNotFound`] if there is none.
     pub fn default_library(&self) -> Result<(PathBuf, LibraryConfig), CoreError> {
-        let (found, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let (found, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         let default = self.default_library_id()?;
         found
             .iter()
@@ -435,9 +441,9 @@ impl Core {
     /// As [`Core::find_library`], plus [`CoreError::LibraryExists`],
     /// [`CoreError::InvalidName`], [`CoreError::LibraryInUse`], [`CoreError::Io`].
     pub fn rename_library(&self, query: &str, new_name: &str) -> Result<LibrarySummary, CoreError> {
-        let new_name = library::validate_display_name(new_name)?;
+        let new_name = libraries::validate_display_name(new_name)?;
         let (path, mut config) = self.find_library(query)?;
-        let (all, _) = library::scan(&self.inner.data_dir.libraries_dir())?;
+        let (all, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         if all
             .iter()
             .any(|(_, c)| c.id != config.id && c.name.to_lowercase() == new_name.to_lowercase())
@@ -449,16 +455,16 @@ impl Core {
             self.close_library();
         }
         let result = (|| -> Result<PathBuf, CoreError> {
-            let lock = lock::LibraryLock::acquire(&path.join(library::LOCK_FILE), &config.name)?;
+            let lock = lock::LibraryLock::acquire(&path.join(libraries::LOCK_FILE), &config.name)?;
             config.name.clone_from(&new_name);
-            library::write_config(&path, &config)?;
+            libraries::write_config(&path, &config)?;
             drop(lock);
             let parent = path.parent().unwrap_or(Path::new("."));
-            let stem = library::folder_name_for(&new_name)?;
-            let mut target = parent.join(format!("{stem}.{}", library::LIBRARY_EXT));
+            let stem = libraries::folder_name_for(&new_name)?;
+            let mut target = parent.join(format!("{stem}.{}", libraries::LIBRARY_EXT));
             let mut n = 2;
             while target != path && target.exists() {
-                target = parent.join(format!("{stem} ({n}).{}", library::LIBRARY_EXT));
+                target = parent.join(format!("{stem} ({n}).{}", libraries::LIBRARY_EXT));
                 n += 1;
             }
             if target != path {
@@ -475,7 +481,7 @@ impl Core {
         }
         let target = result?;
         self.inner.events.publish(Event::LibrariesChanged);
-        Ok(library::summarise(
+        Ok(libraries::summarise(
             target,
             config,
             self.default_library_id()?,
@@ -495,7 +501,7 @@ impl Core {
         if self.is_open(&path) {
             self.close_library();
         }
-        library::delete(&path)?;
+        libraries::delete(&path)?;
         let mut settings = self.inner.data_dir.load_settings()?;
         if settings.default_library == Some(config.id) {
             settings.default_library = None;
@@ -516,7 +522,7 @@ impl Core {
             (None, Ok(lib)) => (lib.path().to_owned(), lib.config()),
             (None, Err(_)) => self.default_library()?,
         };
-        let summary = library::summarise(path.clone(), config, self.default_library_id()?);
+        let summary = libraries::summarise(path.clone(), config, self.default_library_id()?);
         let read = |lib: &Library| -> Result<(u32, usize), CoreError> {
             Ok((lib.store().schema_version()?, lib.jobs().list()?.len()))
         };

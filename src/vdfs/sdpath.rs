@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
 
-use super::entry::{os_bytes, os_from_bytes};
+use crate::vdfs::fs::entry::{os_bytes, os_from_bytes};
 
 /// The scheme prefix.
 pub const SCHEME: &str = "cairn://";

@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use cairn::vdfs::content::{CasId, integrity_hash, sample_file};
-use cairn::vdfs::entry::EntryKind;
+use cairn::vdfs::fs::entry::EntryKind;
+use cairn::vdfs::fs::mounts::VolumeInfo;
+use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::location::{self, IndexMode};
 use cairn::vdfs::index::{self, EntryRecord};
 use cairn::vdfs::jobs::JobStatus;
-use cairn::vdfs::location::{self, IndexMode};
-use cairn::vdfs::rules::Rules;
-use cairn::vdfs::volume::VolumeInfo;
 use cairn::vdfs::{Core, CoreOptions, Library};
 
 use crate::common::{cairn, ok};
@@ -85,7 +85,7 @@ fn rescan(lib: &Library, id: u32) -> String {
 
 fn entry_at(lib: &Library, path: &Path) -> Option<(u64, EntryRecord)> {
     let locs = lib.locations().unwrap();
-    let canon = cairn::vdfs::entry::canonical_no_follow(path);
+    let canon = cairn::vdfs::fs::entry::canonical_no_follow(path);
     index::find_by_path(lib.store(), &locs, &canon)
         .unwrap()
         .map(|(_, id, r)| (id, r))
@@ -627,7 +627,10 @@ fn files_are_identified_by_their_bytes() {
     assert_eq!(ty("report.txt"), "application/pdf");
     assert_eq!(ty("notes"), "text/plain");
     let rs = entry_at(&l.lib, &f.root().join("main.rs")).unwrap().1;
-    assert_eq!(rs.content_kind, cairn::vdfs::filetype::ContentKind::Code);
+    assert_eq!(
+        rs.content_kind,
+        cairn::vdfs::content::filetype::ContentKind::Code
+    );
 }
 
 #[cfg(unix)]
@@ -802,7 +805,7 @@ fn verify_content_flags_sampled_hash_collisions_and_silent_changes() {
     let h = l
         .lib
         .jobs()
-        .spawn(cairn::vdfs::integrity::IntegrityJob::default())
+        .spawn(cairn::vdfs::indexer::integrity::IntegrityJob::default())
         .unwrap();
     assert_eq!(h.wait(), JobStatus::Completed);
     let job = l.lib.jobs().get(h.id()).unwrap();
@@ -913,10 +916,10 @@ fn deep_mode_makes_one_thumbnail_per_image_content() {
     let sidecars = l.lib.sidecars_dir();
     for name in ["album/wide.png", "album/copy-of-wide.png", "album/tall.jpg"] {
         let cas = entry_at(&l.lib, &dir.join(name)).unwrap().1.cas.unwrap();
-        let thumb = cairn::vdfs::thumbnail::thumbnail_path(&sidecars, cas.content_uuid());
+        let thumb = cairn::vdfs::sidecars::thumbnail::thumbnail_path(&sidecars, cas.content_uuid());
         let img = image::open(&thumb).unwrap_or_else(|e| panic!("{}: {e}", thumb.display()));
         assert!(
-            img.width().max(img.height()) == cairn::vdfs::thumbnail::THUMB_SIZE,
+            img.width().max(img.height()) == cairn::vdfs::sidecars::thumbnail::THUMB_SIZE,
             "{name}"
         );
     }

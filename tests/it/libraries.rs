@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use cairn::vdfs::library::{LOCK_FILE, STORE_FILE};
+use cairn::vdfs::home::libraries::{LOCK_FILE, STORE_FILE};
 use cairn::{Core, CoreError, CoreOptions};
 
 use crate::common::{cairn, fails, json, ok};

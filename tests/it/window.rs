@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use cairn::ui::bridge::Bridge;
 use cairn::ui::{AppState, CairnApp};
+use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::location::IndexMode;
 use cairn::vdfs::jobs::JobStatus;
-use cairn::vdfs::location::IndexMode;
-use cairn::vdfs::rules::Rules;
 use cairn::{Core, CoreOptions};
 use eframe::egui;
 use egui_kittest::Harness;
@@ -530,7 +530,7 @@ fn the_kind_chip_narrows_search_results_and_clear_filters_restores_them() {
             .unwrap()
             .0
             .iter()
-            .all(|hit| { hit.content_kind == cairn::vdfs::filetype::ContentKind::Image })
+            .all(|hit| { hit.content_kind == cairn::vdfs::content::filetype::ContentKind::Image })
     );
     assert!(
         h.query_by_value("Image").is_some(),
@@ -599,7 +599,7 @@ fn search_results_sort_by_column() {
     });
     h.get_by_label("Size").click();
     step_until_state(&mut h, "best match first", |s| {
-        s.search_sort == cairn::vdfs::search::Sort::Relevance
+        s.search_sort == cairn::vdfs::query::search::Sort::Relevance
     });
     assert_eq!(found_names(&h).len(), 3);
 }

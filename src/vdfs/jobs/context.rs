@@ -1,18 +1,18 @@
 //! What a running job sees: checkpoints, progress, per-path errors and interruption.
 
+use crate::vdfs::jobs::{JobEvent, JobEvents};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{
+use crate::store::schema::JOBS;
+use crate::store::{Store, StoreError, decode, encode};
+use crate::vdfs::jobs::{
     Interrupt, Job, JobError, JobId, JobPathError, JobProgress, JobRecord, MAX_STORED_ERRORS,
     PROGRESS_INTERVAL, now_ms,
 };
-use crate::store::schema::JOBS;
-use crate::store::{Store, StoreError, decode, encode};
-use crate::vdfs::events::{Event, EventBus};
 
 /// The request a running job should honour at its next checkpoint.
 #[derive(Debug, Default)]
@@ -85,7 +85,7 @@ pub struct PendingCheckpoint(crate::store::WriteTicket<()>);
 pub struct JobContext {
     id: JobId,
     store: Store,
-    events: EventBus,
+    events: JobEvents,
     control: Arc<JobControl>,
     throttle: Throttle,
     progress: JobProgress,
@@ -108,7 +108,7 @@ impl JobContext {
     pub(crate) fn new(
         id: JobId,
         store: Store,
-        events: EventBus,
+        events: JobEvents,
         control: Arc<JobControl>,
         progress: JobProgress,
         base_run_ms: u64,
@@ -286,7 +286,7 @@ impl JobContext {
 
     fn publish_progress(&mut self) {
         self.progress_unsent = false;
-        self.events.publish(Event::JobProgress {
+        self.events.publish(JobEvent::Progress {
             job: self.id,
             progress: self.progress.clone(),
         });

@@ -12,9 +12,9 @@ use std::time::Duration;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobContext, JobError, JobId, JobProgress};
 use crate::store::schema::DIAGNOSTIC_BATCHES;
 use crate::store::{Store, StoreError};
+use crate::vdfs::jobs::{Job, JobContext, JobError, JobId, JobProgress};
 
 /// See the module docs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

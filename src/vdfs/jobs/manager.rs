@@ -1,5 +1,6 @@
 //! Queues, runs, pauses, resumes and cancels jobs; records every transition in the store.
 
+use crate::vdfs::jobs::{JobEvent, JobEvents};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex};
@@ -9,14 +10,13 @@ use redb::{ReadableTable, WriteTransaction};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use super::context::{JobControl, add_errors};
-use super::{
+use crate::store::schema::{JOBS, META, META_NEXT_JOB_ID};
+use crate::store::{Store, StoreError, decode, encode};
+use crate::vdfs::jobs::context::{JobControl, add_errors};
+use crate::vdfs::jobs::{
     ErasedJob, Interrupt, Job, JobContext, JobError, JobId, JobProgress, JobRecord, JobRegistry,
     JobStatus, now_ms,
 };
-use crate::store::schema::{JOBS, META, META_NEXT_JOB_ID};
-use crate::store::{Store, StoreError, decode, encode};
-use crate::vdfs::events::{Event, EventBus};
 
 /// How long [`JobManager::shutdown`] waits for running jobs to reach a checkpoint.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
@@ -90,7 +90,7 @@ struct Running {
 
 struct Inner {
     store: Store,
-    events: EventBus,
+    events: JobEvents,
     registry: Arc<JobRegistry>,
     runtime: tokio::runtime::Handle,
     device: Uuid,
@@ -109,7 +109,7 @@ impl JobManager {
     /// A manager running at most `concurrency` jobs at once on `runtime`'s blocking pool.
     pub fn new(
         store: Store,
-        events: EventBus,
+        events: JobEvents,
         registry: Arc<JobRegistry>,
         runtime: tokio::runtime::Handle,
         device: Uuid,
@@ -179,7 +179,7 @@ impl JobManager {
                 .insert(record.id, encode(&record).as_slice())?;
             Ok(record)
         })?;
-        self.inner.events.publish(Event::JobQueued {
+        self.inner.events.publish(JobEvent::Queued {
             job: record.id,
             kind: record.kind.clone(),
             title: record.title.clone(),
@@ -407,7 +407,7 @@ impl JobManager {
                 r.finished_ms = Some(now_ms());
             }
         })?;
-        self.inner.events.publish(Event::JobFinished {
+        self.inner.events.publish(JobEvent::Finished {
             job: id,
             status,
             outcome: record.outcome.clone(),
@@ -467,7 +467,7 @@ fn run(
             return JobStatus::Failed;
         }
     };
-    inner.events.publish(Event::JobStatusChanged {
+    inner.events.publish(JobEvent::StatusChanged {
         job: id,
         status: JobStatus::Running,
     });
@@ -543,7 +543,7 @@ fn run(
         }
     }
     tracing::info!(job = id, %status, "job stopped");
-    inner.events.publish(Event::JobFinished {
+    inner.events.publish(JobEvent::Finished {
         job: id,
         status,
         outcome,

@@ -291,16 +291,6 @@ pub struct JobRegistry {
 }
 
 impl JobRegistry {
-    /// A registry with every job kind Cairn ships.
-    pub fn with_builtin() -> JobRegistry {
-        let mut r = JobRegistry::default();
-        r.register::<diagnostic::DiagnosticJob>();
-        r.register::<crate::vdfs::indexer::IndexerJob>();
-        r.register::<crate::vdfs::integrity::IntegrityJob>();
-        r.register::<crate::vdfs::thumbnail::ThumbnailJob>();
-        r
-    }
-
     /// Registers `J` under [`Job::KIND`].
     pub fn register<J: Job>(&mut self) {
         fn decode<J: Job>(bytes: &[u8]) -> Result<Box<dyn ErasedJob>, postcard::Error> {
@@ -321,6 +311,62 @@ impl JobRegistry {
             id: record.id,
             detail: e.to_string(),
         })
+    }
+}
+
+/// What the job system reports as jobs are queued, change status, progress and finish. The
+/// core forwards each one to the event bus as the matching [`crate::vdfs::Event`]; the job
+/// system itself knows nothing of the bus, so it sits below it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    /// A job was queued.
+    Queued {
+        /// Its id.
+        job: JobId,
+        /// Its [`Job::KIND`].
+        kind: String,
+        /// Its title.
+        title: String,
+    },
+    /// A job's status changed (started, paused, resumed …).
+    StatusChanged {
+        /// Its id.
+        job: JobId,
+        /// The new status.
+        status: JobStatus,
+    },
+    /// A job made progress (at most every [`PROGRESS_INTERVAL`]).
+    Progress {
+        /// Its id.
+        job: JobId,
+        /// Where it is.
+        progress: JobProgress,
+    },
+    /// A job ended (completed, failed or cancelled) or stopped (paused, interrupted).
+    Finished {
+        /// Its id.
+        job: JobId,
+        /// Its final status.
+        status: JobStatus,
+        /// Its summary or the reason it stopped.
+        outcome: Option<String>,
+    },
+}
+
+/// Where the job system publishes its [`JobEvent`]s: a cheap-to-clone callback that must not
+/// block (the core's is a broadcast send).
+#[derive(Clone)]
+pub struct JobEvents(std::sync::Arc<dyn Fn(JobEvent) + Send + Sync>);
+
+impl JobEvents {
+    /// Events go to `sink`.
+    pub fn new(sink: impl Fn(JobEvent) + Send + Sync + 'static) -> JobEvents {
+        JobEvents(std::sync::Arc::new(sink))
+    }
+
+    /// Publishes `event`.
+    pub fn publish(&self, event: JobEvent) {
+        (self.0)(event)
     }
 }
 

@@ -49,23 +49,23 @@
 //! # Staleness
 //!
 //! Every store transaction that changes entries or content bumps the store's names generation
-//! ([`crate::store::schema::META_NAMES_GENERATION`], see [`note_index_changed`]); the file
+//! ([`crate::store::schema::META_NAMES_GENERATION`], see [`crate::vdfs::index::note_index_changed`]); the file
 //! records the generation it was built from and is rebuilt when they differ.
 
 use std::path::{Path, PathBuf};
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
 mod scan;
 
 pub(crate) use scan::{subsequence_within, word_start};
 
-use super::fold;
-use crate::store::schema::{CONTENT, META, META_NAMES_GENERATION};
-use crate::store::{Store, StoreError, decode, encode};
-use crate::vdfs::entry::EntryKind;
-use crate::vdfs::filetype::ContentKind;
+use crate::store::schema::CONTENT;
+use crate::store::{Store, StoreError, decode};
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::ContentRecord;
+use crate::vdfs::query::search::fold;
 
 const MAGIC: &[u8; 8] = b"CAIRNNX1";
 /// Raised whenever what the columns hold changes (folding, MIME source), so old files are rebuilt.
@@ -95,37 +95,6 @@ const F_DEPTH: usize = 16;
 const SECTIONS: usize = 17;
 
 const ATTR_HIDDEN: u32 = 1 << 4;
-
-/// Bumps the names generation inside a write transaction that changes entries, their names,
-/// parents, sizes, times, kinds or content links, so the next search rebuilds the name index.
-///
-/// # Errors
-/// [`StoreError`].
-pub fn note_index_changed(tx: &WriteTransaction) -> Result<(), StoreError> {
-    let mut meta = tx.open_table(META)?;
-    let current: u64 = match meta.get(META_NAMES_GENERATION)? {
-        Some(v) => decode("meta", v.value())?,
-        None => 0,
-    };
-    meta.insert(META_NAMES_GENERATION, encode(&(current + 1)).as_slice())?;
-    Ok(())
-}
-
-/// The store's current names generation (0 before anything was indexed).
-///
-/// # Errors
-/// [`StoreError`].
-pub fn generation(store: &Store) -> Result<u64, StoreError> {
-    store.read(read_generation)
-}
-
-fn read_generation(tx: &redb::ReadTransaction) -> Result<u64, StoreError> {
-    let meta = tx.open_table(META)?;
-    Ok(match meta.get(META_NAMES_GENERATION)? {
-        Some(v) => decode("meta", v.value())?,
-        None => 0,
-    })
-}
 
 /// The generation recorded in the header of the index file at `path`, if it is a readable
 /// index of this format version (reads 32 bytes).
@@ -570,13 +539,13 @@ impl NameIndex {
 
     /// Builds an ephemeral index over a walked tree (a folder outside every location). Entry
     /// ids are 0; copies are 1; content kinds and MIME types come from the extension.
-    pub fn from_tree(tree: &crate::vdfs::walk::Tree) -> NameIndex {
-        let registry = crate::vdfs::filetype::Registry::active();
+    pub fn from_tree(tree: &crate::vdfs::fs::walk::Tree) -> NameIndex {
+        let registry = crate::vdfs::content::filetype::Registry::active();
         let mut b = Builder::default();
         for i in 0..tree.len() {
             let node = tree.node(i);
             let name: &[u8] = if i == 0 {
-                crate::vdfs::entry::os_bytes(tree.root().as_os_str())
+                crate::vdfs::fs::entry::os_bytes(tree.root().as_os_str())
             } else {
                 tree.name(i)
             };
@@ -612,16 +581,16 @@ impl NameIndex {
     /// set during the walk.
     ///
     /// # Errors
-    /// [`crate::vdfs::walk::WalkStartError`] if `folder` cannot be walked at all.
+    /// [`crate::vdfs::fs::walk::WalkStartError`] if `folder` cannot be walked at all.
     pub fn of_folder(
         folder: &Path,
         stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
-    ) -> Result<Option<NameIndex>, crate::vdfs::walk::WalkStartError> {
-        use crate::vdfs::rules::{Compiled, Rules};
+    ) -> Result<Option<NameIndex>, crate::vdfs::fs::walk::WalkStartError> {
+        use crate::vdfs::fs::rules::{Compiled, Rules};
         let rules = Compiled::new(&Rules::default()).expect("the default rules compile");
-        let mut opts = crate::vdfs::walk::WalkOptions::new(rules);
+        let mut opts = crate::vdfs::fs::walk::WalkOptions::new(rules);
         opts.stop = stop.clone();
-        let tree = crate::vdfs::walk::walk(folder, &opts)?;
+        let tree = crate::vdfs::fs::walk::walk(folder, &opts)?;
         if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst)) {
             return Ok(None);
         }
@@ -664,7 +633,7 @@ impl NameIndex {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        crate::vdfs::fsutil::write_atomic(path, &bytes, None).map_err(io)?;
+        crate::vdfs::home::atomic::write_atomic(path, &bytes, None).map_err(io)?;
         drop(bytes);
         NameIndex::open(path)
     }
@@ -861,8 +830,8 @@ impl NameIndex {
 /// Reads every entry and content record in one read transaction and lays out the index.
 fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
     store.read(|tx| {
-        let generation = read_generation(tx)?;
-        let registry = crate::vdfs::filetype::Registry::active();
+        let generation = crate::vdfs::index::read_names_generation(tx)?;
+        let registry = crate::vdfs::content::filetype::Registry::active();
         let mut b = Builder::default();
         let mut content: std::collections::HashMap<u64, (u64, u16)> =
             std::collections::HashMap::new();
@@ -906,7 +875,7 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vdfs::search::{NameMatch, Query, Sort};
+    use crate::vdfs::query::search::{NameMatch, Query, Sort};
 
     /// A small library: one location with nested folders and a few dozen names.
     fn sample() -> Vec<u8> {

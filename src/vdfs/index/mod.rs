@@ -5,17 +5,21 @@
 //! (folder → [`DirStats`]), `content` (cas_id → [`ContentRecord`]) and `content_instances`
 //! (cas_id, entry).
 
+pub mod location;
+
 use std::path::PathBuf;
 
 use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::content::CasId;
-use super::entry::{EntryKind, Meta, os_from_bytes};
-use super::filetype::ContentKind;
-use crate::store::schema::{CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_STATS, ENTRIES};
+use crate::store::schema::{
+    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_STATS, ENTRIES, META, META_NAMES_GENERATION,
+};
 use crate::store::{StoreError, decode};
+use crate::vdfs::content::CasId;
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::entry::{EntryKind, Meta, os_from_bytes};
 
 /// An entry of the persistent index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +63,7 @@ impl EntryRecord {
 
     /// True for names starting with a dot.
     pub fn is_hidden(&self) -> bool {
-        super::entry::is_hidden(&self.name)
+        crate::vdfs::fs::entry::is_hidden(&self.name)
     }
 }
 
@@ -197,10 +201,10 @@ pub fn instances(tx: &ReadTransaction, cas: CasId) -> Result<Vec<u64>, StoreErro
 /// [`StoreError`].
 pub fn find_by_path(
     store: &crate::store::Store,
-    locations: &[super::location::LocationRecord],
+    locations: &[crate::vdfs::index::location::LocationRecord],
     path: &std::path::Path,
 ) -> Result<Option<(u32, u64, EntryRecord)>, StoreError> {
-    let Some(loc) = super::location::containing(locations, path) else {
+    let Some(loc) = crate::vdfs::index::location::containing(locations, path) else {
         return Ok(None);
     };
     let Some(root) = loc.root_entry else {
@@ -212,7 +216,7 @@ pub fn find_by_path(
     store.read(|tx| {
         let mut cur = root;
         for comp in rel.components() {
-            let name = super::entry::os_bytes(comp.as_os_str());
+            let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
             let kids = tx.open_table(CHILDREN)?;
             let entries = tx.open_table(ENTRIES)?;
             let mut next = None;
@@ -420,4 +424,44 @@ pub fn files_with_paths(
             Some((id, dir.join(os_from_bytes(&rec.name)), rec))
         })
         .collect())
+}
+
+/// Bumps the names generation inside a write transaction that changes entries, their names,
+/// parents, sizes, times, kinds or content links, so the next search rebuilds its name index
+/// (the write side's only duty towards the derived read-side caches).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn note_index_changed(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
+    let mut meta = tx.open_table(META)?;
+    let current: u64 = match meta.get(META_NAMES_GENERATION)? {
+        Some(v) => decode("meta", v.value())?,
+        None => 0,
+    };
+    meta.insert(
+        META_NAMES_GENERATION,
+        crate::store::encode(&(current + 1)).as_slice(),
+    )?;
+    Ok(())
+}
+
+/// The store's current names generation (0 before anything was indexed); bumped by
+/// [`note_index_changed`].
+///
+/// # Errors
+/// [`StoreError`].
+pub fn names_generation(store: &crate::store::Store) -> Result<u64, StoreError> {
+    store.read(read_names_generation)
+}
+
+/// [`names_generation`] inside an open read transaction.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn read_names_generation(tx: &ReadTransaction) -> Result<u64, StoreError> {
+    let meta = tx.open_table(META)?;
+    Ok(match meta.get(META_NAMES_GENERATION)? {
+        Some(v) => decode("meta", v.value())?,
+        None => 0,
+    })
 }

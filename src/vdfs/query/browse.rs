@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::content::CasId;
-use super::entry::{EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes};
-use super::filetype::{ContentKind, FileType, Registry};
-use super::index::{self, EntryRecord};
-use super::location::{Availability, LocationRecord};
 use crate::store::Store;
 use crate::store::schema::{CHILDREN, ENTRIES};
+use crate::vdfs::content::CasId;
+use crate::vdfs::content::filetype::{ContentKind, FileType, Registry};
+use crate::vdfs::fs::entry::{EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes};
+use crate::vdfs::index::location::{Availability, LocationRecord};
+use crate::vdfs::index::{self, EntryRecord};
 
 /// Items per chunk.
 pub const CHUNK: usize = 2000;
@@ -135,7 +135,7 @@ pub fn list(
             entry: id,
         });
     }
-    if let Some(loc) = super::location::containing(locations, &folder)
+    if let Some(loc) = crate::vdfs::index::location::containing(locations, &folder)
         && let Availability::Offline(why) = loc.availability()
     {
         return Err(ListError::Offline(why));
@@ -230,7 +230,7 @@ pub struct Details {
     /// Content UUID.
     pub content_uuid: Option<String>,
     /// Other copies of the same content in the library, with their location and volume.
-    pub other_copies: Vec<super::redundancy::CopyInfo>,
+    pub other_copies: Vec<crate::vdfs::query::redundancy::CopyInfo>,
     /// For folders: bytes, files, folders below (from the index).
     pub folder: Option<(u64, u64, u64)>,
     /// The first part of a text file (at most [`PREVIEW_BYTES`]).
@@ -282,7 +282,7 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
             Ok(())
         });
         if rec.cas.is_some()
-            && let Ok(copies) = super::redundancy::copies(store, locations, id)
+            && let Ok(copies) = crate::vdfs::query::redundancy::copies(store, locations, id)
         {
             d.other_copies = copies.into_iter().filter(|c| c.path != path).collect();
         }
@@ -295,7 +295,7 @@ pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path)
         d.type_name = Some(t.name.clone());
     }
     if let Some(bytes) = head
-        && super::filetype::looks_like_text(&bytes)
+        && crate::vdfs::content::filetype::looks_like_text(&bytes)
     {
         d.text_preview = Some(String::from_utf8_lossy(&bytes).into_owned());
     }
@@ -352,7 +352,7 @@ pub fn check_against_disk(
         true
     })
     .ok()?;
-    let rules = location.and_then(|l| super::rules::Compiled::new(&l.rules).ok());
+    let rules = location.and_then(|l| crate::vdfs::fs::rules::Compiled::new(&l.rules).ok());
     let rel_dir = location
         .and_then(|l| folder.strip_prefix(l.path()).ok().map(Path::to_path_buf))
         .unwrap_or_default();

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::CoreError;
-use super::fsutil::write_atomic;
+use crate::vdfs::CoreError;
+use crate::vdfs::home::atomic::write_atomic;
 
 /// Name of the portable data folder looked for beside the executable.
 pub const PORTABLE_DIR_NAME: &str = "cairn-data";

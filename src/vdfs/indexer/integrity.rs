@@ -15,12 +15,12 @@ use std::path::PathBuf;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::content::{CasId, integrity_hash, sample_file};
-use super::entry::Meta;
-use super::index::{self, ContentRecord};
-use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
 use crate::store::schema::CONTENT;
 use crate::store::{StoreError, decode, encode};
+use crate::vdfs::content::{CasId, integrity_hash, sample_file};
+use crate::vdfs::fs::entry::Meta;
+use crate::vdfs::index::{self, ContentRecord};
+use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
 
 /// Content identities verified per checkpoint.
 const BATCH: usize = 200;

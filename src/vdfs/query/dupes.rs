@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use redb::ReadableTable;
 use serde::Serialize;
 
-use super::content::integrity_hash;
-use super::index::{self, ContentRecord};
 use crate::store::schema::CONTENT;
 use crate::store::{Store, StoreError, decode};
+use crate::vdfs::content::integrity_hash;
+use crate::vdfs::index::{self, ContentRecord};
 
 /// One copy in a group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,7 +81,7 @@ pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
                         d
                     }
                 };
-                let path = dir.join(super::entry::os_from_bytes(&e.name));
+                let path = dir.join(crate::vdfs::fs::entry::os_from_bytes(&e.name));
                 if q.within.as_ref().is_some_and(|w| !path.starts_with(w)) {
                     continue;
                 }

@@ -6,13 +6,13 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::CoreError;
-use super::entry::{os_bytes, os_from_bytes};
-use super::jobs::{JobId, now_ms};
-use super::rules::{Rules, SkipCounts};
-use super::volume::{self, VolumeInfo};
 use crate::store::schema::{LOCATIONS, META, META_NEXT_LOCATION_ID};
 use crate::store::{Store, StoreError, decode, encode};
+use crate::vdfs::CoreError;
+use crate::vdfs::fs::entry::{os_bytes, os_from_bytes};
+use crate::vdfs::fs::mounts::{self, VolumeInfo};
+use crate::vdfs::fs::rules::{Rules, SkipCounts};
+use crate::vdfs::jobs::{JobId, now_ms};
 
 /// How deeply a location is indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -131,8 +131,8 @@ pub fn availability(root: &Path, vol: &VolumeInfo) -> Availability {
     let on_own_mount = vol.mount_point != Path::new("/") && !vol.mount_point.as_os_str().is_empty();
     match std::fs::metadata(root) {
         Ok(m) if m.is_dir() => {
-            let dev = super::entry::Meta::of(&m).dev;
-            if on_own_mount && dev != vol.dev && !volume::is_mounted(&vol.mount_point) {
+            let dev = crate::vdfs::fs::entry::Meta::of(&m).dev;
+            if on_own_mount && dev != vol.dev && !mounts::is_mounted(&vol.mount_point) {
                 // The folder exists but on another file system: typically the empty mount
                 // point of an unplugged drive.
                 Availability::Offline(format!(
@@ -145,7 +145,7 @@ pub fn availability(root: &Path, vol: &VolumeInfo) -> Availability {
         }
         Ok(_) => Availability::Missing(format!("{} is no longer a folder", root.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if on_own_mount && !volume::is_mounted(&vol.mount_point) {
+            if on_own_mount && !mounts::is_mounted(&vol.mount_point) {
                 Availability::Offline(format!(
                     "the drive at {} is not mounted",
                     vol.mount_point.display()
@@ -266,8 +266,9 @@ pub fn add(
             });
         }
     }
-    super::rules::Compiled::new(&rules).map_err(|e| CoreError::InvalidRules { reason: e })?;
-    let volume = volume::volume_of(&canon);
+    crate::vdfs::fs::rules::Compiled::new(&rules)
+        .map_err(|e| CoreError::InvalidRules { reason: e })?;
+    let volume = mounts::volume_of(&canon);
     let template = LocationRecord {
         id: 0,
         uuid: Uuid::now_v7(),
@@ -320,99 +321,4 @@ pub fn update(
         t.insert(id, encode(&rec).as_slice())?;
         Ok(rec)
     })
-}
-
-impl super::Library {
-    /// Every location of the library.
-    ///
-    /// # Errors
-    /// [`CoreError::Store`].
-    pub fn locations(&self) -> Result<Vec<LocationRecord>, CoreError> {
-        Ok(list(self.store())?)
-    }
-
-    /// Adds a location and starts indexing it.
-    ///
-    /// # Errors
-    /// As [`add`], plus [`CoreError::Job`] if the job cannot be queued.
-    pub fn add_location(
-        &self,
-        path: &Path,
-        mode: IndexMode,
-        rules: Rules,
-    ) -> Result<(LocationRecord, super::jobs::JobHandle), CoreError> {
-        let rec = add(self.store(), path, mode, rules)?;
-        let handle = self.rescan(rec.id)?;
-        Ok((get(self.store(), rec.id)?, handle))
-    }
-
-    /// Starts (re)indexing a location; if a run is already going, returns its handle.
-    ///
-    /// # Errors
-    /// [`CoreError::LocationNotFound`], [`CoreError::Job`].
-    pub fn rescan(&self, id: u32) -> Result<super::jobs::JobHandle, CoreError> {
-        let rec = get(self.store(), id)?;
-        if let Some(job) = rec.job
-            && let Some(h) = self.jobs().handle(job)
-        {
-            return Ok(h);
-        }
-        if let Some(job) = rec.job
-            && let Ok(j) = self.jobs().get(job)
-            && matches!(
-                j.status,
-                super::jobs::JobStatus::Paused | super::jobs::JobStatus::Interrupted
-            )
-        {
-            return Ok(self.jobs().resume(job)?);
-        }
-        let handle = self.jobs().spawn(super::indexer::IndexerJob::new(&rec))?;
-        let job = handle.id();
-        update(self.store(), id, move |l| l.job = Some(job))?;
-        Ok(handle)
-    }
-
-    /// Changes a location's mode and/or rules (applied from its next scan).
-    ///
-    /// # Errors
-    /// [`CoreError::LocationNotFound`], [`CoreError::InvalidRules`], [`CoreError::Store`].
-    pub fn set_location(
-        &self,
-        id: u32,
-        mode: Option<IndexMode>,
-        rules: Option<Rules>,
-    ) -> Result<LocationRecord, CoreError> {
-        get(self.store(), id)?;
-        if let Some(r) = &rules {
-            super::rules::Compiled::new(r).map_err(|e| CoreError::InvalidRules { reason: e })?;
-        }
-        Ok(update(self.store(), id, move |l| {
-            if let Some(m) = mode {
-                l.mode = m;
-            }
-            if let Some(r) = &rules {
-                l.rules = r.clone();
-            }
-        })?)
-    }
-
-    /// Forgets a location: its entries, hierarchy, aggregates and content links. Files on
-    /// disk are never touched. Refuses while it is being indexed.
-    ///
-    /// # Errors
-    /// [`CoreError::LocationNotFound`], [`CoreError::AlreadyIndexing`], [`CoreError::Store`].
-    pub fn remove_location(&self, id: u32) -> Result<LocationRecord, CoreError> {
-        let rec = get(self.store(), id)?;
-        if let Some(job) = rec.job
-            && self.jobs().handle(job).is_some()
-        {
-            return Err(CoreError::AlreadyIndexing { id, job });
-        }
-        super::indexer::forget_location(self.store(), id)?;
-        self.store().write(move |tx| {
-            tx.open_table(LOCATIONS)?.remove(id)?;
-            Ok(())
-        })?;
-        Ok(rec)
-    }
 }

@@ -22,6 +22,7 @@
 //! and pattern syntax), with one change: a file whose bytes clearly match another type's magic
 //! than its extension claims is identified by its bytes.
 
+pub use crate::vdfs::fs::entry::extension_of;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -614,15 +615,6 @@ fn is_textual(kind: ContentKind) -> bool {
         kind,
         ContentKind::Text | ContentKind::Code | ContentKind::Config | ContentKind::Web
     )
-}
-
-/// The extension of a file name (after the last dot, not a leading dot), if valid UTF-8.
-pub fn extension_of(name: &[u8]) -> Option<&str> {
-    let dot = name.iter().rposition(|&b| b == b'.')?;
-    if dot == 0 || dot + 1 == name.len() {
-        return None;
-    }
-    std::str::from_utf8(&name[dot + 1..]).ok()
 }
 
 /// The text/binary heuristic: no NUL byte, valid UTF-8 (a character cut at the end of the

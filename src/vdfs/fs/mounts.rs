@@ -89,7 +89,7 @@ pub fn mount_of<'a>(mounts: &'a [Mount], path: &Path) -> Option<&'a Mount> {
 /// Describes the volume of `path` now.
 pub fn volume_of(path: &Path) -> VolumeInfo {
     let dev = std::fs::metadata(path)
-        .map(|m| super::entry::Meta::of(&m).dev)
+        .map(|m| crate::vdfs::fs::entry::Meta::of(&m).dev)
         .unwrap_or(0);
     let all = mounts();
     match mount_of(&all, path) {

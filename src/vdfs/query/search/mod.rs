@@ -20,8 +20,8 @@ use unicode_normalization::UnicodeNormalization;
 
 pub use names::NameIndex;
 
-use super::entry::EntryKind;
-use super::filetype::ContentKind;
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::entry::EntryKind;
 
 /// How the name part of a query matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

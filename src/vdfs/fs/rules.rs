@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::entry::EntryKind;
+use crate::vdfs::fs::entry::EntryKind;
 
 /// Per-location rule toggles and user globs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,7 +308,7 @@ impl Compiled {
             }
         }
         if r.only_images && !is_dir {
-            let is_image = super::filetype::extension_of(name)
+            let is_image = crate::vdfs::fs::entry::extension_of(name)
                 .is_some_and(|e| IMAGE_EXTS.iter().any(|x| x.eq_ignore_ascii_case(e)));
             if !is_image {
                 return Some(Skip::NotImage);

@@ -5,13 +5,13 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use super::{
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::entry::os_from_bytes;
+use crate::vdfs::query::search::names::{
     ATTR_HIDDEN, EntryKind, FOLDED, ID, INDEXED, MASK, MIME, MIME_TABLE, NO_DIR, NameIndex,
     mask_of, rd16, rd32, rd64,
 };
-use crate::vdfs::entry::os_from_bytes;
-use crate::vdfs::filetype::ContentKind;
-use crate::vdfs::search::{
+use crate::vdfs::query::search::{
     FUZZY_MIN_CHARS, Hit, NameMatch, Query, Results, Sort, fold, fuzzy_match, rank_at,
     substring_rank,
 };
@@ -84,7 +84,7 @@ impl NameIndex {
             let mut found = true;
             let mut file = None;
             for comp in rest.components() {
-                let name = crate::vdfs::entry::os_bytes(comp.as_os_str());
+                let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
                 let kids = self.f_first(f)..self.f_first(f + 1);
                 let Some(e) = kids.into_iter().find(|&e| self.exact(e as usize) == name) else {
                     found = false;

@@ -23,8 +23,8 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::Serialize;
 
-use super::entry::{EntryKind, Meta, os_bytes, os_from_bytes};
-use super::rules::{Compiled, Skip, SkipCounts};
+use crate::vdfs::fs::entry::{EntryKind, Meta, os_bytes, os_from_bytes};
+use crate::vdfs::fs::rules::{Compiled, Skip, SkipCounts};
 
 /// Node id meaning "no node" (the root's parent).
 pub const NONE: u32 = u32::MAX;
@@ -742,7 +742,7 @@ fn git_for_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vdfs::rules::Rules;
+    use crate::vdfs::fs::rules::Rules;
 
     fn tree_of(dir: &Path, rules: Rules) -> Tree {
         walk(dir, &WalkOptions::new(Compiled::new(&rules).unwrap())).unwrap()

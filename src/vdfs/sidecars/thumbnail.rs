@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::filetype::ContentKind;
-use super::fsutil::write_atomic;
-use super::index::{self, ContentRecord};
-use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress};
 use crate::store::decode;
 use crate::store::schema::CONTENT;
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::home::atomic::write_atomic;
+use crate::vdfs::index::{self, ContentRecord};
+use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress};
 
 /// Longest side of a thumbnail, in pixels.
 pub const THUMB_SIZE: u32 = 256;

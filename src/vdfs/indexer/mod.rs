@@ -1,6 +1,6 @@
 //! The persistent indexer: a durable job in five phases.
 //!
-//! 1. **Discovery** — the parallel walk ([`super::walk`]) of the location root, rules applied
+//! 1. **Discovery** — the parallel walk ([`crate::vdfs::fs::walk`]) of the location root, rules applied
 //!    at the edge.
 //! 2. **Processing** — the walk is compared with the stored entries of the location:
 //!    an entry at the same path keeps its id and UUID (updated in place if its size or mtime
@@ -22,6 +22,8 @@
 //! with the files that still lack a `cas_id`. A location whose drive is not mounted is never
 //! scanned, so its entries are never deleted for being absent.
 
+pub mod integrity;
+
 use std::collections::HashSet;
 
 use rustc_hash::FxHashMap;
@@ -34,19 +36,19 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::content::{CasId, sample_file_with};
-use super::entry::{EntryKind, Meta};
-use super::filetype::{ContentKind, Registry};
-use super::index::{ContentRecord, DirStats, EntryRecord};
-use super::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
-use super::location::{self, Availability, IndexMode, LocationRecord, LocationStats};
-use super::rules::Compiled;
-use super::search::names::note_index_changed;
-use super::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
 use crate::store::schema::{
     CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META, META_NEXT_ENTRY_ID,
 };
 use crate::store::{Store, StoreError, decode, encode};
+use crate::vdfs::content::filetype::{ContentKind, Registry};
+use crate::vdfs::content::{CasId, sample_file_with};
+use crate::vdfs::fs::entry::{EntryKind, Meta};
+use crate::vdfs::fs::rules::Compiled;
+use crate::vdfs::fs::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
+use crate::vdfs::index::location::{self, Availability, IndexMode, LocationRecord, LocationStats};
+use crate::vdfs::index::note_index_changed;
+use crate::vdfs::index::{ContentRecord, DirStats, EntryRecord};
+use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
 
 /// Entries written per transaction (and checkpoint) while processing.
 const WRITE_BATCH: usize = 20_000;
@@ -173,8 +175,12 @@ impl IndexerJob {
             ctx.checkpoint(self, |_| Ok(()))?;
         }
         if loc.mode == IndexMode::Deep {
-            let sidecars = ctx.library_dir().join(crate::vdfs::library::SIDECARS_DIR);
-            ctx.queue(crate::vdfs::thumbnail::ThumbnailJob::new(loc.id, sidecars));
+            let sidecars = ctx
+                .library_dir()
+                .join(crate::vdfs::home::libraries::SIDECARS_DIR);
+            ctx.queue(crate::vdfs::sidecars::thumbnail::ThumbnailJob::new(
+                loc.id, sidecars,
+            ));
         }
         let errors = self.counts.errors;
         let rec = location::update(ctx.store(), loc.id, move |l| {
@@ -677,7 +683,7 @@ impl Existing {
     fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
             let mut recs = Vec::new();
-            super::index::each_entry(tx, |id, rec| {
+            crate::vdfs::index::each_entry(tx, |id, rec| {
                 if rec.location == location {
                     recs.push((id, rec));
                 }
@@ -1160,7 +1166,7 @@ struct Pending {
 /// The location's regular, non-empty files without a cas_id, with their paths.
 fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>, StoreError> {
     store.read(|tx| {
-        let files = super::index::files_with_paths(tx, |rec| {
+        let files = crate::vdfs::index::files_with_paths(tx, |rec| {
             rec.location == location && rec.size > 0 && rec.cas.is_none()
         })?;
         Ok(files

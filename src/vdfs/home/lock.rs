@@ -9,7 +9,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::CoreError;
+use crate::vdfs::CoreError;
 
 /// A held library lock; released on drop.
 #[derive(Debug)]

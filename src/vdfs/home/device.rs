@@ -17,9 +17,9 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::CoreError;
-use super::data_dir::DataDir;
-use super::fsutil::{mode_of, write_atomic};
+use crate::vdfs::CoreError;
+use crate::vdfs::home::atomic::{mode_of, write_atomic};
+use crate::vdfs::home::data_dir::DataDir;
 
 /// The public part of the identity, as stored in `device.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::index::{self, EntryRecord};
-use super::location::LocationRecord;
 use crate::store::{Store, StoreError};
+use crate::vdfs::index::location::LocationRecord;
+use crate::vdfs::index::{self, EntryRecord};
 
 /// A file in a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -12,6 +12,8 @@
 //! The sampled hash can collide for files that differ only outside the samples, so anything
 //! destructive first compares [`integrity_hash`]es (BLAKE3 of the whole file).
 
+pub mod filetype;
+
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};

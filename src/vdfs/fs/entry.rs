@@ -167,3 +167,12 @@ pub fn canonical_no_follow(path: &std::path::Path) -> std::path::PathBuf {
         _ => std::fs::canonicalize(&abs).unwrap_or(abs),
     }
 }
+
+/// The extension of a file name (after the last dot, not a leading dot), if valid UTF-8.
+pub fn extension_of(name: &[u8]) -> Option<&str> {
+    let dot = name.iter().rposition(|&b| b == b'.')?;
+    if dot == 0 || dot + 1 == name.len() {
+        return None;
+    }
+    std::str::from_utf8(&name[dot + 1..]).ok()
+}

@@ -1,0 +1,14 @@
+//! The user's files: the only sub-system that reads users' folders and files.
+//!
+//! What an entry is on disk ([`entry`]: kind, metadata, exact name bytes), the parallel walker
+//! and the compact ephemeral tree it builds ([`walk`]), the indexer rules applied at the edge of
+//! a walk ([`rules`]), and the mount table that tells which volume a path is on ([`mounts`]).
+//! Later: a provider trait so cloud volumes are walked and read the same way.
+//!
+//! May use: nothing else in `vdfs` (it is the bottom layer). Never writes to users' files;
+//! file operations (copy, move, trash) will be the only writers, and will live here.
+
+pub mod entry;
+pub mod mounts;
+pub mod rules;
+pub mod walk;

@@ -1,0 +1,107 @@
+//! The library's locations: add, rescan, change and remove them. Records, availability and
+//! the overlap rules are in [`crate::vdfs::index::location`]; scanning is the indexer's job.
+
+use std::path::Path;
+
+use crate::store::schema::LOCATIONS;
+use crate::vdfs::CoreError;
+use crate::vdfs::fs::rules::Rules;
+use crate::vdfs::index::location::{IndexMode, LocationRecord, add, get, list, update};
+
+impl super::Library {
+    /// Every location of the library.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn locations(&self) -> Result<Vec<LocationRecord>, CoreError> {
+        Ok(list(self.store())?)
+    }
+
+    /// Adds a location and starts indexing it.
+    ///
+    /// # Errors
+    /// As [`add`], plus [`CoreError::Job`] if the job cannot be queued.
+    pub fn add_location(
+        &self,
+        path: &Path,
+        mode: IndexMode,
+        rules: Rules,
+    ) -> Result<(LocationRecord, crate::vdfs::jobs::JobHandle), CoreError> {
+        let rec = add(self.store(), path, mode, rules)?;
+        let handle = self.rescan(rec.id)?;
+        Ok((get(self.store(), rec.id)?, handle))
+    }
+
+    /// Starts (re)indexing a location; if a run is already going, returns its handle.
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::Job`].
+    pub fn rescan(&self, id: u32) -> Result<crate::vdfs::jobs::JobHandle, CoreError> {
+        let rec = get(self.store(), id)?;
+        if let Some(job) = rec.job
+            && let Some(h) = self.jobs().handle(job)
+        {
+            return Ok(h);
+        }
+        if let Some(job) = rec.job
+            && let Ok(j) = self.jobs().get(job)
+            && matches!(
+                j.status,
+                crate::vdfs::jobs::JobStatus::Paused | crate::vdfs::jobs::JobStatus::Interrupted
+            )
+        {
+            return Ok(self.jobs().resume(job)?);
+        }
+        let handle = self
+            .jobs()
+            .spawn(crate::vdfs::indexer::IndexerJob::new(&rec))?;
+        let job = handle.id();
+        update(self.store(), id, move |l| l.job = Some(job))?;
+        Ok(handle)
+    }
+
+    /// Changes a location's mode and/or rules (applied from its next scan).
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::InvalidRules`], [`CoreError::Store`].
+    pub fn set_location(
+        &self,
+        id: u32,
+        mode: Option<IndexMode>,
+        rules: Option<Rules>,
+    ) -> Result<LocationRecord, CoreError> {
+        get(self.store(), id)?;
+        if let Some(r) = &rules {
+            crate::vdfs::fs::rules::Compiled::new(r)
+                .map_err(|e| CoreError::InvalidRules { reason: e })?;
+        }
+        Ok(update(self.store(), id, move |l| {
+            if let Some(m) = mode {
+                l.mode = m;
+            }
+            if let Some(r) = &rules {
+                l.rules = r.clone();
+            }
+        })?)
+    }
+
+    /// Forgets a location: its entries, hierarchy, aggregates and content links. Files on
+    /// disk are never touched. Refuses while it is being indexed.
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::AlreadyIndexing`], [`CoreError::Store`].
+    pub fn remove_location(&self, id: u32) -> Result<LocationRecord, CoreError> {
+        let rec = get(self.store(), id)?;
+        if let Some(job) = rec.job
+            && self.jobs().handle(job).is_some()
+        {
+            return Err(CoreError::AlreadyIndexing { id, job });
+        }
+        crate::vdfs::indexer::forget_location(self.store(), id)?;
+        self.store().write(move |tx| {
+            tx.open_table(LOCATIONS)?.remove(id)?;
+            Ok(())
+        })?;
+        Ok(rec)
+    }
+}

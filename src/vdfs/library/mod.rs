@@ -1,0 +1,291 @@
+//! The open library: the boundary the window and the CLI call. It holds the library's lock,
+//! its store, its job manager and its caches; every read and every change of the catalogue
+//! goes through its methods (grouped by topic in this folder), so rules such as "every change
+//! of shared data is logged in the same transaction" have one place to live.
+//!
+//! May use every sub-system below it (`index`, `indexer`, `query`, `sidecars`, `jobs`, `home`,
+//! `content`, `fs`); nothing below imports it.
+
+mod locations;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use uuid::Uuid;
+
+use crate::store::Store;
+use crate::vdfs::CoreError;
+use crate::vdfs::events::EventBus;
+use crate::vdfs::home::libraries::{
+    CACHE_DIR, LOCK_FILE, LOGS_DIR, LibraryConfig, LibrarySettings, NAMES_FILE, SIDECARS_DIR,
+    STORE_FILE, read_config, write_config,
+};
+use crate::vdfs::home::lock::LibraryLock;
+use crate::vdfs::jobs::{JobManager, JobRegistry};
+use crate::vdfs::query::search::names::{self, NameIndexError};
+use crate::vdfs::query::search::{NameIndex, Query, Results};
+
+/// An open library: the lock is held, the store is open and jobs can run.
+pub struct Library {
+    // Field order is drop order: jobs stop before the store closes, the lock goes last.
+    jobs: JobManager,
+    store: Store,
+    config: RwLock<LibraryConfig>,
+    path: PathBuf,
+    /// The search name index last used, if any.
+    names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
+    _lock: LibraryLock,
+}
+
+impl Library {
+    /// Opens the library folder at `path`: takes its lock, opens (and if needed migrates) the
+    /// store and marks jobs left running by a dead process as interrupted.
+    ///
+    /// # Errors
+    /// [`CoreError::LibraryInUse`], [`CoreError::Corrupt`], [`CoreError::Store`].
+    pub fn open(
+        path: &Path,
+        device: Uuid,
+        events: EventBus,
+        registry: std::sync::Arc<JobRegistry>,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Library, CoreError> {
+        let config = read_config(path)?;
+        let lock = LibraryLock::acquire(&path.join(LOCK_FILE), &config.name)?;
+        for sub in [SIDECARS_DIR, LOGS_DIR] {
+            let p = path.join(sub);
+            fs::create_dir_all(&p).map_err(|e| CoreError::io(&p, e))?;
+        }
+        let store = Store::open(&path.join(STORE_FILE))?;
+        let jobs = JobManager::new(
+            store.clone(),
+            events.job_events(),
+            registry,
+            runtime,
+            device,
+            path.to_owned(),
+            config.settings.job_concurrency.clamp(1, 16) as usize,
+        );
+        jobs.mark_interrupted()?;
+        Ok(Library {
+            jobs,
+            store,
+            config: RwLock::new(config),
+            path: path.to_owned(),
+            names: std::sync::Mutex::new(None),
+            _lock: lock,
+        })
+    }
+
+    /// A copy of `library.toml` as it is now.
+    pub fn config(&self) -> LibraryConfig {
+        self.config.read().expect("library config lock").clone()
+    }
+
+    /// The library's id.
+    pub fn id(&self) -> Uuid {
+        self.config.read().expect("library config lock").id
+    }
+
+    /// The `.cairnlib` folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The sidecar folder.
+    pub fn sidecars_dir(&self) -> PathBuf {
+        self.path.join(SIDECARS_DIR)
+    }
+
+    /// The log folder.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.path.join(LOGS_DIR)
+    }
+
+    /// The search name index, current with the store: the one in memory if its generation
+    /// is the store's, else `cache/names.idx` if it is, else rebuilt from the store and
+    /// written there (about 1 s per million entries). Callers that must not wait (the window)
+    /// call this off the UI thread.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`] if the store cannot be read; a damaged or unwritable file is
+    /// logged and the index kept in memory only.
+    pub fn name_index(&self) -> Result<std::sync::Arc<NameIndex>, CoreError> {
+        self.name_index_within(std::time::Duration::ZERO)
+    }
+
+    /// [`Self::name_index`], but an index built less than `max_stale` ago is used even if
+    /// the library changed since: while a job indexes, every batch changes the library, and
+    /// search as you type would otherwise rebuild the index on almost every key.
+    ///
+    /// # Errors
+    /// As [`Self::name_index`].
+    pub fn name_index_within(
+        &self,
+        max_stale: std::time::Duration,
+    ) -> Result<std::sync::Arc<NameIndex>, CoreError> {
+        let current = crate::vdfs::index::names_generation(&self.store)?;
+        let mut slot = self.names.lock().expect("name index lock");
+        if let Some((ix, built)) = slot.as_ref()
+            && (ix.generation() == current || built.elapsed() < max_stale)
+        {
+            return Ok(ix.clone());
+        }
+        let file = self.path.join(CACHE_DIR).join(NAMES_FILE);
+        let opened = match NameIndex::open(&file) {
+            Ok(ix) if ix.generation() == current => Some(ix),
+            Ok(_) => None,
+            Err(NameIndexError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                None
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                None
+            }
+        };
+        let ix = match opened {
+            Some(ix) => ix,
+            None => {
+                let started = std::time::Instant::now();
+                let ix = match NameIndex::rebuild(&self.store, &file) {
+                    Ok(ix) => ix,
+                    Err(NameIndexError::Store(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!("{e}; keeping the name index in memory");
+                        NameIndex::build(&self.store)?
+                    }
+                };
+                tracing::info!(
+                    entries = ix.len(),
+                    bytes = ix.bytes(),
+                    "name index rebuilt in {:?}",
+                    started.elapsed()
+                );
+                ix
+            }
+        };
+        let ix = std::sync::Arc::new(ix);
+        *slot = Some((ix.clone(), std::time::Instant::now()));
+        Ok(ix)
+    }
+
+    /// True if [`Self::name_index`] would have to rebuild the index first (about 1 s per
+    /// million entries), so a caller can say so.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn name_index_stale(&self) -> Result<bool, CoreError> {
+        let current = crate::vdfs::index::names_generation(&self.store)?;
+        if let Some((ix, _)) = self.names.lock().expect("name index lock").as_ref()
+            && ix.generation() == current
+        {
+            return Ok(false);
+        }
+        let file = self.path.join(CACHE_DIR).join(NAMES_FILE);
+        Ok(names::file_generation(&file) != Some(current))
+    }
+
+    /// Runs `q` over the library's name index, with [`Query::missing_from`] applied from the
+    /// store.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn search(&self, q: &Query) -> Result<Results, CoreError> {
+        self.search_within(q, std::time::Duration::ZERO)
+    }
+
+    /// [`Self::search`] over an index up to `max_stale` old (see [`Self::name_index_within`]).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn search_within(
+        &self,
+        q: &Query,
+        max_stale: std::time::Duration,
+    ) -> Result<Results, CoreError> {
+        let ix = self.name_index_within(max_stale)?;
+        let only = match q.missing_from {
+            Some(target) => Some(crate::vdfs::query::redundancy::missing_ids(
+                &self.store,
+                target,
+            )?),
+            None => None,
+        };
+        Ok(ix.search_in(q, only.as_ref()))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The job manager.
+    pub fn jobs(&self) -> &JobManager {
+        &self.jobs
+    }
+
+    /// Replaces the settings and saves `library.toml`. Job concurrency applies from the next
+    /// open.
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] if the file cannot be written.
+    pub fn set_settings(&self, settings: LibrarySettings) -> Result<LibraryConfig, CoreError> {
+        let mut config = self.config.write().expect("library config lock");
+        let mut next = config.clone();
+        next.settings = settings;
+        write_config(&self.path, &next)?;
+        *config = next.clone();
+        Ok(next)
+    }
+
+    /// Favourite folders, in the order they were added.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn favourites(&self) -> Result<Vec<PathBuf>, CoreError> {
+        use redb::ReadableTable;
+        let mut v = self.store.read(|tx| {
+            let t = tx.open_table(crate::store::schema::FAVOURITES)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let added: i64 = crate::store::decode("favourites", v.value())?;
+                out.push((added, crate::vdfs::fs::entry::os_from_bytes(k.value())));
+            }
+            Ok(out)
+        })?;
+        v.sort();
+        Ok(v.into_iter().map(|(_, p)| PathBuf::from(p)).collect())
+    }
+
+    /// Adds (`true`) or removes a favourite folder. Durable at once.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn set_favourite(&self, path: &Path, on: bool) -> Result<(), CoreError> {
+        use redb::ReadableTable;
+        let key = crate::vdfs::fs::entry::os_bytes(path.as_os_str()).to_vec();
+        let now = crate::vdfs::jobs::now_ms();
+        self.store.write(move |tx| {
+            let mut t = tx.open_table(crate::store::schema::FAVOURITES)?;
+            if on {
+                if t.get(key.as_slice())?.is_none() {
+                    t.insert(key.as_slice(), crate::store::encode(&now).as_slice())?;
+                }
+            } else {
+                t.remove(key.as_slice())?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Stops running jobs at their next checkpoint (they resume on the next open), then closes
+    /// the store and releases the lock.
+    pub fn close(self) {
+        self.jobs.shutdown();
+    }
+}

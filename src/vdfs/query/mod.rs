@@ -1,0 +1,13 @@
+//! Read-side queries over the index: folder listings and details for the explorer
+//! ([`browse`]), search ([`search`]), duplicates ([`dupes`]) and copies/at-risk/backup-gap
+//! reports ([`redundancy`]).
+//!
+//! Queries read the store in short read transactions and never write the index (the search
+//! name index is a derived cache file under the library's `cache/`).
+//!
+//! May use: `index`, `content`, `fs`, `home`, `error`.
+
+pub mod browse;
+pub mod dupes;
+pub mod redundancy;
+pub mod search;
