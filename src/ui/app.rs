@@ -1379,7 +1379,7 @@ impl CairnApp {
                         if item.kind == EntryKind::File
                             && let Some(folder) = &e.folder
                         {
-                            let path = folder.join(&item.name);
+                            let path = item.path_in(folder);
                             ui.menu_button("Open with", |ui| {
                                 ui.set_min_width(160.0);
                                 ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
@@ -1463,7 +1463,7 @@ impl CairnApp {
                                 == crate::vdfs::content::filetype::ContentKind::Image
                                 && let Some(folder) = &e.folder
                             {
-                                let path = folder.join(&item.name);
+                                let path = item.path_in(folder);
                                 match thumbs.get(&path) {
                                     Some(Some(img)) => {
                                         let tex =

@@ -337,15 +337,15 @@ impl Explorer {
         if ticket != self.ticket {
             return false;
         }
-        let selected: std::collections::HashSet<String> =
-            self.selected().map(|i| i.name.clone()).collect();
+        let selected: std::collections::HashSet<Vec<u8>> =
+            self.selected().map(|i| i.raw_name.clone()).collect();
         let cursor = self.focused().map(|i| i.name.clone());
         self.items = items;
         self.selection.items = self
             .items
             .iter()
             .enumerate()
-            .filter(|(_, i)| selected.contains(&i.name))
+            .filter(|(_, i)| selected.contains(&i.raw_name))
             .map(|(n, _)| n as u32)
             .collect();
         self.order.clear();
@@ -421,7 +421,7 @@ impl Explorer {
 
     /// The path of item `i` of the listing.
     pub fn path_of(&self, item: &Item) -> Option<PathBuf> {
-        self.folder.as_ref().map(|f| f.join(&item.name))
+        self.folder.as_ref().map(|f| item.path_in(f))
     }
 
     /// The parent of the folder shown.
@@ -442,6 +442,8 @@ mod tests {
         Item {
             name: name.into(),
             lossy: false,
+            raw_name: name.as_bytes().to_vec(),
+            uuid: None,
             kind,
             size,
             counts: None,

@@ -14,7 +14,9 @@ use crate::store::Store;
 use crate::store::schema::{CHILDREN, ENTRIES};
 use crate::vdfs::content::CasId;
 use crate::vdfs::content::filetype::{ContentKind, FileType, Registry};
-use crate::vdfs::fs::entry::{EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes};
+use crate::vdfs::fs::entry::{
+    EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes, os_from_bytes,
+};
 use crate::vdfs::index::location::{Availability, LocationRecord};
 use crate::vdfs::index::{self, EntryRecord};
 
@@ -28,6 +30,11 @@ pub struct Item {
     pub name: String,
     /// True if the on-disk name is not valid UTF-8 (the display name is then approximate).
     pub lossy: bool,
+    /// The exact name bytes on disk: what identifies the item (never [`Item::name`], which is
+    /// approximate for a name that is not UTF-8). See [`Item::path_in`].
+    pub raw_name: Vec<u8>,
+    /// The entry's global UUID, when listed from the index.
+    pub uuid: Option<uuid::Uuid>,
     /// Kind.
     pub kind: EntryKind,
     /// Bytes: the file size, or for an indexed folder the total of its subtree.
@@ -44,6 +51,14 @@ pub struct Item {
     pub entry: Option<u64>,
     /// The content identity, when known.
     pub cas: Option<CasId>,
+}
+
+impl Item {
+    /// The item's path inside `folder`, built from its exact name bytes, so a name that is not
+    /// UTF-8 addresses that file and no other.
+    pub fn path_in(&self, folder: &Path) -> PathBuf {
+        folder.join(os_from_bytes(&self.raw_name))
+    }
 }
 
 /// Where a listing came from.
@@ -95,6 +110,8 @@ fn item_from_record(id: u64, r: &EntryRecord, stats: Option<index::DirStats>) ->
         hidden: is_hidden(&r.name),
         name,
         lossy,
+        raw_name: r.name.clone(),
+        uuid: Some(r.uuid),
         kind: r.kind,
         size: stats.map_or(r.size, |s| s.bytes),
         counts: stats.map(|s| (s.files, s.dirs)),
@@ -200,6 +217,8 @@ fn list_disk(folder: &Path, sink: &mut dyn FnMut(Vec<Item>) -> bool) -> Result<(
             hidden: is_hidden(bytes),
             name: display,
             lossy,
+            raw_name: bytes.to_vec(),
+            uuid: None,
             kind,
             size: meta.size,
             counts: None,
@@ -356,41 +375,69 @@ pub fn check_against_disk(
     let rel_dir = location
         .and_then(|l| folder.strip_prefix(l.path()).ok().map(Path::to_path_buf))
         .unwrap_or_default();
-    let has_cargo = disk.iter().any(|d| d.name == "Cargo.toml");
+    let has_cargo = disk.iter().any(|d| d.raw_name == b"Cargo.toml");
     let gitignore = location.is_some_and(|l| l.rules.respect_gitignore);
-    let by_name: std::collections::HashMap<&str, &Item> =
-        indexed.iter().map(|i| (i.name.as_str(), i)).collect();
+    let by_name: std::collections::HashMap<&[u8], &Item> =
+        indexed.iter().map(|i| (i.raw_name.as_slice(), i)).collect();
     let same = |d: &Item, i: &Item| {
         d.kind == i.kind
             && (d.kind == EntryKind::Dir || (d.size == i.size && d.mtime_ns == i.mtime_ns))
     };
     let skipped = |d: &Item| {
         rules.as_ref().is_some_and(|r| {
-            r.skip(d.name.as_bytes(), d.kind, &rel_dir.join(&d.name), has_cargo)
+            r.skip(&d.raw_name, d.kind, &d.path_in(&rel_dir), has_cargo)
                 .is_some()
         })
     };
-    let disk_names: std::collections::HashSet<&str> =
-        disk.iter().map(|d| d.name.as_str()).collect();
-    let changed_or_new = disk.iter().any(|d| match by_name.get(d.name.as_str()) {
-        Some(i) => !same(d, i),
-        // Not in the index: a change unless the rules leave it out (git-ignored names are
-        // not checked here, so with that rule on only changes and removals count).
-        None => !skipped(d) && !gitignore,
-    });
+    let disk_names: std::collections::HashSet<&[u8]> =
+        disk.iter().map(|d| d.raw_name.as_slice()).collect();
+    let changed_or_new = disk
+        .iter()
+        .any(|d| match by_name.get(d.raw_name.as_slice()) {
+            Some(i) => !same(d, i),
+            // Not in the index: a change unless the rules leave it out (git-ignored names are
+            // not checked here, so with that rule on only changes and removals count).
+            None => !skipped(d) && !gitignore,
+        });
     let removed = indexed
         .iter()
-        .any(|i| !disk_names.contains(i.name.as_str()));
+        .any(|i| !disk_names.contains(i.raw_name.as_slice()));
     let extra = disk.len() != indexed.len();
     if !changed_or_new && !removed && !extra {
         return None;
     }
     let merged = disk
         .into_iter()
-        .map(|d| match by_name.get(d.name.as_str()) {
+        .map(|d| match by_name.get(d.raw_name.as_slice()) {
             Some(i) if same(&d, i) => (*i).clone(),
             _ => d,
         })
         .collect();
     Some((merged, changed_or_new || removed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: rows were addressed by their lossy display name, so a name that is not
+    /// UTF-8 pointed at another file (or none) — which rename and delete must never do.
+    #[cfg(unix)]
+    #[test]
+    fn a_non_utf8_name_addresses_its_own_file() {
+        let d = tempfile::tempdir().unwrap();
+        let latin1 = os_from_bytes(b"caf\xe9.txt");
+        std::fs::write(d.path().join(&latin1), b"mine").unwrap();
+        // The file the lossy name would address holds something else.
+        std::fs::write(d.path().join("caf\u{fffd}.txt"), b"other").unwrap();
+        let mut items = Vec::new();
+        list(None, &[], d.path(), &mut |chunk| {
+            items.extend(chunk);
+            true
+        })
+        .unwrap();
+        let item = items.iter().find(|i| i.lossy).expect("the Latin-1 name is listed");
+        assert_eq!(item.raw_name, b"caf\xe9.txt");
+        assert_eq!(std::fs::read(item.path_in(d.path())).unwrap(), b"mine");
+    }
 }
