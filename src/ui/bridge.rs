@@ -5,19 +5,20 @@
 //! updates too. Every update is followed by a call to the repaint waker, so the window redraws
 //! only when there is news.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
-use crate::vdfs::fs::mounts;
+pub use crate::vdfs::fs::mounts::{Drive, drives, space_of};
 use crate::vdfs::fs::rules::Rules;
-use crate::vdfs::index::location::{Availability, IndexMode, LocationRecord};
+use crate::vdfs::index::location::{IndexMode, LocationRecord};
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 use crate::vdfs::jobs::{JobId, JobRecord};
+pub use crate::vdfs::library::LocationStatus as LocationView;
 use crate::vdfs::query::browse::{self, Details, Item, ListError, Source};
 use crate::vdfs::{Core, Event, LibraryConfig, LibrarySummary};
 
@@ -88,32 +89,6 @@ pub enum Command {
         /// Its content identity, when indexed (the sidecar is shared by every copy).
         content: Option<Uuid>,
     },
-}
-
-/// A location as the sidebar shows it.
-#[derive(Debug, Clone)]
-pub struct LocationView {
-    /// The record.
-    pub record: LocationRecord,
-    /// Online, offline or missing.
-    pub availability: Availability,
-    /// Being indexed now.
-    pub indexing: bool,
-}
-
-/// A mounted, user-relevant volume.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Drive {
-    /// Display name (the mount point's last component, or "Computer" for /).
-    pub name: String,
-    /// Mount point.
-    pub mount_point: PathBuf,
-    /// File-system type.
-    pub fs_type: String,
-    /// Free bytes.
-    pub free: u64,
-    /// Total bytes.
-    pub total: u64,
 }
 
 /// What the core tells the window.
@@ -250,18 +225,16 @@ impl Bridge {
         // The library's name index is brought up to date as soon as a library opens or a job
         // ends, so the next search does not wait for it; an ephemeral one is kept for the
         // last folder outside the locations that was searched.
-        let ephemeral: Arc<Ephemeral> = Arc::default();
         let searching = Arc::new(AtomicU64::new(0));
         {
             let core = core.clone();
-            let ephemeral = ephemeral.clone();
             let send = send.clone();
             let mut ev = core.events().subscribe();
             rt.spawn(async move {
                 loop {
                     match ev.recv().await {
                         Ok(Event::JobFinished { .. } | Event::LibraryOpened { .. }) => {
-                            *ephemeral.index.lock().expect("ephemeral index") = None;
+                            core.forget_ephemeral_search();
                             let core = core.clone();
                             let send = send.clone();
                             tokio::task::spawn_blocking(move || {
@@ -297,15 +270,14 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
-                    Command::StopSearch => ephemeral.stop_unless(None),
+                    Command::StopSearch => core.stop_ephemeral_search_unless(None),
                     Command::Search { ticket, query } => {
                         searching.store(ticket, Ordering::SeqCst);
                         // A walk for a search elsewhere is not wanted any more.
-                        ephemeral.stop_unless(query.within.as_deref());
-                        let ephemeral = ephemeral.clone();
+                        core.stop_ephemeral_search_unless(query.within.as_deref());
                         let searching = searching.clone();
                         tokio::task::spawn_blocking(move || {
-                            search(&core, &ephemeral, &searching, ticket, &query, &send);
+                            search(&core, &searching, ticket, &query, &send);
                         });
                     }
                     Command::PickLocation => {
@@ -315,7 +287,7 @@ impl Bridge {
                     }
                     Command::AppsFor(path) => {
                         tokio::task::spawn_blocking(move || {
-                            let apps = apps_for_file(&path);
+                            let apps = crate::vdfs::platform::open_with::apps_for_file(&path);
                             send(Update::Apps { path, apps });
                         });
                     }
@@ -423,17 +395,8 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
                 lib.rescan(id).map_err(|e| e.to_string())?;
             }
-            Command::OpenPath(path) => open::that_detached(&path)
-                .map_err(|e| format!("cannot open {}: {e}", path.display()))?,
-            Command::Reveal(path) => {
-                let folder = if path.is_dir() {
-                    path.clone()
-                } else {
-                    path.parent().map(PathBuf::from).unwrap_or(path.clone())
-                };
-                open::that_detached(&folder)
-                    .map_err(|e| format!("cannot open {}: {e}", folder.display()))?;
-            }
+            Command::OpenPath(path) => crate::vdfs::platform::open_path(&path)?,
+            Command::Reveal(path) => crate::vdfs::platform::reveal(&path)?,
             Command::Navigate { .. }
             | Command::Search { .. }
             | Command::StopSearch
@@ -470,15 +433,7 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
                     .filter(|j| !j.status.is_terminal())
                     .map(|j| j.id)
                     .collect();
-                if let Ok(locs) = lib.locations() {
-                    let views = locs
-                        .into_iter()
-                        .map(|record| LocationView {
-                            availability: record.availability(),
-                            indexing: record.job.is_some_and(|j| running.contains(&j)),
-                            record,
-                        })
-                        .collect();
+                if let Ok(views) = lib.location_statuses(&running) {
                     send(Update::Locations(views));
                 }
                 send(Update::Jobs(jobs));
@@ -492,76 +447,6 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
     send(Update::Drives(drives()));
 }
 
-/// File-system types that are never a person's drive.
-const PSEUDO_FS: &[&str] = &[
-    "proc",
-    "sysfs",
-    "devtmpfs",
-    "devpts",
-    "tmpfs",
-    "cgroup",
-    "cgroup2",
-    "securityfs",
-    "pstore",
-    "bpf",
-    "debugfs",
-    "tracefs",
-    "configfs",
-    "fusectl",
-    "mqueue",
-    "hugetlbfs",
-    "autofs",
-    "binfmt_misc",
-    "overlay",
-    "squashfs",
-    "nsfs",
-    "ramfs",
-    "efivarfs",
-    "rpc_pipefs",
-    "fuse.portal",
-];
-
-/// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
-/// /run/media, that is not a pseudo file system.
-pub fn drives() -> Vec<Drive> {
-    let mut out: Vec<Drive> = mounts::mounts()
-        .into_iter()
-        .filter(|m| !PSEUDO_FS.contains(&m.fs_type.as_str()))
-        .filter(|m| {
-            let p = &m.mount_point;
-            p == std::path::Path::new("/")
-                || ["/home", "/media", "/mnt", "/run/media", "/Volumes"]
-                    .iter()
-                    .any(|pre| p.starts_with(pre))
-        })
-        .map(|m| {
-            let (free, total) = space_of(&m.mount_point).unwrap_or((0, 0));
-            Drive {
-                name: if m.mount_point == std::path::Path::new("/") {
-                    "Computer".to_owned()
-                } else {
-                    m.mount_point.file_name().map_or_else(
-                        || m.mount_point.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                },
-                mount_point: m.mount_point,
-                fs_type: m.fs_type,
-                free,
-                total,
-            }
-        })
-        .collect();
-    out.dedup_by(|a, b| a.mount_point == b.mount_point);
-    out
-}
-
-/// Free and total bytes of the file system holding `path`.
-pub fn space_of(path: &std::path::Path) -> Option<(u64, u64)> {
-    let s = rustix::fs::statvfs(path).ok()?;
-    Some((s.f_bavail * s.f_frsize, s.f_blocks * s.f_frsize))
-}
-
 fn navigate(
     core: &Core,
     ticket: u64,
@@ -569,7 +454,6 @@ fn navigate(
     current: &AtomicU64,
     send: &impl Fn(Update),
 ) {
-    let (store, locations) = store_and_locations(core);
     let mut listed = Vec::new();
     let mut sink = |items: Vec<Item>| {
         if current.load(Ordering::SeqCst) != ticket {
@@ -579,7 +463,7 @@ fn navigate(
         send(Update::Chunk { ticket, items });
         true
     };
-    let result = browse::list(store.as_ref(), &locations, path, &mut sink);
+    let result = core.list_folder(path, &mut sink);
     let from_index = matches!(result, Ok(Source::Index { .. }));
     let location_id = match &result {
         Ok(Source::Index { location, .. }) => Some(*location),
@@ -592,10 +476,9 @@ fn navigate(
     });
     // The index answered at once; now check it against the disk, and show the disk's truth
     // if the folder changed since the last scan.
-    let location = location_id.and_then(|id| locations.iter().find(|l| l.id == id));
     if from_index
         && current.load(Ordering::SeqCst) == ticket
-        && let Some((items, changed)) = browse::check_against_disk(path, &listed, location)
+        && let Some((items, changed)) = core.check_folder(path, &listed, location_id)
     {
         send(Update::Replace {
             ticket,
@@ -659,85 +542,15 @@ impl ThumbQueue {
 fn thumb_worker(core: &Core, q: &ThumbQueue, send: &impl Fn(Update)) {
     loop {
         let (path, content) = q.pop();
-        let image = thumbnail_for(core, &path, content).map(Arc::new);
+        let image = core.thumbnail(&path, content).map(|img| {
+            let size = [img.width() as usize, img.height() as usize];
+            Arc::new(eframe::egui::ColorImage::from_rgba_unmultiplied(
+                size,
+                img.as_raw(),
+            ))
+        });
         send(Update::Thumbnail { path, image });
     }
-}
-
-/// The thumbnail of `path`: the library's sidecar when the content is known (made and saved
-/// if missing), else the size-capped cache in the data folder for unindexed images.
-fn thumbnail_for(
-    core: &Core,
-    path: &std::path::Path,
-    content: Option<Uuid>,
-) -> Option<eframe::egui::ColorImage> {
-    use crate::vdfs::sidecars::thumbnail::{THUMB_SIZE, make_thumbnail, thumbnail_path};
-    let cache_file = match (content, core.library().ok()) {
-        (Some(uuid), Some(lib)) => thumbnail_path(&lib.sidecars_dir(), uuid),
-        _ => {
-            let m = std::fs::metadata(path).ok()?;
-            let key = format!("{}:{}:{:?}", path.display(), m.len(), m.modified().ok());
-            let hash = blake3::hash(key.as_bytes()).to_hex();
-            core.data_dir()
-                .data()
-                .join("cache/thumbs")
-                .join(format!("{}.jpg", &hash[..32]))
-        }
-    };
-    let bytes = match std::fs::read(&cache_file) {
-        Ok(b) => b,
-        Err(_) => {
-            let b = make_thumbnail(path, THUMB_SIZE).ok()?;
-            if let Some(dir) = cache_file.parent() {
-                let _ = std::fs::create_dir_all(dir);
-                let _ = crate::vdfs::home::atomic::write_atomic(&cache_file, &b, None);
-                if content.is_none() {
-                    prune_cache(dir, 128 * 1024 * 1024);
-                }
-            }
-            b
-        }
-    };
-    let img = image::load_from_memory(&bytes).ok()?.to_rgba8();
-    let size = [img.width() as usize, img.height() as usize];
-    Some(eframe::egui::ColorImage::from_rgba_unmultiplied(
-        size,
-        img.as_raw(),
-    ))
-}
-
-/// Keeps the ephemeral thumbnail cache under `cap` bytes by removing the oldest files.
-fn prune_cache(dir: &std::path::Path, cap: u64) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = rd
-        .flatten()
-        .filter_map(|e| {
-            let m = e.metadata().ok()?;
-            Some((m.modified().ok()?, m.len(), e.path()))
-        })
-        .collect();
-    let mut total: u64 = files.iter().map(|f| f.1).sum();
-    if total <= cap {
-        return;
-    }
-    files.sort();
-    for (_, len, p) in files {
-        if total <= cap * 9 / 10 {
-            break;
-        }
-        if std::fs::remove_file(&p).is_ok() {
-            total -= len;
-        }
-    }
-}
-
-/// The applications that open `path`, by its type (extension and first bytes).
-fn apps_for_file(path: &std::path::Path) -> Vec<crate::vdfs::platform::open_with::App> {
-    let mime = crate::vdfs::query::browse::identify_path(path)
-        .map_or("application/octet-stream", |t| t.mime());
-    crate::vdfs::platform::open_with::apps_for(mime)
 }
 
 /// Asks for a folder with the system's picker (xdg-desktop-portal, else zenity) and adds it as
@@ -771,88 +584,23 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
     refresh(core, send);
 }
 
-/// Ephemeral search: the name index of the last folder outside the locations that was
-/// searched, and the walk under way for one, which a search elsewhere stops.
-#[derive(Default)]
-struct Ephemeral {
-    index: std::sync::Mutex<Option<(PathBuf, Arc<crate::vdfs::query::search::NameIndex>)>>,
-    walking: std::sync::Mutex<Option<(PathBuf, Arc<AtomicBool>)>>,
-}
-
-impl Ephemeral {
-    /// Stops the walk under way unless it is of `within`.
-    fn stop_unless(&self, within: Option<&Path>) {
-        if let Some((p, stop)) = &*self.walking.lock().expect("ephemeral walk")
-            && Some(p.as_path()) != within
-        {
-            stop.store(true, Ordering::SeqCst);
-        }
-    }
-
-    /// The index of `folder`: the kept one, or a new walk (`None` if it was stopped).
-    fn index_of(
-        &self,
-        folder: &Path,
-    ) -> Result<Option<Arc<crate::vdfs::query::search::NameIndex>>, String> {
-        // Searches typed during the walk wait here, then find the index kept.
-        let mut slot = self.index.lock().expect("ephemeral index");
-        if let Some((p, ix)) = slot.as_ref()
-            && p == folder
-        {
-            return Ok(Some(ix.clone()));
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        *self.walking.lock().expect("ephemeral walk") = Some((folder.to_owned(), stop.clone()));
-        let walked = crate::vdfs::query::search::NameIndex::of_folder(folder, Some(stop));
-        *self.walking.lock().expect("ephemeral walk") = None;
-        let Some(ix) = walked.map_err(|e| e.to_string())? else {
-            return Ok(None);
-        };
-        let ix = Arc::new(ix);
-        *slot = Some((folder.to_owned(), ix.clone()));
-        Ok(Some(ix))
-    }
-}
-
 fn search(
     core: &Core,
-    ephemeral: &Ephemeral,
     searching: &AtomicU64,
     ticket: u64,
     q: &crate::vdfs::query::search::Query,
     send: &impl Fn(Update),
 ) {
-    let Ok(lib) = core.library() else { return };
-    let locations = match lib.locations() {
-        Ok(l) => l,
-        Err(e) => return send(Update::Error(e.to_string())),
-    };
-    let outside = q
-        .within
-        .as_ref()
-        .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
-    let res = match outside {
-        Some(w) => match ephemeral.index_of(w) {
-            // A newer search was typed while the folder was walked: only it is answered.
-            Ok(Some(ix)) if searching.load(Ordering::SeqCst) == ticket => ix.search(q),
-            Ok(_) => return,
-            Err(e) => return send(Update::Error(e)),
-        },
-        // As you type during indexing, an index up to 10 s old will do; the one rebuilt
-        // when the job ends is current.
-        None => match lib.search_within(q, std::time::Duration::from_secs(10)) {
-            Ok(r) => r,
-            Err(e) => return send(Update::Error(e.to_string())),
-        },
-    };
-    // A newer search was typed meanwhile: this one is not wanted any more.
-    if searching.load(Ordering::SeqCst) != ticket {
-        return;
+    // A newer search typed meanwhile makes this one unwanted: only the newest is answered.
+    let wanted = || searching.load(Ordering::SeqCst) == ticket;
+    match core.search(q, std::time::Duration::from_secs(10), &wanted) {
+        Ok(Some(res)) if wanted() => send(Update::Found {
+            ticket,
+            hits: res.hits,
+            total: res.total,
+            fuzzy: res.fuzzy,
+        }),
+        Ok(_) => {}
+        Err(e) => send(Update::Error(e.to_string())),
     }
-    send(Update::Found {
-        ticket,
-        hits: res.hits,
-        total: res.total,
-        fuzzy: res.fuzzy,
-    });
 }

@@ -105,6 +105,8 @@ struct CoreInner {
     registry: Arc<JobRegistry>,
     resume_jobs: bool,
     library: RwLock<Option<Arc<Library>>>,
+    /// The walk and index of the last folder outside the locations that was searched.
+    ephemeral: query::search::ephemeral::EphemeralSearch,
     // Last, so it shuts down after the library's jobs have stopped.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -168,6 +170,7 @@ impl Core {
                 registry: Arc::new(job_registry()),
                 resume_jobs: options.resume_jobs,
                 library: RwLock::new(None),
+                ephemeral: Default::default(),
                 runtime: Some(runtime),
             }),
         };
@@ -411,6 +414,100 @@ impl Core {
             .expect("library lock")
             .clone()
             .ok_or(CoreError::NoLibraryOpen)
+    }
+
+    /// Lists `folder` for the explorer in chunks (see [`query::browse::list`]): from the open
+    /// library's index when the folder is inside one of its locations, else from the disk.
+    /// `sink` returns `false` to stop the stream.
+    ///
+    /// # Errors
+    /// [`query::browse::ListError`] when the folder cannot be listed at all.
+    pub fn list_folder(
+        &self,
+        folder: &Path,
+        sink: &mut dyn FnMut(Vec<query::browse::Item>) -> bool,
+    ) -> Result<query::browse::Source, query::browse::ListError> {
+        let lib = self.library().ok();
+        let locations = lib
+            .as_ref()
+            .and_then(|l| l.locations().ok())
+            .unwrap_or_default();
+        query::browse::list(lib.as_ref().map(|l| l.store()), &locations, folder, sink)
+    }
+
+    /// Compares `listed` (an index listing of `folder` from location `location`) with the
+    /// disk; see [`query::browse::check_against_disk`]. `None` when the disk agrees.
+    pub fn check_folder(
+        &self,
+        folder: &Path,
+        listed: &[query::browse::Item],
+        location: Option<u32>,
+    ) -> Option<(Vec<query::browse::Item>, bool)> {
+        let locations = self
+            .library()
+            .ok()
+            .and_then(|l| l.locations().ok())
+            .unwrap_or_default();
+        let location = location.and_then(|id| locations.iter().find(|l| l.id == id));
+        query::browse::check_against_disk(folder, listed, location)
+    }
+
+    /// Runs `q` as the search box does: over the open library's name index (one up to
+    /// `max_stale` old will do, see [`Library::search_within`]), or, when the query's scope
+    /// is a folder outside every location, over an ephemeral index of a walk of that folder
+    /// (kept for the next query). `wanted` is asked after a walk: `Ok(None)` when the walk
+    /// was stopped or the caller no longer wants the answer.
+    ///
+    /// # Errors
+    /// [`CoreError::NoLibraryOpen`], [`CoreError::Store`], or [`CoreError::Io`] naming the
+    /// folder that cannot be walked.
+    pub fn search(
+        &self,
+        q: &query::search::Query,
+        max_stale: std::time::Duration,
+        wanted: &dyn Fn() -> bool,
+    ) -> Result<Option<query::search::Results>, CoreError> {
+        let lib = self.library()?;
+        let locations = lib.locations()?;
+        let outside = q
+            .within
+            .as_ref()
+            .filter(|w| !index::location::overlaps(&locations, w));
+        let Some(folder) = outside else {
+            return lib.search_within(q, max_stale).map(Some);
+        };
+        let ix = self.inner.ephemeral.index_of(folder).map_err(|e| match e {
+            fs::walk::WalkStartError::Root { path, source } => CoreError::io(&path, source),
+            fs::walk::WalkStartError::NotADir { path } => CoreError::NotAFolder {
+                path,
+                reason: "it is not a folder".into(),
+            },
+        })?;
+        Ok(ix.filter(|_| wanted()).map(|ix| ix.search(q)))
+    }
+
+    /// Stops a walk made for an ephemeral search unless it is of `within` (the search box was
+    /// cleared, or a search elsewhere was typed).
+    pub fn stop_ephemeral_search_unless(&self, within: Option<&Path>) {
+        self.inner.ephemeral.stop_unless(within);
+    }
+
+    /// Forgets the ephemeral search index kept (after the library changed).
+    pub fn forget_ephemeral_search(&self) {
+        self.inner.ephemeral.forget();
+    }
+
+    /// The thumbnail of the image at `path` for the explorer, decoded to RGBA: the open
+    /// library's sidecar when `content` is known, else the data folder's size-capped cache
+    /// (see [`sidecars::cache::thumbnail`]). Blocking; `None` if it is not a decodable image.
+    pub fn thumbnail(&self, path: &Path, content: Option<Uuid>) -> Option<image::RgbaImage> {
+        let sidecars = self.library().ok().map(|l| l.sidecars_dir());
+        sidecars::cache::thumbnail(
+            path,
+            content,
+            sidecars.as_deref(),
+            &self.inner.data_dir.data().join("cache/thumbs"),
+        )
     }
 
     /// Closes the open library, if any: running jobs stop at their next checkpoint and resume

@@ -20,8 +20,8 @@ const LAYERS: &[&[&str]] = &[
     &["events", "error", "sdpath"],
     &["home"],
     &["index"],
-    &["query", "sidecars", "platform"],
-    &["indexer"],
+    &["query", "sidecars"],
+    &["platform", "indexer"],
     &["library"],
     &["core"],
 ];

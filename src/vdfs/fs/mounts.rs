@@ -117,6 +117,91 @@ pub fn is_mounted(mount_point: &Path) -> bool {
     mounts().iter().any(|m| m.mount_point == mount_point)
 }
 
+/// A mounted, user-relevant volume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drive {
+    /// Display name (the mount point's last component, or "Computer" for /).
+    pub name: String,
+    /// Mount point.
+    pub mount_point: PathBuf,
+    /// File-system type.
+    pub fs_type: String,
+    /// Free bytes.
+    pub free: u64,
+    /// Total bytes.
+    pub total: u64,
+}
+
+/// File-system types that are never a person's drive.
+const PSEUDO_FS: &[&str] = &[
+    "proc",
+    "sysfs",
+    "devtmpfs",
+    "devpts",
+    "tmpfs",
+    "cgroup",
+    "cgroup2",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "debugfs",
+    "tracefs",
+    "configfs",
+    "fusectl",
+    "mqueue",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "overlay",
+    "squashfs",
+    "nsfs",
+    "ramfs",
+    "efivarfs",
+    "rpc_pipefs",
+    "fuse.portal",
+];
+
+/// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
+/// /run/media, that is not a pseudo file system.
+pub fn drives() -> Vec<Drive> {
+    let mut out: Vec<Drive> = mounts()
+        .into_iter()
+        .filter(|m| !PSEUDO_FS.contains(&m.fs_type.as_str()))
+        .filter(|m| {
+            let p = &m.mount_point;
+            p == Path::new("/")
+                || ["/home", "/media", "/mnt", "/run/media", "/Volumes"]
+                    .iter()
+                    .any(|pre| p.starts_with(pre))
+        })
+        .map(|m| {
+            let (free, total) = space_of(&m.mount_point).unwrap_or((0, 0));
+            Drive {
+                name: if m.mount_point == Path::new("/") {
+                    "Computer".to_owned()
+                } else {
+                    m.mount_point.file_name().map_or_else(
+                        || m.mount_point.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                },
+                mount_point: m.mount_point,
+                fs_type: m.fs_type,
+                free,
+                total,
+            }
+        })
+        .collect();
+    out.dedup_by(|a, b| a.mount_point == b.mount_point);
+    out
+}
+
+/// Free and total bytes of the file system holding `path`.
+pub fn space_of(path: &Path) -> Option<(u64, u64)> {
+    let s = rustix::fs::statvfs(path).ok()?;
+    Some((s.f_bavail * s.f_frsize, s.f_blocks * s.f_frsize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,41 @@ use std::path::Path;
 use crate::store::schema::LOCATIONS;
 use crate::vdfs::CoreError;
 use crate::vdfs::fs::rules::Rules;
-use crate::vdfs::index::location::{IndexMode, LocationRecord, add, get, list, update};
+use crate::vdfs::index::location::{
+    Availability, IndexMode, LocationRecord, add, get, list, update,
+};
+use crate::vdfs::jobs::JobId;
+
+/// A location as the window shows it: its record, whether its folder can be reached now, and
+/// whether a job is indexing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocationStatus {
+    /// The record.
+    pub record: LocationRecord,
+    /// Online, offline or missing (checked on the disk now).
+    pub availability: Availability,
+    /// Being indexed now.
+    pub indexing: bool,
+}
 
 impl super::Library {
+    /// Every location with its availability (one `stat` of each root) and whether one of the
+    /// `running` jobs is indexing it.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
+        Ok(self
+            .locations()?
+            .into_iter()
+            .map(|record| LocationStatus {
+                availability: record.availability(),
+                indexing: record.job.is_some_and(|j| running.contains(&j)),
+                record,
+            })
+            .collect())
+    }
+
     /// Every location of the library.
     ///
     /// # Errors

@@ -8,6 +8,8 @@
 
 mod locations;
 
+pub use locations::LocationStatus;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;

@@ -158,6 +158,14 @@ fn split_exec(exec: &str) -> Vec<String> {
     words
 }
 
+/// The applications that open `path`, by its type (name and first bytes); a file of no known
+/// type is offered the applications for `application/octet-stream`.
+pub fn apps_for_file(path: &Path) -> Vec<App> {
+    let mime = crate::vdfs::query::browse::identify_path(path)
+        .map_or("application/octet-stream", |t| t.mime());
+    apps_for(mime)
+}
+
 /// Starts `app` on `file`, detached from Cairn.
 ///
 /// # Errors

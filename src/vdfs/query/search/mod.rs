@@ -11,6 +11,7 @@
 //! store and rebuilt when the store's names generation moves on, or an ephemeral one built
 //! from a walk of a folder outside every location. The same [`Query`] runs over both.
 
+pub mod ephemeral;
 pub mod names;
 
 use std::path::PathBuf;
