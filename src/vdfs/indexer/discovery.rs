@@ -1,0 +1,209 @@
+//! Phase 1, discovery: the parallel walk of the location root (rules applied at the edge) and,
+//! beside it, the stored entries of the location loaded for comparison. Then phases 2 and 3
+//! (see [`super::processing`] and [`super::aggregation`]) turn the two into a plan.
+
+use super::*;
+
+impl IndexerJob {
+    /// Phases 1–3. Returns the location's new stats.
+    pub(super) fn scan(
+        &mut self,
+        ctx: &mut JobContext,
+        loc: &LocationRecord,
+    ) -> Result<LocationStats, JobError> {
+        let rules = Compiled::new(&loc.rules).map_err(JobError::Failed)?;
+        let counters = Arc::new(WalkCounters::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let opts = WalkOptions {
+            rules: Arc::new(rules),
+            stat: true,
+            threads: 0,
+            max_depth: None,
+            stop: Some(stop.clone()),
+            counters: Some(counters.clone()),
+        };
+        let root = loc.path();
+        let store = ctx.store().clone();
+        let loc_id = loc.id;
+        // Discovery, and loading what the index holds, side by side.
+        let (tree, existing) = std::thread::scope(|s| {
+            let walker = s.spawn(|| walk(&root, &opts));
+            let loader = s.spawn(|| Existing::load(&store, loc_id));
+            let mut interrupted = None;
+            while !walker.is_finished() {
+                std::thread::sleep(Duration::from_millis(50));
+                ctx.progress(JobProgress {
+                    phase: "discovery".into(),
+                    completed: counters.entries.load(Ordering::Relaxed),
+                    total: None,
+                    bytes: counters.bytes.load(Ordering::Relaxed),
+                    message: String::new(),
+                });
+                if let Err(e) = ctx.check_interrupt() {
+                    stop.store(true, Ordering::Relaxed);
+                    interrupted = Some(e);
+                }
+            }
+            let tree = walker.join().expect("walker thread");
+            let existing = loader.join().expect("loader thread");
+            match interrupted {
+                Some(e) => Err(e),
+                None => Ok((tree, existing)),
+            }
+        })?;
+        let tree = tree.map_err(|e| JobError::Failed(e.to_string()))?;
+        let existing = existing?;
+        tracing::debug!(
+            entries = tree.len(),
+            stored = existing.recs.len(),
+            "discovery done"
+        );
+        for e in &tree.errors {
+            ctx.record_error(JobPathError::new(&e.path, e.message.clone()));
+        }
+        self.counts.errors += tree.errors.len() as u64;
+        self.counts.seen = u64::from(tree.len());
+
+        let t = Instant::now();
+        let plan = Plan::make(&tree, &existing, loc);
+        let dir_stats = plan.dir_stats(&tree);
+        // The location's totals are its root's aggregate, plus the root folder itself.
+        let root = dir_stats
+            .first()
+            .filter(|(node, _)| *node == 0)
+            .map(|(_, s)| *s)
+            .unwrap_or_default();
+        tracing::debug!(
+            new = plan.new_nodes.len(),
+            modified = plan.modified.len(),
+            moved = plan.moved.len(),
+            deleted = plan.deleted.len(),
+            "compared in {:?}",
+            t.elapsed()
+        );
+        let t = Instant::now();
+        self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
+        tracing::debug!("written in {:?}", t.elapsed());
+        Ok(LocationStats {
+            files: root.files,
+            dirs: root.dirs + 1,
+            bytes: root.bytes,
+            skipped: tree.skipped.clone(),
+            errors: tree.errors.len() as u64,
+        })
+    }
+}
+
+/// The stored entries of one location, for comparison with a walk.
+pub(super) struct Existing {
+    pub(super) recs: Vec<(u64, EntryRecord)>,
+    pub(super) by_id: FxHashMap<u64, usize>,
+    /// `(parent id, hash of name)` → index; names are compared on lookup.
+    pub(super) by_path: FxHashMap<(u64, u64), usize>,
+    /// Indexes whose `(parent, name hash)` was taken by another name (hash collisions).
+    pub(super) collided: Vec<usize>,
+    pub(super) dir_stats: FxHashMap<u64, DirStats>,
+}
+
+pub(super) fn name_hash(name: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(name);
+    h.finish()
+}
+
+impl Existing {
+    pub(super) fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
+        store.read(|tx| {
+            let mut recs = Vec::new();
+            crate::vdfs::index::each_entry(tx, |id, rec| {
+                if rec.location == location {
+                    recs.push((id, rec));
+                }
+                Ok(())
+            })?;
+            let by_id = recs
+                .iter()
+                .enumerate()
+                .map(|(i, (id, _))| (*id, i))
+                .collect();
+            let mut by_path =
+                FxHashMap::with_capacity_and_hasher(recs.len(), rustc_hash::FxBuildHasher);
+            let mut collided = Vec::new();
+            for (i, (_, r)) in recs.iter().enumerate() {
+                if r.parent != 0
+                    && let Some(old) = by_path.insert((r.parent, name_hash(&r.name)), i)
+                {
+                    collided.push(old);
+                }
+            }
+            let mut dir_stats = FxHashMap::default();
+            let ds = tx.open_table(DIR_STATS)?;
+            for (id, r) in &recs {
+                if r.kind == EntryKind::Dir
+                    && let Some(v) = ds.get(id)?
+                {
+                    dir_stats.insert(*id, decode("dir_stats", v.value())?);
+                }
+            }
+            Ok(Existing {
+                recs,
+                by_id,
+                by_path,
+                collided,
+                dir_stats,
+            })
+        })
+    }
+
+    /// The stored child `name` of `parent`, if any.
+    pub(super) fn child(&self, parent: u64, name: &[u8]) -> Option<usize> {
+        let hit = self.by_path.get(&(parent, name_hash(name))).copied();
+        if let Some(i) = hit
+            && self.recs[i].1.name == name
+            && self.recs[i].1.parent == parent
+        {
+            return Some(i);
+        }
+        if hit.is_none() || self.collided.is_empty() {
+            return None;
+        }
+        self.collided
+            .iter()
+            .copied()
+            .find(|&i| self.recs[i].1.parent == parent && self.recs[i].1.name == name)
+    }
+
+    /// `(ancestor id, depth)` of stored entry `idx`, itself first (depth 0).
+    pub(super) fn ancestors(&self, idx: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
+        let mut cur = Some(idx);
+        let mut depth = 0;
+        std::iter::from_fn(move || {
+            let i = cur?;
+            let (id, rec) = &self.recs[i];
+            cur = if rec.parent == 0 {
+                None
+            } else {
+                self.by_id.get(&rec.parent).copied()
+            };
+            depth += 1;
+            Some((*id, depth - 1))
+        })
+    }
+}
+
+/// `(ancestor id, depth)` of tree node `n` (a folder), itself first (depth 0).
+pub(super) fn ancestors_in_tree(tree: &Tree, ids: &[u64], n: u32) -> Vec<(u64, u32)> {
+    let mut out = Vec::new();
+    let mut cur = n;
+    let mut depth = 0;
+    loop {
+        out.push((ids[cur as usize], depth));
+        let p = tree.node(cur).parent;
+        if p == NONE {
+            return out;
+        }
+        cur = p;
+        depth += 1;
+    }
+}
