@@ -11,6 +11,11 @@
 //!
 //! The sampled hash can collide for files that differ only outside the samples, so anything
 //! destructive first compares [`integrity_hash`]es (BLAKE3 of the whole file).
+//!
+//! The file types are in [`filetype`]. Owns nothing stored; used by the indexer, queries and
+//! the inspector.
+//!
+//! May use: `fs`.
 
 pub mod filetype;
 

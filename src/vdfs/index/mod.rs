@@ -4,6 +4,11 @@
 //! (parent, child), `dir_closure` (ancestor folder, descendant folder) → depth, `dir_stats`
 //! (folder → [`DirStats`]), `content` (cas_id → [`ContentRecord`]) and `content_instances`
 //! (cas_id, entry).
+//!
+//! Owns the index tables and the `locations` table ([`location`]) and the names generation
+//! ([`note_index_changed`]), which every write transaction that changes entries bumps.
+//!
+//! May use: `home`, `error`, `events`, `sdpath`, `jobs`, `content`, `fs`.
 
 pub mod location;
 

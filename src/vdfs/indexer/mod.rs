@@ -25,6 +25,8 @@
 //! batches committed is found unchanged and not written again; content identification resumes
 //! with the files that still lack a `cas_id`. A location whose drive is not mounted is never
 //! scanned, so its entries are never deleted for being absent.
+//!
+//! May use: `query`, `sidecars`, `index`, `home`, `jobs`, `content`, `fs` and the shared types.
 
 mod aggregation;
 mod discovery;

@@ -18,6 +18,11 @@
 //!
 //! Pause, cancel and shutdown are requests honoured at the job's next checkpoint. Progress is
 //! published on the event bus at most every [`PROGRESS_INTERVAL`], latest value wins.
+//!
+//! Owns the `jobs` table. Knows no job kind (the core registers them in a [`JobRegistry`]) and
+//! no event bus (it publishes [`JobEvent`]s to a [`JobEvents`] sink the core provides).
+//!
+//! May use: `store` only.
 
 mod context;
 pub mod diagnostic;
