@@ -10,7 +10,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -70,6 +70,12 @@ pub const DIAGNOSTIC_BATCHES: TableDefinition<(u64, u64), u32> =
 /// Favourite folders: exact path bytes → postcard `i64` (when added, ms since the epoch).
 pub const FAVOURITES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("favourites");
 
+/// Folders that could not be listed at their last scan: folder entry id → postcard `i64` (since
+/// when, ms since the epoch — the first failed scan of a run of failures). What the index knew
+/// below them is kept; the row goes when a scan lists the folder again or the folder is
+/// deleted.
+pub const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");
+
 /// One step of the schema's history.
 pub struct Migration {
     /// The version the store has after this step.
@@ -100,6 +106,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create favourites",
         apply: create_v3,
     },
+    Migration {
+        to: 4,
+        description: "create unreadable",
+        apply: create_v4,
+    },
 ];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -122,5 +133,10 @@ fn create_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
 
 fn create_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(FAVOURITES)?;
+    Ok(())
+}
+
+fn create_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(UNREADABLE)?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary (so the full dependency stack links once), one module per area.
 //! Tests drive the real `cairn` binary or the `Core` API, always in temporary folders.
 
+mod absence;
 mod architecture;
 mod common;
 mod device;

@@ -55,7 +55,13 @@ pub struct Node {
     /// Kind.
     pub kind: EntryKind,
     dev: u8,
+    /// [`INCOMPLETE`] when this folder could not be listed, or not to the end.
+    flags: u8,
 }
+
+/// [`Node`] flag: the folder's listing failed or stopped early, so its children in the tree
+/// are not all it holds. Absence below such a folder says nothing.
+const INCOMPLETE: u8 = 1;
 
 /// An error about one path met during a walk; the walk went on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,6 +71,9 @@ pub struct WalkError {
     pub path: PathBuf,
     /// What happened.
     pub message: String,
+    /// The OS error's kind, when an OS call failed.
+    #[serde(skip)]
+    pub kind: Option<std::io::ErrorKind>,
 }
 
 /// Walk settings.
@@ -138,6 +147,17 @@ impl Tree {
     /// True if not even the root is in the tree.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// True if folder `i` could not be listed, or not to the end (its listing failed with an
+    /// error recorded in [`Tree::errors`]): what is missing below it may still be there.
+    pub fn is_incomplete(&self, i: u32) -> bool {
+        self.node(i).flags & INCOMPLETE != 0
+    }
+
+    /// The folders that could not be listed, or not to the end.
+    pub fn incomplete(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len).filter(|&i| self.is_incomplete(i))
     }
 
     /// Node `i`.
@@ -322,6 +342,8 @@ struct Listing {
     slot: Slot,
     names: Vec<u8>,
     children: Vec<Child>,
+    /// The folder could not be listed, or not to the end.
+    incomplete: bool,
 }
 
 enum Msg {
@@ -368,6 +390,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
         inode: root_meta.inode,
         kind: EntryKind::Dir,
         dev,
+        flags: 0,
     });
     if opts.max_depth == Some(0) {
         return Ok(tree);
@@ -401,10 +424,12 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
         opts.threads
     };
     let (tx, rx) = mpsc::channel::<Msg>();
+    let faults = Arc::new(planted_faults());
     let mut workers = Vec::with_capacity(threads);
     for n in 0..threads {
         let w = Worker {
             root: root.to_owned(),
+            faults: faults.clone(),
             opts: opts.clone(),
             queue: queue.clone(),
             visited: visited.clone(),
@@ -424,6 +449,20 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
         let _ = w.join();
     }
     Ok(tree)
+}
+
+/// Environment variable a test sets to make the listing of some folders fail with EIO (a
+/// `:`-separated list of exact paths), so that an I/O error in the middle of a real walk can be
+/// reproduced. Read only in builds with debug assertions (the tests); release builds ignore it.
+pub const FAULT_ENV: &str = "CAIRN_TEST_EIO_DIRS";
+
+fn planted_faults() -> Vec<PathBuf> {
+    if !cfg!(debug_assertions) {
+        return Vec::new();
+    }
+    std::env::var_os(FAULT_ENV)
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default()
 }
 
 fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>) {
@@ -467,16 +506,22 @@ fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>) {
                 inode: c.meta.inode,
                 kind: c.kind,
                 dev,
+                flags: 0,
             });
         }
         let p = tree.node_mut(parent);
         p.first_child = first;
         p.child_count = l.children.len() as u32;
+        if l.incomplete {
+            p.flags |= INCOMPLETE;
+        }
     }
 }
 
 struct Worker {
     root: PathBuf,
+    /// Folders whose listing fails with EIO (tests only, see [`FAULT_ENV`]).
+    faults: Arc<Vec<PathBuf>>,
     opts: WalkOptions,
     queue: Arc<Queue>,
     visited: Arc<Mutex<HashSet<(u64, u64)>>>,
@@ -532,24 +577,61 @@ impl Worker {
         let _ = self.tx.send(Msg::Error(WalkError {
             path,
             message: message.into(),
+            kind: None,
         }));
+    }
+
+    fn io_error(&self, path: PathBuf, message: impl Into<String>, e: &std::io::Error) {
+        let _ = self.tx.send(Msg::Error(WalkError {
+            path,
+            message: message.into(),
+            kind: Some(e.kind()),
+        }));
+    }
+
+    /// `read_dir`, or the fault a test planted for this folder (see [`FAULT_ENV`]).
+    fn read_dir(&self, path: &Path) -> std::io::Result<std::fs::ReadDir> {
+        if self.faults.iter().any(|f| f == path) {
+            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+        }
+        std::fs::read_dir(path)
     }
 
     /// Lists one folder, sends its listing, returns the sub-folders to walk.
     fn list(&self, task: Task, skipped: &mut SkipCounts) -> Vec<Task> {
-        let rd = match std::fs::read_dir(&task.path) {
+        let rd = match self.read_dir(&task.path) {
             Ok(rd) => rd,
             Err(e) => {
-                self.error(task.path, format!("cannot list this folder: {e}"));
+                self.io_error(
+                    task.path,
+                    format!("cannot list this folder: {e}; what the index knew below it is kept"),
+                    &e,
+                );
+                // An empty listing marked incomplete: the folder stays, and nothing the index
+                // knew below it is taken for deleted.
+                let id = self.next_listing.fetch_add(1, Ordering::Relaxed);
+                let _ = self.tx.send(Msg::Listing(Listing {
+                    id,
+                    slot: task.slot,
+                    names: Vec::new(),
+                    children: Vec::new(),
+                    incomplete: true,
+                }));
                 return Vec::new();
             }
         };
         let mut entries = Vec::new();
+        let mut incomplete = false;
         for e in rd {
             match e {
                 Ok(e) => entries.push(e),
                 Err(e) => {
-                    self.error(task.path.clone(), format!("listing stopped early: {e}"));
+                    self.io_error(
+                        task.path.clone(),
+                        format!("listing stopped early: {e}; what the index knew below it is kept"),
+                        &e,
+                    );
+                    incomplete = true;
                     break;
                 }
             }
@@ -568,6 +650,7 @@ impl Worker {
             slot: task.slot,
             names: Vec::new(),
             children: Vec::with_capacity(entries.len()),
+            incomplete,
         };
         let mut subdirs: Vec<(u32, PathBuf, u64)> = Vec::new();
         for e in entries {
@@ -577,7 +660,7 @@ impl Worker {
             let mut kind = match e.file_type() {
                 Ok(t) => EntryKind::of(t),
                 Err(err) => {
-                    self.error(path, format!("cannot read its type: {err}"));
+                    self.io_error(path, format!("cannot read its type: {err}"), &err);
                     continue;
                 }
             };
@@ -599,11 +682,15 @@ impl Worker {
                         Meta::of(&m)
                     }
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                        self.error(path, "vanished during the scan");
+                        self.io_error(path, "vanished during the scan", &err);
                         continue;
                     }
                     Err(err) => {
-                        self.error(path.clone(), format!("cannot read its metadata: {err}"));
+                        self.io_error(
+                            path.clone(),
+                            format!("cannot read its metadata: {err}"),
+                            &err,
+                        );
                         Meta {
                             dev: task.dev,
                             ..Meta::default()

@@ -1,16 +1,26 @@
 //! Phase 3, aggregation: every folder's total bytes, files and folders, bottom-up over the
-//! walk's tree.
+//! walk's tree. A folder that could not be listed keeps the totals the index knew for it (its
+//! stored subtree is kept too), and they count in its ancestors'.
 
+use super::discovery::Existing;
 use super::processing::Plan;
 use super::*;
 
 impl Plan {
     /// Aggregates of every folder node, bottom-up.
-    pub(super) fn dir_stats(&self, tree: &Tree) -> Vec<(u32, DirStats)> {
+    pub(super) fn dir_stats(&self, tree: &Tree, existing: &Existing) -> Vec<(u32, DirStats)> {
         let n = tree.len() as usize;
         let mut acc = vec![DirStats::default(); n];
+        let stored = |i: u32| {
+            tree.is_incomplete(i)
+                .then(|| existing.dir_stats.get(&self.ids[i as usize]).copied())
+                .flatten()
+        };
         for i in (1..n as u32).rev() {
             let node = tree.node(i);
+            if let Some(s) = stored(i) {
+                acc[i as usize] = s;
+            }
             let own = acc[i as usize];
             let p = &mut acc[node.parent as usize];
             p.bytes += own.bytes;
@@ -24,6 +34,11 @@ impl Plan {
                     p.bytes += node.size;
                 }
             }
+        }
+        if n > 0
+            && let Some(s) = stored(0)
+        {
+            acc[0] = s;
         }
         (0..n as u32)
             .filter(|&i| tree.node(i).kind == EntryKind::Dir)

@@ -12,6 +12,7 @@ impl IndexerJob {
         loc: &LocationRecord,
     ) -> Result<LocationStats, JobError> {
         let rules = Compiled::new(&loc.rules).map_err(JobError::Failed)?;
+        before_walk_hook();
         let counters = Arc::new(WalkCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
         let opts = WalkOptions {
@@ -61,12 +62,20 @@ impl IndexerJob {
         for e in &tree.errors {
             ctx.record_error(JobPathError::new(&e.path, e.message.clone()));
         }
+        // The drive unplugged or the folder removed during the walk: every listing below it
+        // failed, and nothing may be taken for deleted. Stop before changing anything.
+        if let Availability::Offline(why) | Availability::Missing(why) = loc.availability() {
+            return Err(JobError::Failed(format!(
+                "{why} (it went away during the scan); nothing in the index was changed"
+            )));
+        }
         self.counts.errors += tree.errors.len() as u64;
         self.counts.seen = u64::from(tree.len());
 
         let t = Instant::now();
         let plan = Plan::make(&tree, &existing, loc);
-        let dir_stats = plan.dir_stats(&tree);
+        self.unreadable = (tree.incomplete().count() as u64, plan.kept.len() as u64);
+        let dir_stats = plan.dir_stats(&tree, &existing);
         // The location's totals are its root's aggregate, plus the root folder itself.
         let root = dir_stats
             .first()
@@ -205,5 +214,28 @@ pub(super) fn ancestors_in_tree(tree: &Tree, ids: &[u64], n: u32) -> Vec<(u64, u
         }
         cur = p;
         depth += 1;
+    }
+}
+
+/// Environment variable a test sets to a file path: once the location was found online and
+/// before the walk starts, the indexer creates that file and waits until the test deletes it,
+/// so that the test can unplug the drive at that exact point ("during the scan"). Read only in
+/// builds with debug assertions (the tests).
+pub const BEFORE_WALK_ENV: &str = "CAIRN_TEST_BEFORE_WALK";
+
+fn before_walk_hook() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(marker) = std::env::var_os(BEFORE_WALK_ENV) else {
+        return;
+    };
+    let marker = PathBuf::from(marker);
+    if std::fs::write(&marker, b"walked").is_err() {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

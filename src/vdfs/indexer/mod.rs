@@ -52,7 +52,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::store::schema::{
-    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META, META_NEXT_ENTRY_ID,
+    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META,
+    META_NEXT_ENTRY_ID, UNREADABLE,
 };
 use crate::store::{Store, StoreError, decode, encode};
 use crate::vdfs::content::filetype::{ContentKind, Registry};
@@ -111,6 +112,10 @@ pub struct IndexerJob {
     pub phase: Phase,
     /// What it changed so far.
     pub counts: ScanCounts,
+    /// This run's folders that could not be listed, and the stored entries kept below them
+    /// (not part of the saved state: a resumed run scans again and finds them again).
+    #[serde(skip)]
+    pub unreadable: (u64, u64),
 }
 
 impl IndexerJob {
@@ -121,6 +126,7 @@ impl IndexerJob {
             path: loc.path().display().to_string(),
             phase: Phase::Scan,
             counts: ScanCounts::default(),
+            unreadable: (0, 0),
         }
     }
 }
@@ -218,6 +224,13 @@ impl IndexerJob {
         }
         if let Some(s) = rec.stats.skipped.summary() {
             summary.push_str(&format!("; {s}"));
+        }
+        let (folders, kept) = self.unreadable;
+        if folders > 0 {
+            summary.push_str(&format!(
+                "; {folders} folder{} could not be read ({kept} entries below kept as the index knew them)",
+                if folders == 1 { "" } else { "s" }
+            ));
         }
         tracing::info!(
             location = loc.id,

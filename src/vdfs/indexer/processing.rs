@@ -224,6 +224,40 @@ impl IndexerJob {
                 Ok(())
             })?;
         }
+        // Folders that could not be listed: recorded with the time of the first failure; a
+        // folder listed again is cleared.
+        let unreadable: Vec<u64> = tree.incomplete().map(|i| ids[i as usize]).collect();
+        let stored: Vec<u64> = ctx.store().read(|tx| {
+            let t = tx.open_table(UNREADABLE)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                out.push(row?.0.value());
+            }
+            Ok(out)
+        })?;
+        let listed_again: Vec<u64> = if stored.is_empty() {
+            Vec::new()
+        } else {
+            let seen: rustc_hash::FxHashSet<u64> = (0..tree.len())
+                .filter(|&i| tree.node(i).kind == EntryKind::Dir && !tree.is_incomplete(i))
+                .map(|i| ids[i as usize])
+                .collect();
+            stored.into_iter().filter(|id| seen.contains(id)).collect()
+        };
+        if !unreadable.is_empty() || !listed_again.is_empty() {
+            ctx.checkpoint(self, move |tx| {
+                let mut t = tx.open_table(UNREADABLE)?;
+                for id in &listed_again {
+                    t.remove(id)?;
+                }
+                for id in &unreadable {
+                    if t.get(id)?.is_none() {
+                        t.insert(id, encode(&now).as_slice())?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
         let root_id = ids[0];
         location::update(ctx.store(), loc.id, move |l| l.root_entry = Some(root_id))?;
         Ok(())
@@ -252,6 +286,9 @@ pub(super) struct Plan {
     pub(super) moved: Vec<(u32, usize)>,
     /// Existing indexes gone from disk.
     pub(super) deleted: Vec<usize>,
+    /// Existing indexes not seen but kept: they are below a folder that could not be listed
+    /// (or not to the end), so their absence says nothing.
+    pub(super) kept: Vec<usize>,
 }
 
 impl Plan {
@@ -341,13 +378,37 @@ impl Plan {
             }
             new_nodes.push(i);
         }
-        let deleted = (0..existing.recs.len()).filter(|&i| !claimed[i]).collect();
+        // Absence is never deletion when the listing that would show it failed: what the
+        // index knew below a folder that could not be listed (or not to the end) is kept with
+        // its ids and UUIDs, unless it was found elsewhere (moved).
+        let unreadable: rustc_hash::FxHashSet<u64> = tree
+            .incomplete()
+            .map(|i| ids[i as usize])
+            .filter(|&id| id != 0)
+            .collect();
+        let below_unreadable = |mut idx: usize| {
+            // Walk up the stored parents; bounded by the depth of the stored tree.
+            loop {
+                let parent = existing.recs[idx].1.parent;
+                if unreadable.contains(&parent) {
+                    return true;
+                }
+                match existing.by_id.get(&parent) {
+                    Some(&p) if parent != 0 => idx = p,
+                    _ => return false,
+                }
+            }
+        };
+        let (kept, deleted): (Vec<usize>, Vec<usize>) = (0..existing.recs.len())
+            .filter(|&i| !claimed[i])
+            .partition(|&i| !unreadable.is_empty() && below_unreadable(i));
         Plan {
             ids,
             new_nodes,
             modified,
             moved,
             deleted,
+            kept,
         }
     }
 }
@@ -482,6 +543,7 @@ pub(super) fn delete_entries(tx: &WriteTransaction, gone: &[Gone]) -> Result<(),
     let mut c = tx.open_table(CHILDREN)?;
     let mut cl = tx.open_table(DIR_CLOSURE)?;
     let mut ds = tx.open_table(DIR_STATS)?;
+    let mut un = tx.open_table(UNREADABLE)?;
     for (id, parent, kind, cas, chain) in gone {
         t.remove(id)?;
         c.remove((*parent, *id))?;
@@ -490,6 +552,7 @@ pub(super) fn delete_entries(tx: &WriteTransaction, gone: &[Gone]) -> Result<(),
                 cl.remove((*a, *id))?;
             }
             ds.remove(id)?;
+            un.remove(id)?;
         }
         if let Some(cas) = cas {
             unlink_content(tx, *cas, *id)?;
