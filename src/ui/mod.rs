@@ -7,9 +7,14 @@
 mod app;
 pub mod bridge;
 pub mod commands;
+mod dialogs;
 pub mod explorer;
+mod panels;
 pub mod search;
+pub mod state;
 pub mod theme;
+mod views;
+mod widgets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,8 +22,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use eframe::egui;
 
-pub use app::{AppState, CairnApp};
+pub use app::CairnApp;
 use bridge::Bridge;
+pub use state::AppState;
 
 use crate::vdfs::{Core, CoreOptions};
 

@@ -1,0 +1,81 @@
+//! The status bar: item and selection counts, free space, where the listing came from, the last
+//! error and the device.
+
+use std::time::Duration;
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::app::CairnApp;
+use crate::ui::bridge::Command;
+use crate::ui::theme;
+use crate::vdfs::jobs::JobStatus;
+use crate::vdfs::query::browse::Source;
+
+impl CairnApp {
+    pub(crate) fn status_bar(&mut self, ui: &mut egui::Ui) {
+        let dark = ui.visuals().dark_mode;
+        ui.horizontal(|ui| {
+            let jobs_label = if self.state.jobs_open {
+                "Hide jobs"
+            } else {
+                "Show jobs"
+            };
+            if ui.small_button(jobs_label).clicked() {
+                self.state.jobs_open = !self.state.jobs_open;
+            }
+            ui.separator();
+            let e = &self.state.explorer;
+            let shown = e.order.len();
+            let mut text = format!("{shown} item{}", if shown == 1 { "" } else { "s" });
+            if e.items.len() > shown {
+                text.push_str(&format!(" ({} hidden or filtered)", e.items.len() - shown));
+            }
+            if e.loading {
+                text.push_str(" · loading…");
+            }
+            ui.label(text);
+            let sel = e.selection.items.len();
+            if sel > 0 {
+                let bytes: u64 = e.selected().map(|i| i.size).sum();
+                ui.separator();
+                ui.label(format!("{sel} selected ({})", format::bytes(bytes)));
+            }
+            if let Some((free, total)) = self.state.space {
+                ui.separator();
+                ui.label(format!(
+                    "{} free of {}",
+                    format::bytes(free),
+                    format::bytes(total)
+                ));
+            }
+            if let Some(Source::Index { location, .. }) = e.source {
+                ui.separator();
+                if e.changed_on_disk {
+                    ui.label(
+                        RichText::new("changed since the last scan")
+                            .color(theme::job_status(JobStatus::Paused, dark)),
+                    );
+                    if ui.small_button("Rescan").clicked() {
+                        self.bridge.send(Command::RescanLocation(location));
+                    }
+                } else {
+                    ui.label(RichText::new("from the index").color(theme::weak(ui)));
+                }
+            }
+            if let Some((err, at)) = &self.state.error
+                && at.elapsed() < Duration::from_secs(10)
+            {
+                ui.separator();
+                ui.label(RichText::new(err).color(theme::error(dark)));
+                ui.ctx().request_repaint_after(Duration::from_secs(10));
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(
+                    RichText::new(format!("Device: {}", self.state.device_name))
+                        .color(theme::weak(ui)),
+                );
+            });
+        });
+    }
+}
