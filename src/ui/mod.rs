@@ -1,8 +1,14 @@
 //! The explorer window (egui/eframe).
 //!
 //! The UI owns an [`AppState`] that it updates from [`bridge::Update`]s drained each frame under
-//! a time budget, and changes nothing itself: every user action is a [`bridge::Command`] sent to
-//! the core. No file-system, store or network call happens on the UI thread.
+//! a time budget, and changes nothing itself: every user action (button, menu entry, key) is a
+//! [`commands::UiCommand`] that [`AppState::run`] turns into state changes and
+//! [`bridge::Command`]s sent to the core. No file-system, store or network call happens on the
+//! UI thread.
+//!
+//! Layout: `app.rs` (the eframe app: drain, layout, keys), `state.rs` (the state and both ways
+//! it changes), `panels/` (one file per panel), `views/` (one file per central view),
+//! `dialogs.rs`.
 
 mod app;
 pub mod bridge;

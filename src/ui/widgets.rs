@@ -9,35 +9,9 @@ use crate::vdfs::query::browse::Item;
 /// Height of a list row, in points.
 pub(crate) const ROW_HEIGHT: f32 = 22.0;
 
-/// Actions of a row's context menu.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ContextAction {
-    Open,
-    Reveal,
-    CopyPath,
-    Inspect,
-    Favourite,
-}
-
-impl ContextAction {
-    pub(crate) const ALL: [ContextAction; 5] = [
-        ContextAction::Open,
-        ContextAction::Reveal,
-        ContextAction::CopyPath,
-        ContextAction::Inspect,
-        ContextAction::Favourite,
-    ];
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            ContextAction::Open => "Open",
-            ContextAction::Reveal => "Reveal in file manager",
-            ContextAction::CopyPath => "Copy path",
-            ContextAction::Inspect => "Show details",
-            ContextAction::Favourite => "Add to favourites",
-        }
-    }
-}
+/// Textures of thumbnails shown, by path (made on the UI thread from the pixels in
+/// [`crate::ui::AppState::thumbs`]).
+pub(crate) type Textures = std::collections::HashMap<std::path::PathBuf, egui::TextureHandle>;
 
 pub(crate) fn size_text(item: &Item) -> String {
     match (item.kind, item.counts) {
