@@ -436,7 +436,10 @@ mod tests {
             true
         })
         .unwrap();
-        let item = items.iter().find(|i| i.lossy).expect("the Latin-1 name is listed");
+        let item = items
+            .iter()
+            .find(|i| i.lossy)
+            .expect("the Latin-1 name is listed");
         assert_eq!(item.raw_name, b"caf\xe9.txt");
         assert_eq!(std::fs::read(item.path_in(d.path())).unwrap(), b"mine");
     }
