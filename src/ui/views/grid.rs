@@ -69,7 +69,7 @@ pub(super) fn show(
                                         egui::pos2(0.0, 0.0),
                                         egui::pos2(1.0, 1.0),
                                     );
-                                    ui.painter().image(tex.id(), r, uv, egui::Color32::WHITE);
+                                    ui.painter().image(tex.id(), r, uv, theme::IMAGE_TINT);
                                     drawn = true;
                                 }
                                 Some(None) => {}
