@@ -1,10 +1,25 @@
-//! Every user command of the explorer, declared once with its label and shortcut. The
-//! toolbar, the menus and the keyboard handler all read this list.
+//! Every user action of the window, as one [`UiCommand`] value that carries its targets, and
+//! the label and shortcuts of each kind of action, declared once. Buttons, menus, context
+//! menus and the key handler all build a `UiCommand`; [`crate::ui::AppState::run`] carries it
+//! out.
+//!
+//! Targets are exact paths (built from an item's exact name bytes with
+//! [`Item::path_in`](crate::vdfs::query::browse::Item::path_in)), library UUIDs, location ids
+//! or job ids: never a lossy display name.
+
+use std::path::{Path, PathBuf};
 
 use eframe::egui::{Key, KeyboardShortcut, Modifiers};
+use uuid::Uuid;
 
-/// A user command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+use crate::ui::explorer::SortKey;
+use crate::vdfs::index::location::IndexMode;
+use crate::vdfs::jobs::JobId;
+use crate::vdfs::platform::open_with::App;
+use crate::vdfs::query::search::Sort;
+
+/// A user action, with what it acts on.
+#[derive(Debug, Clone, PartialEq)]
 pub enum UiCommand {
     /// Previous folder in history.
     Back,
@@ -22,8 +37,9 @@ pub enum UiCommand {
     Find,
     /// Show or hide the inspector.
     TogglePreview,
-    /// Open the focused item.
-    Open,
+    /// Open an item of the folder shown (a folder is shown, a file opened with its
+    /// application); from a key, the item under the cursor.
+    Open(PathBuf),
     /// Select every visible item.
     SelectAll,
     /// Switch between list and grid.
@@ -32,42 +48,407 @@ pub enum UiCommand {
     AddLocation,
     /// Open the settings window.
     Settings,
+    /// Move the keyboard cursor; with `extend` the selection grows from its anchor.
+    MoveCursor {
+        /// Where to.
+        to: CursorMove,
+        /// Extend the selection (Shift).
+        extend: bool,
+    },
+    /// A click on an item of the folder shown.
+    Select {
+        /// The item.
+        path: PathBuf,
+        /// Plain, Ctrl or Shift click.
+        how: SelectHow,
+    },
+    /// Show an item in the system file manager.
+    Reveal(PathBuf),
+    /// Put an item's path on the clipboard.
+    CopyPath(PathBuf),
+    /// Show an item's details in the inspector.
+    Inspect(PathBuf),
+    /// Add an item's folder (the item itself when it is one) to the favourites.
+    AddFavourite(PathBuf),
+    /// Remove a folder from the favourites.
+    RemoveFavourite(PathBuf),
+    /// Ask which applications open a file (the "Open with" menu).
+    FindApps(PathBuf),
+    /// Open a file with an application.
+    OpenWith(PathBuf, App),
+    /// Show a folder.
+    GoTo(PathBuf),
+    /// Show a file or folder in its parent folder, selected.
+    GoToItem(PathBuf),
+    /// Go to a typed path or `cairn://` address.
+    GoToAddress(String),
+    /// Sort the folder by a column (again: the other way).
+    SortBy(SortKey),
+    /// Run the search again with the search box, the filter chips and the scope as they are.
+    Search,
+    /// Search the whole library (`true`) or the folder shown and below.
+    SearchEverywhere(bool),
+    /// Order the search results.
+    SortResults {
+        /// The order.
+        by: Sort,
+        /// The other way round.
+        reverse: bool,
+    },
+    /// Open another library.
+    OpenLibrary(Uuid),
+    /// Open the "New library" dialog.
+    NewLibrary,
+    /// Create a library with this name and open it.
+    CreateLibrary(String),
+    /// Close the "New library" dialog.
+    CloseNewLibrary,
+    /// Show or hide the duplicates view.
+    ToggleDupes,
+    /// Ask for a folder with the system's picker and add it as a location.
+    PickLocation,
+    /// Index a location again.
+    RescanLocation(u32),
+    /// Change a location's index mode.
+    SetLocationMode(u32, IndexMode),
+    /// Forget a location's index (no file is touched).
+    RemoveLocation(u32),
+    /// Show or hide the jobs drawer.
+    ToggleJobs,
+    /// Pause a job.
+    PauseJob(JobId),
+    /// Resume a job.
+    ResumeJob(JobId),
+    /// Cancel a job.
+    CancelJob(JobId),
+}
+
+/// Where a [`UiCommand::MoveCursor`] moves the keyboard cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorMove {
+    /// One row down.
+    Next,
+    /// One row up.
+    Previous,
+    /// The first row.
+    First,
+    /// The last row.
+    Last,
+}
+
+/// How a click selects (see [`crate::ui::explorer::Selection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectHow {
+    /// The item alone.
+    Click,
+    /// Ctrl: add or remove it.
+    Toggle,
+    /// Shift: from the anchor to it.
+    Extend,
+}
+
+/// The kind of a [`UiCommand`], without its targets: what labels and shortcuts are declared
+/// for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandKind {
+    /// [`UiCommand::Back`].
+    Back,
+    /// [`UiCommand::Forward`].
+    Forward,
+    /// [`UiCommand::Up`].
+    Up,
+    /// [`UiCommand::Refresh`].
+    Refresh,
+    /// [`UiCommand::ToggleHidden`].
+    ToggleHidden,
+    /// [`UiCommand::EditPath`].
+    EditPath,
+    /// [`UiCommand::Find`].
+    Find,
+    /// [`UiCommand::TogglePreview`].
+    TogglePreview,
+    /// [`UiCommand::Open`].
+    Open,
+    /// [`UiCommand::SelectAll`].
+    SelectAll,
+    /// [`UiCommand::ToggleView`].
+    ToggleView,
+    /// [`UiCommand::AddLocation`].
+    AddLocation,
+    /// [`UiCommand::Settings`].
+    Settings,
+    /// [`UiCommand::MoveCursor`].
+    MoveCursor,
+    /// [`UiCommand::Select`].
+    Select,
+    /// [`UiCommand::Reveal`].
+    Reveal,
+    /// [`UiCommand::CopyPath`].
+    CopyPath,
+    /// [`UiCommand::Inspect`].
+    Inspect,
+    /// [`UiCommand::AddFavourite`].
+    AddFavourite,
+    /// [`UiCommand::RemoveFavourite`].
+    RemoveFavourite,
+    /// [`UiCommand::FindApps`].
+    FindApps,
+    /// [`UiCommand::OpenWith`].
+    OpenWith,
+    /// [`UiCommand::GoTo`].
+    GoTo,
+    /// [`UiCommand::GoToItem`].
+    GoToItem,
+    /// [`UiCommand::GoToAddress`].
+    GoToAddress,
+    /// [`UiCommand::SortBy`].
+    SortBy,
+    /// [`UiCommand::Search`].
+    Search,
+    /// [`UiCommand::SearchEverywhere`].
+    SearchEverywhere,
+    /// [`UiCommand::SortResults`].
+    SortResults,
+    /// [`UiCommand::OpenLibrary`].
+    OpenLibrary,
+    /// [`UiCommand::NewLibrary`].
+    NewLibrary,
+    /// [`UiCommand::CreateLibrary`].
+    CreateLibrary,
+    /// [`UiCommand::CloseNewLibrary`].
+    CloseNewLibrary,
+    /// [`UiCommand::ToggleDupes`].
+    ToggleDupes,
+    /// [`UiCommand::PickLocation`].
+    PickLocation,
+    /// [`UiCommand::RescanLocation`].
+    RescanLocation,
+    /// [`UiCommand::SetLocationMode`].
+    SetLocationMode,
+    /// [`UiCommand::RemoveLocation`].
+    RemoveLocation,
+    /// [`UiCommand::ToggleJobs`].
+    ToggleJobs,
+    /// [`UiCommand::PauseJob`].
+    PauseJob,
+    /// [`UiCommand::ResumeJob`].
+    ResumeJob,
+    /// [`UiCommand::CancelJob`].
+    CancelJob,
 }
 
 impl UiCommand {
-    /// Every command.
-    pub const ALL: [UiCommand; 13] = [
-        UiCommand::Back,
-        UiCommand::Forward,
-        UiCommand::Up,
-        UiCommand::Refresh,
-        UiCommand::ToggleHidden,
-        UiCommand::EditPath,
-        UiCommand::Find,
-        UiCommand::TogglePreview,
-        UiCommand::Open,
-        UiCommand::SelectAll,
-        UiCommand::ToggleView,
-        UiCommand::AddLocation,
-        UiCommand::Settings,
-    ];
-
-    /// Label in sentence case; "…" when it opens a dialog.
-    pub fn label(self) -> &'static str {
+    /// What kind of command this is.
+    pub fn kind(&self) -> CommandKind {
+        use CommandKind as K;
         match self {
-            UiCommand::Back => "Back",
-            UiCommand::Forward => "Forward",
-            UiCommand::Up => "Up",
-            UiCommand::Refresh => "Refresh",
-            UiCommand::ToggleHidden => "Show hidden files",
-            UiCommand::EditPath => "Go to location…",
-            UiCommand::Find => "Search",
-            UiCommand::TogglePreview => "Inspector",
-            UiCommand::Open => "Open",
-            UiCommand::SelectAll => "Select all",
-            UiCommand::ToggleView => "Grid view",
-            UiCommand::AddLocation => "Index this folder",
-            UiCommand::Settings => "Settings…",
+            UiCommand::Back => K::Back,
+            UiCommand::Forward => K::Forward,
+            UiCommand::Up => K::Up,
+            UiCommand::Refresh => K::Refresh,
+            UiCommand::ToggleHidden => K::ToggleHidden,
+            UiCommand::EditPath => K::EditPath,
+            UiCommand::Find => K::Find,
+            UiCommand::TogglePreview => K::TogglePreview,
+            UiCommand::Open(_) => K::Open,
+            UiCommand::SelectAll => K::SelectAll,
+            UiCommand::ToggleView => K::ToggleView,
+            UiCommand::AddLocation => K::AddLocation,
+            UiCommand::Settings => K::Settings,
+            UiCommand::MoveCursor { .. } => K::MoveCursor,
+            UiCommand::Select { .. } => K::Select,
+            UiCommand::Reveal(_) => K::Reveal,
+            UiCommand::CopyPath(_) => K::CopyPath,
+            UiCommand::Inspect(_) => K::Inspect,
+            UiCommand::AddFavourite(_) => K::AddFavourite,
+            UiCommand::RemoveFavourite(_) => K::RemoveFavourite,
+            UiCommand::FindApps(_) => K::FindApps,
+            UiCommand::OpenWith(..) => K::OpenWith,
+            UiCommand::GoTo(_) => K::GoTo,
+            UiCommand::GoToItem(_) => K::GoToItem,
+            UiCommand::GoToAddress(_) => K::GoToAddress,
+            UiCommand::SortBy(_) => K::SortBy,
+            UiCommand::Search => K::Search,
+            UiCommand::SearchEverywhere(_) => K::SearchEverywhere,
+            UiCommand::SortResults { .. } => K::SortResults,
+            UiCommand::OpenLibrary(_) => K::OpenLibrary,
+            UiCommand::NewLibrary => K::NewLibrary,
+            UiCommand::CreateLibrary(_) => K::CreateLibrary,
+            UiCommand::CloseNewLibrary => K::CloseNewLibrary,
+            UiCommand::ToggleDupes => K::ToggleDupes,
+            UiCommand::PickLocation => K::PickLocation,
+            UiCommand::RescanLocation(_) => K::RescanLocation,
+            UiCommand::SetLocationMode(..) => K::SetLocationMode,
+            UiCommand::RemoveLocation(_) => K::RemoveLocation,
+            UiCommand::ToggleJobs => K::ToggleJobs,
+            UiCommand::PauseJob(_) => K::PauseJob,
+            UiCommand::ResumeJob(_) => K::ResumeJob,
+            UiCommand::CancelJob(_) => K::CancelJob,
+        }
+    }
+
+    /// The label of this command's kind.
+    pub fn label(&self) -> &'static str {
+        self.kind().label()
+    }
+
+    /// The entries of an item's context menu, in order ("Open with" follows them, for files).
+    pub fn row_menu(path: &Path) -> [UiCommand; 5] {
+        [
+            UiCommand::Open(path.to_owned()),
+            UiCommand::Reveal(path.to_owned()),
+            UiCommand::CopyPath(path.to_owned()),
+            UiCommand::Inspect(path.to_owned()),
+            UiCommand::AddFavourite(path.to_owned()),
+        ]
+    }
+
+    /// The entries of a location's context menu; the index modes (from
+    /// [`UiCommand::location_modes`]) follow the first one in an "Index mode" submenu.
+    pub fn location_menu(id: u32) -> [UiCommand; 2] {
+        [UiCommand::RescanLocation(id), UiCommand::RemoveLocation(id)]
+    }
+
+    /// The choices of a location's "Index mode" submenu.
+    pub fn location_modes(id: u32) -> [UiCommand; 3] {
+        [IndexMode::Shallow, IndexMode::Content, IndexMode::Deep]
+            .map(|m| UiCommand::SetLocationMode(id, m))
+    }
+
+    /// The command a shortcut of `kind` stands for, given the item under the keyboard cursor;
+    /// `None` if it has nothing to act on.
+    pub fn from_key(
+        kind: CommandKind,
+        key: &KeyboardShortcut,
+        focused: Option<PathBuf>,
+    ) -> Option<UiCommand> {
+        use CommandKind as K;
+        Some(match kind {
+            K::Back => UiCommand::Back,
+            K::Forward => UiCommand::Forward,
+            K::Up => UiCommand::Up,
+            K::Refresh => UiCommand::Refresh,
+            K::ToggleHidden => UiCommand::ToggleHidden,
+            K::EditPath => UiCommand::EditPath,
+            K::Find => UiCommand::Find,
+            K::TogglePreview => UiCommand::TogglePreview,
+            K::Open => UiCommand::Open(focused?),
+            K::SelectAll => UiCommand::SelectAll,
+            K::ToggleView => UiCommand::ToggleView,
+            K::Settings => UiCommand::Settings,
+            K::MoveCursor => UiCommand::MoveCursor {
+                to: match key.logical_key {
+                    Key::ArrowDown => CursorMove::Next,
+                    Key::ArrowUp => CursorMove::Previous,
+                    Key::Home => CursorMove::First,
+                    Key::End => CursorMove::Last,
+                    _ => return None,
+                },
+                extend: key.modifiers.shift,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl CommandKind {
+    /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
+    /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
+    pub const ALL: [CommandKind; 42] = {
+        use CommandKind as K;
+        [
+            K::Back,
+            K::Forward,
+            K::Up,
+            K::Refresh,
+            K::ToggleHidden,
+            K::EditPath,
+            K::Find,
+            K::TogglePreview,
+            K::Open,
+            K::SelectAll,
+            K::ToggleView,
+            K::AddLocation,
+            K::Settings,
+            K::MoveCursor,
+            K::Select,
+            K::Reveal,
+            K::CopyPath,
+            K::Inspect,
+            K::AddFavourite,
+            K::RemoveFavourite,
+            K::FindApps,
+            K::OpenWith,
+            K::GoTo,
+            K::GoToItem,
+            K::GoToAddress,
+            K::SortBy,
+            K::Search,
+            K::SearchEverywhere,
+            K::SortResults,
+            K::OpenLibrary,
+            K::NewLibrary,
+            K::CreateLibrary,
+            K::CloseNewLibrary,
+            K::ToggleDupes,
+            K::PickLocation,
+            K::RescanLocation,
+            K::SetLocationMode,
+            K::RemoveLocation,
+            K::ToggleJobs,
+            K::PauseJob,
+            K::ResumeJob,
+            K::CancelJob,
+        ]
+    };
+
+    /// Label in sentence case; "…" when it opens a dialog. Where a widget shows its target
+    /// instead (a folder, a library, an application, an index mode), this names the action.
+    pub fn label(self) -> &'static str {
+        use CommandKind as K;
+        match self {
+            K::Back => "Back",
+            K::Forward => "Forward",
+            K::Up => "Up",
+            K::Refresh => "Refresh",
+            K::ToggleHidden => "Show hidden files",
+            K::EditPath => "Go to location…",
+            K::Find => "Search",
+            K::TogglePreview => "Inspector",
+            K::Open => "Open",
+            K::SelectAll => "Select all",
+            K::ToggleView => "Grid view",
+            K::AddLocation => "Index this folder",
+            K::Settings => "Settings…",
+            K::MoveCursor => "Move the cursor",
+            K::Select => "Select",
+            K::Reveal => "Reveal in file manager",
+            K::CopyPath => "Copy path",
+            K::Inspect => "Show details",
+            K::AddFavourite => "Add to favourites",
+            K::RemoveFavourite => "Remove from favourites",
+            K::FindApps | K::OpenWith => "Open with",
+            K::GoTo => "Open folder",
+            K::GoToItem => "Go there",
+            K::GoToAddress => "Go",
+            K::SortBy => "Sort by this column",
+            K::Search => "Search again",
+            K::SearchEverywhere => "Whole library",
+            K::SortResults => "Sort the results by this column",
+            K::OpenLibrary => "Open library",
+            K::NewLibrary => "New library…",
+            K::CreateLibrary => "Create",
+            K::CloseNewLibrary => "Cancel",
+            K::ToggleDupes => "Duplicates",
+            K::PickLocation => "Add a folder…",
+            K::RescanLocation => "Rescan",
+            K::SetLocationMode => "Index mode",
+            K::RemoveLocation => "Remove from library",
+            // The button reads "Hide jobs" while the drawer is open.
+            K::ToggleJobs => "Show jobs",
+            K::PauseJob => "Pause",
+            K::ResumeJob => "Resume",
+            K::CancelJob => "Cancel",
         }
     }
 
@@ -79,20 +460,32 @@ impl UiCommand {
                 S
             }};
         }
+        use CommandKind as K;
         match self {
-            UiCommand::Back => keys!(Modifiers::ALT, Key::ArrowLeft),
-            UiCommand::Forward => keys!(Modifiers::ALT, Key::ArrowRight),
-            UiCommand::Up => keys!(Modifiers::ALT, Key::ArrowUp; Modifiers::NONE, Key::Backspace),
-            UiCommand::Refresh => keys!(Modifiers::NONE, Key::F5),
-            UiCommand::ToggleHidden => keys!(Modifiers::COMMAND, Key::H),
-            UiCommand::EditPath => keys!(Modifiers::COMMAND, Key::L),
-            UiCommand::Find => keys!(Modifiers::COMMAND, Key::F),
-            UiCommand::TogglePreview => keys!(Modifiers::NONE, Key::Space),
-            UiCommand::Open => keys!(Modifiers::NONE, Key::Enter),
-            UiCommand::SelectAll => keys!(Modifiers::COMMAND, Key::A),
-            UiCommand::ToggleView => keys!(Modifiers::COMMAND, Key::G),
-            UiCommand::AddLocation => &[],
-            UiCommand::Settings => keys!(Modifiers::COMMAND, Key::Comma),
+            K::Back => keys!(Modifiers::ALT, Key::ArrowLeft),
+            K::Forward => keys!(Modifiers::ALT, Key::ArrowRight),
+            K::Up => keys!(Modifiers::ALT, Key::ArrowUp; Modifiers::NONE, Key::Backspace),
+            K::Refresh => keys!(Modifiers::NONE, Key::F5),
+            K::ToggleHidden => keys!(Modifiers::COMMAND, Key::H),
+            K::EditPath => keys!(Modifiers::COMMAND, Key::L),
+            K::Find => keys!(Modifiers::COMMAND, Key::F),
+            K::TogglePreview => keys!(Modifiers::NONE, Key::Space),
+            K::Open => keys!(Modifiers::NONE, Key::Enter),
+            K::SelectAll => keys!(Modifiers::COMMAND, Key::A),
+            K::ToggleView => keys!(Modifiers::COMMAND, Key::G),
+            K::Settings => keys!(Modifiers::COMMAND, Key::Comma),
+            // Shift first: a plain arrow's shortcut would also match Shift+arrow.
+            K::MoveCursor => keys!(
+                Modifiers::SHIFT, Key::ArrowDown;
+                Modifiers::SHIFT, Key::ArrowUp;
+                Modifiers::SHIFT, Key::Home;
+                Modifiers::SHIFT, Key::End;
+                Modifiers::NONE, Key::ArrowDown;
+                Modifiers::NONE, Key::ArrowUp;
+                Modifiers::NONE, Key::Home;
+                Modifiers::NONE, Key::End
+            ),
+            _ => &[],
         }
     }
 
@@ -116,13 +509,10 @@ impl UiCommand {
 
     /// Whether a command acts while a text field has the keyboard (typing must win).
     pub fn works_while_typing(self) -> bool {
+        use CommandKind as K;
         matches!(
             self,
-            UiCommand::Back
-                | UiCommand::Forward
-                | UiCommand::Refresh
-                | UiCommand::EditPath
-                | UiCommand::Find
+            K::Back | K::Forward | K::Refresh | K::EditPath | K::Find
         )
     }
 }
@@ -134,7 +524,7 @@ mod tests {
     #[test]
     fn shortcuts_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for c in UiCommand::ALL {
+        for c in CommandKind::ALL {
             for s in c.shortcuts() {
                 assert!(
                     seen.insert((
@@ -147,6 +537,68 @@ mod tests {
                 );
             }
         }
-        assert_eq!(UiCommand::Back.shortcut_text().unwrap(), "Alt+Left");
+        assert_eq!(CommandKind::Back.shortcut_text().unwrap(), "Alt+Left");
+    }
+
+    #[test]
+    fn every_shortcut_stands_for_a_command() {
+        let focused = Some(PathBuf::from("/f/a"));
+        for k in CommandKind::ALL {
+            for s in k.shortcuts() {
+                let c = UiCommand::from_key(k, s, focused.clone()).expect("a command");
+                assert_eq!(c.kind(), k);
+            }
+        }
+        let down = KeyboardShortcut::new(Modifiers::SHIFT, Key::ArrowDown);
+        assert_eq!(
+            UiCommand::from_key(CommandKind::MoveCursor, &down, None),
+            Some(UiCommand::MoveCursor {
+                to: CursorMove::Next,
+                extend: true
+            })
+        );
+        // Enter with nothing under the cursor does nothing.
+        let enter = CommandKind::Open.shortcuts()[0];
+        assert_eq!(UiCommand::from_key(CommandKind::Open, &enter, None), None);
+    }
+
+    #[test]
+    fn every_context_menu_entry_and_sidebar_action_is_a_labelled_command() {
+        let p = PathBuf::from("/f/a");
+        let row = UiCommand::row_menu(&p);
+        assert_eq!(
+            row.each_ref().map(UiCommand::label),
+            [
+                "Open",
+                "Reveal in file manager",
+                "Copy path",
+                "Show details",
+                "Add to favourites"
+            ]
+        );
+        let sidebar = [
+            UiCommand::OpenLibrary(Uuid::nil()),
+            UiCommand::NewLibrary,
+            UiCommand::ToggleDupes,
+            UiCommand::GoTo(p.clone()),
+            UiCommand::AddLocation,
+            UiCommand::PickLocation,
+            UiCommand::RemoveFavourite(p.clone()),
+            UiCommand::FindApps(p.clone()),
+        ];
+        let menus = row
+            .into_iter()
+            .chain(UiCommand::location_menu(1))
+            .chain(UiCommand::location_modes(1))
+            .chain(sidebar);
+        for c in menus {
+            assert!(!c.label().is_empty(), "{c:?}");
+            assert!(CommandKind::ALL.contains(&c.kind()), "{c:?}");
+        }
+        assert_eq!(
+            UiCommand::location_menu(1).each_ref().map(UiCommand::label),
+            ["Rescan", "Remove from library"]
+        );
+        assert_eq!(CommandKind::SetLocationMode.label(), "Index mode");
     }
 }

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 
 /// Back/forward history of visited folders.
@@ -339,7 +339,7 @@ impl Explorer {
         }
         let selected: std::collections::HashSet<Vec<u8>> =
             self.selected().map(|i| i.raw_name.clone()).collect();
-        let cursor = self.focused().map(|i| i.name.clone());
+        let cursor = self.focused().map(|i| i.raw_name.clone());
         self.items = items;
         self.selection.items = self
             .items
@@ -355,7 +355,7 @@ impl Explorer {
         self.selection.cursor = cursor.and_then(|c| {
             self.order
                 .iter()
-                .position(|&i| self.items[i as usize].name == c)
+                .position(|&i| self.items[i as usize].raw_name == c)
         });
         true
     }
@@ -422,6 +422,40 @@ impl Explorer {
     /// The path of item `i` of the listing.
     pub fn path_of(&self, item: &Item) -> Option<PathBuf> {
         self.folder.as_ref().map(|f| item.path_in(f))
+    }
+
+    /// The item of the listing at `path` (a path in the folder shown, compared by exact name
+    /// bytes).
+    pub fn item_at(&self, path: &Path) -> Option<&Item> {
+        let raw = self.name_in_folder(path)?;
+        self.items.iter().find(|i| i.raw_name == raw)
+    }
+
+    /// The visible row of the item at `path`, if it is shown.
+    pub fn row_of(&self, path: &Path) -> Option<usize> {
+        let raw = self.name_in_folder(path)?;
+        self.order
+            .iter()
+            .position(|&i| self.items[i as usize].raw_name == raw)
+    }
+
+    /// Selects the item at `path` alone, unless it is selected already (a context menu acts
+    /// on the selection it was opened in).
+    pub fn select_unless_selected(&mut self, path: &Path) {
+        if let Some(row) = self.row_of(path)
+            && !self.selection.items.contains(&self.order[row])
+        {
+            let order = std::mem::take(&mut self.order);
+            self.selection.click(&order, row);
+            self.order = order;
+        }
+    }
+
+    /// The exact name bytes of `path` if it is directly in the folder shown.
+    fn name_in_folder<'p>(&self, path: &'p Path) -> Option<&'p [u8]> {
+        (path.parent()? == self.folder.as_deref()?)
+            .then(|| path.file_name().map(os_bytes))
+            .flatten()
     }
 
     /// The parent of the folder shown.

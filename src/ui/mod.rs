@@ -1,15 +1,26 @@
 //! The explorer window (egui/eframe).
 //!
 //! The UI owns an [`AppState`] that it updates from [`bridge::Update`]s drained each frame under
-//! a time budget, and changes nothing itself: every user action is a [`bridge::Command`] sent to
-//! the core. No file-system, store or network call happens on the UI thread.
+//! a time budget, and changes nothing itself: every user action (button, menu entry, key) is a
+//! [`commands::UiCommand`] that [`AppState::run`] turns into state changes and
+//! [`bridge::Command`]s sent to the core. No file-system, store or network call happens on the
+//! UI thread.
+//!
+//! Layout: `app.rs` (the eframe app: drain, layout, keys), `state.rs` (the state and both ways
+//! it changes), `panels/` (one file per panel), `views/` (one file per central view),
+//! `dialogs.rs`.
 
 mod app;
 pub mod bridge;
 pub mod commands;
+mod dialogs;
 pub mod explorer;
+mod panels;
 pub mod search;
+pub mod state;
 pub mod theme;
+mod views;
+mod widgets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,8 +28,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use eframe::egui;
 
-pub use app::{AppState, CairnApp};
+pub use app::CairnApp;
 use bridge::Bridge;
+pub use state::AppState;
 
 use crate::vdfs::{Core, CoreOptions};
 

@@ -8,6 +8,9 @@ use crate::vdfs::jobs::JobStatus;
 /// Accent for selection and progress.
 pub const ACCENT: Color32 = Color32::from_rgb(0x3b, 0x82, 0xf6);
 
+/// The tint that paints an image (a thumbnail) in its own colours.
+pub const IMAGE_TINT: Color32 = Color32::WHITE;
+
 /// Applies Cairn's look to both the light and the dark theme and follows the system setting.
 pub fn apply(ctx: &egui::Context) {
     ctx.set_theme(egui::ThemePreference::System);

@@ -1,0 +1,174 @@
+//! The sidebar: the library switcher, locations, favourites, drives and places.
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::AppState;
+use crate::ui::commands::{CommandKind, UiCommand};
+use crate::ui::theme;
+use crate::vdfs::index::location::Availability;
+use crate::vdfs::query::browse::Source;
+
+/// A section title ("LOCATIONS").
+fn heading(ui: &mut egui::Ui, text: &str) -> egui::Response {
+    ui.label(RichText::new(text).small().strong().color(theme::weak(ui)))
+}
+
+/// Draws the sidebar; what the person does is pushed to `actions`.
+pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    ui.add_space(4.0);
+    let label = heading(ui, "LIBRARY");
+    let current = state.library_config();
+    egui::ComboBox::from_id_salt("library_switcher")
+        .selected_text(current.map_or_else(|| "None".to_owned(), |c| c.name.clone()))
+        .width(ui.available_width() - 8.0)
+        .show_ui(ui, |ui| {
+            for l in &state.libraries {
+                let selected = current.is_some_and(|c| c.id == l.config.id);
+                let text = if l.is_default {
+                    format!("{} (default)", l.config.name)
+                } else {
+                    l.config.name.clone()
+                };
+                if ui.selectable_label(selected, text).clicked() && !selected {
+                    actions.push(UiCommand::OpenLibrary(l.config.id));
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if ui.small_button(UiCommand::NewLibrary.label()).clicked() {
+        actions.push(UiCommand::NewLibrary);
+    }
+    if ui
+        .selectable_label(state.show_dupes, UiCommand::ToggleDupes.label())
+        .on_hover_text("Every group of identical files in the library")
+        .clicked()
+    {
+        actions.push(UiCommand::ToggleDupes);
+    }
+    if let Some(Err(e)) = &state.library {
+        ui.label(RichText::new(e).color(theme::error(ui.visuals().dark_mode)));
+    }
+
+    ui.add_space(10.0);
+    heading(ui, "LOCATIONS");
+    let shown = state.explorer.folder.as_ref();
+    if state.locations.is_empty() {
+        ui.label(RichText::new("No folder indexed yet").color(theme::weak(ui)));
+    }
+    for l in &state.locations {
+        let path = l.record.path();
+        let selected = shown == Some(&path);
+        let status = match (&l.availability, l.indexing) {
+            (_, true) => "indexing…".to_owned(),
+            (Availability::Offline(_), _) => "offline".to_owned(),
+            (Availability::Missing(_), _) => "missing".to_owned(),
+            (Availability::Online, _) => match l.record.indexed_ms {
+                Some(_) => format!("{} files", l.record.stats.files),
+                None => "not indexed".to_owned(),
+            },
+        };
+        let r = ui
+            .selectable_label(selected, format!("{}  \u{00b7} {status}", l.record.name()))
+            .on_hover_text(path.display().to_string());
+        if r.clicked() {
+            actions.push(UiCommand::GoTo(path.clone()));
+        }
+        r.context_menu(|ui| {
+            let [rescan, remove] = UiCommand::location_menu(l.record.id);
+            if ui.button(rescan.label()).clicked() {
+                actions.push(rescan);
+                ui.close();
+            }
+            ui.menu_button(CommandKind::SetLocationMode.label(), |ui| {
+                for c in UiCommand::location_modes(l.record.id) {
+                    let UiCommand::SetLocationMode(_, m) = c else {
+                        continue;
+                    };
+                    if ui.radio(l.record.mode == m, m.as_str()).clicked() {
+                        actions.push(c);
+                        ui.close();
+                    }
+                }
+            });
+            if ui
+                .button(remove.label())
+                .on_hover_text("Forgets the index; no file is touched")
+                .clicked()
+            {
+                actions.push(remove);
+                ui.close();
+            }
+        });
+    }
+    let can_add = state.explorer.folder.is_some()
+        && !matches!(state.explorer.source, Some(Source::Index { .. }));
+    if ui
+        .add_enabled(
+            can_add,
+            egui::Button::new(UiCommand::AddLocation.label()).small(),
+        )
+        .on_hover_text("Add the folder shown as a location and index it")
+        .clicked()
+    {
+        actions.push(UiCommand::AddLocation);
+    }
+    if ui
+        .add(egui::Button::new(UiCommand::PickLocation.label()).small())
+        .on_hover_text("Choose a folder to index with the system's folder picker")
+        .clicked()
+    {
+        actions.push(UiCommand::PickLocation);
+    }
+
+    ui.add_space(10.0);
+    heading(ui, "FAVOURITES");
+    if state.favourites.is_empty() {
+        ui.label(RichText::new("Right-click a folder to add it").color(theme::weak(ui)));
+    }
+    for f in &state.favourites {
+        let name = f.file_name().map_or_else(
+            || f.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let r = ui
+            .selectable_label(shown == Some(f), name)
+            .on_hover_text(f.display().to_string());
+        if r.clicked() {
+            actions.push(UiCommand::GoTo(f.clone()));
+        }
+        r.context_menu(|ui| {
+            let remove = UiCommand::RemoveFavourite(f.clone());
+            if ui.button(remove.label()).clicked() {
+                actions.push(remove);
+                ui.close();
+            }
+        });
+    }
+
+    ui.add_space(10.0);
+    heading(ui, "DRIVES");
+    for d in &state.drives {
+        let selected = shown == Some(&d.mount_point);
+        let r = ui
+            .selectable_label(selected, &d.name)
+            .on_hover_text(format!(
+                "{} ({}) — {} free of {}",
+                d.mount_point.display(),
+                d.fs_type,
+                format::bytes(d.free),
+                format::bytes(d.total)
+            ));
+        if r.clicked() {
+            actions.push(UiCommand::GoTo(d.mount_point.clone()));
+        }
+    }
+    if let Some(home) = &state.start_folder {
+        ui.add_space(10.0);
+        heading(ui, "PLACES");
+        if ui.selectable_label(shown == Some(home), "Home").clicked() {
+            actions.push(UiCommand::GoTo(home.clone()));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The status bar: item and selection counts, free space, where the listing came from, the last
+//! error and the device.
+
+use std::time::Duration;
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::AppState;
+use crate::ui::commands::UiCommand;
+use crate::ui::theme;
+use crate::vdfs::jobs::JobStatus;
+use crate::vdfs::query::browse::Source;
+
+/// Draws the status bar; what the person does is pushed to `actions`.
+pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    let dark = ui.visuals().dark_mode;
+    ui.horizontal(|ui| {
+        let jobs_label = if state.jobs_open {
+            "Hide jobs"
+        } else {
+            UiCommand::ToggleJobs.label()
+        };
+        if ui.small_button(jobs_label).clicked() {
+            actions.push(UiCommand::ToggleJobs);
+        }
+        ui.separator();
+        let e = &state.explorer;
+        let shown = e.order.len();
+        let mut text = format!("{shown} item{}", if shown == 1 { "" } else { "s" });
+        if e.items.len() > shown {
+            text.push_str(&format!(" ({} hidden or filtered)", e.items.len() - shown));
+        }
+        if e.loading {
+            text.push_str(" · loading…");
+        }
+        ui.label(text);
+        let sel = e.selection.items.len();
+        if sel > 0 {
+            let bytes: u64 = e.selected().map(|i| i.size).sum();
+            ui.separator();
+            ui.label(format!("{sel} selected ({})", format::bytes(bytes)));
+        }
+        if let Some((free, total)) = state.space {
+            ui.separator();
+            ui.label(format!(
+                "{} free of {}",
+                format::bytes(free),
+                format::bytes(total)
+            ));
+        }
+        if let Some(Source::Index { location, .. }) = e.source {
+            ui.separator();
+            if e.changed_on_disk {
+                ui.label(
+                    RichText::new("changed since the last scan")
+                        .color(theme::job_status(JobStatus::Paused, dark)),
+                );
+                let rescan = UiCommand::RescanLocation(location);
+                if ui.small_button(rescan.label()).clicked() {
+                    actions.push(rescan);
+                }
+            } else {
+                ui.label(RichText::new("from the index").color(theme::weak(ui)));
+            }
+        }
+        if let Some((err, at)) = &state.error
+            && at.elapsed() < Duration::from_secs(10)
+        {
+            ui.separator();
+            ui.label(RichText::new(err).color(theme::error(dark)));
+            ui.ctx().request_repaint_after(Duration::from_secs(10));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(
+                RichText::new(format!("Device: {}", state.device_name)).color(theme::weak(ui)),
+            );
+        });
+    });
+}

@@ -1,0 +1,108 @@
+//! The top bar: back, forward and up, the path bar, the filter and search boxes and the view
+//! toggles.
+
+use eframe::egui;
+
+use crate::ui::AppState;
+use crate::ui::commands::{CommandKind, UiCommand};
+use crate::ui::explorer::ViewMode;
+use crate::ui::panels::path_bar;
+
+/// Draws the top bar; what the person does is pushed to `actions`.
+pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    ui.add_space(2.0);
+    ui.horizontal(|ui| {
+        let e = &state.explorer;
+        let (can_back, can_forward, can_up) = (
+            e.history.can_back(),
+            e.history.can_forward(),
+            e.parent().is_some(),
+        );
+        command_button(ui, UiCommand::Back, can_back, actions);
+        command_button(ui, UiCommand::Forward, can_forward, actions);
+        command_button(ui, UiCommand::Up, can_up, actions);
+        ui.separator();
+        path_bar::show(ui, state, actions);
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("Filter");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut state.explorer.filter)
+                    .hint_text("Type to filter this folder")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
+        if r.changed() {
+            state.explorer.dirty = true;
+        }
+        ui.separator();
+        let label = ui.label("Search");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut state.search_text)
+                    .hint_text("Names in the library (Ctrl+F)")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id);
+        if std::mem::take(&mut state.focus_search) {
+            r.request_focus();
+        }
+        if r.changed() {
+            actions.push(UiCommand::Search);
+        }
+        let mut everywhere = state.search_everywhere;
+        if ui
+            .checkbox(&mut everywhere, CommandKind::SearchEverywhere.label())
+            .on_hover_text("Off: the folder shown and below")
+            .changed()
+        {
+            actions.push(UiCommand::SearchEverywhere(everywhere));
+        }
+        ui.separator();
+        let mut hidden = state.explorer.show_hidden;
+        toggle(ui, &mut hidden, UiCommand::ToggleHidden, actions);
+        let mut grid = state.explorer.current_prefs().view == ViewMode::Grid;
+        toggle(ui, &mut grid, UiCommand::ToggleView, actions);
+        if grid {
+            let label = ui.label("Zoom");
+            ui.add(egui::Slider::new(&mut state.grid_zoom, 48.0..=256.0).show_value(false))
+                .labelled_by(label.id);
+        }
+        let mut inspector = state.explorer.inspector;
+        toggle(ui, &mut inspector, UiCommand::TogglePreview, actions);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui.button(UiCommand::Settings.label()).clicked() {
+                actions.push(UiCommand::Settings);
+            }
+        });
+    });
+    ui.add_space(2.0);
+}
+
+/// A button for `cmd`, with its label and its shortcut as the tooltip.
+fn command_button(ui: &mut egui::Ui, cmd: UiCommand, enabled: bool, actions: &mut Vec<UiCommand>) {
+    let kind = cmd.kind();
+    let mut tip = kind.label().to_owned();
+    if let Some(k) = kind.shortcut_text() {
+        tip.push_str(&format!(" ({k})"));
+    }
+    let r = ui
+        .add_enabled(enabled, egui::Button::new(kind.label()))
+        .on_hover_text(tip);
+    if r.clicked() {
+        actions.push(cmd);
+    }
+}
+
+/// A checkbox for a toggling `cmd`, with its shortcut as the tooltip.
+fn toggle(ui: &mut egui::Ui, on: &mut bool, cmd: UiCommand, actions: &mut Vec<UiCommand>) {
+    let kind = cmd.kind();
+    let mut r = ui.checkbox(on, kind.label());
+    if let Some(k) = kind.shortcut_text() {
+        r = r.on_hover_text(k);
+    }
+    if r.changed() {
+        actions.push(cmd);
+    }
+}

@@ -1,0 +1,810 @@
+//! What the window shows, and the two ways it changes: [`AppState::apply`] takes an
+//! [`Update`] from the core, [`AppState::run`] carries out a user's [`UiCommand`]. Both return
+//! the [`Command`]s to send to the core; neither draws, so both are unit-tested without egui.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::ui::bridge::{Command, Drive, LocationView, Update};
+use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
+use crate::ui::explorer::{Explorer, ViewMode};
+use crate::ui::search::SearchFilters;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::index::location::IndexMode;
+use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
+use crate::vdfs::query::browse::Source;
+use crate::vdfs::sdpath::SdPath;
+use crate::vdfs::{Event, LibraryConfig, LibrarySummary};
+
+/// Everything the window shows; changed only by updates from the core and by pure UI
+/// interaction (text being typed, panels toggled).
+#[derive(Debug, Default)]
+pub struct AppState {
+    /// This device's name.
+    pub device_name: String,
+    /// The data folder, shown in the status bar.
+    pub data_dir: PathBuf,
+    /// The open library and its folder, or why it could not be opened.
+    pub library: Option<Result<(LibraryConfig, PathBuf), String>>,
+    /// Libraries in the data folder.
+    pub libraries: Vec<LibrarySummary>,
+    /// The open library's jobs, newest first.
+    pub jobs: Vec<JobRecord>,
+    /// Live progress newer than `jobs`.
+    pub live: std::collections::HashMap<JobId, JobProgress>,
+    /// The open library's locations.
+    pub locations: Vec<LocationView>,
+    /// Mounted volumes.
+    pub drives: Vec<Drive>,
+    /// Favourite folders.
+    pub favourites: Vec<PathBuf>,
+    /// The applications that open a file (for "Open with").
+    pub apps: Option<(PathBuf, Vec<crate::vdfs::platform::open_with::App>)>,
+    /// An item to select once the listing shows it (after "go to this copy"), by its exact
+    /// path.
+    pub reveal: Option<PathBuf>,
+    /// The Duplicates view is shown instead of the folder.
+    pub show_dupes: bool,
+    /// The search box's text; when not empty, results replace the folder view.
+    pub search_text: String,
+    /// Search the whole library instead of the folder shown and below.
+    pub search_everywhere: bool,
+    /// Tag of the search in flight.
+    pub search_ticket: u64,
+    /// The search's filter chips.
+    pub search_filters: SearchFilters,
+    /// The search shown should be run again (the name index changed under it).
+    pub search_again: bool,
+    /// Order of the search results (a click on a column header).
+    pub search_sort: crate::vdfs::query::search::Sort,
+    /// Reverse that order.
+    pub search_reverse: bool,
+    /// Results of the last search: the best hits, the number of all matches and how many of
+    /// them match only fuzzily.
+    pub found: Option<(Vec<crate::vdfs::query::search::Hit>, usize, usize)>,
+    /// The duplicate groups, once computed.
+    pub dupes: Option<Vec<crate::vdfs::query::dupes::Group>>,
+    /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
+    pub keep_newest: bool,
+    /// The folder view.
+    pub explorer: Explorer,
+    /// Free and total bytes of the shown folder's volume.
+    pub space: Option<(u64, u64)>,
+    /// The last error to show, with when it arrived.
+    pub error: Option<(String, Instant)>,
+    /// Text of the "New library" dialog, when it is open.
+    pub new_library: Option<String>,
+    /// Whether the jobs drawer is expanded.
+    pub jobs_open: bool,
+    /// Whether the settings window is open.
+    pub settings_open: bool,
+    /// The folder to show first.
+    pub start_folder: Option<PathBuf>,
+    /// Thumbnails received, by path; `None` = cannot be previewed.
+    pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
+    /// Thumbnails asked for and not yet received.
+    pub thumbs_pending: std::collections::HashSet<PathBuf>,
+    /// Size of a grid cell's picture, in points (the zoom slider).
+    pub grid_zoom: f32,
+    /// The view new folders open in.
+    pub default_view: ViewMode,
+    /// Per running job: when its current phase was first seen and with which count, for the
+    /// rate and the time left.
+    pub job_rates: std::collections::HashMap<JobId, (String, Instant, u64)>,
+    /// Focus the search box on the next frame.
+    pub focus_search: bool,
+    /// The path the inspector's details were last asked for.
+    pub inspected: Option<PathBuf>,
+    /// The file whose "Open with" applications were asked for.
+    pub requested_apps: Option<PathBuf>,
+    /// Thumbnails asked for by the views this frame, to send after it is drawn.
+    pub fetches: Vec<Command>,
+}
+
+/// What carrying out a [`UiCommand`] asks of the world outside the state.
+#[derive(Debug, Default, PartialEq)]
+pub struct Outbox {
+    /// Commands for the core, in order.
+    pub commands: Vec<Command>,
+    /// Text to put on the clipboard.
+    pub clipboard: Option<String>,
+}
+
+impl AppState {
+    /// The state before the first update.
+    pub fn new(
+        device_name: String,
+        data_dir: PathBuf,
+        library: Result<(LibraryConfig, PathBuf), String>,
+    ) -> AppState {
+        AppState {
+            device_name,
+            data_dir,
+            library: Some(library),
+            jobs_open: true,
+            grid_zoom: 96.0,
+            keep_newest: true,
+            default_view: ViewMode::List,
+            start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
+            ..AppState::default()
+        }
+    }
+
+    /// True while search results replace the folder view: there is text in the search box
+    /// or a filter chip is set.
+    pub fn searching(&self) -> bool {
+        !self.search_text.trim().is_empty() || !self.search_filters.is_empty()
+    }
+
+    /// Applies one update from the core. Returns a command to send, if the update calls for
+    /// one.
+    pub fn apply(&mut self, update: Update) -> Option<Command> {
+        match update {
+            Update::Libraries(list) => self.libraries = list,
+            Update::Library(r) => {
+                if r.is_ok() {
+                    self.jobs.clear();
+                    self.live.clear();
+                    self.locations.clear();
+                }
+                self.library = Some(r);
+                return self
+                    .explorer
+                    .folder
+                    .clone()
+                    .map(|f| self.navigate(f, false));
+            }
+            Update::Jobs(mut jobs) => {
+                jobs.reverse();
+                for j in &jobs {
+                    if j.status != JobStatus::Running {
+                        self.live.remove(&j.id);
+                    }
+                }
+                self.jobs = jobs;
+            }
+            Update::Locations(l) => {
+                self.locations = l;
+                // A folder listed from the disk (or found changed since its scan) that an index
+                // finished covering after it was listed is listed again, from the new index.
+                let e = &self.explorer;
+                let stale = e.source == Some(Source::Disk) || e.changed_on_disk;
+                if stale
+                    && !e.loading
+                    && let Some(f) = e.folder.clone()
+                    && self.locations.iter().any(|l| {
+                        !l.indexing
+                            && l.record.indexed_ms.is_some_and(|t| t > e.listed_ms)
+                            && f.starts_with(l.record.path())
+                    })
+                {
+                    return Some(self.navigate(f, false));
+                }
+            }
+            Update::Drives(d) => self.drives = d,
+            Update::Favourites(f) => self.favourites = f,
+            Update::Apps { path, apps } => self.apps = Some((path, apps)),
+            Update::Dupes(g) => self.dupes = Some(g),
+            Update::Found {
+                ticket,
+                hits,
+                total,
+                fuzzy,
+            } => {
+                if ticket == self.search_ticket {
+                    self.found = Some((hits, total, fuzzy));
+                }
+            }
+            Update::NamesUpdated => self.search_again = self.searching(),
+            Update::Reveal(path) => return self.reveal(path),
+            Update::Chunk { ticket, items } => {
+                self.explorer.add_chunk(ticket, items);
+            }
+            Update::Replace {
+                ticket,
+                items,
+                changed,
+            } => {
+                self.explorer.replace(ticket, items, changed);
+            }
+            Update::ListingDone {
+                ticket,
+                result,
+                space,
+            } => {
+                if ticket == self.explorer.ticket {
+                    self.explorer.loading = false;
+                    self.space = space;
+                    match result {
+                        Ok(s) => self.explorer.source = Some(s),
+                        Err(e) => self.explorer.error = Some(e),
+                    }
+                }
+            }
+            Update::Details(d) => {
+                if self
+                    .explorer
+                    .focused()
+                    .and_then(|i| self.explorer.path_of(i))
+                    .as_deref()
+                    == Some(d.path.as_path())
+                    || self.explorer.folder.as_deref() == Some(d.path.as_path())
+                {
+                    self.explorer.details = Some(d);
+                }
+            }
+            Update::Thumbnail { path, image } => {
+                self.thumbs_pending.remove(&path);
+                if self.thumbs.len() > 2000 {
+                    self.thumbs.clear();
+                }
+                self.thumbs.insert(path, image);
+            }
+            Update::Error(e) => self.error = Some((e, Instant::now())),
+            Update::Event(e) => match e {
+                Event::JobProgress { job, progress } => {
+                    let entry = self.job_rates.entry(job).or_insert_with(|| {
+                        (progress.phase.clone(), Instant::now(), progress.completed)
+                    });
+                    if entry.0 != progress.phase {
+                        *entry = (progress.phase.clone(), Instant::now(), progress.completed);
+                    }
+                    self.live.insert(job, progress);
+                }
+                Event::JobStatusChanged { job, status } => {
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
+                        j.status = status;
+                    }
+                }
+                Event::JobFinished { .. } => {
+                    // An index just finished: the folder shown may now come from the index.
+                    return Some(Command::Refresh);
+                }
+                Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
+                Event::DeviceRenamed { name } => self.device_name = name,
+                Event::LibraryOpened { .. } | Event::LibraryClosed { .. } => {}
+            },
+        }
+        None
+    }
+
+    /// Starts showing `folder`; returns the listing command to send.
+    pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
+        let ticket = self.explorer.open(folder.clone(), record);
+        Command::Navigate {
+            ticket,
+            path: folder,
+        }
+    }
+
+    /// The open library's configuration, if one is open.
+    pub fn library_config(&self) -> Option<&LibraryConfig> {
+        match &self.library {
+            Some(Ok((c, _))) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Shows `path` selected in its folder, leaving the duplicates and search views; returns
+    /// the listing command.
+    pub fn reveal(&mut self, path: PathBuf) -> Option<Command> {
+        self.show_dupes = false;
+        self.search_text.clear();
+        self.search_filters = SearchFilters::default();
+        self.found = None;
+        let parent = path.parent()?.to_path_buf();
+        self.reveal = Some(path);
+        Some(self.navigate(parent, true))
+    }
+
+    /// Brings the derived view state up to date before a frame is drawn: the visible order,
+    /// and the selection of an item being revealed once the listing shows it.
+    pub fn settle(&mut self) {
+        self.explorer.default_view = Some(self.default_view);
+        self.explorer.refresh_order();
+        if let Some(path) = &self.reveal {
+            let e = &mut self.explorer;
+            if let Some(row) = e.row_of(path) {
+                let order = std::mem::take(&mut e.order);
+                e.selection.click(&order, row);
+                e.order = order;
+                self.reveal = None;
+            } else if !e.loading {
+                self.reveal = None;
+            }
+        }
+    }
+
+    /// The inspector's details to ask for, when the focused item (or, with none, the folder)
+    /// changed since they were last asked for.
+    pub fn details_request(&mut self) -> Option<Command> {
+        if !self.explorer.inspector {
+            return None;
+        }
+        let e = &self.explorer;
+        let target = e
+            .focused()
+            .and_then(|i| e.path_of(i))
+            .or_else(|| e.folder.clone());
+        if target == self.inspected {
+            return None;
+        }
+        self.inspected.clone_from(&target);
+        target.map(Command::Inspect)
+    }
+
+    /// Asks for the thumbnail of the image at `path` (its content identity, when indexed,
+    /// names the shared sidecar), unless it was asked for already.
+    pub fn want_thumbnail(&mut self, path: PathBuf, content: Option<uuid::Uuid>) {
+        if self.thumbs_pending.insert(path.clone()) {
+            self.fetches.push(Command::Thumbnail { path, content });
+        }
+    }
+
+    /// The path of the item under the keyboard cursor.
+    pub fn focused_path(&self) -> Option<PathBuf> {
+        let e = &self.explorer;
+        e.focused().and_then(|i| e.path_of(i))
+    }
+
+    /// The search command for the search box, chips and scope as they are, under a new
+    /// ticket (an empty search stops the one in flight).
+    pub fn search(&mut self) -> Command {
+        self.search_ticket += 1;
+        if !self.searching() {
+            self.found = None;
+            return Command::StopSearch;
+        }
+        let within = if self.search_everywhere {
+            None
+        } else {
+            self.explorer.folder.clone()
+        };
+        let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
+        let f = &self.search_filters;
+        let query = crate::vdfs::query::search::Query {
+            text: self.search_text.trim().to_owned(),
+            within,
+            kinds: f.kind.into_iter().collect(),
+            size: f.size.range(),
+            modified: f.modified.range(now_ns),
+            include_hidden: self.explorer.show_hidden,
+            sort: self.search_sort,
+            reverse: self.search_reverse,
+            limit: 500,
+            ..Default::default()
+        };
+        Command::Search {
+            ticket: self.search_ticket,
+            query: Box::new(query),
+        }
+    }
+
+    /// Carries out a user command: changes the state and puts what the core must do in `out`.
+    /// The one place every button, menu entry and key of the window ends up.
+    pub fn run(&mut self, cmd: UiCommand, out: &mut Outbox) {
+        let send = &mut out.commands;
+        let e = &mut self.explorer;
+        match cmd {
+            UiCommand::Back => {
+                if let Some(to) = e.history.back(e.folder.clone()) {
+                    send.push(self.navigate(to, false));
+                }
+            }
+            UiCommand::Forward => {
+                if let Some(to) = e.history.forward(e.folder.clone()) {
+                    send.push(self.navigate(to, false));
+                }
+            }
+            UiCommand::Up => {
+                if let Some(p) = e.parent() {
+                    send.push(self.navigate(p, true));
+                }
+            }
+            UiCommand::Refresh => {
+                if let Some(f) = e.folder.clone() {
+                    send.push(self.navigate(f, false));
+                }
+                send.push(Command::Refresh);
+            }
+            UiCommand::ToggleHidden => {
+                e.show_hidden = !e.show_hidden;
+                e.dirty = true;
+            }
+            UiCommand::EditPath => {
+                e.path_edit = Some(
+                    e.folder
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                );
+            }
+            UiCommand::Find => self.focus_search = true,
+            UiCommand::TogglePreview => {
+                e.inspector = !e.inspector;
+                self.inspected = None;
+            }
+            UiCommand::Open(path) => match e.item_at(&path).map(|i| i.kind) {
+                Some(EntryKind::Dir) => send.push(self.navigate(path, true)),
+                Some(_) => send.push(Command::OpenPath(path)),
+                None => {}
+            },
+            UiCommand::SelectAll => {
+                let order = std::mem::take(&mut e.order);
+                e.selection.all(&order);
+                e.order = order;
+            }
+            UiCommand::ToggleView => {
+                // This folder remembers its view, and folders without their own choice follow.
+                let mut p = e.current_prefs();
+                p.view = if p.view == ViewMode::List {
+                    ViewMode::Grid
+                } else {
+                    ViewMode::List
+                };
+                e.set_prefs(p);
+                self.default_view = p.view;
+            }
+            UiCommand::AddLocation => {
+                if let Some(f) = e.folder.clone() {
+                    send.push(Command::AddLocation(f, IndexMode::Content));
+                }
+            }
+            UiCommand::Settings => self.settings_open = true,
+            UiCommand::MoveCursor { to, extend } => {
+                let len = e.order.len() as isize;
+                let delta = match to {
+                    CursorMove::Next => 1,
+                    CursorMove::Previous => -1,
+                    CursorMove::First => -len,
+                    CursorMove::Last => len,
+                };
+                e.selection.step(&e.order, delta, extend);
+            }
+            UiCommand::Select { path, how } => {
+                if let Some(row) = e.row_of(&path) {
+                    let order = &e.order;
+                    match how {
+                        SelectHow::Click => e.selection.click(order, row),
+                        SelectHow::Toggle => e.selection.toggle(order, row),
+                        SelectHow::Extend => e.selection.extend(order, row),
+                    }
+                }
+            }
+            UiCommand::Reveal(path) => {
+                e.select_unless_selected(&path);
+                send.push(Command::Reveal(path));
+            }
+            UiCommand::CopyPath(path) => {
+                e.select_unless_selected(&path);
+                out.clipboard = Some(path.display().to_string());
+            }
+            UiCommand::Inspect(path) => {
+                e.select_unless_selected(&path);
+                e.inspector = true;
+                self.inspected = None;
+            }
+            UiCommand::AddFavourite(path) => {
+                e.select_unless_selected(&path);
+                let folder = if e.item_at(&path).is_some_and(|i| i.kind == EntryKind::Dir) {
+                    path
+                } else {
+                    path.parent().map_or(path.clone(), Path::to_path_buf)
+                };
+                send.push(Command::Favourite(folder, true));
+            }
+            UiCommand::RemoveFavourite(path) => send.push(Command::Favourite(path, false)),
+            UiCommand::FindApps(path) => {
+                if self.apps.as_ref().is_none_or(|(q, _)| q != &path)
+                    && self.requested_apps.as_ref() != Some(&path)
+                {
+                    self.requested_apps = Some(path.clone());
+                    send.push(Command::AppsFor(path));
+                }
+            }
+            UiCommand::OpenWith(path, app) => send.push(Command::OpenWith(path, app)),
+            UiCommand::GoTo(path) => send.push(self.navigate(path, true)),
+            UiCommand::GoToItem(path) => send.extend(self.reveal(path)),
+            UiCommand::GoToAddress(typed) => {
+                e.path_edit = None;
+                match SdPath::parse(&typed, uuid::Uuid::nil()) {
+                    Ok(SdPath::Physical { path, .. }) => send.push(self.navigate(path, true)),
+                    Ok(SdPath::Content { content_id }) => {
+                        send.push(Command::ShowContent(content_id));
+                    }
+                    Err(e) => self.error = Some((e.to_string(), Instant::now())),
+                }
+            }
+            UiCommand::SortBy(key) => e.sort_by(key),
+            UiCommand::Search => send.push(self.search()),
+            UiCommand::SearchEverywhere(on) => {
+                self.search_everywhere = on;
+                send.push(self.search());
+            }
+            UiCommand::SortResults { by, reverse } => {
+                self.search_sort = by;
+                self.search_reverse = reverse;
+                send.push(self.search());
+            }
+            UiCommand::OpenLibrary(id) => send.push(Command::OpenLibrary(id)),
+            UiCommand::NewLibrary => self.new_library = Some(String::new()),
+            UiCommand::CreateLibrary(name) => {
+                self.new_library = None;
+                send.push(Command::CreateLibrary(name));
+            }
+            UiCommand::CloseNewLibrary => self.new_library = None,
+            UiCommand::ToggleDupes => {
+                self.show_dupes = !self.show_dupes;
+                if self.show_dupes {
+                    self.dupes = None;
+                    send.push(Command::FindDupes);
+                }
+            }
+            UiCommand::PickLocation => send.push(Command::PickLocation),
+            UiCommand::RescanLocation(id) => send.push(Command::RescanLocation(id)),
+            UiCommand::SetLocationMode(id, mode) => send.push(Command::SetLocationMode(id, mode)),
+            UiCommand::RemoveLocation(id) => send.push(Command::RemoveLocation(id)),
+            UiCommand::ToggleJobs => self.jobs_open = !self.jobs_open,
+            UiCommand::PauseJob(id) => send.push(Command::PauseJob(id)),
+            UiCommand::ResumeJob(id) => send.push(Command::ResumeJob(id)),
+            UiCommand::CancelJob(id) => send.push(Command::CancelJob(id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vdfs::content::filetype::ContentKind;
+    use crate::vdfs::query::browse::{Item, ListError};
+
+    fn state() -> AppState {
+        AppState::new("here".into(), PathBuf::from("/data"), Err("none".into()))
+    }
+
+    /// An item named by `raw` bytes (its display name is the lossy decoding).
+    fn item(raw: &[u8], kind: EntryKind) -> Item {
+        Item {
+            name: String::from_utf8_lossy(raw).into_owned(),
+            lossy: std::str::from_utf8(raw).is_err(),
+            raw_name: raw.to_vec(),
+            uuid: None,
+            kind,
+            size: 1,
+            counts: None,
+            mtime_ns: 0,
+            content_kind: ContentKind::Unknown,
+            hidden: false,
+            entry: None,
+            cas: None,
+        }
+    }
+
+    /// `state` showing `/f` with `items`, listing done.
+    fn listing(state: &mut AppState, items: Vec<Item>) -> u64 {
+        let Command::Navigate { ticket, .. } = state.navigate(PathBuf::from("/f"), true) else {
+            panic!("not a listing")
+        };
+        state.apply(Update::Chunk { ticket, items });
+        state.apply(Update::ListingDone {
+            ticket,
+            result: Ok(Source::Disk),
+            space: None,
+        });
+        state.settle();
+        ticket
+    }
+
+    fn run(state: &mut AppState, cmd: UiCommand) -> Outbox {
+        let mut out = Outbox::default();
+        state.run(cmd, &mut out);
+        out
+    }
+
+    fn job(id: JobId, status: JobStatus) -> JobRecord {
+        JobRecord {
+            id,
+            kind: "diagnostic".into(),
+            title: format!("job {id}"),
+            status,
+            progress: JobProgress::default(),
+            state: Vec::new(),
+            checkpoints: 0,
+            device: uuid::Uuid::nil(),
+            created_ms: 0,
+            started_ms: None,
+            updated_ms: 0,
+            finished_ms: None,
+            run_ms: 0,
+            errors: Vec::new(),
+            error_count: 0,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn chunks_of_a_folder_left_behind_are_dropped() {
+        let mut s = state();
+        let old = listing(&mut s, vec![item(b"a", EntryKind::File)]);
+        let Some(Command::Navigate { ticket, .. }) =
+            run(&mut s, UiCommand::GoTo("/g".into())).commands.pop()
+        else {
+            panic!("no listing")
+        };
+        assert_ne!(ticket, old);
+        s.apply(Update::Chunk {
+            ticket: old,
+            items: vec![item(b"stale", EntryKind::File)],
+        });
+        s.apply(Update::ListingDone {
+            ticket: old,
+            result: Err(ListError::Missing("gone".into())),
+            space: Some((1, 2)),
+        });
+        assert!(s.explorer.items.is_empty());
+        assert!(
+            s.explorer.loading,
+            "the old listing's end is not this one's"
+        );
+        assert_eq!(s.explorer.error, None);
+        s.apply(Update::Chunk {
+            ticket,
+            items: vec![item(b"fresh", EntryKind::File)],
+        });
+        assert_eq!(s.explorer.items.len(), 1);
+        assert_eq!(s.explorer.items[0].name, "fresh");
+    }
+
+    #[test]
+    fn results_of_an_old_search_are_ignored() {
+        let mut s = state();
+        s.search_text = "bea".into();
+        let first = run(&mut s, UiCommand::Search);
+        s.search_text = "beach".into();
+        let second = run(&mut s, UiCommand::Search);
+        let ticket = |o: &Outbox| match o.commands.as_slice() {
+            [Command::Search { ticket, .. }] => *ticket,
+            other => panic!("{other:?}"),
+        };
+        let (old, new) = (ticket(&first), ticket(&second));
+        assert!(new > old);
+        let found = |ticket, total| Update::Found {
+            ticket,
+            hits: Vec::new(),
+            total,
+            fuzzy: 0,
+        };
+        s.apply(found(old, 7));
+        assert_eq!(s.found, None);
+        s.apply(found(new, 3));
+        assert_eq!(s.found.as_ref().map(|f| f.1), Some(3));
+        // Clearing the box stops the search and forgets its results.
+        s.search_text.clear();
+        assert_eq!(
+            run(&mut s, UiCommand::Search).commands,
+            [Command::StopSearch]
+        );
+        assert_eq!(s.found, None);
+    }
+
+    #[test]
+    fn job_events_change_the_job_row() {
+        let mut s = state();
+        // Oldest first from the core, newest first in the drawer.
+        s.apply(Update::Jobs(vec![
+            job(1, JobStatus::Completed),
+            job(2, JobStatus::Running),
+        ]));
+        assert_eq!(s.jobs.iter().map(|j| j.id).collect::<Vec<_>>(), [2, 1]);
+        let progress = JobProgress {
+            phase: "discovery".into(),
+            completed: 40,
+            total: Some(100),
+            ..JobProgress::default()
+        };
+        s.apply(Update::Event(Event::JobProgress {
+            job: 2,
+            progress: progress.clone(),
+        }));
+        assert_eq!(s.live.get(&2), Some(&progress));
+        assert_eq!(s.job_rates[&2].0, "discovery");
+        s.apply(Update::Event(Event::JobStatusChanged {
+            job: 2,
+            status: JobStatus::Paused,
+        }));
+        assert_eq!(s.jobs[0].status, JobStatus::Paused);
+        // A job that ends asks for the list again; once it is not running its live progress
+        // is dropped.
+        assert_eq!(
+            s.apply(Update::Event(Event::JobFinished {
+                job: 2,
+                status: JobStatus::Completed,
+                outcome: None,
+            })),
+            Some(Command::Refresh)
+        );
+        s.apply(Update::Jobs(vec![job(2, JobStatus::Completed)]));
+        assert!(s.live.is_empty());
+    }
+
+    #[test]
+    fn rows_are_found_by_exact_name_bytes_not_by_display_name() {
+        // Latin-1 "é" is not UTF-8: its display name is the same as the real "\u{fffd}".
+        let latin1 = item(b"caf\xe9", EntryKind::File);
+        let twin = item("caf\u{fffd}".as_bytes(), EntryKind::Dir);
+        assert_eq!(latin1.name, twin.name);
+        let mut s = state();
+        listing(&mut s, vec![twin.clone(), latin1.clone()]);
+        let path = latin1.path_in(Path::new("/f"));
+        run(
+            &mut s,
+            UiCommand::Select {
+                path: path.clone(),
+                how: SelectHow::Click,
+            },
+        );
+        assert_eq!(s.explorer.focused(), Some(&latin1));
+        // Opening it opens that file, not the folder with the same display name.
+        assert_eq!(
+            run(&mut s, UiCommand::Open(path.clone())).commands,
+            [Command::OpenPath(path.clone())]
+        );
+        // Its folder is the favourite, since it is a file.
+        assert_eq!(
+            run(&mut s, UiCommand::AddFavourite(path.clone())).commands,
+            [Command::Favourite(PathBuf::from("/f"), true)]
+        );
+        // A revealed path selects that item once the listing shows it.
+        let twin_path = twin.path_in(Path::new("/f"));
+        let _ = s.reveal(twin_path);
+        listing_again(&mut s, vec![latin1.clone(), twin.clone()]);
+        assert_eq!(s.explorer.focused(), Some(&twin));
+    }
+
+    /// Feeds the listing in flight (after a reveal) with `items`.
+    fn listing_again(s: &mut AppState, items: Vec<Item>) {
+        let ticket = s.explorer.ticket;
+        s.apply(Update::Chunk { ticket, items });
+        s.settle();
+    }
+
+    #[test]
+    fn a_context_menu_acts_on_its_row_and_selects_it() {
+        let mut s = state();
+        let a = item(b"a", EntryKind::Dir);
+        let b = item(b"b", EntryKind::File);
+        listing(&mut s, vec![a.clone(), b.clone()]);
+        let b_path = b.path_in(Path::new("/f"));
+        let out = run(&mut s, UiCommand::CopyPath(b_path.clone()));
+        assert_eq!(out.clipboard.as_deref(), Some("/f/b"));
+        assert_eq!(s.explorer.focused(), Some(&b));
+        let out = run(&mut s, UiCommand::AddFavourite(a.path_in(Path::new("/f"))));
+        assert_eq!(
+            out.commands,
+            [Command::Favourite(PathBuf::from("/f/a"), true)]
+        );
+        assert_eq!(s.explorer.focused(), Some(&a));
+        run(&mut s, UiCommand::Inspect(b_path.clone()));
+        assert!(s.explorer.inspector);
+        assert_eq!(s.details_request(), Some(Command::Inspect(b_path)));
+        assert_eq!(s.details_request(), None, "asked once");
+    }
+
+    #[test]
+    fn the_apps_of_a_file_are_asked_for_once() {
+        let mut s = state();
+        let p = PathBuf::from("/f/b");
+        assert_eq!(
+            run(&mut s, UiCommand::FindApps(p.clone())).commands,
+            [Command::AppsFor(p.clone())]
+        );
+        assert!(
+            run(&mut s, UiCommand::FindApps(p.clone()))
+                .commands
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The grid view: virtualised cells with thumbnails for images (asked for only when visible) and
+//! kind icons otherwise.
+
+use eframe::egui;
+
+use crate::ui::AppState;
+use crate::ui::commands::UiCommand;
+use crate::ui::theme;
+use crate::ui::widgets::Textures;
+
+/// Draws the folder shown as a grid of cells; what the person does is pushed to `actions`.
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    textures: &mut Textures,
+    actions: &mut Vec<UiCommand>,
+) {
+    let e = &state.explorer;
+    let Some(folder) = &e.folder else {
+        return;
+    };
+    let (thumbs, pending) = (&state.thumbs, &state.thumbs_pending);
+    let z = state.grid_zoom;
+    let cell = egui::vec2(z + 32.0, z * 0.75 + 48.0);
+    let per_row = ((ui.available_width() / cell.x).floor() as usize).max(1);
+    let rows = e.order.len().div_ceil(per_row);
+    let dark = ui.visuals().dark_mode;
+    let mut wanted = Vec::new();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show_rows(ui, cell.y, rows, |ui, range| {
+            for row in range {
+                ui.horizontal(|ui| {
+                    for col in 0..per_row {
+                        let r = row * per_row + col;
+                        let Some(&idx) = e.order.get(r) else { break };
+                        let item = &e.items[idx as usize];
+                        let selected = e.selection.items.contains(&idx);
+                        let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
+                        if selected {
+                            ui.painter().rect_filled(
+                                rect.shrink(2.0),
+                                6.0,
+                                ui.visuals().selection.bg_fill,
+                            );
+                        }
+                        let frame = egui::Rect::from_center_size(
+                            rect.center() - egui::vec2(0.0, 16.0),
+                            egui::vec2(z, z * 0.75),
+                        );
+                        let mut drawn = false;
+                        if item.content_kind == crate::vdfs::content::filetype::ContentKind::Image {
+                            let path = item.path_in(folder);
+                            match thumbs.get(&path) {
+                                Some(Some(img)) => {
+                                    let tex = textures.entry(path.clone()).or_insert_with(|| {
+                                        ui.ctx().load_texture(
+                                            path.display().to_string(),
+                                            (**img).clone(),
+                                            egui::TextureOptions::LINEAR,
+                                        )
+                                    });
+                                    let size = tex.size_vec2();
+                                    let scale =
+                                        (frame.width() / size.x).min(frame.height() / size.y);
+                                    let r =
+                                        egui::Rect::from_center_size(frame.center(), size * scale);
+                                    let uv = egui::Rect::from_min_max(
+                                        egui::pos2(0.0, 0.0),
+                                        egui::pos2(1.0, 1.0),
+                                    );
+                                    ui.painter().image(tex.id(), r, uv, theme::IMAGE_TINT);
+                                    drawn = true;
+                                }
+                                Some(None) => {}
+                                None => {
+                                    if !pending.contains(&path) {
+                                        wanted.push((path, item.cas.map(|c| c.content_uuid())));
+                                    }
+                                }
+                            }
+                        }
+                        if !drawn {
+                            let side = (z * 0.55).max(24.0);
+                            let icon = egui::Rect::from_center_size(
+                                frame.center(),
+                                egui::vec2(side, side),
+                            );
+                            theme::paint_kind_icon(
+                                ui.painter(),
+                                icon,
+                                item.kind,
+                                item.content_kind,
+                                dark,
+                            );
+                        }
+                        let galley = ui.painter().layout(
+                            item.name.clone(),
+                            egui::FontId::proportional(12.0),
+                            ui.visuals().text_color(),
+                            cell.x - 8.0,
+                        );
+                        let pos = egui::pos2(
+                            rect.center().x - galley.size().x.min(cell.x - 8.0) / 2.0,
+                            rect.bottom() - 34.0,
+                        );
+                        ui.painter().galley(pos, galley, ui.visuals().text_color());
+                        if resp.double_clicked() {
+                            super::click(
+                                item.path_in(folder),
+                                egui::Modifiers::NONE,
+                                true,
+                                actions,
+                            );
+                        } else if resp.clicked() {
+                            let mods = resp.ctx.input(|i| i.modifiers);
+                            super::click(item.path_in(folder), mods, false, actions);
+                        }
+                    }
+                });
+            }
+        });
+    for (path, content) in wanted {
+        state.want_thumbnail(path, content);
+    }
+    if textures.len() > 600 {
+        textures.clear();
+    }
+}

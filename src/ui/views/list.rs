@@ -1,0 +1,133 @@
+//! The list view: a virtualised table of the folder with sortable columns and a context menu
+//! per row.
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::AppState;
+use crate::ui::commands::{CommandKind, UiCommand};
+use crate::ui::explorer::SortKey;
+use crate::ui::theme;
+use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
+use crate::vdfs::fs::entry::EntryKind;
+
+/// Draws the folder shown as a table; what the person does is pushed to `actions`.
+pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    use egui_extras::{Column, TableBuilder};
+    let e = &state.explorer;
+    let Some(folder) = &e.folder else {
+        return;
+    };
+    let prefs = e.current_prefs();
+    let dark = ui.visuals().dark_mode;
+    let cursor = e.selection.cursor;
+    // Column widths are remembered per layout (inspector shown or not, window width in
+    // 64-pixel steps), so the columns re-fit when either changes.
+    let width_step = (ui.available_width() / 64.0) as u32;
+    let mut table = TableBuilder::new(ui)
+        .id_salt(("listing", e.inspector, width_step))
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::remainder().at_least(200.0).clip(true))
+        .column(Column::initial(90.0).at_least(60.0))
+        .column(Column::initial(140.0).at_least(80.0))
+        .column(Column::initial(100.0).at_least(60.0));
+    if let Some(row) = cursor {
+        table = table.scroll_to_row(row, None);
+    }
+    table
+        .header(ROW_HEIGHT, |mut header| {
+            for (key, title) in [
+                (SortKey::Name, "Name"),
+                (SortKey::Size, "Size"),
+                (SortKey::Modified, "Modified"),
+                (SortKey::Kind, "Kind"),
+            ] {
+                header.col(|ui| {
+                    if ui
+                        .add(egui::Button::new(RichText::new(title).strong()).frame(false))
+                        .clicked()
+                    {
+                        actions.push(UiCommand::SortBy(key));
+                    }
+                    if prefs.sort == key {
+                        theme::sort_arrow(ui, prefs.ascending);
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, e.order.len(), |mut row| {
+                let r = row.index();
+                let item = &e.items[e.order[r] as usize];
+                let selected = e.selection.items.contains(&e.order[r]);
+                row.set_selected(selected);
+                row.col(|ui| {
+                    theme::kind_badge(ui, item.kind, item.content_kind, dark);
+                    let mut text = RichText::new(&item.name);
+                    if item.hidden {
+                        text = text.color(theme::weak(ui));
+                    }
+                    if cursor == Some(r) {
+                        text = text.underline();
+                    }
+                    ui.add(egui::Label::new(text).truncate().selectable(false));
+                });
+                row.col(|ui| {
+                    ui.label(size_text(item));
+                });
+                row.col(|ui| {
+                    ui.label(format::time_ms(item.mtime_ns / 1_000_000));
+                });
+                row.col(|ui| {
+                    ui.label(kind_text(item));
+                });
+                let resp = row.response();
+                if resp.double_clicked() {
+                    super::click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
+                } else if resp.clicked() {
+                    let mods = resp.ctx.input(|i| i.modifiers);
+                    super::click(item.path_in(folder), mods, false, actions);
+                }
+                resp.context_menu(|ui| {
+                    let path = item.path_in(folder);
+                    for c in UiCommand::row_menu(&path) {
+                        if ui.button(c.label()).clicked() {
+                            actions.push(c);
+                            ui.close();
+                        }
+                    }
+                    if item.kind == EntryKind::File {
+                        ui.menu_button(CommandKind::OpenWith.label(), |ui| {
+                            ui.set_min_width(160.0);
+                            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                            match &state.apps {
+                                Some((p, list)) if p == &path => {
+                                    if list.is_empty() {
+                                        ui.label("No application declares this type");
+                                    }
+                                    for app in list {
+                                        if ui.button(&app.name).clicked() {
+                                            actions.push(UiCommand::OpenWith(
+                                                path.clone(),
+                                                app.clone(),
+                                            ));
+                                            ui.close();
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    ui.spinner();
+                                    if state.requested_apps.as_ref() != Some(&path) {
+                                        actions.push(UiCommand::FindApps(path.clone()));
+                                    }
+                                }
+                            }
+                        });
+                    }
+                });
+            });
+        });
+}

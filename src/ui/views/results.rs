@@ -1,0 +1,154 @@
+//! The search results view: filter chips, the count of matches, and a virtualised table sortable by
+//! column.
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::AppState;
+use crate::ui::commands::UiCommand;
+use crate::ui::theme;
+use crate::ui::widgets::ROW_HEIGHT;
+use crate::vdfs::fs::entry::EntryKind;
+
+/// Draws the search results; what the person does is pushed to `actions`.
+pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    use egui_extras::{Column, TableBuilder};
+    let changed = ui
+        .horizontal(|ui| {
+            ui.label("Filter");
+            state.search_filters.chips(ui)
+        })
+        .inner;
+    if changed {
+        actions.push(UiCommand::Search);
+    }
+    let Some((hits, total, fuzzy)) = &state.found else {
+        ui.centered_and_justified(|ui| ui.spinner());
+        return;
+    };
+    let where_ = if state.search_everywhere {
+        "in the library"
+    } else {
+        "here and below"
+    };
+    let text = state.search_text.trim();
+    let what = if text.is_empty() {
+        String::new()
+    } else {
+        format!(" for \u{201c}{text}\u{201d}")
+    };
+    let similar = if *fuzzy > 0 {
+        format!(" ({fuzzy} similar)")
+    } else {
+        String::new()
+    };
+    let shown = if hits.len() < *total {
+        format!(", best {} shown", hits.len())
+    } else {
+        String::new()
+    };
+    ui.label(
+        RichText::new(format!(
+            "{} matches{what} {where_}{similar}{shown}",
+            format::count(*total as u64)
+        ))
+        .strong(),
+    );
+    if hits.is_empty() {
+        ui.label(
+            RichText::new(if state.search_everywhere {
+                "Nothing in the library matches. Try fewer words or filters."
+            } else {
+                "Nothing here matches. Try \"Whole library\" or fewer filters."
+            })
+            .color(theme::weak(ui)),
+        );
+        return;
+    }
+    let dark = ui.visuals().dark_mode;
+    let mut resort = None;
+    TableBuilder::new(ui)
+        .id_salt("search_results")
+        .striped(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(260.0).at_least(120.0).clip(true))
+        .column(Column::remainder().at_least(160.0).clip(true))
+        .column(Column::initial(90.0))
+        .column(Column::initial(140.0))
+        .header(ROW_HEIGHT, |mut h| {
+            use crate::vdfs::query::search::Sort;
+            let (sort, reverse) = (state.search_sort, state.search_reverse);
+            for (t, by) in [
+                ("Name", Some(Sort::Name)),
+                ("Folder", None),
+                ("Size", Some(Sort::Size)),
+                ("Modified", Some(Sort::Modified)),
+            ] {
+                h.col(|ui| {
+                    let Some(by) = by else {
+                        ui.label(RichText::new(t).strong());
+                        return;
+                    };
+                    // Click: sort by this column; again: the other way; a third time:
+                    // back to best match first.
+                    let clicked = ui
+                        .add(egui::Button::new(RichText::new(t).strong()).frame(false))
+                        .on_hover_text("Sort the results by this column")
+                        .clicked();
+                    if sort == by {
+                        // Name runs A to Z; size and date largest and newest first.
+                        theme::sort_arrow(ui, (by == Sort::Name) != reverse);
+                    }
+                    if clicked {
+                        resort = Some(match (sort == by, reverse) {
+                            (false, _) => (by, false),
+                            (true, false) => (by, true),
+                            (true, true) => (Sort::Relevance, false),
+                        });
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, hits.len(), |mut row| {
+                let hit = &hits[row.index()];
+                let name = hit
+                    .path
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let folder = hit
+                    .path
+                    .parent()
+                    .map_or_else(String::new, |p| p.display().to_string());
+                row.col(|ui| {
+                    theme::kind_badge(ui, hit.kind, hit.content_kind, dark);
+                    ui.add(egui::Label::new(name).truncate().selectable(false));
+                });
+                row.col(|ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(folder).color(theme::weak(ui)))
+                            .truncate()
+                            .selectable(false),
+                    );
+                });
+                row.col(|ui| {
+                    ui.label(if hit.kind == EntryKind::Dir {
+                        "—".to_owned()
+                    } else {
+                        format::bytes(hit.size)
+                    });
+                });
+                row.col(|ui| {
+                    ui.label(format::time_ms(hit.mtime_ns / 1_000_000));
+                });
+                let r = row.response();
+                if r.double_clicked() || r.clicked() {
+                    actions.push(UiCommand::GoToItem(hit.path.clone()));
+                }
+            });
+        });
+    if let Some((by, reverse)) = resort {
+        actions.push(UiCommand::SortResults { by, reverse });
+    }
+}
