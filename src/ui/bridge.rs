@@ -617,7 +617,7 @@ fn store_and_locations(core: &Core) -> (Option<crate::store::Store>, Vec<Locatio
 
 fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
     let (store, locations) = store_and_locations(core);
-    send(Update::Details(browse::details(
+    send(Update::Details(crate::vdfs::query::details::inspect(
         store.as_ref(),
         &locations,
         path,

@@ -7,6 +7,9 @@
 //! `content`, `fs`); nothing below imports it.
 
 mod locations;
+mod queries;
+
+pub use queries::IndexCounts;
 
 use std::fs;
 use std::path::{Path, PathBuf};
