@@ -11,7 +11,7 @@ use super::jobs::follow;
 use crate::format;
 use crate::vdfs::Core;
 use crate::vdfs::jobs::JobId;
-use crate::vdfs::jobs::diagnostic::{DiagnosticJob, batch_counts};
+use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 
 /// `cairn debug …` (hidden).
 #[derive(Debug, Subcommand)]
@@ -61,7 +61,7 @@ pub(super) fn debug(
             follow(out, &lib, &handle, &mut events)?;
         }
         DebugCommand::DumpIndex => {
-            for line in crate::vdfs::index::dump(lib.store())? {
+            for line in lib.dump_index()? {
                 println!("{line}");
             }
         }
@@ -69,7 +69,7 @@ pub(super) fn debug(
             search_bench(out, &lib, &file, runs, limit)?;
         }
         DebugCommand::DiagnosticReport { id } => {
-            let counts = batch_counts(lib.store(), id)?;
+            let counts = lib.diagnostic_batch_counts(id)?;
             if out.json {
                 out.json(&json!({ "job": id, "batches": counts }));
             } else {

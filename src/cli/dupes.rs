@@ -12,7 +12,6 @@ use super::Output;
 use crate::format;
 use crate::vdfs::Core;
 use crate::vdfs::fs::entry::EntryKind;
-use crate::vdfs::index;
 
 /// `cairn dupes`
 #[derive(Debug, Args)]
@@ -72,7 +71,7 @@ pub(super) fn dupes(
         within,
         min_size: crate::format::parse_bytes(&a.min_size).map_err(anyhow::Error::msg)?,
     };
-    let mut groups = dupes::find(lib.store(), &q)?;
+    let mut groups = lib.dupes(&q)?;
     let mut unconfirmed = None;
     if a.confirm {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -156,18 +155,16 @@ pub(super) fn redundancy(
     selected: Option<&str>,
     a: &RedundancyArgs,
 ) -> anyhow::Result<()> {
-    use crate::vdfs::query::redundancy;
     let lib = core.open_library(selected)?;
     let path = match &a.path {
         Some(p) => crate::vdfs::fs::entry::canonical_no_follow(p),
         None => std::env::current_dir()?,
     };
-    let locations = lib.locations()?;
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     if let Some(target) = &a.missing_from {
-        let t = crate::vdfs::index::location::find(lib.store(), target)?;
-        let gap = redundancy::missing_from(lib.store(), &path, t.id)?;
+        let t = lib.find_location(target)?;
+        let gap = lib.missing_from(&path, t.id)?;
         if out.json {
             out.json(&json!({ "within": path.to_string_lossy(), "target": t.path().to_string_lossy(), "report": gap }));
             return Ok(());
@@ -193,10 +190,10 @@ pub(super) fn redundancy(
         return Ok(w.flush()?);
     }
     if !a.at_risk
-        && let Some((_, id, rec)) = index::find_by_path(lib.store(), &locations, &path)?
-        && rec.kind != EntryKind::Dir
+        && let Some(found) = lib.entry_at(&path)?
+        && found.record.kind != EntryKind::Dir
     {
-        let copies = redundancy::copies(lib.store(), &locations, id)?;
+        let copies = lib.copies(found.id)?;
         if out.json {
             out.json(&json!({ "path": path.to_string_lossy(), "copies": copies }));
             return Ok(());
@@ -221,7 +218,7 @@ pub(super) fn redundancy(
         }
         return Ok(w.flush()?);
     }
-    let report = redundancy::at_risk(lib.store(), &path)?;
+    let report = lib.at_risk(&path)?;
     if out.json {
         out.json(&json!({ "within": path.to_string_lossy(), "report": report }));
         return Ok(());

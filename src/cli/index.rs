@@ -11,6 +11,7 @@ use super::location::{location_json, state_text};
 use crate::format;
 use crate::vdfs::Core;
 use crate::vdfs::index::location::Availability;
+use crate::vdfs::library::IndexCounts;
 
 /// `cairn index …`
 #[derive(Debug, Subcommand)]
@@ -35,15 +36,8 @@ pub(super) fn index(
     let IndexCommand::Status = c;
     let lib = core.open_library(selected)?;
     let list = lib.locations()?;
-    let (entries, contents) = lib.store().read(|tx| {
-        use redb::ReadableTableMetadata;
-        let e = tx.open_table(crate::store::schema::ENTRIES)?.len()?;
-        let c = tx.open_table(crate::store::schema::CONTENT)?.len()?;
-        Ok((e, c))
-    })?;
-    let store_bytes = std::fs::metadata(lib.store().path())
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let IndexCounts { entries, contents } = lib.index_counts()?;
+    let store_bytes = lib.store_bytes();
     if out.json {
         let rows: Vec<_> = list.iter().map(|l| location_json(&lib, l)).collect();
         out.json(&json!({
@@ -95,15 +89,10 @@ pub(super) fn verify(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     let location = match &a.path {
-        Some(p) => Some(crate::vdfs::index::location::find(lib.store(), &p.to_string_lossy())?.id),
+        Some(p) => Some(lib.find_location(&p.to_string_lossy())?.id),
         None => None,
     };
     let mut events = core.events().subscribe();
-    let handle = lib
-        .jobs()
-        .spawn(crate::vdfs::indexer::integrity::IntegrityJob {
-            location,
-            ..Default::default()
-        })?;
+    let handle = lib.verify_content(location)?;
     follow(out, &lib, &handle, &mut events)
 }

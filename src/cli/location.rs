@@ -142,7 +142,7 @@ pub(super) fn location(
             location,
             background,
         } => {
-            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
+            let rec = lib.find_location(&location)?;
             let mut events = core.events().subscribe();
             let handle = lib.rescan(rec.id)?;
             if !background {
@@ -157,7 +157,7 @@ pub(super) fn location(
             rules,
             exclude,
         } => {
-            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
+            let rec = lib.find_location(&location)?;
             let rules = match (rules, exclude.is_empty()) {
                 (Some(r), _) => Some(parse_rules(&r, &exclude)?),
                 (None, false) => Some(Rules {
@@ -170,7 +170,7 @@ pub(super) fn location(
             report_location(out, &rec);
         }
         LocationCommand::Remove { location } => {
-            let rec = crate::vdfs::index::location::find(lib.store(), &location)?;
+            let rec = lib.find_location(&location)?;
             let rec = lib.remove_location(rec.id)?;
             if out.json {
                 out.json(&json!({ "removed": rec.id, "path": rec.path().to_string_lossy() }));

@@ -11,7 +11,7 @@ use crate::vdfs::Core;
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::fs::rules::{Compiled, Rules};
 use crate::vdfs::fs::walk::{Tree, WalkOptions, walk};
-use crate::vdfs::index::{self, EntryRecord};
+use crate::vdfs::index::EntryRecord;
 
 /// `cairn ls`
 #[derive(Debug, Args)]
@@ -43,28 +43,26 @@ pub(super) fn ls(
     let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    if !a.recursive {
-        let locations = lib.locations()?;
-        if let Some((_, id, rec)) = index::find_by_path(lib.store(), &locations, &canon)?
-            && rec.kind == EntryKind::Dir
-        {
-            let mut kids = lib.store().read(|tx| index::children(tx, id))?;
-            kids.sort_by(|x, y| x.1.name.cmp(&y.1.name));
-            if out.json {
-                let rows: Vec<_> = kids
-                    .iter()
-                    .map(|(id, r)| entry_json(Some(*id), r))
-                    .collect();
-                out.json(
-                    &json!({ "path": canon.to_string_lossy(), "source": "index", "entries": rows }),
-                );
-            } else {
-                for (_, r) in &kids {
-                    print_row(&mut w, a.long, &r.name, r.kind, r.size, r.mtime_ns)?;
-                }
+    if !a.recursive
+        && let Some(found) = lib.entry_at(&canon)?
+        && found.record.kind == EntryKind::Dir
+    {
+        let mut kids = lib.children(found.id)?;
+        kids.sort_by(|x, y| x.1.name.cmp(&y.1.name));
+        if out.json {
+            let rows: Vec<_> = kids
+                .iter()
+                .map(|(id, r)| entry_json(Some(*id), r))
+                .collect();
+            out.json(
+                &json!({ "path": canon.to_string_lossy(), "source": "index", "entries": rows }),
+            );
+        } else {
+            for (_, r) in &kids {
+                print_row(&mut w, a.long, &r.name, r.kind, r.size, r.mtime_ns)?;
             }
-            return Ok(w.flush()?);
         }
+        return Ok(w.flush()?);
     }
     // Not indexed (or recursive): the ephemeral index, straight from the disk.
     let rules = Compiled::new(&Rules::parse(&a.rules).map_err(anyhow::Error::msg)?)

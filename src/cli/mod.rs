@@ -150,9 +150,10 @@ fn local_path(core: &Core, lib: &Library, text: &str) -> anyhow::Result<PathBuf>
             )
         }
         SdPath::Content { content_id } => {
-            let c = crate::vdfs::index::content_by_uuid(lib.store(), content_id)?
+            let c = lib
+                .content_by_uuid(content_id)?
                 .with_context(|| format!("no file in this library has content {content_id}"))?;
-            crate::vdfs::index::best_instance(lib.store(), c.cas)?.with_context(|| {
+            lib.best_copy(c.cas)?.with_context(|| {
                 format!("no copy of content {content_id} is reachable on this device")
             })
         }

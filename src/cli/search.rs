@@ -123,7 +123,7 @@ pub(super) fn search(
             }))
     };
     let missing_from = match &a.missing_from {
-        Some(t) => Some(crate::vdfs::index::location::find(lib.store(), t)?.id),
+        Some(t) => Some(lib.find_location(t)?.id),
         None => None,
     };
     let within = a

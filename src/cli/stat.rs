@@ -1,20 +1,16 @@
-//! `cairn stat`: everything Cairn knows about one file or folder.
+//! `cairn stat`: everything Cairn knows about one file or folder — the inspector's details
+//! ([`crate::vdfs::query::details`]), sampled and walked where the index has nothing.
 
-use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
 use super::ls::entry_json;
 use super::{Output, local_path};
 use crate::format;
-use crate::vdfs::Core;
-use crate::vdfs::content::filetype::Registry;
-use crate::vdfs::content::sample_file;
-use crate::vdfs::fs::entry::{EntryKind, os_bytes};
-use crate::vdfs::fs::rules::{Compiled, Rules};
-use crate::vdfs::fs::walk::{WalkOptions, walk};
-use crate::vdfs::index;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::query::details::{DetailOptions, Details};
 use crate::vdfs::sdpath::SdPath;
+use crate::vdfs::{Core, CoreError};
 
 /// `cairn stat`
 #[derive(Debug, Args)]
@@ -31,38 +27,36 @@ pub(super) fn stat(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     let path = local_path(core, &lib, &a.path)?;
-    let canon = crate::vdfs::fs::entry::canonical_no_follow(&path);
-    let locations = lib.locations()?;
-    let registry = Registry::active();
-    let found = index::find_by_path(lib.store(), &locations, &canon)?;
+    let details = lib.stat(&path, DetailOptions::STAT).map_err(|e| match e {
+        // `CoreError::Io` shows its source in its own message too; print it once.
+        CoreError::Io { path, source } => {
+            anyhow::Error::new(source).context(path.display().to_string())
+        }
+        e => e.into(),
+    })?;
+    let v = stat_json(&details);
+    if out.json {
+        out.json(&v);
+    } else {
+        print_stat(&v);
+    }
+    Ok(())
+}
+
+/// The `--json` document of `cairn stat` (the human form is printed from it).
+fn stat_json(d: &Details) -> serde_json::Value {
+    let f = &d.facts;
     let mut v = serde_json::Map::new();
-    v.insert("path".into(), json!(canon.to_string_lossy()));
-    match &found {
-        Some((loc, id, rec)) => {
+    v.insert("path".into(), json!(d.path.to_string_lossy()));
+    let folder = d
+        .folder
+        .map(|(bytes, files, dirs)| json!({ "bytes": bytes, "files": files, "dirs": dirs }));
+    match &f.indexed {
+        Some(found) => {
             v.insert("indexed".into(), json!(true));
-            v.insert("location".into(), json!(loc));
-            v.insert("entry".into(), entry_json(Some(*id), rec));
-            let (content, others, stats) = lib.store().read(|tx| {
-                let content = match rec.cas {
-                    Some(c) => index::content(tx, c)?,
-                    None => None,
-                };
-                let mut others = Vec::new();
-                if let Some(c) = rec.cas {
-                    for other in index::instances(tx, c)? {
-                        if other != *id {
-                            others.push(index::path_of(tx, other)?);
-                        }
-                    }
-                }
-                let stats = if rec.kind == EntryKind::Dir {
-                    index::dir_stats(tx, *id)?
-                } else {
-                    None
-                };
-                Ok((content, others, stats))
-            })?;
-            if let Some(c) = &content {
+            v.insert("location".into(), json!(found.location.id));
+            v.insert("entry".into(), entry_json(Some(found.id), &found.record));
+            if let Some(c) = &f.content {
                 v.insert(
                     "content".into(),
                     json!({
@@ -75,84 +69,48 @@ pub(super) fn stat(
                         "address": SdPath::Content { content_id: c.uuid }.to_string(),
                     }),
                 );
-            } else if rec.kind == EntryKind::File {
-                let t = registry
-                    .identify(&rec.name, None)
-                    .and_then(|i| registry.get(i.type_index));
+            } else if found.record.kind == EntryKind::File {
                 v.insert(
                     "type_by_extension".into(),
-                    json!(t.map(|t| (&t.id, t.mime(), t.kind))),
+                    json!(f.file_type.as_ref().map(|t| (&t.id, &t.mime, t.kind))),
                 );
             }
+            let others: Vec<_> = d
+                .other_copies
+                .iter()
+                .map(|c| c.path.to_string_lossy())
+                .collect();
             v.insert("other_copies".into(), json!(others));
-            if let Some(s) = stats {
-                v.insert("folder".into(), json!(s));
-            }
         }
         None => {
             v.insert("indexed".into(), json!(false));
-            let m =
-                std::fs::symlink_metadata(&canon).with_context(|| canon.display().to_string())?;
-            let kind = EntryKind::of(m.file_type());
-            let meta = crate::vdfs::fs::entry::Meta::of(&m);
-            v.insert("entry".into(), json!({ "kind": kind, "size": meta.size, "mtime_ns": meta.mtime_ns, "inode": meta.inode }));
-            if kind == EntryKind::File {
-                let name = canon
-                    .file_name()
-                    .map(|n| os_bytes(n).to_vec())
-                    .unwrap_or_default();
-                match sample_file(&canon) {
-                    Ok(s) => {
-                        let t = registry.identify(&name, Some(&s.head));
-                        let ft = t.and_then(|i| registry.get(i.type_index));
-                        v.insert(
-                            "content".into(),
-                            json!({
-                                "cas_id": s.cas_id.map(|c| c.to_string()),
-                                "content_uuid": s.cas_id.map(|c| c.content_uuid()),
-                                "kind": ft.map(|t| t.kind),
-                                "file_type": ft.map(|t| &t.id),
-                                "mime": ft.map(|t| t.mime()),
-                                "confidence": t.map(|t| t.confidence),
-                                "method": t.map(|t| t.method),
-                            }),
-                        );
-                    }
-                    Err(e) => {
-                        v.insert("content_error".into(), json!(e.to_string()));
-                    }
-                }
-            } else if kind == EntryKind::Dir {
-                let tree = walk(
-                    &canon,
-                    &WalkOptions::new(Compiled::new(&Rules::none()).map_err(anyhow::Error::msg)?),
-                )?;
-                let (mut bytes, mut files, mut dirs) = (0u64, 0u64, 0u64);
-                for i in 1..tree.len() {
-                    let n = tree.node(i);
-                    if n.kind == EntryKind::Dir {
-                        dirs += 1;
-                    } else {
-                        files += 1;
-                        if n.kind == EntryKind::File {
-                            bytes += n.size;
-                        }
-                    }
-                }
+            v.insert(
+                "entry".into(),
+                json!({ "kind": f.kind, "size": f.meta.size, "mtime_ns": f.meta.mtime_ns, "inode": f.meta.inode }),
+            );
+            if let Some(cas) = f.sampled {
+                let t = f.file_type.as_ref();
                 v.insert(
-                    "folder".into(),
-                    json!({ "bytes": bytes, "files": files, "dirs": dirs }),
+                    "content".into(),
+                    json!({
+                        "cas_id": cas.map(|c| c.to_string()),
+                        "content_uuid": cas.map(|c| c.content_uuid()),
+                        "kind": t.map(|t| t.kind),
+                        "file_type": t.map(|t| &t.id),
+                        "mime": t.map(|t| &t.mime),
+                        "confidence": t.map(|t| t.confidence),
+                        "method": t.map(|t| t.method),
+                    }),
                 );
+            } else if let Some(e) = &f.sample_error {
+                v.insert("content_error".into(), json!(e));
             }
         }
     }
-    let v = serde_json::Value::Object(v);
-    if out.json {
-        out.json(&v);
-    } else {
-        print_stat(&v);
+    if let Some(folder) = folder {
+        v.insert("folder".into(), folder);
     }
-    Ok(())
+    serde_json::Value::Object(v)
 }
 
 fn print_stat(v: &serde_json::Value) {
