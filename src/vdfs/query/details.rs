@@ -358,3 +358,54 @@ fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
     f.take(n as u64).read_to_end(&mut buf).ok()?;
     Some(buf)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_the_index_the_options_decide_what_is_read() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("notes.txt"), b"hello\n").unwrap();
+        let file = d.path().join("notes.txt");
+
+        let seen = details(None, &[], &file, DetailOptions::INSPECTOR).unwrap();
+        assert_eq!(seen.facts.kind, Some(EntryKind::File));
+        assert_eq!(seen.facts.meta.size, 6);
+        assert_eq!(seen.text_preview.as_deref(), Some("hello\n"));
+        assert_eq!(seen.mime.as_deref(), Some("text/plain"));
+        assert_eq!(seen.facts.sampled, None, "the inspector does not hash");
+        assert!(seen.facts.indexed.is_none());
+
+        let stat = details(None, &[], &file, DetailOptions::STAT).unwrap();
+        let cas = crate::vdfs::content::sample_file(&file).unwrap().cas_id;
+        assert_eq!(stat.facts.sampled, Some(cas));
+        assert_eq!(stat.text_preview, None);
+        let t = stat.facts.file_type.unwrap();
+        assert_eq!((t.id.as_str(), t.source), ("text/plain", TypeSource::Bytes));
+        assert!(t.confidence.is_some());
+    }
+
+    /// Regression: a folder named like a file type was shown with that type.
+    #[test]
+    fn a_folder_has_no_file_type_and_is_totalled_only_when_asked() {
+        let d = tempfile::tempdir().unwrap();
+        let folder = d.path().join("backup.zip");
+        std::fs::create_dir_all(folder.join("inner")).unwrap();
+        std::fs::write(folder.join("inner/a"), b"abc").unwrap();
+        let seen = details(None, &[], &folder, DetailOptions::INSPECTOR).unwrap();
+        assert_eq!(seen.facts.kind, Some(EntryKind::Dir));
+        assert_eq!((seen.mime, seen.type_name, seen.folder), (None, None, None));
+        let stat = details(None, &[], &folder, DetailOptions::STAT).unwrap();
+        assert_eq!(stat.folder, Some((3, 1, 1)));
+    }
+
+    #[test]
+    fn a_vanished_path_is_an_error_naming_it_and_the_inspector_keeps_the_path() {
+        let d = tempfile::tempdir().unwrap();
+        let gone = d.path().join("gone");
+        let err = details(None, &[], &gone, DetailOptions::STAT).unwrap_err();
+        assert!(err.to_string().contains("gone"), "{err}");
+        assert_eq!(inspect(None, &[], &gone).path, gone);
+    }
+}
