@@ -177,13 +177,7 @@ fn main() {
             h.wait();
         }
     }
-    let entries = lib
-        .store()
-        .read(|tx| {
-            use redb::ReadableTableMetadata;
-            Ok(tx.open_table(cairn::store::schema::ENTRIES)?.len()?)
-        })
-        .unwrap();
+    let entries = lib.index_counts().unwrap().entries;
     let (mut app, mut frame) = explorer(&core, &lib, &data);
     drop(lib);
 

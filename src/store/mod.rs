@@ -19,7 +19,8 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Serialize, de::DeserializeOwned};
 
-use schema::{META, META_SCHEMA_VERSION, MIGRATIONS, SCHEMA_VERSION};
+pub use schema::SCHEMA_VERSION;
+use schema::{META, META_SCHEMA_VERSION, MIGRATIONS};
 pub use writer::WriteTicket;
 
 /// Page cache given to redb, in bytes. redb's default (1 GiB) is far more than a file
@@ -205,6 +206,25 @@ impl Store {
             read_version(&meta)
         })
     }
+}
+
+/// Records `version` as the schema version of the store file at `file` (created if missing),
+/// as a newer Cairn would, without migrating anything: for tests of how a store written by a
+/// newer Cairn is refused. The file must not be open.
+///
+/// # Errors
+/// [`StoreError::Open`] if the file cannot be opened, [`StoreError::Db`] if the write fails.
+#[doc(hidden)]
+pub fn stamp_schema_version(file: &Path, version: u32) -> Result<(), StoreError> {
+    let db = Database::create(file).map_err(|e| StoreError::Open {
+        path: file.to_owned(),
+        source: Arc::new(e),
+    })?;
+    let tx = db.begin_write()?;
+    tx.open_table(META)?
+        .insert(META_SCHEMA_VERSION, encode(&version).as_slice())?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn read_version(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u32, StoreError> {

@@ -15,11 +15,11 @@ use uuid::Uuid;
 
 pub use crate::vdfs::fs::mounts::{Drive, drives, space_of};
 use crate::vdfs::fs::rules::Rules;
-use crate::vdfs::index::location::{IndexMode, LocationRecord};
+use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 use crate::vdfs::jobs::{JobId, JobRecord};
 pub use crate::vdfs::library::LocationStatus as LocationView;
-use crate::vdfs::query::browse::{self, Details, Item, ListError, Source};
+use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 use crate::vdfs::{Core, Event, LibraryConfig, LibrarySummary};
 
 /// What the window asks the core to do.
@@ -352,19 +352,19 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             Command::OpenWith(path, app) => crate::vdfs::platform::open_with::launch(&app, &path)?,
             Command::FindDupes => {
                 let lib = core.library().map_err(|e| e.to_string())?;
-                let groups = crate::vdfs::query::dupes::find(
-                    lib.store(),
-                    &crate::vdfs::query::dupes::DupesQuery::default(),
-                )
-                .map_err(|e| e.to_string())?;
+                let groups = lib
+                    .dupes(&crate::vdfs::query::dupes::DupesQuery::default())
+                    .map_err(|e| e.to_string())?;
                 send(Update::Dupes(groups));
             }
             Command::ShowContent(uuid) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
-                let content = crate::vdfs::index::content_by_uuid(lib.store(), uuid)
+                let content = lib
+                    .content_by_uuid(uuid)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("no file in this library has content {uuid}"))?;
-                let path = crate::vdfs::index::best_instance(lib.store(), content.cas)
+                let path = lib
+                    .best_copy(content.cas)
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| {
                         format!("no copy of content {uuid} is reachable on this device")
@@ -488,23 +488,8 @@ fn navigate(
     }
 }
 
-/// The open library's store and locations (none when no library is open).
-fn store_and_locations(core: &Core) -> (Option<crate::store::Store>, Vec<LocationRecord>) {
-    let lib = core.library().ok();
-    let locations = lib
-        .as_ref()
-        .and_then(|l| l.locations().ok())
-        .unwrap_or_default();
-    (lib.map(|l| l.store().clone()), locations)
-}
-
 fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
-    let (store, locations) = store_and_locations(core);
-    send(Update::Details(browse::details(
-        store.as_ref(),
-        &locations,
-        path,
-    )));
+    send(Update::Details(core.inspect(path)));
 }
 
 /// Pending thumbnail requests, newest last; at most [`ThumbQueue::CAP`] are kept.

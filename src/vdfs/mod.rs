@@ -435,6 +435,18 @@ impl Core {
         query::browse::list(lib.as_ref().map(|l| l.store()), &locations, folder, sink)
     }
 
+    /// The inspector's details of `path` (see [`query::details::inspect`]): from the open
+    /// library's index when it is indexed, else from the disk. Blocking; never fails (what
+    /// cannot be gathered is left out).
+    pub fn inspect(&self, path: &Path) -> query::details::Details {
+        let lib = self.library().ok();
+        let locations = lib
+            .as_ref()
+            .and_then(|l| l.locations().ok())
+            .unwrap_or_default();
+        query::details::inspect(lib.as_ref().map(|l| l.store()), &locations, path)
+    }
+
     /// Compares `listed` (an index listing of `folder` from location `location`) with the
     /// disk; see [`query::browse::check_against_disk`]. `None` when the disk agrees.
     pub fn check_folder(

@@ -423,3 +423,38 @@ fn the_checker_resolves_paths_like_rustc() {
         "let s = \"\"; \nlet c = ' '; x"
     );
 }
+
+/// The front ends (the window and the CLI) and the tests ask `Library` and `Core`; they never
+/// open the store, name a table or call the index's free functions over a store.
+#[test]
+fn front_ends_never_name_a_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["src/ui", "src/cli", "tests", "benches"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    files.push(root.join("src/main.rs"));
+    let forbidden = [
+        ".store()",
+        "schema::",
+        "open_table",
+        "begin_read",
+        "begin_write",
+    ];
+    let mut wrong = Vec::new();
+    for f in &files {
+        let text = code_only(&std::fs::read_to_string(f).unwrap());
+        for (n, line) in text.lines().enumerate() {
+            for word in forbidden {
+                if line.contains(word) {
+                    wrong.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "front ends and tests go through Library/Core methods:\n{}",
+        wrong.join("\n")
+    );
+}

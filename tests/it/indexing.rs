@@ -11,8 +11,8 @@ use cairn::vdfs::content::{CasId, integrity_hash, sample_file};
 use cairn::vdfs::fs::entry::EntryKind;
 use cairn::vdfs::fs::mounts::VolumeInfo;
 use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::EntryRecord;
 use cairn::vdfs::index::location::{self, IndexMode};
-use cairn::vdfs::index::{self, EntryRecord};
 use cairn::vdfs::jobs::JobStatus;
 use cairn::vdfs::{Core, CoreOptions, Library};
 
@@ -84,15 +84,11 @@ fn rescan(lib: &Library, id: u32) -> String {
 }
 
 fn entry_at(lib: &Library, path: &Path) -> Option<(u64, EntryRecord)> {
-    let locs = lib.locations().unwrap();
-    let canon = cairn::vdfs::fs::entry::canonical_no_follow(path);
-    index::find_by_path(lib.store(), &locs, &canon)
-        .unwrap()
-        .map(|(_, id, r)| (id, r))
+    lib.entry_at(path).unwrap().map(|e| (e.id, e.record))
 }
 
 fn dump(lib: &Library) -> Vec<String> {
-    index::dump(lib.store()).unwrap()
+    lib.dump_index().unwrap()
 }
 
 /// Relative paths of every indexed entry of a location.
@@ -160,7 +156,7 @@ fn counts_with_and_without_each_rule() {
     let l = library();
     let id = index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
     assert_eq!(indexed_paths(&l.lib, &f.root()), all);
-    let rec = location::get(l.lib.store(), id).unwrap();
+    let rec = l.lib.location(id).unwrap();
     assert_eq!(rec.stats.files, 14);
     assert_eq!(rec.stats.dirs, 11);
     // Bytes of the regular files, as lstat reports them.
@@ -247,7 +243,7 @@ fn counts_with_and_without_each_rule() {
             "rules {}",
             rules.describe()
         );
-        let s = location::get(l.lib.store(), id).unwrap().stats.skipped;
+        let s = l.lib.location(id).unwrap().stats.skipped;
         assert_eq!(
             (s.folders, s.files),
             (folders, files),
@@ -344,12 +340,7 @@ fn rescans_keep_identity_across_modify_move_rename_and_delete() {
 
     // The edited file got a new content identity; the old one is gone.
     assert_ne!(edited.cas, Some(edit_cas));
-    assert!(
-        lib.store()
-            .read(|tx| index::content(tx, edit_cas))
-            .unwrap()
-            .is_none()
-    );
+    assert!(lib.content(edit_cas).unwrap().is_none());
 
     // The index equals a clean index of the same tree.
     let clean = library();
@@ -360,23 +351,14 @@ fn rescans_keep_identity_across_modify_move_rename_and_delete() {
 
 /// The closure relations, as paths: `(ancestor, descendant, depth)`.
 fn closure(lib: &Library) -> Vec<(String, String, u32)> {
-    lib.store()
-        .read(|tx| {
-            let t = tx.open_table(cairn::store::schema::DIR_CLOSURE)?;
-            let mut out = Vec::new();
-            for row in redb::ReadableTable::iter(&t)? {
-                let (k, v) = row?;
-                let (a, d) = k.value();
-                out.push((
-                    index::path_of(tx, a)?.display().to_string(),
-                    index::path_of(tx, d)?.display().to_string(),
-                    v.value(),
-                ));
-            }
-            out.sort();
-            Ok(out)
-        })
+    let mut out: Vec<_> = lib
+        .closure_relations()
         .unwrap()
+        .into_iter()
+        .map(|(a, d, depth)| (a.display().to_string(), d.display().to_string(), depth))
+        .collect();
+    out.sort();
+    out
 }
 
 #[test]
@@ -402,12 +384,7 @@ fn closure_relations_and_aggregates_are_exact() {
     assert!(c.contains(&(rel("p/q/r"), rel("p/q/r"), 0)));
     assert_eq!(c.len(), 1 + 2 + 3 + 3 + 4, "{c:#?}");
     let (id, _) = entry_at(&l.lib, &root.join("p")).unwrap();
-    let s = l
-        .lib
-        .store()
-        .read(|tx| index::dir_stats(tx, id))
-        .unwrap()
-        .unwrap();
+    let s = l.lib.dir_stats(id).unwrap().unwrap();
     assert_eq!((s.bytes, s.files, s.dirs), (6, 3, 3));
 }
 
@@ -421,18 +398,19 @@ fn an_offline_location_keeps_its_entries() {
     let before = dump(&l.lib);
     // Pretend the location lives on a drive mounted at a path that is not mounted now, and
     // unplug it.
-    location::update(l.lib.store(), id, |loc| {
-        loc.volume = VolumeInfo {
-            mount_point: PathBuf::from("/media/cairn-test-unplugged"),
-            fs_type: "exfat".into(),
-            source: "/dev/sdz1".into(),
-            dev: 12345,
-        };
-    })
-    .unwrap();
+    l.lib
+        .update_location_record(id, |loc| {
+            loc.volume = VolumeInfo {
+                mount_point: PathBuf::from("/media/cairn-test-unplugged"),
+                fs_type: "exfat".into(),
+                source: "/dev/sdz1".into(),
+                dev: 12345,
+            };
+        })
+        .unwrap();
     let moved_away = f.dir.path().join("unplugged");
     fs::rename(f.root(), &moved_away).unwrap();
-    let rec = location::get(l.lib.store(), id).unwrap();
+    let rec = l.lib.location(id).unwrap();
     assert!(matches!(
         rec.availability(),
         location::Availability::Offline(_)
@@ -448,10 +426,9 @@ fn an_offline_location_keeps_its_entries() {
     );
 
     // A folder deleted on a mounted drive is "missing", and its entries are kept too.
-    location::update(l.lib.store(), id, |loc| {
-        loc.volume.mount_point = PathBuf::from("/")
-    })
-    .unwrap();
+    l.lib
+        .update_location_record(id, |loc| loc.volume.mount_point = PathBuf::from("/"))
+        .unwrap();
     let h = l.lib.rescan(id).unwrap();
     assert_eq!(h.wait(), JobStatus::Failed);
     assert_eq!(dump(&l.lib), before);
@@ -562,15 +539,10 @@ fn content_counts_stay_exact_across_modify_and_delete() {
         .cas
         .unwrap();
     let count = |cas: CasId| {
-        l.lib
-            .store()
-            .read(|tx| {
-                Ok((
-                    index::content(tx, cas)?.map(|c| c.instances),
-                    index::instances(tx, cas)?.len(),
-                ))
-            })
-            .unwrap()
+        (
+            l.lib.content(cas).unwrap().map(|c| c.instances),
+            l.lib.instances(cas).unwrap().len(),
+        )
     };
     assert_eq!(count(cas), (Some(3), 3));
     assert_eq!(
@@ -616,8 +588,7 @@ fn files_are_identified_by_their_bytes() {
     let ty = |name: &str| {
         let rec = entry_at(&l.lib, &f.root().join(name)).unwrap().1;
         l.lib
-            .store()
-            .read(|tx| index::content(tx, rec.cas.unwrap()))
+            .content(rec.cas.unwrap())
             .unwrap()
             .unwrap()
             .file_type
@@ -701,7 +672,7 @@ fn hostile_files_are_catalogued_safely() {
         );
     }
     // Nothing under the symlinked parent was walked twice.
-    let loc = location::get(l.lib.store(), rec.id).unwrap();
+    let loc = l.lib.location(rec.id).unwrap();
     assert_eq!(loc.stats.dirs, 1003, "root, deep, 1000 × d, locked");
 }
 
@@ -834,11 +805,7 @@ fn verify_content_flags_sampled_hash_collisions_and_silent_changes() {
             .1
             .cas
             .unwrap();
-        l.lib
-            .store()
-            .read(|tx| index::content(tx, cas))
-            .unwrap()
-            .unwrap()
+        l.lib.content(cas).unwrap().unwrap()
     };
     assert_eq!(
         content("original.bin").integrity,
@@ -1034,4 +1001,82 @@ fn regression_inode_reuse_is_not_a_move() {
         );
     }
     eprintln!("inode numbers reused in {reused} of 20 rounds");
+}
+
+/// `cairn stat --json` inside and outside the index: the fields scripts read, from the one
+/// details function the inspector uses too.
+#[test]
+fn stat_reports_the_index_or_the_disk() {
+    let f = Fixture::new();
+    let jpeg = b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00rest";
+    f.file("in/a.jpg", jpeg)
+        .file("in/sub/b.jpg", jpeg)
+        .file("out/t.txt", b"text\n")
+        .file("out/d/c.bin", b"12345");
+    let data = f.dir.path().join("data");
+    let root = fs::canonicalize(f.root()).unwrap();
+    ok(cairn(&data).args(["location", "add"]).arg(root.join("in")));
+    let stat = |p: &Path| -> serde_json::Value {
+        crate::common::json(&ok(cairn(&data).args(["stat", "--json"]).arg(p)))
+    };
+
+    let a = stat(&root.join("in/a.jpg"));
+    assert_eq!(a["indexed"], true);
+    assert_eq!(a["location"], 1);
+    assert_eq!(a["entry"]["kind"], "file");
+    assert_eq!(a["entry"]["size"], jpeg.len());
+    assert_eq!(a["content"]["file_type"], "image/jpeg");
+    assert_eq!(a["content"]["instances"], 2);
+    let cas = sample_file(&root.join("in/a.jpg")).unwrap().cas_id.unwrap();
+    assert_eq!(a["content"]["cas_id"], cas.to_string());
+    assert_eq!(a["entry"]["cas_id"], cas.to_string());
+    assert_eq!(
+        a["content"]["address"],
+        format!("cairn://content/{}", cas.content_uuid())
+    );
+    assert_eq!(
+        a["other_copies"],
+        serde_json::json!([root.join("in/sub/b.jpg").to_string_lossy()])
+    );
+    // The content address resolves to a copy on disk.
+    let by_address = stat(Path::new(a["content"]["address"].as_str().unwrap()));
+    assert_eq!(by_address["content"]["cas_id"], cas.to_string());
+
+    let folder = stat(&root.join("in"));
+    assert_eq!(folder["entry"]["kind"], "dir");
+    assert_eq!(folder["folder"]["files"], 2);
+    assert_eq!(folder["folder"]["dirs"], 1);
+    assert_eq!(folder["folder"]["bytes"], 2 * jpeg.len());
+
+    let t = stat(&root.join("out/t.txt"));
+    assert_eq!(t["indexed"], false);
+    assert_eq!(t["entry"]["size"], 5);
+    assert!(t.get("location").is_none());
+    let sampled = sample_file(&root.join("out/t.txt"))
+        .unwrap()
+        .cas_id
+        .unwrap();
+    assert_eq!(t["content"]["cas_id"], sampled.to_string());
+    assert_eq!(t["content"]["file_type"], "text/plain");
+    assert!(t["content"]["confidence"].is_u64(), "{t}");
+
+    let out = stat(&root.join("out"));
+    assert_eq!(out["indexed"], false);
+    assert_eq!(
+        (
+            &out["folder"]["files"],
+            &out["folder"]["dirs"],
+            &out["folder"]["bytes"]
+        ),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!(1),
+            &serde_json::json!(10)
+        )
+    );
+
+    let human = ok(cairn(&data).arg("stat").arg(root.join("in/a.jpg")));
+    assert!(human.contains("Indexed:     yes, location 1"), "{human}");
+    assert!(human.contains(&format!("cas_id:      {cas}")), "{human}");
+    assert!(human.contains("Copies:      2 in this library"), "{human}");
 }

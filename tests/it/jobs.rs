@@ -5,7 +5,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use cairn::vdfs::jobs::JobStatus;
-use cairn::vdfs::jobs::diagnostic::{DiagnosticJob, batch_counts};
+use cairn::vdfs::jobs::diagnostic::DiagnosticJob;
 use cairn::{Core, CoreOptions};
 
 use crate::common::{cairn, json, ok};
@@ -114,7 +114,7 @@ fn pause_resume_and_cancel_in_process() {
 
     let h = jobs.resume(h.id()).unwrap();
     assert_eq!(h.wait(), JobStatus::Completed);
-    let counts = batch_counts(lib.store(), h.id()).unwrap();
+    let counts = lib.diagnostic_batch_counts(h.id()).unwrap();
     assert_eq!(counts.len(), 200);
     assert!(counts.values().all(|&c| c == 1));
     assert!(
@@ -151,7 +151,7 @@ fn closing_the_library_interrupts_jobs_and_reopening_resumes_them() {
     let lib = core.open_library(None).unwrap();
     let h = lib.jobs().handle(id).expect("resumed on open");
     assert_eq!(h.wait(), JobStatus::Completed);
-    let counts = batch_counts(lib.store(), id).unwrap();
+    let counts = lib.diagnostic_batch_counts(id).unwrap();
     assert_eq!(counts.len(), 100);
     assert!(counts.values().all(|&c| c == 1));
 }

@@ -159,12 +159,7 @@ fn a_copied_closed_library_opens_as_the_same_library() {
     let jobs = lib.jobs().list().unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].title, "Diagnostic: 3 batches");
-    assert_eq!(
-        cairn::vdfs::jobs::diagnostic::batch_counts(lib.store(), 1)
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(lib.diagnostic_batch_counts(1).unwrap().len(), 3);
 }
 
 fn copy_dir(src: &std::path::Path, dst: &std::path::Path) {
@@ -185,24 +180,13 @@ fn a_future_schema_version_is_refused_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let core = Core::start(CoreOptions::at(tmp.path())).unwrap();
     let (path, _) = core.default_library().unwrap();
-    {
-        use cairn::store::schema::{META, META_SCHEMA_VERSION, SCHEMA_VERSION};
-        let db = redb::Database::create(path.join(STORE_FILE)).unwrap();
-        let tx = db.begin_write().unwrap();
-        tx.open_table(META)
-            .unwrap()
-            .insert(
-                META_SCHEMA_VERSION,
-                cairn::store::encode(&(SCHEMA_VERSION + 7)).as_slice(),
-            )
-            .unwrap();
-        tx.commit().unwrap();
-    }
+    cairn::store::stamp_schema_version(&path.join(STORE_FILE), cairn::store::SCHEMA_VERSION + 7)
+        .unwrap();
     let err = fails(cairn(tmp.path()).args(["jobs", "list"]));
     assert!(
         err.contains(&format!(
             "schema version {}",
-            cairn::store::schema::SCHEMA_VERSION + 7
+            cairn::store::SCHEMA_VERSION + 7
         )),
         "{err}"
     );

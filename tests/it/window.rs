@@ -214,11 +214,10 @@ fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
     let cas = {
-        let locs = lib.locations().unwrap();
-        cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/beach copy.jpg"))
+        lib.entry_at(&root.join("photos/beach copy.jpg"))
             .unwrap()
             .unwrap()
-            .2
+            .record
             .cas
             .unwrap()
     };
@@ -370,12 +369,11 @@ fn a_content_address_opens_its_copy_and_images_are_previewed() {
         .save(root.join("photos/green.png"))
         .unwrap();
     let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
-    let locs = lib.locations().unwrap();
-    let green =
-        cairn::vdfs::index::find_by_path(lib.store(), &locs, &root.join("photos/green.png"))
-            .unwrap()
-            .unwrap()
-            .2;
+    let green = lib
+        .entry_at(&root.join("photos/green.png"))
+        .unwrap()
+        .unwrap()
+        .record;
     drop(lib);
     let address = format!("cairn://content/{}", green.cas.unwrap().content_uuid());
     let mut h = harness(&fx, &root);

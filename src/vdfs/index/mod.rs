@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::store::schema::{
-    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_STATS, ENTRIES, META, META_NAMES_GENERATION,
+    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META,
+    META_NAMES_GENERATION,
 };
 use crate::store::{StoreError, decode};
 use crate::vdfs::content::CasId;
@@ -241,6 +242,73 @@ pub fn find_by_path(
             }
         }
         Ok(entry(tx, cur)?.map(|r| (loc.id, cur, r)))
+    })
+}
+
+/// An indexed entry found by its path: the location holding it, its entry id and its record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexedEntry {
+    /// The location the entry belongs to.
+    pub location: location::LocationRecord,
+    /// The entry id.
+    pub id: u64,
+    /// The entry's record.
+    pub record: EntryRecord,
+}
+
+/// [`find_by_path`] with the location's record: the entry at `path` (absolute, canonical) if
+/// it lies in one of `locations` and is indexed.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn entry_at(
+    store: &crate::store::Store,
+    locations: &[location::LocationRecord],
+    path: &std::path::Path,
+) -> Result<Option<IndexedEntry>, StoreError> {
+    Ok(
+        find_by_path(store, locations, path)?.and_then(|(loc, id, record)| {
+            let location = locations.iter().find(|l| l.id == loc)?.clone();
+            Some(IndexedEntry {
+                location,
+                id,
+                record,
+            })
+        }),
+    )
+}
+
+/// How many entries and how many content identities the index holds.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn counts(store: &crate::store::Store) -> Result<(u64, u64), StoreError> {
+    use redb::ReadableTableMetadata;
+    store.read(|tx| {
+        let e = tx.open_table(ENTRIES)?.len()?;
+        let c = tx.open_table(CONTENT)?.len()?;
+        Ok((e, c))
+    })
+}
+
+/// Every closure relation between folders as `(ancestor path, descendant path, depth)`,
+/// sorted; a folder is its own descendant at depth 0. For checks of the index's structure.
+///
+/// # Errors
+/// [`StoreError`], including [`StoreError::NotFound`] for a relation naming a missing entry.
+pub fn closure_relations(
+    store: &crate::store::Store,
+) -> Result<Vec<(PathBuf, PathBuf, u32)>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(DIR_CLOSURE)?;
+        let mut out = Vec::new();
+        for row in t.iter()? {
+            let (k, v) = row?;
+            let (a, d) = k.value();
+            out.push((path_of(tx, a)?, path_of(tx, d)?, v.value()));
+        }
+        out.sort();
+        Ok(out)
     })
 }
 

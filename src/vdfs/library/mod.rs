@@ -7,6 +7,9 @@
 //! `content`, `fs`); nothing below imports it.
 
 mod locations;
+mod queries;
+
+pub use queries::IndexCounts;
 
 pub use locations::LocationStatus;
 
@@ -220,7 +223,7 @@ impl Library {
     }
 
     /// The store.
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 

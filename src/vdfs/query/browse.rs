@@ -4,7 +4,8 @@
 //! folder sizes from the aggregates), else straight from the disk (the ephemeral path: one
 //! `read_dir` plus `lstat` per entry). Either way it is delivered in chunks of [`CHUNK`] items
 //! through a callback, so the first rows can be drawn while the rest is still being read; a
-//! caller that navigated away stops the stream by returning `false`.
+//! caller that navigated away stops the stream by returning `false`. The details of one item
+//! are in [`super::details`].
 
 use std::path::{Path, PathBuf};
 
@@ -13,12 +14,15 @@ use serde::Serialize;
 use crate::store::Store;
 use crate::store::schema::{CHILDREN, ENTRIES};
 use crate::vdfs::content::CasId;
-use crate::vdfs::content::filetype::{ContentKind, FileType, Registry};
+use crate::vdfs::content::filetype::{ContentKind, Registry};
 use crate::vdfs::fs::entry::{
     EntryKind, Meta, canonical_no_follow, is_hidden, os_bytes, os_from_bytes,
 };
 use crate::vdfs::index::location::{Availability, LocationRecord};
 use crate::vdfs::index::{self, EntryRecord};
+
+// The inspector's details moved to `details`; the window still names them here.
+pub use super::details::{Details, identify_path};
 
 /// Items per chunk.
 pub const CHUNK: usize = 2000;
@@ -233,125 +237,6 @@ fn list_disk(folder: &Path, sink: &mut dyn FnMut(Vec<Item>) -> bool) -> Result<(
     }
     sink(chunk);
     Ok(())
-}
-
-/// Details of one file or folder for the inspector.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Details {
-    /// The path.
-    pub path: PathBuf,
-    /// MIME type, when known.
-    pub mime: Option<String>,
-    /// File-type name, e.g. "JPEG image".
-    pub type_name: Option<String>,
-    /// cas_id, when identified.
-    pub cas: Option<String>,
-    /// Content UUID.
-    pub content_uuid: Option<String>,
-    /// Other copies of the same content in the library, with their location and volume.
-    pub other_copies: Vec<crate::vdfs::query::redundancy::CopyInfo>,
-    /// For folders: bytes, files, folders below (from the index).
-    pub folder: Option<(u64, u64, u64)>,
-    /// The first part of a text file (at most [`PREVIEW_BYTES`]).
-    pub text_preview: Option<String>,
-    /// The entry's UUID, when indexed.
-    pub uuid: Option<String>,
-    /// Mount point of the volume of the location holding it, when indexed.
-    pub volume: Option<PathBuf>,
-}
-
-/// Bytes of a text file shown in the preview.
-pub const PREVIEW_BYTES: usize = 16 * 1024;
-
-/// Gathers the inspector's details of `path` (reads at most [`PREVIEW_BYTES`] of the file).
-pub fn details(store: Option<&Store>, locations: &[LocationRecord], path: &Path) -> Details {
-    let path = canonical_no_follow(path);
-    let mut d = Details {
-        path: path.clone(),
-        ..Details::default()
-    };
-    let registry = Registry::active();
-    if let Some(store) = store
-        && let Ok(Some((_, id, rec))) = index::find_by_path(store, locations, &path)
-    {
-        d.uuid = Some(rec.uuid.to_string());
-        d.volume = locations
-            .iter()
-            .find(|l| l.id == rec.location)
-            .map(|l| l.volume.mount_point.clone());
-        let _ = store.read(|tx| {
-            if let Some(cas) = rec.cas {
-                d.cas = Some(cas.to_string());
-                d.content_uuid = Some(cas.content_uuid().to_string());
-                if let Some(c) = index::content(tx, cas)? {
-                    d.mime = c.mime.clone();
-                    d.type_name = c
-                        .file_type
-                        .as_deref()
-                        .and_then(|t| registry.index_of(t))
-                        .and_then(|i| registry.get(i))
-                        .map(|t| t.name.clone());
-                }
-            }
-            if rec.kind == EntryKind::Dir
-                && let Some(s) = index::dir_stats(tx, id)?
-            {
-                d.folder = Some((s.bytes, s.files, s.dirs));
-            }
-            Ok(())
-        });
-        if rec.cas.is_some()
-            && let Ok(copies) = crate::vdfs::query::redundancy::copies(store, locations, id)
-        {
-            d.other_copies = copies.into_iter().filter(|c| c.path != path).collect();
-        }
-    }
-    let head = read_head(&path, PREVIEW_BYTES);
-    if d.mime.is_none()
-        && let Some(t) = identify_with_head(&path, head.as_deref())
-    {
-        d.mime = Some(t.mime().to_owned());
-        d.type_name = Some(t.name.clone());
-    }
-    if let Some(bytes) = head
-        && crate::vdfs::content::filetype::looks_like_text(&bytes)
-    {
-        d.text_preview = Some(String::from_utf8_lossy(&bytes).into_owned());
-    }
-    d
-}
-
-/// Bytes of a file's head the type identification looks at.
-const IDENTIFY_BYTES: usize = 8192;
-
-/// The registered file type of `path`, from its name and, for a regular file, its first
-/// 8 KiB, by the active [`Registry`]. `None` if no type matches. Reads at
-/// most 8 KiB; never blocks on a FIFO or device.
-pub fn identify_path(path: &Path) -> Option<&'static FileType> {
-    identify_with_head(path, read_head(path, IDENTIFY_BYTES).as_deref())
-}
-
-/// [`identify_path`] with the head already read (`None` for a non-regular file).
-fn identify_with_head(path: &Path, head: Option<&[u8]>) -> Option<&'static FileType> {
-    let registry = Registry::active();
-    let name = path.file_name().map(os_bytes).unwrap_or_default();
-    let head = head.map(|h| &h[..h.len().min(IDENTIFY_BYTES)]);
-    registry
-        .identify(name, head)
-        .and_then(|i| registry.get(i.type_index))
-}
-
-/// The first `n` bytes of a regular file, without blocking on special files.
-fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let m = std::fs::symlink_metadata(path).ok()?;
-    if !m.is_file() {
-        return None;
-    }
-    let f = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::with_capacity(n.min(m.len() as usize));
-    f.take(n as u64).read_to_end(&mut buf).ok()?;
-    Some(buf)
 }
 
 /// Compares an index listing with the disk. Returns `None` if the disk shows exactly the

@@ -1,0 +1,186 @@
+//! `cairn debug …` (hidden): the diagnostic job, the index dump and the search benchmark.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Output;
+use super::jobs::follow;
+use crate::format;
+use crate::vdfs::Core;
+use crate::vdfs::jobs::JobId;
+use crate::vdfs::jobs::diagnostic::DiagnosticJob;
+
+/// `cairn debug …` (hidden).
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Run the diagnostic job in the foreground: N batches, each committed with its checkpoint.
+    DiagnosticJob {
+        /// Number of batches.
+        #[arg(long, default_value_t = 20)]
+        batches: u64,
+        /// Simulated work per batch, in ms.
+        #[arg(long, default_value_t = 50)]
+        batch_ms: u64,
+    },
+    /// Show how many times each batch of a diagnostic job was committed.
+    DiagnosticReport {
+        /// Job id.
+        id: JobId,
+    },
+    /// Print every entry of the index (path, kind, size, mtime, cas_id), sorted, one per line.
+    DumpIndex,
+    /// Time name queries in this process (index already loaded): each query of FILE (one
+    /// per line; `\t`-separated `kind=…`, `size=LO..HI`, `in=PATH` add filters) RUNS times;
+    /// prints each query's median and the percentiles over all of them.
+    SearchBench {
+        /// The queries, one per line.
+        file: PathBuf,
+        /// Runs per query (after one warm-up run).
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        /// Results per query.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+pub(super) fn debug(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: DebugCommand,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    match c {
+        DebugCommand::DiagnosticJob { batches, batch_ms } => {
+            let mut events = core.events().subscribe();
+            let handle = lib.jobs().spawn(DiagnosticJob::new(batches, batch_ms))?;
+            follow(out, &lib, &handle, &mut events)?;
+        }
+        DebugCommand::DumpIndex => {
+            for line in lib.dump_index()? {
+                println!("{line}");
+            }
+        }
+        DebugCommand::SearchBench { file, runs, limit } => {
+            search_bench(out, &lib, &file, runs, limit)?;
+        }
+        DebugCommand::DiagnosticReport { id } => {
+            let counts = lib.diagnostic_batch_counts(id)?;
+            if out.json {
+                out.json(&json!({ "job": id, "batches": counts }));
+            } else {
+                for (batch, n) in counts {
+                    println!("batch {batch}: committed {n}×");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `cairn debug search-bench`: in-process query latency over a list of queries.
+fn search_bench(
+    out: &Output,
+    lib: &crate::vdfs::Library,
+    file: &std::path::Path,
+    runs: usize,
+    limit: usize,
+) -> anyhow::Result<()> {
+    use crate::vdfs::query::search::{Query, parse_range};
+    let text = std::fs::read_to_string(file).with_context(|| file.display().to_string())?;
+    let started = std::time::Instant::now();
+    let ix = lib.name_index()?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let mut rows = Vec::new();
+    let mut all = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let mut parts = line.split('\t');
+        let mut q = Query {
+            text: parts.next().unwrap_or_default().to_owned(),
+            limit,
+            ..Query::default()
+        };
+        for p in parts {
+            match p.split_once('=') {
+                Some(("kind", k)) => q.kinds.push(k.parse().map_err(anyhow::Error::msg)?),
+                Some(("size", r)) => {
+                    q.size = Some(
+                        parse_range(r, format::parse_bytes, 0, u64::MAX)
+                            .map_err(anyhow::Error::msg)?,
+                    );
+                }
+                Some(("in", w)) => q.within = Some(PathBuf::from(w)),
+                _ => anyhow::bail!("{p:?}: expected kind=…, size=LO..HI or in=PATH"),
+            }
+        }
+        let res = lib.search(&q)?;
+        let mut times: Vec<f64> = (0..runs.max(1))
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let r = lib.search(&q);
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                drop(r);
+                ms
+            })
+            .collect();
+        all.extend_from_slice(&times);
+        times.sort_by(f64::total_cmp);
+        rows.push(json!({
+            "query": line,
+            "total": res.total,
+            "fuzzy": res.fuzzy,
+            "median_ms": times[times.len() / 2],
+        }));
+    }
+    all.sort_by(f64::total_cmp);
+    let pct = |p: f64| -> f64 {
+        if all.is_empty() {
+            return 0.0;
+        }
+        all[((all.len() as f64 - 1.0) * p).round() as usize]
+    };
+    let summary = json!({
+        "entries": ix.len(),
+        "index_bytes": ix.bytes(),
+        "name_bytes": ix.name_bytes(),
+        "load_ms": load_ms,
+        "runs": all.len(),
+        "p50_ms": pct(0.5),
+        "p90_ms": pct(0.9),
+        "p99_ms": pct(0.99),
+        "max_ms": pct(1.0),
+        "queries": rows,
+    });
+    if out.json {
+        out.json(&summary);
+        return Ok(());
+    }
+    for r in summary["queries"].as_array().into_iter().flatten() {
+        println!(
+            "{:>8.2} ms  {:>7} matches  {}",
+            r["median_ms"].as_f64().unwrap_or(0.0),
+            r["total"],
+            r["query"].as_str().unwrap_or_default()
+        );
+    }
+    println!(
+        "{} entries; index {} ({:.1} B/entry), name structures {:.1} B/entry; ready in {load_ms:.1} ms",
+        ix.len(),
+        format::bytes(ix.bytes() as u64),
+        ix.bytes() as f64 / ix.len().max(1) as f64,
+        ix.name_bytes() as f64 / ix.len().max(1) as f64,
+    );
+    println!(
+        "{} runs: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        all.len(),
+        pct(0.5),
+        pct(0.9),
+        pct(0.99),
+        pct(1.0)
+    );
+    Ok(())
+}

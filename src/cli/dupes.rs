@@ -1,0 +1,246 @@
+//! `cairn dupes` and `cairn redundancy`: duplicate groups, copies of a file, files that exist
+//! only once and backup gaps, from the index.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+
+use super::Output;
+use crate::format;
+use crate::vdfs::Core;
+use crate::vdfs::fs::entry::EntryKind;
+
+/// `cairn dupes`
+#[derive(Debug, Args)]
+pub struct DupesArgs {
+    /// Only copies inside this folder (a location or any folder in one).
+    #[arg(long = "in", value_name = "PATH")]
+    pub within: Option<PathBuf>,
+    /// Only files at least this large (e.g. 100k, 1M).
+    #[arg(long, default_value = "1")]
+    pub min_size: String,
+    /// Compare full-file hashes before reporting a group (reads every copy in full).
+    #[arg(long)]
+    pub confirm: bool,
+    /// Which copy of each group to keep: newest, oldest, or in:PATH (a reference folder).
+    #[arg(long, default_value = "newest")]
+    pub keep: String,
+    /// Print CSV: group, cas_id, size, keep, path.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
+/// `cairn redundancy`
+#[derive(Debug, Args)]
+pub struct RedundancyArgs {
+    /// A file (its copies) or a folder (a summary; with --at-risk or --missing-from, the list).
+    pub path: Option<PathBuf>,
+    /// List the files under PATH whose content exists only once in the library.
+    #[arg(long)]
+    pub at_risk: bool,
+    /// List the files under PATH with no copy in this location (id, path or name).
+    #[arg(long, value_name = "LOCATION")]
+    pub missing_from: Option<String>,
+}
+
+pub(super) fn dupes(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &DupesArgs,
+) -> anyhow::Result<()> {
+    use crate::vdfs::query::dupes::{self, DupesQuery, Keep};
+    let lib = core.open_library(selected)?;
+    let within = a
+        .within
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
+        .transpose()?;
+    let keep = match a.keep.as_str() {
+        "newest" => Keep::Newest,
+        "oldest" => Keep::Oldest,
+        other => match other.strip_prefix("in:") {
+            Some(p) => Keep::In(std::fs::canonicalize(p).with_context(|| p.to_owned())?),
+            None => bail!("--keep must be newest, oldest or in:PATH, not {other:?}"),
+        },
+    };
+    let q = DupesQuery {
+        within,
+        min_size: crate::format::parse_bytes(&a.min_size).map_err(anyhow::Error::msg)?,
+    };
+    let mut groups = lib.dupes(&q)?;
+    let mut unconfirmed = None;
+    if a.confirm {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let (g, u) = dupes::confirm(groups, threads);
+        groups = g;
+        unconfirmed = Some(u);
+    }
+    let keeps = dupes::keep(&groups, &keep);
+    let wasted = dupes::total_wasted(&groups);
+    if out.json {
+        let rows: Vec<_> = groups
+            .iter()
+            .zip(&keeps)
+            .map(|(g, k)| json!({ "group": g, "keep": k.map(|i| g.members[i].path.to_string_lossy()) }))
+            .collect();
+        out.json(&json!({ "groups": rows, "group_count": groups.len(), "wasted_bytes": wasted, "unconfirmed": unconfirmed }));
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if a.csv {
+        writeln!(w, "group,cas_id,size,keep,path")?;
+        for (n, (g, k)) in groups.iter().zip(&keeps).enumerate() {
+            for (i, m) in g.members.iter().enumerate() {
+                let p = m.path.display().to_string().replace('"', "\"\"");
+                writeln!(
+                    w,
+                    "{},{},{},{},\"{p}\"",
+                    n + 1,
+                    g.cas_id,
+                    g.size,
+                    *k == Some(i)
+                )?;
+            }
+        }
+        return Ok(w.flush()?);
+    }
+    for (g, k) in groups.iter().zip(&keeps) {
+        writeln!(
+            w,
+            "{} copies of {} — {} wasted ({})",
+            g.members.len(),
+            format::bytes(g.size),
+            format::bytes(g.wasted),
+            g.cas_id
+        )?;
+        for (i, m) in g.members.iter().enumerate() {
+            let mark = if *k == Some(i) { "keep" } else { "    " };
+            writeln!(w, "  {mark}  {}", m.path.display())?;
+        }
+    }
+    writeln!(
+        w,
+        "{} groups, {} wasted{}",
+        groups.len(),
+        format::bytes(wasted),
+        if a.confirm {
+            " (confirmed by full-file hashes)"
+        } else {
+            " (by sampled hash; --confirm to check every byte)"
+        }
+    )?;
+    if let Some(u) = unconfirmed {
+        for (cas, p) in &u.differ {
+            writeln!(
+                w,
+                "not a duplicate (differs beyond the sampled hash {cas}): {}",
+                p.display()
+            )?;
+        }
+        for (p, e) in &u.unreadable {
+            writeln!(w, "could not read {}: {e}", p.display())?;
+        }
+    }
+    Ok(w.flush()?)
+}
+
+pub(super) fn redundancy(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &RedundancyArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let path = match &a.path {
+        Some(p) => crate::vdfs::fs::entry::canonical_no_follow(p),
+        None => std::env::current_dir()?,
+    };
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if let Some(target) = &a.missing_from {
+        let t = lib.find_location(target)?;
+        let gap = lib.missing_from(&path, t.id)?;
+        if out.json {
+            out.json(&json!({ "within": path.to_string_lossy(), "target": t.path().to_string_lossy(), "report": gap }));
+            return Ok(());
+        }
+        for f in &gap.missing {
+            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+        }
+        let bytes: u64 = gap.missing.iter().map(|f| f.size).sum();
+        writeln!(
+            w,
+            "{} files ({}) under {} have no copy in {}; {} have one{}",
+            gap.missing.len(),
+            format::bytes(bytes),
+            path.display(),
+            t.path().display(),
+            gap.covered,
+            if gap.unknown > 0 {
+                format!("; {} not identified yet (Shallow mode?)", gap.unknown)
+            } else {
+                String::new()
+            }
+        )?;
+        return Ok(w.flush()?);
+    }
+    if !a.at_risk
+        && let Some(found) = lib.entry_at(&path)?
+        && found.record.kind != EntryKind::Dir
+    {
+        let copies = lib.copies(found.id)?;
+        if out.json {
+            out.json(&json!({ "path": path.to_string_lossy(), "copies": copies }));
+            return Ok(());
+        }
+        if copies.is_empty() {
+            writeln!(
+                w,
+                "{}: content not identified (index its location in Content mode)",
+                path.display()
+            )?;
+        } else {
+            writeln!(w, "{} copies of {}:", copies.len(), path.display())?;
+            for c in &copies {
+                writeln!(
+                    w,
+                    "  {}  (location {}, volume {})",
+                    c.path.display(),
+                    c.location,
+                    c.volume.display()
+                )?;
+            }
+        }
+        return Ok(w.flush()?);
+    }
+    let report = lib.at_risk(&path)?;
+    if out.json {
+        out.json(&json!({ "within": path.to_string_lossy(), "report": report }));
+        return Ok(());
+    }
+    if a.at_risk {
+        for f in &report.single {
+            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+        }
+    }
+    let bytes: u64 = report.single.iter().map(|f| f.size).sum();
+    writeln!(
+        w,
+        "{} files ({}) under {} exist only once in the library; {} have another copy{}",
+        report.single.len(),
+        format::bytes(bytes),
+        path.display(),
+        report.safe,
+        if report.unknown > 0 {
+            format!("; {} not identified yet", report.unknown)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(w.flush()?)
+}

@@ -1,0 +1,233 @@
+//! `cairn jobs …`: list, pause, resume and cancel jobs; and following a job's progress to
+//! its end, which every command that starts one shares.
+
+use anyhow::bail;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Output;
+use crate::vdfs::jobs::{JobHandle, JobId, JobRecord, JobStatus};
+use crate::vdfs::{Core, Event, Library};
+
+/// `cairn jobs …`
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs that are not finished (with --all, every job).
+    List {
+        /// Include completed, failed and cancelled jobs.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Pause a job that is queued or interrupted, so it waits until resumed.
+    Pause {
+        /// Job id.
+        id: JobId,
+    },
+    /// Resume a paused or interrupted job and wait for it, showing progress. Stopping with
+    /// Ctrl+C is safe: the job resumes later from its last checkpoint.
+    Resume {
+        /// Job id; omit with --all.
+        id: Option<JobId>,
+        /// Resume every interrupted job.
+        #[arg(long, conflicts_with = "id")]
+        all: bool,
+    },
+    /// Cancel a job that has not finished.
+    Cancel {
+        /// Job id.
+        id: JobId,
+    },
+}
+
+pub(super) fn jobs(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: JobsCommand,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    match c {
+        JobsCommand::List { all } => {
+            let mut list = lib.jobs().list()?;
+            list.retain(|j| all || !j.status.is_terminal());
+            list.reverse();
+            if out.json {
+                out.json(&serde_json::to_value(job_rows(&list))?);
+            } else if list.is_empty() {
+                println!(
+                    "No {}jobs in \"{}\".",
+                    if all { "" } else { "unfinished " },
+                    lib.config().name
+                );
+            } else {
+                println!(
+                    "{:>5}  {:11}  {:>9}  {:>6}  TITLE",
+                    "ID", "STATUS", "PROGRESS", "ERRORS"
+                );
+                for j in &list {
+                    println!(
+                        "{:>5}  {:11}  {:>9}  {:>6}  {}",
+                        j.id,
+                        j.status.as_str(),
+                        progress_text(j),
+                        j.error_count,
+                        j.title
+                    );
+                }
+            }
+        }
+        JobsCommand::Pause { id } => {
+            lib.jobs().pause(id)?;
+            report_status(out, &lib.jobs().get(id)?);
+        }
+        JobsCommand::Cancel { id } => {
+            let handle = lib.jobs().cancel(id)?;
+            handle.wait();
+            report_status(out, &lib.jobs().get(id)?);
+        }
+        JobsCommand::Resume { id, all } => {
+            let ids: Vec<JobId> = match (id, all) {
+                (Some(id), _) => vec![id],
+                (None, true) => lib
+                    .jobs()
+                    .list()?
+                    .iter()
+                    .filter(|j| j.status == JobStatus::Interrupted)
+                    .map(|j| j.id)
+                    .collect(),
+                (None, false) => {
+                    bail!("name a job id, or pass --all to resume every interrupted job")
+                }
+            };
+            if ids.is_empty() && !out.json {
+                println!("No interrupted jobs.");
+            }
+            for id in ids {
+                let mut events = core.events().subscribe();
+                let handle = lib.jobs().resume(id)?;
+                follow(out, &lib, &handle, &mut events)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows a job's progress until this run of it ends; fails if it did not complete.
+pub(super) fn follow(
+    out: &Output,
+    lib: &Library,
+    handle: &JobHandle,
+    events: &mut tokio::sync::broadcast::Receiver<Event>,
+) -> anyhow::Result<()> {
+    let id = handle.id();
+    let title = lib.jobs().get(id)?.title;
+    let bar = if out.json {
+        println!("{}", json!({ "event": "job_started", "job": id }));
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_prefix(title);
+        bar
+    };
+    let counting = indicatif::ProgressStyle::with_template("{spinner} {prefix}: {msg} {pos}")
+        .expect("progress template");
+    let measured = indicatif::ProgressStyle::with_template(
+        "{prefix}: {msg} [{bar:30}] {pos}/{len} ({per_sec}, {eta} left)",
+    )
+    .expect("progress template")
+    .progress_chars("=> ");
+    bar.set_style(counting.clone());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    loop {
+        match events.blocking_recv() {
+            Ok(Event::JobProgress { job, progress }) if job == id => {
+                if out.json {
+                    println!(
+                        "{}",
+                        json!({ "event": "job_progress", "job": id, "progress": progress })
+                    );
+                }
+                bar.set_message(progress.phase.clone());
+                match progress.total {
+                    Some(t) => {
+                        bar.set_style(measured.clone());
+                        bar.set_length(t);
+                    }
+                    None => bar.set_style(counting.clone()),
+                }
+                bar.set_position(progress.completed);
+            }
+            Ok(Event::JobFinished { job, .. }) if job == id => break,
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        }
+    }
+    bar.finish_and_clear();
+    let status = handle.wait();
+    let record = lib.jobs().get(id)?;
+    report_status(out, &record);
+    if status != JobStatus::Completed {
+        bail!(
+            "job {id} ended {status}{}",
+            record.outcome.map(|o| format!(": {o}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn report_status(out: &Output, j: &JobRecord) {
+    if out.json {
+        println!(
+            "{}",
+            serde_json::to_string(&job_rows(std::slice::from_ref(j))[0]).expect("json")
+        );
+    } else {
+        let outcome = j
+            .outcome
+            .as_deref()
+            .map(|o| format!(" — {o}"))
+            .unwrap_or_default();
+        println!("Job {} is {}{outcome}", j.id, j.status);
+        for e in j.errors.iter().take(20) {
+            println!("  {}: {}", e.path().display(), e.message);
+        }
+        if j.error_count > 20 {
+            println!("  … and {} more errors", j.error_count - 20);
+        }
+    }
+}
+
+fn progress_text(j: &JobRecord) -> String {
+    match (j.progress.fraction(), j.status) {
+        (_, JobStatus::Completed) => "100%".to_owned(),
+        (Some(f), _) => format!("{:.0}%", f * 100.0),
+        (None, _) if j.progress.completed > 0 => j.progress.completed.to_string(),
+        _ => "—".to_owned(),
+    }
+}
+
+fn job_rows(list: &[JobRecord]) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|j| {
+            json!({
+                "id": j.id,
+                "kind": j.kind,
+                "title": j.title,
+                "status": j.status,
+                "progress": j.progress,
+                "checkpoints": j.checkpoints,
+                "created_ms": j.created_ms,
+                "started_ms": j.started_ms,
+                "finished_ms": j.finished_ms,
+                "run_ms": j.run_ms,
+                "error_count": j.error_count,
+                "errors": j.errors.iter().map(|e| json!({
+                    "path": e.path().to_string_lossy(),
+                    "message": e.message,
+                })).collect::<Vec<_>>(),
+                "outcome": j.outcome,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,189 @@
+//! `cairn library …`: create, list, inspect, rename, set the default and delete libraries.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Output;
+use crate::format;
+use crate::vdfs::Core;
+
+/// `cairn library …`
+#[derive(Debug, Subcommand)]
+pub enum LibraryCommand {
+    /// Create a library.
+    Create {
+        /// Display name; any characters are fine, the folder name is made safe.
+        name: String,
+        /// A short description.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List libraries (`*` marks the default).
+    List,
+    /// Show a library's details (default: the --library one, else the default).
+    Info {
+        /// Name or id.
+        library: Option<String>,
+    },
+    /// Rename a library (its display name and its folder).
+    Rename {
+        /// Current name or id.
+        library: String,
+        /// New display name.
+        new_name: String,
+    },
+    /// Make a library the one opened when none is named.
+    SetDefault {
+        /// Name or id.
+        library: String,
+    },
+    /// Delete a library's catalogue (index, tags, notes, jobs). Your files are not touched.
+    Delete {
+        /// Name or id.
+        library: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+pub(super) fn library(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: LibraryCommand,
+) -> anyhow::Result<()> {
+    match c {
+        LibraryCommand::Create { name, description } => {
+            let s = core.create_library(&name, &description)?;
+            if out.json {
+                out.json(&serde_json::to_value(&s)?);
+            } else {
+                println!("Created library \"{}\" ({})", s.config.name, s.config.id);
+                println!("  {}", s.path.display());
+            }
+        }
+        LibraryCommand::List => {
+            let (list, damaged) = core.list_libraries()?;
+            if out.json {
+                out.json(&json!({ "libraries": list, "damaged": damaged }));
+                return Ok(());
+            }
+            let width = list
+                .iter()
+                .map(|l| l.config.name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            println!("  {:width$}  {:36}  {:>10}  STATUS", "NAME", "ID", "SIZE");
+            for l in &list {
+                let status = match &l.in_use_by {
+                    Some(h) => format!("in use by {h}"),
+                    None => "closed".to_owned(),
+                };
+                println!(
+                    "{} {:width$}  {}  {:>10}  {}",
+                    if l.is_default { '*' } else { ' ' },
+                    l.config.name,
+                    l.config.id,
+                    format::bytes(l.size_bytes),
+                    status
+                );
+            }
+            for d in &damaged {
+                println!("! {} — {}", d.path.display(), d.problem);
+            }
+        }
+        LibraryCommand::Info { library } => {
+            let info = core.library_info(library.as_deref().or(selected))?;
+            if out.json {
+                out.json(&serde_json::to_value(&info)?);
+                return Ok(());
+            }
+            let c = &info.summary.config;
+            println!("Name:         {}", c.name);
+            println!("Id:           {}", c.id);
+            if !c.description.is_empty() {
+                println!("Description:  {}", c.description);
+            }
+            println!("Folder:       {}", info.summary.path.display());
+            println!(
+                "Created:      {}",
+                format::time_ms(c.created_at.as_millisecond())
+            );
+            println!("Size:         {}", format::bytes(info.summary.size_bytes));
+            println!(
+                "Default:      {}",
+                if info.summary.is_default { "yes" } else { "no" }
+            );
+            match (&info.summary.in_use_by, info.schema_version, info.jobs) {
+                (Some(h), _, _) => println!("Status:       in use by {h}"),
+                (None, Some(v), Some(j)) => {
+                    println!("Status:       closed");
+                    println!("Schema:       version {v}");
+                    println!("Jobs:         {j}");
+                }
+                _ => {}
+            }
+            println!(
+                "Settings:     job_concurrency = {}, log_level = {}",
+                c.settings.job_concurrency, c.settings.log_level
+            );
+        }
+        LibraryCommand::Rename { library, new_name } => {
+            let s = core.rename_library(&library, &new_name)?;
+            if out.json {
+                out.json(&serde_json::to_value(&s)?);
+            } else {
+                println!("Renamed to \"{}\" ({})", s.config.name, s.path.display());
+            }
+        }
+        LibraryCommand::SetDefault { library } => {
+            let c = core.set_default_library(&library)?;
+            if out.json {
+                out.json(&json!({ "default_library": c.id }));
+            } else {
+                println!("\"{}\" is now the default library", c.name);
+            }
+        }
+        LibraryCommand::Delete { library, yes } => {
+            let (path, config) = core.find_library(&library)?;
+            if !yes {
+                confirm_delete(&config.name, &path)?;
+            }
+            let c = core.delete_library(&config.id.to_string())?;
+            if out.json {
+                out.json(&json!({ "deleted": c.id, "name": c.name }));
+            } else {
+                println!("Deleted library \"{}\"", c.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn confirm_delete(name: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        bail!("refusing to delete library \"{name}\" without confirmation; pass --yes");
+    }
+    eprintln!(
+        "This deletes the catalogue of \"{name}\" ({}): its index, tags, notes and jobs.\n\
+         Your files are not touched. Type the library name to confirm:",
+        path.display()
+    );
+    eprint!("> ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the confirmation")?;
+    if line.trim() != name {
+        bail!("the name did not match; nothing was deleted");
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! `cairn location …`: add, list, rescan, change and remove locations.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Output;
+use super::jobs::follow;
+use crate::format;
+use crate::vdfs::fs::rules::{Compiled, Rules};
+use crate::vdfs::index::location::{Availability, IndexMode, LocationRecord};
+use crate::vdfs::{Core, Library};
+
+/// `cairn location …`
+#[derive(Debug, Subcommand)]
+pub enum LocationCommand {
+    /// Add a folder and index it (waits with a progress bar unless --background).
+    Add {
+        /// The folder.
+        path: PathBuf,
+        /// shallow (metadata), content (+ content identity; the default) or deep
+        /// (+ thumbnails).
+        #[arg(long, default_value = "content")]
+        mode: IndexMode,
+        /// none, default, or a list of: no-system-files, no-hidden, no-dev-dirs, gitignore,
+        /// only-images.
+        #[arg(long, default_value = "default")]
+        rules: String,
+        /// Also skip paths matching this glob (repeatable), e.g. --exclude '*.tmp'.
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+        /// Record the location and its indexing job, and return at once; the job runs in
+        /// the window or with `cairn jobs resume --all`.
+        #[arg(long)]
+        background: bool,
+    },
+    /// List locations with their state.
+    List,
+    /// Index a location again (only what changed is written).
+    Rescan {
+        /// Id, path or folder name.
+        location: String,
+        /// Return at once (see `location add --background`).
+        #[arg(long)]
+        background: bool,
+    },
+    /// Change a location's mode or rules (used from its next scan).
+    Set {
+        /// Id, path or folder name.
+        location: String,
+        /// New mode.
+        #[arg(long)]
+        mode: Option<IndexMode>,
+        /// New rules (none, default, or a list).
+        #[arg(long)]
+        rules: Option<String>,
+        /// Globs to skip (replace the current ones).
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
+    /// Forget a location's index. Your files are not touched.
+    Remove {
+        /// Id, path or folder name.
+        location: String,
+    },
+}
+
+fn parse_rules(text: &str, exclude: &[String]) -> anyhow::Result<Rules> {
+    let mut r = Rules::parse(text).map_err(anyhow::Error::msg)?;
+    r.exclude_globs.extend(exclude.iter().cloned());
+    Compiled::new(&r).map_err(anyhow::Error::msg)?;
+    Ok(r)
+}
+
+pub(super) fn location(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: LocationCommand,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    match c {
+        LocationCommand::Add {
+            path,
+            mode,
+            rules,
+            exclude,
+            background,
+        } => {
+            let rules = parse_rules(&rules, &exclude)?;
+            let mut events = core.events().subscribe();
+            let (rec, handle) = lib.add_location(&path, mode, rules)?;
+            if !out.json {
+                println!(
+                    "Added location {} ({}, {})",
+                    rec.id,
+                    rec.path().display(),
+                    rec.mode.as_str()
+                );
+            }
+            if background {
+                report_location(
+                    out,
+                    &lib.locations()?
+                        .into_iter()
+                        .find(|l| l.id == rec.id)
+                        .context("location vanished")?,
+                );
+                return Ok(());
+            }
+            follow(out, &lib, &handle, &mut events)?;
+        }
+        LocationCommand::List => {
+            let list = lib.locations()?;
+            if out.json {
+                let rows: Vec<_> = list.iter().map(|l| location_json(&lib, l)).collect();
+                out.json(&json!(rows));
+            } else if list.is_empty() {
+                println!("No locations. Add one with `cairn location add PATH`.");
+            } else {
+                println!(
+                    "{:>3}  {:8}  {:>9}  {:>7}  {:>10}  {:28}  PATH",
+                    "ID", "MODE", "FILES", "FOLDERS", "SIZE", "STATE"
+                );
+                for l in &list {
+                    println!(
+                        "{:>3}  {:8}  {:>9}  {:>7}  {:>10}  {:28}  {}",
+                        l.id,
+                        l.mode.as_str(),
+                        l.stats.files,
+                        l.stats.dirs,
+                        format::bytes(l.stats.bytes),
+                        state_text(&lib, l),
+                        l.path().display()
+                    );
+                }
+            }
+        }
+        LocationCommand::Rescan {
+            location,
+            background,
+        } => {
+            let rec = lib.find_location(&location)?;
+            let mut events = core.events().subscribe();
+            let handle = lib.rescan(rec.id)?;
+            if !background {
+                follow(out, &lib, &handle, &mut events)?;
+            } else {
+                report_location(out, &rec);
+            }
+        }
+        LocationCommand::Set {
+            location,
+            mode,
+            rules,
+            exclude,
+        } => {
+            let rec = lib.find_location(&location)?;
+            let rules = match (rules, exclude.is_empty()) {
+                (Some(r), _) => Some(parse_rules(&r, &exclude)?),
+                (None, false) => Some(Rules {
+                    exclude_globs: exclude,
+                    ..rec.rules.clone()
+                }),
+                (None, true) => None,
+            };
+            let rec = lib.set_location(rec.id, mode, rules)?;
+            report_location(out, &rec);
+        }
+        LocationCommand::Remove { location } => {
+            let rec = lib.find_location(&location)?;
+            let rec = lib.remove_location(rec.id)?;
+            if out.json {
+                out.json(&json!({ "removed": rec.id, "path": rec.path().to_string_lossy() }));
+            } else {
+                println!(
+                    "Removed location {} ({}); no file was touched",
+                    rec.id,
+                    rec.path().display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
+    if let Some(job) = l.job
+        && let Ok(j) = lib.jobs().get(job)
+        && !j.status.is_terminal()
+    {
+        return format!("indexing ({})", j.status);
+    }
+    match l.availability() {
+        Availability::Offline(_) => return "offline".to_owned(),
+        Availability::Missing(_) => return "missing".to_owned(),
+        Availability::Online => {}
+    }
+    if let Some(e) = &l.error {
+        return format!("error: {}", e.chars().take(20).collect::<String>());
+    }
+    match l.indexed_ms {
+        Some(t) => format!("indexed {}", format::time_ms(t)),
+        None => "not indexed".to_owned(),
+    }
+}
+
+pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Value {
+    json!({
+        "id": l.id,
+        "uuid": l.uuid,
+        "path": l.path(),
+        "mode": l.mode,
+        "rules": l.rules,
+        "volume": l.volume,
+        "availability": l.availability(),
+        "state": state_text(lib, l),
+        "indexed_ms": l.indexed_ms,
+        "job": l.job,
+        "stats": l.stats,
+        "skipped_summary": l.stats.skipped.summary(),
+        "error": l.error,
+    })
+}
+
+fn report_location(out: &Output, l: &LocationRecord) {
+    if out.json {
+        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "job": l.job }));
+    } else {
+        println!(
+            "Location {}: {} (mode {}, rules: {})",
+            l.id,
+            l.path().display(),
+            l.mode.as_str(),
+            l.rules.describe()
+        );
+    }
+}

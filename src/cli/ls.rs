@@ -1,0 +1,162 @@
+//! `cairn ls`: a folder from the index inside a location, else straight from the disk.
+
+use std::io::Write;
+
+use clap::Args;
+use serde_json::json;
+
+use super::{Output, local_path};
+use crate::format;
+use crate::vdfs::Core;
+use crate::vdfs::fs::entry::{EntryKind, os_bytes};
+use crate::vdfs::fs::rules::{Compiled, Rules};
+use crate::vdfs::fs::walk::{Tree, WalkOptions, walk};
+use crate::vdfs::index::EntryRecord;
+
+/// `cairn ls`
+#[derive(Debug, Args)]
+pub struct LsArgs {
+    /// A folder (default: the current one), or a cairn:// address.
+    pub path: Option<String>,
+    /// List everything below, as paths relative to the folder.
+    #[arg(short, long)]
+    pub recursive: bool,
+    /// Show kind, size and modification time.
+    #[arg(short, long)]
+    pub long: bool,
+    /// none, default, or a list of rule toggles (unindexed folders only; default: none).
+    #[arg(long, default_value = "none")]
+    pub rules: String,
+}
+
+pub(super) fn ls(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &LsArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let path = match &a.path {
+        Some(p) => local_path(core, &lib, p)?,
+        None => std::env::current_dir()?,
+    };
+    let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    if !a.recursive
+        && let Some(found) = lib.entry_at(&canon)?
+        && found.record.kind == EntryKind::Dir
+    {
+        let mut kids = lib.children(found.id)?;
+        kids.sort_by(|x, y| x.1.name.cmp(&y.1.name));
+        if out.json {
+            let rows: Vec<_> = kids
+                .iter()
+                .map(|(id, r)| entry_json(Some(*id), r))
+                .collect();
+            out.json(
+                &json!({ "path": canon.to_string_lossy(), "source": "index", "entries": rows }),
+            );
+        } else {
+            for (_, r) in &kids {
+                print_row(&mut w, a.long, &r.name, r.kind, r.size, r.mtime_ns)?;
+            }
+        }
+        return Ok(w.flush()?);
+    }
+    // Not indexed (or recursive): the ephemeral index, straight from the disk.
+    let rules = Compiled::new(&Rules::parse(&a.rules).map_err(anyhow::Error::msg)?)
+        .map_err(anyhow::Error::msg)?;
+    let mut opts = WalkOptions::new(rules);
+    opts.max_depth = (!a.recursive).then_some(1);
+    opts.stat = a.long || out.json;
+    let tree = walk(&canon, &opts)?;
+    if out.json {
+        let rows: Vec<_> = (1..tree.len())
+            .map(|i| tree_json(&tree, i, a.recursive))
+            .collect();
+        out.json(
+            &json!({ "path": canon.to_string_lossy(), "source": "disk", "entries": rows, "errors": tree.errors }),
+        );
+    } else {
+        let mut order: Vec<u32> = (1..tree.len()).collect();
+        if !a.recursive {
+            order.sort_by(|&x, &y| tree.name(x).cmp(tree.name(y)));
+        }
+        for i in order {
+            let n = tree.node(i);
+            let name_buf;
+            let name: &[u8] = if a.recursive {
+                name_buf = tree.rel_path(i);
+                os_bytes(name_buf.as_os_str())
+            } else {
+                tree.name(i)
+            };
+            print_row(&mut w, a.long, name, n.kind, n.size, n.mtime_ns)?;
+        }
+        for e in &tree.errors {
+            eprintln!("warning: {}: {}", e.path.display(), e.message);
+        }
+    }
+    Ok(w.flush()?)
+}
+
+fn print_row(
+    w: &mut impl Write,
+    long: bool,
+    name: &[u8],
+    kind: EntryKind,
+    size: u64,
+    mtime_ns: i64,
+) -> std::io::Result<()> {
+    if long {
+        write!(
+            w,
+            "{:8} {:>10}  {}  ",
+            kind.as_str(),
+            if kind == EntryKind::Dir {
+                "-".to_owned()
+            } else {
+                format::bytes(size)
+            },
+            format::time_ms(mtime_ns / 1_000_000)
+        )?;
+    }
+    w.write_all(name)?;
+    if kind == EntryKind::Dir {
+        w.write_all(b"/")?;
+    }
+    w.write_all(b"\n")
+}
+
+pub(super) fn entry_json(id: Option<u64>, r: &EntryRecord) -> serde_json::Value {
+    json!({
+        "id": id,
+        "uuid": r.uuid,
+        "name": String::from_utf8_lossy(&r.name),
+        "name_bytes": (std::str::from_utf8(&r.name).is_err()).then(|| r.name.clone()),
+        "kind": r.kind,
+        "size": r.size,
+        "mtime_ns": r.mtime_ns,
+        "inode": r.inode,
+        "hidden": r.is_hidden(),
+        "content_kind": r.content_kind,
+        "cas_id": r.cas.map(|c| c.to_string()),
+    })
+}
+
+fn tree_json(t: &Tree, i: u32, rel: bool) -> serde_json::Value {
+    let n = t.node(i);
+    let name = if rel {
+        t.rel_path(i).to_string_lossy().into_owned()
+    } else {
+        String::from_utf8_lossy(t.name(i)).into_owned()
+    };
+    json!({
+        "name": name,
+        "kind": n.kind,
+        "size": n.size,
+        "mtime_ns": n.mtime_ns,
+        "inode": n.inode,
+    })
+}

@@ -1,0 +1,250 @@
+//! `cairn search`: files by name, kind, extension, size, date and place.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::json;
+
+use super::Output;
+use crate::format;
+use crate::vdfs::Core;
+use crate::vdfs::fs::entry::EntryKind;
+
+/// `cairn search`
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Text to find in names (case- and accent-form-insensitive); empty lists everything.
+    pub query: Option<String>,
+    /// Only names starting with the text.
+    #[arg(long, conflicts_with = "glob")]
+    pub prefix: bool,
+    /// The text is a shell glob over the whole name (e.g. 'IMG_*.jpg').
+    #[arg(long)]
+    pub glob: bool,
+    /// Match case exactly.
+    #[arg(long)]
+    pub case_sensitive: bool,
+    /// Content kinds, comma-separated (image, video, document, code …).
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<String>,
+    /// Extensions, comma-separated (jpg,png).
+    #[arg(long, value_delimiter = ',')]
+    pub ext: Vec<String>,
+    /// Size range, e.g. 1M..10M, 100k.., ..1k.
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Modification date range, e.g. 2024-01-01..2024-12-31, 2025-01-01..
+    #[arg(long)]
+    pub modified: Option<String>,
+    /// Only below this folder.
+    #[arg(long = "in", value_name = "PATH")]
+    pub within: Option<PathBuf>,
+    /// Include names starting with a dot.
+    #[arg(long)]
+    pub hidden: bool,
+    /// Only files with at least this many copies in the library.
+    #[arg(long)]
+    pub min_copies: Option<u64>,
+    /// MIME types, comma-separated: exact (image/png) or a prefix (image/ or image/*).
+    #[arg(long, value_delimiter = ',')]
+    pub mime: Vec<String>,
+    /// Date range when the index first saw the entry, e.g. 2025-06-01..
+    #[arg(long)]
+    pub indexed: Option<String>,
+    /// Entry types, comma-separated: file, dir, symlink, fifo, socket.
+    #[arg(long = "type", value_delimiter = ',', value_name = "TYPE")]
+    pub entry_type: Vec<String>,
+    /// Only files whose content has no copy in this location (id, path or name).
+    #[arg(long, value_name = "LOCATION")]
+    pub missing_from: Option<String>,
+    /// Order: relevance (default), name, size (largest first), modified (newest first).
+    #[arg(long, default_value = "relevance")]
+    pub sort: String,
+    /// Reverse the order.
+    #[arg(long)]
+    pub reverse: bool,
+    /// Results to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Results to skip.
+    #[arg(long, default_value_t = 0)]
+    pub offset: usize,
+    /// Print CSV: path, kind, size, mtime_ns.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+}
+
+pub(super) fn search(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &SearchArgs,
+) -> anyhow::Result<()> {
+    use crate::vdfs::query::search::{NameIndex, NameMatch, Query, parse_date_ns, parse_range};
+    let lib = core.open_library(selected)?;
+    let kinds = a
+        .kind
+        .iter()
+        .map(|k| k.parse::<crate::vdfs::content::filetype::ContentKind>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let entry_kinds = a
+        .entry_type
+        .iter()
+        .map(|t| match t.trim() {
+            "file" | "f" => Ok(EntryKind::File),
+            "dir" | "folder" | "d" => Ok(EntryKind::Dir),
+            "symlink" | "link" | "l" => Ok(EntryKind::Symlink),
+            "fifo" | "pipe" | "p" => Ok(EntryKind::Fifo),
+            "socket" | "s" => Ok(EntryKind::Socket),
+            other => Err(anyhow::anyhow!(
+                "{other:?} is not an entry type (file, dir, symlink, fifo, socket)"
+            )),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // A date range covers whole days: `..2024-12-31` includes that day.
+    let days = |text: &Option<String>| -> anyhow::Result<Option<(i64, i64)>> {
+        Ok(text
+            .as_deref()
+            .map(|s| parse_range(s, parse_date_ns, i64::MIN, i64::MAX))
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .map(|(lo, hi)| {
+                (
+                    lo,
+                    if hi == i64::MAX {
+                        hi
+                    } else {
+                        hi + 86_400_000_000_000 - 1
+                    },
+                )
+            }))
+    };
+    let missing_from = match &a.missing_from {
+        Some(t) => Some(lib.find_location(t)?.id),
+        None => None,
+    };
+    let within = a
+        .within
+        .as_ref()
+        .map(|p| std::fs::canonicalize(p).with_context(|| p.display().to_string()))
+        .transpose()?;
+    let q = Query {
+        text: a.query.clone().unwrap_or_default(),
+        mode: if a.glob {
+            NameMatch::Glob
+        } else if a.prefix {
+            NameMatch::Prefix
+        } else {
+            NameMatch::Smart
+        },
+        case_sensitive: a.case_sensitive,
+        extensions: a
+            .ext
+            .iter()
+            .map(|e| e.trim_start_matches('.').to_ascii_lowercase())
+            .collect(),
+        kinds,
+        size: a
+            .size
+            .as_deref()
+            .map(|s| parse_range(s, format::parse_bytes, 0, u64::MAX))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        modified: days(&a.modified)?,
+        indexed: days(&a.indexed)?,
+        within: within.clone(),
+        include_hidden: a.hidden,
+        min_copies: a.min_copies,
+        mime: a.mime.clone(),
+        entry_kinds,
+        missing_from,
+        sort: a.sort.parse().map_err(anyhow::Error::msg)?,
+        reverse: a.reverse,
+        limit: a.limit,
+        offset: a.offset,
+    };
+    // A folder no location covers is searched through an ephemeral index of a walk.
+    let locations = lib.locations()?;
+    let outside = within
+        .as_ref()
+        .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
+    let started = std::time::Instant::now();
+    let (index, ephemeral) = match outside {
+        Some(w) => {
+            let ix = NameIndex::of_folder(w, None)?.expect("a walk nobody stops");
+            (std::sync::Arc::new(ix), true)
+        }
+        None => {
+            if lib.name_index_stale()? {
+                eprintln!("Updating the search index after changes to the library…");
+            }
+            (lib.name_index()?, false)
+        }
+    };
+    let loaded = started.elapsed();
+    let t = std::time::Instant::now();
+    let res = if ephemeral {
+        index.search(&q)
+    } else {
+        lib.search(&q)?
+    };
+    let queried = t.elapsed();
+    tracing::debug!(
+        entries = index.len(),
+        ephemeral,
+        "name index ready in {loaded:?}, query in {queried:?}"
+    );
+    if out.json {
+        out.json(&json!({ "total": res.total, "fuzzy": res.fuzzy, "hits": res.hits }));
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    if a.csv {
+        writeln!(w, "path,kind,size,mtime_ns,copies")?;
+        for h in &res.hits {
+            let p = h.path.display().to_string().replace('"', "\"\"");
+            writeln!(
+                w,
+                "\"{p}\",{},{},{},{}",
+                h.kind.as_str(),
+                h.size,
+                h.mtime_ns,
+                h.copies
+            )?;
+        }
+        return Ok(w.flush()?);
+    }
+    for h in &res.hits {
+        let size = if h.kind == EntryKind::Dir {
+            "folder".to_owned()
+        } else {
+            format::bytes(h.size)
+        };
+        writeln!(
+            w,
+            "{:>10}  {}  {}",
+            size,
+            format::time_ms(h.mtime_ns / 1_000_000),
+            h.path.display()
+        )?;
+    }
+    let similar = if res.fuzzy > 0 {
+        format!(", {} of them similar", res.fuzzy)
+    } else {
+        String::new()
+    };
+    writeln!(
+        w,
+        "{} of {} matches{similar} ({} entries{} searched in {:.1} ms)",
+        res.hits.len(),
+        res.total,
+        index.len(),
+        if ephemeral { ", walked now," } else { "" },
+        queried.as_secs_f64() * 1e3
+    )?;
+    Ok(w.flush()?)
+}
