@@ -13,6 +13,22 @@ pub(crate) const ROW_HEIGHT: f32 = 22.0;
 /// [`crate::ui::AppState::thumbs`]).
 pub(crate) type Textures = std::collections::HashMap<std::path::PathBuf, egui::TextureHandle>;
 
+/// The texture of the thumbnail of `path`, made from `img` the first time it is shown.
+pub(crate) fn texture<'a>(
+    ctx: &egui::Context,
+    textures: &'a mut Textures,
+    path: &std::path::Path,
+    img: &egui::ColorImage,
+) -> &'a egui::TextureHandle {
+    textures.entry(path.to_owned()).or_insert_with(|| {
+        ctx.load_texture(
+            path.display().to_string(),
+            img.clone(),
+            egui::TextureOptions::LINEAR,
+        )
+    })
+}
+
 pub(crate) fn size_text(item: &Item) -> String {
     match (item.kind, item.counts) {
         (EntryKind::Dir, Some(_)) => format::bytes(item.size),

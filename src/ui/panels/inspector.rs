@@ -126,13 +126,7 @@ pub(crate) fn show(
             let path = d.path.clone();
             match state.thumbs.get(&path) {
                 Some(Some(img)) => {
-                    let tex = textures.entry(path.clone()).or_insert_with(|| {
-                        ui.ctx().load_texture(
-                            path.display().to_string(),
-                            (**img).clone(),
-                            egui::TextureOptions::LINEAR,
-                        )
-                    });
+                    let tex = crate::ui::widgets::texture(ui.ctx(), textures, &path, img);
                     let size = tex.size_vec2();
                     let w = ui.available_width().min(size.x * 2.0);
                     ui.add_space(8.0);

@@ -53,13 +53,8 @@ pub(super) fn show(
                             let path = item.path_in(folder);
                             match thumbs.get(&path) {
                                 Some(Some(img)) => {
-                                    let tex = textures.entry(path.clone()).or_insert_with(|| {
-                                        ui.ctx().load_texture(
-                                            path.display().to_string(),
-                                            (**img).clone(),
-                                            egui::TextureOptions::LINEAR,
-                                        )
-                                    });
+                                    let tex =
+                                        crate::ui::widgets::texture(ui.ctx(), textures, &path, img);
                                     let size = tex.size_vec2();
                                     let scale =
                                         (frame.width() / size.x).min(frame.height() / size.y);
