@@ -201,9 +201,12 @@ pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
     if let Some(e) = &l.error {
         return format!("error: {}", e.chars().take(20).collect::<String>());
     }
-    match l.indexed_ms {
-        Some(t) => format!("indexed {}", format::time_ms(t)),
-        None => "not indexed".to_owned(),
+    let unreadable = lib.unreadable_folders(l.id).unwrap_or(0);
+    match (l.indexed_ms, unreadable) {
+        (Some(t), 0) => format!("indexed {}", format::time_ms(t)),
+        (Some(_), 1) => "1 folder could not be read".to_owned(),
+        (Some(_), n) => format!("{n} folders could not be read"),
+        (None, _) => "not indexed".to_owned(),
     }
 }
 
@@ -222,6 +225,7 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
         "stats": l.stats,
         "skipped_summary": l.stats.skipped.summary(),
         "error": l.error,
+        "unreadable_folders": lib.unreadable_folders(l.id).unwrap_or(0),
     })
 }
 

@@ -56,6 +56,9 @@ fn stat_json(d: &Details) -> serde_json::Value {
             v.insert("indexed".into(), json!(true));
             v.insert("location".into(), json!(found.location.id));
             v.insert("entry".into(), entry_json(Some(found.id), &found.record));
+            if let Some(t) = d.unreadable_since {
+                v.insert("unreadable_since_ms".into(), json!(t));
+            }
             if let Some(c) = &f.content {
                 v.insert(
                     "content".into(),
@@ -138,6 +141,12 @@ fn print_stat(v: &serde_json::Value) {
     );
     if !e["uuid"].is_null() {
         println!("Entry UUID:  {}", s(&e["uuid"]));
+    }
+    if let Some(t) = v["unreadable_since_ms"].as_i64() {
+        println!(
+            "Unreadable:  since {} (its folder could not be read; shown as the index last saw it)",
+            format::time_ms(t)
+        );
     }
     let c = &v["content"];
     if c.is_object() {

@@ -231,6 +231,16 @@ fn a_folder_that_cannot_be_read_keeps_everything_below_it() {
     );
     assert_eq!(r.dump(&f), dump, "the index is exactly what it was");
     assert_eq!(r.uuids(&f, BELOW_KEEP), uuids);
+    // The folder and what is below it say so; the location counts it.
+    let deep = f.root().join("keep/sub/c.txt");
+    let v = json(&r.run(&f, &["--json", "stat", deep.to_str().unwrap()], &[]));
+    assert!(v["unreadable_since_ms"].as_i64().is_some(), "{v}");
+    let open = f.root().join("open/a.txt");
+    let v = json(&r.run(&f, &["--json", "stat", open.to_str().unwrap()], &[]));
+    assert!(v["unreadable_since_ms"].is_null(), "{v}");
+    let locs = json(&r.run(&f, &["--json", "location", "list"], &[]));
+    assert_eq!(locs[0]["unreadable_folders"], 1, "{locs}");
+    assert_eq!(locs[0]["state"], "1 folder could not be read", "{locs}");
 
     // Readable again: nothing to do, same identities.
     let job = r.rescan(&f, &[]);
@@ -240,6 +250,10 @@ fn a_folder_that_cannot_be_read_keeps_everything_below_it() {
     );
     assert!(!outcome(&job).contains("could not be read"), "{job}");
     assert_eq!(r.uuids(&f, BELOW_KEEP), uuids);
+    let v = json(&r.run(&f, &["--json", "stat", deep.to_str().unwrap()], &[]));
+    assert!(v["unreadable_since_ms"].is_null(), "listed again: {v}");
+    let locs = json(&r.run(&f, &["--json", "location", "list"], &[]));
+    assert_eq!(locs[0]["unreadable_folders"], 0, "{locs}");
 }
 
 /// An I/O error on one listing (planted through the walker's test seam) keeps that subtree;

@@ -71,6 +71,15 @@ pub(crate) fn show(
                 if let Some(u) = &d.content_uuid {
                     row("Content", u.clone());
                 }
+                if let Some(t) = d.unreadable_since {
+                    row(
+                        "Unreadable",
+                        format!(
+                            "since {}: shown as the index last saw it",
+                            format::time_ms(t)
+                        ),
+                    );
+                }
                 row("Where", d.path.display().to_string());
             });
         if !d.other_copies.is_empty() {

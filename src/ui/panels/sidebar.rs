@@ -64,9 +64,14 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             (_, true) => "indexing…".to_owned(),
             (Availability::Offline(_), _) => "offline".to_owned(),
             (Availability::Missing(_), _) => "missing".to_owned(),
-            (Availability::Online, _) => match l.record.indexed_ms {
-                Some(_) => format!("{} files", l.record.stats.files),
-                None => "not indexed".to_owned(),
+            (Availability::Online, _) => match (l.record.indexed_ms, l.unreadable) {
+                (Some(_), 0) => format!("{} files", l.record.stats.files),
+                (Some(_), n) => format!(
+                    "{} files, {n} unreadable folder{}",
+                    l.record.stats.files,
+                    if n == 1 { "" } else { "s" }
+                ),
+                (None, _) => "not indexed".to_owned(),
             },
         };
         let r = ui

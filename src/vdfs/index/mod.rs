@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::store::schema::{
     CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META,
-    META_NAMES_GENERATION,
+    META_NAMES_GENERATION, UNREADABLE,
 };
 use crate::store::{StoreError, decode};
 use crate::vdfs::content::CasId;
@@ -537,4 +537,44 @@ pub fn read_names_generation(tx: &ReadTransaction) -> Result<u64, StoreError> {
         Some(v) => decode("meta", v.value())?,
         None => 0,
     })
+}
+
+/// When the folder `id`, or the nearest folder above it, could not be listed at the last scan
+/// of its location (ms since the epoch, the first failed scan of a run of failures): what the
+/// index shows there is what it knew before. `None` when every folder on the way was listed.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn unreadable_since(tx: &ReadTransaction, id: u64) -> Result<Option<i64>, StoreError> {
+    use redb::ReadableTableMetadata;
+    let un = tx.open_table(UNREADABLE)?;
+    if un.is_empty()? {
+        return Ok(None);
+    }
+    let mut cur = id;
+    loop {
+        if let Some(v) = un.get(cur)? {
+            return Ok(Some(decode("unreadable", v.value())?));
+        }
+        match entry(tx, cur)? {
+            Some(r) if r.parent != 0 => cur = r.parent,
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// How many folders of location `location` could not be listed at its last scan.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn unreadable_folders(tx: &ReadTransaction, location: u32) -> Result<u64, StoreError> {
+    let un = tx.open_table(UNREADABLE)?;
+    let mut n = 0;
+    for row in un.iter()? {
+        let id = row?.0.value();
+        if entry(tx, id)?.is_some_and(|r| r.location == location) {
+            n += 1;
+        }
+    }
+    Ok(n)
 }

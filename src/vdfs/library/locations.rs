@@ -21,6 +21,9 @@ pub struct LocationStatus {
     pub availability: Availability,
     /// Being indexed now.
     pub indexing: bool,
+    /// Folders that could not be read at the last scan (what the index knew below them is
+    /// kept).
+    pub unreadable: u64,
 }
 
 impl super::Library {
@@ -30,15 +33,26 @@ impl super::Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
-        Ok(self
-            .locations()?
-            .into_iter()
-            .map(|record| LocationStatus {
+        let mut out = Vec::new();
+        for record in self.locations()? {
+            out.push(LocationStatus {
                 availability: record.availability(),
                 indexing: record.job.is_some_and(|j| running.contains(&j)),
+                unreadable: self.unreadable_folders(record.id)?,
                 record,
-            })
-            .collect())
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many folders of location `id` could not be read at its last scan.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn unreadable_folders(&self, id: u32) -> Result<u64, CoreError> {
+        Ok(self
+            .store()
+            .read(|tx| crate::vdfs::index::unreadable_folders(tx, id))?)
     }
 
     /// Every location of the library.

@@ -133,6 +133,9 @@ pub struct Details {
     pub uuid: Option<String>,
     /// Mount point of the volume of the location holding it, when indexed.
     pub volume: Option<PathBuf>,
+    /// When this folder, or the nearest folder above it, could not be read at the last scan
+    /// (ms since the epoch): what the index shows here is what it knew before.
+    pub unreadable_since: Option<i64>,
     /// The typed records behind the fields above (boxed: the window sends `Details` through
     /// a channel, and most of them are small).
     pub facts: Box<Facts>,
@@ -186,7 +189,7 @@ pub fn details(
         d.facts.meta = rec.meta();
         d.uuid = Some(rec.uuid.to_string());
         d.volume = Some(found.location.volume.mount_point.clone());
-        let (content, stats) = store.read(|tx| {
+        let (content, stats, unreadable) = store.read(|tx| {
             let content = match rec.cas {
                 Some(c) => index::content(tx, c)?,
                 None => None,
@@ -196,8 +199,9 @@ pub fn details(
             } else {
                 None
             };
-            Ok((content, stats))
+            Ok((content, stats, index::unreadable_since(tx, found.id)?))
         })?;
+        d.unreadable_since = unreadable;
         if let Some(cas) = rec.cas {
             d.cas = Some(cas.to_string());
             d.content_uuid = Some(cas.content_uuid().to_string());
