@@ -1080,3 +1080,43 @@ fn stat_reports_the_index_or_the_disk() {
     assert!(human.contains(&format!("cas_id:      {cas}")), "{human}");
     assert!(human.contains("Copies:      2 in this library"), "{human}");
 }
+
+/// Regression: `rm A/x; mv A A2; rescan` gave A2 a new id and UUID ("1 new, 2 deleted"),
+/// because a moved folder was recognised only with an unchanged mtime, and removing a child
+/// changes it.
+#[test]
+fn regression_a_renamed_folder_whose_content_changed_keeps_its_identity() {
+    let f = Fixture::new();
+    f.file("A/x.txt", b"x")
+        .file("A/y.txt", b"y")
+        .file("A/sub/z.txt", b"z");
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
+    let (a_id, a) = entry_at(&l.lib, &f.root().join("A")).unwrap();
+    let (y_id, y) = entry_at(&l.lib, &f.root().join("A/y.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::remove_file(f.root().join("A/x.txt")).unwrap();
+    fs::rename(f.root().join("A"), f.root().join("A2")).unwrap();
+    let summary = rescan(&l.lib, id);
+    assert!(
+        summary.contains("0 new") && summary.contains("1 deleted"),
+        "{summary}"
+    );
+    let (a2_id, a2) = entry_at(&l.lib, &f.root().join("A2")).unwrap();
+    assert_eq!(
+        (a2_id, a2.uuid),
+        (a_id, a.uuid),
+        "the folder kept its identity"
+    );
+    let (y2_id, y2) = entry_at(&l.lib, &f.root().join("A2/y.txt")).unwrap();
+    assert_eq!((y2_id, y2.uuid), (y_id, y.uuid), "and so did what it holds");
+
+    // A new folder that merely reuses a deleted folder's inode number shares no name with
+    // it, and is new.
+    let (b_id, _) = entry_at(&l.lib, &f.root().join("A2/sub")).unwrap();
+    fs::remove_dir_all(f.root().join("A2/sub")).unwrap();
+    f.file("other/q.txt", b"q");
+    rescan(&l.lib, id);
+    let (o_id, _) = entry_at(&l.lib, &f.root().join("other")).unwrap();
+    assert_ne!(o_id, b_id);
+}

@@ -362,13 +362,19 @@ impl Plan {
                 .then(|| by_inode.get(&(m.dev, m.inode)).copied())
                 .flatten()
                 .filter(|&idx| {
-                    // A moved entry keeps its mtime (and a file its size): a new file that
-                    // merely reuses a deleted file's inode number is not that file.
+                    // A moved file keeps its mtime and size: a new file that merely reuses a
+                    // deleted file's inode number is not that file. A moved folder whose
+                    // content also changed has a new mtime, so a folder is also recognised by
+                    // holding one of the names the old one held.
                     let old = &existing.recs[idx].1;
                     !claimed[idx]
                         && same_kind(old.kind, node.kind)
-                        && old.mtime_ns == m.mtime_ns
-                        && (node.kind == EntryKind::Dir || old.size == m.size)
+                        && if node.kind == EntryKind::Dir {
+                            old.mtime_ns == m.mtime_ns
+                                || shares_a_child(tree, i, existing, existing.recs[idx].0)
+                        } else {
+                            old.mtime_ns == m.mtime_ns && old.size == m.size
+                        }
                 });
             if let Some(idx) = by_ino {
                 claimed[idx] = true;
@@ -411,6 +417,17 @@ impl Plan {
             kept,
         }
     }
+}
+
+/// True if folder node `i` of the walk holds a child of the same name and kind as one the
+/// stored folder `id` held: the evidence, beside its inode, that it is that folder moved.
+pub(super) fn shares_a_child(tree: &Tree, i: u32, existing: &Existing, id: u64) -> bool {
+    let node = tree.node(i);
+    (node.first_child..node.first_child + node.child_count).any(|c| {
+        existing
+            .child(id, tree.name(c))
+            .is_some_and(|idx| same_kind(existing.recs[idx].1.kind, tree.node(c).kind))
+    })
 }
 
 pub(super) fn same_kind(a: EntryKind, b: EntryKind) -> bool {
