@@ -132,3 +132,35 @@ fn without_portable_folder_the_platform_folders_are_used() {
     );
     assert!(home.join(".config/cairn/device.key").is_file());
 }
+
+/// Regression: `cairn ls -r … | head` panicked with "failed printing to stdout: Broken pipe".
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    for i in 0..20_000 {
+        std::fs::write(tree.join(format!("file-{i:05}.txt")), b"").unwrap();
+    }
+    let mut child = crate::common::cairn(&dir.path().join("data"))
+        .args(["ls", "-r"])
+        .arg(&tree)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    // The reader is gone (as `head` exits after its lines).
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
