@@ -72,6 +72,10 @@ pub enum StoreError {
     /// The writer thread is gone (the store is closing).
     #[error("the store is closed")]
     Closed,
+    /// The code of a write panicked; that write was rolled back and answered with this error,
+    /// the writes batched with it were applied, and the writer went on.
+    #[error("a write to the store failed unexpectedly (it panicked: {0}); nothing of it was saved")]
+    WritePanicked(String),
 }
 
 macro_rules! from_redb {
@@ -360,5 +364,46 @@ mod tests {
             .unwrap();
         let expected: Vec<u64> = (0..50).filter(|i| i % 7 != 3).collect();
         assert_eq!(keys, expected);
+    }
+
+    /// Regression: a panic inside a write killed the writer thread, and every later write of
+    /// the library failed with "the store is closed".
+    #[test]
+    fn a_panicking_write_is_answered_alone_and_the_writer_survives() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let tickets: Vec<_> = (0..10u64)
+            .map(|i| {
+                store.write_ticket(move |tx| {
+                    tx.open_table(schema::JOBS)?.insert(i, [1u8].as_slice())?;
+                    assert!(i != 4, "planted panic in write {i}");
+                    Ok(i)
+                })
+            })
+            .collect();
+        for (i, t) in tickets.into_iter().enumerate() {
+            let r = t.wait();
+            match r {
+                Err(StoreError::WritePanicked(m)) => {
+                    assert_eq!(i, 4);
+                    assert!(m.contains("planted panic in write 4"), "{m}");
+                }
+                other => assert_eq!(other.ok(), Some(i as u64)),
+            }
+        }
+        // The writer is still there.
+        store
+            .write(|tx| {
+                tx.open_table(schema::JOBS)?.insert(99, [1u8].as_slice())?;
+                Ok(())
+            })
+            .unwrap();
+        let n = store
+            .read(|tx| {
+                use redb::ReadableTableMetadata;
+                Ok(tx.open_table(schema::JOBS)?.len()?)
+            })
+            .unwrap();
+        assert_eq!(n, 10, "nine of the batch and the one after it");
     }
 }
