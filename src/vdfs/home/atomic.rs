@@ -2,12 +2,16 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written,
 /// fsynced and renamed over `path`, then the folder is fsynced. A crash leaves either the old
 /// file or the new one, never a torn one. `mode` sets Unix permission bits on creation (so a
 /// secret is never readable by others, even briefly); it is ignored elsewhere.
+///
+/// The temporary file has an unguessable name (`.NAME.tmp-` and 16 random hex digits) and is
+/// created with `O_CREAT | O_EXCL` (and `O_NOFOLLOW`): it is always a new file of this write,
+/// never an existing file or the target of a planted symlink, and two writers never share one.
 ///
 /// # Errors
 /// Any I/O error; the temporary file is removed on failure.
@@ -17,18 +21,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let (tmp, mut f) = create_temp(dir, &name, mode)?;
     let result = (|| {
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        if let Some(mode) = mode {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(mode);
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        let mut f = opts.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -39,6 +33,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Creates a new temporary file `.NAME.tmp-XXXXXXXXXXXXXXXX` in `dir`, exclusively.
+fn create_temp(dir: &Path, name: &str, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
+    let mut last = None;
+    for _ in 0..16 {
+        let mut rnd = [0u8; 8];
+        getrandom::fill(&mut rnd).map_err(|e| io::Error::other(e.to_string()))?;
+        let tmp = dir.join(format!(".{name}.tmp-{}", hex::encode(rnd)));
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.custom_flags(libc::O_NOFOLLOW);
+            if let Some(mode) = mode {
+                opts.mode(mode);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        match opts.open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
 }
 
 /// Fsyncs a directory so a rename or create inside it is durable. A no-op where directories
@@ -91,6 +113,57 @@ pub fn dir_size(dir: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
+
+    /// Regression: the temporary name was predictable (`.NAME.tmp-<pid>`) and opened with
+    /// create + truncate following links, so a planted symlink made Cairn overwrite its target.
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_temp_symlink_is_never_followed() {
+        let d = tempfile::tempdir().unwrap();
+        let precious = d.path().join("precious.txt");
+        fs::write(&precious, b"the user's words").unwrap();
+        let target = d.path().join("names.idx");
+        std::os::unix::fs::symlink(
+            &precious,
+            d.path()
+                .join(format!(".names.idx.tmp-{}", std::process::id())),
+        )
+        .unwrap();
+        write_atomic(&target, b"index bytes", None).unwrap();
+        assert_eq!(fs::read(&precious).unwrap(), b"the user's words");
+        assert_eq!(fs::read(&target).unwrap(), b"index bytes");
+    }
+
+    #[test]
+    fn concurrent_writes_each_land_whole_and_leave_no_temp() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("settings.toml");
+        let writers: Vec<_> = (0..8u8)
+            .map(|w| {
+                let target = target.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        write_atomic(&target, &vec![w; 4096], None).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let bytes = fs::read(&target).unwrap();
+        assert_eq!(bytes.len(), 4096);
+        assert!(
+            bytes.iter().all(|&b| b == bytes[0]),
+            "one writer's whole file"
+        );
+        let left: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, [std::ffi::OsString::from("settings.toml")]);
+    }
+
     use super::*;
 
     #[test]
