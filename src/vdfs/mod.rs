@@ -13,6 +13,7 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
+pub mod clock;
 pub mod content;
 mod error;
 pub mod events;

@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["fs"],
     &["content"],
     &["jobs"],
-    &["events", "error", "sdpath"],
+    &["events", "error", "sdpath", "clock"],
     &["home"],
     &["index"],
     &["query", "sidecars"],
