@@ -164,3 +164,23 @@ fn output_into_a_closed_pipe_ends_quietly() {
     );
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+/// Regression: `--data-dir` pointed at a folder that holds another program's `settings.toml`
+/// overwrote it. Now Cairn says whose file it is not and leaves it as it was.
+#[test]
+fn a_settings_file_that_is_not_cairns_is_never_overwritten() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("Documents");
+    std::fs::create_dir_all(&dir).unwrap();
+    let foreign = "theme = \"dark\"\n\n[editor]\nfont = \"Iosevka\"\n";
+    std::fs::write(dir.join("settings.toml"), foreign).unwrap();
+    let err = crate::common::fails(crate::common::cairn(&dir).args(["library", "list"]));
+    assert!(
+        err.contains("settings.toml") && err.contains("left untouched"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("settings.toml")).unwrap(),
+        foreign
+    );
+}

@@ -40,9 +40,11 @@ pub struct DataDir {
     source: DataDirSource,
 }
 
-/// Data-directory-wide settings, in `settings.toml` in the config folder.
+/// Data-directory-wide settings, in `settings.toml` in the config folder. Unknown keys are
+/// refused, so a `settings.toml` that belongs to something else (a `--data-dir` pointed at a
+/// folder that is not Cairn's) is reported and never overwritten.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The id of the library opened when none is named.
     pub default_library: Option<uuid::Uuid>,
@@ -147,7 +149,12 @@ impl DataDir {
     pub fn load_settings(&self) -> Result<Settings, CoreError> {
         let path = self.settings_file();
         match fs::read_to_string(&path) {
-            Ok(s) => toml::from_str(&s).map_err(|e| CoreError::corrupt(&path, e)),
+            Ok(s) => toml::from_str(&s).map_err(|e| {
+                CoreError::corrupt(
+                    &path,
+                    format!("not a Cairn settings file: {}", e.message().trim()),
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
             Err(e) => Err(CoreError::io(&path, e)),
         }
@@ -156,9 +163,12 @@ impl DataDir {
     /// Writes `settings.toml` atomically.
     ///
     /// # Errors
-    /// [`CoreError::Io`] naming the file.
+    /// [`CoreError::Io`] naming the file; [`CoreError::Corrupt`] if a `settings.toml` is
+    /// there that is not Cairn's (it is left untouched).
     pub fn save_settings(&self, settings: &Settings) -> Result<(), CoreError> {
         let path = self.settings_file();
+        // Only ever replace a settings file Cairn can read as its own.
+        self.load_settings()?;
         let text = toml::to_string_pretty(settings).expect("settings serialise");
         write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
     }
