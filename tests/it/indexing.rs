@@ -1120,3 +1120,38 @@ fn regression_a_renamed_folder_whose_content_changed_keeps_its_identity() {
     let (o_id, _) = entry_at(&l.lib, &f.root().join("other")).unwrap();
     assert_ne!(o_id, b_id);
 }
+
+/// Regression: the thumbnail job saved the library's sidecar path in its state, so a library
+/// renamed or moved while the job waited resumed writing into the old folder. A saved job's
+/// path is now ignored: thumbnails go to the running library's own sidecars.
+#[test]
+fn regression_a_saved_thumbnail_job_writes_into_the_running_library() {
+    let f = Fixture::new();
+    f.dir("");
+    image::RgbImage::from_pixel(64, 48, image::Rgb([10, 200, 10]))
+        .save(f.root().join("green.png"))
+        .unwrap();
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let old_place = f.dir.path().join("Old Library.cairnlib/sidecars");
+    let job = cairn::vdfs::sidecars::thumbnail::ThumbnailJob {
+        location: id,
+        sidecars: old_place.clone(),
+        after: None,
+        made: 0,
+        failed: 0,
+    };
+    let h = l.lib.jobs().spawn(job).unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    assert!(!old_place.exists(), "nothing is written at the saved path");
+    let thumbs = l.lib.sidecars_dir().join("thumbs");
+    let n = walk_files(&thumbs);
+    assert_eq!(n, 1, "one thumbnail in the library's own sidecars");
+}
+
+fn walk_files(dir: &Path) -> usize {
+    let Ok(rd) = fs::read_dir(dir) else { return 0 };
+    rd.map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { walk_files(&p) } else { 1 })
+        .sum()
+}

@@ -196,12 +196,7 @@ impl IndexerJob {
             ctx.checkpoint(self, |_| Ok(()))?;
         }
         if loc.mode == IndexMode::Deep {
-            let sidecars = ctx
-                .library_dir()
-                .join(crate::vdfs::home::libraries::SIDECARS_DIR);
-            ctx.queue(crate::vdfs::sidecars::thumbnail::ThumbnailJob::new(
-                loc.id, sidecars,
-            ));
+            ctx.queue(crate::vdfs::sidecars::thumbnail::ThumbnailJob::new(loc.id));
         }
         let errors = self.counts.errors;
         let rec = location::update(ctx.store(), loc.id, move |l| {

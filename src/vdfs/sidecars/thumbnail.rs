@@ -73,7 +73,9 @@ fn reader(source: &Path) -> Result<image::ImageReader<std::io::BufReader<std::fs
 pub struct ThumbnailJob {
     /// The location.
     pub location: u32,
-    /// The library's sidecar folder.
+    /// Unused, kept so that jobs saved by earlier versions still decode: the sidecar folder
+    /// is always the running library's (`<library>/sidecars`), so a renamed or moved library
+    /// resumes into its own folder, never the old path.
     pub sidecars: PathBuf,
     /// The last cas_id handled (the cursor).
     pub after: Option<u64>,
@@ -84,11 +86,11 @@ pub struct ThumbnailJob {
 }
 
 impl ThumbnailJob {
-    /// A job for `location`, writing into `sidecars`.
-    pub fn new(location: u32, sidecars: PathBuf) -> ThumbnailJob {
+    /// A job for `location`, writing into the library's sidecar folder.
+    pub fn new(location: u32) -> ThumbnailJob {
         ThumbnailJob {
             location,
-            sidecars,
+            sidecars: PathBuf::new(),
             after: None,
             made: 0,
             failed: 0,
@@ -104,6 +106,9 @@ impl Job for ThumbnailJob {
     }
 
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        let sidecars = ctx
+            .library_dir()
+            .join(crate::vdfs::home::libraries::SIDECARS_DIR);
         loop {
             let after = self.after;
             let location = self.location;
@@ -142,7 +147,7 @@ impl Job for ThumbnailJob {
                 let handles: Vec<_> = work
                     .chunks(work.len().div_ceil(2).max(1))
                     .map(|chunk| {
-                        let sidecars = &self.sidecars;
+                        let sidecars = &sidecars;
                         s.spawn(move || {
                             chunk
                                 .iter()
