@@ -19,6 +19,7 @@
 
 pub mod filetype;
 
+use crate::vdfs::fs::entry::open_regular;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -189,28 +190,6 @@ pub fn integrity_hash(path: &Path) -> io::Result<blake3::Hash> {
         h.update(&buf[..n]);
     }
     Ok(h.finalize())
-}
-
-/// Opens `path` for reading only if it is a regular file, without blocking on FIFOs or
-/// following a symlink swapped in at the last moment.
-fn open_regular(path: &Path) -> io::Result<File> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NONBLOCK: a FIFO that replaced the file never blocks the open; O_NOFOLLOW: a
-        // symlink is refused rather than followed.
-        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
-    }
-    let file = opts.open(path)?;
-    if !file.metadata()?.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file", path.display()),
-        ));
-    }
-    Ok(file)
 }
 
 fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {

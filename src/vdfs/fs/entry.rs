@@ -176,3 +176,28 @@ pub fn extension_of(name: &[u8]) -> Option<&str> {
     }
     std::str::from_utf8(&name[dot + 1..]).ok()
 }
+
+/// Opens `path` for reading only if it is a regular file: never blocks on a FIFO or device
+/// that replaced it (`O_NONBLOCK`), never follows a symlink swapped in at the last moment
+/// (`O_NOFOLLOW`), and checks the opened file's type (`fstat`) before anyone reads it.
+///
+/// # Errors
+/// The open error, or [`std::io::ErrorKind::InvalidInput`] naming the path when it is not a
+/// regular file.
+pub fn open_regular(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
+}

@@ -353,18 +353,38 @@ fn identify(
 /// The first `n` bytes of a regular file, without blocking on special files.
 fn read_head(path: &Path, n: usize) -> Option<Vec<u8>> {
     use std::io::Read;
-    let m = std::fs::symlink_metadata(path).ok()?;
-    if !m.is_file() {
-        return None;
-    }
-    let f = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::with_capacity(n.min(m.len() as usize));
+    let f = crate::vdfs::fs::entry::open_regular(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    let mut buf = Vec::with_capacity(n.min(len as usize));
     f.take(n as u64).read_to_end(&mut buf).ok()?;
     Some(buf)
 }
 
 #[cfg(test)]
 mod tests {
+
+    /// The inspector's preview of a FIFO named like a text file returns at once with no
+    /// preview (opening it would wait for a writer forever).
+    #[cfg(unix)]
+    #[test]
+    fn the_preview_of_a_fifo_never_blocks() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("notes.txt");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(inspect(None, &[], &fifo));
+        });
+        let d = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the inspector blocked on a FIFO");
+        assert!(d.text_preview.is_none());
+    }
+
     use super::*;
 
     #[test]

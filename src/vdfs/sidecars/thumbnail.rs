@@ -58,8 +58,9 @@ pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
 /// An image reader for `source` with its format guessed from the bytes and a 512 MiB
 /// allocation limit.
 fn reader(source: &Path) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>, String> {
-    let mut r = image::ImageReader::open(source)
-        .map_err(|e| e.to_string())?
+    // Only a regular file is read: a FIFO or device named like an image never blocks.
+    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
+    let mut r = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
     let mut limits = image::Limits::default();
@@ -221,4 +222,30 @@ fn make_one(sidecars: &Path, rec: &ContentRecord, paths: &[PathBuf]) -> Outcome 
     }
     let (p, e) = last_err.unwrap_or_else(|| (PathBuf::new(), "no copy found".into()));
     Outcome::Failed(p, e)
+}
+
+#[cfg(all(test, unix))]
+mod fifo_tests {
+    use super::*;
+
+    /// A FIFO named like an image (or a file swapped for one) must never block the thumbnail
+    /// pool: opening it for reading would wait for a writer forever.
+    #[test]
+    fn a_fifo_named_like_an_image_is_refused_at_once() {
+        let d = tempfile::tempdir().unwrap();
+        let fifo = d.path().join("holiday.jpg");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(make_thumbnail(&fifo, THUMB_SIZE));
+        });
+        let r = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("make_thumbnail blocked on a FIFO");
+        assert!(r.unwrap_err().contains("not a regular file"));
+    }
 }
