@@ -1155,3 +1155,34 @@ fn walk_files(dir: &Path) -> usize {
         .map(|p| if p.is_dir() { walk_files(&p) } else { 1 })
         .sum()
 }
+
+/// Regression: a content's full-file integrity hash stayed set when a new copy joined it, so a
+/// copy that shares only the sampled hash would have been vouched for by the old verification.
+#[test]
+fn regression_a_new_copy_clears_the_integrity_hash() {
+    let f = Fixture::new();
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    f.file("a.bin", &big);
+    let l = library();
+    let id = index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let h = l.lib.verify_content(Some(id)).unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    let cas = entry_at(&l.lib, &f.root().join("a.bin"))
+        .unwrap()
+        .1
+        .cas
+        .unwrap();
+    assert!(l.lib.content(cas).unwrap().unwrap().integrity.is_some());
+    // A copy that differs outside the sampled ranges joins the same content identity.
+    let mut other = big.clone();
+    other[120_000] ^= 0xff;
+    f.file("b.bin", &other);
+    rescan(&l.lib, id);
+    assert_eq!(
+        entry_at(&l.lib, &f.root().join("b.bin")).unwrap().1.cas,
+        Some(cas)
+    );
+    let c = l.lib.content(cas).unwrap().unwrap();
+    assert_eq!(c.instances, 2);
+    assert_eq!(c.integrity, None, "no longer vouched for");
+}

@@ -180,6 +180,10 @@ pub(super) fn link_content(tx: &WriteTransaction, l: &Link, now: i64) -> Result<
         Some(mut r) => {
             if fresh {
                 r.instances += 1;
+                // The full-file hash vouched for the copies it was computed over; a new copy
+                // shares only the sampled hash until it is verified too.
+                r.integrity = None;
+                r.last_verified_ms = None;
             }
             if r.file_type.is_none() {
                 r.file_type.clone_from(&l.file_type);
