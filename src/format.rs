@@ -120,8 +120,47 @@ pub fn lossy_path_texts<S: serde::Serializer>(
     seq.end()
 }
 
+/// Name or path bytes for one row of table output, escaped as `ls -b` does: control
+/// characters as `\n`, `\t`, `\r` or `\xNN` and the backslash as `\\`, so a newline in a
+/// name never splits a row. Other bytes (including UTF-8 and invalid UTF-8) are kept as they
+/// are. JSON output is unaffected (it quotes names itself).
+pub fn escape_controls(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !bytes.iter().any(|&b| b < 0x20 || b == 0x7f || b == b'\\') {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len() + 8);
+    for &b in bytes {
+        match b {
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b if b < 0x20 || b == 0x7f => out.extend_from_slice(format!("\\x{b:02x}").as_bytes()),
+            b => out.push(b),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path for one row of table output: lossy UTF-8 with [`escape_controls`] applied.
+pub fn shown(path: &std::path::Path) -> String {
+    String::from_utf8_lossy(&escape_controls(path.as_os_str().as_encoded_bytes())).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn control_characters_are_escaped_for_tables() {
+        assert_eq!(&*escape_controls(b"plain name.txt"), b"plain name.txt");
+        assert_eq!(
+            &*escape_controls(b"two\nlines\tand\x1b[31m\\"),
+            b"two\\nlines\\tand\\x1b[31m\\\\"
+        );
+        assert_eq!(&*escape_controls(b"caf\xe9"), b"caf\xe9");
+        assert_eq!(shown(std::path::Path::new("/a/b\nc")), "/a/b\\nc");
+    }
+
     use super::*;
 
     #[test]

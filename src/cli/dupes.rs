@@ -120,7 +120,7 @@ pub(super) fn dupes(
         )?;
         for (i, m) in g.members.iter().enumerate() {
             let mark = if *k == Some(i) { "keep" } else { "    " };
-            writeln!(w, "  {mark}  {}", m.path.display())?;
+            writeln!(w, "  {mark}  {}", format::shown(&m.path))?;
         }
     }
     writeln!(
@@ -170,7 +170,7 @@ pub(super) fn redundancy(
             return Ok(());
         }
         for f in &gap.missing {
-            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+            writeln!(w, "{}  ({})", format::shown(&f.path), format::bytes(f.size))?;
         }
         let bytes: u64 = gap.missing.iter().map(|f| f.size).sum();
         writeln!(
@@ -225,7 +225,7 @@ pub(super) fn redundancy(
     }
     if a.at_risk {
         for f in &report.single {
-            writeln!(w, "{}  ({})", f.path.display(), format::bytes(f.size))?;
+            writeln!(w, "{}  ({})", format::shown(&f.path), format::bytes(f.size))?;
         }
     }
     let bytes: u64 = report.single.iter().map(|f| f.size).sum();

@@ -16,8 +16,8 @@ use crate::vdfs::index::EntryRecord;
 /// `cairn ls`
 #[derive(Debug, Args)]
 pub struct LsArgs {
-    /// A folder (default: the current one), or a cairn:// address.
-    pub path: Option<String>,
+    /// A folder (default: the current one; any bytes, UTF-8 or not), or a cairn:// address.
+    pub path: Option<std::ffi::OsString>,
     /// List everything below, as paths relative to the folder.
     #[arg(short, long)]
     pub recursive: bool,
@@ -122,7 +122,7 @@ fn print_row(
             format::time_ms(mtime_ns / 1_000_000)
         )?;
     }
-    w.write_all(name)?;
+    w.write_all(&format::escape_controls(name))?;
     if kind == EntryKind::Dir {
         w.write_all(b"/")?;
     }

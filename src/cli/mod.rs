@@ -140,7 +140,11 @@ impl Output {
 }
 
 /// Resolves a CLI path argument (plain path or cairn:// address) to a local path.
-fn local_path(core: &Core, lib: &Library, text: &str) -> anyhow::Result<PathBuf> {
+fn local_path(core: &Core, lib: &Library, arg: &std::ffi::OsStr) -> anyhow::Result<PathBuf> {
+    // A name that is not UTF-8 is a plain path (every cairn:// address is UTF-8).
+    let Some(text) = arg.to_str() else {
+        return Ok(std::path::absolute(arg).unwrap_or_else(|_| PathBuf::from(arg)));
+    };
     let me = core.device().id;
     match SdPath::parse(text, me)? {
         SdPath::Physical { device, path } if device == me => Ok(path),

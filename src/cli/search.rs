@@ -229,7 +229,7 @@ pub(super) fn search(
             "{:>10}  {}  {}",
             size,
             format::time_ms(h.mtime_ns / 1_000_000),
-            h.path.display()
+            format::shown(&h.path)
         )?;
     }
     let similar = if res.fuzzy > 0 {

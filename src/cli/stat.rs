@@ -15,8 +15,8 @@ use crate::vdfs::{Core, CoreError};
 /// `cairn stat`
 #[derive(Debug, Args)]
 pub struct StatArgs {
-    /// A file or folder, or a cairn:// address.
-    pub path: String,
+    /// A file or folder (any bytes, UTF-8 or not), or a cairn:// address.
+    pub path: std::ffi::OsString,
 }
 
 pub(super) fn stat(

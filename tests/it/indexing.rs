@@ -1186,3 +1186,38 @@ fn regression_a_new_copy_clears_the_integrity_hash() {
     assert_eq!(c.instances, 2);
     assert_eq!(c.integrity, None, "no longer vouched for");
 }
+
+/// Regressions: `cairn stat`/`ls` refused a path that is not UTF-8 (clap wanted a String), and
+/// a newline in a name split a row of `ls` and `search` output in two.
+#[cfg(unix)]
+#[test]
+fn regression_non_utf8_arguments_and_control_characters_in_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let f = Fixture::new();
+    f.file("two\nlines.txt", b"x").dir("plain");
+    let latin1 = f.root().join(std::ffi::OsStr::from_bytes(b"caf\xe9.txt"));
+    fs::write(&latin1, b"latin-1 name").unwrap();
+    let data = f.dir.path().join("data");
+    ok(cairn(&data)
+        .args(["location", "add", "--rules", "none"])
+        .arg(f.root()));
+    // A non-UTF-8 path argument reaches its file.
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(cairn(&data).args(["--json", "stat"]).arg(&latin1))).unwrap();
+    assert_eq!(v["indexed"], true, "{v}");
+    assert_eq!(v["entry"]["size"], 12, "{v}");
+    // One row per entry, the newline shown escaped.
+    // (`ls` writes names as their bytes, so the Latin-1 name is not UTF-8 here.)
+    let out = cairn(&data).arg("ls").arg(f.root()).output().unwrap();
+    assert!(out.status.success());
+    let listing = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        listing.lines().any(|l| l == "two\\nlines.txt"),
+        "{listing:?}"
+    );
+    assert_eq!(listing.lines().count(), 3, "{listing:?}");
+    let found = ok(cairn(&data).args(["search", "lines"]));
+    let rows: Vec<&str> = found.lines().filter(|l| l.contains("lines.txt")).collect();
+    assert_eq!(rows.len(), 1, "{found:?}");
+    assert!(rows[0].ends_with("two\\nlines.txt"), "{found:?}");
+}
