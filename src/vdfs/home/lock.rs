@@ -25,13 +25,7 @@ impl LibraryLock {
     /// [`CoreError::LibraryInUse`] naming the holding process when another process (or another
     /// open in this process) holds it; [`CoreError::Io`] for other failures.
     pub fn acquire(path: &Path, name: &str) -> Result<LibraryLock, CoreError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| CoreError::io(path, e))?;
+        let mut file = open_lock_file(path, true).map_err(|e| refused(path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -75,7 +69,7 @@ impl LibraryLock {
     /// Who holds the lock at `path` right now, or `None` if nobody does. Takes and releases the
     /// lock for an instant to find out.
     pub fn holder(path: &Path) -> Option<String> {
-        let mut file = OpenOptions::new().read(true).write(true).open(path).ok()?;
+        let mut file = open_lock_file(path, false).ok()?;
         match file.try_lock() {
             Ok(()) => {
                 let _ = file.unlock();
@@ -92,6 +86,41 @@ impl Drop for LibraryLock {
         // with the file handle.
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
+    }
+}
+
+/// Opens the lock file without following a symlink (`O_NOFOLLOW`) and checks it is a plain
+/// file: a `lock` planted as a link to a user's file must never be written (or emptied on
+/// close) through. `create` makes it when missing.
+fn open_lock_file(path: &Path, create: bool) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.read(true).write(true).create(create).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = opts.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a plain file",
+        ));
+    }
+    Ok(file)
+}
+
+/// The error for a lock file that cannot be used, naming it and what to do.
+fn refused(path: &Path, e: std::io::Error) -> CoreError {
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if link || e.kind() == std::io::ErrorKind::InvalidInput {
+        CoreError::corrupt(
+            path,
+            "the library's lock must be a plain file, and this is a link or a special file; \
+             Cairn did not open or change what it points to",
+        )
+    } else {
+        CoreError::io(path, e)
     }
 }
 
@@ -138,6 +167,22 @@ fn process_name(pid: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: a `lock` planted as a symlink was followed and truncated, emptying the
+    /// user's file on open and on close.
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_planted_as_a_symlink_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.txt");
+        std::fs::write(&precious, b"the user's words").unwrap();
+        let p = dir.path().join("lock");
+        std::os::unix::fs::symlink(&precious, &p).unwrap();
+        let err = LibraryLock::acquire(&p, "Lib").unwrap_err().to_string();
+        assert!(err.contains("lock") && err.contains("plain file"), "{err}");
+        assert_eq!(LibraryLock::holder(&p), None);
+        assert_eq!(std::fs::read(&precious).unwrap(), b"the user's words");
+    }
 
     #[test]
     fn second_lock_in_same_process_is_refused_and_names_pid() {
