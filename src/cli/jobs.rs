@@ -112,6 +112,13 @@ pub(super) fn jobs(
     Ok(())
 }
 
+/// Prints one line of a job's live output. A reader that went away (`| head -1`) or a full disk
+/// stops the printing, never the job: the job this command started still runs to its end.
+fn live_line(line: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
 /// Shows a job's progress until this run of it ends; fails if it did not complete.
 pub(super) fn follow(
     out: &Output,
@@ -122,7 +129,7 @@ pub(super) fn follow(
     let id = handle.id();
     let title = lib.jobs().get(id)?.title;
     let bar = if out.json {
-        println!("{}", json!({ "event": "job_started", "job": id }));
+        live_line(json!({ "event": "job_started", "job": id }));
         indicatif::ProgressBar::hidden()
     } else {
         let bar = indicatif::ProgressBar::new_spinner();
@@ -142,10 +149,7 @@ pub(super) fn follow(
         match events.blocking_recv() {
             Ok(Event::JobProgress { job, progress }) if job == id => {
                 if out.json {
-                    println!(
-                        "{}",
-                        json!({ "event": "job_progress", "job": id, "progress": progress })
-                    );
+                    live_line(json!({ "event": "job_progress", "job": id, "progress": progress }));
                 }
                 bar.set_message(progress.phase.clone());
                 match progress.total {

@@ -184,3 +184,48 @@ fn a_settings_file_that_is_not_cairns_is_never_overwritten() {
         foreign
     );
 }
+
+/// Regression: `cairn --json location add … | head -1` left the indexing job interrupted (the
+/// first progress line written into the closed pipe ended the process).
+#[test]
+fn a_job_is_not_left_half_done_when_its_output_closes() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    for d in 0..40 {
+        let sub = tree.join(format!("d{d}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..500 {
+            std::fs::write(sub.join(format!("f{i}.txt")), format!("{d} {i}")).unwrap();
+        }
+    }
+    let data = dir.path().join("data");
+    let mut child = crate::common::cairn(&data)
+        .args(["--json", "location", "add", "--mode", "content"])
+        .arg(&tree)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jobs = json(&ok(
+        crate::common::cairn(&data).args(["--json", "jobs", "list", "--all"])
+    ));
+    let statuses: Vec<&str> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["completed"], "{jobs}");
+}
