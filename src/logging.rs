@@ -88,8 +88,18 @@ pub fn set_log_dir(dir: &Path, level: &str) {
     sink.level.store(level_code(level), Ordering::Relaxed);
     let date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
     let path = dir.join(format!("cairn-{date}.log"));
-    let file = fs::create_dir_all(dir)
-        .and_then(|()| OpenOptions::new().create(true).append(true).open(&path));
+    // Logs are the owner's only: new folders 0700, new files 0600 (whatever the umask).
+    let mut folder = fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut opts = OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        opts.mode(0o600);
+    }
+    let file = folder.create(dir).and_then(|()| opts.open(&path));
     let mut slot = sink.file.lock().expect("log sink lock");
     match file {
         Ok(f) => *slot = Some((path, f)),

@@ -269,3 +269,38 @@ fn unknown_library_is_a_clear_error() {
     let err = fails(cairn(tmp.path()).args(["--library", "Nope", "jobs", "list"]));
     assert!(err.contains("no library named \"Nope\""), "{err}");
 }
+
+/// Cairn's own folders are the owner's only: the data folder's parts and a library's folders it
+/// creates are 0700 (the catalogue, logs and keys inside are out of others' reach), and the
+/// day's log file is 0600. A folder the user gave (`--data-dir` that exists) is not chmod-ed.
+#[cfg(unix)]
+#[test]
+fn cairns_own_folders_are_private_and_a_given_folder_is_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("given");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ok(cairn(&data).args(["library", "list"]));
+    ok(cairn(&data).args(["location", "list"])); // opens the library: its log starts
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o755, "the folder given is not chmod-ed");
+    let lib = data.join("libraries/My Library.cairnlib");
+    for p in [
+        data.join("libraries"),
+        lib.clone(),
+        lib.join("sidecars"),
+        lib.join("logs"),
+    ] {
+        assert_eq!(mode(&p), 0o700, "{}", p.display());
+    }
+    let logs: Vec<_> = std::fs::read_dir(lib.join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!logs.is_empty());
+    for l in &logs {
+        assert_eq!(mode(l), 0o600, "{}", l.display());
+    }
+    assert_eq!(mode(&data.join("logs")), 0o700);
+}

@@ -63,6 +63,23 @@ fn create_temp(dir: &Path, name: &str, mode: Option<u32>) -> io::Result<(PathBuf
     Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
 }
 
+/// Creates the folder `path` for Cairn's own files, readable by the owner only (`0700` on
+/// Unix, whatever the umask), and with `all` its missing parents too (each new one `0700`).
+/// Folders that already exist are left as they are (never chmod-ed).
+///
+/// # Errors
+/// The I/O error; with `all == false`, [`io::ErrorKind::AlreadyExists`] if it exists.
+pub fn create_private_dir(path: &Path, all: bool) -> io::Result<()> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(all);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
 /// Fsyncs a directory so a rename or create inside it is durable. A no-op where directories
 /// cannot be opened (Windows).
 ///

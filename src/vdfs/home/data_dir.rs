@@ -92,7 +92,8 @@ impl DataDir {
             &self.libraries_dir(),
             &self.logs_dir(),
         ] {
-            fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+            crate::vdfs::home::atomic::create_private_dir(dir, true)
+                .map_err(|e| CoreError::io(dir, e))?;
         }
         Ok(())
     }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::store::Store;
 use crate::vdfs::CoreError;
-use crate::vdfs::home::atomic::{dir_size, sync_dir, write_atomic};
+use crate::vdfs::home::atomic::{create_private_dir, dir_size, sync_dir, write_atomic};
 use crate::vdfs::home::lock::LibraryLock;
 
 /// Extension of a library folder.
@@ -238,7 +238,7 @@ pub fn create(
 ) -> Result<(PathBuf, LibraryConfig), CoreError> {
     let name = validate_display_name(name)?;
     let base = folder_name_for(&name)?;
-    fs::create_dir_all(libraries_dir).map_err(|e| CoreError::io(libraries_dir, e))?;
+    create_private_dir(libraries_dir, true).map_err(|e| CoreError::io(libraries_dir, e))?;
     let mut n = 1;
     let dir = loop {
         let folder = if n == 1 {
@@ -248,7 +248,7 @@ pub fn create(
         };
         let dir = libraries_dir.join(folder);
         // create_dir (not _all) fails if it exists, so two creators never share a folder.
-        match fs::create_dir(&dir) {
+        match create_private_dir(&dir, false) {
             Ok(()) => break dir,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
             Err(e) => return Err(CoreError::io(&dir, e)),
@@ -256,7 +256,7 @@ pub fn create(
     };
     for sub in [SIDECARS_DIR, LOGS_DIR] {
         let p = dir.join(sub);
-        fs::create_dir(&p).map_err(|e| CoreError::io(&p, e))?;
+        create_private_dir(&p, false).map_err(|e| CoreError::io(&p, e))?;
     }
     let config = LibraryConfig {
         id: Uuid::new_v4(),

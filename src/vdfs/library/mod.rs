@@ -13,7 +13,6 @@ pub use queries::IndexCounts;
 
 pub use locations::LocationStatus;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
@@ -60,7 +59,8 @@ impl Library {
         let lock = LibraryLock::acquire(&path.join(LOCK_FILE), &config.name)?;
         for sub in [SIDECARS_DIR, LOGS_DIR] {
             let p = path.join(sub);
-            fs::create_dir_all(&p).map_err(|e| CoreError::io(&p, e))?;
+            crate::vdfs::home::atomic::create_private_dir(&p, true)
+                .map_err(|e| CoreError::io(&p, e))?;
         }
         let store = Store::open(&path.join(STORE_FILE))?;
         let jobs = JobManager::new(
