@@ -257,6 +257,28 @@ fn delete_needs_confirmation_and_keeps_foreign_files() {
     assert!(err.contains("notes.txt"), "{err}");
     assert!(dir.join("library.redb").is_file() && dir.join("notes.txt").is_file());
     std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    // Regression: files below the top level were not checked; a user's file in sidecars/ was
+    // deleted with the library. Now it blocks the delete too, named by its path.
+    std::fs::create_dir_all(dir.join("sidecars/thumbs/ab")).unwrap();
+    std::fs::write(dir.join("sidecars/my plan.txt"), "mine").unwrap();
+    std::fs::write(
+        dir.join("sidecars/thumbs/ab/3f2a1b9c-0000-4000-8000-000000000000.jpg"),
+        b"jpeg",
+    )
+    .unwrap();
+    let err = fails(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
+    assert!(err.contains("sidecars/my plan.txt"), "{err}");
+    assert!(!err.contains(".jpg"), "a thumbnail is Cairn's: {err}");
+    assert!(dir.join("sidecars/my plan.txt").is_file());
+    #[cfg(unix)]
+    {
+        // A symlink is never Cairn's, wherever it is.
+        std::fs::remove_file(dir.join("sidecars/my plan.txt")).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.join("logs/cairn-2026-01-01.log")).unwrap();
+        let err = fails(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
+        assert!(err.contains("logs/cairn-2026-01-01.log"), "{err}");
+        std::fs::remove_file(dir.join("logs/cairn-2026-01-01.log")).unwrap();
+    }
     ok(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
     assert!(!dir.exists());
     let v = json(&ok(cairn(tmp.path()).args(["--json", "library", "list"])));

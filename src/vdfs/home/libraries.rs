@@ -275,18 +275,63 @@ pub fn create(
     Ok((dir, config))
 }
 
-/// Names Cairn itself creates in a library folder (plus atomic-write temporaries).
-fn is_own_name(name: &str) -> bool {
-    [
-        CONFIG_FILE,
-        STORE_FILE,
-        LOCK_FILE,
-        SIDECARS_DIR,
-        LOGS_DIR,
-        CACHE_DIR,
-    ]
-    .contains(&name)
-        || (name.starts_with('.') && name.contains(".tmp-"))
+/// What may stand at a place inside a library folder (relative path `rel`).
+#[derive(PartialEq)]
+enum Own {
+    File,
+    Dir,
+    No,
+}
+
+/// Whether `rel/name` is a file or folder Cairn creates in a library folder: the top-level
+/// names, `sidecars/thumbs/XX/<content uuid>.jpg`, `logs/cairn-YYYY-MM-DD.log`,
+/// `cache/names.idx`, and Cairn's temporary files beside them.
+fn own_kind(rel: &Path, name: &str) -> Own {
+    let temp = name.starts_with('.') && name.contains(".tmp-");
+    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
+    let is_date_log = |n: &str| {
+        n.strip_prefix("cairn-")
+            .and_then(|n| n.strip_suffix(".log"))
+            .is_some_and(|d| jiff::civil::Date::strptime("%Y-%m-%d", d).is_ok())
+    };
+    let is_thumb = |n: &str| {
+        n.strip_suffix(".jpg")
+            .is_some_and(|u| Uuid::parse_str(u).is_ok())
+    };
+    match parts.as_slice() {
+        [] if [SIDECARS_DIR, LOGS_DIR, CACHE_DIR].contains(&name) => Own::Dir,
+        [] if [CONFIG_FILE, STORE_FILE, LOCK_FILE].contains(&name) || temp => Own::File,
+        [SIDECARS_DIR] if name == "thumbs" => Own::Dir,
+        [SIDECARS_DIR, "thumbs"]
+            if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Own::Dir
+        }
+        [SIDECARS_DIR, "thumbs", _] if temp || is_thumb(name) => Own::File,
+        [LOGS_DIR] if temp || is_date_log(name) => Own::File,
+        [CACHE_DIR] if temp || name == NAMES_FILE => Own::File,
+        _ => Own::No,
+    }
+}
+
+/// Collects, below `dir/rel`, everything Cairn did not create (by name and type; a symlink is
+/// never Cairn's), as paths relative to the library folder. Never follows a link.
+fn audit(dir: &Path, rel: &Path, foreign: &mut Vec<String>) -> Result<(), CoreError> {
+    let here = dir.join(rel);
+    for entry in fs::read_dir(&here).map_err(|e| CoreError::io(&here, e))? {
+        let entry = entry.map_err(|e| CoreError::io(&here, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let t = entry
+            .file_type()
+            .map_err(|e| CoreError::io(&entry.path(), e))?;
+        let at = rel.join(&name);
+        match own_kind(rel, &name) {
+            Own::Dir if t.is_dir() => audit(dir, &at, foreign)?,
+            Own::File if t.is_file() => {}
+            _ => foreign.push(at.display().to_string()),
+        }
+    }
+    Ok(())
 }
 
 /// Deletes a closed library folder. Refuses (and deletes nothing) if the folder is not a
@@ -298,13 +343,7 @@ pub fn delete(dir: &Path) -> Result<(), CoreError> {
     let config = read_config(dir)?;
     let lock = LibraryLock::acquire(&dir.join(LOCK_FILE), &config.name)?;
     let mut foreign = Vec::new();
-    for entry in fs::read_dir(dir).map_err(|e| CoreError::io(dir, e))? {
-        let entry = entry.map_err(|e| CoreError::io(dir, e))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if !is_own_name(&name) {
-            foreign.push(name);
-        }
-    }
+    audit(dir, Path::new(""), &mut foreign)?;
     if !foreign.is_empty() {
         foreign.sort();
         return Err(CoreError::ForeignFiles {
