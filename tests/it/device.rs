@@ -66,3 +66,28 @@ fn a_corrupt_identity_is_an_error_and_is_never_replaced() {
     );
     assert!(!tmp2.path().join("device.key").exists());
 }
+
+/// Regression: a `device.key` planted as a symlink was followed — read as the identity, and
+/// `chmod 0600` applied to its target. Now it is refused, naming it, and its target is left as
+/// it was.
+#[cfg(unix)]
+#[test]
+fn a_device_key_planted_as_a_symlink_is_refused_and_its_target_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    ok(cairn(tmp.path()).args(["device", "show"]));
+    let key = tmp.path().join("device.key");
+    let elsewhere = tmp.path().join("shared-notes.txt");
+    // The target holds a valid key (the real one), readable by others.
+    std::fs::copy(&key, &elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &key).unwrap();
+    let err = fails(cairn(tmp.path()).args(["device", "show"]));
+    assert!(
+        err.contains("device.key") && err.contains("plain file"),
+        "{err}"
+    );
+    let mode = std::fs::metadata(&elsewhere).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "the link's target was not chmod-ed");
+}

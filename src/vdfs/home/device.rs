@@ -179,7 +179,15 @@ impl Device {
     }
 }
 
+/// Reads one of the identity files, never through a symlink: a link planted in its place is
+/// refused (naming it) rather than read, replaced or chmod-ed.
 fn read_optional(path: &std::path::Path) -> Result<Option<String>, CoreError> {
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(CoreError::corrupt(
+            path,
+            "it must be a plain file, and this is a link or a special file; Cairn did not read or change what it points to",
+        ));
+    }
     match fs::read_to_string(path) {
         Ok(s) => Ok(Some(s)),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
@@ -193,8 +201,13 @@ fn read_optional(path: &std::path::Path) -> Result<Option<String>, CoreError> {
 fn restrict(path: &std::path::Path) -> Result<(), CoreError> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // fchmod on the file itself, opened without following a link.
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .and_then(|f| f.set_permissions(fs::Permissions::from_mode(0o600)))
             .map_err(|e| CoreError::io(path, e))?;
     }
     #[cfg(not(unix))]
