@@ -88,7 +88,33 @@ pub fn set_log_dir(dir: &Path, level: &str) {
     sink.level.store(level_code(level), Ordering::Relaxed);
     let date = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
     let path = dir.join(format!("cairn-{date}.log"));
-    // Logs are the owner's only: new folders 0700, new files 0600 (whatever the umask).
+    let file = open_log(dir, &path);
+    let mut slot = sink.file.lock().expect("log sink lock");
+    match file {
+        Ok(f) => *slot = Some((path, f)),
+        Err(e) => {
+            eprintln!("warning: cannot write logs to {}: {e}", path.display());
+            *slot = None;
+            return;
+        }
+    }
+    drop(slot);
+    prune(dir);
+}
+
+/// Opens (creating) the day's log file for appending. Logs are the owner's only (new folders
+/// 0700, new files 0600, whatever the umask), and never written through a link: a `logs/`
+/// folder or a log file that is a symlink is refused, so no line lands in someone's file.
+fn open_log(dir: &Path, path: &Path) -> io::Result<File> {
+    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is not a plain folder (a link?); not logging there",
+                dir.display()
+            ),
+        ));
+    }
     let mut folder = fs::DirBuilder::new();
     folder.recursive(true);
     let mut opts = OpenOptions::new();
@@ -97,19 +123,25 @@ pub fn set_log_dir(dir: &Path, level: &str) {
     {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         folder.mode(0o700);
-        opts.mode(0o600);
+        opts.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
-    let file = folder.create(dir).and_then(|()| opts.open(&path));
-    let mut slot = sink.file.lock().expect("log sink lock");
-    match file {
-        Ok(f) => *slot = Some((path, f)),
-        Err(e) => {
-            eprintln!("warning: cannot write logs to {}: {e}", path.display());
-            *slot = None;
-        }
+    folder.create(dir)?;
+    let f = opts.open(path)?;
+    if !f.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a plain file", path.display()),
+        ));
     }
-    drop(slot);
-    prune(dir);
+    Ok(f)
+}
+
+/// True for the names Cairn gives its log files: `cairn-YYYY-MM-DD.log`.
+fn is_log_name(name: &str) -> bool {
+    name.strip_prefix("cairn-")
+        .and_then(|n| n.strip_suffix(".log"))
+        .is_some_and(|d| jiff::civil::Date::strptime("%Y-%m-%d", d).is_ok())
 }
 
 /// The current log file, if any.
@@ -119,16 +151,19 @@ pub fn current_log_file() -> Option<PathBuf> {
     slot.as_ref().map(|(p, _)| p.clone())
 }
 
+/// Removes the oldest of Cairn's log files in `dir` beyond [`KEEP_FILES`]: only plain files
+/// named `cairn-YYYY-MM-DD.log`, in a `dir` that is not a link — never a link, never another
+/// file that merely looks like a log.
 fn prune(dir: &Path) {
+    if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        return;
+    }
     let Ok(rd) = fs::read_dir(dir) else { return };
     let mut logs: Vec<PathBuf> = rd
         .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| e.file_name().to_str().is_some_and(is_log_name))
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("cairn-") && n.ends_with(".log"))
-        })
         .collect();
     logs.sort();
     let excess = logs.len().saturating_sub(KEEP_FILES);
@@ -161,5 +196,54 @@ impl<'a> MakeWriter<'a> for SinkWriter {
 
     fn make_writer(&'a self) -> Self::Writer {
         SinkGuard
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    /// Regression: pruning followed a symlinked `logs/` and deleted the user's files named like
+    /// logs, and a symlinked log file got lines appended to its target.
+    #[test]
+    fn logs_are_never_written_or_pruned_through_a_link() {
+        let d = tempfile::tempdir().unwrap();
+        let user = d.path().join("user");
+        fs::create_dir(&user).unwrap();
+        for day in 1..=20 {
+            fs::write(
+                user.join(format!("cairn-2020-01-{day:02}.log")),
+                b"the user's",
+            )
+            .unwrap();
+        }
+        let logs = d.path().join("logs");
+        std::os::unix::fs::symlink(&user, &logs).unwrap();
+        prune(&logs);
+        assert!(open_log(&logs, &logs.join("cairn-2020-01-21.log")).is_err());
+        assert_eq!(
+            fs::read_dir(&user).unwrap().count(),
+            20,
+            "nothing deleted or created"
+        );
+
+        // A real logs folder: a linked log file is neither written nor pruned, a user's file
+        // named like a log is kept, and only Cairn's oldest logs go.
+        let real = d.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let precious = d.path().join("precious.txt");
+        fs::write(&precious, b"words").unwrap();
+        std::os::unix::fs::symlink(&precious, real.join("cairn-2019-01-01.log")).unwrap();
+        fs::write(real.join("cairn-notes.log"), b"mine").unwrap();
+        for day in 1..=(KEEP_FILES + 3) {
+            fs::write(real.join(format!("cairn-2021-02-{day:02}.log")), b"").unwrap();
+        }
+        assert!(open_log(&real, &real.join("cairn-2019-01-01.log")).is_err());
+        prune(&real);
+        assert_eq!(fs::read(&precious).unwrap(), b"words");
+        assert!(real.join("cairn-2019-01-01.log").is_symlink());
+        assert!(real.join("cairn-notes.log").is_file());
+        assert!(!real.join("cairn-2021-02-03.log").exists());
+        assert!(real.join("cairn-2021-02-04.log").exists());
     }
 }
