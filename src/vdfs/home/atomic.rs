@@ -80,6 +80,46 @@ pub fn create_private_dir(path: &Path, all: bool) -> io::Result<()> {
     b.create(path)
 }
 
+/// Makes sure the deepest `depth` folders of `dir` (e.g. `sidecars/thumbs/ab` for 3) are
+/// Cairn's own plain folders before anything is written in them: each that exists must be a
+/// folder and not a link (a `sidecars/` or `cache/` planted as a symlink would put Cairn's files
+/// into someone's folder); each that is missing is created `0700`.
+///
+/// # Errors
+/// [`io::ErrorKind::InvalidInput`] naming the folder that is a link or not a folder; other I/O
+/// errors as they come.
+pub fn ensure_own_dirs(dir: &Path, depth: usize) -> io::Result<()> {
+    let comps: Vec<_> = dir.components().collect();
+    let keep = comps.len().saturating_sub(depth);
+    let mut p: PathBuf = comps[..keep].iter().collect();
+    for c in &comps[keep..] {
+        p.push(c);
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} is a link or a file where Cairn keeps a folder of its own; nothing was written there",
+                        p.display()
+                    ),
+                ));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match create_private_dir(&p, false) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if !fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Fsyncs a directory so a rename or create inside it is durable. A no-op where directories
 /// cannot be opened (Windows).
 ///
@@ -130,6 +170,28 @@ pub fn dir_size(dir: &Path) -> u64 {
 
 #[cfg(test)]
 mod tests {
+
+    /// Regression: a symlinked `sidecars/` (or `cache/`) received Cairn's files in the user's
+    /// folder.
+    #[cfg(unix)]
+    #[test]
+    fn own_folders_planted_as_links_are_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let user = d.path().join("user folder");
+        fs::create_dir(&user).unwrap();
+        let lib = d.path().join("L.cairnlib");
+        fs::create_dir(&lib).unwrap();
+        std::os::unix::fs::symlink(&user, lib.join("sidecars")).unwrap();
+        let err = ensure_own_dirs(&lib.join("sidecars/thumbs/ab"), 3).unwrap_err();
+        assert!(err.to_string().contains("sidecars"), "{err}");
+        assert_eq!(
+            fs::read_dir(&user).unwrap().count(),
+            0,
+            "nothing created there"
+        );
+        ensure_own_dirs(&lib.join("cache"), 1).unwrap();
+        assert!(lib.join("cache").is_dir());
+    }
 
     /// Regression: the temporary name was predictable (`.NAME.tmp-<pid>`) and opened with
     /// create + truncate following links, so a planted symlink made Cairn overwrite its target.

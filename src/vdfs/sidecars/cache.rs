@@ -37,8 +37,11 @@ pub fn thumbnail(
         Ok(b) => b,
         Err(_) => {
             let b = make_thumbnail(path, THUMB_SIZE).ok()?;
-            if let Some(dir) = cache_file.parent() {
-                let _ = std::fs::create_dir_all(dir);
+            if let Some(dir) = cache_file.parent()
+                // sidecars/thumbs/XX in a library, or cache/thumbs in the data folder.
+                && crate::vdfs::home::atomic::ensure_own_dirs(dir, if ephemeral { 2 } else { 3 })
+                    .is_ok()
+            {
                 let _ = write_atomic(&cache_file, &b, None);
                 if ephemeral {
                     prune(dir, EPHEMERAL_CAP);

@@ -208,7 +208,7 @@ fn make_one(sidecars: &Path, rec: &ContentRecord, paths: &[PathBuf]) -> Outcome 
         match make_thumbnail(p, THUMB_SIZE) {
             Ok(bytes) => {
                 if let Some(dir) = target.parent()
-                    && let Err(e) = std::fs::create_dir_all(dir)
+                    && let Err(e) = crate::vdfs::home::atomic::ensure_own_dirs(dir, 3)
                 {
                     return Outcome::Failed(p.clone(), format!("{}: {e}", dir.display()));
                 }

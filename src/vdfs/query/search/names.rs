@@ -631,7 +631,7 @@ impl NameIndex {
             source,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
+            crate::vdfs::home::atomic::ensure_own_dirs(dir, 1).map_err(io)?;
         }
         crate::vdfs::home::atomic::write_atomic(path, &bytes, None).map_err(io)?;
         drop(bytes);
