@@ -40,6 +40,18 @@ pub enum CoreError {
         /// The holding process, e.g. `pid 4242 (cairn)`.
         holder: String,
     },
+    /// The default library cannot be found or read (its folder is gone or damaged). Cairn
+    /// never opens another library in its place.
+    #[error(
+        "the default library ({id}) cannot be opened{}; repair it, or choose another with `cairn library set-default NAME` (or name one with --library)",
+        if damaged.is_empty() { String::new() } else { format!(": damaged library folders: {}", damaged.join("; ")) }
+    )]
+    DefaultLibraryUnavailable {
+        /// The default library's id (from `settings.toml`).
+        id: uuid::Uuid,
+        /// The damaged library folders, with what is wrong with each.
+        damaged: Vec<String>,
+    },
     /// No library matches the name or id given.
     #[error("no library named \"{query}\"; `cairn library list` shows the libraries")]
     LibraryNotFound {
@@ -135,7 +147,22 @@ impl CoreError {
     pub fn corrupt(path: &Path, reason: impl std::fmt::Display) -> CoreError {
         CoreError::Corrupt {
             path: path.to_owned(),
-            reason: reason.to_string(),
+            reason: one_line(&reason.to_string()),
         }
+    }
+}
+
+/// A multi-line reason (a TOML error draws the offending line with a caret) as one line: its
+/// first line and its last, e.g. "TOML parse error at line 1, column 7: unclosed array".
+fn one_line(reason: &str) -> String {
+    let lines: Vec<&str> = reason
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [first, .., last] => format!("{first}: {last}"),
     }
 }

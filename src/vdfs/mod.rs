@@ -330,12 +330,23 @@ impl Core {
     /// # Errors
     /// [`CoreError::LibraryNotFound`] if there is none.
     pub fn default_library(&self) -> Result<(PathBuf, LibraryConfig), CoreError> {
-        let (found, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
+        let (found, damaged) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         let default = self.default_library_id()?;
+        if let Some(id) = default {
+            if let Some(hit) = found.iter().find(|(_, c)| c.id == id) {
+                return Ok(hit.clone());
+            }
+            // Never fall back to another library: what the user does next would land there.
+            return Err(CoreError::DefaultLibraryUnavailable {
+                id,
+                damaged: damaged
+                    .iter()
+                    .map(|d| format!("{} ({})", d.path.display(), d.problem))
+                    .collect(),
+            });
+        }
         found
-            .iter()
-            .find(|(_, c)| Some(c.id) == default)
-            .or(found.first())
+            .first()
             .cloned()
             .ok_or_else(|| CoreError::LibraryNotFound {
                 query: DEFAULT_LIBRARY_NAME.to_owned(),

@@ -326,3 +326,51 @@ fn cairns_own_folders_are_private_and_a_given_folder_is_left_alone() {
     }
     assert_eq!(mode(&data.join("logs")), 0o700);
 }
+
+/// Regressions: a missing or empty `library.redb` was silently re-created empty ("No
+/// locations"), and with the default library's `library.toml` damaged, commands silently
+/// opened another library (a `location add` landed there).
+#[test]
+fn a_damaged_library_is_reported_never_replaced_or_swapped() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(cairn(tmp.path()).args(["library", "create", "Work"]));
+    let mine = tmp.path().join("libraries/My Library.cairnlib");
+    let store = mine.join("library.redb");
+    // The catalogue gone: reported, and not re-created.
+    std::fs::remove_file(&store).unwrap();
+    let err = fails(cairn(tmp.path()).args(["location", "list"]));
+    assert!(
+        err.contains("library.redb") && err.contains("missing"),
+        "{err}"
+    );
+    assert!(!store.exists());
+    // Empty: the same.
+    std::fs::write(&store, b"").unwrap();
+    let err = fails(cairn(tmp.path()).args(["location", "list"]));
+    assert!(
+        err.contains("library.redb") && err.contains("empty"),
+        "{err}"
+    );
+    assert_eq!(std::fs::metadata(&store).unwrap().len(), 0);
+    // The default library's config damaged: no other library is opened in its place.
+    std::fs::write(mine.join("library.toml"), "id = [").unwrap();
+    let folder = tmp.path().join("photos");
+    std::fs::create_dir(&folder).unwrap();
+    let err = fails(cairn(tmp.path()).args(["location", "add"]).arg(&folder));
+    assert!(
+        err.contains("default library") && err.contains("My Library.cairnlib"),
+        "{err}"
+    );
+    let locs = json(&ok(cairn(tmp.path()).args([
+        "--json",
+        "--library",
+        "Work",
+        "location",
+        "list",
+    ])));
+    assert_eq!(
+        locs.as_array().unwrap().len(),
+        0,
+        "nothing landed in Work: {locs}"
+    );
+}

@@ -62,7 +62,31 @@ impl Library {
             crate::vdfs::home::atomic::create_private_dir(&p, true)
                 .map_err(|e| CoreError::io(&p, e))?;
         }
-        let store = Store::open(&path.join(STORE_FILE))?;
+        let store_path = path.join(STORE_FILE);
+        // A library whose catalogue is gone is damaged: never open an empty store in its place.
+        match std::fs::symlink_metadata(&store_path) {
+            Ok(m) if m.is_file() && m.len() > 0 => {}
+            Ok(m) if m.is_file() => {
+                return Err(CoreError::corrupt(
+                    &store_path,
+                    "it is empty (0 bytes), so the catalogue is lost; restore library.redb from a copy of the library folder",
+                ));
+            }
+            Ok(_) => {
+                return Err(CoreError::corrupt(
+                    &store_path,
+                    "it is not a plain file (a link or a folder)",
+                ));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(CoreError::corrupt(
+                    &store_path,
+                    "it is missing, so the catalogue is lost; restore library.redb from a copy of the library folder, or delete the library and add its folders again",
+                ));
+            }
+            Err(e) => return Err(CoreError::io(&store_path, e)),
+        }
+        let store = Store::open(&store_path)?;
         let jobs = JobManager::new(
             store.clone(),
             events.job_events(),
