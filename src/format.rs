@@ -75,7 +75,14 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "t" => 1 << 40,
         _ => return Err(format!("{text:?} has an unknown unit (use k, M, G or T)")),
     };
-    Ok((n * mult as f64) as u64)
+    let bytes = n * mult as f64;
+    // An f64 → u64 cast saturates silently; a size that large is a typo, not 16 EiB.
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!(
+            "{text:?} is too large a size (at most about 16 EiB)"
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 /// Serialises a path as a string for JSON output. JSON strings are Unicode, so bytes of a

@@ -2,11 +2,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let cli = cairn::cli::Cli::parse();
+    let cli = match cairn::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print and succeed; a usage error exits 1 like every other
+        // error (clap's own default is 2).
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     cairn::logging::init(cli.verbose);
     match cairn::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -97,6 +97,14 @@ pub enum CoreError {
         /// What the user asked for.
         query: String,
     },
+    /// A path that must be a folder is something else (a file).
+    #[error("{} is not a folder; {what}", path.display())]
+    NotADir {
+        /// The path.
+        path: PathBuf,
+        /// What it was meant to be, and what to do.
+        what: &'static str,
+    },
     /// A path given as a location is not a usable folder.
     #[error("{} cannot be a location: {reason}", path.display())]
     NotAFolder {

@@ -502,9 +502,9 @@ impl Core {
         };
         let ix = self.inner.ephemeral.index_of(folder).map_err(|e| match e {
             fs::walk::WalkStartError::Root { path, source } => CoreError::io(&path, source),
-            fs::walk::WalkStartError::NotADir { path } => CoreError::NotAFolder {
+            fs::walk::WalkStartError::NotADir { path } => CoreError::NotADir {
                 path,
-                reason: "it is not a folder".into(),
+                what: "a search can only be scoped to a folder",
             },
         })?;
         Ok(ix.filter(|_| wanted()).map(|ix| ix.search(q)))

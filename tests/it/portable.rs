@@ -229,3 +229,43 @@ fn a_job_is_not_left_half_done_when_its_output_closes() {
         .collect();
     assert_eq!(statuses, ["completed"], "{jobs}");
 }
+
+/// Regressions from review: a data folder that is a file said only "File exists (os error
+/// 17)"; `device rename` accepted a name with a newline; `search --size` accepted a size that
+/// overflows.
+#[test]
+fn bad_values_get_a_clear_error_naming_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let err = crate::common::fails(crate::common::cairn(&file).args(["library", "list"]));
+    assert!(err.contains("not-a-folder is not a folder"), "{err}");
+
+    let data = tmp.path().join("data");
+    let err = crate::common::fails(crate::common::cairn(&data).args(["device", "rename", "a\nb"]));
+    assert!(err.contains("control characters"), "{err}");
+    let err = crate::common::fails(crate::common::cairn(&data).args([
+        "search",
+        "x",
+        "--size",
+        "99999999999999999999999T..",
+    ]));
+    assert!(err.contains("too large"), "{err}");
+}
+
+/// The README promises exit status 1 for every error; clap's usage errors exited 2.
+#[test]
+fn a_usage_error_exits_1_and_help_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = crate::common::cairn(tmp.path())
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error:"));
+    let out = crate::common::cairn(tmp.path())
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

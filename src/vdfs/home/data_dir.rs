@@ -86,6 +86,15 @@ impl DataDir {
     /// # Errors
     /// [`CoreError::Io`] naming the folder that could not be created.
     pub fn ensure(&self) -> Result<(), CoreError> {
+        for dir in [&self.data, &self.config] {
+            if std::fs::metadata(dir).is_ok_and(|m| !m.is_dir()) {
+                return Err(CoreError::NotADir {
+                    path: dir.clone(),
+                    what: "Cairn's data folder must be a folder; pass --data-dir with a \
+                           folder (it is created if missing)",
+                });
+            }
+        }
         for dir in [
             &self.data,
             &self.config,

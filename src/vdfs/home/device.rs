@@ -147,6 +147,12 @@ impl Device {
                 reason: "a device name cannot be empty",
             });
         }
+        if name.chars().any(char::is_control) {
+            return Err(CoreError::InvalidName {
+                name: name.into(),
+                reason: "a device name cannot hold control characters (such as a newline)",
+            });
+        }
         if name.len() > 128 {
             return Err(CoreError::InvalidName {
                 name: name.into(),
