@@ -181,6 +181,7 @@ impl Core {
 
     fn ensure_default_library(&self) -> Result<(), CoreError> {
         let dir = self.inner.data_dir.libraries_dir();
+        let _creating = libraries::creation_lock(&dir)?;
         let (found, damaged) = libraries::scan(&dir)?;
         if !found.is_empty() || !damaged.is_empty() {
             return Ok(());
@@ -262,6 +263,7 @@ impl Core {
         description: &str,
     ) -> Result<LibrarySummary, CoreError> {
         let name = libraries::validate_display_name(name)?;
+        let _creating = libraries::creation_lock(&self.inner.data_dir.libraries_dir())?;
         let (existing, _) = libraries::scan(&self.inner.data_dir.libraries_dir())?;
         if existing
             .iter()

@@ -374,3 +374,47 @@ fn a_damaged_library_is_reported_never_replaced_or_swapped() {
         "nothing landed in Work: {locs}"
     );
 }
+
+/// Regression: four `library create Race` at once left two to four libraries all named
+/// "Race". Checking the name and creating the library are now one step for every process.
+#[test]
+fn concurrent_creates_of_one_name_make_one_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(cairn(tmp.path()).args(["library", "list"])); // first run done
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            cairn(tmp.path())
+                .args(["library", "create", "Race"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut created = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        if out.status.success() {
+            created += 1;
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("already exists"), "{err}");
+        }
+    }
+    assert_eq!(created, 1);
+    let v = json(&ok(cairn(tmp.path()).args(["--json", "library", "list"])));
+    let races = v["libraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["name"] == "Race")
+        .count();
+    assert_eq!(races, 1, "{v}");
+    // Nothing half-built is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path().join("libraries"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

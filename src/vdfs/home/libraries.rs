@@ -239,25 +239,13 @@ pub fn create(
     let name = validate_display_name(name)?;
     let base = folder_name_for(&name)?;
     create_private_dir(libraries_dir, true).map_err(|e| CoreError::io(libraries_dir, e))?;
-    let mut n = 1;
-    let dir = loop {
-        let folder = if n == 1 {
-            format!("{base}.{LIBRARY_EXT}")
-        } else {
-            format!("{base} ({n}).{LIBRARY_EXT}")
-        };
-        let dir = libraries_dir.join(folder);
-        // create_dir (not _all) fails if it exists, so two creators never share a folder.
-        match create_private_dir(&dir, false) {
-            Ok(()) => break dir,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
-            Err(e) => return Err(CoreError::io(&dir, e)),
-        }
-    };
-    for sub in [SIDECARS_DIR, LOGS_DIR] {
-        let p = dir.join(sub);
-        create_private_dir(&p, false).map_err(|e| CoreError::io(&p, e))?;
-    }
+    // Built complete under a temporary name, then renamed into place: a failure half-way
+    // (a full disk) leaves no half library that would block every later command.
+    let mut rnd = [0u8; 6];
+    getrandom::fill(&mut rnd)
+        .map_err(|e| CoreError::io(libraries_dir, std::io::Error::other(e.to_string())))?;
+    let temp = libraries_dir.join(format!(".{base}.{LIBRARY_EXT}.tmp-{}", hex::encode(rnd)));
+    create_private_dir(&temp, false).map_err(|e| CoreError::io(&temp, e))?;
     let config = LibraryConfig {
         id: Uuid::new_v4(),
         name,
@@ -266,13 +254,91 @@ pub fn create(
         created_by: device,
         settings: LibrarySettings::default(),
     };
-    {
-        let _lock = LibraryLock::acquire(&dir.join(LOCK_FILE), &config.name)?;
-        Store::open(&dir.join(STORE_FILE))?;
-        write_config(&dir, &config)?;
-    }
+    let built = (|| {
+        for sub in [SIDECARS_DIR, LOGS_DIR] {
+            let p = temp.join(sub);
+            create_private_dir(&p, false).map_err(|e| CoreError::io(&p, e))?;
+        }
+        {
+            let _lock = LibraryLock::acquire(&temp.join(LOCK_FILE), &config.name)?;
+            Store::open(&temp.join(STORE_FILE))?;
+            write_config(&temp, &config)?;
+        }
+        sync_dir(&temp).map_err(|e| CoreError::io(&temp, e))?;
+        let mut n = 1;
+        loop {
+            let folder = if n == 1 {
+                format!("{base}.{LIBRARY_EXT}")
+            } else {
+                format!("{base} ({n}).{LIBRARY_EXT}")
+            };
+            let dir = libraries_dir.join(folder);
+            // Never replaces anything: a name taken meanwhile moves on to the next one.
+            match rename_noreplace(&temp, &dir) {
+                Ok(()) => return Ok(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => n += 1,
+                Err(e) => return Err(CoreError::io(&dir, e)),
+            }
+        }
+    })();
+    let dir = match built {
+        Ok(dir) => dir,
+        Err(e) => {
+            // Only the temporary folder this call made is removed.
+            let _ = fs::remove_dir_all(&temp);
+            return Err(e);
+        }
+    };
     sync_dir(libraries_dir).map_err(|e| CoreError::io(libraries_dir, e))?;
     Ok((dir, config))
+}
+
+/// Renames `from` to `to` unless `to` exists (`RENAME_NOREPLACE` on Linux; elsewhere a check
+/// before the rename, under the creation lock).
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            from,
+            rustix::fs::CWD,
+            to,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )
+        .map_err(std::io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        if fs::symlink_metadata(to).is_ok() {
+            return Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists));
+        }
+        fs::rename(from, to)
+    }
+}
+
+/// Holds the libraries folder's creation lock (`.libraries.lock` beside it, an OS file lock)
+/// while a library is created, so that checking a name is free and creating it are one step
+/// for every Cairn at once: four `library create Race` leave one "Race".
+///
+/// # Errors
+/// [`CoreError::Io`] naming the lock file.
+pub fn creation_lock(libraries_dir: &Path) -> Result<fs::File, CoreError> {
+    create_private_dir(libraries_dir, true).map_err(|e| CoreError::io(libraries_dir, e))?;
+    // Beside the libraries folder (in the data folder), so the folder holds libraries only.
+    let path = libraries_dir
+        .parent()
+        .unwrap_or(libraries_dir)
+        .join(".libraries.lock");
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let f = opts.open(&path).map_err(|e| CoreError::io(&path, e))?;
+    f.lock().map_err(|e| CoreError::io(&path, e))?;
+    Ok(f)
 }
 
 /// What may stand at a place inside a library folder (relative path `rel`).
