@@ -418,3 +418,46 @@ fn concurrent_creates_of_one_name_make_one_library() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Regression: a first run that hit a full disk left a half-created library that blocked every
+/// later command until removed by hand, and the OS error was printed twice. Needs root (mounts
+/// a tiny tmpfs); skipped otherwise.
+#[test]
+fn a_full_disk_on_first_run_leaves_nothing_half_built() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mount = |opts: &str| {
+        std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "cairn-full"])
+            .arg(&mnt)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !mount("size=16k") {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let data = mnt.join("data");
+    let err = fails(cairn(&data).args(["library", "list"]));
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(err.matches("os error 28").count(), 1, "said once: {err}");
+    let left: Vec<_> = std::fs::read_dir(data.join("libraries"))
+        .map(|rd| rd.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing half-built: {left:?}");
+    // Space again: the next run creates the library as if nothing had happened.
+    assert!(mount("remount,size=4m"));
+    let v = json(&ok(cairn(&data).args(["--json", "library", "list"])));
+    assert_eq!(v["libraries"].as_array().unwrap().len(), 1, "{v}");
+}
