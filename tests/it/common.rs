@@ -42,3 +42,19 @@ pub fn fails(cmd: &mut Command) -> String {
 pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
 }
+
+/// Spawns `cmd`, reads the first line of its output, then closes the pipe (as `| head -1`
+/// does) and waits for it. Returns that line and what the process ended with.
+pub fn first_line_then_close(cmd: &mut Command) -> (String, Output) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run cairn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read a line");
+    (first, child.wait_with_output().expect("wait for cairn"))
+}

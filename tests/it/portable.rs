@@ -136,27 +136,18 @@ fn without_portable_folder_the_platform_folders_are_used() {
 /// Regression: `cairn ls -r … | head` panicked with "failed printing to stdout: Broken pipe".
 #[test]
 fn output_into_a_closed_pipe_ends_quietly() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     std::fs::create_dir(&tree).unwrap();
     for i in 0..20_000 {
         std::fs::write(tree.join(format!("file-{i:05}.txt")), b"").unwrap();
     }
-    let mut child = crate::common::cairn(&dir.path().join("data"))
-        .args(["ls", "-r"])
-        .arg(&tree)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (first, out) = crate::common::first_line_then_close(
+        crate::common::cairn(&dir.path().join("data"))
+            .args(["ls", "-r"])
+            .arg(&tree),
+    );
     assert!(!first.is_empty());
-    // The reader is gone (as `head` exits after its lines).
-    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
@@ -189,7 +180,6 @@ fn a_settings_file_that_is_not_cairns_is_never_overwritten() {
 /// first progress line written into the closed pipe ended the process).
 #[test]
 fn a_job_is_not_left_half_done_when_its_output_closes() {
-    use std::io::{BufRead, BufReader};
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     for d in 0..40 {
@@ -200,18 +190,11 @@ fn a_job_is_not_left_half_done_when_its_output_closes() {
         }
     }
     let data = dir.path().join("data");
-    let mut child = crate::common::cairn(&data)
-        .args(["--json", "location", "add", "--mode", "content"])
-        .arg(&tree)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let (_, out) = crate::common::first_line_then_close(
+        crate::common::cairn(&data)
+            .args(["--json", "location", "add", "--mode", "content"])
+            .arg(&tree),
+    );
     assert!(
         out.status.success(),
         "{:?}: {}",

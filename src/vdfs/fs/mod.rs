@@ -12,3 +12,6 @@ pub mod entry;
 pub mod mounts;
 pub mod rules;
 pub mod walk;
+
+#[cfg(all(test, unix))]
+pub(crate) mod testing;

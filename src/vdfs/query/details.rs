@@ -368,20 +368,12 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn the_preview_of_a_fifo_never_blocks() {
+        use crate::vdfs::fs::testing::{fifo, within};
         let d = tempfile::tempdir().unwrap();
-        let fifo = d.path().join("notes.txt");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(inspect(None, &[], &fifo));
+        let fifo = fifo(d.path(), "notes.txt");
+        let d = within("the inspector blocked on a FIFO", move || {
+            inspect(None, &[], &fifo)
         });
-        let d = rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("the inspector blocked on a FIFO");
         assert!(d.text_preview.is_none());
     }
 

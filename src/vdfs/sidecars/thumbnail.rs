@@ -232,20 +232,12 @@ mod fifo_tests {
     /// pool: opening it for reading would wait for a writer forever.
     #[test]
     fn a_fifo_named_like_an_image_is_refused_at_once() {
+        use crate::vdfs::fs::testing::{fifo, within};
         let d = tempfile::tempdir().unwrap();
-        let fifo = d.path().join("holiday.jpg");
-        let made = std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap();
-        assert!(made.success());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(make_thumbnail(&fifo, THUMB_SIZE));
+        let fifo = fifo(d.path(), "holiday.jpg");
+        let r = within("make_thumbnail blocked on a FIFO", move || {
+            make_thumbnail(&fifo, THUMB_SIZE)
         });
-        let r = rx
-            .recv_timeout(std::time::Duration::from_secs(10))
-            .expect("make_thumbnail blocked on a FIFO");
         assert!(r.unwrap_err().contains("not a regular file"));
     }
 }
