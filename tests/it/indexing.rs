@@ -1221,3 +1221,40 @@ fn regression_non_utf8_arguments_and_control_characters_in_names() {
     assert_eq!(rows.len(), 1, "{found:?}");
     assert!(rows[0].ends_with("two\\nlines.txt"), "{found:?}");
 }
+
+/// The catalogue never indexes itself or the system's pseudo file systems: /proc and /sys are
+/// refused as locations, a folder inside the library is refused, and a location that holds the
+/// data folder leaves the library out (an exclude rule shown with the others).
+#[test]
+fn locations_never_take_in_the_catalogue_or_the_system() {
+    let f = Fixture::new();
+    f.file("docs/a.txt", b"a");
+    // The data folder inside the future location.
+    let data = f.root().join("cairn-data");
+    for sys in ["/proc", "/sys"] {
+        let err = crate::common::fails(cairn(&data).args(["location", "add", sys]));
+        assert!(err.contains("cannot be a location"), "{err}");
+    }
+    let lib = data.join("libraries/My Library.cairnlib");
+    let err = crate::common::fails(
+        cairn(&data)
+            .args(["location", "add"])
+            .arg(lib.join("sidecars")),
+    );
+    assert!(err.contains("library's own folder"), "{err}");
+    ok(cairn(&data)
+        .args(["location", "add", "--rules", "none"])
+        .arg(f.root()));
+    let dump = ok(cairn(&data).args(["debug", "dump-index"]));
+    assert!(dump.contains("docs/a.txt"), "{dump}");
+    assert!(
+        !dump.contains("library.redb"),
+        "the catalogue was indexed: {dump}"
+    );
+    let locs: serde_json::Value =
+        serde_json::from_str(&ok(cairn(&data).args(["--json", "location", "list"]))).unwrap();
+    assert_eq!(
+        locs[0]["rules"]["exclude_globs"][0], "cairn-data/libraries/My Library.cairnlib",
+        "{locs}"
+    );
+}

@@ -133,6 +133,34 @@ pub struct Drive {
 }
 
 /// File-system types that are never a person's drive.
+/// True for a file system that holds no person's files (proc, sysfs, devtmpfs, cgroup …):
+/// never a drive, never a location.
+pub fn is_pseudo(fs_type: &str) -> bool {
+    // Not tmpfs, overlay, squashfs or ramfs: those can hold a person's files.
+    [
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "cgroup",
+        "cgroup2",
+        "securityfs",
+        "pstore",
+        "bpf",
+        "debugfs",
+        "tracefs",
+        "configfs",
+        "fusectl",
+        "mqueue",
+        "hugetlbfs",
+        "binfmt_misc",
+        "nsfs",
+        "efivarfs",
+        "rpc_pipefs",
+    ]
+    .contains(&fs_type)
+}
+
 const PSEUDO_FS: &[&str] = &[
     "proc",
     "sysfs",

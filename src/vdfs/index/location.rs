@@ -269,6 +269,15 @@ pub fn add(
     crate::vdfs::fs::rules::Compiled::new(&rules)
         .map_err(|e| CoreError::InvalidRules { reason: e })?;
     let volume = mounts::volume_of(&canon);
+    if mounts::is_pseudo(&volume.fs_type) {
+        return Err(CoreError::NotAFolder {
+            path: canon,
+            reason: format!(
+                "it is on {} (a file system of the system's own, with no files of yours)",
+                volume.fs_type
+            ),
+        });
+    }
     let template = LocationRecord {
         id: 0,
         uuid: Uuid::now_v7(),

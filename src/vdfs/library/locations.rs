@@ -73,6 +73,22 @@ impl super::Library {
         mode: IndexMode,
         rules: Rules,
     ) -> Result<(LocationRecord, crate::vdfs::jobs::JobHandle), CoreError> {
+        // The catalogue never indexes itself: a location inside the library folder is refused,
+        // and one that holds it leaves it out (an exclude rule, shown with the others).
+        let mut rules = rules;
+        let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+        let own = std::fs::canonicalize(self.path()).unwrap_or_else(|_| self.path().to_owned());
+        if canon.starts_with(&own) {
+            return Err(CoreError::NotAFolder {
+                path: canon,
+                reason: "it is inside the library's own folder, which Cairn never indexes".into(),
+            });
+        }
+        if let Ok(rel) = own.strip_prefix(&canon)
+            && let Some(rel) = rel.to_str()
+        {
+            rules.exclude_globs.push(globset::escape(rel));
+        }
         let rec = add(self.store(), path, mode, rules)?;
         let handle = self.rescan(rec.id)?;
         Ok((get(self.store(), rec.id)?, handle))
