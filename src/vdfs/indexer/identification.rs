@@ -185,7 +185,16 @@ pub(super) fn link_content(tx: &WriteTransaction, l: &Link, now: i64) -> Result<
                 r.integrity = None;
                 r.last_verified_ms = None;
             }
-            if r.file_type.is_none() {
+            // Copies of one content may be named differently (x.md and x.txt) and so be
+            // identified as different types. The content takes the smallest type id among its
+            // copies, whatever order they were identified in: two clean indexes of one tree
+            // are identical.
+            let better = match (&l.file_type, &r.file_type) {
+                (Some(new), Some(old)) => new < old,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            if better {
                 r.file_type.clone_from(&l.file_type);
                 r.mime.clone_from(&l.mime);
                 r.kind = l.kind;
