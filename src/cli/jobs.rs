@@ -145,8 +145,12 @@ pub(super) fn follow(
     .progress_chars("=> ");
     bar.set_style(counting.clone());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // Jobs queued while this one runs are its follow-ups (e.g. thumbnails after a Deep index):
+    // the command waits for them too, so none is left interrupted when it exits.
+    let mut follow_ups = Vec::new();
     loop {
         match events.blocking_recv() {
+            Ok(Event::JobQueued { job, .. }) if job != id => follow_ups.push(job),
             Ok(Event::JobProgress { job, progress }) if job == id => {
                 if out.json {
                     live_line(json!({ "event": "job_progress", "job": id, "progress": progress }));
@@ -176,6 +180,11 @@ pub(super) fn follow(
             "job {id} ended {status}{}",
             record.outcome.map(|o| format!(": {o}")).unwrap_or_default()
         );
+    }
+    for job in follow_ups {
+        if let Some(h) = lib.jobs().handle(job) {
+            follow(out, lib, &h, events)?;
+        }
     }
     Ok(())
 }

@@ -1282,3 +1282,37 @@ fn regression_the_file_type_of_a_content_does_not_depend_on_order() {
     }
     assert_eq!(types[0], types[1], "{types:?}");
 }
+
+/// Regression: `cairn location add --mode deep` exited while its thumbnail job (queued when the
+/// index completed) was still to run, leaving it "interrupted". The command now waits for the
+/// jobs its job queued.
+#[test]
+fn regression_the_cli_waits_for_follow_up_jobs() {
+    let f = Fixture::new();
+    f.dir("");
+    image::RgbImage::from_pixel(32, 32, image::Rgb([1, 2, 3]))
+        .save(f.root().join("dot.png"))
+        .unwrap();
+    let data = f.dir.path().join("data");
+    ok(cairn(&data)
+        .args(["location", "add", "--mode", "deep", "--rules", "none"])
+        .arg(f.root()));
+    let jobs: serde_json::Value =
+        serde_json::from_str(&ok(cairn(&data).args(["--json", "jobs", "list", "--all"]))).unwrap();
+    let rows: Vec<(String, String)> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            (
+                j["kind"].as_str().unwrap().to_owned(),
+                j["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        rows.iter().any(|(k, _)| k == "thumbnails"),
+        "the follow-up was queued: {rows:?}"
+    );
+    assert!(rows.iter().all(|(_, s)| s == "completed"), "{rows:?}");
+}
