@@ -148,6 +148,9 @@ pub(super) fn follow(
     // Jobs queued while this one runs are its follow-ups (e.g. thumbnails after a Deep index):
     // the command waits for them too, so none is left interrupted when it exits.
     let mut follow_ups = Vec::new();
+    // The outcome as the job ended, from the event: when the store itself failed (a full
+    // disk), it could not be written into the job's record.
+    let mut ended_with = None;
     loop {
         match events.blocking_recv() {
             Ok(Event::JobQueued { job, .. }) if job != id => follow_ups.push(job),
@@ -165,7 +168,10 @@ pub(super) fn follow(
                 }
                 bar.set_position(progress.completed);
             }
-            Ok(Event::JobFinished { job, .. }) if job == id => break,
+            Ok(Event::JobFinished { job, outcome, .. }) if job == id => {
+                ended_with = outcome;
+                break;
+            }
             Ok(_) => {}
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
@@ -176,9 +182,26 @@ pub(super) fn follow(
     let record = lib.jobs().get(id)?;
     report_status(out, &record);
     if status != JobStatus::Completed {
+        let outcome = record.outcome.or(ended_with);
+        let hint = match status {
+            JobStatus::Paused
+                if outcome
+                    .as_deref()
+                    .is_some_and(|o| o.contains("No space left")) =>
+            {
+                format!(
+                    "; free some space on the drive that holds the library ({}), then run `cairn jobs resume {id}`",
+                    lib.path().display()
+                )
+            }
+            JobStatus::Paused | JobStatus::Interrupted => {
+                format!("; run `cairn jobs resume {id}` to go on")
+            }
+            _ => String::new(),
+        };
         bail!(
-            "job {id} ended {status}{}",
-            record.outcome.map(|o| format!(": {o}")).unwrap_or_default()
+            "job {id} ended {status}{}{hint}",
+            outcome.map(|o| format!(": {o}")).unwrap_or_default()
         );
     }
     for job in follow_ups {

@@ -461,3 +461,54 @@ fn a_full_disk_on_first_run_leaves_nothing_half_built() {
     let v = json(&ok(cairn(&data).args(["--json", "library", "list"])));
     assert_eq!(v["libraries"].as_array().unwrap().len(), 1, "{v}");
 }
+
+/// Regression: a full disk during indexing was never reported ("job 1 ended paused"; "No
+/// space left on device" only in the log). Needs root (a small tmpfs); skipped otherwise.
+#[test]
+fn a_full_disk_during_indexing_is_said_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    for d in 0..20 {
+        let sub = tree.join(format!("folder-{d:02}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..250 {
+            std::fs::write(
+                sub.join(format!("a-rather-long-file-name-{i:04}.txt")),
+                b"x",
+            )
+            .unwrap();
+        }
+    }
+    let mnt = tmp.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=160k", "cairn-full"])
+        .arg(&mnt)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .output();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let data = mnt.join("data");
+    ok(cairn(&data).args(["library", "list"]));
+    let err = fails(
+        cairn(&data)
+            .args(["location", "add", "--rules", "none"])
+            .arg(&tree),
+    );
+    assert!(
+        err.contains("No space left on device") && err.contains("jobs resume"),
+        "{err}"
+    );
+}

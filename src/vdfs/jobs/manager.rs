@@ -512,6 +512,7 @@ fn run(
     let progress = ctx.current_progress().clone();
     let errors = ctx.take_errors();
     let run_ms = ctx.run_ms();
+    let computed = outcome.clone();
     let finish = update_record(&inner.store, id, move |r| {
         r.status = status;
         r.progress = progress.clone();
@@ -528,8 +529,10 @@ fn run(
     let outcome = match finish {
         Ok(r) => r.outcome,
         Err(e) => {
+            // Listeners still learn how it ended (e.g. "paused: No space left on device"),
+            // even though the store could not record it.
             tracing::error!(job = id, "cannot record the end of the job: {e}");
-            None
+            computed
         }
     };
     if status == JobStatus::Completed {
