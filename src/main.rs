@@ -56,6 +56,11 @@ fn quiet_on_closed_pipe() {
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
             std::process::exit(0);
         }
+        // Caught by the store and reported as "library.redb is damaged …": said once there.
+        if cairn::store::in_guarded_section() {
+            tracing::error!("store code panicked: {msg}");
+            return;
+        }
         default(info);
     }));
 }

@@ -72,6 +72,18 @@ pub enum StoreError {
     /// The writer thread is gone (the store is closing).
     #[error("the store is closed")]
     Closed,
+    /// Reading or opening the store failed inside redb (it panicked on what it read): the
+    /// file is damaged. Nothing was changed.
+    #[error(
+        "{} is damaged (reading it failed: {detail}); it was left as it is — restore library.redb from a copy of the library folder",
+        path.display()
+    )]
+    Damaged {
+        /// The `library.redb` path.
+        path: PathBuf,
+        /// What failed.
+        detail: String,
+    },
     /// The code of a write panicked; that write was rolled back and answered with this error,
     /// the writes batched with it were applied, and the writer went on.
     #[error("a write to the store failed unexpectedly (it panicked: {0}); nothing of it was saved")]
@@ -131,6 +143,10 @@ impl Store {
     /// [`StoreError::Open`] if redb cannot open the file (also when another process has it
     /// open), [`StoreError::SchemaTooNew`] if it was written by a newer Cairn.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        guarded(path, || Store::open_unguarded(path))?
+    }
+
+    fn open_unguarded(path: &Path) -> Result<Store, StoreError> {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .set_repair_callback(|session| {
@@ -170,8 +186,10 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let tx = self.inner.db.begin_read()?;
-        f(&tx)
+        guarded(&self.inner.path, || {
+            let tx = self.inner.db.begin_read()?;
+            f(&tx)
+        })?
     }
 
     /// Queues `op` for the writer thread and blocks until its transaction is durably
@@ -268,6 +286,33 @@ fn migrate(db: &Database, path: &Path) -> Result<(), StoreError> {
     }
     tx.commit()?;
     Ok(())
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs store code whose panics are caught and reported as
+/// [`StoreError::Damaged`] or [`StoreError::WritePanicked`]: a panic hook can stay quiet then
+/// (the error says it all, once).
+pub fn in_guarded_section() -> bool {
+    GUARDED.with(std::cell::Cell::get)
+}
+
+/// Runs `f`; a panic inside it (redb meeting bytes it cannot make sense of) becomes
+/// [`StoreError::Damaged`] naming `path` instead of taking the process down.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+    let was = GUARDED.with(|g| g.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(was));
+    r.map_err(|payload| StoreError::Damaged {
+        path: path.to_owned(),
+        detail: payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "no message".to_owned()),
+    })
 }
 
 #[cfg(test)]

@@ -33,16 +33,17 @@ where
         // A panic in the write's code fails that write alone (its transaction is rolled back
         // and the others re-applied); it must never take the one writer thread down.
         let f = &mut self.f;
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx))).map_err(
-            |payload| {
-                let msg = payload
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "no message".to_owned());
-                StoreError::WritePanicked(msg)
-            },
-        )??;
+        let was = super::GUARDED.with(|g| g.replace(true));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)));
+        super::GUARDED.with(|g| g.set(was));
+        let r = r.map_err(|payload| {
+            let msg = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "no message".to_owned());
+            StoreError::WritePanicked(msg)
+        })??;
         self.result = Some(r);
         Ok(())
     }

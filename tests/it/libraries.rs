@@ -512,3 +512,76 @@ fn a_full_disk_during_indexing_is_said_with_what_to_do() {
         "{err}"
     );
 }
+
+/// Regression: flipped bytes in `library.redb` made redb panic (exit 101) or gave errors that
+/// did not name the file. Now every trial either works or fails with one `error:` line that
+/// names library.redb — never a panic, never a hang.
+#[test]
+fn flipped_bytes_in_the_store_never_crash_cairn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    for d in 0..6 {
+        let sub = tree.join(format!("d{d}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for i in 0..50 {
+            std::fs::write(sub.join(format!("file{i:03}.bin")), format!("{d}/{i}")).unwrap();
+        }
+    }
+    let data = tmp.path().join("data");
+    ok(cairn(&data)
+        .args(["location", "add", "--rules", "none", "--mode", "content"])
+        .arg(&tree));
+    let store = data.join("libraries/My Library.cairnlib/library.redb");
+    let pristine = std::fs::read(&store).unwrap();
+    // Flip bits where the file holds data (most of a fresh redb file is zeroes).
+    let used: Vec<usize> = (0..pristine.len()).filter(|&i| pristine[i] != 0).collect();
+    let mut seed: u64 = 0x5eed_cafe;
+    let mut failures = 0;
+    for trial in 0..120 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut bytes = pristine.clone();
+        let at = used[(seed >> 16) as usize % used.len()];
+        bytes[at] ^= 1 << ((seed >> 8) % 8);
+        std::fs::write(&store, &bytes).unwrap();
+        for args in [&["location", "list"][..], &["debug", "dump-index"][..]] {
+            let mut child = cairn(&data)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            let status = loop {
+                if let Some(s) = child.try_wait().unwrap() {
+                    break s;
+                }
+                if std::time::Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("trial {trial} (byte {at}): {args:?} hung");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            };
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            match status.code() {
+                Some(0) => {}
+                Some(1) => {
+                    failures += 1;
+                    let lines: Vec<&str> =
+                        stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+                    assert_eq!(lines.len(), 1, "trial {trial} (byte {at}): {stderr}");
+                    assert!(lines[0].starts_with("error: "), "{stderr}");
+                }
+                other => panic!("trial {trial} (byte {at}): {args:?} exited {other:?}: {stderr}"),
+            }
+        }
+    }
+    std::fs::write(&store, &pristine).unwrap();
+    ok(cairn(&data).args(["location", "list"]));
+    eprintln!(
+        "{failures} of {} runs on a damaged store ended with an error line",
+        120 * 2
+    );
+}
