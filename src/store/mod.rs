@@ -190,6 +190,7 @@ impl Store {
             let tx = self.inner.db.begin_read()?;
             f(&tx)
         })?
+        .map_err(|e| e.naming(&self.inner.path))
     }
 
     /// Queues `op` for the writer thread and blocks until its transaction is durably
@@ -206,7 +207,9 @@ impl Store {
         &self,
         op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
-        self.write_ticket(op).wait()
+        self.write_ticket(op)
+            .wait()
+            .map_err(|e| e.naming(&self.inner.path))
     }
 
     /// Queues `op` like [`Store::write`] and returns at once with a ticket to wait on, from
@@ -288,6 +291,20 @@ fn migrate(db: &Database, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+impl StoreError {
+    /// A record that does not decode says which file it is in: it becomes
+    /// [`StoreError::Damaged`] naming `path` (other errors are returned as they are).
+    pub fn naming(self, path: &Path) -> StoreError {
+        match self {
+            StoreError::Decode { .. } => StoreError::Damaged {
+                path: path.to_owned(),
+                detail: self.to_string(),
+            },
+            other => other,
+        }
+    }
+}
+
 thread_local! {
     static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -318,6 +335,26 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: "corrupt record in table content" did not say which file.
+    #[test]
+    fn a_record_that_does_not_decode_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.redb");
+        let store = Store::open(&path).unwrap();
+        store
+            .write(|tx| {
+                tx.open_table(schema::META)?
+                    .insert(schema::META_SCHEMA_VERSION, [0xffu8; 6].as_slice())?;
+                Ok(())
+            })
+            .unwrap();
+        let err = store.schema_version().unwrap_err().to_string();
+        assert!(
+            err.contains("library.redb") && err.contains("corrupt record in table meta"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn fresh_store_gets_current_version_and_reopens() {
