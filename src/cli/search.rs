@@ -198,7 +198,20 @@ pub(super) fn search(
         "name index ready in {loaded:?}, query in {queried:?}"
     );
     if out.json {
-        out.json(&json!({ "total": res.total, "fuzzy": res.fuzzy, "hits": res.hits }));
+        // A path that is not UTF-8 is shown lossily in "path" and exactly in "path_bytes",
+        // as `ls --json` does with "name_bytes".
+        let hits: Vec<serde_json::Value> = res
+            .hits
+            .iter()
+            .map(|h| {
+                let mut v = serde_json::to_value(h).unwrap_or_default();
+                if h.path.to_str().is_none() {
+                    v["path_bytes"] = json!(h.path.as_os_str().as_encoded_bytes());
+                }
+                v
+            })
+            .collect();
+        out.json(&json!({ "total": res.total, "fuzzy": res.fuzzy, "hits": hits }));
         return Ok(());
     }
     let stdout = std::io::stdout();

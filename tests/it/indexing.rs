@@ -1220,6 +1220,17 @@ fn regression_non_utf8_arguments_and_control_characters_in_names() {
     let rows: Vec<&str> = found.lines().filter(|l| l.contains("lines.txt")).collect();
     assert_eq!(rows.len(), 1, "{found:?}");
     assert!(rows[0].ends_with("two\\nlines.txt"), "{found:?}");
+    // search --json gives the exact bytes of a path that is not UTF-8.
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(cairn(&data).args(["--json", "search", "caf"]))).unwrap();
+    let hit = &v["hits"][0];
+    let bytes: Vec<u8> = hit["path_bytes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{hit}"))
+        .iter()
+        .map(|b| b.as_u64().unwrap() as u8)
+        .collect();
+    assert_eq!(bytes, latin1.as_os_str().as_bytes());
 }
 
 /// The catalogue never indexes itself or the system's pseudo file systems: /proc and /sys are
