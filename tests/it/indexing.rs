@@ -1327,3 +1327,47 @@ fn regression_the_cli_waits_for_follow_up_jobs() {
     );
     assert!(rows.iter().all(|(_, s)| s == "completed"), "{rows:?}");
 }
+
+/// Regression: hard links (same device and inode) counted as copies, so a file with two names
+/// looked duplicated and "safe", and its second name "wasted" space.
+#[test]
+fn regression_hard_links_are_one_copy() {
+    let f = Fixture::new();
+    f.file("a.bin", b"twice stored")
+        .file("b.bin", b"twice stored");
+    f.file("only.bin", b"stored once, two names");
+    fs::hard_link(f.root().join("a.bin"), f.root().join("a-link.bin")).unwrap();
+    fs::hard_link(f.root().join("only.bin"), f.root().join("only-link.bin")).unwrap();
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let groups = l
+        .lib
+        .dupes(&cairn::vdfs::query::dupes::DupesQuery::default())
+        .unwrap();
+    assert_eq!(
+        groups.len(),
+        1,
+        "the hard-linked pair alone is no duplicate: {groups:#?}"
+    );
+    let g = &groups[0];
+    assert_eq!(g.members.len(), 3);
+    assert_eq!(g.wasted, 12, "one real copy too many, not two");
+    let links: Vec<_> = g
+        .members
+        .iter()
+        .filter(|m| m.same_file_as.is_some())
+        .collect();
+    assert_eq!(links.len(), 1, "{g:#?}");
+    let risk = l.lib.at_risk(&fs::canonicalize(f.root()).unwrap()).unwrap();
+    let mut single: Vec<String> = risk
+        .single
+        .iter()
+        .map(|r| r.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    single.sort();
+    assert_eq!(
+        single,
+        ["only-link.bin", "only.bin"],
+        "one file, however many names"
+    );
+}

@@ -27,6 +27,9 @@ pub struct Member {
     pub path: PathBuf,
     /// Modification time, ns since the epoch.
     pub mtime_ns: i64,
+    /// Set when this path is a hard link of an earlier member (same device and inode): the
+    /// same file, not a copy — removing it frees nothing, and it never counts as a copy.
+    pub same_file_as: Option<u64>,
 }
 
 /// A group of entries with the same content.
@@ -85,19 +88,39 @@ pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
                 if q.within.as_ref().is_some_and(|w| !path.starts_with(w)) {
                     continue;
                 }
-                members.push(Member {
-                    entry: id,
-                    location: e.location,
-                    path,
-                    mtime_ns: e.mtime_ns,
-                });
+                members.push((
+                    (e.dev, e.inode),
+                    Member {
+                        entry: id,
+                        location: e.location,
+                        path,
+                        mtime_ns: e.mtime_ns,
+                        same_file_as: None,
+                    },
+                ));
             }
-            if members.len() >= 2 {
-                members.sort_by(|a, b| a.path.cmp(&b.path));
+            // Hard links are one file: a group needs two distinct files to be duplicates.
+            members.sort_by(|a, b| a.1.path.cmp(&b.1.path));
+            let mut first_of: std::collections::HashMap<(u64, u64), u64> =
+                std::collections::HashMap::new();
+            let members: Vec<Member> = members
+                .into_iter()
+                .map(|(file, mut m)| {
+                    match first_of.get(&file) {
+                        Some(&first) => m.same_file_as = Some(first),
+                        None => {
+                            first_of.insert(file, m.entry);
+                        }
+                    }
+                    m
+                })
+                .collect();
+            let files = first_of.len() as u64;
+            if files >= 2 {
                 out.push(Group {
                     cas_id: rec.cas.to_string(),
                     size: rec.size,
-                    wasted: rec.size * (members.len() as u64 - 1),
+                    wasted: rec.size * (files - 1),
                     members,
                     confirmed: None,
                 });

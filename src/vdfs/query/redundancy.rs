@@ -108,8 +108,14 @@ pub fn at_risk(store: &Store, within: &Path) -> Result<AtRisk, StoreError> {
             if let Some(c) = r.cas
                 && !counts.contains_key(&c.0)
             {
-                let n = index::content(tx, c)?.map_or(0, |x| x.instances);
-                counts.insert(c.0, n);
+                // Copies are distinct files: hard links (same device and inode) are one.
+                let mut files = std::collections::HashSet::new();
+                for id in index::instances(tx, c)? {
+                    if let Some(e) = index::entry(tx, id)? {
+                        files.insert((e.dev, e.inode));
+                    }
+                }
+                counts.insert(c.0, files.len() as u64);
             }
         }
         Ok(())
