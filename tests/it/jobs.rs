@@ -179,3 +179,101 @@ fn progress_events_are_throttled() {
     assert_eq!(progress.last(), Some(&100));
     assert!(progress.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// Records when each run of a [`Writer`] job started and ended.
+static RUNS: std::sync::Mutex<Vec<(u32, u64, std::time::Instant, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A test job that "writes" one location for a while.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Writer {
+    location: u32,
+    tag: u64,
+}
+
+impl cairn::vdfs::jobs::Job for Writer {
+    const KIND: &'static str = "test-writer";
+
+    fn title(&self) -> String {
+        format!("write location {}", self.location)
+    }
+
+    fn resources(&self) -> Vec<cairn::vdfs::jobs::Resource> {
+        vec![cairn::vdfs::jobs::Resource::Location(self.location)]
+    }
+
+    fn run(
+        &mut self,
+        ctx: &mut cairn::vdfs::jobs::JobContext,
+    ) -> Result<String, cairn::vdfs::jobs::JobError> {
+        let start = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(300));
+        ctx.checkpoint(self, |_| Ok(()))?;
+        RUNS.lock()
+            .unwrap()
+            .push((self.location, self.tag, start, std::time::Instant::now()));
+        Ok("done".into())
+    }
+}
+
+/// Two jobs that write the same location never run at once (the later one waits and says
+/// for which job); jobs on different locations run side by side.
+#[test]
+fn jobs_writing_one_location_take_turns() {
+    let data = tempfile::tempdir().unwrap();
+    let core = Core::start(CoreOptions::at(data.path())).unwrap();
+    let lib = core.open_library(None).unwrap();
+    let mut events = core.events().subscribe();
+    let a = lib
+        .jobs()
+        .spawn(Writer {
+            location: 7,
+            tag: 1,
+        })
+        .unwrap();
+    let b = lib
+        .jobs()
+        .spawn(Writer {
+            location: 7,
+            tag: 2,
+        })
+        .unwrap();
+    let c = lib
+        .jobs()
+        .spawn(Writer {
+            location: 8,
+            tag: 3,
+        })
+        .unwrap();
+    for h in [&a, &b, &c] {
+        assert_eq!(h.wait(), JobStatus::Completed);
+    }
+    let runs: Vec<_> = RUNS
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| [1, 2, 3].contains(&r.1))
+        .cloned()
+        .collect();
+    let of = |tag| *runs.iter().find(|r| r.1 == tag).unwrap();
+    let (r1, r2, r3) = (of(1), of(2), of(3));
+    let overlap =
+        |x: (u32, u64, std::time::Instant, std::time::Instant),
+         y: (u32, u64, std::time::Instant, std::time::Instant)| { x.2 < y.3 && y.2 < x.3 };
+    assert!(!overlap(r1, r2), "the two writers of location 7 overlapped");
+    assert!(
+        overlap(r1, r3) || overlap(r2, r3),
+        "location 8 waited for location 7"
+    );
+    // The one that waited said so.
+    let mut waited = false;
+    while let Ok(e) = events.try_recv() {
+        if let cairn::Event::JobProgress { progress, .. } = e
+            && progress.phase == "waiting"
+            && progress.message.contains("writes the same location")
+        {
+            waited = true;
+        }
+    }
+    assert!(waited);
+}

@@ -58,6 +58,13 @@ impl Job for IntegrityJob {
         }
     }
 
+    fn resources(&self) -> Vec<crate::vdfs::jobs::Resource> {
+        vec![match self.location {
+            Some(l) => crate::vdfs::jobs::Resource::Location(l),
+            None => crate::vdfs::jobs::Resource::AllLocations,
+        }]
+    }
+
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
         let total = ctx.store().read(|tx| {
             use redb::ReadableTableMetadata;

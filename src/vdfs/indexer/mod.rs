@@ -138,6 +138,10 @@ impl Job for IndexerJob {
         format!("Index {}", self.path)
     }
 
+    fn resources(&self) -> Vec<crate::vdfs::jobs::Resource> {
+        vec![crate::vdfs::jobs::Resource::Location(self.location)]
+    }
+
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
         let loc = location::get(ctx.store(), self.location)
             .map_err(|e| JobError::Failed(e.to_string()))?;

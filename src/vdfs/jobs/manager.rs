@@ -15,7 +15,7 @@ use crate::store::{Store, StoreError, decode, encode};
 use crate::vdfs::jobs::context::{JobControl, add_errors};
 use crate::vdfs::jobs::{
     ErasedJob, Interrupt, Job, JobContext, JobError, JobId, JobProgress, JobRecord, JobRegistry,
-    JobStatus, now_ms,
+    JobStatus, Resource, now_ms,
 };
 
 /// How long [`JobManager::shutdown`] waits for running jobs to reach a checkpoint.
@@ -97,6 +97,8 @@ struct Inner {
     library_dir: std::path::PathBuf,
     slots: Arc<Semaphore>,
     running: Mutex<HashMap<JobId, Running>>,
+    /// Write leases of the jobs that run now: what each writes.
+    leases: Mutex<Vec<(JobId, Vec<Resource>)>>,
 }
 
 /// The library's job manager. Cheap to clone.
@@ -126,6 +128,7 @@ impl JobManager {
                 library_dir,
                 slots: Arc::new(Semaphore::new(concurrency.max(1))),
                 running: Mutex::new(HashMap::new()),
+                leases: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -432,12 +435,54 @@ impl JobManager {
             id,
             done: done.clone(),
         };
+        let wants = job.resources();
         self.inner.runtime.spawn(async move {
+            // The write lease first: a job that writes what a running one writes waits, and
+            // says for which (a cancel stops the wait; the job then only cleans up).
+            let mut said = false;
+            loop {
+                let holder = {
+                    let mut leases = inner.leases.lock().expect("leases lock");
+                    let holder = leases
+                        .iter()
+                        .find(|(_, held)| {
+                            held.iter().any(|h| wants.iter().any(|w| w.conflicts(*h)))
+                        })
+                        .map(|(other, _)| *other);
+                    if holder.is_none() {
+                        leases.push((id, wants.clone()));
+                    }
+                    holder
+                };
+                let Some(other) = holder else { break };
+                if control.requested() == Some(Interrupt::Cancel) {
+                    break;
+                }
+                if !said {
+                    said = true;
+                    inner.events.publish(JobEvent::Progress {
+                        job: id,
+                        progress: JobProgress {
+                            phase: "waiting".into(),
+                            message: format!(
+                                "waiting for job {other}, which writes the same location"
+                            ),
+                            ..JobProgress::default()
+                        },
+                    });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
             let permit = inner.slots.clone().acquire_owned().await;
             let inner2 = inner.clone();
             let result = tokio::task::spawn_blocking(move || run(&inner2, id, job, &control)).await;
             drop(permit);
             let status = result.unwrap_or(JobStatus::Failed);
+            inner
+                .leases
+                .lock()
+                .expect("leases lock")
+                .retain(|(j, _)| *j != id);
             inner.running.lock().expect("jobs lock").remove(&id);
             // Let go of the store before waking waiters, so a waiter that closes the library
             // really closes it.

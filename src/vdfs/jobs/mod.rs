@@ -244,6 +244,26 @@ pub enum JobError {
     Store(#[from] StoreError),
 }
 
+/// What a job writes, so that two jobs writing the same thing never run at once (a write
+/// lease held for the whole run).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    /// The index of one location (by location id).
+    Location(u32),
+    /// The index of every location (e.g. verifying every content).
+    AllLocations,
+}
+
+impl Resource {
+    /// True if two jobs holding `self` and `other` must not run at once.
+    pub fn conflicts(self, other: Resource) -> bool {
+        match (self, other) {
+            (Resource::Location(a), Resource::Location(b)) => a == b,
+            _ => true,
+        }
+    }
+}
+
 /// A unit of durable background work. See the module docs for the contract.
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {
     /// Stable name stored with the job, used to find how to resume it. Never change it once
@@ -252,6 +272,12 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
 
     /// Human title, e.g. `Index ~/Pictures`.
     fn title(&self) -> String;
+
+    /// What the job writes. A job waits (queued, saying for which job) until no running job
+    /// holds a conflicting [`Resource`]. Default: nothing.
+    fn resources(&self) -> Vec<Resource> {
+        Vec::new()
+    }
 
     /// Runs from the current state until done, calling [`JobContext::checkpoint`] after every
     /// batch and returning a one-line summary.
@@ -274,11 +300,15 @@ pub trait Job: Serialize + DeserializeOwned + Send + 'static {
 
 /// Object-safe form of [`Job`], used by the manager.
 pub(crate) trait ErasedJob: Send {
+    fn resources(&self) -> Vec<Resource>;
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError>;
     fn on_cancel(&mut self, ctx: &mut JobContext) -> Result<(), JobError>;
 }
 
 impl<J: Job> ErasedJob for J {
+    fn resources(&self) -> Vec<Resource> {
+        Job::resources(self)
+    }
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
         Job::run(self, ctx)
     }

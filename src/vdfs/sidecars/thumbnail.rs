@@ -106,6 +106,10 @@ impl Job for ThumbnailJob {
         format!("Thumbnails for location {}", self.location)
     }
 
+    fn resources(&self) -> Vec<crate::vdfs::jobs::Resource> {
+        vec![crate::vdfs::jobs::Resource::Location(self.location)]
+    }
+
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
         let sidecars = ctx
             .library_dir()
