@@ -353,3 +353,41 @@ fn a_drive_unplugged_during_a_scan_deletes_nothing() {
     );
     assert_eq!(r.dump(&f), dump, "nothing was deleted");
 }
+
+/// Regression (from review): a folder that can be listed but whose entries cannot be examined
+/// (`chmod 744` — read without search — as a non-root user) gave every child made-up metadata:
+/// files looked "modified" with zeros and lost their content identity, and all sub-folders but
+/// one looked "already listed" and had their stored subtree deleted.
+#[test]
+fn entries_whose_metadata_cannot_be_read_are_kept_as_they_were() {
+    let f = Fixture::new();
+    let Some(r) = Runner::unprivileged(&f) else {
+        return;
+    };
+    fs::create_dir_all(f.root().join("keep/other")).unwrap();
+    fs::write(f.root().join("keep/other/e.txt"), b"e").unwrap();
+    for p in [
+        f.root().join("keep/other"),
+        f.root().join("keep/other/e.txt"),
+    ] {
+        let mode = if p.is_dir() { 0o777 } else { 0o666 };
+        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    r.index(&f);
+    let dump = r.dump(&f);
+    let keep = f.root().join("keep");
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o744)).unwrap();
+    let job = r.rescan(&f, &[]);
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(
+        outcome(&job).contains("0 modified") && outcome(&job).contains("0 deleted"),
+        "{job}"
+    );
+    assert_eq!(r.dump(&f), dump, "the index is exactly what it was");
+    let job = r.rescan(&f, &[]);
+    assert!(
+        outcome(&job).contains("0 new, 0 modified, 0 moved, 0 deleted"),
+        "{job}"
+    );
+}

@@ -335,6 +335,8 @@ struct Child {
     name_len: u16,
     kind: EntryKind,
     meta: Meta,
+    /// A folder whose content is not listed here (already listed through another path).
+    incomplete: bool,
 }
 
 struct Listing {
@@ -506,7 +508,7 @@ fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>) {
                 inode: c.meta.inode,
                 kind: c.kind,
                 dev,
-                flags: 0,
+                flags: if c.incomplete { INCOMPLETE } else { 0 },
             });
         }
         let p = tree.node_mut(parent);
@@ -660,7 +662,10 @@ impl Worker {
             let mut kind = match e.file_type() {
                 Ok(t) => EntryKind::of(t),
                 Err(err) => {
+                    // Left out of this listing, which is then not the whole folder: what the
+                    // index knew of it is kept.
                     self.io_error(path, format!("cannot read its type: {err}"), &err);
+                    listing.incomplete = true;
                     continue;
                 }
             };
@@ -686,15 +691,18 @@ impl Worker {
                         continue;
                     }
                     Err(err) => {
+                        // Not taken with made-up metadata (zeros would read as "modified",
+                        // and a folder's inode 0 as "already listed"): left out of this
+                        // listing, which is then incomplete, so the index keeps what it knew.
                         self.io_error(
                             path.clone(),
-                            format!("cannot read its metadata: {err}"),
+                            format!(
+                                "cannot read its metadata: {err}; what the index knew of it is kept"
+                            ),
                             &err,
                         );
-                        Meta {
-                            dev: task.dev,
-                            ..Meta::default()
-                        }
+                        listing.incomplete = true;
+                        continue;
                     }
                 }
             } else {
@@ -711,6 +719,7 @@ impl Worker {
                 );
             }
             let pos = listing.children.len() as u32;
+            let mut not_listed = false;
             if kind == EntryKind::Dir {
                 let fresh = !self.opts.stat
                     || self
@@ -724,6 +733,7 @@ impl Worker {
                         path.clone(),
                         "already listed through another path (bind mount); not listed again",
                     );
+                    not_listed = true;
                 } else if deeper {
                     subdirs.push((pos, path, meta.dev));
                 }
@@ -736,6 +746,7 @@ impl Worker {
                 name_len: len as u16,
                 kind,
                 meta,
+                incomplete: not_listed,
             });
             if let Some(c) = counters
                 && kind == EntryKind::File

@@ -59,10 +59,8 @@ impl Job for IntegrityJob {
     }
 
     fn resources(&self) -> Vec<crate::vdfs::jobs::Resource> {
-        vec![match self.location {
-            Some(l) => crate::vdfs::jobs::Resource::Location(l),
-            None => crate::vdfs::jobs::Resource::AllLocations,
-        }]
+        // It writes content records, which copies in every location share.
+        vec![crate::vdfs::jobs::Resource::AllLocations]
     }
 
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {

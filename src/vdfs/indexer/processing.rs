@@ -371,6 +371,9 @@ impl Plan {
                         && same_kind(old.kind, node.kind)
                         && if node.kind == EntryKind::Dir {
                             old.mtime_ns == m.mtime_ns
+                                // A folder that could not be listed has no children to
+                                // compare: its inode is all there is.
+                                || tree.is_incomplete(i)
                                 || shares_a_child(tree, i, existing, existing.recs[idx].0)
                         } else {
                             old.mtime_ns == m.mtime_ns && old.size == m.size
@@ -419,14 +422,16 @@ impl Plan {
     }
 }
 
-/// True if folder node `i` of the walk holds a child of the same name and kind as one the
-/// stored folder `id` held: the evidence, beside its inode, that it is that folder moved.
+/// True if folder node `i` of the walk holds a child of the same name, kind and inode as one
+/// the stored folder `id` held: the evidence, beside its inode, that it is that folder moved.
 pub(super) fn shares_a_child(tree: &Tree, i: u32, existing: &Existing, id: u64) -> bool {
     let node = tree.node(i);
+    // The same name, kind and inode: a common name alone (README.md, .DS_Store) is no evidence.
     (node.first_child..node.first_child + node.child_count).any(|c| {
-        existing
-            .child(id, tree.name(c))
-            .is_some_and(|idx| same_kind(existing.recs[idx].1.kind, tree.node(c).kind))
+        existing.child(id, tree.name(c)).is_some_and(|idx| {
+            let old = &existing.recs[idx].1;
+            same_kind(old.kind, tree.node(c).kind) && old.inode == tree.meta(c).inode
+        })
     })
 }
 

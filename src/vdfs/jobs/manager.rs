@@ -455,7 +455,8 @@ impl JobManager {
                     holder
                 };
                 let Some(other) = holder else { break };
-                if control.requested() == Some(Interrupt::Cancel) {
+                // Cancelled, paused or shut down while waiting: it stops without running.
+                if control.requested().is_some() {
                     break;
                 }
                 if !said {
@@ -526,8 +527,10 @@ fn run(
         inner.library_dir.clone(),
     );
 
-    let result = if control.requested() == Some(Interrupt::Cancel) {
-        Err(JobError::Interrupted(Interrupt::Cancel))
+    // Asked to stop before it ever ran (while queued or waiting for a lease): it stops at once,
+    // writing nothing (a cancel still runs its cleanup below).
+    let result = if let Some(asked) = control.requested() {
+        Err(JobError::Interrupted(asked))
     } else {
         match std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut ctx))) {
             Ok(r) => r,
