@@ -257,6 +257,11 @@ fn delete_needs_confirmation_and_keeps_foreign_files() {
     assert!(err.contains("notes.txt"), "{err}");
     assert!(dir.join("library.redb").is_file() && dir.join("notes.txt").is_file());
     std::fs::remove_file(dir.join("notes.txt")).unwrap();
+    // A user's file that merely looks like a temporary file is not Cairn's either.
+    std::fs::write(dir.join(".notes.tmp-draft"), "mine").unwrap();
+    let err = fails(cairn(tmp.path()).args(["library", "delete", "Scratch", "--yes"]));
+    assert!(err.contains(".notes.tmp-draft"), "{err}");
+    std::fs::remove_file(dir.join(".notes.tmp-draft")).unwrap();
     // Regression: files below the top level were not checked; a user's file in sidecars/ was
     // deleted with the library. Now it blocks the delete too, named by its path.
     std::fs::create_dir_all(dir.join("sidecars/thumbs/ab")).unwrap();

@@ -298,14 +298,22 @@ pub fn create(
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        rustix::fs::renameat_with(
+        match rustix::fs::renameat_with(
             rustix::fs::CWD,
             from,
             rustix::fs::CWD,
             to,
             rustix::fs::RenameFlags::NOREPLACE,
-        )
-        .map_err(std::io::Error::from)
+        ) {
+            Ok(()) => Ok(()),
+            // File systems without RENAME_NOREPLACE (NFS, some FUSE): claim the name with
+            // mkdir, which fails if it is taken, then move the built folder over that empty one.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+                fs::create_dir(to)?;
+                fs::rename(from, to)
+            }
+            Err(e) => Err(std::io::Error::from(e)),
+        }
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -353,7 +361,14 @@ enum Own {
 /// names, `sidecars/thumbs/XX/<content uuid>.jpg`, `logs/cairn-YYYY-MM-DD.log`,
 /// `cache/names.idx`, and Cairn's temporary files beside them.
 fn own_kind(rel: &Path, name: &str) -> Own {
-    let temp = name.starts_with('.') && name.contains(".tmp-");
+    // Cairn's temporary files: `.` + a name it writes + `.tmp-` + 16 hex digits.
+    let temp_of = |own: &dyn Fn(&str) -> bool| {
+        name.strip_prefix('.')
+            .and_then(|n| n.rsplit_once(".tmp-"))
+            .is_some_and(|(base, rnd)| {
+                rnd.len() == 16 && rnd.bytes().all(|b| b.is_ascii_hexdigit()) && own(base)
+            })
+    };
     let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
     let is_date_log = |n: &str| {
         n.strip_prefix("cairn-")
@@ -366,16 +381,20 @@ fn own_kind(rel: &Path, name: &str) -> Own {
     };
     match parts.as_slice() {
         [] if [SIDECARS_DIR, LOGS_DIR, CACHE_DIR].contains(&name) => Own::Dir,
-        [] if [CONFIG_FILE, STORE_FILE, LOCK_FILE].contains(&name) || temp => Own::File,
+        [] if [CONFIG_FILE, STORE_FILE, LOCK_FILE].contains(&name)
+            || temp_of(&|b| b == CONFIG_FILE) =>
+        {
+            Own::File
+        }
         [SIDECARS_DIR] if name == "thumbs" => Own::Dir,
         [SIDECARS_DIR, "thumbs"]
             if name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) =>
         {
             Own::Dir
         }
-        [SIDECARS_DIR, "thumbs", _] if temp || is_thumb(name) => Own::File,
-        [LOGS_DIR] if temp || is_date_log(name) => Own::File,
-        [CACHE_DIR] if temp || name == NAMES_FILE => Own::File,
+        [SIDECARS_DIR, "thumbs", _] if is_thumb(name) || temp_of(&is_thumb) => Own::File,
+        [LOGS_DIR] if is_date_log(name) => Own::File,
+        [CACHE_DIR] if name == NAMES_FILE || temp_of(&|b| b == NAMES_FILE) => Own::File,
         _ => Own::No,
     }
 }
