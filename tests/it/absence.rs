@@ -301,24 +301,10 @@ fn an_io_error_on_a_listing_keeps_that_subtree() {
 #[test]
 fn a_drive_unplugged_during_a_scan_deletes_nothing() {
     let base = tempfile::tempdir().unwrap();
-    let mnt = base.path().join("drive");
-    fs::create_dir(&mnt).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "cairn-test"])
-        .arg(&mnt)
-        .output();
-    if !mounted.is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(drive) = crate::common::Tmpfs::mount(base.path(), "drive", "4m") else {
         return;
-    }
-    struct Unmount(PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").arg("-l").arg(&self.0).output();
-        }
-    }
-    let guard = Unmount(mnt.clone());
-    let f = Fixture::under(&mnt, base.path().join("data"));
+    };
+    let f = Fixture::under(&drive.path, base.path().join("data"));
     let r = Runner::current();
     r.index(&f);
     let dump = r.dump(&f);
@@ -340,7 +326,7 @@ fn a_drive_unplugged_during_a_scan_deletes_nothing() {
     }
     // Unplug: the drive goes, and the location's path exists again, empty, on the file
     // system that holds the mount point.
-    drop(guard);
+    drive.unplug();
     fs::create_dir_all(&root).unwrap();
     fs::remove_file(&marker).unwrap();
     let out = child.wait_with_output().unwrap();

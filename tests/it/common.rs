@@ -58,3 +58,50 @@ pub fn first_line_then_close(cmd: &mut Command) -> (String, Output) {
         .expect("read a line");
     (first, child.wait_with_output().expect("wait for cairn"))
 }
+
+/// A tmpfs mounted at a new folder `name` under `parent` for a test that needs a small or
+/// removable file system; unmounted (lazily) when dropped. `None` when this process may not
+/// mount (not root): the test then says it is skipped.
+pub struct Tmpfs {
+    /// The mount point.
+    pub path: std::path::PathBuf,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. `16k`, `4m`).
+    pub fn mount(parent: &Path, name: &str, size: &str) -> Option<Tmpfs> {
+        let path = parent.join(name);
+        std::fs::create_dir(&path).expect("make the mount point");
+        let t = Tmpfs { path };
+        if t.mount_opts(&format!("size={size}")) {
+            Some(t)
+        } else {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            None
+        }
+    }
+
+    /// Changes its size (`remount`); true if it worked.
+    pub fn resize(&self, size: &str) -> bool {
+        self.mount_opts(&format!("remount,size={size}"))
+    }
+
+    /// Unmounts it now, as a drive pulled out would go.
+    pub fn unplug(&self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).output();
+    }
+
+    fn mount_opts(&self, opts: &str) -> bool {
+        Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "cairn-test"])
+            .arg(&self.path)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        self.unplug();
+    }
+}

@@ -430,30 +430,10 @@ fn concurrent_creates_of_one_name_make_one_library() {
 #[test]
 fn a_full_disk_on_first_run_leaves_nothing_half_built() {
     let tmp = tempfile::tempdir().unwrap();
-    let mnt = tmp.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mount = |opts: &str| {
-        std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", opts, "cairn-full"])
-            .arg(&mnt)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !mount("size=16k") {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(small) = crate::common::Tmpfs::mount(tmp.path(), "small", "16k") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
-    let data = mnt.join("data");
+    };
+    let data = small.path.join("data");
     let err = fails(cairn(&data).args(["library", "list"]));
     assert!(err.contains("No space left on device"), "{err}");
     assert_eq!(err.matches("os error 28").count(), 1, "said once: {err}");
@@ -462,7 +442,7 @@ fn a_full_disk_on_first_run_leaves_nothing_half_built() {
         .unwrap_or_default();
     assert!(left.is_empty(), "nothing half-built: {left:?}");
     // Space again: the next run creates the library as if nothing had happened.
-    assert!(mount("remount,size=4m"));
+    assert!(small.resize("4m"));
     let v = json(&ok(cairn(&data).args(["--json", "library", "list"])));
     assert_eq!(v["libraries"].as_array().unwrap().len(), 1, "{v}");
 }
@@ -484,28 +464,10 @@ fn a_full_disk_during_indexing_is_said_with_what_to_do() {
             .unwrap();
         }
     }
-    let mnt = tmp.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=160k", "cairn-full"])
-        .arg(&mnt)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+    let Some(small) = crate::common::Tmpfs::mount(tmp.path(), "small", "160k") else {
         return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount")
-                .arg("-l")
-                .arg(&self.0)
-                .output();
-        }
-    }
-    let _guard = Unmount(mnt.clone());
-    let data = mnt.join("data");
+    };
+    let data = small.path.join("data");
     ok(cairn(&data).args(["library", "list"]));
     let err = fails(
         cairn(&data)

@@ -136,37 +136,15 @@ pub struct Drive {
 /// True for a file system that holds no person's files (proc, sysfs, devtmpfs, cgroup …):
 /// never a drive, never a location.
 pub fn is_pseudo(fs_type: &str) -> bool {
-    // Not tmpfs, overlay, squashfs or ramfs: those can hold a person's files.
-    [
-        "proc",
-        "sysfs",
-        "devtmpfs",
-        "devpts",
-        "cgroup",
-        "cgroup2",
-        "securityfs",
-        "pstore",
-        "bpf",
-        "debugfs",
-        "tracefs",
-        "configfs",
-        "fusectl",
-        "mqueue",
-        "hugetlbfs",
-        "binfmt_misc",
-        "nsfs",
-        "efivarfs",
-        "rpc_pipefs",
-    ]
-    .contains(&fs_type)
+    SYSTEM_FS.contains(&fs_type)
 }
 
-const PSEUDO_FS: &[&str] = &[
+/// File systems of the system's own (kernel interfaces): never a drive, never a location.
+const SYSTEM_FS: &[&str] = &[
     "proc",
     "sysfs",
     "devtmpfs",
     "devpts",
-    "tmpfs",
     "cgroup",
     "cgroup2",
     "securityfs",
@@ -178,14 +156,20 @@ const PSEUDO_FS: &[&str] = &[
     "fusectl",
     "mqueue",
     "hugetlbfs",
-    "autofs",
     "binfmt_misc",
-    "overlay",
-    "squashfs",
     "nsfs",
-    "ramfs",
     "efivarfs",
     "rpc_pipefs",
+];
+
+/// Beside [`SYSTEM_FS`], file systems that can hold files but are not a person's drive in
+/// the sidebar (tmpfs, container layers, snaps, automount points, the portal).
+const NOT_A_DRIVE: &[&str] = &[
+    "tmpfs",
+    "autofs",
+    "overlay",
+    "squashfs",
+    "ramfs",
     "fuse.portal",
 ];
 
@@ -194,7 +178,7 @@ const PSEUDO_FS: &[&str] = &[
 pub fn drives() -> Vec<Drive> {
     let mut out: Vec<Drive> = mounts()
         .into_iter()
-        .filter(|m| !PSEUDO_FS.contains(&m.fs_type.as_str()))
+        .filter(|m| !is_pseudo(&m.fs_type) && !NOT_A_DRIVE.contains(&m.fs_type.as_str()))
         .filter(|m| {
             let p = &m.mount_point;
             p == Path::new("/")
