@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
-# grid view, the inspector, the jobs drawer and search results, in the dark and the light theme.
+# grid view, the inspector, the jobs drawer, the longest folder with a selection and after the
+# mouse wheel, and search results, in the dark and the light theme.
 #
 #   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -58,6 +59,14 @@ for theme in dark light; do
   fi
   xdotool key ctrl+g; sleep 0.5
   shot "$theme-jobs"
+  # The longest folder: a selection of several rows (Shift+Down), then the mouse wheel.
+  long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | head -1 | awk '{print $2}')
+  xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$long"; xdotool key Return; sleep 2
+  xdotool key Down shift+Down shift+Down shift+Down shift+Down; sleep 0.5
+  shot "$theme-long-selection"
+  xdotool mousemove 600 400; for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; sleep 0.05; done; sleep 0.8
+  shot "$theme-long-wheel"
+  xdotool key alt+Left; sleep 1
   # Search the whole library as you type, with the filter chips.
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
   shot "$theme-search"
