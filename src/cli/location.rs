@@ -103,6 +103,7 @@ pub(super) fn location(
             if background {
                 report_location(
                     out,
+                    &lib,
                     &lib.locations()?
                         .into_iter()
                         .find(|l| l.id == rec.id)
@@ -121,16 +122,17 @@ pub(super) fn location(
                 println!("No locations. Add one with `cairn location add PATH`.");
             } else {
                 println!(
-                    "{:>3}  {:8}  {:>9}  {:>7}  {:>10}  {:28}  PATH",
-                    "ID", "MODE", "FILES", "FOLDERS", "SIZE", "STATE"
+                    "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  PATH",
+                    "ID", "MODE", "FILES", "FOLDERS", "SYMLINKS", "SIZE", "STATE"
                 );
                 for l in &list {
                     println!(
-                        "{:>3}  {:8}  {:>9}  {:>7}  {:>10}  {:28}  {}",
+                        "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  {}",
                         l.id,
                         l.mode.as_str(),
                         l.stats.files,
                         l.stats.dirs,
+                        l.stats.symlinks,
                         format::bytes(l.stats.bytes),
                         state_text(&lib, l),
                         l.path().display()
@@ -148,7 +150,7 @@ pub(super) fn location(
             if !background {
                 follow(out, &lib, &handle, &mut events)?;
             } else {
-                report_location(out, &rec);
+                report_location(out, &lib, &rec);
             }
         }
         LocationCommand::Set {
@@ -167,7 +169,7 @@ pub(super) fn location(
                 (None, true) => None,
             };
             let rec = lib.set_location(rec.id, mode, rules)?;
-            report_location(out, &rec);
+            report_location(out, &lib, &rec);
         }
         LocationCommand::Remove { location } => {
             let rec = lib.find_location(&location)?;
@@ -187,7 +189,7 @@ pub(super) fn location(
 }
 
 pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
-    if let Some(job) = l.job
+    if let Ok(Some(job)) = lib.location_job(l.id)
         && let Ok(j) = lib.jobs().get(job)
         && !j.status.is_terminal()
     {
@@ -214,6 +216,7 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
     json!({
         "id": l.id,
         "uuid": l.uuid,
+        "device": l.device,
         "path": l.path(),
         "mode": l.mode,
         "rules": l.rules,
@@ -221,7 +224,7 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
         "availability": l.availability(),
         "state": state_text(lib, l),
         "indexed_ms": l.indexed_ms,
-        "job": l.job,
+        "job": lib.location_job(l.id).ok().flatten(),
         "stats": l.stats,
         "skipped_summary": l.stats.skipped.summary(),
         "error": l.error,
@@ -229,9 +232,10 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
     })
 }
 
-fn report_location(out: &Output, l: &LocationRecord) {
+fn report_location(out: &Output, lib: &Library, l: &LocationRecord) {
     if out.json {
-        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "job": l.job }));
+        let job = lib.location_job(l.id).ok().flatten();
+        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "job": job }));
     } else {
         println!(
             "Location {}: {} (mode {}, rules: {})",

@@ -10,6 +10,7 @@
 //!   allocator state), so a process killed mid-write leaves a file that opens at once in its
 //!   last committed state.
 
+pub mod record;
 pub mod schema;
 mod writer;
 
@@ -84,6 +85,13 @@ pub enum StoreError {
         /// What failed.
         detail: String,
     },
+    /// A write would give a folder two children of the same name (or two entries the same
+    /// UUID): the later writer is refused and nothing of its transaction is saved.
+    #[error("conflict: {what}")]
+    Conflict {
+        /// What collided, e.g. `an entry named "a.txt" already exists in folder 12`.
+        what: String,
+    },
     /// The code of a write panicked; that write was rolled back and answered with this error,
     /// the writes batched with it were applied, and the writer went on.
     #[error("a write to the store failed unexpectedly (it panicked: {0}); nothing of it was saved")]
@@ -143,10 +151,33 @@ impl Store {
     /// [`StoreError::Open`] if redb cannot open the file (also when another process has it
     /// open), [`StoreError::SchemaTooNew`] if it was written by a newer Cairn.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        guarded(path, || Store::open_unguarded(path))?
+        Store::open_with(path, &|_, found| {
+            if found == 0 {
+                Ok(())
+            } else {
+                Err(StoreError::Decode {
+                    table: "meta",
+                    detail: format!(
+                        "schema version {found} needs its records upgraded; open it as a library"
+                    ),
+                })
+            }
+        })
     }
 
-    fn open_unguarded(path: &Path) -> Result<Store, StoreError> {
+    /// [`Store::open`] with the upgrade of the records that the owner of the tables (the
+    /// index) runs when the schema is migrated: `upgrade(tx, found)` is called inside the
+    /// migration's one write transaction, after the structural steps of [`MIGRATIONS`], with
+    /// the version the file had (0 for a new store). So a migration is atomic: a crash leaves
+    /// the old version whole.
+    ///
+    /// # Errors
+    /// As [`Store::open`], and `upgrade`'s error (the file is left at its old version).
+    pub fn open_with(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
+        guarded(path, || Store::open_unguarded(path, upgrade))?
+    }
+
+    fn open_unguarded(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .set_repair_callback(|session| {
@@ -160,7 +191,7 @@ impl Store {
                 path: path.to_owned(),
                 source: Arc::new(e),
             })?;
-        migrate(&db, path)?;
+        migrate(&db, path, upgrade)?;
         let db = Arc::new(db);
         let writer = writer::Writer::start(db.clone());
         Ok(Store {
@@ -259,8 +290,12 @@ fn read_version(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Resul
     }
 }
 
+/// The records upgrade run by a migration: `(transaction, version found)`; see
+/// [`Store::open_with`].
+pub type Upgrade<'a> = &'a dyn Fn(&WriteTransaction, u32) -> Result<(), StoreError>;
+
 /// Brings the store to [`SCHEMA_VERSION`] in one write transaction.
-fn migrate(db: &Database, path: &Path) -> Result<(), StoreError> {
+fn migrate(db: &Database, path: &Path, upgrade: Upgrade) -> Result<(), StoreError> {
     let mut tx = db.begin_write()?;
     tx.set_quick_repair(true);
     let found = {
@@ -283,6 +318,7 @@ fn migrate(db: &Database, path: &Path) -> Result<(), StoreError> {
         tracing::info!(to = m.to, "migrating the store: {}", m.description);
         (m.apply)(&tx)?;
     }
+    upgrade(&tx, found)?;
     {
         let mut meta = tx.open_table(META)?;
         meta.insert(META_SCHEMA_VERSION, encode(&SCHEMA_VERSION).as_slice())?;

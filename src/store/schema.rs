@@ -1,6 +1,8 @@
 //! Every table of `library.redb`, declared once, and the migration list.
 //!
-//! Keys are redb-native types; values are postcard-encoded structs (see [`super::encode`]).
+//! Keys are redb-native types. Record values are versioned, checksummed envelopes around a
+//! postcard struct ([`super::record`]); `meta` values are bare postcard scalars
+//! ([`super::encode`]).
 //! A table added by a later issue is declared here, and the migration that creates it is
 //! appended to [`MIGRATIONS`] with [`SCHEMA_VERSION`] raised by one.
 
@@ -10,7 +12,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -21,11 +23,22 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// Meta key of the next job id to hand out (postcard `u64`, starts at 1).
 pub const META_NEXT_JOB_ID: &str = "next_job_id";
 
-/// Meta key of the next entry id to hand out (postcard `u64`, starts at 1; 0 means "none").
-pub const META_NEXT_ENTRY_ID: &str = "next_entry_id";
+/// Meta key of the next entry id to hand out (postcard `u64`) in schema versions 2–4, when ids
+/// were one counter for the library. From version 5 each location has its own range of ids and
+/// its own counter (see [`crate::vdfs::index::entry_ids`]).
+pub const META_NEXT_ENTRY_ID_V4: &str = "next_entry_id";
+
+/// Entries of location `loc` have ids in `loc << 40 | 1 ..= loc << 40 | (2^40 - 1)`; the next
+/// one to hand out is stored under meta key `"next_entry_id/<loc>"` (postcard `u64`).
+pub const META_NEXT_ENTRY_ID_PREFIX: &str = "next_entry_id/";
 
 /// Meta key of the next location id to hand out (postcard `u32`, starts at 1).
 pub const META_NEXT_LOCATION_ID: &str = "next_location_id";
+
+/// Meta key of the next entry change sequence number (postcard `u64`, starts at 1): every
+/// write of an entry stamps it with the next number ([`crate::vdfs::index::EntryRecord`]'s
+/// `updated_seq`), the watermark of "changed since".
+pub const META_NEXT_SEQ: &str = "next_seq";
 
 /// Meta key of the names generation (postcard `u64`): bumped by every transaction that changes
 /// entries or their content links, so the search name index (`cache/names.idx`) knows it is
@@ -35,18 +48,55 @@ pub const META_NAMES_GENERATION: &str = "names_generation";
 /// Locations: location id → postcard [`crate::vdfs::index::location::LocationRecord`].
 pub const LOCATIONS: TableDefinition<u32, &[u8]> = TableDefinition::new("locations");
 
-/// Entries: entry id → postcard [`crate::vdfs::index::EntryRecord`]. Ids are handed out in
-/// walk order, so a first index inserts in key order.
+/// Entries: entry id → record [`crate::vdfs::index::EntryRecord`]. Each location has its own
+/// range of ids ([`crate::vdfs::index::entry_ids`]), so a location's entries are one range
+/// scan however large the library; ids are handed out in walk order, so a first index inserts
+/// in key order.
 pub const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 
-/// Hierarchy: `(parent entry id, child entry id)`. A folder's listing is one range scan.
-pub const CHILDREN: TableDefinition<(u64, u64), ()> = TableDefinition::new("children");
+/// Hierarchy of schema versions 2–4: `(parent entry id, child entry id)`. Replaced by
+/// [`CHILD_NAMES`] in version 5 (the records upgrade moves its rows and deletes it).
+pub const CHILDREN_V4: TableDefinition<(u64, u64), ()> = TableDefinition::new("children");
 
-/// Closure relations over folders: `(ancestor folder, descendant folder)` → depth (0 for a
-/// folder and itself). Every folder of a subtree is one range scan on the ancestor; files are
-/// reached through [`CHILDREN`]. Kept over folders only, so it stays ~10× smaller than a full
-/// closure table while subtree queries stay range scans.
-pub const DIR_CLOSURE: TableDefinition<(u64, u64), u32> = TableDefinition::new("dir_closure");
+/// Closure relations of schema versions 2–4 (`(ancestor folder, descendant folder)` → depth).
+/// Nothing read them; deleted in version 5 (one write less per folder and no relation that a
+/// kill between two transactions could leave wrong).
+pub const DIR_CLOSURE_V4: TableDefinition<(u64, u64), u32> = TableDefinition::new("dir_closure");
+
+/// Hierarchy and the unique name key: `(parent entry id, exact name bytes)` → child entry id.
+/// A folder's listing is one range scan (in name-byte order); a path resolves with one `get`
+/// per component; a folder cannot hold two entries of one name (a second writer gets
+/// [`super::StoreError::Conflict`]). Location roots are keyed `(0, root path bytes)`.
+pub const CHILD_NAMES: TableDefinition<(u64, &[u8]), u64> = TableDefinition::new("child_names");
+
+/// Entry UUID (as u128) → entry id: one `get` per lookup by UUID.
+pub const ENTRY_UUIDS: TableDefinition<u128, u64> = TableDefinition::new("entry_uuids");
+
+/// Content UUID (as u128) → cas_id (as u64): one `get` per lookup by content UUID.
+pub const CONTENT_UUIDS: TableDefinition<u128, u64> = TableDefinition::new("content_uuids");
+
+/// Deleted device-owned records, for peers to learn of: UUID (as u128) → record
+/// [`crate::vdfs::index::Tombstone`]. Pruned by the rule in
+/// [`crate::vdfs::index::write::prune_tombstones`].
+pub const TOMBSTONES: TableDefinition<u128, &[u8]> = TableDefinition::new("tombstones");
+
+/// Volumes (file systems) known to the library: volume UUID (as u128) → record
+/// [`crate::vdfs::index::volume::VolumeRecord`].
+pub const VOLUMES: TableDefinition<u128, &[u8]> = TableDefinition::new("volumes");
+
+/// Favourites, by the entry UUID (as u128) of an indexed folder or file → record
+/// [`crate::vdfs::index::FavouriteRecord`]. A favourite follows its entry through renames and
+/// moves.
+pub const FAVOURITE_ENTRIES: TableDefinition<u128, &[u8]> =
+    TableDefinition::new("favourite_entries");
+
+/// This device's runtime state of a location: location id → its indexing job running or last
+/// run (job id). Never synced.
+pub const LOCATION_JOBS: TableDefinition<u32, u64> = TableDefinition::new("location_jobs");
+
+/// Pinned places that are not indexed, by SdPath (`device UUID (16 bytes) ++ path bytes`) →
+/// record [`crate::vdfs::index::FavouriteRecord`].
+pub const PINNED: TableDefinition<&[u8], &[u8]> = TableDefinition::new("pinned");
 
 /// Aggregates: folder entry id → postcard [`crate::vdfs::index::DirStats`] (bytes, files and
 /// folders of the whole subtree).
@@ -67,11 +117,13 @@ pub const JOBS: TableDefinition<u64, &[u8]> = TableDefinition::new("jobs");
 pub const DIAGNOSTIC_BATCHES: TableDefinition<(u64, u64), u32> =
     TableDefinition::new("diagnostic_batches");
 
-/// Favourite folders: exact path bytes → postcard `i64` (when added, ms since the epoch).
-pub const FAVOURITES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("favourites");
+/// Favourite folders of schema versions 3–4: exact path bytes → postcard `i64` (when added).
+/// Moved to [`FAVOURITE_ENTRIES`] and [`PINNED`] by the version-5 records upgrade.
+pub const FAVOURITES_V4: TableDefinition<&[u8], &[u8]> = TableDefinition::new("favourites");
 
-/// Folders that could not be listed at their last scan: folder entry id → postcard `i64` (since
-/// when, ms since the epoch — the first failed scan of a run of failures). What the index knew
+/// Folders that could not be listed at their last scan: folder entry id → record
+/// [`crate::vdfs::index::UnreadableRecord`] (since when — the first failed scan of a run of
+/// failures). What the index knew
 /// below them is kept; the row goes when a scan lists the folder again or the folder is
 /// deleted.
 pub const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");
@@ -111,6 +163,13 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create unreadable",
         apply: create_v4,
     },
+    Migration {
+        to: 5,
+        description: "create child_names, entry_uuids, content_uuids, tombstones, volumes, \
+                      favourite_entries, pinned and location_jobs (the index's records upgrade fills them and \
+                      deletes children, dir_closure and favourites)",
+        apply: create_v5,
+    },
 ];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -123,8 +182,8 @@ fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(LOCATIONS)?;
     tx.open_table(ENTRIES)?;
-    tx.open_table(CHILDREN)?;
-    tx.open_table(DIR_CLOSURE)?;
+    tx.open_table(CHILDREN_V4)?;
+    tx.open_table(DIR_CLOSURE_V4)?;
     tx.open_table(DIR_STATS)?;
     tx.open_table(CONTENT)?;
     tx.open_table(CONTENT_INSTANCES)?;
@@ -132,11 +191,23 @@ fn create_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 fn create_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
-    tx.open_table(FAVOURITES)?;
+    tx.open_table(FAVOURITES_V4)?;
     Ok(())
 }
 
 fn create_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(UNREADABLE)?;
+    Ok(())
+}
+
+fn create_v5(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(CHILD_NAMES)?;
+    tx.open_table(ENTRY_UUIDS)?;
+    tx.open_table(CONTENT_UUIDS)?;
+    tx.open_table(TOMBSTONES)?;
+    tx.open_table(VOLUMES)?;
+    tx.open_table(FAVOURITE_ENTRIES)?;
+    tx.open_table(PINNED)?;
+    tx.open_table(LOCATION_JOBS)?;
     Ok(())
 }

@@ -346,46 +346,30 @@ fn rescans_keep_identity_across_modify_move_rename_and_delete() {
     let clean = library();
     index(&clean.lib, &f.root(), IndexMode::Content, Rules::none());
     assert_eq!(dump(lib), dump(&clean.lib));
-    assert_eq!(closure(lib), closure(&clean.lib));
-}
-
-/// The closure relations, as paths: `(ancestor, descendant, depth)`.
-fn closure(lib: &Library) -> Vec<(String, String, u32)> {
-    let mut out: Vec<_> = lib
-        .closure_relations()
-        .unwrap()
-        .into_iter()
-        .map(|(a, d, depth)| (a.display().to_string(), d.display().to_string(), depth))
-        .collect();
-    out.sort();
-    out
+    assert_eq!(lib.check_index().unwrap(), Vec::<String>::new());
 }
 
 #[test]
-fn closure_relations_and_aggregates_are_exact() {
+fn name_keys_and_aggregates_are_exact() {
     let f = Fixture::new();
     f.file("p/q/r/one", b"1")
         .file("p/q/two", b"22")
         .file("p/three", b"333")
         .dir("p/empty");
+    std::os::unix::fs::symlink("q/two", f.root().join("p/link")).unwrap();
     let l = library();
     index(&l.lib, &f.root(), IndexMode::Shallow, Rules::none());
     let root = fs::canonicalize(f.root()).unwrap();
-    let c = closure(&l.lib);
-    let rel = |p: &str| {
-        if p.is_empty() {
-            root.display().to_string()
-        } else {
-            root.join(p).display().to_string()
-        }
-    };
-    assert!(c.contains(&(rel(""), rel("p/q/r"), 3)));
-    assert!(c.contains(&(rel("p"), rel("p/q/r"), 2)));
-    assert!(c.contains(&(rel("p/q/r"), rel("p/q/r"), 0)));
-    assert_eq!(c.len(), 1 + 2 + 3 + 3 + 4, "{c:#?}");
+    assert_eq!(l.lib.check_index().unwrap(), Vec::<String>::new());
     let (id, _) = entry_at(&l.lib, &root.join("p")).unwrap();
     let s = l.lib.dir_stats(id).unwrap().unwrap();
-    assert_eq!((s.bytes, s.files, s.dirs), (6, 3, 3));
+    assert_eq!(
+        (s.bytes, s.files, s.dirs, s.symlinks),
+        (6, 3, 3, 1),
+        "a symbolic link is counted apart from files"
+    );
+    let loc = &l.lib.locations().unwrap()[0];
+    assert_eq!((loc.stats.files, loc.stats.symlinks), (3, 1));
 }
 
 #[test]

@@ -6,7 +6,8 @@ use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::store::schema::{LOCATIONS, META, META_NEXT_LOCATION_ID};
+use crate::store::record::{Record, decode_record, encode_record};
+use crate::store::schema::{LOCATION_JOBS, LOCATIONS, META, META_NEXT_LOCATION_ID};
 use crate::store::{Store, StoreError, decode, encode};
 use crate::vdfs::CoreError;
 use crate::vdfs::fs::entry::{os_bytes, os_from_bytes};
@@ -52,10 +53,12 @@ impl IndexMode {
 /// What the last index of a location found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationStats {
-    /// Files (and other non-folders) indexed.
+    /// Files (and other non-folders that are not symbolic links) indexed.
     pub files: u64,
     /// Folders indexed (the root included).
     pub dirs: u64,
+    /// Symbolic links indexed (counted apart from files).
+    pub symlinks: u64,
     /// Bytes of the files.
     pub bytes: u64,
     /// What the rules left out.
@@ -71,7 +74,9 @@ pub struct LocationRecord {
     pub id: u32,
     /// Global id.
     pub uuid: Uuid,
-    /// The root folder's canonical path, exact bytes.
+    /// The device that owns it (whose disks it is on): only that device scans it.
+    pub device: Uuid,
+    /// The root folder's canonical path, exact bytes (on [`LocationRecord::device`]).
     pub path: Vec<u8>,
     /// Index mode.
     pub mode: IndexMode,
@@ -85,12 +90,15 @@ pub struct LocationRecord {
     pub created_ms: i64,
     /// When its last index finished, ms since the epoch.
     pub indexed_ms: Option<i64>,
-    /// The indexing job running or last run.
-    pub job: Option<JobId>,
     /// Results of the last index.
     pub stats: LocationStats,
     /// The last scan's failure, if it failed.
     pub error: Option<String>,
+}
+
+impl Record for LocationRecord {
+    const TABLE: &'static str = "locations";
+    const VERSION: u8 = 1;
 }
 
 impl LocationRecord {
@@ -167,7 +175,7 @@ pub fn list(store: &Store) -> Result<Vec<LocationRecord>, StoreError> {
         let t = tx.open_table(LOCATIONS)?;
         let mut out = Vec::new();
         for row in t.iter()? {
-            out.push(decode("locations", row?.1.value())?);
+            out.push(decode_record(row?.1.value())?);
         }
         Ok(out)
     })
@@ -181,9 +189,7 @@ pub fn get(store: &Store, id: u32) -> Result<LocationRecord, CoreError> {
     store
         .read(|tx| {
             let t = tx.open_table(LOCATIONS)?;
-            t.get(id)?
-                .map(|v| decode("locations", v.value()))
-                .transpose()
+            t.get(id)?.map(|v| decode_record(v.value())).transpose()
         })?
         .ok_or_else(|| CoreError::LocationNotFound {
             query: id.to_string(),
@@ -241,6 +247,7 @@ pub fn overlaps(all: &[LocationRecord], path: &Path) -> bool {
 /// [`CoreError::Store`].
 pub fn add(
     store: &Store,
+    device: Uuid,
     path: &Path,
     mode: IndexMode,
     rules: Rules,
@@ -281,6 +288,7 @@ pub fn add(
     let template = LocationRecord {
         id: 0,
         uuid: Uuid::now_v7(),
+        device,
         path: os_bytes(canon.as_os_str()).to_vec(),
         mode,
         rules,
@@ -288,7 +296,6 @@ pub fn add(
         root_entry: None,
         created_ms: now_ms(),
         indexed_ms: None,
-        job: None,
         stats: LocationStats::default(),
         error: None,
     };
@@ -302,7 +309,7 @@ pub fn add(
         let mut rec = template.clone();
         rec.id = id;
         tx.open_table(LOCATIONS)?
-            .insert(id, encode(&rec).as_slice())?;
+            .insert(id, encode_record(&rec).as_slice())?;
         Ok(rec)
     })?)
 }
@@ -319,7 +326,7 @@ pub fn update(
     store.write(move |tx| {
         let mut t = tx.open_table(LOCATIONS)?;
         let mut rec: LocationRecord = match t.get(id)? {
-            Some(v) => decode("locations", v.value())?,
+            Some(v) => decode_record(v.value())?,
             None => {
                 return Err(StoreError::NotFound {
                     what: format!("location {id}"),
@@ -327,7 +334,55 @@ pub fn update(
             }
         };
         f(&mut rec);
-        t.insert(id, encode(&rec).as_slice())?;
+        t.insert(id, encode_record(&rec).as_slice())?;
         Ok(rec)
+    })
+}
+
+/// The indexing job running or last run on location `id` (this device's runtime state, kept
+/// apart from the location record, which will be synced).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn job_of(store: &Store, id: u32) -> Result<Option<JobId>, StoreError> {
+    store.read(|tx| Ok(tx.open_table(LOCATION_JOBS)?.get(id)?.map(|v| v.value())))
+}
+
+/// Records `job` as location `id`'s indexing job.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn set_job(store: &Store, id: u32, job: JobId) -> Result<(), StoreError> {
+    store.write(move |tx| {
+        tx.open_table(LOCATION_JOBS)?.insert(id, job)?;
+        Ok(())
+    })
+}
+
+/// Deletes location `id`'s record and runtime state, leaving a tombstone (its entries must be
+/// gone already: see `indexer::forget_location`).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn remove(store: &Store, id: u32) -> Result<(), StoreError> {
+    store.write(move |tx| {
+        let old: Option<LocationRecord> = tx
+            .open_table(LOCATIONS)?
+            .remove(id)?
+            .map(|v| decode_record(v.value()))
+            .transpose()?;
+        tx.open_table(LOCATION_JOBS)?.remove(id)?;
+        if let Some(old) = old {
+            tx.open_table(crate::store::schema::TOMBSTONES)?.insert(
+                old.uuid.as_u128(),
+                encode_record(&super::Tombstone {
+                    kind: super::TombstoneKind::Location,
+                    deleted_ms: now_ms(),
+                    seq: 0,
+                })
+                .as_slice(),
+            )?;
+        }
+        Ok(())
     })
 }

@@ -1,16 +1,24 @@
 //! The persistent index's records and the read queries over them.
 //!
-//! See `store::schema` for the tables: `entries` (id → [`EntryRecord`]), `children`
-//! (parent, child), `dir_closure` (ancestor folder, descendant folder) → depth, `dir_stats`
-//! (folder → [`DirStats`]), `content` (cas_id → [`ContentRecord`]) and `content_instances`
-//! (cas_id, entry).
+//! See `store::schema` for the tables: `entries` (id → [`EntryRecord`]), `child_names`
+//! ((parent, name) → child, the unique name key and the hierarchy), `entry_uuids` and
+//! `content_uuids` (UUID → id), `dir_stats` (folder → [`DirStats`]), `content` (cas_id →
+//! [`ContentRecord`]), `content_instances` (cas_id, entry), `unreadable`, `tombstones`,
+//! `favourite_entries` and `pinned`. Every record is a versioned envelope
+//! ([`crate::store::record`]).
 //!
-//! Owns the index tables and the `locations` table ([`location`]) and the names generation
-//! ([`note_index_changed`]), which every write transaction that changes entries bumps.
+//! Owns the index tables and the `locations` table ([`location`]). Every change of entries
+//! goes through [`write::IndexWriter`], the one write path, which keeps the name key, the UUID
+//! indexes, the change sequence, the tombstones and the names generation in the same
+//! transaction as the change. [`upgrade`] brings a library written by an older Cairn to the
+//! current records.
 //!
 //! May use: `home`, `error`, `events`, `sdpath`, `jobs`, `content`, `fs`.
 
 pub mod location;
+pub mod upgrade;
+pub mod volume;
+pub mod write;
 
 use std::path::PathBuf;
 
@@ -18,9 +26,10 @@ use redb::{ReadTransaction, ReadableTable};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::store::record::{Record, decode_record};
 use crate::store::schema::{
-    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META,
-    META_NAMES_GENERATION, UNREADABLE,
+    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS,
+    META, META_NAMES_GENERATION, UNREADABLE,
 };
 use crate::store::{StoreError, decode};
 use crate::vdfs::content::CasId;
@@ -54,6 +63,14 @@ pub struct EntryRecord {
     pub content_kind: ContentKind,
     /// When the index first saw it, ms since the epoch.
     pub first_seen_ms: i64,
+    /// The library's change sequence number of its last write (see `META_NEXT_SEQ`): entries
+    /// changed since a watermark are those with a higher number.
+    pub updated_seq: u64,
+}
+
+impl Record for EntryRecord {
+    const TABLE: &'static str = "entries";
+    const VERSION: u8 = 1;
 }
 
 impl EntryRecord {
@@ -78,10 +95,17 @@ impl EntryRecord {
 pub struct DirStats {
     /// Bytes of all files below.
     pub bytes: u64,
-    /// Files (and other non-folders) below.
+    /// Files (and other non-folders that are not symbolic links) below.
     pub files: u64,
     /// Folders below.
     pub dirs: u64,
+    /// Symbolic links below (counted apart from files: an icon theme is half links).
+    pub symlinks: u64,
+}
+
+impl Record for DirStats {
+    const TABLE: &'static str = "dir_stats";
+    const VERSION: u8 = 1;
 }
 
 /// A content identity: one record per distinct content, with its instance count.
@@ -109,27 +133,161 @@ pub struct ContentRecord {
     pub integrity: Option<[u8; 32]>,
 }
 
+impl Record for ContentRecord {
+    const TABLE: &'static str = "content";
+    const VERSION: u8 = 1;
+}
+
+/// A folder that could not be listed at its last scan (table `unreadable`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnreadableRecord {
+    /// The first failed scan of a run of failures, ms since the epoch.
+    pub since_ms: i64,
+}
+
+impl Record for UnreadableRecord {
+    const TABLE: &'static str = "unreadable";
+    const VERSION: u8 = 1;
+}
+
+/// A favourite or a pinned place (tables `favourite_entries`, `pinned`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FavouriteRecord {
+    /// When it was added, ms since the epoch (favourites are listed in this order).
+    pub added_ms: i64,
+}
+
+impl Record for FavouriteRecord {
+    const TABLE: &'static str = "favourites";
+    const VERSION: u8 = 1;
+}
+
+/// What kind of record a [`Tombstone`] stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TombstoneKind {
+    /// An entry (a file or folder of a location).
+    Entry,
+    /// A location.
+    Location,
+    /// A volume.
+    Volume,
+}
+
+/// A deleted device-owned record, kept so a peer can learn of the deletion (table
+/// `tombstones`, keyed by the record's UUID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// What was deleted.
+    pub kind: TombstoneKind,
+    /// When, ms since the epoch.
+    pub deleted_ms: i64,
+    /// The change sequence number of the deletion (see `META_NEXT_SEQ`).
+    pub seq: u64,
+}
+
+impl Record for Tombstone {
+    const TABLE: &'static str = "tombstones";
+    const VERSION: u8 = 1;
+}
+
+/// Bits of an entry id below the location id: entries of location `loc` have ids in
+/// [`entry_ids`]`(loc)`.
+pub const ENTRY_ID_BITS: u32 = 40;
+
+/// The range of entry ids of location `loc`: `loc << 40 | 1 ..= loc << 40 | (2^40 - 1)`.
+pub fn entry_ids(loc: u32) -> std::ops::RangeInclusive<u64> {
+    let base = u64::from(loc) << ENTRY_ID_BITS;
+    base + 1..=base + ((1u64 << ENTRY_ID_BITS) - 1)
+}
+
+/// Reserves `n` fresh entry ids for location `loc`; returns the first (the others follow it).
+///
+/// # Errors
+/// [`StoreError::Conflict`] if the location's range is used up; [`StoreError`].
+pub fn reserve_entry_ids(
+    tx: &redb::WriteTransaction,
+    loc: u32,
+    n: u64,
+) -> Result<u64, StoreError> {
+    let key = format!("{}{loc}", crate::store::schema::META_NEXT_ENTRY_ID_PREFIX);
+    let mut meta = tx.open_table(META)?;
+    let range = entry_ids(loc);
+    let next: u64 = match meta.get(key.as_str())? {
+        Some(v) => decode("meta", v.value())?,
+        None => *range.start(),
+    };
+    if next.saturating_add(n) > *range.end() {
+        return Err(StoreError::Conflict {
+            what: format!("location {loc} has used up its {} entry ids", range.end() - range.start()),
+        });
+    }
+    meta.insert(key.as_str(), crate::store::encode(&(next + n)).as_slice())?;
+    Ok(next)
+}
+
+/// The key of a pinned place in table `pinned`: the device's UUID (16 bytes) followed by the
+/// path's exact bytes (an SdPath, physical form).
+pub fn pinned_key(device: Uuid, path: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16 + path.len());
+    k.extend_from_slice(device.as_bytes());
+    k.extend_from_slice(path);
+    k
+}
+
 /// One entry by id.
 ///
 /// # Errors
 /// [`StoreError`] on read or decode failure.
 pub fn entry(tx: &ReadTransaction, id: u64) -> Result<Option<EntryRecord>, StoreError> {
     let t = tx.open_table(ENTRIES)?;
-    t.get(id)?.map(|v| decode("entries", v.value())).transpose()
+    t.get(id)?.map(|v| decode_record(v.value())).transpose()
 }
 
-/// A folder's children as `(id, record)`, in id order.
+/// The entry id with this entry UUID (one `get`).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn entry_id_by_uuid(tx: &ReadTransaction, uuid: Uuid) -> Result<Option<u64>, StoreError> {
+    let t = tx.open_table(ENTRY_UUIDS)?;
+    Ok(t.get(uuid.as_u128())?.map(|v| v.value()))
+}
+
+/// The child of folder `parent` named exactly `name` (one `get`); for `parent` 0, the location
+/// root whose full path is `name`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn child_id(tx: &ReadTransaction, parent: u64, name: &[u8]) -> Result<Option<u64>, StoreError> {
+    let t = tx.open_table(CHILD_NAMES)?;
+    Ok(t.get((parent, name))?.map(|v| v.value()))
+}
+
+/// The ids of a folder's children, in name-byte order (one range scan).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn child_ids(tx: &ReadTransaction, parent: u64) -> Result<Vec<u64>, StoreError> {
+    let t = tx.open_table(CHILD_NAMES)?;
+    let mut out = Vec::new();
+    for row in t.range((parent, &[][..])..(parent + 1, &[][..]))? {
+        out.push(row?.1.value());
+    }
+    Ok(out)
+}
+
+/// A folder's children as `(id, record)`, in name-byte order.
 ///
 /// # Errors
 /// [`StoreError`].
 pub fn children(tx: &ReadTransaction, parent: u64) -> Result<Vec<(u64, EntryRecord)>, StoreError> {
-    let kids = tx.open_table(CHILDREN)?;
+    let kids = tx.open_table(CHILD_NAMES)?;
     let entries = tx.open_table(ENTRIES)?;
     let mut out = Vec::new();
-    for row in kids.range((parent, 0)..=(parent, u64::MAX))? {
-        let id = row?.0.value().1;
+    for row in kids.range((parent, &[][..])..(parent + 1, &[][..]))? {
+        let id = row?.1.value();
         if let Some(v) = entries.get(id)? {
-            out.push((id, decode("entries", v.value())?));
+            out.push((id, decode_record(v.value())?));
         }
     }
     Ok(out)
@@ -145,7 +303,7 @@ pub fn path_of(tx: &ReadTransaction, id: u64) -> Result<PathBuf, StoreError> {
     let mut cur = id;
     loop {
         let rec: EntryRecord = match entries.get(cur)? {
-            Some(v) => decode("entries", v.value())?,
+            Some(v) => decode_record(v.value())?,
             None => {
                 return Err(StoreError::NotFound {
                     what: format!("entry {cur}"),
@@ -171,9 +329,7 @@ pub fn path_of(tx: &ReadTransaction, id: u64) -> Result<PathBuf, StoreError> {
 /// [`StoreError`].
 pub fn dir_stats(tx: &ReadTransaction, id: u64) -> Result<Option<DirStats>, StoreError> {
     let t = tx.open_table(DIR_STATS)?;
-    t.get(id)?
-        .map(|v| decode("dir_stats", v.value()))
-        .transpose()
+    t.get(id)?.map(|v| decode_record(v.value())).transpose()
 }
 
 /// A content identity.
@@ -182,9 +338,7 @@ pub fn dir_stats(tx: &ReadTransaction, id: u64) -> Result<Option<DirStats>, Stor
 /// [`StoreError`].
 pub fn content(tx: &ReadTransaction, cas: CasId) -> Result<Option<ContentRecord>, StoreError> {
     let t = tx.open_table(CONTENT)?;
-    t.get(cas.0)?
-        .map(|v| decode("content", v.value()))
-        .transpose()
+    t.get(cas.0)?.map(|v| decode_record(v.value())).transpose()
 }
 
 /// The entry ids holding `cas`.
@@ -220,24 +374,12 @@ pub fn find_by_path(
         .strip_prefix(loc.path())
         .unwrap_or(std::path::Path::new(""));
     store.read(|tx| {
+        let names = tx.open_table(CHILD_NAMES)?;
         let mut cur = root;
         for comp in rel.components() {
             let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
-            let kids = tx.open_table(CHILDREN)?;
-            let entries = tx.open_table(ENTRIES)?;
-            let mut next = None;
-            for row in kids.range((cur, 0)..=(cur, u64::MAX))? {
-                let id = row?.0.value().1;
-                if let Some(v) = entries.get(id)? {
-                    let r: EntryRecord = decode("entries", v.value())?;
-                    if r.name == name {
-                        next = Some(id);
-                        break;
-                    }
-                }
-            }
-            match next {
-                Some(n) => cur = n,
+            match names.get((cur, name))? {
+                Some(v) => cur = v.value(),
                 None => return Ok(None),
             }
         }
@@ -291,27 +433,6 @@ pub fn counts(store: &crate::store::Store) -> Result<(u64, u64), StoreError> {
     })
 }
 
-/// Every closure relation between folders as `(ancestor path, descendant path, depth)`,
-/// sorted; a folder is its own descendant at depth 0. For checks of the index's structure.
-///
-/// # Errors
-/// [`StoreError`], including [`StoreError::NotFound`] for a relation naming a missing entry.
-pub fn closure_relations(
-    store: &crate::store::Store,
-) -> Result<Vec<(PathBuf, PathBuf, u32)>, StoreError> {
-    store.read(|tx| {
-        let t = tx.open_table(DIR_CLOSURE)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let (a, d) = k.value();
-            out.push((path_of(tx, a)?, path_of(tx, d)?, v.value()));
-        }
-        out.sort();
-        Ok(out)
-    })
-}
-
 /// The content with this content UUID, if any entry has it.
 ///
 /// # Errors
@@ -321,14 +442,11 @@ pub fn content_by_uuid(
     uuid: Uuid,
 ) -> Result<Option<ContentRecord>, StoreError> {
     store.read(|tx| {
-        let t = tx.open_table(CONTENT)?;
-        for row in t.iter()? {
-            let rec: ContentRecord = decode("content", row?.1.value())?;
-            if rec.uuid == uuid {
-                return Ok(Some(rec));
-            }
+        let t = tx.open_table(CONTENT_UUIDS)?;
+        match t.get(uuid.as_u128())? {
+            Some(cas) => content(tx, CasId(cas.value())),
+            None => Ok(None),
         }
-        Ok(None)
     })
 }
 
@@ -386,15 +504,15 @@ pub fn dump(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
             if r.kind == EntryKind::Dir {
                 let s = dir_stats(tx, id)?.unwrap_or_default();
                 line.push_str(&format!(
-                    "\t{} bytes {} files {} dirs",
-                    s.bytes, s.files, s.dirs
+                    "\t{} bytes {} files {} dirs {} symlinks",
+                    s.bytes, s.files, s.dirs, s.symlinks
                 ));
             }
             lines.push(line);
         }
         let c = tx.open_table(CONTENT)?;
         for row in c.iter()? {
-            let rec: ContentRecord = decode("content", row?.1.value())?;
+            let rec: ContentRecord = decode_record(row?.1.value())?;
             lines.push(format!(
                 "content\t{}\t{}\t{}\t{:?}",
                 rec.cas, rec.instances, rec.size, rec.file_type
@@ -464,7 +582,7 @@ pub fn each_entry(
 ) -> Result<(), StoreError> {
     for row in tx.open_table(ENTRIES)?.iter()? {
         let (k, v) = row?;
-        f(k.value(), decode("entries", v.value())?)?;
+        f(k.value(), decode_record(v.value())?)?;
     }
     Ok(())
 }
@@ -554,7 +672,7 @@ pub fn unreadable_since(tx: &ReadTransaction, id: u64) -> Result<Option<i64>, St
     let mut cur = id;
     loop {
         if let Some(v) = un.get(cur)? {
-            return Ok(Some(decode("unreadable", v.value())?));
+            return Ok(Some(decode_record::<UnreadableRecord>(v.value())?.since_ms));
         }
         match entry(tx, cur)? {
             Some(r) if r.parent != 0 => cur = r.parent,
@@ -577,4 +695,119 @@ pub fn unreadable_folders(tx: &ReadTransaction, location: u32) -> Result<u64, St
         }
     }
     Ok(n)
+}
+
+/// Checks that the index's keys, links, counts and aggregates agree with its entries. Returns
+/// one line per problem (empty when the index is sound):
+/// - every entry has its `(parent, name)` key and its UUID key, and its parent is a folder
+///   of the same location (or it is a location root);
+/// - every name key and UUID key points at an entry with that name or UUID;
+/// - every content link is an instance row, every instance row a link, every content's
+///   instance count exact, every content UUID key right;
+/// - every folder's stored aggregates equal those recomputed from the entries below it.
+///
+/// # Errors
+/// [`StoreError`] if the store cannot be read or a record does not decode.
+pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
+    store.read(|tx| {
+        let mut problems = Vec::new();
+        let mut entries = Vec::new();
+        each_entry(tx, |id, rec| {
+            entries.push((id, rec));
+            Ok(())
+        })?;
+        let by_id: std::collections::HashMap<u64, &EntryRecord> =
+            entries.iter().map(|(i, r)| (*i, r)).collect();
+        let names = tx.open_table(CHILD_NAMES)?;
+        let uuids = tx.open_table(ENTRY_UUIDS)?;
+        let inst = tx.open_table(CONTENT_INSTANCES)?;
+        for (id, r) in &entries {
+            if names.get((r.parent, r.name.as_slice()))?.map(|v| v.value()) != Some(*id) {
+                problems.push(format!("entry {id} has no name key"));
+            }
+            if uuids.get(r.uuid.as_u128())?.map(|v| v.value()) != Some(*id) {
+                problems.push(format!("entry {id} has no UUID key"));
+            }
+            if r.parent != 0 {
+                match by_id.get(&r.parent) {
+                    Some(p) if p.kind == EntryKind::Dir && p.location == r.location => {}
+                    Some(_) => problems.push(format!("entry {id}'s parent is not its folder")),
+                    None => problems.push(format!("entry {id}'s parent {} is gone", r.parent)),
+                }
+            }
+            if let Some(cas) = r.cas
+                && inst.get((cas.0, *id))?.is_none()
+            {
+                problems.push(format!("entry {id}'s content {cas} has no instance row"));
+            }
+        }
+        for row in names.iter()? {
+            let (k, v) = row?;
+            let (parent, name) = k.value();
+            let ok = by_id
+                .get(&v.value())
+                .is_some_and(|r| r.parent == parent && r.name == name);
+            if !ok {
+                problems.push(format!(
+                    "name key ({parent}, {:?}) points at entry {} which is not there",
+                    String::from_utf8_lossy(name),
+                    v.value()
+                ));
+            }
+        }
+        for row in uuids.iter()? {
+            let (k, v) = row?;
+            if !by_id
+                .get(&v.value())
+                .is_some_and(|r| r.uuid.as_u128() == k.value())
+            {
+                problems.push(format!("UUID key of entry {} is stale", v.value()));
+            }
+        }
+        let mut counts: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
+        for row in inst.iter()? {
+            let (cas, id) = row?.0.value();
+            if by_id.get(&id).and_then(|r| r.cas) != Some(CasId(cas)) {
+                problems.push(format!("instance row ({cas:016x}, {id}) is not a link"));
+            }
+            *counts.entry(cas).or_default() += 1;
+        }
+        let cuuids = tx.open_table(CONTENT_UUIDS)?;
+        let mut contents = 0u64;
+        for row in tx.open_table(CONTENT)?.iter()? {
+            let (k, v) = row?;
+            let rec: ContentRecord = decode_record(v.value())?;
+            contents += 1;
+            let n = counts.get(&k.value()).copied().unwrap_or(0);
+            if rec.instances != n {
+                problems.push(format!(
+                    "content {} counts {} instances, has {n}",
+                    rec.cas, rec.instances
+                ));
+            }
+            if cuuids.get(rec.uuid.as_u128())?.map(|v| v.value()) != Some(k.value()) {
+                problems.push(format!("content {} has no UUID key", rec.cas));
+            }
+        }
+        {
+            use redb::ReadableTableMetadata;
+            if cuuids.len()? != contents {
+                problems.push(format!(
+                    "{} content UUID keys for {contents} contents",
+                    cuuids.len()?
+                ));
+            }
+        }
+        let expected = upgrade::aggregates(&entries);
+        let ds = tx.open_table(DIR_STATS)?;
+        for (id, want) in &expected {
+            let have: Option<DirStats> = ds.get(id)?.map(|v| decode_record(v.value())).transpose()?;
+            if have.as_ref() != Some(want) {
+                problems.push(format!(
+                    "folder {id}'s aggregates are {have:?}, its entries give {want:?}"
+                ));
+            }
+        }
+        Ok(problems)
+    })
 }

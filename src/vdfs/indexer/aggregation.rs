@@ -1,4 +1,4 @@
-//! Phase 3, aggregation: every folder's total bytes, files and folders, bottom-up over the
+//! Phase 3, aggregation: every folder's total bytes, files, folders and symbolic links, bottom-up over the
 //! walk's tree. A folder that could not be listed keeps the totals the index knew for it (its
 //! stored subtree is kept too), and they count in its ancestors'.
 
@@ -26,13 +26,15 @@ impl Plan {
             p.bytes += own.bytes;
             p.files += own.files;
             p.dirs += own.dirs;
-            if node.kind == EntryKind::Dir {
-                p.dirs += 1;
-            } else {
-                p.files += 1;
-                if node.kind == EntryKind::File {
+            p.symlinks += own.symlinks;
+            match node.kind {
+                EntryKind::Dir => p.dirs += 1,
+                EntryKind::Symlink => p.symlinks += 1,
+                EntryKind::File => {
+                    p.files += 1;
                     p.bytes += node.size;
                 }
+                _ => p.files += 1,
             }
         }
         if n > 0

@@ -96,6 +96,7 @@ impl IndexerJob {
         Ok(LocationStats {
             files: root.files,
             dirs: root.dirs + 1,
+            symlinks: root.symlinks,
             bytes: root.bytes,
             skipped: tree.skipped.clone(),
             errors: tree.errors.len() as u64,
@@ -124,13 +125,19 @@ pub(super) fn name_hash(name: &[u8]) -> u64 {
 impl Existing {
     pub(super) fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
+            // The location's own range of ids: one range scan, whatever else the library
+            // holds.
             let mut recs = Vec::new();
-            crate::vdfs::index::each_entry(tx, |id, rec| {
+            for row in tx
+                .open_table(ENTRIES)?
+                .range(crate::vdfs::index::entry_ids(location))?
+            {
+                let (k, v) = row?;
+                let rec: EntryRecord = decode_record(v.value())?;
                 if rec.location == location {
-                    recs.push((id, rec));
+                    recs.push((k.value(), rec));
                 }
-                Ok(())
-            })?;
+            }
             let by_id = recs
                 .iter()
                 .enumerate()
@@ -152,7 +159,7 @@ impl Existing {
                 if r.kind == EntryKind::Dir
                     && let Some(v) = ds.get(id)?
                 {
-                    dir_stats.insert(*id, decode("dir_stats", v.value())?);
+                    dir_stats.insert(*id, decode_record(v.value())?);
                 }
             }
             Ok(Existing {
@@ -183,39 +190,21 @@ impl Existing {
             .find(|&i| self.recs[i].1.parent == parent && self.recs[i].1.name == name)
     }
 
-    /// `(ancestor id, depth)` of stored entry `idx`, itself first (depth 0).
-    pub(super) fn ancestors(&self, idx: usize) -> impl Iterator<Item = (u64, u32)> + '_ {
-        let mut cur = Some(idx);
+    /// How many stored folders are above stored entry `idx` (0 for a location root).
+    pub(super) fn depth(&self, idx: usize) -> usize {
         let mut depth = 0;
-        std::iter::from_fn(move || {
-            let i = cur?;
-            let (id, rec) = &self.recs[i];
-            cur = if rec.parent == 0 {
-                None
-            } else {
-                self.by_id.get(&rec.parent).copied()
-            };
+        let mut cur = idx;
+        while let Some(&p) = self.by_id.get(&self.recs[cur].1.parent) {
             depth += 1;
-            Some((*id, depth - 1))
-        })
+            cur = p;
+            if depth > self.recs.len() {
+                break;
+            }
+        }
+        depth
     }
 }
 
-/// `(ancestor id, depth)` of tree node `n` (a folder), itself first (depth 0).
-pub(super) fn ancestors_in_tree(tree: &Tree, ids: &[u64], n: u32) -> Vec<(u64, u32)> {
-    let mut out = Vec::new();
-    let mut cur = n;
-    let mut depth = 0;
-    loop {
-        out.push((ids[cur as usize], depth));
-        let p = tree.node(cur).parent;
-        if p == NONE {
-            return out;
-        }
-        cur = p;
-        depth += 1;
-    }
-}
 
 /// Environment variable a test sets to a file path: once the location was found online and
 /// before the walk starts, the indexer creates that file and waits until the test deletes it,

@@ -87,7 +87,7 @@ impl IndexerJob {
                         bytes += s.size;
                         if let Some(cas) = s.cas {
                             let ft = s.type_index.and_then(|i| registry.get(i));
-                            links.push(Link {
+                            links.push(ContentLink {
                                 id: item.id,
                                 cas,
                                 size: s.size,
@@ -121,11 +121,10 @@ impl IndexerJob {
                     bytes,
                     message: String::new(),
                 });
-                let now = now_ms();
                 ctx.checkpoint(self, move |tx| {
-                    note_index_changed(tx)?;
+                    let mut w = IndexWriter::begin(tx)?;
                     for l in &batch {
-                        link_content(tx, l, now)?;
+                        w.link_content(l)?;
                     }
                     Ok(())
                 })?;
@@ -136,86 +135,6 @@ impl IndexerJob {
             }
         }
     }
-}
-
-/// A file's content identity, ready to store.
-pub(super) struct Link {
-    pub(super) id: u64,
-    pub(super) cas: CasId,
-    pub(super) size: u64,
-    pub(super) kind: ContentKind,
-    pub(super) file_type: Option<String>,
-    pub(super) mime: Option<String>,
-}
-
-/// Sets entry `l.id`'s cas_id and adds it to the instances of its content (once).
-pub(super) fn link_content(tx: &WriteTransaction, l: &Link, now: i64) -> Result<(), StoreError> {
-    let mut t = tx.open_table(ENTRIES)?;
-    let Some(v) = t.get(l.id)? else {
-        return Ok(());
-    };
-    let mut rec: EntryRecord = decode("entries", v.value())?;
-    drop(v);
-    if rec.cas == Some(l.cas) {
-        return Ok(());
-    }
-    let previous = rec.cas.replace(l.cas);
-    if l.kind != ContentKind::Unknown {
-        rec.content_kind = l.kind;
-    }
-    t.insert(l.id, encode(&rec).as_slice())?;
-    drop(t);
-    if let Some(old) = previous {
-        unlink_content(tx, old, l.id)?;
-    }
-    let mut inst = tx.open_table(CONTENT_INSTANCES)?;
-    let fresh = inst.insert((l.cas.0, l.id), ())?.is_none();
-    drop(inst);
-    let mut c = tx.open_table(CONTENT)?;
-    let existing: Option<ContentRecord> = c
-        .get(l.cas.0)?
-        .map(|v| decode("content", v.value()))
-        .transpose()?;
-    let rec = match existing {
-        Some(mut r) => {
-            if fresh {
-                r.instances += 1;
-                // The full-file hash vouched for the copies it was computed over; a new copy
-                // shares only the sampled hash until it is verified too.
-                r.integrity = None;
-                r.last_verified_ms = None;
-            }
-            // Copies of one content may be named differently (x.md and x.txt) and so be
-            // identified as different types. The content takes the smallest type id among its
-            // copies, whatever order they were identified in: two clean indexes of one tree
-            // are identical.
-            let better = match (&l.file_type, &r.file_type) {
-                (Some(new), Some(old)) => new < old,
-                (Some(_), None) => true,
-                (None, _) => false,
-            };
-            if better {
-                r.file_type.clone_from(&l.file_type);
-                r.mime.clone_from(&l.mime);
-                r.kind = l.kind;
-            }
-            r
-        }
-        None => ContentRecord {
-            cas: l.cas,
-            uuid: l.cas.content_uuid(),
-            size: l.size,
-            kind: l.kind,
-            file_type: l.file_type.clone(),
-            mime: l.mime.clone(),
-            instances: 1,
-            first_seen_ms: now,
-            last_verified_ms: None,
-            integrity: None,
-        },
-    };
-    c.insert(l.cas.0, encode(&rec).as_slice())?;
-    Ok(())
 }
 
 /// What a hasher thread found about one file.

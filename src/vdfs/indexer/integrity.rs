@@ -12,11 +12,10 @@
 
 use std::path::PathBuf;
 
-use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
 use crate::store::schema::CONTENT;
-use crate::store::{StoreError, decode, encode};
+use crate::store::StoreError;
 use crate::vdfs::content::{CasId, integrity_hash, sample_file};
 use crate::vdfs::fs::entry::Meta;
 use crate::vdfs::index::{self, ContentRecord};
@@ -78,7 +77,7 @@ impl Job for IntegrityJob {
                     return Ok(out);
                 }
                 for row in t.range(start..)? {
-                    let rec: ContentRecord = decode("content", row?.1.value())?;
+                    let rec: ContentRecord = crate::store::record::decode_record(row?.1.value())?;
                     let mut copies = Vec::new();
                     for id in index::instances(tx, rec.cas)? {
                         if let Some(e) = index::entry(tx, id)? {
@@ -114,17 +113,8 @@ impl Job for IntegrityJob {
             });
             let now = now_ms();
             ctx.checkpoint(self, move |tx| {
-                let mut t = tx.open_table(CONTENT)?;
                 for o in &outcomes {
-                    let rec: Option<ContentRecord> = t
-                        .get(o.cas.0)?
-                        .map(|v| decode("content", v.value()))
-                        .transpose()?;
-                    if let Some(mut rec) = rec {
-                        rec.integrity = o.integrity;
-                        rec.last_verified_ms = Some(now);
-                        t.insert(o.cas.0, encode(&rec).as_slice())?;
-                    }
+                    crate::vdfs::index::write::set_integrity(tx, o.cas, o.integrity, now)?;
                 }
                 Ok::<(), StoreError>(())
             })?;

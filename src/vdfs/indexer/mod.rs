@@ -36,10 +36,7 @@ mod processing;
 
 pub use processing::forget_location;
 
-use discovery::ancestors_in_tree;
-use processing::{Plan, unlink_content};
-
-use std::collections::HashSet;
+use processing::Plan;
 
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
@@ -48,22 +45,21 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{ReadableTable, WriteTransaction};
+
+use crate::store::record::decode_record;
+use crate::vdfs::index::write::{ContentLink, IndexWriter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::store::schema::{
-    CHILDREN, CONTENT, CONTENT_INSTANCES, DIR_CLOSURE, DIR_STATS, ENTRIES, META,
-    META_NEXT_ENTRY_ID, UNREADABLE,
-};
-use crate::store::{Store, StoreError, decode, encode};
+use crate::store::schema::{DIR_STATS, ENTRIES, UNREADABLE};
+use crate::store::{Store, StoreError};
 use crate::vdfs::content::filetype::{ContentKind, Registry};
 use crate::vdfs::content::{CasId, sample_file_with};
 use crate::vdfs::fs::entry::{EntryKind, Meta};
 use crate::vdfs::fs::rules::Compiled;
 use crate::vdfs::fs::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
 use crate::vdfs::index::location::{self, Availability, IndexMode, LocationRecord, LocationStats};
-use crate::vdfs::index::note_index_changed;
-use crate::vdfs::index::{ContentRecord, DirStats, EntryRecord};
+use crate::vdfs::index::{DirStats, EntryRecord};
 use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, now_ms};
 
 /// Entries written per transaction (and checkpoint) while processing.
@@ -146,10 +142,8 @@ impl Job for IndexerJob {
         let loc = location::get(ctx.store(), self.location)
             .map_err(|e| JobError::Failed(e.to_string()))?;
         let id = ctx.id();
-        location::update(ctx.store(), loc.id, move |l| {
-            l.job = Some(id);
-            l.error = None;
-        })?;
+        location::set_job(ctx.store(), loc.id, id)?;
+        location::update(ctx.store(), loc.id, move |l| l.error = None)?;
         let result = self.run_phases(ctx, &loc);
         if let Err(JobError::Failed(msg)) = &result {
             let msg = msg.clone();

@@ -19,15 +19,10 @@ impl IndexerJob {
     ) -> Result<(), JobError> {
         // Ids for the new entries, reserved in one small transaction.
         let needed = plan.new_nodes.len() as u64;
+        let location = loc.id;
         let base = if needed > 0 {
             ctx.store().write(move |tx| {
-                let mut meta = tx.open_table(META)?;
-                let next: u64 = match meta.get(META_NEXT_ENTRY_ID)? {
-                    Some(v) => decode("meta", v.value())?,
-                    None => 1,
-                };
-                meta.insert(META_NEXT_ENTRY_ID, encode(&(next + needed)).as_slice())?;
-                Ok(next)
+                crate::vdfs::index::reserve_entry_ids(tx, location, needed)
             })?
         } else {
             0
@@ -44,13 +39,35 @@ impl IndexerJob {
         let mut done_ops = 0u64;
         let registry = Registry::active();
 
+        // Stored entries gone from disk whose name a new or moved entry takes go first: the
+        // name key allows one entry per name in a folder (e.g. a file replaced by a folder of
+        // the same name).
+        let mut targets: rustc_hash::FxHashSet<(u64, &[u8])> = rustc_hash::FxHashSet::default();
+        for &n in plan.new_nodes.iter().chain(plan.moved.iter().map(|(n, _)| n)) {
+            let node = tree.node(n);
+            if node.parent != NONE {
+                targets.insert((ids[node.parent as usize], tree.name(n)));
+            }
+        }
+        let (displaced, deleted): (Vec<usize>, Vec<usize>) =
+            plan.deleted.iter().copied().partition(|&idx| {
+                let r = &existing.recs[idx].1;
+                targets.contains(&(r.parent, r.name.as_slice()))
+            });
+        drop(targets);
+        for chunk in displaced.chunks(WRITE_BATCH) {
+            let gone: Vec<u64> = chunk.iter().map(|&idx| existing.recs[idx].0).collect();
+            self.counts.deleted += chunk.len() as u64;
+            done_ops += chunk.len() as u64;
+            self.write_progress(ctx, done_ops, total_ops);
+            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone, true))?;
+        }
+
         // New entries, in node order (parents first), in batches; each batch is prepared while
         // the previous one commits.
         let mut pending = None;
         for chunk in plan.new_nodes.chunks(WRITE_BATCH) {
             let mut entries = Vec::with_capacity(chunk.len());
-            let mut links = Vec::with_capacity(chunk.len());
-            let mut closure = Vec::new();
             for &n in chunk {
                 let id = ids[n as usize];
                 let node = tree.node(n);
@@ -68,7 +85,7 @@ impl IndexerJob {
                 let content_kind = kind_by_extension(registry, &name, node.kind);
                 entries.push((
                     id,
-                    encode(&EntryRecord {
+                    EntryRecord {
                         uuid: Uuid::now_v7(),
                         location: loc.id,
                         parent,
@@ -81,19 +98,10 @@ impl IndexerJob {
                         cas: None,
                         content_kind,
                         first_seen_ms: now,
-                    }),
+                        updated_seq: 0,
+                    },
                 ));
-                if parent != 0 {
-                    links.push((parent, id));
-                }
-                if node.kind == EntryKind::Dir {
-                    for (a, depth) in ancestors_in_tree(tree, &ids, n) {
-                        closure.push(((a, id), depth));
-                    }
-                }
             }
-            links.sort_unstable();
-            closure.sort_unstable();
             self.counts.created += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
@@ -101,18 +109,9 @@ impl IndexerJob {
                 ctx.checkpoint_wait(p)?;
             }
             pending = Some(ctx.checkpoint_submit(self, move |tx| {
-                note_index_changed(tx)?;
-                let mut t = tx.open_table(ENTRIES)?;
-                for (id, bytes) in &entries {
-                    t.insert(id, bytes.as_slice())?;
-                }
-                let mut c = tx.open_table(CHILDREN)?;
-                for k in &links {
-                    c.insert(k, ())?;
-                }
-                let mut cl = tx.open_table(DIR_CLOSURE)?;
-                for (k, d) in &closure {
-                    cl.insert(k, d)?;
+                let mut w = IndexWriter::begin(tx)?;
+                for (id, rec) in &entries {
+                    w.insert(*id, rec.clone())?;
                 }
                 Ok(())
             }));
@@ -121,7 +120,8 @@ impl IndexerJob {
             ctx.checkpoint_wait(p)?;
         }
 
-        // Modified and moved entries.
+        // Modified and moved entries (a moved folder's subtree follows it: its entries keep
+        // their parent ids).
         let mut updates: Vec<Update> = Vec::new();
         for &(n, idx) in &plan.modified {
             updates.push(Update::from_node(
@@ -133,35 +133,15 @@ impl IndexerJob {
                 false,
             ));
         }
-        let mut moved_dirs = Vec::new();
         for &(n, idx) in &plan.moved {
-            let old = &existing.recs[idx];
-            updates.push(Update::from_node(tree, &ids, n, old, loc, true));
-            if old.1.kind == EntryKind::Dir {
-                moved_dirs.push(n);
-            }
-        }
-        // Closure rows of every folder below a moved folder: old chains out, new chains in.
-        let mut closure_del = Vec::new();
-        let mut closure_add = Vec::new();
-        let mut affected = HashSet::new();
-        for &d in &moved_dirs {
-            let mut stack = vec![d];
-            while let Some(x) = stack.pop() {
-                if tree.node(x).kind != EntryKind::Dir || !affected.insert(x) {
-                    continue;
-                }
-                let xid = ids[x as usize];
-                if let Some(&idx) = existing.by_id.get(&xid) {
-                    for (a, _) in existing.ancestors(idx) {
-                        closure_del.push((a, xid));
-                    }
-                }
-                for (a, depth) in ancestors_in_tree(tree, &ids, x) {
-                    closure_add.push(((a, xid), depth));
-                }
-                stack.extend(tree.children(x));
-            }
+            updates.push(Update::from_node(
+                tree,
+                &ids,
+                n,
+                &existing.recs[idx],
+                loc,
+                true,
+            ));
         }
         for chunk in updates.chunks(WRITE_BATCH) {
             let chunk = chunk.to_vec();
@@ -171,33 +151,21 @@ impl IndexerJob {
             done_ops += n;
             self.write_progress(ctx, done_ops, total_ops);
             ctx.checkpoint(self, move |tx| {
-                note_index_changed(tx)?;
+                let mut w = IndexWriter::begin(tx)?;
                 for u in &chunk {
-                    u.apply(tx)?;
-                }
-                Ok(())
-            })?;
-        }
-        if !closure_del.is_empty() || !closure_add.is_empty() {
-            ctx.checkpoint(self, move |tx| {
-                let mut cl = tx.open_table(DIR_CLOSURE)?;
-                for k in &closure_del {
-                    cl.remove(k)?;
-                }
-                for (k, d) in &closure_add {
-                    cl.insert(k, d)?;
+                    u.apply(&mut w)?;
                 }
                 Ok(())
             })?;
         }
 
         // Deleted entries.
-        for chunk in plan.deleted.chunks(WRITE_BATCH) {
-            let gone: Vec<Gone> = chunk.iter().map(|&idx| existing.gone(idx)).collect();
+        for chunk in deleted.chunks(WRITE_BATCH) {
+            let gone: Vec<u64> = chunk.iter().map(|&idx| existing.recs[idx].0).collect();
             self.counts.deleted += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone))?;
+            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone, true))?;
         }
 
         // Aggregation.
@@ -217,9 +185,9 @@ impl IndexerJob {
                 message: String::new(),
             });
             ctx.checkpoint(self, move |tx| {
-                let mut ds = tx.open_table(DIR_STATS)?;
+                let mut w = IndexWriter::begin(tx)?;
                 for (id, s) in &chunk {
-                    ds.insert(id, encode(s).as_slice())?;
+                    w.set_dir_stats(*id, s)?;
                 }
                 Ok(())
             })?;
@@ -246,14 +214,12 @@ impl IndexerJob {
         };
         if !unreadable.is_empty() || !listed_again.is_empty() {
             ctx.checkpoint(self, move |tx| {
-                let mut t = tx.open_table(UNREADABLE)?;
+                let mut w = IndexWriter::begin(tx)?;
                 for id in &listed_again {
-                    t.remove(id)?;
+                    w.clear_unreadable(*id)?;
                 }
                 for id in &unreadable {
-                    if t.get(id)?.is_none() {
-                        t.insert(id, encode(&now).as_slice())?;
-                    }
+                    w.mark_unreadable(*id)?;
                 }
                 Ok(())
             })?;
@@ -457,7 +423,6 @@ pub(super) fn kind_by_extension(registry: &Registry, name: &[u8], kind: EntryKin
 #[derive(Clone)]
 pub(super) struct Update {
     pub(super) id: u64,
-    pub(super) old_parent: u64,
     pub(super) parent: u64,
     pub(super) name: Option<Vec<u8>>,
     pub(super) kind: EntryKind,
@@ -489,7 +454,6 @@ impl Update {
         };
         Update {
             id: old.0,
-            old_parent: old.1.parent,
             parent,
             name: (name != old.1.name).then_some(name),
             kind: node.kind,
@@ -501,106 +465,40 @@ impl Update {
         }
     }
 
-    pub(super) fn apply(&self, tx: &WriteTransaction) -> Result<(), StoreError> {
-        let mut t = tx.open_table(ENTRIES)?;
-        let Some(v) = t.get(self.id)? else {
-            return Ok(());
-        };
-        let mut rec: EntryRecord = decode("entries", v.value())?;
-        drop(v);
-        rec.parent = self.parent;
-        if let Some(n) = &self.name {
-            rec.name.clone_from(n);
-            if rec.kind == EntryKind::File && rec.cas.is_none() {
-                rec.content_kind = kind_by_extension(Registry::active(), n, rec.kind);
+    pub(super) fn apply(&self, w: &mut IndexWriter) -> Result<(), StoreError> {
+        w.update(self.id, |rec| {
+            rec.parent = self.parent;
+            if let Some(n) = &self.name {
+                rec.name.clone_from(n);
+                if rec.kind == EntryKind::File && rec.cas.is_none() {
+                    rec.content_kind = kind_by_extension(Registry::active(), n, rec.kind);
+                }
             }
-        }
-        rec.kind = self.kind;
-        rec.size = self.meta.size;
-        rec.mtime_ns = self.meta.mtime_ns;
-        rec.inode = self.meta.inode;
-        rec.dev = self.meta.dev;
-        let old_cas = if self.content_changed {
-            rec.cas.take()
-        } else {
-            None
-        };
-        t.insert(self.id, encode(&rec).as_slice())?;
-        drop(t);
-        if self.parent != self.old_parent {
-            let mut c = tx.open_table(CHILDREN)?;
-            c.remove((self.old_parent, self.id))?;
-            if self.parent != 0 {
-                c.insert((self.parent, self.id), ())?;
+            rec.kind = self.kind;
+            rec.size = self.meta.size;
+            rec.mtime_ns = self.meta.mtime_ns;
+            rec.inode = self.meta.inode;
+            rec.dev = self.meta.dev;
+            if self.content_changed {
+                rec.cas = None;
             }
-        }
-        if let Some(cas) = old_cas {
-            unlink_content(tx, cas, self.id)?;
-        }
+        })?;
         Ok(())
     }
 }
 
-/// An entry to delete: id, parent, kind, content, and for a folder its ancestors (itself
-/// included) whose closure rows go with it.
-pub(super) type Gone = (u64, u64, EntryKind, Option<CasId>, Vec<u64>);
-
-impl Existing {
-    /// What deleting stored entry `idx` must remove.
-    pub(super) fn gone(&self, idx: usize) -> Gone {
-        let (id, rec) = &self.recs[idx];
-        let chain = if rec.kind == EntryKind::Dir {
-            self.ancestors(idx).map(|(a, _)| a).collect()
-        } else {
-            Vec::new()
-        };
-        (*id, rec.parent, rec.kind, rec.cas, chain)
-    }
-}
-
-/// Deletes entries with their hierarchy rows, aggregates and content links.
-pub(super) fn delete_entries(tx: &WriteTransaction, gone: &[Gone]) -> Result<(), StoreError> {
-    note_index_changed(tx)?;
-    let mut t = tx.open_table(ENTRIES)?;
-    let mut c = tx.open_table(CHILDREN)?;
-    let mut cl = tx.open_table(DIR_CLOSURE)?;
-    let mut ds = tx.open_table(DIR_STATS)?;
-    let mut un = tx.open_table(UNREADABLE)?;
-    for (id, parent, kind, cas, chain) in gone {
-        t.remove(id)?;
-        c.remove((*parent, *id))?;
-        if *kind == EntryKind::Dir {
-            for a in chain {
-                cl.remove((*a, *id))?;
-            }
-            ds.remove(id)?;
-            un.remove(id)?;
-        }
-        if let Some(cas) = cas {
-            unlink_content(tx, *cas, *id)?;
-        }
-    }
-    Ok(())
-}
-
-/// Removes entry `id` from the instances of `cas`, deleting the identity when none is left.
-pub(super) fn unlink_content(tx: &WriteTransaction, cas: CasId, id: u64) -> Result<(), StoreError> {
-    let mut inst = tx.open_table(CONTENT_INSTANCES)?;
-    if inst.remove((cas.0, id))?.is_none() {
-        return Ok(());
-    }
-    let mut c = tx.open_table(CONTENT)?;
-    let rec: Option<ContentRecord> = c
-        .get(cas.0)?
-        .map(|v| decode("content", v.value()))
-        .transpose()?;
-    if let Some(mut rec) = rec {
-        rec.instances = rec.instances.saturating_sub(1);
-        if rec.instances == 0 {
-            c.remove(cas.0)?;
-        } else {
-            c.insert(cas.0, encode(&rec).as_slice())?;
-        }
+/// Deletes entries (each alone: a folder's entries are in the list too) with their name keys,
+/// aggregates and content links, through the one write path; `tombstones` leaves one per entry
+/// for peers (not when a whole location goes: its own tombstone says it).
+pub(super) fn delete_entries(
+    tx: &WriteTransaction,
+    gone: &[u64],
+    tombstones: bool,
+) -> Result<(), StoreError> {
+    let mut w = IndexWriter::begin(tx)?;
+    w.set_tombstones(tombstones);
+    for &id in gone {
+        w.delete(id)?;
     }
     Ok(())
 }
@@ -611,13 +509,19 @@ pub(super) fn unlink_content(tx: &WriteTransaction, cas: CasId, id: u64) -> Resu
 /// [`StoreError`].
 pub fn forget_location(store: &Store, location: u32) -> Result<u64, StoreError> {
     let existing = Existing::load(store, location)?;
-    let gone: Vec<Gone> = (0..existing.recs.len())
-        .map(|idx| existing.gone(idx))
+    // Deepest first, so a kill between batches leaves no entry whose folder is gone.
+    let mut gone: Vec<(usize, u64)> = existing
+        .recs
+        .iter()
+        .enumerate()
+        .map(|(i, (id, _))| (existing.depth(i), *id))
         .collect();
+    gone.sort_unstable_by(|a, b| b.cmp(a));
+    let gone: Vec<u64> = gone.into_iter().map(|(_, id)| id).collect();
     let n = gone.len() as u64;
     for chunk in gone.chunks(WRITE_BATCH) {
         let chunk = chunk.to_vec();
-        store.write(move |tx| delete_entries(tx, &chunk))?;
+        store.write(move |tx| delete_entries(tx, &chunk, false))?;
     }
     Ok(n)
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use redb::{ReadableTable, WriteTransaction};
 
 use crate::store::schema::JOBS;
-use crate::store::{Store, StoreError, decode, encode};
+use crate::store::{Store, StoreError, encode};
 use crate::vdfs::jobs::{
     Interrupt, Job, JobError, JobId, JobPathError, JobProgress, JobRecord, MAX_STORED_ERRORS,
     PROGRESS_INTERVAL, now_ms,
@@ -193,7 +193,7 @@ impl JobContext {
             effects(tx)?;
             let mut table = tx.open_table(JOBS)?;
             let mut record: JobRecord = match table.get(id)? {
-                Some(v) => decode("jobs", v.value())?,
+                Some(v) => crate::store::record::decode_record(v.value())?,
                 None => {
                     return Err(StoreError::NotFound {
                         what: format!("job {id}"),
@@ -206,7 +206,7 @@ impl JobContext {
             record.updated_ms = now_ms();
             record.run_ms = run_ms;
             add_errors(&mut record, &errors);
-            table.insert(id, encode(&record).as_slice())?;
+            table.insert(id, crate::store::record::encode_record(&record).as_slice())?;
             Ok(())
         }))
     }

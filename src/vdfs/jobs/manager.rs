@@ -179,7 +179,7 @@ impl JobManager {
             let mut record = template.clone();
             record.id = next_job_id(tx)?;
             tx.open_table(JOBS)?
-                .insert(record.id, encode(&record).as_slice())?;
+                .insert(record.id, crate::store::record::encode_record(&record).as_slice())?;
             Ok(record)
         })?;
         self.inner.events.publish(JobEvent::Queued {
@@ -199,7 +199,7 @@ impl JobManager {
             let table = tx.open_table(JOBS)?;
             let mut out = Vec::new();
             for row in table.iter()? {
-                out.push(decode("jobs", row?.1.value())?);
+                out.push(crate::store::record::decode_record(row?.1.value())?);
             }
             Ok(out)
         })?)
@@ -216,7 +216,7 @@ impl JobManager {
                 let table = tx.open_table(JOBS)?;
                 table
                     .get(id)?
-                    .map(|v| decode("jobs", v.value()))
+                    .map(|v| crate::store::record::decode_record(v.value()))
                     .transpose()
             })?
             .ok_or(JobError::NotFound(id))
@@ -324,7 +324,7 @@ impl JobManager {
         let any = self.inner.store.read(|tx| {
             let table = tx.open_table(JOBS)?;
             for row in table.iter()? {
-                let record: JobRecord = decode("jobs", row?.1.value())?;
+                let record: JobRecord = crate::store::record::decode_record(row?.1.value())?;
                 if matches!(record.status, JobStatus::Running | JobStatus::Queued) {
                     return Ok(true);
                 }
@@ -339,7 +339,7 @@ impl JobManager {
             let mut stale = Vec::new();
             for row in table.iter()? {
                 let (k, v) = row?;
-                let record: JobRecord = decode("jobs", v.value())?;
+                let record: JobRecord = crate::store::record::decode_record(v.value())?;
                 if matches!(record.status, JobStatus::Running | JobStatus::Queued) {
                     stale.push((k.value(), record));
                 }
@@ -347,7 +347,7 @@ impl JobManager {
             for (id, mut record) in stale.iter().cloned() {
                 record.status = JobStatus::Interrupted;
                 record.updated_ms = now_ms();
-                table.insert(id, encode(&record).as_slice())?;
+                table.insert(id, crate::store::record::encode_record(&record).as_slice())?;
             }
             Ok(stale.into_iter().map(|(id, _)| id).collect())
         })?)
@@ -631,10 +631,10 @@ fn update_record(
         let Some(v) = table.get(id)? else {
             return Ok(None);
         };
-        let mut record: JobRecord = decode("jobs", v.value())?;
+        let mut record: JobRecord = crate::store::record::decode_record(v.value())?;
         drop(v);
         f(&mut record);
-        table.insert(id, encode(&record).as_slice())?;
+        table.insert(id, crate::store::record::encode_record(&record).as_slice())?;
         Ok(Some(record))
     })?;
     r.ok_or(JobError::NotFound(id))

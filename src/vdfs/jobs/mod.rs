@@ -190,6 +190,11 @@ pub struct JobRecord {
     pub outcome: Option<String>,
 }
 
+impl crate::store::record::Record for JobRecord {
+    const TABLE: &'static str = "jobs";
+    const VERSION: u8 = 1;
+}
+
 /// Why a job stopped before finishing, at a checkpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interrupt {

@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use crate::store::schema::LOCATIONS;
 use crate::vdfs::CoreError;
 use crate::vdfs::fs::rules::Rules;
 use crate::vdfs::index::location::{
-    Availability, IndexMode, LocationRecord, add, get, list, update,
+    Availability, IndexMode, LocationRecord, add, get, job_of, list, set_job, update,
 };
 use crate::vdfs::jobs::JobId;
 
@@ -35,9 +34,10 @@ impl super::Library {
     pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
         let mut out = Vec::new();
         for record in self.locations()? {
+            let job = job_of(self.store(), record.id)?;
             out.push(LocationStatus {
                 availability: record.availability(),
-                indexing: record.job.is_some_and(|j| running.contains(&j)),
+                indexing: job.is_some_and(|j| running.contains(&j)),
                 unreadable: self.unreadable_folders(record.id)?,
                 record,
             });
@@ -53,6 +53,14 @@ impl super::Library {
         Ok(self
             .store()
             .read(|tx| crate::vdfs::index::unreadable_folders(tx, id))?)
+    }
+
+    /// The indexing job running or last run on location `id`, if any.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn location_job(&self, id: u32) -> Result<Option<JobId>, CoreError> {
+        Ok(job_of(self.store(), id)?)
     }
 
     /// Every location of the library.
@@ -89,7 +97,7 @@ impl super::Library {
         {
             rules.exclude_globs.push(globset::escape(rel));
         }
-        let rec = add(self.store(), path, mode, rules)?;
+        let rec = add(self.store(), self.device(), path, mode, rules)?;
         let handle = self.rescan(rec.id)?;
         Ok((get(self.store(), rec.id)?, handle))
     }
@@ -100,12 +108,13 @@ impl super::Library {
     /// [`CoreError::LocationNotFound`], [`CoreError::Job`].
     pub fn rescan(&self, id: u32) -> Result<crate::vdfs::jobs::JobHandle, CoreError> {
         let rec = get(self.store(), id)?;
-        if let Some(job) = rec.job
+        let last = job_of(self.store(), id)?;
+        if let Some(job) = last
             && let Some(h) = self.jobs().handle(job)
         {
             return Ok(h);
         }
-        if let Some(job) = rec.job
+        if let Some(job) = last
             && let Ok(j) = self.jobs().get(job)
             && matches!(
                 j.status,
@@ -117,8 +126,7 @@ impl super::Library {
         let handle = self
             .jobs()
             .spawn(crate::vdfs::indexer::IndexerJob::new(&rec))?;
-        let job = handle.id();
-        update(self.store(), id, move |l| l.job = Some(job))?;
+        set_job(self.store(), id, handle.id())?;
         Ok(handle)
     }
 
@@ -154,16 +162,13 @@ impl super::Library {
     /// [`CoreError::LocationNotFound`], [`CoreError::AlreadyIndexing`], [`CoreError::Store`].
     pub fn remove_location(&self, id: u32) -> Result<LocationRecord, CoreError> {
         let rec = get(self.store(), id)?;
-        if let Some(job) = rec.job
+        if let Some(job) = job_of(self.store(), id)?
             && self.jobs().handle(job).is_some()
         {
             return Err(CoreError::AlreadyIndexing { id, job });
         }
         crate::vdfs::indexer::forget_location(self.store(), id)?;
-        self.store().write(move |tx| {
-            tx.open_table(LOCATIONS)?.remove(id)?;
-            Ok(())
-        })?;
+        crate::vdfs::index::location::remove(self.store(), id)?;
         Ok(rec)
     }
 }

@@ -37,6 +37,7 @@ pub struct Library {
     store: Store,
     config: RwLock<LibraryConfig>,
     path: PathBuf,
+    device: Uuid,
     /// The search name index last used, if any.
     names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
     _lock: LibraryLock,
@@ -86,7 +87,9 @@ impl Library {
             }
             Err(e) => return Err(CoreError::io(&store_path, e)),
         }
-        let store = Store::open(&store_path)?;
+        let store = Store::open_with(&store_path, &|tx, found| {
+            crate::vdfs::index::upgrade::run(tx, found, device)
+        })?;
         let jobs = JobManager::new(
             store.clone(),
             events.job_events(),
@@ -102,6 +105,7 @@ impl Library {
             store,
             config: RwLock::new(config),
             path: path.to_owned(),
+            device,
             names: std::sync::Mutex::new(None),
             _lock: lock,
         })
@@ -115,6 +119,11 @@ impl Library {
     /// The library's id.
     pub fn id(&self) -> Uuid {
         self.config.read().expect("library config lock").id
+    }
+
+    /// This device's id (the owner of the locations it adds).
+    pub fn device(&self) -> Uuid {
+        self.device
     }
 
     /// The `.cairnlib` folder.
@@ -270,42 +279,82 @@ impl Library {
         Ok(next)
     }
 
-    /// Favourite folders, in the order they were added.
+    /// Favourite folders and files, in the order they were added: indexed ones by their
+    /// entry's UUID (so a favourite follows a rename or move), the others as pinned paths of
+    /// this device. A favourite whose entry is gone is left out.
     ///
     /// # Errors
     /// [`CoreError::Store`].
     pub fn favourites(&self) -> Result<Vec<PathBuf>, CoreError> {
+        use crate::store::record::decode_record;
+        use crate::store::schema::{FAVOURITE_ENTRIES, PINNED};
+        use crate::vdfs::index::FavouriteRecord;
         use redb::ReadableTable;
+        let device = self.device;
         let mut v = self.store.read(|tx| {
-            let t = tx.open_table(crate::store::schema::FAVOURITES)?;
             let mut out = Vec::new();
-            for row in t.iter()? {
+            for row in tx.open_table(FAVOURITE_ENTRIES)?.iter()? {
                 let (k, v) = row?;
-                let added: i64 = crate::store::decode("favourites", v.value())?;
-                out.push((added, crate::vdfs::fs::entry::os_from_bytes(k.value())));
+                let rec: FavouriteRecord = decode_record(v.value())?;
+                let uuid = Uuid::from_u128(k.value());
+                if let Some(id) = crate::vdfs::index::entry_id_by_uuid(tx, uuid)? {
+                    out.push((rec.added_ms, crate::vdfs::index::path_of(tx, id)?));
+                }
+            }
+            for row in tx.open_table(PINNED)?.iter()? {
+                let (k, v) = row?;
+                let rec: FavouriteRecord = decode_record(v.value())?;
+                if let Some(path) = k.value().strip_prefix(device.as_bytes().as_slice()) {
+                    out.push((
+                        rec.added_ms,
+                        PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(path)),
+                    ));
+                }
             }
             Ok(out)
         })?;
         v.sort();
-        Ok(v.into_iter().map(|(_, p)| PathBuf::from(p)).collect())
+        v.dedup_by(|a, b| a.1 == b.1);
+        Ok(v.into_iter().map(|(_, p)| p).collect())
     }
 
-    /// Adds (`true`) or removes a favourite folder. Durable at once.
+    /// Adds (`true`) or removes a favourite: the indexed entry at `path` (by its UUID), or, if
+    /// nothing is indexed there, the path itself pinned. Durable at once.
     ///
     /// # Errors
     /// [`CoreError::Store`].
     pub fn set_favourite(&self, path: &Path, on: bool) -> Result<(), CoreError> {
+        use crate::store::record::encode_record;
+        use crate::store::schema::{FAVOURITE_ENTRIES, PINNED};
+        use crate::vdfs::index::FavouriteRecord;
         use redb::ReadableTable;
-        let key = crate::vdfs::fs::entry::os_bytes(path.as_os_str()).to_vec();
-        let now = crate::vdfs::jobs::now_ms();
+        let entry = self.entry_at(path)?.map(|e| e.record.uuid.as_u128());
+        let pinned = crate::vdfs::index::pinned_key(
+            self.device,
+            crate::vdfs::fs::entry::os_bytes(path.as_os_str()),
+        );
+        let rec = FavouriteRecord {
+            added_ms: crate::vdfs::jobs::now_ms(),
+        };
         self.store.write(move |tx| {
-            let mut t = tx.open_table(crate::store::schema::FAVOURITES)?;
+            let mut favs = tx.open_table(FAVOURITE_ENTRIES)?;
+            let mut pins = tx.open_table(PINNED)?;
             if on {
-                if t.get(key.as_slice())?.is_none() {
-                    t.insert(key.as_slice(), crate::store::encode(&now).as_slice())?;
+                let already = match entry {
+                    Some(u) => favs.get(u)?.is_some(),
+                    None => pins.get(pinned.as_slice())?.is_some(),
+                };
+                if !already {
+                    match entry {
+                        Some(u) => favs.insert(u, encode_record(&rec).as_slice())?,
+                        None => pins.insert(pinned.as_slice(), encode_record(&rec).as_slice())?,
+                    };
                 }
             } else {
-                t.remove(key.as_slice())?;
+                if let Some(u) = entry {
+                    favs.remove(u)?;
+                }
+                pins.remove(pinned.as_slice())?;
             }
             Ok(())
         })?;

@@ -213,13 +213,13 @@ impl super::Library {
         Ok(index::dump(self.store())?)
     }
 
-    /// The folder closure relations as `(ancestor, descendant, depth)` paths, sorted (see
-    /// [`index::closure_relations`]), for checks of the index's structure.
+    /// Checks the index's structure (see [`index::check`]): the problems found, empty when
+    /// every key, link, count and aggregate agrees with the entries.
     ///
     /// # Errors
     /// [`CoreError::Store`].
-    pub fn closure_relations(&self) -> Result<Vec<(PathBuf, PathBuf, u32)>, CoreError> {
-        Ok(index::closure_relations(self.store())?)
+    pub fn check_index(&self) -> Result<Vec<String>, CoreError> {
+        Ok(index::check(self.store())?)
     }
 
     /// How many times each batch of diagnostic job `job` was committed, by batch index.

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::store::Store;
-use crate::store::schema::{CHILDREN, ENTRIES};
+use crate::store::schema::{CHILD_NAMES, ENTRIES};
 use crate::vdfs::content::CasId;
 use crate::vdfs::content::filetype::{ContentKind, Registry};
 use crate::vdfs::fs::entry::{
@@ -172,13 +172,13 @@ fn list_index(
     sink: &mut dyn FnMut(Vec<Item>) -> bool,
 ) -> Result<(), crate::store::StoreError> {
     store.read(|tx| {
-        let kids = tx.open_table(CHILDREN)?;
+        let kids = tx.open_table(CHILD_NAMES)?;
         let entries = tx.open_table(ENTRIES)?;
         let mut chunk = Vec::with_capacity(CHUNK);
-        for row in kids.range((folder, 0)..=(folder, u64::MAX))? {
-            let id = row?.0.value().1;
+        for row in kids.range((folder, &[][..])..(folder + 1, &[][..]))? {
+            let id = row?.1.value();
             let Some(v) = entries.get(id)? else { continue };
-            let rec: EntryRecord = crate::store::decode("entries", v.value())?;
+            let rec: EntryRecord = crate::store::record::decode_record(v.value())?;
             let stats = if rec.kind == EntryKind::Dir {
                 index::dir_stats(tx, id)?
             } else {

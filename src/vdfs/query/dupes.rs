@@ -11,7 +11,7 @@ use redb::ReadableTable;
 use serde::Serialize;
 
 use crate::store::schema::CONTENT;
-use crate::store::{Store, StoreError, decode};
+use crate::store::{Store, StoreError};
 use crate::vdfs::content::integrity_hash;
 use crate::vdfs::index::{self, ContentRecord};
 
@@ -67,7 +67,7 @@ pub fn find(store: &Store, q: &DupesQuery) -> Result<Vec<Group>, StoreError> {
         // Folder paths are shared by many members: resolve each folder once.
         let mut dirs: std::collections::HashMap<u64, PathBuf> = std::collections::HashMap::new();
         for row in t.iter()? {
-            let rec: ContentRecord = decode("content", row?.1.value())?;
+            let rec: ContentRecord = crate::store::record::decode_record(row?.1.value())?;
             if rec.instances < 2 || rec.size < q.min_size.max(1) {
                 continue;
             }

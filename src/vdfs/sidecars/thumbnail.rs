@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::store::decode;
 use crate::store::schema::CONTENT;
 use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::home::atomic::write_atomic;
@@ -127,7 +126,7 @@ impl Job for ThumbnailJob {
                 let mut end = true;
                 if after != Some(u64::MAX) {
                     for row in t.range(start..)? {
-                        let rec: ContentRecord = decode("content", row?.1.value())?;
+                        let rec: ContentRecord = crate::store::record::decode_record(row?.1.value())?;
                         last = Some(rec.cas.0);
                         if rec.kind == ContentKind::Image {
                             let mut paths = Vec::new();

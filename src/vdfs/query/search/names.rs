@@ -61,7 +61,7 @@ mod scan;
 pub(crate) use scan::{subsequence_within, word_start};
 
 use crate::store::schema::CONTENT;
-use crate::store::{Store, StoreError, decode};
+use crate::store::{Store, StoreError};
 use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::ContentRecord;
@@ -837,7 +837,7 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
             std::collections::HashMap::new();
         for row in tx.open_table(CONTENT)?.iter()? {
             let (k, v) = row?;
-            let rec: ContentRecord = decode("content", v.value())?;
+            let rec: ContentRecord = crate::store::record::decode_record(v.value())?;
             let mime = b.mime_id(rec.mime.as_deref());
             content.insert(k.value(), (rec.instances, mime));
         }

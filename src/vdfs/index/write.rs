@@ -1,0 +1,494 @@
+//! The one write path of the index: every insert, update, rename or move, delete and content
+//! link of an entry goes through an [`IndexWriter`], inside the caller's write transaction.
+//!
+//! In the same transaction as each change, the writer keeps:
+//! - the unique name key `child_names` ((parent, name) → child): a second entry of one name in
+//!   one folder is refused with [`StoreError::Conflict`];
+//! - the UUID indexes `entry_uuids` and `content_uuids`;
+//! - the change sequence: every entry written in one transaction is stamped with that
+//!   transaction's sequence number (`updated_seq`), taken from `META_NEXT_SEQ`, so "changed
+//!   since S" is "`updated_seq` > S";
+//! - a [`Tombstone`] for every deleted entry (pruned by [`prune_tombstones`]);
+//! - the content identities' instance lists and counts;
+//! - the names generation that tells the search name index it is stale.
+//!
+//! Folder aggregates ([`DirStats`]) are written by the indexer after a scan (they are a
+//! function of the whole subtree, computed bottom-up in memory) through
+//! [`IndexWriter::set_dir_stats`].
+//!
+//! The indexer writes only through this module; the watcher, file operations and sync will too.
+
+use redb::{ReadableTable, Table, WriteTransaction};
+use uuid::Uuid;
+
+use crate::store::record::{decode_record, encode_record};
+use crate::store::schema::{
+    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS,
+    META, META_NEXT_SEQ, TOMBSTONES, UNREADABLE,
+};
+use crate::store::{StoreError, decode, encode};
+use crate::vdfs::content::CasId;
+use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::entry::EntryKind;
+
+use super::{
+    ContentRecord, DirStats, EntryRecord, Tombstone, TombstoneKind, UnreadableRecord,
+    note_index_changed,
+};
+
+/// Tombstones older than this are pruned (90 days, in ms): a peer away for longer catches up
+/// by a full comparison instead of the deletions it missed.
+pub const TOMBSTONE_MAX_AGE_MS: i64 = 90 * 24 * 60 * 60 * 1000;
+
+/// A file's content identity, ready to link to its entry.
+#[derive(Debug, Clone)]
+pub struct ContentLink {
+    /// The entry.
+    pub id: u64,
+    /// Its content's cas_id.
+    pub cas: CasId,
+    /// Size of the content in bytes.
+    pub size: u64,
+    /// Kind of content found in the bytes.
+    pub kind: ContentKind,
+    /// File-type id from the registry (e.g. `image/jpeg`).
+    pub file_type: Option<String>,
+    /// MIME type.
+    pub mime: Option<String>,
+}
+
+/// The index's tables opened in one write transaction, with the transaction's change sequence
+/// number. Create one per transaction ([`IndexWriter::begin`]) and drop it before the
+/// transaction commits.
+pub struct IndexWriter<'tx> {
+    tx: &'tx WriteTransaction,
+    entries: Table<'tx, u64, &'static [u8]>,
+    names: Table<'tx, (u64, &'static [u8]), u64>,
+    uuids: Table<'tx, u128, u64>,
+    seq: u64,
+    now_ms: i64,
+    tombstones: bool,
+}
+
+impl<'tx> IndexWriter<'tx> {
+    /// Opens the tables, takes the transaction's change sequence number and bumps the names
+    /// generation.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn begin(tx: &'tx WriteTransaction) -> Result<IndexWriter<'tx>, StoreError> {
+        note_index_changed(tx)?;
+        let seq = {
+            let mut meta = tx.open_table(META)?;
+            let seq: u64 = match meta.get(META_NEXT_SEQ)? {
+                Some(v) => decode("meta", v.value())?,
+                None => 1,
+            };
+            meta.insert(META_NEXT_SEQ, encode(&(seq + 1)).as_slice())?;
+            seq
+        };
+        Ok(IndexWriter {
+            tx,
+            entries: tx.open_table(ENTRIES)?,
+            names: tx.open_table(CHILD_NAMES)?,
+            uuids: tx.open_table(ENTRY_UUIDS)?,
+            seq,
+            now_ms: crate::vdfs::jobs::now_ms(),
+            tombstones: true,
+        })
+    }
+
+    /// Whether [`IndexWriter::delete`] leaves a tombstone per entry (on by default; off when a
+    /// whole location goes, whose own tombstone says it).
+    pub fn set_tombstones(&mut self, on: bool) {
+        self.tombstones = on;
+    }
+
+    /// This transaction's change sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The stored record of entry `id`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn get(&self, id: u64) -> Result<Option<EntryRecord>, StoreError> {
+        self.entries
+            .get(id)?
+            .map(|v| decode_record(v.value()))
+            .transpose()
+    }
+
+    /// The child of `parent` named `name` (for `parent` 0: the location root of that path).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn child(&self, parent: u64, name: &[u8]) -> Result<Option<u64>, StoreError> {
+        Ok(self.names.get((parent, name))?.map(|v| v.value()))
+    }
+
+    /// Inserts a new entry `id` (its parent must exist, or be 0 for a location root).
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if `id` exists, its parent already holds an entry of that name,
+    /// or its UUID is taken; [`StoreError`] otherwise.
+    pub fn insert(&mut self, id: u64, mut rec: EntryRecord) -> Result<(), StoreError> {
+        if let Some(other) = self.child(rec.parent, &rec.name)? {
+            return Err(conflict_name(other, &rec));
+        }
+        if self.entries.get(id)?.is_some() {
+            return Err(StoreError::Conflict {
+                what: format!("entry {id} already exists"),
+            });
+        }
+        if let Some(other) = self.uuids.insert(rec.uuid.as_u128(), id)? {
+            let other = other.value();
+            return Err(StoreError::Conflict {
+                what: format!("UUID {} is already entry {other}", rec.uuid),
+            });
+        }
+        self.names.insert((rec.parent, rec.name.as_slice()), id)?;
+        rec.updated_seq = self.seq;
+        self.entries.insert(id, encode_record(&rec).as_slice())?;
+        Ok(())
+    }
+
+    /// Changes entry `id` in place with `f` (which may rename it, move it to another parent,
+    /// change its metadata or clear its content link); the name key follows, and a content link
+    /// that `f` cleared or replaced is removed from that content's instances. Returns the
+    /// record as it was, or `None` (and changes nothing) if `id` does not exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] if the new parent already holds an entry of the new name;
+    /// [`StoreError`] otherwise.
+    pub fn update(
+        &mut self,
+        id: u64,
+        f: impl FnOnce(&mut EntryRecord),
+    ) -> Result<Option<EntryRecord>, StoreError> {
+        let Some(old) = self.get(id)? else {
+            return Ok(None);
+        };
+        let mut rec = old.clone();
+        f(&mut rec);
+        if rec.uuid != old.uuid {
+            return Err(StoreError::Conflict {
+                what: format!("entry {id}'s UUID cannot change"),
+            });
+        }
+        if rec.parent != old.parent || rec.name != old.name {
+            if let Some(other) = self.child(rec.parent, &rec.name)?
+                && other != id
+            {
+                return Err(conflict_name(other, &rec));
+            }
+            self.remove_name(old.parent, &old.name, id)?;
+            self.names.insert((rec.parent, rec.name.as_slice()), id)?;
+        }
+        if let Some(cas) = old.cas
+            && rec.cas != Some(cas)
+        {
+            self.unlink_content(cas, id)?;
+        }
+        rec.updated_seq = self.seq;
+        self.entries.insert(id, encode_record(&rec).as_slice())?;
+        Ok(Some(old))
+    }
+
+    /// Deletes entry `id` alone (a folder's children are the caller's: see
+    /// [`IndexWriter::delete_subtree`]): its name key, UUID, aggregates, unreadable mark and
+    /// content link go with it, and a [`Tombstone`] stays. Returns the deleted record.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn delete(&mut self, id: u64) -> Result<Option<EntryRecord>, StoreError> {
+        let Some(rec) = self.get(id)? else {
+            return Ok(None);
+        };
+        self.entries.remove(id)?;
+        self.remove_name(rec.parent, &rec.name, id)?;
+        if self
+            .uuids
+            .get(rec.uuid.as_u128())?
+            .is_some_and(|v| v.value() == id)
+        {
+            self.uuids.remove(rec.uuid.as_u128())?;
+        }
+        if rec.kind == EntryKind::Dir {
+            self.tx.open_table(DIR_STATS)?.remove(id)?;
+            self.tx.open_table(UNREADABLE)?.remove(id)?;
+        }
+        if let Some(cas) = rec.cas {
+            self.unlink_content(cas, id)?;
+        }
+        if self.tombstones {
+            self.tx.open_table(TOMBSTONES)?.insert(
+                rec.uuid.as_u128(),
+                encode_record(&Tombstone {
+                    kind: TombstoneKind::Entry,
+                    deleted_ms: self.now_ms,
+                    seq: self.seq,
+                })
+                .as_slice(),
+            )?;
+        }
+        Ok(Some(rec))
+    }
+
+    /// Deletes entry `id` and everything below it, deepest first. Returns how many entries
+    /// went.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn delete_subtree(&mut self, id: u64) -> Result<u64, StoreError> {
+        // Collect first (an iterator over the name key cannot live across its own removals).
+        let mut order = vec![id];
+        let mut i = 0;
+        while i < order.len() {
+            let parent = order[i];
+            for row in self
+                .names
+                .range((parent, &[][..])..(parent + 1, &[][..]))?
+            {
+                order.push(row?.1.value());
+            }
+            i += 1;
+        }
+        let mut n = 0;
+        for &e in order.iter().rev() {
+            if self.delete(e)?.is_some() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Sets entry `link.id`'s content identity and adds it to the instances of that content
+    /// (once). A content that gains a new copy loses its full-file integrity hash: that hash
+    /// vouched only for the copies it was computed over. Does nothing if the entry is gone or
+    /// already linked to this content.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn link_content(&mut self, link: &ContentLink) -> Result<(), StoreError> {
+        let Some(mut rec) = self.get(link.id)? else {
+            return Ok(());
+        };
+        if rec.cas == Some(link.cas) {
+            return Ok(());
+        }
+        let previous = rec.cas.replace(link.cas);
+        if link.kind != ContentKind::Unknown {
+            rec.content_kind = link.kind;
+        }
+        rec.updated_seq = self.seq;
+        self.entries
+            .insert(link.id, encode_record(&rec).as_slice())?;
+        if let Some(old) = previous {
+            self.unlink_content(old, link.id)?;
+        }
+        let fresh = self
+            .tx
+            .open_table(CONTENT_INSTANCES)?
+            .insert((link.cas.0, link.id), ())?
+            .is_none();
+        let mut c = self.tx.open_table(CONTENT)?;
+        let existing: Option<ContentRecord> = c
+            .get(link.cas.0)?
+            .map(|v| decode_record(v.value()))
+            .transpose()?;
+        let rec = match existing {
+            Some(mut r) => {
+                if fresh {
+                    r.instances += 1;
+                    r.integrity = None;
+                    r.last_verified_ms = None;
+                }
+                // Copies of one content may be named differently (x.md and x.txt) and so be
+                // identified as different types. The content takes the smallest type id among
+                // its copies, whatever order they were identified in: two clean indexes of one
+                // tree are identical.
+                let better = match (&link.file_type, &r.file_type) {
+                    (Some(new), Some(old)) => new < old,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                };
+                if better {
+                    r.file_type.clone_from(&link.file_type);
+                    r.mime.clone_from(&link.mime);
+                    r.kind = link.kind;
+                }
+                r
+            }
+            None => {
+                let uuid = link.cas.content_uuid();
+                self.tx
+                    .open_table(CONTENT_UUIDS)?
+                    .insert(uuid.as_u128(), link.cas.0)?;
+                ContentRecord {
+                    cas: link.cas,
+                    uuid,
+                    size: link.size,
+                    kind: link.kind,
+                    file_type: link.file_type.clone(),
+                    mime: link.mime.clone(),
+                    instances: 1,
+                    first_seen_ms: self.now_ms,
+                    last_verified_ms: None,
+                    integrity: None,
+                }
+            }
+        };
+        c.insert(link.cas.0, encode_record(&rec).as_slice())?;
+        Ok(())
+    }
+
+    /// Removes entry `id` from the instances of `cas`, deleting the content identity (and its
+    /// UUID key) when no instance is left. The entry record itself is the caller's.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    fn unlink_content(&mut self, cas: CasId, id: u64) -> Result<(), StoreError> {
+        if self
+            .tx
+            .open_table(CONTENT_INSTANCES)?
+            .remove((cas.0, id))?
+            .is_none()
+        {
+            return Ok(());
+        }
+        let mut c = self.tx.open_table(CONTENT)?;
+        let rec: Option<ContentRecord> = c
+            .get(cas.0)?
+            .map(|v| decode_record(v.value()))
+            .transpose()?;
+        if let Some(mut rec) = rec {
+            rec.instances = rec.instances.saturating_sub(1);
+            if rec.instances == 0 {
+                c.remove(cas.0)?;
+                self.tx
+                    .open_table(CONTENT_UUIDS)?
+                    .remove(rec.uuid.as_u128())?;
+            } else {
+                c.insert(cas.0, encode_record(&rec).as_slice())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores folder `id`'s aggregates.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn set_dir_stats(&mut self, id: u64, stats: &DirStats) -> Result<(), StoreError> {
+        self.tx
+            .open_table(DIR_STATS)?
+            .insert(id, encode_record(stats).as_slice())?;
+        Ok(())
+    }
+
+    /// Marks folder `id` as not listed at this scan, keeping the time of the first failure of
+    /// a run of failures.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn mark_unreadable(&mut self, id: u64) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(UNREADABLE)?;
+        if t.get(id)?.is_none() {
+            t.insert(
+                id,
+                encode_record(&UnreadableRecord {
+                    since_ms: self.now_ms,
+                })
+                .as_slice(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Clears folder `id`'s unreadable mark (it was listed again).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn clear_unreadable(&mut self, id: u64) -> Result<(), StoreError> {
+        self.tx.open_table(UNREADABLE)?.remove(id)?;
+        Ok(())
+    }
+
+    /// Removes `id`'s name key if it is `id`'s.
+    fn remove_name(&mut self, parent: u64, name: &[u8], id: u64) -> Result<(), StoreError> {
+        let mine = self.names.get((parent, name))?.is_some_and(|v| v.value() == id);
+        if mine {
+            self.names.remove((parent, name))?;
+        }
+        Ok(())
+    }
+}
+
+fn conflict_name(other: u64, rec: &EntryRecord) -> StoreError {
+    StoreError::Conflict {
+        what: format!(
+            "an entry named {:?} already exists in folder {} (entry {other})",
+            String::from_utf8_lossy(&rec.name),
+            rec.parent
+        ),
+    }
+}
+
+/// Sets the full-file integrity hash of content `cas` (and when it was verified); nothing if
+/// the content is gone.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn set_integrity(
+    tx: &WriteTransaction,
+    cas: CasId,
+    integrity: Option<[u8; 32]>,
+    verified_ms: i64,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(CONTENT)?;
+    let rec: Option<ContentRecord> = t
+        .get(cas.0)?
+        .map(|v| decode_record(v.value()))
+        .transpose()?;
+    if let Some(mut rec) = rec {
+        rec.integrity = integrity;
+        rec.last_verified_ms = Some(verified_ms);
+        t.insert(cas.0, encode_record(&rec).as_slice())?;
+    }
+    Ok(())
+}
+
+/// Deletes the tombstones older than [`TOMBSTONE_MAX_AGE_MS`] at `now_ms`. Returns how many
+/// went. The rule: a deletion is kept for peers for 90 days; a peer that has not synced for
+/// longer compares whole indexes instead.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn prune_tombstones(tx: &WriteTransaction, now_ms: i64) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(TOMBSTONES)?;
+    let mut old = Vec::new();
+    for row in t.iter()? {
+        let (k, v) = row?;
+        let stone: Tombstone = decode_record(v.value())?;
+        if now_ms.saturating_sub(stone.deleted_ms) > TOMBSTONE_MAX_AGE_MS {
+            old.push(k.value());
+        }
+    }
+    for k in &old {
+        t.remove(k)?;
+    }
+    Ok(old.len() as u64)
+}
+
+/// The tombstone of the record with this UUID, if it was deleted (and not yet pruned).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn tombstone(tx: &redb::ReadTransaction, uuid: Uuid) -> Result<Option<Tombstone>, StoreError> {
+    tx.open_table(TOMBSTONES)?
+        .get(uuid.as_u128())?
+        .map(|v| decode_record(v.value()))
+        .transpose()
+}
