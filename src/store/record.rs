@@ -61,11 +61,17 @@ pub fn encode_record<T: Record>(value: &T) -> Vec<u8> {
 ///
 /// # Errors
 /// [`StoreError::Decode`] naming `table` if the value is too short or its checksum is wrong.
-pub fn open_envelope<'a>(table: &'static str, bytes: &'a [u8]) -> Result<(u8, &'a [u8]), StoreError> {
+pub fn open_envelope<'a>(
+    table: &'static str,
+    bytes: &'a [u8],
+) -> Result<(u8, &'a [u8]), StoreError> {
     if bytes.len() < ENVELOPE_BYTES {
         return Err(StoreError::Decode {
             table,
-            detail: format!("a record of {} bytes is shorter than its envelope", bytes.len()),
+            detail: format!(
+                "a record of {} bytes is shorter than its envelope",
+                bytes.len()
+            ),
         });
     }
     let (body, crc) = bytes.split_at(bytes.len() - 4);
@@ -161,7 +167,10 @@ mod tests {
             b: "x".into(),
         });
         let err = decode_record::<V1>(&bytes).unwrap_err().to_string();
-        assert!(err.contains("newer Cairn") && err.contains("table t"), "{err}");
+        assert!(
+            err.contains("newer Cairn") && err.contains("table t"),
+            "{err}"
+        );
     }
 
     #[test]

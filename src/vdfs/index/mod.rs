@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 use crate::store::record::{Record, decode_record};
 use crate::store::schema::{
-    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS,
-    META, META_NAMES_GENERATION, UNREADABLE,
+    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS, META,
+    META_NAMES_GENERATION, UNREADABLE,
 };
 use crate::store::{StoreError, decode};
 use crate::vdfs::content::CasId;
@@ -205,11 +205,7 @@ pub fn entry_ids(loc: u32) -> std::ops::RangeInclusive<u64> {
 ///
 /// # Errors
 /// [`StoreError::Conflict`] if the location's range is used up; [`StoreError`].
-pub fn reserve_entry_ids(
-    tx: &redb::WriteTransaction,
-    loc: u32,
-    n: u64,
-) -> Result<u64, StoreError> {
+pub fn reserve_entry_ids(tx: &redb::WriteTransaction, loc: u32, n: u64) -> Result<u64, StoreError> {
     let key = format!("{}{loc}", crate::store::schema::META_NEXT_ENTRY_ID_PREFIX);
     let mut meta = tx.open_table(META)?;
     let range = entry_ids(loc);
@@ -219,7 +215,10 @@ pub fn reserve_entry_ids(
     };
     if next.saturating_add(n) > *range.end() {
         return Err(StoreError::Conflict {
-            what: format!("location {loc} has used up its {} entry ids", range.end() - range.start()),
+            what: format!(
+                "location {loc} has used up its {} entry ids",
+                range.end() - range.start()
+            ),
         });
     }
     meta.insert(key.as_str(), crate::store::encode(&(next + n)).as_slice())?;
@@ -801,7 +800,8 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         let expected = upgrade::aggregates(&entries);
         let ds = tx.open_table(DIR_STATS)?;
         for (id, want) in &expected {
-            let have: Option<DirStats> = ds.get(id)?.map(|v| decode_record(v.value())).transpose()?;
+            let have: Option<DirStats> =
+                ds.get(id)?.map(|v| decode_record(v.value())).transpose()?;
             if have.as_ref() != Some(want) {
                 problems.push(format!(
                     "folder {id}'s aggregates are {have:?}, its entries give {want:?}"

@@ -26,10 +26,9 @@ use uuid::Uuid;
 
 use crate::store::record::encode_record;
 use crate::store::schema::{
-    CHILD_NAMES, CHILDREN_V4, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_CLOSURE_V4,
-    DIR_STATS, ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, FAVOURITES_V4, JOBS, LOCATION_JOBS,
-    LOCATIONS, META, META_NEXT_ENTRY_ID_PREFIX, META_NEXT_ENTRY_ID_V4, META_NEXT_SEQ, PINNED,
-    UNREADABLE,
+    CHILD_NAMES, CHILDREN_V4, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_CLOSURE_V4, DIR_STATS,
+    ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, FAVOURITES_V4, JOBS, LOCATION_JOBS, LOCATIONS, META,
+    META_NEXT_ENTRY_ID_PREFIX, META_NEXT_ENTRY_ID_V4, META_NEXT_SEQ, PINNED, UNREADABLE,
 };
 use crate::store::{StoreError, encode};
 use crate::vdfs::content::CasId;
@@ -40,9 +39,7 @@ use crate::vdfs::fs::rules::{Rules, SkipCounts};
 use crate::vdfs::jobs::JobRecord;
 
 use super::location::{IndexMode, LocationRecord, LocationStats};
-use super::{
-    ContentRecord, DirStats, EntryRecord, FavouriteRecord, UnreadableRecord, pinned_key,
-};
+use super::{ContentRecord, DirStats, EntryRecord, FavouriteRecord, UnreadableRecord, pinned_key};
 
 /// Entries between two progress lines in the log.
 const PROGRESS_EVERY: u64 = 200_000;
@@ -296,10 +293,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
         }
     }
     // Favourites: by entry UUID where the path is indexed, else pinned by SdPath.
-    if tx
-        .list_tables()?
-        .any(|t| t.name() == FAVOURITES_V4.name())
-    {
+    if tx.list_tables()?.any(|t| t.name() == FAVOURITES_V4.name()) {
         let mut favs = Vec::new();
         {
             let t = tx.open_table(FAVOURITES_V4)?;
@@ -362,7 +356,9 @@ fn resolve(
     let Some(mut cur) = loc.root_entry else {
         return Ok(None);
     };
-    let rel = p.strip_prefix(loc.path()).unwrap_or(std::path::Path::new(""));
+    let rel = p
+        .strip_prefix(loc.path())
+        .unwrap_or(std::path::Path::new(""));
     for comp in rel.components() {
         let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
         match names.get((cur, name))? {

@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use crate::store::record::{decode_record, encode_record};
 use crate::store::schema::{
-    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS,
-    META, META_NEXT_SEQ, TOMBSTONES, UNREADABLE,
+    CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS, META,
+    META_NEXT_SEQ, TOMBSTONES, UNREADABLE,
 };
 use crate::store::{StoreError, decode, encode};
 use crate::vdfs::content::CasId;
@@ -247,10 +247,7 @@ impl<'tx> IndexWriter<'tx> {
         let mut i = 0;
         while i < order.len() {
             let parent = order[i];
-            for row in self
-                .names
-                .range((parent, &[][..])..(parent + 1, &[][..]))?
-            {
+            for row in self.names.range((parent, &[][..])..(parent + 1, &[][..]))? {
                 order.push(row?.1.value());
             }
             i += 1;
@@ -418,7 +415,10 @@ impl<'tx> IndexWriter<'tx> {
 
     /// Removes `id`'s name key if it is `id`'s.
     fn remove_name(&mut self, parent: u64, name: &[u8], id: u64) -> Result<(), StoreError> {
-        let mine = self.names.get((parent, name))?.is_some_and(|v| v.value() == id);
+        let mine = self
+            .names
+            .get((parent, name))?
+            .is_some_and(|v| v.value() == id);
         if mine {
             self.names.remove((parent, name))?;
         }

@@ -205,7 +205,6 @@ impl Existing {
     }
 }
 
-
 /// Environment variable a test sets to a file path: once the location was found online and
 /// before the walk starts, the indexer creates that file and waits until the test deletes it,
 /// so that the test can unplug the drive at that exact point ("during the scan"). Read only in

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::schema::CONTENT;
 use crate::store::StoreError;
+use crate::store::schema::CONTENT;
 use crate::vdfs::content::{CasId, integrity_hash, sample_file};
 use crate::vdfs::fs::entry::Meta;
 use crate::vdfs::index::{self, ContentRecord};

@@ -21,9 +21,8 @@ impl IndexerJob {
         let needed = plan.new_nodes.len() as u64;
         let location = loc.id;
         let base = if needed > 0 {
-            ctx.store().write(move |tx| {
-                crate::vdfs::index::reserve_entry_ids(tx, location, needed)
-            })?
+            ctx.store()
+                .write(move |tx| crate::vdfs::index::reserve_entry_ids(tx, location, needed))?
         } else {
             0
         };
@@ -43,7 +42,11 @@ impl IndexerJob {
         // name key allows one entry per name in a folder (e.g. a file replaced by a folder of
         // the same name).
         let mut targets: rustc_hash::FxHashSet<(u64, &[u8])> = rustc_hash::FxHashSet::default();
-        for &n in plan.new_nodes.iter().chain(plan.moved.iter().map(|(n, _)| n)) {
+        for &n in plan
+            .new_nodes
+            .iter()
+            .chain(plan.moved.iter().map(|(n, _)| n))
+        {
             let node = tree.node(n);
             if node.parent != NONE {
                 targets.insert((ids[node.parent as usize], tree.name(n)));

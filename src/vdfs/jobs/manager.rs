@@ -178,8 +178,10 @@ impl JobManager {
         let record = self.inner.store.write(move |tx| {
             let mut record = template.clone();
             record.id = next_job_id(tx)?;
-            tx.open_table(JOBS)?
-                .insert(record.id, crate::store::record::encode_record(&record).as_slice())?;
+            tx.open_table(JOBS)?.insert(
+                record.id,
+                crate::store::record::encode_record(&record).as_slice(),
+            )?;
             Ok(record)
         })?;
         self.inner.events.publish(JobEvent::Queued {

@@ -73,7 +73,28 @@ impl super::Library {
         )?)
     }
 
-    /// The children of folder entry `id` as `(id, record)`, in id order (empty for a file).
+    /// The entry with this entry UUID (one lookup in the UUID index): its id, record and
+    /// absolute path; `None` if no entry has it (any more).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn entry_by_uuid(
+        &self,
+        uuid: Uuid,
+    ) -> Result<Option<(u64, EntryRecord, PathBuf)>, CoreError> {
+        Ok(self.store().read(|tx| {
+            let Some(id) = index::entry_id_by_uuid(tx, uuid)? else {
+                return Ok(None);
+            };
+            let Some(rec) = index::entry(tx, id)? else {
+                return Ok(None);
+            };
+            Ok(Some((id, rec, index::path_of(tx, id)?)))
+        })?)
+    }
+
+    /// The children of folder entry `id` as `(id, record)`, in name-byte order (empty for a
+    /// file).
     ///
     /// # Errors
     /// [`CoreError::Store`].

@@ -126,7 +126,8 @@ impl Job for ThumbnailJob {
                 let mut end = true;
                 if after != Some(u64::MAX) {
                     for row in t.range(start..)? {
-                        let rec: ContentRecord = crate::store::record::decode_record(row?.1.value())?;
+                        let rec: ContentRecord =
+                            crate::store::record::decode_record(row?.1.value())?;
                         last = Some(rec.cas.0);
                         if rec.kind == ContentKind::Image {
                             let mut paths = Vec::new();
