@@ -1371,3 +1371,54 @@ fn regression_hard_links_are_one_copy() {
         "one file, however many names"
     );
 }
+
+/// Regression (review of "Index model v4"): the inspector's copies (`Library::copies` and the
+/// details' other copies) listed every hard link as a copy, so a file with two names and one
+/// real copy elsewhere showed three copies, and a file with two names and no copy was not
+/// "the only copy". Hard links (same device and inode) are one copy with several names.
+#[test]
+fn regression_hard_links_are_one_copy_in_the_copies_list() {
+    let f = Fixture::new();
+    f.file("a/photo.jpg", b"one photo, stored twice")
+        .file("b/photo copy.jpg", b"one photo, stored twice")
+        .file("c/alone.txt", b"stored once, two names");
+    fs::hard_link(
+        f.root().join("a/photo.jpg"),
+        f.root().join("a/photo-link.jpg"),
+    )
+    .unwrap();
+    fs::hard_link(
+        f.root().join("c/alone.txt"),
+        f.root().join("c/alone-link.txt"),
+    )
+    .unwrap();
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let root = fs::canonicalize(f.root()).unwrap();
+
+    let (photo, _) = entry_at(&l.lib, &root.join("a/photo.jpg")).unwrap();
+    let copies = l.lib.copies(photo).unwrap();
+    assert_eq!(
+        copies.len(),
+        2,
+        "one copy with two names, and one other: {copies:#?}"
+    );
+    assert_eq!(copies[0].path, root.join("a/photo.jpg"), "itself first");
+    assert_eq!(copies[0].links, [root.join("a/photo-link.jpg")]);
+    assert_eq!(copies[1].path, root.join("b/photo copy.jpg"));
+    assert!(copies[1].links.is_empty());
+
+    // The inspector: this file (also named photo.jpg) and one other copy.
+    let opts = cairn::vdfs::query::details::DetailOptions::INSPECTOR;
+    let d = l.lib.stat(&root.join("a/photo-link.jpg"), opts).unwrap();
+    let others: Vec<&Path> = d.other_copies.iter().map(|c| c.path.as_path()).collect();
+    assert_eq!(others, [root.join("b/photo copy.jpg")]);
+    assert_eq!(d.links, [root.join("a/photo.jpg")]);
+
+    // One file with two names is the only copy.
+    let (alone, _) = entry_at(&l.lib, &root.join("c/alone.txt")).unwrap();
+    assert_eq!(l.lib.copies(alone).unwrap().len(), 1);
+    let d = l.lib.stat(&root.join("c/alone.txt"), opts).unwrap();
+    assert!(d.other_copies.is_empty(), "{:#?}", d.other_copies);
+    assert_eq!(d.links, [root.join("c/alone-link.txt")]);
+}

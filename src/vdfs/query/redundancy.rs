@@ -21,13 +21,19 @@ pub struct FileRef {
     pub size: u64,
 }
 
-/// Where the copies of one file are.
+/// Where the copies of one file are. A copy is one file on disk: its hard links (the same
+/// device and inode) are more names of it, in [`CopyInfo::links`], not more copies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CopyInfo {
-    /// Absolute path of the copy.
+    /// Absolute path of the copy (its first name in instance order; the asked-for entry's
+    /// own path for its own copy).
     #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
-    /// Its location id.
+    /// The copy's other names in the library: hard links of it, in instance order. Removing
+    /// one frees nothing and keeps no copy safe.
+    #[serde(serialize_with = "crate::format::lossy_paths")]
+    pub links: Vec<PathBuf>,
+    /// Its location id (of [`CopyInfo::path`]).
     pub location: u32,
     /// That location's folder.
     #[serde(serialize_with = "crate::format::lossy_path")]
@@ -37,8 +43,9 @@ pub struct CopyInfo {
     pub volume: PathBuf,
 }
 
-/// The copies of the file whose entry is `id` (itself included), or empty if its content is
-/// not identified.
+/// The copies of the file whose entry is `id`, its own first, then the others in instance
+/// order; or empty if its content is not identified. Entries with the same device and inode
+/// (hard links) are one copy, as in [`super::dupes`] and [`at_risk`].
 ///
 /// # Errors
 /// [`StoreError`].
@@ -54,19 +61,41 @@ pub fn copies(
         let Some(cas) = rec.cas else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
+        // The names of each file, by (device, inode), in instance order.
+        let mut files: Vec<((u64, u64), Vec<(u64, EntryRecord)>)> = Vec::new();
         for other in index::instances(tx, cas)? {
             if let Some(e) = index::entry(tx, other)? {
-                let loc = locations.iter().find(|l| l.id == e.location);
-                out.push(CopyInfo {
-                    path: index::path_of(tx, other)?,
-                    location: e.location,
-                    location_path: loc.map(LocationRecord::path).unwrap_or_default(),
-                    volume: loc
-                        .map(|l| l.volume.mount_point.clone())
-                        .unwrap_or_default(),
-                });
+                let file = (e.dev, e.inode);
+                match files.iter_mut().find(|f| f.0 == file) {
+                    Some(f) => f.1.push((other, e)),
+                    None => files.push((file, vec![(other, e)])),
+                }
             }
+        }
+        // Its own copy first, named by its own path.
+        if let Some(own) = files.iter().position(|f| f.1.iter().any(|n| n.0 == id)) {
+            let mut f = files.remove(own);
+            let at = f.1.iter().position(|n| n.0 == id).unwrap_or(0);
+            let me = f.1.remove(at);
+            f.1.insert(0, me);
+            files.insert(0, f);
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for (_, names) in files {
+            let (first, e) = &names[0];
+            let loc = locations.iter().find(|l| l.id == e.location);
+            out.push(CopyInfo {
+                path: index::path_of(tx, *first)?,
+                links: names[1..]
+                    .iter()
+                    .map(|(n, _)| index::path_of(tx, *n))
+                    .collect::<Result<_, _>>()?,
+                location: e.location,
+                location_path: loc.map(LocationRecord::path).unwrap_or_default(),
+                volume: loc
+                    .map(|l| l.volume.mount_point.clone())
+                    .unwrap_or_default(),
+            });
         }
         Ok(out)
     })
