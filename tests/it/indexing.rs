@@ -1422,3 +1422,53 @@ fn regression_hard_links_are_one_copy_in_the_copies_list() {
     assert!(d.other_copies.is_empty(), "{:#?}", d.other_copies);
     assert_eq!(d.links, [root.join("c/alone-link.txt")]);
 }
+
+/// Regression (review of "Index model v4"): the backup-gap report and search's `missing_from`
+/// filter took a hard link inside the backup location (the same file, on the same disk) for a
+/// backup of it.
+#[test]
+fn regression_a_hard_link_in_the_backup_location_is_no_backup() {
+    let f = Fixture::new();
+    f.file("home/report.txt", b"on one disk, under two names")
+        .file("home/safe.txt", b"really backed up")
+        .file("backup/safe copy.txt", b"really backed up");
+    fs::hard_link(
+        f.root().join("home/report.txt"),
+        f.root().join("backup/report-link.txt"),
+    )
+    .unwrap();
+    let l = library();
+    index(
+        &l.lib,
+        &f.root().join("home"),
+        IndexMode::Content,
+        Rules::none(),
+    );
+    let backup = index(
+        &l.lib,
+        &f.root().join("backup"),
+        IndexMode::Content,
+        Rules::none(),
+    );
+    let home = fs::canonicalize(f.root().join("home")).unwrap();
+
+    let gap = l.lib.missing_from(&home, backup).unwrap();
+    let missing: Vec<&Path> = gap.missing.iter().map(|m| m.path.as_path()).collect();
+    assert_eq!(missing, [home.join("report.txt")], "{gap:#?}");
+    assert_eq!(gap.covered, 1);
+
+    let q = cairn::vdfs::query::search::Query {
+        missing_from: Some(backup),
+        limit: 100,
+        ..Default::default()
+    };
+    let hits: Vec<PathBuf> = l
+        .lib
+        .search(&q)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.path)
+        .collect();
+    assert_eq!(hits, [home.join("report.txt")]);
+}

@@ -174,7 +174,9 @@ pub struct Gap {
     pub unknown: u64,
 }
 
-/// Files under `within` whose content has no instance in location `target`.
+/// Files under `within` whose content has no copy in location `target`. A hard link of the
+/// file in `target` (the same device and inode: the same bytes on the same disk, as with a
+/// bind mount of its folder) is no copy.
 ///
 /// # Errors
 /// [`StoreError`].
@@ -186,7 +188,7 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
             continue;
         }
         match r.cas {
-            Some(c) if present.contains(&c.0) => gap.covered += 1,
+            Some(c) if has_other_file(&present, c.0, (r.dev, r.inode)) => gap.covered += 1,
             Some(_) => gap.missing.push(FileRef { path, size: r.size }),
             None if r.size > 0 => gap.unknown += 1,
             None => {}
@@ -195,46 +197,56 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
     Ok(gap)
 }
 
-/// The cas_ids of every file in location `target`.
-fn contents_in(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
+/// The files (device, inode) in a location, by cas_id.
+type FilesByContent = HashMap<u64, Vec<(u64, u64)>>;
+
+/// True if `present` holds content `cas` in a file other than `file` (device, inode).
+fn has_other_file(present: &FilesByContent, cas: u64, file: (u64, u64)) -> bool {
+    present
+        .get(&cas)
+        .is_some_and(|files| files.iter().any(|f| *f != file))
+}
+
+/// The files of location `target` by cas_id.
+fn contents_in(store: &Store, target: u32) -> Result<FilesByContent, StoreError> {
     store.read(|tx| {
-        let mut set = HashSet::new();
+        let mut present = FilesByContent::new();
         index::each_entry(tx, |_, rec| {
             if rec.location == target
                 && let Some(c) = rec.cas
             {
-                set.insert(c.0);
+                present.entry(c.0).or_default().push((rec.dev, rec.inode));
             }
             Ok(())
         })?;
-        Ok(set)
+        Ok(present)
     })
 }
 
 /// The ids of every identified file outside location `target` whose content has no copy
-/// there: the library-wide backup gap, used by search's `missing_from` filter. One pass
-/// over the entries.
+/// there (a hard link of it there is no copy): the library-wide backup gap, used by search's
+/// `missing_from` filter. One pass over the entries.
 ///
 /// # Errors
 /// [`StoreError`].
 pub fn missing_ids(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
     store.read(|tx| {
-        let mut present = HashSet::new();
+        let mut present = FilesByContent::new();
         let mut elsewhere = Vec::new();
         index::each_entry(tx, |id, rec| {
             match rec.cas {
                 Some(c) if rec.location == target => {
-                    present.insert(c.0);
+                    present.entry(c.0).or_default().push((rec.dev, rec.inode));
                 }
-                Some(c) => elsewhere.push((id, c.0)),
+                Some(c) => elsewhere.push((id, c.0, (rec.dev, rec.inode))),
                 None => {}
             }
             Ok(())
         })?;
         Ok(elsewhere
             .into_iter()
-            .filter(|(_, c)| !present.contains(c))
-            .map(|(id, _)| id)
+            .filter(|(_, c, file)| !has_other_file(&present, *c, *file))
+            .map(|(id, _, _)| id)
             .collect())
     })
 }
