@@ -1472,3 +1472,73 @@ fn regression_a_hard_link_in_the_backup_location_is_no_backup() {
         .collect();
     assert_eq!(hits, [home.join("report.txt")]);
 }
+
+/// Review of "Index model v4": one folder indexed as two locations, once through a bind mount
+/// of it (the same device and inodes), holds each file once: no file is a duplicate of
+/// itself, nor a second copy or a backup of itself; a real duplicate inside it still counts.
+/// Root only (it mounts); skipped otherwise.
+#[test]
+fn a_bind_mounted_alias_of_a_location_counts_each_file_once() {
+    use crate::common::{BindMount, Tmpfs};
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(vol) = Tmpfs::mount(tmp.path(), "vol", "4m") else {
+        return;
+    };
+    let real = vol.path.join("real");
+    fs::create_dir_all(real.join("sub")).unwrap();
+    fs::write(real.join("only.txt"), b"one file, two locations").unwrap();
+    fs::write(real.join("a.bin"), b"a real duplicate").unwrap();
+    fs::write(real.join("sub/a copy.bin"), b"a real duplicate").unwrap();
+    let Some(alias) = BindMount::mount(&real, &tmp.path().join("alias")) else {
+        return;
+    };
+    let l = library();
+    index(&l.lib, &real, IndexMode::Content, Rules::none());
+    let alias_id = index(&l.lib, &alias.path, IndexMode::Content, Rules::none());
+    let real = fs::canonicalize(&real).unwrap();
+    let alias = fs::canonicalize(&alias.path).unwrap();
+    assert_eq!(
+        entry_at(&l.lib, &real.join("only.txt")).unwrap().1.meta(),
+        entry_at(&l.lib, &alias.join("only.txt")).unwrap().1.meta(),
+        "the alias shows the same files (device and inode)"
+    );
+
+    // dupes: only the real pair, each of its files seen under two names.
+    let groups = l
+        .lib
+        .dupes(&cairn::vdfs::query::dupes::DupesQuery::default())
+        .unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let g = &groups[0];
+    assert_eq!(g.members.len(), 4);
+    assert_eq!(g.wasted, 16, "two files, one too many");
+    assert_eq!(
+        g.members
+            .iter()
+            .filter(|m| m.same_file_as.is_some())
+            .count(),
+        2,
+        "{g:#?}"
+    );
+
+    // at-risk: the file seen twice is still the only copy.
+    for root in [&real, &alias] {
+        let risk = l.lib.at_risk(root).unwrap();
+        let single: Vec<&Path> = risk.single.iter().map(|f| f.path.as_path()).collect();
+        assert_eq!(single, [root.join("only.txt")], "{risk:#?}");
+        assert_eq!(risk.safe, 2);
+    }
+
+    // copies: one copy with a second name.
+    let (only, _) = entry_at(&l.lib, &real.join("only.txt")).unwrap();
+    let copies = l.lib.copies(only).unwrap();
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    assert_eq!(copies[0].links, [alias.join("only.txt")]);
+    let (a, _) = entry_at(&l.lib, &real.join("a.bin")).unwrap();
+    assert_eq!(l.lib.copies(a).unwrap().len(), 2);
+
+    // The alias is no backup of the folder.
+    let gap = l.lib.missing_from(&real, alias_id).unwrap();
+    let missing: Vec<&Path> = gap.missing.iter().map(|f| f.path.as_path()).collect();
+    assert_eq!(missing, [real.join("only.txt")], "{gap:#?}");
+}
