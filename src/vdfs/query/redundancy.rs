@@ -61,36 +61,37 @@ pub fn copies(
         let Some(cas) = rec.cas else {
             return Ok(Vec::new());
         };
-        // The names of each file, by (device, inode), in instance order.
-        let mut files: Vec<((u64, u64), Vec<(u64, EntryRecord)>)> = Vec::new();
+        // The names of each file, as (entry, location), by (device, inode), in instance order.
+        let mut files: Vec<Vec<(u64, u32)>> = Vec::new();
+        let mut slot: HashMap<(u64, u64), usize> = HashMap::new();
         for other in index::instances(tx, cas)? {
             if let Some(e) = index::entry(tx, other)? {
-                let file = (e.dev, e.inode);
-                match files.iter_mut().find(|f| f.0 == file) {
-                    Some(f) => f.1.push((other, e)),
-                    None => files.push((file, vec![(other, e)])),
-                }
+                let i = *slot.entry((e.dev, e.inode)).or_insert_with(|| {
+                    files.push(Vec::new());
+                    files.len() - 1
+                });
+                files[i].push((other, e.location));
             }
         }
         // Its own copy first, named by its own path.
-        if let Some(own) = files.iter().position(|f| f.1.iter().any(|n| n.0 == id)) {
+        if let Some(own) = files.iter().position(|f| f.iter().any(|n| n.0 == id)) {
             let mut f = files.remove(own);
-            let at = f.1.iter().position(|n| n.0 == id).unwrap_or(0);
-            let me = f.1.remove(at);
-            f.1.insert(0, me);
+            let at = f.iter().position(|n| n.0 == id).unwrap_or(0);
+            let me = f.remove(at);
+            f.insert(0, me);
             files.insert(0, f);
         }
         let mut out = Vec::with_capacity(files.len());
-        for (_, names) in files {
-            let (first, e) = &names[0];
-            let loc = locations.iter().find(|l| l.id == e.location);
+        for names in files {
+            let (first, location) = names[0];
+            let loc = locations.iter().find(|l| l.id == location);
             out.push(CopyInfo {
-                path: index::path_of(tx, *first)?,
+                path: index::path_of(tx, first)?,
                 links: names[1..]
                     .iter()
                     .map(|(n, _)| index::path_of(tx, *n))
                     .collect::<Result<_, _>>()?,
-                location: e.location,
+                location,
                 location_path: loc.map(LocationRecord::path).unwrap_or_default(),
                 volume: loc
                     .map(|l| l.volume.mount_point.clone())
