@@ -95,6 +95,17 @@ pub fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::
     s.serialize_str(&p.to_string_lossy())
 }
 
+/// [`lossy_path`] for a list of paths.
+///
+/// # Errors
+/// Those of the serializer.
+pub fn lossy_paths<S: serde::Serializer>(
+    v: &[std::path::PathBuf],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|p| p.to_string_lossy()))
+}
+
 /// [`lossy_path`] for `(text, path)` pairs.
 ///
 /// # Errors

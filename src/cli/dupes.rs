@@ -214,6 +214,10 @@ pub(super) fn redundancy(
                     c.location,
                     c.volume.display()
                 )?;
+                // Hard links: more names of that copy, not more copies.
+                for l in &c.links {
+                    writeln!(w, "    same file: {}", l.display())?;
+                }
             }
         }
         return Ok(w.flush()?);

@@ -1,30 +1,40 @@
 //! `cairn ls`: a folder from the index inside a location, else straight from the disk.
+//!
+//! Inside a location (a folder the index holds), plain and `-r` listings are the index's view:
+//! what the last scan recorded, after the location's rules — a file deleted since is still
+//! listed, one the rules leave out is not. Anywhere else (outside every location, or a folder
+//! the index does not hold) the disk is read now, with `--rules`. A note on stderr (or
+//! `source` in `--json`) says which.
 
 use std::io::Write;
+use std::path::Path;
 
 use clap::Args;
 use serde_json::json;
 
 use super::{Output, local_path};
 use crate::format;
-use crate::vdfs::Core;
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::fs::rules::{Compiled, Rules};
 use crate::vdfs::fs::walk::{Tree, WalkOptions, walk};
-use crate::vdfs::index::EntryRecord;
+use crate::vdfs::index::location::containing;
+use crate::vdfs::index::{EntryRecord, IndexedEntry};
+use crate::vdfs::{Core, Library};
 
 /// `cairn ls`
 #[derive(Debug, Args)]
 pub struct LsArgs {
     /// A folder (default: the current one; any bytes, UTF-8 or not), or a cairn:// address.
     pub path: Option<std::ffi::OsString>,
-    /// List everything below, as paths relative to the folder.
+    /// List everything below, as paths relative to the folder (from the index: depth first,
+    /// in name order).
     #[arg(short, long)]
     pub recursive: bool,
     /// Show kind, size and modification time.
     #[arg(short, long)]
     pub long: bool,
-    /// none, default, or a list of rule toggles (unindexed folders only; default: none).
+    /// For a listing from the disk: none, default, or a list of rule toggles (default: none).
+    /// A listing from the index shows what its location's rules let in.
     #[arg(long, default_value = "none")]
     pub rules: String,
 }
@@ -41,12 +51,34 @@ pub(super) fn ls(
         None => std::env::current_dir()?,
     };
     let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let found = lib.entry_at(&canon)?;
+    match found {
+        Some(found) if found.record.kind == EntryKind::Dir => {
+            ls_index(&lib, out, a, &canon, &found)
+        }
+        _ => ls_disk(&lib, out, a, &canon),
+    }
+}
+
+/// The index's view of an indexed folder.
+fn ls_index(
+    lib: &Library,
+    out: &Output,
+    a: &LsArgs,
+    canon: &Path,
+    found: &IndexedEntry,
+) -> anyhow::Result<()> {
+    let loc = &found.location;
+    if !out.json {
+        eprintln!(
+            "note: from the index of location {} ({}), as of its last scan and after its rules",
+            loc.id,
+            loc.path().display()
+        );
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    if !a.recursive
-        && let Some(found) = lib.entry_at(&canon)?
-        && found.record.kind == EntryKind::Dir
-    {
+    if !a.recursive {
         let mut kids = lib.children(found.id)?;
         kids.sort_by(|x, y| x.1.name.cmp(&y.1.name));
         if out.json {
@@ -55,7 +87,7 @@ pub(super) fn ls(
                 .map(|(id, r)| entry_json(Some(*id), r))
                 .collect();
             out.json(
-                &json!({ "path": canon.to_string_lossy(), "source": "index", "entries": rows }),
+                &json!({ "path": canon.to_string_lossy(), "source": "index", "location": loc.id, "entries": rows }),
             );
         } else {
             for (_, r) in &kids {
@@ -64,13 +96,64 @@ pub(super) fn ls(
         }
         return Ok(w.flush()?);
     }
-    // Not indexed (or recursive): the ephemeral index, straight from the disk.
+    if out.json {
+        let mut rows = Vec::new();
+        lib.list_index_tree(found.id, &mut |chunk| {
+            rows.extend(chunk.iter().map(|row| {
+                let mut v = entry_json(Some(row.id), &row.record);
+                let rel = row.rel.as_os_str();
+                v["name"] = json!(rel.to_string_lossy());
+                v["name_bytes"] = json!(rel.to_str().is_none().then(|| os_bytes(rel).to_vec()));
+                v
+            }));
+            true
+        })?;
+        out.json(
+            &json!({ "path": canon.to_string_lossy(), "source": "index", "location": loc.id, "entries": rows }),
+        );
+        return Ok(());
+    }
+    // Written as the chunks arrive; a reader that went away (`| head`) stops the listing.
+    let mut failed = None;
+    lib.list_index_tree(found.id, &mut |chunk| {
+        for row in &chunk {
+            let r = &row.record;
+            let name = os_bytes(row.rel.as_os_str());
+            if let Err(e) = print_row(&mut w, a.long, name, r.kind, r.size, r.mtime_ns) {
+                failed = Some(e);
+                return false;
+            }
+        }
+        true
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(w.flush()?)
+}
+
+/// A folder read from the disk now: outside every location, or not held by the index.
+fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Result<()> {
     let rules = Compiled::new(&Rules::parse(&a.rules).map_err(anyhow::Error::msg)?)
         .map_err(anyhow::Error::msg)?;
     let mut opts = WalkOptions::new(rules);
     opts.max_depth = (!a.recursive).then_some(1);
     opts.stat = a.long || out.json;
-    let tree = walk(&canon, &opts)?;
+    let tree = walk(canon, &opts)?;
+    if !out.json {
+        match containing(&lib.locations()?, canon) {
+            Some(loc) => eprintln!(
+                "note: from the disk: location {} ({}) does not hold {} in its index (its rules \
+                 leave it out, or it is new since the last scan)",
+                loc.id,
+                loc.path().display(),
+                canon.display()
+            ),
+            None => eprintln!("note: from the disk: {} is in no location", canon.display()),
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     if out.json {
         let rows: Vec<_> = (1..tree.len())
             .map(|i| tree_json(&tree, i, a.recursive))

@@ -76,7 +76,9 @@ pub enum Command {
     /// Add, list, rescan, change and remove indexed folders (locations).
     #[command(subcommand)]
     Location(location::LocationCommand),
-    /// List a folder: from the index inside a location, else straight from the disk.
+    /// List a folder: inside a location, the index's view (as of the last scan, after the
+    /// location's rules); outside every location, or a folder the index does not hold, the
+    /// disk now. A note on stderr says which.
     Ls(ls::LsArgs),
     /// Show everything Cairn knows about a file or folder.
     Stat(stat::StatArgs),

@@ -78,12 +78,24 @@ fn stat_json(d: &Details) -> serde_json::Value {
                     json!(f.file_type.as_ref().map(|t| (&t.id, &t.mime, t.kind))),
                 );
             }
+            // A copy is one file on disk: hard links are more names of it, not more copies.
             let others: Vec<_> = d
                 .other_copies
                 .iter()
                 .map(|c| c.path.to_string_lossy())
                 .collect();
             v.insert("other_copies".into(), json!(others));
+            let other_links: Vec<Vec<_>> = d
+                .other_copies
+                .iter()
+                .map(|c| c.links.iter().map(|l| l.to_string_lossy()).collect())
+                .collect();
+            v.insert("other_copies_links".into(), json!(other_links));
+            let links: Vec<_> = d.links.iter().map(|l| l.to_string_lossy()).collect();
+            v.insert("links".into(), json!(links));
+            if d.cas.is_some() {
+                v.insert("copies".into(), json!(d.other_copies.len() + 1));
+            }
         }
         None => {
             v.insert("indexed".into(), json!(false));
@@ -154,8 +166,13 @@ fn print_stat(v: &serde_json::Value) {
         println!("MIME:        {}", s(&c["mime"]));
         println!("cas_id:      {}", s(&c["cas_id"]));
         println!("Content id:  {}", s(&c["content_uuid"]));
-        if let Some(n) = c["instances"].as_u64() {
-            println!("Copies:      {n} in this library");
+        if let Some(n) = v["copies"].as_u64() {
+            match c["instances"].as_u64() {
+                Some(names) if names != n => {
+                    println!("Copies:      {n} in this library ({names} names: hard links)");
+                }
+                _ => println!("Copies:      {n} in this library"),
+            }
         }
     } else if let Some(t) = v["type_by_extension"].as_array() {
         println!(
@@ -164,9 +181,17 @@ fn print_stat(v: &serde_json::Value) {
             s(&t[2])
         );
     }
+    if let Some(links) = v["links"].as_array() {
+        for l in links {
+            println!("  also named {} (a hard link: this same file)", s(l));
+        }
+    }
     if let Some(others) = v["other_copies"].as_array() {
-        for o in others {
+        for (i, o) in others.iter().enumerate() {
             println!("  also at    {}", s(o));
+            for l in v["other_copies_links"][i].as_array().into_iter().flatten() {
+                println!("             {} (a hard link of it)", s(l));
+            }
         }
     }
     let f = &v["folder"];

@@ -105,3 +105,38 @@ impl Drop for Tmpfs {
         self.unplug();
     }
 }
+
+/// A bind mount of folder `source` at a new folder `target` (one folder on disk seen at two
+/// paths, with the same device and inodes); unmounted (lazily) when dropped. `None` when this
+/// process may not mount (not root): the test then says it is skipped.
+pub struct BindMount {
+    /// The mount point: the second path of `source`.
+    pub path: std::path::PathBuf,
+}
+
+impl BindMount {
+    /// Bind-mounts `source` at `target` (created here).
+    pub fn mount(source: &Path, target: &Path) -> Option<BindMount> {
+        std::fs::create_dir(target).expect("make the mount point");
+        let mounted = Command::new("mount")
+            .arg("--bind")
+            .arg(source)
+            .arg(target)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if mounted {
+            Some(BindMount {
+                path: target.to_owned(),
+            })
+        } else {
+            eprintln!("skipped: cannot bind-mount here (needs root)");
+            None
+        }
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).output();
+    }
+}

@@ -1355,3 +1355,174 @@ fn regression_hard_links_are_one_copy() {
         "one file, however many names"
     );
 }
+
+/// Regression (review of "Index model v4"): the inspector's copies (`Library::copies` and the
+/// details' other copies) listed every hard link as a copy, so a file with two names and one
+/// real copy elsewhere showed three copies, and a file with two names and no copy was not
+/// "the only copy". Hard links (same device and inode) are one copy with several names.
+#[test]
+fn regression_hard_links_are_one_copy_in_the_copies_list() {
+    let f = Fixture::new();
+    f.file("a/photo.jpg", b"one photo, stored twice")
+        .file("b/photo copy.jpg", b"one photo, stored twice")
+        .file("c/alone.txt", b"stored once, two names");
+    fs::hard_link(
+        f.root().join("a/photo.jpg"),
+        f.root().join("a/photo-link.jpg"),
+    )
+    .unwrap();
+    fs::hard_link(
+        f.root().join("c/alone.txt"),
+        f.root().join("c/alone-link.txt"),
+    )
+    .unwrap();
+    let l = library();
+    index(&l.lib, &f.root(), IndexMode::Content, Rules::none());
+    let root = fs::canonicalize(f.root()).unwrap();
+
+    let (photo, _) = entry_at(&l.lib, &root.join("a/photo.jpg")).unwrap();
+    let copies = l.lib.copies(photo).unwrap();
+    assert_eq!(
+        copies.len(),
+        2,
+        "one copy with two names, and one other: {copies:#?}"
+    );
+    assert_eq!(copies[0].path, root.join("a/photo.jpg"), "itself first");
+    assert_eq!(copies[0].links, [root.join("a/photo-link.jpg")]);
+    assert_eq!(copies[1].path, root.join("b/photo copy.jpg"));
+    assert!(copies[1].links.is_empty());
+
+    // The inspector: this file (also named photo.jpg) and one other copy.
+    let opts = cairn::vdfs::query::details::DetailOptions::INSPECTOR;
+    let d = l.lib.stat(&root.join("a/photo-link.jpg"), opts).unwrap();
+    let others: Vec<&Path> = d.other_copies.iter().map(|c| c.path.as_path()).collect();
+    assert_eq!(others, [root.join("b/photo copy.jpg")]);
+    assert_eq!(d.links, [root.join("a/photo.jpg")]);
+
+    // One file with two names is the only copy.
+    let (alone, _) = entry_at(&l.lib, &root.join("c/alone.txt")).unwrap();
+    assert_eq!(l.lib.copies(alone).unwrap().len(), 1);
+    let d = l.lib.stat(&root.join("c/alone.txt"), opts).unwrap();
+    assert!(d.other_copies.is_empty(), "{:#?}", d.other_copies);
+    assert_eq!(d.links, [root.join("c/alone-link.txt")]);
+}
+
+/// Regression (review of "Index model v4"): the backup-gap report and search's `missing_from`
+/// filter took a hard link inside the backup location (the same file, on the same disk) for a
+/// backup of it.
+#[test]
+fn regression_a_hard_link_in_the_backup_location_is_no_backup() {
+    let f = Fixture::new();
+    f.file("home/report.txt", b"on one disk, under two names")
+        .file("home/safe.txt", b"really backed up")
+        .file("backup/safe copy.txt", b"really backed up");
+    fs::hard_link(
+        f.root().join("home/report.txt"),
+        f.root().join("backup/report-link.txt"),
+    )
+    .unwrap();
+    let l = library();
+    index(
+        &l.lib,
+        &f.root().join("home"),
+        IndexMode::Content,
+        Rules::none(),
+    );
+    let backup = index(
+        &l.lib,
+        &f.root().join("backup"),
+        IndexMode::Content,
+        Rules::none(),
+    );
+    let home = fs::canonicalize(f.root().join("home")).unwrap();
+
+    let gap = l.lib.missing_from(&home, backup).unwrap();
+    let missing: Vec<&Path> = gap.missing.iter().map(|m| m.path.as_path()).collect();
+    assert_eq!(missing, [home.join("report.txt")], "{gap:#?}");
+    assert_eq!(gap.covered, 1);
+
+    let q = cairn::vdfs::query::search::Query {
+        missing_from: Some(backup),
+        limit: 100,
+        ..Default::default()
+    };
+    let hits: Vec<PathBuf> = l
+        .lib
+        .search(&q)
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| h.path)
+        .collect();
+    assert_eq!(hits, [home.join("report.txt")]);
+}
+
+/// Review of "Index model v4": one folder indexed as two locations, once through a bind mount
+/// of it (the same device and inodes), holds each file once: no file is a duplicate of
+/// itself, nor a second copy or a backup of itself; a real duplicate inside it still counts.
+/// Root only (it mounts); skipped otherwise.
+#[test]
+fn a_bind_mounted_alias_of_a_location_counts_each_file_once() {
+    use crate::common::{BindMount, Tmpfs};
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(vol) = Tmpfs::mount(tmp.path(), "vol", "4m") else {
+        return;
+    };
+    let real = vol.path.join("real");
+    fs::create_dir_all(real.join("sub")).unwrap();
+    fs::write(real.join("only.txt"), b"one file, two locations").unwrap();
+    fs::write(real.join("a.bin"), b"a real duplicate").unwrap();
+    fs::write(real.join("sub/a copy.bin"), b"a real duplicate").unwrap();
+    let Some(alias) = BindMount::mount(&real, &tmp.path().join("alias")) else {
+        return;
+    };
+    let l = library();
+    index(&l.lib, &real, IndexMode::Content, Rules::none());
+    let alias_id = index(&l.lib, &alias.path, IndexMode::Content, Rules::none());
+    let real = fs::canonicalize(&real).unwrap();
+    let alias = fs::canonicalize(&alias.path).unwrap();
+    assert_eq!(
+        entry_at(&l.lib, &real.join("only.txt")).unwrap().1.meta(),
+        entry_at(&l.lib, &alias.join("only.txt")).unwrap().1.meta(),
+        "the alias shows the same files (device and inode)"
+    );
+
+    // dupes: only the real pair, each of its files seen under two names.
+    let groups = l
+        .lib
+        .dupes(&cairn::vdfs::query::dupes::DupesQuery::default())
+        .unwrap();
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    let g = &groups[0];
+    assert_eq!(g.members.len(), 4);
+    assert_eq!(g.wasted, 16, "two files, one too many");
+    assert_eq!(
+        g.members
+            .iter()
+            .filter(|m| m.same_file_as.is_some())
+            .count(),
+        2,
+        "{g:#?}"
+    );
+
+    // at-risk: the file seen twice is still the only copy.
+    for root in [&real, &alias] {
+        let risk = l.lib.at_risk(root).unwrap();
+        let single: Vec<&Path> = risk.single.iter().map(|f| f.path.as_path()).collect();
+        assert_eq!(single, [root.join("only.txt")], "{risk:#?}");
+        assert_eq!(risk.safe, 2);
+    }
+
+    // copies: one copy with a second name.
+    let (only, _) = entry_at(&l.lib, &real.join("only.txt")).unwrap();
+    let copies = l.lib.copies(only).unwrap();
+    assert_eq!(copies.len(), 1, "{copies:#?}");
+    assert_eq!(copies[0].links, [alias.join("only.txt")]);
+    let (a, _) = entry_at(&l.lib, &real.join("a.bin")).unwrap();
+    assert_eq!(l.lib.copies(a).unwrap().len(), 2);
+
+    // The alias is no backup of the folder.
+    let gap = l.lib.missing_from(&real, alias_id).unwrap();
+    let missing: Vec<&Path> = gap.missing.iter().map(|f| f.path.as_path()).collect();
+    assert_eq!(missing, [real.join("only.txt")], "{gap:#?}");
+}

@@ -9,6 +9,7 @@ mod dupes;
 mod indexing;
 mod jobs;
 mod libraries;
+mod ls;
 mod portable;
 mod search;
 mod upgrade;

@@ -82,6 +82,26 @@ pub(crate) fn show(
                 }
                 row("Where", d.path.display().to_string());
             });
+        if d.cas.is_some() && !d.links.is_empty() {
+            // Hard links: the same bytes on disk under more names, so one copy.
+            ui.add_space(8.0);
+            ui.label(
+                RichText::new(format!(
+                    "{} names, 1 copy: hard links of this file",
+                    d.links.len() + 1
+                ))
+                .strong(),
+            );
+            for l in &d.links {
+                if ui
+                    .link(l.display().to_string())
+                    .on_hover_text(CommandKind::GoToItem.label())
+                    .clicked()
+                {
+                    actions.push(UiCommand::GoToItem(l.clone()));
+                }
+            }
+        }
         if !d.other_copies.is_empty() {
             ui.add_space(8.0);
             let n = d.other_copies.len();
@@ -112,6 +132,13 @@ pub(crate) fn show(
                     .small()
                     .color(theme::weak(ui)),
                 );
+                for l in &c.links {
+                    ui.label(
+                        RichText::new(format!("same file (hard link): {}", l.display()))
+                            .small()
+                            .color(theme::weak(ui)),
+                    );
+                }
             }
             if let Some(v) = &d.volume
                 && volumes.len() == 1

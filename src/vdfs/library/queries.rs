@@ -13,6 +13,7 @@ use crate::vdfs::fs::entry::canonical_no_follow;
 use crate::vdfs::index::location::{self, LocationRecord};
 use crate::vdfs::index::{self, ContentRecord, DirStats, EntryRecord, IndexedEntry};
 use crate::vdfs::jobs::{JobHandle, JobId};
+use crate::vdfs::query::browse::{self, TreeRow};
 use crate::vdfs::query::details::{self, DetailOptions, Details};
 use crate::vdfs::query::dupes::{self, DupesQuery, Group};
 use crate::vdfs::query::redundancy::{self, AtRisk, CopyInfo, Gap};
@@ -100,6 +101,20 @@ impl super::Library {
     /// [`CoreError::Store`].
     pub fn children(&self, id: u64) -> Result<Vec<(u64, EntryRecord)>, CoreError> {
         Ok(self.store().read(|tx| index::children(tx, id))?)
+    }
+
+    /// Everything the index holds below folder entry `id`, depth first in name order, in
+    /// chunks to `sink` (which returns `false` to stop): the index's view as of the last scan,
+    /// after the location's rules (see [`browse::list_index_tree`]).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn list_index_tree(
+        &self,
+        id: u64,
+        sink: &mut dyn FnMut(Vec<TreeRow>) -> bool,
+    ) -> Result<(), CoreError> {
+        Ok(browse::list_index_tree(self.store(), id, sink)?)
     }
 
     /// The absolute path of entry `id`.

@@ -4,8 +4,9 @@
 //! folder sizes from the aggregates), else straight from the disk (the ephemeral path: one
 //! `read_dir` plus `lstat` per entry). Either way it is delivered in chunks of [`CHUNK`] items
 //! through a callback, so the first rows can be drawn while the rest is still being read; a
-//! caller that navigated away stops the stream by returning `false`. The details of one item
-//! are in [`super::details`].
+//! caller that navigated away stops the stream by returning `false`. [`list_index_tree`]
+//! streams a whole indexed subtree the same way (`cairn ls -r`). The details of one item are
+//! in [`super::details`].
 
 use std::path::{Path, PathBuf};
 
@@ -194,6 +195,60 @@ fn list_index(
         sink(chunk);
         Ok(())
     })
+}
+
+/// One entry of an indexed subtree ([`list_index_tree`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    /// Its path relative to the folder listed, from the exact name bytes.
+    pub rel: PathBuf,
+    /// Its entry id.
+    pub id: u64,
+    /// Its record.
+    pub record: EntryRecord,
+}
+
+/// Streams everything the index holds below folder entry `folder` (not the folder itself):
+/// depth first, each folder's children in the order of their name bytes, in chunks of at most
+/// [`CHUNK`] rows to `sink` (which returns `false` to stop). This is the index's view — what
+/// the last scan recorded, after the location's rules — and reads no file. Each folder's
+/// children are one short read; `sink` runs outside every read transaction.
+///
+/// # Errors
+/// [`crate::store::StoreError`] if the index cannot be read.
+pub fn list_index_tree(
+    store: &Store,
+    folder: u64,
+    sink: &mut dyn FnMut(Vec<TreeRow>) -> bool,
+) -> Result<(), crate::store::StoreError> {
+    // Rows still to send, the next one last: a folder's children are pushed in reverse name
+    // order right after the folder is taken, so they come before its later siblings.
+    let mut stack: Vec<TreeRow> = Vec::new();
+    let push_children = |stack: &mut Vec<TreeRow>, dir: u64, rel: &Path| {
+        let mut kids = store.read(|tx| index::children(tx, dir))?;
+        kids.sort_by(|a, b| b.1.name.cmp(&a.1.name));
+        stack.extend(kids.into_iter().map(|(id, record)| TreeRow {
+            rel: rel.join(os_from_bytes(&record.name)),
+            id,
+            record,
+        }));
+        Ok::<_, crate::store::StoreError>(())
+    };
+    push_children(&mut stack, folder, Path::new(""))?;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    while let Some(row) = stack.pop() {
+        if row.record.kind == EntryKind::Dir {
+            push_children(&mut stack, row.id, &row.rel)?;
+        }
+        chunk.push(row);
+        if chunk.len() == CHUNK && !sink(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK))) {
+            return Ok(());
+        }
+    }
+    if !chunk.is_empty() {
+        sink(chunk);
+    }
+    Ok(())
 }
 
 /// Streams a folder's children straight from the disk (the ephemeral path).

@@ -2,9 +2,10 @@
 //! window's inspector and `cairn stat`.
 //!
 //! For an indexed path the index answers: the entry, its location, its content record, the
-//! other copies (with their location and volume) and a folder's totals. For a path outside
-//! every location the disk answers: `lstat`, and, when [`DetailOptions`] asks for it, the
-//! sampled `cas_id` and the file type from the file's bytes, or a folder's totals from a walk.
+//! other copies (with their location and volume; hard links are one copy with several names)
+//! and a folder's totals. For a path outside every location the disk answers: `lstat`, and,
+//! when [`DetailOptions`] asks for it, the sampled `cas_id` and the file type from the file's
+//! bytes, or a folder's totals from a walk.
 //! Nothing here writes.
 
 use std::path::{Path, PathBuf};
@@ -122,8 +123,12 @@ pub struct Details {
     /// Content UUID, when the index has identified the content.
     pub content_uuid: Option<String>,
     /// Other copies of the same content in the library, with their location and volume, in
-    /// instance order.
+    /// instance order. A copy is one file on disk: hard links of it are its
+    /// [`CopyInfo::links`], and this file's own hard links are in [`Details::links`].
     pub other_copies: Vec<CopyInfo>,
+    /// This file's other names in the library: hard links of it (the same device and inode),
+    /// which are the same bytes on disk, not copies.
+    pub links: Vec<PathBuf>,
     /// For folders: bytes, files, folders below (from the index, or from a walk).
     pub folder: Option<(u64, u64, u64)>,
     /// The first part of a text file (at most [`PREVIEW_BYTES`]), with
@@ -205,10 +210,17 @@ pub fn details(
         if let Some(cas) = rec.cas {
             d.cas = Some(cas.to_string());
             d.content_uuid = Some(cas.content_uuid().to_string());
-            d.other_copies = redundancy::copies(store, locations, found.id)?
-                .into_iter()
-                .filter(|c| c.path != path)
-                .collect();
+            // Its own copy (itself and its hard links) is not another copy.
+            for c in redundancy::copies(store, locations, found.id)? {
+                if c.path == path || c.links.contains(&path) {
+                    d.links = std::iter::once(c.path)
+                        .chain(c.links)
+                        .filter(|p| *p != path)
+                        .collect();
+                } else {
+                    d.other_copies.push(c);
+                }
+            }
         }
         if let Some(c) = &content {
             d.mime = c.mime.clone();

@@ -21,13 +21,19 @@ pub struct FileRef {
     pub size: u64,
 }
 
-/// Where the copies of one file are.
+/// Where the copies of one file are. A copy is one file on disk: its hard links (the same
+/// device and inode) are more names of it, in [`CopyInfo::links`], not more copies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CopyInfo {
-    /// Absolute path of the copy.
+    /// Absolute path of the copy (its first name in instance order; the asked-for entry's
+    /// own path for its own copy).
     #[serde(serialize_with = "crate::format::lossy_path")]
     pub path: PathBuf,
-    /// Its location id.
+    /// The copy's other names in the library: hard links of it, in instance order. Removing
+    /// one frees nothing and keeps no copy safe.
+    #[serde(serialize_with = "crate::format::lossy_paths")]
+    pub links: Vec<PathBuf>,
+    /// Its location id (of [`CopyInfo::path`]).
     pub location: u32,
     /// That location's folder.
     #[serde(serialize_with = "crate::format::lossy_path")]
@@ -37,8 +43,9 @@ pub struct CopyInfo {
     pub volume: PathBuf,
 }
 
-/// The copies of the file whose entry is `id` (itself included), or empty if its content is
-/// not identified.
+/// The copies of the file whose entry is `id`, its own first, then the others in instance
+/// order; or empty if its content is not identified. Entries with the same device and inode
+/// (hard links) are one copy, as in [`super::dupes`] and [`at_risk`].
 ///
 /// # Errors
 /// [`StoreError`].
@@ -54,19 +61,42 @@ pub fn copies(
         let Some(cas) = rec.cas else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
+        // The names of each file, as (entry, location), by (device, inode), in instance order.
+        let mut files: Vec<Vec<(u64, u32)>> = Vec::new();
+        let mut slot: HashMap<(u64, u64), usize> = HashMap::new();
         for other in index::instances(tx, cas)? {
             if let Some(e) = index::entry(tx, other)? {
-                let loc = locations.iter().find(|l| l.id == e.location);
-                out.push(CopyInfo {
-                    path: index::path_of(tx, other)?,
-                    location: e.location,
-                    location_path: loc.map(LocationRecord::path).unwrap_or_default(),
-                    volume: loc
-                        .map(|l| l.volume.mount_point.clone())
-                        .unwrap_or_default(),
+                let i = *slot.entry((e.dev, e.inode)).or_insert_with(|| {
+                    files.push(Vec::new());
+                    files.len() - 1
                 });
+                files[i].push((other, e.location));
             }
+        }
+        // Its own copy first, named by its own path.
+        if let Some(own) = files.iter().position(|f| f.iter().any(|n| n.0 == id)) {
+            let mut f = files.remove(own);
+            let at = f.iter().position(|n| n.0 == id).unwrap_or(0);
+            let me = f.remove(at);
+            f.insert(0, me);
+            files.insert(0, f);
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for names in files {
+            let (first, location) = names[0];
+            let loc = locations.iter().find(|l| l.id == location);
+            out.push(CopyInfo {
+                path: index::path_of(tx, first)?,
+                links: names[1..]
+                    .iter()
+                    .map(|(n, _)| index::path_of(tx, *n))
+                    .collect::<Result<_, _>>()?,
+                location,
+                location_path: loc.map(LocationRecord::path).unwrap_or_default(),
+                volume: loc
+                    .map(|l| l.volume.mount_point.clone())
+                    .unwrap_or_default(),
+            });
         }
         Ok(out)
     })
@@ -145,7 +175,9 @@ pub struct Gap {
     pub unknown: u64,
 }
 
-/// Files under `within` whose content has no instance in location `target`.
+/// Files under `within` whose content has no copy in location `target`. A hard link of the
+/// file in `target` (the same device and inode: the same bytes on the same disk, as with a
+/// bind mount of its folder) is no copy.
 ///
 /// # Errors
 /// [`StoreError`].
@@ -157,7 +189,7 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
             continue;
         }
         match r.cas {
-            Some(c) if present.contains(&c.0) => gap.covered += 1,
+            Some(c) if has_other_file(&present, c.0, (r.dev, r.inode)) => gap.covered += 1,
             Some(_) => gap.missing.push(FileRef { path, size: r.size }),
             None if r.size > 0 => gap.unknown += 1,
             None => {}
@@ -166,46 +198,56 @@ pub fn missing_from(store: &Store, within: &Path, target: u32) -> Result<Gap, St
     Ok(gap)
 }
 
-/// The cas_ids of every file in location `target`.
-fn contents_in(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
+/// The files (device, inode) in a location, by cas_id.
+type FilesByContent = HashMap<u64, Vec<(u64, u64)>>;
+
+/// True if `present` holds content `cas` in a file other than `file` (device, inode).
+fn has_other_file(present: &FilesByContent, cas: u64, file: (u64, u64)) -> bool {
+    present
+        .get(&cas)
+        .is_some_and(|files| files.iter().any(|f| *f != file))
+}
+
+/// The files of location `target` by cas_id.
+fn contents_in(store: &Store, target: u32) -> Result<FilesByContent, StoreError> {
     store.read(|tx| {
-        let mut set = HashSet::new();
+        let mut present = FilesByContent::new();
         index::each_entry(tx, |_, rec| {
             if rec.location == target
                 && let Some(c) = rec.cas
             {
-                set.insert(c.0);
+                present.entry(c.0).or_default().push((rec.dev, rec.inode));
             }
             Ok(())
         })?;
-        Ok(set)
+        Ok(present)
     })
 }
 
 /// The ids of every identified file outside location `target` whose content has no copy
-/// there: the library-wide backup gap, used by search's `missing_from` filter. One pass
-/// over the entries.
+/// there (a hard link of it there is no copy): the library-wide backup gap, used by search's
+/// `missing_from` filter. One pass over the entries.
 ///
 /// # Errors
 /// [`StoreError`].
 pub fn missing_ids(store: &Store, target: u32) -> Result<HashSet<u64>, StoreError> {
     store.read(|tx| {
-        let mut present = HashSet::new();
+        let mut present = FilesByContent::new();
         let mut elsewhere = Vec::new();
         index::each_entry(tx, |id, rec| {
             match rec.cas {
                 Some(c) if rec.location == target => {
-                    present.insert(c.0);
+                    present.entry(c.0).or_default().push((rec.dev, rec.inode));
                 }
-                Some(c) => elsewhere.push((id, c.0)),
+                Some(c) => elsewhere.push((id, c.0, (rec.dev, rec.inode))),
                 None => {}
             }
             Ok(())
         })?;
         Ok(elsewhere
             .into_iter()
-            .filter(|(_, c)| !present.contains(c))
-            .map(|(id, _)| id)
+            .filter(|(_, c, file)| !has_other_file(&present, *c, *file))
+            .map(|(id, _, _)| id)
             .collect())
     })
 }

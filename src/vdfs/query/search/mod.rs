@@ -68,8 +68,9 @@ pub struct Query {
     pub indexed: Option<(i64, i64)>,
     /// Entry kinds (file, folder, symlink …); empty means all.
     pub entry_kinds: Vec<EntryKind>,
-    /// Only files whose content has no copy in the location with this id (a backup gap;
-    /// files whose content is not identified are left out). Applied by
+    /// Only files whose content has no copy in the location with this id (a backup gap; a
+    /// hard link of the file there is no copy; files whose content is not identified are
+    /// left out). Applied by
     /// [`crate::vdfs::library::Library::search`], which reads the store for it.
     pub missing_from: Option<u32>,
     /// Order of the results.
