@@ -3,7 +3,8 @@
 //! system's own file systems (never a drive, never a location); free space.
 //!
 //! On Linux the mount table is `/proc/self/mountinfo` (format: proc(5)); elsewhere only the
-//! device id is known and the mount point is reported as the path's root.
+//! device id is known and the mount point is reported as the path's root. The volumes built
+//! from it (identity, kind, size) are [`super::volumes`].
 
 use std::path::{Path, PathBuf};
 
