@@ -11,4 +11,5 @@ mod jobs;
 mod libraries;
 mod portable;
 mod search;
+mod volume;
 mod window;
