@@ -178,22 +178,6 @@ pub fn is_mounted(mount_point: &Path) -> bool {
         .any(|m| m.mount_point.to_string_lossy() == want)
 }
 
-/// A mounted, user-relevant volume.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Drive {
-    /// Display name (the mount point's last component, or "Computer" for /).
-    pub name: String,
-    /// Mount point.
-    pub mount_point: PathBuf,
-    /// File-system type.
-    pub fs_type: String,
-    /// Free bytes.
-    pub free: u64,
-    /// Total bytes.
-    pub total: u64,
-}
-
-/// File-system types that are never a person's drive.
 /// True for a file system that holds no person's files (proc, sysfs, devtmpfs, cgroup …):
 /// never a drive, never a location.
 pub fn is_pseudo(fs_type: &str) -> bool {
@@ -222,52 +206,6 @@ const SYSTEM_FS: &[&str] = &[
     "efivarfs",
     "rpc_pipefs",
 ];
-
-/// Beside [`SYSTEM_FS`], file systems that can hold files but are not a person's drive in
-/// the sidebar (tmpfs, container layers, snaps, automount points, the portal).
-const NOT_A_DRIVE: &[&str] = &[
-    "tmpfs",
-    "autofs",
-    "overlay",
-    "squashfs",
-    "ramfs",
-    "fuse.portal",
-];
-
-/// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
-/// /run/media, that is not a pseudo file system.
-pub fn drives() -> Vec<Drive> {
-    let mut out: Vec<Drive> = mounts()
-        .into_iter()
-        .filter(|m| !is_pseudo(&m.fs_type) && !NOT_A_DRIVE.contains(&m.fs_type.as_str()))
-        .filter(|m| {
-            let p = &m.mount_point;
-            p == Path::new("/")
-                || ["/home", "/media", "/mnt", "/run/media", "/Volumes"]
-                    .iter()
-                    .any(|pre| p.starts_with(pre))
-        })
-        .map(|m| {
-            let (free, total) = space_of(&m.mount_point).unwrap_or((0, 0));
-            Drive {
-                name: if m.mount_point == Path::new("/") {
-                    "Computer".to_owned()
-                } else {
-                    m.mount_point.file_name().map_or_else(
-                        || m.mount_point.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                },
-                mount_point: m.mount_point,
-                fs_type: m.fs_type,
-                free,
-                total,
-            }
-        })
-        .collect();
-    out.dedup_by(|a, b| a.mount_point == b.mount_point);
-    out
-}
 
 /// Free and total bytes of the file system holding `path`.
 pub fn space_of(path: &Path) -> Option<(u64, u64)> {
