@@ -95,6 +95,20 @@ pub fn lossy_path<S: serde::Serializer>(p: &std::path::Path, s: S) -> Result<S::
     s.serialize_str(&p.to_string_lossy())
 }
 
+/// [`lossy_path`] for an optional path (`null` when absent).
+///
+/// # Errors
+/// Those of the serializer.
+pub fn lossy_opt_path<S: serde::Serializer>(
+    p: &Option<std::path::PathBuf>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match p {
+        Some(p) => s.serialize_some(&p.to_string_lossy()),
+        None => s.serialize_none(),
+    }
+}
+
 /// [`lossy_path`] for a list of paths.
 ///
 /// # Errors

@@ -18,6 +18,7 @@ mod location;
 mod ls;
 mod search;
 mod stat;
+mod volume;
 
 use crate::vdfs::sdpath::SdPath;
 use crate::vdfs::{Core, CoreOptions, Library};
@@ -76,6 +77,9 @@ pub enum Command {
     /// Add, list, rescan, change and remove indexed folders (locations).
     #[command(subcommand)]
     Location(location::LocationCommand),
+    /// The mounted volumes (disks, partitions, network shares): identity, kind, free space.
+    #[command(subcommand)]
+    Volume(volume::VolumeCommand),
     /// List a folder: inside a location, the index's view (as of the last scan, after the
     /// location's rules); outside every location, or a folder the index does not hold, the
     /// disk now. A note on stderr says which.
@@ -121,6 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs(c) => jobs::jobs(&core, &out, lib, c),
         Command::Debug(c) => debug::debug(&core, &out, lib, c),
         Command::Location(c) => location::location(&core, &out, lib, c),
+        Command::Volume(c) => volume::volume(&out, c),
         Command::Ls(a) => ls::ls(&core, &out, lib, &a),
         Command::Stat(a) => stat::stat(&core, &out, lib, &a),
         Command::Index(c) => index::index(&core, &out, lib, c),

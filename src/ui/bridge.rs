@@ -13,8 +13,9 @@ use std::sync::mpsc;
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
-pub use crate::vdfs::fs::mounts::{Drive, drives, space_of};
+use crate::vdfs::fs::mounts::space_of;
 use crate::vdfs::fs::rules::Rules;
+pub use crate::vdfs::fs::volumes::Volume;
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 use crate::vdfs::jobs::{JobId, JobRecord};
@@ -106,8 +107,8 @@ pub enum Update {
     Error(String),
     /// The open library's locations.
     Locations(Vec<LocationView>),
-    /// Mounted volumes.
-    Drives(Vec<Drive>),
+    /// The mounted volumes (pseudo file systems left out), in mount order.
+    Volumes(Vec<Volume>),
     /// The open library's favourite folders.
     Favourites(Vec<PathBuf>),
     /// Part of a listing.
@@ -419,7 +420,7 @@ fn jobs(core: &Core) -> Result<crate::vdfs::jobs::JobManager, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Sends the library list, the open library's jobs and locations, and the drives.
+/// Sends the library list, the open library's jobs and locations, and the volumes.
 pub fn refresh(core: &Core, send: &impl Fn(Update)) {
     match core.list_libraries() {
         Ok((list, _)) => send(Update::Libraries(list)),
@@ -444,7 +445,7 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
             Err(e) => send(Update::Error(e.to_string())),
         }
     }
-    send(Update::Drives(drives()));
+    send(Update::Volumes(crate::vdfs::fs::volumes::detect()));
 }
 
 fn navigate(

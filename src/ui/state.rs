@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use eframe::egui;
 
-use crate::ui::bridge::{Command, Drive, LocationView, Update};
+use crate::ui::bridge::{Command, LocationView, Update, Volume};
 use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
 use crate::ui::explorer::{Explorer, ViewMode};
 use crate::ui::search::SearchFilters;
@@ -37,8 +37,8 @@ pub struct AppState {
     pub live: std::collections::HashMap<JobId, JobProgress>,
     /// The open library's locations.
     pub locations: Vec<LocationView>,
-    /// Mounted volumes.
-    pub drives: Vec<Drive>,
+    /// The mounted volumes, in mount order (the sidebar shows a person's drives among them).
+    pub volumes: Vec<Volume>,
     /// Favourite folders.
     pub favourites: Vec<PathBuf>,
     /// The applications that open a file (for "Open with").
@@ -184,7 +184,7 @@ impl AppState {
                     return Some(self.navigate(f, false));
                 }
             }
-            Update::Drives(d) => self.drives = d,
+            Update::Volumes(v) => self.volumes = v,
             Update::Favourites(f) => self.favourites = f,
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
             Update::Dupes(g) => self.dupes = Some(g),

@@ -3,6 +3,7 @@
 use eframe::egui::{self, Color32, Visuals};
 
 use crate::vdfs::content::filetype::ContentKind;
+use crate::vdfs::fs::volumes::VolumeKind;
 use crate::vdfs::jobs::JobStatus;
 
 /// Accent for selection and progress.
@@ -194,6 +195,32 @@ pub fn kind_badge(
 ) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
     paint_kind_icon(ui.painter(), rect, kind, content, dark);
+}
+
+/// Colour and letters of a volume kind's badge.
+pub fn volume_style(kind: VolumeKind, dark: bool) -> (Color32, &'static str) {
+    let (c, letters) = match kind {
+        VolumeKind::System => (Color32::from_rgb(0x6b, 0x72, 0x80), "SYS"),
+        VolumeKind::Data => (Color32::from_rgb(0x2b, 0x6c, 0xd4), "HD"),
+        VolumeKind::External => (Color32::from_rgb(0xd9, 0x6a, 0x1c), "USB"),
+        VolumeKind::Network => (Color32::from_rgb(0x1f, 0x8a, 0x4c), "NET"),
+        VolumeKind::Virtual => (Color32::from_rgb(0x9c, 0x6b, 0xb0), "MEM"),
+    };
+    (if dark { c } else { c.gamma_multiply(0.9) }, letters)
+}
+
+/// A small drive icon coloured and lettered by the volume's kind (drawn, not a glyph).
+pub fn volume_badge(ui: &mut egui::Ui, kind: VolumeKind, dark: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(22.0, 14.0), egui::Sense::hover());
+    let (color, letters) = volume_style(kind, dark);
+    ui.painter().rect_filled(rect, 3.0, color);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        letters,
+        egui::FontId::proportional(8.0),
+        Color32::WHITE,
+    );
 }
 
 /// A small triangle showing the sort direction (drawn, not a glyph).

@@ -13,4 +13,5 @@ mod ls;
 mod portable;
 mod search;
 mod upgrade;
+mod volume;
 mod window;

@@ -6,8 +6,31 @@ use crate::format;
 use crate::ui::AppState;
 use crate::ui::commands::{CommandKind, UiCommand};
 use crate::ui::theme;
+use crate::vdfs::fs::volumes::Volume;
 use crate::vdfs::index::location::Availability;
 use crate::vdfs::query::browse::Source;
+
+/// Where a drive is mounted, what it is, its size and identity.
+fn drive_tooltip(v: &Volume) -> String {
+    let mut flags = vec![v.kind.as_str()];
+    if v.removable {
+        flags.push("removable");
+    }
+    if v.read_only {
+        flags.push("read-only");
+    }
+    let size = match (v.free, v.capacity) {
+        (Some(f), Some(c)) => format!("{} free of {}", format::bytes(f), format::bytes(c)),
+        _ => "size unknown".to_owned(),
+    };
+    format!(
+        "{} ({}, {}) \u{2014} {size}\n{}",
+        format::shown(&v.mount_point),
+        v.fs_type,
+        flags.join(", "),
+        v.fingerprint
+    )
+}
 
 /// A section title ("LOCATIONS").
 fn heading(ui: &mut egui::Ui, text: &str) -> egui::Response {
@@ -154,19 +177,21 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
 
     ui.add_space(10.0);
     heading(ui, "DRIVES");
-    for d in &state.drives {
-        let selected = shown == Some(&d.mount_point);
+    for v in state.volumes.iter().filter(|v| v.is_drive()) {
+        let selected = shown == Some(&v.mount_point);
+        let free = v.free.map_or_else(
+            || "size unknown".to_owned(),
+            |f| format!("{} free", format::bytes(f)),
+        );
         let r = ui
-            .selectable_label(selected, &d.name)
-            .on_hover_text(format!(
-                "{} ({}) — {} free of {}",
-                d.mount_point.display(),
-                d.fs_type,
-                format::bytes(d.free),
-                format::bytes(d.total)
-            ));
+            .horizontal(|ui| {
+                theme::volume_badge(ui, v.kind, ui.visuals().dark_mode);
+                ui.selectable_label(selected, format!("{}  \u{00b7} {free}", v.name()))
+            })
+            .inner
+            .on_hover_text(drive_tooltip(v));
         if r.clicked() {
-            actions.push(UiCommand::GoTo(d.mount_point.clone()));
+            actions.push(UiCommand::GoTo(v.mount_point.clone()));
         }
     }
     if let Some(home) = &state.start_folder {

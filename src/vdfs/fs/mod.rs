@@ -2,7 +2,9 @@
 //!
 //! What an entry is on disk ([`entry`]: kind, metadata, exact name bytes), the parallel walker
 //! and the compact ephemeral tree it builds ([`walk`]), the indexer rules applied at the edge of
-//! a walk ([`rules`]), and the mount table that tells which volume a path is on ([`mounts`]).
+//! a walk ([`rules`]), the mount table that tells which mount a path is on ([`mounts`]), and
+//! the volumes — mounted file systems with a fingerprint, a kind and free space — detected
+//! from it ([`volumes`]; read-only).
 //! Later: a provider trait so cloud volumes are walked and read the same way.
 //!
 //! May use: nothing else in `vdfs` (it is the bottom layer). Never writes to users' files;
@@ -11,6 +13,7 @@
 pub mod entry;
 pub mod mounts;
 pub mod rules;
+pub mod volumes;
 pub mod walk;
 
 #[cfg(all(test, unix))]

@@ -1,8 +1,10 @@
-//! Volumes: which mounted file system a path lives on, so a location can tell "the drive is
-//! not mounted" (offline: keep every entry) from "the folder was deleted".
+//! The mount table: which mounted file system a path lives on, so a location can tell "the
+//! drive is not mounted" (offline: keep every entry) from "the folder was deleted"; the
+//! system's own file systems (never a drive, never a location); free space.
 //!
 //! On Linux the mount table is `/proc/self/mountinfo` (format: proc(5)); elsewhere only the
-//! device id is known and the mount point is reported as the path's root.
+//! device id is known and the mount point is reported as the path's root. The volumes built
+//! from it (identity, kind, size) are [`super::volumes`].
 
 use std::path::{Path, PathBuf};
 
@@ -21,51 +23,105 @@ pub struct VolumeInfo {
     pub dev: u64,
 }
 
-/// One line of the mount table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One line of the mount table (`/proc/self/mountinfo`, proc(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mount {
-    /// Mount point.
+    /// Mount point, exact bytes (octal escapes such as `\040` undone).
     pub mount_point: PathBuf,
-    /// File-system type.
+    /// File-system type, e.g. `ext4`, `nfs4`, `fuse.sshfs`.
     pub fs_type: String,
-    /// Source device or name.
+    /// Source device or name, e.g. `/dev/sdb1`, `server:/export`, `tmpfs` (lossy UTF-8).
     pub source: String,
+    /// The mount's id (field 1), unique while it is mounted.
+    pub id: u32,
+    /// The id of the mount it sits on (field 2).
+    pub parent: u32,
+    /// Major and minor number of the file system's device (field 3): the same pair on two
+    /// lines is the same file system mounted twice (a bind mount). A runtime value only: it
+    /// can change at the next boot or plug-in.
+    pub dev: (u32, u32),
+    /// The folder of the file system that is mounted (field 4): `/` for the whole file
+    /// system, another path for a bind mount of a folder.
+    pub root: PathBuf,
+    /// Per-mount options (field 6), e.g. `rw,nosuid,relatime`.
+    pub options: String,
+    /// Per-file-system (super block) options, the last field, e.g. `rw,errors=remount-ro`.
+    pub super_options: String,
+}
+
+impl Mount {
+    /// True if this mount or its whole file system is read-only (option `ro`).
+    pub fn read_only(&self) -> bool {
+        [&self.options, &self.super_options]
+            .iter()
+            .any(|o| o.split(',').any(|x| x == "ro"))
+    }
 }
 
 /// The current mount table (empty where it cannot be read).
 pub fn mounts() -> Vec<Mount> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .map(|t| parse_mountinfo(&t))
+    std::fs::read("/proc/self/mountinfo")
+        .map(parse_mountinfo)
         .unwrap_or_default()
 }
 
-/// Parses `/proc/self/mountinfo` text.
-pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
-    text.lines()
-        .filter_map(|line| {
-            let (left, right) = line.split_once(" - ")?;
-            let mount_point = unescape(left.split(' ').nth(4)?);
-            let mut r = right.split(' ');
-            let fs_type = r.next()?.to_owned();
-            let source = unescape(r.next().unwrap_or(""));
-            Some(Mount {
-                mount_point: PathBuf::from(mount_point),
-                fs_type,
-                source,
-            })
-        })
+/// Parses `/proc/self/mountinfo` text (bytes: a mount point need not be UTF-8). Lines that
+/// do not have the documented shape are skipped.
+pub fn parse_mountinfo(text: impl AsRef<[u8]>) -> Vec<Mount> {
+    text.as_ref()
+        .split(|&b| b == b'\n')
+        .filter_map(parse_line)
         .collect()
 }
 
-/// Undoes mountinfo's octal escapes (`\040` is a space).
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
+/// One line: `id parent major:minor root mount-point options [optional fields…] - type
+/// source super-options`.
+fn parse_line(line: &[u8]) -> Option<Mount> {
+    let mut fields = line.split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let next_text = |f: &mut dyn Iterator<Item = &[u8]>| {
+        f.next()
+            .map(|t| String::from_utf8_lossy(&unescape(t)).into_owned())
+    };
+    let id = next_text(&mut fields)?.parse().ok()?;
+    let parent = next_text(&mut fields)?.parse().ok()?;
+    let dev = next_text(&mut fields)?;
+    let (major, minor) = dev.split_once(':')?;
+    let dev = (major.parse().ok()?, minor.parse().ok()?);
+    let root = path_of(fields.next()?);
+    let mount_point = path_of(fields.next()?);
+    let options = next_text(&mut fields)?;
+    // Optional fields (`shared:1`, `master:2` …) up to the separator.
+    fields.by_ref().find(|f| *f == b"-")?;
+    let fs_type = next_text(&mut fields)?;
+    let source = next_text(&mut fields).unwrap_or_default();
+    let super_options = next_text(&mut fields).unwrap_or_default();
+    Some(Mount {
+        mount_point,
+        fs_type,
+        source,
+        id,
+        parent,
+        dev,
+        root,
+        options,
+        super_options,
+    })
+}
+
+fn path_of(field: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(unescape(field)))
+}
+
+/// Undoes mountinfo's octal escapes (`\040` is a space, `\134` a backslash).
+fn unescape(b: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\'
             && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+            && (b'0'..=b'3').contains(&b[i + 1])
+            && b[i + 2..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
         {
             out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
             i += 4;
@@ -74,7 +130,7 @@ fn unescape(s: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// The mount that holds `path` (an absolute, canonical path): the longest matching mount
@@ -93,8 +149,9 @@ pub fn volume_of(path: &Path) -> VolumeInfo {
         .unwrap_or(0);
     let all = mounts();
     match mount_of(&all, path) {
+        // Stored as text (a stored path must be UTF-8), as it always was.
         Some(m) => VolumeInfo {
-            mount_point: m.mount_point.clone(),
+            mount_point: PathBuf::from(m.mount_point.to_string_lossy().into_owned()),
             fs_type: m.fs_type.clone(),
             source: m.source.clone(),
             dev,
@@ -112,27 +169,15 @@ pub fn volume_of(path: &Path) -> VolumeInfo {
     }
 }
 
-/// True if something is mounted exactly at `mount_point`.
+/// True if something is mounted exactly at `mount_point` (compared as text, as
+/// [`VolumeInfo::mount_point`] is stored).
 pub fn is_mounted(mount_point: &Path) -> bool {
-    mounts().iter().any(|m| m.mount_point == mount_point)
+    let want = mount_point.to_string_lossy();
+    mounts()
+        .iter()
+        .any(|m| m.mount_point.to_string_lossy() == want)
 }
 
-/// A mounted, user-relevant volume.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Drive {
-    /// Display name (the mount point's last component, or "Computer" for /).
-    pub name: String,
-    /// Mount point.
-    pub mount_point: PathBuf,
-    /// File-system type.
-    pub fs_type: String,
-    /// Free bytes.
-    pub free: u64,
-    /// Total bytes.
-    pub total: u64,
-}
-
-/// File-system types that are never a person's drive.
 /// True for a file system that holds no person's files (proc, sysfs, devtmpfs, cgroup …):
 /// never a drive, never a location.
 pub fn is_pseudo(fs_type: &str) -> bool {
@@ -162,56 +207,13 @@ const SYSTEM_FS: &[&str] = &[
     "rpc_pipefs",
 ];
 
-/// Beside [`SYSTEM_FS`], file systems that can hold files but are not a person's drive in
-/// the sidebar (tmpfs, container layers, snaps, automount points, the portal).
-const NOT_A_DRIVE: &[&str] = &[
-    "tmpfs",
-    "autofs",
-    "overlay",
-    "squashfs",
-    "ramfs",
-    "fuse.portal",
-];
-
-/// Mounted volumes a person would browse: the root and anything under /home, /media, /mnt,
-/// /run/media, that is not a pseudo file system.
-pub fn drives() -> Vec<Drive> {
-    let mut out: Vec<Drive> = mounts()
-        .into_iter()
-        .filter(|m| !is_pseudo(&m.fs_type) && !NOT_A_DRIVE.contains(&m.fs_type.as_str()))
-        .filter(|m| {
-            let p = &m.mount_point;
-            p == Path::new("/")
-                || ["/home", "/media", "/mnt", "/run/media", "/Volumes"]
-                    .iter()
-                    .any(|pre| p.starts_with(pre))
-        })
-        .map(|m| {
-            let (free, total) = space_of(&m.mount_point).unwrap_or((0, 0));
-            Drive {
-                name: if m.mount_point == Path::new("/") {
-                    "Computer".to_owned()
-                } else {
-                    m.mount_point.file_name().map_or_else(
-                        || m.mount_point.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                },
-                mount_point: m.mount_point,
-                fs_type: m.fs_type,
-                free,
-                total,
-            }
-        })
-        .collect();
-    out.dedup_by(|a, b| a.mount_point == b.mount_point);
-    out
-}
-
 /// Free and total bytes of the file system holding `path`.
 pub fn space_of(path: &Path) -> Option<(u64, u64)> {
     let s = rustix::fs::statvfs(path).ok()?;
-    Some((s.f_bavail * s.f_frsize, s.f_blocks * s.f_frsize))
+    Some((
+        s.f_bavail.saturating_mul(s.f_frsize),
+        s.f_blocks.saturating_mul(s.f_frsize),
+    ))
 }
 
 #[cfg(test)]
@@ -234,5 +236,29 @@ mod tests {
         let hit = mount_of(&m, Path::new("/media/usb stick/Photos")).unwrap();
         assert_eq!(hit.source, "/dev/sdb1");
         assert_eq!(mount_of(&m, Path::new("/home/me")).unwrap().fs_type, "ext4");
+        assert_eq!((m[2].id, m[2].parent, m[2].dev), (40, 22, (8, 17)));
+        assert_eq!(m[2].root, PathBuf::from("/"));
+        assert_eq!(m[2].options, "rw,nosuid");
+        assert_eq!(m[2].super_options, "rw,uid=1000");
+        assert!(!m[2].read_only());
+    }
+
+    #[test]
+    fn mount_points_keep_their_exact_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        // A backslash (\134), a tab (\011), a newline (\012), Latin-1 bytes (not UTF-8), an
+        // escape too large for a byte (kept as it is), optional fields, a read-only mount.
+        let text = b"50 22 0:50 /sub /mnt/a\\134b\\011c\\012d\xe9\\777 ro,relatime shared:9 master:2 - ext4 /dev/sdc1 rw\n";
+        let m = parse_mountinfo(&text[..]);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            m[0].mount_point.as_os_str().as_bytes(),
+            b"/mnt/a\\b\tc\nd\xe9\\777"
+        );
+        assert_eq!(m[0].root, PathBuf::from("/sub"));
+        assert!(m[0].read_only());
+        assert_eq!(m[0].source, "/dev/sdc1");
+        // A truncated or malformed line is skipped, not guessed at.
+        assert!(parse_mountinfo("1 2 3\nx y 8:1 / / rw - ext4 /dev/a rw\n").is_empty());
     }
 }
