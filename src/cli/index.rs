@@ -73,7 +73,10 @@ pub(super) fn index(
                 l.stats.errors
             );
         }
-        match l.availability() {
+        match lib
+            .location_availability(l)
+            .unwrap_or_else(|e| Availability::Offline(e.to_string()))
+        {
             Availability::Online => {}
             Availability::Offline(why) | Availability::Missing(why) => println!("     {why}"),
         }

@@ -195,7 +195,10 @@ pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
     {
         return format!("indexing ({})", j.status);
     }
-    match l.availability() {
+    match lib
+        .location_availability(l)
+        .unwrap_or_else(|e| Availability::Offline(e.to_string()))
+    {
         Availability::Offline(_) => return "offline".to_owned(),
         Availability::Missing(_) => return "missing".to_owned(),
         Availability::Online => {}
@@ -221,7 +224,7 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
         "mode": l.mode,
         "rules": l.rules,
         "volume": l.volume,
-        "availability": l.availability(),
+        "availability": lib.location_availability(l).ok(),
         "state": state_text(lib, l),
         "indexed_ms": l.indexed_ms,
         "job": lib.location_job(l.id).ok().flatten(),

@@ -140,3 +140,69 @@ impl Drop for BindMount {
         let _ = Command::new("umount").arg("-l").arg(&self.path).output();
     }
 }
+
+/// An ext4 file system in an image file, mounted through a loop device: a stand-in for a USB
+/// drive that keeps its identity (its file-system UUID) wherever it is mounted. `None` when
+/// this process may not mount or make file systems (not root, no `mkfs.ext4`): the test then
+/// says it is skipped. Unmounted (lazily) when dropped.
+pub struct LoopDrive {
+    image: std::path::PathBuf,
+    /// Where it is mounted now, if it is.
+    pub mounted_at: Option<std::path::PathBuf>,
+}
+
+impl LoopDrive {
+    /// Makes an 8 MiB ext4 image at `image`.
+    pub fn make(image: &Path) -> Option<LoopDrive> {
+        let made = Command::new("truncate")
+            .args(["-s", "8M"])
+            .arg(image)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new("mkfs.ext4")
+                .args(["-q", "-F"])
+                .arg(image)
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made {
+            eprintln!("skipped: cannot make an ext4 image here (needs mkfs.ext4)");
+            return None;
+        }
+        Some(LoopDrive {
+            image: image.to_owned(),
+            mounted_at: None,
+        })
+    }
+
+    /// Mounts it at `at` (created if missing); false if that is not allowed (not root).
+    pub fn plug(&mut self, at: &Path) -> bool {
+        std::fs::create_dir_all(at).expect("make the mount point");
+        let ok = Command::new("mount")
+            .args(["-o", "loop"])
+            .arg(&self.image)
+            .arg(at)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            self.mounted_at = Some(at.to_owned());
+        } else {
+            eprintln!("skipped: cannot mount a loop device here (needs root)");
+        }
+        ok
+    }
+
+    /// Unmounts it, as a drive pulled out would go.
+    pub fn unplug(&mut self) {
+        if let Some(at) = self.mounted_at.take() {
+            let _ = Command::new("umount").arg(&at).output();
+        }
+    }
+}
+
+impl Drop for LoopDrive {
+    fn drop(&mut self) {
+        if let Some(at) = self.mounted_at.take() {
+            let _ = Command::new("umount").arg("-l").arg(&at).output();
+        }
+    }
+}

@@ -1526,3 +1526,84 @@ fn a_bind_mounted_alias_of_a_location_counts_each_file_once() {
     let missing: Vec<&Path> = gap.missing.iter().map(|f| f.path.as_path()).collect();
     assert_eq!(missing, [real.join("only.txt")], "{gap:#?}");
 }
+
+/// A drive keeps its identity wherever it is mounted: the same ext4 volume mounted at another
+/// mount point is followed (every UUID kept, nothing rescanned from scratch); a different
+/// file system mounted at the old mount point is "a different volume" and is never scanned
+/// over the first one's entries; a location of another device is never scanned here.
+#[test]
+fn a_location_follows_its_volume_and_never_scans_another() {
+    use crate::common::LoopDrive;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut drive) = LoopDrive::make(&dir.path().join("photos.img")) else {
+        return;
+    };
+    let m1 = dir.path().join("media/first");
+    let m2 = dir.path().join("media/second");
+    if !drive.plug(&m1) {
+        return;
+    }
+    fs::create_dir_all(m1.join("Pictures/2024")).unwrap();
+    fs::write(m1.join("Pictures/2024/a.jpg"), b"\xFF\xD8\xFFa").unwrap();
+    fs::write(m1.join("Pictures/b.txt"), b"b").unwrap();
+    let l = library();
+    let id = index(
+        &l.lib,
+        &m1.join("Pictures"),
+        IndexMode::Shallow,
+        Rules::none(),
+    );
+    let before = entry_at(&l.lib, &m1.join("Pictures/2024/a.jpg")).unwrap().1;
+
+    // The same drive, mounted elsewhere.
+    drive.unplug();
+    assert!(drive.plug(&m2));
+    let statuses = l.lib.location_statuses(&[]).unwrap();
+    assert_eq!(statuses[0].availability, location::Availability::Online);
+    assert_eq!(statuses[0].record.path(), m2.join("Pictures"));
+    let after = entry_at(&l.lib, &m2.join("Pictures/2024/a.jpg")).unwrap().1;
+    assert_eq!(after.uuid, before.uuid, "the entry kept its UUID");
+    let h = l.lib.rescan(id).unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    let summary = l.lib.jobs().get(h.id()).unwrap().outcome.unwrap();
+    assert!(
+        summary.contains("0 new") && summary.contains("0 deleted"),
+        "{summary}"
+    );
+    assert_eq!(l.lib.check_index().unwrap(), Vec::<String>::new());
+    let indexed = dump(&l.lib);
+
+    // Another file system at the same mount point: not this location's volume.
+    drive.unplug();
+    let Some(mut other) = LoopDrive::make(&dir.path().join("other.img")) else {
+        return;
+    };
+    assert!(other.plug(&m2));
+    fs::create_dir_all(m2.join("Pictures")).unwrap();
+    let statuses = l.lib.location_statuses(&[]).unwrap();
+    match &statuses[0].availability {
+        location::Availability::Offline(why) => {
+            assert!(why.contains("a different volume"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let h = l.lib.rescan(id).unwrap();
+    assert_eq!(h.wait(), JobStatus::Failed);
+    assert_eq!(
+        dump(&l.lib),
+        indexed,
+        "nothing of the first drive's entries changed"
+    );
+    other.unplug();
+
+    // A location owned by another device (a portable library opened on a second computer).
+    assert!(drive.plug(&m2));
+    l.lib
+        .update_location_record(id, |loc| loc.device = uuid::Uuid::now_v7())
+        .unwrap();
+    let h = l.lib.rescan(id).unwrap();
+    assert_eq!(h.wait(), JobStatus::Failed);
+    let outcome = l.lib.jobs().get(h.id()).unwrap().outcome.unwrap();
+    assert!(outcome.contains("another device"), "{outcome}");
+    assert_eq!(dump(&l.lib), indexed);
+}

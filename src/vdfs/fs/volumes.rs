@@ -220,6 +220,113 @@ impl std::fmt::Display for VolumeFingerprint {
     }
 }
 
+/// Reads the file-system UUID (formatted as udev does in `/dev/disk/by-uuid`) and label from
+/// the superblock of `device`, for the file systems whose layout is documented and stable:
+/// ext2/3/4 (superblock at 1024: magic `0xEF53` at +0x38, UUID at +0x68, label at +0x78),
+/// btrfs (superblock at 64 KiB: magic `_BHRfS_M` at +0x40, fsid at +0x20, label at +0x12B),
+/// XFS (magic `XFSB` at 0, UUID at 32, label at 108), FAT32/FAT16 (volume serial at 0x43 /
+/// 0x27), exFAT (serial at 0x64) and NTFS (serial at 0x48). `None` if the device cannot be
+/// opened (not root), read, or is none of these. Opens read-only and non-blocking, reads at
+/// most 68 KiB, writes nothing.
+pub fn superblock_ids(device: &Path, fs_type: &str) -> Option<(String, Option<String>)> {
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOFOLLOW)
+        .open(device)
+        .ok()?;
+    if !f.metadata().ok()?.file_type().is_block_device_like() {
+        return None;
+    }
+    let read = |off: u64, len: usize| -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; len];
+        f.read_exact_at(&mut buf, off).ok()?;
+        Some(buf)
+    };
+    let uuid_text = |b: &[u8]| -> Option<String> {
+        if b.iter().all(|&x| x == 0) {
+            return None;
+        }
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        Some(format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        ))
+    };
+    let label_text = |b: &[u8]| -> Option<String> {
+        let end = b.iter().position(|&x| x == 0).unwrap_or(b.len());
+        let l = String::from_utf8_lossy(&b[..end]).trim().to_owned();
+        (!l.is_empty()).then_some(l)
+    };
+    let serial32 = |b: &[u8]| -> Option<String> {
+        (b.iter().any(|&x| x != 0))
+            .then(|| format!("{:02X}{:02X}-{:02X}{:02X}", b[3], b[2], b[1], b[0]))
+    };
+    match fs_type {
+        "ext2" | "ext3" | "ext4" => {
+            let sb = read(1024, 0x88)?;
+            (sb[0x38..0x3A] == [0x53, 0xEF])
+                .then(|| Some((uuid_text(&sb[0x68..0x78])?, label_text(&sb[0x78..0x88]))))?
+        }
+        "btrfs" => {
+            let sb = read(0x10000, 0x22B)?;
+            (&sb[0x40..0x48] == b"_BHRfS_M")
+                .then(|| Some((uuid_text(&sb[0x20..0x30])?, label_text(&sb[0x12B..0x22B]))))?
+        }
+        "xfs" => {
+            let sb = read(0, 120)?;
+            (&sb[0..4] == b"XFSB")
+                .then(|| Some((uuid_text(&sb[32..48])?, label_text(&sb[108..120]))))?
+        }
+        "vfat" | "msdos" => {
+            let bs = read(0, 512)?;
+            if &bs[0x52..0x57] == b"FAT32" {
+                Some((
+                    serial32(&bs[0x43..0x47])?,
+                    label_text(&bs[0x47..0x52]).filter(|l| l != "NO NAME"),
+                ))
+            } else {
+                Some((
+                    serial32(&bs[0x27..0x2B])?,
+                    label_text(&bs[0x2B..0x36]).filter(|l| l != "NO NAME"),
+                ))
+            }
+        }
+        "exfat" => {
+            let bs = read(0, 512)?;
+            (&bs[3..11] == b"EXFAT   ").then(|| Some((serial32(&bs[0x64..0x68])?, None)))?
+        }
+        "ntfs" | "ntfs3" | "fuseblk" => {
+            let bs = read(0, 512)?;
+            (&bs[3..11] == b"NTFS    ").then(|| {
+                let serial: String = bs[0x48..0x50]
+                    .iter()
+                    .rev()
+                    .map(|x| format!("{x:02X}"))
+                    .collect();
+                (serial != "0000000000000000").then_some((serial, None))
+            })?
+        }
+        _ => None,
+    }
+}
+
+/// Block devices, and regular files standing in for them in tests.
+trait BlockDeviceLike {
+    fn is_block_device_like(&self) -> bool;
+}
+
+impl BlockDeviceLike for std::fs::FileType {
+    fn is_block_device_like(&self) -> bool {
+        use std::os::unix::fs::FileTypeExt;
+        self.is_block_device() || self.is_file()
+    }
+}
+
 /// The volumes mounted now, in mount order, on this machine (empty where the mount table
 /// cannot be read). Reads only; see the module documentation. May take up to a second per
 /// unresponsive network mount: call it off the UI thread.
@@ -319,6 +426,17 @@ fn volume(group: &[&Mount], root: &Path, ids: &DiskIds, space: &SpaceOf<'_>) -> 
             }
         }
         None => (None, None),
+    };
+    // No udev names (a container, a minimal system): read the identity from the file
+    // system's own superblock where this user may read the device (blkid does the same).
+    let (uuid, label) = match (&uuid, &label, &device) {
+        (None, _, Some(d)) => {
+            match superblock_ids(&root.join(d.strip_prefix("/").unwrap_or(d)), &fs_type) {
+                Some((u, l)) => (Some(u), label.or(l)),
+                None => (uuid, label),
+            }
+        }
+        _ => (uuid, label),
     };
     let removable = device
         .as_deref()
@@ -1051,5 +1169,44 @@ mod tests {
             assert!(!root.fingerprint.as_string().is_empty());
             assert!(volume_of(Path::new("/")).is_some());
         }
+    }
+
+    #[test]
+    fn superblock_ids_of_ext4_and_fat32_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let ext4 = dir.path().join("ext4.img");
+        let mut img = vec![0u8; 4096];
+        img[1024 + 0x38..1024 + 0x3A].copy_from_slice(&[0x53, 0xEF]);
+        let uuid: Vec<u8> = (1..=16).collect();
+        img[1024 + 0x68..1024 + 0x78].copy_from_slice(&uuid);
+        img[1024 + 0x78..1024 + 0x78 + 6].copy_from_slice(b"PHOTOS");
+        std::fs::write(&ext4, &img).unwrap();
+        assert_eq!(
+            superblock_ids(&ext4, "ext4"),
+            Some((
+                "01020304-0506-0708-090a-0b0c0d0e0f10".to_owned(),
+                Some("PHOTOS".to_owned())
+            ))
+        );
+        // The magic decides: the same bytes are no XFS, and a zeroed UUID is no identity.
+        assert_eq!(superblock_ids(&ext4, "xfs"), None);
+        img[1024 + 0x68..1024 + 0x78].fill(0);
+        std::fs::write(&ext4, &img).unwrap();
+        assert_eq!(superblock_ids(&ext4, "ext4"), None);
+
+        let fat = dir.path().join("fat.img");
+        let mut bs = vec![0u8; 512];
+        bs[0x52..0x57].copy_from_slice(b"FAT32");
+        bs[0x43..0x47].copy_from_slice(&[0xEF, 0xBE, 0xAD, 0xDE]);
+        bs[0x47..0x52].copy_from_slice(b"NO NAME    ");
+        std::fs::write(&fat, &bs).unwrap();
+        assert_eq!(
+            superblock_ids(&fat, "vfat"),
+            Some(("DEAD-BEEF".to_owned(), None))
+        );
+        // A link is never followed.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&ext4, &link).unwrap();
+        assert_eq!(superblock_ids(&link, "ext4"), None);
     }
 }

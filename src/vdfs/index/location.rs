@@ -82,8 +82,15 @@ pub struct LocationRecord {
     pub mode: IndexMode,
     /// Indexer rules.
     pub rules: Rules,
-    /// The volume it was on when added.
+    /// The mount it was on when last scanned (a hint for the availability check when its
+    /// volume has no record or only a weak fingerprint).
     pub volume: VolumeInfo,
+    /// Its volume's record (table `volumes`), once known: the location is found through the
+    /// volume's fingerprint, wherever that volume is mounted.
+    pub volume_id: Option<Uuid>,
+    /// The root's path relative to its volume's mount point, exact bytes (with
+    /// [`LocationRecord::volume_id`]); the absolute [`LocationRecord::path`] is a cache of it.
+    pub volume_path: Option<Vec<u8>>,
     /// The root folder's entry id, once indexed.
     pub root_entry: Option<u64>,
     /// When it was added, ms since the epoch.
@@ -163,6 +170,103 @@ pub fn availability(root: &Path, vol: &VolumeInfo) -> Availability {
             }
         }
         Err(e) => Availability::Offline(format!("{}: {e}", root.display())),
+    }
+}
+
+/// Where a location's root is now, found through its volume's fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Online, offline (never scanned then) or missing.
+    pub availability: Availability,
+    /// The root's path now, when its volume is mounted somewhere other than where it was
+    /// (the location follows it: see `Library::follow_volumes`).
+    pub moved_to: Option<PathBuf>,
+}
+
+/// Decides where location `loc` is, on this device `this_device`, given its volume's record
+/// and the volumes mounted now:
+/// - a location owned by another device (a portable library opened elsewhere) is offline
+///   here — never scanned against this machine's disks;
+/// - a volume found by its fingerprint at another mount point moves the location there (the
+///   index is kept, with its ids and UUIDs);
+/// - a volume not mounted is offline, and says so when another file system sits at its old
+///   mount point ("a different volume"), which is never scanned over the first one's
+///   entries;
+/// - without a volume record, a strong fingerprint or a readable mount table, the path and the
+///   mount hint decide ([`availability`]).
+pub fn locate(
+    loc: &LocationRecord,
+    this_device: Uuid,
+    record: Option<&super::volume::VolumeRecord>,
+    mounted: &[crate::vdfs::fs::volumes::Volume],
+) -> Located {
+    use crate::vdfs::fs::volumes::volume_containing;
+    let here = |availability| Located {
+        availability,
+        moved_to: None,
+    };
+    if loc.device != this_device {
+        return here(Availability::Offline(format!(
+            "it belongs to another device ({}); only that device scans it",
+            loc.device
+        )));
+    }
+    let (Some(rec), Some(rel)) = (record, &loc.volume_path) else {
+        return here(loc.availability());
+    };
+    if mounted.is_empty() {
+        return here(loc.availability());
+    }
+    let rel = PathBuf::from(os_from_bytes(rel));
+    let found = mounted
+        .iter()
+        .find(|v| v.fingerprint.as_string() == rec.fingerprint);
+    let name = rec.label.clone().unwrap_or_else(|| {
+        let mp = PathBuf::from(os_from_bytes(&rec.last_mount_point));
+        mp.display().to_string()
+    });
+    match found {
+        Some(v) => {
+            let now = if rel.as_os_str().is_empty() {
+                v.mount_point.clone()
+            } else {
+                v.mount_point.join(rel)
+            };
+            if now == loc.path() {
+                here(loc.availability())
+            } else if now.is_dir() {
+                Located {
+                    availability: Availability::Online,
+                    moved_to: Some(now),
+                }
+            } else {
+                here(Availability::Missing(format!(
+                    "{} was deleted or moved (its volume {name} is mounted at {})",
+                    now.display(),
+                    v.mount_point.display()
+                )))
+            }
+        }
+        None => {
+            let strong =
+                rec.fingerprint.starts_with("uuid:") || rec.fingerprint.starts_with("src:");
+            if !strong {
+                return here(loc.availability());
+            }
+            let old_mp = PathBuf::from(os_from_bytes(&rec.last_mount_point));
+            match volume_containing(mounted, &loc.path()) {
+                Some(other) if other.mount_point == old_mp && old_mp != Path::new("/") => {
+                    here(Availability::Offline(format!(
+                        "a different volume ({}) is mounted at {}; the volume {name} is not mounted",
+                        other.name(),
+                        old_mp.display()
+                    )))
+                }
+                _ => here(Availability::Offline(format!(
+                    "the volume {name} is not mounted"
+                ))),
+            }
+        }
     }
 }
 
@@ -293,6 +397,8 @@ pub fn add(
         mode,
         rules,
         volume,
+        volume_id: None,
+        volume_path: None,
         root_entry: None,
         created_ms: now_ms(),
         indexed_ms: None,
@@ -385,4 +491,231 @@ pub fn remove(store: &Store, id: u32) -> Result<(), StoreError> {
         }
         Ok(())
     })
+}
+
+/// Locates location `id` ([`locate`]) against the volumes mounted now and brings its record
+/// up to date, in one transaction: a location without a volume record is bound to the volume
+/// holding its root (its path relative to that volume is kept); a location whose volume is
+/// mounted elsewhere follows it (its path, mount hint and root entry change; every entry keeps
+/// its id and UUID). The caller must hold the location's write lease or know no job writes it.
+/// Returns the record as it is now and where it is.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn follow_volume(
+    store: &Store,
+    id: u32,
+    this_device: Uuid,
+    mounted: &[crate::vdfs::fs::volumes::Volume],
+) -> Result<(LocationRecord, Located), StoreError> {
+    use crate::vdfs::fs::volumes::volume_containing;
+    let (loc, record) = store.read(|tx| {
+        let loc: LocationRecord = tx
+            .open_table(LOCATIONS)?
+            .get(id)?
+            .map(|v| decode_record(v.value()))
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("location {id}"),
+            })?;
+        let record = match loc.volume_id {
+            Some(v) => super::volume::get(tx, v)?,
+            None => None,
+        };
+        Ok((loc, record))
+    })?;
+    let located = locate(&loc, this_device, record.as_ref(), mounted);
+    if loc.device != this_device || located.availability != Availability::Online {
+        return Ok((loc, located));
+    }
+    let root_now = located.moved_to.clone().unwrap_or_else(|| loc.path());
+    let bind = (loc.volume_id.is_none() || loc.volume_path.is_none())
+        .then(|| volume_containing(mounted, &root_now).cloned())
+        .flatten();
+    if located.moved_to.is_none() && bind.is_none() {
+        return Ok((loc, located));
+    }
+    let moved_to = located.moved_to.clone();
+    let volume = bind.or_else(|| {
+        record
+            .as_ref()
+            .and_then(|r| {
+                mounted
+                    .iter()
+                    .find(|v| v.fingerprint.as_string() == r.fingerprint)
+            })
+            .cloned()
+    });
+    let updated = store.write(move |tx| {
+        let t = tx.open_table(LOCATIONS)?;
+        let mut rec: LocationRecord = match t.get(id)? {
+            Some(v) => decode_record(v.value())?,
+            None => {
+                return Err(StoreError::NotFound {
+                    what: format!("location {id}"),
+                });
+            }
+        };
+        drop(t);
+        if let Some(v) = &volume {
+            let vr = super::volume::register(tx, this_device, v, now_ms())?;
+            let root = moved_to.clone().unwrap_or_else(|| rec.path());
+            if let Ok(rel) = root.strip_prefix(&v.mount_point) {
+                rec.volume_id = Some(vr.uuid);
+                rec.volume_path = Some(os_bytes(rel.as_os_str()).to_vec());
+            }
+        }
+        if let Some(new) = &moved_to {
+            let new_bytes = os_bytes(new.as_os_str()).to_vec();
+            tracing::info!(
+                location = id,
+                "its volume is mounted elsewhere now: {} → {}",
+                rec.path().display(),
+                new.display()
+            );
+            if let Some(root) = rec.root_entry {
+                let mut w = super::write::IndexWriter::begin(tx)?;
+                let name = new_bytes.clone();
+                w.update(root, move |r| r.name = name)?;
+            }
+            rec.path = new_bytes;
+            rec.volume = mounts::volume_of(new);
+        }
+        tx.open_table(LOCATIONS)?
+            .insert(id, encode_record(&rec).as_slice())?;
+        Ok(rec)
+    })?;
+    Ok((updated, located))
+}
+
+/// [`locate`] with the location's volume record read from `store`, writing nothing.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn locate_now(
+    store: &Store,
+    loc: &LocationRecord,
+    this_device: Uuid,
+    mounted: &[crate::vdfs::fs::volumes::Volume],
+) -> Result<Located, StoreError> {
+    let record = match loc.volume_id {
+        Some(v) => store.read(|tx| super::volume::get(tx, v))?,
+        None => None,
+    };
+    Ok(locate(loc, this_device, record.as_ref(), mounted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vdfs::fs::volumes::{Volume, VolumeFingerprint, VolumeKind};
+    use crate::vdfs::index::volume::VolumeRecord;
+
+    fn volume(uuid: &str, mount_point: &Path) -> Volume {
+        Volume {
+            fingerprint: VolumeFingerprint::Uuid(uuid.into()),
+            label: Some("PHOTOS".into()),
+            uuid: Some(uuid.into()),
+            mount_point: mount_point.to_owned(),
+            other_mount_points: Vec::new(),
+            source: "/dev/sdb1".into(),
+            device: Some("/dev/sdb1".into()),
+            fs_type: "ext4".into(),
+            kind: VolumeKind::External,
+            removable: true,
+            read_only: false,
+            capacity: Some(1 << 30),
+            free: Some(1 << 29),
+            st_dev: 2049,
+        }
+    }
+
+    fn setup(dir: &Path) -> (LocationRecord, VolumeRecord, Uuid) {
+        let device = Uuid::now_v7();
+        let old_mp = dir.join("old");
+        std::fs::create_dir_all(old_mp.join("Pictures")).unwrap();
+        let rec = VolumeRecord {
+            uuid: Uuid::now_v7(),
+            device,
+            fingerprint: "uuid:aaaa".into(),
+            label: Some("PHOTOS".into()),
+            fs_type: "ext4".into(),
+            kind: "external".into(),
+            removable: true,
+            read_only: false,
+            capacity: 1 << 30,
+            last_mount_point: os_bytes(old_mp.as_os_str()).to_vec(),
+            last_seen_ms: 0,
+        };
+        let loc = LocationRecord {
+            id: 1,
+            uuid: Uuid::now_v7(),
+            device,
+            path: os_bytes(old_mp.join("Pictures").as_os_str()).to_vec(),
+            mode: IndexMode::Shallow,
+            rules: Rules::none(),
+            volume: mounts::volume_of(dir),
+            volume_id: Some(rec.uuid),
+            volume_path: Some(b"Pictures".to_vec()),
+            root_entry: None,
+            created_ms: 0,
+            indexed_ms: None,
+            stats: LocationStats::default(),
+            error: None,
+        };
+        (loc, rec, device)
+    }
+
+    #[test]
+    fn the_same_volume_mounted_elsewhere_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (loc, rec, device) = setup(dir.path());
+        let new_mp = dir.path().join("new");
+        std::fs::create_dir_all(new_mp.join("Pictures")).unwrap();
+        let l = locate(&loc, device, Some(&rec), &[volume("aaaa", &new_mp)]);
+        assert_eq!(l.availability, Availability::Online);
+        assert_eq!(l.moved_to, Some(new_mp.join("Pictures")));
+        // Mounted where it was: nothing moves.
+        let old_mp = dir.path().join("old");
+        let l = locate(&loc, device, Some(&rec), &[volume("aaaa", &old_mp)]);
+        assert_eq!((l.availability, l.moved_to), (Availability::Online, None));
+    }
+
+    #[test]
+    fn a_different_volume_at_the_old_mount_point_is_not_the_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let (loc, rec, device) = setup(dir.path());
+        let old_mp = dir.path().join("old");
+        let l = locate(&loc, device, Some(&rec), &[volume("bbbb", &old_mp)]);
+        match l.availability {
+            Availability::Offline(why) => {
+                assert!(why.contains("a different volume"), "{why}");
+                assert!(why.contains("PHOTOS"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Nothing at all there: simply not mounted.
+        let l = locate(
+            &loc,
+            device,
+            Some(&rec),
+            &[volume("cccc", Path::new("/elsewhere"))],
+        );
+        assert!(
+            matches!(&l.availability, Availability::Offline(w) if w.contains("not mounted")),
+            "{l:?}"
+        );
+    }
+
+    #[test]
+    fn a_location_of_another_device_is_never_online_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let (loc, rec, _) = setup(dir.path());
+        let old_mp = dir.path().join("old");
+        let l = locate(&loc, Uuid::now_v7(), Some(&rec), &[volume("aaaa", &old_mp)]);
+        assert!(
+            matches!(&l.availability, Availability::Offline(w) if w.contains("another device")),
+            "{l:?}"
+        );
+    }
 }

@@ -39,3 +39,72 @@ impl Record for VolumeRecord {
     const TABLE: &'static str = "volumes";
     const VERSION: u8 = 1;
 }
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use crate::store::StoreError;
+use crate::store::record::{decode_record, encode_record};
+use crate::store::schema::VOLUMES;
+use crate::vdfs::fs::volumes::Volume;
+
+/// Records the mounted volume `v` as seen now by `device`: the record with the same
+/// fingerprint is updated (last mount point, capacity, flags, last seen), else a new one is
+/// made. Returns the record.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn register(
+    tx: &WriteTransaction,
+    device: Uuid,
+    v: &Volume,
+    now_ms: i64,
+) -> Result<VolumeRecord, StoreError> {
+    let fingerprint = v.fingerprint.as_string();
+    let mut t = tx.open_table(VOLUMES)?;
+    let mut found = None;
+    for row in t.iter()? {
+        let rec: VolumeRecord = decode_record(row?.1.value())?;
+        if rec.fingerprint == fingerprint {
+            found = Some(rec);
+            break;
+        }
+    }
+    let rec = VolumeRecord {
+        uuid: found.as_ref().map_or_else(Uuid::now_v7, |r| r.uuid),
+        device,
+        fingerprint,
+        label: v.label.clone(),
+        fs_type: v.fs_type.clone(),
+        kind: v.kind.as_str().to_owned(),
+        removable: v.removable,
+        read_only: v.read_only,
+        capacity: v.capacity.unwrap_or(0),
+        last_mount_point: crate::vdfs::fs::entry::os_bytes(v.mount_point.as_os_str()).to_vec(),
+        last_seen_ms: now_ms,
+    };
+    t.insert(rec.uuid.as_u128(), encode_record(&rec).as_slice())?;
+    Ok(rec)
+}
+
+/// The volume record `uuid`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn get(tx: &ReadTransaction, uuid: Uuid) -> Result<Option<VolumeRecord>, StoreError> {
+    tx.open_table(VOLUMES)?
+        .get(uuid.as_u128())?
+        .map(|v| decode_record(v.value()))
+        .transpose()
+}
+
+/// Every volume the library knows.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn list(tx: &ReadTransaction) -> Result<Vec<VolumeRecord>, StoreError> {
+    let mut out = Vec::new();
+    for row in tx.open_table(VOLUMES)?.iter()? {
+        out.push(decode_record(row?.1.value())?);
+    }
+    Ok(out)
+}

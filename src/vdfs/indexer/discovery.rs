@@ -64,9 +64,21 @@ impl IndexerJob {
         }
         // The drive unplugged or the folder removed during the walk: every listing below it
         // failed, and nothing may be taken for deleted. Stop before changing anything.
-        if let Availability::Offline(why) | Availability::Missing(why) = loc.availability() {
+        let now = crate::vdfs::index::location::locate_now(
+            ctx.store(),
+            loc,
+            ctx.device(),
+            &crate::vdfs::fs::volumes::detect(),
+        )?;
+        if let Availability::Offline(why) | Availability::Missing(why) = now.availability {
             return Err(JobError::Failed(format!(
                 "{why} (it went away during the scan); nothing in the index was changed"
+            )));
+        }
+        if let Some(to) = now.moved_to {
+            return Err(JobError::Failed(format!(
+                "its volume was mounted again at {} during the scan; nothing in the index was changed (scan it again)",
+                to.display()
             )));
         }
         self.counts.errors += tree.errors.len() as u64;

@@ -139,12 +139,16 @@ impl Job for IndexerJob {
     }
 
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
-        let loc = location::get(ctx.store(), self.location)
-            .map_err(|e| JobError::Failed(e.to_string()))?;
+        // Where the location is now: found through its volume's fingerprint (and followed if
+        // that volume is mounted elsewhere), under this job's write lease.
+        let mounted = crate::vdfs::fs::volumes::detect();
+        let (loc, located) =
+            location::follow_volume(ctx.store(), self.location, ctx.device(), &mounted)
+                .map_err(|e| JobError::Failed(e.to_string()))?;
         let id = ctx.id();
         location::set_job(ctx.store(), loc.id, id)?;
         location::update(ctx.store(), loc.id, move |l| l.error = None)?;
-        let result = self.run_phases(ctx, &loc);
+        let result = self.run_phases(ctx, &loc, located.availability);
         if let Err(JobError::Failed(msg)) = &result {
             let msg = msg.clone();
             location::update(ctx.store(), loc.id, move |l| l.error = Some(msg.clone()))?;
@@ -158,10 +162,11 @@ impl IndexerJob {
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
+        availability: Availability,
     ) -> Result<String, JobError> {
         let started = Instant::now();
         if self.phase == Phase::Scan {
-            match loc.availability() {
+            match availability {
                 Availability::Online => {}
                 Availability::Offline(why) => {
                     return Err(JobError::Failed(format!(

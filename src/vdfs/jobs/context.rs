@@ -94,6 +94,7 @@ pub struct JobContext {
     started: Instant,
     base_run_ms: u64,
     library_dir: std::path::PathBuf,
+    device: uuid::Uuid,
     queued: Vec<QueuedJob>,
 }
 
@@ -105,6 +106,7 @@ pub(crate) struct QueuedJob {
 }
 
 impl JobContext {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         id: JobId,
         store: Store,
@@ -113,6 +115,7 @@ impl JobContext {
         progress: JobProgress,
         base_run_ms: u64,
         library_dir: std::path::PathBuf,
+        device: uuid::Uuid,
     ) -> JobContext {
         JobContext {
             id,
@@ -126,6 +129,7 @@ impl JobContext {
             started: Instant::now(),
             base_run_ms,
             library_dir,
+            device,
             queued: Vec::new(),
         }
     }
@@ -152,6 +156,11 @@ impl JobContext {
 
     pub(crate) fn take_queued(&mut self) -> Vec<QueuedJob> {
         std::mem::take(&mut self.queued)
+    }
+
+    /// The device running the job (this one).
+    pub fn device(&self) -> uuid::Uuid {
+        self.device
     }
 
     /// The library's store, for reads (writes go through [`JobContext::checkpoint`]).

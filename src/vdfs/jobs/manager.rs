@@ -527,6 +527,7 @@ fn run(
         record.progress.clone(),
         record.run_ms,
         inner.library_dir.clone(),
+        inner.device,
     );
 
     // Asked to stop before it ever ran (while queued or waiting for a lease): it stops at once,

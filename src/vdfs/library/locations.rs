@@ -32,17 +32,58 @@ impl super::Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
+        let mounted = crate::vdfs::fs::volumes::detect();
         let mut out = Vec::new();
         for record in self.locations()? {
             let job = job_of(self.store(), record.id)?;
+            let busy = job.is_some_and(|j| self.jobs().handle(j).is_some());
+            // A location no job is writing follows its volume now (a drive mounted elsewhere);
+            // one being indexed is followed by its job.
+            let (record, located) = if busy {
+                let l = crate::vdfs::index::location::locate_now(
+                    self.store(),
+                    &record,
+                    self.device(),
+                    &mounted,
+                )?;
+                (record, l)
+            } else {
+                crate::vdfs::index::location::follow_volume(
+                    self.store(),
+                    record.id,
+                    self.device(),
+                    &mounted,
+                )?
+            };
             out.push(LocationStatus {
-                availability: record.availability(),
+                availability: located.availability,
                 indexing: job.is_some_and(|j| running.contains(&j)),
                 unreadable: self.unreadable_folders(record.id)?,
                 record,
             });
         }
         Ok(out)
+    }
+
+    /// Whether location `rec`'s root can be scanned now, found through its volume's
+    /// fingerprint (see [`crate::vdfs::index::location::locate`]); reads only.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn location_availability(&self, rec: &LocationRecord) -> Result<Availability, CoreError> {
+        let mounted = crate::vdfs::fs::volumes::detect();
+        Ok(
+            crate::vdfs::index::location::locate_now(self.store(), rec, self.device(), &mounted)?
+                .availability,
+        )
+    }
+
+    /// The volumes the library knows (table `volumes`).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn volumes(&self) -> Result<Vec<crate::vdfs::index::volume::VolumeRecord>, CoreError> {
+        Ok(self.store().read(crate::vdfs::index::volume::list)?)
     }
 
     /// How many folders of location `id` could not be read at its last scan.
