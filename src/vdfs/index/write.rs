@@ -492,3 +492,193 @@ pub fn tombstone(tx: &redb::ReadTransaction, uuid: Uuid) -> Result<Option<Tombst
         .map(|v| decode_record(v.value()))
         .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn rec(parent: u64, name: &str, kind: EntryKind) -> EntryRecord {
+        EntryRecord {
+            uuid: Uuid::now_v7(),
+            location: 1,
+            parent,
+            name: name.as_bytes().to_vec(),
+            kind,
+            size: 1,
+            mtime_ns: 0,
+            inode: 0,
+            dev: 0,
+            cas: None,
+            content_kind: ContentKind::Unknown,
+            first_seen_ms: 0,
+            updated_seq: 0,
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("s.redb")).unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn a_second_entry_of_one_name_in_a_folder_is_a_conflict() {
+        let (_d, s) = store();
+        s.write(|tx| {
+            let mut w = IndexWriter::begin(tx)?;
+            w.insert(1, rec(0, "/root", EntryKind::Dir))?;
+            w.insert(2, rec(1, "a.txt", EntryKind::File))?;
+            Ok(())
+        })
+        .unwrap();
+        // Two writers racing to create the same name: the later one is refused, whole.
+        let err = s
+            .write(|tx| {
+                let mut w = IndexWriter::begin(tx)?;
+                w.insert(3, rec(1, "b.txt", EntryKind::File))?;
+                w.insert(4, rec(1, "a.txt", EntryKind::File))?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict { what } if what.contains("a.txt")),
+            "{err}"
+        );
+        let b = s
+            .read(|tx| super::super::child_id(tx, 1, b"b.txt"))
+            .unwrap();
+        assert_eq!(b, None, "nothing of the refused transaction was saved");
+        // A rename onto a taken name is refused too; onto a free one it moves the key.
+        let err = s
+            .write(|tx| {
+                let mut w = IndexWriter::begin(tx)?;
+                w.insert(5, rec(1, "c.txt", EntryKind::File))?;
+                w.update(5, |r| r.name = b"a.txt".to_vec())?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+        s.write(|tx| {
+            let mut w = IndexWriter::begin(tx)?;
+            w.update(2, |r| r.name = b"z.txt".to_vec())?;
+            Ok(())
+        })
+        .unwrap();
+        s.read(|tx| {
+            assert_eq!(super::super::child_id(tx, 1, b"a.txt")?, None);
+            assert_eq!(super::super::child_id(tx, 1, b"z.txt")?, Some(2));
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn every_write_is_stamped_with_its_transaction_sequence_and_deletes_leave_tombstones() {
+        let (_d, s) = store();
+        let (seq1, uuid) = s
+            .write(|tx| {
+                let mut w = IndexWriter::begin(tx)?;
+                let r = rec(0, "/root", EntryKind::Dir);
+                let uuid = r.uuid;
+                w.insert(1, r)?;
+                w.insert(2, rec(1, "x", EntryKind::Dir))?;
+                w.insert(3, rec(2, "y", EntryKind::File))?;
+                Ok((w.seq(), uuid))
+            })
+            .unwrap();
+        let seq2 = s
+            .write(|tx| {
+                let mut w = IndexWriter::begin(tx)?;
+                w.update(3, |r| r.size = 2)?;
+                Ok(w.seq())
+            })
+            .unwrap();
+        assert!(seq2 > seq1);
+        let (y, root) = s
+            .read(|tx| {
+                Ok((
+                    super::super::entry(tx, 3)?.unwrap(),
+                    super::super::entry(tx, 1)?.unwrap(),
+                ))
+            })
+            .unwrap();
+        assert_eq!((y.updated_seq, root.updated_seq), (seq2, seq1));
+        assert_eq!(
+            s.read(|tx| super::super::entry_id_by_uuid(tx, uuid))
+                .unwrap(),
+            Some(1)
+        );
+        let x_uuid = s
+            .read(|tx| super::super::entry(tx, 2))
+            .unwrap()
+            .unwrap()
+            .uuid;
+        let gone = s
+            .write(|tx| IndexWriter::begin(tx)?.delete_subtree(2))
+            .unwrap();
+        assert_eq!(gone, 2);
+        s.read(|tx| {
+            assert_eq!(super::super::entry(tx, 3)?, None);
+            assert_eq!(super::super::entry_id_by_uuid(tx, x_uuid)?, None);
+            assert_eq!(super::super::child_ids(tx, 1)?, Vec::<u64>::new());
+            let t = tombstone(tx, x_uuid)?.unwrap();
+            assert_eq!(t.kind, TombstoneKind::Entry);
+            assert!(t.seq > seq2);
+            Ok(())
+        })
+        .unwrap();
+        // Pruned after 90 days, not before.
+        let now = crate::vdfs::jobs::now_ms();
+        assert_eq!(s.write(move |tx| prune_tombstones(tx, now)).unwrap(), 0);
+        let later = now + TOMBSTONE_MAX_AGE_MS + 1;
+        assert_eq!(s.write(move |tx| prune_tombstones(tx, later)).unwrap(), 2);
+    }
+
+    #[test]
+    fn content_links_keep_counts_and_the_content_uuid_key() {
+        let (_d, s) = store();
+        let cas = CasId(0xabcd);
+        let link = move |id| ContentLink {
+            id,
+            cas,
+            size: 1,
+            kind: ContentKind::Text,
+            file_type: None,
+            mime: None,
+        };
+        s.write(move |tx| {
+            let mut w = IndexWriter::begin(tx)?;
+            w.insert(1, rec(0, "/root", EntryKind::Dir))?;
+            w.insert(2, rec(1, "a", EntryKind::File))?;
+            w.insert(3, rec(1, "b", EntryKind::File))?;
+            w.link_content(&link(2))?;
+            w.link_content(&link(3))?;
+            w.link_content(&link(3))?;
+            Ok(())
+        })
+        .unwrap();
+        let c = s
+            .read(|tx| super::super::content(tx, cas))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.instances, 2);
+        s.write(|tx| {
+            let mut w = IndexWriter::begin(tx)?;
+            w.update(2, |r| r.cas = None)?;
+            w.delete(3)?;
+            Ok(())
+        })
+        .unwrap();
+        s.read(move |tx| {
+            assert_eq!(super::super::content(tx, cas)?, None);
+            let t = tx.open_table(CONTENT_UUIDS)?;
+            assert!(
+                t.get(c.uuid.as_u128())?.is_none(),
+                "the UUID key went with it"
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}
