@@ -32,6 +32,9 @@ pub enum DebugCommand {
     },
     /// Print every entry of the index (path, kind, size, mtime, cas_id), sorted, one per line.
     DumpIndex,
+    /// Check that the index's keys, links, counts and aggregates agree with its entries;
+    /// prints each problem and exits with an error if there is one.
+    CheckIndex,
     /// Time name queries in this process (index already loaded): each query of FILE (one
     /// per line; `\t`-separated `kind=…`, `size=LO..HI`, `in=PATH` add filters) RUNS times;
     /// prints each query's median and the percentiles over all of them.
@@ -63,6 +66,18 @@ pub(super) fn debug(
         DebugCommand::DumpIndex => {
             for line in lib.dump_index()? {
                 println!("{line}");
+            }
+        }
+        DebugCommand::CheckIndex => {
+            let problems = lib.check_index()?;
+            for p in &problems {
+                println!("{p}");
+            }
+            if !problems.is_empty() {
+                anyhow::bail!("the index has {} problems", problems.len());
+            }
+            if !out.json {
+                println!("The index is consistent.");
             }
         }
         DebugCommand::SearchBench { file, runs, limit } => {
