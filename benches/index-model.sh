@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Figures of the index model (issue "Index model v4", targets), on gen_tree's L tree:
+#  1. store size per entry after a shallow index of L;
+#  2. the rescan of a 10-file location in a library that also holds L (hyperfine, ROUNDS runs,
+#     whole command; and the job's own time from `jobs list --json`);
+#  3. the upgrade of a schema-3 library of L (made by OLD_V3, a build of the release before
+#     schema 4) to the current schema: `index status` on a fresh copy, ROUNDS runs.
+#
+#   benches/index-model.sh NEW_CAIRN OLD_V3_CAIRN [ROUNDS]
+set -euo pipefail
+NEW=$(realpath "$1"); OLD=$(realpath "$2"); ROUNDS=${3:-5}
+BENCH_DIR="${BENCH_DIR:-$HOME/.cache/cairn/bench}"
+L="$BENCH_DIR/L"; D="$BENCH_DIR/data/index-model"; OUT="$BENCH_DIR/results/index-model"
+[ -d "$L" ] || { echo "no $L: run benches/vs-anchors.sh shallow first"; exit 1; }
+rm -rf "$D"; mkdir -p "$D" "$OUT"
+
+echo "== 1. store size after a shallow index of L"
+"$NEW" --data-dir "$D/big" location add "$L" --mode shallow --rules none >/dev/null
+entries=$("$NEW" --data-dir "$D/big" --json index status | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+bytes=$(stat -c %s "$D"/big/libraries/*/library.redb)
+echo "entries $entries, library.redb $bytes bytes: $((bytes / entries)) bytes per entry"
+
+echo "== 2. rescan of a 10-file location in the library that holds L"
+SMALL="$D/small"; mkdir -p "$SMALL"
+for i in $(seq 10); do echo "$i" > "$SMALL/f$i.txt"; done
+"$NEW" --data-dir "$D/big" location add "$SMALL" --mode shallow --rules none >/dev/null
+hyperfine --style basic --warmup 1 --runs "$ROUNDS" --export-json "$OUT/small-rescan.json" \
+  -n small-rescan "$NEW --data-dir $D/big location rescan $SMALL"
+"$NEW" --data-dir "$D/big" --json jobs list --all | python3 -c '
+import json, sys, statistics
+jobs = [j for j in json.load(sys.stdin) if j["title"].startswith("Index ") and j["title"].endswith("/small")]
+ms = sorted(j["run_ms"] for j in jobs)
+print(f"job time of the {len(ms)} small rescans: median {statistics.median(ms)} ms, spread {ms[0]}-{ms[-1]} ms")'
+
+echo "== 3. upgrade of a schema-3 library of L"
+"$OLD" --data-dir "$D/v3" location add "$L" --mode shallow --rules none >/dev/null
+hyperfine --style basic --runs "$ROUNDS" --export-json "$OUT/upgrade.json" \
+  --prepare "rm -rf $D/upgraded && cp -a $D/v3 $D/upgraded" \
+  -n upgrade "$NEW --data-dir $D/upgraded index status"
