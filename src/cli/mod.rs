@@ -125,7 +125,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Jobs(c) => jobs::jobs(&core, &out, lib, c),
         Command::Debug(c) => debug::debug(&core, &out, lib, c),
         Command::Location(c) => location::location(&core, &out, lib, c),
-        Command::Volume(c) => volume::volume(&out, c),
+        Command::Volume(c) => volume::volume(&core, &out, lib, c),
         Command::Ls(a) => ls::ls(&core, &out, lib, &a),
         Command::Stat(a) => stat::stat(&core, &out, lib, &a),
         Command::Index(c) => index::index(&core, &out, lib, c),

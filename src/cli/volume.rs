@@ -7,24 +7,52 @@ use serde_json::json;
 
 use super::Output;
 use crate::format;
-use crate::vdfs::fs::volumes::{self, Volume};
+use crate::vdfs::Core;
+use crate::vdfs::fs::volumes::Volume;
 
 /// `cairn volume …`
 #[derive(Debug, Subcommand)]
 pub enum VolumeCommand {
     /// List the mounted volumes: mount point, label, type, kind, size, free space, flags
-    /// and fingerprint (what recognises the disk under another mount point). Reads only.
+    /// and fingerprint (what recognises the disk under another mount point); then the
+    /// volumes the library knows that are not mounted now. Reads the disks only; records
+    /// what it saw in the library.
     List,
 }
 
-pub(super) fn volume(out: &Output, c: VolumeCommand) -> anyhow::Result<()> {
+pub(super) fn volume(
+    core: &Core,
+    out: &Output,
+    lib: Option<&str>,
+    c: VolumeCommand,
+) -> anyhow::Result<()> {
     let VolumeCommand::List = c;
-    let list = volumes::detect();
+    // The library records what is mounted (so its locations are found by fingerprint later)
+    // and remembers the volumes that are not mounted now.
+    let library = core.open_library(lib)?;
+    let list = library.refresh_volumes()?;
+    let fingerprints: Vec<String> = list.iter().map(|v| v.fingerprint.as_string()).collect();
+    let away: Vec<_> = library
+        .volumes()?
+        .into_iter()
+        .filter(|r| !fingerprints.contains(&r.fingerprint))
+        .collect();
     if out.json {
-        let rows = list
+        let mut rows = list
             .iter()
-            .map(volume_json)
+            .map(|v| {
+                let mut j = volume_json(v)?;
+                j["mounted"] = json!(true);
+                Ok(j)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
+        for r in &away {
+            let mut j = serde_json::to_value(r)?;
+            j["mounted"] = json!(false);
+            j["last_mount_point"] =
+                json!(crate::vdfs::fs::entry::os_from_bytes(&r.last_mount_point).to_string_lossy());
+            rows.push(j);
+        }
         out.json(&json!(rows));
         return Ok(());
     }
@@ -87,6 +115,25 @@ pub(super) fn volume(out: &Output, c: VolumeCommand) -> anyhow::Result<()> {
         line(r.each_ref().map(String::as_str));
         for m in &v.other_mount_points {
             println!("  also mounted at {}", format::shown(m));
+        }
+    }
+    if !away.is_empty() {
+        println!();
+        println!("Known to the library, not mounted now:");
+        for r in &away {
+            let mp = std::path::PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(
+                &r.last_mount_point,
+            ));
+            println!(
+                "  {} ({}, {}, {}), last mounted at {}, last seen {}  {}",
+                r.label.as_deref().map_or_else(|| "-".to_owned(), escaped),
+                r.fs_type,
+                r.kind,
+                format::bytes(r.capacity),
+                format::shown(&mp),
+                format::time_ms(r.last_seen_ms),
+                r.fingerprint
+            );
         }
     }
     Ok(())

@@ -1609,6 +1609,16 @@ fn a_location_follows_its_volume_and_never_scans_another() {
         Rules::none(),
     );
     let before = entry_at(&l.lib, &m1.join("Pictures/2024/a.jpg")).unwrap().1;
+    let loc = l.lib.location(id).unwrap();
+    let vol = l
+        .lib
+        .volumes()
+        .unwrap()
+        .into_iter()
+        .find(|v| Some(v.uuid) == loc.volume_id)
+        .expect("the location is bound to its volume's record");
+    assert!(vol.fingerprint.starts_with("uuid:"), "{vol:?}");
+    assert_eq!(loc.volume_path.as_deref(), Some(&b"Pictures"[..]));
 
     // The same drive, mounted elsewhere.
     drive.unplug();

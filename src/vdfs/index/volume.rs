@@ -108,3 +108,52 @@ pub fn list(tx: &ReadTransaction) -> Result<Vec<VolumeRecord>, StoreError> {
     }
     Ok(out)
 }
+
+/// Registers every volume of `mounted` that holds a user's files (`Volume::is_drive`) and is
+/// new or changed (mount point, capacity, flags, label) since its record, or was last seen
+/// more than an hour ago; writes nothing when nothing changed. Returns how many records
+/// were written.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn register_changed(
+    store: &crate::store::Store,
+    device: Uuid,
+    mounted: &[Volume],
+) -> Result<usize, StoreError> {
+    const STALE_MS: i64 = 60 * 60 * 1000;
+    let now = crate::vdfs::jobs::now_ms();
+    let known = store.read(list)?;
+    let changed: Vec<Volume> = mounted
+        .iter()
+        .filter(|v| v.is_drive())
+        .filter(|v| {
+            let fp = v.fingerprint.as_string();
+            match known.iter().find(|k| k.fingerprint == fp) {
+                None => true,
+                Some(k) => {
+                    k.last_mount_point
+                        != crate::vdfs::fs::entry::os_bytes(v.mount_point.as_os_str())
+                        || k.capacity != v.capacity.unwrap_or(0)
+                        || k.read_only != v.read_only
+                        || k.removable != v.removable
+                        || k.label != v.label
+                        || k.device != device
+                        || now - k.last_seen_ms > STALE_MS
+                }
+            }
+        })
+        .cloned()
+        .collect();
+    if changed.is_empty() {
+        return Ok(0);
+    }
+    let n = changed.len();
+    store.write(move |tx| {
+        for v in &changed {
+            register(tx, device, v, now)?;
+        }
+        Ok(())
+    })?;
+    Ok(n)
+}

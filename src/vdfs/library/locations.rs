@@ -33,6 +33,7 @@ impl super::Library {
     /// [`CoreError::Store`].
     pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
         let mounted = crate::vdfs::fs::volumes::detect();
+        crate::vdfs::index::volume::register_changed(self.store(), self.device(), &mounted)?;
         let mut out = Vec::new();
         for record in self.locations()? {
             let job = job_of(self.store(), record.id)?;
@@ -76,6 +77,17 @@ impl super::Library {
             crate::vdfs::index::location::locate_now(self.store(), rec, self.device(), &mounted)?
                 .availability,
         )
+    }
+
+    /// Records the volumes mounted now (those holding a user's files) in the library's
+    /// `volumes` table where they are new or changed; returns what is mounted.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn refresh_volumes(&self) -> Result<Vec<crate::vdfs::fs::volumes::Volume>, CoreError> {
+        let mounted = crate::vdfs::fs::volumes::detect();
+        crate::vdfs::index::volume::register_changed(self.store(), self.device(), &mounted)?;
+        Ok(mounted)
     }
 
     /// The volumes the library knows (table `volumes`).
