@@ -112,6 +112,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         return crate::ui::run(cli.data_dir, cli.library);
     };
+    crate::vdfs::index::upgrade::on_progress(|done, total| {
+        if done == 0 {
+            eprintln!("Upgrading the library to this version of Cairn: {total} entries…");
+        } else if done == total {
+            eprintln!("Upgraded {total} entries.");
+        } else {
+            eprintln!("  {done} of {total} entries");
+        }
+    });
     let core = Core::start(CoreOptions {
         data_dir: cli.data_dir.clone(),
         resume_jobs: false,

@@ -41,8 +41,23 @@ use crate::vdfs::jobs::JobRecord;
 use super::location::{IndexMode, LocationRecord, LocationStats};
 use super::{ContentRecord, DirStats, EntryRecord, FavouriteRecord, UnreadableRecord, pinned_key};
 
-/// Entries between two progress lines in the log.
-const PROGRESS_EVERY: u64 = 200_000;
+/// Entries between two progress reports.
+const PROGRESS_EVERY: u64 = 100_000;
+
+/// Where upgrade progress goes besides the log: `(entries done, entries in all)`. A front end
+/// sets it once (the CLI prints a line on stderr) before opening a library.
+static PROGRESS: std::sync::OnceLock<fn(u64, u64)> = std::sync::OnceLock::new();
+
+/// Sets where upgrade progress is reported (once per process; later calls are ignored).
+pub fn on_progress(f: fn(u64, u64)) {
+    let _ = PROGRESS.set(f);
+}
+
+fn report(done: u64, total: u64) {
+    if let Some(f) = PROGRESS.get() {
+        f(done, total);
+    }
+}
 
 /// `EntryRecord` of schema versions 2–4.
 #[derive(Deserialize)]
@@ -113,6 +128,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
         let total = t.len()?;
         if total > 0 {
             tracing::info!("upgrading the library's records: {total} entries");
+            report(0, total);
         }
         for row in t.iter()? {
             let (k, v) = row?;
@@ -190,6 +206,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
             }
             let n = n as u64 + 1;
             if n.is_multiple_of(PROGRESS_EVERY) {
+                report(n, entries.len() as u64);
                 tracing::info!(
                     "upgrading the library's records: {n} of {} entries ({:.1} s)",
                     entries.len(),
@@ -336,6 +353,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
         }
     }
     if !entries.is_empty() {
+        report(entries.len() as u64, entries.len() as u64);
         tracing::info!(
             "upgraded the library's records: {} entries in {:.1} s",
             entries.len(),
