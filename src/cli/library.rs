@@ -40,6 +40,13 @@ pub enum LibraryCommand {
         /// Name or id.
         library: String,
     },
+    /// Check a library's catalogue: every stored record's checksum, table by table, then that
+    /// every key, link, count and folder total of the index agrees with its entries. Reads
+    /// only; exits with an error if anything is damaged.
+    Check {
+        /// Name or id (default: the --library one, else the default).
+        library: Option<String>,
+    },
     /// Delete a library's catalogue (index, tags, notes, jobs). Your files are not touched.
     Delete {
         /// Name or id.
@@ -95,6 +102,37 @@ pub(super) fn library(
             }
             for d in &damaged {
                 println!("! {} — {}", d.path.display(), d.problem);
+            }
+        }
+        LibraryCommand::Check { library } => {
+            let lib = core.open_library(library.as_deref().or(selected))?;
+            let (records, structure) = lib.check()?;
+            if out.json {
+                out.json(&json!({ "records": records, "structure": structure }));
+            } else {
+                let total: u64 = records.tables.iter().map(|t| t.1).sum();
+                println!(
+                    "Checked {total} records in {} tables of {}.",
+                    records.tables.len(),
+                    lib.path().join("library.redb").display()
+                );
+                for d in &records.damaged {
+                    println!("  damaged: table {}, key {}: {}", d.table, d.key, d.problem);
+                }
+                for p in &structure {
+                    println!("  index: {p}");
+                }
+            }
+            let problems = records.damaged.len() + structure.len();
+            if problems > 0 {
+                anyhow::bail!(
+                    "{} is damaged: {problems} problem{} (see above); restore library.redb from a copy of the library folder",
+                    lib.path().join("library.redb").display(),
+                    if problems == 1 { "" } else { "s" }
+                );
+            }
+            if !out.json {
+                println!("No damage found.");
             }
         }
         LibraryCommand::Info { library } => {

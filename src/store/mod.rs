@@ -10,6 +10,7 @@
 //!   allocator state), so a process killed mid-write leaves a file that opens at once in its
 //!   last committed state.
 
+pub mod check;
 pub mod record;
 pub mod schema;
 mod writer;
@@ -76,7 +77,7 @@ pub enum StoreError {
     /// Reading or opening the store failed inside redb (it panicked on what it read): the
     /// file is damaged. Nothing was changed.
     #[error(
-        "{} is damaged (reading it failed: {detail}); it was left as it is — restore library.redb from a copy of the library folder",
+        "{} is damaged (reading it failed: {detail}); it was left as it is — `cairn library check` lists what is damaged; restore library.redb from a copy of the library folder",
         path.display()
     )]
     Damaged {

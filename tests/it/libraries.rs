@@ -552,3 +552,55 @@ fn flipped_bytes_in_the_store_never_crash_cairn() {
         120 * 2
     );
 }
+
+/// Regression (issue "fortress"): flipped bytes in `library.redb` silently renamed an entry.
+/// Every record carries a checksum now: `cairn library check` names the damaged table and key,
+/// and reading the damaged record is an error naming the file, never a wrong name.
+#[test]
+fn flipped_bytes_in_a_record_are_found_by_library_check_and_never_read_as_data() {
+    let data = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("marker-XYZZYQ-file.txt"), b"x").unwrap();
+    ok(cairn(data.path())
+        .args(["location", "add", "--mode", "shallow"])
+        .arg(tree.path()));
+    let clean = ok(cairn(data.path()).args(["library", "check"]));
+    assert!(clean.contains("No damage found"), "{clean}");
+    let store = data
+        .path()
+        .join("libraries/My Library.cairnlib")
+        .join(STORE_FILE);
+    let mut bytes = std::fs::read(&store).unwrap();
+    let needle = b"XYZZYQ";
+    let mut flipped = 0;
+    let mut i = 0;
+    while i + needle.len() <= bytes.len() {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + 2] = b'Q'; // "XYQZYQ": same length, a different name
+            flipped += 1;
+        }
+        i += 1;
+    }
+    assert!(flipped >= 1, "the name is in the file");
+    std::fs::write(&store, &bytes).unwrap();
+    let report = fails(cairn(data.path()).args(["library", "check"]));
+    assert!(report.contains("is damaged"), "{report}");
+    let out = ok_or_err(cairn(data.path()).args(["library", "check"]));
+    assert!(
+        out.contains("table entries") || out.contains("index:"),
+        "the damaged table is named: {out}"
+    );
+    // The damaged name is never shown as if it were the file's.
+    let ls = ok_or_err(cairn(data.path()).arg("ls").arg(tree.path()));
+    assert!(!ls.contains("XYQZYQ"), "{ls}");
+}
+
+/// Stdout and stderr of a command, whatever its exit status.
+fn ok_or_err(cmd: &mut std::process::Command) -> String {
+    let o = cmd.output().unwrap();
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

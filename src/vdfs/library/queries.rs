@@ -258,6 +258,22 @@ impl super::Library {
         Ok(index::check(self.store())?)
     }
 
+    /// Checks the whole catalogue: every record's checksum in every table (naming the table
+    /// and key of each damaged one), then the index's structure ([`index::check`], only when
+    /// every record is sound).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`] if a table cannot be read at all.
+    pub fn check(&self) -> Result<(crate::store::check::CheckReport, Vec<String>), CoreError> {
+        let records = self.store().read(crate::store::check::check_records)?;
+        let structure = if records.damaged.is_empty() {
+            index::check(self.store())?
+        } else {
+            Vec::new()
+        };
+        Ok((records, structure))
+    }
+
     /// How many times each batch of diagnostic job `job` was committed, by batch index.
     ///
     /// # Errors
