@@ -756,9 +756,9 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         }
         for row in uuids.iter()? {
             let (k, v) = row?;
-            if !by_id
+            if by_id
                 .get(&v.value())
-                .is_some_and(|r| r.uuid.as_u128() == k.value())
+                .is_none_or(|r| r.uuid.as_u128() != k.value())
             {
                 problems.push(format!("UUID key of entry {} is stale", v.value()));
             }

@@ -189,7 +189,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
                 inst.insert((cas.0, *id), ())?;
             }
             let n = n as u64 + 1;
-            if n % PROGRESS_EVERY == 0 {
+            if n.is_multiple_of(PROGRESS_EVERY) {
                 tracing::info!(
                     "upgrading the library's records: {n} of {} entries ({:.1} s)",
                     entries.len(),
