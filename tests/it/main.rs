@@ -11,6 +11,7 @@ mod jobs;
 mod libraries;
 mod ls;
 mod portable;
+mod scoped;
 mod search;
 mod upgrade;
 mod volume;
