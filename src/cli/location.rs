@@ -38,10 +38,15 @@ pub enum LocationCommand {
     },
     /// List locations with their state.
     List,
-    /// Index a location again (only what changed is written).
+    /// Index a location again (only what changed is written), or only one folder of it.
     Rescan {
         /// Id, path or folder name.
         location: String,
+        /// Rescan only this folder of the location and what is below it (absolute, or
+        /// relative to the current folder). The location's root rescans it all. A folder not
+        /// indexed yet, or gone, is rescanned from the nearest indexed folder above it.
+        #[arg(long, value_name = "SUB")]
+        path: Option<PathBuf>,
         /// Return at once (see `location add --background`).
         #[arg(long)]
         background: bool,
@@ -142,11 +147,15 @@ pub(super) fn location(
         }
         LocationCommand::Rescan {
             location,
+            path,
             background,
         } => {
             let rec = lib.find_location(&location)?;
             let mut events = core.events().subscribe();
-            let handle = lib.rescan(rec.id)?;
+            let handle = match path {
+                Some(sub) => lib.rescan_path(rec.id, &sub)?,
+                None => lib.rescan(rec.id)?,
+            };
             if !background {
                 follow(out, &lib, &handle, &mut events)?;
             } else {

@@ -113,6 +113,16 @@ pub enum CoreError {
         /// Why.
         reason: String,
     },
+    /// A path that must be inside a location (a scoped rescan's folder) is not.
+    #[error("{} is not inside location {id} ({}); give a folder of that location", path.display(), location.display())]
+    NotInLocation {
+        /// The path, absolute (its existing part canonical).
+        path: PathBuf,
+        /// The location's root.
+        location: PathBuf,
+        /// The location's id.
+        id: u32,
+    },
     /// The new location would overlap an existing one.
     #[error("{} overlaps location {id} ({}); a folder can be in only one location", path.display(), other.display())]
     LocationOverlap {

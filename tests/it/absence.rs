@@ -180,6 +180,23 @@ impl Runner {
         self.last_job(&self.run(f, &["--json", "location", "rescan", "1"], envs))
     }
 
+    /// Rescans only `rel` (relative to the root) of location 1; returns the job record.
+    fn rescan_path(&self, f: &Fixture, rel: &str) -> serde_json::Value {
+        let sub = f.root().join(rel);
+        self.last_job(&self.run(
+            f,
+            &[
+                "--json",
+                "location",
+                "rescan",
+                "1",
+                "--path",
+                sub.to_str().unwrap(),
+            ],
+            &[],
+        ))
+    }
+
     fn last_job(&self, stdout: &str) -> serde_json::Value {
         json(stdout.lines().last().expect("a job record"))
     }
@@ -376,4 +393,48 @@ fn entries_whose_metadata_cannot_be_read_are_kept_as_they_were() {
         outcome(&job).contains("0 new, 0 modified, 0 moved, 0 deleted"),
         "{job}"
     );
+}
+
+/// A scoped rescan (issue "Index model v4", section 3) of a folder that cannot be read keeps
+/// everything below it, as a full rescan does; so does one of a folder inside it (which widens
+/// to the unreadable folder above, since it cannot even be examined).
+#[test]
+fn a_scoped_rescan_of_a_folder_that_cannot_be_read_keeps_everything_below_it() {
+    let f = Fixture::new();
+    let Some(r) = Runner::unprivileged(&f) else {
+        return;
+    };
+    r.index(&f);
+    let dump = r.dump(&f);
+    let uuids = r.uuids(&f, BELOW_KEEP);
+
+    let keep = f.root().join("keep");
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o000)).unwrap();
+    let jobs = [r.rescan_path(&f, "keep"), r.rescan_path(&f, "keep/sub")];
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o777)).unwrap();
+    for job in &jobs {
+        assert_eq!(job["status"], "completed", "{job}");
+        assert!(
+            outcome(job).contains("0 deleted")
+                && outcome(job).contains("1 folder could not be read (5 entries below kept"),
+            "{job}"
+        );
+    }
+    assert!(
+        outcome(&jobs[1]).contains("cannot be examined"),
+        "{}",
+        jobs[1]
+    );
+    assert_eq!(r.dump(&f), dump, "the index is exactly what it was");
+    assert_eq!(r.uuids(&f, BELOW_KEEP), uuids);
+
+    // Readable again: nothing to do, same identities, no folder marked.
+    let job = r.rescan_path(&f, "keep");
+    assert!(
+        outcome(&job).contains("0 new, 0 modified, 0 moved, 0 deleted"),
+        "{job}"
+    );
+    assert_eq!(r.uuids(&f, BELOW_KEEP), uuids);
+    let locs = json(&r.run(&f, &["--json", "location", "list"], &[]));
+    assert_eq!(locs[0]["unreadable_folders"], 0, "{locs}");
 }

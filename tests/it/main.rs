@@ -12,6 +12,7 @@ mod libraries;
 mod ls;
 mod portable;
 mod records;
+mod scoped;
 mod search;
 mod upgrade;
 mod volume;

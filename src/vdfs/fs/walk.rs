@@ -92,6 +92,11 @@ pub struct WalkOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// Live counters for progress display.
     pub counters: Option<Arc<WalkCounters>>,
+    /// The walk root's path relative to the folder the rules' globs are written against (a
+    /// location's root), so that a walk of a sub-folder (a scoped rescan) matches a glob such
+    /// as `photos/raw/**` exactly as a walk of the whole location does. Empty when the walk
+    /// starts at that folder.
+    pub rel_base: PathBuf,
 }
 
 impl WalkOptions {
@@ -104,6 +109,7 @@ impl WalkOptions {
             max_depth: None,
             stop: None,
             counters: None,
+            rel_base: PathBuf::new(),
         }
     }
 }
@@ -645,7 +651,10 @@ impl Worker {
         } else {
             None
         };
-        let rel_dir = task.path.strip_prefix(&self.root).unwrap_or(Path::new(""));
+        let rel_dir = self
+            .opts
+            .rel_base
+            .join(task.path.strip_prefix(&self.root).unwrap_or(Path::new("")));
         let counters = self.opts.counters.as_deref();
         let mut listing = Listing {
             id: 0,
@@ -787,6 +796,28 @@ fn dir_entry_ino(_: &std::fs::DirEntry) -> u64 {
     0
 }
 
+/// Whether `rules` leave out the folder at `rel` (relative to `base`, the folder the rules
+/// apply from: a location's root) when a walk from `base` reaches it: the name rules, the
+/// globs, and — with `respect_gitignore` — the `.gitignore`s above it. A walk applies rules
+/// only below its own root, so a walk of a sub-folder (a scoped rescan) first checks each
+/// folder on the way down from `base` with this. `None` for an empty `rel`.
+pub fn rules_skip_dir(base: &Path, rel: &Path, rules: &Compiled) -> Option<Skip> {
+    let name = rel.file_name()?;
+    let path = base.join(rel);
+    let cargo = path
+        .parent()
+        .is_some_and(|p| std::fs::symlink_metadata(p.join("Cargo.toml")).is_ok());
+    if let Some(skip) = rules.skip(os_bytes(name), EntryKind::Dir, rel, cargo) {
+        return Some(skip);
+    }
+    if rules.rules().respect_gitignore
+        && git_for_root(&path).is_some_and(|g| g.ignored(&path, true))
+    {
+        return Some(Skip::GitIgnored);
+    }
+    None
+}
+
 /// The gitignore chain for the walk root: the repository it sits in, if any, with the
 /// `.gitignore` files from the repository root down to (not including) `root`.
 fn git_for_root(root: &Path) -> Option<Arc<GitChain>> {
@@ -925,6 +956,61 @@ mod tests {
         assert_eq!(all_paths(&t), ["a"]);
         assert_eq!(t.node(1).kind, EntryKind::Dir);
         assert!(t.node(1).inode != 0);
+    }
+
+    #[test]
+    fn a_walk_of_a_sub_folder_matches_globs_from_the_base() {
+        let d = tempfile::tempdir().unwrap();
+        for f in [
+            "a/drafts/x.txt",
+            "a/keep/y.txt",
+            "b/drafts/z.txt",
+            "a/keep/t.tmp",
+        ] {
+            let p = d.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        let rules = Compiled::new(&Rules {
+            exclude_globs: vec!["a/drafts".into(), "*.tmp".into()],
+            ..Rules::none()
+        })
+        .unwrap();
+        let mut o = WalkOptions::new(rules.clone());
+        o.rel_base = PathBuf::from("a");
+        let t = walk(&d.path().join("a"), &o).unwrap();
+        assert_eq!(all_paths(&t), ["keep", "keep/y.txt"]);
+        assert_eq!(t.skipped.folders, 1);
+        // Without the base, the glob written from the location root does not match.
+        let t = walk(&d.path().join("a"), &WalkOptions::new(rules.clone())).unwrap();
+        assert!(all_paths(&t).contains(&"drafts".to_owned()));
+        // The folders on the way down to a walk's root.
+        let skip = |rel: &str| rules_skip_dir(d.path(), Path::new(rel), &rules);
+        assert_eq!(skip("a/drafts"), Some(Skip::Glob));
+        assert_eq!(skip("b/drafts"), None);
+        assert_eq!(skip("a"), None);
+        assert_eq!(skip(""), None);
+    }
+
+    #[test]
+    fn rules_skip_dir_sees_dev_dirs_and_gitignore() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("repo/.git")).unwrap();
+        std::fs::create_dir_all(d.path().join("repo/out/sub")).unwrap();
+        std::fs::create_dir_all(d.path().join("repo/target")).unwrap();
+        std::fs::create_dir_all(d.path().join("repo/src")).unwrap();
+        std::fs::write(d.path().join("repo/.gitignore"), "out/\n").unwrap();
+        std::fs::write(d.path().join("repo/Cargo.toml"), "").unwrap();
+        let rules = Compiled::new(&Rules {
+            respect_gitignore: true,
+            ..Rules::default()
+        })
+        .unwrap();
+        let skip = |rel: &str| rules_skip_dir(d.path(), Path::new(rel), &rules);
+        assert_eq!(skip("repo/out"), Some(Skip::GitIgnored));
+        assert_eq!(skip("repo/target"), Some(Skip::DevDir));
+        assert_eq!(skip("repo/.git"), Some(Skip::DevDir));
+        assert_eq!(skip("repo/src"), None);
     }
 
     #[test]

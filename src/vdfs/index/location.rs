@@ -429,20 +429,31 @@ pub fn update(
     id: u32,
     mut f: impl FnMut(&mut LocationRecord) + Send + 'static,
 ) -> Result<LocationRecord, StoreError> {
-    store.write(move |tx| {
-        let mut t = tx.open_table(LOCATIONS)?;
-        let mut rec: LocationRecord = match t.get(id)? {
-            Some(v) => decode_record(v.value())?,
-            None => {
-                return Err(StoreError::NotFound {
-                    what: format!("location {id}"),
-                });
-            }
-        };
-        f(&mut rec);
-        t.insert(id, encode_record(&rec).as_slice())?;
-        Ok(rec)
-    })
+    store.write(move |tx| update_in(tx, id, &mut f))
+}
+
+/// [`update`] inside the caller's write transaction (e.g. a job's checkpoint, so that a
+/// location's stats change in the same transaction as the aggregates they follow).
+///
+/// # Errors
+/// [`StoreError::NotFound`] if it does not exist.
+pub fn update_in(
+    tx: &redb::WriteTransaction,
+    id: u32,
+    f: impl FnOnce(&mut LocationRecord),
+) -> Result<LocationRecord, StoreError> {
+    let mut t = tx.open_table(LOCATIONS)?;
+    let mut rec: LocationRecord = match t.get(id)? {
+        Some(v) => decode_record(v.value())?,
+        None => {
+            return Err(StoreError::NotFound {
+                what: format!("location {id}"),
+            });
+        }
+    };
+    f(&mut rec);
+    t.insert(id, encode_record(&rec).as_slice())?;
+    Ok(rec)
 }
 
 /// The indexing job running or last run on location `id` (this device's runtime state, kept

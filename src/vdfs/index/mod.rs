@@ -292,6 +292,36 @@ pub fn children(tx: &ReadTransaction, parent: u64) -> Result<Vec<(u64, EntryReco
     Ok(out)
 }
 
+/// Entry `id` and everything below it as `(id, record)`, parents before their children (a
+/// breadth-first walk of the name key): a subtree read without touching the rest of its
+/// location. Empty if `id` does not exist.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn subtree(tx: &ReadTransaction, id: u64) -> Result<Vec<(u64, EntryRecord)>, StoreError> {
+    let kids = tx.open_table(CHILD_NAMES)?;
+    let entries = tx.open_table(ENTRIES)?;
+    let mut out: Vec<(u64, EntryRecord)> = Vec::new();
+    if let Some(v) = entries.get(id)? {
+        out.push((id, decode_record(v.value())?));
+    }
+    let mut i = 0;
+    while i < out.len() {
+        let (parent, is_dir) = (out[i].0, out[i].1.kind == EntryKind::Dir);
+        i += 1;
+        if !is_dir {
+            continue;
+        }
+        for row in kids.range((parent, &[][..])..(parent + 1, &[][..]))? {
+            let child = row?.1.value();
+            if let Some(v) = entries.get(child)? {
+                out.push((child, decode_record(v.value())?));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The absolute path of entry `id`, by walking up to its location root.
 ///
 /// # Errors
@@ -703,7 +733,9 @@ pub fn unreadable_folders(tx: &ReadTransaction, location: u32) -> Result<u64, St
 /// - every name key and UUID key points at an entry with that name or UUID;
 /// - every content link is an instance row, every instance row a link, every content's
 ///   instance count exact, every content UUID key right;
-/// - every folder's stored aggregates equal those recomputed from the entries below it.
+/// - every folder's stored aggregates equal those recomputed from the entries below it;
+/// - every indexed location's files, folders, symbolic links and bytes equal its root's
+///   aggregates (plus the root folder itself).
 ///
 /// # Errors
 /// [`StoreError`] if the store cannot be read or a record does not decode.
@@ -805,6 +837,20 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
             if have.as_ref() != Some(want) {
                 problems.push(format!(
                     "folder {id}'s aggregates are {have:?}, its entries give {want:?}"
+                ));
+            }
+        }
+        for row in tx.open_table(crate::store::schema::LOCATIONS)?.iter()? {
+            let loc: location::LocationRecord = decode_record(row?.1.value())?;
+            let Some(root) = loc.root_entry else { continue };
+            let want = expected.get(&root).copied().unwrap_or_default();
+            let s = &loc.stats;
+            let have = (s.files, s.dirs, s.symlinks, s.bytes);
+            let want = (want.files, want.dirs + 1, want.symlinks, want.bytes);
+            if have != want {
+                problems.push(format!(
+                    "location {}'s stats (files, folders, links, bytes) are {have:?}, its root's aggregates give {want:?}",
+                    loc.id
                 ));
             }
         }

@@ -374,6 +374,18 @@ impl<'tx> IndexWriter<'tx> {
         Ok(())
     }
 
+    /// Folder `id`'s stored aggregates.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn dir_stats(&self, id: u64) -> Result<Option<DirStats>, StoreError> {
+        self.tx
+            .open_table(DIR_STATS)?
+            .get(id)?
+            .map(|v| decode_record(v.value()))
+            .transpose()
+    }
+
     /// Stores folder `id`'s aggregates.
     ///
     /// # Errors

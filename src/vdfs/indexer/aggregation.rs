@@ -48,3 +48,33 @@ impl Plan {
             .collect()
     }
 }
+
+/// `s` with `old` taken out and `new` put in: a folder above a scoped scan's folder, whose
+/// totals held that folder's `old` totals.
+pub(super) fn shift(s: DirStats, old: DirStats, new: DirStats) -> DirStats {
+    let f = |v: u64, o: u64, n: u64| v.saturating_sub(o).saturating_add(n);
+    DirStats {
+        bytes: f(s.bytes, old.bytes, new.bytes),
+        files: f(s.files, old.files, new.files),
+        dirs: f(s.dirs, old.dirs, new.dirs),
+        symlinks: f(s.symlinks, old.symlinks, new.symlinks),
+    }
+}
+
+/// A location's totals with a scoped scan's folder's `old` totals replaced by its `new` ones.
+pub(super) fn shift_location(s: &mut LocationStats, old: DirStats, new: DirStats) {
+    let shifted = shift(
+        DirStats {
+            bytes: s.bytes,
+            files: s.files,
+            dirs: s.dirs,
+            symlinks: s.symlinks,
+        },
+        old,
+        new,
+    );
+    s.bytes = shifted.bytes;
+    s.files = shifted.files;
+    s.dirs = shifted.dirs;
+    s.symlinks = shifted.symlinks;
+}

@@ -1,17 +1,35 @@
 //! Phase 1, discovery: the parallel walk of the location root (rules applied at the edge) and,
 //! beside it, the stored entries of the location loaded for comparison. Then phases 2 and 3
 //! (see [`super::processing`] and [`super::aggregation`]) turn the two into a plan.
+//!
+//! A scoped rescan walks one folder of the location instead (the *scope*), with the
+//! location's rules applied as from the location root (`WalkOptions::rel_base`), and loads
+//! only the stored entries below that folder, by the name key (never the whole location).
+//! Its scope must be a folder that is indexed, is still a folder on disk and is not left out
+//! by the rules; otherwise the scan widens to the nearest folder above it that is (the root
+//! at worst), so a folder deleted or turned into a file since is found gone by a listing of
+//! its parent — absence is never deletion without a successful listing.
 
 use super::*;
 
+/// The folder a scoped scan covers.
+pub(super) struct Scope {
+    /// Relative to the location root (never empty).
+    pub(super) rel: PathBuf,
+    /// Its entry id.
+    pub(super) id: u64,
+}
+
 impl IndexerJob {
-    /// Phases 1–3. Returns the location's new stats.
+    /// Phases 1–3. Returns the location's new stats after a full scan; `None` after a scoped
+    /// one, which has added its difference to them itself.
     pub(super) fn scan(
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
-    ) -> Result<LocationStats, JobError> {
+    ) -> Result<Option<LocationStats>, JobError> {
         let rules = Compiled::new(&loc.rules).map_err(JobError::Failed)?;
+        let scope = self.resolve_scope(ctx.store(), loc, &rules)?;
         before_walk_hook();
         let counters = Arc::new(WalkCounters::default());
         let stop = Arc::new(AtomicBool::new(false));
@@ -22,14 +40,23 @@ impl IndexerJob {
             max_depth: None,
             stop: Some(stop.clone()),
             counters: Some(counters.clone()),
+            rel_base: scope.as_ref().map(|s| s.rel.clone()).unwrap_or_default(),
         };
-        let root = loc.path();
+        // (Not `join` of an empty path, which would add a trailing slash.)
+        let root = match &scope {
+            Some(s) => loc.path().join(&s.rel),
+            None => loc.path(),
+        };
         let store = ctx.store().clone();
         let loc_id = loc.id;
+        let scope_id = scope.as_ref().map(|s| s.id);
         // Discovery, and loading what the index holds, side by side.
         let (tree, existing) = std::thread::scope(|s| {
             let walker = s.spawn(|| walk(&root, &opts));
-            let loader = s.spawn(|| Existing::load(&store, loc_id));
+            let loader = s.spawn(|| match scope_id {
+                Some(id) => Existing::load_subtree(&store, id),
+                None => Existing::load(&store, loc_id),
+            });
             let mut interrupted = None;
             while !walker.is_finished() {
                 std::thread::sleep(Duration::from_millis(50));
@@ -105,13 +132,90 @@ impl IndexerJob {
         let t = Instant::now();
         self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
         tracing::debug!("written in {:?}", t.elapsed());
-        Ok(LocationStats {
+        if scope.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(LocationStats {
             files: root.files,
             dirs: root.dirs + 1,
             symlinks: root.symlinks,
             bytes: root.bytes,
             skipped: tree.skipped.clone(),
             errors: tree.errors.len() as u64,
+        }))
+    }
+
+    /// The folder this run scans: `None` for the whole location, else the deepest folder on
+    /// the way from the root to the asked scope that is indexed as a folder, is a folder on
+    /// disk (`lstat`: a link is never followed) and is not left out by the rules. Saves it
+    /// in [`IndexerJob::scope`] (content identification and a resumed run use it) and, if it
+    /// is wider than asked, says why in [`IndexerJob::widened`].
+    fn resolve_scope(
+        &mut self,
+        store: &Store,
+        loc: &LocationRecord,
+        rules: &Compiled,
+    ) -> Result<Option<Scope>, JobError> {
+        let asked = self.scope_path();
+        if asked.as_os_str().is_empty() {
+            return Ok(None);
+        }
+        let base = loc.path();
+        let mut rel = PathBuf::new();
+        let mut id = loc.root_entry;
+        let mut why = None;
+        for comp in asked.components() {
+            let Some(parent) = id else {
+                why = Some("the location was never indexed".to_owned());
+                break;
+            };
+            let std::path::Component::Normal(name) = comp else {
+                why = Some(format!("{} is not a plain relative path", asked.display()));
+                break;
+            };
+            let next = rel.join(name);
+            let here = base.join(&next);
+            let name = crate::vdfs::fs::entry::os_bytes(name).to_vec();
+            let child = store.read(|tx| {
+                let Some(c) = crate::vdfs::index::child_id(tx, parent, &name)? else {
+                    return Ok(None);
+                };
+                Ok(crate::vdfs::index::entry(tx, c)?.map(|r| (c, r.kind)))
+            })?;
+            let problem = match (child, std::fs::symlink_metadata(&here)) {
+                (None, _) => Some("is not indexed yet".to_owned()),
+                (Some((_, kind)), _) if kind != EntryKind::Dir => {
+                    Some("is not indexed as a folder".to_owned())
+                }
+                (_, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Some("is gone".to_owned())
+                }
+                (_, Err(e)) => Some(format!("cannot be examined ({e})")),
+                (_, Ok(m)) if !m.is_dir() => Some("is no longer a folder".to_owned()),
+                _ => crate::vdfs::fs::walk::rules_skip_dir(&base, &next, rules)
+                    .map(|_| "is left out by the location's rules".to_owned()),
+            };
+            if let Some(p) = problem {
+                why = Some(format!("{} {p}", here.display()));
+                break;
+            }
+            rel = next;
+            id = child.map(|(c, _)| c);
+        }
+        if let Some(why) = why {
+            let wider = if rel.as_os_str().is_empty() {
+                "the whole location".to_owned()
+            } else {
+                base.join(&rel).display().to_string()
+            };
+            tracing::info!(location = loc.id, "{why}: scanning {wider} instead");
+            self.widened = Some(format!("{why}, so {wider} was rescanned"));
+        }
+        self.scope = (!rel.as_os_str().is_empty())
+            .then(|| crate::vdfs::fs::entry::os_bytes(rel.as_os_str()).to_vec());
+        Ok(match (self.scope.is_some(), id) {
+            (true, Some(id)) => Some(Scope { rel, id }),
+            _ => None,
         })
     }
 }
@@ -125,6 +229,9 @@ pub(super) struct Existing {
     /// Indexes whose `(parent, name hash)` was taken by another name (hash collisions).
     pub(super) collided: Vec<usize>,
     pub(super) dir_stats: FxHashMap<u64, DirStats>,
+    /// For a scoped scan, the index of the scope's folder (the walk's root); `None` when these
+    /// are a whole location's entries.
+    pub(super) scope_root: Option<usize>,
 }
 
 pub(super) fn name_hash(name: &[u8]) -> u64 {
@@ -135,6 +242,7 @@ pub(super) fn name_hash(name: &[u8]) -> u64 {
 }
 
 impl Existing {
+    /// Every stored entry of `location`.
     pub(super) fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
             // The location's own range of ids: one range scan, whatever else the library
@@ -150,37 +258,60 @@ impl Existing {
                     recs.push((k.value(), rec));
                 }
             }
-            let by_id = recs
-                .iter()
-                .enumerate()
-                .map(|(i, (id, _))| (*id, i))
-                .collect();
-            let mut by_path =
-                FxHashMap::with_capacity_and_hasher(recs.len(), rustc_hash::FxBuildHasher);
-            let mut collided = Vec::new();
-            for (i, (_, r)) in recs.iter().enumerate() {
-                if r.parent != 0
-                    && let Some(old) = by_path.insert((r.parent, name_hash(&r.name)), i)
-                {
-                    collided.push(old);
-                }
+            Existing::from_recs(tx, recs, None)
+        })
+    }
+
+    /// Folder `id` and the stored entries below it (a scoped scan): read by the name key from
+    /// that folder down, so the cost is the subtree's, not the location's.
+    pub(super) fn load_subtree(store: &Store, id: u64) -> Result<Existing, StoreError> {
+        store.read(|tx| {
+            let recs = crate::vdfs::index::subtree(tx, id)?;
+            if recs.is_empty() {
+                return Err(StoreError::NotFound {
+                    what: format!("entry {id}"),
+                });
             }
-            let mut dir_stats = FxHashMap::default();
-            let ds = tx.open_table(DIR_STATS)?;
-            for (id, r) in &recs {
-                if r.kind == EntryKind::Dir
-                    && let Some(v) = ds.get(id)?
-                {
-                    dir_stats.insert(*id, decode_record(v.value())?);
-                }
+            Existing::from_recs(tx, recs, Some(0))
+        })
+    }
+
+    fn from_recs(
+        tx: &redb::ReadTransaction,
+        recs: Vec<(u64, EntryRecord)>,
+        scope_root: Option<usize>,
+    ) -> Result<Existing, StoreError> {
+        let by_id = recs
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+        let mut by_path =
+            FxHashMap::with_capacity_and_hasher(recs.len(), rustc_hash::FxBuildHasher);
+        let mut collided = Vec::new();
+        for (i, (_, r)) in recs.iter().enumerate() {
+            if r.parent != 0
+                && let Some(old) = by_path.insert((r.parent, name_hash(&r.name)), i)
+            {
+                collided.push(old);
             }
-            Ok(Existing {
-                recs,
-                by_id,
-                by_path,
-                collided,
-                dir_stats,
-            })
+        }
+        let mut dir_stats = FxHashMap::default();
+        let ds = tx.open_table(DIR_STATS)?;
+        for (id, r) in &recs {
+            if r.kind == EntryKind::Dir
+                && let Some(v) = ds.get(id)?
+            {
+                dir_stats.insert(*id, decode_record(v.value())?);
+            }
+        }
+        Ok(Existing {
+            recs,
+            by_id,
+            by_path,
+            collided,
+            dir_stats,
+            scope_root,
         })
     }
 

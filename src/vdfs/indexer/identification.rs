@@ -5,13 +5,25 @@
 use super::*;
 
 impl IndexerJob {
-    /// Phase 4: content identification of the location's files that lack a cas_id.
+    /// Phase 4: content identification of the location's files that lack a cas_id (after a
+    /// scoped scan, only those below its folder).
     pub(super) fn identify(
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
     ) -> Result<(), JobError> {
-        let todo = pending_files(ctx.store(), loc.id)?;
+        let todo = if self.scope.is_some() {
+            let folder = loc.path().join(self.scope_path());
+            match crate::vdfs::index::find_by_path(ctx.store(), std::slice::from_ref(loc), &folder)?
+            {
+                Some((_, id, _)) => pending_files_below(ctx.store(), id, &folder)?,
+                // Gone from the index since the scan (removed with its location): nothing
+                // left to identify there.
+                None => Vec::new(),
+            }
+        } else {
+            pending_files(ctx.store(), loc.id)?
+        };
         let total = todo.len() as u64;
         let registry = Registry::active();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -167,5 +179,40 @@ pub(super) fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>
                 size: rec.size,
             })
             .collect())
+    })
+}
+
+/// The regular, non-empty files without a cas_id below folder `id` (whose path is `path`),
+/// read by the name key from that folder down (a scoped scan's, never its whole location).
+pub(super) fn pending_files_below(
+    store: &Store,
+    id: u64,
+    path: &std::path::Path,
+) -> Result<Vec<Pending>, StoreError> {
+    store.read(|tx| {
+        let mut dirs: FxHashMap<u64, PathBuf> = FxHashMap::default();
+        dirs.insert(id, path.to_owned());
+        let mut out = Vec::new();
+        // Parents come before their children, so each folder's path is known before its
+        // entries.
+        for (eid, rec) in crate::vdfs::index::subtree(tx, id)?.into_iter().skip(1) {
+            let Some(dir) = dirs.get(&rec.parent) else {
+                continue;
+            };
+            let full = dir.join(crate::vdfs::fs::entry::os_from_bytes(&rec.name));
+            match rec.kind {
+                EntryKind::Dir => {
+                    dirs.insert(eid, full);
+                }
+                EntryKind::File if rec.size > 0 && rec.cas.is_none() => out.push(Pending {
+                    id: eid,
+                    path: full,
+                    name: rec.name,
+                    size: rec.size,
+                }),
+                _ => {}
+            }
+        }
+        Ok(out)
     })
 }

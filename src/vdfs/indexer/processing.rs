@@ -3,6 +3,7 @@
 //! [`Plan`], which is written in batches, each one transaction with the job's checkpoint; and
 //! the deletion of a whole location's entries.
 
+use super::aggregation::{shift, shift_location};
 use super::discovery::Existing;
 use super::*;
 
@@ -75,12 +76,12 @@ impl IndexerJob {
                 let id = ids[n as usize];
                 let node = tree.node(n);
                 let name = if n == 0 {
-                    loc.path.clone()
+                    plan.root_name.clone()
                 } else {
                     tree.name(n).to_vec()
                 };
                 let parent = if node.parent == NONE {
-                    0
+                    plan.root_parent
                 } else {
                     ids[node.parent as usize]
                 };
@@ -132,7 +133,7 @@ impl IndexerJob {
                 &ids,
                 n,
                 &existing.recs[idx],
-                loc,
+                plan,
                 false,
             ));
         }
@@ -142,7 +143,7 @@ impl IndexerJob {
                 &ids,
                 n,
                 &existing.recs[idx],
-                loc,
+                plan,
                 true,
             ));
         }
@@ -171,11 +172,19 @@ impl IndexerJob {
             ctx.checkpoint(self, move |tx| delete_entries(tx, &gone, true))?;
         }
 
-        // Aggregation.
+        // Aggregation. A scoped scan's own folder is written last, with the folders above it
+        // and the location's stats (see below).
+        let mut scope_stats = None;
         let mut changed: Vec<(u64, DirStats)> = dir_stats
             .into_iter()
             .map(|(n, s)| (ids[n as usize], s))
-            .filter(|(id, s)| existing.dir_stats.get(id) != Some(s))
+            .filter(|&(id, s)| {
+                if plan.scope == Some(id) {
+                    scope_stats = Some(s);
+                    return false;
+                }
+                existing.dir_stats.get(&id) != Some(&s)
+            })
             .collect();
         changed.sort_unstable_by_key(|c| c.0);
         for chunk in changed.chunks(WRITE_BATCH) {
@@ -194,6 +203,29 @@ impl IndexerJob {
                 }
                 Ok(())
             })?;
+        }
+        // A scoped scan: every folder above the scope, and the location, had the scope's old
+        // totals in theirs; they get the difference. One transaction with the scope's own
+        // totals, so a resumed run finds either none of it done (and the same difference to
+        // add) or all of it (and none).
+        if let (Some(id), Some(new)) = (plan.scope, scope_stats) {
+            let old = existing.dir_stats.get(&id).copied().unwrap_or_default();
+            if new != old {
+                let location = loc.id;
+                ctx.checkpoint(self, move |tx| {
+                    let mut w = IndexWriter::begin(tx)?;
+                    w.set_dir_stats(id, &new)?;
+                    let mut cur = w.get(id)?.map_or(0, |r| r.parent);
+                    while cur != 0 {
+                        let s = w.dir_stats(cur)?.unwrap_or_default();
+                        w.set_dir_stats(cur, &shift(s, old, new))?;
+                        cur = w.get(cur)?.map_or(0, |r| r.parent);
+                    }
+                    drop(w);
+                    location::update_in(tx, location, |l| shift_location(&mut l.stats, old, new))?;
+                    Ok(())
+                })?;
+            }
         }
         // Folders that could not be listed: recorded with the time of the first failure; a
         // folder listed again is cleared.
@@ -227,8 +259,10 @@ impl IndexerJob {
                 Ok(())
             })?;
         }
-        let root_id = ids[0];
-        location::update(ctx.store(), loc.id, move |l| l.root_entry = Some(root_id))?;
+        if plan.scope.is_none() {
+            let root_id = ids[0];
+            location::update(ctx.store(), loc.id, move |l| l.root_entry = Some(root_id))?;
+        }
         Ok(())
     }
 
@@ -258,6 +292,12 @@ pub(super) struct Plan {
     /// Existing indexes not seen but kept: they are below a folder that could not be listed
     /// (or not to the end), so their absence says nothing.
     pub(super) kept: Vec<usize>,
+    /// The walk root's parent entry (0 for a location root) and its stored name (for a
+    /// location root, its full path).
+    pub(super) root_parent: u64,
+    pub(super) root_name: Vec<u8>,
+    /// For a scoped scan, the scope folder's entry id.
+    pub(super) scope: Option<u64>,
 }
 
 impl Plan {
@@ -266,10 +306,17 @@ impl Plan {
         let mut ids = vec![0u64; n];
         let mut matched: Vec<Option<usize>> = vec![None; n];
         let mut claimed = vec![false; existing.recs.len()];
-        let root_idx = existing
-            .recs
-            .iter()
-            .position(|(_, r)| r.parent == 0 && r.name == loc.path);
+        // The walk's root: the location root, or a scoped scan's folder (always stored).
+        let root_idx = existing.scope_root.or_else(|| {
+            existing
+                .recs
+                .iter()
+                .position(|(_, r)| r.parent == 0 && r.name == loc.path)
+        });
+        let (root_parent, root_name) = match root_idx {
+            Some(ri) => (existing.recs[ri].1.parent, existing.recs[ri].1.name.clone()),
+            None => (0, loc.path.clone()),
+        };
         // Pass A: match by path, top-down (a child can match only under a matched parent).
         if let Some(ri) = root_idx {
             matched[0] = Some(ri);
@@ -310,7 +357,7 @@ impl Plan {
                 continue;
             }
             let parent_id = if node.parent == NONE {
-                0
+                root_parent
             } else {
                 ids[node.parent as usize]
             };
@@ -381,12 +428,15 @@ impl Plan {
             .filter(|&i| !claimed[i])
             .partition(|&i| !unreadable.is_empty() && below_unreadable(i));
         Plan {
+            scope: existing.scope_root.map(|ri| existing.recs[ri].0),
             ids,
             new_nodes,
             modified,
             moved,
             deleted,
             kept,
+            root_parent,
+            root_name,
         }
     }
 }
@@ -440,18 +490,18 @@ impl Update {
         ids: &[u64],
         n: u32,
         old: &(u64, EntryRecord),
-        loc: &LocationRecord,
+        plan: &Plan,
         moved: bool,
     ) -> Update {
         let node = tree.node(n);
         let meta = tree.meta(n);
         let parent = if node.parent == NONE {
-            0
+            plan.root_parent
         } else {
             ids[node.parent as usize]
         };
         let name = if n == 0 {
-            loc.path.clone()
+            plan.root_name.clone()
         } else {
             tree.name(n).to_vec()
         };

@@ -1,14 +1,48 @@
 //! The library's locations: add, rescan, change and remove them. Records, availability and
 //! the overlap rules are in [`crate::vdfs::index::location`]; scanning is the indexer's job.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::vdfs::CoreError;
+use crate::vdfs::fs::entry::os_bytes;
 use crate::vdfs::fs::rules::Rules;
 use crate::vdfs::index::location::{
     Availability, IndexMode, LocationRecord, add, get, job_of, list, set_job, update,
 };
-use crate::vdfs::jobs::JobId;
+use crate::vdfs::indexer::IndexerJob;
+use crate::vdfs::jobs::{Job, JobHandle, JobId, JobRecord, JobStatus};
+
+/// The saved state of `job` if it is an indexer run.
+fn indexer_state(job: &JobRecord) -> Option<IndexerJob> {
+    (job.kind == IndexerJob::KIND)
+        .then(|| IndexerJob::decode_state(&job.state).ok())
+        .flatten()
+}
+
+/// `path` made absolute (against the current folder) with its existing part canonical (links
+/// and `..` resolved there) and its last component as written, so that a final symbolic link
+/// is not followed; a part that does not exist (a folder deleted since) is kept as written.
+fn scope_path(path: &Path) -> PathBuf {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let Some(name) = abs.file_name() else {
+        return std::fs::canonicalize(&abs).unwrap_or(abs);
+    };
+    let mut tail = vec![name.to_owned()];
+    let mut dir = abs.parent().unwrap_or(Path::new("/"));
+    loop {
+        if let Ok(mut p) = std::fs::canonicalize(dir) {
+            p.extend(tail.iter().rev());
+            return p;
+        }
+        match (dir.parent(), dir.file_name()) {
+            (Some(up), Some(n)) => {
+                tail.push(n.to_owned());
+                dir = up;
+            }
+            _ => return abs,
+        }
+    }
+}
 
 /// A location as the window shows it: its record, whether its folder can be reached now, and
 /// whether a job is indexing it.
@@ -133,7 +167,7 @@ impl super::Library {
         path: &Path,
         mode: IndexMode,
         rules: Rules,
-    ) -> Result<(LocationRecord, crate::vdfs::jobs::JobHandle), CoreError> {
+    ) -> Result<(LocationRecord, JobHandle), CoreError> {
         // The catalogue never indexes itself: a location inside the library folder is refused,
         // and one that holds it leaves it out (an exclude rule, shown with the others).
         let mut rules = rules;
@@ -155,32 +189,86 @@ impl super::Library {
         Ok((get(self.store(), rec.id)?, handle))
     }
 
-    /// Starts (re)indexing a location; if a run is already going, returns its handle.
+    /// Starts (re)indexing a whole location; if a full run of it is already going (or paused,
+    /// or interrupted), returns its handle (resuming it). A scoped run going on does not count:
+    /// the full run is queued behind it.
     ///
     /// # Errors
     /// [`CoreError::LocationNotFound`], [`CoreError::Job`].
-    pub fn rescan(&self, id: u32) -> Result<crate::vdfs::jobs::JobHandle, CoreError> {
+    pub fn rescan(&self, id: u32) -> Result<JobHandle, CoreError> {
         let rec = get(self.store(), id)?;
-        let last = job_of(self.store(), id)?;
-        if let Some(job) = last
-            && let Some(h) = self.jobs().handle(job)
+        let last = job_of(self.store(), id)?
+            .and_then(|job| self.jobs().get(job).ok())
+            .filter(|j| indexer_state(j).is_some_and(|s| s.scope.is_none()));
+        if let Some(j) = &last
+            && let Some(h) = self.jobs().handle(j.id)
         {
             return Ok(h);
         }
-        if let Some(job) = last
-            && let Ok(j) = self.jobs().get(job)
-            && matches!(
-                j.status,
-                crate::vdfs::jobs::JobStatus::Paused | crate::vdfs::jobs::JobStatus::Interrupted
-            )
+        if let Some(j) = &last
+            && matches!(j.status, JobStatus::Paused | JobStatus::Interrupted)
         {
-            return Ok(self.jobs().resume(job)?);
+            return Ok(self.jobs().resume(j.id)?);
         }
-        let handle = self
-            .jobs()
-            .spawn(crate::vdfs::indexer::IndexerJob::new(&rec))?;
+        let handle = self.jobs().spawn(IndexerJob::new(&rec))?;
         set_job(self.store(), id, handle.id())?;
         Ok(handle)
+    }
+
+    /// Starts re-indexing only the folder `path` of location `id` and what is below it (a
+    /// *scoped rescan*, e.g. for a folder the user or the file watcher knows changed): only
+    /// that folder is walked and compared with the entries stored below it; new, modified,
+    /// moved (within it) and deleted entries are written as a full scan would write them,
+    /// and the folders above it and the location's totals follow. `path` may be relative (to
+    /// the current folder); its existing part is made canonical, but a final symbolic link is
+    /// not followed. The location's root is a full [`rescan`](Self::rescan).
+    ///
+    /// When the run starts, a folder that is not indexed yet, gone from disk, no longer a
+    /// folder, or left out by the rules widens the run to the nearest folder above it that
+    /// is not (so a deleted folder is found deleted by a listing of its parent; nothing is
+    /// deleted for being absent). What a scoped rescan cannot see: an entry moved from inside
+    /// the folder to elsewhere in the location looks deleted (and is new at its new place
+    /// when that place is scanned), and one moved in from elsewhere looks new while its old
+    /// entry stays until its own folder is scanned; a full rescan finds moves anywhere.
+    /// `indexed_ms` and the location's skip and error counts stay those of the last full scan.
+    ///
+    /// A run of the location already queued that covers this folder (a full one, or one of a
+    /// folder above it) is returned instead of a new one; runs of one location never overlap
+    /// (they hold the location's write lease in turn).
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`]; [`CoreError::NotInLocation`] if `path` is not the
+    /// location's root or inside it; [`CoreError::Job`].
+    pub fn rescan_path(&self, id: u32, path: &Path) -> Result<JobHandle, CoreError> {
+        let rec = get(self.store(), id)?;
+        let abs = scope_path(path);
+        let not_inside = || CoreError::NotInLocation {
+            path: abs.clone(),
+            location: rec.path(),
+            id,
+        };
+        let rel = abs.strip_prefix(rec.path()).map_err(|_| not_inside())?;
+        if !rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(not_inside());
+        }
+        if rel.as_os_str().is_empty() {
+            return self.rescan(id);
+        }
+        for j in self.jobs().list()? {
+            if j.status == JobStatus::Queued
+                && let Some(state) = indexer_state(&j)
+                && state.location == id
+                && state.covers(rel)
+                && let Some(h) = self.jobs().handle(j.id)
+            {
+                return Ok(h);
+            }
+        }
+        let job = IndexerJob::scoped(&rec, os_bytes(rel.as_os_str()).to_vec());
+        Ok(self.jobs().spawn(job)?)
     }
 
     /// Changes a location's mode and/or rules (applied from its next scan).
