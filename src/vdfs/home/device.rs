@@ -232,3 +232,28 @@ fn default_name() -> String {
         host
     }
 }
+
+/// This computer's identity as a short text: the first 8 bytes, in hex, of a keyed BLAKE3
+/// hash of the systemd machine id (`/etc/machine-id`, else `/var/lib/dbus/machine-id`; the
+/// id itself is confidential and never stored). `None` where neither file exists. A portable
+/// data folder keeps its device identity from one computer to the next; this tells the
+/// computers apart. Read once per process.
+pub fn machine_id() -> Option<&'static str> {
+    static ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let raw = ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+            .iter()
+            .find_map(|p| fs::read_to_string(p).ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())?;
+        let key = blake3::hash(b"cairn machine id v1");
+        let h = blake3::keyed_hash(key.as_bytes(), raw.as_bytes());
+        Some(
+            h.as_bytes()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
+    })
+    .as_deref()
+}

@@ -76,6 +76,10 @@ pub struct LocationRecord {
     pub uuid: Uuid,
     /// The device that owns it (whose disks it is on): only that device scans it.
     pub device: Uuid,
+    /// The computer it was added on ([`crate::vdfs::home::device::machine_id`]), if known: a
+    /// portable data folder carries its device identity to other computers, whose disks are
+    /// not this location's (unless its volume, found by a strong fingerprint, came along).
+    pub machine: Option<String>,
     /// The root folder's canonical path, exact bytes (on [`LocationRecord::device`]).
     pub path: Vec<u8>,
     /// Index mode.
@@ -209,6 +213,24 @@ pub fn locate(
         return here(Availability::Offline(format!(
             "it belongs to another device ({}); only that device scans it",
             loc.device
+        )));
+    }
+    // The same device identity on another computer (a portable data folder): only a volume
+    // that came along, recognised by a strong fingerprint, is this location's.
+    let elsewhere = matches!(
+        (&loc.machine, crate::vdfs::home::device::machine_id()),
+        (Some(m), Some(here)) if m != here
+    );
+    let came_along = record.is_some_and(|r| {
+        (r.fingerprint.starts_with("uuid:") || r.fingerprint.starts_with("src:"))
+            && mounted
+                .iter()
+                .any(|v| v.fingerprint.as_string() == r.fingerprint)
+    });
+    if elsewhere && !came_along {
+        return here(Availability::Offline(format!(
+            "it was added on another computer (machine {}); its disk is not here",
+            loc.machine.as_deref().unwrap_or("?")
         )));
     }
     let (Some(rec), Some(rel)) = (record, &loc.volume_path) else {
@@ -393,6 +415,7 @@ pub fn add(
         id: 0,
         uuid: Uuid::now_v7(),
         device,
+        machine: crate::vdfs::home::device::machine_id().map(str::to_owned),
         path: os_bytes(canon.as_os_str()).to_vec(),
         mode,
         rules,
@@ -568,6 +591,9 @@ pub fn follow_volume(
             }
         };
         drop(t);
+        if rec.machine.is_none() {
+            rec.machine = crate::vdfs::home::device::machine_id().map(str::to_owned);
+        }
         if let Some(v) = &volume {
             let vr = super::volume::register(tx, this_device, v, now_ms())?;
             let root = moved_to.clone().unwrap_or_else(|| rec.path());
@@ -662,6 +688,7 @@ mod tests {
             id: 1,
             uuid: Uuid::now_v7(),
             device,
+            machine: crate::vdfs::home::device::machine_id().map(str::to_owned),
             path: os_bytes(old_mp.join("Pictures").as_os_str()).to_vec(),
             mode: IndexMode::Shallow,
             rules: Rules::none(),
@@ -716,6 +743,30 @@ mod tests {
             matches!(&l.availability, Availability::Offline(w) if w.contains("not mounted")),
             "{l:?}"
         );
+    }
+
+    #[test]
+    fn a_location_added_on_another_computer_is_offline_unless_its_volume_came_along() {
+        if crate::vdfs::home::device::machine_id().is_none() {
+            eprintln!("skipped: no machine id on this system");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let (mut loc, rec, device) = setup(dir.path());
+        loc.machine = Some("0000000000000000".into());
+        // Its volume is not mounted here: a disk of the other computer.
+        let l = locate(&loc, device, Some(&rec), &[volume("cccc", Path::new("/"))]);
+        assert!(
+            matches!(&l.availability, Availability::Offline(w) if w.contains("another computer")),
+            "{l:?}"
+        );
+        // Without any volume record, the path alone never makes it online either.
+        let l = locate(&loc, device, None, &[]);
+        assert!(matches!(l.availability, Availability::Offline(_)), "{l:?}");
+        // The USB drive it is on came along: it is this location's.
+        let old_mp = dir.path().join("old");
+        let l = locate(&loc, device, Some(&rec), &[volume("aaaa", &old_mp)]);
+        assert_eq!(l.availability, Availability::Online);
     }
 
     #[test]

@@ -273,6 +273,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
                 id: old.id,
                 uuid: old.uuid,
                 device,
+                machine: None,
                 path: old.path,
                 mode: old.mode,
                 rules: old.rules,
