@@ -250,7 +250,18 @@ impl Store {
         &self,
         op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
     ) -> WriteTicket<R> {
-        self.inner.writer.submit(op)
+        self.inner.writer.submit(op, true)
+    }
+
+    /// [`Store::write_ticket`] for work that is redone after a crash anyway (an idempotent
+    /// scan): committed and visible at once, but without waiting for the disk. A crash may
+    /// lose it, with every volatile commit since the last durable one — never half of one: the
+    /// store reopens at its last durable commit. The next durable commit makes it durable.
+    pub fn write_ticket_volatile<R: Send + 'static>(
+        &self,
+        op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
+    ) -> WriteTicket<R> {
+        self.inner.writer.submit(op, false)
     }
 
     /// The schema version recorded in the file.

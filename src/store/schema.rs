@@ -63,11 +63,13 @@ pub const CHILDREN_V4: TableDefinition<(u64, u64), ()> = TableDefinition::new("c
 /// kill between two transactions could leave wrong).
 pub const DIR_CLOSURE_V4: TableDefinition<(u64, u64), u32> = TableDefinition::new("dir_closure");
 
-/// Hierarchy and the unique name key: `(parent entry id, exact name bytes)` → child entry id.
-/// A folder's listing is one range scan (in name-byte order); a path resolves with one `get`
-/// per component; a folder cannot hold two entries of one name (a second writer gets
+/// Hierarchy and the unique name key: parent entry id (8 bytes, big-endian) followed by the
+/// exact name bytes → child entry id (see [`crate::vdfs::index::name_key`]): one flat byte
+/// string, so keys compare with one `memcmp` and sort as `(parent, name)`. A folder's listing
+/// is one range scan (in name-byte order); a path resolves with one `get` per component; a
+/// folder cannot hold two entries of one name (a second writer gets
 /// [`super::StoreError::Conflict`]). Location roots are keyed `(0, root path bytes)`.
-pub const CHILD_NAMES: TableDefinition<(u64, &[u8]), u64> = TableDefinition::new("child_names");
+pub const CHILD_NAMES: TableDefinition<&[u8], u64> = TableDefinition::new("child_names");
 
 /// Entry UUID (as u128) → entry id: one `get` per lookup by UUID.
 pub const ENTRY_UUIDS: TableDefinition<u128, u64> = TableDefinition::new("entry_uuids");

@@ -14,12 +14,14 @@ const MAX_BATCH: usize = 256;
 
 /// An operation queued for the writer, type-erased.
 trait WriteOp: Send {
+    fn durable(&self) -> bool;
     fn apply(&mut self, tx: &WriteTransaction) -> Result<(), StoreError>;
     fn finish(self: Box<Self>, outcome: Result<(), StoreError>);
 }
 
 struct Op<F, R> {
     f: F,
+    durable: bool,
     result: Option<R>,
     reply: oneshot::Sender<Result<R, StoreError>>,
 }
@@ -29,6 +31,10 @@ where
     F: FnMut(&WriteTransaction) -> Result<R, StoreError> + Send,
     R: Send,
 {
+    fn durable(&self) -> bool {
+        self.durable
+    }
+
     fn apply(&mut self, tx: &WriteTransaction) -> Result<(), StoreError> {
         // A panic in the write's code fails that write alone (its transaction is rolled back
         // and the others re-applied); it must never take the one writer thread down.
@@ -99,7 +105,7 @@ impl Writer {
         }
     }
 
-    pub(super) fn submit<R, F>(&self, f: F) -> WriteTicket<R>
+    pub(super) fn submit<R, F>(&self, f: F, durable: bool) -> WriteTicket<R>
     where
         F: FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
@@ -107,6 +113,7 @@ impl Writer {
         let (reply, rx) = oneshot::channel();
         let op = Box::new(Op {
             f,
+            durable,
             result: None,
             reply,
         });
@@ -150,7 +157,12 @@ fn commit_batch(db: &Database, mut batch: Vec<Box<dyn WriteOp>>) {
             Ok(tx) => tx,
             Err(e) => return fail_all(batch, &StoreError::from(e)),
         };
-        tx.set_quick_repair(true);
+        // One durable operation makes the whole commit durable (and every volatile commit
+        // before it); a batch of volatile ones is committed without waiting for the disk.
+        if batch.iter().any(|op| op.durable()) || tx.set_durability(redb::Durability::None).is_err()
+        {
+            tx.set_quick_repair(true);
+        }
         let failed = batch
             .iter_mut()
             .enumerate()

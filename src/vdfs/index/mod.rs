@@ -225,6 +225,28 @@ pub fn reserve_entry_ids(tx: &redb::WriteTransaction, loc: u32, n: u64) -> Resul
     Ok(next)
 }
 
+/// The key of `(parent, name)` in table `child_names`: the parent id big-endian, then the name
+/// bytes.
+pub fn name_key(parent: u64, name: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + name.len());
+    k.extend_from_slice(&parent.to_be_bytes());
+    k.extend_from_slice(name);
+    k
+}
+
+/// The keys of folder `parent`'s children in table `child_names`: `start..end`.
+pub fn children_range(parent: u64) -> ([u8; 8], [u8; 8]) {
+    (parent.to_be_bytes(), (parent + 1).to_be_bytes())
+}
+
+/// `(parent, name)` of a `child_names` key.
+pub fn split_name_key(key: &[u8]) -> (u64, &[u8]) {
+    let (p, name) = key.split_at(8.min(key.len()));
+    let mut b = [0u8; 8];
+    b[..p.len()].copy_from_slice(p);
+    (u64::from_be_bytes(b), name)
+}
+
 /// The key of a pinned place in table `pinned`: the device's UUID (16 bytes) followed by the
 /// path's exact bytes (an SdPath, physical form).
 pub fn pinned_key(device: Uuid, path: &[u8]) -> Vec<u8> {
@@ -259,7 +281,7 @@ pub fn entry_id_by_uuid(tx: &ReadTransaction, uuid: Uuid) -> Result<Option<u64>,
 /// [`StoreError`].
 pub fn child_id(tx: &ReadTransaction, parent: u64, name: &[u8]) -> Result<Option<u64>, StoreError> {
     let t = tx.open_table(CHILD_NAMES)?;
-    Ok(t.get((parent, name))?.map(|v| v.value()))
+    Ok(t.get(name_key(parent, name).as_slice())?.map(|v| v.value()))
 }
 
 /// The ids of a folder's children, in name-byte order (one range scan).
@@ -269,7 +291,8 @@ pub fn child_id(tx: &ReadTransaction, parent: u64, name: &[u8]) -> Result<Option
 pub fn child_ids(tx: &ReadTransaction, parent: u64) -> Result<Vec<u64>, StoreError> {
     let t = tx.open_table(CHILD_NAMES)?;
     let mut out = Vec::new();
-    for row in t.range((parent, &[][..])..(parent + 1, &[][..]))? {
+    let (lo, hi) = children_range(parent);
+    for row in t.range(&lo[..]..&hi[..])? {
         out.push(row?.1.value());
     }
     Ok(out)
@@ -283,7 +306,8 @@ pub fn children(tx: &ReadTransaction, parent: u64) -> Result<Vec<(u64, EntryReco
     let kids = tx.open_table(CHILD_NAMES)?;
     let entries = tx.open_table(ENTRIES)?;
     let mut out = Vec::new();
-    for row in kids.range((parent, &[][..])..(parent + 1, &[][..]))? {
+    let (lo, hi) = children_range(parent);
+    for row in kids.range(&lo[..]..&hi[..])? {
         let id = row?.1.value();
         if let Some(v) = entries.get(id)? {
             out.push((id, decode_record(v.value())?));
@@ -312,7 +336,8 @@ pub fn subtree(tx: &ReadTransaction, id: u64) -> Result<Vec<(u64, EntryRecord)>,
         if !is_dir {
             continue;
         }
-        for row in kids.range((parent, &[][..])..(parent + 1, &[][..]))? {
+        let (lo, hi) = children_range(parent);
+        for row in kids.range(&lo[..]..&hi[..])? {
             let child = row?.1.value();
             if let Some(v) = entries.get(child)? {
                 out.push((child, decode_record(v.value())?));
@@ -407,7 +432,7 @@ pub fn find_by_path(
         let mut cur = root;
         for comp in rel.components() {
             let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
-            match names.get((cur, name))? {
+            match names.get(name_key(cur, name).as_slice())? {
                 Some(v) => cur = v.value(),
                 None => return Ok(None),
             }
@@ -753,7 +778,11 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         let uuids = tx.open_table(ENTRY_UUIDS)?;
         let inst = tx.open_table(CONTENT_INSTANCES)?;
         for (id, r) in &entries {
-            if names.get((r.parent, r.name.as_slice()))?.map(|v| v.value()) != Some(*id) {
+            if names
+                .get(name_key(r.parent, &r.name).as_slice())?
+                .map(|v| v.value())
+                != Some(*id)
+            {
                 problems.push(format!("entry {id} has no name key"));
             }
             if uuids.get(r.uuid.as_u128())?.map(|v| v.value()) != Some(*id) {
@@ -774,7 +803,7 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         }
         for row in names.iter()? {
             let (k, v) = row?;
-            let (parent, name) = k.value();
+            let (parent, name) = split_name_key(k.value());
             let ok = by_id
                 .get(&v.value())
                 .is_some_and(|r| r.parent == parent && r.name == name);

@@ -190,7 +190,9 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
         inst.retain(|_, _| false)?;
         for (n, (id, rec)) in entries.iter().enumerate() {
             t.insert(id, encode_record(rec).as_slice())?;
-            if let Some(other) = names.insert((rec.parent, rec.name.as_slice()), *id)? {
+            if let Some(other) =
+                names.insert(super::name_key(rec.parent, &rec.name).as_slice(), *id)?
+            {
                 return Err(StoreError::Conflict {
                     what: format!(
                         "entries {} and {id} have the same name {:?} in folder {}; the library cannot be upgraded",
@@ -366,7 +368,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
 
 /// The entry at absolute `path` (exact bytes) by the name key, if a location holds it.
 fn resolve(
-    names: &redb::Table<(u64, &'static [u8]), u64>,
+    names: &redb::Table<&'static [u8], u64>,
     locations: &[LocationRecord],
     path: &[u8],
 ) -> Result<Option<u64>, StoreError> {
@@ -382,7 +384,7 @@ fn resolve(
         .unwrap_or(std::path::Path::new(""));
     for comp in rel.components() {
         let name = crate::vdfs::fs::entry::os_bytes(comp.as_os_str());
-        match names.get((cur, name))? {
+        match names.get(super::name_key(cur, name).as_slice())? {
             Some(v) => cur = v.value(),
             None => return Ok(None),
         }

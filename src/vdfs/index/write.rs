@@ -32,7 +32,7 @@ use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::fs::entry::EntryKind;
 
 use super::{
-    ContentRecord, DirStats, EntryRecord, Tombstone, TombstoneKind, UnreadableRecord,
+    ContentRecord, DirStats, EntryRecord, Tombstone, TombstoneKind, UnreadableRecord, name_key,
     note_index_changed,
 };
 
@@ -63,7 +63,7 @@ pub struct ContentLink {
 pub struct IndexWriter<'tx> {
     tx: &'tx WriteTransaction,
     entries: Table<'tx, u64, &'static [u8]>,
-    names: Table<'tx, (u64, &'static [u8]), u64>,
+    names: Table<'tx, &'static [u8], u64>,
     uuids: Table<'tx, u128, u64>,
     seq: u64,
     now_ms: i64,
@@ -125,32 +125,63 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     pub fn child(&self, parent: u64, name: &[u8]) -> Result<Option<u64>, StoreError> {
-        Ok(self.names.get((parent, name))?.map(|v| v.value()))
+        Ok(self
+            .names
+            .get(name_key(parent, name).as_slice())?
+            .map(|v| v.value()))
     }
 
     /// Inserts a new entry `id` (its parent must exist, or be 0 for a location root).
     ///
     /// # Errors
     /// [`StoreError::Conflict`] if `id` exists, its parent already holds an entry of that name,
-    /// or its UUID is taken; [`StoreError`] otherwise.
-    pub fn insert(&mut self, id: u64, mut rec: EntryRecord) -> Result<(), StoreError> {
-        if let Some(other) = self.child(rec.parent, &rec.name)? {
-            return Err(conflict_name(other, &rec));
+    /// or its UUID is taken (the caller's transaction must then be dropped: the failed insert
+    /// may have half-written); [`StoreError`] otherwise.
+    pub fn insert(&mut self, id: u64, rec: EntryRecord) -> Result<(), StoreError> {
+        self.insert_batch(&[(id, rec)])
+    }
+
+    /// Inserts new entries (parents before children, ids increasing), with
+    /// [`IndexWriter::insert`]'s checks: the records, then their name keys, then their UUID
+    /// keys, one table at a time (a first index inserts a million entries this way). Each
+    /// existing key is found by the insert itself, not by a lookup before it.
+    ///
+    /// # Errors
+    /// As [`IndexWriter::insert`].
+    pub fn insert_batch(&mut self, recs: &[(u64, EntryRecord)]) -> Result<(), StoreError> {
+        for (id, rec) in recs {
+            let mut stamped = rec.clone();
+            stamped.updated_seq = self.seq;
+            if self
+                .entries
+                .insert(id, encode_record(&stamped).as_slice())?
+                .is_some()
+            {
+                return Err(StoreError::Conflict {
+                    what: format!("entry {id} already exists"),
+                });
+            }
         }
-        if self.entries.get(id)?.is_some() {
-            return Err(StoreError::Conflict {
-                what: format!("entry {id} already exists"),
-            });
+        // Walk order is already near key order for both keys: parents come in id order (the
+        // names of one folder share its leaf pages), and version-7 UUIDs grow with time.
+        let mut key = Vec::with_capacity(64);
+        for (id, rec) in recs {
+            key.clear();
+            key.extend_from_slice(&rec.parent.to_be_bytes());
+            key.extend_from_slice(&rec.name);
+            if let Some(other) = self.names.insert(key.as_slice(), id)? {
+                let other = other.value();
+                return Err(conflict_name(other, rec));
+            }
         }
-        if let Some(other) = self.uuids.insert(rec.uuid.as_u128(), id)? {
-            let other = other.value();
-            return Err(StoreError::Conflict {
-                what: format!("UUID {} is already entry {other}", rec.uuid),
-            });
+        for (id, rec) in recs {
+            if let Some(other) = self.uuids.insert(rec.uuid.as_u128(), id)? {
+                let other = other.value();
+                return Err(StoreError::Conflict {
+                    what: format!("UUID {} is already entry {other}", rec.uuid),
+                });
+            }
         }
-        self.names.insert((rec.parent, rec.name.as_slice()), id)?;
-        rec.updated_seq = self.seq;
-        self.entries.insert(id, encode_record(&rec).as_slice())?;
         Ok(())
     }
 
@@ -184,7 +215,8 @@ impl<'tx> IndexWriter<'tx> {
                 return Err(conflict_name(other, &rec));
             }
             self.remove_name(old.parent, &old.name, id)?;
-            self.names.insert((rec.parent, rec.name.as_slice()), id)?;
+            self.names
+                .insert(name_key(rec.parent, &rec.name).as_slice(), id)?;
         }
         if let Some(cas) = old.cas
             && rec.cas != Some(cas)
@@ -247,7 +279,8 @@ impl<'tx> IndexWriter<'tx> {
         let mut i = 0;
         while i < order.len() {
             let parent = order[i];
-            for row in self.names.range((parent, &[][..])..(parent + 1, &[][..]))? {
+            let (lo, hi) = super::children_range(parent);
+            for row in self.names.range(&lo[..]..&hi[..])? {
                 order.push(row?.1.value());
             }
             i += 1;
@@ -427,12 +460,13 @@ impl<'tx> IndexWriter<'tx> {
 
     /// Removes `id`'s name key if it is `id`'s.
     fn remove_name(&mut self, parent: u64, name: &[u8], id: u64) -> Result<(), StoreError> {
+        let key = name_key(parent, name);
         let mine = self
             .names
-            .get((parent, name))?
+            .get(key.as_slice())?
             .is_some_and(|v| v.value() == id);
         if mine {
-            self.names.remove((parent, name))?;
+            self.names.remove(key.as_slice())?;
         }
         Ok(())
     }

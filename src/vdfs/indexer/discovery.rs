@@ -52,14 +52,22 @@ impl IndexerJob {
         let scope_id = scope.as_ref().map(|s| s.id);
         // Discovery, and loading what the index holds, side by side.
         let (tree, existing) = std::thread::scope(|s| {
-            let walker = s.spawn(|| walk(&root, &opts));
+            // The walker says when it is done, so a small walk is not held up by the progress
+            // loop's period.
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            let walker = s.spawn(move || {
+                let tree = walk(&root, &opts);
+                let _ = done_tx.send(());
+                tree
+            });
             let loader = s.spawn(|| match scope_id {
                 Some(id) => Existing::load_subtree(&store, id),
                 None => Existing::load(&store, loc_id),
             });
             let mut interrupted = None;
-            while !walker.is_finished() {
-                std::thread::sleep(Duration::from_millis(50));
+            while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                done_rx.recv_timeout(Duration::from_millis(50))
+            {
                 ctx.progress(JobProgress {
                     phase: "discovery".into(),
                     completed: counters.entries.load(Ordering::Relaxed),

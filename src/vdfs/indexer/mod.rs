@@ -238,8 +238,13 @@ impl Job for IndexerJob {
             location::follow_volume(ctx.store(), self.location, ctx.device(), &mounted)
                 .map_err(|e| JobError::Failed(e.to_string()))?;
         let id = ctx.id();
-        location::set_job(ctx.store(), loc.id, id)?;
-        location::update(ctx.store(), loc.id, move |l| l.error = None)?;
+        let loc_id = loc.id;
+        ctx.store().write(move |tx| {
+            tx.open_table(crate::store::schema::LOCATION_JOBS)?
+                .insert(loc_id, id)?;
+            location::update_in(tx, loc_id, |l| l.error = None)?;
+            Ok(())
+        })?;
         let result = self.run_phases(ctx, &loc, located.availability);
         if let Err(JobError::Failed(msg)) = &result {
             let msg = msg.clone();
@@ -274,16 +279,22 @@ impl IndexerJob {
             let t = Instant::now();
             // A full scan gives the location's stats; a scoped one has already added its
             // difference to them, in the transaction of its aggregates.
-            if let Some(stats) = self.scan(ctx, loc)? {
-                location::update(ctx.store(), loc.id, move |l| l.stats = stats.clone())?;
-            }
+            let stats = self.scan(ctx, loc)?;
             tracing::debug!("scanned in {:?}", t.elapsed());
             self.phase = if loc.mode >= IndexMode::Content {
                 Phase::Content
             } else {
                 Phase::Finalizing
             };
-            ctx.checkpoint(self, |_| Ok(()))?;
+            // The location's stats and the end of the scan in one durable commit (which also
+            // makes the scan's volatile batches durable).
+            let loc_id = loc.id;
+            ctx.checkpoint(self, move |tx| {
+                if let Some(stats) = &stats {
+                    location::update_in(tx, loc_id, |l| l.stats = stats.clone())?;
+                }
+                Ok(())
+            })?;
         }
         if self.phase == Phase::Content {
             let t = Instant::now();

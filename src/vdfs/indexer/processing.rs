@@ -8,7 +8,9 @@ use super::discovery::Existing;
 use super::*;
 
 impl IndexerJob {
-    /// Writes the plan in batches, each with a checkpoint.
+    /// Writes the plan in batches, each with a checkpoint. The batches are volatile commits
+    /// (not waited on the disk): a crashed scan is run again whole from its last durable
+    /// checkpoint, and the durable write that ends the scan makes them durable.
     pub(super) fn apply(
         &mut self,
         ctx: &mut JobContext,
@@ -64,7 +66,7 @@ impl IndexerJob {
             self.counts.deleted += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone, true))?;
+            ctx.checkpoint_volatile(self, move |tx| delete_entries(tx, &gone, true))?;
         }
 
         // New entries, in node order (parents first), in batches; each batch is prepared while
@@ -112,12 +114,8 @@ impl IndexerJob {
             if let Some(p) = pending.take() {
                 ctx.checkpoint_wait(p)?;
             }
-            pending = Some(ctx.checkpoint_submit(self, move |tx| {
-                let mut w = IndexWriter::begin(tx)?;
-                for (id, rec) in &entries {
-                    w.insert(*id, rec.clone())?;
-                }
-                Ok(())
+            pending = Some(ctx.checkpoint_submit_volatile(self, move |tx| {
+                IndexWriter::begin(tx)?.insert_batch(&entries)
             }));
         }
         if let Some(p) = pending.take() {
@@ -154,7 +152,7 @@ impl IndexerJob {
             self.counts.moved += chunk.iter().filter(|u| u.moved).count() as u64;
             done_ops += n;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| {
+            ctx.checkpoint_volatile(self, move |tx| {
                 let mut w = IndexWriter::begin(tx)?;
                 for u in &chunk {
                     u.apply(&mut w)?;
@@ -169,7 +167,7 @@ impl IndexerJob {
             self.counts.deleted += chunk.len() as u64;
             done_ops += chunk.len() as u64;
             self.write_progress(ctx, done_ops, total_ops);
-            ctx.checkpoint(self, move |tx| delete_entries(tx, &gone, true))?;
+            ctx.checkpoint_volatile(self, move |tx| delete_entries(tx, &gone, true))?;
         }
 
         // Aggregation. A scoped scan's own folder is written last, with the folders above it
@@ -196,7 +194,7 @@ impl IndexerJob {
                 bytes: 0,
                 message: String::new(),
             });
-            ctx.checkpoint(self, move |tx| {
+            ctx.checkpoint_volatile(self, move |tx| {
                 let mut w = IndexWriter::begin(tx)?;
                 for (id, s) in &chunk {
                     w.set_dir_stats(*id, s)?;
@@ -212,7 +210,7 @@ impl IndexerJob {
             let old = existing.dir_stats.get(&id).copied().unwrap_or_default();
             if new != old {
                 let location = loc.id;
-                ctx.checkpoint(self, move |tx| {
+                ctx.checkpoint_volatile(self, move |tx| {
                     let mut w = IndexWriter::begin(tx)?;
                     w.set_dir_stats(id, &new)?;
                     let mut cur = w.get(id)?.map_or(0, |r| r.parent);
@@ -248,7 +246,7 @@ impl IndexerJob {
             stored.into_iter().filter(|id| seen.contains(id)).collect()
         };
         if !unreadable.is_empty() || !listed_again.is_empty() {
-            ctx.checkpoint(self, move |tx| {
+            ctx.checkpoint_volatile(self, move |tx| {
                 let mut w = IndexWriter::begin(tx)?;
                 for id in &listed_again {
                     w.clear_unreadable(*id)?;
@@ -259,7 +257,7 @@ impl IndexerJob {
                 Ok(())
             })?;
         }
-        if plan.scope.is_none() {
+        if plan.scope.is_none() && loc.root_entry != Some(ids[0]) {
             let root_id = ids[0];
             location::update(ctx.store(), loc.id, move |l| l.root_entry = Some(root_id))?;
         }

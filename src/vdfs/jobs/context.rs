@@ -185,20 +185,55 @@ impl JobContext {
         self.checkpoint_wait(pending)
     }
 
+    /// [`JobContext::checkpoint`] with [`JobContext::checkpoint_submit_volatile`]: for batches
+    /// that a resumed job redoes anyway.
+    ///
+    /// # Errors
+    /// As [`JobContext::checkpoint`].
+    pub fn checkpoint_volatile<J: Job>(
+        &mut self,
+        job: &J,
+        effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+    ) -> Result<(), JobError> {
+        let pending = self.checkpoint_submit_volatile(job, effects);
+        self.checkpoint_wait(pending)
+    }
+
     /// The first half of [`JobContext::checkpoint`]: queues the commit and returns at once,
     /// so the job can prepare its next batch while this one is written. Checkpoints commit
     /// in the order they are submitted; pass the result to [`JobContext::checkpoint_wait`].
     pub fn checkpoint_submit<J: Job>(
         &mut self,
         job: &J,
+        effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+    ) -> PendingCheckpoint {
+        self.submit(job, effects, true)
+    }
+
+    /// [`JobContext::checkpoint_submit`] for a batch that is redone after a crash anyway (an
+    /// idempotent scan that a resumed job runs again from its last durable checkpoint):
+    /// committed at once without waiting for the disk (see
+    /// [`Store::write_ticket_volatile`]); the job's next durable checkpoint makes it durable.
+    pub fn checkpoint_submit_volatile<J: Job>(
+        &mut self,
+        job: &J,
+        effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+    ) -> PendingCheckpoint {
+        self.submit(job, effects, false)
+    }
+
+    fn submit<J: Job>(
+        &mut self,
+        job: &J,
         mut effects: impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static,
+        durable: bool,
     ) -> PendingCheckpoint {
         let id = self.id;
         let state = encode(job);
         let progress = self.progress.clone();
         let errors = std::mem::take(&mut self.pending_errors);
         let run_ms = self.run_ms();
-        PendingCheckpoint(self.store.write_ticket(move |tx| {
+        let op = move |tx: &WriteTransaction| {
             effects(tx)?;
             let mut table = tx.open_table(JOBS)?;
             let mut record: JobRecord = match table.get(id)? {
@@ -217,7 +252,12 @@ impl JobContext {
             add_errors(&mut record, &errors);
             table.insert(id, crate::store::record::encode_record(&record).as_slice())?;
             Ok(())
-        }))
+        };
+        PendingCheckpoint(if durable {
+            self.store.write_ticket(op)
+        } else {
+            self.store.write_ticket_volatile(op)
+        })
     }
 
     /// The second half of [`JobContext::checkpoint`]: waits for the commit, publishes

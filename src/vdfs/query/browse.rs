@@ -176,7 +176,8 @@ fn list_index(
         let kids = tx.open_table(CHILD_NAMES)?;
         let entries = tx.open_table(ENTRIES)?;
         let mut chunk = Vec::with_capacity(CHUNK);
-        for row in kids.range((folder, &[][..])..(folder + 1, &[][..]))? {
+        let (lo, hi) = index::children_range(folder);
+        for row in kids.range(&lo[..]..&hi[..])? {
             let id = row?.1.value();
             let Some(v) = entries.get(id)? else { continue };
             let rec: EntryRecord = crate::store::record::decode_record(v.value())?;
