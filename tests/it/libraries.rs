@@ -604,3 +604,29 @@ fn ok_or_err(cmd: &mut std::process::Command) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// Regression (issue "fortress"): the catalogue was readable by every user (0644). Cairn's own
+/// files are 0600 and its folders 0700, also for a library made by an older Cairn.
+#[test]
+fn the_catalogue_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    ok(cairn(data.path()).args(["library", "list"]));
+    let lib = data.path().join("libraries/My Library.cairnlib");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for f in [STORE_FILE, "library.toml", LOCK_FILE] {
+        assert_eq!(mode(&lib.join(f)), 0o600, "{f}");
+    }
+    for f in ["device.toml", "device.key"] {
+        assert_eq!(mode(&data.path().join(f)), 0o600, "{f}");
+    }
+    assert_eq!(mode(&lib), 0o700);
+    // A library left 0644 by an older Cairn is made private when opened.
+    for f in [STORE_FILE, "library.toml", LOCK_FILE] {
+        std::fs::set_permissions(lib.join(f), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    ok(cairn(data.path()).args(["location", "list"]));
+    for f in [STORE_FILE, "library.toml", LOCK_FILE] {
+        assert_eq!(mode(&lib.join(f)), 0o600, "{f} after opening");
+    }
+}

@@ -4,6 +4,31 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Makes Cairn's own file `path` readable and writable by its owner only (mode 0600), through
+/// a descriptor opened without following a link (`O_NOFOLLOW`), and only if it is a plain file;
+/// nothing is changed when it already is. For files another library writes (redb's store).
+///
+/// # Errors
+/// The I/O error (`ELOOP` for a link), or `InvalidInput` if it is not a plain file.
+pub fn restrict_to_owner(path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a plain file",
+        ));
+    }
+    if m.permissions().mode() & 0o077 != 0 {
+        f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder is written,
 /// fsynced and renamed over `path`, then the folder is fsynced. A crash leaves either the old
 /// file or the new one, never a torn one. `mode` sets Unix permission bits on creation (so a

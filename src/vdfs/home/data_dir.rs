@@ -180,7 +180,7 @@ impl DataDir {
         // Only ever replace a settings file Cairn can read as its own.
         self.load_settings()?;
         let text = toml::to_string_pretty(settings).expect("settings serialise");
-        write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+        write_atomic(&path, text.as_bytes(), Some(0o600)).map_err(|e| CoreError::io(&path, e))
     }
 }
 

@@ -132,7 +132,7 @@ impl Device {
     fn save(&self, data_dir: &DataDir) -> Result<(), CoreError> {
         let path = data_dir.device_file();
         let text = toml::to_string_pretty(&self.info).expect("device info serialises");
-        write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+        write_atomic(&path, text.as_bytes(), Some(0o600)).map_err(|e| CoreError::io(&path, e))
     }
 
     /// Renames the device and saves `device.toml`.

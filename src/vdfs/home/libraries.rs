@@ -188,7 +188,7 @@ pub fn read_config(dir: &Path) -> Result<LibraryConfig, CoreError> {
 pub fn write_config(dir: &Path, config: &LibraryConfig) -> Result<(), CoreError> {
     let path = dir.join(CONFIG_FILE);
     let text = toml::to_string_pretty(config).expect("library config serialises");
-    write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+    write_atomic(&path, text.as_bytes(), Some(0o600)).map_err(|e| CoreError::io(&path, e))
 }
 
 /// What [`scan`] finds: readable libraries (folder and config) and damaged folders.
@@ -262,6 +262,8 @@ pub fn create(
         {
             let _lock = LibraryLock::acquire(&temp.join(LOCK_FILE), &config.name)?;
             Store::open(&temp.join(STORE_FILE))?;
+            crate::vdfs::home::atomic::restrict_to_owner(&temp.join(STORE_FILE))
+                .map_err(|e| CoreError::io(&temp.join(STORE_FILE), e))?;
             write_config(&temp, &config)?;
         }
         sync_dir(&temp).map_err(|e| CoreError::io(&temp, e))?;

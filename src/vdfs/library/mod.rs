@@ -22,8 +22,8 @@ use crate::store::Store;
 use crate::vdfs::CoreError;
 use crate::vdfs::events::EventBus;
 use crate::vdfs::home::libraries::{
-    CACHE_DIR, LOCK_FILE, LOGS_DIR, LibraryConfig, LibrarySettings, NAMES_FILE, SIDECARS_DIR,
-    STORE_FILE, read_config, write_config,
+    CACHE_DIR, CONFIG_FILE, LOCK_FILE, LOGS_DIR, LibraryConfig, LibrarySettings, NAMES_FILE,
+    SIDECARS_DIR, STORE_FILE, read_config, write_config,
 };
 use crate::vdfs::home::lock::LibraryLock;
 use crate::vdfs::jobs::{JobManager, JobRegistry};
@@ -86,6 +86,12 @@ impl Library {
                 ));
             }
             Err(e) => return Err(CoreError::io(&store_path, e)),
+        }
+        // The catalogue is the owner's alone (older Cairns left it 0644); changed through a
+        // descriptor, never through a link.
+        for f in [STORE_FILE, CONFIG_FILE, LOCK_FILE] {
+            let p = path.join(f);
+            crate::vdfs::home::atomic::restrict_to_owner(&p).map_err(|e| CoreError::io(&p, e))?;
         }
         let store = Store::open_with(&store_path, &|tx, found| {
             crate::vdfs::index::upgrade::run(tx, found, device)
