@@ -400,6 +400,10 @@ impl Core {
             self.inner.registry.clone(),
             self.runtime().clone(),
         )?);
+        lib.set_own_folders(vec![
+            self.inner.data_dir.data().to_owned(),
+            self.inner.data_dir.config().to_owned(),
+        ]);
         crate::logging::set_log_dir(&lib.logs_dir(), &lib.config().settings.log_level);
         let config = lib.config();
         tracing::info!(id = %config.id, path = %path.display(), "opened library \"{}\"", config.name);

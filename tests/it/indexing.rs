@@ -1291,7 +1291,14 @@ fn locations_never_take_in_the_catalogue_or_the_system() {
             .args(["location", "add"])
             .arg(lib.join("sidecars")),
     );
-    assert!(err.contains("library's own folder"), "{err}");
+    assert!(err.contains("Cairn's own folder"), "{err}");
+    // Regression (issue "fortress"): the data folder's logs and device key were indexable.
+    let err = crate::common::fails(
+        cairn(&data)
+            .args(["location", "add"])
+            .arg(data.join("logs")),
+    );
+    assert!(err.contains("Cairn's own folder"), "{err}");
     ok(cairn(&data)
         .args(["location", "add", "--rules", "none"])
         .arg(f.root()));
@@ -1301,11 +1308,16 @@ fn locations_never_take_in_the_catalogue_or_the_system() {
         !dump.contains("library.redb"),
         "the catalogue was indexed: {dump}"
     );
+    assert!(
+        !dump.contains("device.key") && !dump.contains("cairn-data/logs"),
+        "the data folder was indexed: {dump}"
+    );
     let locs: serde_json::Value =
         serde_json::from_str(&ok(cairn(&data).args(["--json", "location", "list"]))).unwrap();
-    assert_eq!(
-        locs[0]["rules"]["exclude_globs"][0], "cairn-data/libraries/My Library.cairnlib",
-        "{locs}"
+    let globs = &locs[0]["rules"]["exclude_globs"];
+    assert!(
+        globs.as_array().unwrap().iter().any(|g| g == "cairn-data"),
+        "the data folder is left out: {locs}"
     );
 }
 

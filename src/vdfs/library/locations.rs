@@ -168,21 +168,31 @@ impl super::Library {
         mode: IndexMode,
         rules: Rules,
     ) -> Result<(LocationRecord, JobHandle), CoreError> {
-        // The catalogue never indexes itself: a location inside the library folder is refused,
-        // and one that holds it leaves it out (an exclude rule, shown with the others).
+        // The catalogue never indexes itself: a location inside the library folder or Cairn's
+        // data or config folder is refused, and one that holds one leaves it out (an exclude
+        // rule, shown with the others).
         let mut rules = rules;
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let own = std::fs::canonicalize(self.path()).unwrap_or_else(|_| self.path().to_owned());
-        if canon.starts_with(&own) {
-            return Err(CoreError::NotAFolder {
-                path: canon,
-                reason: "it is inside the library's own folder, which Cairn never indexes".into(),
-            });
-        }
-        if let Ok(rel) = own.strip_prefix(&canon)
-            && let Some(rel) = rel.to_str()
-        {
-            rules.exclude_globs.push(globset::escape(rel));
+        for own in self.own_folders() {
+            let own = std::fs::canonicalize(&own).unwrap_or(own);
+            if canon.starts_with(&own) {
+                return Err(CoreError::NotAFolder {
+                    path: canon,
+                    reason: format!(
+                        "it is inside Cairn's own folder {}, which Cairn never indexes",
+                        own.display()
+                    ),
+                });
+            }
+            if let Ok(rel) = own.strip_prefix(&canon)
+                && let Some(rel) = rel.to_str()
+                && !rel.is_empty()
+            {
+                let glob = globset::escape(rel);
+                if !rules.exclude_globs.contains(&glob) {
+                    rules.exclude_globs.push(glob);
+                }
+            }
         }
         let rec = add(self.store(), self.device(), path, mode, rules)?;
         let handle = self.rescan(rec.id)?;

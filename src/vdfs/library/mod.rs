@@ -38,6 +38,8 @@ pub struct Library {
     config: RwLock<LibraryConfig>,
     path: PathBuf,
     device: Uuid,
+    /// Cairn's own folders besides the library's (the data and config folders), never indexed.
+    own_folders: RwLock<Vec<PathBuf>>,
     /// The search name index last used, if any.
     names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
     _lock: LibraryLock,
@@ -112,6 +114,7 @@ impl Library {
             config: RwLock::new(config),
             path: path.to_owned(),
             device,
+            own_folders: RwLock::new(Vec::new()),
             names: std::sync::Mutex::new(None),
             _lock: lock,
         })
@@ -125,6 +128,27 @@ impl Library {
     /// The library's id.
     pub fn id(&self) -> Uuid {
         self.config.read().expect("library config lock").id
+    }
+
+    /// Tells the library which other folders are Cairn's own (the data and config folders), so
+    /// that no location indexes them: a location inside one is refused, one that holds one
+    /// leaves it out.
+    pub fn set_own_folders(&self, folders: Vec<PathBuf>) {
+        *self.own_folders.write().expect("own folders lock") = folders;
+    }
+
+    /// Cairn's own folders: this library's folder, and those given by
+    /// [`Library::set_own_folders`].
+    pub fn own_folders(&self) -> Vec<PathBuf> {
+        let mut v = vec![self.path.clone()];
+        v.extend(
+            self.own_folders
+                .read()
+                .expect("own folders lock")
+                .iter()
+                .cloned(),
+        );
+        v
     }
 
     /// This device's id (the owner of the locations it adds).
