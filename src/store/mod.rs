@@ -11,6 +11,8 @@
 //!   last committed state.
 
 pub mod check;
+#[cfg(test)]
+pub(crate) mod faults;
 pub mod record;
 pub mod schema;
 mod writer;
@@ -175,23 +177,48 @@ impl Store {
     /// # Errors
     /// As [`Store::open`], and `upgrade`'s error (the file is left at its old version).
     pub fn open_with(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
-        guarded(path, || Store::open_unguarded(path, upgrade))?
+        guarded(path, || {
+            Store::open_unguarded(path, upgrade, |builder| builder.create(path))
+        })?
     }
 
-    fn open_unguarded(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
-        let db = Database::builder()
+    /// [`Store::open_with`] over a storage backend of the caller's (a test's file that fails on
+    /// demand, `store::faults`): the same builder settings, migration and writer. `path` only
+    /// names the store in errors.
+    ///
+    /// # Errors
+    /// As [`Store::open_with`].
+    #[cfg(test)]
+    pub(crate) fn open_on_backend(
+        path: &Path,
+        backend: impl redb::StorageBackend,
+        upgrade: Upgrade,
+    ) -> Result<Store, StoreError> {
+        guarded(path, || {
+            Store::open_unguarded(path, upgrade, |builder| {
+                builder.create_with_backend(backend)
+            })
+        })?
+    }
+
+    fn open_unguarded(
+        path: &Path,
+        upgrade: Upgrade,
+        create: impl FnOnce(&redb::Builder) -> Result<Database, redb::DatabaseError>,
+    ) -> Result<Store, StoreError> {
+        let mut builder = Database::builder();
+        builder
             .set_cache_size(CACHE_BYTES)
             .set_repair_callback(|session| {
                 tracing::warn!(
                     "repairing the store after an unclean shutdown ({:.0}%)",
                     session.progress() * 100.0
                 );
-            })
-            .create(path)
-            .map_err(|e| StoreError::Open {
-                path: path.to_owned(),
-                source: Arc::new(e),
-            })?;
+            });
+        let db = create(&builder).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            source: Arc::new(e),
+        })?;
         migrate(&db, path, upgrade)?;
         let db = Arc::new(db);
         let writer = writer::Writer::start(db.clone());
