@@ -15,6 +15,8 @@
 //!
 //! May use: `home`, `error`, `events`, `sdpath`, `jobs`, `content`, `fs`.
 
+#[cfg(test)]
+mod faults;
 pub mod location;
 pub mod upgrade;
 pub mod volume;
