@@ -887,3 +887,88 @@ fn every_io_fault_leaves_a_store_that_reopens_sound_in_a_state_the_results_allow
         eprintln!("  {kind:?}: {points} points: {f:?}");
     }
 }
+
+/// Regression: the names generation was a counter. When commits were lost — volatile ones
+/// behind a commit that failed, as above, or behind a crash — the writes after the reopening
+/// took the lost commits' numbers again, so a search name index (`cache/names.idx`) built from
+/// the lost state passed for current (its generation equal to the store's) and search answered
+/// from entries that were never saved.
+#[test]
+fn a_names_generation_seen_before_commits_were_lost_is_never_seen_again() {
+    let dir = scratch();
+    let path = dir.path().join("library.redb");
+    let root = EntryRecord {
+        uuid: Uuid::from_u128(1),
+        location: 1,
+        parent: 0,
+        name: b"/r".to_vec(),
+        kind: EntryKind::Dir,
+        size: 0,
+        mtime_ns: 0,
+        inode: 1,
+        dev: 0,
+        cas: None,
+        content_kind: ContentKind::Unknown,
+        first_seen_ms: 0,
+        updated_seq: 0,
+    };
+    let file = |id: u64, name: &str| EntryRecord {
+        uuid: Uuid::from_u128(u128::from(id)),
+        parent: 1,
+        name: name.as_bytes().to_vec(),
+        kind: EntryKind::File,
+        ..root.clone()
+    };
+    let insert = move |rec: EntryRecord| {
+        move |tx: &redb::WriteTransaction| {
+            IndexWriter::begin(tx)?.insert(rec.uuid.as_u128() as u64, rec.clone())
+        }
+    };
+    {
+        let store = Store::open(&path).unwrap();
+        store.write(insert(root.clone())).unwrap();
+    }
+    let before = {
+        let store = Store::open(&path).unwrap();
+        super::names_generation(&store).unwrap()
+    };
+
+    // A volatile write (a scan's batch), and a search index built from it; then the durable
+    // write after it fails at its first I/O operation, before anything of it is on disk.
+    let dry = dir.path().join("dry.redb");
+    std::fs::copy(&path, &dry).unwrap();
+    let log = FaultLog::default();
+    let store = open_faulty(&dry, None, &log).unwrap();
+    store
+        .write_ticket_volatile(insert(file(2, "lost.txt")))
+        .wait()
+        .unwrap();
+    let fault = Fault {
+        kind: FaultKind::Eio,
+        at: log.points(FaultKind::Eio) + 1,
+    };
+    drop(store);
+    let log = FaultLog::default();
+    let store = open_faulty(&path, Some(fault), &log).unwrap();
+    store
+        .write_ticket_volatile(insert(file(2, "lost.txt")))
+        .wait()
+        .unwrap();
+    let seen = super::names_generation(&store).unwrap();
+    assert_ne!(seen, before);
+    store.write(insert(file(3, "also-lost.txt"))).unwrap_err();
+    assert!(log.struck().is_some());
+    drop(store);
+
+    // Reopened: both writes are gone. Another write follows.
+    let store = Store::open(&path).unwrap();
+    assert_eq!(super::names_generation(&store).unwrap(), before);
+    let (entries, _) = super::counts(&store).unwrap();
+    assert_eq!(entries, 1, "only the root is left");
+    store.write(insert(file(4, "saved.txt"))).unwrap();
+    assert_ne!(
+        super::names_generation(&store).unwrap(),
+        seen,
+        "a different index has the generation of the lost one"
+    );
+}
