@@ -867,10 +867,8 @@ fn every_io_fault_leaves_a_store_that_reopens_sound_in_a_state_the_results_allow
         }
         per_kind.push((kind, points, f));
     }
-    eprintln!("  then {repairs} reopenings of a sample of these files with a second fault");
     eprintln!(
-        "{} writes in {} batches, {} I/O operations without a fault; {:.1} s for every fault \
-         point:",
+        "{} writes in {} batches, {} I/O operations without a fault; {:.1} s for all runs:",
         seq.steps.len() - 1,
         seq.batches.len(),
         log.ops(),
@@ -886,6 +884,7 @@ fn every_io_fault_leaves_a_store_that_reopens_sound_in_a_state_the_results_allow
     for (kind, points, f) in &per_kind {
         eprintln!("  {kind:?}: {points} points: {f:?}");
     }
+    eprintln!("  then {repairs} reopenings of a sample of these files with a second fault");
 }
 
 /// Regression: the names generation was a counter. When commits were lost — volatile ones
