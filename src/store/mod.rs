@@ -9,8 +9,14 @@
 //! - Every commit uses redb's quick-repair mode (a two-phase commit that also saves the
 //!   allocator state), so a process killed mid-write leaves a file that opens at once in its
 //!   last committed state.
+//! - An I/O error (a full or failing disk) fails the write it strikes and every later write
+//!   until the store is opened again; the file then opens sound, with each commit in it whole
+//!   or not at all. Tests hold the store to this with a backend that fails its Nth I/O
+//!   operation (`faults`, test builds only).
 
 pub mod check;
+#[cfg(test)]
+pub(crate) mod faults;
 pub mod record;
 pub mod schema;
 mod writer;
@@ -175,23 +181,48 @@ impl Store {
     /// # Errors
     /// As [`Store::open`], and `upgrade`'s error (the file is left at its old version).
     pub fn open_with(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
-        guarded(path, || Store::open_unguarded(path, upgrade))?
+        guarded(path, || {
+            Store::open_unguarded(path, upgrade, |builder| builder.create(path))
+        })?
     }
 
-    fn open_unguarded(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
-        let db = Database::builder()
+    /// [`Store::open_with`] over a storage backend of the caller's (a test's file that fails on
+    /// demand, `store::faults`): the same builder settings, migration and writer. `path` only
+    /// names the store in errors.
+    ///
+    /// # Errors
+    /// As [`Store::open_with`].
+    #[cfg(test)]
+    pub(crate) fn open_on_backend(
+        path: &Path,
+        backend: impl redb::StorageBackend,
+        upgrade: Upgrade,
+    ) -> Result<Store, StoreError> {
+        guarded(path, || {
+            Store::open_unguarded(path, upgrade, |builder| {
+                builder.create_with_backend(backend)
+            })
+        })?
+    }
+
+    fn open_unguarded(
+        path: &Path,
+        upgrade: Upgrade,
+        create: impl FnOnce(&redb::Builder) -> Result<Database, redb::DatabaseError>,
+    ) -> Result<Store, StoreError> {
+        let mut builder = Database::builder();
+        builder
             .set_cache_size(CACHE_BYTES)
             .set_repair_callback(|session| {
                 tracing::warn!(
                     "repairing the store after an unclean shutdown ({:.0}%)",
                     session.progress() * 100.0
                 );
-            })
-            .create(path)
-            .map_err(|e| StoreError::Open {
-                path: path.to_owned(),
-                source: Arc::new(e),
-            })?;
+            });
+        let db = create(&builder).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            source: Arc::new(e),
+        })?;
         migrate(&db, path, upgrade)?;
         let db = Arc::new(db);
         let writer = writer::Writer::start(db.clone());
@@ -233,8 +264,13 @@ impl Store {
     /// Must not be called from inside an async task; use [`Store::write_ticket`] there.
     ///
     /// # Errors
-    /// `op`'s own error, [`StoreError::Db`] if the commit fails, [`StoreError::Closed`] if the
-    /// store is shutting down.
+    /// `op`'s own error (nothing of `op` is saved), [`StoreError::Db`] if the transaction
+    /// cannot begin (nothing saved) or its commit fails, [`StoreError::Closed`] if the store is
+    /// shutting down. A commit that failed on an I/O error may still have reached the disk:
+    /// the file then holds all of `op` (and of the writes committed with it) or none of it,
+    /// never a part. After an I/O error every later write fails (redb's "previous I/O error")
+    /// until the store is opened again. The index's fault-injection test (over
+    /// `store::faults`) holds the store to this.
     pub fn write<R: Send + 'static>(
         &self,
         op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
@@ -254,9 +290,10 @@ impl Store {
     }
 
     /// [`Store::write_ticket`] for work that is redone after a crash anyway (an idempotent
-    /// scan): committed and visible at once, but without waiting for the disk. A crash may
-    /// lose it, with every volatile commit since the last durable one — never half of one: the
-    /// store reopens at its last durable commit. The next durable commit makes it durable.
+    /// scan): committed and visible at once, but without waiting for the disk. A crash, or an
+    /// I/O error before the next durable commit is done, may lose it, with every volatile
+    /// commit since the last durable one — never half of one: the store reopens at its last
+    /// durable commit. The next durable commit (or closing the store) makes it durable.
     pub fn write_ticket_volatile<R: Send + 'static>(
         &self,
         op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,

@@ -40,9 +40,10 @@ pub const META_NEXT_LOCATION_ID: &str = "next_location_id";
 /// `updated_seq`), the watermark of "changed since".
 pub const META_NEXT_SEQ: &str = "next_seq";
 
-/// Meta key of the names generation (postcard `u64`): bumped by every transaction that changes
-/// entries or their content links, so the search name index (`cache/names.idx`) knows it is
-/// stale. See [`crate::vdfs::query::search::names`].
+/// Meta key of the names generation (postcard `u64`): a new random value with every
+/// transaction that changes entries or their content links, so the search name index
+/// (`cache/names.idx`) knows it is stale — never a value it had before, even after commits were
+/// lost. See [`crate::vdfs::query::search::names`].
 pub const META_NAMES_GENERATION: &str = "names_generation";
 
 /// Locations: location id → postcard [`crate::vdfs::index::location::LocationRecord`].

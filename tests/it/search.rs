@@ -804,3 +804,39 @@ fn review_regressions() {
     assert_eq!(names(&search(&data, &["--ext", "png"])), ["photo.PNG"]);
     assert_eq!(names(&search(&data, &["--mime", "image/"])), ["photo.PNG"]);
 }
+
+/// Regression: the store's names generation was a counter. After an older `library.redb` was
+/// put back (as Cairn's message about a damaged store advises), or commits were lost (a crash,
+/// a failed write), the next changes took the lost ones' numbers again, and the name index
+/// built from the lost state passed for current: search found a file that was gone and missed
+/// the new one.
+#[test]
+fn a_name_index_built_from_a_lost_state_is_never_taken_for_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("files");
+    fs::create_dir_all(&root).unwrap();
+    fs::write(root.join("kept.txt"), "k").unwrap();
+    let data = tmp.path().join("data");
+    ok(cairn(&data)
+        .args(["location", "add", "--mode", "shallow", "--rules", "none"])
+        .arg(&root));
+    let store = data.join("libraries/My Library.cairnlib/library.redb");
+    let copy = tmp.path().join("library.redb.copy");
+    fs::copy(&store, &copy).unwrap();
+
+    fs::write(root.join("first.txt"), "1").unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    assert_eq!(search(&data, &["first"])["total"], 1);
+
+    // The older file back, then as many changes as were lost, but other ones.
+    fs::copy(&copy, &store).unwrap();
+    fs::remove_file(root.join("first.txt")).unwrap();
+    fs::write(root.join("second.txt"), "2").unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    assert_eq!(
+        search(&data, &["second"])["total"],
+        1,
+        "the new file is found"
+    );
+    assert_eq!(search(&data, &["first"])["total"], 0, "the gone one is not");
+}

@@ -15,6 +15,8 @@
 //!
 //! May use: `home`, `error`, `events`, `sdpath`, `jobs`, `content`, `fs`.
 
+#[cfg(test)]
+mod faults;
 pub mod location;
 pub mod upgrade;
 pub mod volume;
@@ -671,9 +673,14 @@ pub fn files_with_paths(
         .collect())
 }
 
-/// Bumps the names generation inside a write transaction that changes entries, their names,
-/// parents, sizes, times, kinds or content links, so the next search rebuilds its name index
-/// (the write side's only duty towards the derived read-side caches).
+/// Gives the names generation a new value inside a write transaction that changes entries,
+/// their names, parents, sizes, times, kinds or content links, so the next search rebuilds its
+/// name index (the write side's only duty towards the derived read-side caches).
+///
+/// The value is random (never 0, never the one it replaces), not a count: a count would take
+/// the same values again after commits were lost (a crash or a failed write before a volatile
+/// commit reached the disk, an older `library.redb` put back), and a name index built from the
+/// lost state would pass for current.
 ///
 /// # Errors
 /// [`StoreError`].
@@ -683,15 +690,21 @@ pub fn note_index_changed(tx: &redb::WriteTransaction) -> Result<(), StoreError>
         Some(v) => decode("meta", v.value())?,
         None => 0,
     };
+    let next = loop {
+        let g = Uuid::new_v4().as_u64_pair().0;
+        if g != 0 && g != current {
+            break g;
+        }
+    };
     meta.insert(
         META_NAMES_GENERATION,
-        crate::store::encode(&(current + 1)).as_slice(),
+        crate::store::encode(&next).as_slice(),
     )?;
     Ok(())
 }
 
-/// The store's current names generation (0 before anything was indexed); bumped by
-/// [`note_index_changed`].
+/// The store's current names generation (0 before anything was indexed); a new random value
+/// after every change of the index ([`note_index_changed`]).
 ///
 /// # Errors
 /// [`StoreError`].

@@ -48,9 +48,10 @@
 //!
 //! # Staleness
 //!
-//! Every store transaction that changes entries or content bumps the store's names generation
-//! ([`crate::store::schema::META_NAMES_GENERATION`], see [`crate::vdfs::index::note_index_changed`]); the file
-//! records the generation it was built from and is rebuilt when they differ.
+//! Every store transaction that changes entries or content gives the store's names generation
+//! a new random value ([`crate::store::schema::META_NAMES_GENERATION`], see
+//! [`crate::vdfs::index::note_index_changed`]); the file records the generation it was built
+//! from and is rebuilt when they differ. (A count would repeat itself after lost commits.)
 
 use std::path::{Path, PathBuf};
 
