@@ -189,19 +189,45 @@ pub(super) fn follow(
                     .as_deref()
                     .is_some_and(|o| o.contains("No space left")) =>
             {
-                format!(
-                    "; free some space on the drive that holds the library ({}), then run `cairn jobs resume {id}`",
+                // What is free now, and roughly what the rest of the job needs: about 250
+                // bytes of catalogue per entry not yet written (the measured figure on the
+                // generated 1M-entry tree), with room for redb's copy-on-write pages.
+                let free = crate::vdfs::fs::mounts::space_of(lib.path()).map(|(free, _)| free);
+                let left = record
+                    .progress
+                    .total
+                    .map(|t| t.saturating_sub(record.progress.completed));
+                let need = left.map(|n| n.saturating_mul(250).saturating_mul(2).max(1 << 20));
+                let mut text = format!(
+                    "; free some space on the drive that holds the library ({})",
                     lib.path().display()
-                )
+                );
+                match (free, need) {
+                    (Some(f), Some(n)) => text.push_str(&format!(
+                        " — {} free now, about {} more needed",
+                        crate::format::bytes(f),
+                        crate::format::bytes(n)
+                    )),
+                    (Some(f), None) => {
+                        text.push_str(&format!(" — {} free now", crate::format::bytes(f)));
+                    }
+                    _ => {}
+                }
+                text.push_str(&format!(", then run `cairn jobs resume {id}`"));
+                text
             }
             JobStatus::Paused | JobStatus::Interrupted => {
                 format!("; run `cairn jobs resume {id}` to go on")
             }
             _ => String::new(),
         };
+        // The outcome of a paused job already starts with "paused: ": say it once.
+        let prefix = format!("{status}: ");
         bail!(
             "job {id} ended {status}{}{hint}",
-            outcome.map(|o| format!(": {o}")).unwrap_or_default()
+            outcome
+                .map(|o| format!(": {}", o.strip_prefix(&prefix).unwrap_or(&o)))
+                .unwrap_or_default()
         );
     }
     for job in follow_ups {

@@ -478,6 +478,8 @@ fn a_full_disk_during_indexing_is_said_with_what_to_do() {
         err.contains("No space left on device") && err.contains("jobs resume"),
         "{err}"
     );
+    // It says how much is free and about how much more is needed.
+    assert!(err.contains("free now"), "{err}");
 }
 
 /// Regression: flipped bytes in `library.redb` made redb panic (exit 101) or gave errors that
