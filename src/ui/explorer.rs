@@ -161,6 +161,15 @@ pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
     if ascending { o } else { o.reverse() }
 }
 
+/// A one-time scroll of the folder view, carried out by the next frame that draws it (never
+/// every frame: the wheel and the scroll bar must stay free to move the view away).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scroll {
+    /// Bring this visible row (a position in the visible order) into view, moving as little
+    /// as possible.
+    ToRow(usize),
+}
+
 /// The multi-selection of a listing, by item index, with an anchor for Shift ranges and a
 /// cursor for the keyboard (both as positions in the visible order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -275,6 +284,8 @@ pub struct Explorer {
     pub changed_on_disk: bool,
     /// When the listing was asked for, ms since the epoch.
     pub listed_ms: i64,
+    /// A scroll the view still has to carry out (keyboard moves, a revealed item).
+    pub scroll: Option<Scroll>,
 }
 
 impl Explorer {
@@ -296,6 +307,7 @@ impl Explorer {
         self.details = None;
         self.changed_on_disk = false;
         self.listed_ms = crate::vdfs::jobs::now_ms();
+        self.scroll = None;
         self.ticket
     }
 

@@ -10,7 +10,7 @@ use eframe::egui;
 
 use crate::ui::bridge::{Command, LocationView, Update, Volume};
 use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
-use crate::ui::explorer::{Explorer, ViewMode};
+use crate::ui::explorer::{Explorer, Scroll, ViewMode};
 use crate::ui::search::SearchFilters;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::location::IndexMode;
@@ -311,6 +311,7 @@ impl AppState {
                 let order = std::mem::take(&mut e.order);
                 e.selection.click(&order, row);
                 e.order = order;
+                e.scroll = Some(Scroll::ToRow(row));
                 self.reveal = None;
             } else if !e.loading {
                 self.reveal = None;
@@ -463,6 +464,8 @@ impl AppState {
                     CursorMove::Last => len,
                 };
                 e.selection.step(&e.order, delta, extend);
+                // The view follows the keyboard once; the wheel is free again next frame.
+                e.scroll = e.selection.cursor.map(Scroll::ToRow);
             }
             UiCommand::Select { path, how } => {
                 if let Some(row) = e.row_of(&path) {

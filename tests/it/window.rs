@@ -12,7 +12,7 @@ use cairn::vdfs::jobs::JobStatus;
 use cairn::{Core, CoreOptions};
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 type H<'a> = Harness<'a, CairnApp>;
 
@@ -98,6 +98,23 @@ fn indexed(fx: &Fixture, root: &Path, mode: IndexMode, rules: Rules) -> Arc<cair
 }
 
 fn harness(fx: &Fixture, start: &Path) -> H<'static> {
+    harness_dt(fx, start, 0.25)
+}
+
+/// A harness that runs like the window: frames at 60 Hz, and scrolling animated as egui does
+/// by default (kittest turns that off).
+fn harness_live(fx: &Fixture, start: &Path) -> H<'static> {
+    let h = harness_dt(fx, start, 1.0 / 60.0);
+    h.ctx.all_styles_mut(|s| {
+        let egui_default = egui::Style::default();
+        s.scroll_animation = egui_default.scroll_animation;
+        s.animation_time = egui_default.animation_time;
+    });
+    h
+}
+
+/// A harness whose frames are `dt` seconds apart.
+fn harness_dt(fx: &Fixture, start: &Path, dt: f32) -> H<'static> {
     let lib = fx.core.open_library(None).unwrap();
     let opened = Ok((lib.config(), lib.path().to_owned()));
     let bridge = Bridge::start(fx.core.clone(), Arc::new(|| {}));
@@ -106,6 +123,7 @@ fn harness(fx: &Fixture, start: &Path) -> H<'static> {
     let app = CairnApp::new(bridge, state, None);
     Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
+        .with_step_dt(dt)
         .build_ui_state(|ui, app: &mut CairnApp| app.show(ui), app)
 }
 
@@ -600,4 +618,80 @@ fn search_results_sort_by_column() {
         s.search_sort == cairn::vdfs::query::search::Sort::Relevance
     });
     assert_eq!(found_names(&h).len(), 3);
+}
+
+/// A folder of `n` files `item-000.txt`, `item-001.txt`, … beside the fixture's files.
+fn long_folder(fx: &Fixture, n: usize) -> PathBuf {
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let long = root.join("long");
+    std::fs::create_dir(&long).unwrap();
+    for i in 0..n {
+        std::fs::write(long.join(format!("item-{i:03}.txt")), b"x").unwrap();
+    }
+    long
+}
+
+/// The numbers of the `item-NNN.txt` rows on screen.
+fn visible_items(h: &H<'_>) -> Vec<usize> {
+    h.query_all_by_label_contains("item-")
+        .filter_map(|n| {
+            // A label's text is its accessibility value.
+            let node = n.accesskit_node();
+            let label = node.label().or_else(|| node.value())?;
+            label
+                .strip_prefix("item-")?
+                .strip_suffix(".txt")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// Turns the mouse wheel by `notches` (down when positive) with the pointer at `at`.
+fn wheel(h: &mut H<'_>, at: egui::Pos2, notches: i32) {
+    h.hover_at(at);
+    h.step();
+    for _ in 0..notches.abs() {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Line,
+            delta: egui::vec2(0.0, -(notches.signum() as f32)),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        // Frames at 60 Hz while the wheel's smooth scrolling plays out, as in the window.
+        h.run_steps(6);
+    }
+}
+
+/// Regression: once a row was selected, the mouse wheel no longer scrolled the list: it
+/// snapped back to the selected row every frame.
+#[test]
+fn regression_the_wheel_scrolls_away_from_the_selected_row() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let mut h = harness_live(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    h.get_by_label("item-002.txt").click();
+    step_until_state(&mut h, "the row is selected", |s| {
+        s.explorer.selection.cursor == Some(2)
+    });
+    let at = h.get_by_label("item-010.txt").rect().center();
+    wheel(&mut h, at, 8);
+    h.run_steps(60);
+    let shown = visible_items(&h);
+    assert!(
+        !shown.contains(&2) && shown.contains(&30),
+        "the list stays where the wheel took it: {shown:?}"
+    );
+    // The keyboard brings the selection back into view, once.
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(60);
+    assert_eq!(h.state().state().explorer.selection.cursor, Some(3));
+    let shown = visible_items(&h);
+    assert!(shown.contains(&3), "{shown:?}");
+    wheel(&mut h, at, 8);
+    h.run_steps(60);
+    let shown = visible_items(&h);
+    assert!(!shown.contains(&3), "{shown:?}");
 }

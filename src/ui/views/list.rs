@@ -6,13 +6,19 @@ use eframe::egui::{self, RichText};
 use crate::format;
 use crate::ui::AppState;
 use crate::ui::commands::{CommandKind, UiCommand};
-use crate::ui::explorer::SortKey;
+use crate::ui::explorer::{Scroll, SortKey};
 use crate::ui::theme;
 use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
 use crate::vdfs::fs::entry::EntryKind;
 
 /// Draws the folder shown as a table; what the person does is pushed to `actions`.
-pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+/// `scroll` is carried out in this frame only.
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    scroll: Option<Scroll>,
+    actions: &mut Vec<UiCommand>,
+) {
     use egui_extras::{Column, TableBuilder};
     let e = &state.explorer;
     let Some(folder) = &e.folder else {
@@ -34,8 +40,9 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         .column(Column::initial(90.0).at_least(60.0))
         .column(Column::initial(140.0).at_least(80.0))
         .column(Column::initial(100.0).at_least(60.0));
-    if let Some(row) = cursor {
-        table = table.scroll_to_row(row, None);
+    match scroll {
+        Some(Scroll::ToRow(row)) => table = table.scroll_to_row(row, None),
+        None => {}
     }
     table
         .header(ROW_HEIGHT, |mut header| {

@@ -94,9 +94,16 @@ pub(crate) fn show(
         });
         return;
     }
-    match e.current_prefs().view {
-        ViewMode::List => list::show(ui, state, actions),
+    // A scroll asked for (a keyboard move, a revealed item) is carried out once, by the frame
+    // that is shown; a pass egui throws away leaves it for the next one.
+    let view = e.current_prefs().view;
+    let scroll = state.explorer.scroll.take();
+    match view {
+        ViewMode::List => list::show(ui, state, scroll, actions),
         ViewMode::Grid => grid::show(ui, state, textures, actions),
+    }
+    if ui.ctx().will_discard() && state.explorer.scroll.is_none() {
+        state.explorer.scroll = scroll;
     }
 }
 
