@@ -626,7 +626,7 @@ fn long_folder(fx: &Fixture, n: usize) -> PathBuf {
     let long = root.join("long");
     std::fs::create_dir(&long).unwrap();
     for i in 0..n {
-        std::fs::write(long.join(format!("item-{i:03}.txt")), b"x").unwrap();
+        std::fs::write(long.join(format!("item-{i:03}.txt")), i.to_string()).unwrap();
     }
     long
 }
@@ -694,4 +694,87 @@ fn regression_the_wheel_scrolls_away_from_the_selected_row() {
     h.run_steps(60);
     let shown = visible_items(&h);
     assert!(!shown.contains(&3), "{shown:?}");
+}
+
+/// How many of `n` frames asked egui for another frame at once (an idle window must ask for
+/// none), with the causes egui gives for the last such request.
+fn repaints_while_idle(h: &mut H<'_>, n: usize) -> (usize, Vec<String>) {
+    let mut count = 0;
+    let mut causes = Vec::new();
+    for _ in 0..n {
+        h.step();
+        let delay = h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+        if delay < Duration::from_secs(1) {
+            count += 1;
+            causes = h
+                .ctx
+                .repaint_causes()
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect();
+        }
+    }
+    (count, causes)
+}
+
+/// Rests the pointer on the widget labelled `label`, lets the frames settle, and asserts the
+/// window then stops asking to be redrawn.
+fn assert_idle_over(h: &mut H<'_>, label: &str, view: &str) {
+    let at = h.get_by_label(label).rect().center();
+    h.hover_at(at);
+    h.run_steps(20);
+    let (frames, causes) = repaints_while_idle(h, 10);
+    assert_eq!(
+        frames, 0,
+        "the {view} view repaints while idle with the pointer on {label}: {causes:?}"
+    );
+}
+
+/// Regression: with the pointer resting on the last row of a long list the window kept
+/// repainting (~95% of a core) until the pointer moved. No view repaints while idle.
+#[test]
+fn regression_an_idle_window_does_not_repaint() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    drop(indexed(
+        &fx,
+        fx.files.path(),
+        IndexMode::Content,
+        Rules::none(),
+    ));
+    let mut h = harness_live(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    step_until_state(&mut h, "the listing is done", |s| !s.explorer.loading);
+    // The list: the last row on screen, then the last row of the folder.
+    let last = *visible_items(&h).iter().max().unwrap();
+    assert_idle_over(&mut h, &format!("item-{last:03}.txt"), "list");
+    h.key_press(egui::Key::ArrowDown);
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "item-299.txt");
+    h.run_steps(30);
+    h.get_by_label("item-299.txt").click();
+    assert_idle_over(&mut h, "item-299.txt", "list");
+    // The grid.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    step_until_state(&mut h, "the grid shows", |s| {
+        s.explorer.current_prefs().view == cairn::ui::explorer::ViewMode::Grid
+    });
+    h.run_steps(5);
+    let last = *visible_items(&h).iter().max().unwrap();
+    assert_idle_over(&mut h, &format!("item-{last:03}.txt"), "grid");
+    // Search results.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("item-1");
+    step_until_contains(&mut h, "matches for");
+    let first = *visible_items(&h).first().unwrap();
+    h.key_press(egui::Key::Escape);
+    assert_idle_over(&mut h, &format!("item-{first:03}.txt"), "search results");
+    // Duplicates.
+    h.get_by_label("Duplicates").click();
+    step_until(&mut h, "1 groups of identical files");
+    let copy = std::fs::canonicalize(fx.files.path())
+        .unwrap()
+        .join("photos/2024/beach.jpg");
+    assert_idle_over(&mut h, &copy.display().to_string(), "duplicates");
 }

@@ -37,6 +37,15 @@ pub(super) fn show(
                         let item = &e.items[idx as usize];
                         let selected = e.selection.items.contains(&idx);
                         let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
+                        // Named for screen readers and tests, like a list row.
+                        resp.widget_info(|| {
+                            egui::WidgetInfo::selected(
+                                egui::accesskit::Role::Button,
+                                true,
+                                selected,
+                                &item.name,
+                            )
+                        });
                         if selected {
                             ui.painter().rect_filled(
                                 rect.shrink(2.0),
