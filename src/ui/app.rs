@@ -126,7 +126,8 @@ impl CairnApp {
         let ctx = ui.ctx().clone();
         self.drain(&ctx);
         if std::mem::take(&mut self.state.search_again) {
-            self.run(UiCommand::Search, &ctx);
+            let c = self.state.rerun_search();
+            self.bridge.send(c);
         }
         self.handle_keys(&ctx);
         // What a panel asks for is carried out before the next panel draws, so the rest of

@@ -9,25 +9,49 @@ use std::path::{Path, PathBuf};
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 
-/// Back/forward history of visited folders.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A folder as it was left: where its view was scrolled and what was selected, so that Back,
+/// Forward and a new listing of the same folder show it as it was.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visit {
+    /// The folder.
+    pub folder: PathBuf,
+    /// The view's scroll offset, in points from the top.
+    pub scroll: f32,
+    /// Exact name bytes of the selected items.
+    pub selected: Vec<Vec<u8>>,
+    /// Exact name bytes of the item under the keyboard cursor.
+    pub cursor: Option<Vec<u8>>,
+}
+
+impl Visit {
+    /// A visit of `folder` at the top, with nothing selected.
+    pub fn at_top(folder: PathBuf) -> Visit {
+        Visit {
+            folder,
+            ..Visit::default()
+        }
+    }
+}
+
+/// Back/forward history of visited folders, each step with its scroll position and selection.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
-    back: Vec<PathBuf>,
-    forward: Vec<PathBuf>,
+    back: Vec<Visit>,
+    forward: Vec<Visit>,
 }
 
 impl History {
     /// Records leaving `from` for a new folder: `from` goes on the back stack and the forward
     /// stack is cleared.
-    pub fn visit(&mut self, from: Option<PathBuf>) {
+    pub fn visit(&mut self, from: Option<Visit>) {
         if let Some(f) = from {
             self.back.push(f);
         }
         self.forward.clear();
     }
 
-    /// Goes back from `current`: returns the folder to show.
-    pub fn back(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+    /// Goes back from `current`: returns the step to show.
+    pub fn back(&mut self, current: Option<Visit>) -> Option<Visit> {
         let to = self.back.pop()?;
         if let Some(c) = current {
             self.forward.push(c);
@@ -36,7 +60,7 @@ impl History {
     }
 
     /// Goes forward from `current`.
-    pub fn forward(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+    pub fn forward(&mut self, current: Option<Visit>) -> Option<Visit> {
         let to = self.forward.pop()?;
         if let Some(c) = current {
             self.back.push(c);
@@ -168,6 +192,9 @@ pub enum Scroll {
     /// Bring this visible row (a position in the visible order) into view, moving as little
     /// as possible.
     ToRow(usize),
+    /// Put the view at this offset from the top, in points (a new folder opens at 0; Back and
+    /// Forward go where the view was).
+    ToOffset(f32),
 }
 
 /// The multi-selection of a listing, by item index, with an anchor for Shift ranges and a
@@ -284,16 +311,36 @@ pub struct Explorer {
     pub changed_on_disk: bool,
     /// When the listing was asked for, ms since the epoch.
     pub listed_ms: i64,
-    /// A scroll the view still has to carry out (keyboard moves, a revealed item).
+    /// A scroll the view still has to carry out (keyboard moves, a revealed item, a new or
+    /// restored folder).
     pub scroll: Option<Scroll>,
+    /// The view's scroll offset as last drawn, in points from the top.
+    pub scroll_offset: f32,
+    /// How the view was last drawn (egui keeps one scroll state per layout of the list).
+    pub drawn_as: Option<ViewLayout>,
+    /// The step being shown again (Back, Forward, a new listing of the folder shown): its
+    /// selection and scroll position come back once the listing is complete.
+    pub restore: Option<Visit>,
+}
+
+/// What identifies the scroll state egui keeps for the folder view: the view, and for the
+/// list the layout its column widths are remembered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewLayout {
+    /// List or grid.
+    pub view: ViewMode,
+    /// The inspector is shown.
+    pub inspector: bool,
+    /// The view's width in 64-point steps.
+    pub width_step: u32,
 }
 
 impl Explorer {
-    /// Starts showing `folder`: returns the ticket for its listing. `record` puts the current
-    /// folder on the back stack.
+    /// Starts showing `folder`, at the top with nothing selected: returns the ticket for its
+    /// listing. `record` puts the current folder, as it is now, on the back stack.
     pub fn open(&mut self, folder: PathBuf, record: bool) -> u64 {
         if record && self.folder.as_ref() != Some(&folder) {
-            self.history.visit(self.folder.clone());
+            self.history.visit(self.here());
         }
         self.folder = Some(folder);
         self.ticket += 1;
@@ -307,8 +354,60 @@ impl Explorer {
         self.details = None;
         self.changed_on_disk = false;
         self.listed_ms = crate::vdfs::jobs::now_ms();
-        self.scroll = None;
+        self.scroll = Some(Scroll::ToOffset(0.0));
+        self.scroll_offset = 0.0;
+        self.restore = None;
         self.ticket
+    }
+
+    /// Shows `visit` again (Back, Forward, a new listing of the folder shown): its folder is
+    /// listed, then its selection and scroll position come back. Returns the ticket.
+    pub fn open_at(&mut self, visit: Visit) -> u64 {
+        let ticket = self.open(visit.folder.clone(), false);
+        self.restore = Some(visit);
+        ticket
+    }
+
+    /// The folder shown as it is now: its scroll position and selection.
+    pub fn here(&self) -> Option<Visit> {
+        let folder = self.folder.clone()?;
+        Some(Visit {
+            folder,
+            scroll: self.scroll_offset,
+            selected: self.selected().map(|i| i.raw_name.clone()).collect(),
+            cursor: self.focused().map(|i| i.raw_name.clone()),
+        })
+    }
+
+    /// Once the listing is complete, gives back the selection and scroll position of the step
+    /// being shown again (items gone since are left out).
+    pub fn finish_restore(&mut self) {
+        if self.loading || self.restore.is_none() {
+            return;
+        }
+        let Some(visit) = self.restore.take() else {
+            return;
+        };
+        if self.folder.as_ref() != Some(&visit.folder) {
+            return;
+        }
+        self.refresh_order();
+        let wanted: std::collections::HashSet<&[u8]> =
+            visit.selected.iter().map(Vec::as_slice).collect();
+        let visible: BTreeSet<u32> = self.order.iter().copied().collect();
+        self.selection.items = (0..self.items.len() as u32)
+            .filter(|i| {
+                visible.contains(i) && wanted.contains(self.items[*i as usize].raw_name.as_slice())
+            })
+            .collect();
+        self.selection.cursor = visit.cursor.and_then(|c| {
+            self.order
+                .iter()
+                .position(|&i| self.items[i as usize].raw_name == c)
+        });
+        self.selection.anchor = self.selection.cursor;
+        self.scroll = Some(Scroll::ToOffset(visit.scroll));
+        self.scroll_offset = visit.scroll;
     }
 
     /// The preferences of the folder shown.
@@ -538,18 +637,60 @@ mod tests {
         e.open(p("/a"), true);
         e.open(p("/a/b"), true);
         e.open(p("/a/b/c"), true);
-        let back = e.history.back(e.folder.clone()).unwrap();
-        assert_eq!(back, p("/a/b"));
-        e.open(back, false);
+        let back = e.history.back(e.here()).unwrap();
+        assert_eq!(back.folder, p("/a/b"));
+        e.open_at(back);
         assert!(e.history.can_forward());
-        let fwd = e.history.forward(e.folder.clone()).unwrap();
-        assert_eq!(fwd, p("/a/b/c"));
-        e.open(fwd, false);
-        e.history.back(e.folder.clone()).map(|b| e.open(b, false));
+        let fwd = e.history.forward(e.here()).unwrap();
+        assert_eq!(fwd.folder, p("/a/b/c"));
+        e.open_at(fwd);
+        e.history.back(e.here()).map(|b| e.open_at(b));
         // A new visit clears forward.
         e.open(p("/z"), true);
         assert!(!e.history.can_forward());
-        assert_eq!(e.history.back(e.folder.clone()), Some(p("/a/b")));
+        assert_eq!(e.history.back(e.here()).map(|v| v.folder), Some(p("/a/b")));
+    }
+
+    #[test]
+    fn each_history_step_keeps_its_scroll_and_selection() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/long"), true);
+        assert_eq!(
+            e.scroll,
+            Some(Scroll::ToOffset(0.0)),
+            "a new folder opens at the top"
+        );
+        let items = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| item(n, EntryKind::File, 1, 1))
+                .collect::<Vec<_>>()
+        };
+        e.add_chunk(t, items(&["a", "b", "c", "d"]));
+        e.loading = false;
+        e.refresh_order();
+        e.selection.click(&e.order.clone(), 2);
+        e.scroll = None;
+        e.scroll_offset = 480.0;
+        // A new folder opens at the top, with nothing selected.
+        e.open(PathBuf::from("/other"), true);
+        assert_eq!(e.scroll, Some(Scroll::ToOffset(0.0)));
+        assert_eq!(e.scroll_offset, 0.0);
+        assert!(e.selection.items.is_empty());
+        // Back: the listing comes, then the selection and the place in it.
+        let back = e.history.back(e.here()).unwrap();
+        let t = e.open_at(back);
+        e.add_chunk(t, items(&["a", "b", "c", "d"]));
+        e.finish_restore();
+        assert!(e.restore.is_some(), "waits for the end of the listing");
+        e.loading = false;
+        e.finish_restore();
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("c"));
+        assert_eq!(e.selection.items.len(), 1);
+        assert_eq!(e.scroll, Some(Scroll::ToOffset(480.0)));
+        // Forward: /other as it was left, at the top.
+        let fwd = e.history.forward(e.here()).unwrap();
+        assert_eq!(fwd, Visit::at_top(PathBuf::from("/other")));
     }
 
     #[test]

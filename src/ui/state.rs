@@ -10,7 +10,7 @@ use eframe::egui;
 
 use crate::ui::bridge::{Command, LocationView, Update, Volume};
 use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
-use crate::ui::explorer::{Explorer, Scroll, ViewMode};
+use crate::ui::explorer::{Explorer, Scroll, ViewMode, Visit};
 use crate::ui::search::SearchFilters;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::location::IndexMode;
@@ -102,6 +102,13 @@ pub struct AppState {
     pub requested_apps: Option<PathBuf>,
     /// Thumbnails asked for by the views this frame, to send after it is drawn.
     pub fetches: Vec<Command>,
+    /// The ticket of the last search the person asked for (not a re-run after the library
+    /// changed): its results open at the top.
+    pub fresh_search: u64,
+    /// The results view opens at the top on its next frame (new results of a new query).
+    pub results_top: bool,
+    /// The duplicates view opens at the top on its next frame.
+    pub dupes_top: bool,
 }
 
 /// What carrying out a [`UiCommand`] asks of the world outside the state.
@@ -151,11 +158,7 @@ impl AppState {
                     self.locations.clear();
                 }
                 self.library = Some(r);
-                return self
-                    .explorer
-                    .folder
-                    .clone()
-                    .map(|f| self.navigate(f, false));
+                return self.relist();
             }
             Update::Jobs(mut jobs) => {
                 jobs.reverse();
@@ -181,7 +184,7 @@ impl AppState {
                             && f.starts_with(l.record.path())
                     })
                 {
-                    return Some(self.navigate(f, false));
+                    return self.relist();
                 }
             }
             Update::Volumes(v) => self.volumes = v,
@@ -196,6 +199,7 @@ impl AppState {
             } => {
                 if ticket == self.search_ticket {
                     self.found = Some((hits, total, fuzzy));
+                    self.results_top |= ticket == self.fresh_search;
                 }
             }
             Update::NamesUpdated => self.search_again = self.searching(),
@@ -280,6 +284,20 @@ impl AppState {
         }
     }
 
+    /// Shows a step of the history again, with its selection and scroll position; returns
+    /// the listing command.
+    pub fn show_again(&mut self, visit: Visit) -> Command {
+        let path = visit.folder.clone();
+        let ticket = self.explorer.open_at(visit);
+        Command::Navigate { ticket, path }
+    }
+
+    /// Lists the folder shown again, keeping its selection and scroll position.
+    pub fn relist(&mut self) -> Option<Command> {
+        let here = self.explorer.here()?;
+        Some(self.show_again(here))
+    }
+
     /// The open library's configuration, if one is open.
     pub fn library_config(&self) -> Option<&LibraryConfig> {
         match &self.library {
@@ -305,6 +323,7 @@ impl AppState {
     pub fn settle(&mut self) {
         self.explorer.default_view = Some(self.default_view);
         self.explorer.refresh_order();
+        self.explorer.finish_restore();
         if let Some(path) = &self.reveal {
             let e = &mut self.explorer;
             if let Some(row) = e.row_of(path) {
@@ -351,9 +370,18 @@ impl AppState {
         e.focused().and_then(|i| e.path_of(i))
     }
 
-    /// The search command for the search box, chips and scope as they are, under a new
-    /// ticket (an empty search stops the one in flight).
+    /// The search command for the search box, chips and scope as the person just set them,
+    /// under a new ticket (an empty search stops the one in flight); its results open at the
+    /// top.
     pub fn search(&mut self) -> Command {
+        let cmd = self.rerun_search();
+        self.fresh_search = self.search_ticket;
+        cmd
+    }
+
+    /// The search shown, run again under a new ticket (the library changed under it): its
+    /// results replace the old ones where the view is.
+    pub fn rerun_search(&mut self) -> Command {
         self.search_ticket += 1;
         if !self.searching() {
             self.found = None;
@@ -391,13 +419,13 @@ impl AppState {
         let e = &mut self.explorer;
         match cmd {
             UiCommand::Back => {
-                if let Some(to) = e.history.back(e.folder.clone()) {
-                    send.push(self.navigate(to, false));
+                if let Some(to) = e.history.back(e.here()) {
+                    send.push(self.show_again(to));
                 }
             }
             UiCommand::Forward => {
-                if let Some(to) = e.history.forward(e.folder.clone()) {
-                    send.push(self.navigate(to, false));
+                if let Some(to) = e.history.forward(e.here()) {
+                    send.push(self.show_again(to));
                 }
             }
             UiCommand::Up => {
@@ -406,9 +434,7 @@ impl AppState {
                 }
             }
             UiCommand::Refresh => {
-                if let Some(f) = e.folder.clone() {
-                    send.push(self.navigate(f, false));
-                }
+                send.extend(self.relist());
                 send.push(Command::Refresh);
             }
             UiCommand::ToggleHidden => {
@@ -448,6 +474,12 @@ impl AppState {
                 };
                 e.set_prefs(p);
                 self.default_view = p.view;
+                // The other view has its own geometry: show the cursor's item, else the top.
+                e.scroll = Some(
+                    e.selection
+                        .cursor
+                        .map_or(Scroll::ToOffset(0.0), Scroll::ToRow),
+                );
             }
             UiCommand::AddLocation => {
                 if let Some(f) = e.folder.clone() {
@@ -543,6 +575,7 @@ impl AppState {
                 self.show_dupes = !self.show_dupes;
                 if self.show_dupes {
                     self.dupes = None;
+                    self.dupes_top = true;
                     send.push(Command::FindDupes);
                 }
             }
@@ -794,6 +827,57 @@ mod tests {
         assert!(s.explorer.inspector);
         assert_eq!(s.details_request(), Some(Command::Inspect(b_path)));
         assert_eq!(s.details_request(), None, "asked once");
+    }
+
+    #[test]
+    fn a_new_listing_of_the_folder_shown_keeps_its_place_and_selection() {
+        let mut s = state();
+        let items = vec![item(b"a", EntryKind::File), item(b"b", EntryKind::File)];
+        listing(&mut s, items.clone());
+        run(
+            &mut s,
+            UiCommand::Select {
+                path: PathBuf::from("/f/b"),
+                how: SelectHow::Click,
+            },
+        );
+        s.explorer.scroll = None;
+        s.explorer.scroll_offset = 120.0;
+        let out = run(&mut s, UiCommand::Refresh);
+        assert!(matches!(out.commands[0], Command::Navigate { .. }));
+        listing_again(&mut s, items);
+        s.apply(Update::ListingDone {
+            ticket: s.explorer.ticket,
+            result: Ok(Source::Disk),
+            space: None,
+        });
+        s.settle();
+        assert_eq!(s.explorer.focused().map(|i| i.name.as_str()), Some("b"));
+        assert_eq!(s.explorer.scroll, Some(Scroll::ToOffset(120.0)));
+    }
+
+    #[test]
+    fn new_results_open_at_the_top_and_a_rerun_stays_put() {
+        let mut s = state();
+        s.search_text = "bea".into();
+        let ticket = |o: &Outbox| match o.commands.as_slice() {
+            [Command::Search { ticket, .. }] => *ticket,
+            other => panic!("{other:?}"),
+        };
+        let found = |ticket| Update::Found {
+            ticket,
+            hits: Vec::new(),
+            total: 0,
+            fuzzy: 0,
+        };
+        let t = ticket(&run(&mut s, UiCommand::Search));
+        s.apply(found(t));
+        assert!(std::mem::take(&mut s.results_top));
+        let Command::Search { ticket: t, .. } = s.rerun_search() else {
+            panic!("not a search")
+        };
+        s.apply(found(t));
+        assert!(!s.results_top);
     }
 
     #[test]

@@ -257,8 +257,16 @@ fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     );
     // Indexed folders show their total size.
     h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
-    step_until(&mut h, "beach copy.jpg");
-    assert!(h.query_by_label_contains("from the index").is_some());
+    step_until_state(
+        &mut h,
+        "back in photos, beach copy.jpg selected again",
+        |s| {
+            s.explorer
+                .focused()
+                .is_some_and(|i| i.name == "beach copy.jpg")
+        },
+    );
+    step_until_contains(&mut h, "from the index");
 }
 
 #[test]
@@ -622,27 +630,42 @@ fn search_results_sort_by_column() {
 
 /// A folder of `n` files `item-000.txt`, `item-001.txt`, … beside the fixture's files.
 fn long_folder(fx: &Fixture, n: usize) -> PathBuf {
+    named_folder(fx, "long", "item", n)
+}
+
+/// A folder `name` of `n` files `PREFIX-000.txt`, … (each with its own content) beside the
+/// fixture's files.
+fn named_folder(fx: &Fixture, name: &str, prefix: &str, n: usize) -> PathBuf {
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let long = root.join("long");
-    std::fs::create_dir(&long).unwrap();
+    let dir = root.join(name);
+    std::fs::create_dir(&dir).unwrap();
     for i in 0..n {
-        std::fs::write(long.join(format!("item-{i:03}.txt")), i.to_string()).unwrap();
+        let content = format!("{name} {i}");
+        std::fs::write(dir.join(format!("{prefix}-{i:03}.txt")), content).unwrap();
     }
-    long
+    dir
 }
 
 /// The numbers of the `item-NNN.txt` rows on screen.
 fn visible_items(h: &H<'_>) -> Vec<usize> {
-    h.query_all_by_label_contains("item-")
+    visible_numbered(h, "item-")
+}
+
+/// The numbers NNN of the widgets on screen whose label holds a name `PREFIXNNN.…` or
+/// `PREFIXNNN-…`, in screen order.
+fn visible_numbered(h: &H<'_>, prefix: &str) -> Vec<usize> {
+    h.query_all_by_label_contains(prefix)
         .filter_map(|n| {
             // A label's text is its accessibility value.
             let node = n.accesskit_node();
             let label = node.label().or_else(|| node.value())?;
-            label
-                .strip_prefix("item-")?
-                .strip_suffix(".txt")?
-                .parse()
-                .ok()
+            let after = &label[label.rfind(prefix)? + prefix.len()..];
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            // Not the text typed in a box ("item-1").
+            let rest = &after[digits.len()..];
+            (rest.starts_with('.') || rest.starts_with('-'))
+                .then(|| digits.parse().ok())
+                .flatten()
         })
         .collect()
 }
@@ -777,4 +800,117 @@ fn regression_an_idle_window_does_not_repaint() {
         .unwrap()
         .join("photos/2024/beach.jpg");
     assert_idle_over(&mut h, &copy.display().to_string(), "duplicates");
+}
+
+/// Opens `folder` by typing it into the path bar (Ctrl+L), and waits for its listing.
+fn go_to(h: &mut H<'_>, folder: &Path) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    step_until(h, "Location");
+    h.run_steps(2);
+    h.get_by_label("Location")
+        .type_text(&folder.display().to_string());
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until_state(h, "the folder is listed", |s| {
+        s.explorer.folder.as_deref() == Some(folder) && !s.explorer.loading
+    });
+    h.run_steps(3);
+}
+
+/// Regression: the scroll position leaked between folders and views (a folder opened scrolled
+/// to where the last one was; the duplicates view opened mid-list), and Back/Forward restored
+/// neither the scroll position nor the selection.
+#[test]
+fn regression_each_folder_and_history_step_keeps_its_scroll_and_selection() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let other = named_folder(&fx, "other", "other", 300);
+    // 100 pairs of copies, the largest (d-099) first in the duplicates view.
+    let dupes = fx.files.path().join("dupes");
+    std::fs::create_dir(&dupes).unwrap();
+    for k in 0..100 {
+        let content = "x".repeat(10 * (k + 1));
+        for copy in ["a", "b"] {
+            std::fs::write(dupes.join(format!("d-{k:03}-{copy}.txt")), &content).unwrap();
+        }
+    }
+    drop(indexed(
+        &fx,
+        fx.files.path(),
+        IndexMode::Content,
+        Rules::none(),
+    ));
+    let mut h = harness(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    let at = h.get_by_label("item-010.txt").rect().center();
+    wheel(&mut h, at, 20);
+    h.run_steps(3);
+    let shown = visible_items(&h);
+    assert!(!shown.contains(&0), "{shown:?}");
+    let row = shown[shown.len() / 2];
+    h.get_by_label(&format!("item-{row:03}.txt")).click();
+    h.run_steps(3);
+    let long_shown = visible_items(&h);
+
+    // Another folder opens at the top, with nothing selected.
+    go_to(&mut h, &other);
+    let shown = visible_numbered(&h, "other-");
+    assert_eq!(
+        shown.first(),
+        Some(&0),
+        "a new folder opens at the top: {shown:?}"
+    );
+    assert!(h.state().state().explorer.selection.items.is_empty());
+    wheel(&mut h, at, 5);
+    h.run_steps(3);
+    let other_shown = visible_numbered(&h, "other-");
+    assert!(!other_shown.contains(&0), "{other_shown:?}");
+
+    // Back: the first folder as it was left, scrolled and selected.
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    step_until_state(&mut h, "back in the first folder", |s| {
+        s.explorer.folder.as_deref() == Some(long.as_path()) && !s.explorer.loading
+    });
+    h.run_steps(3);
+    assert_eq!(
+        visible_items(&h),
+        long_shown,
+        "Back restores the scroll position"
+    );
+    let e = &h.state().state().explorer;
+    assert_eq!(e.selection.cursor, Some(row), "Back restores the selection");
+    assert_eq!(
+        e.selected().map(|i| i.name.clone()).collect::<Vec<_>>(),
+        [format!("item-{row:03}.txt")]
+    );
+    // Forward: the other folder where it was left.
+    h.get_by_label("Forward").click();
+    step_until_state(&mut h, "forward in the other folder", |s| {
+        s.explorer.folder.as_deref() == Some(other.as_path()) && !s.explorer.loading
+    });
+    h.run_steps(3);
+    assert_eq!(visible_numbered(&h, "other-"), other_shown);
+
+    // The duplicates view opens at the top, whatever the grid or the list showed, and again
+    // at the top after it was scrolled and closed.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(2);
+    wheel(&mut h, at, 10);
+    h.run_steps(2);
+    for _ in 0..2 {
+        h.get_by_label("Duplicates").click();
+        step_until_contains(&mut h, "groups of identical files");
+        h.run_steps(2);
+        let shown = visible_numbered(&h, "d-");
+        assert_eq!(
+            shown.first(),
+            Some(&99),
+            "the duplicates view opens at the top: {shown:?}"
+        );
+        wheel(&mut h, at, 10);
+        h.run_steps(2);
+        assert_ne!(visible_numbered(&h, "d-").first(), Some(&99));
+        h.get_by_label("Duplicates").click();
+        h.run_steps(2);
+    }
 }

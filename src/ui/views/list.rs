@@ -12,24 +12,25 @@ use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
 use crate::vdfs::fs::entry::EntryKind;
 
 /// Draws the folder shown as a table; what the person does is pushed to `actions`.
-/// `scroll` is carried out in this frame only.
+/// `scroll` is carried out in this frame only; `width_step` is the view's width in 64-point
+/// steps. Returns the scroll offset, in points from the top.
 pub(super) fn show(
     ui: &mut egui::Ui,
     state: &AppState,
     scroll: Option<Scroll>,
+    width_step: u32,
     actions: &mut Vec<UiCommand>,
-) {
+) -> f32 {
     use egui_extras::{Column, TableBuilder};
     let e = &state.explorer;
     let Some(folder) = &e.folder else {
-        return;
+        return 0.0;
     };
     let prefs = e.current_prefs();
     let dark = ui.visuals().dark_mode;
     let cursor = e.selection.cursor;
     // Column widths are remembered per layout (inspector shown or not, window width in
     // 64-pixel steps), so the columns re-fit when either changes.
-    let width_step = (ui.available_width() / 64.0) as u32;
     let mut table = TableBuilder::new(ui)
         .id_salt(("listing", e.inspector, width_step))
         .striped(true)
@@ -42,9 +43,10 @@ pub(super) fn show(
         .column(Column::initial(100.0).at_least(60.0));
     match scroll {
         Some(Scroll::ToRow(row)) => table = table.scroll_to_row(row, None),
+        Some(Scroll::ToOffset(y)) => table = table.vertical_scroll_offset(y),
         None => {}
     }
-    table
+    let out = table
         .header(ROW_HEIGHT, |mut header| {
             for (key, title) in [
                 (SortKey::Name, "Name"),
@@ -137,4 +139,5 @@ pub(super) fn show(
                 });
             });
         });
+    out.state.clamped_offset().y
 }

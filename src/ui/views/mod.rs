@@ -12,7 +12,7 @@ use eframe::egui::{self, RichText};
 
 use crate::ui::AppState;
 use crate::ui::commands::{SelectHow, UiCommand};
-use crate::ui::explorer::ViewMode;
+use crate::ui::explorer::{Scroll, ViewLayout, ViewMode};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
 use crate::vdfs::query::browse::ListError;
@@ -94,16 +94,35 @@ pub(crate) fn show(
         });
         return;
     }
-    // A scroll asked for (a keyboard move, a revealed item) is carried out once, by the frame
-    // that is shown; a pass egui throws away leaves it for the next one.
-    let view = e.current_prefs().view;
-    let scroll = state.explorer.scroll.take();
-    match view {
-        ViewMode::List => list::show(ui, state, scroll, actions),
-        ViewMode::Grid => grid::show(ui, state, textures, actions),
+    // A scroll asked for (a keyboard move, a revealed item, a new or restored folder) is
+    // carried out once, by the frame that is shown; a pass egui throws away leaves it for the
+    // next one.
+    let layout = ViewLayout {
+        view: e.current_prefs().view,
+        inspector: e.inspector,
+        width_step: (ui.available_width() / 64.0) as u32,
+    };
+    let mut scroll = state.explorer.scroll.take();
+    // egui keeps the list's scroll position per layout (its column widths are remembered per
+    // layout): when the layout changes, the view stays where it was.
+    if scroll.is_none()
+        && let Some(was) = state.explorer.drawn_as
+        && was != layout
+        && was.view == layout.view
+    {
+        scroll = Some(Scroll::ToOffset(state.explorer.scroll_offset));
     }
-    if ui.ctx().will_discard() && state.explorer.scroll.is_none() {
-        state.explorer.scroll = scroll;
+    let offset = match layout.view {
+        ViewMode::List => list::show(ui, state, scroll, layout.width_step, actions),
+        ViewMode::Grid => grid::show(ui, state, scroll, textures, actions),
+    };
+    if ui.ctx().will_discard() {
+        if state.explorer.scroll.is_none() {
+            state.explorer.scroll = scroll;
+        }
+    } else {
+        state.explorer.scroll_offset = offset;
+        state.explorer.drawn_as = Some(layout);
     }
 }
 
