@@ -83,6 +83,8 @@ pub enum Command {
     },
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::platform::open_with::App),
+    /// Remember this folder as the one to open next time (it was just listed).
+    RememberFolder(PathBuf),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -286,6 +288,13 @@ impl Bridge {
                         // blocking thread, so other commands go on meanwhile.
                         tokio::task::spawn_blocking(move || pick_location(&core, &send));
                     }
+                    Command::RememberFolder(path) => {
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = core.remember_folder(&path) {
+                                tracing::warn!("{e}");
+                            }
+                        });
+                    }
                     Command::AppsFor(path) => {
                         tokio::task::spawn_blocking(move || {
                             let apps = crate::vdfs::platform::open_with::apps_for_file(&path);
@@ -404,6 +413,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
+            | Command::RememberFolder(_)
             | Command::AppsFor(_) => {}
         }
         Ok(())

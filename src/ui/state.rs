@@ -83,6 +83,10 @@ pub struct AppState {
     pub settings_open: bool,
     /// The folder to show first.
     pub start_folder: Option<PathBuf>,
+    /// The person's home folder ("Home" in the sidebar).
+    pub home: Option<PathBuf>,
+    /// The folder last sent to be remembered for the next run.
+    pub remembered: Option<PathBuf>,
     /// Thumbnails received, by path; `None` = cannot be previewed.
     pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
     /// Thumbnails asked for and not yet received.
@@ -135,7 +139,8 @@ impl AppState {
             grid_zoom: 96.0,
             keep_newest: true,
             default_view: ViewMode::List,
-            start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
+            start_folder: crate::ui::home_folder(),
+            home: crate::ui::home_folder(),
             ..AppState::default()
         }
     }
@@ -223,7 +228,14 @@ impl AppState {
                     self.explorer.loading = false;
                     self.space = space;
                     match result {
-                        Ok(s) => self.explorer.source = Some(s),
+                        Ok(s) => {
+                            self.explorer.source = Some(s);
+                            // The next run opens where this one was left.
+                            if self.explorer.folder != self.remembered {
+                                self.remembered.clone_from(&self.explorer.folder);
+                                return self.remembered.clone().map(Command::RememberFolder);
+                            }
+                        }
                         Err(e) => self.explorer.error = Some(e),
                     }
                 }

@@ -914,3 +914,53 @@ fn regression_each_folder_and_history_step_keeps_its_scroll_and_selection() {
         h.run_steps(2);
     }
 }
+
+/// The home folder, as the window finds it.
+fn home_folder() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|d| d.home_dir().to_owned())
+        .expect("a home folder")
+}
+
+/// Regression: "Home" in the sidebar opened the first location, not the home folder, and the
+/// window always started in the first location instead of where it was left.
+#[test]
+fn regression_home_is_the_home_folder_and_the_window_reopens_where_it_was_left() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(
+        &fx,
+        &root.join("photos"),
+        IndexMode::Shallow,
+        Rules::none(),
+    ));
+    let home = home_folder();
+    // The first run opens the home folder, not the first location.
+    let start = cairn::ui::start_folder(&fx.core);
+    assert_eq!(start.as_deref(), Some(home.as_path()));
+    let mut h = harness(&fx, &start.unwrap());
+    step_until_state(&mut h, "the home folder is shown", |s| {
+        s.explorer.folder.as_deref() == Some(home.as_path()) && !s.explorer.loading
+    });
+    // "Home" in the sidebar is the home folder.
+    let inner = root.join("photos/2024");
+    go_to(&mut h, &inner);
+    h.get_by_label("Home").click();
+    step_until_state(&mut h, "Home opens the home folder", |s| {
+        s.explorer.folder.as_deref() == Some(home.as_path())
+    });
+    // The next window opens where this one was left.
+    go_to(&mut h, &inner);
+    step_until_state(&mut h, "the folder is remembered", |_| {
+        cairn::ui::start_folder(&fx.core).as_deref() == Some(inner.as_path())
+    });
+    drop(h);
+    let mut h = harness(&fx, &cairn::ui::start_folder(&fx.core).unwrap());
+    step_until(&mut h, "beach.jpg");
+    // A remembered folder that is gone falls back to the home folder.
+    std::fs::remove_dir_all(&inner).unwrap();
+    assert_eq!(
+        cairn::ui::start_folder(&fx.core).as_deref(),
+        Some(home.as_path())
+    );
+}
