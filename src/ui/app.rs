@@ -102,6 +102,25 @@ impl CairnApp {
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
         let focused = self.state.focused_path();
         let mut fired = Vec::new();
+        // Letters typed over the folder (no text field has the keyboard) jump to a name; Space
+        // is the inspector's key, not part of a name.
+        let folder_shown = !self.state.show_dupes && !self.state.searching();
+        if !typing && folder_shown {
+            ctx.input(|i| {
+                for e in &i.events {
+                    if let egui::Event::Text(t) = e
+                        && !(i.modifiers.command || i.modifiers.ctrl || i.modifiers.alt)
+                        && !t.is_empty()
+                        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        fired.push(UiCommand::TypeAhead {
+                            text: t.clone(),
+                            at: i.time,
+                        });
+                    }
+                }
+            });
+        }
         ctx.input_mut(|i| {
             for kind in CommandKind::ALL {
                 if typing && !kind.works_while_typing() {

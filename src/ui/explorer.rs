@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::ui::commands::CursorMove;
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 
@@ -244,16 +245,12 @@ impl Selection {
         self.cursor = Some(row);
     }
 
-    /// Moves the keyboard cursor by `delta` rows; with `extend` the selection grows from the
-    /// anchor, else it becomes the new row alone.
-    pub fn step(&mut self, order: &[u32], delta: isize, extend: bool) {
-        if order.is_empty() {
+    /// Moves the keyboard cursor to `row`; with `extend` the selection grows from the anchor,
+    /// else it becomes the new row alone.
+    pub fn move_to(&mut self, order: &[u32], row: usize, extend: bool) {
+        if row >= order.len() {
             return;
         }
-        let row = match self.cursor {
-            None => 0,
-            Some(c) => (c as isize + delta).clamp(0, order.len() as isize - 1) as usize,
-        };
         if extend {
             if self.anchor.is_none() {
                 self.anchor = self.cursor.or(Some(row));
@@ -267,6 +264,91 @@ impl Selection {
     /// Selects every visible row.
     pub fn all(&mut self, order: &[u32]) {
         self.items = order.iter().copied().collect();
+    }
+}
+
+/// The layout the keyboard moves through, as the view last drew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Items per row: 1 in the list, tiles per row in the grid.
+    pub columns: usize,
+    /// Rows in a screenful.
+    pub page_rows: usize,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            columns: 1,
+            page_rows: 10,
+        }
+    }
+}
+
+/// Where a keyboard move takes the cursor in `len` items laid out as `g` (the list is one
+/// column; Left and Right move only in the grid), from `cursor`; `None` if it does not move.
+/// With nothing under the cursor, End goes to the last item and every other move to the first.
+pub fn move_target(
+    cursor: Option<usize>,
+    len: usize,
+    to: CursorMove,
+    g: Geometry,
+    view: ViewMode,
+) -> Option<usize> {
+    let last = len.checked_sub(1)?;
+    let cols = g.columns.max(1);
+    let Some(c) = cursor.map(|c| c.min(last)) else {
+        return Some(if to == CursorMove::Last { last } else { 0 });
+    };
+    let page = g.page_rows.max(1) * cols;
+    let target = match to {
+        CursorMove::First => 0,
+        CursorMove::Last => last,
+        CursorMove::Down if c / cols == last / cols => return None,
+        CursorMove::Down => (c + cols).min(last),
+        CursorMove::Up => c.checked_sub(cols)?,
+        CursorMove::Left | CursorMove::Right if view == ViewMode::List => return None,
+        CursorMove::Left => c.checked_sub(1)?,
+        CursorMove::Right => (c + 1).min(last),
+        CursorMove::PageDown => {
+            // A page down, else the last row: in the same column if that row has it.
+            let t = c + page;
+            let same_column = last / cols * cols + c % cols;
+            if t <= last {
+                t
+            } else if same_column <= last && same_column > c {
+                same_column
+            } else {
+                last
+            }
+        }
+        // A page up, else the first row, in the same column.
+        CursorMove::PageUp => c.checked_sub(page).unwrap_or(c % cols),
+    };
+    (target != c).then_some(target)
+}
+
+/// A name typed to jump to an item: letters typed less than [`TypeAhead::PAUSE`] apart add
+/// up; after a pause the next letter starts a new name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypeAhead {
+    text: String,
+    last: f64,
+}
+
+impl TypeAhead {
+    /// The pause, in seconds, after which typing starts a new name.
+    pub const PAUSE: f64 = 1.0;
+
+    /// Adds `typed`, typed at `at` (seconds on any steady clock); returns the name typed so
+    /// far.
+    pub fn push(&mut self, typed: &str, at: f64) -> &str {
+        if at - self.last > Self::PAUSE {
+            self.text.clear();
+        }
+        self.last = at;
+        self.text.push_str(typed);
+        &self.text
     }
 }
 
@@ -321,6 +403,10 @@ pub struct Explorer {
     /// The step being shown again (Back, Forward, a new listing of the folder shown): its
     /// selection and scroll position come back once the listing is complete.
     pub restore: Option<Visit>,
+    /// The layout the keyboard moves through, as the view last drew it.
+    pub geometry: Geometry,
+    /// The name being typed to jump to an item.
+    pub type_ahead: TypeAhead,
 }
 
 /// What identifies the scroll state egui keeps for the folder view: the view, and for the
@@ -550,6 +636,17 @@ impl Explorer {
             .position(|&i| self.items[i as usize].raw_name == raw)
     }
 
+    /// The first visible row whose name starts with `typed`, ignoring case.
+    pub fn row_starting_with(&self, typed: &str) -> Option<usize> {
+        let typed = typed.to_lowercase();
+        self.order.iter().position(|&i| {
+            self.items[i as usize]
+                .name
+                .to_lowercase()
+                .starts_with(&typed)
+        })
+    }
+
     /// Selects the item at `path` alone, unless it is selected already (a context menu acts
     /// on the selection it was opened in).
     pub fn select_unless_selected(&mut self, path: &Path) {
@@ -748,12 +845,82 @@ mod tests {
         s.toggle(&order, 0);
         assert_eq!(s.items, BTreeSet::from([4, 3, 2, 1]));
         s.click(&order, 2);
-        s.step(&order, 1, true);
-        s.step(&order, 1, true);
+        s.move_to(&order, 3, true);
+        s.move_to(&order, 4, true);
         assert_eq!(s.items, BTreeSet::from([2, 1, 0]));
-        s.step(&order, -10, false);
+        s.move_to(&order, 0, false);
         assert_eq!((s.items.clone(), s.cursor), (BTreeSet::from([4]), Some(0)));
         s.all(&order);
         assert_eq!(s.items.len(), 5);
+    }
+
+    #[test]
+    fn type_ahead_adds_up_letters_until_a_pause() {
+        let mut t = TypeAhead::default();
+        assert_eq!(t.push("n", 10.0), "n");
+        assert_eq!(t.push("o", 10.4), "no");
+        assert_eq!(t.push("t", 11.3), "not");
+        assert_eq!(t.push("f", 12.5), "f", "a pause starts a new name");
+        let mut e = Explorer::default();
+        let tk = e.open(PathBuf::from("/x"), true);
+        e.add_chunk(
+            tk,
+            ["Notes.md", "file10", "file2", "photos"]
+                .iter()
+                .map(|n| item(n, EntryKind::File, 1, 1))
+                .collect(),
+        );
+        e.refresh_order();
+        assert_eq!(e.row_starting_with("fi"), Some(0), "file2 comes first");
+        assert_eq!(e.row_starting_with("file1"), Some(1));
+        assert_eq!(e.row_starting_with("NOT"), Some(2));
+        assert_eq!(e.row_starting_with("nf"), None);
+    }
+
+    #[test]
+    fn keyboard_moves_in_the_list_and_the_grid() {
+        use CursorMove as M;
+        let list = Geometry {
+            columns: 1,
+            page_rows: 10,
+        };
+        let mv = |c, to, g, v| move_target(c, 25, to, g, v);
+        let l = ViewMode::List;
+        // Nothing selected: End selects the last item, anything else the first.
+        assert_eq!(mv(None, M::Last, list, l), Some(24));
+        assert_eq!(mv(None, M::First, list, l), Some(0));
+        assert_eq!(mv(None, M::Down, list, l), Some(0));
+        assert_eq!(mv(None, M::PageDown, list, l), Some(0));
+        assert_eq!(move_target(None, 0, M::Last, list, l), None);
+        // The list: one row, a page, the ends; Left and Right do nothing.
+        assert_eq!(mv(Some(3), M::Down, list, l), Some(4));
+        assert_eq!(mv(Some(3), M::Up, list, l), Some(2));
+        assert_eq!(mv(Some(0), M::Up, list, l), None);
+        assert_eq!(mv(Some(24), M::Down, list, l), None);
+        assert_eq!(mv(Some(3), M::Right, list, l), None);
+        assert_eq!(mv(Some(3), M::PageDown, list, l), Some(13));
+        assert_eq!(mv(Some(20), M::PageDown, list, l), Some(24));
+        assert_eq!(mv(Some(13), M::PageUp, list, l), Some(3));
+        assert_eq!(mv(Some(3), M::PageUp, list, l), Some(0));
+        // The grid, 4 tiles a row, 2 rows a page (25 items: the last row holds item 24 only).
+        let grid = Geometry {
+            columns: 4,
+            page_rows: 2,
+        };
+        let g = ViewMode::Grid;
+        assert_eq!(mv(Some(5), M::Down, grid, g), Some(9));
+        assert_eq!(mv(Some(5), M::Up, grid, g), Some(1));
+        assert_eq!(mv(Some(1), M::Up, grid, g), None);
+        assert_eq!(mv(Some(5), M::Right, grid, g), Some(6));
+        assert_eq!(mv(Some(5), M::Left, grid, g), Some(4));
+        assert_eq!(mv(Some(0), M::Left, grid, g), None);
+        // Down into a last row that is shorter goes to the last item.
+        assert_eq!(mv(Some(22), M::Down, grid, g), Some(24));
+        assert_eq!(mv(Some(24), M::Down, grid, g), None);
+        assert_eq!(mv(Some(5), M::PageDown, grid, g), Some(13));
+        assert_eq!(mv(Some(20), M::PageDown, grid, g), Some(24));
+        assert_eq!(mv(Some(17), M::PageDown, grid, g), Some(24));
+        assert_eq!(mv(Some(13), M::PageUp, grid, g), Some(5));
+        assert_eq!(mv(Some(6), M::PageUp, grid, g), Some(2));
     }
 }

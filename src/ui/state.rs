@@ -9,8 +9,8 @@ use std::time::Instant;
 use eframe::egui;
 
 use crate::ui::bridge::{Command, LocationView, Update, Volume};
-use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
-use crate::ui::explorer::{Explorer, Scroll, ViewMode, Visit};
+use crate::ui::commands::{SelectHow, UiCommand};
+use crate::ui::explorer::{Explorer, Scroll, ViewMode, Visit, move_target};
 use crate::ui::search::SearchFilters;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::location::IndexMode;
@@ -500,16 +500,25 @@ impl AppState {
             }
             UiCommand::Settings => self.settings_open = true,
             UiCommand::MoveCursor { to, extend } => {
-                let len = e.order.len() as isize;
-                let delta = match to {
-                    CursorMove::Next => 1,
-                    CursorMove::Previous => -1,
-                    CursorMove::First => -len,
-                    CursorMove::Last => len,
-                };
-                e.selection.step(&e.order, delta, extend);
-                // The view follows the keyboard once; the wheel is free again next frame.
-                e.scroll = e.selection.cursor.map(Scroll::ToRow);
+                let view = e.current_prefs().view;
+                if let Some(row) =
+                    move_target(e.selection.cursor, e.order.len(), to, e.geometry, view)
+                {
+                    let order = std::mem::take(&mut e.order);
+                    e.selection.move_to(&order, row, extend);
+                    e.order = order;
+                    // The view follows the keyboard once; the wheel is free again next frame.
+                    e.scroll = Some(Scroll::ToRow(row));
+                }
+            }
+            UiCommand::TypeAhead { text, at } => {
+                let typed = e.type_ahead.push(&text, at).to_owned();
+                if let Some(row) = e.row_starting_with(&typed) {
+                    let order = std::mem::take(&mut e.order);
+                    e.selection.click(&order, row);
+                    e.order = order;
+                    e.scroll = Some(Scroll::ToRow(row));
+                }
             }
             UiCommand::Select { path, how } => {
                 if let Some(row) = e.row_of(&path) {

@@ -964,3 +964,124 @@ fn regression_home_is_the_home_folder_and_the_window_reopens_where_it_was_left()
         Some(home.as_path())
     );
 }
+
+/// The row under the keyboard cursor.
+fn cursor(h: &H<'_>) -> Option<usize> {
+    h.state().state().explorer.selection.cursor
+}
+
+/// Presses `key` and lets the view follow.
+fn press(h: &mut H<'_>, key: egui::Key) {
+    h.key_press(key);
+    h.run_steps(3);
+}
+
+/// Regression: in the grid, Up/Down moved one tile (not one row), Left/Right did nothing, the
+/// grid did not follow the keyboard and had no context menu; End with nothing selected
+/// selected the first item; PageUp/PageDown and type-ahead did nothing.
+#[test]
+fn regression_the_keyboard_moves_through_the_grid_and_the_list() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let mut h = harness(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    step_until_state(&mut h, "the listing is done", |s| !s.explorer.loading);
+
+    // The list: End and Home with nothing selected, PageDown/PageUp by a screenful.
+    press(&mut h, egui::Key::End);
+    assert_eq!(cursor(&h), Some(299), "End selects the last item");
+    assert!(visible_items(&h).contains(&299));
+    press(&mut h, egui::Key::Home);
+    assert_eq!(cursor(&h), Some(0));
+    assert!(visible_items(&h).contains(&0));
+    let page = visible_items(&h).len();
+    press(&mut h, egui::Key::PageDown);
+    let down = cursor(&h).unwrap();
+    assert!(
+        down + 5 >= page && down < page + 5,
+        "a page is a screenful: {down} of {page}"
+    );
+    assert!(visible_items(&h).contains(&down));
+    press(&mut h, egui::Key::PageDown);
+    assert!(cursor(&h).unwrap() > down);
+    press(&mut h, egui::Key::PageUp);
+    assert_eq!(cursor(&h), Some(down));
+    press(&mut h, egui::Key::PageUp);
+    assert_eq!(cursor(&h), Some(0));
+
+    // The grid: Up/Down by a row of tiles, Left/Right by a tile, and it follows.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    let shown = visible_items(&h);
+    let top = h.get_by_label("item-000.txt").rect().top();
+    let columns = shown
+        .iter()
+        .filter(|&&i| h.get_by_label(&format!("item-{i:03}.txt")).rect().top() == top)
+        .count();
+    assert!(columns > 1, "{shown:?}");
+    press(&mut h, egui::Key::ArrowDown);
+    assert_eq!(cursor(&h), Some(columns), "Down goes one row of tiles down");
+    press(&mut h, egui::Key::ArrowRight);
+    assert_eq!(cursor(&h), Some(columns + 1));
+    press(&mut h, egui::Key::ArrowLeft);
+    assert_eq!(cursor(&h), Some(columns));
+    press(&mut h, egui::Key::ArrowUp);
+    assert_eq!(cursor(&h), Some(0));
+    press(&mut h, egui::Key::End);
+    assert_eq!(cursor(&h), Some(299));
+    assert!(
+        visible_items(&h).contains(&299),
+        "the grid follows the keyboard"
+    );
+    press(&mut h, egui::Key::PageUp);
+    let up = cursor(&h).unwrap();
+    assert!(up < 299 && up % columns == 299 % columns, "{up}");
+    assert!(visible_items(&h).contains(&up));
+    press(&mut h, egui::Key::Home);
+    assert!(visible_items(&h).contains(&0));
+
+    // The grid has the list's context menu, and a right click acts on its tile.
+    h.get_by_label("item-001.txt").click_secondary();
+    step_until(&mut h, "Show details");
+    h.get_by_label("Show details").click();
+    step_until_state(&mut h, "the inspector shows item-001", |s| {
+        s.explorer.inspector
+            && s.explorer
+                .focused()
+                .is_some_and(|i| i.name == "item-001.txt")
+    });
+}
+
+/// Typing letters quickly jumps to the first name starting with them; a pause starts over.
+#[test]
+fn typing_a_name_jumps_to_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    let focused = |h: &H<'_>| h.state().state().explorer.focused().map(|i| i.name.clone());
+    let type_ = |h: &mut H<'_>, text: &str| {
+        for c in text.chars() {
+            h.event(egui::Event::Text(c.to_string()));
+            h.step();
+        }
+    };
+    type_(&mut h, "n");
+    assert_eq!(focused(&h).as_deref(), Some("notes.md"));
+    // Quickly: "nf" names nothing, so the selection stays.
+    type_(&mut h, "f");
+    assert_eq!(focused(&h).as_deref(), Some("notes.md"));
+    // After a pause, a new name: the first "file…" in the order shown, then "file1…".
+    h.run_steps(8);
+    type_(&mut h, "fi");
+    assert_eq!(focused(&h).as_deref(), Some("file2.txt"));
+    type_(&mut h, "le1");
+    assert_eq!(focused(&h).as_deref(), Some("file10.txt"));
+    h.run_steps(8);
+    type_(&mut h, "P");
+    assert_eq!(
+        focused(&h).as_deref(),
+        Some("photos"),
+        "letters match either case"
+    );
+}

@@ -3,25 +3,26 @@
 
 use eframe::egui;
 
+use super::Drawn;
 use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
-use crate::ui::explorer::Scroll;
+use crate::ui::explorer::{Geometry, Scroll};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
 
 /// Draws the folder shown as a grid of cells; what the person does is pushed to `actions`.
-/// `scroll` is carried out in this frame only. Returns the scroll offset, in points from the
-/// top.
+/// `scroll` is carried out in this frame only. Returns where the grid is scrolled and its
+/// layout.
 pub(super) fn show(
     ui: &mut egui::Ui,
     state: &mut AppState,
     scroll: Option<Scroll>,
     textures: &mut Textures,
     actions: &mut Vec<UiCommand>,
-) -> f32 {
+) -> Drawn {
     let e = &state.explorer;
     let Some(folder) = &e.folder else {
-        return 0.0;
+        return Drawn::default();
     };
     let (thumbs, pending) = (&state.thumbs, &state.thumbs_pending);
     let z = state.grid_zoom;
@@ -129,6 +130,7 @@ pub(super) fn show(
                         let mods = resp.ctx.input(|i| i.modifiers);
                         super::click(item.path_in(folder), mods, false, actions);
                     }
+                    super::context_menu(&resp, state, item, folder, actions);
                 }
             });
         }
@@ -139,5 +141,11 @@ pub(super) fn show(
     if textures.len() > 600 {
         textures.clear();
     }
-    out.state.clamped_offset().y
+    Drawn {
+        offset: out.state.clamped_offset().y,
+        geometry: Geometry {
+            columns: per_row,
+            page_rows: ((out.inner_rect.height() / row_step) as usize).max(1),
+        },
+    }
 }

@@ -6,16 +6,17 @@ mod grid;
 mod list;
 mod results;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
 use crate::ui::AppState;
-use crate::ui::commands::{SelectHow, UiCommand};
-use crate::ui::explorer::{Scroll, ViewLayout, ViewMode};
+use crate::ui::commands::{CommandKind, SelectHow, UiCommand};
+use crate::ui::explorer::{Geometry, Scroll, ViewLayout, ViewMode};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
-use crate::vdfs::query::browse::ListError;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::query::browse::{Item, ListError};
 
 /// Draws the central view: duplicates, search results, or the folder as a list or a grid (or
 /// why it cannot be shown).
@@ -112,7 +113,7 @@ pub(crate) fn show(
     {
         scroll = Some(Scroll::ToOffset(state.explorer.scroll_offset));
     }
-    let offset = match layout.view {
+    let drawn = match layout.view {
         ViewMode::List => list::show(ui, state, scroll, layout.width_step, actions),
         ViewMode::Grid => grid::show(ui, state, scroll, textures, actions),
     };
@@ -121,8 +122,75 @@ pub(crate) fn show(
             state.explorer.scroll = scroll;
         }
     } else {
-        state.explorer.scroll_offset = offset;
+        state.explorer.scroll_offset = drawn.offset;
+        state.explorer.geometry = drawn.geometry;
         state.explorer.drawn_as = Some(layout);
+    }
+}
+
+/// What a folder view reports once drawn: where it is scrolled and the layout the keyboard
+/// moves through.
+#[derive(Debug, Default)]
+struct Drawn {
+    /// Scroll offset, in points from the top.
+    offset: f32,
+    /// Items per row and rows per screenful.
+    geometry: Geometry,
+}
+
+/// The context menu of an item of the folder shown (list row or grid tile): the commands of
+/// [`UiCommand::row_menu`], then "Open with" for a file.
+fn context_menu(
+    resp: &egui::Response,
+    state: &AppState,
+    item: &Item,
+    folder: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    resp.context_menu(|ui| {
+        let path = item.path_in(folder);
+        for c in UiCommand::row_menu(&path) {
+            if ui.button(c.label()).clicked() {
+                actions.push(c);
+                ui.close();
+            }
+        }
+        if item.kind == EntryKind::File {
+            ui.menu_button(CommandKind::OpenWith.label(), |ui| {
+                open_with_menu(ui, state, &path, actions);
+            });
+        }
+    });
+}
+
+/// The applications that open the file at `path`, one button each (asked for the first time
+/// the menu shows).
+pub(crate) fn open_with_menu(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    path: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    ui.set_min_width(160.0);
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    match &state.apps {
+        Some((p, list)) if p == path => {
+            if list.is_empty() {
+                ui.label("No application declares this type");
+            }
+            for app in list {
+                if ui.button(&app.name).clicked() {
+                    actions.push(UiCommand::OpenWith(path.to_owned(), app.clone()));
+                    ui.close();
+                }
+            }
+        }
+        _ => {
+            ui.spinner();
+            if state.requested_apps.as_deref() != Some(path) {
+                actions.push(UiCommand::FindApps(path.to_owned()));
+            }
+        }
     }
 }
 
