@@ -44,6 +44,12 @@ impl CairnApp {
         &self.state
     }
 
+    /// The current state, to change as the core would (for tests: updates applied with
+    /// [`AppState::apply`] here are drawn by the next frame).
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
     /// Shows `folder` (for tests and the command line).
     pub fn go(&mut self, folder: PathBuf) {
         let cmd = self.state.navigate(folder, true);

@@ -107,6 +107,8 @@ pub enum Update {
     Event(Event),
     /// A command failed.
     Error(String),
+    /// A file or folder could not be opened (or revealed).
+    OpenFailed(crate::vdfs::platform::OpenError),
     /// The open library's locations.
     Locations(Vec<LocationView>),
     /// The mounted volumes (pseudo file systems left out), in mount order.
@@ -405,8 +407,16 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
                 lib.rescan(id).map_err(|e| e.to_string())?;
             }
-            Command::OpenPath(path) => crate::vdfs::platform::open_path(&path)?,
-            Command::Reveal(path) => crate::vdfs::platform::reveal(&path)?,
+            Command::OpenPath(path) => {
+                if let Err(e) = crate::vdfs::platform::open_path(&path) {
+                    send(Update::OpenFailed(e));
+                }
+            }
+            Command::Reveal(path) => {
+                if let Err(e) = crate::vdfs::platform::reveal(&path) {
+                    send(Update::OpenFailed(e));
+                }
+            }
             Command::Navigate { .. }
             | Command::Search { .. }
             | Command::StopSearch

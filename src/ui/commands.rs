@@ -161,6 +161,9 @@ pub enum SelectHow {
     Toggle,
     /// Shift: from the anchor to it.
     Extend,
+    /// A right click: the item alone, unless it is in the selection already (the context
+    /// menu then acts on the whole selection).
+    Context,
 }
 
 /// The kind of a [`UiCommand`], without its targets: what labels and shortcuts are declared

@@ -371,8 +371,10 @@ pub struct Explorer {
     pub error: Option<ListError>,
     /// Visible rows: indexes into `items` after hidden files, filter and sort.
     pub order: Vec<u32>,
-    /// `order` must be recomputed.
+    /// `order` must be recomputed (and sorted).
     pub dirty: bool,
+    /// How many of `items` `order` has taken in (items beyond are new since).
+    pub ordered: usize,
     /// Filter-as-you-type text.
     pub filter: String,
     /// Show names starting with a dot.
@@ -432,6 +434,7 @@ impl Explorer {
         self.ticket += 1;
         self.items.clear();
         self.order.clear();
+        self.ordered = 0;
         self.loading = true;
         self.source = None;
         self.error = None;
@@ -563,25 +566,48 @@ impl Explorer {
             return false;
         }
         self.items.extend(items);
-        self.dirty = true;
+        // While the listing comes in, its items go below the rows shown (see
+        // `refresh_order`); a chunk after the end (never sent) is sorted in.
+        self.dirty |= !self.loading;
         true
     }
 
-    /// Recomputes `order` if needed, keeping the selected items selected.
+    /// The listing is complete: it is sorted now, once.
+    pub fn listing_done(&mut self) {
+        self.loading = false;
+        self.dirty = true;
+    }
+
+    /// Whether `item` is shown with the hidden-files toggle and the filter (`needle`, lower
+    /// case) as they are.
+    fn shows(&self, item: &Item, needle: &str) -> bool {
+        (self.show_hidden || !item.hidden)
+            && (needle.is_empty() || item.name.to_lowercase().contains(needle))
+    }
+
+    /// Brings `order` up to date, keeping the selected items selected. While a listing comes
+    /// in, new items are put below the rows shown, in the order they arrive, so no row moves
+    /// under the pointer; the listing is sorted once, when it is complete (or when the sort,
+    /// filter or hidden-files toggle change).
     pub fn refresh_order(&mut self) {
         if !self.dirty {
+            if self.ordered < self.items.len() {
+                let needle = self.filter.to_lowercase();
+                let new: Vec<u32> = (self.ordered as u32..self.items.len() as u32)
+                    .filter(|&i| self.shows(&self.items[i as usize], &needle))
+                    .collect();
+                self.order.extend(new);
+                self.ordered = self.items.len();
+            }
             return;
         }
         self.dirty = false;
+        self.ordered = self.items.len();
         let needle = self.filter.to_lowercase();
         let prefs = self.current_prefs();
         let items = &self.items;
         let mut order: Vec<u32> = (0..items.len() as u32)
-            .filter(|&i| {
-                let it = &items[i as usize];
-                (self.show_hidden || !it.hidden)
-                    && (needle.is_empty() || it.name.to_lowercase().contains(&needle))
-            })
+            .filter(|&i| self.shows(&items[i as usize], &needle))
             .collect();
         order.sort_by(|&a, &b| {
             compare(
@@ -804,6 +830,7 @@ mod tests {
                 item(".hidden", EntryKind::File, 1, 4),
             ],
         );
+        e.listing_done();
         e.refresh_order();
         let names = |e: &Explorer| {
             e.order
@@ -832,6 +859,31 @@ mod tests {
         assert_eq!(e.current_prefs(), FolderPrefs::default());
         e.open(PathBuf::from("/x"), true);
         assert_eq!(e.current_prefs().sort, SortKey::Size);
+    }
+
+    #[test]
+    fn rows_keep_their_place_until_the_listing_is_complete() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/big"), true);
+        let names = |e: &Explorer| {
+            e.order
+                .iter()
+                .map(|&i| e.items[i as usize].name.clone())
+                .collect::<Vec<_>>()
+        };
+        let chunk = |n: &[&str]| n.iter().map(|n| item(n, EntryKind::File, 1, 1)).collect();
+        e.add_chunk(t, chunk(&["m", "k", ".h"]));
+        e.refresh_order();
+        assert_eq!(names(&e), ["m", "k"], "as they come, hidden ones left out");
+        e.selection.click(&e.order.clone(), 1);
+        e.add_chunk(t, chunk(&["a", "z"]));
+        e.refresh_order();
+        assert_eq!(names(&e), ["m", "k", "a", "z"], "new ones below");
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("k"));
+        e.listing_done();
+        e.refresh_order();
+        assert_eq!(names(&e), ["a", "k", "m", "z"], "sorted once, at the end");
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("k"));
     }
 
     #[test]
@@ -870,6 +922,7 @@ mod tests {
                 .map(|n| item(n, EntryKind::File, 1, 1))
                 .collect(),
         );
+        e.listing_done();
         e.refresh_order();
         assert_eq!(e.row_starting_with("fi"), Some(0), "file2 comes first");
         assert_eq!(e.row_starting_with("file1"), Some(1));

@@ -75,6 +75,8 @@ pub struct AppState {
     pub space: Option<(u64, u64)>,
     /// The last error to show, with when it arrived.
     pub error: Option<(String, Instant)>,
+    /// The file the last error could not open, offered to "Open with…" beside the error.
+    pub open_with_offer: Option<PathBuf>,
     /// Text of the "New library" dialog, when it is open.
     pub new_library: Option<String>,
     /// Whether the jobs drawer is expanded.
@@ -225,7 +227,7 @@ impl AppState {
                 space,
             } => {
                 if ticket == self.explorer.ticket {
-                    self.explorer.loading = false;
+                    self.explorer.listing_done();
                     self.space = space;
                     match result {
                         Ok(s) => {
@@ -259,7 +261,27 @@ impl AppState {
                 }
                 self.thumbs.insert(path, image);
             }
-            Update::Error(e) => self.error = Some((e, Instant::now())),
+            Update::Error(e) => {
+                self.error = Some((e, Instant::now()));
+                self.open_with_offer = None;
+            }
+            Update::OpenFailed(e) => {
+                use crate::vdfs::platform::OpenError;
+                // A file that has no application set (or would not open) can still be opened
+                // with one chosen by hand.
+                let path = e.path().to_owned();
+                let file = self
+                    .explorer
+                    .item_at(&path)
+                    .is_some_and(|i| i.kind == EntryKind::File);
+                let offer = file
+                    && matches!(
+                        e,
+                        OpenError::NoApplication { .. } | OpenError::Failed { .. }
+                    );
+                self.open_with_offer = offer.then_some(path);
+                self.error = Some((e.to_string(), Instant::now()));
+            }
             Update::Event(e) => match e {
                 Event::JobProgress { job, progress } => {
                     let entry = self.job_rates.entry(job).or_insert_with(|| {
@@ -275,7 +297,21 @@ impl AppState {
                         j.status = status;
                     }
                 }
-                Event::JobFinished { .. } => {
+                Event::JobFinished {
+                    job,
+                    status,
+                    outcome,
+                } => {
+                    // The row shows the end at once (no rate, no time left), before the
+                    // refreshed list arrives.
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
+                        j.status = status;
+                        if outcome.is_some() {
+                            j.outcome = outcome;
+                        }
+                    }
+                    self.live.remove(&job);
+                    self.job_rates.remove(&job);
                     // An index just finished: the folder shown may now come from the index.
                     return Some(Command::Refresh);
                 }
@@ -527,6 +563,7 @@ impl AppState {
                         SelectHow::Click => e.selection.click(order, row),
                         SelectHow::Toggle => e.selection.toggle(order, row),
                         SelectHow::Extend => e.selection.extend(order, row),
+                        SelectHow::Context => e.select_unless_selected(&path),
                     }
                 }
             }

@@ -1085,3 +1085,236 @@ fn typing_a_name_jumps_to_it() {
         "letters match either case"
     );
 }
+
+/// The status bar's selection count, e.g. "2 selected".
+fn selected_names(h: &H<'_>) -> Vec<String> {
+    let e = &h.state().state().explorer;
+    let mut v: Vec<String> = e.selected().map(|i| i.name.clone()).collect();
+    v.sort();
+    v
+}
+
+/// Regression: a right click opened the context menu without selecting its row, so the
+/// selection shown was not what the menu acted on.
+#[test]
+fn regression_a_right_click_selects_its_row_first() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(
+        selected_names(&h),
+        ["notes.md"],
+        "selected before a menu entry is chosen"
+    );
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // A right click inside the selection keeps it.
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt"]);
+    h.get_by_label("file10.txt").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt"]);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // The grid too.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    h.get_by_label("photos").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(selected_names(&h), ["photos"]);
+}
+
+/// Regression: job titles showed internal ids ("Thumbnails for location 6").
+#[test]
+fn regression_job_titles_name_the_folder_not_an_id() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    // Deep mode queues the thumbnails job after the scan.
+    drop(indexed(
+        &fx,
+        &root.join("photos"),
+        IndexMode::Deep,
+        Rules::none(),
+    ));
+    let mut h = harness(&fx, &root);
+    step_until_contains(&mut h, "Thumbnails for");
+    let titles: Vec<String> = h
+        .query_all_by_label_contains("Thumbnails for")
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect();
+    assert!(
+        titles.iter().all(|t| t == "Thumbnails for photos"),
+        "{titles:?}"
+    );
+}
+
+/// A job record as the core would list it.
+fn job_record(id: u64, status: JobStatus) -> cairn::vdfs::jobs::JobRecord {
+    cairn::vdfs::jobs::JobRecord {
+        id,
+        kind: "indexer".into(),
+        title: "Index /somewhere".into(),
+        status,
+        progress: Default::default(),
+        state: Vec::new(),
+        checkpoints: 0,
+        device: uuid::Uuid::nil(),
+        created_ms: 0,
+        started_ms: None,
+        updated_ms: 0,
+        finished_ms: None,
+        run_ms: 0,
+        errors: Vec::new(),
+        error_count: 0,
+        outcome: None,
+    }
+}
+
+/// Regression: a job at the end of its work, and a finished one, showed "0 ms left".
+#[test]
+fn regression_a_finished_job_shows_no_time_left() {
+    use cairn::ui::bridge::Update;
+    use cairn::vdfs::Event;
+    use cairn::vdfs::jobs::JobProgress;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    step_until_state(&mut h, "the first refresh arrived", |s| {
+        !s.libraries.is_empty()
+    });
+    h.run_steps(5);
+    let progress = |completed| {
+        Update::Event(Event::JobProgress {
+            job: 7,
+            progress: JobProgress {
+                phase: "content".into(),
+                completed,
+                total: Some(1000),
+                ..JobProgress::default()
+            },
+        })
+    };
+    let s = h.state_mut().state_mut();
+    s.apply(Update::Jobs(vec![job_record(7, JobStatus::Running)]));
+    s.apply(progress(0));
+    std::thread::sleep(Duration::from_millis(600));
+    h.state_mut().state_mut().apply(progress(500));
+    h.run_steps(2);
+    step_until_contains(&mut h, "left");
+    // The last item done, the job not yet finished: nothing is left.
+    h.state_mut().state_mut().apply(progress(1000));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("left").is_none());
+    // Finished.
+    h.state_mut()
+        .state_mut()
+        .apply(Update::Event(Event::JobFinished {
+            job: 7,
+            status: JobStatus::Completed,
+            outcome: Some("1000 identified".into()),
+        }));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("left").is_none());
+    assert!(h.query_by_label("completed").is_some());
+}
+
+/// An item named `name` of the folder view.
+fn listed(name: &str) -> cairn::vdfs::query::browse::Item {
+    cairn::vdfs::query::browse::Item {
+        name: name.into(),
+        lossy: false,
+        raw_name: name.as_bytes().to_vec(),
+        uuid: None,
+        kind: cairn::vdfs::fs::entry::EntryKind::File,
+        size: 1,
+        counts: None,
+        mtime_ns: 0,
+        content_kind: cairn::vdfs::content::filetype::ContentKind::Unknown,
+        hidden: false,
+        entry: None,
+        cas: None,
+    }
+}
+
+/// Regression: rows reshuffled under the pointer while a big folder was still loading (each
+/// chunk was sorted in among the rows shown).
+#[test]
+fn regression_rows_keep_their_place_while_a_folder_loads() {
+    use cairn::ui::bridge::{Command, Update};
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    // A listing that arrives in chunks (the core is not asked for it: the chunks are the
+    // core's answer).
+    let s = h.state_mut().state_mut();
+    let Command::Navigate { ticket, .. } = s.navigate(root.join("big"), true) else {
+        panic!("not a listing")
+    };
+    let names = |h: &H<'_>| visible_numbered(h, "f-");
+    let chunk = |from: usize| Update::Chunk {
+        ticket,
+        items: (from..from + 5)
+            .rev()
+            .map(|i| listed(&format!("f-{i:02}.txt")))
+            .collect(),
+    };
+    s.apply(chunk(10));
+    h.run_steps(2);
+    let first = names(&h);
+    assert_eq!(first.len(), 5);
+    h.state_mut().state_mut().apply(chunk(0));
+    h.run_steps(2);
+    assert_eq!(
+        names(&h)[..5],
+        first[..],
+        "the rows shown stay where they are while the folder loads"
+    );
+    // Done: sorted once.
+    h.state_mut().state_mut().apply(Update::ListingDone {
+        ticket,
+        result: Ok(cairn::vdfs::query::browse::Source::Disk),
+        space: None,
+    });
+    h.run_steps(2);
+    assert_eq!(names(&h), (0..5).chain(10..15).collect::<Vec<_>>());
+}
+
+/// Regression: a file with no application set showed the launcher's raw error (`Launcher "gio"
+/// … failed with ExitStatus(…)`); it says so in words and offers "Open with…".
+#[test]
+fn regression_an_open_failure_says_what_to_do() {
+    use cairn::ui::bridge::Update;
+    use cairn::vdfs::platform::OpenError;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let pdf = root.join("x.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n").unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "x.pdf");
+    // What the core answers when the desktop's launcher refuses the file.
+    let launcher = std::io::Error::other(format!(
+        "Launcher \"gio\" \"open\" \"{}\" failed with ExitStatus(unix_wait_status(512))",
+        pdf.display()
+    ));
+    let failure = OpenError::from_launcher(&pdf, &launcher);
+    h.state_mut().state_mut().apply(Update::OpenFailed(failure));
+    step_until(&mut h, "No application is set to open 'x.pdf'.");
+    assert!(h.query_by_label_contains("Launcher").is_none());
+    h.get_by_label("Open with…").click();
+    step_until_state(&mut h, "the applications are asked for", |s| {
+        s.requested_apps.as_deref() == Some(pdf.as_path()) || s.apps.is_some()
+    });
+}

@@ -147,6 +147,14 @@ fn context_menu(
     folder: &Path,
     actions: &mut Vec<UiCommand>,
 ) {
+    // The item is selected as the menu opens, so what is shown selected is what the menu
+    // acts on.
+    if resp.secondary_clicked() {
+        actions.push(UiCommand::Select {
+            path: item.path_in(folder),
+            how: SelectHow::Context,
+        });
+    }
     resp.context_menu(|ui| {
         let path = item.path_in(folder);
         for c in UiCommand::row_menu(&path) {
