@@ -37,7 +37,10 @@ mkdir -p "$XDG_RUNTIME_DIR"
 shot() { import -window root -crop 1200x760+0+0 "$OUT/$1.png"; echo "saved $OUT/$1.png"; }
 
 for theme in dark light; do
-  CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
+  # The window opens on the home folder the first time (then where it was left): the
+  # generated tree is the home folder, and each theme starts afresh.
+  rm -f "$WORK/data/window.toml"
+  HOME="$WORK/Home" CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
   pid=$!
   sleep 5
   win=$(xdotool search --name Cairn | head -1)

@@ -44,6 +44,12 @@ impl CairnApp {
         &self.state
     }
 
+    /// The current state, to change as the core would (for tests: updates applied with
+    /// [`AppState::apply`] here are drawn by the next frame).
+    pub fn state_mut(&mut self) -> &mut AppState {
+        &mut self.state
+    }
+
     /// Shows `folder` (for tests and the command line).
     pub fn go(&mut self, folder: PathBuf) {
         let cmd = self.state.navigate(folder, true);
@@ -102,6 +108,25 @@ impl CairnApp {
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
         let focused = self.state.focused_path();
         let mut fired = Vec::new();
+        // Letters typed over the folder (no text field has the keyboard) jump to a name; Space
+        // is the inspector's key, not part of a name.
+        let folder_shown = !self.state.show_dupes && !self.state.searching();
+        if !typing && folder_shown {
+            ctx.input(|i| {
+                for e in &i.events {
+                    if let egui::Event::Text(t) = e
+                        && !(i.modifiers.command || i.modifiers.ctrl || i.modifiers.alt)
+                        && !t.is_empty()
+                        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+                    {
+                        fired.push(UiCommand::TypeAhead {
+                            text: t.clone(),
+                            at: i.time,
+                        });
+                    }
+                }
+            });
+        }
         ctx.input_mut(|i| {
             for kind in CommandKind::ALL {
                 if typing && !kind.works_while_typing() {
@@ -126,7 +151,8 @@ impl CairnApp {
         let ctx = ui.ctx().clone();
         self.drain(&ctx);
         if std::mem::take(&mut self.state.search_again) {
-            self.run(UiCommand::Search, &ctx);
+            let c = self.state.rerun_search();
+            self.bridge.send(c);
         }
         self.handle_keys(&ctx);
         // What a panel asks for is carried out before the next panel draws, so the rest of

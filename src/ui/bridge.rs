@@ -83,6 +83,8 @@ pub enum Command {
     },
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::platform::open_with::App),
+    /// Remember this folder as the one to open next time (it was just listed).
+    RememberFolder(PathBuf),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -105,6 +107,8 @@ pub enum Update {
     Event(Event),
     /// A command failed.
     Error(String),
+    /// A file or folder could not be opened (or revealed).
+    OpenFailed(crate::vdfs::platform::OpenError),
     /// The open library's locations.
     Locations(Vec<LocationView>),
     /// The mounted volumes (pseudo file systems left out), in mount order.
@@ -286,6 +290,13 @@ impl Bridge {
                         // blocking thread, so other commands go on meanwhile.
                         tokio::task::spawn_blocking(move || pick_location(&core, &send));
                     }
+                    Command::RememberFolder(path) => {
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = core.remember_folder(&path) {
+                                tracing::warn!("{e}");
+                            }
+                        });
+                    }
                     Command::AppsFor(path) => {
                         tokio::task::spawn_blocking(move || {
                             let apps = crate::vdfs::platform::open_with::apps_for_file(&path);
@@ -396,14 +407,23 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
                 lib.rescan(id).map_err(|e| e.to_string())?;
             }
-            Command::OpenPath(path) => crate::vdfs::platform::open_path(&path)?,
-            Command::Reveal(path) => crate::vdfs::platform::reveal(&path)?,
+            Command::OpenPath(path) => {
+                if let Err(e) = crate::vdfs::platform::open_path(&path) {
+                    send(Update::OpenFailed(e));
+                }
+            }
+            Command::Reveal(path) => {
+                if let Err(e) = crate::vdfs::platform::reveal(&path) {
+                    send(Update::OpenFailed(e));
+                }
+            }
             Command::Navigate { .. }
             | Command::Search { .. }
             | Command::StopSearch
             | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
+            | Command::RememberFolder(_)
             | Command::AppsFor(_) => {}
         }
         Ok(())

@@ -55,6 +55,14 @@ pub enum UiCommand {
         /// Extend the selection (Shift).
         extend: bool,
     },
+    /// Letters typed over the folder: jump to the first name starting with what was typed
+    /// since the last pause.
+    TypeAhead {
+        /// The letters of this key press.
+        text: String,
+        /// When they were typed, in seconds (egui's input clock).
+        at: f64,
+    },
     /// A click on an item of the folder shown.
     Select {
         /// The item.
@@ -126,13 +134,21 @@ pub enum UiCommand {
 /// Where a [`UiCommand::MoveCursor`] moves the keyboard cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CursorMove {
-    /// One row down.
-    Next,
-    /// One row up.
-    Previous,
-    /// The first row.
+    /// One row down: the next item in the list, the tile below in the grid.
+    Down,
+    /// One row up: the previous item in the list, the tile above in the grid.
+    Up,
+    /// The previous tile (the grid only).
+    Left,
+    /// The next tile (the grid only).
+    Right,
+    /// A screenful down.
+    PageDown,
+    /// A screenful up.
+    PageUp,
+    /// The first item.
     First,
-    /// The last row.
+    /// The last item.
     Last,
 }
 
@@ -145,6 +161,9 @@ pub enum SelectHow {
     Toggle,
     /// Shift: from the anchor to it.
     Extend,
+    /// A right click: the item alone, unless it is in the selection already (the context
+    /// menu then acts on the whole selection).
+    Context,
 }
 
 /// The kind of a [`UiCommand`], without its targets: what labels and shortcuts are declared
@@ -179,6 +198,8 @@ pub enum CommandKind {
     Settings,
     /// [`UiCommand::MoveCursor`].
     MoveCursor,
+    /// [`UiCommand::TypeAhead`].
+    TypeAhead,
     /// [`UiCommand::Select`].
     Select,
     /// [`UiCommand::Reveal`].
@@ -256,6 +277,7 @@ impl UiCommand {
             UiCommand::AddLocation => K::AddLocation,
             UiCommand::Settings => K::Settings,
             UiCommand::MoveCursor { .. } => K::MoveCursor,
+            UiCommand::TypeAhead { .. } => K::TypeAhead,
             UiCommand::Select { .. } => K::Select,
             UiCommand::Reveal(_) => K::Reveal,
             UiCommand::CopyPath(_) => K::CopyPath,
@@ -338,8 +360,12 @@ impl UiCommand {
             K::Settings => UiCommand::Settings,
             K::MoveCursor => UiCommand::MoveCursor {
                 to: match key.logical_key {
-                    Key::ArrowDown => CursorMove::Next,
-                    Key::ArrowUp => CursorMove::Previous,
+                    Key::ArrowDown => CursorMove::Down,
+                    Key::ArrowUp => CursorMove::Up,
+                    Key::ArrowLeft => CursorMove::Left,
+                    Key::ArrowRight => CursorMove::Right,
+                    Key::PageDown => CursorMove::PageDown,
+                    Key::PageUp => CursorMove::PageUp,
                     Key::Home => CursorMove::First,
                     Key::End => CursorMove::Last,
                     _ => return None,
@@ -354,7 +380,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 42] = {
+    pub const ALL: [CommandKind; 43] = {
         use CommandKind as K;
         [
             K::Back,
@@ -371,6 +397,7 @@ impl CommandKind {
             K::AddLocation,
             K::Settings,
             K::MoveCursor,
+            K::TypeAhead,
             K::Select,
             K::Reveal,
             K::CopyPath,
@@ -421,6 +448,7 @@ impl CommandKind {
             K::AddLocation => "Index this folder",
             K::Settings => "Settings…",
             K::MoveCursor => "Move the cursor",
+            K::TypeAhead => "Go to the name typed",
             K::Select => "Select",
             K::Reveal => "Reveal in file manager",
             K::CopyPath => "Copy path",
@@ -478,10 +506,18 @@ impl CommandKind {
             K::MoveCursor => keys!(
                 Modifiers::SHIFT, Key::ArrowDown;
                 Modifiers::SHIFT, Key::ArrowUp;
+                Modifiers::SHIFT, Key::ArrowLeft;
+                Modifiers::SHIFT, Key::ArrowRight;
+                Modifiers::SHIFT, Key::PageDown;
+                Modifiers::SHIFT, Key::PageUp;
                 Modifiers::SHIFT, Key::Home;
                 Modifiers::SHIFT, Key::End;
                 Modifiers::NONE, Key::ArrowDown;
                 Modifiers::NONE, Key::ArrowUp;
+                Modifiers::NONE, Key::ArrowLeft;
+                Modifiers::NONE, Key::ArrowRight;
+                Modifiers::NONE, Key::PageDown;
+                Modifiers::NONE, Key::PageUp;
                 Modifiers::NONE, Key::Home;
                 Modifiers::NONE, Key::End
             ),
@@ -553,7 +589,7 @@ mod tests {
         assert_eq!(
             UiCommand::from_key(CommandKind::MoveCursor, &down, None),
             Some(UiCommand::MoveCursor {
-                to: CursorMove::Next,
+                to: CursorMove::Down,
                 extend: true
             })
         );

@@ -6,28 +6,53 @@ use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use crate::ui::commands::CursorMove;
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::query::browse::{Details, Item, ListError, Source};
 
-/// Back/forward history of visited folders.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A folder as it was left: where its view was scrolled and what was selected, so that Back,
+/// Forward and a new listing of the same folder show it as it was.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visit {
+    /// The folder.
+    pub folder: PathBuf,
+    /// The view's scroll offset, in points from the top.
+    pub scroll: f32,
+    /// Exact name bytes of the selected items.
+    pub selected: Vec<Vec<u8>>,
+    /// Exact name bytes of the item under the keyboard cursor.
+    pub cursor: Option<Vec<u8>>,
+}
+
+impl Visit {
+    /// A visit of `folder` at the top, with nothing selected.
+    pub fn at_top(folder: PathBuf) -> Visit {
+        Visit {
+            folder,
+            ..Visit::default()
+        }
+    }
+}
+
+/// Back/forward history of visited folders, each step with its scroll position and selection.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
-    back: Vec<PathBuf>,
-    forward: Vec<PathBuf>,
+    back: Vec<Visit>,
+    forward: Vec<Visit>,
 }
 
 impl History {
     /// Records leaving `from` for a new folder: `from` goes on the back stack and the forward
     /// stack is cleared.
-    pub fn visit(&mut self, from: Option<PathBuf>) {
+    pub fn visit(&mut self, from: Option<Visit>) {
         if let Some(f) = from {
             self.back.push(f);
         }
         self.forward.clear();
     }
 
-    /// Goes back from `current`: returns the folder to show.
-    pub fn back(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+    /// Goes back from `current`: returns the step to show.
+    pub fn back(&mut self, current: Option<Visit>) -> Option<Visit> {
         let to = self.back.pop()?;
         if let Some(c) = current {
             self.forward.push(c);
@@ -36,7 +61,7 @@ impl History {
     }
 
     /// Goes forward from `current`.
-    pub fn forward(&mut self, current: Option<PathBuf>) -> Option<PathBuf> {
+    pub fn forward(&mut self, current: Option<Visit>) -> Option<Visit> {
         let to = self.forward.pop()?;
         if let Some(c) = current {
             self.back.push(c);
@@ -161,6 +186,18 @@ pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
     if ascending { o } else { o.reverse() }
 }
 
+/// A one-time scroll of the folder view, carried out by the next frame that draws it (never
+/// every frame: the wheel and the scroll bar must stay free to move the view away).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scroll {
+    /// Bring this visible row (a position in the visible order) into view, moving as little
+    /// as possible.
+    ToRow(usize),
+    /// Put the view at this offset from the top, in points (a new folder opens at 0; Back and
+    /// Forward go where the view was).
+    ToOffset(f32),
+}
+
 /// The multi-selection of a listing, by item index, with an anchor for Shift ranges and a
 /// cursor for the keyboard (both as positions in the visible order).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -208,16 +245,12 @@ impl Selection {
         self.cursor = Some(row);
     }
 
-    /// Moves the keyboard cursor by `delta` rows; with `extend` the selection grows from the
-    /// anchor, else it becomes the new row alone.
-    pub fn step(&mut self, order: &[u32], delta: isize, extend: bool) {
-        if order.is_empty() {
+    /// Moves the keyboard cursor to `row`; with `extend` the selection grows from the anchor,
+    /// else it becomes the new row alone.
+    pub fn move_to(&mut self, order: &[u32], row: usize, extend: bool) {
+        if row >= order.len() {
             return;
         }
-        let row = match self.cursor {
-            None => 0,
-            Some(c) => (c as isize + delta).clamp(0, order.len() as isize - 1) as usize,
-        };
         if extend {
             if self.anchor.is_none() {
                 self.anchor = self.cursor.or(Some(row));
@@ -231,6 +264,91 @@ impl Selection {
     /// Selects every visible row.
     pub fn all(&mut self, order: &[u32]) {
         self.items = order.iter().copied().collect();
+    }
+}
+
+/// The layout the keyboard moves through, as the view last drew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// Items per row: 1 in the list, tiles per row in the grid.
+    pub columns: usize,
+    /// Rows in a screenful.
+    pub page_rows: usize,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            columns: 1,
+            page_rows: 10,
+        }
+    }
+}
+
+/// Where a keyboard move takes the cursor in `len` items laid out as `g` (the list is one
+/// column; Left and Right move only in the grid), from `cursor`; `None` if it does not move.
+/// With nothing under the cursor, End goes to the last item and every other move to the first.
+pub fn move_target(
+    cursor: Option<usize>,
+    len: usize,
+    to: CursorMove,
+    g: Geometry,
+    view: ViewMode,
+) -> Option<usize> {
+    let last = len.checked_sub(1)?;
+    let cols = g.columns.max(1);
+    let Some(c) = cursor.map(|c| c.min(last)) else {
+        return Some(if to == CursorMove::Last { last } else { 0 });
+    };
+    let page = g.page_rows.max(1) * cols;
+    let target = match to {
+        CursorMove::First => 0,
+        CursorMove::Last => last,
+        CursorMove::Down if c / cols == last / cols => return None,
+        CursorMove::Down => (c + cols).min(last),
+        CursorMove::Up => c.checked_sub(cols)?,
+        CursorMove::Left | CursorMove::Right if view == ViewMode::List => return None,
+        CursorMove::Left => c.checked_sub(1)?,
+        CursorMove::Right => (c + 1).min(last),
+        CursorMove::PageDown => {
+            // A page down, else the last row: in the same column if that row has it.
+            let t = c + page;
+            let same_column = last / cols * cols + c % cols;
+            if t <= last {
+                t
+            } else if same_column <= last && same_column > c {
+                same_column
+            } else {
+                last
+            }
+        }
+        // A page up, else the first row, in the same column.
+        CursorMove::PageUp => c.checked_sub(page).unwrap_or(c % cols),
+    };
+    (target != c).then_some(target)
+}
+
+/// A name typed to jump to an item: letters typed less than [`TypeAhead::PAUSE`] apart add
+/// up; after a pause the next letter starts a new name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypeAhead {
+    text: String,
+    last: f64,
+}
+
+impl TypeAhead {
+    /// The pause, in seconds, after which typing starts a new name.
+    pub const PAUSE: f64 = 1.0;
+
+    /// Adds `typed`, typed at `at` (seconds on any steady clock); returns the name typed so
+    /// far.
+    pub fn push(&mut self, typed: &str, at: f64) -> &str {
+        if at - self.last > Self::PAUSE {
+            self.text.clear();
+        }
+        self.last = at;
+        self.text.push_str(typed);
+        &self.text
     }
 }
 
@@ -253,8 +371,10 @@ pub struct Explorer {
     pub error: Option<ListError>,
     /// Visible rows: indexes into `items` after hidden files, filter and sort.
     pub order: Vec<u32>,
-    /// `order` must be recomputed.
+    /// `order` must be recomputed (and sorted).
     pub dirty: bool,
+    /// How many of `items` `order` has taken in (items beyond are new since).
+    pub ordered: usize,
     /// Filter-as-you-type text.
     pub filter: String,
     /// Show names starting with a dot.
@@ -275,19 +395,46 @@ pub struct Explorer {
     pub changed_on_disk: bool,
     /// When the listing was asked for, ms since the epoch.
     pub listed_ms: i64,
+    /// A scroll the view still has to carry out (keyboard moves, a revealed item, a new or
+    /// restored folder).
+    pub scroll: Option<Scroll>,
+    /// The view's scroll offset as last drawn, in points from the top.
+    pub scroll_offset: f32,
+    /// How the view was last drawn (egui keeps one scroll state per layout of the list).
+    pub drawn_as: Option<ViewLayout>,
+    /// The step being shown again (Back, Forward, a new listing of the folder shown): its
+    /// selection and scroll position come back once the listing is complete.
+    pub restore: Option<Visit>,
+    /// The layout the keyboard moves through, as the view last drew it.
+    pub geometry: Geometry,
+    /// The name being typed to jump to an item.
+    pub type_ahead: TypeAhead,
+}
+
+/// What identifies the scroll state egui keeps for the folder view: the view, and for the
+/// list the layout its column widths are remembered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewLayout {
+    /// List or grid.
+    pub view: ViewMode,
+    /// The inspector is shown.
+    pub inspector: bool,
+    /// The view's width in 64-point steps.
+    pub width_step: u32,
 }
 
 impl Explorer {
-    /// Starts showing `folder`: returns the ticket for its listing. `record` puts the current
-    /// folder on the back stack.
+    /// Starts showing `folder`, at the top with nothing selected: returns the ticket for its
+    /// listing. `record` puts the current folder, as it is now, on the back stack.
     pub fn open(&mut self, folder: PathBuf, record: bool) -> u64 {
         if record && self.folder.as_ref() != Some(&folder) {
-            self.history.visit(self.folder.clone());
+            self.history.visit(self.here());
         }
         self.folder = Some(folder);
         self.ticket += 1;
         self.items.clear();
         self.order.clear();
+        self.ordered = 0;
         self.loading = true;
         self.source = None;
         self.error = None;
@@ -296,7 +443,60 @@ impl Explorer {
         self.details = None;
         self.changed_on_disk = false;
         self.listed_ms = crate::vdfs::jobs::now_ms();
+        self.scroll = Some(Scroll::ToOffset(0.0));
+        self.scroll_offset = 0.0;
+        self.restore = None;
         self.ticket
+    }
+
+    /// Shows `visit` again (Back, Forward, a new listing of the folder shown): its folder is
+    /// listed, then its selection and scroll position come back. Returns the ticket.
+    pub fn open_at(&mut self, visit: Visit) -> u64 {
+        let ticket = self.open(visit.folder.clone(), false);
+        self.restore = Some(visit);
+        ticket
+    }
+
+    /// The folder shown as it is now: its scroll position and selection.
+    pub fn here(&self) -> Option<Visit> {
+        let folder = self.folder.clone()?;
+        Some(Visit {
+            folder,
+            scroll: self.scroll_offset,
+            selected: self.selected().map(|i| i.raw_name.clone()).collect(),
+            cursor: self.focused().map(|i| i.raw_name.clone()),
+        })
+    }
+
+    /// Once the listing is complete, gives back the selection and scroll position of the step
+    /// being shown again (items gone since are left out).
+    pub fn finish_restore(&mut self) {
+        if self.loading || self.restore.is_none() {
+            return;
+        }
+        let Some(visit) = self.restore.take() else {
+            return;
+        };
+        if self.folder.as_ref() != Some(&visit.folder) {
+            return;
+        }
+        self.refresh_order();
+        let wanted: std::collections::HashSet<&[u8]> =
+            visit.selected.iter().map(Vec::as_slice).collect();
+        let visible: BTreeSet<u32> = self.order.iter().copied().collect();
+        self.selection.items = (0..self.items.len() as u32)
+            .filter(|i| {
+                visible.contains(i) && wanted.contains(self.items[*i as usize].raw_name.as_slice())
+            })
+            .collect();
+        self.selection.cursor = visit.cursor.and_then(|c| {
+            self.order
+                .iter()
+                .position(|&i| self.items[i as usize].raw_name == c)
+        });
+        self.selection.anchor = self.selection.cursor;
+        self.scroll = Some(Scroll::ToOffset(visit.scroll));
+        self.scroll_offset = visit.scroll;
     }
 
     /// The preferences of the folder shown.
@@ -366,25 +566,48 @@ impl Explorer {
             return false;
         }
         self.items.extend(items);
-        self.dirty = true;
+        // While the listing comes in, its items go below the rows shown (see
+        // `refresh_order`); a chunk after the end (never sent) is sorted in.
+        self.dirty |= !self.loading;
         true
     }
 
-    /// Recomputes `order` if needed, keeping the selected items selected.
+    /// The listing is complete: it is sorted now, once.
+    pub fn listing_done(&mut self) {
+        self.loading = false;
+        self.dirty = true;
+    }
+
+    /// Whether `item` is shown with the hidden-files toggle and the filter (`needle`, lower
+    /// case) as they are.
+    fn shows(&self, item: &Item, needle: &str) -> bool {
+        (self.show_hidden || !item.hidden)
+            && (needle.is_empty() || item.name.to_lowercase().contains(needle))
+    }
+
+    /// Brings `order` up to date, keeping the selected items selected. While a listing comes
+    /// in, new items are put below the rows shown, in the order they arrive, so no row moves
+    /// under the pointer; the listing is sorted once, when it is complete (or when the sort,
+    /// filter or hidden-files toggle change).
     pub fn refresh_order(&mut self) {
         if !self.dirty {
+            if self.ordered < self.items.len() {
+                let needle = self.filter.to_lowercase();
+                let new: Vec<u32> = (self.ordered as u32..self.items.len() as u32)
+                    .filter(|&i| self.shows(&self.items[i as usize], &needle))
+                    .collect();
+                self.order.extend(new);
+                self.ordered = self.items.len();
+            }
             return;
         }
         self.dirty = false;
+        self.ordered = self.items.len();
         let needle = self.filter.to_lowercase();
         let prefs = self.current_prefs();
         let items = &self.items;
         let mut order: Vec<u32> = (0..items.len() as u32)
-            .filter(|&i| {
-                let it = &items[i as usize];
-                (self.show_hidden || !it.hidden)
-                    && (needle.is_empty() || it.name.to_lowercase().contains(&needle))
-            })
+            .filter(|&i| self.shows(&items[i as usize], &needle))
             .collect();
         order.sort_by(|&a, &b| {
             compare(
@@ -437,6 +660,17 @@ impl Explorer {
         self.order
             .iter()
             .position(|&i| self.items[i as usize].raw_name == raw)
+    }
+
+    /// The first visible row whose name starts with `typed`, ignoring case.
+    pub fn row_starting_with(&self, typed: &str) -> Option<usize> {
+        let typed = typed.to_lowercase();
+        self.order.iter().position(|&i| {
+            self.items[i as usize]
+                .name
+                .to_lowercase()
+                .starts_with(&typed)
+        })
     }
 
     /// Selects the item at `path` alone, unless it is selected already (a context menu acts
@@ -526,18 +760,60 @@ mod tests {
         e.open(p("/a"), true);
         e.open(p("/a/b"), true);
         e.open(p("/a/b/c"), true);
-        let back = e.history.back(e.folder.clone()).unwrap();
-        assert_eq!(back, p("/a/b"));
-        e.open(back, false);
+        let back = e.history.back(e.here()).unwrap();
+        assert_eq!(back.folder, p("/a/b"));
+        e.open_at(back);
         assert!(e.history.can_forward());
-        let fwd = e.history.forward(e.folder.clone()).unwrap();
-        assert_eq!(fwd, p("/a/b/c"));
-        e.open(fwd, false);
-        e.history.back(e.folder.clone()).map(|b| e.open(b, false));
+        let fwd = e.history.forward(e.here()).unwrap();
+        assert_eq!(fwd.folder, p("/a/b/c"));
+        e.open_at(fwd);
+        e.history.back(e.here()).map(|b| e.open_at(b));
         // A new visit clears forward.
         e.open(p("/z"), true);
         assert!(!e.history.can_forward());
-        assert_eq!(e.history.back(e.folder.clone()), Some(p("/a/b")));
+        assert_eq!(e.history.back(e.here()).map(|v| v.folder), Some(p("/a/b")));
+    }
+
+    #[test]
+    fn each_history_step_keeps_its_scroll_and_selection() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/long"), true);
+        assert_eq!(
+            e.scroll,
+            Some(Scroll::ToOffset(0.0)),
+            "a new folder opens at the top"
+        );
+        let items = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| item(n, EntryKind::File, 1, 1))
+                .collect::<Vec<_>>()
+        };
+        e.add_chunk(t, items(&["a", "b", "c", "d"]));
+        e.loading = false;
+        e.refresh_order();
+        e.selection.click(&e.order.clone(), 2);
+        e.scroll = None;
+        e.scroll_offset = 480.0;
+        // A new folder opens at the top, with nothing selected.
+        e.open(PathBuf::from("/other"), true);
+        assert_eq!(e.scroll, Some(Scroll::ToOffset(0.0)));
+        assert_eq!(e.scroll_offset, 0.0);
+        assert!(e.selection.items.is_empty());
+        // Back: the listing comes, then the selection and the place in it.
+        let back = e.history.back(e.here()).unwrap();
+        let t = e.open_at(back);
+        e.add_chunk(t, items(&["a", "b", "c", "d"]));
+        e.finish_restore();
+        assert!(e.restore.is_some(), "waits for the end of the listing");
+        e.loading = false;
+        e.finish_restore();
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("c"));
+        assert_eq!(e.selection.items.len(), 1);
+        assert_eq!(e.scroll, Some(Scroll::ToOffset(480.0)));
+        // Forward: /other as it was left, at the top.
+        let fwd = e.history.forward(e.here()).unwrap();
+        assert_eq!(fwd, Visit::at_top(PathBuf::from("/other")));
     }
 
     #[test]
@@ -554,6 +830,7 @@ mod tests {
                 item(".hidden", EntryKind::File, 1, 4),
             ],
         );
+        e.listing_done();
         e.refresh_order();
         let names = |e: &Explorer| {
             e.order
@@ -585,6 +862,31 @@ mod tests {
     }
 
     #[test]
+    fn rows_keep_their_place_until_the_listing_is_complete() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/big"), true);
+        let names = |e: &Explorer| {
+            e.order
+                .iter()
+                .map(|&i| e.items[i as usize].name.clone())
+                .collect::<Vec<_>>()
+        };
+        let chunk = |n: &[&str]| n.iter().map(|n| item(n, EntryKind::File, 1, 1)).collect();
+        e.add_chunk(t, chunk(&["m", "k", ".h"]));
+        e.refresh_order();
+        assert_eq!(names(&e), ["m", "k"], "as they come, hidden ones left out");
+        e.selection.click(&e.order.clone(), 1);
+        e.add_chunk(t, chunk(&["a", "z"]));
+        e.refresh_order();
+        assert_eq!(names(&e), ["m", "k", "a", "z"], "new ones below");
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("k"));
+        e.listing_done();
+        e.refresh_order();
+        assert_eq!(names(&e), ["a", "k", "m", "z"], "sorted once, at the end");
+        assert_eq!(e.focused().map(|i| i.name.as_str()), Some("k"));
+    }
+
+    #[test]
     fn selection_click_ctrl_shift_and_keys() {
         let order: Vec<u32> = vec![4, 3, 2, 1, 0];
         let mut s = Selection::default();
@@ -595,12 +897,83 @@ mod tests {
         s.toggle(&order, 0);
         assert_eq!(s.items, BTreeSet::from([4, 3, 2, 1]));
         s.click(&order, 2);
-        s.step(&order, 1, true);
-        s.step(&order, 1, true);
+        s.move_to(&order, 3, true);
+        s.move_to(&order, 4, true);
         assert_eq!(s.items, BTreeSet::from([2, 1, 0]));
-        s.step(&order, -10, false);
+        s.move_to(&order, 0, false);
         assert_eq!((s.items.clone(), s.cursor), (BTreeSet::from([4]), Some(0)));
         s.all(&order);
         assert_eq!(s.items.len(), 5);
+    }
+
+    #[test]
+    fn type_ahead_adds_up_letters_until_a_pause() {
+        let mut t = TypeAhead::default();
+        assert_eq!(t.push("n", 10.0), "n");
+        assert_eq!(t.push("o", 10.4), "no");
+        assert_eq!(t.push("t", 11.3), "not");
+        assert_eq!(t.push("f", 12.5), "f", "a pause starts a new name");
+        let mut e = Explorer::default();
+        let tk = e.open(PathBuf::from("/x"), true);
+        e.add_chunk(
+            tk,
+            ["Notes.md", "file10", "file2", "photos"]
+                .iter()
+                .map(|n| item(n, EntryKind::File, 1, 1))
+                .collect(),
+        );
+        e.listing_done();
+        e.refresh_order();
+        assert_eq!(e.row_starting_with("fi"), Some(0), "file2 comes first");
+        assert_eq!(e.row_starting_with("file1"), Some(1));
+        assert_eq!(e.row_starting_with("NOT"), Some(2));
+        assert_eq!(e.row_starting_with("nf"), None);
+    }
+
+    #[test]
+    fn keyboard_moves_in_the_list_and_the_grid() {
+        use CursorMove as M;
+        let list = Geometry {
+            columns: 1,
+            page_rows: 10,
+        };
+        let mv = |c, to, g, v| move_target(c, 25, to, g, v);
+        let l = ViewMode::List;
+        // Nothing selected: End selects the last item, anything else the first.
+        assert_eq!(mv(None, M::Last, list, l), Some(24));
+        assert_eq!(mv(None, M::First, list, l), Some(0));
+        assert_eq!(mv(None, M::Down, list, l), Some(0));
+        assert_eq!(mv(None, M::PageDown, list, l), Some(0));
+        assert_eq!(move_target(None, 0, M::Last, list, l), None);
+        // The list: one row, a page, the ends; Left and Right do nothing.
+        assert_eq!(mv(Some(3), M::Down, list, l), Some(4));
+        assert_eq!(mv(Some(3), M::Up, list, l), Some(2));
+        assert_eq!(mv(Some(0), M::Up, list, l), None);
+        assert_eq!(mv(Some(24), M::Down, list, l), None);
+        assert_eq!(mv(Some(3), M::Right, list, l), None);
+        assert_eq!(mv(Some(3), M::PageDown, list, l), Some(13));
+        assert_eq!(mv(Some(20), M::PageDown, list, l), Some(24));
+        assert_eq!(mv(Some(13), M::PageUp, list, l), Some(3));
+        assert_eq!(mv(Some(3), M::PageUp, list, l), Some(0));
+        // The grid, 4 tiles a row, 2 rows a page (25 items: the last row holds item 24 only).
+        let grid = Geometry {
+            columns: 4,
+            page_rows: 2,
+        };
+        let g = ViewMode::Grid;
+        assert_eq!(mv(Some(5), M::Down, grid, g), Some(9));
+        assert_eq!(mv(Some(5), M::Up, grid, g), Some(1));
+        assert_eq!(mv(Some(1), M::Up, grid, g), None);
+        assert_eq!(mv(Some(5), M::Right, grid, g), Some(6));
+        assert_eq!(mv(Some(5), M::Left, grid, g), Some(4));
+        assert_eq!(mv(Some(0), M::Left, grid, g), None);
+        // Down into a last row that is shorter goes to the last item.
+        assert_eq!(mv(Some(22), M::Down, grid, g), Some(24));
+        assert_eq!(mv(Some(24), M::Down, grid, g), None);
+        assert_eq!(mv(Some(5), M::PageDown, grid, g), Some(13));
+        assert_eq!(mv(Some(20), M::PageDown, grid, g), Some(24));
+        assert_eq!(mv(Some(17), M::PageDown, grid, g), Some(24));
+        assert_eq!(mv(Some(13), M::PageUp, grid, g), Some(5));
+        assert_eq!(mv(Some(6), M::PageUp, grid, g), Some(2));
     }
 }

@@ -59,12 +59,7 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             .with_min_inner_size([640.0, 400.0]),
         ..Default::default()
     };
-    // Start in the first location, else the home folder.
-    let first_location = core
-        .library()
-        .ok()
-        .and_then(|l| l.locations().ok())
-        .and_then(|l| l.first().map(|l| l.path()));
+    let start = start_folder(&core);
     let device = core.device().name;
     let data_dir = core.data_dir().data().to_owned();
     eframe::run_native(
@@ -81,7 +76,7 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             let ctx = cc.egui_ctx.clone();
             let bridge = Bridge::start(core.clone(), Arc::new(move || ctx.request_repaint()));
             let mut state = AppState::new(device, data_dir, opened);
-            if let Some(f) = first_location {
+            if let Some(f) = start {
                 state.start_folder = Some(f);
             }
             Ok(Box::new(CairnApp::new(bridge, state, Some(core))))
@@ -92,4 +87,15 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
         "cannot open the window (is a display available?); every feature is also a subcommand: \
          see `cairn --help`",
     )
+}
+
+/// The folder the window opens on: where it was left (if that is still a folder), else the
+/// home folder.
+pub fn start_folder(core: &Core) -> Option<PathBuf> {
+    core.last_folder().or_else(home_folder)
+}
+
+/// The person's home folder (`$HOME`).
+pub fn home_folder() -> Option<PathBuf> {
+    directories::UserDirs::new().map(|d| d.home_dir().to_owned())
 }

@@ -9,8 +9,8 @@ use std::time::Instant;
 use eframe::egui;
 
 use crate::ui::bridge::{Command, LocationView, Update, Volume};
-use crate::ui::commands::{CursorMove, SelectHow, UiCommand};
-use crate::ui::explorer::{Explorer, ViewMode};
+use crate::ui::commands::{SelectHow, UiCommand};
+use crate::ui::explorer::{Explorer, Scroll, ViewMode, Visit, move_target};
 use crate::ui::search::SearchFilters;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::location::IndexMode;
@@ -75,6 +75,8 @@ pub struct AppState {
     pub space: Option<(u64, u64)>,
     /// The last error to show, with when it arrived.
     pub error: Option<(String, Instant)>,
+    /// The file the last error could not open, offered to "Open with…" beside the error.
+    pub open_with_offer: Option<PathBuf>,
     /// Text of the "New library" dialog, when it is open.
     pub new_library: Option<String>,
     /// Whether the jobs drawer is expanded.
@@ -83,6 +85,10 @@ pub struct AppState {
     pub settings_open: bool,
     /// The folder to show first.
     pub start_folder: Option<PathBuf>,
+    /// The person's home folder ("Home" in the sidebar).
+    pub home: Option<PathBuf>,
+    /// The folder last sent to be remembered for the next run.
+    pub remembered: Option<PathBuf>,
     /// Thumbnails received, by path; `None` = cannot be previewed.
     pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
     /// Thumbnails asked for and not yet received.
@@ -102,6 +108,13 @@ pub struct AppState {
     pub requested_apps: Option<PathBuf>,
     /// Thumbnails asked for by the views this frame, to send after it is drawn.
     pub fetches: Vec<Command>,
+    /// The ticket of the last search the person asked for (not a re-run after the library
+    /// changed): its results open at the top.
+    pub fresh_search: u64,
+    /// The results view opens at the top on its next frame (new results of a new query).
+    pub results_top: bool,
+    /// The duplicates view opens at the top on its next frame.
+    pub dupes_top: bool,
 }
 
 /// What carrying out a [`UiCommand`] asks of the world outside the state.
@@ -128,7 +141,8 @@ impl AppState {
             grid_zoom: 96.0,
             keep_newest: true,
             default_view: ViewMode::List,
-            start_folder: directories::UserDirs::new().map(|d| d.home_dir().to_owned()),
+            start_folder: crate::ui::home_folder(),
+            home: crate::ui::home_folder(),
             ..AppState::default()
         }
     }
@@ -151,11 +165,7 @@ impl AppState {
                     self.locations.clear();
                 }
                 self.library = Some(r);
-                return self
-                    .explorer
-                    .folder
-                    .clone()
-                    .map(|f| self.navigate(f, false));
+                return self.relist();
             }
             Update::Jobs(mut jobs) => {
                 jobs.reverse();
@@ -181,7 +191,7 @@ impl AppState {
                             && f.starts_with(l.record.path())
                     })
                 {
-                    return Some(self.navigate(f, false));
+                    return self.relist();
                 }
             }
             Update::Volumes(v) => self.volumes = v,
@@ -196,6 +206,7 @@ impl AppState {
             } => {
                 if ticket == self.search_ticket {
                     self.found = Some((hits, total, fuzzy));
+                    self.results_top |= ticket == self.fresh_search;
                 }
             }
             Update::NamesUpdated => self.search_again = self.searching(),
@@ -216,10 +227,17 @@ impl AppState {
                 space,
             } => {
                 if ticket == self.explorer.ticket {
-                    self.explorer.loading = false;
+                    self.explorer.listing_done();
                     self.space = space;
                     match result {
-                        Ok(s) => self.explorer.source = Some(s),
+                        Ok(s) => {
+                            self.explorer.source = Some(s);
+                            // The next run opens where this one was left.
+                            if self.explorer.folder != self.remembered {
+                                self.remembered.clone_from(&self.explorer.folder);
+                                return self.remembered.clone().map(Command::RememberFolder);
+                            }
+                        }
                         Err(e) => self.explorer.error = Some(e),
                     }
                 }
@@ -243,7 +261,27 @@ impl AppState {
                 }
                 self.thumbs.insert(path, image);
             }
-            Update::Error(e) => self.error = Some((e, Instant::now())),
+            Update::Error(e) => {
+                self.error = Some((e, Instant::now()));
+                self.open_with_offer = None;
+            }
+            Update::OpenFailed(e) => {
+                use crate::vdfs::platform::OpenError;
+                // A file that has no application set (or would not open) can still be opened
+                // with one chosen by hand.
+                let path = e.path().to_owned();
+                let file = self
+                    .explorer
+                    .item_at(&path)
+                    .is_some_and(|i| i.kind == EntryKind::File);
+                let offer = file
+                    && matches!(
+                        e,
+                        OpenError::NoApplication { .. } | OpenError::Failed { .. }
+                    );
+                self.open_with_offer = offer.then_some(path);
+                self.error = Some((e.to_string(), Instant::now()));
+            }
             Update::Event(e) => match e {
                 Event::JobProgress { job, progress } => {
                     let entry = self.job_rates.entry(job).or_insert_with(|| {
@@ -259,7 +297,21 @@ impl AppState {
                         j.status = status;
                     }
                 }
-                Event::JobFinished { .. } => {
+                Event::JobFinished {
+                    job,
+                    status,
+                    outcome,
+                } => {
+                    // The row shows the end at once (no rate, no time left), before the
+                    // refreshed list arrives.
+                    if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
+                        j.status = status;
+                        if outcome.is_some() {
+                            j.outcome = outcome;
+                        }
+                    }
+                    self.live.remove(&job);
+                    self.job_rates.remove(&job);
                     // An index just finished: the folder shown may now come from the index.
                     return Some(Command::Refresh);
                 }
@@ -278,6 +330,20 @@ impl AppState {
             ticket,
             path: folder,
         }
+    }
+
+    /// Shows a step of the history again, with its selection and scroll position; returns
+    /// the listing command.
+    pub fn show_again(&mut self, visit: Visit) -> Command {
+        let path = visit.folder.clone();
+        let ticket = self.explorer.open_at(visit);
+        Command::Navigate { ticket, path }
+    }
+
+    /// Lists the folder shown again, keeping its selection and scroll position.
+    pub fn relist(&mut self) -> Option<Command> {
+        let here = self.explorer.here()?;
+        Some(self.show_again(here))
     }
 
     /// The open library's configuration, if one is open.
@@ -305,12 +371,14 @@ impl AppState {
     pub fn settle(&mut self) {
         self.explorer.default_view = Some(self.default_view);
         self.explorer.refresh_order();
+        self.explorer.finish_restore();
         if let Some(path) = &self.reveal {
             let e = &mut self.explorer;
             if let Some(row) = e.row_of(path) {
                 let order = std::mem::take(&mut e.order);
                 e.selection.click(&order, row);
                 e.order = order;
+                e.scroll = Some(Scroll::ToRow(row));
                 self.reveal = None;
             } else if !e.loading {
                 self.reveal = None;
@@ -350,9 +418,18 @@ impl AppState {
         e.focused().and_then(|i| e.path_of(i))
     }
 
-    /// The search command for the search box, chips and scope as they are, under a new
-    /// ticket (an empty search stops the one in flight).
+    /// The search command for the search box, chips and scope as the person just set them,
+    /// under a new ticket (an empty search stops the one in flight); its results open at the
+    /// top.
     pub fn search(&mut self) -> Command {
+        let cmd = self.rerun_search();
+        self.fresh_search = self.search_ticket;
+        cmd
+    }
+
+    /// The search shown, run again under a new ticket (the library changed under it): its
+    /// results replace the old ones where the view is.
+    pub fn rerun_search(&mut self) -> Command {
         self.search_ticket += 1;
         if !self.searching() {
             self.found = None;
@@ -390,13 +467,13 @@ impl AppState {
         let e = &mut self.explorer;
         match cmd {
             UiCommand::Back => {
-                if let Some(to) = e.history.back(e.folder.clone()) {
-                    send.push(self.navigate(to, false));
+                if let Some(to) = e.history.back(e.here()) {
+                    send.push(self.show_again(to));
                 }
             }
             UiCommand::Forward => {
-                if let Some(to) = e.history.forward(e.folder.clone()) {
-                    send.push(self.navigate(to, false));
+                if let Some(to) = e.history.forward(e.here()) {
+                    send.push(self.show_again(to));
                 }
             }
             UiCommand::Up => {
@@ -405,9 +482,7 @@ impl AppState {
                 }
             }
             UiCommand::Refresh => {
-                if let Some(f) = e.folder.clone() {
-                    send.push(self.navigate(f, false));
-                }
+                send.extend(self.relist());
                 send.push(Command::Refresh);
             }
             UiCommand::ToggleHidden => {
@@ -447,6 +522,12 @@ impl AppState {
                 };
                 e.set_prefs(p);
                 self.default_view = p.view;
+                // The other view has its own geometry: show the cursor's item, else the top.
+                e.scroll = Some(
+                    e.selection
+                        .cursor
+                        .map_or(Scroll::ToOffset(0.0), Scroll::ToRow),
+                );
             }
             UiCommand::AddLocation => {
                 if let Some(f) = e.folder.clone() {
@@ -455,14 +536,25 @@ impl AppState {
             }
             UiCommand::Settings => self.settings_open = true,
             UiCommand::MoveCursor { to, extend } => {
-                let len = e.order.len() as isize;
-                let delta = match to {
-                    CursorMove::Next => 1,
-                    CursorMove::Previous => -1,
-                    CursorMove::First => -len,
-                    CursorMove::Last => len,
-                };
-                e.selection.step(&e.order, delta, extend);
+                let view = e.current_prefs().view;
+                if let Some(row) =
+                    move_target(e.selection.cursor, e.order.len(), to, e.geometry, view)
+                {
+                    let order = std::mem::take(&mut e.order);
+                    e.selection.move_to(&order, row, extend);
+                    e.order = order;
+                    // The view follows the keyboard once; the wheel is free again next frame.
+                    e.scroll = Some(Scroll::ToRow(row));
+                }
+            }
+            UiCommand::TypeAhead { text, at } => {
+                let typed = e.type_ahead.push(&text, at).to_owned();
+                if let Some(row) = e.row_starting_with(&typed) {
+                    let order = std::mem::take(&mut e.order);
+                    e.selection.click(&order, row);
+                    e.order = order;
+                    e.scroll = Some(Scroll::ToRow(row));
+                }
             }
             UiCommand::Select { path, how } => {
                 if let Some(row) = e.row_of(&path) {
@@ -471,6 +563,7 @@ impl AppState {
                         SelectHow::Click => e.selection.click(order, row),
                         SelectHow::Toggle => e.selection.toggle(order, row),
                         SelectHow::Extend => e.selection.extend(order, row),
+                        SelectHow::Context => e.select_unless_selected(&path),
                     }
                 }
             }
@@ -540,6 +633,7 @@ impl AppState {
                 self.show_dupes = !self.show_dupes;
                 if self.show_dupes {
                     self.dupes = None;
+                    self.dupes_top = true;
                     send.push(Command::FindDupes);
                 }
             }
@@ -791,6 +885,57 @@ mod tests {
         assert!(s.explorer.inspector);
         assert_eq!(s.details_request(), Some(Command::Inspect(b_path)));
         assert_eq!(s.details_request(), None, "asked once");
+    }
+
+    #[test]
+    fn a_new_listing_of_the_folder_shown_keeps_its_place_and_selection() {
+        let mut s = state();
+        let items = vec![item(b"a", EntryKind::File), item(b"b", EntryKind::File)];
+        listing(&mut s, items.clone());
+        run(
+            &mut s,
+            UiCommand::Select {
+                path: PathBuf::from("/f/b"),
+                how: SelectHow::Click,
+            },
+        );
+        s.explorer.scroll = None;
+        s.explorer.scroll_offset = 120.0;
+        let out = run(&mut s, UiCommand::Refresh);
+        assert!(matches!(out.commands[0], Command::Navigate { .. }));
+        listing_again(&mut s, items);
+        s.apply(Update::ListingDone {
+            ticket: s.explorer.ticket,
+            result: Ok(Source::Disk),
+            space: None,
+        });
+        s.settle();
+        assert_eq!(s.explorer.focused().map(|i| i.name.as_str()), Some("b"));
+        assert_eq!(s.explorer.scroll, Some(Scroll::ToOffset(120.0)));
+    }
+
+    #[test]
+    fn new_results_open_at_the_top_and_a_rerun_stays_put() {
+        let mut s = state();
+        s.search_text = "bea".into();
+        let ticket = |o: &Outbox| match o.commands.as_slice() {
+            [Command::Search { ticket, .. }] => *ticket,
+            other => panic!("{other:?}"),
+        };
+        let found = |ticket| Update::Found {
+            ticket,
+            hits: Vec::new(),
+            total: 0,
+            fuzzy: 0,
+        };
+        let t = ticket(&run(&mut s, UiCommand::Search));
+        s.apply(found(t));
+        assert!(std::mem::take(&mut s.results_top));
+        let Command::Search { ticket: t, .. } = s.rerun_search() else {
+            panic!("not a search")
+        };
+        s.apply(found(t));
+        assert!(!s.results_top);
     }
 
     #[test]

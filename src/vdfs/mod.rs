@@ -194,6 +194,35 @@ impl Core {
         Ok(())
     }
 
+    /// The folder the window showed last, if it is still a folder here. An unreadable
+    /// `window.toml` is logged and counts as none (it is only state).
+    pub fn last_folder(&self) -> Option<PathBuf> {
+        let state = self
+            .inner
+            .data_dir
+            .load_window_state()
+            .inspect_err(|e| tracing::warn!("{e}"))
+            .ok()?;
+        state
+            .last_folder
+            .filter(|f| crate::vdfs::fs::entry::is_folder(f))
+    }
+
+    /// Remembers `folder` as the last one the window showed (`window.toml`; written only when
+    /// it changes).
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the file.
+    pub fn remember_folder(&self, folder: &Path) -> Result<(), CoreError> {
+        let dir = &self.inner.data_dir;
+        let mut state = dir.load_window_state().unwrap_or_default();
+        if state.last_folder.as_deref() == Some(folder) {
+            return Ok(());
+        }
+        state.last_folder = Some(folder.to_owned());
+        dir.save_window_state(&state)
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &DataDir {
         &self.inner.data_dir

@@ -1179,6 +1179,7 @@ fn regression_a_saved_thumbnail_job_writes_into_the_running_library() {
         after: None,
         made: 0,
         failed: 0,
+        name: String::new(),
     };
     let h = l.lib.jobs().spawn(job).unwrap();
     assert_eq!(h.wait(), JobStatus::Completed);

@@ -12,7 +12,7 @@ use cairn::vdfs::jobs::JobStatus;
 use cairn::{Core, CoreOptions};
 use eframe::egui;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 type H<'a> = Harness<'a, CairnApp>;
 
@@ -98,6 +98,23 @@ fn indexed(fx: &Fixture, root: &Path, mode: IndexMode, rules: Rules) -> Arc<cair
 }
 
 fn harness(fx: &Fixture, start: &Path) -> H<'static> {
+    harness_dt(fx, start, 0.25)
+}
+
+/// A harness that runs like the window: frames at 60 Hz, and scrolling animated as egui does
+/// by default (kittest turns that off).
+fn harness_live(fx: &Fixture, start: &Path) -> H<'static> {
+    let h = harness_dt(fx, start, 1.0 / 60.0);
+    h.ctx.all_styles_mut(|s| {
+        let egui_default = egui::Style::default();
+        s.scroll_animation = egui_default.scroll_animation;
+        s.animation_time = egui_default.animation_time;
+    });
+    h
+}
+
+/// A harness whose frames are `dt` seconds apart.
+fn harness_dt(fx: &Fixture, start: &Path, dt: f32) -> H<'static> {
     let lib = fx.core.open_library(None).unwrap();
     let opened = Ok((lib.config(), lib.path().to_owned()));
     let bridge = Bridge::start(fx.core.clone(), Arc::new(|| {}));
@@ -106,6 +123,7 @@ fn harness(fx: &Fixture, start: &Path) -> H<'static> {
     let app = CairnApp::new(bridge, state, None);
     Harness::builder()
         .with_size(egui::vec2(1200.0, 800.0))
+        .with_step_dt(dt)
         .build_ui_state(|ui, app: &mut CairnApp| app.show(ui), app)
 }
 
@@ -239,8 +257,16 @@ fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     );
     // Indexed folders show their total size.
     h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
-    step_until(&mut h, "beach copy.jpg");
-    assert!(h.query_by_label_contains("from the index").is_some());
+    step_until_state(
+        &mut h,
+        "back in photos, beach copy.jpg selected again",
+        |s| {
+            s.explorer
+                .focused()
+                .is_some_and(|i| i.name == "beach copy.jpg")
+        },
+    );
+    step_until_contains(&mut h, "from the index");
 }
 
 #[test]
@@ -600,4 +626,695 @@ fn search_results_sort_by_column() {
         s.search_sort == cairn::vdfs::query::search::Sort::Relevance
     });
     assert_eq!(found_names(&h).len(), 3);
+}
+
+/// A folder of `n` files `item-000.txt`, `item-001.txt`, … beside the fixture's files.
+fn long_folder(fx: &Fixture, n: usize) -> PathBuf {
+    named_folder(fx, "long", "item", n)
+}
+
+/// A folder `name` of `n` files `PREFIX-000.txt`, … (each with its own content) beside the
+/// fixture's files.
+fn named_folder(fx: &Fixture, name: &str, prefix: &str, n: usize) -> PathBuf {
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let dir = root.join(name);
+    std::fs::create_dir(&dir).unwrap();
+    for i in 0..n {
+        let content = format!("{name} {i}");
+        std::fs::write(dir.join(format!("{prefix}-{i:03}.txt")), content).unwrap();
+    }
+    dir
+}
+
+/// The numbers of the `item-NNN.txt` rows on screen.
+fn visible_items(h: &H<'_>) -> Vec<usize> {
+    visible_numbered(h, "item-")
+}
+
+/// The numbers NNN of the widgets on screen whose label holds a name `PREFIXNNN.…` or
+/// `PREFIXNNN-…`, in screen order.
+fn visible_numbered(h: &H<'_>, prefix: &str) -> Vec<usize> {
+    h.query_all_by_label_contains(prefix)
+        .filter_map(|n| {
+            // A label's text is its accessibility value.
+            let node = n.accesskit_node();
+            let label = node.label().or_else(|| node.value())?;
+            let after = &label[label.rfind(prefix)? + prefix.len()..];
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            // Not the text typed in a box ("item-1").
+            let rest = &after[digits.len()..];
+            (rest.starts_with('.') || rest.starts_with('-'))
+                .then(|| digits.parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Turns the mouse wheel by `notches` (down when positive) with the pointer at `at`.
+fn wheel(h: &mut H<'_>, at: egui::Pos2, notches: i32) {
+    h.hover_at(at);
+    h.step();
+    for _ in 0..notches.abs() {
+        h.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Line,
+            delta: egui::vec2(0.0, -(notches.signum() as f32)),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        // Frames at 60 Hz while the wheel's smooth scrolling plays out, as in the window.
+        h.run_steps(6);
+    }
+}
+
+/// Regression: once a row was selected, the mouse wheel no longer scrolled the list: it
+/// snapped back to the selected row every frame.
+#[test]
+fn regression_the_wheel_scrolls_away_from_the_selected_row() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let mut h = harness_live(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    h.get_by_label("item-002.txt").click();
+    step_until_state(&mut h, "the row is selected", |s| {
+        s.explorer.selection.cursor == Some(2)
+    });
+    let at = h.get_by_label("item-010.txt").rect().center();
+    wheel(&mut h, at, 8);
+    h.run_steps(60);
+    let shown = visible_items(&h);
+    assert!(
+        !shown.contains(&2) && shown.contains(&30),
+        "the list stays where the wheel took it: {shown:?}"
+    );
+    // The keyboard brings the selection back into view, once.
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(60);
+    assert_eq!(h.state().state().explorer.selection.cursor, Some(3));
+    let shown = visible_items(&h);
+    assert!(shown.contains(&3), "{shown:?}");
+    wheel(&mut h, at, 8);
+    h.run_steps(60);
+    let shown = visible_items(&h);
+    assert!(!shown.contains(&3), "{shown:?}");
+}
+
+/// How many of `n` frames asked egui for another frame at once (an idle window must ask for
+/// none), with the causes egui gives for the last such request.
+fn repaints_while_idle(h: &mut H<'_>, n: usize) -> (usize, Vec<String>) {
+    let mut count = 0;
+    let mut causes = Vec::new();
+    for _ in 0..n {
+        h.step();
+        let delay = h.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
+        if delay < Duration::from_secs(1) {
+            count += 1;
+            causes = h
+                .ctx
+                .repaint_causes()
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect();
+        }
+    }
+    (count, causes)
+}
+
+/// Rests the pointer on the widget labelled `label`, lets the frames settle, and asserts the
+/// window then stops asking to be redrawn.
+fn assert_idle_over(h: &mut H<'_>, label: &str, view: &str) {
+    let at = h.get_by_label(label).rect().center();
+    h.hover_at(at);
+    h.run_steps(20);
+    let (frames, causes) = repaints_while_idle(h, 10);
+    assert_eq!(
+        frames, 0,
+        "the {view} view repaints while idle with the pointer on {label}: {causes:?}"
+    );
+}
+
+/// Regression: with the pointer resting on the last row of a long list the window kept
+/// repainting (~95% of a core) until the pointer moved. No view repaints while idle.
+#[test]
+fn regression_an_idle_window_does_not_repaint() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    drop(indexed(
+        &fx,
+        fx.files.path(),
+        IndexMode::Content,
+        Rules::none(),
+    ));
+    let mut h = harness_live(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    step_until_state(&mut h, "the listing is done", |s| !s.explorer.loading);
+    // The list: the last row on screen, then the last row of the folder.
+    let last = *visible_items(&h).iter().max().unwrap();
+    assert_idle_over(&mut h, &format!("item-{last:03}.txt"), "list");
+    h.key_press(egui::Key::ArrowDown);
+    h.key_press(egui::Key::End);
+    step_until(&mut h, "item-299.txt");
+    h.run_steps(30);
+    h.get_by_label("item-299.txt").click();
+    assert_idle_over(&mut h, "item-299.txt", "list");
+    // The grid.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    step_until_state(&mut h, "the grid shows", |s| {
+        s.explorer.current_prefs().view == cairn::ui::explorer::ViewMode::Grid
+    });
+    h.run_steps(5);
+    let last = *visible_items(&h).iter().max().unwrap();
+    assert_idle_over(&mut h, &format!("item-{last:03}.txt"), "grid");
+    // Search results.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("item-1");
+    step_until_contains(&mut h, "matches for");
+    let first = *visible_items(&h).first().unwrap();
+    h.key_press(egui::Key::Escape);
+    assert_idle_over(&mut h, &format!("item-{first:03}.txt"), "search results");
+    // Duplicates.
+    h.get_by_label("Duplicates").click();
+    step_until(&mut h, "1 groups of identical files");
+    let copy = std::fs::canonicalize(fx.files.path())
+        .unwrap()
+        .join("photos/2024/beach.jpg");
+    assert_idle_over(&mut h, &copy.display().to_string(), "duplicates");
+}
+
+/// Opens `folder` by typing it into the path bar (Ctrl+L), and waits for its listing.
+fn go_to(h: &mut H<'_>, folder: &Path) {
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    step_until(h, "Location");
+    h.run_steps(2);
+    h.get_by_label("Location")
+        .type_text(&folder.display().to_string());
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until_state(h, "the folder is listed", |s| {
+        s.explorer.folder.as_deref() == Some(folder) && !s.explorer.loading
+    });
+    h.run_steps(3);
+}
+
+/// Regression: the scroll position leaked between folders and views (a folder opened scrolled
+/// to where the last one was; the duplicates view opened mid-list), and Back/Forward restored
+/// neither the scroll position nor the selection.
+#[test]
+fn regression_each_folder_and_history_step_keeps_its_scroll_and_selection() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let other = named_folder(&fx, "other", "other", 300);
+    // 100 pairs of copies, the largest (d-099) first in the duplicates view.
+    let dupes = fx.files.path().join("dupes");
+    std::fs::create_dir(&dupes).unwrap();
+    for k in 0..100 {
+        let content = "x".repeat(10 * (k + 1));
+        for copy in ["a", "b"] {
+            std::fs::write(dupes.join(format!("d-{k:03}-{copy}.txt")), &content).unwrap();
+        }
+    }
+    drop(indexed(
+        &fx,
+        fx.files.path(),
+        IndexMode::Content,
+        Rules::none(),
+    ));
+    let mut h = harness(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    let at = h.get_by_label("item-010.txt").rect().center();
+    wheel(&mut h, at, 20);
+    h.run_steps(3);
+    let shown = visible_items(&h);
+    assert!(!shown.contains(&0), "{shown:?}");
+    let row = shown[shown.len() / 2];
+    h.get_by_label(&format!("item-{row:03}.txt")).click();
+    h.run_steps(3);
+    let long_shown = visible_items(&h);
+
+    // Another folder opens at the top, with nothing selected.
+    go_to(&mut h, &other);
+    let shown = visible_numbered(&h, "other-");
+    assert_eq!(
+        shown.first(),
+        Some(&0),
+        "a new folder opens at the top: {shown:?}"
+    );
+    assert!(h.state().state().explorer.selection.items.is_empty());
+    wheel(&mut h, at, 5);
+    h.run_steps(3);
+    let other_shown = visible_numbered(&h, "other-");
+    assert!(!other_shown.contains(&0), "{other_shown:?}");
+
+    // Back: the first folder as it was left, scrolled and selected.
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    step_until_state(&mut h, "back in the first folder", |s| {
+        s.explorer.folder.as_deref() == Some(long.as_path()) && !s.explorer.loading
+    });
+    h.run_steps(3);
+    assert_eq!(
+        visible_items(&h),
+        long_shown,
+        "Back restores the scroll position"
+    );
+    let e = &h.state().state().explorer;
+    assert_eq!(e.selection.cursor, Some(row), "Back restores the selection");
+    assert_eq!(
+        e.selected().map(|i| i.name.clone()).collect::<Vec<_>>(),
+        [format!("item-{row:03}.txt")]
+    );
+    // Forward: the other folder where it was left.
+    h.get_by_label("Forward").click();
+    step_until_state(&mut h, "forward in the other folder", |s| {
+        s.explorer.folder.as_deref() == Some(other.as_path()) && !s.explorer.loading
+    });
+    h.run_steps(3);
+    assert_eq!(visible_numbered(&h, "other-"), other_shown);
+
+    // The duplicates view opens at the top, whatever the grid or the list showed, and again
+    // at the top after it was scrolled and closed.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(2);
+    wheel(&mut h, at, 10);
+    h.run_steps(2);
+    for _ in 0..2 {
+        h.get_by_label("Duplicates").click();
+        step_until_contains(&mut h, "groups of identical files");
+        h.run_steps(2);
+        let shown = visible_numbered(&h, "d-");
+        assert_eq!(
+            shown.first(),
+            Some(&99),
+            "the duplicates view opens at the top: {shown:?}"
+        );
+        wheel(&mut h, at, 10);
+        h.run_steps(2);
+        assert_ne!(visible_numbered(&h, "d-").first(), Some(&99));
+        h.get_by_label("Duplicates").click();
+        h.run_steps(2);
+    }
+}
+
+/// The home folder, as the window finds it.
+fn home_folder() -> PathBuf {
+    directories::UserDirs::new()
+        .map(|d| d.home_dir().to_owned())
+        .expect("a home folder")
+}
+
+/// Regression: "Home" in the sidebar opened the first location, not the home folder, and the
+/// window always started in the first location instead of where it was left.
+#[test]
+fn regression_home_is_the_home_folder_and_the_window_reopens_where_it_was_left() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(
+        &fx,
+        &root.join("photos"),
+        IndexMode::Shallow,
+        Rules::none(),
+    ));
+    let home = home_folder();
+    // The first run opens the home folder, not the first location.
+    let start = cairn::ui::start_folder(&fx.core);
+    assert_eq!(start.as_deref(), Some(home.as_path()));
+    let mut h = harness(&fx, &start.unwrap());
+    step_until_state(&mut h, "the home folder is shown", |s| {
+        s.explorer.folder.as_deref() == Some(home.as_path()) && !s.explorer.loading
+    });
+    // "Home" in the sidebar is the home folder.
+    let inner = root.join("photos/2024");
+    go_to(&mut h, &inner);
+    h.get_by_label("Home").click();
+    step_until_state(&mut h, "Home opens the home folder", |s| {
+        s.explorer.folder.as_deref() == Some(home.as_path())
+    });
+    // The next window opens where this one was left.
+    go_to(&mut h, &inner);
+    step_until_state(&mut h, "the folder is remembered", |_| {
+        cairn::ui::start_folder(&fx.core).as_deref() == Some(inner.as_path())
+    });
+    drop(h);
+    let mut h = harness(&fx, &cairn::ui::start_folder(&fx.core).unwrap());
+    step_until(&mut h, "beach.jpg");
+    // A remembered folder that is gone falls back to the home folder.
+    std::fs::remove_dir_all(&inner).unwrap();
+    assert_eq!(
+        cairn::ui::start_folder(&fx.core).as_deref(),
+        Some(home.as_path())
+    );
+}
+
+/// The row under the keyboard cursor.
+fn cursor(h: &H<'_>) -> Option<usize> {
+    h.state().state().explorer.selection.cursor
+}
+
+/// Presses `key` and lets the view follow.
+fn press(h: &mut H<'_>, key: egui::Key) {
+    h.key_press(key);
+    h.run_steps(3);
+}
+
+/// Regression: in the grid, Up/Down moved one tile (not one row), Left/Right did nothing, the
+/// grid did not follow the keyboard and had no context menu; End with nothing selected
+/// selected the first item; PageUp/PageDown and type-ahead did nothing.
+#[test]
+fn regression_the_keyboard_moves_through_the_grid_and_the_list() {
+    let fx = fixture();
+    let long = long_folder(&fx, 300);
+    let mut h = harness(&fx, &long);
+    step_until(&mut h, "item-002.txt");
+    step_until_state(&mut h, "the listing is done", |s| !s.explorer.loading);
+
+    // The list: End and Home with nothing selected, PageDown/PageUp by a screenful.
+    press(&mut h, egui::Key::End);
+    assert_eq!(cursor(&h), Some(299), "End selects the last item");
+    assert!(visible_items(&h).contains(&299));
+    press(&mut h, egui::Key::Home);
+    assert_eq!(cursor(&h), Some(0));
+    assert!(visible_items(&h).contains(&0));
+    let page = visible_items(&h).len();
+    press(&mut h, egui::Key::PageDown);
+    let down = cursor(&h).unwrap();
+    assert!(
+        down + 5 >= page && down < page + 5,
+        "a page is a screenful: {down} of {page}"
+    );
+    assert!(visible_items(&h).contains(&down));
+    press(&mut h, egui::Key::PageDown);
+    assert!(cursor(&h).unwrap() > down);
+    press(&mut h, egui::Key::PageUp);
+    assert_eq!(cursor(&h), Some(down));
+    press(&mut h, egui::Key::PageUp);
+    assert_eq!(cursor(&h), Some(0));
+
+    // The grid: Up/Down by a row of tiles, Left/Right by a tile, and it follows.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    let shown = visible_items(&h);
+    let top = h.get_by_label("item-000.txt").rect().top();
+    let columns = shown
+        .iter()
+        .filter(|&&i| h.get_by_label(&format!("item-{i:03}.txt")).rect().top() == top)
+        .count();
+    assert!(columns > 1, "{shown:?}");
+    press(&mut h, egui::Key::ArrowDown);
+    assert_eq!(cursor(&h), Some(columns), "Down goes one row of tiles down");
+    press(&mut h, egui::Key::ArrowRight);
+    assert_eq!(cursor(&h), Some(columns + 1));
+    press(&mut h, egui::Key::ArrowLeft);
+    assert_eq!(cursor(&h), Some(columns));
+    press(&mut h, egui::Key::ArrowUp);
+    assert_eq!(cursor(&h), Some(0));
+    press(&mut h, egui::Key::End);
+    assert_eq!(cursor(&h), Some(299));
+    assert!(
+        visible_items(&h).contains(&299),
+        "the grid follows the keyboard"
+    );
+    press(&mut h, egui::Key::PageUp);
+    let up = cursor(&h).unwrap();
+    assert!(up < 299 && up % columns == 299 % columns, "{up}");
+    assert!(visible_items(&h).contains(&up));
+    press(&mut h, egui::Key::Home);
+    assert!(visible_items(&h).contains(&0));
+
+    // The grid has the list's context menu, and a right click acts on its tile.
+    h.get_by_label("item-001.txt").click_secondary();
+    step_until(&mut h, "Show details");
+    h.get_by_label("Show details").click();
+    step_until_state(&mut h, "the inspector shows item-001", |s| {
+        s.explorer.inspector
+            && s.explorer
+                .focused()
+                .is_some_and(|i| i.name == "item-001.txt")
+    });
+}
+
+/// Typing letters quickly jumps to the first name starting with them; a pause starts over.
+#[test]
+fn typing_a_name_jumps_to_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    let focused = |h: &H<'_>| h.state().state().explorer.focused().map(|i| i.name.clone());
+    let type_ = |h: &mut H<'_>, text: &str| {
+        for c in text.chars() {
+            h.event(egui::Event::Text(c.to_string()));
+            h.step();
+        }
+    };
+    type_(&mut h, "n");
+    assert_eq!(focused(&h).as_deref(), Some("notes.md"));
+    // Quickly: "nf" names nothing, so the selection stays.
+    type_(&mut h, "f");
+    assert_eq!(focused(&h).as_deref(), Some("notes.md"));
+    // After a pause, a new name: the first "file…" in the order shown, then "file1…".
+    h.run_steps(8);
+    type_(&mut h, "fi");
+    assert_eq!(focused(&h).as_deref(), Some("file2.txt"));
+    type_(&mut h, "le1");
+    assert_eq!(focused(&h).as_deref(), Some("file10.txt"));
+    h.run_steps(8);
+    type_(&mut h, "P");
+    assert_eq!(
+        focused(&h).as_deref(),
+        Some("photos"),
+        "letters match either case"
+    );
+}
+
+/// The status bar's selection count, e.g. "2 selected".
+fn selected_names(h: &H<'_>) -> Vec<String> {
+    let e = &h.state().state().explorer;
+    let mut v: Vec<String> = e.selected().map(|i| i.name.clone()).collect();
+    v.sort();
+    v
+}
+
+/// Regression: a right click opened the context menu without selecting its row, so the
+/// selection shown was not what the menu acted on.
+#[test]
+fn regression_a_right_click_selects_its_row_first() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(
+        selected_names(&h),
+        ["notes.md"],
+        "selected before a menu entry is chosen"
+    );
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // A right click inside the selection keeps it.
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt"]);
+    h.get_by_label("file10.txt").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt"]);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    // The grid too.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    h.get_by_label("photos").click_secondary();
+    step_until(&mut h, "Copy path");
+    assert_eq!(selected_names(&h), ["photos"]);
+}
+
+/// Regression: job titles showed internal ids ("Thumbnails for location 6").
+#[test]
+fn regression_job_titles_name_the_folder_not_an_id() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    // Deep mode queues the thumbnails job after the scan.
+    drop(indexed(
+        &fx,
+        &root.join("photos"),
+        IndexMode::Deep,
+        Rules::none(),
+    ));
+    let mut h = harness(&fx, &root);
+    step_until_contains(&mut h, "Thumbnails for");
+    let titles: Vec<String> = h
+        .query_all_by_label_contains("Thumbnails for")
+        .filter_map(|n| {
+            let node = n.accesskit_node();
+            node.label().or_else(|| node.value())
+        })
+        .collect();
+    assert!(
+        titles.iter().all(|t| t == "Thumbnails for photos"),
+        "{titles:?}"
+    );
+}
+
+/// A job record as the core would list it.
+fn job_record(id: u64, status: JobStatus) -> cairn::vdfs::jobs::JobRecord {
+    cairn::vdfs::jobs::JobRecord {
+        id,
+        kind: "indexer".into(),
+        title: "Index /somewhere".into(),
+        status,
+        progress: Default::default(),
+        state: Vec::new(),
+        checkpoints: 0,
+        device: uuid::Uuid::nil(),
+        created_ms: 0,
+        started_ms: None,
+        updated_ms: 0,
+        finished_ms: None,
+        run_ms: 0,
+        errors: Vec::new(),
+        error_count: 0,
+        outcome: None,
+    }
+}
+
+/// Regression: a job at the end of its work, and a finished one, showed "0 ms left".
+#[test]
+fn regression_a_finished_job_shows_no_time_left() {
+    use cairn::ui::bridge::Update;
+    use cairn::vdfs::Event;
+    use cairn::vdfs::jobs::JobProgress;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    step_until_state(&mut h, "the first refresh arrived", |s| {
+        !s.libraries.is_empty()
+    });
+    h.run_steps(5);
+    let progress = |completed| {
+        Update::Event(Event::JobProgress {
+            job: 7,
+            progress: JobProgress {
+                phase: "content".into(),
+                completed,
+                total: Some(1000),
+                ..JobProgress::default()
+            },
+        })
+    };
+    let s = h.state_mut().state_mut();
+    s.apply(Update::Jobs(vec![job_record(7, JobStatus::Running)]));
+    s.apply(progress(0));
+    std::thread::sleep(Duration::from_millis(600));
+    h.state_mut().state_mut().apply(progress(500));
+    h.run_steps(2);
+    step_until_contains(&mut h, "left");
+    // The last item done, the job not yet finished: nothing is left.
+    h.state_mut().state_mut().apply(progress(1000));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("left").is_none());
+    // Finished.
+    h.state_mut()
+        .state_mut()
+        .apply(Update::Event(Event::JobFinished {
+            job: 7,
+            status: JobStatus::Completed,
+            outcome: Some("1000 identified".into()),
+        }));
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("left").is_none());
+    assert!(h.query_by_label("completed").is_some());
+}
+
+/// An item named `name` of the folder view.
+fn listed(name: &str) -> cairn::vdfs::query::browse::Item {
+    cairn::vdfs::query::browse::Item {
+        name: name.into(),
+        lossy: false,
+        raw_name: name.as_bytes().to_vec(),
+        uuid: None,
+        kind: cairn::vdfs::fs::entry::EntryKind::File,
+        size: 1,
+        counts: None,
+        mtime_ns: 0,
+        content_kind: cairn::vdfs::content::filetype::ContentKind::Unknown,
+        hidden: false,
+        entry: None,
+        cas: None,
+    }
+}
+
+/// Regression: rows reshuffled under the pointer while a big folder was still loading (each
+/// chunk was sorted in among the rows shown).
+#[test]
+fn regression_rows_keep_their_place_while_a_folder_loads() {
+    use cairn::ui::bridge::{Command, Update};
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    // A listing that arrives in chunks (the core is not asked for it: the chunks are the
+    // core's answer).
+    let s = h.state_mut().state_mut();
+    let Command::Navigate { ticket, .. } = s.navigate(root.join("big"), true) else {
+        panic!("not a listing")
+    };
+    let names = |h: &H<'_>| visible_numbered(h, "f-");
+    let chunk = |from: usize| Update::Chunk {
+        ticket,
+        items: (from..from + 5)
+            .rev()
+            .map(|i| listed(&format!("f-{i:02}.txt")))
+            .collect(),
+    };
+    s.apply(chunk(10));
+    h.run_steps(2);
+    let first = names(&h);
+    assert_eq!(first.len(), 5);
+    h.state_mut().state_mut().apply(chunk(0));
+    h.run_steps(2);
+    assert_eq!(
+        names(&h)[..5],
+        first[..],
+        "the rows shown stay where they are while the folder loads"
+    );
+    // Done: sorted once.
+    h.state_mut().state_mut().apply(Update::ListingDone {
+        ticket,
+        result: Ok(cairn::vdfs::query::browse::Source::Disk),
+        space: None,
+    });
+    h.run_steps(2);
+    assert_eq!(names(&h), (0..5).chain(10..15).collect::<Vec<_>>());
+}
+
+/// Regression: a file with no application set showed the launcher's raw error (`Launcher "gio"
+/// … failed with ExitStatus(…)`); it says so in words and offers "Open with…".
+#[test]
+fn regression_an_open_failure_says_what_to_do() {
+    use cairn::ui::bridge::Update;
+    use cairn::vdfs::platform::OpenError;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let pdf = root.join("x.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4\n").unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "x.pdf");
+    // What the core answers when the desktop's launcher refuses the file.
+    let launcher = std::io::Error::other(format!(
+        "Launcher \"gio\" \"open\" \"{}\" failed with ExitStatus(unix_wait_status(512))",
+        pdf.display()
+    ));
+    let failure = OpenError::from_launcher(&pdf, &launcher);
+    h.state_mut().state_mut().apply(Update::OpenFailed(failure));
+    step_until(&mut h, "No application is set to open 'x.pdf'.");
+    assert!(h.query_by_label_contains("Launcher").is_none());
+    h.get_by_label("Open with…").click();
+    step_until_state(&mut h, "the applications are asked for", |s| {
+        s.requested_apps.as_deref() == Some(pdf.as_path()) || s.apps.is_some()
+    });
 }

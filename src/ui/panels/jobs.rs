@@ -90,11 +90,15 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                         && let Some(r) = rate
                     {
                         note.push(format!("{r:.0}/s"));
-                        if let Some(t) = progress.total {
-                            let left = t.saturating_sub(progress.completed) as f64 / r;
+                        // Nothing left is not "0 ms left": the job is finishing.
+                        let remaining = progress
+                            .total
+                            .map_or(0, |t| t.saturating_sub(progress.completed));
+                        if remaining > 0 {
+                            let left = remaining as f64 / r;
                             note.push(format!(
                                 "{} left",
-                                format::duration_ms((left * 1000.0) as u64)
+                                format::duration_ms((left * 1000.0).max(1000.0) as u64)
                             ));
                         }
                     }

@@ -194,7 +194,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             actions.push(UiCommand::GoTo(v.mount_point.clone()));
         }
     }
-    if let Some(home) = &state.start_folder {
+    if let Some(home) = &state.home {
         ui.add_space(10.0);
         heading(ui, "PLACES");
         if ui.selectable_label(shown == Some(home), "Home").clicked() {

@@ -7,8 +7,9 @@ use eframe::egui::{self, RichText};
 
 use crate::format;
 use crate::ui::AppState;
-use crate::ui::commands::UiCommand;
+use crate::ui::commands::{CommandKind, UiCommand};
 use crate::ui::theme;
+use crate::ui::views;
 use crate::vdfs::jobs::JobStatus;
 use crate::vdfs::query::browse::Source;
 
@@ -64,12 +65,24 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 ui.label(RichText::new("from the index").color(theme::weak(ui)));
             }
         }
+        // An error shows for a while; one that offers "Open with…" long enough to use it.
+        let shown_for = if state.open_with_offer.is_some() {
+            Duration::from_secs(30)
+        } else {
+            Duration::from_secs(10)
+        };
         if let Some((err, at)) = &state.error
-            && at.elapsed() < Duration::from_secs(10)
+            && at.elapsed() < shown_for
         {
             ui.separator();
             ui.label(RichText::new(err).color(theme::error(dark)));
-            ui.ctx().request_repaint_after(Duration::from_secs(10));
+            if let Some(path) = &state.open_with_offer {
+                ui.menu_button(format!("{}…", CommandKind::OpenWith.label()), |ui| {
+                    views::open_with_menu(ui, state, path, actions);
+                });
+            }
+            ui.ctx()
+                .request_repaint_after(shown_for.saturating_sub(at.elapsed()));
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(

@@ -50,46 +50,51 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             std::iter::once((g, None)).chain((0..grp.members.len()).map(move |m| (g, Some(m))))
         })
         .collect();
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
-            for &(g, m) in &rows[range] {
-                let grp = &groups[g];
-                ui.horizontal(|ui| {
-                    ui.set_height(ROW_HEIGHT - 4.0);
-                    match m {
-                        None => {
-                            ui.label(
-                                RichText::new(format!(
-                                    "{} copies of {} \u{00b7} {} wasted",
-                                    grp.members.len(),
-                                    format::bytes(grp.size),
-                                    format::bytes(grp.wasted)
-                                ))
-                                .strong(),
-                            );
-                        }
-                        Some(i) => {
-                            let member = &grp.members[i];
-                            let kept = keeps[g] == Some(i);
-                            fixed_width(ui, 50.0, |ui| {
-                                if kept {
-                                    ui.label(RichText::new("keep").color(theme::job_status(
-                                        JobStatus::Completed,
-                                        ui.visuals().dark_mode,
-                                    )));
-                                }
-                            });
-                            if ui.link(member.path.display().to_string()).clicked() {
-                                actions.push(UiCommand::GoToItem(member.path.clone()));
-                            }
-                            ui.label(
-                                RichText::new(format::time_ms(member.mtime_ns / 1_000_000))
-                                    .color(theme::weak(ui)),
-                            );
-                        }
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("dupes")
+        .auto_shrink([false, false]);
+    // The view opens at the top, not where it was left last time.
+    if std::mem::take(&mut state.dupes_top) {
+        area = area.vertical_scroll_offset(0.0);
+    }
+    area.show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
+        for &(g, m) in &rows[range] {
+            let grp = &groups[g];
+            ui.horizontal(|ui| {
+                ui.set_height(ROW_HEIGHT - 4.0);
+                match m {
+                    None => {
+                        ui.label(
+                            RichText::new(format!(
+                                "{} copies of {} \u{00b7} {} wasted",
+                                grp.members.len(),
+                                format::bytes(grp.size),
+                                format::bytes(grp.wasted)
+                            ))
+                            .strong(),
+                        );
                     }
-                });
-            }
-        });
+                    Some(i) => {
+                        let member = &grp.members[i];
+                        let kept = keeps[g] == Some(i);
+                        fixed_width(ui, 50.0, |ui| {
+                            if kept {
+                                ui.label(RichText::new("keep").color(theme::job_status(
+                                    JobStatus::Completed,
+                                    ui.visuals().dark_mode,
+                                )));
+                            }
+                        });
+                        if ui.link(member.path.display().to_string()).clicked() {
+                            actions.push(UiCommand::GoToItem(member.path.clone()));
+                        }
+                        ui.label(
+                            RichText::new(format::time_ms(member.mtime_ns / 1_000_000))
+                                .color(theme::weak(ui)),
+                        );
+                    }
+                }
+            });
+        }
+    });
 }

@@ -3,21 +3,26 @@
 
 use eframe::egui;
 
+use super::Drawn;
 use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
+use crate::ui::explorer::{Geometry, Scroll};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
 
 /// Draws the folder shown as a grid of cells; what the person does is pushed to `actions`.
+/// `scroll` is carried out in this frame only. Returns where the grid is scrolled and its
+/// layout.
 pub(super) fn show(
     ui: &mut egui::Ui,
     state: &mut AppState,
+    scroll: Option<Scroll>,
     textures: &mut Textures,
     actions: &mut Vec<UiCommand>,
-) {
+) -> Drawn {
     let e = &state.explorer;
     let Some(folder) = &e.folder else {
-        return;
+        return Drawn::default();
     };
     let (thumbs, pending) = (&state.thumbs, &state.thumbs_pending);
     let z = state.grid_zoom;
@@ -26,99 +31,121 @@ pub(super) fn show(
     let rows = e.order.len().div_ceil(per_row);
     let dark = ui.visuals().dark_mode;
     let mut wanted = Vec::new();
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, cell.y, rows, |ui, range| {
-            for row in range {
-                ui.horizontal(|ui| {
-                    for col in 0..per_row {
-                        let r = row * per_row + col;
-                        let Some(&idx) = e.order.get(r) else { break };
-                        let item = &e.items[idx as usize];
-                        let selected = e.selection.items.contains(&idx);
-                        let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
-                        if selected {
-                            ui.painter().rect_filled(
-                                rect.shrink(2.0),
-                                6.0,
-                                ui.visuals().selection.bg_fill,
-                            );
-                        }
-                        let frame = egui::Rect::from_center_size(
-                            rect.center() - egui::vec2(0.0, 16.0),
-                            egui::vec2(z, z * 0.75),
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("grid")
+        .auto_shrink([false, false]);
+    if let Some(Scroll::ToOffset(y)) = scroll {
+        area = area.vertical_scroll_offset(y);
+    }
+    let row_step = cell.y + ui.spacing().item_spacing.y;
+    let out = area.show_rows(ui, cell.y, rows, |ui, range| {
+        if let Some(Scroll::ToRow(r)) = scroll {
+            // The tile's row, placed from the first row drawn (rows are evenly spaced).
+            let top = ui.min_rect().top() + ((r / per_row) as f32 - range.start as f32) * row_step;
+            let rect = egui::Rect::from_min_size(
+                egui::pos2(ui.min_rect().left(), top),
+                egui::vec2(cell.x, cell.y),
+            );
+            ui.scroll_to_rect(rect, None);
+        }
+        for row in range {
+            ui.horizontal(|ui| {
+                for col in 0..per_row {
+                    let r = row * per_row + col;
+                    let Some(&idx) = e.order.get(r) else { break };
+                    let item = &e.items[idx as usize];
+                    let selected = e.selection.items.contains(&idx);
+                    let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
+                    // Named for screen readers and tests, like a list row.
+                    resp.widget_info(|| {
+                        egui::WidgetInfo::selected(
+                            egui::accesskit::Role::Button,
+                            true,
+                            selected,
+                            &item.name,
+                        )
+                    });
+                    if selected {
+                        ui.painter().rect_filled(
+                            rect.shrink(2.0),
+                            6.0,
+                            ui.visuals().selection.bg_fill,
                         );
-                        let mut drawn = false;
-                        if item.content_kind == crate::vdfs::content::filetype::ContentKind::Image {
-                            let path = item.path_in(folder);
-                            match thumbs.get(&path) {
-                                Some(Some(img)) => {
-                                    let tex =
-                                        crate::ui::widgets::texture(ui.ctx(), textures, &path, img);
-                                    let size = tex.size_vec2();
-                                    let scale =
-                                        (frame.width() / size.x).min(frame.height() / size.y);
-                                    let r =
-                                        egui::Rect::from_center_size(frame.center(), size * scale);
-                                    let uv = egui::Rect::from_min_max(
-                                        egui::pos2(0.0, 0.0),
-                                        egui::pos2(1.0, 1.0),
-                                    );
-                                    ui.painter().image(tex.id(), r, uv, theme::IMAGE_TINT);
-                                    drawn = true;
-                                }
-                                Some(None) => {}
-                                None => {
-                                    if !pending.contains(&path) {
-                                        wanted.push((path, item.cas.map(|c| c.content_uuid())));
-                                    }
+                    }
+                    let frame = egui::Rect::from_center_size(
+                        rect.center() - egui::vec2(0.0, 16.0),
+                        egui::vec2(z, z * 0.75),
+                    );
+                    let mut drawn = false;
+                    if item.content_kind == crate::vdfs::content::filetype::ContentKind::Image {
+                        let path = item.path_in(folder);
+                        match thumbs.get(&path) {
+                            Some(Some(img)) => {
+                                let tex =
+                                    crate::ui::widgets::texture(ui.ctx(), textures, &path, img);
+                                let size = tex.size_vec2();
+                                let scale = (frame.width() / size.x).min(frame.height() / size.y);
+                                let r = egui::Rect::from_center_size(frame.center(), size * scale);
+                                let uv = egui::Rect::from_min_max(
+                                    egui::pos2(0.0, 0.0),
+                                    egui::pos2(1.0, 1.0),
+                                );
+                                ui.painter().image(tex.id(), r, uv, theme::IMAGE_TINT);
+                                drawn = true;
+                            }
+                            Some(None) => {}
+                            None => {
+                                if !pending.contains(&path) {
+                                    wanted.push((path, item.cas.map(|c| c.content_uuid())));
                                 }
                             }
                         }
-                        if !drawn {
-                            let side = (z * 0.55).max(24.0);
-                            let icon = egui::Rect::from_center_size(
-                                frame.center(),
-                                egui::vec2(side, side),
-                            );
-                            theme::paint_kind_icon(
-                                ui.painter(),
-                                icon,
-                                item.kind,
-                                item.content_kind,
-                                dark,
-                            );
-                        }
-                        let galley = ui.painter().layout(
-                            item.name.clone(),
-                            egui::FontId::proportional(12.0),
-                            ui.visuals().text_color(),
-                            cell.x - 8.0,
-                        );
-                        let pos = egui::pos2(
-                            rect.center().x - galley.size().x.min(cell.x - 8.0) / 2.0,
-                            rect.bottom() - 34.0,
-                        );
-                        ui.painter().galley(pos, galley, ui.visuals().text_color());
-                        if resp.double_clicked() {
-                            super::click(
-                                item.path_in(folder),
-                                egui::Modifiers::NONE,
-                                true,
-                                actions,
-                            );
-                        } else if resp.clicked() {
-                            let mods = resp.ctx.input(|i| i.modifiers);
-                            super::click(item.path_in(folder), mods, false, actions);
-                        }
                     }
-                });
-            }
-        });
+                    if !drawn {
+                        let side = (z * 0.55).max(24.0);
+                        let icon =
+                            egui::Rect::from_center_size(frame.center(), egui::vec2(side, side));
+                        theme::paint_kind_icon(
+                            ui.painter(),
+                            icon,
+                            item.kind,
+                            item.content_kind,
+                            dark,
+                        );
+                    }
+                    let galley = ui.painter().layout(
+                        item.name.clone(),
+                        egui::FontId::proportional(12.0),
+                        ui.visuals().text_color(),
+                        cell.x - 8.0,
+                    );
+                    let pos = egui::pos2(
+                        rect.center().x - galley.size().x.min(cell.x - 8.0) / 2.0,
+                        rect.bottom() - 34.0,
+                    );
+                    ui.painter().galley(pos, galley, ui.visuals().text_color());
+                    if resp.double_clicked() {
+                        super::click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
+                    } else if resp.clicked() {
+                        let mods = resp.ctx.input(|i| i.modifiers);
+                        super::click(item.path_in(folder), mods, false, actions);
+                    }
+                    super::context_menu(&resp, state, item, folder, actions);
+                }
+            });
+        }
+    });
     for (path, content) in wanted {
         state.want_thumbnail(path, content);
     }
     if textures.len() > 600 {
         textures.clear();
+    }
+    Drawn {
+        offset: out.state.clamped_offset().y,
+        geometry: Geometry {
+            columns: per_row,
+            page_rows: ((out.inner_rect.height() / row_step) as usize).max(1),
+        },
     }
 }

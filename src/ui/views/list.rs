@@ -3,27 +3,35 @@
 
 use eframe::egui::{self, RichText};
 
+use super::Drawn;
 use crate::format;
 use crate::ui::AppState;
-use crate::ui::commands::{CommandKind, UiCommand};
-use crate::ui::explorer::SortKey;
+use crate::ui::commands::UiCommand;
+use crate::ui::explorer::{Geometry, Scroll, SortKey};
 use crate::ui::theme;
 use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
-use crate::vdfs::fs::entry::EntryKind;
 
 /// Draws the folder shown as a table; what the person does is pushed to `actions`.
-pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+/// `scroll` is carried out in this frame only; `width_step` is the view's width in 64-point
+/// steps. Returns where the table is scrolled and its layout.
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    scroll: Option<Scroll>,
+    width_step: u32,
+    actions: &mut Vec<UiCommand>,
+) -> Drawn {
     use egui_extras::{Column, TableBuilder};
     let e = &state.explorer;
     let Some(folder) = &e.folder else {
-        return;
+        return Drawn::default();
     };
+    let row_step = ROW_HEIGHT + ui.spacing().item_spacing.y;
     let prefs = e.current_prefs();
     let dark = ui.visuals().dark_mode;
     let cursor = e.selection.cursor;
     // Column widths are remembered per layout (inspector shown or not, window width in
     // 64-pixel steps), so the columns re-fit when either changes.
-    let width_step = (ui.available_width() / 64.0) as u32;
     let mut table = TableBuilder::new(ui)
         .id_salt(("listing", e.inspector, width_step))
         .striped(true)
@@ -34,10 +42,12 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         .column(Column::initial(90.0).at_least(60.0))
         .column(Column::initial(140.0).at_least(80.0))
         .column(Column::initial(100.0).at_least(60.0));
-    if let Some(row) = cursor {
-        table = table.scroll_to_row(row, None);
+    match scroll {
+        Some(Scroll::ToRow(row)) => table = table.scroll_to_row(row, None),
+        Some(Scroll::ToOffset(y)) => table = table.vertical_scroll_offset(y),
+        None => {}
     }
-    table
+    let out = table
         .header(ROW_HEIGHT, |mut header| {
             for (key, title) in [
                 (SortKey::Name, "Name"),
@@ -91,43 +101,17 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     let mods = resp.ctx.input(|i| i.modifiers);
                     super::click(item.path_in(folder), mods, false, actions);
                 }
-                resp.context_menu(|ui| {
-                    let path = item.path_in(folder);
-                    for c in UiCommand::row_menu(&path) {
-                        if ui.button(c.label()).clicked() {
-                            actions.push(c);
-                            ui.close();
-                        }
-                    }
-                    if item.kind == EntryKind::File {
-                        ui.menu_button(CommandKind::OpenWith.label(), |ui| {
-                            ui.set_min_width(160.0);
-                            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                            match &state.apps {
-                                Some((p, list)) if p == &path => {
-                                    if list.is_empty() {
-                                        ui.label("No application declares this type");
-                                    }
-                                    for app in list {
-                                        if ui.button(&app.name).clicked() {
-                                            actions.push(UiCommand::OpenWith(
-                                                path.clone(),
-                                                app.clone(),
-                                            ));
-                                            ui.close();
-                                        }
-                                    }
-                                }
-                                _ => {
-                                    ui.spinner();
-                                    if state.requested_apps.as_ref() != Some(&path) {
-                                        actions.push(UiCommand::FindApps(path.clone()));
-                                    }
-                                }
-                            }
-                        });
-                    }
-                });
+                super::context_menu(&resp, state, item, folder, actions);
             });
         });
+    Drawn {
+        offset: out.state.clamped_offset().y,
+        geometry: Geometry {
+            columns: 1,
+            // A page keeps one row of the last in view.
+            page_rows: ((out.inner_rect.height() / row_step) as usize)
+                .saturating_sub(1)
+                .max(1),
+        },
+    }
 }

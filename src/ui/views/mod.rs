@@ -6,16 +6,17 @@ mod grid;
 mod list;
 mod results;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText};
 
 use crate::ui::AppState;
-use crate::ui::commands::{SelectHow, UiCommand};
-use crate::ui::explorer::ViewMode;
+use crate::ui::commands::{CommandKind, SelectHow, UiCommand};
+use crate::ui::explorer::{Geometry, Scroll, ViewLayout, ViewMode};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
-use crate::vdfs::query::browse::ListError;
+use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::query::browse::{Item, ListError};
 
 /// Draws the central view: duplicates, search results, or the folder as a list or a grid (or
 /// why it cannot be shown).
@@ -94,9 +95,110 @@ pub(crate) fn show(
         });
         return;
     }
-    match e.current_prefs().view {
-        ViewMode::List => list::show(ui, state, actions),
-        ViewMode::Grid => grid::show(ui, state, textures, actions),
+    // A scroll asked for (a keyboard move, a revealed item, a new or restored folder) is
+    // carried out once, by the frame that is shown; a pass egui throws away leaves it for the
+    // next one.
+    let layout = ViewLayout {
+        view: e.current_prefs().view,
+        inspector: e.inspector,
+        width_step: (ui.available_width() / 64.0) as u32,
+    };
+    let mut scroll = state.explorer.scroll.take();
+    // egui keeps the list's scroll position per layout (its column widths are remembered per
+    // layout): when the layout changes, the view stays where it was.
+    if scroll.is_none()
+        && let Some(was) = state.explorer.drawn_as
+        && was != layout
+        && was.view == layout.view
+    {
+        scroll = Some(Scroll::ToOffset(state.explorer.scroll_offset));
+    }
+    let drawn = match layout.view {
+        ViewMode::List => list::show(ui, state, scroll, layout.width_step, actions),
+        ViewMode::Grid => grid::show(ui, state, scroll, textures, actions),
+    };
+    if ui.ctx().will_discard() {
+        if state.explorer.scroll.is_none() {
+            state.explorer.scroll = scroll;
+        }
+    } else {
+        state.explorer.scroll_offset = drawn.offset;
+        state.explorer.geometry = drawn.geometry;
+        state.explorer.drawn_as = Some(layout);
+    }
+}
+
+/// What a folder view reports once drawn: where it is scrolled and the layout the keyboard
+/// moves through.
+#[derive(Debug, Default)]
+struct Drawn {
+    /// Scroll offset, in points from the top.
+    offset: f32,
+    /// Items per row and rows per screenful.
+    geometry: Geometry,
+}
+
+/// The context menu of an item of the folder shown (list row or grid tile): the commands of
+/// [`UiCommand::row_menu`], then "Open with" for a file.
+fn context_menu(
+    resp: &egui::Response,
+    state: &AppState,
+    item: &Item,
+    folder: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    // The item is selected as the menu opens, so what is shown selected is what the menu
+    // acts on.
+    if resp.secondary_clicked() {
+        actions.push(UiCommand::Select {
+            path: item.path_in(folder),
+            how: SelectHow::Context,
+        });
+    }
+    resp.context_menu(|ui| {
+        let path = item.path_in(folder);
+        for c in UiCommand::row_menu(&path) {
+            if ui.button(c.label()).clicked() {
+                actions.push(c);
+                ui.close();
+            }
+        }
+        if item.kind == EntryKind::File {
+            ui.menu_button(CommandKind::OpenWith.label(), |ui| {
+                open_with_menu(ui, state, &path, actions);
+            });
+        }
+    });
+}
+
+/// The applications that open the file at `path`, one button each (asked for the first time
+/// the menu shows).
+pub(crate) fn open_with_menu(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    path: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    ui.set_min_width(160.0);
+    ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+    match &state.apps {
+        Some((p, list)) if p == path => {
+            if list.is_empty() {
+                ui.label("No application declares this type");
+            }
+            for app in list {
+                if ui.button(&app.name).clicked() {
+                    actions.push(UiCommand::OpenWith(path.to_owned(), app.clone()));
+                    ui.close();
+                }
+            }
+        }
+        _ => {
+            ui.spinner();
+            if state.requested_apps.as_deref() != Some(path) {
+                actions.push(UiCommand::FindApps(path.to_owned()));
+            }
+        }
     }
 }
 

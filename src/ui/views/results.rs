@@ -67,8 +67,12 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     }
     let dark = ui.visuals().dark_mode;
     let mut resort = None;
-    TableBuilder::new(ui)
-        .id_salt("search_results")
+    let mut table = TableBuilder::new(ui).id_salt("search_results");
+    // New results of a new query open at the top.
+    if std::mem::take(&mut state.results_top) {
+        table = table.vertical_scroll_offset(0.0);
+    }
+    table
         .striped(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))

@@ -156,6 +156,11 @@ pub fn os_from_bytes(b: &[u8]) -> std::ffi::OsString {
     }
 }
 
+/// True if `path` is a folder now (a link to one counts: it opens as one).
+pub fn is_folder(path: &std::path::Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_dir())
+}
+
 /// `path` made absolute and canonical without following a symlink at its last component
 /// (the parent folder is canonicalised, the name is kept), so a link is addressed as itself.
 pub fn canonical_no_follow(path: &std::path::Path) -> std::path::PathBuf {

@@ -50,6 +50,49 @@ pub struct Settings {
     pub default_library: Option<uuid::Uuid>,
 }
 
+/// What the window remembers between runs, in `window.toml` in the data folder: state Cairn
+/// writes, not settings a person edits.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WindowState {
+    /// The last folder the window showed (exact bytes, kept through the file as they are).
+    pub last_folder: Option<PathBuf>,
+}
+
+/// `window.toml` as stored: a path that is not UTF-8 is kept as its bytes.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct WindowStateFile {
+    last_folder: Option<String>,
+    last_folder_bytes: Option<Vec<u8>>,
+}
+
+impl From<&WindowState> for WindowStateFile {
+    fn from(w: &WindowState) -> Self {
+        let mut f = WindowStateFile::default();
+        if let Some(p) = &w.last_folder {
+            match p.to_str() {
+                Some(s) => f.last_folder = Some(s.to_owned()),
+                None => {
+                    f.last_folder_bytes =
+                        Some(crate::vdfs::fs::entry::os_bytes(p.as_os_str()).to_vec());
+                }
+            }
+        }
+        f
+    }
+}
+
+impl From<WindowStateFile> for WindowState {
+    fn from(f: WindowStateFile) -> Self {
+        WindowState {
+            last_folder: f.last_folder.map(PathBuf::from).or_else(|| {
+                f.last_folder_bytes
+                    .map(|b| PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(&b)))
+            }),
+        }
+    }
+}
+
 impl DataDir {
     /// Resolves the data directory as the module docs describe. `explicit` is the value of
     /// `--data-dir` / `CAIRN_DATA_DIR`, if given.
@@ -184,8 +227,73 @@ impl DataDir {
     }
 }
 
+impl DataDir {
+    /// `window.toml`: what the window remembers between runs.
+    pub fn window_state_file(&self) -> PathBuf {
+        self.data.join("window.toml")
+    }
+
+    /// Reads `window.toml`; a missing file gives the defaults.
+    ///
+    /// # Errors
+    /// [`CoreError::Corrupt`] naming the file if it does not parse; [`CoreError::Io`].
+    pub fn load_window_state(&self) -> Result<WindowState, CoreError> {
+        let path = self.window_state_file();
+        match fs::read_to_string(&path) {
+            Ok(s) => toml::from_str::<WindowStateFile>(&s)
+                .map(WindowState::from)
+                .map_err(|e| {
+                    CoreError::corrupt(
+                        &path,
+                        format!("not Cairn's window state: {}", e.message().trim()),
+                    )
+                }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(WindowState::default()),
+            Err(e) => Err(CoreError::io(&path, e)),
+        }
+    }
+
+    /// Writes `window.toml` atomically (a damaged one is replaced: it is only state).
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the file.
+    pub fn save_window_state(&self, state: &WindowState) -> Result<(), CoreError> {
+        let path = self.window_state_file();
+        let text =
+            toml::to_string_pretty(&WindowStateFile::from(state)).expect("window state serialises");
+        write_atomic(&path, text.as_bytes(), None).map_err(|e| CoreError::io(&path, e))
+    }
+}
+
 fn beside_executable() -> Option<PathBuf> {
     let exe = std::env::current_exe().ok()?;
     let dir = exe.parent()?.join(PORTABLE_DIR_NAME);
     dir.is_dir().then_some(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_state_keeps_a_folder_name_that_is_not_utf8() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = DataDir::portable(d.path(), DataDirSource::Explicit);
+        assert_eq!(dir.load_window_state().unwrap(), WindowState::default());
+        for folder in [
+            PathBuf::from("/home/me/Pictures"),
+            PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(b"/home/me/caf\xe9")),
+        ] {
+            let state = WindowState {
+                last_folder: Some(folder),
+            };
+            dir.save_window_state(&state).unwrap();
+            assert_eq!(dir.load_window_state().unwrap(), state);
+        }
+        std::fs::write(dir.window_state_file(), "default_library = 3").unwrap();
+        assert!(matches!(
+            dir.load_window_state(),
+            Err(CoreError::Corrupt { .. })
+        ));
+    }
 }

@@ -37,6 +37,33 @@ pub struct IntegrityJob {
     pub collisions: u64,
     /// Files changed without their mtime changing.
     pub silent_changes: u64,
+    /// The location's folder name, for the title (`None` for all locations, and in a job
+    /// saved before it existed).
+    pub location_name: Option<String>,
+}
+
+/// [`IntegrityJob`]'s saved state as written before it had a `location_name`. Frozen: never
+/// change it.
+#[derive(Debug, Deserialize)]
+struct IntegrityJobV1 {
+    location: Option<u32>,
+    after: Option<u64>,
+    verified: u64,
+    collisions: u64,
+    silent_changes: u64,
+}
+
+impl From<IntegrityJobV1> for IntegrityJob {
+    fn from(v: IntegrityJobV1) -> IntegrityJob {
+        IntegrityJob {
+            location: v.location,
+            after: v.after,
+            verified: v.verified,
+            collisions: v.collisions,
+            silent_changes: v.silent_changes,
+            location_name: None,
+        }
+    }
 }
 
 /// A copy of a content: its path, indexed metadata and location.
@@ -51,9 +78,21 @@ impl Job for IntegrityJob {
     const KIND: &'static str = "integrity";
 
     fn title(&self) -> String {
-        match self.location {
-            Some(l) => format!("Verify content of location {l}"),
+        // A person knows a location by its folder, not by its id.
+        match &self.location_name {
+            Some(name) => format!("Verify content of {name}"),
             None => "Verify content".to_owned(),
+        }
+    }
+
+    fn decode_state(bytes: &[u8]) -> Result<IntegrityJob, postcard::Error> {
+        // The current layout first: an old state lacks the name's tag byte and never decodes
+        // as it.
+        match postcard::from_bytes::<IntegrityJob>(bytes) {
+            Ok(job) => Ok(job),
+            Err(current) => postcard::from_bytes::<IntegrityJobV1>(bytes)
+                .map(IntegrityJob::from)
+                .map_err(|_| current),
         }
     }
 
@@ -188,5 +227,45 @@ impl IntegrityJob {
             cas: rec.cas,
             integrity: agreed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_saved_before_it_had_a_location_name_still_resumes() {
+        // The layout of IntegrityJobV1, written as an earlier build did.
+        #[derive(Serialize)]
+        struct Saved {
+            location: Option<u32>,
+            after: Option<u64>,
+            verified: u64,
+            collisions: u64,
+            silent_changes: u64,
+        }
+        let old = postcard::to_allocvec(&Saved {
+            location: Some(6),
+            after: Some(9),
+            verified: 8,
+            collisions: 0,
+            silent_changes: 1,
+        })
+        .unwrap();
+        let job = IntegrityJob::decode_state(&old).unwrap();
+        assert_eq!(
+            (job.location, job.after, job.verified),
+            (Some(6), Some(9), 8)
+        );
+        assert_eq!(job.title(), "Verify content");
+        let new = IntegrityJob {
+            location: Some(6),
+            location_name: Some("Pictures".into()),
+            ..IntegrityJob::default()
+        };
+        assert_eq!(new.title(), "Verify content of Pictures");
+        let again = IntegrityJob::decode_state(&postcard::to_allocvec(&new).unwrap()).unwrap();
+        assert_eq!(again.location_name.as_deref(), Some("Pictures"));
     }
 }

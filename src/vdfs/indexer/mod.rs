@@ -304,7 +304,10 @@ impl IndexerJob {
             ctx.checkpoint(self, |_| Ok(()))?;
         }
         if loc.mode == IndexMode::Deep {
-            ctx.queue(crate::vdfs::sidecars::thumbnail::ThumbnailJob::new(loc.id));
+            ctx.queue(crate::vdfs::sidecars::thumbnail::ThumbnailJob::new(
+                loc.id,
+                loc.name(),
+            ));
         }
         let errors = self.counts.errors;
         // `indexed_ms`, `stats.errors` and `stats.skipped` describe the last full scan: a

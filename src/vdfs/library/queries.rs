@@ -230,12 +230,16 @@ impl super::Library {
     /// hashed in full.
     ///
     /// # Errors
-    /// [`CoreError::Job`] if it cannot be queued.
+    /// [`CoreError::Job`] if it cannot be queued; the error of [`Self::location`] for a
+    /// location that is not in the library.
     pub fn verify_content(&self, location: Option<u32>) -> Result<JobHandle, CoreError> {
         Ok(self
             .jobs()
             .spawn(crate::vdfs::indexer::integrity::IntegrityJob {
                 location,
+                location_name: location
+                    .map(|id| self.location(id).map(|l| l.name()))
+                    .transpose()?,
                 ..Default::default()
             })?)
     }

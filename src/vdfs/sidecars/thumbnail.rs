@@ -83,17 +83,44 @@ pub struct ThumbnailJob {
     pub made: u64,
     /// Images that could not be previewed.
     pub failed: u64,
+    /// The location's folder name, for the title (empty in a job saved before it existed).
+    pub name: String,
+}
+
+/// [`ThumbnailJob`]'s saved state as written before it had a `name`. Frozen: never change it.
+#[derive(Debug, Deserialize)]
+struct ThumbnailJobV1 {
+    location: u32,
+    sidecars: PathBuf,
+    after: Option<u64>,
+    made: u64,
+    failed: u64,
+}
+
+impl From<ThumbnailJobV1> for ThumbnailJob {
+    fn from(v: ThumbnailJobV1) -> ThumbnailJob {
+        ThumbnailJob {
+            location: v.location,
+            sidecars: v.sidecars,
+            after: v.after,
+            made: v.made,
+            failed: v.failed,
+            name: String::new(),
+        }
+    }
 }
 
 impl ThumbnailJob {
-    /// A job for `location`, writing into the library's sidecar folder.
-    pub fn new(location: u32) -> ThumbnailJob {
+    /// A job for `location` (its folder named `name`, for the title), writing into the
+    /// library's sidecar folder.
+    pub fn new(location: u32, name: String) -> ThumbnailJob {
         ThumbnailJob {
             location,
             sidecars: PathBuf::new(),
             after: None,
             made: 0,
             failed: 0,
+            name,
         }
     }
 }
@@ -102,7 +129,22 @@ impl Job for ThumbnailJob {
     const KIND: &'static str = "thumbnails";
 
     fn title(&self) -> String {
-        format!("Thumbnails for location {}", self.location)
+        // A person knows a location by its folder, not by its id.
+        if self.name.is_empty() {
+            "Thumbnails".to_owned()
+        } else {
+            format!("Thumbnails for {}", self.name)
+        }
+    }
+
+    fn decode_state(bytes: &[u8]) -> Result<ThumbnailJob, postcard::Error> {
+        // The current layout first: an old state lacks the name and never decodes as it.
+        match postcard::from_bytes::<ThumbnailJob>(bytes) {
+            Ok(job) => Ok(job),
+            Err(current) => postcard::from_bytes::<ThumbnailJobV1>(bytes)
+                .map(ThumbnailJob::from)
+                .map_err(|_| current),
+        }
     }
 
     fn resources(&self) -> Vec<crate::vdfs::jobs::Resource> {
@@ -243,5 +285,38 @@ mod fifo_tests {
             make_thumbnail(&fifo, THUMB_SIZE)
         });
         assert!(r.unwrap_err().contains("not a regular file"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_saved_before_it_had_a_name_still_resumes() {
+        // The layout of ThumbnailJobV1, written as an earlier build did.
+        #[derive(Serialize)]
+        struct Saved {
+            location: u32,
+            sidecars: PathBuf,
+            after: Option<u64>,
+            made: u64,
+            failed: u64,
+        }
+        let old = postcard::to_allocvec(&Saved {
+            location: 6,
+            sidecars: PathBuf::new(),
+            after: Some(41),
+            made: 40,
+            failed: 1,
+        })
+        .unwrap();
+        let job = ThumbnailJob::decode_state(&old).unwrap();
+        assert_eq!((job.location, job.after, job.made), (6, Some(41), 40));
+        assert_eq!(job.title(), "Thumbnails");
+        let new = ThumbnailJob::new(6, "Pictures".into());
+        assert_eq!(new.title(), "Thumbnails for Pictures");
+        let again = ThumbnailJob::decode_state(&postcard::to_allocvec(&new).unwrap()).unwrap();
+        assert_eq!(again.name, "Pictures");
     }
 }
