@@ -632,3 +632,38 @@ fn the_catalogue_is_readable_by_its_owner_only() {
         assert_eq!(mode(&lib.join(f)), 0o600, "{f} after opening");
     }
 }
+
+/// Regression (issue "fortress", review): a library creation interrupted by a crash left its
+/// temporary folder `.NAME.cairnlib.tmp-…` forever. It is removed once it is old and holds only
+/// Cairn's files; one holding anything else, or a recent one (a creation under way), is kept.
+#[test]
+fn an_interrupted_library_creation_is_swept_only_when_old_and_all_cairns() {
+    let data = tempfile::tempdir().unwrap();
+    ok(cairn(data.path()).args(["library", "create", "Foo"]));
+    ok(cairn(data.path()).args(["library", "create", "Bar"]));
+    let libs = data.path().join("libraries");
+    let left = libs.join(".Foo.cairnlib.tmp-0123456789ab");
+    let foreign = libs.join(".Bar.cairnlib.tmp-aaaaaaaaaaaa");
+    let recent = libs.join(".Baz.cairnlib.tmp-bbbbbbbbbbbb");
+    std::fs::rename(libs.join("Foo.cairnlib"), &left).unwrap();
+    std::fs::rename(libs.join("Bar.cairnlib"), &foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), b"mine").unwrap();
+    std::fs::create_dir(&recent).unwrap();
+    std::fs::create_dir(recent.join("logs")).unwrap();
+    for d in [&left, &foreign] {
+        let t = std::process::Command::new("touch")
+            .args(["-d", "1 hour ago"])
+            .arg(d)
+            .status()
+            .unwrap();
+        assert!(t.success());
+    }
+    let list = ok(cairn(data.path()).args(["library", "list"]));
+    assert!(!list.contains("Foo"), "{list}");
+    assert!(!left.exists(), "the leftover was swept");
+    assert!(
+        foreign.join("notes.txt").exists(),
+        "a folder with a file of the user's is kept"
+    );
+    assert!(recent.exists(), "a creation under way is kept");
+}

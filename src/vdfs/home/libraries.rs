@@ -195,7 +195,8 @@ pub fn write_config(dir: &Path, config: &LibraryConfig) -> Result<(), CoreError>
 pub type LibraryScan = (Vec<(PathBuf, LibraryConfig)>, Vec<DamagedLibrary>);
 
 /// Every `*.cairnlib` folder in `libraries_dir`, sorted by display name; folders whose config
-/// cannot be read are returned separately.
+/// cannot be read are returned separately. Temporary folders of library creations interrupted
+/// by a crash (older than 10 minutes, holding only Cairn's files) are removed on the way.
 ///
 /// # Errors
 /// [`CoreError::Io`] if `libraries_dir` cannot be listed.
@@ -210,6 +211,10 @@ pub fn scan(libraries_dir: &Path) -> Result<LibraryScan, CoreError> {
     for entry in rd {
         let entry = entry.map_err(|e| CoreError::io(libraries_dir, e))?;
         let path = entry.path();
+        if is_leftover_temp(&entry) {
+            sweep_leftover(&path);
+            continue;
+        }
         if path.extension().is_none_or(|e| e != LIBRARY_EXT) || !path.is_dir() {
             continue;
         }
@@ -223,6 +228,55 @@ pub fn scan(libraries_dir: &Path) -> Result<LibraryScan, CoreError> {
     }
     found.sort_by_key(|(_, c)| (c.name.to_lowercase(), c.id));
     Ok((found, damaged))
+}
+
+/// How old a library creation's temporary folder must be before it counts as left over by a
+/// crash (a creation takes milliseconds).
+const LEFTOVER_AGE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// True for a real folder (not a link) named as [`create`] names its temporary folder —
+/// `.NAME.cairnlib.tmp-` and 12 hex digits — last changed more than [`LEFTOVER_AGE`] ago.
+fn is_leftover_temp(entry: &fs::DirEntry) -> bool {
+    let name = entry.file_name();
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    let named = name
+        .strip_prefix('.')
+        .and_then(|n| n.rsplit_once(&format!(".{LIBRARY_EXT}.tmp-")))
+        .is_some_and(|(base, rnd)| {
+            !base.is_empty() && rnd.len() == 12 && rnd.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+    named
+        && entry.file_type().is_ok_and(|t| t.is_dir())
+        && entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > LEFTOVER_AGE)
+}
+
+/// Removes a library creation's temporary folder left by a crash, if everything in it is
+/// Cairn's (audited by name and type, as [`delete`] does; links are never followed). A folder
+/// holding anything else is left alone and logged.
+fn sweep_leftover(path: &Path) {
+    let mut foreign = Vec::new();
+    match audit(path, Path::new(""), &mut foreign) {
+        Ok(()) if foreign.is_empty() => match fs::remove_dir_all(path) {
+            Ok(()) => tracing::info!(
+                "removed {}, a library creation interrupted by a crash",
+                path.display()
+            ),
+            Err(e) => tracing::warn!("cannot remove {}: {e}", path.display()),
+        },
+        Ok(()) => tracing::warn!(
+            "{} looks like an interrupted library creation but holds files that are not Cairn's ({}); left alone",
+            path.display(),
+            foreign.join(", ")
+        ),
+        Err(e) => tracing::warn!("cannot check {}: {e}", path.display()),
+    }
 }
 
 /// Creates a new library folder in `libraries_dir` and returns its path and config. The folder
