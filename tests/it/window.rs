@@ -517,10 +517,11 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 fn typing_a_search_shows_ranked_results_and_opens_one() {
     let (fx, root) = beach_fixture();
     let mut h = searched(&fx, &root, "beach", "3 matches for");
-    // All three names start with "beach": the deeper path ranks last.
+    // All three names start with "beach"; `beach.jpg` is "beach" but for its extension, an
+    // exact match, so it ranks first although its path is the deepest.
     let order = found_names(&h);
     assert_eq!(order.len(), 3);
-    assert_eq!(order[2], "beach.jpg", "{order:?}");
+    assert_eq!(order[0], "beach.jpg", "{order:?}");
     h.get_by_label("beach.jpg").click();
     step_until_state(&mut h, "the result is shown in its folder", |s| {
         s.explorer.folder.as_deref() == Some(root.join("photos/2024").as_path())

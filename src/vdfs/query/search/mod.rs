@@ -3,7 +3,7 @@
 //!
 //! Names are compared after Unicode normalisation (NFC) and, unless the query is
 //! case-sensitive, lower-casing, so `Montréal` matches whether it was typed or stored composed
-//! or decomposed. Ranking: exact name > prefix > word start > substring > fuzzy (the query's
+//! or decomposed. Ranking: exact name (or exact but for the last extension) > prefix > word start > substring > fuzzy (the query's
 //! characters in order), then fewer folders below the location root, then most recently
 //! modified.
 //!
@@ -180,7 +180,15 @@ pub fn fuzzy_match(hay: &[u8], needle: &str) -> bool {
 /// [`substring_rank`] given the first occurrence `first` of `finder`'s needle in `hay`.
 pub(crate) fn rank_at(hay: &[u8], finder: &memchr::memmem::Finder<'_>, first: usize) -> u8 {
     if first == 0 {
-        return u8::from(hay.len() != finder.needle().len());
+        // The whole name, or the whole name but its last extension ("app" finds `app.rs`
+        // before `apps.rs`): an exact match.
+        let n = finder.needle().len();
+        let stem_only = hay.get(n) == Some(&b'.')
+            && n > 0
+            && hay
+                .get(n + 1..)
+                .is_some_and(|ext| !ext.is_empty() && !ext.contains(&b'.'));
+        return u8::from(hay.len() != n && !stem_only);
     }
     let mut at = first;
     loop {
@@ -194,8 +202,8 @@ pub(crate) fn rank_at(hay: &[u8], finder: &memchr::memmem::Finder<'_>, first: us
     }
 }
 
-/// The rank of name `hay` for `needle` (both folded) under [`NameMatch::Smart`]: 0 exact,
-/// 1 prefix, 2 word start, 3 substring, 4 fuzzy (the needle's characters in order within a
+/// The rank of name `hay` for `needle` (both folded) under [`NameMatch::Smart`]: 0 exact (the
+/// whole name, or the name without its last extension), 1 prefix, 2 word start, 3 substring, 4 fuzzy (the needle's characters in order within a
 /// window of three times its length, for needles of three or more characters); `None` if it
 /// does not match. The index ranks the same way.
 pub fn rank_of(hay: &str, needle: &str) -> Option<u8> {
@@ -254,11 +262,19 @@ mod tests {
     fn ranking_order() {
         let n = fold("readme", false);
         assert_eq!(rank_of(&fold("README", false), &n), Some(0));
-        assert_eq!(rank_of(&fold("README.md", false), &n), Some(1));
+        assert_eq!(
+            rank_of(&fold("README.md", false), &n),
+            Some(0),
+            "the stem is exact"
+        );
+        assert_eq!(rank_of(&fold("README.md.bak", false), &n), Some(1));
+        assert_eq!(rank_of(&fold("READMEs.md", false), &n), Some(1));
         assert_eq!(rank_of(&fold("old-readme.txt", false), &n), Some(2));
         assert_eq!(rank_of(&fold("myreadme", false), &n), Some(3));
         assert_eq!(rank_of(&fold("r-e-a-d-m-e", false), &n), Some(4));
         assert_eq!(rank_of(&fold("notes", false), &n), None);
+        // Regression (issue "explorer"): "app" ranked `apps.rs` above `app.rs`.
+        assert!(rank_of("app.rs", "app") < rank_of("apps.rs", "app"));
         // A word start overlapping an earlier occurrence still counts.
         assert_eq!(rank_of("ba-aca-a-a", "a-a"), Some(2));
         assert_eq!(rank_of("ba-aca", "a-a"), Some(3));
