@@ -11,6 +11,9 @@
 //! `$BENCH_DIR/data/explorer` indexing it. If `$BENCH_DIR/L` exists (gen_tree's 1M tree) it
 //! is indexed into the same library too, so memory is measured with > 1M entries open.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -143,20 +146,8 @@ fn first_rows_five_times(
     out
 }
 
-/// The benches measure optimised code: under `cargo bench` without `--profile release`, Cairn's
-/// crate is built as for the tests (opt-level 1, debug assertions), so refuse rather than
-/// report misleading figures.
-fn refuse_test_build() {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "run the benchmarks with `cargo bench --profile release` (this build has debug assertions)"
-        );
-        std::process::exit(2);
-    }
-}
-
 fn main() {
-    refuse_test_build();
+    support::refuse_test_build();
     let base = bench_dir();
     let flat = base.join("flat100k");
     ensure_flat(&flat);

@@ -2,6 +2,9 @@
 //! identification and the parallel walk. The end-to-end comparisons with find, fd and b3sum
 //! are in `vs-anchors.sh`.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 
 use cairn::vdfs::content::filetype::Registry;
@@ -68,22 +71,10 @@ fn walking(c: &mut Criterion) {
     g.finish();
 }
 
-/// The benches measure optimised code: under `cargo bench` without `--profile release`, Cairn's
-/// crate is built as for the tests (opt-level 1, debug assertions), so refuse rather than
-/// report misleading figures.
-fn refuse_test_build() {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "run the benchmarks with `cargo bench --profile release` (this build has debug assertions)"
-        );
-        std::process::exit(2);
-    }
-}
-
 criterion_group!(benches, hashing, identify, walking);
 
 fn main() {
-    refuse_test_build();
+    support::refuse_test_build();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -4,6 +4,9 @@
 //! criterion's estimates, prints the p50/p99 of 20,000 single lookups, the figure the target
 //! names.
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -64,20 +67,10 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-/// The benches measure optimised code: refuse a build with debug assertions (see hot.rs).
-fn refuse_test_build() {
-    if cfg!(debug_assertions) {
-        eprintln!(
-            "run the benchmarks with `cargo bench --profile release` (this build has debug assertions)"
-        );
-        std::process::exit(2);
-    }
-}
-
 criterion_group!(benches, lookups);
 
 fn main() {
-    refuse_test_build();
+    support::refuse_test_build();
     benches();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -35,7 +35,7 @@ pub(super) fn index(
 ) -> anyhow::Result<()> {
     let IndexCommand::Status = c;
     let lib = core.open_library(selected)?;
-    let list = lib.locations()?;
+    let list = lib.location_statuses(&[])?;
     let IndexCounts { entries, contents } = lib.index_counts()?;
     let store_bytes = lib.store_bytes();
     if out.json {
@@ -57,11 +57,12 @@ pub(super) fn index(
     if list.is_empty() {
         println!("No locations. Add one with `cairn location add PATH`.");
     }
-    for l in &list {
+    for st in &list {
+        let l = &st.record;
         println!(
             "{:>3}  {}  {}",
             l.id,
-            state_text(&lib, l),
+            state_text(&lib, st),
             l.path().display()
         );
         if let Some(s) = l.stats.skipped.summary() {
@@ -73,10 +74,7 @@ pub(super) fn index(
                 l.stats.errors
             );
         }
-        match lib
-            .location_availability(l)
-            .unwrap_or_else(|e| Availability::Offline(e.to_string()))
-        {
+        match &st.availability {
             Availability::Online => {}
             Availability::Offline(why) | Availability::Missing(why) => println!("     {why}"),
         }

@@ -11,6 +11,7 @@ use super::jobs::follow;
 use crate::format;
 use crate::vdfs::fs::rules::{Compiled, Rules};
 use crate::vdfs::index::location::{Availability, IndexMode, LocationRecord};
+use crate::vdfs::library::LocationStatus;
 use crate::vdfs::{Core, Library};
 
 /// `cairn location …`
@@ -119,7 +120,7 @@ pub(super) fn location(
             follow(out, &lib, &handle, &mut events)?;
         }
         LocationCommand::List => {
-            let list = lib.locations()?;
+            let list = lib.location_statuses(&[])?;
             if out.json {
                 let rows: Vec<_> = list.iter().map(|l| location_json(&lib, l)).collect();
                 out.json(&json!(rows));
@@ -130,7 +131,8 @@ pub(super) fn location(
                     "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  PATH",
                     "ID", "MODE", "FILES", "FOLDERS", "SYMLINKS", "SIZE", "STATE"
                 );
-                for l in &list {
+                for st in &list {
+                    let l = &st.record;
                     println!(
                         "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  {}",
                         l.id,
@@ -139,7 +141,7 @@ pub(super) fn location(
                         l.stats.dirs,
                         l.stats.symlinks,
                         format::bytes(l.stats.bytes),
-                        state_text(&lib, l),
+                        state_text(&lib, st),
                         l.path().display()
                     );
                 }
@@ -197,17 +199,17 @@ pub(super) fn location(
     Ok(())
 }
 
-pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
+/// A location's state in a few words, from its status (availability and unreadable folders,
+/// found once per command by `Library::location_statuses`).
+pub(super) fn state_text(lib: &Library, st: &LocationStatus) -> String {
+    let l = &st.record;
     if let Ok(Some(job)) = lib.location_job(l.id)
         && let Ok(j) = lib.jobs().get(job)
         && !j.status.is_terminal()
     {
         return format!("indexing ({})", j.status);
     }
-    match lib
-        .location_availability(l)
-        .unwrap_or_else(|e| Availability::Offline(e.to_string()))
-    {
+    match st.availability {
         Availability::Offline(_) => return "offline".to_owned(),
         Availability::Missing(_) => return "missing".to_owned(),
         Availability::Online => {}
@@ -215,8 +217,7 @@ pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
     if let Some(e) = &l.error {
         return format!("error: {}", e.chars().take(20).collect::<String>());
     }
-    let unreadable = lib.unreadable_folders(l.id).unwrap_or(0);
-    match (l.indexed_ms, unreadable) {
+    match (l.indexed_ms, st.unreadable) {
         (Some(t), 0) => format!("indexed {}", format::time_ms(t)),
         (Some(_), 1) => "1 folder could not be read".to_owned(),
         (Some(_), n) => format!("{n} folders could not be read"),
@@ -224,7 +225,8 @@ pub(super) fn state_text(lib: &Library, l: &LocationRecord) -> String {
     }
 }
 
-pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Value {
+pub(super) fn location_json(lib: &Library, st: &LocationStatus) -> serde_json::Value {
+    let l = &st.record;
     json!({
         "id": l.id,
         "uuid": l.uuid,
@@ -233,14 +235,14 @@ pub(super) fn location_json(lib: &Library, l: &LocationRecord) -> serde_json::Va
         "mode": l.mode,
         "rules": l.rules,
         "volume": l.volume,
-        "availability": lib.location_availability(l).ok(),
-        "state": state_text(lib, l),
+        "availability": st.availability,
+        "state": state_text(lib, st),
         "indexed_ms": l.indexed_ms,
         "job": lib.location_job(l.id).ok().flatten(),
         "stats": l.stats,
         "skipped_summary": l.stats.skipped.summary(),
         "error": l.error,
-        "unreadable_folders": lib.unreadable_folders(l.id).unwrap_or(0),
+        "unreadable_folders": st.unreadable,
     })
 }
 

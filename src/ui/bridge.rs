@@ -446,6 +446,9 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
         Ok((list, _)) => send(Update::Libraries(list)),
         Err(e) => send(Update::Error(e.to_string())),
     }
+    // Detection reads every mount (a hung network share up to a second): once per refresh,
+    // for the locations and the drives alike.
+    let mounted = crate::vdfs::fs::volumes::detect();
     if let Ok(lib) = core.library() {
         match lib.jobs().list() {
             Ok(jobs) => {
@@ -454,7 +457,7 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
                     .filter(|j| !j.status.is_terminal())
                     .map(|j| j.id)
                     .collect();
-                if let Ok(views) = lib.location_statuses(&running) {
+                if let Ok(views) = lib.location_statuses_on(&running, &mounted) {
                     send(Update::Locations(views));
                 }
                 send(Update::Jobs(jobs));
@@ -465,7 +468,7 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
             Err(e) => send(Update::Error(e.to_string())),
         }
     }
-    send(Update::Volumes(crate::vdfs::fs::volumes::detect()));
+    send(Update::Volumes(mounted));
 }
 
 fn navigate(

@@ -206,3 +206,23 @@ impl Drop for LoopDrive {
         }
     }
 }
+
+/// A library in a fresh data folder, opened in this process; the folder goes with it.
+pub struct Lib {
+    _data: tempfile::TempDir,
+    _core: cairn::vdfs::Core,
+    /// The open library.
+    pub lib: std::sync::Arc<cairn::vdfs::Library>,
+}
+
+/// Starts a core on a new temporary data folder and opens its default library.
+pub fn library() -> Lib {
+    let data = tempfile::tempdir().unwrap();
+    let core = cairn::vdfs::Core::start(cairn::vdfs::CoreOptions::at(data.path())).unwrap();
+    let lib = core.open_library(None).unwrap();
+    Lib {
+        _data: data,
+        _core: core,
+        lib,
+    }
+}

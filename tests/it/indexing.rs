@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use cairn::vdfs::Library;
 use cairn::vdfs::content::{CasId, integrity_hash, sample_file};
 use cairn::vdfs::fs::entry::EntryKind;
 use cairn::vdfs::fs::mounts::VolumeInfo;
@@ -14,9 +15,8 @@ use cairn::vdfs::fs::rules::Rules;
 use cairn::vdfs::index::EntryRecord;
 use cairn::vdfs::index::location::{self, IndexMode};
 use cairn::vdfs::jobs::JobStatus;
-use cairn::vdfs::{Core, CoreOptions, Library};
 
-use crate::common::{cairn, ok};
+use crate::common::{cairn, library, ok};
 
 /// Builds fixture trees in a temp folder.
 struct Fixture {
@@ -44,23 +44,6 @@ impl Fixture {
     fn dir(&self, rel: &str) -> &Fixture {
         fs::create_dir_all(self.root().join(rel)).unwrap();
         self
-    }
-}
-
-struct Lib {
-    _data: tempfile::TempDir,
-    _core: Core,
-    lib: std::sync::Arc<Library>,
-}
-
-fn library() -> Lib {
-    let data = tempfile::tempdir().unwrap();
-    let core = Core::start(CoreOptions::at(data.path())).unwrap();
-    let lib = core.open_library(None).unwrap();
-    Lib {
-        _data: data,
-        _core: core,
-        lib,
     }
 }
 

@@ -14,7 +14,7 @@ use cairn::vdfs::index::location::IndexMode;
 use cairn::vdfs::jobs::JobStatus;
 use cairn::vdfs::{Core, CoreError, CoreOptions, Library};
 
-use crate::common::{cairn, fails, json, ok};
+use crate::common::{cairn, fails, json, library, ok};
 
 /// A tree in a temp folder; `root()` is canonical.
 struct Tree {
@@ -71,23 +71,6 @@ impl Tree {
             .dir("photos/2024/empty");
         std::os::unix::fs::symlink("keep.jpg", t.at("photos/2024/link.jpg")).unwrap();
         t
-    }
-}
-
-struct Lib {
-    _data: tempfile::TempDir,
-    _core: Core,
-    lib: std::sync::Arc<Library>,
-}
-
-fn library() -> Lib {
-    let data = tempfile::tempdir().unwrap();
-    let core = Core::start(CoreOptions::at(data.path())).unwrap();
-    let lib = core.open_library(None).unwrap();
-    Lib {
-        _data: data,
-        _core: core,
-        lib,
     }
 }
 

@@ -124,13 +124,7 @@ pub(super) fn show(
                         rect.bottom() - 34.0,
                     );
                     ui.painter().galley(pos, galley, ui.visuals().text_color());
-                    if resp.double_clicked() {
-                        super::click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
-                    } else if resp.clicked() {
-                        let mods = resp.ctx.input(|i| i.modifiers);
-                        super::click(item.path_in(folder), mods, false, actions);
-                    }
-                    super::context_menu(&resp, state, item, folder, actions);
+                    super::item_response(&resp, state, item, folder, actions);
                 }
             });
         }

@@ -138,6 +138,24 @@ struct Drawn {
     geometry: Geometry,
 }
 
+/// What the pointer does on an item of the folder shown (list row or grid tile): a click
+/// selects (with the modifiers held), a double click opens, a right click opens its menu.
+fn item_response(
+    resp: &egui::Response,
+    state: &AppState,
+    item: &Item,
+    folder: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    if resp.double_clicked() {
+        click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
+    } else if resp.clicked() {
+        let mods = resp.ctx.input(|i| i.modifiers);
+        click(item.path_in(folder), mods, false, actions);
+    }
+    context_menu(resp, state, item, folder, actions);
+}
+
 /// The context menu of an item of the folder shown (list row or grid tile): the commands of
 /// [`UiCommand::row_menu`], then "Open with" for a file.
 fn context_menu(

@@ -57,14 +57,20 @@ pub struct ContentLink {
     pub mime: Option<String>,
 }
 
-/// The index's tables opened in one write transaction, with the transaction's change sequence
-/// number. Create one per transaction ([`IndexWriter::begin`]) and drop it before the
+/// The index's tables, each opened once in one write transaction (not per entry), with the
+/// transaction's change sequence number. While it lives, the transaction's other code must not
+/// open these tables itself. Create one per transaction ([`IndexWriter::begin`]) and drop it before the
 /// transaction commits.
 pub struct IndexWriter<'tx> {
-    tx: &'tx WriteTransaction,
     entries: Table<'tx, u64, &'static [u8]>,
     names: Table<'tx, &'static [u8], u64>,
     uuids: Table<'tx, u128, u64>,
+    dir_stats: Table<'tx, u64, &'static [u8]>,
+    unreadable: Table<'tx, u64, &'static [u8]>,
+    tomb_table: Table<'tx, u128, &'static [u8]>,
+    content: Table<'tx, u64, &'static [u8]>,
+    instances: Table<'tx, (u64, u64), ()>,
+    content_uuids: Table<'tx, u128, u64>,
     seq: u64,
     now_ms: i64,
     tombstones: bool,
@@ -88,10 +94,15 @@ impl<'tx> IndexWriter<'tx> {
             seq
         };
         Ok(IndexWriter {
-            tx,
             entries: tx.open_table(ENTRIES)?,
             names: tx.open_table(CHILD_NAMES)?,
             uuids: tx.open_table(ENTRY_UUIDS)?,
+            dir_stats: tx.open_table(DIR_STATS)?,
+            unreadable: tx.open_table(UNREADABLE)?,
+            tomb_table: tx.open_table(TOMBSTONES)?,
+            content: tx.open_table(CONTENT)?,
+            instances: tx.open_table(CONTENT_INSTANCES)?,
+            content_uuids: tx.open_table(CONTENT_UUIDS)?,
             seq,
             now_ms: crate::vdfs::jobs::now_ms(),
             tombstones: true,
@@ -248,14 +259,14 @@ impl<'tx> IndexWriter<'tx> {
             self.uuids.remove(rec.uuid.as_u128())?;
         }
         if rec.kind == EntryKind::Dir {
-            self.tx.open_table(DIR_STATS)?.remove(id)?;
-            self.tx.open_table(UNREADABLE)?.remove(id)?;
+            self.dir_stats.remove(id)?;
+            self.unreadable.remove(id)?;
         }
         if let Some(cas) = rec.cas {
             self.unlink_content(cas, id)?;
         }
         if self.tombstones {
-            self.tx.open_table(TOMBSTONES)?.insert(
+            self.tomb_table.insert(
                 rec.uuid.as_u128(),
                 encode_record(&Tombstone {
                     kind: TombstoneKind::Entry,
@@ -318,12 +329,8 @@ impl<'tx> IndexWriter<'tx> {
         if let Some(old) = previous {
             self.unlink_content(old, link.id)?;
         }
-        let fresh = self
-            .tx
-            .open_table(CONTENT_INSTANCES)?
-            .insert((link.cas.0, link.id), ())?
-            .is_none();
-        let mut c = self.tx.open_table(CONTENT)?;
+        let fresh = self.instances.insert((link.cas.0, link.id), ())?.is_none();
+        let c = &mut self.content;
         let existing: Option<ContentRecord> = c
             .get(link.cas.0)?
             .map(|v| decode_record(v.value()))
@@ -353,9 +360,7 @@ impl<'tx> IndexWriter<'tx> {
             }
             None => {
                 let uuid = link.cas.content_uuid();
-                self.tx
-                    .open_table(CONTENT_UUIDS)?
-                    .insert(uuid.as_u128(), link.cas.0)?;
+                self.content_uuids.insert(uuid.as_u128(), link.cas.0)?;
                 ContentRecord {
                     cas: link.cas,
                     uuid,
@@ -380,15 +385,10 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     fn unlink_content(&mut self, cas: CasId, id: u64) -> Result<(), StoreError> {
-        if self
-            .tx
-            .open_table(CONTENT_INSTANCES)?
-            .remove((cas.0, id))?
-            .is_none()
-        {
+        if self.instances.remove((cas.0, id))?.is_none() {
             return Ok(());
         }
-        let mut c = self.tx.open_table(CONTENT)?;
+        let c = &mut self.content;
         let rec: Option<ContentRecord> = c
             .get(cas.0)?
             .map(|v| decode_record(v.value()))
@@ -397,9 +397,7 @@ impl<'tx> IndexWriter<'tx> {
             rec.instances = rec.instances.saturating_sub(1);
             if rec.instances == 0 {
                 c.remove(cas.0)?;
-                self.tx
-                    .open_table(CONTENT_UUIDS)?
-                    .remove(rec.uuid.as_u128())?;
+                self.content_uuids.remove(rec.uuid.as_u128())?;
             } else {
                 c.insert(cas.0, encode_record(&rec).as_slice())?;
             }
@@ -412,8 +410,7 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     pub fn dir_stats(&self, id: u64) -> Result<Option<DirStats>, StoreError> {
-        self.tx
-            .open_table(DIR_STATS)?
+        self.dir_stats
             .get(id)?
             .map(|v| decode_record(v.value()))
             .transpose()
@@ -424,9 +421,7 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     pub fn set_dir_stats(&mut self, id: u64, stats: &DirStats) -> Result<(), StoreError> {
-        self.tx
-            .open_table(DIR_STATS)?
-            .insert(id, encode_record(stats).as_slice())?;
+        self.dir_stats.insert(id, encode_record(stats).as_slice())?;
         Ok(())
     }
 
@@ -436,7 +431,7 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     pub fn mark_unreadable(&mut self, id: u64) -> Result<(), StoreError> {
-        let mut t = self.tx.open_table(UNREADABLE)?;
+        let t = &mut self.unreadable;
         if t.get(id)?.is_none() {
             t.insert(
                 id,
@@ -454,7 +449,7 @@ impl<'tx> IndexWriter<'tx> {
     /// # Errors
     /// [`StoreError`].
     pub fn clear_unreadable(&mut self, id: u64) -> Result<(), StoreError> {
-        self.tx.open_table(UNREADABLE)?.remove(id)?;
+        self.unreadable.remove(id)?;
         Ok(())
     }
 

@@ -66,8 +66,20 @@ impl super::Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn location_statuses(&self, running: &[JobId]) -> Result<Vec<LocationStatus>, CoreError> {
-        let mounted = crate::vdfs::fs::volumes::detect();
-        crate::vdfs::index::volume::register_changed(self.store(), self.device(), &mounted)?;
+        self.location_statuses_on(running, &crate::vdfs::fs::volumes::detect())
+    }
+
+    /// [`Library::location_statuses`] against volumes `mounted` detected by the caller (who
+    /// also shows them: detection reads every mount, so it is done once per refresh).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn location_statuses_on(
+        &self,
+        running: &[JobId],
+        mounted: &[crate::vdfs::fs::volumes::Volume],
+    ) -> Result<Vec<LocationStatus>, CoreError> {
+        crate::vdfs::index::volume::register_changed(self.store(), self.device(), mounted)?;
         let mut out = Vec::new();
         for record in self.locations()? {
             let job = job_of(self.store(), record.id)?;
@@ -79,7 +91,7 @@ impl super::Library {
                     self.store(),
                     &record,
                     self.device(),
-                    &mounted,
+                    mounted,
                 )?;
                 (record, l)
             } else {
@@ -87,7 +99,7 @@ impl super::Library {
                     self.store(),
                     record.id,
                     self.device(),
-                    &mounted,
+                    mounted,
                 )?
             };
             out.push(LocationStatus {
@@ -98,19 +110,6 @@ impl super::Library {
             });
         }
         Ok(out)
-    }
-
-    /// Whether location `rec`'s root can be scanned now, found through its volume's
-    /// fingerprint (see [`crate::vdfs::index::location::locate`]); reads only.
-    ///
-    /// # Errors
-    /// [`CoreError::Store`].
-    pub fn location_availability(&self, rec: &LocationRecord) -> Result<Availability, CoreError> {
-        let mounted = crate::vdfs::fs::volumes::detect();
-        Ok(
-            crate::vdfs::index::location::locate_now(self.store(), rec, self.device(), &mounted)?
-                .availability,
-        )
     }
 
     /// Records the volumes mounted now (those holding a user's files) in the library's
