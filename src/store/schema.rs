@@ -40,6 +40,10 @@ pub const META_NEXT_LOCATION_ID: &str = "next_location_id";
 /// `updated_seq`), the watermark of "changed since".
 pub const META_NEXT_SEQ: &str = "next_seq";
 
+/// Meta key of when old tombstones were last pruned (postcard `i64`, ms since the epoch); see
+/// [`crate::vdfs::index::write::prune_tombstones_if_due`].
+pub const META_TOMBSTONES_PRUNED: &str = "tombstones_pruned_ms";
+
 /// Meta key of the names generation (postcard `u64`): a new random value with every
 /// transaction that changes entries or their content links, so the search name index
 /// (`cache/names.idx`) knows it is stale — never a value it had before, even after commits were

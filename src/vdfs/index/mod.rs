@@ -172,8 +172,6 @@ pub enum TombstoneKind {
     Entry,
     /// A location.
     Location,
-    /// A volume.
-    Volume,
 }
 
 /// A deleted device-owned record, kept so a peer can learn of the deletion (table

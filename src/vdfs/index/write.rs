@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::store::record::{decode_record, encode_record};
 use crate::store::schema::{
     CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIR_STATS, ENTRIES, ENTRY_UUIDS, META,
-    META_NEXT_SEQ, TOMBSTONES, UNREADABLE,
+    META_NEXT_SEQ, META_TOMBSTONES_PRUNED, TOMBSTONES, UNREADABLE,
 };
 use crate::store::{StoreError, decode, encode};
 use crate::vdfs::content::CasId;
@@ -523,6 +523,29 @@ pub fn prune_tombstones(tx: &WriteTransaction, now_ms: i64) -> Result<u64, Store
     Ok(old.len() as u64)
 }
 
+/// How often [`prune_tombstones_if_due`] prunes (a day, in ms).
+pub const TOMBSTONE_PRUNE_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// [`prune_tombstones`] if the last pruning (meta `tombstones_pruned_ms`) is more than
+/// [`TOMBSTONE_PRUNE_EVERY_MS`] old; the indexer calls it at the end of each full scan. Returns
+/// how many went.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn prune_tombstones_if_due(tx: &WriteTransaction, now_ms: i64) -> Result<u64, StoreError> {
+    let last: i64 = match tx.open_table(META)?.get(META_TOMBSTONES_PRUNED)? {
+        Some(v) => decode("meta", v.value())?,
+        None => 0,
+    };
+    if now_ms.saturating_sub(last) < TOMBSTONE_PRUNE_EVERY_MS {
+        return Ok(0);
+    }
+    let n = prune_tombstones(tx, now_ms)?;
+    tx.open_table(META)?
+        .insert(META_TOMBSTONES_PRUNED, encode(&now_ms).as_slice())?;
+    Ok(n)
+}
+
 /// The tombstone of the record with this UUID, if it was deleted (and not yet pruned).
 ///
 /// # Errors
@@ -673,7 +696,37 @@ mod tests {
         let now = crate::vdfs::jobs::now_ms();
         assert_eq!(s.write(move |tx| prune_tombstones(tx, now)).unwrap(), 0);
         let later = now + TOMBSTONE_MAX_AGE_MS + 1;
-        assert_eq!(s.write(move |tx| prune_tombstones(tx, later)).unwrap(), 2);
+        assert_eq!(
+            s.write(move |tx| prune_tombstones_if_due(tx, later))
+                .unwrap(),
+            2
+        );
+        // The indexer's daily pruning: not again within the day.
+        s.write(move |tx| {
+            tx.open_table(TOMBSTONES)?.insert(
+                1u128,
+                encode_record(&Tombstone {
+                    kind: TombstoneKind::Entry,
+                    deleted_ms: 0,
+                    seq: 1,
+                })
+                .as_slice(),
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        let hour_later = later + 60 * 60 * 1000;
+        assert_eq!(
+            s.write(move |tx| prune_tombstones_if_due(tx, hour_later))
+                .unwrap(),
+            0
+        );
+        let day_later = later + TOMBSTONE_PRUNE_EVERY_MS + 1;
+        assert_eq!(
+            s.write(move |tx| prune_tombstones_if_due(tx, day_later))
+                .unwrap(),
+            1
+        );
     }
 
     #[test]

@@ -314,9 +314,14 @@ impl IndexerJob {
         // scoped one saw only part of the location (and "folders changed since the last scan"
         // must still find the folders it did not look at).
         let rec = if self.scope.is_none() {
-            location::update(ctx.store(), loc.id, move |l| {
-                l.indexed_ms = Some(now_ms());
-                l.stats.errors = errors;
+            let loc_id = loc.id;
+            ctx.store().write(move |tx| {
+                // Old tombstones go at most once a day, with the end of a full scan.
+                crate::vdfs::index::write::prune_tombstones_if_due(tx, now_ms())?;
+                location::update_in(tx, loc_id, |l| {
+                    l.indexed_ms = Some(now_ms());
+                    l.stats.errors = errors;
+                })
             })?
         } else {
             location::get(ctx.store(), loc.id).map_err(|e| JobError::Failed(e.to_string()))?
