@@ -200,7 +200,7 @@ pub(super) fn location(
 }
 
 /// A location's state in a few words, from its status (availability and unreadable folders,
-/// found once per command by `Library::location_statuses`).
+/// found once per command by `crate::vdfs::Library::location_statuses`).
 pub(super) fn state_text(lib: &Library, st: &LocationStatus) -> String {
     let l = &st.record;
     if let Ok(Some(job)) = lib.location_job(l.id)
