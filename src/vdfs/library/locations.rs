@@ -69,7 +69,7 @@ impl super::Library {
         self.location_statuses_on(running, &crate::vdfs::fs::volumes::detect())
     }
 
-    /// [`Library::location_statuses`] against volumes `mounted` detected by the caller (who
+    /// [`Self::location_statuses`] against volumes `mounted` detected by the caller (who
     /// also shows them: detection reads every mount, so it is done once per refresh).
     ///
     /// # Errors
