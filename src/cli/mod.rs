@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod debug;
 mod device;
 mod dupes;
+mod files;
 mod index;
 mod jobs;
 mod library;
@@ -99,6 +100,25 @@ pub enum Command {
     /// How many copies of a file exist and where; files that exist only once; files missing
     /// from a backup location.
     Redundancy(dupes::RedundancyArgs),
+    /// Copy files and folders into a folder: previewed, verified (BLAKE3), resumable.
+    Cp(files::CopyArgs),
+    /// Move files and folders into a folder (a rename on one volume; across volumes a
+    /// verified copy, then the source is removed).
+    Mv(files::CopyArgs),
+    /// Give a file or folder a new name.
+    Rename(files::RenameArgs),
+    /// Create a folder.
+    Mkdir(files::MkdirArgs),
+    /// Move items to the desktop trash; `trash list|restore|empty`.
+    Trash(files::TrashArgs),
+    /// Delete items for good (`--permanent` required; prefer `cairn trash`).
+    Rm(files::RmArgs),
+    /// The file operations done in this library (the audit log).
+    History(files::HistoryArgs),
+    /// Undo a file operation (the newest by default).
+    Undo(files::UndoArgs),
+    /// Redo the newest undone file operation.
+    Redo,
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(debug::DebugCommand),
@@ -142,6 +162,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dupes(a) => dupes::dupes(&core, &out, lib, &a),
         Command::Search(a) => search::search(&core, &out, lib, &a),
         Command::Redundancy(a) => dupes::redundancy(&core, &out, lib, &a),
+        Command::Cp(a) => files::copy(&core, &out, lib, &a, crate::vdfs::actions::OpKind::Copy),
+        Command::Mv(a) => files::copy(&core, &out, lib, &a, crate::vdfs::actions::OpKind::Move),
+        Command::Rename(a) => files::rename(&core, &out, lib, &a),
+        Command::Mkdir(a) => files::mkdir(&core, &out, lib, &a),
+        Command::Trash(a) => files::trash(&core, &out, lib, &a),
+        Command::Rm(a) => files::rm(&core, &out, lib, &a),
+        Command::History(a) => files::history(&core, &out, lib, &a),
+        Command::Undo(a) => files::undo(&core, &out, lib, Some(&a)),
+        Command::Redo => files::undo(&core, &out, lib, None),
     }
 }
 

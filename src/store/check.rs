@@ -72,6 +72,13 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
     walk(tx, schema::CONTENT, |k| format!("{k:016x}"), &mut r)?;
     walk(tx, schema::JOBS, |k| k.to_string(), &mut r)?;
     walk(tx, schema::UNREADABLE, |k| k.to_string(), &mut r)?;
+    walk(tx, schema::AUDIT, |k| k.to_string(), &mut r)?;
+    walk(
+        tx,
+        schema::OP_ITEMS,
+        |(job, part, i)| format!("{job}/{part}/{i}"),
+        &mut r,
+    )?;
     walk(
         tx,
         schema::TOMBSTONES,

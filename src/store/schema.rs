@@ -12,7 +12,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -135,6 +135,15 @@ pub const FAVOURITES_V4: TableDefinition<&[u8], &[u8]> = TableDefinition::new("f
 /// deleted.
 pub const UNREADABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("unreadable");
 
+/// The audit log of file operations: audit id (a per-library sequence) → `AuditRecord`
+/// (`vdfs::actions::audit`).
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+
+/// The items of file-operation jobs: (job id, part, index) → record. Part 0 holds the top-level
+/// items (`vdfs::actions::Top`, kept for undo), part 1 the expanded steps
+/// (`vdfs::actions::Step`, removed when the job ends).
+pub const OP_ITEMS: TableDefinition<(u64, u8, u64), &[u8]> = TableDefinition::new("op_items");
+
 /// One step of the schema's history.
 pub struct Migration {
     /// The version the store has after this step.
@@ -177,6 +186,11 @@ pub const MIGRATIONS: &[Migration] = &[
                       deletes children, dir_closure and favourites)",
         apply: create_v5,
     },
+    Migration {
+        to: 6,
+        description: "create audit and op_items (file operations)",
+        apply: create_v6,
+    },
 ];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -216,5 +230,11 @@ fn create_v5(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(FAVOURITE_ENTRIES)?;
     tx.open_table(PINNED)?;
     tx.open_table(LOCATION_JOBS)?;
+    Ok(())
+}
+
+fn create_v6(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(AUDIT)?;
+    tx.open_table(OP_ITEMS)?;
     Ok(())
 }

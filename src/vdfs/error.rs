@@ -150,6 +150,12 @@ pub enum CoreError {
     /// A job operation failed.
     #[error(transparent)]
     Job(#[from] JobError),
+    /// A file operation's preview refused it; each reason names the path.
+    #[error("refused: {}", .0.join("; "))]
+    Refused(Vec<String>),
+    /// An operation cannot be undone (or there is nothing to undo).
+    #[error("cannot undo: {0}")]
+    CannotUndo(String),
 }
 
 impl CoreError {

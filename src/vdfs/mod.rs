@@ -13,6 +13,7 @@
 //! # Ok::<(), cairn::CoreError>(())
 //! ```
 
+pub mod actions;
 pub mod clock;
 pub mod content;
 mod error;
@@ -52,6 +53,7 @@ pub fn job_registry() -> JobRegistry {
     r.register::<indexer::IndexerJob>();
     r.register::<indexer::integrity::IntegrityJob>();
     r.register::<sidecars::thumbnail::ThumbnailJob>();
+    r.register::<actions::FileOpJob>();
     r
 }
 

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["index"],
     &["query", "sidecars"],
     &["platform", "indexer"],
+    &["actions"],
     &["library"],
     &["core"],
 ];

@@ -307,6 +307,19 @@ pub fn list(store: &Store) -> Result<Vec<LocationRecord>, StoreError> {
     })
 }
 
+/// Every location, read inside a write transaction (a file operation's checkpoint).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn list_in(tx: &redb::WriteTransaction) -> Result<Vec<LocationRecord>, StoreError> {
+    let t = tx.open_table(LOCATIONS)?;
+    let mut out = Vec::new();
+    for row in t.iter()? {
+        out.push(decode_record(row?.1.value())?);
+    }
+    Ok(out)
+}
+
 /// One location.
 ///
 /// # Errors

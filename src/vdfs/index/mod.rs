@@ -17,6 +17,7 @@
 
 #[cfg(test)]
 mod faults;
+pub mod follow;
 pub mod location;
 pub mod upgrade;
 pub mod volume;

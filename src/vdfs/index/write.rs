@@ -453,6 +453,40 @@ impl<'tx> IndexWriter<'tx> {
         Ok(())
     }
 
+    /// The ids of folder `parent`'s children, in name order.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn child_ids(&self, parent: u64) -> Result<Vec<u64>, StoreError> {
+        let (lo, hi) = super::children_range(parent);
+        let mut out = Vec::new();
+        for row in self.names.range(&lo[..]..&hi[..])? {
+            out.push(row?.1.value());
+        }
+        Ok(out)
+    }
+
+    /// The content record of `cas`, if any entry links to it.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn content(&self, cas: CasId) -> Result<Option<ContentRecord>, StoreError> {
+        self.content
+            .get(cas.0)?
+            .map(|v| decode_record(v.value()))
+            .transpose()
+    }
+
+    /// Removes the tombstone of `uuid` (an entry that comes back with its UUID: a restore
+    /// from the trash, an undo).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn clear_tombstone(&mut self, uuid: Uuid) -> Result<(), StoreError> {
+        self.tomb_table.remove(uuid.as_u128())?;
+        Ok(())
+    }
+
     /// Removes `id`'s name key if it is `id`'s.
     fn remove_name(&mut self, parent: u64, name: &[u8], id: u64) -> Result<(), StoreError> {
         let key = name_key(parent, name);

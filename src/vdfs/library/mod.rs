@@ -6,6 +6,7 @@
 //! May use every sub-system below it (`index`, `indexer`, `query`, `sidecars`, `jobs`, `home`,
 //! `content`, `fs`); nothing below imports it.
 
+mod actions;
 mod locations;
 mod queries;
 

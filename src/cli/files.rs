@@ -1,0 +1,477 @@
+//! File operations: `cp`, `mv`, `rename`, `mkdir`, `trash` (`list`, `restore`, `empty`),
+//! `rm --permanent`, `history` and `undo`. Each previews first (`--dry-run` prints only the
+//! preview, `--json` as JSON), refuses with exit status 1 and the reasons, and follows its job
+//! with a progress bar.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::json;
+
+use super::Output;
+use super::jobs::follow;
+use crate::format;
+use crate::vdfs::actions::{Committed, OnConflict, OpKind, Preview, Request};
+use crate::vdfs::fs::entry::os_bytes;
+use crate::vdfs::{Core, Library};
+
+/// What to do with a name that is taken at the destination.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConflictArg {
+    /// Refuse (the default: nothing is ever overwritten silently).
+    Ask,
+    /// Leave the existing item; skip this one.
+    Skip,
+    /// Replace existing files; merge folders.
+    Replace,
+    /// Keep both: the new item is named "name (2)".
+    KeepBoth,
+    /// Merge folders; skip files that are taken.
+    Merge,
+}
+
+impl From<ConflictArg> for OnConflict {
+    fn from(c: ConflictArg) -> OnConflict {
+        match c {
+            ConflictArg::Ask => OnConflict::Ask,
+            ConflictArg::Skip => OnConflict::Skip,
+            ConflictArg::Replace => OnConflict::Replace,
+            ConflictArg::KeepBoth => OnConflict::KeepBoth,
+            ConflictArg::Merge => OnConflict::Merge,
+        }
+    }
+}
+
+/// Options shared by every file operation.
+#[derive(Debug, Args)]
+pub struct OpOptions {
+    /// Print the preview (what would happen) and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// What to do when a name is taken at the destination.
+    #[arg(long, value_enum, default_value = "ask")]
+    pub on_conflict: ConflictArg,
+}
+
+/// `cairn cp` / `cairn mv`
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The items, then the destination folder (any bytes, UTF-8 or not).
+    #[arg(required = true, num_args = 2..)]
+    pub paths: Vec<OsString>,
+    /// Do not re-read each copy to check it against its source (faster; sizes still checked).
+    #[arg(long)]
+    pub no_verify: bool,
+    #[command(flatten)]
+    pub opts: OpOptions,
+}
+
+/// `cairn rename`
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The item.
+    pub path: OsString,
+    /// Its new name (a name, not a path).
+    pub name: OsString,
+    #[command(flatten)]
+    pub opts: OpOptions,
+}
+
+/// `cairn mkdir`
+#[derive(Debug, Args)]
+pub struct MkdirArgs {
+    /// The new folder's path (its parent must exist).
+    pub path: OsString,
+    #[command(flatten)]
+    pub opts: OpOptions,
+}
+
+/// `cairn trash`
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TrashArgs {
+    /// Items to move to the trash.
+    pub paths: Vec<OsString>,
+    /// List, restore or empty the trash instead.
+    #[command(subcommand)]
+    pub command: Option<TrashCommand>,
+    #[command(flatten)]
+    pub opts: OpOptions,
+}
+
+/// `cairn trash list|restore|empty`
+#[derive(Debug, Subcommand)]
+pub enum TrashCommand {
+    /// What is in the trash, newest first.
+    List,
+    /// Put items back where they were, by their original path (or their path in the trash).
+    Restore {
+        /// Original paths (the newest trashed item of that path) or paths inside a trash.
+        #[arg(required = true)]
+        paths: Vec<OsString>,
+        #[command(flatten)]
+        opts: OpOptions,
+    },
+    /// Delete everything in the trash for good.
+    Empty {
+        /// Really do it (without it, only says what would be deleted).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `cairn rm`
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Items to delete.
+    #[arg(required = true)]
+    pub paths: Vec<OsString>,
+    /// Delete for good instead of moving to the trash (required: `cairn trash` is the safe way).
+    #[arg(long)]
+    pub permanent: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub opts: OpOptions,
+}
+
+/// `cairn history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many operations to show.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// `cairn undo`
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The operation to undo (from `cairn history`); default: the newest that can be.
+    pub id: Option<u64>,
+}
+
+fn abs(p: &OsString) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| PathBuf::from(p))
+}
+
+/// Runs one operation: preview, print or refuse, commit, follow.
+fn run(
+    core: &Core,
+    out: &Output,
+    lib: &Library,
+    req: Request,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let p = lib.preview(&req)?;
+    if dry_run {
+        print_preview(out, &p);
+        if !p.can_commit() {
+            bail!("refused: {}", p.refusals.join("; "));
+        }
+        return Ok(());
+    }
+    if !p.can_commit() {
+        bail!("refused: {}", p.refusals.join("; "));
+    }
+    if !out.json {
+        for w in &p.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let mut events = core.events().subscribe();
+    match lib.commit(&p)? {
+        Committed::Job { handle, audit } => {
+            follow(out, lib, &handle, &mut events)?;
+            let rec = lib.audit_record(audit)?;
+            if let Some(rec) = rec {
+                if out.json {
+                    out.json(&json!({ "audit": audit, "status": rec.status.as_str(), "summary": rec.summary, "errors": rec.errors }));
+                } else if !rec.errors.is_empty() {
+                    for e in &rec.errors {
+                        eprintln!("error: {e}");
+                    }
+                }
+                let failed = lib.jobs().get(handle.id())?.error_count;
+                if failed > 0 {
+                    bail!(
+                        "{} of the items could not be handled (see above); `cairn undo {audit}` undoes what was done",
+                        failed
+                    );
+                }
+            }
+        }
+        Committed::Done { audit, path } => {
+            if out.json {
+                out.json(&json!({ "audit": audit, "path": format::shown(&path) }));
+            } else {
+                println!("{}", format::shown(&path));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_preview(out: &Output, p: &Preview) {
+    if out.json {
+        out.json(&serde_json::to_value(p).unwrap_or_default());
+        return;
+    }
+    for i in &p.items {
+        let what = match i.outcome {
+            crate::vdfs::actions::Outcome::Copy => "copy",
+            crate::vdfs::actions::Outcome::Rename => "move",
+            crate::vdfs::actions::Outcome::CopyThenRemove => "move (copy, verify, remove)",
+            crate::vdfs::actions::Outcome::Replace => "replace",
+            crate::vdfs::actions::Outcome::Merge => "merge into",
+            crate::vdfs::actions::Outcome::Skip => "skip",
+            crate::vdfs::actions::Outcome::Trash => "trash",
+            crate::vdfs::actions::Outcome::Delete => "delete permanently",
+            crate::vdfs::actions::Outcome::Create => "create",
+            crate::vdfs::actions::Outcome::Restore => "restore",
+        };
+        let conflict = i
+            .conflict
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "  [exists: {} {}, {}]",
+                    c.existing_kind.as_str(),
+                    format::bytes(c.existing_size),
+                    match c.identical {
+                        Some(true) => "identical",
+                        Some(false) => "different",
+                        None => "not compared",
+                    }
+                )
+            })
+            .unwrap_or_default();
+        if i.source.as_os_str().is_empty() {
+            println!("{what} {}{conflict}", format::shown(&i.target));
+        } else {
+            println!(
+                "{what} {} → {}{conflict}",
+                format::shown(&i.source),
+                format::shown(&i.target)
+            );
+        }
+    }
+    println!(
+        "{} {}, {}{}",
+        format::count(p.files),
+        if p.files == 1 { "file" } else { "files" },
+        format::bytes(p.bytes),
+        p.dest_free
+            .map(|f| format!("; {} free at the destination", format::bytes(f)))
+            .unwrap_or_default()
+    );
+    for w in &p.warnings {
+        println!("warning: {w}");
+    }
+    for r in &p.refusals {
+        println!("refused: {r}");
+    }
+}
+
+pub(super) fn copy(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &CopyArgs,
+    kind: OpKind,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let (dest, sources) = a.paths.split_last().expect("clap requires two");
+    let mut req = Request::new(kind, sources.iter().map(abs).collect())
+        .to(abs(dest))
+        .on_conflict(a.opts.on_conflict.into());
+    req.verify = !a.no_verify;
+    run(core, out, &lib, req, a.opts.dry_run)
+}
+
+pub(super) fn rename(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &RenameArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let req = Request::new(OpKind::Rename, vec![abs(&a.path)])
+        .named(os_bytes(&a.name).to_vec())
+        .on_conflict(a.opts.on_conflict.into());
+    run(core, out, &lib, req, a.opts.dry_run)
+}
+
+pub(super) fn mkdir(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &MkdirArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let path = abs(&a.path);
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        bail!("{} cannot be created", path.display());
+    };
+    let req = Request::new(OpKind::NewFolder, Vec::new())
+        .to(parent)
+        .named(os_bytes(name).to_vec())
+        .on_conflict(a.opts.on_conflict.into());
+    run(core, out, &lib, req, a.opts.dry_run)
+}
+
+pub(super) fn trash(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &TrashArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    match &a.command {
+        None => {
+            if a.paths.is_empty() {
+                bail!("name the items to trash, or use `cairn trash list`");
+            }
+            let req = Request::new(OpKind::Trash, a.paths.iter().map(abs).collect());
+            run(core, out, &lib, req, a.opts.dry_run)
+        }
+        Some(TrashCommand::List) => {
+            let items = lib.trash_items();
+            if out.json {
+                let rows: Vec<_> = items
+                    .iter()
+                    .map(|i| json!({ "original": format::shown(&i.original), "deleted": i.deleted, "path": format::shown(&i.path()) }))
+                    .collect();
+                out.json(&json!(rows));
+            } else if items.is_empty() {
+                println!("The trash is empty.");
+            } else {
+                for i in &items {
+                    println!("{}  {}", i.deleted, format::shown(&i.original));
+                }
+            }
+            Ok(())
+        }
+        Some(TrashCommand::Restore { paths, opts }) => {
+            let items = lib.trash_items();
+            let mut sources = Vec::new();
+            for p in paths {
+                let p = abs(p);
+                // A path inside a trash, or the newest item trashed from that original path.
+                if let Some(i) = items.iter().find(|i| i.path() == p || i.original == p) {
+                    sources.push(i.path());
+                } else {
+                    bail!(
+                        "{} is not in the trash (`cairn trash list` shows what is)",
+                        p.display()
+                    );
+                }
+            }
+            let req = Request::new(OpKind::Restore, sources).on_conflict(opts.on_conflict.into());
+            run(core, out, &lib, req, opts.dry_run)
+        }
+        Some(TrashCommand::Empty { yes }) => {
+            let items = lib.trash_items();
+            if !yes {
+                println!(
+                    "{} {} in the trash would be deleted for good; run `cairn trash empty --yes` to do it",
+                    items.len(),
+                    if items.len() == 1 { "item" } else { "items" }
+                );
+                return Ok(());
+            }
+            let n = lib.empty_trash(Some(&items))?;
+            println!(
+                "Deleted {n} {} for good.",
+                if n == 1 { "item" } else { "items" }
+            );
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn rm(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &RmArgs,
+) -> anyhow::Result<()> {
+    if !a.permanent {
+        bail!(
+            "`cairn rm` deletes for good only with --permanent; `cairn trash` moves items to the trash, where they can be restored"
+        );
+    }
+    let lib = core.open_library(selected)?;
+    let req = Request::new(OpKind::Delete, a.paths.iter().map(abs).collect());
+    if !a.yes && !a.opts.dry_run {
+        let p = lib.preview(&req)?;
+        print_preview(out, &p);
+        bail!("add --yes to delete these for good");
+    }
+    run(core, out, &lib, req, a.opts.dry_run)
+}
+
+pub(super) fn history(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &HistoryArgs,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let list = lib.history(a.limit)?;
+    if out.json {
+        out.json(&serde_json::to_value(&list).unwrap_or_default());
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("No file operations yet.");
+    }
+    for r in &list {
+        let undo = match (r.undone_by, r.undo_hint()) {
+            (Some(by), _) => format!("undone by #{by}"),
+            (None, Ok(h)) => format!("undo: {h}"),
+            (None, Err(_)) => String::new(),
+        };
+        println!(
+            "#{:<4} {}  {:<11} {}  {}  {}",
+            r.id,
+            format::time_ms(r.started_ms),
+            r.status.as_str(),
+            r.title,
+            r.summary,
+            undo
+        );
+    }
+    Ok(())
+}
+
+/// `cairn undo [ID]` (`a` given) or `cairn redo` (`a` is `None`).
+pub(super) fn undo(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: Option<&UndoArgs>,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let mut events = core.events().subscribe();
+    let done = match a {
+        Some(a) => lib.undo(a.id)?,
+        None => lib.redo()?,
+    };
+    match done {
+        Committed::Job { handle, audit } => {
+            follow(out, &lib, &handle, &mut events)?;
+            if !out.json {
+                println!("Done (#{audit}).");
+            }
+        }
+        Committed::Done { audit, path } => {
+            if !out.json {
+                println!("Done (#{audit}): {}", format::shown(&path));
+            }
+        }
+    }
+    Ok(())
+}

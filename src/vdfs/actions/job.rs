@@ -1,0 +1,1550 @@
+//! [`FileOpJob`]: copies, moves, trashes, permanent deletes and restores as one durable,
+//! resumable job.
+//!
+//! **Plan.** The first run expands the previewed items into steps (a folder copy: its folders
+//! in pre-order, each file and link, then each folder's permissions and times in post-order,
+//! and for a move across volumes each emptied source folder's removal), read from the disk
+//! through folder handles, and stores them with the items in `op_items` in one checkpoint.
+//!
+//! **Batches.** Steps run in batches (≤ 512 files or 128 MiB). A file is copied to
+//! `.cairn-<job>-<step>.part` in its destination folder (`O_EXCL`), hashed with BLAKE3 as it is
+//! read; the batch's file system is flushed once (`syncfs`); each copy is re-read and checked
+//! against the source's size and hash; then renamed to its name without replacing anything
+//! (unless "replace" was chosen), the folders are flushed, and for a move across volumes the
+//! sources are removed. The index changes and the cursor are committed in one checkpoint.
+//!
+//! **Kill-safety.** A run killed at any instant resumes at the first step of its unfinished
+//! batch. Every step is redone in a way that recognises work already done: a leftover temporary
+//! file (our own name, a regular file) is removed first; a destination identical to its source
+//! (size and BLAKE3) counts as copied; a source already gone whose destination exists counts as
+//! moved; a trashed item is found in the trash by its original path (orphaned info files of a
+//! killed claim are removed). So every file is complete at its source or complete and verified
+//! at its destination, never half-written under its final name, and no temporary file stays.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+use super::audit::{self, AuditStatus};
+use super::{OnConflict, OpKind, Outcome, Preview, bytes_path, path_bytes};
+use crate::store::StoreError;
+use crate::store::record::{Record, decode_record, encode_record};
+use crate::store::schema::OP_ITEMS;
+use crate::vdfs::fs::entry::{EntryKind, Meta, os_bytes};
+use crate::vdfs::fs::ops::{self, Dir, NameStat};
+use crate::vdfs::fs::trash::{self, TrashDir};
+use crate::vdfs::index::follow::{self, Deltas, Snapshot};
+use crate::vdfs::index::location::{self, LocationRecord};
+use crate::vdfs::index::write::IndexWriter;
+use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, Resource};
+
+/// Files per batch.
+const BATCH_FILES: usize = 512;
+/// Bytes per batch (at least one file).
+const BATCH_BYTES: u64 = 128 << 20;
+
+/// Where a trashed item went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashedAt {
+    /// The trash folder.
+    pub root: Vec<u8>,
+    /// Its top folder (a top-folder trash).
+    pub topdir: Option<Vec<u8>>,
+    /// The item's name in `files/`.
+    pub name: Vec<u8>,
+}
+
+impl TrashedAt {
+    /// The item's path in the trash.
+    pub fn path(&self) -> PathBuf {
+        bytes_path(&self.root)
+            .join("files")
+            .join(bytes_path(&self.name))
+    }
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TopStatus {
+    /// Not done yet.
+    Pending,
+    /// Done.
+    Done,
+    /// Left alone by choice.
+    Skipped,
+    /// Failed (or partly done); the reason.
+    Failed(String),
+}
+
+/// One item of an operation, as stored in `op_items` part 0 (kept after the job for undo).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Top {
+    /// Where it was, exact bytes.
+    pub source: Vec<u8>,
+    /// Where it goes, exact bytes (for a trash, the trash folder until done).
+    pub target: Vec<u8>,
+    /// Its kind.
+    pub kind: EntryKind,
+    /// What happens to it.
+    pub outcome: Outcome,
+    /// Its size (a file) when previewed.
+    pub size: u64,
+    /// Its modification time when previewed, ns.
+    pub mtime_ns: i64,
+    /// Its inode when previewed.
+    pub inode: u64,
+    /// How it ended.
+    pub status: TopStatus,
+    /// Where it went in the trash.
+    pub trashed: Option<TrashedAt>,
+    /// Its index entries removed by a trash or a delete (restored with their UUIDs), or
+    /// carried by a restore.
+    pub snapshot: Vec<Snapshot>,
+}
+
+impl Record for Top {
+    const TABLE: &'static str = "op_items";
+    const VERSION: u8 = 1;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum StepOp {
+    Mkdir,
+    CopyFile,
+    CopyLink,
+    DirMeta,
+    RemoveSourceDir,
+    RenameTop,
+    TrashTop,
+    DeleteTop,
+    RestoreTop,
+    TopDone,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Step {
+    op: StepOp,
+    top: u32,
+    src: Vec<u8>,
+    dst: Vec<u8>,
+    kind: EntryKind,
+    size: u64,
+    mode: u32,
+    mtime_ns: i64,
+    inode: u64,
+    replace: bool,
+    remove_source: bool,
+    outcome: Outcome,
+}
+
+impl Record for Step {
+    const TABLE: &'static str = "op_items";
+    const VERSION: u8 = 1;
+}
+
+/// The index change a finished step asks for (applied in the checkpoint).
+#[derive(Debug, Clone)]
+enum Change {
+    Created {
+        dst: PathBuf,
+        kind: EntryKind,
+        meta: Meta,
+        src: Option<PathBuf>,
+    },
+    Moved {
+        src: PathBuf,
+        dst: PathBuf,
+        refresh: bool,
+    },
+    Removed {
+        path: PathBuf,
+        top: u32,
+    },
+    Restored {
+        dst: PathBuf,
+        top: u32,
+    },
+    DirMeta {
+        path: PathBuf,
+        mtime_ns: i64,
+    },
+}
+
+/// A copy, move, trash, permanent delete or restore, as a durable job (see the module docs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileOpJob {
+    /// The audit record.
+    pub audit: u64,
+    /// The operation.
+    pub kind: OpKind,
+    /// The title.
+    pub title: String,
+    /// Verify copies.
+    pub verify: bool,
+    /// The conflict policy for names taken inside merged folders.
+    pub on_conflict: OnConflict,
+    tops: Vec<Top>,
+    planned: bool,
+    steps: u64,
+    cursor: u64,
+    files_total: u64,
+    bytes_total: u64,
+    files_done: u64,
+    bytes_done: u64,
+    failed: Vec<u32>,
+    errors: u64,
+    rescan: Vec<Vec<u8>>,
+    locations: Vec<u32>,
+}
+
+impl FileOpJob {
+    /// The job carrying out `preview` (which must be committable), recorded under audit
+    /// record `audit`; `locations` are the library's, to know which it writes.
+    pub fn new(audit: u64, preview: &Preview, locations: &[LocationRecord]) -> FileOpJob {
+        let tops = preview
+            .items
+            .iter()
+            .map(|i| Top {
+                source: path_bytes(&i.source),
+                target: path_bytes(&i.target),
+                kind: i.kind,
+                outcome: i.outcome,
+                size: i.bytes,
+                mtime_ns: i.mtime_ns,
+                inode: i.inode,
+                status: TopStatus::Pending,
+                trashed: None,
+                snapshot: Vec::new(),
+            })
+            .collect();
+        let title = title_of(preview.kind, &preview.items);
+        FileOpJob::from_tops(
+            audit,
+            preview.kind,
+            title,
+            tops,
+            preview.verify,
+            preview.on_conflict,
+            locations,
+        )
+    }
+
+    /// A job over explicit items (an undo: each item's target is exact).
+    pub fn from_tops(
+        audit: u64,
+        kind: OpKind,
+        title: String,
+        tops: Vec<Top>,
+        verify: bool,
+        on_conflict: OnConflict,
+        locations: &[LocationRecord],
+    ) -> FileOpJob {
+        let mut locs = HashSet::new();
+        for t in &tops {
+            for p in [&t.source, &t.target] {
+                if let Some(l) = location::containing(locations, &bytes_path(p)) {
+                    locs.insert(l.id);
+                }
+            }
+        }
+        let mut locations: Vec<u32> = locs.into_iter().collect();
+        locations.sort_unstable();
+        FileOpJob {
+            audit,
+            kind,
+            title,
+            verify,
+            on_conflict,
+            tops,
+            planned: false,
+            steps: 0,
+            cursor: 0,
+            files_total: 0,
+            bytes_total: 0,
+            files_done: 0,
+            bytes_done: 0,
+            failed: Vec::new(),
+            errors: 0,
+            rescan: Vec::new(),
+            locations,
+        }
+    }
+
+    /// The items (before the job is planned; afterwards they are in `op_items`).
+    pub fn tops_mut(&mut self) -> &mut Vec<Top> {
+        &mut self.tops
+    }
+}
+
+/// A title such as `Copy 3 items to Backup` or `Trash photo.jpg`.
+pub fn title_of(kind: OpKind, items: &[super::PreviewItem]) -> String {
+    let what = match items {
+        [one] => format!(
+            "“{}”",
+            crate::format::shown(Path::new(one.source.file_name().unwrap_or_default()))
+        ),
+        many => format!("{} items", many.len()),
+    };
+    let folder = |p: &Path| {
+        crate::format::shown(Path::new(
+            p.parent().and_then(|x| x.file_name()).unwrap_or_default(),
+        ))
+    };
+    let verb = kind.verb();
+    let mut verb = verb.to_owned();
+    if let Some(c) = verb.get_mut(0..1) {
+        c.make_ascii_uppercase();
+    }
+    match (kind, items.first()) {
+        (OpKind::Copy | OpKind::Move, Some(i)) => format!("{verb} {what} to {}", folder(&i.target)),
+        _ => format!("{verb} {what}"),
+    }
+}
+
+/// The tops of job `job` (its items), as stored.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn tops_of(store: &crate::store::Store, job: u64) -> Result<Vec<Top>, StoreError> {
+    store.read(|tx| {
+        let t = tx.open_table(OP_ITEMS)?;
+        let mut out = Vec::new();
+        for row in t.range((job, 0u8, 0u64)..=(job, 0u8, u64::MAX))? {
+            out.push(decode_record(row?.1.value())?);
+        }
+        Ok(out)
+    })
+}
+
+fn name_of(p: &Path) -> &OsStr {
+    p.file_name().unwrap_or_default()
+}
+
+fn parent_of(p: &Path) -> &Path {
+    p.parent().unwrap_or(Path::new("/"))
+}
+
+fn temp_name(job: u64, step: u64) -> OsString {
+    OsString::from(format!(".cairn-{job}-{step}.part"))
+}
+
+/// Folder handles by path, reused across the steps of a batch.
+#[derive(Default)]
+struct Dirs(HashMap<PathBuf, Dir>);
+
+impl Dirs {
+    fn get(&mut self, p: &Path) -> std::io::Result<&Dir> {
+        if !self.0.contains_key(p) {
+            if self.0.len() > 64 {
+                self.0.clear();
+            }
+            let d = Dir::open(p)?;
+            self.0.insert(p.to_owned(), d);
+        }
+        Ok(&self.0[p])
+    }
+}
+
+/// A copy written to its temporary name, waiting for the batch's flush.
+struct Pending {
+    step: Step,
+    idx: u64,
+    file: File,
+    tmp: OsString,
+    name: OsString,
+    hash: Option<blake3::Hash>,
+    size: u64,
+    meta: Meta,
+    replace: bool,
+}
+
+/// What one batch produced.
+#[derive(Default)]
+struct Batch {
+    changes: Vec<Change>,
+    tops: Vec<(u32, TopStatus, Option<TrashedAt>)>,
+    errors: Vec<JobPathError>,
+}
+
+impl Job for FileOpJob {
+    const KIND: &'static str = "file_operation";
+
+    fn title(&self) -> String {
+        self.title.clone()
+    }
+
+    fn resources(&self) -> Vec<Resource> {
+        self.locations
+            .iter()
+            .map(|&l| Resource::Location(l))
+            .collect()
+    }
+
+    fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        match self.run_inner(ctx) {
+            Ok(s) => Ok(s),
+            Err(JobError::Interrupted(i)) => Err(JobError::Interrupted(i)),
+            Err(e) => {
+                let audit_id = self.audit;
+                let msg = e.to_string();
+                let job = ctx.id();
+                let _ = ctx.store().write(move |tx| {
+                    audit::finish(
+                        tx,
+                        audit_id,
+                        AuditStatus::Failed,
+                        "",
+                        std::slice::from_ref(&msg),
+                    )?;
+                    remove_steps(tx, job)
+                });
+                Err(e)
+            }
+        }
+    }
+
+    fn on_cancel(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        // Remove the temporary files of the batch that was running (a batch always ends with
+        // its copies renamed or removed, but a kill may have left some).
+        let job = ctx.id();
+        let steps = read_steps(ctx, job, self.cursor, BATCH_FILES * 2)?;
+        for (idx, s) in steps {
+            if s.op == StepOp::CopyFile {
+                remove_temp(&bytes_path(&s.dst), job, idx);
+            }
+        }
+        let audit_id = self.audit;
+        let summary = self.summary();
+        ctx.store().write(move |tx| {
+            audit::finish(tx, audit_id, AuditStatus::Cancelled, &summary, &[])?;
+            remove_steps(tx, job)
+        })?;
+        Ok(())
+    }
+}
+
+fn remove_temp(dst: &Path, job: u64, idx: u64) {
+    if let Ok(d) = Dir::open(parent_of(dst)) {
+        let tmp = temp_name(job, idx);
+        if let Ok(Some(st)) = d.stat(&tmp)
+            && st.kind == EntryKind::File
+        {
+            let _ = d.unlink(&tmp);
+        }
+    }
+}
+
+fn read_steps(
+    ctx: &JobContext,
+    job: u64,
+    from: u64,
+    max: usize,
+) -> Result<Vec<(u64, Step)>, JobError> {
+    Ok(ctx.store().read(|tx| {
+        let t = tx.open_table(OP_ITEMS)?;
+        let mut out = Vec::new();
+        for row in t.range((job, 1u8, from)..=(job, 1u8, u64::MAX))?.take(max) {
+            let (k, v) = row?;
+            out.push((k.value().2, decode_record::<Step>(v.value())?));
+        }
+        Ok(out)
+    })?)
+}
+
+fn remove_steps(tx: &WriteTransaction, job: u64) -> Result<(), StoreError> {
+    let mut t = tx.open_table(OP_ITEMS)?;
+    t.retain_in((job, 1u8, 0u64)..=(job, 1u8, u64::MAX), |_, _| false)?;
+    Ok(())
+}
+
+impl FileOpJob {
+    fn summary(&self) -> String {
+        let unit = match (self.kind, self.files_total == 1) {
+            (OpKind::Trash | OpKind::Delete | OpKind::Restore, true) => "item",
+            (OpKind::Trash | OpKind::Delete | OpKind::Restore, false) => "items",
+            (_, true) => "file",
+            (_, false) => "files",
+        };
+        let mut s = format!(
+            "{} of {} {unit}, {}",
+            crate::format::count(self.files_done),
+            crate::format::count(self.files_total),
+            crate::format::bytes(self.bytes_done)
+        );
+        if self.errors > 0 {
+            s.push_str(&format!(
+                ", {} {}",
+                self.errors,
+                if self.errors == 1 { "error" } else { "errors" }
+            ));
+        }
+        s
+    }
+
+    fn phase(&self) -> &'static str {
+        match self.kind {
+            OpKind::Copy | OpKind::Duplicate => "copying",
+            OpKind::Move => "moving",
+            OpKind::Trash => "trashing",
+            OpKind::Delete => "deleting",
+            OpKind::Restore => "restoring",
+            OpKind::Rename | OpKind::NewFolder | OpKind::NewFile => "working",
+        }
+    }
+
+    fn run_inner(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        if !self.planned {
+            self.plan(ctx)?;
+        }
+        let job = ctx.id();
+        let locations = location::list(ctx.store())?;
+        loop {
+            let steps = self.next_batch(ctx, job)?;
+            if steps.is_empty() {
+                break;
+            }
+            let consumed = steps.len() as u64;
+            let batch = self.run_batch(ctx, job, &locations, steps);
+            self.cursor += consumed;
+            for e in &batch.errors {
+                ctx.record_error(e.clone());
+            }
+            self.errors += batch.errors.len() as u64;
+            ctx.set_progress(JobProgress {
+                phase: self.phase().into(),
+                completed: self.files_done,
+                total: Some(self.files_total),
+                bytes: self.bytes_done,
+                message: format!(
+                    "{} of {}",
+                    crate::format::bytes(self.bytes_done),
+                    crate::format::bytes(self.bytes_total)
+                ),
+            });
+            let last = self.cursor >= self.steps;
+            let fin = last.then(|| self.final_status());
+            let audit_id = self.audit;
+            let effects = effects(job, audit_id, batch.changes, batch.tops, fin);
+            ctx.checkpoint(self, effects)?;
+        }
+        for folder in std::mem::take(&mut self.rescan) {
+            let path = bytes_path(&folder);
+            if let Some(loc) = location::containing(&locations, &path) {
+                let rel = path
+                    .strip_prefix(loc.path())
+                    .map(path_bytes)
+                    .unwrap_or_default();
+                ctx.queue(crate::vdfs::indexer::IndexerJob::scoped(&loc, rel));
+            }
+        }
+        Ok(self.summary())
+    }
+
+    fn final_status(&self) -> (AuditStatus, String) {
+        let status = if self.failed.is_empty() && self.errors == 0 {
+            AuditStatus::Done
+        } else if self.files_done > 0 {
+            AuditStatus::Partial
+        } else {
+            AuditStatus::Failed
+        };
+        (status, self.summary())
+    }
+
+    fn next_batch(&self, ctx: &JobContext, job: u64) -> Result<Vec<(u64, Step)>, JobError> {
+        let mut steps = read_steps(ctx, job, self.cursor, BATCH_FILES)?;
+        let mut bytes = 0u64;
+        let mut keep = 0;
+        for (i, (_, s)) in steps.iter().enumerate() {
+            if s.op == StepOp::CopyFile {
+                bytes += s.size;
+            }
+            keep = i + 1;
+            if bytes >= BATCH_BYTES {
+                break;
+            }
+        }
+        steps.truncate(keep);
+        Ok(steps)
+    }
+
+    /// Expands the items into steps and stores both (one checkpoint).
+    fn plan(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        let tops = std::mem::take(&mut self.tops);
+        let locations = location::list(ctx.store())?;
+        let mut steps = Vec::new();
+        let mut errors = Vec::new();
+        for (i, t) in tops.iter().enumerate() {
+            let i = i as u32;
+            let src = bytes_path(&t.source);
+            let dst = bytes_path(&t.target);
+            let base = Step {
+                op: StepOp::TopDone,
+                top: i,
+                src: t.source.clone(),
+                dst: t.target.clone(),
+                kind: t.kind,
+                size: t.size,
+                mode: 0,
+                mtime_ns: t.mtime_ns,
+                inode: t.inode,
+                replace: t.outcome == Outcome::Replace,
+                remove_source: t.outcome == Outcome::CopyThenRemove,
+                outcome: t.outcome,
+            };
+            match t.outcome {
+                Outcome::Skip | Outcome::Create => {}
+                Outcome::Copy | Outcome::Replace | Outcome::Merge | Outcome::CopyThenRemove => {
+                    if let Err(e) = self.expand(&src, &dst, &base, &mut steps) {
+                        errors.push(JobPathError::new(&src, e.to_string()));
+                        self.failed.push(i);
+                    }
+                }
+                Outcome::Rename => {
+                    steps.push(Step {
+                        op: StepOp::RenameTop,
+                        ..base.clone()
+                    });
+                    self.files_total += 1;
+                    if location::containing(&locations, &src).is_none()
+                        && location::containing(&locations, &dst).is_some()
+                    {
+                        self.rescan.push(path_bytes(parent_of(&dst)));
+                    }
+                }
+                Outcome::Trash => {
+                    steps.push(Step {
+                        op: StepOp::TrashTop,
+                        ..base.clone()
+                    });
+                    self.files_total += 1;
+                }
+                Outcome::Delete => {
+                    steps.push(Step {
+                        op: StepOp::DeleteTop,
+                        ..base.clone()
+                    });
+                    self.files_total += 1;
+                }
+                Outcome::Restore => {
+                    steps.push(Step {
+                        op: StepOp::RestoreTop,
+                        ..base.clone()
+                    });
+                    self.files_total += 1;
+                    if t.snapshot.is_empty() && location::containing(&locations, &dst).is_some() {
+                        self.rescan.push(path_bytes(parent_of(&dst)));
+                    }
+                }
+            }
+            steps.push(base);
+        }
+        if matches!(self.kind, OpKind::Move) {
+            // Moves out of locations into others are applied from the index itself; nothing
+            // to add here.
+        }
+        for e in &errors {
+            ctx.record_error(e.clone());
+        }
+        self.errors += errors.len() as u64;
+        self.steps = steps.len() as u64;
+        self.planned = true;
+        let top_rows: Vec<Vec<u8>> = tops.iter().map(encode_record).collect();
+        let step_rows: Vec<Vec<u8>> = steps.iter().map(encode_record).collect();
+        let job = ctx.id();
+        ctx.set_progress(JobProgress {
+            phase: self.phase().into(),
+            completed: 0,
+            total: Some(self.files_total),
+            bytes: 0,
+            message: format!("0 of {}", crate::format::bytes(self.bytes_total)),
+        });
+        ctx.checkpoint(self, move |tx| {
+            let mut t = tx.open_table(OP_ITEMS)?;
+            for (i, row) in top_rows.iter().enumerate() {
+                t.insert((job, 0u8, i as u64), row.as_slice())?;
+            }
+            for (i, row) in step_rows.iter().enumerate() {
+                t.insert((job, 1u8, i as u64), row.as_slice())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Steps copying `src` to `dst` (a folder: pre-order folders, files and links, then
+    /// post-order folder times and, for a move, source folder removals).
+    fn expand(
+        &mut self,
+        src: &Path,
+        dst: &Path,
+        base: &Step,
+        steps: &mut Vec<Step>,
+    ) -> std::io::Result<()> {
+        let parent = Dir::open(parent_of(src))?;
+        let Some(st) = parent.stat(name_of(src))? else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is gone", src.display()),
+            ));
+        };
+        self.expand_entry(&parent, name_of(src), st, src, dst, base, steps)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn expand_entry(
+        &mut self,
+        parent: &Dir,
+        name: &OsStr,
+        st: NameStat,
+        src: &Path,
+        dst: &Path,
+        base: &Step,
+        steps: &mut Vec<Step>,
+    ) -> std::io::Result<()> {
+        let step = |op| Step {
+            op,
+            src: path_bytes(src),
+            dst: path_bytes(dst),
+            kind: st.kind,
+            size: st.size,
+            mode: st.mode,
+            mtime_ns: st.mtime_ns,
+            inode: st.inode,
+            ..base.clone()
+        };
+        match st.kind {
+            EntryKind::Dir => {
+                steps.push(step(StepOp::Mkdir));
+                let d = parent.open_dir(name)?;
+                for (child, _) in d.list()? {
+                    let Some(cst) = d.stat(&child)? else { continue };
+                    self.expand_entry(
+                        &d,
+                        &child,
+                        cst,
+                        &src.join(&child),
+                        &dst.join(&child),
+                        base,
+                        steps,
+                    )?;
+                }
+                steps.push(step(StepOp::DirMeta));
+                if base.remove_source {
+                    steps.push(step(StepOp::RemoveSourceDir));
+                }
+            }
+            EntryKind::Symlink => {
+                self.files_total += 1;
+                steps.push(step(StepOp::CopyLink));
+            }
+            _ => {
+                self.files_total += 1;
+                self.bytes_total += st.size;
+                steps.push(step(StepOp::CopyFile));
+            }
+        }
+        Ok(())
+    }
+
+    fn run_batch(
+        &mut self,
+        ctx: &mut JobContext,
+        job: u64,
+        locations: &[LocationRecord],
+        steps: Vec<(u64, Step)>,
+    ) -> Batch {
+        let mut b = Batch::default();
+        let mut dirs = Dirs::default();
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut trash_dirs: HashMap<PathBuf, (Dir, Dir)> = HashMap::new();
+        let copy_kind = matches!(self.kind, OpKind::Copy | OpKind::Duplicate);
+        for (idx, s) in steps {
+            let src = bytes_path(&s.src);
+            let dst = bytes_path(&s.dst);
+            if !matches!(s.op, StepOp::Mkdir | StepOp::CopyFile | StepOp::CopyLink) {
+                self.flush(&mut dirs, &mut pending, &mut b, copy_kind);
+            }
+            let fail = |b: &mut Batch, failed: &mut Vec<u32>, path: &Path, msg: String| {
+                b.errors.push(JobPathError::new(path, msg));
+                if !failed.contains(&s.top) {
+                    failed.push(s.top);
+                }
+            };
+            match s.op {
+                StepOp::Mkdir => match self.mkdir(&mut dirs, &dst) {
+                    Ok(meta) => {
+                        if copy_kind {
+                            b.changes.push(Change::Created {
+                                dst: dst.clone(),
+                                kind: EntryKind::Dir,
+                                meta,
+                                src: None,
+                            });
+                        }
+                    }
+                    Err(e) => fail(&mut b, &mut self.failed, &dst, e.to_string()),
+                },
+                StepOp::CopyFile => {
+                    ctx.progress(JobProgress {
+                        phase: self.phase().into(),
+                        completed: self.files_done,
+                        total: Some(self.files_total),
+                        bytes: self.bytes_done,
+                        message: src.display().to_string(),
+                    });
+                    match self.copy_file(&mut dirs, job, idx, &s, &src, &dst) {
+                        Ok(Some(p)) => pending.push(p),
+                        Ok(None) => {}
+                        Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                    }
+                }
+                StepOp::CopyLink => match self.copy_link(&mut dirs, &s, &src, &dst) {
+                    Ok(Some(meta)) => {
+                        self.files_done += 1;
+                        if copy_kind {
+                            b.changes.push(Change::Created {
+                                dst: dst.clone(),
+                                kind: EntryKind::Symlink,
+                                meta,
+                                src: Some(src.clone()),
+                            });
+                        }
+                    }
+                    Ok(None) => self.files_done += 1,
+                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                },
+                StepOp::DirMeta => {
+                    let r = dirs.get(parent_of(&dst)).and_then(|d| {
+                        d.set_mode(name_of(&dst), s.mode)?;
+                        d.set_times(name_of(&dst), s.mtime_ns)
+                    });
+                    match r {
+                        Ok(()) if copy_kind => b.changes.push(Change::DirMeta {
+                            path: dst.clone(),
+                            mtime_ns: s.mtime_ns,
+                        }),
+                        Ok(()) => {}
+                        Err(e) => fail(&mut b, &mut self.failed, &dst, e.to_string()),
+                    }
+                }
+                StepOp::RemoveSourceDir => {
+                    let r = dirs
+                        .get(parent_of(&src))
+                        .and_then(|d| d.rmdir(name_of(&src)));
+                    match r {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => fail(
+                            &mut b,
+                            &mut self.failed,
+                            &src,
+                            format!(
+                                "left in place: it still holds items that were not moved ({e})"
+                            ),
+                        ),
+                    }
+                }
+                StepOp::RenameTop => match self.rename_top(&mut dirs, &s, &src, &dst) {
+                    Ok(()) => {
+                        self.files_done += 1;
+                        b.changes.push(Change::Moved {
+                            src: src.clone(),
+                            dst: dst.clone(),
+                            refresh: false,
+                        });
+                    }
+                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                },
+                StepOp::TrashTop => match self.trash_top(&mut dirs, &mut trash_dirs, &src) {
+                    Ok(at) => {
+                        self.files_done += 1;
+                        self.bytes_done += s.size;
+                        b.changes.push(Change::Removed {
+                            path: src.clone(),
+                            top: s.top,
+                        });
+                        b.tops.push((s.top, TopStatus::Done, Some(at)));
+                    }
+                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                },
+                StepOp::DeleteTop => {
+                    let r = dirs
+                        .get(parent_of(&src))
+                        .and_then(|d| d.remove_tree(name_of(&src)));
+                    match r {
+                        Ok(_) => {
+                            self.files_done += 1;
+                            self.bytes_done += s.size;
+                            b.changes.push(Change::Removed {
+                                path: src.clone(),
+                                top: s.top,
+                            });
+                        }
+                        Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                    }
+                }
+                StepOp::RestoreTop => match self.restore_top(&mut dirs, &src, &dst) {
+                    Ok(()) => {
+                        self.files_done += 1;
+                        b.changes.push(Change::Restored {
+                            dst: dst.clone(),
+                            top: s.top,
+                        });
+                    }
+                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                },
+                StepOp::TopDone => {
+                    let status = if self.failed.contains(&s.top) {
+                        TopStatus::Failed("see the job's errors".into())
+                    } else if s.outcome == Outcome::Skip {
+                        TopStatus::Skipped
+                    } else {
+                        TopStatus::Done
+                    };
+                    if status == TopStatus::Done && s.outcome == Outcome::CopyThenRemove {
+                        b.changes.push(Change::Moved {
+                            src: src.clone(),
+                            dst: dst.clone(),
+                            refresh: true,
+                        });
+                        if location::containing(locations, &src).is_none()
+                            && location::containing(locations, &dst).is_some()
+                        {
+                            self.rescan.push(path_bytes(parent_of(&dst)));
+                        }
+                    } else if matches!(status, TopStatus::Failed(_))
+                        && s.outcome == Outcome::CopyThenRemove
+                    {
+                        // Partly moved: both sides are rescanned so the index matches the disk.
+                        self.rescan.push(path_bytes(parent_of(&src)));
+                        self.rescan.push(path_bytes(parent_of(&dst)));
+                    }
+                    // A trashed item's status was set with where it went.
+                    if !(s.outcome == Outcome::Trash && status == TopStatus::Done) {
+                        b.tops.push((s.top, status, None));
+                    }
+                }
+            }
+        }
+        self.flush(&mut dirs, &mut pending, &mut b, copy_kind);
+        b
+    }
+
+    fn mkdir(&self, dirs: &mut Dirs, dst: &Path) -> std::io::Result<Meta> {
+        let d = dirs.get(parent_of(dst))?;
+        match d.mkdir(name_of(dst), 0o700) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+        match d.stat(name_of(dst))? {
+            Some(st) if st.kind == EntryKind::Dir => Ok(meta_of(&st)),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a folder", dst.display()),
+            )),
+        }
+    }
+
+    /// Copies one file to its temporary name (or recognises it as done).
+    fn copy_file(
+        &mut self,
+        dirs: &mut Dirs,
+        job: u64,
+        idx: u64,
+        s: &Step,
+        src: &Path,
+        dst: &Path,
+    ) -> std::io::Result<Option<Pending>> {
+        let tmp = temp_name(job, idx);
+        let mut name = name_of(dst).to_owned();
+        let src_dir = dirs.get(parent_of(src))?;
+        let src_stat = src_dir.stat(name_of(src))?;
+        let mut src_file = match src_stat {
+            Some(st) if st.kind == EntryKind::File => src_dir.open_file(name_of(src))?,
+            Some(st) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    format!("a {} is not copied", st.kind.as_str()),
+                ));
+            }
+            None => {
+                // A move across volumes resumed after the source was removed: done if the
+                // destination is there.
+                let dd = dirs.get(parent_of(dst))?;
+                if s.remove_source && dd.stat(name_of(dst))?.is_some() {
+                    self.files_done += 1;
+                    self.bytes_done += s.size;
+                    return Ok(None);
+                }
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{} is gone", src.display()),
+                ));
+            }
+        };
+        let dst_dir = dirs.get(parent_of(dst))?;
+        if let Some(st) = dst_dir.stat(&tmp)?
+            && st.kind == EntryKind::File
+        {
+            dst_dir.unlink(&tmp)?;
+        }
+        let mut replace = s.replace;
+        if let Some(existing) = dst_dir.stat(&name)? {
+            let same = existing.kind == EntryKind::File
+                && existing.size == src_stat.map_or(0, |x| x.size)
+                && {
+                    let a = ops::hash_file(&src_file)?.1;
+                    let b = ops::hash_file(&dst_dir.open_file(&name)?)?.1;
+                    a == b
+                };
+            if same {
+                // Already copied (a resumed batch) or identical anyway.
+                if s.remove_source {
+                    dst_dir.sync()?;
+                    dirs.get(parent_of(src))?.unlink(name_of(src))?;
+                }
+                self.files_done += 1;
+                self.bytes_done += s.size;
+                return Ok(None);
+            }
+            match self.on_conflict {
+                OnConflict::Replace if existing.kind != EntryKind::Dir => replace = true,
+                _ if s.replace && existing.kind != EntryKind::Dir => replace = true,
+                OnConflict::KeepBoth => {
+                    name = crate::vdfs::fs::entry::os_from_bytes(&ops::keep_both_name(
+                        os_bytes(&name),
+                        false,
+                        |n| {
+                            dst_dir
+                                .stat(&crate::vdfs::fs::entry::os_from_bytes(n))
+                                .ok()
+                                .flatten()
+                                .is_some()
+                        },
+                    ));
+                }
+                _ => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        format!("{} exists and differs; skipped", dst.display()),
+                    ));
+                }
+            }
+        }
+        let mut out = dst_dir.create_new(&tmp, 0o600)?;
+        let result = (|| {
+            let (n, hash) = ops::copy_contents(&mut src_file, &mut out, self.verify)?;
+            let fst = src_file.metadata()?;
+            let meta = Meta::of(&fst);
+            ops::set_file_meta(&out, s.mode, meta.mtime_ns)?;
+            Ok::<_, std::io::Error>((n, hash, meta))
+        })();
+        match result {
+            Ok((n, hash, src_meta)) => {
+                let out_meta = Meta::of(&out.metadata()?);
+                let _ = src_meta;
+                Ok(Some(Pending {
+                    step: s.clone(),
+                    idx,
+                    file: out,
+                    tmp,
+                    name,
+                    hash,
+                    size: n,
+                    meta: out_meta,
+                    replace,
+                }))
+            }
+            Err(e) => {
+                let _ = dst_dir.unlink(&tmp);
+                if e.kind() == std::io::ErrorKind::StorageFull {
+                    let free = dst_dir.space().map(|s| s.0).unwrap_or(0);
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "{}: the disk is full ({} free); the copy was removed",
+                            dst.display(),
+                            crate::format::bytes(free)
+                        ),
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Makes a batch's copies durable, verifies them, renames them into place, flushes their
+    /// folders and, for a move, removes their sources.
+    fn flush(
+        &mut self,
+        dirs: &mut Dirs,
+        pending: &mut Vec<Pending>,
+        b: &mut Batch,
+        copy_kind: bool,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let mut devs = HashSet::new();
+        for p in pending.iter() {
+            if devs.insert(p.meta.dev) {
+                let _ = rustix::fs::syncfs(&p.file);
+            }
+        }
+        let mut touched: HashSet<PathBuf> = HashSet::new();
+        let mut done = Vec::new();
+        for p in pending.drain(..) {
+            let src = bytes_path(&p.step.src);
+            let dst_parent = parent_of(&bytes_path(&p.step.dst)).to_owned();
+            let dst = dst_parent.join(&p.name);
+            let dst_dir = match dirs.get(&dst_parent) {
+                Ok(d) => d,
+                Err(e) => {
+                    b.errors.push(JobPathError::new(&dst, e.to_string()));
+                    push_failed(&mut self.failed, p.step.top);
+                    continue;
+                }
+            };
+            if self.verify {
+                let ok = match ops::hash_file(&p.file) {
+                    Ok((n, h)) => n == p.size && Some(h) == p.hash,
+                    Err(_) => false,
+                };
+                if !ok {
+                    let _ = dst_dir.unlink(&p.tmp);
+                    b.errors.push(JobPathError::new(
+                        &dst,
+                        "the copy did not read back as the source's bytes; it was removed",
+                    ));
+                    push_failed(&mut self.failed, p.step.top);
+                    continue;
+                }
+            }
+            let r = if p.replace {
+                dst_dir.rename_replace(&p.tmp, dst_dir, &p.name)
+            } else {
+                dst_dir.rename_noreplace(&p.tmp, dst_dir, &p.name)
+            };
+            if let Err(e) = r {
+                let _ = dst_dir.unlink(&p.tmp);
+                b.errors.push(JobPathError::new(
+                    &dst,
+                    format!("{e}; appeared during the copy, left as it is"),
+                ));
+                push_failed(&mut self.failed, p.step.top);
+                continue;
+            }
+            touched.insert(dst_parent);
+            let _ = p.idx;
+            done.push((p, src, dst));
+        }
+        for t in &touched {
+            if let Ok(d) = dirs.get(t) {
+                let _ = d.sync();
+            }
+        }
+        let mut src_touched = HashSet::new();
+        for (p, src, dst) in done {
+            if p.step.remove_source {
+                let r = dirs
+                    .get(parent_of(&src))
+                    .and_then(|d| d.unlink(name_of(&src)));
+                if let Err(e) = r {
+                    b.errors.push(JobPathError::new(
+                        &src,
+                        format!("copied and verified, but the source could not be removed: {e}"),
+                    ));
+                    push_failed(&mut self.failed, p.step.top);
+                }
+                src_touched.insert(parent_of(&src).to_owned());
+            }
+            self.files_done += 1;
+            self.bytes_done += p.size;
+            if copy_kind {
+                b.changes.push(Change::Created {
+                    dst,
+                    kind: EntryKind::File,
+                    meta: p.meta,
+                    src: Some(src),
+                });
+            }
+        }
+        for t in &src_touched {
+            if let Ok(d) = dirs.get(t) {
+                let _ = d.sync();
+            }
+        }
+    }
+
+    fn copy_link(
+        &mut self,
+        dirs: &mut Dirs,
+        s: &Step,
+        src: &Path,
+        dst: &Path,
+    ) -> std::io::Result<Option<Meta>> {
+        let src_dir = dirs.get(parent_of(src))?;
+        let target = match src_dir.readlink(name_of(src)) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && s.remove_source => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let dst_dir = dirs.get(parent_of(dst))?;
+        match dst_dir.symlink(&target, name_of(dst)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let same = dst_dir.readlink(name_of(dst)).is_ok_and(|t| t == target);
+                if !same {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::AlreadyExists,
+                        format!("{} exists and differs; skipped", dst.display()),
+                    ));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        let meta = dst_dir.stat(name_of(dst))?.map(|st| meta_of(&st));
+        if s.remove_source {
+            dst_dir.sync()?;
+            dirs.get(parent_of(src))?.unlink(name_of(src))?;
+        }
+        Ok(meta)
+    }
+
+    fn rename_top(&self, dirs: &mut Dirs, s: &Step, src: &Path, dst: &Path) -> std::io::Result<()> {
+        let src_dir = dirs.get(parent_of(src))?;
+        let src_dir_path = src_dir.path().to_owned();
+        if src_dir.stat(name_of(src))?.is_none() {
+            let dd = dirs.get(parent_of(dst))?;
+            if dd.stat(name_of(dst))?.is_some_and(|st| st.inode == s.inode) {
+                return Ok(());
+            }
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is gone", src.display()),
+            ));
+        }
+        let dst_dir = Dir::open(parent_of(dst))?;
+        let src_dir = dirs.get(&src_dir_path)?;
+        if s.replace {
+            src_dir.rename_replace(name_of(src), &dst_dir, name_of(dst))?;
+        } else {
+            src_dir.rename_noreplace(name_of(src), &dst_dir, name_of(dst))?;
+        }
+        dst_dir.sync()?;
+        src_dir.sync()?;
+        Ok(())
+    }
+
+    fn trash_top(
+        &self,
+        dirs: &mut Dirs,
+        trash_dirs: &mut HashMap<PathBuf, (Dir, Dir)>,
+        src: &Path,
+    ) -> std::io::Result<TrashedAt> {
+        let parent = parent_of(src).to_owned();
+        let tdir = trash::trash_for(&parent)?;
+        if !trash_dirs.contains_key(&tdir.root) {
+            let opened = tdir.open(true)?;
+            trash_dirs.insert(tdir.root.clone(), opened);
+        }
+        let (files, info) = &trash_dirs[&tdir.root];
+        let d = dirs.get(&parent)?;
+        if d.stat(name_of(src))?.is_none() {
+            // Resumed after the move into the trash: find it there.
+            return find_in_trash(&tdir, src).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{} is gone", src.display()),
+                )
+            });
+        }
+        // Orphaned info files of a killed claim of this very path go first.
+        clean_orphans(&tdir, files, info, src);
+        let date = trash::deletion_date();
+        let name = trash::claim(&tdir, files, info, name_of(src), src, &date)?;
+        if let Err(e) = trash::move_in(d, name_of(src), files, &name) {
+            let _ = trash::unclaim(info, &name);
+            if e.kind() == std::io::ErrorKind::CrossesDevices {
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{} cannot be trashed: its volume's trash is on another file system; delete it permanently instead",
+                        src.display()
+                    ),
+                ));
+            }
+            return Err(e);
+        }
+        let _ = files.sync();
+        let _ = info.sync();
+        let _ = d.sync();
+        Ok(TrashedAt {
+            root: path_bytes(&tdir.root),
+            topdir: tdir.topdir.as_deref().map(path_bytes),
+            name: os_bytes(&name).to_vec(),
+        })
+    }
+
+    fn restore_top(&self, dirs: &mut Dirs, src: &Path, dst: &Path) -> std::io::Result<()> {
+        let files = dirs.get(parent_of(src))?;
+        if files.stat(name_of(src))?.is_none() {
+            if dirs.get(parent_of(dst))?.stat(name_of(dst))?.is_some() {
+                return Ok(());
+            }
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is no longer in the trash", src.display()),
+            ));
+        }
+        let files_path = files.path().to_owned();
+        let dst_dir = Dir::open(parent_of(dst))?;
+        let files = dirs.get(&files_path)?;
+        files.rename_noreplace(name_of(src), &dst_dir, name_of(dst))?;
+        // The info file beside `files/`.
+        if let Some(root) = files_path.parent()
+            && let Ok(info) = Dir::open(&root.join("info"))
+        {
+            let _ = trash::unclaim(&info, name_of(src));
+        }
+        dst_dir.sync()?;
+        Ok(())
+    }
+}
+
+fn push_failed(failed: &mut Vec<u32>, top: u32) {
+    if !failed.contains(&top) {
+        failed.push(top);
+    }
+}
+
+fn meta_of(st: &NameStat) -> Meta {
+    Meta {
+        size: st.size,
+        mtime_ns: st.mtime_ns,
+        inode: st.inode,
+        dev: st.dev,
+    }
+}
+
+/// The newest item of `tdir` trashed from `original`.
+fn find_in_trash(tdir: &TrashDir, original: &Path) -> Option<TrashedAt> {
+    let mut items: Vec<_> = trash::list(tdir)
+        .ok()?
+        .into_iter()
+        .filter(|i| i.original == original)
+        .collect();
+    items.sort_by(|a, b| a.deleted.cmp(&b.deleted));
+    let i = items.pop()?;
+    Some(TrashedAt {
+        root: path_bytes(&tdir.root),
+        topdir: tdir.topdir.as_deref().map(path_bytes),
+        name: os_bytes(&i.name).to_vec(),
+    })
+}
+
+/// Removes info files that claim `original` but have no item (a claim killed before its move).
+fn clean_orphans(tdir: &TrashDir, files: &Dir, info: &Dir, original: &Path) {
+    let name = os_bytes(name_of(original));
+    let Ok(list) = info.list() else { return };
+    for (info_name, _) in list {
+        let b = os_bytes(&info_name);
+        let Some(item) = b.strip_suffix(b".trashinfo") else {
+            continue;
+        };
+        if !item.starts_with(name) {
+            continue;
+        }
+        let item = crate::vdfs::fs::entry::os_from_bytes(item);
+        if files.stat(&item).ok().flatten().is_some() {
+            continue;
+        }
+        // Only an info file naming this very path is ours to remove.
+        let claims_it =
+            trash::list_info_path(tdir, info, &info_name).is_some_and(|p| p == original);
+        if claims_it {
+            let _ = info.unlink(&info_name);
+        }
+    }
+}
+
+/// The checkpoint's effects: the index changes, the items' outcomes, and at the end the audit
+/// record's final status and the removal of the steps.
+fn effects(
+    job: u64,
+    audit_id: u64,
+    changes: Vec<Change>,
+    tops: Vec<(u32, TopStatus, Option<TrashedAt>)>,
+    fin: Option<(AuditStatus, String)>,
+) -> impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static {
+    move |tx| {
+        let mut snaps: HashMap<u32, Vec<Snapshot>> = HashMap::new();
+        if !changes.is_empty() {
+            let locs = location::list_in(tx)?;
+            if !locs.is_empty() {
+                let restore_snaps = restore_snapshots(tx, job, &changes)?;
+                let mut w = IndexWriter::begin(tx)?;
+                let mut d = Deltas::default();
+                for c in &changes {
+                    apply_change(&mut w, tx, &mut d, &locs, c, &mut snaps, &restore_snaps)?;
+                }
+                d.apply(&mut w, tx)?;
+            }
+        }
+        if !tops.is_empty() || !snaps.is_empty() {
+            let mut t = tx.open_table(OP_ITEMS)?;
+            let mut ids: Vec<u32> = tops.iter().map(|x| x.0).collect();
+            ids.extend(snaps.keys().copied());
+            ids.sort_unstable();
+            ids.dedup();
+            for i in ids {
+                let key = (job, 0u8, u64::from(i));
+                let Some(mut top) = t
+                    .get(key)?
+                    .map(|v| decode_record::<Top>(v.value()))
+                    .transpose()?
+                else {
+                    continue;
+                };
+                if let Some((_, status, trashed)) = tops.iter().find(|x| x.0 == i) {
+                    top.status = status.clone();
+                    if trashed.is_some() {
+                        top.trashed.clone_from(trashed);
+                    }
+                }
+                if let Some(s) = snaps.get(&i) {
+                    top.snapshot.clone_from(s);
+                }
+                t.insert(key, encode_record(&top).as_slice())?;
+            }
+        }
+        if let Some((status, summary)) = &fin {
+            audit::finish(tx, audit_id, *status, summary, &[])?;
+            remove_steps(tx, job)?;
+        }
+        Ok(())
+    }
+}
+
+fn restore_snapshots(
+    tx: &WriteTransaction,
+    job: u64,
+    changes: &[Change],
+) -> Result<HashMap<u32, Vec<Snapshot>>, StoreError> {
+    let mut out = HashMap::new();
+    let t = tx.open_table(OP_ITEMS)?;
+    for c in changes {
+        if let Change::Restored { top, .. } = c
+            && let Some(v) = t.get((job, 0u8, u64::from(*top)))?
+        {
+            let top_rec: Top = decode_record(v.value())?;
+            out.insert(*top, top_rec.snapshot);
+        }
+    }
+    Ok(out)
+}
+
+fn apply_change(
+    w: &mut IndexWriter,
+    tx: &WriteTransaction,
+    d: &mut Deltas,
+    locs: &[LocationRecord],
+    c: &Change,
+    snaps: &mut HashMap<u32, Vec<Snapshot>>,
+    restore: &HashMap<u32, Vec<Snapshot>>,
+) -> Result<(), StoreError> {
+    match c {
+        Change::Created {
+            dst,
+            kind,
+            meta,
+            src,
+        } => {
+            let Some((loc, parent)) = follow::lookup(w, locs, parent_of(dst))? else {
+                return Ok(());
+            };
+            let name = os_bytes(name_of(dst));
+            if *kind == EntryKind::Dir
+                && let Some(existing) = w.child(parent, name)?
+                && w.get(existing)?.is_some_and(|r| r.kind == EntryKind::Dir)
+            {
+                return Ok(());
+            }
+            let mut cas = None;
+            let mut content_kind = crate::vdfs::content::filetype::ContentKind::Unknown;
+            if let Some(src) = src
+                && let Some((_, sid)) = follow::lookup(w, locs, src)?
+                && let Some(rec) = w.get(sid)?
+            {
+                content_kind = rec.content_kind;
+                if rec.size == meta.size && rec.mtime_ns == meta.mtime_ns {
+                    cas = rec.cas;
+                }
+            }
+            follow::insert_new(
+                w,
+                tx,
+                d,
+                loc,
+                parent,
+                &follow::NewEntry {
+                    name: name.to_vec(),
+                    kind: *kind,
+                    meta: *meta,
+                    cas,
+                    content_kind,
+                },
+            )?;
+        }
+        Change::Moved { src, dst, refresh } => {
+            let s = follow::lookup(w, locs, src)?;
+            let to = follow::lookup(w, locs, parent_of(dst))?;
+            let name = os_bytes(name_of(dst));
+            match (s, to) {
+                (Some((sl, sid)), Some((dl, did))) if sl == dl => {
+                    follow::rename(w, d, sid, did, name)?;
+                    if *refresh {
+                        follow::refresh_meta(w, d, sid, dst)?;
+                    }
+                }
+                (Some((_, sid)), Some((dl, did))) => {
+                    let snap = follow::remove(w, d, sid)?;
+                    let id = follow::reinsert(w, tx, d, dl, did, name, &snap)?;
+                    follow::refresh_meta(w, d, id, dst)?;
+                }
+                (Some((_, sid)), None) => {
+                    follow::remove(w, d, sid)?;
+                }
+                (None, _) => {}
+            }
+        }
+        Change::Removed { path, top } => {
+            if let Some((_, id)) = follow::lookup(w, locs, path)? {
+                let s = follow::remove(w, d, id)?;
+                snaps.insert(*top, s);
+            }
+        }
+        Change::Restored { dst, top } => {
+            let Some(snap) = restore.get(top).filter(|s| !s.is_empty()) else {
+                return Ok(());
+            };
+            if let Some((loc, parent)) = follow::lookup(w, locs, parent_of(dst))? {
+                let id = follow::reinsert(w, tx, d, loc, parent, os_bytes(name_of(dst)), snap)?;
+                follow::refresh_meta(w, d, id, dst)?;
+            }
+        }
+        Change::DirMeta { path, mtime_ns } => {
+            if let Some((_, id)) = follow::lookup(w, locs, path)? {
+                w.update(id, |r| r.mtime_ns = *mtime_ns)?;
+            }
+        }
+    }
+    Ok(())
+}

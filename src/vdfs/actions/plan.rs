@@ -1,0 +1,700 @@
+//! The preview: what an operation will do, from the index and a quick look at the disk,
+//! touching nothing.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::{
+    ActionError, ConflictInfo, OnConflict, OpKind, Outcome, Preview, PreviewItem, Request,
+    bytes_path, path_bytes,
+};
+use crate::store::Store;
+use crate::vdfs::fs::entry::{EntryKind, Meta, canonical_no_follow, os_bytes};
+use crate::vdfs::fs::ops::{self, Dir, name_problem};
+use crate::vdfs::fs::{mounts, trash};
+use crate::vdfs::index::location::LocationRecord;
+
+/// Files up to this size are compared by BLAKE3 for "identical?" when the index cannot say.
+const HASH_COMPARE_MAX: u64 = 64 << 20;
+
+/// Folder walks of the preview stop counting after this many entries (the totals then say
+/// "at least").
+const WALK_LIMIT: u64 = 2_000_000;
+
+struct Totals {
+    bytes: u64,
+    files: u64,
+    bad_names: Vec<String>,
+}
+
+fn lstat(p: &Path) -> Option<(EntryKind, Meta)> {
+    let m = std::fs::symlink_metadata(p).ok()?;
+    Some((EntryKind::of(m.file_type()), Meta::of(&m)))
+}
+
+/// Totals of `path` (a folder's from the index when indexed, else a walk through handles),
+/// and names below it that `fs_type` cannot hold (checked only when `fs_type` is given).
+fn totals(
+    store: &Store,
+    locations: &[LocationRecord],
+    path: &Path,
+    kind: EntryKind,
+    size: u64,
+    fs_type: Option<&str>,
+) -> Totals {
+    if kind != EntryKind::Dir {
+        return Totals {
+            bytes: if kind == EntryKind::File { size } else { 0 },
+            files: 1,
+            bad_names: Vec::new(),
+        };
+    }
+    if fs_type.is_none()
+        && let Ok(Some(e)) = crate::vdfs::index::entry_at(store, locations, path)
+        && let Ok(Some(s)) = store.read(|tx| crate::vdfs::index::dir_stats(tx, e.id))
+    {
+        return Totals {
+            bytes: s.bytes,
+            files: s.files + s.symlinks,
+            bad_names: Vec::new(),
+        };
+    }
+    let mut t = Totals {
+        bytes: 0,
+        files: 0,
+        bad_names: Vec::new(),
+    };
+    if let Ok(d) = Dir::open(path) {
+        walk_totals(&d, fs_type, &mut t);
+    }
+    t
+}
+
+fn walk_totals(d: &Dir, fs_type: Option<&str>, t: &mut Totals) {
+    let Ok(list) = d.list() else { return };
+    for (name, kind) in list {
+        if t.files >= WALK_LIMIT {
+            return;
+        }
+        if let Some(fs) = fs_type
+            && let Some(p) = name_problem(os_bytes(&name), fs)
+            && t.bad_names.len() < 10
+        {
+            t.bad_names
+                .push(format!("{}: {p}", d.path().join(&name).display()));
+        }
+        match kind {
+            EntryKind::Dir => {
+                if let Ok(sub) = d.open_dir(&name) {
+                    walk_totals(&sub, fs_type, t);
+                }
+            }
+            EntryKind::File => {
+                t.files += 1;
+                t.bytes += d.stat(&name).ok().flatten().map_or(0, |s| s.size);
+            }
+            _ => t.files += 1,
+        }
+    }
+}
+
+/// Whether two files hold the same bytes: by content identity when both are indexed with one,
+/// else by BLAKE3 when both are small enough.
+fn identical(
+    store: &Store,
+    locations: &[LocationRecord],
+    a: &Path,
+    b: &Path,
+    sizes: (u64, u64),
+) -> Option<bool> {
+    if sizes.0 != sizes.1 {
+        return Some(false);
+    }
+    let cas = |p: &Path| {
+        crate::vdfs::index::entry_at(store, locations, p)
+            .ok()
+            .flatten()
+            .and_then(|e| e.record.cas)
+    };
+    if let (Some(x), Some(y)) = (cas(a), cas(b))
+        && x != y
+    {
+        return Some(false);
+    }
+    if sizes.0 > HASH_COMPARE_MAX {
+        return None;
+    }
+    let h = |p: &Path| {
+        let f = crate::vdfs::fs::entry::open_regular(p).ok()?;
+        ops::hash_file(&f).ok().map(|x| x.1)
+    };
+    Some(h(a)? == h(b)?)
+}
+
+/// The file-system type and read-only flag of the mount holding `path`.
+fn fs_of(path: &Path) -> (String, bool) {
+    let all = mounts::mounts();
+    mounts::mount_of(&all, path).map_or((String::new(), false), |m| {
+        (m.fs_type.clone(), m.read_only())
+    })
+}
+
+fn dev_of(path: &Path) -> Option<u64> {
+    lstat(path).map(|(_, m)| m.dev)
+}
+
+/// Previews `req`: each item's outcome, totals, free space, conflicts, refusals and warnings,
+/// from the index (`store`, `locations`) and `lstat`s of the disk. Touches nothing.
+///
+/// # Errors
+/// [`ActionError::Store`] if the index cannot be read. Everything about the user's paths is
+/// a refusal or a warning in the preview, not an error.
+pub fn preview(
+    store: &Store,
+    locations: &[LocationRecord],
+    req: &Request,
+) -> Result<Preview, ActionError> {
+    let mut p = Preview {
+        kind: req.kind,
+        items: Vec::new(),
+        files: 0,
+        bytes: 0,
+        dest_free: None,
+        refusals: Vec::new(),
+        warnings: Vec::new(),
+        conflicts: 0,
+        on_conflict: req.on_conflict,
+        verify: req.verify,
+    };
+    if req.sources.is_empty() && !matches!(req.kind, OpKind::NewFolder | OpKind::NewFile) {
+        p.refusals.push("nothing is selected".into());
+        return Ok(p);
+    }
+    match req.kind {
+        OpKind::Copy | OpKind::Move | OpKind::Duplicate => {
+            copy_or_move(store, locations, req, &mut p)
+        }
+        OpKind::Trash | OpKind::Delete => remove(store, locations, req, &mut p),
+        OpKind::Rename => rename(req, &mut p),
+        OpKind::NewFolder | OpKind::NewFile => create(req, &mut p),
+        OpKind::Restore => restore(req, &mut p),
+    }
+    if p.conflicts > 0 && req.on_conflict == OnConflict::Ask {
+        p.refusals.push(format!(
+            "{} {} already exist at the destination: choose replace, skip, keep both or merge",
+            p.conflicts,
+            if p.conflicts == 1 { "item" } else { "items" }
+        ));
+    }
+    Ok(p)
+}
+
+fn conflict_at(
+    store: &Store,
+    locations: &[LocationRecord],
+    src: &Path,
+    src_kind: EntryKind,
+    src_meta: Meta,
+    target: &Path,
+) -> Option<ConflictInfo> {
+    let (kind, meta) = lstat(target)?;
+    let identical = if kind == EntryKind::File && src_kind == EntryKind::File {
+        identical(store, locations, src, target, (src_meta.size, meta.size))
+    } else {
+        None
+    };
+    Some(ConflictInfo {
+        existing_kind: kind,
+        existing_size: meta.size,
+        existing_mtime_ns: meta.mtime_ns,
+        source_size: src_meta.size,
+        source_mtime_ns: src_meta.mtime_ns,
+        identical,
+    })
+}
+
+fn copy_or_move(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Preview) {
+    let dest = match (req.kind, &req.dest) {
+        (OpKind::Duplicate, _) => None,
+        (_, Some(d)) => match std::fs::canonicalize(d) {
+            Ok(d) if d.is_dir() => Some(d),
+            Ok(d) => {
+                p.refusals.push(format!("{} is not a folder", d.display()));
+                return;
+            }
+            Err(e) => {
+                p.refusals
+                    .push(format!("the destination {}: {e}", d.display()));
+                return;
+            }
+        },
+        (_, None) => {
+            p.refusals.push("no destination folder was given".into());
+            return;
+        }
+    };
+    let mut names_seen = HashSet::new();
+    let mut to_write = 0u64;
+    let mut dest_checked: Option<(PathBuf, String, bool)> = None;
+    for s in &req.sources {
+        let src = canonical_no_follow(s);
+        let Some((kind, meta)) = lstat(&src) else {
+            p.refusals.push(format!("{} does not exist", src.display()));
+            continue;
+        };
+        let Some((parent, name)) = ops::split(&src) else {
+            p.refusals
+                .push(format!("{} cannot be copied or moved", src.display()));
+            continue;
+        };
+        let dest = dest.clone().unwrap_or_else(|| parent.to_owned());
+        if dest_checked.as_ref().is_none_or(|d| d.0 != dest) {
+            let (fs, ro) = fs_of(&dest);
+            dest_checked = Some((dest.clone(), fs, ro));
+        }
+        let (_, fs_type, read_only) = dest_checked.clone().expect("set above");
+        if read_only {
+            p.refusals
+                .push(format!("{} is on a read-only volume", dest.display()));
+            return;
+        }
+        if kind == EntryKind::Dir && (dest == src || dest.starts_with(&src)) {
+            p.refusals.push(format!(
+                "cannot {} the folder {} into itself",
+                req.kind.verb(),
+                src.display()
+            ));
+            continue;
+        }
+        if req.kind == OpKind::Move && parent == dest {
+            p.refusals.push(format!(
+                "{} is already in {}",
+                src.display(),
+                dest.display()
+            ));
+            continue;
+        }
+        let mut name = os_bytes(name).to_vec();
+        if req.kind == OpKind::Duplicate {
+            name = ops::copy_name(&name, kind == EntryKind::Dir, |n| {
+                dest.join(bytes_path(n)).symlink_metadata().is_ok()
+            });
+        }
+        if !names_seen.insert(name.clone()) {
+            p.refusals.push(format!(
+                "two of the items are named “{}”",
+                String::from_utf8_lossy(&name)
+            ));
+            continue;
+        }
+        if let Some(why) = name_problem(&name, &fs_type) {
+            p.refusals.push(format!("{}: {why}", dest.display()));
+            continue;
+        }
+        let same_volume = dev_of(parent) == dev_of(&dest);
+        let check_names = (kind == EntryKind::Dir
+            && name_problem(b"a:b", &fs_type).is_some()
+            && !(req.kind == OpKind::Move && same_volume))
+            .then_some(fs_type.as_str());
+        let t = totals(store, locations, &src, kind, meta.size, check_names);
+        p.refusals.extend(t.bad_names);
+        let mut target = dest.join(bytes_path(&name));
+        let mut outcome = match req.kind {
+            OpKind::Move if same_volume => Outcome::Rename,
+            OpKind::Move => Outcome::CopyThenRemove,
+            _ => Outcome::Copy,
+        };
+        let conflict = conflict_at(store, locations, &src, kind, meta, &target);
+        if let Some(c) = &conflict {
+            p.conflicts += 1;
+            let both_dirs = c.existing_kind == EntryKind::Dir && kind == EntryKind::Dir;
+            match req.on_conflict {
+                OnConflict::Ask => {}
+                OnConflict::Skip => outcome = Outcome::Skip,
+                OnConflict::KeepBoth => {
+                    let free = ops::keep_both_name(&name, kind == EntryKind::Dir, |n| {
+                        dest.join(bytes_path(n)).symlink_metadata().is_ok()
+                            || names_seen.contains(n)
+                    });
+                    names_seen.insert(free.clone());
+                    target = dest.join(bytes_path(&free));
+                }
+                OnConflict::Replace | OnConflict::Merge if both_dirs => {
+                    if outcome == Outcome::Rename {
+                        p.refusals.push(format!(
+                            "{} exists: merging folders is done by copying; move {} to another volume or choose keep both",
+                            target.display(),
+                            src.display()
+                        ));
+                    }
+                    outcome = Outcome::Merge;
+                }
+                OnConflict::Replace
+                    if c.existing_kind != EntryKind::Dir && kind != EntryKind::Dir =>
+                {
+                    outcome = Outcome::Replace;
+                }
+                OnConflict::Merge if c.identical == Some(true) => outcome = Outcome::Skip,
+                OnConflict::Replace | OnConflict::Merge => {
+                    p.refusals.push(format!(
+                        "{} exists and is a {}; it cannot be replaced by a {}",
+                        target.display(),
+                        c.existing_kind.as_str(),
+                        kind.as_str()
+                    ));
+                }
+            }
+        }
+        if outcome != Outcome::Skip {
+            p.files += t.files;
+            p.bytes += t.bytes;
+            if outcome != Outcome::Rename {
+                to_write += t.bytes;
+            }
+        }
+        p.items.push(PreviewItem {
+            source: src,
+            target,
+            kind,
+            outcome,
+            bytes: t.bytes,
+            files: t.files,
+            conflict,
+            mtime_ns: meta.mtime_ns,
+            inode: meta.inode,
+        });
+    }
+    if let Some((d, _, _)) = &dest_checked
+        && let Some((free, _)) = mounts::space_of(d)
+    {
+        p.dest_free = Some(free);
+        if to_write > free {
+            p.refusals.push(format!(
+                "not enough space: {} needed on {}, {} free",
+                crate::format::bytes(to_write),
+                d.display(),
+                crate::format::bytes(free)
+            ));
+        }
+    }
+}
+
+fn remove(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Preview) {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let mut only_copies = 0u64;
+    for s in &req.sources {
+        let src = canonical_no_follow(s);
+        let Some((kind, meta)) = lstat(&src) else {
+            p.refusals.push(format!("{} does not exist", src.display()));
+            continue;
+        };
+        if src.parent().is_none() || home.as_deref() == Some(src.as_path()) {
+            p.refusals.push(format!(
+                "{} is {}; Cairn does not {} it",
+                src.display(),
+                if src.parent().is_none() {
+                    "the root folder"
+                } else {
+                    "your home folder"
+                },
+                req.kind.verb()
+            ));
+            continue;
+        }
+        let target = if req.kind == OpKind::Trash {
+            let parent = src.parent().unwrap_or(Path::new("/"));
+            match trash::trash_for(parent) {
+                Ok(t) => {
+                    let (_, ro) = fs_of(parent);
+                    if ro {
+                        p.refusals
+                            .push(format!("{} is on a read-only volume", src.display()));
+                    }
+                    t.root
+                }
+                Err(e) => {
+                    p.refusals.push(format!(
+                        "{} has no trash on its volume ({e}); delete it permanently instead",
+                        src.display()
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            PathBuf::new()
+        };
+        let t = totals(store, locations, &src, kind, meta.size, None);
+        only_copies += sole_copies(store, locations, &src);
+        p.files += t.files;
+        p.bytes += t.bytes;
+        p.items.push(PreviewItem {
+            source: src,
+            target,
+            kind,
+            outcome: if req.kind == OpKind::Trash {
+                Outcome::Trash
+            } else {
+                Outcome::Delete
+            },
+            bytes: t.bytes,
+            files: t.files,
+            conflict: None,
+            mtime_ns: meta.mtime_ns,
+            inode: meta.inode,
+        });
+    }
+    if only_copies > 0 {
+        p.warnings.push(format!(
+            "{only_copies} {} the only {} Cairn knows of",
+            if only_copies == 1 {
+                "file is"
+            } else {
+                "files are"
+            },
+            if only_copies == 1 { "copy" } else { "copies" }
+        ));
+    }
+    if req.kind == OpKind::Delete && !p.items.is_empty() {
+        p.warnings.push(format!(
+            "{} {} ({}) will be deleted permanently; this cannot be undone",
+            p.files,
+            if p.files == 1 { "file" } else { "files" },
+            crate::format::bytes(p.bytes)
+        ));
+    }
+}
+
+/// How many indexed files at or below `path` are their content's only instance.
+fn sole_copies(store: &Store, locations: &[LocationRecord], path: &Path) -> u64 {
+    let Ok(Some(e)) = crate::vdfs::index::entry_at(store, locations, path) else {
+        return 0;
+    };
+    store
+        .read(|tx| {
+            let mut n = 0;
+            let subtree = if e.record.kind == EntryKind::Dir {
+                crate::vdfs::index::subtree(tx, e.id)?
+            } else {
+                vec![(e.id, e.record.clone())]
+            };
+            for (_, r) in subtree.iter().take(200_000) {
+                if let Some(cas) = r.cas
+                    && crate::vdfs::index::content(tx, cas)?.is_some_and(|c| c.instances <= 1)
+                {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .unwrap_or(0)
+}
+
+fn rename(req: &Request, p: &mut Preview) {
+    let [source] = req.sources.as_slice() else {
+        p.refusals.push("rename one item at a time".into());
+        return;
+    };
+    let src = canonical_no_follow(source);
+    let Some((kind, meta)) = lstat(&src) else {
+        p.refusals.push(format!("{} does not exist", src.display()));
+        return;
+    };
+    let Some(name) = &req.name else {
+        p.refusals.push("no new name was given".into());
+        return;
+    };
+    let parent = src.parent().unwrap_or(Path::new("/")).to_owned();
+    let (fs_type, ro) = fs_of(&parent);
+    if let Some(why) = name_problem(name, &fs_type) {
+        p.refusals.push(why);
+        return;
+    }
+    if ro {
+        p.refusals
+            .push(format!("{} is on a read-only volume", parent.display()));
+    }
+    let target = parent.join(bytes_path(name));
+    let same = target == src;
+    let mut conflict = None;
+    if !same && let Some((k, m)) = lstat(&target) {
+        // A change of case only, on a case-insensitive volume, is the same file.
+        if m.inode != meta.inode || m.dev != meta.dev {
+            p.conflicts += 1;
+            conflict = Some(ConflictInfo {
+                existing_kind: k,
+                existing_size: m.size,
+                existing_mtime_ns: m.mtime_ns,
+                source_size: meta.size,
+                source_mtime_ns: meta.mtime_ns,
+                identical: None,
+            });
+            if req.on_conflict != OnConflict::Ask {
+                p.refusals.push(format!(
+                    "{} already exists; choose another name",
+                    target.display()
+                ));
+            }
+        }
+    }
+    p.files = 1;
+    p.items.push(PreviewItem {
+        source: src,
+        target,
+        kind,
+        outcome: if same { Outcome::Skip } else { Outcome::Rename },
+        bytes: meta.size,
+        files: 1,
+        conflict,
+        mtime_ns: meta.mtime_ns,
+        inode: meta.inode,
+    });
+}
+
+fn create(req: &Request, p: &mut Preview) {
+    let Some(dest) = &req.dest else {
+        p.refusals.push("no folder was given".into());
+        return;
+    };
+    let dest = match std::fs::canonicalize(dest) {
+        Ok(d) if d.is_dir() => d,
+        _ => {
+            p.refusals
+                .push(format!("{} is not a folder", dest.display()));
+            return;
+        }
+    };
+    let Some(name) = &req.name else {
+        p.refusals.push("no name was given".into());
+        return;
+    };
+    let (fs_type, ro) = fs_of(&dest);
+    if let Some(why) = name_problem(name, &fs_type) {
+        p.refusals.push(why);
+        return;
+    }
+    if ro {
+        p.refusals
+            .push(format!("{} is on a read-only volume", dest.display()));
+        return;
+    }
+    let mut target = dest.join(bytes_path(name));
+    if target.symlink_metadata().is_ok() {
+        if req.on_conflict == OnConflict::KeepBoth {
+            let free = ops::keep_both_name(name, req.kind == OpKind::NewFolder, |n| {
+                dest.join(bytes_path(n)).symlink_metadata().is_ok()
+            });
+            target = dest.join(bytes_path(&free));
+        } else {
+            p.refusals
+                .push(format!("{} already exists", target.display()));
+            return;
+        }
+    }
+    p.items.push(PreviewItem {
+        source: PathBuf::new(),
+        target,
+        kind: if req.kind == OpKind::NewFolder {
+            EntryKind::Dir
+        } else {
+            EntryKind::File
+        },
+        outcome: Outcome::Create,
+        bytes: 0,
+        files: 1,
+        conflict: None,
+        mtime_ns: 0,
+        inode: 0,
+    });
+    p.files = 1;
+}
+
+fn restore(req: &Request, p: &mut Preview) {
+    for s in &req.sources {
+        let item = match find_trashed(s) {
+            Some(i) => i,
+            None => {
+                p.refusals
+                    .push(format!("{} is not an item in a trash", s.display()));
+                continue;
+            }
+        };
+        let Some((kind, meta)) = lstat(&item.path()) else {
+            continue;
+        };
+        let mut target = item.original.clone();
+        let parent = target.parent().unwrap_or(Path::new("/")).to_owned();
+        if !parent.is_dir() {
+            p.refusals.push(format!(
+                "{} cannot go back: its folder {} is gone",
+                item.original.display(),
+                parent.display()
+            ));
+            continue;
+        }
+        if let Some((k, m)) = lstat(&target) {
+            p.conflicts += 1;
+            let conflict = ConflictInfo {
+                existing_kind: k,
+                existing_size: m.size,
+                existing_mtime_ns: m.mtime_ns,
+                source_size: meta.size,
+                source_mtime_ns: meta.mtime_ns,
+                identical: None,
+            };
+            if req.on_conflict == OnConflict::KeepBoth {
+                let name = path_bytes(Path::new(target.file_name().unwrap_or_default()));
+                let free = ops::keep_both_name(&name, kind == EntryKind::Dir, |n| {
+                    parent.join(bytes_path(n)).symlink_metadata().is_ok()
+                });
+                target = parent.join(bytes_path(&free));
+            } else if req.on_conflict != OnConflict::Ask {
+                p.refusals.push(format!(
+                    "{} exists; restore with keep both",
+                    target.display()
+                ));
+            }
+            p.items.push(PreviewItem {
+                source: item.path(),
+                target,
+                kind,
+                outcome: Outcome::Restore,
+                bytes: meta.size,
+                files: 1,
+                conflict: Some(conflict),
+                mtime_ns: meta.mtime_ns,
+                inode: meta.inode,
+            });
+            continue;
+        }
+        p.files += 1;
+        p.items.push(PreviewItem {
+            source: item.path(),
+            target,
+            kind,
+            outcome: Outcome::Restore,
+            bytes: meta.size,
+            files: 1,
+            conflict: None,
+            mtime_ns: meta.mtime_ns,
+            inode: meta.inode,
+        });
+    }
+}
+
+/// The trashed item at `path` (a path inside some trash's `files/`).
+pub(crate) fn find_trashed(path: &Path) -> Option<trash::Trashed> {
+    let path = canonical_no_follow(path);
+    let files = path.parent()?;
+    let root = files.parent()?;
+    if files.file_name()? != "files" {
+        return None;
+    }
+    let tdir = trash::all_trashes()
+        .into_iter()
+        .find(|t| std::fs::canonicalize(&t.root).ok().as_deref() == Some(root))?;
+    let name = path.file_name()?;
+    trash::list(&tdir)
+        .ok()?
+        .into_iter()
+        .find(|i| i.name == name)
+}

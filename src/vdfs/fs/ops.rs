@@ -1,0 +1,712 @@
+//! The primitives every file operation is built from, on **directory handles**: a folder is
+//! opened once (without following a symbolic link anywhere in its path) and every name inside
+//! it is created, opened, renamed or removed relative to that handle with `*at` calls that never
+//! follow a link at the last component either. A symbolic link swapped into a path between an
+//! operation's preview and its commit therefore makes the commit fail (`ELOOP`/`ENOTDIR`),
+//! never redirects it.
+//!
+//! Copies write to a temporary name with `O_CREAT|O_EXCL` (never truncating anything) and are
+//! renamed into place with `RENAME_NOREPLACE` unless the caller explicitly asks to replace.
+//! Nothing here removes a folder that is not empty except [`Dir::remove_tree`], which removes
+//! only what it lists through handles (a link inside is removed as a link, never followed).
+//!
+//! All calls are Linux `*at` system calls through `rustix`; `openat2(RESOLVE_NO_SYMLINKS)` is
+//! used where the kernel has it (5.6+), else a walk of the path one component at a time with
+//! `O_NOFOLLOW`.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags, RenameFlags, ResolveFlags, Timestamps};
+
+use super::entry::EntryKind;
+use super::entry::{os_bytes, os_from_bytes};
+
+/// An open folder: the handle every name inside it is resolved against.
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// What `lstat` says about a name in a folder (links are not followed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameStat {
+    /// Kind of the entry itself.
+    pub kind: EntryKind,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: i64,
+    /// Inode number.
+    pub inode: u64,
+    /// Device id (`st_dev`).
+    pub dev: u64,
+    /// Permission bits (`st_mode & 0o7777`).
+    pub mode: u32,
+}
+
+fn errno(e: rustix::io::Errno) -> io::Error {
+    io::Error::from_raw_os_error(e.raw_os_error())
+}
+
+/// `err` with `what` (a path) in its message, keeping its kind and OS code visible.
+pub fn with_path(err: io::Error, what: &Path) -> io::Error {
+    io::Error::new(err.kind(), format!("{}: {err}", what.display()))
+}
+
+fn kind_of(mode: u32) -> EntryKind {
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => EntryKind::File,
+        libc::S_IFDIR => EntryKind::Dir,
+        libc::S_IFLNK => EntryKind::Symlink,
+        libc::S_IFIFO => EntryKind::Fifo,
+        libc::S_IFSOCK => EntryKind::Socket,
+        libc::S_IFBLK => EntryKind::BlockDevice,
+        libc::S_IFCHR => EntryKind::CharDevice,
+        _ => EntryKind::Other,
+    }
+}
+
+fn stat_of(st: &rustix::fs::Stat) -> NameStat {
+    NameStat {
+        kind: kind_of(st.st_mode),
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime.saturating_mul(1_000_000_000) + st.st_mtime_nsec as i64,
+        inode: st.st_ino,
+        dev: st.st_dev,
+        mode: st.st_mode & 0o7777,
+    }
+}
+
+impl Dir {
+    /// Opens the folder at `path` (absolute) without following a symbolic link in any of its
+    /// components (`openat2` with `RESOLVE_NO_SYMLINKS`, or a walk with `O_NOFOLLOW`). A path
+    /// through a link is refused: callers pass canonical paths taken at preview time.
+    ///
+    /// # Errors
+    /// `ELOOP`/`ENOTDIR` when a component is a link or not a folder, else the open error;
+    /// the message names the path.
+    pub fn open(path: &Path) -> io::Result<Dir> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        match rustix::fs::openat2(
+            rustix::fs::CWD,
+            path,
+            flags,
+            Mode::empty(),
+            ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        ) {
+            Ok(fd) => Ok(Dir {
+                fd,
+                path: path.to_owned(),
+            }),
+            Err(rustix::io::Errno::NOSYS) => Self::open_walk(path),
+            Err(e) => Err(with_path(errno(e), path)),
+        }
+    }
+
+    fn open_walk(path: &Path) -> io::Result<Dir> {
+        let mut dir = Dir {
+            fd: rustix::fs::open(
+                "/",
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(errno)?,
+            path: PathBuf::from("/"),
+        };
+        for comp in path.components() {
+            match comp {
+                std::path::Component::RootDir => {}
+                std::path::Component::Normal(name) => dir = dir.open_dir(name)?,
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("{} is not a canonical path", path.display()),
+                    ));
+                }
+            }
+        }
+        Ok(dir)
+    }
+
+    /// The path this folder was opened at.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the folder `name` inside this one, never through a link.
+    ///
+    /// # Errors
+    /// `ELOOP` or `ENOTDIR` when `name` is a link or not a folder, else the open error.
+    pub fn open_dir(&self, name: &OsStr) -> io::Result<Dir> {
+        let path = self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::empty(),
+        )
+        .map_err(|e| with_path(errno(e), &path))?;
+        Ok(Dir { fd, path })
+    }
+
+    /// `lstat` of `name` in this folder, or `None` if there is no such name.
+    ///
+    /// # Errors
+    /// Any error but "not found".
+    pub fn stat(&self, name: &OsStr) -> io::Result<Option<NameStat>> {
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(stat_of(&st))),
+            Err(rustix::io::Errno::NOENT) => Ok(None),
+            Err(e) => Err(with_path(errno(e), &self.path.join(name))),
+        }
+    }
+
+    /// `fstat` of the folder itself.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn stat_self(&self) -> io::Result<NameStat> {
+        rustix::fs::fstat(&self.fd)
+            .map(|s| stat_of(&s))
+            .map_err(|e| with_path(errno(e), &self.path))
+    }
+
+    /// Opens the regular file `name` for reading (`O_NOFOLLOW|O_NONBLOCK`; a FIFO or device
+    /// swapped in is refused after `fstat`).
+    ///
+    /// # Errors
+    /// The open error, or `InvalidInput` when it is not a regular file.
+    pub fn open_file(&self, name: &OsStr) -> io::Result<File> {
+        let path = self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| with_path(errno(e), &path))?;
+        let file = File::from(fd);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        // Reads of a regular file never block; clear O_NONBLOCK for clarity of semantics.
+        Ok(file)
+    }
+
+    /// Creates `name` as a new, empty regular file open for reading and writing, mode
+    /// `mode` (before the umask): `O_CREAT|O_EXCL|O_NOFOLLOW`, so an existing file or a planted
+    /// link is never opened, truncated or followed.
+    ///
+    /// # Errors
+    /// `AlreadyExists` if the name is taken, else the OS error.
+    pub fn create_new(&self, name: &OsStr, mode: u32) -> io::Result<File> {
+        let path = self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(mode),
+        )
+        .map_err(|e| with_path(errno(e), &path))?;
+        Ok(File::from(fd))
+    }
+
+    /// Creates the folder `name` (mode before the umask).
+    ///
+    /// # Errors
+    /// `AlreadyExists` if the name is taken, else the OS error.
+    pub fn mkdir(&self, name: &OsStr, mode: u32) -> io::Result<()> {
+        rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(mode))
+            .map_err(|e| with_path(errno(e), &self.path.join(name)))
+    }
+
+    /// Renames `from` in this folder to `to` in `dest`, refusing to replace anything
+    /// (`RENAME_NOREPLACE`; on a file system without it, a link-then-unlink for files and an
+    /// existence check for folders).
+    ///
+    /// # Errors
+    /// `AlreadyExists` if `to` exists; `CrossesDevices` across file systems; else the OS
+    /// error.
+    pub fn rename_noreplace(&self, from: &OsStr, dest: &Dir, to: &OsStr) -> io::Result<()> {
+        match rustix::fs::renameat_with(&self.fd, from, &dest.fd, to, RenameFlags::NOREPLACE) {
+            Ok(()) => Ok(()),
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+                if dest.stat(to)?.is_some() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("{} already exists", dest.path.join(to).display()),
+                    ));
+                }
+                self.rename_replace(from, dest, to)
+            }
+            Err(e) => Err(with_path(errno(e), &dest.path.join(to))),
+        }
+    }
+
+    /// Renames `from` in this folder to `to` in `dest`, atomically replacing what `to` held
+    /// (a file, or an empty folder). Only for an explicit "replace".
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn rename_replace(&self, from: &OsStr, dest: &Dir, to: &OsStr) -> io::Result<()> {
+        rustix::fs::renameat(&self.fd, from, &dest.fd, to)
+            .map_err(|e| with_path(errno(e), &dest.path.join(to)))
+    }
+
+    /// Atomically swaps `a` in this folder and `b` in `dest` (`RENAME_EXCHANGE`).
+    ///
+    /// # Errors
+    /// The OS error (`EINVAL` where the file system cannot).
+    pub fn exchange(&self, a: &OsStr, dest: &Dir, b: &OsStr) -> io::Result<()> {
+        rustix::fs::renameat_with(&self.fd, a, &dest.fd, b, RenameFlags::EXCHANGE)
+            .map_err(|e| with_path(errno(e), &dest.path.join(b)))
+    }
+
+    /// Removes the name `name` if it is not a folder (a file, a link, a FIFO …).
+    ///
+    /// # Errors
+    /// The OS error (`EISDIR` for a folder).
+    pub fn unlink(&self, name: &OsStr) -> io::Result<()> {
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::empty())
+            .map_err(|e| with_path(errno(e), &self.path.join(name)))
+    }
+
+    /// Removes the empty folder `name`.
+    ///
+    /// # Errors
+    /// `DirectoryNotEmpty`, else the OS error.
+    pub fn rmdir(&self, name: &OsStr) -> io::Result<()> {
+        rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)
+            .map_err(|e| with_path(errno(e), &self.path.join(name)))
+    }
+
+    /// The target of the link `name`, exact bytes.
+    ///
+    /// # Errors
+    /// The OS error (`EINVAL` if it is not a link).
+    pub fn readlink(&self, name: &OsStr) -> io::Result<OsString> {
+        let target = rustix::fs::readlinkat(&self.fd, name, Vec::new())
+            .map_err(|e| with_path(errno(e), &self.path.join(name)))?;
+        Ok(os_from_bytes(target.as_bytes()))
+    }
+
+    /// Creates the symbolic link `name` pointing at `target` (never replacing).
+    ///
+    /// # Errors
+    /// `AlreadyExists`, else the OS error.
+    pub fn symlink(&self, target: &OsStr, name: &OsStr) -> io::Result<()> {
+        rustix::fs::symlinkat(target, &self.fd, name)
+            .map_err(|e| with_path(errno(e), &self.path.join(name)))
+    }
+
+    /// Sets the modification and access time of `name` without following a link.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn set_times(&self, name: &OsStr, mtime_ns: i64) -> io::Result<()> {
+        let ts = timespec(mtime_ns);
+        rustix::fs::utimensat(
+            &self.fd,
+            name,
+            &Timestamps {
+                last_access: ts,
+                last_modification: ts,
+            },
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| with_path(errno(e), &self.path.join(name)))
+    }
+
+    /// Sets the permission bits of the folder or file `name` (never through a link: a link
+    /// has no permissions of its own and is left alone).
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn set_mode(&self, name: &OsStr, mode: u32) -> io::Result<()> {
+        let path = self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| with_path(errno(e), &path))?;
+        let st = rustix::fs::fstat(&fd).map_err(|e| with_path(errno(e), &path))?;
+        if kind_of(st.st_mode) == EntryKind::Symlink {
+            return Ok(());
+        }
+        // fchmod refuses O_PATH descriptors; chmod through /proc/self/fd acts on this very
+        // inode, not on whatever the name points at by now.
+        let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
+        rustix::fs::chmod(proc.as_str(), Mode::from_raw_mode(mode))
+            .map_err(|e| with_path(errno(e), &path))
+    }
+
+    /// Flushes the folder itself (its names) to disk.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn sync(&self) -> io::Result<()> {
+        rustix::fs::fsync(&self.fd).map_err(|e| with_path(errno(e), &self.path))
+    }
+
+    /// Flushes every file of this folder's file system to disk (`syncfs`): one call makes a
+    /// whole batch of copies durable.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn sync_filesystem(&self) -> io::Result<()> {
+        rustix::fs::syncfs(&self.fd).map_err(|e| with_path(errno(e), &self.path))
+    }
+
+    /// Free bytes for an unprivileged user, total bytes, and whether the file system is
+    /// mounted read-only.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn space(&self) -> io::Result<(u64, u64, bool)> {
+        let s = rustix::fs::fstatvfs(&self.fd).map_err(|e| with_path(errno(e), &self.path))?;
+        Ok((
+            s.f_bavail.saturating_mul(s.f_frsize),
+            s.f_blocks.saturating_mul(s.f_frsize),
+            s.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
+        ))
+    }
+
+    /// The names in this folder (not `.` or `..`) with their kinds, sorted by bytes.
+    ///
+    /// # Errors
+    /// The OS error.
+    pub fn list(&self) -> io::Result<Vec<(OsString, EntryKind)>> {
+        let fd = rustix::fs::openat(
+            &self.fd,
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| with_path(errno(e), &self.path))?;
+        let mut dir =
+            rustix::fs::Dir::read_from(&fd).map_err(|e| with_path(errno(e), &self.path))?;
+        let mut out = Vec::new();
+        while let Some(ent) = dir.read() {
+            let ent = ent.map_err(|e| with_path(errno(e), &self.path))?;
+            let name = ent.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let name = os_from_bytes(name);
+            let kind = match ent.file_type() {
+                rustix::fs::FileType::RegularFile => EntryKind::File,
+                rustix::fs::FileType::Directory => EntryKind::Dir,
+                rustix::fs::FileType::Symlink => EntryKind::Symlink,
+                rustix::fs::FileType::Unknown => {
+                    self.stat(&name)?.map_or(EntryKind::Other, |s| s.kind)
+                }
+                _ => EntryKind::Other,
+            };
+            out.push((name, kind));
+        }
+        out.sort_by(|a, b| os_bytes(&a.0).cmp(os_bytes(&b.0)));
+        Ok(out)
+    }
+
+    /// Removes `name` and, if it is a folder, everything below it, through handles: links are
+    /// removed as links, never followed; a folder that changes under it is an error, not a
+    /// guess. Returns the number of names removed. Only for an explicit permanent delete or
+    /// emptying the trash.
+    ///
+    /// # Errors
+    /// The first OS error (what was removed before it stays removed).
+    pub fn remove_tree(&self, name: &OsStr) -> io::Result<u64> {
+        let Some(st) = self.stat(name)? else {
+            return Ok(0);
+        };
+        if st.kind != EntryKind::Dir {
+            self.unlink(name)?;
+            return Ok(1);
+        }
+        let sub = self.open_dir(name)?;
+        let mut n = 0;
+        for (child, kind) in sub.list()? {
+            n += if kind == EntryKind::Dir {
+                sub.remove_tree(&child)?
+            } else {
+                sub.unlink(&child)?;
+                1
+            };
+        }
+        drop(sub);
+        self.rmdir(name)?;
+        Ok(n + 1)
+    }
+}
+
+fn timespec(ns: i64) -> rustix::fs::Timespec {
+    rustix::fs::Timespec {
+        tv_sec: ns.div_euclid(1_000_000_000),
+        tv_nsec: ns.rem_euclid(1_000_000_000) as _,
+    }
+}
+
+/// Bytes per read when copying or hashing.
+const CHUNK: usize = 1 << 20;
+
+/// Copies all of `src` into `dst` (both at offset 0, `dst` empty), hashing the bytes read
+/// with BLAKE3 when `hash` is true. Returns the bytes copied and the hash.
+///
+/// # Errors
+/// The read or write error (`StorageFull` for a full disk).
+pub fn copy_contents(
+    src: &mut File,
+    dst: &mut File,
+    hash: bool,
+) -> io::Result<(u64, Option<blake3::Hash>)> {
+    if !hash {
+        // copy_file_range (or a reflink) through std's specialisation.
+        let n = io::copy(src, dst)?;
+        return Ok((n, None));
+    }
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    Ok((total, Some(hasher.finalize())))
+}
+
+/// BLAKE3 of a whole open file, read from its start with positional reads.
+///
+/// # Errors
+/// The read error.
+pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
+    use std::os::unix::fs::FileExt;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut off = 0u64;
+    loop {
+        let n = match file.read_at(&mut buf, off) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        off += n as u64;
+    }
+    Ok((off, hasher.finalize()))
+}
+
+/// Sets an open file's permission bits and modification time (as `cp -a` keeps them).
+///
+/// # Errors
+/// The OS error.
+pub fn set_file_meta(file: &File, mode: u32, mtime_ns: i64) -> io::Result<()> {
+    rustix::fs::fchmod(file.as_fd(), Mode::from_raw_mode(mode)).map_err(errno)?;
+    let ts = timespec(mtime_ns);
+    rustix::fs::futimens(
+        file.as_fd(),
+        &Timestamps {
+            last_access: ts,
+            last_modification: ts,
+        },
+    )
+    .map_err(errno)
+}
+
+/// Why `name` cannot be created on a file system of type `fs_type` (as in the mount table:
+/// `vfat`, `exfat`, `ntfs`, `ntfs3`, `ext4` …), or `None` if it can. Every file system refuses
+/// an empty name, `.`, `..`, `/`, NUL and names over 255 bytes; FAT, exFAT and NTFS also refuse
+/// `"*:<>?\|`, control characters and a trailing dot or space (Windows' rules, which their
+/// Linux drivers enforce or mangle).
+pub fn name_problem(name: &[u8], fs_type: &str) -> Option<String> {
+    let shown = String::from_utf8_lossy(name);
+    if name.is_empty() || name == b"." || name == b".." {
+        return Some(format!("“{shown}” is not a valid name"));
+    }
+    if name.contains(&b'/') || name.contains(&0) {
+        return Some(format!("“{shown}” contains “/” or a NUL byte"));
+    }
+    if name.len() > 255 {
+        return Some(format!(
+            "“{shown}” is {} bytes long; names are limited to 255",
+            name.len()
+        ));
+    }
+    let windows_rules = matches!(
+        fs_type,
+        "vfat" | "msdos" | "fat" | "exfat" | "ntfs" | "ntfs3" | "fuseblk"
+    );
+    if windows_rules {
+        if let Some(&c) = name
+            .iter()
+            .find(|&&c| c < 0x20 || b"\"*:<>?\\|".contains(&c))
+        {
+            return Some(format!(
+                "“{shown}” contains “{}”, which a {fs_type} volume cannot hold",
+                (c as char).escape_default()
+            ));
+        }
+        if name.ends_with(b".") || name.ends_with(b" ") {
+            return Some(format!(
+                "“{shown}” ends with a dot or a space, which a {fs_type} volume cannot hold"
+            ));
+        }
+        if std::str::from_utf8(name).is_err() {
+            return Some(format!(
+                "“{shown}” is not valid UTF-8, which a {fs_type} volume cannot hold"
+            ));
+        }
+    }
+    None
+}
+
+/// The name for a copy kept beside an existing one: `stem (N).ext` for the smallest `N ≥ 2`
+/// that `taken` does not hold (`photo.jpg` → `photo (2).jpg`; a folder or a name without an
+/// extension gets ` (N)` at its end). Exact bytes in and out.
+pub fn keep_both_name(name: &[u8], is_dir: bool, taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let split = if is_dir {
+        name.len()
+    } else {
+        match name.iter().rposition(|&b| b == b'.') {
+            Some(0) | None => name.len(),
+            Some(i) => i,
+        }
+    };
+    let (stem, ext) = name.split_at(split);
+    // "photo (2)" → stem "photo", next is 3.
+    let (base, mut n) = match parse_counter(stem) {
+        Some((base, k)) => (base, k + 1),
+        None => (stem, 2),
+    };
+    loop {
+        let mut out = base.to_vec();
+        out.extend_from_slice(format!(" ({n})").as_bytes());
+        out.extend_from_slice(ext);
+        if !taken(&out) {
+            return out;
+        }
+        n += 1;
+    }
+}
+
+fn parse_counter(stem: &[u8]) -> Option<(&[u8], u64)> {
+    let inner = stem.strip_suffix(b")")?;
+    let open = inner.iter().rposition(|&b| b == b'(')?;
+    let digits = std::str::from_utf8(&inner[open + 1..]).ok()?;
+    let k: u64 = digits.parse().ok()?;
+    let base = inner[..open].strip_suffix(b" ")?;
+    Some((base, k))
+}
+
+/// The name for "duplicate in place": `stem (copy).ext`, then `stem (copy 2).ext` …
+pub fn copy_name(name: &[u8], is_dir: bool, taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let split = if is_dir {
+        name.len()
+    } else {
+        match name.iter().rposition(|&b| b == b'.') {
+            Some(0) | None => name.len(),
+            Some(i) => i,
+        }
+    };
+    let (stem, ext) = name.split_at(split);
+    let mut n = 1u64;
+    loop {
+        let mut out = stem.to_vec();
+        if n == 1 {
+            out.extend_from_slice(b" (copy)");
+        } else {
+            out.extend_from_slice(format!(" (copy {n})").as_bytes());
+        }
+        out.extend_from_slice(ext);
+        if !taken(&out) {
+            return out;
+        }
+        n += 1;
+    }
+}
+
+/// The parent folder and the name of an absolute path (`None` for `/`).
+pub fn split(path: &Path) -> Option<(&Path, &OsStr)> {
+    Some((path.parent()?, path.file_name()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_both_counts_up() {
+        let taken = |n: &[u8]| n == b"a (2).txt" || n == b"a.txt";
+        assert_eq!(keep_both_name(b"a.txt", false, taken), b"a (3).txt");
+        assert_eq!(keep_both_name(b"a (2).txt", false, |_| false), b"a (3).txt");
+        assert_eq!(keep_both_name(b"dir.d", true, |_| false), b"dir.d (2)");
+        assert_eq!(keep_both_name(b".bashrc", false, |_| false), b".bashrc (2)");
+        assert_eq!(
+            keep_both_name(b"\xff.bin", false, |_| false),
+            b"\xff (2).bin"
+        );
+        assert_eq!(
+            copy_name(b"a.txt", false, |n| n == b"a (copy).txt"),
+            b"a (copy 2).txt"
+        );
+    }
+
+    #[test]
+    fn names_per_file_system() {
+        assert!(name_problem(b"a:b", "ext4").is_none());
+        assert!(name_problem(b"a:b", "vfat").unwrap().contains(':'));
+        assert!(name_problem(b"end.", "exfat").is_some());
+        assert!(
+            name_problem(&[b'x'; 256], "ext4")
+                .unwrap()
+                .contains("256 bytes")
+        );
+        assert!(name_problem(b"\xff", "ext4").is_none());
+        assert!(name_problem(b"\xff", "vfat").is_some());
+        assert!(name_problem(b"..", "ext4").is_some());
+    }
+
+    #[test]
+    fn handles_refuse_links() {
+        let t = tempfile::tempdir().unwrap();
+        let real = t.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, t.path().join("link")).unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        assert!(Dir::open(&root.join("real")).is_ok());
+        assert!(Dir::open(&root.join("link")).is_err());
+        assert!(Dir::open(&root.join("link/x")).is_err());
+        assert!(Dir::open_walk(&root.join("link")).is_err());
+        let d = Dir::open(&root).unwrap();
+        assert!(d.open_dir(OsStr::new("link")).is_err());
+        std::fs::write(real.join("f"), b"x").unwrap();
+        std::os::unix::fs::symlink(real.join("f"), real.join("fl")).unwrap();
+        let r = d.open_dir(OsStr::new("real")).unwrap();
+        assert!(r.open_file(OsStr::new("fl")).is_err());
+        assert!(r.create_new(OsStr::new("fl"), 0o644).is_err());
+        assert!(r.create_new(OsStr::new("f"), 0o644).is_err());
+        assert_eq!(std::fs::read(real.join("f")).unwrap(), b"x");
+        // remove_tree removes the link, not its target.
+        std::fs::create_dir(real.join("sub")).unwrap();
+        std::os::unix::fs::symlink(&real, real.join("sub/up")).unwrap();
+        assert_eq!(r.remove_tree(OsStr::new("sub")).unwrap(), 2);
+        assert!(real.join("f").exists());
+    }
+}
