@@ -6,6 +6,7 @@ mod architecture;
 mod common;
 mod device;
 mod dupes;
+mod fileops;
 mod indexing;
 mod jobs;
 mod libraries;

@@ -44,6 +44,51 @@ use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress, Re
 
 /// Files per batch.
 const BATCH_FILES: usize = 512;
+
+/// Test seams, read only in builds with debug assertions (the tests; release builds ignore
+/// them): `CAIRN_TEST_KILL_AT=N` makes the process SIGKILL itself at the Nth kill point (each
+/// point is a moment between two system calls that change the disk or the store: after a
+/// temporary file is created or written, after a flush, a verify, a rename, a source removal,
+/// a trash claim, a checkpoint); `CAIRN_TEST_KILL_LOG=FILE` writes the number of points
+/// passed so far to FILE at each point (so a test knows how many there are);
+/// `CAIRN_TEST_OP_BATCH=N` makes batches of N files (many batches from a small tree).
+pub const KILL_AT_ENV: &str = "CAIRN_TEST_KILL_AT";
+/// See [`KILL_AT_ENV`].
+pub const KILL_LOG_ENV: &str = "CAIRN_TEST_KILL_LOG";
+/// See [`KILL_AT_ENV`].
+pub const BATCH_ENV: &str = "CAIRN_TEST_OP_BATCH";
+
+fn kill_point() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PASSED: AtomicU64 = AtomicU64::new(0);
+    let at = std::env::var(KILL_AT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    let log = std::env::var_os(KILL_LOG_ENV);
+    if at.is_none() && log.is_none() {
+        return;
+    }
+    let n = PASSED.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(log) = log {
+        let _ = std::fs::write(log, n.to_string());
+    }
+    if at == Some(n) {
+        let _ =
+            rustix::process::kill_process(rustix::process::getpid(), rustix::process::Signal::KILL);
+    }
+}
+
+fn batch_files() -> usize {
+    if cfg!(debug_assertions)
+        && let Some(n) = std::env::var(BATCH_ENV).ok().and_then(|v| v.parse().ok())
+    {
+        return n;
+    }
+    BATCH_FILES
+}
 /// Bytes per batch (at least one file).
 const BATCH_BYTES: u64 = 128 << 20;
 
@@ -199,6 +244,11 @@ pub struct FileOpJob {
     errors: u64,
     rescan: Vec<Vec<u8>>,
     locations: Vec<u32>,
+    #[serde(skip)]
+    recover_until: u64,
+    /// Folders whose names changed in this batch, flushed once at its end.
+    #[serde(skip)]
+    touched: HashSet<PathBuf>,
 }
 
 impl FileOpJob {
@@ -271,6 +321,8 @@ impl FileOpJob {
             errors: 0,
             rescan: Vec::new(),
             locations,
+            recover_until: 0,
+            touched: HashSet::new(),
         }
     }
 
@@ -497,6 +549,13 @@ impl FileOpJob {
     }
 
     fn run_inner(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        // A run of a job planned before is a resume: the first batch may find the traces of a
+        // killed run (orphaned trash claims) and looks for them.
+        self.recover_until = if self.planned {
+            self.cursor + batch_files() as u64
+        } else {
+            0
+        };
         if !self.planned {
             self.plan(ctx)?;
         }
@@ -529,7 +588,9 @@ impl FileOpJob {
             let fin = last.then(|| self.final_status());
             let audit_id = self.audit;
             let effects = effects(job, audit_id, batch.changes, batch.tops, fin);
+            kill_point();
             ctx.checkpoint(self, effects)?;
+            kill_point();
         }
         for folder in std::mem::take(&mut self.rescan) {
             let path = bytes_path(&folder);
@@ -556,7 +617,7 @@ impl FileOpJob {
     }
 
     fn next_batch(&self, ctx: &JobContext, job: u64) -> Result<Vec<(u64, Step)>, JobError> {
-        let mut steps = read_steps(ctx, job, self.cursor, BATCH_FILES)?;
+        let mut steps = read_steps(ctx, job, self.cursor, batch_files())?;
         let mut bytes = 0u64;
         let mut keep = 0;
         for (i, (_, s)) in steps.iter().enumerate() {
@@ -663,6 +724,7 @@ impl FileOpJob {
             bytes: 0,
             message: format!("0 of {}", crate::format::bytes(self.bytes_total)),
         });
+        kill_point();
         ctx.checkpoint(self, move |tx| {
             let mut t = tx.open_table(OP_ITEMS)?;
             for (i, row) in top_rows.iter().enumerate() {
@@ -760,7 +822,7 @@ impl FileOpJob {
         let mut b = Batch::default();
         let mut dirs = Dirs::default();
         let mut pending: Vec<Pending> = Vec::new();
-        let mut trash_dirs: HashMap<PathBuf, (Dir, Dir)> = HashMap::new();
+        let mut trash_dirs: HashMap<PathBuf, (TrashDir, Dir, Dir)> = HashMap::new();
         let copy_kind = matches!(self.kind, OpKind::Copy | OpKind::Duplicate);
         for (idx, s) in steps {
             let src = bytes_path(&s.src);
@@ -777,6 +839,7 @@ impl FileOpJob {
             match s.op {
                 StepOp::Mkdir => match self.mkdir(&mut dirs, &dst) {
                     Ok(meta) => {
+                        kill_point();
                         if copy_kind {
                             b.changes.push(Change::Created {
                                 dst: dst.clone(),
@@ -859,18 +922,21 @@ impl FileOpJob {
                     }
                     Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
                 },
-                StepOp::TrashTop => match self.trash_top(&mut dirs, &mut trash_dirs, &src) {
-                    Ok(at) => {
-                        self.files_done += 1;
-                        self.bytes_done += s.size;
-                        b.changes.push(Change::Removed {
-                            path: src.clone(),
-                            top: s.top,
-                        });
-                        b.tops.push((s.top, TopStatus::Done, Some(at)));
+                StepOp::TrashTop => {
+                    match self.trash_top(&mut dirs, &mut trash_dirs, &src, idx < self.recover_until)
+                    {
+                        Ok(at) => {
+                            self.files_done += 1;
+                            self.bytes_done += s.size;
+                            b.changes.push(Change::Removed {
+                                path: src.clone(),
+                                top: s.top,
+                            });
+                            b.tops.push((s.top, TopStatus::Done, Some(at)));
+                        }
+                        Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
                     }
-                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
-                },
+                }
                 StepOp::DeleteTop => {
                     let r = dirs
                         .get(parent_of(&src))
@@ -931,6 +997,18 @@ impl FileOpJob {
             }
         }
         self.flush(&mut dirs, &mut pending, &mut b, copy_kind);
+        // One flush per folder whose names changed (a trash's `files/` and `info/`, the
+        // sources' folders, a move's two folders), before the checkpoint records the batch.
+        for (parent, (_, files, info)) in &trash_dirs {
+            let _ = files.sync();
+            let _ = info.sync();
+            self.touched.insert(parent.clone());
+        }
+        for t in std::mem::take(&mut self.touched) {
+            if let Ok(d) = dirs.get(&t) {
+                let _ = d.sync();
+            }
+        }
         b
     }
 
@@ -1037,8 +1115,10 @@ impl FileOpJob {
             }
         }
         let mut out = dst_dir.create_new(&tmp, 0o600)?;
+        kill_point();
         let result = (|| {
             let (n, hash) = ops::copy_contents(&mut src_file, &mut out, self.verify)?;
+            kill_point();
             let fst = src_file.metadata()?;
             let meta = Meta::of(&fst);
             ops::set_file_meta(&out, s.mode, meta.mtime_ns)?;
@@ -1094,6 +1174,7 @@ impl FileOpJob {
         for p in pending.iter() {
             if devs.insert(p.meta.dev) {
                 let _ = rustix::fs::syncfs(&p.file);
+                kill_point();
             }
         }
         let mut touched: HashSet<PathBuf> = HashSet::new();
@@ -1139,6 +1220,7 @@ impl FileOpJob {
                 push_failed(&mut self.failed, p.step.top);
                 continue;
             }
+            kill_point();
             touched.insert(dst_parent);
             let _ = p.idx;
             done.push((p, src, dst));
@@ -1161,6 +1243,7 @@ impl FileOpJob {
                     ));
                     push_failed(&mut self.failed, p.step.top);
                 }
+                kill_point();
                 src_touched.insert(parent_of(&src).to_owned());
             }
             self.files_done += 1;
@@ -1218,7 +1301,13 @@ impl FileOpJob {
         Ok(meta)
     }
 
-    fn rename_top(&self, dirs: &mut Dirs, s: &Step, src: &Path, dst: &Path) -> std::io::Result<()> {
+    fn rename_top(
+        &mut self,
+        dirs: &mut Dirs,
+        s: &Step,
+        src: &Path,
+        dst: &Path,
+    ) -> std::io::Result<()> {
         let src_dir = dirs.get(parent_of(src))?;
         let src_dir_path = src_dir.path().to_owned();
         if src_dir.stat(name_of(src))?.is_none() {
@@ -1238,24 +1327,27 @@ impl FileOpJob {
         } else {
             src_dir.rename_noreplace(name_of(src), &dst_dir, name_of(dst))?;
         }
-        dst_dir.sync()?;
-        src_dir.sync()?;
+        kill_point();
+        self.touched.insert(parent_of(dst).to_owned());
+        self.touched.insert(src_dir_path);
         Ok(())
     }
 
     fn trash_top(
         &self,
         dirs: &mut Dirs,
-        trash_dirs: &mut HashMap<PathBuf, (Dir, Dir)>,
+        trash_dirs: &mut HashMap<PathBuf, (TrashDir, Dir, Dir)>,
         src: &Path,
+        recovering: bool,
     ) -> std::io::Result<TrashedAt> {
         let parent = parent_of(src).to_owned();
-        let tdir = trash::trash_for(&parent)?;
-        if !trash_dirs.contains_key(&tdir.root) {
-            let opened = tdir.open(true)?;
-            trash_dirs.insert(tdir.root.clone(), opened);
+        if !trash_dirs.contains_key(&parent) {
+            let tdir = trash::trash_for(&parent)?;
+            let (files, info) = tdir.open(true)?;
+            trash_dirs.insert(parent.clone(), (tdir, files, info));
         }
-        let (files, info) = &trash_dirs[&tdir.root];
+        let (tdir, files, info) = &trash_dirs[&parent];
+        let tdir = tdir.clone();
         let d = dirs.get(&parent)?;
         if d.stat(name_of(src))?.is_none() {
             // Resumed after the move into the trash: find it there.
@@ -1267,9 +1359,12 @@ impl FileOpJob {
             });
         }
         // Orphaned info files of a killed claim of this very path go first.
-        clean_orphans(&tdir, files, info, src);
+        if recovering {
+            clean_orphans(&tdir, files, info, src);
+        }
         let date = trash::deletion_date();
         let name = trash::claim(&tdir, files, info, name_of(src), src, &date)?;
+        kill_point();
         if let Err(e) = trash::move_in(d, name_of(src), files, &name) {
             let _ = trash::unclaim(info, &name);
             if e.kind() == std::io::ErrorKind::CrossesDevices {
@@ -1283,9 +1378,7 @@ impl FileOpJob {
             }
             return Err(e);
         }
-        let _ = files.sync();
-        let _ = info.sync();
-        let _ = d.sync();
+        kill_point();
         Ok(TrashedAt {
             root: path_bytes(&tdir.root),
             topdir: tdir.topdir.as_deref().map(path_bytes),
@@ -1293,7 +1386,7 @@ impl FileOpJob {
         })
     }
 
-    fn restore_top(&self, dirs: &mut Dirs, src: &Path, dst: &Path) -> std::io::Result<()> {
+    fn restore_top(&mut self, dirs: &mut Dirs, src: &Path, dst: &Path) -> std::io::Result<()> {
         let files = dirs.get(parent_of(src))?;
         if files.stat(name_of(src))?.is_none() {
             if dirs.get(parent_of(dst))?.stat(name_of(dst))?.is_some() {
@@ -1314,7 +1407,7 @@ impl FileOpJob {
         {
             let _ = trash::unclaim(&info, name_of(src));
         }
-        dst_dir.sync()?;
+        self.touched.insert(parent_of(dst).to_owned());
         Ok(())
     }
 }

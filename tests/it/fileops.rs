@@ -1,0 +1,642 @@
+//! File operations as users meet them: copy, move, rename, new folder, trash, permanent
+//! delete, restore, undo and redo from the CLI and the library; refusals (into itself, no
+//! space, a link swapped in after the preview); conflicts; names that are not UTF-8; the index
+//! following every change; and the kill matrix (SIGKILL at every kind of moment, then resume).
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::{cairn, fails, json, ok};
+
+/// Kind, size and BLAKE3 (or a link's target) of every entry below `root`, by relative path
+/// bytes.
+fn digest(root: &Path) -> BTreeMap<Vec<u8>, String> {
+    let mut out = BTreeMap::new();
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<Vec<u8>, String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .as_os_str()
+                .as_bytes()
+                .to_vec();
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            let v = if m.is_symlink() {
+                format!("link {:?}", std::fs::read_link(&p).unwrap())
+            } else if m.is_dir() {
+                walk(root, &p, out);
+                "dir".to_owned()
+            } else {
+                format!(
+                    "file {} {}",
+                    m.len(),
+                    blake3::hash(&std::fs::read(&p).unwrap())
+                )
+            };
+            out.insert(rel, v);
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
+
+/// A small tree with what trips file managers: nested folders, an empty file, a 3 MiB file
+/// (several read chunks), a link, a name that is not UTF-8, a read-only folder.
+fn make_tree(root: &Path, files: usize) {
+    std::fs::create_dir_all(root.join("a/b/c")).unwrap();
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    for i in 0..files {
+        let dir = match i % 3 {
+            0 => root.to_owned(),
+            1 => root.join("a"),
+            _ => root.join("a/b/c"),
+        };
+        let body: Vec<u8> = (0..(i * 997 % 20_000))
+            .map(|k| (k * 31 + i) as u8)
+            .collect();
+        std::fs::write(dir.join(format!("file{i:03}.dat")), body).unwrap();
+    }
+    std::fs::write(root.join("zero"), b"").unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|k| (k % 251) as u8).collect();
+    std::fs::write(root.join("a/big.bin"), big).unwrap();
+    std::os::unix::fs::symlink("file000.dat", root.join("link")).unwrap();
+    std::fs::write(
+        root.join(OsStr::from_bytes(b"caf\xe9-latin1.txt")),
+        b"bytes",
+    )
+    .unwrap();
+}
+
+fn no_temps(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap().as_bytes().starts_with(b".cairn-") {
+                out.push(p.clone());
+            }
+            if std::fs::symlink_metadata(&p).unwrap().is_dir() {
+                walk(&p, out);
+            }
+        }
+    }
+    walk(root, &mut out);
+    out
+}
+
+/// A `cairn` command with its own home trash under `t`.
+fn cmd(data: &Path, t: &Path) -> Command {
+    let mut c = cairn(data);
+    c.env("XDG_DATA_HOME", t.join("xdg"));
+    c
+}
+
+fn check_index(data: &Path, t: &Path) {
+    let out = ok(cmd(data, t).args(["debug", "check-index"]));
+    assert!(out.contains("consistent"), "{out}");
+}
+
+#[test]
+fn copy_is_exact_verified_and_indexed_with_the_same_content() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let w = t.join("w");
+    let src = w.join("src");
+    make_tree(&src, 30);
+    std::fs::create_dir(w.join("dst")).unwrap();
+    ok(cmd(&data, t).args(["location", "add"]).arg(&w));
+    let before = digest(&src);
+    let t = &w;
+    // The preview touches nothing.
+    let p = json(&ok(cmd(&data, t)
+        .args(["--json", "cp", "--dry-run"])
+        .arg(&src)
+        .arg(t.join("dst"))));
+    assert_eq!(p["files"], 34, "{p}");
+    assert!(!t.join("dst/src").exists());
+    ok(cmd(&data, t).arg("cp").arg(&src).arg(t.join("dst")));
+    assert_eq!(digest(&t.join("dst/src")), before);
+    assert_eq!(digest(&src), before);
+    assert!(no_temps(t).is_empty());
+    check_index(&data, t);
+    // The copy's entry shares the source's content identity (no rehash needed) and has its
+    // own UUID.
+    let a = json(&ok(cmd(&data, t)
+        .args(["--json", "stat"])
+        .arg(src.join("a/big.bin"))));
+    let b = json(&ok(cmd(&data, t)
+        .args(["--json", "stat"])
+        .arg(t.join("dst/src/a/big.bin"))));
+    assert!(a["content"]["content_uuid"].is_string(), "{a}");
+    assert_eq!(a["content"]["content_uuid"], b["content"]["content_uuid"]);
+    assert_eq!(b["content"]["instances"], 2, "{b}");
+    assert!(b["entry"]["uuid"].is_string(), "{b}");
+    assert_ne!(a["entry"]["uuid"], b["entry"]["uuid"]);
+    // Copying again: the names are taken; the default refuses, keep-both makes "src (2)".
+    let err = fails(cmd(&data, t).arg("cp").arg(&src).arg(t.join("dst")));
+    assert!(err.contains("already exist"), "{err}");
+    ok(cmd(&data, t)
+        .args(["cp", "--on-conflict", "keep-both"])
+        .arg(&src)
+        .arg(t.join("dst")));
+    assert_eq!(digest(&t.join("dst/src (2)")), before);
+    check_index(&data, t);
+}
+
+#[test]
+fn refusals_name_the_path_and_change_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let src = t.join("src");
+    make_tree(&src, 6);
+    let before = digest(t);
+    let err = fails(cmd(&data, t).arg("cp").arg(&src).arg(src.join("a")));
+    assert!(err.contains("into itself") && err.contains("/src"), "{err}");
+    let err = fails(cmd(&data, t).arg("mv").arg(&src).arg(t));
+    assert!(err.contains("already in"), "{err}");
+    let err = fails(cmd(&data, t).arg("cp").arg(t.join("nope")).arg(t));
+    assert!(err.contains("does not exist"), "{err}");
+    let err = fails(cmd(&data, t).args(["rm"]).arg(&src));
+    assert!(err.contains("--permanent"), "{err}");
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename"])
+            .arg(src.join("zero"))
+            .arg("a/b"),
+    );
+    assert!(err.contains('/'), "{err}");
+    let mut after = digest(t);
+    after.retain(|k, _| !k.starts_with(b"data"));
+    let mut before = before;
+    before.retain(|k, _| !k.starts_with(b"data"));
+    assert_eq!(after, before);
+}
+
+#[test]
+fn a_full_destination_is_refused_at_preview() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let Some(small) = crate::common::Tmpfs::mount(t, "small", "1m") else {
+        return;
+    };
+    let data = t.join("data");
+    let src = t.join("src");
+    make_tree(&src, 3);
+    let err = fails(cmd(&data, t).arg("cp").arg(&src).arg(&small.path));
+    assert!(
+        err.contains("not enough space") && err.contains("small"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&small.path).unwrap().count(), 0);
+}
+
+#[test]
+fn names_that_are_not_utf8_are_copied_moved_renamed_trashed_and_restored_exactly() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let dir = t.join("d");
+    std::fs::create_dir(&dir).unwrap();
+    let name = OsStr::from_bytes(b"r\xe9sum\xe9 \xff.txt");
+    std::fs::write(dir.join(name), b"exact").unwrap();
+    ok(cmd(&data, t).arg("cp").arg(dir.join(name)).arg(t));
+    assert_eq!(std::fs::read(t.join(name)).unwrap(), b"exact");
+    let new = OsStr::from_bytes(b"\xfe\xfd");
+    ok(cmd(&data, t).arg("rename").arg(t.join(name)).arg(new));
+    assert!(t.join(new).exists() && !t.join(name).exists());
+    ok(cmd(&data, t).arg("mv").arg(t.join(new)).arg(&dir));
+    assert_eq!(std::fs::read(dir.join(new)).unwrap(), b"exact");
+    ok(cmd(&data, t).arg("trash").arg(dir.join(new)));
+    assert!(!dir.join(new).exists());
+    let trashed = t.join("xdg/Trash/files").join(new);
+    assert_eq!(std::fs::read(&trashed).unwrap(), b"exact");
+    ok(cmd(&data, t).args(["trash", "restore"]).arg(dir.join(new)));
+    assert_eq!(std::fs::read(dir.join(new)).unwrap(), b"exact");
+    assert_eq!(
+        std::fs::read_dir(t.join("xdg/Trash/info")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn moves_keep_uuids_trash_and_undo_bring_them_back_and_redo_redoes() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    make_tree(&loc, 12);
+    std::fs::create_dir(loc.join("into")).unwrap();
+    ok(cmd(&data, t).args(["location", "add"]).arg(&loc));
+    let uuid = |p: &Path| {
+        let v = json(&ok(cmd(&data, t).args(["--json", "stat"]).arg(p)))["entry"]["uuid"].clone();
+        assert!(v.is_string(), "{} is not indexed", p.display());
+        v
+    };
+    let a = uuid(&loc.join("a"));
+    let f = uuid(&loc.join("file000.dat"));
+    ok(cmd(&data, t)
+        .arg("mv")
+        .arg(loc.join("a"))
+        .arg(loc.join("file000.dat"))
+        .arg(loc.join("into")));
+    assert_eq!(uuid(&loc.join("into/a")), a);
+    assert_eq!(uuid(&loc.join("into/file000.dat")), f);
+    check_index(&data, t);
+    ok(cmd(&data, t).arg("trash").arg(loc.join("into")));
+    assert!(!loc.join("into").exists());
+    check_index(&data, t);
+    // Undo the trash: back with its UUIDs; undo the move: back where it was.
+    ok(cmd(&data, t).arg("undo"));
+    assert_eq!(uuid(&loc.join("into/a")), a);
+    check_index(&data, t);
+    ok(cmd(&data, t).arg("undo"));
+    assert_eq!(uuid(&loc.join("a")), a);
+    assert_eq!(uuid(&loc.join("file000.dat")), f);
+    check_index(&data, t);
+    // Redo the move.
+    ok(cmd(&data, t).arg("redo"));
+    assert!(loc.join("into/a").exists() && !loc.join("a").exists());
+    assert_eq!(uuid(&loc.join("into/a")), a);
+    check_index(&data, t);
+    let h = json(&ok(cmd(&data, t).args(["--json", "history"])));
+    let titles: Vec<String> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(titles[0].starts_with("Redo: Move"), "{titles:?}");
+    // An undo refuses when the world changed: the moved file edited is not moved back
+    // silently over something new at its old place.
+    std::fs::write(loc.join("a"), b"new thing here").unwrap();
+    let err = fails(cmd(&data, t).arg("undo"));
+    assert!(err.contains("exists again"), "{err}");
+}
+
+#[test]
+fn rename_new_folder_and_their_undo() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    make_tree(&loc, 3);
+    ok(cmd(&data, t).args(["location", "add"]).arg(&loc));
+    ok(cmd(&data, t).arg("mkdir").arg(loc.join("New Folder")));
+    assert!(loc.join("New Folder").is_dir());
+    let err = fails(cmd(&data, t).arg("mkdir").arg(loc.join("New Folder")));
+    assert!(err.contains("already exists"), "{err}");
+    ok(cmd(&data, t)
+        .arg("rename")
+        .arg(loc.join("zero"))
+        .arg("nothing.txt"));
+    assert!(loc.join("nothing.txt").exists());
+    check_index(&data, t);
+    ok(cmd(&data, t).arg("undo"));
+    assert!(loc.join("zero").exists() && !loc.join("nothing.txt").exists());
+    ok(cmd(&data, t).arg("undo"));
+    assert!(!loc.join("New Folder").exists());
+    check_index(&data, t);
+}
+
+#[test]
+fn permanent_delete_and_the_trash_commands() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    make_tree(&loc, 6);
+    ok(cmd(&data, t).args(["location", "add"]).arg(&loc));
+    // Without --yes, only the preview is shown.
+    fails(cmd(&data, t).args(["rm", "--permanent"]).arg(loc.join("a")));
+    assert!(loc.join("a").exists());
+    ok(cmd(&data, t)
+        .args(["rm", "--permanent", "--yes"])
+        .arg(loc.join("a")));
+    assert!(!loc.join("a").exists());
+    check_index(&data, t);
+    let err = fails(cmd(&data, t).arg("undo").arg("1"));
+    assert!(err.contains("cannot be undone"), "{err}");
+    ok(cmd(&data, t)
+        .arg("trash")
+        .arg(loc.join("zero"))
+        .arg(loc.join("link")));
+    let list = json(&ok(cmd(&data, t).args(["--json", "trash", "list"])));
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    ok(cmd(&data, t).args(["trash", "empty", "--yes"]));
+    let list = json(&ok(cmd(&data, t).args(["--json", "trash", "list"])));
+    assert_eq!(list.as_array().unwrap().len(), 0);
+    // The link was removed, never followed: its target is still there.
+    assert!(loc.join("file000.dat").exists());
+}
+
+#[test]
+fn a_link_swapped_in_after_the_preview_is_refused_not_followed() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let lib = crate::common::library();
+    let src = t.join("src");
+    make_tree(&src, 3);
+    let dst = t.join("dst");
+    std::fs::create_dir(&dst).unwrap();
+    let elsewhere = t.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let req = cairn::vdfs::actions::Request::new(
+        cairn::vdfs::actions::OpKind::Copy,
+        vec![src.join("file000.dat"), src.join("a")],
+    )
+    .to(&dst);
+    let p = lib.lib.preview(&req).unwrap();
+    assert!(p.can_commit(), "{:?}", p.refusals);
+    // Between preview and commit, the destination becomes a link to another folder.
+    std::fs::remove_dir(&dst).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &dst).unwrap();
+    match lib.lib.commit(&p).unwrap() {
+        cairn::vdfs::actions::Committed::Job { handle, .. } => {
+            handle.wait();
+            let rec = lib.lib.jobs().get(handle.id()).unwrap();
+            assert!(rec.error_count >= 2, "{rec:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing went through the link"
+    );
+}
+
+/// Runs `args` with the kill seam set to `at`, then `jobs resume --all`. Returns whether the
+/// kill happened.
+fn kill_then_resume(data: &Path, t: &Path, args: &[&OsStr], at: u64) -> bool {
+    let out = cmd(data, t)
+        .args(args)
+        .env("CAIRN_TEST_KILL_AT", at.to_string())
+        .env("CAIRN_TEST_OP_BATCH", "7")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    let killed = out.status.signal() == Some(9);
+    if !killed {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    ok(cmd(data, t)
+        .args(["jobs", "resume", "--all"])
+        .env("CAIRN_TEST_OP_BATCH", "7"));
+    killed
+}
+
+/// How many kill points a run of `args` passes (run on a throwaway copy of the world).
+fn kill_points(data: &Path, t: &Path, args: &[&OsStr]) -> u64 {
+    let log = t.join("kill-log");
+    ok(cmd(data, t)
+        .args(args)
+        .env("CAIRN_TEST_KILL_LOG", &log)
+        .env("CAIRN_TEST_OP_BATCH", "7"));
+    std::fs::read_to_string(&log)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// `n` kill moments spread over `1..=total`.
+fn moments(total: u64, n: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..n).map(|i| 1 + i * total / n).collect();
+    v.push(total);
+    v.dedup();
+    v
+}
+
+#[test]
+fn kill_matrix_copy() {
+    let base = tempfile::tempdir().unwrap();
+    let base = &std::fs::canonicalize(base.path()).unwrap();
+    let proto = base.join("proto");
+    make_tree(&proto, 40);
+    let want = digest(&proto);
+    // Count the points once.
+    let total = {
+        let t = base.join("count");
+        std::fs::create_dir(&t).unwrap();
+        let src = t.join("src");
+        copy_tree(&proto, &src);
+        std::fs::create_dir(t.join("dst")).unwrap();
+        kill_points(
+            &t.join("data"),
+            &t,
+            &[OsStr::new("cp"), src.as_os_str(), t.join("dst").as_os_str()],
+        )
+    };
+    assert!(total >= 20, "only {total} kill points");
+    let mut kills = 0;
+    for (i, at) in moments(total, 24).into_iter().enumerate() {
+        let t = base.join(format!("run{i}"));
+        std::fs::create_dir(&t).unwrap();
+        let src = t.join("src");
+        copy_tree(&proto, &src);
+        std::fs::create_dir(t.join("dst")).unwrap();
+        let data = t.join("data");
+        kills += u64::from(kill_then_resume(
+            &data,
+            &t,
+            &[OsStr::new("cp"), src.as_os_str(), t.join("dst").as_os_str()],
+            at,
+        ));
+        assert_eq!(
+            digest(&t.join("dst/src")),
+            want,
+            "after a kill at point {at} of {total}"
+        );
+        assert_eq!(digest(&src), want);
+        assert!(
+            no_temps(&t).is_empty(),
+            "temporary files left after a kill at {at}: {:?}",
+            no_temps(&t)
+        );
+        check_index(&data, &t);
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+    assert!(kills >= 20, "only {kills} runs were killed");
+    eprintln!("kill matrix, copy: {kills} kills over {total} points, every tree exact");
+}
+
+#[test]
+fn kill_matrix_move_across_volumes() {
+    let base = tempfile::tempdir().unwrap();
+    let base = &std::fs::canonicalize(base.path()).unwrap();
+    let Some(vol) = crate::common::Tmpfs::mount(base, "vol", "64m") else {
+        return;
+    };
+    let proto = base.join("proto");
+    make_tree(&proto, 30);
+    let want = digest(&proto);
+    let args = |src: &Path, dst: &Path| -> Vec<std::ffi::OsString> {
+        vec![
+            "mv".into(),
+            src.as_os_str().to_owned(),
+            dst.as_os_str().to_owned(),
+        ]
+    };
+    let total = {
+        let t = base.join("count");
+        std::fs::create_dir(&t).unwrap();
+        let src = t.join("src");
+        copy_tree(&proto, &src);
+        let dst = vol.path.join("count");
+        std::fs::create_dir(&dst).unwrap();
+        let a = args(&src, &dst);
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        kill_points(&t.join("data"), &t, &a)
+    };
+    let mut kills = 0;
+    for (i, at) in moments(total, 22).into_iter().enumerate() {
+        let t = base.join(format!("run{i}"));
+        std::fs::create_dir(&t).unwrap();
+        let src = t.join("src");
+        copy_tree(&proto, &src);
+        let dst = vol.path.join(format!("run{i}"));
+        std::fs::create_dir(&dst).unwrap();
+        let a = args(&src, &dst);
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        // At the kill: every file complete at its source or complete at its destination.
+        let out = cmd(&t.join("data"), &t)
+            .args(&a)
+            .env("CAIRN_TEST_KILL_AT", at.to_string())
+            .env("CAIRN_TEST_OP_BATCH", "7")
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        kills += u64::from(out.status.signal() == Some(9));
+        let (s, d) = (digest(&src), digest(&dst.join("src")));
+        for (k, v) in &want {
+            if v.starts_with("file") {
+                assert!(
+                    s.get(k) == Some(v) || d.get(k) == Some(v),
+                    "after a kill at {at}, {} is complete on neither side",
+                    String::from_utf8_lossy(k)
+                );
+            }
+        }
+        for (k, v) in &d {
+            let temp = k
+                .rsplit(|&b| b == b'/')
+                .next()
+                .is_some_and(|n| n.starts_with(b".cairn-"));
+            if v.starts_with("file") && !temp {
+                assert_eq!(
+                    want.get(k),
+                    Some(v),
+                    "a half-written file under its final name after a kill at {at}"
+                );
+            }
+        }
+        ok(cmd(&t.join("data"), &t)
+            .args(["jobs", "resume", "--all"])
+            .env("CAIRN_TEST_OP_BATCH", "7"));
+        assert_eq!(
+            digest(&dst.join("src")),
+            want,
+            "after a kill at {at} of {total}"
+        );
+        assert!(
+            !src.exists(),
+            "the source stays after the move completed (kill at {at})"
+        );
+        assert!(no_temps(&dst).is_empty());
+        std::fs::remove_dir_all(&t).unwrap();
+        std::fs::remove_dir_all(&dst).unwrap();
+    }
+    assert!(
+        kills >= 20,
+        "only {kills} runs were killed of {total} points"
+    );
+    eprintln!(
+        "kill matrix, move across volumes: {kills} kills over {total} points, every file on one side"
+    );
+}
+
+#[test]
+fn kill_matrix_trash() {
+    let base = tempfile::tempdir().unwrap();
+    let base = &std::fs::canonicalize(base.path()).unwrap();
+    let files = 2000;
+    let make = |dir: &Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        for i in 0..files {
+            std::fs::write(dir.join(format!("t{i:04}")), i.to_string()).unwrap();
+        }
+    };
+    let args = |dir: &Path| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = vec!["trash".into()];
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path().into_os_string())
+            .collect();
+        names.sort();
+        v.extend(names);
+        v
+    };
+    let total = {
+        let t = base.join("count");
+        make(&t.join("src"));
+        let a = args(&t.join("src"));
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        kill_points(&t.join("data"), &t, &a)
+    };
+    let mut kills = 0;
+    for (i, at) in moments(total, 20).into_iter().enumerate() {
+        let t = base.join(format!("run{i}"));
+        let src = t.join("src");
+        make(&src);
+        let a = args(&src);
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        kills += u64::from(kill_then_resume(&t.join("data"), &t, &a, at));
+        assert_eq!(std::fs::read_dir(&src).unwrap().count(), 0, "kill at {at}");
+        let trash = t.join("xdg/Trash");
+        let mut got: Vec<String> = std::fs::read_dir(trash.join("files"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        got.sort_by_key(|s| s.parse::<u32>().unwrap());
+        assert_eq!(got.len(), files, "kill at {at}");
+        assert!(got.iter().enumerate().all(|(i, s)| *s == i.to_string()));
+        let infos = std::fs::read_dir(trash.join("info")).unwrap().count();
+        assert_eq!(
+            infos, files,
+            "orphaned or missing info files after a kill at {at}"
+        );
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+    assert!(
+        kills >= 18,
+        "only {kills} of the runs were killed ({total} points)"
+    );
+    eprintln!("kill matrix, trash of {files} files: {kills} kills over {total} points");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let st = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
