@@ -31,6 +31,14 @@ pub struct DupesArgs {
     /// Print CSV: group, cas_id, size, keep, path.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+    /// Move every copy but the kept one (--keep) to the trash, as one undoable operation.
+    /// Implies --confirm: only groups whose every byte matches are touched; the kept copy must
+    /// be on disk; hard links of a kept file are left alone (removing them frees nothing).
+    #[arg(long, conflicts_with = "csv")]
+    pub trash_others: bool,
+    /// With --trash-others: print the preview and change nothing.
+    #[arg(long, short = 'n', requires = "trash_others")]
+    pub dry_run: bool,
 }
 
 /// `cairn redundancy`
@@ -73,13 +81,37 @@ pub(super) fn dupes(
     };
     let mut groups = lib.dupes(&q)?;
     let mut unconfirmed = None;
-    if a.confirm {
+    if a.confirm || a.trash_others {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (g, u) = dupes::confirm(groups, threads);
         groups = g;
         unconfirmed = Some(u);
     }
     let keeps = dupes::keep(&groups, &keep);
+    if a.trash_others {
+        let mut others = Vec::new();
+        for (g, k) in groups.iter().zip(&keeps) {
+            let Some(k) = *k else { continue };
+            if g.confirmed != Some(true) || g.members.len() < 2 {
+                continue;
+            }
+            // The kept copy must be there, or nothing of its group is touched.
+            if std::fs::symlink_metadata(&g.members[k].path).is_err() {
+                continue;
+            }
+            for (i, m) in g.members.iter().enumerate() {
+                if i != k && m.same_file_as.is_none() {
+                    others.push(m.path.clone());
+                }
+            }
+        }
+        if others.is_empty() {
+            println!("No duplicate to trash.");
+            return Ok(());
+        }
+        let req = crate::vdfs::actions::Request::new(crate::vdfs::actions::OpKind::Trash, others);
+        return super::files::run(core, out, &lib, req, a.dry_run);
+    }
     let wasted = dupes::total_wasted(&groups);
     if out.json {
         let rows: Vec<_> = groups

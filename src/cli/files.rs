@@ -158,7 +158,7 @@ fn abs(p: &OsString) -> PathBuf {
 }
 
 /// Runs one operation: preview, print or refuse, commit, follow.
-fn run(
+pub(super) fn run(
     core: &Core,
     out: &Output,
     lib: &Library,

@@ -640,3 +640,39 @@ fn copy_tree(from: &Path, to: &Path) {
         .unwrap();
     assert!(st.success());
 }
+
+#[test]
+fn dupes_trash_others_keeps_one_copy_of_each_and_is_one_undoable_operation() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    std::fs::create_dir_all(loc.join("x/y")).unwrap();
+    for p in ["a1", "x/a2", "x/y/a3"] {
+        std::fs::write(loc.join(p), b"same bytes A").unwrap();
+    }
+    for p in ["b1", "x/b2"] {
+        std::fs::write(loc.join(p), b"same bytes B, longer").unwrap();
+    }
+    std::fs::write(loc.join("unique"), b"only one").unwrap();
+    ok(cmd(&data, t)
+        .args(["location", "add", "--mode", "content"])
+        .arg(&loc));
+    let p = json(&ok(cmd(&data, t)
+        .args(["--json", "dupes", "--trash-others", "--keep"])
+        .arg(format!("in:{}", loc.join("x").display()))
+        .arg("--dry-run")));
+    assert_eq!(p["items"].as_array().unwrap().len(), 3, "{p}");
+    ok(cmd(&data, t)
+        .args(["dupes", "--trash-others", "--keep"])
+        .arg(format!("in:{}", loc.join("x").display())));
+    let left: Vec<_> = ["a1", "x/a2", "x/y/a3", "b1", "x/b2", "unique"]
+        .into_iter()
+        .filter(|p| loc.join(p).exists())
+        .collect();
+    assert_eq!(left, ["x/a2", "x/b2", "unique"]);
+    check_index(&data, t);
+    ok(cmd(&data, t).arg("undo"));
+    assert!(["a1", "x/y/a3", "b1"].iter().all(|p| loc.join(p).exists()));
+    check_index(&data, t);
+}

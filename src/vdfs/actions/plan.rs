@@ -382,46 +382,63 @@ fn copy_or_move(store: &Store, locations: &[LocationRecord], req: &Request, p: &
 fn remove(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Preview) {
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let mut only_copies = 0u64;
+    // Per folder: its canonical path, and its trash (or why there is none). Ten thousand
+    // items of one folder look it up once.
+    let mut folders: std::collections::HashMap<PathBuf, (PathBuf, Result<PathBuf, String>)> =
+        std::collections::HashMap::new();
     for s in &req.sources {
-        let src = canonical_no_follow(s);
+        let abs = std::path::absolute(s).unwrap_or_else(|_| s.clone());
+        let (Some(parent), Some(name)) = (abs.parent(), abs.file_name()) else {
+            p.refusals.push(format!(
+                "{} is the root folder; Cairn does not {} it",
+                abs.display(),
+                req.kind.verb()
+            ));
+            continue;
+        };
+        let (canon_parent, trash_root) = folders
+            .entry(parent.to_owned())
+            .or_insert_with(|| {
+                let canon = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned());
+                let trash = if req.kind == OpKind::Trash {
+                    match trash::trash_for(&canon) {
+                        Ok(t) if fs_of(&canon).1 => {
+                            let _ = t;
+                            Err(format!("{} is on a read-only volume", canon.display()))
+                        }
+                        Ok(t) => Ok(t.root),
+                        Err(e) => Err(format!(
+                            "{} has no trash on its volume ({e}); delete permanently instead",
+                            canon.display()
+                        )),
+                    }
+                } else {
+                    Ok(PathBuf::new())
+                };
+                (canon, trash)
+            })
+            .clone();
+        let src = canon_parent.join(name);
         let Some((kind, meta)) = lstat(&src) else {
             p.refusals.push(format!("{} does not exist", src.display()));
             continue;
         };
-        if src.parent().is_none() || home.as_deref() == Some(src.as_path()) {
+        if home.as_deref() == Some(src.as_path()) {
             p.refusals.push(format!(
-                "{} is {}; Cairn does not {} it",
+                "{} is your home folder; Cairn does not {} it",
                 src.display(),
-                if src.parent().is_none() {
-                    "the root folder"
-                } else {
-                    "your home folder"
-                },
                 req.kind.verb()
             ));
             continue;
         }
-        let target = if req.kind == OpKind::Trash {
-            let parent = src.parent().unwrap_or(Path::new("/"));
-            match trash::trash_for(parent) {
-                Ok(t) => {
-                    let (_, ro) = fs_of(parent);
-                    if ro {
-                        p.refusals
-                            .push(format!("{} is on a read-only volume", src.display()));
-                    }
-                    t.root
+        let target = match trash_root {
+            Ok(t) => t,
+            Err(why) => {
+                if !p.refusals.contains(&why) {
+                    p.refusals.push(why);
                 }
-                Err(e) => {
-                    p.refusals.push(format!(
-                        "{} has no trash on its volume ({e}); delete it permanently instead",
-                        src.display()
-                    ));
-                    continue;
-                }
+                continue;
             }
-        } else {
-            PathBuf::new()
         };
         let t = totals(store, locations, &src, kind, meta.size, None);
         only_copies += sole_copies(store, locations, &src);
