@@ -171,6 +171,13 @@ pub enum UiCommand {
     ShowTrash,
     /// Put trashed items (by their path in the trash) back where they were.
     Restore(Vec<PathBuf>),
+    /// A click on an item of the trash (by its path in the trash).
+    SelectTrashed {
+        /// The item.
+        path: PathBuf,
+        /// Ctrl: add or remove it; else it alone.
+        toggle: bool,
+    },
     /// Ask to empty the trash.
     EmptyTrash,
     /// Empty the trash for good (confirmed).
@@ -348,6 +355,8 @@ pub enum CommandKind {
     ShowTrash,
     /// [`UiCommand::Restore`].
     Restore,
+    /// [`UiCommand::SelectTrashed`].
+    SelectTrashed,
     /// [`UiCommand::EmptyTrash`].
     EmptyTrash,
     /// [`UiCommand::ConfirmEmptyTrash`].
@@ -419,6 +428,7 @@ impl UiCommand {
             UiCommand::CancelOp => K::CancelOp,
             UiCommand::ShowTrash => K::ShowTrash,
             UiCommand::Restore(_) => K::Restore,
+            UiCommand::SelectTrashed { .. } => K::SelectTrashed,
             UiCommand::EmptyTrash => K::EmptyTrash,
             UiCommand::ConfirmEmptyTrash => K::ConfirmEmptyTrash,
         }
@@ -528,7 +538,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 62] = {
+    pub const ALL: [CommandKind; 63] = {
         use CommandKind as K;
         [
             K::Back,
@@ -592,6 +602,7 @@ impl CommandKind {
             K::CancelOp,
             K::ShowTrash,
             K::Restore,
+            K::SelectTrashed,
             K::EmptyTrash,
             K::ConfirmEmptyTrash,
         ]
@@ -662,6 +673,7 @@ impl CommandKind {
             K::CancelOp => "Cancel",
             K::ShowTrash => "Trash",
             K::Restore => "Restore",
+            K::SelectTrashed => "Select",
             K::EmptyTrash => "Empty trash…",
             K::ConfirmEmptyTrash => "Empty trash",
         }

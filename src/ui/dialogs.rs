@@ -197,7 +197,7 @@ fn preview_body(ui: &mut egui::Ui, p: &Preview, dark: bool, actions: &mut Vec<Ui
             }
             for c in choices {
                 let r = ui
-                    .selectable_label(p.on_conflict == c, conflict_choice(c))
+                    .button(conflict_choice(c))
                     .on_hover_text(CommandKind::ResolveConflicts.label());
                 if r.clicked() {
                     actions.push(UiCommand::ResolveConflicts(c));

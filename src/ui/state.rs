@@ -906,8 +906,7 @@ impl AppState {
                 let n = paths.len();
                 self.toast = Some(Toast::new(
                     format!(
-                        "{} {} to {}",
-                        if cut { "Cut" } else { "Copied" },
+                        "{} on the clipboard, to {} with Ctrl+V",
                         items_text(n as u64),
                         if cut { "move" } else { "copy" }
                     ),
@@ -992,6 +991,17 @@ impl AppState {
             }
             UiCommand::Restore(paths) => {
                 send.push(file_op(Request::new(OpKind::Restore, paths), false));
+            }
+            UiCommand::SelectTrashed { path, toggle } => {
+                let sel = &mut self.trash_selected;
+                if toggle {
+                    if !sel.remove(&path) {
+                        sel.insert(path);
+                    }
+                } else {
+                    sel.clear();
+                    sel.insert(path);
+                }
             }
             UiCommand::EmptyTrash => {
                 let items = self.trash.as_ref().map_or(0, Vec::len);
@@ -1596,7 +1606,24 @@ mod tests {
         );
         assert!(run(&mut s, UiCommand::EmptyTrash).commands.is_empty());
         assert_eq!(s.dialog, None, "nothing to empty");
+        for (p, toggle) in [
+            ("/t/a", false),
+            ("/t/b", true),
+            ("/t/c", true),
+            ("/t/c", true),
+        ] {
+            run(
+                &mut s,
+                UiCommand::SelectTrashed {
+                    path: p.into(),
+                    toggle,
+                },
+            );
+        }
+        assert_eq!(s.trash_selected.len(), 2, "a and b");
+        // What is no longer in the trash is no longer selected.
         s.apply(Update::Trash(Vec::new()));
+        assert!(s.trash_selected.is_empty());
         assert!(matches!(
             run(&mut s, UiCommand::ShowTrash).commands.as_slice(),
             [Command::Navigate { .. }]

@@ -11,7 +11,7 @@ use crate::ui::widgets::ROW_HEIGHT;
 
 /// Draws the trash; what the person does is pushed to `actions`. A click selects an item
 /// alone, Ctrl+click adds or removes it.
-pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
     let Some(items) = &state.trash else {
         ui.centered_and_justified(|ui| ui.spinner());
         return;
@@ -101,15 +101,10 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                 });
             });
         });
-    if let Some((path, toggle, context)) = clicked {
-        let sel = &mut state.trash_selected;
-        if toggle {
-            if !sel.remove(&path) {
-                sel.insert(path);
-            }
-        } else if !(context && sel.contains(&path)) {
-            sel.clear();
-            sel.insert(path);
-        }
+    // A right click inside the selection keeps it (its menu acts on the item alone).
+    if let Some((path, toggle, context)) = clicked
+        && !(context && state.trash_selected.contains(&path))
+    {
+        actions.push(UiCommand::SelectTrashed { path, toggle });
     }
 }
