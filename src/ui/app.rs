@@ -103,8 +103,12 @@ impl CairnApp {
     }
 
     /// Runs the commands whose shortcuts were pressed; while a text field has the keyboard,
-    /// only those that work while typing.
+    /// only those that work while typing; while an operation dialog is open, none.
     fn handle_keys(&mut self, ctx: &egui::Context) {
+        // An operation dialog answers its own keys (Esc); nothing acts behind it.
+        if self.state.dialog.is_some() {
+            return;
+        }
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
         let targets = self.state.key_targets();
         let mut fired = Vec::new();

@@ -365,12 +365,10 @@ impl AppState {
             Update::OpStarted(r) => return self.op_started(r),
             Update::OpFinished(r) => {
                 self.op_totals.remove(&r.job.unwrap_or_default());
-                let undo = !r.failed || r.kind != OpKind::Delete;
-                self.toast = Some(Toast::new(
-                    r.text,
-                    undo && r.kind != OpKind::Delete,
-                    r.failed,
-                ));
+                // Undo is offered for what can be undone (an undo's own line offers no
+                // "Undo": it would undo the operation before).
+                let offer = !r.undo && r.kind != OpKind::Delete;
+                self.toast = Some(Toast::new(r.text, offer, r.failed));
                 return self.after_op(None);
             }
             Update::OpFailed { kind, path, error } => {
@@ -481,7 +479,7 @@ impl AppState {
         if r.kind == OpKind::NewFolder && !r.undo {
             self.rename_when_listed.clone_from(&r.path);
         }
-        self.toast = Some(Toast::new(r.text, true, r.failed));
+        self.toast = Some(Toast::new(r.text, !r.undo, r.failed));
         self.after_op(r.path.as_deref())
     }
 

@@ -1337,6 +1337,22 @@ fn step_until_disk(h: &mut H<'_>, what: &str, cond: impl Fn() -> bool) {
     panic!("{what} never happened on disk");
 }
 
+/// Deletes for good, when dropped (even by a failing test), what was trashed from `root`:
+/// the tests trash into the person's own trash and must leave nothing there.
+struct TrashedFrom(PathBuf, Arc<cairn::vdfs::Library>);
+
+impl Drop for TrashedFrom {
+    fn drop(&mut self) {
+        let ours: Vec<_> = self
+            .1
+            .trash_items()
+            .into_iter()
+            .filter(|i| i.original.starts_with(&self.0))
+            .collect();
+        let _ = self.1.empty_trash(Some(&ours));
+    }
+}
+
 /// The text of the in-place name editor, while one is open.
 fn rename_text(h: &H<'_>) -> Option<String> {
     h.state().state().renaming.as_ref().map(|r| r.text.clone())
@@ -1393,6 +1409,7 @@ fn del_trashes_the_selection_with_its_count_and_ctrl_z_brings_it_back() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
     step_until(&mut h, "notes.md");
     h.get_by_label("file2.txt").click();
     h.run_steps(2);
@@ -1554,6 +1571,7 @@ fn the_context_menu_has_the_file_operations() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
     step_until(&mut h, "notes.md");
     h.get_by_label("notes.md").click_secondary();
     step_until(&mut h, "Move to trash");
