@@ -103,10 +103,14 @@ impl CairnApp {
     }
 
     /// Runs the commands whose shortcuts were pressed; while a text field has the keyboard,
-    /// only those that work while typing.
+    /// only those that work while typing; while an operation dialog is open, none.
     fn handle_keys(&mut self, ctx: &egui::Context) {
+        // An operation dialog answers its own keys (Esc); nothing acts behind it.
+        if self.state.dialog.is_some() {
+            return;
+        }
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
-        let focused = self.state.focused_path();
+        let targets = self.state.key_targets();
         let mut fired = Vec::new();
         // Letters typed over the folder (no text field has the keyboard) jump to a name; Space
         // is the inspector's key, not part of a name.
@@ -127,6 +131,23 @@ impl CairnApp {
                 }
             });
         }
+        // The windowing layer turns Ctrl+C, Ctrl+X and Ctrl+V into clipboard events, not keys
+        // (and Ctrl+V only when the system clipboard holds text: copying files puts their
+        // paths there). Over the folder they copy, cut and paste files.
+        if !typing {
+            ctx.input(|i| {
+                for e in &i.events {
+                    let (kind, key) = match e {
+                        egui::Event::Copy => (CommandKind::Copy, egui::Key::C),
+                        egui::Event::Cut => (CommandKind::Cut, egui::Key::X),
+                        egui::Event::Paste(_) => (CommandKind::Paste, egui::Key::V),
+                        _ => continue,
+                    };
+                    let key = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
+                    fired.extend(UiCommand::from_key(kind, &key, &targets));
+                }
+            });
+        }
         ctx.input_mut(|i| {
             for kind in CommandKind::ALL {
                 if typing && !kind.works_while_typing() {
@@ -134,7 +155,7 @@ impl CairnApp {
                 }
                 for key in kind.shortcuts() {
                     if i.consume_shortcut(key)
-                        && let Some(c) = UiCommand::from_key(kind, key, focused.clone())
+                        && let Some(c) = UiCommand::from_key(kind, key, &targets)
                     {
                         fired.push(c);
                     }
@@ -201,6 +222,7 @@ impl CairnApp {
         self.run_all(&mut acts, &ctx);
         dialogs::new_library(&ctx, &mut self.state, &mut acts);
         dialogs::settings(&ctx, &mut self.state, &mut acts);
+        dialogs::file_op(&ctx, &self.state, &mut acts);
         self.run_all(&mut acts, &ctx);
         for c in std::mem::take(&mut self.state.fetches) {
             self.bridge.send(c);

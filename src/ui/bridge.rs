@@ -13,8 +13,10 @@ use std::sync::mpsc;
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
+use crate::vdfs::actions::{Committed, OpKind, Preview, Request};
 use crate::vdfs::fs::mounts::space_of;
 use crate::vdfs::fs::rules::Rules;
+pub use crate::vdfs::fs::trash::Trashed;
 pub use crate::vdfs::fs::volumes::Volume;
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::diagnostic::DiagnosticJob;
@@ -85,6 +87,25 @@ pub enum Command {
     OpenWith(PathBuf, crate::vdfs::platform::open_with::App),
     /// Remember this folder as the one to open next time (it was just listed).
     RememberFolder(PathBuf),
+    /// Preview a file operation on the blocking pool (touching nothing). With `ask`, the
+    /// preview always comes back ([`Update::Previewed`]) for the person to confirm; without,
+    /// it is committed at once unless it needs attention (a conflict, a warning, a refusal).
+    FileOp {
+        /// The operation.
+        request: Box<Request>,
+        /// Always show the preview first (permanent delete).
+        ask: bool,
+    },
+    /// Carry out a preview the person confirmed.
+    Commit(Box<Preview>),
+    /// Undo the newest file operation that can be undone.
+    Undo,
+    /// Redo the newest undo.
+    Redo,
+    /// List the desktop trash ([`Update::Trash`]).
+    ListTrash,
+    /// Delete everything in the trash for good (the person confirmed).
+    EmptyTrash,
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -167,6 +188,29 @@ pub enum Update {
         /// The folder changed since its scan (a rescan would update the index).
         changed: bool,
     },
+    /// A preview for the person to look at: it has conflicts, warnings or refusals, or it
+    /// was asked for with `ask` (permanent delete).
+    Previewed {
+        /// What was asked (to ask again with another conflict choice).
+        request: Box<Request>,
+        /// What would happen.
+        preview: Box<Preview>,
+    },
+    /// A file operation went ahead: an immediate one is done, a job has started.
+    OpStarted(OpReport),
+    /// A file operation's job ended (its audit record says how).
+    OpFinished(OpReport),
+    /// A file operation (or an undo or a redo) could not be previewed or carried out.
+    OpFailed {
+        /// The operation, when known (an undo's is not).
+        kind: Option<OpKind>,
+        /// The item it was about (a rename's), if one.
+        path: Option<PathBuf>,
+        /// Why, in words.
+        error: String,
+    },
+    /// The items of the desktop trash, newest first.
+    Trash(Vec<Trashed>),
     /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
     Thumbnail {
         /// The image it belongs to.
@@ -174,6 +218,29 @@ pub enum Update {
         /// Pixels, at most 256 on the longest side.
         image: Option<Arc<eframe::egui::ColorImage>>,
     },
+}
+
+/// What a file operation did (or, for a job, is doing), for the status line and the views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpReport {
+    /// The operation (the one undone or redone, for an undo or a redo).
+    pub kind: OpKind,
+    /// Its audit record.
+    pub audit: u64,
+    /// Its job, if it runs as one.
+    pub job: Option<JobId>,
+    /// The path an immediate change made or renamed to.
+    pub path: Option<PathBuf>,
+    /// Files and bytes the preview counted (for the jobs drawer's rate and time left).
+    pub files: u64,
+    /// Bytes the preview counted.
+    pub bytes: u64,
+    /// Title and outcome, e.g. `Trash 3 items: 3 trashed`.
+    pub text: String,
+    /// It was an undo (or a redo).
+    pub undo: bool,
+    /// It ended with errors, failed or was cancelled.
+    pub failed: bool,
 }
 
 /// The window's end of the channels.
@@ -296,6 +363,20 @@ impl Bridge {
                                 tracing::warn!("{e}");
                             }
                         });
+                    }
+                    Command::FileOp { .. }
+                    | Command::Commit(_)
+                    | Command::Undo
+                    | Command::Redo
+                    | Command::ListTrash
+                    | Command::EmptyTrash => {
+                        // One at a time, in order (an undo after a trash undoes that trash);
+                        // a job's end is awaited on a thread of its own.
+                        let r =
+                            tokio::task::spawn_blocking(move || file_op(&core, cmd, &send)).await;
+                        if let Err(e) = r {
+                            tracing::error!("a file operation crashed: {e}");
+                        }
                     }
                     Command::AppsFor(path) => {
                         tokio::task::spawn_blocking(move || {
@@ -424,7 +505,13 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
             | Command::RememberFolder(_)
-            | Command::AppsFor(_) => {}
+            | Command::AppsFor(_)
+            | Command::FileOp { .. }
+            | Command::Commit(_)
+            | Command::Undo
+            | Command::Redo
+            | Command::ListTrash
+            | Command::EmptyTrash => {}
         }
         Ok(())
     })();
@@ -432,6 +519,154 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
         send(Update::Error(e));
     }
     refresh(core, send);
+}
+
+/// Carries out a file-operation command: previews on this (blocking) thread, commits, and
+/// reports; a job's end is awaited on another blocking thread, then reported with its audit
+/// record's outcome.
+fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + 'static)) {
+    let lib = match core.library() {
+        Ok(l) => l,
+        Err(e) => {
+            send(Update::Error(e.to_string()));
+            return;
+        }
+    };
+    let failed = |kind: Option<OpKind>, path: Option<PathBuf>, error: String| {
+        send(Update::OpFailed { kind, path, error });
+    };
+    let (kind, undo, done) = match cmd {
+        Command::FileOp { request, ask } => {
+            let path = (request.kind == OpKind::Rename)
+                .then(|| request.sources.first().cloned())
+                .flatten();
+            let preview = match lib.preview(&request) {
+                Ok(p) => p,
+                Err(e) => return failed(Some(request.kind), path, e.to_string()),
+            };
+            // A rename's refusal (the name is taken, not allowed) is shown in its field.
+            if request.kind == OpKind::Rename && !preview.can_commit() {
+                return failed(Some(request.kind), path, preview.refusals.join("; "));
+            }
+            let look = match preview.kind {
+                // A trash is undone with Ctrl+Z: only a refusal stops it.
+                OpKind::Trash => !preview.can_commit(),
+                // Conflicts with an answer chosen for all are not asked about again.
+                _ => !preview.can_commit() || !preview.warnings.is_empty(),
+            };
+            if ask || look {
+                send(Update::Previewed {
+                    request,
+                    preview: Box::new(preview),
+                });
+                return;
+            }
+            let totals = (preview.files, preview.bytes);
+            match lib.commit(&preview) {
+                Ok(c) => (preview.kind, false, Ok((c, totals))),
+                Err(e) => return failed(Some(preview.kind), path, e.to_string()),
+            }
+        }
+        Command::Commit(preview) => {
+            let totals = (preview.files, preview.bytes);
+            (
+                preview.kind,
+                false,
+                lib.commit(&preview).map(|c| (c, totals)),
+            )
+        }
+        Command::Undo | Command::Redo => {
+            let r = if cmd == Command::Undo {
+                lib.undo(None)
+            } else {
+                lib.redo()
+            };
+            let kind = r
+                .as_ref()
+                .ok()
+                .and_then(|c| lib.audit_record(c.audit()).ok().flatten())
+                .map_or(OpKind::Restore, |r| r.kind);
+            (kind, true, r.map(|c| (c, (0, 0))))
+        }
+        Command::ListTrash => {
+            send(Update::Trash(lib.trash_items()));
+            return;
+        }
+        Command::EmptyTrash => {
+            if let Err(e) = lib.empty_trash(None) {
+                send(Update::Error(e.to_string()));
+            }
+            send(Update::Trash(lib.trash_items()));
+            return;
+        }
+        _ => return,
+    };
+    let (committed, (files, bytes)) = match done {
+        Ok(c) => c,
+        Err(e) => return failed((!undo).then_some(kind), None, e.to_string()),
+    };
+    let audit = committed.audit();
+    let outcome = move |lib: &crate::vdfs::Library| {
+        lib.audit_record(audit)
+            .ok()
+            .flatten()
+            .map(|r| {
+                let failed = matches!(
+                    r.status,
+                    crate::vdfs::actions::audit::AuditStatus::Failed
+                        | crate::vdfs::actions::audit::AuditStatus::Partial
+                        | crate::vdfs::actions::audit::AuditStatus::Cancelled
+                ) || !r.errors.is_empty();
+                let text = if r.summary.is_empty() {
+                    r.title
+                } else {
+                    format!("{}: {}", r.title, r.summary)
+                };
+                (text, failed)
+            })
+            .unwrap_or_default()
+    };
+    match committed {
+        Committed::Done { path, .. } => {
+            let (text, failed) = outcome(&lib);
+            send(Update::OpStarted(OpReport {
+                kind,
+                audit,
+                job: None,
+                path: Some(path),
+                files,
+                bytes,
+                text,
+                undo,
+                failed,
+            }));
+        }
+        Committed::Job { handle, .. } => {
+            let (text, _) = outcome(&lib);
+            let report = OpReport {
+                kind,
+                audit,
+                job: Some(handle.id()),
+                path: None,
+                files,
+                bytes,
+                text,
+                undo,
+                failed: false,
+            };
+            send(Update::OpStarted(report.clone()));
+            let send = send.clone();
+            tokio::task::spawn_blocking(move || {
+                handle.wait();
+                let (text, failed) = outcome(&lib);
+                send(Update::OpFinished(OpReport {
+                    text,
+                    failed,
+                    ..report
+                }));
+            });
+        }
+    }
 }
 
 fn jobs(core: &Core) -> Result<crate::vdfs::jobs::JobManager, String> {

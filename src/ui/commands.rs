@@ -13,6 +13,7 @@ use eframe::egui::{Key, KeyboardShortcut, Modifiers};
 use uuid::Uuid;
 
 use crate::ui::explorer::SortKey;
+use crate::vdfs::actions::OnConflict;
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::JobId;
 use crate::vdfs::platform::open_with::App;
@@ -129,6 +130,70 @@ pub enum UiCommand {
     ResumeJob(JobId),
     /// Cancel a job.
     CancelJob(JobId),
+    /// Put items on the window's clipboard, to be copied by the next paste (their paths go
+    /// on the system clipboard as text too).
+    Copy(Vec<PathBuf>),
+    /// Put items on the window's clipboard, to be moved by the next paste.
+    Cut(Vec<PathBuf>),
+    /// Copy or move what is on the window's clipboard into a folder.
+    Paste(PathBuf),
+    /// Start renaming an item in place.
+    Rename(PathBuf),
+    /// Give an item the name typed in place (Enter).
+    RenameTo {
+        /// The item.
+        path: PathBuf,
+        /// The new name.
+        name: String,
+    },
+    /// Stop renaming in place, changing nothing (Esc).
+    CancelRename,
+    /// Copy items beside themselves, as "name (copy)".
+    Duplicate(Vec<PathBuf>),
+    /// Move items to the trash (no dialog; undo brings them back).
+    Trash(Vec<PathBuf>),
+    /// Delete items for good, once a dialog naming their count and size is confirmed.
+    Delete(Vec<PathBuf>),
+    /// Make a folder "New folder" (or "New folder (2)" …) in a folder, then rename it in
+    /// place.
+    NewFolder(PathBuf),
+    /// Undo the last file operation.
+    Undo,
+    /// Redo the last undone file operation.
+    Redo,
+    /// Go ahead with the operation the dialog shows.
+    ConfirmOp,
+    /// Ask again, answering every conflict the same way.
+    ResolveConflicts(OnConflict),
+    /// Close the operation dialog, changing nothing.
+    CancelOp,
+    /// Show the trash instead of the folder, or leave it.
+    ShowTrash,
+    /// Put trashed items (by their path in the trash) back where they were.
+    Restore(Vec<PathBuf>),
+    /// A click on an item of the trash (by its path in the trash).
+    SelectTrashed {
+        /// The item.
+        path: PathBuf,
+        /// Ctrl: add or remove it; else it alone.
+        toggle: bool,
+    },
+    /// Ask to empty the trash.
+    EmptyTrash,
+    /// Empty the trash for good (confirmed).
+    ConfirmEmptyTrash,
+}
+
+/// What a shortcut can act on: the folder shown, the item under the keyboard cursor and the
+/// selection, as exact paths.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeyTargets {
+    /// The folder shown.
+    pub folder: Option<PathBuf>,
+    /// The item under the keyboard cursor.
+    pub focused: Option<PathBuf>,
+    /// The selected items, in the order shown.
+    pub selected: Vec<PathBuf>,
 }
 
 /// Where a [`UiCommand::MoveCursor`] moves the keyboard cursor.
@@ -256,6 +321,46 @@ pub enum CommandKind {
     ResumeJob,
     /// [`UiCommand::CancelJob`].
     CancelJob,
+    /// [`UiCommand::Copy`].
+    Copy,
+    /// [`UiCommand::Cut`].
+    Cut,
+    /// [`UiCommand::Paste`].
+    Paste,
+    /// [`UiCommand::Rename`].
+    Rename,
+    /// [`UiCommand::RenameTo`].
+    RenameTo,
+    /// [`UiCommand::CancelRename`].
+    CancelRename,
+    /// [`UiCommand::Duplicate`].
+    Duplicate,
+    /// [`UiCommand::Trash`].
+    Trash,
+    /// [`UiCommand::Delete`].
+    Delete,
+    /// [`UiCommand::NewFolder`].
+    NewFolder,
+    /// [`UiCommand::Undo`].
+    Undo,
+    /// [`UiCommand::Redo`].
+    Redo,
+    /// [`UiCommand::ConfirmOp`].
+    ConfirmOp,
+    /// [`UiCommand::ResolveConflicts`].
+    ResolveConflicts,
+    /// [`UiCommand::CancelOp`].
+    CancelOp,
+    /// [`UiCommand::ShowTrash`].
+    ShowTrash,
+    /// [`UiCommand::Restore`].
+    Restore,
+    /// [`UiCommand::SelectTrashed`].
+    SelectTrashed,
+    /// [`UiCommand::EmptyTrash`].
+    EmptyTrash,
+    /// [`UiCommand::ConfirmEmptyTrash`].
+    ConfirmEmptyTrash,
 }
 
 impl UiCommand {
@@ -306,6 +411,26 @@ impl UiCommand {
             UiCommand::PauseJob(_) => K::PauseJob,
             UiCommand::ResumeJob(_) => K::ResumeJob,
             UiCommand::CancelJob(_) => K::CancelJob,
+            UiCommand::Copy(_) => K::Copy,
+            UiCommand::Cut(_) => K::Cut,
+            UiCommand::Paste(_) => K::Paste,
+            UiCommand::Rename(_) => K::Rename,
+            UiCommand::RenameTo { .. } => K::RenameTo,
+            UiCommand::CancelRename => K::CancelRename,
+            UiCommand::Duplicate(_) => K::Duplicate,
+            UiCommand::Trash(_) => K::Trash,
+            UiCommand::Delete(_) => K::Delete,
+            UiCommand::NewFolder(_) => K::NewFolder,
+            UiCommand::Undo => K::Undo,
+            UiCommand::Redo => K::Redo,
+            UiCommand::ConfirmOp => K::ConfirmOp,
+            UiCommand::ResolveConflicts(_) => K::ResolveConflicts,
+            UiCommand::CancelOp => K::CancelOp,
+            UiCommand::ShowTrash => K::ShowTrash,
+            UiCommand::Restore(_) => K::Restore,
+            UiCommand::SelectTrashed { .. } => K::SelectTrashed,
+            UiCommand::EmptyTrash => K::EmptyTrash,
+            UiCommand::ConfirmEmptyTrash => K::ConfirmEmptyTrash,
         }
     }
 
@@ -322,6 +447,23 @@ impl UiCommand {
             UiCommand::CopyPath(path.to_owned()),
             UiCommand::Inspect(path.to_owned()),
             UiCommand::AddFavourite(path.to_owned()),
+        ]
+    }
+
+    /// The file operations of an item's context menu, in order: `path` is the item, `targets`
+    /// what the menu acts on (the selection when the item is in it, else the item alone),
+    /// `folder` the folder shown (paste and new folder act there).
+    pub fn edit_menu(path: &Path, targets: &[PathBuf], folder: &Path) -> [UiCommand; 8] {
+        let t = || targets.to_vec();
+        [
+            UiCommand::Cut(t()),
+            UiCommand::Copy(t()),
+            UiCommand::Paste(folder.to_owned()),
+            UiCommand::Rename(path.to_owned()),
+            UiCommand::Duplicate(t()),
+            UiCommand::Trash(t()),
+            UiCommand::Delete(t()),
+            UiCommand::NewFolder(folder.to_owned()),
         ]
     }
 
@@ -342,9 +484,11 @@ impl UiCommand {
     pub fn from_key(
         kind: CommandKind,
         key: &KeyboardShortcut,
-        focused: Option<PathBuf>,
+        targets: &KeyTargets,
     ) -> Option<UiCommand> {
         use CommandKind as K;
+        let focused = targets.focused.clone();
+        let selected = || Some(targets.selected.clone()).filter(|s| !s.is_empty());
         Some(match kind {
             K::Back => UiCommand::Back,
             K::Forward => UiCommand::Forward,
@@ -372,6 +516,20 @@ impl UiCommand {
                 },
                 extend: key.modifiers.shift,
             },
+            K::Copy => UiCommand::Copy(selected()?),
+            K::Cut => UiCommand::Cut(selected()?),
+            K::Paste => UiCommand::Paste(targets.folder.clone()?),
+            K::Rename => {
+                UiCommand::Rename(focused.or_else(|| match targets.selected.as_slice() {
+                    [one] => Some(one.clone()),
+                    _ => None,
+                })?)
+            }
+            K::Trash => UiCommand::Trash(selected()?),
+            K::Delete => UiCommand::Delete(selected()?),
+            K::NewFolder => UiCommand::NewFolder(targets.folder.clone()?),
+            K::Undo => UiCommand::Undo,
+            K::Redo => UiCommand::Redo,
             _ => return None,
         })
     }
@@ -380,7 +538,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 43] = {
+    pub const ALL: [CommandKind; 63] = {
         use CommandKind as K;
         [
             K::Back,
@@ -426,6 +584,27 @@ impl CommandKind {
             K::PauseJob,
             K::ResumeJob,
             K::CancelJob,
+            K::Copy,
+            K::Cut,
+            K::Paste,
+            K::Rename,
+            K::RenameTo,
+            K::CancelRename,
+            K::Duplicate,
+            // Shift+Delete before Delete, Ctrl+Shift+Z before Ctrl+Z.
+            K::Delete,
+            K::Trash,
+            K::NewFolder,
+            K::Redo,
+            K::Undo,
+            K::ConfirmOp,
+            K::ResolveConflicts,
+            K::CancelOp,
+            K::ShowTrash,
+            K::Restore,
+            K::SelectTrashed,
+            K::EmptyTrash,
+            K::ConfirmEmptyTrash,
         ]
     };
 
@@ -477,6 +656,26 @@ impl CommandKind {
             K::PauseJob => "Pause",
             K::ResumeJob => "Resume",
             K::CancelJob => "Cancel",
+            K::Copy => "Copy",
+            K::Cut => "Cut",
+            K::Paste => "Paste",
+            K::Rename => "Rename",
+            K::RenameTo => "Rename to the name typed",
+            K::CancelRename => "Stop renaming",
+            K::Duplicate => "Duplicate",
+            K::Trash => "Move to trash",
+            K::Delete => "Delete permanently…",
+            K::NewFolder => "New folder",
+            K::Undo => "Undo",
+            K::Redo => "Redo",
+            K::ConfirmOp => "Continue",
+            K::ResolveConflicts => "Apply to all",
+            K::CancelOp => "Cancel",
+            K::ShowTrash => "Trash",
+            K::Restore => "Restore",
+            K::SelectTrashed => "Select",
+            K::EmptyTrash => "Empty trash…",
+            K::ConfirmEmptyTrash => "Empty trash",
         }
     }
 
@@ -521,6 +720,18 @@ impl CommandKind {
                 Modifiers::NONE, Key::Home;
                 Modifiers::NONE, Key::End
             ),
+            K::Copy => keys!(Modifiers::COMMAND, Key::C),
+            K::Cut => keys!(Modifiers::COMMAND, Key::X),
+            K::Paste => keys!(Modifiers::COMMAND, Key::V),
+            K::Rename => keys!(Modifiers::NONE, Key::F2),
+            K::Delete => keys!(Modifiers::SHIFT, Key::Delete),
+            K::Trash => keys!(Modifiers::NONE, Key::Delete),
+            K::NewFolder => keys!(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::N),
+            K::Redo => keys!(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Z;
+                Modifiers::COMMAND, Key::Y
+            ),
+            K::Undo => keys!(Modifiers::COMMAND, Key::Z),
             _ => &[],
         }
     }
@@ -578,16 +789,20 @@ mod tests {
 
     #[test]
     fn every_shortcut_stands_for_a_command() {
-        let focused = Some(PathBuf::from("/f/a"));
+        let targets = KeyTargets {
+            folder: Some(PathBuf::from("/f")),
+            focused: Some(PathBuf::from("/f/a")),
+            selected: vec![PathBuf::from("/f/a")],
+        };
         for k in CommandKind::ALL {
             for s in k.shortcuts() {
-                let c = UiCommand::from_key(k, s, focused.clone()).expect("a command");
+                let c = UiCommand::from_key(k, s, &targets).expect("a command");
                 assert_eq!(c.kind(), k);
             }
         }
         let down = KeyboardShortcut::new(Modifiers::SHIFT, Key::ArrowDown);
         assert_eq!(
-            UiCommand::from_key(CommandKind::MoveCursor, &down, None),
+            UiCommand::from_key(CommandKind::MoveCursor, &down, &KeyTargets::default()),
             Some(UiCommand::MoveCursor {
                 to: CursorMove::Down,
                 extend: true
@@ -595,7 +810,22 @@ mod tests {
         );
         // Enter with nothing under the cursor does nothing.
         let enter = CommandKind::Open.shortcuts()[0];
-        assert_eq!(UiCommand::from_key(CommandKind::Open, &enter, None), None);
+        assert_eq!(
+            UiCommand::from_key(CommandKind::Open, &enter, &KeyTargets::default()),
+            None
+        );
+        // Del with nothing selected does nothing; F2 renames the item under the cursor.
+        let del = CommandKind::Trash.shortcuts()[0];
+        assert_eq!(
+            UiCommand::from_key(CommandKind::Trash, &del, &KeyTargets::default()),
+            None
+        );
+        let f2 = CommandKind::Rename.shortcuts()[0];
+        assert_eq!(
+            UiCommand::from_key(CommandKind::Rename, &f2, &targets),
+            Some(UiCommand::Rename(PathBuf::from("/f/a")))
+        );
+        assert_eq!(CommandKind::Redo.shortcut_text().unwrap(), "Ctrl+Shift+Z");
     }
 
     #[test]

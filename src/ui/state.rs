@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use eframe::egui;
 
-use crate::ui::bridge::{Command, LocationView, Update, Volume};
+use crate::ui::bridge::{Command, LocationView, OpReport, Trashed, Update, Volume};
 use crate::ui::commands::{SelectHow, UiCommand};
 use crate::ui::explorer::{Explorer, Scroll, ViewMode, Visit, move_target};
 use crate::ui::search::SearchFilters;
-use crate::vdfs::fs::entry::EntryKind;
+use crate::vdfs::actions::{OnConflict, OpKind, Preview, Request};
+use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
 use crate::vdfs::query::browse::Source;
@@ -97,9 +98,9 @@ pub struct AppState {
     pub grid_zoom: f32,
     /// The view new folders open in.
     pub default_view: ViewMode,
-    /// Per running job: when its current phase was first seen and with which count, for the
-    /// rate and the time left.
-    pub job_rates: std::collections::HashMap<JobId, (String, Instant, u64)>,
+    /// Per running job: when its current phase was first seen and with which count and
+    /// bytes, for the rate and the time left.
+    pub job_rates: std::collections::HashMap<JobId, (String, Instant, u64, u64)>,
     /// Focus the search box on the next frame.
     pub focus_search: bool,
     /// The path the inspector's details were last asked for.
@@ -115,6 +116,107 @@ pub struct AppState {
     pub results_top: bool,
     /// The duplicates view opens at the top on its next frame.
     pub dupes_top: bool,
+    /// The window's clipboard of files: exact paths, and whether a paste moves them.
+    pub clipboard: Option<Clip>,
+    /// The item being renamed in place.
+    pub renaming: Option<Renaming>,
+    /// A folder just made, to rename in place once the listing shows it.
+    pub rename_when_listed: Option<PathBuf>,
+    /// The operation dialog, when one is open.
+    pub dialog: Option<OpDialog>,
+    /// The line the last file operation left in the status bar.
+    pub toast: Option<Toast>,
+    /// Files and bytes of each file operation job started from this window (the jobs
+    /// drawer's time left).
+    pub op_totals: std::collections::HashMap<JobId, (u64, u64)>,
+    /// The trash is shown instead of the folder.
+    pub show_trash: bool,
+    /// The trash's items, newest first, once listed.
+    pub trash: Option<Vec<Trashed>>,
+    /// The trash items selected (by their path in the trash).
+    pub trash_selected: std::collections::BTreeSet<PathBuf>,
+}
+
+/// The window's clipboard of files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clip {
+    /// The items, exact paths.
+    pub paths: Vec<PathBuf>,
+    /// A paste moves them (Ctrl+X) instead of copying them (Ctrl+C).
+    pub cut: bool,
+}
+
+/// An item being renamed in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renaming {
+    /// The item.
+    pub path: PathBuf,
+    /// The name as typed so far.
+    pub text: String,
+    /// Select the name without its extension on the next frame (the field just opened).
+    pub select_stem: bool,
+    /// Why the last name typed was refused.
+    pub error: Option<String>,
+    /// The name was sent; waiting for the answer.
+    pub pending: bool,
+}
+
+/// The operation dialog.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpDialog {
+    /// A preview to look at before it goes ahead: conflicts, warnings, refusals, or a
+    /// permanent delete.
+    Preview {
+        /// What was asked.
+        request: Box<Request>,
+        /// What would happen.
+        preview: Box<Preview>,
+    },
+    /// Emptying the trash, to confirm.
+    EmptyTrash {
+        /// Items in the trash.
+        items: usize,
+    },
+}
+
+/// What the last file operation did, shown in the status bar for a while.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    /// What happened.
+    pub text: String,
+    /// When.
+    pub at: Instant,
+    /// Offer "Undo".
+    pub undo: bool,
+    /// It went wrong (partly).
+    pub failed: bool,
+}
+
+impl Toast {
+    fn new(text: String, undo: bool, failed: bool) -> Toast {
+        Toast {
+            text,
+            at: Instant::now(),
+            undo,
+            failed,
+        }
+    }
+}
+
+/// The name new folders get (then "New Folder (2)" …).
+pub const NEW_FOLDER_NAME: &str = "New Folder";
+
+/// How many characters of `name` to select when it is renamed: all of a folder's, a file's
+/// up to its last dot (not a leading one).
+pub fn stem_chars(name: &str, kind: EntryKind) -> usize {
+    let all = name.chars().count();
+    if kind == EntryKind::Dir {
+        return all;
+    }
+    match name.rfind('.') {
+        Some(i) if i > 0 => name[..i].chars().count(),
+        _ => all,
+    }
 }
 
 /// What carrying out a [`UiCommand`] asks of the world outside the state.
@@ -254,6 +356,39 @@ impl AppState {
                     self.explorer.details = Some(d);
                 }
             }
+            Update::Previewed { request, preview } => {
+                if request.kind == OpKind::Rename {
+                    self.renaming = None;
+                }
+                self.dialog = Some(OpDialog::Preview { request, preview });
+            }
+            Update::OpStarted(r) => return self.op_started(r),
+            Update::OpFinished(r) => {
+                self.op_totals.remove(&r.job.unwrap_or_default());
+                // Undo is offered for what can be undone (an undo's own line offers no
+                // "Undo": it would undo the operation before).
+                let offer = !r.undo && r.kind != OpKind::Delete;
+                self.toast = Some(Toast::new(r.text, offer, r.failed));
+                return self.after_op(None);
+            }
+            Update::OpFailed { kind, path, error } => {
+                match &mut self.renaming {
+                    Some(edit)
+                        if kind == Some(OpKind::Rename) && path.as_ref() == Some(&edit.path) =>
+                    {
+                        // Said beside the name, which has the keyboard again.
+                        edit.error = Some(error);
+                        edit.pending = false;
+                        edit.select_stem = true;
+                    }
+                    _ => self.error = Some((error, Instant::now())),
+                }
+            }
+            Update::Trash(items) => {
+                self.trash_selected
+                    .retain(|p| items.iter().any(|i| &i.path() == p));
+                self.trash = Some(items);
+            }
             Update::Thumbnail { path, image } => {
                 self.thumbs_pending.remove(&path);
                 if self.thumbs.len() > 2000 {
@@ -284,11 +419,17 @@ impl AppState {
             }
             Update::Event(e) => match e {
                 Event::JobProgress { job, progress } => {
-                    let entry = self.job_rates.entry(job).or_insert_with(|| {
-                        (progress.phase.clone(), Instant::now(), progress.completed)
-                    });
+                    let start = || {
+                        (
+                            progress.phase.clone(),
+                            Instant::now(),
+                            progress.completed,
+                            progress.bytes,
+                        )
+                    };
+                    let entry = self.job_rates.entry(job).or_insert_with(start);
                     if entry.0 != progress.phase {
-                        *entry = (progress.phase.clone(), Instant::now(), progress.completed);
+                        *entry = start();
                     }
                     self.live.insert(job, progress);
                 }
@@ -323,8 +464,47 @@ impl AppState {
         None
     }
 
+    /// A file operation went ahead: a job's totals are kept for the drawer; an immediate
+    /// change is shown at once (the folder listed again with the new item selected, a new
+    /// folder then renamed in place).
+    fn op_started(&mut self, r: OpReport) -> Option<Command> {
+        if let Some(job) = r.job {
+            self.op_totals.insert(job, (r.files, r.bytes));
+            self.toast = Some(Toast::new(format!("{}…", r.text), false, false));
+            return None;
+        }
+        if r.kind == OpKind::Rename {
+            self.renaming = None;
+        }
+        if r.kind == OpKind::NewFolder && !r.undo {
+            self.rename_when_listed.clone_from(&r.path);
+        }
+        self.toast = Some(Toast::new(r.text, !r.undo, r.failed));
+        self.after_op(r.path.as_deref())
+    }
+
+    /// What follows a file operation: the trash or the folder shown is listed again, with
+    /// `select` selected if it is in that folder.
+    fn after_op(&mut self, select: Option<&Path>) -> Option<Command> {
+        if self.show_trash {
+            return Some(Command::ListTrash);
+        }
+        let mut here = self.explorer.here()?;
+        if let Some(p) = select
+            && p.parent() == Some(here.folder.as_path())
+            && let Some(name) = p.file_name()
+        {
+            let name = os_bytes(name).to_vec();
+            here.selected = vec![name.clone()];
+            here.cursor = Some(name);
+        }
+        Some(self.show_again(here))
+    }
+
     /// Starts showing `folder`; returns the listing command to send.
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
+        self.show_trash = false;
+        self.renaming = None;
         let ticket = self.explorer.open(folder.clone(), record);
         Command::Navigate {
             ticket,
@@ -372,6 +552,13 @@ impl AppState {
         self.explorer.default_view = Some(self.default_view);
         self.explorer.refresh_order();
         self.explorer.finish_restore();
+        if let Some(path) = &self.rename_when_listed
+            && !self.explorer.loading
+        {
+            let path = path.clone();
+            self.rename_when_listed = None;
+            self.start_rename(path);
+        }
         if let Some(path) = &self.reveal {
             let e = &mut self.explorer;
             if let Some(row) = e.row_of(path) {
@@ -409,6 +596,64 @@ impl AppState {
     pub fn want_thumbnail(&mut self, path: PathBuf, content: Option<uuid::Uuid>) {
         if self.thumbs_pending.insert(path.clone()) {
             self.fetches.push(Command::Thumbnail { path, content });
+        }
+    }
+
+    /// Opens the in-place editor on the item at `path`, if the folder shows it.
+    fn start_rename(&mut self, path: PathBuf) {
+        let e = &mut self.explorer;
+        let Some(item) = e.item_at(&path) else {
+            return;
+        };
+        let text = item.name.clone();
+        e.select_unless_selected(&path);
+        if let Some(row) = e.row_of(&path) {
+            e.scroll = Some(Scroll::ToRow(row));
+        }
+        self.renaming = Some(Renaming {
+            path,
+            text,
+            select_stem: true,
+            error: None,
+            pending: false,
+        });
+    }
+
+    /// What a shortcut acts on now: the folder shown, the item under the cursor and the
+    /// selection (none while the trash, the duplicates or search results are shown).
+    pub fn key_targets(&self) -> crate::ui::commands::KeyTargets {
+        let e = &self.explorer;
+        if self.show_trash || self.show_dupes || self.searching() {
+            return Default::default();
+        }
+        crate::ui::commands::KeyTargets {
+            folder: e.folder.clone(),
+            focused: self.focused_path(),
+            selected: self.selected_paths(),
+        }
+    }
+
+    /// The selected items of the folder shown, in the order shown.
+    pub fn selected_paths(&self) -> Vec<PathBuf> {
+        let e = &self.explorer;
+        let Some(folder) = &e.folder else {
+            return Vec::new();
+        };
+        e.order
+            .iter()
+            .filter(|i| e.selection.items.contains(i))
+            .map(|&i| e.items[i as usize].path_in(folder))
+            .collect()
+    }
+
+    /// What a context menu opened on the item at `path` acts on: the selection if the item
+    /// is in it, else the item alone.
+    pub fn menu_targets(&self, path: &Path) -> Vec<PathBuf> {
+        let selected = self.selected_paths();
+        if selected.iter().any(|p| p == path) {
+            selected
+        } else {
+            vec![path.to_owned()]
         }
     }
 
@@ -463,6 +708,7 @@ impl AppState {
     /// Carries out a user command: changes the state and puts what the core must do in `out`.
     /// The one place every button, menu entry and key of the window ends up.
     pub fn run(&mut self, cmd: UiCommand, out: &mut Outbox) {
+        let cmd_kind = cmd.kind();
         let send = &mut out.commands;
         let e = &mut self.explorer;
         match cmd {
@@ -630,6 +876,7 @@ impl AppState {
             }
             UiCommand::CloseNewLibrary => self.new_library = None,
             UiCommand::ToggleDupes => {
+                self.show_trash = false;
                 self.show_dupes = !self.show_dupes;
                 if self.show_dupes {
                     self.dupes = None;
@@ -645,8 +892,146 @@ impl AppState {
             UiCommand::PauseJob(id) => send.push(Command::PauseJob(id)),
             UiCommand::ResumeJob(id) => send.push(Command::ResumeJob(id)),
             UiCommand::CancelJob(id) => send.push(Command::CancelJob(id)),
+            UiCommand::Copy(paths) | UiCommand::Cut(paths) => {
+                let cut = matches!(cmd_kind, crate::ui::commands::CommandKind::Cut);
+                out.clipboard = Some(
+                    paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                let n = paths.len();
+                self.toast = Some(Toast::new(
+                    format!(
+                        "{} on the clipboard, to {} with Ctrl+V",
+                        items_text(n as u64),
+                        if cut { "move" } else { "copy" }
+                    ),
+                    false,
+                    false,
+                ));
+                self.clipboard = Some(Clip { paths, cut });
+            }
+            UiCommand::Paste(folder) => {
+                if let Some(clip) = &self.clipboard {
+                    let kind = if clip.cut { OpKind::Move } else { OpKind::Copy };
+                    let request = Request::new(kind, clip.paths.clone()).to(folder);
+                    // What was cut is moved once; what was copied can be pasted again.
+                    if clip.cut {
+                        self.clipboard = None;
+                    }
+                    send.push(file_op(request, false));
+                }
+            }
+            UiCommand::Rename(path) => self.start_rename(path),
+            UiCommand::RenameTo { path, name } => {
+                let Some(edit) = &mut self.renaming else {
+                    return;
+                };
+                let unchanged = e.item_at(&path).is_some_and(|i| i.name == name);
+                if name.is_empty() || unchanged {
+                    self.renaming = None;
+                } else if name.contains('/') || name == "." || name == ".." {
+                    edit.error = Some(format!("\u{201c}{name}\u{201d} cannot be a name"));
+                } else {
+                    edit.error = None;
+                    edit.pending = true;
+                    let request = Request::new(OpKind::Rename, vec![path]).named(name.into_bytes());
+                    send.push(file_op(request, false));
+                }
+            }
+            UiCommand::CancelRename => self.renaming = None,
+            UiCommand::Duplicate(paths) => {
+                send.push(file_op(Request::new(OpKind::Duplicate, paths), false));
+            }
+            UiCommand::Trash(paths) => {
+                send.push(file_op(Request::new(OpKind::Trash, paths), false));
+            }
+            UiCommand::Delete(paths) => {
+                send.push(file_op(Request::new(OpKind::Delete, paths), true));
+            }
+            UiCommand::NewFolder(folder) => {
+                let request = Request::new(OpKind::NewFolder, Vec::new())
+                    .to(folder)
+                    .named(NEW_FOLDER_NAME)
+                    .on_conflict(OnConflict::KeepBoth);
+                send.push(file_op(request, false));
+            }
+            UiCommand::Undo => send.push(Command::Undo),
+            UiCommand::Redo => send.push(Command::Redo),
+            UiCommand::ConfirmOp => {
+                if let Some(OpDialog::Preview { preview, .. }) = self.dialog.take()
+                    && preview.can_commit()
+                {
+                    send.push(Command::Commit(preview));
+                }
+            }
+            UiCommand::ResolveConflicts(choice) => {
+                if let Some(OpDialog::Preview { mut request, .. }) = self.dialog.take() {
+                    request.on_conflict = choice;
+                    send.push(Command::FileOp {
+                        request,
+                        ask: false,
+                    });
+                }
+            }
+            UiCommand::CancelOp => self.dialog = None,
+            UiCommand::ShowTrash => {
+                self.show_trash = !self.show_trash;
+                if self.show_trash {
+                    self.show_dupes = false;
+                    self.renaming = None;
+                    send.push(Command::ListTrash);
+                } else {
+                    send.extend(self.relist());
+                }
+            }
+            UiCommand::Restore(paths) => {
+                send.push(file_op(Request::new(OpKind::Restore, paths), false));
+            }
+            UiCommand::SelectTrashed { path, toggle } => {
+                let sel = &mut self.trash_selected;
+                if toggle {
+                    if !sel.remove(&path) {
+                        sel.insert(path);
+                    }
+                } else {
+                    sel.clear();
+                    sel.insert(path);
+                }
+            }
+            UiCommand::EmptyTrash => {
+                let items = self.trash.as_ref().map_or(0, Vec::len);
+                if items > 0 {
+                    self.dialog = Some(OpDialog::EmptyTrash { items });
+                }
+            }
+            UiCommand::ConfirmEmptyTrash => {
+                if matches!(self.dialog.take(), Some(OpDialog::EmptyTrash { .. })) {
+                    self.trash_selected.clear();
+                    send.push(Command::EmptyTrash);
+                }
+            }
         }
     }
+}
+
+/// The core command for a file operation (previewed first; `ask`: always shown to confirm).
+fn file_op(request: Request, ask: bool) -> Command {
+    Command::FileOp {
+        request: Box::new(request),
+        ask,
+    }
+}
+
+/// "1 item", "3 items".
+pub fn items_text(n: u64) -> String {
+    format!(
+        "{} {}",
+        crate::format::count(n),
+        if n == 1 { "item" } else { "items" }
+    )
 }
 
 #[cfg(test)]
@@ -951,5 +1336,296 @@ mod tests {
                 .commands
                 .is_empty()
         );
+    }
+
+    fn report(kind: OpKind, job: Option<JobId>, path: Option<&str>) -> OpReport {
+        OpReport {
+            kind,
+            audit: 1,
+            job,
+            path: path.map(PathBuf::from),
+            files: 2,
+            bytes: 10,
+            text: "done".into(),
+            undo: false,
+            failed: false,
+        }
+    }
+
+    #[test]
+    fn copy_then_paste_asks_the_core_for_a_copy_and_cut_moves_once() {
+        let mut s = state();
+        listing(
+            &mut s,
+            vec![item(b"a", EntryKind::File), item(b"b", EntryKind::File)],
+        );
+        let paths = vec![PathBuf::from("/f/a"), PathBuf::from("/f/b")];
+        let out = run(&mut s, UiCommand::Copy(paths.clone()));
+        assert_eq!(
+            out.clipboard.as_deref(),
+            Some("/f/a\n/f/b"),
+            "paths as text too"
+        );
+        let paste = |s: &mut AppState| run(s, UiCommand::Paste(PathBuf::from("/g"))).commands;
+        let expect = |kind| {
+            vec![Command::FileOp {
+                request: Box::new(Request::new(kind, paths.clone()).to("/g")),
+                ask: false,
+            }]
+        };
+        assert_eq!(paste(&mut s), expect(OpKind::Copy));
+        assert_eq!(
+            paste(&mut s),
+            expect(OpKind::Copy),
+            "a copy can be pasted again"
+        );
+        run(&mut s, UiCommand::Cut(paths.clone()));
+        assert_eq!(paste(&mut s), expect(OpKind::Move));
+        assert!(paste(&mut s).is_empty(), "what was cut moves once");
+    }
+
+    #[test]
+    fn stem_selection_leaves_the_extension_out() {
+        assert_eq!(stem_chars("notes.md", EntryKind::File), 5);
+        assert_eq!(stem_chars("archive.tar.gz", EntryKind::File), 11);
+        assert_eq!(stem_chars(".bashrc", EntryKind::File), 7);
+        assert_eq!(stem_chars("no-dot", EntryKind::File), 6);
+        assert_eq!(stem_chars("my.folder", EntryKind::Dir), 9);
+        assert_eq!(
+            stem_chars("été.txt", EntryKind::File),
+            3,
+            "characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn renaming_in_place_sends_the_name_and_a_refusal_stays_in_the_field() {
+        let mut s = state();
+        listing(&mut s, vec![item(b"notes.md", EntryKind::File)]);
+        let path = PathBuf::from("/f/notes.md");
+        run(&mut s, UiCommand::Rename(path.clone()));
+        let edit = s.renaming.clone().expect("editing");
+        assert_eq!((edit.text.as_str(), edit.select_stem), ("notes.md", true));
+        assert_eq!(s.selected_paths(), std::slice::from_ref(&path));
+        // The same name, or none, changes nothing.
+        let rename_to = |name: &str| UiCommand::RenameTo {
+            path: path.clone(),
+            name: name.into(),
+        };
+        assert!(run(&mut s, rename_to("notes.md")).commands.is_empty());
+        assert_eq!(s.renaming, None);
+        run(&mut s, UiCommand::Rename(path.clone()));
+        assert!(run(&mut s, rename_to("a/b")).commands.is_empty());
+        assert!(s.renaming.as_ref().unwrap().error.is_some());
+        let out = run(&mut s, rename_to("journal.md"));
+        assert_eq!(
+            out.commands,
+            [Command::FileOp {
+                request: Box::new(
+                    Request::new(OpKind::Rename, vec![path.clone()]).named("journal.md")
+                ),
+                ask: false,
+            }]
+        );
+        assert!(s.renaming.as_ref().unwrap().pending);
+        s.apply(Update::OpFailed {
+            kind: Some(OpKind::Rename),
+            path: Some(path.clone()),
+            error: "taken".into(),
+        });
+        let edit = s.renaming.clone().unwrap();
+        assert_eq!(edit.error.as_deref(), Some("taken"));
+        assert!(
+            !edit.pending && edit.select_stem,
+            "the field has the keyboard again"
+        );
+        // Done: the editor closes, the folder is listed again with the new name selected.
+        let relist = s.apply(Update::OpStarted(report(
+            OpKind::Rename,
+            None,
+            Some("/f/journal.md"),
+        )));
+        assert!(matches!(relist, Some(Command::Navigate { .. })));
+        assert_eq!(s.renaming, None);
+        assert_eq!(
+            s.explorer.restore.as_ref().map(|v| v.selected.clone()),
+            Some(vec![b"journal.md".to_vec()])
+        );
+        assert!(s.toast.as_ref().unwrap().undo);
+    }
+
+    #[test]
+    fn a_new_folder_is_renamed_in_place_once_listed() {
+        let mut s = state();
+        listing(&mut s, vec![item(b"a", EntryKind::File)]);
+        let out = run(&mut s, UiCommand::NewFolder(PathBuf::from("/f")));
+        let [
+            Command::FileOp {
+                request,
+                ask: false,
+            },
+        ] = out.commands.as_slice()
+        else {
+            panic!("{:?}", out.commands)
+        };
+        assert_eq!(request.kind, OpKind::NewFolder);
+        assert_eq!(request.name.as_deref(), Some(NEW_FOLDER_NAME.as_bytes()));
+        assert_eq!(
+            request.on_conflict,
+            OnConflict::KeepBoth,
+            "then New Folder (2) …"
+        );
+        s.apply(Update::OpStarted(report(
+            OpKind::NewFolder,
+            None,
+            Some("/f/New Folder (2)"),
+        )));
+        listing_again(
+            &mut s,
+            vec![
+                item(b"a", EntryKind::File),
+                item(b"New Folder (2)", EntryKind::Dir),
+            ],
+        );
+        s.apply(Update::ListingDone {
+            ticket: s.explorer.ticket,
+            result: Ok(Source::Disk),
+            space: None,
+        });
+        s.settle();
+        let edit = s.renaming.clone().expect("renaming the new folder");
+        assert_eq!(edit.text, "New Folder (2)");
+        assert_eq!(s.rename_when_listed, None);
+    }
+
+    #[test]
+    fn trash_has_no_dialog_delete_asks_and_conflict_choices_ask_again() {
+        let mut s = state();
+        listing(&mut s, vec![item(b"a", EntryKind::File)]);
+        let a = vec![PathBuf::from("/f/a")];
+        assert_eq!(
+            run(&mut s, UiCommand::Trash(a.clone())).commands,
+            [Command::FileOp {
+                request: Box::new(Request::new(OpKind::Trash, a.clone())),
+                ask: false
+            }]
+        );
+        let out = run(&mut s, UiCommand::Delete(a.clone()));
+        assert!(matches!(
+            out.commands.as_slice(),
+            [Command::FileOp { ask: true, .. }]
+        ));
+        // The preview comes back as a dialog; confirming commits that very preview.
+        let preview = Preview {
+            kind: OpKind::Delete,
+            items: Vec::new(),
+            files: 1,
+            bytes: 1,
+            dest_free: None,
+            refusals: Vec::new(),
+            warnings: Vec::new(),
+            conflicts: 0,
+            on_conflict: OnConflict::Ask,
+            verify: true,
+        };
+        s.apply(Update::Previewed {
+            request: Box::new(Request::new(OpKind::Delete, a.clone())),
+            preview: Box::new(preview.clone()),
+        });
+        assert!(s.dialog.is_some());
+        assert_eq!(
+            run(&mut s, UiCommand::ConfirmOp).commands,
+            [Command::Commit(Box::new(preview.clone()))]
+        );
+        assert_eq!(s.dialog, None);
+        // A paste with conflicts: a choice for all asks the core again with it.
+        let copy = Request::new(OpKind::Copy, a.clone()).to("/g");
+        s.apply(Update::Previewed {
+            request: Box::new(copy.clone()),
+            preview: Box::new(Preview {
+                kind: OpKind::Copy,
+                conflicts: 1,
+                refusals: vec!["1 item already exists".into()],
+                ..preview
+            }),
+        });
+        assert!(
+            run(&mut s, UiCommand::ConfirmOp).commands.is_empty(),
+            "refused"
+        );
+        s.apply(Update::Previewed {
+            request: Box::new(copy.clone()),
+            preview: Box::new(Preview {
+                kind: OpKind::Copy,
+                conflicts: 1,
+                refusals: vec!["1 item already exists".into()],
+                items: Vec::new(),
+                files: 1,
+                bytes: 1,
+                dest_free: None,
+                warnings: Vec::new(),
+                on_conflict: OnConflict::Ask,
+                verify: true,
+            }),
+        });
+        assert_eq!(
+            run(&mut s, UiCommand::ResolveConflicts(OnConflict::KeepBoth)).commands,
+            [Command::FileOp {
+                request: Box::new(copy.on_conflict(OnConflict::KeepBoth)),
+                ask: false
+            }]
+        );
+        assert_eq!(s.dialog, None);
+    }
+
+    #[test]
+    fn a_job_that_ends_lists_the_folder_or_the_trash_again() {
+        let mut s = state();
+        listing(&mut s, vec![item(b"a", EntryKind::File)]);
+        assert_eq!(
+            s.apply(Update::OpStarted(report(OpKind::Copy, Some(9), None))),
+            None
+        );
+        assert_eq!(s.op_totals.get(&9), Some(&(2, 10)));
+        assert!(matches!(
+            s.apply(Update::OpFinished(report(OpKind::Copy, Some(9), None))),
+            Some(Command::Navigate { .. })
+        ));
+        assert!(s.op_totals.is_empty());
+        assert!(s.toast.as_ref().unwrap().undo);
+        // The trash shown is listed again instead; leaving it lists the folder.
+        assert_eq!(
+            run(&mut s, UiCommand::ShowTrash).commands,
+            [Command::ListTrash]
+        );
+        assert_eq!(
+            s.apply(Update::OpFinished(report(OpKind::Restore, Some(10), None))),
+            Some(Command::ListTrash)
+        );
+        assert!(run(&mut s, UiCommand::EmptyTrash).commands.is_empty());
+        assert_eq!(s.dialog, None, "nothing to empty");
+        for (p, toggle) in [
+            ("/t/a", false),
+            ("/t/b", true),
+            ("/t/c", true),
+            ("/t/c", true),
+        ] {
+            run(
+                &mut s,
+                UiCommand::SelectTrashed {
+                    path: p.into(),
+                    toggle,
+                },
+            );
+        }
+        assert_eq!(s.trash_selected.len(), 2, "a and b");
+        // What is no longer in the trash is no longer selected.
+        s.apply(Update::Trash(Vec::new()));
+        assert!(s.trash_selected.is_empty());
+        assert!(matches!(
+            run(&mut s, UiCommand::ShowTrash).commands.as_slice(),
+            [Command::Navigate { .. }]
+        ));
+        assert!(!s.show_trash);
     }
 }

@@ -60,6 +60,11 @@ pub fn error(dark: bool) -> Color32 {
     job_status(JobStatus::Failed, dark)
 }
 
+/// Colour of a warning (a conflict, "the only copy").
+pub fn warning(dark: bool) -> Color32 {
+    job_status(JobStatus::Paused, dark)
+}
+
 /// Secondary (dimmed) text colour.
 pub fn weak(ui: &egui::Ui) -> Color32 {
     ui.visuals().weak_text_color()

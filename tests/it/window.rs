@@ -39,7 +39,12 @@ fn step_until_by(h: &mut H<'_>, label: &str, found: impl Fn(&H<'_>, &str) -> boo
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("\"{label}\" never appeared (or never went away)");
+    let s = h.state().state();
+    panic!(
+        "\"{label}\" never appeared (or never went away); last error: {:?}; last operation: {:?}",
+        s.error.as_ref().map(|e| &e.0),
+        s.toast.as_ref().map(|t| &t.text)
+    );
 }
 
 /// Steps until the app state satisfies `cond`.
@@ -1318,4 +1323,318 @@ fn regression_an_open_failure_says_what_to_do() {
     step_until_state(&mut h, "the applications are asked for", |s| {
         s.requested_apps.as_deref() == Some(pdf.as_path()) || s.apps.is_some()
     });
+}
+
+/// Steps until `cond` holds of the disk (a file operation's job finished).
+fn step_until_disk(h: &mut H<'_>, what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..500 {
+        h.step();
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("{what} never happened on disk");
+}
+
+/// Deletes for good, when dropped (even by a failing test), what was trashed from `root`:
+/// the tests trash into the person's own trash and must leave nothing there.
+struct TrashedFrom(PathBuf, Arc<cairn::vdfs::Library>);
+
+impl Drop for TrashedFrom {
+    fn drop(&mut self) {
+        let ours: Vec<_> = self
+            .1
+            .trash_items()
+            .into_iter()
+            .filter(|i| i.original.starts_with(&self.0))
+            .collect();
+        let _ = self.1.empty_trash(Some(&ours));
+    }
+}
+
+/// The text of the in-place name editor, while one is open.
+fn rename_text(h: &H<'_>) -> Option<String> {
+    h.state().state().renaming.as_ref().map(|r| r.text.clone())
+}
+
+#[test]
+fn f2_renames_in_place_and_a_taken_name_is_refused_beside_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::F2);
+    step_until_state(&mut h, "the editor opens", |s| s.renaming.is_some());
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_value("notes.md").any(|n| n.is_focused()),
+        "the name has the keyboard"
+    );
+    // The name is selected without its extension: typing replaces "notes" only.
+    h.event(egui::Event::Text("journal".into()));
+    h.run_steps(2);
+    assert_eq!(rename_text(&h).as_deref(), Some("journal.md"));
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "journal.md");
+    assert!(root.join("journal.md").is_file());
+    assert!(!root.join("notes.md").exists());
+    assert_eq!(
+        selected_names(&h),
+        ["journal.md"],
+        "the renamed item stays selected"
+    );
+
+    // A name that is taken is refused beside the field, which stays open.
+    h.key_press(egui::Key::F2);
+    step_until_state(&mut h, "the editor opens", |s| s.renaming.is_some());
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.event(egui::Event::Text("file2.txt".into()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until_contains(&mut h, "already exists; choose another name");
+    assert!(rename_text(&h).is_some(), "still renaming");
+    assert_eq!(std::fs::read(root.join("file2.txt")).unwrap(), b"two");
+    // Esc leaves it as it was.
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "the editor closes", |s| s.renaming.is_none());
+    assert!(root.join("journal.md").is_file());
+}
+
+#[test]
+fn del_trashes_the_selection_with_its_count_and_ctrl_z_brings_it_back() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
+    step_until(&mut h, "notes.md");
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt"]);
+    h.key_press(egui::Key::Delete);
+    step_until_gone(&mut h, "file2.txt");
+    step_until_state(&mut h, "the count is shown", |s| {
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("Trash 2 items"))
+    });
+    assert!(
+        h.query_all_by_label_contains("Trash 2 items")
+            .next()
+            .is_some()
+    );
+    assert!(h.query_by_label("file10.txt").is_none());
+    assert!(!root.join("file2.txt").exists() && !root.join("file10.txt").exists());
+    assert!(
+        h.query_by_label_contains("Delete 2 items").is_none(),
+        "no dialog for a trash"
+    );
+    // Undo puts both back (and leaves nothing in the trash).
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut h, "file2.txt");
+    step_until(&mut h, "file10.txt");
+    assert_eq!(std::fs::read(root.join("file2.txt")).unwrap(), b"two");
+}
+
+#[test]
+fn shift_del_asks_with_the_count_and_size_then_deletes_for_good() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("file10.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Delete);
+    step_until_contains(&mut h, "for good? This cannot be undone.");
+    assert!(
+        h.query_by_label_contains("Delete “file10.txt” (1 file, 400 B)")
+            .is_some()
+    );
+    // Cancel changes nothing.
+    h.get_by_label("Cancel").click();
+    step_until_state(&mut h, "the dialog closes", |s| s.dialog.is_none());
+    assert!(root.join("file10.txt").is_file());
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Delete);
+    step_until(&mut h, "Delete permanently");
+    h.get_by_label("Delete permanently").click();
+    step_until_gone(&mut h, "file10.txt");
+    assert!(!root.join("file10.txt").exists());
+}
+
+#[test]
+fn ctrl_c_ctrl_v_pastes_a_copy_and_a_conflict_asks_first() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::C);
+    h.run_steps(2);
+    let clip = h
+        .state()
+        .state()
+        .clipboard
+        .clone()
+        .expect("on the clipboard");
+    assert_eq!(clip.paths, [root.join("notes.md")]);
+    assert!(!clip.cut);
+    go_to(&mut h, &root.join("photos"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
+    // No conflict: no dialog, the copy appears when its job is done.
+    step_until(&mut h, "notes.md");
+    assert_eq!(
+        std::fs::read(root.join("photos/notes.md")).unwrap(),
+        std::fs::read(root.join("notes.md")).unwrap()
+    );
+    assert!(h.state().state().dialog.is_none());
+    // Again: the name is taken, so the dialog asks.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
+    step_until_contains(&mut h, "1 item already exists at the destination");
+    assert!(h.query_by_label("identical").is_some());
+    h.get_by_label("Keep both").click();
+    step_until(&mut h, "notes (2).md");
+    assert!(root.join("photos/notes (2).md").is_file());
+    assert!(h.state().state().dialog.is_none());
+
+    // Cut and paste moves (and the clipboard is used up).
+    go_to(&mut h, &root);
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::X);
+    h.run_steps(2);
+    go_to(&mut h, &root.join("photos"));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::V);
+    step_until(&mut h, "file2.txt");
+    assert!(!root.join("file2.txt").exists());
+    assert!(root.join("photos/file2.txt").is_file());
+    assert!(h.state().state().clipboard.is_none());
+}
+
+#[test]
+fn ctrl_shift_n_makes_a_new_folder_renamed_in_place_and_undo_steps_back() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    let new_folder = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+    h.key_press_modifiers(new_folder, egui::Key::N);
+    step_until_state(&mut h, "the new folder is being renamed", |s| {
+        s.renaming.as_ref().map(|r| r.text.as_str()) == Some("New Folder")
+    });
+    assert!(root.join("New Folder").is_dir());
+    h.run_steps(2);
+    // The whole name is selected: typing replaces it.
+    h.event(egui::Event::Text("Trips".into()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "Trips");
+    assert!(root.join("Trips").is_dir());
+    // A second one is "New Folder" again (the first was renamed); Esc keeps its name.
+    h.key_press_modifiers(new_folder, egui::Key::N);
+    step_until_state(&mut h, "renaming", |s| s.renaming.is_some());
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "New Folder");
+    h.key_press_modifiers(new_folder, egui::Key::N);
+    step_until_state(&mut h, "the third is being renamed", |s| {
+        s.renaming.as_ref().map(|r| r.text.as_str()) == Some("New Folder (2)")
+    });
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "New Folder (2)");
+
+    // Undo removes the newest (empty) folder; undo again the one before; redo makes it again.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_gone(&mut h, "New Folder (2)");
+    assert!(!root.join("New Folder (2)").exists());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_gone(&mut h, "New Folder");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    step_until(&mut h, "New Folder");
+    assert!(root.join("New Folder").is_dir());
+    // Undo of a rename names it back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_gone(&mut h, "New Folder");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_gone(&mut h, "Trips");
+    assert!(root.join("New Folder").is_dir());
+}
+
+#[test]
+fn the_context_menu_has_the_file_operations() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Move to trash");
+    for label in [
+        "Cut",
+        "Copy",
+        "Paste",
+        "Rename",
+        "Duplicate",
+        "Move to trash",
+        "Delete permanently…",
+        "New folder",
+        "Copy path",
+    ] {
+        assert!(h.query_by_label(label).is_some(), "{label}");
+    }
+    h.get_by_label("Duplicate").click();
+    step_until(&mut h, "notes (copy).md");
+    assert!(root.join("notes (copy).md").is_file());
+    // Rename from the menu opens the editor in place.
+    h.get_by_label("notes (copy).md").click_secondary();
+    step_until(&mut h, "Rename");
+    h.get_by_label("Rename").click();
+    step_until_state(&mut h, "renaming", |s| {
+        s.renaming.as_ref().map(|r| r.text.as_str()) == Some("notes (copy).md")
+    });
+    h.run_steps(2);
+    h.key_press(egui::Key::Escape);
+    step_until(&mut h, "notes (copy).md");
+    // Move to trash from the menu; the trash view lists it and restores it.
+    h.get_by_label("notes (copy).md").click_secondary();
+    step_until(&mut h, "Move to trash");
+    h.get_by_label("Move to trash").click();
+    step_until_gone(&mut h, "notes (copy).md");
+    assert!(!root.join("notes (copy).md").exists());
+    h.get_by_label("Trash").click();
+    step_until_state(&mut h, "the trash is listed", |s| s.trash.is_some());
+    step_until(&mut h, "notes (copy).md");
+    assert!(h.query_by_label(&root.display().to_string()).is_some());
+    h.get_by_label("notes (copy).md").click();
+    h.run_steps(2);
+    h.get_by_label("Restore").click();
+    step_until_disk(&mut h, "the restore", || {
+        root.join("notes (copy).md").is_file()
+    });
+    // Emptying asks first (and is cancelled here: the trash is the person's).
+    step_until_state(&mut h, "the trash is listed again", |s| {
+        s.trash
+            .as_ref()
+            .is_some_and(|t| !t.iter().any(|i| i.original == root.join("notes (copy).md")))
+    });
+    if h.state()
+        .state()
+        .trash
+        .as_ref()
+        .is_some_and(|t| !t.is_empty())
+    {
+        h.get_by_label("Empty trash…").click();
+        step_until_contains(&mut h, "will be deleted for good");
+        h.get_by_label("Cancel").click();
+        step_until_state(&mut h, "the dialog closes", |s| s.dialog.is_none());
+    }
+    // Back to the folder from the sidebar.
+    h.get_by_label("Trash").click();
+    step_until(&mut h, "notes (copy).md");
 }

@@ -51,13 +51,33 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     } else {
                         progress.fraction()
                     };
-                    let rate = state.job_rates.get(&j.id).and_then(|(phase, since, from)| {
-                        let secs = since.elapsed().as_secs_f64();
-                        (phase == &progress.phase && secs > 0.5 && progress.completed > *from)
-                            .then(|| (progress.completed - from) as f64 / secs)
-                    });
+                    let rates =
+                        state
+                            .job_rates
+                            .get(&j.id)
+                            .and_then(|(phase, since, from, from_bytes)| {
+                                let secs = since.elapsed().as_secs_f64();
+                                (phase == &progress.phase && secs > 0.5).then(|| {
+                                    (
+                                        progress.completed.saturating_sub(*from) as f64 / secs,
+                                        progress.bytes.saturating_sub(*from_bytes) as f64 / secs,
+                                    )
+                                })
+                            });
+                    let rate = rates.map(|r| r.0).filter(|&r| r > 0.0);
+                    // A file operation counts files and bytes: its rate is in bytes, and its
+                    // time left from the bytes its preview counted, when it started here.
+                    let file_op = j.kind == "file_operation";
+                    let byte_rate = rates.map(|r| r.1).filter(|&r| file_op && r > 0.0);
                     let text = match (j.status, progress.total) {
                         (JobStatus::Completed, _) => "100%".to_owned(),
+                        (_, Some(t)) if file_op => format!(
+                            "{} {}/{} files, {}",
+                            progress.phase,
+                            progress.completed,
+                            t,
+                            format::bytes(progress.bytes)
+                        ),
                         (_, Some(t)) => {
                             format!("{} {}/{}", progress.phase, progress.completed, t)
                         }
@@ -87,6 +107,20 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     }
                     let mut note: Vec<String> = j.outcome.iter().cloned().collect();
                     if !j.status.is_terminal()
+                        && let Some(r) = byte_rate
+                    {
+                        note.push(format!("{}/s", format::bytes(r as u64)));
+                        let left = state
+                            .op_totals
+                            .get(&j.id)
+                            .map_or(0, |&(_, b)| b.saturating_sub(progress.bytes));
+                        if left > 0 {
+                            note.push(format!(
+                                "{} left",
+                                format::duration_ms(((left as f64 / r) * 1000.0).max(1000.0) as u64)
+                            ));
+                        }
+                    } else if !j.status.is_terminal()
                         && let Some(r) = rate
                     {
                         note.push(format!("{r:.0}/s"));

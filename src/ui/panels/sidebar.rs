@@ -70,6 +70,13 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     {
         actions.push(UiCommand::ToggleDupes);
     }
+    if ui
+        .selectable_label(state.show_trash, UiCommand::ShowTrash.label())
+        .on_hover_text("What was moved to the trash, to restore or delete for good")
+        .clicked()
+    {
+        actions.push(UiCommand::ShowTrash);
+    }
     if let Some(Err(e)) = &state.library {
         ui.label(RichText::new(e).color(theme::error(ui.visuals().dark_mode)));
     }

@@ -65,6 +65,23 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 ui.label(RichText::new("from the index").color(theme::weak(ui)));
             }
         }
+        // What the last file operation did, with Undo, for a while.
+        if let Some(t) = &state.toast
+            && t.at.elapsed() < Duration::from_secs(15)
+        {
+            ui.separator();
+            let color = if t.failed {
+                theme::error(dark)
+            } else {
+                ui.visuals().text_color()
+            };
+            ui.label(RichText::new(&t.text).color(color));
+            if t.undo && ui.small_button(UiCommand::Undo.label()).clicked() {
+                actions.push(UiCommand::Undo);
+            }
+            ui.ctx()
+                .request_repaint_after(Duration::from_secs(15).saturating_sub(t.at.elapsed()));
+        }
         // An error shows for a while; one that offers "Open with…" long enough to use it.
         let shown_for = if state.open_with_offer.is_some() {
             Duration::from_secs(30)

@@ -22,6 +22,8 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         command_button(ui, UiCommand::Forward, can_forward, actions);
         command_button(ui, UiCommand::Up, can_up, actions);
         ui.separator();
+        edit_menu(ui, state, actions);
+        ui.separator();
         path_bar::show(ui, state, actions);
     });
     ui.horizontal(|ui| {
@@ -78,6 +80,44 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         });
     });
     ui.add_space(2.0);
+}
+
+/// The "Edit" menu: undo and redo, and the file operations on the selection and the folder
+/// shown.
+fn edit_menu(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    use crate::ui::views::menu_entry;
+    let t = state.key_targets();
+    ui.menu_button("Edit", |ui| {
+        ui.set_min_width(220.0);
+        menu_entry(ui, UiCommand::Undo, true, actions);
+        menu_entry(ui, UiCommand::Redo, true, actions);
+        ui.separator();
+        let any = !t.selected.is_empty();
+        let sel = || t.selected.clone();
+        menu_entry(ui, UiCommand::Cut(sel()), any, actions);
+        menu_entry(ui, UiCommand::Copy(sel()), any, actions);
+        if let Some(folder) = &t.folder {
+            menu_entry(
+                ui,
+                UiCommand::Paste(folder.clone()),
+                state.clipboard.is_some(),
+                actions,
+            );
+        }
+        ui.separator();
+        if let [one] = t.selected.as_slice() {
+            menu_entry(ui, UiCommand::Rename(one.clone()), true, actions);
+        }
+        menu_entry(ui, UiCommand::Duplicate(sel()), any, actions);
+        menu_entry(ui, UiCommand::Trash(sel()), any, actions);
+        menu_entry(ui, UiCommand::Delete(sel()), any, actions);
+        if let Some(folder) = &t.folder {
+            ui.separator();
+            menu_entry(ui, UiCommand::NewFolder(folder.clone()), true, actions);
+        }
+        ui.separator();
+        menu_entry(ui, UiCommand::SelectAll, true, actions);
+    });
 }
 
 /// A button for `cmd`, with its label and its shortcut as the tooltip.

@@ -7,8 +7,10 @@ use super::Drawn;
 use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
 use crate::ui::explorer::{Geometry, Scroll};
+use crate::ui::state::Renaming;
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
+use crate::vdfs::fs::entry::os_bytes;
 
 /// Draws the folder shown as a grid of cells; what the person does is pushed to `actions`.
 /// `scroll` is carried out in this frame only. Returns where the grid is scrolled and its
@@ -16,6 +18,7 @@ use crate::ui::widgets::Textures;
 pub(super) fn show(
     ui: &mut egui::Ui,
     state: &mut AppState,
+    renaming: &mut Option<Renaming>,
     scroll: Option<Scroll>,
     textures: &mut Textures,
     actions: &mut Vec<UiCommand>,
@@ -112,6 +115,20 @@ pub(super) fn show(
                             item.content_kind,
                             dark,
                         );
+                    }
+                    let editing = renaming.as_mut().filter(|r| {
+                        r.path.parent() == Some(folder.as_path())
+                            && r.path.file_name().map(os_bytes) == Some(&item.raw_name[..])
+                    });
+                    if let Some(edit) = editing {
+                        let field = egui::Rect::from_min_size(
+                            egui::pos2(rect.left() + 2.0, rect.bottom() - 38.0),
+                            egui::vec2(cell.x - 4.0, 22.0),
+                        );
+                        let mut child = ui.new_child(egui::UiBuilder::new().max_rect(field));
+                        super::rename_field(&mut child, edit, item.kind, cell.x - 4.0, actions);
+                        super::item_response(&resp, state, item, folder, actions);
+                        continue;
                     }
                     let galley = ui.painter().layout(
                         item.name.clone(),

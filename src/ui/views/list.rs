@@ -8,8 +8,10 @@ use crate::format;
 use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
 use crate::ui::explorer::{Geometry, Scroll, SortKey};
+use crate::ui::state::Renaming;
 use crate::ui::theme;
 use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
+use crate::vdfs::fs::entry::os_bytes;
 
 /// Draws the folder shown as a table; what the person does is pushed to `actions`.
 /// `scroll` is carried out in this frame only; `width_step` is the view's width in 64-point
@@ -17,6 +19,7 @@ use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
 pub(super) fn show(
     ui: &mut egui::Ui,
     state: &AppState,
+    renaming: &mut Option<Renaming>,
     scroll: Option<Scroll>,
     width_step: u32,
     actions: &mut Vec<UiCommand>,
@@ -74,8 +77,17 @@ pub(super) fn show(
                 let item = &e.items[e.order[r] as usize];
                 let selected = e.selection.items.contains(&e.order[r]);
                 row.set_selected(selected);
+                let editing = renaming.as_mut().filter(|r| {
+                    r.path.parent() == Some(folder)
+                        && r.path.file_name().map(os_bytes) == Some(&item.raw_name[..])
+                });
                 row.col(|ui| {
                     theme::kind_badge(ui, item.kind, item.content_kind, dark);
+                    if let Some(edit) = editing {
+                        let w = ui.available_width();
+                        super::rename_field(ui, edit, item.kind, w, actions);
+                        return;
+                    }
                     let mut text = RichText::new(&item.name);
                     if item.hidden {
                         text = text.color(theme::weak(ui));

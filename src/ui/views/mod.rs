@@ -5,6 +5,7 @@ mod dupes;
 mod grid;
 mod list;
 mod results;
+mod trash;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use eframe::egui::{self, RichText};
 use crate::ui::AppState;
 use crate::ui::commands::{CommandKind, SelectHow, UiCommand};
 use crate::ui::explorer::{Geometry, Scroll, ViewLayout, ViewMode};
+use crate::ui::state::{Renaming, stem_chars};
 use crate::ui::theme;
 use crate::ui::widgets::Textures;
 use crate::vdfs::fs::entry::EntryKind;
@@ -26,6 +28,10 @@ pub(crate) fn show(
     textures: &mut Textures,
     actions: &mut Vec<UiCommand>,
 ) {
+    if state.show_trash {
+        trash::show(ui, state, actions);
+        return;
+    }
     if state.show_dupes {
         dupes::show(ui, state, actions);
         return;
@@ -72,10 +78,18 @@ pub(crate) fn show(
         });
         return;
     }
-    if e.folder.is_none() {
+    let Some(folder) = e.folder.clone() else {
         ui.centered_and_justified(|ui| ui.label("Pick a location or a drive on the left"));
         return;
-    }
+    };
+    // A right click beside the items: what acts on the folder itself. Sensed first, so the
+    // items drawn over it take their own clicks.
+    let background = ui.interact(
+        ui.available_rect_before_wrap(),
+        ui.scope_id().with("folder background"),
+        egui::Sense::click(),
+    );
+    background.context_menu(|ui| folder_menu(ui, state, &folder, actions));
     if e.order.is_empty() {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() * 0.3);
@@ -113,10 +127,13 @@ pub(crate) fn show(
     {
         scroll = Some(Scroll::ToOffset(state.explorer.scroll_offset));
     }
+    // The in-place name editor is the view's to draw; it is handed back after.
+    let mut renaming = state.renaming.take();
     let drawn = match layout.view {
-        ViewMode::List => list::show(ui, state, scroll, layout.width_step, actions),
-        ViewMode::Grid => grid::show(ui, state, scroll, textures, actions),
+        ViewMode::List => list::show(ui, state, &mut renaming, scroll, layout.width_step, actions),
+        ViewMode::Grid => grid::show(ui, state, &mut renaming, scroll, textures, actions),
     };
+    state.renaming = renaming;
     if ui.ctx().will_discard() {
         if state.explorer.scroll.is_none() {
             state.explorer.scroll = scroll;
@@ -174,19 +191,126 @@ fn context_menu(
         });
     }
     resp.context_menu(|ui| {
+        ui.set_min_width(200.0);
         let path = item.path_in(folder);
-        for c in UiCommand::row_menu(&path) {
-            if ui.button(c.label()).clicked() {
-                actions.push(c);
-                ui.close();
-            }
-        }
+        let [open, rest @ ..] = UiCommand::row_menu(&path);
+        menu_entry(ui, open, true, actions);
         if item.kind == EntryKind::File {
             ui.menu_button(CommandKind::OpenWith.label(), |ui| {
                 open_with_menu(ui, state, &path, actions);
             });
         }
+        let targets = state.menu_targets(&path);
+        let [
+            cut,
+            copy,
+            paste,
+            rename,
+            duplicate,
+            trash,
+            delete,
+            new_folder,
+        ] = UiCommand::edit_menu(&path, &targets, folder);
+        ui.separator();
+        menu_entry(ui, cut, true, actions);
+        menu_entry(ui, copy, true, actions);
+        menu_entry(ui, paste, state.clipboard.is_some(), actions);
+        ui.separator();
+        menu_entry(ui, rename, targets.len() == 1, actions);
+        menu_entry(ui, duplicate, true, actions);
+        menu_entry(ui, trash, true, actions);
+        menu_entry(ui, delete, true, actions);
+        ui.separator();
+        menu_entry(ui, new_folder, true, actions);
+        ui.separator();
+        for c in rest {
+            menu_entry(ui, c, true, actions);
+        }
     });
+}
+
+/// The context menu beside the items of the folder shown: paste, new folder, undo, redo.
+fn folder_menu(ui: &mut egui::Ui, state: &AppState, folder: &Path, actions: &mut Vec<UiCommand>) {
+    ui.set_min_width(200.0);
+    menu_entry(
+        ui,
+        UiCommand::Paste(folder.to_owned()),
+        state.clipboard.is_some(),
+        actions,
+    );
+    menu_entry(ui, UiCommand::NewFolder(folder.to_owned()), true, actions);
+    ui.separator();
+    menu_entry(ui, UiCommand::Undo, true, actions);
+    menu_entry(ui, UiCommand::Redo, true, actions);
+    menu_entry(ui, UiCommand::SelectAll, true, actions);
+}
+
+/// A menu entry for `cmd`, with its shortcut beside it; chosen, it closes the menu.
+pub(crate) fn menu_entry(
+    ui: &mut egui::Ui,
+    cmd: UiCommand,
+    enabled: bool,
+    actions: &mut Vec<UiCommand>,
+) {
+    let kind = cmd.kind();
+    let mut button = egui::Button::new(kind.label());
+    if let Some(k) = kind.shortcut_text() {
+        button = button.shortcut_text(k);
+    }
+    let r = ui.add_enabled(enabled, button);
+    // Named by its label alone (the shortcut is drawn beside it, not part of its name).
+    r.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::accesskit::Role::Button, enabled, kind.label())
+    });
+    if r.clicked() {
+        actions.push(cmd);
+        ui.close();
+    }
+}
+
+/// The in-place editor of the name of the item being renamed, `width` points wide: Enter
+/// (or a click elsewhere) renames, Esc stops. Opened, it has the keyboard with the name
+/// selected without its extension; a refused name is said beside it.
+fn rename_field(
+    ui: &mut egui::Ui,
+    edit: &mut Renaming,
+    kind: EntryKind,
+    width: f32,
+    actions: &mut Vec<UiCommand>,
+) {
+    let id = egui::Id::unique(("rename in place", &edit.path));
+    let out = egui::TextEdit::singleline(&mut edit.text)
+        .id(id)
+        .desired_width(if edit.error.is_some() {
+            width * 0.5
+        } else {
+            width
+        })
+        .show(ui);
+    let r = out.response.response;
+    if std::mem::take(&mut edit.select_stem) {
+        r.request_focus();
+        let mut st = out.state;
+        let stem = stem_chars(&edit.text, kind);
+        st.cursor.set_char_range(Some(egui::text::CCursorRange::two(
+            egui::text::CCursor::new(0),
+            egui::text::CCursor::new(stem),
+        )));
+        st.store(ui.ctx(), id);
+    } else if r.lost_focus() {
+        if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            actions.push(UiCommand::CancelRename);
+        } else if !edit.pending {
+            actions.push(UiCommand::RenameTo {
+                path: edit.path.clone(),
+                name: edit.text.clone(),
+            });
+        }
+    }
+    if let Some(err) = &edit.error {
+        let dark = ui.visuals().dark_mode;
+        ui.add(egui::Label::new(RichText::new(err).color(theme::error(dark))).truncate());
+    }
 }
 
 /// The applications that open the file at `path`, one button each (asked for the first time

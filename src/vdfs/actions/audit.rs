@@ -130,6 +130,8 @@ impl AuditRecord {
             OpKind::Restore => Ok("trash again"),
             OpKind::NewFolder => Ok("remove the folder if still empty"),
             OpKind::NewFile => Ok("trash the file if still empty"),
+            // The undo of a new folder removed it: redoing makes it again.
+            OpKind::Delete if self.is_undo => Ok("make the folder again"),
             OpKind::Delete => Err("a permanent delete cannot be undone".into()),
         }
     }

@@ -556,6 +556,31 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
             );
             start(c, audit, job)
         }
+        // The undo of a new folder (the only delete that is an undo): make it again.
+        OpKind::Delete if rec.is_undo => {
+            let item = rec
+                .items
+                .first()
+                .ok_or_else(|| ActionError::Undo("no item recorded".into()))?;
+            let path = bytes_path(&item.from);
+            let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+                return Err(ActionError::Undo(format!(
+                    "{} cannot be made",
+                    path.display()
+                )));
+            };
+            let p = super::preview(
+                c.store,
+                &locations,
+                &Request::new(OpKind::NewFolder, Vec::new())
+                    .to(parent)
+                    .named(os_bytes(name).to_vec()),
+            )?;
+            if !p.can_commit() {
+                return Err(ActionError::Undo(p.refusals.join("; ")));
+            }
+            create(c, &locations, &p, Some(rec.id))
+        }
         OpKind::Delete => Err(ActionError::Undo(
             "a permanent delete cannot be undone".into(),
         )),

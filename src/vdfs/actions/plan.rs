@@ -179,11 +179,16 @@ pub fn preview(
         OpKind::NewFolder | OpKind::NewFile => create(req, &mut p),
         OpKind::Restore => restore(req, &mut p),
     }
-    if p.conflicts > 0 && req.on_conflict == OnConflict::Ask {
+    // A rename's taken name has its own refusal (no choice replaces by a rename).
+    if p.conflicts > 0 && req.on_conflict == OnConflict::Ask && req.kind != OpKind::Rename {
         p.refusals.push(format!(
-            "{} {} already exist at the destination: choose replace, skip, keep both or merge",
+            "{} {} at the destination: choose replace, skip, keep both or merge",
             p.conflicts,
-            if p.conflicts == 1 { "item" } else { "items" }
+            if p.conflicts == 1 {
+                "item already exists"
+            } else {
+                "items already exist"
+            }
         ));
     }
     Ok(p)
@@ -545,12 +550,10 @@ fn rename(req: &Request, p: &mut Preview) {
                 source_mtime_ns: meta.mtime_ns,
                 identical: None,
             });
-            if req.on_conflict != OnConflict::Ask {
-                p.refusals.push(format!(
-                    "{} already exists; choose another name",
-                    target.display()
-                ));
-            }
+            p.refusals.push(format!(
+                "{} already exists; choose another name",
+                target.display()
+            ));
         }
     }
     p.files = 1;
