@@ -6,7 +6,7 @@
 //! and for a move across volumes each emptied source folder's removal), read from the disk
 //! through folder handles, and stores them with the items in `op_items` in one checkpoint.
 //!
-//! **Batches.** Steps run in batches (≤ 512 files or 128 MiB). A file is copied to
+//! **Batches.** Steps run in batches (≤ 512 copied files or 128 MiB, ≤ 4,096 steps). A file is copied to
 //! `.cairn-<job>-<step>.part` in its destination folder (`O_EXCL`), hashed with BLAKE3 as it is
 //! read; the batch's file system is flushed once (`syncfs`); each copy is re-read and checked
 //! against the source's size and hash; then renamed to its name without replacing anything
@@ -89,6 +89,8 @@ fn batch_files() -> usize {
     }
     BATCH_FILES
 }
+/// Steps per batch at most (renames, trashes, folders).
+const BATCH_STEPS: usize = 4096;
 /// Bytes per batch (at least one file).
 const BATCH_BYTES: u64 = 128 << 20;
 
@@ -389,6 +391,17 @@ fn temp_name(job: u64, step: u64) -> OsString {
 struct Dirs(HashMap<PathBuf, Dir>);
 
 impl Dirs {
+    /// The handles of two folders at once (both opened if needed).
+    fn two(&mut self, a: &Path, b: &Path) -> std::io::Result<(&Dir, &Dir)> {
+        self.get(a)?;
+        self.get(b)?;
+        if !self.0.contains_key(a) {
+            // Opening `b` emptied the cache; open `a` again.
+            self.get(a)?;
+        }
+        Ok((&self.0[a], &self.0[b]))
+    }
+
     fn get(&mut self, p: &Path) -> std::io::Result<&Dir> {
         if !self.0.contains_key(p) {
             if self.0.len() > 64 {
@@ -463,7 +476,7 @@ impl Job for FileOpJob {
         // Remove the temporary files of the batch that was running (a batch always ends with
         // its copies renamed or removed, but a kill may have left some).
         let job = ctx.id();
-        let steps = read_steps(ctx, job, self.cursor, BATCH_FILES * 2)?;
+        let steps = read_steps(ctx, job, self.cursor, BATCH_STEPS)?;
         for (idx, s) in steps {
             if s.op == StepOp::CopyFile {
                 remove_temp(&bytes_path(&s.dst), job, idx);
@@ -552,7 +565,7 @@ impl FileOpJob {
         // A run of a job planned before is a resume: the first batch may find the traces of a
         // killed run (orphaned trash claims) and looks for them.
         self.recover_until = if self.planned {
-            self.cursor + batch_files() as u64
+            self.cursor + BATCH_STEPS.max(batch_files()) as u64
         } else {
             0
         };
@@ -616,16 +629,22 @@ impl FileOpJob {
         (status, self.summary())
     }
 
+    /// The next batch: up to [`BATCH_FILES`] copied files or [`BATCH_BYTES`], and up to
+    /// [`BATCH_STEPS`] steps in all (a rename or a trash is one system call: large batches
+    /// keep the flushes and checkpoints per item low).
     fn next_batch(&self, ctx: &JobContext, job: u64) -> Result<Vec<(u64, Step)>, JobError> {
-        let mut steps = read_steps(ctx, job, self.cursor, batch_files())?;
-        let mut bytes = 0u64;
+        let files = batch_files();
+        let max_steps = if files == BATCH_FILES { BATCH_STEPS } else { files };
+        let mut steps = read_steps(ctx, job, self.cursor, max_steps)?;
+        let (mut bytes, mut copies) = (0u64, 0usize);
         let mut keep = 0;
         for (i, (_, s)) in steps.iter().enumerate() {
             if s.op == StepOp::CopyFile {
                 bytes += s.size;
+                copies += 1;
             }
             keep = i + 1;
-            if bytes >= BATCH_BYTES {
+            if bytes >= BATCH_BYTES || copies >= files {
                 break;
             }
         }
@@ -1308,11 +1327,12 @@ impl FileOpJob {
         src: &Path,
         dst: &Path,
     ) -> std::io::Result<()> {
-        let src_dir = dirs.get(parent_of(src))?;
-        let src_dir_path = src_dir.path().to_owned();
+        let (src_dir, dst_dir) = dirs.two(parent_of(src), parent_of(dst))?;
         if src_dir.stat(name_of(src))?.is_none() {
-            let dd = dirs.get(parent_of(dst))?;
-            if dd.stat(name_of(dst))?.is_some_and(|st| st.inode == s.inode) {
+            if dst_dir
+                .stat(name_of(dst))?
+                .is_some_and(|st| st.inode == s.inode)
+            {
                 return Ok(());
             }
             return Err(std::io::Error::new(
@@ -1320,16 +1340,14 @@ impl FileOpJob {
                 format!("{} is gone", src.display()),
             ));
         }
-        let dst_dir = Dir::open(parent_of(dst))?;
-        let src_dir = dirs.get(&src_dir_path)?;
         if s.replace {
-            src_dir.rename_replace(name_of(src), &dst_dir, name_of(dst))?;
+            src_dir.rename_replace(name_of(src), dst_dir, name_of(dst))?;
         } else {
-            src_dir.rename_noreplace(name_of(src), &dst_dir, name_of(dst))?;
+            src_dir.rename_noreplace(name_of(src), dst_dir, name_of(dst))?;
         }
         kill_point();
         self.touched.insert(parent_of(dst).to_owned());
-        self.touched.insert(src_dir_path);
+        self.touched.insert(parent_of(src).to_owned());
         Ok(())
     }
 
@@ -1485,8 +1503,18 @@ fn effects(
                 let restore_snaps = restore_snapshots(tx, job, &changes)?;
                 let mut w = IndexWriter::begin(tx)?;
                 let mut d = Deltas::default();
+                let mut finder = Finder::default();
                 for c in &changes {
-                    apply_change(&mut w, tx, &mut d, &locs, c, &mut snaps, &restore_snaps)?;
+                    apply_change(
+                        &mut w,
+                        tx,
+                        &mut d,
+                        &locs,
+                        &mut finder,
+                        c,
+                        &mut snaps,
+                        &restore_snaps,
+                    )?;
                 }
                 d.apply(&mut w, tx)?;
             }
@@ -1544,11 +1572,60 @@ fn restore_snapshots(
     Ok(out)
 }
 
+/// Paths to entries within one checkpoint, with the folders found so far cached (a batch of
+/// thousands of items of one folder walks that folder's path once). A moved or removed
+/// folder's cached paths go.
+#[derive(Default)]
+struct Finder(HashMap<PathBuf, Option<(u32, u64)>>);
+
+impl Finder {
+    fn folder(
+        &mut self,
+        w: &IndexWriter,
+        locs: &[LocationRecord],
+        path: &Path,
+    ) -> Result<Option<(u32, u64)>, StoreError> {
+        if let Some(v) = self.0.get(path) {
+            return Ok(*v);
+        }
+        let v = follow::lookup(w, locs, path)?;
+        if v.is_some() {
+            self.0.insert(path.to_owned(), v);
+        }
+        Ok(v)
+    }
+
+    fn entry(
+        &mut self,
+        w: &IndexWriter,
+        locs: &[LocationRecord],
+        path: &Path,
+    ) -> Result<Option<(u32, u64)>, StoreError> {
+        match (path.parent(), path.file_name()) {
+            (Some(parent), Some(name)) => match self.folder(w, locs, parent)? {
+                Some((loc, pid)) => match w.child(pid, os_bytes(name))? {
+                    Some(id) => Ok(Some((loc, id))),
+                    // A location's root is not a child of an indexed folder.
+                    None => follow::lookup(w, locs, path),
+                },
+                None => follow::lookup(w, locs, path),
+            },
+            _ => follow::lookup(w, locs, path),
+        }
+    }
+
+    fn forget(&mut self, path: &Path) {
+        self.0.retain(|k, _| !k.starts_with(path));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn apply_change(
     w: &mut IndexWriter,
     tx: &WriteTransaction,
     d: &mut Deltas,
     locs: &[LocationRecord],
+    f: &mut Finder,
     c: &Change,
     snaps: &mut HashMap<u32, Vec<Snapshot>>,
     restore: &HashMap<u32, Vec<Snapshot>>,
@@ -1560,7 +1637,10 @@ fn apply_change(
             meta,
             src,
         } => {
-            let Some((loc, parent)) = follow::lookup(w, locs, parent_of(dst))? else {
+            if *kind == EntryKind::Dir {
+                f.forget(dst);
+            }
+            let Some((loc, parent)) = f.folder(w, locs, parent_of(dst))? else {
                 return Ok(());
             };
             let name = os_bytes(name_of(dst));
@@ -1573,7 +1653,7 @@ fn apply_change(
             let mut cas = None;
             let mut content_kind = crate::vdfs::content::filetype::ContentKind::Unknown;
             if let Some(src) = src
-                && let Some((_, sid)) = follow::lookup(w, locs, src)?
+                && let Some((_, sid)) = f.entry(w, locs, src)?
                 && let Some(rec) = w.get(sid)?
             {
                 content_kind = rec.content_kind;
@@ -1597,8 +1677,15 @@ fn apply_change(
             )?;
         }
         Change::Moved { src, dst, refresh } => {
-            let s = follow::lookup(w, locs, src)?;
-            let to = follow::lookup(w, locs, parent_of(dst))?;
+            let s = f.entry(w, locs, src)?;
+            let to = f.folder(w, locs, parent_of(dst))?;
+            // Only a folder's move changes the paths the finder knows.
+            if let Some((_, sid)) = s
+                && w.get(sid)?.is_some_and(|r| r.kind == EntryKind::Dir)
+            {
+                f.forget(src);
+                f.forget(dst);
+            }
             let name = os_bytes(name_of(dst));
             match (s, to) {
                 (Some((sl, sid)), Some((dl, did))) if sl == dl => {
@@ -1619,7 +1706,8 @@ fn apply_change(
             }
         }
         Change::Removed { path, top } => {
-            if let Some((_, id)) = follow::lookup(w, locs, path)? {
+            if let Some((_, id)) = f.entry(w, locs, path)? {
+                f.forget(path);
                 let s = follow::remove(w, d, id)?;
                 snaps.insert(*top, s);
             }
@@ -1628,13 +1716,13 @@ fn apply_change(
             let Some(snap) = restore.get(top).filter(|s| !s.is_empty()) else {
                 return Ok(());
             };
-            if let Some((loc, parent)) = follow::lookup(w, locs, parent_of(dst))? {
+            if let Some((loc, parent)) = f.folder(w, locs, parent_of(dst))? {
                 let id = follow::reinsert(w, tx, d, loc, parent, os_bytes(name_of(dst)), snap)?;
                 follow::refresh_meta(w, d, id, dst)?;
             }
         }
         Change::DirMeta { path, mtime_ns } => {
-            if let Some((_, id)) = follow::lookup(w, locs, path)? {
+            if let Some((_, id)) = f.entry(w, locs, path)? {
                 w.update(id, |r| r.mtime_ns = *mtime_ns)?;
             }
         }

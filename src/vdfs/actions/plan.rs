@@ -241,8 +241,24 @@ fn copy_or_move(store: &Store, locations: &[LocationRecord], req: &Request, p: &
     let mut names_seen = HashSet::new();
     let mut to_write = 0u64;
     let mut dest_checked: Option<(PathBuf, String, bool)> = None;
+    // Per source folder: its canonical path and device (ten thousand items of one folder
+    // resolve it once).
+    let mut parents: std::collections::HashMap<PathBuf, (PathBuf, Option<u64>)> =
+        std::collections::HashMap::new();
+    let dest_dev = dest.as_deref().and_then(dev_of);
     for s in &req.sources {
-        let src = canonical_no_follow(s);
+        let abs = std::path::absolute(s).unwrap_or_else(|_| s.clone());
+        let src = match (abs.parent(), abs.file_name()) {
+            (Some(parent), Some(name)) => {
+                let (canon, _) = parents.entry(parent.to_owned()).or_insert_with(|| {
+                    let c = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned());
+                    let dev = dev_of(&c);
+                    (c, dev)
+                });
+                canon.join(name)
+            }
+            _ => canonical_no_follow(&abs),
+        };
         let Some((kind, meta)) = lstat(&src) else {
             p.refusals.push(format!("{} does not exist", src.display()));
             continue;
@@ -296,7 +312,16 @@ fn copy_or_move(store: &Store, locations: &[LocationRecord], req: &Request, p: &
             p.refusals.push(format!("{}: {why}", dest.display()));
             continue;
         }
-        let same_volume = dev_of(parent) == dev_of(&dest);
+        let parent_dev = parents
+            .values()
+            .find(|(c, _)| c == parent)
+            .map_or_else(|| dev_of(parent), |(_, d)| *d);
+        let same_volume = parent_dev
+            == if req.kind == OpKind::Duplicate {
+                parent_dev
+            } else {
+                dest_dev
+            };
         let check_names = (kind == EntryKind::Dir
             && name_problem(b"a:b", &fs_type).is_some()
             && !(req.kind == OpKind::Move && same_volume))
