@@ -634,7 +634,11 @@ impl FileOpJob {
     /// keep the flushes and checkpoints per item low).
     fn next_batch(&self, ctx: &JobContext, job: u64) -> Result<Vec<(u64, Step)>, JobError> {
         let files = batch_files();
-        let max_steps = if files == BATCH_FILES { BATCH_STEPS } else { files };
+        let max_steps = if files == BATCH_FILES {
+            BATCH_STEPS
+        } else {
+            files
+        };
         let mut steps = read_steps(ctx, job, self.cursor, max_steps)?;
         let (mut bytes, mut copies) = (0u64, 0usize);
         let mut keep = 0;
@@ -843,7 +847,23 @@ impl FileOpJob {
         let mut pending: Vec<Pending> = Vec::new();
         let mut trash_dirs: HashMap<PathBuf, (TrashDir, Dir, Dir)> = HashMap::new();
         let copy_kind = matches!(self.kind, OpKind::Copy | OpKind::Duplicate);
-        for (idx, s) in steps {
+        let mut copied: HashMap<u64, std::io::Result<Copied>> = HashMap::new();
+        for i in 0..steps.len() {
+            if steps[i].1.op == StepOp::CopyFile && !copied.contains_key(&steps[i].0) {
+                // This run of files is copied at once, in parallel.
+                let end = steps[i..]
+                    .iter()
+                    .position(|(_, s)| s.op != StepOp::CopyFile)
+                    .map_or(steps.len(), |n| i + n);
+                let run = &steps[i..end];
+                copied.extend(run.iter().map(|x| x.0).zip(copy_run(
+                    run,
+                    job,
+                    self.verify,
+                    self.on_conflict,
+                )));
+            }
+            let (idx, s) = steps[i].clone();
             let src = bytes_path(&s.src);
             let dst = bytes_path(&s.dst);
             if !matches!(s.op, StepOp::Mkdir | StepOp::CopyFile | StepOp::CopyLink) {
@@ -878,9 +898,20 @@ impl FileOpJob {
                         bytes: self.bytes_done,
                         message: src.display().to_string(),
                     });
-                    match self.copy_file(&mut dirs, job, idx, &s, &src, &dst) {
-                        Ok(Some(p)) => pending.push(p),
-                        Ok(None) => {}
+                    match copied.remove(&idx).expect("copied above") {
+                        Ok(Copied::Pending(p)) => pending.push(p),
+                        Ok(Copied::Done(meta)) => {
+                            self.files_done += 1;
+                            self.bytes_done += s.size;
+                            if copy_kind && let Some(meta) = meta {
+                                b.changes.push(Change::Created {
+                                    dst: dst.clone(),
+                                    kind: EntryKind::File,
+                                    meta,
+                                    src: Some(src.clone()),
+                                });
+                            }
+                        }
                         Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
                     }
                 }
@@ -1048,135 +1079,6 @@ impl FileOpJob {
     }
 
     /// Copies one file to its temporary name (or recognises it as done).
-    fn copy_file(
-        &mut self,
-        dirs: &mut Dirs,
-        job: u64,
-        idx: u64,
-        s: &Step,
-        src: &Path,
-        dst: &Path,
-    ) -> std::io::Result<Option<Pending>> {
-        let tmp = temp_name(job, idx);
-        let mut name = name_of(dst).to_owned();
-        let src_dir = dirs.get(parent_of(src))?;
-        let src_stat = src_dir.stat(name_of(src))?;
-        let mut src_file = match src_stat {
-            Some(st) if st.kind == EntryKind::File => src_dir.open_file(name_of(src))?,
-            Some(st) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    format!("a {} is not copied", st.kind.as_str()),
-                ));
-            }
-            None => {
-                // A move across volumes resumed after the source was removed: done if the
-                // destination is there.
-                let dd = dirs.get(parent_of(dst))?;
-                if s.remove_source && dd.stat(name_of(dst))?.is_some() {
-                    self.files_done += 1;
-                    self.bytes_done += s.size;
-                    return Ok(None);
-                }
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{} is gone", src.display()),
-                ));
-            }
-        };
-        let dst_dir = dirs.get(parent_of(dst))?;
-        if let Some(st) = dst_dir.stat(&tmp)?
-            && st.kind == EntryKind::File
-        {
-            dst_dir.unlink(&tmp)?;
-        }
-        let mut replace = s.replace;
-        if let Some(existing) = dst_dir.stat(&name)? {
-            let same = existing.kind == EntryKind::File
-                && existing.size == src_stat.map_or(0, |x| x.size)
-                && {
-                    let a = ops::hash_file(&src_file)?.1;
-                    let b = ops::hash_file(&dst_dir.open_file(&name)?)?.1;
-                    a == b
-                };
-            if same {
-                // Already copied (a resumed batch) or identical anyway.
-                if s.remove_source {
-                    dst_dir.sync()?;
-                    dirs.get(parent_of(src))?.unlink(name_of(src))?;
-                }
-                self.files_done += 1;
-                self.bytes_done += s.size;
-                return Ok(None);
-            }
-            match self.on_conflict {
-                OnConflict::Replace if existing.kind != EntryKind::Dir => replace = true,
-                _ if s.replace && existing.kind != EntryKind::Dir => replace = true,
-                OnConflict::KeepBoth => {
-                    name = crate::vdfs::fs::entry::os_from_bytes(&ops::keep_both_name(
-                        os_bytes(&name),
-                        false,
-                        |n| {
-                            dst_dir
-                                .stat(&crate::vdfs::fs::entry::os_from_bytes(n))
-                                .ok()
-                                .flatten()
-                                .is_some()
-                        },
-                    ));
-                }
-                _ => {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::AlreadyExists,
-                        format!("{} exists and differs; skipped", dst.display()),
-                    ));
-                }
-            }
-        }
-        let mut out = dst_dir.create_new(&tmp, 0o600)?;
-        kill_point();
-        let result = (|| {
-            let (n, hash) = ops::copy_contents(&mut src_file, &mut out, self.verify)?;
-            kill_point();
-            let fst = src_file.metadata()?;
-            let meta = Meta::of(&fst);
-            ops::set_file_meta(&out, s.mode, meta.mtime_ns)?;
-            Ok::<_, std::io::Error>((n, hash, meta))
-        })();
-        match result {
-            Ok((n, hash, src_meta)) => {
-                let out_meta = Meta::of(&out.metadata()?);
-                let _ = src_meta;
-                Ok(Some(Pending {
-                    step: s.clone(),
-                    idx,
-                    file: out,
-                    tmp,
-                    name,
-                    hash,
-                    size: n,
-                    meta: out_meta,
-                    replace,
-                }))
-            }
-            Err(e) => {
-                let _ = dst_dir.unlink(&tmp);
-                if e.kind() == std::io::ErrorKind::StorageFull {
-                    let free = dst_dir.space().map(|s| s.0).unwrap_or(0);
-                    return Err(std::io::Error::new(
-                        e.kind(),
-                        format!(
-                            "{}: the disk is full ({} free); the copy was removed",
-                            dst.display(),
-                            crate::format::bytes(free)
-                        ),
-                    ));
-                }
-                Err(e)
-            }
-        }
-    }
-
     /// Makes a batch's copies durable, verifies them, renames them into place, flushes their
     /// folders and, for a move, removes their sources.
     fn flush(
@@ -1196,9 +1098,41 @@ impl FileOpJob {
                 kill_point();
             }
         }
+        // Each copy read back and hashed, on up to two threads.
+        let verified: Vec<bool> = if self.verify {
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let files: &[Pending] = pending;
+            let mut ok: Vec<(usize, bool)> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..2)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            let mut out = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some(p) = files.get(i) else { break };
+                                let good = match ops::hash_file(&p.file) {
+                                    Ok((n, h)) => n == p.size && Some(h) == p.hash,
+                                    Err(_) => false,
+                                };
+                                out.push((i, good));
+                            }
+                            out
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().expect("a verify thread panicked"))
+                    .collect()
+            });
+            ok.sort_by_key(|x| x.0);
+            ok.into_iter().map(|x| x.1).collect()
+        } else {
+            vec![true; pending.len()]
+        };
         let mut touched: HashSet<PathBuf> = HashSet::new();
         let mut done = Vec::new();
-        for p in pending.drain(..) {
+        for (p, good) in pending.drain(..).zip(verified) {
             let src = bytes_path(&p.step.src);
             let dst_parent = parent_of(&bytes_path(&p.step.dst)).to_owned();
             let dst = dst_parent.join(&p.name);
@@ -1210,12 +1144,8 @@ impl FileOpJob {
                     continue;
                 }
             };
-            if self.verify {
-                let ok = match ops::hash_file(&p.file) {
-                    Ok((n, h)) => n == p.size && Some(h) == p.hash,
-                    Err(_) => false,
-                };
-                if !ok {
+            {
+                if !good {
                     let _ = dst_dir.unlink(&p.tmp);
                     b.errors.push(JobPathError::new(
                         &dst,
@@ -1427,6 +1357,198 @@ impl FileOpJob {
         }
         self.touched.insert(parent_of(dst).to_owned());
         Ok(())
+    }
+}
+
+/// What copying one file gave.
+enum Copied {
+    /// Written to its temporary name, waiting for the batch's flush.
+    Pending(Pending),
+    /// Already there (a resumed batch, or identical anyway): the destination's metadata, if
+    /// it is a copy the index should learn of.
+    Done(Option<Meta>),
+}
+
+/// Copies a run of files on up to two threads (each file is independent: its folder exists,
+/// its temporary name is its own). Results in the run's order.
+fn copy_run(
+    run: &[(u64, Step)],
+    job: u64,
+    verify: bool,
+    on_conflict: OnConflict,
+) -> Vec<std::io::Result<Copied>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2)
+        .min(run.len());
+    let one = |dirs: &mut Dirs, (idx, s): &(u64, Step)| {
+        copy_file(
+            dirs,
+            job,
+            *idx,
+            s,
+            &bytes_path(&s.src),
+            &bytes_path(&s.dst),
+            verify,
+            on_conflict,
+        )
+    };
+    if threads <= 1 {
+        let mut dirs = Dirs::default();
+        return run.iter().map(|x| one(&mut dirs, x)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<(usize, std::io::Result<Copied>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut dirs = Dirs::default();
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= run.len() {
+                            break;
+                        }
+                        out.push((i, one(&mut dirs, &run[i])));
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a copy thread panicked"))
+            .collect()
+    });
+    results.sort_by_key(|r| r.0);
+    results.into_iter().map(|r| r.1).collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn copy_file(
+    dirs: &mut Dirs,
+    job: u64,
+    idx: u64,
+    s: &Step,
+    src: &Path,
+    dst: &Path,
+    verify: bool,
+    on_conflict: OnConflict,
+) -> std::io::Result<Copied> {
+    let tmp = temp_name(job, idx);
+    let mut name = name_of(dst).to_owned();
+    let src_dir = dirs.get(parent_of(src))?;
+    let src_stat = src_dir.stat(name_of(src))?;
+    let mut src_file = match src_stat {
+        Some(st) if st.kind == EntryKind::File => src_dir.open_file(name_of(src))?,
+        Some(st) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!("a {} is not copied", st.kind.as_str()),
+            ));
+        }
+        None => {
+            // A move across volumes resumed after the source was removed: done if the
+            // destination is there.
+            let dd = dirs.get(parent_of(dst))?;
+            if s.remove_source && dd.stat(name_of(dst))?.is_some() {
+                return Ok(Copied::Done(None));
+            }
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{} is gone", src.display()),
+            ));
+        }
+    };
+    let dst_dir = dirs.get(parent_of(dst))?;
+    if let Some(st) = dst_dir.stat(&tmp)?
+        && st.kind == EntryKind::File
+    {
+        dst_dir.unlink(&tmp)?;
+    }
+    let mut replace = s.replace;
+    if let Some(existing) = dst_dir.stat(&name)? {
+        let same = existing.kind == EntryKind::File
+            && existing.size == src_stat.map_or(0, |x| x.size)
+            && {
+                let a = ops::hash_file(&src_file)?.1;
+                let b = ops::hash_file(&dst_dir.open_file(&name)?)?.1;
+                a == b
+            };
+        if same {
+            // Already copied (a resumed batch) or identical anyway.
+            let meta = meta_of(&existing);
+            if s.remove_source {
+                dst_dir.sync()?;
+                dirs.get(parent_of(src))?.unlink(name_of(src))?;
+            }
+            return Ok(Copied::Done(Some(meta)));
+        }
+        match on_conflict {
+            OnConflict::Replace if existing.kind != EntryKind::Dir => replace = true,
+            _ if s.replace && existing.kind != EntryKind::Dir => replace = true,
+            OnConflict::KeepBoth => {
+                name = crate::vdfs::fs::entry::os_from_bytes(&ops::keep_both_name(
+                    os_bytes(&name),
+                    false,
+                    |n| {
+                        dst_dir
+                            .stat(&crate::vdfs::fs::entry::os_from_bytes(n))
+                            .ok()
+                            .flatten()
+                            .is_some()
+                    },
+                ));
+            }
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists and differs; skipped", dst.display()),
+                ));
+            }
+        }
+    }
+    let mut out = dst_dir.create_new(&tmp, 0o600)?;
+    kill_point();
+    let result = (|| {
+        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify)?;
+        kill_point();
+        let fst = src_file.metadata()?;
+        let meta = Meta::of(&fst);
+        ops::set_file_meta(&out, s.mode, meta.mtime_ns)?;
+        Ok::<_, std::io::Error>((n, hash, meta))
+    })();
+    match result {
+        Ok((n, hash, src_meta)) => {
+            let out_meta = Meta::of(&out.metadata()?);
+            let _ = src_meta;
+            Ok(Copied::Pending(Pending {
+                step: s.clone(),
+                idx,
+                file: out,
+                tmp,
+                name,
+                hash,
+                size: n,
+                meta: out_meta,
+                replace,
+            }))
+        }
+        Err(e) => {
+            let _ = dst_dir.unlink(&tmp);
+            if e.kind() == std::io::ErrorKind::StorageFull {
+                let free = dst_dir.space().map(|s| s.0).unwrap_or(0);
+                return Err(std::io::Error::new(
+                    e.kind(),
+                    format!(
+                        "{}: the disk is full ({} free); the copy was removed",
+                        dst.display(),
+                        crate::format::bytes(free)
+                    ),
+                ));
+            }
+            Err(e)
+        }
     }
 }
 
