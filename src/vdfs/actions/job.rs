@@ -1054,11 +1054,7 @@ impl FileOpJob {
             let _ = info.sync();
             self.touched.insert(parent.clone());
         }
-        for t in std::mem::take(&mut self.touched) {
-            if let Ok(d) = dirs.get(&t) {
-                let _ = d.sync();
-            }
-        }
+        sync_folders(&mut dirs, std::mem::take(&mut self.touched));
         b
     }
 
@@ -1174,11 +1170,7 @@ impl FileOpJob {
             let _ = p.idx;
             done.push((p, src, dst));
         }
-        for t in &touched {
-            if let Ok(d) = dirs.get(t) {
-                let _ = d.sync();
-            }
-        }
+        sync_folders(dirs, touched);
         let mut src_touched = HashSet::new();
         for (p, src, dst) in done {
             if p.step.remove_source {
@@ -1206,11 +1198,7 @@ impl FileOpJob {
                 });
             }
         }
-        for t in &src_touched {
-            if let Ok(d) = dirs.get(t) {
-                let _ = d.sync();
-            }
-        }
+        sync_folders(dirs, src_touched);
     }
 
     fn copy_link(
@@ -1548,6 +1536,23 @@ fn copy_file(
                 ));
             }
             Err(e)
+        }
+    }
+}
+
+/// Makes the names changed in `folders` durable: one `syncfs` per file system (a folder
+/// `fsync` each would cost a journal commit per folder — thousands for a folder tree), or a
+/// folder `fsync` where `syncfs` fails.
+fn sync_folders(dirs: &mut Dirs, folders: HashSet<PathBuf>) {
+    let mut devs = HashSet::new();
+    for f in folders {
+        let Ok(d) = dirs.get(&f) else { continue };
+        let dev = d.stat_self().map(|s| s.dev).ok();
+        if dev.is_some_and(|dev| !devs.insert(dev)) {
+            continue;
+        }
+        if d.sync_filesystem().is_err() {
+            let _ = d.sync();
         }
     }
 }
