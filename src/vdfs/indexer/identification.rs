@@ -30,28 +30,38 @@ impl IndexerJob {
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         // Hashers run ahead while the job thread commits batches: reading and hashing overlap
-        // with the store writes.
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(usize, std::io::Result<Hashed>)>(2 * HASH_BATCH);
+        // with the store writes. Results go over in blocks of RESULT_BLOCK files: one channel
+        // hop (and at most one wake-up of the job thread) per block, not per file.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, std::io::Result<Hashed>)>>(
+            2 * HASH_BATCH / RESULT_BLOCK,
+        );
         std::thread::scope(|s| {
             for _ in 0..threads {
                 let tx = tx.clone();
                 let (todo, next, stop) = (&todo, &next, &stop);
                 s.spawn(move || {
                     let mut buf = Vec::new();
+                    let mut block = Vec::with_capacity(RESULT_BLOCK);
                     while !stop.load(Ordering::Relaxed) {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(item) = todo.get(i) else { break };
-                        let r = sample_file_with(&item.path, &mut buf).map(|s| Hashed {
-                            cas: s.cas_id,
-                            size: s.size,
-                            type_index: registry
-                                .identify(&item.name, Some(&s.head))
-                                .map(|i| i.type_index),
-                        });
-                        if tx.send((i, r)).is_err() {
-                            break;
+                        let r =
+                            sample_file_in(&item.path, &mut buf).map(|(cas, size, head)| Hashed {
+                                cas,
+                                size,
+                                type_index: registry
+                                    .identify(&item.name, Some(head))
+                                    .map(|i| i.type_index),
+                            });
+                        block.push((i, r));
+                        if block.len() == RESULT_BLOCK
+                            && tx.send(std::mem::take(&mut block)).is_err()
+                        {
+                            return;
                         }
+                    }
+                    if !block.is_empty() {
+                        let _ = tx.send(block);
                     }
                 });
             }
@@ -68,7 +78,7 @@ impl IndexerJob {
         &mut self,
         ctx: &mut JobContext,
         todo: &[Pending],
-        rx: &std::sync::mpsc::Receiver<(usize, std::io::Result<Hashed>)>,
+        rx: &std::sync::mpsc::Receiver<Vec<(usize, std::io::Result<Hashed>)>>,
         registry: &Registry,
         total: u64,
     ) -> Result<(), JobError> {
@@ -76,10 +86,20 @@ impl IndexerJob {
         let mut bytes = 0u64;
         let mut links = Vec::with_capacity(HASH_BATCH);
         let mut received = 0usize;
+        let mut pending = Vec::new().into_iter();
         loop {
-            let next = rx.recv();
-            let finished = next.is_err();
-            if let Ok((i, r)) = next {
+            let next = match pending.next() {
+                Some(r) => Some(r),
+                None => match rx.recv() {
+                    Ok(block) => {
+                        pending = block.into_iter();
+                        pending.next()
+                    }
+                    Err(_) => None,
+                },
+            };
+            let finished = next.is_none();
+            if let Some((i, r)) = next {
                 received += 1;
                 if received.is_multiple_of(256) {
                     // Hashing progress is live (throttled); what is committed is saved with
@@ -123,8 +143,7 @@ impl IndexerJob {
                 }
             }
             if links.len() >= HASH_BATCH || (finished && (!links.is_empty() || done > 0)) {
-                let mut batch = std::mem::take(&mut links);
-                batch.sort_unstable_by_key(|l| (l.cas, l.id));
+                let batch = std::mem::take(&mut links);
                 self.counts.identified += batch.len() as u64;
                 ctx.set_progress(JobProgress {
                     phase: "content identification".into(),
@@ -135,9 +154,7 @@ impl IndexerJob {
                 });
                 ctx.checkpoint(self, move |tx| {
                     let mut w = IndexWriter::begin(tx)?;
-                    for l in &batch {
-                        w.link_content(l)?;
-                    }
+                    w.link_contents(&batch)?;
                     Ok(())
                 })?;
             }
@@ -148,6 +165,9 @@ impl IndexerJob {
         }
     }
 }
+
+/// Files per block of hash results sent from a hasher to the job thread.
+const RESULT_BLOCK: usize = 64;
 
 /// What a hasher thread found about one file.
 pub(super) struct Hashed {

@@ -64,7 +64,7 @@ use uuid::Uuid;
 use crate::store::schema::{DIR_STATS, ENTRIES, UNREADABLE};
 use crate::store::{Store, StoreError};
 use crate::vdfs::content::filetype::{ContentKind, Registry};
-use crate::vdfs::content::{CasId, sample_file_with};
+use crate::vdfs::content::{CasId, sample_file_in};
 use crate::vdfs::fs::entry::{EntryKind, Meta};
 use crate::vdfs::fs::rules::Compiled;
 use crate::vdfs::fs::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
