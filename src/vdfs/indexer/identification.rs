@@ -128,6 +128,7 @@ impl IndexerJob {
         let mut bytes = 0u64;
         let mut links = Vec::with_capacity(HASH_BATCH);
         let mut received = 0usize;
+        let mut last_durable = Instant::now();
         let mut pending = Vec::new().into_iter();
         loop {
             let next = match pending.next() {
@@ -194,11 +195,21 @@ impl IndexerJob {
                     bytes,
                     message: String::new(),
                 });
-                ctx.checkpoint(self, move |tx| {
+                let effects = move |tx: &WriteTransaction| {
                     let mut w = IndexWriter::begin(tx)?;
                     w.link_contents(&batch)?;
                     Ok(())
-                })?;
+                };
+                // A batch lost in a crash is redone on resume (its files are still without a
+                // cas_id), so most batches are committed without waiting for the disk (a
+                // durable commit waits for fdatasyncs of milliseconds each, on the writer
+                // thread); one every DURABLE_EVERY, and the phase's end, make them durable.
+                if last_durable.elapsed() >= DURABLE_EVERY {
+                    ctx.checkpoint(self, effects)?;
+                    last_durable = Instant::now();
+                } else {
+                    ctx.checkpoint_volatile(self, effects)?;
+                }
             }
             if finished {
                 debug_assert_eq!(received, todo.len());
@@ -302,6 +313,10 @@ impl Drop for Prehash {
         }
     }
 }
+
+/// The longest time the content phase goes without a durable checkpoint (at most this much
+/// hashing is redone after a crash).
+const DURABLE_EVERY: Duration = Duration::from_secs(5);
 
 /// A block of hash results: (index of the file in its list, what hashing it found).
 type Block = Vec<(usize, std::io::Result<Hashed>)>;
