@@ -15,7 +15,8 @@ release binary to use instead of building one) and a plocate database of the sam
   the same semantics as Cairn's);
 * percentiles of those medians, split into selective (< 10,000 matches) and common queries;
 * in-process latency (`cairn debug search-bench`: index loaded, 10 runs per query) for the
-  plain list and for benches/search-filtered.txt (kind + size + subtree);
+  plain list (alone, and with two busy-loop processes beside it) and for
+  benches/search-filtered.txt (kind + size + subtree);
 * bytes per entry of the index file and of the structures a name query reads.
 """
 
@@ -167,6 +168,20 @@ print("== in process (index loaded; 10 runs per query)")
 results["in_process"] = {k: bench[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "runs")}
 print(f"   plain:    p50 {bench['p50_ms']:.2f} ms  p90 {bench['p90_ms']:.2f} ms  "
       f"p99 {bench['p99_ms']:.2f} ms  max {bench['max_ms']:.2f} ms")
+# The same, with two busy loops beside it (a user's laptop is never idle).
+busy = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+try:
+    loaded = json.loads(subprocess.run(
+        [CAIRN, "--data-dir", DATA, "--json", "debug", "search-bench",
+         os.path.join(HERE, "search-queries.txt"), "--runs", "10"],
+        capture_output=True, text=True, check=True).stdout)
+finally:
+    for b in busy:
+        b.kill()
+        b.wait()
+results["in_process_busy"] = {k: loaded[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "runs")}
+print(f"   plain, two busy threads beside: p50 {loaded['p50_ms']:.2f} ms  p90 {loaded['p90_ms']:.2f} ms  "
+      f"p99 {loaded['p99_ms']:.2f} ms  max {loaded['max_ms']:.2f} ms")
 with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
     for line in open(os.path.join(HERE, "search-filtered.txt")):
         f.write(line.replace("$L", L))
