@@ -12,9 +12,14 @@
 set -euo pipefail
 NEW=$(realpath "$1"); OLD=$(realpath "$2"); ROUNDS=${3:-5}
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/cairn/bench}"
-L="$BENCH_DIR/L"; D="$BENCH_DIR/data/index-model"; OUT="$BENCH_DIR/results/index-model"
+L="$BENCH_DIR/L"; OUT="$BENCH_DIR/results/index-model"
+for b in "$@"; do
+  case $b in [0-9]*) ;; *) if "$b" --version | grep -q "debug build"; then
+    echo "refused: $b is a debug build; benchmark release builds" >&2; exit 1; fi ;; esac
+done
+mkdir -p "$BENCH_DIR"; D=$(mktemp -d "$BENCH_DIR/data.XXXXXX"); trap 'rm -rf "$D"' EXIT
 [ -d "$L" ] || { echo "no $L: run benches/vs-anchors.sh shallow first"; exit 1; }
-rm -rf "$D"; mkdir -p "$D" "$OUT"
+mkdir -p "$OUT"
 
 echo "== 1. store size after a shallow index of L"
 "$NEW" --data-dir "$D/big" location add "$L" --mode shallow --rules none >/dev/null

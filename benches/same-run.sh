@@ -9,10 +9,15 @@
 set -euo pipefail
 OLD=$(realpath "$1"); NEW=$(realpath "$2"); ROUNDS=${3:-5}
 BENCH_DIR="${BENCH_DIR:-$HOME/.cache/cairn/bench}"
-L="$BENCH_DIR/L"; D="$BENCH_DIR/data/same-run"; OUT="$BENCH_DIR/results/same-run"
+L="$BENCH_DIR/L"; OUT="$BENCH_DIR/results/same-run"
+for b in "$@"; do
+  case $b in [0-9]*) ;; *) if "$b" --version | grep -q "debug build"; then
+    echo "refused: $b is a debug build; benchmark release builds" >&2; exit 1; fi ;; esac
+done
+mkdir -p "$BENCH_DIR"; D=$(mktemp -d "$BENCH_DIR/data.XXXXXX"); trap 'rm -rf "$D"' EXIT
 [ -d "$L" ] || { echo "no $L: run benches/vs-anchors.sh shallow first"; exit 1; }
 mkdir -p "$OUT"; rm -f "$OUT"/*.json
-FIND="find $L -printf '%s %T@ %i\n' > /dev/null"
+FIND="find $L -printf '%p %s %T@ %i\n' > /dev/null"
 for r in $(seq "$ROUNDS"); do
   hyperfine --style none --runs 1 --export-json "$OUT/index-$r.json" \
     --prepare true --prepare "rm -rf $D/old" --prepare "rm -rf $D/new" \

@@ -4,7 +4,8 @@
     benches/search-vs-plocate.py [--runs N] [--quick]
 
 Uses gen_tree's L tree (1,096,000 entries, generated if missing) indexed by Cairn in Shallow
-mode (library in $BENCH_DIR/data/shallow) and a plocate database of the same tree built with
+mode (in a throwaway data folder, removed at the end; a debug build is refused; $CAIRN names a
+release binary to use instead of building one) and a plocate database of the same tree built with
 `updatedb -U L -o L.plocate.db`. Prints, and writes to $BENCH_DIR/results/search.json:
 
 * build: plocate's `updatedb` against Cairn's name-index rebuild (both from scratch);
@@ -14,10 +15,12 @@ mode (library in $BENCH_DIR/data/shallow) and a plocate database of the same tre
   the same semantics as Cairn's);
 * percentiles of those medians, split into selective (< 10,000 matches) and common queries;
 * in-process latency (`cairn debug search-bench`: index loaded, 10 runs per query) for the
-  plain list and for benches/search-filtered.txt (kind + size + subtree);
+  plain list (alone, and with two busy-loop processes beside it) and for
+  benches/search-filtered.txt (kind + size + subtree);
 * bytes per entry of the index file and of the structures a name query reads.
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -60,19 +63,23 @@ if not os.path.isdir(L):
         sh("python3", GEN, "--files", "1000000", "--size-profile", "tiny", "--seed", "1",
            "--manifest", os.path.join(BENCH, "L.dups"), L, stdout=out)
 
-print("== building cairn (release)")
-sh("cargo", "build", "--release", "--quiet", cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=TARGET))
-CAIRN = os.path.join(TARGET, "release", "cairn")
-DATA = os.path.join(BENCH, "data", "shallow")
+if os.environ.get("CAIRN"):
+    CAIRN = os.path.realpath(os.environ["CAIRN"])
+else:
+    print("== building cairn (release)")
+    sh("cargo", "build", "--release", "--quiet", cwd=ROOT, env=dict(os.environ, CARGO_TARGET_DIR=TARGET))
+    CAIRN = os.path.join(TARGET, "release", "cairn")
+if "debug build" in subprocess.run([CAIRN, "--version"], capture_output=True, text=True).stdout:
+    sys.exit(f"refused: {CAIRN} is a debug build; benchmark a release build (cargo build --release)")
+DATA = tempfile.mkdtemp(prefix="data.", dir=BENCH)
+atexit.register(shutil.rmtree, DATA, ignore_errors=True)
 OUT = os.path.join(BENCH, "results")
 os.makedirs(OUT, exist_ok=True)
 
-locs = subprocess.run([CAIRN, "--data-dir", DATA, "--json", "location", "list"],
-                      capture_output=True, text=True)
-if locs.returncode != 0 or L not in locs.stdout:
-    print("== indexing L (shallow)")
-    sh(CAIRN, "--data-dir", DATA, "location", "add", "--mode", "shallow", "--background", L)
-    sh(CAIRN, "--data-dir", DATA, "jobs", "resume")
+print("== indexing L (shallow)")
+sh(CAIRN, "--data-dir", DATA, "location", "add", "--mode", "shallow", "--background", L,
+   stdout=subprocess.DEVNULL)
+sh(CAIRN, "--data-dir", DATA, "jobs", "resume", "--all", stdout=subprocess.DEVNULL)
 
 DB = os.path.join(BENCH, "L.plocate.db")
 idx_files = [os.path.join(DATA, "libraries", d, "cache", "names.idx")
@@ -161,6 +168,20 @@ print("== in process (index loaded; 10 runs per query)")
 results["in_process"] = {k: bench[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "runs")}
 print(f"   plain:    p50 {bench['p50_ms']:.2f} ms  p90 {bench['p90_ms']:.2f} ms  "
       f"p99 {bench['p99_ms']:.2f} ms  max {bench['max_ms']:.2f} ms")
+# The same, with two busy loops beside it (a user's laptop is never idle).
+busy = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(2)]
+try:
+    loaded = json.loads(subprocess.run(
+        [CAIRN, "--data-dir", DATA, "--json", "debug", "search-bench",
+         os.path.join(HERE, "search-queries.txt"), "--runs", "10"],
+        capture_output=True, text=True, check=True).stdout)
+finally:
+    for b in busy:
+        b.kill()
+        b.wait()
+results["in_process_busy"] = {k: loaded[k] for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "runs")}
+print(f"   plain, two busy threads beside: p50 {loaded['p50_ms']:.2f} ms  p90 {loaded['p90_ms']:.2f} ms  "
+      f"p99 {loaded['p99_ms']:.2f} ms  max {loaded['max_ms']:.2f} ms")
 with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
     for line in open(os.path.join(HERE, "search-filtered.txt")):
         f.write(line.replace("$L", L))

@@ -1,28 +1,23 @@
 #!/usr/bin/env bash
-# Indexing benchmarks: Cairn against the tools a user would otherwise run, in the same run.
+# Indexing benchmarks on gen_tree's trees: Cairn against the tools a user would otherwise run,
+# each anchor and Cairn in the SAME hyperfine invocation, alternating (see `rounds` in
+# benches/common.sh: ROUNDS timed rounds after a warm-up round, order reversed every other
+# round; medians, spreads and ratios to the anchor).
 #
 #   benches/vs-anchors.sh [shallow|rescan|content|ephemeral|dupes|all]
 #
 # Generates the standard trees with shared/bench/gen_tree.py (cached in $BENCH_DIR, default
-# ~/.cache/cairn/bench), installs the anchor tools if missing (fd-find, b3sum, hyperfine, time),
-# builds Cairn in release mode, and runs each Cairn command and its anchor back to back with
-# hyperfine, after a warm-up run immediately before each (the page cache of this machine is
-# evicted after ~30 s idle). Prints medians, the ratio Cairn/anchor, and the store size per entry.
+# ~/.cache/cairn/bench), installs the anchor tools if missing, builds Cairn in release mode
+# (or uses $CAIRN; a debug build is refused) and works in a throwaway --data-dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/common.sh
 
 what="${1:-all}"
-BENCH_DIR="${BENCH_DIR:-$HOME/.cache/cairn/bench}"
 GEN="${GEN_TREE:-../shared/bench/gen_tree.py}"
-RUNS="${RUNS:-5}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
-mkdir -p "$BENCH_DIR"
-
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need hyperfine || ! need fdfind || ! need b3sum || ! need jdupes || ! need rdfind || ! [ -x /usr/bin/time ]; then
-  echo "== installing anchor tools (hyperfine, fd-find, b3sum, jdupes, rdfind, time)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine fd-find b3sum jdupes rdfind time
-fi
+install_tools
+cairn_release
+throwaway_data
 
 tree() { # name files profile
   if [ ! -f "$BENCH_DIR/$1.json" ] || [ ! -d "$BENCH_DIR/$1" ]; then
@@ -32,65 +27,49 @@ tree() { # name files profile
   fi
 }
 
-echo "== building cairn (release)"
-cargo build --release --quiet
-CAIRN="$CARGO_TARGET_DIR/release/cairn"
-DATA="$BENCH_DIR/data"
-OUT="$BENCH_DIR/results"
-mkdir -p "$OUT"
-
-# median SECONDS of a hyperfine JSON export
-median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"; }
-ratio() { python3 -c 'import sys; print(f"{float(sys.argv[1])/float(sys.argv[2]):.2f}")' "$1" "$2"; }
-
-# compare NAME ANCHOR_CMD CAIRN_CMD [CAIRN_PREPARE]
-compare() {
-  local name=$1 anchor=$2 cmd=$3 prep=${4:-true}
-  hyperfine -N --style basic -w 1 -r "$RUNS" --export-json "$OUT/$name-anchor.json" "$anchor" >/dev/null 2>&1 ||
-    hyperfine --style basic -w 1 -r "$RUNS" --export-json "$OUT/$name-anchor.json" "$anchor" >/dev/null
-  hyperfine --style basic -w 1 -r "$RUNS" --prepare "$prep" --export-json "$OUT/$name-cairn.json" "$cmd" >/dev/null
-  local a c
-  a=$(median "$OUT/$name-anchor.json"); c=$(median "$OUT/$name-cairn.json")
-  printf '%-28s anchor %8.3f s   cairn %8.3f s   ratio %s\n' "$name" "$a" "$c" "$(ratio "$c" "$a")"
-}
+# The same find for every comparison: what a shallow index records (path, size, mtime, inode).
+find_cmd() { echo "find $1 -printf '%p %s %T@ %i\\n' > /dev/null"; }
+b3sum_cmd() { echo "find $1 -type f -print0 | xargs -0 -P2 -n 2000 b3sum --no-mmap > /dev/null"; }
 
 if [[ $what == all || $what == shallow || $what == rescan ]]; then
   tree L 1000000 tiny
   L="$BENCH_DIR/L"
-  FIND="bash -c \"find $L -printf '%s %T@ %i\\n' > /dev/null\""
   if [[ $what != rescan ]]; then
-    compare shallow-index-L "$FIND" \
-      "$CAIRN --data-dir $DATA/shallow location add $L --mode shallow --rules none" \
-      "rm -rf $DATA/shallow"
+    rounds shallow-index-L \
+      find true "$(find_cmd "$L")" \
+      fd true "fdfind -HI . $L > /dev/null" \
+      cairn "rm -rf $DATA/shallow" "$CAIRN --data-dir $DATA/shallow location add $L --mode shallow --rules none"
   fi
   if [ ! -d "$DATA/shallow" ]; then
     "$CAIRN" --data-dir "$DATA/shallow" location add "$L" --mode shallow --rules none >/dev/null
   fi
-  compare rescan-unchanged-L "$FIND" "$CAIRN --data-dir $DATA/shallow location rescan 1"
-  store="$DATA/shallow/libraries/My Library.cairnlib/library.redb"
+  rounds rescan-unchanged-L \
+    find true "$(find_cmd "$L")" \
+    cairn true "$CAIRN --data-dir $DATA/shallow location rescan 1"
+  store=$(echo "$DATA"/shallow/libraries/*/library.redb)
   entries=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["find_entries"])' "$BENCH_DIR/L.json")
   bytes=$(stat -c %s "$store")
-  printf '%-28s %d bytes for %d entries = %s bytes/entry\n' "store-size-L" "$bytes" "$entries" \
+  printf '%-26s %d bytes for %d entries = %s bytes/entry\n' "store-size-L" "$bytes" "$entries" \
     "$(python3 -c "print(round($bytes/$entries,1))")"
 fi
 
 if [[ $what == all || $what == content ]]; then
   tree M 100000 mixed
   M="$BENCH_DIR/M"
-  compare content-index-M \
-    "bash -c \"find $M -type f -print0 | xargs -0 -P2 -n 2000 b3sum --no-mmap > /dev/null\"" \
-    "$CAIRN --data-dir $DATA/content location add $M --mode content --rules none" \
-    "rm -rf $DATA/content"
+  rounds content-index-M \
+    b3sum true "$(b3sum_cmd "$M")" \
+    cairn "rm -rf $DATA/content" "$CAIRN --data-dir $DATA/content location add $M --mode content --rules none"
 fi
 
 if [[ $what == all || $what == ephemeral ]]; then
   tree L 1000000 tiny
   L="$BENCH_DIR/L"
-  compare ephemeral-list-L "bash -c \"fdfind -HI . $L > /dev/null\"" \
-    "bash -c \"$CAIRN --data-dir $DATA/eph ls -r $L > /dev/null\""
+  rounds ephemeral-list-L \
+    fd true "fdfind -HI . $L > /dev/null" \
+    cairn true "$CAIRN --data-dir $DATA/eph ls -r $L > /dev/null"
   /usr/bin/time -f '%M' -o "$OUT/eph-rss.txt" "$CAIRN" --data-dir "$DATA/eph" ls -r "$L" >/dev/null
   /usr/bin/time -f '%M' -o "$OUT/fd-rss.txt" fdfind -HI . "$L" >/dev/null
-  printf '%-28s cairn %s MB   fd %s MB\n' "ephemeral-list-L peak RSS" \
+  printf '%-26s cairn %s MB   fd %s MB\n' "ephemeral-list-L peak RSS" \
     "$(($(cat "$OUT/eph-rss.txt") / 1024))" "$(($(cat "$OUT/fd-rss.txt") / 1024))"
 fi
 
@@ -100,9 +79,6 @@ if [[ $what == all || $what == dupes ]]; then
   if [ ! -d "$DATA/content" ]; then
     "$CAIRN" --data-dir "$DATA/content" location add "$M" --mode content --rules none >/dev/null
   fi
-  compare dupes-M-vs-jdupes "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes"
-  compare dupes-M-vs-rdfind "rdfind -dryrun true -outputname /dev/null $M" "$CAIRN --data-dir $DATA/content dupes"
-  compare dupes-M-confirmed "jdupes -r -q $M" "$CAIRN --data-dir $DATA/content dupes --confirm"
   # fclones is not packaged by Debian 12: built once from crates.io into the bench cache.
   FCLONES="$(command -v fclones || echo "$BENCH_DIR/../tools/bin/fclones")"
   if [ ! -x "$FCLONES" ]; then
@@ -110,16 +86,23 @@ if [[ $what == all || $what == dupes ]]; then
     cargo install fclones --locked --quiet --root "$BENCH_DIR/../tools"
     FCLONES="$BENCH_DIR/../tools/bin/fclones"
   fi
-  compare dupes-M-vs-fclones "$FCLONES group $M --hidden --no-ignore -o /dev/null" "$CAIRN --data-dir $DATA/content dupes"
   # czkawka takes ~20 minutes to build on 2 cores, so it is compared only once built:
   #   cargo install czkawka_cli --locked --root ~/.cache/cairn/tools
   CZKAWKA="$(command -v czkawka_cli || echo "$BENCH_DIR/../tools/bin/czkawka_cli")"
+  czk=()
   if [ -x "$CZKAWKA" ]; then
     # -m 1: its default minimum is 8 KiB; -H: no hash cache between runs.
-    compare dupes-M-vs-czkawka "$CZKAWKA dup -d $M -m 1 -H -N -M -W -C /dev/null" "$CAIRN --data-dir $DATA/content dupes"
+    czk=(czkawka true "$CZKAWKA dup -d $M -m 1 -H -N -M -W -C /dev/null")
   else
-    echo "dupes-M-vs-czkawka          skipped: czkawka_cli not built (see the comment in this script)"
+    echo "dupes-M: czkawka skipped: czkawka_cli not built (see the comment in this script)"
   fi
+  rounds dupes-M \
+    jdupes true "jdupes -r -q $M > /dev/null" \
+    rdfind true "rdfind -dryrun true -outputname /dev/null $M > /dev/null" \
+    fclones true "$FCLONES group $M --hidden --no-ignore -o /dev/null 2>/dev/null" \
+    "${czk[@]}" \
+    cairn true "$CAIRN --data-dir $DATA/content dupes > /dev/null" \
+    cairn-confirm true "$CAIRN --data-dir $DATA/content dupes --confirm > /dev/null"
   "$CAIRN" --data-dir "$DATA/content" --json dupes > "$OUT/dupes-M.json"
   python3 - "$OUT/dupes-M.json" "$BENCH_DIR/M.dups" "$M" <<'PY'
 import json, sys

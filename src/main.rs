@@ -2,11 +2,23 @@
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+/// What `cairn --version` prints: a build with debug assertions says so, and the benchmark
+/// scripts in `benches/` refuse to time it.
+const VERSION: &str = if cfg!(debug_assertions) {
+    concat!(env!("CARGO_PKG_VERSION"), " (debug build)")
+} else {
+    env!("CARGO_PKG_VERSION")
+};
 
 fn main() -> ExitCode {
     quiet_on_closed_pipe();
-    let cli = match cairn::cli::Cli::try_parse() {
+    let parsed = cairn::cli::Cli::command()
+        .version(VERSION)
+        .try_get_matches()
+        .and_then(|m| cairn::cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version print and succeed; a usage error exits 1 like every other
         // error (clap's own default is 2).

@@ -19,7 +19,7 @@
 
 pub mod filetype;
 
-use crate::vdfs::fs::entry::open_regular;
+use crate::vdfs::fs::entry::{open_regular, open_regular_with_meta};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -139,28 +139,76 @@ pub fn sample_file(path: &Path) -> io::Result<Sampled> {
     sample_file_with(path, &mut Vec::new())
 }
 
-/// [`sample_file`] reusing `buf` (grown to at most 100 KiB) across calls, so hashing many
+/// [`sample_file`] reusing `buf` (grown to at most 100 KiB + 1) across calls, so hashing many
 /// files allocates once.
 ///
 /// # Errors
 /// As [`sample_file`].
 pub fn sample_file_with(path: &Path, buf: &mut Vec<u8>) -> io::Result<Sampled> {
-    let file = open_regular(path)?;
-    let size = file.metadata()?.len();
+    let (cas_id, size, head) = sample_file_in(path, buf)?;
+    Ok(Sampled {
+        cas_id,
+        size,
+        head: head.to_vec(),
+    })
+}
+
+/// [`sample_file_with`] without copying the head: returns the `cas_id`, the size hashed and the
+/// file's first bytes (up to [`SNIFF_BYTES`]) as a slice of `buf`. The indexer's hashers call it
+/// once per file, so it costs what the bytes cost: one `open`, one `fstat`, one `pread` of a
+/// file up to 100 KiB (asking for one byte more than its size: getting it, or fewer than the
+/// size, means the file changed while read) and `close`; larger files are read in their six
+/// samples and checked with a second `fstat`.
+///
+/// # Errors
+/// As [`sample_file`].
+pub fn sample_file_in<'b>(
+    path: &Path,
+    buf: &'b mut Vec<u8>,
+) -> io::Result<(Option<CasId>, u64, &'b [u8])> {
+    let (file, meta) = open_regular_with_meta(path)?;
+    let size = meta.len();
     let mut h = blake3::Hasher::new();
     h.update(&size.to_le_bytes());
-    let mut head = Vec::new();
-    let need = size.min(SMALL_LIMIT) as usize;
+    if size == 0 {
+        return Ok((None, 0, &[]));
+    }
+    if size <= SMALL_LIMIT {
+        let want = size as usize + 1;
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        let got = read_to_eof_at(&file, &mut buf[..want])?;
+        if got != size as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} {} while it was being read",
+                    path.display(),
+                    if got < size as usize {
+                        "shrank"
+                    } else {
+                        "grew"
+                    }
+                ),
+            ));
+        }
+        h.update(&buf[..got]);
+        let head = &buf[..got.min(SNIFF_BYTES)];
+        return Ok((Some(CasId::from_digest(&h.finalize())), size, head));
+    }
+    // The header stays at the start of `buf` for type detection; the other samples are read
+    // after it.
+    let need = (HEADER + SAMPLE) as usize;
     if buf.len() < need {
         buf.resize(need, 0);
     }
     for r in sample_ranges(size) {
         let len = (r.end - r.start) as usize;
-        read_exact_at(&file, &mut buf[..len], r.start).map_err(|e| changed(path, e))?;
-        if r.start == 0 {
-            head.extend_from_slice(&buf[..len.min(SNIFF_BYTES)]);
-        }
-        h.update(&buf[..len]);
+        let at = if r.start == 0 { 0 } else { HEADER as usize };
+        let dst = &mut buf[at..at + len];
+        read_exact_at(&file, dst, r.start).map_err(|e| changed(path, e))?;
+        h.update(dst);
     }
     if file.metadata()?.len() != size {
         return Err(io::Error::new(
@@ -168,8 +216,8 @@ pub fn sample_file_with(path: &Path, buf: &mut Vec<u8>) -> io::Result<Sampled> {
             format!("{} changed size while it was being read", path.display()),
         ));
     }
-    let cas_id = (size > 0).then(|| CasId::from_digest(&h.finalize()));
-    Ok(Sampled { cas_id, size, head })
+    let head = &buf[..SNIFF_BYTES.min(HEADER as usize)];
+    Ok((Some(CasId::from_digest(&h.finalize())), size, head))
 }
 
 /// BLAKE3 of the whole file (the *integrity hash*), streamed in 1 MiB reads.
@@ -211,6 +259,31 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
         }
         Ok(())
     }
+}
+
+/// Reads from the start of `file` until `buf` is full or the end of the file; returns the
+/// number of bytes read.
+fn read_to_eof_at(file: &File, buf: &mut [u8]) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        #[cfg(unix)]
+        let n = {
+            use std::os::unix::fs::FileExt;
+            file.read_at(&mut buf[done..], done as u64)
+        };
+        #[cfg(windows)]
+        let n = {
+            use std::os::windows::fs::FileExt;
+            file.seek_read(&mut buf[done..], done as u64)
+        };
+        match n {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
 }
 
 fn changed(path: &Path, e: io::Error) -> io::Error {

@@ -190,6 +190,17 @@ pub fn extension_of(name: &[u8]) -> Option<&str> {
 /// The open error, or [`std::io::ErrorKind::InvalidInput`] naming the path when it is not a
 /// regular file.
 pub fn open_regular(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    open_regular_with_meta(path).map(|(file, _)| file)
+}
+
+/// [`open_regular`], also returning the file's metadata from the one `fstat` that checked it is
+/// a regular file (so a caller that needs its size asks the kernel once).
+///
+/// # Errors
+/// As [`open_regular`].
+pub fn open_regular_with_meta(
+    path: &std::path::Path,
+) -> std::io::Result<(std::fs::File, std::fs::Metadata)> {
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -198,11 +209,12 @@ pub fn open_regular(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
     }
     let file = opts.open(path)?;
-    if !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    if !meta.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!("{} is not a regular file", path.display()),
         ));
     }
-    Ok(file)
+    Ok((file, meta))
 }

@@ -329,12 +329,90 @@ impl<'tx> IndexWriter<'tx> {
         if let Some(old) = previous {
             self.unlink_content(old, link.id)?;
         }
+        if let Some(uuid) = self.add_instance(link)? {
+            self.content_uuids.insert(uuid.as_u128(), link.cas.0)?;
+        }
+        Ok(())
+    }
+
+    /// [`IndexWriter::link_content`] for many links, with the result of linking them one by one
+    /// in (cas_id, entry) order, but each table written in its own key order: the entries by
+    /// id, the instances and contents by cas_id, the UUID keys of new contents by UUID. (A
+    /// btree insert beside the previous one finds its pages loaded and already copied in this
+    /// transaction; in cas_id order, the entries and the UUID keys were a random page each.)
+    /// Links that name one entry twice are linked one by one.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn link_contents(&mut self, links: &[ContentLink]) -> Result<(), StoreError> {
+        let mut by_id: Vec<usize> = (0..links.len()).collect();
+        by_id.sort_unstable_by_key(|&i| links[i].id);
+        if by_id.windows(2).any(|w| links[w[0]].id == links[w[1]].id) {
+            let mut by_cas = by_id;
+            by_cas.sort_unstable_by_key(|&i| (links[i].cas, links[i].id));
+            for i in by_cas {
+                self.link_content(&links[i])?;
+            }
+            return Ok(());
+        }
+        // The entries, in id order; `previous[i]` is `None` for a link that changes nothing,
+        // else the entry's cas_id before.
+        let mut previous: Vec<Option<Option<CasId>>> = vec![None; links.len()];
+        for &i in &by_id {
+            let link = &links[i];
+            let Some(mut rec) = self.get(link.id)? else {
+                continue;
+            };
+            if rec.cas == Some(link.cas) {
+                continue;
+            }
+            previous[i] = Some(rec.cas.replace(link.cas));
+            if link.kind != ContentKind::Unknown {
+                rec.content_kind = link.kind;
+            }
+            rec.updated_seq = self.seq;
+            self.entries
+                .insert(link.id, encode_record(&rec).as_slice())?;
+        }
+        // The instances and contents, in cas_id order.
+        let mut by_cas = by_id;
+        by_cas.sort_unstable_by_key(|&i| (links[i].cas, links[i].id));
+        let mut new_uuids = Vec::new();
+        let mut unlinked = false;
+        for i in by_cas {
+            let Some(prev) = previous[i] else { continue };
+            let link = &links[i];
+            if let Some(old) = prev {
+                self.unlink_content(old, link.id)?;
+                unlinked = true;
+            }
+            if let Some(uuid) = self.add_instance(link)? {
+                new_uuids.push((uuid.as_u128(), link.cas));
+            }
+        }
+        // The new contents' UUID keys, in UUID order; a content created above and emptied again
+        // by a later unlink has none.
+        new_uuids.sort_unstable();
+        for (uuid, cas) in new_uuids {
+            if unlinked && self.content.get(cas.0)?.is_none() {
+                continue;
+            }
+            self.content_uuids.insert(uuid, cas.0)?;
+        }
+        Ok(())
+    }
+
+    /// The content side of linking entry `link.id` (whose record already names `link.cas`):
+    /// the instance row and the content record (created, or its count and type updated).
+    /// Returns the UUID of a content created here, whose UUID key the caller inserts.
+    fn add_instance(&mut self, link: &ContentLink) -> Result<Option<Uuid>, StoreError> {
         let fresh = self.instances.insert((link.cas.0, link.id), ())?.is_none();
         let c = &mut self.content;
         let existing: Option<ContentRecord> = c
             .get(link.cas.0)?
             .map(|v| decode_record(v.value()))
             .transpose()?;
+        let mut created = None;
         let rec = match existing {
             Some(mut r) => {
                 if fresh {
@@ -360,7 +438,7 @@ impl<'tx> IndexWriter<'tx> {
             }
             None => {
                 let uuid = link.cas.content_uuid();
-                self.content_uuids.insert(uuid.as_u128(), link.cas.0)?;
+                created = Some(uuid);
                 ContentRecord {
                     cas: link.cas,
                     uuid,
@@ -376,7 +454,7 @@ impl<'tx> IndexWriter<'tx> {
             }
         };
         c.insert(link.cas.0, encode_record(&rec).as_slice())?;
-        Ok(())
+        Ok(created)
     }
 
     /// Removes entry `id` from the instances of `cas`, deleting the content identity (and its

@@ -22,12 +22,13 @@ pub(super) struct Scope {
 
 impl IndexerJob {
     /// Phases 1–3. Returns the location's new stats after a full scan; `None` after a scoped
-    /// one, which has added its difference to them itself.
+    /// one, which has added its difference to them itself. In Content mode, also the hashing
+    /// of the new and changed files, started before the writes (see [`Prehash`]).
     pub(super) fn scan(
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
-    ) -> Result<Option<LocationStats>, JobError> {
+    ) -> Result<(Option<LocationStats>, Option<Prehash>), JobError> {
         let rules = Compiled::new(&loc.rules).map_err(JobError::Failed)?;
         let scope = self.resolve_scope(ctx.store(), loc, &rules)?;
         before_walk_hook();
@@ -137,20 +138,36 @@ impl IndexerJob {
             "compared in {:?}",
             t.elapsed()
         );
+        // In Content mode, the new and changed files are hashed while the plan is written.
+        let ahead = (loc.mode >= IndexMode::Content).then(|| {
+            let files = plan
+                .new_nodes
+                .iter()
+                .copied()
+                .chain(plan.modified.iter().map(|&(node, _)| node))
+                .filter(|&i| {
+                    let n = tree.node(i);
+                    n.kind == EntryKind::File && n.size > 0
+                })
+                .map(|i| (tree.path(i), tree.name(i).to_vec()))
+                .collect();
+            Prehash::start(files)
+        });
         let t = Instant::now();
         self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
         tracing::debug!("written in {:?}", t.elapsed());
         if scope.is_some() {
-            return Ok(None);
+            return Ok((None, ahead));
         }
-        Ok(Some(LocationStats {
+        let stats = Some(LocationStats {
             files: root.files,
             dirs: root.dirs + 1,
             symlinks: root.symlinks,
             bytes: root.bytes,
             skipped: tree.skipped.clone(),
             errors: tree.errors.len() as u64,
-        }))
+        });
+        Ok((stats, ahead))
     }
 
     /// The folder this run scans: `None` for the whole location, else the deepest folder on

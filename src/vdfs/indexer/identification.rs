@@ -7,10 +7,15 @@ use super::*;
 impl IndexerJob {
     /// Phase 4: content identification of the location's files that lack a cas_id (after a
     /// scoped scan, only those below its folder).
+    ///
+    /// With `ahead` (the files the scan found new or changed, hashed while it wrote), the
+    /// results already computed are taken over and only the files it did not cover are hashed
+    /// here.
     pub(super) fn identify(
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
+        ahead: Option<Prehash>,
     ) -> Result<(), JobError> {
         let todo = if self.scope.is_some() {
             let folder = loc.path().join(self.scope_path());
@@ -27,30 +32,74 @@ impl IndexerJob {
         let total = todo.len() as u64;
         let registry = Registry::active();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Which pending files were hashed ahead (`ahead_to_todo[j]`: the pending index of
+        // ahead's file j), and the rest, hashed here.
+        let mut ahead = ahead;
+        let (rest, ahead_to_todo): (Vec<usize>, Vec<Option<usize>>) = match &ahead {
+            Some(a) => {
+                let by_path: FxHashMap<&Path, usize> = a
+                    .files
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (p, _))| (p.as_path(), j))
+                    .collect();
+                let mut map = vec![None; a.files.len()];
+                let mut rest = Vec::new();
+                for (i, item) in todo.iter().enumerate() {
+                    match by_path.get(item.path.as_path()) {
+                        Some(&j) => map[j] = Some(i),
+                        None => rest.push(i),
+                    }
+                }
+                (rest, map)
+            }
+            None => ((0..todo.len()).collect(), Vec::new()),
+        };
+        let ahead_rx = ahead.as_mut().and_then(|a| a.rx.take());
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         // Hashers run ahead while the job thread commits batches: reading and hashing overlap
-        // with the store writes.
-        let (tx, rx) =
-            std::sync::mpsc::sync_channel::<(usize, std::io::Result<Hashed>)>(2 * HASH_BATCH);
+        // with the store writes. Results go over in blocks of RESULT_BLOCK files: one channel
+        // hop (and at most one wake-up of the job thread) per block, not per file.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Block>(2 * HASH_BATCH / RESULT_BLOCK);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 let tx = tx.clone();
-                let (todo, next, stop) = (&todo, &next, &stop);
+                let (todo, rest, next, stop) = (&todo, &rest, &next, &stop);
                 s.spawn(move || {
                     let mut buf = Vec::new();
+                    let mut block = Vec::with_capacity(RESULT_BLOCK);
                     while !stop.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = todo.get(i) else { break };
-                        let r = sample_file_with(&item.path, &mut buf).map(|s| Hashed {
-                            cas: s.cas_id,
-                            size: s.size,
-                            type_index: registry
-                                .identify(&item.name, Some(&s.head))
-                                .map(|i| i.type_index),
-                        });
-                        if tx.send((i, r)).is_err() {
+                        let Some(&i) = rest.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
+                        };
+                        let item = &todo[i];
+                        let r = hash_one(&item.path, &item.name, registry, &mut buf);
+                        block.push((i, r));
+                        if block.len() == RESULT_BLOCK
+                            && tx.send(std::mem::take(&mut block)).is_err()
+                        {
+                            return;
+                        }
+                    }
+                    if !block.is_empty() {
+                        let _ = tx.send(block);
+                    }
+                });
+            }
+            if let Some(ahead_rx) = ahead_rx {
+                // The results hashed ahead, renumbered as pending files (those no longer
+                // pending are dropped).
+                let tx = tx.clone();
+                let map = &ahead_to_todo;
+                s.spawn(move || {
+                    for block in ahead_rx {
+                        let block: Vec<_> = block
+                            .into_iter()
+                            .filter_map(|(j, r)| map[j].map(|i| (i, r)))
+                            .collect();
+                        if !block.is_empty() && tx.send(block).is_err() {
+                            return;
                         }
                     }
                 });
@@ -58,6 +107,9 @@ impl IndexerJob {
             drop(tx);
             let result = self.collect_links(ctx, &todo, &rx, registry, total);
             stop.store(true, Ordering::Relaxed);
+            if let Some(a) = &ahead {
+                a.stop.store(true, Ordering::Relaxed);
+            }
             drop(rx);
             result
         })
@@ -68,7 +120,7 @@ impl IndexerJob {
         &mut self,
         ctx: &mut JobContext,
         todo: &[Pending],
-        rx: &std::sync::mpsc::Receiver<(usize, std::io::Result<Hashed>)>,
+        rx: &std::sync::mpsc::Receiver<Block>,
         registry: &Registry,
         total: u64,
     ) -> Result<(), JobError> {
@@ -76,10 +128,21 @@ impl IndexerJob {
         let mut bytes = 0u64;
         let mut links = Vec::with_capacity(HASH_BATCH);
         let mut received = 0usize;
+        let mut last_durable = Instant::now();
+        let mut pending = Vec::new().into_iter();
         loop {
-            let next = rx.recv();
-            let finished = next.is_err();
-            if let Ok((i, r)) = next {
+            let next = match pending.next() {
+                Some(r) => Some(r),
+                None => match rx.recv() {
+                    Ok(block) => {
+                        pending = block.into_iter();
+                        pending.next()
+                    }
+                    Err(_) => None,
+                },
+            };
+            let finished = next.is_none();
+            if let Some((i, r)) = next {
                 received += 1;
                 if received.is_multiple_of(256) {
                     // Hashing progress is live (throttled); what is committed is saved with
@@ -123,8 +186,7 @@ impl IndexerJob {
                 }
             }
             if links.len() >= HASH_BATCH || (finished && (!links.is_empty() || done > 0)) {
-                let mut batch = std::mem::take(&mut links);
-                batch.sort_unstable_by_key(|l| (l.cas, l.id));
+                let batch = std::mem::take(&mut links);
                 self.counts.identified += batch.len() as u64;
                 ctx.set_progress(JobProgress {
                     phase: "content identification".into(),
@@ -133,13 +195,21 @@ impl IndexerJob {
                     bytes,
                     message: String::new(),
                 });
-                ctx.checkpoint(self, move |tx| {
+                let effects = move |tx: &WriteTransaction| {
                     let mut w = IndexWriter::begin(tx)?;
-                    for l in &batch {
-                        w.link_content(l)?;
-                    }
+                    w.link_contents(&batch)?;
                     Ok(())
-                })?;
+                };
+                // A batch lost in a crash is redone on resume (its files are still without a
+                // cas_id), so most batches are committed without waiting for the disk (a
+                // durable commit waits for fdatasyncs of milliseconds each, on the writer
+                // thread); one every DURABLE_EVERY, and the phase's end, make them durable.
+                if last_durable.elapsed() >= DURABLE_EVERY {
+                    ctx.checkpoint(self, effects)?;
+                    last_durable = Instant::now();
+                } else {
+                    ctx.checkpoint_volatile(self, effects)?;
+                }
             }
             if finished {
                 debug_assert_eq!(received, todo.len());
@@ -148,6 +218,111 @@ impl IndexerJob {
         }
     }
 }
+
+/// The cas_id and type of one file, as a hasher thread computes them.
+fn hash_one(
+    path: &Path,
+    name: &[u8],
+    registry: &Registry,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Hashed> {
+    sample_file_in(path, buf).map(|(cas, size, head)| Hashed {
+        cas,
+        size,
+        type_index: registry.identify(name, Some(head)).map(|i| i.type_index),
+    })
+}
+
+/// At most this many files are hashed ahead (their results wait in memory, ~40 bytes each,
+/// until the scan's writes are done); the rest are hashed in the content phase.
+const AHEAD_MAX: usize = 250_000;
+
+/// Files hashed ahead of the content phase, on one thread per core, while the scan writes the
+/// entries it found: on a first index the store writer works alone on one core then, and the
+/// hashing needs nothing from the store (the walk gave every path). [`IndexerJob::identify`]
+/// takes the results over by path; a file that changed since is caught there as before (its
+/// size differs from the stored one). Dropping it stops and joins the threads.
+pub(super) struct Prehash {
+    /// (path, name) of each file, in the order they are handed out.
+    files: Arc<Vec<(PathBuf, Vec<u8>)>>,
+    /// Blocks of (index in `files`, result), taken by `identify`.
+    rx: Option<std::sync::mpsc::Receiver<Block>>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Prehash {
+    /// Starts hashing `files` ((path, name); at most [`AHEAD_MAX`] of them) on one thread per
+    /// core.
+    pub(super) fn start(mut files: Vec<(PathBuf, Vec<u8>)>) -> Prehash {
+        files.truncate(AHEAD_MAX);
+        let files = Arc::new(files);
+        let stop = Arc::new(AtomicBool::new(false));
+        let next = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads: Vec<_> = (0..n)
+            .filter_map(|k| {
+                let (files, stop, next, tx) =
+                    (files.clone(), stop.clone(), next.clone(), tx.clone());
+                std::thread::Builder::new()
+                    .name(format!("cairn-hash-{k}"))
+                    .spawn(move || {
+                        let registry = Registry::active();
+                        let mut buf = Vec::new();
+                        let mut block = Vec::with_capacity(RESULT_BLOCK);
+                        while !stop.load(Ordering::Relaxed) {
+                            let j = next.fetch_add(1, Ordering::Relaxed);
+                            let Some((path, name)) = files.get(j) else {
+                                break;
+                            };
+                            block.push((j, hash_one(path, name, registry, &mut buf)));
+                            if block.len() == RESULT_BLOCK
+                                && tx.send(std::mem::take(&mut block)).is_err()
+                            {
+                                return;
+                            }
+                        }
+                        if !block.is_empty() {
+                            let _ = tx.send(block);
+                        }
+                    })
+                    // No thread: its share is hashed in the content phase.
+                    .ok()
+            })
+            .collect();
+        Prehash {
+            // Without a thread nothing is hashed ahead: every file is left to `identify`.
+            files: if threads.is_empty() {
+                Arc::new(Vec::new())
+            } else {
+                files
+            },
+            rx: Some(rx),
+            stop,
+            threads,
+        }
+    }
+}
+
+impl Drop for Prehash {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The longest time the content phase goes without a durable checkpoint (at most this much
+/// hashing is redone after a crash).
+const DURABLE_EVERY: Duration = Duration::from_secs(5);
+
+/// A block of hash results: (index of the file in its list, what hashing it found).
+type Block = Vec<(usize, std::io::Result<Hashed>)>;
+
+/// Files per block of hash results sent from a hasher to the job thread.
+const RESULT_BLOCK: usize = 64;
 
 /// What a hasher thread found about one file.
 pub(super) struct Hashed {

@@ -46,6 +46,7 @@ mod processing;
 
 pub use processing::forget_location;
 
+use identification::Prehash;
 use processing::Plan;
 
 use rustc_hash::FxHashMap;
@@ -64,7 +65,7 @@ use uuid::Uuid;
 use crate::store::schema::{DIR_STATS, ENTRIES, UNREADABLE};
 use crate::store::{Store, StoreError};
 use crate::vdfs::content::filetype::{ContentKind, Registry};
-use crate::vdfs::content::{CasId, sample_file_with};
+use crate::vdfs::content::{CasId, sample_file_in};
 use crate::vdfs::fs::entry::{EntryKind, Meta};
 use crate::vdfs::fs::rules::Compiled;
 use crate::vdfs::fs::walk::{NONE, Tree, WalkCounters, WalkOptions, walk};
@@ -262,6 +263,7 @@ impl IndexerJob {
         availability: Availability,
     ) -> Result<String, JobError> {
         let started = Instant::now();
+        let mut ahead = None;
         if self.phase == Phase::Scan {
             match availability {
                 Availability::Online => {}
@@ -279,7 +281,8 @@ impl IndexerJob {
             let t = Instant::now();
             // A full scan gives the location's stats; a scoped one has already added its
             // difference to them, in the transaction of its aggregates.
-            let stats = self.scan(ctx, loc)?;
+            let (stats, hashing) = self.scan(ctx, loc)?;
+            ahead = hashing;
             tracing::debug!("scanned in {:?}", t.elapsed());
             self.phase = if loc.mode >= IndexMode::Content {
                 Phase::Content
@@ -298,7 +301,7 @@ impl IndexerJob {
         }
         if self.phase == Phase::Content {
             let t = Instant::now();
-            self.identify(ctx, loc)?;
+            self.identify(ctx, loc, ahead.take())?;
             tracing::debug!("content identified in {:?}", t.elapsed());
             self.phase = Phase::Finalizing;
             ctx.checkpoint(self, |_| Ok(()))?;

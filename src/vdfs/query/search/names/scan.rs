@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::fs::entry::os_from_bytes;
@@ -161,13 +162,30 @@ impl NameIndex {
             needle: fold(&text, false),
             exact_needle: fold(&text, true),
         };
-        // Large scans are split between two threads (this machine's cores).
+        // Large scans are shared by two threads (this machine's cores) in chunks of CHUNK
+        // entries that each takes in turn: when another program holds a core and one thread
+        // is not running, the other scans the rest, and waits at the end for one chunk at
+        // most (halves fixed in advance made it wait for the whole other half).
         let work: u64 = ranges.iter().map(|r| u64::from(r.end - r.start)).sum();
         let (found, fuzzy) = if work >= PARALLEL_FROM {
-            let second = split_ranges(&mut ranges, work / 2);
+            let mut chunks = Vec::new();
+            while !ranges.is_empty() {
+                let rest = split_ranges(&mut ranges, CHUNK);
+                chunks.push(std::mem::replace(&mut ranges, rest));
+            }
+            let next = AtomicUsize::new(0);
+            let take = || {
+                let (mut found, mut fuzzy) = (Vec::new(), 0);
+                while let Some(c) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let (f, z) = scan.run(c);
+                    found.extend(f);
+                    fuzzy += z;
+                }
+                (found, fuzzy)
+            };
             std::thread::scope(|sc| {
-                let other = sc.spawn(|| scan.run(&second));
-                let (mut found, fuzzy) = scan.run(&ranges);
+                let other = sc.spawn(take);
+                let (mut found, fuzzy) = take();
                 let (more, more_fuzzy) = other.join().expect("search thread");
                 found.extend(more);
                 (found, fuzzy + more_fuzzy)
@@ -239,6 +257,8 @@ impl NameIndex {
 
 /// Entries per query from which the scan is split between two threads.
 const PARALLEL_FROM: u64 = 200_000;
+/// Entries per chunk of a scan shared by two threads.
+const CHUNK: u64 = 32_768;
 
 /// Cuts `ranges` after `keep` entries; returns the rest.
 fn split_ranges(ranges: &mut Vec<Range<u32>>, keep: u64) -> Vec<Range<u32>> {
