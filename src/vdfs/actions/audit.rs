@@ -80,6 +80,9 @@ pub struct AuditRecord {
     pub summary: String,
     /// Errors (the first 100).
     pub errors: Vec<String>,
+    /// How many of the job's items (in order) it went through before it ended; the items
+    /// after them were never touched (a cancel, a failure).
+    pub items_done: Option<u64>,
     /// The record this one undid, if it is an undo (or a redo: the undo of an undo).
     pub undo_of: Option<u64>,
     /// True for an undo (Edit → Redo undoes it); false for an operation and for a redo
@@ -109,6 +112,7 @@ impl AuditRecord {
             status: AuditStatus::Running,
             summary: String::new(),
             errors: Vec::new(),
+            items_done: None,
             undo_of: None,
             is_undo: false,
             undone_by: None,
@@ -168,7 +172,8 @@ pub fn update(
     Ok(())
 }
 
-/// Marks record `id` finished with `status`, a summary and errors.
+/// Marks record `id` finished with `status`, a summary, errors and how many of its items it
+/// went through.
 ///
 /// # Errors
 /// [`StoreError`].
@@ -178,9 +183,11 @@ pub fn finish(
     status: AuditStatus,
     summary: &str,
     errors: &[String],
+    items_done: u64,
 ) -> Result<(), StoreError> {
     update(tx, id, |r| {
         r.status = status;
+        r.items_done = Some(items_done);
         r.finished_ms = Some(crate::vdfs::jobs::now_ms());
         r.summary = summary.to_owned();
         r.errors.extend(

@@ -613,9 +613,13 @@ fn done_tops(store: &Store, rec: &AuditRecord) -> Result<Vec<Top>, ActionError> 
     let job = rec
         .job
         .ok_or_else(|| ActionError::Undo(format!("#{} has no job", rec.id)))?;
+    // Items are done in order; those the job went through and did not fail or skip are done
+    // (their status is written only when it is not "done").
+    let went_through = rec.items_done.unwrap_or(0);
     Ok(tops_of(store, job)?
         .into_iter()
-        .filter(|t| t.status == TopStatus::Done)
+        .take(usize::try_from(went_through).unwrap_or(usize::MAX))
+        .filter(|t| matches!(t.status, TopStatus::Done | TopStatus::Pending))
         .collect())
 }
 

@@ -246,6 +246,7 @@ pub struct FileOpJob {
     errors: u64,
     rescan: Vec<Vec<u8>>,
     locations: Vec<u32>,
+    tops_done: u64,
     #[serde(skip)]
     recover_until: u64,
     /// Folders whose names changed in this batch, flushed once at its end.
@@ -323,6 +324,7 @@ impl FileOpJob {
             errors: 0,
             rescan: Vec::new(),
             locations,
+            tops_done: 0,
             recover_until: 0,
             touched: HashSet::new(),
         }
@@ -457,6 +459,7 @@ impl Job for FileOpJob {
                 let audit_id = self.audit;
                 let msg = e.to_string();
                 let job = ctx.id();
+                let done = self.tops_done;
                 let _ = ctx.store().write(move |tx| {
                     audit::finish(
                         tx,
@@ -464,6 +467,7 @@ impl Job for FileOpJob {
                         AuditStatus::Failed,
                         "",
                         std::slice::from_ref(&msg),
+                        done,
                     )?;
                     remove_steps(tx, job)
                 });
@@ -484,8 +488,9 @@ impl Job for FileOpJob {
         }
         let audit_id = self.audit;
         let summary = self.summary();
+        let done = self.tops_done;
         ctx.store().write(move |tx| {
-            audit::finish(tx, audit_id, AuditStatus::Cancelled, &summary, &[])?;
+            audit::finish(tx, audit_id, AuditStatus::Cancelled, &summary, &[], done)?;
             remove_steps(tx, job)
         })?;
         Ok(())
@@ -598,7 +603,10 @@ impl FileOpJob {
                 ),
             });
             let last = self.cursor >= self.steps;
-            let fin = last.then(|| self.final_status());
+            let fin = last.then(|| {
+                let (status, summary) = self.final_status();
+                (status, summary, self.tops_done)
+            });
             let audit_id = self.audit;
             let effects = effects(job, audit_id, batch.changes, batch.tops, fin);
             kill_point();
@@ -1039,8 +1047,11 @@ impl FileOpJob {
                         self.rescan.push(path_bytes(parent_of(&src)));
                         self.rescan.push(path_bytes(parent_of(&dst)));
                     }
-                    // A trashed item's status was set with where it went.
-                    if !(s.outcome == Outcome::Trash && status == TopStatus::Done) {
+                    // Items are done in order: the audit record's count of items gone through
+                    // says which are done, so only the others' status is written (a trashed
+                    // item's was written with where it went).
+                    self.tops_done = u64::from(s.top) + 1;
+                    if status != TopStatus::Done {
                         b.tops.push((s.top, status, None));
                     }
                 }
@@ -1620,7 +1631,7 @@ fn effects(
     audit_id: u64,
     changes: Vec<Change>,
     tops: Vec<(u32, TopStatus, Option<TrashedAt>)>,
-    fin: Option<(AuditStatus, String)>,
+    fin: Option<(AuditStatus, String, u64)>,
 ) -> impl FnMut(&WriteTransaction) -> Result<(), StoreError> + Send + 'static {
     move |tx| {
         let mut snaps: HashMap<u32, Vec<Snapshot>> = HashMap::new();
@@ -1673,8 +1684,8 @@ fn effects(
                 t.insert(key, encode_record(&top).as_slice())?;
             }
         }
-        if let Some((status, summary)) = &fin {
-            audit::finish(tx, audit_id, *status, summary, &[])?;
+        if let Some((status, summary, done)) = &fin {
+            audit::finish(tx, audit_id, *status, summary, &[], *done)?;
             remove_steps(tx, job)?;
         }
         Ok(())
