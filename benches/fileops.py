@@ -68,8 +68,9 @@ def main():
     m = os.path.abspath(a.m_tree)
     work = os.path.abspath(a.work or os.path.join(os.path.dirname(m), "fileops-work"))
     only = set(a.only.split(",")) if a.only else None
-    if "debug" in cairn:
-        sys.exit("refusing a debug build: use target/release/cairn")
+    version = subprocess.run([cairn, "--version"], capture_output=True, text=True).stdout
+    if "debug" in cairn or "debug build" in version:
+        sys.exit("refusing a debug build (cargo test --profile bench leaves one in target/release): run cargo build --release")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     env = dict(os.environ)
@@ -111,14 +112,19 @@ def main():
             for _ in range(2048):
                 f.write(chunk)
         dst = os.path.join(work, "dst2")
-        series = {"cp": [], "cairn cp (verified)": []}
+        series = {"cp": [], "cp; sync": [], "cairn cp (verified)": [], "cairn cp --no-verify": []}
         for r in range(a.rounds):
             order = list(series) if r % 2 == 0 else list(reversed(series))
             for label in order:
                 shutil.rmtree(dst, ignore_errors=True)
                 os.makedirs(dst)
                 sync()
-                cmd = ["cp", big, dst] if label == "cp" else c("cp", big, dst)
+                cmd = {
+                    "cp": ["cp", big, dst],
+                    "cp; sync": ["sh", "-c", 'cp "$0" "$1" && sync', big, dst],
+                    "cairn cp (verified)": c("cp", big, dst),
+                    "cairn cp --no-verify": c("cp", "--no-verify", big, dst),
+                }[label]
                 series[label].append(run(cmd, env))
         os.remove(big)
         shutil.rmtree(dst, ignore_errors=True)
