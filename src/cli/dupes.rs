@@ -25,7 +25,8 @@ pub struct DupesArgs {
     /// Compare full-file hashes before reporting a group (reads every copy in full).
     #[arg(long)]
     pub confirm: bool,
-    /// Which copy of each group to keep: newest, oldest, or in:PATH (a reference folder).
+    /// Which copy of each group to keep: newest, oldest, shortest (path), or in:PATH (a
+    /// reference folder).
     #[arg(long, default_value = "newest")]
     pub keep: String,
     /// Print CSV: group, cas_id, size, keep, path.
@@ -70,9 +71,10 @@ pub(super) fn dupes(
     let keep = match a.keep.as_str() {
         "newest" => Keep::Newest,
         "oldest" => Keep::Oldest,
+        "shortest" => Keep::Shortest,
         other => match other.strip_prefix("in:") {
             Some(p) => Keep::In(std::fs::canonicalize(p).with_context(|| p.to_owned())?),
-            None => bail!("--keep must be newest, oldest or in:PATH, not {other:?}"),
+            None => bail!("--keep must be newest, oldest, shortest or in:PATH, not {other:?}"),
         },
     };
     let q = DupesQuery {

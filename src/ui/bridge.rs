@@ -106,6 +106,17 @@ pub enum Command {
     ListTrash,
     /// Delete everything in the trash for good (the person confirmed).
     EmptyTrash,
+    /// Trash the copies of duplicate groups that are not kept, as one undoable trash: each
+    /// group is first confirmed by full-file hashes (copies that differ, or cannot be read,
+    /// are left alone and said in an [`Update::Error`]), then every copy not in `keep` and
+    /// not a hard link of a kept file goes. A group left with no kept copy is not touched.
+    /// Reported like [`Command::FileOp`]; [`Update::OpFailed`] when nothing is left to trash.
+    TrashDupes {
+        /// The groups, as the view showed them.
+        groups: Vec<crate::vdfs::query::dupes::Group>,
+        /// The copies to keep, exact paths.
+        keep: Vec<PathBuf>,
+    },
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -369,7 +380,8 @@ impl Bridge {
                     | Command::Undo
                     | Command::Redo
                     | Command::ListTrash
-                    | Command::EmptyTrash => {
+                    | Command::EmptyTrash
+                    | Command::TrashDupes { .. } => {
                         // One at a time, in order (an undo after a trash undoes that trash);
                         // a job's end is awaited on a thread of its own.
                         let r =
@@ -511,7 +523,8 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::Undo
             | Command::Redo
             | Command::ListTrash
-            | Command::EmptyTrash => {}
+            | Command::EmptyTrash
+            | Command::TrashDupes { .. } => {}
         }
         Ok(())
     })();
@@ -592,6 +605,20 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
             send(Update::Trash(lib.trash_items()));
             return;
         }
+        Command::TrashDupes { groups, keep } => {
+            let request = match dupes_to_trash(groups, &keep, send) {
+                Ok(r) => r,
+                Err(e) => return failed(Some(OpKind::Trash), None, e),
+            };
+            return file_op(
+                core,
+                Command::FileOp {
+                    request: Box::new(request),
+                    ask: false,
+                },
+                send,
+            );
+        }
         Command::EmptyTrash => {
             if let Err(e) = lib.empty_trash(None) {
                 send(Update::Error(e.to_string()));
@@ -666,6 +693,66 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
                 }));
             });
         }
+    }
+}
+
+/// The trash of the copies of `groups` not in `keep`, once the groups are confirmed by
+/// full-file hashes (this reads every copy in full: on a blocking thread). Copies that turn
+/// out to differ, or cannot be read, are left alone and said; `Err` when nothing is left.
+fn dupes_to_trash(
+    groups: Vec<crate::vdfs::query::dupes::Group>,
+    keep: &[PathBuf],
+    send: &impl Fn(Update),
+) -> Result<Request, String> {
+    use crate::vdfs::query::dupes;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (confirmed, un) = dupes::confirm(groups, threads);
+    let keep: std::collections::HashSet<&PathBuf> = keep.iter().collect();
+    // A group whose kept copy differs from the rest (or is gone) has no kept copy left
+    // among its confirmed part: it is counted as unkept and left whole.
+    let r = dupes::others(&confirmed, |m| keep.contains(&m.path));
+    let mut left = Vec::new();
+    if !un.differ.is_empty() {
+        left.push(format!(
+            "{} differ from the rest of their group beyond the sampled hash",
+            copies_text(un.differ.len())
+        ));
+    }
+    if !un.unreadable.is_empty() {
+        left.push(format!(
+            "{} could not be read",
+            copies_text(un.unreadable.len())
+        ));
+    }
+    if r.unkept > 0 {
+        left.push(format!(
+            "{} no kept copy identical to the others",
+            if r.unkept == 1 {
+                "1 group has".to_owned()
+            } else {
+                format!("{} groups have", r.unkept)
+            }
+        ));
+    }
+    let left = (!left.is_empty()).then(|| format!("left alone: {}", left.join("; ")));
+    if r.paths.is_empty() {
+        return Err(format!(
+            "Nothing was trashed{}",
+            left.map(|l| format!(" ({l})")).unwrap_or_default()
+        ));
+    }
+    if let Some(l) = left {
+        send(Update::Error(format!("Some duplicates were {l}")));
+    }
+    Ok(Request::new(OpKind::Trash, r.paths))
+}
+
+/// "1 copy", "3 copies".
+fn copies_text(n: usize) -> String {
+    if n == 1 {
+        "1 copy".to_owned()
+    } else {
+        format!("{n} copies")
     }
 }
 

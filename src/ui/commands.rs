@@ -17,6 +17,7 @@ use crate::vdfs::actions::OnConflict;
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::JobId;
 use crate::vdfs::platform::open_with::App;
+use crate::vdfs::query::dupes::Keep;
 use crate::vdfs::query::search::Sort;
 
 /// A user action, with what it acts on.
@@ -182,6 +183,20 @@ pub enum UiCommand {
     EmptyTrash,
     /// Empty the trash for good (confirmed).
     ConfirmEmptyTrash,
+    /// Mark (`keep`) or unmark a copy in the duplicates view as one to keep.
+    KeepCopy {
+        /// The copy, its exact path.
+        path: PathBuf,
+        /// Keep it (checked) or not.
+        keep: bool,
+    },
+    /// Mark the copies to keep in every duplicate group by a rule (newest, oldest, in a
+    /// folder, shortest path); what was marked by hand is replaced.
+    KeepPreset(Keep),
+    /// Move every copy of the duplicate groups not marked to keep to the trash, as one
+    /// undoable operation, once each group is confirmed by full-file hashes. Refused when a
+    /// group has no copy marked to keep.
+    TrashOtherCopies,
 }
 
 /// What a shortcut can act on: the folder shown, the item under the keyboard cursor and the
@@ -361,6 +376,12 @@ pub enum CommandKind {
     EmptyTrash,
     /// [`UiCommand::ConfirmEmptyTrash`].
     ConfirmEmptyTrash,
+    /// [`UiCommand::KeepCopy`].
+    KeepCopy,
+    /// [`UiCommand::KeepPreset`].
+    KeepPreset,
+    /// [`UiCommand::TrashOtherCopies`].
+    TrashOtherCopies,
 }
 
 impl UiCommand {
@@ -431,6 +452,9 @@ impl UiCommand {
             UiCommand::SelectTrashed { .. } => K::SelectTrashed,
             UiCommand::EmptyTrash => K::EmptyTrash,
             UiCommand::ConfirmEmptyTrash => K::ConfirmEmptyTrash,
+            UiCommand::KeepCopy { .. } => K::KeepCopy,
+            UiCommand::KeepPreset(_) => K::KeepPreset,
+            UiCommand::TrashOtherCopies => K::TrashOtherCopies,
         }
     }
 
@@ -538,7 +562,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 63] = {
+    pub const ALL: [CommandKind; 66] = {
         use CommandKind as K;
         [
             K::Back,
@@ -605,6 +629,9 @@ impl CommandKind {
             K::SelectTrashed,
             K::EmptyTrash,
             K::ConfirmEmptyTrash,
+            K::KeepCopy,
+            K::KeepPreset,
+            K::TrashOtherCopies,
         ]
     };
 
@@ -676,6 +703,9 @@ impl CommandKind {
             K::SelectTrashed => "Select",
             K::EmptyTrash => "Empty trash…",
             K::ConfirmEmptyTrash => "Empty trash",
+            K::KeepCopy => "Keep this copy",
+            K::KeepPreset => "Keep",
+            K::TrashOtherCopies => "Trash the others",
         }
     }
 

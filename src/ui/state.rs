@@ -17,6 +17,7 @@ use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::index::location::IndexMode;
 use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
 use crate::vdfs::query::browse::Source;
+use crate::vdfs::query::dupes::{Group, Keep, Reclaim};
 use crate::vdfs::sdpath::SdPath;
 use crate::vdfs::{Event, LibraryConfig, LibrarySummary};
 
@@ -68,8 +69,16 @@ pub struct AppState {
     pub found: Option<(Vec<crate::vdfs::query::search::Hit>, usize, usize)>,
     /// The duplicate groups, once computed.
     pub dupes: Option<Vec<crate::vdfs::query::dupes::Group>>,
-    /// Which copy the Duplicates view marks as kept: newest (`true`) or oldest.
-    pub keep_newest: bool,
+    /// The rule the copies to keep were last marked by in the Duplicates view (newest by
+    /// default); new groups are marked by it.
+    pub dupes_preset: Keep,
+    /// The copies of the duplicate groups marked to keep (exact paths); "Trash the others"
+    /// trashes the rest.
+    pub dupes_keep: std::collections::BTreeSet<PathBuf>,
+    /// The folder typed in the Duplicates view for the "keep the copy in this folder" rule.
+    pub dupes_folder: String,
+    /// "Trash the others" was sent: waiting for its end (the button is disabled).
+    pub dupes_trashing: bool,
     /// The folder view.
     pub explorer: Explorer,
     /// Free and total bytes of the shown folder's volume.
@@ -241,7 +250,6 @@ impl AppState {
             library: Some(library),
             jobs_open: true,
             grid_zoom: 96.0,
-            keep_newest: true,
             default_view: ViewMode::List,
             start_folder: crate::ui::home_folder(),
             home: crate::ui::home_folder(),
@@ -299,7 +307,7 @@ impl AppState {
             Update::Volumes(v) => self.volumes = v,
             Update::Favourites(f) => self.favourites = f,
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
-            Update::Dupes(g) => self.dupes = Some(g),
+            Update::Dupes(g) => self.set_dupes(g),
             Update::Found {
                 ticket,
                 hits,
@@ -372,6 +380,7 @@ impl AppState {
                 return self.after_op(None);
             }
             Update::OpFailed { kind, path, error } => {
+                self.dupes_trashing = false;
                 match &mut self.renaming {
                     Some(edit)
                         if kind == Some(OpKind::Rename) && path.as_ref() == Some(&edit.path) =>
@@ -489,6 +498,9 @@ impl AppState {
         if self.show_trash {
             return Some(Command::ListTrash);
         }
+        if self.show_dupes {
+            return Some(Command::FindDupes);
+        }
         let mut here = self.explorer.here()?;
         if let Some(p) = select
             && p.parent() == Some(here.folder.as_path())
@@ -499,6 +511,84 @@ impl AppState {
             here.cursor = Some(name);
         }
         Some(self.show_again(here))
+    }
+
+    /// Shows new duplicate groups. The marks of copies still shown are kept; a group with no
+    /// copy marked (a new one) is marked by the last rule.
+    fn set_dupes(&mut self, groups: Vec<Group>) {
+        self.dupes_trashing = false;
+        self.dupes_keep.retain(|p| {
+            groups
+                .iter()
+                .any(|g| g.members.iter().any(|m| &m.path == p))
+        });
+        for g in &groups {
+            if !g.members.iter().any(|m| self.dupes_keep.contains(&m.path)) {
+                self.dupes_keep.extend(preset_keeps(g, &self.dupes_preset));
+            }
+        }
+        self.dupes = Some(groups);
+    }
+
+    /// Marks the copies to keep in every group by `rule`.
+    fn keep_by(&mut self, rule: Keep) {
+        self.dupes_keep.clear();
+        for g in self.dupes.iter().flatten() {
+            self.dupes_keep.extend(preset_keeps(g, &rule));
+        }
+        self.dupes_preset = rule;
+    }
+
+    /// What "Trash the others" would trash now, and the bytes it would free (before the
+    /// groups are confirmed by full-file hashes, which may leave some copies alone).
+    pub fn dupes_reclaim(&self) -> Reclaim {
+        crate::vdfs::query::dupes::others(self.dupes.as_deref().unwrap_or_default(), |m| {
+            self.dupes_keep.contains(&m.path)
+        })
+    }
+
+    /// "Trash the others": the command that trashes every copy not marked to keep, or why
+    /// not (a group has no copy marked, or nothing would be trashed).
+    fn trash_other_copies(&mut self) -> Result<Command, String> {
+        if self.dupes_trashing {
+            return Err("The duplicates are being trashed already".into());
+        }
+        let r = self.dupes_reclaim();
+        if r.unkept > 0 {
+            return Err(format!(
+                "{} no copy marked to keep, and the last copy of a file is never trashed: \
+                 mark at least one copy in each group. Nothing was trashed.",
+                if r.unkept == 1 {
+                    "1 group has".to_owned()
+                } else {
+                    format!("{} groups have", r.unkept)
+                }
+            ));
+        }
+        if r.paths.is_empty() {
+            return Err("Nothing to trash: every copy is marked to keep".into());
+        }
+        let keep = |m: &crate::vdfs::query::dupes::Member| self.dupes_keep.contains(&m.path);
+        // Only the groups with something to trash are read in full to confirm them.
+        let groups: Vec<Group> = self
+            .dupes
+            .iter()
+            .flatten()
+            .filter(|g| {
+                !crate::vdfs::query::dupes::others(std::slice::from_ref(g), keep)
+                    .paths
+                    .is_empty()
+            })
+            .cloned()
+            .collect();
+        let keep = groups
+            .iter()
+            .flat_map(|g| &g.members)
+            .filter(|m| keep(m))
+            .map(|m| m.path.clone())
+            .collect();
+        self.dupes_trashing = true;
+        Ok(Command::TrashDupes { groups, keep })
     }
 
     /// Starts showing `folder`; returns the listing command to send.
@@ -1013,7 +1103,28 @@ impl AppState {
                     send.push(Command::EmptyTrash);
                 }
             }
+            UiCommand::KeepCopy { path, keep } => {
+                if keep {
+                    self.dupes_keep.insert(path);
+                } else {
+                    self.dupes_keep.remove(&path);
+                }
+            }
+            UiCommand::KeepPreset(rule) => self.keep_by(rule),
+            UiCommand::TrashOtherCopies => match self.trash_other_copies() {
+                Ok(c) => send.push(c),
+                Err(e) => self.error = Some((e, Instant::now())),
+            },
         }
+    }
+}
+
+/// The copies of `g` that `rule` marks to keep: one, or, when no copy matches the rule (none
+/// in its folder), every copy (the group is left alone).
+fn preset_keeps(g: &Group, rule: &Keep) -> Vec<PathBuf> {
+    match crate::vdfs::query::dupes::keep(std::slice::from_ref(g), rule)[0] {
+        Some(i) => vec![g.members[i].path.clone()],
+        None => g.members.iter().map(|m| m.path.clone()).collect(),
     }
 }
 
@@ -1039,6 +1150,7 @@ mod tests {
     use super::*;
     use crate::vdfs::content::filetype::ContentKind;
     use crate::vdfs::query::browse::{Item, ListError};
+    use crate::vdfs::query::dupes::Member;
 
     fn state() -> AppState {
         AppState::new("here".into(), PathBuf::from("/data"), Err("none".into()))
@@ -1576,6 +1688,161 @@ mod tests {
             }]
         );
         assert_eq!(s.dialog, None);
+    }
+
+    fn member(entry: u64, path: &str, mtime_ns: i64, same_file_as: Option<u64>) -> Member {
+        Member {
+            entry,
+            location: 1,
+            path: PathBuf::from(path),
+            mtime_ns,
+            same_file_as,
+        }
+    }
+
+    fn group(cas: &str, size: u64, members: Vec<Member>) -> Group {
+        let files = members.iter().filter(|m| m.same_file_as.is_none()).count() as u64;
+        Group {
+            cas_id: cas.into(),
+            size,
+            wasted: size * (files - 1),
+            members,
+            confirmed: None,
+        }
+    }
+
+    /// Two groups: three copies of 10 bytes; two copies of 100 bytes, the second with a
+    /// hard link.
+    fn two_groups() -> Vec<Group> {
+        vec![
+            group(
+                "one",
+                10,
+                vec![
+                    member(1, "/a/one", 1, None),
+                    member(2, "/b/deeper/one", 3, None),
+                    member(3, "/c/one", 2, None),
+                ],
+            ),
+            group(
+                "two",
+                100,
+                vec![
+                    member(4, "/a/two", 5, None),
+                    member(5, "/b/two", 4, None),
+                    member(6, "/b/two-link", 4, Some(5)),
+                ],
+            ),
+        ]
+    }
+
+    fn kept(s: &AppState) -> Vec<&str> {
+        s.dupes_keep.iter().map(|p| p.to_str().unwrap()).collect()
+    }
+
+    /// What "Trash the others" would trash, and the bytes freed.
+    fn trashed(s: &AppState) -> (Vec<String>, u64) {
+        let r = s.dupes_reclaim();
+        let paths = r.paths.iter().map(|p| p.display().to_string()).collect();
+        (paths, r.bytes)
+    }
+
+    #[test]
+    fn keep_presets_mark_one_copy_per_group_and_the_last_copy_is_never_trashed() {
+        let mut s = state();
+        assert_eq!(
+            run(&mut s, UiCommand::ToggleDupes).commands,
+            [Command::FindDupes]
+        );
+        s.apply(Update::Dupes(two_groups()));
+        // Newest by default, one per group.
+        assert_eq!(kept(&s), ["/a/two", "/b/deeper/one"]);
+        assert_eq!(
+            trashed(&s),
+            (
+                ["/a/one", "/c/one", "/b/two", "/b/two-link"]
+                    .map(String::from)
+                    .to_vec(),
+                10 * 2 + 100
+            )
+        );
+        // Oldest: the hard link of the kept file is the kept file, left alone.
+        run(&mut s, UiCommand::KeepPreset(Keep::Oldest));
+        assert_eq!(kept(&s), ["/a/one", "/b/two"]);
+        assert_eq!(
+            trashed(&s),
+            (
+                ["/b/deeper/one", "/c/one", "/a/two"]
+                    .map(String::from)
+                    .to_vec(),
+                10 * 2 + 100
+            )
+        );
+        run(&mut s, UiCommand::KeepPreset(Keep::Shortest));
+        assert_eq!(kept(&s), ["/a/one", "/a/two"]);
+        run(&mut s, UiCommand::KeepPreset(Keep::In("/b".into())));
+        assert_eq!(kept(&s), ["/b/deeper/one", "/b/two"]);
+        // A folder holding no copy of a group keeps all of that group's: nothing to trash.
+        run(&mut s, UiCommand::KeepPreset(Keep::In("/z".into())));
+        assert_eq!(s.dupes_keep.len(), 6);
+        assert!(run(&mut s, UiCommand::TrashOtherCopies).commands.is_empty());
+        assert!(s.error.as_ref().unwrap().0.starts_with("Nothing to trash"));
+
+        // Unchecking the last kept copy of a group refuses the whole trash, saying why.
+        run(&mut s, UiCommand::KeepPreset(Keep::Newest));
+        run(
+            &mut s,
+            UiCommand::KeepCopy {
+                path: "/b/deeper/one".into(),
+                keep: false,
+            },
+        );
+        assert_eq!(s.dupes_reclaim().unkept, 1);
+        s.error = None;
+        assert!(run(&mut s, UiCommand::TrashOtherCopies).commands.is_empty());
+        let said = &s.error.as_ref().unwrap().0;
+        assert!(
+            said.contains("1 group has no copy marked to keep") && said.contains("Nothing"),
+            "{said}"
+        );
+        assert!(!s.dupes_trashing);
+
+        // Checked again (two copies of it kept), the trash goes to the core as one command
+        // with the groups to confirm and the copies kept.
+        for p in ["/b/deeper/one", "/c/one"] {
+            run(
+                &mut s,
+                UiCommand::KeepCopy {
+                    path: p.into(),
+                    keep: true,
+                },
+            );
+        }
+        assert_eq!(
+            run(&mut s, UiCommand::TrashOtherCopies).commands,
+            [Command::TrashDupes {
+                groups: two_groups(),
+                keep: ["/b/deeper/one", "/c/one", "/a/two"]
+                    .map(PathBuf::from)
+                    .to_vec(),
+            }]
+        );
+        assert!(s.dupes_trashing);
+        assert!(
+            run(&mut s, UiCommand::TrashOtherCopies).commands.is_empty(),
+            "once"
+        );
+        // The job's end finds the duplicates again; marks of copies still shown stay.
+        assert_eq!(
+            s.apply(Update::OpFinished(report(OpKind::Trash, Some(3), None))),
+            Some(Command::FindDupes)
+        );
+        let mut left = two_groups();
+        left.truncate(1);
+        left[0].members.remove(0);
+        s.apply(Update::Dupes(left));
+        assert!(!s.dupes_trashing);
+        assert_eq!(kept(&s), ["/b/deeper/one", "/c/one"]);
     }
 
     #[test]

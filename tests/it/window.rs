@@ -1641,3 +1641,85 @@ fn the_context_menu_has_the_file_operations() {
     h.get_by_label("Trash").click();
     step_until(&mut h, "notes (copy).md");
 }
+
+/// Sets the modification time of `path` to `secs` seconds after the epoch.
+fn set_mtime(path: &Path, secs: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap();
+}
+
+#[test]
+fn the_duplicates_view_trashes_the_copies_not_kept_and_ctrl_z_brings_them_back() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    // Besides the fixture's two beach photos: three copies of "a" (one with a hard link),
+    // two of "b", oldest first.
+    let d = root.join("d");
+    std::fs::create_dir(&d).unwrap();
+    let p = |name: &str| d.join(name);
+    for (name, content, secs) in [
+        ("a1.txt", "alpha ", 1_000_000),
+        ("a2.txt", "alpha ", 2_000_000),
+        ("a3.txt", "alpha ", 3_000_000),
+        ("b1.txt", "bravo ", 1_000_000),
+        ("b2.txt", "bravo ", 2_000_000),
+    ] {
+        std::fs::write(p(name), content.repeat(50)).unwrap();
+        set_mtime(&p(name), secs);
+    }
+    std::fs::hard_link(p("a3.txt"), p("a3-link.txt")).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Content, Rules::none()));
+    let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
+    step_until(&mut h, "notes.md");
+    h.get_by_label("Duplicates").click();
+    step_until(&mut h, "3 groups of identical files");
+    let keep = |name: &Path| format!("Keep {}", name.display());
+    let checked = |h: &H<'_>, path: &Path| h.state().state().dupes_keep.contains(path);
+    // Newest is marked by default: one copy per group (the link of a3 is the same file).
+    step_until(&mut h, &keep(&p("a3.txt")));
+    assert!(checked(&h, &p("a3.txt")) && checked(&h, &p("b2.txt")));
+    assert!(!checked(&h, &p("a1.txt")) && !checked(&h, &p("a3-link.txt")));
+    // Keep a1 as well; of "b", uncheck the only copy kept: refused, nothing moves.
+    h.get_by_label(&keep(&p("a1.txt"))).click();
+    h.get_by_label(&keep(&p("b2.txt"))).click();
+    h.run_steps(2);
+    assert!(checked(&h, &p("a1.txt")) && !checked(&h, &p("b2.txt")));
+    h.get_by_label_contains("Trash the others").click();
+    step_until_contains(&mut h, "mark at least one copy in each group");
+    assert!(p("b1.txt").is_file() && p("b2.txt").is_file() && p("a2.txt").is_file());
+    // Keep b1 instead: a2, b2 and one beach photo go (3 copies, 900 B and the photo).
+    h.get_by_label(&keep(&p("b1.txt"))).click();
+    h.run_steps(2);
+    let beach = [
+        root.join("photos/2024/beach.jpg"),
+        root.join("photos/beach copy.jpg"),
+    ];
+    let beach_kept = beach.iter().find(|b| checked(&h, b)).unwrap().clone();
+    step_until_contains(&mut h, "Trash the others (3 copies,");
+    h.get_by_label_contains("Trash the others").click();
+    step_until_disk(&mut h, "the trash of the others", || {
+        !p("a2.txt").exists() && !p("b2.txt").exists() && beach.iter().any(|b| !b.exists())
+    });
+    for kept in ["a1.txt", "a3.txt", "a3-link.txt", "b1.txt"] {
+        assert!(p(kept).is_file(), "{kept} was kept");
+    }
+    assert!(beach_kept.is_file(), "the beach photo kept stays");
+    // The view follows: only "a" is left a group (a1 and a3, and a3's link).
+    step_until(&mut h, "1 groups of identical files");
+    step_until_state(&mut h, "one undoable trash", |s| {
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("Trash 3 items") && t.undo)
+    });
+    // One Ctrl+Z brings all three back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_disk(&mut h, "the undo", || {
+        p("a2.txt").is_file() && p("b2.txt").is_file() && beach.iter().all(|b| b.is_file())
+    });
+    step_until(&mut h, "3 groups of identical files");
+}

@@ -1,14 +1,15 @@
-//! The duplicates view: groups of identical files, largest waste first, with the copy a "keep
-//! newest/oldest" preset would keep.
+//! The duplicates view: groups of identical files, largest waste first, a checkbox per copy
+//! marking the copies to keep (marked by a rule first: newest, oldest, in a folder, shortest
+//! path), and "Trash the others" with the count and bytes it would free.
 
 use eframe::egui::{self, RichText};
 
 use crate::format;
 use crate::ui::AppState;
-use crate::ui::commands::UiCommand;
+use crate::ui::commands::{CommandKind, UiCommand};
 use crate::ui::theme;
 use crate::ui::widgets::{ROW_HEIGHT, fixed_width};
-use crate::vdfs::jobs::JobStatus;
+use crate::vdfs::query::dupes::Keep;
 
 /// Draws the duplicate groups; what the person does is pushed to `actions`.
 pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
@@ -20,14 +21,88 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     ui.horizontal(|ui| {
         ui.label(RichText::new(format!("{} groups of identical files", groups.len())).strong());
         ui.label(format!("{} could be freed", format::bytes(wasted)));
-        ui.separator();
-        ui.label("Keep");
-        ui.radio_value(&mut state.keep_newest, true, "newest");
-        ui.radio_value(&mut state.keep_newest, false, "oldest");
+    });
+    // The rules: each marks the copies to keep in every group.
+    let here = state.explorer.folder.clone();
+    ui.horizontal(|ui| {
+        ui.label(CommandKind::KeepPreset.label());
+        for (rule, text) in [
+            (Keep::Newest, "Newest"),
+            (Keep::Oldest, "Oldest"),
+            (Keep::Shortest, "Shortest path"),
+        ] {
+            if ui
+                .selectable_label(state.dupes_preset == rule, text)
+                .clicked()
+            {
+                actions.push(UiCommand::KeepPreset(rule));
+            }
+        }
+        if let Some(here) = here {
+            let rule = Keep::In(here);
+            if ui
+                .selectable_label(state.dupes_preset == rule, "In the current folder")
+                .clicked()
+            {
+                actions.push(UiCommand::KeepPreset(rule));
+            }
+        }
+        ui.add(
+            egui::TextEdit::singleline(&mut state.dupes_folder)
+                .hint_text("or a folder…")
+                .desired_width(220.0),
+        );
+        let typed = state.dupes_folder.trim();
+        if ui
+            .add_enabled(!typed.is_empty(), egui::Button::new("In this folder"))
+            .clicked()
+        {
+            actions.push(UiCommand::KeepPreset(Keep::In(typed.into())));
+        }
+    });
+    let reclaim = state.dupes_reclaim();
+    ui.horizontal(|ui| {
+        let label = format!(
+            "{} ({}, {})",
+            CommandKind::TrashOtherCopies.label(),
+            if reclaim.paths.len() == 1 {
+                "1 copy".to_owned()
+            } else {
+                format!("{} copies", reclaim.paths.len())
+            },
+            format::bytes(reclaim.bytes)
+        );
+        let enabled = !state.dupes_trashing && !groups.is_empty();
+        if ui
+            .add_enabled(enabled, egui::Button::new(label))
+            .on_hover_text(
+                "Moves every copy not marked to the trash, as one operation (Ctrl+Z brings them \
+                 back). Each group is compared byte for byte first; the last copy of a file is \
+                 never trashed.",
+            )
+            .clicked()
+        {
+            actions.push(UiCommand::TrashOtherCopies);
+        }
+        if state.dupes_trashing {
+            ui.spinner();
+        } else if reclaim.unkept > 0 {
+            ui.label(
+                RichText::new(format!(
+                    "{} with no copy marked to keep",
+                    if reclaim.unkept == 1 {
+                        "1 group".to_owned()
+                    } else {
+                        format!("{} groups", reclaim.unkept)
+                    }
+                ))
+                .color(theme::weak(ui)),
+            );
+        }
     });
     ui.label(
         RichText::new(
-            "Found by sampled content hash; nothing is deleted from here. Click a copy to show it.",
+            "Found by sampled content hash. Check the copies to keep; click a copy to show it.",
         )
         .color(theme::weak(ui)),
     );
@@ -36,12 +111,6 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         ui.label("No duplicates. Index locations in Content mode to find them.");
         return;
     }
-    let rule = if state.keep_newest {
-        crate::vdfs::query::dupes::Keep::Newest
-    } else {
-        crate::vdfs::query::dupes::Keep::Oldest
-    };
-    let keeps = crate::vdfs::query::dupes::keep(groups, &rule);
     // One row per group header and per copy, so the list is virtualised row by row.
     let rows: Vec<(usize, Option<usize>)> = groups
         .iter()
@@ -76,22 +145,39 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                     }
                     Some(i) => {
                         let member = &grp.members[i];
-                        let kept = keeps[g] == Some(i);
-                        fixed_width(ui, 50.0, |ui| {
-                            if kept {
-                                ui.label(RichText::new("keep").color(theme::job_status(
-                                    JobStatus::Completed,
-                                    ui.visuals().dark_mode,
-                                )));
+                        let shown = member.path.display().to_string();
+                        let mut kept = state.dupes_keep.contains(&member.path);
+                        fixed_width(ui, 30.0, |ui| {
+                            let r = ui.add(egui::Checkbox::without_text(&mut kept));
+                            // Named for screen readers and tests by the copy it marks.
+                            r.widget_info(|| {
+                                egui::WidgetInfo::selected(
+                                    egui::accesskit::Role::CheckBox,
+                                    true,
+                                    kept,
+                                    format!("Keep {shown}"),
+                                )
+                            });
+                            if r.changed() {
+                                actions.push(UiCommand::KeepCopy {
+                                    path: member.path.clone(),
+                                    keep: kept,
+                                });
                             }
                         });
-                        if ui.link(member.path.display().to_string()).clicked() {
+                        if ui.link(&shown).clicked() {
                             actions.push(UiCommand::GoToItem(member.path.clone()));
                         }
                         ui.label(
                             RichText::new(format::time_ms(member.mtime_ns / 1_000_000))
                                 .color(theme::weak(ui)),
                         );
+                        if member.same_file_as.is_some() {
+                            ui.label(
+                                RichText::new("hard link: the same file as another copy")
+                                    .color(theme::weak(ui)),
+                            );
+                        }
                     }
                 }
             });

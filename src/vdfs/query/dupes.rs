@@ -234,14 +234,17 @@ fn hash_all(paths: &[&Path], threads: usize) -> Vec<Hashed> {
 }
 
 /// Which copy of each group to keep (the rest are candidates for a later action).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Keep {
     /// The most recently modified copy.
+    #[default]
     Newest,
     /// The least recently modified copy.
     Oldest,
     /// The copy inside this folder (a reference location); groups without one keep none.
     In(PathBuf),
+    /// The copy with the shortest path (in bytes; the first by path on a tie).
+    Shortest,
 }
 
 /// For each group, the index of the member to keep under `rule` (`None`: no member matches).
@@ -257,7 +260,56 @@ pub fn keep(groups: &[Group], rule: &Keep) -> Vec<Option<usize>> {
                     .filter(|(_, m)| m.path.starts_with(dir))
                     .map(|(i, _)| i)
                     .next(),
+                // `min_by_key` keeps the first of equal keys: the first by path.
+                Keep::Shortest => it
+                    .min_by_key(|(_, m)| m.path.as_os_str().len())
+                    .map(|(i, _)| i),
             }
         })
         .collect()
+}
+
+/// What trashing every copy but the kept ones would do (see [`others`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reclaim {
+    /// The copies to trash, group by group, each group's in its member order.
+    pub paths: Vec<PathBuf>,
+    /// Bytes freed: one copy's size for each file all of whose names go (a hard link of a
+    /// file that stays frees nothing).
+    pub bytes: u64,
+    /// Groups with at least one copy to trash.
+    pub groups: usize,
+    /// Groups in which no copy is kept: refused, nothing of them is in `paths`.
+    pub unkept: usize,
+}
+
+/// The copies of `groups` to trash so that only those `kept` says to keep remain.
+///
+/// Never the last copy: a group in which no member is kept is counted in
+/// [`Reclaim::unkept`] and left whole. Hard links of a kept file (the same device and inode,
+/// [`Member::same_file_as`]) are the kept file itself and are left alone too.
+pub fn others(groups: &[Group], kept: impl Fn(&Member) -> bool) -> Reclaim {
+    let mut r = Reclaim::default();
+    // A member's file: the entry of its first name (hard links share it).
+    let file = |m: &Member| m.same_file_as.unwrap_or(m.entry);
+    for g in groups {
+        let kept_files: std::collections::HashSet<u64> =
+            g.members.iter().filter(|m| kept(m)).map(file).collect();
+        if kept_files.is_empty() {
+            r.unkept += 1;
+            continue;
+        }
+        let mut gone = std::collections::HashSet::new();
+        for m in &g.members {
+            if !kept_files.contains(&file(m)) {
+                r.paths.push(m.path.clone());
+                gone.insert(file(m));
+            }
+        }
+        if !gone.is_empty() {
+            r.groups += 1;
+            r.bytes += g.size * gone.len() as u64;
+        }
+    }
+    r
 }
