@@ -89,6 +89,9 @@ fn batch_files() -> usize {
     }
     BATCH_FILES
 }
+/// Files at least this large are copied by the kernel and hashed at verification (source
+/// and copy on two threads); smaller ones are hashed as they are read.
+const LARGE_FILE: u64 = 2 << 20;
 /// Steps per batch at most (renames, trashes, folders).
 const BATCH_STEPS: usize = 4096;
 /// Bytes per batch (at least one file).
@@ -421,6 +424,9 @@ struct Pending {
     step: Step,
     idx: u64,
     file: File,
+    /// A large file's source, kept open: it was copied in the kernel (`copy_file_range`) and
+    /// its hash is taken at verification, beside the copy's, on another thread.
+    src_file: Option<File>,
     tmp: OsString,
     name: OsString,
     hash: Option<blake3::Hash>,
@@ -428,6 +434,9 @@ struct Pending {
     meta: Meta,
     replace: bool,
 }
+
+/// Bytes read and their BLAKE3.
+type Hashed = (u64, blake3::Hash);
 
 /// What one batch produced.
 #[derive(Default)]
@@ -1105,23 +1114,27 @@ impl FileOpJob {
                 kill_point();
             }
         }
-        // Each copy read back and hashed, on up to two threads.
+        // Each copy read back and hashed (and a large file's source), on up to two threads.
         let verified: Vec<bool> = if self.verify {
+            // Tasks: (pending index, the file to hash); a large file has two.
+            let mut tasks: Vec<(usize, &File)> = Vec::new();
+            for (i, p) in pending.iter().enumerate() {
+                tasks.push((i, &p.file));
+                if let Some(src) = &p.src_file {
+                    tasks.push((i, src));
+                }
+            }
             let next = std::sync::atomic::AtomicUsize::new(0);
-            let files: &[Pending] = pending;
-            let mut ok: Vec<(usize, bool)> = std::thread::scope(|scope| {
+            let tasks = &tasks;
+            let mut hashed: Vec<(usize, usize, Option<Hashed>)> = std::thread::scope(|scope| {
                 let workers: Vec<_> = (0..2)
                     .map(|_| {
                         scope.spawn(|| {
                             let mut out = Vec::new();
                             loop {
-                                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                let Some(p) = files.get(i) else { break };
-                                let good = match ops::hash_file(&p.file) {
-                                    Ok((n, h)) => n == p.size && Some(h) == p.hash,
-                                    Err(_) => false,
-                                };
-                                out.push((i, good));
+                                let t = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                let Some((i, f)) = tasks.get(t) else { break };
+                                out.push((t, *i, ops::hash_file(f).ok()));
                             }
                             out
                         })
@@ -1132,8 +1145,32 @@ impl FileOpJob {
                     .flat_map(|w| w.join().expect("a verify thread panicked"))
                     .collect()
             });
-            ok.sort_by_key(|x| x.0);
-            ok.into_iter().map(|x| x.1).collect()
+            hashed.sort_by_key(|x| x.0);
+            let mut copy: Vec<Option<Hashed>> = vec![None; pending.len()];
+            let mut source: Vec<Option<Hashed>> = vec![None; pending.len()];
+            for (t, i, h) in hashed {
+                if std::ptr::eq(tasks[t].1, &pending[i].file) {
+                    copy[i] = h;
+                } else {
+                    source[i] = h;
+                }
+            }
+            pending
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let want = match &p.src_file {
+                        Some(_) => source[i].map(|(n, h)| (n, Some(h))),
+                        None => Some((p.size, p.hash)),
+                    };
+                    match (copy[i], want) {
+                        (Some((n, h)), Some((sn, sh))) => {
+                            n == p.size && sn == p.size && Some(h) == sh
+                        }
+                        _ => false,
+                    }
+                })
+                .collect()
         } else {
             vec![true; pending.len()]
         };
@@ -1509,8 +1546,11 @@ fn copy_file(
     }
     let mut out = dst_dir.create_new(&tmp, 0o600)?;
     kill_point();
+    // A large file is copied in the kernel and both sides hashed at verification in
+    // parallel; a small one is hashed while it is read.
+    let large = src_stat.is_some_and(|st| st.size >= LARGE_FILE);
     let result = (|| {
-        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify)?;
+        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify && !large)?;
         kill_point();
         let fst = src_file.metadata()?;
         let meta = Meta::of(&fst);
@@ -1525,6 +1565,7 @@ fn copy_file(
                 step: s.clone(),
                 idx,
                 file: out,
+                src_file: (large && verify).then_some(src_file),
                 tmp,
                 name,
                 hash,

@@ -459,6 +459,17 @@ fn timespec(ns: i64) -> rustix::fs::Timespec {
 /// Bytes per read when copying or hashing.
 const CHUNK: usize = 1 << 20;
 
+/// A read buffer for `file`: its size (plus one byte, to see the end in one read) up to
+/// [`CHUNK`], so a small file does not allocate (and map) megabytes.
+fn buffer_for(file: &File) -> usize {
+    let len = file.metadata().map_or(CHUNK as u64, |m| m.len());
+    usize::try_from(len.saturating_add(1)).map_or(CHUNK, |n| n.clamp(4096, CHUNK))
+}
+
+fn hash_update(hasher: &mut blake3::Hasher, bytes: &[u8]) {
+    hasher.update(bytes);
+}
+
 /// Copies all of `src` into `dst` (both at offset 0, `dst` empty), hashing the bytes read
 /// with BLAKE3 when `hash` is true. Returns the bytes copied and the hash.
 ///
@@ -475,7 +486,7 @@ pub fn copy_contents(
         return Ok((n, None));
     }
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; buffer_for(src)];
     let mut total = 0u64;
     loop {
         let n = match src.read(&mut buf) {
@@ -484,7 +495,7 @@ pub fn copy_contents(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hasher.update(&buf[..n]);
+        hash_update(&mut hasher, &buf[..n]);
         dst.write_all(&buf[..n])?;
         total += n as u64;
     }
@@ -498,7 +509,7 @@ pub fn copy_contents(
 pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
     use std::os::unix::fs::FileExt;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; buffer_for(file)];
     let mut off = 0u64;
     loop {
         let n = match file.read_at(&mut buf, off) {
@@ -507,7 +518,7 @@ pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hasher.update(&buf[..n]);
+        hash_update(&mut hasher, &buf[..n]);
         off += n as u64;
     }
     Ok((off, hasher.finalize()))
