@@ -497,18 +497,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                     snapshot: Vec::new(),
                 });
             }
-            let title = undo_title(c, &rec);
-            let audit = new_audit(c, OpKind::Move, &title, Some(rec.id))?;
-            let job = FileOpJob::from_tops(
-                audit,
-                OpKind::Move,
-                title,
-                back,
-                true,
-                OnConflict::Ask,
-                &locations,
-            );
-            start(c, audit, job)
+            start_undo(c, &rec, OpKind::Move, back, &locations)
         }
         OpKind::Trash => {
             let tops = done_tops(c.store, &rec)?;
@@ -543,18 +532,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                     snapshot: t.snapshot.clone(),
                 });
             }
-            let title = undo_title(c, &rec);
-            let audit = new_audit(c, OpKind::Restore, &title, Some(rec.id))?;
-            let job = FileOpJob::from_tops(
-                audit,
-                OpKind::Restore,
-                title,
-                back,
-                true,
-                OnConflict::Ask,
-                &locations,
-            );
-            start(c, audit, job)
+            start_undo(c, &rec, OpKind::Restore, back, &locations)
         }
         // The undo of a new folder (the only delete that is an undo): make it again.
         OpKind::Delete if rec.is_undo => {
@@ -585,6 +563,20 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
             "a permanent delete cannot be undone".into(),
         )),
     }
+}
+
+/// Starts the job that undoes `rec` with explicit items.
+fn start_undo(
+    c: &Ctx,
+    rec: &AuditRecord,
+    kind: OpKind,
+    tops: Vec<Top>,
+    locations: &[LocationRecord],
+) -> Result<Committed, ActionError> {
+    let title = undo_title(c, rec);
+    let audit = new_audit(c, kind, &title, Some(rec.id))?;
+    let job = FileOpJob::from_tops(audit, kind, title, tops, true, OnConflict::Ask, locations);
+    start(c, audit, job)
 }
 
 fn undo_with(c: &Ctx, rec: &AuditRecord, p: Preview) -> Result<Committed, ActionError> {

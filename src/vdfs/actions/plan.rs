@@ -139,6 +139,22 @@ fn fs_of(path: &Path) -> (String, bool) {
     })
 }
 
+/// Whether `name` can be created in `folder` (its file system can hold the name and is not
+/// read-only); if not, the reason is a refusal of `p`.
+fn name_fits(p: &mut Preview, folder: &Path, name: &[u8]) -> bool {
+    let (fs_type, ro) = fs_of(folder);
+    if let Some(why) = name_problem(name, &fs_type) {
+        p.refusals.push(why);
+        return false;
+    }
+    if ro {
+        p.refusals
+            .push(format!("{} is on a read-only volume", folder.display()));
+        return false;
+    }
+    true
+}
+
 fn dev_of(path: &Path) -> Option<u64> {
     lstat(path).map(|(_, m)| m.dev)
 }
@@ -551,14 +567,8 @@ fn rename(req: &Request, p: &mut Preview) {
         return;
     };
     let parent = src.parent().unwrap_or(Path::new("/")).to_owned();
-    let (fs_type, ro) = fs_of(&parent);
-    if let Some(why) = name_problem(name, &fs_type) {
-        p.refusals.push(why);
+    if !name_fits(p, &parent, name) {
         return;
-    }
-    if ro {
-        p.refusals
-            .push(format!("{} is on a read-only volume", parent.display()));
     }
     let target = parent.join(bytes_path(name));
     let same = target == src;
@@ -612,14 +622,7 @@ fn create(req: &Request, p: &mut Preview) {
         p.refusals.push("no name was given".into());
         return;
     };
-    let (fs_type, ro) = fs_of(&dest);
-    if let Some(why) = name_problem(name, &fs_type) {
-        p.refusals.push(why);
-        return;
-    }
-    if ro {
-        p.refusals
-            .push(format!("{} is on a read-only volume", dest.display()));
+    if !name_fits(p, &dest, name) {
         return;
     }
     let mut target = dest.join(bytes_path(name));

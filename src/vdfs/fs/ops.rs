@@ -588,19 +588,22 @@ pub fn name_problem(name: &[u8], fs_type: &str) -> Option<String> {
     None
 }
 
+/// `name` split before its extension's dot (a folder, a name without an extension or a
+/// leading-dot name: all stem).
+pub fn stem_and_extension(name: &[u8], is_dir: bool) -> (&[u8], &[u8]) {
+    let split = match name.iter().rposition(|&b| b == b'.') {
+        _ if is_dir => name.len(),
+        Some(0) | None => name.len(),
+        Some(i) => i,
+    };
+    name.split_at(split)
+}
+
 /// The name for a copy kept beside an existing one: `stem (N).ext` for the smallest `N ≥ 2`
 /// that `taken` does not hold (`photo.jpg` → `photo (2).jpg`; a folder or a name without an
 /// extension gets ` (N)` at its end). Exact bytes in and out.
 pub fn keep_both_name(name: &[u8], is_dir: bool, taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
-    let split = if is_dir {
-        name.len()
-    } else {
-        match name.iter().rposition(|&b| b == b'.') {
-            Some(0) | None => name.len(),
-            Some(i) => i,
-        }
-    };
-    let (stem, ext) = name.split_at(split);
+    let (stem, ext) = stem_and_extension(name, is_dir);
     // "photo (2)" → stem "photo", next is 3.
     let (base, mut n) = match parse_counter(stem) {
         Some((base, k)) => (base, k + 1),
@@ -628,15 +631,7 @@ fn parse_counter(stem: &[u8]) -> Option<(&[u8], u64)> {
 
 /// The name for "duplicate in place": `stem (copy).ext`, then `stem (copy 2).ext` …
 pub fn copy_name(name: &[u8], is_dir: bool, taken: impl Fn(&[u8]) -> bool) -> Vec<u8> {
-    let split = if is_dir {
-        name.len()
-    } else {
-        match name.iter().rposition(|&b| b == b'.') {
-            Some(0) | None => name.len(),
-            Some(i) => i,
-        }
-    };
-    let (stem, ext) = name.split_at(split);
+    let (stem, ext) = stem_and_extension(name, is_dir);
     let mut n = 1u64;
     loop {
         let mut out = stem.to_vec();
