@@ -873,12 +873,28 @@ impl FileOpJob {
                     .position(|(_, s)| s.op != StepOp::CopyFile)
                     .map_or(steps.len(), |n| i + n);
                 let run = &steps[i..end];
-                copied.extend(run.iter().map(|x| x.0).zip(copy_run(
-                    run,
-                    job,
-                    self.verify,
-                    self.on_conflict,
-                )));
+                let (phase, files_done, files_total, bytes_done) = (
+                    self.phase(),
+                    self.files_done,
+                    self.files_total,
+                    self.bytes_done,
+                );
+                let total = self.bytes_total;
+                let results = copy_run(run, job, self.verify, self.on_conflict, |in_flight| {
+                    let bytes = bytes_done + in_flight;
+                    ctx.progress(JobProgress {
+                        phase: phase.into(),
+                        completed: files_done,
+                        total: Some(files_total),
+                        bytes,
+                        message: format!(
+                            "{} of {}",
+                            crate::format::bytes(bytes),
+                            crate::format::bytes(total)
+                        ),
+                    });
+                });
+                copied.extend(run.iter().map(|x| x.0).zip(results));
             }
             let (idx, s) = steps[i].clone();
             let src = bytes_path(&s.src);
@@ -1412,11 +1428,18 @@ fn copy_run(
     job: u64,
     verify: bool,
     on_conflict: OnConflict,
+    mut tick: impl FnMut(u64),
 ) -> Vec<std::io::Result<Copied>> {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 2)
-        .min(run.len());
+        .min(run.len())
+        .max(1);
+    let progress = AtomicU64::new(0);
+    let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let me = std::thread::current();
     let one = |dirs: &mut Dirs, (idx, s): &(u64, Step)| {
         copy_file(
             dirs,
@@ -1427,13 +1450,9 @@ fn copy_run(
             &bytes_path(&s.dst),
             verify,
             on_conflict,
+            &progress,
         )
     };
-    if threads <= 1 {
-        let mut dirs = Dirs::default();
-        return run.iter().map(|x| one(&mut dirs, x)).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
     let mut results: Vec<(usize, std::io::Result<Copied>)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -1441,16 +1460,24 @@ fn copy_run(
                     let mut dirs = Dirs::default();
                     let mut out = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let i = next.fetch_add(1, Relaxed);
                         if i >= run.len() {
                             break;
                         }
                         out.push((i, one(&mut dirs, &run[i])));
                     }
+                    finished.fetch_add(1, Relaxed);
+                    me.unpark();
                     out
                 })
             })
             .collect();
+        // The job's thread reports the bytes copied so far while the copies run.
+        // (A finished worker unparks it, so a run of small files never waits for a tick.)
+        while finished.load(Relaxed) < threads {
+            std::thread::park_timeout(std::time::Duration::from_millis(100));
+            tick(progress.load(Relaxed));
+        }
         workers
             .into_iter()
             .flat_map(|w| w.join().expect("a copy thread panicked"))
@@ -1470,6 +1497,7 @@ fn copy_file(
     dst: &Path,
     verify: bool,
     on_conflict: OnConflict,
+    progress: &std::sync::atomic::AtomicU64,
 ) -> std::io::Result<Copied> {
     let tmp = temp_name(job, idx);
     let mut name = name_of(dst).to_owned();
@@ -1550,7 +1578,7 @@ fn copy_file(
     // parallel; a small one is hashed while it is read.
     let large = src_stat.is_some_and(|st| st.size >= LARGE_FILE);
     let result = (|| {
-        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify && !large)?;
+        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify && !large, progress)?;
         kill_point();
         let fst = src_file.metadata()?;
         let meta = Meta::of(&fst);
