@@ -1198,21 +1198,15 @@ mod tests {
     fn job(id: JobId, status: JobStatus) -> JobRecord {
         JobRecord {
             id,
-            kind: "diagnostic".into(),
-            title: format!("job {id}"),
             status,
-            progress: JobProgress::default(),
-            state: Vec::new(),
-            checkpoints: 0,
-            device: uuid::Uuid::nil(),
             created_ms: 0,
-            started_ms: None,
             updated_ms: 0,
-            finished_ms: None,
-            run_ms: 0,
-            errors: Vec::new(),
-            error_count: 0,
-            outcome: None,
+            ..JobRecord::new(
+                "diagnostic",
+                format!("job {id}"),
+                Vec::new(),
+                uuid::Uuid::nil(),
+            )
         }
     }
 

@@ -1169,21 +1169,15 @@ fn regression_job_titles_name_the_folder_not_an_id() {
 fn job_record(id: u64, status: JobStatus) -> cairn::vdfs::jobs::JobRecord {
     cairn::vdfs::jobs::JobRecord {
         id,
-        kind: "indexer".into(),
-        title: "Index /somewhere".into(),
         status,
-        progress: Default::default(),
-        state: Vec::new(),
-        checkpoints: 0,
-        device: uuid::Uuid::nil(),
         created_ms: 0,
-        started_ms: None,
         updated_ms: 0,
-        finished_ms: None,
-        run_ms: 0,
-        errors: Vec::new(),
-        error_count: 0,
-        outcome: None,
+        ..cairn::vdfs::jobs::JobRecord::new(
+            "indexer",
+            "Index /somewhere".into(),
+            Vec::new(),
+            uuid::Uuid::nil(),
+        )
     }
 }
 

@@ -154,6 +154,19 @@ pub fn insert(tx: &WriteTransaction, rec: &AuditRecord) -> Result<u64, StoreErro
     Ok(id)
 }
 
+/// Stores `rec` like [`insert`] and, when it undoes another record, marks that one undone by
+/// it (in the same transaction). Returns its id.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn insert_linked(tx: &WriteTransaction, rec: &AuditRecord) -> Result<u64, StoreError> {
+    let id = insert(tx, rec)?;
+    if let Some(of) = rec.undo_of {
+        update(tx, of, |r| r.undone_by = Some(id))?;
+    }
+    Ok(id)
+}
+
 /// Changes record `id` with `f` (nothing if it is gone).
 ///
 /// # Errors

@@ -6,7 +6,7 @@ use redb::ReadableTable;
 use uuid::Uuid;
 
 use super::audit::{self, AuditItem, AuditRecord, AuditStatus};
-use super::job::{FileOpJob, Top, TopStatus, TrashedAt, title_of, tops_of};
+use super::job::{FileOpJob, Top, TopStatus, title_of, tops_of};
 use super::{ActionError, OnConflict, OpKind, Outcome, Preview, Request, bytes_path, path_bytes};
 use crate::store::Store;
 use crate::store::record::decode_record;
@@ -87,20 +87,37 @@ pub fn commit(c: &Ctx, preview: &Preview) -> Result<Committed, ActionError> {
     }
 }
 
-fn new_audit(c: &Ctx, kind: OpKind, title: &str, undo_of: Option<u64>) -> Result<u64, ActionError> {
-    let mut rec = AuditRecord::new(kind, title.to_owned(), c.device);
+/// A new audit record; when it undoes `undo_of`, it is an undo (or, undoing an undo, a redo).
+fn audit_record(
+    c: &Ctx,
+    kind: OpKind,
+    title: String,
+    undo_of: Option<u64>,
+) -> Result<AuditRecord, ActionError> {
+    let mut rec = AuditRecord::new(kind, title, c.device);
     rec.undo_of = undo_of;
     if let Some(of) = undo_of {
         rec.is_undo = !audit::get(c.store, of)?.is_some_and(|r| r.is_undo);
     }
-    let id = c.store.write(move |tx| {
-        let id = audit::insert(tx, &rec)?;
-        if let Some(of) = rec.undo_of {
-            audit::update(tx, of, |r| r.undone_by = Some(id))?;
-        }
-        Ok(id)
-    })?;
-    Ok(id)
+    Ok(rec)
+}
+
+/// An immediate operation's record: done as soon as it is written.
+fn done_record(
+    c: &Ctx,
+    kind: OpKind,
+    title: String,
+    undo_of: Option<u64>,
+) -> Result<AuditRecord, ActionError> {
+    let mut rec = audit_record(c, kind, title, undo_of)?;
+    rec.status = AuditStatus::Done;
+    rec.finished_ms = Some(rec.started_ms);
+    Ok(rec)
+}
+
+fn new_audit(c: &Ctx, kind: OpKind, title: &str, undo_of: Option<u64>) -> Result<u64, ActionError> {
+    let rec = audit_record(c, kind, title.to_owned(), undo_of)?;
+    Ok(c.store.write(move |tx| audit::insert_linked(tx, &rec))?)
 }
 
 fn start(c: &Ctx, audit: u64, job: FileOpJob) -> Result<Committed, ActionError> {
@@ -134,10 +151,6 @@ fn attach_snapshots(store: &Store, tops: &mut [Top]) -> Result<(), ActionError> 
         }
     }
     Ok(())
-}
-
-fn lstat_meta(p: &Path) -> std::io::Result<Meta> {
-    Ok(Meta::of(&std::fs::symlink_metadata(p)?))
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> ActionError + '_ {
@@ -185,13 +198,7 @@ fn rename(
         crate::format::shown(Path::new(from)),
         crate::format::shown(Path::new(to))
     );
-    let mut rec = AuditRecord::new(OpKind::Rename, title, c.device);
-    rec.status = AuditStatus::Done;
-    rec.finished_ms = Some(rec.started_ms);
-    rec.undo_of = undo_of;
-    if let Some(of) = undo_of {
-        rec.is_undo = !audit::get(c.store, of)?.is_some_and(|r| r.is_undo);
-    }
+    let rec = done_record(c, OpKind::Rename, title, undo_of)?;
     let locs = locations.to_vec();
     let (s2, d2) = (src.clone(), dst.clone());
     let audit = c.store.write(move |tx| {
@@ -221,11 +228,7 @@ fn rename(
             to: path_bytes(&d2),
             uuid,
         }];
-        let id = audit::insert(tx, &rec)?;
-        if let Some(of) = rec.undo_of {
-            audit::update(tx, of, |r| r.undone_by = Some(id))?;
-        }
-        Ok(id)
+        audit::insert_linked(tx, &rec)
     })?;
     Ok(Committed::Done { audit, path: dst })
 }
@@ -248,7 +251,12 @@ fn create(
         f.sync_all().map_err(io(&dst))?;
     }
     d.sync().map_err(io(parent))?;
-    let meta = lstat_meta(&dst).map_err(io(&dst))?;
+    let meta = super::plan::lstat(&dst)
+        .map(|(_, m)| m)
+        .ok_or_else(|| ActionError::Io {
+            path: dst.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        })?;
     let title = format!(
         "{} “{}”",
         if preview.kind == OpKind::NewFolder {
@@ -258,10 +266,7 @@ fn create(
         },
         crate::format::shown(Path::new(name))
     );
-    let mut rec = AuditRecord::new(preview.kind, title, c.device);
-    rec.status = AuditStatus::Done;
-    rec.finished_ms = Some(rec.started_ms);
-    rec.undo_of = undo_of;
+    let rec = done_record(c, preview.kind, title, undo_of)?;
     let locs = locations.to_vec();
     let kind = item.kind;
     let d2 = dst.clone();
@@ -297,11 +302,7 @@ fn create(
             to: path_bytes(&d2),
             uuid,
         }];
-        let id = audit::insert(tx, &rec)?;
-        if let Some(of) = rec.undo_of {
-            audit::update(tx, of, |r| r.undone_by = Some(id))?;
-        }
-        Ok(id)
+        audit::insert_linked(tx, &rec)
     })?;
     Ok(Committed::Done { audit, path: dst })
 }
@@ -377,10 +378,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                 "Remove the new folder “{}”",
                 crate::format::shown(Path::new(path.file_name().unwrap_or_default()))
             );
-            let mut new = AuditRecord::new(OpKind::Delete, title, c.device);
-            new.status = AuditStatus::Done;
-            new.undo_of = Some(rec.id);
-            new.is_undo = !rec.is_undo;
+            let mut new = done_record(c, OpKind::Delete, title, Some(rec.id))?;
             new.items = vec![AuditItem {
                 from: path_bytes(&path),
                 to: Vec::new(),
@@ -395,9 +393,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                     }
                     d.apply(&mut w, tx)?;
                 }
-                let id = audit::insert(tx, &new)?;
-                audit::update(tx, new.undo_of.unwrap_or(0), |r| r.undone_by = Some(id))?;
-                Ok(id)
+                audit::insert_linked(tx, &new)
             })?;
             Ok(Committed::Done { audit, path })
         }
@@ -479,7 +475,8 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                         was.display()
                     )));
                 }
-                let same = dev_of(was.parent().unwrap_or(Path::new("/"))) == Some(m.dev);
+                let same =
+                    super::plan::dev_of(was.parent().unwrap_or(Path::new("/"))) == Some(m.dev);
                 back.push(Top {
                     source: t.target.clone(),
                     target: t.source.clone(),
@@ -528,7 +525,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                     mtime_ns: t.mtime_ns,
                     inode: t.inode,
                     status: TopStatus::Pending,
-                    trashed: Some(TrashedAt { ..at }),
+                    trashed: Some(at),
                     snapshot: t.snapshot.clone(),
                 });
             }
@@ -615,21 +612,6 @@ fn done_tops(store: &Store, rec: &AuditRecord) -> Result<Vec<Top>, ActionError> 
         .collect())
 }
 
-fn dev_of(p: &Path) -> Option<u64> {
-    std::fs::symlink_metadata(p).ok().map(|m| Meta::of(&m).dev)
-}
-
-/// The trashed items Cairn can see, newest first.
-pub fn trash_list() -> Vec<crate::vdfs::fs::trash::Trashed> {
-    let mut out: Vec<_> = crate::vdfs::fs::trash::all_trashes()
-        .iter()
-        .filter_map(|t| crate::vdfs::fs::trash::list(t).ok())
-        .flatten()
-        .collect();
-    out.sort_by(|a, b| b.deleted.cmp(&a.deleted));
-    out
-}
-
 /// Empties the trash for good: every item of `items` (all when `None`). Returns how many
 /// items were removed.
 ///
@@ -641,7 +623,7 @@ pub fn empty_trash(items: Option<&[crate::vdfs::fs::trash::Trashed]>) -> Result<
     let items = match items {
         Some(i) => i,
         None => {
-            all = trash_list();
+            all = crate::vdfs::fs::trash::list_all();
             &all
         }
     };

@@ -422,7 +422,6 @@ impl Dirs {
 /// A copy written to its temporary name, waiting for the batch's flush.
 struct Pending {
     step: Step,
-    idx: u64,
     file: File,
     /// A large file's source, kept open: it was copied in the kernel (`copy_file_range`) and
     /// its hash is taken at verification, beside the copy's, on another thread.
@@ -743,10 +742,6 @@ impl FileOpJob {
                 }
             }
             steps.push(base);
-        }
-        if matches!(self.kind, OpKind::Move) {
-            // Moves out of locations into others are applied from the index itself; nothing
-            // to add here.
         }
         for e in &errors {
             ctx.record_error(e.clone());
@@ -1231,7 +1226,6 @@ impl FileOpJob {
             }
             kill_point();
             touched.insert(dst_parent);
-            let _ = p.idx;
             done.push((p, src, dst));
         }
         sync_folders(dirs, touched);
@@ -1365,7 +1359,7 @@ impl FileOpJob {
         let date = trash::deletion_date();
         let name = trash::claim(&tdir, files, info, name_of(src), src, &date)?;
         kill_point();
-        if let Err(e) = trash::move_in(d, name_of(src), files, &name) {
+        if let Err(e) = d.rename_noreplace(name_of(src), files, &name) {
             let _ = trash::unclaim(info, &name);
             if e.kind() == std::io::ErrorKind::CrossesDevices {
                 return Err(std::io::Error::new(
@@ -1580,18 +1574,15 @@ fn copy_file(
     let result = (|| {
         let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify && !large, progress)?;
         kill_point();
-        let fst = src_file.metadata()?;
-        let meta = Meta::of(&fst);
-        ops::set_file_meta(&out, s.mode, meta.mtime_ns)?;
-        Ok::<_, std::io::Error>((n, hash, meta))
+        let mtime_ns = Meta::of(&src_file.metadata()?).mtime_ns;
+        ops::set_file_meta(&out, s.mode, mtime_ns)?;
+        Ok::<_, std::io::Error>((n, hash))
     })();
     match result {
-        Ok((n, hash, src_meta)) => {
+        Ok((n, hash)) => {
             let out_meta = Meta::of(&out.metadata()?);
-            let _ = src_meta;
             Ok(Copied::Pending(Pending {
                 step: s.clone(),
-                idx,
                 file: out,
                 src_file: (large && verify).then_some(src_file),
                 tmp,

@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use commit::{Committed, Ctx, commit, empty_trash, redo, trash_list, undo};
+pub use commit::{Committed, Ctx, commit, empty_trash, redo, undo};
 pub use job::{FileOpJob, Top, TopStatus, TrashedAt, tops_of};
 pub use plan::preview;
 

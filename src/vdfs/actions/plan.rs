@@ -27,7 +27,8 @@ struct Totals {
     bad_names: Vec<String>,
 }
 
-fn lstat(p: &Path) -> Option<(EntryKind, Meta)> {
+/// `lstat` of `p`: its kind and metadata, or `None` if there is nothing (or it cannot be read).
+pub(super) fn lstat(p: &Path) -> Option<(EntryKind, Meta)> {
     let m = std::fs::symlink_metadata(p).ok()?;
     Some((EntryKind::of(m.file_type()), Meta::of(&m)))
 }
@@ -155,7 +156,8 @@ fn name_fits(p: &mut Preview, folder: &Path, name: &[u8]) -> bool {
     true
 }
 
-fn dev_of(path: &Path) -> Option<u64> {
+/// The device of whatever is at `path` (not followed).
+pub(super) fn dev_of(path: &Path) -> Option<u64> {
     lstat(path).map(|(_, m)| m.dev)
 }
 
@@ -448,8 +450,7 @@ fn remove(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Pr
                 let canon = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned());
                 let trash = if req.kind == OpKind::Trash {
                     match trash::trash_for(&canon) {
-                        Ok(t) if fs_of(&canon).1 => {
-                            let _ = t;
+                        Ok(_) if fs_of(&canon).1 => {
                             Err(format!("{} is on a read-only volume", canon.display()))
                         }
                         Ok(t) => Ok(t.root),
@@ -657,14 +658,19 @@ fn create(req: &Request, p: &mut Preview) {
 }
 
 fn restore(req: &Request, p: &mut Preview) {
+    // The trashes and their items are read once, not once per item.
+    let mut items: Option<Vec<trash::Trashed>> = None;
     for s in &req.sources {
-        let item = match find_trashed(s) {
-            Some(i) => i,
-            None => {
-                p.refusals
-                    .push(format!("{} is not an item in a trash", s.display()));
-                continue;
-            }
+        let path = canonical_no_follow(s);
+        let all = items.get_or_insert_with(trash::list_all);
+        let Some(item) = all.iter().find(|i| {
+            i.path() == path
+                || std::fs::canonicalize(&i.trash.root)
+                    .is_ok_and(|r| r.join("files").join(&i.name) == path)
+        }) else {
+            p.refusals
+                .push(format!("{} is not an item in a trash", s.display()));
+            continue;
         };
         let Some((kind, meta)) = lstat(&item.path()) else {
             continue;
@@ -679,16 +685,16 @@ fn restore(req: &Request, p: &mut Preview) {
             ));
             continue;
         }
-        if let Some((k, m)) = lstat(&target) {
+        let conflict = lstat(&target).map(|(k, m)| ConflictInfo {
+            existing_kind: k,
+            existing_size: m.size,
+            existing_mtime_ns: m.mtime_ns,
+            source_size: meta.size,
+            source_mtime_ns: meta.mtime_ns,
+            identical: None,
+        });
+        if conflict.is_some() {
             p.conflicts += 1;
-            let conflict = ConflictInfo {
-                existing_kind: k,
-                existing_size: m.size,
-                existing_mtime_ns: m.mtime_ns,
-                source_size: meta.size,
-                source_mtime_ns: meta.mtime_ns,
-                identical: None,
-            };
             if req.on_conflict == OnConflict::KeepBoth {
                 let name = path_bytes(Path::new(target.file_name().unwrap_or_default()));
                 let free = ops::keep_both_name(&name, kind == EntryKind::Dir, |n| {
@@ -701,18 +707,6 @@ fn restore(req: &Request, p: &mut Preview) {
                     target.display()
                 ));
             }
-            p.items.push(PreviewItem {
-                source: item.path(),
-                target,
-                kind,
-                outcome: Outcome::Restore,
-                bytes: meta.size,
-                files: 1,
-                conflict: Some(conflict),
-                mtime_ns: meta.mtime_ns,
-                inode: meta.inode,
-            });
-            continue;
         }
         p.files += 1;
         p.items.push(PreviewItem {
@@ -722,27 +716,9 @@ fn restore(req: &Request, p: &mut Preview) {
             outcome: Outcome::Restore,
             bytes: meta.size,
             files: 1,
-            conflict: None,
+            conflict,
             mtime_ns: meta.mtime_ns,
             inode: meta.inode,
         });
     }
-}
-
-/// The trashed item at `path` (a path inside some trash's `files/`).
-pub(crate) fn find_trashed(path: &Path) -> Option<trash::Trashed> {
-    let path = canonical_no_follow(path);
-    let files = path.parent()?;
-    let root = files.parent()?;
-    if files.file_name()? != "files" {
-        return None;
-    }
-    let tdir = trash::all_trashes()
-        .into_iter()
-        .find(|t| std::fs::canonicalize(&t.root).ok().as_deref() == Some(root))?;
-    let name = path.file_name()?;
-    trash::list(&tdir)
-        .ok()?
-        .into_iter()
-        .find(|i| i.name == name)
 }

@@ -173,7 +173,8 @@ impl TrashDir {
 
 /// Claims a name in `info/` for an item called `name`: writes `NAME.trashinfo` with
 /// `O_EXCL` (trying `NAME.2`, `NAME.3` … while taken, also in `files/`). Returns the name in
-/// `files/`. The item is not moved yet: see [`move_in`].
+/// `files/`. The item is not moved yet: the caller renames it into `files/` with
+/// [`Dir::rename_noreplace`] (never a copy across file systems).
 ///
 /// # Errors
 /// The OS error.
@@ -218,15 +219,6 @@ pub fn claim(
         }
     }
     unreachable!("u32 names run out")
-}
-
-/// Moves the item `name` of folder `from` into the trash's `files/` under `trashed_name`
-/// (claimed with [`claim`]), never replacing anything.
-///
-/// # Errors
-/// The rename's error (`CrossesDevices` if the trash is on another file system).
-pub fn move_in(from: &Dir, name: &OsStr, files: &Dir, trashed_name: &OsStr) -> io::Result<()> {
-    from.rename_noreplace(name, files, trashed_name)
 }
 
 /// Removes the info file of a claim whose item was not moved in (an orphan).
@@ -284,6 +276,17 @@ pub fn list(trash: &TrashDir) -> io::Result<Vec<Trashed>> {
         });
     }
     Ok(out)
+}
+
+/// Every item of every trash of [`all_trashes`], newest first.
+pub fn list_all() -> Vec<Trashed> {
+    let mut out: Vec<Trashed> = all_trashes()
+        .iter()
+        .filter_map(|t| list(t).ok())
+        .flatten()
+        .collect();
+    out.sort_by(|a, b| b.deleted.cmp(&a.deleted));
+    out
 }
 
 /// The original path an info file of `trash` records (`info` is its opened `info/`).

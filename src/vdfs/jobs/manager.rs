@@ -156,25 +156,7 @@ impl JobManager {
 
     /// Durably records a new queued job and announces it.
     fn record_new(&self, kind: &str, title: String, state: Vec<u8>) -> Result<JobRecord, JobError> {
-        let now = now_ms();
-        let template = JobRecord {
-            id: 0,
-            kind: kind.to_owned(),
-            title,
-            status: JobStatus::Queued,
-            progress: JobProgress::default(),
-            state,
-            checkpoints: 0,
-            device: self.inner.device,
-            created_ms: now,
-            started_ms: None,
-            updated_ms: now,
-            finished_ms: None,
-            run_ms: 0,
-            errors: Vec::new(),
-            error_count: 0,
-            outcome: None,
-        };
+        let template = JobRecord::new(kind, title, state, self.inner.device);
         let record = self.inner.store.write(move |tx| {
             let mut record = template.clone();
             record.id = next_job_id(tx)?;

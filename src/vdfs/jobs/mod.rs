@@ -190,6 +190,32 @@ pub struct JobRecord {
     pub outcome: Option<String>,
 }
 
+impl JobRecord {
+    /// A queued job of `kind` with `title` and its postcard-encoded `state`, created now by
+    /// `device`, not yet run (id 0 until the manager numbers it).
+    pub fn new(kind: &str, title: String, state: Vec<u8>, device: uuid::Uuid) -> JobRecord {
+        let now = now_ms();
+        JobRecord {
+            id: 0,
+            kind: kind.to_owned(),
+            title,
+            status: JobStatus::Queued,
+            progress: JobProgress::default(),
+            state,
+            checkpoints: 0,
+            device,
+            created_ms: now,
+            started_ms: None,
+            updated_ms: now,
+            finished_ms: None,
+            run_ms: 0,
+            errors: Vec::new(),
+            error_count: 0,
+            outcome: None,
+        }
+    }
+}
+
 impl crate::store::record::Record for JobRecord {
     const TABLE: &'static str = "jobs";
     const VERSION: u8 = 1;

@@ -69,7 +69,7 @@ impl super::Library {
 
     /// The items of the desktop trash (every trash this user has), newest first.
     pub fn trash_items(&self) -> Vec<Trashed> {
-        actions::trash_list()
+        crate::vdfs::fs::trash::list_all()
     }
 
     /// Deletes trashed items for good (all of them when `items` is `None`).
