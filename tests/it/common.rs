@@ -141,6 +141,50 @@ impl Drop for BindMount {
     }
 }
 
+/// A FAT file system in an image file, mounted through FUSE (`fusefat`: this kernel may have
+/// no `vfat` module), as a USB stick formatted for Windows is met. `None` when it cannot be
+/// made or mounted (no `mkfs.vfat` or `fusefat`, or not root): the test then says it is
+/// skipped; `scripts/test-deps.sh` installs both. Unmounted when dropped.
+pub struct FatImage {
+    /// The mount point.
+    pub path: std::path::PathBuf,
+}
+
+impl FatImage {
+    /// Makes a 16 MiB FAT image `name.img` under `parent` and mounts it at `parent/name`.
+    pub fn mount(parent: &Path, name: &str) -> Option<FatImage> {
+        let image = parent.join(format!("{name}.img"));
+        let path = parent.join(name);
+        std::fs::create_dir(&path).expect("make the mount point");
+        let run = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
+        let made = run(Command::new("truncate").args(["-s", "16M"]).arg(&image))
+            && run(Command::new("mkfs.vfat").arg(&image));
+        if made
+            && run(Command::new("fusefat")
+                .args(["-o", "rw+"])
+                .arg(&image)
+                .arg(&path))
+        {
+            Some(FatImage { path })
+        } else {
+            eprintln!(
+                "skipped: cannot make and mount a FAT image here (needs root, mkfs.vfat and \
+                 fusefat: run scripts/test-deps.sh)"
+            );
+            None
+        }
+    }
+}
+
+impl Drop for FatImage {
+    fn drop(&mut self) {
+        let _ = Command::new("fusermount")
+            .arg("-u")
+            .arg(&self.path)
+            .output();
+    }
+}
+
 /// An ext4 file system in an image file, mounted through a loop device: a stand-in for a USB
 /// drive that keeps its identity (its file-system UUID) wherever it is mounted. `None` when
 /// this process may not mount or make file systems (not root, no `mkfs.ext4`): the test then

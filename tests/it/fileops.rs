@@ -204,6 +204,67 @@ fn a_full_destination_is_refused_at_preview() {
 }
 
 #[test]
+fn names_a_fat_drive_cannot_hold_are_refused_at_preview_and_the_rest_copies_exactly() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let Some(fat) = crate::common::FatImage::mount(t, "stick") else {
+        return;
+    };
+    let data = t.join("data");
+    let good = t.join("good");
+    std::fs::create_dir_all(good.join("sub")).unwrap();
+    std::fs::write(good.join("notes.txt"), b"fine on any drive").unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|k| (k % 253) as u8).collect();
+    std::fs::write(good.join("sub/big.bin"), &big).unwrap();
+    let bad = t.join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("ok.txt"), b"ok").unwrap();
+    std::fs::write(bad.join("10:30 meeting.txt"), b"colon").unwrap();
+    // Each name the FAT drive cannot hold is refused at preview, named, and nothing is written.
+    let err = fails(cmd(&data, t).arg("cp").arg(&bad).arg(&fat.path));
+    assert!(
+        err.contains("10:30 meeting.txt") && err.contains(':'),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&fat.path).unwrap().count(), 0);
+    // The name it can hold previews cleanly (and a dry run writes nothing either).
+    ok(cmd(&data, t)
+        .args(["cp", "--dry-run"])
+        .arg(bad.join("ok.txt"))
+        .arg(&fat.path));
+    assert_eq!(std::fs::read_dir(&fat.path).unwrap().count(), 0);
+    // A tree it can hold is copied and verified exactly, then renamed only to names it holds.
+    ok(cmd(&data, t).arg("cp").arg(&good).arg(&fat.path));
+    assert_eq!(digest(&fat.path.join("good")), digest(&good));
+    assert!(no_temps(&fat.path).is_empty());
+    let err = fails(
+        cmd(&data, t)
+            .arg("rename")
+            .arg(fat.path.join("good/notes.txt"))
+            .arg("what?.txt"),
+    );
+    assert!(
+        err.contains("what?.txt") && err.contains("cannot hold"),
+        "{err}"
+    );
+    let err = fails(
+        cmd(&data, t)
+            .arg("rename")
+            .arg(fat.path.join("good/notes.txt"))
+            .arg("notes."),
+    );
+    assert!(err.contains("ends with a dot"), "{err}");
+    ok(cmd(&data, t)
+        .arg("rename")
+        .arg(fat.path.join("good/notes.txt"))
+        .arg("notes 2026.txt"));
+    assert_eq!(
+        std::fs::read(fat.path.join("good/notes 2026.txt")).unwrap(),
+        b"fine on any drive"
+    );
+}
+
+#[test]
 fn names_that_are_not_utf8_are_copied_moved_renamed_trashed_and_restored_exactly() {
     let t = tempfile::tempdir().unwrap();
     let t = &std::fs::canonicalize(t.path()).unwrap();

@@ -423,9 +423,9 @@ impl Dirs {
 struct Pending {
     step: Step,
     file: File,
-    /// A large file's source, kept open: it was copied in the kernel (`copy_file_range`) and
-    /// its hash is taken at verification, beside the copy's, on another thread.
-    src_file: Option<File>,
+    /// A large file's copy as read back while it was copied ([`ops::copy_large_verified`]);
+    /// other copies are read back at verification.
+    read_back: Option<Hashed>,
     tmp: OsString,
     name: OsString,
     hash: Option<blake3::Hash>,
@@ -927,7 +927,7 @@ impl FileOpJob {
                         message: src.display().to_string(),
                     });
                     match copied.remove(&idx).expect("copied above") {
-                        Ok(Copied::Pending(p)) => pending.push(p),
+                        Ok(Copied::Pending(p)) => pending.push(*p),
                         Ok(Copied::Done(meta)) => {
                             self.files_done += 1;
                             self.bytes_done += s.size;
@@ -1127,17 +1127,23 @@ impl FileOpJob {
         }
         // Each copy read back and hashed (and a large file's source), on up to two threads.
         let verified: Vec<bool> = if self.verify {
-            // Tasks: (pending index, the file to hash); a large file has two.
-            let mut tasks: Vec<(usize, &File)> = Vec::new();
-            for (i, p) in pending.iter().enumerate() {
-                tasks.push((i, &p.file));
-                if let Some(src) = &p.src_file {
-                    tasks.push((i, src));
-                }
-            }
+            // Tasks: (pending index, the copy to read back), each opened anew by its name: a
+            // read on the writing descriptor can see stale bytes on some FUSE file systems
+            // (fusefat answers zeros), and a later reader opens the name too. A copy that
+            // cannot be opened, or is not the file written, fails verification.
+            let tasks: Vec<(usize, File)> = pending
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.read_back.is_none())
+                .filter_map(|(i, p)| {
+                    let parent = parent_of(&bytes_path(&p.step.dst)).to_owned();
+                    let f = dirs.get(&parent).ok()?.open_file(&p.tmp).ok()?;
+                    same_file(&f, &p.file).then_some((i, f))
+                })
+                .collect();
             let next = std::sync::atomic::AtomicUsize::new(0);
             let tasks = &tasks;
-            let mut hashed: Vec<(usize, usize, Option<Hashed>)> = std::thread::scope(|scope| {
+            let hashed: Vec<(usize, Option<Hashed>)> = std::thread::scope(|scope| {
                 let workers: Vec<_> = (0..2)
                     .map(|_| {
                         scope.spawn(|| {
@@ -1145,7 +1151,7 @@ impl FileOpJob {
                             loop {
                                 let t = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                 let Some((i, f)) = tasks.get(t) else { break };
-                                out.push((t, *i, ops::hash_file(f).ok()));
+                                out.push((*i, ops::hash_file(f).ok()));
                             }
                             out
                         })
@@ -1156,30 +1162,16 @@ impl FileOpJob {
                     .flat_map(|w| w.join().expect("a verify thread panicked"))
                     .collect()
             });
-            hashed.sort_by_key(|x| x.0);
-            let mut copy: Vec<Option<Hashed>> = vec![None; pending.len()];
-            let mut source: Vec<Option<Hashed>> = vec![None; pending.len()];
-            for (t, i, h) in hashed {
-                if std::ptr::eq(tasks[t].1, &pending[i].file) {
-                    copy[i] = h;
-                } else {
-                    source[i] = h;
-                }
+            let mut copy: Vec<Option<Hashed>> = pending.iter().map(|p| p.read_back).collect();
+            for (i, h) in hashed {
+                copy[i] = h;
             }
             pending
                 .iter()
-                .enumerate()
-                .map(|(i, p)| {
-                    let want = match &p.src_file {
-                        Some(_) => source[i].map(|(n, h)| (n, Some(h))),
-                        None => Some((p.size, p.hash)),
-                    };
-                    match (copy[i], want) {
-                        (Some((n, h)), Some((sn, sh))) => {
-                            n == p.size && sn == p.size && Some(h) == sh
-                        }
-                        _ => false,
-                    }
+                .zip(copy)
+                .map(|(p, c)| match (c, p.hash) {
+                    (Some((n, h)), Some(want)) => n == p.size && h == want,
+                    _ => false,
                 })
                 .collect()
         } else {
@@ -1409,7 +1401,7 @@ impl FileOpJob {
 /// What copying one file gave.
 enum Copied {
     /// Written to its temporary name, waiting for the batch's flush.
-    Pending(Pending),
+    Pending(Box<Pending>),
     /// Already there (a resumed batch, or identical anyway): the destination's metadata, if
     /// it is a copy the index should learn of.
     Done(Option<Meta>),
@@ -1568,30 +1560,43 @@ fn copy_file(
     }
     let mut out = dst_dir.create_new(&tmp, 0o600)?;
     kill_point();
-    // A large file is copied in the kernel and both sides hashed at verification in
-    // parallel; a small one is hashed while it is read.
+    // A large file is copied in the kernel while other threads hash the source and read
+    // the copy back; a small one is hashed while it is read, and read back at flush.
     let large = src_stat.is_some_and(|st| st.size >= LARGE_FILE);
     let result = (|| {
-        let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify && !large, progress)?;
+        let mut done = None;
+        if large && verify {
+            let reader = dst_dir.open_file(&tmp)?;
+            done = ops::copy_large_verified(&src_file, &out, &reader, progress)?
+                .map(|c| (c.len, Some(c.source.1), Some(c.copy), c.source.0));
+        }
+        let (n, hash, read_back, src_len) = match done {
+            Some(d) => d,
+            None => {
+                let (n, hash) = ops::copy_contents(&mut src_file, &mut out, verify, progress)?;
+                (n, hash, None, n)
+            }
+        };
         kill_point();
         let mtime_ns = Meta::of(&src_file.metadata()?).mtime_ns;
         ops::set_file_meta(&out, s.mode, mtime_ns)?;
-        Ok::<_, std::io::Error>((n, hash))
+        Ok::<_, std::io::Error>((n, hash, read_back, src_len))
     })();
     match result {
-        Ok((n, hash)) => {
+        Ok((n, hash, read_back, src_len)) => {
             let out_meta = Meta::of(&out.metadata()?);
-            Ok(Copied::Pending(Pending {
+            Ok(Copied::Pending(Box::new(Pending {
                 step: s.clone(),
                 file: out,
-                src_file: (large && verify).then_some(src_file),
+                read_back,
                 tmp,
                 name,
-                hash,
+                // A source that changed length while it was hashed fails verification.
+                hash: hash.filter(|_| src_len == n),
                 size: n,
                 meta: out_meta,
                 replace,
-            }))
+            })))
         }
         Err(e) => {
             let _ = dst_dir.unlink(&tmp);
@@ -1625,6 +1630,15 @@ fn sync_folders(dirs: &mut Dirs, folders: HashSet<PathBuf>) {
         if d.sync_filesystem().is_err() {
             let _ = d.sync();
         }
+    }
+}
+
+/// Whether two open files are the same file (device and inode).
+fn same_file(a: &File, b: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (a.metadata(), b.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 

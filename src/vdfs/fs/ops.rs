@@ -307,7 +307,8 @@ impl Dir {
             .map_err(|e| with_path(errno(e), &self.path.join(name)))
     }
 
-    /// Sets the modification and access time of `name` without following a link.
+    /// Sets the modification and access time of `name` without following a link; a file
+    /// system that keeps no times (`ENOSYS`, `EOPNOTSUPP`) is not an error.
     ///
     /// # Errors
     /// The OS error.
@@ -322,11 +323,13 @@ impl Dir {
             },
             AtFlags::SYMLINK_NOFOLLOW,
         )
+        .or_else(|e| if keeps_no(e, false) { Ok(()) } else { Err(e) })
         .map_err(|e| with_path(errno(e), &self.path.join(name)))
     }
 
     /// Sets the permission bits of the folder or file `name` (never through a link: a link
-    /// has no permissions of its own and is left alone).
+    /// has no permissions of its own and is left alone). A file system that keeps none (FAT,
+    /// exFAT, NTFS: `ENOSYS`, `EOPNOTSUPP`, `EPERM`) is not an error.
     ///
     /// # Errors
     /// The OS error.
@@ -347,6 +350,7 @@ impl Dir {
         // inode, not on whatever the name points at by now.
         let proc = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&fd));
         rustix::fs::chmod(proc.as_str(), Mode::from_raw_mode(mode))
+            .or_else(|e| if keeps_no(e, true) { Ok(()) } else { Err(e) })
             .map_err(|e| with_path(errno(e), &path))
     }
 
@@ -524,6 +528,166 @@ pub fn copy_contents(
     Ok((total, hash.then(|| hasher.finalize())))
 }
 
+/// A large file copied in the kernel and verified while it was copied (see
+/// [`copy_large_verified`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LargeCopy {
+    /// Bytes copied.
+    pub len: u64,
+    /// The source's length and BLAKE3, read from the source.
+    pub source: (u64, blake3::Hash),
+    /// The copy's length and BLAKE3, read back from the destination through the file system.
+    pub copy: (u64, blake3::Hash),
+}
+
+/// Copies all of `src` into the empty `dst` in the kernel (`copy_file_range`, 16 MiB steps,
+/// at explicit offsets) while two other threads hash, with BLAKE3, the source and the copy —
+/// the copy read back through `read_back` (a separate open of `dst`: some FUSE file systems
+/// answer a read on the writing descriptor with stale bytes) right behind the copier. A large
+/// file is thus read once more on each side, in parallel with the copy instead of after it.
+/// Adds the
+/// bytes copied to `progress` as it goes.
+///
+/// Returns `None`, having written nothing, when the kernel cannot copy between these files
+/// (`EXDEV`, `EINVAL`, `ENOSYS`, `EOPNOTSUPP` on the first step): copy through a buffer then.
+/// Should that happen after the first step, the rest is copied through a buffer.
+///
+/// # Errors
+/// The copy's or a read's OS error (`StorageFull` for a full disk).
+pub fn copy_large_verified(
+    src: &File,
+    dst: &File,
+    read_back: &File,
+    progress: &std::sync::atomic::AtomicU64,
+) -> io::Result<Option<LargeCopy>> {
+    use std::os::unix::fs::FileExt;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::{Condvar, Mutex};
+    const STEP: usize = 16 << 20;
+    let unsupported = |e: rustix::io::Errno| {
+        matches!(
+            e,
+            rustix::io::Errno::XDEV
+                | rustix::io::Errno::INVAL
+                | rustix::io::Errno::NOSYS
+                | rustix::io::Errno::OPNOTSUPP
+        )
+    };
+    // The first step here, so that an unsupported pair costs nothing more.
+    let (mut off_in, mut off_out) = (0u64, 0u64);
+    let first = loop {
+        match rustix::fs::copy_file_range(src, Some(&mut off_in), dst, Some(&mut off_out), STEP) {
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) if unsupported(e) => return Ok(None),
+            r => break r.map_err(errno)?,
+        }
+    };
+    progress.fetch_add(first as u64, Relaxed);
+    // (bytes copied so far, the copier has stopped)
+    let copied = Mutex::new((off_out, first == 0));
+    let moved = Condvar::new();
+    let finish = |n: u64| {
+        let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
+        *c = (n, true);
+        moved.notify_all();
+    };
+    std::thread::scope(|scope| {
+        let source = scope.spawn(|| hash_file(src));
+        let copy = scope.spawn(|| -> io::Result<(u64, blake3::Hash)> {
+            let mut hasher = blake3::Hasher::new();
+            let mut buf = vec![0u8; CHUNK];
+            let mut off = 0u64;
+            loop {
+                let (avail, done) = {
+                    let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
+                    while c.0 <= off && !c.1 {
+                        c = moved.wait(c).unwrap_or_else(|p| p.into_inner());
+                    }
+                    *c
+                };
+                if off >= avail && done {
+                    // Read on past what was copied: a copy longer than the source fails.
+                    let n = loop {
+                        match read_back.read_at(&mut buf, off) {
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            r => break r?,
+                        }
+                    };
+                    if n == 0 {
+                        return Ok((off, hasher.finalize()));
+                    }
+                    hash_update(&mut hasher, &buf[..n]);
+                    off += n as u64;
+                    continue;
+                }
+                let want = usize::try_from(avail - off).map_or(CHUNK, |n| n.min(CHUNK));
+                let n = match read_back.read_at(&mut buf[..want], off) {
+                    Ok(0) => return Ok((off, hasher.finalize())),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                hash_update(&mut hasher, &buf[..n]);
+                off += n as u64;
+            }
+        });
+        // The copier, on this thread.
+        let copier = (|| -> io::Result<u64> {
+            let mut kernel = first > 0;
+            let mut buf = Vec::new();
+            while kernel {
+                match rustix::fs::copy_file_range(
+                    src,
+                    Some(&mut off_in),
+                    dst,
+                    Some(&mut off_out),
+                    STEP,
+                ) {
+                    Ok(0) => return Ok(off_out),
+                    Ok(n) => {
+                        progress.fetch_add(n as u64, Relaxed);
+                        let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
+                        c.0 = off_out;
+                        moved.notify_all();
+                    }
+                    Err(rustix::io::Errno::INTR) => {}
+                    Err(e) if unsupported(e) => kernel = false,
+                    Err(e) => return Err(errno(e)),
+                }
+            }
+            if first == 0 {
+                return Ok(0);
+            }
+            // The kernel stopped copying mid-way: the rest through a buffer.
+            buf.resize(CHUNK, 0);
+            loop {
+                let n = match src.read_at(&mut buf, off_in) {
+                    Ok(0) => return Ok(off_out),
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                dst.write_all_at(&buf[..n], off_out)?;
+                off_in += n as u64;
+                off_out += n as u64;
+                progress.fetch_add(n as u64, Relaxed);
+                let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
+                c.0 = off_out;
+                moved.notify_all();
+            }
+        })();
+        finish(*copier.as_ref().unwrap_or(&off_out));
+        let source = source.join().expect("the source hash thread panicked");
+        let copy = copy.join().expect("the read-back thread panicked");
+        let len = copier?;
+        Ok(Some(LargeCopy {
+            len,
+            source: source?,
+            copy: copy?,
+        }))
+    })
+}
+
 /// BLAKE3 of a whole open file, read from its start with positional reads.
 ///
 /// # Errors
@@ -546,12 +710,15 @@ pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
     Ok((off, hasher.finalize()))
 }
 
-/// Sets an open file's permission bits and modification time (as `cp -a` keeps them).
+/// Sets an open file's permission bits and modification time (as `cp -a` keeps them), as
+/// far as the file system keeps them (see `keeps_no`).
 ///
 /// # Errors
 /// The OS error.
 pub fn set_file_meta(file: &File, mode: u32, mtime_ns: i64) -> io::Result<()> {
-    rustix::fs::fchmod(file.as_fd(), Mode::from_raw_mode(mode)).map_err(errno)?;
+    rustix::fs::fchmod(file.as_fd(), Mode::from_raw_mode(mode))
+        .or_else(|e| if keeps_no(e, true) { Ok(()) } else { Err(e) })
+        .map_err(errno)?;
     let ts = timespec(mtime_ns);
     rustix::fs::futimens(
         file.as_fd(),
@@ -560,11 +727,22 @@ pub fn set_file_meta(file: &File, mode: u32, mtime_ns: i64) -> io::Result<()> {
             last_modification: ts,
         },
     )
+    .or_else(|e| if keeps_no(e, false) { Ok(()) } else { Err(e) })
     .map_err(errno)
 }
 
+/// Whether `e`, from setting permission bits (`mode`) or times, says the file system keeps
+/// none (FAT, exFAT, NTFS through FUSE: `ENOSYS`, `EOPNOTSUPP`; Linux's `vfat` refuses a
+/// `chmod` with `EPERM`). The copy is then as good as that file system allows, as with
+/// `cp -a`, which warns and keeps it. Only asked about files and folders Cairn created.
+fn keeps_no(e: rustix::io::Errno, mode: bool) -> bool {
+    use rustix::io::Errno;
+    e == Errno::NOSYS || e == Errno::OPNOTSUPP || (mode && e == Errno::PERM)
+}
+
 /// Why `name` cannot be created on a file system of type `fs_type` (as in the mount table:
-/// `vfat`, `exfat`, `ntfs`, `ntfs3`, `ext4` …), or `None` if it can. Every file system refuses
+/// `vfat`, `exfat`, `ntfs`, `ntfs3`, `ext4` …, and the FUSE drivers `fuseblk`,
+/// `fuse.fusefat`, `fuse.exfat`, `fuse.ntfs-3g`), or `None` if it can. Every file system refuses
 /// an empty name, `.`, `..`, `/`, NUL and names over 255 bytes; FAT, exFAT and NTFS also refuse
 /// `"*:<>?\|`, control characters and a trailing dot or space (Windows' rules, which their
 /// Linux drivers enforce or mangle).
@@ -584,7 +762,16 @@ pub fn name_problem(name: &[u8], fs_type: &str) -> Option<String> {
     }
     let windows_rules = matches!(
         fs_type,
-        "vfat" | "msdos" | "fat" | "exfat" | "ntfs" | "ntfs3" | "fuseblk"
+        "vfat"
+            | "msdos"
+            | "fat"
+            | "exfat"
+            | "ntfs"
+            | "ntfs3"
+            | "fuseblk"
+            | "fuse.fusefat"
+            | "fuse.exfat"
+            | "fuse.ntfs-3g"
     );
     if windows_rules {
         if let Some(&c) = name
@@ -678,6 +865,30 @@ pub fn split(path: &Path) -> Option<(&Path, &OsStr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_copy_is_read_back_behind_the_copier_and_both_hashes_are_the_files() {
+        let t = tempfile::tempdir().unwrap();
+        // 40 MiB and a bit: several 16 MiB kernel steps and a short last one.
+        let body: Vec<u8> = (0..(40 << 20) + 12_345u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        std::fs::write(t.path().join("src"), &body).unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        let src = d.open_file(OsStr::new("src")).unwrap();
+        let dst = d.create_new(OsStr::new("dst"), 0o600).unwrap();
+        let reader = d.open_file(OsStr::new("dst")).unwrap();
+        let progress = std::sync::atomic::AtomicU64::new(0);
+        let c = copy_large_verified(&src, &dst, &reader, &progress)
+            .unwrap()
+            .expect("ext4 and tmpfs copy in the kernel");
+        let want = (body.len() as u64, blake3::hash(&body));
+        assert_eq!(c.len, want.0);
+        assert_eq!(c.source, want);
+        assert_eq!(c.copy, want);
+        assert_eq!(progress.load(std::sync::atomic::Ordering::Relaxed), want.0);
+        assert_eq!(std::fs::read(t.path().join("dst")).unwrap(), body);
+    }
 
     #[test]
     fn keep_both_counts_up() {
