@@ -37,8 +37,13 @@ pub struct DupesArgs {
     /// be on disk; hard links of a kept file are left alone (removing them frees nothing).
     #[arg(long, conflicts_with = "csv")]
     pub trash_others: bool,
-    /// With --trash-others: print the preview and change nothing.
-    #[arg(long, short = 'n', requires = "trash_others")]
+    /// Replace every copy but the kept one (--keep) by a hard link to it, as one undoable
+    /// operation: the space is freed and every path stays. Only copies on the kept copy's
+    /// volume whose every byte matches; an edit to one linked file then shows in all.
+    #[arg(long, conflicts_with_all = ["csv", "trash_others"])]
+    pub link_others: bool,
+    /// With --trash-others or --link-others: print the preview and change nothing.
+    #[arg(long, short = 'n')]
     pub dry_run: bool,
 }
 
@@ -83,13 +88,44 @@ pub(super) fn dupes(
     };
     let mut groups = lib.dupes(&q)?;
     let mut unconfirmed = None;
-    if a.confirm || a.trash_others {
+    if a.dry_run && !a.trash_others && !a.link_others {
+        bail!("--dry-run goes with --trash-others or --link-others");
+    }
+    if a.confirm || a.trash_others || a.link_others {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let (g, u) = dupes::confirm(groups, threads);
         groups = g;
         unconfirmed = Some(u);
     }
     let keeps = dupes::keep(&groups, &keep);
+    if a.link_others {
+        let mut pairs = Vec::new();
+        for (g, k) in groups.iter().zip(&keeps) {
+            let Some(k) = *k else { continue };
+            if g.confirmed != Some(true) || g.members.len() < 2 {
+                continue;
+            }
+            let Ok(kept) = std::fs::symlink_metadata(&g.members[k].path) else {
+                continue;
+            };
+            for (i, m) in g.members.iter().enumerate() {
+                // Copies on other volumes cannot be linked; they are left out, not refused.
+                let same_volume = std::fs::symlink_metadata(&m.path).is_ok_and(|x| {
+                    std::os::unix::fs::MetadataExt::dev(&x)
+                        == std::os::unix::fs::MetadataExt::dev(&kept)
+                });
+                if i != k && m.same_file_as.is_none() && same_volume {
+                    pairs.push((m.path.clone(), g.members[k].path.clone()));
+                }
+            }
+        }
+        if pairs.is_empty() {
+            println!("No duplicate to link.");
+            return Ok(());
+        }
+        let req = crate::vdfs::actions::Request::hard_links(pairs);
+        return super::files::run(core, out, &lib, req, a.dry_run);
+    }
     if a.trash_others {
         let mut others = Vec::new();
         for (g, k) in groups.iter().zip(&keeps) {

@@ -231,6 +231,7 @@ fn print_preview(out: &Output, p: &Preview) {
             crate::vdfs::actions::Outcome::Delete => "delete permanently",
             crate::vdfs::actions::Outcome::Create => "create",
             crate::vdfs::actions::Outcome::Restore => "restore",
+            crate::vdfs::actions::Outcome::Link => "replace by a hard link",
         };
         let conflict = i
             .conflict

@@ -111,11 +111,17 @@ pub enum Command {
     /// are left alone and said in an [`Update::Error`]), then every copy not in `keep` and
     /// not a hard link of a kept file goes. A group left with no kept copy is not touched.
     /// Reported like [`Command::FileOp`]; [`Update::OpFailed`] when nothing is left to trash.
+    ///
+    /// With `link`, the copies are not trashed but replaced by hard links to a kept copy on
+    /// their volume (copies with none there are left alone and said); the preview is then
+    /// always shown first ([`Update::Previewed`]).
     TrashDupes {
         /// The groups, as the view showed them.
         groups: Vec<crate::vdfs::query::dupes::Group>,
         /// The copies to keep, exact paths.
         keep: Vec<PathBuf>,
+        /// Replace by hard links instead of trashing.
+        link: bool,
     },
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
@@ -605,16 +611,21 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
             send(Update::Trash(lib.trash_items()));
             return;
         }
-        Command::TrashDupes { groups, keep } => {
-            let request = match dupes_to_trash(groups, &keep, send) {
+        Command::TrashDupes { groups, keep, link } => {
+            let kind = if link {
+                OpKind::HardLink
+            } else {
+                OpKind::Trash
+            };
+            let request = match dupes_to_trash(groups, &keep, link, send) {
                 Ok(r) => r,
-                Err(e) => return failed(Some(OpKind::Trash), None, e),
+                Err(e) => return failed(Some(kind), None, e),
             };
             return file_op(
                 core,
                 Command::FileOp {
                     request: Box::new(request),
-                    ask: false,
+                    ask: link,
                 },
                 send,
             );
@@ -702,6 +713,7 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
 fn dupes_to_trash(
     groups: Vec<crate::vdfs::query::dupes::Group>,
     keep: &[PathBuf],
+    link: bool,
     send: &impl Fn(Update),
 ) -> Result<Request, String> {
     use crate::vdfs::query::dupes;
@@ -734,15 +746,51 @@ fn dupes_to_trash(
             }
         ));
     }
+    // A link needs a kept copy of the group on the copy's own volume.
+    let mut pairs = Vec::new();
+    if link {
+        use std::os::unix::fs::MetadataExt;
+        let dev = |p: &std::path::Path| std::fs::symlink_metadata(p).ok().map(|m| m.dev());
+        let mut elsewhere = 0;
+        for g in &confirmed {
+            let kept: Vec<(&PathBuf, Option<u64>)> = g
+                .members
+                .iter()
+                .filter(|m| keep.contains(&m.path))
+                .map(|m| (&m.path, dev(&m.path)))
+                .collect();
+            for m in g.members.iter().filter(|m| r.paths.contains(&m.path)) {
+                let here = dev(&m.path);
+                match kept.iter().find(|k| here.is_some() && k.1 == here) {
+                    Some((k, _)) => pairs.push((m.path.clone(), (*k).clone())),
+                    None => elsewhere += 1,
+                }
+            }
+        }
+        if elsewhere > 0 {
+            left.push(format!(
+                "{} no kept copy on their volume",
+                if elsewhere == 1 {
+                    "1 copy has".to_owned()
+                } else {
+                    format!("{elsewhere} copies have")
+                }
+            ));
+        }
+    }
     let left = (!left.is_empty()).then(|| format!("left alone: {}", left.join("; ")));
-    if r.paths.is_empty() {
+    if r.paths.is_empty() || (link && pairs.is_empty()) {
         return Err(format!(
-            "Nothing was trashed{}",
+            "Nothing was {}{}",
+            if link { "linked" } else { "trashed" },
             left.map(|l| format!(" ({l})")).unwrap_or_default()
         ));
     }
     if let Some(l) = left {
         send(Update::Error(format!("Some duplicates were {l}")));
+    }
+    if link {
+        return Ok(Request::hard_links(pairs));
     }
     Ok(Request::new(OpKind::Trash, r.paths))
 }

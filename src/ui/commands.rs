@@ -197,6 +197,10 @@ pub enum UiCommand {
     /// undoable operation, once each group is confirmed by full-file hashes. Refused when a
     /// group has no copy marked to keep.
     TrashOtherCopies,
+    /// Replace every copy of the duplicate groups not marked to keep by a hard link to a
+    /// kept copy on its volume, as one undoable operation, once each group is confirmed by
+    /// full-file hashes; the preview is shown first (linked files share their edits).
+    LinkOtherCopies,
 }
 
 /// What a shortcut can act on: the folder shown, the item under the keyboard cursor and the
@@ -382,6 +386,8 @@ pub enum CommandKind {
     KeepPreset,
     /// [`UiCommand::TrashOtherCopies`].
     TrashOtherCopies,
+    /// [`UiCommand::LinkOtherCopies`].
+    LinkOtherCopies,
 }
 
 impl UiCommand {
@@ -455,6 +461,7 @@ impl UiCommand {
             UiCommand::KeepCopy { .. } => K::KeepCopy,
             UiCommand::KeepPreset(_) => K::KeepPreset,
             UiCommand::TrashOtherCopies => K::TrashOtherCopies,
+            UiCommand::LinkOtherCopies => K::LinkOtherCopies,
         }
     }
 
@@ -562,7 +569,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 66] = {
+    pub const ALL: [CommandKind; 67] = {
         use CommandKind as K;
         [
             K::Back,
@@ -632,6 +639,7 @@ impl CommandKind {
             K::KeepCopy,
             K::KeepPreset,
             K::TrashOtherCopies,
+            K::LinkOtherCopies,
         ]
     };
 
@@ -706,6 +714,7 @@ impl CommandKind {
             K::KeepCopy => "Keep this copy",
             K::KeepPreset => "Keep",
             K::TrashOtherCopies => "Trash the others",
+            K::LinkOtherCopies => "Replace the others with hard links…",
         }
     }
 

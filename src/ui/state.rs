@@ -549,7 +549,7 @@ impl AppState {
 
     /// "Trash the others": the command that trashes every copy not marked to keep, or why
     /// not (a group has no copy marked, or nothing would be trashed).
-    fn trash_other_copies(&mut self) -> Result<Command, String> {
+    fn trash_other_copies(&mut self, link: bool) -> Result<Command, String> {
         if self.dupes_trashing {
             return Err("The duplicates are being trashed already".into());
         }
@@ -588,7 +588,7 @@ impl AppState {
             .map(|m| m.path.clone())
             .collect();
         self.dupes_trashing = true;
-        Ok(Command::TrashDupes { groups, keep })
+        Ok(Command::TrashDupes { groups, keep, link })
     }
 
     /// Starts showing `folder`; returns the listing command to send.
@@ -1111,7 +1111,11 @@ impl AppState {
                 }
             }
             UiCommand::KeepPreset(rule) => self.keep_by(rule),
-            UiCommand::TrashOtherCopies => match self.trash_other_copies() {
+            UiCommand::TrashOtherCopies => match self.trash_other_copies(false) {
+                Ok(c) => send.push(c),
+                Err(e) => self.error = Some((e, Instant::now())),
+            },
+            UiCommand::LinkOtherCopies => match self.trash_other_copies(true) {
                 Ok(c) => send.push(c),
                 Err(e) => self.error = Some((e, Instant::now())),
             },
@@ -1819,6 +1823,7 @@ mod tests {
                 keep: ["/b/deeper/one", "/c/one", "/a/two"]
                     .map(PathBuf::from)
                     .to_vec(),
+                link: false,
             }]
         );
         assert!(s.dupes_trashing);

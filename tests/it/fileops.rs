@@ -737,3 +737,131 @@ fn dupes_trash_others_keeps_one_copy_of_each_and_is_one_undoable_operation() {
     assert!(["a1", "x/y/a3", "b1"].iter().all(|p| loc.join(p).exists()));
     check_index(&data, t);
 }
+
+#[test]
+fn dupes_link_others_frees_the_space_keeps_every_path_and_uuid_and_undoes_to_separate_copies() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    std::fs::create_dir_all(loc.join("x/y")).unwrap();
+    // 3 MiB: read in several chunks when the job compares the copies in full.
+    let a: Vec<u8> = (0..3 * 1024 * 1024u32).map(|k| (k % 241) as u8).collect();
+    for p in ["a1", "x/a2", "x/y/a3"] {
+        std::fs::write(loc.join(p), &a).unwrap();
+    }
+    std::fs::write(loc.join("unique"), b"only one").unwrap();
+    std::fs::set_permissions(loc.join("x/a2"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    ok(cmd(&data, t)
+        .args(["location", "add", "--mode", "content"])
+        .arg(&loc));
+    let ino = |p: &str| std::fs::symlink_metadata(loc.join(p)).unwrap().ino();
+    let uuid = |p: &str| {
+        json(&ok(cmd(&data, t).args(["--json", "stat"]).arg(loc.join(p))))["entry"]["uuid"].clone()
+    };
+    let uuids: Vec<_> = ["a1", "x/a2", "x/y/a3"].map(uuid).to_vec();
+    let before = digest(&loc);
+    // The preview: two links to the kept copy (the shortest path), the bytes they free, and
+    // what a user must know (shared edits; other permissions).
+    let out = ok(cmd(&data, t).args(["dupes", "--link-others", "--keep", "shortest", "--dry-run"]));
+    assert_eq!(out.matches("replace by a hard link").count(), 2, "{out}");
+    assert!(
+        out.contains("6.0 MiB") && out.contains("an edit to one shows in all"),
+        "{out}"
+    );
+    assert!(out.contains("other permissions"), "{out}");
+    assert_ne!(ino("a1"), ino("x/a2"));
+    ok(cmd(&data, t).args(["dupes", "--link-others", "--keep", "shortest"]));
+    assert_eq!(ino("a1"), ino("x/a2"));
+    assert_eq!(ino("a1"), ino("x/y/a3"));
+    assert_eq!(
+        std::fs::symlink_metadata(loc.join("a1")).unwrap().nlink(),
+        3
+    );
+    // Every path reads as before (the bytes; permissions are the kept copy's now).
+    let mut after = digest(&loc);
+    assert_eq!(after.len(), before.len());
+    after.retain(|k, v| before.get(k) == Some(v));
+    assert_eq!(after.len(), before.len());
+    assert_eq!(["a1", "x/a2", "x/y/a3"].map(uuid).to_vec(), uuids);
+    assert!(no_temps(&loc).is_empty());
+    check_index(&data, t);
+    // Nothing left to link.
+    let out = ok(cmd(&data, t).args(["dupes", "--link-others", "--keep", "shortest"]));
+    assert!(out.contains("No duplicate to link"), "{out}");
+    // Undo: each path has its own copy again, the same bytes, the same entries.
+    ok(cmd(&data, t).arg("undo"));
+    let inodes = ["a1", "x/a2", "x/y/a3"].map(ino);
+    assert!(inodes[0] != inodes[1] && inodes[1] != inodes[2] && inodes[0] != inodes[2]);
+    assert_eq!(digest(&loc), before);
+    assert_eq!(["a1", "x/a2", "x/y/a3"].map(uuid).to_vec(), uuids);
+    assert!(no_temps(&loc).is_empty());
+    check_index(&data, t);
+    // Redo links them again.
+    ok(cmd(&data, t).arg("redo"));
+    assert_eq!(ino("a1"), ino("x/y/a3"));
+    check_index(&data, t);
+    // A copy on another volume is not linked (left out), and a file edited since the index
+    // is not a duplicate any more.
+    ok(cmd(&data, t).arg("undo"));
+    std::fs::write(loc.join("x/y/a3"), b"edited").unwrap();
+    let out = ok(cmd(&data, t).args(["dupes", "--link-others", "--keep", "shortest", "--dry-run"]));
+    assert!(!out.contains("a3"), "{out}");
+}
+
+#[test]
+fn kill_matrix_hard_links() {
+    use std::os::unix::fs::MetadataExt;
+    let base = tempfile::tempdir().unwrap();
+    let base = &std::fs::canonicalize(base.path()).unwrap();
+    let pairs = 60;
+    // Each pair: `a/fNN` (kept: the shorter path) and `b/c/fNN`, the same bytes.
+    let make = |t: &Path| {
+        let loc = t.join("loc");
+        std::fs::create_dir_all(loc.join("a")).unwrap();
+        std::fs::create_dir_all(loc.join("b/c")).unwrap();
+        for i in 0..pairs {
+            let body = format!("pair {i} ").repeat(50 + i);
+            std::fs::write(loc.join(format!("a/f{i:02}")), &body).unwrap();
+            std::fs::write(loc.join(format!("b/c/f{i:02}")), &body).unwrap();
+        }
+        ok(cmd(&t.join("data"), t)
+            .args(["location", "add", "--mode", "content"])
+            .arg(&loc));
+        loc
+    };
+    let args: Vec<&OsStr> = ["dupes", "--link-others", "--keep", "shortest"]
+        .map(OsStr::new)
+        .to_vec();
+    let total = {
+        let t = base.join("count");
+        make(&t);
+        kill_points(&t.join("data"), &t, &args)
+    };
+    let mut kills = 0;
+    for (i, at) in moments(total, 20).into_iter().enumerate() {
+        let t = base.join(format!("run{i}"));
+        let loc = make(&t);
+        let want = digest(&loc);
+        kills += u64::from(kill_then_resume(&t.join("data"), &t, &args, at));
+        // Every path reads as before, each pair is one file, and no temporary link is left.
+        assert_eq!(digest(&loc), want, "kill at {at}");
+        for n in 0..pairs {
+            let ino = |p: String| std::fs::metadata(loc.join(p)).unwrap().ino();
+            assert_eq!(
+                ino(format!("a/f{n:02}")),
+                ino(format!("b/c/f{n:02}")),
+                "pair {n} not linked after a kill at {at} and the resume"
+            );
+        }
+        assert!(no_temps(&loc).is_empty(), "kill at {at}");
+        check_index(&t.join("data"), &t);
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+    assert!(
+        kills >= 18,
+        "only {kills} of the runs were killed ({total} points)"
+    );
+    eprintln!("kill matrix, hard links of {pairs} pairs: {kills} kills over {total} points");
+}

@@ -1717,3 +1717,60 @@ fn the_duplicates_view_trashes_the_copies_not_kept_and_ctrl_z_brings_them_back()
     });
     step_until(&mut h, "3 groups of identical files");
 }
+
+#[test]
+fn the_duplicates_view_replaces_the_others_with_hard_links_after_the_preview_and_ctrl_z_separates_them()
+ {
+    use std::os::unix::fs::MetadataExt;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let d = root.join("d");
+    std::fs::create_dir(&d).unwrap();
+    let p = |name: &str| d.join(name);
+    for (name, secs) in [
+        ("c1.txt", 1_000_000),
+        ("c2.txt", 2_000_000),
+        ("c3.txt", 3_000_000),
+    ] {
+        std::fs::write(p(name), "charlie ".repeat(80)).unwrap();
+        set_mtime(&p(name), secs);
+    }
+    let ino = |name: &str| std::fs::symlink_metadata(p(name)).unwrap().ino();
+    drop(indexed(&fx, &root, IndexMode::Content, Rules::none()));
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("Duplicates").click();
+    step_until(&mut h, "2 groups of identical files");
+    // Newest is kept: c3, and one of the beach photos. The preview comes first and says
+    // what a user must know.
+    h.get_by_label("Replace the others with hard links…")
+        .click();
+    step_until_contains(&mut h, "an edit to one shows in all");
+    assert_ne!(
+        ino("c1.txt"),
+        ino("c3.txt"),
+        "nothing changes before Continue"
+    );
+    h.get_by_label("Continue").click();
+    step_until_disk(&mut h, "the links", || {
+        ino("c1.txt") == ino("c3.txt") && ino("c2.txt") == ino("c3.txt")
+    });
+    for name in ["c1.txt", "c2.txt", "c3.txt"] {
+        assert_eq!(
+            std::fs::read(p(name)).unwrap(),
+            "charlie ".repeat(80).as_bytes()
+        );
+    }
+    step_until_state(&mut h, "one undoable operation", |s| {
+        s.toast.as_ref().is_some_and(|t| t.undo)
+    });
+    // Ctrl+Z: each file has its own copy again.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_disk(&mut h, "the undo", || {
+        ino("c1.txt") != ino("c3.txt") && ino("c2.txt") != ino("c3.txt")
+    });
+    assert_eq!(
+        std::fs::read(p("c1.txt")).unwrap(),
+        "charlie ".repeat(80).as_bytes()
+    );
+}

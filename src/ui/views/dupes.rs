@@ -84,6 +84,21 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         {
             actions.push(UiCommand::TrashOtherCopies);
         }
+        if ui
+            .add_enabled(
+                enabled,
+                egui::Button::new(CommandKind::LinkOtherCopies.label()),
+            )
+            .on_hover_text(
+                "Replaces every copy not marked by a hard link to a kept copy on the same \
+                 volume: the space is freed and every path stays. Linked files share one copy, \
+                 so an edit to one shows in all. Shows the preview first; Ctrl+Z gives each \
+                 file its own copy again.",
+            )
+            .clicked()
+        {
+            actions.push(UiCommand::LinkOtherCopies);
+        }
         if state.dupes_trashing {
             ui.spinner();
         } else if reclaim.unkept > 0 {

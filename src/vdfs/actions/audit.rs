@@ -137,6 +137,9 @@ impl AuditRecord {
             // The undo of a new folder removed it: redoing makes it again.
             OpKind::Delete if self.is_undo => Ok("make the folder again"),
             OpKind::Delete => Err("a permanent delete cannot be undone".into()),
+            // The undo of a hard link gave each file its own copy: redoing links them again.
+            OpKind::HardLink if self.is_undo => Ok("link the copies again"),
+            OpKind::HardLink => Ok("give each file its own copy again"),
         }
     }
 }

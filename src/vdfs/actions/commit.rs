@@ -556,6 +556,60 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
             }
             create(c, &locations, &p, Some(rec.id))
         }
+        // Undoing links: each linked file gets its own copy of the kept file again (a
+        // verified copy renamed over the link), as long as it is still that link.
+        OpKind::HardLink if !rec.is_undo => {
+            let mut back = Vec::new();
+            for t in done_tops(c.store, &rec)? {
+                if t.outcome != Outcome::Link {
+                    continue;
+                }
+                let (linked, kept) = (bytes_path(&t.source), bytes_path(&t.target));
+                let (Ok(l), Ok(k)) = (
+                    std::fs::symlink_metadata(&linked),
+                    std::fs::symlink_metadata(&kept),
+                ) else {
+                    return Err(ActionError::Undo(format!(
+                        "{} or {} is no longer there",
+                        linked.display(),
+                        kept.display()
+                    )));
+                };
+                let (l, k) = (Meta::of(&l), Meta::of(&k));
+                if (l.dev, l.inode) != (k.dev, k.inode) {
+                    return Err(ActionError::Undo(format!(
+                        "{} is no longer a link to {}; left as it is",
+                        linked.display(),
+                        kept.display()
+                    )));
+                }
+                back.push(Top {
+                    source: t.target.clone(),
+                    target: t.source.clone(),
+                    kind: EntryKind::File,
+                    outcome: Outcome::Replace,
+                    size: k.size,
+                    mtime_ns: k.mtime_ns,
+                    inode: k.inode,
+                    status: TopStatus::Pending,
+                    trashed: None,
+                    snapshot: Vec::new(),
+                });
+            }
+            if back.is_empty() {
+                return Err(ActionError::Undo("it linked nothing".into()));
+            }
+            start_undo(c, &rec, OpKind::HardLink, back, &locations)
+        }
+        // Redoing links: the files that were given their own copies are linked again.
+        OpKind::HardLink => {
+            let pairs = done_tops(c.store, &rec)?
+                .into_iter()
+                .map(|t| (bytes_path(&t.target), bytes_path(&t.source)))
+                .collect();
+            let p = super::preview(c.store, &locations, &Request::hard_links(pairs))?;
+            undo_with(c, &rec, p)
+        }
         OpKind::Delete => Err(ActionError::Undo(
             "a permanent delete cannot be undone".into(),
         )),

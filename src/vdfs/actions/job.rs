@@ -173,6 +173,8 @@ enum StepOp {
     DeleteTop,
     RestoreTop,
     TopDone,
+    /// Replace `src` by a hard link to `dst` (the kept copy), after comparing both in full.
+    LinkTop,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +223,11 @@ enum Change {
     DirMeta {
         path: PathBuf,
         mtime_ns: i64,
+    },
+    /// The same contents under the same path, now another inode (a hard link made, or a
+    /// link given its own copy again): the entry keeps its UUID and content identity.
+    Relinked {
+        path: PathBuf,
     },
 }
 
@@ -490,8 +497,10 @@ impl Job for FileOpJob {
         let job = ctx.id();
         let steps = read_steps(ctx, job, self.cursor, BATCH_STEPS)?;
         for (idx, s) in steps {
-            if s.op == StepOp::CopyFile {
-                remove_temp(&bytes_path(&s.dst), job, idx);
+            match s.op {
+                StepOp::CopyFile => remove_temp(&bytes_path(&s.dst), job, idx),
+                StepOp::LinkTop => remove_temp(&bytes_path(&s.src), job, idx),
+                _ => {}
             }
         }
         let audit_id = self.audit;
@@ -570,6 +579,7 @@ impl FileOpJob {
             OpKind::Trash => "trashing",
             OpKind::Delete => "deleting",
             OpKind::Restore => "restoring",
+            OpKind::HardLink => "linking",
             OpKind::Rename | OpKind::NewFolder | OpKind::NewFile => "working",
         }
     }
@@ -729,6 +739,14 @@ impl FileOpJob {
                         ..base.clone()
                     });
                     self.files_total += 1;
+                }
+                Outcome::Link => {
+                    steps.push(Step {
+                        op: StepOp::LinkTop,
+                        ..base.clone()
+                    });
+                    self.files_total += 1;
+                    self.bytes_total += t.size;
                 }
                 Outcome::Restore => {
                     steps.push(Step {
@@ -1031,6 +1049,14 @@ impl FileOpJob {
                         Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
                     }
                 }
+                StepOp::LinkTop => match self.link_top(&mut dirs, job, idx, &src, &dst) {
+                    Ok(()) => {
+                        self.files_done += 1;
+                        self.bytes_done += s.size;
+                        b.changes.push(Change::Relinked { path: src.clone() });
+                    }
+                    Err(e) => fail(&mut b, &mut self.failed, &src, e.to_string()),
+                },
                 StepOp::RestoreTop => match self.restore_top(&mut dirs, &src, &dst) {
                     Ok(()) => {
                         self.files_done += 1;
@@ -1049,6 +1075,13 @@ impl FileOpJob {
                     } else {
                         TopStatus::Done
                     };
+                    if status == TopStatus::Done
+                        && self.kind == OpKind::HardLink
+                        && s.outcome == Outcome::Replace
+                    {
+                        // A link given its own copy again (the undo of a hard link).
+                        b.changes.push(Change::Relinked { path: dst.clone() });
+                    }
                     if status == TopStatus::Done && s.outcome == Outcome::CopyThenRemove {
                         b.changes.push(Change::Moved {
                             src: src.clone(),
@@ -1372,6 +1405,81 @@ impl FileOpJob {
         })
     }
 
+    /// Makes `src` a hard link to `keep`: both are read in full (on two threads) and must be
+    /// the same bytes; the link is made under the step's temporary name beside `src`, then
+    /// renamed over `src` — only if neither file changed since they were compared. A kill
+    /// leaves `src` either the old file or the link (the same bytes either way) and at most
+    /// the temporary link, which the resume or the cancel removes. Done already (a resume)
+    /// when `src` is `keep`'s inode.
+    fn link_top(
+        &mut self,
+        dirs: &mut Dirs,
+        job: u64,
+        idx: u64,
+        src: &Path,
+        keep: &Path,
+    ) -> std::io::Result<()> {
+        use std::io::{Error, ErrorKind};
+        let (src_dir, keep_dir) = dirs.two(parent_of(src), parent_of(keep))?;
+        let kst = keep_dir.stat(name_of(keep))?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("the kept copy {} is gone; left as it is", keep.display()),
+            )
+        })?;
+        let sst = src_dir
+            .stat(name_of(src))?
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{} is gone", src.display())))?;
+        if sst.inode == kst.inode && sst.dev == kst.dev {
+            return Ok(());
+        }
+        let tmp = temp_name(job, idx);
+        if src_dir.stat(&tmp)?.is_some() {
+            src_dir.unlink(&tmp)?;
+        }
+        let a = src_dir.open_file(name_of(src))?;
+        let b = keep_dir.open_file(name_of(keep))?;
+        let (ha, hb) = std::thread::scope(|sc| {
+            let other = sc.spawn(|| ops::hash_file(&b));
+            (
+                ops::hash_file(&a),
+                other.join().expect("a hash thread panicked"),
+            )
+        });
+        if ha? != hb? {
+            return Err(Error::new(
+                ErrorKind::InvalidData,
+                format!(
+                    "{} differs from {}; left as it is",
+                    src.display(),
+                    keep.display()
+                ),
+            ));
+        }
+        let unchanged = |d: &Dir, p: &Path, was: &NameStat| {
+            d.stat(name_of(p)).ok().flatten().is_some_and(|n| {
+                (n.size, n.mtime_ns, n.inode) == (was.size, was.mtime_ns, was.inode)
+            })
+        };
+        keep_dir.hard_link(name_of(keep), src_dir, &tmp)?;
+        kill_point();
+        if !unchanged(src_dir, src, &sst) || !unchanged(keep_dir, keep, &kst) {
+            let _ = src_dir.unlink(&tmp);
+            return Err(Error::new(
+                ErrorKind::Interrupted,
+                format!(
+                    "{} or {} changed while they were compared; left as it is",
+                    src.display(),
+                    keep.display()
+                ),
+            ));
+        }
+        src_dir.rename_replace(&tmp, src_dir, name_of(src))?;
+        kill_point();
+        self.touched.insert(parent_of(src).to_owned());
+        Ok(())
+    }
+
     fn restore_top(&mut self, dirs: &mut Dirs, src: &Path, dst: &Path) -> std::io::Result<()> {
         let files = dirs.get(parent_of(src))?;
         if files.stat(name_of(src))?.is_none() {
@@ -1518,7 +1626,10 @@ fn copy_file(
     }
     let mut replace = s.replace;
     if let Some(existing) = dst_dir.stat(&name)? {
+        // A replaced hard link of the source itself is to get its own copy, not "done".
+        let itself = src_stat.is_some_and(|x| (x.dev, x.inode) == (existing.dev, existing.inode));
         let same = existing.kind == EntryKind::File
+            && !(itself && s.replace)
             && existing.size == src_stat.map_or(0, |x| x.size)
             && {
                 let a = ops::hash_file(&src_file)?.1;
@@ -1936,6 +2047,11 @@ fn apply_change(
         Change::DirMeta { path, mtime_ns } => {
             if let Some((_, id)) = f.entry(w, locs, path)? {
                 w.update(id, |r| r.mtime_ns = *mtime_ns)?;
+            }
+        }
+        Change::Relinked { path } => {
+            if let Some((_, id)) = f.entry(w, locs, path)? {
+                follow::refresh_meta(w, d, id, path)?;
             }
         }
     }

@@ -61,6 +61,10 @@ pub enum OpKind {
     Delete,
     /// Put trashed items back where they were.
     Restore,
+    /// Replace each item by a hard link to an identical file on the same volume (its entry in
+    /// [`Request::link_to`]): duplicates stop taking space, every path stays. Undone by giving
+    /// each path its own copy again.
+    HardLink,
 }
 
 impl OpKind {
@@ -76,6 +80,7 @@ impl OpKind {
             OpKind::Trash => "trash",
             OpKind::Delete => "delete permanently",
             OpKind::Restore => "restore",
+            OpKind::HardLink => "replace with hard links",
         }
     }
 }
@@ -112,6 +117,9 @@ pub struct Request {
     pub on_conflict: OnConflict,
     /// Verify copies by size and BLAKE3 (default on).
     pub verify: bool,
+    /// For [`OpKind::HardLink`]: the file each of `sources` is to become a hard link to (the
+    /// kept copy), one per source, in the same order.
+    pub link_to: Vec<PathBuf>,
 }
 
 impl Request {
@@ -124,6 +132,17 @@ impl Request {
             name: None,
             on_conflict: OnConflict::Ask,
             verify: true,
+            link_to: Vec::new(),
+        }
+    }
+
+    /// A [`OpKind::HardLink`] request: each `(copy, kept)` pair makes `copy` a hard link to
+    /// `kept`.
+    pub fn hard_links(pairs: Vec<(PathBuf, PathBuf)>) -> Request {
+        let (sources, link_to) = pairs.into_iter().unzip();
+        Request {
+            link_to,
+            ..Request::new(OpKind::HardLink, sources)
         }
     }
 
@@ -170,6 +189,8 @@ pub enum Outcome {
     Create,
     /// Put back from the trash.
     Restore,
+    /// Replaced by a hard link to its target (the kept copy).
+    Link,
 }
 
 /// Both sides of a name conflict.

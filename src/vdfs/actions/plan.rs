@@ -196,6 +196,7 @@ pub fn preview(
         OpKind::Rename => rename(req, &mut p),
         OpKind::NewFolder | OpKind::NewFile => create(req, &mut p),
         OpKind::Restore => restore(req, &mut p),
+        OpKind::HardLink => hard_links(store, locations, req, &mut p),
     }
     // A rename's taken name has its own refusal (no choice replaces by a rename).
     if p.conflicts > 0 && req.on_conflict == OnConflict::Ask && req.kind != OpKind::Rename {
@@ -551,6 +552,107 @@ fn sole_copies(store: &Store, locations: &[LocationRecord], path: &Path) -> u64 
             Ok(n)
         })
         .unwrap_or(0)
+}
+
+/// Previews making each source a hard link to its kept copy: both must be regular files on
+/// the same volume (not the same path), of the same size and, where it can be told from the
+/// index or a hash (files up to 64 MiB), the same contents; the job hashes both in full
+/// before each link anyway. A source that is already that file is skipped. The bytes are what
+/// the links free.
+fn hard_links(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Preview) {
+    if req.link_to.len() != req.sources.len() {
+        p.refusals
+            .push("each file needs the copy it is to be linked to".into());
+        return;
+    }
+    let mut seen = HashSet::new();
+    let mut other_modes = 0u64;
+    for (source, kept) in req.sources.iter().zip(&req.link_to) {
+        let src = canonical_no_follow(source);
+        let keep = canonical_no_follow(kept);
+        let (Some((sk, sm)), Some((kk, km))) = (lstat(&src), lstat(&keep)) else {
+            let gone = if lstat(&src).is_none() { &src } else { &keep };
+            p.refusals
+                .push(format!("{} does not exist", gone.display()));
+            continue;
+        };
+        if !seen.insert(src.clone()) {
+            continue;
+        }
+        if sk != EntryKind::File || kk != EntryKind::File {
+            let not = if sk != EntryKind::File { &src } else { &keep };
+            p.refusals.push(format!(
+                "{} is not a regular file; only files are replaced by hard links",
+                not.display()
+            ));
+            continue;
+        }
+        if src == keep {
+            p.refusals
+                .push(format!("{} cannot be a link to itself", src.display()));
+            continue;
+        }
+        if sm.dev != km.dev {
+            p.refusals.push(format!(
+                "{} and {} are on different volumes; a hard link cannot cross volumes",
+                src.display(),
+                keep.display()
+            ));
+            continue;
+        }
+        let same_file = sm.inode == km.inode;
+        if !same_file {
+            if identical(store, locations, &src, &keep, (sm.size, km.size)) == Some(false) {
+                p.refusals.push(format!(
+                    "{} differs from {}; only identical files are linked",
+                    src.display(),
+                    keep.display()
+                ));
+                continue;
+            }
+            let parent = src.parent().unwrap_or(Path::new("/"));
+            if !name_fits(p, parent, os_bytes(src.file_name().unwrap_or_default())) {
+                continue;
+            }
+            p.files += 1;
+            p.bytes += sm.size;
+            let mode_of = |q: &Path| {
+                std::fs::symlink_metadata(q)
+                    .map(|m| std::os::unix::fs::MetadataExt::mode(&m) & 0o7777)
+                    .ok()
+            };
+            if mode_of(&src) != mode_of(&keep) {
+                other_modes += 1;
+            }
+        }
+        p.items.push(PreviewItem {
+            source: src,
+            target: keep,
+            kind: EntryKind::File,
+            outcome: if same_file {
+                Outcome::Skip
+            } else {
+                Outcome::Link
+            },
+            bytes: sm.size,
+            files: 1,
+            conflict: None,
+            mtime_ns: sm.mtime_ns,
+            inode: sm.inode,
+        });
+    }
+    if p.files > 0 {
+        p.warnings.push(
+            "linked files share one copy on the disk: an edit to one shows in all of them, and \
+             they all take the kept copy's permissions and dates"
+                .into(),
+        );
+    }
+    if other_modes > 0 {
+        p.warnings.push(format!(
+            "{other_modes} of them have other permissions than the copy they will share"
+        ));
+    }
 }
 
 fn rename(req: &Request, p: &mut Preview) {

@@ -270,6 +270,17 @@ impl Dir {
             .map_err(|e| with_path(errno(e), &dest.path.join(b)))
     }
 
+    /// Makes `to` in `dest` a new hard link to the file `from` in this folder (`linkat`
+    /// without `AT_SYMLINK_FOLLOW`: a link named `from` is linked itself, never followed).
+    ///
+    /// # Errors
+    /// `AlreadyExists` if `to` is taken, `CrossesDevices` across file systems, else the OS
+    /// error, naming `to`.
+    pub fn hard_link(&self, from: &OsStr, dest: &Dir, to: &OsStr) -> io::Result<()> {
+        rustix::fs::linkat(&self.fd, from, &dest.fd, to, AtFlags::empty())
+            .map_err(|e| with_path(errno(e), &dest.path.join(to)))
+    }
+
     /// Removes the name `name` if it is not a folder (a file, a link, a FIFO …).
     ///
     /// # Errors
