@@ -27,6 +27,7 @@
 pub mod audit;
 mod commit;
 mod job;
+pub mod pattern;
 mod plan;
 
 use std::path::{Path, PathBuf};
