@@ -25,6 +25,7 @@
 //! May use: `fs`, `content`, `jobs`, `store`, `index`, `indexer` (scoped rescans), `error`.
 
 pub mod audit;
+pub mod batch;
 mod commit;
 mod job;
 pub mod pattern;
@@ -62,6 +63,9 @@ pub enum OpKind {
     Delete,
     /// Put trashed items back where they were.
     Restore,
+    /// Give several items new names at once (each in its own folder), from a
+    /// [`pattern::Pattern`] or a list of names: one job, one audit record, one undo.
+    BatchRename,
 }
 
 impl OpKind {
@@ -77,6 +81,7 @@ impl OpKind {
             OpKind::Trash => "trash",
             OpKind::Delete => "delete permanently",
             OpKind::Restore => "restore",
+            OpKind::BatchRename => "rename",
         }
     }
 }
@@ -109,6 +114,11 @@ pub struct Request {
     pub dest: Option<PathBuf>,
     /// The new name (rename, new folder, new file), exact bytes.
     pub name: Option<Vec<u8>>,
+    /// A batch rename's new names, exact bytes, one per source in the same order (the window
+    /// sends the names it showed); when empty, `pattern` names them.
+    pub names: Vec<Vec<u8>>,
+    /// A batch rename's pattern, applied to the sources in the order given.
+    pub pattern: Option<pattern::Pattern>,
     /// What to do with taken names.
     pub on_conflict: OnConflict,
     /// Verify copies by size and BLAKE3 (default on).
@@ -123,6 +133,8 @@ impl Request {
             sources,
             dest: None,
             name: None,
+            names: Vec::new(),
+            pattern: None,
             on_conflict: OnConflict::Ask,
             verify: true,
         }
@@ -137,6 +149,18 @@ impl Request {
     /// With the name `name`.
     pub fn named(mut self, name: impl Into<Vec<u8>>) -> Request {
         self.name = Some(name.into());
+        self
+    }
+
+    /// With the new names `names` (a batch rename: one per source).
+    pub fn names(mut self, names: Vec<Vec<u8>>) -> Request {
+        self.names = names;
+        self
+    }
+
+    /// With the rename pattern `p` (a batch rename).
+    pub fn pattern(mut self, p: pattern::Pattern) -> Request {
+        self.pattern = Some(p);
         self
     }
 
