@@ -901,3 +901,64 @@ fn kill_matrix_batch_rename() {
     assert!(kills >= 12, "only {kills} runs were killed ({total} points)");
     eprintln!("kill matrix, batch rename of two 20-cycles: {kills} kills over {total} points");
 }
+
+/// Waits for a committed operation's job (an immediate change is done already).
+fn wait(c: cairn::vdfs::actions::Committed) {
+    if let cairn::vdfs::actions::Committed::Job { handle, .. } = c {
+        handle.wait();
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Any batch of distinct new names on disk — permutations with cycles, chains, names new
+    /// to the folder, items left alone — ends with exactly the expected names and contents,
+    /// no temporary name left; its undo gives back exactly the folder before.
+    #[test]
+    fn any_batch_of_distinct_new_names_ends_with_exactly_those_names(
+        n in 1usize..14,
+        seed in proptest::collection::vec(0usize..1000, 28),
+        moved in proptest::collection::vec(proptest::prelude::any::<bool>(), 14),
+    ) {
+        use cairn::vdfs::actions::{OpKind, Request};
+        proptest::prop_assume!(moved[..n].iter().any(|&m| m));
+        let lib = crate::common::library();
+        let t = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(t.path()).unwrap();
+        let name = |k: usize| format!("i{k}");
+        let mut pool: Vec<usize> = (0..2 * n).collect();
+        for k in (1..pool.len()).rev() {
+            pool.swap(k, seed[k] % (k + 1));
+        }
+        let mut free = pool.into_iter().filter(|&k| k >= n || moved[k]);
+        let (mut sources, mut names, mut want) = (Vec::new(), Vec::new(), BTreeMap::new());
+        for k in 0..n {
+            std::fs::write(dir.join(name(k)), format!("content {k}")).unwrap();
+            let to = if moved[k] {
+                let to = free.next().unwrap();
+                sources.push(dir.join(name(k)));
+                names.push(name(to).into_bytes());
+                to
+            } else {
+                k
+            };
+            want.insert(name(to), format!("content {k}"));
+        }
+        let before = names_and_contents(&dir);
+        let p = lib
+            .lib
+            .preview(&Request::new(OpKind::BatchRename, sources).names(names))
+            .unwrap();
+        let renamed = p.files;
+        if renamed == 0 {
+            // Every moved item drew its own name back.
+            proptest::prop_assert!(!p.can_commit());
+            return Ok(());
+        }
+        proptest::prop_assert!(p.can_commit(), "{:?}", p.refusals);
+        wait(lib.lib.commit(&p).unwrap());
+        proptest::prop_assert_eq!(names_and_contents(&dir), want);
+        wait(lib.lib.undo(None).unwrap());
+        proptest::prop_assert_eq!(names_and_contents(&dir), before);
+    }
+}
