@@ -369,7 +369,9 @@ fn print_renames(p: &Preview) {
         .items
         .iter()
         .map(|i| {
-            let new = format::shown(std::path::Path::new(i.target.file_name().unwrap_or_default()));
+            let new = format::shown(std::path::Path::new(
+                i.target.file_name().unwrap_or_default(),
+            ));
             (format::shown(&i.source), new, i.outcome == Outcome::Skip)
         })
         .collect();

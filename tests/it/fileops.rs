@@ -713,16 +713,34 @@ fn batch_rename_previews_swaps_refuses_and_undoes_as_one_keeping_uuids() {
 
     // The dry run prints old → new for every item and touches nothing.
     let out = ok(cmd(&data, t)
-        .args(["rename", "--dry-run", "--pattern", "photo-{n:3}.{ext}", "--case", "upper"])
+        .args([
+            "rename",
+            "--dry-run",
+            "--pattern",
+            "photo-{n:3}.{ext}",
+            "--case",
+            "upper",
+        ])
         .arg(loc.join("IMG_3.JPG"))
         .arg(loc.join(OsStr::from_bytes(b"caf\xe9.txt")))
         .arg(loc.join("1.txt")));
     assert!(out.contains("IMG_3.JPG → PHOTO-001.JPG"), "{out}");
     assert!(out.contains("→ PHOTO-002.txt"), "{out}");
-    assert!(out.contains("1.txt") && out.contains("→ PHOTO-003.txt"), "{out}");
+    assert!(
+        out.contains("1.txt") && out.contains("→ PHOTO-003.txt"),
+        "{out}"
+    );
     assert!(out.contains("3 of 3 items renamed"), "{out}");
     let p = json(&ok(cmd(&data, t)
-        .args(["--json", "rename", "--dry-run", "--find", "txt", "--replace", "md"])
+        .args([
+            "--json",
+            "rename",
+            "--dry-run",
+            "--find",
+            "txt",
+            "--replace",
+            "md",
+        ])
         .arg(loc.join("1.txt"))
         .arg(loc.join("IMG_3.JPG"))));
     assert_eq!(p["kind"], "batch_rename", "{p}");
@@ -732,31 +750,41 @@ fn batch_rename_previews_swaps_refuses_and_undoes_as_one_keeping_uuids() {
 
     // Refusals name the item and change nothing: two items ending with one name, a name
     // taken by an item that is not renamed, a bad token, nothing changing.
-    let err = fails(cmd(&data, t)
-        .args(["rename", "--pattern", "same.{ext}"])
-        .arg(loc.join("1.txt"))
-        .arg(loc.join("2.txt")));
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "same.{ext}"])
+            .arg(loc.join("1.txt"))
+            .arg(loc.join("2.txt")),
+    );
     assert!(
         err.contains("1.txt") && err.contains("also the new name of “2.txt”"),
         "{err}"
     );
-    let err = fails(cmd(&data, t)
-        .args(["rename", "--pattern", "2.txt"])
-        .arg(loc.join("1.txt")));
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "2.txt"])
+            .arg(loc.join("1.txt")),
+    );
     assert!(err.contains("1.txt: “2.txt” is taken"), "{err}");
-    let err = fails(cmd(&data, t)
-        .args(["rename", "--pattern", "{nmae}"])
-        .arg(loc.join("1.txt")));
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "{nmae}"])
+            .arg(loc.join("1.txt")),
+    );
     assert!(err.contains("{nmae}"), "{err}");
-    let err = fails(cmd(&data, t)
-        .args(["rename", "--find", "zzz"])
-        .arg(loc.join("1.txt")));
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--find", "zzz"])
+            .arg(loc.join("1.txt")),
+    );
     assert!(err.contains("no name changes"), "{err}");
-    let err = fails(cmd(&data, t)
-        .arg("rename")
-        .arg(loc.join("1.txt"))
-        .arg(loc.join("2.txt"))
-        .arg(loc.join("IMG_3.JPG")));
+    let err = fails(
+        cmd(&data, t)
+            .arg("rename")
+            .arg(loc.join("1.txt"))
+            .arg(loc.join("2.txt"))
+            .arg(loc.join("IMG_3.JPG")),
+    );
     assert!(err.contains("--pattern"), "{err}");
     assert_eq!(names_and_contents(&loc), before);
 
@@ -785,10 +813,21 @@ fn batch_rename_previews_swaps_refuses_and_undoes_as_one_keeping_uuids() {
     // A name that is not UTF-8 keeps its bytes where the pattern does not touch them; the
     // counter steps.
     ok(cmd(&data, t)
-        .args(["rename", "--pattern", "{n}-{name}.{ext}", "--start", "7", "--step", "3"])
+        .args([
+            "rename",
+            "--pattern",
+            "{n}-{name}.{ext}",
+            "--start",
+            "7",
+            "--step",
+            "3",
+        ])
         .arg(loc.join("IMG_3.JPG"))
         .arg(loc.join(OsStr::from_bytes(b"caf\xe9.txt"))));
-    assert_eq!(std::fs::read(loc.join(OsStr::from_bytes(b"10-caf\xe9.txt"))).unwrap(), b"latin1");
+    assert_eq!(
+        std::fs::read(loc.join(OsStr::from_bytes(b"10-caf\xe9.txt"))).unwrap(),
+        b"latin1"
+    );
     assert!(loc.join("7-IMG_3.JPG").exists());
     check_index(&data, t);
 
@@ -834,9 +873,18 @@ fn kill_matrix_batch_rename() {
     };
     let order: Vec<usize> = (1..20).chain([0]).chain(21..40).chain([20]).collect();
     let args = |dir: &Path| -> Vec<std::ffi::OsString> {
-        let mut v: Vec<std::ffi::OsString> =
-            vec!["rename".into(), "--pattern".into(), "f{n:2}".into(), "--start".into(), "0".into()];
-        v.extend(order.iter().map(|k| dir.join(format!("f{k:02}")).into_os_string()));
+        let mut v: Vec<std::ffi::OsString> = vec![
+            "rename".into(),
+            "--pattern".into(),
+            "f{n:2}".into(),
+            "--start".into(),
+            "0".into(),
+        ];
+        v.extend(
+            order
+                .iter()
+                .map(|k| dir.join(format!("f{k:02}")).into_os_string()),
+        );
         v
     };
     let want: BTreeMap<String, String> = order
@@ -847,7 +895,9 @@ fn kill_matrix_batch_rename() {
     let total = {
         let t = base.join("count");
         make(&t.join("loc"));
-        ok(cmd(&t.join("data"), &t).args(["location", "add"]).arg(t.join("loc")));
+        ok(cmd(&t.join("data"), &t)
+            .args(["location", "add"])
+            .arg(t.join("loc")));
         let a = args(&t.join("loc"));
         let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
         let n = kill_points(&t.join("data"), &t, &a);
@@ -887,7 +937,11 @@ fn kill_matrix_batch_rename() {
         ok(cmd(&data, &t)
             .args(["jobs", "resume", "--all"])
             .env("CAIRN_TEST_OP_BATCH", "7"));
-        assert_eq!(names_and_contents(&loc), want, "after a kill at {at} of {total}");
+        assert_eq!(
+            names_and_contents(&loc),
+            want,
+            "after a kill at {at} of {total}"
+        );
         check_index(&data, &t);
         // One operation, undone as one.
         ok(cmd(&data, &t).arg("undo"));
@@ -898,7 +952,10 @@ fn kill_matrix_batch_rename() {
         );
         std::fs::remove_dir_all(&t).unwrap();
     }
-    assert!(kills >= 12, "only {kills} runs were killed ({total} points)");
+    assert!(
+        kills >= 12,
+        "only {kills} runs were killed ({total} points)"
+    );
     eprintln!("kill matrix, batch rename of two 20-cycles: {kills} kills over {total} points");
 }
 
@@ -932,9 +989,9 @@ proptest::proptest! {
         }
         let mut free = pool.into_iter().filter(|&k| k >= n || moved[k]);
         let (mut sources, mut names, mut want) = (Vec::new(), Vec::new(), BTreeMap::new());
-        for k in 0..n {
+        for (k, &m) in moved.iter().enumerate().take(n) {
             std::fs::write(dir.join(name(k)), format!("content {k}")).unwrap();
-            let to = if moved[k] {
+            let to = if m {
                 let to = free.next().unwrap();
                 sources.push(dir.join(name(k)));
                 names.push(name(to).into_bytes());

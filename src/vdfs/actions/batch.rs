@@ -206,15 +206,27 @@ mod tests {
             row("v", ""),
             row("u", "s/t"),
         ];
-        let disk = ["a", "b", "c", "x", "y", "keep", "z", "w", "v", "u", "on disk"];
+        let disk = [
+            "a", "b", "c", "x", "y", "keep", "z", "w", "v", "u", "on disk",
+        ];
         let got = row_problems(
             &rows,
             |_, n| disk.iter().any(|d| d.as_bytes() == n),
             |_| String::new(),
         );
         assert_eq!(got[..3], [None, None, None]);
-        assert!(got[3].as_deref().unwrap().contains("also the new name of “y”"));
-        assert!(got[4].as_deref().unwrap().contains("also the new name of “x”"));
+        assert!(
+            got[3]
+                .as_deref()
+                .unwrap()
+                .contains("also the new name of “y”")
+        );
+        assert!(
+            got[4]
+                .as_deref()
+                .unwrap()
+                .contains("also the new name of “x”")
+        );
         assert_eq!(got[5], None);
         assert!(got[6].as_deref().unwrap().contains("keeps it"));
         assert!(got[7].as_deref().unwrap().contains("taken"));
@@ -252,9 +264,9 @@ mod tests {
             let mut moves = Vec::new();
             let mut want = BTreeMap::new();
             let mut model = BTreeMap::new();
-            for k in 0..n {
+            for (k, &m) in moved.iter().enumerate().take(n) {
                 model.insert(name(k), k as u32);
-                if moved[k] {
+                if m {
                     let to = free.next().unwrap();
                     moves.push((name(k), name(to)));
                     want.insert(name(to), k as u32);

@@ -526,9 +526,7 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                 sources.push(now);
             }
             if sources.is_empty() {
-                return Err(ActionError::Undo(
-                    "none of its items was renamed".into(),
-                ));
+                return Err(ActionError::Undo("none of its items was renamed".into()));
             }
             let p = super::preview(
                 c.store,

@@ -977,7 +977,10 @@ impl FileOpJob {
         }
         Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
-            format!("{} is gone or was replaced since the preview", src.display()),
+            format!(
+                "{} is gone or was replaced since the preview",
+                src.display()
+            ),
         ))
     }
 
@@ -1238,11 +1241,11 @@ impl FileOpJob {
                                 && t.source != s.src
                             {
                                 let old = bytes_path(&t.source);
-                                let back = dirs
-                                    .two(parent_of(&src), parent_of(&old))
-                                    .and_then(|(from, to)| {
+                                let back = dirs.two(parent_of(&src), parent_of(&old)).and_then(
+                                    |(from, to)| {
                                         from.rename_noreplace(name_of(&src), to, name_of(&old))
-                                    });
+                                    },
+                                );
                                 match back {
                                     Ok(()) => {
                                         self.touched.insert(parent_of(&old).to_owned());

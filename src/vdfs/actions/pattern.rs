@@ -123,9 +123,7 @@ pub enum PatternError {
     #[error("“{0}” in the template has no closing “}}”")]
     Unclosed(String),
     /// A `}` without a `{` (a literal one is written `}}`), at this character.
-    #[error(
-        "a lone “}}” at character {0} of the template; write “}}}}” for a brace"
-    )]
+    #[error("a lone “}}” at character {0} of the template; write “}}}}” for a brace")]
     LoneBrace(usize),
     /// A counter width that is not a number from 1 to [`MAX_WIDTH`], e.g. `{n:x}`.
     #[error("“{{{0}}}”: the counter's width must be a number from 1 to {MAX_WIDTH}")]
@@ -574,8 +572,14 @@ mod tests {
         // Plain text: regex characters and `$` are literal.
         assert_eq!(one(p("a.b", "$1", false, false), b"xa.b.y"), "x$1.y");
         assert_eq!(one(p("a.b", "-", false, false), b"axb"), "axb");
-        assert_eq!(one(p("img", "photo", false, true), b"IMG_1.jpg"), "photo_1.jpg");
-        assert_eq!(one(p("img", "photo", false, false), b"IMG_1.jpg"), "IMG_1.jpg");
+        assert_eq!(
+            one(p("img", "photo", false, true), b"IMG_1.jpg"),
+            "photo_1.jpg"
+        );
+        assert_eq!(
+            one(p("img", "photo", false, false), b"IMG_1.jpg"),
+            "IMG_1.jpg"
+        );
         assert_eq!(
             one(p(r"(\d+)-(\d+)", "${2}_$1", true, false), b"10-20.txt"),
             "20_10.txt"
@@ -593,9 +597,18 @@ mod tests {
             case_scope: scope,
             ..Pattern::default()
         };
-        assert_eq!(one(p(Case::Lower, CaseScope::Stem), b"My PHOTO.JPG"), "my photo.JPG");
-        assert_eq!(one(p(Case::Lower, CaseScope::Name), b"My PHOTO.JPG"), "my photo.jpg");
-        assert_eq!(one(p(Case::Upper, CaseScope::Stem), "straße.txt".as_bytes()), "STRASSE.txt");
+        assert_eq!(
+            one(p(Case::Lower, CaseScope::Stem), b"My PHOTO.JPG"),
+            "my photo.JPG"
+        );
+        assert_eq!(
+            one(p(Case::Lower, CaseScope::Name), b"My PHOTO.JPG"),
+            "my photo.jpg"
+        );
+        assert_eq!(
+            one(p(Case::Upper, CaseScope::Stem), "straße.txt".as_bytes()),
+            "STRASSE.txt"
+        );
         assert_eq!(
             one(p(Case::Title, CaseScope::Stem), b"the CAT's-day_out 2.TXT"),
             "The Cat's-Day_Out 2.TXT"
@@ -611,12 +624,20 @@ mod tests {
         let err = |t: &str| template(t).compile().unwrap_err();
         assert_eq!(err(""), PatternError::EmptyTemplate);
         assert_eq!(err("{nmae}"), PatternError::UnknownToken("nmae".into()));
-        assert!(err("{nmae}").to_string().contains("{nmae}"), "{}", err("{nmae}"));
+        assert!(
+            err("{nmae}").to_string().contains("{nmae}"),
+            "{}",
+            err("{nmae}")
+        );
         assert_eq!(err("x{name"), PatternError::Unclosed("{name".into()));
         assert_eq!(err("{na{me}"), PatternError::Unclosed("{na".into()));
         assert_eq!(err("ab}c"), PatternError::LoneBrace(3));
         for w in ["n:", "n:0", "n:x", "n:99", "n: 3", "n:+3"] {
-            assert_eq!(err(&format!("{{{w}}}")), PatternError::BadWidth(w.into()), "{w}");
+            assert_eq!(
+                err(&format!("{{{w}}}")),
+                PatternError::BadWidth(w.into()),
+                "{w}"
+            );
         }
         assert!(err("{n:x}").to_string().contains("{n:x}"));
     }

@@ -778,7 +778,11 @@ fn batch_rename(req: &Request, p: &mut Preview) {
             source: f.src,
             kind: f.kind,
             outcome: if same { Outcome::Skip } else { Outcome::Rename },
-            bytes: if f.kind == EntryKind::File { f.meta.size } else { 0 },
+            bytes: if f.kind == EntryKind::File {
+                f.meta.size
+            } else {
+                0
+            },
             files: 1,
             conflict: None,
             mtime_ns: f.meta.mtime_ns,
