@@ -9,7 +9,8 @@
 //!    refusals (a folder into itself, not enough space, a read-only destination, names the
 //!    destination cannot hold) and warnings ("these 3 files are the only copies").
 //! 2. **Commit**: a [`FileOpJob`] (durable, resumable, with progress) or, for a rename, a new
-//!    folder or a new file, one immediate change. Every commit writes an audit record
+//!    folder or a new file, one immediate change. A batch rename (names from a
+//!    [`pattern::Pattern`], checked and ordered by [`batch`]) is a job of renames. Every commit writes an audit record
 //!    ([`audit`]) finalised on every exit path.
 //! 3. **Verify**: each copied file's size and BLAKE3 are checked against what was read from
 //!    its source before it takes its final name (on by default for copies and moves across
