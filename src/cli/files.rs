@@ -1,4 +1,4 @@
-//! File operations: `cp`, `mv`, `rename`, `mkdir`, `trash` (`list`, `restore`, `empty`),
+//! File operations: `cp`, `mv`, `rename` (one item, or several with a pattern), `mkdir`, `trash` (`list`, `restore`, `empty`),
 //! `rm --permanent`, `history` and `undo`. Each previews first (`--dry-run` prints only the
 //! preview, `--json` as JSON), refuses with exit status 1 and the reasons, and follows its job
 //! with a progress bar.
@@ -13,7 +13,8 @@ use serde_json::json;
 use super::Output;
 use super::jobs::follow;
 use crate::format;
-use crate::vdfs::actions::{Committed, OnConflict, OpKind, Preview, Request};
+use crate::vdfs::actions::pattern::{Case, CaseScope, Pattern};
+use crate::vdfs::actions::{Committed, OnConflict, OpKind, Outcome, Preview, Request};
 use crate::vdfs::fs::entry::os_bytes;
 use crate::vdfs::{Core, Library};
 
@@ -68,15 +69,98 @@ pub struct CopyArgs {
     pub opts: OpOptions,
 }
 
-/// `cairn rename`
+/// `cairn rename PATH NEW`, or a batch rename: `cairn rename --pattern TEMPLATE PATHS…`
+/// (any of the pattern options makes every argument an item to rename).
 #[derive(Debug, Args)]
 pub struct RenameArgs {
-    /// The item.
-    pub path: OsString,
-    /// Its new name (a name, not a path).
-    pub name: OsString,
+    /// The item and its new name (a name, not a path); with a pattern option, the items,
+    /// named in this order (the counter counts in it).
+    #[arg(required = true, num_args = 1..)]
+    pub paths: Vec<OsString>,
+    /// Batch rename with this template: `{name}` (the name without its extension), `{ext}`
+    /// (the extension, no dot; a dot before it goes when there is none), `{n}` or `{n:3}`
+    /// (a counter, zero-padded), `{date}` (modification date, YYYY-MM-DD), `{parent}` (the
+    /// folder's name), `{{`/`}}` (braces). Default `{name}.{ext}` (the name unchanged).
+    #[arg(long, value_name = "TEMPLATE")]
+    pub pattern: Option<String>,
+    /// Replace this text in each new name (after the template).
+    #[arg(long, value_name = "TEXT")]
+    pub find: Option<String>,
+    /// What replaces `--find` (default: nothing); with `--regex`, `$1` names a group.
+    #[arg(long, value_name = "TEXT", requires = "find")]
+    pub replace: Option<String>,
+    /// `--find` is a regular expression (Rust `regex` syntax).
+    #[arg(long, requires = "find")]
+    pub regex: bool,
+    /// `--find` ignores case.
+    #[arg(long, requires = "find")]
+    pub ignore_case: bool,
+    /// Change the case of each new name's stem (or, with `--case-scope name`, all of it).
+    #[arg(long, value_enum)]
+    pub case: Option<CaseArg>,
+    /// What `--case` changes.
+    #[arg(long, value_enum, default_value = "stem", requires = "case")]
+    pub case_scope: CaseScopeArg,
+    /// The counter's first value.
+    #[arg(long, value_name = "N")]
+    pub start: Option<u64>,
+    /// What the counter adds per item.
+    #[arg(long, value_name = "N")]
+    pub step: Option<u64>,
     #[command(flatten)]
     pub opts: OpOptions,
+}
+
+impl RenameArgs {
+    /// The pattern, when any pattern option is given (a batch rename).
+    fn batch_pattern(&self) -> Option<Pattern> {
+        let batch = self.pattern.is_some()
+            || self.find.is_some()
+            || self.case.is_some()
+            || self.start.is_some()
+            || self.step.is_some();
+        batch.then(|| {
+            let d = Pattern::default();
+            Pattern {
+                template: self.pattern.clone().unwrap_or(d.template),
+                find: self.find.clone().unwrap_or_default(),
+                replace: self.replace.clone().unwrap_or_default(),
+                regex: self.regex,
+                ignore_case: self.ignore_case,
+                case: self.case.map(|c| match c {
+                    CaseArg::Lower => Case::Lower,
+                    CaseArg::Upper => Case::Upper,
+                    CaseArg::Title => Case::Title,
+                }),
+                case_scope: match self.case_scope {
+                    CaseScopeArg::Stem => CaseScope::Stem,
+                    CaseScopeArg::Name => CaseScope::Name,
+                },
+                start: self.start.unwrap_or(d.start),
+                step: self.step.unwrap_or(d.step),
+            }
+        })
+    }
+}
+
+/// `--case`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CaseArg {
+    /// lower case
+    Lower,
+    /// UPPER CASE
+    Upper,
+    /// Title Case
+    Title,
+}
+
+/// `--case-scope`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CaseScopeArg {
+    /// The name without its extension.
+    Stem,
+    /// The whole name.
+    Name,
 }
 
 /// `cairn mkdir`
@@ -219,6 +303,10 @@ fn print_preview(out: &Output, p: &Preview) {
         out.json(&serde_json::to_value(p).unwrap_or_default());
         return;
     }
+    if p.kind == OpKind::BatchRename {
+        print_renames(p);
+        return;
+    }
     for i in &p.items {
         let what = match i.outcome {
             crate::vdfs::actions::Outcome::Copy => "copy",
@@ -276,6 +364,38 @@ fn print_preview(out: &Output, p: &Preview) {
     }
 }
 
+/// A batch rename's preview as a table: each item (its path), `→`, its new name.
+fn print_renames(p: &Preview) {
+    let rows: Vec<(String, String, bool)> = p
+        .items
+        .iter()
+        .map(|i| {
+            let new = format::shown(std::path::Path::new(
+                i.target.file_name().unwrap_or_default(),
+            ));
+            (format::shown(&i.source), new, i.outcome == Outcome::Skip)
+        })
+        .collect();
+    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    for (old, new, same) in &rows {
+        let pad = width - old.chars().count();
+        if *same {
+            println!("{old}{:pad$}   (unchanged)", "");
+        } else {
+            println!("{old}{:pad$} → {new}", "");
+        }
+    }
+    println!(
+        "{} of {} {} renamed",
+        format::count(p.files),
+        format::count(p.items.len() as u64),
+        if p.items.len() == 1 { "item" } else { "items" }
+    );
+    for r in &p.refusals {
+        println!("refused: {r}");
+    }
+}
+
 pub(super) fn copy(
     core: &Core,
     out: &Output,
@@ -298,10 +418,18 @@ pub(super) fn rename(
     selected: Option<&str>,
     a: &RenameArgs,
 ) -> anyhow::Result<()> {
+    let req = match (a.batch_pattern(), a.paths.as_slice()) {
+        (Some(pattern), paths) => {
+            Request::new(OpKind::BatchRename, paths.iter().map(abs).collect()).pattern(pattern)
+        }
+        (None, [path, name]) => Request::new(OpKind::Rename, vec![abs(path)])
+            .named(os_bytes(name).to_vec())
+            .on_conflict(a.opts.on_conflict.into()),
+        (None, _) => bail!(
+            "`cairn rename PATH NEW` takes an item and its new name; to rename several items, give a pattern (`--pattern '{{name}}-{{n:3}}.{{ext}}'`, `--find`, `--case`)"
+        ),
+    };
     let lib = core.open_library(selected)?;
-    let req = Request::new(OpKind::Rename, vec![abs(&a.path)])
-        .named(os_bytes(&a.name).to_vec())
-        .on_conflict(a.opts.on_conflict.into());
     run(core, out, &lib, req, a.opts.dry_run)
 }
 

@@ -105,7 +105,8 @@ pub enum Command {
     /// Move files and folders into a folder (a rename on one volume; across volumes a
     /// verified copy, then the source is removed).
     Mv(files::CopyArgs),
-    /// Give a file or folder a new name.
+    /// Give a file or folder a new name (`rename PATH NEW`), or several at once with a
+    /// pattern (`rename --pattern '{name}-{n:3}.{ext}' PATHS…`, previewed, undone as one).
     Rename(files::RenameArgs),
     /// Create a folder.
     Mkdir(files::MkdirArgs),

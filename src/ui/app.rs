@@ -106,7 +106,7 @@ impl CairnApp {
     /// only those that work while typing; while an operation dialog is open, none.
     fn handle_keys(&mut self, ctx: &egui::Context) {
         // An operation dialog answers its own keys (Esc); nothing acts behind it.
-        if self.state.dialog.is_some() {
+        if self.state.dialog.is_some() || self.state.batch_rename.is_some() {
             return;
         }
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
@@ -223,6 +223,7 @@ impl CairnApp {
         dialogs::new_library(&ctx, &mut self.state, &mut acts);
         dialogs::settings(&ctx, &mut self.state, &mut acts);
         dialogs::file_op(&ctx, &self.state, &mut acts);
+        super::batch_rename::show(&ctx, &mut self.state, &mut acts);
         self.run_all(&mut acts, &ctx);
         for c in std::mem::take(&mut self.state.fetches) {
             self.bridge.send(c);

@@ -563,8 +563,10 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
                 Ok(p) => p,
                 Err(e) => return failed(Some(request.kind), path, e.to_string()),
             };
-            // A rename's refusal (the name is taken, not allowed) is shown in its field.
-            if request.kind == OpKind::Rename && !preview.can_commit() {
+            // A rename's refusal (the name is taken, not allowed) is shown in its field, a
+            // batch rename's in its dialog.
+            if matches!(request.kind, OpKind::Rename | OpKind::BatchRename) && !preview.can_commit()
+            {
                 return failed(Some(request.kind), path, preview.refusals.join("; "));
             }
             let look = match preview.kind {

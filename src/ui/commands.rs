@@ -149,6 +149,13 @@ pub enum UiCommand {
     },
     /// Stop renaming in place, changing nothing (Esc).
     CancelRename,
+    /// Open the batch-rename dialog on several items (F2 or "Rename…" with several
+    /// selected), in the order shown.
+    RenameMany(Vec<PathBuf>),
+    /// Give the batch-rename dialog's items the names its table shows (Enter).
+    ConfirmBatchRename,
+    /// Close the batch-rename dialog, changing nothing (Esc).
+    CancelBatchRename,
     /// Copy items beside themselves, as "name (copy)".
     Duplicate(Vec<PathBuf>),
     /// Move items to the trash (no dialog; undo brings them back).
@@ -352,6 +359,12 @@ pub enum CommandKind {
     RenameTo,
     /// [`UiCommand::CancelRename`].
     CancelRename,
+    /// [`UiCommand::RenameMany`].
+    RenameMany,
+    /// [`UiCommand::ConfirmBatchRename`].
+    ConfirmBatchRename,
+    /// [`UiCommand::CancelBatchRename`].
+    CancelBatchRename,
     /// [`UiCommand::Duplicate`].
     Duplicate,
     /// [`UiCommand::Trash`].
@@ -444,6 +457,9 @@ impl UiCommand {
             UiCommand::Rename(_) => K::Rename,
             UiCommand::RenameTo { .. } => K::RenameTo,
             UiCommand::CancelRename => K::CancelRename,
+            UiCommand::RenameMany(_) => K::RenameMany,
+            UiCommand::ConfirmBatchRename => K::ConfirmBatchRename,
+            UiCommand::CancelBatchRename => K::CancelBatchRename,
             UiCommand::Duplicate(_) => K::Duplicate,
             UiCommand::Trash(_) => K::Trash,
             UiCommand::Delete(_) => K::Delete,
@@ -483,19 +499,30 @@ impl UiCommand {
 
     /// The file operations of an item's context menu, in order: `path` is the item, `targets`
     /// what the menu acts on (the selection when the item is in it, else the item alone),
-    /// `folder` the folder shown (paste and new folder act there).
+    /// `folder` the folder shown (paste and new folder act there). Rename is the in-place
+    /// rename of one item, or the batch-rename dialog for several.
     pub fn edit_menu(path: &Path, targets: &[PathBuf], folder: &Path) -> [UiCommand; 8] {
         let t = || targets.to_vec();
         [
             UiCommand::Cut(t()),
             UiCommand::Copy(t()),
             UiCommand::Paste(folder.to_owned()),
-            UiCommand::Rename(path.to_owned()),
+            UiCommand::rename(path, targets),
             UiCommand::Duplicate(t()),
             UiCommand::Trash(t()),
             UiCommand::Delete(t()),
             UiCommand::NewFolder(folder.to_owned()),
         ]
+    }
+
+    /// Rename for `targets`: several open the batch-rename dialog, else `path` is renamed
+    /// in place.
+    pub fn rename(path: &Path, targets: &[PathBuf]) -> UiCommand {
+        if targets.len() > 1 {
+            UiCommand::RenameMany(targets.to_vec())
+        } else {
+            UiCommand::Rename(path.to_owned())
+        }
     }
 
     /// The entries of a location's context menu; the index modes (from
@@ -550,6 +577,11 @@ impl UiCommand {
             K::Copy => UiCommand::Copy(selected()?),
             K::Cut => UiCommand::Cut(selected()?),
             K::Paste => UiCommand::Paste(targets.folder.clone()?),
+            // F2: several selected open the batch-rename dialog; else the item under the
+            // cursor (or the one selected) is renamed in place.
+            K::Rename if targets.selected.len() > 1 => {
+                UiCommand::RenameMany(targets.selected.clone())
+            }
             K::Rename => {
                 UiCommand::Rename(focused.or_else(|| match targets.selected.as_slice() {
                     [one] => Some(one.clone()),
@@ -569,7 +601,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 67] = {
+    pub const ALL: [CommandKind; 70] = {
         use CommandKind as K;
         [
             K::Back,
@@ -621,6 +653,9 @@ impl CommandKind {
             K::Rename,
             K::RenameTo,
             K::CancelRename,
+            K::RenameMany,
+            K::ConfirmBatchRename,
+            K::CancelBatchRename,
             K::Duplicate,
             // Shift+Delete before Delete, Ctrl+Shift+Z before Ctrl+Z.
             K::Delete,
@@ -697,6 +732,9 @@ impl CommandKind {
             K::Rename => "Rename",
             K::RenameTo => "Rename to the name typed",
             K::CancelRename => "Stop renaming",
+            K::RenameMany => "Rename…",
+            K::ConfirmBatchRename => "Rename",
+            K::CancelBatchRename => "Cancel",
             K::Duplicate => "Duplicate",
             K::Trash => "Move to trash",
             K::Delete => "Delete permanently…",
@@ -864,6 +902,19 @@ mod tests {
             UiCommand::from_key(CommandKind::Rename, &f2, &targets),
             Some(UiCommand::Rename(PathBuf::from("/f/a")))
         );
+        // F2 with several selected opens the batch-rename dialog on them.
+        let many = KeyTargets {
+            selected: vec![PathBuf::from("/f/a"), PathBuf::from("/f/b")],
+            ..targets.clone()
+        };
+        assert_eq!(
+            UiCommand::from_key(CommandKind::Rename, &f2, &many),
+            Some(UiCommand::RenameMany(many.selected.clone()))
+        );
+        let menu = UiCommand::edit_menu(Path::new("/f/a"), &many.selected, Path::new("/f"));
+        assert_eq!(menu[3].label(), "Rename…");
+        let menu = UiCommand::edit_menu(Path::new("/f/a"), &targets.selected, Path::new("/f"));
+        assert_eq!(menu[3], UiCommand::Rename(PathBuf::from("/f/a")));
         assert_eq!(CommandKind::Redo.shortcut_text().unwrap(), "Ctrl+Shift+Z");
     }
 

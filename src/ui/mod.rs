@@ -8,9 +8,10 @@
 //!
 //! Layout: `app.rs` (the eframe app: drain, layout, keys), `state.rs` (the state and both ways
 //! it changes), `panels/` (one file per panel), `views/` (one file per central view),
-//! `dialogs.rs`.
+//! `dialogs.rs`, `batch_rename.rs` (the batch-rename dialog).
 
 mod app;
+pub mod batch_rename;
 pub mod bridge;
 pub mod commands;
 mod dialogs;

@@ -129,6 +129,8 @@ pub struct AppState {
     pub clipboard: Option<Clip>,
     /// The item being renamed in place.
     pub renaming: Option<Renaming>,
+    /// The batch-rename dialog, when it is open.
+    pub batch_rename: Option<crate::ui::batch_rename::BatchRename>,
     /// A folder just made, to rename in place once the listing shows it.
     pub rename_when_listed: Option<PathBuf>,
     /// The operation dialog, when one is open.
@@ -368,6 +370,9 @@ impl AppState {
                 if request.kind == OpKind::Rename {
                     self.renaming = None;
                 }
+                if request.kind == OpKind::BatchRename {
+                    self.batch_rename = None;
+                }
                 self.dialog = Some(OpDialog::Preview { request, preview });
             }
             Update::OpStarted(r) => return self.op_started(r),
@@ -381,6 +386,14 @@ impl AppState {
             }
             Update::OpFailed { kind, path, error } => {
                 self.dupes_trashing = false;
+                if kind == Some(OpKind::BatchRename)
+                    && let Some(b) = &mut self.batch_rename
+                {
+                    // Said in the dialog, which stays open.
+                    b.refused = Some(error);
+                    b.pending = false;
+                    return None;
+                }
                 match &mut self.renaming {
                     Some(edit)
                         if kind == Some(OpKind::Rename) && path.as_ref() == Some(&edit.path) =>
@@ -477,6 +490,9 @@ impl AppState {
     /// change is shown at once (the folder listed again with the new item selected, a new
     /// folder then renamed in place).
     fn op_started(&mut self, r: OpReport) -> Option<Command> {
+        if r.kind == OpKind::BatchRename && !r.undo {
+            self.batch_rename = None;
+        }
         if let Some(job) = r.job {
             self.op_totals.insert(job, (r.files, r.bytes));
             self.toast = Some(Toast::new(format!("{}…", r.text), false, false));
@@ -595,6 +611,7 @@ impl AppState {
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
         self.show_trash = false;
         self.renaming = None;
+        self.batch_rename = None;
         let ticket = self.explorer.open(folder.clone(), record);
         Command::Navigate {
             ticket,
@@ -707,6 +724,42 @@ impl AppState {
             error: None,
             pending: false,
         });
+    }
+
+    /// Opens the batch-rename dialog on the items at `paths` that the folder shows (in the
+    /// order given); with one, the in-place rename instead.
+    fn start_batch_rename(&mut self, paths: Vec<PathBuf>) {
+        let e = &self.explorer;
+        let Some(folder) = e.folder.clone() else {
+            return;
+        };
+        // One pass over the listing, not one per item (a selection of thousands).
+        let by_name: std::collections::HashMap<&[u8], &crate::vdfs::query::browse::Item> =
+            e.items.iter().map(|i| (i.raw_name.as_slice(), i)).collect();
+        let items: Vec<_> = paths
+            .into_iter()
+            .filter_map(|p| {
+                let name = (p.parent() == Some(folder.as_path()))
+                    .then(|| p.file_name())
+                    .flatten()?;
+                let item = *by_name.get(os_bytes(name))?;
+                Some((p, item))
+            })
+            .collect();
+        match items.as_slice() {
+            [] => {}
+            [(one, _)] => {
+                let one = one.clone();
+                self.start_rename(one);
+            }
+            _ => {
+                let taken = by_name.keys().map(|n| n.to_vec()).collect();
+                self.renaming = None;
+                self.batch_rename = Some(crate::ui::batch_rename::BatchRename::open(
+                    &folder, items, taken,
+                ));
+            }
+        }
     }
 
     /// What a shortcut acts on now: the folder shown, the item under the cursor and the
@@ -1032,6 +1085,18 @@ impl AppState {
                 }
             }
             UiCommand::CancelRename => self.renaming = None,
+            UiCommand::RenameMany(paths) => self.start_batch_rename(paths),
+            UiCommand::ConfirmBatchRename => {
+                if let Some(b) = &mut self.batch_rename {
+                    b.refresh();
+                    if b.can_rename() {
+                        b.pending = true;
+                        b.refused = None;
+                        send.push(file_op(b.request(), false));
+                    }
+                }
+            }
+            UiCommand::CancelBatchRename => self.batch_rename = None,
             UiCommand::Duplicate(paths) => {
                 send.push(file_op(Request::new(OpKind::Duplicate, paths), false));
             }
@@ -1562,6 +1627,85 @@ mod tests {
             Some(vec![b"journal.md".to_vec()])
         );
         assert!(s.toast.as_ref().unwrap().undo);
+    }
+
+    #[test]
+    fn renaming_several_opens_the_batch_dialog_and_a_refusal_stays_in_it() {
+        let mut s = state();
+        listing(
+            &mut s,
+            vec![
+                item(b"a.txt", EntryKind::File),
+                item(b"b.txt", EntryKind::File),
+                item(b"c\xe9.txt", EntryKind::File),
+            ],
+        );
+        // One item: the in-place rename.
+        run(
+            &mut s,
+            UiCommand::RenameMany(vec![PathBuf::from("/f/a.txt")]),
+        );
+        assert!(s.renaming.is_some() && s.batch_rename.is_none());
+        let paths = vec![
+            PathBuf::from("/f/b.txt"),
+            PathBuf::from(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"/f/c\xe9.txt"),
+            ),
+            PathBuf::from("/f/gone.txt"),
+        ];
+        run(&mut s, UiCommand::RenameMany(paths.clone()));
+        assert!(s.renaming.is_none());
+        let b = s.batch_rename.as_mut().expect("the dialog");
+        assert_eq!(
+            b.items.len(),
+            2,
+            "an item the folder does not show is left out"
+        );
+        // Nothing changes yet: Enter sends nothing.
+        assert!(
+            run(&mut s, UiCommand::ConfirmBatchRename)
+                .commands
+                .is_empty()
+        );
+        let b = s.batch_rename.as_mut().unwrap();
+        b.template = "{n}-{name}.{ext}".into();
+        let out = run(&mut s, UiCommand::ConfirmBatchRename);
+        assert_eq!(
+            out.commands,
+            [Command::FileOp {
+                request: Box::new(
+                    Request::new(OpKind::BatchRename, paths[..2].to_vec())
+                        .names(vec![b"1-b.txt".to_vec(), b"2-c\xe9.txt".to_vec()])
+                ),
+                ask: false,
+            }]
+        );
+        assert!(s.batch_rename.as_ref().unwrap().pending);
+        assert!(
+            run(&mut s, UiCommand::ConfirmBatchRename)
+                .commands
+                .is_empty(),
+            "sent once"
+        );
+        // The core's refusal is said in the dialog, which stays open.
+        s.apply(Update::OpFailed {
+            kind: Some(OpKind::BatchRename),
+            path: None,
+            error: "/f/b.txt: taken".into(),
+        });
+        let b = s.batch_rename.as_ref().unwrap();
+        assert_eq!(b.refused.as_deref(), Some("/f/b.txt: taken"));
+        assert!(!b.pending && s.error.is_none());
+        // Started: the dialog closes. Esc closes it too.
+        s.apply(Update::OpStarted(report(
+            OpKind::BatchRename,
+            Some(7),
+            None,
+        )));
+        assert!(s.batch_rename.is_none());
+        run(&mut s, UiCommand::RenameMany(paths.clone()));
+        run(&mut s, UiCommand::CancelBatchRename);
+        assert!(s.batch_rename.is_none());
     }
 
     #[test]

@@ -865,3 +865,346 @@ fn kill_matrix_hard_links() {
     );
     eprintln!("kill matrix, hard links of {pairs} pairs: {kills} kills over {total} points");
 }
+
+/// Names and contents of the plain files in `dir`.
+fn names_and_contents(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn batch_rename_previews_swaps_refuses_and_undoes_as_one_keeping_uuids() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let loc = t.join("loc");
+    std::fs::create_dir(&loc).unwrap();
+    for (n, body) in [("1.txt", "one"), ("2.txt", "two"), ("IMG_3.JPG", "three")] {
+        std::fs::write(loc.join(n), body).unwrap();
+    }
+    std::fs::write(loc.join(OsStr::from_bytes(b"caf\xe9.txt")), "latin1").unwrap();
+    ok(cmd(&data, t).args(["location", "add"]).arg(&loc));
+    let uuid = |p: &Path| {
+        let v = json(&ok(cmd(&data, t).args(["--json", "stat"]).arg(p)))["entry"]["uuid"].clone();
+        assert!(v.is_string(), "{} is not indexed", p.display());
+        v
+    };
+    let (u1, u2) = (uuid(&loc.join("1.txt")), uuid(&loc.join("2.txt")));
+    let before = names_and_contents(&loc);
+
+    // The dry run prints old → new for every item and touches nothing.
+    let out = ok(cmd(&data, t)
+        .args([
+            "rename",
+            "--dry-run",
+            "--pattern",
+            "photo-{n:3}.{ext}",
+            "--case",
+            "upper",
+        ])
+        .arg(loc.join("IMG_3.JPG"))
+        .arg(loc.join(OsStr::from_bytes(b"caf\xe9.txt")))
+        .arg(loc.join("1.txt")));
+    assert!(out.contains("IMG_3.JPG → PHOTO-001.JPG"), "{out}");
+    assert!(out.contains("→ PHOTO-002.txt"), "{out}");
+    assert!(
+        out.contains("1.txt") && out.contains("→ PHOTO-003.txt"),
+        "{out}"
+    );
+    assert!(out.contains("3 of 3 items renamed"), "{out}");
+    let p = json(&ok(cmd(&data, t)
+        .args([
+            "--json",
+            "rename",
+            "--dry-run",
+            "--find",
+            "txt",
+            "--replace",
+            "md",
+        ])
+        .arg(loc.join("1.txt"))
+        .arg(loc.join("IMG_3.JPG"))));
+    assert_eq!(p["kind"], "batch_rename", "{p}");
+    assert_eq!(p["items"][0]["outcome"], "rename", "{p}");
+    assert_eq!(p["items"][1]["outcome"], "skip", "{p}");
+    assert_eq!(names_and_contents(&loc), before);
+
+    // Refusals name the item and change nothing: two items ending with one name, a name
+    // taken by an item that is not renamed, a bad token, nothing changing.
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "same.{ext}"])
+            .arg(loc.join("1.txt"))
+            .arg(loc.join("2.txt")),
+    );
+    assert!(
+        err.contains("1.txt") && err.contains("also the new name of “2.txt”"),
+        "{err}"
+    );
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "2.txt"])
+            .arg(loc.join("1.txt")),
+    );
+    assert!(err.contains("1.txt: “2.txt” is taken"), "{err}");
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--pattern", "{nmae}"])
+            .arg(loc.join("1.txt")),
+    );
+    assert!(err.contains("{nmae}"), "{err}");
+    let err = fails(
+        cmd(&data, t)
+            .args(["rename", "--find", "zzz"])
+            .arg(loc.join("1.txt")),
+    );
+    assert!(err.contains("no name changes"), "{err}");
+    let err = fails(
+        cmd(&data, t)
+            .arg("rename")
+            .arg(loc.join("1.txt"))
+            .arg(loc.join("2.txt"))
+            .arg(loc.join("IMG_3.JPG")),
+    );
+    assert!(err.contains("--pattern"), "{err}");
+    assert_eq!(names_and_contents(&loc), before);
+
+    // A cycle: 2.txt → 1.txt and 1.txt → 2.txt, in one operation, through no overwrite.
+    ok(cmd(&data, t)
+        .args(["rename", "--pattern", "{n}.{ext}"])
+        .arg(loc.join("2.txt"))
+        .arg(loc.join("1.txt")));
+    let swapped = names_and_contents(&loc);
+    assert_eq!(swapped["1.txt"], "two");
+    assert_eq!(swapped["2.txt"], "one");
+    assert_eq!(swapped.len(), before.len(), "{swapped:?}");
+    assert!(no_temps(&loc).is_empty());
+    assert_eq!(uuid(&loc.join("2.txt")), u1, "the entry follows its file");
+    assert_eq!(uuid(&loc.join("1.txt")), u2);
+    check_index(&data, t);
+
+    // A chain: 1.txt → 2.txt → 3.txt (2.txt is renamed first).
+    ok(cmd(&data, t)
+        .args(["rename", "--pattern", "{n}.{ext}", "--start", "2"])
+        .arg(loc.join("1.txt"))
+        .arg(loc.join("2.txt")));
+    let chained = names_and_contents(&loc);
+    assert_eq!((&*chained["2.txt"], &*chained["3.txt"]), ("two", "one"));
+    assert!(!chained.contains_key("1.txt"));
+    // A name that is not UTF-8 keeps its bytes where the pattern does not touch them; the
+    // counter steps.
+    ok(cmd(&data, t)
+        .args([
+            "rename",
+            "--pattern",
+            "{n}-{name}.{ext}",
+            "--start",
+            "7",
+            "--step",
+            "3",
+        ])
+        .arg(loc.join("IMG_3.JPG"))
+        .arg(loc.join(OsStr::from_bytes(b"caf\xe9.txt"))));
+    assert_eq!(
+        std::fs::read(loc.join(OsStr::from_bytes(b"10-caf\xe9.txt"))).unwrap(),
+        b"latin1"
+    );
+    assert!(loc.join("7-IMG_3.JPG").exists());
+    check_index(&data, t);
+
+    // Each batch is one audit record, undone as one and redone as one.
+    let h = json(&ok(cmd(&data, t).args(["--json", "history"])));
+    let titles: Vec<&str> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Rename 2 items"; 3], "{h}");
+    ok(cmd(&data, t).arg("undo"));
+    assert_eq!(names_and_contents(&loc), chained);
+    ok(cmd(&data, t).arg("undo"));
+    assert_eq!(names_and_contents(&loc), swapped);
+    ok(cmd(&data, t).arg("undo"));
+    assert_eq!(names_and_contents(&loc), before);
+    assert_eq!(uuid(&loc.join("1.txt")), u1);
+    assert_eq!(uuid(&loc.join("2.txt")), u2);
+    check_index(&data, t);
+    ok(cmd(&data, t).arg("redo"));
+    assert_eq!(names_and_contents(&loc), swapped);
+    assert!(no_temps(&loc).is_empty());
+    check_index(&data, t);
+    // An item changed since is not renamed back over a guess.
+    std::fs::remove_file(loc.join("1.txt")).unwrap();
+    let err = fails(cmd(&data, t).arg("undo"));
+    assert!(err.contains("1.txt is no longer there"), "{err}");
+}
+
+#[test]
+fn kill_matrix_batch_rename() {
+    let base = tempfile::tempdir().unwrap();
+    let base = &std::fs::canonicalize(base.path()).unwrap();
+    // Forty files in two cycles of twenty: the item at position k of the list is named
+    // `fk`, and the list is each cycle rotated by one.
+    let make = |dir: &Path| {
+        std::fs::create_dir_all(dir).unwrap();
+        for k in 0..40 {
+            std::fs::write(dir.join(format!("f{k:02}")), format!("content {k}")).unwrap();
+        }
+    };
+    let order: Vec<usize> = (1..20).chain([0]).chain(21..40).chain([20]).collect();
+    let args = |dir: &Path| -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = vec![
+            "rename".into(),
+            "--pattern".into(),
+            "f{n:2}".into(),
+            "--start".into(),
+            "0".into(),
+        ];
+        v.extend(
+            order
+                .iter()
+                .map(|k| dir.join(format!("f{k:02}")).into_os_string()),
+        );
+        v
+    };
+    let want: BTreeMap<String, String> = order
+        .iter()
+        .enumerate()
+        .map(|(pos, k)| (format!("f{pos:02}"), format!("content {k}")))
+        .collect();
+    let total = {
+        let t = base.join("count");
+        make(&t.join("loc"));
+        ok(cmd(&t.join("data"), &t)
+            .args(["location", "add"])
+            .arg(t.join("loc")));
+        let a = args(&t.join("loc"));
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        let n = kill_points(&t.join("data"), &t, &a);
+        assert_eq!(names_and_contents(&t.join("loc")), want);
+        n
+    };
+    assert!(total >= 42, "only {total} kill points");
+    let mut kills = 0;
+    for (i, at) in moments(total, 14).into_iter().enumerate() {
+        let t = base.join(format!("run{i}"));
+        let loc = t.join("loc");
+        make(&loc);
+        let data = t.join("data");
+        ok(cmd(&data, &t).args(["location", "add"]).arg(&loc));
+        let a = args(&loc);
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        let out = cmd(&data, &t)
+            .args(&a)
+            .env("CAIRN_TEST_KILL_AT", at.to_string())
+            .env("CAIRN_TEST_OP_BATCH", "7")
+            .output()
+            .unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        kills += u64::from(out.status.signal() == Some(9));
+        // At the kill: every file is there once, under its old, its new or a temporary name.
+        let now = names_and_contents(&loc);
+        let mut contents: Vec<&String> = now.values().collect();
+        contents.sort();
+        let mut all: Vec<&String> = want.values().collect();
+        all.sort();
+        assert_eq!(contents, all, "after a kill at {at}: {now:?}");
+        assert!(
+            now.keys()
+                .all(|n| want.contains_key(n) || n.starts_with(".cairn-")),
+            "{now:?}"
+        );
+        ok(cmd(&data, &t)
+            .args(["jobs", "resume", "--all"])
+            .env("CAIRN_TEST_OP_BATCH", "7"));
+        assert_eq!(
+            names_and_contents(&loc),
+            want,
+            "after a kill at {at} of {total}"
+        );
+        check_index(&data, &t);
+        // One operation, undone as one.
+        ok(cmd(&data, &t).arg("undo"));
+        let back = names_and_contents(&loc);
+        assert!(
+            (0..40).all(|k| back[&format!("f{k:02}")] == format!("content {k}")),
+            "{back:?}"
+        );
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+    assert!(
+        kills >= 12,
+        "only {kills} runs were killed ({total} points)"
+    );
+    eprintln!("kill matrix, batch rename of two 20-cycles: {kills} kills over {total} points");
+}
+
+/// Waits for a committed operation's job (an immediate change is done already).
+fn wait(c: cairn::vdfs::actions::Committed) {
+    if let cairn::vdfs::actions::Committed::Job { handle, .. } = c {
+        handle.wait();
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Any batch of distinct new names on disk — permutations with cycles, chains, names new
+    /// to the folder, items left alone — ends with exactly the expected names and contents,
+    /// no temporary name left; its undo gives back exactly the folder before.
+    #[test]
+    fn any_batch_of_distinct_new_names_ends_with_exactly_those_names(
+        n in 1usize..14,
+        seed in proptest::collection::vec(0usize..1000, 28),
+        moved in proptest::collection::vec(proptest::prelude::any::<bool>(), 14),
+    ) {
+        use cairn::vdfs::actions::{OpKind, Request};
+        proptest::prop_assume!(moved[..n].iter().any(|&m| m));
+        let lib = crate::common::library();
+        let t = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(t.path()).unwrap();
+        let name = |k: usize| format!("i{k}");
+        let mut pool: Vec<usize> = (0..2 * n).collect();
+        for k in (1..pool.len()).rev() {
+            pool.swap(k, seed[k] % (k + 1));
+        }
+        let mut free = pool.into_iter().filter(|&k| k >= n || moved[k]);
+        let (mut sources, mut names, mut want) = (Vec::new(), Vec::new(), BTreeMap::new());
+        for (k, &m) in moved.iter().enumerate().take(n) {
+            std::fs::write(dir.join(name(k)), format!("content {k}")).unwrap();
+            let to = if m {
+                let to = free.next().unwrap();
+                sources.push(dir.join(name(k)));
+                names.push(name(to).into_bytes());
+                to
+            } else {
+                k
+            };
+            want.insert(name(to), format!("content {k}"));
+        }
+        let before = names_and_contents(&dir);
+        let p = lib
+            .lib
+            .preview(&Request::new(OpKind::BatchRename, sources).names(names))
+            .unwrap();
+        let renamed = p.files;
+        if renamed == 0 {
+            // Every moved item drew its own name back.
+            proptest::prop_assert!(!p.can_commit());
+            return Ok(());
+        }
+        proptest::prop_assert!(p.can_commit(), "{:?}", p.refusals);
+        wait(lib.lib.commit(&p).unwrap());
+        proptest::prop_assert_eq!(names_and_contents(&dir), want);
+        wait(lib.lib.undo(None).unwrap());
+        proptest::prop_assert_eq!(names_and_contents(&dir), before);
+    }
+}

@@ -1774,3 +1774,76 @@ fn the_duplicates_view_replaces_the_others_with_hard_links_after_the_preview_and
         "charlie ".repeat(80).as_bytes()
     );
 }
+
+#[test]
+fn f2_on_several_items_opens_a_batch_rename_with_a_live_preview_and_ctrl_z_undoes_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    // file2.txt, file10.txt, notes.md, in the order shown.
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(selected_names(&h), ["file10.txt", "file2.txt", "notes.md"]);
+    h.key_press(egui::Key::F2);
+    step_until(&mut h, "Rename 3 items");
+    assert!(
+        h.state().state().renaming.is_none(),
+        "not the in-place editor"
+    );
+    h.run_steps(2);
+    assert!(
+        h.query_all_by_value("{name}.{ext}").any(|n| n.is_focused()),
+        "the template has the keyboard"
+    );
+    // Two names the same: both red, said, and no Rename.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.event(egui::Event::Text("same.{ext}".into()));
+    h.run_steps(2);
+    step_until_contains(&mut h, "is also the new name of “file10.txt”");
+    assert!(h.get_by_label("Rename").accesskit_node().is_disabled());
+    // The preview follows each key press.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.event(egui::Event::Text("doc-{n:2}.{ext}".into()));
+    h.run_steps(2);
+    for name in ["doc-01.txt", "doc-02.txt", "doc-03.md"] {
+        assert!(h.query_by_label(name).is_some(), "{name} is previewed");
+    }
+    assert!(h.query_by_label_contains("3 of 3 names change").is_some());
+    assert!(!h.get_by_label("Rename").accesskit_node().is_disabled());
+    assert!(
+        root.join("file2.txt").exists(),
+        "nothing is renamed while typing"
+    );
+    h.key_press(egui::Key::Enter);
+    step_until_disk(&mut h, "the batch rename", || {
+        root.join("doc-03.md").exists()
+    });
+    step_until_state(&mut h, "the dialog closes", |s| s.batch_rename.is_none());
+    assert_eq!(std::fs::read(root.join("doc-01.txt")).unwrap(), b"two");
+    assert!(root.join("doc-02.txt").exists() && !root.join("file10.txt").exists());
+    step_until(&mut h, "doc-01.txt");
+    // Ctrl+Z undoes the whole batch at once.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_disk(&mut h, "the undo", || {
+        root.join("file2.txt").exists()
+            && root.join("file10.txt").exists()
+            && root.join("notes.md").exists()
+    });
+    assert_eq!(std::fs::read(root.join("file2.txt")).unwrap(), b"two");
+    assert!(!root.join("doc-01.txt").exists() && !root.join("doc-03.md").exists());
+    step_until(&mut h, "notes.md");
+    // Esc closes the dialog, changing nothing.
+    h.get_by_label("file2.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowDown);
+    h.run_steps(2);
+    h.key_press(egui::Key::F2);
+    step_until(&mut h, "Rename 2 items");
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "the dialog closes", |s| s.batch_rename.is_none());
+    assert!(root.join("file2.txt").exists() && root.join("file10.txt").exists());
+}

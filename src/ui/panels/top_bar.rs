@@ -105,8 +105,8 @@ fn edit_menu(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) 
             );
         }
         ui.separator();
-        if let [one] = t.selected.as_slice() {
-            menu_entry(ui, UiCommand::Rename(one.clone()), true, actions);
+        if let Some(first) = t.selected.first() {
+            menu_entry(ui, UiCommand::rename(first, &t.selected), true, actions);
         }
         menu_entry(ui, UiCommand::Duplicate(sel()), any, actions);
         menu_entry(ui, UiCommand::Trash(sel()), any, actions);

@@ -216,7 +216,7 @@ fn context_menu(
         menu_entry(ui, copy, true, actions);
         menu_entry(ui, paste, state.clipboard.is_some(), actions);
         ui.separator();
-        menu_entry(ui, rename, targets.len() == 1, actions);
+        menu_entry(ui, rename, true, actions);
         menu_entry(ui, duplicate, true, actions);
         menu_entry(ui, trash, true, actions);
         menu_entry(ui, delete, true, actions);

@@ -129,6 +129,7 @@ impl AuditRecord {
         }
         match self.kind {
             OpKind::Move | OpKind::Rename => Ok("move back"),
+            OpKind::BatchRename => Ok("rename back"),
             OpKind::Copy | OpKind::Duplicate => Ok("trash the copies"),
             OpKind::Trash => Ok("restore from the trash"),
             OpKind::Restore => Ok("trash again"),

@@ -496,6 +496,45 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
             }
             start_undo(c, &rec, OpKind::Move, back, &locations)
         }
+        OpKind::BatchRename => {
+            // Every item renamed back in one batch rename (a cycle undone is a cycle), each
+            // refused if it is not where the batch put it.
+            let mut sources = Vec::new();
+            let mut names = Vec::new();
+            for t in done_tops(c.store, &rec)? {
+                if t.outcome != Outcome::Rename {
+                    continue;
+                }
+                let now = bytes_path(&t.target);
+                match super::plan::lstat(&now) {
+                    Some((_, m)) if m.inode == t.inode => {}
+                    Some(_) => {
+                        return Err(ActionError::Undo(format!(
+                            "{} was replaced since; nothing was renamed back",
+                            now.display()
+                        )));
+                    }
+                    None => {
+                        return Err(ActionError::Undo(format!(
+                            "{} is no longer there; nothing was renamed back",
+                            now.display()
+                        )));
+                    }
+                }
+                let old = bytes_path(&t.source);
+                names.push(os_bytes(old.file_name().unwrap_or_default()).to_vec());
+                sources.push(now);
+            }
+            if sources.is_empty() {
+                return Err(ActionError::Undo("none of its items was renamed".into()));
+            }
+            let p = super::preview(
+                c.store,
+                &locations,
+                &Request::new(OpKind::BatchRename, sources).names(names),
+            )?;
+            undo_with(c, &rec, p)
+        }
         OpKind::Trash => {
             let tops = done_tops(c.store, &rec)?;
             let mut back = Vec::new();

@@ -175,6 +175,9 @@ enum StepOp {
     TopDone,
     /// Replace `src` by a hard link to `dst` (the kept copy), after comparing both in full.
     LinkTop,
+    /// A batch rename's item stepping aside to a temporary name to break a cycle (its
+    /// `RenameTop` step then goes from there to its new name).
+    RenameAside,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -542,6 +545,19 @@ fn read_steps(
     })?)
 }
 
+/// Item `top` of job `job`, as stored (`None` if it cannot be read).
+fn read_top(ctx: &JobContext, job: u64, top: u32) -> Option<Top> {
+    ctx.store()
+        .read(|tx| {
+            let t = tx.open_table(OP_ITEMS)?;
+            t.get((job, 0u8, u64::from(top)))?
+                .map(|v| decode_record::<Top>(v.value()))
+                .transpose()
+        })
+        .ok()
+        .flatten()
+}
+
 fn remove_steps(tx: &WriteTransaction, job: u64) -> Result<(), StoreError> {
     let mut t = tx.open_table(OP_ITEMS)?;
     t.retain_in((job, 1u8, 0u64)..=(job, 1u8, u64::MAX), |_, _| false)?;
@@ -550,18 +566,30 @@ fn remove_steps(tx: &WriteTransaction, job: u64) -> Result<(), StoreError> {
 
 impl FileOpJob {
     fn summary(&self) -> String {
-        let unit = match (self.kind, self.files_total == 1) {
-            (OpKind::Trash | OpKind::Delete | OpKind::Restore, true) => "item",
-            (OpKind::Trash | OpKind::Delete | OpKind::Restore, false) => "items",
-            (_, true) => "file",
-            (_, false) => "files",
-        };
-        let mut s = format!(
-            "{} of {} {unit}, {}",
-            crate::format::count(self.files_done),
-            crate::format::count(self.files_total),
-            crate::format::bytes(self.bytes_done)
+        let items = matches!(
+            self.kind,
+            OpKind::Trash | OpKind::Delete | OpKind::Restore | OpKind::BatchRename
         );
+        let unit = match (items, self.files_total == 1) {
+            (true, true) => "item",
+            (true, false) => "items",
+            (false, true) => "file",
+            (false, false) => "files",
+        };
+        let mut s = if self.kind == OpKind::BatchRename {
+            format!(
+                "{} of {} {unit} renamed",
+                crate::format::count(self.files_done),
+                crate::format::count(self.files_total),
+            )
+        } else {
+            format!(
+                "{} of {} {unit}, {}",
+                crate::format::count(self.files_done),
+                crate::format::count(self.files_total),
+                crate::format::bytes(self.bytes_done)
+            )
+        };
         if self.errors > 0 {
             s.push_str(&format!(
                 ", {} {}",
@@ -580,6 +608,7 @@ impl FileOpJob {
             OpKind::Delete => "deleting",
             OpKind::Restore => "restoring",
             OpKind::HardLink => "linking",
+            OpKind::BatchRename => "renaming",
             OpKind::Rename | OpKind::NewFolder | OpKind::NewFile => "working",
         }
     }
@@ -679,16 +708,68 @@ impl FileOpJob {
             }
         }
         steps.truncate(keep);
+        if self.kind == OpKind::BatchRename {
+            self.close_cycles(ctx, job, &mut steps)?;
+        }
         Ok(steps)
+    }
+
+    /// Extends a batch rename's batch until no item is left at a temporary name (up to its
+    /// `TopDone`), so a batch always ends with each item under its old or its new name: a
+    /// cancel or a pause between batches leaves no temporary name behind, and a kill inside
+    /// one is finished by the resumed run redoing that batch.
+    fn close_cycles(
+        &self,
+        ctx: &JobContext,
+        job: u64,
+        steps: &mut Vec<(u64, Step)>,
+    ) -> Result<(), JobError> {
+        let mut open: HashSet<u32> = HashSet::new();
+        let mut i = 0;
+        loop {
+            if i == steps.len() {
+                if open.is_empty() {
+                    return Ok(());
+                }
+                let from = steps.last().map_or(self.cursor, |s| s.0 + 1);
+                let more = read_steps(ctx, job, from, BATCH_STEPS)?;
+                if more.is_empty() {
+                    return Ok(());
+                }
+                steps.extend(more);
+            }
+            let s = &steps[i].1;
+            match s.op {
+                StepOp::RenameAside => {
+                    open.insert(s.top);
+                }
+                StepOp::TopDone => {
+                    open.remove(&s.top);
+                }
+                _ => {}
+            }
+            i += 1;
+            if open.is_empty() && i >= steps.len() {
+                steps.truncate(i);
+                return Ok(());
+            }
+        }
     }
 
     /// Expands the items into steps and stores both (one checkpoint).
     fn plan(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
-        let tops = std::mem::take(&mut self.tops);
+        let mut tops = std::mem::take(&mut self.tops);
         let locations = location::list(ctx.store())?;
         let mut steps = Vec::new();
         let mut errors = Vec::new();
-        for (i, t) in tops.iter().enumerate() {
+        // A batch rename's steps interleave its items (chains, cycles): made apart.
+        let per_item = if self.kind == OpKind::BatchRename {
+            (tops, steps) = self.batch_steps(ctx.id(), tops);
+            0
+        } else {
+            tops.len()
+        };
+        for (i, t) in tops.iter().enumerate().take(per_item) {
             let i = i as u32;
             let src = bytes_path(&t.source);
             let dst = bytes_path(&t.target);
@@ -788,6 +869,137 @@ impl FileOpJob {
             }
             Ok(())
         })
+    }
+
+    /// A batch rename's items, in the order they are finished, and its steps: the renames
+    /// in an order that never needs a taken name (`batch::rename_order`; an item of each
+    /// cycle steps aside to `.cairn-<job>-<random>-<item>.rename` in its folder first), each
+    /// item's `TopDone` right after its last rename; then the items that keep their names.
+    ///
+    /// Why a job and not an immediate change like a single rename: a batch can be thousands
+    /// of renames, and a kill between two of them must not lose track of an item at a
+    /// temporary name. The steps (with the temporary names) are stored before the first
+    /// rename, every step recognises an item already moved (by its inode) and a batch never
+    /// ends inside a cycle, so a resumed job finishes what a killed one started and a
+    /// cancelled one leaves every item under its old or its new name.
+    fn batch_steps(&mut self, job: u64, tops: Vec<Top>) -> (Vec<Top>, Vec<Step>) {
+        let mut rnd = [0u8; 4];
+        let _ = getrandom::fill(&mut rnd);
+        let tag = hex::encode(rnd);
+        let renamed: Vec<usize> = (0..tops.len())
+            .filter(|&i| tops[i].outcome == Outcome::Rename)
+            .collect();
+        let moves: Vec<(PathBuf, PathBuf)> = renamed
+            .iter()
+            .map(|&i| (bytes_path(&tops[i].source), bytes_path(&tops[i].target)))
+            .collect();
+        let order = super::batch::rename_order(&moves, |m| {
+            parent_of(&moves[m].0).join(format!(".cairn-{job}-{tag}-{m}.rename"))
+        });
+        // Items in the order their last step comes.
+        let mut last = vec![0usize; moves.len()];
+        for (k, (m, _, _)) in order.iter().enumerate() {
+            last[*m] = k;
+        }
+        let mut by_end: Vec<usize> = (0..moves.len()).collect();
+        by_end.sort_by_key(|&m| last[m]);
+        let mut new_index = vec![0u32; moves.len()];
+        for (pos, &m) in by_end.iter().enumerate() {
+            new_index[m] = pos as u32;
+        }
+        let mut ordered: Vec<Top> = by_end.iter().map(|&m| tops[renamed[m]].clone()).collect();
+        ordered.extend(
+            tops.iter()
+                .filter(|t| t.outcome != Outcome::Rename)
+                .cloned(),
+        );
+        let base = |t: &Top, top: u32| Step {
+            op: StepOp::TopDone,
+            top,
+            src: t.source.clone(),
+            dst: t.target.clone(),
+            kind: t.kind,
+            size: t.size,
+            mode: 0,
+            mtime_ns: t.mtime_ns,
+            inode: t.inode,
+            replace: false,
+            remove_source: false,
+            outcome: t.outcome,
+        };
+        let mut steps = Vec::with_capacity(order.len() + ordered.len());
+        for (k, (m, from, to)) in order.into_iter().enumerate() {
+            let top = new_index[m];
+            let t = &ordered[top as usize];
+            let aside = to != bytes_path(&t.target);
+            steps.push(Step {
+                op: if aside {
+                    StepOp::RenameAside
+                } else {
+                    StepOp::RenameTop
+                },
+                src: path_bytes(&from),
+                dst: path_bytes(&to),
+                ..base(t, top)
+            });
+            if last[m] == k {
+                steps.push(base(t, top));
+            }
+        }
+        for (i, t) in ordered.iter().enumerate().skip(moves.len()) {
+            steps.push(base(t, i as u32));
+        }
+        self.files_total = moves.len() as u64;
+        (ordered, steps)
+    }
+
+    /// One rename of a batch rename, `src` → `dst`, of the item with the step's inode,
+    /// never replacing anything; done already (by a killed run) when the item is at `dst`.
+    fn batch_step(
+        &mut self,
+        dirs: &mut Dirs,
+        s: &Step,
+        src: &Path,
+        dst: &Path,
+    ) -> std::io::Result<()> {
+        let (src_dir, dst_dir) = dirs.two(parent_of(src), parent_of(dst))?;
+        if src_dir
+            .stat(name_of(src))?
+            .is_some_and(|st| st.inode == s.inode)
+        {
+            src_dir
+                .rename_noreplace(name_of(src), dst_dir, name_of(dst))
+                .map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::AlreadyExists {
+                        std::io::Error::new(
+                            e.kind(),
+                            format!(
+                                "{} was taken since the preview; {} keeps its name",
+                                dst.display(),
+                                src.display()
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+            kill_point();
+            self.touched.insert(parent_of(src).to_owned());
+            return Ok(());
+        }
+        if dst_dir
+            .stat(name_of(dst))?
+            .is_some_and(|st| st.inode == s.inode)
+        {
+            return Ok(());
+        }
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!(
+                "{} is gone or was replaced since the preview",
+                src.display()
+            ),
+        ))
     }
 
     /// Steps copying `src` to `dst` (a folder: pre-order folders, files and links, then
@@ -1006,6 +1218,79 @@ impl FileOpJob {
                             ),
                         ),
                     }
+                }
+                StepOp::RenameAside | StepOp::RenameTop if self.kind == OpKind::BatchRename => {
+                    // The later steps of an item that failed are not tried.
+                    if self.failed.contains(&s.top) {
+                        continue;
+                    }
+                    let mut r = self.batch_step(&mut dirs, &s, &src, &dst);
+                    let top = || read_top(ctx, job, s.top);
+                    if s.op == StepOp::RenameAside
+                        && r.as_ref()
+                            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                        && let Some(t) = top()
+                    {
+                        // A resumed run: the item went on from its temporary name already.
+                        let target = bytes_path(&t.target);
+                        if dirs
+                            .get(parent_of(&target))
+                            .and_then(|d| d.stat(name_of(&target)))
+                            .is_ok_and(|st| st.is_some_and(|st| st.inode == s.inode))
+                        {
+                            r = Ok(());
+                        }
+                    }
+                    match r {
+                        Ok(()) => {
+                            if s.op == StepOp::RenameTop {
+                                self.files_done += 1;
+                            }
+                            b.changes.push(Change::Moved {
+                                src: src.clone(),
+                                dst: dst.clone(),
+                                refresh: false,
+                            });
+                        }
+                        Err(e) => {
+                            let mut msg = e.to_string();
+                            // An item left at its temporary name goes back to its old name.
+                            if let Some(t) = top()
+                                && t.source != s.src
+                            {
+                                let old = bytes_path(&t.source);
+                                let back = dirs.two(parent_of(&src), parent_of(&old)).and_then(
+                                    |(from, to)| {
+                                        from.rename_noreplace(name_of(&src), to, name_of(&old))
+                                    },
+                                );
+                                match back {
+                                    Ok(()) => {
+                                        self.touched.insert(parent_of(&old).to_owned());
+                                        b.changes.push(Change::Moved {
+                                            src: src.clone(),
+                                            dst: old.clone(),
+                                            refresh: false,
+                                        });
+                                        msg.push_str("; it is back under its old name");
+                                    }
+                                    Err(e2) => msg.push_str(&format!(
+                                        "; it is left at {} ({e2})",
+                                        src.display()
+                                    )),
+                                }
+                            }
+                            fail(&mut b, &mut self.failed, &bytes_path(&s.src), msg);
+                        }
+                    }
+                }
+                StepOp::RenameAside => {
+                    fail(
+                        &mut b,
+                        &mut self.failed,
+                        &src,
+                        "a batch rename's step in another operation".into(),
+                    );
                 }
                 StepOp::RenameTop => match self.rename_top(&mut dirs, &s, &src, &dst) {
                     Ok(()) => {

@@ -9,7 +9,8 @@
 //!    refusals (a folder into itself, not enough space, a read-only destination, names the
 //!    destination cannot hold) and warnings ("these 3 files are the only copies").
 //! 2. **Commit**: a [`FileOpJob`] (durable, resumable, with progress) or, for a rename, a new
-//!    folder or a new file, one immediate change. Every commit writes an audit record
+//!    folder or a new file, one immediate change. A batch rename (names from a
+//!    [`pattern::Pattern`], checked and ordered by [`batch`]) is a job of renames. Every commit writes an audit record
 //!    ([`audit`]) finalised on every exit path.
 //! 3. **Verify**: each copied file's size and BLAKE3 are checked against what was read from
 //!    its source before it takes its final name (on by default for copies and moves across
@@ -25,8 +26,10 @@
 //! May use: `fs`, `content`, `jobs`, `store`, `index`, `indexer` (scoped rescans), `error`.
 
 pub mod audit;
+pub mod batch;
 mod commit;
 mod job;
+pub mod pattern;
 mod plan;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +68,9 @@ pub enum OpKind {
     /// [`Request::link_to`]): duplicates stop taking space, every path stays. Undone by giving
     /// each path its own copy again.
     HardLink,
+    /// Give several items new names at once (each in its own folder), from a
+    /// [`pattern::Pattern`] or a list of names: one job, one audit record, one undo.
+    BatchRename,
 }
 
 impl OpKind {
@@ -81,6 +87,7 @@ impl OpKind {
             OpKind::Delete => "delete permanently",
             OpKind::Restore => "restore",
             OpKind::HardLink => "replace with hard links",
+            OpKind::BatchRename => "rename",
         }
     }
 }
@@ -113,6 +120,11 @@ pub struct Request {
     pub dest: Option<PathBuf>,
     /// The new name (rename, new folder, new file), exact bytes.
     pub name: Option<Vec<u8>>,
+    /// A batch rename's new names, exact bytes, one per source in the same order (the window
+    /// sends the names it showed); when empty, `pattern` names them.
+    pub names: Vec<Vec<u8>>,
+    /// A batch rename's pattern, applied to the sources in the order given.
+    pub pattern: Option<pattern::Pattern>,
     /// What to do with taken names.
     pub on_conflict: OnConflict,
     /// Verify copies by size and BLAKE3 (default on).
@@ -130,6 +142,8 @@ impl Request {
             sources,
             dest: None,
             name: None,
+            names: Vec::new(),
+            pattern: None,
             on_conflict: OnConflict::Ask,
             verify: true,
             link_to: Vec::new(),
@@ -155,6 +169,18 @@ impl Request {
     /// With the name `name`.
     pub fn named(mut self, name: impl Into<Vec<u8>>) -> Request {
         self.name = Some(name.into());
+        self
+    }
+
+    /// With the new names `names` (a batch rename: one per source).
+    pub fn names(mut self, names: Vec<Vec<u8>>) -> Request {
+        self.names = names;
+        self
+    }
+
+    /// With the rename pattern `p` (a batch rename).
+    pub fn pattern(mut self, p: pattern::Pattern) -> Request {
+        self.pattern = Some(p);
         self
     }
 

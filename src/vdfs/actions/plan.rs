@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::batch::{self, RenameRow};
+use super::pattern::PatternItem;
 use super::{
     ActionError, ConflictInfo, OnConflict, OpKind, Outcome, Preview, PreviewItem, Request,
     bytes_path, path_bytes,
@@ -197,6 +199,7 @@ pub fn preview(
         OpKind::NewFolder | OpKind::NewFile => create(req, &mut p),
         OpKind::Restore => restore(req, &mut p),
         OpKind::HardLink => hard_links(store, locations, req, &mut p),
+        OpKind::BatchRename => batch_rename(req, &mut p),
     }
     // A rename's taken name has its own refusal (no choice replaces by a rename).
     if p.conflicts > 0 && req.on_conflict == OnConflict::Ask && req.kind != OpKind::Rename {
@@ -706,6 +709,199 @@ fn rename(req: &Request, p: &mut Preview) {
         mtime_ns: meta.mtime_ns,
         inode: meta.inode,
     });
+}
+
+/// Refusals of a batch rename listed one by one at most; the rest are counted.
+const REFUSALS_LISTED: usize = 50;
+
+/// A batch rename: every item's new name (given, or from the pattern), each checked as a
+/// rename is (the name, the file system, a read-only volume) and against the others (two
+/// items ending with one name, a name taken by an item that is not renamed). Names that do
+/// not change are skipped; chains and cycles among the items are fine (see `batch`).
+fn batch_rename(req: &Request, p: &mut Preview) {
+    struct Found {
+        src: PathBuf,
+        parent: PathBuf,
+        name: Vec<u8>,
+        kind: EntryKind,
+        meta: Meta,
+    }
+    let mut found: Vec<Found> = Vec::with_capacity(req.sources.len());
+    let mut seen = HashSet::new();
+    // Per folder: its canonical path (ten thousand items of one folder resolve it once).
+    let mut canon: std::collections::HashMap<PathBuf, PathBuf> = std::collections::HashMap::new();
+    for s in &req.sources {
+        let abs = std::path::absolute(s).unwrap_or_else(|_| s.clone());
+        let Some((parent, name)) = ops::split(&abs) else {
+            p.refusals
+                .push(format!("{} cannot be renamed", abs.display()));
+            continue;
+        };
+        let parent = canon
+            .entry(parent.to_owned())
+            .or_insert_with(|| std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_owned()))
+            .clone();
+        let src = parent.join(name);
+        let Some((kind, meta)) = lstat(&src) else {
+            p.refusals.push(format!("{} does not exist", src.display()));
+            continue;
+        };
+        if !seen.insert(src.clone()) {
+            p.refusals.push(format!("{} is given twice", src.display()));
+            continue;
+        }
+        found.push(Found {
+            name: os_bytes(name).to_vec(),
+            src,
+            parent,
+            kind,
+            meta,
+        });
+    }
+    if !p.refusals.is_empty() {
+        return;
+    }
+    let names = if !req.names.is_empty() {
+        if req.names.len() != found.len() {
+            p.refusals.push(format!(
+                "{} new names were given for {} items",
+                req.names.len(),
+                found.len()
+            ));
+            return;
+        }
+        req.names.clone()
+    } else {
+        let Some(pattern) = &req.pattern else {
+            p.refusals
+                .push("no new names and no pattern were given".into());
+            return;
+        };
+        let items: Vec<PatternItem> = found
+            .iter()
+            .map(|f| PatternItem {
+                name: f.name.clone(),
+                is_dir: f.kind == EntryKind::Dir,
+                mtime_ns: f.meta.mtime_ns,
+                parent: f
+                    .parent
+                    .file_name()
+                    .map(|n| os_bytes(n).to_vec())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        match pattern.compile().and_then(|c| c.apply(&items)) {
+            Ok(n) => n,
+            Err(e) => {
+                p.refusals.push(e.to_string());
+                return;
+            }
+        }
+    };
+    let rows: Vec<RenameRow> = found
+        .iter()
+        .zip(&names)
+        .map(|(f, new)| RenameRow {
+            folder: f.parent.clone(),
+            old: f.name.clone(),
+            new: new.clone(),
+        })
+        .collect();
+    // The file system of each folder, read once; a read-only one refuses the batch.
+    let mut fs: std::collections::HashMap<PathBuf, (String, bool)> =
+        std::collections::HashMap::new();
+    for r in rows.iter().filter(|r| r.old != r.new) {
+        if !fs.contains_key(&r.folder) {
+            let (fs_type, ro) = fs_of(&r.folder);
+            if ro {
+                p.refusals
+                    .push(format!("{} is on a read-only volume", r.folder.display()));
+            }
+            fs.insert(r.folder.clone(), (fs_type, ro));
+        }
+    }
+    // A name on disk is taken unless it is an item being renamed (on a volume that ignores
+    // case, `a` → `A` finds the item itself).
+    let renamed: HashSet<(u64, u64)> = found
+        .iter()
+        .zip(&rows)
+        .filter(|(_, r)| r.old != r.new)
+        .map(|(f, _)| (f.meta.dev, f.meta.inode))
+        .collect();
+    let problems = batch::row_problems(
+        &rows,
+        |folder, name| {
+            lstat(&folder.join(bytes_path(name)))
+                .is_some_and(|(_, m)| !renamed.contains(&(m.dev, m.inode)))
+        },
+        |folder| fs.get(folder).map(|x| x.0.clone()).unwrap_or_default(),
+    );
+    let mut refused = 0usize;
+    let mut refuse = |p: &mut Preview, why: String| {
+        refused += 1;
+        if refused <= REFUSALS_LISTED {
+            p.refusals.push(why);
+        }
+    };
+    // A folder renamed with an item inside it: that item's path would be stale.
+    let renamed_dirs: HashSet<&Path> = found
+        .iter()
+        .zip(&rows)
+        .filter(|(f, r)| f.kind == EntryKind::Dir && r.old != r.new)
+        .map(|(f, _)| f.src.as_path())
+        .collect();
+    for (f, problem) in found.iter().zip(problems) {
+        if let Some(why) = problem {
+            refuse(p, format!("{}: {why}", f.src.display()));
+        }
+        if !renamed_dirs.is_empty()
+            && let Some(dir) = f.src.ancestors().skip(1).find(|a| renamed_dirs.contains(a))
+        {
+            refuse(
+                p,
+                format!(
+                    "{} is inside {}, which is renamed too; rename them one after the other",
+                    f.src.display(),
+                    dir.display()
+                ),
+            );
+        }
+    }
+    if refused > REFUSALS_LISTED {
+        p.refusals
+            .push(format!("… and {} more", refused - REFUSALS_LISTED));
+    }
+    let mut changed = 0u64;
+    for (f, r) in found.into_iter().zip(rows) {
+        let same = r.old == r.new;
+        changed += u64::from(!same);
+        p.items.push(PreviewItem {
+            target: f.parent.join(bytes_path(&r.new)),
+            source: f.src,
+            kind: f.kind,
+            outcome: if same { Outcome::Skip } else { Outcome::Rename },
+            bytes: if f.kind == EntryKind::File {
+                f.meta.size
+            } else {
+                0
+            },
+            files: 1,
+            conflict: None,
+            mtime_ns: f.meta.mtime_ns,
+            inode: f.meta.inode,
+        });
+    }
+    p.files = changed;
+    if changed == 0 && p.refusals.is_empty() {
+        p.refusals.push(format!(
+            "no name changes: {} keep their names",
+            if p.items.len() == 1 {
+                "the item".to_owned()
+            } else {
+                format!("all {} items", p.items.len())
+            }
+        ));
+    }
 }
 
 fn create(req: &Request, p: &mut Preview) {
