@@ -8,12 +8,13 @@
 //!
 //! Layout: `app.rs` (the eframe app: drain, layout, keys), `state.rs` (the state and both ways
 //! it changes), `panels/` (one file per panel), `views/` (one file per central view),
-//! `dialogs.rs`.
+//! `dialogs.rs`, `dnd.rs` (drag and drop of items onto folders).
 
 mod app;
 pub mod bridge;
 pub mod commands;
 mod dialogs;
+pub mod dnd;
 pub mod explorer;
 mod panels;
 pub mod search;
