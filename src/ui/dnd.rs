@@ -4,17 +4,26 @@
 //! is in it. A folder takes it ([`accepts`]) unless it is one of the items, lies inside one,
 //! or is where the items already are. How a drop acts is a [`DropOp`] read from the
 //! modifiers held when the items are let go: Shift moves, Ctrl copies, no modifier moves
-//! within one file system and copies across. A drop is a
-//! [`UiCommand::Drop`](crate::ui::commands::UiCommand::Drop); the bridge settles
-//! [`DropOp::Auto`] by the folders' device ids ([`same_device`], off the UI thread) and sends
-//! the copy or move down the paste's path (preview, then commit unless it needs a look), so
-//! Ctrl+Z undoes it like any other operation.
+//! within one file system and copies across. A drop is a [`UiCommand::Drop`]; the bridge
+//! settles [`DropOp::Auto`] by the folders' device ids ([`same_device`], off the UI thread)
+//! and sends the copy or move down the paste's path (preview, then commit unless it needs a
+//! look), so Ctrl+Z undoes it like any other operation.
+//!
+//! The egui side: `source` starts a drag once the pointer has moved past egui's click
+//! distance (a click stays a click, a double click opens), `target` highlights a folder
+//! that takes what is dragged and turns a release over it into the drop, `preview` follows
+//! the pointer with what would happen. Esc cancels a drag (egui's drag and drop drops its
+//! payload on Esc).
 
 use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
+use crate::ui::commands::UiCommand;
+use crate::ui::state::items_text;
+use crate::ui::theme;
 use crate::vdfs::actions::OpKind;
+use crate::vdfs::fs::volumes::Volume;
 
 /// What is being dragged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +107,116 @@ pub fn volume_of<'a>(
         .filter(|(_, m)| path.starts_with(m))
         .max_by_key(|(_, m)| m.components().count())
         .map(|(v, _)| v)
+}
+
+/// Whether every item of `paths` is on the volume of `dest`, as the mount table the window
+/// was last sent says (no disk access: this is for the preview drawn every frame).
+fn same_volume_shown(paths: &[PathBuf], dest: &Path, volumes: &[Volume]) -> bool {
+    let mounts: Vec<(usize, &Path)> = volumes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            std::iter::once(v.mount_point.as_path())
+                .chain(v.other_mount_points.iter().map(PathBuf::as_path))
+                .map(move |m| (i, m))
+        })
+        .collect();
+    let here = volume_of(dest, mounts.iter().copied());
+    paths
+        .iter()
+        .all(|p| volume_of(p, mounts.iter().copied()) == here)
+}
+
+/// The id under which the folder hovered by a drag this frame is kept for [`preview`].
+fn hovered_id() -> egui::Id {
+    egui::Id::unique("cairn drop target")
+}
+
+/// Makes `resp` (an item) a drag source: when a drag with the primary button begins on it
+/// (the pointer moved past egui's click distance while pressed), `paths()` is what is
+/// dragged. A press released before that stays a click.
+pub(crate) fn source(resp: &egui::Response, paths: impl FnOnce() -> Vec<PathBuf>) {
+    if resp.drag_started_by(egui::PointerButton::Primary) {
+        egui::DragAndDrop::set_payload(&resp.ctx, Dragged { paths: paths() });
+    }
+}
+
+/// Makes `resp` a drop target standing for the folder `folder`: while something it
+/// [`accepts`] is dragged over it, it is highlighted; let go there, the drop (with the
+/// modifiers held then) is pushed to `actions`. Over a folder that does not take it, nothing
+/// shows and a release does nothing.
+pub(crate) fn target(resp: &egui::Response, folder: &Path, actions: &mut Vec<UiCommand>) {
+    let Some(dragged) = resp.dnd_hover_payload::<Dragged>() else {
+        return;
+    };
+    if !accepts(&dragged.paths, folder) {
+        return;
+    }
+    let painter = resp.ctx.layer_painter(resp.layer_id);
+    theme::drop_target(
+        &painter,
+        resp.interact_rect,
+        resp.ctx.theme() == egui::Theme::Dark,
+    );
+    resp.ctx
+        .data_mut(|d| d.insert_temp(hovered_id(), folder.to_owned()));
+    if resp.dnd_release_payload::<Dragged>().is_some() {
+        let op = DropOp::from_modifiers(resp.ctx.input(|i| i.modifiers));
+        actions.push(UiCommand::Drop {
+            paths: dragged.paths.clone(),
+            to: folder.to_owned(),
+            op,
+        });
+    }
+}
+
+/// The name a folder or item is shown by in the preview (the whole path for `/`).
+fn shown_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Draws what is dragged beside the pointer: its name or "3 items" and, over a folder that
+/// takes it, "Move to …" or "Copy to …" as the modifiers held and the volumes (`volumes`,
+/// the mount table) say. The pointer shows whether a drop there would do anything. Called
+/// once a frame, after every drop target was drawn.
+pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
+    let over: Option<PathBuf> = ctx.data_mut(|d| d.remove_temp(hovered_id()));
+    let Some(dragged) = egui::DragAndDrop::payload::<Dragged>(ctx) else {
+        return;
+    };
+    let Some(pos) = ctx.pointer_latest_pos() else {
+        return;
+    };
+    let what = match dragged.paths.as_slice() {
+        [one] => shown_name(one),
+        many => items_text(many.len() as u64),
+    };
+    let action = over.map(|to| {
+        let op = DropOp::from_modifiers(ctx.input(|i| i.modifiers));
+        let kind = op.kind(|| same_volume_shown(&dragged.paths, &to, volumes));
+        (kind, shown_name(&to))
+    });
+    ctx.set_cursor_icon(match action {
+        None => egui::CursorIcon::NoDrop,
+        Some((OpKind::Copy, _)) => egui::CursorIcon::Copy,
+        Some(_) => egui::CursorIcon::Grabbing,
+    });
+    egui::Area::new(egui::Id::unique("cairn drag preview"))
+        .order(egui::Order::Tooltip)
+        .fixed_pos(pos + egui::vec2(16.0, 12.0))
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.label(egui::RichText::new(what).strong());
+                if let Some((kind, to)) = action {
+                    let verb = if kind == OpKind::Copy { "Copy" } else { "Move" };
+                    ui.label(format!("{verb} to {to}"));
+                }
+            });
+        });
 }
 
 #[cfg(test)]
