@@ -209,6 +209,7 @@ pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
         .fixed_pos(pos + egui::vec2(16.0, 12.0))
         .interactable(false)
         .show(ctx, |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.label(egui::RichText::new(what).strong());
                 if let Some((kind, to)) = action {
