@@ -225,6 +225,8 @@ impl CairnApp {
         dialogs::file_op(&ctx, &self.state, &mut acts);
         super::batch_rename::show(&ctx, &mut self.state, &mut acts);
         self.run_all(&mut acts, &ctx);
+        // After every drop target was drawn: what is dragged, and what a drop would do.
+        crate::ui::dnd::preview(&ctx, &self.state.volumes);
         for c in std::mem::take(&mut self.state.fetches) {
             self.bridge.send(c);
         }

@@ -13,6 +13,7 @@ use std::sync::mpsc;
 use tokio::sync::{broadcast, mpsc as tmpsc};
 use uuid::Uuid;
 
+use crate::ui::dnd::DropOp;
 use crate::vdfs::actions::{Committed, OpKind, Preview, Request};
 use crate::vdfs::fs::mounts::space_of;
 use crate::vdfs::fs::rules::Rules;
@@ -95,6 +96,18 @@ pub enum Command {
         request: Box<Request>,
         /// Always show the preview first (permanent delete).
         ask: bool,
+    },
+    /// Items dropped on a folder: [`DropOp::Auto`] becomes a move when every item's folder
+    /// is on the destination's file system (their `st_dev`, read here, off the UI thread)
+    /// and a copy otherwise; then it goes on as a [`Command::FileOp`] without `ask`, like a
+    /// paste.
+    Drop {
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+        /// The folder they were dropped on.
+        to: PathBuf,
+        /// Move, copy, or as the file systems decide.
+        op: DropOp,
     },
     /// Carry out a preview the person confirmed.
     Commit(Box<Preview>),
@@ -382,6 +395,7 @@ impl Bridge {
                         });
                     }
                     Command::FileOp { .. }
+                    | Command::Drop { .. }
                     | Command::Commit(_)
                     | Command::Undo
                     | Command::Redo
@@ -525,6 +539,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::RememberFolder(_)
             | Command::AppsFor(_)
             | Command::FileOp { .. }
+            | Command::Drop { .. }
             | Command::Commit(_)
             | Command::Undo
             | Command::Redo
@@ -587,6 +602,20 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
                 Ok(c) => (preview.kind, false, Ok((c, totals))),
                 Err(e) => return failed(Some(preview.kind), path, e.to_string()),
             }
+        }
+        Command::Drop { paths, to, op } => {
+            let kind = op.kind(|| {
+                crate::ui::dnd::same_device(&paths, &to, crate::vdfs::fs::entry::folder_device)
+            });
+            let request = Request::new(kind, paths).to(to);
+            return file_op(
+                core,
+                Command::FileOp {
+                    request: Box::new(request),
+                    ask: false,
+                },
+                send,
+            );
         }
         Command::Commit(preview) => {
             let totals = (preview.files, preview.bytes);

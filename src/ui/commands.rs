@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{Key, KeyboardShortcut, Modifiers};
 use uuid::Uuid;
 
+use crate::ui::dnd::DropOp;
 use crate::ui::explorer::SortKey;
 use crate::vdfs::actions::OnConflict;
 use crate::vdfs::index::location::IndexMode;
@@ -138,6 +139,16 @@ pub enum UiCommand {
     Cut(Vec<PathBuf>),
     /// Copy or move what is on the window's clipboard into a folder.
     Paste(PathBuf),
+    /// Items dragged onto a folder and let go there: moved or copied into it as `op` says
+    /// (see [`crate::ui::dnd`]), like a paste.
+    Drop {
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+        /// The folder they were dropped on.
+        to: PathBuf,
+        /// Move, copy, or as the file systems decide (the modifiers held at the drop).
+        op: DropOp,
+    },
     /// Start renaming an item in place.
     Rename(PathBuf),
     /// Give an item the name typed in place (Enter).
@@ -353,6 +364,8 @@ pub enum CommandKind {
     Cut,
     /// [`UiCommand::Paste`].
     Paste,
+    /// [`UiCommand::Drop`].
+    Drop,
     /// [`UiCommand::Rename`].
     Rename,
     /// [`UiCommand::RenameTo`].
@@ -454,6 +467,7 @@ impl UiCommand {
             UiCommand::Copy(_) => K::Copy,
             UiCommand::Cut(_) => K::Cut,
             UiCommand::Paste(_) => K::Paste,
+            UiCommand::Drop { .. } => K::Drop,
             UiCommand::Rename(_) => K::Rename,
             UiCommand::RenameTo { .. } => K::RenameTo,
             UiCommand::CancelRename => K::CancelRename,
@@ -601,7 +615,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 70] = {
+    pub const ALL: [CommandKind; 71] = {
         use CommandKind as K;
         [
             K::Back,
@@ -650,6 +664,7 @@ impl CommandKind {
             K::Copy,
             K::Cut,
             K::Paste,
+            K::Drop,
             K::Rename,
             K::RenameTo,
             K::CancelRename,
@@ -729,6 +744,7 @@ impl CommandKind {
             K::Copy => "Copy",
             K::Cut => "Cut",
             K::Paste => "Paste",
+            K::Drop => "Move or copy here",
             K::Rename => "Rename",
             K::RenameTo => "Rename to the name typed",
             K::CancelRename => "Stop renaming",

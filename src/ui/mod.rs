@@ -8,13 +8,15 @@
 //!
 //! Layout: `app.rs` (the eframe app: drain, layout, keys), `state.rs` (the state and both ways
 //! it changes), `panels/` (one file per panel), `views/` (one file per central view),
-//! `dialogs.rs`, `batch_rename.rs` (the batch-rename dialog).
+//! `dialogs.rs`, `batch_rename.rs` (the batch-rename dialog),
+//! `dnd.rs` (drag and drop of items onto folders).
 
 mod app;
 pub mod batch_rename;
 pub mod bridge;
 pub mod commands;
 mod dialogs;
+pub mod dnd;
 pub mod explorer;
 mod panels;
 pub mod search;

@@ -1067,6 +1067,13 @@ impl AppState {
                     send.push(file_op(request, false));
                 }
             }
+            UiCommand::Drop { paths, to, op } => {
+                // The views offer only folders that take the items; a drop is checked again
+                // here, so no path can send a folder into itself.
+                if crate::ui::dnd::accepts(&paths, &to) {
+                    send.push(Command::Drop { paths, to, op });
+                }
+            }
             UiCommand::Rename(path) => self.start_rename(path),
             UiCommand::RenameTo { path, name } => {
                 let Some(edit) = &mut self.renaming else {
@@ -1557,6 +1564,37 @@ mod tests {
         run(&mut s, UiCommand::Cut(paths.clone()));
         assert_eq!(paste(&mut s), expect(OpKind::Move));
         assert!(paste(&mut s).is_empty(), "what was cut moves once");
+    }
+
+    #[test]
+    fn a_drop_goes_to_the_core_unless_the_folder_cannot_take_it() {
+        use crate::ui::dnd::DropOp;
+        let mut s = state();
+        let paths = |v: &[&str]| v.iter().map(PathBuf::from).collect::<Vec<_>>();
+        let mut drop = |items: &[&str], to: &str, op| {
+            let cmd = UiCommand::Drop {
+                paths: paths(items),
+                to: PathBuf::from(to),
+                op,
+            };
+            run(&mut s, cmd).commands
+        };
+        assert_eq!(
+            drop(&["/f/a", "/f/b"], "/g", DropOp::Auto),
+            [Command::Drop {
+                paths: paths(&["/f/a", "/f/b"]),
+                to: PathBuf::from("/g"),
+                op: DropOp::Auto
+            }]
+        );
+        assert!(
+            drop(&["/f/d"], "/f/d/e", DropOp::Copy).is_empty(),
+            "into itself"
+        );
+        assert!(
+            drop(&["/f/a"], "/f", DropOp::Move).is_empty(),
+            "where it is"
+        );
     }
 
     #[test]

@@ -251,3 +251,17 @@ pub fn sort_arrow(ui: &mut egui::Ui, ascending: bool) {
         egui::Stroke::NONE,
     ));
 }
+
+/// The highlight of a folder that takes what is dragged over it (a list row, a tile, a
+/// sidebar entry, a breadcrumb segment, the folder view itself): a tinted frame in the
+/// accent colour over `rect`.
+pub fn drop_target(painter: &egui::Painter, rect: egui::Rect, dark: bool) {
+    let fill = ACCENT.gamma_multiply(if dark { 0.25 } else { 0.15 });
+    painter.rect(
+        rect.shrink(1.0),
+        4.0,
+        fill,
+        egui::Stroke::new(2.0, ACCENT),
+        egui::StrokeKind::Inside,
+    );
+}

@@ -1847,3 +1847,264 @@ fn f2_on_several_items_opens_a_batch_rename_with_a_live_preview_and_ctrl_z_undoe
     step_until_state(&mut h, "the dialog closes", |s| s.batch_rename.is_none());
     assert!(root.join("file2.txt").exists() && root.join("file10.txt").exists());
 }
+
+/// Presses the primary button at `from`, moves past egui's drag distance and on to `to` in a
+/// few frames, holding `mods` once there: the items hover over `to`, not yet dropped.
+fn drag_over(h: &mut H<'_>, from: egui::Pos2, to: egui::Pos2, mods: egui::Modifiers) {
+    h.hover_at(from);
+    h.drag_at(from);
+    // Sideways first: past the 6 points a click may wander, still on the row pressed.
+    h.hover_at(from + egui::vec2(12.0, 0.0));
+    h.hover_at(from.lerp(to, 0.5));
+    h.hover_at(to);
+    h.event(egui::Event::ModifiersChanged(mods));
+    h.step();
+    h.run_steps(1);
+}
+
+/// Lets go of the primary button at `at` with `mods` held, then of the modifiers.
+fn let_go(h: &mut H<'_>, at: egui::Pos2, mods: egui::Modifiers) {
+    h.event(egui::Event::PointerButton {
+        pos: at,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: mods,
+    });
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    h.step();
+    h.run_steps(1);
+}
+
+/// Steps until the operation titled `title` (e.g. `Move “a.txt” to photos`) has ended and
+/// the folder shown is listed again.
+fn step_until_done(h: &mut H<'_>, title: &str) {
+    step_until_state(h, title, |s| {
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.undo && t.text.starts_with(title))
+            && !s.explorer.loading
+    });
+    h.run_steps(2);
+}
+
+/// Drags the widget labelled `from` onto the widget labelled `onto` and lets go there with
+/// `mods` held.
+fn drag_onto(h: &mut H<'_>, from: &str, onto: &str, mods: egui::Modifiers) {
+    let a = h.get_by_label(from).rect().center();
+    let b = h.get_by_label(onto).rect().center();
+    drag_over(h, a, b, mods);
+    let_go(h, b, mods);
+}
+
+#[test]
+fn dragging_onto_a_folder_moves_ctrl_copies_and_shift_moves_the_selection_in_the_grid() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    // Over the folder, the preview names the item and what a drop does.
+    let (notes, photos) = (
+        h.get_by_label("notes.md").rect().center(),
+        h.get_by_label("photos").rect().center(),
+    );
+    drag_over(&mut h, notes, photos, egui::Modifiers::NONE);
+    assert!(h.query_by_label("Move to photos").is_some());
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::CTRL));
+    h.step();
+    h.run_steps(1);
+    assert!(h.query_by_label("Copy to photos").is_some());
+    h.event(egui::Event::ModifiersChanged(egui::Modifiers::NONE));
+    h.step();
+    // No modifier, one file system: a move.
+    let_go(&mut h, photos, egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move", || {
+        root.join("photos/notes.md").is_file() && !root.join("notes.md").exists()
+    });
+    assert!(
+        h.query_by_label("Move to photos").is_none(),
+        "the preview is gone"
+    );
+    // An ordinary operation: Ctrl+Z moves it back.
+    step_until_done(&mut h, "Move “notes.md” to photos");
+    assert!(h.query_by_label("notes.md").is_none());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut h, "notes.md");
+    assert!(root.join("notes.md").is_file() && !root.join("photos/notes.md").exists());
+
+    // Ctrl held as it is let go: a copy.
+    drag_onto(&mut h, "file2.txt", "photos", egui::Modifiers::CTRL);
+    step_until_disk(&mut h, "the copy", || {
+        root.join("photos/file2.txt").is_file()
+    });
+    assert_eq!(std::fs::read(root.join("file2.txt")).unwrap(), b"two");
+    step_until_done(&mut h, "Copy “file2.txt” to photos");
+    assert!(h.state().state().dialog.is_none(), "no conflict, no dialog");
+
+    // In the grid, dragging a selected tile takes the whole selection; Shift moves.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    h.get_by_label("file10.txt").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(selected_names(&h), ["file10.txt", "notes.md"]);
+    let (from, to) = (
+        h.get_by_label("notes.md").rect().center(),
+        h.get_by_label("photos").rect().center(),
+    );
+    drag_over(&mut h, from, to, egui::Modifiers::SHIFT);
+    assert!(h.query_by_label("2 items").is_some());
+    assert!(h.query_by_label("Move to photos").is_some());
+    let_go(&mut h, to, egui::Modifiers::SHIFT);
+    step_until_disk(&mut h, "the move of the selection", || {
+        root.join("photos/file10.txt").is_file()
+            && root.join("photos/notes.md").is_file()
+            && !root.join("file10.txt").exists()
+            && !root.join("notes.md").exists()
+    });
+    assert!(root.join("file2.txt").is_file(), "not selected, not moved");
+    // Dragging an item outside the selection takes it alone.
+    step_until_done(&mut h, "Move 2 items to photos");
+    h.get_by_label("photos").click();
+    h.run_steps(2);
+    drag_onto(&mut h, "file2.txt", "photos", egui::Modifiers::SHIFT);
+    // photos/file2.txt is there already (the copy): the paste's conflict dialog asks.
+    step_until_contains(&mut h, "1 item already exists at the destination");
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "the dialog closes", |s| s.dialog.is_none());
+    assert!(root.join("photos").is_dir() && root.join("file2.txt").is_file());
+}
+
+#[test]
+fn a_click_stays_a_click_a_folder_dropped_on_itself_does_nothing_and_esc_cancels() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    // A press that wanders less than the drag distance is a click: it selects.
+    let file2 = h.get_by_label("file2.txt").rect().center();
+    h.hover_at(file2);
+    h.drag_at(file2);
+    h.hover_at(file2 + egui::vec2(3.0, 0.0));
+    h.event(egui::Event::PointerButton {
+        pos: file2 + egui::vec2(3.0, 0.0),
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
+    h.step();
+    h.run_steps(1);
+    assert_eq!(selected_names(&h), ["file2.txt"]);
+    assert!(!egui::DragAndDrop::has_any_payload(&h.ctx));
+
+    // A folder dragged along its own row and let go there: nothing is shown or done.
+    let photos = h.get_by_label("photos").rect().center();
+    let along = photos + egui::vec2(200.0, 0.0);
+    drag_over(&mut h, photos, along, egui::Modifiers::NONE);
+    assert!(egui::DragAndDrop::has_any_payload(&h.ctx), "dragging");
+    assert!(h.query_by_label_contains("Move to").is_none());
+    let_go(&mut h, along, egui::Modifiers::NONE);
+    h.run_steps(3);
+    let s = h.state().state();
+    assert!(s.toast.is_none() && s.dialog.is_none(), "no operation");
+    assert_eq!(selected_names(&h), ["file2.txt"], "a drag is not a click");
+    assert!(root.join("photos/2024/beach.jpg").is_file());
+
+    // Esc while over a folder cancels: letting go then does nothing.
+    let notes = h.get_by_label("notes.md").rect().center();
+    drag_over(&mut h, notes, photos, egui::Modifiers::NONE);
+    assert!(h.query_by_label("Move to photos").is_some());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(1);
+    assert!(h.query_by_label("Move to photos").is_none());
+    let_go(&mut h, photos, egui::Modifiers::NONE);
+    h.run_steps(3);
+    assert!(h.state().state().toast.is_none());
+    assert!(root.join("notes.md").is_file() && !root.join("photos/notes.md").exists());
+
+    // A double click still opens (both clicks in one frame: the harness's frames are
+    // further apart than a double click).
+    let photos = h.get_by_label("photos").rect().center();
+    h.hover_at(photos);
+    h.step();
+    for pressed in [true, false, true, false] {
+        h.input_mut().events.push(egui::Event::PointerButton {
+            pos: photos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+    }
+    step_until(&mut h, "beach copy.jpg");
+}
+
+#[test]
+fn dropping_on_a_breadcrumb_a_sidebar_location_or_beside_the_items_moves_there() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Content, Rules::none()));
+    let photos = root.join("photos");
+    let mut h = harness(&fx, &photos);
+    step_until(&mut h, "beach copy.jpg");
+    let name = root.file_name().unwrap().to_string_lossy().into_owned();
+    // A breadcrumb segment: the folder above.
+    drag_onto(&mut h, "beach copy.jpg", &name, egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move to the breadcrumb's folder", || {
+        root.join("beach copy.jpg").is_file() && !photos.join("beach copy.jpg").exists()
+    });
+    step_until_done(&mut h, &format!("Move “beach copy.jpg” to {name}"));
+    assert!(h.query_by_label("beach copy.jpg").is_none());
+
+    // A location in the sidebar.
+    go_to(&mut h, &photos.join("2024"));
+    step_until(&mut h, "beach.jpg");
+    let location = h
+        .get_by_label_contains(&format!("{name}  \u{b7}"))
+        .rect()
+        .center();
+    let beach = h.get_by_label("beach.jpg").rect().center();
+    drag_over(&mut h, beach, location, egui::Modifiers::NONE);
+    assert!(h.query_by_label(&format!("Move to {name}")).is_some());
+    let_go(&mut h, location, egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move to the location", || {
+        root.join("beach.jpg").is_file() && !photos.join("2024/beach.jpg").exists()
+    });
+    step_until_done(&mut h, &format!("Move “beach.jpg” to {name}"));
+
+    // Beside the items: the folder shown. Dragged from photos, Backspace goes up meanwhile,
+    // and the drop below the rows lands in the folder now shown.
+    go_to(&mut h, &photos);
+    step_until(&mut h, "2024");
+    let folder = h.get_by_label("2024").rect().center();
+    let below = folder + egui::vec2(0.0, 250.0);
+    drag_over(&mut h, folder, below, egui::Modifiers::NONE);
+    assert!(
+        h.query_by_label_contains("Move to").is_none(),
+        "photos is where 2024 is already"
+    );
+    h.key_press(egui::Key::Backspace);
+    step_until(&mut h, "notes.md");
+    h.hover_at(below + egui::vec2(0.0, 10.0));
+    h.step();
+    assert!(h.query_by_label(&format!("Move to {name}")).is_some());
+    let_go(&mut h, below + egui::vec2(0.0, 10.0), egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move beside the items", || {
+        root.join("2024").is_dir() && !photos.join("2024").exists()
+    });
+    step_until(&mut h, "2024");
+}
+
+#[test]
+fn a_search_result_dragged_onto_a_breadcrumb_moves_there() {
+    let (fx, root) = beach_fixture();
+    let mut h = searched(&fx, &root, "beach", "3 matches for");
+    let name = root.file_name().unwrap().to_string_lossy().into_owned();
+    drag_onto(&mut h, "beach.jpg", &name, egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move of the result", || {
+        root.join("beach.jpg").is_file() && !root.join("photos/2024/beach.jpg").exists()
+    });
+    assert!(
+        h.state().state().searching(),
+        "the drag did not open the result"
+    );
+}

@@ -57,9 +57,12 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         } else {
             RichText::new(name)
         };
-        if ui.add(egui::Button::new(text).frame(false)).clicked() && acc != *folder {
+        let r = ui.add(egui::Button::new(text).frame(false));
+        if r.clicked() && acc != *folder {
             actions.push(UiCommand::GoTo(acc.clone()));
         }
+        // Items dropped on a segment go into that folder.
+        crate::ui::dnd::target(&r, &acc, actions);
     }
     if ui
         .add(egui::Button::new(RichText::new("Edit").color(theme::weak(ui))).frame(false))

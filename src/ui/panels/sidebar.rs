@@ -1,4 +1,5 @@
-//! The sidebar: the library switcher, locations, favourites, drives and places.
+//! The sidebar: the library switcher, locations, favourites, drives and places. Items
+//! dragged onto a location, a favourite, a drive or a place are dropped into it.
 
 use eframe::egui::{self, RichText};
 
@@ -110,6 +111,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         if r.clicked() {
             actions.push(UiCommand::GoTo(path.clone()));
         }
+        crate::ui::dnd::target(&r, &path, actions);
         r.context_menu(|ui| {
             let [rescan, remove] = UiCommand::location_menu(l.record.id);
             if ui.button(rescan.label()).clicked() {
@@ -173,6 +175,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         if r.clicked() {
             actions.push(UiCommand::GoTo(f.clone()));
         }
+        crate::ui::dnd::target(&r, f, actions);
         r.context_menu(|ui| {
             let remove = UiCommand::RemoveFavourite(f.clone());
             if ui.button(remove.label()).clicked() {
@@ -200,12 +203,15 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         if r.clicked() {
             actions.push(UiCommand::GoTo(v.mount_point.clone()));
         }
+        crate::ui::dnd::target(&r, &v.mount_point, actions);
     }
     if let Some(home) = &state.home {
         ui.add_space(10.0);
         heading(ui, "PLACES");
-        if ui.selectable_label(shown == Some(home), "Home").clicked() {
+        let r = ui.selectable_label(shown == Some(home), "Home");
+        if r.clicked() {
             actions.push(UiCommand::GoTo(home.clone()));
         }
+        crate::ui::dnd::target(&r, home, actions);
     }
 }

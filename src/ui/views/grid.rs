@@ -34,6 +34,7 @@ pub(super) fn show(
     let rows = e.order.len().div_ceil(per_row);
     let dark = ui.visuals().dark_mode;
     let mut wanted = Vec::new();
+    let mut over_item = false;
     let mut area = egui::ScrollArea::vertical()
         .id_salt("grid")
         .auto_shrink([false, false]);
@@ -58,7 +59,7 @@ pub(super) fn show(
                     let Some(&idx) = e.order.get(r) else { break };
                     let item = &e.items[idx as usize];
                     let selected = e.selection.items.contains(&idx);
-                    let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click());
+                    let (rect, resp) = ui.allocate_exact_size(cell, egui::Sense::click_and_drag());
                     // Named for screen readers and tests, like a list row.
                     resp.widget_info(|| {
                         egui::WidgetInfo::selected(
@@ -127,7 +128,7 @@ pub(super) fn show(
                         );
                         let mut child = ui.new_child(egui::UiBuilder::new().max_rect(field));
                         super::rename_field(&mut child, edit, item.kind, cell.x - 4.0, actions);
-                        super::item_response(&resp, state, item, folder, actions);
+                        over_item |= super::item_response(&resp, state, item, folder, actions);
                         continue;
                     }
                     let galley = ui.painter().layout(
@@ -141,7 +142,7 @@ pub(super) fn show(
                         rect.bottom() - 34.0,
                     );
                     ui.painter().galley(pos, galley, ui.visuals().text_color());
-                    super::item_response(&resp, state, item, folder, actions);
+                    over_item |= super::item_response(&resp, state, item, folder, actions);
                 }
             });
         }
@@ -158,5 +159,6 @@ pub(super) fn show(
             columns: per_row,
             page_rows: ((out.inner_rect.height() / row_step) as usize).max(1),
         },
+        over_item,
     }
 }

@@ -39,7 +39,8 @@ pub(super) fn show(
         .id_salt(("listing", e.inspector, width_step))
         .striped(true)
         .resizable(true)
-        .sense(egui::Sense::click())
+        // Drags start past egui's click distance, so a click stays a click.
+        .sense(egui::Sense::click_and_drag())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::remainder().at_least(200.0).clip(true))
         .column(Column::initial(90.0).at_least(60.0))
@@ -50,6 +51,7 @@ pub(super) fn show(
         Some(Scroll::ToOffset(y)) => table = table.vertical_scroll_offset(y),
         None => {}
     }
+    let mut over_item = false;
     let out = table
         .header(ROW_HEIGHT, |mut header| {
             for (key, title) in [
@@ -107,7 +109,7 @@ pub(super) fn show(
                     ui.label(kind_text(item));
                 });
                 let resp = row.response();
-                super::item_response(&resp, state, item, folder, actions);
+                over_item |= super::item_response(&resp, state, item, folder, actions);
             });
         });
     Drawn {
@@ -119,5 +121,6 @@ pub(super) fn show(
                 .saturating_sub(1)
                 .max(1),
         },
+        over_item,
     }
 }

@@ -82,8 +82,9 @@ pub(crate) fn show(
         ui.centered_and_justified(|ui| ui.label("Pick a location or a drive on the left"));
         return;
     };
-    // A right click beside the items: what acts on the folder itself. Sensed first, so the
-    // items drawn over it take their own clicks.
+    // A right click beside the items: what acts on the folder itself, and items dropped
+    // beside the items go into it. Sensed first, so the items drawn over it take their own
+    // clicks.
     let background = ui.interact(
         ui.available_rect_before_wrap(),
         ui.scope_id().with("folder background"),
@@ -91,6 +92,7 @@ pub(crate) fn show(
     );
     background.context_menu(|ui| folder_menu(ui, state, &folder, actions));
     if e.order.is_empty() {
+        crate::ui::dnd::target(&background, &folder, actions);
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() * 0.3);
             if e.loading {
@@ -134,6 +136,10 @@ pub(crate) fn show(
         ViewMode::Grid => grid::show(ui, state, &mut renaming, scroll, textures, actions),
     };
     state.renaming = renaming;
+    // Over an item, the item is the drop target (or, a file, none); beside them, the folder.
+    if !drawn.over_item {
+        crate::ui::dnd::target(&background, &folder, actions);
+    }
     if ui.ctx().will_discard() {
         if state.explorer.scroll.is_none() {
             state.explorer.scroll = scroll;
@@ -145,32 +151,41 @@ pub(crate) fn show(
     }
 }
 
-/// What a folder view reports once drawn: where it is scrolled and the layout the keyboard
-/// moves through.
+/// What a folder view reports once drawn: where it is scrolled, the layout the keyboard
+/// moves through, and whether the pointer is over an item.
 #[derive(Debug, Default)]
 struct Drawn {
     /// Scroll offset, in points from the top.
     offset: f32,
     /// Items per row and rows per screenful.
     geometry: Geometry,
+    /// The pointer is over an item (a drop there is the item's, not the folder's).
+    over_item: bool,
 }
 
 /// What the pointer does on an item of the folder shown (list row or grid tile): a click
-/// selects (with the modifiers held), a double click opens, a right click opens its menu.
+/// selects (with the modifiers held), a double click opens, a right click opens its menu;
+/// a drag takes the selection if the item is in it, else the item alone; a folder takes
+/// drops. Returns whether the pointer is over the item.
 fn item_response(
     resp: &egui::Response,
     state: &AppState,
     item: &Item,
     folder: &Path,
     actions: &mut Vec<UiCommand>,
-) {
+) -> bool {
     if resp.double_clicked() {
         click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
     } else if resp.clicked() {
         let mods = resp.ctx.input(|i| i.modifiers);
         click(item.path_in(folder), mods, false, actions);
     }
+    crate::ui::dnd::source(resp, || state.menu_targets(&item.path_in(folder)));
+    if item.kind == EntryKind::Dir {
+        crate::ui::dnd::target(resp, &item.path_in(folder), actions);
+    }
     context_menu(resp, state, item, folder, actions);
+    resp.contains_pointer()
 }
 
 /// The context menu of an item of the folder shown (list row or grid tile): the commands of

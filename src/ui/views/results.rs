@@ -74,7 +74,8 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     }
     table
         .striped(true)
-        .sense(egui::Sense::click())
+        // Drags start past egui's click distance, so a click stays a click.
+        .sense(egui::Sense::click_and_drag())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::initial(260.0).at_least(120.0).clip(true))
         .column(Column::remainder().at_least(160.0).clip(true))
@@ -149,6 +150,12 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                 let r = row.response();
                 if r.double_clicked() || r.clicked() {
                     actions.push(UiCommand::GoToItem(hit.path.clone()));
+                }
+                // A hit is dragged alone (the results have no selection); a folder takes
+                // drops.
+                crate::ui::dnd::source(&r, || vec![hit.path.clone()]);
+                if hit.kind == EntryKind::Dir {
+                    crate::ui::dnd::target(&r, &hit.path, actions);
                 }
             });
         });

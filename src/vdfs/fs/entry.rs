@@ -161,6 +161,13 @@ pub fn is_folder(path: &std::path::Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_dir())
 }
 
+/// The device id (`st_dev`) of the folder at `path`, links followed (a folder reached
+/// through a link is on its target's file system); `None` if it cannot be read. Two folders
+/// with one device id are on one file system, so a move between them is a rename.
+pub fn folder_device(path: &std::path::Path) -> Option<u64> {
+    std::fs::metadata(path).ok().map(|m| Meta::of(&m).dev)
+}
+
 /// `path` made absolute and canonical without following a symlink at its last component
 /// (the parent folder is canonicalised, the name is kept), so a link is addressed as itself.
 pub fn canonical_no_follow(path: &std::path::Path) -> std::path::PathBuf {

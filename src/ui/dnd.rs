@@ -1,0 +1,316 @@
+//! Drag and drop of items onto folders, as in Dolphin or Finder.
+//!
+//! What is dragged is a [`Dragged`]: the item pressed, or the whole selection when that item
+//! is in it. A folder takes it ([`accepts`]) unless it is one of the items, lies inside one,
+//! or is where the items already are. How a drop acts is a [`DropOp`] read from the
+//! modifiers held when the items are let go: Shift moves, Ctrl copies, no modifier moves
+//! within one file system and copies across. A drop is a [`UiCommand::Drop`]; the bridge
+//! settles [`DropOp::Auto`] by the folders' device ids ([`same_device`], off the UI thread)
+//! and sends the copy or move down the paste's path (preview, then commit unless it needs a
+//! look), so Ctrl+Z undoes it like any other operation.
+//!
+//! The egui side: `source` starts a drag once the pointer has moved past egui's click
+//! distance (a click stays a click, a double click opens), `target` highlights a folder
+//! that takes what is dragged and turns a release over it into the drop, `preview` follows
+//! the pointer with what would happen. Esc cancels a drag (egui's drag and drop drops its
+//! payload on Esc).
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+
+use crate::ui::commands::UiCommand;
+use crate::ui::state::items_text;
+use crate::ui::theme;
+use crate::vdfs::actions::OpKind;
+use crate::vdfs::fs::volumes::Volume;
+
+/// What is being dragged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dragged {
+    /// The items, exact paths, in the order shown.
+    pub paths: Vec<PathBuf>,
+}
+
+/// How a drop acts, from the modifiers held when the items are let go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropOp {
+    /// Shift: move.
+    Move,
+    /// Ctrl: copy.
+    Copy,
+    /// No modifier: move within one file system, copy across file systems.
+    Auto,
+}
+
+impl DropOp {
+    /// The drop `mods` ask for: Ctrl (Cmd on a Mac) copies, Shift moves, neither lets the
+    /// file systems decide. With both, Ctrl wins: a copy never takes the originals away.
+    pub fn from_modifiers(mods: egui::Modifiers) -> DropOp {
+        if mods.ctrl || mods.command {
+            DropOp::Copy
+        } else if mods.shift {
+            DropOp::Move
+        } else {
+            DropOp::Auto
+        }
+    }
+
+    /// The file operation this drop is: [`OpKind::Move`] or [`OpKind::Copy`].
+    /// `same_volume` says whether every item is on the destination's file system; it is
+    /// asked only for [`DropOp::Auto`] (it may have to look at the disk).
+    pub fn kind(self, same_volume: impl FnOnce() -> bool) -> OpKind {
+        match self {
+            DropOp::Move => OpKind::Move,
+            DropOp::Copy => OpKind::Copy,
+            DropOp::Auto if same_volume() => OpKind::Move,
+            DropOp::Auto => OpKind::Copy,
+        }
+    }
+}
+
+/// Whether the folder `folder` takes a drop of `paths`: something is dragged, and no item is
+/// the folder itself, a folder above it (a folder cannot go into its own subtree) or already
+/// in it (dropping items where they are does nothing).
+pub fn accepts(paths: &[PathBuf], folder: &Path) -> bool {
+    !paths.is_empty()
+        && paths
+            .iter()
+            .all(|p| !folder.starts_with(p) && p.parent() != Some(folder))
+}
+
+/// Whether the folder of every item in `paths` is on the file system of `dest`, by
+/// `device`, the device id of a folder
+/// ([`folder_device`](crate::vdfs::fs::entry::folder_device) reads `st_dev`; each folder is
+/// asked once). `false` when a device cannot be read: the drop then copies, which never
+/// takes the originals away.
+pub fn same_device(paths: &[PathBuf], dest: &Path, device: impl Fn(&Path) -> Option<u64>) -> bool {
+    let Some(here) = device(dest) else {
+        return false;
+    };
+    let mut seen = std::collections::HashSet::new();
+    paths.iter().all(|p| match p.parent() {
+        Some(parent) => !seen.insert(parent) || device(parent) == Some(here),
+        None => false,
+    })
+}
+
+/// Which volume holds `path`, given the mount points of each volume: the one with the
+/// longest mount point above `path` (`None` when no mount point is above it). What the drag
+/// preview names before the drop; the drop itself goes by [`same_device`].
+pub fn volume_of<'a>(
+    path: &Path,
+    mounts: impl IntoIterator<Item = (usize, &'a Path)>,
+) -> Option<usize> {
+    mounts
+        .into_iter()
+        .filter(|(_, m)| path.starts_with(m))
+        .max_by_key(|(_, m)| m.components().count())
+        .map(|(v, _)| v)
+}
+
+/// Whether every item of `paths` is on the volume of `dest`, as the mount table the window
+/// was last sent says (no disk access: this is for the preview drawn every frame).
+fn same_volume_shown(paths: &[PathBuf], dest: &Path, volumes: &[Volume]) -> bool {
+    let mounts: Vec<(usize, &Path)> = volumes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            std::iter::once(v.mount_point.as_path())
+                .chain(v.other_mount_points.iter().map(PathBuf::as_path))
+                .map(move |m| (i, m))
+        })
+        .collect();
+    let here = volume_of(dest, mounts.iter().copied());
+    paths
+        .iter()
+        .all(|p| volume_of(p, mounts.iter().copied()) == here)
+}
+
+/// The id under which the folder hovered by a drag this frame is kept for [`preview`].
+fn hovered_id() -> egui::Id {
+    egui::Id::unique("cairn drop target")
+}
+
+/// Makes `resp` (an item) a drag source: when a drag with the primary button begins on it
+/// (the pointer moved past egui's click distance while pressed), `paths()` is what is
+/// dragged. A press released before that stays a click.
+pub(crate) fn source(resp: &egui::Response, paths: impl FnOnce() -> Vec<PathBuf>) {
+    if resp.drag_started_by(egui::PointerButton::Primary) {
+        egui::DragAndDrop::set_payload(&resp.ctx, Dragged { paths: paths() });
+    }
+}
+
+/// Makes `resp` a drop target standing for the folder `folder`: while something it
+/// [`accepts`] is dragged over it, it is highlighted; let go there, the drop (with the
+/// modifiers held then) is pushed to `actions`. Over a folder that does not take it, nothing
+/// shows and a release does nothing.
+pub(crate) fn target(resp: &egui::Response, folder: &Path, actions: &mut Vec<UiCommand>) {
+    let Some(dragged) = resp.dnd_hover_payload::<Dragged>() else {
+        return;
+    };
+    if !accepts(&dragged.paths, folder) {
+        return;
+    }
+    let painter = resp.ctx.layer_painter(resp.layer_id);
+    theme::drop_target(
+        &painter,
+        resp.interact_rect,
+        resp.ctx.theme() == egui::Theme::Dark,
+    );
+    resp.ctx
+        .data_mut(|d| d.insert_temp(hovered_id(), folder.to_owned()));
+    if resp.dnd_release_payload::<Dragged>().is_some() {
+        let op = DropOp::from_modifiers(resp.ctx.input(|i| i.modifiers));
+        actions.push(UiCommand::Drop {
+            paths: dragged.paths.clone(),
+            to: folder.to_owned(),
+            op,
+        });
+    }
+}
+
+/// The name a folder or item is shown by in the preview (the whole path for `/`).
+fn shown_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Draws what is dragged beside the pointer: its name or "3 items" and, over a folder that
+/// takes it, "Move to …" or "Copy to …" as the modifiers held and the volumes (`volumes`,
+/// the mount table) say. The pointer shows whether a drop there would do anything. Called
+/// once a frame, after every drop target was drawn.
+pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
+    let over: Option<PathBuf> = ctx.data_mut(|d| d.remove_temp(hovered_id()));
+    let Some(dragged) = egui::DragAndDrop::payload::<Dragged>(ctx) else {
+        return;
+    };
+    let Some(pos) = ctx.pointer_latest_pos() else {
+        return;
+    };
+    let what = match dragged.paths.as_slice() {
+        [one] => shown_name(one),
+        many => items_text(many.len() as u64),
+    };
+    let action = over.map(|to| {
+        let op = DropOp::from_modifiers(ctx.input(|i| i.modifiers));
+        let kind = op.kind(|| same_volume_shown(&dragged.paths, &to, volumes));
+        (kind, shown_name(&to))
+    });
+    ctx.set_cursor_icon(match action {
+        None => egui::CursorIcon::NoDrop,
+        Some((OpKind::Copy, _)) => egui::CursorIcon::Copy,
+        Some(_) => egui::CursorIcon::Grabbing,
+    });
+    egui::Area::new(egui::Id::unique("cairn drag preview"))
+        .order(egui::Order::Tooltip)
+        .fixed_pos(pos + egui::vec2(16.0, 12.0))
+        .interactable(false)
+        .show(ctx, |ui| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.label(egui::RichText::new(what).strong());
+                if let Some((kind, to)) = action {
+                    let verb = if kind == OpKind::Copy { "Copy" } else { "Move" };
+                    ui.label(format!("{verb} to {to}"));
+                }
+            });
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(v: &[&str]) -> Vec<PathBuf> {
+        v.iter().map(PathBuf::from).collect()
+    }
+
+    #[test]
+    fn a_folder_takes_items_from_elsewhere_but_not_itself_its_subtree_or_their_own_folder() {
+        let items = paths(&["/a/photos", "/a/notes.md"]);
+        assert!(accepts(&items, Path::new("/b")));
+        assert!(accepts(&items, Path::new("/a/other")));
+        // A sibling whose name starts like an item's is not inside it.
+        assert!(accepts(&items, Path::new("/a/photos-old")));
+        assert!(!accepts(&items, Path::new("/a/photos")), "onto itself");
+        assert!(
+            !accepts(&items, Path::new("/a/photos/2024")),
+            "into its subtree"
+        );
+        assert!(!accepts(&items, Path::new("/a")), "where they are");
+        assert!(accepts(&items, Path::new("/")), "above the items' folder");
+        // Items from two folders (search results): not where either of them is.
+        let mixed = paths(&["/a/x", "/c/y"]);
+        assert!(accepts(&mixed, Path::new("/d")));
+        assert!(!accepts(&mixed, Path::new("/c")));
+        assert!(!accepts(&[], Path::new("/d")), "nothing dragged");
+    }
+
+    #[test]
+    fn shift_moves_ctrl_copies_and_no_modifier_goes_by_the_volume() {
+        use egui::Modifiers as M;
+        assert_eq!(DropOp::from_modifiers(M::SHIFT), DropOp::Move);
+        assert_eq!(DropOp::from_modifiers(M::CTRL), DropOp::Copy);
+        assert_eq!(DropOp::from_modifiers(M::COMMAND), DropOp::Copy);
+        assert_eq!(DropOp::from_modifiers(M::CTRL | M::SHIFT), DropOp::Copy);
+        assert_eq!(DropOp::from_modifiers(M::NONE), DropOp::Auto);
+        assert_eq!(DropOp::from_modifiers(M::ALT), DropOp::Auto);
+        // An explicit choice never looks at the volumes.
+        assert_eq!(DropOp::Move.kind(|| unreachable!()), OpKind::Move);
+        assert_eq!(DropOp::Copy.kind(|| unreachable!()), OpKind::Copy);
+        assert_eq!(DropOp::Auto.kind(|| true), OpKind::Move);
+        assert_eq!(DropOp::Auto.kind(|| false), OpKind::Copy);
+    }
+
+    #[test]
+    fn the_device_of_every_items_folder_must_be_the_destinations() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let dev = |p: &Path| {
+            asked.borrow_mut().push(p.to_owned());
+            if p.starts_with("/mnt/usb") {
+                Some(2)
+            } else if p.starts_with("/gone") {
+                None
+            } else {
+                Some(1)
+            }
+        };
+        let home = paths(&["/home/a/x", "/home/a/y", "/home/b/z"]);
+        assert!(same_device(&home, Path::new("/home/c"), dev));
+        assert_eq!(
+            *asked.borrow(),
+            paths(&["/home/c", "/home/a", "/home/b"]),
+            "each folder is asked once"
+        );
+        assert!(!same_device(&home, Path::new("/mnt/usb/in"), dev));
+        let mixed = paths(&["/home/a/x", "/mnt/usb/y"]);
+        assert!(!same_device(&mixed, Path::new("/home/c"), dev));
+        // What cannot be read copies.
+        assert!(!same_device(&home, Path::new("/gone/f"), dev));
+        assert!(!same_device(&paths(&["/gone/x"]), Path::new("/home"), dev));
+    }
+
+    #[test]
+    fn the_volume_shown_is_the_longest_mount_point_above() {
+        let mounts = [
+            (0, Path::new("/")),
+            (1, Path::new("/mnt/usb")),
+            (2, Path::new("/home")),
+            (1, Path::new("/media/stick")),
+        ];
+        let of = |p: &str| volume_of(Path::new(p), mounts.iter().copied());
+        assert_eq!(of("/etc/x"), Some(0));
+        assert_eq!(of("/mnt/usb/a/b"), Some(1));
+        assert_eq!(
+            of("/media/stick/a"),
+            Some(1),
+            "another mount point of volume 1"
+        );
+        assert_eq!(of("/mnt/usbx"), Some(0), "not below /mnt/usb");
+        assert_eq!(of("/home"), Some(2));
+        assert_eq!(volume_of(Path::new("/x"), []), None);
+    }
+}
