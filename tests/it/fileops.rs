@@ -1208,3 +1208,80 @@ proptest::proptest! {
         proptest::prop_assert_eq!(names_and_contents(&dir), before);
     }
 }
+
+#[test]
+fn a_copy_cancelled_half_way_is_undone_for_what_it_did_and_nothing_else() {
+    let t = tempfile::tempdir().unwrap();
+    let t = &std::fs::canonicalize(t.path()).unwrap();
+    let data = t.join("data");
+    let src = t.join("src");
+    std::fs::create_dir(&src).unwrap();
+    for i in 0..40 {
+        std::fs::write(src.join(format!("f{i:02}")), format!("file {i}")).unwrap();
+    }
+    let dst = t.join("dst");
+    std::fs::create_dir_all(dst.join("f39")).unwrap();
+    std::fs::write(dst.join("f39/mine"), b"the user's own").unwrap();
+    let before = digest(&src);
+    let mut args: Vec<std::ffi::OsString> = vec!["cp".into()];
+    let mut names: Vec<_> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path().into_os_string())
+        .collect();
+    names.sort();
+    args.extend(names.into_iter().take(39));
+    args.push(dst.clone().into_os_string());
+    // Killed half-way through (batches of 7 items), then cancelled instead of resumed.
+    let total = {
+        let c = t.join("count");
+        std::fs::create_dir_all(c.join("dst")).unwrap();
+        let mut a = args.clone();
+        *a.last_mut().unwrap() = c.join("dst").into_os_string();
+        let a: Vec<&OsStr> = a.iter().map(|x| x.as_os_str()).collect();
+        kill_points(&c.join("data"), &c, &a)
+    };
+    let out = cmd(&data, t)
+        .args(&args)
+        .env("CAIRN_TEST_KILL_AT", (total / 2).to_string())
+        .env("CAIRN_TEST_OP_BATCH", "7")
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(out.status.signal(), Some(9), "the copy was killed half-way");
+    let jobs = json(&ok(cmd(&data, t).args(["--json", "jobs", "list"])));
+    let id = jobs.as_array().unwrap()[0]["id"].clone();
+    // (Batches of the same size as the killed run's, as they always are outside tests.)
+    ok(cmd(&data, t)
+        .args(["jobs", "cancel", &id.to_string()])
+        .env("CAIRN_TEST_OP_BATCH", "7"));
+    let copied: Vec<String> = (0..39)
+        .map(|i| format!("f{i:02}"))
+        .filter(|n| dst.join(n).exists())
+        .collect();
+    assert!(
+        !copied.is_empty() && copied.len() < 39,
+        "half the copies are there: {copied:?}"
+    );
+    assert!(
+        no_temps(&dst).is_empty(),
+        "the cancel removed the temporary files"
+    );
+    let history = ok(cmd(&data, t).arg("history"));
+    assert!(history.to_lowercase().contains("cancel"), "{history}");
+    // The undo trashes the copies the cancelled job made, and only them.
+    ok(cmd(&data, t).arg("undo"));
+    let left: Vec<String> = std::fs::read_dir(&dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["f39"], "only the user's own folder is left");
+    assert_eq!(
+        std::fs::read(dst.join("f39/mine")).unwrap(),
+        b"the user's own"
+    );
+    assert_eq!(digest(&src), before, "the sources are untouched");
+    let trashed = std::fs::read_dir(t.join("xdg/Trash/files"))
+        .unwrap()
+        .count();
+    assert_eq!(trashed, copied.len(), "each copy made went to the trash");
+}

@@ -8,11 +8,16 @@ use crate::format;
 use crate::ui::AppState;
 use crate::ui::commands::{CommandKind, UiCommand};
 use crate::ui::theme;
-use crate::ui::widgets::{ROW_HEIGHT, fixed_width};
+use crate::ui::widgets::{ROW_HEIGHT, Textures, fixed_width};
 use crate::vdfs::query::dupes::Keep;
 
 /// Draws the duplicate groups; what the person does is pushed to `actions`.
-pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+pub(super) fn show(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    textures: &mut Textures,
+    actions: &mut Vec<UiCommand>,
+) {
     let Some(groups) = &state.dupes else {
         ui.centered_and_justified(|ui| ui.spinner());
         return;
@@ -141,6 +146,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     if std::mem::take(&mut state.dupes_top) {
         area = area.vertical_scroll_offset(0.0);
     }
+    let mut wanted = Vec::new();
     area.show_rows(ui, ROW_HEIGHT, rows.len(), |ui, range| {
         for &(g, m) in &rows[range] {
             let grp = &groups[g];
@@ -148,6 +154,40 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                 ui.set_height(ROW_HEIGHT - 4.0);
                 match m {
                     None => {
+                        // Every copy has the same bytes: one thumbnail for the group, of its
+                        // first copy, asked for only while the group is on screen.
+                        if let Some(first) = grp.members.first()
+                            && is_image(&first.path)
+                        {
+                            let side = ROW_HEIGHT - 4.0;
+                            let (rect, _) = ui
+                                .allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+                            match state.thumbs.get(&first.path) {
+                                Some(Some(img)) => {
+                                    let tex = crate::ui::widgets::texture(
+                                        ui.ctx(),
+                                        textures,
+                                        &first.path,
+                                        img,
+                                    );
+                                    let size = tex.size_vec2();
+                                    let scale = (side / size.x).min(side / size.y);
+                                    let r =
+                                        egui::Rect::from_center_size(rect.center(), size * scale);
+                                    let uv = egui::Rect::from_min_max(
+                                        egui::pos2(0.0, 0.0),
+                                        egui::pos2(1.0, 1.0),
+                                    );
+                                    ui.painter().image(tex.id(), r, uv, theme::IMAGE_TINT);
+                                }
+                                Some(None) => {}
+                                None => {
+                                    if !state.thumbs_pending.contains(&first.path) {
+                                        wanted.push(first.path.clone());
+                                    }
+                                }
+                            }
+                        }
                         ui.label(
                             RichText::new(format!(
                                 "{} copies of {} \u{00b7} {} wasted",
@@ -198,4 +238,17 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             });
         }
     });
+    for path in wanted {
+        state.want_thumbnail(path, None);
+    }
+}
+
+/// Whether `path` names an image by its extension (no I/O: the view is drawn every frame).
+fn is_image(path: &std::path::Path) -> bool {
+    use crate::vdfs::content::filetype::{ContentKind, Registry};
+    let reg = Registry::active();
+    let name = crate::vdfs::fs::entry::os_bytes(path.file_name().unwrap_or_default());
+    reg.identify(name, None)
+        .and_then(|i| reg.get(i.type_index))
+        .is_some_and(|t| t.kind == ContentKind::Image)
 }

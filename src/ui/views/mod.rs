@@ -33,7 +33,7 @@ pub(crate) fn show(
         return;
     }
     if state.show_dupes {
-        dupes::show(ui, state, actions);
+        dupes::show(ui, state, textures, actions);
         return;
     }
     if state.searching() {

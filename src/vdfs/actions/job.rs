@@ -265,6 +265,10 @@ pub struct FileOpJob {
     /// Folders whose names changed in this batch, flushed once at its end.
     #[serde(skip)]
     touched: HashSet<PathBuf>,
+    /// This process ran the job (so a cancel comes between two batches), as opposed to a
+    /// cancel of a job a kill interrupted, whose batch in flight may be half done.
+    #[serde(skip)]
+    ran_here: bool,
 }
 
 impl FileOpJob {
@@ -339,6 +343,7 @@ impl FileOpJob {
             locations,
             tops_done: 0,
             recover_until: 0,
+            ran_here: false,
             touched: HashSet::new(),
         }
     }
@@ -495,9 +500,35 @@ impl Job for FileOpJob {
     }
 
     fn on_cancel(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
+        let job = ctx.id();
+        // A job a kill interrupted may have done part of its batch in flight (copies renamed
+        // into place, items trashed) without recording it: that batch is finished first —
+        // its done work recognised, not redone — and recorded, so that the audit record says
+        // what was done and an undo finds all of it. A cancel of a job running here comes
+        // between two batches and does nothing more. (A kill that fell exactly between two
+        // batches makes this run one more batch; it is recorded all the same.)
+        if self.planned && !self.ran_here && self.cursor < self.steps {
+            self.recover_until = self.cursor + BATCH_STEPS.max(batch_files()) as u64;
+            let locations = location::list(ctx.store())?;
+            let steps = self.next_batch(ctx, job)?;
+            if !steps.is_empty() {
+                let consumed = steps.len() as u64;
+                let batch = self.run_batch(ctx, job, &locations, steps);
+                self.cursor += consumed;
+                for e in &batch.errors {
+                    ctx.record_error(e.clone());
+                }
+                self.errors += batch.errors.len() as u64;
+                let effects = effects(job, self.audit, batch.changes, batch.tops, None);
+                // Written, then "interrupted" because the cancel is asked for: expected here.
+                match ctx.checkpoint(self, effects) {
+                    Ok(()) | Err(JobError::Interrupted(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         // Remove the temporary files of the batch that was running (a batch always ends with
         // its copies renamed or removed, but a kill may have left some).
-        let job = ctx.id();
         let steps = read_steps(ctx, job, self.cursor, BATCH_STEPS)?;
         for (idx, s) in steps {
             match s.op {
@@ -614,6 +645,7 @@ impl FileOpJob {
     }
 
     fn run_inner(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
+        self.ran_here = true;
         // A run of a job planned before is a resume: the first batch may find the traces of a
         // killed run (orphaned trash claims) and looks for them.
         self.recover_until = if self.planned {
