@@ -585,8 +585,8 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
                 return failed(Some(request.kind), path, preview.refusals.join("; "));
             }
             let look = match preview.kind {
-                // A trash is undone with Ctrl+Z: only a refusal stops it.
-                OpKind::Trash => !preview.can_commit(),
+                // A trash is undone with Ctrl+Z: only a refusal, or a large trash, stops it.
+                OpKind::Trash => !preview.can_commit() || preview.files > ASK_TRASH_FILES,
                 // Conflicts with an answer chosen for all are not asked about again.
                 _ => !preview.can_commit() || !preview.warnings.is_empty(),
             };
@@ -741,6 +741,10 @@ fn file_op(core: &Core, cmd: Command, send: &(impl Fn(Update) + Clone + Send + '
 /// The trash of the copies of `groups` not in `keep`, once the groups are confirmed by
 /// full-file hashes (this reads every copy in full: on a blocking thread). Copies that turn
 /// out to differ, or cannot be read, are left alone and said; `Err` when nothing is left.
+/// A trash of more files than this (folders counted with what they hold) shows its preview
+/// first: one Del on the wrong folder should not need an undo to find out.
+pub const ASK_TRASH_FILES: u64 = 1_000;
+
 fn dupes_to_trash(
     groups: Vec<crate::vdfs::query::dupes::Group>,
     keep: &[PathBuf],

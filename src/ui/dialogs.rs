@@ -114,6 +114,16 @@ fn preview_body(ui: &mut egui::Ui, p: &Preview, dark: bool, actions: &mut Vec<Ui
             ));
         }
         ui.label(line);
+        if p.kind == OpKind::Trash {
+            ui.label(
+                RichText::new(format!(
+                    "Move {} {} to the trash? Ctrl+Z brings them back.",
+                    format::count(p.files),
+                    if p.files == 1 { "file" } else { "files" }
+                ))
+                .strong(),
+            );
+        }
     }
     let conflicts: Vec<_> = p
         .items

@@ -2108,3 +2108,34 @@ fn a_search_result_dragged_onto_a_breadcrumb_moves_there() {
         "the drag did not open the result"
     );
 }
+
+#[test]
+fn del_on_a_large_folder_asks_first_with_the_count_and_a_small_one_does_not() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let big = root.join("big");
+    std::fs::create_dir(&big).unwrap();
+    for i in 0..1_001 {
+        std::fs::write(big.join(format!("n{i:04}")), b"x").unwrap();
+    }
+    let mut h = harness(&fx, &root);
+    let _clean = TrashedFrom(root.clone(), fx.core.library().unwrap());
+    step_until(&mut h, "big");
+    h.get_by_label("big").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::Delete);
+    step_until_contains(&mut h, "Move 1,001 files to the trash?");
+    assert!(big.is_dir(), "nothing moves before Continue");
+    // Escape: nothing happens.
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "the dialog closed", |s| s.dialog.is_none());
+    assert!(big.is_dir());
+    h.key_press(egui::Key::Delete);
+    step_until_contains(&mut h, "Move 1,001 files to the trash?");
+    h.get_by_label("Continue").click();
+    step_until_gone(&mut h, "big");
+    assert!(!big.exists());
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until(&mut h, "big");
+    assert_eq!(std::fs::read_dir(&big).unwrap().count(), 1_001);
+}
