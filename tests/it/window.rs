@@ -67,6 +67,10 @@ struct Fixture {
 
 /// A data folder and a small tree to browse.
 fn fixture() -> Fixture {
+    // Every test of this process trashes into one trash of its own, never the person's.
+    static TRASH: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let trash = TRASH.get_or_init(|| tempfile::tempdir().unwrap());
+    cairn::vdfs::fs::trash::use_home_trash(trash.path().join("Trash"));
     let data = tempfile::tempdir().unwrap();
     let files = tempfile::tempdir().unwrap();
     let f = files.path();
@@ -1331,8 +1335,9 @@ fn step_until_disk(h: &mut H<'_>, what: &str, cond: impl Fn() -> bool) {
     panic!("{what} never happened on disk");
 }
 
-/// Deletes for good, when dropped (even by a failing test), what was trashed from `root`:
-/// the tests trash into the person's own trash and must leave nothing there.
+/// Deletes for good, when dropped (even by a failing test), what was trashed from `root`: the
+/// tests share one test trash (see `fixture`), and one test's items must not show in another's
+/// trash view.
 struct TrashedFrom(PathBuf, Arc<cairn::vdfs::Library>);
 
 impl Drop for TrashedFrom {

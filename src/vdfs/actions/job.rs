@@ -93,7 +93,7 @@ fn batch_files() -> usize {
 /// and copy on two threads); smaller ones are hashed as they are read.
 const LARGE_FILE: u64 = 2 << 20;
 /// Steps per batch at most (renames, trashes, folders).
-const BATCH_STEPS: usize = 4096;
+const BATCH_STEPS: usize = 16_384;
 /// Bytes per batch (at least one file).
 const BATCH_BYTES: u64 = 128 << 20;
 
@@ -1646,22 +1646,27 @@ impl FileOpJob {
         dst: &Path,
     ) -> std::io::Result<()> {
         let (src_dir, dst_dir) = dirs.two(parent_of(src), parent_of(dst))?;
-        if src_dir.stat(name_of(src))?.is_none() {
-            if dst_dir
-                .stat(name_of(dst))?
-                .is_some_and(|st| st.inode == s.inode)
-            {
-                return Ok(());
-            }
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("{} is gone", src.display()),
-            ));
-        }
-        if s.replace {
-            src_dir.rename_replace(name_of(src), dst_dir, name_of(dst))?;
+        let r = if s.replace {
+            src_dir.rename_replace(name_of(src), dst_dir, name_of(dst))
         } else {
-            src_dir.rename_noreplace(name_of(src), dst_dir, name_of(dst))?;
+            src_dir.rename_noreplace(name_of(src), dst_dir, name_of(dst))
+        };
+        if let Err(e) = r {
+            // The source gone: done already if the item (its inode) is at the destination —
+            // a resumed run — else gone.
+            if e.kind() == std::io::ErrorKind::NotFound && src_dir.stat(name_of(src))?.is_none() {
+                if dst_dir
+                    .stat(name_of(dst))?
+                    .is_some_and(|st| st.inode == s.inode)
+                {
+                    return Ok(());
+                }
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{} is gone", src.display()),
+                ));
+            }
+            return Err(e);
         }
         kill_point();
         self.touched.insert(parent_of(dst).to_owned());
@@ -1993,10 +1998,16 @@ fn copy_file(
     let large = src_stat.is_some_and(|st| st.size >= LARGE_FILE);
     let result = (|| {
         let mut done = None;
-        if large && verify {
-            let reader = dst_dir.open_file(&tmp)?;
-            done = ops::copy_large_verified(&src_file, &out, &reader, progress)?
-                .map(|c| (c.len, Some(c.source.1), Some(c.copy), c.source.0));
+        if large {
+            let reader = if verify {
+                Some(dst_dir.open_file(&tmp)?)
+            } else {
+                None
+            };
+            done = ops::copy_large_verified(&src_file, &out, reader.as_ref(), progress)?.map(|c| {
+                let src_len = c.source.map_or(c.len, |s| s.0);
+                (c.len, c.source.map(|s| s.1), c.copy, src_len)
+            });
         }
         let (n, hash, read_back, src_len) = match done {
             Some(d) => d,

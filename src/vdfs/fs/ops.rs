@@ -545,15 +545,16 @@ pub fn copy_contents(
 pub struct LargeCopy {
     /// Bytes copied.
     pub len: u64,
-    /// The source's length and BLAKE3, read from the source.
-    pub source: (u64, blake3::Hash),
-    /// The copy's length and BLAKE3, read back from the destination through the file system.
-    pub copy: (u64, blake3::Hash),
+    /// The source's length and BLAKE3, read from the source (`None` unless verifying).
+    pub source: Option<(u64, blake3::Hash)>,
+    /// The copy's length and BLAKE3, read back from the destination through the file system
+    /// (`None` unless verifying).
+    pub copy: Option<(u64, blake3::Hash)>,
 }
 
 /// Copies all of `src` into the empty `dst` in the kernel (`copy_file_range`, 16 MiB steps,
-/// at explicit offsets) while two other threads hash, with BLAKE3, the source and the copy —
-/// the copy read back through `read_back` (a separate open of `dst`: some FUSE file systems
+/// at explicit offsets) while, when `read_back` is given (verifying), two other threads hash,
+/// with BLAKE3, the source and the copy — the copy read back through `read_back` (a separate open of `dst`: some FUSE file systems
 /// answer a read on the writing descriptor with stale bytes) right behind the copier — and a
 /// fourth writes the copy to the disk as it grows (`fdatasync` each 128 MiB), so the caller's
 /// final sync does not start the whole write-back at the end. A large file is thus read once
@@ -571,7 +572,7 @@ pub struct LargeCopy {
 pub fn copy_large_verified(
     src: &File,
     dst: &File,
-    read_back: &File,
+    read_back: Option<&File>,
     progress: &std::sync::atomic::AtomicU64,
 ) -> io::Result<Option<LargeCopy>> {
     use std::os::unix::fs::FileExt;
@@ -607,7 +608,7 @@ pub fn copy_large_verified(
         moved.notify_all();
     };
     std::thread::scope(|scope| {
-        let source = scope.spawn(|| hash_file(src));
+        let source = read_back.map(|_| scope.spawn(|| hash_file(src)));
         // Writes the copy back to the disk as it grows (one `fdatasync` after another), so
         // that the caller's final sync has only the last steps left to wait for.
         let flusher = scope.spawn(|| {
@@ -628,43 +629,46 @@ pub fn copy_large_verified(
                 flushed = now;
             }
         });
-        let copy = scope.spawn(|| -> io::Result<(u64, blake3::Hash)> {
-            let mut hasher = blake3::Hasher::new();
-            let mut buf = vec![0u8; CHUNK];
-            let mut off = 0u64;
-            loop {
-                let (avail, done) = {
-                    let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
-                    while c.0 <= off && !c.1 {
-                        c = moved.wait(c).unwrap_or_else(|p| p.into_inner());
-                    }
-                    *c
-                };
-                if off >= avail && done {
-                    // Read on past what was copied: a copy longer than the source fails.
-                    let n = loop {
-                        match read_back.read_at(&mut buf, off) {
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                            r => break r?,
+        let (copied, moved) = (&copied, &moved);
+        let copy = read_back.map(|read_back| {
+            scope.spawn(move || -> io::Result<(u64, blake3::Hash)> {
+                let mut hasher = blake3::Hasher::new();
+                let mut buf = vec![0u8; CHUNK];
+                let mut off = 0u64;
+                loop {
+                    let (avail, done) = {
+                        let mut c = copied.lock().unwrap_or_else(|p| p.into_inner());
+                        while c.0 <= off && !c.1 {
+                            c = moved.wait(c).unwrap_or_else(|p| p.into_inner());
                         }
+                        *c
                     };
-                    if n == 0 {
-                        return Ok((off, hasher.finalize()));
+                    if off >= avail && done {
+                        // Read on past what was copied: a copy longer than the source fails.
+                        let n = loop {
+                            match read_back.read_at(&mut buf, off) {
+                                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                                r => break r?,
+                            }
+                        };
+                        if n == 0 {
+                            return Ok((off, hasher.finalize()));
+                        }
+                        hash_update(&mut hasher, &buf[..n]);
+                        off += n as u64;
+                        continue;
                     }
+                    let want = usize::try_from(avail - off).map_or(CHUNK, |n| n.min(CHUNK));
+                    let n = match read_back.read_at(&mut buf[..want], off) {
+                        Ok(0) => return Ok((off, hasher.finalize())),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    };
                     hash_update(&mut hasher, &buf[..n]);
                     off += n as u64;
-                    continue;
                 }
-                let want = usize::try_from(avail - off).map_or(CHUNK, |n| n.min(CHUNK));
-                let n = match read_back.read_at(&mut buf[..want], off) {
-                    Ok(0) => return Ok((off, hasher.finalize())),
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(e),
-                };
-                hash_update(&mut hasher, &buf[..n]);
-                off += n as u64;
-            }
+            })
         });
         // The copier, on this thread.
         let copier = (|| -> io::Result<u64> {
@@ -713,13 +717,13 @@ pub fn copy_large_verified(
         })();
         finish(*copier.as_ref().unwrap_or(&off_out));
         flusher.join().expect("the flush thread panicked");
-        let source = source.join().expect("the source hash thread panicked");
-        let copy = copy.join().expect("the read-back thread panicked");
+        let source = source.map(|t| t.join().expect("the source hash thread panicked"));
+        let copy = copy.map(|t| t.join().expect("the read-back thread panicked"));
         let len = copier?;
         Ok(Some(LargeCopy {
             len,
-            source: source?,
-            copy: copy?,
+            source: source.transpose()?,
+            copy: copy.transpose()?,
         }))
     })
 }
@@ -915,13 +919,13 @@ mod tests {
         let dst = d.create_new(OsStr::new("dst"), 0o600).unwrap();
         let reader = d.open_file(OsStr::new("dst")).unwrap();
         let progress = std::sync::atomic::AtomicU64::new(0);
-        let c = copy_large_verified(&src, &dst, &reader, &progress)
+        let c = copy_large_verified(&src, &dst, Some(&reader), &progress)
             .unwrap()
             .expect("ext4 and tmpfs copy in the kernel");
         let want = (body.len() as u64, blake3::hash(&body));
         assert_eq!(c.len, want.0);
-        assert_eq!(c.source, want);
-        assert_eq!(c.copy, want);
+        assert_eq!(c.source, Some(want));
+        assert_eq!(c.copy, Some(want));
         assert_eq!(progress.load(std::sync::atomic::Ordering::Relaxed), want.0);
         assert_eq!(std::fs::read(t.path().join("dst")).unwrap(), body);
     }

@@ -52,11 +52,26 @@ impl Trashed {
     }
 }
 
-/// The home trash folder (`$XDG_DATA_HOME/Trash`, else `$HOME/.local/share/Trash`).
+/// The home trash this process uses instead of the person's own, when set.
+static HOME_TRASH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes `folder` this process's home trash instead of the person's own, for a process that
+/// must not touch it (a test suite driving the window in-process, where the environment is
+/// shared by every test and cannot be changed safely). Only the first call counts; returns
+/// whether it was this one.
+pub fn use_home_trash(folder: PathBuf) -> bool {
+    HOME_TRASH.set(folder).is_ok()
+}
+
+/// The home trash folder: the one set by [`use_home_trash`], else `$XDG_DATA_HOME/Trash`, else
+/// `$HOME/.local/share/Trash`.
 ///
 /// # Errors
 /// `NotFound` when neither variable is set.
 pub fn home_trash() -> io::Result<PathBuf> {
+    if let Some(d) = HOME_TRASH.get() {
+        return Ok(d.clone());
+    }
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d).join("Trash"));
     }
