@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Screenshots of the file operations in the real window under Xvfb: the context menu, F2 in the
 # list and the grid, the paste conflict dialog, Del with Undo, a new folder, a copy in the jobs
-# drawer and the trash view. HOME and XDG_DATA_HOME are a temp folder, so the trash is too.
+# drawer, the batch-rename dialog, the duplicates view and the trash view. HOME and XDG_DATA_HOME are a temp folder, so the trash is too.
 #
 #   scripts/screenshot-ops.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -21,6 +21,13 @@ for n in report.pdf budget.ods notes.md todo.txt letter.odt; do head -c $((RANDO
 cp "$H/Documents/notes.md" "$H/Documents/Backup/notes.md"
 head -c 5000 /dev/urandom > "$H/Documents/Backup/todo.txt"
 head -c 200000000 /dev/urandom > "$H/Pictures/big.iso"
+# Two copies of two images, for the duplicates view's thumbnails.
+for img in /usr/share/doc/python3-pip/html/topics/deps.png /usr/share/icons/hicolor/48x48/apps/*.png; do
+  [ -f "$img" ] || continue
+  n=$(basename "$img")
+  cp "$img" "$H/Pictures/$n"; cp "$img" "$H/Documents/Backup/copy of $n"
+  [ "$(ls "$H/Pictures" | wc -l)" -ge 3 ] && break
+done
 "$CAIRN" --data-dir "$WORK/data" location add "$H" --mode content >/dev/null
 Xvfb :98 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 sleep 1
@@ -69,6 +76,16 @@ shot ops-after-copy
 xdotool key ctrl+g; sleep 1; xdotool key Right; sleep 0.3; xdotool key F2; sleep 0.8
 shot ops-grid-rename
 xdotool key Escape ctrl+g; sleep 0.5
+# Batch rename: every item of Documents, F2, a template typed (the preview follows).
+xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$H/Documents"; xdotool key Return; sleep 2
+xdotool mousemove 400 245 click 1; sleep 0.3; xdotool key ctrl+a; sleep 0.3; xdotool key F2; sleep 1
+xdotool type --delay 30 "{n:2} {name}"; sleep 1
+shot ops-batch-rename
+xdotool key Escape; sleep 0.5
+# The duplicates view: thumbnails of image groups, keep boxes, trash or link the others.
+xdotool mousemove 48 150 click 1; sleep 3
+shot ops-duplicates
+xdotool mousemove 48 150 click 1; sleep 1
 # The trash in the sidebar.
 xdotool mousemove 33 179 click 1; sleep 1.5
 xdotool mousemove 400 120 click 1; sleep 0.5
