@@ -117,6 +117,21 @@ impl Frame {
     }
 }
 
+/// Frame `i` of a scroll over `at`: the wheel 400 points down for 150 frames, then up.
+fn scroll(at: egui::Pos2, i: usize) -> Vec<egui::Event> {
+    let dy = if (i / 150) % 2 == 0 { -400.0 } else { 400.0 };
+    vec![
+        egui::Event::PointerMoved(at),
+        egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, dy),
+            phase: egui::TouchPhase::Move,
+            modifiers: egui::Modifiers::NONE,
+            source: egui::MouseWheelSource::Wheel,
+        },
+    ]
+}
+
 fn percentile(v: &mut [Duration], p: f64) -> Duration {
     v.sort();
     v[((v.len() as f64 - 1.0) * p).round() as usize]
@@ -217,18 +232,7 @@ fn main() {
     let mut frames = Vec::new();
     let over_list = egui::pos2(700.0, 500.0);
     for i in 0..600 {
-        let dy = if (i / 150) % 2 == 0 { -400.0 } else { 400.0 };
-        let events = vec![
-            egui::Event::PointerMoved(over_list),
-            egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Point,
-                delta: egui::vec2(0.0, dy),
-                phase: egui::TouchPhase::Move,
-                modifiers: egui::Modifiers::NONE,
-                source: egui::MouseWheelSource::Wheel,
-            },
-        ];
-        frames.push(frame.run(&mut app, events));
+        frames.push(frame.run(&mut app, scroll(over_list, i)));
     }
     let idle = frame.run(&mut app, Vec::new());
     let rss = rss_mb();
@@ -258,19 +262,8 @@ fn main() {
     let mut i = 0;
     while handle.wait_timeout(Duration::ZERO).is_none() {
         let t = Instant::now();
-        let dy = if (i / 150) % 2 == 0 { -400.0 } else { 400.0 };
+        frame.run(&mut app, scroll(over_list, i));
         i += 1;
-        let events = vec![
-            egui::Event::PointerMoved(over_list),
-            egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Point,
-                delta: egui::vec2(0.0, dy),
-                phase: egui::TouchPhase::Move,
-                modifiers: egui::Modifiers::NONE,
-                source: egui::MouseWheelSource::Wheel,
-            },
-        ];
-        frame.run(&mut app, events);
         let took = t.elapsed();
         busy.push(took);
         std::thread::sleep(Duration::from_micros(16_667).saturating_sub(took));

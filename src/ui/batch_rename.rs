@@ -54,22 +54,9 @@ pub struct BatchRename {
     /// The names of the folder's listing when the dialog opened (a new name among them that
     /// no item leaves is taken).
     pub taken: HashSet<Vec<u8>>,
-    /// The template (see [`crate::vdfs::actions::pattern`]).
-    pub template: String,
-    /// Text to find in each new name.
-    pub find: String,
-    /// What replaces it.
-    pub replace: String,
-    /// `find` is a regular expression.
-    pub regex: bool,
-    /// `find` ignores case.
-    pub ignore_case: bool,
-    /// The case change.
-    pub case: Option<Case>,
-    /// The case change covers the extension too.
-    pub whole_name: bool,
-    /// The counter's first value.
-    pub start: u64,
+    /// The pattern as the fields edit it (template, find/replace, case, counter start; see
+    /// [`crate::vdfs::actions::pattern`]).
+    pub edited: Pattern,
     /// The table, one row per item (empty while the pattern has an error).
     pub rows: Vec<BatchRow>,
     /// What is wrong with the pattern itself.
@@ -80,6 +67,8 @@ pub struct BatchRename {
     pub pending: bool,
     /// The template field takes the keyboard on the next frame.
     pub focus: bool,
+    /// The template's text is selected once, when the dialog opens, so typing replaces it.
+    select_template: bool,
     /// The pattern the table was computed for.
     computed: Option<Pattern>,
 }
@@ -109,23 +98,16 @@ impl BatchRename {
                 },
             })
             .collect();
-        let d = Pattern::default();
         let mut b = BatchRename {
             items,
             taken,
-            template: d.template,
-            find: String::new(),
-            replace: String::new(),
-            regex: false,
-            ignore_case: false,
-            case: None,
-            whole_name: false,
-            start: d.start,
+            edited: Pattern::default(),
             rows: Vec::new(),
             error: None,
             refused: None,
             pending: false,
             focus: true,
+            select_template: true,
             computed: None,
         };
         b.refresh();
@@ -134,21 +116,7 @@ impl BatchRename {
 
     /// The pattern the fields make.
     pub fn pattern(&self) -> Pattern {
-        Pattern {
-            template: self.template.clone(),
-            find: self.find.clone(),
-            replace: self.replace.clone(),
-            regex: self.regex,
-            ignore_case: self.ignore_case,
-            case: self.case,
-            case_scope: if self.whole_name {
-                CaseScope::Name
-            } else {
-                CaseScope::Stem
-            },
-            start: self.start,
-            step: 1,
-        }
+        self.edited.clone()
     }
 
     /// Computes the table again if a field changed since it was last computed.
@@ -248,7 +216,9 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
                 .show(ui, |ui| {
                     let l = ui.label("Template");
                     let t = ui
-                        .add(egui::TextEdit::singleline(&mut b.template).desired_width(380.0))
+                        .add(
+                            egui::TextEdit::singleline(&mut b.edited.template).desired_width(380.0),
+                        )
                         .labelled_by(l.id);
                     ui.end_row();
                     ui.label("");
@@ -259,30 +229,37 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
                     );
                     ui.end_row();
                     let l = ui.label("Find");
-                    ui.add(egui::TextEdit::singleline(&mut b.find).desired_width(380.0))
+                    ui.add(egui::TextEdit::singleline(&mut b.edited.find).desired_width(380.0))
                         .labelled_by(l.id);
                     ui.end_row();
                     let l = ui.label("Replace with");
-                    ui.add(egui::TextEdit::singleline(&mut b.replace).desired_width(380.0))
+                    ui.add(egui::TextEdit::singleline(&mut b.edited.replace).desired_width(380.0))
                         .labelled_by(l.id);
                     ui.end_row();
                     ui.label("");
                     ui.horizontal(|ui| {
-                        ui.checkbox(&mut b.regex, "Regular expression");
-                        ui.checkbox(&mut b.ignore_case, "Ignore case");
+                        ui.checkbox(&mut b.edited.regex, "Regular expression");
+                        ui.checkbox(&mut b.edited.ignore_case, "Ignore case");
                     });
                     ui.end_row();
                     ui.label("Case");
                     ui.horizontal(|ui| {
-                        ui.radio_value(&mut b.case, None, "Keep");
-                        ui.radio_value(&mut b.case, Some(Case::Lower), "lower");
-                        ui.radio_value(&mut b.case, Some(Case::Upper), "UPPER");
-                        ui.radio_value(&mut b.case, Some(Case::Title), "Title");
-                        ui.checkbox(&mut b.whole_name, "Extension too");
+                        ui.radio_value(&mut b.edited.case, None, "Keep");
+                        ui.radio_value(&mut b.edited.case, Some(Case::Lower), "lower");
+                        ui.radio_value(&mut b.edited.case, Some(Case::Upper), "UPPER");
+                        ui.radio_value(&mut b.edited.case, Some(Case::Title), "Title");
+                        let mut whole = b.edited.case_scope == CaseScope::Name;
+                        if ui.checkbox(&mut whole, "Extension too").changed() {
+                            b.edited.case_scope = if whole {
+                                CaseScope::Name
+                            } else {
+                                CaseScope::Stem
+                            };
+                        }
                     });
                     ui.end_row();
                     let l = ui.label("Counter starts at");
-                    ui.add(egui::DragValue::new(&mut b.start).speed(0.2))
+                    ui.add(egui::DragValue::new(&mut b.edited.start).speed(0.2))
                         .labelled_by(l.id);
                     ui.end_row();
                     t
@@ -290,6 +267,16 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
                 .inner;
             if std::mem::take(&mut b.focus) {
                 template.request_focus();
+            }
+            if b.select_template
+                && let Some(mut st) = egui::TextEdit::load_state(ui.ctx(), template.id)
+            {
+                b.select_template = false;
+                st.cursor
+                    .set_char_range(Some(egui::text::CCursorRange::select_all_str(
+                        &b.edited.template,
+                    )));
+                st.store(ui.ctx(), template.id);
             }
             b.refresh();
             ui.add_space(6.0);
@@ -419,7 +406,7 @@ mod tests {
         // The default pattern changes nothing: nothing to rename.
         assert_eq!(b.changes(), 0);
         assert!(!b.can_rename());
-        b.template = "x-{n:2}.{ext}".into();
+        b.edited.template = "x-{n:2}.{ext}".into();
         b.refresh();
         let shown: Vec<&str> = b.rows.iter().map(|r| r.shown.as_str()).collect();
         assert_eq!(shown, ["x-01.txt", "x-02.txt", "x-03.md"]);
@@ -436,7 +423,7 @@ mod tests {
         );
         assert_eq!(r.names[2], b"x-03.md");
         // Two items ending with one name, and a name the listing holds: red, no Rename.
-        b.template = "x.{ext}".into();
+        b.edited.template = "x.{ext}".into();
         b.refresh();
         assert!(
             b.rows[0]
@@ -449,19 +436,19 @@ mod tests {
         assert_eq!(b.problems(), 3);
         assert!(!b.can_rename());
         // A bad token says which.
-        b.template = "{nope}".into();
+        b.edited.template = "{nope}".into();
         b.refresh();
         assert!(b.error.as_deref().unwrap().contains("{nope}"));
         assert!(!b.can_rename());
         // A swap is fine: each name is left by the other item.
         let mut b = dialog(&["2.txt", "1.txt"], &["1.txt", "2.txt"]);
-        b.template = "{n}.{ext}".into();
+        b.edited.template = "{n}.{ext}".into();
         b.refresh();
         assert!(b.can_rename(), "{:?}", b.rows);
         // Items that keep their names are left out of the request.
-        b.template = "{name}.{ext}".into();
-        b.case = Some(Case::Upper);
-        b.whole_name = true;
+        b.edited.template = "{name}.{ext}".into();
+        b.edited.case = Some(Case::Upper);
+        b.edited.case_scope = CaseScope::Name;
         b.refresh();
         assert_eq!(b.rows[0].shown, "2.TXT");
         assert_eq!(b.request().sources.len(), 2);

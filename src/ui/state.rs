@@ -1706,7 +1706,7 @@ mod tests {
                 .is_empty()
         );
         let b = s.batch_rename.as_mut().unwrap();
-        b.template = "{n}-{name}.{ext}".into();
+        b.edited.template = "{n}-{name}.{ext}".into();
         let out = run(&mut s, UiCommand::ConfirmBatchRename);
         assert_eq!(
             out.commands,

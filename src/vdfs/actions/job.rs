@@ -512,13 +512,7 @@ impl Job for FileOpJob {
             let locations = location::list(ctx.store())?;
             let steps = self.next_batch(ctx, job)?;
             if !steps.is_empty() {
-                let consumed = steps.len() as u64;
-                let batch = self.run_batch(ctx, job, &locations, steps);
-                self.cursor += consumed;
-                for e in &batch.errors {
-                    ctx.record_error(e.clone());
-                }
-                self.errors += batch.errors.len() as u64;
+                let batch = self.carry_out(ctx, job, &locations, steps);
                 let effects = effects(job, self.audit, batch.changes, batch.tops, None);
                 // Written, then "interrupted" because the cancel is asked for: expected here.
                 match ctx.checkpoint(self, effects) {
@@ -663,13 +657,7 @@ impl FileOpJob {
             if steps.is_empty() {
                 break;
             }
-            let consumed = steps.len() as u64;
-            let batch = self.run_batch(ctx, job, &locations, steps);
-            self.cursor += consumed;
-            for e in &batch.errors {
-                ctx.record_error(e.clone());
-            }
-            self.errors += batch.errors.len() as u64;
+            let batch = self.carry_out(ctx, job, &locations, steps);
             ctx.set_progress(JobProgress {
                 phase: self.phase().into(),
                 completed: self.files_done,
@@ -714,6 +702,25 @@ impl FileOpJob {
             AuditStatus::Failed
         };
         (status, self.summary())
+    }
+
+    /// Runs a batch of `steps`, moves the cursor past them and records their errors; the
+    /// batch's changes are for the caller's checkpoint.
+    fn carry_out(
+        &mut self,
+        ctx: &mut JobContext,
+        job: u64,
+        locations: &[LocationRecord],
+        steps: Vec<(u64, Step)>,
+    ) -> Batch {
+        let consumed = steps.len() as u64;
+        let batch = self.run_batch(ctx, job, locations, steps);
+        self.cursor += consumed;
+        for e in &batch.errors {
+            ctx.record_error(e.clone());
+        }
+        self.errors += batch.errors.len() as u64;
+        batch
     }
 
     /// The next batch: up to [`BATCH_FILES`] copied files or [`BATCH_BYTES`], and up to
