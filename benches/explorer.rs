@@ -119,7 +119,11 @@ impl Frame {
 
 /// Frame `i` of a scroll over `at`: the wheel 400 points down for 150 frames, then up.
 fn scroll(at: egui::Pos2, i: usize) -> Vec<egui::Event> {
-    let dy = if (i / 150).is_multiple_of(2) { -400.0 } else { 400.0 };
+    let dy = if (i / 150).is_multiple_of(2) {
+        -400.0
+    } else {
+        400.0
+    };
     vec![
         egui::Event::PointerMoved(at),
         egui::Event::MouseWheel {

@@ -259,8 +259,17 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
                     });
                     ui.end_row();
                     let l = ui.label("Counter starts at");
-                    ui.add(egui::DragValue::new(&mut b.edited.start).speed(0.2))
-                        .labelled_by(l.id);
+                    ui.horizontal(|ui| {
+                        ui.add(egui::DragValue::new(&mut b.edited.start).speed(0.2))
+                            .labelled_by(l.id);
+                        let by = ui.label("by");
+                        ui.add(
+                            egui::DragValue::new(&mut b.edited.step)
+                                .speed(0.2)
+                                .range(1..=1_000_000),
+                        )
+                        .labelled_by(by.id);
+                    });
                     ui.end_row();
                     t
                 })
@@ -410,6 +419,13 @@ mod tests {
         b.refresh();
         let shown: Vec<&str> = b.rows.iter().map(|r| r.shown.as_str()).collect();
         assert_eq!(shown, ["x-01.txt", "x-02.txt", "x-03.md"]);
+        // The counter's start and step.
+        (b.edited.start, b.edited.step) = (10, 5);
+        b.refresh();
+        let shown: Vec<&str> = b.rows.iter().map(|r| r.shown.as_str()).collect();
+        assert_eq!(shown, ["x-10.txt", "x-15.txt", "x-20.md"]);
+        (b.edited.start, b.edited.step) = (1, 1);
+        b.refresh();
         assert!(b.can_rename());
         let r = b.request();
         assert_eq!(r.kind, OpKind::BatchRename);
