@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
 # grid view, the inspector, the jobs drawer, the longest folder with a selection and after the
-# mouse wheel, and search results, in the dark and the light theme.
+# mouse wheel, a folder of names in many scripts, and search results, in the dark and the
+# light theme.
 #
 #   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -15,6 +16,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
 if ! command -v Xvfb >/dev/null || ! command -v import >/dev/null || ! command -v xdotool >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb imagemagick xdotool
 fi
+# Fonts for the folder of names in many scripts (see below), if missing and installable.
+if command -v fc-list >/dev/null && ! fc-list :lang=ko | grep -q . && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum fonts-lohit-deva fonts-thai-tlwg fonts-symbola >/dev/null || true
+fi
 cargo build --release --quiet
 CAIRN="$CARGO_TARGET_DIR/release/cairn"
 
@@ -26,6 +31,12 @@ if [ -f "$GEN" ]; then
 else
   mkdir -p "$WORK/Home" && cp -r /usr/share/doc/bash /usr/share/doc/git "$WORK/Home/" 2>/dev/null || true
 fi
+# Names in many scripts (rendered with the system's fonts for each script: Korean, Devanagari,
+# Thai and emoji need fonts-nanum, fonts-lohit-deva, fonts-thai-tlwg and fonts-symbola).
+M="$WORK/Home/Mixed scripts"
+mkdir -p "$M"
+for n in "한국어 문서.txt" "हिन्दी फ़ाइल.txt" "ภาษาไทย.txt" "日本語のメモ.md" "Ελληνικά.pdf" \
+         "Русский.odt" "العربية.txt" "emoji 🎉📁.txt" "café.txt"; do echo x > "$M/$n"; done
 "$CAIRN" --data-dir "$WORK/data" location add "$WORK/Home" --mode deep >/dev/null
 
 DISPLAY_NUM=:97
@@ -69,6 +80,10 @@ for theme in dark light; do
   shot "$theme-long-selection"
   xdotool mousemove 600 400; for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; sleep 0.05; done; sleep 0.8
   shot "$theme-long-wheel"
+  xdotool key alt+Left; sleep 1
+  # The folder of names in many scripts.
+  xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$M"; xdotool key Return; sleep 2
+  shot "$theme-scripts"
   xdotool key alt+Left; sleep 1
   # Search the whole library as you type, with the filter chips.
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
