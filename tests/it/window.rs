@@ -2144,3 +2144,35 @@ fn del_on_a_large_folder_asks_first_with_the_count_and_a_small_one_does_not() {
     step_until(&mut h, "big");
     assert_eq!(std::fs::read_dir(&big).unwrap().count(), 1_001);
 }
+
+#[test]
+fn close_matches_stand_under_their_own_heading_after_the_real_ones() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    std::fs::write(root.join("photos/beach-notes.txt"), b"x").unwrap();
+    // "note" is not in this name, but its letters are, in order: a close match.
+    std::fs::write(root.join("new tone test.txt"), b"x").unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let mut h = searched(&fx, &root, "note", "3 matches for");
+    assert!(
+        h.query_by_label_contains("(1 similar)").is_some(),
+        "the heading counts the close match"
+    );
+    assert_eq!(
+        found_names(&h),
+        ["notes.md", "beach-notes.txt", "new tone test.txt"],
+        "the real matches first"
+    );
+    step_until(&mut h, "Close matches");
+    // The heading is not a result: the rows keep their order and the last one still opens.
+    h.get_by_label("new tone test.txt").click();
+    step_until_state(&mut h, "the close match is shown in its folder", |s| {
+        s.explorer.folder.as_deref() == Some(root.as_path())
+            && s.explorer
+                .focused()
+                .is_some_and(|i| i.name == "new tone test.txt")
+    });
+    // Without close matches there is no heading.
+    let h = searched(&fx, &root, "notes.md", "1 match for");
+    assert!(h.query_by_label("Close matches").is_none());
+}

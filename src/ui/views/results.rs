@@ -49,8 +49,9 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     };
     ui.label(
         RichText::new(format!(
-            "{} matches{what} {where_}{similar}{shown}",
-            format::count(*total as u64)
+            "{} {}{what} {where_}{similar}{shown}",
+            format::count(*total as u64),
+            if *total == 1 { "match" } else { "matches" }
         ))
         .strong(),
     );
@@ -116,8 +117,31 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             }
         })
         .body(|body| {
-            body.rows(ROW_HEIGHT, hits.len(), |mut row| {
-                let hit = &hits[row.index()];
+            // Close (fuzzy) matches come after the real ones in every order: a heading row
+            // stands before the first of them.
+            let close_at = hits.iter().position(|h| h.rank == CLOSE_RANK);
+            let rows = hits.len() + usize::from(close_at.is_some());
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let i = row.index();
+                if close_at == Some(i) {
+                    row.col(|ui| {
+                        ui.label(RichText::new("Close matches").strong());
+                    });
+                    row.col(|ui| {
+                        ui.label(
+                            RichText::new("names with the letters in order, not the words")
+                                .color(theme::weak(ui)),
+                        );
+                    });
+                    row.col(|_| {});
+                    row.col(|_| {});
+                    return;
+                }
+                let hit = &hits[if close_at.is_some_and(|c| i > c) {
+                    i - 1
+                } else {
+                    i
+                }];
                 let name = hit
                     .path
                     .file_name()
@@ -128,6 +152,12 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                     .map_or_else(String::new, |p| p.display().to_string());
                 row.col(|ui| {
                     theme::kind_badge(ui, hit.kind, hit.content_kind, dark);
+                    // A close match is set apart in italics, besides its heading.
+                    let name = if hit.rank == CLOSE_RANK {
+                        RichText::new(name).italics()
+                    } else {
+                        RichText::new(name)
+                    };
                     ui.add(egui::Label::new(name).truncate().selectable(false));
                 });
                 row.col(|ui| {
@@ -163,3 +193,6 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         actions.push(UiCommand::SortResults { by, reverse });
     }
 }
+
+/// The rank of a close (fuzzy) match ([`crate::vdfs::query::search::Hit::rank`]).
+const CLOSE_RANK: u8 = 4;
