@@ -640,6 +640,12 @@ impl FileOpJob {
 
     fn run_inner(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
         self.ran_here = true;
+        // The audit record names its job: `commit` links them once the job is started, but a
+        // kill can land between the two (the job's thread runs at once), leaving a record an
+        // undo cannot follow. The job, run again on resume, makes sure of it.
+        let (audit_id, job) = (self.audit, ctx.id());
+        ctx.store()
+            .write(move |tx| audit::update(tx, audit_id, |r| r.job = Some(job)))?;
         // A run of a job planned before is a resume: the first batch may find the traces of a
         // killed run (orphaned trash claims) and looks for them.
         self.recover_until = if self.planned {
