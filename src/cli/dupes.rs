@@ -98,26 +98,23 @@ pub(super) fn dupes(
         unconfirmed = Some(u);
     }
     let keeps = dupes::keep(&groups, &keep);
+    // Only groups whose every byte matches are touched, and never a group's last copy.
+    let confirmed: Vec<dupes::Group> = groups
+        .iter()
+        .filter(|g| g.confirmed == Some(true) && g.members.len() >= 2)
+        .cloned()
+        .collect();
+    let kept_paths: std::collections::HashSet<&std::path::Path> = groups
+        .iter()
+        .zip(&keeps)
+        .filter_map(|(g, k)| k.map(|k| g.members[k].path.as_path()))
+        .collect();
+    let kept = |m: &dupes::Member| kept_paths.contains(m.path.as_path());
     if a.link_others {
-        let mut pairs = Vec::new();
-        for (g, k) in groups.iter().zip(&keeps) {
-            let Some(k) = *k else { continue };
-            if g.confirmed != Some(true) || g.members.len() < 2 {
-                continue;
-            }
-            let Ok(kept) = std::fs::symlink_metadata(&g.members[k].path) else {
-                continue;
-            };
-            for (i, m) in g.members.iter().enumerate() {
-                // Copies on other volumes cannot be linked; they are left out, not refused.
-                let same_volume = std::fs::symlink_metadata(&m.path).is_ok_and(|x| {
-                    std::os::unix::fs::MetadataExt::dev(&x)
-                        == std::os::unix::fs::MetadataExt::dev(&kept)
-                });
-                if i != k && m.same_file_as.is_none() && same_volume {
-                    pairs.push((m.path.clone(), g.members[k].path.clone()));
-                }
-            }
+        // Copies with no kept copy on their volume are left out, not refused.
+        let (pairs, elsewhere) = dupes::link_pairs(&confirmed, kept);
+        if elsewhere > 0 {
+            eprintln!("{elsewhere} copies left out: no kept copy on their volume");
         }
         if pairs.is_empty() {
             println!("No duplicate to link.");
@@ -127,22 +124,7 @@ pub(super) fn dupes(
         return super::files::run(core, out, &lib, req, a.dry_run);
     }
     if a.trash_others {
-        let mut others = Vec::new();
-        for (g, k) in groups.iter().zip(&keeps) {
-            let Some(k) = *k else { continue };
-            if g.confirmed != Some(true) || g.members.len() < 2 {
-                continue;
-            }
-            // The kept copy must be there, or nothing of its group is touched.
-            if std::fs::symlink_metadata(&g.members[k].path).is_err() {
-                continue;
-            }
-            for (i, m) in g.members.iter().enumerate() {
-                if i != k && m.same_file_as.is_none() {
-                    others.push(m.path.clone());
-                }
-            }
-        }
+        let others = dupes::others(&confirmed, kept).paths;
         if others.is_empty() {
             println!("No duplicate to trash.");
             return Ok(());

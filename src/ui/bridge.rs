@@ -784,24 +784,8 @@ fn dupes_to_trash(
     // A link needs a kept copy of the group on the copy's own volume.
     let mut pairs = Vec::new();
     if link {
-        use std::os::unix::fs::MetadataExt;
-        let dev = |p: &std::path::Path| std::fs::symlink_metadata(p).ok().map(|m| m.dev());
-        let mut elsewhere = 0;
-        for g in &confirmed {
-            let kept: Vec<(&PathBuf, Option<u64>)> = g
-                .members
-                .iter()
-                .filter(|m| keep.contains(&m.path))
-                .map(|m| (&m.path, dev(&m.path)))
-                .collect();
-            for m in g.members.iter().filter(|m| r.paths.contains(&m.path)) {
-                let here = dev(&m.path);
-                match kept.iter().find(|k| here.is_some() && k.1 == here) {
-                    Some((k, _)) => pairs.push((m.path.clone(), (*k).clone())),
-                    None => elsewhere += 1,
-                }
-            }
-        }
+        let (p, elsewhere) = dupes::link_pairs(&confirmed, |m| keep.contains(&m.path));
+        pairs = p;
         if elsewhere > 0 {
             left.push(format!(
                 "{} no kept copy on their volume",

@@ -196,6 +196,28 @@ struct Step {
     outcome: Outcome,
 }
 
+impl Step {
+    /// Top `top`'s closing step ([`StepOp::TopDone`]), the base of its other steps: its paths,
+    /// metadata and outcome, replacing for an explicit replace, removing the source for a move
+    /// across volumes.
+    fn top_done(t: &Top, top: u32) -> Step {
+        Step {
+            op: StepOp::TopDone,
+            top,
+            src: t.source.clone(),
+            dst: t.target.clone(),
+            kind: t.kind,
+            size: t.size,
+            mode: 0,
+            mtime_ns: t.mtime_ns,
+            inode: t.inode,
+            replace: t.outcome == Outcome::Replace,
+            remove_source: t.outcome == Outcome::CopyThenRemove,
+            outcome: t.outcome,
+        }
+    }
+}
+
 impl Record for Step {
     const TABLE: &'static str = "op_items";
     const VERSION: u8 = 1;
@@ -818,20 +840,7 @@ impl FileOpJob {
             let i = i as u32;
             let src = bytes_path(&t.source);
             let dst = bytes_path(&t.target);
-            let base = Step {
-                op: StepOp::TopDone,
-                top: i,
-                src: t.source.clone(),
-                dst: t.target.clone(),
-                kind: t.kind,
-                size: t.size,
-                mode: 0,
-                mtime_ns: t.mtime_ns,
-                inode: t.inode,
-                replace: t.outcome == Outcome::Replace,
-                remove_source: t.outcome == Outcome::CopyThenRemove,
-                outcome: t.outcome,
-            };
+            let base = Step::top_done(t, i);
             match t.outcome {
                 Outcome::Skip | Outcome::Create => {}
                 Outcome::Copy | Outcome::Replace | Outcome::Merge | Outcome::CopyThenRemove => {
@@ -958,20 +967,8 @@ impl FileOpJob {
                 .filter(|t| t.outcome != Outcome::Rename)
                 .cloned(),
         );
-        let base = |t: &Top, top: u32| Step {
-            op: StepOp::TopDone,
-            top,
-            src: t.source.clone(),
-            dst: t.target.clone(),
-            kind: t.kind,
-            size: t.size,
-            mode: 0,
-            mtime_ns: t.mtime_ns,
-            inode: t.inode,
-            replace: false,
-            remove_source: false,
-            outcome: t.outcome,
-        };
+        // (A rename's outcome asks neither to replace nor to remove a source.)
+        let base = Step::top_done;
         let mut steps = Vec::with_capacity(order.len() + ordered.len());
         for (k, (m, from, to)) in order.into_iter().enumerate() {
             let top = new_index[m];

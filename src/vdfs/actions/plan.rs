@@ -230,14 +230,23 @@ fn conflict_at(
     } else {
         None
     };
-    Some(ConflictInfo {
-        existing_kind: kind,
-        existing_size: meta.size,
-        existing_mtime_ns: meta.mtime_ns,
-        source_size: src_meta.size,
-        source_mtime_ns: src_meta.mtime_ns,
+    Some(conflict_info((kind, meta), src_meta, identical))
+}
+
+/// Both sides of a conflict: what is at the target (`existing`) and the incoming item.
+fn conflict_info(
+    (existing_kind, existing): (EntryKind, Meta),
+    source: Meta,
+    identical: Option<bool>,
+) -> ConflictInfo {
+    ConflictInfo {
+        existing_kind,
+        existing_size: existing.size,
+        existing_mtime_ns: existing.mtime_ns,
+        source_size: source.size,
+        source_mtime_ns: source.mtime_ns,
         identical,
-    })
+    }
 }
 
 fn copy_or_move(store: &Store, locations: &[LocationRecord], req: &Request, p: &mut Preview) {
@@ -683,14 +692,7 @@ fn rename(req: &Request, p: &mut Preview) {
         // A change of case only, on a case-insensitive volume, is the same file.
         if m.inode != meta.inode || m.dev != meta.dev {
             p.conflicts += 1;
-            conflict = Some(ConflictInfo {
-                existing_kind: k,
-                existing_size: m.size,
-                existing_mtime_ns: m.mtime_ns,
-                source_size: meta.size,
-                source_mtime_ns: meta.mtime_ns,
-                identical: None,
-            });
+            conflict = Some(conflict_info((k, m), meta, None));
             p.refusals.push(format!(
                 "{} already exists; choose another name",
                 target.display()
@@ -983,14 +985,7 @@ fn restore(req: &Request, p: &mut Preview) {
             ));
             continue;
         }
-        let conflict = lstat(&target).map(|(k, m)| ConflictInfo {
-            existing_kind: k,
-            existing_size: m.size,
-            existing_mtime_ns: m.mtime_ns,
-            source_size: meta.size,
-            source_mtime_ns: meta.mtime_ns,
-            identical: None,
-        });
+        let conflict = lstat(&target).map(|existing| conflict_info(existing, meta, None));
         if conflict.is_some() {
             p.conflicts += 1;
             if req.on_conflict == OnConflict::KeepBoth {

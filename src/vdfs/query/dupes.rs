@@ -283,6 +283,39 @@ pub struct Reclaim {
     pub unkept: usize,
 }
 
+/// The copies [`others`] would trash, each paired with the kept member of its group on its
+/// device (the first such), to be replaced by a hard link to it; and how many copies have no
+/// kept member on their device (a hard link cannot cross volumes), which are left out. Reads
+/// each copy's device (`lstat`); a copy that cannot be read counts as having none.
+pub fn link_pairs(
+    groups: &[Group],
+    kept: impl Fn(&Member) -> bool,
+) -> (Vec<(PathBuf, PathBuf)>, usize) {
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &Path| std::fs::symlink_metadata(p).ok().map(|m| m.dev());
+    let (mut pairs, mut elsewhere) = (Vec::new(), 0);
+    for g in groups {
+        let to_link = others(std::slice::from_ref(g), &kept).paths;
+        if to_link.is_empty() {
+            continue;
+        }
+        let keepers: Vec<(&PathBuf, Option<u64>)> = g
+            .members
+            .iter()
+            .filter(|m| kept(m))
+            .map(|m| (&m.path, dev(&m.path)))
+            .collect();
+        for copy in to_link {
+            let here = dev(&copy);
+            match keepers.iter().find(|k| here.is_some() && k.1 == here) {
+                Some((k, _)) => pairs.push((copy, (*k).clone())),
+                None => elsewhere += 1,
+            }
+        }
+    }
+    (pairs, elsewhere)
+}
+
 /// The copies of `groups` to trash so that only those `kept` says to keep remain.
 ///
 /// Never the last copy: a group in which no member is kept is counted in
