@@ -3,7 +3,7 @@
 # list and the grid, the paste conflict dialog, Del with Undo, a new folder, a copy in the jobs
 # drawer, the batch-rename dialog, the duplicates view and the trash view. HOME and XDG_DATA_HOME are a temp folder, so the trash is too.
 #
-#   scripts/screenshot-ops.sh [OUT_DIR]        (default: ./screenshots)
+#   [THEME=light] scripts/screenshot-ops.sh [OUT_DIR]        (default: ./screenshots; dark)
 #
 # Needs Xvfb, ImageMagick (import) and xdotool (see scripts/screenshot.sh).
 set -euo pipefail
@@ -33,8 +33,9 @@ Xvfb :98 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 sleep 1
 export DISPLAY=:98 XDG_RUNTIME_DIR="$WORK/xdg" XDG_DATA_HOME="$H/.local/share"
 mkdir -p "$XDG_RUNTIME_DIR"
-shot() { import -window root -crop 1200x760+0+0 "$OUT/$1.png"; echo "saved $OUT/$1.png"; }
-HOME="$H" CAIRN_THEME=dark "$CAIRN" --data-dir "$WORK/data" >"$WORK/log" 2>&1 &
+THEME="${THEME:-dark}"
+shot() { import -window root -crop 1200x760+0+0 "$OUT/$THEME-$1.png"; echo "saved $OUT/$THEME-$1.png"; }
+HOME="$H" CAIRN_THEME=$THEME "$CAIRN" --data-dir "$WORK/data" >"$WORK/log" 2>&1 &
 pid=$!
 sleep 5
 win=$(xdotool search --name Cairn | head -1)
