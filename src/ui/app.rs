@@ -88,6 +88,11 @@ impl CairnApp {
         if let Some(c) = self.state.details_request() {
             self.bridge.send(c);
         }
+        match self.state.live_refresh(Instant::now()) {
+            (Some(c), _) => self.bridge.send(c),
+            (None, Some(wait)) => ctx.request_repaint_after(wait),
+            (None, None) => {}
+        }
     }
 
     /// Carries out a user command: the state changes, the core gets its commands.

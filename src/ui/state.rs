@@ -146,7 +146,16 @@ pub struct AppState {
     pub trash: Option<Vec<Trashed>>,
     /// The trash items selected (by their path in the trash).
     pub trash_selected: std::collections::BTreeSet<PathBuf>,
+    /// When the live index (or a view's watch) last said that what is shown changed on disk,
+    /// if that is not shown yet ([`AppState::live_refresh`]).
+    pub live_pending: Option<Instant>,
+    /// When what is shown was last listed again for a live change.
+    pub live_last: Option<Instant>,
 }
+
+/// The shortest time between two listings of what is shown for live changes (a flood of
+/// changes — an archive being extracted — lists it a few times a second, not on every batch).
+pub const LIVE_GAP: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The window's clipboard of files.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -479,6 +488,26 @@ impl AppState {
                     return Some(Command::Refresh);
                 }
                 Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
+                Event::IndexChanged { folders, .. } => {
+                    // The folder shown lists a changed folder or holds one below it (its
+                    // folder sizes); results and duplicates may change with any change.
+                    let shown = self.explorer.folder.as_deref();
+                    let concerns = self.searching()
+                        || self.show_dupes
+                        || shown.is_some_and(|f| folders.iter().any(|c| c.starts_with(f)));
+                    if concerns && !self.show_trash {
+                        self.live_pending.get_or_insert_with(Instant::now);
+                    }
+                }
+                Event::FolderChanged { folder } => {
+                    let shown = self.explorer.folder.as_deref();
+                    if shown.is_some_and(|f| f.starts_with(&folder)) && !self.show_trash {
+                        self.live_pending.get_or_insert_with(Instant::now);
+                    }
+                }
+                Event::WatchChanged { .. } | Event::LocationsChanged => {
+                    return Some(Command::Refresh);
+                }
                 Event::DeviceRenamed { name } => self.device_name = name,
                 Event::LibraryOpened { .. } | Event::LibraryClosed { .. } => {}
             },
@@ -678,6 +707,35 @@ impl AppState {
                 self.reveal = None;
             }
         }
+    }
+
+    /// What shows a live change (the folder listed again keeping its selection and scroll,
+    /// the search run again, the duplicates found again) once [`LIVE_GAP`] has passed since the
+    /// last time; else how long to wait before asking again.
+    pub fn live_refresh(&mut self, now: Instant) -> (Option<Command>, Option<std::time::Duration>) {
+        if self.live_pending.is_none() {
+            return (None, None);
+        }
+        if let Some(last) = self.live_last
+            && now < last + LIVE_GAP
+        {
+            return (None, Some(last + LIVE_GAP - now));
+        }
+        // Not while a listing is still arriving, a name is being typed in place or a dialog
+        // waits: the next frame after them.
+        if self.explorer.loading || self.renaming.is_some() || self.batch_rename.is_some() {
+            return (None, Some(LIVE_GAP));
+        }
+        self.live_pending = None;
+        self.live_last = Some(now);
+        let cmd = if self.searching() {
+            Some(self.rerun_search())
+        } else if self.show_dupes {
+            Some(Command::FindDupes)
+        } else {
+            self.relist()
+        };
+        (cmd, None)
     }
 
     /// The inspector's details to ask for, when the focused item (or, with none, the folder)

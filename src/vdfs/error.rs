@@ -139,6 +139,20 @@ pub enum CoreError {
         /// Why.
         reason: String,
     },
+    /// The live index could not start (no inotify instance left).
+    #[error("cannot watch folders for changes: {reason}")]
+    Watch {
+        /// The system's answer.
+        reason: String,
+    },
+    /// A location's index is being written by another task for longer than a moment.
+    #[error("location {id} is busy: {what}; try again when it ends")]
+    LocationBusy {
+        /// The location.
+        id: u32,
+        /// What holds it.
+        what: String,
+    },
     /// A location is being indexed already.
     #[error("location {id} is already being indexed (job {job})")]
     AlreadyIndexing {

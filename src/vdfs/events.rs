@@ -59,6 +59,37 @@ pub enum Event {
         /// Progress now.
         progress: JobProgress,
     },
+    /// The live index wrote what it saw change on disk in one location (one batch).
+    IndexChanged {
+        /// The location.
+        location: u32,
+        /// The folders whose listing changed (entries added, removed, renamed or changed).
+        #[serde(serialize_with = "crate::format::lossy_paths")]
+        folders: Vec<std::path::PathBuf>,
+        /// Entries created in the batch (all locations of it).
+        created: u64,
+        /// Files whose content changed.
+        modified: u64,
+        /// Entries moved or renamed (their UUIDs kept).
+        moved: u64,
+        /// Entries gone.
+        deleted: u64,
+    },
+    /// What the live index watches of a location changed (started, limit reached, caught
+    /// up, stopped).
+    WatchChanged {
+        /// The location.
+        location: u32,
+    },
+    /// A location went offline or came back, or the set of locations changed.
+    LocationsChanged,
+    /// A folder watched for a view outside the locations (the folder shown, or the folder of
+    /// an ephemeral search) changed on disk.
+    FolderChanged {
+        /// The folder watched (the change is in it or below it).
+        #[serde(serialize_with = "crate::format::lossy_path")]
+        folder: std::path::PathBuf,
+    },
     /// A job ended: completed, failed, cancelled, paused or interrupted.
     JobFinished {
         /// Job id.

@@ -17,4 +17,5 @@ mod scoped;
 mod search;
 mod upgrade;
 mod volume;
+mod watch;
 mod window;

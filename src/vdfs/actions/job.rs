@@ -2356,8 +2356,12 @@ fn apply_change(
                     }
                 }
                 (Some((_, sid)), Some((dl, did))) => {
+                    // Into another location: the contents of the only copies keep their
+                    // records (type, integrity hash) through the remove and reinsert.
+                    w.defer_orphans();
                     let snap = follow::remove(w, d, sid)?;
                     let id = follow::reinsert(w, tx, d, dl, did, name, &snap)?;
+                    w.drop_orphans()?;
                     follow::refresh_meta(w, d, id, dst)?;
                 }
                 (Some((_, sid)), None) => {

@@ -105,11 +105,75 @@ pub struct LocationRecord {
     pub stats: LocationStats,
     /// The last scan's failure, if it failed.
     pub error: Option<String>,
+    /// Whether the live index watches it (on by default; `location set --watch off`).
+    pub watch: bool,
 }
 
 impl Record for LocationRecord {
     const TABLE: &'static str = "locations";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, payload: &[u8]) -> Result<Self, StoreError> {
+        match version {
+            1 => {
+                let v1: LocationRecordV1 =
+                    postcard::from_bytes(payload).map_err(|e| StoreError::Decode {
+                        table: Self::TABLE,
+                        detail: format!("version 1 record: {e}"),
+                    })?;
+                Ok(v1.into())
+            }
+            _ => Err(StoreError::Decode {
+                table: Self::TABLE,
+                detail: format!("unknown record version {version}"),
+            }),
+        }
+    }
+}
+
+/// [`LocationRecord`] as written before the live index (version 1, no `watch`). Frozen: never
+/// change it. It shares its field types with the current layout, so a change to one of them
+/// needs a frozen copy of it here too.
+#[derive(Debug, Deserialize)]
+struct LocationRecordV1 {
+    id: u32,
+    uuid: Uuid,
+    device: Uuid,
+    machine: Option<String>,
+    path: Vec<u8>,
+    mode: IndexMode,
+    rules: Rules,
+    volume: VolumeInfo,
+    volume_id: Option<Uuid>,
+    volume_path: Option<Vec<u8>>,
+    root_entry: Option<u64>,
+    created_ms: i64,
+    indexed_ms: Option<i64>,
+    stats: LocationStats,
+    error: Option<String>,
+}
+
+impl From<LocationRecordV1> for LocationRecord {
+    fn from(v: LocationRecordV1) -> LocationRecord {
+        LocationRecord {
+            id: v.id,
+            uuid: v.uuid,
+            device: v.device,
+            machine: v.machine,
+            path: v.path,
+            mode: v.mode,
+            rules: v.rules,
+            volume: v.volume,
+            volume_id: v.volume_id,
+            volume_path: v.volume_path,
+            root_entry: v.root_entry,
+            created_ms: v.created_ms,
+            indexed_ms: v.indexed_ms,
+            stats: v.stats,
+            error: v.error,
+            watch: true,
+        }
+    }
 }
 
 impl LocationRecord {
@@ -440,6 +504,7 @@ pub fn add(
         indexed_ms: None,
         stats: LocationStats::default(),
         error: None,
+        watch: true,
     };
     Ok(store.write(move |tx| {
         let mut meta = tx.open_table(META)?;
@@ -713,6 +778,7 @@ mod tests {
             indexed_ms: None,
             stats: LocationStats::default(),
             error: None,
+            watch: true,
         };
         (loc, rec, device)
     }

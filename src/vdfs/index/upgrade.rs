@@ -294,6 +294,7 @@ pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreE
                     errors: old.stats.errors,
                 },
                 error: old.error,
+                watch: true,
             };
             t.insert(k, encode_record(&rec).as_slice())?;
             if let Some(job) = old.job {

@@ -74,6 +74,8 @@ pub struct IndexWriter<'tx> {
     seq: u64,
     now_ms: i64,
     tombstones: bool,
+    /// Contents left without an instance while deferred ([`IndexWriter::defer_orphans`]).
+    orphans: Option<Vec<CasId>>,
 }
 
 impl<'tx> IndexWriter<'tx> {
@@ -106,6 +108,7 @@ impl<'tx> IndexWriter<'tx> {
             seq,
             now_ms: crate::vdfs::jobs::now_ms(),
             tombstones: true,
+            orphans: None,
         })
     }
 
@@ -113,6 +116,36 @@ impl<'tx> IndexWriter<'tx> {
     /// whole location goes, whose own tombstone says it).
     pub fn set_tombstones(&mut self, on: bool) {
         self.tombstones = on;
+    }
+
+    /// From now on a content whose last instance is unlinked keeps its record (type, MIME
+    /// type, integrity hash, first seen) at zero instances, so that an entry removed and
+    /// inserted again in the same transaction (a move into another location) finds it as it
+    /// was; [`IndexWriter::drop_orphans`] then removes those still without an instance.
+    pub fn defer_orphans(&mut self) {
+        self.orphans.get_or_insert_with(Vec::new);
+    }
+
+    /// Ends [`IndexWriter::defer_orphans`]: the contents it kept that still have no instance
+    /// are removed.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn drop_orphans(&mut self) -> Result<(), StoreError> {
+        for cas in self.orphans.take().unwrap_or_default() {
+            let rec: Option<ContentRecord> = self
+                .content
+                .get(cas.0)?
+                .map(|v| decode_record(v.value()))
+                .transpose()?;
+            if let Some(rec) = rec
+                && rec.instances == 0
+            {
+                self.content.remove(cas.0)?;
+                self.content_uuids.remove(rec.uuid.as_u128())?;
+            }
+        }
+        Ok(())
     }
 
     /// This transaction's change sequence number.
@@ -416,9 +449,13 @@ impl<'tx> IndexWriter<'tx> {
         let rec = match existing {
             Some(mut r) => {
                 if fresh {
+                    // A content kept at zero instances (see `defer_orphans`) gets its own
+                    // copy back: its integrity hash still vouches for it.
+                    if r.instances > 0 {
+                        r.integrity = None;
+                        r.last_verified_ms = None;
+                    }
                     r.instances += 1;
-                    r.integrity = None;
-                    r.last_verified_ms = None;
                 }
                 // Copies of one content may be named differently (x.md and x.txt) and so be
                 // identified as different types. The content takes the smallest type id among
@@ -473,7 +510,12 @@ impl<'tx> IndexWriter<'tx> {
             .transpose()?;
         if let Some(mut rec) = rec {
             rec.instances = rec.instances.saturating_sub(1);
-            if rec.instances == 0 {
+            if rec.instances == 0
+                && let Some(orphans) = &mut self.orphans
+            {
+                orphans.push(cas);
+                c.insert(cas.0, encode_record(&rec).as_slice())?;
+            } else if rec.instances == 0 {
                 c.remove(cas.0)?;
                 self.content_uuids.remove(rec.uuid.as_u128())?;
             } else {

@@ -220,7 +220,7 @@ impl IndexerJob {
 }
 
 /// The cas_id and type of one file, as a hasher thread computes them.
-fn hash_one(
+pub(super) fn hash_one(
     path: &Path,
     name: &[u8],
     registry: &Registry,

@@ -42,6 +42,7 @@ mod aggregation;
 mod discovery;
 mod identification;
 pub mod integrity;
+pub mod live;
 mod processing;
 
 pub use processing::forget_location;

@@ -101,6 +101,26 @@ struct Inner {
     leases: Mutex<Vec<(JobId, Vec<Resource>)>>,
 }
 
+/// The holder id of the live index's leases ([`JobManager::try_lease`]); no job has it (job
+/// ids start at 1).
+pub const LIVE_INDEX_LEASE: JobId = 0;
+
+/// A write lease held outside a job (the live index's writes between two events), released
+/// when dropped. Jobs that write what it holds wait for it as for a running job.
+pub struct Lease {
+    inner: Arc<Inner>,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.inner
+            .leases
+            .lock()
+            .expect("leases lock")
+            .retain(|(j, _)| *j != LIVE_INDEX_LEASE);
+    }
+}
+
 /// The library's job manager. Cheap to clone.
 #[derive(Clone)]
 pub struct JobManager {
@@ -131,6 +151,22 @@ impl JobManager {
                 leases: Mutex::new(Vec::new()),
             }),
         }
+    }
+
+    /// Takes the write lease of `wants` for the live index at once, or `None` if a running job
+    /// (or the live index itself) holds a conflicting one. One holder of this kind at a time.
+    pub fn try_lease(&self, wants: Vec<Resource>) -> Option<Lease> {
+        let mut leases = self.inner.leases.lock().expect("leases lock");
+        let busy = leases
+            .iter()
+            .any(|(_, held)| held.iter().any(|h| wants.iter().any(|w| w.conflicts(*h))));
+        if busy {
+            return None;
+        }
+        leases.push((LIVE_INDEX_LEASE, wants));
+        Some(Lease {
+            inner: self.inner.clone(),
+        })
     }
 
     /// Durably queues `job` and starts it when a slot is free.
@@ -449,9 +485,12 @@ impl JobManager {
                         job: id,
                         progress: JobProgress {
                             phase: "waiting".into(),
-                            message: format!(
-                                "waiting for job {other}, which writes the same location"
-                            ),
+                            message: if other == LIVE_INDEX_LEASE {
+                                "waiting for the live index's changes to the same location"
+                                    .to_owned()
+                            } else {
+                                format!("waiting for job {other}, which writes the same location")
+                            },
                             ..JobProgress::default()
                         },
                     });

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use crate::store::StoreError;
 
 pub use context::{JobContext, PendingCheckpoint, Throttle};
-pub use manager::{JobHandle, JobManager};
+pub use manager::{JobHandle, JobManager, LIVE_INDEX_LEASE, Lease};
 
 /// Job ids are a per-library sequence starting at 1.
 pub type JobId = u64;

@@ -290,19 +290,43 @@ impl super::Library {
         mode: Option<IndexMode>,
         rules: Option<Rules>,
     ) -> Result<LocationRecord, CoreError> {
+        self.change_location(id, mode, rules, None)
+    }
+
+    /// Switches the live index's watch of a location on or off (on by default); a running
+    /// live index follows at once.
+    ///
+    /// # Errors
+    /// [`CoreError::LocationNotFound`], [`CoreError::Store`].
+    pub fn set_location_watch(&self, id: u32, watch: bool) -> Result<LocationRecord, CoreError> {
+        self.change_location(id, None, None, Some(watch))
+    }
+
+    fn change_location(
+        &self,
+        id: u32,
+        mode: Option<IndexMode>,
+        rules: Option<Rules>,
+        watch: Option<bool>,
+    ) -> Result<LocationRecord, CoreError> {
         get(self.store(), id)?;
         if let Some(r) = &rules {
             crate::vdfs::fs::rules::Compiled::new(r)
                 .map_err(|e| CoreError::InvalidRules { reason: e })?;
         }
-        Ok(update(self.store(), id, move |l| {
+        let rec = update(self.store(), id, move |l| {
             if let Some(m) = mode {
                 l.mode = m;
             }
             if let Some(r) = &rules {
                 l.rules = r.clone();
             }
-        })?)
+            if let Some(w) = watch {
+                l.watch = w;
+            }
+        })?;
+        self.refresh_watches();
+        Ok(rec)
     }
 
     /// Forgets a location: its entries, hierarchy, aggregates and content links. Files on
@@ -317,8 +341,27 @@ impl super::Library {
         {
             return Err(CoreError::AlreadyIndexing { id, job });
         }
+        // The live index lets go of it first, and writes nothing while its entries go.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let lease = loop {
+            if let Some(l) = self
+                .jobs()
+                .try_lease(vec![crate::vdfs::jobs::Resource::Location(id)])
+            {
+                break l;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(CoreError::LocationBusy {
+                    id,
+                    what: "a file operation or the live index is writing it".into(),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         crate::vdfs::indexer::forget_location(self.store(), id)?;
         crate::vdfs::index::location::remove(self.store(), id)?;
+        drop(lease);
+        self.refresh_watches();
         Ok(rec)
     }
 }

@@ -33,7 +33,9 @@ use crate::vdfs::query::search::{NameIndex, Query, Results};
 
 /// An open library: the lock is held, the store is open and jobs can run.
 pub struct Library {
-    // Field order is drop order: jobs stop before the store closes, the lock goes last.
+    // Field order is drop order: the live index stops first, jobs stop before the store
+    // closes, the lock goes last.
+    live: std::sync::Mutex<Option<crate::vdfs::indexer::live::LiveIndex>>,
     jobs: JobManager,
     store: Store,
     config: RwLock<LibraryConfig>,
@@ -43,6 +45,8 @@ pub struct Library {
     own_folders: RwLock<Vec<PathBuf>>,
     /// The search name index last used, if any.
     names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
+    events: EventBus,
+    runtime: tokio::runtime::Handle,
     _lock: LibraryLock,
 }
 
@@ -103,13 +107,14 @@ impl Library {
             store.clone(),
             events.job_events(),
             registry,
-            runtime,
+            runtime.clone(),
             device,
             path.to_owned(),
             config.settings.job_concurrency.clamp(1, 16) as usize,
         );
         jobs.mark_interrupted()?;
         Ok(Library {
+            live: std::sync::Mutex::new(None),
             jobs,
             store,
             config: RwLock::new(config),
@@ -117,8 +122,68 @@ impl Library {
             device,
             own_folders: RwLock::new(Vec::new()),
             names: std::sync::Mutex::new(None),
+            events,
+            runtime,
             _lock: lock,
         })
+    }
+
+    /// Starts the live index (see [`crate::vdfs::indexer::live`]): the library's watched,
+    /// online, indexed locations are watched and kept up to date from then on, until the
+    /// library closes or [`Library::stop_watching`]. Does nothing if it runs already.
+    ///
+    /// # Errors
+    /// [`CoreError::Watch`] if the system gives no inotify instance.
+    pub fn start_watching(&self) -> Result<(), CoreError> {
+        let mut live = self.live.lock().expect("live index lock");
+        if live.is_none() {
+            let ctx = crate::vdfs::indexer::live::LiveContext {
+                store: self.store.clone(),
+                jobs: self.jobs.clone(),
+                events: self.events.clone(),
+                device: self.device,
+            };
+            *live = Some(
+                crate::vdfs::indexer::live::LiveIndex::start(ctx, &self.runtime).map_err(|e| {
+                    CoreError::Watch {
+                        reason: e.to_string(),
+                    }
+                })?,
+            );
+        }
+        Ok(())
+    }
+
+    /// Stops the live index (its watches go; changes from then on are caught up with at the
+    /// next start).
+    pub fn stop_watching(&self) {
+        let old = self.live.lock().expect("live index lock").take();
+        drop(old);
+    }
+
+    /// Whether the live index runs.
+    pub fn is_watching(&self) -> bool {
+        self.live.lock().expect("live index lock").is_some()
+    }
+
+    /// What the live index watches of each location it watches, by location id (empty when
+    /// it does not run).
+    pub fn watch_status(
+        &self,
+    ) -> std::collections::BTreeMap<u32, crate::vdfs::indexer::live::WatchStatus> {
+        self.live
+            .lock()
+            .expect("live index lock")
+            .as_ref()
+            .map(|l| l.status())
+            .unwrap_or_default()
+    }
+
+    /// Tells the live index (if it runs) that the locations changed.
+    pub(crate) fn refresh_watches(&self) {
+        if let Some(l) = self.live.lock().expect("live index lock").as_ref() {
+            l.refresh();
+        }
     }
 
     /// A copy of `library.toml` as it is now.

@@ -1,0 +1,885 @@
+//! The live index: every online location that is watched (the default) has an inotify watch
+//! (through `notify`) on each of its indexed folders, and what changes on disk is written into
+//! the index within a fraction of a second, through the one write path.
+//!
+//! - **Events are hints, the disk is the truth.** An event marks its folder dirty; dirty
+//!   folders are gathered for a short quiet spell ([`QUIET`], at most [`MAX_WAIT`] after the
+//!   first) and then synced together ([`sync`]): each is listed and compared with the index.
+//!   A write-write-write of one file is one entry with its final size; an editor's "write a
+//!   temporary file, rename it over" keeps the entry and its UUID; a rename or a move seen in
+//!   one batch keeps UUIDs (of a folder's whole subtree too), across locations as well.
+//! - **Under the location's lease**: a batch is written only while no job writes the same
+//!   location (`JobManager::try_lease`); otherwise it waits and is tried again.
+//! - **Never a guess**: a queue overflow (`IN_Q_OVERFLOW`) starts a rescan job of every watched
+//!   location; a folder that cannot be listed keeps what the index knew; an offline location
+//!   (its drive unmounted) is never synced, so nothing is deleted for being absent.
+//! - **Limits**: when the system's watch limit (`fs.inotify.max_user_watches`) is reached, the
+//!   status says how many folders are watched of how many, and the unwatched ones are listed
+//!   again every [`UNWATCHED_EVERY`].
+//! - **Catching up**: when a location starts being watched, every indexed folder whose mtime
+//!   differs from the stored one is listed again (a folder's mtime changes when an entry is
+//!   added, removed or renamed in it).
+//! - **Content**: files new or changed in a Content or Deep location are identified (sampled
+//!   BLAKE3 cas_id and type) once they have not changed for [`SETTLE`].
+//!
+//! One thread per open library runs it ([`LiveIndex`]); `notify`'s own thread reads inotify and
+//! hands events over a channel. Watches are per folder (non-recursive), so each one is counted
+//! and follows its folder when it is renamed.
+
+pub mod sync;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::store::Store;
+use crate::store::schema::{DIR_STATS, ENTRIES};
+use crate::vdfs::content::filetype::{ContentKind, Registry};
+use crate::vdfs::events::{Event, EventBus};
+use crate::vdfs::fs::entry::{EntryKind, Meta, os_from_bytes};
+use crate::vdfs::fs::rules::Compiled;
+use crate::vdfs::index::location::{self, Availability, IndexMode, LocationRecord};
+use crate::vdfs::index::write::{ContentLink, IndexWriter};
+use crate::vdfs::jobs::{JobManager, Resource};
+
+use super::IndexerJob;
+use sync::{How, Loc};
+
+/// A batch is written once no event came for this long…
+pub const QUIET: Duration = Duration::from_millis(20);
+/// …or this long after its first event, whichever comes first.
+pub const MAX_WAIT: Duration = Duration::from_millis(80);
+/// A batch whose location is being written by a job is tried again after this long.
+const RETRY: Duration = Duration::from_millis(200);
+/// A new or changed file is identified once it has not changed for this long.
+pub const SETTLE: Duration = Duration::from_secs(1);
+/// Folders left without a watch (the system's limit reached) are listed again this often.
+pub const UNWATCHED_EVERY: Duration = Duration::from_secs(60);
+
+/// What the live index watches of one location.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WatchStatus {
+    /// Indexed folders of the location.
+    pub folders: u64,
+    /// Folders with a watch.
+    pub watched: u64,
+    /// True once the system's watch limit stopped more watches from being added.
+    pub limit_reached: bool,
+    /// Folders still to be compared with the disk after the watch started (catching up).
+    pub catching_up: u64,
+}
+
+impl WatchStatus {
+    /// One line for a status bar or `location list`, e.g. "watching 8,192 of 23,000 folders —
+    /// raise fs.inotify.max_user_watches".
+    pub fn describe(&self) -> String {
+        let mut s = if self.limit_reached {
+            format!(
+                "watching {} of {} folders — raise fs.inotify.max_user_watches; the others are listed again every {} s",
+                crate::format::count(self.watched),
+                crate::format::count(self.folders),
+                UNWATCHED_EVERY.as_secs()
+            )
+        } else {
+            format!("watching {} folders", crate::format::count(self.watched))
+        };
+        if self.catching_up > 0 {
+            s.push_str(&format!(
+                "; catching up with {} folders",
+                crate::format::count(self.catching_up)
+            ));
+        }
+        s
+    }
+}
+
+/// What the live index needs from its library.
+pub struct LiveContext {
+    /// The library's store.
+    pub store: Store,
+    /// Its jobs (leases, rescans after an overflow).
+    pub jobs: JobManager,
+    /// Where changes are announced ([`Event::IndexChanged`], [`Event::WatchChanged`]).
+    pub events: EventBus,
+    /// This device (only its own locations are watched).
+    pub device: Uuid,
+}
+
+enum Msg {
+    Fs(notify::Result<notify::Event>),
+    /// Read the location records again: watch the new or newly indexed ones, stop watching
+    /// the removed, offline or switched-off ones.
+    Refresh,
+    Stop,
+}
+
+/// The live index of one open library: a thread and its watches. Stopped (and joined) when
+/// dropped.
+pub struct LiveIndex {
+    tx: Sender<Msg>,
+    status: Arc<Mutex<BTreeMap<u32, WatchStatus>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    forward: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LiveIndex {
+    /// Starts watching the library's watched, online, indexed locations, and follows the
+    /// location list from then on (it is read again when a job ends and on
+    /// [`LiveIndex::refresh`]).
+    ///
+    /// # Errors
+    /// The `notify` error if no inotify instance can be made (the system's
+    /// `fs.inotify.max_user_instances` reached).
+    pub fn start(ctx: LiveContext, runtime: &tokio::runtime::Handle) -> notify::Result<LiveIndex> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let fs_tx = tx.clone();
+        let watcher = notify::recommended_watcher(move |ev| {
+            let _ = fs_tx.send(Msg::Fs(ev));
+        })?;
+        let status = Arc::new(Mutex::new(BTreeMap::new()));
+        // A job that ends may have indexed a location for the first time (or removed one).
+        let mut bus = ctx.events.subscribe();
+        let job_tx = tx.clone();
+        let forward = runtime.spawn(async move {
+            use tokio::sync::broadcast::error::RecvError;
+            loop {
+                match bus.recv().await {
+                    Ok(Event::JobFinished { .. }) | Err(RecvError::Lagged(_)) => {
+                        if job_tx.send(Msg::Refresh).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+        let worker = Worker {
+            ctx,
+            watcher,
+            locs: FxHashMap::default(),
+            watched: BTreeMap::new(),
+            unwatched: Vec::new(),
+            status: status.clone(),
+            dirty: Vec::new(),
+            dirty_set: FxHashSet::default(),
+            first: None,
+            last: None,
+            retry_at: None,
+            settle: FxHashMap::default(),
+            next_unwatched: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("cairn-live".into())
+            .spawn(move || worker.run(&rx))
+            .map_err(notify::Error::io)?;
+        let _ = tx.send(Msg::Refresh);
+        Ok(LiveIndex {
+            tx,
+            status,
+            thread: Some(thread),
+            forward: Some(forward),
+        })
+    }
+
+    /// Reads the location records again (a location added, removed, switched on or off).
+    pub fn refresh(&self) {
+        let _ = self.tx.send(Msg::Refresh);
+    }
+
+    /// What is watched of each watched location, by location id.
+    pub fn status(&self) -> BTreeMap<u32, WatchStatus> {
+        self.status.lock().expect("watch status").clone()
+    }
+}
+
+impl Drop for LiveIndex {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Msg::Stop);
+        if let Some(f) = self.forward.take() {
+            f.abort();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    ctx: LiveContext,
+    watcher: notify::RecommendedWatcher,
+    locs: FxHashMap<u32, Loc>,
+    /// Every folder with a watch, and its location.
+    watched: BTreeMap<PathBuf, u32>,
+    /// Folders left without a watch by the system's limit.
+    unwatched: Vec<(u32, PathBuf)>,
+    status: Arc<Mutex<BTreeMap<u32, WatchStatus>>>,
+    dirty: Vec<(u32, PathBuf, How)>,
+    dirty_set: FxHashSet<(PathBuf, How)>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+    retry_at: Option<Instant>,
+    /// Files to identify, with the last time they changed.
+    settle: FxHashMap<u64, (u32, Instant)>,
+    next_unwatched: Option<Instant>,
+}
+
+impl Worker {
+    fn run(mut self, rx: &Receiver<Msg>) {
+        loop {
+            let msg = match self.deadline() {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(at) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+            };
+            match msg {
+                Ok(Msg::Fs(ev)) => self.on_event(ev),
+                Ok(Msg::Refresh) => self.refresh(),
+                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let now = Instant::now();
+            if self.batch_due(now) {
+                self.flush();
+            }
+            if self.next_unwatched.is_some_and(|t| t <= now) {
+                for (loc, p) in self.unwatched.clone() {
+                    self.mark(loc, p, How::List);
+                }
+                self.next_unwatched = Some(now + UNWATCHED_EVERY);
+            }
+            if self
+                .settle
+                .values()
+                .any(|(_, t)| now.duration_since(*t) >= SETTLE)
+            {
+                self.identify_settled(now);
+            }
+        }
+    }
+
+    /// When the loop must wake without an event: the batch's end, a retry, the next file to
+    /// settle, the next listing of unwatched folders; `None` when idle (no timer at all).
+    fn deadline(&self) -> Option<Instant> {
+        let batch = match (self.first, self.last) {
+            (Some(f), Some(l)) => Some((f + MAX_WAIT).min(l + QUIET)),
+            _ => None,
+        };
+        let batch = match (batch, self.retry_at) {
+            (Some(b), Some(r)) => Some(b.max(r)),
+            (b, r) => b.or(r.filter(|_| !self.dirty.is_empty())),
+        };
+        let settle = self.settle.values().map(|(_, t)| *t + SETTLE).min();
+        [batch, settle, self.next_unwatched]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn batch_due(&self, now: Instant) -> bool {
+        if self.dirty.is_empty() || self.retry_at.is_some_and(|r| r > now) {
+            return false;
+        }
+        match (self.first, self.last) {
+            (Some(f), Some(l)) => now >= f + MAX_WAIT || now >= l + QUIET,
+            _ => true,
+        }
+    }
+
+    fn mark(&mut self, loc: u32, folder: PathBuf, how: How) {
+        if self.dirty_set.insert((folder.clone(), how)) {
+            self.dirty.push((loc, folder, how));
+        }
+        let now = Instant::now();
+        self.first.get_or_insert(now);
+        self.last = Some(now);
+    }
+
+    /// The watched location holding `path`, if any (the deepest root that is a prefix).
+    fn location_of(&self, path: &Path) -> Option<u32> {
+        self.locs
+            .values()
+            .filter(|l| path.starts_with(l.rec.path()))
+            .max_by_key(|l| l.rec.path.len())
+            .map(|l| l.rec.id)
+    }
+
+    fn on_event(&mut self, ev: notify::Result<notify::Event>) {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
+                    tracing::warn!("the system's inotify watch limit is reached: {e}");
+                } else {
+                    tracing::warn!("watch error: {e}");
+                }
+                // The folders it names are listed again; an error without a path says
+                // nothing about where, so every watched location is rescanned.
+                if e.paths.is_empty() {
+                    self.rescan_all("a watch error");
+                }
+                for p in e.paths {
+                    if let Some(loc) = self.location_of(&p) {
+                        self.mark(loc, p, How::List);
+                    }
+                }
+                return;
+            }
+        };
+        if ev.need_rescan() {
+            self.rescan_all("the system's event queue overflowed");
+            return;
+        }
+        if matches!(ev.kind, EventKind::Access(_)) {
+            return;
+        }
+        for p in ev.paths {
+            let Some(loc) = self.location_of(&p) else {
+                continue;
+            };
+            // An event names a child of a watched folder, or the folder itself (its own
+            // metadata, or it was moved or deleted): either way the folder holding that name
+            // is listed (the location root lists itself).
+            let root = self.locs[&loc].rec.path();
+            let folder = if p == root {
+                p
+            } else {
+                p.parent().map_or(p.clone(), Path::to_owned)
+            };
+            self.mark(loc, folder, How::List);
+        }
+    }
+
+    /// Starts a rescan job of every watched location (after an overflow: which folders
+    /// changed is unknown).
+    fn rescan_all(&mut self, why: &str) {
+        for l in self.locs.values() {
+            tracing::info!(location = l.rec.id, "rescanning after {why}");
+            if let Err(e) = self.ctx.jobs.spawn(IndexerJob::new(&l.rec)) {
+                tracing::warn!(location = l.rec.id, "cannot start a rescan: {e}");
+            }
+        }
+    }
+
+    /// Reads the location records and watches or unwatches each as needed.
+    fn refresh(&mut self) {
+        let all = match location::list(&self.ctx.store) {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!("cannot read the locations: {e}");
+                return;
+            }
+        };
+        let wanted: Vec<LocationRecord> = all
+            .into_iter()
+            .filter(|l| {
+                l.watch
+                    && l.device == self.ctx.device
+                    && l.root_entry.is_some()
+                    && l.availability() == Availability::Online
+            })
+            .collect();
+        let keep: FxHashSet<u32> = wanted.iter().map(|l| l.id).collect();
+        let gone: Vec<u32> = self
+            .locs
+            .keys()
+            .copied()
+            .filter(|id| !keep.contains(id))
+            .collect();
+        for id in gone {
+            self.unwatch_location(id);
+        }
+        for rec in wanted {
+            match self.locs.get_mut(&rec.id) {
+                // Already watched: take the newer record (mode, rules, stats).
+                Some(l) if l.rec.path == rec.path && l.rec.rules == rec.rules => l.rec = rec,
+                Some(_) => {
+                    self.unwatch_location(rec.id);
+                    self.watch_location(rec);
+                }
+                None => self.watch_location(rec),
+            }
+        }
+    }
+
+    fn unwatch_location(&mut self, id: u32) {
+        self.locs.remove(&id);
+        let paths: Vec<PathBuf> = self
+            .watched
+            .iter()
+            .filter(|(_, l)| **l == id)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in paths {
+            let _ = self.watcher.unwatch(&p);
+            self.watched.remove(&p);
+        }
+        self.unwatched.retain(|(l, _)| *l != id);
+        self.dirty.retain(|(l, _, _)| *l != id);
+        self.dirty_set = self.dirty.iter().map(|(_, p, h)| (p.clone(), *h)).collect();
+        self.status.lock().expect("watch status").remove(&id);
+        self.ctx
+            .events
+            .publish(Event::WatchChanged { location: id });
+    }
+
+    /// Watches every indexed folder of `rec` and checks each against the disk (catching up
+    /// with what changed while nobody watched).
+    fn watch_location(&mut self, rec: LocationRecord) {
+        let rules = match Compiled::new(&rec.rules) {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                tracing::warn!(location = rec.id, "not watched: {e}");
+                return;
+            }
+        };
+        let id = rec.id;
+        let folders = match indexed_folders(&self.ctx.store, &rec) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(location = id, "not watched: {e}");
+                return;
+            }
+        };
+        self.locs.insert(id, Loc { rec, rules });
+        let total = folders.len() as u64;
+        self.set_status(
+            id,
+            WatchStatus {
+                folders: total,
+                catching_up: total,
+                ..WatchStatus::default()
+            },
+        );
+        let watched = self.add_watches(id, folders.iter().map(|(p, _)| p.clone()).collect());
+        // Catching up: each folder whose mtime is not the stored one is listed again.
+        let mut stale = 0u64;
+        for (p, stored_mtime) in &folders {
+            let now = std::fs::symlink_metadata(p).map(|m| Meta::of(&m).mtime_ns);
+            if now.ok() != Some(*stored_mtime) {
+                stale += 1;
+                self.mark(id, p.clone(), How::List);
+            }
+        }
+        tracing::info!(
+            location = id,
+            folders = total,
+            watched,
+            stale,
+            "watching a location"
+        );
+        self.set_status(
+            id,
+            WatchStatus {
+                folders: total,
+                watched,
+                limit_reached: watched < total,
+                catching_up: stale,
+            },
+        );
+    }
+
+    /// Adds a watch on each folder (parents first); returns how many are watched. Once the
+    /// system's limit is reached the rest are kept as unwatched (listed periodically).
+    fn add_watches(&mut self, loc: u32, folders: Vec<PathBuf>) -> u64 {
+        let mut n = 0;
+        let mut full = !self.unwatched.is_empty();
+        for p in folders {
+            if self.watched.contains_key(&p) {
+                n += 1;
+                continue;
+            }
+            if full {
+                self.unwatched.push((loc, p));
+                continue;
+            }
+            match self.watcher.watch(&p, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    self.watched.insert(p, loc);
+                    n += 1;
+                }
+                Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+                    full = true;
+                    self.unwatched.push((loc, p));
+                }
+                // Gone since: its parent's listing says so.
+                Err(_) => {}
+            }
+        }
+        if full && self.next_unwatched.is_none() {
+            self.next_unwatched = Some(Instant::now() + UNWATCHED_EVERY);
+        }
+        n
+    }
+
+    /// Removes the watches on `folder` and every folder below it.
+    fn remove_watches(&mut self, folder: &Path) {
+        let below: Vec<PathBuf> = self
+            .watched
+            .range(folder.to_owned()..)
+            .take_while(|(p, _)| p.starts_with(folder))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for p in below {
+            let _ = self.watcher.unwatch(&p);
+            self.watched.remove(&p);
+        }
+        self.unwatched.retain(|(_, p)| !p.starts_with(folder));
+    }
+
+    fn set_status(&self, id: u32, s: WatchStatus) {
+        self.status.lock().expect("watch status").insert(id, s);
+        self.ctx
+            .events
+            .publish(Event::WatchChanged { location: id });
+    }
+
+    /// Syncs the dirty folders, under the leases of their locations.
+    fn flush(&mut self) {
+        // Offline locations are not synced (their folders look empty or gone): nothing is
+        // deleted for being absent. They are read again (and unwatched) at the next refresh.
+        let mut offline = FxHashSet::default();
+        let locs: FxHashSet<u32> = self.dirty.iter().map(|d| d.0).collect();
+        for id in &locs {
+            if let Some(l) = self.locs.get(id)
+                && l.rec.availability() != Availability::Online
+            {
+                offline.insert(*id);
+            }
+        }
+        if !offline.is_empty() {
+            self.dirty.retain(|d| !offline.contains(&d.0));
+            for id in &offline {
+                self.unwatch_location(*id);
+            }
+            self.ctx.events.publish(Event::LocationsChanged);
+        }
+        if self.dirty.is_empty() {
+            self.first = None;
+            self.last = None;
+            return;
+        }
+        let wants: Vec<Resource> = locs
+            .iter()
+            .filter(|id| !offline.contains(id))
+            .map(|id| Resource::Location(*id))
+            .collect();
+        let Some(lease) = self.ctx.jobs.try_lease(wants) else {
+            self.retry_at = Some(Instant::now() + RETRY);
+            return;
+        };
+        self.retry_at = None;
+        let dirty = std::mem::take(&mut self.dirty);
+        self.dirty_set.clear();
+        self.first = None;
+        self.last = None;
+        let started = Instant::now();
+        let planned = match sync::plan(&self.ctx.store, &self.locs, &dirty) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("live index: cannot read the index: {e}");
+                return;
+            }
+        };
+        let new_files = if planned.is_empty() {
+            Vec::new()
+        } else {
+            match self.ctx.store.write(planned.writer()) {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!("live index: cannot write the index: {e}");
+                    // Tried again at the next event in these folders (or the next start).
+                    return;
+                }
+            }
+        };
+        drop(lease);
+        let out = planned.outcome;
+        tracing::debug!(
+            folders = dirty.len(),
+            created = out.counts[0],
+            modified = out.counts[1],
+            moved = out.counts[2],
+            deleted = out.counts[3],
+            ms = started.elapsed().as_millis() as u64,
+            "live index batch"
+        );
+        let now = Instant::now();
+        for (loc, id) in out.to_identify.iter().chain(&new_files) {
+            if self
+                .locs
+                .get(loc)
+                .is_some_and(|l| l.rec.mode != IndexMode::Shallow)
+            {
+                self.settle.insert(*id, (*loc, now));
+            }
+        }
+        for f in &out.removed_folders {
+            self.remove_watches(f);
+        }
+        let mut relist = Vec::new();
+        for (old, new) in &out.moved_folders {
+            self.remove_watches(old);
+            if let Some(loc) = self.location_of(new) {
+                let below = folders_below(&self.ctx.store, &self.locs, new).unwrap_or_default();
+                self.add_watches(loc, below.clone());
+                // Events below it came with the old paths until now: each folder is checked.
+                relist.extend(below.into_iter().map(|p| (loc, p, How::Check)));
+            }
+        }
+        let mut added = Vec::new();
+        for f in &out.new_folders {
+            if let Some(loc) = self.location_of(f) {
+                added.push((loc, f.clone()));
+            }
+        }
+        for (loc, f) in &added {
+            self.add_watches(*loc, vec![f.clone()]);
+        }
+        // What was created in a new folder before its watch existed is found by listing it
+        // once more.
+        relist.extend(added.into_iter().map(|(l, f)| (l, f, How::List)));
+        let synced: FxHashSet<&PathBuf> = dirty.iter().map(|d| &d.1).collect();
+        for (loc, p) in &out.parents {
+            if !synced.contains(p) {
+                relist.push((*loc, p.clone(), How::List));
+            }
+        }
+        for (loc, p, how) in relist {
+            self.mark(loc, p, how);
+        }
+        // Status: folders watched, catching up done.
+        let touched: FxHashSet<u32> = dirty.iter().map(|d| d.0).collect();
+        for id in touched {
+            let watched = self.watched.values().filter(|l| **l == id).count() as u64;
+            let mut st = self.status.lock().expect("watch status");
+            if let Some(s) = st.get_mut(&id)
+                && (s.watched != watched || s.catching_up != 0)
+            {
+                s.watched = watched;
+                s.folders = s.folders.max(watched);
+                s.catching_up = 0;
+                drop(st);
+                self.ctx
+                    .events
+                    .publish(Event::WatchChanged { location: id });
+            }
+        }
+        if out.counts.iter().any(|&c| c > 0) || !out.changed.is_empty() {
+            let mut by_loc: BTreeMap<u32, Vec<PathBuf>> = BTreeMap::new();
+            for f in &out.changed {
+                if let Some(loc) = self.location_of(f) {
+                    by_loc.entry(loc).or_default().push(f.clone());
+                }
+            }
+            for (location, folders) in by_loc {
+                self.ctx.events.publish(Event::IndexChanged {
+                    location,
+                    folders,
+                    created: out.counts[0],
+                    modified: out.counts[1],
+                    moved: out.counts[2],
+                    deleted: out.counts[3],
+                });
+            }
+        }
+    }
+
+    /// Identifies the files that have settled: sampled cas_id and type, linked in one
+    /// transaction if the file still has the size and mtime it was hashed with.
+    fn identify_settled(&mut self, now: Instant) {
+        let ready: Vec<(u64, u32)> = self
+            .settle
+            .iter()
+            .filter(|(_, (_, t))| now.duration_since(*t) >= SETTLE)
+            .map(|(id, (loc, _))| (*id, *loc))
+            .collect();
+        let locs: Vec<Resource> = ready
+            .iter()
+            .map(|r| r.1)
+            .collect::<FxHashSet<_>>()
+            .into_iter()
+            .map(Resource::Location)
+            .collect();
+        let Some(lease) = self.ctx.jobs.try_lease(locs) else {
+            for id in ready.iter().map(|r| r.0) {
+                if let Some(e) = self.settle.get_mut(&id) {
+                    e.1 = now - SETTLE + RETRY;
+                }
+            }
+            return;
+        };
+        for (id, _) in &ready {
+            self.settle.remove(id);
+        }
+        let registry = Registry::active();
+        let mut buf = Vec::new();
+        let mut links: Vec<(ContentLink, Meta)> = Vec::new();
+        for (id, _) in ready {
+            let Ok(Some((path, rec))) = self.ctx.store.read(|tx| {
+                let Some(rec) = crate::vdfs::index::entry(tx, id)? else {
+                    return Ok(None);
+                };
+                Ok(Some((crate::vdfs::index::path_of(tx, id)?, rec)))
+            }) else {
+                continue;
+            };
+            if rec.kind != EntryKind::File || rec.cas.is_some() || rec.size == 0 {
+                continue;
+            }
+            let Ok(Ok(h)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                super::identification::hash_one(&path, &rec.name, registry, &mut buf)
+            })) else {
+                continue;
+            };
+            let Some(cas) = h.cas else { continue };
+            if h.size != rec.size {
+                // Changed since: its event brings it back.
+                continue;
+            }
+            let ft = h.type_index.and_then(|i| registry.get(i));
+            links.push((
+                ContentLink {
+                    id,
+                    cas,
+                    size: h.size,
+                    kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
+                    file_type: ft.map(|t| t.id.clone()),
+                    mime: ft.map(|t| t.mime().to_owned()),
+                },
+                rec.meta(),
+            ));
+        }
+        if links.is_empty() {
+            return;
+        }
+        let links = Arc::new(links);
+        let n = links.len();
+        let res = self.ctx.store.write(move |tx| {
+            let mut w = IndexWriter::begin(tx)?;
+            for (link, meta) in links.iter() {
+                // Linked only if the entry is still the file that was hashed.
+                if w.get(link.id)?
+                    .is_some_and(|r| r.meta() == *meta && r.cas.is_none())
+                {
+                    w.link_content(link)?;
+                }
+            }
+            Ok(())
+        });
+        drop(lease);
+        match res {
+            Ok(()) => tracing::debug!(files = n, "live index identified files"),
+            Err(e) => tracing::warn!("live index: cannot link contents: {e}"),
+        }
+    }
+}
+
+/// Every indexed folder of `rec` with its stored mtime, parents first (by path).
+fn indexed_folders(
+    store: &Store,
+    rec: &LocationRecord,
+) -> Result<Vec<(PathBuf, i64)>, crate::store::StoreError> {
+    let range = crate::vdfs::index::entry_ids(rec.id);
+    let root = rec.path();
+    store.read(|tx| {
+        let stats = tx.open_table(DIR_STATS)?;
+        let entries = tx.open_table(ENTRIES)?;
+        let mut dirs: FxHashMap<u64, EntryRecordLite> = FxHashMap::default();
+        for row in stats.range(range.clone())? {
+            let id = row?.0.value();
+            if let Some(v) = entries.get(id)? {
+                let r: crate::vdfs::index::EntryRecord =
+                    crate::store::record::decode_record(v.value())?;
+                dirs.insert(
+                    id,
+                    EntryRecordLite {
+                        parent: r.parent,
+                        name: r.name,
+                        mtime_ns: r.mtime_ns,
+                    },
+                );
+            }
+        }
+        let mut paths: FxHashMap<u64, PathBuf> = FxHashMap::default();
+        let mut out = Vec::with_capacity(dirs.len());
+        for (&id, d) in &dirs {
+            if let Some(p) = path_in(&dirs, &mut paths, &root, id) {
+                out.push((p, d.mtime_ns));
+            }
+        }
+        out.sort();
+        Ok(out)
+    })
+}
+
+struct EntryRecordLite {
+    parent: u64,
+    name: Vec<u8>,
+    mtime_ns: i64,
+}
+
+/// The path of folder `id` from the folders' records (memoised in `paths`); the location root
+/// is the entry whose parent is 0.
+fn path_in(
+    dirs: &FxHashMap<u64, EntryRecordLite>,
+    paths: &mut FxHashMap<u64, PathBuf>,
+    root: &Path,
+    id: u64,
+) -> Option<PathBuf> {
+    let mut chain = Vec::new();
+    let mut cur = id;
+    let base = loop {
+        if let Some(p) = paths.get(&cur) {
+            break p.clone();
+        }
+        let d = dirs.get(&cur)?;
+        if d.parent == 0 {
+            paths.insert(cur, root.to_owned());
+            break root.to_owned();
+        }
+        chain.push(cur);
+        cur = d.parent;
+    };
+    let mut p = base;
+    for &c in chain.iter().rev() {
+        p = p.join(os_from_bytes(&dirs.get(&c)?.name));
+        paths.insert(c, p.clone());
+    }
+    Some(p)
+}
+
+/// `folder` and every indexed folder below it (after a move: from the index, which has them
+/// under the new path now).
+fn folders_below(
+    store: &Store,
+    locs: &FxHashMap<u32, Loc>,
+    folder: &Path,
+) -> Result<Vec<PathBuf>, crate::store::StoreError> {
+    let records: Vec<LocationRecord> = locs.values().map(|l| l.rec.clone()).collect();
+    let Some((_, id, _)) = crate::vdfs::index::find_by_path(store, &records, folder)? else {
+        return Ok(Vec::new());
+    };
+    store.read(|tx| {
+        let mut paths: FxHashMap<u64, PathBuf> = FxHashMap::default();
+        paths.insert(id, folder.to_owned());
+        let mut out = vec![folder.to_owned()];
+        for (eid, rec) in crate::vdfs::index::subtree(tx, id)?.into_iter().skip(1) {
+            if rec.kind != EntryKind::Dir {
+                continue;
+            }
+            if let Some(pp) = paths.get(&rec.parent).cloned() {
+                let p = pp.join(os_from_bytes(&rec.name));
+                paths.insert(eid, p.clone());
+                out.push(p);
+            }
+        }
+        Ok(out)
+    })
+}

@@ -1,0 +1,317 @@
+//! The live index (issue "A live index"): with the watcher running and no manual rescan, the
+//! index follows what other programs do on disk — after each step of a scripted story it
+//! equals a clean index of the same folders (entries, sizes, times, content identities, folder
+//! totals), is sound, and keeps UUIDs where a rename or move was seen. Every wait polls for the
+//! expected state with a timeout, never a fixed sleep.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cairn::vdfs::Library;
+use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::location::IndexMode;
+use cairn::vdfs::jobs::JobStatus;
+
+use crate::common::library;
+
+/// Watch tests run one at a time: the overflow test lowers a system-wide inotify setting for a
+/// moment, and each test's timing is easier to reason about alone.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn canonical_tempdir() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = fs::canonicalize(d.path()).unwrap();
+    (d, p)
+}
+
+fn index(lib: &Library, root: &Path, mode: IndexMode) -> u32 {
+    let (rec, h) = lib.add_location(root, mode, Rules::none()).unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    rec.id
+}
+
+/// Waits until the library's index equals a clean index of `roots` (each a location in
+/// `mode`) and is sound. Panics with the difference after `TIMEOUT`.
+fn settles_to_clean(lib: &Library, roots: &[&Path], mode: IndexMode) {
+    const TIMEOUT: Duration = Duration::from_secs(20);
+    let clean = library();
+    for r in roots {
+        index(&clean.lib, r, mode);
+    }
+    let want = clean.lib.dump_index().unwrap();
+    let start = Instant::now();
+    loop {
+        let have = lib.dump_index().unwrap();
+        if have == want && lib.check_index().unwrap().is_empty() {
+            return;
+        }
+        if start.elapsed() > TIMEOUT {
+            let extra: Vec<_> = have.iter().filter(|l| !want.contains(l)).collect();
+            let missing: Vec<_> = want.iter().filter(|l| !have.contains(l)).collect();
+            panic!(
+                "the live index did not settle to a clean index in {TIMEOUT:?}\nonly in the live index: {extra:#?}\nonly in a clean index: {missing:#?}\ncheck: {:?}",
+                lib.check_index().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the watcher has every folder of location `id` watched.
+fn watching(lib: &Library, id: u32) {
+    let start = Instant::now();
+    loop {
+        if lib
+            .watch_status()
+            .get(&id)
+            .is_some_and(|s| s.watched > 0 && s.catching_up == 0)
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "location {id} is not watched: {:?}",
+            lib.watch_status()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn uuid(lib: &Library, p: &Path) -> uuid::Uuid {
+    lib.entry_at(p)
+        .unwrap()
+        .unwrap_or_else(|| panic!("{} is not indexed", p.display()))
+        .record
+        .uuid
+}
+
+fn write(p: &Path, bytes: &[u8]) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, bytes).unwrap();
+}
+
+#[test]
+fn the_index_follows_a_scripted_story_without_a_rescan() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("home");
+    let other = base.join("other");
+    let outside = base.join("outside");
+    for d in [&root, &other, &outside] {
+        fs::create_dir_all(d).unwrap();
+    }
+    write(&root.join("start.txt"), b"there before");
+    write(&other.join("o.txt"), b"in the other location");
+    let l = library();
+    let lib = &l.lib;
+    let mode = IndexMode::Content;
+    let a = index(lib, &root, mode);
+    let b = index(lib, &other, mode);
+    lib.start_watching().unwrap();
+    watching(lib, a);
+    watching(lib, b);
+    let both = [root.as_path(), other.as_path()];
+
+    // Create files.
+    for n in ["one.txt", "two.txt", "three.md"] {
+        write(&root.join(n), n.as_bytes());
+    }
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(lib.index_counts().unwrap().entries, 2 + 4 + 1);
+
+    // Modify one: same entry, new size and content identity.
+    let u_one = uuid(lib, &root.join("one.txt"));
+    write(&root.join("one.txt"), b"one, now longer than before");
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(uuid(lib, &root.join("one.txt")), u_one);
+
+    // Rename one: its UUID stays.
+    fs::rename(root.join("one.txt"), root.join("uno.txt")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(uuid(lib, &root.join("uno.txt")), u_one);
+
+    // Delete one.
+    fs::remove_file(root.join("two.txt")).unwrap();
+    settles_to_clean(lib, &both, mode);
+
+    // Make a folder, then batch-create files and folders in it and beside it.
+    fs::create_dir(root.join("made")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    for i in 0..20 {
+        write(
+            &root.join(format!("made/f{i}.bin")),
+            &vec![i as u8; 100 + i],
+        );
+        write(&root.join(format!("made/sub{}/g{i}.txt", i % 3)), b"g");
+    }
+    fs::create_dir_all(root.join("made/empty/deeper")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    // The two roots, start, three, uno and o.txt, then made, its 20 files, 3 folders and
+    // their 20 files, and the two empty folders.
+    assert_eq!(
+        lib.index_counts().unwrap().entries,
+        2 + 4 + 1 + 20 + 3 + 20 + 2
+    );
+
+    // Delete them all.
+    fs::remove_dir_all(root.join("made")).unwrap();
+    settles_to_clean(lib, &both, mode);
+
+    // Move a file out of the locations and back: no duplicate, no orphan.
+    fs::rename(root.join("three.md"), outside.join("three.md")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    assert!(lib.entry_at(&root.join("three.md")).unwrap().is_none());
+    fs::rename(outside.join("three.md"), root.join("three.md")).unwrap();
+    settles_to_clean(lib, &both, mode);
+
+    // A move between two watched locations keeps the UUID.
+    let u_uno = uuid(lib, &root.join("uno.txt"));
+    fs::rename(root.join("uno.txt"), other.join("uno.txt")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(uuid(lib, &other.join("uno.txt")), u_uno);
+
+    // The rapid-write pattern: one new file written three times ends as one entry with the
+    // final size.
+    {
+        use std::io::Write;
+        let mut f = fs::File::create(root.join("rapid.log")).unwrap();
+        for _ in 0..3 {
+            f.write_all(&[b'x'; 4096]).unwrap();
+            f.flush().unwrap();
+        }
+    }
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(
+        lib.entry_at(&root.join("rapid.log"))
+            .unwrap()
+            .unwrap()
+            .record
+            .size,
+        3 * 4096
+    );
+
+    // An atomic save (write a temporary file, rename it over): same entry, new content.
+    let u_start = uuid(lib, &root.join("start.txt"));
+    let cas_before = lib
+        .entry_at(&root.join("start.txt"))
+        .unwrap()
+        .unwrap()
+        .record
+        .cas;
+    write(&root.join(".start.txt.swp"), b"saved by an editor");
+    fs::rename(root.join(".start.txt.swp"), root.join("start.txt")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    let after = lib
+        .entry_at(&root.join("start.txt"))
+        .unwrap()
+        .unwrap()
+        .record;
+    assert_eq!(after.uuid, u_start);
+    assert_ne!(after.cas, cas_before);
+
+    // A folder moved in from outside, with nested content.
+    for i in 0..5 {
+        write(
+            &outside.join(format!("album/disc{}/track{i}.ogg", i % 2)),
+            b"ogg",
+        );
+    }
+    fs::rename(outside.join("album"), root.join("album")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    // …and changes inside it are seen (its folders are watched now).
+    write(&root.join("album/disc1/bonus.ogg"), b"bonus");
+    settles_to_clean(lib, &both, mode);
+
+    // A folder renamed with 1,000 files below it: every UUID kept, and the renamed folders
+    // are watched under their new names.
+    for i in 0..1000 {
+        write(
+            &root.join(format!("big/part{}/file{i:04}.dat", i % 10)),
+            b"d",
+        );
+    }
+    settles_to_clean(lib, &both, mode);
+    let probe = |top: &str| root.join(top).join("part7/file0007.dat");
+    let u_probe = uuid(lib, &probe("big"));
+    let u_big = uuid(lib, &root.join("big"));
+    fs::rename(root.join("big"), root.join("huge")).unwrap();
+    settles_to_clean(lib, &both, mode);
+    assert_eq!(uuid(lib, &root.join("huge")), u_big);
+    assert_eq!(uuid(lib, &probe("huge")), u_probe);
+    write(&root.join("huge/part3/after-rename.txt"), b"seen");
+    settles_to_clean(lib, &both, mode);
+    assert!(
+        lib.entry_at(&root.join("huge/part3/after-rename.txt"))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn an_event_queue_overflow_rescans_instead_of_guessing() {
+    let _one = serial();
+    const KNOB: &str = "/proc/sys/fs/inotify/max_queued_events";
+    let Ok(old) = fs::read_to_string(KNOB) else {
+        eprintln!("skipped: {KNOB} cannot be read");
+        return;
+    };
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("flood");
+    fs::create_dir_all(&root).unwrap();
+    write(&root.join("kept.txt"), b"kept");
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &root, IndexMode::Shallow);
+    // The queue size is taken when an inotify instance is made: a tiny one for this watcher
+    // only, the system's own put back at once.
+    if fs::write(KNOB, "16").is_err() {
+        eprintln!("skipped: {KNOB} cannot be written (not root)");
+        return;
+    }
+    let started = lib.start_watching();
+    fs::write(KNOB, old.trim()).unwrap();
+    started.unwrap();
+    watching(lib, id);
+    let jobs_before = lib.jobs().list().unwrap().len();
+    for i in 0..3000 {
+        write(&root.join(format!("f{i}")), b"x");
+    }
+    settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
+    assert!(
+        lib.jobs().list().unwrap().len() > jobs_before,
+        "the overflow started no rescan"
+    );
+}
+
+#[test]
+fn an_unmounted_or_vanished_location_keeps_its_entries() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("drive");
+    for i in 0..10 {
+        write(&root.join(format!("d/f{i}")), b"x");
+    }
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &root, IndexMode::Shallow);
+    lib.start_watching().unwrap();
+    watching(lib, id);
+    let before = lib.index_counts().unwrap().entries;
+    // The whole root goes (as a drive's folder does when it is unplugged): the location is
+    // missing, never emptied.
+    fs::rename(&root, base.join("elsewhere")).unwrap();
+    let start = Instant::now();
+    while lib.watch_status().contains_key(&id) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+        // A change the watcher would otherwise act on.
+        let _ = fs::write(base.join("elsewhere/d/poke"), b"p");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(lib.index_counts().unwrap().entries, before);
+}
