@@ -65,12 +65,23 @@ pub enum LocationCommand {
         /// Globs to skip (replace the current ones).
         #[arg(long, value_name = "GLOB")]
         exclude: Vec<String>,
+        /// Whether the live index (the window, `cairn watch`) watches it for changes.
+        #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+        watch: Option<bool>,
     },
     /// Forget a location's index. Your files are not touched.
     Remove {
         /// Id, path or folder name.
         location: String,
     },
+}
+
+fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("{text:?} is not on or off")),
+    }
 }
 
 fn parse_rules(text: &str, exclude: &[String]) -> anyhow::Result<Rules> {
@@ -169,8 +180,12 @@ pub(super) fn location(
             mode,
             rules,
             exclude,
+            watch,
         } => {
             let rec = lib.find_location(&location)?;
+            if let Some(w) = watch {
+                lib.set_location_watch(rec.id, w)?;
+            }
             let rules = match (rules, exclude.is_empty()) {
                 (Some(r), _) => Some(parse_rules(&r, &exclude)?),
                 (None, false) => Some(Rules {
@@ -179,7 +194,11 @@ pub(super) fn location(
                 }),
                 (None, true) => None,
             };
-            let rec = lib.set_location(rec.id, mode, rules)?;
+            let rec = if mode.is_some() || rules.is_some() || watch.is_none() {
+                lib.set_location(rec.id, mode, rules)?
+            } else {
+                lib.location(rec.id)?
+            };
             report_location(out, &lib, &rec);
         }
         LocationCommand::Remove { location } => {
@@ -243,20 +262,22 @@ pub(super) fn location_json(lib: &Library, st: &LocationStatus) -> serde_json::V
         "skipped_summary": l.stats.skipped.summary(),
         "error": l.error,
         "unreadable_folders": st.unreadable,
+        "watch": l.watch,
     })
 }
 
 fn report_location(out: &Output, lib: &Library, l: &LocationRecord) {
     if out.json {
         let job = lib.location_job(l.id).ok().flatten();
-        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "job": job }));
+        out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "watch": l.watch, "job": job }));
     } else {
         println!(
-            "Location {}: {} (mode {}, rules: {})",
+            "Location {}: {} (mode {}, rules: {}, watched for changes: {})",
             l.id,
             l.path().display(),
             l.mode.as_str(),
-            l.rules.describe()
+            l.rules.describe(),
+            if l.watch { "yes" } else { "no" }
         );
     }
 }

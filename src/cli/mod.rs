@@ -20,6 +20,7 @@ mod ls;
 mod search;
 mod stat;
 mod volume;
+mod watch;
 
 use crate::vdfs::sdpath::SdPath;
 use crate::vdfs::{Core, CoreOptions, Library};
@@ -120,6 +121,9 @@ pub enum Command {
     Undo(files::UndoArgs),
     /// Redo the newest undone file operation.
     Redo,
+    /// Keep the index live without the window (a server, a drive left plugged in): watch
+    /// every watched location, write what changes, and log each change to stdout.
+    Watch(watch::WatchArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(debug::DebugCommand),
@@ -142,15 +146,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("  {done} of {total} entries");
         }
     });
+    let watching = matches!(command, Command::Watch(_));
     let core = Core::start(CoreOptions {
         data_dir: cli.data_dir.clone(),
-        resume_jobs: false,
+        resume_jobs: watching,
         worker_threads: 2,
+        watch: watching,
     })?;
     let out = Output { json: cli.json };
     let lib = cli.library.as_deref();
     match command {
         Command::Library(c) => library::library(&core, &out, lib, c),
+        Command::Watch(a) => watch::watch(&core, &out, lib, &a),
         Command::Device(c) => device::device(&core, &out, c),
         Command::Jobs(c) => jobs::jobs(&core, &out, lib, c),
         Command::Debug(c) => debug::debug(&core, &out, lib, c),

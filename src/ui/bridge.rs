@@ -878,6 +878,11 @@ fn navigate(
     };
     let result = core.list_folder(path, &mut sink);
     let from_index = matches!(result, Ok(Source::Index { .. }));
+    // A folder outside the locations is watched while it is shown (the live index watches
+    // the locations' own).
+    if current.load(Ordering::SeqCst) == ticket {
+        core.watch_view(result.is_ok().then_some(path));
+    }
     let location_id = match &result {
         Ok(Source::Index { location, .. }) => Some(*location),
         _ => None,

@@ -47,6 +47,7 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
         data_dir,
         resume_jobs: true,
         worker_threads: 0,
+        watch: true,
     })?;
     // Opening a library is a few file operations; doing it before the first frame means the
     // window shows the library at once rather than flashing an empty state.

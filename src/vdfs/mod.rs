@@ -57,6 +57,11 @@ pub fn job_registry() -> JobRegistry {
     r
 }
 
+/// An ephemeral search's folder with at most this many folders is watched with everything
+/// below it; a bigger one only at its top (each folder is one inotify watch of the system's
+/// limited number).
+pub const EPHEMERAL_WATCH_MAX_DIRS: u64 = 10_000;
+
 /// Name of the library created on first run.
 pub const DEFAULT_LIBRARY_NAME: &str = "My Library";
 
@@ -71,6 +76,9 @@ pub struct CoreOptions {
     pub resume_jobs: bool,
     /// Worker threads of the core's tokio runtime; 0 picks the number of cores.
     pub worker_threads: usize,
+    /// Start the live index whenever a library is opened (the window and `cairn watch` do;
+    /// other commands do not).
+    pub watch: bool,
 }
 
 impl CoreOptions {
@@ -109,7 +117,15 @@ struct CoreInner {
     resume_jobs: bool,
     library: RwLock<Option<Arc<Library>>>,
     /// The walk and index of the last folder outside the locations that was searched.
-    ephemeral: query::search::ephemeral::EphemeralSearch,
+    ephemeral: Arc<query::search::ephemeral::EphemeralSearch>,
+    /// Start the live index when a library opens.
+    watch: bool,
+    /// The watch of the folder shown (when it is outside the locations) and of the folder of
+    /// the ephemeral search.
+    views: std::sync::Mutex<(
+        Option<fs::watch::FolderWatch>,
+        Option<fs::watch::FolderWatch>,
+    )>,
     // Last, so it shuts down after the library's jobs have stopped.
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -174,6 +190,8 @@ impl Core {
                 resume_jobs: options.resume_jobs,
                 library: RwLock::new(None),
                 ephemeral: Default::default(),
+                watch: options.watch,
+                views: std::sync::Mutex::new((None, None)),
                 runtime: Some(runtime),
             }),
         };
@@ -443,6 +461,11 @@ impl Core {
             id: config.id,
             name: config.name,
         });
+        if self.inner.watch
+            && let Err(e) = lib.start_watching()
+        {
+            tracing::warn!("{e}; changes on disk are seen at the next rescan");
+        }
         if self.inner.resume_jobs {
             let resumed = lib.jobs().resume_interrupted()?;
             if !resumed.is_empty() {
@@ -544,7 +567,63 @@ impl Core {
                 what: "a search can only be scoped to a folder",
             },
         })?;
+        if let Some(ix) = &ix {
+            self.watch_ephemeral(folder, ix.folders());
+        }
         Ok(ix.filter(|_| wanted()).map(|ix| ix.search(q)))
+    }
+
+    /// Watches the folder shown in the window when it is outside the open library's locations
+    /// (the live index covers those): a change in it publishes [`Event::FolderChanged`].
+    /// `None`, or a folder inside a location, stops the watch.
+    pub fn watch_view(&self, folder: Option<&Path>) {
+        let outside = folder.filter(|f| {
+            self.library()
+                .and_then(|l| l.locations())
+                .is_ok_and(|locs| index::location::containing(&locs, f).is_none())
+        });
+        let mut views = self.inner.views.lock().expect("view watches");
+        if views.0.as_ref().map(|w| w.folder()) == outside {
+            return;
+        }
+        views.0 = None;
+        if let Some(f) = outside {
+            let bus = self.inner.events.clone();
+            let folder = f.to_owned();
+            match fs::watch::FolderWatch::start(f, false, move || {
+                bus.publish(Event::FolderChanged {
+                    folder: folder.clone(),
+                });
+            }) {
+                Ok(w) => views.0 = Some(w),
+                Err(e) => tracing::debug!(folder = %f.display(), "not watched: {e}"),
+            }
+        }
+    }
+
+    /// Watches the folder of the ephemeral search kept (below it too, up to
+    /// [`EPHEMERAL_WATCH_MAX_DIRS`] folders): a change forgets the kept index, so the next search
+    /// walks it again, and publishes [`Event::FolderChanged`] so that results shown are
+    /// searched again.
+    fn watch_ephemeral(&self, folder: &Path, dirs: u64) {
+        let mut views = self.inner.views.lock().expect("view watches");
+        if views.1.as_ref().map(|w| w.folder()) == Some(folder) {
+            return;
+        }
+        views.1 = None;
+        let bus = self.inner.events.clone();
+        let eph = self.inner.ephemeral.clone();
+        let owned = folder.to_owned();
+        let recursive = dirs <= EPHEMERAL_WATCH_MAX_DIRS;
+        match fs::watch::FolderWatch::start(folder, recursive, move || {
+            eph.forget_folder(&owned);
+            bus.publish(Event::FolderChanged {
+                folder: owned.clone(),
+            });
+        }) {
+            Ok(w) => views.1 = Some(w),
+            Err(e) => tracing::debug!(folder = %folder.display(), "not watched: {e}"),
+        }
     }
 
     /// Stops a walk made for an ephemeral search unless it is of `within` (the search box was

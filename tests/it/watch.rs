@@ -315,3 +315,129 @@ fn an_unmounted_or_vanished_location_keeps_its_entries() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(lib.index_counts().unwrap().entries, before);
 }
+
+/// Every entry below `root` (not `root` itself), as sorted paths.
+fn disk_entries(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if e.file_type().unwrap().is_dir() {
+                todo.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_ephemeral_browsed_folder_follows_the_same_story() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let folder = base.join("browsed");
+    let outside = base.join("outside");
+    fs::create_dir_all(&folder).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    write(&folder.join("start.txt"), b"there before");
+    let data = tempfile::tempdir().unwrap();
+    let core = cairn::vdfs::Core::start(cairn::vdfs::CoreOptions::at(data.path())).unwrap();
+    core.open_library(None).unwrap();
+    let q = cairn::vdfs::query::search::Query {
+        within: Some(folder.clone()),
+        limit: 100_000,
+        ..Default::default()
+    };
+    // The search's results equal what is on disk, within the timeout.
+    let settles = |what: &str| {
+        let start = Instant::now();
+        loop {
+            let want = disk_entries(&folder);
+            let r = core.search(&q, Duration::ZERO, &|| true).unwrap().unwrap();
+            let mut have: Vec<PathBuf> = r.hits.into_iter().map(|h| h.path).collect();
+            have.sort();
+            if have == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{what}: the ephemeral index did not follow the disk\nhave {have:#?}\nwant {want:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    settles("first walk");
+    for n in ["one.txt", "two.txt", "three.md"] {
+        write(&folder.join(n), n.as_bytes());
+    }
+    settles("created");
+    fs::rename(folder.join("one.txt"), folder.join("uno.txt")).unwrap();
+    settles("renamed");
+    fs::remove_file(folder.join("two.txt")).unwrap();
+    settles("deleted");
+    for i in 0..20 {
+        write(&folder.join(format!("made/sub{}/g{i}.txt", i % 3)), b"g");
+    }
+    settles("batch-created");
+    fs::remove_dir_all(folder.join("made")).unwrap();
+    settles("deleted them all");
+    fs::rename(folder.join("three.md"), outside.join("three.md")).unwrap();
+    settles("moved out");
+    write(&outside.join("album/disc1/t.ogg"), b"ogg");
+    fs::rename(outside.join("album"), folder.join("album")).unwrap();
+    settles("folder moved in");
+    write(&folder.join("album/disc1/bonus.ogg"), b"bonus");
+    settles("a change inside the folder moved in");
+}
+
+#[test]
+fn cairn_watch_keeps_the_index_live_in_its_own_process() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("served");
+    write(&root.join("a.txt"), b"a");
+    let data = tempfile::tempdir().unwrap();
+    crate::common::ok(crate::common::cairn(data.path()).args([
+        "location",
+        "add",
+        root.to_str().unwrap(),
+        "--mode",
+        "content",
+    ]));
+    let mut child = crate::common::cairn(data.path())
+        .args(["watch", "--for", "30"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It says what it watches, once it does.
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    loop {
+        let l = lines.next().expect("cairn watch ended early").unwrap();
+        if l.contains("watching 1 folder") && !l.contains("catching up") {
+            break;
+        }
+    }
+    write(&root.join("b/c.txt"), b"written while cairn watch runs");
+    fs::remove_file(root.join("a.txt")).unwrap();
+    let mut seen = String::new();
+    while !(seen.contains("1 gone") && seen.contains("2 new")) {
+        let l = lines.next().expect("cairn watch ended early").unwrap();
+        seen.push_str(&l);
+        seen.push('\n');
+    }
+    // A kill loses nothing: the index already holds the changes.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let ls = crate::common::ok(crate::common::cairn(data.path()).args([
+        "ls",
+        "-r",
+        root.to_str().unwrap(),
+    ]));
+    assert!(
+        ls.contains("c.txt") && !ls.contains("a.txt"),
+        "{seen}\n{ls}"
+    );
+}

@@ -2176,3 +2176,54 @@ fn close_matches_stand_under_their_own_heading_after_the_real_ones() {
     let h = searched(&fx, &root, "notes.md", "1 match for");
     assert!(h.query_by_label("Close matches").is_none());
 }
+
+#[test]
+fn a_folder_outside_the_locations_updates_live() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "file10.txt");
+    // Another program creates and deletes files: the list follows without F5.
+    std::fs::write(root.join("appeared.txt"), b"new").unwrap();
+    step_until(&mut h, "appeared.txt");
+    std::fs::remove_file(root.join("file2.txt")).unwrap();
+    step_until_gone(&mut h, "file2.txt");
+}
+
+#[test]
+fn an_indexed_folder_updates_live_and_keeps_the_selection() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    indexed(&fx, &root, IndexMode::Content, Rules::none());
+    let mut h = harness(&fx, &root);
+    let lib = fx.core.library().unwrap();
+    lib.start_watching().unwrap();
+    step_until(&mut h, "file10.txt");
+    h.get_by_label("notes.md").click();
+    step_until_state(&mut h, "notes.md selected", |s| {
+        s.explorer.focused().is_some_and(|i| i.name == "notes.md")
+    });
+    // Wait until the location is watched, then change it from outside.
+    let start = std::time::Instant::now();
+    while lib.watch_status().values().all(|s| s.watched == 0) {
+        assert!(start.elapsed() < Duration::from_secs(10), "never watched");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::fs::write(
+        root.join("from-elsewhere.txt"),
+        b"written by another program",
+    )
+    .unwrap();
+    step_until(&mut h, "from-elsewhere.txt");
+    // It is in the index too, not only on screen, and the selection stayed.
+    assert!(
+        lib.entry_at(&root.join("from-elsewhere.txt"))
+            .unwrap()
+            .is_some()
+    );
+    let s = h.state().state();
+    assert_eq!(
+        s.explorer.focused().map(|i| i.name.as_str()),
+        Some("notes.md")
+    );
+}

@@ -18,6 +18,7 @@ pub mod rules;
 pub mod trash;
 pub mod volumes;
 pub mod walk;
+pub mod watch;
 
 #[cfg(all(test, unix))]
 pub(crate) mod testing;

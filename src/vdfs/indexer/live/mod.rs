@@ -88,7 +88,11 @@ impl WatchStatus {
                 UNWATCHED_EVERY.as_secs()
             )
         } else {
-            format!("watching {} folders", crate::format::count(self.watched))
+            format!(
+                "watching {} folder{}",
+                crate::format::count(self.watched),
+                if self.watched == 1 { "" } else { "s" }
+            )
         };
         if self.catching_up > 0 {
             s.push_str(&format!(

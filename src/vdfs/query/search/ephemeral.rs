@@ -32,6 +32,14 @@ impl EphemeralSearch {
         *self.index.lock().expect("ephemeral index") = None;
     }
 
+    /// Forgets the kept index if it is of `folder` (it changed on disk).
+    pub fn forget_folder(&self, folder: &Path) {
+        let mut slot = self.index.lock().expect("ephemeral index");
+        if slot.as_ref().is_some_and(|(p, _)| p == folder) {
+            *slot = None;
+        }
+    }
+
     /// The index of `folder`: the kept one, or a new walk (`None` if the walk was stopped by
     /// [`Self::stop_unless`]). Searches typed during the walk wait for it, then find the
     /// index kept.

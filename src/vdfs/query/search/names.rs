@@ -809,6 +809,11 @@ impl NameIndex {
         self.entries == 0
     }
 
+    /// Number of folders indexed.
+    pub fn folders(&self) -> u64 {
+        u64::from(self.folders)
+    }
+
     /// The store generation it was built from.
     pub fn generation(&self) -> u64 {
         self.generation
