@@ -278,6 +278,19 @@ fn an_event_queue_overflow_rescans_instead_of_guessing() {
     fs::write(KNOB, old.trim()).unwrap();
     started.unwrap();
     watching(lib, id);
+    // The catch-up rescan of a location indexed before the watch started runs first.
+    let quiet = Instant::now();
+    while lib
+        .jobs()
+        .list()
+        .unwrap()
+        .iter()
+        .any(|j| j.finished_ms.is_none())
+        || quiet.elapsed() < Duration::from_millis(300)
+    {
+        assert!(quiet.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let jobs_before = lib.jobs().list().unwrap().len();
     for i in 0..3000 {
         write(&root.join(format!("f{i}")), b"x");
@@ -411,14 +424,15 @@ fn cairn_watch_keeps_the_index_live_in_its_own_process() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // It says what it watches, once it does.
+    // It says what it watches once it does, then catches up with a rescan (the location was
+    // indexed before it started).
     use std::io::BufRead;
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    loop {
+    let mut said = String::new();
+    while !(said.contains("watching 1 folder\n") && said.contains("Completed")) {
         let l = lines.next().expect("cairn watch ended early").unwrap();
-        if l.contains("watching 1 folder") && !l.contains("catching up") {
-            break;
-        }
+        said.push_str(&l);
+        said.push('\n');
     }
     write(&root.join("b/c.txt"), b"written while cairn watch runs");
     fs::remove_file(root.join("a.txt")).unwrap();

@@ -17,8 +17,9 @@
 //!   status says how many folders are watched of how many, and the unwatched ones are listed
 //!   again every [`UNWATCHED_EVERY`].
 //! - **Catching up**: when a location starts being watched, every indexed folder whose mtime
-//!   differs from the stored one is listed again (a folder's mtime changes when an entry is
-//!   added, removed or renamed in it).
+//!   differs from the stored one is listed again first (a folder's mtime changes when an entry
+//!   is added, removed or renamed in it), then a rescan job compares the rest (files rewritten
+//!   in place) in the background.
 //! - **Content**: files new or changed in a Content or Deep location are identified (sampled
 //!   BLAKE3 cas_id and type) once they have not changed for [`SETTLE`].
 //!
@@ -179,6 +180,8 @@ impl LiveIndex {
             retry_at: None,
             settle: FxHashMap::default(),
             next_unwatched: None,
+            started_ms: crate::vdfs::jobs::now_ms(),
+            rescans: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("cairn-live".into())
@@ -233,6 +236,11 @@ struct Worker {
     /// Files to identify, with the last time they changed.
     settle: FxHashMap<u64, (u32, Instant)>,
     next_unwatched: Option<Instant>,
+    /// When this live index started (ms since the epoch): a location last indexed before it
+    /// may have changed while nobody watched.
+    started_ms: i64,
+    /// Locations to rescan in the background once the folders found changed are synced.
+    rescans: Vec<u32>,
 }
 
 impl Worker {
@@ -251,6 +259,15 @@ impl Worker {
             let now = Instant::now();
             if self.batch_due(now) {
                 self.flush();
+            }
+            if self.dirty.is_empty() && !self.rescans.is_empty() {
+                for id in std::mem::take(&mut self.rescans) {
+                    if let Some(l) = self.locs.get(&id)
+                        && let Err(e) = self.ctx.jobs.spawn(IndexerJob::new(&l.rec))
+                    {
+                        tracing::warn!(location = id, "cannot start the catch-up rescan: {e}");
+                    }
+                }
             }
             if self.next_unwatched.is_some_and(|t| t <= now) {
                 for (loc, p) in self.unwatched.clone() {
@@ -478,6 +495,17 @@ impl Worker {
             stale,
             "watching a location"
         );
+        // A folder's mtime tells of entries added, removed or renamed in it, not of a file
+        // rewritten in place: after the folders that changed, the rest is compared too, by a
+        // rescan in the background — unless the location was indexed since this live index
+        // started (it was watched all along).
+        if self.locs[&id]
+            .rec
+            .indexed_ms
+            .is_none_or(|t| t < self.started_ms)
+        {
+            self.rescans.push(id);
+        }
         self.set_status(
             id,
             WatchStatus {
