@@ -25,6 +25,25 @@ pub enum DebugCommand {
         #[arg(long, default_value_t = 50)]
         batch_ms: u64,
     },
+    /// Measure the live index on location LOCATION (id, path or name): memory of its watches,
+    /// idle CPU, latency from a file's creation to its entry (N files, one at a time), with
+    /// `--tar` the time from an archive's extraction into it to the index holding every
+    /// entry, with `--catch-up` a rescan of it unchanged against the catch-up after 1,000
+    /// changes made while not watched. Prints JSON. Creates and removes `live-bench-*`
+    /// folders in the location.
+    LiveBench {
+        /// The location.
+        location: String,
+        /// Files created one at a time for the latency.
+        #[arg(long, default_value_t = 200)]
+        n: usize,
+        /// An archive to extract into the location (with `tar -xf`).
+        #[arg(long)]
+        tar: Option<PathBuf>,
+        /// Also time the catch-up after 1,000 changes.
+        #[arg(long)]
+        catch_up: bool,
+    },
     /// Show how many times each batch of a diagnostic job was committed.
     DiagnosticReport {
         /// Job id.
@@ -79,6 +98,16 @@ pub(super) fn debug(
             if !out.json {
                 println!("The index is consistent.");
             }
+        }
+        DebugCommand::LiveBench {
+            location,
+            n,
+            tar,
+            catch_up,
+        } => {
+            let id = lib.find_location(&location)?.id;
+            let report = crate::cli::live_bench::run(&lib, id, n, tar.as_deref(), catch_up)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         DebugCommand::SearchBench { file, runs, limit } => {
             search_bench(out, &lib, &file, runs, limit)?;

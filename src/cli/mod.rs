@@ -15,6 +15,7 @@ mod files;
 mod index;
 mod jobs;
 mod library;
+mod live_bench;
 mod location;
 mod ls;
 mod search;

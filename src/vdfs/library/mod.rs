@@ -135,6 +135,16 @@ impl Library {
     /// # Errors
     /// [`CoreError::Watch`] if the system gives no inotify instance.
     pub fn start_watching(&self) -> Result<(), CoreError> {
+        self.start_watching_with(true)
+    }
+
+    /// [`Library::start_watching`]; without `catch_up_rescan`, locations indexed before it
+    /// are not rescanned in the background (only their changed folders are listed) — for
+    /// benchmarks that measure the watch alone.
+    ///
+    /// # Errors
+    /// As [`Library::start_watching`].
+    pub fn start_watching_with(&self, catch_up_rescan: bool) -> Result<(), CoreError> {
         let mut live = self.live.lock().expect("live index lock");
         if live.is_none() {
             let ctx = crate::vdfs::indexer::live::LiveContext {
@@ -142,6 +152,7 @@ impl Library {
                 jobs: self.jobs.clone(),
                 events: self.events.clone(),
                 device: self.device,
+                catch_up_rescan,
             };
             *live = Some(
                 crate::vdfs::indexer::live::LiveIndex::start(ctx, &self.runtime).map_err(|e| {

@@ -115,6 +115,9 @@ pub struct LiveContext {
     pub events: EventBus,
     /// This device (only its own locations are watched).
     pub device: Uuid,
+    /// Rescan a location indexed before the start in the background once its changed
+    /// folders are synced (the files rewritten in place while nobody watched).
+    pub catch_up_rescan: bool,
 }
 
 enum Msg {
@@ -499,10 +502,11 @@ impl Worker {
         // rewritten in place: after the folders that changed, the rest is compared too, by a
         // rescan in the background — unless the location was indexed since this live index
         // started (it was watched all along).
-        if self.locs[&id]
-            .rec
-            .indexed_ms
-            .is_none_or(|t| t < self.started_ms)
+        if self.ctx.catch_up_rescan
+            && self.locs[&id]
+                .rec
+                .indexed_ms
+                .is_none_or(|t| t < self.started_ms)
         {
             self.rescans.push(id);
         }
