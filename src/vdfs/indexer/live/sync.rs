@@ -15,7 +15,7 @@
 //! to its parent's listing.
 //!
 //! Two steps: [`plan`] reads (the disk, and the index in short read transactions) and decides;
-//! [`apply`] writes the decisions in one store transaction. The caller holds the write lease
+//! [`Planned::writer`] writes the decisions in one store transaction. The caller holds the write lease
 //! of every location concerned between the two, so the index cannot change in between.
 
 use std::path::{Path, PathBuf};
