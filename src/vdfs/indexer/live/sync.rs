@@ -147,7 +147,7 @@ impl Planned {
         self.changes.is_empty()
     }
 
-    /// The store operation that writes the decisions (see [`apply`]); it returns the new
+    /// The store operation that writes the decisions; it returns the new
     /// files, `(location, entry id)`.
     pub fn writer(
         &self,
