@@ -88,10 +88,18 @@ impl CairnApp {
         if let Some(c) = self.state.details_request() {
             self.bridge.send(c);
         }
-        match self.state.live_refresh(Instant::now()) {
-            (Some(c), _) => self.bridge.send(c),
-            (None, Some(wait)) => ctx.request_repaint_after(wait),
-            (None, None) => {}
+        // A live change waits while a menu is open or something is dragged: listing the
+        // folder again under them would close the menu or lose the drag's row.
+        if self.state.live_pending.is_some()
+            && (egui::Popup::is_any_open(ctx) || ctx.dragged_id().is_some())
+        {
+            ctx.request_repaint_after(crate::ui::state::LIVE_GAP);
+        } else {
+            match self.state.live_refresh(Instant::now()) {
+                (Some(c), _) => self.bridge.send(c),
+                (None, Some(wait)) => ctx.request_repaint_after(wait),
+                (None, None) => {}
+            }
         }
     }
 

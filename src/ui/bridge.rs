@@ -50,6 +50,15 @@ pub enum Command {
         /// The folder.
         path: PathBuf,
     },
+    /// List the folder shown again after a live change: the whole listing comes back at once
+    /// as `Update::Replace` tagged with the same `ticket` (the rows, the selection and the
+    /// scroll stay until it is swapped in; a navigation since drops it).
+    Relist {
+        /// The ticket of the listing shown.
+        ticket: u64,
+        /// The folder.
+        path: PathBuf,
+    },
     /// Gather the inspector's details of a path.
     Inspect(PathBuf),
     /// Add a folder as a location and index it.
@@ -368,6 +377,23 @@ impl Bridge {
                             navigate(&core, ticket, &path, &current, &send);
                         });
                     }
+                    Command::Relist { ticket, path } => {
+                        let current = current.clone();
+                        tokio::task::spawn_blocking(move || {
+                            let mut items = Vec::new();
+                            let listed = core.list_folder(&path, &mut |chunk: Vec<Item>| {
+                                items.extend(chunk);
+                                current.load(Ordering::SeqCst) == ticket
+                            });
+                            if listed.is_ok() && current.load(Ordering::SeqCst) == ticket {
+                                send(Update::Replace {
+                                    ticket,
+                                    items,
+                                    changed: false,
+                                });
+                            }
+                        });
+                    }
                     Command::Inspect(path) => {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
@@ -531,6 +557,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 }
             }
             Command::Navigate { .. }
+            | Command::Relist { .. }
             | Command::Search { .. }
             | Command::StopSearch
             | Command::PickLocation
@@ -867,26 +894,22 @@ fn navigate(
     current: &AtomicU64,
     send: &impl Fn(Update),
 ) {
-    let mut listed = Vec::new();
+    let mut listed_items = Vec::new();
     let mut sink = |items: Vec<Item>| {
         if current.load(Ordering::SeqCst) != ticket {
             return false;
         }
-        listed.extend(items.iter().cloned());
+        listed_items.extend(items.iter().cloned());
         send(Update::Chunk { ticket, items });
         true
     };
     let result = core.list_folder(path, &mut sink);
     let from_index = matches!(result, Ok(Source::Index { .. }));
-    // A folder outside the locations is watched while it is shown (the live index watches
-    // the locations' own).
-    if current.load(Ordering::SeqCst) == ticket {
-        core.watch_view(result.is_ok().then_some(path));
-    }
     let location_id = match &result {
         Ok(Source::Index { location, .. }) => Some(*location),
         _ => None,
     };
+    let listed = result.is_ok();
     send(Update::ListingDone {
         ticket,
         result,
@@ -896,13 +919,18 @@ fn navigate(
     // if the folder changed since the last scan.
     if from_index
         && current.load(Ordering::SeqCst) == ticket
-        && let Some((items, changed)) = core.check_folder(path, &listed, location_id)
+        && let Some((items, changed)) = core.check_folder(path, &listed_items, location_id)
     {
         send(Update::Replace {
             ticket,
             items,
             changed,
         });
+    }
+    // A folder outside the locations is watched while it is shown (the live index watches
+    // the locations' own); set up after the listing is out, so it never delays it.
+    if current.load(Ordering::SeqCst) == ticket {
+        core.watch_view(listed.then_some(path));
     }
 }
 

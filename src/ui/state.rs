@@ -303,16 +303,22 @@ impl AppState {
                 // finished covering after it was listed is listed again, from the new index.
                 let e = &self.explorer;
                 let stale = e.source == Some(Source::Disk) || e.changed_on_disk;
-                if stale
-                    && !e.loading
-                    && let Some(f) = e.folder.clone()
-                    && self.locations.iter().any(|l| {
-                        !l.indexing
-                            && l.record.indexed_ms.is_some_and(|t| t > e.listed_ms)
-                            && f.starts_with(l.record.path())
-                    })
-                {
+                let rescanned = !e.loading
+                    && e.folder.as_ref().is_some_and(|f| {
+                        self.locations.iter().any(|l| {
+                            !l.indexing
+                                && l.record.indexed_ms.is_some_and(|t| t > e.listed_ms)
+                                && f.starts_with(l.record.path())
+                        })
+                    });
+                if rescanned && stale {
                     return self.relist();
+                }
+                // A rescan (or the live index's catch-up) may have changed what the index
+                // shows: the rows are swapped in place once listed again.
+                if rescanned && !self.searching() && !self.show_dupes && !self.show_trash {
+                    self.explorer.listed_ms = crate::vdfs::jobs::now_ms();
+                    self.live_pending.get_or_insert_with(Instant::now);
                 }
             }
             Update::Volumes(v) => self.volumes = v,
@@ -733,7 +739,12 @@ impl AppState {
         } else if self.show_dupes {
             Some(Command::FindDupes)
         } else {
-            self.relist()
+            // Swapped in whole when it is complete, rows kept until then: a click meanwhile
+            // acts on the row it was meant for.
+            self.explorer.folder.clone().map(|path| Command::Relist {
+                ticket: self.explorer.ticket,
+                path,
+            })
         };
         (cmd, None)
     }
