@@ -455,3 +455,45 @@ fn cairn_watch_keeps_the_index_live_in_its_own_process() {
         "{seen}\n{ls}"
     );
 }
+
+#[test]
+fn an_unplugged_drive_goes_offline_at_once_and_is_caught_up_when_it_comes_back() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let Some(mut drive) = crate::common::LoopDrive::make(&base.join("usb.img")) else {
+        return;
+    };
+    let at = base.join("usb");
+    if !drive.plug(&at) {
+        return;
+    }
+    let photos = at.join("photos");
+    for i in 0..5 {
+        write(&photos.join(format!("p{i}.jpg")), b"jpeg");
+    }
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &photos, IndexMode::Shallow);
+    lib.start_watching().unwrap();
+    watching(lib, id);
+    let before = lib.dump_index().unwrap();
+    // Pulled out: the mount table's change takes it out of the watch at once (no event in
+    // its folders says so), and nothing of it leaves the index.
+    drive.unplug();
+    let start = Instant::now();
+    while lib.watch_status().contains_key(&id) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "still watched after the drive was unplugged"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(lib.dump_index().unwrap(), before);
+    // Back, with a file written elsewhere meanwhile: watched again and caught up.
+    assert!(drive.plug(&at));
+    write(&photos.join("while-away.jpg"), b"new");
+    settles_to_clean(lib, &[photos.as_path()], IndexMode::Shallow);
+    watching(lib, id);
+    write(&photos.join("after.jpg"), b"newer");
+    settles_to_clean(lib, &[photos.as_path()], IndexMode::Shallow);
+}

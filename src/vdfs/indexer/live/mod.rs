@@ -125,6 +125,8 @@ enum Msg {
     /// Read the location records again: watch the new or newly indexed ones, stop watching
     /// the removed, offline or switched-off ones.
     Refresh,
+    /// The mount table changed: a refresh, and the window is told.
+    Mounts,
     Stop,
 }
 
@@ -135,6 +137,63 @@ pub struct LiveIndex {
     status: Arc<Mutex<BTreeMap<u32, WatchStatus>>>,
     thread: Option<std::thread::JoinHandle<()>>,
     forward: Option<tokio::task::JoinHandle<()>>,
+    mounts: Option<MountMonitor>,
+}
+
+/// A thread told by the kernel when the mount table changes (`poll` on
+/// `/proc/self/mountinfo` signals `POLLPRI`): a drive unplugged or mounted goes to the live
+/// index as a refresh at once, without polling. Stopped through an eventfd when dropped.
+struct MountMonitor {
+    stop: std::os::fd::OwnedFd,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MountMonitor {
+    fn start(tx: Sender<Msg>) -> std::io::Result<MountMonitor> {
+        use rustix::event::{EventfdFlags, PollFd, PollFlags, eventfd, poll};
+        use std::io::{Read, Seek};
+        let stop = eventfd(0, EventfdFlags::CLOEXEC)?;
+        let wake = stop.try_clone()?;
+        let mut table = std::fs::File::open("/proc/self/mountinfo")?;
+        let thread = std::thread::Builder::new()
+            .name("cairn-mounts".into())
+            .spawn(move || {
+                let mut buf = Vec::new();
+                loop {
+                    // Reading the table to its end arms the next notification.
+                    buf.clear();
+                    if table.rewind().is_err() || table.read_to_end(&mut buf).is_err() {
+                        return;
+                    }
+                    let mut fds = [
+                        PollFd::new(&table, PollFlags::PRI | PollFlags::ERR),
+                        PollFd::new(&wake, PollFlags::IN),
+                    ];
+                    if poll(&mut fds, None).is_err() {
+                        return;
+                    }
+                    if !fds[1].revents().is_empty() {
+                        return;
+                    }
+                    if !fds[0].revents().is_empty() && tx.send(Msg::Mounts).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        Ok(MountMonitor {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for MountMonitor {
+    fn drop(&mut self) {
+        let _ = rustix::io::write(&self.stop, &1u64.to_ne_bytes());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl LiveIndex {
@@ -191,11 +250,21 @@ impl LiveIndex {
             .spawn(move || worker.run(&rx))
             .map_err(notify::Error::io)?;
         let _ = tx.send(Msg::Refresh);
+        let mounts = match MountMonitor::start(tx.clone()) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot follow the mount table ({e}); an unplugged drive is seen at its next change or job"
+                );
+                None
+            }
+        };
         Ok(LiveIndex {
             tx,
             status,
             thread: Some(thread),
             forward: Some(forward),
+            mounts,
         })
     }
 
@@ -212,6 +281,7 @@ impl LiveIndex {
 
 impl Drop for LiveIndex {
     fn drop(&mut self) {
+        self.mounts = None;
         let _ = self.tx.send(Msg::Stop);
         if let Some(f) = self.forward.take() {
             f.abort();
@@ -256,6 +326,14 @@ impl Worker {
             match msg {
                 Ok(Msg::Fs(ev)) => self.on_event(ev),
                 Ok(Msg::Refresh) => self.refresh(),
+                Ok(Msg::Mounts) => {
+                    let before: FxHashSet<u32> = self.locs.keys().copied().collect();
+                    self.refresh();
+                    let after: FxHashSet<u32> = self.locs.keys().copied().collect();
+                    if before != after {
+                        self.ctx.events.publish(Event::LocationsChanged);
+                    }
+                }
                 Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -464,6 +542,7 @@ impl Worker {
             }
         };
         let id = rec.id;
+        let t0 = Instant::now();
         let folders = match indexed_folders(&self.ctx.store, &rec) {
             Ok(f) => f,
             Err(e) => {
@@ -481,7 +560,11 @@ impl Worker {
                 ..WatchStatus::default()
             },
         );
+        let read_ms = t0.elapsed().as_millis() as u64;
+        let t1 = Instant::now();
         let watched = self.add_watches(id, folders.iter().map(|(p, _)| p.clone()).collect());
+        let watch_ms = t1.elapsed().as_millis() as u64;
+        let t2 = Instant::now();
         // Catching up: each folder whose mtime is not the stored one is listed again.
         let mut stale = 0u64;
         for (p, stored_mtime) in &folders {
@@ -496,6 +579,9 @@ impl Worker {
             folders = total,
             watched,
             stale,
+            read_ms,
+            watch_ms,
+            check_ms = t2.elapsed().as_millis() as u64,
             "watching a location"
         );
         // A folder's mtime tells of entries added, removed or renamed in it, not of a file
