@@ -43,6 +43,10 @@ pub enum DebugCommand {
         /// Also time the catch-up after 1,000 changes.
         #[arg(long)]
         catch_up: bool,
+        /// Measure the memory baseline after an unchanged rescan of the location (the store's
+        /// page cache warm, as in a session that has indexed it), not right after opening.
+        #[arg(long)]
+        warm: bool,
     },
     /// Show how many times each batch of a diagnostic job was committed.
     DiagnosticReport {
@@ -104,9 +108,10 @@ pub(super) fn debug(
             n,
             tar,
             catch_up,
+            warm,
         } => {
             let id = lib.find_location(&location)?.id;
-            let report = crate::cli::live_bench::run(&lib, id, n, tar.as_deref(), catch_up)?;
+            let report = crate::cli::live_bench::run(&lib, id, n, tar.as_deref(), catch_up, warm)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
         }
         DebugCommand::SearchBench { file, runs, limit } => {

@@ -98,12 +98,20 @@ pub fn run(
     n: usize,
     tar: Option<&Path>,
     catch_up: bool,
+    warm: bool,
 ) -> anyhow::Result<Value> {
     let root = lib.location(id)?.path();
     lib.stop_watching();
     wait_until("the jobs to end", Duration::from_secs(3600), || {
         no_job_running(lib)
     })?;
+    if warm {
+        let h = lib.rescan(id)?;
+        anyhow::ensure!(
+            h.wait() == JobStatus::Completed,
+            "the rescan did not complete"
+        );
+    }
     std::thread::sleep(Duration::from_millis(500));
     let rss_before = rss();
     let t = Instant::now();
@@ -148,6 +156,7 @@ pub fn run(
 
     let mut report = json!({
         "location": root.to_string_lossy(),
+        "baseline": if warm { "after an unchanged rescan" } else { "right after opening the library" },
         "folders": status.folders,
         "watched": status.watched,
         "watch_setup_ms": setup.as_millis() as u64,

@@ -18,8 +18,10 @@
 //!   again every [`UNWATCHED_EVERY`].
 //! - **Catching up**: when a location starts being watched, every indexed folder whose mtime
 //!   differs from the stored one is listed again first (a folder's mtime changes when an entry
-//!   is added, removed or renamed in it), then a rescan job compares the rest (files rewritten
-//!   in place) in the background.
+//!   is added, removed or renamed in it); then a rescan job compares the rest (files rewritten
+//!   in place) in the background while the watches are added; folders whose mtime changed while
+//!   the watches were being added are listed once they are. (A file rewritten in place in a
+//!   folder after the rescan listed it and before its watch existed waits for its next change.)
 //! - **Content**: files new or changed in a Content or Deep location are identified (sampled
 //!   BLAKE3 cas_id and type) once they have not changed for [`SETTLE`].
 //!
@@ -52,6 +54,11 @@ use crate::vdfs::jobs::{JobManager, Resource};
 
 use super::IndexerJob;
 use sync::{How, Loc};
+
+/// inotify instances (and `notify` threads) per live index. `notify` adds each watch by a
+/// round trip to its instance's thread (~0.1 ms on a busy 2-core machine); the watches of a
+/// large location are added on this many instances at once.
+pub const WATCHERS: usize = 4;
 
 /// A batch is written once no event came for this long…
 pub const QUIET: Duration = Duration::from_millis(20);
@@ -207,9 +214,15 @@ impl LiveIndex {
     pub fn start(ctx: LiveContext, runtime: &tokio::runtime::Handle) -> notify::Result<LiveIndex> {
         let (tx, rx) = std::sync::mpsc::channel();
         let fs_tx = tx.clone();
-        let watcher = notify::recommended_watcher(move |ev| {
-            let _ = fs_tx.send(Msg::Fs(ev));
-        })?;
+        let watchers = (0..WATCHERS)
+            .map(|_| {
+                let fs_tx = fs_tx.clone();
+                notify::recommended_watcher(move |ev| {
+                    let _ = fs_tx.send(Msg::Fs(ev));
+                })
+            })
+            .collect::<notify::Result<Vec<_>>>()?;
+        drop(fs_tx);
         let status = Arc::new(Mutex::new(BTreeMap::new()));
         // A job that ends may have indexed a location for the first time (or removed one).
         let mut bus = ctx.events.subscribe();
@@ -230,7 +243,8 @@ impl LiveIndex {
         });
         let worker = Worker {
             ctx,
-            watcher,
+            watchers,
+            next_watcher: 0,
             locs: FxHashMap::default(),
             watched: BTreeMap::new(),
             unwatched: Vec::new(),
@@ -243,7 +257,7 @@ impl LiveIndex {
             settle: FxHashMap::default(),
             next_unwatched: None,
             started_ms: crate::vdfs::jobs::now_ms(),
-            rescans: Vec::new(),
+            setting_up: None,
         };
         let thread = std::thread::Builder::new()
             .name("cairn-live".into())
@@ -294,10 +308,14 @@ impl Drop for LiveIndex {
 
 struct Worker {
     ctx: LiveContext,
-    watcher: notify::RecommendedWatcher,
+    /// [`WATCHERS`] inotify instances, each with its own reading thread: adding a watch is a
+    /// round trip to that thread, so many are added in parallel.
+    watchers: Vec<notify::RecommendedWatcher>,
+    /// The instance the next single watch goes to.
+    next_watcher: usize,
     locs: FxHashMap<u32, Loc>,
-    /// Every folder with a watch, and its location.
-    watched: BTreeMap<PathBuf, u32>,
+    /// Every folder with a watch: its location and the instance holding the watch.
+    watched: BTreeMap<PathBuf, (u32, usize)>,
     /// Folders left without a watch by the system's limit.
     unwatched: Vec<(u32, PathBuf)>,
     status: Arc<Mutex<BTreeMap<u32, WatchStatus>>>,
@@ -312,8 +330,8 @@ struct Worker {
     /// When this live index started (ms since the epoch): a location last indexed before it
     /// may have changed while nobody watched.
     started_ms: i64,
-    /// Locations to rescan in the background once the folders found changed are synced.
-    rescans: Vec<u32>,
+    /// The location whose watches are being set up (its status waits for the end).
+    setting_up: Option<u32>,
 }
 
 impl Worker {
@@ -340,15 +358,6 @@ impl Worker {
             let now = Instant::now();
             if self.batch_due(now) {
                 self.flush();
-            }
-            if self.dirty.is_empty() && !self.rescans.is_empty() {
-                for id in std::mem::take(&mut self.rescans) {
-                    if let Some(l) = self.locs.get(&id)
-                        && let Err(e) = self.ctx.jobs.spawn(IndexerJob::new(&l.rec))
-                    {
-                        tracing::warn!(location = id, "cannot start the catch-up rescan: {e}");
-                    }
-                }
             }
             if self.next_unwatched.is_some_and(|t| t <= now) {
                 for (loc, p) in self.unwatched.clone() {
@@ -512,14 +521,14 @@ impl Worker {
 
     fn unwatch_location(&mut self, id: u32) {
         self.locs.remove(&id);
-        let paths: Vec<PathBuf> = self
+        let paths: Vec<(PathBuf, usize)> = self
             .watched
             .iter()
-            .filter(|(_, l)| **l == id)
-            .map(|(p, _)| p.clone())
+            .filter(|(_, (l, _))| *l == id)
+            .map(|(p, (_, k))| (p.clone(), *k))
             .collect();
-        for p in paths {
-            let _ = self.watcher.unwatch(&p);
+        for (p, k) in paths {
+            let _ = self.watchers[k].unwatch(&p);
             self.watched.remove(&p);
         }
         self.unwatched.retain(|(l, _)| *l != id);
@@ -561,77 +570,160 @@ impl Worker {
             },
         );
         let read_ms = t0.elapsed().as_millis() as u64;
+        // 1. Catching up, the folders that changed first: each whose mtime is not the stored
+        // one is listed again now.
         let t1 = Instant::now();
-        let watched = self.add_watches(id, folders.iter().map(|(p, _)| p.clone()).collect());
-        let watch_ms = t1.elapsed().as_millis() as u64;
+        let stale_now = |folders: &[(PathBuf, i64)]| -> Vec<PathBuf> {
+            folders
+                .iter()
+                .filter(|(p, stored)| {
+                    std::fs::symlink_metadata(p)
+                        .map(|m| Meta::of(&m).mtime_ns)
+                        .ok()
+                        != Some(*stored)
+                })
+                .map(|(p, _)| p.clone())
+                .collect()
+        };
+        let stale = stale_now(&folders);
+        let n_stale = stale.len() as u64;
+        for p in stale.iter().cloned() {
+            self.mark(id, p, How::List);
+        }
+        if !self.dirty.is_empty() {
+            self.setting_up = Some(id);
+            self.flush();
+            self.setting_up = None;
+        }
+        let check_ms = t1.elapsed().as_millis() as u64;
+        // 2. A folder's mtime tells of entries added, removed or renamed in it, not of a file
+        // rewritten in place: the rest is compared by a rescan in the background (while the
+        // watches are added) — unless the location was indexed since this live index started
+        // (it was watched all along).
+        if self.ctx.catch_up_rescan
+            && self.locs[&id]
+                .rec
+                .indexed_ms
+                .is_none_or(|t| t < self.started_ms)
+            && let Err(e) = self.ctx.jobs.spawn(IndexerJob::new(&self.locs[&id].rec))
+        {
+            tracing::warn!(location = id, "cannot start the catch-up rescan: {e}");
+        }
+        // 3. The watches.
         let t2 = Instant::now();
-        // Catching up: each folder whose mtime is not the stored one is listed again.
-        let mut stale = 0u64;
-        for (p, stored_mtime) in &folders {
-            let now = std::fs::symlink_metadata(p).map(|m| Meta::of(&m).mtime_ns);
-            if now.ok() != Some(*stored_mtime) {
-                stale += 1;
-                self.mark(id, p.clone(), How::List);
+        let watched = self.add_watches(id, folders.iter().map(|(p, _)| p.clone()).collect());
+        let watch_ms = t2.elapsed().as_millis() as u64;
+        // 4. Entries added, removed or renamed while the watches were being added (no event
+        // could tell): the folders changed since step 1 are listed again.
+        let stale: FxHashSet<PathBuf> = stale.into_iter().collect();
+        for p in stale_now(&folders) {
+            if !stale.contains(&p) {
+                self.mark(id, p, How::List);
             }
         }
         tracing::info!(
             location = id,
             folders = total,
             watched,
-            stale,
+            stale = n_stale,
             read_ms,
+            check_ms,
             watch_ms,
-            check_ms = t2.elapsed().as_millis() as u64,
             "watching a location"
         );
-        // A folder's mtime tells of entries added, removed or renamed in it, not of a file
-        // rewritten in place: after the folders that changed, the rest is compared too, by a
-        // rescan in the background — unless the location was indexed since this live index
-        // started (it was watched all along).
-        if self.ctx.catch_up_rescan
-            && self.locs[&id]
-                .rec
-                .indexed_ms
-                .is_none_or(|t| t < self.started_ms)
-        {
-            self.rescans.push(id);
-        }
         self.set_status(
             id,
             WatchStatus {
                 folders: total,
                 watched,
                 limit_reached: watched < total,
-                catching_up: stale,
+                catching_up: self.dirty.iter().filter(|d| d.0 == id).count() as u64,
             },
         );
     }
 
-    /// Adds a watch on each folder (parents first); returns how many are watched. Once the
-    /// system's limit is reached the rest are kept as unwatched (listed periodically).
+    /// Adds a watch on each folder; returns how many are watched. Once the system's limit is
+    /// reached the rest are kept as unwatched (listed periodically). Many folders are spread
+    /// over the instances and added on one thread each.
     fn add_watches(&mut self, loc: u32, folders: Vec<PathBuf>) -> u64 {
         let mut n = 0;
-        let mut full = !self.unwatched.is_empty();
+        let mut todo = Vec::with_capacity(folders.len());
         for p in folders {
             if self.watched.contains_key(&p) {
                 n += 1;
-                continue;
+            } else {
+                todo.push(p);
             }
-            if full {
-                self.unwatched.push((loc, p));
-                continue;
+        }
+        let mut full = !self.unwatched.is_empty();
+        if full {
+            self.unwatched.extend(todo.into_iter().map(|p| (loc, p)));
+            return n;
+        }
+        // (folder, instance, result): Ok, the limit, or another failure (gone since: its
+        // parent's listing says so).
+        let mut results: Vec<(PathBuf, usize, Result<(), bool>)> = Vec::with_capacity(todo.len());
+        let add = |w: &mut notify::RecommendedWatcher, k: usize, part: Vec<PathBuf>| {
+            let mut out = Vec::with_capacity(part.len());
+            let mut limit = false;
+            for p in part {
+                if limit {
+                    out.push((p, k, Err(true)));
+                    continue;
+                }
+                let r = match w.watch(&p, RecursiveMode::NonRecursive) {
+                    Ok(()) => Ok(()),
+                    Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+                        limit = true;
+                        Err(true)
+                    }
+                    Err(_) => Err(false),
+                };
+                out.push((p, k, r));
             }
-            match self.watcher.watch(&p, RecursiveMode::NonRecursive) {
+            out
+        };
+        if todo.len() < 256 {
+            for p in todo {
+                let k = self.next_watcher % self.watchers.len();
+                self.next_watcher += 1;
+                results.extend(add(&mut self.watchers[k], k, vec![p]));
+            }
+        } else {
+            let per = todo.len().div_ceil(self.watchers.len());
+            let mut parts: Vec<Vec<PathBuf>> = Vec::new();
+            let mut it = todo.into_iter();
+            loop {
+                let part: Vec<PathBuf> = it.by_ref().take(per).collect();
+                if part.is_empty() {
+                    break;
+                }
+                parts.push(part);
+            }
+            std::thread::scope(|s| {
+                let handles: Vec<_> = self
+                    .watchers
+                    .iter_mut()
+                    .enumerate()
+                    .zip(parts)
+                    .map(|((k, w), part)| s.spawn(move || add(w, k, part)))
+                    .collect();
+                for h in handles {
+                    results.extend(h.join().unwrap_or_default());
+                }
+            });
+        }
+        for (p, k, r) in results {
+            match r {
                 Ok(()) => {
-                    self.watched.insert(p, loc);
+                    self.watched.insert(p, (loc, k));
                     n += 1;
                 }
-                Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+                Err(true) => {
                     full = true;
                     self.unwatched.push((loc, p));
                 }
-                // Gone since: its parent's listing says so.
-                Err(_) => {}
+                Err(false) => {}
             }
         }
         if full && self.next_unwatched.is_none() {
@@ -642,14 +734,14 @@ impl Worker {
 
     /// Removes the watches on `folder` and every folder below it.
     fn remove_watches(&mut self, folder: &Path) {
-        let below: Vec<PathBuf> = self
+        let below: Vec<(PathBuf, usize)> = self
             .watched
             .range(folder.to_owned()..)
             .take_while(|(p, _)| p.starts_with(folder))
-            .map(|(p, _)| p.clone())
+            .map(|(p, (_, k))| (p.clone(), *k))
             .collect();
-        for p in below {
-            let _ = self.watcher.unwatch(&p);
+        for (p, k) in below {
+            let _ = self.watchers[k].unwatch(&p);
             self.watched.remove(&p);
         }
         self.unwatched.retain(|(_, p)| !p.starts_with(folder));
@@ -779,7 +871,11 @@ impl Worker {
         // Status: folders watched, catching up done.
         let touched: FxHashSet<u32> = dirty.iter().map(|d| d.0).collect();
         for id in touched {
-            let watched = self.watched.values().filter(|l| **l == id).count() as u64;
+            if self.setting_up == Some(id) {
+                // Its status is set when its watches are in place.
+                continue;
+            }
+            let watched = self.watched.values().filter(|(l, _)| *l == id).count() as u64;
             let mut st = self.status.lock().expect("watch status");
             if let Some(s) = st.get_mut(&id)
                 && (s.watched != watched || s.catching_up != 0)
@@ -929,14 +1025,16 @@ fn indexed_folders(
                 );
             }
         }
+        // Each folder's path once (memoised, parents shared), then handed over.
         let mut paths: FxHashMap<u64, PathBuf> = FxHashMap::default();
-        let mut out = Vec::with_capacity(dirs.len());
-        for (&id, d) in &dirs {
-            if let Some(p) = path_in(&dirs, &mut paths, &root, id) {
-                out.push((p, d.mtime_ns));
-            }
+        for &id in dirs.keys() {
+            path_in(&dirs, &mut paths, &root, id);
         }
-        out.sort();
+        let mut out: Vec<(PathBuf, i64)> = paths
+            .into_iter()
+            .filter_map(|(id, p)| dirs.get(&id).map(|d| (p, d.mtime_ns)))
+            .collect();
+        out.sort_unstable();
         Ok(out)
     })
 }
@@ -948,13 +1046,13 @@ struct EntryRecordLite {
 }
 
 /// The path of folder `id` from the folders' records (memoised in `paths`); the location root
-/// is the entry whose parent is 0.
+/// is the entry whose parent is 0. `None` for a folder whose chain is broken.
 fn path_in(
     dirs: &FxHashMap<u64, EntryRecordLite>,
     paths: &mut FxHashMap<u64, PathBuf>,
     root: &Path,
     id: u64,
-) -> Option<PathBuf> {
+) -> Option<()> {
     let mut chain = Vec::new();
     let mut cur = id;
     let base = loop {
@@ -974,7 +1072,7 @@ fn path_in(
         p = p.join(os_from_bytes(&dirs.get(&c)?.name));
         paths.insert(c, p.clone());
     }
-    Some(p)
+    Some(())
 }
 
 /// `folder` and every indexed folder below it (after a move: from the index, which has them
