@@ -2227,3 +2227,29 @@ fn an_indexed_folder_updates_live_and_keeps_the_selection() {
         Some("notes.md")
     );
 }
+
+#[test]
+fn the_status_bar_says_when_the_watch_limit_is_reached() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "file10.txt");
+    step_until_state(&mut h, "the location is listed", |s| {
+        !s.locations.is_empty()
+    });
+    // What the live index reports when the system's inotify limit stopped it.
+    h.state_mut().state_mut().locations[0].watch = Some(cairn::vdfs::indexer::live::WatchStatus {
+        folders: 23_000,
+        watched: 8_192,
+        limit_reached: true,
+        catching_up: 0,
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains(
+            "watching 8,192 of 23,000 folders — raise fs.inotify.max_user_watches"
+        )
+        .is_some()
+    );
+}

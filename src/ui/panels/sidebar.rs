@@ -105,9 +105,15 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 (None, _) => "not indexed".to_owned(),
             },
         };
+        // The tooltip says whether it is kept live, and how much of it is watched.
+        let live = match (&l.watch, l.record.watch) {
+            (Some(w), _) => format!("Kept up to date: {}", w.describe()),
+            (None, false) => "Not watched for changes (switched off)".to_owned(),
+            (None, true) => "Not watched for changes now".to_owned(),
+        };
         let r = ui
             .selectable_label(selected, format!("{}  \u{00b7} {status}", l.record.name()))
-            .on_hover_text(path.display().to_string());
+            .on_hover_text(format!("{}\n{live}", path.display()));
         if r.clicked() {
             actions.push(UiCommand::GoTo(path.clone()));
         }

@@ -65,6 +65,22 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 ui.label(RichText::new("from the index").color(theme::weak(ui)));
             }
         }
+        // The live index catching up, or short of watches (the system's limit).
+        for l in &state.locations {
+            if let Some(w) = &l.watch
+                && (w.limit_reached || w.catching_up > 0)
+            {
+                ui.separator();
+                let color = if w.limit_reached {
+                    theme::error(dark)
+                } else {
+                    theme::weak(ui)
+                };
+                ui.label(
+                    RichText::new(format!("{}: {}", l.record.name(), w.describe())).color(color),
+                );
+            }
+        }
         // What the last file operation did, with Undo, for a while.
         if let Some(t) = &state.toast
             && t.at.elapsed() < Duration::from_secs(15)

@@ -57,6 +57,8 @@ pub struct LocationStatus {
     /// Folders that could not be read at the last scan (what the index knew below them is
     /// kept).
     pub unreadable: u64,
+    /// What the live index watches of it, when it runs and watches it.
+    pub watch: Option<crate::vdfs::indexer::live::WatchStatus>,
 }
 
 impl super::Library {
@@ -80,6 +82,7 @@ impl super::Library {
         mounted: &[crate::vdfs::fs::volumes::Volume],
     ) -> Result<Vec<LocationStatus>, CoreError> {
         crate::vdfs::index::volume::register_changed(self.store(), self.device(), mounted)?;
+        let watching = self.watch_status();
         let mut out = Vec::new();
         for record in self.locations()? {
             let job = job_of(self.store(), record.id)?;
@@ -106,6 +109,7 @@ impl super::Library {
                 availability: located.availability,
                 indexing: job.is_some_and(|j| running.contains(&j)),
                 unreadable: self.unreadable_folders(record.id)?,
+                watch: watching.get(&record.id).cloned(),
                 record,
             });
         }
