@@ -497,3 +497,85 @@ fn an_unplugged_drive_goes_offline_at_once_and_is_caught_up_when_it_comes_back()
     write(&photos.join("after.jpg"), b"newer");
     settles_to_clean(lib, &[photos.as_path()], IndexMode::Shallow);
 }
+
+#[test]
+fn search_follows_the_live_index_by_an_overlay_not_a_rebuild() {
+    use cairn::vdfs::query::search::{Query, Sort};
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("docs");
+    for i in 0..30 {
+        write(
+            &root.join(format!("old/report-{i:02}.txt")),
+            &vec![b'r'; 10 + i],
+        );
+    }
+    write(&root.join("keep/notes.md"), b"notes");
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &root, IndexMode::Shallow);
+    // The name index is built once, then the watch starts.
+    let everything = Query {
+        limit: 1000,
+        ..Default::default()
+    };
+    assert_eq!(lib.search(&everything).unwrap().total, 2 + 30 + 2);
+    let names_file = lib.path().join("cache/names.idx");
+    let built = cairn::vdfs::query::search::names::file_generation(&names_file).unwrap();
+    lib.start_watching_with(false).unwrap();
+    watching(lib, id);
+    // Changes: new files, a folder renamed with what is in it, a file deleted, one grown.
+    write(&root.join("new/report-new.txt"), b"fresh");
+    write(&root.join("keep/report-late.txt"), b"late");
+    fs::rename(root.join("old"), root.join("archive")).unwrap();
+    fs::remove_file(root.join("keep/notes.md")).unwrap();
+    write(&root.join("archive/report-03.txt"), &[b'x'; 5000]);
+    settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
+    let clean = library();
+    index(&clean.lib, &root, IndexMode::Shallow);
+    let queries = [
+        everything.clone(),
+        Query {
+            text: "report".into(),
+            limit: 10,
+            ..Default::default()
+        },
+        Query {
+            text: "report".into(),
+            sort: Sort::Size,
+            limit: 5,
+            offset: 2,
+            ..Default::default()
+        },
+        Query {
+            text: "rep".into(),
+            within: Some(root.join("archive")),
+            sort: Sort::Name,
+            limit: 100,
+            ..Default::default()
+        },
+        Query {
+            size: Some((1000, u64::MAX)),
+            limit: 100,
+            ..Default::default()
+        },
+    ];
+    for q in &queries {
+        let live = lib.search(q).unwrap();
+        let want = clean.lib.search(q).unwrap();
+        let paths = |r: &cairn::vdfs::query::search::Results| {
+            let mut v: Vec<_> = r.hits.iter().map(|h| h.path.clone()).collect();
+            if q.sort == Sort::Relevance || q.sort == Sort::Name {
+                v.sort();
+            }
+            v
+        };
+        assert_eq!(live.total, want.total, "{q:?}");
+        assert_eq!(paths(&live), paths(&want), "{q:?}");
+    }
+    // No rebuild: the file on disk is still the index built before the changes.
+    assert_eq!(
+        cairn::vdfs::query::search::names::file_generation(&names_file),
+        Some(built)
+    );
+}

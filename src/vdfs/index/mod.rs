@@ -702,6 +702,74 @@ pub fn note_index_changed(tx: &redb::WriteTransaction) -> Result<(), StoreError>
     Ok(())
 }
 
+/// [`names_generation`] inside a write transaction (after its own changes so far).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn names_generation_in(tx: &redb::WriteTransaction) -> Result<u64, StoreError> {
+    let meta = tx.open_table(META)?;
+    Ok(match meta.get(META_NAMES_GENERATION)? {
+        Some(v) => decode("meta", v.value())?,
+        None => 0,
+    })
+}
+
+/// What the live index's transactions changed, each as the names generation before and after
+/// it and the ids of the entries whose search fields (name, path, size, dates, kind, copies)
+/// may have changed — kept in memory (never stored) so that the search name index can follow
+/// small changes with an overlay instead of a rebuild. A chain of steps from an index's
+/// generation to the store's says exactly which entries differ; a change made by anything else
+/// (a job, a file operation) breaks the chain and the index is rebuilt.
+#[derive(Debug, Default)]
+pub struct NamesDelta {
+    steps: std::sync::Mutex<std::collections::VecDeque<(u64, u64, Vec<u64>)>>,
+}
+
+impl NamesDelta {
+    /// Steps kept (the oldest go first).
+    pub const MAX_STEPS: usize = 4096;
+
+    /// Records one transaction: generation `from` before it, `to` after it, and the entries
+    /// it touched.
+    pub fn record(&self, from: u64, to: u64, ids: Vec<u64>) {
+        if from == to {
+            return;
+        }
+        let mut steps = self.steps.lock().expect("names delta");
+        if steps.len() >= Self::MAX_STEPS {
+            steps.pop_front();
+        }
+        steps.push_back((from, to, ids));
+    }
+
+    /// The entries changed from generation `from` to generation `to`, if a chain of recorded
+    /// steps leads from one to the other and touches at most `max` entries; `None` otherwise.
+    pub fn between(
+        &self,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Option<std::collections::HashSet<u64>> {
+        let steps = self.steps.lock().expect("names delta");
+        let mut ids = std::collections::HashSet::new();
+        let mut at = from;
+        let mut hops = 0;
+        while at != to {
+            let (_, next, touched) = steps.iter().find(|(f, _, _)| *f == at)?;
+            ids.extend(touched.iter().copied());
+            if ids.len() > max {
+                return None;
+            }
+            at = *next;
+            hops += 1;
+            if hops > steps.len() {
+                return None;
+            }
+        }
+        Some(ids)
+    }
+}
+
 /// The store's current names generation (0 before anything was indexed); a new random value
 /// after every change of the index ([`note_index_changed`]).
 ///

@@ -573,6 +573,33 @@ impl<'tx> IndexWriter<'tx> {
         Ok(())
     }
 
+    /// The entries linked to content `cas` (its copies).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn instances_of(&self, cas: CasId) -> Result<Vec<u64>, StoreError> {
+        let mut out = Vec::new();
+        for row in self.instances.range((cas.0, 0)..=(cas.0, u64::MAX))? {
+            out.push(row?.0.value().1);
+        }
+        Ok(out)
+    }
+
+    /// Entry `id` and every entry below it (parents first).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    pub fn subtree_ids(&self, id: u64) -> Result<Vec<u64>, StoreError> {
+        let mut out = vec![id];
+        let mut i = 0;
+        while i < out.len() {
+            let kids = self.child_ids(out[i])?;
+            out.extend(kids);
+            i += 1;
+        }
+        Ok(out)
+    }
+
     /// The ids of folder `parent`'s children, in name order.
     ///
     /// # Errors

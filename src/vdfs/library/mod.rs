@@ -31,6 +31,10 @@ use crate::vdfs::jobs::{JobManager, JobRegistry};
 use crate::vdfs::query::search::names::{self, NameIndexError};
 use crate::vdfs::query::search::{NameIndex, Query, Results};
 
+/// The most entries changed since the name index was built that a search follows with an
+/// overlay; more, and the index is rebuilt.
+pub const OVERLAY_MAX: usize = 50_000;
+
 /// An open library: the lock is held, the store is open and jobs can run.
 pub struct Library {
     // Field order is drop order: the live index stops first, jobs stop before the store
@@ -47,6 +51,16 @@ pub struct Library {
     names: std::sync::Mutex<Option<(std::sync::Arc<NameIndex>, std::time::Instant)>>,
     events: EventBus,
     runtime: tokio::runtime::Handle,
+    /// What the live index's transactions touched (the name index follows them by overlay).
+    names_delta: std::sync::Arc<crate::vdfs::index::NamesDelta>,
+    /// The overlay last built, with the generation it is current for.
+    overlay: std::sync::Mutex<
+        Option<(
+            u64,
+            u64,
+            std::sync::Arc<crate::vdfs::query::search::names::Overlay>,
+        )>,
+    >,
     _lock: LibraryLock,
 }
 
@@ -124,6 +138,8 @@ impl Library {
             names: std::sync::Mutex::new(None),
             events,
             runtime,
+            names_delta: Default::default(),
+            overlay: std::sync::Mutex::new(None),
             _lock: lock,
         })
     }
@@ -153,6 +169,7 @@ impl Library {
                 events: self.events.clone(),
                 device: self.device,
                 catch_up_rescan,
+                names_delta: self.names_delta.clone(),
             };
             *live = Some(
                 crate::vdfs::indexer::live::LiveIndex::start(ctx, &self.runtime).map_err(|e| {
@@ -260,9 +277,56 @@ impl Library {
         self.name_index_within(std::time::Duration::ZERO)
     }
 
+    /// The name index as of now for a search: the index in memory when it is current (or was
+    /// built less than `max_stale` ago: while a job indexes, every batch changes the library,
+    /// and search as you type would otherwise rebuild the index on almost every key); else,
+    /// when the live index recorded every change since it was built and they touch at most
+    /// [`OVERLAY_MAX`] entries, that index with an overlay of those entries; else
+    /// [`Self::name_index`] (rebuilt).
+    ///
+    /// # Errors
+    /// As [`Self::name_index`].
+    pub fn name_view_within(
+        &self,
+        max_stale: std::time::Duration,
+    ) -> Result<crate::vdfs::query::search::names::NameView, CoreError> {
+        use crate::vdfs::query::search::names::{NameView, overlay};
+        let current = crate::vdfs::index::names_generation(&self.store)?;
+        let held = self.names.lock().expect("name index lock").clone();
+        if let Some((ix, built)) = held {
+            if ix.generation() == current || built.elapsed() < max_stale {
+                return Ok(NameView::whole(ix));
+            }
+            let mut cached = self.overlay.lock().expect("overlay lock");
+            if let Some((base, at, o)) = cached.as_ref()
+                && *base == ix.generation()
+                && *at == current
+            {
+                return Ok(NameView {
+                    main: ix,
+                    overlay: Some(o.clone()),
+                });
+            }
+            if let Some(ids) = self
+                .names_delta
+                .between(ix.generation(), current, OVERLAY_MAX)
+            {
+                let o = std::sync::Arc::new(overlay(&self.store, ids)?);
+                // Built from the store as it is now: current only if nothing changed meanwhile.
+                if crate::vdfs::index::names_generation(&self.store)? == current {
+                    *cached = Some((ix.generation(), current, o.clone()));
+                    return Ok(NameView {
+                        main: ix,
+                        overlay: Some(o),
+                    });
+                }
+            }
+        }
+        Ok(NameView::whole(self.name_index_within(max_stale)?))
+    }
+
     /// [`Self::name_index`], but an index built less than `max_stale` ago is used even if
-    /// the library changed since: while a job indexes, every batch changes the library, and
-    /// search as you type would otherwise rebuild the index on almost every key.
+    /// the library changed since.
     ///
     /// # Errors
     /// As [`Self::name_index`].
@@ -351,7 +415,7 @@ impl Library {
         q: &Query,
         max_stale: std::time::Duration,
     ) -> Result<Results, CoreError> {
-        let ix = self.name_index_within(max_stale)?;
+        let ix = self.name_view_within(max_stale)?;
         let only = match q.missing_from {
             Some(target) => Some(crate::vdfs::query::redundancy::missing_ids(
                 &self.store,

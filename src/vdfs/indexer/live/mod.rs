@@ -125,6 +125,8 @@ pub struct LiveContext {
     /// Rescan a location indexed before the start in the background once its changed
     /// folders are synced (the files rewritten in place while nobody watched).
     pub catch_up_rescan: bool,
+    /// Where each transaction's touched entries are recorded for the search name index.
+    pub names_delta: Arc<crate::vdfs::index::NamesDelta>,
 }
 
 enum Msg {
@@ -801,8 +803,8 @@ impl Worker {
                 return;
             }
         };
-        let new_files = if planned.is_empty() {
-            Vec::new()
+        let written = if planned.is_empty() {
+            sync::Written::default()
         } else {
             match self.ctx.store.write(planned.writer()) {
                 Ok(n) => n,
@@ -814,6 +816,11 @@ impl Worker {
             }
         };
         drop(lease);
+        let (from, to) = written.generations;
+        self.ctx
+            .names_delta
+            .record(from, to, written.touched.clone());
+        let new_files = written.new_files;
         let out = planned.outcome;
         tracing::debug!(
             folders = dirty.len(),
@@ -843,8 +850,11 @@ impl Worker {
             if let Some(loc) = self.location_of(new) {
                 let below = folders_below(&self.ctx.store, &self.locs, new).unwrap_or_default();
                 self.add_watches(loc, below.clone());
-                // Events below it came with the old paths until now: each folder is checked.
-                relist.extend(below.into_iter().map(|p| (loc, p, How::Check)));
+                // Events below it came with the old paths until now (a watch follows its folder,
+                // but `notify` names it by the path it was added with), so what changed there
+                // meanwhile is unknown — a file rewritten in place changes no folder's mtime:
+                // each folder below is listed again.
+                relist.extend(below.into_iter().map(|p| (loc, p, How::List)));
             }
         }
         let mut added = Vec::new();

@@ -147,11 +147,10 @@ impl Planned {
         self.changes.is_empty()
     }
 
-    /// The store operation that writes the decisions; it returns the new
-    /// files, `(location, entry id)`.
+    /// The store operation that writes the decisions; it returns what it wrote.
     pub fn writer(
         &self,
-    ) -> impl FnMut(&WriteTransaction) -> Result<Vec<(u32, u64)>, StoreError> + Send + 'static {
+    ) -> impl FnMut(&WriteTransaction) -> Result<Written, StoreError> + Send + 'static {
         let changes = self.changes.clone();
         move |tx| apply(tx, &changes)
     }
@@ -512,17 +511,38 @@ fn shares_a_child(store: &Store, new: &Path, id: u64) -> Result<bool, StoreError
     Ok(false)
 }
 
-/// Writes the decisions `changes` in transaction `tx`. Returns the ids of new files, to
-/// identify once they settle. May run more than once (the store writer re-applies a batch
-/// that another write in it failed): everything is derived from `changes`.
-fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Vec<(u32, u64)>, StoreError> {
+/// What one sync transaction wrote.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// New files, `(location, entry id)`, to identify once they settle.
+    pub new_files: Vec<(u32, u64)>,
+    /// Entries whose search fields may have changed (new, changed, moved with everything
+    /// below, gone, and the other copies of a content that gained or lost one).
+    pub touched: Vec<u64>,
+    /// The names generation before and after the transaction.
+    pub generations: (u64, u64),
+}
+
+/// Writes the decisions `changes` in transaction `tx`. May run more than once (the store
+/// writer re-applies a batch that another write in it failed): everything is derived from
+/// `changes`.
+fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Written, StoreError> {
+    let before = crate::vdfs::index::names_generation_in(tx)?;
     let mut w = IndexWriter::begin(tx)?;
+    let mut touched: Vec<u64> = Vec::new();
+    let mut contents: Vec<crate::vdfs::content::CasId> = Vec::new();
     let mut deltas = Deltas::default();
     let registry = Registry::active();
     let mut new_files = Vec::new();
     for c in changes {
         match c {
-            Change::Meta { id, meta, clear } => set_meta(&mut w, &mut deltas, *id, *meta, *clear)?,
+            Change::Meta { id, meta, clear } => {
+                if *clear && let Some(cas) = w.get(*id)?.and_then(|r| r.cas) {
+                    contents.push(cas);
+                }
+                touched.push(*id);
+                set_meta(&mut w, &mut deltas, *id, *meta, *clear)?;
+            }
             Change::Move {
                 id,
                 from_loc,
@@ -534,6 +554,8 @@ fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Vec<(u32, u64)>, S
                 let Some(rec) = w.get(*id)? else { continue };
                 let clear = rec.kind == EntryKind::File
                     && (rec.size != meta.size || rec.mtime_ns != meta.mtime_ns);
+                // Everything below a moved folder has a new path.
+                touched.extend(w.subtree_ids(*id)?);
                 if from_loc == loc {
                     follow::rename(&mut w, &mut deltas, *id, *parent, name)?;
                     set_meta(&mut w, &mut deltas, *id, *meta, clear)?;
@@ -543,6 +565,7 @@ fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Vec<(u32, u64)>, S
                     let new =
                         follow::reinsert(&mut w, tx, &mut deltas, *loc, *parent, name, &snaps)?;
                     w.drop_orphans()?;
+                    touched.extend(new..new + snaps.len() as u64);
                     set_meta(&mut w, &mut deltas, new, *meta, clear)?;
                 }
             }
@@ -567,6 +590,7 @@ fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Vec<(u32, u64)>, S
                         content_kind: kind_by_extension(registry, name, *kind),
                     },
                 )?;
+                touched.push(id);
                 if *kind == EntryKind::File && meta.size > 0 {
                     new_files.push((*loc, id));
                 }
@@ -576,25 +600,46 @@ fn apply(tx: &WriteTransaction, changes: &[Change]) -> Result<Vec<(u32, u64)>, S
                 parent,
                 name,
                 tree,
-            } => insert_tree(
-                &mut w,
-                tx,
-                &mut deltas,
-                *loc,
-                *parent,
-                name,
-                tree,
-                &mut new_files,
-            )?,
+            } => {
+                let first = insert_tree(
+                    &mut w,
+                    tx,
+                    &mut deltas,
+                    *loc,
+                    *parent,
+                    name,
+                    tree,
+                    &mut new_files,
+                )?;
+                touched.extend(first..first + u64::from(tree.len()));
+            }
             Change::Gone { id } => {
-                follow::remove(&mut w, &mut deltas, *id)?;
+                if w.get(*id)?.is_some() {
+                    touched.extend(w.subtree_ids(*id)?);
+                }
+                for s in follow::remove(&mut w, &mut deltas, *id)? {
+                    contents.extend(s.rec.cas);
+                }
             }
             Change::Unreadable { id } => w.mark_unreadable(*id)?,
             Change::Readable { id } => w.clear_unreadable(*id)?,
         }
     }
     deltas.apply(&mut w, tx)?;
-    Ok(new_files)
+    // The other copies of a content that lost one count one copy less.
+    contents.sort_unstable();
+    contents.dedup();
+    for cas in contents {
+        touched.extend(w.instances_of(cas)?);
+    }
+    drop(w);
+    touched.sort_unstable();
+    touched.dedup();
+    Ok(Written {
+        new_files,
+        touched,
+        generations: (before, crate::vdfs::index::names_generation_in(tx)?),
+    })
 }
 
 /// Sets entry `id`'s size, mtime, inode and device to `meta` (its folders' byte totals follow
@@ -641,7 +686,7 @@ fn insert_tree(
     name: &[u8],
     tree: &Tree,
     new_files: &mut Vec<(u32, u64)>,
-) -> Result<(), StoreError> {
+) -> Result<u64, StoreError> {
     if let Some(other) = w.child(parent, name)? {
         follow::remove(w, deltas, other)?;
     }
@@ -727,7 +772,7 @@ fn insert_tree(
     let mut top = stats[0];
     top.dirs += 1;
     deltas.add(parent, top, 1);
-    Ok(())
+    Ok(first)
 }
 
 /// The exact name bytes of `path`'s last component.

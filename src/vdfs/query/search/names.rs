@@ -57,7 +57,10 @@ use std::path::{Path, PathBuf};
 
 use redb::ReadableTable;
 
+mod overlay;
 mod scan;
+
+pub use overlay::{NameView, Overlay, overlay};
 
 pub(crate) use scan::{subsequence_within, word_start};
 

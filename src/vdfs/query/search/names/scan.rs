@@ -150,6 +150,17 @@ impl NameIndex {
     /// Runs `q` over the index. `only`, if given, keeps just the entries with those ids (the
     /// library uses it for [`Query::missing_from`]).
     pub fn search_in(&self, q: &Query, only: Option<&std::collections::HashSet<u64>>) -> Results {
+        self.search_masked(q, only, None)
+    }
+
+    /// [`NameIndex::search_in`] that also leaves out the entries with the ids in `except`
+    /// (entries changed since this index was built, searched in an overlay instead).
+    pub fn search_masked(
+        &self,
+        q: &Query,
+        only: Option<&std::collections::HashSet<u64>>,
+        except: Option<&std::collections::HashSet<u64>>,
+    ) -> Results {
         let (mut ranges, scope_hidden) = match &q.within {
             Some(w) => self.scope(w),
             None => (std::iter::once(0..self.entries).collect(), false),
@@ -158,7 +169,7 @@ impl NameIndex {
         let scan = Scan {
             ix: self,
             q,
-            filter: Filter::new(self, q, only, q.include_hidden || scope_hidden),
+            filter: Filter::new(self, q, only, except, q.include_hidden || scope_hidden),
             needle: fold(&text, false),
             exact_needle: fold(&text, true),
         };
@@ -466,6 +477,7 @@ struct Filter<'a> {
     kinds: u32,
     mimes: Option<Vec<bool>>,
     only: Option<&'a std::collections::HashSet<u64>>,
+    except: Option<&'a std::collections::HashSet<u64>>,
     include_hidden: bool,
     /// Each wanted extension as a folded `.ext` suffix.
     suffixes: Vec<Vec<u8>>,
@@ -477,6 +489,7 @@ impl<'a> Filter<'a> {
         ix: &'a NameIndex,
         q: &'a Query,
         only: Option<&'a std::collections::HashSet<u64>>,
+        except: Option<&'a std::collections::HashSet<u64>>,
         include_hidden: bool,
     ) -> Filter<'a> {
         let suffixes = q
@@ -512,13 +525,15 @@ impl<'a> Filter<'a> {
             && q.extensions.is_empty()
             && q.entry_kinds.is_empty()
             && mimes.is_none()
-            && only.is_none();
+            && only.is_none()
+            && except.is_none();
         Filter {
             ix,
             q,
             kinds,
             mimes,
             only,
+            except,
             include_hidden,
             suffixes,
             trivial,
@@ -587,6 +602,11 @@ impl<'a> Filter<'a> {
         }
         if let Some(only) = self.only
             && !only.contains(&rd64(ix.col(ID), i))
+        {
+            return false;
+        }
+        if let Some(except) = self.except
+            && except.contains(&rd64(ix.col(ID), i))
         {
             return false;
         }
