@@ -74,7 +74,7 @@ for theme in dark light; do
   xdotool key ctrl+g; sleep 0.5
   shot "$theme-jobs"
   # The longest folder: a selection of several rows (Shift+Down), then the mouse wheel.
-  long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | head -1 | awk '{print $2}')
+  long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
   xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$long"; xdotool key Return; sleep 2
   xdotool key Down shift+Down shift+Down shift+Down shift+Down; sleep 0.5
   shot "$theme-long-selection"

@@ -112,6 +112,19 @@ pub fn run(
             "the rescan did not complete"
         );
     }
+    // The search name index, built before the changes (a search after them follows them by an
+    // overlay, see below).
+    let t = Instant::now();
+    lib.name_index()?;
+    let name_index_build_ms = t.elapsed().as_millis() as u64;
+    let probe = crate::vdfs::query::search::Query {
+        text: "report".into(),
+        limit: 100,
+        ..Default::default()
+    };
+    let t = Instant::now();
+    lib.search(&probe)?;
+    let search_unchanged_ms = t.elapsed().as_secs_f64() * 1000.0;
     std::thread::sleep(Duration::from_millis(500));
     let rss_before = rss();
     let t = Instant::now();
@@ -154,6 +167,14 @@ pub fn run(
         lib.entry_at(&dir).is_ok_and(|e| e.is_none())
     })?;
 
+    // A search after those 400 changes (200 files made, then their folder removed): by
+    // overlay when the live index recorded them all, else a rebuild.
+    let names_file = lib.path().join("cache").join("names.idx");
+    let before_gen = crate::vdfs::query::search::names::file_generation(&names_file);
+    let t = Instant::now();
+    lib.search(&probe)?;
+    let search_after_changes_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let rebuilt = crate::vdfs::query::search::names::file_generation(&names_file) != before_gen;
     let mut report = json!({
         "location": root.to_string_lossy(),
         "baseline": if warm { "after an unchanged rescan" } else { "right after opening the library" },
@@ -164,6 +185,12 @@ pub fn run(
         "rss_watching_mb": rss_after as f64 / 1e6,
         "rss_per_watched_folder_bytes": (rss_after.saturating_sub(rss_before)) / status.watched.max(1),
         "idle_cpu_ms_in_5s": idle_cpu_ms,
+        "search": {
+            "name_index_build_ms": name_index_build_ms,
+            "unchanged_ms": search_unchanged_ms,
+            "after_changes_ms": search_after_changes_ms,
+            "rebuilt": rebuilt,
+        },
         "latency_ms": {
             "n": n,
             "p50": percentile(&lat, 0.5),

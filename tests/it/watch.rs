@@ -496,6 +496,30 @@ fn an_unplugged_drive_goes_offline_at_once_and_is_caught_up_when_it_comes_back()
     watching(lib, id);
     write(&photos.join("after.jpg"), b"newer");
     settles_to_clean(lib, &[photos.as_path()], IndexMode::Shallow);
+    // Mounted somewhere else: the location follows its volume (the same entries and UUIDs)
+    // and is watched there.
+    let u = uuid(lib, &photos.join("after.jpg"));
+    drive.unplug();
+    let other = base.join("usb-elsewhere");
+    assert!(drive.plug(&other));
+    let moved = other.join("photos");
+    let start = Instant::now();
+    while lib.location(id).unwrap().path() != moved
+        || !lib
+            .watch_status()
+            .get(&id)
+            .is_some_and(|s| s.watched > 0 && s.catching_up == 0)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the location did not follow its drive: {:?}",
+            lib.location(id).unwrap().path()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(uuid(lib, &moved.join("after.jpg")), u);
+    write(&moved.join("there.jpg"), b"there");
+    settles_to_clean(lib, &[moved.as_path()], IndexMode::Shallow);
 }
 
 #[test]

@@ -347,6 +347,7 @@ impl Worker {
                 Ok(Msg::Fs(ev)) => self.on_event(ev),
                 Ok(Msg::Refresh) => self.refresh(),
                 Ok(Msg::Mounts) => {
+                    self.follow_volumes();
                     let before: FxHashSet<u32> = self.locs.keys().copied().collect();
                     self.refresh();
                     let after: FxHashSet<u32> = self.locs.keys().copied().collect();
@@ -476,6 +477,28 @@ impl Worker {
             tracing::info!(location = l.rec.id, "rescanning after {why}");
             if let Err(e) = self.ctx.jobs.spawn(IndexerJob::new(&l.rec)) {
                 tracing::warn!(location = l.rec.id, "cannot start a rescan: {e}");
+            }
+        }
+    }
+
+    /// After the mount table changed: each of this device's watched locations whose volume is
+    /// mounted somewhere else now follows it (its record's path; every entry kept), as the
+    /// window's refresh does — under the location's lease, so never while a job writes it (the
+    /// job follows it then).
+    fn follow_volumes(&mut self) {
+        let Ok(all) = location::list(&self.ctx.store) else {
+            return;
+        };
+        let mounted = crate::vdfs::fs::volumes::detect();
+        for rec in all {
+            if rec.device != self.ctx.device || !rec.watch {
+                continue;
+            }
+            if let Some(_lease) = self.ctx.jobs.try_lease(vec![Resource::Location(rec.id)])
+                && let Err(e) =
+                    location::follow_volume(&self.ctx.store, rec.id, self.ctx.device, &mounted)
+            {
+                tracing::warn!(location = rec.id, "cannot follow its volume: {e}");
             }
         }
     }
