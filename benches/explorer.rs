@@ -284,6 +284,12 @@ fn main() {
     std::fs::create_dir_all(&live).unwrap();
     let live = std::fs::canonicalize(&live).unwrap();
     let lib = core.library().unwrap();
+    // Left by an earlier run that stopped half-way.
+    for l in lib.locations().unwrap() {
+        if l.path() == live {
+            lib.remove_location(l.id).unwrap();
+        }
+    }
     let (_, h) = lib
         .add_location(&live, IndexMode::Shallow, Rules::none())
         .unwrap();
@@ -292,7 +298,11 @@ fn main() {
     while lib.watch_status().values().all(|s| s.watched == 0) {
         std::thread::sleep(Duration::from_millis(10));
     }
-    first_rows(&mut app, &mut frame, &live);
+    app.go(live.clone());
+    for _ in 0..20 {
+        frame.run(&mut app, Vec::new());
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let mut tar = std::process::Command::new("tar")
         .arg("-xf")
         .arg(&archive)

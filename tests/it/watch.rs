@@ -524,6 +524,15 @@ fn an_unplugged_drive_goes_offline_at_once_and_is_caught_up_when_it_comes_back()
 
 #[test]
 fn search_follows_the_live_index_by_an_overlay_not_a_rebuild() {
+    search_by_overlay(IndexMode::Shallow);
+}
+
+#[test]
+fn search_follows_content_identification_by_an_overlay_too() {
+    search_by_overlay(IndexMode::Content);
+}
+
+fn search_by_overlay(mode: IndexMode) {
     use cairn::vdfs::query::search::{Query, Sort};
     let _one = serial();
     let (_d, base) = canonical_tempdir();
@@ -537,7 +546,7 @@ fn search_follows_the_live_index_by_an_overlay_not_a_rebuild() {
     write(&root.join("keep/notes.md"), b"notes");
     let l = library();
     let lib = &l.lib;
-    let id = index(lib, &root, IndexMode::Shallow);
+    let id = index(lib, &root, mode);
     // The name index is built once, then the watch starts.
     let everything = Query {
         limit: 1000,
@@ -554,9 +563,9 @@ fn search_follows_the_live_index_by_an_overlay_not_a_rebuild() {
     fs::rename(root.join("old"), root.join("archive")).unwrap();
     fs::remove_file(root.join("keep/notes.md")).unwrap();
     write(&root.join("archive/report-03.txt"), &[b'x'; 5000]);
-    settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
+    settles_to_clean(lib, &[root.as_path()], mode);
     let clean = library();
-    index(&clean.lib, &root, IndexMode::Shallow);
+    index(&clean.lib, &root, mode);
     let queries = [
         everything.clone(),
         Query {

@@ -829,7 +829,11 @@ impl Worker {
         let written = if planned.is_empty() {
             sync::Written::default()
         } else {
-            match self.ctx.store.write(planned.writer()) {
+            match self
+                .ctx
+                .store
+                .write(planned.writer(self.ctx.names_delta.clone()))
+            {
                 Ok(n) => n,
                 Err(e) => {
                     tracing::warn!("live index: cannot write the index: {e}");
@@ -839,10 +843,6 @@ impl Worker {
             }
         };
         drop(lease);
-        let (from, to) = written.generations;
-        self.ctx
-            .names_delta
-            .record(from, to, written.touched.clone());
         let new_files = written.new_files;
         let out = planned.outcome;
         tracing::debug!(
@@ -1012,16 +1012,30 @@ impl Worker {
         }
         let links = Arc::new(links);
         let n = links.len();
+        let delta = self.ctx.names_delta.clone();
         let res = self.ctx.store.write(move |tx| {
+            let before = crate::vdfs::index::names_generation_in(tx)?;
             let mut w = IndexWriter::begin(tx)?;
+            let mut touched = Vec::new();
             for (link, meta) in links.iter() {
                 // Linked only if the entry is still the file that was hashed.
                 if w.get(link.id)?
                     .is_some_and(|r| r.meta() == *meta && r.cas.is_none())
                 {
                     w.link_content(link)?;
+                    // It and the other copies: their kind and number of copies changed.
+                    touched.extend(w.instances_of(link.cas)?);
                 }
             }
+            drop(w);
+            touched.sort_unstable();
+            touched.dedup();
+            // Recorded inside the transaction (see `sync::Planned::writer`).
+            delta.record(
+                before,
+                crate::vdfs::index::names_generation_in(tx)?,
+                touched,
+            );
             Ok(())
         });
         drop(lease);

@@ -147,12 +147,20 @@ impl Planned {
         self.changes.is_empty()
     }
 
-    /// The store operation that writes the decisions; it returns what it wrote.
+    /// The store operation that writes the decisions; it returns what it wrote. The entries
+    /// it touched are recorded in `delta` inside the transaction, so that no search can see
+    /// the new generation without them (a transaction that then fails to commit leaves a
+    /// step to a generation that never becomes current, which no chain follows).
     pub fn writer(
         &self,
+        delta: Arc<crate::vdfs::index::NamesDelta>,
     ) -> impl FnMut(&WriteTransaction) -> Result<Written, StoreError> + Send + 'static {
         let changes = self.changes.clone();
-        move |tx| apply(tx, &changes)
+        move |tx| {
+            let w = apply(tx, &changes)?;
+            delta.record(w.generations.0, w.generations.1, w.touched.clone());
+            Ok(w)
+        }
     }
 }
 
