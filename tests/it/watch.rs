@@ -325,7 +325,8 @@ fn an_unmounted_or_vanished_location_keeps_its_entries() {
         // A change the watcher would otherwise act on.
         let _ = fs::write(base.join("elsewhere/d/poke"), b"p");
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Unwatched with nothing written: the live index never syncs a location that is not
+    // online.
     assert_eq!(lib.index_counts().unwrap().entries, before);
 }
 
@@ -611,4 +612,43 @@ fn search_by_overlay(mode: IndexMode) {
         cairn::vdfs::query::search::names::file_generation(&names_file),
         Some(built)
     );
+}
+
+#[test]
+fn at_the_watch_limit_it_says_so_and_lists_the_rest_periodically() {
+    let _one = serial();
+    let (_d, base) = canonical_tempdir();
+    let root = base.join("many");
+    for d in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        write(&root.join(d).join("x.txt"), b"x");
+    }
+    let l = library();
+    let lib = &l.lib;
+    let id = index(lib, &root, IndexMode::Shallow);
+    // As if the system allowed 3 watches: the root and two folders are watched.
+    lib.start_watching_limited(3, Duration::from_millis(300))
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = lib.watch_status().get(&id).filter(|s| s.watched > 0) {
+            break s.clone();
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "never watched");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.limit_reached);
+    assert_eq!((status.watched, status.folders), (3, 9));
+    assert!(
+        status
+            .describe()
+            .starts_with("watching 3 of 9 folders — raise fs.inotify.max_user_watches"),
+        "{}",
+        status.describe()
+    );
+    // A change in a folder without a watch is found by the periodic listing.
+    write(&root.join("h/late.txt"), b"late");
+    settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
+    // And one in a watched folder by its event, as always.
+    write(&root.join("a/soon.txt"), b"soon");
+    settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
 }

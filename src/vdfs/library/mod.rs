@@ -161,6 +161,28 @@ impl Library {
     /// # Errors
     /// As [`Library::start_watching`].
     pub fn start_watching_with(&self, catch_up_rescan: bool) -> Result<(), CoreError> {
+        self.start_live(catch_up_rescan, None)
+    }
+
+    /// For tests: [`Library::start_watching`] as if the system allowed only `limit` watches,
+    /// with the unwatched folders listed every `every`.
+    ///
+    /// # Errors
+    /// As [`Library::start_watching`].
+    #[doc(hidden)]
+    pub fn start_watching_limited(
+        &self,
+        limit: u64,
+        every: std::time::Duration,
+    ) -> Result<(), CoreError> {
+        self.start_live(false, Some((limit, every)))
+    }
+
+    fn start_live(
+        &self,
+        catch_up_rescan: bool,
+        test_limit: Option<(u64, std::time::Duration)>,
+    ) -> Result<(), CoreError> {
         let mut live = self.live.lock().expect("live index lock");
         if live.is_none() {
             let ctx = crate::vdfs::indexer::live::LiveContext {
@@ -170,6 +192,7 @@ impl Library {
                 device: self.device,
                 catch_up_rescan,
                 names_delta: self.names_delta.clone(),
+                test_limit,
             };
             *live = Some(
                 crate::vdfs::indexer::live::LiveIndex::start(ctx, &self.runtime).map_err(|e| {

@@ -127,6 +127,9 @@ pub struct LiveContext {
     pub catch_up_rescan: bool,
     /// Where each transaction's touched entries are recorded for the search name index.
     pub names_delta: Arc<crate::vdfs::index::NamesDelta>,
+    /// For tests: behave as if the system's limit were this many watches, and list the
+    /// unwatched folders this often (`None`: the system's limit, [`UNWATCHED_EVERY`]).
+    pub test_limit: Option<(u64, Duration)>,
 }
 
 enum Msg {
@@ -260,6 +263,7 @@ impl LiveIndex {
             next_unwatched: None,
             started_ms: crate::vdfs::jobs::now_ms(),
             setting_up: None,
+            limit_hit: false,
         };
         let thread = std::thread::Builder::new()
             .name("cairn-live".into())
@@ -334,6 +338,8 @@ struct Worker {
     started_ms: i64,
     /// The location whose watches are being set up (its status waits for the end).
     setting_up: Option<u32>,
+    /// The system's watch limit was reached: no more watches are tried.
+    limit_hit: bool,
 }
 
 impl Worker {
@@ -366,7 +372,7 @@ impl Worker {
                 for (loc, p) in self.unwatched.clone() {
                     self.mark(loc, p, How::List);
                 }
-                self.next_unwatched = Some(now + UNWATCHED_EVERY);
+                self.next_unwatched = Some(now + self.unwatched_every());
             }
             if self
                 .settle
@@ -376,6 +382,12 @@ impl Worker {
                 self.identify_settled(now);
             }
         }
+    }
+
+    fn unwatched_every(&self) -> Duration {
+        self.ctx
+            .test_limit
+            .map_or(UNWATCHED_EVERY, |(_, every)| every)
     }
 
     /// When the loop must wake without an event: the batch's end, a retry, the next file to
@@ -557,6 +569,8 @@ impl Worker {
             self.watched.remove(&p);
         }
         self.unwatched.retain(|(l, _)| *l != id);
+        // Its watches are free again: the next location may get all it needs.
+        self.limit_hit = false;
         self.dirty.retain(|(l, _, _)| *l != id);
         self.dirty_set = self.dirty.iter().map(|(_, p, h)| (p.clone(), *h)).collect();
         self.status.lock().expect("watch status").remove(&id);
@@ -661,7 +675,7 @@ impl Worker {
             WatchStatus {
                 folders: total,
                 watched,
-                limit_reached: watched < total,
+                limit_reached: self.limit_hit,
                 catching_up: self.dirty.iter().filter(|d| d.0 == id).count() as u64,
             },
         );
@@ -680,7 +694,7 @@ impl Worker {
                 todo.push(p);
             }
         }
-        let mut full = !self.unwatched.is_empty();
+        let mut full = self.limit_hit;
         if full {
             self.unwatched.extend(todo.into_iter().map(|p| (loc, p)));
             return n;
@@ -738,6 +752,20 @@ impl Worker {
                 }
             });
         }
+        let mut unwatchable = false;
+        // A test's stand-in for the system's limit: the watches past it are taken back.
+        if let Some((limit, _)) = self.ctx.test_limit {
+            let mut have = self.watched.len() as u64;
+            for r in results.iter_mut() {
+                if r.2.is_ok() {
+                    have += 1;
+                    if have > limit {
+                        let _ = self.watchers[r.1].unwatch(&r.0);
+                        r.2 = Err(true);
+                    }
+                }
+            }
+        }
         for (p, k, r) in results {
             match r {
                 Ok(()) => {
@@ -746,13 +774,22 @@ impl Worker {
                 }
                 Err(true) => {
                     full = true;
+                    self.limit_hit = true;
                     self.unwatched.push((loc, p));
                 }
-                Err(false) => {}
+                // A folder that cannot be watched (no permission, say) but is still there is
+                // listed again with the unwatched ones; one gone since is its parent's.
+                Err(false) => {
+                    if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+                        tracing::debug!(folder = %p.display(), "cannot be watched; listed periodically");
+                        self.unwatched.push((loc, p));
+                        unwatchable = true;
+                    }
+                }
             }
         }
-        if full && self.next_unwatched.is_none() {
-            self.next_unwatched = Some(Instant::now() + UNWATCHED_EVERY);
+        if (full || unwatchable) && self.next_unwatched.is_none() {
+            self.next_unwatched = Some(Instant::now() + self.unwatched_every());
         }
         n
     }
