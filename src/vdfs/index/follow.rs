@@ -119,14 +119,25 @@ impl Deltas {
 /// # Errors
 /// [`StoreError`].
 pub fn contribution(w: &IndexWriter, id: u64, rec: &EntryRecord) -> Result<DirStats, StoreError> {
-    Ok(match rec.kind {
-        EntryKind::Dir => {
-            let mut s = w.dir_stats(id)?.unwrap_or_default();
-            s.dirs += 1;
-            s
-        }
+    let below = if rec.kind == EntryKind::Dir {
+        w.dir_stats(id)?.unwrap_or_default()
+    } else {
+        DirStats::default()
+    };
+    Ok(weight(rec.kind, rec.size, below))
+}
+
+/// What an entry of `kind` weighs in its parent's aggregates: a folder (whose own aggregates
+/// are `below`) those plus one folder, a file one file and its `size` in bytes, a link one
+/// link, anything else (a FIFO, a device) one file of no bytes.
+pub fn weight(kind: EntryKind, size: u64, below: DirStats) -> DirStats {
+    match kind {
+        EntryKind::Dir => DirStats {
+            dirs: below.dirs + 1,
+            ..below
+        },
         EntryKind::File => DirStats {
-            bytes: rec.size,
+            bytes: size,
             files: 1,
             ..DirStats::default()
         },
@@ -138,7 +149,7 @@ pub fn contribution(w: &IndexWriter, id: u64, rec: &EntryRecord) -> Result<DirSt
             files: 1,
             ..DirStats::default()
         },
-    })
+    }
 }
 
 /// The indexed entry at `path` (absolute, canonical) inside one of `locations`, found through

@@ -706,26 +706,7 @@ fn insert_tree(
     for i in (1..n).rev() {
         let node = tree.node(i as u32);
         let p = node.parent as usize;
-        let own = match node.kind {
-            EntryKind::Dir => {
-                let mut s = stats[i];
-                s.dirs += 1;
-                s
-            }
-            EntryKind::File => DirStats {
-                bytes: node.size,
-                files: 1,
-                ..DirStats::default()
-            },
-            EntryKind::Symlink => DirStats {
-                symlinks: 1,
-                ..DirStats::default()
-            },
-            _ => DirStats {
-                files: 1,
-                ..DirStats::default()
-            },
-        };
+        let own = follow::weight(node.kind, node.size, stats[i]);
         let s = &mut stats[p];
         s.bytes += own.bytes;
         s.files += own.files;

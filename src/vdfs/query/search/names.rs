@@ -307,6 +307,39 @@ impl Builder {
         });
     }
 
+    /// Adds entry `id` from its stored record, with its content's number of copies and
+    /// MIME type id (0 when not identified from its bytes, as in Shallow mode: then the MIME
+    /// type of its extension).
+    fn push_record(
+        &mut self,
+        id: u64,
+        rec: &crate::vdfs::index::EntryRecord,
+        copies: u64,
+        mime: u16,
+        registry: &crate::vdfs::content::filetype::Registry,
+    ) {
+        let mut mime = mime;
+        if mime == 0 && rec.kind == EntryKind::File {
+            let by_ext = registry
+                .identify(&rec.name, None)
+                .and_then(|id| registry.get(id.type_index))
+                .map(|t| t.mime());
+            mime = self.mime_id(by_ext);
+        }
+        self.push(
+            id,
+            rec.parent,
+            &rec.name,
+            rec.kind,
+            rec.content_kind,
+            rec.size,
+            rec.mtime_ns,
+            copies,
+            mime,
+            rec.first_seen_ms,
+        );
+    }
+
     fn name(&self, p: usize) -> &[u8] {
         let (o, l) = self.inputs[p].name;
         &self.names[o as usize..(o + l) as usize]
@@ -851,30 +884,11 @@ fn build_bytes(store: &Store) -> Result<Vec<u8>, StoreError> {
             content.insert(k.value(), (rec.instances, mime));
         }
         crate::vdfs::index::each_entry(tx, |id, rec| {
-            let (copies, mut mime) = rec
+            let (copies, mime) = rec
                 .cas
                 .and_then(|c| content.get(&c.0).copied())
                 .unwrap_or((1, 0));
-            // Not identified from its bytes (Shallow mode): the MIME type of its extension.
-            if mime == 0 && rec.kind == EntryKind::File {
-                let by_ext = registry
-                    .identify(&rec.name, None)
-                    .and_then(|id| registry.get(id.type_index))
-                    .map(|t| t.mime());
-                mime = b.mime_id(by_ext);
-            }
-            b.push(
-                id,
-                rec.parent,
-                &rec.name,
-                rec.kind,
-                rec.content_kind,
-                rec.size,
-                rec.mtime_ns,
-                copies,
-                mime,
-                rec.first_seen_ms,
-            );
+            b.push_record(id, &rec, copies, mime, registry);
             Ok(())
         })?;
         Ok(b.finish(generation, false))

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use super::{Builder, NameIndex};
 use crate::store::schema::CONTENT;
 use crate::store::{Store, StoreError};
-use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::index::ContentRecord;
 use crate::vdfs::query::search::{Hit, Query, Results, Sort, fold};
 
@@ -161,7 +160,7 @@ pub fn overlay(store: &Store, changed: HashSet<u64>) -> Result<Overlay, StoreErr
                 if cur == id {
                     present.insert(id);
                 }
-                let (copies, mut mime) = match rec.cas {
+                let (copies, mime) = match rec.cas {
                     Some(c) => match content.get(c.0)? {
                         Some(v) => {
                             let r: ContentRecord = crate::store::record::decode_record(v.value())?;
@@ -171,25 +170,7 @@ pub fn overlay(store: &Store, changed: HashSet<u64>) -> Result<Overlay, StoreErr
                     },
                     None => (1, 0),
                 };
-                if mime == 0 && rec.kind == EntryKind::File {
-                    let by_ext = registry
-                        .identify(&rec.name, None)
-                        .and_then(|t| registry.get(t.type_index))
-                        .map(|t| t.mime());
-                    mime = b.mime_id(by_ext);
-                }
-                b.push(
-                    cur,
-                    rec.parent,
-                    &rec.name,
-                    rec.kind,
-                    rec.content_kind,
-                    rec.size,
-                    rec.mtime_ns,
-                    copies,
-                    mime,
-                    rec.first_seen_ms,
-                );
+                b.push_record(cur, &rec, copies, mime, registry);
                 pushed.insert(cur);
                 cur = rec.parent;
             }
