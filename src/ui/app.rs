@@ -88,6 +88,11 @@ impl CairnApp {
         if let Some(c) = self.state.details_request() {
             self.bridge.send(c);
         }
+        match self.state.locations_refresh(Instant::now()) {
+            (true, _) => self.bridge.send(Command::Refresh),
+            (false, Some(wait)) => ctx.request_repaint_after(wait),
+            (false, None) => {}
+        }
         // A live change waits while a menu is open or something is dragged: listing the
         // folder again under them would close the menu or lose the drag's row.
         if self.state.live_pending.is_some()

@@ -151,7 +151,15 @@ pub struct AppState {
     pub live_pending: Option<Instant>,
     /// When what is shown was last listed again for a live change.
     pub live_last: Option<Instant>,
+    /// The live index changed a location since its totals (the sidebar's counts) were last
+    /// read; they are read again at most every [`LOCATIONS_GAP`].
+    pub locations_stale: bool,
+    /// When the locations were last read again for a live change.
+    pub locations_last: Option<Instant>,
 }
+
+/// The shortest time between two readings of the locations' totals for live changes.
+pub const LOCATIONS_GAP: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The shortest time between two listings of what is shown for live changes (a flood of
 /// changes — an archive being extracted — lists it a few times a second, not on every batch).
@@ -495,6 +503,7 @@ impl AppState {
                 }
                 Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
                 Event::IndexChanged { folders, .. } => {
+                    self.locations_stale = true;
                     // The folder shown lists a changed folder or holds one below it (its
                     // folder sizes); results and duplicates may change with any change.
                     let shown = self.explorer.folder.as_deref();
@@ -747,6 +756,22 @@ impl AppState {
             })
         };
         (cmd, None)
+    }
+
+    /// Whether the locations (the sidebar's counts) are to be read again now after live
+    /// changes; else how long to wait before asking again.
+    pub fn locations_refresh(&mut self, now: Instant) -> (bool, Option<std::time::Duration>) {
+        if !self.locations_stale {
+            return (false, None);
+        }
+        if let Some(last) = self.locations_last
+            && now < last + LOCATIONS_GAP
+        {
+            return (false, Some(last + LOCATIONS_GAP - now));
+        }
+        self.locations_stale = false;
+        self.locations_last = Some(now);
+        (true, None)
     }
 
     /// The inspector's details to ask for, when the focused item (or, with none, the folder)

@@ -2235,6 +2235,17 @@ fn an_indexed_folder_updates_live_and_keeps_the_selection() {
         s.explorer.focused().map(|i| i.name.as_str()),
         Some("notes.md")
     );
+    // The sidebar's count follows too.
+    let files = lib
+        .location(lib.locations().unwrap()[0].id)
+        .unwrap()
+        .stats
+        .files;
+    step_until_state(&mut h, "the location's count follows", |s| {
+        s.locations
+            .first()
+            .is_some_and(|l| l.record.stats.files == files)
+    });
 }
 
 #[test]
