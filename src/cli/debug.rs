@@ -186,12 +186,7 @@ fn search_bench(
         }));
     }
     all.sort_by(f64::total_cmp);
-    let pct = |p: f64| -> f64 {
-        if all.is_empty() {
-            return 0.0;
-        }
-        all[((all.len() as f64 - 1.0) * p).round() as usize]
-    };
+    let pct = |p: f64| crate::cli::live_bench::percentile(&all, p);
     let summary = json!({
         "entries": ix.len(),
         "index_bytes": ix.bytes(),

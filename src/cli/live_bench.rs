@@ -47,7 +47,8 @@ fn wait_until(
     Ok(start.elapsed())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The value at fraction `p` (0 to 1) of `sorted` (nearest rank); 0 when empty.
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

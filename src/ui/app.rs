@@ -89,13 +89,13 @@ impl CairnApp {
             self.bridge.send(c);
         }
         match self.state.locations_refresh(Instant::now()) {
-            (true, _) => self.bridge.send(Command::Refresh),
-            (false, Some(wait)) => ctx.request_repaint_after(wait),
-            (false, None) => {}
+            Ok(true) => self.bridge.send(Command::Refresh),
+            Err(wait) => ctx.request_repaint_after(wait),
+            Ok(false) => {}
         }
         // A live change waits while a menu is open or something is dragged: listing the
         // folder again under them would close the menu or lose the drag's row.
-        if self.state.live_pending.is_some()
+        if self.state.relist_later.is_asked()
             && (egui::Popup::is_any_open(ctx) || ctx.dragged_id().is_some())
         {
             ctx.request_repaint_after(crate::ui::state::LIVE_GAP);

@@ -146,16 +146,78 @@ pub struct AppState {
     pub trash: Option<Vec<Trashed>>,
     /// The trash items selected (by their path in the trash).
     pub trash_selected: std::collections::BTreeSet<PathBuf>,
-    /// When the live index (or a view's watch) last said that what is shown changed on disk,
-    /// if that is not shown yet ([`AppState::live_refresh`]).
-    pub live_pending: Option<Instant>,
-    /// When what is shown was last listed again for a live change.
-    pub live_last: Option<Instant>,
-    /// The live index changed a location since its totals (the sidebar's counts) were last
-    /// read; they are read again at most every [`LOCATIONS_GAP`].
-    pub locations_stale: bool,
-    /// When the locations were last read again for a live change.
-    pub locations_last: Option<Instant>,
+    /// What is shown changed on disk (the live index, or a view's watch, said so): listed
+    /// again at most every [`LIVE_GAP`] ([`AppState::live_refresh`]).
+    pub relist_later: Later,
+    /// The live index changed a location: its totals (the sidebar's counts) are read again at
+    /// most every [`LOCATIONS_GAP`] ([`AppState::locations_refresh`]).
+    pub locations_later: Later,
+}
+
+/// Work asked for by changes that come in bursts, done at most once per gap: the last request
+/// of a burst is never lost, it waits for the gap's end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Later {
+    asked: bool,
+    last: Option<Instant>,
+}
+
+impl Later {
+    /// Asks for the work (again).
+    pub fn ask(&mut self) {
+        self.asked = true;
+    }
+
+    /// True while the work is asked for and not done.
+    pub fn is_asked(&self) -> bool {
+        self.asked
+    }
+
+    /// `Ok(true)` if the work is due at `now` (it then counts as done), `Ok(false)` if
+    /// nothing is asked, `Err(wait)` if it must wait `wait` for the gap's end.
+    pub fn take(
+        &mut self,
+        now: Instant,
+        gap: std::time::Duration,
+    ) -> Result<bool, std::time::Duration> {
+        if !self.asked {
+            return Ok(false);
+        }
+        if let Some(last) = self.last
+            && now < last + gap
+        {
+            return Err(last + gap - now);
+        }
+        self.asked = false;
+        self.last = Some(now);
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod later_tests {
+    use super::Later;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_burst_is_done_once_now_and_once_after_the_gap() {
+        let gap = Duration::from_millis(250);
+        let t0 = Instant::now();
+        let mut l = Later::default();
+        assert_eq!(l.take(t0, gap), Ok(false), "nothing asked");
+        l.ask();
+        assert_eq!(l.take(t0, gap), Ok(true));
+        // Asked twice more within the gap: it waits for the gap's end, then is done once.
+        l.ask();
+        l.ask();
+        assert_eq!(
+            l.take(t0 + Duration::from_millis(100), gap),
+            Err(Duration::from_millis(150))
+        );
+        assert!(l.is_asked());
+        assert_eq!(l.take(t0 + gap, gap), Ok(true));
+        assert_eq!(l.take(t0 + gap * 3, gap), Ok(false));
+    }
 }
 
 /// The shortest time between two readings of the locations' totals for live changes.
@@ -326,7 +388,7 @@ impl AppState {
                 // shows: the rows are swapped in place once listed again.
                 if rescanned && !self.searching() && !self.show_dupes && !self.show_trash {
                     self.explorer.listed_ms = crate::vdfs::jobs::now_ms();
-                    self.live_pending.get_or_insert_with(Instant::now);
+                    self.relist_later.ask();
                 }
             }
             Update::Volumes(v) => self.volumes = v,
@@ -503,7 +565,7 @@ impl AppState {
                 }
                 Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
                 Event::IndexChanged { folders, .. } => {
-                    self.locations_stale = true;
+                    self.locations_later.ask();
                     // The folder shown lists a changed folder or holds one below it (its
                     // folder sizes); results and duplicates may change with any change.
                     let shown = self.explorer.folder.as_deref();
@@ -511,13 +573,13 @@ impl AppState {
                         || self.show_dupes
                         || shown.is_some_and(|f| folders.iter().any(|c| c.starts_with(f)));
                     if concerns && !self.show_trash {
-                        self.live_pending.get_or_insert_with(Instant::now);
+                        self.relist_later.ask();
                     }
                 }
                 Event::FolderChanged { folder } => {
                     let shown = self.explorer.folder.as_deref();
                     if shown.is_some_and(|f| f.starts_with(&folder)) && !self.show_trash {
-                        self.live_pending.get_or_insert_with(Instant::now);
+                        self.relist_later.ask();
                     }
                 }
                 Event::WatchChanged { .. } | Event::LocationsChanged => {
@@ -728,21 +790,18 @@ impl AppState {
     /// the search run again, the duplicates found again) once [`LIVE_GAP`] has passed since the
     /// last time; else how long to wait before asking again.
     pub fn live_refresh(&mut self, now: Instant) -> (Option<Command>, Option<std::time::Duration>) {
-        if self.live_pending.is_none() {
-            return (None, None);
-        }
-        if let Some(last) = self.live_last
-            && now < last + LIVE_GAP
-        {
-            return (None, Some(last + LIVE_GAP - now));
-        }
         // Not while a listing is still arriving, a name is being typed in place or a dialog
         // waits: the next frame after them.
-        if self.explorer.loading || self.renaming.is_some() || self.batch_rename.is_some() {
+        if self.relist_later.is_asked()
+            && (self.explorer.loading || self.renaming.is_some() || self.batch_rename.is_some())
+        {
             return (None, Some(LIVE_GAP));
         }
-        self.live_pending = None;
-        self.live_last = Some(now);
+        match self.relist_later.take(now, LIVE_GAP) {
+            Ok(true) => {}
+            Ok(false) => return (None, None),
+            Err(wait) => return (None, Some(wait)),
+        }
         let cmd = if self.searching() {
             Some(self.rerun_search())
         } else if self.show_dupes {
@@ -760,18 +819,8 @@ impl AppState {
 
     /// Whether the locations (the sidebar's counts) are to be read again now after live
     /// changes; else how long to wait before asking again.
-    pub fn locations_refresh(&mut self, now: Instant) -> (bool, Option<std::time::Duration>) {
-        if !self.locations_stale {
-            return (false, None);
-        }
-        if let Some(last) = self.locations_last
-            && now < last + LOCATIONS_GAP
-        {
-            return (false, Some(last + LOCATIONS_GAP - now));
-        }
-        self.locations_stale = false;
-        self.locations_last = Some(now);
-        (true, None)
+    pub fn locations_refresh(&mut self, now: Instant) -> Result<bool, std::time::Duration> {
+        self.locations_later.take(now, LOCATIONS_GAP)
     }
 
     /// The inspector's details to ask for, when the focused item (or, with none, the folder)

@@ -63,6 +63,15 @@ fn settles_to_clean(lib: &Library, roots: &[&Path], mode: IndexMode) {
     }
 }
 
+/// A new library with `root` indexed as a location in `mode` and the live index watching it.
+fn watched(root: &Path, mode: IndexMode) -> (crate::common::Lib, u32) {
+    let l = library();
+    let id = index(&l.lib, root, mode);
+    l.lib.start_watching().unwrap();
+    watching(&l.lib, id);
+    (l, id)
+}
+
 /// Waits until the watcher has every folder of location `id` watched.
 fn watching(lib: &Library, id: u32) {
     let start = Instant::now();
@@ -310,11 +319,8 @@ fn an_unmounted_or_vanished_location_keeps_its_entries() {
     for i in 0..10 {
         write(&root.join(format!("d/f{i}")), b"x");
     }
-    let l = library();
+    let (l, id) = watched(&root, IndexMode::Shallow);
     let lib = &l.lib;
-    let id = index(lib, &root, IndexMode::Shallow);
-    lib.start_watching().unwrap();
-    watching(lib, id);
     let before = lib.index_counts().unwrap().entries;
     // The whole root goes (as a drive's folder does when it is unplugged): the location is
     // missing, never emptied.
@@ -472,11 +478,8 @@ fn an_unplugged_drive_goes_offline_at_once_and_is_caught_up_when_it_comes_back()
     for i in 0..5 {
         write(&photos.join(format!("p{i}.jpg")), b"jpeg");
     }
-    let l = library();
+    let (l, id) = watched(&photos, IndexMode::Shallow);
     let lib = &l.lib;
-    let id = index(lib, &photos, IndexMode::Shallow);
-    lib.start_watching().unwrap();
-    watching(lib, id);
     let before = lib.dump_index().unwrap();
     // Pulled out: the mount table's change takes it out of the watch at once (no event in
     // its folders says so), and nothing of it leaves the index.

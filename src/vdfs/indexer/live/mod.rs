@@ -53,7 +53,7 @@ use crate::vdfs::index::write::{ContentLink, IndexWriter};
 use crate::vdfs::jobs::{JobManager, Resource};
 
 use super::IndexerJob;
-use sync::{How, Loc};
+use sync::Loc;
 
 /// inotify instances (and `notify` threads) per live index. `notify` adds each watch by a
 /// round trip to its instance's thread (~0.1 ms on a busy 2-core machine); the watches of a
@@ -254,8 +254,7 @@ impl LiveIndex {
             watched: BTreeMap::new(),
             unwatched: Vec::new(),
             status: status.clone(),
-            dirty: Vec::new(),
-            dirty_set: FxHashSet::default(),
+            dirty: FxHashMap::default(),
             first: None,
             last: None,
             retry_at: None,
@@ -325,8 +324,8 @@ struct Worker {
     /// Folders left without a watch by the system's limit.
     unwatched: Vec<(u32, PathBuf)>,
     status: Arc<Mutex<BTreeMap<u32, WatchStatus>>>,
-    dirty: Vec<(u32, PathBuf, How)>,
-    dirty_set: FxHashSet<(PathBuf, How)>,
+    /// Folders to list at the next batch, and their locations.
+    dirty: FxHashMap<PathBuf, u32>,
     first: Option<Instant>,
     last: Option<Instant>,
     retry_at: Option<Instant>,
@@ -370,7 +369,7 @@ impl Worker {
             }
             if self.next_unwatched.is_some_and(|t| t <= now) {
                 for (loc, p) in self.unwatched.clone() {
-                    self.mark(loc, p, How::List);
+                    self.mark(loc, p);
                 }
                 self.next_unwatched = Some(now + self.unwatched_every());
             }
@@ -418,10 +417,8 @@ impl Worker {
         }
     }
 
-    fn mark(&mut self, loc: u32, folder: PathBuf, how: How) {
-        if self.dirty_set.insert((folder.clone(), how)) {
-            self.dirty.push((loc, folder, how));
-        }
+    fn mark(&mut self, loc: u32, folder: PathBuf) {
+        self.dirty.insert(folder, loc);
         let now = Instant::now();
         self.first.get_or_insert(now);
         self.last = Some(now);
@@ -431,7 +428,7 @@ impl Worker {
     fn location_of(&self, path: &Path) -> Option<u32> {
         self.locs
             .values()
-            .filter(|l| path.starts_with(l.rec.path()))
+            .filter(|l| path.starts_with(&l.root))
             .max_by_key(|l| l.rec.path.len())
             .map(|l| l.rec.id)
     }
@@ -452,7 +449,7 @@ impl Worker {
                 }
                 for p in e.paths {
                     if let Some(loc) = self.location_of(&p) {
-                        self.mark(loc, p, How::List);
+                        self.mark(loc, p);
                     }
                 }
                 return;
@@ -472,13 +469,12 @@ impl Worker {
             // An event names a child of a watched folder, or the folder itself (its own
             // metadata, or it was moved or deleted): either way the folder holding that name
             // is listed (the location root lists itself).
-            let root = self.locs[&loc].rec.path();
-            let folder = if p == root {
+            let folder = if p == self.locs[&loc].root {
                 p
             } else {
                 p.parent().map_or(p.clone(), Path::to_owned)
             };
-            self.mark(loc, folder, How::List);
+            self.mark(loc, folder);
         }
     }
 
@@ -546,6 +542,7 @@ impl Worker {
         for rec in wanted {
             match self.locs.get_mut(&rec.id) {
                 // Already watched: take the newer record (mode, rules, stats).
+                // (Same path, so the cached root stays right.)
                 Some(l) if l.rec.path == rec.path && l.rec.rules == rec.rules => l.rec = rec,
                 Some(_) => {
                     self.unwatch_location(rec.id);
@@ -571,8 +568,7 @@ impl Worker {
         self.unwatched.retain(|(l, _)| *l != id);
         // Its watches are free again: the next location may get all it needs.
         self.limit_hit = false;
-        self.dirty.retain(|(l, _, _)| *l != id);
-        self.dirty_set = self.dirty.iter().map(|(_, p, h)| (p.clone(), *h)).collect();
+        self.dirty.retain(|_, l| *l != id);
         self.status.lock().expect("watch status").remove(&id);
         self.ctx
             .events
@@ -598,7 +594,14 @@ impl Worker {
                 return;
             }
         };
-        self.locs.insert(id, Loc { rec, rules });
+        self.locs.insert(
+            id,
+            Loc {
+                root: rec.path(),
+                rec,
+                rules,
+            },
+        );
         let total = folders.len() as u64;
         self.set_status(
             id,
@@ -627,7 +630,7 @@ impl Worker {
         let stale = stale_now(&folders);
         let n_stale = stale.len() as u64;
         for p in stale.iter().cloned() {
-            self.mark(id, p, How::List);
+            self.mark(id, p);
         }
         if !self.dirty.is_empty() {
             self.setting_up = Some(id);
@@ -657,7 +660,7 @@ impl Worker {
         let stale: FxHashSet<PathBuf> = stale.into_iter().collect();
         for p in stale_now(&folders) {
             if !stale.contains(&p) {
-                self.mark(id, p, How::List);
+                self.mark(id, p);
             }
         }
         tracing::info!(
@@ -676,7 +679,7 @@ impl Worker {
                 folders: total,
                 watched,
                 limit_reached: self.limit_hit,
-                catching_up: self.dirty.iter().filter(|d| d.0 == id).count() as u64,
+                catching_up: self.dirty.values().filter(|l| **l == id).count() as u64,
             },
         );
     }
@@ -821,7 +824,7 @@ impl Worker {
         // Offline locations are not synced (their folders look empty or gone): nothing is
         // deleted for being absent. They are read again (and unwatched) at the next refresh.
         let mut offline = FxHashSet::default();
-        let locs: FxHashSet<u32> = self.dirty.iter().map(|d| d.0).collect();
+        let locs: FxHashSet<u32> = self.dirty.values().copied().collect();
         for id in &locs {
             if let Some(l) = self.locs.get(id)
                 && l.rec.availability() != Availability::Online
@@ -830,7 +833,7 @@ impl Worker {
             }
         }
         if !offline.is_empty() {
-            self.dirty.retain(|d| !offline.contains(&d.0));
+            self.dirty.retain(|_, l| !offline.contains(l));
             for id in &offline {
                 self.unwatch_location(*id);
             }
@@ -851,8 +854,10 @@ impl Worker {
             return;
         };
         self.retry_at = None;
-        let dirty = std::mem::take(&mut self.dirty);
-        self.dirty_set.clear();
+        let dirty: Vec<(u32, PathBuf)> = std::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|(p, l)| (l, p))
+            .collect();
         self.first = None;
         self.last = None;
         let started = Instant::now();
@@ -914,7 +919,7 @@ impl Worker {
                 // but `notify` names it by the path it was added with), so what changed there
                 // meanwhile is unknown — a file rewritten in place changes no folder's mtime:
                 // each folder below is listed again.
-                relist.extend(below.into_iter().map(|p| (loc, p, How::List)));
+                relist.extend(below.into_iter().map(|p| (loc, p)));
             }
         }
         let mut added = Vec::new();
@@ -928,15 +933,15 @@ impl Worker {
         }
         // What was created in a new folder before its watch existed is found by listing it
         // once more.
-        relist.extend(added.into_iter().map(|(l, f)| (l, f, How::List)));
+        relist.extend(added);
         let synced: FxHashSet<&PathBuf> = dirty.iter().map(|d| &d.1).collect();
         for (loc, p) in &out.parents {
             if !synced.contains(p) {
-                relist.push((*loc, p.clone(), How::List));
+                relist.push((*loc, p.clone()));
             }
         }
-        for (loc, p, how) in relist {
-            self.mark(loc, p, how);
+        for (loc, p) in relist {
+            self.mark(loc, p);
         }
         // Status: folders watched, catching up done.
         let touched: FxHashSet<u32> = dirty.iter().map(|d| d.0).collect();
@@ -946,12 +951,13 @@ impl Worker {
                 continue;
             }
             let watched = self.watched.values().filter(|(l, _)| *l == id).count() as u64;
+            let folders = watched + self.unwatched.iter().filter(|(l, _)| *l == id).count() as u64;
             let mut st = self.status.lock().expect("watch status");
             if let Some(s) = st.get_mut(&id)
-                && (s.watched != watched || s.catching_up != 0)
+                && (s.watched != watched || s.folders != folders || s.catching_up != 0)
             {
                 s.watched = watched;
-                s.folders = s.folders.max(watched);
+                s.folders = folders;
                 s.catching_up = 0;
                 drop(st);
                 self.ctx

@@ -37,18 +37,10 @@ use crate::vdfs::index::{DirStats, EntryRecord};
 
 use super::super::processing::{changed, kind_by_extension, same_kind};
 
-/// How a dirty folder is looked at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum How {
-    /// Listed only if its mtime differs from the stored one (catching up, or a moved folder's
-    /// subfolders).
-    Check,
-    /// Always listed (an event said something changed in it).
-    List,
-}
-
-/// A location as the sync needs it: its record and its compiled rules.
+/// A location as the sync needs it: its record, its root and its compiled rules.
 pub struct Loc {
+    /// Its root ([`LocationRecord::path`], kept: every event's path is matched against it).
+    pub root: PathBuf,
     /// The stored record.
     pub rec: LocationRecord,
     /// Its rules, compiled.
@@ -73,8 +65,6 @@ pub struct Outcome {
     pub to_identify: Vec<(u32, u64)>,
     /// Entries created, modified, moved, deleted.
     pub counts: [u64; 4],
-    /// Folders that could not be listed (kept as they were).
-    pub unreadable: Vec<PathBuf>,
 }
 
 /// One decision of [`plan`].
@@ -173,7 +163,7 @@ impl Planned {
 pub fn plan(
     store: &Store,
     locs: &FxHashMap<u32, Loc>,
-    dirty: &[(u32, PathBuf, How)],
+    dirty: &[(u32, PathBuf)],
 ) -> Result<Planned, StoreError> {
     let mut out = Outcome::default();
     let mut changes = Vec::new();
@@ -181,22 +171,22 @@ pub fn plan(
     let mut lost: Vec<Lost> = Vec::new();
     let mut seen = FxHashSet::default();
     // Shallow folders first: a folder's parent decides about the folder itself.
-    let mut order: Vec<&(u32, PathBuf, How)> = dirty.iter().collect();
-    order.sort_by_key(|(_, p, h)| (p.components().count(), std::cmp::Reverse(*h)));
-    for (loc_id, folder, how) in order {
+    let mut order: Vec<&(u32, PathBuf)> = dirty.iter().collect();
+    order.sort_by_key(|(_, p)| p.components().count());
+    for (loc_id, folder) in order {
         if !seen.insert(folder.clone()) {
             continue;
         }
         let Some(loc) = locs.get(loc_id) else {
             continue;
         };
-        let root = loc.rec.path();
-        let Ok(rel) = folder.strip_prefix(&root) else {
+        let root = &loc.root;
+        let Ok(rel) = folder.strip_prefix(root) else {
             continue;
         };
         let parent_of = |out: &mut Outcome| {
             if let Some(p) = folder.parent()
-                && folder != &root
+                && folder != root
             {
                 out.parents.push((*loc_id, p.to_owned()));
             }
@@ -216,9 +206,6 @@ pub fn plan(
         };
         if rec.kind != EntryKind::Dir {
             parent_of(&mut out);
-            continue;
-        }
-        if *how == How::Check && rec.mtime_ns == disk.mtime_ns {
             continue;
         }
         if changed(&rec, disk) {
@@ -244,7 +231,6 @@ pub fn plan(
         let stored = store.read(|tx| crate::vdfs::index::children(tx, id))?;
         if tree.is_incomplete(0) {
             // What the index knew stays; what is new on disk waits for a listing that works.
-            out.unreadable.push(folder.clone());
             changes.push(Change::Unreadable { id });
             continue;
         }
@@ -762,9 +748,4 @@ fn insert_tree(
     top.dirs += 1;
     deltas.add(parent, top, 1);
     Ok(first)
-}
-
-/// The exact name bytes of `path`'s last component.
-pub fn name_of(path: &Path) -> &[u8] {
-    path.file_name().map_or(&[][..], os_bytes)
 }

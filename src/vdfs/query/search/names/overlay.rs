@@ -35,18 +35,6 @@ pub struct Overlay {
     present: HashSet<u64>,
 }
 
-impl Overlay {
-    /// Entries in the overlay (the changed ones that exist now).
-    pub fn len(&self) -> usize {
-        self.present.len()
-    }
-
-    /// True if no changed entry exists now (all were removed).
-    pub fn is_empty(&self) -> bool {
-        self.present.is_empty()
-    }
-}
-
 impl NameView {
     /// A view of `main` alone (current with the store).
     pub fn whole(main: Arc<NameIndex>) -> NameView {
@@ -54,19 +42,6 @@ impl NameView {
             main,
             overlay: None,
         }
-    }
-
-    /// Entries searched (the main index's, less the changed ones, plus the overlay's).
-    pub fn len(&self) -> usize {
-        match &self.overlay {
-            Some(o) => (self.main.len() + o.present.len()).saturating_sub(o.changed.len()),
-            None => self.main.len(),
-        }
-    }
-
-    /// True if nothing is searched.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Runs `q` (see [`NameIndex::search_in`]) over the main index without the changed
