@@ -55,7 +55,8 @@ fn main() -> ExitCode {
 /// `cairn ls -r | head`: when the reader of our output goes away, stop quietly (as a process
 /// killed by SIGPIPE would) instead of panicking with "failed printing to stdout: Broken pipe".
 /// Rust ignores SIGPIPE, so the failed write reaches `println!`, which panics; this hook turns
-/// exactly that panic into a quiet exit and leaves every other panic to the default hook.
+/// exactly that panic into a quiet exit; any other failed write of the output (a full disk) into
+/// one line and exit status 1; and leaves every other panic to the default hook.
 fn quiet_on_closed_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -67,6 +68,14 @@ fn quiet_on_closed_pipe() {
             .unwrap_or("");
         if msg.contains("failed printing to stdout") && msg.contains("Broken pipe") {
             std::process::exit(0);
+        }
+        // Output to a full disk or a failing device (`> /dev/full`): one line, exit 1.
+        if let Some(why) = msg.strip_prefix("failed printing to stdout: ") {
+            eprintln!("error: cannot write the output: {why}");
+            std::process::exit(1);
+        }
+        if msg.starts_with("failed printing to stderr") {
+            std::process::exit(1);
         }
         // Caught by the store and reported as "library.redb is damaged …": said once there.
         if cairn::store::in_guarded_section() {

@@ -47,6 +47,18 @@ pub enum LibraryCommand {
         /// Name or id (default: the --library one, else the default).
         library: Option<String>,
     },
+    /// Repair a damaged catalogue: a new library.redb keeps every record that is still whole
+    /// (locations, entries with their UUIDs, content identities, favourites, jobs, history),
+    /// the damaged file is kept beside it as library.redb.damaged-DATE, then every location is
+    /// rescanned so the disks fill in what was lost. A catalogue without damage is left as it
+    /// is.
+    Repair {
+        /// Name or id (default: the --library one, else the default).
+        library: Option<String>,
+        /// Do not rescan the locations afterwards (`cairn location rescan` does it later).
+        #[arg(long)]
+        no_rescan: bool,
+    },
     /// Delete a library's catalogue (index, tags, notes, jobs). Your files are not touched.
     Delete {
         /// Name or id.
@@ -126,7 +138,7 @@ pub(super) fn library(
             let problems = records.damaged.len() + structure.len();
             if problems > 0 {
                 anyhow::bail!(
-                    "{} is damaged: {problems} problem{} (see above); restore library.redb from a copy of the library folder",
+                    "{} is damaged: {problems} problem{} (see above); restore library.redb from a copy of the library folder, or run `cairn library repair`",
                     lib.path().join("library.redb").display(),
                     if problems == 1 { "" } else { "s" }
                 );
@@ -134,6 +146,13 @@ pub(super) fn library(
             if !out.json {
                 println!("No damage found.");
             }
+        }
+        LibraryCommand::Repair { library, no_rescan } => {
+            let (path, _) = match library.as_deref().or(selected) {
+                Some(q) => core.find_library(q)?,
+                None => core.default_library()?,
+            };
+            repair(core, out, &path, no_rescan)?;
         }
         LibraryCommand::Info { library } => {
             let info = core.library_info(library.as_deref().or(selected))?;
@@ -222,6 +241,90 @@ fn confirm_delete(name: &str, path: &std::path::Path) -> anyhow::Result<()> {
         .context("reading the confirmation")?;
     if line.trim() != name {
         bail!("the name did not match; nothing was deleted");
+    }
+    Ok(())
+}
+
+/// `cairn library repair`: the repair, what it found and kept, then the rescans.
+fn repair(
+    core: &Core,
+    out: &Output,
+    path: &std::path::Path,
+    no_rescan: bool,
+) -> anyhow::Result<()> {
+    let r = core.repair_library_at(path)?;
+    let store = path.join(crate::vdfs::home::libraries::STORE_FILE);
+    let Some(report) = &r.report else {
+        if out.json {
+            out.json(&serde_json::to_value(&r)?);
+        } else {
+            println!(
+                "No damage found in {}; nothing was changed.",
+                store.display()
+            );
+        }
+        return Ok(());
+    };
+    if out.json {
+        out.json(&serde_json::to_value(&r)?);
+    } else {
+        println!("{} was damaged:", store.display());
+        const SHOWN: usize = 20;
+        for f in r.found.iter().take(SHOWN) {
+            println!("  {f}");
+        }
+        if r.found.len() > SHOWN {
+            println!("  … and {} more", r.found.len() - SHOWN);
+        }
+        match &report.unreadable {
+            Some(why) => println!(
+                "Nothing could be read from it ({why}): the catalogue is new and empty; add the library's folders again with `cairn location add`."
+            ),
+            None => {
+                let kept: Vec<String> = report
+                    .kept
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(t, n)| format!("{} {t}", format::count(*n)))
+                    .collect();
+                println!(
+                    "Kept: {}.",
+                    if kept.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        kept.join(", ")
+                    }
+                );
+            }
+        }
+        for (table, n, why) in &report.dropped {
+            if *n > 0 {
+                println!("Dropped {} from {table}: {why}.", format::count(*n));
+            } else {
+                println!("In {table}: {why}.");
+            }
+        }
+        if let Some(kept) = &r.damaged_copy {
+            println!("The damaged file is kept as {}.", kept.display());
+        }
+    }
+    if no_rescan || report.locations.is_empty() {
+        if !out.json && !report.locations.is_empty() {
+            println!("Run `cairn location rescan` for each location to find what was lost.");
+        }
+        return Ok(());
+    }
+    let lib = core.open_library_at(path)?;
+    for id in &report.locations {
+        let mut events = core.events().subscribe();
+        match lib.rescan(*id) {
+            Ok(handle) => super::jobs::follow(out, &lib, &handle, &mut events)?,
+            Err(e) => {
+                if !out.json {
+                    println!("Location {id} was not rescanned: {e}");
+                }
+            }
+        }
     }
     Ok(())
 }

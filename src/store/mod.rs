@@ -83,7 +83,7 @@ pub enum StoreError {
     /// Reading or opening the store failed inside redb (it panicked on what it read): the
     /// file is damaged. Nothing was changed.
     #[error(
-        "{} is damaged (reading it failed: {detail}); it was left as it is — `cairn library check` lists what is damaged; restore library.redb from a copy of the library folder",
+        "{} is damaged (reading it failed: {detail}); it was left as it is — `cairn library check` lists what is damaged; restore library.redb from a copy of the library folder, or run `cairn library repair` (keeps what is left, rescans the locations)",
         path.display()
     )]
     Damaged {
@@ -403,7 +403,7 @@ pub fn in_guarded_section() -> bool {
 
 /// Runs `f`; a panic inside it (redb meeting bytes it cannot make sense of) becomes
 /// [`StoreError::Damaged`] naming `path` instead of taking the process down.
-fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreError> {
+pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreError> {
     let was = GUARDED.with(|g| g.replace(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     GUARDED.with(|g| g.set(was));

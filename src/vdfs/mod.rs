@@ -671,6 +671,22 @@ impl Core {
             .is_some_and(|l| l.path() == path)
     }
 
+    /// Repairs the damaged catalogue of the library folder at `path`
+    /// ([`library::repair::repair`]): what is left is kept in a new `library.redb`, the damaged
+    /// file beside it. If it is the open library, it is closed first (and not opened again: the
+    /// caller opens it to rescan its locations).
+    ///
+    /// # Errors
+    /// As [`library::repair::repair`].
+    pub fn repair_library_at(&self, path: &Path) -> Result<library::repair::Repaired, CoreError> {
+        if self.is_open(path) {
+            self.close_library();
+        }
+        let r = library::repair::repair(path);
+        self.inner.events.publish(Event::LibrariesChanged);
+        r
+    }
+
     /// Renames a library: its display name and its folder. If it is the open library, it is
     /// closed and reopened around the rename.
     ///

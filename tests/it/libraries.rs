@@ -667,3 +667,131 @@ fn an_interrupted_library_creation_is_swept_only_when_old_and_all_cairns() {
     );
     assert!(recent.exists(), "a creation under way is kept");
 }
+
+/// The entry UUID `cairn stat` reports for `path`.
+fn entry_uuid(data: &std::path::Path, path: &std::path::Path) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(cairn(data).args(["--json", "stat"]).arg(path))).unwrap();
+    v["entry"]["uuid"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Issue "fortress": a damaged catalogue is repaired keeping what is left. A folder's record is
+/// altered in place (its name flipped); `library repair` keeps every whole record — the other
+/// entries with their UUIDs, the favourites — drops the damaged folder and what hung below it,
+/// keeps the damaged file beside the new one, and the rescan finds the lost part again: the
+/// repaired library passes `library check` and holds every file.
+#[test]
+fn a_damaged_catalogue_is_repaired_keeping_what_is_left() {
+    let data = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let lost = tree.path().join("marker-XYZZYQ-folder");
+    std::fs::create_dir(&lost).unwrap();
+    for i in 0..30 {
+        std::fs::write(lost.join(format!("inner-{i}.txt")), format!("inner {i}")).unwrap();
+    }
+    let keep = tree.path().join("kept");
+    std::fs::create_dir(&keep).unwrap();
+    for i in 0..30 {
+        std::fs::write(keep.join(format!("kept-{i}.txt")), format!("kept {i}")).unwrap();
+    }
+    ok(cairn(data.path())
+        .args(["location", "add", "--mode", "content"])
+        .arg(tree.path()));
+    let kept_file = keep.join("kept-7.txt");
+    let uuid_before = entry_uuid(data.path(), &kept_file);
+    assert!(!uuid_before.is_empty());
+    let healthy = ok(cairn(data.path()).args(["library", "repair"]));
+    assert!(healthy.contains("No damage found"), "{healthy}");
+
+    let lib = data.path().join("libraries/My Library.cairnlib");
+    let store = lib.join(STORE_FILE);
+    let mut bytes = std::fs::read(&store).unwrap();
+    let needle = b"XYZZYQ";
+    let mut flipped = 0;
+    for i in 0..bytes.len().saturating_sub(needle.len()) {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + 2] = b'Q';
+            flipped += 1;
+        }
+    }
+    assert!(flipped >= 1);
+    std::fs::write(&store, &bytes).unwrap();
+    fails(cairn(data.path()).args(["library", "check"]));
+    let before_repair = std::fs::read(&store).unwrap();
+
+    let out = ok(cairn(data.path()).args(["library", "repair"]));
+    assert!(
+        out.contains("was damaged") && out.contains("table entries"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Dropped") && out.contains("their folder was lost"),
+        "{out}"
+    );
+    let damaged: Vec<_> = std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("library.redb.damaged-")
+        })
+        .collect();
+    assert_eq!(damaged.len(), 1, "the damaged file is kept");
+    assert!(
+        std::fs::read(damaged[0].path()).unwrap() == before_repair,
+        "the kept file is the damaged one, unchanged"
+    );
+    let hidden_temps = std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .count();
+    assert_eq!(hidden_temps, 0, "no temporary file is left");
+
+    let check = ok(cairn(data.path()).args(["library", "check"]));
+    assert!(check.contains("No damage found"), "{check}");
+    assert_eq!(
+        entry_uuid(data.path(), &kept_file),
+        uuid_before,
+        "UUIDs are kept"
+    );
+    let found = ok(cairn(data.path()).args(["search", "inner-2"]));
+    assert!(
+        found.contains("inner-2.txt"),
+        "the rescan found the lost folder again: {found}"
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(cairn(data.path()).args(["--json", "location", "list"]))).unwrap();
+    assert_eq!(list[0]["stats"]["files"], 60, "{list}");
+    // The kept copy is Cairn's: the library can still be deleted.
+    ok(cairn(data.path()).args(["library", "delete", "--yes", "My Library"]));
+}
+
+/// Issue "fortress": a library whose store is gone is repaired into a new, empty catalogue
+/// under the same name and id (never silently, never another library): the repair says the
+/// locations must be added again.
+#[test]
+fn a_lost_catalogue_is_repaired_into_an_empty_one_that_says_so() {
+    let data = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("a.txt"), b"a").unwrap();
+    ok(cairn(data.path())
+        .args(["location", "add"])
+        .arg(tree.path()));
+    let lib = data.path().join("libraries/My Library.cairnlib");
+    let id_before = std::fs::read_to_string(lib.join("library.toml")).unwrap();
+    std::fs::remove_file(lib.join(STORE_FILE)).unwrap();
+    let err = fails(cairn(data.path()).args(["location", "list"]));
+    assert!(err.contains("library repair"), "{err}");
+    let out = ok(cairn(data.path()).args(["library", "repair"]));
+    assert!(out.contains("library.redb is missing"), "{out}");
+    assert!(out.contains("add the library's folders again"), "{out}");
+    let list = ok(cairn(data.path()).args(["location", "list"]));
+    assert!(list.contains("No locations"), "{list}");
+    assert_eq!(
+        std::fs::read_to_string(lib.join("library.toml")).unwrap(),
+        id_before
+    );
+    ok(cairn(data.path()).args(["library", "check"]));
+}

@@ -156,6 +156,33 @@ fn output_into_a_closed_pipe_ends_quietly() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
 
+/// Regression: `cairn location list > /dev/full` panicked ("failed printing to stdout: No space
+/// left on device", exit 101). A failed write of the output is one line and exit status 1.
+#[test]
+fn output_onto_a_full_device_is_one_line_and_exit_1() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(crate::common::cairn(&data).args(["library", "create", "Full"]));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = crate::common::cairn(&data)
+        .args(["library", "list"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: cannot write the output: No space left on device (os error 28)"
+    );
+}
+
 /// Regression: `--data-dir` pointed at a folder that holds another program's `settings.toml`
 /// overwrote it. Now Cairn says whose file it is not and leaves it as it was.
 #[test]

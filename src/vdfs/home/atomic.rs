@@ -105,6 +105,46 @@ pub fn create_private_dir(path: &Path, all: bool) -> io::Result<()> {
     b.create(path)
 }
 
+/// Checks that `dir` is one of Cairn's own folders: a real folder, not a symbolic link, owned by
+/// the user running Cairn. With `follow`, a link at `dir` itself is followed first (the data
+/// folder a person chose may be a link to another drive); the folders inside it are never
+/// followed.
+///
+/// # Errors
+/// [`io::ErrorKind::InvalidInput`] with a message saying what `dir` is instead (a link, a
+/// file) or whose it is (`uid N`); the I/O error of looking at it.
+pub fn check_own_folder(dir: &Path, follow: bool) -> io::Result<()> {
+    let m = if follow {
+        fs::metadata(dir)?
+    } else {
+        fs::symlink_metadata(dir)?
+    };
+    let bad = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    if m.file_type().is_symlink() {
+        return Err(bad(
+            "it is a symbolic link where Cairn keeps a folder of its own; Cairn never follows it (remove the link, or pass --data-dir with a folder of your own)"
+                .to_owned(),
+        ));
+    }
+    if !m.is_dir() {
+        return Err(bad(
+            "it is not a folder where Cairn keeps a folder of its own".to_owned(),
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let me = rustix::process::geteuid().as_raw();
+        if m.uid() != me {
+            return Err(bad(format!(
+                "it belongs to another user (uid {}), not to you (uid {me}); Cairn keeps its catalogue only in folders of your own (pass --data-dir with one)",
+                m.uid()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Makes sure the deepest `depth` folders of `dir` (e.g. `sidecars/thumbs/ab` for 3) are
 /// Cairn's own plain folders before anything is written in them: each that exists must be a
 /// folder and not a link (a `sidecars/` or `cache/` planted as a symlink would put Cairn's files

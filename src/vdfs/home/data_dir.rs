@@ -147,6 +147,14 @@ impl DataDir {
             crate::vdfs::home::atomic::create_private_dir(dir, true)
                 .map_err(|e| CoreError::io(dir, e))?;
         }
+        for dir in [&self.data, &self.config] {
+            crate::vdfs::home::atomic::check_own_folder(dir, true)
+                .map_err(|e| CoreError::io(dir, e))?;
+        }
+        for dir in [&self.libraries_dir(), &self.logs_dir()] {
+            crate::vdfs::home::atomic::check_own_folder(dir, false)
+                .map_err(|e| CoreError::io(dir, e))?;
+        }
         Ok(())
     }
 

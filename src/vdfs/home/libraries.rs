@@ -34,6 +34,9 @@ pub const CONFIG_FILE: &str = "library.toml";
 pub const STORE_FILE: &str = "library.redb";
 /// The lock file inside a library folder.
 pub const LOCK_FILE: &str = "lock";
+/// The name prefix of a damaged store kept by `cairn library repair`: `library.redb.damaged-`
+/// and a time.
+pub const DAMAGED_PREFIX: &str = "library.redb.damaged-";
 /// The sidecar folder inside a library folder.
 pub const SIDECARS_DIR: &str = "sidecars";
 /// The log folder inside a library folder.
@@ -438,7 +441,8 @@ fn own_kind(rel: &Path, name: &str) -> Own {
     match parts.as_slice() {
         [] if [SIDECARS_DIR, LOGS_DIR, CACHE_DIR].contains(&name) => Own::Dir,
         [] if [CONFIG_FILE, STORE_FILE, LOCK_FILE].contains(&name)
-            || temp_of(&|b| b == CONFIG_FILE) =>
+            || temp_of(&|b| b == CONFIG_FILE || b == STORE_FILE)
+            || name.starts_with(DAMAGED_PREFIX) =>
         {
             Own::File
         }

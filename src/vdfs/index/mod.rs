@@ -19,6 +19,7 @@
 mod faults;
 pub mod follow;
 pub mod location;
+pub mod repair;
 pub mod upgrade;
 pub mod volume;
 pub mod write;

@@ -9,6 +9,7 @@
 mod actions;
 mod locations;
 mod queries;
+pub mod repair;
 
 pub use queries::IndexCounts;
 
@@ -77,11 +78,18 @@ impl Library {
         registry: std::sync::Arc<JobRegistry>,
         runtime: tokio::runtime::Handle,
     ) -> Result<Library, CoreError> {
+        crate::vdfs::home::atomic::check_own_folder(path, false)
+            .map_err(|e| CoreError::io(path, e))?;
         let config = read_config(path)?;
         let lock = LibraryLock::acquire(&path.join(LOCK_FILE), &config.name)?;
         for sub in [SIDECARS_DIR, LOGS_DIR] {
             let p = path.join(sub);
-            crate::vdfs::home::atomic::create_private_dir(&p, true)
+            match crate::vdfs::home::atomic::create_private_dir(&p, false) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(CoreError::io(&p, e)),
+            }
+            crate::vdfs::home::atomic::check_own_folder(&p, false)
                 .map_err(|e| CoreError::io(&p, e))?;
         }
         let store_path = path.join(STORE_FILE);
@@ -91,7 +99,7 @@ impl Library {
             Ok(m) if m.is_file() => {
                 return Err(CoreError::corrupt(
                     &store_path,
-                    "it is empty (0 bytes), so the catalogue is lost; restore library.redb from a copy of the library folder",
+                    "it is empty (0 bytes), so the catalogue is lost; restore library.redb from a copy of the library folder, or run `cairn library repair` (a new catalogue, its locations to be added again)",
                 ));
             }
             Ok(_) => {
@@ -103,7 +111,7 @@ impl Library {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(CoreError::corrupt(
                     &store_path,
-                    "it is missing, so the catalogue is lost; restore library.redb from a copy of the library folder, or delete the library and add its folders again",
+                    "it is missing, so the catalogue is lost; restore library.redb from a copy of the library folder, or run `cairn library repair` (a new catalogue, its locations to be added again)",
                 ));
             }
             Err(e) => return Err(CoreError::io(&store_path, e)),
