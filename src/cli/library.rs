@@ -99,9 +99,10 @@ pub(super) fn library(
                 .max(4);
             println!("  {:width$}  {:36}  {:>10}  STATUS", "NAME", "ID", "SIZE");
             for l in &list {
-                let status = match &l.in_use_by {
-                    Some(h) => format!("in use by {h}"),
-                    None => "closed".to_owned(),
+                let status = match (&l.damaged, &l.in_use_by) {
+                    (Some(why), _) => format!("damaged: {why}"),
+                    (None, Some(h)) => format!("in use by {h}"),
+                    (None, None) => "closed".to_owned(),
                 };
                 println!(
                     "{} {:width$}  {}  {:>10}  {}",

@@ -484,7 +484,8 @@ fn a_full_disk_during_indexing_is_said_with_what_to_do() {
 
 /// Regression: flipped bytes in `library.redb` made redb panic (exit 101) or gave errors that
 /// did not name the file. Now every trial either works or fails with one `error:` line that
-/// names library.redb — never a panic, never a hang.
+/// names library.redb — never a panic, never a hang; and `library repair` of each damaged
+/// store gives one that passes `library check`.
 #[test]
 fn flipped_bytes_in_the_store_never_crash_cairn() {
     let tmp = tempfile::tempdir().unwrap();
@@ -506,6 +507,7 @@ fn flipped_bytes_in_the_store_never_crash_cairn() {
     let used: Vec<usize> = (0..pristine.len()).filter(|&i| pristine[i] != 0).collect();
     let mut seed: u64 = 0x5eed_cafe;
     let mut failures = 0;
+    let mut repaired = 0;
     for trial in 0..120 {
         seed = seed
             .wrapping_mul(6364136223846793005)
@@ -546,11 +548,31 @@ fn flipped_bytes_in_the_store_never_crash_cairn() {
                 other => panic!("trial {trial} (byte {at}): {args:?} exited {other:?}: {stderr}"),
             }
         }
+        // Whatever the damage, a repair gives a catalogue that passes its check.
+        let damaged = ok_or_err(cairn(&data).args(["library", "check"]));
+        if !damaged.contains("No damage found") {
+            repaired += 1;
+            let out = cairn(&data)
+                .args(["library", "repair", "--no-rescan"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "trial {trial} (byte {at}): repair failed: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let check = ok_or_err(cairn(&data).args(["library", "check"]));
+            assert!(
+                check.contains("No damage found"),
+                "trial {trial} (byte {at}): after the repair: {check}"
+            );
+        }
     }
     std::fs::write(&store, &pristine).unwrap();
     ok(cairn(&data).args(["location", "list"]));
     eprintln!(
-        "{failures} of {} runs on a damaged store ended with an error line",
+        "{failures} of {} runs on a damaged store ended with an error line; {repaired} damaged stores repaired",
         120 * 2
     );
 }
@@ -784,6 +806,11 @@ fn a_lost_catalogue_is_repaired_into_an_empty_one_that_says_so() {
     std::fs::remove_file(lib.join(STORE_FILE)).unwrap();
     let err = fails(cairn(data.path()).args(["location", "list"]));
     assert!(err.contains("library repair"), "{err}");
+    let list = ok(cairn(data.path()).args(["library", "list"]));
+    assert!(
+        list.contains("damaged: library.redb is missing; `cairn library repair`"),
+        "{list}"
+    );
     let out = ok(cairn(data.path()).args(["library", "repair"]));
     assert!(out.contains("library.redb is missing"), "{out}");
     assert!(out.contains("add the library's folders again"), "{out}");

@@ -98,6 +98,9 @@ pub struct LibrarySummary {
     pub size_bytes: u64,
     /// Whether it is the data directory's default library.
     pub is_default: bool,
+    /// Set when its catalogue (`library.redb`) is missing, empty or not a plain file: what is
+    /// wrong, and that `cairn library repair` makes a new one.
+    pub damaged: Option<String>,
 }
 
 /// A library folder whose `library.toml` cannot be read; listed, never touched.
@@ -521,7 +524,15 @@ pub fn delete(dir: &Path) -> Result<(), CoreError> {
 
 /// Summarises a library folder for listings.
 pub fn summarise(path: PathBuf, config: LibraryConfig, default: Option<Uuid>) -> LibrarySummary {
+    let damaged = match fs::symlink_metadata(path.join(STORE_FILE)) {
+        Ok(m) if m.is_file() && m.len() > 0 => None,
+        Ok(m) if m.is_file() => Some("library.redb is empty"),
+        Ok(_) => Some("library.redb is not a plain file"),
+        Err(_) => Some("library.redb is missing"),
+    }
+    .map(|why| format!("{why}; `cairn library repair` makes a new catalogue"));
     LibrarySummary {
+        damaged,
         in_use_by: LibraryLock::holder(&path.join(LOCK_FILE)),
         size_bytes: dir_size(&path),
         is_default: default == Some(config.id),
