@@ -1030,4 +1030,55 @@ mod tests {
         // Most damage is past the checks made at open, so the queries really ran on it.
         assert!(opened > 200, "only {opened} damaged files opened");
     }
+
+    /// Runs every sample query on `bytes` if they open as an index: none may panic or return
+    /// more than its limit.
+    fn open_and_query(bytes: Vec<u8>) {
+        if let Ok(ix) = NameIndex::from_bytes(Backing::Mem(bytes)) {
+            for q in queries() {
+                let r = ix.search(&q);
+                assert!(r.hits.len() <= q.limit);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1500))]
+
+        /// Fuzz (issue "fortress"): arbitrary bytes, with or without a valid header in front,
+        /// never make opening `names.idx` or a query panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            keep_header in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = if keep_header { sample()[..HEADER].to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(&tail);
+            open_and_query(bytes);
+        }
+
+        /// Fuzz: a valid file with bytes changed anywhere (the header and section table
+        /// included), cut short or grown never makes opening it or a query panic.
+        #[test]
+        fn a_valid_file_changed_anywhere_never_panics(
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()),
+                1..6,
+            ),
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+            how in 0u8..3,
+        ) {
+            let mut bytes = sample();
+            for (at, v) in &edits {
+                let i = at.index(bytes.len());
+                bytes[i] = *v;
+            }
+            match how {
+                0 => bytes.truncate(cut.index(bytes.len())),
+                1 => bytes.extend(std::iter::repeat_n(0xA5, cut.index(512))),
+                _ => {}
+            }
+            open_and_query(bytes);
+        }
+    }
 }
