@@ -7,6 +7,7 @@ mod common;
 mod device;
 mod dupes;
 mod fileops;
+mod fortress;
 mod indexing;
 mod jobs;
 mod libraries;
