@@ -99,6 +99,18 @@ pub enum StoreError {
         /// What collided, e.g. `an entry named "a.txt" already exists in folder 12`.
         what: String,
     },
+    /// The store stopped after an I/O error (a full disk, a failing disk) and could not be
+    /// opened again yet; the next read or write tries again.
+    #[error(
+        "{} stopped after a disk error and cannot be opened again yet ({detail}); free some space on its drive or check the drive — Cairn tries again with the next change",
+        path.display()
+    )]
+    Stopped {
+        /// The `library.redb` path.
+        path: PathBuf,
+        /// Why it cannot be opened.
+        detail: String,
+    },
     /// The code of a write panicked; that write was rolled back and answered with this error,
     /// the writes batched with it were applied, and the writer went on.
     #[error("a write to the store failed unexpectedly (it panicked: {0}); nothing of it was saved")]
@@ -146,9 +158,119 @@ pub struct Store {
 }
 
 struct StoreInner {
-    db: Arc<Database>,
+    // Field order is drop order: the writer finishes what is queued before the file closes.
     writer: writer::Writer,
+    slot: Arc<Slot>,
     path: PathBuf,
+}
+
+/// How the store's file is opened again (the file, or a test's backend), with the builder's
+/// settings.
+type Opener = Arc<dyn Fn(&redb::Builder) -> Result<Database, redb::DatabaseError> + Send + Sync>;
+
+/// The open database, and how to open it again after an I/O error.
+///
+/// redb stops after a failed write or read that it needed (a full disk, a disk error): every
+/// later transaction fails with "previous I/O error" until the file is opened again — in a
+/// window open for days, that would be every read and write until it is restarted. So the
+/// store opens it again itself: the failed database is dropped, and the file is opened anew
+/// (redb repairs it from its last commit; a disk still full fails again, and the next
+/// transaction tries again). Nothing committed is lost; the failed transaction is, as it would
+/// be after a crash.
+pub(crate) struct Slot {
+    db: std::sync::RwLock<Option<Arc<Database>>>,
+    /// `None` for a test's store over a backend that cannot be made again.
+    opener: Option<Opener>,
+    path: PathBuf,
+}
+
+/// How long a reopening waits for the transactions still holding the failed database.
+const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Slot {
+    /// The open database, opened again first if it stopped.
+    pub(crate) fn get(&self) -> Result<Arc<Database>, StoreError> {
+        if let Some(db) = &*self.db.read().expect("store slot") {
+            return Ok(db.clone());
+        }
+        self.reopen()
+    }
+
+    /// Forgets `failed` (if it is still the open database), so that the next [`Slot::get`]
+    /// opens the file again.
+    pub(crate) fn forget(&self, failed: &Arc<Database>) {
+        let mut g = self.db.write().expect("store slot");
+        if g.as_ref().is_some_and(|db| Arc::ptr_eq(db, failed)) {
+            *g = None;
+        }
+    }
+
+    /// Drops the open database and opens the file again. Waits (up to [`REOPEN_WAIT`]) for
+    /// the transactions that still hold the old one to end: redb opens a file once.
+    ///
+    /// # Errors
+    /// [`StoreError::Stopped`] when the file cannot be opened again (yet); a test's store over
+    /// a backend that cannot be made again is left as it is.
+    pub(crate) fn reopen(&self) -> Result<Arc<Database>, StoreError> {
+        let mut g = self.db.write().expect("store slot");
+        let Some(opener) = &self.opener else {
+            return g
+                .clone()
+                .ok_or_else(|| self.stopped("it cannot be opened again"));
+        };
+        *g = None;
+        let deadline = std::time::Instant::now() + REOPEN_WAIT;
+        loop {
+            match guarded(&self.path, || create_db(&self.path, &|b| opener(b))) {
+                Ok(Ok(db)) => {
+                    tracing::info!("{} opened again after an I/O error", self.path.display());
+                    let db = Arc::new(db);
+                    *g = Some(db.clone());
+                    return Ok(db);
+                }
+                Ok(Err(StoreError::Open { source, .. }))
+                    if matches!(*source, redb::DatabaseError::DatabaseAlreadyOpen)
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Ok(Err(e)) => return Err(self.stopped(&e.to_string())),
+                Err(e) => return Err(self.stopped(&e.to_string())),
+            }
+        }
+    }
+
+    fn stopped(&self, why: &str) -> StoreError {
+        StoreError::Stopped {
+            path: self.path.clone(),
+            detail: why.to_owned(),
+        }
+    }
+}
+
+/// Opens a database with the store's builder settings through `create`.
+fn create_db(
+    path: &Path,
+    create: &dyn Fn(&redb::Builder) -> Result<Database, redb::DatabaseError>,
+) -> Result<Database, StoreError> {
+    let mut builder = Database::builder();
+    builder
+        .set_cache_size(CACHE_BYTES)
+        .set_repair_callback(|session| {
+            tracing::warn!(
+                "repairing the store after an unclean shutdown ({:.0}%)",
+                session.progress() * 100.0
+            );
+        });
+    create(&builder).map_err(|e| StoreError::Open {
+        path: path.to_owned(),
+        source: Arc::new(e),
+    })
+}
+
+/// True for redb's "an earlier I/O error stopped the database".
+pub(crate) fn is_previous_io(e: &StoreError) -> bool {
+    matches!(e, StoreError::Db(e) if matches!(**e, redb::Error::PreviousIo))
 }
 
 impl Store {
@@ -181,8 +303,11 @@ impl Store {
     /// # Errors
     /// As [`Store::open`], and `upgrade`'s error (the file is left at its old version).
     pub fn open_with(path: &Path, upgrade: Upgrade) -> Result<Store, StoreError> {
+        let file = path.to_owned();
+        let opener: Opener = Arc::new(move |b: &redb::Builder| b.create(&file));
         guarded(path, || {
-            Store::open_unguarded(path, upgrade, |builder| builder.create(path))
+            let db = create_db(path, &|b| opener(b))?;
+            Store::start(path, upgrade, db, Some(opener))
         })?
     }
 
@@ -198,37 +323,54 @@ impl Store {
         backend: impl redb::StorageBackend,
         upgrade: Upgrade,
     ) -> Result<Store, StoreError> {
+        let backend = std::sync::Mutex::new(Some(backend));
         guarded(path, || {
-            Store::open_unguarded(path, upgrade, |builder| {
-                builder.create_with_backend(backend)
-            })
+            let db = create_db(path, &|b| {
+                let backend = backend
+                    .lock()
+                    .expect("backend")
+                    .take()
+                    .expect("one backend");
+                b.create_with_backend(backend)
+            })?;
+            Store::start(path, upgrade, db, None)
         })?
     }
 
-    fn open_unguarded(
+    /// [`Store::open_on_backend`] with a backend made by `backends` at the open and at every
+    /// reopening after an I/O error (a test's disk that was full and is no longer).
+    ///
+    /// # Errors
+    /// As [`Store::open_with`].
+    #[cfg(test)]
+    pub(crate) fn open_on_backends<B: redb::StorageBackend>(
+        path: &Path,
+        backends: impl Fn() -> B + Send + Sync + 'static,
+        upgrade: Upgrade,
+    ) -> Result<Store, StoreError> {
+        let opener: Opener = Arc::new(move |b: &redb::Builder| b.create_with_backend(backends()));
+        guarded(path, || {
+            let db = create_db(path, &|b| opener(b))?;
+            Store::start(path, upgrade, db, Some(opener))
+        })?
+    }
+
+    fn start(
         path: &Path,
         upgrade: Upgrade,
-        create: impl FnOnce(&redb::Builder) -> Result<Database, redb::DatabaseError>,
+        db: Database,
+        opener: Option<Opener>,
     ) -> Result<Store, StoreError> {
-        let mut builder = Database::builder();
-        builder
-            .set_cache_size(CACHE_BYTES)
-            .set_repair_callback(|session| {
-                tracing::warn!(
-                    "repairing the store after an unclean shutdown ({:.0}%)",
-                    session.progress() * 100.0
-                );
-            });
-        let db = create(&builder).map_err(|e| StoreError::Open {
-            path: path.to_owned(),
-            source: Arc::new(e),
-        })?;
         migrate(&db, path, upgrade)?;
-        let db = Arc::new(db);
-        let writer = writer::Writer::start(db.clone());
+        let slot = Arc::new(Slot {
+            db: std::sync::RwLock::new(Some(Arc::new(db))),
+            opener,
+            path: path.to_owned(),
+        });
+        let writer = writer::Writer::start(slot.clone());
         Ok(Store {
             inner: Arc::new(StoreInner {
-                db,
+                slot,
                 writer,
                 path: path.to_owned(),
             }),
@@ -249,9 +391,26 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
+        let slot = &self.inner.slot;
         guarded(&self.inner.path, || {
-            let tx = self.inner.db.begin_read()?;
-            f(&tx)
+            let mut db = slot.get()?;
+            let tx = match db.begin_read().map_err(StoreError::from) {
+                Err(e) if is_previous_io(&e) => {
+                    drop(db);
+                    db = slot.reopen()?;
+                    db.begin_read()?
+                }
+                r => r?,
+            };
+            let r = f(&tx);
+            if let Err(e) = &r
+                && is_previous_io(e)
+            {
+                // The store stopped after an I/O error: the next read or write opens it again.
+                drop(tx);
+                slot.forget(&db);
+            }
+            r
         })?
         .map_err(|e| e.naming(&self.inner.path))
     }
@@ -268,9 +427,10 @@ impl Store {
     /// cannot begin (nothing saved) or its commit fails, [`StoreError::Closed`] if the store is
     /// shutting down. A commit that failed on an I/O error may still have reached the disk:
     /// the file then holds all of `op` (and of the writes committed with it) or none of it,
-    /// never a part. After an I/O error every later write fails (redb's "previous I/O error")
-    /// until the store is opened again. The index's fault-injection test (over
-    /// `store::faults`) holds the store to this.
+    /// never a part. After an I/O error redb stops the database; the next write opens the file
+    /// again first, and fails with [`StoreError::Stopped`] while that is not
+    /// possible (a disk still full). The index's fault-injection test (over `store::faults`)
+    /// holds the store to this.
     pub fn write<R: Send + 'static>(
         &self,
         op: impl FnMut(&WriteTransaction) -> Result<R, StoreError> + Send + 'static,
@@ -420,6 +580,75 @@ pub(crate) fn guarded<T>(path: &Path, f: impl FnOnce() -> T) -> Result<T, StoreE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue "fortress"): after one failed write (a full disk), redb refused every
+    /// later read and write ("previous I/O error") until the library was opened again — in
+    /// the window, until it was restarted. Now the store opens its file again by itself: the
+    /// failed write is lost (as after a crash), the next one is saved, and so is everything
+    /// before.
+    #[test]
+    fn the_store_opens_its_file_again_after_an_io_error() {
+        use crate::store::faults::{Fault, FaultKind, FaultLog, FaultyBackend};
+        const T: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("t");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.redb");
+        let backend = |path: &Path, fault: Option<Fault>, log: &FaultLog| {
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)
+                .unwrap();
+            FaultyBackend::new(f, fault, log.clone()).unwrap()
+        };
+        // How many operations opening a new store makes: the fault strikes the one after.
+        let probe = dir.path().join("probe.redb");
+        let log = FaultLog::default();
+        let probed =
+            Store::open_on_backend(&probe, backend(&probe, None, &log), &|_, _| Ok(())).unwrap();
+        let after_open = log.points(FaultKind::Enospc);
+        drop(probed);
+        let opened = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let store = {
+            let (path, opened) = (path.clone(), opened.clone());
+            let log = FaultLog::default();
+            Store::open_on_backends(
+                &path.clone(),
+                move || {
+                    let n = opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    // The disk is full once, right after the store is opened.
+                    let fault = (n == 0).then_some(Fault {
+                        kind: FaultKind::Enospc,
+                        at: after_open + 1,
+                    });
+                    backend(&path, fault, &log)
+                },
+                &|_, _| Ok(()),
+            )
+            .unwrap()
+        };
+        let put = |store: &Store, key: &'static str| {
+            store.write(move |tx| {
+                tx.open_table(T)?.insert(key, 1)?;
+                Ok(())
+            })
+        };
+        let err = put(&store, "lost").unwrap_err();
+        assert!(err.to_string().contains("No space left"), "{err}");
+        put(&store, "saved").unwrap();
+        assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let has = |store: &Store, key: &'static str| {
+            store
+                .read(move |tx| Ok(tx.open_table(T)?.get(key)?.is_some()))
+                .unwrap()
+        };
+        assert!(has(&store, "saved"));
+        assert!(!has(&store, "lost"));
+        drop(store);
+        let again = Store::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert!(has(&again, "saved"));
+    }
 
     /// Regression: "corrupt record in table content" did not say which file.
     #[test]

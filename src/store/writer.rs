@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 use redb::{Database, WriteTransaction};
 use tokio::sync::oneshot;
 
-use super::StoreError;
+use super::{Slot, StoreError};
 
 /// At most this many queued operations share one commit.
 const MAX_BATCH: usize = 256;
@@ -93,11 +93,11 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(db: Arc<Database>) -> Writer {
+    pub(super) fn start(slot: Arc<Slot>) -> Writer {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteOp>>();
         let thread = std::thread::Builder::new()
             .name("cairn-store-writer".into())
-            .spawn(move || run(&db, &rx))
+            .spawn(move || run(&slot, &rx))
             .expect("spawn the store writer thread");
         Writer {
             tx: Some(tx),
@@ -136,7 +136,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn WriteOp>>) {
+fn run(slot: &Slot, rx: &mpsc::Receiver<Box<dyn WriteOp>>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -145,17 +145,37 @@ fn run(db: &Database, rx: &mpsc::Receiver<Box<dyn WriteOp>>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, batch);
+        let db = match slot.get() {
+            Ok(db) => db,
+            Err(e) => {
+                fail_all(batch, &e);
+                continue;
+            }
+        };
+        commit_batch(slot, db, batch);
     }
 }
 
 /// Applies `batch` in one transaction. If an operation fails, it is answered with its error,
-/// the transaction is aborted and the rest are applied again in a new one.
-fn commit_batch(db: &Database, mut batch: Vec<Box<dyn WriteOp>>) {
+/// the transaction is aborted and the rest are applied again in a new one. A database stopped
+/// by an earlier I/O error is opened again first ([`Slot::reopen`]).
+fn commit_batch(slot: &Slot, mut db: Arc<Database>, mut batch: Vec<Box<dyn WriteOp>>) {
+    let mut reopened = false;
     while !batch.is_empty() {
-        let mut tx = match db.begin_write() {
+        let mut tx = match db.begin_write().map_err(StoreError::from) {
             Ok(tx) => tx,
-            Err(e) => return fail_all(batch, &StoreError::from(e)),
+            Err(e) if super::is_previous_io(&e) && !reopened => {
+                reopened = true;
+                drop(db);
+                match slot.reopen() {
+                    Ok(again) => {
+                        db = again;
+                        continue;
+                    }
+                    Err(e) => return fail_all(batch, &e),
+                }
+            }
+            Err(e) => return fail_all(batch, &e),
         };
         // One durable operation makes the whole commit durable (and every volatile commit
         // before it); a batch of volatile ones is committed without waiting for the disk.
