@@ -180,40 +180,34 @@ pub(super) fn follow(
     bar.finish_and_clear();
     let status = handle.wait();
     let record = lib.jobs().get(id)?;
-    report_status(out, &record);
+    if status == JobStatus::Completed || out.json {
+        report_status(out, &record);
+    } else {
+        // The error line below says how it ended, once; the per-path errors come first.
+        report_errors(&record);
+    }
     if status != JobStatus::Completed {
         let outcome = record.outcome.or(ended_with);
         let hint = match status {
             JobStatus::Paused
                 if outcome
                     .as_deref()
-                    .is_some_and(|o| o.contains("No space left")) =>
+                    .is_some_and(|o| o.contains("free some space")) =>
             {
-                // What is free now, and roughly what the rest of the job needs: about 250
-                // bytes of catalogue per entry not yet written (the measured figure on the
-                // generated 1M-entry tree), with room for redb's copy-on-write pages.
-                let free = crate::vdfs::fs::mounts::space_of(lib.path()).map(|(free, _)| free);
-                let left = record
+                // The outcome says the disk is full, where and what is free; roughly what the
+                // rest of the job needs: about 250 bytes of catalogue per entry not yet written
+                // (the measured figure on the generated 1M-entry tree), with room for redb's
+                // copy-on-write pages.
+                let need = record
                     .progress
                     .total
-                    .map(|t| t.saturating_sub(record.progress.completed));
-                let need = left.map(|n| n.saturating_mul(250).saturating_mul(2).max(1 << 20));
-                let mut text = format!(
-                    "; free some space on the drive that holds the library ({})",
-                    lib.path().display()
-                );
-                match (free, need) {
-                    (Some(f), Some(n)) => text.push_str(&format!(
-                        " — {} free now, about {} more needed",
-                        crate::format::bytes(f),
-                        crate::format::bytes(n)
-                    )),
-                    (Some(f), None) => {
-                        text.push_str(&format!(" — {} free now", crate::format::bytes(f)));
-                    }
-                    _ => {}
+                    .map(|t| t.saturating_sub(record.progress.completed))
+                    .map(|n| n.saturating_mul(250).saturating_mul(2).max(1 << 20));
+                let mut text = String::new();
+                if let Some(n) = need {
+                    text.push_str(&format!(" (about {} more needed)", crate::format::bytes(n)));
                 }
-                text.push_str(&format!(", then run `cairn jobs resume {id}`"));
+                text.push_str(&format!(": run `cairn jobs resume {id}`"));
                 text
             }
             JobStatus::Paused | JobStatus::Interrupted => {
@@ -251,12 +245,17 @@ fn report_status(out: &Output, j: &JobRecord) {
             .map(|o| format!(" — {o}"))
             .unwrap_or_default();
         println!("Job {} is {}{outcome}", j.id, j.status);
-        for e in j.errors.iter().take(20) {
-            println!("  {}: {}", e.path().display(), e.message);
-        }
-        if j.error_count > 20 {
-            println!("  … and {} more errors", j.error_count - 20);
-        }
+        report_errors(j);
+    }
+}
+
+/// The job's first 20 per-path errors, and how many more there are.
+fn report_errors(j: &JobRecord) {
+    for e in j.errors.iter().take(20) {
+        println!("  {}: {}", e.path().display(), e.message);
+    }
+    if j.error_count > 20 {
+        println!("  … and {} more errors", j.error_count - 20);
     }
 }
 

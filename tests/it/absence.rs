@@ -103,6 +103,8 @@ impl Runner {
         let copy = f.dir.path().join("cairn");
         fs::copy(&exe, &copy).unwrap();
         fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+        // Cairn keeps its catalogue only in a folder of the user running it.
+        std::os::unix::fs::chown(f.data(), Some(65534), Some(65534)).unwrap();
         let r = Runner {
             exe: copy,
             as_nobody: true,

@@ -951,6 +951,8 @@ fn an_unreadable_folder_is_a_per_path_error_not_a_failure() {
         let copy = f.dir.path().join("cairn");
         fs::copy(exe, &copy).unwrap();
         fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+        // Cairn keeps its catalogue only in a folder of the user running it.
+        std::os::unix::fs::chown(&data, Some(65534), Some(65534)).unwrap();
         let mut c = std::process::Command::new("runuser");
         c.args(["-u", "nobody", "--"]).arg(&copy);
         c

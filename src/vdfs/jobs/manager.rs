@@ -577,7 +577,10 @@ fn run(
         },
         // The store failed (e.g. a full disk): the job's state is intact at its last
         // checkpoint, so it is paused, not failed, and can be resumed once fixed.
-        Err(JobError::Store(e)) => (JobStatus::Paused, Some(format!("paused: {e}"))),
+        Err(JobError::Store(e)) => (
+            JobStatus::Paused,
+            Some(paused_by_store(&e, &inner.library_dir)),
+        ),
         Err(e) => (JobStatus::Failed, Some(e.to_string())),
     };
     ctx.flush_progress();
@@ -662,4 +665,22 @@ fn update_record(
         Ok(Some(record))
     })?;
     r.ok_or(JobError::NotFound(id))
+}
+
+/// The outcome of a job paused because the store failed: a full disk says so, with the
+/// library's folder, what is free on its drive now and what to do.
+fn paused_by_store(e: &crate::store::StoreError, library_dir: &std::path::Path) -> String {
+    let text = e.to_string();
+    let full =
+        text.contains("No space left on device") || text.contains("stopped after a disk error");
+    if !full {
+        return format!("paused: {text}");
+    }
+    let free = crate::vdfs::fs::mounts::space_of(library_dir)
+        .map(|(free, _)| format!(" — {} free now", crate::format::bytes(free)))
+        .unwrap_or_default();
+    format!(
+        "paused: the disk is full ({text}); free some space on the drive that holds the library ({}){free}, then resume the job",
+        library_dir.display()
+    )
 }
