@@ -1,6 +1,6 @@
 //! Small, careful file-system helpers used by the catalogue (never on user files).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,58 +34,89 @@ pub fn restrict_to_owner(path: &Path) -> io::Result<()> {
 /// file or the new one, never a torn one. `mode` sets Unix permission bits on creation (so a
 /// secret is never readable by others, even briefly); it is ignored elsewhere.
 ///
-/// The temporary file has an unguessable name (`.NAME.tmp-` and 16 random hex digits) and is
-/// created with `O_CREAT | O_EXCL` (and `O_NOFOLLOW`): it is always a new file of this write,
-/// never an existing file or the target of a planted symlink, and two writers never share one.
+/// The folder is opened once and every step is made relative to that handle (`openat`,
+/// `renameat`, `fsync`), so a folder swapped for a link half-way cannot split the steps between
+/// two places. The temporary file has an unguessable name (`.NAME.tmp-` and 16 random hex
+/// digits) and is created with `O_CREAT | O_EXCL | O_NOFOLLOW`: it is always a new file of this
+/// write, never an existing file or the target of a planted symlink, and two writers never
+/// share one. The rename replaces a link at `path` itself, never its target.
 ///
 /// # Errors
 /// Any I/O error; the temporary file is removed on failure.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let name = path
         .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let (tmp, mut f) = create_temp(dir, &name, mode)?;
-    let result = (|| {
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        sync_dir(dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        let dfd = rustix::fs::open(
+            dir,
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let mut last = None;
+        for _ in 0..16 {
+            let tmp = temp_name(&name.to_string_lossy())?;
+            let fd = match rustix::fs::openat(
+                &dfd,
+                tmp.as_str(),
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::from_raw_mode(mode.unwrap_or(0o666) as rustix::fs::RawMode),
+            ) {
+                Ok(fd) => fd,
+                Err(rustix::io::Errno::EXIST) => {
+                    last = Some(io::Error::from(io::ErrorKind::AlreadyExists));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let mut f = File::from(fd);
+            let result = (|| {
+                f.write_all(bytes)?;
+                f.sync_all()?;
+                drop(f);
+                rustix::fs::renameat(&dfd, tmp.as_str(), &dfd, name)?;
+                rustix::fs::fsync(&dfd)?;
+                Ok(())
+            })();
+            if result.is_err() {
+                let _ = rustix::fs::unlinkat(&dfd, tmp.as_str(), AtFlags::empty());
+            }
+            return result;
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
     }
-    result
+    #[cfg(not(unix))]
+    {
+        let _ = mode;
+        let tmp = dir.join(temp_name(&name.to_string_lossy())?);
+        let result = (|| {
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            drop(f);
+            fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
 }
 
-/// Creates a new temporary file `.NAME.tmp-XXXXXXXXXXXXXXXX` in `dir`, exclusively.
-fn create_temp(dir: &Path, name: &str, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
-    let mut last = None;
-    for _ in 0..16 {
-        let mut rnd = [0u8; 8];
-        getrandom::fill(&mut rnd).map_err(|e| io::Error::other(e.to_string()))?;
-        let tmp = dir.join(format!(".{name}.tmp-{}", hex::encode(rnd)));
-        let mut opts = OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.custom_flags(libc::O_NOFOLLOW);
-            if let Some(mode) = mode {
-                opts.mode(mode);
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = mode;
-        match opts.open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no free temporary name")))
+/// A new temporary name for `name`: `.NAME.tmp-` and 16 random hex digits.
+fn temp_name(name: &str) -> io::Result<String> {
+    let mut rnd = [0u8; 8];
+    getrandom::fill(&mut rnd).map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(format!(".{name}.tmp-{}", hex::encode(rnd)))
 }
 
 /// Creates the folder `path` for Cairn's own files, readable by the owner only (`0700` on
