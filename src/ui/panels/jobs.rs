@@ -142,7 +142,12 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     if j.run_ms > 0 {
                         note.push(format::duration_ms(j.run_ms));
                     }
-                    let r = ui.label(RichText::new(note.join(" · ")).color(theme::weak(ui)));
+                    // A long outcome (a full disk: where, and what to do) wraps in the room
+                    // left rather than running off the window.
+                    let r = ui.add(
+                        egui::Label::new(RichText::new(note.join(" · ")).color(theme::weak(ui)))
+                            .wrap(),
+                    );
                     if !j.errors.is_empty() {
                         r.on_hover_ui(|ui| {
                             for e in j.errors.iter().take(20) {

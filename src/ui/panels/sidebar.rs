@@ -93,6 +93,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         let selected = shown == Some(&path);
         let status = match (&l.availability, l.indexing) {
             (_, true) => "indexing…".to_owned(),
+            (_, false) if l.paused => "indexing paused".to_owned(),
             (Availability::Offline(_), _) => "offline".to_owned(),
             (Availability::Missing(_), _) => "missing".to_owned(),
             (Availability::Online, _) => match (l.record.indexed_ms, l.unreadable) {

@@ -677,10 +677,12 @@ fn paused_by_store(e: &crate::store::StoreError, library_dir: &std::path::Path) 
         return format!("paused: {text}");
     }
     let free = crate::vdfs::fs::mounts::space_of(library_dir)
-        .map(|(free, _)| format!(" — {} free now", crate::format::bytes(free)))
+        .map(|(free, _)| format!("; {} free now", crate::format::bytes(free)))
         .unwrap_or_default();
+    // The chain of causes ("store error: I/O error: …") is in the log; the person needs what
+    // happened, where, and what to do.
     format!(
-        "paused: the disk is full ({text}); free some space on the drive that holds the library ({}){free}, then resume the job",
+        "paused: the disk is full (No space left on device) — free some space on the drive that holds the library ({}{free}), then resume the job",
         library_dir.display()
     )
 }

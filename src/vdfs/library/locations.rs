@@ -54,6 +54,9 @@ pub struct LocationStatus {
     pub availability: Availability,
     /// Being indexed now.
     pub indexing: bool,
+    /// Its indexing job is paused or was interrupted (a full disk, the person's pause): the
+    /// index is partial until it is resumed.
+    pub paused: bool,
     /// Folders that could not be read at the last scan (what the index knew below them is
     /// kept).
     pub unreadable: u64,
@@ -105,9 +108,13 @@ impl super::Library {
                     mounted,
                 )?
             };
+            let paused = job
+                .and_then(|j| self.jobs().get(j).ok())
+                .is_some_and(|r| matches!(r.status, JobStatus::Paused | JobStatus::Interrupted));
             out.push(LocationStatus {
                 availability: located.availability,
-                indexing: job.is_some_and(|j| running.contains(&j)),
+                indexing: job.is_some_and(|j| running.contains(&j)) && !paused,
+                paused,
                 unreadable: self.unreadable_folders(record.id)?,
                 watch: watching.get(&record.id).cloned(),
                 record,
