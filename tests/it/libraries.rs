@@ -822,3 +822,34 @@ fn a_lost_catalogue_is_repaired_into_an_empty_one_that_says_so() {
     );
     ok(cairn(data.path()).args(["library", "check"]));
 }
+
+/// Issue "fortress": a flipped bit in the store's header (redb's magic number) made redb
+/// refuse the whole file, and the repair gave an empty catalogue. The repair now mends the
+/// header of its copy and keeps everything.
+#[test]
+fn a_catalogue_whose_header_is_damaged_is_repaired_whole() {
+    let data = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        std::fs::write(tree.path().join(format!("f{i}.txt")), format!("{i}")).unwrap();
+    }
+    ok(cairn(data.path())
+        .args(["location", "add"])
+        .arg(tree.path()));
+    let store = data
+        .path()
+        .join("libraries/My Library.cairnlib")
+        .join(STORE_FILE);
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[1] ^= 0x20;
+    std::fs::write(&store, &bytes).unwrap();
+    let err = fails(cairn(data.path()).args(["location", "list"]));
+    assert!(err.contains("library.redb"), "{err}");
+    let out = ok(cairn(data.path()).args(["library", "repair", "--no-rescan"]));
+    assert!(out.contains("Kept: 41 entries"), "{out}");
+    assert!(!out.contains(".tmp-"), "the copy is never named: {out}");
+    let list: serde_json::Value =
+        serde_json::from_str(&ok(cairn(data.path()).args(["--json", "location", "list"]))).unwrap();
+    assert_eq!(list[0]["stats"]["files"], 40, "{list}");
+    ok(cairn(data.path()).args(["library", "check"]));
+}

@@ -135,17 +135,72 @@ enum Unreadable {
     Store(String),
 }
 
-fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable> {
-    let opened = crate::store::guarded(old, || {
-        let mut b = Database::builder();
-        b.set_cache_size(16 * 1024 * 1024);
-        b.create(old)
-    });
-    let db = match opened {
-        Ok(Ok(db)) => db,
-        Ok(Err(e)) => return Err(Unreadable::Store(e.to_string())),
-        Err(e) => return Err(Unreadable::Store(e.to_string())),
+/// redb's magic number, the first 9 bytes of its file (redb's `docs/design.md`, "Database
+/// header"), followed by the "god byte" of flags.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+/// The god byte's flags: which commit slot is the primary one, and "recovery required" (redb
+/// rebuilds its allocator state from the trees on open).
+const GOD_PRIMARY: u8 = 1;
+const GOD_RECOVERY: u8 = 2;
+
+/// Opens the store file `old` (a copy) for reading; when redb refuses its header, tries again
+/// with the header mended as far as it can be: the magic number put back and recovery asked
+/// for, then also the other commit slot (the commit before the last).
+fn open_old(old: &Path) -> Result<Database, String> {
+    let open = || {
+        crate::store::guarded(old, || {
+            let mut b = Database::builder();
+            b.set_cache_size(16 * 1024 * 1024);
+            b.create(old)
+        })
     };
+    let first = match open() {
+        Ok(Ok(db)) => return Ok(db),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    let Ok(mut head) = std::fs::read(old).map(|b| b[..b.len().min(16)].to_vec()) else {
+        return Err(first);
+    };
+    if head.len() < 10 {
+        return Err(first);
+    }
+    for other_slot in [false, true] {
+        head[..9].copy_from_slice(&REDB_MAGIC);
+        head[9] |= GOD_RECOVERY;
+        if other_slot {
+            head[9] ^= GOD_PRIMARY;
+        }
+        if write_head(old, &head).is_err() {
+            break;
+        }
+        if let Ok(Ok(db)) = open() {
+            tracing::warn!(
+                "{}: opened with its header mended{}",
+                old.display(),
+                if other_slot {
+                    " (from the commit before the last)"
+                } else {
+                    ""
+                }
+            );
+            return Ok(db);
+        }
+    }
+    Err(first)
+}
+
+/// Writes `head` over the first bytes of `file`.
+fn write_head(file: &Path, head: &[u8]) -> std::io::Result<()> {
+    use std::io::{Seek, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(file)?;
+    f.seek(std::io::SeekFrom::Start(0))?;
+    f.write_all(head)?;
+    f.sync_all()
+}
+
+fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable> {
+    let db = open_old(old).map_err(Unreadable::Store)?;
     let tx = match crate::store::guarded(old, || db.begin_read()) {
         Ok(Ok(tx)) => tx,
         Ok(Err(e)) => return Err(Unreadable::Store(e.to_string())),

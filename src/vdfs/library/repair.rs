@@ -72,7 +72,11 @@ pub fn repair(path: &Path) -> Result<Repaired, CoreError> {
     };
     let result = (|| {
         let found = match (&copy, present) {
-            (Some(c), _) => diagnose(c),
+            // Said of library.redb, not of the copy that was opened in its place.
+            (Some(c), _) => diagnose(c)
+                .into_iter()
+                .map(|f| f.replace(&c.display().to_string(), &store.display().to_string()))
+                .collect(),
             (None, Some(_)) => vec!["library.redb is empty (0 bytes)".to_owned()],
             (None, None) => vec!["library.redb is missing".to_owned()],
         };
@@ -92,6 +96,7 @@ pub fn repair(path: &Path) -> Result<Repaired, CoreError> {
                 return Err(CoreError::Store(e));
             }
         };
+        crate::vdfs::home::atomic::restrict_to_owner(&new).map_err(|e| CoreError::io(&new, e))?;
         let damaged_copy = swap_in(path, &store, &new, present.is_some())?;
         Ok(Repaired {
             path: path.to_owned(),
