@@ -279,3 +279,21 @@ fn a_usage_error_exits_1_and_help_exits_0() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// Regression (issue "fortress"): I/O errors repeated the OS error ("… (os error 2): … (os
+/// error 2)"). Every error is one line that names the path and says the OS error once.
+#[test]
+fn an_io_error_names_the_path_and_says_the_os_error_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    for args in [
+        vec!["location".to_owned(), "add".to_owned()],
+        vec!["ls".to_owned()],
+        vec!["stat".to_owned()],
+    ] {
+        let missing = tmp.path().join("not-there").join("x");
+        let err = crate::common::fails(crate::common::cairn(&data).args(&args).arg(&missing));
+        assert!(err.contains(&*missing.to_string_lossy()), "{args:?}: {err}");
+        assert_eq!(err.matches("os error").count(), 1, "{args:?}: {err}");
+    }
+}
