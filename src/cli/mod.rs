@@ -20,6 +20,7 @@ mod location;
 mod ls;
 mod search;
 mod stat;
+mod tag;
 mod volume;
 mod watch;
 
@@ -122,6 +123,10 @@ pub enum Command {
     Undo(files::UndoArgs),
     /// Redo the newest undone file operation.
     Redo,
+    /// Tags: make them, arrange them in a tree, put them on files, folders and contents
+    /// (every copy), and find what carries them (`cairn search --tag`).
+    #[command(subcommand)]
+    Tag(tag::TagCommand),
     /// Keep the index live without the window (a server, a drive left plugged in): watch
     /// every watched location, write what changes, and log each change to stdout.
     Watch(watch::WatchArgs),
@@ -180,6 +185,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::History(a) => files::history(&core, &out, lib, &a),
         Command::Undo(a) => files::undo(&core, &out, lib, Some(&a)),
         Command::Redo => files::undo(&core, &out, lib, None),
+        Command::Tag(c) => tag::tag(&core, &out, lib, c),
     }
 }
 

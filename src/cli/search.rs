@@ -59,6 +59,10 @@ pub struct SearchArgs {
     /// Only files whose content has no copy in this location (id, path or name).
     #[arg(long, value_name = "LOCATION")]
     pub missing_from: Option<String>,
+    /// Only files and folders with this tag (or a tag below it); repeat for several (all must
+    /// match). `namespace::name` picks one of two tags of one name.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
     /// Order: relevance (default), name, size (largest first), modified (newest first).
     #[arg(long, default_value = "relevance")]
     pub sort: String,
@@ -126,6 +130,11 @@ pub(super) fn search(
         Some(t) => Some(lib.find_location(t)?.id),
         None => None,
     };
+    let tags = a
+        .tags
+        .iter()
+        .map(|t| lib.find_tag(t).map(|t| t.id))
+        .collect::<Result<Vec<_>, _>>()?;
     let within = a
         .within
         .as_ref()
@@ -161,6 +170,7 @@ pub(super) fn search(
         mime: a.mime.clone(),
         entry_kinds,
         missing_from,
+        tags,
         sort: a.sort.parse().map_err(anyhow::Error::msg)?,
         reverse: a.reverse,
         limit: a.limit,
@@ -173,6 +183,12 @@ pub(super) fn search(
         .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
+        Some(w) if !q.tags.is_empty() => {
+            anyhow::bail!(
+                "{} is outside the library's locations, and only indexed files carry tags",
+                w.display()
+            );
+        }
         Some(w) => {
             let ix = NameIndex::of_folder(w, None)?.expect("a walk nobody stops");
             (std::sync::Arc::new(ix), true)

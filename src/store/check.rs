@@ -103,5 +103,18 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
         |k| String::from_utf8_lossy(k).into_owned(),
         &mut r,
     )?;
+    walk(
+        tx,
+        schema::TAGS,
+        |k| uuid::Uuid::from_u128(k).to_string(),
+        &mut r,
+    )?;
+    walk(
+        tx,
+        schema::TAG_PARENTS,
+        |(c, p)| format!("{}/{}", uuid::Uuid::from_u128(c), uuid::Uuid::from_u128(p)),
+        &mut r,
+    )?;
+    walk(tx, schema::SYNC_LOG, |k| hex::encode(k), &mut r)?;
     Ok(r)
 }

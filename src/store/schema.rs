@@ -12,7 +12,7 @@ use super::StoreError;
 
 /// The schema version this binary writes. A store with a higher version is refused
 /// ([`StoreError::SchemaTooNew`]); a lower one is migrated by [`MIGRATIONS`] on open.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Store-wide metadata: `"schema_version"` → postcard `u32`, `"next_job_id"` → postcard `u64`.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -144,6 +144,23 @@ pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 /// (`vdfs::actions::Step`, removed when the job ends).
 pub const OP_ITEMS: TableDefinition<(u64, u8, u64), &[u8]> = TableDefinition::new("op_items");
 
+/// Tags: tag UUID → `TagRecord` (`vdfs::index::tags`).
+pub const TAGS: TableDefinition<u128, &[u8]> = TableDefinition::new("tags");
+
+/// The tag graph's edges: (child tag UUID, parent tag UUID) → `TagEdge`.
+pub const TAG_PARENTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::new("tag_parents");
+
+/// Tag assignments: (tag UUID, target kind — 0 an entry, 1 a content identity, target UUID) →
+/// nothing. Keyed by UUIDs, so an assignment follows its entry through renames, moves and
+/// rescans, and a content's to every copy.
+pub const TAG_ASSIGNMENTS: TableDefinition<(u128, u8, u128), ()> =
+    TableDefinition::new("tag_assignments");
+
+/// The sync log of shared changes (tags, edges, assignments): the change's HLC as 28 bytes
+/// (ms and counter big-endian, then the device UUID, so the key order is the HLC order) →
+/// `SyncRecord`.
+pub const SYNC_LOG: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sync_log");
+
 /// One step of the schema's history.
 pub struct Migration {
     /// The version the store has after this step.
@@ -191,6 +208,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "create audit and op_items (file operations)",
         apply: create_v6,
     },
+    Migration {
+        to: 7,
+        description: "create tags, tag_parents, tag_assignments and sync_log",
+        apply: create_v7,
+    },
 ];
 
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -236,5 +258,13 @@ fn create_v5(tx: &WriteTransaction) -> Result<(), StoreError> {
 fn create_v6(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(AUDIT)?;
     tx.open_table(OP_ITEMS)?;
+    Ok(())
+}
+
+fn create_v7(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(TAGS)?;
+    tx.open_table(TAG_PARENTS)?;
+    tx.open_table(TAG_ASSIGNMENTS)?;
+    tx.open_table(SYNC_LOG)?;
     Ok(())
 }

@@ -585,6 +585,8 @@ impl AppState {
                 Event::WatchChanged { .. } | Event::LocationsChanged => {
                     return Some(Command::Refresh);
                 }
+                // The window shows no tags yet.
+                Event::TagsChanged => {}
                 Event::DeviceRenamed { name } => self.device_name = name,
                 Event::LibraryOpened { .. } | Event::LibraryClosed { .. } => {}
             },

@@ -80,6 +80,9 @@ pub enum CoreError {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A tag could not be made, found or changed: what, naming the tag or value.
+    #[error("{0}")]
+    Tag(String),
     /// An operation that needs an open library was called without one.
     #[error("no library is open")]
     NoLibraryOpen,

@@ -83,6 +83,8 @@ pub enum Event {
     },
     /// A location went offline or came back, or the set of locations changed.
     LocationsChanged,
+    /// Tags, their graph or their assignments changed.
+    TagsChanged,
     /// A folder watched for a view outside the locations (the folder shown, or the folder of
     /// an ephemeral search) changed on disk.
     FolderChanged {

@@ -16,6 +16,7 @@ mod portable;
 mod records;
 mod scoped;
 mod search;
+mod tags;
 mod upgrade;
 mod volume;
 mod watch;

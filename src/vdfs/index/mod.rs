@@ -20,6 +20,7 @@ mod faults;
 pub mod follow;
 pub mod location;
 pub mod repair;
+pub mod tags;
 pub mod upgrade;
 pub mod volume;
 pub mod write;

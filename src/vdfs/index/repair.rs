@@ -30,7 +30,8 @@ use crate::store::schema::{
     AUDIT, CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIAGNOSTIC_BATCHES, DIR_STATS,
     ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, JOBS, LOCATION_JOBS, LOCATIONS, META,
     META_NAMES_GENERATION, META_NEXT_ENTRY_ID_PREFIX, META_NEXT_JOB_ID, META_NEXT_LOCATION_ID,
-    META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, TOMBSTONES, UNREADABLE, VOLUMES,
+    META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS,
+    TAGS, TOMBSTONES, UNREADABLE, VOLUMES,
 };
 use crate::store::{SCHEMA_VERSION, Store, StoreError, decode, encode};
 use crate::vdfs::fs::entry::EntryKind;
@@ -80,6 +81,10 @@ struct Salvage {
     op_items: Rows<(u64, u8, u64), Vec<u8>>,
     audit: Rows<u64, Vec<u8>>,
     diagnostic: Rows<(u64, u64), u32>,
+    tags: Rows<u128, Vec<u8>>,
+    tag_parents: Rows<(u128, u128), Vec<u8>>,
+    tag_assignments: Rows<(u128, u8, u128), ()>,
+    sync_log: Rows<Vec<u8>, Vec<u8>>,
 }
 
 /// Builds a new store at `new` (which must not exist) from the store file `old` (`None`: there
@@ -245,6 +250,10 @@ fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable
     s.op_items = rows(old, &tx, OP_ITEMS, |k| k, bytes, report);
     s.audit = rows(old, &tx, AUDIT, |k| k, bytes, report);
     s.diagnostic = rows(old, &tx, DIAGNOSTIC_BATCHES, |k| k, |v| v, report);
+    s.tags = rows(old, &tx, TAGS, |k| k, bytes, report);
+    s.tag_parents = rows(old, &tx, TAG_PARENTS, |k| k, bytes, report);
+    s.tag_assignments = rows(old, &tx, TAG_ASSIGNMENTS, |k| k, |()| (), report);
+    s.sync_log = rows(old, &tx, SYNC_LOG, |k| k.to_vec(), bytes, report);
     Ok(s)
 }
 
@@ -565,6 +574,37 @@ fn write_new(
             if job_ids.contains(&k.0) {
                 t.insert(k, v)?;
             }
+        }
+    }
+    // Tags are the person's own work: every whole tag, edge between kept tags and
+    // assignment of a kept tag is kept (an assignment's entry or content may come back with
+    // the rescan: it is keyed by UUID), and the sync log.
+    let tags = verified("tags", s.tags, report);
+    let tag_ids: HashSet<u128> = tags.iter().map(|(k, _)| *k).collect();
+    copy(tx, TAGS, tags)?;
+    {
+        let mut t = tx.open_table(TAG_PARENTS)?;
+        for ((c, p), v) in verified("tag_parents", s.tag_parents, report) {
+            if tag_ids.contains(&c) && tag_ids.contains(&p) {
+                t.insert((c, p), v.as_slice())?;
+            }
+        }
+    }
+    {
+        let mut t = tx.open_table(TAG_ASSIGNMENTS)?;
+        let mut kept = 0u64;
+        for (k, ()) in s.tag_assignments {
+            if tag_ids.contains(&k.0) && k.1 <= 1 {
+                t.insert(k, ())?;
+                kept += 1;
+            }
+        }
+        report.kept.push(("tag_assignments".to_owned(), kept));
+    }
+    {
+        let mut t = tx.open_table(SYNC_LOG)?;
+        for (k, v) in verified("sync_log", s.sync_log, report) {
+            t.insert(k.as_slice(), v.as_slice())?;
         }
     }
     // Counters: kept, raised past everything in use (an id or number is never handed out twice).

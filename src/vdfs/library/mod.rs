@@ -10,6 +10,9 @@ mod actions;
 mod locations;
 mod queries;
 pub mod repair;
+mod tags;
+
+pub use tags::{NewTag, TagInfo, TagVia};
 
 pub use queries::IndexCounts;
 
@@ -54,6 +57,9 @@ pub struct Library {
     runtime: tokio::runtime::Handle,
     /// What the live index's transactions touched (the name index follows them by overlay).
     names_delta: std::sync::Arc<crate::vdfs::index::NamesDelta>,
+    /// This device's hybrid logical clock, continuing from the last value stored: the HLC of
+    /// every change of shared data (tags).
+    clock: crate::vdfs::clock::Clock,
     /// The overlay last built, with the generation it is current for.
     overlay: std::sync::Mutex<
         Option<(
@@ -135,7 +141,9 @@ impl Library {
             config.settings.job_concurrency.clamp(1, 16) as usize,
         );
         jobs.mark_interrupted()?;
+        let last_hlc = store.read(crate::vdfs::clock::load_last)?;
         Ok(Library {
+            clock: crate::vdfs::clock::Clock::new(device, last_hlc),
             live: std::sync::Mutex::new(None),
             jobs,
             store,
@@ -428,8 +436,8 @@ impl Library {
         Ok(names::file_generation(&file) != Some(current))
     }
 
-    /// Runs `q` over the library's name index, with [`Query::missing_from`] applied from the
-    /// store.
+    /// Runs `q` over the library's name index, with [`Query::missing_from`] and
+    /// [`Query::tags`] applied from the store.
     ///
     /// # Errors
     /// [`CoreError::Store`].
@@ -447,13 +455,20 @@ impl Library {
         max_stale: std::time::Duration,
     ) -> Result<Results, CoreError> {
         let ix = self.name_view_within(max_stale)?;
-        let only = match q.missing_from {
+        let mut only = match q.missing_from {
             Some(target) => Some(crate::vdfs::query::redundancy::missing_ids(
                 &self.store,
                 target,
             )?),
             None => None,
         };
+        if !q.tags.is_empty() {
+            let tagged = self.tagged_entry_ids(&q.tags)?;
+            only = Some(match only {
+                Some(o) => o.intersection(&tagged).copied().collect(),
+                None => tagged,
+            });
+        }
         Ok(ix.search_in(q, only.as_ref()))
     }
 

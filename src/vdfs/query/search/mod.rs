@@ -73,6 +73,10 @@ pub struct Query {
     /// left out). Applied by
     /// [`crate::vdfs::library::Library::search`], which reads the store for it.
     pub missing_from: Option<u32>,
+    /// Only entries carrying every one of these tags (by UUID), on the entry or on its
+    /// content, each tag with the tags below it in the graph. Applied by
+    /// [`crate::vdfs::library::Library::search`], which reads the store for it.
+    pub tags: Vec<uuid::Uuid>,
     /// Order of the results.
     pub sort: Sort,
     /// Reverse the order.

@@ -1,0 +1,338 @@
+//! `cairn tag …`: make, list, change and delete tags; put them on files and folders and take
+//! them off; show a file's tags.
+
+use std::ffi::OsString;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::Output;
+use crate::vdfs::Core;
+use crate::vdfs::index::tags::Privacy;
+use crate::vdfs::library::{NewTag, TagInfo, TagVia};
+
+/// `cairn tag …`
+#[derive(Debug, Subcommand)]
+pub enum TagCommand {
+    /// Make a tag. `namespace::name` puts it in a namespace (two "Project" tags may live in
+    /// different ones).
+    Create {
+        /// Its name.
+        name: String,
+        /// Another name that finds it (repeat for several).
+        #[arg(long = "alias", value_name = "ALIAS")]
+        aliases: Vec<String>,
+        /// A colour, #rrggbb.
+        #[arg(long)]
+        colour: Option<String>,
+        /// A tag to put it under ("Paris" under "France").
+        #[arg(long)]
+        parent: Option<String>,
+        /// normal (default), archive (left out of the default list) or hidden.
+        #[arg(long, default_value = "normal", value_parser = parse_privacy)]
+        privacy: Privacy,
+    },
+    /// List the tags as a tree, with how many files each is on (archive and hidden tags with
+    /// --all).
+    Ls {
+        /// Show archive and hidden tags too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Put a tag on files and folders (one change, however many).
+    Add {
+        /// The tag (name, alias or namespace::name).
+        tag: String,
+        /// Indexed files and folders.
+        #[arg(required = true)]
+        paths: Vec<OsString>,
+        /// Tag the content instead: every copy of each file, wherever it is or will be.
+        #[arg(long)]
+        content: bool,
+        /// Also everything below each folder.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Take a tag off files and folders.
+    Rm {
+        /// The tag.
+        tag: String,
+        /// Indexed files and folders.
+        #[arg(required = true)]
+        paths: Vec<OsString>,
+        /// Take it off the content (every copy).
+        #[arg(long)]
+        content: bool,
+        /// Also everything below each folder.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// The tags of a file or folder (on it, and on its content).
+    Show {
+        /// An indexed file or folder.
+        path: OsString,
+    },
+    /// Rename a tag (`namespace::name` moves it to that namespace).
+    Rename {
+        /// The tag.
+        tag: String,
+        /// Its new name.
+        new_name: String,
+    },
+    /// Change a tag's colour, aliases or privacy.
+    Set {
+        /// The tag.
+        tag: String,
+        /// A colour, #rrggbb; `none` clears it.
+        #[arg(long)]
+        colour: Option<String>,
+        /// Its aliases (replacing the ones it has; repeat for several).
+        #[arg(long = "alias", value_name = "ALIAS")]
+        aliases: Option<Vec<String>>,
+        /// normal, archive or hidden.
+        #[arg(long, value_parser = parse_privacy)]
+        privacy: Option<Privacy>,
+    },
+    /// Put a tag under another one (a tag may have several parents; cycles are refused).
+    Parent {
+        /// The child tag.
+        child: String,
+        /// The parent tag.
+        parent: String,
+    },
+    /// Take a tag from under another one.
+    Unparent {
+        /// The child tag.
+        child: String,
+        /// The parent tag.
+        parent: String,
+    },
+    /// Delete a tag and take it off everything (your files are not touched).
+    Delete {
+        /// The tag.
+        tag: String,
+    },
+}
+
+fn parse_privacy(s: &str) -> Result<Privacy, String> {
+    match s {
+        "normal" => Ok(Privacy::Normal),
+        "archive" => Ok(Privacy::Archive),
+        "hidden" => Ok(Privacy::Hidden),
+        other => Err(format!(
+            "unknown privacy {other:?}: normal, archive or hidden"
+        )),
+    }
+}
+
+fn info_json(t: &TagInfo) -> serde_json::Value {
+    let mut v = serde_json::to_value(t).expect("json");
+    v["qualified"] = json!(t.qualified());
+    v
+}
+
+pub(super) fn tag(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: TagCommand,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let paths = |ps: &[OsString]| -> anyhow::Result<Vec<std::path::PathBuf>> {
+        ps.iter()
+            .map(|p| super::local_path(core, &lib, p))
+            .collect()
+    };
+    match c {
+        TagCommand::Create {
+            name,
+            aliases,
+            colour,
+            parent,
+            privacy,
+        } => {
+            let t = lib.create_tag(&NewTag {
+                name,
+                aliases,
+                colour,
+                privacy,
+                parent,
+            })?;
+            if out.json {
+                out.json(&info_json(&t));
+            } else {
+                println!("Created tag \"{}\"", t.qualified());
+            }
+        }
+        TagCommand::Ls { all } => {
+            let tags: Vec<TagInfo> = lib
+                .tags()?
+                .into_iter()
+                .filter(|t| all || t.record.privacy == Privacy::Normal)
+                .collect();
+            if out.json {
+                out.json(&json!(tags.iter().map(info_json).collect::<Vec<_>>()));
+                return Ok(());
+            }
+            if tags.is_empty() {
+                println!("No tags yet (`cairn tag create NAME` makes one).");
+                return Ok(());
+            }
+            // As a tree: roots first (tags without a shown parent), children indented below
+            // each of their parents.
+            let shown: std::collections::HashSet<uuid::Uuid> = tags.iter().map(|t| t.id).collect();
+            fn print(t: &TagInfo, tags: &[TagInfo], depth: usize, path: &mut Vec<uuid::Uuid>) {
+                let count = match (t.entries, t.contents) {
+                    (0, 0) => String::new(),
+                    (e, 0) => format!("  {e}"),
+                    (0, c) => format!("  {c} contents"),
+                    (e, c) => format!("  {e} + {c} content{}", if c == 1 { "" } else { "s" }),
+                };
+                let extra = match t.record.privacy {
+                    Privacy::Normal => String::new(),
+                    Privacy::Archive => "  (archive)".to_owned(),
+                    Privacy::Hidden => "  (hidden)".to_owned(),
+                };
+                let colour = t
+                    .record
+                    .colour
+                    .as_deref()
+                    .map(|c| format!("  {c}"))
+                    .unwrap_or_default();
+                println!(
+                    "{}{}{count}{colour}{extra}",
+                    "  ".repeat(depth),
+                    t.qualified()
+                );
+                path.push(t.id);
+                for c in tags.iter().filter(|c| c.parents.contains(&t.id)) {
+                    if !path.contains(&c.id) {
+                        print(c, tags, depth + 1, path);
+                    }
+                }
+                path.pop();
+            }
+            for t in tags
+                .iter()
+                .filter(|t| !t.parents.iter().any(|p| shown.contains(p)))
+            {
+                print(t, &tags, 0, &mut Vec::new());
+            }
+        }
+        TagCommand::Add {
+            tag,
+            paths: ps,
+            content,
+            recursive,
+        } => {
+            let ps = paths(&ps)?;
+            let tag = lib.find_tag(&tag)?.qualified();
+            let started = std::time::Instant::now();
+            let n = lib.tag_paths(&tag, &ps, content, recursive)?;
+            if out.json {
+                out.json(&json!({ "tagged": n }));
+            } else {
+                println!(
+                    "Tagged {} with \"{tag}\" ({:.0} ms)",
+                    plural(n, if content { "content" } else { "item" }),
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        }
+        TagCommand::Rm {
+            tag,
+            paths: ps,
+            content,
+            recursive,
+        } => {
+            let ps = paths(&ps)?;
+            let tag = lib.find_tag(&tag)?.qualified();
+            let n = lib.untag_paths(&tag, &ps, content, recursive)?;
+            if out.json {
+                out.json(&json!({ "untagged": n }));
+            } else {
+                println!(
+                    "Took \"{tag}\" off {}",
+                    plural(n, if content { "content" } else { "item" })
+                );
+            }
+        }
+        TagCommand::Show { path } => {
+            let p = super::local_path(core, &lib, &path)?;
+            let tags = lib.tags_of(&p)?;
+            if out.json {
+                out.json(&json!(
+                    tags.iter()
+                        .map(|(t, via)| json!({ "tag": info_json(t), "via": via }))
+                        .collect::<Vec<_>>()
+                ));
+            } else if tags.is_empty() {
+                println!("{} has no tags", p.display());
+            } else {
+                for (t, via) in tags {
+                    match via {
+                        TagVia::Entry => println!("{}", t.qualified()),
+                        TagVia::Content => {
+                            println!("{}  (on its content: every copy)", t.qualified())
+                        }
+                    }
+                }
+            }
+        }
+        TagCommand::Rename { tag, new_name } => {
+            let t = lib.rename_tag(&tag, &new_name)?;
+            if out.json {
+                out.json(&info_json(&t));
+            } else {
+                println!("Renamed to \"{}\"", t.qualified());
+            }
+        }
+        TagCommand::Set {
+            tag,
+            colour,
+            aliases,
+            privacy,
+        } => {
+            let colour = colour.map(|c| (c != "none").then_some(c));
+            let t = lib.set_tag(&tag, colour, aliases, privacy)?;
+            if out.json {
+                out.json(&info_json(&t));
+            } else {
+                println!("Changed \"{}\"", t.qualified());
+            }
+        }
+        TagCommand::Parent { child, parent } => {
+            lib.add_tag_parent(&child, &parent)?;
+            if !out.json {
+                println!("\"{child}\" is now under \"{parent}\"");
+            }
+        }
+        TagCommand::Unparent { child, parent } => {
+            lib.remove_tag_parent(&child, &parent)?;
+            if !out.json {
+                println!("\"{child}\" is no longer under \"{parent}\"");
+            }
+        }
+        TagCommand::Delete { tag } => {
+            let t = lib.delete_tag(&tag)?;
+            if out.json {
+                out.json(&json!({ "deleted": t.id }));
+            } else {
+                println!(
+                    "Deleted tag \"{}\" (it was on {})",
+                    t.qualified(),
+                    plural(t.entries + t.contents, "item")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{} {what}s", crate::format::count(n))
+    }
+}

@@ -1,0 +1,463 @@
+//! Tags, the tag graph, tag assignments and the sync log of shared changes, as stored
+//! (tables `tags`, `tag_parents`, `tag_assignments`, `sync_log`).
+//!
+//! Tags are shared data (DESIGN.md, "Storage"): every change is stamped with an HLC
+//! ([`crate::vdfs::clock`]) and appended to the sync log in the same transaction as the change
+//! itself, so a peer can later replay what it missed in HLC order. The merge rules the sync
+//! will apply are those of the design: assignments merge by union, and a removal wins over an
+//! assignment with an older HLC; a tag's fields are last-writer-wins by HLC.
+//!
+//! Assignments are keyed by the target's UUID (an entry's, or a content identity's for "every
+//! copy"), never by an entry id or a path: they follow an entry through renames, moves,
+//! rescans and repairs, and a content tag finds copies made later.
+//!
+//! The functions here work inside the caller's transaction; `library::tags` is the API.
+
+use redb::{ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::store::StoreError;
+use crate::store::record::{Record, decode_record, encode_record};
+use crate::store::schema::{SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS, TAGS};
+use crate::vdfs::clock::Hlc;
+
+/// Who may see a tag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Privacy {
+    /// Shown everywhere.
+    #[default]
+    Normal,
+    /// Left out of the default tag lists (an old project): shown when asked for.
+    Archive,
+    /// Shown only when asked for by name or with `--all`.
+    Hidden,
+}
+
+/// A tag (table `tags`, keyed by its UUID).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRecord {
+    /// The display name.
+    pub name: String,
+    /// An optional namespace: two tags may share a name in different namespaces.
+    pub namespace: Option<String>,
+    /// Other names that find it (an abbreviation, a translation).
+    pub aliases: Vec<String>,
+    /// A colour, `#rrggbb`.
+    pub colour: Option<String>,
+    /// An icon name.
+    pub icon: Option<String>,
+    /// Who may see it.
+    pub privacy: Privacy,
+    /// When it was made, ms since the epoch.
+    pub created_ms: i64,
+    /// The HLC of its last change (last-writer-wins).
+    pub hlc: Hlc,
+}
+
+impl Record for TagRecord {
+    const TABLE: &'static str = "tags";
+    const VERSION: u8 = 1;
+}
+
+/// An edge of the tag graph, child → parent (table `tag_parents`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagEdge {
+    /// When it was made.
+    pub hlc: Hlc,
+}
+
+impl Record for TagEdge {
+    const TABLE: &'static str = "tag_parents";
+    const VERSION: u8 = 1;
+}
+
+/// What a tag is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Target {
+    /// One entry (a file or folder), by its UUID.
+    Entry(Uuid),
+    /// Every copy of a content, by the content identity's UUID.
+    Content(Uuid),
+}
+
+impl Target {
+    /// The `(kind, UUID)` part of an assignment key: kind 0 an entry, 1 a content.
+    pub fn key(self) -> (u8, u128) {
+        match self {
+            Target::Entry(u) => (0, u.as_u128()),
+            Target::Content(u) => (1, u.as_u128()),
+        }
+    }
+
+    /// The target of an assignment key's `(kind, UUID)`; `None` for an unknown kind.
+    pub fn from_key(kind: u8, uuid: u128) -> Option<Target> {
+        match kind {
+            0 => Some(Target::Entry(Uuid::from_u128(uuid))),
+            1 => Some(Target::Content(Uuid::from_u128(uuid))),
+            _ => None,
+        }
+    }
+}
+
+/// One shared change, as the sync log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncOp {
+    /// A tag was made or changed (its whole record).
+    TagSet {
+        /// The tag.
+        tag: Uuid,
+        /// Its record after the change.
+        record: TagRecord,
+    },
+    /// A tag was deleted (with its edges and assignments).
+    TagDeleted {
+        /// The tag.
+        tag: Uuid,
+    },
+    /// `child` was put under `parent`.
+    EdgeAdded {
+        /// The child tag.
+        child: Uuid,
+        /// The parent tag.
+        parent: Uuid,
+    },
+    /// `child` was taken from under `parent`.
+    EdgeRemoved {
+        /// The child tag.
+        child: Uuid,
+        /// The parent tag.
+        parent: Uuid,
+    },
+    /// `tag` was put on `targets` (one action, however many).
+    Assigned {
+        /// The tag.
+        tag: Uuid,
+        /// What it was put on.
+        targets: Vec<Target>,
+    },
+    /// `tag` was taken off `targets`.
+    Unassigned {
+        /// The tag.
+        tag: Uuid,
+        /// What it was taken off.
+        targets: Vec<Target>,
+    },
+}
+
+/// A sync log record (table `sync_log`, keyed by [`hlc_key`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    /// The change.
+    pub op: SyncOp,
+}
+
+impl Record for SyncRecord {
+    const TABLE: &'static str = "sync_log";
+    const VERSION: u8 = 1;
+}
+
+/// The sync log key of `hlc`: ms (8 bytes) and counter (4 bytes) big-endian, then the device
+/// UUID (16 bytes), so byte order is HLC order.
+pub fn hlc_key(hlc: Hlc) -> [u8; 28] {
+    let mut k = [0u8; 28];
+    k[..8].copy_from_slice(&hlc.ms.to_be_bytes());
+    k[8..12].copy_from_slice(&hlc.counter.to_be_bytes());
+    k[12..].copy_from_slice(hlc.device.as_bytes());
+    k
+}
+
+/// The HLC of a sync log key; `None` if it is not 28 bytes.
+pub fn hlc_of_key(k: &[u8]) -> Option<Hlc> {
+    Some(Hlc {
+        ms: u64::from_be_bytes(k.get(..8)?.try_into().ok()?),
+        counter: u32::from_be_bytes(k.get(8..12)?.try_into().ok()?),
+        device: Uuid::from_slice(k.get(12..28)?).ok()?,
+    })
+}
+
+/// Appends `op` to the sync log at `hlc` and stores `hlc` as the clock's last value.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn log(tx: &WriteTransaction, hlc: Hlc, op: SyncOp) -> Result<(), StoreError> {
+    tx.open_table(SYNC_LOG)?.insert(
+        hlc_key(hlc).as_slice(),
+        encode_record(&SyncRecord { op }).as_slice(),
+    )?;
+    crate::vdfs::clock::save_last(tx, hlc)
+}
+
+/// Every tag, by UUID.
+///
+/// # Errors
+/// [`StoreError`] (a damaged record names the table).
+pub fn all(tx: &redb::ReadTransaction) -> Result<Vec<(Uuid, TagRecord)>, StoreError> {
+    let mut out = Vec::new();
+    for row in tx.open_table(TAGS)?.iter()? {
+        let (k, v) = row?;
+        out.push((Uuid::from_u128(k.value()), decode_record(v.value())?));
+    }
+    Ok(out)
+}
+
+/// Every edge of the tag graph, `(child, parent)`.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn edges(tx: &redb::ReadTransaction) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    let mut out = Vec::new();
+    for row in tx.open_table(TAG_PARENTS)?.iter()? {
+        let (child, parent) = row?.0.value();
+        out.push((Uuid::from_u128(child), Uuid::from_u128(parent)));
+    }
+    Ok(out)
+}
+
+/// Writes `record` as tag `tag` and logs it.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn put(tx: &WriteTransaction, tag: Uuid, record: &TagRecord) -> Result<(), StoreError> {
+    tx.open_table(TAGS)?
+        .insert(tag.as_u128(), encode_record(record).as_slice())?;
+    log(
+        tx,
+        record.hlc,
+        SyncOp::TagSet {
+            tag,
+            record: record.clone(),
+        },
+    )
+}
+
+/// Adds the edge `child → parent` and logs it (nothing if it is there).
+///
+/// # Errors
+/// [`StoreError`].
+pub fn add_edge(
+    tx: &WriteTransaction,
+    child: Uuid,
+    parent: Uuid,
+    hlc: Hlc,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(TAG_PARENTS)?;
+    let key = (child.as_u128(), parent.as_u128());
+    if t.get(key)?.is_some() {
+        return Ok(());
+    }
+    t.insert(key, encode_record(&TagEdge { hlc }).as_slice())?;
+    drop(t);
+    log(tx, hlc, SyncOp::EdgeAdded { child, parent })
+}
+
+/// Removes the edge `child → parent` and logs it; false if it was not there.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn remove_edge(
+    tx: &WriteTransaction,
+    child: Uuid,
+    parent: Uuid,
+    hlc: Hlc,
+) -> Result<bool, StoreError> {
+    let gone = tx
+        .open_table(TAG_PARENTS)?
+        .remove((child.as_u128(), parent.as_u128()))?
+        .is_some();
+    if gone {
+        log(tx, hlc, SyncOp::EdgeRemoved { child, parent })?;
+    }
+    Ok(gone)
+}
+
+/// Puts `tag` on `targets` (those it is not on yet) and logs them as one change; returns how
+/// many were new.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn assign(
+    tx: &WriteTransaction,
+    tag: Uuid,
+    targets: &[Target],
+    hlc: Hlc,
+) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(TAG_ASSIGNMENTS)?;
+    let mut new = Vec::new();
+    let mut sorted = targets.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    for target in sorted {
+        let (kind, uuid) = target.key();
+        if t.insert((tag.as_u128(), kind, uuid), ())?.is_none() {
+            new.push(target);
+        }
+    }
+    drop(t);
+    let n = new.len() as u64;
+    if n > 0 {
+        log(tx, hlc, SyncOp::Assigned { tag, targets: new })?;
+    }
+    Ok(n)
+}
+
+/// Takes `tag` off `targets` and logs those it was on as one change; returns how many.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn unassign(
+    tx: &WriteTransaction,
+    tag: Uuid,
+    targets: &[Target],
+    hlc: Hlc,
+) -> Result<u64, StoreError> {
+    let mut t = tx.open_table(TAG_ASSIGNMENTS)?;
+    let mut gone = Vec::new();
+    for &target in targets {
+        let (kind, uuid) = target.key();
+        if t.remove((tag.as_u128(), kind, uuid))?.is_some() {
+            gone.push(target);
+        }
+    }
+    drop(t);
+    let n = gone.len() as u64;
+    if n > 0 {
+        log(tx, hlc, SyncOp::Unassigned { tag, targets: gone })?;
+    }
+    Ok(n)
+}
+
+/// Every target `tag` is on, in key order.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn targets_of(
+    t: &impl ReadableTable<(u128, u8, u128), ()>,
+    tag: Uuid,
+) -> Result<Vec<Target>, StoreError> {
+    let u = tag.as_u128();
+    let mut out = Vec::new();
+    for row in t.range((u, 0u8, 0u128)..=(u, u8::MAX, u128::MAX))? {
+        let (_, kind, target) = row?.0.value();
+        out.extend(Target::from_key(kind, target));
+    }
+    Ok(out)
+}
+
+/// Deletes tag `tag`: its record, its edges both ways and its assignments, logged as one
+/// change.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn delete(tx: &WriteTransaction, tag: Uuid, hlc: Hlc) -> Result<(), StoreError> {
+    tx.open_table(TAGS)?.remove(tag.as_u128())?;
+    {
+        let mut e = tx.open_table(TAG_PARENTS)?;
+        let u = tag.as_u128();
+        e.retain(|(child, parent), _| child != u && parent != u)?;
+    }
+    {
+        let mut a = tx.open_table(TAG_ASSIGNMENTS)?;
+        let u = tag.as_u128();
+        let keys: Vec<(u8, u128)> = {
+            let mut v = Vec::new();
+            for row in a.range((u, 0u8, 0u128)..=(u, u8::MAX, u128::MAX))? {
+                let (_, kind, target) = row?.0.value();
+                v.push((kind, target));
+            }
+            v
+        };
+        for (kind, target) in keys {
+            a.remove((u, kind, target))?;
+        }
+    }
+    log(tx, hlc, SyncOp::TagDeleted { tag })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::vdfs::clock::Clock;
+
+    fn record(name: &str, hlc: Hlc) -> TagRecord {
+        TagRecord {
+            name: name.to_owned(),
+            namespace: None,
+            aliases: Vec::new(),
+            colour: None,
+            icon: None,
+            privacy: Privacy::Normal,
+            created_ms: 0,
+            hlc,
+        }
+    }
+
+    /// Every change is logged once, in the same transaction, in HLC order; a bulk assignment
+    /// is one log record however many targets it has; the clock's last value is stored.
+    #[test]
+    fn every_change_is_logged_once_in_hlc_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("library.redb")).unwrap();
+        let device = Uuid::new_v4();
+        let clock = std::sync::Arc::new(Clock::new(device, None));
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let targets: Vec<Target> = (0..1000).map(|_| Target::Entry(Uuid::new_v4())).collect();
+        let c = clock.clone();
+        let t2 = targets.clone();
+        store
+            .write(move |tx| {
+                put(tx, a, &record("a", c.tick()))?;
+                put(tx, b, &record("b", c.tick()))?;
+                add_edge(tx, b, a, c.tick())?;
+                assert_eq!(assign(tx, b, &t2, c.tick())?, 1000);
+                // Already there: nothing new, nothing logged.
+                assert_eq!(assign(tx, b, &t2[..10], c.tick())?, 0);
+                assert_eq!(unassign(tx, b, &t2[..10], c.tick())?, 10);
+                assert!(remove_edge(tx, b, a, c.tick())?);
+                delete(tx, a, c.tick())?;
+                Ok(())
+            })
+            .unwrap();
+        let (log, left, last) = store
+            .read(|tx| {
+                let mut log = Vec::new();
+                for row in tx.open_table(SYNC_LOG)?.iter()? {
+                    let (k, v) = row?;
+                    let rec: SyncRecord = decode_record(v.value())?;
+                    log.push((hlc_of_key(k.value()).unwrap(), rec.op));
+                }
+                let left = targets_of(&tx.open_table(TAG_ASSIGNMENTS)?, b)?.len();
+                Ok((log, left, crate::vdfs::clock::load_last(tx)?))
+            })
+            .unwrap();
+        let kinds: Vec<&str> = log
+            .iter()
+            .map(|(_, op)| match op {
+                SyncOp::TagSet { .. } => "set",
+                SyncOp::TagDeleted { .. } => "deleted",
+                SyncOp::EdgeAdded { .. } => "edge+",
+                SyncOp::EdgeRemoved { .. } => "edge-",
+                SyncOp::Assigned { .. } => "assigned",
+                SyncOp::Unassigned { .. } => "unassigned",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "set",
+                "set",
+                "edge+",
+                "assigned",
+                "unassigned",
+                "edge-",
+                "deleted"
+            ]
+        );
+        assert!(log.windows(2).all(|w| w[0].0 < w[1].0), "HLC order");
+        assert!(matches!(&log[3].1, SyncOp::Assigned { targets, .. } if targets.len() == 1000));
+        assert_eq!(left, 990);
+        assert_eq!(last, Some(log.last().unwrap().0));
+    }
+}

@@ -1,0 +1,604 @@
+//! `Library` methods for tags: the tag graph (create, rename, change, put under another tag,
+//! delete), tagging entries and contents by path, a path's tags, and the entries a set of tags
+//! selects for search. Stored by [`crate::vdfs::index::tags`]; every change is durable, stamped
+//! with the library's HLC and logged for sync in the same transaction.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use redb::ReadableTableMetadata;
+use uuid::Uuid;
+
+use crate::store::schema::{CONTENT_UUIDS, ENTRY_UUIDS, TAG_ASSIGNMENTS};
+use crate::vdfs::CoreError;
+use crate::vdfs::events::Event;
+use crate::vdfs::index::tags::{self, Privacy, TagRecord, Target};
+
+/// A tag name as it is compared: the search module's folding (NFC, lower case) without
+/// accents (`Ville lumière` = `ville lumiere`): the combining marks of the canonical
+/// decomposition are dropped.
+fn fold(s: &str, _case_sensitive: bool) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower = crate::vdfs::query::search::fold(s, false);
+    lower
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .nfc()
+        .collect()
+}
+
+/// The longest tag name, in bytes.
+const NAME_MAX: usize = 200;
+
+/// A tag as the front ends show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TagInfo {
+    /// Its UUID.
+    pub id: Uuid,
+    /// Its record.
+    #[serde(flatten)]
+    pub record: TagRecord,
+    /// Its parent tags.
+    pub parents: Vec<Uuid>,
+    /// Entries it is on directly.
+    pub entries: u64,
+    /// Content identities it is on directly (every copy of each).
+    pub contents: u64,
+}
+
+impl TagInfo {
+    /// `namespace::name`, or the name.
+    pub fn qualified(&self) -> String {
+        match &self.record.namespace {
+            Some(ns) => format!("{ns}::{}", self.record.name),
+            None => self.record.name.clone(),
+        }
+    }
+}
+
+/// What a new tag is.
+#[derive(Debug, Clone, Default)]
+pub struct NewTag {
+    /// Its display name (`namespace::name` sets the namespace too).
+    pub name: String,
+    /// Other names that find it.
+    pub aliases: Vec<String>,
+    /// `#rrggbb`.
+    pub colour: Option<String>,
+    /// Who may see it.
+    pub privacy: Privacy,
+    /// A tag to put it under (by name).
+    pub parent: Option<String>,
+}
+
+/// How a path carries a tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagVia {
+    /// On the entry itself.
+    Entry,
+    /// On its content (every copy).
+    Content,
+}
+
+/// `namespace::name` split; the name alone has no namespace.
+fn split_qualified(s: &str) -> (Option<&str>, &str) {
+    match s.split_once("::") {
+        Some((ns, name)) => (Some(ns.trim()), name.trim()),
+        None => (None, s.trim()),
+    }
+}
+
+/// Checks a tag name, alias or namespace: not empty, at most [`NAME_MAX`] bytes, no control
+/// characters, no `::`.
+fn check_name(what: &str, s: &str) -> Result<String, CoreError> {
+    let t = s.trim();
+    let bad = |reason: &str| CoreError::Tag(format!("invalid tag {what} {s:?}: it {reason}"));
+    if t.is_empty() {
+        return Err(bad("cannot be empty"));
+    }
+    if t.len() > NAME_MAX {
+        return Err(bad(&format!("can be at most {NAME_MAX} bytes")));
+    }
+    if t.chars().any(char::is_control) {
+        return Err(bad("cannot hold control characters (such as a newline)"));
+    }
+    if t.contains("::") {
+        return Err(bad(
+            "cannot hold `::` (it separates a namespace from a name)",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+/// Checks a `#rrggbb` colour.
+fn check_colour(c: &str) -> Result<String, CoreError> {
+    let ok = c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(c.to_ascii_lowercase())
+    } else {
+        Err(CoreError::Tag(format!(
+            "invalid colour {c:?}: a colour is written #rrggbb (e.g. #3b82f6)"
+        )))
+    }
+}
+
+impl super::Library {
+    /// Every tag with its parents and how many entries and contents it is directly on, sorted
+    /// by qualified name (folded).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn tags(&self) -> Result<Vec<TagInfo>, CoreError> {
+        let mut out = self.store.read(|tx| {
+            let all = tags::all(tx)?;
+            let edges = tags::edges(tx)?;
+            let assigned = tx.open_table(TAG_ASSIGNMENTS)?;
+            let mut out = Vec::with_capacity(all.len());
+            for (id, record) in all {
+                let u = id.as_u128();
+                let entries = assigned
+                    .range((u, 0u8, 0u128)..=(u, 0u8, u128::MAX))?
+                    .count() as u64;
+                let contents = assigned
+                    .range((u, 1u8, 0u128)..=(u, 1u8, u128::MAX))?
+                    .count() as u64;
+                out.push(TagInfo {
+                    id,
+                    parents: edges
+                        .iter()
+                        .filter(|(c, _)| *c == id)
+                        .map(|(_, p)| *p)
+                        .collect(),
+                    record,
+                    entries,
+                    contents,
+                });
+            }
+            Ok(out)
+        })?;
+        out.sort_by_cached_key(|t| (fold(&t.qualified(), false), t.id));
+        Ok(out)
+    }
+
+    /// The tag `query` names: `namespace::name`, a name, or an alias (case and accents
+    /// ignored), or its UUID.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] naming it, or [`CoreError::Tag`] if several tags in
+    /// different namespaces have that name (say `namespace::name`).
+    pub fn find_tag(&self, query: &str) -> Result<TagInfo, CoreError> {
+        let all = self.tags()?;
+        if let Ok(id) = query.trim().parse::<Uuid>()
+            && let Some(t) = all.iter().find(|t| t.id == id)
+        {
+            return Ok(t.clone());
+        }
+        let (ns, name) = split_qualified(query);
+        let want = fold(name, false);
+        let hits: Vec<&TagInfo> = all
+            .iter()
+            .filter(|t| {
+                ns.is_none_or(|ns| {
+                    t.record
+                        .namespace
+                        .as_deref()
+                        .is_some_and(|tn| fold(tn, false) == fold(ns, false))
+                }) && (fold(&t.record.name, false) == want
+                    || t.record.aliases.iter().any(|a| fold(a, false) == want))
+            })
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(CoreError::Tag(format!(
+                "no tag named \"{query}\" (`cairn tag ls` lists them)"
+            ))),
+            many => Err(CoreError::Tag(format!(
+                "several tags are named \"{query}\" ({}); say which with namespace::name",
+                many.iter()
+                    .map(|t| t.qualified())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Refuses `name` (or an alias) if another tag of the same namespace has it as a name or
+    /// an alias.
+    fn check_free(
+        &self,
+        namespace: Option<&str>,
+        names: &[&str],
+        except: Option<Uuid>,
+    ) -> Result<(), CoreError> {
+        let ns = namespace.map(|n| fold(n, false));
+        for t in self.tags()? {
+            if Some(t.id) == except || t.record.namespace.as_deref().map(|n| fold(n, false)) != ns {
+                continue;
+            }
+            let theirs: Vec<String> = std::iter::once(&t.record.name)
+                .chain(&t.record.aliases)
+                .map(|n| fold(n, false))
+                .collect();
+            if let Some(taken) = names.iter().find(|n| theirs.contains(&fold(n, false))) {
+                return Err(CoreError::Tag(format!(
+                    "the tag \"{}\" already has the name \"{taken}\"",
+                    t.qualified()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a tag.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for a bad or taken name, alias or colour;
+    /// [`CoreError::Tag`] for an unknown parent; [`CoreError::Store`].
+    pub fn create_tag(&self, spec: &NewTag) -> Result<TagInfo, CoreError> {
+        let (ns, name) = split_qualified(&spec.name);
+        let name = check_name("name", name)?;
+        let namespace = ns.map(|n| check_name("namespace", n)).transpose()?;
+        let aliases = spec
+            .aliases
+            .iter()
+            .map(|a| check_name("alias", a))
+            .collect::<Result<Vec<_>, _>>()?;
+        let colour = spec.colour.as_deref().map(check_colour).transpose()?;
+        let mut names: Vec<&str> = vec![&name];
+        names.extend(aliases.iter().map(String::as_str));
+        self.check_free(namespace.as_deref(), &names, None)?;
+        let parent = spec
+            .parent
+            .as_deref()
+            .map(|p| self.find_tag(p))
+            .transpose()?;
+        let id = Uuid::new_v4();
+        let record = TagRecord {
+            name,
+            namespace,
+            aliases,
+            colour,
+            icon: None,
+            privacy: spec.privacy,
+            created_ms: crate::vdfs::jobs::now_ms(),
+            hlc: self.clock.tick(),
+        };
+        let edge_hlc = parent.as_ref().map(|_| self.clock.tick());
+        let rec = record.clone();
+        self.store.write(move |tx| {
+            tags::put(tx, id, &rec)?;
+            if let (Some(p), Some(h)) = (&parent, edge_hlc) {
+                tags::add_edge(tx, id, p.id, h)?;
+            }
+            Ok(())
+        })?;
+        self.events.publish(Event::TagsChanged);
+        self.find_tag(&id.to_string())
+    }
+
+    /// Changes a tag's record with `change` (a new name is checked to be free).
+    fn change_tag(
+        &self,
+        query: &str,
+        change: impl FnOnce(&mut TagRecord) -> Result<(), CoreError>,
+    ) -> Result<TagInfo, CoreError> {
+        let t = self.find_tag(query)?;
+        let mut record = t.record.clone();
+        change(&mut record)?;
+        let mut names: Vec<&str> = vec![&record.name];
+        names.extend(record.aliases.iter().map(String::as_str));
+        self.check_free(record.namespace.as_deref(), &names, Some(t.id))?;
+        record.hlc = self.clock.tick();
+        let id = t.id;
+        self.store.write(move |tx| tags::put(tx, id, &record))?;
+        self.events.publish(Event::TagsChanged);
+        self.find_tag(&id.to_string())
+    }
+
+    /// Renames a tag (`namespace::name` moves it to that namespace).
+    ///
+    /// # Errors
+    /// As [`Self::create_tag`].
+    pub fn rename_tag(&self, query: &str, new_name: &str) -> Result<TagInfo, CoreError> {
+        let (ns, name) = split_qualified(new_name);
+        let name = check_name("name", name)?;
+        let ns = ns.map(|n| check_name("namespace", n)).transpose()?;
+        self.change_tag(query, |r| {
+            r.name = name;
+            if ns.is_some() {
+                r.namespace = ns;
+            }
+            Ok(())
+        })
+    }
+
+    /// Sets a tag's colour (`None` clears it), aliases (when given) and privacy (when given).
+    ///
+    /// # Errors
+    /// As [`Self::create_tag`].
+    pub fn set_tag(
+        &self,
+        query: &str,
+        colour: Option<Option<String>>,
+        aliases: Option<Vec<String>>,
+        privacy: Option<Privacy>,
+    ) -> Result<TagInfo, CoreError> {
+        let colour = match colour {
+            Some(Some(c)) => Some(Some(check_colour(&c)?)),
+            other => other,
+        };
+        let aliases = aliases
+            .map(|v| {
+                v.iter()
+                    .map(|a| check_name("alias", a))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        self.change_tag(query, |r| {
+            if let Some(c) = colour {
+                r.colour = c;
+            }
+            if let Some(a) = aliases {
+                r.aliases = a;
+            }
+            if let Some(p) = privacy {
+                r.privacy = p;
+            }
+            Ok(())
+        })
+    }
+
+    /// Puts tag `child` under tag `parent` (a tag may have several parents). Refused when it
+    /// would make a cycle.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] naming the cycle; [`CoreError::Tag`];
+    /// [`CoreError::Store`].
+    pub fn add_tag_parent(&self, child: &str, parent: &str) -> Result<(), CoreError> {
+        let c = self.find_tag(child)?;
+        let p = self.find_tag(parent)?;
+        let all = self.tags()?;
+        // A cycle: the parent is the child or one of the child's descendants.
+        if descendants(&all, &[c.id]).contains(&p.id) {
+            return Err(CoreError::Tag(format!(
+                "\"{}\" is below \"{}\": putting \"{}\" under it would make a cycle",
+                p.qualified(),
+                c.qualified(),
+                c.qualified()
+            )));
+        }
+        let hlc = self.clock.tick();
+        self.store
+            .write(move |tx| tags::add_edge(tx, c.id, p.id, hlc))?;
+        self.events.publish(Event::TagsChanged);
+        Ok(())
+    }
+
+    /// Takes tag `child` from under tag `parent`.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] (also when `child` is not under `parent`); [`CoreError::Store`].
+    pub fn remove_tag_parent(&self, child: &str, parent: &str) -> Result<(), CoreError> {
+        let c = self.find_tag(child)?;
+        let p = self.find_tag(parent)?;
+        let hlc = self.clock.tick();
+        let gone = self
+            .store
+            .write(move |tx| tags::remove_edge(tx, c.id, p.id, hlc))?;
+        if !gone {
+            return Err(CoreError::Tag(format!(
+                "\"{child}\" is not under \"{parent}\""
+            )));
+        }
+        self.events.publish(Event::TagsChanged);
+        Ok(())
+    }
+
+    /// Deletes a tag, its place in the graph and every assignment of it (the files are not
+    /// touched). Its children stay, without it as a parent.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`]; [`CoreError::Store`].
+    pub fn delete_tag(&self, query: &str) -> Result<TagInfo, CoreError> {
+        let t = self.find_tag(query)?;
+        let (id, hlc) = (t.id, self.clock.tick());
+        self.store.write(move |tx| tags::delete(tx, id, hlc))?;
+        self.events.publish(Event::TagsChanged);
+        Ok(t)
+    }
+
+    /// The targets for `paths`: each indexed path's entry (with `recursive`, and everything
+    /// below a folder), or with `content` the content identities of the files (folders and
+    /// files not identified yet are refused then).
+    fn targets_for(
+        &self,
+        paths: &[PathBuf],
+        content: bool,
+        recursive: bool,
+    ) -> Result<Vec<Target>, CoreError> {
+        let mut ids = Vec::new();
+        for p in paths {
+            let found = self.entry_at(p)?.ok_or_else(|| CoreError::Tag(format!(
+                    "{} is not in the library's index (only indexed files can be tagged; add its folder as a location)",
+                    p.display()
+                )))?;
+            ids.push(found.id);
+        }
+        self.store
+            .read(|tx| {
+                let mut out = Vec::new();
+                for (id, path) in ids.iter().zip(paths) {
+                    let recs = if recursive {
+                        crate::vdfs::index::subtree(tx, *id)?
+                    } else {
+                        crate::vdfs::index::entry(tx, *id)?
+                            .map(|r| vec![(*id, r)])
+                            .unwrap_or_default()
+                    };
+                    for (_, r) in recs {
+                        if !content {
+                            out.push(Target::Entry(r.uuid));
+                        } else if let Some(cas) = r.cas {
+                            out.push(Target::Content(cas.content_uuid()));
+                        } else if !recursive {
+                            return Err(crate::store::StoreError::NotFound {
+                                what: format!(
+                                    "the content of {} (it is a folder, or not identified yet: index its location in content mode)",
+                                    path.display()
+                                ),
+                            });
+                        }
+                    }
+                }
+                Ok(out)
+            })
+            .map_err(CoreError::from)
+    }
+
+    /// Puts `tag` on `paths` as one change; returns how many were not tagged yet.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for a path not indexed or an unknown tag; [`CoreError::Store`].
+    pub fn tag_paths(
+        &self,
+        tag: &str,
+        paths: &[PathBuf],
+        content: bool,
+        recursive: bool,
+    ) -> Result<u64, CoreError> {
+        let t = self.find_tag(tag)?;
+        let targets = self.targets_for(paths, content, recursive)?;
+        let hlc = self.clock.tick();
+        let n = self
+            .store
+            .write(move |tx| tags::assign(tx, t.id, &targets, hlc))?;
+        self.events.publish(Event::TagsChanged);
+        Ok(n)
+    }
+
+    /// Takes `tag` off `paths` as one change; returns how many carried it.
+    ///
+    /// # Errors
+    /// As [`Self::tag_paths`].
+    pub fn untag_paths(
+        &self,
+        tag: &str,
+        paths: &[PathBuf],
+        content: bool,
+        recursive: bool,
+    ) -> Result<u64, CoreError> {
+        let t = self.find_tag(tag)?;
+        let targets = self.targets_for(paths, content, recursive)?;
+        let hlc = self.clock.tick();
+        let n = self
+            .store
+            .write(move |tx| tags::unassign(tx, t.id, &targets, hlc))?;
+        self.events.publish(Event::TagsChanged);
+        Ok(n)
+    }
+
+    /// The tags on the indexed `path`: on its entry, and on its content (every copy).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] if it is not indexed; [`CoreError::Store`].
+    pub fn tags_of(&self, path: &Path) -> Result<Vec<(TagInfo, TagVia)>, CoreError> {
+        let found = self.entry_at(path)?.ok_or_else(|| {
+            CoreError::Tag(format!("{} is not in the library's index", path.display()))
+        })?;
+        let all = self.tags()?;
+        let rec = found.record;
+        let hits = self.store.read(|tx| {
+            let t = tx.open_table(TAG_ASSIGNMENTS)?;
+            let mut hits = Vec::new();
+            for tag in &all {
+                let u = tag.id.as_u128();
+                if t.get((u, 0u8, rec.uuid.as_u128()))?.is_some() {
+                    hits.push((tag.clone(), TagVia::Entry));
+                }
+                if let Some(cas) = rec.cas
+                    && t.get((u, 1u8, cas.content_uuid().as_u128()))?.is_some()
+                {
+                    hits.push((tag.clone(), TagVia::Content));
+                }
+            }
+            Ok(hits)
+        })?;
+        Ok(hits)
+    }
+
+    /// The entry ids carrying every one of `tags` (each with its descendants in the graph:
+    /// a file tagged "Paris" is found by "France"), on the entry or on its content.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn tagged_entry_ids(&self, wanted: &[Uuid]) -> Result<HashSet<u64>, CoreError> {
+        let all = self.tags()?;
+        let mut result: Option<HashSet<u64>> = None;
+        for &tag in wanted {
+            let family = descendants(&all, &[tag]);
+            let ids = self.store.read(|tx| {
+                let t = tx.open_table(TAG_ASSIGNMENTS)?;
+                let uuids = tx.open_table(ENTRY_UUIDS)?;
+                let cuuids = tx.open_table(CONTENT_UUIDS)?;
+                let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+                let mut ids = HashSet::new();
+                for &member in &family {
+                    for target in tags::targets_of(&t, member)? {
+                        match target {
+                            Target::Entry(u) => {
+                                if let Some(id) = uuids.get(u.as_u128())? {
+                                    ids.insert(id.value());
+                                }
+                            }
+                            Target::Content(u) => {
+                                if let Some(cas) = cuuids.get(u.as_u128())? {
+                                    let cas = cas.value();
+                                    for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                                        ids.insert(row?.0.value().1);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok(ids)
+            })?;
+            result = Some(match result {
+                None => ids,
+                Some(prev) => prev.intersection(&ids).copied().collect(),
+            });
+        }
+        Ok(result.unwrap_or_default())
+    }
+
+    /// How many tag assignments the library holds (for store-growth figures).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn tag_assignment_count(&self) -> Result<u64, CoreError> {
+        Ok(self
+            .store
+            .read(|tx| Ok(tx.open_table(TAG_ASSIGNMENTS)?.len()?))?)
+    }
+}
+
+/// `roots` and every tag below them in the graph.
+fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
+    let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for t in all {
+        for p in &t.parents {
+            children.entry(*p).or_default().push(t.id);
+        }
+    }
+    let mut seen: HashSet<Uuid> = roots.iter().copied().collect();
+    let mut stack = roots.to_vec();
+    while let Some(t) = stack.pop() {
+        for c in children.get(&t).into_iter().flatten() {
+            if seen.insert(*c) {
+                stack.push(*c);
+            }
+        }
+    }
+    seen
+}

@@ -1,0 +1,223 @@
+//! Tags (issue "Tags, notes, ratings and collections"): the graph, tagging entries and
+//! contents, search by tag with the tags below it, and tags that survive what happens to files.
+
+use std::path::Path;
+
+use crate::common::{cairn, fails, json, ok};
+
+/// A content location of a few files: two photos in `Photos/Paris`, a copy of one elsewhere, a
+/// report.
+fn library(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let data = root.join("data");
+    let tree = root.join("tree");
+    std::fs::create_dir_all(tree.join("Photos/Paris")).unwrap();
+    std::fs::create_dir_all(tree.join("Docs")).unwrap();
+    std::fs::write(tree.join("Photos/Paris/eiffel.jpg"), b"the tower").unwrap();
+    std::fs::write(tree.join("Photos/Paris/louvre.jpg"), b"the museum").unwrap();
+    std::fs::write(tree.join("Docs/eiffel copy.jpg"), b"the tower").unwrap();
+    std::fs::write(tree.join("Docs/report.pdf"), b"a report").unwrap();
+    ok(cairn(&data)
+        .args(["location", "add", "--mode", "content"])
+        .arg(&tree));
+    (data, tree)
+}
+
+/// The paths `search --tag` finds (with `tags` joined as several `--tag`s), relative to
+/// `tree`, sorted.
+fn tagged(data: &Path, tree: &Path, tags: &[&str]) -> Vec<String> {
+    let mut cmd = cairn(data);
+    cmd.args(["--json", "search", "--limit", "1000"]);
+    for t in tags {
+        cmd.args(["--tag", t]);
+    }
+    let v = json(&ok(&mut cmd));
+    let mut out: Vec<String> = v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            h["path"]
+                .as_str()
+                .unwrap()
+                .strip_prefix(tree.to_str().unwrap())
+                .unwrap()
+                .trim_start_matches('/')
+                .to_owned()
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_tag_graph_names_namespaces_and_cycles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, _) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "Travel", "--colour", "#3B82F6"]));
+    ok(cairn(&data).args(["tag", "create", "France", "--parent", "travel"]));
+    ok(cairn(&data).args([
+        "tag",
+        "create",
+        "Paris",
+        "--parent",
+        "France",
+        "--alias",
+        "Ville lumière",
+    ]));
+    // Names are unique per namespace, case and accents ignored; aliases count.
+    let err = fails(cairn(&data).args(["tag", "create", "PARIS"]));
+    assert!(err.contains("already has the name"), "{err}");
+    let err = fails(cairn(&data).args(["tag", "create", "ville lumiere"]));
+    assert!(err.contains("already has the name"), "{err}");
+    ok(cairn(&data).args(["tag", "create", "work::Project"]));
+    ok(cairn(&data).args(["tag", "create", "home::Project"]));
+    let err = fails(cairn(&data).args(["tag", "show", "x"]));
+    assert!(!err.is_empty());
+    let err = fails(cairn(&data).args(["search", "--tag", "project"]));
+    assert!(
+        err.contains("home::Project") && err.contains("work::Project"),
+        "{err}"
+    );
+    // A cycle is refused, naming both.
+    let err = fails(cairn(&data).args(["tag", "parent", "Travel", "Paris"]));
+    assert!(err.contains("cycle") && err.contains("Travel"), "{err}");
+    let err = fails(cairn(&data).args(["tag", "parent", "Paris", "Paris"]));
+    assert!(err.contains("cycle"), "{err}");
+    // Bad names and colours say what is wrong with the value.
+    let err = fails(cairn(&data).args(["tag", "create", "a\nb"]));
+    assert!(err.contains("control characters"), "{err}");
+    let err = fails(cairn(&data).args(["tag", "create", "x", "--colour", "blue"]));
+    assert!(err.contains("\"blue\"") && err.contains("#rrggbb"), "{err}");
+    // The tree.
+    let ls = ok(cairn(&data).args(["tag", "ls"]));
+    assert!(ls.contains("Travel  #3b82f6\n  France\n    Paris"), "{ls}");
+    // Rename keeps everything else; a hidden tag leaves the default list.
+    ok(cairn(&data).args(["tag", "rename", "ville lumiere", "Paris, France"]));
+    ok(cairn(&data).args(["tag", "set", "home::Project", "--privacy", "hidden"]));
+    let ls = ok(cairn(&data).args(["tag", "ls"]));
+    assert!(
+        ls.contains("    Paris, France") && !ls.contains("home::Project"),
+        "{ls}"
+    );
+    let all = ok(cairn(&data).args(["tag", "ls", "--all"]));
+    assert!(all.contains("home::Project  (hidden)"), "{all}");
+}
+
+#[test]
+fn tags_on_entries_and_contents_are_found_with_the_tags_below_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "Travel"]));
+    ok(cairn(&data).args(["tag", "create", "Paris", "--parent", "Travel"]));
+    ok(cairn(&data).args(["tag", "create", "Favourite shot"]));
+    let out = ok(cairn(&data)
+        .args(["tag", "add", "Paris", "-r"])
+        .arg(tree.join("Photos/Paris")));
+    assert!(out.contains("Tagged 3 items"), "{out}");
+    // On the content: every copy, here and elsewhere.
+    ok(cairn(&data)
+        .args(["tag", "add", "--content", "Favourite shot"])
+        .arg(tree.join("Photos/Paris/eiffel.jpg")));
+    assert_eq!(
+        tagged(&data, &tree, &["Travel"]),
+        [
+            "Photos/Paris",
+            "Photos/Paris/eiffel.jpg",
+            "Photos/Paris/louvre.jpg"
+        ]
+    );
+    assert_eq!(
+        tagged(&data, &tree, &["favourite shot"]),
+        ["Docs/eiffel copy.jpg", "Photos/Paris/eiffel.jpg"]
+    );
+    // Several tags: all must match.
+    assert_eq!(
+        tagged(&data, &tree, &["Travel", "Favourite shot"]),
+        ["Photos/Paris/eiffel.jpg"]
+    );
+    let show = ok(cairn(&data)
+        .args(["tag", "show"])
+        .arg(tree.join("Docs/eiffel copy.jpg")));
+    assert!(show.contains("Favourite shot  (on its content"), "{show}");
+    // Taking it off, and deleting a tag, touch no file.
+    let out = ok(cairn(&data)
+        .args(["tag", "rm", "Paris"])
+        .arg(tree.join("Photos/Paris/louvre.jpg")));
+    assert!(out.contains("off 1 item"), "{out}");
+    assert_eq!(
+        tagged(&data, &tree, &["Travel"]),
+        ["Photos/Paris", "Photos/Paris/eiffel.jpg"]
+    );
+    ok(cairn(&data).args(["tag", "delete", "Paris"]));
+    assert!(tagged(&data, &tree, &["Travel"]).is_empty());
+    assert!(tree.join("Photos/Paris/louvre.jpg").is_file());
+    // A file outside the index cannot be tagged, and says why.
+    let outside = tmp.path().join("outside.txt");
+    std::fs::write(&outside, b"x").unwrap();
+    let err = fails(cairn(&data).args(["tag", "add", "Travel"]).arg(&outside));
+    assert!(err.contains("not in the library's index"), "{err}");
+}
+
+/// Tags survive a rename and a move made outside Cairn (seen by a rescan), a move made by
+/// Cairn, a deleted file re-created with the same content (its content's tag comes back), and
+/// a repair of the catalogue.
+#[test]
+fn tags_survive_renames_moves_rescans_and_repairs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "Keep"]));
+    ok(cairn(&data).args(["tag", "create", "Same bytes"]));
+    ok(cairn(&data)
+        .args(["tag", "add", "Keep", "-r"])
+        .arg(tree.join("Photos")));
+    ok(cairn(&data)
+        .args(["tag", "add", "--content", "Same bytes"])
+        .arg(tree.join("Docs/report.pdf")));
+    // Renamed and moved outside Cairn, then rescanned.
+    std::fs::rename(tree.join("Photos"), tree.join("Pictures")).unwrap();
+    std::fs::rename(
+        tree.join("Pictures/Paris/louvre.jpg"),
+        tree.join("Docs/louvre.jpg"),
+    )
+    .unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    assert_eq!(
+        tagged(&data, &tree, &["Keep"]),
+        [
+            "Docs/louvre.jpg",
+            "Pictures",
+            "Pictures/Paris",
+            "Pictures/Paris/eiffel.jpg"
+        ]
+    );
+    // Moved by Cairn.
+    ok(cairn(&data)
+        .arg("mv")
+        .arg(tree.join("Docs/louvre.jpg"))
+        .arg(tree.join("Pictures")));
+    assert!(tagged(&data, &tree, &["Keep"]).contains(&"Pictures/louvre.jpg".to_owned()));
+    // Deleted, then made again with the same bytes: the content's tag is back.
+    std::fs::remove_file(tree.join("Docs/report.pdf")).unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    assert!(tagged(&data, &tree, &["Same bytes"]).is_empty());
+    std::fs::write(tree.join("Docs/report again.pdf"), b"a report").unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    assert_eq!(
+        tagged(&data, &tree, &["Same bytes"]),
+        ["Docs/report again.pdf"]
+    );
+    // A repair keeps the tags (the catalogue is rebuilt from a damaged one).
+    let before = tagged(&data, &tree, &["Keep"]);
+    assert_eq!(before.len(), 4, "{before:?}");
+    let store = data.join("libraries/My Library.cairnlib/library.redb");
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[1] ^= 0x20;
+    std::fs::write(&store, &bytes).unwrap();
+    let out = ok(cairn(&data).args(["library", "repair", "--no-rescan"]));
+    assert!(
+        out.contains("tags") && out.contains("tag_assignments"),
+        "{out}"
+    );
+    assert_eq!(tagged(&data, &tree, &["Keep"]), before);
+    ok(cairn(&data).args(["library", "check"]));
+}
