@@ -118,3 +118,40 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
     walk(tx, schema::SYNC_LOG, |k| hex::encode(k), &mut r)?;
     Ok(r)
 }
+
+/// The size of one table: its entries and the bytes its tree holds (redb's table statistics).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TableSize {
+    /// The table.
+    pub table: String,
+    /// Its entries.
+    pub entries: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of the tree's own structure (page headers, offsets).
+    pub metadata_bytes: u64,
+    /// Bytes of its pages left unused.
+    pub fragmented_bytes: u64,
+}
+
+/// The size of every table of the store, by name.
+///
+/// # Errors
+/// [`StoreError`] if a table cannot be read.
+pub fn table_sizes(tx: &ReadTransaction) -> Result<Vec<TableSize>, StoreError> {
+    use redb::ReadableTableMetadata;
+    let mut out = Vec::new();
+    for handle in tx.list_tables()? {
+        let name = handle.name().to_owned();
+        let t = tx.open_untyped_table(handle)?;
+        let st = t.stats()?;
+        out.push(TableSize {
+            table: name,
+            entries: t.len()?,
+            stored_bytes: st.stored_bytes(),
+            metadata_bytes: st.metadata_bytes(),
+            fragmented_bytes: st.fragmented_bytes(),
+        });
+    }
+    Ok(out)
+}

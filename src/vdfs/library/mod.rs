@@ -57,6 +57,12 @@ pub struct Library {
     runtime: tokio::runtime::Handle,
     /// What the live index's transactions touched (the name index follows them by overlay).
     names_delta: std::sync::Arc<crate::vdfs::index::NamesDelta>,
+    /// The entries the last few tag filters selected, most recent last: (the tags, the tag
+    /// generation and the names generation they are current for, the entry ids). A search by
+    /// tag reuses them until a tag or the index changes.
+    tag_filter: std::sync::Mutex<Vec<tags::TagFilter>>,
+    /// Bumped by every change of tags or their assignments (see `tag_filter`).
+    tag_generation: std::sync::atomic::AtomicU64,
     /// This device's hybrid logical clock, continuing from the last value stored: the HLC of
     /// every change of shared data (tags).
     clock: crate::vdfs::clock::Clock,
@@ -144,6 +150,8 @@ impl Library {
         let last_hlc = store.read(crate::vdfs::clock::load_last)?;
         Ok(Library {
             clock: crate::vdfs::clock::Clock::new(device, last_hlc),
+            tag_filter: std::sync::Mutex::new(Vec::new()),
+            tag_generation: std::sync::atomic::AtomicU64::new(0),
             live: std::sync::Mutex::new(None),
             jobs,
             store,
@@ -462,14 +470,15 @@ impl Library {
             )?),
             None => None,
         };
+        let mut tagged = None;
         if !q.tags.is_empty() {
-            let tagged = self.tagged_entry_ids(&q.tags)?;
-            only = Some(match only {
-                Some(o) => o.intersection(&tagged).copied().collect(),
-                None => tagged,
-            });
+            let set = self.tag_filter(&q.tags)?;
+            match only.take() {
+                Some(o) => only = Some(o.intersection(&set).copied().collect()),
+                None => tagged = Some(set),
+            }
         }
-        Ok(ix.search_in(q, only.as_ref()))
+        Ok(ix.search_in(q, only.as_ref().or(tagged.as_deref())))
     }
 
     /// The store.

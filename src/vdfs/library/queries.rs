@@ -262,6 +262,14 @@ impl super::Library {
         Ok(index::check(self.store())?)
     }
 
+    /// The size of every table of the store (for store-growth figures).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn table_sizes(&self) -> Result<Vec<crate::store::check::TableSize>, CoreError> {
+        Ok(self.store().read(crate::store::check::table_sizes)?)
+    }
+
     /// Checks the whole catalogue: every record's checksum in every table (naming the table
     /// and key of each damaged one), then the index's structure ([`index::check`], only when
     /// every record is sound).

@@ -27,6 +27,17 @@ fn fold(s: &str, _case_sensitive: bool) -> String {
         .collect()
 }
 
+/// How many tag filters a library keeps for reuse.
+const TAG_FILTERS_KEPT: usize = 8;
+
+/// The entries a set of tags selects, and what they are current for.
+pub(crate) struct TagFilter {
+    tags: Vec<Uuid>,
+    tag_gen: u64,
+    names_gen: u64,
+    ids: std::sync::Arc<HashSet<u64>>,
+}
+
 /// The longest tag name, in bytes.
 const NAME_MAX: usize = 200;
 
@@ -124,6 +135,50 @@ fn check_colour(c: &str) -> Result<String, CoreError> {
 }
 
 impl super::Library {
+    /// Says that tags or their assignments changed: the cached tag filter is stale, and the
+    /// front ends learn of it.
+    fn tags_changed(&self) {
+        self.tag_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.events.publish(Event::TagsChanged);
+    }
+
+    /// [`Self::tagged_entry_ids`] of `wanted`, reused while no tag and no entry changed.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub(crate) fn tag_filter(
+        &self,
+        wanted: &[Uuid],
+    ) -> Result<std::sync::Arc<HashSet<u64>>, CoreError> {
+        let tag_gen = self
+            .tag_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let names_gen = crate::vdfs::index::names_generation(&self.store)?;
+        {
+            let mut cache = self.tag_filter.lock().expect("tag filter");
+            cache.retain(|f| f.tag_gen == tag_gen && f.names_gen == names_gen);
+            if let Some(i) = cache.iter().position(|f| f.tags == wanted) {
+                let f = cache.remove(i);
+                let set = f.ids.clone();
+                cache.push(f);
+                return Ok(set);
+            }
+        }
+        let ids = std::sync::Arc::new(self.tagged_entry_ids(wanted)?);
+        let mut cache = self.tag_filter.lock().expect("tag filter");
+        if cache.len() >= TAG_FILTERS_KEPT {
+            cache.remove(0);
+        }
+        cache.push(TagFilter {
+            tags: wanted.to_vec(),
+            tag_gen,
+            names_gen,
+            ids: ids.clone(),
+        });
+        Ok(ids)
+    }
+
     /// Every tag with its parents and how many entries and contents it is directly on, sorted
     /// by qualified name (folded).
     ///
@@ -273,7 +328,7 @@ impl super::Library {
             }
             Ok(())
         })?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         self.find_tag(&id.to_string())
     }
 
@@ -292,7 +347,7 @@ impl super::Library {
         record.hlc = self.clock.tick();
         let id = t.id;
         self.store.write(move |tx| tags::put(tx, id, &record))?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         self.find_tag(&id.to_string())
     }
 
@@ -371,7 +426,7 @@ impl super::Library {
         let hlc = self.clock.tick();
         self.store
             .write(move |tx| tags::add_edge(tx, c.id, p.id, hlc))?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         Ok(())
     }
 
@@ -391,7 +446,7 @@ impl super::Library {
                 "\"{child}\" is not under \"{parent}\""
             )));
         }
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         Ok(())
     }
 
@@ -404,7 +459,7 @@ impl super::Library {
         let t = self.find_tag(query)?;
         let (id, hlc) = (t.id, self.clock.tick());
         self.store.write(move |tx| tags::delete(tx, id, hlc))?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         Ok(t)
     }
 
@@ -473,7 +528,7 @@ impl super::Library {
         let n = self
             .store
             .write(move |tx| tags::assign(tx, t.id, &targets, hlc))?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         Ok(n)
     }
 
@@ -494,7 +549,7 @@ impl super::Library {
         let n = self
             .store
             .write(move |tx| tags::unassign(tx, t.id, &targets, hlc))?;
-        self.events.publish(Event::TagsChanged);
+        self.tags_changed();
         Ok(n)
     }
 
