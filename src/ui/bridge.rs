@@ -145,6 +145,25 @@ pub enum Command {
         /// Replace by hard links instead of trashing.
         link: bool,
     },
+    /// Read the library's tags and which entries and contents carry them
+    /// ([`Update::Tags`]).
+    ListTags,
+    /// Put a tag on (`on`) or take it off items (their entries).
+    SetTag {
+        /// The tag.
+        tag: Uuid,
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+        /// Put on, or take off.
+        on: bool,
+    },
+    /// Make a tag and put it on items (their entries).
+    CreateTag {
+        /// Its name.
+        name: String,
+        /// The items.
+        paths: Vec<PathBuf>,
+    },
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -175,6 +194,13 @@ pub enum Update {
     Volumes(Vec<Volume>),
     /// The open library's favourite folders.
     Favourites(Vec<PathBuf>),
+    /// The open library's tags, and which entries and contents carry them.
+    Tags {
+        /// Every tag, sorted by name.
+        tags: Vec<crate::vdfs::library::TagInfo>,
+        /// Entry or content UUID → its tags.
+        map: crate::vdfs::library::TagMap,
+    },
     /// Part of a listing.
     Chunk {
         /// The listing's ticket.
@@ -525,6 +551,33 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             Command::Favourite(path, on) => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 lib.set_favourite(&path, on).map_err(|e| e.to_string())?;
+            }
+            Command::ListTags => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                send_tags(&lib, send);
+            }
+            Command::SetTag { tag, paths, on } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let tag = tag.to_string();
+                if on {
+                    lib.tag_paths(&tag, &paths, false, false)
+                } else {
+                    lib.untag_paths(&tag, &paths, false, false)
+                }
+                .map_err(|e| e.to_string())?;
+            }
+            Command::CreateTag { name, paths } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let t = lib
+                    .create_tag(&crate::vdfs::library::NewTag {
+                        name,
+                        ..Default::default()
+                    })
+                    .map_err(|e| e.to_string())?;
+                if !paths.is_empty() {
+                    lib.tag_paths(&t.id.to_string(), &paths, false, false)
+                        .map_err(|e| e.to_string())?;
+                }
             }
 
             Command::AddLocation(path, mode) => {
@@ -880,6 +933,7 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
                 if let Ok(f) = lib.favourites() {
                     send(Update::Favourites(f));
                 }
+                send_tags(&lib, send);
             }
             Err(e) => send(Update::Error(e.to_string())),
         }
@@ -1033,5 +1087,13 @@ fn search(
         }),
         Ok(_) => {}
         Err(e) => send(Update::Error(e.to_string())),
+    }
+}
+
+/// Sends the library's tags and tag map; a failure is logged (the window keeps what it had).
+fn send_tags(lib: &crate::vdfs::Library, send: &dyn Fn(Update)) {
+    match (lib.tags(), lib.tag_map()) {
+        (Ok(tags), Ok(map)) => send(Update::Tags { tags, map }),
+        (Err(e), _) | (_, Err(e)) => tracing::warn!("cannot read the tags: {e}"),
     }
 }

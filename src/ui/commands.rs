@@ -83,6 +83,24 @@ pub enum UiCommand {
     AddFavourite(PathBuf),
     /// Remove a folder from the favourites.
     RemoveFavourite(PathBuf),
+    /// Show every file and folder with this tag (or a tag below it), in the whole library.
+    ShowTag(Uuid),
+    /// Put a tag on (`on`) or take it off items.
+    SetTag {
+        /// The tag.
+        tag: Uuid,
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+        /// Put on, or take off.
+        on: bool,
+    },
+    /// Make a tag and put it on items.
+    NewTag {
+        /// Its name (`namespace::name` works too).
+        name: String,
+        /// The items to put it on, exact paths (none: only make it).
+        paths: Vec<PathBuf>,
+    },
     /// Ask which applications open a file (the "Open with" menu).
     FindApps(PathBuf),
     /// Open a file with an application.
@@ -314,6 +332,12 @@ pub enum CommandKind {
     AddFavourite,
     /// [`UiCommand::RemoveFavourite`].
     RemoveFavourite,
+    /// [`UiCommand::ShowTag`].
+    ShowTag,
+    /// [`UiCommand::SetTag`].
+    SetTag,
+    /// [`UiCommand::NewTag`].
+    NewTag,
     /// [`UiCommand::FindApps`].
     FindApps,
     /// [`UiCommand::OpenWith`].
@@ -442,6 +466,9 @@ impl UiCommand {
             UiCommand::Inspect(_) => K::Inspect,
             UiCommand::AddFavourite(_) => K::AddFavourite,
             UiCommand::RemoveFavourite(_) => K::RemoveFavourite,
+            UiCommand::ShowTag(_) => K::ShowTag,
+            UiCommand::SetTag { .. } => K::SetTag,
+            UiCommand::NewTag { .. } => K::NewTag,
             UiCommand::FindApps(_) => K::FindApps,
             UiCommand::OpenWith(..) => K::OpenWith,
             UiCommand::GoTo(_) => K::GoTo,
@@ -615,7 +642,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 71] = {
+    pub const ALL: [CommandKind; 74] = {
         use CommandKind as K;
         [
             K::Back,
@@ -639,6 +666,9 @@ impl CommandKind {
             K::Inspect,
             K::AddFavourite,
             K::RemoveFavourite,
+            K::ShowTag,
+            K::SetTag,
+            K::NewTag,
             K::FindApps,
             K::OpenWith,
             K::GoTo,
@@ -719,6 +749,9 @@ impl CommandKind {
             K::Inspect => "Show details",
             K::AddFavourite => "Add to favourites",
             K::RemoveFavourite => "Remove from favourites",
+            K::ShowTag => "Show files with this tag",
+            K::SetTag => "Tags",
+            K::NewTag => "New tag",
             K::FindApps | K::OpenWith => "Open with",
             K::GoTo => "Open folder",
             K::GoToItem => "Go there",

@@ -1,4 +1,4 @@
-//! The search bar's filter chips: content kind, size and modification date.
+//! The search bar's filter chips: content kind, size, modification date and tag.
 
 use eframe::egui;
 
@@ -119,6 +119,8 @@ pub struct SearchFilters {
     pub size: SizeFilter,
     /// Modification-date bucket.
     pub modified: DateFilter,
+    /// Only what carries this tag (or a tag below it).
+    pub tag: Option<uuid::Uuid>,
 }
 
 impl SearchFilters {
@@ -127,8 +129,9 @@ impl SearchFilters {
         *self == SearchFilters::default()
     }
 
-    /// Draws the three chips and a "Clear filters" button; returns true if any changed.
-    pub fn chips(&mut self, ui: &mut egui::Ui) -> bool {
+    /// Draws the chips (kind, size, date, and "Tagged with…" when the library has `tags`) and
+    /// a "Clear filters" button; returns true if any changed.
+    pub fn chips(&mut self, ui: &mut egui::Ui, tags: &[crate::vdfs::library::TagInfo]) -> bool {
         let before = *self;
         let kind_text = self
             .kind
@@ -155,6 +158,23 @@ impl SearchFilters {
                     ui.selectable_value(&mut self.modified, d, d.label());
                 }
             });
+        if !tags.is_empty() || self.tag.is_some() {
+            let text = self
+                .tag
+                .and_then(|id| tags.iter().find(|t| t.id == id))
+                .map_or_else(
+                    || "Any tag".to_owned(),
+                    |t| format!("Tagged {}", t.qualified()),
+                );
+            egui::ComboBox::from_id_salt("search_tag")
+                .selected_text(text)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.tag, None, "Any tag");
+                    for t in tags {
+                        ui.selectable_value(&mut self.tag, Some(t.id), t.qualified());
+                    }
+                });
+        }
         if !self.is_empty() && ui.button("Clear filters").clicked() {
             *self = SearchFilters::default();
         }

@@ -43,6 +43,14 @@ pub struct AppState {
     pub volumes: Vec<Volume>,
     /// Favourite folders.
     pub favourites: Vec<PathBuf>,
+    /// The library's tags, sorted by name.
+    pub tags: Vec<crate::vdfs::library::TagInfo>,
+    /// Which tags each entry and content carries (by UUID).
+    pub tag_map: crate::vdfs::library::TagMap,
+    /// The name typed for a new tag in a context menu.
+    pub new_tag_text: String,
+    /// Tags changed while a search by tag was shown: it is run again when they are read.
+    pub tags_rerun: bool,
     /// The applications that open a file (for "Open with").
     pub apps: Option<(PathBuf, Vec<crate::vdfs::platform::open_with::App>)>,
     /// An item to select once the listing shows it (after "go to this copy"), by its exact
@@ -393,6 +401,19 @@ impl AppState {
             }
             Update::Volumes(v) => self.volumes = v,
             Update::Favourites(f) => self.favourites = f,
+            Update::Tags { tags, map } => {
+                self.tags = tags;
+                self.tag_map = map;
+                // A tag filter whose tag is gone filters nothing any more.
+                if let Some(t) = self.search_filters.tag
+                    && !self.tags.iter().any(|x| x.id == t)
+                {
+                    self.search_filters.tag = None;
+                }
+                if std::mem::take(&mut self.tags_rerun) && self.searching() {
+                    return Some(self.rerun_search());
+                }
+            }
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
             Update::Dupes(g) => self.set_dupes(g),
             Update::Found {
@@ -585,8 +606,14 @@ impl AppState {
                 Event::WatchChanged { .. } | Event::LocationsChanged => {
                     return Some(Command::Refresh);
                 }
-                // The window shows no tags yet.
-                Event::TagsChanged => {}
+                // The tags, their counts and the rows' chips are read again; a search by tag
+                // is run again once they are here.
+                Event::TagsChanged => {
+                    if self.search_filters.tag.is_some() {
+                        self.tags_rerun = true;
+                    }
+                    return Some(Command::ListTags);
+                }
                 Event::DeviceRenamed { name } => self.device_name = name,
                 Event::LibraryOpened { .. } | Event::LibraryClosed { .. } => {}
             },
@@ -979,6 +1006,7 @@ impl AppState {
             text: self.search_text.trim().to_owned(),
             within,
             kinds: f.kind.into_iter().collect(),
+            tags: f.tag.into_iter().collect(),
             size: f.size.range(),
             modified: f.modified.range(now_ns),
             include_hidden: self.explorer.show_hidden,
@@ -1124,6 +1152,22 @@ impl AppState {
                 send.push(Command::Favourite(folder, true));
             }
             UiCommand::RemoveFavourite(path) => send.push(Command::Favourite(path, false)),
+            UiCommand::ShowTag(tag) => {
+                self.search_text.clear();
+                self.search_filters = SearchFilters {
+                    tag: Some(tag),
+                    ..SearchFilters::default()
+                };
+                self.search_everywhere = true;
+                self.show_dupes = false;
+                self.show_trash = false;
+                send.push(self.rerun_search());
+            }
+            UiCommand::SetTag { tag, paths, on } => send.push(Command::SetTag { tag, paths, on }),
+            UiCommand::NewTag { name, paths } => {
+                self.new_tag_text.clear();
+                send.push(Command::CreateTag { name, paths });
+            }
             UiCommand::FindApps(path) => {
                 if self.apps.as_ref().is_none_or(|(q, _)| q != &path)
                     && self.requested_apps.as_ref() != Some(&path)

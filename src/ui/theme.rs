@@ -265,3 +265,30 @@ pub fn drop_target(painter: &egui::Painter, rect: egui::Rect, dark: bool) {
         egui::StrokeKind::Inside,
     );
 }
+
+/// A tag's chip: its name, small, on a tint of its colour (grey without one); hovering shows
+/// its full name.
+pub fn tag_chip(ui: &mut egui::Ui, tag: &crate::vdfs::library::TagInfo) {
+    let base = tag
+        .record
+        .colour
+        .as_deref()
+        .and_then(|c| egui::Color32::from_hex(c).ok())
+        .unwrap_or(egui::Color32::GRAY);
+    let dark = ui.visuals().dark_mode;
+    let fill = base.gamma_multiply(if dark { 0.35 } else { 0.22 });
+    let text = if dark {
+        egui::Color32::from_gray(235)
+    } else {
+        egui::Color32::from_gray(30)
+    };
+    egui::Frame::new()
+        .fill(fill)
+        .corner_radius(6.0)
+        .inner_margin(egui::Margin::symmetric(5, 0))
+        .show(ui, |ui| {
+            ui.label(egui::RichText::new(&tag.record.name).small().color(text));
+        })
+        .response
+        .on_hover_text(tag.qualified());
+}

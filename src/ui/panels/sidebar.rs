@@ -193,6 +193,10 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     }
 
     ui.add_space(10.0);
+    heading(ui, "TAGS");
+    tags_section(ui, state, actions);
+
+    ui.add_space(10.0);
     heading(ui, "DRIVES");
     for v in state.volumes.iter().filter(|v| v.is_drive()) {
         let selected = shown == Some(&v.mount_point);
@@ -220,5 +224,81 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             actions.push(UiCommand::GoTo(home.clone()));
         }
         crate::ui::dnd::target(&r, home, actions);
+    }
+}
+
+/// The tags as a tree (a tag under each of its parents), each with its colour and how many
+/// items carry it; a click shows everything with the tag (and the tags below it). Archive and
+/// hidden tags are left out.
+fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    use crate::vdfs::index::tags::Privacy;
+    let shown: Vec<&crate::vdfs::library::TagInfo> = state
+        .tags
+        .iter()
+        .filter(|t| t.record.privacy == Privacy::Normal)
+        .collect();
+    if shown.is_empty() {
+        ui.label(RichText::new("Right-click a file to tag it").color(theme::weak(ui)));
+        return;
+    }
+    let ids: std::collections::HashSet<uuid::Uuid> = shown.iter().map(|t| t.id).collect();
+    let filtered = state.searching() && state.search_filters.tag.is_some();
+    fn row(
+        ui: &mut egui::Ui,
+        t: &crate::vdfs::library::TagInfo,
+        all: &[&crate::vdfs::library::TagInfo],
+        depth: usize,
+        path: &mut Vec<uuid::Uuid>,
+        selected: Option<uuid::Uuid>,
+        actions: &mut Vec<UiCommand>,
+    ) {
+        let r = ui
+            .horizontal(|ui| {
+                ui.add_space(depth as f32 * 12.0);
+                let colour = t
+                    .record
+                    .colour
+                    .as_deref()
+                    .and_then(|c| egui::Color32::from_hex(c).ok())
+                    .unwrap_or(theme::weak(ui));
+                let (dot, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                ui.painter().circle_filled(dot.center(), 4.5, colour);
+                let n = t.entries + t.contents;
+                // A namespaced tag says its namespace (two "Project" tags side by side).
+                let name = t.qualified();
+                let text = if n > 0 {
+                    format!("{name}  \u{00b7} {}", format::count(n))
+                } else {
+                    name
+                };
+                ui.selectable_label(selected == Some(t.id), text)
+            })
+            .inner
+            .on_hover_text(format!(
+                "{}\n{}",
+                t.qualified(),
+                UiCommand::ShowTag(t.id).label()
+            ));
+        if r.clicked() {
+            actions.push(UiCommand::ShowTag(t.id));
+        }
+        path.push(t.id);
+        for c in all.iter().filter(|c| c.parents.contains(&t.id)) {
+            if !path.contains(&c.id) {
+                row(ui, c, all, depth + 1, path, selected, actions);
+            }
+        }
+        path.pop();
+    }
+    let selected = if filtered {
+        state.search_filters.tag
+    } else {
+        None
+    };
+    for t in shown
+        .iter()
+        .filter(|t| !t.parents.iter().any(|p| ids.contains(p)))
+    {
+        row(ui, t, &shown, 0, &mut Vec::new(), selected, actions);
     }
 }

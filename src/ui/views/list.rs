@@ -97,7 +97,34 @@ pub(super) fn show(
                     if cursor == Some(r) {
                         text = text.underline();
                     }
-                    ui.add(egui::Label::new(text).truncate().selectable(false));
+                    let tags: Vec<&crate::vdfs::library::TagInfo> = super::tags_of(state, item)
+                        .iter()
+                        .filter_map(|id| state.tags.iter().find(|t| t.id == *id))
+                        .collect();
+                    if tags.is_empty() {
+                        ui.add(egui::Label::new(text).truncate().selectable(false));
+                    } else {
+                        // The tags at the right end of the name's cell; the name takes the
+                        // rest (cut short if it must).
+                        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                            for t in tags.iter().take(3).rev() {
+                                theme::tag_chip(ui, t);
+                            }
+                            if tags.len() > 3 {
+                                ui.label(
+                                    RichText::new(format!("+{}", tags.len() - 3))
+                                        .small()
+                                        .color(theme::weak(ui)),
+                                );
+                            }
+                            ui.with_layout(
+                                egui::Layout::left_to_right(egui::Align::Center),
+                                |ui| {
+                                    ui.add(egui::Label::new(text).truncate().selectable(false));
+                                },
+                            );
+                        });
+                    }
                 });
                 row.col(|ui| {
                     ui.label(size_text(item));

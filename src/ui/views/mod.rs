@@ -238,10 +238,88 @@ fn context_menu(
         ui.separator();
         menu_entry(ui, new_folder, true, actions);
         ui.separator();
+        tags_menu(ui, state, item, &targets, actions);
+        ui.separator();
         for c in rest {
             menu_entry(ui, c, true, actions);
         }
     });
+}
+
+/// The "Tags" submenu of an item: each tag with a tick when the item carries it (on itself
+/// or on its content); a click puts it on every target or takes it off; below, a field to make
+/// a tag and put it on them. Only indexed items can carry tags.
+fn tags_menu(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    item: &Item,
+    targets: &[PathBuf],
+    actions: &mut Vec<UiCommand>,
+) {
+    let label = CommandKind::SetTag.label();
+    if item.uuid.is_none() {
+        ui.add_enabled(false, egui::Button::new(label))
+            .on_disabled_hover_text(
+                "Only indexed files and folders carry tags: index this folder first",
+            );
+        return;
+    }
+    ui.menu_button(label, |ui| {
+        let on = crate::ui::views::tags_of(state, item);
+        for t in &state.tags {
+            let mut checked = on.contains(&t.id);
+            if ui.checkbox(&mut checked, t.qualified()).clicked() {
+                actions.push(UiCommand::SetTag {
+                    tag: t.id,
+                    paths: targets.to_vec(),
+                    on: checked,
+                });
+                ui.close();
+            }
+        }
+        if !state.tags.is_empty() {
+            ui.separator();
+        }
+        let id = egui::Id::unique("new tag name");
+        let mut text = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("New tag")
+                .desired_width(160.0),
+        );
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let make = ui
+            .add_enabled(
+                !text.trim().is_empty(),
+                egui::Button::new(CommandKind::NewTag.label()),
+            )
+            .clicked();
+        if (enter || make) && !text.trim().is_empty() {
+            actions.push(UiCommand::NewTag {
+                name: text.trim().to_owned(),
+                paths: targets.to_vec(),
+            });
+            text.clear();
+            ui.close();
+        }
+        ui.data_mut(|d| d.insert_temp(id, text));
+    });
+}
+
+/// The tags `item` carries, on its entry or on its content.
+pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
+    let mut out = Vec::new();
+    for u in [item.uuid, item.cas.map(|c| c.content_uuid())]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(tags) = state.tag_map.get(&u) {
+            out.extend(tags.iter().copied());
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The context menu beside the items of the folder shown: paste, new folder, undo, redo.

@@ -16,7 +16,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     let changed = ui
         .horizontal(|ui| {
             ui.label("Filter");
-            state.search_filters.chips(ui)
+            state.search_filters.chips(ui, &state.tags)
         })
         .inner;
     if changed {

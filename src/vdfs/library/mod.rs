@@ -12,7 +12,7 @@ mod queries;
 pub mod repair;
 mod tags;
 
-pub use tags::{NewTag, TagInfo, TagVia};
+pub use tags::{NewTag, TagInfo, TagMap, TagVia};
 
 pub use queries::IndexCounts;
 
@@ -61,6 +61,8 @@ pub struct Library {
     /// generation and the names generation they are current for, the entry ids). A search by
     /// tag reuses them until a tag or the index changes.
     tag_filter: std::sync::Mutex<Vec<tags::TagFilter>>,
+    /// Which tags each entry or content carries, with the tag generation it is current for.
+    tag_map: std::sync::Mutex<Option<(u64, tags::TagMap)>>,
     /// Bumped by every change of tags or their assignments (see `tag_filter`).
     tag_generation: std::sync::atomic::AtomicU64,
     /// This device's hybrid logical clock, continuing from the last value stored: the HLC of
@@ -151,6 +153,7 @@ impl Library {
         Ok(Library {
             clock: crate::vdfs::clock::Clock::new(device, last_hlc),
             tag_filter: std::sync::Mutex::new(Vec::new()),
+            tag_map: std::sync::Mutex::new(None),
             tag_generation: std::sync::atomic::AtomicU64::new(0),
             live: std::sync::Mutex::new(None),
             jobs,

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use redb::ReadableTableMetadata;
+use redb::{ReadableTable, ReadableTableMetadata};
 use uuid::Uuid;
 
 use crate::store::schema::{CONTENT_UUIDS, ENTRY_UUIDS, TAG_ASSIGNMENTS};
@@ -26,6 +26,9 @@ fn fold(s: &str, _case_sensitive: bool) -> String {
         .nfc()
         .collect()
 }
+
+/// Target UUID (an entry's or a content's) → the tags on it.
+pub type TagMap = std::sync::Arc<HashMap<Uuid, Vec<Uuid>>>;
 
 /// How many tag filters a library keeps for reuse.
 const TAG_FILTERS_KEPT: usize = 8;
@@ -625,6 +628,36 @@ impl super::Library {
             });
         }
         Ok(result.unwrap_or_default())
+    }
+
+    /// Which tags each target carries directly: entry UUID or content UUID → tag ids (the
+    /// front ends look up a row's entry and its content). Read whole (one pass over the
+    /// assignments) and reused until a tag changes.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn tag_map(&self) -> Result<TagMap, CoreError> {
+        let tag_gen = self
+            .tag_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        if let Some((g, map)) = &*self.tag_map.lock().expect("tag map")
+            && *g == tag_gen
+        {
+            return Ok(map.clone());
+        }
+        let map = self.store.read(|tx| {
+            let mut map: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+            for row in tx.open_table(TAG_ASSIGNMENTS)?.iter()? {
+                let (tag, _, target) = row?.0.value();
+                map.entry(Uuid::from_u128(target))
+                    .or_default()
+                    .push(Uuid::from_u128(tag));
+            }
+            Ok(map)
+        })?;
+        let map = std::sync::Arc::new(map);
+        *self.tag_map.lock().expect("tag map") = Some((tag_gen, map.clone()));
+        Ok(map)
     }
 
     /// How many tag assignments the library holds (for store-growth figures).
