@@ -2273,3 +2273,96 @@ fn the_status_bar_says_when_the_watch_limit_is_reached() {
         .is_some()
     );
 }
+
+/// Tags in the window (issue "Tags…"): a file is tagged from its context menu (a new tag typed
+/// there, then an existing one ticked), its row shows the tags as chips, the sidebar lists
+/// them with their counts, and a click on one shows everything with it and the tags below it.
+#[test]
+fn files_are_tagged_from_the_context_menu_and_found_from_the_sidebar() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Content, Rules::none());
+    lib.create_tag(&cairn::vdfs::library::NewTag {
+        name: "Travel".into(),
+        colour: Some("#3b82f6".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    step_until(&mut h, "Travel");
+    // A new tag, typed in the context menu.
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Tags");
+    h.get_by_label("Tags").hover();
+    step_until(&mut h, "New tag");
+    // The menu's field is the newest text field of the window.
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .focus();
+    h.run_steps(2);
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text("Holidays");
+    h.step();
+    h.get_all_by_label("New tag")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .unwrap()
+        .click();
+    step_until_state(&mut h, "the new tag is on notes.md", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.name == "Holidays" && t.entries == 1)
+    });
+    // An existing tag, ticked.
+    h.get_by_label("file2.txt").click_secondary();
+    step_until(&mut h, "Tags");
+    h.get_by_label("Tags").hover();
+    step_until_by(&mut h, "Travel", |h, l| {
+        h.query_all_by_label(l)
+            .any(|n| n.accesskit_node().role() == egui::accesskit::Role::CheckBox)
+    });
+    h.get_all_by_label("Travel")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::CheckBox)
+        .unwrap()
+        .click();
+    step_until_state(&mut h, "Travel is on file2.txt", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.name == "Travel" && t.entries == 1)
+    });
+    // Holidays goes under Travel (from the CLI's API): the sidebar's Travel finds both.
+    fx.core
+        .library()
+        .unwrap()
+        .add_tag_parent("Holidays", "Travel")
+        .unwrap();
+    step_until_state(&mut h, "the tree is read again", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.name == "Holidays" && !t.parents.is_empty())
+    });
+    // The rows carry their tags as chips (each a label with the tag's name).
+    step_until(&mut h, "Holidays");
+    step_until(&mut h, "Holidays  \u{00b7} 1");
+    // The sidebar shows Travel with how many items carry it; a click shows them, with the
+    // items of the tags below it.
+    h.get_by_label("Travel  \u{00b7} 1").click();
+    step_until_state(&mut h, "the tag's files are shown", |s| {
+        s.found.as_ref().is_some_and(|(hits, _, _)| {
+            let mut names: Vec<String> = hits
+                .iter()
+                .map(|x| x.path.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names == ["file2.txt", "notes.md"]
+        })
+    });
+    // The search shows its tag among its filters.
+    let s = h.state().state();
+    let travel = s.tags.iter().find(|t| t.record.name == "Travel").unwrap();
+    assert_eq!(s.search_filters.tag, Some(travel.id));
+}
