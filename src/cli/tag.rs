@@ -112,6 +112,23 @@ pub enum TagCommand {
         /// The tag.
         tag: String,
     },
+    /// Write every tag and what carries it as JSON (keyed by UUID, with each file's path and
+    /// content identity), to standard output or a new file.
+    Export {
+        /// A file to write (refused if it exists, unless --force).
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Bring tags from an export into this library: files are found by their entry, then by
+    /// their content (any copy), then by path. Nothing is removed; importing twice changes
+    /// nothing.
+    Import {
+        /// The export (`-` for standard input).
+        file: std::path::PathBuf,
+    },
 }
 
 fn parse_privacy(s: &str) -> Result<Privacy, String> {
@@ -185,7 +202,7 @@ pub(super) fn tag(
                 let count = match (t.entries, t.contents) {
                     (0, 0) => String::new(),
                     (e, 0) => format!("  {e}"),
-                    (0, c) => format!("  {c} contents"),
+                    (0, c) => format!("  {c} content{}", if c == 1 { "" } else { "s" }),
                     (e, c) => format!("  {e} + {c} content{}", if c == 1 { "" } else { "s" }),
                 };
                 let extra = match t.record.privacy {
@@ -311,6 +328,69 @@ pub(super) fn tag(
             lib.remove_tag_parent(&child, &parent)?;
             if !out.json {
                 println!("\"{child}\" is no longer under \"{parent}\"");
+            }
+        }
+        TagCommand::Export { output, force } => {
+            let export = lib.export_tags()?;
+            let text = serde_json::to_string_pretty(&export)?;
+            match output {
+                None => println!("{text}"),
+                Some(path) => {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create(true)
+                        .truncate(force)
+                        .create_new(!force)
+                        .open(&path)
+                        .map_err(|e| {
+                            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                                anyhow::anyhow!(
+                                    "{} exists; pass --force to replace it",
+                                    path.display()
+                                )
+                            } else {
+                                anyhow::anyhow!("{}: {e}", path.display())
+                            }
+                        })?;
+                    f.write_all(text.as_bytes())
+                        .and_then(|()| f.write_all(b"\n"))
+                        .and_then(|()| f.sync_all())
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                    if !out.json {
+                        println!(
+                            "Exported {} and {} to {}",
+                            plural(export.tags.len() as u64, "tag"),
+                            plural(export.assignments.len() as u64, "assignment"),
+                            path.display()
+                        );
+                    }
+                }
+            }
+        }
+        TagCommand::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+            };
+            let export: crate::vdfs::library::TagExport = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a tag export: {e}", file.display()))?;
+            let r = lib.import_tags(&export)?;
+            if out.json {
+                out.json(&serde_json::to_value(&r)?);
+            } else {
+                println!(
+                    "Tags: {} made, {} here already. Put back: {} on the same files, {} found by content, {} by path, {} on contents; {} not found here.",
+                    r.tags_created,
+                    r.tags_matched,
+                    r.by_entry,
+                    r.by_content,
+                    r.by_path,
+                    r.contents,
+                    r.not_found
+                );
             }
         }
         TagCommand::Delete { tag } => {

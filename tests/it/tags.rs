@@ -221,3 +221,84 @@ fn tags_survive_renames_moves_rescans_and_repairs() {
     assert_eq!(tagged(&data, &tree, &["Keep"]), before);
     ok(cairn(&data).args(["library", "check"]));
 }
+
+/// `tag export` then `tag import` into another library over a copy of the files: the tags
+/// come back with their tree; files are found by content (any copy), then by path; importing
+/// twice changes nothing; an export file is never written over without --force.
+#[test]
+fn tags_are_exported_and_imported_into_another_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "Travel", "--colour", "#3b82f6"]));
+    ok(cairn(&data).args(["tag", "create", "Paris", "--parent", "Travel"]));
+    ok(cairn(&data).args(["tag", "create", "Work"]));
+    ok(cairn(&data)
+        .args(["tag", "add", "Paris"])
+        .arg(tree.join("Photos/Paris/louvre.jpg")));
+    ok(cairn(&data)
+        .args(["tag", "add", "Work"])
+        .arg(tree.join("Docs/report.pdf")));
+    ok(cairn(&data)
+        .args(["tag", "add", "--content", "Travel"])
+        .arg(tree.join("Docs/eiffel copy.jpg")));
+    let export = tmp.path().join("tags.json");
+    ok(cairn(&data)
+        .args(["tag", "export", "--output"])
+        .arg(&export));
+    let err = fails(
+        cairn(&data)
+            .args(["tag", "export", "--output"])
+            .arg(&export),
+    );
+    assert!(err.contains("--force"), "{err}");
+
+    // Another data folder and library over the same folder, after one file was renamed
+    // (found by its content) and another rewritten (found by its path).
+    let other = tmp.path().join("other-data");
+    let copy = tree.clone();
+    std::fs::rename(
+        tree.join("Photos/Paris/louvre.jpg"),
+        tree.join("Photos/the louvre.jpg"),
+    )
+    .unwrap();
+    std::fs::write(tree.join("Docs/report.pdf"), b"a report, edited").unwrap();
+    ok(cairn(&other)
+        .args(["location", "add", "--mode", "content"])
+        .arg(&copy));
+    let out = ok(cairn(&other).args(["tag", "import"]).arg(&export));
+    assert!(
+        out.contains("3 made")
+            && out.contains("1 found by content")
+            && out.contains("1 by path")
+            && out.contains("1 on contents")
+            && out.contains("0 not found"),
+        "{out}"
+    );
+    let ls = ok(cairn(&other).args(["tag", "ls"]));
+    assert!(
+        ls.contains("Travel  1 content  #3b82f6\n  Paris  1"),
+        "{ls}"
+    );
+    assert_eq!(
+        tagged(&other, &copy, &["Travel"]),
+        [
+            "Docs/eiffel copy.jpg",
+            "Photos/Paris/eiffel.jpg",
+            "Photos/the louvre.jpg"
+        ]
+    );
+    assert_eq!(tagged(&other, &copy, &["Work"]), ["Docs/report.pdf"]);
+    // Twice: the same.
+    let again = ok(cairn(&other).args(["tag", "import"]).arg(&export));
+    assert!(again.contains("0 made, 3 here already"), "{again}");
+    assert_eq!(
+        ok(cairn(&other).args(["tag", "ls"])),
+        ls,
+        "a second import changes nothing"
+    );
+    // Garbage is refused, naming the file.
+    let junk = tmp.path().join("junk.json");
+    std::fs::write(&junk, b"{\"format\": 3}").unwrap();
+    let err = fails(cairn(&other).args(["tag", "import"]).arg(&junk));
+    assert!(err.contains("junk.json is not a tag export"), "{err}");
+}

@@ -12,7 +12,9 @@ mod queries;
 pub mod repair;
 mod tags;
 
-pub use tags::{NewTag, TagInfo, TagMap, TagVia};
+pub use tags::{
+    ExportedAssignment, ExportedTag, ImportReport, NewTag, TagExport, TagInfo, TagMap, TagVia,
+};
 
 pub use queries::IndexCounts;
 

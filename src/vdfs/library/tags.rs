@@ -690,3 +690,294 @@ fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     }
     seen
 }
+
+/// The format name of a tag export ([`TagExport::format`]).
+pub const EXPORT_FORMAT: &str = "cairn-tags/1";
+
+/// Every tag of a library and what carries it, as `cairn tag export` writes it (JSON): keyed
+/// by UUIDs, with each tagged entry's path and content identity beside them, so an import into
+/// another library finds the files again by content first, then by path.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TagExport {
+    /// [`EXPORT_FORMAT`].
+    pub format: String,
+    /// The library it came from.
+    pub library: Uuid,
+    /// When, ms since the epoch.
+    pub exported_ms: i64,
+    /// The tags.
+    pub tags: Vec<ExportedTag>,
+    /// The assignments.
+    pub assignments: Vec<ExportedAssignment>,
+}
+
+/// A tag in a [`TagExport`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedTag {
+    /// Its UUID.
+    pub id: Uuid,
+    /// Its record.
+    #[serde(flatten)]
+    pub record: TagRecord,
+    /// Its parents.
+    pub parents: Vec<Uuid>,
+}
+
+/// An assignment in a [`TagExport`]: on an entry (`entry` set, with its `path` and `content`
+/// when known) or on a content (`content` set, `entry` not).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedAssignment {
+    /// The tag.
+    pub tag: Uuid,
+    /// The entry's UUID, for a tag on an entry.
+    pub entry: Option<Uuid>,
+    /// The content identity's UUID: the tagged content, or the tagged entry's content.
+    pub content: Option<Uuid>,
+    /// The entry's path when exported (lossy for a name that is not UTF-8).
+    pub path: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Tags made.
+    pub tags_created: u64,
+    /// Tags that were here already (same UUID, or same name in the same namespace).
+    pub tags_matched: u64,
+    /// Assignments put back: to the same entry, to the entries with the same content, by path,
+    /// or on a content.
+    pub by_entry: u64,
+    /// See `by_entry`.
+    pub by_content: u64,
+    /// See `by_entry`.
+    pub by_path: u64,
+    /// See `by_entry`.
+    pub contents: u64,
+    /// Assignments whose file is not in this library (by UUID, content or path).
+    pub not_found: u64,
+}
+
+impl super::Library {
+    /// Every tag and assignment of the library (see [`TagExport`]).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn export_tags(&self) -> Result<TagExport, CoreError> {
+        let tags = self.tags()?;
+        let assignments = self.store.read(|tx| {
+            let t = tx.open_table(TAG_ASSIGNMENTS)?;
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (tag, kind, target) = row?.0.value();
+                let tag = Uuid::from_u128(tag);
+                match Target::from_key(kind, target) {
+                    Some(Target::Entry(u)) => {
+                        let (path, content) = match uuids.get(u.as_u128())? {
+                            Some(id) => {
+                                let id = id.value();
+                                let rec = crate::vdfs::index::entry(tx, id)?;
+                                (
+                                    Some(
+                                        crate::vdfs::index::path_of(tx, id)?
+                                            .to_string_lossy()
+                                            .into_owned(),
+                                    ),
+                                    rec.and_then(|r| r.cas).map(|c| c.content_uuid()),
+                                )
+                            }
+                            None => (None, None),
+                        };
+                        out.push(ExportedAssignment {
+                            tag,
+                            entry: Some(u),
+                            content,
+                            path,
+                        });
+                    }
+                    Some(Target::Content(u)) => out.push(ExportedAssignment {
+                        tag,
+                        entry: None,
+                        content: Some(u),
+                        path: None,
+                    }),
+                    None => {}
+                }
+            }
+            Ok(out)
+        })?;
+        Ok(TagExport {
+            format: EXPORT_FORMAT.to_owned(),
+            library: self.config().id,
+            exported_ms: crate::vdfs::jobs::now_ms(),
+            tags: tags
+                .into_iter()
+                .map(|t| ExportedTag {
+                    id: t.id,
+                    record: t.record,
+                    parents: t.parents,
+                })
+                .collect(),
+            assignments,
+        })
+    }
+
+    /// Brings an export's tags and assignments into this library: a tag with the same UUID,
+    /// or the same name in the same namespace, is the same tag (its fields are left as they
+    /// are here); the others are made with their UUIDs. An assignment goes back on its entry
+    /// when this library has it, else on the entries with its content, else on the entry at
+    /// its path; one on a content goes back as it was. Nothing is removed. Running it twice
+    /// changes nothing the second time.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] if it is not an export of this format; [`CoreError::Store`].
+    pub fn import_tags(&self, export: &TagExport) -> Result<ImportReport, CoreError> {
+        if export.format != EXPORT_FORMAT {
+            return Err(CoreError::Tag(format!(
+                "not a tag export of this Cairn (format {:?}, expected {EXPORT_FORMAT:?})",
+                export.format
+            )));
+        }
+        let mut report = ImportReport::default();
+        // Tags: the same UUID, or the same qualified name (folded), is the same tag.
+        let mut here: HashMap<Uuid, Uuid> = HashMap::new();
+        let existing = self.tags()?;
+        let mut new = Vec::new();
+        for t in &export.tags {
+            let same = existing.iter().find(|e| {
+                e.id == t.id
+                    || (fold(&e.record.name, false) == fold(&t.record.name, false)
+                        && e.record.namespace.as_deref().map(|n| fold(n, false))
+                            == t.record.namespace.as_deref().map(|n| fold(n, false)))
+            });
+            match same {
+                Some(e) => {
+                    here.insert(t.id, e.id);
+                    report.tags_matched += 1;
+                }
+                None => {
+                    here.insert(t.id, t.id);
+                    let mut record = t.record.clone();
+                    record.name = check_name("name", &record.name)?;
+                    record.hlc = self.clock.tick();
+                    new.push((t.id, record));
+                    report.tags_created += 1;
+                }
+            }
+        }
+        let edges: Vec<(Uuid, Uuid)> = export
+            .tags
+            .iter()
+            .flat_map(|t| t.parents.iter().map(move |p| (t.id, *p)))
+            .filter_map(|(c, p)| Some((*here.get(&c)?, *here.get(&p)?)))
+            .collect();
+        // Assignments: resolved here, grouped per tag.
+        let mut targets: HashMap<Uuid, Vec<Target>> = HashMap::new();
+        let mut by_path = Vec::new();
+        self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let cuuids = tx.open_table(CONTENT_UUIDS)?;
+            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let entries = tx.open_table(crate::store::schema::ENTRIES)?;
+            for a in &export.assignments {
+                let Some(&tag) = here.get(&a.tag) else {
+                    continue;
+                };
+                let out = targets.entry(tag).or_default();
+                if a.entry.is_none() {
+                    if let Some(c) = a.content {
+                        out.push(Target::Content(c));
+                        report.contents += 1;
+                    }
+                    continue;
+                }
+                if let Some(e) = a.entry
+                    && uuids.get(e.as_u128())?.is_some()
+                {
+                    out.push(Target::Entry(e));
+                    report.by_entry += 1;
+                    continue;
+                }
+                let mut found = false;
+                if let Some(c) = a.content
+                    && let Some(cas) = cuuids.get(c.as_u128())?
+                {
+                    let cas = cas.value();
+                    for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                        let id = row?.0.value().1;
+                        if let Some(v) = entries.get(id)? {
+                            let rec: crate::vdfs::index::EntryRecord =
+                                crate::store::record::decode_record(v.value())?;
+                            out.push(Target::Entry(rec.uuid));
+                            found = true;
+                        }
+                    }
+                    if found {
+                        report.by_content += 1;
+                        continue;
+                    }
+                }
+                match &a.path {
+                    Some(p) => by_path.push((tag, std::path::PathBuf::from(p))),
+                    None => report.not_found += 1,
+                }
+            }
+            Ok(())
+        })?;
+        for (tag, p) in by_path {
+            match self.entry_at(&p)? {
+                Some(e) => {
+                    targets
+                        .entry(tag)
+                        .or_default()
+                        .push(Target::Entry(e.record.uuid));
+                    report.by_path += 1;
+                }
+                None => report.not_found += 1,
+            }
+        }
+        let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..edges.len() + targets.len())
+            .map(|_| self.clock.tick())
+            .collect();
+        let all = self.tags()?;
+        // Edges that would make a cycle here are left out.
+        let mut kept_edges = Vec::new();
+        {
+            let mut graph: Vec<TagInfo> = all.clone();
+            for (id, rec) in &new {
+                graph.push(TagInfo {
+                    id: *id,
+                    record: rec.clone(),
+                    parents: Vec::new(),
+                    entries: 0,
+                    contents: 0,
+                });
+            }
+            for (c, p) in edges {
+                if !descendants(&graph, &[c]).contains(&p) {
+                    if let Some(t) = graph.iter_mut().find(|t| t.id == c)
+                        && !t.parents.contains(&p)
+                    {
+                        t.parents.push(p);
+                    }
+                    kept_edges.push((c, p));
+                }
+            }
+        }
+        self.store.write(move |tx| {
+            let mut h = hlcs.iter().copied();
+            for (id, rec) in &new {
+                tags::put(tx, *id, rec)?;
+            }
+            for (c, p) in &kept_edges {
+                tags::add_edge(tx, *c, *p, h.next().expect("an HLC per change"))?;
+            }
+            for (tag, t) in &targets {
+                tags::assign(tx, *tag, t, h.next().expect("an HLC per change"))?;
+            }
+            Ok(())
+        })?;
+        self.tags_changed();
+        Ok(report)
+    }
+}
