@@ -699,7 +699,7 @@ pub const EXPORT_FORMAT: &str = "cairn-tags/1";
 /// another library finds the files again by content first, then by path.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TagExport {
-    /// [`EXPORT_FORMAT`].
+    /// `cairn-tags/1`.
     pub format: String,
     /// The library it came from.
     pub library: Uuid,
