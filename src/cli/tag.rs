@@ -107,6 +107,14 @@ pub enum TagCommand {
         /// The parent tag.
         parent: String,
     },
+    /// Merge a tag into another: everything it is on gets the other, its children and
+    /// parents become the other's, its name becomes an alias of the other; then it is gone.
+    Merge {
+        /// The tag that goes.
+        from: String,
+        /// The tag that stays.
+        into: String,
+    },
     /// Delete a tag and take it off everything (your files are not touched).
     Delete {
         /// The tag.
@@ -390,6 +398,18 @@ pub(super) fn tag(
                     r.by_path,
                     r.contents,
                     r.not_found
+                );
+            }
+        }
+        TagCommand::Merge { from, into } => {
+            let t = lib.merge_tags(&from, &into)?;
+            if out.json {
+                out.json(&info_json(&t));
+            } else {
+                println!(
+                    "Merged \"{from}\" into \"{}\" (now on {})",
+                    t.qualified(),
+                    plural(t.entries + t.contents, "item")
                 );
             }
         }

@@ -101,6 +101,27 @@ fn the_tag_graph_names_namespaces_and_cycles() {
     );
     let all = ok(cairn(&data).args(["tag", "ls", "--all"]));
     assert!(all.contains("home::Project  (hidden)"), "{all}");
+    // Merging: the tag that goes leaves its name as an alias of the one that stays, and its
+    // place in the tree.
+    ok(cairn(&data).args(["tag", "create", "Voyages"]));
+    ok(cairn(&data).args(["tag", "create", "Lyon", "--parent", "Voyages"]));
+    let out = ok(cairn(&data).args(["tag", "merge", "Voyages", "Travel"]));
+    assert!(out.contains("Merged \"Voyages\" into \"Travel\""), "{out}");
+    let ls = ok(cairn(&data).args(["tag", "ls"]));
+    assert!(
+        ls.contains("Travel  #3b82f6\n  France\n    Paris, France\n  Lyon"),
+        "{ls}"
+    );
+    let v = json(&ok(cairn(&data).args(["--json", "tag", "ls"])));
+    let travel = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Travel")
+        .unwrap();
+    assert_eq!(travel["aliases"], serde_json::json!(["Voyages"]));
+    let err = fails(cairn(&data).args(["tag", "merge", "Travel", "travel"]));
+    assert!(err.contains("same tag"), "{err}");
 }
 
 #[test]

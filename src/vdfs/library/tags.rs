@@ -453,6 +453,75 @@ impl super::Library {
         Ok(())
     }
 
+    /// Merges tag `from` into tag `into`: everything `from` is on gets `into`, `from`'s
+    /// children and parents become `into`'s (an edge that would make a cycle is left out),
+    /// `from`'s name and aliases become aliases of `into`, and `from` is deleted — one change
+    /// per step, all in one transaction.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] if they are one tag or a name is unknown; [`CoreError::Store`].
+    pub fn merge_tags(&self, from: &str, into: &str) -> Result<TagInfo, CoreError> {
+        let f = self.find_tag(from)?;
+        let t = self.find_tag(into)?;
+        if f.id == t.id {
+            return Err(CoreError::Tag(format!(
+                "\"{from}\" and \"{into}\" are the same tag"
+            )));
+        }
+        let all = self.tags()?;
+        // The graph as it will be, to leave out edges that would make a cycle.
+        let mut graph: Vec<TagInfo> = all.iter().filter(|x| x.id != f.id).cloned().collect();
+        let mut edges = Vec::new();
+        for p in &f.parents {
+            if *p != t.id && !descendants(&graph, &[t.id]).contains(p) {
+                edges.push((t.id, *p));
+                if let Some(x) = graph.iter_mut().find(|x| x.id == t.id) {
+                    x.parents.push(*p);
+                }
+            }
+        }
+        for c in all
+            .iter()
+            .filter(|c| c.parents.contains(&f.id) && c.id != t.id)
+        {
+            if !descendants(&graph, &[c.id]).contains(&t.id) {
+                edges.push((c.id, t.id));
+                if let Some(x) = graph.iter_mut().find(|x| x.id == c.id) {
+                    x.parents.push(t.id);
+                }
+            }
+        }
+        let mut record = t.record.clone();
+        for name in std::iter::once(&f.record.name).chain(&f.record.aliases) {
+            if fold(name, false) != fold(&record.name, false)
+                && !record
+                    .aliases
+                    .iter()
+                    .any(|a| fold(a, false) == fold(name, false))
+            {
+                record.aliases.push(name.clone());
+            }
+        }
+        // One HLC per step, in the order the steps are made (a replay in HLC order makes
+        // them in this order too).
+        let hlcs: Vec<crate::vdfs::clock::Hlc> =
+            (0..edges.len() + 3).map(|_| self.clock.tick()).collect();
+        record.hlc = hlcs[edges.len() + 2];
+        let (fid, tid) = (f.id, t.id);
+        self.store.write(move |tx| {
+            let moved = tags::targets_of(&tx.open_table(TAG_ASSIGNMENTS)?, fid)?;
+            tags::assign(tx, tid, &moved, hlcs[0])?;
+            for (i, (c, p)) in edges.iter().enumerate() {
+                tags::add_edge(tx, *c, *p, hlcs[1 + i])?;
+            }
+            tags::delete(tx, fid, hlcs[edges.len() + 1])?;
+            tags::put(tx, tid, &record)?;
+            Ok(())
+        })?;
+        self.tags_changed();
+        self.find_tag(&tid.to_string())
+    }
+
     /// Deletes a tag, its place in the graph and every assignment of it (the files are not
     /// touched). Its children stay, without it as a parent.
     ///
