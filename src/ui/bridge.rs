@@ -157,6 +157,17 @@ pub enum Command {
         /// Put on, or take off.
         on: bool,
     },
+    /// Rename a tag and/or set its colour.
+    EditTag {
+        /// The tag.
+        tag: Uuid,
+        /// A new name.
+        name: Option<String>,
+        /// A new colour (`Some(None)` clears it).
+        colour: Option<Option<String>>,
+    },
+    /// Delete a tag.
+    DeleteTag(Uuid),
     /// Make a tag and put it on items (their entries).
     CreateTag {
         /// Its name.
@@ -565,6 +576,22 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     lib.untag_paths(&tag, &paths, false, false)
                 }
                 .map_err(|e| e.to_string())?;
+            }
+            Command::EditTag { tag, name, colour } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let id = tag.to_string();
+                if let Some(n) = name {
+                    lib.rename_tag(&id, &n).map_err(|e| e.to_string())?;
+                }
+                if colour.is_some() {
+                    lib.set_tag(&id, colour, None, None)
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            Command::DeleteTag(tag) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.delete_tag(&tag.to_string())
+                    .map_err(|e| e.to_string())?;
             }
             Command::CreateTag { name, paths } => {
                 let lib = core.library().map_err(|e| e.to_string())?;

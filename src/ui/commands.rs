@@ -94,6 +94,17 @@ pub enum UiCommand {
         /// Put on, or take off.
         on: bool,
     },
+    /// Rename a tag and/or set its colour (`Some(None)` clears it).
+    EditTag {
+        /// The tag.
+        tag: Uuid,
+        /// A new name.
+        name: Option<String>,
+        /// A new colour, `#rrggbb`.
+        colour: Option<Option<String>>,
+    },
+    /// Delete a tag (the person confirmed): it comes off everything; no file is touched.
+    DeleteTag(Uuid),
     /// Make a tag and put it on items.
     NewTag {
         /// Its name (`namespace::name` works too).
@@ -338,6 +349,10 @@ pub enum CommandKind {
     SetTag,
     /// [`UiCommand::NewTag`].
     NewTag,
+    /// [`UiCommand::EditTag`].
+    EditTag,
+    /// [`UiCommand::DeleteTag`].
+    DeleteTag,
     /// [`UiCommand::FindApps`].
     FindApps,
     /// [`UiCommand::OpenWith`].
@@ -469,6 +484,8 @@ impl UiCommand {
             UiCommand::ShowTag(_) => K::ShowTag,
             UiCommand::SetTag { .. } => K::SetTag,
             UiCommand::NewTag { .. } => K::NewTag,
+            UiCommand::EditTag { .. } => K::EditTag,
+            UiCommand::DeleteTag(_) => K::DeleteTag,
             UiCommand::FindApps(_) => K::FindApps,
             UiCommand::OpenWith(..) => K::OpenWith,
             UiCommand::GoTo(_) => K::GoTo,
@@ -642,7 +659,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 74] = {
+    pub const ALL: [CommandKind; 76] = {
         use CommandKind as K;
         [
             K::Back,
@@ -669,6 +686,8 @@ impl CommandKind {
             K::ShowTag,
             K::SetTag,
             K::NewTag,
+            K::EditTag,
+            K::DeleteTag,
             K::FindApps,
             K::OpenWith,
             K::GoTo,
@@ -752,6 +771,8 @@ impl CommandKind {
             K::ShowTag => "Show files with this tag",
             K::SetTag => "Tags",
             K::NewTag => "New tag",
+            K::EditTag => "Rename",
+            K::DeleteTag => "Delete tag",
             K::FindApps | K::OpenWith => "Open with",
             K::GoTo => "Open folder",
             K::GoToItem => "Go there",

@@ -1164,6 +1164,10 @@ impl AppState {
                 send.push(self.rerun_search());
             }
             UiCommand::SetTag { tag, paths, on } => send.push(Command::SetTag { tag, paths, on }),
+            UiCommand::EditTag { tag, name, colour } => {
+                send.push(Command::EditTag { tag, name, colour });
+            }
+            UiCommand::DeleteTag(tag) => send.push(Command::DeleteTag(tag)),
             UiCommand::NewTag { name, paths } => {
                 self.new_tag_text.clear();
                 send.push(Command::CreateTag { name, paths });

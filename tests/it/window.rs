@@ -2366,3 +2366,59 @@ fn files_are_tagged_from_the_context_menu_and_found_from_the_sidebar() {
     let travel = s.tags.iter().find(|t| t.record.name == "Travel").unwrap();
     assert_eq!(s.search_filters.tag, Some(travel.id));
 }
+
+/// A tag is renamed, coloured and deleted from its context menu in the sidebar; deleting asks
+/// again and says how many items it is on.
+#[test]
+fn a_tag_is_renamed_coloured_and_deleted_from_the_sidebar() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    lib.create_tag(&cairn::vdfs::library::NewTag {
+        name: "Old name".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    lib.tag_paths("Old name", &[root.join("notes.md")], false, false)
+        .unwrap();
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    let row = "Old name  \u{00b7} 1";
+    step_until(&mut h, row);
+    h.get_by_label(row).click_secondary();
+    step_until(&mut h, "Rename");
+    h.get_by_label("Rename").hover();
+    step_until(&mut h, "Rename tag");
+    let field = || egui::accesskit::Role::TextInput;
+    h.get_all_by_role(field()).last().unwrap().focus();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_all_by_role(field())
+        .last()
+        .unwrap()
+        .type_text("New name");
+    h.step();
+    h.get_by_label("Rename tag").click();
+    step_until_state(&mut h, "renamed", |s| {
+        s.tags.iter().any(|t| t.record.name == "New name")
+    });
+    let row = "New name  \u{00b7} 1";
+    step_until(&mut h, row);
+    h.get_by_label(row).click_secondary();
+    step_until(&mut h, "Colour");
+    h.get_by_label("Colour").hover();
+    step_until_contains(&mut h, "Blue");
+    h.get_by_label_contains("Blue").click();
+    step_until_state(&mut h, "coloured", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.colour.as_deref() == Some("#3b82f6"))
+    });
+    h.get_by_label(row).click_secondary();
+    step_until(&mut h, "Delete tag");
+    h.get_by_label("Delete tag").hover();
+    step_until_contains(&mut h, "off 1 item");
+    h.get_by_label("Delete \"New name\"").click();
+    step_until_state(&mut h, "deleted", |s| s.tags.is_empty());
+    assert!(root.join("notes.md").is_file());
+}

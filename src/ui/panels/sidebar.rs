@@ -282,6 +282,7 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
         if r.clicked() {
             actions.push(UiCommand::ShowTag(t.id));
         }
+        r.context_menu(|ui| tag_menu(ui, t, actions));
         path.push(t.id);
         for c in all.iter().filter(|c| c.parents.contains(&t.id)) {
             if !path.contains(&c.id) {
@@ -301,4 +302,92 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
     {
         row(ui, t, &shown, 0, &mut Vec::new(), selected, actions);
     }
+}
+
+/// The colours offered for a tag.
+const TAG_COLOURS: [(&str, &str); 8] = [
+    ("Red", "#e11d48"),
+    ("Orange", "#f97316"),
+    ("Yellow", "#eab308"),
+    ("Green", "#16a34a"),
+    ("Teal", "#0d9488"),
+    ("Blue", "#3b82f6"),
+    ("Purple", "#9333ea"),
+    ("Grey", "#6b7280"),
+];
+
+/// A tag's context menu: show its files, rename it (a field), its colour, delete it (asked
+/// again, saying how many items it is on).
+fn tag_menu(ui: &mut egui::Ui, t: &crate::vdfs::library::TagInfo, actions: &mut Vec<UiCommand>) {
+    use crate::ui::commands::CommandKind;
+    ui.set_min_width(200.0);
+    if ui.button(CommandKind::ShowTag.label()).clicked() {
+        actions.push(UiCommand::ShowTag(t.id));
+        ui.close();
+    }
+    ui.menu_button(CommandKind::EditTag.label(), |ui| {
+        let id = egui::Id::unique(("rename tag", t.id));
+        let mut text = ui.data_mut(|d| {
+            d.get_temp::<String>(id)
+                .unwrap_or_else(|| t.record.name.clone())
+        });
+        let r = ui.add(egui::TextEdit::singleline(&mut text).desired_width(160.0));
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if (enter || ui.button("Rename tag").clicked()) && !text.trim().is_empty() {
+            actions.push(UiCommand::EditTag {
+                tag: t.id,
+                name: Some(text.trim().to_owned()),
+                colour: None,
+            });
+            ui.data_mut(|d| d.remove::<String>(id));
+            ui.close();
+            return;
+        }
+        ui.data_mut(|d| d.insert_temp(id, text));
+    });
+    ui.menu_button("Colour", |ui| {
+        for (name, hex) in TAG_COLOURS {
+            let c = egui::Color32::from_hex(hex).unwrap_or(egui::Color32::GRAY);
+            let chosen = t.record.colour.as_deref() == Some(hex);
+            if ui
+                .selectable_label(chosen, egui::RichText::new(name).color(c).strong())
+                .clicked()
+            {
+                actions.push(UiCommand::EditTag {
+                    tag: t.id,
+                    name: None,
+                    colour: Some(Some(hex.to_owned())),
+                });
+                ui.close();
+            }
+        }
+        if ui
+            .selectable_label(t.record.colour.is_none(), "No colour")
+            .clicked()
+        {
+            actions.push(UiCommand::EditTag {
+                tag: t.id,
+                name: None,
+                colour: Some(None),
+            });
+            ui.close();
+        }
+    });
+    ui.separator();
+    ui.menu_button(CommandKind::DeleteTag.label(), |ui| {
+        let n = t.entries + t.contents;
+        ui.label(format!(
+            "Take \"{}\" off {} and delete it? Your files are not touched.",
+            t.qualified(),
+            if n == 1 {
+                "1 item".to_owned()
+            } else {
+                format!("{} items", format::count(n))
+            }
+        ));
+        if ui.button(format!("Delete \"{}\"", t.record.name)).clicked() {
+            actions.push(UiCommand::DeleteTag(t.id));
+            ui.close();
+        }
+    });
 }
