@@ -127,6 +127,10 @@ pub enum Command {
     /// (every copy), and find what carries them (`cairn search --tag`).
     #[command(subcommand)]
     Tag(tag::TagCommand),
+    /// Show or set the note of an indexed file or folder (or, with --content, of every copy).
+    Note(tag::MetaArgs),
+    /// Show or set the rating (0–5 stars) of an indexed file or folder.
+    Rate(tag::MetaArgs),
     /// Keep the index live without the window (a server, a drive left plugged in): watch
     /// every watched location, write what changes, and log each change to stdout.
     Watch(watch::WatchArgs),
@@ -186,6 +190,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Undo(a) => files::undo(&core, &out, lib, Some(&a)),
         Command::Redo => files::undo(&core, &out, lib, None),
         Command::Tag(c) => tag::tag(&core, &out, lib, c),
+        Command::Note(a) => tag::note(&core, &out, lib, &a, false),
+        Command::Rate(a) => tag::note(&core, &out, lib, &a, true),
     }
 }
 

@@ -63,6 +63,9 @@ pub struct SearchArgs {
     /// match). `namespace::name` picks one of two tags of one name.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// Only files and folders whose note contains this text (case and accents ignored).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
     /// Order: relevance (default), name, size (largest first), modified (newest first).
     #[arg(long, default_value = "relevance")]
     pub sort: String,
@@ -171,6 +174,7 @@ pub(super) fn search(
         entry_kinds,
         missing_from,
         tags,
+        note: a.note.clone(),
         sort: a.sort.parse().map_err(anyhow::Error::msg)?,
         reverse: a.reverse,
         limit: a.limit,
@@ -183,9 +187,9 @@ pub(super) fn search(
         .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
-        Some(w) if !q.tags.is_empty() => {
+        Some(w) if !q.tags.is_empty() || q.note.is_some() => {
             anyhow::bail!(
-                "{} is outside the library's locations, and only indexed files carry tags",
+                "{} is outside the library's locations, and only indexed files carry tags and notes",
                 w.display()
             );
         }

@@ -436,3 +436,72 @@ fn plural(n: u64, what: &str) -> String {
         format!("{} {what}s", crate::format::count(n))
     }
 }
+
+/// `cairn note` and `cairn rate`: a note or a rating on an indexed file (or its content).
+#[derive(Debug, clap::Args)]
+pub struct MetaArgs {
+    /// An indexed file or folder.
+    pub path: OsString,
+    /// The note (`cairn note PATH` alone shows it; "" clears it) or the rating, 0–5 (0 clears
+    /// it).
+    pub value: Option<String>,
+    /// On the content instead: every copy of the file.
+    #[arg(long)]
+    pub content: bool,
+}
+
+pub(super) fn note(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    a: &MetaArgs,
+    rating: bool,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let path = super::local_path(core, &lib, &a.path)?;
+    match &a.value {
+        None => {
+            let m = lib.meta_of(&path)?;
+            if out.json {
+                out.json(&serde_json::to_value(&m)?);
+                return Ok(());
+            }
+            let show = |what: &str, meta: &Option<crate::vdfs::index::tags::UserMeta>| {
+                if let Some(m) = meta {
+                    if m.rating > 0 {
+                        println!("Rating{what}: {} of 5", m.rating);
+                    }
+                    if !m.note.is_empty() {
+                        println!("Note{what}:\n{}", m.note);
+                    }
+                }
+            };
+            show("", &m.entry);
+            show(" (on its content: every copy)", &m.content);
+            if m.entry.is_none() && m.content.is_none() {
+                println!("{} has no note and no rating", path.display());
+            }
+        }
+        Some(v) => {
+            let meta = if rating {
+                let n: u8 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("a rating is 0 to 5 stars, not {v:?}"))?;
+                lib.set_meta(&path, a.content, None, Some(n))?
+            } else {
+                lib.set_meta(&path, a.content, Some(v.clone()), None)?
+            };
+            if out.json {
+                out.json(&serde_json::to_value(&meta)?);
+            } else if rating {
+                println!("Rated {} {} of 5", path.display(), meta.rating);
+            } else if meta.note.is_empty() {
+                println!("Cleared the note of {}", path.display());
+            } else {
+                println!("Noted {}", path.display());
+            }
+        }
+    }
+    Ok(())
+}

@@ -116,6 +116,12 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
         &mut r,
     )?;
     walk(tx, schema::SYNC_LOG, |k| hex::encode(k), &mut r)?;
+    walk(
+        tx,
+        schema::USER_META,
+        |(kind, u)| format!("{kind}/{}", uuid::Uuid::from_u128(u)),
+        &mut r,
+    )?;
     Ok(r)
 }
 

@@ -156,6 +156,10 @@ pub const TAG_PARENTS: TableDefinition<(u128, u128), &[u8]> = TableDefinition::n
 pub const TAG_ASSIGNMENTS: TableDefinition<(u128, u8, u128), ()> =
     TableDefinition::new("tag_assignments");
 
+/// User metadata (a note, a rating) on an entry or a content: (target kind — 0 an entry, 1 a
+/// content identity, target UUID) → `UserMeta` (`vdfs::index::tags`).
+pub const USER_META: TableDefinition<(u8, u128), &[u8]> = TableDefinition::new("user_meta");
+
 /// The sync log of shared changes (tags, edges, assignments): the change's HLC as 28 bytes
 /// (ms and counter big-endian, then the device UUID, so the key order is the HLC order) →
 /// `SyncRecord`.
@@ -210,7 +214,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         to: 7,
-        description: "create tags, tag_parents, tag_assignments and sync_log",
+        description: "create tags, tag_parents, tag_assignments, user_meta and sync_log",
         apply: create_v7,
     },
 ];
@@ -265,6 +269,7 @@ fn create_v7(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TAGS)?;
     tx.open_table(TAG_PARENTS)?;
     tx.open_table(TAG_ASSIGNMENTS)?;
+    tx.open_table(USER_META)?;
     tx.open_table(SYNC_LOG)?;
     Ok(())
 }

@@ -323,3 +323,61 @@ fn tags_are_exported_and_imported_into_another_library() {
     let err = fails(cairn(&other).args(["tag", "import"]).arg(&junk));
     assert!(err.contains("junk.json is not a tag export"), "{err}");
 }
+
+/// Notes and ratings (issue "Tags, notes…"): on a file (following it through a rename) or on
+/// its content (every copy); searchable, case and accents ignored; cleared by an empty note.
+#[test]
+fn notes_and_ratings_follow_their_file_and_are_searchable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    let eiffel = tree.join("Photos/Paris/eiffel.jpg");
+    ok(cairn(&data)
+        .args(["note"])
+        .arg(&eiffel)
+        .arg("Taken from the Trocadéro at dawn"));
+    ok(cairn(&data).args(["rate"]).arg(&eiffel).arg("4"));
+    ok(cairn(&data)
+        .args(["note", "--content"])
+        .arg(tree.join("Docs/report.pdf"))
+        .arg("Signed copy"));
+    let err = fails(cairn(&data).args(["rate"]).arg(&eiffel).arg("6"));
+    assert!(err.contains("0 to 5"), "{err}");
+    // Renamed outside Cairn: the note and rating follow.
+    std::fs::rename(&eiffel, tree.join("Photos/Paris/tower.jpg")).unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    let shown = ok(cairn(&data)
+        .args(["note"])
+        .arg(tree.join("Photos/Paris/tower.jpg")));
+    assert!(
+        shown.contains("Rating: 4 of 5") && shown.contains("Trocadéro at dawn"),
+        "{shown}"
+    );
+    // Searchable, accents ignored.
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--note",
+        "trocadero",
+    ])));
+    assert_eq!(v["total"], 1, "{v}");
+    // A note on the content is found on every copy made later.
+    std::fs::write(tree.join("Docs/report copy.pdf"), b"a report").unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    let v = json(&ok(
+        cairn(&data).args(["--json", "search", "--note", "signed"])
+    ));
+    assert_eq!(v["total"], 2, "{v}");
+    // Cleared.
+    ok(cairn(&data)
+        .args(["note"])
+        .arg(tree.join("Photos/Paris/tower.jpg"))
+        .arg(""));
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--note",
+        "trocadero",
+    ])));
+    assert_eq!(v["total"], 0, "{v}");
+    ok(cairn(&data).args(["library", "check"]));
+}

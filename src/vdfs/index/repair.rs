@@ -31,7 +31,7 @@ use crate::store::schema::{
     ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, JOBS, LOCATION_JOBS, LOCATIONS, META,
     META_NAMES_GENERATION, META_NEXT_ENTRY_ID_PREFIX, META_NEXT_JOB_ID, META_NEXT_LOCATION_ID,
     META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS,
-    TAGS, TOMBSTONES, UNREADABLE, VOLUMES,
+    TAGS, TOMBSTONES, UNREADABLE, USER_META, VOLUMES,
 };
 use crate::store::{SCHEMA_VERSION, Store, StoreError, decode, encode};
 use crate::vdfs::fs::entry::EntryKind;
@@ -85,6 +85,7 @@ struct Salvage {
     tag_parents: Rows<(u128, u128), Vec<u8>>,
     tag_assignments: Rows<(u128, u8, u128), ()>,
     sync_log: Rows<Vec<u8>, Vec<u8>>,
+    user_meta: Rows<(u8, u128), Vec<u8>>,
 }
 
 /// Builds a new store at `new` (which must not exist) from the store file `old` (`None`: there
@@ -254,6 +255,7 @@ fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable
     s.tag_parents = rows(old, &tx, TAG_PARENTS, |k| k, bytes, report);
     s.tag_assignments = rows(old, &tx, TAG_ASSIGNMENTS, |k| k, |()| (), report);
     s.sync_log = rows(old, &tx, SYNC_LOG, |k| k.to_vec(), bytes, report);
+    s.user_meta = rows(old, &tx, USER_META, |k| k, bytes, report);
     Ok(s)
 }
 
@@ -607,6 +609,7 @@ fn write_new(
             t.insert(k.as_slice(), v.as_slice())?;
         }
     }
+    copy(tx, USER_META, verified("user_meta", s.user_meta, report))?;
     // Counters: kept, raised past everything in use (an id or number is never handed out twice).
     {
         let mut meta = tx.open_table(META)?;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::store::StoreError;
 use crate::store::record::{Record, decode_record, encode_record};
-use crate::store::schema::{SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS, TAGS};
+use crate::store::schema::{SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS, TAGS, USER_META};
 use crate::vdfs::clock::Hlc;
 
 /// Who may see a tag.
@@ -137,6 +137,13 @@ pub enum SyncOp {
         /// What it was put on.
         targets: Vec<Target>,
     },
+    /// The user metadata of `target` was set (empty: cleared).
+    MetaSet {
+        /// The entry or content.
+        target: Target,
+        /// Its metadata after the change.
+        meta: UserMeta,
+    },
     /// `tag` was taken off `targets`.
     Unassigned {
         /// The tag.
@@ -144,6 +151,63 @@ pub enum SyncOp {
         /// What it was taken off.
         targets: Vec<Target>,
     },
+}
+
+/// A person's own words and marks on a file or a content (table `user_meta`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserMeta {
+    /// A note, plain text (searchable).
+    pub note: String,
+    /// A rating, 0 (none) to 5.
+    pub rating: u8,
+    /// The HLC of its last change (last-writer-wins).
+    pub hlc: Hlc,
+}
+
+impl Record for UserMeta {
+    const TABLE: &'static str = "user_meta";
+    const VERSION: u8 = 1;
+}
+
+impl UserMeta {
+    /// True when it holds nothing (no note, no rating): such a record is removed.
+    pub fn is_empty(&self) -> bool {
+        self.note.is_empty() && self.rating == 0
+    }
+}
+
+/// The user metadata of `target`, if any.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn meta_of(tx: &redb::ReadTransaction, target: Target) -> Result<Option<UserMeta>, StoreError> {
+    match tx.open_table(USER_META)?.get(target.key())? {
+        Some(v) => Ok(Some(decode_record(v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Writes (or, when empty, removes) the user metadata of `target` and logs it.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn set_meta(tx: &WriteTransaction, target: Target, meta: &UserMeta) -> Result<(), StoreError> {
+    {
+        let mut t = tx.open_table(USER_META)?;
+        if meta.is_empty() {
+            t.remove(target.key())?;
+        } else {
+            t.insert(target.key(), encode_record(meta).as_slice())?;
+        }
+    }
+    log(
+        tx,
+        meta.hlc,
+        SyncOp::MetaSet {
+            target,
+            meta: meta.clone(),
+        },
+    )
 }
 
 /// A sync log record (table `sync_log`, keyed by [`hlc_key`]).
@@ -441,6 +505,7 @@ mod tests {
                 SyncOp::EdgeRemoved { .. } => "edge-",
                 SyncOp::Assigned { .. } => "assigned",
                 SyncOp::Unassigned { .. } => "unassigned",
+                SyncOp::MetaSet { .. } => "meta",
             })
             .collect();
         assert_eq!(

@@ -13,7 +13,8 @@ pub mod repair;
 mod tags;
 
 pub use tags::{
-    ExportedAssignment, ExportedTag, ImportReport, NewTag, TagExport, TagInfo, TagMap, TagVia,
+    ExportedAssignment, ExportedTag, ImportReport, MetaOf, NewTag, TagExport, TagInfo, TagMap,
+    TagVia,
 };
 
 pub use queries::IndexCounts;
@@ -482,6 +483,14 @@ impl Library {
                 Some(o) => only = Some(o.intersection(&set).copied().collect()),
                 None => tagged = Some(set),
             }
+        }
+        if let Some(note) = q.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            let noted = self.noted_entry_ids(note)?;
+            let base = only.take().or_else(|| tagged.take().map(|t| (*t).clone()));
+            only = Some(match base {
+                Some(b) => b.intersection(&noted).copied().collect(),
+                None => noted,
+            });
         }
         Ok(ix.search_in(q, only.as_ref().or(tagged.as_deref())))
     }

@@ -740,6 +740,146 @@ impl super::Library {
     }
 }
 
+/// The note and rating of an indexed file, on the file itself and on its content.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct MetaOf {
+    /// On the entry (follows it through renames and moves).
+    pub entry: Option<tags::UserMeta>,
+    /// On its content (every copy).
+    pub content: Option<tags::UserMeta>,
+}
+
+impl super::Library {
+    /// The target of `path`: its entry, or with `content` its content identity.
+    fn target_of(&self, path: &Path, content: bool) -> Result<Target, CoreError> {
+        let found = self.entry_at(path)?.ok_or_else(|| {
+            CoreError::Tag(format!(
+                "{} is not in the library's index (only indexed files carry notes and ratings)",
+                path.display()
+            ))
+        })?;
+        if !content {
+            return Ok(Target::Entry(found.record.uuid));
+        }
+        found
+            .record
+            .cas
+            .map(|c| Target::Content(c.content_uuid()))
+            .ok_or_else(|| {
+                CoreError::Tag(format!(
+                    "the content of {} is not identified (it is a folder, or its location is shallow)",
+                    path.display()
+                ))
+            })
+    }
+
+    /// The note and rating of the indexed `path` (on it and on its content).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] if it is not indexed; [`CoreError::Store`].
+    pub fn meta_of(&self, path: &Path) -> Result<MetaOf, CoreError> {
+        let found = self.entry_at(path)?.ok_or_else(|| {
+            CoreError::Tag(format!("{} is not in the library's index", path.display()))
+        })?;
+        let rec = found.record;
+        Ok(self.store.read(|tx| {
+            Ok(MetaOf {
+                entry: tags::meta_of(tx, Target::Entry(rec.uuid))?,
+                content: match rec.cas {
+                    Some(c) => tags::meta_of(tx, Target::Content(c.content_uuid()))?,
+                    None => None,
+                },
+            })
+        })?)
+    }
+
+    /// Changes the note (`Some`) and/or the rating (`Some`, 0–5; 0 clears it) of the indexed
+    /// `path`, or with `content` of its content (every copy). Durable, logged for sync.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for a path not indexed, a content not identified or a rating above
+    /// 5; [`CoreError::Store`].
+    pub fn set_meta(
+        &self,
+        path: &Path,
+        content: bool,
+        note: Option<String>,
+        rating: Option<u8>,
+    ) -> Result<tags::UserMeta, CoreError> {
+        if let Some(r) = rating
+            && r > 5
+        {
+            return Err(CoreError::Tag(format!("a rating is 0 to 5 stars, not {r}")));
+        }
+        let target = self.target_of(path, content)?;
+        let hlc = self.clock.tick();
+        let meta = self.store.write(move |tx| {
+            let old = {
+                let t = tx.open_table(crate::store::schema::USER_META)?;
+                let v = t.get(target.key())?;
+                v.map(|v| crate::store::record::decode_record::<tags::UserMeta>(v.value()))
+                    .transpose()?
+            };
+            let mut meta = old.unwrap_or(tags::UserMeta {
+                note: String::new(),
+                rating: 0,
+                hlc,
+            });
+            if let Some(n) = &note {
+                meta.note = n.trim_end().to_owned();
+            }
+            if let Some(r) = rating {
+                meta.rating = r;
+            }
+            meta.hlc = hlc;
+            tags::set_meta(tx, target, &meta)?;
+            Ok(meta)
+        })?;
+        self.tags_changed();
+        Ok(meta)
+    }
+
+    /// The entry ids whose note (on the entry or on its content) contains `text` (case and
+    /// accents ignored).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn noted_entry_ids(&self, text: &str) -> Result<HashSet<u64>, CoreError> {
+        let want = fold(text.trim(), false);
+        Ok(self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let cuuids = tx.open_table(CONTENT_UUIDS)?;
+            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let mut ids = HashSet::new();
+            for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
+                let (k, v) = row?;
+                let meta: tags::UserMeta = crate::store::record::decode_record(v.value())?;
+                if meta.note.is_empty() || !fold(&meta.note, false).contains(&want) {
+                    continue;
+                }
+                let (kind, uuid) = k.value();
+                match Target::from_key(kind, uuid) {
+                    Some(Target::Entry(u)) => {
+                        if let Some(id) = uuids.get(u.as_u128())? {
+                            ids.insert(id.value());
+                        }
+                    }
+                    Some(Target::Content(u)) => {
+                        if let Some(cas) = cuuids.get(u.as_u128())? {
+                            let cas = cas.value();
+                            for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                                ids.insert(row?.0.value().1);
+                            }
+                        }
+                    }
+                    None => {}
+                }
+            }
+            Ok(ids)
+        })?)
+    }
+}
+
 /// `roots` and every tag below them in the graph.
 fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();

@@ -77,6 +77,9 @@ pub struct Query {
     /// content, each tag with the tags below it in the graph. Applied by
     /// [`crate::vdfs::library::Library::search`], which reads the store for it.
     pub tags: Vec<uuid::Uuid>,
+    /// Only entries whose note (on the entry or its content) contains this text, case and
+    /// accents ignored. Applied by [`crate::vdfs::library::Library::search`].
+    pub note: Option<String>,
     /// Order of the results.
     pub sort: Sort,
     /// Reverse the order.
