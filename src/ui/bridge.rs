@@ -168,6 +168,15 @@ pub enum Command {
     },
     /// Delete a tag.
     DeleteTag(Uuid),
+    /// Set an item's note and/or rating; [`Update::Meta`] comes back.
+    SetMeta {
+        /// The item.
+        path: PathBuf,
+        /// Its new note.
+        note: Option<String>,
+        /// Its new rating.
+        rating: Option<u8>,
+    },
     /// Make a tag and put it on items (their entries).
     CreateTag {
         /// Its name.
@@ -205,6 +214,13 @@ pub enum Update {
     Volumes(Vec<Volume>),
     /// The open library's favourite folders.
     Favourites(Vec<PathBuf>),
+    /// The note and rating of the item inspected.
+    Meta {
+        /// The item.
+        path: PathBuf,
+        /// Its note and rating, on it and on its content.
+        meta: crate::vdfs::library::MetaOf,
+    },
     /// The open library's tags, and which entries and contents carry them.
     Tags {
         /// Every tag, sorted by name.
@@ -586,6 +602,14 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 if colour.is_some() {
                     lib.set_tag(&id, colour, None, None)
                         .map_err(|e| e.to_string())?;
+                }
+            }
+            Command::SetMeta { path, note, rating } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                lib.set_meta(&path, false, note, rating)
+                    .map_err(|e| e.to_string())?;
+                if let Ok(meta) = lib.meta_of(&path) {
+                    send(Update::Meta { path, meta });
                 }
             }
             Command::DeleteTag(tag) => {
@@ -1017,6 +1041,15 @@ fn navigate(
 
 fn inspect(core: &Core, path: &std::path::Path, send: &impl Fn(Update)) {
     send(Update::Details(core.inspect(path)));
+    // An indexed item's note and rating (nothing for one outside the index).
+    if let Ok(lib) = core.library()
+        && let Ok(meta) = lib.meta_of(path)
+    {
+        send(Update::Meta {
+            path: path.to_owned(),
+            meta,
+        });
+    }
 }
 
 /// Pending thumbnail requests, newest last; at most [`ThumbQueue::CAP`] are kept.

@@ -105,6 +105,15 @@ pub enum UiCommand {
     },
     /// Delete a tag (the person confirmed): it comes off everything; no file is touched.
     DeleteTag(Uuid),
+    /// Set the note (`Some`) and/or the rating (`Some`, 0 clears it) of an indexed item.
+    SetMeta {
+        /// The item, exact path.
+        path: PathBuf,
+        /// Its new note.
+        note: Option<String>,
+        /// Its new rating.
+        rating: Option<u8>,
+    },
     /// Make a tag and put it on items.
     NewTag {
         /// Its name (`namespace::name` works too).
@@ -353,6 +362,8 @@ pub enum CommandKind {
     EditTag,
     /// [`UiCommand::DeleteTag`].
     DeleteTag,
+    /// [`UiCommand::SetMeta`].
+    SetMeta,
     /// [`UiCommand::FindApps`].
     FindApps,
     /// [`UiCommand::OpenWith`].
@@ -486,6 +497,7 @@ impl UiCommand {
             UiCommand::NewTag { .. } => K::NewTag,
             UiCommand::EditTag { .. } => K::EditTag,
             UiCommand::DeleteTag(_) => K::DeleteTag,
+            UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::FindApps(_) => K::FindApps,
             UiCommand::OpenWith(..) => K::OpenWith,
             UiCommand::GoTo(_) => K::GoTo,
@@ -659,7 +671,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 76] = {
+    pub const ALL: [CommandKind; 77] = {
         use CommandKind as K;
         [
             K::Back,
@@ -688,6 +700,7 @@ impl CommandKind {
             K::NewTag,
             K::EditTag,
             K::DeleteTag,
+            K::SetMeta,
             K::FindApps,
             K::OpenWith,
             K::GoTo,
@@ -773,6 +786,7 @@ impl CommandKind {
             K::NewTag => "New tag",
             K::EditTag => "Rename",
             K::DeleteTag => "Delete tag",
+            K::SetMeta => "Save note",
             K::FindApps | K::OpenWith => "Open with",
             K::GoTo => "Open folder",
             K::GoToItem => "Go there",

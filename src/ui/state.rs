@@ -51,6 +51,10 @@ pub struct AppState {
     pub new_tag_text: String,
     /// Tags changed while a search by tag was shown: it is run again when they are read.
     pub tags_rerun: bool,
+    /// The note and rating of the item inspected, with its path.
+    pub meta: Option<(PathBuf, crate::vdfs::library::MetaOf)>,
+    /// The note being written in the inspector, with the path it is for.
+    pub note_draft: Option<(PathBuf, String)>,
     /// The applications that open a file (for "Open with").
     pub apps: Option<(PathBuf, Vec<crate::vdfs::platform::open_with::App>)>,
     /// An item to select once the listing shows it (after "go to this copy"), by its exact
@@ -459,6 +463,12 @@ impl AppState {
                         Err(e) => self.explorer.error = Some(e),
                     }
                 }
+            }
+            Update::Meta { path, meta } => {
+                if self.note_draft.as_ref().is_some_and(|(p, _)| p != &path) {
+                    self.note_draft = None;
+                }
+                self.meta = Some((path, meta));
             }
             Update::Details(d) => {
                 if self
@@ -1168,6 +1178,10 @@ impl AppState {
                 send.push(Command::EditTag { tag, name, colour });
             }
             UiCommand::DeleteTag(tag) => send.push(Command::DeleteTag(tag)),
+            // The draft stays as typed; it equals the saved note once that is read back.
+            UiCommand::SetMeta { path, note, rating } => {
+                send.push(Command::SetMeta { path, note, rating });
+            }
             UiCommand::NewTag { name, paths } => {
                 self.new_tag_text.clear();
                 send.push(Command::CreateTag { name, paths });

@@ -2422,3 +2422,45 @@ fn a_tag_is_renamed_coloured_and_deleted_from_the_sidebar() {
     step_until_state(&mut h, "deleted", |s| s.tags.is_empty());
     assert!(root.join("notes.md").is_file());
 }
+
+/// The inspector shows an indexed file's tags, rating and note; a rating is set by a click
+/// and the note is saved from its field (issue "Tags, notes…").
+#[test]
+fn the_inspector_rates_and_notes_a_file() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.get_by_label("Inspector").click();
+    step_until(&mut h, "Rating");
+    h.run_steps(3);
+    h.get_by_label("4").click();
+    step_until_state(&mut h, "rated", |s| {
+        s.meta
+            .as_ref()
+            .and_then(|(_, m)| m.entry.as_ref())
+            .is_some_and(|m| m.rating == 4)
+    });
+    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .last()
+        .unwrap()
+        .focus();
+    h.run_steps(2);
+    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
+        .last()
+        .unwrap()
+        .type_text("Read before Friday");
+    h.step();
+    h.get_by_label("Save note").click();
+    step_until_state(&mut h, "noted", |s| {
+        s.meta
+            .as_ref()
+            .and_then(|(_, m)| m.entry.as_ref())
+            .is_some_and(|m| m.note == "Read before Friday" && m.rating == 4)
+    });
+    let lib = fx.core.library().unwrap();
+    let m = lib.meta_of(&root.join("notes.md")).unwrap();
+    assert_eq!(m.entry.unwrap().note, "Read before Friday");
+}

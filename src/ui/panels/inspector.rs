@@ -82,6 +82,7 @@ pub(crate) fn show(
                 }
                 row("Where", d.path.display().to_string());
             });
+        yours(ui, state, item.as_ref(), &d.path, actions);
         if d.cas.is_some() && !d.links.is_empty() {
             // Hard links: the same bytes on disk under more names, so one copy.
             ui.add_space(8.0);
@@ -185,5 +186,92 @@ pub(crate) fn show(
     });
     if let Some((path, content)) = want_thumb {
         state.want_thumbnail(path, content);
+    }
+}
+
+/// An indexed item's tags, rating and note: the person's own marks, edited in place. The note
+/// is saved when its field loses the keyboard (or with "Save note").
+fn yours(
+    ui: &mut egui::Ui,
+    state: &mut AppState,
+    item: Option<&crate::vdfs::query::browse::Item>,
+    path: &Path,
+    actions: &mut Vec<UiCommand>,
+) {
+    let Some(item) = item.filter(|i| i.uuid.is_some()) else {
+        return;
+    };
+    let meta = state
+        .meta
+        .as_ref()
+        .filter(|(p, _)| p == path)
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
+    ui.add_space(8.0);
+    let tags = crate::ui::views::tags_of(state, item);
+    if !tags.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Tags").color(theme::weak(ui)));
+            for id in tags {
+                if let Some(t) = state.tags.iter().find(|t| t.id == id) {
+                    theme::tag_chip(ui, t);
+                }
+            }
+        });
+    }
+    let rating = meta.entry.as_ref().map_or(0, |m| m.rating);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Rating").color(theme::weak(ui)));
+        for n in 1..=5u8 {
+            let r = ui
+                .selectable_label(n <= rating, n.to_string())
+                .on_hover_text(if n == rating {
+                    "Click again to clear the rating".to_owned()
+                } else {
+                    format!("{n} of 5")
+                });
+            if r.clicked() {
+                actions.push(UiCommand::SetMeta {
+                    path: path.to_owned(),
+                    note: None,
+                    rating: Some(if n == rating { 0 } else { n }),
+                });
+            }
+        }
+    });
+    if let Some(c) = meta.content.as_ref().filter(|c| !c.note.is_empty()) {
+        ui.label(
+            RichText::new(format!("On its content (every copy): {}", c.note))
+                .small()
+                .color(theme::weak(ui)),
+        );
+    }
+    let saved = meta
+        .entry
+        .as_ref()
+        .map(|m| m.note.clone())
+        .unwrap_or_default();
+    if state.note_draft.as_ref().is_none_or(|(p, _)| p != path) {
+        state.note_draft = Some((path.to_owned(), saved.clone()));
+    }
+    let Some((_, draft)) = state.note_draft.as_mut() else {
+        return;
+    };
+    let r = ui.add(
+        egui::TextEdit::multiline(draft)
+            .hint_text("Note")
+            .desired_rows(3)
+            .desired_width(f32::INFINITY),
+    );
+    let changed = *draft != saved;
+    let save = ui
+        .add_enabled(changed, egui::Button::new(CommandKind::SetMeta.label()))
+        .clicked();
+    if changed && (save || r.lost_focus()) {
+        actions.push(UiCommand::SetMeta {
+            path: path.to_owned(),
+            note: Some(draft.clone()),
+            rating: None,
+        });
     }
 }
