@@ -115,6 +115,9 @@ pub enum TagCommand {
         /// The tag that stays.
         into: String,
     },
+    /// Undo the newest tagging or untagging made on this device (one action, however many
+    /// items); again for the one before.
+    Undo,
     /// Delete a tag and take it off everything (your files are not touched).
     Delete {
         /// The tag.
@@ -401,6 +404,22 @@ pub(super) fn tag(
                 );
             }
         }
+        TagCommand::Undo => match lib.undo_tagging()? {
+            Some((tag, n, took_off)) => {
+                if out.json {
+                    out.json(&json!({ "tag": tag, "items": n, "taken_off": took_off }));
+                } else if took_off {
+                    println!("Undone: took \"{tag}\" off {} again", plural(n, "item"));
+                } else {
+                    println!("Undone: put \"{tag}\" back on {}", plural(n, "item"));
+                }
+            }
+            None => {
+                if !out.json {
+                    println!("Nothing to undo: no tagging was made on this device.");
+                }
+            }
+        },
         TagCommand::Merge { from, into } => {
             let t = lib.merge_tags(&from, &into)?;
             if out.json {

@@ -157,6 +157,8 @@ pub enum Command {
         /// Put on, or take off.
         on: bool,
     },
+    /// Undo the newest tagging made on this device ([`Update::Said`] says what).
+    UndoTagging,
     /// Rename a tag and/or set its colour.
     EditTag {
         /// The tag.
@@ -204,6 +206,8 @@ pub enum Update {
     Jobs(Vec<JobRecord>),
     /// A core event.
     Event(Event),
+    /// Something done that the status bar says (an undone tagging).
+    Said(String),
     /// A command failed.
     Error(String),
     /// A file or folder could not be opened (or revealed).
@@ -611,6 +615,21 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 if let Ok(meta) = lib.meta_of(&path) {
                     send(Update::Meta { path, meta });
                 }
+            }
+            Command::UndoTagging => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let text = match lib.undo_tagging().map_err(|e| e.to_string())? {
+                    Some((tag, n, true)) => format!(
+                        "Undone: took \"{tag}\" off {n} item{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    Some((tag, n, false)) => format!(
+                        "Undone: put \"{tag}\" back on {n} item{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    None => "Nothing to undo".to_owned(),
+                };
+                send(Update::Said(text));
             }
             Command::DeleteTag(tag) => {
                 let lib = core.library().map_err(|e| e.to_string())?;

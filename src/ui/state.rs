@@ -55,6 +55,9 @@ pub struct AppState {
     pub meta: Option<(PathBuf, crate::vdfs::library::MetaOf)>,
     /// The note being written in the inspector, with the path it is for.
     pub note_draft: Option<(PathBuf, String)>,
+    /// Taggings made in this window since its last file operation: Ctrl+Z undoes them first,
+    /// newest first (then file operations).
+    pub tag_undos: u32,
     /// The applications that open a file (for "Open with").
     pub apps: Option<(PathBuf, Vec<crate::vdfs::platform::open_with::App>)>,
     /// An item to select once the listing shows it (after "go to this copy"), by its exact
@@ -534,6 +537,7 @@ impl AppState {
                 }
                 self.thumbs.insert(path, image);
             }
+            Update::Said(text) => self.toast = Some(Toast::new(text, false, false)),
             Update::Error(e) => {
                 self.error = Some((e, Instant::now()));
                 self.open_with_offer = None;
@@ -635,6 +639,10 @@ impl AppState {
     /// change is shown at once (the folder listed again with the new item selected, a new
     /// folder then renamed in place).
     fn op_started(&mut self, r: OpReport) -> Option<Command> {
+        // Ctrl+Z undoes this operation next, not the taggings before it.
+        if !r.undo {
+            self.tag_undos = 0;
+        }
         if r.kind == OpKind::BatchRename && !r.undo {
             self.batch_rename = None;
         }
@@ -1173,7 +1181,10 @@ impl AppState {
                 self.show_trash = false;
                 send.push(self.rerun_search());
             }
-            UiCommand::SetTag { tag, paths, on } => send.push(Command::SetTag { tag, paths, on }),
+            UiCommand::SetTag { tag, paths, on } => {
+                self.tag_undos += 1;
+                send.push(Command::SetTag { tag, paths, on });
+            }
             UiCommand::EditTag { tag, name, colour } => {
                 send.push(Command::EditTag { tag, name, colour });
             }
@@ -1184,6 +1195,9 @@ impl AppState {
             }
             UiCommand::NewTag { name, paths } => {
                 self.new_tag_text.clear();
+                if !paths.is_empty() {
+                    self.tag_undos += 1;
+                }
                 send.push(Command::CreateTag { name, paths });
             }
             UiCommand::FindApps(path) => {
@@ -1326,6 +1340,10 @@ impl AppState {
                     .named(NEW_FOLDER_NAME)
                     .on_conflict(OnConflict::KeepBoth);
                 send.push(file_op(request, false));
+            }
+            UiCommand::Undo if self.tag_undos > 0 => {
+                self.tag_undos -= 1;
+                send.push(Command::UndoTagging);
             }
             UiCommand::Undo => send.push(Command::Undo),
             UiCommand::Redo => send.push(Command::Redo),

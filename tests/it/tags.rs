@@ -381,3 +381,35 @@ fn notes_and_ratings_follow_their_file_and_are_searchable() {
     assert_eq!(v["total"], 0, "{v}");
     ok(cairn(&data).args(["library", "check"]));
 }
+
+/// Tagging is undone as one action, however many items (issue "Tags…": bulk tag and untag,
+/// undoable); undo again undoes the action before; a removal is undone by putting the tag
+/// back.
+#[test]
+fn taggings_are_undone_one_action_at_a_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    for i in 0..300 {
+        std::fs::write(tree.join(format!("Docs/page-{i:03}.txt")), format!("{i}")).unwrap();
+    }
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    ok(cairn(&data).args(["tag", "create", "Bulk"]));
+    let out = ok(cairn(&data)
+        .args(["tag", "add", "Bulk", "-r"])
+        .arg(tree.join("Docs")));
+    assert!(out.contains("Tagged 303 items"), "{out}");
+    ok(cairn(&data)
+        .args(["tag", "rm", "Bulk"])
+        .arg(tree.join("Docs/report.pdf")));
+    assert_eq!(tagged(&data, &tree, &["Bulk"]).len(), 302);
+    // The newest first: the removal is undone.
+    let out = ok(cairn(&data).args(["tag", "undo"]));
+    assert!(out.contains("put \"Bulk\" back on 1 item"), "{out}");
+    assert_eq!(tagged(&data, &tree, &["Bulk"]).len(), 303);
+    // Then the bulk tagging, as one.
+    let out = ok(cairn(&data).args(["tag", "undo"]));
+    assert!(out.contains("took \"Bulk\" off 303 items"), "{out}");
+    assert!(tagged(&data, &tree, &["Bulk"]).is_empty());
+    let out = ok(cairn(&data).args(["tag", "undo"]));
+    assert!(out.contains("Nothing to undo"), "{out}");
+}

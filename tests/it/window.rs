@@ -2365,6 +2365,26 @@ fn files_are_tagged_from_the_context_menu_and_found_from_the_sidebar() {
     let s = h.state().state();
     let travel = s.tags.iter().find(|t| t.record.name == "Travel").unwrap();
     assert_eq!(s.search_filters.tag, Some(travel.id));
+    // Ctrl+Z undoes the newest tagging: Travel comes off file2.txt, and the search shown
+    // follows.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    step_until_state(&mut h, "the tagging is undone", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.name == "Travel" && t.entries == 0)
+            && s.found
+                .as_ref()
+                .is_some_and(|(hits, _, _)| hits.len() == 1 && hits[0].path.ends_with("notes.md"))
+    });
+    assert!(
+        h.state()
+            .state()
+            .toast
+            .as_ref()
+            .is_some_and(|t| t.text.contains("took \"Travel\" off 1 item")),
+        "{:?}",
+        h.state().state().toast
+    );
 }
 
 /// A tag is renamed, coloured and deleted from its context menu in the sidebar; deleting asks

@@ -729,6 +729,35 @@ impl super::Library {
         Ok(map)
     }
 
+    /// Undoes the newest tagging or untagging made on this device that is not undone yet
+    /// (one action, however many items): the tag comes off what it was put on, or back on what
+    /// it was taken off. Durable and logged for sync; running it again undoes the action before.
+    /// Returns the tag's name, how many items changed and whether the tag was taken off
+    /// (`true`) or put back; `None` when there is nothing to undo.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn undo_tagging(&self) -> Result<Option<(String, u64, bool)>, CoreError> {
+        let names: HashMap<Uuid, String> = self
+            .tags()?
+            .into_iter()
+            .map(|t| (t.id, t.qualified()))
+            .collect();
+        let (inverse, marker) = (self.clock.tick(), self.clock.tick());
+        let device = self.device;
+        let done = self
+            .store
+            .write(move |tx| tags::undo_newest(tx, device, inverse, marker))?;
+        self.tags_changed();
+        Ok(done.map(|(tag, n, was_assign)| {
+            (
+                names.get(&tag).cloned().unwrap_or_else(|| tag.to_string()),
+                n,
+                was_assign,
+            )
+        }))
+    }
+
     /// How many tag assignments the library holds (for store-growth figures).
     ///
     /// # Errors
