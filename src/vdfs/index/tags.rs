@@ -447,6 +447,71 @@ pub fn delete(tx: &WriteTransaction, tag: Uuid, hlc: Hlc) -> Result<(), StoreErr
     log(tx, hlc, SyncOp::TagDeleted { tag })
 }
 
+/// Undoes the newest assignment change (`Assigned` or `Unassigned`) made by `device` that is
+/// not undone yet: the inverse change is made and logged at `inverse`, then a `Reverted`
+/// record at `marker`. Returns the tag and how many targets changed, or `None` when there is
+/// nothing to undo.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn undo_newest(
+    tx: &WriteTransaction,
+    device: Uuid,
+    inverse: Hlc,
+    marker: Hlc,
+) -> Result<Option<(Uuid, u64, bool)>, StoreError> {
+    let mut reverted: std::collections::HashSet<[u8; 28]> = std::collections::HashSet::new();
+    let mut found = None;
+    {
+        let log_t = tx.open_table(SYNC_LOG)?;
+        for row in log_t.iter()?.rev() {
+            let (k, v) = row?;
+            let key: [u8; 28] = match k.value().try_into() {
+                Ok(k) => k,
+                Err(_) => continue,
+            };
+            let Some(hlc) = hlc_of_key(&key) else {
+                continue;
+            };
+            if hlc.device != device {
+                continue;
+            }
+            let rec: SyncRecord = decode_record(v.value())?;
+            match rec.op {
+                SyncOp::Reverted { of, by } => {
+                    reverted.insert(of);
+                    reverted.extend(by);
+                }
+                SyncOp::Assigned { tag, targets } if !reverted.contains(&key) => {
+                    found = Some((key, tag, targets, true));
+                    break;
+                }
+                SyncOp::Unassigned { tag, targets } if !reverted.contains(&key) => {
+                    found = Some((key, tag, targets, false));
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some((key, tag, targets, was_assign)) = found else {
+        return Ok(None);
+    };
+    // The tag may be gone since: nothing to put back or take off then.
+    if tx.open_table(TAGS)?.get(tag.as_u128())?.is_none() {
+        log(tx, marker, SyncOp::Reverted { of: key, by: None })?;
+        return Ok(Some((tag, 0, was_assign)));
+    }
+    let n = if was_assign {
+        unassign(tx, tag, &targets, inverse)?
+    } else {
+        assign(tx, tag, &targets, inverse)?
+    };
+    let by = (n > 0).then(|| hlc_key(inverse));
+    log(tx, marker, SyncOp::Reverted { of: key, by })?;
+    Ok(Some((tag, n, was_assign)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -534,69 +599,4 @@ mod tests {
         assert_eq!(left, 990);
         assert_eq!(last, Some(log.last().unwrap().0));
     }
-}
-
-/// Undoes the newest assignment change (`Assigned` or `Unassigned`) made by `device` that is
-/// not undone yet: the inverse change is made and logged at `inverse`, then a `Reverted`
-/// record at `marker`. Returns the tag and how many targets changed, or `None` when there is
-/// nothing to undo.
-///
-/// # Errors
-/// [`StoreError`].
-pub fn undo_newest(
-    tx: &WriteTransaction,
-    device: Uuid,
-    inverse: Hlc,
-    marker: Hlc,
-) -> Result<Option<(Uuid, u64, bool)>, StoreError> {
-    let mut reverted: std::collections::HashSet<[u8; 28]> = std::collections::HashSet::new();
-    let mut found = None;
-    {
-        let log_t = tx.open_table(SYNC_LOG)?;
-        for row in log_t.iter()?.rev() {
-            let (k, v) = row?;
-            let key: [u8; 28] = match k.value().try_into() {
-                Ok(k) => k,
-                Err(_) => continue,
-            };
-            let Some(hlc) = hlc_of_key(&key) else {
-                continue;
-            };
-            if hlc.device != device {
-                continue;
-            }
-            let rec: SyncRecord = decode_record(v.value())?;
-            match rec.op {
-                SyncOp::Reverted { of, by } => {
-                    reverted.insert(of);
-                    reverted.extend(by);
-                }
-                SyncOp::Assigned { tag, targets } if !reverted.contains(&key) => {
-                    found = Some((key, tag, targets, true));
-                    break;
-                }
-                SyncOp::Unassigned { tag, targets } if !reverted.contains(&key) => {
-                    found = Some((key, tag, targets, false));
-                    break;
-                }
-                _ => {}
-            }
-        }
-    }
-    let Some((key, tag, targets, was_assign)) = found else {
-        return Ok(None);
-    };
-    // The tag may be gone since: nothing to put back or take off then.
-    if tx.open_table(TAGS)?.get(tag.as_u128())?.is_none() {
-        log(tx, marker, SyncOp::Reverted { of: key, by: None })?;
-        return Ok(Some((tag, 0, was_assign)));
-    }
-    let n = if was_assign {
-        unassign(tx, tag, &targets, inverse)?
-    } else {
-        assign(tx, tag, &targets, inverse)?
-    };
-    let by = (n > 0).then(|| hlc_key(inverse));
-    log(tx, marker, SyncOp::Reverted { of: key, by })?;
-    Ok(Some((tag, n, was_assign)))
 }
