@@ -63,6 +63,9 @@ pub struct SearchArgs {
     /// match). `namespace::name` picks one of two tags of one name.
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// With --tag: a tagged folder passes its tags to everything below it.
+    #[arg(long, requires = "tags")]
+    pub inherited: bool,
     /// Only files and folders whose note contains this text (case and accents ignored).
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
@@ -174,6 +177,7 @@ pub(super) fn search(
         entry_kinds,
         missing_from,
         tags,
+        tags_inherited: a.inherited,
         note: a.note.clone(),
         sort: a.sort.parse().map_err(anyhow::Error::msg)?,
         reverse: a.reverse,

@@ -121,6 +121,8 @@ pub struct SearchFilters {
     pub modified: DateFilter,
     /// Only what carries this tag (or a tag below it).
     pub tag: Option<uuid::Uuid>,
+    /// With `tag`: what is below a tagged folder carries its tags too.
+    pub tag_inherited: bool,
 }
 
 impl SearchFilters {
@@ -174,6 +176,9 @@ impl SearchFilters {
                         ui.selectable_value(&mut self.tag, Some(t.id), t.qualified());
                     }
                 });
+        }
+        if self.tag.is_some() {
+            ui.checkbox(&mut self.tag_inherited, "Also inside tagged folders");
         }
         if !self.is_empty() && ui.button("Clear filters").clicked() {
             *self = SearchFilters::default();

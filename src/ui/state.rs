@@ -1025,6 +1025,7 @@ impl AppState {
             within,
             kinds: f.kind.into_iter().collect(),
             tags: f.tag.into_iter().collect(),
+            tags_inherited: f.tag_inherited,
             size: f.size.range(),
             modified: f.modified.range(now_ns),
             include_hidden: self.explorer.show_hidden,

@@ -151,6 +151,22 @@ fn tags_on_entries_and_contents_are_found_with_the_tags_below_them() {
         tagged(&data, &tree, &["favourite shot"]),
         ["Docs/eiffel copy.jpg", "Photos/Paris/eiffel.jpg"]
     );
+    // A tag on a folder passes to what is below it when asked ("inherited").
+    ok(cairn(&data).args(["tag", "create", "Project X"]));
+    ok(cairn(&data)
+        .args(["tag", "add", "Project X"])
+        .arg(tree.join("Docs")));
+    assert_eq!(tagged(&data, &tree, &["Project X"]), ["Docs"]);
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--limit",
+        "100",
+        "--tag",
+        "Project X",
+        "--inherited",
+    ])));
+    assert_eq!(v["total"], 3, "Docs and the two files in it: {v}");
     // Several tags: all must match.
     assert_eq!(
         tagged(&data, &tree, &["Travel", "Favourite shot"]),

@@ -478,7 +478,7 @@ impl Library {
         };
         let mut tagged = None;
         if !q.tags.is_empty() {
-            let set = self.tag_filter(&q.tags)?;
+            let set = self.tag_filter(&q.tags, q.tags_inherited)?;
             match only.take() {
                 Some(o) => only = Some(o.intersection(&set).copied().collect()),
                 None => tagged = Some(set),

@@ -36,6 +36,7 @@ const TAG_FILTERS_KEPT: usize = 8;
 /// The entries a set of tags selects, and what they are current for.
 pub(crate) struct TagFilter {
     tags: Vec<Uuid>,
+    inherited: bool,
     tag_gen: u64,
     names_gen: u64,
     ids: std::sync::Arc<HashSet<u64>>,
@@ -153,6 +154,7 @@ impl super::Library {
     pub(crate) fn tag_filter(
         &self,
         wanted: &[Uuid],
+        inherited: bool,
     ) -> Result<std::sync::Arc<HashSet<u64>>, CoreError> {
         let tag_gen = self
             .tag_generation
@@ -161,20 +163,24 @@ impl super::Library {
         {
             let mut cache = self.tag_filter.lock().expect("tag filter");
             cache.retain(|f| f.tag_gen == tag_gen && f.names_gen == names_gen);
-            if let Some(i) = cache.iter().position(|f| f.tags == wanted) {
+            if let Some(i) = cache
+                .iter()
+                .position(|f| f.tags == wanted && f.inherited == inherited)
+            {
                 let f = cache.remove(i);
                 let set = f.ids.clone();
                 cache.push(f);
                 return Ok(set);
             }
         }
-        let ids = std::sync::Arc::new(self.tagged_entry_ids(wanted)?);
+        let ids = std::sync::Arc::new(self.tagged_entry_ids(wanted, inherited)?);
         let mut cache = self.tag_filter.lock().expect("tag filter");
         if cache.len() >= TAG_FILTERS_KEPT {
             cache.remove(0);
         }
         cache.push(TagFilter {
             tags: wanted.to_vec(),
+            inherited,
             tag_gen,
             names_gen,
             ids: ids.clone(),
@@ -655,11 +661,16 @@ impl super::Library {
     }
 
     /// The entry ids carrying every one of `tags` (each with its descendants in the graph:
-    /// a file tagged "Paris" is found by "France"), on the entry or on its content.
+    /// a file tagged "Paris" is found by "France"), on the entry or on its content. With
+    /// `inherited`, a tagged folder passes its tags to everything below it.
     ///
     /// # Errors
     /// [`CoreError::Store`].
-    pub fn tagged_entry_ids(&self, wanted: &[Uuid]) -> Result<HashSet<u64>, CoreError> {
+    pub fn tagged_entry_ids(
+        &self,
+        wanted: &[Uuid],
+        inherited: bool,
+    ) -> Result<HashSet<u64>, CoreError> {
         let all = self.tags()?;
         let mut result: Option<HashSet<u64>> = None;
         for &tag in wanted {
@@ -686,6 +697,20 @@ impl super::Library {
                                     }
                                 }
                             }
+                        }
+                    }
+                }
+                if inherited {
+                    let folders: Vec<u64> = ids.iter().copied().collect();
+                    for id in folders {
+                        if crate::vdfs::index::entry(tx, id)?
+                            .is_some_and(|r| r.kind == crate::vdfs::fs::entry::EntryKind::Dir)
+                        {
+                            ids.extend(
+                                crate::vdfs::index::subtree(tx, id)?
+                                    .into_iter()
+                                    .map(|(i, _)| i),
+                            );
                         }
                     }
                 }

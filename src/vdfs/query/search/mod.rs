@@ -77,6 +77,8 @@ pub struct Query {
     /// content, each tag with the tags below it in the graph. Applied by
     /// [`crate::vdfs::library::Library::search`], which reads the store for it.
     pub tags: Vec<uuid::Uuid>,
+    /// With [`Query::tags`]: a tagged folder passes its tags to everything below it.
+    pub tags_inherited: bool,
     /// Only entries whose note (on the entry or its content) contains this text, case and
     /// accents ignored. Applied by [`crate::vdfs::library::Library::search`].
     pub note: Option<String>,
