@@ -142,6 +142,34 @@ pub(super) fn show(
                         rect.bottom() - 34.0,
                     );
                     ui.painter().galley(pos, galley, ui.visuals().text_color());
+                    // The tile's tags: a dot of each tag's colour in its top right corner (up to
+                    // five); their names on hover.
+                    let tags: Vec<&crate::vdfs::library::TagInfo> = super::tags_of(state, item)
+                        .iter()
+                        .filter_map(|id| state.tags.iter().find(|t| t.id == *id))
+                        .collect();
+                    for (i, t) in tags.iter().take(5).enumerate() {
+                        let colour = t
+                            .record
+                            .colour
+                            .as_deref()
+                            .and_then(|c| egui::Color32::from_hex(c).ok())
+                            .unwrap_or(egui::Color32::GRAY);
+                        let c =
+                            egui::pos2(rect.right() - 10.0 - i as f32 * 11.0, rect.top() + 10.0);
+                        ui.painter().circle_filled(c, 4.5, colour);
+                        ui.painter().circle_stroke(
+                            c,
+                            4.5,
+                            egui::Stroke::new(1.0, ui.visuals().panel_fill),
+                        );
+                    }
+                    let resp = if tags.is_empty() {
+                        resp
+                    } else {
+                        let names: Vec<String> = tags.iter().map(|t| t.qualified()).collect();
+                        resp.on_hover_text(format!("Tags: {}", names.join(", ")))
+                    };
                     over_item |= super::item_response(&resp, state, item, folder, actions);
                 }
             });
