@@ -783,6 +783,50 @@ impl super::Library {
         }))
     }
 
+    /// The sync log records after `after` (all with `None`), as `(key, record bytes)`: what
+    /// a peer that has seen everything up to `after` is sent.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn sync_log_after(
+        &self,
+        after: Option<crate::vdfs::clock::Hlc>,
+    ) -> Result<tags::LogRecords, CoreError> {
+        let from = after.map(tags::hlc_key);
+        Ok(self.store.read(|tx| {
+            let t = tx.open_table(crate::store::schema::SYNC_LOG)?;
+            let mut out = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                if from.is_none_or(|f| k.value() > f.as_slice()) {
+                    out.push((k.value().to_vec(), v.value().to_vec()));
+                }
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// Merges a peer's sync log records into this library ([`tags::merge_remote`]): the
+    /// shared state becomes the replay of both logs; this device's clock moves past the newest
+    /// record received. Returns how many records were new.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`] (a malformed record refuses the whole batch).
+    pub fn merge_remote_changes(&self, records: tags::LogRecords) -> Result<u64, CoreError> {
+        let (new, newest) = self
+            .store
+            .write(move |tx| tags::merge_remote(tx, &records))?;
+        if let Some(h) = newest
+            && let Err(e) = self.clock.observe(h)
+        {
+            tracing::warn!("{e}");
+        }
+        if new > 0 {
+            self.tags_changed();
+        }
+        Ok(new)
+    }
+
     /// How many tag assignments the library holds (for store-growth figures).
     ///
     /// # Errors
