@@ -151,6 +151,21 @@ fn tags_on_entries_and_contents_are_found_with_the_tags_below_them() {
         tagged(&data, &tree, &["favourite shot"]),
         ["Docs/eiffel copy.jpg", "Photos/Paris/eiffel.jpg"]
     );
+    // `tag:NAME` in the text is a tag filter (the search box's way); quotes for spaces.
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "louvre tag:travel",
+    ])));
+    assert_eq!(v["total"], 1, "{v}");
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "tag:\"favourite shot\"",
+    ])));
+    assert_eq!(v["total"], 2, "{v}");
+    let err = fails(cairn(&data).args(["search", "tag:nosuch"]));
+    assert!(err.contains("no tag named \"nosuch\""), "{err}");
     // A tag on a folder passes to what is below it when asked ("inherited").
     ok(cairn(&data).args(["tag", "create", "Project X"]));
     ok(cairn(&data)

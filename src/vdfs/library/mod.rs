@@ -451,7 +451,8 @@ impl Library {
     }
 
     /// Runs `q` over the library's name index, with [`Query::missing_from`] and
-    /// [`Query::tags`] applied from the store.
+    /// [`Query::tags`] applied from the store; `tag:NAME` words in the text are tags too
+    /// ([`Library::take_tags_from_text`]).
     ///
     /// # Errors
     /// [`CoreError::Store`].
@@ -468,6 +469,14 @@ impl Library {
         q: &Query,
         max_stale: std::time::Duration,
     ) -> Result<Results, CoreError> {
+        let mut owned;
+        let q = if q.text.contains("tag:") {
+            owned = q.clone();
+            self.take_tags_from_text(&mut owned)?;
+            &owned
+        } else {
+            q
+        };
         let ix = self.name_view_within(max_stale)?;
         let mut only = match q.missing_from {
             Some(target) => Some(crate::vdfs::query::redundancy::missing_ids(

@@ -827,6 +827,51 @@ impl super::Library {
         Ok(new)
     }
 
+    /// Takes the `tag:NAME` words out of `q.text` (`tag:"two words"` for a name with spaces)
+    /// and adds their tags to `q.tags`: the search box's way of saying `--tag`.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] naming a tag that does not exist.
+    pub fn take_tags_from_text(
+        &self,
+        q: &mut crate::vdfs::query::search::Query,
+    ) -> Result<(), CoreError> {
+        if !q.text.contains("tag:") {
+            return Ok(());
+        }
+        let mut rest = String::new();
+        let mut text = q.text.as_str();
+        while let Some(at) = text.find("tag:") {
+            // Only at the start of a word.
+            if at > 0 && !text[..at].ends_with(char::is_whitespace) {
+                rest.push_str(&text[..at + 4]);
+                text = &text[at + 4..];
+                continue;
+            }
+            rest.push_str(&text[..at]);
+            let after = &text[at + 4..];
+            let (name, tail) = if let Some(quoted) = after.strip_prefix('"') {
+                match quoted.find('"') {
+                    Some(end) => (&quoted[..end], &quoted[end + 1..]),
+                    None => (quoted, ""),
+                }
+            } else {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (&after[..end], &after[end..])
+            };
+            if !name.trim().is_empty() {
+                let t = self.find_tag(name)?;
+                if !q.tags.contains(&t.id) {
+                    q.tags.push(t.id);
+                }
+            }
+            text = tail;
+        }
+        rest.push_str(text);
+        q.text = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(())
+    }
+
     /// How many tag assignments the library holds (for store-growth figures).
     ///
     /// # Errors
