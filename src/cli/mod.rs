@@ -127,6 +127,9 @@ pub enum Command {
     /// (every copy), and find what carries them (`cairn search --tag`).
     #[command(subcommand)]
     Tag(tag::TagCommand),
+    /// Collections: named, ordered sets of files and contents from anywhere in the library.
+    #[command(subcommand)]
+    Collection(tag::CollectionCommand),
     /// Show or set the note of an indexed file or folder (or, with --content, of every copy).
     Note(tag::MetaArgs),
     /// Show or set the rating (0–5 stars) of an indexed file or folder.
@@ -191,6 +194,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Redo => files::undo(&core, &out, lib, None),
         Command::Tag(c) => tag::tag(&core, &out, lib, c),
         Command::Note(a) => tag::note(&core, &out, lib, &a, false),
+        Command::Collection(c) => tag::collection(&core, &out, lib, c),
         Command::Rate(a) => tag::note(&core, &out, lib, &a, true),
     }
 }

@@ -66,6 +66,9 @@ pub struct SearchArgs {
     /// With --tag: a tagged folder passes its tags to everything below it.
     #[arg(long, requires = "tags")]
     pub inherited: bool,
+    /// Only the items of this collection.
+    #[arg(long, value_name = "NAME")]
+    pub collection: Option<String>,
     /// Only files and folders whose note contains this text (case and accents ignored).
     #[arg(long, value_name = "TEXT")]
     pub note: Option<String>,
@@ -178,6 +181,11 @@ pub(super) fn search(
         missing_from,
         tags,
         tags_inherited: a.inherited,
+        collection: a
+            .collection
+            .as_deref()
+            .map(|c| lib.find_collection(c).map(|c| c.id))
+            .transpose()?,
         note: a.note.clone(),
         sort: a.sort.parse().map_err(anyhow::Error::msg)?,
         reverse: a.reverse,
@@ -191,7 +199,7 @@ pub(super) fn search(
         .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
-        Some(w) if !q.tags.is_empty() || q.note.is_some() => {
+        Some(w) if !q.tags.is_empty() || q.note.is_some() || q.collection.is_some() => {
             anyhow::bail!(
                 "{} is outside the library's locations, and only indexed files carry tags and notes",
                 w.display()

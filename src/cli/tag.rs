@@ -524,3 +524,139 @@ pub(super) fn note(
     }
     Ok(())
 }
+
+/// `cairn collection …`
+#[derive(Debug, clap::Subcommand)]
+pub enum CollectionCommand {
+    /// Make an empty collection.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// List the collections and how many items each holds.
+    Ls,
+    /// The items of a collection, in order (an item whose file is gone or offline says so).
+    Show {
+        /// The collection.
+        name: String,
+    },
+    /// Add files and folders (or, with --content, their contents) to the end of a collection.
+    Add {
+        /// The collection.
+        name: String,
+        /// Indexed files and folders.
+        #[arg(required = true)]
+        paths: Vec<OsString>,
+        /// Add the content: whichever copy is at hand.
+        #[arg(long)]
+        content: bool,
+    },
+    /// Take files and folders out of a collection (the files are not touched).
+    Rm {
+        /// The collection.
+        name: String,
+        /// Indexed files and folders.
+        #[arg(required = true)]
+        paths: Vec<OsString>,
+        /// Take out the content.
+        #[arg(long)]
+        content: bool,
+    },
+    /// Delete a collection (its items are not touched).
+    Delete {
+        /// The collection.
+        name: String,
+    },
+}
+
+pub(super) fn collection(
+    core: &Core,
+    out: &Output,
+    selected: Option<&str>,
+    c: CollectionCommand,
+) -> anyhow::Result<()> {
+    let lib = core.open_library(selected)?;
+    let paths = |ps: &[OsString]| -> anyhow::Result<Vec<std::path::PathBuf>> {
+        ps.iter()
+            .map(|p| super::local_path(core, &lib, p))
+            .collect()
+    };
+    match c {
+        CollectionCommand::Create { name } => {
+            let c = lib.create_collection(&name)?;
+            if out.json {
+                out.json(&serde_json::to_value(&c)?);
+            } else {
+                println!("Created collection \"{}\"", c.record.name);
+            }
+        }
+        CollectionCommand::Ls => {
+            let all = lib.collections()?;
+            if out.json {
+                out.json(&serde_json::to_value(&all)?);
+            } else if all.is_empty() {
+                println!("No collections yet (`cairn collection create NAME` makes one).");
+            } else {
+                for c in all {
+                    println!(
+                        "{}  {}",
+                        c.record.name,
+                        plural(c.record.items.len() as u64, "item")
+                    );
+                }
+            }
+        }
+        CollectionCommand::Show { name } => {
+            let items = lib.collection_items(&name)?;
+            if out.json {
+                out.json(&json!(
+                    items
+                        .iter()
+                        .map(|(t, p)| json!({ "item": t, "path": p.as_ref().map(|p| p.to_string_lossy()) }))
+                        .collect::<Vec<_>>()
+                ));
+            } else if items.is_empty() {
+                println!("\"{name}\" is empty");
+            } else {
+                for (t, p) in items {
+                    let via = if matches!(t, crate::vdfs::index::tags::Target::Content(_)) {
+                        "  (content: a copy)"
+                    } else {
+                        ""
+                    };
+                    match p {
+                        Some(p) => println!("{}{via}", p.display()),
+                        None => println!("(not here: its file is gone or not indexed){via}"),
+                    }
+                }
+            }
+        }
+        CollectionCommand::Add {
+            name,
+            paths: ps,
+            content,
+        } => {
+            let n = lib.change_collection(&name, &paths(&ps)?, content, true)?;
+            if !out.json {
+                println!("Added {} to \"{name}\"", plural(n, "item"));
+            }
+        }
+        CollectionCommand::Rm {
+            name,
+            paths: ps,
+            content,
+        } => {
+            let n = lib.change_collection(&name, &paths(&ps)?, content, false)?;
+            if !out.json {
+                println!("Took {} out of \"{name}\"", plural(n, "item"));
+            }
+        }
+        CollectionCommand::Delete { name } => {
+            let c = lib.delete_collection(&name)?;
+            if !out.json {
+                println!("Deleted collection \"{}\"", c.record.name);
+            }
+        }
+    }
+    Ok(())
+}

@@ -118,6 +118,12 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
     walk(tx, schema::SYNC_LOG, |k| hex::encode(k), &mut r)?;
     walk(
         tx,
+        schema::COLLECTIONS,
+        |k| uuid::Uuid::from_u128(k).to_string(),
+        &mut r,
+    )?;
+    walk(
+        tx,
         schema::USER_META,
         |(kind, u)| format!("{kind}/{}", uuid::Uuid::from_u128(u)),
         &mut r,

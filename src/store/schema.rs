@@ -160,6 +160,10 @@ pub const TAG_ASSIGNMENTS: TableDefinition<(u128, u8, u128), ()> =
 /// content identity, target UUID) → `UserMeta` (`vdfs::index::tags`).
 pub const USER_META: TableDefinition<(u8, u128), &[u8]> = TableDefinition::new("user_meta");
 
+/// Collections: collection UUID → `CollectionRecord` (`vdfs::index::tags`): a named, ordered
+/// set of entries and contents from anywhere in the library.
+pub const COLLECTIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("collections");
+
 /// The sync log of shared changes (tags, edges, assignments): the change's HLC as 28 bytes
 /// (ms and counter big-endian, then the device UUID, so the key order is the HLC order) →
 /// `SyncRecord`.
@@ -214,7 +218,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         to: 7,
-        description: "create tags, tag_parents, tag_assignments, user_meta and sync_log",
+        description: "create tags, tag_parents, tag_assignments, user_meta, collections and sync_log",
         apply: create_v7,
     },
 ];
@@ -270,6 +274,7 @@ fn create_v7(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TAG_PARENTS)?;
     tx.open_table(TAG_ASSIGNMENTS)?;
     tx.open_table(USER_META)?;
+    tx.open_table(COLLECTIONS)?;
     tx.open_table(SYNC_LOG)?;
     Ok(())
 }

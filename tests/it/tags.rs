@@ -444,3 +444,53 @@ fn taggings_are_undone_one_action_at_a_time() {
     let out = ok(cairn(&data).args(["tag", "undo"]));
     assert!(out.contains("Nothing to undo"), "{out}");
 }
+
+/// Collections (issue "Tags, notes…"): ordered sets of files and contents from anywhere in the
+/// library; an item whose file is gone stays in the collection and says so; search within one.
+#[test]
+fn collections_keep_their_items_in_order_and_survive_a_vanished_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    ok(cairn(&data).args(["collection", "create", "Trip slides"]));
+    let err = fails(cairn(&data).args(["collection", "create", "trip slides"]));
+    assert!(err.contains("exists already"), "{err}");
+    ok(cairn(&data)
+        .args(["collection", "add", "Trip slides"])
+        .arg(tree.join("Photos/Paris/louvre.jpg"))
+        .arg(tree.join("Docs/report.pdf")));
+    ok(cairn(&data)
+        .args(["collection", "add", "Trip slides", "--content"])
+        .arg(tree.join("Photos/Paris/eiffel.jpg")));
+    let show = ok(cairn(&data).args(["collection", "show", "trip slides"]));
+    let lines: Vec<&str> = show.lines().collect();
+    assert_eq!(lines.len(), 3, "{show}");
+    assert!(lines[0].ends_with("Photos/Paris/louvre.jpg"), "{show}");
+    assert!(lines[1].ends_with("Docs/report.pdf"), "{show}");
+    assert!(
+        lines[2].contains("eiffel") && lines[2].contains("(content: a copy)"),
+        "{show}"
+    );
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--collection",
+        "Trip slides",
+        "jpg",
+    ])));
+    assert_eq!(v["total"], 3, "louvre and both copies of the tower: {v}");
+    // A file that goes stays in the collection, said as gone.
+    std::fs::remove_file(tree.join("Docs/report.pdf")).unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    let show = ok(cairn(&data).args(["collection", "show", "Trip slides"]));
+    assert!(show.lines().nth(1).unwrap().contains("not here"), "{show}");
+    let ls = ok(cairn(&data).args(["collection", "ls"]));
+    assert!(ls.contains("Trip slides  3 items"), "{ls}");
+    ok(cairn(&data)
+        .args(["collection", "rm", "Trip slides"])
+        .arg(tree.join("Photos/Paris/louvre.jpg")));
+    let ls = ok(cairn(&data).args(["collection", "ls"]));
+    assert!(ls.contains("Trip slides  2 items"), "{ls}");
+    ok(cairn(&data).args(["collection", "delete", "Trip slides"]));
+    assert!(ok(cairn(&data).args(["collection", "ls"])).contains("No collections"));
+    ok(cairn(&data).args(["library", "check"]));
+}

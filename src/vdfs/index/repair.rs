@@ -27,8 +27,8 @@ use redb::{
 
 use crate::store::record::{decode_record, encode_record, open_envelope};
 use crate::store::schema::{
-    AUDIT, CHILD_NAMES, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIAGNOSTIC_BATCHES, DIR_STATS,
-    ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, JOBS, LOCATION_JOBS, LOCATIONS, META,
+    AUDIT, CHILD_NAMES, COLLECTIONS, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIAGNOSTIC_BATCHES,
+    DIR_STATS, ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, JOBS, LOCATION_JOBS, LOCATIONS, META,
     META_NAMES_GENERATION, META_NEXT_ENTRY_ID_PREFIX, META_NEXT_JOB_ID, META_NEXT_LOCATION_ID,
     META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS,
     TAGS, TOMBSTONES, UNREADABLE, USER_META, VOLUMES,
@@ -86,6 +86,7 @@ struct Salvage {
     tag_assignments: Rows<(u128, u8, u128), ()>,
     sync_log: Rows<Vec<u8>, Vec<u8>>,
     user_meta: Rows<(u8, u128), Vec<u8>>,
+    collections: Rows<u128, Vec<u8>>,
 }
 
 /// Builds a new store at `new` (which must not exist) from the store file `old` (`None`: there
@@ -256,6 +257,7 @@ fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable
     s.tag_assignments = rows(old, &tx, TAG_ASSIGNMENTS, |k| k, |()| (), report);
     s.sync_log = rows(old, &tx, SYNC_LOG, |k| k.to_vec(), bytes, report);
     s.user_meta = rows(old, &tx, USER_META, |k| k, bytes, report);
+    s.collections = rows(old, &tx, COLLECTIONS, |k| k, bytes, report);
     Ok(s)
 }
 
@@ -610,6 +612,11 @@ fn write_new(
         }
     }
     copy(tx, USER_META, verified("user_meta", s.user_meta, report))?;
+    copy(
+        tx,
+        COLLECTIONS,
+        verified("collections", s.collections, report),
+    )?;
     // Counters: kept, raised past everything in use (an id or number is never handed out twice).
     {
         let mut meta = tx.open_table(META)?;

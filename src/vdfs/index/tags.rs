@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::store::StoreError;
 use crate::store::record::{Record, decode_record, encode_record};
-use crate::store::schema::{SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS, TAGS, USER_META};
+use crate::store::schema::{COLLECTIONS, SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS, TAGS, USER_META};
 use crate::vdfs::clock::Hlc;
 
 /// Who may see a tag.
@@ -145,6 +145,13 @@ pub enum SyncOp {
         /// The sync log key of the inverse change.
         by: Option<[u8; 28]>,
     },
+    /// Collection `id` was made or changed (its whole record), or deleted (`None`).
+    CollectionSet {
+        /// The collection.
+        id: Uuid,
+        /// Its record after the change; `None` when deleted.
+        record: Option<CollectionRecord>,
+    },
     /// The user metadata of `target` was set (empty: cleared).
     MetaSet {
         /// The entry or content.
@@ -182,6 +189,71 @@ impl UserMeta {
     pub fn is_empty(&self) -> bool {
         self.note.is_empty() && self.rating == 0
     }
+}
+
+/// A collection (table `collections`): a named, ordered set of entries and contents from
+/// anywhere in the library (an offline drive's files too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionRecord {
+    /// Its name.
+    pub name: String,
+    /// Its items, in order.
+    pub items: Vec<Target>,
+    /// When it was made, ms since the epoch.
+    pub created_ms: i64,
+    /// The HLC of its last change (last-writer-wins).
+    pub hlc: Hlc,
+}
+
+impl Record for CollectionRecord {
+    const TABLE: &'static str = "collections";
+    const VERSION: u8 = 1;
+}
+
+/// Every collection, by UUID.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn collections(
+    tx: &redb::ReadTransaction,
+) -> Result<Vec<(Uuid, CollectionRecord)>, StoreError> {
+    let mut out = Vec::new();
+    for row in tx.open_table(COLLECTIONS)?.iter()? {
+        let (k, v) = row?;
+        out.push((Uuid::from_u128(k.value()), decode_record(v.value())?));
+    }
+    Ok(out)
+}
+
+/// Writes collection `id` (or, with `None`, deletes it) and logs it.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn set_collection(
+    tx: &WriteTransaction,
+    id: Uuid,
+    record: Option<&CollectionRecord>,
+    hlc: Hlc,
+) -> Result<(), StoreError> {
+    {
+        let mut t = tx.open_table(COLLECTIONS)?;
+        match record {
+            Some(r) => {
+                t.insert(id.as_u128(), encode_record(r).as_slice())?;
+            }
+            None => {
+                t.remove(id.as_u128())?;
+            }
+        }
+    }
+    log(
+        tx,
+        hlc,
+        SyncOp::CollectionSet {
+            id,
+            record: record.cloned(),
+        },
+    )
 }
 
 /// The user metadata of `target`, if any.
@@ -512,7 +584,8 @@ pub fn undo_newest(
     Ok(Some((tag, n, was_assign)))
 }
 
-/// Rebuilds the shared state (tags, the graph, assignments, user metadata) from the sync log
+/// Rebuilds the shared state (tags, the graph, assignments, user metadata, collections) from
+/// the sync log
 /// alone, replaying every change in HLC order: the state is a function of the log. A peer's
 /// changes merged into the log ([`merge_remote`]) therefore give every device the same state,
 /// whatever order the changes arrived in. The rules a replay applies, by key:
@@ -522,7 +595,7 @@ pub fn undo_newest(
 ///   each put one tag under the other) is left out — the later one, by HLC;
 /// - an assignment: the newest of its assignments and removals wins (a removal wins over an
 ///   older assignment, an assignment over an older removal);
-/// - user metadata: the newest `MetaSet` wins.
+/// - user metadata and collections: the newest change wins.
 ///
 /// # Errors
 /// [`StoreError`] (a damaged log record names the table).
@@ -531,6 +604,7 @@ pub fn replay(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TAG_PARENTS)?.retain(|_, _| false)?;
     tx.open_table(TAG_ASSIGNMENTS)?.retain(|_, _| false)?;
     tx.open_table(USER_META)?.retain(|_, _| false)?;
+    tx.open_table(COLLECTIONS)?.retain(|_, _| false)?;
     let records: Vec<(Hlc, SyncOp)> = {
         let t = tx.open_table(SYNC_LOG)?;
         let mut v = Vec::new();
@@ -548,6 +622,7 @@ pub fn replay(tx: &WriteTransaction) -> Result<(), StoreError> {
     let mut edges_t = tx.open_table(TAG_PARENTS)?;
     let mut assigned = tx.open_table(TAG_ASSIGNMENTS)?;
     let mut meta_t = tx.open_table(USER_META)?;
+    let mut coll_t = tx.open_table(COLLECTIONS)?;
     // child → parents, for the cycle rule.
     let mut parents: std::collections::HashMap<u128, Vec<u128>> = std::collections::HashMap::new();
     let reaches = |parents: &std::collections::HashMap<u128, Vec<u128>>, from: u128, to: u128| {
@@ -628,6 +703,14 @@ pub fn replay(tx: &WriteTransaction) -> Result<(), StoreError> {
                     meta_t.insert(target.key(), encode_record(&meta).as_slice())?;
                 }
             }
+            SyncOp::CollectionSet { id, record } => match record {
+                Some(r) => {
+                    coll_t.insert(id.as_u128(), encode_record(&r).as_slice())?;
+                }
+                None => {
+                    coll_t.remove(id.as_u128())?;
+                }
+            },
             // Its inverse change is in the log already.
             SyncOp::Reverted { .. } => {}
         }
@@ -749,6 +832,7 @@ mod tests {
                 SyncOp::Unassigned { .. } => "unassigned",
                 SyncOp::MetaSet { .. } => "meta",
                 SyncOp::Reverted { .. } => "reverted",
+                SyncOp::CollectionSet { .. } => "collection",
             })
             .collect();
         assert_eq!(

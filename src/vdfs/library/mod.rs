@@ -13,8 +13,8 @@ pub mod repair;
 mod tags;
 
 pub use tags::{
-    ExportedAssignment, ExportedTag, ImportReport, MetaOf, NewTag, TagExport, TagInfo, TagMap,
-    TagVia,
+    CollectionInfo, ExportedAssignment, ExportedTag, ImportReport, MetaOf, NewTag, TagExport,
+    TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;
@@ -492,6 +492,14 @@ impl Library {
                 Some(o) => only = Some(o.intersection(&set).copied().collect()),
                 None => tagged = Some(set),
             }
+        }
+        if let Some(c) = q.collection {
+            let members = self.collection_entry_ids(c)?;
+            let base = only.take().or_else(|| tagged.take().map(|t| (*t).clone()));
+            only = Some(match base {
+                Some(b) => b.intersection(&members).copied().collect(),
+                None => members,
+            });
         }
         if let Some(note) = q.note.as_deref().filter(|n| !n.trim().is_empty()) {
             let noted = self.noted_entry_ids(note)?;

@@ -1023,6 +1023,190 @@ impl super::Library {
     }
 }
 
+/// A collection as the front ends show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CollectionInfo {
+    /// Its UUID.
+    pub id: Uuid,
+    /// Its record (name, items in order).
+    #[serde(flatten)]
+    pub record: tags::CollectionRecord,
+}
+
+impl super::Library {
+    /// Every collection, by name.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn collections(&self) -> Result<Vec<CollectionInfo>, CoreError> {
+        let mut v: Vec<CollectionInfo> = self
+            .store
+            .read(tags::collections)?
+            .into_iter()
+            .map(|(id, record)| CollectionInfo { id, record })
+            .collect();
+        v.sort_by_cached_key(|c| (fold(&c.record.name, false), c.id));
+        Ok(v)
+    }
+
+    /// The collection `query` names (its name, case and accents ignored, or its UUID).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] when none does.
+    pub fn find_collection(&self, query: &str) -> Result<CollectionInfo, CoreError> {
+        let all = self.collections()?;
+        let id = query.trim().parse::<Uuid>().ok();
+        all.into_iter()
+            .find(|c| Some(c.id) == id || fold(&c.record.name, false) == fold(query, false))
+            .ok_or_else(|| {
+                CoreError::Tag(format!(
+                    "no collection named \"{query}\" (`cairn collection ls` lists them)"
+                ))
+            })
+    }
+
+    /// Makes an empty collection.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for a bad or taken name; [`CoreError::Store`].
+    pub fn create_collection(&self, name: &str) -> Result<CollectionInfo, CoreError> {
+        let name = check_name("name", name)?;
+        if self.find_collection(&name).is_ok() {
+            return Err(CoreError::Tag(format!(
+                "a collection named \"{name}\" exists already"
+            )));
+        }
+        let id = Uuid::new_v4();
+        let record = tags::CollectionRecord {
+            name,
+            items: Vec::new(),
+            created_ms: crate::vdfs::jobs::now_ms(),
+            hlc: self.clock.tick(),
+        };
+        let r = record.clone();
+        self.store
+            .write(move |tx| tags::set_collection(tx, id, Some(&r), r.hlc))?;
+        self.tags_changed();
+        Ok(CollectionInfo { id, record })
+    }
+
+    /// Adds `paths` (their entries, or with `content` their contents) to the end of a
+    /// collection (`add`), or takes them out of it; returns how many changed.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for an unknown collection or a path not indexed;
+    /// [`CoreError::Store`].
+    pub fn change_collection(
+        &self,
+        query: &str,
+        paths: &[std::path::PathBuf],
+        content: bool,
+        add: bool,
+    ) -> Result<u64, CoreError> {
+        let c = self.find_collection(query)?;
+        let targets = self.targets_for(paths, content, false)?;
+        let mut record = c.record.clone();
+        let before = record.items.len();
+        if add {
+            for t in targets {
+                if !record.items.contains(&t) {
+                    record.items.push(t);
+                }
+            }
+        } else {
+            record.items.retain(|t| !targets.contains(t));
+        }
+        let n = record.items.len().abs_diff(before) as u64;
+        record.hlc = self.clock.tick();
+        let id = c.id;
+        self.store
+            .write(move |tx| tags::set_collection(tx, id, Some(&record), record.hlc))?;
+        self.tags_changed();
+        Ok(n)
+    }
+
+    /// Deletes a collection (its items are not touched).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for an unknown collection; [`CoreError::Store`].
+    pub fn delete_collection(&self, query: &str) -> Result<CollectionInfo, CoreError> {
+        let c = self.find_collection(query)?;
+        let (id, hlc) = (c.id, self.clock.tick());
+        self.store
+            .write(move |tx| tags::set_collection(tx, id, None, hlc))?;
+        self.tags_changed();
+        Ok(c)
+    }
+
+    /// The items of a collection in order: each with its path when this library has it
+    /// (an entry's own path; a content's first copy), `None` when it is gone or not indexed.
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for an unknown collection; [`CoreError::Store`].
+    pub fn collection_items(
+        &self,
+        query: &str,
+    ) -> Result<Vec<(Target, Option<std::path::PathBuf>)>, CoreError> {
+        let c = self.find_collection(query)?;
+        Ok(self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let cuuids = tx.open_table(CONTENT_UUIDS)?;
+            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let mut out = Vec::new();
+            for t in &c.record.items {
+                let id = match t {
+                    Target::Entry(u) => uuids.get(u.as_u128())?.map(|v| v.value()),
+                    Target::Content(u) => match cuuids.get(u.as_u128())? {
+                        Some(cas) => {
+                            let cas = cas.value();
+                            let mut r = inst.range((cas, 0u64)..=(cas, u64::MAX))?;
+                            r.next().transpose()?.map(|row| row.0.value().1)
+                        }
+                        None => None,
+                    },
+                };
+                let path = id.map(|i| crate::vdfs::index::path_of(tx, i)).transpose()?;
+                out.push((*t, path));
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// The entry ids of a collection's items (every copy of a content item).
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn collection_entry_ids(&self, id: Uuid) -> Result<HashSet<u64>, CoreError> {
+        let Some(c) = self.collections()?.into_iter().find(|c| c.id == id) else {
+            return Ok(HashSet::new());
+        };
+        Ok(self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let cuuids = tx.open_table(CONTENT_UUIDS)?;
+            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let mut ids = HashSet::new();
+            for t in &c.record.items {
+                match t {
+                    Target::Entry(u) => {
+                        if let Some(i) = uuids.get(u.as_u128())? {
+                            ids.insert(i.value());
+                        }
+                    }
+                    Target::Content(u) => {
+                        if let Some(cas) = cuuids.get(u.as_u128())? {
+                            let cas = cas.value();
+                            for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                                ids.insert(row?.0.value().1);
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(ids)
+        })?)
+    }
+}
+
 /// `roots` and every tag below them in the graph.
 fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();

@@ -79,6 +79,9 @@ pub struct Query {
     pub tags: Vec<uuid::Uuid>,
     /// With [`Query::tags`]: a tagged folder passes its tags to everything below it.
     pub tags_inherited: bool,
+    /// Only the items of this collection (by UUID). Applied by
+    /// [`crate::vdfs::library::Library::search`].
+    pub collection: Option<uuid::Uuid>,
     /// Only entries whose note (on the entry or its content) contains this text, case and
     /// accents ignored. Applied by [`crate::vdfs::library::Library::search`].
     pub note: Option<String>,
