@@ -157,6 +157,15 @@ pub enum Command {
         /// Put on, or take off.
         on: bool,
     },
+    /// Add items to a collection (`collection`), or make one named `name` with them.
+    Collect {
+        /// The collection.
+        collection: Option<Uuid>,
+        /// A new collection's name.
+        name: Option<String>,
+        /// The items.
+        paths: Vec<PathBuf>,
+    },
     /// Undo the newest tagging made on this device ([`Update::Said`] says what).
     UndoTagging,
     /// Rename a tag and/or set its colour.
@@ -229,6 +238,8 @@ pub enum Update {
     Tags {
         /// Every tag, sorted by name.
         tags: Vec<crate::vdfs::library::TagInfo>,
+        /// Every collection, sorted by name.
+        collections: Vec<crate::vdfs::library::CollectionInfo>,
         /// Entry or content UUID → its tags.
         map: crate::vdfs::library::TagMap,
     },
@@ -615,6 +626,20 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 if let Ok(meta) = lib.meta_of(&path) {
                     send(Update::Meta { path, meta });
                 }
+            }
+            Command::Collect {
+                collection,
+                name,
+                paths,
+            } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let id = match (collection, name) {
+                    (Some(id), _) => id,
+                    (None, Some(n)) => lib.create_collection(&n).map_err(|e| e.to_string())?.id,
+                    (None, None) => return Ok(()),
+                };
+                lib.change_collection(&id.to_string(), &paths, false, true)
+                    .map_err(|e| e.to_string())?;
             }
             Command::UndoTagging => {
                 let lib = core.library().map_err(|e| e.to_string())?;
@@ -1171,8 +1196,14 @@ fn search(
 
 /// Sends the library's tags and tag map; a failure is logged (the window keeps what it had).
 fn send_tags(lib: &crate::vdfs::Library, send: &dyn Fn(Update)) {
-    match (lib.tags(), lib.tag_map()) {
-        (Ok(tags), Ok(map)) => send(Update::Tags { tags, map }),
-        (Err(e), _) | (_, Err(e)) => tracing::warn!("cannot read the tags: {e}"),
+    match (lib.tags(), lib.tag_map(), lib.collections()) {
+        (Ok(tags), Ok(map), Ok(collections)) => send(Update::Tags {
+            tags,
+            collections,
+            map,
+        }),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+            tracing::warn!("cannot read the tags: {e}");
+        }
     }
 }

@@ -105,6 +105,17 @@ pub enum UiCommand {
     },
     /// Delete a tag (the person confirmed): it comes off everything; no file is touched.
     DeleteTag(Uuid),
+    /// Show the items of a collection.
+    ShowCollection(Uuid),
+    /// Add items to a collection, or to a new one of this name.
+    Collect {
+        /// The collection (`None`: a new one named `name`).
+        collection: Option<Uuid>,
+        /// A new collection's name.
+        name: Option<String>,
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+    },
     /// Set the note (`Some`) and/or the rating (`Some`, 0 clears it) of an indexed item.
     SetMeta {
         /// The item, exact path.
@@ -364,6 +375,10 @@ pub enum CommandKind {
     DeleteTag,
     /// [`UiCommand::SetMeta`].
     SetMeta,
+    /// [`UiCommand::ShowCollection`].
+    ShowCollection,
+    /// [`UiCommand::Collect`].
+    Collect,
     /// [`UiCommand::FindApps`].
     FindApps,
     /// [`UiCommand::OpenWith`].
@@ -498,6 +513,8 @@ impl UiCommand {
             UiCommand::EditTag { .. } => K::EditTag,
             UiCommand::DeleteTag(_) => K::DeleteTag,
             UiCommand::SetMeta { .. } => K::SetMeta,
+            UiCommand::ShowCollection(_) => K::ShowCollection,
+            UiCommand::Collect { .. } => K::Collect,
             UiCommand::FindApps(_) => K::FindApps,
             UiCommand::OpenWith(..) => K::OpenWith,
             UiCommand::GoTo(_) => K::GoTo,
@@ -671,7 +688,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 77] = {
+    pub const ALL: [CommandKind; 79] = {
         use CommandKind as K;
         [
             K::Back,
@@ -701,6 +718,8 @@ impl CommandKind {
             K::EditTag,
             K::DeleteTag,
             K::SetMeta,
+            K::ShowCollection,
+            K::Collect,
             K::FindApps,
             K::OpenWith,
             K::GoTo,
@@ -787,6 +806,8 @@ impl CommandKind {
             K::EditTag => "Rename",
             K::DeleteTag => "Delete tag",
             K::SetMeta => "Save note",
+            K::ShowCollection => "Show this collection",
+            K::Collect => "Add to collection",
             K::FindApps | K::OpenWith => "Open with",
             K::GoTo => "Open folder",
             K::GoToItem => "Go there",

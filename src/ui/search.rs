@@ -123,6 +123,8 @@ pub struct SearchFilters {
     pub tag: Option<uuid::Uuid>,
     /// With `tag`: what is below a tagged folder carries its tags too.
     pub tag_inherited: bool,
+    /// Only the items of this collection (set from the sidebar).
+    pub collection: Option<uuid::Uuid>,
 }
 
 impl SearchFilters {
@@ -133,7 +135,12 @@ impl SearchFilters {
 
     /// Draws the chips (kind, size, date, and "Tagged with…" when the library has `tags`) and
     /// a "Clear filters" button; returns true if any changed.
-    pub fn chips(&mut self, ui: &mut egui::Ui, tags: &[crate::vdfs::library::TagInfo]) -> bool {
+    pub fn chips(
+        &mut self,
+        ui: &mut egui::Ui,
+        tags: &[crate::vdfs::library::TagInfo],
+        collections: &[crate::vdfs::library::CollectionInfo],
+    ) -> bool {
         let before = *self;
         let kind_text = self
             .kind
@@ -179,6 +186,13 @@ impl SearchFilters {
         }
         if self.tag.is_some() {
             ui.checkbox(&mut self.tag_inherited, "Also inside tagged folders");
+        }
+        if let Some(c) = self.collection {
+            let name = collections
+                .iter()
+                .find(|x| x.id == c)
+                .map_or("a collection", |x| x.record.name.as_str());
+            ui.label(format!("In \"{name}\""));
         }
         if !self.is_empty() && ui.button("Clear filters").clicked() {
             *self = SearchFilters::default();

@@ -45,6 +45,8 @@ pub struct AppState {
     pub favourites: Vec<PathBuf>,
     /// The library's tags, sorted by name.
     pub tags: Vec<crate::vdfs::library::TagInfo>,
+    /// The library's collections, sorted by name.
+    pub collections: Vec<crate::vdfs::library::CollectionInfo>,
     /// Which tags each entry and content carries (by UUID).
     pub tag_map: crate::vdfs::library::TagMap,
     /// The name typed for a new tag in a context menu.
@@ -408,8 +410,18 @@ impl AppState {
             }
             Update::Volumes(v) => self.volumes = v,
             Update::Favourites(f) => self.favourites = f,
-            Update::Tags { tags, map } => {
+            Update::Tags {
+                tags,
+                collections,
+                map,
+            } => {
                 self.tags = tags;
+                self.collections = collections;
+                if let Some(c) = self.search_filters.collection
+                    && !self.collections.iter().any(|x| x.id == c)
+                {
+                    self.search_filters.collection = None;
+                }
                 self.tag_map = map;
                 // A tag filter whose tag is gone filters nothing any more.
                 if let Some(t) = self.search_filters.tag
@@ -621,9 +633,12 @@ impl AppState {
                     return Some(Command::Refresh);
                 }
                 // The tags, their counts and the rows' chips are read again; a search by tag
-                // is run again once they are here.
+                // (or of a collection) is run again once they are here.
                 Event::TagsChanged => {
-                    if self.search_filters.tag.is_some() {
+                    if self.search_filters.tag.is_some()
+                        || self.search_filters.collection.is_some()
+                        || self.search_filters.tag.is_none() && self.searching()
+                    {
                         self.tags_rerun = true;
                     }
                     return Some(Command::ListTags);
@@ -1026,6 +1041,7 @@ impl AppState {
             kinds: f.kind.into_iter().collect(),
             tags: f.tag.into_iter().collect(),
             tags_inherited: f.tag_inherited,
+            collection: f.collection,
             size: f.size.range(),
             modified: f.modified.range(now_ns),
             include_hidden: self.explorer.show_hidden,
@@ -1191,6 +1207,26 @@ impl AppState {
             }
             UiCommand::DeleteTag(tag) => send.push(Command::DeleteTag(tag)),
             // The draft stays as typed; it equals the saved note once that is read back.
+            UiCommand::ShowCollection(id) => {
+                self.search_text.clear();
+                self.search_filters = SearchFilters {
+                    collection: Some(id),
+                    ..SearchFilters::default()
+                };
+                self.search_everywhere = true;
+                self.show_dupes = false;
+                self.show_trash = false;
+                send.push(self.rerun_search());
+            }
+            UiCommand::Collect {
+                collection,
+                name,
+                paths,
+            } => send.push(Command::Collect {
+                collection,
+                name,
+                paths,
+            }),
             UiCommand::SetMeta { path, note, rating } => {
                 send.push(Command::SetMeta { path, note, rating });
             }

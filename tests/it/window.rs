@@ -2484,3 +2484,52 @@ fn the_inspector_rates_and_notes_a_file() {
     let m = lib.meta_of(&root.join("notes.md")).unwrap();
     assert_eq!(m.entry.unwrap().note, "Read before Friday");
 }
+
+/// Collections in the window: items are added from their context menu (a new collection typed
+/// there), the sidebar lists it with its size, and a click shows its items.
+#[test]
+fn items_are_collected_from_the_context_menu_and_shown_from_the_sidebar() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Add to collection");
+    h.get_by_label("Add to collection").hover();
+    step_until(&mut h, "New collection");
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .focus();
+    h.run_steps(2);
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text("Reading list");
+    h.step();
+    h.get_all_by_label("New collection")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .unwrap()
+        .click();
+    let row = "Reading list  \u{00b7} 1";
+    step_until(&mut h, row);
+    h.get_by_label("file2.txt").click_secondary();
+    step_until(&mut h, "Add to collection");
+    h.get_by_label("Add to collection").hover();
+    step_until(&mut h, "Reading list");
+    h.get_by_label("Reading list").click();
+    let row = "Reading list  \u{00b7} 2";
+    step_until(&mut h, row);
+    h.get_by_label(row).click();
+    step_until_state(&mut h, "the collection's items are shown", |s| {
+        s.found.as_ref().is_some_and(|(hits, _, _)| {
+            let mut names: Vec<String> = hits
+                .iter()
+                .map(|x| x.path.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names == ["file2.txt", "notes.md"]
+        })
+    });
+}

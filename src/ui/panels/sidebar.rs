@@ -196,6 +196,28 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     heading(ui, "TAGS");
     tags_section(ui, state, actions);
 
+    if !state.collections.is_empty() {
+        ui.add_space(10.0);
+        heading(ui, "COLLECTIONS");
+        let shown_collection = if state.searching() {
+            state.search_filters.collection
+        } else {
+            None
+        };
+        for c in &state.collections {
+            let n = c.record.items.len();
+            let r = ui
+                .selectable_label(
+                    shown_collection == Some(c.id),
+                    format!("{}  \u{00b7} {}", c.record.name, format::count(n as u64)),
+                )
+                .on_hover_text(UiCommand::ShowCollection(c.id).label());
+            if r.clicked() {
+                actions.push(UiCommand::ShowCollection(c.id));
+            }
+        }
+    }
+
     ui.add_space(10.0);
     heading(ui, "DRIVES");
     for v in state.volumes.iter().filter(|v| v.is_drive()) {

@@ -239,6 +239,7 @@ fn context_menu(
         menu_entry(ui, new_folder, true, actions);
         ui.separator();
         tags_menu(ui, state, item, &targets, actions);
+        collect_menu(ui, state, item, &targets, actions);
         ui.separator();
         for c in rest {
             menu_entry(ui, c, true, actions);
@@ -297,6 +298,56 @@ fn tags_menu(
         if (enter || make) && !text.trim().is_empty() {
             actions.push(UiCommand::NewTag {
                 name: text.trim().to_owned(),
+                paths: targets.to_vec(),
+            });
+            text.clear();
+            ui.close();
+        }
+        ui.data_mut(|d| d.insert_temp(id, text));
+    });
+}
+
+/// The "Add to collection" submenu of an indexed item: each collection, then a field to make
+/// a new one with the targets in it.
+fn collect_menu(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    item: &Item,
+    targets: &[PathBuf],
+    actions: &mut Vec<UiCommand>,
+) {
+    if item.uuid.is_none() {
+        return;
+    }
+    ui.menu_button(CommandKind::Collect.label(), |ui| {
+        for c in &state.collections {
+            if ui.button(&c.record.name).clicked() {
+                actions.push(UiCommand::Collect {
+                    collection: Some(c.id),
+                    name: None,
+                    paths: targets.to_vec(),
+                });
+                ui.close();
+            }
+        }
+        if !state.collections.is_empty() {
+            ui.separator();
+        }
+        let id = egui::Id::unique("new collection name");
+        let mut text = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
+        let r = ui.add(
+            egui::TextEdit::singleline(&mut text)
+                .hint_text("New collection")
+                .desired_width(160.0),
+        );
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let make = ui
+            .add_enabled(!text.trim().is_empty(), egui::Button::new("New collection"))
+            .clicked();
+        if (enter || make) && !text.trim().is_empty() {
+            actions.push(UiCommand::Collect {
+                collection: None,
+                name: Some(text.trim().to_owned()),
                 paths: targets.to_vec(),
             });
             text.clear();

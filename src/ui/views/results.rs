@@ -16,7 +16,9 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     let changed = ui
         .horizontal(|ui| {
             ui.label("Filter");
-            state.search_filters.chips(ui, &state.tags)
+            state
+                .search_filters
+                .chips(ui, &state.tags, &state.collections)
         })
         .inner;
     if changed {
