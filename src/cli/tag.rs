@@ -115,6 +115,9 @@ pub enum TagCommand {
         /// The tag that stays.
         into: String,
     },
+    /// Files that carried tags, a note or a rating, or were in a collection, and are gone
+    /// from the index: what was on them is kept (a file that comes back finds it again).
+    Missing,
     /// Undo the newest tagging or untagging made on this device (one action, however many
     /// items); again for the one before.
     Undo,
@@ -402,6 +405,32 @@ pub(super) fn tag(
                     r.contents,
                     r.not_found
                 );
+            }
+        }
+        TagCommand::Missing => {
+            let missing = lib.missing_items()?;
+            if out.json {
+                out.json(&serde_json::to_value(&missing)?);
+            } else if missing.is_empty() {
+                println!("Nothing missing: every tagged, noted or collected file is in the index.");
+            } else {
+                for m in missing {
+                    let when = m.gone_ms.map_or_else(
+                        || "gone".to_owned(),
+                        |t| format!("gone since {}", crate::format::time_ms(t)),
+                    );
+                    let mut what = Vec::new();
+                    if !m.tags.is_empty() {
+                        what.push(format!("tags {}", m.tags.join(", ")));
+                    }
+                    if let Some(n) = &m.note {
+                        what.push(format!("note \"{n}\""));
+                    }
+                    if !m.collections.is_empty() {
+                        what.push(format!("in {}", m.collections.join(", ")));
+                    }
+                    println!("{}  {when}: {}", m.entry, what.join("; "));
+                }
             }
         }
         TagCommand::Undo => match lib.undo_tagging()? {

@@ -249,9 +249,20 @@ fn tags_survive_renames_moves_rescans_and_repairs() {
         .arg(tree.join("Pictures")));
     assert!(tagged(&data, &tree, &["Keep"]).contains(&"Pictures/louvre.jpg".to_owned()));
     // Deleted, then made again with the same bytes: the content's tag is back.
+    assert!(ok(cairn(&data).args(["tag", "missing"])).contains("Nothing missing"));
+    ok(cairn(&data)
+        .args(["note"])
+        .arg(tree.join("Docs/report.pdf"))
+        .arg("the signed one"));
     std::fs::remove_file(tree.join("Docs/report.pdf")).unwrap();
     ok(cairn(&data).args(["location", "rescan", "1"]));
     assert!(tagged(&data, &tree, &["Same bytes"]).is_empty());
+    // What was on the gone file is kept and listed, never silently dropped.
+    let missing = ok(cairn(&data).args(["tag", "missing"]));
+    assert!(
+        missing.contains("gone since") && missing.contains("note \"the signed one\""),
+        "{missing}"
+    );
     std::fs::write(tree.join("Docs/report again.pdf"), b"a report").unwrap();
     ok(cairn(&data).args(["location", "rescan", "1"]));
     assert_eq!(

@@ -1207,6 +1207,92 @@ impl super::Library {
     }
 }
 
+/// A tagged, noted or collected entry that is gone from the index: its marks are kept (an
+/// entry that comes back under the same UUID finds them again) and listed here.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingItem {
+    /// The entry's UUID.
+    pub entry: Uuid,
+    /// When the index saw it go, ms since the epoch (its tombstone), if known.
+    pub gone_ms: Option<i64>,
+    /// The tags it carried (qualified names).
+    pub tags: Vec<String>,
+    /// Its note, if it had one.
+    pub note: Option<String>,
+    /// The collections it is in.
+    pub collections: Vec<String>,
+}
+
+impl super::Library {
+    /// Every entry that carries tags, a note or a rating, or is in a collection, and is gone
+    /// from the index (deleted, or on a drive forgotten): what the person put on it is kept,
+    /// never silently dropped; this lists it.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn missing_items(&self) -> Result<Vec<MissingItem>, CoreError> {
+        let names: HashMap<Uuid, String> = self
+            .tags()?
+            .into_iter()
+            .map(|t| (t.id, t.qualified()))
+            .collect();
+        let collections = self.collections()?;
+        let mut out = self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let mut found: std::collections::BTreeMap<u128, MissingItem> = Default::default();
+            let item = |u: u128| -> MissingItem {
+                MissingItem {
+                    entry: Uuid::from_u128(u),
+                    gone_ms: None,
+                    tags: Vec::new(),
+                    note: None,
+                    collections: Vec::new(),
+                }
+            };
+            for row in tx.open_table(TAG_ASSIGNMENTS)?.iter()? {
+                let (tag, kind, target) = row?.0.value();
+                if kind == 0 && uuids.get(target)?.is_none() {
+                    let e = found.entry(target).or_insert_with(|| item(target));
+                    e.tags.push(
+                        names
+                            .get(&Uuid::from_u128(tag))
+                            .cloned()
+                            .unwrap_or_default(),
+                    );
+                }
+            }
+            for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
+                let (k, v) = row?;
+                let (kind, target) = k.value();
+                if kind == 0 && uuids.get(target)?.is_none() {
+                    let meta: tags::UserMeta = crate::store::record::decode_record(v.value())?;
+                    let e = found.entry(target).or_insert_with(|| item(target));
+                    e.note = (!meta.note.is_empty()).then_some(meta.note);
+                }
+            }
+            for c in &collections {
+                for t in &c.record.items {
+                    if let Target::Entry(u) = t
+                        && uuids.get(u.as_u128())?.is_none()
+                    {
+                        let e = found
+                            .entry(u.as_u128())
+                            .or_insert_with(|| item(u.as_u128()));
+                        e.collections.push(c.record.name.clone());
+                    }
+                }
+            }
+            for (u, e) in found.iter_mut() {
+                e.gone_ms = crate::vdfs::index::write::tombstone(tx, Uuid::from_u128(*u))?
+                    .map(|t| t.deleted_ms);
+            }
+            Ok(found.into_values().collect::<Vec<_>>())
+        })?;
+        out.sort_by_key(|m| std::cmp::Reverse(m.gone_ms));
+        Ok(out)
+    }
+}
+
 /// `roots` and every tag below them in the graph.
 fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
