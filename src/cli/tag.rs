@@ -145,6 +145,15 @@ pub enum TagCommand {
     },
 }
 
+/// The local paths of path arguments (plain paths or `cairn://` addresses).
+fn local_paths(
+    core: &Core,
+    lib: &crate::vdfs::Library,
+    ps: &[OsString],
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    ps.iter().map(|p| super::local_path(core, lib, p)).collect()
+}
+
 fn parse_privacy(s: &str) -> Result<Privacy, String> {
     match s {
         "normal" => Ok(Privacy::Normal),
@@ -169,11 +178,7 @@ pub(super) fn tag(
     c: TagCommand,
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
-    let paths = |ps: &[OsString]| -> anyhow::Result<Vec<std::path::PathBuf>> {
-        ps.iter()
-            .map(|p| super::local_path(core, &lib, p))
-            .collect()
-    };
+    let paths = |ps: &[OsString]| local_paths(core, &lib, ps);
     match c {
         TagCommand::Create {
             name,
@@ -605,11 +610,7 @@ pub(super) fn collection(
     c: CollectionCommand,
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
-    let paths = |ps: &[OsString]| -> anyhow::Result<Vec<std::path::PathBuf>> {
-        ps.iter()
-            .map(|p| super::local_path(core, &lib, p))
-            .collect()
-    };
+    let paths = |ps: &[OsString]| local_paths(core, &lib, ps);
     match c {
         CollectionCommand::Create { name } => {
             let c = lib.create_collection(&name)?;

@@ -47,6 +47,14 @@ fn step_until_by(h: &mut H<'_>, label: &str, found: impl Fn(&H<'_>, &str) -> boo
     );
 }
 
+/// Types `text` into the newest text field of role `role` (a field in a menu just opened),
+/// focusing it first.
+fn type_in_newest_field(h: &mut H<'_>, role: egui::accesskit::Role, text: &str) {
+    h.get_all_by_role(role).last().unwrap().focus();
+    h.run_steps(2);
+    h.get_all_by_role(role).last().unwrap().type_text(text);
+}
+
 /// Steps until the app state satisfies `cond`.
 fn step_until_state(h: &mut H<'_>, what: &str, cond: impl Fn(&AppState) -> bool) {
     for _ in 0..500 {
@@ -2297,16 +2305,7 @@ fn files_are_tagged_from_the_context_menu_and_found_from_the_sidebar() {
     step_until(&mut h, "Tags");
     h.get_by_label("Tags").hover();
     step_until(&mut h, "New tag");
-    // The menu's field is the newest text field of the window.
-    h.get_all_by_role(egui::accesskit::Role::TextInput)
-        .last()
-        .unwrap()
-        .focus();
-    h.run_steps(2);
-    h.get_all_by_role(egui::accesskit::Role::TextInput)
-        .last()
-        .unwrap()
-        .type_text("Holidays");
+    type_in_newest_field(&mut h, egui::accesskit::Role::TextInput, "Holidays");
     h.step();
     h.get_all_by_label("New tag")
         .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
@@ -2463,15 +2462,11 @@ fn the_inspector_rates_and_notes_a_file() {
             .and_then(|(_, m)| m.entry.as_ref())
             .is_some_and(|m| m.rating == 4)
     });
-    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
-        .last()
-        .unwrap()
-        .focus();
-    h.run_steps(2);
-    h.get_all_by_role(egui::accesskit::Role::MultilineTextInput)
-        .last()
-        .unwrap()
-        .type_text("Read before Friday");
+    type_in_newest_field(
+        &mut h,
+        egui::accesskit::Role::MultilineTextInput,
+        "Read before Friday",
+    );
     h.step();
     h.get_by_label("Save note").click();
     step_until_state(&mut h, "noted", |s| {
@@ -2498,15 +2493,7 @@ fn items_are_collected_from_the_context_menu_and_shown_from_the_sidebar() {
     step_until(&mut h, "Add to collection");
     h.get_by_label("Add to collection").hover();
     step_until(&mut h, "New collection");
-    h.get_all_by_role(egui::accesskit::Role::TextInput)
-        .last()
-        .unwrap()
-        .focus();
-    h.run_steps(2);
-    h.get_all_by_role(egui::accesskit::Role::TextInput)
-        .last()
-        .unwrap()
-        .type_text("Reading list");
+    type_in_newest_field(&mut h, egui::accesskit::Role::TextInput, "Reading list");
     h.step();
     h.get_all_by_label("New collection")
         .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)

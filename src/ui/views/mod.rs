@@ -281,29 +281,13 @@ fn tags_menu(
         if !state.tags.is_empty() {
             ui.separator();
         }
-        let id = egui::Id::unique("new tag name");
-        let mut text = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut text)
-                .hint_text("New tag")
-                .desired_width(160.0),
-        );
-        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let make = ui
-            .add_enabled(
-                !text.trim().is_empty(),
-                egui::Button::new(CommandKind::NewTag.label()),
-            )
-            .clicked();
-        if (enter || make) && !text.trim().is_empty() {
+        if let Some(name) = name_field(ui, "new tag name", CommandKind::NewTag.label()) {
             actions.push(UiCommand::NewTag {
-                name: text.trim().to_owned(),
+                name,
                 paths: targets.to_vec(),
             });
-            text.clear();
             ui.close();
         }
-        ui.data_mut(|d| d.insert_temp(id, text));
     });
 }
 
@@ -333,28 +317,38 @@ fn collect_menu(
         if !state.collections.is_empty() {
             ui.separator();
         }
-        let id = egui::Id::unique("new collection name");
-        let mut text = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
-        let r = ui.add(
-            egui::TextEdit::singleline(&mut text)
-                .hint_text("New collection")
-                .desired_width(160.0),
-        );
-        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        let make = ui
-            .add_enabled(!text.trim().is_empty(), egui::Button::new("New collection"))
-            .clicked();
-        if (enter || make) && !text.trim().is_empty() {
+        if let Some(name) = name_field(ui, "new collection name", "New collection") {
             actions.push(UiCommand::Collect {
                 collection: None,
-                name: Some(text.trim().to_owned()),
+                name: Some(name),
                 paths: targets.to_vec(),
             });
-            text.clear();
             ui.close();
         }
-        ui.data_mut(|d| d.insert_temp(id, text));
     });
+}
+
+/// A field for a new name in a menu, with `label` as its hint and on its button: the name
+/// typed (trimmed, not empty) once Enter or the button is pressed. What is typed is kept in
+/// egui's memory under `salt` between frames.
+fn name_field(ui: &mut egui::Ui, salt: &str, label: &str) -> Option<String> {
+    let id = egui::Id::unique(salt);
+    let mut text = ui.data_mut(|d| d.get_temp::<String>(id).unwrap_or_default());
+    let r = ui.add(
+        egui::TextEdit::singleline(&mut text)
+            .hint_text(label)
+            .desired_width(160.0),
+    );
+    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+    let make = ui
+        .add_enabled(!text.trim().is_empty(), egui::Button::new(label))
+        .clicked();
+    let done = ((enter || make) && !text.trim().is_empty()).then(|| text.trim().to_owned());
+    if done.is_some() {
+        text.clear();
+    }
+    ui.data_mut(|d| d.insert_temp(id, text));
+    done
 }
 
 /// The tags `item` carries, on its entry or on its content.

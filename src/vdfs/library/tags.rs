@@ -600,14 +600,7 @@ impl super::Library {
         content: bool,
         recursive: bool,
     ) -> Result<u64, CoreError> {
-        let t = self.find_tag(tag)?;
-        let targets = self.targets_for(paths, content, recursive)?;
-        let hlc = self.clock.tick();
-        let n = self
-            .store
-            .write(move |tx| tags::assign(tx, t.id, &targets, hlc))?;
-        self.tags_changed();
-        Ok(n)
+        self.set_tag_on(tag, paths, content, recursive, true)
     }
 
     /// Takes `tag` off `paths` as one change; returns how many carried it.
@@ -621,12 +614,28 @@ impl super::Library {
         content: bool,
         recursive: bool,
     ) -> Result<u64, CoreError> {
+        self.set_tag_on(tag, paths, content, recursive, false)
+    }
+
+    /// [`Self::tag_paths`] (`on`) or [`Self::untag_paths`].
+    fn set_tag_on(
+        &self,
+        tag: &str,
+        paths: &[PathBuf],
+        content: bool,
+        recursive: bool,
+        on: bool,
+    ) -> Result<u64, CoreError> {
         let t = self.find_tag(tag)?;
         let targets = self.targets_for(paths, content, recursive)?;
         let hlc = self.clock.tick();
-        let n = self
-            .store
-            .write(move |tx| tags::unassign(tx, t.id, &targets, hlc))?;
+        let n = self.store.write(move |tx| {
+            if on {
+                tags::assign(tx, t.id, &targets, hlc)
+            } else {
+                tags::unassign(tx, t.id, &targets, hlc)
+            }
+        })?;
         self.tags_changed();
         Ok(n)
     }
