@@ -126,8 +126,9 @@ pub enum TagCommand {
         /// The tag.
         tag: String,
     },
-    /// Write every tag and what carries it as JSON (keyed by UUID, with each file's path and
-    /// content identity), to standard output or a new file.
+    /// Write every tag and what carries it, every note and rating and every collection as
+    /// JSON (keyed by UUID, with each file's path and content identity), to standard output or
+    /// a new file.
     Export {
         /// A file to write (refused if it exists, unless --force).
         #[arg(long, short)]
@@ -136,9 +137,9 @@ pub enum TagCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Bring tags from an export into this library: files are found by their entry, then by
-    /// their content (any copy), then by path. Nothing is removed; importing twice changes
-    /// nothing.
+    /// Bring tags, notes, ratings and collections from an export into this library: files are
+    /// found by their entry, then by their content (any copy), then by path. Nothing is
+    /// removed, a note already here is kept; importing twice changes nothing.
     Import {
         /// The export (`-` for standard input).
         file: std::path::PathBuf,

@@ -304,6 +304,14 @@ fn tags_are_exported_and_imported_into_another_library() {
     ok(cairn(&data)
         .args(["tag", "add", "--content", "Travel"])
         .arg(tree.join("Docs/eiffel copy.jpg")));
+    ok(cairn(&data)
+        .args(["note"])
+        .arg(tree.join("Docs/report.pdf"))
+        .arg("Signed copy"));
+    ok(cairn(&data).args(["collection", "create", "Best of"]));
+    ok(cairn(&data)
+        .args(["collection", "add", "Best of"])
+        .arg(tree.join("Photos/Paris/louvre.jpg")));
     let export = tmp.path().join("tags.json");
     ok(cairn(&data)
         .args(["tag", "export", "--output"])
@@ -329,14 +337,22 @@ fn tags_are_exported_and_imported_into_another_library() {
         .args(["location", "add", "--mode", "content"])
         .arg(&copy));
     let out = ok(cairn(&other).args(["tag", "import"]).arg(&export));
+    // Found: louvre by content (its tag and its place in the collection), the report by path
+    // (its tag and its note), the tower's content as it was.
     assert!(
         out.contains("3 made")
-            && out.contains("1 found by content")
-            && out.contains("1 by path")
+            && out.contains("2 found by content")
+            && out.contains("2 by path")
             && out.contains("1 on contents")
             && out.contains("0 not found"),
         "{out}"
     );
+    let note = ok(cairn(&other)
+        .args(["note"])
+        .arg(tree.join("Docs/report.pdf")));
+    assert!(note.contains("Signed copy"), "{note}");
+    let show = ok(cairn(&other).args(["collection", "show", "Best of"]));
+    assert!(show.trim().ends_with("Photos/the louvre.jpg"), "{show}");
     let ls = ok(cairn(&other).args(["tag", "ls"]));
     assert!(
         ls.contains("Travel  1 content  #3b82f6\n  Paris  1"),

@@ -267,6 +267,17 @@ pub fn meta_of(tx: &redb::ReadTransaction, target: Target) -> Result<Option<User
     }
 }
 
+/// [`meta_of`] inside a write transaction.
+///
+/// # Errors
+/// [`StoreError`].
+pub fn meta_of_w(tx: &WriteTransaction, target: Target) -> Result<Option<UserMeta>, StoreError> {
+    match tx.open_table(USER_META)?.get(target.key())? {
+        Some(v) => Ok(Some(decode_record(v.value())?)),
+        None => Ok(None),
+    }
+}
+
 /// Writes (or, when empty, removes) the user metadata of `target` and logs it.
 ///
 /// # Errors

@@ -13,8 +13,8 @@ pub mod repair;
 mod tags;
 
 pub use tags::{
-    CollectionInfo, ExportedAssignment, ExportedTag, ImportReport, MetaOf, MissingItem, NewTag,
-    TagExport, TagInfo, TagMap, TagVia,
+    CollectionInfo, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef, ExportedTag,
+    ImportReport, MetaOf, MissingItem, NewTag, TagExport, TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;

@@ -1340,6 +1340,12 @@ pub struct TagExport {
     pub tags: Vec<ExportedTag>,
     /// The assignments.
     pub assignments: Vec<ExportedAssignment>,
+    /// Notes and ratings.
+    #[serde(default)]
+    pub meta: Vec<ExportedMeta>,
+    /// Collections.
+    #[serde(default)]
+    pub collections: Vec<ExportedCollection>,
 }
 
 /// A tag in a [`TagExport`].
@@ -1354,18 +1360,59 @@ pub struct ExportedTag {
     pub parents: Vec<Uuid>,
 }
 
-/// An assignment in a [`TagExport`]: on an entry (`entry` set, with its `path` and `content`
-/// when known) or on a content (`content` set, `entry` not).
+/// Where an exported mark was: an entry (`entry` set, with its `path` and `content` when
+/// known) or a content (`content` set, `entry` not).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedRef {
+    /// The entry's UUID, for a mark on an entry.
+    pub entry: Option<Uuid>,
+    /// The content identity's UUID: the marked content, or the marked entry's content.
+    pub content: Option<Uuid>,
+    /// The entry's path when exported (lossy for a name that is not UTF-8).
+    pub path: Option<String>,
+}
+
+/// An assignment in a [`TagExport`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExportedAssignment {
     /// The tag.
     pub tag: Uuid,
-    /// The entry's UUID, for a tag on an entry.
-    pub entry: Option<Uuid>,
-    /// The content identity's UUID: the tagged content, or the tagged entry's content.
-    pub content: Option<Uuid>,
-    /// The entry's path when exported (lossy for a name that is not UTF-8).
-    pub path: Option<String>,
+    /// What it is on.
+    #[serde(flatten)]
+    pub at: ExportedRef,
+}
+
+/// A note and rating in a [`TagExport`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedMeta {
+    /// What they are on.
+    #[serde(flatten)]
+    pub at: ExportedRef,
+    /// The note.
+    pub note: String,
+    /// The rating, 0–5.
+    pub rating: u8,
+}
+
+/// A collection in a [`TagExport`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportedCollection {
+    /// Its UUID.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its items, in order.
+    pub items: Vec<ExportedRef>,
+}
+
+/// How an exported mark was found in this library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Entry,
+    Content,
+    ByContent,
+    ByPath,
+    NotFound,
 }
 
 /// What an import did.
@@ -1389,21 +1436,20 @@ pub struct ImportReport {
 }
 
 impl super::Library {
-    /// Every tag and assignment of the library (see [`TagExport`]).
+    /// Every tag, assignment, note, rating and collection of the library (see
+    /// [`TagExport`]).
     ///
     /// # Errors
     /// [`CoreError::Store`].
     pub fn export_tags(&self) -> Result<TagExport, CoreError> {
         let tags = self.tags()?;
-        let assignments = self.store.read(|tx| {
-            let t = tx.open_table(TAG_ASSIGNMENTS)?;
+        let collections = self.collections()?;
+        let (assignments, meta, collections) = self.store.read(|tx| {
             let uuids = tx.open_table(ENTRY_UUIDS)?;
-            let mut out = Vec::new();
-            for row in t.iter()? {
-                let (tag, kind, target) = row?.0.value();
-                let tag = Uuid::from_u128(tag);
-                match Target::from_key(kind, target) {
-                    Some(Target::Entry(u)) => {
+            // Where a target is: for an entry its path and content, when this library has it.
+            let at = |t: Target| -> Result<ExportedRef, crate::store::StoreError> {
+                Ok(match t {
+                    Target::Entry(u) => {
                         let (path, content) = match uuids.get(u.as_u128())? {
                             Some(id) => {
                                 let id = id.value();
@@ -1419,23 +1465,56 @@ impl super::Library {
                             }
                             None => (None, None),
                         };
-                        out.push(ExportedAssignment {
-                            tag,
+                        ExportedRef {
                             entry: Some(u),
                             content,
                             path,
-                        });
+                        }
                     }
-                    Some(Target::Content(u)) => out.push(ExportedAssignment {
-                        tag,
+                    Target::Content(u) => ExportedRef {
                         entry: None,
                         content: Some(u),
                         path: None,
-                    }),
-                    None => {}
+                    },
+                })
+            };
+            let mut assignments = Vec::new();
+            for row in tx.open_table(TAG_ASSIGNMENTS)?.iter()? {
+                let (tag, kind, target) = row?.0.value();
+                if let Some(t) = Target::from_key(kind, target) {
+                    assignments.push(ExportedAssignment {
+                        tag: Uuid::from_u128(tag),
+                        at: at(t)?,
+                    });
                 }
             }
-            Ok(out)
+            let mut meta = Vec::new();
+            for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
+                let (k, v) = row?;
+                let (kind, target) = k.value();
+                let m: tags::UserMeta = crate::store::record::decode_record(v.value())?;
+                if let Some(t) = Target::from_key(kind, target) {
+                    meta.push(ExportedMeta {
+                        at: at(t)?,
+                        note: m.note,
+                        rating: m.rating,
+                    });
+                }
+            }
+            let mut out = Vec::new();
+            for c in &collections {
+                out.push(ExportedCollection {
+                    id: c.id,
+                    name: c.record.name.clone(),
+                    items: c
+                        .record
+                        .items
+                        .iter()
+                        .map(|t| at(*t))
+                        .collect::<Result<_, _>>()?,
+                });
+            }
+            Ok((assignments, meta, out))
         })?;
         Ok(TagExport {
             format: EXPORT_FORMAT.to_owned(),
@@ -1450,7 +1529,71 @@ impl super::Library {
                 })
                 .collect(),
             assignments,
+            meta,
+            collections,
         })
+    }
+
+    /// Where each exported mark goes in this library: the same entry when it is here, else
+    /// the entries with its content, else the entry at its path; a mark on a content stays on
+    /// that content.
+    fn resolve_refs(&self, refs: &[&ExportedRef]) -> Result<Vec<(Vec<Target>, Found)>, CoreError> {
+        let mut out: Vec<(Vec<Target>, Found)> = self.store.read(|tx| {
+            let uuids = tx.open_table(ENTRY_UUIDS)?;
+            let cuuids = tx.open_table(CONTENT_UUIDS)?;
+            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let entries = tx.open_table(crate::store::schema::ENTRIES)?;
+            let mut out = Vec::with_capacity(refs.len());
+            for r in refs {
+                let Some(e) = r.entry else {
+                    out.push(match r.content {
+                        Some(c) => (vec![Target::Content(c)], Found::Content),
+                        None => (Vec::new(), Found::NotFound),
+                    });
+                    continue;
+                };
+                if uuids.get(e.as_u128())?.is_some() {
+                    out.push((vec![Target::Entry(e)], Found::Entry));
+                    continue;
+                }
+                let mut copies = Vec::new();
+                if let Some(c) = r.content
+                    && let Some(cas) = cuuids.get(c.as_u128())?
+                {
+                    let cas = cas.value();
+                    for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                        let id = row?.0.value().1;
+                        if let Some(v) = entries.get(id)? {
+                            let rec: crate::vdfs::index::EntryRecord =
+                                crate::store::record::decode_record(v.value())?;
+                            copies.push(Target::Entry(rec.uuid));
+                        }
+                    }
+                }
+                out.push(if copies.is_empty() {
+                    (Vec::new(), Found::ByPath)
+                } else {
+                    (copies, Found::ByContent)
+                });
+            }
+            Ok(out)
+        })?;
+        for (r, (targets, how)) in refs.iter().zip(out.iter_mut()) {
+            if *how != Found::ByPath {
+                continue;
+            }
+            match r
+                .path
+                .as_deref()
+                .map(|p| self.entry_at(Path::new(p)))
+                .transpose()?
+                .flatten()
+            {
+                Some(e) => targets.push(Target::Entry(e.record.uuid)),
+                None => *how = Found::NotFound,
+            }
+        }
+        Ok(out)
     }
 
     /// Brings an export's tags and assignments into this library: a tag with the same UUID,
@@ -1503,70 +1646,64 @@ impl super::Library {
             .filter_map(|(c, p)| Some((*here.get(&c)?, *here.get(&p)?)))
             .collect();
         // Assignments: resolved here, grouped per tag.
+        let count = |report: &mut ImportReport, how: Found| match how {
+            Found::Entry => report.by_entry += 1,
+            Found::Content => report.contents += 1,
+            Found::ByContent => report.by_content += 1,
+            Found::ByPath => report.by_path += 1,
+            Found::NotFound => report.not_found += 1,
+        };
         let mut targets: HashMap<Uuid, Vec<Target>> = HashMap::new();
-        let mut by_path = Vec::new();
-        self.store.read(|tx| {
-            let uuids = tx.open_table(ENTRY_UUIDS)?;
-            let cuuids = tx.open_table(CONTENT_UUIDS)?;
-            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
-            let entries = tx.open_table(crate::store::schema::ENTRIES)?;
-            for a in &export.assignments {
-                let Some(&tag) = here.get(&a.tag) else {
-                    continue;
-                };
-                let out = targets.entry(tag).or_default();
-                if a.entry.is_none() {
-                    if let Some(c) = a.content {
-                        out.push(Target::Content(c));
-                        report.contents += 1;
-                    }
-                    continue;
-                }
-                if let Some(e) = a.entry
-                    && uuids.get(e.as_u128())?.is_some()
-                {
-                    out.push(Target::Entry(e));
-                    report.by_entry += 1;
-                    continue;
-                }
-                let mut found = false;
-                if let Some(c) = a.content
-                    && let Some(cas) = cuuids.get(c.as_u128())?
-                {
-                    let cas = cas.value();
-                    for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
-                        let id = row?.0.value().1;
-                        if let Some(v) = entries.get(id)? {
-                            let rec: crate::vdfs::index::EntryRecord =
-                                crate::store::record::decode_record(v.value())?;
-                            out.push(Target::Entry(rec.uuid));
-                            found = true;
-                        }
-                    }
-                    if found {
-                        report.by_content += 1;
-                        continue;
-                    }
-                }
-                match &a.path {
-                    Some(p) => by_path.push((tag, std::path::PathBuf::from(p))),
-                    None => report.not_found += 1,
-                }
-            }
-            Ok(())
-        })?;
-        for (tag, p) in by_path {
-            match self.entry_at(&p)? {
-                Some(e) => {
-                    targets
-                        .entry(tag)
-                        .or_default()
-                        .push(Target::Entry(e.record.uuid));
-                    report.by_path += 1;
-                }
-                None => report.not_found += 1,
-            }
+        let wanted: Vec<&ExportedAssignment> = export
+            .assignments
+            .iter()
+            .filter(|a| here.contains_key(&a.tag))
+            .collect();
+        let refs: Vec<&ExportedRef> = wanted.iter().map(|a| &a.at).collect();
+        for (a, (t, how)) in wanted.iter().zip(self.resolve_refs(&refs)?) {
+            count(&mut report, how);
+            targets.entry(here[&a.tag]).or_default().extend(t);
         }
+        // Notes and ratings: on each place found, unless it has its own already.
+        let refs: Vec<&ExportedRef> = export.meta.iter().map(|m| &m.at).collect();
+        let mut metas: Vec<(Target, String, u8)> = Vec::new();
+        for (m, (t, how)) in export.meta.iter().zip(self.resolve_refs(&refs)?) {
+            count(&mut report, how);
+            metas.extend(t.into_iter().map(|t| (t, m.note.clone(), m.rating)));
+        }
+        // Collections: the same UUID or name is the same collection; items are added.
+        let here_collections = self.collections()?;
+        let mut colls: Vec<(Uuid, tags::CollectionRecord)> = Vec::new();
+        for c in &export.collections {
+            let mut record = match here_collections
+                .iter()
+                .find(|h| h.id == c.id || fold(&h.record.name, false) == fold(&c.name, false))
+            {
+                Some(h) => (h.id, h.record.clone()),
+                None => (
+                    c.id,
+                    tags::CollectionRecord {
+                        name: check_name("name", &c.name)?,
+                        items: Vec::new(),
+                        created_ms: crate::vdfs::jobs::now_ms(),
+                        hlc: self.clock.tick(),
+                    },
+                ),
+            };
+            let refs: Vec<&ExportedRef> = c.items.iter().collect();
+            for (t, how) in self.resolve_refs(&refs)? {
+                count(&mut report, how);
+                for t in t {
+                    if !record.1.items.contains(&t) {
+                        record.1.items.push(t);
+                    }
+                }
+            }
+            record.1.hlc = self.clock.tick();
+            colls.push(record);
+        }
+        let meta_hlcs: Vec<crate::vdfs::clock::Hlc> =
+            (0..metas.len()).map(|_| self.clock.tick()).collect();
         let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..edges.len() + targets.len())
             .map(|_| self.clock.tick())
             .collect();
@@ -1605,6 +1742,19 @@ impl super::Library {
             }
             for (tag, t) in &targets {
                 tags::assign(tx, *tag, t, h.next().expect("an HLC per change"))?;
+            }
+            for ((target, note, rating), hlc) in metas.iter().zip(&meta_hlcs) {
+                if tags::meta_of_w(tx, *target)?.is_none() {
+                    let meta = tags::UserMeta {
+                        note: note.clone(),
+                        rating: *rating,
+                        hlc: *hlc,
+                    };
+                    tags::set_meta(tx, *target, &meta)?;
+                }
+            }
+            for (id, record) in &colls {
+                tags::set_collection(tx, *id, Some(record), record.hlc)?;
             }
             Ok(())
         })?;
