@@ -1412,7 +1412,7 @@ enum Found {
     Content,
     ByContent,
     ByPath,
-    NotFound,
+    Nowhere,
 }
 
 /// What an import did.
@@ -1548,7 +1548,7 @@ impl super::Library {
                 let Some(e) = r.entry else {
                     out.push(match r.content {
                         Some(c) => (vec![Target::Content(c)], Found::Content),
-                        None => (Vec::new(), Found::NotFound),
+                        None => (Vec::new(), Found::Nowhere),
                     });
                     continue;
                 };
@@ -1590,7 +1590,7 @@ impl super::Library {
                 .flatten()
             {
                 Some(e) => targets.push(Target::Entry(e.record.uuid)),
-                None => *how = Found::NotFound,
+                None => *how = Found::Nowhere,
             }
         }
         Ok(out)
@@ -1651,7 +1651,7 @@ impl super::Library {
             Found::Content => report.contents += 1,
             Found::ByContent => report.by_content += 1,
             Found::ByPath => report.by_path += 1,
-            Found::NotFound => report.not_found += 1,
+            Found::Nowhere => report.not_found += 1,
         };
         let mut targets: HashMap<Uuid, Vec<Target>> = HashMap::new();
         let wanted: Vec<&ExportedAssignment> = export
