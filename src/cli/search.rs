@@ -87,6 +87,19 @@ pub struct SearchArgs {
     /// Print CSV: path, kind, size, mtime_ns.
     #[arg(long, conflicts_with = "json")]
     pub csv: bool,
+    /// Save this search under a name (it runs too); `--saved NAME` runs it again.
+    #[arg(long, value_name = "NAME")]
+    pub save: Option<String>,
+    /// Run a saved search (text given here replaces its text, kinds, extensions and tags are
+    /// added to its own; --limit and --offset apply).
+    #[arg(long, value_name = "NAME", conflicts_with = "save")]
+    pub saved: Option<String>,
+    /// List the saved searches.
+    #[arg(long)]
+    pub list_saved: bool,
+    /// Delete a saved search.
+    #[arg(long, value_name = "NAME")]
+    pub delete_saved: Option<String>,
 }
 
 pub(super) fn search(
@@ -97,6 +110,26 @@ pub(super) fn search(
 ) -> anyhow::Result<()> {
     use crate::vdfs::query::search::{NameIndex, NameMatch, Query, parse_date_ns, parse_range};
     let lib = core.open_library(selected)?;
+    if a.list_saved {
+        let all = lib.saved_searches()?;
+        if out.json {
+            out.json(&serde_json::to_value(&all)?);
+        } else if all.is_empty() {
+            println!("No saved searches (`cairn search … --save NAME` saves one).");
+        } else {
+            for s in all {
+                println!("{}  \"{}\"", s.name, s.query.text);
+            }
+        }
+        return Ok(());
+    }
+    if let Some(name) = &a.delete_saved {
+        let s = lib.delete_saved_search(name)?;
+        if !out.json {
+            println!("Deleted the saved search \"{}\"", s.name);
+        }
+        return Ok(());
+    }
     let kinds = a
         .kind
         .iter()
@@ -192,6 +225,37 @@ pub(super) fn search(
         limit: a.limit,
         offset: a.offset,
     };
+    // A saved search: its query, with what this command line adds.
+    let q = match &a.saved {
+        Some(name) => {
+            let saved = lib.saved_search(name)?.query;
+            Query {
+                // Text given here replaces the saved text.
+                text: if q.text.is_empty() {
+                    saved.text.clone()
+                } else {
+                    q.text.clone()
+                },
+                kinds: [saved.kinds.clone(), q.kinds.clone()].concat(),
+                extensions: [saved.extensions.clone(), q.extensions.clone()].concat(),
+                tags: [saved.tags.clone(), q.tags.clone()].concat(),
+                within: q.within.clone().or(saved.within.clone()),
+                limit: q.limit,
+                offset: q.offset,
+                ..saved
+            }
+        }
+        None => q,
+    };
+    if let Some(name) = &a.save {
+        let s = lib.save_search(name, &q)?;
+        if !out.json {
+            eprintln!(
+                "Saved as \"{}\" (`cairn search --saved \"{}\"`)",
+                s.name, s.name
+            );
+        }
+    }
     // A folder no location covers is searched through an ephemeral index of a walk.
     let locations = lib.locations()?;
     let outside = within

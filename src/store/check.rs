@@ -116,6 +116,7 @@ pub fn check_records(tx: &ReadTransaction) -> Result<CheckReport, StoreError> {
         &mut r,
     )?;
     walk(tx, schema::SYNC_LOG, |k| hex::encode(k), &mut r)?;
+    walk(tx, schema::SAVED_SEARCHES, |k| k.to_owned(), &mut r)?;
     walk(
         tx,
         schema::COLLECTIONS,

@@ -164,6 +164,9 @@ pub const USER_META: TableDefinition<(u8, u128), &[u8]> = TableDefinition::new("
 /// set of entries and contents from anywhere in the library.
 pub const COLLECTIONS: TableDefinition<u128, &[u8]> = TableDefinition::new("collections");
 
+/// Saved searches: name (folded) → `SavedSearch` (`vdfs::library`): a named query.
+pub const SAVED_SEARCHES: TableDefinition<&str, &[u8]> = TableDefinition::new("saved_searches");
+
 /// The sync log of shared changes (tags, edges, assignments): the change's HLC as 28 bytes
 /// (ms and counter big-endian, then the device UUID, so the key order is the HLC order) →
 /// `SyncRecord`.
@@ -218,7 +221,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         to: 7,
-        description: "create tags, tag_parents, tag_assignments, user_meta, collections and sync_log",
+        description: "create tags, tag_parents, tag_assignments, user_meta, collections, saved_searches and sync_log",
         apply: create_v7,
     },
 ];
@@ -275,6 +278,7 @@ fn create_v7(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TAG_ASSIGNMENTS)?;
     tx.open_table(USER_META)?;
     tx.open_table(COLLECTIONS)?;
+    tx.open_table(SAVED_SEARCHES)?;
     tx.open_table(SYNC_LOG)?;
     Ok(())
 }

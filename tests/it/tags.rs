@@ -521,3 +521,53 @@ fn collections_keep_their_items_in_order_and_survive_a_vanished_file() {
     assert!(ok(cairn(&data).args(["collection", "ls"])).contains("No collections"));
     ok(cairn(&data).args(["library", "check"]));
 }
+
+/// Saved searches (issue "Tags, notes…": a named query): saved with the search, run again by
+/// name (with more filters added), listed, kept by a repair, deleted.
+#[test]
+fn searches_are_saved_run_again_and_deleted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "Travel"]));
+    ok(cairn(&data)
+        .args(["tag", "add", "Travel", "-r"])
+        .arg(tree.join("Photos")));
+    let v = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "jpg",
+        "--tag",
+        "Travel",
+        "--save",
+        "Trip photos",
+    ])));
+    assert_eq!(v["total"], 2, "{v}");
+    let again = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--saved",
+        "trip photos",
+    ])));
+    assert_eq!(again["total"], 2, "{again}");
+    let narrower = json(&ok(cairn(&data).args([
+        "--json",
+        "search",
+        "--saved",
+        "Trip photos",
+        "louvre",
+    ])));
+    assert_eq!(narrower["total"], 1, "{narrower}");
+    let list = ok(cairn(&data).args(["search", "--list-saved"]));
+    assert!(list.contains("Trip photos  \"jpg\""), "{list}");
+    let err = fails(cairn(&data).args(["search", "--saved", "nope"]));
+    assert!(err.contains("no saved search named \"nope\""), "{err}");
+    // Kept by a repair.
+    let store = data.join("libraries/My Library.cairnlib/library.redb");
+    let mut bytes = std::fs::read(&store).unwrap();
+    bytes[1] ^= 0x20;
+    std::fs::write(&store, &bytes).unwrap();
+    ok(cairn(&data).args(["library", "repair", "--no-rescan"]));
+    assert!(ok(cairn(&data).args(["search", "--list-saved"])).contains("Trip photos"));
+    ok(cairn(&data).args(["search", "--delete-saved", "Trip photos"]));
+    assert!(ok(cairn(&data).args(["search", "--list-saved"])).contains("No saved searches"));
+}

@@ -30,8 +30,8 @@ use crate::store::schema::{
     AUDIT, CHILD_NAMES, COLLECTIONS, CONTENT, CONTENT_INSTANCES, CONTENT_UUIDS, DIAGNOSTIC_BATCHES,
     DIR_STATS, ENTRIES, ENTRY_UUIDS, FAVOURITE_ENTRIES, JOBS, LOCATION_JOBS, LOCATIONS, META,
     META_NAMES_GENERATION, META_NEXT_ENTRY_ID_PREFIX, META_NEXT_JOB_ID, META_NEXT_LOCATION_ID,
-    META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, SYNC_LOG, TAG_ASSIGNMENTS, TAG_PARENTS,
-    TAGS, TOMBSTONES, UNREADABLE, USER_META, VOLUMES,
+    META_NEXT_SEQ, META_SCHEMA_VERSION, OP_ITEMS, PINNED, SAVED_SEARCHES, SYNC_LOG,
+    TAG_ASSIGNMENTS, TAG_PARENTS, TAGS, TOMBSTONES, UNREADABLE, USER_META, VOLUMES,
 };
 use crate::store::{SCHEMA_VERSION, Store, StoreError, decode, encode};
 use crate::vdfs::fs::entry::EntryKind;
@@ -87,6 +87,7 @@ struct Salvage {
     sync_log: Rows<Vec<u8>, Vec<u8>>,
     user_meta: Rows<(u8, u128), Vec<u8>>,
     collections: Rows<u128, Vec<u8>>,
+    saved_searches: Rows<String, Vec<u8>>,
 }
 
 /// Builds a new store at `new` (which must not exist) from the store file `old` (`None`: there
@@ -258,6 +259,7 @@ fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable
     s.sync_log = rows(old, &tx, SYNC_LOG, |k| k.to_vec(), bytes, report);
     s.user_meta = rows(old, &tx, USER_META, |k| k, bytes, report);
     s.collections = rows(old, &tx, COLLECTIONS, |k| k, bytes, report);
+    s.saved_searches = rows(old, &tx, SAVED_SEARCHES, |k| k.to_owned(), bytes, report);
     Ok(s)
 }
 
@@ -617,6 +619,12 @@ fn write_new(
         COLLECTIONS,
         verified("collections", s.collections, report),
     )?;
+    {
+        let mut t = tx.open_table(SAVED_SEARCHES)?;
+        for (k, v) in verified("saved_searches", s.saved_searches, report) {
+            t.insert(k.as_str(), v.as_slice())?;
+        }
+    }
     // Counters: kept, raised past everything in use (an id or number is never handed out twice).
     {
         let mut meta = tx.open_table(META)?;

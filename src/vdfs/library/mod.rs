@@ -14,7 +14,7 @@ mod tags;
 
 pub use tags::{
     CollectionInfo, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef, ExportedTag,
-    ImportReport, MetaOf, MissingItem, NewTag, TagExport, TagInfo, TagMap, TagVia,
+    ImportReport, MetaOf, MissingItem, NewTag, SavedSearch, TagExport, TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;

@@ -1302,6 +1302,99 @@ impl super::Library {
     }
 }
 
+/// A saved search: a name and the query it runs (table `saved_searches`, keyed by the folded
+/// name).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedSearch {
+    /// Its name.
+    pub name: String,
+    /// The query.
+    pub query: crate::vdfs::query::search::Query,
+    /// When it was saved, ms since the epoch.
+    pub saved_ms: i64,
+}
+
+impl crate::store::record::Record for SavedSearch {
+    const TABLE: &'static str = "saved_searches";
+    const VERSION: u8 = 1;
+}
+
+impl super::Library {
+    /// Saves `query` under `name` (replacing a saved search of that name).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] for a bad name; [`CoreError::Store`].
+    pub fn save_search(
+        &self,
+        name: &str,
+        query: &crate::vdfs::query::search::Query,
+    ) -> Result<SavedSearch, CoreError> {
+        let name = check_name("name", name)?;
+        let saved = SavedSearch {
+            name: name.clone(),
+            query: query.clone(),
+            saved_ms: crate::vdfs::jobs::now_ms(),
+        };
+        let rec = crate::store::record::encode_record(&saved);
+        let key = fold(&name, false);
+        self.store.write(move |tx| {
+            tx.open_table(crate::store::schema::SAVED_SEARCHES)?
+                .insert(key.as_str(), rec.as_slice())?;
+            Ok(())
+        })?;
+        self.tags_changed();
+        Ok(saved)
+    }
+
+    /// Every saved search, by name.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn saved_searches(&self) -> Result<Vec<SavedSearch>, CoreError> {
+        Ok(self.store.read(|tx| {
+            let mut out = Vec::new();
+            for row in tx
+                .open_table(crate::store::schema::SAVED_SEARCHES)?
+                .iter()?
+            {
+                out.push(crate::store::record::decode_record(row?.1.value())?);
+            }
+            Ok(out)
+        })?)
+    }
+
+    /// The saved search named `name` (case and accents ignored).
+    ///
+    /// # Errors
+    /// [`CoreError::Tag`] when there is none; [`CoreError::Store`].
+    pub fn saved_search(&self, name: &str) -> Result<SavedSearch, CoreError> {
+        self.saved_searches()?
+            .into_iter()
+            .find(|s| fold(&s.name, false) == fold(name, false))
+            .ok_or_else(|| {
+                CoreError::Tag(format!(
+                    "no saved search named \"{name}\" (`cairn search --list-saved` lists them)"
+                ))
+            })
+    }
+
+    /// Deletes a saved search.
+    ///
+    /// # Errors
+    /// As [`Self::saved_search`].
+    pub fn delete_saved_search(&self, name: &str) -> Result<SavedSearch, CoreError> {
+        let s = self.saved_search(name)?;
+        let key = fold(&s.name, false);
+        self.store.write(move |tx| {
+            tx.open_table(crate::store::schema::SAVED_SEARCHES)?
+                .remove(key.as_str())?;
+            Ok(())
+        })?;
+        self.tags_changed();
+        Ok(s)
+    }
+}
+
 /// `roots` and every tag below them in the graph.
 fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();

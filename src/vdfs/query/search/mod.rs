@@ -25,7 +25,7 @@ use crate::vdfs::content::filetype::ContentKind;
 use crate::vdfs::fs::entry::EntryKind;
 
 /// How the name part of a query matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum NameMatch {
     /// Anywhere in the name, ranked exact > prefix > word start > substring; names that only
     /// contain the query's characters in order also match, ranked last.
@@ -37,8 +37,8 @@ pub enum NameMatch {
     Glob,
 }
 
-/// A search query. Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A search query. Empty fields do not filter. Serialisable: a saved search keeps one.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Query {
     /// Text to find in names.
     pub text: String,
@@ -97,7 +97,7 @@ pub struct Query {
 
 /// The order of results. In every order, fuzzy matches (rank 4) come after the names that
 /// contain the text, even reversed; ties are broken by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Sort {
     /// Best match first: rank, then fewer folders below the location root, then most
     /// recently modified.
