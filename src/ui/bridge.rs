@@ -166,6 +166,13 @@ pub enum Command {
         /// The items.
         paths: Vec<PathBuf>,
     },
+    /// Save a search under a name.
+    SaveSearch {
+        /// Its name.
+        name: String,
+        /// The query.
+        query: Box<crate::vdfs::query::search::Query>,
+    },
     /// Undo the newest tagging made on this device ([`Update::Said`] says what).
     UndoTagging,
     /// Rename a tag and/or set its colour.
@@ -240,6 +247,8 @@ pub enum Update {
         tags: Vec<crate::vdfs::library::TagInfo>,
         /// Every collection, sorted by name.
         collections: Vec<crate::vdfs::library::CollectionInfo>,
+        /// Every saved search.
+        saved: Vec<crate::vdfs::library::SavedSearch>,
         /// Entry or content UUID → its tags.
         map: crate::vdfs::library::TagMap,
     },
@@ -640,6 +649,11 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                 };
                 lib.change_collection(&id.to_string(), &paths, false, true)
                     .map_err(|e| e.to_string())?;
+            }
+            Command::SaveSearch { name, query } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let s = lib.save_search(&name, &query).map_err(|e| e.to_string())?;
+                send(Update::Said(format!("Saved the search as \"{}\"", s.name)));
             }
             Command::UndoTagging => {
                 let lib = core.library().map_err(|e| e.to_string())?;
@@ -1196,14 +1210,16 @@ fn search(
 
 /// Sends the library's tags and tag map; a failure is logged (the window keeps what it had).
 fn send_tags(lib: &crate::vdfs::Library, send: &dyn Fn(Update)) {
-    match (lib.tags(), lib.tag_map(), lib.collections()) {
-        (Ok(tags), Ok(map), Ok(collections)) => send(Update::Tags {
-            tags,
-            collections,
-            map,
-        }),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-            tracing::warn!("cannot read the tags: {e}");
-        }
+    let read = || -> Result<Update, crate::vdfs::CoreError> {
+        Ok(Update::Tags {
+            tags: lib.tags()?,
+            collections: lib.collections()?,
+            saved: lib.saved_searches()?,
+            map: lib.tag_map()?,
+        })
+    };
+    match read() {
+        Ok(u) => send(u),
+        Err(e) => tracing::warn!("cannot read the tags: {e}"),
     }
 }

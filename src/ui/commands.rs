@@ -107,6 +107,10 @@ pub enum UiCommand {
     DeleteTag(Uuid),
     /// Show the items of a collection.
     ShowCollection(Uuid),
+    /// Save the search shown under a name.
+    SaveSearch(String),
+    /// Run a saved search (by name).
+    RunSaved(String),
     /// Add items to a collection, or to a new one of this name.
     Collect {
         /// The collection (`None`: a new one named `name`).
@@ -377,6 +381,10 @@ pub enum CommandKind {
     SetMeta,
     /// [`UiCommand::ShowCollection`].
     ShowCollection,
+    /// [`UiCommand::SaveSearch`].
+    SaveSearch,
+    /// [`UiCommand::RunSaved`].
+    RunSaved,
     /// [`UiCommand::Collect`].
     Collect,
     /// [`UiCommand::FindApps`].
@@ -514,6 +522,8 @@ impl UiCommand {
             UiCommand::DeleteTag(_) => K::DeleteTag,
             UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::ShowCollection(_) => K::ShowCollection,
+            UiCommand::SaveSearch(_) => K::SaveSearch,
+            UiCommand::RunSaved(_) => K::RunSaved,
             UiCommand::Collect { .. } => K::Collect,
             UiCommand::FindApps(_) => K::FindApps,
             UiCommand::OpenWith(..) => K::OpenWith,
@@ -688,7 +698,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 79] = {
+    pub const ALL: [CommandKind; 81] = {
         use CommandKind as K;
         [
             K::Back,
@@ -719,6 +729,8 @@ impl CommandKind {
             K::DeleteTag,
             K::SetMeta,
             K::ShowCollection,
+            K::SaveSearch,
+            K::RunSaved,
             K::Collect,
             K::FindApps,
             K::OpenWith,
@@ -807,6 +819,8 @@ impl CommandKind {
             K::DeleteTag => "Delete tag",
             K::SetMeta => "Save note",
             K::ShowCollection => "Show this collection",
+            K::SaveSearch => "Save search",
+            K::RunSaved => "Run this search",
             K::Collect => "Add to collection",
             K::FindApps | K::OpenWith => "Open with",
             K::GoTo => "Open folder",

@@ -47,6 +47,8 @@ pub struct AppState {
     pub tags: Vec<crate::vdfs::library::TagInfo>,
     /// The library's collections, sorted by name.
     pub collections: Vec<crate::vdfs::library::CollectionInfo>,
+    /// The library's saved searches.
+    pub saved_searches: Vec<crate::vdfs::library::SavedSearch>,
     /// Which tags each entry and content carries (by UUID).
     pub tag_map: crate::vdfs::library::TagMap,
     /// The name typed for a new tag in a context menu.
@@ -413,10 +415,12 @@ impl AppState {
             Update::Tags {
                 tags,
                 collections,
+                saved,
                 map,
             } => {
                 self.tags = tags;
                 self.collections = collections;
+                self.saved_searches = saved;
                 if let Some(c) = self.search_filters.collection
                     && !self.collections.iter().any(|x| x.id == c)
                 {
@@ -1028,6 +1032,14 @@ impl AppState {
             self.found = None;
             return Command::StopSearch;
         }
+        Command::Search {
+            ticket: self.search_ticket,
+            query: Box::new(self.current_query()),
+        }
+    }
+
+    /// The query of the search box and its filters, as shown.
+    pub fn current_query(&self) -> crate::vdfs::query::search::Query {
         let within = if self.search_everywhere {
             None
         } else {
@@ -1035,7 +1047,7 @@ impl AppState {
         };
         let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
         let f = &self.search_filters;
-        let query = crate::vdfs::query::search::Query {
+        crate::vdfs::query::search::Query {
             text: self.search_text.trim().to_owned(),
             within,
             kinds: f.kind.into_iter().collect(),
@@ -1049,10 +1061,6 @@ impl AppState {
             reverse: self.search_reverse,
             limit: 500,
             ..Default::default()
-        };
-        Command::Search {
-            ticket: self.search_ticket,
-            query: Box::new(query),
         }
     }
 
@@ -1207,6 +1215,31 @@ impl AppState {
             }
             UiCommand::DeleteTag(tag) => send.push(Command::DeleteTag(tag)),
             // The draft stays as typed; it equals the saved note once that is read back.
+            UiCommand::SaveSearch(name) => send.push(Command::SaveSearch {
+                name,
+                query: Box::new(self.current_query()),
+            }),
+            UiCommand::RunSaved(name) => {
+                if let Some(s) = self.saved_searches.iter().find(|s| s.name == name) {
+                    let q = s.query.clone();
+                    self.search_text = q.text.clone();
+                    self.search_filters = SearchFilters {
+                        kind: q.kinds.first().copied(),
+                        tag: q.tags.first().copied(),
+                        tag_inherited: q.tags_inherited,
+                        collection: q.collection,
+                        ..SearchFilters::default()
+                    };
+                    self.search_everywhere = true;
+                    self.show_dupes = false;
+                    self.show_trash = false;
+                    self.search_ticket += 1;
+                    send.push(Command::Search {
+                        ticket: self.search_ticket,
+                        query: Box::new(crate::vdfs::query::search::Query { limit: 500, ..q }),
+                    });
+                }
+            }
             UiCommand::ShowCollection(id) => {
                 self.search_text.clear();
                 self.search_filters = SearchFilters {

@@ -2520,3 +2520,31 @@ fn items_are_collected_from_the_context_menu_and_shown_from_the_sidebar() {
         })
     });
 }
+
+/// A search is saved from the results ("Save search"), listed in the sidebar, and run again
+/// from there after the search box was cleared.
+#[test]
+fn a_search_is_saved_and_run_again_from_the_sidebar() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    drop(indexed(&fx, &root, IndexMode::Shallow, Rules::none()));
+    let mut h = searched(&fx, &root, "beach", "beach copy.jpg");
+    h.get_by_label("Save search").click();
+    step_until(&mut h, "Save as");
+    type_in_newest_field(&mut h, egui::accesskit::Role::TextInput, "Beaches");
+    h.step();
+    h.get_all_by_label("Save as")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::Button)
+        .unwrap()
+        .click();
+    step_until_state(&mut h, "the search is saved", |s| {
+        s.saved_searches.iter().any(|x| x.name == "Beaches")
+    });
+    // Cleared, then run again from the sidebar.
+    h.state_mut().state_mut().search_text.clear();
+    h.step();
+    h.get_by_label("Beaches").click();
+    step_until_state(&mut h, "the saved search runs", |s| {
+        s.search_text == "beach" && s.found.as_ref().is_some_and(|(hits, _, _)| hits.len() == 2)
+    });
+}

@@ -196,6 +196,18 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     heading(ui, "TAGS");
     tags_section(ui, state, actions);
 
+    if !state.saved_searches.is_empty() {
+        ui.add_space(10.0);
+        heading(ui, "SAVED SEARCHES");
+        for s in &state.saved_searches {
+            let r = ui
+                .selectable_label(false, &s.name)
+                .on_hover_text(UiCommand::RunSaved(s.name.clone()).label());
+            if r.clicked() {
+                actions.push(UiCommand::RunSaved(s.name.clone()));
+            }
+        }
+    }
     if !state.collections.is_empty() {
         ui.add_space(10.0);
         heading(ui, "COLLECTIONS");

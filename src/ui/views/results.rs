@@ -16,9 +16,16 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     let changed = ui
         .horizontal(|ui| {
             ui.label("Filter");
-            state
+            let changed = state
                 .search_filters
-                .chips(ui, &state.tags, &state.collections)
+                .chips(ui, &state.tags, &state.collections);
+            ui.menu_button(UiCommand::SaveSearch(String::new()).label(), |ui| {
+                if let Some(name) = super::name_field(ui, "saved search name", "Save as") {
+                    actions.push(UiCommand::SaveSearch(name));
+                    ui.close();
+                }
+            });
+            changed
         })
         .inner;
     if changed {
