@@ -28,7 +28,8 @@ pub enum TagCommand {
         /// A tag to put it under ("Paris" under "France").
         #[arg(long)]
         parent: Option<String>,
-        /// normal (default), archive (left out of the default list) or hidden.
+        /// normal (default), archive (left out of the default list, and its files out of
+        /// searches that name no tag) or hidden (shown only when asked for).
         #[arg(long, default_value = "normal", value_parser = parse_privacy)]
         privacy: Privacy,
     },

@@ -182,6 +182,18 @@ fn tags_on_entries_and_contents_are_found_with_the_tags_below_them() {
         "--inherited",
     ])));
     assert_eq!(v["total"], 3, "Docs and the two files in it: {v}");
+    // An archive tag keeps its files out of a search that names no tag (a tagged folder's
+    // contents too); naming it finds them.
+    ok(cairn(&data).args(["tag", "create", "Old stuff", "--privacy", "archive"]));
+    ok(cairn(&data)
+        .args(["tag", "add", "Old stuff"])
+        .arg(tree.join("Docs/report.pdf")));
+    let v = json(&ok(cairn(&data).args(["--json", "search", "report"])));
+    assert_eq!(v["total"], 0, "archived: {v}");
+    assert_eq!(tagged(&data, &tree, &["Old stuff"]), ["Docs/report.pdf"]);
+    ok(cairn(&data).args(["tag", "delete", "Old stuff"]));
+    let v = json(&ok(cairn(&data).args(["--json", "search", "report"])));
+    assert_eq!(v["total"], 1, "{v}");
     // Several tags: all must match.
     assert_eq!(
         tagged(&data, &tree, &["Travel", "Favourite shot"]),

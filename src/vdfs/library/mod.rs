@@ -509,7 +509,24 @@ impl Library {
                 None => noted,
             });
         }
-        Ok(ix.search_in(q, only.as_ref().or(tagged.as_deref())))
+        // Files under an archive tag stay out of a search that does not ask for a tag.
+        let archived = if q.tags.is_empty() {
+            let archive: Vec<Uuid> = self
+                .store
+                .read(crate::vdfs::index::tags::all)?
+                .into_iter()
+                .filter(|(_, r)| r.privacy == crate::vdfs::index::tags::Privacy::Archive)
+                .map(|(id, _)| id)
+                .collect();
+            let mut all = std::collections::HashSet::new();
+            for t in archive {
+                all.extend(self.tag_filter(&[t], true)?.iter().copied());
+            }
+            (!all.is_empty()).then_some(all)
+        } else {
+            None
+        };
+        Ok(ix.search_except(q, only.as_ref().or(tagged.as_deref()), archived.as_ref()))
     }
 
     /// The store.

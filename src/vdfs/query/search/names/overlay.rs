@@ -47,8 +47,27 @@ impl NameView {
     /// Runs `q` (see [`NameIndex::search_in`]) over the main index without the changed
     /// entries and over the overlay, merged in the query's order.
     pub fn search_in(&self, q: &Query, only: Option<&HashSet<u64>>) -> Results {
+        self.search_except(q, only, None)
+    }
+
+    /// [`NameView::search_in`] without the entries in `except` (the files an archive tag
+    /// keeps out of a default search).
+    pub fn search_except(
+        &self,
+        q: &Query,
+        only: Option<&HashSet<u64>>,
+        except: Option<&HashSet<u64>>,
+    ) -> Results {
         let Some(o) = &self.overlay else {
-            return self.main.search_in(q, only);
+            return self.main.search_masked(q, only, except);
+        };
+        let changed_or_except;
+        let masked = match except {
+            Some(e) => {
+                changed_or_except = o.changed.union(e).copied().collect::<HashSet<u64>>();
+                &changed_or_except
+            }
+            None => &o.changed,
         };
         // Both pages from the top (as far as the page asked for), merged, then cut.
         let wide = Query {
@@ -56,12 +75,12 @@ impl NameView {
             limit: q.offset.saturating_add(q.limit),
             ..q.clone()
         };
-        let a = self.main.search_masked(&wide, only, Some(&o.changed));
+        let a = self.main.search_masked(&wide, only, Some(masked));
         let allowed: HashSet<u64> = match only {
             Some(only) => o.present.intersection(only).copied().collect(),
             None => o.present.clone(),
         };
-        let b = o.ix.search_masked(&wide, Some(&allowed), None);
+        let b = o.ix.search_masked(&wide, Some(&allowed), except);
         let mut hits = a.hits;
         hits.extend(b.hits);
         hits.sort_by(|x, y| order(q, x, y));
