@@ -655,3 +655,61 @@ fn at_the_watch_limit_it_says_so_and_lists_the_rest_periodically() {
     write(&root.join("a/soon.txt"), b"soon");
     settles_to_clean(lib, &[root.as_path()], IndexMode::Shallow);
 }
+
+/// Tags and notes survive what the live index sees (issue "Tags…", "never lost"): a tagged
+/// folder renamed and a noted file moved into another folder, with no rescan, keep them; a
+/// location that goes offline keeps them too.
+#[test]
+fn tags_and_notes_follow_their_files_through_the_live_index() {
+    let _one = serial();
+    let (_d, root) = canonical_tempdir();
+    write(&root.join("Trip/day1.jpg"), b"one");
+    write(&root.join("Trip/day2.jpg"), b"two");
+    write(&root.join("notes/todo.txt"), b"todo");
+    let (l, id) = watched(&root, IndexMode::Shallow);
+    let lib = &l.lib;
+    lib.create_tag(&cairn::vdfs::library::NewTag {
+        name: "Holiday".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    lib.tag_paths("Holiday", &[root.join("Trip")], false, true)
+        .unwrap();
+    lib.set_meta(
+        &root.join("notes/todo.txt"),
+        false,
+        Some("call back".into()),
+        Some(3),
+    )
+    .unwrap();
+    let tag = lib.find_tag("Holiday").unwrap().id;
+    fs::rename(root.join("Trip"), root.join("Italy 2026")).unwrap();
+    fs::rename(
+        root.join("notes/todo.txt"),
+        root.join("Italy 2026/todo.txt"),
+    )
+    .unwrap();
+    settles_to_clean(lib, &[&root], IndexMode::Shallow);
+    let q = cairn::vdfs::query::search::Query {
+        tags: vec![tag],
+        limit: 100,
+        ..Default::default()
+    };
+    let mut found: Vec<String> = lib
+        .search(&q)
+        .unwrap()
+        .hits
+        .iter()
+        .map(|h| h.path.strip_prefix(&root).unwrap().display().to_string())
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        ["Italy 2026", "Italy 2026/day1.jpg", "Italy 2026/day2.jpg"]
+    );
+    let m = lib.meta_of(&root.join("Italy 2026/todo.txt")).unwrap();
+    let m = m.entry.unwrap();
+    assert_eq!((m.note.as_str(), m.rating), ("call back", 3));
+    assert!(lib.missing_items().unwrap().is_empty());
+    let _ = id;
+}

@@ -310,6 +310,8 @@ pub fn plan(
     let mut claimed = vec![false; lost.len()];
     let mut nested = vec![false; lost.len()];
     let mut moved_ids = FxHashSet::default();
+    // Folders moved in this batch: (location, entry id, new path).
+    let mut moved_dirs: Vec<(u32, u64, PathBuf)> = Vec::new();
     for f in &fresh {
         let mut m = match_lost(store, f, &lost, &claimed, &by_inode)?;
         if m.is_none() && !expanded && lost.iter().any(|l| l.rec.kind == EntryKind::Dir) {
@@ -362,6 +364,7 @@ pub fn plan(
                     out.changed.push(p.to_owned());
                 }
                 if l.rec.kind == EntryKind::Dir {
+                    moved_dirs.push((f.loc, l.id, new_path.clone()));
                     out.moved_folders.push((l.path.clone(), new_path));
                 } else if l.rec.kind == EntryKind::File && l.rec.cas.is_none() {
                     out.to_identify.push((f.loc, l.id));
@@ -411,6 +414,58 @@ pub fn plan(
                     kind: f.kind,
                     meta: f.meta,
                 });
+            }
+        }
+    }
+    // Entries moved into a folder that itself moved in this batch (a file put into a folder
+    // just renamed): that folder's listing is not part of this batch (its folders are listed
+    // again afterwards), so its new children are looked at now — a lost entry with the same
+    // device, inode and kind is moved into it, keeping its UUID, instead of being deleted here
+    // and found again as new.
+    if claimed.iter().any(|c| !c) {
+        for (loc, dir_id, path) in moved_dirs {
+            let stored: FxHashSet<Vec<u8>> = store
+                .read(|tx| crate::vdfs::index::children(tx, dir_id))?
+                .into_iter()
+                .map(|(_, r)| r.name)
+                .collect();
+            let Ok(rd) = std::fs::read_dir(&path) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let name = crate::vdfs::fs::entry::os_bytes(&e.file_name()).to_vec();
+                if stored.contains(&name) {
+                    continue;
+                }
+                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
+                    continue;
+                };
+                let meta = Meta::of(&m);
+                let Some(&i) = by_inode.get(&(meta.dev, meta.inode)) else {
+                    continue;
+                };
+                let kind = crate::vdfs::fs::entry::EntryKind::of(m.file_type());
+                if claimed[i] || lost[i].rec.kind != kind || moved_ids.contains(&lost[i].id) {
+                    continue;
+                }
+                claimed[i] = true;
+                let l = &lost[i];
+                moved_ids.insert(l.id);
+                changes.push(Change::Move {
+                    id: l.id,
+                    from_loc: l.loc,
+                    loc,
+                    parent: dir_id,
+                    name,
+                    meta,
+                });
+                if let Some(p) = l.path.parent() {
+                    out.changed.push(p.to_owned());
+                }
+                if l.rec.kind == EntryKind::File && l.rec.cas.is_none() {
+                    out.to_identify.push((loc, l.id));
+                }
+                out.counts[2] += 1;
             }
         }
     }
