@@ -1617,9 +1617,30 @@ fn a_location_follows_its_volume_and_never_scans_another() {
         .expect("the location is bound to its volume's record");
     assert!(vol.fingerprint.starts_with("uuid:"), "{vol:?}");
     assert_eq!(loc.volume_path.as_deref(), Some(&b"Pictures"[..]));
+    // A tag and a note on the drive's files (issue "Tags…": they survive the drive being
+    // away and coming back elsewhere).
+    l.lib
+        .create_tag(&cairn::vdfs::library::NewTag {
+            name: "Keep".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    l.lib
+        .tag_paths("Keep", &[m1.join("Pictures/2024/a.jpg")], false, false)
+        .unwrap();
+    l.lib
+        .set_meta(
+            &m1.join("Pictures/b.txt"),
+            false,
+            Some("on the USB".into()),
+            None,
+        )
+        .unwrap();
 
     // The same drive, mounted elsewhere.
     drive.unplug();
+    // Away, the marks are kept (missing from the index's view, never dropped).
+    assert_eq!(l.lib.tag_assignment_count().unwrap(), 1);
     assert!(drive.plug(&m2));
     let statuses = l.lib.location_statuses(&[]).unwrap();
     assert_eq!(statuses[0].availability, location::Availability::Online);
@@ -1634,6 +1655,20 @@ fn a_location_follows_its_volume_and_never_scans_another() {
         "{summary}"
     );
     assert_eq!(l.lib.check_index().unwrap(), Vec::<String>::new());
+    let tag = l.lib.find_tag("Keep").unwrap().id;
+    let hits = l
+        .lib
+        .search(&cairn::vdfs::query::search::Query {
+            tags: vec![tag],
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap()
+        .hits;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].path, m2.join("Pictures/2024/a.jpg"));
+    let note = l.lib.meta_of(&m2.join("Pictures/b.txt")).unwrap();
+    assert_eq!(note.entry.unwrap().note, "on the USB");
     let indexed = dump(&l.lib);
 
     // Another file system at the same mount point: not this location's volume.
