@@ -686,27 +686,11 @@ impl super::Library {
             let family = descendants(&all, &[tag]);
             let ids = self.store.read(|tx| {
                 let t = tx.open_table(TAG_ASSIGNMENTS)?;
-                let uuids = tx.open_table(ENTRY_UUIDS)?;
-                let cuuids = tx.open_table(CONTENT_UUIDS)?;
-                let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+                let tables = TargetTables::open(tx)?;
                 let mut ids = HashSet::new();
                 for &member in &family {
                     for target in tags::targets_of(&t, member)? {
-                        match target {
-                            Target::Entry(u) => {
-                                if let Some(id) = uuids.get(u.as_u128())? {
-                                    ids.insert(id.value());
-                                }
-                            }
-                            Target::Content(u) => {
-                                if let Some(cas) = cuuids.get(u.as_u128())? {
-                                    let cas = cas.value();
-                                    for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
-                                        ids.insert(row?.0.value().1);
-                                    }
-                                }
-                            }
-                        }
+                        tables.add(target, &mut ids)?;
                     }
                 }
                 if inherited {
@@ -999,9 +983,7 @@ impl super::Library {
     pub fn noted_entry_ids(&self, text: &str) -> Result<HashSet<u64>, CoreError> {
         let want = fold(text.trim(), false);
         Ok(self.store.read(|tx| {
-            let uuids = tx.open_table(ENTRY_UUIDS)?;
-            let cuuids = tx.open_table(CONTENT_UUIDS)?;
-            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let tables = TargetTables::open(tx)?;
             let mut ids = HashSet::new();
             for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
                 let (k, v) = row?;
@@ -1010,21 +992,8 @@ impl super::Library {
                     continue;
                 }
                 let (kind, uuid) = k.value();
-                match Target::from_key(kind, uuid) {
-                    Some(Target::Entry(u)) => {
-                        if let Some(id) = uuids.get(u.as_u128())? {
-                            ids.insert(id.value());
-                        }
-                    }
-                    Some(Target::Content(u)) => {
-                        if let Some(cas) = cuuids.get(u.as_u128())? {
-                            let cas = cas.value();
-                            for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
-                                ids.insert(row?.0.value().1);
-                            }
-                        }
-                    }
-                    None => {}
+                if let Some(t) = Target::from_key(kind, uuid) {
+                    tables.add(t, &mut ids)?;
                 }
             }
             Ok(ids)
@@ -1190,26 +1159,10 @@ impl super::Library {
             return Ok(HashSet::new());
         };
         Ok(self.store.read(|tx| {
-            let uuids = tx.open_table(ENTRY_UUIDS)?;
-            let cuuids = tx.open_table(CONTENT_UUIDS)?;
-            let inst = tx.open_table(crate::store::schema::CONTENT_INSTANCES)?;
+            let tables = TargetTables::open(tx)?;
             let mut ids = HashSet::new();
             for t in &c.record.items {
-                match t {
-                    Target::Entry(u) => {
-                        if let Some(i) = uuids.get(u.as_u128())? {
-                            ids.insert(i.value());
-                        }
-                    }
-                    Target::Content(u) => {
-                        if let Some(cas) = cuuids.get(u.as_u128())? {
-                            let cas = cas.value();
-                            for row in inst.range((cas, 0u64)..=(cas, u64::MAX))? {
-                                ids.insert(row?.0.value().1);
-                            }
-                        }
-                    }
-                }
+                tables.add(*t, &mut ids)?;
             }
             Ok(ids)
         })?)
@@ -1392,6 +1345,44 @@ impl super::Library {
         })?;
         self.tags_changed();
         Ok(s)
+    }
+}
+
+/// The tables that say which entries a target stands for, opened once per read.
+struct TargetTables {
+    uuids: redb::ReadOnlyTable<u128, u64>,
+    cuuids: redb::ReadOnlyTable<u128, u64>,
+    inst: redb::ReadOnlyTable<(u64, u64), ()>,
+}
+
+impl TargetTables {
+    fn open(tx: &redb::ReadTransaction) -> Result<TargetTables, crate::store::StoreError> {
+        Ok(TargetTables {
+            uuids: tx.open_table(ENTRY_UUIDS)?,
+            cuuids: tx.open_table(CONTENT_UUIDS)?,
+            inst: tx.open_table(crate::store::schema::CONTENT_INSTANCES)?,
+        })
+    }
+
+    /// Adds to `ids` the entries `target` stands for: the entry itself, or every copy of a
+    /// content (none when this library does not have it).
+    fn add(&self, target: Target, ids: &mut HashSet<u64>) -> Result<(), crate::store::StoreError> {
+        match target {
+            Target::Entry(u) => {
+                if let Some(id) = self.uuids.get(u.as_u128())? {
+                    ids.insert(id.value());
+                }
+            }
+            Target::Content(u) => {
+                if let Some(cas) = self.cuuids.get(u.as_u128())? {
+                    let cas = cas.value();
+                    for row in self.inst.range((cas, 0u64)..=(cas, u64::MAX))? {
+                        ids.insert(row?.0.value().1);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
