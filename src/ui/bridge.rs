@@ -1057,6 +1057,7 @@ fn navigate(
     current: &AtomicU64,
     send: &impl Fn(Update),
 ) {
+    let listing_started = std::time::SystemTime::now();
     let mut listed_items = Vec::new();
     let mut sink = |items: Vec<Item>| {
         if current.load(Ordering::SeqCst) != ticket {
@@ -1093,7 +1094,7 @@ fn navigate(
     // A folder outside the locations is watched while it is shown (the live index watches
     // the locations' own); set up after the listing is out, so it never delays it.
     if current.load(Ordering::SeqCst) == ticket {
-        core.watch_view(listed.then_some(path));
+        core.watch_view(listed.then_some(path), listing_started);
     }
 }
 

@@ -575,8 +575,10 @@ impl Core {
 
     /// Watches the folder shown in the window when it is outside the open library's locations
     /// (the live index covers those): a change in it publishes [`Event::FolderChanged`].
-    /// `None`, or a folder inside a location, stops the watch.
-    pub fn watch_view(&self, folder: Option<&Path>) {
+    /// `None`, or a folder inside a location, stops the watch. A change made after its
+    /// listing began (`listed_since`) but before the watch existed is said too: the folder's
+    /// modification time is looked at once the watch is in place.
+    pub fn watch_view(&self, folder: Option<&Path>, listed_since: std::time::SystemTime) {
         let outside = folder.filter(|f| {
             self.library()
                 .and_then(|l| l.locations())
@@ -590,12 +592,26 @@ impl Core {
         if let Some(f) = outside {
             let bus = self.inner.events.clone();
             let folder = f.to_owned();
+            let said = folder.clone();
             match fs::watch::FolderWatch::start(f, false, move || {
                 bus.publish(Event::FolderChanged {
                     folder: folder.clone(),
                 });
             }) {
-                Ok(w) => views.0 = Some(w),
+                Ok(w) => {
+                    views.0 = Some(w);
+                    // Changed between the listing and the watch (the mtime's granularity
+                    // is allowed for): said now, as the watch would have.
+                    let slack = std::time::Duration::from_millis(20);
+                    if std::fs::metadata(f)
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t + slack >= listed_since)
+                    {
+                        self.inner
+                            .events
+                            .publish(Event::FolderChanged { folder: said });
+                    }
+                }
                 Err(e) => tracing::debug!(folder = %f.display(), "not watched: {e}"),
             }
         }
