@@ -41,33 +41,9 @@ pub enum TagCommand {
         all: bool,
     },
     /// Put a tag on files and folders (one change, however many).
-    Add {
-        /// The tag (name, alias or namespace::name).
-        tag: String,
-        /// Indexed files and folders.
-        #[arg(required = true)]
-        paths: Vec<OsString>,
-        /// Tag the content instead: every copy of each file, wherever it is or will be.
-        #[arg(long)]
-        content: bool,
-        /// Also everything below each folder.
-        #[arg(short, long)]
-        recursive: bool,
-    },
+    Add(TagTargets),
     /// Take a tag off files and folders.
-    Rm {
-        /// The tag.
-        tag: String,
-        /// Indexed files and folders.
-        #[arg(required = true)]
-        paths: Vec<OsString>,
-        /// Take it off the content (every copy).
-        #[arg(long)]
-        content: bool,
-        /// Also everything below each folder.
-        #[arg(short, long)]
-        recursive: bool,
-    },
+    Rm(TagTargets),
     /// The tags of a file or folder (on it, and on its content).
     Show {
         /// An indexed file or folder.
@@ -154,6 +130,22 @@ fn local_paths(
     ps: &[OsString],
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {
     ps.iter().map(|p| super::local_path(core, lib, p)).collect()
+}
+
+/// A tag and what it goes on or comes off.
+#[derive(Debug, clap::Args)]
+pub struct TagTargets {
+    /// The tag (name, alias or namespace::name).
+    tag: String,
+    /// Indexed files and folders.
+    #[arg(required = true)]
+    paths: Vec<OsString>,
+    /// The content instead: every copy of each file, wherever it is or will be.
+    #[arg(long)]
+    content: bool,
+    /// Also everything below each folder.
+    #[arg(short, long)]
+    recursive: bool,
 }
 
 fn parse_privacy(s: &str) -> Result<Privacy, String> {
@@ -257,44 +249,8 @@ pub(super) fn tag(
                 print(t, &tags, 0, &mut Vec::new());
             }
         }
-        TagCommand::Add {
-            tag,
-            paths: ps,
-            content,
-            recursive,
-        } => {
-            let ps = paths(&ps)?;
-            let tag = lib.find_tag(&tag)?.qualified();
-            let started = std::time::Instant::now();
-            let n = lib.tag_paths(&tag, &ps, content, recursive)?;
-            if out.json {
-                out.json(&json!({ "tagged": n }));
-            } else {
-                println!(
-                    "Tagged {} with \"{tag}\" ({:.0} ms)",
-                    plural(n, if content { "content" } else { "item" }),
-                    started.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-        }
-        TagCommand::Rm {
-            tag,
-            paths: ps,
-            content,
-            recursive,
-        } => {
-            let ps = paths(&ps)?;
-            let tag = lib.find_tag(&tag)?.qualified();
-            let n = lib.untag_paths(&tag, &ps, content, recursive)?;
-            if out.json {
-                out.json(&json!({ "untagged": n }));
-            } else {
-                println!(
-                    "Took \"{tag}\" off {}",
-                    plural(n, if content { "content" } else { "item" })
-                );
-            }
-        }
+        TagCommand::Add(t) => tag_targets(&lib, out, &paths(&t.paths)?, &t, true)?,
+        TagCommand::Rm(t) => tag_targets(&lib, out, &paths(&t.paths)?, &t, false)?,
         TagCommand::Show { path } => {
             let p = super::local_path(core, &lib, &path)?;
             let tags = lib.tags_of(&p)?;
@@ -480,6 +436,36 @@ pub(super) fn tag(
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `tag add` (`on`) and `tag rm`: one change, said with the tag's full name.
+fn tag_targets(
+    lib: &crate::vdfs::Library,
+    out: &Output,
+    ps: &[std::path::PathBuf],
+    t: &TagTargets,
+    on: bool,
+) -> anyhow::Result<()> {
+    let tag = lib.find_tag(&t.tag)?;
+    let id = tag.id.to_string();
+    let started = std::time::Instant::now();
+    let n = if on {
+        lib.tag_paths(&id, ps, t.content, t.recursive)?
+    } else {
+        lib.untag_paths(&id, ps, t.content, t.recursive)?
+    };
+    let what = plural(n, if t.content { "content" } else { "item" });
+    let name = tag.qualified();
+    match (out.json, on) {
+        (true, true) => out.json(&json!({ "tagged": n })),
+        (true, false) => out.json(&json!({ "untagged": n })),
+        (false, true) => println!(
+            "Tagged {what} with \"{name}\" ({:.0} ms)",
+            started.elapsed().as_secs_f64() * 1000.0
+        ),
+        (false, false) => println!("Took \"{name}\" off {what}"),
     }
     Ok(())
 }

@@ -639,10 +639,8 @@ impl AppState {
                 // The tags, their counts and the rows' chips are read again; a search by tag
                 // (or of a collection) is run again once they are here.
                 Event::TagsChanged => {
-                    if self.search_filters.tag.is_some()
-                        || self.search_filters.collection.is_some()
-                        || self.search_filters.tag.is_none() && self.searching()
-                    {
+                    // (Notes, collections and archive tags change what any search finds.)
+                    if self.searching() {
                         self.tags_rerun = true;
                     }
                     return Some(Command::ListTags);

@@ -194,6 +194,12 @@ impl super::Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn tags(&self) -> Result<Vec<TagInfo>, CoreError> {
+        self.tag_list(true)
+    }
+
+    /// [`Self::tags`]; without `counts`, `entries` and `contents` are left 0 (the graph alone,
+    /// for name checks and descendants: counting reads every assignment).
+    fn tag_list(&self, counts: bool) -> Result<Vec<TagInfo>, CoreError> {
         let mut out = self.store.read(|tx| {
             let all = tags::all(tx)?;
             let edges = tags::edges(tx)?;
@@ -201,12 +207,16 @@ impl super::Library {
             let mut out = Vec::with_capacity(all.len());
             for (id, record) in all {
                 let u = id.as_u128();
-                let entries = assigned
-                    .range((u, 0u8, 0u128)..=(u, 0u8, u128::MAX))?
-                    .count() as u64;
-                let contents = assigned
-                    .range((u, 1u8, 0u128)..=(u, 1u8, u128::MAX))?
-                    .count() as u64;
+                let count = |kind: u8| -> Result<u64, crate::store::StoreError> {
+                    Ok(if counts {
+                        assigned
+                            .range((u, kind, 0u128)..=(u, kind, u128::MAX))?
+                            .count() as u64
+                    } else {
+                        0
+                    })
+                };
+                let (entries, contents) = (count(0)?, count(1)?);
                 out.push(TagInfo {
                     id,
                     parents: edges
@@ -232,7 +242,23 @@ impl super::Library {
     /// [`CoreError::Tag`] naming it, or [`CoreError::Tag`] if several tags in
     /// different namespaces have that name (say `namespace::name`).
     pub fn find_tag(&self, query: &str) -> Result<TagInfo, CoreError> {
-        let all = self.tags()?;
+        let mut t = self.resolve_tag(query)?;
+        let u = t.id.as_u128();
+        (t.entries, t.contents) = self.store.read(|tx| {
+            let assigned = tx.open_table(TAG_ASSIGNMENTS)?;
+            let count = |kind: u8| -> Result<u64, crate::store::StoreError> {
+                Ok(assigned
+                    .range((u, kind, 0u128)..=(u, kind, u128::MAX))?
+                    .count() as u64)
+            };
+            Ok((count(0)?, count(1)?))
+        })?;
+        Ok(t)
+    }
+
+    /// [`Self::find_tag`] without its counts (`entries` and `contents` 0).
+    fn resolve_tag(&self, query: &str) -> Result<TagInfo, CoreError> {
+        let all = self.tag_list(false)?;
         if let Ok(id) = query.trim().parse::<Uuid>()
             && let Some(t) = all.iter().find(|t| t.id == id)
         {
@@ -276,7 +302,7 @@ impl super::Library {
         except: Option<Uuid>,
     ) -> Result<(), CoreError> {
         let ns = namespace.map(|n| fold(n, false));
-        for t in self.tags()? {
+        for t in self.tag_list(false)? {
             if Some(t.id) == except || t.record.namespace.as_deref().map(|n| fold(n, false)) != ns {
                 continue;
             }
@@ -422,7 +448,7 @@ impl super::Library {
     pub fn add_tag_parent(&self, child: &str, parent: &str) -> Result<(), CoreError> {
         let c = self.find_tag(child)?;
         let p = self.find_tag(parent)?;
-        let all = self.tags()?;
+        let all = self.tag_list(false)?;
         // A cycle: the parent is the child or one of the child's descendants.
         if descendants(&all, &[c.id]).contains(&p.id) {
             return Err(CoreError::Tag(format!(
@@ -474,7 +500,7 @@ impl super::Library {
                 "\"{from}\" and \"{into}\" are the same tag"
             )));
         }
-        let all = self.tags()?;
+        let all = self.tag_list(false)?;
         // The graph as it will be, to leave out edges that would make a cycle.
         let mut graph: Vec<TagInfo> = all.iter().filter(|x| x.id != f.id).cloned().collect();
         let mut edges = Vec::new();
@@ -626,7 +652,7 @@ impl super::Library {
         recursive: bool,
         on: bool,
     ) -> Result<u64, CoreError> {
-        let t = self.find_tag(tag)?;
+        let t = self.resolve_tag(tag)?;
         let targets = self.targets_for(paths, content, recursive)?;
         let hlc = self.clock.tick();
         let n = self.store.write(move |tx| {
@@ -680,7 +706,7 @@ impl super::Library {
         wanted: &[Uuid],
         inherited: bool,
     ) -> Result<HashSet<u64>, CoreError> {
-        let all = self.tags()?;
+        let all = self.tag_list(false)?;
         let mut result: Option<HashSet<u64>> = None;
         for &tag in wanted {
             let family = descendants(&all, &[tag]);
@@ -1526,7 +1552,7 @@ impl super::Library {
     /// # Errors
     /// [`CoreError::Store`].
     pub fn export_tags(&self) -> Result<TagExport, CoreError> {
-        let tags = self.tags()?;
+        let tags = self.tag_list(false)?;
         let collections = self.collections()?;
         let (assignments, meta, collections) = self.store.read(|tx| {
             let uuids = tx.open_table(ENTRY_UUIDS)?;
@@ -1699,7 +1725,7 @@ impl super::Library {
         let mut report = ImportReport::default();
         // Tags: the same UUID, or the same qualified name (folded), is the same tag.
         let mut here: HashMap<Uuid, Uuid> = HashMap::new();
-        let existing = self.tags()?;
+        let existing = self.tag_list(false)?;
         let mut new = Vec::new();
         for t in &export.tags {
             let same = existing.iter().find(|e| {
@@ -1791,7 +1817,7 @@ impl super::Library {
         let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..edges.len() + targets.len())
             .map(|_| self.clock.tick())
             .collect();
-        let all = self.tags()?;
+        let all = self.tag_list(false)?;
         // Edges that would make a cycle here are left out.
         let mut kept_edges = Vec::new();
         {

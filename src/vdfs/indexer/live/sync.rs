@@ -349,27 +349,14 @@ pub fn plan(
         let new_path = f.parent_path.join(os_from_bytes(&f.name));
         match m {
             Some(i) => {
-                claimed[i] = true;
-                let l = &lost[i];
-                moved_ids.insert(l.id);
-                changes.push(Change::Move {
-                    id: l.id,
-                    from_loc: l.loc,
-                    loc: f.loc,
-                    parent: f.parent,
-                    name: f.name.clone(),
-                    meta: f.meta,
-                });
-                if let Some(p) = l.path.parent() {
-                    out.changed.push(p.to_owned());
-                }
-                if l.rec.kind == EntryKind::Dir {
-                    moved_dirs.push((f.loc, l.id, new_path.clone()));
-                    out.moved_folders.push((l.path.clone(), new_path));
-                } else if l.rec.kind == EntryKind::File && l.rec.cas.is_none() {
-                    out.to_identify.push((f.loc, l.id));
-                }
-                out.counts[2] += 1;
+                let mut moves = Moves {
+                    claimed: &mut claimed,
+                    moved_ids: &mut moved_ids,
+                    moved_dirs: &mut moved_dirs,
+                    changes: &mut changes,
+                    out: &mut out,
+                };
+                moves.record(f, &lost[i], i);
             }
             None if f.kind == EntryKind::Dir => {
                 let loc = &locs[&f.loc];
@@ -422,50 +409,47 @@ pub fn plan(
     // again afterwards), so its new children are looked at now — a lost entry with the same
     // device, inode and kind is moved into it, keeping its UUID, instead of being deleted here
     // and found again as new.
-    if claimed.iter().any(|c| !c) {
-        for (loc, dir_id, path) in moved_dirs {
-            let stored: FxHashSet<Vec<u8>> = store
-                .read(|tx| crate::vdfs::index::children(tx, dir_id))?
-                .into_iter()
-                .map(|(_, r)| r.name)
-                .collect();
-            let Ok(rd) = std::fs::read_dir(&path) else {
+    // Each listing may find more moved folders, whose new children are looked at in turn.
+    let mut i_dir = 0;
+    while i_dir < moved_dirs.len() && claimed.iter().any(|c| !c) {
+        let (loc, dir_id, path) = moved_dirs[i_dir].clone();
+        i_dir += 1;
+        let stored: FxHashSet<Vec<u8>> = store
+            .read(|tx| crate::vdfs::index::children(tx, dir_id))?
+            .into_iter()
+            .map(|(_, r)| r.name)
+            .collect();
+        let Ok(rd) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = crate::vdfs::fs::entry::os_bytes(&e.file_name()).to_vec();
+            if stored.contains(&name) {
+                continue;
+            }
+            let Ok(m) = std::fs::symlink_metadata(e.path()) else {
                 continue;
             };
-            for e in rd.flatten() {
-                let name = crate::vdfs::fs::entry::os_bytes(&e.file_name()).to_vec();
-                if stored.contains(&name) {
-                    continue;
-                }
-                let Ok(m) = std::fs::symlink_metadata(e.path()) else {
-                    continue;
+            // The same rule as any other move (device, inode, kind, and size and time).
+            let f = Fresh {
+                loc,
+                parent: dir_id,
+                parent_path: path.clone(),
+                name,
+                kind: EntryKind::of(m.file_type()),
+                meta: Meta::of(&m),
+            };
+            if let Some(i) = match_lost(store, &f, &lost, &claimed, &by_inode)?
+                && !moved_ids.contains(&lost[i].id)
+            {
+                let mut moves = Moves {
+                    claimed: &mut claimed,
+                    moved_ids: &mut moved_ids,
+                    moved_dirs: &mut moved_dirs,
+                    changes: &mut changes,
+                    out: &mut out,
                 };
-                let meta = Meta::of(&m);
-                let Some(&i) = by_inode.get(&(meta.dev, meta.inode)) else {
-                    continue;
-                };
-                let kind = crate::vdfs::fs::entry::EntryKind::of(m.file_type());
-                if claimed[i] || lost[i].rec.kind != kind || moved_ids.contains(&lost[i].id) {
-                    continue;
-                }
-                claimed[i] = true;
-                let l = &lost[i];
-                moved_ids.insert(l.id);
-                changes.push(Change::Move {
-                    id: l.id,
-                    from_loc: l.loc,
-                    loc,
-                    parent: dir_id,
-                    name,
-                    meta,
-                });
-                if let Some(p) = l.path.parent() {
-                    out.changed.push(p.to_owned());
-                }
-                if l.rec.kind == EntryKind::File && l.rec.cas.is_none() {
-                    out.to_identify.push((loc, l.id));
-                }
-                out.counts[2] += 1;
+                moves.record(&f, &lost[i], i);
             }
         }
     }
@@ -504,6 +488,44 @@ pub fn plan(
         changes: Arc::new(ordered),
         outcome: out,
     })
+}
+
+/// What a sync decides about moves, borrowed while one is recorded.
+struct Moves<'a> {
+    claimed: &'a mut Vec<bool>,
+    moved_ids: &'a mut FxHashSet<u64>,
+    moved_dirs: &'a mut Vec<(u32, u64, PathBuf)>,
+    changes: &'a mut Vec<Change>,
+    out: &'a mut Outcome,
+}
+
+impl Moves<'_> {
+    /// Records that lost entry `l` (number `i`) is fresh child `f`: a move keeping its UUID;
+    /// a moved folder's watches follow it and its new children are looked at; a file not yet
+    /// identified is identified.
+    fn record(&mut self, f: &Fresh, l: &Lost, i: usize) {
+        self.claimed[i] = true;
+        self.moved_ids.insert(l.id);
+        self.changes.push(Change::Move {
+            id: l.id,
+            from_loc: l.loc,
+            loc: f.loc,
+            parent: f.parent,
+            name: f.name.clone(),
+            meta: f.meta,
+        });
+        if let Some(p) = l.path.parent() {
+            self.out.changed.push(p.to_owned());
+        }
+        let new_path = f.parent_path.join(os_from_bytes(&f.name));
+        if l.rec.kind == EntryKind::Dir {
+            self.moved_dirs.push((f.loc, l.id, new_path.clone()));
+            self.out.moved_folders.push((l.path.clone(), new_path));
+        } else if l.rec.kind == EntryKind::File && l.rec.cas.is_none() {
+            self.out.to_identify.push((f.loc, l.id));
+        }
+        self.out.counts[2] += 1;
+    }
 }
 
 /// The lost entry that fresh child `f` is, if any: the same device and inode, the same kind,
