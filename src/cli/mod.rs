@@ -134,6 +134,12 @@ pub enum Command {
     Note(tag::MetaArgs),
     /// Show or set the rating (0–5 stars) of an indexed file or folder.
     Rate(tag::MetaArgs),
+    /// Show or set the label colour (red, orange, yellow, green, blue, purple, grey, none) of
+    /// an indexed file or folder.
+    Label(tag::MetaArgs),
+    /// Show or set the favourite mark (on, off) of an indexed file or folder, or with
+    /// --content of every copy; favourites are listed in the window's sidebar.
+    Favourite(tag::MetaArgs),
     /// Keep the index live without the window (a server, a drive left plugged in): watch
     /// every watched location, write what changes, and log each change to stdout.
     Watch(watch::WatchArgs),
@@ -193,9 +199,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Undo(a) => files::undo(&core, &out, lib, Some(&a)),
         Command::Redo => files::undo(&core, &out, lib, None),
         Command::Tag(c) => tag::tag(&core, &out, lib, c),
-        Command::Note(a) => tag::note(&core, &out, lib, &a, false),
+        Command::Note(a) => tag::note(&core, &out, lib, &a, tag::MetaField::Note),
         Command::Collection(c) => tag::collection(&core, &out, lib, c),
-        Command::Rate(a) => tag::note(&core, &out, lib, &a, true),
+        Command::Rate(a) => tag::note(&core, &out, lib, &a, tag::MetaField::Rating),
+        Command::Label(a) => tag::note(&core, &out, lib, &a, tag::MetaField::Label),
+        Command::Favourite(a) => tag::note(&core, &out, lib, &a, tag::MetaField::Favourite),
     }
 }
 

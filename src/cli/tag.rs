@@ -478,17 +478,43 @@ fn plural(n: u64, what: &str) -> String {
     }
 }
 
-/// `cairn note` and `cairn rate`: a note or a rating on an indexed file (or its content).
+/// `cairn note`, `cairn rate`, `cairn label` and `cairn favourite`: a mark on an indexed file
+/// (or its content).
 #[derive(Debug, clap::Args)]
 pub struct MetaArgs {
     /// An indexed file or folder.
     pub path: OsString,
-    /// The note (`cairn note PATH` alone shows it; "" clears it) or the rating, 0–5 (0 clears
-    /// it).
+    /// The new value; without it, the file's marks are shown. A note ("" clears it), a rating
+    /// 0–5 (0 clears it), a label colour (red, orange, yellow, green, blue, purple, grey or
+    /// none) or a favourite mark (on or off).
     pub value: Option<String>,
     /// On the content instead: every copy of the file.
     #[arg(long)]
     pub content: bool,
+}
+
+/// Which mark a [`MetaArgs`] command sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetaField {
+    /// `cairn note`.
+    Note,
+    /// `cairn rate`.
+    Rating,
+    /// `cairn label`.
+    Label,
+    /// `cairn favourite`.
+    Favourite,
+}
+
+/// The name of label colour `n` (0 is none).
+fn label_name(n: u8) -> &'static str {
+    if n == 0 {
+        return "none";
+    }
+    crate::vdfs::index::tags::LABELS
+        .get(usize::from(n) - 1)
+        .copied()
+        .unwrap_or("unknown")
 }
 
 pub(super) fn note(
@@ -496,8 +522,9 @@ pub(super) fn note(
     out: &Output,
     selected: Option<&str>,
     a: &MetaArgs,
-    rating: bool,
+    field: MetaField,
 ) -> anyhow::Result<()> {
+    use crate::vdfs::library::MetaChange;
     let lib = core.open_library(selected)?;
     let path = super::local_path(core, &lib, &a.path)?;
     match &a.value {
@@ -509,8 +536,14 @@ pub(super) fn note(
             }
             let show = |what: &str, meta: &Option<crate::vdfs::index::tags::UserMeta>| {
                 if let Some(m) = meta {
+                    if m.favourite {
+                        println!("Favourite{what}");
+                    }
                     if m.rating > 0 {
                         println!("Rating{what}: {} of 5", m.rating);
+                    }
+                    if m.label > 0 {
+                        println!("Label{what}: {}", label_name(m.label));
                     }
                     if !m.note.is_empty() {
                         println!("Note{what}:\n{}", m.note);
@@ -520,27 +553,78 @@ pub(super) fn note(
             show("", &m.entry);
             show(" (on its content: every copy)", &m.content);
             if m.entry.is_none() && m.content.is_none() {
-                println!("{} has no note and no rating", path.display());
+                println!(
+                    "{} has no note, rating, label or favourite mark",
+                    path.display()
+                );
             }
         }
         Some(v) => {
-            let meta = if rating {
-                let n: u8 = v
-                    .trim()
-                    .parse()
-                    .map_err(|_| anyhow::anyhow!("a rating is 0 to 5 stars, not {v:?}"))?;
-                lib.set_meta(&path, a.content, None, Some(n))?
+            let change = match field {
+                MetaField::Note => MetaChange {
+                    note: Some(v.clone()),
+                    ..MetaChange::default()
+                },
+                MetaField::Rating => MetaChange {
+                    rating: Some(
+                        v.trim()
+                            .parse()
+                            .map_err(|_| anyhow::anyhow!("a rating is 0 to 5 stars, not {v:?}"))?,
+                    ),
+                    ..MetaChange::default()
+                },
+                MetaField::Label => MetaChange {
+                    label: Some(crate::vdfs::index::tags::label_number(v).ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "there is no label colour {v:?}: use one of {} or none",
+                            crate::vdfs::index::tags::LABELS.join(", ")
+                        )
+                    })?),
+                    ..MetaChange::default()
+                },
+                MetaField::Favourite => MetaChange {
+                    favourite: Some(match v.trim().to_lowercase().as_str() {
+                        "on" | "yes" | "true" | "1" => true,
+                        "off" | "no" | "false" | "0" => false,
+                        _ => anyhow::bail!("a favourite mark is on or off, not {v:?}"),
+                    }),
+                    ..MetaChange::default()
+                },
+            };
+            if field == MetaField::Favourite && !a.content {
+                // A file's own favourite mark is the sidebar's favourite, as in the window.
+                let on = change.favourite == Some(true);
+                lib.set_favourite(&path, on)?;
+                if out.json {
+                    out.json(&serde_json::json!({ "path": path, "favourite": on }));
+                } else if on {
+                    println!("Added {} to the favourites", path.display());
+                } else {
+                    println!("Took {} out of the favourites", path.display());
+                }
+                return Ok(());
+            }
+            let meta = lib.set_meta(&path, a.content, change)?;
+            let what = if a.content {
+                format!("every copy of {}", path.display())
             } else {
-                lib.set_meta(&path, a.content, Some(v.clone()), None)?
+                path.display().to_string()
             };
             if out.json {
                 out.json(&serde_json::to_value(&meta)?);
-            } else if rating {
-                println!("Rated {} {} of 5", path.display(), meta.rating);
-            } else if meta.note.is_empty() {
-                println!("Cleared the note of {}", path.display());
             } else {
-                println!("Noted {}", path.display());
+                match field {
+                    MetaField::Rating => println!("Rated {what} {} of 5", meta.rating),
+                    MetaField::Note if meta.note.is_empty() => {
+                        println!("Cleared the note of {what}")
+                    }
+                    MetaField::Note => println!("Noted {what}"),
+                    MetaField::Label => println!("Labelled {what} {}", label_name(meta.label)),
+                    MetaField::Favourite if meta.favourite => {
+                        println!("Marked {what} as a favourite")
+                    }
+                    MetaField::Favourite => println!("{what} is no longer a favourite"),
+                }
             }
         }
     }

@@ -186,14 +186,15 @@ pub enum Command {
     },
     /// Delete a tag.
     DeleteTag(Uuid),
-    /// Set an item's note and/or rating; [`Update::Meta`] comes back.
+    /// Set an item's marks (note, rating, label, favourite), or with `content` its content's
+    /// (every copy); [`Update::Meta`] comes back.
     SetMeta {
         /// The item.
         path: PathBuf,
-        /// Its new note.
-        note: Option<String>,
-        /// Its new rating.
-        rating: Option<u8>,
+        /// On its content instead.
+        content: bool,
+        /// What changes.
+        change: crate::vdfs::library::MetaChange,
     },
     /// Make a tag and put it on items (their entries).
     CreateTag {
@@ -232,8 +233,9 @@ pub enum Update {
     Locations(Vec<LocationView>),
     /// The mounted volumes (pseudo file systems left out), in mount order.
     Volumes(Vec<Volume>),
-    /// The open library's favourite folders.
-    Favourites(Vec<PathBuf>),
+    /// The open library's favourites, each with whether it is a folder (else a file, shown
+    /// in its folder).
+    Favourites(Vec<(PathBuf, bool)>),
     /// The note and rating of the item inspected.
     Meta {
         /// The item.
@@ -251,6 +253,8 @@ pub enum Update {
         saved: Vec<crate::vdfs::library::SavedSearch>,
         /// Entry or content UUID → its tags.
         map: crate::vdfs::library::TagMap,
+        /// Entry or content UUID → its label colour.
+        labels: crate::vdfs::library::LabelMap,
     },
     /// Part of a listing.
     Chunk {
@@ -628,9 +632,13 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                         .map_err(|e| e.to_string())?;
                 }
             }
-            Command::SetMeta { path, note, rating } => {
+            Command::SetMeta {
+                path,
+                content,
+                change,
+            } => {
                 let lib = core.library().map_err(|e| e.to_string())?;
-                lib.set_meta(&path, false, note, rating)
+                lib.set_meta(&path, content, change)
                     .map_err(|e| e.to_string())?;
                 if let Ok(meta) = lib.meta_of(&path) {
                     send(Update::Meta { path, meta });
@@ -1040,6 +1048,14 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
                 }
                 send(Update::Jobs(jobs));
                 if let Ok(f) = lib.favourites() {
+                    let f = f
+                        .into_iter()
+                        .map(|p| {
+                            // An unreachable favourite opens as a folder (and says why not).
+                            let dir = std::fs::metadata(&p).ok().is_none_or(|m| m.is_dir());
+                            (p, dir)
+                        })
+                        .collect();
                     send(Update::Favourites(f));
                 }
                 send_tags(&lib, send);
@@ -1217,6 +1233,7 @@ fn send_tags(lib: &crate::vdfs::Library, send: &dyn Fn(Update)) {
             collections: lib.collections()?,
             saved: lib.saved_searches()?,
             map: lib.tag_map()?,
+            labels: lib.label_map()?,
         })
     };
     match read() {

@@ -120,14 +120,15 @@ pub enum UiCommand {
         /// The items, exact paths.
         paths: Vec<PathBuf>,
     },
-    /// Set the note (`Some`) and/or the rating (`Some`, 0 clears it) of an indexed item.
+    /// Set the marks of an indexed item (note, rating, label colour, favourite; each `Some`
+    /// field of `change`), or with `content` of its content (every copy).
     SetMeta {
         /// The item, exact path.
         path: PathBuf,
-        /// Its new note.
-        note: Option<String>,
-        /// Its new rating.
-        rating: Option<u8>,
+        /// On its content instead.
+        content: bool,
+        /// What changes.
+        change: crate::vdfs::library::MetaChange,
     },
     /// Make a tag and put it on items.
     NewTag {

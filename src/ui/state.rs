@@ -41,8 +41,8 @@ pub struct AppState {
     pub locations: Vec<LocationView>,
     /// The mounted volumes, in mount order (the sidebar shows a person's drives among them).
     pub volumes: Vec<Volume>,
-    /// Favourite folders.
-    pub favourites: Vec<PathBuf>,
+    /// The favourites, each with whether it is a folder.
+    pub favourites: Vec<(PathBuf, bool)>,
     /// The library's tags, sorted by name.
     pub tags: Vec<crate::vdfs::library::TagInfo>,
     /// The library's collections, sorted by name.
@@ -51,6 +51,8 @@ pub struct AppState {
     pub saved_searches: Vec<crate::vdfs::library::SavedSearch>,
     /// Which tags each entry and content carries (by UUID).
     pub tag_map: crate::vdfs::library::TagMap,
+    /// The label colour of each entry and content that has one (by UUID).
+    pub label_map: crate::vdfs::library::LabelMap,
     /// The name typed for a new tag in a context menu.
     pub new_tag_text: String,
     /// Tags changed while a search by tag was shown: it is run again when they are read.
@@ -417,7 +419,9 @@ impl AppState {
                 collections,
                 saved,
                 map,
+                labels,
             } => {
+                self.label_map = labels;
                 self.tags = tags;
                 self.collections = collections;
                 self.saved_searches = saved;
@@ -1258,8 +1262,16 @@ impl AppState {
                 name,
                 paths,
             }),
-            UiCommand::SetMeta { path, note, rating } => {
-                send.push(Command::SetMeta { path, note, rating });
+            UiCommand::SetMeta {
+                path,
+                content,
+                change,
+            } => {
+                send.push(Command::SetMeta {
+                    path,
+                    content,
+                    change,
+                });
             }
             UiCommand::NewTag { name, paths } => {
                 self.new_tag_text.clear();

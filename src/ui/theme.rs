@@ -266,6 +266,23 @@ pub fn drop_target(painter: &egui::Painter, rect: egui::Rect, dark: bool) {
     );
 }
 
+/// The colour of label `n` (1 and up, see `vdfs::index::tags::LABELS`); `None` for 0 or an
+/// unknown number.
+pub fn label_colour(n: u8, dark: bool) -> Option<Color32> {
+    let (light, darker) = match n {
+        1 => ((0xe5, 0x48, 0x4d), (0xff, 0x6b, 0x6b)),
+        2 => ((0xf0, 0x8c, 0x1a), (0xff, 0xa9, 0x4d)),
+        3 => ((0xd9, 0xb3, 0x00), (0xff, 0xd8, 0x4d)),
+        4 => ((0x2f, 0xa8, 0x4f), (0x5c, 0xd6, 0x7a)),
+        5 => ((0x2f, 0x7d, 0xe1), (0x66, 0xa6, 0xff)),
+        6 => ((0x8e, 0x4e, 0xc6), (0xb8, 0x86, 0xf0)),
+        7 => ((0x8a, 0x8a, 0x8a), (0xa8, 0xa8, 0xa8)),
+        _ => return None,
+    };
+    let (r, g, b) = if dark { darker } else { light };
+    Some(Color32::from_rgb(r, g, b))
+}
+
 /// A tag's chip: its name, small, on a tint of its colour (grey without one); hovering shows
 /// its full name.
 pub fn tag_chip(ui: &mut egui::Ui, tag: &crate::vdfs::library::TagInfo) {

@@ -1632,8 +1632,10 @@ fn a_location_follows_its_volume_and_never_scans_another() {
         .set_meta(
             &m1.join("Pictures/b.txt"),
             false,
-            Some("on the USB".into()),
-            None,
+            cairn::vdfs::library::MetaChange {
+                note: Some("on the USB".into()),
+                ..Default::default()
+            },
         )
         .unwrap();
 

@@ -583,3 +583,53 @@ fn searches_are_saved_run_again_and_deleted() {
     ok(cairn(&data).args(["search", "--delete-saved", "Trip photos"]));
     assert!(ok(cairn(&data).args(["search", "--list-saved"])).contains("No saved searches"));
 }
+
+/// Label colours and favourite marks: on a file and on a content (every copy, the favourites
+/// list showing one of them); bad values are refused naming them; they travel in an export.
+#[test]
+fn labels_and_favourites_mark_files_and_contents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, tree) = library(tmp.path());
+    let report = tree.join("Docs/report.pdf");
+    let out = ok(cairn(&data).arg("label").arg(&report).arg("Green"));
+    assert!(out.contains("Labelled") && out.contains("green"), "{out}");
+    let err = fails(cairn(&data).arg("label").arg(&report).arg("teal"));
+    assert!(err.contains("teal") && err.contains("purple"), "{err}");
+    let err = fails(cairn(&data).arg("favourite").arg(&report).arg("maybe"));
+    assert!(err.contains("maybe"), "{err}");
+    // Every copy of the tower is a favourite: the library's favourites show one copy.
+    ok(cairn(&data)
+        .arg("favourite")
+        .arg(tree.join("Docs/eiffel copy.jpg"))
+        .args(["on", "--content"]));
+    ok(cairn(&data).arg("rate").arg(&report).arg("4"));
+    let shown = ok(cairn(&data).arg("label").arg(&report));
+    assert!(
+        shown.contains("Label: green") && shown.contains("Rating: 4"),
+        "{shown}"
+    );
+    let shown = ok(cairn(&data)
+        .arg("favourite")
+        .arg(tree.join("Photos/Paris/eiffel.jpg")));
+    assert!(shown.contains("Favourite (on its content"), "{shown}");
+    // The marks are exported with the file, by name.
+    let export = tmp.path().join("marks.json");
+    ok(cairn(&data)
+        .args(["tag", "export", "--output"])
+        .arg(&export));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let meta = v["meta"].as_array().unwrap();
+    assert!(
+        meta.iter()
+            .any(|m| m["label"] == "green" && m["rating"] == 4),
+        "{meta:?}"
+    );
+    assert!(meta.iter().any(|m| m["favourite"] == true), "{meta:?}");
+    // Cleared again: nothing is left on the report but its rating.
+    ok(cairn(&data).arg("label").arg(&report).arg("none"));
+    let shown = ok(cairn(&data).arg("label").arg(&report));
+    assert!(
+        !shown.contains("Label") && shown.contains("Rating: 4"),
+        "{shown}"
+    );
+}

@@ -678,8 +678,12 @@ fn tags_and_notes_follow_their_files_through_the_live_index() {
     lib.set_meta(
         &root.join("notes/todo.txt"),
         false,
-        Some("call back".into()),
-        Some(3),
+        cairn::vdfs::library::MetaChange {
+            note: Some("call back".into()),
+            rating: Some(3),
+            label: Some(2),
+            favourite: Some(true),
+        },
     )
     .unwrap();
     let tag = lib.find_tag("Holiday").unwrap().id;

@@ -343,7 +343,7 @@ fn favourites_are_added_from_the_context_menu_and_kept() {
     step_until(&mut h, "Add to favourites");
     h.get_by_label("Add to favourites").click();
     step_until_state(&mut h, "the favourite is listed", |s| {
-        s.favourites == [root.join("photos")]
+        s.favourites == [(root.join("photos"), true)]
     });
     // Kept in the library: a fresh look at the store has it.
     assert_eq!(
@@ -2475,9 +2475,31 @@ fn the_inspector_rates_and_notes_a_file() {
             .and_then(|(_, m)| m.entry.as_ref())
             .is_some_and(|m| m.note == "Read before Friday" && m.rating == 4)
     });
+    // A label colour, shown as a dot on its row, and a favourite mark, listed in the sidebar.
+    h.get_by_label("green").click();
+    step_until_state(&mut h, "labelled", |s| {
+        s.meta
+            .as_ref()
+            .and_then(|(_, m)| m.entry.as_ref())
+            .is_some_and(|m| m.label == 4)
+            && s.label_map.values().any(|l| *l == 4)
+    });
+    h.get_by_label("Favourite").click();
+    step_until_state(&mut h, "a favourite", |s| {
+        s.favourites == [(root.join("notes.md"), false)]
+    });
     let lib = fx.core.library().unwrap();
     let m = lib.meta_of(&root.join("notes.md")).unwrap();
-    assert_eq!(m.entry.unwrap().note, "Read before Friday");
+    let m = m.entry.unwrap();
+    assert_eq!(
+        (m.note.as_str(), m.rating, m.label, m.favourite),
+        ("Read before Friday", 4, 4, true)
+    );
+    // Taken out of the favourites from the inspector: the mark goes.
+    h.get_by_label("Favourite").click();
+    step_until_state(&mut h, "no favourite", |s| s.favourites.is_empty());
+    let m = lib.meta_of(&root.join("notes.md")).unwrap();
+    assert!(!m.entry.unwrap().favourite);
 }
 
 /// Collections in the window: items are added from their context menu (a new collection typed

@@ -219,7 +219,33 @@ fn yours(
             }
         });
     }
-    let rating = meta.entry.as_ref().map_or(0, |m| m.rating);
+    let mine = meta.entry.clone();
+    let set = |change: crate::vdfs::library::MetaChange| UiCommand::SetMeta {
+        path: path.to_owned(),
+        content: false,
+        change,
+    };
+    let favourite = mine.as_ref().is_some_and(|m| m.favourite)
+        || state.favourites.iter().any(|(f, _)| f == path);
+    let mut on = favourite;
+    let r = ui
+        .checkbox(&mut on, "Favourite")
+        .on_hover_text(if favourite {
+            "Take it out of the favourites"
+        } else {
+            "Add it to the favourites (in the sidebar)"
+        });
+    if r.changed() {
+        actions.push(if favourite {
+            UiCommand::RemoveFavourite(path.to_owned())
+        } else {
+            set(crate::vdfs::library::MetaChange {
+                favourite: Some(true),
+                ..Default::default()
+            })
+        });
+    }
+    let rating = mine.as_ref().map_or(0, |m| m.rating);
     ui.horizontal(|ui| {
         ui.label(RichText::new("Rating").color(theme::weak(ui)));
         for n in 1..=5u8 {
@@ -231,20 +257,72 @@ fn yours(
                     format!("{n} of 5")
                 });
             if r.clicked() {
-                actions.push(UiCommand::SetMeta {
-                    path: path.to_owned(),
-                    note: None,
+                actions.push(set(crate::vdfs::library::MetaChange {
                     rating: Some(if n == rating { 0 } else { n }),
-                });
+                    ..Default::default()
+                }));
             }
         }
     });
-    if let Some(c) = meta.content.as_ref().filter(|c| !c.note.is_empty()) {
-        ui.label(
-            RichText::new(format!("On its content (every copy): {}", c.note))
-                .small()
-                .color(theme::weak(ui)),
-        );
+    let label = mine.as_ref().map_or(0, |m| m.label);
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Label").color(theme::weak(ui)));
+        let dark = ui.visuals().dark_mode;
+        for (i, name) in crate::vdfs::index::tags::LABELS.iter().enumerate() {
+            let n = i as u8 + 1;
+            let colour = theme::label_colour(n, dark).unwrap_or(egui::Color32::GRAY);
+            let (rect, r) = ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::click());
+            ui.painter().circle_filled(rect.center(), 6.0, colour);
+            if n == label {
+                ui.painter().circle_stroke(
+                    rect.center(),
+                    7.5,
+                    egui::Stroke::new(1.5, ui.visuals().strong_text_color()),
+                );
+            }
+            let r = r.on_hover_text(if n == label {
+                format!("Label: {name} (click to clear)")
+            } else {
+                format!("Label {name}")
+            });
+            // Found by its name, as a person reads it.
+            r.widget_info(|| {
+                egui::WidgetInfo::selected(egui::accesskit::Role::CheckBox, true, n == label, *name)
+            });
+            if r.clicked() {
+                actions.push(set(crate::vdfs::library::MetaChange {
+                    label: Some(if n == label { 0 } else { n }),
+                    ..Default::default()
+                }));
+            }
+        }
+    });
+    // The marks on its content (every copy), read only here (set with `cairn … --content`).
+    if let Some(c) = meta.content.as_ref() {
+        let mut parts = Vec::new();
+        if c.favourite {
+            parts.push("favourite".to_owned());
+        }
+        if c.rating > 0 {
+            parts.push(format!("rated {} of 5", c.rating));
+        }
+        if c.label > 0 {
+            let name = crate::vdfs::index::tags::LABELS
+                .get(usize::from(c.label) - 1)
+                .copied()
+                .unwrap_or("?");
+            parts.push(format!("label {name}"));
+        }
+        if !c.note.is_empty() {
+            parts.push(format!("note: {}", c.note));
+        }
+        if !parts.is_empty() {
+            ui.label(
+                RichText::new(format!("On its content (every copy): {}", parts.join(", ")))
+                    .small()
+                    .color(theme::weak(ui)),
+            );
+        }
     }
     let saved = meta
         .entry
@@ -270,8 +348,11 @@ fn yours(
     if changed && (save || r.lost_focus()) {
         actions.push(UiCommand::SetMeta {
             path: path.to_owned(),
-            note: Some(draft.clone()),
-            rating: None,
+            content: false,
+            change: crate::vdfs::library::MetaChange {
+                note: Some(draft.clone()),
+                ..Default::default()
+            },
         });
     }
 }

@@ -171,7 +171,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     if state.favourites.is_empty() {
         ui.label(RichText::new("Right-click a folder to add it").color(theme::weak(ui)));
     }
-    for f in &state.favourites {
+    for (f, dir) in &state.favourites {
         let name = f.file_name().map_or_else(
             || f.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
@@ -180,9 +180,15 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             .selectable_label(shown == Some(f), name)
             .on_hover_text(f.display().to_string());
         if r.clicked() {
-            actions.push(UiCommand::GoTo(f.clone()));
+            actions.push(if *dir {
+                UiCommand::GoTo(f.clone())
+            } else {
+                UiCommand::GoToItem(f.clone())
+            });
         }
-        crate::ui::dnd::target(&r, f, actions);
+        if *dir {
+            crate::ui::dnd::target(&r, f, actions);
+        }
         r.context_menu(|ui| {
             let remove = UiCommand::RemoveFavourite(f.clone());
             if ui.button(remove.label()).clicked() {

@@ -164,6 +164,16 @@ pub(super) fn show(
                             egui::Stroke::new(1.0, ui.visuals().panel_fill),
                         );
                     }
+                    // Its label colour: a bar along the tile's foot.
+                    if let Some(colour) =
+                        theme::label_colour(super::label_of(state, item), ui.visuals().dark_mode)
+                    {
+                        let bar = egui::Rect::from_min_max(
+                            egui::pos2(rect.left() + 6.0, rect.bottom() - 4.0),
+                            egui::pos2(rect.right() - 6.0, rect.bottom() - 1.0),
+                        );
+                        ui.painter().rect_filled(bar, 1.5, colour);
+                    }
                     let resp = if tags.is_empty() {
                         resp
                     } else {

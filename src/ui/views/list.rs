@@ -85,6 +85,7 @@ pub(super) fn show(
                 });
                 row.col(|ui| {
                     theme::kind_badge(ui, item.kind, item.content_kind, dark);
+                    label_dot(ui, super::label_of(state, item));
                     if let Some(edit) = editing {
                         let w = ui.available_width();
                         super::rename_field(ui, edit, item.kind, w, actions);
@@ -150,4 +151,18 @@ pub(super) fn show(
         },
         over_item,
     }
+}
+
+/// A row's label colour: a dot before its name (nothing without a label).
+fn label_dot(ui: &mut egui::Ui, label: u8) {
+    let Some(colour) = theme::label_colour(label, ui.visuals().dark_mode) else {
+        return;
+    };
+    let (rect, r) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.5, colour);
+    let name = crate::vdfs::index::tags::LABELS
+        .get(usize::from(label) - 1)
+        .copied()
+        .unwrap_or("?");
+    r.on_hover_text(format!("Label: {name}"));
 }

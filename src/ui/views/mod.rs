@@ -351,6 +351,15 @@ fn name_field(ui: &mut egui::Ui, salt: &str, label: &str) -> Option<String> {
     done
 }
 
+/// The label colour `item` carries (0 none): its entry's, else its content's.
+pub(crate) fn label_of(state: &AppState, item: &Item) -> u8 {
+    [item.uuid, item.cas.map(|c| c.content_uuid())]
+        .into_iter()
+        .flatten()
+        .find_map(|u| state.label_map.get(&u).copied())
+        .unwrap_or(0)
+}
+
 /// The tags `item` carries, on its entry or on its content.
 pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
     let mut out = Vec::new();

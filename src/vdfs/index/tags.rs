@@ -168,6 +168,24 @@ pub enum SyncOp {
     },
 }
 
+/// The label colours a file or a content may carry, by [`UserMeta::label`] (1 is the first):
+/// the seven of Finder and Dolphin, by name.
+pub const LABELS: [&str; 7] = ["red", "orange", "yellow", "green", "blue", "purple", "grey"];
+
+/// The [`UserMeta::label`] number of a label colour named `name` (case ignored; "none" is 0).
+pub fn label_number(name: &str) -> Option<u8> {
+    let name = name.trim().to_lowercase();
+    if name == "none" || name.is_empty() {
+        return Some(0);
+    }
+    let name = if name == "gray" {
+        "grey".to_owned()
+    } else {
+        name
+    };
+    LABELS.iter().position(|l| *l == name).map(|i| i as u8 + 1)
+}
+
 /// A person's own words and marks on a file or a content (table `user_meta`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserMeta {
@@ -175,19 +193,66 @@ pub struct UserMeta {
     pub note: String,
     /// A rating, 0 (none) to 5.
     pub rating: u8,
+    /// A label colour: 0 none, else 1 + its index in [`LABELS`].
+    pub label: u8,
+    /// Marked as a favourite.
+    pub favourite: bool,
     /// The HLC of its last change (last-writer-wins).
     pub hlc: Hlc,
 }
 
 impl Record for UserMeta {
     const TABLE: &'static str = "user_meta";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, payload: &[u8]) -> Result<Self, StoreError> {
+        match version {
+            1 => Ok(decode_v1::<UserMetaV1>(Self::TABLE, payload)?.into()),
+            _ => Err(StoreError::Decode {
+                table: Self::TABLE,
+                detail: format!("unknown record version {version}"),
+            }),
+        }
+    }
+}
+
+/// Decodes a version 1 payload of `table`.
+fn decode_v1<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    payload: &[u8],
+) -> Result<T, StoreError> {
+    postcard::from_bytes(payload).map_err(|e| StoreError::Decode {
+        table,
+        detail: format!("version 1 record: {e}"),
+    })
+}
+
+/// [`UserMeta`] as written before labels and favourites (version 1). Frozen: never change it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct UserMetaV1 {
+    note: String,
+    rating: u8,
+    hlc: Hlc,
+}
+
+impl From<UserMetaV1> for UserMeta {
+    fn from(v: UserMetaV1) -> Self {
+        UserMeta {
+            note: v.note,
+            rating: v.rating,
+            label: 0,
+            favourite: false,
+            hlc: v.hlc,
+        }
+    }
 }
 
 impl UserMeta {
-    /// True when it holds nothing (no note, no rating): such a record is removed.
+    /// True when it holds nothing (no note, rating, label or favourite): such a record is
+    /// removed.
     pub fn is_empty(&self) -> bool {
-        self.note.is_empty() && self.rating == 0
+        self.note.is_empty() && self.rating == 0 && self.label == 0 && !self.favourite
     }
 }
 
@@ -310,7 +375,82 @@ pub struct SyncRecord {
 
 impl Record for SyncRecord {
     const TABLE: &'static str = "sync_log";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, payload: &[u8]) -> Result<Self, StoreError> {
+        match version {
+            1 => Ok(SyncRecord {
+                op: decode_v1::<SyncOpV1>(Self::TABLE, payload)?.into(),
+            }),
+            _ => Err(StoreError::Decode {
+                table: Self::TABLE,
+                detail: format!("unknown record version {version}"),
+            }),
+        }
+    }
+}
+
+/// [`SyncOp`] as written before labels and favourites (version 1 of [`SyncRecord`], whose only
+/// field it is): the same variants in the same order, with [`UserMetaV1`]. Frozen: never
+/// change it. It shares its other field types with the current layout, so a change to one of
+/// them needs a frozen copy of it here too.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+enum SyncOpV1 {
+    TagSet {
+        tag: Uuid,
+        record: TagRecord,
+    },
+    TagDeleted {
+        tag: Uuid,
+    },
+    EdgeAdded {
+        child: Uuid,
+        parent: Uuid,
+    },
+    EdgeRemoved {
+        child: Uuid,
+        parent: Uuid,
+    },
+    Assigned {
+        tag: Uuid,
+        targets: Vec<Target>,
+    },
+    Reverted {
+        of: [u8; 28],
+        by: Option<[u8; 28]>,
+    },
+    CollectionSet {
+        id: Uuid,
+        record: Option<CollectionRecord>,
+    },
+    MetaSet {
+        target: Target,
+        meta: UserMetaV1,
+    },
+    Unassigned {
+        tag: Uuid,
+        targets: Vec<Target>,
+    },
+}
+
+impl From<SyncOpV1> for SyncOp {
+    fn from(v: SyncOpV1) -> Self {
+        match v {
+            SyncOpV1::TagSet { tag, record } => SyncOp::TagSet { tag, record },
+            SyncOpV1::TagDeleted { tag } => SyncOp::TagDeleted { tag },
+            SyncOpV1::EdgeAdded { child, parent } => SyncOp::EdgeAdded { child, parent },
+            SyncOpV1::EdgeRemoved { child, parent } => SyncOp::EdgeRemoved { child, parent },
+            SyncOpV1::Assigned { tag, targets } => SyncOp::Assigned { tag, targets },
+            SyncOpV1::Reverted { of, by } => SyncOp::Reverted { of, by },
+            SyncOpV1::CollectionSet { id, record } => SyncOp::CollectionSet { id, record },
+            SyncOpV1::MetaSet { target, meta } => SyncOp::MetaSet {
+                target,
+                meta: meta.into(),
+            },
+            SyncOpV1::Unassigned { tag, targets } => SyncOp::Unassigned { tag, targets },
+        }
+    }
 }
 
 /// The sync log key of `hlc`: ms (8 bytes) and counter (4 bytes) big-endian, then the device
@@ -781,6 +921,91 @@ mod tests {
     use crate::store::Store;
     use crate::vdfs::clock::Clock;
 
+    /// A note, a rating and the sync log written by the Cairn before labels and favourites
+    /// (records of version 1) still read, as marks without a label or favourite.
+    #[test]
+    fn marks_written_before_labels_still_read() {
+        #[derive(Serialize)]
+        struct OldMeta(UserMetaV1);
+        impl Record for OldMeta {
+            const TABLE: &'static str = "user_meta";
+            const VERSION: u8 = 1;
+        }
+        impl<'de> Deserialize<'de> for OldMeta {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                unreachable!("only written")
+            }
+        }
+        #[derive(Serialize)]
+        struct OldLog {
+            op: SyncOpV1,
+        }
+        impl Record for OldLog {
+            const TABLE: &'static str = "sync_log";
+            const VERSION: u8 = 1;
+        }
+        impl<'de> Deserialize<'de> for OldLog {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                unreachable!("only written")
+            }
+        }
+        let hlc = Hlc {
+            ms: 7,
+            counter: 1,
+            device: Uuid::from_u128(9),
+        };
+        let old = UserMetaV1 {
+            note: "call back".into(),
+            rating: 3,
+            hlc,
+        };
+        let want = UserMeta {
+            note: "call back".into(),
+            rating: 3,
+            label: 0,
+            favourite: false,
+            hlc,
+        };
+        let read: UserMeta = decode_record(&encode_record(&OldMeta(old.clone()))).unwrap();
+        assert_eq!(read, want);
+        let target = Target::Content(Uuid::from_u128(5));
+        let log: SyncRecord = decode_record(&encode_record(&OldLog {
+            op: SyncOpV1::MetaSet { target, meta: old },
+        }))
+        .unwrap();
+        assert_eq!(
+            log.op,
+            SyncOp::MetaSet {
+                target,
+                meta: want.clone()
+            }
+        );
+        let log: SyncRecord = decode_record(&encode_record(&OldLog {
+            op: SyncOpV1::Unassigned {
+                tag: Uuid::from_u128(1),
+                targets: vec![target],
+            },
+        }))
+        .unwrap();
+        assert_eq!(
+            log.op,
+            SyncOp::Unassigned {
+                tag: Uuid::from_u128(1),
+                targets: vec![target]
+            }
+        );
+        // And the new layout round-trips with its label and favourite.
+        let new = UserMeta {
+            label: 4,
+            favourite: true,
+            ..want
+        };
+        assert_eq!(
+            decode_record::<UserMeta>(&encode_record(&new)).unwrap(),
+            new
+        );
+    }
+
     fn record(name: &str, hlc: Hlc) -> TagRecord {
         TagRecord {
             name: name.to_owned(),
@@ -995,6 +1220,8 @@ mod tests {
                                 String::new()
                             },
                             rating: (n2 % 6) as u8,
+                            label: (n1 % 8) as u8,
+                            favourite: n1 % 3 == 0,
                             hlc: c.tick(),
                         };
                         set_meta(tx, targets[0], &meta)?;

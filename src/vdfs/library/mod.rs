@@ -14,7 +14,8 @@ mod tags;
 
 pub use tags::{
     CollectionInfo, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef, ExportedTag,
-    ImportReport, MetaOf, MissingItem, NewTag, SavedSearch, TagExport, TagInfo, TagMap, TagVia,
+    ImportReport, LabelMap, MetaChange, MetaOf, MissingItem, NewTag, SavedSearch, TagExport,
+    TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;
@@ -555,7 +556,8 @@ impl Library {
 
     /// Favourite folders and files, in the order they were added: indexed ones by their
     /// entry's UUID (so a favourite follows a rename or move), the others as pinned paths of
-    /// this device. A favourite whose entry is gone is left out.
+    /// this device, then those marked favourite in the user metadata (a content marked so
+    /// shows its oldest present copy). A favourite whose entry is gone is left out.
     ///
     /// # Errors
     /// [`CoreError::Store`].
@@ -575,6 +577,9 @@ impl Library {
                     out.push((rec.added_ms, crate::vdfs::index::path_of(tx, id)?));
                 }
             }
+            for (ms, id) in tags::favourite_marks(tx)? {
+                out.push((ms, crate::vdfs::index::path_of(tx, id)?));
+            }
             for row in tx.open_table(PINNED)?.iter()? {
                 let (k, v) = row?;
                 let rec: FavouriteRecord = decode_record(v.value())?;
@@ -588,7 +593,8 @@ impl Library {
             Ok(out)
         })?;
         v.sort();
-        v.dedup_by(|a, b| a.1 == b.1);
+        let mut seen = std::collections::HashSet::new();
+        v.retain(|(_, p)| seen.insert(p.clone()));
         Ok(v.into_iter().map(|(_, p)| p).collect())
     }
 
@@ -602,7 +608,12 @@ impl Library {
         use crate::store::schema::{FAVOURITE_ENTRIES, PINNED};
         use crate::vdfs::index::FavouriteRecord;
         use redb::ReadableTable;
-        let entry = self.entry_at(path)?.map(|e| e.record.uuid.as_u128());
+        let found = self.entry_at(path)?;
+        let entry = found.as_ref().map(|e| e.record.uuid.as_u128());
+        let content = found
+            .as_ref()
+            .and_then(|e| e.record.cas)
+            .map(|c| c.content_uuid());
         let pinned = crate::vdfs::index::pinned_key(
             self.device,
             crate::vdfs::fs::entry::os_bytes(path.as_os_str()),
@@ -610,6 +621,7 @@ impl Library {
         let rec = FavouriteRecord {
             added_ms: crate::vdfs::jobs::now_ms(),
         };
+        let hlc = self.clock.tick();
         self.store.write(move |tx| {
             let mut favs = tx.open_table(FAVOURITE_ENTRIES)?;
             let mut pins = tx.open_table(PINNED)?;
@@ -627,6 +639,22 @@ impl Library {
             } else {
                 if let Some(u) = entry {
                     favs.remove(u)?;
+                }
+                // A favourite mark in the user metadata, on the entry or on its content
+                // (which is what put it in the list), goes too.
+                use crate::vdfs::index::tags::{Target, meta_of_w, set_meta};
+                let marks = entry
+                    .map(|u| Target::Entry(Uuid::from_u128(u)))
+                    .into_iter()
+                    .chain(content.map(Target::Content));
+                for target in marks {
+                    if let Some(mut m) = meta_of_w(tx, target)?
+                        && m.favourite
+                    {
+                        m.favourite = false;
+                        m.hlc = hlc;
+                        set_meta(tx, target, &m)?;
+                    }
                 }
                 pins.remove(pinned.as_slice())?;
             }

@@ -30,6 +30,9 @@ fn fold(s: &str, _case_sensitive: bool) -> String {
 /// Target UUID (an entry's or a content's) → the tags on it.
 pub type TagMap = std::sync::Arc<HashMap<Uuid, Vec<Uuid>>>;
 
+/// Entry or content UUID → its label colour (see [`super::Library::label_map`]).
+pub type LabelMap = std::sync::Arc<HashMap<Uuid, u8>>;
+
 /// How many tag filters a library keeps for reuse.
 const TAG_FILTERS_KEPT: usize = 8;
 
@@ -773,6 +776,25 @@ impl super::Library {
         Ok(map)
     }
 
+    /// The label colour of every target that has one: entry UUID or content UUID → its
+    /// [`tags::UserMeta::label`] (1 and up). One pass over the user metadata.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn label_map(&self) -> Result<LabelMap, CoreError> {
+        Ok(std::sync::Arc::new(self.store.read(|tx| {
+            let mut map = HashMap::new();
+            for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
+                let (k, v) = row?;
+                let meta: tags::UserMeta = crate::store::record::decode_record(v.value())?;
+                if meta.label > 0 {
+                    map.insert(Uuid::from_u128(k.value().1), meta.label);
+                }
+            }
+            Ok(map)
+        })?))
+    }
+
     /// Undoes the newest tagging or untagging made on this device that is not undone yet
     /// (one action, however many items): the tag comes off what it was put on, or back on what
     /// it was taken off. Durable and logged for sync; running it again undoes the action before.
@@ -902,6 +924,19 @@ impl super::Library {
     }
 }
 
+/// What [`super::Library::set_meta`] changes: each `Some` field is set, each `None` kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetaChange {
+    /// The note (empty clears it; trailing white space is dropped).
+    pub note: Option<String>,
+    /// The rating, 0 (none) to 5.
+    pub rating: Option<u8>,
+    /// The label colour: 0 none, else 1 + its index in [`tags::LABELS`].
+    pub label: Option<u8>,
+    /// Favourite or not.
+    pub favourite: Option<bool>,
+}
+
 /// The note and rating of an indexed file, on the file itself and on its content.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct MetaOf {
@@ -955,43 +990,53 @@ impl super::Library {
         })?)
     }
 
-    /// Changes the note (`Some`) and/or the rating (`Some`, 0–5; 0 clears it) of the indexed
-    /// `path`, or with `content` of its content (every copy). Durable, logged for sync.
+    /// Changes what `change` names (the others are kept) on the indexed `path`, or with
+    /// `content` on its content (every copy). Durable, logged for sync.
     ///
     /// # Errors
-    /// [`CoreError::Tag`] for a path not indexed, a content not identified or a rating above
-    /// 5; [`CoreError::Store`].
+    /// [`CoreError::Tag`] for a path not indexed, a content not identified, a rating above 5
+    /// or a label beyond [`tags::LABELS`]; [`CoreError::Store`].
     pub fn set_meta(
         &self,
         path: &Path,
         content: bool,
-        note: Option<String>,
-        rating: Option<u8>,
+        change: MetaChange,
     ) -> Result<tags::UserMeta, CoreError> {
-        if let Some(r) = rating
+        if let Some(r) = change.rating
             && r > 5
         {
             return Err(CoreError::Tag(format!("a rating is 0 to 5 stars, not {r}")));
         }
+        if let Some(l) = change.label
+            && usize::from(l) > tags::LABELS.len()
+        {
+            return Err(CoreError::Tag(format!(
+                "there is no label colour {l} (0 is none, 1 to {} are {})",
+                tags::LABELS.len(),
+                tags::LABELS.join(", ")
+            )));
+        }
         let target = self.target_of(path, content)?;
         let hlc = self.clock.tick();
         let meta = self.store.write(move |tx| {
-            let old = {
-                let t = tx.open_table(crate::store::schema::USER_META)?;
-                let v = t.get(target.key())?;
-                v.map(|v| crate::store::record::decode_record::<tags::UserMeta>(v.value()))
-                    .transpose()?
-            };
-            let mut meta = old.unwrap_or(tags::UserMeta {
+            let mut meta = tags::meta_of_w(tx, target)?.unwrap_or(tags::UserMeta {
                 note: String::new(),
                 rating: 0,
+                label: 0,
+                favourite: false,
                 hlc,
             });
-            if let Some(n) = &note {
+            if let Some(n) = &change.note {
                 meta.note = n.trim_end().to_owned();
             }
-            if let Some(r) = rating {
+            if let Some(r) = change.rating {
                 meta.rating = r;
+            }
+            if let Some(l) = change.label {
+                meta.label = l;
+            }
+            if let Some(f) = change.favourite {
+                meta.favourite = f;
             }
             meta.hlc = hlc;
             tags::set_meta(tx, target, &meta)?;
@@ -1412,6 +1457,34 @@ impl TargetTables {
     }
 }
 
+/// The entries marked as favourites in the user metadata (an entry, or one present copy of a
+/// content: the oldest), each with the ms of its mark, for [`super::Library::favourites`].
+///
+/// # Errors
+/// [`crate::store::StoreError`].
+pub(super) fn favourite_marks(
+    tx: &redb::ReadTransaction,
+) -> Result<Vec<(i64, u64)>, crate::store::StoreError> {
+    let tables = TargetTables::open(tx)?;
+    let mut out = Vec::new();
+    for row in tx.open_table(crate::store::schema::USER_META)?.iter()? {
+        let (k, v) = row?;
+        let meta: tags::UserMeta = crate::store::record::decode_record(v.value())?;
+        let (kind, target) = k.value();
+        if !meta.favourite {
+            continue;
+        }
+        if let Some(t) = Target::from_key(kind, target) {
+            let mut ids = HashSet::new();
+            tables.add(t, &mut ids)?;
+            if let Some(id) = ids.into_iter().min() {
+                out.push((i64::try_from(meta.hlc.ms).unwrap_or(i64::MAX), id));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// `roots` and every tag below them in the graph.
 fn descendants(all: &[TagInfo], roots: &[Uuid]) -> HashSet<Uuid> {
     let mut children: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -1492,7 +1565,7 @@ pub struct ExportedAssignment {
     pub at: ExportedRef,
 }
 
-/// A note and rating in a [`TagExport`].
+/// A note, rating, label and favourite mark in a [`TagExport`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExportedMeta {
     /// What they are on.
@@ -1502,6 +1575,12 @@ pub struct ExportedMeta {
     pub note: String,
     /// The rating, 0–5.
     pub rating: u8,
+    /// The label colour's name (see [`tags::LABELS`]), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Marked as a favourite.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub favourite: bool,
 }
 
 /// A collection in a [`TagExport`].
@@ -1608,6 +1687,11 @@ impl super::Library {
                         at: at(t)?,
                         note: m.note,
                         rating: m.rating,
+                        label: (m.label > 0)
+                            .then(|| tags::LABELS.get(usize::from(m.label) - 1))
+                            .flatten()
+                            .map(|l| (*l).to_owned()),
+                        favourite: m.favourite,
                     });
                 }
             }
@@ -1776,10 +1860,10 @@ impl super::Library {
         }
         // Notes and ratings: on each place found, unless it has its own already.
         let refs: Vec<&ExportedRef> = export.meta.iter().map(|m| &m.at).collect();
-        let mut metas: Vec<(Target, String, u8)> = Vec::new();
+        let mut metas: Vec<(Target, ExportedMeta)> = Vec::new();
         for (m, (t, how)) in export.meta.iter().zip(self.resolve_refs(&refs)?) {
             count(&mut report, how);
-            metas.extend(t.into_iter().map(|t| (t, m.note.clone(), m.rating)));
+            metas.extend(t.into_iter().map(|t| (t, m.clone())));
         }
         // Collections: the same UUID or name is the same collection; items are added.
         let here_collections = self.collections()?;
@@ -1853,11 +1937,13 @@ impl super::Library {
             for (tag, t) in &targets {
                 tags::assign(tx, *tag, t, h.next().expect("an HLC per change"))?;
             }
-            for ((target, note, rating), hlc) in metas.iter().zip(&meta_hlcs) {
+            for ((target, m), hlc) in metas.iter().zip(&meta_hlcs) {
                 if tags::meta_of_w(tx, *target)?.is_none() {
                     let meta = tags::UserMeta {
-                        note: note.clone(),
-                        rating: *rating,
+                        note: m.note.clone(),
+                        rating: m.rating.min(5),
+                        label: m.label.as_deref().and_then(tags::label_number).unwrap_or(0),
+                        favourite: m.favourite,
                         hlc: *hlc,
                     };
                     tags::set_meta(tx, *target, &meta)?;
