@@ -69,6 +69,12 @@ pub enum TagCommand {
         /// normal, archive or hidden.
         #[arg(long, value_parser = parse_privacy)]
         privacy: Option<Privacy>,
+        /// An icon: a short symbol or emoji shown before its name; `none` clears it.
+        #[arg(long)]
+        icon: Option<String>,
+        /// Its namespace (two tags of one name may live in two namespaces); `none` clears it.
+        #[arg(long)]
+        namespace: Option<String>,
     },
     /// Put a tag under another one (a tag may have several parents; cycles are refused).
     Parent {
@@ -286,9 +292,22 @@ pub(super) fn tag(
             colour,
             aliases,
             privacy,
+            icon,
+            namespace,
         } => {
-            let colour = colour.map(|c| (c != "none").then_some(c));
-            let t = lib.set_tag(&tag, colour, aliases, privacy)?;
+            let t = lib.find_tag(&tag)?;
+            let none = |v: String| (v != "none").then_some(v);
+            let r = t.record;
+            let edit = crate::vdfs::library::TagEdit {
+                name: r.name,
+                namespace: namespace.map_or(r.namespace, none),
+                aliases: aliases.unwrap_or(r.aliases),
+                colour: colour.map_or(r.colour, none),
+                icon: icon.map_or(r.icon, none),
+                privacy: privacy.unwrap_or(r.privacy),
+                parents: t.parents,
+            };
+            let t = lib.edit_tag(&t.id.to_string(), &edit)?;
             if out.json {
                 out.json(&info_json(&t));
             } else {

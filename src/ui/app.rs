@@ -124,7 +124,11 @@ impl CairnApp {
     /// only those that work while typing; while an operation dialog is open, none.
     fn handle_keys(&mut self, ctx: &egui::Context) {
         // An operation dialog answers its own keys (Esc); nothing acts behind it.
-        if self.state.dialog.is_some() || self.state.batch_rename.is_some() {
+        if self.state.dialog.is_some()
+            || self.state.batch_rename.is_some()
+            || self.state.tag_editor.is_some()
+            || self.state.tag_popup.is_some()
+        {
             return;
         }
         let typing = ctx.memory(|m| m.focused().is_some()) && ctx.egui_wants_keyboard_input();
@@ -241,6 +245,8 @@ impl CairnApp {
         dialogs::new_library(&ctx, &mut self.state, &mut acts);
         dialogs::settings(&ctx, &mut self.state, &mut acts);
         dialogs::file_op(&ctx, &self.state, &mut acts);
+        dialogs::tag_editor(&ctx, &mut self.state, &mut acts);
+        dialogs::tag_popup(&ctx, &mut self.state, &mut acts);
         super::batch_rename::show(&ctx, &mut self.state, &mut acts);
         self.run_all(&mut acts, &ctx);
         // After every drop target was drawn: what is dragged, and what a drop would do.

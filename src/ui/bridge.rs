@@ -186,6 +186,29 @@ pub enum Command {
     },
     /// Delete a tag.
     DeleteTag(Uuid),
+    /// Change every field of a tag (the tag editor).
+    UpdateTag {
+        /// The tag.
+        tag: Uuid,
+        /// What it becomes.
+        edit: Box<crate::vdfs::library::TagEdit>,
+    },
+    /// Merge tag `from` into tag `into`.
+    MergeTags {
+        /// The tag merged away.
+        from: Uuid,
+        /// The tag kept.
+        into: Uuid,
+    },
+    /// Put tag `tag` under `to` instead of under `from` (`None`: at the top).
+    ReparentTag {
+        /// The tag.
+        tag: Uuid,
+        /// The parent it leaves.
+        from: Option<Uuid>,
+        /// The parent it goes under.
+        to: Option<Uuid>,
+    },
     /// Set an item's marks (note, rating, label, favourite), or with `content` its content's
     /// (every copy); [`Update::Meta`] comes back.
     SetMeta {
@@ -677,6 +700,40 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     None => "Nothing to undo".to_owned(),
                 };
                 send(Update::Said(text));
+            }
+            Command::UpdateTag { tag, edit } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let t = lib
+                    .edit_tag(&tag.to_string(), &edit)
+                    .map_err(|e| e.to_string())?;
+                send(Update::Said(format!("Saved the tag \"{}\"", t.qualified())));
+            }
+            Command::MergeTags { from, into } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let gone = lib.find_tag(&from.to_string()).map_err(|e| e.to_string())?;
+                let t = lib
+                    .merge_tags(&from.to_string(), &into.to_string())
+                    .map_err(|e| e.to_string())?;
+                send(Update::Said(format!(
+                    "Merged \"{}\" into \"{}\"",
+                    gone.qualified(),
+                    t.qualified()
+                )));
+            }
+            Command::ReparentTag { tag, from, to } => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let id = tag.to_string();
+                // Under the new parent first: a failure (a cycle) leaves it where it was.
+                if let Some(to) = to {
+                    lib.add_tag_parent(&id, &to.to_string())
+                        .map_err(|e| e.to_string())?;
+                }
+                if let Some(from) = from
+                    && Some(from) != to
+                {
+                    lib.remove_tag_parent(&id, &from.to_string())
+                        .map_err(|e| e.to_string())?;
+                }
             }
             Command::DeleteTag(tag) => {
                 let lib = core.library().map_err(|e| e.to_string())?;

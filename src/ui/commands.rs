@@ -105,6 +105,35 @@ pub enum UiCommand {
     },
     /// Delete a tag (the person confirmed): it comes off everything; no file is touched.
     DeleteTag(Uuid),
+    /// Put tag `tag` under `to` (`None`: at the top) instead of under `from` (dragged in the
+    /// sidebar).
+    ReparentTag {
+        /// The tag.
+        tag: Uuid,
+        /// The parent it was shown under (`None`: none).
+        from: Option<Uuid>,
+        /// Its new parent (`None`: none, at the top).
+        to: Option<Uuid>,
+    },
+    /// Open the tag editor on a tag.
+    OpenTagEditor(Uuid),
+    /// Save what the tag editor holds.
+    SaveTagEditor,
+    /// Close the tag editor without saving.
+    CloseTagEditor,
+    /// Merge tag `from` into tag `into` (the person confirmed): everything tagged `from` gets
+    /// `into`, `from`'s names become aliases of `into`, `from` is deleted.
+    MergeTag {
+        /// The tag merged away.
+        from: Uuid,
+        /// The tag kept.
+        into: Uuid,
+    },
+    /// Open the tag popup on items: type a tag's name (completed from the tags), Enter puts it
+    /// on them (making it when it is new).
+    TagPopup(Vec<PathBuf>),
+    /// Close the tag popup.
+    CloseTagPopup,
     /// Show the items of a collection.
     ShowCollection(Uuid),
     /// Save the search shown under a name.
@@ -378,6 +407,20 @@ pub enum CommandKind {
     EditTag,
     /// [`UiCommand::DeleteTag`].
     DeleteTag,
+    /// [`UiCommand::ReparentTag`].
+    ReparentTag,
+    /// [`UiCommand::OpenTagEditor`].
+    OpenTagEditor,
+    /// [`UiCommand::SaveTagEditor`].
+    SaveTagEditor,
+    /// [`UiCommand::CloseTagEditor`].
+    CloseTagEditor,
+    /// [`UiCommand::MergeTag`].
+    MergeTag,
+    /// [`UiCommand::TagPopup`].
+    TagPopup,
+    /// [`UiCommand::CloseTagPopup`].
+    CloseTagPopup,
     /// [`UiCommand::SetMeta`].
     SetMeta,
     /// [`UiCommand::ShowCollection`].
@@ -521,6 +564,13 @@ impl UiCommand {
             UiCommand::NewTag { .. } => K::NewTag,
             UiCommand::EditTag { .. } => K::EditTag,
             UiCommand::DeleteTag(_) => K::DeleteTag,
+            UiCommand::ReparentTag { .. } => K::ReparentTag,
+            UiCommand::OpenTagEditor(_) => K::OpenTagEditor,
+            UiCommand::SaveTagEditor => K::SaveTagEditor,
+            UiCommand::CloseTagEditor => K::CloseTagEditor,
+            UiCommand::MergeTag { .. } => K::MergeTag,
+            UiCommand::TagPopup(_) => K::TagPopup,
+            UiCommand::CloseTagPopup => K::CloseTagPopup,
             UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::ShowCollection(_) => K::ShowCollection,
             UiCommand::SaveSearch(_) => K::SaveSearch,
@@ -688,6 +738,7 @@ impl UiCommand {
             }
             K::Trash => UiCommand::Trash(selected()?),
             K::Delete => UiCommand::Delete(selected()?),
+            K::TagPopup => UiCommand::TagPopup(selected()?),
             K::NewFolder => UiCommand::NewFolder(targets.folder.clone()?),
             K::Undo => UiCommand::Undo,
             K::Redo => UiCommand::Redo,
@@ -699,7 +750,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 81] = {
+    pub const ALL: [CommandKind; 88] = {
         use CommandKind as K;
         [
             K::Back,
@@ -728,6 +779,13 @@ impl CommandKind {
             K::NewTag,
             K::EditTag,
             K::DeleteTag,
+            K::ReparentTag,
+            K::OpenTagEditor,
+            K::SaveTagEditor,
+            K::CloseTagEditor,
+            K::MergeTag,
+            K::TagPopup,
+            K::CloseTagPopup,
             K::SetMeta,
             K::ShowCollection,
             K::SaveSearch,
@@ -818,6 +876,13 @@ impl CommandKind {
             K::NewTag => "New tag",
             K::EditTag => "Rename",
             K::DeleteTag => "Delete tag",
+            K::ReparentTag => "Put under",
+            K::OpenTagEditor => "Edit tag…",
+            K::SaveTagEditor => "Save tag",
+            K::CloseTagEditor => "Close",
+            K::MergeTag => "Merge",
+            K::TagPopup => "Tag…",
+            K::CloseTagPopup => "Close",
             K::SetMeta => "Save note",
             K::ShowCollection => "Show this collection",
             K::SaveSearch => "Save search",
@@ -929,6 +994,8 @@ impl CommandKind {
                 Modifiers::COMMAND, Key::Y
             ),
             K::Undo => keys!(Modifiers::COMMAND, Key::Z),
+            // T for tag; Alt because plain letters jump to a name (type-ahead).
+            K::TagPopup => keys!(Modifiers::ALT, Key::T),
             _ => &[],
         }
     }

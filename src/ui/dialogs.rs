@@ -299,3 +299,321 @@ pub(crate) fn settings(ctx: &egui::Context, state: &mut AppState, actions: &mut 
         });
     state.settings_open = open;
 }
+
+/// The tag editor, while it is open: a tag's name, namespace, aliases, icon, colour, privacy
+/// and parents, saved together; and merging it into another tag (asked again).
+pub(crate) fn tag_editor(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    use crate::vdfs::index::tags::Privacy;
+    let all = state.tags.clone();
+    let Some(ed) = &mut state.tag_editor else {
+        return;
+    };
+    let Some(tag) = all.iter().find(|t| t.id == ed.id) else {
+        // Deleted elsewhere (another window, the CLI): nothing left to edit.
+        actions.push(UiCommand::CloseTagEditor);
+        return;
+    };
+    let name_of = |id: uuid::Uuid| {
+        all.iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| id.to_string(), |t| t.qualified())
+    };
+    egui::Window::new(format!("Edit tag \u{201c}{}\u{201d}", tag.qualified()))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.set_max_width(420.0);
+            egui::Grid::new("tag editor")
+                .num_columns(2)
+                .spacing([10.0, 6.0])
+                .show(ui, |ui| {
+                    let l = ui.label("Name");
+                    ui.text_edit_singleline(&mut ed.edit.name)
+                        .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Namespace");
+                    let mut ns = ed.edit.namespace.clone().unwrap_or_default();
+                    let r = ui.add(
+                        egui::TextEdit::singleline(&mut ns).hint_text("none (e.g. work, home)"),
+                    );
+                    r.labelled_by(l.id);
+                    ed.edit.namespace = (!ns.trim().is_empty()).then_some(ns);
+                    ui.end_row();
+                    let l = ui.label("Aliases");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut ed.aliases)
+                            .hint_text("other names, separated by commas"),
+                    )
+                    .labelled_by(l.id);
+                    ui.end_row();
+                    let l = ui.label("Icon");
+                    let mut icon = ed.edit.icon.clone().unwrap_or_default();
+                    ui.add(
+                        egui::TextEdit::singleline(&mut icon)
+                            .hint_text("a symbol or emoji")
+                            .desired_width(80.0),
+                    )
+                    .labelled_by(l.id);
+                    ed.edit.icon = (!icon.trim().is_empty()).then_some(icon);
+                    ui.end_row();
+                    ui.label("Colour");
+                    ui.horizontal_wrapped(|ui| {
+                        for (name, hex) in crate::ui::panels::sidebar::TAG_COLOURS {
+                            let c = egui::Color32::from_hex(hex).unwrap_or(egui::Color32::GRAY);
+                            let chosen = ed.edit.colour.as_deref() == Some(hex);
+                            if ui
+                                .selectable_label(chosen, RichText::new(name).color(c).strong())
+                                .clicked()
+                            {
+                                ed.edit.colour = Some(hex.to_owned());
+                            }
+                        }
+                        if ui
+                            .selectable_label(ed.edit.colour.is_none(), "No colour")
+                            .clicked()
+                        {
+                            ed.edit.colour = None;
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("Shown");
+                    ui.vertical(|ui| {
+                        ui.radio_value(&mut ed.edit.privacy, Privacy::Normal, "Everywhere");
+                        ui.radio_value(
+                            &mut ed.edit.privacy,
+                            Privacy::Archive,
+                            "Archive: its files are left out of searches unless asked for",
+                        );
+                        ui.radio_value(
+                            &mut ed.edit.privacy,
+                            Privacy::Hidden,
+                            "Hidden: not in the sidebar or on files",
+                        );
+                    });
+                    ui.end_row();
+                    ui.label("Under");
+                    ui.vertical(|ui| {
+                        let mut gone = None;
+                        for p in &ed.edit.parents {
+                            ui.horizontal(|ui| {
+                                ui.label(name_of(*p));
+                                if ui
+                                    .small_button("\u{00d7}")
+                                    .on_hover_text(format!("Take it out from under {}", name_of(*p)))
+                                    .clicked()
+                                {
+                                    gone = Some(*p);
+                                }
+                            });
+                        }
+                        if let Some(g) = gone {
+                            ed.edit.parents.retain(|p| *p != g);
+                        }
+                        if ed.edit.parents.is_empty() {
+                            ui.label(RichText::new("nothing: at the top").color(theme::weak(ui)));
+                        }
+                        // Tags it may go under: not itself, not below it, not already.
+                        let probe = crate::ui::dnd::DraggedTag {
+                            id: ed.id,
+                            name: String::new(),
+                            from: None,
+                        };
+                        ui.menu_button("Put under…", |ui| {
+                            for t in &all {
+                                if !ed.edit.parents.contains(&t.id)
+                                    && crate::ui::dnd::tag_accepts(&probe, t.id, &all)
+                                    && ui.button(t.qualified()).clicked()
+                                {
+                                    ed.edit.parents.push(t.id);
+                                    ui.close();
+                                }
+                            }
+                        });
+                    });
+                    ui.end_row();
+                });
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                let valid = !ed.edit.name.trim().is_empty();
+                if ui
+                    .add_enabled(valid, egui::Button::new(CommandKind::SaveTagEditor.label()))
+                    .clicked()
+                {
+                    actions.push(UiCommand::SaveTagEditor);
+                }
+                if ui.button(CommandKind::CloseTagEditor.label()).clicked()
+                    || ui.input(|i| i.key_pressed(egui::Key::Escape))
+                {
+                    actions.push(UiCommand::CloseTagEditor);
+                }
+            });
+            ui.separator();
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Merge into");
+                let chosen = ed.merge_into.map_or_else(|| "another tag…".to_owned(), name_of);
+                ui.menu_button(chosen, |ui| {
+                    for t in all.iter().filter(|t| t.id != ed.id) {
+                        if ui
+                            .selectable_label(ed.merge_into == Some(t.id), t.qualified())
+                            .clicked()
+                        {
+                            ed.merge_into = Some(t.id);
+                            ui.close();
+                        }
+                    }
+                });
+            });
+            if let Some(into) = ed.merge_into {
+                let n = tag.entries + tag.contents;
+                ui.label(format!(
+                    "Everything tagged \u{201c}{}\u{201d} ({}) gets \u{201c}{}\u{201d}; \u{201c}{}\u{201d} becomes one of its aliases and is deleted. Your files are not touched.",
+                    tag.qualified(),
+                    items_text(n),
+                    name_of(into),
+                    tag.qualified(),
+                ));
+                let merge = UiCommand::MergeTag { from: ed.id, into };
+                if ui
+                    .button(format!("Merge into \u{201c}{}\u{201d}", name_of(into)))
+                    .clicked()
+                {
+                    actions.push(merge);
+                }
+            }
+        });
+}
+
+/// The tags whose name or alias matches `typed` (case and accents ignored): those it starts
+/// first, then those containing it; all of them when nothing is typed. Hidden tags only when
+/// typed in full.
+pub(crate) fn tag_completions<'a>(
+    tags: &'a [crate::vdfs::library::TagInfo],
+    typed: &str,
+) -> Vec<&'a crate::vdfs::library::TagInfo> {
+    use crate::vdfs::index::tags::Privacy;
+    use crate::vdfs::query::search::fold;
+    let want = fold(typed.trim(), false);
+    let mut scored: Vec<(u8, &crate::vdfs::library::TagInfo)> = tags
+        .iter()
+        .filter_map(|t| {
+            let names = std::iter::once(&t.record.name)
+                .chain(&t.record.aliases)
+                .map(|n| fold(n, false))
+                .chain(std::iter::once(fold(&t.qualified(), false)));
+            let best = names
+                .filter_map(|n| {
+                    if n == want {
+                        Some(0)
+                    } else if n.starts_with(&want) {
+                        Some(1)
+                    } else if n.contains(&want) {
+                        Some(2)
+                    } else {
+                        None
+                    }
+                })
+                .min()?;
+            (t.record.privacy != Privacy::Hidden || best == 0).then_some((best, t))
+        })
+        .collect();
+    scored.sort_by_key(|(score, t)| (*score, t.qualified()));
+    scored.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The tag popup (Alt+T), while it is open: a name typed, the tags it matches below it (Up
+/// and Down choose, Enter or a click puts the tag on the items), or a new tag of that name.
+pub(crate) fn tag_popup(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    let tags = &state.tags;
+    let Some(p) = &mut state.tag_popup else {
+        return;
+    };
+    let shown: Vec<&crate::vdfs::library::TagInfo> =
+        tag_completions(tags, &p.text).into_iter().take(8).collect();
+    let exact = shown.first().is_some_and(|t| {
+        crate::vdfs::query::search::fold(&t.record.name, false)
+            == crate::vdfs::query::search::fold(p.text.trim(), false)
+            || crate::vdfs::query::search::fold(&t.qualified(), false)
+                == crate::vdfs::query::search::fold(p.text.trim(), false)
+    });
+    // The choices: the tags shown, then "New tag" when what is typed is not a tag's name.
+    let new = !p.text.trim().is_empty() && !exact;
+    let choices = shown.len() + usize::from(new);
+    let (up, down, enter, esc) = ctx.input(|i| {
+        (
+            i.key_pressed(egui::Key::ArrowUp),
+            i.key_pressed(egui::Key::ArrowDown),
+            i.key_pressed(egui::Key::Enter),
+            i.key_pressed(egui::Key::Escape),
+        )
+    });
+    if down && choices > 0 {
+        p.chosen = (p.chosen + 1) % choices;
+    }
+    if up && choices > 0 {
+        p.chosen = (p.chosen + choices - 1) % choices;
+    }
+    p.chosen = p.chosen.min(choices.saturating_sub(1));
+    let mut pick: Option<usize> = enter.then_some(p.chosen);
+    egui::Window::new(format!("Tag {}", items_text(p.paths.len() as u64)))
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_TOP, [0.0, 80.0])
+        .show(ctx, |ui| {
+            ui.set_min_width(300.0);
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut p.text)
+                    .hint_text("Tag name")
+                    .desired_width(f32::INFINITY),
+            );
+            // The field keeps the keyboard while the popup is open (Enter would take it away).
+            if !r.has_focus() {
+                r.request_focus();
+            }
+            if r.changed() {
+                p.chosen = 0;
+            }
+            for (i, t) in shown.iter().enumerate() {
+                let text = if t.record.aliases.is_empty() {
+                    t.qualified()
+                } else {
+                    format!("{}  ({})", t.qualified(), t.record.aliases.join(", "))
+                };
+                if ui.selectable_label(p.chosen == i, text).clicked() {
+                    pick = Some(i);
+                }
+            }
+            if new
+                && ui
+                    .selectable_label(
+                        p.chosen == shown.len(),
+                        format!("New tag \u{201c}{}\u{201d}", p.text.trim()),
+                    )
+                    .clicked()
+            {
+                pick = Some(shown.len());
+            }
+            if choices == 0 {
+                ui.label(RichText::new("Type a tag's name").color(theme::weak(ui)));
+            }
+        });
+    if esc {
+        actions.push(UiCommand::CloseTagPopup);
+        return;
+    }
+    if let Some(i) = pick.filter(|i| *i < choices) {
+        let paths = std::mem::take(&mut p.paths);
+        actions.push(match shown.get(i) {
+            Some(t) => UiCommand::SetTag {
+                tag: t.id,
+                paths,
+                on: true,
+            },
+            None => UiCommand::NewTag {
+                name: p.text.trim().to_owned(),
+                paths,
+            },
+        });
+        actions.push(UiCommand::CloseTagPopup);
+    }
+}

@@ -1,4 +1,5 @@
-//! Drag and drop of items onto folders, as in Dolphin or Finder.
+//! Drag and drop of items onto folders, as in Dolphin or Finder, and onto tags (tagging
+//! them); tags dragged onto tags (putting one under another).
 //!
 //! What is dragged is a [`Dragged`]: the item pressed, or the whole selection when that item
 //! is in it. A folder takes it ([`accepts`]) unless it is one of the items, lies inside one,
@@ -170,6 +171,123 @@ pub(crate) fn target(resp: &egui::Response, folder: &Path, actions: &mut Vec<UiC
     }
 }
 
+/// A tag dragged in the sidebar, from under `from` (`None`: at the top): dropped on another
+/// tag it goes under that one instead, dropped on the TAGS heading it goes to the top.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraggedTag {
+    /// The tag.
+    pub id: uuid::Uuid,
+    /// Its name, for the preview.
+    pub name: String,
+    /// The parent it is shown under where the drag began.
+    pub from: Option<uuid::Uuid>,
+}
+
+/// The id under which what a drop on a tag would do is kept for [`preview`].
+fn hint_id() -> egui::Id {
+    egui::Id::unique("cairn drop hint")
+}
+
+/// Makes `resp` (a tag's row) the source of a [`DraggedTag`].
+pub(crate) fn tag_source(resp: &egui::Response, tag: impl FnOnce() -> DraggedTag) {
+    if resp.drag_started_by(egui::PointerButton::Primary) {
+        egui::DragAndDrop::set_payload(&resp.ctx, tag());
+    }
+}
+
+/// Whether tag `onto` may become the parent of the dragged tag `d`: not itself, not a tag
+/// below it (a cycle), not the parent it is already shown under.
+pub fn tag_accepts(
+    d: &DraggedTag,
+    onto: uuid::Uuid,
+    all: &[crate::vdfs::library::TagInfo],
+) -> bool {
+    if d.id == onto || d.from == Some(onto) {
+        return false;
+    }
+    // Below `d`: walk down from it.
+    let mut stack = vec![d.id];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(t) = stack.pop() {
+        if t == onto {
+            return false;
+        }
+        if seen.insert(t) {
+            stack.extend(all.iter().filter(|x| x.parents.contains(&t)).map(|x| x.id));
+        }
+    }
+    true
+}
+
+/// Makes `resp` (tag `tag`'s row) a drop target: items dropped on it are tagged with it, a
+/// tag dropped on it goes under it (see [`tag_accepts`]). Highlighted while it would take
+/// what is dragged.
+pub(crate) fn tag_target(
+    resp: &egui::Response,
+    tag: &crate::vdfs::library::TagInfo,
+    all: &[crate::vdfs::library::TagInfo],
+    actions: &mut Vec<UiCommand>,
+) {
+    let hint = if let Some(items) = resp.dnd_hover_payload::<Dragged>() {
+        if items.paths.is_empty() {
+            return;
+        }
+        if resp.dnd_release_payload::<Dragged>().is_some() {
+            actions.push(UiCommand::SetTag {
+                tag: tag.id,
+                paths: items.paths.clone(),
+                on: true,
+            });
+        }
+        format!("Tag with \u{201c}{}\u{201d}", tag.qualified())
+    } else if let Some(d) = resp.dnd_hover_payload::<DraggedTag>() {
+        if !tag_accepts(&d, tag.id, all) {
+            return;
+        }
+        if resp.dnd_release_payload::<DraggedTag>().is_some() {
+            actions.push(UiCommand::ReparentTag {
+                tag: d.id,
+                from: d.from,
+                to: Some(tag.id),
+            });
+        }
+        format!("Put under \u{201c}{}\u{201d}", tag.qualified())
+    } else {
+        return;
+    };
+    highlight(resp, hint);
+}
+
+/// Makes `resp` (the TAGS heading) the place a dragged tag is let go to put it at the top
+/// (out from under the tag it was shown under).
+pub(crate) fn tag_top_target(resp: &egui::Response, actions: &mut Vec<UiCommand>) {
+    let Some(d) = resp.dnd_hover_payload::<DraggedTag>() else {
+        return;
+    };
+    if d.from.is_none() {
+        return;
+    }
+    if resp.dnd_release_payload::<DraggedTag>().is_some() {
+        actions.push(UiCommand::ReparentTag {
+            tag: d.id,
+            from: d.from,
+            to: None,
+        });
+    }
+    highlight(resp, "Move to the top".to_owned());
+}
+
+/// Highlights `resp` as a drop target and keeps `hint` for [`preview`].
+fn highlight(resp: &egui::Response, hint: String) {
+    let painter = resp.ctx.layer_painter(resp.layer_id);
+    theme::drop_target(
+        &painter,
+        resp.interact_rect,
+        resp.ctx.theme() == egui::Theme::Dark,
+    );
+    resp.ctx.data_mut(|d| d.insert_temp(hint_id(), hint));
+}
+
 /// The name a folder or item is shown by in the preview (the whole path for `/`).
 fn shown_name(path: &Path) -> String {
     path.file_name().map_or_else(
@@ -184,21 +302,31 @@ fn shown_name(path: &Path) -> String {
 /// once a frame, after every drop target was drawn.
 pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
     let over: Option<PathBuf> = ctx.data_mut(|d| d.remove_temp(hovered_id()));
-    let Some(dragged) = egui::DragAndDrop::payload::<Dragged>(ctx) else {
-        return;
-    };
+    let hint: Option<String> = ctx.data_mut(|d| d.remove_temp(hint_id()));
     let Some(pos) = ctx.pointer_latest_pos() else {
         return;
     };
-    let what = match dragged.paths.as_slice() {
-        [one] => shown_name(one),
-        many => items_text(many.len() as u64),
+    let (what, action) = if let Some(dragged) = egui::DragAndDrop::payload::<Dragged>(ctx) {
+        let what = match dragged.paths.as_slice() {
+            [one] => shown_name(one),
+            many => items_text(many.len() as u64),
+        };
+        let action = match (hint, over) {
+            (Some(h), _) => Some((OpKind::Move, h)),
+            (None, Some(to)) => {
+                let op = DropOp::from_modifiers(ctx.input(|i| i.modifiers));
+                let kind = op.kind(|| same_volume_shown(&dragged.paths, &to, volumes));
+                let verb = if kind == OpKind::Copy { "Copy" } else { "Move" };
+                Some((kind, format!("{verb} to {}", shown_name(&to))))
+            }
+            (None, None) => None,
+        };
+        (what, action)
+    } else if let Some(tag) = egui::DragAndDrop::payload::<DraggedTag>(ctx) {
+        (tag.name.clone(), hint.map(|h| (OpKind::Move, h)))
+    } else {
+        return;
     };
-    let action = over.map(|to| {
-        let op = DropOp::from_modifiers(ctx.input(|i| i.modifiers));
-        let kind = op.kind(|| same_volume_shown(&dragged.paths, &to, volumes));
-        (kind, shown_name(&to))
-    });
     ctx.set_cursor_icon(match action {
         None => egui::CursorIcon::NoDrop,
         Some((OpKind::Copy, _)) => egui::CursorIcon::Copy,
@@ -212,9 +340,8 @@ pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
             ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
             egui::Frame::popup(ui.style()).show(ui, |ui| {
                 ui.label(egui::RichText::new(what).strong());
-                if let Some((kind, to)) = action {
-                    let verb = if kind == OpKind::Copy { "Copy" } else { "Move" };
-                    ui.label(format!("{verb} to {to}"));
+                if let Some((_, said)) = action {
+                    ui.label(said);
                 }
             });
         });

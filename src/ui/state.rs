@@ -21,6 +21,30 @@ use crate::vdfs::query::dupes::{Group, Keep, Reclaim};
 use crate::vdfs::sdpath::SdPath;
 use crate::vdfs::{Event, LibraryConfig, LibrarySummary};
 
+/// What the tag editor holds: a tag's fields as typed, saved together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagEditor {
+    /// The tag edited.
+    pub id: uuid::Uuid,
+    /// Its fields as typed.
+    pub edit: crate::vdfs::library::TagEdit,
+    /// Its aliases as typed, separated by commas.
+    pub aliases: String,
+    /// The tag chosen to merge it into, if any.
+    pub merge_into: Option<uuid::Uuid>,
+}
+
+/// The tag popup: the items it tags and the name typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagPopup {
+    /// The items, exact paths.
+    pub paths: Vec<PathBuf>,
+    /// The name typed.
+    pub text: String,
+    /// The completion chosen with Up and Down (an index in those shown).
+    pub chosen: usize,
+}
+
 /// Everything the window shows; changed only by updates from the core and by pure UI
 /// interaction (text being typed, panels toggled).
 #[derive(Debug, Default)]
@@ -55,6 +79,10 @@ pub struct AppState {
     pub label_map: crate::vdfs::library::LabelMap,
     /// The name typed for a new tag in a context menu.
     pub new_tag_text: String,
+    /// The tag editor, while it is open.
+    pub tag_editor: Option<TagEditor>,
+    /// The tag popup (Alt+T), while it is open.
+    pub tag_popup: Option<TagPopup>,
     /// Tags changed while a search by tag was shown: it is run again when they are read.
     pub tags_rerun: bool,
     /// The note and rating of the item inspected, with its path.
@@ -1215,7 +1243,62 @@ impl AppState {
             UiCommand::EditTag { tag, name, colour } => {
                 send.push(Command::EditTag { tag, name, colour });
             }
-            UiCommand::DeleteTag(tag) => send.push(Command::DeleteTag(tag)),
+            UiCommand::DeleteTag(tag) => {
+                if self.tag_editor.as_ref().is_some_and(|t| t.id == tag) {
+                    self.tag_editor = None;
+                }
+                send.push(Command::DeleteTag(tag));
+            }
+            UiCommand::ReparentTag { tag, from, to } => {
+                send.push(Command::ReparentTag { tag, from, to });
+            }
+            UiCommand::OpenTagEditor(id) => {
+                if let Some(t) = self.tags.iter().find(|t| t.id == id) {
+                    let r = &t.record;
+                    self.tag_editor = Some(TagEditor {
+                        id,
+                        edit: crate::vdfs::library::TagEdit {
+                            name: r.name.clone(),
+                            namespace: r.namespace.clone(),
+                            aliases: r.aliases.clone(),
+                            colour: r.colour.clone(),
+                            icon: r.icon.clone(),
+                            privacy: r.privacy,
+                            parents: t.parents.clone(),
+                        },
+                        aliases: r.aliases.join(", "),
+                        merge_into: None,
+                    });
+                }
+            }
+            UiCommand::SaveTagEditor => {
+                if let Some(mut t) = self.tag_editor.take() {
+                    t.edit.aliases = t
+                        .aliases
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    send.push(Command::UpdateTag {
+                        tag: t.id,
+                        edit: Box::new(t.edit),
+                    });
+                }
+            }
+            UiCommand::CloseTagEditor => self.tag_editor = None,
+            UiCommand::MergeTag { from, into } => {
+                self.tag_editor = None;
+                send.push(Command::MergeTags { from, into });
+            }
+            UiCommand::TagPopup(paths) => {
+                self.tag_popup = Some(TagPopup {
+                    paths,
+                    text: String::new(),
+                    chosen: 0,
+                });
+            }
+            UiCommand::CloseTagPopup => self.tag_popup = None,
             // The draft stays as typed; it equals the saved note once that is read back.
             UiCommand::SaveSearch(name) => send.push(Command::SaveSearch {
                 name,

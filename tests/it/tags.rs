@@ -633,3 +633,43 @@ fn labels_and_favourites_mark_files_and_contents() {
         "{shown}"
     );
 }
+
+/// `tag set` changes a tag's icon and namespace (and clears them with `none`); an icon too
+/// long or a namespace that makes two tags one name is refused naming it.
+#[test]
+fn a_tags_icon_and_namespace_are_set_and_cleared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, _tree) = library(tmp.path());
+    ok(cairn(&data).args(["tag", "create", "work::Project"]));
+    ok(cairn(&data).args(["tag", "create", "Project"]));
+    ok(cairn(&data).args(["tag", "set", "work::Project", "--icon", "\u{1F4BC}"]));
+    let tag = |ns: &str| {
+        let v = json(&ok(cairn(&data).args(["--json", "tag", "ls"])));
+        let v = v
+            .as_array()
+            .or_else(|| v["tags"].as_array())
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Project" && t["namespace"] == ns)
+            .cloned();
+        v.unwrap_or_else(|| panic!("no tag {ns}::Project"))
+    };
+    let v = tag("work");
+    assert_eq!(v["icon"], "\u{1F4BC}", "{v}");
+    // Out of its namespace it would be a second "Project": refused, naming it.
+    let err = fails(cairn(&data).args(["tag", "set", "work::Project", "--namespace", "none"]));
+    assert!(err.contains("Project"), "{err}");
+    ok(cairn(&data).args([
+        "tag",
+        "set",
+        "work::Project",
+        "--namespace",
+        "job",
+        "--icon",
+        "none",
+    ]));
+    let v = tag("job");
+    assert!(v["icon"].is_null(), "{v}");
+    let err = fails(cairn(&data).args(["tag", "set", "job::Project", "--icon", &"x".repeat(300)]));
+    assert!(err.contains("icon"), "{err}");
+}

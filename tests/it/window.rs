@@ -2570,3 +2570,199 @@ fn a_search_is_saved_and_run_again_from_the_sidebar() {
         s.search_text == "beach" && s.found.as_ref().is_some_and(|(hits, _, _)| hits.len() == 2)
     });
 }
+
+/// Tagging from the keyboard: Alt+T opens the tag popup on the selection, typing completes
+/// from the tags' names and aliases (accents ignored), Enter puts the chosen tag on; a name
+/// that is no tag makes a new one; Esc closes it.
+#[test]
+fn alt_t_tags_the_selection_with_a_completed_or_new_tag() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    lib.create_tag(&cairn::vdfs::library::NewTag {
+        name: "Réunion".into(),
+        aliases: vec!["meeting".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::T);
+    step_until(&mut h, "Tag 1 item");
+    // By its alias, accents ignored: the tag is offered, Enter puts it on.
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text("meet");
+    h.run_steps(2);
+    assert!(h.query_by_label("Réunion  (meeting)").is_some());
+    h.key_press(egui::Key::Enter);
+    step_until_state(&mut h, "tagged by the popup", |s| {
+        s.tag_popup.is_none() && s.tag_map.values().any(|t| t.len() == 1)
+    });
+    let lib = fx.core.library().unwrap();
+    let on = lib.tags_of(&root.join("notes.md")).unwrap();
+    assert_eq!(on.len(), 1);
+    assert_eq!(on[0].0.record.name, "Réunion");
+    // A new name makes a new tag.
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::T);
+    step_until(&mut h, "Tag 1 item");
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text("Urgent");
+    h.run_steps(2);
+    assert!(h.query_by_label("New tag \u{201c}Urgent\u{201d}").is_some());
+    h.key_press(egui::Key::Enter);
+    step_until_state(&mut h, "a new tag", |s| s.tags.len() == 2);
+    step_until_state(&mut h, "on the file", |s| {
+        s.tag_map.values().any(|t| t.len() == 2)
+    });
+    // Esc closes it and tags nothing.
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::T);
+    step_until(&mut h, "Tag 1 item");
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "closed", |s| s.tag_popup.is_none());
+    assert_eq!(lib.tags_of(&root.join("notes.md")).unwrap().len(), 2);
+}
+
+/// Drag and drop with tags: files dropped on a tag in the sidebar are tagged with it; a tag
+/// dropped on another goes under it, onto the TAGS heading back to the top; a tag dropped
+/// on a tag below it (a cycle) does nothing.
+#[test]
+fn files_and_tags_are_dropped_onto_tags() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    for name in ["Travel", "Paris"] {
+        lib.create_tag(&cairn::vdfs::library::NewTag {
+            name: name.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    step_until(&mut h, "Paris");
+    drag_onto(&mut h, "notes.md", "Travel", egui::Modifiers::NONE);
+    let lib = fx.core.library().unwrap();
+    step_until_state(&mut h, "tagged by a drop", |s| !s.tag_map.is_empty());
+    let on = lib.tags_of(&root.join("notes.md")).unwrap();
+    assert_eq!(on[0].0.record.name, "Travel");
+    assert!(
+        root.join("notes.md").is_file(),
+        "a file dropped on a tag stays"
+    );
+    // Paris under Travel.
+    drag_onto(&mut h, "Paris", "Travel  \u{00b7} 1", egui::Modifiers::NONE);
+    let travel = lib.find_tag("Travel").unwrap().id;
+    step_until_state(&mut h, "put under", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.name == "Paris" && t.parents == [travel])
+    });
+    // Travel onto Paris (below it): refused, nothing changes.
+    drag_onto(&mut h, "Travel  \u{00b7} 1", "Paris", egui::Modifiers::NONE);
+    h.run_steps(5);
+    assert!(lib.find_tag("Travel").unwrap().parents.is_empty());
+    // Paris onto the heading: at the top again.
+    drag_onto(&mut h, "Paris", "TAGS", egui::Modifiers::NONE);
+    step_until_state(&mut h, "at the top", |s| {
+        s.tags.iter().all(|t| t.parents.is_empty())
+    });
+}
+
+/// The tag editor: name, namespace, aliases, icon, colour, privacy and parents saved
+/// together; merging into another tag asks first and moves the tagged files over.
+#[test]
+fn the_tag_editor_changes_a_tag_and_merges_it() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    for name in ["Travel", "Trips", "Work"] {
+        lib.create_tag(&cairn::vdfs::library::NewTag {
+            name: name.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    lib.tag_paths("Trips", &[root.join("notes.md")], false, false)
+        .unwrap();
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "Work");
+    h.get_by_label("Work").click_secondary();
+    step_until(&mut h, "Edit tag…");
+    h.get_by_label("Edit tag…").click();
+    step_until(&mut h, "Edit tag \u{201c}Work\u{201d}");
+    h.get_by_label("Namespace").focus();
+    h.run_steps(1);
+    h.get_by_label("Namespace").type_text("job");
+    h.get_by_label("Aliases").focus();
+    h.run_steps(1);
+    h.get_by_label("Aliases").type_text("office, boulot");
+    h.get_by_label("Green").click();
+    h.run_steps(1);
+    h.get_by_label("Archive: its files are left out of searches unless asked for")
+        .click();
+    h.run_steps(1);
+    h.get_by_label("Put under…").click();
+    h.run_steps(2);
+    rightmost(&h, "Travel").click();
+    h.run_steps(2);
+    h.get_by_label("Save tag").click();
+    let lib = fx.core.library().unwrap();
+    step_until_state(&mut h, "saved", |s| {
+        s.tags
+            .iter()
+            .any(|t| t.record.namespace.as_deref() == Some("job"))
+    });
+    let work = lib.find_tag("boulot").unwrap();
+    assert_eq!(work.qualified(), "job::Work");
+    assert_eq!(work.record.aliases, ["office", "boulot"]);
+    assert_eq!(work.record.colour.as_deref(), Some("#16a34a"));
+    assert_eq!(
+        work.record.privacy,
+        cairn::vdfs::index::tags::Privacy::Archive
+    );
+    assert_eq!(work.parents, [lib.find_tag("Travel").unwrap().id]);
+    // Trips merged into Travel: the file tagged Trips now carries Travel.
+    let row = "Trips  \u{00b7} 1";
+    step_until(&mut h, row);
+    h.get_by_label(row).click_secondary();
+    step_until(&mut h, "Edit tag…");
+    h.get_by_label("Edit tag…").click();
+    step_until(&mut h, "another tag…");
+    h.run_steps(2);
+    h.get_by_label("another tag…").click();
+    h.run_steps(2);
+    rightmost(&h, "Travel").click();
+    step_until(&mut h, "Merge into \u{201c}Travel\u{201d}");
+    h.run_steps(2);
+    h.get_by_label("Merge into \u{201c}Travel\u{201d}").click();
+    step_until_state(&mut h, "merged", |s| {
+        s.tag_editor.is_none() && !s.tags.iter().any(|t| t.record.name == "Trips")
+    });
+    let on = lib.tags_of(&root.join("notes.md")).unwrap();
+    assert_eq!(on.len(), 1);
+    assert_eq!(on[0].0.record.name, "Travel");
+    assert!(
+        lib.find_tag("Travel")
+            .unwrap()
+            .record
+            .aliases
+            .contains(&"Trips".to_owned())
+    );
+}
+
+/// Of the widgets labelled `label`, the one furthest right (a menu's entry over the dialog,
+/// not the sidebar's row of the same name).
+fn rightmost<'a>(h: &'a H<'_>, label: &'a str) -> egui_kittest::Node<'a> {
+    h.get_all_by_label(label)
+        .max_by(|a, b| a.rect().min.x.total_cmp(&b.rect().min.x))
+        .unwrap()
+}

@@ -199,7 +199,8 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     }
 
     ui.add_space(10.0);
-    heading(ui, "TAGS");
+    let h = heading(ui, "TAGS");
+    crate::ui::dnd::tag_top_target(&h, actions);
     tags_section(ui, state, actions);
 
     if !state.saved_searches.is_empty() {
@@ -283,15 +284,24 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
     }
     let ids: std::collections::HashSet<uuid::Uuid> = shown.iter().map(|t| t.id).collect();
     let filtered = state.searching() && state.search_filters.tag.is_some();
+    /// What every row of the tree looks at.
+    struct Tree<'a> {
+        /// The tags shown.
+        all: &'a [&'a crate::vdfs::library::TagInfo],
+        /// Every tag (hidden ones too: a drop must not make a cycle through them).
+        every: &'a [crate::vdfs::library::TagInfo],
+        /// The tag whose search is shown.
+        selected: Option<uuid::Uuid>,
+    }
     fn row(
         ui: &mut egui::Ui,
         t: &crate::vdfs::library::TagInfo,
-        all: &[&crate::vdfs::library::TagInfo],
+        tree: &Tree<'_>,
         depth: usize,
         path: &mut Vec<uuid::Uuid>,
-        selected: Option<uuid::Uuid>,
         actions: &mut Vec<UiCommand>,
     ) {
+        let (all, every, selected) = (tree.all, tree.every, tree.selected);
         let r = ui
             .horizontal(|ui| {
                 ui.add_space(depth as f32 * 12.0);
@@ -305,13 +315,20 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
                 ui.painter().circle_filled(dot.center(), 4.5, colour);
                 let n = t.entries + t.contents;
                 // A namespaced tag says its namespace (two "Project" tags side by side).
-                let name = t.qualified();
+                let name = match &t.record.icon {
+                    Some(icon) => format!("{icon} {}", t.qualified()),
+                    None => t.qualified(),
+                };
                 let text = if n > 0 {
                     format!("{name}  \u{00b7} {}", format::count(n))
                 } else {
                     name
                 };
-                ui.selectable_label(selected == Some(t.id), text)
+                // Clicked, right-clicked and dragged (onto another tag) alike.
+                ui.add(
+                    egui::Button::selectable(selected == Some(t.id), text)
+                        .sense(egui::Sense::click_and_drag()),
+                )
             })
             .inner
             .on_hover_text(format!(
@@ -322,11 +339,18 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
         if r.clicked() {
             actions.push(UiCommand::ShowTag(t.id));
         }
+        // Dragged onto another tag it goes under that one; items dropped on it are tagged.
+        crate::ui::dnd::tag_source(&r, || crate::ui::dnd::DraggedTag {
+            id: t.id,
+            name: t.qualified(),
+            from: path.last().copied(),
+        });
+        crate::ui::dnd::tag_target(&r, t, every, actions);
         r.context_menu(|ui| tag_menu(ui, t, actions));
         path.push(t.id);
         for c in all.iter().filter(|c| c.parents.contains(&t.id)) {
             if !path.contains(&c.id) {
-                row(ui, c, all, depth + 1, path, selected, actions);
+                row(ui, c, tree, depth + 1, path, actions);
             }
         }
         path.pop();
@@ -336,16 +360,21 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
     } else {
         None
     };
+    let tree = Tree {
+        all: &shown,
+        every: &state.tags,
+        selected,
+    };
     for t in shown
         .iter()
         .filter(|t| !t.parents.iter().any(|p| ids.contains(p)))
     {
-        row(ui, t, &shown, 0, &mut Vec::new(), selected, actions);
+        row(ui, t, &tree, 0, &mut Vec::new(), actions);
     }
 }
 
 /// The colours offered for a tag.
-const TAG_COLOURS: [(&str, &str); 8] = [
+pub(crate) const TAG_COLOURS: [(&str, &str); 8] = [
     ("Red", "#e11d48"),
     ("Orange", "#f97316"),
     ("Yellow", "#eab308"),
@@ -363,6 +392,10 @@ fn tag_menu(ui: &mut egui::Ui, t: &crate::vdfs::library::TagInfo, actions: &mut 
     ui.set_min_width(200.0);
     if ui.button(CommandKind::ShowTag.label()).clicked() {
         actions.push(UiCommand::ShowTag(t.id));
+        ui.close();
+    }
+    if ui.button(CommandKind::OpenTagEditor.label()).clicked() {
+        actions.push(UiCommand::OpenTagEditor(t.id));
         ui.close();
     }
     ui.menu_button(CommandKind::EditTag.label(), |ui| {

@@ -14,8 +14,8 @@ mod tags;
 
 pub use tags::{
     CollectionInfo, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef, ExportedTag,
-    ImportReport, LabelMap, MetaChange, MetaOf, MissingItem, NewTag, SavedSearch, TagExport,
-    TagInfo, TagMap, TagVia,
+    ImportReport, LabelMap, MetaChange, MetaOf, MissingItem, NewTag, SavedSearch, TagEdit,
+    TagExport, TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;

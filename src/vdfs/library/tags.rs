@@ -89,6 +89,25 @@ pub struct NewTag {
     pub parent: Option<String>,
 }
 
+/// Every field of a tag as the tag editor sets it ([`super::Library::edit_tag`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagEdit {
+    /// Its display name.
+    pub name: String,
+    /// Its namespace (`None` or blank: none).
+    pub namespace: Option<String>,
+    /// Other names that find it (blank ones left out, repeats once).
+    pub aliases: Vec<String>,
+    /// `#rrggbb`, or none.
+    pub colour: Option<String>,
+    /// A short icon (an emoji or a symbol), or none.
+    pub icon: Option<String>,
+    /// Who may see it.
+    pub privacy: Privacy,
+    /// The tags it is directly under.
+    pub parents: Vec<Uuid>,
+}
+
 /// How a path carries a tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -440,6 +459,99 @@ impl super::Library {
             }
             Ok(())
         })
+    }
+
+    /// Changes every field of a tag at once, as the window's tag editor does: its name,
+    /// namespace, aliases, colour, icon, privacy and parents (edges added and removed to
+    /// match). Checked whole before anything is written; the record and the edges are written
+    /// in one transaction, each change logged for sync.
+    ///
+    /// # Errors
+    /// As [`Self::create_tag`]; [`CoreError::Tag`] naming the cycle a parent would make or
+    /// an unknown parent; [`CoreError::Store`].
+    pub fn edit_tag(&self, query: &str, edit: &TagEdit) -> Result<TagInfo, CoreError> {
+        let t = self.find_tag(query)?;
+        let mut record = t.record.clone();
+        record.name = check_name("name", &edit.name)?;
+        record.namespace = edit
+            .namespace
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| check_name("namespace", n))
+            .transpose()?;
+        let mut aliases = Vec::new();
+        for a in &edit.aliases {
+            let a = check_name("alias", a)?;
+            if !aliases.contains(&a) {
+                aliases.push(a);
+            }
+        }
+        record.aliases = aliases;
+        record.colour = edit.colour.as_deref().map(check_colour).transpose()?;
+        record.icon = edit
+            .icon
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(|i| check_name("icon", i))
+            .transpose()?;
+        record.privacy = edit.privacy;
+        let mut names: Vec<&str> = vec![&record.name];
+        names.extend(record.aliases.iter().map(String::as_str));
+        self.check_free(record.namespace.as_deref(), &names, Some(t.id))?;
+        let all = self.tag_list(false)?;
+        let below = descendants(&all, &[t.id]);
+        for p in &edit.parents {
+            let Some(parent) = all.iter().find(|x| x.id == *p) else {
+                return Err(CoreError::Tag(format!(
+                    "no tag {p} to put \"{}\" under",
+                    t.qualified()
+                )));
+            };
+            if below.contains(p) {
+                return Err(CoreError::Tag(format!(
+                    "\"{}\" is below \"{}\": putting \"{}\" under it would make a cycle",
+                    parent.qualified(),
+                    t.qualified(),
+                    t.qualified()
+                )));
+            }
+        }
+        let added: Vec<Uuid> = edit
+            .parents
+            .iter()
+            .filter(|p| !t.parents.contains(p))
+            .copied()
+            .collect();
+        let removed: Vec<Uuid> = t
+            .parents
+            .iter()
+            .filter(|p| !edit.parents.contains(p))
+            .copied()
+            .collect();
+        let changed = record != t.record;
+        let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..1 + added.len() + removed.len())
+            .map(|_| self.clock.tick())
+            .collect();
+        let id = t.id;
+        self.store.write(move |tx| {
+            let mut h = hlcs.iter().copied();
+            let first = h.next().expect("an HLC for the record");
+            if changed {
+                record.hlc = first;
+                tags::put(tx, id, &record)?;
+            }
+            for p in &added {
+                tags::add_edge(tx, id, *p, h.next().expect("an HLC per change"))?;
+            }
+            for p in &removed {
+                tags::remove_edge(tx, id, *p, h.next().expect("an HLC per change"))?;
+            }
+            Ok(())
+        })?;
+        self.tags_changed();
+        self.find_tag(&id.to_string())
     }
 
     /// Puts tag `child` under tag `parent` (a tag may have several parents). Refused when it
