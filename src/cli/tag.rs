@@ -99,8 +99,16 @@ pub enum TagCommand {
         into: String,
     },
     /// Files that carried tags, a note or a rating, or were in a collection, and are gone
-    /// from the index: what was on them is kept (a file that comes back finds it again).
-    Missing,
+    /// from the index: what was on them is kept for 60 days (a file that comes back under the
+    /// same identity finds it again), then forgotten.
+    Missing {
+        /// Forget what was on these missing items now (their entry UUIDs, as listed).
+        #[arg(long, value_name = "UUID", num_args = 1..)]
+        forget: Vec<uuid::Uuid>,
+        /// Forget what was on every missing item now.
+        #[arg(long, conflicts_with = "forget")]
+        forget_all: bool,
+    },
     /// Undo the newest tagging or untagging made on this device (one action, however many
     /// items); again for the one before.
     Undo,
@@ -389,8 +397,29 @@ pub(super) fn tag(
                 );
             }
         }
-        TagCommand::Missing => {
+        TagCommand::Missing { forget, forget_all } => {
             let missing = lib.missing_items()?;
+            if forget_all || !forget.is_empty() {
+                let which: Vec<uuid::Uuid> = if forget_all {
+                    missing.iter().map(|m| m.entry).collect()
+                } else {
+                    for u in &forget {
+                        if !missing.iter().any(|m| m.entry == *u) {
+                            anyhow::bail!(
+                                "{u} is not a missing item (see `cairn tag missing`); nothing was forgotten"
+                            );
+                        }
+                    }
+                    forget
+                };
+                let n = lib.forget_missing(&which)?;
+                if out.json {
+                    out.json(&json!({ "forgotten": n }));
+                } else {
+                    println!("Forgot what was on {}", plural(n, "missing item"));
+                }
+                return Ok(());
+            }
             if out.json {
                 out.json(&serde_json::to_value(&missing)?);
             } else if missing.is_empty() {
@@ -411,7 +440,12 @@ pub(super) fn tag(
                     if !m.collections.is_empty() {
                         what.push(format!("in {}", m.collections.join(", ")));
                     }
-                    println!("{}  {when}: {}", m.entry, what.join("; "));
+                    let shown = match (&m.path, &m.name) {
+                        (Some(p), _) => p.display().to_string(),
+                        (None, Some(n)) => n.clone(),
+                        (None, None) => "(name not known)".to_owned(),
+                    };
+                    println!("{shown}  {when}: {}  [{}]", what.join("; "), m.entry);
                 }
             }
         }

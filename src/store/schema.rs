@@ -44,6 +44,10 @@ pub const META_NEXT_SEQ: &str = "next_seq";
 /// [`crate::vdfs::index::write::prune_tombstones_if_due`].
 pub const META_TOMBSTONES_PRUNED: &str = "tombstones_pruned_ms";
 
+/// Meta key of when the marks of long-missing entries were last forgotten (postcard `i64`, ms
+/// since the epoch); see `Library::forget_expired_missing`.
+pub const META_MISSING_FORGOTTEN: &str = "missing_forgotten_ms";
+
 /// Meta key of the names generation (postcard `u64`): a new random value with every
 /// transaction that changes entries or their content links, so the search name index
 /// (`cache/names.idx`) knows it is stale — never a value it had before, even after commits were

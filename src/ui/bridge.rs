@@ -186,6 +186,10 @@ pub enum Command {
     },
     /// Delete a tag.
     DeleteTag(Uuid),
+    /// List the missing items ([`Update::Missing`]).
+    ListMissing,
+    /// Forget what was on these missing items, then list them again.
+    ForgetMissing(Vec<Uuid>),
     /// Change every field of a tag (the tag editor).
     UpdateTag {
         /// The tag.
@@ -354,6 +358,9 @@ pub enum Update {
     },
     /// The items of the desktop trash, newest first.
     Trash(Vec<Trashed>),
+    /// The missing items (tagged, noted or collected entries gone from the index), newest
+    /// gone first.
+    Missing(Vec<crate::vdfs::library::MissingItem>),
     /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
     Thumbnail {
         /// The image it belongs to.
@@ -734,6 +741,27 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     lib.remove_tag_parent(&id, &from.to_string())
                         .map_err(|e| e.to_string())?;
                 }
+            }
+            Command::ListMissing => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                send(Update::Missing(
+                    lib.missing_items().map_err(|e| e.to_string())?,
+                ));
+            }
+            Command::ForgetMissing(entries) => {
+                let lib = core.library().map_err(|e| e.to_string())?;
+                let n = lib.forget_missing(&entries).map_err(|e| e.to_string())?;
+                send(Update::Said(format!(
+                    "Forgot what was on {}",
+                    if n == 1 {
+                        "1 missing item".to_owned()
+                    } else {
+                        format!("{} missing items", crate::format::count(n))
+                    }
+                )));
+                send(Update::Missing(
+                    lib.missing_items().map_err(|e| e.to_string())?,
+                ));
             }
             Command::DeleteTag(tag) => {
                 let lib = core.library().map_err(|e| e.to_string())?;

@@ -117,6 +117,17 @@ pub enum UiCommand {
     },
     /// Open the tag editor on a tag.
     OpenTagEditor(Uuid),
+    /// Show (or leave) the missing items: tagged, noted or collected files gone from the index.
+    ShowMissing,
+    /// Select a missing item (`toggle`: add or remove it, else it alone).
+    SelectMissing {
+        /// Its entry UUID.
+        entry: Uuid,
+        /// Ctrl held.
+        toggle: bool,
+    },
+    /// Forget what was on missing items (the person confirmed).
+    ForgetMissing(Vec<Uuid>),
     /// Save what the tag editor holds.
     SaveTagEditor,
     /// Close the tag editor without saving.
@@ -411,6 +422,12 @@ pub enum CommandKind {
     ReparentTag,
     /// [`UiCommand::OpenTagEditor`].
     OpenTagEditor,
+    /// [`UiCommand::ShowMissing`].
+    ShowMissing,
+    /// [`UiCommand::SelectMissing`].
+    SelectMissing,
+    /// [`UiCommand::ForgetMissing`].
+    ForgetMissing,
     /// [`UiCommand::SaveTagEditor`].
     SaveTagEditor,
     /// [`UiCommand::CloseTagEditor`].
@@ -566,6 +583,9 @@ impl UiCommand {
             UiCommand::DeleteTag(_) => K::DeleteTag,
             UiCommand::ReparentTag { .. } => K::ReparentTag,
             UiCommand::OpenTagEditor(_) => K::OpenTagEditor,
+            UiCommand::ShowMissing => K::ShowMissing,
+            UiCommand::SelectMissing { .. } => K::SelectMissing,
+            UiCommand::ForgetMissing(_) => K::ForgetMissing,
             UiCommand::SaveTagEditor => K::SaveTagEditor,
             UiCommand::CloseTagEditor => K::CloseTagEditor,
             UiCommand::MergeTag { .. } => K::MergeTag,
@@ -750,7 +770,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 88] = {
+    pub const ALL: [CommandKind; 91] = {
         use CommandKind as K;
         [
             K::Back,
@@ -781,6 +801,9 @@ impl CommandKind {
             K::DeleteTag,
             K::ReparentTag,
             K::OpenTagEditor,
+            K::ShowMissing,
+            K::SelectMissing,
+            K::ForgetMissing,
             K::SaveTagEditor,
             K::CloseTagEditor,
             K::MergeTag,
@@ -878,6 +901,9 @@ impl CommandKind {
             K::DeleteTag => "Delete tag",
             K::ReparentTag => "Put under",
             K::OpenTagEditor => "Edit tag…",
+            K::ShowMissing => "Missing",
+            K::SelectMissing => "Select",
+            K::ForgetMissing => "Forget",
             K::SaveTagEditor => "Save tag",
             K::CloseTagEditor => "Close",
             K::MergeTag => "Merge",

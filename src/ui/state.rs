@@ -191,6 +191,12 @@ pub struct AppState {
     pub op_totals: std::collections::HashMap<JobId, (u64, u64)>,
     /// The trash is shown instead of the folder.
     pub show_trash: bool,
+    /// The missing items are shown instead of a folder.
+    pub show_missing: bool,
+    /// The missing items, once read.
+    pub missing: Option<Vec<crate::vdfs::library::MissingItem>>,
+    /// The missing items selected, by entry UUID.
+    pub missing_selected: std::collections::HashSet<uuid::Uuid>,
     /// The trash's items, newest first, once listed.
     pub trash: Option<Vec<Trashed>>,
     /// The trash items selected (by their path in the trash).
@@ -435,7 +441,12 @@ impl AppState {
                 }
                 // A rescan (or the live index's catch-up) may have changed what the index
                 // shows: the rows are swapped in place once listed again.
-                if rescanned && !self.searching() && !self.show_dupes && !self.show_trash {
+                if rescanned
+                    && !self.searching()
+                    && !self.show_dupes
+                    && !self.show_trash
+                    && !self.show_missing
+                {
                     self.explorer.listed_ms = crate::vdfs::jobs::now_ms();
                     self.relist_later.ask();
                 }
@@ -467,6 +478,10 @@ impl AppState {
                 }
                 if std::mem::take(&mut self.tags_rerun) && self.searching() {
                     return Some(self.rerun_search());
+                }
+                // What is missing changes with the marks (a file tagged, a mark forgotten).
+                if self.show_missing {
+                    return Some(Command::ListMissing);
                 }
             }
             Update::Apps { path, apps } => self.apps = Some((path, apps)),
@@ -572,6 +587,11 @@ impl AppState {
                     }
                     _ => self.error = Some((error, Instant::now())),
                 }
+            }
+            Update::Missing(items) => {
+                self.missing_selected
+                    .retain(|u| items.iter().any(|i| i.entry == *u));
+                self.missing = Some(items);
             }
             Update::Trash(items) => {
                 self.trash_selected
@@ -812,6 +832,7 @@ impl AppState {
     /// Starts showing `folder`; returns the listing command to send.
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
         self.show_trash = false;
+        self.show_missing = false;
         self.renaming = None;
         self.batch_rename = None;
         let ticket = self.explorer.open(folder.clone(), record);
@@ -1005,7 +1026,7 @@ impl AppState {
     /// selection (none while the trash, the duplicates or search results are shown).
     pub fn key_targets(&self) -> crate::ui::commands::KeyTargets {
         let e = &self.explorer;
-        if self.show_trash || self.show_dupes || self.searching() {
+        if self.show_trash || self.show_missing || self.show_dupes || self.searching() {
             return Default::default();
         }
         crate::ui::commands::KeyTargets {
@@ -1234,6 +1255,7 @@ impl AppState {
                 self.search_everywhere = true;
                 self.show_dupes = false;
                 self.show_trash = false;
+                self.show_missing = false;
                 send.push(self.rerun_search());
             }
             UiCommand::SetTag { tag, paths, on } => {
@@ -1318,6 +1340,7 @@ impl AppState {
                     self.search_everywhere = true;
                     self.show_dupes = false;
                     self.show_trash = false;
+                    self.show_missing = false;
                     self.search_ticket += 1;
                     send.push(Command::Search {
                         ticket: self.search_ticket,
@@ -1334,6 +1357,7 @@ impl AppState {
                 self.search_everywhere = true;
                 self.show_dupes = false;
                 self.show_trash = false;
+                self.show_missing = false;
                 send.push(self.rerun_search());
             }
             UiCommand::Collect {
@@ -1404,6 +1428,7 @@ impl AppState {
             UiCommand::CloseNewLibrary => self.new_library = None,
             UiCommand::ToggleDupes => {
                 self.show_trash = false;
+                self.show_missing = false;
                 self.show_dupes = !self.show_dupes;
                 if self.show_dupes {
                     self.dupes = None;
@@ -1527,9 +1552,37 @@ impl AppState {
                 }
             }
             UiCommand::CancelOp => self.dialog = None,
+            UiCommand::ShowMissing => {
+                self.show_missing = !self.show_missing;
+                if self.show_missing {
+                    self.show_trash = false;
+                    self.show_dupes = false;
+                    self.renaming = None;
+                    send.push(Command::ListMissing);
+                } else {
+                    send.extend(self.relist());
+                }
+            }
+            UiCommand::SelectMissing { entry, toggle } => {
+                if toggle {
+                    if !self.missing_selected.remove(&entry) {
+                        self.missing_selected.insert(entry);
+                    }
+                } else {
+                    self.missing_selected.clear();
+                    self.missing_selected.insert(entry);
+                }
+            }
+            UiCommand::ForgetMissing(entries) => {
+                for e in &entries {
+                    self.missing_selected.remove(e);
+                }
+                send.push(Command::ForgetMissing(entries));
+            }
             UiCommand::ShowTrash => {
                 self.show_trash = !self.show_trash;
                 if self.show_trash {
+                    self.show_missing = false;
                     self.show_dupes = false;
                     self.renaming = None;
                     send.push(Command::ListTrash);

@@ -673,3 +673,101 @@ fn a_tags_icon_and_namespace_are_set_and_cleared() {
     let err = fails(cairn(&data).args(["tag", "set", "job::Project", "--icon", &"x".repeat(300)]));
     assert!(err.contains("icon"), "{err}");
 }
+
+/// A folder deleted with a tagged, noted, collected file in it: the "missing" list says the
+/// file's name and where it was (through the folder that went with it); its marks are kept
+/// until forgotten by hand or 60 days on, never before; a file still indexed is never
+/// forgotten.
+#[test]
+fn missing_items_say_where_they_were_and_are_forgotten_after_their_retention() {
+    use cairn::vdfs::jobs::JobStatus;
+    use cairn::vdfs::library::NewTag;
+    let l = crate::common::library();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    std::fs::create_dir_all(root.join("Trip/Day 1")).unwrap();
+    std::fs::write(root.join("Trip/Day 1/beach.jpg"), b"sand").unwrap();
+    std::fs::write(root.join("kept.txt"), b"kept").unwrap();
+    let (rec, h) = l
+        .lib
+        .add_location(
+            &root,
+            cairn::vdfs::index::location::IndexMode::Shallow,
+            cairn::vdfs::fs::rules::Rules::none(),
+        )
+        .unwrap();
+    assert_eq!(h.wait(), JobStatus::Completed);
+    l.lib
+        .create_tag(&NewTag {
+            name: "Holiday".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let beach = root.join("Trip/Day 1/beach.jpg");
+    l.lib
+        .tag_paths(
+            "Holiday",
+            &[beach.clone(), root.join("kept.txt")],
+            false,
+            false,
+        )
+        .unwrap();
+    l.lib
+        .set_meta(
+            &beach,
+            false,
+            cairn::vdfs::library::MetaChange {
+                note: Some("the best day".into()),
+                label: Some(1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    l.lib.create_collection("Best").unwrap();
+    l.lib
+        .change_collection("Best", std::slice::from_ref(&beach), false, true)
+        .unwrap();
+    std::fs::remove_dir_all(root.join("Trip")).unwrap();
+    assert_eq!(l.lib.rescan(rec.id).unwrap().wait(), JobStatus::Completed);
+    let missing = l.lib.missing_items().unwrap();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    let m = &missing[0];
+    assert_eq!(m.name.as_deref(), Some("beach.jpg"));
+    assert_eq!(
+        m.path.as_deref(),
+        Some(beach.as_path()),
+        "through the gone folders"
+    );
+    assert_eq!(m.tags, ["Holiday"]);
+    assert_eq!(m.note.as_deref(), Some("the best day"));
+    assert_eq!(m.collections, ["Best"]);
+    // Not forgotten within the retention, nor twice in a day.
+    let now = cairn::vdfs::jobs::now_ms();
+    let day = cairn::vdfs::library::DAY_MS;
+    assert_eq!(l.lib.forget_expired_missing(now + 59 * day).unwrap(), 0);
+    assert_eq!(l.lib.missing_items().unwrap().len(), 1);
+    assert_eq!(l.lib.forget_expired_missing(now + 59 * day + 1).unwrap(), 0);
+    // After it: forgotten, each change logged for sync; the file still here keeps its tag.
+    let log_before = l.lib.sync_log_after(None).unwrap().len();
+    assert_eq!(l.lib.forget_expired_missing(now + 61 * day).unwrap(), 1);
+    assert!(l.lib.missing_items().unwrap().is_empty());
+    assert!(l.lib.sync_log_after(None).unwrap().len() >= log_before + 3);
+    assert_eq!(l.lib.tags_of(&root.join("kept.txt")).unwrap().len(), 1);
+    assert!(
+        l.lib.collection_items("Best").unwrap().is_empty(),
+        "its place in the collection went too"
+    );
+    // By hand: a kept file is never forgotten.
+    assert_eq!(
+        l.lib
+            .forget_missing(&[l
+                .lib
+                .entry_at(&root.join("kept.txt"))
+                .unwrap()
+                .unwrap()
+                .record
+                .uuid])
+            .unwrap(),
+        0
+    );
+}

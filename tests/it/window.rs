@@ -2766,3 +2766,39 @@ fn rightmost<'a>(h: &'a H<'_>, label: &'a str) -> egui_kittest::Node<'a> {
         .max_by(|a, b| a.rect().min.x.total_cmp(&b.rect().min.x))
         .unwrap()
 }
+
+/// The missing items in the window: a tagged, noted file deleted outside Cairn is listed
+/// under "Missing" with its name, where it was and what was on it; forgetting it asks first,
+/// then it is gone from the list and from the library.
+#[test]
+fn a_tagged_file_deleted_elsewhere_is_listed_as_missing_and_forgotten() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    lib.create_tag(&cairn::vdfs::library::NewTag {
+        name: "Keep".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    lib.tag_paths("Keep", &[root.join("notes.md")], false, false)
+        .unwrap();
+    std::fs::remove_file(root.join("notes.md")).unwrap();
+    let id = lib.locations().unwrap()[0].id;
+    assert_eq!(lib.rescan(id).unwrap().wait(), JobStatus::Completed);
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "Missing");
+    h.get_by_label("Missing").click();
+    step_until(&mut h, "1 item missing");
+    assert!(h.query_by_label("notes.md").is_some());
+    assert!(h.query_by_label("Keep").is_some());
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    h.get_by_label("Forget selected…").click();
+    step_until(&mut h, "Forget");
+    h.get_by_label("Forget").click();
+    step_until(&mut h, "Nothing is missing");
+    let lib = fx.core.library().unwrap();
+    assert!(lib.missing_items().unwrap().is_empty());
+    assert_eq!(lib.find_tag("Keep").unwrap().entries, 0);
+}

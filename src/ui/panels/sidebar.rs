@@ -202,6 +202,15 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     let h = heading(ui, "TAGS");
     crate::ui::dnd::tag_top_target(&h, actions);
     tags_section(ui, state, actions);
+    if ui
+        .selectable_label(state.show_missing, UiCommand::ShowMissing.label())
+        .on_hover_text(
+            "Files that carried your tags, notes or collection places and are gone from the index",
+        )
+        .clicked()
+    {
+        actions.push(UiCommand::ShowMissing);
+    }
 
     if !state.saved_searches.is_empty() {
         ui.add_space(10.0);

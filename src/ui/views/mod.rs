@@ -4,6 +4,7 @@
 mod dupes;
 mod grid;
 mod list;
+mod missing;
 mod results;
 mod trash;
 
@@ -30,6 +31,10 @@ pub(crate) fn show(
 ) {
     if state.show_trash {
         trash::show(ui, state, actions);
+        return;
+    }
+    if state.show_missing {
+        missing::show(ui, state, actions);
         return;
     }
     if state.show_dupes {

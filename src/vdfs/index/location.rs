@@ -597,6 +597,8 @@ pub fn remove(store: &Store, id: u32) -> Result<(), StoreError> {
                     kind: super::TombstoneKind::Location,
                     deleted_ms: now_ms(),
                     seq: 0,
+                    parent: None,
+                    name: Vec::new(),
                 })
                 .as_slice(),
             )?;

@@ -178,8 +178,9 @@ pub enum TombstoneKind {
 }
 
 /// A deleted device-owned record, kept so a peer can learn of the deletion (table
-/// `tombstones`, keyed by the record's UUID).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `tombstones`, keyed by the record's UUID), and so what a person put on a deleted entry
+/// can say where it was (the "Missing" view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tombstone {
     /// What was deleted.
     pub kind: TombstoneKind,
@@ -187,11 +188,49 @@ pub struct Tombstone {
     pub deleted_ms: i64,
     /// The change sequence number of the deletion (see `META_NEXT_SEQ`).
     pub seq: u64,
+    /// For an entry: the UUID of the folder it was in (`None` for a location's root, or when
+    /// not known).
+    pub parent: Option<Uuid>,
+    /// For an entry: its name, exact bytes (empty when not known).
+    pub name: Vec<u8>,
 }
 
 impl Record for Tombstone {
     const TABLE: &'static str = "tombstones";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn upgrade(version: u8, payload: &[u8]) -> Result<Self, StoreError> {
+        match version {
+            1 => {
+                let v1: TombstoneV1 =
+                    postcard::from_bytes(payload).map_err(|e| StoreError::Decode {
+                        table: Self::TABLE,
+                        detail: format!("version 1 record: {e}"),
+                    })?;
+                Ok(Tombstone {
+                    kind: v1.kind,
+                    deleted_ms: v1.deleted_ms,
+                    seq: v1.seq,
+                    parent: None,
+                    name: Vec::new(),
+                })
+            }
+            _ => Err(StoreError::Decode {
+                table: Self::TABLE,
+                detail: format!("unknown record version {version}"),
+            }),
+        }
+    }
+}
+
+/// [`Tombstone`] as written before it kept an entry's folder and name (version 1). Frozen:
+/// never change it.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(Serialize))]
+struct TombstoneV1 {
+    kind: TombstoneKind,
+    deleted_ms: i64,
+    seq: u64,
 }
 
 /// Bits of an entry id below the location id: entries of location `loc` have ids in
@@ -967,4 +1006,52 @@ pub fn check(store: &crate::store::Store) -> Result<Vec<String>, StoreError> {
         }
         Ok(problems)
     })
+}
+
+#[cfg(test)]
+mod tombstone_tests {
+    use super::*;
+    use crate::store::record::{decode_record, encode_record};
+
+    /// A tombstone written before it kept a folder and a name (version 1) still reads, with
+    /// neither; the new layout round-trips.
+    #[test]
+    fn a_version_1_tombstone_reads_without_folder_or_name() {
+        #[derive(Serialize)]
+        struct Old(TombstoneV1);
+        impl Record for Old {
+            const TABLE: &'static str = "tombstones";
+            const VERSION: u8 = 1;
+        }
+        impl<'de> Deserialize<'de> for Old {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                unreachable!("only written")
+            }
+        }
+        let old = encode_record(&Old(TombstoneV1 {
+            kind: TombstoneKind::Entry,
+            deleted_ms: 42,
+            seq: 7,
+        }));
+        let t: Tombstone = decode_record(&old).unwrap();
+        assert_eq!(
+            t,
+            Tombstone {
+                kind: TombstoneKind::Entry,
+                deleted_ms: 42,
+                seq: 7,
+                parent: None,
+                name: Vec::new(),
+            }
+        );
+        let new = Tombstone {
+            parent: Some(Uuid::from_u128(3)),
+            name: b"caf\xe9".to_vec(),
+            ..t
+        };
+        assert_eq!(
+            decode_record::<Tombstone>(&encode_record(&new)).unwrap(),
+            new
+        );
+    }
 }

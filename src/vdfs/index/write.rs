@@ -76,6 +76,10 @@ pub struct IndexWriter<'tx> {
     tombstones: bool,
     /// Contents left without an instance while deferred ([`IndexWriter::defer_orphans`]).
     orphans: Option<Vec<CasId>>,
+    /// The folder whose UUID the last tombstone named, by id.
+    last_parent: Option<(u64, Uuid)>,
+    /// The folders deleted by this writer, by id (their children's tombstones name them).
+    gone_dirs: std::collections::HashMap<u64, Uuid>,
 }
 
 impl<'tx> IndexWriter<'tx> {
@@ -109,6 +113,8 @@ impl<'tx> IndexWriter<'tx> {
             now_ms: crate::vdfs::jobs::now_ms(),
             tombstones: true,
             orphans: None,
+            last_parent: None,
+            gone_dirs: std::collections::HashMap::new(),
         })
     }
 
@@ -299,17 +305,42 @@ impl<'tx> IndexWriter<'tx> {
             self.unlink_content(cas, id)?;
         }
         if self.tombstones {
+            let parent = self.uuid_of_parent(rec.parent)?;
+            if rec.kind == EntryKind::Dir {
+                // Its children may be deleted after it (a list of ids in any order).
+                self.gone_dirs.insert(id, rec.uuid);
+            }
             self.tomb_table.insert(
                 rec.uuid.as_u128(),
                 encode_record(&Tombstone {
                     kind: TombstoneKind::Entry,
                     deleted_ms: self.now_ms,
                     seq: self.seq,
+                    parent,
+                    name: rec.name.to_vec(),
                 })
                 .as_slice(),
             )?;
         }
         Ok(Some(rec))
+    }
+
+    /// The UUID of folder `id` (for a tombstone), remembered for the next sibling deleted;
+    /// `None` for a location's root (id 0 or no such entry).
+    fn uuid_of_parent(&mut self, id: u64) -> Result<Option<Uuid>, StoreError> {
+        if let Some((p, u)) = self.last_parent
+            && p == id
+        {
+            return Ok(Some(u));
+        }
+        if let Some(u) = self.gone_dirs.get(&id) {
+            return Ok(Some(*u));
+        }
+        let Some(rec) = self.get(id)? else {
+            return Ok(None);
+        };
+        self.last_parent = Some((id, rec.uuid));
+        Ok(Some(rec.uuid))
     }
 
     /// Deletes entry `id` and everything below it, deepest first. Returns how many entries
@@ -890,6 +921,8 @@ mod tests {
                     kind: TombstoneKind::Entry,
                     deleted_ms: 0,
                     seq: 1,
+                    parent: None,
+                    name: Vec::new(),
                 })
                 .as_slice(),
             )?;

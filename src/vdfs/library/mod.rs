@@ -13,9 +13,9 @@ pub mod repair;
 mod tags;
 
 pub use tags::{
-    CollectionInfo, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef, ExportedTag,
-    ImportReport, LabelMap, MetaChange, MetaOf, MissingItem, NewTag, SavedSearch, TagEdit,
-    TagExport, TagInfo, TagMap, TagVia,
+    CollectionInfo, DAY_MS, ExportedAssignment, ExportedCollection, ExportedMeta, ExportedRef,
+    ExportedTag, ImportReport, LabelMap, MISSING_RETENTION_MS, MetaChange, MetaOf, MissingItem,
+    NewTag, SavedSearch, TagEdit, TagExport, TagInfo, TagMap, TagVia,
 };
 
 pub use queries::IndexCounts;
@@ -154,7 +154,7 @@ impl Library {
         );
         jobs.mark_interrupted()?;
         let last_hlc = store.read(crate::vdfs::clock::load_last)?;
-        Ok(Library {
+        let lib = Library {
             clock: crate::vdfs::clock::Clock::new(device, last_hlc),
             tag_filter: std::sync::Mutex::new(Vec::new()),
             tag_map: std::sync::Mutex::new(None),
@@ -172,7 +172,17 @@ impl Library {
             names_delta: Default::default(),
             overlay: std::sync::Mutex::new(None),
             _lock: lock,
-        })
+        };
+        // Daily housekeeping; a failure is logged and leaves everything as it was.
+        match lib.forget_expired_missing(crate::vdfs::jobs::now_ms()) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                "forgot the tags, notes and collection places of {n} items missing for more than {} days",
+                tags::MISSING_RETENTION_MS / tags::DAY_MS
+            ),
+            Err(e) => tracing::warn!("cannot forget long-missing items: {e}"),
+        }
+        Ok(lib)
     }
 
     /// Starts the live index (see [`crate::vdfs::indexer::live`]): the library's watched,

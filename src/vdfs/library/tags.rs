@@ -1360,6 +1360,11 @@ pub struct MissingItem {
     pub entry: Uuid,
     /// When the index saw it go, ms since the epoch (its tombstone), if known.
     pub gone_ms: Option<i64>,
+    /// Its name when it went (lossy for a name that is not UTF-8), if known.
+    pub name: Option<String>,
+    /// Where it was: the path of the nearest folder still indexed joined with the names of
+    /// the folders that went with it, if known.
+    pub path: Option<PathBuf>,
     /// The tags it carried (qualified names).
     pub tags: Vec<String>,
     /// Its note, if it had one.
@@ -1389,6 +1394,8 @@ impl super::Library {
                 MissingItem {
                     entry: Uuid::from_u128(u),
                     gone_ms: None,
+                    name: None,
+                    path: None,
                     tags: Vec::new(),
                     note: None,
                     collections: Vec::new(),
@@ -1428,14 +1435,199 @@ impl super::Library {
                 }
             }
             for (u, e) in found.iter_mut() {
-                e.gone_ms = crate::vdfs::index::write::tombstone(tx, Uuid::from_u128(*u))?
-                    .map(|t| t.deleted_ms);
+                let Some(t) = crate::vdfs::index::write::tombstone(tx, Uuid::from_u128(*u))? else {
+                    continue;
+                };
+                e.gone_ms = Some(t.deleted_ms);
+                if !t.name.is_empty() {
+                    e.name = Some(String::from_utf8_lossy(&t.name).into_owned());
+                }
+                e.path = last_path(tx, &uuids, t)?;
             }
             Ok(found.into_values().collect::<Vec<_>>())
         })?;
         out.sort_by_key(|m| std::cmp::Reverse(m.gone_ms));
         Ok(out)
     }
+}
+
+/// A day, in ms.
+pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// How long the marks of a missing entry are kept (60 days, in ms): shorter than the 90 days
+/// its tombstone (its name and folder) is kept, so the "Missing" view can always say what and
+/// where it was. Marks on contents are never forgotten (a copy may come back).
+pub const MISSING_RETENTION_MS: i64 = 60 * DAY_MS;
+
+impl super::Library {
+    /// Forgets what was put on the missing entries `entries` (see
+    /// [`super::Library::missing_items`]): their tags, notes, ratings, labels, favourite marks
+    /// and places in collections go, each change logged for sync. An entry that is in the
+    /// index is left alone. Returns how many entries had marks forgotten.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn forget_missing(&self, entries: &[Uuid]) -> Result<u64, CoreError> {
+        let gone: HashSet<u128> = {
+            let want: HashSet<u128> = entries.iter().map(|u| u.as_u128()).collect();
+            self.store.read(|tx| {
+                let uuids = tx.open_table(ENTRY_UUIDS)?;
+                let mut out = HashSet::new();
+                for u in want {
+                    if uuids.get(u)?.is_none() {
+                        out.insert(u);
+                    }
+                }
+                Ok(out)
+            })?
+        };
+        if gone.is_empty() {
+            return Ok(0);
+        }
+        // What carries them: (tag → targets), metas, collections.
+        let (by_tag, metas) = self.store.read(|tx| {
+            let mut by_tag: HashMap<Uuid, Vec<Target>> = HashMap::new();
+            for row in tx.open_table(TAG_ASSIGNMENTS)?.iter()? {
+                let (tag, kind, target) = row?.0.value();
+                if kind == 0 && gone.contains(&target) {
+                    by_tag
+                        .entry(Uuid::from_u128(tag))
+                        .or_default()
+                        .push(Target::Entry(Uuid::from_u128(target)));
+                }
+            }
+            let mut metas = Vec::new();
+            for u in &gone {
+                if tags::meta_of(tx, Target::Entry(Uuid::from_u128(*u)))?.is_some() {
+                    metas.push(Target::Entry(Uuid::from_u128(*u)));
+                }
+            }
+            Ok((by_tag, metas))
+        })?;
+        let mut colls = Vec::new();
+        for c in self.collections()? {
+            let mut record = c.record.clone();
+            record
+                .items
+                .retain(|t| !matches!(t, Target::Entry(u) if gone.contains(&u.as_u128())));
+            if record.items.len() != c.record.items.len() {
+                colls.push((c.id, record));
+            }
+        }
+        let mut touched: HashSet<u128> = HashSet::new();
+        for targets in by_tag.values() {
+            touched.extend(targets.iter().map(|t| t.key().1));
+        }
+        touched.extend(metas.iter().map(|t| t.key().1));
+        for c in self.collections()? {
+            for t in &c.record.items {
+                if let Target::Entry(u) = t
+                    && gone.contains(&u.as_u128())
+                {
+                    touched.insert(u.as_u128());
+                }
+            }
+        }
+        let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..by_tag.len() + metas.len() + colls.len())
+            .map(|_| self.clock.tick())
+            .collect();
+        self.store.write(move |tx| {
+            let mut h = hlcs.iter().copied();
+            for (tag, targets) in &by_tag {
+                tags::unassign(tx, *tag, targets, h.next().expect("an HLC per change"))?;
+            }
+            for target in &metas {
+                let empty = tags::UserMeta {
+                    note: String::new(),
+                    rating: 0,
+                    label: 0,
+                    favourite: false,
+                    hlc: h.next().expect("an HLC per change"),
+                };
+                tags::set_meta(tx, *target, &empty)?;
+            }
+            for (id, record) in &colls {
+                let mut record = record.clone();
+                record.hlc = h.next().expect("an HLC per change");
+                tags::set_collection(tx, *id, Some(&record), record.hlc)?;
+            }
+            Ok(())
+        })?;
+        self.tags_changed();
+        Ok(touched.len() as u64)
+    }
+
+    /// Forgets the marks of every entry missing for longer than [`MISSING_RETENTION_MS`] at
+    /// `now_ms` (by its tombstone; an entry whose going is not known is kept), at most once a
+    /// day (meta `missing_forgotten_ms`). Returns how many entries had marks forgotten.
+    ///
+    /// # Errors
+    /// [`CoreError::Store`].
+    pub fn forget_expired_missing(&self, now_ms: i64) -> Result<u64, CoreError> {
+        use crate::store::schema::{META, META_MISSING_FORGOTTEN};
+        let last: i64 = self.store.read(|tx| {
+            Ok(match tx.open_table(META)?.get(META_MISSING_FORGOTTEN)? {
+                Some(v) => postcard::from_bytes(v.value()).unwrap_or(0),
+                None => 0,
+            })
+        })?;
+        if now_ms.saturating_sub(last) < DAY_MS {
+            return Ok(0);
+        }
+        let expired: Vec<Uuid> = self
+            .missing_items()?
+            .into_iter()
+            .filter(|m| {
+                m.gone_ms
+                    .is_some_and(|g| now_ms.saturating_sub(g) > MISSING_RETENTION_MS)
+            })
+            .map(|m| m.entry)
+            .collect();
+        let n = self.forget_missing(&expired)?;
+        let stamp = postcard::to_allocvec(&now_ms).expect("an i64 encodes");
+        self.store.write(move |tx| {
+            tx.open_table(META)?
+                .insert(META_MISSING_FORGOTTEN, stamp.as_slice())?;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+}
+
+/// Where the entry of tombstone `t` was: the path of its nearest ancestor still indexed,
+/// joined with the names the tombstones of the ancestors gone with it keep. `None` when a
+/// name or a folder is not known.
+fn last_path(
+    tx: &redb::ReadTransaction,
+    uuids: &redb::ReadOnlyTable<u128, u64>,
+    t: crate::vdfs::index::Tombstone,
+) -> Result<Option<PathBuf>, crate::store::StoreError> {
+    if t.name.is_empty() {
+        return Ok(None);
+    }
+    let mut names = vec![t.name];
+    let mut parent = t.parent;
+    // A chain of deleted folders is finite; the bound guards against a damaged store.
+    for _ in 0..4096 {
+        let Some(p) = parent else {
+            return Ok(None);
+        };
+        if let Some(id) = uuids.get(p.as_u128())? {
+            let mut path = crate::vdfs::index::path_of(tx, id.value())?;
+            for n in names.iter().rev() {
+                path.push(crate::vdfs::fs::entry::os_from_bytes(n));
+            }
+            return Ok(Some(path));
+        }
+        match crate::vdfs::index::write::tombstone(tx, p)? {
+            Some(up) if !up.name.is_empty() => {
+                names.push(up.name);
+                parent = up.parent;
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(None)
 }
 
 /// A saved search: a name and the query it runs (table `saved_searches`, keyed by the folded
