@@ -440,3 +440,54 @@ fn a_scoped_rescan_of_a_folder_that_cannot_be_read_keeps_everything_below_it() {
     let locs = json(&r.run(&f, &["--json", "location", "list"], &[]));
     assert_eq!(locs[0]["unreadable_folders"], 0, "{locs}");
 }
+
+/// Tags, notes and collection places below a folder that cannot be read survive a rescan
+/// (issue "Tags, notes…", point 4): searches by tag still find them, nothing is missing, and
+/// they are all there once the folder is readable again.
+#[test]
+fn tags_below_a_folder_that_cannot_be_read_are_kept() {
+    let f = Fixture::new();
+    let Some(r) = Runner::unprivileged(&f) else {
+        return;
+    };
+    r.index(&f);
+    let deep = f.root().join("keep/sub/deep/d.txt");
+    let deep = deep.to_str().unwrap();
+    let sub = f.root().join("keep/sub");
+    r.run(&f, &["tag", "create", "Keep"], &[]);
+    r.run(&f, &["tag", "add", "Keep", deep], &[]);
+    r.run(&f, &["tag", "add", "Keep", sub.to_str().unwrap()], &[]);
+    r.run(&f, &["note", deep, "signed copy"], &[]);
+    r.run(&f, &["collection", "create", "Papers"], &[]);
+    r.run(&f, &["collection", "add", "Papers", deep], &[]);
+    let tagged = |r: &Runner| {
+        let v = json(&r.run(&f, &["--json", "search", "--tag", "Keep"], &[]));
+        let mut hits: Vec<String> = v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["path"].as_str().unwrap().to_owned())
+            .collect();
+        hits.sort();
+        hits
+    };
+    let before = tagged(&r);
+    assert_eq!(before.len(), 2, "{before:?}");
+
+    let keep = f.root().join("keep");
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o000)).unwrap();
+    let job = r.rescan(&f, &[]);
+    let after = tagged(&r);
+    let missing = r.run(&f, &["tag", "missing"], &[]);
+    let note = r.run(&f, &["note", deep], &[]);
+    fs::set_permissions(&keep, fs::Permissions::from_mode(0o777)).unwrap();
+    assert!(outcome(&job).contains("0 deleted"), "{job}");
+    assert_eq!(after, before, "found by tag while unreadable");
+    assert!(missing.contains("Nothing missing"), "{missing}");
+    assert!(note.contains("signed copy"), "{note}");
+    // Readable again: all still there.
+    r.rescan(&f, &[]);
+    assert_eq!(tagged(&r), before);
+    let items = r.run(&f, &["collection", "show", "Papers"], &[]);
+    assert!(items.contains("d.txt"), "{items}");
+}
