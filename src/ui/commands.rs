@@ -145,6 +145,8 @@ pub enum UiCommand {
     TagPopup(Vec<PathBuf>),
     /// Close the tag popup.
     CloseTagPopup,
+    /// Show or leave out the hidden tags.
+    ToggleHiddenTags,
     /// Show the items of a collection.
     ShowCollection(Uuid),
     /// Save the search shown under a name.
@@ -438,6 +440,8 @@ pub enum CommandKind {
     TagPopup,
     /// [`UiCommand::CloseTagPopup`].
     CloseTagPopup,
+    /// [`UiCommand::ToggleHiddenTags`].
+    ToggleHiddenTags,
     /// [`UiCommand::SetMeta`].
     SetMeta,
     /// [`UiCommand::ShowCollection`].
@@ -591,6 +595,7 @@ impl UiCommand {
             UiCommand::MergeTag { .. } => K::MergeTag,
             UiCommand::TagPopup(_) => K::TagPopup,
             UiCommand::CloseTagPopup => K::CloseTagPopup,
+            UiCommand::ToggleHiddenTags => K::ToggleHiddenTags,
             UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::ShowCollection(_) => K::ShowCollection,
             UiCommand::SaveSearch(_) => K::SaveSearch,
@@ -770,7 +775,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 91] = {
+    pub const ALL: [CommandKind; 92] = {
         use CommandKind as K;
         [
             K::Back,
@@ -809,6 +814,7 @@ impl CommandKind {
             K::MergeTag,
             K::TagPopup,
             K::CloseTagPopup,
+            K::ToggleHiddenTags,
             K::SetMeta,
             K::ShowCollection,
             K::SaveSearch,
@@ -909,6 +915,7 @@ impl CommandKind {
             K::MergeTag => "Merge",
             K::TagPopup => "Tag…",
             K::CloseTagPopup => "Close",
+            K::ToggleHiddenTags => "Show the hidden tags",
             K::SetMeta => "Save note",
             K::ShowCollection => "Show this collection",
             K::SaveSearch => "Save search",

@@ -81,6 +81,8 @@ pub struct AppState {
     pub new_tag_text: String,
     /// The tag editor, while it is open.
     pub tag_editor: Option<TagEditor>,
+    /// Hidden tags are shown (in the sidebar and on files) because the person asked.
+    pub show_hidden_tags: bool,
     /// The tag popup (Alt+T), while it is open.
     pub tag_popup: Option<TagPopup>,
     /// Tags changed while a search by tag was shown: it is run again when they are read.
@@ -1321,6 +1323,7 @@ impl AppState {
                 });
             }
             UiCommand::CloseTagPopup => self.tag_popup = None,
+            UiCommand::ToggleHiddenTags => self.show_hidden_tags = !self.show_hidden_tags,
             // The draft stays as typed; it equals the saved note once that is read back.
             UiCommand::SaveSearch(name) => send.push(Command::SaveSearch {
                 name,

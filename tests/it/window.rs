@@ -2802,3 +2802,37 @@ fn a_tagged_file_deleted_elsewhere_is_listed_as_missing_and_forgotten() {
     assert!(lib.missing_items().unwrap().is_empty());
     assert_eq!(lib.find_tag("Keep").unwrap().entries, 0);
 }
+
+/// Privacy in the window: an archive tag is in the sidebar (faint); a hidden tag is neither
+/// there nor on its files until the person asks to see hidden tags.
+#[test]
+fn hidden_tags_show_only_when_asked() {
+    use cairn::vdfs::index::tags::Privacy;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let lib = indexed(&fx, &root, IndexMode::Shallow, Rules::none());
+    for (name, privacy) in [("Old", Privacy::Archive), ("Secret", Privacy::Hidden)] {
+        lib.create_tag(&cairn::vdfs::library::NewTag {
+            name: name.into(),
+            privacy,
+            ..Default::default()
+        })
+        .unwrap();
+        lib.tag_paths(name, &[root.join("notes.md")], false, false)
+            .unwrap();
+    }
+    drop(lib);
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "Old  \u{00b7} 1");
+    h.run_steps(2);
+    assert!(h.query_by_label("Secret  \u{00b7} 1").is_none());
+    // The chips on the file's row: the archive tag's only.
+    assert!(h.query_by_label("Old").is_some());
+    assert!(h.query_by_label("Secret").is_none());
+    h.get_by_label("Show the hidden tags (1)").click();
+    step_until(&mut h, "Secret  \u{00b7} 1");
+    assert!(h.query_by_label("Secret").is_some(), "its chip too");
+    h.get_by_label("Leave out the hidden tags").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Secret  \u{00b7} 1").is_none());
+}

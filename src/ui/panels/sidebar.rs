@@ -285,8 +285,26 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
     let shown: Vec<&crate::vdfs::library::TagInfo> = state
         .tags
         .iter()
-        .filter(|t| t.record.privacy == Privacy::Normal)
+        .filter(|t| t.record.privacy != Privacy::Hidden || state.show_hidden_tags)
         .collect();
+    let hidden = state
+        .tags
+        .iter()
+        .filter(|t| t.record.privacy == Privacy::Hidden)
+        .count();
+    if hidden > 0 {
+        let text = if state.show_hidden_tags {
+            "Leave out the hidden tags".to_owned()
+        } else {
+            format!("Show the hidden tags ({hidden})")
+        };
+        if ui
+            .add(egui::Button::new(RichText::new(text).small()).frame(false))
+            .clicked()
+        {
+            actions.push(UiCommand::ToggleHiddenTags);
+        }
+    }
     if shown.is_empty() {
         ui.label(RichText::new("Right-click a file to tag it").color(theme::weak(ui)));
         return;
@@ -333,6 +351,12 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
                 } else {
                     name
                 };
+                // An archive or hidden tag is drawn faint.
+                let text = if t.record.privacy == crate::vdfs::index::tags::Privacy::Normal {
+                    RichText::new(text)
+                } else {
+                    RichText::new(text).italics().color(theme::weak(ui))
+                };
                 // Clicked, right-clicked and dragged (onto another tag) alike.
                 ui.add(
                     egui::Button::selectable(selected == Some(t.id), text)
@@ -341,8 +365,14 @@ fn tags_section(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand
             })
             .inner
             .on_hover_text(format!(
-                "{}\n{}",
+                "{}{}\n{}",
                 t.qualified(),
+                match t.record.privacy {
+                    crate::vdfs::index::tags::Privacy::Normal => "",
+                    crate::vdfs::index::tags::Privacy::Archive =>
+                        " (archive: left out of searches unless asked for)",
+                    crate::vdfs::index::tags::Privacy::Hidden => " (hidden)",
+                },
                 UiCommand::ShowTag(t.id).label()
             ));
         if r.clicked() {

@@ -271,8 +271,19 @@ fn tags_menu(
         return;
     }
     ui.menu_button(label, |ui| {
+        // The popup that completes a typed name (its shortcut, said beside it).
+        let popup = egui::Button::new(CommandKind::TagPopup.label())
+            .shortcut_text(CommandKind::TagPopup.shortcut_text().unwrap_or_default());
+        if ui.add(popup).clicked() {
+            actions.push(UiCommand::TagPopup(targets.to_vec()));
+            ui.close();
+        }
+        ui.separator();
         let on = crate::ui::views::tags_of(state, item);
-        for t in &state.tags {
+        let shown = state.tags.iter().filter(|t| {
+            state.show_hidden_tags || t.record.privacy != crate::vdfs::index::tags::Privacy::Hidden
+        });
+        for t in shown {
             let mut checked = on.contains(&t.id);
             if ui.checkbox(&mut checked, t.qualified()).clicked() {
                 actions.push(UiCommand::SetTag {
@@ -365,7 +376,8 @@ pub(crate) fn label_of(state: &AppState, item: &Item) -> u8 {
         .unwrap_or(0)
 }
 
-/// The tags `item` carries, on its entry or on its content.
+/// The tags `item` carries, on its entry or on its content (hidden tags only when the person
+/// asked to see them).
 pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
     let mut out = Vec::new();
     for u in [item.uuid, item.cas.map(|c| c.content_uuid())]
@@ -375,6 +387,15 @@ pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
         if let Some(tags) = state.tag_map.get(&u) {
             out.extend(tags.iter().copied());
         }
+    }
+    if !state.show_hidden_tags {
+        out.retain(|id| {
+            state
+                .tags
+                .iter()
+                .find(|t| t.id == *id)
+                .is_none_or(|t| t.record.privacy != crate::vdfs::index::tags::Privacy::Hidden)
+        });
     }
     out.sort_unstable();
     out.dedup();
