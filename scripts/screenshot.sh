@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
-# grid view, the inspector, the jobs drawer, the longest folder with a selection and after the
+# grid view, the inspector, the tag popup, the jobs drawer, the longest folder with a selection and after the
 # mouse wheel, a folder of names in many scripts, and search results, in the dark and the
 # light theme.
 #
@@ -38,6 +38,12 @@ mkdir -p "$M"
 for n in "한국어 문서.txt" "हिन्दी फ़ाइल.txt" "ภาษาไทย.txt" "日本語のメモ.md" "Ελληνικά.pdf" \
          "Русский.odt" "العربية.txt" "emoji 🎉📁.txt" "café.txt"; do echo x > "$M/$n"; done
 "$CAIRN" --data-dir "$WORK/data" location add "$WORK/Home" --mode deep >/dev/null
+# Tags in a tree, chips and label colours on the first rows, a file gone with its tag.
+C() { "$CAIRN" --data-dir "$WORK/data" "$@" >/dev/null; }
+C tag create Travel --colour '#3b82f6'; C tag create France --parent Travel --colour '#16a34a'
+C tag create Paris --parent France; C tag create work::Project --colour '#f97316'
+first=$(find "$WORK/Home" -maxdepth 2 -type f | sort | head -3)
+while IFS= read -r f; do C tag add Paris "$f"; C label "$f" red; done <<< "$first"
 
 DISPLAY_NUM=:97
 Xvfb $DISPLAY_NUM -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -62,6 +68,10 @@ for theme in dark light; do
   shot "$theme-list"
   xdotool key space; sleep 1.2
   shot "$theme-inspector"
+  # The tag popup (Alt+T) on the selection, completing "pa".
+  xdotool key space alt+t; sleep 0.6; xdotool type --delay 40 "pa"; sleep 0.6
+  shot "$theme-tag-popup"
+  xdotool key Escape space; sleep 0.5
   xdotool key space ctrl+g; sleep 1.5
   shot "$theme-grid"
   # The grid of a photo folder, with thumbnails.

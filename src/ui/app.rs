@@ -139,8 +139,16 @@ impl CairnApp {
         let folder_shown = !self.state.show_dupes && !self.state.searching();
         if !typing && folder_shown {
             ctx.input(|i| {
+                // A letter typed with Alt or Ctrl held is a shortcut (Alt+T), even when the
+                // modifier was let go within the same frame (the windowing layer may still
+                // send its text).
+                let chord = i.events.iter().any(|e| {
+                    matches!(e, egui::Event::Key { modifiers, pressed: true, .. }
+                        if modifiers.alt || modifiers.ctrl || modifiers.command)
+                });
                 for e in &i.events {
                     if let egui::Event::Text(t) = e
+                        && !chord
                         && !(i.modifiers.command || i.modifiers.ctrl || i.modifiers.alt)
                         && !t.is_empty()
                         && !t.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -351,23 +351,32 @@ pub(crate) fn tag_editor(ctx: &egui::Context, state: &mut AppState, actions: &mu
                     let mut icon = ed.edit.icon.clone().unwrap_or_default();
                     ui.add(
                         egui::TextEdit::singleline(&mut icon)
-                            .hint_text("a symbol or emoji")
+                            .hint_text("a symbol")
                             .desired_width(80.0),
                     )
                     .labelled_by(l.id);
                     ed.edit.icon = (!icon.trim().is_empty()).then_some(icon);
                     ui.end_row();
                     ui.label("Colour");
-                    ui.horizontal_wrapped(|ui| {
-                        for (name, hex) in crate::ui::panels::sidebar::TAG_COLOURS {
-                            let c = egui::Color32::from_hex(hex).unwrap_or(egui::Color32::GRAY);
-                            let chosen = ed.edit.colour.as_deref() == Some(hex);
-                            if ui
-                                .selectable_label(chosen, RichText::new(name).color(c).strong())
-                                .clicked()
-                            {
-                                ed.edit.colour = Some(hex.to_owned());
-                            }
+                    // Two rows of four: a wrapped row would run into the next grid row.
+                    ui.vertical(|ui| {
+                        for row in crate::ui::panels::sidebar::TAG_COLOURS.chunks(4) {
+                            ui.horizontal(|ui| {
+                                for (name, hex) in row {
+                                    let c = egui::Color32::from_hex(hex)
+                                        .unwrap_or(egui::Color32::GRAY);
+                                    let chosen = ed.edit.colour.as_deref() == Some(*hex);
+                                    if ui
+                                        .selectable_label(
+                                            chosen,
+                                            RichText::new(*name).color(c).strong(),
+                                        )
+                                        .clicked()
+                                    {
+                                        ed.edit.colour = Some((*hex).to_owned());
+                                    }
+                                }
+                            });
                         }
                         if ui
                             .selectable_label(ed.edit.colour.is_none(), "No colour")
