@@ -128,6 +128,7 @@ impl CairnApp {
             || self.state.batch_rename.is_some()
             || self.state.tag_editor.is_some()
             || self.state.tag_popup.is_some()
+            || self.state.palette.is_some()
         {
             return;
         }
@@ -255,6 +256,7 @@ impl CairnApp {
         dialogs::file_op(&ctx, &self.state, &mut acts);
         dialogs::tag_editor(&ctx, &mut self.state, &mut acts);
         dialogs::tag_popup(&ctx, &mut self.state, &mut acts);
+        crate::ui::palette::show(&ctx, &mut self.state, &mut acts);
         super::batch_rename::show(&ctx, &mut self.state, &mut acts);
         self.run_all(&mut acts, &ctx);
         // After every drop target was drawn: what is dragged, and what a drop would do.

@@ -147,6 +147,10 @@ pub enum UiCommand {
     CloseTagPopup,
     /// Show or leave out the hidden tags.
     ToggleHiddenTags,
+    /// Open the command palette.
+    OpenPalette,
+    /// Close the command palette.
+    ClosePalette,
     /// Show the items of a collection.
     ShowCollection(Uuid),
     /// Save the search shown under a name.
@@ -442,6 +446,10 @@ pub enum CommandKind {
     CloseTagPopup,
     /// [`UiCommand::ToggleHiddenTags`].
     ToggleHiddenTags,
+    /// [`UiCommand::OpenPalette`].
+    OpenPalette,
+    /// [`UiCommand::ClosePalette`].
+    ClosePalette,
     /// [`UiCommand::SetMeta`].
     SetMeta,
     /// [`UiCommand::ShowCollection`].
@@ -596,6 +604,8 @@ impl UiCommand {
             UiCommand::TagPopup(_) => K::TagPopup,
             UiCommand::CloseTagPopup => K::CloseTagPopup,
             UiCommand::ToggleHiddenTags => K::ToggleHiddenTags,
+            UiCommand::OpenPalette => K::OpenPalette,
+            UiCommand::ClosePalette => K::ClosePalette,
             UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::ShowCollection(_) => K::ShowCollection,
             UiCommand::SaveSearch(_) => K::SaveSearch,
@@ -764,6 +774,7 @@ impl UiCommand {
             K::Trash => UiCommand::Trash(selected()?),
             K::Delete => UiCommand::Delete(selected()?),
             K::TagPopup => UiCommand::TagPopup(selected()?),
+            K::OpenPalette => UiCommand::OpenPalette,
             K::NewFolder => UiCommand::NewFolder(targets.folder.clone()?),
             K::Undo => UiCommand::Undo,
             K::Redo => UiCommand::Redo,
@@ -775,7 +786,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 92] = {
+    pub const ALL: [CommandKind; 94] = {
         use CommandKind as K;
         [
             K::Back,
@@ -815,6 +826,8 @@ impl CommandKind {
             K::TagPopup,
             K::CloseTagPopup,
             K::ToggleHiddenTags,
+            K::OpenPalette,
+            K::ClosePalette,
             K::SetMeta,
             K::ShowCollection,
             K::SaveSearch,
@@ -916,6 +929,8 @@ impl CommandKind {
             K::TagPopup => "Tag…",
             K::CloseTagPopup => "Close",
             K::ToggleHiddenTags => "Show the hidden tags",
+            K::OpenPalette => "Commands…",
+            K::ClosePalette => "Close",
             K::SetMeta => "Save note",
             K::ShowCollection => "Show this collection",
             K::SaveSearch => "Save search",
@@ -1029,6 +1044,11 @@ impl CommandKind {
             K::Undo => keys!(Modifiers::COMMAND, Key::Z),
             // T for tag; Alt because plain letters jump to a name (type-ahead).
             K::TagPopup => keys!(Modifiers::ALT, Key::T),
+            // Shift first (a plain Ctrl+P would match Ctrl+Shift+P too); Ctrl+K as in editors.
+            K::OpenPalette => keys!(
+                Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::P;
+                Modifiers::COMMAND, Key::K
+            ),
             _ => &[],
         }
     }
@@ -1056,7 +1076,7 @@ impl CommandKind {
         use CommandKind as K;
         matches!(
             self,
-            K::Back | K::Forward | K::Refresh | K::EditPath | K::Find
+            K::Back | K::Forward | K::Refresh | K::EditPath | K::Find | K::OpenPalette
         )
     }
 }

@@ -18,6 +18,7 @@ pub mod commands;
 mod dialogs;
 pub mod dnd;
 pub mod explorer;
+mod palette;
 mod panels;
 pub mod search;
 pub mod state;

@@ -34,6 +34,15 @@ pub struct TagEditor {
     pub merge_into: Option<uuid::Uuid>,
 }
 
+/// The command palette: the text typed and the entry chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Palette {
+    /// The text typed.
+    pub text: String,
+    /// The entry chosen with Up and Down (an index in those shown).
+    pub chosen: usize,
+}
+
 /// The tag popup: the items it tags and the name typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagPopup {
@@ -83,6 +92,8 @@ pub struct AppState {
     pub tag_editor: Option<TagEditor>,
     /// Hidden tags are shown (in the sidebar and on files) because the person asked.
     pub show_hidden_tags: bool,
+    /// The command palette, while it is open.
+    pub palette: Option<Palette>,
     /// The tag popup (Alt+T), while it is open.
     pub tag_popup: Option<TagPopup>,
     /// Tags changed while a search by tag was shown: it is run again when they are read.
@@ -1324,6 +1335,8 @@ impl AppState {
             }
             UiCommand::CloseTagPopup => self.tag_popup = None,
             UiCommand::ToggleHiddenTags => self.show_hidden_tags = !self.show_hidden_tags,
+            UiCommand::OpenPalette => self.palette = Some(Palette::default()),
+            UiCommand::ClosePalette => self.palette = None,
             // The draft stays as typed; it equals the saved note once that is read back.
             UiCommand::SaveSearch(name) => send.push(Command::SaveSearch {
                 name,

@@ -2884,3 +2884,34 @@ fn alt_t_does_not_type_ahead() {
         "on the selection, which did not move"
     );
 }
+
+/// The command palette: Ctrl+K opens it over the folder, typing filters the commands (the
+/// letters in order), Enter runs the one chosen and closes it; Esc closes it doing nothing;
+/// Ctrl+Shift+P opens it too, even from a text field.
+#[test]
+fn the_command_palette_runs_what_is_typed() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    step_until_state(&mut h, "the palette open", |s| s.palette.is_some());
+    h.run_steps(2);
+    h.get_all_by_role(egui::accesskit::Role::TextInput)
+        .last()
+        .unwrap()
+        .type_text("trsh");
+    h.run_steps(2);
+    assert!(h.query_by_label("Trash").is_some());
+    h.key_press(egui::Key::Enter);
+    step_until_state(&mut h, "the trash shown", |s| {
+        s.show_trash && s.palette.is_none()
+    });
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::P,
+    );
+    step_until_state(&mut h, "open again", |s| s.palette.is_some());
+    h.key_press(egui::Key::Escape);
+    step_until_state(&mut h, "closed", |s| s.palette.is_none() && s.show_trash);
+}
