@@ -24,6 +24,8 @@ pub struct CairnApp {
     started: bool,
     /// Textures of thumbnails shown, by path.
     textures: Textures,
+    /// The window title last set.
+    title: String,
 }
 
 impl CairnApp {
@@ -36,6 +38,7 @@ impl CairnApp {
             core,
             started: false,
             textures: Textures::new(),
+            title: String::new(),
         }
     }
 
@@ -207,6 +210,21 @@ impl CairnApp {
             self.bridge.send(c);
         }
         self.handle_keys(&ctx);
+        // Ctrl+wheel (or a pinch) over the grid zooms its pictures.
+        let zoom = ctx.input(|i| i.zoom_delta());
+        if (zoom - 1.0).abs() > 1e-3
+            && !self.state.searching()
+            && self.state.explorer.current_prefs().view == crate::ui::explorer::ViewMode::Grid
+        {
+            let (lo, hi) = crate::ui::state::GRID_ZOOM;
+            self.state.grid_zoom = (self.state.grid_zoom * zoom).clamp(lo, hi);
+        }
+        // The window's title names the folder shown.
+        let title = self.state.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         // What a panel asks for is carried out before the next panel draws, so the rest of
         // the frame already shows it (a click on "Up" empties the listing in the same frame).
         let mut acts = Vec::new();

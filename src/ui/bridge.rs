@@ -95,6 +95,8 @@ pub enum Command {
     },
     /// Open a file with this application.
     OpenWith(PathBuf, crate::vdfs::platform::open_with::App),
+    /// Start a terminal in this folder.
+    OpenTerminal(PathBuf),
     /// Remember this folder as the one to open next time (it was just listed).
     RememberFolder(PathBuf),
     /// Preview a file operation on the blocking pool (touching nothing). With `ask`, the
@@ -612,6 +614,13 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
                     .map_err(|e| e.to_string())?;
             }
             Command::OpenWith(path, app) => crate::vdfs::platform::open_with::launch(&app, &path)?,
+            Command::OpenTerminal(folder) => {
+                crate::vdfs::platform::terminal::open_in(
+                    &folder,
+                    std::env::var_os("TERMINAL"),
+                    &std::env::var_os("PATH").unwrap_or_default(),
+                )?;
+            }
             Command::FindDupes => {
                 let lib = core.library().map_err(|e| e.to_string())?;
                 let groups = lib

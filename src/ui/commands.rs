@@ -149,6 +149,10 @@ pub enum UiCommand {
     ToggleHiddenTags,
     /// Open the command palette.
     OpenPalette,
+    /// Start a terminal in a folder.
+    OpenTerminal(PathBuf),
+    /// Make the grid's pictures bigger (`true`) or smaller, when the grid is shown.
+    ZoomGrid(bool),
     /// Close the command palette.
     ClosePalette,
     /// Show the items of a collection.
@@ -448,6 +452,10 @@ pub enum CommandKind {
     ToggleHiddenTags,
     /// [`UiCommand::OpenPalette`].
     OpenPalette,
+    /// [`UiCommand::OpenTerminal`].
+    OpenTerminal,
+    /// [`UiCommand::ZoomGrid`].
+    ZoomGrid,
     /// [`UiCommand::ClosePalette`].
     ClosePalette,
     /// [`UiCommand::SetMeta`].
@@ -605,6 +613,8 @@ impl UiCommand {
             UiCommand::CloseTagPopup => K::CloseTagPopup,
             UiCommand::ToggleHiddenTags => K::ToggleHiddenTags,
             UiCommand::OpenPalette => K::OpenPalette,
+            UiCommand::OpenTerminal(_) => K::OpenTerminal,
+            UiCommand::ZoomGrid(_) => K::ZoomGrid,
             UiCommand::ClosePalette => K::ClosePalette,
             UiCommand::SetMeta { .. } => K::SetMeta,
             UiCommand::ShowCollection(_) => K::ShowCollection,
@@ -775,6 +785,10 @@ impl UiCommand {
             K::Delete => UiCommand::Delete(selected()?),
             K::TagPopup => UiCommand::TagPopup(selected()?),
             K::OpenPalette => UiCommand::OpenPalette,
+            K::Inspect => {
+                UiCommand::Inspect(focused.or_else(|| targets.selected.first().cloned())?)
+            }
+            K::ZoomGrid => UiCommand::ZoomGrid(matches!(key.logical_key, Key::Plus | Key::Equals)),
             K::NewFolder => UiCommand::NewFolder(targets.folder.clone()?),
             K::Undo => UiCommand::Undo,
             K::Redo => UiCommand::Redo,
@@ -786,7 +800,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 94] = {
+    pub const ALL: [CommandKind; 96] = {
         use CommandKind as K;
         [
             K::Back,
@@ -797,6 +811,8 @@ impl CommandKind {
             K::EditPath,
             K::Find,
             K::TogglePreview,
+            // Alt+Enter before Enter (egui ignores an extra Alt).
+            K::Inspect,
             K::Open,
             K::SelectAll,
             K::ToggleView,
@@ -807,7 +823,6 @@ impl CommandKind {
             K::Select,
             K::Reveal,
             K::CopyPath,
-            K::Inspect,
             K::AddFavourite,
             K::RemoveFavourite,
             K::ShowTag,
@@ -827,6 +842,8 @@ impl CommandKind {
             K::CloseTagPopup,
             K::ToggleHiddenTags,
             K::OpenPalette,
+            K::OpenTerminal,
+            K::ZoomGrid,
             K::ClosePalette,
             K::SetMeta,
             K::ShowCollection,
@@ -910,7 +927,7 @@ impl CommandKind {
             K::Select => "Select",
             K::Reveal => "Reveal in file manager",
             K::CopyPath => "Copy path",
-            K::Inspect => "Show details",
+            K::Inspect => "Properties",
             K::AddFavourite => "Add to favourites",
             K::RemoveFavourite => "Remove from favourites",
             K::ShowTag => "Show files with this tag",
@@ -930,6 +947,8 @@ impl CommandKind {
             K::CloseTagPopup => "Close",
             K::ToggleHiddenTags => "Show the hidden tags",
             K::OpenPalette => "Commands…",
+            K::OpenTerminal => "Open terminal here",
+            K::ZoomGrid => "Zoom the grid",
             K::ClosePalette => "Close",
             K::SetMeta => "Save note",
             K::ShowCollection => "Show this collection",
@@ -1044,6 +1063,13 @@ impl CommandKind {
             K::Undo => keys!(Modifiers::COMMAND, Key::Z),
             // T for tag; Alt because plain letters jump to a name (type-ahead).
             K::TagPopup => keys!(Modifiers::ALT, Key::T),
+            K::Inspect => keys!(Modifiers::ALT, Key::Enter),
+            // Ctrl+= is Ctrl++ without Shift on most layouts.
+            K::ZoomGrid => keys!(
+                Modifiers::COMMAND, Key::Plus;
+                Modifiers::COMMAND, Key::Equals;
+                Modifiers::COMMAND, Key::Minus
+            ),
             // Shift first (a plain Ctrl+P would match Ctrl+Shift+P too); Ctrl+K as in editors.
             K::OpenPalette => keys!(
                 Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::P;
@@ -1168,7 +1194,7 @@ mod tests {
                 "Open",
                 "Reveal in file manager",
                 "Copy path",
-                "Show details",
+                "Properties",
                 "Add to favourites"
             ]
         );

@@ -34,6 +34,9 @@ pub struct TagEditor {
     pub merge_into: Option<uuid::Uuid>,
 }
 
+/// The smallest and largest grid picture, in points (the zoom slider's range).
+pub const GRID_ZOOM: (f32, f32) = (48.0, 256.0);
+
 /// The command palette: the text typed and the entry chosen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Palette {
@@ -1035,6 +1038,28 @@ impl AppState {
         }
     }
 
+    /// The window's title: what is shown (the folder's name, the search, the trash…), then
+    /// "Cairn".
+    pub fn window_title(&self) -> String {
+        let what = if self.show_trash {
+            "Trash".to_owned()
+        } else if self.show_missing {
+            "Missing".to_owned()
+        } else if self.show_dupes {
+            "Duplicates".to_owned()
+        } else if self.searching() {
+            format!("Search \u{201c}{}\u{201d}", self.search_text.trim())
+        } else if let Some(f) = &self.explorer.folder {
+            f.file_name().map_or_else(
+                || f.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        } else {
+            return "Cairn".to_owned();
+        };
+        format!("{what} \u{2014} Cairn")
+    }
+
     /// What a shortcut acts on now: the folder shown, the item under the cursor and the
     /// selection (none while the trash, the duplicates or search results are shown).
     pub fn key_targets(&self) -> crate::ui::commands::KeyTargets {
@@ -1336,6 +1361,13 @@ impl AppState {
             UiCommand::CloseTagPopup => self.tag_popup = None,
             UiCommand::ToggleHiddenTags => self.show_hidden_tags = !self.show_hidden_tags,
             UiCommand::OpenPalette => self.palette = Some(Palette::default()),
+            UiCommand::OpenTerminal(folder) => send.push(Command::OpenTerminal(folder)),
+            UiCommand::ZoomGrid(bigger) => {
+                if e.current_prefs().view == crate::ui::explorer::ViewMode::Grid {
+                    let z = if bigger { 1.25 } else { 0.8 };
+                    self.grid_zoom = (self.grid_zoom * z).clamp(GRID_ZOOM.0, GRID_ZOOM.1);
+                }
+            }
             UiCommand::ClosePalette => self.palette = None,
             // The draft stays as typed; it equals the saved note once that is read back.
             UiCommand::SaveSearch(name) => send.push(Command::SaveSearch {

@@ -15,6 +15,8 @@ pub const IMAGE_TINT: Color32 = Color32::WHITE;
 /// Applies Cairn's look to both the light and the dark theme and follows the system setting.
 pub fn apply(ctx: &egui::Context) {
     ctx.set_theme(egui::ThemePreference::System);
+    // Ctrl+plus/minus (and Ctrl+wheel) zoom the grid's pictures, not the whole window.
+    ctx.options_mut(|o| o.zoom_with_keyboard = false);
     for theme in [egui::Theme::Light, egui::Theme::Dark] {
         ctx.style_mut_of(theme, |style| {
             style.spacing.item_spacing = egui::vec2(8.0, 6.0);

@@ -1060,8 +1060,8 @@ fn regression_the_keyboard_moves_through_the_grid_and_the_list() {
 
     // The grid has the list's context menu, and a right click acts on its tile.
     h.get_by_label("item-001.txt").click_secondary();
-    step_until(&mut h, "Show details");
-    h.get_by_label("Show details").click();
+    step_until(&mut h, "Properties");
+    h.get_by_label("Properties").click();
     step_until_state(&mut h, "the inspector shows item-001", |s| {
         s.explorer.inspector
             && s.explorer
@@ -2914,4 +2914,61 @@ fn the_command_palette_runs_what_is_typed() {
     step_until_state(&mut h, "open again", |s| s.palette.is_some());
     h.key_press(egui::Key::Escape);
     step_until_state(&mut h, "closed", |s| s.palette.is_none() && s.show_trash);
+}
+
+/// Finish items of the explorer: Alt+Enter shows the item's properties in the inspector; the
+/// List/Grid switch; Ctrl+plus/minus and Ctrl+wheel zoom the grid's pictures (not the list);
+/// a folder's menu offers a terminal there; the window's title names the folder.
+#[test]
+fn properties_view_switch_grid_zoom_terminal_and_title() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    let name = root.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(
+        h.state().state().window_title(),
+        format!("{name} \u{2014} Cairn")
+    );
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::Enter);
+    step_until_state(&mut h, "the inspector open", |s| s.explorer.inspector);
+    assert_eq!(
+        h.state()
+            .state()
+            .explorer
+            .focused()
+            .map(|i| i.name.as_str()),
+        Some("notes.md")
+    );
+    // Zoom keys do nothing to the list.
+    let z0 = h.state().state().grid_zoom;
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Equals);
+    h.run_steps(2);
+    assert_eq!(h.state().state().grid_zoom, z0);
+    h.get_by_label("Grid").click();
+    step_until_state(&mut h, "the grid", |s| {
+        s.explorer.current_prefs().view == cairn::ui::explorer::ViewMode::Grid
+    });
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Equals);
+    h.run_steps(2);
+    let z1 = h.state().state().grid_zoom;
+    assert!(z1 > z0, "{z1} > {z0}");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+    h.run_steps(2);
+    assert!(h.state().state().grid_zoom < z1);
+    // Ctrl+wheel.
+    let before = h.state().state().grid_zoom;
+    h.event(egui::Event::Zoom(1.5));
+    h.run_steps(2);
+    assert!(h.state().state().grid_zoom > before);
+    h.get_by_label("List").click();
+    step_until_state(&mut h, "the list", |s| {
+        s.explorer.current_prefs().view == cairn::ui::explorer::ViewMode::List
+    });
+    step_until(&mut h, "photos");
+    h.get_by_label("photos").click_secondary();
+    step_until(&mut h, "Open terminal here");
 }

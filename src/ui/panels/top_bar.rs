@@ -64,8 +64,8 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         ui.separator();
         let mut hidden = state.explorer.show_hidden;
         toggle(ui, &mut hidden, UiCommand::ToggleHidden, actions);
-        let mut grid = state.explorer.current_prefs().view == ViewMode::Grid;
-        toggle(ui, &mut grid, UiCommand::ToggleView, actions);
+        let grid = state.explorer.current_prefs().view == ViewMode::Grid;
+        view_switch(ui, grid, actions);
         if grid {
             let label = ui.label("Zoom");
             ui.add(egui::Slider::new(&mut state.grid_zoom, 48.0..=256.0).show_value(false))
@@ -133,6 +133,26 @@ fn command_button(ui: &mut egui::Ui, cmd: UiCommand, enabled: bool, actions: &mu
     if r.clicked() {
         actions.push(cmd);
     }
+}
+
+/// The list/grid switch: two buttons side by side, the one shown pressed; the shortcut
+/// (Ctrl+G) in their tooltips.
+fn view_switch(ui: &mut egui::Ui, grid: bool, actions: &mut Vec<UiCommand>) {
+    let keys = CommandKind::ToggleView.shortcut_text().unwrap_or_default();
+    ui.scope(|ui| {
+        ui.spacing_mut().item_spacing.x = 0.0;
+        for (name, is_grid) in [("List", false), ("Grid", true)] {
+            let r = ui
+                .add(egui::Button::selectable(grid == is_grid, name))
+                .on_hover_text(format!(
+                    "Show the folder as a {} ({keys})",
+                    name.to_lowercase()
+                ));
+            if r.clicked() && grid != is_grid {
+                actions.push(UiCommand::ToggleView);
+            }
+        }
+    });
 }
 
 /// A checkbox for a toggling `cmd`, with its shortcut as the tooltip.

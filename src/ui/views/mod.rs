@@ -242,6 +242,9 @@ fn context_menu(
         menu_entry(ui, delete, true, actions);
         ui.separator();
         menu_entry(ui, new_folder, true, actions);
+        if item.kind == EntryKind::Dir {
+            menu_entry(ui, UiCommand::OpenTerminal(path.clone()), true, actions);
+        }
         ui.separator();
         tags_menu(ui, state, item, &targets, actions);
         collect_menu(ui, state, item, &targets, actions);
@@ -412,6 +415,12 @@ fn folder_menu(ui: &mut egui::Ui, state: &AppState, folder: &Path, actions: &mut
         actions,
     );
     menu_entry(ui, UiCommand::NewFolder(folder.to_owned()), true, actions);
+    menu_entry(
+        ui,
+        UiCommand::OpenTerminal(folder.to_owned()),
+        true,
+        actions,
+    );
     ui.separator();
     menu_entry(ui, UiCommand::Undo, true, actions);
     menu_entry(ui, UiCommand::Redo, true, actions);

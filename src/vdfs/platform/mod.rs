@@ -1,10 +1,11 @@
 //! Desktop integration: what the operating system offers around a file — opening it with its
 //! default application or revealing it in the system's file manager, and "Open with…" from the
-//! freedesktop desktop entries ([`open_with`]).
+//! freedesktop desktop entries ([`open_with`]), and a terminal in a folder ([`terminal`]).
 //!
 //! May use: `query` (a file's type), `content`, `fs`.
 
 pub mod open_with;
+pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
