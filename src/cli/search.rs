@@ -260,7 +260,7 @@ pub(super) fn search(
     let locations = lib.locations()?;
     let outside = within
         .as_ref()
-        .filter(|w| !crate::vdfs::index::location::overlaps(&locations, w));
+        .filter(|w| crate::vdfs::index::location::search_walks(&locations, w, q.indexed_only()));
     let started = std::time::Instant::now();
     let (index, ephemeral) = match outside {
         Some(w) if !q.tags.is_empty() || q.note.is_some() || q.collection.is_some() => {

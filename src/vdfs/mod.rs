@@ -538,8 +538,9 @@ impl Core {
 
     /// Runs `q` as the search box does: over the open library's name index (one up to
     /// `max_stale` old will do, see [`Library::search_within`]), or, when the query's scope
-    /// is a folder outside every location, over an ephemeral index of a walk of that folder
-    /// (kept for the next query). `wanted` is asked after a walk: `Ok(None)` when the walk
+    /// is a folder no location contains (outside them, or above one: the index knows only
+    /// part of it), over an ephemeral index of a walk of that folder (kept for the next
+    /// query); see [`index::location::search_walks`]. `wanted` is asked after a walk: `Ok(None)` when the walk
     /// was stopped or the caller no longer wants the answer.
     ///
     /// # Errors
@@ -556,7 +557,7 @@ impl Core {
         let outside = q
             .within
             .as_ref()
-            .filter(|w| !index::location::overlaps(&locations, w));
+            .filter(|w| index::location::search_walks(&locations, w, q.indexed_only()));
         let Some(folder) = outside else {
             return lib.search_within(q, max_stale).map(Some);
         };

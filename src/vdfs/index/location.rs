@@ -435,11 +435,19 @@ pub fn containing(all: &[LocationRecord], path: &Path) -> Option<LocationRecord>
         .cloned()
 }
 
-/// True if a location contains `path` (canonical) or lies inside it, so the index knows what
-/// is there; a search scoped to a folder no location overlaps walks it instead.
+/// True if a location contains `path` (canonical) or lies inside it, so the index knows at
+/// least part of what is there.
 pub fn overlaps(all: &[LocationRecord], path: &Path) -> bool {
     all.iter()
         .any(|l| path.starts_with(l.path()) || l.path().starts_with(path))
+}
+
+/// Whether a search scoped to `path` walks it instead of asking the index: when no location
+/// contains it, the index knows only part of it (or none), so the whole of it is walked —
+/// unless `indexed_only` (the query asks for tags, notes, collections: what only indexed
+/// files carry) and a location lies inside it, when the index alone answers.
+pub fn search_walks(all: &[LocationRecord], path: &Path, indexed_only: bool) -> bool {
+    containing(all, path).is_none() && !(indexed_only && overlaps(all, path))
 }
 
 /// Records a new location (not yet indexed).

@@ -95,6 +95,18 @@ pub struct Query {
     pub offset: usize,
 }
 
+impl Query {
+    /// Whether it asks for what only indexed files have: tags (or `tag:` in its text), a
+    /// note, a collection, or copies missing from a location.
+    pub fn indexed_only(&self) -> bool {
+        !self.tags.is_empty()
+            || self.text.contains("tag:")
+            || self.note.as_deref().is_some_and(|n| !n.trim().is_empty())
+            || self.collection.is_some()
+            || self.missing_from.is_some()
+    }
+}
+
 /// The order of results. In every order, fuzzy matches (rank 4) come after the names that
 /// contain the text, even reversed; ties are broken by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
