@@ -16,6 +16,9 @@ use crate::vdfs::jobs::diagnostic::DiagnosticJob;
 /// `cairn debug …` (hidden).
 #[derive(Debug, Subcommand)]
 pub enum DebugCommand {
+    /// Hold the library open and run other `cairn` commands for them, as the window does,
+    /// until standard input closes (for tests of the CLI beside a running Cairn).
+    Serve,
     /// Run the diagnostic job in the foreground: N batches, each committed with its checkpoint.
     DiagnosticJob {
         /// Number of batches.
@@ -85,6 +88,15 @@ pub(super) fn debug(
 ) -> anyhow::Result<()> {
     let lib = core.open_library(selected)?;
     match c {
+        DebugCommand::Serve => {
+            let _server = super::serve::Server::start(core.clone(), lib.path())?;
+            crate::outln!(
+                "serving {}",
+                lib.path().join(super::serve::SOCKET_FILE).display()
+            );
+            let mut sink = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink)?;
+        }
         DebugCommand::DiagnosticJob { batches, batch_ms } => {
             let mut events = core.events().subscribe();
             let handle = lib.jobs().spawn(DiagnosticJob::new(batches, batch_ms))?;
@@ -92,19 +104,19 @@ pub(super) fn debug(
         }
         DebugCommand::DumpIndex => {
             for line in lib.dump_index()? {
-                println!("{line}");
+                crate::outln!("{line}");
             }
         }
         DebugCommand::CheckIndex => {
             let problems = lib.check_index()?;
             for p in &problems {
-                println!("{p}");
+                crate::outln!("{p}");
             }
             if !problems.is_empty() {
                 anyhow::bail!("the index has {} problems", problems.len());
             }
             if !out.json {
-                println!("The index is consistent.");
+                crate::outln!("The index is consistent.");
             }
         }
         DebugCommand::LiveBench {
@@ -116,21 +128,29 @@ pub(super) fn debug(
         } => {
             let id = lib.find_location(&location)?.id;
             let report = crate::cli::live_bench::run(&lib, id, n, tar.as_deref(), catch_up, warm)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&report)?);
         }
         DebugCommand::StoreStats => {
             let sizes = lib.table_sizes()?;
             if out.json {
                 out.json(&serde_json::to_value(&sizes)?);
             } else {
-                println!(
+                crate::outln!(
                     "{:24} {:>10} {:>14} {:>12} {:>12}",
-                    "TABLE", "ENTRIES", "STORED", "STRUCTURE", "UNUSED"
+                    "TABLE",
+                    "ENTRIES",
+                    "STORED",
+                    "STRUCTURE",
+                    "UNUSED"
                 );
                 for t in sizes {
-                    println!(
+                    crate::outln!(
                         "{:24} {:>10} {:>14} {:>12} {:>12}",
-                        t.table, t.entries, t.stored_bytes, t.metadata_bytes, t.fragmented_bytes
+                        t.table,
+                        t.entries,
+                        t.stored_bytes,
+                        t.metadata_bytes,
+                        t.fragmented_bytes
                     );
                 }
             }
@@ -144,7 +164,7 @@ pub(super) fn debug(
                 out.json(&json!({ "job": id, "batches": counts }));
             } else {
                 for (batch, n) in counts {
-                    println!("batch {batch}: committed {n}×");
+                    crate::outln!("batch {batch}: committed {n}×");
                 }
             }
         }
@@ -230,7 +250,7 @@ fn search_bench(
         return Ok(());
     }
     for r in summary["queries"].as_array().into_iter().flatten() {
-        println!(
+        crate::outln!(
             "{:>8.2} ms (first {:>7.2} ms)  {:>7} matches  {}",
             r["median_ms"].as_f64().unwrap_or(0.0),
             r["first_ms"].as_f64().unwrap_or(0.0),
@@ -238,14 +258,14 @@ fn search_bench(
             r["query"].as_str().unwrap_or_default()
         );
     }
-    println!(
+    crate::outln!(
         "{} entries; index {} ({:.1} B/entry), name structures {:.1} B/entry; ready in {load_ms:.1} ms",
         ix.len(),
         format::bytes(ix.bytes() as u64),
         ix.bytes() as f64 / ix.len().max(1) as f64,
         ix.name_bytes() as f64 / ix.len().max(1) as f64,
     );
-    println!(
+    crate::outln!(
         "{} runs: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         all.len(),
         pct(0.5),

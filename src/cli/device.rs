@@ -26,14 +26,14 @@ pub(super) fn device(core: &Core, out: &Output, c: DeviceCommand) -> anyhow::Res
     if out.json {
         out.json(&serde_json::to_value(&info)?);
     } else {
-        println!("Name:        {}", info.name);
-        println!("Id:          {}", info.id);
-        println!("Public key:  {}", info.public_key);
-        println!(
+        crate::outln!("Name:        {}", info.name);
+        crate::outln!("Id:          {}", info.id);
+        crate::outln!("Public key:  {}", info.public_key);
+        crate::outln!(
             "Created:     {}",
             format::time_ms(info.created_at.as_millisecond())
         );
-        println!("Data folder: {}", core.data_dir().data().display());
+        crate::outln!("Data folder: {}", core.data_dir().data().display());
     }
     Ok(())
 }

@@ -114,10 +114,10 @@ pub(super) fn dupes(
         // Copies with no kept copy on their volume are left out, not refused.
         let (pairs, elsewhere) = dupes::link_pairs(&confirmed, kept);
         if elsewhere > 0 {
-            eprintln!("{elsewhere} copies left out: no kept copy on their volume");
+            crate::errln!("{elsewhere} copies left out: no kept copy on their volume");
         }
         if pairs.is_empty() {
-            println!("No duplicate to link.");
+            crate::outln!("No duplicate to link.");
             return Ok(());
         }
         let req = crate::vdfs::actions::Request::hard_links(pairs);
@@ -126,7 +126,7 @@ pub(super) fn dupes(
     if a.trash_others {
         let others = dupes::others(&confirmed, kept).paths;
         if others.is_empty() {
-            println!("No duplicate to trash.");
+            crate::outln!("No duplicate to trash.");
             return Ok(());
         }
         let req = crate::vdfs::actions::Request::new(crate::vdfs::actions::OpKind::Trash, others);
@@ -142,8 +142,7 @@ pub(super) fn dupes(
         out.json(&json!({ "groups": rows, "group_count": groups.len(), "wasted_bytes": wasted, "unconfirmed": unconfirmed }));
         return Ok(());
     }
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut w = std::io::BufWriter::new(crate::cli::out::stdout());
     if a.csv {
         writeln!(w, "group,cas_id,size,keep,path")?;
         for (n, (g, k)) in groups.iter().zip(&keeps).enumerate() {
@@ -212,8 +211,7 @@ pub(super) fn redundancy(
         Some(p) => crate::vdfs::fs::entry::canonical_no_follow(p),
         None => std::env::current_dir()?,
     };
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut w = std::io::BufWriter::new(crate::cli::out::stdout());
     if let Some(target) = &a.missing_from {
         let t = lib.find_location(target)?;
         let gap = lib.missing_from(&path, t.id)?;

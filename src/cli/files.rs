@@ -262,7 +262,7 @@ pub(super) fn run(
     }
     if !out.json {
         for w in &p.warnings {
-            eprintln!("warning: {w}");
+            crate::errln!("warning: {w}");
         }
     }
     let mut events = core.events().subscribe();
@@ -275,7 +275,7 @@ pub(super) fn run(
                     out.json(&json!({ "audit": audit, "status": rec.status.as_str(), "summary": rec.summary, "errors": rec.errors }));
                 } else if !rec.errors.is_empty() {
                     for e in &rec.errors {
-                        eprintln!("error: {e}");
+                        crate::errln!("error: {e}");
                     }
                 }
                 let failed = lib.jobs().get(handle.id())?.error_count;
@@ -291,7 +291,7 @@ pub(super) fn run(
             if out.json {
                 out.json(&json!({ "audit": audit, "path": format::shown(&path) }));
             } else {
-                println!("{}", format::shown(&path));
+                crate::outln!("{}", format::shown(&path));
             }
         }
     }
@@ -338,16 +338,16 @@ fn print_preview(out: &Output, p: &Preview) {
             })
             .unwrap_or_default();
         if i.source.as_os_str().is_empty() {
-            println!("{what} {}{conflict}", format::shown(&i.target));
+            crate::outln!("{what} {}{conflict}", format::shown(&i.target));
         } else {
-            println!(
+            crate::outln!(
                 "{what} {} → {}{conflict}",
                 format::shown(&i.source),
                 format::shown(&i.target)
             );
         }
     }
-    println!(
+    crate::outln!(
         "{} {}, {}{}",
         format::count(p.files),
         if p.files == 1 { "file" } else { "files" },
@@ -357,10 +357,10 @@ fn print_preview(out: &Output, p: &Preview) {
             .unwrap_or_default()
     );
     for w in &p.warnings {
-        println!("warning: {w}");
+        crate::outln!("warning: {w}");
     }
     for r in &p.refusals {
-        println!("refused: {r}");
+        crate::outln!("refused: {r}");
     }
 }
 
@@ -380,19 +380,19 @@ fn print_renames(p: &Preview) {
     for (old, new, same) in &rows {
         let pad = width - old.chars().count();
         if *same {
-            println!("{old}{:pad$}   (unchanged)", "");
+            crate::outln!("{old}{:pad$}   (unchanged)", "");
         } else {
-            println!("{old}{:pad$} → {new}", "");
+            crate::outln!("{old}{:pad$} → {new}", "");
         }
     }
-    println!(
+    crate::outln!(
         "{} of {} {} renamed",
         format::count(p.files),
         format::count(p.items.len() as u64),
         if p.items.len() == 1 { "item" } else { "items" }
     );
     for r in &p.refusals {
-        println!("refused: {r}");
+        crate::outln!("refused: {r}");
     }
 }
 
@@ -475,10 +475,10 @@ pub(super) fn trash(
                     .collect();
                 out.json(&json!(rows));
             } else if items.is_empty() {
-                println!("The trash is empty.");
+                crate::outln!("The trash is empty.");
             } else {
                 for i in &items {
-                    println!("{}  {}", i.deleted, format::shown(&i.original));
+                    crate::outln!("{}  {}", i.deleted, format::shown(&i.original));
                 }
             }
             Ok(())
@@ -504,7 +504,7 @@ pub(super) fn trash(
         Some(TrashCommand::Empty { yes }) => {
             let items = lib.trash_items();
             if !yes {
-                println!(
+                crate::outln!(
                     "{} {} in the trash would be deleted for good; run `cairn trash empty --yes` to do it",
                     items.len(),
                     if items.len() == 1 { "item" } else { "items" }
@@ -512,7 +512,7 @@ pub(super) fn trash(
                 return Ok(());
             }
             let n = lib.empty_trash(Some(&items))?;
-            println!(
+            crate::outln!(
                 "Deleted {n} {} for good.",
                 if n == 1 { "item" } else { "items" }
             );
@@ -555,7 +555,7 @@ pub(super) fn history(
         return Ok(());
     }
     if list.is_empty() {
-        println!("No file operations yet.");
+        crate::outln!("No file operations yet.");
     }
     for r in &list {
         let undo = match (r.undone_by, r.undo_hint()) {
@@ -563,7 +563,7 @@ pub(super) fn history(
             (None, Ok(h)) => format!("undo: {h}"),
             (None, Err(_)) => String::new(),
         };
-        println!(
+        crate::outln!(
             "#{:<4} {}  {:<11} {}  {}  {}",
             r.id,
             format::time_ms(r.started_ms),
@@ -593,12 +593,12 @@ pub(super) fn undo(
         Committed::Job { handle, audit } => {
             follow(out, &lib, &handle, &mut events)?;
             if !out.json {
-                println!("Done (#{audit}).");
+                crate::outln!("Done (#{audit}).");
             }
         }
         Committed::Done { audit, path } => {
             if !out.json {
-                println!("Done (#{audit}): {}", format::shown(&path));
+                crate::outln!("Done (#{audit}): {}", format::shown(&path));
             }
         }
     }

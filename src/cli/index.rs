@@ -49,34 +49,34 @@ pub(super) fn index(
         }));
         return Ok(());
     }
-    println!(
+    crate::outln!(
         "Library \"{}\": {entries} entries, {contents} content identities, store {}",
         lib.config().name,
         format::bytes(store_bytes)
     );
     if list.is_empty() {
-        println!("No locations. Add one with `cairn location add PATH`.");
+        crate::outln!("No locations. Add one with `cairn location add PATH`.");
     }
     for st in &list {
         let l = &st.record;
-        println!(
+        crate::outln!(
             "{:>3}  {}  {}",
             l.id,
             state_text(&lib, st),
             l.path().display()
         );
         if let Some(s) = l.stats.skipped.summary() {
-            println!("     {s}");
+            crate::outln!("     {s}");
         }
         if l.stats.errors > 0 {
-            println!(
+            crate::outln!(
                 "     {} paths could not be read (see `cairn jobs list --all`)",
                 l.stats.errors
             );
         }
         match &st.availability {
             Availability::Online => {}
-            Availability::Offline(why) | Availability::Missing(why) => println!("     {why}"),
+            Availability::Offline(why) | Availability::Missing(why) => crate::outln!("     {why}"),
         }
     }
     Ok(())

@@ -54,18 +54,21 @@ pub(super) fn jobs(
             if out.json {
                 out.json(&serde_json::to_value(job_rows(&list))?);
             } else if list.is_empty() {
-                println!(
+                crate::outln!(
                     "No {}jobs in \"{}\".",
                     if all { "" } else { "unfinished " },
                     lib.config().name
                 );
             } else {
-                println!(
+                crate::outln!(
                     "{:>5}  {:11}  {:>9}  {:>6}  TITLE",
-                    "ID", "STATUS", "PROGRESS", "ERRORS"
+                    "ID",
+                    "STATUS",
+                    "PROGRESS",
+                    "ERRORS"
                 );
                 for j in &list {
-                    println!(
+                    crate::outln!(
                         "{:>5}  {:11}  {:>9}  {:>6}  {}",
                         j.id,
                         j.status.as_str(),
@@ -100,7 +103,7 @@ pub(super) fn jobs(
                 }
             };
             if ids.is_empty() && !out.json {
-                println!("No interrupted jobs.");
+                crate::outln!("No interrupted jobs.");
             }
             for id in ids {
                 let mut events = core.events().subscribe();
@@ -116,7 +119,7 @@ pub(super) fn jobs(
 /// stops the printing, never the job: the job this command started still runs to its end.
 fn live_line(line: impl std::fmt::Display) {
     use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{line}");
+    let _ = writeln!(crate::cli::out::stdout(), "{line}");
 }
 
 /// Shows a job's progress until this run of it ends; fails if it did not complete.
@@ -234,7 +237,7 @@ pub(super) fn follow(
 
 fn report_status(out: &Output, j: &JobRecord) {
     if out.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string(&job_rows(std::slice::from_ref(j))[0]).expect("json")
         );
@@ -244,7 +247,7 @@ fn report_status(out: &Output, j: &JobRecord) {
             .as_deref()
             .map(|o| format!(" — {o}"))
             .unwrap_or_default();
-        println!("Job {} is {}{outcome}", j.id, j.status);
+        crate::outln!("Job {} is {}{outcome}", j.id, j.status);
         report_errors(j);
     }
 }
@@ -252,10 +255,10 @@ fn report_status(out: &Output, j: &JobRecord) {
 /// The job's first 20 per-path errors, and how many more there are.
 fn report_errors(j: &JobRecord) {
     for e in j.errors.iter().take(20) {
-        println!("  {}: {}", e.path().display(), e.message);
+        crate::outln!("  {}: {}", e.path().display(), e.message);
     }
     if j.error_count > 20 {
-        println!("  … and {} more errors", j.error_count - 20);
+        crate::outln!("  … and {} more errors", j.error_count - 20);
     }
 }
 

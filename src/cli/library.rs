@@ -81,8 +81,8 @@ pub(super) fn library(
             if out.json {
                 out.json(&serde_json::to_value(&s)?);
             } else {
-                println!("Created library \"{}\" ({})", s.config.name, s.config.id);
-                println!("  {}", s.path.display());
+                crate::outln!("Created library \"{}\" ({})", s.config.name, s.config.id);
+                crate::outln!("  {}", s.path.display());
             }
         }
         LibraryCommand::List => {
@@ -97,14 +97,14 @@ pub(super) fn library(
                 .max()
                 .unwrap_or(4)
                 .max(4);
-            println!("  {:width$}  {:36}  {:>10}  STATUS", "NAME", "ID", "SIZE");
+            crate::outln!("  {:width$}  {:36}  {:>10}  STATUS", "NAME", "ID", "SIZE");
             for l in &list {
                 let status = match (&l.damaged, &l.in_use_by) {
                     (Some(why), _) => format!("damaged: {why}"),
                     (None, Some(h)) => format!("in use by {h}"),
                     (None, None) => "closed".to_owned(),
                 };
-                println!(
+                crate::outln!(
                     "{} {:width$}  {}  {:>10}  {}",
                     if l.is_default { '*' } else { ' ' },
                     l.config.name,
@@ -114,7 +114,7 @@ pub(super) fn library(
                 );
             }
             for d in &damaged {
-                println!("! {} — {}", d.path.display(), d.problem);
+                crate::outln!("! {} — {}", d.path.display(), d.problem);
             }
         }
         LibraryCommand::Check { library } => {
@@ -124,16 +124,16 @@ pub(super) fn library(
                 out.json(&json!({ "records": records, "structure": structure }));
             } else {
                 let total: u64 = records.tables.iter().map(|t| t.1).sum();
-                println!(
+                crate::outln!(
                     "Checked {total} records in {} tables of {}.",
                     records.tables.len(),
                     lib.path().join("library.redb").display()
                 );
                 for d in &records.damaged {
-                    println!("  damaged: table {}, key {}: {}", d.table, d.key, d.problem);
+                    crate::outln!("  damaged: table {}, key {}: {}", d.table, d.key, d.problem);
                 }
                 for p in &structure {
-                    println!("  index: {p}");
+                    crate::outln!("  index: {p}");
                 }
             }
             let problems = records.damaged.len() + structure.len();
@@ -145,7 +145,7 @@ pub(super) fn library(
                 );
             }
             if !out.json {
-                println!("No damage found.");
+                crate::outln!("No damage found.");
             }
         }
         LibraryCommand::Repair { library, no_rescan } => {
@@ -162,33 +162,34 @@ pub(super) fn library(
                 return Ok(());
             }
             let c = &info.summary.config;
-            println!("Name:         {}", c.name);
-            println!("Id:           {}", c.id);
+            crate::outln!("Name:         {}", c.name);
+            crate::outln!("Id:           {}", c.id);
             if !c.description.is_empty() {
-                println!("Description:  {}", c.description);
+                crate::outln!("Description:  {}", c.description);
             }
-            println!("Folder:       {}", info.summary.path.display());
-            println!(
+            crate::outln!("Folder:       {}", info.summary.path.display());
+            crate::outln!(
                 "Created:      {}",
                 format::time_ms(c.created_at.as_millisecond())
             );
-            println!("Size:         {}", format::bytes(info.summary.size_bytes));
-            println!(
+            crate::outln!("Size:         {}", format::bytes(info.summary.size_bytes));
+            crate::outln!(
                 "Default:      {}",
                 if info.summary.is_default { "yes" } else { "no" }
             );
             match (&info.summary.in_use_by, info.schema_version, info.jobs) {
-                (Some(h), _, _) => println!("Status:       in use by {h}"),
+                (Some(h), _, _) => crate::outln!("Status:       in use by {h}"),
                 (None, Some(v), Some(j)) => {
-                    println!("Status:       closed");
-                    println!("Schema:       version {v}");
-                    println!("Jobs:         {j}");
+                    crate::outln!("Status:       closed");
+                    crate::outln!("Schema:       version {v}");
+                    crate::outln!("Jobs:         {j}");
                 }
                 _ => {}
             }
-            println!(
+            crate::outln!(
                 "Settings:     job_concurrency = {}, log_level = {}",
-                c.settings.job_concurrency, c.settings.log_level
+                c.settings.job_concurrency,
+                c.settings.log_level
             );
         }
         LibraryCommand::Rename { library, new_name } => {
@@ -196,7 +197,7 @@ pub(super) fn library(
             if out.json {
                 out.json(&serde_json::to_value(&s)?);
             } else {
-                println!("Renamed to \"{}\" ({})", s.config.name, s.path.display());
+                crate::outln!("Renamed to \"{}\" ({})", s.config.name, s.path.display());
             }
         }
         LibraryCommand::SetDefault { library } => {
@@ -204,7 +205,7 @@ pub(super) fn library(
             if out.json {
                 out.json(&json!({ "default_library": c.id }));
             } else {
-                println!("\"{}\" is now the default library", c.name);
+                crate::outln!("\"{}\" is now the default library", c.name);
             }
         }
         LibraryCommand::Delete { library, yes } => {
@@ -216,7 +217,7 @@ pub(super) fn library(
             if out.json {
                 out.json(&json!({ "deleted": c.id, "name": c.name }));
             } else {
-                println!("Deleted library \"{}\"", c.name);
+                crate::outln!("Deleted library \"{}\"", c.name);
             }
         }
     }
@@ -228,12 +229,12 @@ fn confirm_delete(name: &str, path: &std::path::Path) -> anyhow::Result<()> {
     if !stdin.is_terminal() {
         bail!("refusing to delete library \"{name}\" without confirmation; pass --yes");
     }
-    eprintln!(
+    crate::errln!(
         "This deletes the catalogue of \"{name}\" ({}): its index, tags, notes and jobs.\n\
          Your files are not touched. Type the library name to confirm:",
         path.display()
     );
-    eprint!("> ");
+    crate::err!("> ");
     std::io::stderr().flush().ok();
     let mut line = String::new();
     stdin
@@ -259,7 +260,7 @@ fn repair(
         if out.json {
             out.json(&serde_json::to_value(&r)?);
         } else {
-            println!(
+            crate::outln!(
                 "No damage found in {}; nothing was changed.",
                 store.display()
             );
@@ -269,16 +270,16 @@ fn repair(
     if out.json {
         out.json(&serde_json::to_value(&r)?);
     } else {
-        println!("{} was damaged:", store.display());
+        crate::outln!("{} was damaged:", store.display());
         const SHOWN: usize = 20;
         for f in r.found.iter().take(SHOWN) {
-            println!("  {f}");
+            crate::outln!("  {f}");
         }
         if r.found.len() > SHOWN {
-            println!("  … and {} more", r.found.len() - SHOWN);
+            crate::outln!("  … and {} more", r.found.len() - SHOWN);
         }
         match &report.unreadable {
-            Some(why) => println!(
+            Some(why) => crate::outln!(
                 "Nothing could be read from it ({why}): the catalogue is new and empty; add the library's folders again with `cairn location add`."
             ),
             None => {
@@ -288,7 +289,7 @@ fn repair(
                     .filter(|(_, n)| *n > 0)
                     .map(|(t, n)| format!("{} {t}", format::count(*n)))
                     .collect();
-                println!(
+                crate::outln!(
                     "Kept: {}.",
                     if kept.is_empty() {
                         "nothing".to_owned()
@@ -300,18 +301,18 @@ fn repair(
         }
         for (table, n, why) in &report.dropped {
             if *n > 0 {
-                println!("Dropped {} from {table}: {why}.", format::count(*n));
+                crate::outln!("Dropped {} from {table}: {why}.", format::count(*n));
             } else {
-                println!("In {table}: {why}.");
+                crate::outln!("In {table}: {why}.");
             }
         }
         if let Some(kept) = &r.damaged_copy {
-            println!("The damaged file is kept as {}.", kept.display());
+            crate::outln!("The damaged file is kept as {}.", kept.display());
         }
     }
     if no_rescan || report.locations.is_empty() {
         if !out.json && !report.locations.is_empty() {
-            println!("Run `cairn location rescan` for each location to find what was lost.");
+            crate::outln!("Run `cairn location rescan` for each location to find what was lost.");
         }
         return Ok(());
     }
@@ -322,7 +323,7 @@ fn repair(
             Ok(handle) => super::jobs::follow(out, &lib, &handle, &mut events)?,
             Err(e) => {
                 if !out.json {
-                    println!("Location {id} was not rescanned: {e}");
+                    crate::outln!("Location {id} was not rescanned: {e}");
                 }
             }
         }

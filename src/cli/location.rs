@@ -110,7 +110,7 @@ pub(super) fn location(
             let mut events = core.events().subscribe();
             let (rec, handle) = lib.add_location(&path, mode, rules)?;
             if !out.json {
-                println!(
+                crate::outln!(
                     "Added location {} ({}, {})",
                     rec.id,
                     rec.path().display(),
@@ -136,15 +136,21 @@ pub(super) fn location(
                 let rows: Vec<_> = list.iter().map(|l| location_json(&lib, l)).collect();
                 out.json(&json!(rows));
             } else if list.is_empty() {
-                println!("No locations. Add one with `cairn location add PATH`.");
+                crate::outln!("No locations. Add one with `cairn location add PATH`.");
             } else {
-                println!(
+                crate::outln!(
                     "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  PATH",
-                    "ID", "MODE", "FILES", "FOLDERS", "SYMLINKS", "SIZE", "STATE"
+                    "ID",
+                    "MODE",
+                    "FILES",
+                    "FOLDERS",
+                    "SYMLINKS",
+                    "SIZE",
+                    "STATE"
                 );
                 for st in &list {
                     let l = &st.record;
-                    println!(
+                    crate::outln!(
                         "{:>3}  {:8}  {:>9}  {:>7}  {:>8}  {:>10}  {:28}  {}",
                         l.id,
                         l.mode.as_str(),
@@ -207,7 +213,7 @@ pub(super) fn location(
             if out.json {
                 out.json(&json!({ "removed": rec.id, "path": rec.path().to_string_lossy() }));
             } else {
-                println!(
+                crate::outln!(
                     "Removed location {} ({}); no file was touched",
                     rec.id,
                     rec.path().display()
@@ -271,7 +277,7 @@ fn report_location(out: &Output, lib: &Library, l: &LocationRecord) {
         let job = lib.location_job(l.id).ok().flatten();
         out.json(&json!({ "id": l.id, "path": l.path().to_string_lossy(), "mode": l.mode, "rules": l.rules, "watch": l.watch, "job": job }));
     } else {
-        println!(
+        crate::outln!(
             "Location {}: {} (mode {}, rules: {}, watched for changes: {})",
             l.id,
             l.path().display(),

@@ -70,14 +70,13 @@ fn ls_index(
 ) -> anyhow::Result<()> {
     let loc = &found.location;
     if !out.json {
-        eprintln!(
+        crate::errln!(
             "note: from the index of location {} ({}), as of its last scan and after its rules",
             loc.id,
             loc.path().display()
         );
     }
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::cli::out::stdout());
     if !a.recursive {
         let mut kids = lib.children(found.id)?;
         kids.sort_by(|x, y| x.1.name.cmp(&y.1.name));
@@ -142,18 +141,17 @@ fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Res
     let tree = walk(canon, &opts)?;
     if !out.json {
         match containing(&lib.locations()?, canon) {
-            Some(loc) => eprintln!(
+            Some(loc) => crate::errln!(
                 "note: from the disk: location {} ({}) does not hold {} in its index (its rules \
                  leave it out, or it is new since the last scan)",
                 loc.id,
                 loc.path().display(),
                 canon.display()
             ),
-            None => eprintln!("note: from the disk: {} is in no location", canon.display()),
+            None => crate::errln!("note: from the disk: {} is in no location", canon.display()),
         }
     }
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::cli::out::stdout());
     if out.json {
         let rows: Vec<_> = (1..tree.len())
             .map(|i| tree_json(&tree, i, a.recursive))
@@ -178,7 +176,7 @@ fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Res
             print_row(&mut w, a.long, name, n.kind, n.size, n.mtime_ns)?;
         }
         for e in &tree.errors {
-            eprintln!("warning: {}: {}", e.path.display(), e.message);
+            crate::errln!("warning: {}: {}", e.path.display(), e.message);
         }
     }
     Ok(w.flush()?)

@@ -18,7 +18,9 @@ mod library;
 mod live_bench;
 mod location;
 mod ls;
+pub mod out;
 mod search;
+pub mod serve;
 mod stat;
 mod tag;
 mod volume;
@@ -153,16 +155,16 @@ pub enum Command {
 /// # Errors
 /// Any failure, as one message naming what it concerns.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    let Some(command) = cli.command else {
+    let Some(command) = &cli.command else {
         return crate::ui::run(cli.data_dir, cli.library);
     };
     crate::vdfs::index::upgrade::on_progress(|done, total| {
         if done == 0 {
-            eprintln!("Upgrading the library to this version of Cairn: {total} entries…");
+            crate::errln!("Upgrading the library to this version of Cairn: {total} entries…");
         } else if done == total {
-            eprintln!("Upgraded {total} entries.");
+            crate::errln!("Upgraded {total} entries.");
         } else {
-            eprintln!("  {done} of {total} entries");
+            crate::errln!("  {done} of {total} entries");
         }
     });
     let watching = matches!(command, Command::Watch(_));
@@ -172,6 +174,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         worker_threads: 2,
         watch: watching,
     })?;
+    // The library is open in a running Cairn (the window): it runs the command for us.
+    let local = matches!(command, Command::Device(_) | Command::Library(_));
+    if !local && let Some(code) = serve::forward_if_held(&core, &cli)? {
+        drop(core);
+        std::process::exit(code);
+    }
+    dispatch(&core, cli)
+}
+
+/// Runs a command line with a subcommand on `core` (here, or inside a running Cairn for
+/// another process: see [`serve`]).
+///
+/// # Errors
+/// Any failure, as one message naming what it concerns.
+pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command");
+    };
+    let core = core.clone();
     let out = Output { json: cli.json };
     let lib = cli.library.as_deref();
     match command {
@@ -207,13 +228,29 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// An error and its causes as one line, each cause once (`a: b: c`).
+pub fn one_message(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if msg.contains(&s) {
+            continue;
+        }
+        if !msg.is_empty() {
+            msg.push_str(": ");
+        }
+        msg.push_str(&s);
+    }
+    msg
+}
+
 pub(crate) struct Output {
     json: bool,
 }
 
 impl Output {
     pub(crate) fn json(&self, value: &serde_json::Value) {
-        println!("{}", serde_json::to_string_pretty(value).expect("json"));
+        crate::outln!("{}", serde_json::to_string_pretty(value).expect("json"));
     }
 }
 

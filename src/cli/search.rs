@@ -115,10 +115,10 @@ pub(super) fn search(
         if out.json {
             out.json(&serde_json::to_value(&all)?);
         } else if all.is_empty() {
-            println!("No saved searches (`cairn search … --save NAME` saves one).");
+            crate::outln!("No saved searches (`cairn search … --save NAME` saves one).");
         } else {
             for s in all {
-                println!("{}  \"{}\"", s.name, s.query.text);
+                crate::outln!("{}  \"{}\"", s.name, s.query.text);
             }
         }
         return Ok(());
@@ -126,7 +126,7 @@ pub(super) fn search(
     if let Some(name) = &a.delete_saved {
         let s = lib.delete_saved_search(name)?;
         if !out.json {
-            println!("Deleted the saved search \"{}\"", s.name);
+            crate::outln!("Deleted the saved search \"{}\"", s.name);
         }
         return Ok(());
     }
@@ -250,9 +250,10 @@ pub(super) fn search(
     if let Some(name) = &a.save {
         let s = lib.save_search(name, &q)?;
         if !out.json {
-            eprintln!(
+            crate::errln!(
                 "Saved as \"{}\" (`cairn search --saved \"{}\"`)",
-                s.name, s.name
+                s.name,
+                s.name
             );
         }
     }
@@ -275,7 +276,7 @@ pub(super) fn search(
         }
         None => {
             if lib.name_index_stale()? {
-                eprintln!("Updating the search index after changes to the library…");
+                crate::errln!("Updating the search index after changes to the library…");
             }
             (lib.name_index()?, false)
         }
@@ -310,8 +311,7 @@ pub(super) fn search(
         out.json(&json!({ "total": res.total, "fuzzy": res.fuzzy, "hits": hits }));
         return Ok(());
     }
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut w = std::io::BufWriter::new(crate::cli::out::stdout());
     if a.csv {
         writeln!(w, "path,kind,size,mtime_ns,copies")?;
         for h in &res.hits {

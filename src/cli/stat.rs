@@ -134,16 +134,16 @@ fn print_stat(v: &serde_json::Value) {
         serde_json::Value::Null => "—".to_owned(),
         other => other.to_string(),
     };
-    println!("Path:        {}", s(&v["path"]));
+    crate::outln!("Path:        {}", s(&v["path"]));
     let e = &v["entry"];
-    println!("Kind:        {}", s(&e["kind"]));
+    crate::outln!("Kind:        {}", s(&e["kind"]));
     if let Some(size) = e["size"].as_u64() {
-        println!("Size:        {} ({size} bytes)", format::bytes(size));
+        crate::outln!("Size:        {} ({size} bytes)", format::bytes(size));
     }
     if let Some(m) = e["mtime_ns"].as_i64() {
-        println!("Modified:    {}", format::time_ms(m / 1_000_000));
+        crate::outln!("Modified:    {}", format::time_ms(m / 1_000_000));
     }
-    println!(
+    crate::outln!(
         "Indexed:     {}",
         if v["indexed"] == true {
             format!("yes, location {}", s(&v["location"]))
@@ -152,30 +152,30 @@ fn print_stat(v: &serde_json::Value) {
         }
     );
     if !e["uuid"].is_null() {
-        println!("Entry UUID:  {}", s(&e["uuid"]));
+        crate::outln!("Entry UUID:  {}", s(&e["uuid"]));
     }
     if let Some(t) = v["unreadable_since_ms"].as_i64() {
-        println!(
+        crate::outln!(
             "Unreadable:  since {} (its folder could not be read; shown as the index last saw it)",
             format::time_ms(t)
         );
     }
     let c = &v["content"];
     if c.is_object() {
-        println!("Content:     {} ({})", s(&c["file_type"]), s(&c["kind"]));
-        println!("MIME:        {}", s(&c["mime"]));
-        println!("cas_id:      {}", s(&c["cas_id"]));
-        println!("Content id:  {}", s(&c["content_uuid"]));
+        crate::outln!("Content:     {} ({})", s(&c["file_type"]), s(&c["kind"]));
+        crate::outln!("MIME:        {}", s(&c["mime"]));
+        crate::outln!("cas_id:      {}", s(&c["cas_id"]));
+        crate::outln!("Content id:  {}", s(&c["content_uuid"]));
         if let Some(n) = v["copies"].as_u64() {
             match c["instances"].as_u64() {
                 Some(names) if names != n => {
-                    println!("Copies:      {n} in this library ({names} names: hard links)");
+                    crate::outln!("Copies:      {n} in this library ({names} names: hard links)");
                 }
-                _ => println!("Copies:      {n} in this library"),
+                _ => crate::outln!("Copies:      {n} in this library"),
             }
         }
     } else if let Some(t) = v["type_by_extension"].as_array() {
-        println!(
+        crate::outln!(
             "Type:        {} ({}; by extension, content not identified)",
             s(&t[0]),
             s(&t[2])
@@ -183,20 +183,20 @@ fn print_stat(v: &serde_json::Value) {
     }
     if let Some(links) = v["links"].as_array() {
         for l in links {
-            println!("  also named {} (a hard link: this same file)", s(l));
+            crate::outln!("  also named {} (a hard link: this same file)", s(l));
         }
     }
     if let Some(others) = v["other_copies"].as_array() {
         for (i, o) in others.iter().enumerate() {
-            println!("  also at    {}", s(o));
+            crate::outln!("  also at    {}", s(o));
             for l in v["other_copies_links"][i].as_array().into_iter().flatten() {
-                println!("             {} (a hard link of it)", s(l));
+                crate::outln!("             {} (a hard link of it)", s(l));
             }
         }
     }
     let f = &v["folder"];
     if f.is_object() {
-        println!(
+        crate::outln!(
             "Contains:    {} in {} files and {} folders",
             format::bytes(f["bytes"].as_u64().unwrap_or(0)),
             s(&f["files"]),

@@ -205,7 +205,7 @@ pub(super) fn tag(
             if out.json {
                 out.json(&info_json(&t));
             } else {
-                println!("Created tag \"{}\"", t.qualified());
+                crate::outln!("Created tag \"{}\"", t.qualified());
             }
         }
         TagCommand::Ls { all } => {
@@ -219,7 +219,7 @@ pub(super) fn tag(
                 return Ok(());
             }
             if tags.is_empty() {
-                println!("No tags yet (`cairn tag create NAME` makes one).");
+                crate::outln!("No tags yet (`cairn tag create NAME` makes one).");
                 return Ok(());
             }
             // As a tree: roots first (tags without a shown parent), children indented below
@@ -243,7 +243,7 @@ pub(super) fn tag(
                     .as_deref()
                     .map(|c| format!("  {c}"))
                     .unwrap_or_default();
-                println!(
+                crate::outln!(
                     "{}{}{count}{colour}{extra}",
                     "  ".repeat(depth),
                     t.qualified()
@@ -275,13 +275,13 @@ pub(super) fn tag(
                         .collect::<Vec<_>>()
                 ));
             } else if tags.is_empty() {
-                println!("{} has no tags", p.display());
+                crate::outln!("{} has no tags", p.display());
             } else {
                 for (t, via) in tags {
                     match via {
-                        TagVia::Entry => println!("{}", t.qualified()),
+                        TagVia::Entry => crate::outln!("{}", t.qualified()),
                         TagVia::Content => {
-                            println!("{}  (on its content: every copy)", t.qualified())
+                            crate::outln!("{}  (on its content: every copy)", t.qualified())
                         }
                     }
                 }
@@ -292,7 +292,7 @@ pub(super) fn tag(
             if out.json {
                 out.json(&info_json(&t));
             } else {
-                println!("Renamed to \"{}\"", t.qualified());
+                crate::outln!("Renamed to \"{}\"", t.qualified());
             }
         }
         TagCommand::Set {
@@ -319,26 +319,26 @@ pub(super) fn tag(
             if out.json {
                 out.json(&info_json(&t));
             } else {
-                println!("Changed \"{}\"", t.qualified());
+                crate::outln!("Changed \"{}\"", t.qualified());
             }
         }
         TagCommand::Parent { child, parent } => {
             lib.add_tag_parent(&child, &parent)?;
             if !out.json {
-                println!("\"{child}\" is now under \"{parent}\"");
+                crate::outln!("\"{child}\" is now under \"{parent}\"");
             }
         }
         TagCommand::Unparent { child, parent } => {
             lib.remove_tag_parent(&child, &parent)?;
             if !out.json {
-                println!("\"{child}\" is no longer under \"{parent}\"");
+                crate::outln!("\"{child}\" is no longer under \"{parent}\"");
             }
         }
         TagCommand::Export { output, force } => {
             let export = lib.export_tags()?;
             let text = serde_json::to_string_pretty(&export)?;
             match output {
-                None => println!("{text}"),
+                None => crate::outln!("{text}"),
                 Some(path) => {
                     use std::io::Write;
                     let mut f = std::fs::OpenOptions::new()
@@ -362,7 +362,7 @@ pub(super) fn tag(
                         .and_then(|()| f.sync_all())
                         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                     if !out.json {
-                        println!(
+                        crate::outln!(
                             "Exported {} and {} to {}",
                             plural(export.tags.len() as u64, "tag"),
                             plural(export.assignments.len() as u64, "assignment"),
@@ -385,7 +385,7 @@ pub(super) fn tag(
             if out.json {
                 out.json(&serde_json::to_value(&r)?);
             } else {
-                println!(
+                crate::outln!(
                     "Tags: {} made, {} here already. Put back: {} on the same files, {} found by content, {} by path, {} on contents; {} not found here.",
                     r.tags_created,
                     r.tags_matched,
@@ -416,14 +416,16 @@ pub(super) fn tag(
                 if out.json {
                     out.json(&json!({ "forgotten": n }));
                 } else {
-                    println!("Forgot what was on {}", plural(n, "missing item"));
+                    crate::outln!("Forgot what was on {}", plural(n, "missing item"));
                 }
                 return Ok(());
             }
             if out.json {
                 out.json(&serde_json::to_value(&missing)?);
             } else if missing.is_empty() {
-                println!("Nothing missing: every tagged, noted or collected file is in the index.");
+                crate::outln!(
+                    "Nothing missing: every tagged, noted or collected file is in the index."
+                );
             } else {
                 for m in missing {
                     let when = m.gone_ms.map_or_else(
@@ -445,7 +447,7 @@ pub(super) fn tag(
                         (None, Some(n)) => n.clone(),
                         (None, None) => "(name not known)".to_owned(),
                     };
-                    println!("{shown}  {when}: {}  [{}]", what.join("; "), m.entry);
+                    crate::outln!("{shown}  {when}: {}  [{}]", what.join("; "), m.entry);
                 }
             }
         }
@@ -454,14 +456,14 @@ pub(super) fn tag(
                 if out.json {
                     out.json(&json!({ "tag": tag, "items": n, "taken_off": took_off }));
                 } else if took_off {
-                    println!("Undone: took \"{tag}\" off {} again", plural(n, "item"));
+                    crate::outln!("Undone: took \"{tag}\" off {} again", plural(n, "item"));
                 } else {
-                    println!("Undone: put \"{tag}\" back on {}", plural(n, "item"));
+                    crate::outln!("Undone: put \"{tag}\" back on {}", plural(n, "item"));
                 }
             }
             None => {
                 if !out.json {
-                    println!("Nothing to undo: no tagging was made on this device.");
+                    crate::outln!("Nothing to undo: no tagging was made on this device.");
                 }
             }
         },
@@ -470,7 +472,7 @@ pub(super) fn tag(
             if out.json {
                 out.json(&info_json(&t));
             } else {
-                println!(
+                crate::outln!(
                     "Merged \"{from}\" into \"{}\" (now on {})",
                     t.qualified(),
                     plural(t.entries + t.contents, "item")
@@ -482,7 +484,7 @@ pub(super) fn tag(
             if out.json {
                 out.json(&json!({ "deleted": t.id }));
             } else {
-                println!(
+                crate::outln!(
                     "Deleted tag \"{}\" (it was on {})",
                     t.qualified(),
                     plural(t.entries + t.contents, "item")
@@ -514,11 +516,11 @@ fn tag_targets(
     match (out.json, on) {
         (true, true) => out.json(&json!({ "tagged": n })),
         (true, false) => out.json(&json!({ "untagged": n })),
-        (false, true) => println!(
+        (false, true) => crate::outln!(
             "Tagged {what} with \"{name}\" ({:.0} ms)",
             started.elapsed().as_secs_f64() * 1000.0
         ),
-        (false, false) => println!("Took \"{name}\" off {what}"),
+        (false, false) => crate::outln!("Took \"{name}\" off {what}"),
     }
     Ok(())
 }
@@ -590,23 +592,23 @@ pub(super) fn note(
             let show = |what: &str, meta: &Option<crate::vdfs::index::tags::UserMeta>| {
                 if let Some(m) = meta {
                     if m.favourite {
-                        println!("Favourite{what}");
+                        crate::outln!("Favourite{what}");
                     }
                     if m.rating > 0 {
-                        println!("Rating{what}: {} of 5", m.rating);
+                        crate::outln!("Rating{what}: {} of 5", m.rating);
                     }
                     if m.label > 0 {
-                        println!("Label{what}: {}", label_name(m.label));
+                        crate::outln!("Label{what}: {}", label_name(m.label));
                     }
                     if !m.note.is_empty() {
-                        println!("Note{what}:\n{}", m.note);
+                        crate::outln!("Note{what}:\n{}", m.note);
                     }
                 }
             };
             show("", &m.entry);
             show(" (on its content: every copy)", &m.content);
             if m.entry.is_none() && m.content.is_none() {
-                println!(
+                crate::outln!(
                     "{} has no note, rating, label or favourite mark",
                     path.display()
                 );
@@ -651,9 +653,9 @@ pub(super) fn note(
                 if out.json {
                     out.json(&serde_json::json!({ "path": path, "favourite": on }));
                 } else if on {
-                    println!("Added {} to the favourites", path.display());
+                    crate::outln!("Added {} to the favourites", path.display());
                 } else {
-                    println!("Took {} out of the favourites", path.display());
+                    crate::outln!("Took {} out of the favourites", path.display());
                 }
                 return Ok(());
             }
@@ -667,16 +669,16 @@ pub(super) fn note(
                 out.json(&serde_json::to_value(&meta)?);
             } else {
                 match field {
-                    MetaField::Rating => println!("Rated {what} {} of 5", meta.rating),
+                    MetaField::Rating => crate::outln!("Rated {what} {} of 5", meta.rating),
                     MetaField::Note if meta.note.is_empty() => {
-                        println!("Cleared the note of {what}")
+                        crate::outln!("Cleared the note of {what}")
                     }
-                    MetaField::Note => println!("Noted {what}"),
-                    MetaField::Label => println!("Labelled {what} {}", label_name(meta.label)),
+                    MetaField::Note => crate::outln!("Noted {what}"),
+                    MetaField::Label => crate::outln!("Labelled {what} {}", label_name(meta.label)),
                     MetaField::Favourite if meta.favourite => {
-                        println!("Marked {what} as a favourite")
+                        crate::outln!("Marked {what} as a favourite")
                     }
-                    MetaField::Favourite => println!("{what} is no longer a favourite"),
+                    MetaField::Favourite => crate::outln!("{what} is no longer a favourite"),
                 }
             }
         }
@@ -742,7 +744,7 @@ pub(super) fn collection(
             if out.json {
                 out.json(&serde_json::to_value(&c)?);
             } else {
-                println!("Created collection \"{}\"", c.record.name);
+                crate::outln!("Created collection \"{}\"", c.record.name);
             }
         }
         CollectionCommand::Ls => {
@@ -750,10 +752,10 @@ pub(super) fn collection(
             if out.json {
                 out.json(&serde_json::to_value(&all)?);
             } else if all.is_empty() {
-                println!("No collections yet (`cairn collection create NAME` makes one).");
+                crate::outln!("No collections yet (`cairn collection create NAME` makes one).");
             } else {
                 for c in all {
-                    println!(
+                    crate::outln!(
                         "{}  {}",
                         c.record.name,
                         plural(c.record.items.len() as u64, "item")
@@ -771,7 +773,7 @@ pub(super) fn collection(
                         .collect::<Vec<_>>()
                 ));
             } else if items.is_empty() {
-                println!("\"{name}\" is empty");
+                crate::outln!("\"{name}\" is empty");
             } else {
                 for (t, p) in items {
                     let via = if matches!(t, crate::vdfs::index::tags::Target::Content(_)) {
@@ -780,8 +782,8 @@ pub(super) fn collection(
                         ""
                     };
                     match p {
-                        Some(p) => println!("{}{via}", p.display()),
-                        None => println!("(not here: its file is gone or not indexed){via}"),
+                        Some(p) => crate::outln!("{}{via}", p.display()),
+                        None => crate::outln!("(not here: its file is gone or not indexed){via}"),
                     }
                 }
             }
@@ -793,7 +795,7 @@ pub(super) fn collection(
         } => {
             let n = lib.change_collection(&name, &paths(&ps)?, content, true)?;
             if !out.json {
-                println!("Added {} to \"{name}\"", plural(n, "item"));
+                crate::outln!("Added {} to \"{name}\"", plural(n, "item"));
             }
         }
         CollectionCommand::Rm {
@@ -803,13 +805,13 @@ pub(super) fn collection(
         } => {
             let n = lib.change_collection(&name, &paths(&ps)?, content, false)?;
             if !out.json {
-                println!("Took {} out of \"{name}\"", plural(n, "item"));
+                crate::outln!("Took {} out of \"{name}\"", plural(n, "item"));
             }
         }
         CollectionCommand::Delete { name } => {
             let c = lib.delete_collection(&name)?;
             if !out.json {
-                println!("Deleted collection \"{}\"", c.record.name);
+                crate::outln!("Deleted collection \"{}\"", c.record.name);
             }
         }
     }

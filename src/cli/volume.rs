@@ -57,7 +57,7 @@ pub(super) fn volume(
         return Ok(());
     }
     if list.is_empty() {
-        println!("No volumes found (the mount table could not be read).");
+        crate::outln!("No volumes found (the mount table could not be read).");
         return Ok(());
     }
     let size = |n: Option<u64>| n.map_or_else(|| "?".to_owned(), format::bytes);
@@ -108,23 +108,23 @@ pub(super) fn volume(
                 text.push_str("  ");
             }
         }
-        println!("{}", text.trim_end());
+        crate::outln!("{}", text.trim_end());
     };
     line(header);
     for (v, r) in list.iter().zip(&rows) {
         line(r.each_ref().map(String::as_str));
         for m in &v.other_mount_points {
-            println!("  also mounted at {}", format::shown(m));
+            crate::outln!("  also mounted at {}", format::shown(m));
         }
     }
     if !away.is_empty() {
-        println!();
-        println!("Known to the library, not mounted now:");
+        crate::outln!();
+        crate::outln!("Known to the library, not mounted now:");
         for r in &away {
             let mp = std::path::PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(
                 &r.last_mount_point,
             ));
-            println!(
+            crate::outln!(
                 "  {} ({}, {}, {}), last mounted at {}, last seen {}  {}",
                 r.label.as_deref().map_or_else(|| "-".to_owned(), escaped),
                 r.fs_type,

@@ -45,7 +45,7 @@ pub fn watch(core: &Core, out: &Output, lib: Option<&str>, args: &WatchArgs) -> 
             .filter_map(|l| names.get(&l.id))
             .collect();
         for n in off {
-            println!("not watched (switched off): {n}");
+            crate::outln!("not watched (switched off): {n}");
         }
     }
     let deadline = args
@@ -71,7 +71,7 @@ pub fn watch(core: &Core, out: &Output, lib: Option<&str>, args: &WatchArgs) -> 
             Err(_) => continue,
             Ok(Ok(ev)) => ev,
             Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(n))) => {
-                eprintln!("({n} events not shown: too many at once)");
+                crate::errln!("({n} events not shown: too many at once)");
                 continue;
             }
             Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return Ok(()),
@@ -104,7 +104,7 @@ pub fn watch(core: &Core, out: &Output, lib: Option<&str>, args: &WatchArgs) -> 
                     } else {
                         String::new()
                     };
-                    println!(
+                    crate::outln!(
                         "{}  {first}{more}: {created} new, {modified} changed, {moved} moved, {deleted} gone",
                         jiff::Zoned::now().strftime("%H:%M:%S%.3f"),
                     );
@@ -116,8 +116,8 @@ pub fn watch(core: &Core, out: &Output, lib: Option<&str>, args: &WatchArgs) -> 
                     out.json(&json!({ "event": "watch", "location": location, "status": st }));
                 } else {
                     match st {
-                        Some(s) => println!("{}: {}", name(location), s.describe()),
-                        None => println!(
+                        Some(s) => crate::outln!("{}: {}", name(location), s.describe()),
+                        None => crate::outln!(
                             "{}: not watched (offline, removed or switched off)",
                             name(location)
                         ),
@@ -129,7 +129,7 @@ pub fn watch(core: &Core, out: &Output, lib: Option<&str>, args: &WatchArgs) -> 
                 status,
                 outcome,
             } if !out.json => {
-                println!(
+                crate::outln!(
                     "job {job} {status:?}{}",
                     outcome.map(|o| format!(": {o}")).unwrap_or_default()
                 );

@@ -64,6 +64,8 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             .with_min_inner_size([640.0, 400.0]),
         ..Default::default()
     };
+    // `cairn …` in a terminal meanwhile runs inside this process (the library is held here).
+    crate::cli::serve::follow_open_library(core.clone());
     let start = start_folder(&core);
     let device = core.device().name;
     let data_dir = core.data_dir().data().to_owned();

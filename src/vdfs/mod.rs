@@ -436,11 +436,18 @@ impl Core {
     }
 
     /// Opens the library folder at `path` (which may be outside the data directory, e.g. a
-    /// copy on another drive), closing the one open before.
+    /// copy on another drive), closing the one open before; the one open already if it is
+    /// that folder.
     ///
     /// # Errors
     /// As [`Core::open_library`].
     pub fn open_library_at(&self, path: &Path) -> Result<Arc<Library>, CoreError> {
+        // Already open here (a command run for another process by the window): that one.
+        if let Some(open) = self.inner.library.read().expect("library lock").as_ref()
+            && open.path() == path
+        {
+            return Ok(open.clone());
+        }
         self.close_library();
         let lib = Arc::new(Library::open(
             path,

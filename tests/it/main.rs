@@ -16,6 +16,7 @@ mod portable;
 mod records;
 mod scoped;
 mod search;
+mod serve;
 mod tags;
 mod upgrade;
 mod volume;

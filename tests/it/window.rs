@@ -31,8 +31,14 @@ fn step_until_gone(h: &mut H<'_>, label: &str) {
     step_until_by(h, label, |h, l| h.query_by_label(l).is_none());
 }
 
+/// How long a step-until waits before it fails: generous, since the whole suite runs on two
+/// cores beside heavy file-operation tests (a listing that takes 0.1 s alone can take
+/// seconds then).
+const PATIENCE: Duration = Duration::from_secs(30);
+
 fn step_until_by(h: &mut H<'_>, label: &str, found: impl Fn(&H<'_>, &str) -> bool) {
-    for _ in 0..500 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < PATIENCE {
         h.step();
         if found(h, label) {
             return;
@@ -57,7 +63,8 @@ fn type_in_newest_field(h: &mut H<'_>, role: egui::accesskit::Role, text: &str) 
 
 /// Steps until the app state satisfies `cond`.
 fn step_until_state(h: &mut H<'_>, what: &str, cond: impl Fn(&AppState) -> bool) {
-    for _ in 0..500 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < PATIENCE {
         h.step();
         if cond(h.state().state()) {
             return;
@@ -1333,7 +1340,8 @@ fn regression_an_open_failure_says_what_to_do() {
 
 /// Steps until `cond` holds of the disk (a file operation's job finished).
 fn step_until_disk(h: &mut H<'_>, what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..500 {
+    let start = std::time::Instant::now();
+    while start.elapsed() < PATIENCE {
         h.step();
         if cond() {
             return;
