@@ -184,6 +184,22 @@ pub(crate) struct Slot {
     path: PathBuf,
 }
 
+impl Drop for Slot {
+    /// Closing the database writes its allocator state; on a damaged file redb may panic
+    /// there, where no caller is left to report it: the panic is caught (and logged) like
+    /// every other one of redb's, so a damaged store never takes the process down on close.
+    fn drop(&mut self) {
+        let db = self
+            .db
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Err(e) = guarded(&self.path, move || drop(db)) {
+            tracing::warn!("closing the store: {e}");
+        }
+    }
+}
+
 /// How long a reopening waits for the transactions still holding the failed database.
 const REOPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 

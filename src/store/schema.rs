@@ -230,6 +230,52 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The tables a store of the current schema always has (those of older layouts that an
+/// upgrade removes are not among them).
+pub const REQUIRED_TABLES: [&str; 26] = [
+    "meta",
+    "jobs",
+    "diagnostic_batches",
+    "locations",
+    "entries",
+    "dir_stats",
+    "content",
+    "content_instances",
+    "unreadable",
+    "child_names",
+    "entry_uuids",
+    "content_uuids",
+    "tombstones",
+    "volumes",
+    "favourite_entries",
+    "pinned",
+    "location_jobs",
+    "audit",
+    "op_items",
+    "tags",
+    "tag_parents",
+    "tag_assignments",
+    "user_meta",
+    "collections",
+    "saved_searches",
+    "sync_log",
+];
+
+/// The [`REQUIRED_TABLES`] a store lacks (a damaged table tree can lose a table's name).
+///
+/// # Errors
+/// [`StoreError`] if the table list cannot be read.
+pub fn missing_tables(tx: &redb::ReadTransaction) -> Result<Vec<&'static str>, StoreError> {
+    use redb::TableHandle as _;
+    let present: std::collections::HashSet<String> =
+        tx.list_tables()?.map(|t| t.name().to_owned()).collect();
+    Ok(REQUIRED_TABLES
+        .iter()
+        .copied()
+        .filter(|t| !present.contains(*t))
+        .collect())
+}
+
 fn create_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
     tx.open_table(JOBS)?;

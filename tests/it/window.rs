@@ -71,7 +71,14 @@ fn step_until_state(h: &mut H<'_>, what: &str, cond: impl Fn(&AppState) -> bool)
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    panic!("{what} never happened");
+    let s = h.state().state();
+    panic!(
+        "{what} never happened; shown: {:?} (loading: {}); last error: {:?}; last operation: {:?}",
+        s.explorer.folder,
+        s.explorer.loading,
+        s.error.as_ref().map(|e| &e.0),
+        s.toast.as_ref().map(|t| &t.text)
+    );
 }
 
 struct Fixture {

@@ -119,6 +119,10 @@ fn diagnose(copy: &Path) -> Vec<String> {
         Err(e) => return vec![format!("it cannot be opened: {e}")],
     };
     let mut found = Vec::new();
+    match store.read(crate::store::schema::missing_tables) {
+        Ok(missing) => found.extend(missing.into_iter().map(|t| format!("table {t} is missing"))),
+        Err(e) => found.push(format!("its tables cannot be listed: {e}")),
+    }
     match store.read(crate::store::check::check_records) {
         Ok(r) => found.extend(
             r.damaged
