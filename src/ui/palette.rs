@@ -18,7 +18,13 @@ pub(crate) fn command_for(kind: CommandKind, targets: &KeyTargets) -> Option<UiC
     let selected = || Some(targets.selected.clone()).filter(|s| !s.is_empty());
     match kind {
         // Needs a key (which way), a letter or a pointer: not a palette entry.
-        K::MoveCursor | K::TypeAhead | K::Select | K::OpenPalette | K::ClosePalette => None,
+        K::MoveCursor
+        | K::TypeAhead
+        | K::Select
+        | K::OpenPalette
+        | K::ClosePalette
+        | K::ZoomGrid => None,
+        K::OpenTerminal => targets.folder.clone().map(UiCommand::OpenTerminal),
         K::AddLocation => targets.folder.as_ref().map(|_| UiCommand::AddLocation),
         K::PickLocation => Some(UiCommand::PickLocation),
         K::ToggleDupes => Some(UiCommand::ToggleDupes),
@@ -193,6 +199,12 @@ mod tests {
             selected: vec![PathBuf::from("/f/a.txt")],
         };
         assert!(labels("", &here).contains(&"Open"));
+        let found = labels("termi", &here);
+        assert_eq!(found.first(), Some(&"Open terminal here"), "{found:?}");
+        assert!(
+            !labels("", &none).contains(&"Open terminal here"),
+            "no folder shown"
+        );
         let found = labels("nwfldr", &here);
         assert_eq!(found.first(), Some(&"New folder"), "{found:?}");
         let found = labels("tra", &here);
