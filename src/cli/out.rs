@@ -67,7 +67,7 @@ impl Write for FrameWriter {
     }
 }
 
-/// `println!` for the CLI: a line of output, wherever the output goes ([`write`]).
+/// `println!` for the CLI: a line of output, wherever the output goes ([`write`](crate::cli::out::write())).
 #[macro_export]
 macro_rules! outln {
     () => {
@@ -78,7 +78,7 @@ macro_rules! outln {
     };
 }
 
-/// `print!` for the CLI ([`write`]).
+/// `print!` for the CLI ([`write`](crate::cli::out::write())).
 #[macro_export]
 macro_rules! out {
     ($($t:tt)*) => {
@@ -86,7 +86,7 @@ macro_rules! out {
     };
 }
 
-/// `eprintln!` for the CLI: a line on the error stream, wherever it goes ([`write`]).
+/// `eprintln!` for the CLI: a line on the error stream, wherever it goes ([`write`](crate::cli::out::write())).
 #[macro_export]
 macro_rules! errln {
     () => {
@@ -97,7 +97,7 @@ macro_rules! errln {
     };
 }
 
-/// `eprint!` for the CLI ([`write`]).
+/// `eprint!` for the CLI ([`write`](crate::cli::out::write())).
 #[macro_export]
 macro_rules! err {
     ($($t:tt)*) => {
