@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let msg = one_message(&e);
+            let msg = cairn::cli::one_message(&e);
             tracing::error!("{msg}");
             eprintln!("error: {msg}");
             ExitCode::FAILURE
@@ -84,21 +84,4 @@ fn quiet_on_closed_pipe() {
         }
         default(info);
     }));
-}
-
-/// The error and its causes on one line, each said once: a cause whose text the line already
-/// holds (our errors quote their OS error) is not repeated.
-fn one_message(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if msg.contains(&s) {
-            continue;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        msg.push_str(&s);
-    }
-    msg
 }

@@ -548,40 +548,14 @@ pub(crate) fn tag_popup(ctx: &egui::Context, state: &mut AppState, actions: &mut
     // The choices: the tags shown, then "New tag" when what is typed is not a tag's name.
     let new = !p.text.trim().is_empty() && !exact;
     let choices = shown.len() + usize::from(new);
-    let (up, down, enter, esc) = ctx.input(|i| {
-        (
-            i.key_pressed(egui::Key::ArrowUp),
-            i.key_pressed(egui::Key::ArrowDown),
-            i.key_pressed(egui::Key::Enter),
-            i.key_pressed(egui::Key::Escape),
-        )
-    });
-    if down && choices > 0 {
-        p.chosen = (p.chosen + 1) % choices;
-    }
-    if up && choices > 0 {
-        p.chosen = (p.chosen + choices - 1) % choices;
-    }
-    p.chosen = p.chosen.min(choices.saturating_sub(1));
-    let mut pick: Option<usize> = enter.then_some(p.chosen);
+    let (mut pick, esc) = crate::ui::widgets::choose_by_keys(ctx, &mut p.chosen, choices);
     egui::Window::new(format!("Tag {}", items_text(p.paths.len() as u64)))
         .collapsible(false)
         .resizable(false)
         .anchor(egui::Align2::CENTER_TOP, [0.0, 80.0])
         .show(ctx, |ui| {
             ui.set_min_width(300.0);
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut p.text)
-                    .hint_text("Tag name")
-                    .desired_width(f32::INFINITY),
-            );
-            // The field keeps the keyboard while the popup is open (Enter would take it away).
-            if !r.has_focus() {
-                r.request_focus();
-            }
-            if r.changed() {
-                p.chosen = 0;
-            }
+            crate::ui::widgets::typing_field(ui, &mut p.text, "Tag name", &mut p.chosen);
             for (i, t) in shown.iter().enumerate() {
                 let text = if t.record.aliases.is_empty() {
                     t.qualified()

@@ -101,25 +101,10 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
         return;
     };
     let shown = entries(&p.text, &targets);
-    let (up, down, enter, esc) = ctx.input(|i| {
-        (
-            i.key_pressed(egui::Key::ArrowUp),
-            i.key_pressed(egui::Key::ArrowDown),
-            i.key_pressed(egui::Key::Enter),
-            i.key_pressed(egui::Key::Escape),
-        )
-    });
     let n = shown.len();
-    if n > 0 {
-        if down {
-            p.chosen = (p.chosen + 1) % n;
-        }
-        if up {
-            p.chosen = (p.chosen + n - 1) % n;
-        }
-    }
-    p.chosen = p.chosen.min(n.saturating_sub(1));
-    let mut pick = enter.then_some(p.chosen);
+    let before = p.chosen;
+    let (mut pick, esc) = crate::ui::widgets::choose_by_keys(ctx, &mut p.chosen, n);
+    let moved = p.chosen != before;
     egui::Window::new("Commands")
         .collapsible(false)
         .resizable(false)
@@ -127,17 +112,7 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
         .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
         .show(ctx, |ui| {
             ui.set_width(420.0);
-            let r = ui.add(
-                egui::TextEdit::singleline(&mut p.text)
-                    .hint_text("Type a command")
-                    .desired_width(f32::INFINITY),
-            );
-            if !r.has_focus() {
-                r.request_focus();
-            }
-            if r.changed() {
-                p.chosen = 0;
-            }
+            crate::ui::widgets::typing_field(ui, &mut p.text, "Type a command", &mut p.chosen);
             egui::ScrollArea::vertical()
                 .max_height(360.0)
                 .show(ui, |ui| {
@@ -146,7 +121,7 @@ pub(crate) fn show(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<
                         let b = egui::Button::selectable(p.chosen == i, k.label())
                             .shortcut_text(RichText::new(keys).color(theme::weak(ui)));
                         let resp = ui.add_sized([ui.available_width(), 22.0], b);
-                        if p.chosen == i && (up || down) {
+                        if p.chosen == i && moved {
                             resp.scroll_to_me(None);
                         }
                         if resp.clicked() {

@@ -68,3 +68,47 @@ pub(crate) fn fixed_width(ui: &mut egui::Ui, width: f32, add: impl FnOnce(&mut e
         },
     );
 }
+
+/// The keys of a list chosen from the keyboard (a popup's completions, the command palette):
+/// Up and Down move `chosen` among `n` entries (wrapping), Enter picks it, Esc closes.
+/// Returns the entry picked and whether Esc was pressed.
+pub(crate) fn choose_by_keys(
+    ctx: &egui::Context,
+    chosen: &mut usize,
+    n: usize,
+) -> (Option<usize>, bool) {
+    let (up, down, enter, esc) = ctx.input(|i| {
+        (
+            i.key_pressed(egui::Key::ArrowUp),
+            i.key_pressed(egui::Key::ArrowDown),
+            i.key_pressed(egui::Key::Enter),
+            i.key_pressed(egui::Key::Escape),
+        )
+    });
+    if n > 0 {
+        if down {
+            *chosen = (*chosen + 1) % n;
+        }
+        if up {
+            *chosen = (*chosen + n - 1) % n;
+        }
+    }
+    *chosen = (*chosen).min(n.saturating_sub(1));
+    (enter.then_some(*chosen).filter(|_| n > 0), esc)
+}
+
+/// The text field of such a list: it keeps the keyboard while the list is open (Enter would
+/// take it away), and a change of its text chooses the first entry again.
+pub(crate) fn typing_field(ui: &mut egui::Ui, text: &mut String, hint: &str, chosen: &mut usize) {
+    let r = ui.add(
+        egui::TextEdit::singleline(text)
+            .hint_text(hint)
+            .desired_width(f32::INFINITY),
+    );
+    if !r.has_focus() {
+        r.request_focus();
+    }
+    if r.changed() {
+        *chosen = 0;
+    }
+}
