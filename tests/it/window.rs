@@ -306,7 +306,15 @@ fn index_this_folder_runs_a_job_to_completion() {
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
     let mut h = harness(&fx, &root);
     step_until(&mut h, "notes.md");
-    h.get_by_label("Index this folder").click();
+    // The first start says what indexing is, with the folder shown one click away.
+    step_until_contains(&mut h, "Cairn keeps a catalogue of the folders you index");
+    let name = root.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        h.query_by_label(&format!("Index \u{201c}{name}\u{201d}"))
+            .is_some()
+    );
+    h.get_by_label(&format!("Index \u{201c}{name}\u{201d}"))
+        .click();
     step_until(&mut h, &format!("Index {}", root.display()));
     step_until(&mut h, "completed");
     step_until_contains(&mut h, "identified");
@@ -315,6 +323,11 @@ fn index_this_folder_runs_a_job_to_completion() {
         s.locations.iter().any(|l| l.record.path() == root)
     });
     step_until_contains(&mut h, "from the index");
+    assert!(
+        h.query_by_label_contains("Cairn keeps a catalogue")
+            .is_none(),
+        "the first start's banner goes once a folder is indexed"
+    );
 }
 
 #[test]

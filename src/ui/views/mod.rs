@@ -87,6 +87,13 @@ pub(crate) fn show(
         ui.centered_and_justified(|ui| ui.label("Pick a location or a drive on the left"));
         return;
     };
+    // The first start: nothing indexed yet. One sentence says what Cairn does with a folder,
+    // and indexing the one shown is a click away.
+    if state.locations.is_empty()
+        && let Some(Ok((config, _))) = &state.library
+    {
+        first_start(ui, &config.name, &folder, actions);
+    }
     // A right click beside the items: what acts on the folder itself, and items dropped
     // beside the items go into it. Sensed first, so the items drawn over it take their own
     // clicks.
@@ -403,6 +410,42 @@ pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// The first start's banner above the folder shown: what a library and a location are, in one
+/// sentence, and a button that indexes this folder.
+fn first_start(ui: &mut egui::Ui, library: &str, folder: &Path, actions: &mut Vec<UiCommand>) {
+    let name = folder.file_name().map_or_else(
+        || folder.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    egui::Frame::group(ui.style())
+        .inner_margin(egui::Margin::same(10))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(format!(
+                "Cairn keeps a catalogue of the folders you index (its locations) in your \
+                 library, \u{201c}{library}\u{201d}: index a folder to find any file in it in \
+                 milliseconds, see its duplicates and tag its files. Your files stay where they \
+                 are."
+            ));
+            ui.horizontal(|ui| {
+                if ui
+                    .button(format!("Index \u{201c}{name}\u{201d}"))
+                    .on_hover_text(folder.display().to_string())
+                    .clicked()
+                {
+                    actions.push(UiCommand::AddLocation);
+                }
+                ui.label(
+                    RichText::new(
+                        "or pick another folder with \u{201c}Add a folder…\u{201d} in the sidebar",
+                    )
+                    .color(theme::weak(ui)),
+                );
+            });
+        });
+    ui.add_space(4.0);
 }
 
 /// The context menu beside the items of the folder shown: paste, new folder, undo, redo.
