@@ -450,6 +450,9 @@ impl Bridge {
         // ends, so the next search does not wait for it; an ephemeral one is kept for the
         // last folder outside the locations that was searched.
         let searching = Arc::new(AtomicU64::new(0));
+        // The folder to reopen next time: the newest asked for, written under this lock, so
+        // two writes on the blocking pool finishing out of order never leave an older one.
+        let remembered: Arc<std::sync::Mutex<Option<PathBuf>>> = Arc::default();
         {
             let core = core.clone();
             let send = send.clone();
@@ -527,8 +530,13 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || pick_location(&core, &send));
                     }
                     Command::RememberFolder(path) => {
+                        *remembered.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
+                        let remembered = remembered.clone();
                         tokio::task::spawn_blocking(move || {
-                            if let Err(e) = core.remember_folder(&path) {
+                            let newest = remembered.lock().unwrap_or_else(|p| p.into_inner());
+                            if let Some(path) = newest.as_ref()
+                                && let Err(e) = core.remember_folder(path)
+                            {
                                 tracing::warn!("{e}");
                             }
                         });
