@@ -96,7 +96,9 @@ impl Server {
     pub fn start(core: Core, library: &Path) -> std::io::Result<Server> {
         let path = library.join(SOCKET_FILE);
         match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_socket_like() => std::fs::remove_file(&path)?,
+            Ok(m) if std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()) => {
+                std::fs::remove_file(&path)?;
+            }
             Ok(_) => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::AlreadyExists,
@@ -149,18 +151,6 @@ impl Drop for Server {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-/// A file type that is a socket.
-trait SocketLike {
-    fn is_socket_like(&self) -> bool;
-}
-
-impl SocketLike for std::fs::FileType {
-    fn is_socket_like(&self) -> bool {
-        use std::os::unix::fs::FileTypeExt;
-        self.is_socket()
     }
 }
 

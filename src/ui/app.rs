@@ -143,25 +143,8 @@ impl CairnApp {
         let folder_shown = !self.state.show_dupes && !self.state.searching();
         if !typing && folder_shown {
             ctx.input(|i| {
-                // A letter typed with Alt or Ctrl held is a shortcut (Alt+T), even when the
-                // modifier was let go within the same frame (the windowing layer may still
-                // send its text).
-                let chord = i.events.iter().any(|e| {
-                    matches!(e, egui::Event::Key { modifiers, pressed: true, .. }
-                        if modifiers.alt || modifiers.ctrl || modifiers.command)
-                });
-                for e in &i.events {
-                    if let egui::Event::Text(t) = e
-                        && !chord
-                        && !(i.modifiers.command || i.modifiers.ctrl || i.modifiers.alt)
-                        && !t.is_empty()
-                        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
-                    {
-                        fired.push(UiCommand::TypeAhead {
-                            text: t.clone(),
-                            at: i.time,
-                        });
-                    }
+                for text in type_ahead_texts(&i.events, i.modifiers) {
+                    fired.push(UiCommand::TypeAhead { text, at: i.time });
                 }
             });
         }
@@ -305,5 +288,61 @@ impl eframe::App for CairnApp {
         if let Some(core) = self.core.take() {
             core.close_library();
         }
+    }
+}
+
+/// The letters of a frame's `events` that jump to a name (type-ahead), given the modifiers
+/// `held` at its end: text typed with no modifier, not white space. A letter that came with a
+/// chord pressed in the same frame is the chord's (Alt+T), even when the modifier was let go
+/// within the frame — X11 sends the letter's text then too.
+pub(crate) fn type_ahead_texts(events: &[egui::Event], held: egui::Modifiers) -> Vec<String> {
+    let chord = events.iter().any(|e| {
+        matches!(e, egui::Event::Key { modifiers, pressed: true, .. }
+            if modifiers.alt || modifiers.ctrl || modifiers.command)
+    });
+    if chord || held.command || held.ctrl || held.alt {
+        return Vec::new();
+    }
+    events
+        .iter()
+        .filter_map(|e| match e {
+            egui::Event::Text(t)
+                if !t.is_empty() && !t.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+            {
+                Some(t.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: Alt+T within one frame, with the letter's text that X11 sends when Alt is
+    /// let go quickly, also jumped to the first name starting with "t".
+    #[test]
+    fn a_letter_of_a_chord_is_not_type_ahead() {
+        let key = |pressed, modifiers| egui::Event::Key {
+            key: egui::Key::T,
+            physical_key: None,
+            pressed,
+            repeat: false,
+            modifiers,
+        };
+        let alt = egui::Modifiers::ALT;
+        let chord = [
+            key(true, alt),
+            egui::Event::Text("t".into()),
+            key(false, alt),
+        ];
+        assert!(type_ahead_texts(&chord, egui::Modifiers::NONE).is_empty());
+        let typed = [egui::Event::Text("n".into()), egui::Event::Text("o".into())];
+        assert_eq!(type_ahead_texts(&typed, egui::Modifiers::NONE), ["n", "o"]);
+        assert!(type_ahead_texts(&typed, egui::Modifiers::CTRL).is_empty());
+        assert!(
+            type_ahead_texts(&[egui::Event::Text(" ".into())], egui::Modifiers::NONE).is_empty()
+        );
     }
 }

@@ -1038,6 +1038,18 @@ impl AppState {
         }
     }
 
+    /// Shows a search of the whole library for `text` with `filters` (a tag, a collection or a
+    /// saved search clicked in the sidebar) instead of the trash, the duplicates or the missing
+    /// items; the caller sends the query.
+    fn search_whole_library(&mut self, text: String, filters: SearchFilters) {
+        self.search_text = text;
+        self.search_filters = filters;
+        self.search_everywhere = true;
+        self.show_dupes = false;
+        self.show_trash = false;
+        self.show_missing = false;
+    }
+
     /// The window's title: what is shown (the folder's name, the search, the trash…), then
     /// "Cairn".
     pub fn window_title(&self) -> String {
@@ -1285,15 +1297,13 @@ impl AppState {
             }
             UiCommand::RemoveFavourite(path) => send.push(Command::Favourite(path, false)),
             UiCommand::ShowTag(tag) => {
-                self.search_text.clear();
-                self.search_filters = SearchFilters {
-                    tag: Some(tag),
-                    ..SearchFilters::default()
-                };
-                self.search_everywhere = true;
-                self.show_dupes = false;
-                self.show_trash = false;
-                self.show_missing = false;
+                self.search_whole_library(
+                    String::new(),
+                    SearchFilters {
+                        tag: Some(tag),
+                        ..SearchFilters::default()
+                    },
+                );
                 send.push(self.rerun_search());
             }
             UiCommand::SetTag { tag, paths, on } => {
@@ -1377,18 +1387,16 @@ impl AppState {
             UiCommand::RunSaved(name) => {
                 if let Some(s) = self.saved_searches.iter().find(|s| s.name == name) {
                     let q = s.query.clone();
-                    self.search_text = q.text.clone();
-                    self.search_filters = SearchFilters {
-                        kind: q.kinds.first().copied(),
-                        tag: q.tags.first().copied(),
-                        tag_inherited: q.tags_inherited,
-                        collection: q.collection,
-                        ..SearchFilters::default()
-                    };
-                    self.search_everywhere = true;
-                    self.show_dupes = false;
-                    self.show_trash = false;
-                    self.show_missing = false;
+                    self.search_whole_library(
+                        q.text.clone(),
+                        SearchFilters {
+                            kind: q.kinds.first().copied(),
+                            tag: q.tags.first().copied(),
+                            tag_inherited: q.tags_inherited,
+                            collection: q.collection,
+                            ..SearchFilters::default()
+                        },
+                    );
                     self.search_ticket += 1;
                     send.push(Command::Search {
                         ticket: self.search_ticket,
@@ -1397,15 +1405,13 @@ impl AppState {
                 }
             }
             UiCommand::ShowCollection(id) => {
-                self.search_text.clear();
-                self.search_filters = SearchFilters {
-                    collection: Some(id),
-                    ..SearchFilters::default()
-                };
-                self.search_everywhere = true;
-                self.show_dupes = false;
-                self.show_trash = false;
-                self.show_missing = false;
+                self.search_whole_library(
+                    String::new(),
+                    SearchFilters {
+                        collection: Some(id),
+                        ..SearchFilters::default()
+                    },
+                );
                 send.push(self.rerun_search());
             }
             UiCommand::Collect {

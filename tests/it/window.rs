@@ -2866,9 +2866,9 @@ fn hidden_tags_show_only_when_asked() {
 }
 
 /// Alt+T and its text ("t", which X11 sends too when Alt is let go quickly) within one frame
-/// open the tag popup on the selection and do not jump to a name starting with "t". (Seen
-/// under Xvfb with xdotool; this harness does not run the type-ahead for that text even
-/// without the guard in `handle_keys`, so it guards the outcome, not that path.)
+/// open the tag popup on the selection and do not jump to a name starting with "t". (This
+/// harness does not run the type-ahead for that text even without the guard: the guard's own
+/// regression test is `ui::app::tests::a_letter_of_a_chord_is_not_type_ahead`.)
 #[test]
 fn alt_t_does_not_type_ahead() {
     let fx = fixture();

@@ -1504,13 +1504,18 @@ impl super::Library {
             }
             Ok((by_tag, metas))
         })?;
-        let mut colls = Vec::new();
+        let (mut colls, mut in_collections) = (Vec::new(), Vec::new());
         for c in self.collections()? {
-            let mut record = c.record.clone();
-            record
-                .items
-                .retain(|t| !matches!(t, Target::Entry(u) if gone.contains(&u.as_u128())));
-            if record.items.len() != c.record.items.len() {
+            let mut record = c.record;
+            let before = record.items.len();
+            record.items.retain(|t| match t {
+                Target::Entry(u) if gone.contains(&u.as_u128()) => {
+                    in_collections.push(u.as_u128());
+                    false
+                }
+                _ => true,
+            });
+            if record.items.len() != before {
                 colls.push((c.id, record));
             }
         }
@@ -1519,15 +1524,7 @@ impl super::Library {
             touched.extend(targets.iter().map(|t| t.key().1));
         }
         touched.extend(metas.iter().map(|t| t.key().1));
-        for c in self.collections()? {
-            for t in &c.record.items {
-                if let Target::Entry(u) = t
-                    && gone.contains(&u.as_u128())
-                {
-                    touched.insert(u.as_u128());
-                }
-            }
-        }
+        touched.extend(in_collections);
         let hlcs: Vec<crate::vdfs::clock::Hlc> = (0..by_tag.len() + metas.len() + colls.len())
             .map(|_| self.clock.tick())
             .collect();
