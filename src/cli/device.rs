@@ -1,4 +1,4 @@
-//! `cairn device …`: show or rename this device.
+//! `cairn device …`: show or rename this device, pair and unpair it with others.
 
 use clap::Subcommand;
 
@@ -16,12 +16,29 @@ pub enum DeviceCommand {
         /// New name.
         name: String,
     },
+    /// Pair with another device: without a code, show one to type there; with the code the
+    /// other device shows, join it.
+    Pair(super::peer::PairArgs),
+    /// The devices this one is paired with.
+    List,
+    /// Forget a paired device (and ask it to forget this one).
+    Unpair {
+        /// The device (name or id).
+        device: String,
+        #[command(flatten)]
+        reach: super::peer::ReachArgs,
+    },
 }
 
 pub(super) fn device(core: &Core, out: &Output, c: DeviceCommand) -> anyhow::Result<()> {
     let info = match c {
         DeviceCommand::Show => core.device(),
         DeviceCommand::Rename { name } => core.rename_device(&name)?,
+        DeviceCommand::Pair(a) => return super::peer::pair(core, out, &a),
+        DeviceCommand::List => return super::peer::list(core, out),
+        DeviceCommand::Unpair { device, reach } => {
+            return super::peer::unpair(core, out, &device, &reach);
+        }
     };
     if out.json {
         out.json(&serde_json::to_value(&info)?);

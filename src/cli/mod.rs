@@ -19,6 +19,7 @@ mod live_bench;
 mod location;
 mod ls;
 pub mod out;
+mod peer;
 mod search;
 pub mod serve;
 mod stat;
@@ -145,6 +146,12 @@ pub enum Command {
     /// Keep the index live without the window (a server, a drive left plugged in): watch
     /// every watched location, write what changes, and log each change to stdout.
     Watch(watch::WatchArgs),
+    /// Browse and search the devices this one is paired with (`cairn device pair`).
+    #[command(subcommand)]
+    Peer(peer::PeerCommand),
+    /// Keep this device reachable for its paired devices without the window (a home server,
+    /// a drive left plugged in): serve the library's locations and keep its index live.
+    Serve(peer::ServeArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(debug::DebugCommand),
@@ -175,7 +182,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         watch: watching,
     })?;
     // The library is open in a running Cairn (the window): it runs the command for us.
-    let local = matches!(command, Command::Device(_) | Command::Library(_));
+    let local = matches!(
+        command,
+        Command::Device(_) | Command::Library(_) | Command::Peer(_) | Command::Serve(_)
+    );
     if !local && let Some(code) = serve::forward_if_held(&core, &cli)? {
         drop(core);
         std::process::exit(code);
@@ -199,6 +209,8 @@ pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
         Command::Library(c) => library::library(&core, &out, lib, c),
         Command::Watch(a) => watch::watch(&core, &out, lib, &a),
         Command::Device(c) => device::device(&core, &out, c),
+        Command::Peer(c) => peer::peer(&core, &out, c),
+        Command::Serve(a) => peer::serve(&core, &out, lib, &a),
         Command::Jobs(c) => jobs::jobs(&core, &out, lib, c),
         Command::Debug(c) => debug::debug(&core, &out, lib, c),
         Command::Location(c) => location::location(&core, &out, lib, c),

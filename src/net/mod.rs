@@ -1,6 +1,1023 @@
-//! Peer-to-peer networking (later issue).
+//! Peer-to-peer networking: this device's one iroh endpoint and its protocols.
 //!
-//! This module will hold the device's one iroh endpoint and one protocol handler per feature,
-//! each under an ALPN `cairn/<feature>/<version>` (pairing, sync, browse, transfer, drop), as
-//! `DESIGN.md` ("Later layers") describes. Nothing is built here yet: iroh is added to
-//! `Cargo.toml` by the issue that first uses it, to keep a cold build short.
+//! The endpoint's identity is the device key (`device.key`): a peer's iroh endpoint id *is*
+//! its device public key, so pairing binds exactly the keys QUIC/TLS then authenticates.
+//! One protocol per ALPN `cairn/<feature>/<version>` ([`alpn`]) on one router:
+//! - [`pair`] (`cairn/pair/1`): pairing with a short code (SPAKE2), and unpairing;
+//! - [`browse`] (`cairn/browse/1`): a paired device's locations, folders and search.
+//!
+//! **Authorisation.** iroh authenticates every peer but lets any of them connect; Cairn
+//! decides in an `after_handshake` hook (`Gate`), before any stream is read: a connection
+//! on any ALPN but pairing from a device not in `paired.toml` is closed with
+//! [`CLOSE_NOT_PAIRED`]. Pairing connections are taken only while a code is open here, or
+//! from a paired device (to unpair).
+//!
+//! **What leaves the machine.** Relays, port mapping (UPnP/PCP/NAT-PMP) and DNS/pkarr lookup
+//! are off unless the user turns them on in `settings.toml` (`[net]`); local discovery
+//! (mDNS) is on when the endpoint listens on a LAN address, and never when it listens on
+//! loopback only (how the tests run).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iroh::endpoint::{AfterHandshakeOutcome, Connection, EndpointHooks, VarInt, presets};
+use iroh::protocol::{AcceptError, ProtocolHandler, Router};
+use iroh::{Endpoint, EndpointAddr, EndpointId, RelayMode, SecretKey};
+use tokio::sync::watch;
+
+use crate::vdfs::{Core, CoreError};
+
+pub mod browse;
+pub mod pair;
+pub mod peers;
+pub mod wire;
+
+use browse::{BrowseReq, BrowseResp, RemoteHit, RemoteItem, RemoteLocation};
+use pair::{Card, HostOutcome, HostSession, PairError, PairMsg, PairingCode};
+use peers::{PairedDevice, PairedDevices};
+
+/// The ALPNs, one per protocol and version.
+pub mod alpn {
+    /// Pairing and unpairing.
+    pub const PAIR: &[u8] = b"cairn/pair/1";
+    /// Browsing a paired device.
+    pub const BROWSE: &[u8] = b"cairn/browse/1";
+}
+
+/// The close code for a connection from a device that is not paired.
+pub const CLOSE_NOT_PAIRED: u32 = 403;
+/// The close code for a pairing connection while no code is open.
+pub const CLOSE_NO_CODE: u32 = 404;
+/// How long a connection attempt to a peer may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// What went wrong talking to peers, in words for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// This device's own files (identity, paired list, settings).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// No paired device matches what was asked.
+    #[error("{0}")]
+    UnknownDevice(String),
+    /// The endpoint could not start.
+    #[error("cannot start networking: {0}")]
+    Bind(String),
+    /// The peer could not be reached.
+    #[error("cannot reach {device}: {reason}")]
+    Unreachable {
+        /// The device, as the user knows it.
+        device: String,
+        /// Why.
+        reason: String,
+    },
+    /// The peer broke the protocol or the connection failed mid-way.
+    #[error("{device}: {reason}")]
+    Protocol {
+        /// The device.
+        device: String,
+        /// Why.
+        reason: String,
+    },
+    /// The peer answered with a refusal or an error.
+    #[error("{device} says: {reason}")]
+    Remote {
+        /// The device.
+        device: String,
+        /// What it said.
+        reason: String,
+    },
+    /// Pairing did not pair.
+    #[error("pairing failed: {0}")]
+    Pairing(#[from] PairError),
+    /// A pairing session ended without a pairing.
+    #[error("{0}")]
+    SessionEnded(String),
+}
+
+/// An endpoint to dial: its id and where it listens, written `ID@IP:PORT` (several
+/// addresses separated by commas: `ID@IP:PORT,IP:PORT`), as `cairn device pair` prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAddr {
+    /// The endpoint id (the device public key).
+    pub id: EndpointId,
+    /// Its socket addresses.
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl std::fmt::Display for PeerAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@", self.id)?;
+        for (i, a) in self.addrs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for PeerAddr {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<PeerAddr, String> {
+        let bad = || format!("“{s}” is not ID@IP:PORT (as `cairn device pair` prints it)");
+        let (id, rest) = s.trim().split_once('@').ok_or_else(bad)?;
+        let id: EndpointId = id.parse().map_err(|_| bad())?;
+        let addrs = rest
+            .split(',')
+            .map(|a| a.trim().parse::<SocketAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| bad())?;
+        if addrs.is_empty() {
+            return Err(bad());
+        }
+        Ok(PeerAddr { id, addrs })
+    }
+}
+
+/// How to run the endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct NetOptions {
+    /// Listen here (for example `127.0.0.1:0`, or `0.0.0.0:47700`); `None` takes the
+    /// `[net] listen` setting, else any free port on every interface.
+    pub listen: Option<SocketAddr>,
+}
+
+/// Where a pairing session stands (see [`Net::open_pairing`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PairingState {
+    /// No code is open.
+    Idle,
+    /// A code is shown and waits for the other device.
+    Open {
+        /// The code to type on the other device.
+        code: String,
+        /// Seconds left.
+        expires_in: u64,
+    },
+    /// The session paired with this device.
+    Paired(PairedDevice),
+    /// The session ended without pairing, and why.
+    Failed(String),
+}
+
+/// The running endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct Net {
+    inner: Arc<NetInner>,
+}
+
+struct NetInner {
+    endpoint: Endpoint,
+    router: Router,
+    shared: Arc<Shared>,
+}
+
+/// What the protocol handlers share with [`Net`].
+struct Shared {
+    /// Weak: the endpoint's tasks run on the core's runtime, which must not be dropped by
+    /// one of them.
+    core: crate::vdfs::WeakCore,
+    /// The device key's public half (this endpoint's id).
+    me: [u8; 32],
+    paired: PairedDevices,
+    card: Mutex<Card>,
+    session: Mutex<Option<HostSession>>,
+    state: watch::Sender<PairingState>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn is_paired(&self, id: &EndpointId) -> bool {
+        self.paired.by_key(&id.to_string()).ok().flatten().is_some()
+    }
+
+    fn session_open(&self) -> bool {
+        self.session
+            .lock()
+            .expect("session")
+            .as_ref()
+            .is_some_and(|s| s.expires > Instant::now())
+    }
+}
+
+/// The authorisation gate, run after every handshake before any stream is read.
+#[derive(Debug)]
+struct Gate(Arc<Shared>);
+
+impl EndpointHooks for Gate {
+    async fn after_handshake<'a>(&'a self, conn: &'a Connection) -> AfterHandshakeOutcome {
+        // Our own connections out are to devices we chose; this gate is for those coming in.
+        if conn.side().is_client() {
+            return AfterHandshakeOutcome::accept();
+        }
+        let id = conn.remote_id();
+        let allowed = if conn.alpn() == alpn::PAIR {
+            self.0.session_open() || self.0.is_paired(&id)
+        } else {
+            self.0.is_paired(&id)
+        };
+        if allowed {
+            return AfterHandshakeOutcome::accept();
+        }
+        tracing::info!(peer = %id.fmt_short(), alpn = %String::from_utf8_lossy(conn.alpn()), "refused a connection from a device that is not paired");
+        let (code, why): (u32, &[u8]) = if conn.alpn() == alpn::PAIR {
+            (CLOSE_NO_CODE, b"no pairing code is open on this device")
+        } else {
+            (CLOSE_NOT_PAIRED, b"this device is not paired with you")
+        };
+        AfterHandshakeOutcome::Reject {
+            error_code: VarInt::from_u32(code),
+            reason: why.to_vec(),
+        }
+    }
+}
+
+impl Net {
+    /// Starts the endpoint with the device's identity, and its protocols.
+    ///
+    /// # Errors
+    /// [`NetError::Bind`] when the address cannot be bound; [`NetError::Core`] for the
+    /// settings or the device key.
+    pub async fn start(core: &Core, options: NetOptions) -> Result<Net, NetError> {
+        let settings = core.data_dir().load_settings()?.net;
+        let secret = SecretKey::from_bytes(&core.device_secret());
+        let shared = Arc::new(Shared {
+            core: core.downgrade(),
+            me: *secret.public().as_bytes(),
+            paired: PairedDevices::at(core.data_dir().config()),
+            card: Mutex::new(Card {
+                id: core.device().id,
+                name: core.device().name,
+                addrs: Vec::new(),
+            }),
+            session: Mutex::new(None),
+            state: watch::channel(PairingState::Idle).0,
+        });
+        let mut builder = Endpoint::builder(presets::Minimal)
+            .secret_key(secret)
+            .relay_mode(if settings.relays {
+                RelayMode::Default
+            } else {
+                RelayMode::Disabled
+            })
+            .clear_address_lookup()
+            .net_report_config(iroh::NetReportConfig::minimal())
+            .hooks(Gate(shared.clone()))
+            .alpns(vec![alpn::PAIR.to_vec(), alpn::BROWSE.to_vec()]);
+        if !settings.port_mapping {
+            builder = builder.portmapper_config(iroh::endpoint::PortmapperConfig::Disabled);
+        }
+        let listen = options.listen.or(settings.listen);
+        if let Some(addr) = listen {
+            builder = builder
+                .clear_ip_transports()
+                .bind_addr(addr)
+                .map_err(|e| NetError::Bind(format!("{addr}: {e}")))?;
+        }
+        let endpoint = builder
+            .bind()
+            .await
+            .map_err(|e| NetError::Bind(one_line(&e)))?;
+        let addrs = endpoint.bound_sockets();
+        shared.card.lock().expect("card").addrs = addrs.iter().copied().take(8).collect();
+        let router = Router::builder(endpoint.clone())
+            .accept(alpn::PAIR, PairHandler(shared.clone()))
+            .accept(alpn::BROWSE, BrowseHandler(shared.clone()))
+            .spawn();
+        tracing::info!(id = %endpoint.id(), ?addrs, "networking started");
+        Ok(Net {
+            inner: Arc::new(NetInner {
+                endpoint,
+                router,
+                shared,
+            }),
+        })
+    }
+
+    /// This endpoint's id: the device public key, 64 hex characters.
+    pub fn id(&self) -> String {
+        self.inner.endpoint.id().to_string()
+    }
+
+    /// The socket addresses the endpoint listens on.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.inner.endpoint.bound_sockets()
+    }
+
+    /// This endpoint as a peer dials it (its id and listening addresses).
+    pub fn peer_addr(&self) -> PeerAddr {
+        PeerAddr {
+            id: self.inner.endpoint.id(),
+            addrs: self.addrs(),
+        }
+    }
+
+    /// The paired devices.
+    pub fn paired(&self) -> &PairedDevices {
+        &self.inner.shared.paired
+    }
+
+    /// Opens a pairing session with a fresh code (closing any open one) for [`pair::CODE_TTL`].
+    /// Follow it with [`Net::pairing_state`].
+    pub fn open_pairing(&self) -> PairingCode {
+        let s = HostSession::new();
+        let code = s.code.clone();
+        *self.inner.shared.session.lock().expect("session") = Some(s);
+        self.inner.shared.state.send_replace(PairingState::Open {
+            code: code.to_string(),
+            expires_in: pair::CODE_TTL.as_secs(),
+        });
+        code
+    }
+
+    /// Closes the open pairing session, if any.
+    pub fn close_pairing(&self) {
+        if self
+            .inner
+            .shared
+            .session
+            .lock()
+            .expect("session")
+            .take()
+            .is_some()
+        {
+            self.inner
+                .shared
+                .state
+                .send_replace(PairingState::Failed("pairing was cancelled".into()));
+        }
+    }
+
+    /// Where the pairing session stands, as it changes.
+    pub fn pairing_state(&self) -> watch::Receiver<PairingState> {
+        self.inner.shared.state.subscribe()
+    }
+
+    /// Waits until the open session pairs, fails, or expires.
+    ///
+    /// # Errors
+    /// [`NetError::SessionEnded`] saying why it ended without pairing.
+    pub async fn wait_paired(&self) -> Result<PairedDevice, NetError> {
+        let mut rx = self.pairing_state();
+        let deadline = tokio::time::Instant::now() + pair::CODE_TTL;
+        loop {
+            match &*rx.borrow_and_update() {
+                PairingState::Paired(d) => return Ok(d.clone()),
+                PairingState::Failed(why) => return Err(NetError::SessionEnded(why.clone())),
+                PairingState::Idle => {
+                    return Err(NetError::SessionEnded("no pairing code is open".into()));
+                }
+                PairingState::Open { .. } => {}
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) | Err(_) => {
+                    self.inner.shared.session.lock().expect("session").take();
+                    return Err(NetError::SessionEnded(format!(
+                        "the code expired after {} minutes without a device using it",
+                        pair::CODE_TTL.as_secs() / 60
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Joins the device that shows `code`: the endpoint `host` (its id, as [`PeerAddr`]
+    /// gives it) at `addrs`. The code, not the id, proves it is the device the user looks
+    /// at. Stores it.
+    ///
+    /// # Errors
+    /// [`NetError::Unreachable`], [`NetError::Pairing`] (a wrong code, a refusal…).
+    pub async fn join(
+        &self,
+        code: &PairingCode,
+        host: &PeerAddr,
+    ) -> Result<PairedDevice, NetError> {
+        let addrs = &host.addrs;
+        let shown = host.to_string();
+        let conn = self.connect_host(host.id, addrs, &shown).await?;
+        let peer_id = conn.remote_id();
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
+            device: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let card = self.inner.shared.card.lock().expect("card").clone();
+        let me = *self.inner.endpoint.id().as_bytes();
+        let host = pair::join(&mut send, &mut recv, code, &me, peer_id.as_bytes(), &card).await;
+        let host = match host {
+            Err(PairError::Wire(e)) => {
+                Err(refusal(&conn).map_or(PairError::Wire(e), PairError::Refused))
+            }
+            other => other,
+        };
+        let _ = send.finish();
+        conn.close(VarInt::from_u32(0), b"done");
+        let host = host?;
+        let mut device = PairedDevice {
+            id: host.id,
+            name: host.name,
+            public_key: peer_id.to_string(),
+            paired_at: jiff::Timestamp::now(),
+            addrs: host.addrs.clone(),
+            last_seen: Some(jiff::Timestamp::now()),
+        };
+        for a in addrs.iter().rev() {
+            device.remember_addr(*a);
+        }
+        self.paired().add(device.clone())?;
+        Ok(device)
+    }
+
+    /// Forgets `device` here and, when it can be reached, there too. Returns whether the
+    /// other device confirmed.
+    ///
+    /// # Errors
+    /// [`NetError::Core`] when `paired.toml` cannot be written.
+    pub async fn unpair(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+    ) -> Result<bool, NetError> {
+        let told = async {
+            let conn = self.connect(device, addrs, alpn::PAIR).await?;
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
+                device: device.name.clone(),
+                reason: e.to_string(),
+            })?;
+            wire::send(&mut send, &PairMsg::Unpair)
+                .await
+                .map_err(|e| protocol(device, &e))?;
+            let _ = send.finish();
+            let answer: PairMsg = wire::recv(&mut recv, pair::MAX_MSG)
+                .await
+                .map_err(|e| protocol(device, &e))?;
+            conn.close(VarInt::from_u32(0), b"done");
+            Ok::<bool, NetError>(answer == PairMsg::Unpaired)
+        };
+        let told = tokio::time::timeout(CONNECT_TIMEOUT * 2, told)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false);
+        self.paired().remove(device.id)?;
+        Ok(told)
+    }
+
+    /// The locations `device` shares.
+    ///
+    /// # Errors
+    /// [`NetError`] when it cannot be reached or refuses.
+    pub async fn locations(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+    ) -> Result<Vec<RemoteLocation>, NetError> {
+        let mut out = Vec::new();
+        self.request(device, addrs, &BrowseReq::Locations, |r| {
+            if let BrowseResp::Locations(l) = r {
+                out = l;
+            }
+            true
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Lists `folder` (absolute, exact bytes) on `device`, chunk by chunk into `sink`
+    /// (which returns `false` to stop). Returns how many items came and whether the peer
+    /// listed them from its index.
+    ///
+    /// # Errors
+    /// [`NetError`] when it cannot be reached or refuses (naming why, e.g. a folder outside
+    /// its locations).
+    pub async fn list(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        folder: &[u8],
+        mut sink: impl FnMut(Vec<RemoteItem>) -> bool,
+    ) -> Result<(u64, bool), NetError> {
+        let mut end = (0, false);
+        let req = BrowseReq::List {
+            path: folder.to_vec(),
+        };
+        self.request(device, addrs, &req, |r| match r {
+            BrowseResp::Items(items) => sink(items),
+            BrowseResp::End { total, from_index } => {
+                end = (total, from_index);
+                true
+            }
+            _ => true,
+        })
+        .await?;
+        Ok(end)
+    }
+
+    /// Searches `device`'s library for names holding `text` (optionally `within` a folder of
+    /// its), best first, into `sink`. Returns how many match in all.
+    ///
+    /// # Errors
+    /// As [`Net::list`].
+    pub async fn search(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        text: &str,
+        within: Option<&[u8]>,
+        limit: u32,
+        mut sink: impl FnMut(Vec<RemoteHit>) -> bool,
+    ) -> Result<u64, NetError> {
+        let mut total = 0;
+        let req = BrowseReq::Search {
+            text: text.to_owned(),
+            within: within.map(<[u8]>::to_vec),
+            limit,
+        };
+        self.request(device, addrs, &req, |r| match r {
+            BrowseResp::Hits(h) => sink(h),
+            BrowseResp::End { total: t, .. } => {
+                total = t;
+                true
+            }
+            _ => true,
+        })
+        .await?;
+        Ok(total)
+    }
+
+    /// Closes the endpoint (telling connected peers).
+    pub async fn close(&self) {
+        let _ = self.inner.router.shutdown().await;
+        self.inner.endpoint.close().await;
+    }
+
+    /// One browse request: answers into `on` until the end, an error, or `on` says stop.
+    async fn request(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        req: &BrowseReq,
+        mut on: impl FnMut(BrowseResp) -> bool,
+    ) -> Result<(), NetError> {
+        let conn = self.connect(device, addrs, alpn::BROWSE).await?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
+            device: device.name.clone(),
+            reason: e.to_string(),
+        })?;
+        wire::send(&mut send, req)
+            .await
+            .map_err(|e| protocol(device, &e))?;
+        let _ = send.finish();
+        let result = loop {
+            let r: BrowseResp = match wire::recv(&mut recv, browse::MAX_ANSWER).await {
+                Ok(r) => r,
+                Err(e) => {
+                    break Err(match refusal(&conn) {
+                        Some(reason) => NetError::Remote {
+                            device: device.name.clone(),
+                            reason,
+                        },
+                        None => protocol(device, &e),
+                    });
+                }
+            };
+            match r {
+                BrowseResp::Error(reason) => {
+                    break Err(NetError::Remote {
+                        device: device.name.clone(),
+                        reason,
+                    });
+                }
+                r @ (BrowseResp::End { .. } | BrowseResp::Locations(_)) => {
+                    on(r);
+                    break Ok(());
+                }
+                r => {
+                    if !on(r) {
+                        break Ok(());
+                    }
+                }
+            }
+        };
+        conn.close(VarInt::from_u32(0), b"done");
+        result
+    }
+
+    /// Connects to a paired device: at `addrs` when given, else where it was last reached.
+    async fn connect(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        alpn: &[u8],
+    ) -> Result<Connection, NetError> {
+        let id: EndpointId = device.public_key.parse().map_err(|_| NetError::Protocol {
+            device: device.name.clone(),
+            reason: format!("its stored key “{}” is not a key", device.public_key),
+        })?;
+        let tried = if addrs.is_empty() {
+            &device.addrs
+        } else {
+            addrs
+        };
+        if tried.is_empty() {
+            return Err(NetError::Unreachable {
+                device: device.name.clone(),
+                reason: "no address is known for it; give one with --addr HOST:PORT".into(),
+            });
+        }
+        let mut addr = EndpointAddr::new(id);
+        for a in tried {
+            addr = addr.with_ip_addr(*a);
+        }
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.inner.endpoint.connect(addr, alpn))
+            .await
+            .map_err(|_| NetError::Unreachable {
+                device: device.name.clone(),
+                reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+            })?
+            .map_err(|e| NetError::Unreachable {
+                device: device.name.clone(),
+                reason: one_line(&e),
+            })?;
+        // Remember the address that answered (given ones first: they were asked for).
+        if !addrs.is_empty() {
+            for a in addrs.iter().rev() {
+                let _ = self.paired().seen(&device.public_key, Some(*a), None);
+            }
+        } else {
+            let _ = self.paired().seen(&device.public_key, None, None);
+        }
+        Ok(conn)
+    }
+
+    /// Connects to the pairing host `id` at `addrs`.
+    async fn connect_host(
+        &self,
+        id: EndpointId,
+        addrs: &[SocketAddr],
+        shown: &str,
+    ) -> Result<Connection, NetError> {
+        let mut addr = EndpointAddr::new(id);
+        for a in addrs {
+            addr = addr.with_ip_addr(*a);
+        }
+        tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            self.inner.endpoint.connect(addr, alpn::PAIR),
+        )
+        .await
+        .map_err(|_| NetError::Unreachable {
+            device: shown.to_owned(),
+            reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        })?
+        .map_err(|e| NetError::Unreachable {
+            device: shown.to_owned(),
+            reason: one_line(&e),
+        })
+    }
+}
+
+/// What the peer said when it closed `conn` on purpose (a refusal), if it did.
+fn refusal(conn: &Connection) -> Option<String> {
+    match conn.close_reason()? {
+        iroh::endpoint::ConnectionError::ApplicationClosed(c)
+            if c.error_code != VarInt::from_u32(0) =>
+        {
+            Some(String::from_utf8_lossy(&c.reason).into_owned())
+        }
+        _ => None,
+    }
+}
+
+fn protocol(device: &PairedDevice, e: &wire::WireError) -> NetError {
+    NetError::Protocol {
+        device: device.name.clone(),
+        reason: e.to_string(),
+    }
+}
+
+/// An error and its sources on one line.
+fn one_line(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = c.source();
+    }
+    s
+}
+
+/// `cairn/pair/1`, the accepting side.
+#[derive(Debug, Clone)]
+struct PairHandler(Arc<Shared>);
+
+impl ProtocolHandler for PairHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let peer = conn.remote_id();
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let first = match pair::read_first(&mut recv).await {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = pair::refuse(&mut send, &e.to_string()).await;
+                let _ = send.finish();
+                conn.closed().await;
+                return Ok(());
+            }
+        };
+        let shared = &self.0;
+        match first {
+            PairMsg::Unpair => {
+                let answer = match shared.paired.by_key(&peer.to_string()) {
+                    Ok(Some(d)) => match shared.paired.remove(d.id) {
+                        Ok(_) => {
+                            tracing::info!(device = %d.name, "unpaired at the other device's request");
+                            PairMsg::Unpaired
+                        }
+                        Err(e) => PairMsg::Refused {
+                            reason: e.to_string(),
+                        },
+                    },
+                    _ => PairMsg::Refused {
+                        reason: "you are not paired with this device".into(),
+                    },
+                };
+                let _ = wire::send(&mut send, &answer).await;
+            }
+            PairMsg::Hello { slot, spake, card } => {
+                self.attempt(&mut send, &mut recv, peer, slot, spake, card)
+                    .await;
+            }
+            other => {
+                let _ = pair::refuse(&mut send, &format!("{other:?} cannot open a pairing")).await;
+            }
+        }
+        let _ = send.finish();
+        conn.closed().await;
+        Ok(())
+    }
+}
+
+impl PairHandler {
+    async fn attempt(
+        &self,
+        send: &mut iroh::endpoint::SendStream,
+        recv: &mut iroh::endpoint::RecvStream,
+        peer: EndpointId,
+        slot: u16,
+        spake: Vec<u8>,
+        card: Card,
+    ) {
+        let shared = &self.0;
+        // Take the session for the attempt: a second joiner meanwhile finds none.
+        let taken = {
+            let mut s = shared.session.lock().expect("session");
+            match s.take() {
+                Some(x) if x.expires <= Instant::now() => Err("the pairing code has expired"),
+                Some(x) if x.code.slot() != slot => {
+                    *s = Some(x);
+                    Err("this is not the code shown on this device (it may be an old one)")
+                }
+                Some(x) => Ok(x),
+                None => Err("no pairing code is open on this device"),
+            }
+        };
+        let session = match taken {
+            Ok(x) => x,
+            Err(why) => {
+                if why.contains("expired") {
+                    shared
+                        .state
+                        .send_replace(PairingState::Failed("the code expired".into()));
+                }
+                let _ = pair::refuse(send, why).await;
+                return;
+            }
+        };
+        let me_card = shared.card.lock().expect("card").clone();
+        let me = shared.me;
+        let outcome = pair::host(
+            send,
+            recv,
+            (spake, card),
+            &session.code,
+            &me,
+            peer.as_bytes(),
+            &me_card,
+        )
+        .await;
+        match outcome {
+            HostOutcome::Matched(card) => {
+                let device = PairedDevice {
+                    id: card.id,
+                    name: card.name,
+                    public_key: peer.to_string(),
+                    paired_at: jiff::Timestamp::now(),
+                    addrs: card.addrs,
+                    last_seen: Some(jiff::Timestamp::now()),
+                };
+                match shared.paired.add(device.clone()) {
+                    Ok(()) => {
+                        let _ = pair::finish_host(send).await;
+                        tracing::info!(device = %device.name, "paired");
+                        shared.state.send_replace(PairingState::Paired(device));
+                    }
+                    Err(e) => {
+                        let _ = pair::refuse(send, "this device could not store the pairing").await;
+                        shared
+                            .state
+                            .send_replace(PairingState::Failed(e.to_string()));
+                    }
+                }
+            }
+            HostOutcome::Failed { error, counts } => {
+                tracing::info!(%error, "a pairing attempt failed");
+                let mut session = session;
+                if counts {
+                    session.failures += 1;
+                }
+                if session.failures >= pair::MAX_ATTEMPTS {
+                    shared.state.send_replace(PairingState::Failed(format!(
+                        "a wrong code was tried {} times; pairing stopped (start again for a new code)",
+                        session.failures
+                    )));
+                } else {
+                    let mut s = shared.session.lock().expect("session");
+                    // Unless a new session was opened meanwhile, this one goes on.
+                    if s.is_none() {
+                        *s = Some(session);
+                    }
+                }
+                let reason = match error {
+                    PairError::WrongCode => "the codes do not match".to_owned(),
+                    other => other.to_string(),
+                };
+                let _ = pair::refuse(send, &reason).await;
+            }
+        }
+    }
+}
+
+/// `cairn/browse/1`, the serving side. The gate let only paired devices in.
+#[derive(Debug, Clone)]
+struct BrowseHandler(Arc<Shared>);
+
+impl ProtocolHandler for BrowseHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        // Defence in depth: the gate already checked.
+        if !self.0.is_paired(&conn.remote_id()) {
+            conn.close(VarInt::from_u32(CLOSE_NOT_PAIRED), b"not paired");
+            return Ok(());
+        }
+        loop {
+            let (send, recv) = match conn.accept_bi().await {
+                Ok(s) => s,
+                Err(_) => return Ok(()),
+            };
+            let shared = self.0.clone();
+            tokio::spawn(async move {
+                serve_browse(shared, send, recv).await;
+            });
+        }
+    }
+}
+
+async fn serve_browse(
+    shared: Arc<Shared>,
+    mut send: iroh::endpoint::SendStream,
+    mut recv: iroh::endpoint::RecvStream,
+) {
+    let req: BrowseReq = match wire::recv(&mut recv, browse::MAX_REQUEST).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = wire::send(&mut send, &BrowseResp::Error(e.to_string())).await;
+            let _ = send.finish();
+            return;
+        }
+    };
+    let Some(core) = shared.core.upgrade() else {
+        return;
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<BrowseResp>(4);
+    let work = tokio::task::spawn_blocking(move || browse_answer(&core, req, &tx));
+    while let Some(r) = rx.recv().await {
+        if wire::send(&mut send, &r).await.is_err() {
+            break;
+        }
+    }
+    drop(rx);
+    let _ = work.await;
+    let _ = send.finish();
+}
+
+/// Answers one browse request (blocking: it reads the store and the disk) into `tx`.
+fn browse_answer(core: &Core, req: BrowseReq, tx: &tokio::sync::mpsc::Sender<BrowseResp>) {
+    let me = core.device().id;
+    let locations: Vec<_> = core
+        .library()
+        .ok()
+        .and_then(|l| l.locations().ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.device == me)
+        .collect();
+    let send = |r: BrowseResp| tx.blocking_send(r).is_ok();
+    match req {
+        BrowseReq::Locations => {
+            send(BrowseResp::Locations(
+                locations.iter().map(RemoteLocation::from).collect(),
+            ));
+        }
+        BrowseReq::List { path } => {
+            let folder = match browse::confine(&locations, &path) {
+                Ok(f) => f,
+                Err(why) => {
+                    send(BrowseResp::Error(why));
+                    return;
+                }
+            };
+            let mut total = 0u64;
+            let mut open = true;
+            let listed = core.list_folder(&folder, &mut |items| {
+                for chunk in items.chunks(browse::CHUNK) {
+                    total += chunk.len() as u64;
+                    open = send(BrowseResp::Items(
+                        chunk.iter().map(RemoteItem::from).collect(),
+                    ));
+                    if !open {
+                        break;
+                    }
+                }
+                open
+            });
+            match listed {
+                Ok(source) if open => {
+                    send(BrowseResp::End {
+                        total,
+                        from_index: matches!(
+                            source,
+                            crate::vdfs::query::browse::Source::Index { .. }
+                        ),
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    send(BrowseResp::Error(e.to_string()));
+                }
+            }
+        }
+        BrowseReq::Search {
+            text,
+            within,
+            limit,
+        } => {
+            let within = match within.map(|w| browse::confine(&locations, &w)).transpose() {
+                Ok(w) => w,
+                Err(why) => {
+                    send(BrowseResp::Error(why));
+                    return;
+                }
+            };
+            let q = crate::vdfs::query::search::Query {
+                text,
+                within,
+                limit: limit.min(browse::MAX_HITS) as usize,
+                ..Default::default()
+            };
+            match core.search(&q, Duration::from_secs(2), &|| true) {
+                Ok(Some(results)) => {
+                    let total = results.total as u64;
+                    for chunk in results.hits.chunks(browse::CHUNK) {
+                        if !send(BrowseResp::Hits(
+                            chunk.iter().map(RemoteHit::from).collect(),
+                        )) {
+                            return;
+                        }
+                    }
+                    send(BrowseResp::End {
+                        total,
+                        from_index: true,
+                    });
+                }
+                Ok(None) => {
+                    send(BrowseResp::Error("the search was stopped".into()));
+                }
+                Err(e) => {
+                    send(BrowseResp::Error(e.to_string()));
+                }
+            }
+        }
+    }
+}

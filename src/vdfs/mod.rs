@@ -109,6 +109,20 @@ pub struct Core {
     inner: Arc<CoreInner>,
 }
 
+/// A [`Core`] that does not keep it alive (for tasks on the core's own runtime, which must
+/// not be the last holder: the runtime cannot be dropped from inside itself).
+#[derive(Clone)]
+pub struct WeakCore {
+    inner: std::sync::Weak<CoreInner>,
+}
+
+impl WeakCore {
+    /// The core, while something else holds it.
+    pub fn upgrade(&self) -> Option<Core> {
+        self.inner.upgrade().map(|inner| Core { inner })
+    }
+}
+
 struct CoreInner {
     data_dir: DataDir,
     device: RwLock<Device>,
@@ -260,6 +274,18 @@ impl Core {
             .as_ref()
             .expect("runtime lives as long as the core")
             .handle()
+    }
+
+    /// A handle that does not keep the core alive.
+    pub fn downgrade(&self) -> WeakCore {
+        WeakCore {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
+    /// The device's secret key (32 bytes): the identity of its network endpoint.
+    pub(crate) fn device_secret(&self) -> [u8; 32] {
+        self.inner.device.read().expect("device").secret_bytes()
     }
 
     /// This device's public identity.

@@ -48,6 +48,36 @@ pub struct DataDir {
 pub struct Settings {
     /// The id of the library opened when none is named.
     pub default_library: Option<uuid::Uuid>,
+    /// Networking (the `[net]` table).
+    pub net: NetSettings,
+}
+
+/// The `[net]` table of `settings.toml`: what Cairn's endpoint may do on the network.
+/// Everything that would reach past the local network is off until the user turns it on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetSettings {
+    /// Listen on this socket address (e.g. `0.0.0.0:47700`); unset, any free port on every
+    /// interface.
+    pub listen: Option<std::net::SocketAddr>,
+    /// Find paired and nearby devices on the local network (mDNS). On by default.
+    pub local_discovery: bool,
+    /// Use n0's public relay servers to reach devices across networks. Off by default:
+    /// traffic then stays on the networks the devices share.
+    pub relays: bool,
+    /// Ask the router to forward a port (UPnP, PCP, NAT-PMP). Off by default.
+    pub port_mapping: bool,
+}
+
+impl Default for NetSettings {
+    fn default() -> Self {
+        NetSettings {
+            listen: None,
+            local_discovery: true,
+            relays: false,
+            port_mapping: false,
+        }
+    }
 }
 
 /// What the window remembers between runs, in `window.toml` in the data folder: state Cairn

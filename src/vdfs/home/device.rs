@@ -178,6 +178,11 @@ impl Device {
         self.key.verifying_key()
     }
 
+    /// The secret key's 32 bytes (RFC 8032), for the network endpoint whose identity it is.
+    pub(crate) fn secret_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// Signs `message` with the device key (Ed25519, RFC 8032); 64-byte signature.
     pub fn sign(&self, message: &[u8]) -> ed25519_dalek::Signature {
         use ed25519_dalek::Signer;

@@ -177,6 +177,30 @@ impl From<LocationRecordV1> for LocationRecord {
 }
 
 impl LocationRecord {
+    /// A location at `root` of this machine, never indexed: for tests of what reads
+    /// locations without a store.
+    #[cfg(test)]
+    pub(crate) fn for_tests(root: &Path) -> LocationRecord {
+        LocationRecord {
+            id: 1,
+            uuid: Uuid::nil(),
+            device: Uuid::nil(),
+            machine: None,
+            path: crate::vdfs::fs::entry::os_bytes(root.as_os_str()).to_vec(),
+            mode: IndexMode::Shallow,
+            rules: Rules::default(),
+            volume: VolumeInfo::default(),
+            volume_id: None,
+            volume_path: None,
+            root_entry: None,
+            created_ms: 0,
+            indexed_ms: None,
+            stats: LocationStats::default(),
+            error: None,
+            watch: false,
+        }
+    }
+
     /// The root path.
     pub fn path(&self) -> PathBuf {
         PathBuf::from(os_from_bytes(&self.path))

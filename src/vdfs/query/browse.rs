@@ -95,6 +95,20 @@ pub enum ListError {
     Other(String),
 }
 
+impl std::fmt::Display for ListError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListError::Offline(m)
+            | ListError::Missing(m)
+            | ListError::Denied(m)
+            | ListError::NotAFolder(m)
+            | ListError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for ListError {}
+
 impl ListError {
     fn from_io(path: &Path, e: &std::io::Error) -> ListError {
         let p = path.display();

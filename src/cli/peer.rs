@@ -1,0 +1,429 @@
+//! Paired devices from the command line: `cairn device pair|list|unpair`, `cairn peer …`,
+//! `cairn serve`.
+
+use std::net::SocketAddr;
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::Output;
+use crate::format;
+use crate::net::browse::RemoteItem;
+use crate::net::pair::PairingCode;
+use crate::net::peers::PairedDevice;
+use crate::net::{Net, NetOptions, PeerAddr};
+use crate::vdfs::Core;
+
+/// Where this process's endpoint listens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenArgs {
+    /// Listen on this address (e.g. 127.0.0.1:0 to stay on this machine); default: the
+    /// `[net] listen` setting, else any free port.
+    #[arg(long, env = "CAIRN_LISTEN", value_name = "IP:PORT")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// `cairn device pair`
+#[derive(Debug, clap::Args)]
+pub struct PairArgs {
+    /// The code shown on the other device; without it, this device shows a code to type
+    /// there and waits.
+    pub code: Option<String>,
+    /// The other device's address, as it printed it (`ID@IP:PORT`).
+    #[arg(long, value_name = "ID@IP:PORT")]
+    pub host: Option<PeerAddr>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// `--addr`: where to reach the device this time.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReachArgs {
+    /// Reach the device at this address (repeatable); default: where it was last reached.
+    #[arg(long = "addr", value_name = "IP:PORT")]
+    pub addrs: Vec<SocketAddr>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// `cairn peer …`
+#[derive(Debug, clap::Subcommand)]
+pub enum PeerCommand {
+    /// The locations a paired device shares.
+    Locations {
+        /// The device (name or id).
+        device: String,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
+    /// List a folder on a paired device: `cairn peer ls DEVICE:/path` (the folder must be in
+    /// one of its locations).
+    Ls {
+        /// `DEVICE:/absolute/path` (or `DEVICE` alone for its locations).
+        target: String,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
+    /// Search a paired device's library by name.
+    Search {
+        /// The device (name or id).
+        device: String,
+        /// Text to find in names.
+        text: String,
+        /// Only below this folder of the device.
+        #[arg(long, value_name = "PATH")]
+        within: Option<String>,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
+}
+
+/// `cairn serve`
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    /// Stop after this many seconds (default: run until stopped).
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub for_secs: Option<u64>,
+}
+
+fn start(core: &Core, listen: &ListenArgs) -> anyhow::Result<Net> {
+    Ok(core.runtime().block_on(Net::start(
+        core,
+        NetOptions {
+            listen: listen.listen,
+        },
+    ))?)
+}
+
+fn device_json(d: &PairedDevice) -> serde_json::Value {
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "public_key": d.public_key,
+        "paired_at": d.paired_at.to_string(),
+        "addrs": d.addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "last_seen": d.last_seen.map(|t| t.to_string()),
+    })
+}
+
+/// `cairn device pair [CODE]`.
+pub(super) fn pair(core: &Core, out: &Output, args: &PairArgs) -> anyhow::Result<()> {
+    let net = start(core, &args.listen)?;
+    let rt = core.runtime();
+    let result = match &args.code {
+        Some(text) => {
+            let code = PairingCode::parse(text)?;
+            let host = args.host.clone().context(
+                "give the other device's address with --host ID@IP:PORT, as it printed it (finding it on the network by itself is not built yet)",
+            )?;
+            let d = rt.block_on(net.join(&code, &host))?;
+            if out.json {
+                out.json(&json!({ "paired": device_json(&d) }));
+            } else {
+                crate::outln!("Paired with {} ({}).", d.name, d.id);
+            }
+            Ok(())
+        }
+        None => {
+            let code = net.open_pairing();
+            let me = net.peer_addr();
+            if out.json {
+                crate::outln!(
+                    "{}",
+                    json!({
+                        "code": code.to_string(),
+                        "host": me.to_string(),
+                        "expires_in": crate::net::pair::CODE_TTL.as_secs(),
+                    })
+                );
+            } else {
+                crate::outln!("Pairing code: {code}");
+                crate::outln!(
+                    "Type it on the other device within {} minutes (it works once):",
+                    crate::net::pair::CODE_TTL.as_secs() / 60
+                );
+                crate::outln!("  cairn device pair {code} --host {me}");
+                crate::outln!("Waiting…");
+            }
+            let d = rt.block_on(net.wait_paired())?;
+            if out.json {
+                crate::outln!("{}", json!({ "paired": device_json(&d) }));
+            } else {
+                crate::outln!("Paired with {} ({}).", d.name, d.id);
+            }
+            Ok(())
+        }
+    };
+    rt.block_on(net.close());
+    result
+}
+
+/// `cairn device list`.
+pub(super) fn list(core: &Core, out: &Output) -> anyhow::Result<()> {
+    let paired = crate::net::peers::PairedDevices::at(core.data_dir().config()).list()?;
+    if out.json {
+        out.json(&json!(paired.iter().map(device_json).collect::<Vec<_>>()));
+        return Ok(());
+    }
+    if paired.is_empty() {
+        crate::outln!("No paired devices. Pair one with `cairn device pair`.");
+        return Ok(());
+    }
+    for d in &paired {
+        let seen = d.last_seen.map_or_else(
+            || "never".to_owned(),
+            |t| format::time_ms(t.as_millisecond()),
+        );
+        let at = d
+            .addrs
+            .first()
+            .map_or_else(|| "no address known".to_owned(), ToString::to_string);
+        crate::outln!("{}  {}  last reached {seen} at {at}", d.name, d.id);
+    }
+    Ok(())
+}
+
+/// `cairn device unpair DEVICE`.
+pub(super) fn unpair(
+    core: &Core,
+    out: &Output,
+    device: &str,
+    reach: &ReachArgs,
+) -> anyhow::Result<()> {
+    let net = start(core, &reach.listen)?;
+    let d = net.paired().find(device)?;
+    let told = core.runtime().block_on(net.unpair(&d, &reach.addrs))?;
+    core.runtime().block_on(net.close());
+    if out.json {
+        out.json(&json!({ "unpaired": device_json(&d), "told": told }));
+    } else if told {
+        crate::outln!("Unpaired from {}; it forgot this device too.", d.name);
+    } else {
+        crate::outln!(
+            "Unpaired from {} here. It could not be reached, so it still lists this device until it unpairs too (it can no longer reach anything here).",
+            d.name
+        );
+    }
+    Ok(())
+}
+
+/// `cairn peer …`.
+pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<()> {
+    let reach = match &c {
+        PeerCommand::Locations { reach, .. }
+        | PeerCommand::Ls { reach, .. }
+        | PeerCommand::Search { reach, .. } => reach.clone(),
+    };
+    let net = start(core, &reach.listen)?;
+    let rt = core.runtime().clone();
+    let result = match c {
+        PeerCommand::Locations { device, .. } => locations(&net, &rt, out, &device, &reach),
+        PeerCommand::Ls { target, .. } => match target.split_once(':') {
+            Some((device, path)) if !path.is_empty() => ls(&net, &rt, out, device, path, &reach),
+            Some((device, _)) => locations(&net, &rt, out, device, &reach),
+            None => locations(&net, &rt, out, &target, &reach),
+        },
+        PeerCommand::Search {
+            device,
+            text,
+            within,
+            limit,
+            ..
+        } => {
+            let d = net.paired().find(&device)?;
+            let mut hits = Vec::new();
+            let total = rt.block_on(net.search(
+                &d,
+                &reach.addrs,
+                &text,
+                within.as_deref().map(str::as_bytes),
+                limit,
+                |h| {
+                    hits.extend(h);
+                    true
+                },
+            ))?;
+            if out.json {
+                out.json(&json!({
+                    "device": d.name,
+                    "total": total,
+                    "hits": hits.iter().map(|h| json!({
+                        "path": String::from_utf8_lossy(&h.path),
+                        "kind": h.kind,
+                        "size": h.size,
+                        "modified": format::time_ms(h.mtime_ns / 1_000_000),
+                        "copies": h.copies,
+                    })).collect::<Vec<_>>(),
+                }));
+            } else {
+                for h in &hits {
+                    crate::outln!(
+                        "{:>10}  {}",
+                        format::bytes(h.size),
+                        String::from_utf8_lossy(&h.path)
+                    );
+                }
+                crate::errln!("{} of {total} matches on {}", hits.len(), d.name);
+            }
+            Ok(())
+        }
+    };
+    rt.block_on(net.close());
+    result
+}
+
+fn locations(
+    net: &Net,
+    rt: &tokio::runtime::Handle,
+    out: &Output,
+    device: &str,
+    reach: &ReachArgs,
+) -> anyhow::Result<()> {
+    let d = net.paired().find(device)?;
+    let locs = rt.block_on(net.locations(&d, &reach.addrs))?;
+    if out.json {
+        out.json(&json!(
+            locs.iter()
+                .map(|l| json!({
+                    "path": String::from_utf8_lossy(&l.path),
+                    "name": l.name,
+                    "online": l.online,
+                    "files": l.files,
+                    "bytes": l.bytes,
+                }))
+                .collect::<Vec<_>>()
+        ));
+    } else if locs.is_empty() {
+        crate::outln!("{} shares no locations.", d.name);
+    } else {
+        for l in &locs {
+            crate::outln!(
+                "{}  {} files, {}{}",
+                String::from_utf8_lossy(&l.path),
+                l.files,
+                format::bytes(l.bytes),
+                if l.online { "" } else { "  (offline)" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn ls(
+    net: &Net,
+    rt: &tokio::runtime::Handle,
+    out: &Output,
+    device: &str,
+    path: &str,
+    reach: &ReachArgs,
+) -> anyhow::Result<()> {
+    let d = net.paired().find(device)?;
+    let started = std::time::Instant::now();
+    let mut first: Option<Duration> = None;
+    let mut items: Vec<RemoteItem> = Vec::new();
+    let (total, from_index) = rt.block_on(net.list(
+        &d,
+        &reach.addrs,
+        std::path::Path::new(path).as_os_str().as_bytes(),
+        |chunk| {
+            first.get_or_insert_with(|| started.elapsed());
+            items.extend(chunk);
+            true
+        },
+    ))?;
+    items.sort_by(|a, b| {
+        (b.kind == crate::vdfs::fs::entry::EntryKind::Dir)
+            .cmp(&(a.kind == crate::vdfs::fs::entry::EntryKind::Dir))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    if out.json {
+        out.json(&json!({
+            "device": d.name,
+            "path": path,
+            "from_index": from_index,
+            "total": total,
+            "items": items.iter().map(|i| json!({
+                "name": i.display_name(),
+                "kind": i.kind,
+                "size": i.size,
+                "modified": format::time_ms(i.mtime_ns / 1_000_000),
+                "cas_id": i.cas.map(|c| format!("{c:016x}")),
+            })).collect::<Vec<_>>(),
+        }));
+    } else {
+        for i in &items {
+            let slash = if i.kind == crate::vdfs::fs::entry::EntryKind::Dir {
+                "/"
+            } else {
+                ""
+            };
+            crate::outln!(
+                "{:>10}  {}  {}{slash}",
+                format::bytes(i.size),
+                format::time_ms(i.mtime_ns / 1_000_000),
+                i.display_name()
+            );
+        }
+        crate::errln!(
+            "{total} items on {} ({}), first rows after {} ms, all after {} ms",
+            d.name,
+            if from_index {
+                "from its index"
+            } else {
+                "from its disk"
+            },
+            first.unwrap_or_default().as_millis(),
+            started.elapsed().as_millis()
+        );
+    }
+    Ok(())
+}
+
+/// `cairn serve`: keep this device reachable for its paired devices (and the library's
+/// index live) until stopped.
+pub(super) fn serve(
+    core: &Core,
+    out: &Output,
+    lib: Option<&str>,
+    args: &ServeArgs,
+) -> anyhow::Result<()> {
+    let library = core.open_library(lib)?;
+    if !library.is_watching()
+        && let Err(e) = library.start_watching()
+    {
+        crate::errln!("warning: the index is not kept live: {e}");
+    }
+    crate::cli::serve::follow_open_library(core.clone());
+    let net = start(core, &args.listen)?;
+    let me = net.peer_addr();
+    if out.json {
+        crate::outln!(
+            "{}",
+            json!({ "serving": library.config().name, "device": core.device().name, "host": me.to_string() })
+        );
+    } else {
+        crate::outln!(
+            "Serving “{}” as {} at {me}",
+            library.config().name,
+            core.device().name
+        );
+        crate::outln!("Paired devices can browse its locations; stop with Ctrl+C.");
+    }
+    let rt = core.runtime();
+    // (A sleep must be made inside the runtime, hence the async blocks.)
+    match args.for_secs {
+        Some(s) => rt.block_on(async { tokio::time::sleep(Duration::from_secs(s)).await }),
+        None => loop {
+            rt.block_on(async { tokio::time::sleep(Duration::from_secs(3600)).await });
+        },
+    }
+    rt.block_on(net.close());
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! Paired devices (issue "Paired devices"): two Cairns with separate data folders, as separate
+//! processes, on loopback. Pairing with a code, a wrong code, browsing and searching a peer,
+//! refusals (unpaired devices, paths outside the locations), unpairing on both sides.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::common::{cairn, fails, json, ok};
+
+/// A `cairn` child whose stdout lines are read as they come; killed on drop.
+struct Proc {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Proc {
+    fn spawn(cmd: &mut Command) -> Proc {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        Proc { child, lines }
+    }
+
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a line of output within 60 s")
+    }
+
+    /// Waits for the exit; returns (success, stdout rest, stderr).
+    fn finish(mut self) -> (bool, String, String) {
+        let status = self.child.wait().unwrap();
+        let rest: Vec<String> = self.lines.try_iter().collect();
+        let mut err = String::new();
+        use std::io::Read;
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        (status.success(), rest.join("\n"), err)
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Cairn that stays on loopback.
+fn local(data: &Path) -> Command {
+    let mut c = cairn(data);
+    c.env("CAIRN_LISTEN", "127.0.0.1:0");
+    c
+}
+
+/// Opens a code on `host` and returns (code, host address, the waiting process).
+fn open_code(host: &Path) -> (String, String, Proc) {
+    let p = Proc::spawn(local(host).args(["--json", "device", "pair"]));
+    let v = json(&p.line());
+    (
+        v["code"].as_str().unwrap().to_owned(),
+        v["host"].as_str().unwrap().to_owned(),
+        p,
+    )
+}
+
+fn rename(data: &Path, name: &str) {
+    ok(cairn(data).args(["device", "rename", name]));
+}
+
+/// Two data folders named "desk" and "laptop", paired; desk shares `tree` (shallow index).
+fn paired_pair(tmp: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let desk = tmp.join("desk");
+    let laptop = tmp.join("laptop");
+    rename(&desk, "desk");
+    rename(&laptop, "laptop");
+    let tree = tmp.join("shared");
+    std::fs::create_dir_all(tree.join("photos/2024")).unwrap();
+    std::fs::write(tree.join("photos/2024/beach.jpg"), b"jpeg bytes").unwrap();
+    std::fs::write(tree.join("photos/notes.txt"), b"hello").unwrap();
+    std::fs::write(tree.join("readme.md"), b"# shared").unwrap();
+    std::fs::create_dir_all(tmp.join("private")).unwrap();
+    std::fs::write(tmp.join("private/secret.txt"), b"no").unwrap();
+    std::os::unix::fs::symlink(tmp.join("private"), tree.join("escape")).unwrap();
+    ok(cairn(&desk).args(["location", "add"]).arg(&tree));
+
+    let (code, host, waiting) = open_code(&desk);
+    assert_eq!(code.len(), 14, "{code}");
+    let joined = ok(local(&laptop).args(["--json", "device", "pair", &code, "--host", &host]));
+    assert_eq!(json(&joined)["paired"]["name"], "desk", "{joined}");
+    let (success, rest, err) = waiting.finish();
+    assert!(success, "{err}");
+    assert!(rest.contains("\"laptop\""), "{rest}");
+    (desk, laptop, std::fs::canonicalize(tree).unwrap())
+}
+
+/// `cairn serve` on `data`; returns the process and its `ID@IP:PORT`.
+fn serve(data: &Path) -> (Proc, String) {
+    let p = Proc::spawn(local(data).args(["--json", "serve"]));
+    let v = json(&p.line());
+    let host = v["host"].as_str().unwrap().to_owned();
+    (p, host)
+}
+
+fn addr_of(host: &str) -> String {
+    host.split_once('@')
+        .unwrap()
+        .1
+        .split(',')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn two_devices_pair_with_a_code_and_browse_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+
+    // Both list each other, with the key each proved.
+    let on_laptop = json(&ok(cairn(&laptop).args(["--json", "device", "list"])));
+    let on_desk = json(&ok(cairn(&desk).args(["--json", "device", "list"])));
+    assert_eq!(on_laptop[0]["name"], "desk");
+    assert_eq!(on_desk[0]["name"], "laptop");
+    let desk_key = json(&ok(cairn(&desk).args(["--json", "device", "show"])))["public_key"].clone();
+    assert_eq!(on_laptop[0]["public_key"], desk_key);
+
+    let (_server, host) = serve(&desk);
+    let addr = addr_of(&host);
+    // Its locations, a folder inside, a search.
+    let locs = json(&ok(local(&laptop).args([
+        "--json",
+        "peer",
+        "locations",
+        "desk",
+        "--addr",
+        &addr,
+    ])));
+    assert_eq!(locs[0]["path"], tree.to_str().unwrap(), "{locs}");
+    let photos = format!("desk:{}", tree.join("photos").display());
+    let v = json(&ok(
+        local(&laptop).args(["--json", "peer", "ls", &photos, "--addr", &addr])
+    ));
+    let names: Vec<&str> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["2024", "notes.txt"], "{v}");
+    assert_eq!(v["from_index"], true);
+    let v = json(&ok(local(&laptop).args([
+        "--json", "peer", "search", "desk", "beach", "--addr", &addr,
+    ])));
+    assert_eq!(v["total"], 1, "{v}");
+    assert!(
+        v["hits"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("photos/2024/beach.jpg")
+    );
+
+    // The address that answered is remembered: no --addr needed next time.
+    let v = json(&ok(local(&laptop).args(["--json", "peer", "ls", &photos])));
+    assert_eq!(v["total"], 2, "{v}");
+
+    // Paths outside the shared locations are refused, each saying why.
+    for (path, why) in [
+        (tmp.path().join("private"), "not in a location"),
+        (tree.join("escape"), "symbolic link"),
+        (tree.join("photos/../../private"), "“..”"),
+        (PathBuf::from("relative"), "absolute"),
+    ] {
+        let err = fails(local(&laptop).args([
+            "peer",
+            "ls",
+            &format!("desk:{}", path.display()),
+            "--addr",
+            &addr,
+        ]));
+        assert!(err.contains(why), "{path:?}: {err}");
+    }
+}
+
+#[test]
+fn a_device_that_is_not_paired_is_refused_and_a_wrong_code_pairs_nobody() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, _tree) = paired_pair(tmp.path());
+    let stranger = tmp.path().join("stranger");
+    rename(&stranger, "stranger");
+    let (_server, host) = serve(&desk);
+
+    // A stranger who copies the laptop's paired.toml (so it knows desk's key and address)
+    // is still refused: the connection is authenticated by its own key.
+    std::fs::copy(laptop.join("paired.toml"), stranger.join("paired.toml")).unwrap();
+    let err =
+        fails(local(&stranger).args(["peer", "locations", "desk", "--addr", &addr_of(&host)]));
+    assert!(err.contains("not paired"), "{err}");
+
+    // No code open on desk's server: a pairing attempt is refused.
+    let err = fails(local(&stranger).args(["device", "pair", "1234-5678-9012", "--host", &host]));
+    assert!(
+        err.contains("no pairing code") || err.contains("not paired"),
+        "{err}"
+    );
+
+    // A wrong code (right slot, wrong rest) pairs neither side; three end the session.
+    let (code, code_host, waiting) = open_code(&desk);
+    let wrong = format!("{}-0000-0000", &code[..4]);
+    let wrong = if wrong == code {
+        format!("{}-0000-0001", &code[..4])
+    } else {
+        wrong
+    };
+    for attempt in 1..=3 {
+        let err = fails(local(&stranger).args(["device", "pair", &wrong, "--host", &code_host]));
+        assert!(
+            err.contains("does not match") || err.contains("no pairing code"),
+            "attempt {attempt}: {err}"
+        );
+    }
+    let (success, _, err) = waiting.finish();
+    assert!(!success, "the session should end after three wrong codes");
+    assert!(err.contains("3 times"), "{err}");
+    // Even the right code no longer works: the session is over.
+    let err = fails(local(&stranger).args(["device", "pair", &code, "--host", &code_host]));
+    assert!(!err.is_empty());
+    let on_desk = json(&ok(cairn(&desk).args(["--json", "device", "list"])));
+    assert_eq!(
+        on_desk.as_array().unwrap().len(),
+        1,
+        "only the laptop: {on_desk}"
+    );
+    assert_eq!(
+        json(&ok(cairn(&stranger).args(["--json", "device", "list"])))
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the stranger only has the copied file"
+    );
+}
+
+#[test]
+fn unpairing_forgets_on_both_sides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, _tree) = paired_pair(tmp.path());
+    let (_server, host) = serve(&desk);
+    let addr = addr_of(&host);
+    let out = ok(local(&laptop).args(["device", "unpair", "desk", "--addr", &addr]));
+    assert!(out.contains("forgot this device too"), "{out}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = json(&ok(cairn(&desk).args(["--json", "device", "list"])));
+        if left.as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "desk still lists: {left}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        json(&ok(cairn(&laptop).args(["--json", "device", "list"])))
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The laptop cannot browse any more (it does not know desk) and desk would refuse it.
+    let err = fails(local(&laptop).args(["peer", "locations", "desk", "--addr", &addr]));
+    assert!(err.contains("no paired device"), "{err}");
+}
