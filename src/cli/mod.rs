@@ -181,6 +181,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         worker_threads: 2,
         watch: watching,
     })?;
+    // A copy from a paired device (`cairn cp DEVICE:/path… DEST`) needs no library here.
+    if let Command::Cp(a) = command
+        && a.paths.len() >= 2
+        && a.paths[..a.paths.len() - 1]
+            .iter()
+            .all(|p| peer::is_remote(&core, p))
+    {
+        return peer::cp_from_device(&core, &Output { json: cli.json }, &a.paths);
+    }
     // The library is open in a running Cairn (the window): it runs the command for us.
     let local = matches!(
         command,

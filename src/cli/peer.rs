@@ -66,6 +66,16 @@ pub enum PeerCommand {
         #[command(flatten)]
         reach: ReachArgs,
     },
+    /// Copy files or folders from a paired device into a local folder, verified by BLAKE3
+    /// end to end; run it again after an interruption to go on where it stopped. (`cairn cp
+    /// DEVICE:/path DEST` does the same.)
+    Get {
+        /// `DEVICE:/absolute/path` items, then the local destination folder.
+        #[arg(required = true, num_args = 2..)]
+        paths: Vec<String>,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
     /// Search a paired device's library by name.
     Search {
         /// The device (name or id).
@@ -219,6 +229,7 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
     let reach = match &c {
         PeerCommand::Locations { reach, .. }
         | PeerCommand::Ls { reach, .. }
+        | PeerCommand::Get { reach, .. }
         | PeerCommand::Search { reach, .. } => reach.clone(),
     };
     let net = start(core, &reach.listen)?;
@@ -230,6 +241,10 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
             Some((device, _)) => locations(&net, &rt, out, device, &reach),
             None => locations(&net, &rt, out, &target, &reach),
         },
+        PeerCommand::Get { paths, .. } => {
+            let (dest, sources) = paths.split_last().expect("clap requires two");
+            get(&net, &rt, out, sources, std::path::Path::new(dest), &reach)
+        }
         PeerCommand::Search {
             device,
             text,
@@ -277,6 +292,133 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
     };
     rt.block_on(net.close());
     result
+}
+
+/// Splits `DEVICE:/path` (the part before the first `:` names a paired device).
+fn remote_arg(net: &Net, arg: &str) -> anyhow::Result<(PairedDevice, Vec<u8>)> {
+    let (device, path) = arg
+        .split_once(':')
+        .filter(|(_, p)| p.starts_with('/'))
+        .with_context(|| format!("“{arg}” is not DEVICE:/absolute/path"))?;
+    Ok((net.paired().find(device)?, path.as_bytes().to_vec()))
+}
+
+/// Whether `arg` reads as `DEVICE:/path` for a device this one is paired with (how `cairn cp`
+/// tells a copy from a device apart from a local one).
+pub(super) fn is_remote(core: &Core, arg: &std::ffi::OsStr) -> bool {
+    let Some((device, path)) = arg.to_str().and_then(|a| a.split_once(':')) else {
+        return false;
+    };
+    path.starts_with('/')
+        && !device.is_empty()
+        && !device.contains('/')
+        && crate::net::peers::PairedDevices::at(core.data_dir().config())
+            .find(device)
+            .is_ok()
+}
+
+/// `cairn cp DEVICE:/path… DEST` (with every source on a paired device).
+pub(super) fn cp_from_device(
+    core: &Core,
+    out: &Output,
+    paths: &[std::ffi::OsString],
+) -> anyhow::Result<()> {
+    let (dest, sources) = paths.split_last().expect("clap requires two");
+    let sources: Vec<String> = sources
+        .iter()
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    let reach = ReachArgs {
+        addrs: Vec::new(),
+        listen: ListenArgs {
+            listen: std::env::var("CAIRN_LISTEN")
+                .ok()
+                .and_then(|l| l.parse().ok()),
+        },
+    };
+    let net = start(core, &reach.listen)?;
+    let rt = core.runtime().clone();
+    let r = get(&net, &rt, out, &sources, std::path::Path::new(dest), &reach);
+    rt.block_on(net.close());
+    r
+}
+
+fn get(
+    net: &Net,
+    rt: &tokio::runtime::Handle,
+    out: &Output,
+    sources: &[String],
+    dest: &std::path::Path,
+    reach: &ReachArgs,
+) -> anyhow::Result<()> {
+    for s in sources {
+        let (d, remote) = remote_arg(net, s)?;
+        let started = std::time::Instant::now();
+        let bar = (!out.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bytes}/{total_bytes} {bar:30} {bytes_per_sec}, {eta} left",
+                )
+                .expect("template"),
+            );
+            b
+        });
+        let progress = |done: u64, total: u64| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        };
+        let report = rt.block_on(net.pull(&d, &reach.addrs, &remote, dest, &progress))?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        if out.json {
+            out.json(&json!({
+                "device": d.name,
+                "source": s,
+                "top": report.top.to_string_lossy(),
+                "files": report.files,
+                "bytes": report.bytes,
+                "resumed": report.resumed,
+                "already": report.already,
+                "renamed": report.renamed.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+                "skipped": report.skipped,
+                "seconds": secs,
+            }));
+        } else {
+            crate::outln!(
+                "Copied {} files ({}) from {} to {} in {:.1} s ({}/s), each verified by BLAKE3.",
+                report.files,
+                format::bytes(report.bytes),
+                d.name,
+                report.top.display(),
+                secs,
+                format::bytes((report.bytes as f64 / secs.max(0.001)) as u64),
+            );
+            if report.resumed > 0 {
+                crate::outln!(
+                    "{} went on from where an earlier copy stopped.",
+                    report.resumed
+                );
+            }
+            if report.already > 0 {
+                crate::outln!(
+                    "{} were there already (same size and date).",
+                    report.already
+                );
+            }
+            for r in &report.renamed {
+                crate::outln!("Kept both: stored as {}", r.display());
+            }
+            if report.skipped > 0 {
+                crate::outln!("{} links or special files were not copied.", report.skipped);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn locations(

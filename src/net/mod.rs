@@ -31,6 +31,7 @@ use crate::vdfs::{Core, CoreError};
 pub mod browse;
 pub mod pair;
 pub mod peers;
+pub mod transfer;
 pub mod wire;
 
 use browse::{BrowseReq, BrowseResp, RemoteHit, RemoteItem, RemoteLocation};
@@ -43,6 +44,8 @@ pub mod alpn {
     pub const PAIR: &[u8] = b"cairn/pair/1";
     /// Browsing a paired device.
     pub const BROWSE: &[u8] = b"cairn/browse/1";
+    /// Copying files from a paired device.
+    pub const TRANSFER: &[u8] = b"cairn/transfer/1";
 }
 
 /// The close code for a connection from a device that is not paired.
@@ -272,7 +275,11 @@ impl Net {
             .clear_address_lookup()
             .net_report_config(iroh::NetReportConfig::minimal())
             .hooks(Gate(shared.clone()))
-            .alpns(vec![alpn::PAIR.to_vec(), alpn::BROWSE.to_vec()]);
+            .alpns(vec![
+                alpn::PAIR.to_vec(),
+                alpn::BROWSE.to_vec(),
+                alpn::TRANSFER.to_vec(),
+            ]);
         if !settings.port_mapping {
             builder = builder.portmapper_config(iroh::endpoint::PortmapperConfig::Disabled);
         }
@@ -292,6 +299,7 @@ impl Net {
         let router = Router::builder(endpoint.clone())
             .accept(alpn::PAIR, PairHandler(shared.clone()))
             .accept(alpn::BROWSE, BrowseHandler(shared.clone()))
+            .accept(alpn::TRANSFER, TransferHandler(shared.clone()))
             .spawn();
         tracing::info!(id = %endpoint.id(), ?addrs, "networking started");
         Ok(Net {
@@ -554,6 +562,32 @@ impl Net {
         Ok(total)
     }
 
+    /// Copies `remote` (a file or folder of `device`, absolute, exact bytes) into the local
+    /// folder `dest`, verified by BLAKE3 end to end; a rerun goes on from partial files (see
+    /// [`transfer`]). `progress` gets (bytes received, bytes in all).
+    ///
+    /// # Errors
+    /// [`NetError`] when the device cannot be reached, refuses, sends bytes that do not
+    /// match, or a local write fails (naming the path).
+    pub async fn pull(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        remote: &[u8],
+        dest: &std::path::Path,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<transfer::PullReport, NetError> {
+        let conn = self.connect(device, addrs, alpn::TRANSFER).await?;
+        let receiver = transfer::Receiver {
+            conn: &conn,
+            key: device.public_key.clone(),
+            device: device.name.clone(),
+        };
+        let result = receiver.pull(remote, dest, progress).await;
+        conn.close(VarInt::from_u32(0), b"done");
+        result
+    }
+
     /// Closes the endpoint (telling connected peers).
     pub async fn close(&self) {
         let _ = self.inner.router.shutdown().await;
@@ -695,6 +729,68 @@ fn refusal(conn: &Connection) -> Option<String> {
             Some(String::from_utf8_lossy(&c.reason).into_owned())
         }
         _ => None,
+    }
+}
+
+/// A local I/O failure at `path`, as a [`NetError`].
+fn core_io(path: &std::path::Path) -> impl Fn(std::io::Error) -> NetError + '_ {
+    move |e| NetError::Core(CoreError::io(path, e))
+}
+
+/// The locations this device serves: its own in the open library.
+fn served_locations(core: &Core) -> Vec<crate::vdfs::index::location::LocationRecord> {
+    let me = core.device().id;
+    core.library()
+        .ok()
+        .and_then(|l| l.locations().ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.device == me)
+        .collect()
+}
+
+/// `cairn/transfer/1`, the sending side. The gate let only paired devices in.
+#[derive(Debug, Clone)]
+struct TransferHandler(Arc<Shared>);
+
+impl ProtocolHandler for TransferHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        if !self.0.is_paired(&conn.remote_id()) {
+            conn.close(VarInt::from_u32(CLOSE_NOT_PAIRED), b"not paired");
+            return Ok(());
+        }
+        loop {
+            let Ok((mut send, mut recv)) = conn.accept_bi().await else {
+                return Ok(());
+            };
+            let shared = self.0.clone();
+            tokio::spawn(async move {
+                let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST)
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ =
+                            wire::send(&mut send, &transfer::TransferResp::Error(e.to_string()))
+                                .await;
+                        let _ = send.finish();
+                        return;
+                    }
+                };
+                let Some(core) = shared.core.upgrade() else {
+                    return;
+                };
+                let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+                let work = tokio::task::spawn_blocking(move || {
+                    let locations = served_locations(&core);
+                    transfer::answer(&locations, req, &tx);
+                });
+                let _ = transfer::write_out(&mut send, &mut rx).await;
+                drop(rx);
+                let _ = work.await;
+                let _ = send.finish();
+            });
+        }
     }
 }
 
@@ -924,15 +1020,7 @@ async fn serve_browse(
 
 /// Answers one browse request (blocking: it reads the store and the disk) into `tx`.
 fn browse_answer(core: &Core, req: BrowseReq, tx: &tokio::sync::mpsc::Sender<BrowseResp>) {
-    let me = core.device().id;
-    let locations: Vec<_> = core
-        .library()
-        .ok()
-        .and_then(|l| l.locations().ok())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|l| l.device == me)
-        .collect();
+    let locations = served_locations(core);
     let send = |r: BrowseResp| tx.blocking_send(r).is_ok();
     match req {
         BrowseReq::Locations => {

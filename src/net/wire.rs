@@ -132,6 +132,50 @@ pub async fn recv<T: DeserializeOwned>(
     recv_opt(r, max).await?.ok_or(WireError::Closed)
 }
 
+/// Writes `bytes` as one raw frame (no postcard: file data).
+///
+/// # Errors
+/// [`WireError::Io`].
+pub async fn send_raw(w: &mut (impl AsyncWrite + Unpin), bytes: &[u8]) -> Result<(), WireError> {
+    let len = u32::try_from(bytes.len()).expect("a raw frame under 4 GiB");
+    w.write_all(&len.to_le_bytes()).await?;
+    w.write_all(bytes).await?;
+    Ok(())
+}
+
+/// Reads one raw frame of at most `max` bytes into `buf` (replacing its contents).
+///
+/// # Errors
+/// [`WireError::TooLarge`], [`WireError::Truncated`], [`WireError::Closed`],
+/// [`WireError::Io`].
+pub async fn recv_raw(
+    r: &mut (impl AsyncRead + Unpin),
+    max: u32,
+    buf: &mut Vec<u8>,
+) -> Result<(), WireError> {
+    let mut head = [0u8; 4];
+    r.read_exact(&mut head).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            WireError::Closed
+        } else {
+            WireError::Io(e)
+        }
+    })?;
+    let len = u32::from_le_bytes(head);
+    if len > max {
+        return Err(WireError::TooLarge { len, max });
+    }
+    buf.resize(len as usize, 0);
+    r.read_exact(buf).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            WireError::Truncated
+        } else {
+            WireError::Io(e)
+        }
+    })?;
+    Ok(())
+}
+
 fn short_type_name<T>() -> &'static str {
     let full = std::any::type_name::<T>();
     full.rsplit("::").next().unwrap_or(full)

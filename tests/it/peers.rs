@@ -289,3 +289,160 @@ fn unpairing_forgets_on_both_sides() {
     let err = fails(local(&laptop).args(["peer", "locations", "desk", "--addr", &addr]));
     assert!(err.contains("no paired device"), "{err}");
 }
+
+/// Every file below `dir` as (relative path, BLAKE3), sorted.
+fn tree_hashes(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if t.is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                let hash = blake3::hash(&std::fs::read(e.path()).unwrap())
+                    .to_hex()
+                    .to_string();
+                out.push((rel, hash));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn files_copy_from_a_paired_device_verified_and_a_rerun_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+    // More files than one batch of parallel streams, and a file of several data frames.
+    for i in 0..40 {
+        std::fs::write(
+            tree.join(format!("photos/2024/img{i:03}.raw")),
+            vec![i as u8; 1000 + i * 37],
+        )
+        .unwrap();
+    }
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(tree.join("photos/big.bin"), &big).unwrap();
+    let (_server, host) = serve(&desk);
+    let addr = addr_of(&host);
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // Remember desk's address once, so `cp` finds it.
+    ok(local(&laptop).args(["peer", "locations", "desk", "--addr", &addr]));
+
+    let src = format!("desk:{}", tree.join("photos").display());
+    let v = json(&ok(local(&laptop).args(["--json", "cp", &src]).arg(&inbox)));
+    assert_eq!(v["files"], 43, "{v}");
+    assert_eq!(
+        tree_hashes(&inbox.join("photos")),
+        tree_hashes(&tree.join("photos"))
+    );
+    // No part file is left behind.
+    assert!(
+        !tree_hashes(&inbox)
+            .iter()
+            .any(|(p, _)| p.contains(".cairn-pull-"))
+    );
+    let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    assert_eq!(
+        mtime(&inbox.join("photos/big.bin")),
+        mtime(&tree.join("photos/big.bin"))
+    );
+
+    // A rerun finds everything there: nothing is fetched or duplicated.
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "peer", "get", &src])
+        .arg(&inbox)));
+    assert_eq!(
+        (v["files"].as_u64(), v["already"].as_u64()),
+        (Some(0), Some(43)),
+        "{v}"
+    );
+
+    // A changed file is never overwritten: both are kept.
+    std::fs::write(tree.join("readme.md"), b"# changed on desk").unwrap();
+    std::fs::write(inbox.join("readme.md"), b"# mine").unwrap();
+    let v = json(&ok(local(&laptop)
+        .args([
+            "--json",
+            "cp",
+            &format!("desk:{}", tree.join("readme.md").display()),
+        ])
+        .arg(&inbox)));
+    assert_eq!(std::fs::read(inbox.join("readme.md")).unwrap(), b"# mine");
+    assert_eq!(
+        std::fs::read(inbox.join("readme (2).md")).unwrap(),
+        b"# changed on desk"
+    );
+    assert!(
+        v["renamed"][0].as_str().unwrap().ends_with("readme (2).md"),
+        "{v}"
+    );
+
+    // A partial file left by an interrupted copy is continued, and one whose start is not
+    // the sender's (an older version) is discarded and fetched again in full.
+    let again = tmp.path().join("again");
+    std::fs::create_dir(&again).unwrap();
+    let key = json(&ok(cairn(&desk).args(["--json", "device", "show"])))["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let remote = tree.join("photos/big.bin");
+    let part = again.join(
+        String::from_utf8(cairn::net::transfer::part_name(
+            &key,
+            remote.as_os_str().as_encoded_bytes(),
+        ))
+        .unwrap(),
+    );
+    std::fs::write(&part, &big[..1_000_000]).unwrap();
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "cp", &format!("desk:{}", remote.display())])
+        .arg(&again)));
+    assert_eq!(v["resumed"], 1, "{v}");
+    assert_eq!(v["bytes"], 2_000_000, "{v}");
+    assert_eq!(std::fs::read(again.join("big.bin")).unwrap(), big);
+    std::fs::remove_file(again.join("big.bin")).unwrap();
+    let mut stale = big[..1_000_000].to_vec();
+    stale[10] ^= 0xff;
+    std::fs::write(&part, &stale).unwrap();
+    ok(local(&laptop)
+        .args(["cp", &format!("desk:{}", remote.display())])
+        .arg(&again));
+    assert_eq!(std::fs::read(again.join("big.bin")).unwrap(), big);
+    assert!(!part.exists());
+}
+
+#[test]
+fn bytes_that_do_not_match_the_announced_hash_are_never_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+    let p = Proc::spawn(
+        local(&desk)
+            .env("CAIRN_FAULT_FLIP_SENT_BYTES", "1")
+            .args(["--json", "serve"]),
+    );
+    let host = json(&p.line())["host"].as_str().unwrap().to_owned();
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let err = fails(
+        local(&laptop)
+            .args([
+                "peer",
+                "get",
+                &format!("desk:{}", tree.join("readme.md").display()),
+            ])
+            .arg(&inbox)
+            .args(["--addr", &addr_of(&host)]),
+    );
+    assert!(err.contains("do not match"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(&inbox).unwrap().count(),
+        0,
+        "nothing under any name"
+    );
+}

@@ -201,6 +201,30 @@ impl Dir {
         Ok(file)
     }
 
+    /// Opens the existing regular file `name` for reading and writing, never through a link
+    /// (to go on writing a partial file this process's kind made).
+    ///
+    /// # Errors
+    /// The open error, or `InvalidInput` when it is not a regular file.
+    pub fn open_rw(&self, name: &OsStr) -> io::Result<File> {
+        let path = self.path.join(name);
+        let fd = rustix::fs::openat(
+            &self.fd,
+            name,
+            OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| with_path(errno(e), &path))?;
+        let file = File::from(fd);
+        if !file.metadata()?.is_file() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            ));
+        }
+        Ok(file)
+    }
+
     /// Creates `name` as a new, empty regular file open for reading and writing, mode
     /// `mode` (before the umask): `O_CREAT|O_EXCL|O_NOFOLLOW`, so an existing file or a planted
     /// link is never opened, truncated or followed.
