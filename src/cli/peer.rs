@@ -76,6 +76,21 @@ pub enum PeerCommand {
         #[command(flatten)]
         reach: ReachArgs,
     },
+    /// Time searches on a paired device from one process (for the benchmark): each query
+    /// `--runs` times over one endpoint; prints the latencies' percentiles.
+    #[command(hide = true)]
+    BenchSearch {
+        /// The device.
+        device: String,
+        /// The queries (each run in turn).
+        #[arg(required = true)]
+        queries: Vec<String>,
+        /// Rounds over the queries.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
     /// Search a paired device's library by name.
     Search {
         /// The device (name or id).
@@ -98,6 +113,9 @@ pub enum PeerCommand {
 pub struct ServeArgs {
     #[command(flatten)]
     pub listen: ListenArgs,
+    /// Do not keep the index live (no file-system watches): serve it as last indexed.
+    #[arg(long)]
+    pub no_watch: bool,
     /// Stop after this many seconds (default: run until stopped).
     #[arg(long = "for", value_name = "SECONDS")]
     pub for_secs: Option<u64>,
@@ -230,6 +248,7 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
         PeerCommand::Locations { reach, .. }
         | PeerCommand::Ls { reach, .. }
         | PeerCommand::Get { reach, .. }
+        | PeerCommand::BenchSearch { reach, .. }
         | PeerCommand::Search { reach, .. } => reach.clone(),
     };
     let net = start(core, &reach.listen)?;
@@ -241,6 +260,33 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
             Some((device, _)) => locations(&net, &rt, out, device, &reach),
             None => locations(&net, &rt, out, &target, &reach),
         },
+        PeerCommand::BenchSearch {
+            device,
+            queries,
+            runs,
+            ..
+        } => {
+            let d = net.paired().find(&device)?;
+            let mut ms = Vec::new();
+            for _ in 0..runs {
+                for q in &queries {
+                    let t = std::time::Instant::now();
+                    rt.block_on(net.search(&d, &reach.addrs, q, None, 50, |_| true))?;
+                    ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            ms.sort_by(f64::total_cmp);
+            let pct = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+            out.json(&json!({
+                "queries": ms.len(),
+                "p50_ms": pct(0.5),
+                "p90_ms": pct(0.9),
+                "p99_ms": pct(0.99),
+                "min_ms": ms[0],
+                "max_ms": ms[ms.len() - 1],
+            }));
+            Ok(())
+        }
         PeerCommand::Get { paths, .. } => {
             let (dest, sources) = paths.split_last().expect("clap requires two");
             get(&net, &rt, out, sources, std::path::Path::new(dest), &reach)
@@ -537,7 +583,8 @@ pub(super) fn serve(
     args: &ServeArgs,
 ) -> anyhow::Result<()> {
     let library = core.open_library(lib)?;
-    if !library.is_watching()
+    if !args.no_watch
+        && !library.is_watching()
         && let Err(e) = library.start_watching()
     {
         crate::errln!("warning: the index is not kept live: {e}");

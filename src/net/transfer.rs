@@ -791,12 +791,14 @@ impl Receiver<'_> {
 fn futures_lite_stream<'a, T, F, Fut, R>(items: Vec<T>, f: F) -> Buffered<'a, R>
 where
     F: Fn(T) -> Fut,
-    Fut: std::future::Future<Output = R> + 'a,
+    Fut: std::future::Future<Output = R> + Send + 'a,
     T: 'a,
 {
-    let futs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = R> + 'a>>> = items
+    let futs: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send + 'a>>> = items
         .into_iter()
-        .map(|t| Box::pin(f(t)) as std::pin::Pin<Box<dyn std::future::Future<Output = R> + 'a>>)
+        .map(|t| {
+            Box::pin(f(t)) as std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send + 'a>>
+        })
         .collect();
     Buffered {
         waiting: futs.into_iter().collect(),
@@ -806,9 +808,10 @@ where
 
 /// A small "buffer_unordered": polls up to [`PARALLEL`] futures, in the caller's task.
 struct Buffered<'a, R> {
-    waiting:
-        std::collections::VecDeque<std::pin::Pin<Box<dyn std::future::Future<Output = R> + 'a>>>,
-    running: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = R> + 'a>>>,
+    waiting: std::collections::VecDeque<
+        std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send + 'a>>,
+    >,
+    running: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = R> + Send + 'a>>>,
 }
 
 impl<R> Buffered<'_, R> {

@@ -65,6 +65,8 @@ impl CairnApp {
         if !self.started {
             self.started = true;
             self.bridge.send(Command::Refresh);
+            self.bridge
+                .send(Command::Peer(crate::ui::peers::PeerCommand::ListDevices));
             if self.state.explorer.folder.is_none()
                 && let Some(f) = self.state.start_folder.clone()
             {
@@ -254,6 +256,7 @@ impl CairnApp {
         self.run_all(&mut acts, &ctx);
         dialogs::new_library(&ctx, &mut self.state, &mut acts);
         dialogs::settings(&ctx, &mut self.state, &mut acts);
+        dialogs::pairing(&ctx, &mut self.state, &mut acts);
         dialogs::file_op(&ctx, &self.state, &mut acts);
         dialogs::tag_editor(&ctx, &mut self.state, &mut acts);
         dialogs::tag_popup(&ctx, &mut self.state, &mut acts);

@@ -128,6 +128,8 @@ pub enum Command {
     Redo,
     /// List the desktop trash ([`Update::Trash`]).
     ListTrash,
+    /// Paired devices: pairing, browsing, copying ([`Update::Peer`]).
+    Peer(crate::ui::peers::PeerCommand),
     /// Delete everything in the trash for good (the person confirmed).
     EmptyTrash,
     /// Trash the copies of duplicate groups that are not kept, as one undoable trash: each
@@ -256,6 +258,8 @@ pub enum Update {
     Said(String),
     /// A command failed.
     Error(String),
+    /// An answer about paired devices.
+    Peer(crate::ui::peers::PeerUpdate),
     /// A file or folder could not be opened (or revealed).
     OpenFailed(crate::vdfs::platform::OpenError),
     /// The open library's locations.
@@ -481,11 +485,31 @@ impl Bridge {
                 }
             });
         }
+        // The window's endpoint: started now if a device is paired (so it can browse this
+        // one), else by the first network command.
+        let window_net = crate::ui::peers::WindowNet::default();
+        if crate::net::peers::PairedDevices::at(core.data_dir().config())
+            .list()
+            .is_ok_and(|l| !l.is_empty())
+        {
+            let (n, core) = (window_net.clone(), core.clone());
+            rt.spawn(async move {
+                if let Err(e) = n.get(&core).await {
+                    tracing::warn!("networking is off: {e}");
+                }
+            });
+        }
         rt.spawn(async move {
             while let Some(cmd) = cmd_rx.recv().await {
                 let core = core.clone();
                 let send = send.clone();
                 match cmd {
+                    Command::Peer(pc) => {
+                        let n = window_net.clone();
+                        tokio::spawn(crate::ui::peers::handle(core, n, pc, move |u| {
+                            send(Update::Peer(u));
+                        }));
+                    }
                     Command::Navigate { ticket, path } => {
                         current.store(ticket, Ordering::SeqCst);
                         let current = current.clone();
@@ -844,6 +868,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::Redo
             | Command::ListTrash
             | Command::EmptyTrash
+            | Command::Peer(_)
             | Command::TrashDupes { .. } => {}
         }
         Ok(())

@@ -292,6 +292,34 @@ pub enum UiCommand {
     CancelOp,
     /// Show the trash instead of the folder, or leave it.
     ShowTrash,
+    /// Show a paired device (its shared locations) instead of the folder.
+    ShowDevice(uuid::Uuid),
+    /// Open a folder of the device shown (exact bytes; `None`: its locations).
+    PeerOpen(Option<Vec<u8>>),
+    /// A click on an item of the device's folder (by its exact name).
+    SelectPeerItem {
+        /// The item's name.
+        name: Vec<u8>,
+        /// Ctrl held: add or remove it.
+        toggle: bool,
+    },
+    /// Copy the selected items of the device's folder into the local folder shown before it.
+    PeerCopy,
+    /// Open the pairing dialog.
+    PairDevice,
+    /// Show a code here for another device to type.
+    PairShowCode,
+    /// Pair with the device that shows `code`, at `host` (`ID@IP:PORT`).
+    PairJoin {
+        /// The code typed.
+        code: String,
+        /// The other device's address, as it shows it.
+        host: String,
+    },
+    /// Close the pairing dialog (the code shown stops working).
+    ClosePairing,
+    /// Forget a paired device (and ask it to forget this one).
+    Unpair(uuid::Uuid),
     /// Put trashed items (by their path in the trash) back where they were.
     Restore(Vec<PathBuf>),
     /// A click on an item of the trash (by its path in the trash).
@@ -552,6 +580,24 @@ pub enum CommandKind {
     CancelOp,
     /// [`UiCommand::ShowTrash`].
     ShowTrash,
+    /// [`UiCommand::ShowDevice`].
+    ShowDevice,
+    /// [`UiCommand::PeerOpen`].
+    PeerOpen,
+    /// [`UiCommand::SelectPeerItem`].
+    SelectPeerItem,
+    /// [`UiCommand::PeerCopy`].
+    PeerCopy,
+    /// [`UiCommand::PairDevice`].
+    PairDevice,
+    /// [`UiCommand::PairShowCode`].
+    PairShowCode,
+    /// [`UiCommand::PairJoin`].
+    PairJoin,
+    /// [`UiCommand::ClosePairing`].
+    ClosePairing,
+    /// [`UiCommand::Unpair`].
+    Unpair,
     /// [`UiCommand::Restore`].
     Restore,
     /// [`UiCommand::SelectTrashed`].
@@ -663,6 +709,15 @@ impl UiCommand {
             UiCommand::ResolveConflicts(_) => K::ResolveConflicts,
             UiCommand::CancelOp => K::CancelOp,
             UiCommand::ShowTrash => K::ShowTrash,
+            UiCommand::ShowDevice(_) => K::ShowDevice,
+            UiCommand::PeerOpen(_) => K::PeerOpen,
+            UiCommand::SelectPeerItem { .. } => K::SelectPeerItem,
+            UiCommand::PeerCopy => K::PeerCopy,
+            UiCommand::PairDevice => K::PairDevice,
+            UiCommand::PairShowCode => K::PairShowCode,
+            UiCommand::PairJoin { .. } => K::PairJoin,
+            UiCommand::ClosePairing => K::ClosePairing,
+            UiCommand::Unpair(_) => K::Unpair,
             UiCommand::Restore(_) => K::Restore,
             UiCommand::SelectTrashed { .. } => K::SelectTrashed,
             UiCommand::EmptyTrash => K::EmptyTrash,
@@ -800,7 +855,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 96] = {
+    pub const ALL: [CommandKind; 105] = {
         use CommandKind as K;
         [
             K::Back,
@@ -893,6 +948,15 @@ impl CommandKind {
             K::ResolveConflicts,
             K::CancelOp,
             K::ShowTrash,
+            K::ShowDevice,
+            K::PeerOpen,
+            K::SelectPeerItem,
+            K::PeerCopy,
+            K::PairDevice,
+            K::PairShowCode,
+            K::PairJoin,
+            K::ClosePairing,
+            K::Unpair,
             K::Restore,
             K::SelectTrashed,
             K::EmptyTrash,
@@ -997,6 +1061,15 @@ impl CommandKind {
             K::ResolveConflicts => "Apply to all",
             K::CancelOp => "Cancel",
             K::ShowTrash => "Trash",
+            K::ShowDevice => "Show device",
+            K::PeerOpen => "Open",
+            K::SelectPeerItem => "Select",
+            K::PeerCopy => "Copy to this device",
+            K::PairDevice => "Pair a device…",
+            K::PairShowCode => "Show a code",
+            K::PairJoin => "Pair",
+            K::ClosePairing => "Close",
+            K::Unpair => "Unpair",
             K::Restore => "Restore",
             K::SelectTrashed => "Select",
             K::EmptyTrash => "Empty trash…",

@@ -264,6 +264,114 @@ pub(crate) fn new_library(ctx: &egui::Context, state: &mut AppState, actions: &m
         });
 }
 
+/// The pairing dialog, while it is open: show a code here, or type the code another device
+/// shows.
+pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    let Some(d) = &mut state.pairing else {
+        return;
+    };
+    egui::Window::new("Pair a device")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.label(
+                "Paired devices can browse each other's locations and copy files between them, \
+                 end-to-end encrypted, with no server. Show a code on one device and type it on \
+                 the other.",
+            );
+            ui.separator();
+            ui.heading("On this device");
+            match &d.shown {
+                None => {
+                    if ui.button(UiCommand::PairShowCode.label()).clicked() {
+                        actions.push(UiCommand::PairShowCode);
+                    }
+                }
+                Some((crate::net::PairingState::Idle, _)) => {
+                    ui.spinner();
+                }
+                Some((crate::net::PairingState::Open { code, .. }, host)) => {
+                    ui.label(egui::RichText::new(code).size(28.0).monospace().strong());
+                    ui.label(
+                        "Type this code on the other device within 5 minutes, with this address:",
+                    );
+                    ui.horizontal(|ui| {
+                        ui.label(egui::RichText::new(host).monospace().small());
+                        if ui.small_button("Copy").clicked() {
+                            ui.ctx().copy_text(format!("{code} {host}"));
+                        }
+                    });
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Waiting for the other device…");
+                    });
+                }
+                Some((crate::net::PairingState::Paired(p), _)) => {
+                    ui.label(egui::RichText::new(format!("Paired with {}", p.name)).strong());
+                }
+                Some((crate::net::PairingState::Failed(why), _)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, why);
+                    if ui.button("Show a new code").clicked() {
+                        actions.push(UiCommand::PairShowCode);
+                    }
+                }
+            }
+            ui.separator();
+            ui.heading("Or join another device");
+            egui::Grid::new("pair-join").num_columns(2).show(ui, |ui| {
+                let l = ui.label("Code");
+                ui.add(
+                    egui::TextEdit::singleline(&mut d.code)
+                        .hint_text("1234-5678-9012")
+                        .desired_width(180.0),
+                )
+                .labelled_by(l.id);
+                ui.end_row();
+                let l = ui.label("Its address");
+                ui.add(
+                    egui::TextEdit::singleline(&mut d.host)
+                        .hint_text("shown beside its code: ID@IP:PORT")
+                        .desired_width(360.0),
+                )
+                .labelled_by(l.id);
+                ui.end_row();
+            });
+            ui.horizontal(|ui| {
+                let ready = !d.joining
+                    && crate::net::pair::PairingCode::parse(&d.code).is_ok()
+                    && d.host.parse::<crate::net::PeerAddr>().is_ok();
+                if ui
+                    .add_enabled(ready, egui::Button::new(CommandKind::PairJoin.label()))
+                    .clicked()
+                {
+                    actions.push(UiCommand::PairJoin {
+                        code: d.code.clone(),
+                        host: d.host.clone(),
+                    });
+                }
+                if d.joining {
+                    ui.spinner();
+                }
+                match &d.outcome {
+                    Some(Ok(t)) => {
+                        ui.label(t);
+                    }
+                    Some(Err(e)) => {
+                        ui.colored_label(ui.visuals().error_fg_color, e);
+                    }
+                    None => {}
+                }
+            });
+            ui.separator();
+            if ui.button(UiCommand::ClosePairing.label()).clicked()
+                || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            {
+                actions.push(UiCommand::ClosePairing);
+            }
+        });
+}
+
 /// The settings window, while it is open.
 pub(crate) fn settings(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
     let mut open = state.settings_open;

@@ -20,6 +20,7 @@ pub mod dnd;
 pub mod explorer;
 mod palette;
 mod panels;
+pub mod peers;
 pub mod search;
 pub mod state;
 pub mod theme;

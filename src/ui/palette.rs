@@ -29,6 +29,7 @@ pub(crate) fn command_for(kind: CommandKind, targets: &KeyTargets) -> Option<UiC
         K::PickLocation => Some(UiCommand::PickLocation),
         K::ToggleDupes => Some(UiCommand::ToggleDupes),
         K::ShowTrash => Some(UiCommand::ShowTrash),
+        K::PairDevice => Some(UiCommand::PairDevice),
         K::ShowMissing => Some(UiCommand::ShowMissing),
         K::NewLibrary => Some(UiCommand::NewLibrary),
         K::ToggleJobs => Some(UiCommand::ToggleJobs),

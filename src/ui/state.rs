@@ -2,6 +2,7 @@
 //! [`Update`] from the core, [`AppState::run`] carries out a user's [`UiCommand`]. Both return
 //! the [`Command`]s to send to the core; neither draws, so both are unit-tested without egui.
 
+use crate::ui::peers::{Listing, PeerCommand, PeerUpdate};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -207,6 +208,14 @@ pub struct AppState {
     pub op_totals: std::collections::HashMap<JobId, (u64, u64)>,
     /// The trash is shown instead of the folder.
     pub show_trash: bool,
+    /// The devices this one is paired with (the sidebar's DEVICES).
+    pub devices: Vec<crate::net::peers::PairedDevice>,
+    /// The pairing dialog, while open.
+    pub pairing: Option<PairingDialog>,
+    /// A paired device shown instead of the folder.
+    pub peer: Option<PeerView>,
+    /// The last ticket of a device listing.
+    pub peer_ticket: u64,
     /// The missing items are shown instead of a folder.
     pub show_missing: bool,
     /// The missing items, once read.
@@ -378,6 +387,46 @@ pub fn stem_chars(name: &str, kind: EntryKind) -> usize {
         Some(i) if i > 0 => name[..i].chars().count(),
         _ => all,
     }
+}
+
+/// The pairing dialog: a code shown here, or a code typed from another device.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PairingDialog {
+    /// The code shown here and this device's address, once asked for.
+    pub shown: Option<(crate::net::PairingState, String)>,
+    /// The code typed (from the other device).
+    pub code: String,
+    /// The other device's address, as it shows it (`ID@IP:PORT`).
+    pub host: String,
+    /// A join is under way.
+    pub joining: bool,
+    /// How the last join ended.
+    pub outcome: Option<Result<String, String>>,
+}
+
+/// A paired device shown in the window: its locations, or a folder of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerView {
+    /// The device.
+    pub device: crate::net::peers::PairedDevice,
+    /// The folder shown (exact bytes); `None`: its locations.
+    pub path: Option<Vec<u8>>,
+    /// The listing's ticket.
+    pub ticket: u64,
+    /// Its locations (when `path` is `None`).
+    pub locations: Vec<crate::net::browse::RemoteLocation>,
+    /// The folder's items, as they came.
+    pub items: Vec<crate::net::browse::RemoteItem>,
+    /// Still listing.
+    pub loading: bool,
+    /// Why it could not be listed.
+    pub error: Option<String>,
+    /// Selected item names.
+    pub selected: std::collections::BTreeSet<Vec<u8>>,
+    /// A copy under way: bytes received and in all.
+    pub copying: Option<(u64, u64)>,
+    /// The local folder shown before the device (where "Copy to this device" puts items).
+    pub dest: Option<PathBuf>,
 }
 
 /// What carrying out a [`UiCommand`] asks of the world outside the state.
@@ -622,6 +671,7 @@ impl AppState {
                 self.thumbs.insert(path, image);
             }
             Update::Said(text) => self.toast = Some(Toast::new(text, false, false)),
+            Update::Peer(u) => self.apply_peer(u),
             Update::Error(e) => {
                 self.error = Some((e, Instant::now()));
                 self.open_with_offer = None;
@@ -845,8 +895,96 @@ impl AppState {
         Ok(Command::TrashDupes { groups, keep, link })
     }
 
+    /// Lists `path` of the device shown (`None`: its locations); returns the command.
+    fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
+        self.peer_ticket += 1;
+        let ticket = self.peer_ticket;
+        let p = self.peer.as_mut().expect("a device is shown");
+        p.path = path.clone();
+        p.ticket = ticket;
+        p.items.clear();
+        p.locations.clear();
+        p.selected.clear();
+        p.error = None;
+        p.loading = true;
+        Command::Peer(PeerCommand::List {
+            ticket,
+            device: p.device.id,
+            path,
+        })
+    }
+
+    fn apply_peer(&mut self, u: PeerUpdate) {
+        match u {
+            PeerUpdate::Devices(d) => self.devices = d,
+            PeerUpdate::Pairing { state, host } => {
+                if let crate::net::PairingState::Paired(d) = &state {
+                    self.toast = Some(Toast::new(format!("Paired with {}", d.name), false, false));
+                }
+                if let Some(p) = &mut self.pairing {
+                    p.shown = Some((state, host));
+                }
+            }
+            PeerUpdate::Joined(r) => {
+                if let Ok(d) = &r {
+                    self.toast = Some(Toast::new(format!("Paired with {}", d.name), false, false));
+                }
+                if let Some(p) = &mut self.pairing {
+                    p.joining = false;
+                    p.outcome = Some(r.map(|d| format!("Paired with {}", d.name)));
+                }
+            }
+            PeerUpdate::Listing { ticket, listing } => {
+                let Some(p) = self.peer.as_mut().filter(|p| p.ticket == ticket) else {
+                    return;
+                };
+                match listing {
+                    Ok(Listing::Locations(l)) => {
+                        p.locations = l;
+                        p.loading = false;
+                    }
+                    Ok(Listing::Items { items, done }) => {
+                        p.items.extend(items);
+                        if done {
+                            p.loading = false;
+                            p.items.sort_by(|a, b| {
+                                (b.kind == crate::vdfs::fs::entry::EntryKind::Dir)
+                                    .cmp(&(a.kind == crate::vdfs::fs::entry::EntryKind::Dir))
+                                    .then_with(|| {
+                                        crate::ui::explorer::natural_cmp(
+                                            &a.display_name(),
+                                            &b.display_name(),
+                                        )
+                                    })
+                            });
+                        }
+                    }
+                    Err(e) => {
+                        p.loading = false;
+                        p.error = Some(e);
+                    }
+                }
+            }
+            PeerUpdate::Copying { done, total } => {
+                if let Some(p) = &mut self.peer {
+                    p.copying = Some((done, total));
+                }
+            }
+            PeerUpdate::Copied(r) => {
+                if let Some(p) = &mut self.peer {
+                    p.copying = None;
+                }
+                self.toast = Some(match r {
+                    Ok(t) => Toast::new(t, false, false),
+                    Err(e) => Toast::new(e, false, true),
+                });
+            }
+        }
+    }
+
     /// Starts showing `folder`; returns the listing command to send.
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
+        self.peer = None;
         self.show_trash = false;
         self.show_missing = false;
         self.renaming = None;
@@ -1045,6 +1183,7 @@ impl AppState {
         self.search_text = text;
         self.search_filters = filters;
         self.search_everywhere = true;
+        self.peer = None;
         self.show_dupes = false;
         self.show_trash = false;
         self.show_missing = false;
@@ -1481,6 +1620,7 @@ impl AppState {
             }
             UiCommand::CloseNewLibrary => self.new_library = None,
             UiCommand::ToggleDupes => {
+                self.peer = None;
                 self.show_trash = false;
                 self.show_missing = false;
                 self.show_dupes = !self.show_dupes;
@@ -1607,6 +1747,7 @@ impl AppState {
             }
             UiCommand::CancelOp => self.dialog = None,
             UiCommand::ShowMissing => {
+                self.peer = None;
                 self.show_missing = !self.show_missing;
                 if self.show_missing {
                     self.show_trash = false;
@@ -1633,7 +1774,101 @@ impl AppState {
                 }
                 send.push(Command::ForgetMissing(entries));
             }
+            UiCommand::ShowDevice(id) => {
+                if let Some(d) = self.devices.iter().find(|d| d.id == id).cloned() {
+                    self.show_trash = false;
+                    self.show_missing = false;
+                    self.show_dupes = false;
+                    self.renaming = None;
+                    let dest = self.explorer.folder.clone();
+                    self.peer = Some(PeerView {
+                        device: d,
+                        dest,
+                        path: None,
+                        ticket: 0,
+                        locations: Vec::new(),
+                        items: Vec::new(),
+                        loading: false,
+                        error: None,
+                        selected: Default::default(),
+                        copying: None,
+                    });
+                    send.push(self.peer_list(None));
+                }
+            }
+            UiCommand::PeerOpen(path) => {
+                if self.peer.is_some() {
+                    send.push(self.peer_list(path));
+                }
+            }
+            UiCommand::SelectPeerItem { name, toggle } => {
+                if let Some(p) = &mut self.peer {
+                    if !toggle {
+                        p.selected.clear();
+                        p.selected.insert(name);
+                    } else if !p.selected.remove(&name) {
+                        p.selected.insert(name);
+                    }
+                }
+            }
+            UiCommand::PeerCopy => {
+                if let Some(p) = &mut self.peer
+                    && let (Some(dir), Some(dest)) = (&p.path, &p.dest)
+                    && !p.selected.is_empty()
+                    && p.copying.is_none()
+                {
+                    let paths = p
+                        .selected
+                        .iter()
+                        .map(|n| {
+                            let mut full = dir.clone();
+                            if !full.ends_with(b"/") {
+                                full.push(b'/');
+                            }
+                            full.extend_from_slice(n);
+                            full
+                        })
+                        .collect();
+                    p.copying = Some((0, 0));
+                    send.push(Command::Peer(PeerCommand::Copy {
+                        device: p.device.id,
+                        paths,
+                        dest: dest.clone(),
+                    }));
+                }
+            }
+            UiCommand::PairDevice => {
+                self.pairing = Some(PairingDialog::default());
+            }
+            UiCommand::PairShowCode => {
+                if let Some(d) = &mut self.pairing {
+                    d.shown = Some((crate::net::PairingState::Idle, String::new()));
+                    send.push(Command::Peer(PeerCommand::OpenPairing));
+                }
+            }
+            UiCommand::PairJoin { code, host } => {
+                if let Some(d) = &mut self.pairing {
+                    d.joining = true;
+                    d.outcome = None;
+                    send.push(Command::Peer(PeerCommand::Join { code, host }));
+                }
+            }
+            UiCommand::ClosePairing => {
+                if self.pairing.take().is_some_and(|d| {
+                    matches!(d.shown, Some((crate::net::PairingState::Open { .. }, _)))
+                }) {
+                    send.push(Command::Peer(PeerCommand::ClosePairing));
+                }
+            }
+            UiCommand::Unpair(id) => {
+                if self.peer.as_ref().is_some_and(|p| p.device.id == id) {
+                    self.peer = None;
+                    send.extend(self.relist());
+                }
+                send.push(Command::Peer(PeerCommand::Unpair(id)));
+            }
             UiCommand::ShowTrash => {
+                self.peer = None;
                 self.show_trash = !self.show_trash;
                 if self.show_trash {
                     self.show_missing = false;

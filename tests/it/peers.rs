@@ -446,3 +446,83 @@ fn bytes_that_do_not_match_the_announced_hash_are_never_kept() {
         "nothing under any name"
     );
 }
+
+/// Waits until `part` holds at least `bytes`, for at most 60 s.
+fn wait_for_part(dir: &Path, bytes: u64) -> PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(p) = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
+            && std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0) >= bytes
+        {
+            return p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no part file grew in {dir:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+    let big: Vec<u8> = (0..(256u32 << 20) / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let src = tree.join("big.bin");
+    std::fs::write(&src, &big).unwrap();
+    let want = blake3::hash(&big);
+    drop(big);
+    let remote = format!("desk:{}", src.display());
+    let (server, host) = serve(&desk);
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+
+    // The receiver is killed mid-file: nothing under the final name, the part stays.
+    let mut copy = local(&laptop)
+        .args(["peer", "get", &remote])
+        .arg(&inbox)
+        .args(["--addr", &addr_of(&host)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let part = wait_for_part(&inbox, 16 << 20);
+    copy.kill().unwrap();
+    copy.wait().unwrap();
+    assert!(!inbox.join("big.bin").exists());
+    let had = std::fs::metadata(&part).unwrap().len();
+    assert!(had > 0 && had < 256 << 20, "{had}");
+
+    // The sender is killed mid-file: the receiver fails, keeping its part.
+    let copy = local(&laptop)
+        .args(["peer", "get", &remote])
+        .arg(&inbox)
+        .args(["--addr", &addr_of(&host)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_part(&inbox, had + (16 << 20));
+    drop(server); // kill -9
+    let out = copy.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(!inbox.join("big.bin").exists());
+
+    // Both come back: the copy goes on from the part and ends byte-identical.
+    let (_server, host) = serve(&desk);
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "peer", "get", &remote])
+        .arg(&inbox)
+        .args(["--addr", &addr_of(&host)])));
+    assert_eq!(v["resumed"], 1, "{v}");
+    assert!(v["bytes"].as_u64().unwrap() < 256 << 20, "{v}");
+    let got = blake3::hash(&std::fs::read(inbox.join("big.bin")).unwrap());
+    assert_eq!(got, want);
+    assert!(!part.exists());
+}

@@ -247,6 +247,35 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
     }
 
     ui.add_space(10.0);
+    heading(ui, "DEVICES");
+    for d in &state.devices {
+        let shown = state.peer.as_ref().is_some_and(|p| p.device.id == d.id);
+        let seen = d.last_seen.map_or_else(
+            || "not reached since pairing".to_owned(),
+            |t| format!("last reached {}", format::time_ms(t.as_millisecond())),
+        );
+        let r = ui
+            .selectable_label(shown, d.name.as_str())
+            .on_hover_text(format!("Paired device {}\n{seen}", d.id));
+        if r.clicked() {
+            actions.push(UiCommand::ShowDevice(d.id));
+        }
+        r.context_menu(|ui| {
+            if ui.button(UiCommand::Unpair(d.id).label()).clicked() {
+                actions.push(UiCommand::Unpair(d.id));
+                ui.close();
+            }
+        });
+    }
+    if ui
+        .button(UiCommand::PairDevice.label())
+        .on_hover_text("Pair with another computer running Cairn, with a short code")
+        .clicked()
+    {
+        actions.push(UiCommand::PairDevice);
+    }
+
+    ui.add_space(10.0);
     heading(ui, "DRIVES");
     for v in state.volumes.iter().filter(|v| v.is_drive()) {
         let selected = shown == Some(&v.mount_point);

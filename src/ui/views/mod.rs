@@ -5,6 +5,7 @@ mod dupes;
 mod grid;
 mod list;
 mod missing;
+mod peer;
 mod results;
 mod trash;
 
@@ -29,6 +30,10 @@ pub(crate) fn show(
     textures: &mut Textures,
     actions: &mut Vec<UiCommand>,
 ) {
+    if state.peer.is_some() {
+        peer::show(ui, state, actions);
+        return;
+    }
     if state.show_trash {
         trash::show(ui, state, actions);
         return;

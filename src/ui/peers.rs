@@ -1,0 +1,308 @@
+//! The window's side of paired devices: the bridge's network commands ([`PeerCommand`],
+//! carried out on the core runtime with the window's own endpoint) and what they answer
+//! ([`PeerUpdate`]).
+//!
+//! The endpoint starts with the first network command, or when the window opens if a device
+//! is paired already (so that device can browse this one while the window is open). Its
+//! address comes from `CAIRN_LISTEN`, else the `[net] listen` setting, else any free port.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::net::browse::{RemoteItem, RemoteLocation};
+use crate::net::pair::PairingCode;
+use crate::net::peers::{PairedDevice, PairedDevices};
+use crate::net::{Net, NetOptions, PairingState, PeerAddr};
+use crate::vdfs::Core;
+
+/// A network command from the window.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerCommand {
+    /// The paired devices ([`PeerUpdate::Devices`]).
+    ListDevices,
+    /// Open a pairing code here ([`PeerUpdate::Pairing`] as it goes).
+    OpenPairing,
+    /// Close the open code.
+    ClosePairing,
+    /// Pair with the device showing `code` at `host` ([`PeerUpdate::Joined`]).
+    Join {
+        /// The code typed.
+        code: String,
+        /// `ID@IP:PORT`.
+        host: String,
+    },
+    /// Forget a device (asking it to forget this one).
+    Unpair(Uuid),
+    /// A device's locations (`path: None`) or a folder of it ([`PeerUpdate::Listing`]).
+    List {
+        /// Answers carry it; older ones are dropped.
+        ticket: u64,
+        /// The device.
+        device: Uuid,
+        /// The folder, exact bytes.
+        path: Option<Vec<u8>>,
+    },
+    /// Copy items of a device into a local folder ([`PeerUpdate::Copying`], then
+    /// [`PeerUpdate::Copied`]).
+    Copy {
+        /// The device.
+        device: Uuid,
+        /// Its items, absolute, exact bytes.
+        paths: Vec<Vec<u8>>,
+        /// The local folder.
+        dest: PathBuf,
+    },
+}
+
+/// What a network command answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerUpdate {
+    /// The paired devices.
+    Devices(Vec<PairedDevice>),
+    /// The pairing code's state, and this endpoint's address to show beside the code.
+    Pairing {
+        /// Where it stands.
+        state: PairingState,
+        /// `ID@IP:PORT`.
+        host: String,
+    },
+    /// A join ended.
+    Joined(Result<PairedDevice, String>),
+    /// A listing's answer: locations, or a chunk of items (`done` on the last).
+    Listing {
+        /// The command's ticket.
+        ticket: u64,
+        /// What came.
+        listing: Result<Listing, String>,
+    },
+    /// A copy's progress: bytes received and in all.
+    Copying {
+        /// Bytes received.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// A copy ended: what it did, or why not.
+    Copied(Result<String, String>),
+}
+
+/// A listing's content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    /// The device's locations.
+    Locations(Vec<RemoteLocation>),
+    /// A chunk of a folder's items.
+    Items {
+        /// The items.
+        items: Vec<RemoteItem>,
+        /// The last chunk.
+        done: bool,
+    },
+}
+
+/// The window's endpoint, started once.
+#[derive(Clone, Default)]
+pub struct WindowNet {
+    cell: Arc<tokio::sync::OnceCell<Result<Net, String>>>,
+}
+
+impl WindowNet {
+    /// The endpoint, started on first use.
+    ///
+    /// # Errors
+    /// Why networking could not start, in words.
+    pub async fn get(&self, core: &Core) -> Result<Net, String> {
+        self.cell
+            .get_or_init(|| async {
+                let listen = std::env::var("CAIRN_LISTEN")
+                    .ok()
+                    .and_then(|l| l.parse().ok());
+                Net::start(core, NetOptions { listen })
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .clone()
+    }
+}
+
+fn paired(core: &Core) -> PairedDevices {
+    PairedDevices::at(core.data_dir().config())
+}
+
+/// Carries out `cmd` (on the core runtime); answers with `send`.
+pub async fn handle(
+    core: Core,
+    net: WindowNet,
+    cmd: PeerCommand,
+    send: impl Fn(PeerUpdate) + Clone + Send + Sync + 'static,
+) {
+    match cmd {
+        PeerCommand::ListDevices => {
+            send(PeerUpdate::Devices(
+                paired(&core).list().unwrap_or_default(),
+            ));
+        }
+        PeerCommand::OpenPairing => {
+            let n = match net.get(&core).await {
+                Ok(n) => n,
+                Err(e) => {
+                    send(PeerUpdate::Pairing {
+                        state: PairingState::Failed(e),
+                        host: String::new(),
+                    });
+                    return;
+                }
+            };
+            n.open_pairing();
+            let host = n.peer_addr().to_string();
+            let mut rx = n.pairing_state();
+            loop {
+                let state = rx.borrow_and_update().clone();
+                let end = !matches!(state, PairingState::Open { .. });
+                send(PeerUpdate::Pairing {
+                    state: state.clone(),
+                    host: host.clone(),
+                });
+                if end {
+                    if matches!(state, PairingState::Paired(_)) {
+                        send(PeerUpdate::Devices(
+                            paired(&core).list().unwrap_or_default(),
+                        ));
+                    }
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        }
+        PeerCommand::ClosePairing => {
+            if let Ok(n) = net.get(&core).await {
+                n.close_pairing();
+            }
+        }
+        PeerCommand::Join { code, host } => {
+            let r = async {
+                let code = PairingCode::parse(&code).map_err(|e| e.to_string())?;
+                let host: PeerAddr = host.trim().parse()?;
+                let n = net.get(&core).await?;
+                n.join(&code, &host).await.map_err(|e| e.to_string())
+            }
+            .await;
+            send(PeerUpdate::Joined(r));
+            send(PeerUpdate::Devices(
+                paired(&core).list().unwrap_or_default(),
+            ));
+        }
+        PeerCommand::Unpair(id) => {
+            let r = async {
+                let d = paired(&core)
+                    .find(&id.to_string())
+                    .map_err(|e| e.to_string())?;
+                let n = net.get(&core).await?;
+                n.unpair(&d, &[]).await.map_err(|e| e.to_string())
+            }
+            .await;
+            if let Err(e) = r {
+                send(PeerUpdate::Copied(Err(e)));
+            }
+            send(PeerUpdate::Devices(
+                paired(&core).list().unwrap_or_default(),
+            ));
+        }
+        PeerCommand::List {
+            ticket,
+            device,
+            path,
+        } => {
+            let r = async {
+                let d = paired(&core)
+                    .find(&device.to_string())
+                    .map_err(|e| e.to_string())?;
+                let n = net.get(&core).await?;
+                match path {
+                    None => n
+                        .locations(&d, &[])
+                        .await
+                        .map(|l| {
+                            send(PeerUpdate::Listing {
+                                ticket,
+                                listing: Ok(Listing::Locations(l)),
+                            });
+                        })
+                        .map_err(|e| e.to_string()),
+                    Some(p) => {
+                        let s = send.clone();
+                        n.list(&d, &[], &p, move |items| {
+                            s(PeerUpdate::Listing {
+                                ticket,
+                                listing: Ok(Listing::Items { items, done: false }),
+                            });
+                            true
+                        })
+                        .await
+                        .map(|_| {
+                            send(PeerUpdate::Listing {
+                                ticket,
+                                listing: Ok(Listing::Items {
+                                    items: Vec::new(),
+                                    done: true,
+                                }),
+                            });
+                        })
+                        .map_err(|e| e.to_string())
+                    }
+                }
+            }
+            .await;
+            if let Err(e) = r {
+                send(PeerUpdate::Listing {
+                    ticket,
+                    listing: Err(e),
+                });
+            }
+        }
+        PeerCommand::Copy {
+            device,
+            paths,
+            dest,
+        } => {
+            let r = async {
+                let d = paired(&core)
+                    .find(&device.to_string())
+                    .map_err(|e| e.to_string())?;
+                let n = net.get(&core).await?;
+                let (mut files, mut bytes) = (0u64, 0u64);
+                let last = std::sync::Mutex::new(std::time::Instant::now());
+                let last = &last;
+                for p in &paths {
+                    let s = send.clone();
+                    let progress = move |done: u64, total: u64| {
+                        let mut l = last.lock().expect("progress clock");
+                        if l.elapsed() >= std::time::Duration::from_millis(100) || done == total {
+                            *l = std::time::Instant::now();
+                            s(PeerUpdate::Copying { done, total });
+                        }
+                    };
+                    let r = n
+                        .pull(&d, &[], p, &dest, &progress)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    files += r.files + r.already;
+                    bytes += r.bytes;
+                }
+                Ok::<String, String>(format!(
+                    "Copied {files} files ({}) from {} into {}, each verified",
+                    crate::format::bytes(bytes),
+                    d.name,
+                    dest.display()
+                ))
+            }
+            .await;
+            send(PeerUpdate::Copied(r));
+        }
+    }
+}

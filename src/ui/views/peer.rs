@@ -1,0 +1,193 @@
+//! A paired device in the explorer: its shared locations, then its folders (listed by the
+//! device, from its index where it has one), read-only; "Copy to this device" copies the
+//! selected items into the local folder that was shown before, verified end to end.
+
+use eframe::egui::{self, RichText};
+
+use crate::format;
+use crate::ui::AppState;
+use crate::ui::commands::UiCommand;
+use crate::ui::state::items_text;
+use crate::ui::widgets::ROW_HEIGHT;
+use crate::vdfs::fs::entry::EntryKind;
+
+/// The parent of `path` inside the device's locations, or `None` (its locations) at a
+/// location's root.
+fn parent(state: &crate::ui::state::PeerView, path: &[u8]) -> Option<Vec<u8>> {
+    if state.locations.iter().any(|l| l.path == path) {
+        return None;
+    }
+    let cut = path.iter().rposition(|&b| b == b'/')?;
+    (cut > 0).then(|| path[..cut].to_vec())
+}
+
+/// Draws the device view; what the person does is pushed to `actions`.
+pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
+    let Some(p) = &state.peer else { return };
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&p.device.name).strong());
+        match &p.path {
+            None => {
+                ui.label("› shared locations");
+            }
+            Some(path) => {
+                if ui.small_button("Locations").clicked() {
+                    actions.push(UiCommand::PeerOpen(None));
+                }
+                ui.label(format!("› {}", String::from_utf8_lossy(path)));
+                if ui
+                    .small_button("Up")
+                    .on_hover_text("The folder above (or the locations)")
+                    .clicked()
+                {
+                    actions.push(UiCommand::PeerOpen(parent(p, path)));
+                }
+            }
+        }
+        if p.loading {
+            ui.spinner();
+        }
+    });
+    ui.horizontal(|ui| {
+        let dest = p
+            .dest
+            .as_ref()
+            .map_or_else(|| "no folder".to_owned(), |d| d.display().to_string());
+        let can = p.path.is_some() && !p.selected.is_empty() && p.dest.is_some();
+        let copy = egui::Button::new(UiCommand::PeerCopy.label());
+        if ui
+            .add_enabled(can && p.copying.is_none(), copy)
+            .on_hover_text(format!(
+                "Copy the selected items into {dest} (the folder shown before), each file checked by BLAKE3"
+            ))
+            .clicked()
+        {
+            actions.push(UiCommand::PeerCopy);
+        }
+        if let Some((done, total)) = p.copying {
+            let frac = if total == 0 {
+                0.0
+            } else {
+                done as f32 / total as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(frac)
+                    .desired_width(200.0)
+                    .text(format!("{} of {}", format::bytes(done), format::bytes(total))),
+            );
+        } else if !p.selected.is_empty() {
+            ui.label(format!("{} selected → {dest}", items_text(p.selected.len() as u64)));
+        }
+    });
+    ui.separator();
+    if let Some(e) = &p.error {
+        ui.colored_label(ui.visuals().error_fg_color, e);
+        return;
+    }
+    use egui_extras::{Column, TableBuilder};
+    if p.path.is_none() {
+        if p.locations.is_empty() && !p.loading {
+            ui.label(format!("{} shares no locations.", p.device.name));
+            return;
+        }
+        TableBuilder::new(ui)
+            .id_salt("peer-locations")
+            .striped(true)
+            .sense(egui::Sense::click())
+            .column(Column::remainder().at_least(200.0).clip(true))
+            .column(Column::initial(120.0))
+            .column(Column::initial(100.0))
+            .header(ROW_HEIGHT, |mut h| {
+                h.col(|ui| {
+                    ui.strong("Location");
+                });
+                h.col(|ui| {
+                    ui.strong("Files");
+                });
+                h.col(|ui| {
+                    ui.strong("Size");
+                });
+            })
+            .body(|body| {
+                body.rows(ROW_HEIGHT, p.locations.len(), |mut row| {
+                    let l = &p.locations[row.index()];
+                    row.col(|ui| {
+                        let t = String::from_utf8_lossy(&l.path);
+                        if l.online {
+                            ui.label(t);
+                        } else {
+                            ui.label(RichText::new(format!("{t} (offline)")).weak());
+                        }
+                    });
+                    row.col(|ui| {
+                        ui.label(l.files.to_string());
+                    });
+                    row.col(|ui| {
+                        ui.label(format::bytes(l.bytes));
+                    });
+                    if row.response().double_clicked() || row.response().clicked() {
+                        actions.push(UiCommand::PeerOpen(Some(l.path.clone())));
+                    }
+                });
+            });
+        return;
+    }
+    if p.items.is_empty() && !p.loading {
+        ui.label("This folder is empty.");
+        return;
+    }
+    let dir = p.path.clone().unwrap_or_default();
+    TableBuilder::new(ui)
+        .id_salt("peer-items")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::remainder().at_least(200.0).clip(true))
+        .column(Column::initial(100.0))
+        .column(Column::initial(150.0))
+        .header(ROW_HEIGHT, |mut h| {
+            h.col(|ui| {
+                ui.strong("Name");
+            });
+            h.col(|ui| {
+                ui.strong("Size");
+            });
+            h.col(|ui| {
+                ui.strong("Modified");
+            });
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, p.items.len(), |mut row| {
+                let it = &p.items[row.index()];
+                row.set_selected(p.selected.contains(&it.name));
+                let folder = it.kind == EntryKind::Dir;
+                row.col(|ui| {
+                    let name = it.display_name();
+                    ui.label(if folder { format!("{name}/") } else { name });
+                });
+                row.col(|ui| {
+                    ui.label(format::bytes(it.size));
+                });
+                row.col(|ui| {
+                    ui.label(format::time_ms(it.mtime_ns / 1_000_000));
+                });
+                let r = row.response();
+                if r.double_clicked() && folder {
+                    let mut next = dir.clone();
+                    next.push(b'/');
+                    next.extend_from_slice(&it.name);
+                    actions.push(UiCommand::PeerOpen(Some(next)));
+                } else if r.clicked() {
+                    actions.push(UiCommand::SelectPeerItem {
+                        name: it.name.clone(),
+                        toggle: ui_ctrl(&r),
+                    });
+                }
+            });
+        });
+}
+
+fn ui_ctrl(r: &egui::Response) -> bool {
+    r.ctx.input(|i| i.modifiers.command)
+}
