@@ -903,7 +903,9 @@ impl AppState {
         p.path = path.clone();
         p.ticket = ticket;
         p.items.clear();
-        p.locations.clear();
+        if path.is_none() {
+            p.locations.clear();
+        }
         p.selected.clear();
         p.error = None;
         p.loading = true;
@@ -1192,7 +1194,16 @@ impl AppState {
     /// The window's title: what is shown (the folder's name, the search, the trash…), then
     /// "Cairn".
     pub fn window_title(&self) -> String {
-        let what = if self.show_trash {
+        let what = if let Some(p) = &self.peer {
+            match &p.path {
+                Some(path) => format!(
+                    "{} on {}",
+                    String::from_utf8_lossy(path.rsplit(|&b| b == b'/').next().unwrap_or(path)),
+                    p.device.name
+                ),
+                None => p.device.name.clone(),
+            }
+        } else if self.show_trash {
             "Trash".to_owned()
         } else if self.show_missing {
             "Missing".to_owned()

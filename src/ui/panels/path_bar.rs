@@ -38,6 +38,34 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         }
         return;
     }
+    if let Some(p) = &state.peer {
+        // A paired device's folder: the device, then the folder's segments.
+        let r = ui.add(egui::Button::new(RichText::new(&p.device.name).strong()).frame(false));
+        if r.clicked() {
+            actions.push(UiCommand::PeerOpen(None));
+        }
+        if let Some(path) = &p.path {
+            let mut acc = Vec::new();
+            let parts: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|s| !s.is_empty()).collect();
+            for (i, part) in parts.iter().enumerate() {
+                acc.push(b'/');
+                acc.extend_from_slice(part);
+                ui.label(RichText::new("/").color(theme::weak(ui)));
+                let name = String::from_utf8_lossy(part).into_owned();
+                let text = if i + 1 == parts.len() {
+                    RichText::new(name).strong()
+                } else {
+                    RichText::new(name)
+                };
+                let inside = p.locations.is_empty()
+                    || p.locations.iter().any(|l| acc.starts_with(&l.path));
+                if ui.add(egui::Button::new(text).frame(false)).clicked() && inside {
+                    actions.push(UiCommand::PeerOpen(Some(acc.clone())));
+                }
+            }
+        }
+        return;
+    }
     let Some(folder) = &state.explorer.folder else {
         return;
     };

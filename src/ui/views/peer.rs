@@ -113,18 +113,15 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     let l = &p.locations[row.index()];
                     row.col(|ui| {
                         let t = String::from_utf8_lossy(&l.path);
-                        if l.online {
-                            ui.label(t);
+                        let text = if l.online {
+                            RichText::new(t)
                         } else {
-                            ui.label(RichText::new(format!("{t} (offline)")).weak());
-                        }
+                            RichText::new(format!("{t} (offline)")).weak()
+                        };
+                        cell(ui, text);
                     });
-                    row.col(|ui| {
-                        ui.label(l.files.to_string());
-                    });
-                    row.col(|ui| {
-                        ui.label(format::bytes(l.bytes));
-                    });
+                    row.col(|ui| cell(ui, l.files.to_string().into()));
+                    row.col(|ui| cell(ui, format::bytes(l.bytes).into()));
                     if row.response().double_clicked() || row.response().clicked() {
                         actions.push(UiCommand::PeerOpen(Some(l.path.clone())));
                     }
@@ -164,14 +161,10 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 let folder = it.kind == EntryKind::Dir;
                 row.col(|ui| {
                     let name = it.display_name();
-                    ui.label(if folder { format!("{name}/") } else { name });
+                    cell(ui, (if folder { format!("{name}/") } else { name }).into());
                 });
-                row.col(|ui| {
-                    ui.label(format::bytes(it.size));
-                });
-                row.col(|ui| {
-                    ui.label(format::time_ms(it.mtime_ns / 1_000_000));
-                });
+                row.col(|ui| cell(ui, format::bytes(it.size).into()));
+                row.col(|ui| cell(ui, format::time_ms(it.mtime_ns / 1_000_000).into()));
                 let r = row.response();
                 if r.double_clicked() && folder {
                     let mut next = dir.clone();
@@ -186,6 +179,11 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 }
             });
         });
+}
+
+/// A table cell's text: not selectable, so a click selects the row.
+fn cell(ui: &mut egui::Ui, text: RichText) {
+    ui.add(egui::Label::new(text).truncate().selectable(false));
 }
 
 fn ui_ctrl(r: &egui::Response) -> bool {
