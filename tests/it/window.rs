@@ -3000,3 +3000,106 @@ fn properties_view_switch_grid_zoom_terminal_and_title() {
     h.get_by_label("photos").click_secondary();
     step_until(&mut h, "Open terminal here");
 }
+
+/// Issue "Paired devices": the window lists a paired device in the sidebar, browses its
+/// shared location and folders (listed by that device, another process on loopback), and
+/// copies a selected file into the folder shown before, verified.
+#[test]
+fn the_window_browses_a_paired_device_and_copies_from_it() {
+    use std::io::BufRead;
+    let fx = fixture();
+    let bin = env!("CARGO_BIN_EXE_cairn");
+    let desk = tempfile::tempdir().unwrap();
+    let shared = std::fs::canonicalize(desk.path()).unwrap().join("shared");
+    std::fs::create_dir_all(shared.join("reports")).unwrap();
+    std::fs::write(shared.join("reports/q3.txt"), b"quarter three").unwrap();
+    let cli = |data: &Path| {
+        let mut c = std::process::Command::new(bin);
+        c.arg("--data-dir")
+            .arg(data)
+            .env_remove("CAIRN_DATA_DIR")
+            .env("CAIRN_LISTEN", "127.0.0.1:0");
+        c
+    };
+    let data = desk.path().join("data");
+    assert!(
+        cli(&data)
+            .args(["device", "rename", "desk"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(
+        cli(&data)
+            .args(["location", "add"])
+            .arg(&shared)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // Pair the window's data folder with desk, then serve desk on the port it paired from
+    // (where the window will look for it).
+    let mut host = cli(&data)
+        .args(["--json", "device", "pair"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(host.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = v["host"].as_str().unwrap().to_owned();
+    let port = addr.rsplit(':').next().unwrap().to_owned();
+    let window_data = fx.core.data_dir().data().to_owned();
+    assert!(
+        cli(&window_data)
+            .args([
+                "device",
+                "pair",
+                v["code"].as_str().unwrap(),
+                "--host",
+                &addr
+            ])
+            .status()
+            .unwrap()
+            .success()
+    );
+    host.wait().unwrap();
+    let mut server = cli(&data)
+        .args([
+            "serve",
+            "--no-watch",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("Serving"), "{line}");
+
+    let mut h = harness(&fx, fx.files.path());
+    step_until(&mut h, "desk");
+    h.get_by_label("desk").click();
+    let root = shared.display().to_string();
+    step_until(&mut h, &root);
+    h.get_by_label(&root).click();
+    step_until(&mut h, "reports/");
+    h.get_by_label("reports/").click();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    step_until(&mut h, "q3.txt");
+    h.get_by_label("q3.txt").click();
+    h.run_steps(2);
+    h.get_by_label("Copy to this device").click();
+    let copied = fx.files.path().join("q3.txt");
+    step_until_state(&mut h, "the copy", |_| copied.exists());
+    assert_eq!(std::fs::read(&copied).unwrap(), b"quarter three");
+    step_until_contains(&mut h, "each verified");
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -46,7 +46,10 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         }
         if let Some(path) = &p.path {
             let mut acc = Vec::new();
-            let parts: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|s| !s.is_empty()).collect();
+            let parts: Vec<&[u8]> = path
+                .split(|&b| b == b'/')
+                .filter(|s| !s.is_empty())
+                .collect();
             for (i, part) in parts.iter().enumerate() {
                 acc.push(b'/');
                 acc.extend_from_slice(part);
@@ -57,8 +60,8 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
                 } else {
                     RichText::new(name)
                 };
-                let inside = p.locations.is_empty()
-                    || p.locations.iter().any(|l| acc.starts_with(&l.path));
+                let inside =
+                    p.locations.is_empty() || p.locations.iter().any(|l| acc.starts_with(&l.path));
                 if ui.add(egui::Button::new(text).frame(false)).clicked() && inside {
                     actions.push(UiCommand::PeerOpen(Some(acc.clone())));
                 }

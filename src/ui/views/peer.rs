@@ -28,13 +28,13 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         ui.label(RichText::new(&p.device.name).strong());
         match &p.path {
             None => {
-                ui.label("› shared locations");
+                ui.label("— the locations it shares");
             }
             Some(path) => {
                 if ui.small_button("Locations").clicked() {
                     actions.push(UiCommand::PeerOpen(None));
                 }
-                ui.label(format!("› {}", String::from_utf8_lossy(path)));
+                ui.label(String::from_utf8_lossy(path));
                 if ui
                     .small_button("Up")
                     .on_hover_text("The folder above (or the locations)")
@@ -49,6 +49,28 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         }
     });
     ui.horizontal(|ui| {
+        // The one folder selected opens (as a double-click does).
+        let folder = p.path.as_ref().and_then(|dir| {
+            let [name] = p.selected.iter().collect::<Vec<_>>()[..] else {
+                return None;
+            };
+            p.items
+                .iter()
+                .any(|i| &i.name == name && i.kind == EntryKind::Dir)
+                .then(|| {
+                    let mut next = dir.clone();
+                    next.push(b'/');
+                    next.extend_from_slice(name);
+                    next
+                })
+        });
+        if ui
+            .add_enabled(folder.is_some(), egui::Button::new(UiCommand::PeerOpen(None).label()))
+            .on_hover_text("Open the selected folder")
+            .clicked()
+        {
+            actions.push(UiCommand::PeerOpen(folder));
+        }
         let dest = p
             .dest
             .as_ref()
@@ -76,7 +98,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     .text(format!("{} of {}", format::bytes(done), format::bytes(total))),
             );
         } else if !p.selected.is_empty() {
-            ui.label(format!("{} selected → {dest}", items_text(p.selected.len() as u64)));
+            ui.label(format!("{} selected, to copy into {dest}", items_text(p.selected.len() as u64)));
         }
     });
     ui.separator();
