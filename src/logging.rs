@@ -56,11 +56,14 @@ pub fn init(verbosity: u8) {
     let file_layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(SinkWriter)
-        .with_filter(filter::filter_fn(|meta| {
-            meta.target().starts_with("cairn")
-                && code_of(meta.level())
-                    <= SINK.get().map_or(0, |s| s.level.load(Ordering::Relaxed))
-        }));
+        // Other crates' events and spans are never interesting to this layer: `Targets` says
+        // so once per callsite, so their spans (iroh's, on every packet) are not even made.
+        .with_filter(filter::FilterExt::and(
+            filter::Targets::new().with_target("cairn", tracing::Level::TRACE),
+            filter::filter_fn(|meta| {
+                code_of(meta.level()) <= SINK.get().map_or(0, |s| s.level.load(Ordering::Relaxed))
+            }),
+        ));
     let stderr_layer = (verbosity > 0).then(|| {
         let default = match verbosity {
             1 => "cairn=info,warn",

@@ -321,9 +321,9 @@ fn read(
     }
     let mut hasher = blake3::Hasher::new();
     let mut pos = 0u64;
-    let mut buf = vec![0u8; DATA_CHUNK];
     while pos < size {
         let want = usize::try_from((size - pos).min(DATA_CHUNK as u64)).expect("chunk");
+        let mut buf = vec![0u8; want];
         let n = match file.read_at(&mut buf[..want], pos) {
             Ok(0) => {
                 return Err(format!(
@@ -339,7 +339,11 @@ fn read(
         let end = pos + n as u64;
         if end > offset {
             let from = usize::try_from(offset.saturating_sub(pos)).expect("in chunk");
-            let mut out = buf[from..n].to_vec();
+            let mut out = if from == 0 && n == buf.len() {
+                std::mem::take(&mut buf)
+            } else {
+                buf[from..n].to_vec()
+            };
             if flip_sent_bytes() {
                 out[0] ^= 1;
             }
@@ -541,19 +545,41 @@ impl Receiver<'_> {
                 restarted = true;
                 continue;
             }
-            let mut left = size - have;
-            let mut buf = Vec::with_capacity(DATA_CHUNK);
-            while left > 0 {
-                wire::recv_raw(&mut recv, DATA_CHUNK as u32, &mut buf)
-                    .await
-                    .map_err(|e| self.remote_error(e))?;
-                if buf.len() as u64 > left || buf.is_empty() {
-                    return Err(self.protocol("more bytes than the file has"));
+            // The network is read here; hashing and writing run on a blocking thread beside
+            // it, so neither waits for the other.
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+            let path = dir.path().to_owned();
+            let writer = tokio::task::spawn_blocking(move || {
+                while let Some(b) = rx.blocking_recv() {
+                    hasher.update(&b);
+                    file.write_all(&b)?;
                 }
-                hasher.update(&buf);
-                file.write_all(&buf).map_err(super::core_io(dir.path()))?;
-                left -= buf.len() as u64;
+                Ok::<_, std::io::Error>((file, hasher))
+            });
+            let mut left = size - have;
+            let received = async {
+                while left > 0 {
+                    let mut buf = Vec::with_capacity(DATA_CHUNK);
+                    wire::recv_raw(&mut recv, DATA_CHUNK as u32, &mut buf)
+                        .await
+                        .map_err(|e| self.remote_error(e))?;
+                    if buf.len() as u64 > left || buf.is_empty() {
+                        return Err(self.protocol("more bytes than the file has"));
+                    }
+                    left -= buf.len() as u64;
+                    if tx.send(buf).await.is_err() {
+                        break; // the writer failed: its error is below
+                    }
+                }
+                Ok(())
             }
+            .await;
+            drop(tx);
+            let (file, hasher) = writer
+                .await
+                .map_err(|e| self.protocol(format!("the writer stopped: {e}")))?
+                .map_err(super::core_io(&path))?;
+            received?;
             let hash = match wire::recv::<TransferResp>(&mut recv, MAX_ANSWER)
                 .await
                 .map_err(|e| self.remote_error(e))?
