@@ -31,7 +31,8 @@ pub struct PairArgs {
     /// The code shown on the other device; without it, this device shows a code to type
     /// there and waits.
     pub code: Option<String>,
-    /// The other device's address, as it printed it (`ID@IP:PORT`).
+    /// The other device's address, as it printed it (`ID@IP:PORT`); without it, the device
+    /// showing the code is looked for on the local network (mDNS).
     #[arg(long, value_name = "ID@IP:PORT")]
     pub host: Option<PeerAddr>,
     #[command(flatten)]
@@ -148,9 +149,10 @@ pub(super) fn pair(core: &Core, out: &Output, args: &PairArgs) -> anyhow::Result
     let result = match &args.code {
         Some(text) => {
             let code = PairingCode::parse(text)?;
-            let host = args.host.clone().context(
-                "give the other device's address with --host ID@IP:PORT, as it printed it (finding it on the network by itself is not built yet)",
-            )?;
+            let host = match args.host.clone() {
+                Some(h) => h,
+                None => rt.block_on(net.find_pairing_host(&code, Duration::from_secs(10)))?,
+            };
             let d = rt.block_on(net.join(&code, &host))?;
             if out.json {
                 out.json(&json!({ "paired": device_json(&d) }));

@@ -48,6 +48,8 @@ pub mod alpn {
     pub const TRANSFER: &[u8] = b"cairn/transfer/1";
 }
 
+/// What a pairing host announces in its mDNS user data, followed by the code's 4-digit slot.
+pub const PAIR_SLOT_PREFIX: &str = "cairn-pair:";
 /// The close code for a connection from a device that is not paired.
 pub const CLOSE_NOT_PAIRED: u32 = 403;
 /// The close code for a pairing connection while no code is open.
@@ -175,6 +177,8 @@ pub struct Net {
 
 struct NetInner {
     endpoint: Endpoint,
+    /// Local discovery (mDNS), when on.
+    mdns: Option<iroh_mdns_address_lookup::MdnsAddressLookup>,
     router: Router,
     shared: Arc<Shared>,
 }
@@ -284,6 +288,19 @@ impl Net {
             builder = builder.portmapper_config(iroh::endpoint::PortmapperConfig::Disabled);
         }
         let listen = options.listen.or(settings.listen);
+        // mDNS on loopback would only reach this machine (and the tests run there).
+        let mdns = if settings.local_discovery && !listen.is_some_and(|a| a.ip().is_loopback()) {
+            let m = iroh_mdns_address_lookup::MdnsAddressLookup::builder()
+                .build(
+                    iroh::PublicKey::from_bytes(&shared.me)
+                        .map_err(|e| NetError::Bind(e.to_string()))?,
+                )
+                .map_err(|e| NetError::Bind(format!("local discovery: {}", one_line(&e))))?;
+            builder = builder.address_lookup(m.clone());
+            Some(m)
+        } else {
+            None
+        };
         if let Some(addr) = listen {
             builder = builder
                 .clear_ip_transports()
@@ -305,6 +322,7 @@ impl Net {
         Ok(Net {
             inner: Arc::new(NetInner {
                 endpoint,
+                mdns,
                 router,
                 shared,
             }),
@@ -339,6 +357,14 @@ impl Net {
     pub fn open_pairing(&self) -> PairingCode {
         let s = HostSession::new();
         let code = s.code.clone();
+        // Joiners on the LAN find this endpoint by the code's slot (never the code itself).
+        if self.inner.mdns.is_some()
+            && let Ok(data) = format!("{PAIR_SLOT_PREFIX}{:04}", code.slot()).parse()
+        {
+            self.inner
+                .endpoint
+                .set_user_data_for_address_lookup(Some(data));
+        }
         *self.inner.shared.session.lock().expect("session") = Some(s);
         self.inner.shared.state.send_replace(PairingState::Open {
             code: code.to_string(),
@@ -349,6 +375,9 @@ impl Net {
 
     /// Closes the open pairing session, if any.
     pub fn close_pairing(&self) {
+        if self.inner.mdns.is_some() {
+            self.inner.endpoint.set_user_data_for_address_lookup(None);
+        }
         if self
             .inner
             .shared
@@ -396,6 +425,56 @@ impl Net {
                     )));
                 }
             }
+        }
+    }
+
+    /// Finds the device showing `code` on the local network: the endpoint whose mDNS
+    /// announcement carries the code's slot, within `wait`.
+    ///
+    /// # Errors
+    /// [`NetError::Unreachable`] when local discovery is off or nothing answers in time.
+    pub async fn find_pairing_host(
+        &self,
+        code: &PairingCode,
+        wait: Duration,
+    ) -> Result<PeerAddr, NetError> {
+        use n0_future::StreamExt as _;
+        let unreachable = |reason: String| NetError::Unreachable {
+            device: format!("the device showing {:04}-…", code.slot()),
+            reason,
+        };
+        let Some(mdns) = &self.inner.mdns else {
+            return Err(unreachable(
+                "local discovery is off here (listening on loopback, or `[net] local_discovery = false`); give its address with --host ID@IP:PORT".into(),
+            ));
+        };
+        let wanted = format!("{PAIR_SLOT_PREFIX}{:04}", code.slot());
+        let mut events = mdns.subscribe().await;
+        let found = tokio::time::timeout(wait, async {
+            while let Some(ev) = events.next().await {
+                if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered {
+                    endpoint_info, ..
+                } = ev
+                    && endpoint_info
+                        .data
+                        .user_data()
+                        .is_some_and(|u| u.as_ref() == wanted)
+                {
+                    return Some(PeerAddr {
+                        id: endpoint_info.endpoint_id,
+                        addrs: endpoint_info.data.ip_addrs().copied().collect(),
+                    });
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(p)) => Ok(p),
+            _ => Err(unreachable(format!(
+                "no device on this network shows that code (looked for {} s); check that it is open there, or give its address with --host",
+                wait.as_secs()
+            ))),
         }
     }
 
@@ -755,43 +834,36 @@ struct TransferHandler(Arc<Shared>);
 
 impl ProtocolHandler for TransferHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        if !self.0.is_paired(&conn.remote_id()) {
-            conn.close(VarInt::from_u32(CLOSE_NOT_PAIRED), b"not paired");
-            return Ok(());
-        }
-        loop {
-            let Ok((mut send, mut recv)) = conn.accept_bi().await else {
-                return Ok(());
-            };
-            let shared = self.0.clone();
-            tokio::spawn(async move {
-                let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST)
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        let _ =
-                            wire::send(&mut send, &transfer::TransferResp::Error(e.to_string()))
-                                .await;
-                        let _ = send.finish();
-                        return;
-                    }
-                };
-                let Some(core) = shared.core.upgrade() else {
-                    return;
-                };
-                let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-                let work = tokio::task::spawn_blocking(move || {
-                    let locations = served_locations(&core);
-                    transfer::answer(&locations, req, &tx);
-                });
-                let _ = transfer::write_out(&mut send, &mut rx).await;
-                drop(rx);
-                let _ = work.await;
-                let _ = send.finish();
-            });
-        }
+        serve_paired(&self.0, &conn, serve_transfer).await;
+        Ok(())
     }
+}
+
+async fn serve_transfer(
+    shared: Arc<Shared>,
+    mut send: iroh::endpoint::SendStream,
+    mut recv: iroh::endpoint::RecvStream,
+) {
+    let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
+            let _ = send.finish();
+            return;
+        }
+    };
+    let Some(core) = shared.core.upgrade() else {
+        return;
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let work = tokio::task::spawn_blocking(move || {
+        let locations = served_locations(&core);
+        transfer::answer(&locations, req, &tx);
+    });
+    let _ = transfer::write_out(&mut send, &mut rx).await;
+    drop(rx);
+    let _ = work.await;
+    let _ = send.finish();
 }
 
 fn protocol(device: &PairedDevice, e: &wire::WireError) -> NetError {
@@ -972,21 +1044,25 @@ struct BrowseHandler(Arc<Shared>);
 
 impl ProtocolHandler for BrowseHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        // Defence in depth: the gate already checked.
-        if !self.0.is_paired(&conn.remote_id()) {
-            conn.close(VarInt::from_u32(CLOSE_NOT_PAIRED), b"not paired");
-            return Ok(());
-        }
-        loop {
-            let (send, recv) = match conn.accept_bi().await {
-                Ok(s) => s,
-                Err(_) => return Ok(()),
-            };
-            let shared = self.0.clone();
-            tokio::spawn(async move {
-                serve_browse(shared, send, recv).await;
-            });
-        }
+        serve_paired(&self.0, &conn, serve_browse).await;
+        Ok(())
+    }
+}
+
+/// Serves every stream of `conn` with `serve`, each in a task of its own, until the
+/// connection ends; a device that is not paired is closed at once (defence in depth: the
+/// gate closed it already).
+async fn serve_paired<F, Fut>(shared: &Arc<Shared>, conn: &Connection, serve: F)
+where
+    F: Fn(Arc<Shared>, iroh::endpoint::SendStream, iroh::endpoint::RecvStream) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    if !shared.is_paired(&conn.remote_id()) {
+        conn.close(VarInt::from_u32(CLOSE_NOT_PAIRED), b"not paired");
+        return;
+    }
+    while let Ok((send, recv)) = conn.accept_bi().await {
+        tokio::spawn(serve(shared.clone(), send, recv));
     }
 }
 

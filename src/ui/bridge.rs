@@ -411,6 +411,12 @@ pub type Waker = Arc<dyn Fn() + Send + Sync>;
 impl Bridge {
     /// Starts the core-side tasks. `waker` is called after every update.
     pub fn start(core: Core, waker: Waker) -> Bridge {
+        Bridge::start_with(core, waker, None)
+    }
+
+    /// [`Bridge::start`], with the window's endpoint listening on `listen` when given (tests
+    /// keep it on loopback, where local discovery stays off).
+    pub fn start_with(core: Core, waker: Waker, listen: Option<std::net::SocketAddr>) -> Bridge {
         let (cmd_tx, mut cmd_rx) = tmpsc::unbounded_channel::<Command>();
         let (up_tx, up_rx) = mpsc::channel::<Update>();
         let send = {
@@ -487,7 +493,7 @@ impl Bridge {
         }
         // The window's endpoint: started now if a device is paired (so it can browse this
         // one), else by the first network command.
-        let window_net = crate::ui::peers::WindowNet::default();
+        let window_net = crate::ui::peers::WindowNet::new(listen);
         if crate::net::peers::PairedDevices::at(core.data_dir().config())
             .list()
             .is_ok_and(|l| !l.is_empty())

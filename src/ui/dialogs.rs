@@ -331,7 +331,7 @@ pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut V
                 let l = ui.label("Its address");
                 ui.add(
                     egui::TextEdit::singleline(&mut d.host)
-                        .hint_text("shown beside its code: ID@IP:PORT")
+                        .hint_text("ID@IP:PORT beside its code (empty: look on this network)")
                         .desired_width(360.0),
                 )
                 .labelled_by(l.id);
@@ -340,7 +340,7 @@ pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut V
             ui.horizontal(|ui| {
                 let ready = !d.joining
                     && crate::net::pair::PairingCode::parse(&d.code).is_ok()
-                    && d.host.parse::<crate::net::PeerAddr>().is_ok();
+                    && (d.host.trim().is_empty() || d.host.parse::<crate::net::PeerAddr>().is_ok());
                 if ui
                     .add_enabled(ready, egui::Button::new(CommandKind::PairJoin.label()))
                     .clicked()

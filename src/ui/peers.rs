@@ -106,9 +106,18 @@ pub enum Listing {
 #[derive(Clone, Default)]
 pub struct WindowNet {
     cell: Arc<tokio::sync::OnceCell<Result<Net, String>>>,
+    listen: Option<std::net::SocketAddr>,
 }
 
 impl WindowNet {
+    /// An endpoint to start on `listen` (else `CAIRN_LISTEN`, else the settings).
+    pub fn new(listen: Option<std::net::SocketAddr>) -> WindowNet {
+        WindowNet {
+            cell: Arc::default(),
+            listen,
+        }
+    }
+
     /// The endpoint, started on first use.
     ///
     /// # Errors
@@ -116,9 +125,11 @@ impl WindowNet {
     pub async fn get(&self, core: &Core) -> Result<Net, String> {
         self.cell
             .get_or_init(|| async {
-                let listen = std::env::var("CAIRN_LISTEN")
-                    .ok()
-                    .and_then(|l| l.parse().ok());
+                let listen = self.listen.or_else(|| {
+                    std::env::var("CAIRN_LISTEN")
+                        .ok()
+                        .and_then(|l| l.parse().ok())
+                });
                 Net::start(core, NetOptions { listen })
                     .await
                     .map_err(|e| e.to_string())
@@ -187,8 +198,14 @@ pub async fn handle(
         PeerCommand::Join { code, host } => {
             let r = async {
                 let code = PairingCode::parse(&code).map_err(|e| e.to_string())?;
-                let host: PeerAddr = host.trim().parse()?;
                 let n = net.get(&core).await?;
+                let host: PeerAddr = if host.trim().is_empty() {
+                    n.find_pairing_host(&code, std::time::Duration::from_secs(10))
+                        .await
+                        .map_err(|e| e.to_string())?
+                } else {
+                    host.trim().parse()?
+                };
                 n.join(&code, &host).await.map_err(|e| e.to_string())
             }
             .await;

@@ -526,3 +526,74 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     assert_eq!(got, want);
     assert!(!part.exists());
 }
+
+/// A network namespace with only `lo`, multicast on: mDNS there reaches nothing outside.
+struct Netns(String);
+
+impl Netns {
+    fn make() -> Option<Netns> {
+        let name = format!("cairn-test-{}", std::process::id());
+        let ip = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !ip(&["netns", "add", &name]) {
+            return None;
+        }
+        let ns = Netns(name);
+        let ok = ip(&["-n", &ns.0, "link", "set", "lo", "up"])
+            && ip(&["-n", &ns.0, "link", "set", "lo", "multicast", "on"])
+            && ip(&["-n", &ns.0, "route", "add", "224.0.0.0/4", "dev", "lo"]);
+        ok.then_some(ns)
+    }
+
+    fn cairn(&self, data: &Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args([
+            "netns",
+            "exec",
+            &self.0,
+            env!("CARGO_BIN_EXE_cairn"),
+            "--data-dir",
+        ])
+        .arg(data)
+        .env_remove("CAIRN_DATA_DIR")
+        .env_remove("CAIRN_LISTEN");
+        c
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn the_code_alone_finds_the_device_on_the_local_network() {
+    // mDNS is tested only inside a namespace of its own (never on the machine's networks);
+    // without the privilege to make one there is nothing to test here.
+    let Some(ns) = Netns::make() else {
+        eprintln!("skipped: cannot make a network namespace (needs root and iproute2)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop) = (tmp.path().join("desk"), tmp.path().join("laptop"));
+    ok(ns.cairn(&desk).args(["device", "rename", "desk"]));
+    ok(ns.cairn(&laptop).args(["device", "rename", "laptop"]));
+    let host = Proc::spawn(ns.cairn(&desk).args(["--json", "device", "pair"]));
+    let code = json(&host.line())["code"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let out = ok(ns.cairn(&laptop).args(["device", "pair", &code]));
+    assert!(out.contains("Paired with desk"), "{out}");
+    eprintln!("paired through mDNS in {:?}", started.elapsed());
+    let (success, rest, err) = host.finish();
+    assert!(success, "{err}");
+    assert!(rest.contains("laptop"), "{rest}");
+}

@@ -148,7 +148,12 @@ fn harness_live(fx: &Fixture, start: &Path) -> H<'static> {
 fn harness_dt(fx: &Fixture, start: &Path, dt: f32) -> H<'static> {
     let lib = fx.core.open_library(None).unwrap();
     let opened = Ok((lib.config(), lib.path().to_owned()));
-    let bridge = Bridge::start(fx.core.clone(), Arc::new(|| {}));
+    // The window's endpoint stays on loopback (no local discovery on this machine's networks).
+    let bridge = Bridge::start_with(
+        fx.core.clone(),
+        Arc::new(|| {}),
+        Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+    );
     let mut state = AppState::new(fx.core.device().name, fx.files.path().to_owned(), opened);
     state.start_folder = Some(start.to_owned());
     let app = CairnApp::new(bridge, state, None);

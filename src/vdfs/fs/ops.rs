@@ -182,23 +182,7 @@ impl Dir {
     /// # Errors
     /// The open error, or `InvalidInput` when it is not a regular file.
     pub fn open_file(&self, name: &OsStr) -> io::Result<File> {
-        let path = self.path.join(name);
-        let fd = rustix::fs::openat(
-            &self.fd,
-            name,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| with_path(errno(e), &path))?;
-        let file = File::from(fd);
-        if !file.metadata()?.is_file() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} is not a regular file", path.display()),
-            ));
-        }
-        // Reads of a regular file never block; clear O_NONBLOCK for clarity of semantics.
-        Ok(file)
+        self.open_regular(name, OFlags::RDONLY)
     }
 
     /// Opens the existing regular file `name` for reading and writing, never through a link
@@ -207,11 +191,17 @@ impl Dir {
     /// # Errors
     /// The open error, or `InvalidInput` when it is not a regular file.
     pub fn open_rw(&self, name: &OsStr) -> io::Result<File> {
+        self.open_regular(name, OFlags::RDWR)
+    }
+
+    /// `openat(name, access | O_NOFOLLOW | O_NONBLOCK)`, then refuses anything but a regular
+    /// file (a FIFO or device opened without blocking, then `fstat`).
+    fn open_regular(&self, name: &OsStr, access: OFlags) -> io::Result<File> {
         let path = self.path.join(name);
         let fd = rustix::fs::openat(
             &self.fd,
             name,
-            OFlags::RDWR | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            access | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
             Mode::empty(),
         )
         .map_err(|e| with_path(errno(e), &path))?;
@@ -222,6 +212,7 @@ impl Dir {
                 format!("{} is not a regular file", path.display()),
             ));
         }
+        // Reads of a regular file never block; O_NONBLOCK only kept a FIFO from hanging.
         Ok(file)
     }
 
