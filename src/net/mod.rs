@@ -906,6 +906,7 @@ impl ProtocolHandler for PairHandler {
             }
         };
         let shared = &self.0;
+        let mut ending = None;
         match first {
             PairMsg::Unpair => {
                 let answer = match shared.paired.by_key(&peer.to_string()) {
@@ -925,7 +926,8 @@ impl ProtocolHandler for PairHandler {
                 let _ = wire::send(&mut send, &answer).await;
             }
             PairMsg::Hello { slot, spake, card } => {
-                self.attempt(&mut send, &mut recv, peer, slot, spake, card)
+                ending = self
+                    .attempt(&mut send, &mut recv, peer, slot, spake, card)
                     .await;
             }
             other => {
@@ -933,6 +935,12 @@ impl ProtocolHandler for PairHandler {
             }
         }
         let _ = send.finish();
+        // The joiner closes once it has read the last word. Only then is the session's end
+        // made known here: a `cairn device pair` that exits on it would cut that word off.
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+        if let Some(state) = ending {
+            shared.state.send_replace(state);
+        }
         conn.closed().await;
         Ok(())
     }
@@ -947,7 +955,7 @@ impl PairHandler {
         slot: u16,
         spake: Vec<u8>,
         card: Card,
-    ) {
+    ) -> Option<PairingState> {
         let shared = &self.0;
         // Take the session for the attempt: a second joiner meanwhile finds none.
         let taken = {
@@ -965,13 +973,10 @@ impl PairHandler {
         let session = match taken {
             Ok(x) => x,
             Err(why) => {
-                if why.contains("expired") {
-                    shared
-                        .state
-                        .send_replace(PairingState::Failed("the code expired".into()));
-                }
                 let _ = pair::refuse(send, why).await;
-                return;
+                return why
+                    .contains("expired")
+                    .then(|| PairingState::Failed("the code expired".into()));
             }
         };
         let me_card = shared.card.lock().expect("card").clone();
@@ -1000,13 +1005,11 @@ impl PairHandler {
                     Ok(()) => {
                         let _ = pair::finish_host(send).await;
                         tracing::info!(device = %device.name, "paired");
-                        shared.state.send_replace(PairingState::Paired(device));
+                        Some(PairingState::Paired(device))
                     }
                     Err(e) => {
                         let _ = pair::refuse(send, "this device could not store the pairing").await;
-                        shared
-                            .state
-                            .send_replace(PairingState::Failed(e.to_string()));
+                        Some(PairingState::Failed(e.to_string()))
                     }
                 }
             }
@@ -1016,12 +1019,13 @@ impl PairHandler {
                 if counts {
                     session.failures += 1;
                 }
-                if session.failures >= pair::MAX_ATTEMPTS {
-                    shared.state.send_replace(PairingState::Failed(format!(
+                let ending = (session.failures >= pair::MAX_ATTEMPTS).then(|| {
+                    PairingState::Failed(format!(
                         "a wrong code was tried {} times; pairing stopped (start again for a new code)",
                         session.failures
-                    )));
-                } else {
+                    ))
+                });
+                if ending.is_none() {
                     let mut s = shared.session.lock().expect("session");
                     // Unless a new session was opened meanwhile, this one goes on.
                     if s.is_none() {
@@ -1033,6 +1037,7 @@ impl PairHandler {
                     other => other.to_string(),
                 };
                 let _ = pair::refuse(send, &reason).await;
+                ending
             }
         }
     }
