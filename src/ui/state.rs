@@ -1333,7 +1333,13 @@ impl AppState {
                 }
             }
             UiCommand::Up => {
-                if let Some(p) = e.parent() {
+                // A device's folder goes up within the device (to its locations at a root).
+                if let Some(p) = &self.peer {
+                    if let Some(path) = &p.path {
+                        let up = crate::ui::views::peer_parent(p, path);
+                        send.push(self.peer_list(up));
+                    }
+                } else if let Some(p) = e.parent() {
                     send.push(self.navigate(p, true));
                 }
             }

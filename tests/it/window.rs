@@ -3105,6 +3105,9 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     step_until_state(&mut h, "the copy", |_| copied.exists());
     assert_eq!(std::fs::read(&copied).unwrap(), b"quarter three");
     step_until_contains(&mut h, "each verified");
+    // Up goes up within the device: back to the location's root.
+    h.get_by_label("Up").click();
+    step_until(&mut h, "reports/");
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -6,6 +6,7 @@ mod grid;
 mod list;
 mod missing;
 mod peer;
+pub(crate) use peer::parent as peer_parent;
 mod results;
 mod trash;
 

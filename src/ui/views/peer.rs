@@ -13,7 +13,7 @@ use crate::vdfs::fs::entry::EntryKind;
 
 /// The parent of `path` inside the device's locations, or `None` (its locations) at a
 /// location's root.
-fn parent(state: &crate::ui::state::PeerView, path: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn parent(state: &crate::ui::state::PeerView, path: &[u8]) -> Option<Vec<u8>> {
     if state.locations.iter().any(|l| l.path == path) {
         return None;
     }
@@ -35,13 +35,6 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     actions.push(UiCommand::PeerOpen(None));
                 }
                 ui.label(String::from_utf8_lossy(path));
-                if ui
-                    .small_button("Up")
-                    .on_hover_text("The folder above (or the locations)")
-                    .clicked()
-                {
-                    actions.push(UiCommand::PeerOpen(parent(p, path)));
-                }
             }
         }
         if p.loading {
