@@ -1,5 +1,23 @@
 //! Human-readable formatting shared by the CLI and the window.
 
+/// An error and its causes (its `source()` chain) as one line, each cause once
+/// (`a: b: c`; a cause whose text is in the line already is left out).
+pub fn one_line(e: &(dyn std::error::Error + '_)) -> String {
+    let mut msg = String::new();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let s = c.to_string();
+        if !msg.contains(&s) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&s);
+        }
+        cause = c.source();
+    }
+    msg
+}
+
 /// Formats a count with thousands separators, e.g. `1,096,000`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();

@@ -251,18 +251,7 @@ pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
 
 /// An error and its causes as one line, each cause once (`a: b: c`).
 pub fn one_message(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let s = cause.to_string();
-        if msg.contains(&s) {
-            continue;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        msg.push_str(&s);
-    }
-    msg
+    crate::format::one_line(e.as_ref())
 }
 
 pub(crate) struct Output {

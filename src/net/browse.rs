@@ -169,6 +169,16 @@ impl From<&LocationRecord> for RemoteLocation {
     }
 }
 
+/// `name` inside the folder `dir` (absolute, exact bytes): `dir/name`.
+pub fn child_path(dir: &[u8], name: &[u8]) -> Vec<u8> {
+    let mut p = dir.to_vec();
+    if !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name);
+    p
+}
+
 /// Checks a requested path against the served locations: returns it as a path when it is
 /// absolute, plain (no `.`, `..`, empty component, trailing slash or NUL), free of symbolic
 /// links (its canonical form is itself; a folder of an offline drive is taken as the index

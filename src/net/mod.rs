@@ -4,7 +4,11 @@
 //! its device public key, so pairing binds exactly the keys QUIC/TLS then authenticates.
 //! One protocol per ALPN `cairn/<feature>/<version>` ([`alpn`]) on one router:
 //! - [`pair`] (`cairn/pair/1`): pairing with a short code (SPAKE2), and unpairing;
-//! - [`browse`] (`cairn/browse/1`): a paired device's locations, folders and search.
+//! - [`browse`] (`cairn/browse/1`): a paired device's locations, folders and search;
+//! - [`transfer`] (`cairn/transfer/1`): copying files and folders from a paired device.
+//!
+//! Connections to a paired device are kept and reused while they live (one per ALPN), so a
+//! listing, a search or a copy after the first costs a stream, not a handshake.
 //!
 //! **Authorisation.** iroh authenticates every peer but lets any of them connect; Cairn
 //! decides in an `after_handshake` hook (`Gate`), before any stream is read: a connection
@@ -177,6 +181,8 @@ pub struct Net {
 
 struct NetInner {
     endpoint: Endpoint,
+    /// Open connections to paired devices, by device and ALPN.
+    conns: Mutex<std::collections::HashMap<(EndpointId, &'static [u8]), Connection>>,
     /// Local discovery (mDNS), when on.
     mdns: Option<iroh_mdns_address_lookup::MdnsAddressLookup>,
     router: Router,
@@ -295,7 +301,9 @@ impl Net {
                     iroh::PublicKey::from_bytes(&shared.me)
                         .map_err(|e| NetError::Bind(e.to_string()))?,
                 )
-                .map_err(|e| NetError::Bind(format!("local discovery: {}", one_line(&e))))?;
+                .map_err(|e| {
+                    NetError::Bind(format!("local discovery: {}", crate::format::one_line(&e)))
+                })?;
             builder = builder.address_lookup(m.clone());
             Some(m)
         } else {
@@ -310,8 +318,8 @@ impl Net {
         let endpoint = builder
             .bind()
             .await
-            .map_err(|e| NetError::Bind(one_line(&e)))?;
-        let addrs = endpoint.bound_sockets();
+            .map_err(|e| NetError::Bind(crate::format::one_line(&e)))?;
+        let addrs = dialable(&endpoint);
         shared.card.lock().expect("card").addrs = addrs.iter().copied().take(8).collect();
         let router = Router::builder(endpoint.clone())
             .accept(alpn::PAIR, PairHandler(shared.clone()))
@@ -322,6 +330,7 @@ impl Net {
         Ok(Net {
             inner: Arc::new(NetInner {
                 endpoint,
+                conns: Mutex::default(),
                 mdns,
                 router,
                 shared,
@@ -334,9 +343,9 @@ impl Net {
         self.inner.endpoint.id().to_string()
     }
 
-    /// The socket addresses the endpoint listens on.
+    /// The socket addresses a peer can dial this endpoint at (see [`dialable`]).
     pub fn addrs(&self) -> Vec<SocketAddr> {
-        self.inner.endpoint.bound_sockets()
+        dialable(&self.inner.endpoint)
     }
 
     /// This endpoint as a peer dials it (its id and listening addresses).
@@ -491,12 +500,9 @@ impl Net {
     ) -> Result<PairedDevice, NetError> {
         let addrs = &host.addrs;
         let shown = host.to_string();
-        let conn = self.connect_host(host.id, addrs, &shown).await?;
+        let conn = self.dial(host.id, addrs, alpn::PAIR, &shown).await?;
         let peer_id = conn.remote_id();
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
-            device: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&shown, &e))?;
         let card = self.inner.shared.card.lock().expect("card").clone();
         let me = *self.inner.endpoint.id().as_bytes();
         let host = pair::join(&mut send, &mut recv, code, &me, peer_id.as_bytes(), &card).await;
@@ -535,18 +541,22 @@ impl Net {
         addrs: &[SocketAddr],
     ) -> Result<bool, NetError> {
         let told = async {
-            let conn = self.connect(device, addrs, alpn::PAIR).await?;
-            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
-                device: device.name.clone(),
-                reason: e.to_string(),
-            })?;
+            let id = key_of(device)?;
+            let tried = if addrs.is_empty() {
+                &device.addrs
+            } else {
+                addrs
+            };
+            let conn = self.dial(id, tried, alpn::PAIR, &device.name).await?;
+            let (mut send, mut recv) =
+                conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
             wire::send(&mut send, &PairMsg::Unpair)
                 .await
-                .map_err(|e| protocol(device, &e))?;
+                .map_err(|e| failed(&device.name, &e))?;
             let _ = send.finish();
             let answer: PairMsg = wire::recv(&mut recv, pair::MAX_MSG)
                 .await
-                .map_err(|e| protocol(device, &e))?;
+                .map_err(|e| failed(&device.name, &e))?;
             conn.close(VarInt::from_u32(0), b"done");
             Ok::<bool, NetError>(answer == PairMsg::Unpaired)
         };
@@ -656,15 +666,13 @@ impl Net {
         dest: &std::path::Path,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<transfer::PullReport, NetError> {
-        let conn = self.connect(device, addrs, alpn::TRANSFER).await?;
+        let (conn, _) = self.connect(device, addrs, alpn::TRANSFER).await?;
         let receiver = transfer::Receiver {
             conn: &conn,
             key: device.public_key.clone(),
             device: device.name.clone(),
         };
-        let result = receiver.pull(remote, dest, progress).await;
-        conn.close(VarInt::from_u32(0), b"done");
-        result
+        receiver.pull(remote, dest, progress).await
     }
 
     /// Closes the endpoint (telling connected peers).
@@ -673,7 +681,9 @@ impl Net {
         self.inner.endpoint.close().await;
     }
 
-    /// One browse request: answers into `on` until the end, an error, or `on` says stop.
+    /// One browse request: answers into `on` until the end, an error, or `on` says stop. A
+    /// kept connection that turns out dead (the device restarted) is replaced once: browse
+    /// requests only read, so asking again is safe.
     async fn request(
         &self,
         device: &PairedDevice,
@@ -681,61 +691,46 @@ impl Net {
         req: &BrowseReq,
         mut on: impl FnMut(BrowseResp) -> bool,
     ) -> Result<(), NetError> {
-        let conn = self.connect(device, addrs, alpn::BROWSE).await?;
-        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| NetError::Protocol {
-            device: device.name.clone(),
-            reason: e.to_string(),
-        })?;
-        wire::send(&mut send, req)
-            .await
-            .map_err(|e| protocol(device, &e))?;
-        let _ = send.finish();
-        let result = loop {
-            let r: BrowseResp = match wire::recv(&mut recv, browse::MAX_ANSWER).await {
-                Ok(r) => r,
-                Err(e) => {
-                    break Err(match refusal(&conn) {
-                        Some(reason) => NetError::Remote {
-                            device: device.name.clone(),
-                            reason,
-                        },
-                        None => protocol(device, &e),
-                    });
-                }
-            };
+        let mut answered = false;
+        for retry in [true, false] {
+            let (conn, kept) = self.connect(device, addrs, alpn::BROWSE).await?;
+            let r = ask(&conn, device, req, &mut |r| {
+                answered = true;
+                on(r)
+            })
+            .await;
             match r {
-                BrowseResp::Error(reason) => {
-                    break Err(NetError::Remote {
-                        device: device.name.clone(),
-                        reason,
-                    });
+                Err(NetError::Protocol { .. }) if kept && retry && !answered => {
+                    self.forget(&conn, alpn::BROWSE);
                 }
-                r @ (BrowseResp::End { .. } | BrowseResp::Locations(_)) => {
-                    on(r);
-                    break Ok(());
-                }
-                r => {
-                    if !on(r) {
-                        break Ok(());
-                    }
-                }
+                other => return other,
             }
-        };
-        conn.close(VarInt::from_u32(0), b"done");
-        result
+        }
+        unreachable!("the second try returns")
     }
 
-    /// Connects to a paired device: at `addrs` when given, else where it was last reached.
+    /// A connection to a paired device on `alpn`, and whether it was kept from before: the
+    /// open one, else a new one (kept for next time) at `addrs` when given (always dialled:
+    /// the user asked for that address), else where the device was last reached.
     async fn connect(
         &self,
         device: &PairedDevice,
         addrs: &[SocketAddr],
-        alpn: &[u8],
-    ) -> Result<Connection, NetError> {
-        let id: EndpointId = device.public_key.parse().map_err(|_| NetError::Protocol {
-            device: device.name.clone(),
-            reason: format!("its stored key “{}” is not a key", device.public_key),
-        })?;
+        alpn: &'static [u8],
+    ) -> Result<(Connection, bool), NetError> {
+        let id = key_of(device)?;
+        let kept = self
+            .inner
+            .conns
+            .lock()
+            .expect("connections")
+            .get(&(id, alpn))
+            .cloned();
+        if addrs.is_empty()
+            && let Some(c) = kept.filter(|c| c.close_reason().is_none())
+        {
+            return Ok((c, true));
+        }
         let tried = if addrs.is_empty() {
             &device.addrs
         } else {
@@ -747,55 +742,128 @@ impl Net {
                 reason: "no address is known for it; give one with --addr HOST:PORT".into(),
             });
         }
-        let mut addr = EndpointAddr::new(id);
-        for a in tried {
-            addr = addr.with_ip_addr(*a);
-        }
-        let conn = tokio::time::timeout(CONNECT_TIMEOUT, self.inner.endpoint.connect(addr, alpn))
-            .await
-            .map_err(|_| NetError::Unreachable {
-                device: device.name.clone(),
-                reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-            })?
-            .map_err(|e| NetError::Unreachable {
-                device: device.name.clone(),
-                reason: one_line(&e),
-            })?;
-        // Remember the address that answered (given ones first: they were asked for).
-        if !addrs.is_empty() {
-            for a in addrs.iter().rev() {
-                let _ = self.paired().seen(&device.public_key, Some(*a), None);
-            }
-        } else {
-            let _ = self.paired().seen(&device.public_key, None, None);
-        }
-        Ok(conn)
+        let conn = self.dial(id, tried, alpn, &device.name).await?;
+        // Remember the address asked for (the file is written only when something changed).
+        let _ = self.paired().seen(&device.public_key, addrs);
+        self.inner
+            .conns
+            .lock()
+            .expect("connections")
+            .insert((id, alpn), conn.clone());
+        Ok((conn, false))
     }
 
-    /// Connects to the pairing host `id` at `addrs`.
-    async fn connect_host(
+    /// Drops the kept connection `conn` (it failed).
+    fn forget(&self, conn: &Connection, alpn: &'static [u8]) {
+        let mut conns = self.inner.conns.lock().expect("connections");
+        let key = (conn.remote_id(), alpn);
+        if conns
+            .get(&key)
+            .is_some_and(|c| c.stable_id() == conn.stable_id())
+        {
+            conns.remove(&key);
+        }
+    }
+
+    /// Dials endpoint `id` at `addrs` on `alpn` within [`CONNECT_TIMEOUT`]; `shown` names it
+    /// in errors.
+    async fn dial(
         &self,
         id: EndpointId,
         addrs: &[SocketAddr],
+        alpn: &[u8],
         shown: &str,
     ) -> Result<Connection, NetError> {
         let mut addr = EndpointAddr::new(id);
         for a in addrs {
             addr = addr.with_ip_addr(*a);
         }
-        tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            self.inner.endpoint.connect(addr, alpn::PAIR),
-        )
+        let unreachable = |reason: String| NetError::Unreachable {
+            device: shown.to_owned(),
+            reason,
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, self.inner.endpoint.connect(addr, alpn))
+            .await
+            .map_err(|_| unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
+            .map_err(|e| unreachable(crate::format::one_line(&e)))
+    }
+}
+
+/// Sends `req` on a new stream of `conn` and hands each answer to `on` until the end.
+async fn ask(
+    conn: &Connection,
+    device: &PairedDevice,
+    req: &BrowseReq,
+    on: &mut impl FnMut(BrowseResp) -> bool,
+) -> Result<(), NetError> {
+    let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
+    wire::send(&mut send, req)
         .await
-        .map_err(|_| NetError::Unreachable {
-            device: shown.to_owned(),
-            reason: format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
-        })?
-        .map_err(|e| NetError::Unreachable {
-            device: shown.to_owned(),
-            reason: one_line(&e),
-        })
+        .map_err(|e| failed(&device.name, &e))?;
+    let _ = send.finish();
+    loop {
+        let r: BrowseResp = match wire::recv(&mut recv, browse::MAX_ANSWER).await {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(match refusal(conn) {
+                    Some(reason) => NetError::Remote {
+                        device: device.name.clone(),
+                        reason,
+                    },
+                    None => failed(&device.name, &e),
+                });
+            }
+        };
+        match r {
+            BrowseResp::Error(reason) => {
+                return Err(NetError::Remote {
+                    device: device.name.clone(),
+                    reason,
+                });
+            }
+            r @ (BrowseResp::End { .. } | BrowseResp::Locations(_)) => {
+                on(r);
+                return Ok(());
+            }
+            r => {
+                if !on(r) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// The endpoint id of a paired device (its stored key).
+fn key_of(device: &PairedDevice) -> Result<EndpointId, NetError> {
+    device.public_key.parse().map_err(|_| NetError::Protocol {
+        device: device.name.clone(),
+        reason: format!("its stored key “{}” is not a key", device.public_key),
+    })
+}
+
+/// A connection or stream failure talking to `device`.
+fn failed(device: &str, e: &dyn std::fmt::Display) -> NetError {
+    NetError::Protocol {
+        device: device.to_owned(),
+        reason: e.to_string(),
+    }
+}
+
+/// Where a peer can reach `endpoint`: the addresses of this machine's interfaces at the
+/// bound ports (iroh's direct addresses), else the bound sockets themselves; never an
+/// unspecified address (`0.0.0.0`, `[::]`), which no peer can dial.
+fn dialable(endpoint: &Endpoint) -> Vec<SocketAddr> {
+    let usable = |a: &SocketAddr| !a.ip().is_unspecified();
+    let direct: Vec<SocketAddr> = endpoint.addr().ip_addrs().copied().filter(usable).collect();
+    if direct.is_empty() {
+        endpoint
+            .bound_sockets()
+            .into_iter()
+            .filter(usable)
+            .collect()
+    } else {
+        direct
     }
 }
 
@@ -841,13 +909,39 @@ impl ProtocolHandler for TransferHandler {
 
 async fn serve_transfer(
     shared: Arc<Shared>,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
+) {
+    serve_stream(
+        shared,
+        send,
+        recv,
+        transfer::MAX_REQUEST,
+        transfer::TransferResp::Error,
+        |core, req, tx| transfer::answer(&served_locations(core), req, tx),
+    )
+    .await;
+}
+
+/// Serves one request stream: reads a `Req` of at most `max` bytes, answers it on the
+/// blocking pool with `answer` (store and disk reads), which sends what it produces over a
+/// bounded channel to this stream's writer (a slow peer holds the reader back instead of
+/// filling memory). A request that cannot be read is answered with `error(why)`.
+async fn serve_stream<Req, Resp>(
+    shared: Arc<Shared>,
     mut send: iroh::endpoint::SendStream,
     mut recv: iroh::endpoint::RecvStream,
-) {
-    let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST).await {
+    max: u32,
+    error: fn(String) -> Resp,
+    answer: fn(&Core, Req, &tokio::sync::mpsc::Sender<wire::Out<Resp>>),
+) where
+    Req: serde::de::DeserializeOwned + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
+{
+    let req: Req = match wire::recv(&mut recv, max).await {
         Ok(r) => r,
         Err(e) => {
-            let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
+            let _ = wire::send(&mut send, &error(e.to_string())).await;
             let _ = send.finish();
             return;
         }
@@ -856,36 +950,11 @@ async fn serve_transfer(
         return;
     };
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let work = tokio::task::spawn_blocking(move || {
-        let locations = served_locations(&core);
-        transfer::answer(&locations, req, &tx);
-    });
-    let _ = transfer::write_out(&mut send, &mut rx).await;
+    let work = tokio::task::spawn_blocking(move || answer(&core, req, &tx));
+    let _ = wire::write_out(&mut send, &mut rx).await;
     drop(rx);
     let _ = work.await;
     let _ = send.finish();
-}
-
-fn protocol(device: &PairedDevice, e: &wire::WireError) -> NetError {
-    NetError::Protocol {
-        device: device.name.clone(),
-        reason: e.to_string(),
-    }
-}
-
-/// An error and its sources on one line.
-fn one_line(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = c.source();
-    }
-    s
 }
 
 /// `cairn/pair/1`, the accepting side.
@@ -1073,36 +1142,28 @@ where
 
 async fn serve_browse(
     shared: Arc<Shared>,
-    mut send: iroh::endpoint::SendStream,
-    mut recv: iroh::endpoint::RecvStream,
+    send: iroh::endpoint::SendStream,
+    recv: iroh::endpoint::RecvStream,
 ) {
-    let req: BrowseReq = match wire::recv(&mut recv, browse::MAX_REQUEST).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = wire::send(&mut send, &BrowseResp::Error(e.to_string())).await;
-            let _ = send.finish();
-            return;
-        }
-    };
-    let Some(core) = shared.core.upgrade() else {
-        return;
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<BrowseResp>(4);
-    let work = tokio::task::spawn_blocking(move || browse_answer(&core, req, &tx));
-    while let Some(r) = rx.recv().await {
-        if wire::send(&mut send, &r).await.is_err() {
-            break;
-        }
-    }
-    drop(rx);
-    let _ = work.await;
-    let _ = send.finish();
+    serve_stream(
+        shared,
+        send,
+        recv,
+        browse::MAX_REQUEST,
+        BrowseResp::Error,
+        browse_answer,
+    )
+    .await;
 }
 
 /// Answers one browse request (blocking: it reads the store and the disk) into `tx`.
-fn browse_answer(core: &Core, req: BrowseReq, tx: &tokio::sync::mpsc::Sender<BrowseResp>) {
+fn browse_answer(
+    core: &Core,
+    req: BrowseReq,
+    tx: &tokio::sync::mpsc::Sender<wire::Out<BrowseResp>>,
+) {
     let locations = served_locations(core);
-    let send = |r: BrowseResp| tx.blocking_send(r).is_ok();
+    let send = |r: BrowseResp| tx.blocking_send(wire::Out::Msg(r)).is_ok();
     match req {
         BrowseReq::Locations => {
             send(BrowseResp::Locations(

@@ -14,6 +14,8 @@
 use std::fs::{File, OpenOptions};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -55,18 +57,28 @@ impl PairedDevice {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct PairedFile {
     device: Vec<PairedDevice>,
 }
 
-/// The paired-device list of one data folder. Cheap to clone; every call reads the file.
+/// How often "last seen" is written for a device heard from again at the address it was
+/// last reached at (the gate and every request ask; the file is not rewritten for each).
+pub const SEEN_EVERY: Duration = Duration::from_secs(60);
+
+/// The paired-device list of one data folder. Cheap to clone (clones share a cache of the
+/// file, read again only when its size, modification time or inode changed: the gate asks
+/// on every incoming connection).
 #[derive(Debug, Clone)]
 pub struct PairedDevices {
     path: PathBuf,
     lock: PathBuf,
+    cache: Arc<Mutex<Option<(Stamp, PairedFile)>>>,
 }
+
+/// What tells one version of the file from another without reading it.
+type Stamp = (std::time::SystemTime, u64, u64);
 
 impl PairedDevices {
     /// The list kept in `config_dir`.
@@ -74,6 +86,7 @@ impl PairedDevices {
         PairedDevices {
             path: config_dir.join(PAIRED_FILE),
             lock: config_dir.join("paired.lock"),
+            cache: Arc::default(),
         }
     }
 
@@ -170,43 +183,61 @@ impl PairedDevices {
         Ok(removed)
     }
 
-    /// Records that the device with key `public_key` was heard from at `addr` (and, when
-    /// given, now calls itself `name`). Nothing happens for a key that is not paired.
+    /// Records that the device with key `public_key` was reached at `addrs` (the first is
+    /// remembered newest; none: at an address it had). The file is written only when the
+    /// addresses change, or when "last seen" is older than [`SEEN_EVERY`]. Nothing happens
+    /// for a key that is not paired.
     ///
     /// # Errors
     /// As [`PairedDevices::add`].
-    pub fn seen(
-        &self,
-        public_key: &str,
-        addr: Option<SocketAddr>,
-        name: Option<&str>,
-    ) -> Result<(), CoreError> {
+    pub fn seen(&self, public_key: &str, addrs: &[SocketAddr]) -> Result<(), CoreError> {
+        let now = jiff::Timestamp::now();
+        let fresh = |d: &PairedDevice| {
+            d.addrs.starts_with(addrs)
+                && d.last_seen
+                    .is_some_and(|t| now.duration_since(t).unsigned_abs() < SEEN_EVERY)
+        };
+        if self.by_key(public_key)?.is_none_or(|d| fresh(&d)) {
+            return Ok(());
+        }
         self.change(|f| {
             let Some(d) = f.device.iter_mut().find(|d| d.public_key == public_key) else {
                 return false;
             };
-            if let Some(a) = addr {
-                d.remember_addr(a);
+            for a in addrs.iter().rev() {
+                d.remember_addr(*a);
             }
-            if let Some(n) = name {
-                d.name = n.to_owned();
-            }
-            d.last_seen = Some(jiff::Timestamp::now());
+            d.last_seen = Some(now);
             true
         })
     }
 
     fn read(&self) -> Result<PairedFile, CoreError> {
-        match std::fs::read_to_string(&self.path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| {
-                CoreError::corrupt(
-                    &self.path,
-                    format!("not a list of paired devices: {}", e.message().trim()),
-                )
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PairedFile::default()),
-            Err(e) => Err(CoreError::io(&self.path, e)),
+        use std::os::unix::fs::MetadataExt;
+        let stamp = match std::fs::metadata(&self.path) {
+            Ok(m) => (
+                m.modified().map_err(|e| CoreError::io(&self.path, e))?,
+                m.len(),
+                m.ino(),
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PairedFile::default()),
+            Err(e) => return Err(CoreError::io(&self.path, e)),
+        };
+        let mut cache = self.cache.lock().expect("paired cache");
+        if let Some((s, f)) = cache.as_ref()
+            && *s == stamp
+        {
+            return Ok(f.clone());
         }
+        let text = std::fs::read_to_string(&self.path).map_err(|e| CoreError::io(&self.path, e))?;
+        let file: PairedFile = toml::from_str(&text).map_err(|e| {
+            CoreError::corrupt(
+                &self.path,
+                format!("not a list of paired devices: {}", e.message().trim()),
+            )
+        })?;
+        *cache = Some((stamp, file.clone()));
+        Ok(file)
     }
 
     /// Read–modify–write under the lock; `edit` returns whether it changed anything.
@@ -260,7 +291,7 @@ mod tests {
         assert!(p.find("nobody").is_err());
         let key = device(1).public_key;
         for port in 0..10 {
-            p.seen(&key, Some(SocketAddr::from(([127, 0, 0, 1], port))), None)
+            p.seen(&key, &[SocketAddr::from(([127, 0, 0, 1], port))])
                 .unwrap();
         }
         let d = p.by_key(&key).unwrap().unwrap();
@@ -273,6 +304,39 @@ mod tests {
         assert!(p.remove(device(1).id).unwrap());
         assert!(!p.remove(device(1).id).unwrap());
         assert_eq!(p.list().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn being_seen_again_at_the_same_address_does_not_rewrite_the_file() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = PairedDevices::at(dir.path());
+        p.add(device(1)).unwrap();
+        let key = device(1).public_key;
+        let at = SocketAddr::from(([127, 0, 0, 1], 7));
+        p.seen(&key, &[at]).unwrap();
+        let ino = std::fs::metadata(p.path()).unwrap().ino();
+        for _ in 0..5 {
+            p.seen(&key, &[at]).unwrap();
+            p.seen(&key, &[]).unwrap();
+        }
+        assert_eq!(std::fs::metadata(p.path()).unwrap().ino(), ino, "rewritten");
+        // A new address is written at once.
+        p.seen(&key, &[SocketAddr::from(([127, 0, 0, 1], 8))])
+            .unwrap();
+        assert_ne!(std::fs::metadata(p.path()).unwrap().ino(), ino);
+        assert_eq!(p.by_key(&key).unwrap().unwrap().addrs[0].port(), 8);
+    }
+
+    #[test]
+    fn a_change_by_another_process_is_read_despite_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = PairedDevices::at(dir.path());
+        p.add(device(1)).unwrap();
+        assert_eq!(p.list().unwrap().len(), 1);
+        // Another process (another instance, no shared cache) adds a device.
+        PairedDevices::at(dir.path()).add(device(2)).unwrap();
+        assert_eq!(p.list().unwrap().len(), 2);
     }
 
     #[test]

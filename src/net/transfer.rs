@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::io::{Read as _, Seek, SeekFrom, Write as _};
+use std::io::{Seek, SeekFrom, Write as _};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -167,10 +167,7 @@ pub fn check_rel(rel: &[u8]) -> Result<Vec<&[u8]>, String> {
 // The sender.
 
 /// What the sender's blocking side produces for the stream writer.
-pub(crate) enum Out {
-    Msg(TransferResp),
-    Raw(Vec<u8>),
-}
+pub(crate) type Out = wire::Out<TransferResp>;
 
 /// Answers one request (blocking: disk reads) into `tx`; stops when the receiver goes.
 pub(crate) fn answer(
@@ -314,8 +311,7 @@ fn read(
             path.display()
         ));
     }
-    let mtime_ns = std::os::unix::fs::MetadataExt::mtime(&meta) * 1_000_000_000
-        + std::os::unix::fs::MetadataExt::mtime_nsec(&meta);
+    let mtime_ns = crate::vdfs::fs::entry::Meta::of(&meta).mtime_ns;
     if !send(Out::Msg(TransferResp::Header { size, mtime_ns })) {
         return Ok(());
     }
@@ -364,20 +360,6 @@ fn read(
 fn flip_sent_bytes() -> bool {
     static FLIP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FLIP.get_or_init(|| std::env::var_os("CAIRN_FAULT_FLIP_SENT_BYTES").is_some_and(|v| v == "1"))
-}
-
-/// Writes what [`answer`] produces to the stream.
-pub(crate) async fn write_out(
-    send: &mut iroh::endpoint::SendStream,
-    rx: &mut tokio::sync::mpsc::Receiver<Out>,
-) -> Result<(), WireError> {
-    while let Some(o) = rx.recv().await {
-        match o {
-            Out::Msg(m) => wire::send(send, &m).await?,
-            Out::Raw(b) => wire::send_raw(send, &b).await?,
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -502,22 +484,10 @@ impl Receiver<'_> {
                 ),
                 Err(e) => return Err(super::core_io(dir.path())(e)),
             };
+            // What is there already (the whole part file: `have` is its length).
             let mut hasher = blake3::Hasher::new();
-            if have > 0 {
-                file.seek(SeekFrom::Start(0))
-                    .map_err(super::core_io(dir.path()))?;
-                let mut prefix = (&file).take(have);
-                let mut buf = vec![0u8; DATA_CHUNK];
-                loop {
-                    let n = prefix.read(&mut buf).map_err(super::core_io(dir.path()))?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buf[..n]);
-                }
-                file.seek(SeekFrom::Start(have))
-                    .map_err(super::core_io(dir.path()))?;
-            }
+            crate::vdfs::fs::ops::hash_into(&file, &mut hasher)
+                .map_err(super::core_io(dir.path()))?;
             let (_s, mut recv) = self
                 .stream(&TransferReq::Read {
                     path: f.remote.clone(),

@@ -176,6 +176,33 @@ pub async fn recv_raw(
     Ok(())
 }
 
+/// What a protocol's blocking side produces for the stream's writer: a message, or raw
+/// bytes (file data) for [`send_raw`].
+#[derive(Debug)]
+pub enum Out<M> {
+    /// A message, as one frame.
+    Msg(M),
+    /// Raw bytes, as one raw frame.
+    Raw(Vec<u8>),
+}
+
+/// Writes what arrives on `rx` to the stream, in order, until `rx` ends.
+///
+/// # Errors
+/// [`WireError::Io`] when the stream fails (the rest is dropped).
+pub async fn write_out<M: Serialize>(
+    w: &mut (impl AsyncWrite + Unpin),
+    rx: &mut tokio::sync::mpsc::Receiver<Out<M>>,
+) -> Result<(), WireError> {
+    while let Some(o) = rx.recv().await {
+        match o {
+            Out::Msg(m) => send(w, &m).await?,
+            Out::Raw(b) => send_raw(w, &b).await?,
+        }
+    }
+    Ok(())
+}
+
 fn short_type_name<T>() -> &'static str {
     let full = std::any::type_name::<T>();
     full.rsplit("::").next().unwrap_or(full)

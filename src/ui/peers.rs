@@ -86,6 +86,8 @@ pub enum PeerUpdate {
     },
     /// A copy ended: what it did, or why not.
     Copied(Result<String, String>),
+    /// Something else failed (an unpairing), in words.
+    Failed(String),
 }
 
 /// A listing's content.
@@ -139,8 +141,21 @@ impl WindowNet {
     }
 }
 
-fn paired(core: &Core) -> PairedDevices {
-    PairedDevices::at(core.data_dir().config())
+/// The paired devices, as an update.
+fn devices(core: &Core) -> PeerUpdate {
+    PeerUpdate::Devices(
+        PairedDevices::at(core.data_dir().config())
+            .list()
+            .unwrap_or_default(),
+    )
+}
+
+/// The paired device `id`, and the window's endpoint to reach it with.
+async fn reach(core: &Core, net: &WindowNet, id: Uuid) -> Result<(PairedDevice, Net), String> {
+    let d = PairedDevices::at(core.data_dir().config())
+        .find(&id.to_string())
+        .map_err(|e| e.to_string())?;
+    Ok((d, net.get(core).await?))
 }
 
 /// Carries out `cmd` (on the core runtime); answers with `send`.
@@ -152,9 +167,7 @@ pub async fn handle(
 ) {
     match cmd {
         PeerCommand::ListDevices => {
-            send(PeerUpdate::Devices(
-                paired(&core).list().unwrap_or_default(),
-            ));
+            send(devices(&core));
         }
         PeerCommand::OpenPairing => {
             let n = match net.get(&core).await {
@@ -179,9 +192,7 @@ pub async fn handle(
                 });
                 if end {
                     if matches!(state, PairingState::Paired(_)) {
-                        send(PeerUpdate::Devices(
-                            paired(&core).list().unwrap_or_default(),
-                        ));
+                        send(devices(&core));
                     }
                     return;
                 }
@@ -210,25 +221,18 @@ pub async fn handle(
             }
             .await;
             send(PeerUpdate::Joined(r));
-            send(PeerUpdate::Devices(
-                paired(&core).list().unwrap_or_default(),
-            ));
+            send(devices(&core));
         }
         PeerCommand::Unpair(id) => {
             let r = async {
-                let d = paired(&core)
-                    .find(&id.to_string())
-                    .map_err(|e| e.to_string())?;
-                let n = net.get(&core).await?;
+                let (d, n) = reach(&core, &net, id).await?;
                 n.unpair(&d, &[]).await.map_err(|e| e.to_string())
             }
             .await;
             if let Err(e) = r {
-                send(PeerUpdate::Copied(Err(e)));
+                send(PeerUpdate::Failed(e));
             }
-            send(PeerUpdate::Devices(
-                paired(&core).list().unwrap_or_default(),
-            ));
+            send(devices(&core));
         }
         PeerCommand::List {
             ticket,
@@ -236,10 +240,7 @@ pub async fn handle(
             path,
         } => {
             let r = async {
-                let d = paired(&core)
-                    .find(&device.to_string())
-                    .map_err(|e| e.to_string())?;
-                let n = net.get(&core).await?;
+                let (d, n) = reach(&core, &net, device).await?;
                 match path {
                     None => n
                         .locations(&d, &[])
@@ -288,10 +289,7 @@ pub async fn handle(
             dest,
         } => {
             let r = async {
-                let d = paired(&core)
-                    .find(&device.to_string())
-                    .map_err(|e| e.to_string())?;
-                let n = net.get(&core).await?;
+                let (d, n) = reach(&core, &net, device).await?;
                 let (mut files, mut bytes) = (0u64, 0u64);
                 let last = std::sync::Mutex::new(std::time::Instant::now());
                 let last = &last;

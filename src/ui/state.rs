@@ -972,6 +972,7 @@ impl AppState {
                     p.copying = Some((done, total));
                 }
             }
+            PeerUpdate::Failed(e) => self.toast = Some(Toast::new(e, false, true)),
             PeerUpdate::Copied(r) => {
                 if let Some(p) = &mut self.peer {
                     p.copying = None;
@@ -1837,14 +1838,7 @@ impl AppState {
                     let paths = p
                         .selected
                         .iter()
-                        .map(|n| {
-                            let mut full = dir.clone();
-                            if !full.ends_with(b"/") {
-                                full.push(b'/');
-                            }
-                            full.extend_from_slice(n);
-                            full
-                        })
+                        .map(|n| crate::net::browse::child_path(dir, n))
                         .collect();
                     p.copying = Some((0, 0));
                     send.push(Command::Peer(PeerCommand::Copy {

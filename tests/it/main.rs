@@ -12,6 +12,7 @@ mod indexing;
 mod jobs;
 mod libraries;
 mod ls;
+mod net_in_process;
 mod peers;
 mod portable;
 mod records;

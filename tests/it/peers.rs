@@ -217,10 +217,7 @@ fn a_device_that_is_not_paired_is_refused_and_a_wrong_code_pairs_nobody() {
 
     // No code open on desk's server: a pairing attempt is refused.
     let err = fails(local(&stranger).args(["device", "pair", "1234-5678-9012", "--host", &host]));
-    assert!(
-        err.contains("no pairing code") || err.contains("not paired"),
-        "{err}"
-    );
+    assert!(err.contains("no pairing code is open"), "{err}");
 
     // A wrong code (right slot, wrong rest) pairs neither side; three end the session.
     let (code, code_host, waiting) = open_code(&desk);
@@ -232,17 +229,16 @@ fn a_device_that_is_not_paired_is_refused_and_a_wrong_code_pairs_nobody() {
     };
     for attempt in 1..=3 {
         let err = fails(local(&stranger).args(["device", "pair", &wrong, "--host", &code_host]));
-        assert!(
-            err.contains("does not match") || err.contains("no pairing code"),
-            "attempt {attempt}: {err}"
-        );
+        assert!(err.contains("does not match"), "attempt {attempt}: {err}");
     }
     let (success, _, err) = waiting.finish();
     assert!(!success, "the session should end after three wrong codes");
     assert!(err.contains("3 times"), "{err}");
-    // Even the right code no longer works: the session is over.
+    // The session is over: its host has stopped, and the right code reaches nobody now (the
+    // right code after three wrong ones is refused by a host that stays up: see
+    // `net_in_process::three_wrong_codes_end_the_session_even_for_the_right_one`).
     let err = fails(local(&stranger).args(["device", "pair", &code, "--host", &code_host]));
-    assert!(!err.is_empty());
+    assert!(err.contains("cannot reach"), "{err}");
     let on_desk = json(&ok(cairn(&desk).args(["--json", "device", "list"])));
     assert_eq!(
         on_desk.as_array().unwrap().len(),

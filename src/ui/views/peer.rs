@@ -5,6 +5,7 @@
 use eframe::egui::{self, RichText};
 
 use crate::format;
+use crate::net::browse::child_path;
 use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
 use crate::ui::state::items_text;
@@ -50,12 +51,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             p.items
                 .iter()
                 .any(|i| &i.name == name && i.kind == EntryKind::Dir)
-                .then(|| {
-                    let mut next = dir.clone();
-                    next.push(b'/');
-                    next.extend_from_slice(name);
-                    next
-                })
+                .then(|| child_path(dir, name))
         });
         if ui
             .add_enabled(folder.is_some(), egui::Button::new(UiCommand::PeerOpen(None).label()))
@@ -99,49 +95,36 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         ui.colored_label(ui.visuals().error_fg_color, e);
         return;
     }
-    use egui_extras::{Column, TableBuilder};
     if p.path.is_none() {
         if p.locations.is_empty() && !p.loading {
             ui.label(format!("{} shares no locations.", p.device.name));
             return;
         }
-        TableBuilder::new(ui)
-            .id_salt("peer-locations")
-            .striped(true)
-            .sense(egui::Sense::click())
-            .column(Column::remainder().at_least(200.0).clip(true))
-            .column(Column::initial(120.0))
-            .column(Column::initial(100.0))
-            .header(ROW_HEIGHT, |mut h| {
-                h.col(|ui| {
-                    ui.strong("Location");
+        table(
+            ui,
+            "peer-locations",
+            ["Location", "Files", "Size"],
+            [120.0, 100.0],
+        )
+        .body(|body| {
+            body.rows(ROW_HEIGHT, p.locations.len(), |mut row| {
+                let l = &p.locations[row.index()];
+                row.col(|ui| {
+                    let t = String::from_utf8_lossy(&l.path);
+                    let text = if l.online {
+                        RichText::new(t)
+                    } else {
+                        RichText::new(format!("{t} (offline)")).weak()
+                    };
+                    cell(ui, text);
                 });
-                h.col(|ui| {
-                    ui.strong("Files");
-                });
-                h.col(|ui| {
-                    ui.strong("Size");
-                });
-            })
-            .body(|body| {
-                body.rows(ROW_HEIGHT, p.locations.len(), |mut row| {
-                    let l = &p.locations[row.index()];
-                    row.col(|ui| {
-                        let t = String::from_utf8_lossy(&l.path);
-                        let text = if l.online {
-                            RichText::new(t)
-                        } else {
-                            RichText::new(format!("{t} (offline)")).weak()
-                        };
-                        cell(ui, text);
-                    });
-                    row.col(|ui| cell(ui, l.files.to_string().into()));
-                    row.col(|ui| cell(ui, format::bytes(l.bytes).into()));
-                    if row.response().double_clicked() || row.response().clicked() {
-                        actions.push(UiCommand::PeerOpen(Some(l.path.clone())));
-                    }
-                });
+                row.col(|ui| cell(ui, l.files.to_string().into()));
+                row.col(|ui| cell(ui, format::bytes(l.bytes).into()));
+                if row.response().double_clicked() || row.response().clicked() {
+                    actions.push(UiCommand::PeerOpen(Some(l.path.clone())));
+                }
             });
+        });
         return;
     }
     if p.items.is_empty() && !p.loading {
@@ -149,51 +132,61 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         return;
     }
     let dir = p.path.clone().unwrap_or_default();
+    table(
+        ui,
+        "peer-items",
+        ["Name", "Size", "Modified"],
+        [100.0, 150.0],
+    )
+    .body(|body| {
+        body.rows(ROW_HEIGHT, p.items.len(), |mut row| {
+            let it = &p.items[row.index()];
+            row.set_selected(p.selected.contains(&it.name));
+            let folder = it.kind == EntryKind::Dir;
+            row.col(|ui| {
+                let name = it.display_name();
+                cell(ui, (if folder { format!("{name}/") } else { name }).into());
+            });
+            row.col(|ui| cell(ui, format::bytes(it.size).into()));
+            row.col(|ui| cell(ui, format::time_ms(it.mtime_ns / 1_000_000).into()));
+            let r = row.response();
+            if r.double_clicked() && folder {
+                actions.push(UiCommand::PeerOpen(Some(child_path(&dir, &it.name))));
+            } else if r.clicked() {
+                actions.push(UiCommand::SelectPeerItem {
+                    name: it.name.clone(),
+                    toggle: ui_ctrl(&r),
+                });
+            }
+        });
+    });
+}
+
+/// A striped table whose rows take clicks: a wide first column, then two of `widths`
+/// points, under `titles`.
+fn table<'a>(
+    ui: &'a mut egui::Ui,
+    id: &str,
+    titles: [&str; 3],
+    widths: [f32; 2],
+) -> egui_extras::Table<'a> {
+    use egui_extras::{Column, TableBuilder};
     TableBuilder::new(ui)
-        .id_salt("peer-items")
+        .id_salt(id)
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::remainder().at_least(200.0).clip(true))
-        .column(Column::initial(100.0))
-        .column(Column::initial(150.0))
+        .column(Column::initial(widths[0]))
+        .column(Column::initial(widths[1]))
         .header(ROW_HEIGHT, |mut h| {
-            h.col(|ui| {
-                ui.strong("Name");
-            });
-            h.col(|ui| {
-                ui.strong("Size");
-            });
-            h.col(|ui| {
-                ui.strong("Modified");
-            });
-        })
-        .body(|body| {
-            body.rows(ROW_HEIGHT, p.items.len(), |mut row| {
-                let it = &p.items[row.index()];
-                row.set_selected(p.selected.contains(&it.name));
-                let folder = it.kind == EntryKind::Dir;
-                row.col(|ui| {
-                    let name = it.display_name();
-                    cell(ui, (if folder { format!("{name}/") } else { name }).into());
+            for t in titles {
+                h.col(|ui| {
+                    ui.strong(t);
                 });
-                row.col(|ui| cell(ui, format::bytes(it.size).into()));
-                row.col(|ui| cell(ui, format::time_ms(it.mtime_ns / 1_000_000).into()));
-                let r = row.response();
-                if r.double_clicked() && folder {
-                    let mut next = dir.clone();
-                    next.push(b'/');
-                    next.extend_from_slice(&it.name);
-                    actions.push(UiCommand::PeerOpen(Some(next)));
-                } else if r.clicked() {
-                    actions.push(UiCommand::SelectPeerItem {
-                        name: it.name.clone(),
-                        toggle: ui_ctrl(&r),
-                    });
-                }
-            });
-        });
+            }
+        })
 }
 
 /// A table cell's text: not selectable, so a click selects the row.

@@ -748,8 +748,19 @@ pub fn copy_large_verified(
 /// # Errors
 /// The read error.
 pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
-    use std::os::unix::fs::FileExt;
     let mut hasher = blake3::Hasher::new();
+    let n = hash_into(file, &mut hasher)?;
+    Ok((n, hasher.finalize()))
+}
+
+/// Feeds a whole open file, from its start (positional reads: the file's offset is left
+/// alone), to `hasher`, which can go on taking bytes after it (a partial file continued).
+/// Returns the bytes read.
+///
+/// # Errors
+/// The read error.
+pub fn hash_into(file: &File, hasher: &mut blake3::Hasher) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
     let mut buf = vec![0u8; buffer_for(file)];
     let mut off = 0u64;
     loop {
@@ -759,10 +770,10 @@ pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hash_update(&mut hasher, &buf[..n]);
+        hash_update(hasher, &buf[..n]);
         off += n as u64;
     }
-    Ok((off, hasher.finalize()))
+    Ok(off)
 }
 
 /// Sets an open file's permission bits and modification time (as `cp -a` keeps them), as

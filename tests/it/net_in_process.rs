@@ -1,0 +1,201 @@
+//! Paired devices with both endpoints in this process (each with its own data folder), and
+//! a hostile peer speaking raw iroh: what the two-process tests in `peers` cannot reach.
+
+use std::net::SocketAddr;
+
+use cairn::net::browse::{BrowseReq, BrowseResp};
+use cairn::net::pair::PairingCode;
+use cairn::net::transfer::{TransferReq, TransferResp};
+use cairn::net::{Net, NetOptions, alpn, wire};
+use cairn::vdfs::fs::rules::Rules;
+use cairn::vdfs::index::location::IndexMode;
+use cairn::vdfs::jobs::JobStatus;
+use cairn::{Core, CoreOptions};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn loopback() -> NetOptions {
+    NetOptions {
+        listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+    }
+}
+
+/// A code with the same slot as `code` and other digits.
+fn wrong(code: &PairingCode) -> PairingCode {
+    let w = PairingCode::parse(&format!("{:04}-0000-0000", code.slot())).unwrap();
+    if w == *code {
+        PairingCode::parse(&format!("{:04}-0000-0001", code.slot())).unwrap()
+    } else {
+        w
+    }
+}
+
+#[test]
+fn three_wrong_codes_end_the_session_even_for_the_right_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let desk_core = Core::start(CoreOptions::at(tmp.path().join("desk"))).unwrap();
+    let laptop_core = Core::start(CoreOptions::at(tmp.path().join("laptop"))).unwrap();
+    runtime().block_on(async {
+        let desk = Net::start(&desk_core, loopback()).await.unwrap();
+        let laptop = Net::start(&laptop_core, loopback()).await.unwrap();
+        let code = desk.open_pairing();
+        for attempt in 1..=3 {
+            let e = laptop
+                .join(&wrong(&code), &desk.peer_addr())
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("does not match"), "attempt {attempt}: {e}");
+        }
+        let e = desk.wait_paired().await.unwrap_err().to_string();
+        assert!(e.contains("3 times"), "{e}");
+        // The host is still up; the right code is refused now.
+        let e = laptop
+            .join(&code, &desk.peer_addr())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no pairing code is open"), "{e}");
+        assert!(desk.paired().list().unwrap().is_empty());
+        assert!(laptop.paired().list().unwrap().is_empty());
+        desk.close().await;
+        laptop.close().await;
+    });
+}
+
+/// A raw iroh endpoint with the 32-byte secret `key`, on loopback: a peer that says
+/// whatever it likes.
+async fn raw_endpoint(key: [u8; 32]) -> iroh::Endpoint {
+    iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+        .secret_key(iroh::SecretKey::from_bytes(&key))
+        .relay_mode(iroh::RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .portmapper_config(iroh::endpoint::PortmapperConfig::Disabled)
+        .bind()
+        .await
+        .unwrap()
+}
+
+/// Sends `bytes` on a new stream of `conn` and returns the first message answered.
+async fn answer_to<M: serde::de::DeserializeOwned>(
+    conn: &iroh::endpoint::Connection,
+    bytes: &[u8],
+) -> M {
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(bytes).await.unwrap();
+    send.finish().unwrap();
+    wire::recv(&mut recv, 4 << 20).await.unwrap()
+}
+
+#[test]
+fn malformed_truncated_and_oversized_messages_are_refused_and_the_peer_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = std::fs::canonicalize(tmp.path()).unwrap().join("shared");
+    std::fs::create_dir_all(&tree).unwrap();
+    std::fs::write(tree.join("a.txt"), b"a").unwrap();
+    let desk_core = Core::start(CoreOptions::at(tmp.path().join("desk"))).unwrap();
+    let lib = desk_core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&tree, IndexMode::Shallow, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let laptop_data = tmp.path().join("laptop");
+    let laptop_core = Core::start(CoreOptions::at(&laptop_data)).unwrap();
+    let laptop_key: [u8; 32] = hex::decode(
+        std::fs::read_to_string(laptop_data.join("device.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+    .try_into()
+    .unwrap();
+    runtime().block_on(async {
+        let desk = Net::start(&desk_core, loopback()).await.unwrap();
+        let laptop = Net::start(&laptop_core, loopback()).await.unwrap();
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+        let at = desk.peer_addr();
+        let desk_addr = iroh::EndpointAddr::new(at.id).with_ip_addr(at.addrs[0]);
+
+        // The laptop's own key, speaking garbage on one connection.
+        let hostile = raw_endpoint(laptop_key).await;
+        let conn = hostile
+            .connect(desk_addr.clone(), alpn::BROWSE)
+            .await
+            .unwrap();
+        let too_long = u32::MAX.to_le_bytes();
+        let cut = [&100u32.to_le_bytes()[..], b"only ten b"].concat();
+        let junk = [&5u32.to_le_bytes()[..], &[0xff; 5]].concat();
+        for (bytes, why) in [
+            (&too_long[..], "at most"),
+            (&cut[..], "middle of a message"),
+            (&junk[..], "malformed BrowseReq"),
+            (&[][..], "without answering"),
+        ] {
+            match answer_to::<BrowseResp>(&conn, bytes).await {
+                BrowseResp::Error(e) => assert!(e.contains(why), "{why}: {e}"),
+                other => panic!("{why}: answered {other:?}"),
+            }
+        }
+        // The same connection still serves a good request.
+        let ok = answer_to::<BrowseResp>(&conn, &wire::frame(&BrowseReq::Locations)).await;
+        assert!(
+            matches!(&ok, BrowseResp::Locations(l) if l.len() == 1),
+            "{ok:?}"
+        );
+
+        // The transfer protocol likewise.
+        let conn = hostile
+            .connect(desk_addr.clone(), alpn::TRANSFER)
+            .await
+            .unwrap();
+        match answer_to::<TransferResp>(&conn, &junk).await {
+            TransferResp::Error(e) => assert!(e.contains("malformed TransferReq"), "{e}"),
+            other => panic!("answered {other:?}"),
+        }
+        let path = tree.join("a.txt").into_os_string().into_encoded_bytes();
+        let ok =
+            answer_to::<TransferResp>(&conn, &wire::frame(&TransferReq::Read { path, offset: 0 }))
+                .await;
+        assert!(matches!(ok, TransferResp::Header { size: 1, .. }), "{ok:?}");
+
+        // A stranger's key is closed before anything is read, on every protocol.
+        let stranger = raw_endpoint([7; 32]).await;
+        for a in [alpn::BROWSE, alpn::TRANSFER, alpn::PAIR] {
+            let conn = stranger.connect(desk_addr.clone(), a).await.unwrap();
+            // Whichever step meets the closed connection first fails; none gets an answer.
+            let answered = async {
+                let (mut send, mut recv) = conn.open_bi().await?;
+                send.write_all(&wire::frame(&BrowseReq::Locations)).await?;
+                send.finish()?;
+                recv.read_to_end(1 << 20).await?;
+                Ok::<_, anyhow::Error>(())
+            }
+            .await;
+            assert!(
+                answered.is_err(),
+                "{} answered a stranger",
+                String::from_utf8_lossy(a)
+            );
+            let reason = format!("{:?}", conn.closed().await);
+            assert!(
+                reason.contains("403") || reason.contains("404"),
+                "{}: {reason}",
+                String::from_utf8_lossy(a)
+            );
+        }
+        hostile.close().await;
+        stranger.close().await;
+        desk.close().await;
+        laptop.close().await;
+    });
+}
