@@ -343,7 +343,8 @@ impl Net {
         self.inner.endpoint.id().to_string()
     }
 
-    /// The socket addresses a peer can dial this endpoint at (see [`dialable`]).
+    /// The socket addresses a peer can dial this endpoint at: its interfaces' addresses at
+    /// the bound ports, never an unspecified one (`0.0.0.0`, `[::]`).
     pub fn addrs(&self) -> Vec<SocketAddr> {
         dialable(&self.inner.endpoint)
     }
