@@ -711,8 +711,8 @@ impl Net {
     }
 
     /// A connection to a paired device on `alpn`, and whether it was kept from before: the
-    /// open one, else a new one (kept for next time) at `addrs` when given (always dialled:
-    /// the user asked for that address), else where the device was last reached.
+    /// open one (it is that device, wherever it answered), else a new one (kept for next
+    /// time) at `addrs` when given, else where the device was last reached.
     async fn connect(
         &self,
         device: &PairedDevice,
@@ -727,9 +727,7 @@ impl Net {
             .expect("connections")
             .get(&(id, alpn))
             .cloned();
-        if addrs.is_empty()
-            && let Some(c) = kept.filter(|c| c.close_reason().is_none())
-        {
+        if let Some(c) = kept.filter(|c| c.close_reason().is_none()) {
             return Ok((c, true));
         }
         let tried = if addrs.is_empty() {
