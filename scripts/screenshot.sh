@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
 # grid view, the inspector, the tag popup, the jobs drawer, the longest folder with a selection and after the
-# mouse wheel, a folder of names in many scripts, and search results, in the dark and the
-# light theme.
+# mouse wheel, a folder of names in many scripts, search results, and a paired device (another
+# Cairn on loopback: its longest folder with a selection and after the wheel, the pairing
+# dialog), in the dark and the light theme.
 #
 #   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -45,6 +46,24 @@ C tag create Paris --parent France; C tag create work::Project --colour '#f97316
 first=$(find "$WORK/Home" -maxdepth 2 -type f | sort | head -3)
 while IFS= read -r f; do C tag add Paris "$f"; C label "$f" red; done <<< "$first"
 
+# A paired device, "desk", sharing a copy of the tree, served on loopback (no discovery on
+# this machine's networks): paired from the port it then serves on.
+DESK="$WORK/desk-data"; SHARE="$WORK/Desk share"
+cp -r "$WORK/Home" "$SHARE"
+"$CAIRN" --data-dir "$DESK" device rename desk >/dev/null
+"$CAIRN" --data-dir "$DESK" location add "$SHARE" --mode shallow >/dev/null
+PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$CAIRN" --data-dir "$DESK" --json device pair --listen "127.0.0.1:$PORT" > "$WORK/pair.json" &
+sleep 1
+CODE=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["code"])' "$WORK/pair.json")
+HOST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["host"])' "$WORK/pair.json")
+CAIRN_LISTEN=127.0.0.1:0 "$CAIRN" --data-dir "$WORK/data" device pair "$CODE" --host "$HOST" >/dev/null
+wait
+"$CAIRN" --data-dir "$DESK" serve --no-watch --listen "127.0.0.1:$PORT" >/dev/null 2>&1 &
+# The longest folder, in the tree and in desk's copy of it.
+long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
+desk_long="$SHARE${long#"$WORK/Home"}"
+
 DISPLAY_NUM=:97
 Xvfb $DISPLAY_NUM -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 sleep 1
@@ -57,7 +76,7 @@ for theme in dark light; do
   # The window opens on the home folder the first time (then where it was left): the
   # generated tree is the home folder, and each theme starts afresh.
   rm -f "$WORK/data/window.toml"
-  HOME="$WORK/Home" CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
+  HOME="$WORK/Home" CAIRN_LISTEN=127.0.0.1:0 CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
   pid=$!
   sleep 5
   win=$(xdotool search --name Cairn | head -1)
@@ -84,7 +103,6 @@ for theme in dark light; do
   xdotool key ctrl+g; sleep 0.5
   shot "$theme-jobs"
   # The longest folder: a selection of several rows (Shift+Down), then the mouse wheel.
-  long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
   xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$long"; xdotool key Return; sleep 2
   xdotool key Down shift+Down shift+Down shift+Down shift+Down; sleep 0.5
   shot "$theme-long-selection"
@@ -99,5 +117,16 @@ for theme in dark light; do
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
   shot "$theme-search"
   xdotool key ctrl+a BackSpace; sleep 0.5
+  # The paired device: its longest folder (typed as the command line writes it), a
+  # selection of three rows (Ctrl+click), then the mouse wheel; then the pairing dialog.
+  xdotool key Escape; sleep 0.3
+  xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "desk:$desk_long"; xdotool key Return; sleep 2
+  for y in 181 237 293; do xdotool mousemove 400 $y keydown ctrl click 1 keyup ctrl; sleep 0.2; done; sleep 0.5
+  shot "$theme-device-selection"
+  xdotool mousemove 600 400; for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; sleep 0.05; done; sleep 0.8
+  shot "$theme-device-wheel"
+  xdotool key ctrl+k; sleep 0.4; xdotool type --delay 30 "pair a device"; xdotool key Return; sleep 0.8
+  shot "$theme-pairing"
+  xdotool key Escape; sleep 0.3
   kill $pid; wait $pid 2>/dev/null || true
 done

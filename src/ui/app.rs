@@ -240,7 +240,8 @@ impl CairnApp {
                 });
             });
         self.run_all(&mut acts, &ctx);
-        if self.state.explorer.inspector {
+        // The inspector tells about local files; a device's folder has none selected.
+        if self.state.explorer.inspector && self.state.peer.is_none() {
             egui::Panel::right("inspector")
                 .resizable(true)
                 .size_range(240.0..=640.0)

@@ -328,10 +328,12 @@ pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut V
                 )
                 .labelled_by(l.id);
                 ui.end_row();
-                let l = ui.label("Its address");
+                let l = ui
+                    .label("Its address")
+                    .on_hover_text("ID@IP:PORT, as the other device shows it beside its code");
                 ui.add(
                     egui::TextEdit::singleline(&mut d.host)
-                        .hint_text("ID@IP:PORT beside its code (empty: look on this network)")
+                        .hint_text("empty: look on this network")
                         .desired_width(360.0),
                 )
                 .labelled_by(l.id);

@@ -389,6 +389,19 @@ pub fn stem_chars(name: &str, kind: EntryKind) -> usize {
     }
 }
 
+impl PeerView {
+    /// The items shown: all, or (`show_hidden` off) those whose name does not start with a
+    /// dot, as the local folders do.
+    pub fn visible(
+        &self,
+        show_hidden: bool,
+    ) -> impl Iterator<Item = &crate::net::browse::RemoteItem> {
+        self.items
+            .iter()
+            .filter(move |i| show_hidden || !i.name.starts_with(b"."))
+    }
+}
+
 /// The pairing dialog: a code shown here, or a code typed from another device.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct PairingDialog {
@@ -413,6 +426,8 @@ pub struct PeerView {
     pub path: Option<Vec<u8>>,
     /// The listing's ticket.
     pub ticket: u64,
+    /// The first ticket of this view (its locations' listing).
+    pub since: u64,
     /// Its locations (when `path` is `None`).
     pub locations: Vec<crate::net::browse::RemoteLocation>,
     /// The folder's items, as they came.
@@ -895,6 +910,37 @@ impl AppState {
         Ok(Command::TrashDupes { groups, keep, link })
     }
 
+    /// Shows the paired device `id` instead of the folder, at `path` (`None`: its
+    /// locations, which are asked for either way: Up stops at them); returns the commands.
+    fn show_device(&mut self, id: uuid::Uuid, path: Option<Vec<u8>>) -> Vec<Command> {
+        let Some(d) = self.devices.iter().find(|d| d.id == id).cloned() else {
+            return Vec::new();
+        };
+        self.show_trash = false;
+        self.show_missing = false;
+        self.show_dupes = false;
+        self.renaming = None;
+        let dest = self.explorer.folder.clone();
+        self.peer = Some(PeerView {
+            device: d,
+            dest,
+            path: None,
+            ticket: 0,
+            since: self.peer_ticket + 1,
+            locations: Vec::new(),
+            items: Vec::new(),
+            loading: false,
+            error: None,
+            selected: Default::default(),
+            copying: None,
+        });
+        let mut out = vec![self.peer_list(None)];
+        if path.is_some() {
+            out.push(self.peer_list(path));
+        }
+        out
+    }
+
     /// Lists `path` of the device shown (`None`: its locations); returns the command.
     fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
         self.peer_ticket += 1;
@@ -937,14 +983,23 @@ impl AppState {
                 }
             }
             PeerUpdate::Listing { ticket, listing } => {
-                let Some(p) = self.peer.as_mut().filter(|p| p.ticket == ticket) else {
+                let Some(p) = self.peer.as_mut() else {
                     return;
                 };
-                match listing {
-                    Ok(Listing::Locations(l)) => {
+                // The device's locations hold for every folder of this view; the rest only
+                // for the listing asked last.
+                if let Ok(Listing::Locations(l)) = listing {
+                    if ticket >= p.since {
                         p.locations = l;
-                        p.loading = false;
+                        p.loading &= p.path.is_some();
                     }
+                    return;
+                }
+                if p.ticket != ticket {
+                    return;
+                }
+                match listing {
+                    Ok(Listing::Locations(_)) => {}
                     Ok(Listing::Items { items, done }) => {
                         p.items.extend(items);
                         if done {
@@ -1611,6 +1666,18 @@ impl AppState {
             UiCommand::GoToItem(path) => send.extend(self.reveal(path)),
             UiCommand::GoToAddress(typed) => {
                 e.path_edit = None;
+                // `DEVICE:/path` (as the command line writes it) opens a paired device.
+                if let Some((name, path)) = typed.trim().split_once(':')
+                    && path.starts_with('/')
+                    && let Some(d) = self
+                        .devices
+                        .iter()
+                        .find(|d| d.name.eq_ignore_ascii_case(name))
+                {
+                    let id = d.id;
+                    send.extend(self.show_device(id, Some(path.as_bytes().to_vec())));
+                    return;
+                }
                 match SdPath::parse(&typed, uuid::Uuid::nil()) {
                     Ok(SdPath::Physical { path, .. }) => send.push(self.navigate(path, true)),
                     Ok(SdPath::Content { content_id }) => {
@@ -1792,28 +1859,7 @@ impl AppState {
                 }
                 send.push(Command::ForgetMissing(entries));
             }
-            UiCommand::ShowDevice(id) => {
-                if let Some(d) = self.devices.iter().find(|d| d.id == id).cloned() {
-                    self.show_trash = false;
-                    self.show_missing = false;
-                    self.show_dupes = false;
-                    self.renaming = None;
-                    let dest = self.explorer.folder.clone();
-                    self.peer = Some(PeerView {
-                        device: d,
-                        dest,
-                        path: None,
-                        ticket: 0,
-                        locations: Vec::new(),
-                        items: Vec::new(),
-                        loading: false,
-                        error: None,
-                        selected: Default::default(),
-                        copying: None,
-                    });
-                    send.push(self.peer_list(None));
-                }
-            }
+            UiCommand::ShowDevice(id) => send.extend(self.show_device(id, None)),
             UiCommand::PeerOpen(path) => {
                 if self.peer.is_some() {
                     send.push(self.peer_list(path));
@@ -2485,6 +2531,69 @@ mod tests {
         run(&mut s, UiCommand::RenameMany(paths.clone()));
         run(&mut s, UiCommand::CancelBatchRename);
         assert!(s.batch_rename.is_none());
+    }
+
+    #[test]
+    fn a_device_address_opens_the_device_and_up_stops_at_its_locations() {
+        use crate::net::browse::RemoteLocation;
+        use crate::ui::peers::{Listing, PeerCommand, PeerUpdate};
+        let mut s = state();
+        listing(&mut s, vec![]);
+        let desk = crate::net::peers::PairedDevice {
+            id: uuid::Uuid::from_bytes([1; 16]),
+            name: "desk".into(),
+            public_key: hex::encode([1; 32]),
+            paired_at: jiff::Timestamp::UNIX_EPOCH,
+            addrs: vec![],
+            last_seen: None,
+        };
+        s.apply(Update::Peer(PeerUpdate::Devices(vec![desk.clone()])));
+        // As the command line writes it (any case for the name).
+        let out = run(&mut s, UiCommand::GoToAddress("Desk:/share/docs".into()));
+        let lists: Vec<_> = out
+            .commands
+            .iter()
+            .map(|c| match c {
+                Command::Peer(PeerCommand::List { ticket, path, .. }) => (*ticket, path.clone()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(lists.len(), 2, "its locations, then the folder");
+        assert_eq!(lists[1].1.as_deref(), Some(&b"/share/docs"[..]));
+        assert_eq!(
+            s.peer.as_ref().unwrap().dest.as_deref(),
+            Some(Path::new("/f"))
+        );
+        // The locations come after the folder was asked for: still taken.
+        s.apply(Update::Peer(PeerUpdate::Listing {
+            ticket: lists[0].0,
+            listing: Ok(Listing::Locations(vec![RemoteLocation {
+                path: b"/share".to_vec(),
+                name: "share".into(),
+                online: true,
+                files: 1,
+                bytes: 1,
+            }])),
+        }));
+        assert_eq!(s.peer.as_ref().unwrap().locations.len(), 1);
+        assert!(
+            s.peer.as_ref().unwrap().loading,
+            "the folder is still listing"
+        );
+        // Up: the location's root, then its locations, never above.
+        let up = |s: &mut AppState| match run(s, UiCommand::Up).commands.as_slice() {
+            [Command::Peer(PeerCommand::List { path, .. })] => path.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(up(&mut s).as_deref(), Some(&b"/share"[..]));
+        assert_eq!(up(&mut s), None);
+        // A name that is no paired device is a path as before.
+        let out = run(&mut s, UiCommand::GoToAddress("/tmp".into()));
+        assert!(matches!(
+            out.commands.as_slice(),
+            [Command::Navigate { .. }]
+        ));
+        assert!(s.peer.is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use eframe::egui::{self, RichText};
 use crate::format;
 use crate::ui::AppState;
 use crate::ui::commands::{CommandKind, UiCommand};
+use crate::ui::state::items_text;
 use crate::ui::theme;
 use crate::ui::views;
 use crate::vdfs::jobs::JobStatus;
@@ -26,44 +27,9 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             actions.push(UiCommand::ToggleJobs);
         }
         ui.separator();
-        let e = &state.explorer;
-        let shown = e.order.len();
-        let mut text = format!("{shown} item{}", if shown == 1 { "" } else { "s" });
-        if e.items.len() > shown {
-            text.push_str(&format!(" ({} hidden or filtered)", e.items.len() - shown));
-        }
-        if e.loading {
-            text.push_str(" · loading…");
-        }
-        ui.label(text);
-        let sel = e.selection.items.len();
-        if sel > 0 {
-            let bytes: u64 = e.selected().map(|i| i.size).sum();
-            ui.separator();
-            ui.label(format!("{sel} selected ({})", format::bytes(bytes)));
-        }
-        if let Some((free, total)) = state.space {
-            ui.separator();
-            ui.label(format!(
-                "{} free of {}",
-                format::bytes(free),
-                format::bytes(total)
-            ));
-        }
-        if let Some(Source::Index { location, .. }) = e.source {
-            ui.separator();
-            if e.changed_on_disk {
-                ui.label(
-                    RichText::new("changed since the last scan")
-                        .color(theme::job_status(JobStatus::Paused, dark)),
-                );
-                let rescan = UiCommand::RescanLocation(location);
-                if ui.small_button(rescan.label()).clicked() {
-                    actions.push(rescan);
-                }
-            } else {
-                ui.label(RichText::new("from the index").color(theme::weak(ui)));
-            }
+        match &state.peer {
+            Some(p) => device_counts(ui, p, state.explorer.show_hidden),
+            None => folder_counts(ui, state, actions, dark),
         }
         // The live index catching up, or short of watches (the system's limit).
         for l in &state.locations {
@@ -123,4 +89,76 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             );
         });
     });
+}
+
+/// The counts of a paired device's folder shown (not of the local folder behind it).
+fn device_counts(ui: &mut egui::Ui, p: &crate::ui::state::PeerView, show_hidden: bool) {
+    if p.path.is_none() {
+        let n = p.locations.len();
+        let s = if n == 1 { "" } else { "s" };
+        ui.label(format!("{n} shared location{s} on {}", p.device.name));
+        return;
+    }
+    let shown = p.visible(show_hidden).count();
+    let mut text = format!("{} on {}", items_text(shown as u64), p.device.name);
+    if p.items.len() > shown {
+        text.push_str(&format!(" ({} hidden)", p.items.len() - shown));
+    }
+    if p.loading {
+        text.push_str(" · loading…");
+    }
+    ui.label(text);
+    let sel: Vec<_> = p
+        .items
+        .iter()
+        .filter(|i| p.selected.contains(&i.name))
+        .collect();
+    if !sel.is_empty() {
+        let bytes: u64 = sel.iter().map(|i| i.size).sum();
+        ui.separator();
+        ui.label(format!("{} selected ({})", sel.len(), format::bytes(bytes)));
+    }
+}
+
+/// The counts of the local folder shown, its free space and whether it is from the index.
+fn folder_counts(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>, dark: bool) {
+    let e = &state.explorer;
+    let shown = e.order.len();
+    let mut text = format!("{shown} item{}", if shown == 1 { "" } else { "s" });
+    if e.items.len() > shown {
+        text.push_str(&format!(" ({} hidden or filtered)", e.items.len() - shown));
+    }
+    if e.loading {
+        text.push_str(" · loading…");
+    }
+    ui.label(text);
+    let sel = e.selection.items.len();
+    if sel > 0 {
+        let bytes: u64 = e.selected().map(|i| i.size).sum();
+        ui.separator();
+        ui.label(format!("{sel} selected ({})", format::bytes(bytes)));
+    }
+    if let Some((free, total)) = state.space {
+        ui.separator();
+        ui.label(format!(
+            "{} free of {}",
+            format::bytes(free),
+            format::bytes(total)
+        ));
+    }
+    if let Some(Source::Index { location, .. }) = e.source {
+        ui.separator();
+        if e.changed_on_disk {
+            ui.label(
+                RichText::new("changed since the last scan")
+                    .color(theme::job_status(JobStatus::Paused, dark)),
+            );
+            let rescan = UiCommand::RescanLocation(location);
+            if ui.small_button(rescan.label()).clicked() {
+                actions.push(rescan);
+            }
+        } else {
+            ui.label(RichText::new("from the index").color(theme::weak(ui)));
+        }
+    }
 }

@@ -127,8 +127,13 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         });
         return;
     }
-    if p.items.is_empty() && !p.loading {
-        ui.label("This folder is empty.");
+    let items: Vec<_> = p.visible(state.explorer.show_hidden).collect();
+    if items.is_empty() && !p.loading {
+        ui.label(if p.items.is_empty() {
+            "This folder is empty."
+        } else {
+            "Only hidden items here (Ctrl+H shows them)."
+        });
         return;
     }
     let dir = p.path.clone().unwrap_or_default();
@@ -139,8 +144,8 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         [100.0, 150.0],
     )
     .body(|body| {
-        body.rows(ROW_HEIGHT, p.items.len(), |mut row| {
-            let it = &p.items[row.index()];
+        body.rows(ROW_HEIGHT, items.len(), |mut row| {
+            let it = items[row.index()];
             row.set_selected(p.selected.contains(&it.name));
             let folder = it.kind == EntryKind::Dir;
             row.col(|ui| {
