@@ -190,6 +190,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     {
         return peer::cp_from_device(&core, &Output { json: cli.json }, &a.paths);
     }
+    // A copy to a paired device (`cairn cp PATH… DEVICE:/folder`): that device writes.
+    if let Command::Cp(a) = command
+        && let Some((dest, sources)) = a.paths.split_last()
+        && peer::is_remote(&core, dest)
+        && !sources.iter().any(|p| peer::is_remote(&core, p))
+    {
+        return peer::cp_to_device(&core, &Output { json: cli.json }, &a.paths);
+    }
     // The library is open in a running Cairn (the window): it runs the command for us.
     let local = matches!(
         command,

@@ -77,6 +77,17 @@ pub enum PeerCommand {
         #[command(flatten)]
         reach: ReachArgs,
     },
+    /// Copy local files or folders into a folder of a paired device (inside one of its
+    /// locations); the device pulls them, verified by BLAKE3 end to end, and indexes them.
+    /// Run it again after an interruption to go on where it stopped. (`cairn cp PATH…
+    /// DEVICE:/folder` does the same.)
+    Put {
+        /// The local items (any bytes), then `DEVICE:/absolute/folder`.
+        #[arg(required = true, num_args = 2..)]
+        paths: Vec<std::ffi::OsString>,
+        #[command(flatten)]
+        reach: ReachArgs,
+    },
     /// Time searches on a paired device from one process (for the benchmark): each query
     /// `--runs` times over one endpoint; prints the latencies' percentiles.
     #[command(hide = true)]
@@ -250,6 +261,7 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
         PeerCommand::Locations { reach, .. }
         | PeerCommand::Ls { reach, .. }
         | PeerCommand::Get { reach, .. }
+        | PeerCommand::Put { reach, .. }
         | PeerCommand::BenchSearch { reach, .. }
         | PeerCommand::Search { reach, .. } => reach.clone(),
     };
@@ -291,7 +303,11 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
         }
         PeerCommand::Get { paths, .. } => {
             let (dest, sources) = paths.split_last().expect("clap requires two");
-            get(&net, &rt, out, sources, std::path::Path::new(dest), &reach)
+            get(core, &net, &rt, out, sources, std::path::Path::new(dest), &reach)
+        }
+        PeerCommand::Put { paths, .. } => {
+            let (dest, sources) = paths.split_last().expect("clap requires two");
+            put(&net, &rt, out, sources, &dest.to_string_lossy(), &reach)
         }
         PeerCommand::Search {
             device,
@@ -386,12 +402,36 @@ pub(super) fn cp_from_device(
     };
     let net = start(core, &reach.listen)?;
     let rt = core.runtime().clone();
-    let r = get(&net, &rt, out, &sources, std::path::Path::new(dest), &reach);
+    let r = get(core, &net, &rt, out, &sources, std::path::Path::new(dest), &reach);
+    rt.block_on(net.close());
+    r
+}
+
+/// `cairn cp PATH… DEVICE:/folder` (every source local, the destination on a paired device).
+pub(super) fn cp_to_device(
+    core: &Core,
+    out: &Output,
+    paths: &[std::ffi::OsString],
+) -> anyhow::Result<()> {
+    let (dest, sources) = paths.split_last().expect("clap requires two");
+    let listen = ListenArgs {
+        listen: std::env::var("CAIRN_LISTEN")
+            .ok()
+            .and_then(|l| l.parse().ok()),
+    };
+    let reach = ReachArgs {
+        addrs: Vec::new(),
+        listen,
+    };
+    let net = start(core, &reach.listen)?;
+    let rt = core.runtime().clone();
+    let r = put(&net, &rt, out, sources, &dest.to_string_lossy(), &reach);
     rt.block_on(net.close());
     r
 }
 
 fn get(
+    core: &Core,
     net: &Net,
     rt: &tokio::runtime::Handle,
     out: &Output,
@@ -402,7 +442,79 @@ fn get(
     for s in sources {
         let (d, remote) = remote_arg(net, s)?;
         let started = std::time::Instant::now();
-        let bar = (!out.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let bar = progress_bar(out);
+        let progress = |done: u64, total: u64| bar.show(done, total);
+        let report = rt.block_on(net.pull(&d, &reach.addrs, &remote, dest, &progress))?;
+        bar.finish();
+        let secs = started.elapsed().as_secs_f64();
+        let indexing = crate::net::index_copied(core, &report.top);
+        print_copy(
+            out,
+            &d.name,
+            s,
+            &crate::net::transfer::PushReport::from(&report),
+            secs,
+            false,
+        );
+        if let Some(job) = indexing {
+            if !out.json {
+                crate::errln!("Indexing the copied files…");
+            }
+            job.wait();
+        }
+    }
+    Ok(())
+}
+
+/// `cairn peer put PATH… DEVICE:/folder` (and `cairn cp` to a device).
+fn put(
+    net: &Net,
+    rt: &tokio::runtime::Handle,
+    out: &Output,
+    sources: &[std::ffi::OsString],
+    dest: &str,
+    reach: &ReachArgs,
+) -> anyhow::Result<()> {
+    let (d, folder) = remote_arg(net, dest)?;
+    for s in sources {
+        let started = std::time::Instant::now();
+        let bar = progress_bar(out);
+        let progress = |done: u64, total: u64| bar.show(done, total);
+        let report = rt.block_on(net.push(
+            &d,
+            &reach.addrs,
+            std::path::Path::new(s),
+            &folder,
+            &progress,
+        ))?;
+        bar.finish();
+        let secs = started.elapsed().as_secs_f64();
+        print_copy(out, &d.name, &s.to_string_lossy(), &report, secs, true);
+    }
+    Ok(())
+}
+
+/// A byte progress bar on a terminal (nothing for JSON or a pipe).
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Bar {
+    fn show(&self, done: u64, total: u64) {
+        if let Some(b) = &self.0 {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.0 {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn progress_bar(out: &Output) -> Bar {
+    Bar(
+        (!out.json && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
             let b = indicatif::ProgressBar::new(0);
             b.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -411,62 +523,60 @@ fn get(
                 .expect("template"),
             );
             b
-        });
-        let progress = |done: u64, total: u64| {
-            if let Some(b) = &bar {
-                b.set_length(total);
-                b.set_position(done);
-            }
-        };
-        let report = rt.block_on(net.pull(&d, &reach.addrs, &remote, dest, &progress))?;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
-        let secs = started.elapsed().as_secs_f64();
-        if out.json {
-            out.json(&json!({
-                "device": d.name,
-                "source": s,
-                "top": report.top.to_string_lossy(),
-                "files": report.files,
-                "bytes": report.bytes,
-                "resumed": report.resumed,
-                "already": report.already,
-                "renamed": report.renamed.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
-                "skipped": report.skipped,
-                "seconds": secs,
-            }));
-        } else {
-            crate::outln!(
-                "Copied {} files ({}) from {} to {} in {:.1} s ({}/s), each verified by BLAKE3.",
-                report.files,
-                format::bytes(report.bytes),
-                d.name,
-                report.top.display(),
-                secs,
-                format::bytes((report.bytes as f64 / secs.max(0.001)) as u64),
-            );
-            if report.resumed > 0 {
-                crate::outln!(
-                    "{} went on from where an earlier copy stopped.",
-                    report.resumed
-                );
-            }
-            if report.already > 0 {
-                crate::outln!(
-                    "{} were there already (same size and date).",
-                    report.already
-                );
-            }
-            for r in &report.renamed {
-                crate::outln!("Kept both: stored as {}", r.display());
-            }
-            if report.skipped > 0 {
-                crate::outln!("{} links or special files were not copied.", report.skipped);
-            }
-        }
+        }),
+    )
+}
+
+/// What a copy between devices did: `to_device` for a push (paths are the device's).
+fn print_copy(
+    out: &Output,
+    device: &str,
+    source: &str,
+    r: &crate::net::transfer::PushReport,
+    secs: f64,
+    to_device: bool,
+) {
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let top = if to_device {
+        format!("{device}:{}", lossy(&r.top))
+    } else {
+        lossy(&r.top)
+    };
+    if out.json {
+        out.json(&json!({
+            "device": device,
+            "direction": if to_device { "to device" } else { "from device" },
+            "source": source,
+            "top": top,
+            "files": r.files,
+            "bytes": r.bytes,
+            "resumed": r.resumed,
+            "already": r.already,
+            "renamed": r.renamed.iter().map(|p| lossy(p)).collect::<Vec<_>>(),
+            "skipped": r.skipped,
+            "seconds": secs,
+        }));
+        return;
     }
-    Ok(())
+    crate::outln!(
+        "Copied {} files ({}) {} {device} to {top} in {secs:.1} s ({}/s), each verified by BLAKE3.",
+        r.files,
+        format::bytes(r.bytes),
+        if to_device { "from here via" } else { "from" },
+        format::bytes((r.bytes as f64 / secs.max(0.001)) as u64),
+    );
+    if r.resumed > 0 {
+        crate::outln!("{} went on from where an earlier copy stopped.", r.resumed);
+    }
+    if r.already > 0 {
+        crate::outln!("{} were there already (same size and date).", r.already);
+    }
+    for p in &r.renamed {
+        crate::outln!("Kept both: stored as {}", lossy(p));
+    }
+    if r.skipped > 0 {
+        crate::outln!("{} links or special files were not copied.", r.skipped);
+    }
 }
 
 fn locations(

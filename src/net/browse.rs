@@ -187,6 +187,40 @@ pub fn child_path(dir: &[u8], name: &[u8]) -> Vec<u8> {
 /// # Errors
 /// Why not, in words naming the path (lossily) — sent back to the peer as is.
 pub fn confine(locations: &[LocationRecord], requested: &[u8]) -> Result<PathBuf, String> {
+    let plain = plain_path(requested)?;
+    let Some(loc) = locations
+        .iter()
+        .filter(|l| plain.starts_with(l.path()))
+        .max_by_key(|l| l.path.len())
+    else {
+        return Err(format!(
+            "“{}” is not in a location this device shares",
+            String::from_utf8_lossy(requested)
+        ));
+    };
+    real(plain, !matches!(loc.availability(), Availability::Online))
+}
+
+/// Checks a requested path against one offered item `root` (a file or folder this device
+/// offered to send, canonical): as [`confine`], with `root` or what is below it in place of
+/// the locations.
+///
+/// # Errors
+/// Why not, in words naming the path (lossily).
+pub fn confine_below(root: &Path, requested: &[u8]) -> Result<PathBuf, String> {
+    let plain = plain_path(requested)?;
+    if !plain.starts_with(root) {
+        return Err(format!(
+            "“{}” is not what this device offered to send",
+            String::from_utf8_lossy(requested)
+        ));
+    }
+    real(plain, false)
+}
+
+/// `requested` as a path when it is absolute and plain (no `.`, `..`, empty component,
+/// trailing slash or NUL).
+fn plain_path(requested: &[u8]) -> Result<PathBuf, String> {
     let shown = String::from_utf8_lossy(requested);
     if requested.first() != Some(&b'/') {
         return Err(format!("“{shown}” is not an absolute path"));
@@ -210,20 +244,20 @@ pub fn confine(locations: &[LocationRecord], requested: &[u8]) -> Result<PathBuf
             "“{shown}” is not written plainly (a doubled or trailing slash, or “.”)"
         ));
     }
-    let Some(loc) = locations
-        .iter()
-        .filter(|l| plain.starts_with(l.path()))
-        .max_by_key(|l| l.path.len())
-    else {
-        return Err(format!("“{shown}” is not in a location this device shares"));
-    };
+    Ok(plain)
+}
+
+/// `plain` when its canonical form is itself (no symbolic link on the way); when it cannot
+/// be resolved and `offline` (its drive is not here), as it is.
+fn real(plain: PathBuf, offline: bool) -> Result<PathBuf, String> {
     match std::fs::canonicalize(&plain) {
         Ok(real) if real == plain => Ok(plain),
         Ok(_) => Err(format!(
-            "“{shown}” goes through a symbolic link; only the real path is served"
+            "“{}” goes through a symbolic link; only the real path is served",
+            plain.display()
         )),
-        Err(_) if !matches!(loc.availability(), Availability::Online) => Ok(plain),
-        Err(e) => Err(format!("“{shown}”: {e}")),
+        Err(_) if offline => Ok(plain),
+        Err(e) => Err(format!("“{}”: {e}", plain.display())),
     }
 }
 

@@ -103,6 +103,21 @@ pub enum NetError {
     /// A pairing session ended without a pairing.
     #[error("{0}")]
     SessionEnded(String),
+    /// The destination's drive has too little free space for a copy (no file was written).
+    #[error(
+        "not enough free space in {}: the copy needs {} more, {} is free",
+        path.display(),
+        crate::format::bytes(*needed),
+        crate::format::bytes(*free)
+    )]
+    NoSpace {
+        /// The destination folder.
+        path: std::path::PathBuf,
+        /// Bytes still to write.
+        needed: u64,
+        /// Bytes free there.
+        free: u64,
+    },
 }
 
 /// An endpoint to dial: its id and where it listens, written `ID@IP:PORT` (several
@@ -676,6 +691,90 @@ impl Net {
         receiver.pull(remote, dest, progress).await
     }
 
+    /// Copies the local `item` (a file or folder) into the folder `dest` (absolute, exact
+    /// bytes) of `device`, which must be inside one of its locations. The device pulls it
+    /// over a connection of its own for this push (see [`transfer::TransferReq::Push`]): it
+    /// verifies every file by BLAKE3 and writes by the same rules as [`Net::pull`], and a
+    /// rerun goes on from its partial files. While the push runs, this device serves `item`
+    /// and what is below it to that device, nothing else. `progress` gets (bytes received
+    /// there, bytes in all).
+    ///
+    /// # Errors
+    /// [`NetError`] when `item` cannot be read, the device cannot be reached or refuses
+    /// (a folder outside its locations, too little space), or the copy fails there.
+    pub async fn push(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        item: &std::path::Path,
+        dest: &[u8],
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<transfer::PushReport, NetError> {
+        use std::os::unix::ffi::OsStrExt;
+        let root = std::fs::canonicalize(item).map_err(core_io(item))?;
+        let meta = std::fs::symlink_metadata(&root).map_err(core_io(&root))?;
+        if !(meta.is_file() || meta.is_dir()) {
+            return Err(NetError::Core(CoreError::io(
+                &root,
+                std::io::Error::other("only files and folders can be sent"),
+            )));
+        }
+        // A connection of its own: the device's requests on it are served from `root` only.
+        let id = key_of(device)?;
+        let tried = if addrs.is_empty() {
+            &device.addrs
+        } else {
+            addrs
+        };
+        let conn = self
+            .dial(id, tried, alpn::TRANSFER, &device.name)
+            .await?;
+        let _ = self.paired().seen(&device.public_key, addrs);
+        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(root.clone())));
+        let result = async {
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
+            let req = transfer::TransferReq::Push {
+                path: root.as_os_str().as_bytes().to_vec(),
+                dest: dest.to_vec(),
+            };
+            wire::send(&mut send, &req)
+                .await
+                .map_err(|e| failed(&device.name, &e))?;
+            let _ = send.finish();
+            loop {
+                let answer = wire::recv::<transfer::TransferResp>(&mut recv, transfer::MAX_ANSWER)
+                    .await
+                    .map_err(|e| match refusal(&conn) {
+                        Some(reason) => NetError::Remote {
+                            device: device.name.clone(),
+                            reason,
+                        },
+                        None => failed(&device.name, &e),
+                    })?;
+                match answer {
+                    transfer::TransferResp::Progress { done, total } => progress(done, total),
+                    transfer::TransferResp::Pushed(report) => return Ok(report),
+                    transfer::TransferResp::Error(reason) => {
+                        return Err(NetError::Remote {
+                            device: device.name.clone(),
+                            reason,
+                        });
+                    }
+                    other => {
+                        return Err(failed(
+                            &device.name,
+                            &format!("{other:?} where a push's progress was due"),
+                        ));
+                    }
+                }
+            }
+        }
+        .await;
+        conn.close(VarInt::from_u32(0), b"done");
+        offer.abort();
+        result
+    }
+
     /// Closes the endpoint (telling connected peers).
     pub async fn close(&self) {
         let _ = self.inner.router.shutdown().await;
@@ -895,37 +994,170 @@ fn served_locations(core: &Core) -> Vec<crate::vdfs::index::location::LocationRe
         .collect()
 }
 
-/// `cairn/transfer/1`, the sending side. The gate let only paired devices in.
+/// `cairn/transfer/1`, the sending side, and the receiving side of a push. The gate let
+/// only paired devices in.
 #[derive(Debug, Clone)]
 struct TransferHandler(Arc<Shared>);
 
 impl ProtocolHandler for TransferHandler {
     async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
-        serve_paired(&self.0, &conn, serve_transfer).await;
+        let c = conn.clone();
+        serve_paired(&self.0, &conn, move |shared, send, recv| {
+            serve_transfer(shared, c.clone(), send, recv)
+        })
+        .await;
         Ok(())
     }
 }
 
 async fn serve_transfer(
     shared: Arc<Shared>,
-    send: iroh::endpoint::SendStream,
-    recv: iroh::endpoint::RecvStream,
+    conn: Connection,
+    mut send: iroh::endpoint::SendStream,
+    mut recv: iroh::endpoint::RecvStream,
 ) {
-    serve_stream(
-        shared,
-        send,
-        recv,
-        transfer::MAX_REQUEST,
-        transfer::TransferResp::Error,
-        |core, req, tx| transfer::answer(&served_locations(core), req, tx),
-    )
+    let req = match wire::recv(&mut recv, transfer::MAX_REQUEST).await {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
+            let _ = send.finish();
+            return;
+        }
+    };
+    if let transfer::TransferReq::Push { path, dest } = req {
+        let answer = match receive_push(&shared, &conn, &path, &dest, &mut send).await {
+            Ok(report) => transfer::TransferResp::Pushed(report),
+            Err(why) => transfer::TransferResp::Error(why),
+        };
+        let _ = wire::send(&mut send, &answer).await;
+        let _ = send.finish();
+        return;
+    }
+    answer_stream(shared, send, req, |core, req, tx| {
+        let locations = served_locations(core);
+        transfer::answer(&|p| browse::confine(&locations, p), req, tx);
+    })
     .await;
 }
 
-/// Serves one request stream: reads a `Req` of at most `max` bytes, answers it on the
-/// blocking pool with `answer` (store and disk reads), which sends what it produces over a
-/// bounded channel to this stream's writer (a slow peer holds the reader back instead of
-/// filling memory). A request that cannot be read is answered with `error(why)`.
+/// The receiving side of a push: pulls the pusher's `path` over `conn` into this device's
+/// folder `dest` (inside one of its locations), telling the pusher how far it got on `send`,
+/// then has the folder indexed.
+async fn receive_push(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    path: &[u8],
+    dest: &[u8],
+    send: &mut iroh::endpoint::SendStream,
+) -> Result<transfer::PushReport, String> {
+    let core = shared
+        .core
+        .upgrade()
+        .ok_or_else(|| "this device is stopping".to_owned())?;
+    let key = conn.remote_id().to_string();
+    let from = shared
+        .paired
+        .by_key(&key)
+        .ok()
+        .flatten()
+        .map_or_else(|| key.clone(), |d| d.name);
+    let locations = served_locations(&core);
+    let dest_bytes = dest.to_vec();
+    let folder = tokio::task::spawn_blocking(move || {
+        let folder = browse::confine(&locations, &dest_bytes)?;
+        match std::fs::metadata(&folder) {
+            Ok(m) if m.is_dir() => Ok(folder),
+            Ok(_) => Err(format!("{} is not a folder", folder.display())),
+            Err(e) => Err(format!("{}: {e}", folder.display())),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    tracing::info!(device = %from, dest = %folder.display(), "receiving a push");
+    let receiver = transfer::Receiver {
+        conn,
+        key,
+        device: from,
+    };
+    let (tx, mut rx) = watch::channel((0u64, 0u64));
+    let progress = move |done: u64, total: u64| {
+        let _ = tx.send((done, total));
+    };
+    let pulling = receiver.pull(path, &folder, &progress);
+    tokio::pin!(pulling);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let report = loop {
+        tokio::select! {
+            r = &mut pulling => break r.map_err(|e| e.to_string())?,
+            _ = tick.tick() => {
+                if rx.has_changed().unwrap_or(false) {
+                    let (done, total) = *rx.borrow_and_update();
+                    let _ = wire::send(send, &transfer::TransferResp::Progress { done, total }).await;
+                }
+            }
+        }
+    };
+    let top = report.top.clone();
+    let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
+    Ok(transfer::PushReport::from(&report))
+}
+
+/// After a copy from a device landed at `top` (blocking: not on an async task): when that is inside a location of this
+/// device's open library, the folder holding it is rescanned (a scoped rescan), so the
+/// index and its views show the new files. Best effort: a library that is not open, or a
+/// folder outside every location, is left as it is.
+///
+/// Returns the rescan's job, when one was started.
+pub fn index_copied(
+    core: &Core,
+    top: &std::path::Path,
+) -> Option<crate::vdfs::jobs::JobHandle> {
+    let lib = core.library().ok()?;
+    let me = core.device().id;
+    let parent = top.parent()?;
+    let loc = lib
+        .locations()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.device == me && parent.starts_with(l.path()))
+        .max_by_key(|l| l.path.len())?;
+    lib.rescan_path(loc.id, parent)
+        .map_err(|e| {
+            tracing::warn!(path = %parent.display(), "could not index the copied files: {e}");
+        })
+        .ok()
+}
+
+/// Serves the receiving device's requests on a push's connection: [`transfer::TransferReq::Manifest`]
+/// and [`transfer::TransferReq::Read`] of `root` and what is below it, nothing else.
+async fn serve_offer(conn: Connection, root: Arc<std::path::PathBuf>) {
+    while let Ok((mut send, mut recv)) = conn.accept_bi().await {
+        let root = root.clone();
+        tokio::spawn(async move {
+            let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST).await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string()))
+                        .await;
+                    let _ = send.finish();
+                    return;
+                }
+            };
+            let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+            let work = tokio::task::spawn_blocking(move || {
+                transfer::answer(&|p| browse::confine_below(&root, p), req, &tx);
+            });
+            let _ = wire::write_out(&mut send, &mut rx).await;
+            drop(rx);
+            let _ = work.await;
+            let _ = send.finish();
+        });
+    }
+}
+
+/// Serves one request stream: reads a `Req` of at most `max` bytes and answers it with
+/// [`answer_stream`]. A request that cannot be read is answered with `error(why)`.
 async fn serve_stream<Req, Resp>(
     shared: Arc<Shared>,
     mut send: iroh::endpoint::SendStream,
@@ -945,6 +1177,21 @@ async fn serve_stream<Req, Resp>(
             return;
         }
     };
+    answer_stream(shared, send, req, answer).await;
+}
+
+/// Answers `req` on the blocking pool with `answer` (store and disk reads), which sends
+/// what it produces over a bounded channel to this stream's writer (a slow peer holds the
+/// reader back instead of filling memory).
+async fn answer_stream<Req, Resp>(
+    shared: Arc<Shared>,
+    mut send: iroh::endpoint::SendStream,
+    req: Req,
+    answer: fn(&Core, Req, &tokio::sync::mpsc::Sender<wire::Out<Resp>>),
+) where
+    Req: Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
+{
     let Some(core) = shared.core.upgrade() else {
         return;
     };

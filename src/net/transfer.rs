@@ -35,11 +35,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::browse::confine;
 use super::wire::{self, WireError};
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::fs::ops::Dir;
-use crate::vdfs::index::location::LocationRecord;
 
 /// Bytes per raw data frame.
 pub const DATA_CHUNK: usize = 256 * 1024;
@@ -73,6 +71,17 @@ pub enum TransferReq {
         /// Bytes the receiver already has.
         offset: u64,
     },
+    /// A push: "copy my `path` (absolute, exact bytes) into your folder `dest`". The
+    /// receiving device pulls it over the same connection (it asks [`TransferReq::Manifest`]
+    /// and [`TransferReq::Read`] of the pusher, who serves `path` and what is below it,
+    /// nothing else), and answers on this stream with [`TransferResp::Progress`] and one
+    /// [`TransferResp::Pushed`] or [`TransferResp::Error`].
+    Push {
+        /// The pusher's item.
+        path: Vec<u8>,
+        /// The receiver's folder (inside one of its locations).
+        dest: Vec<u8>,
+    },
 }
 
 /// An answer.
@@ -105,6 +114,50 @@ pub enum TransferResp {
     },
     /// Refused or failed, in words.
     Error(String),
+    /// A push's progress: bytes received by the receiving device, and in all.
+    Progress {
+        /// Bytes received.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// A push ended: what the receiving device did.
+    Pushed(PushReport),
+}
+
+/// What a push did on the receiving device (a [`PullReport`] with paths as exact bytes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushReport {
+    /// Files written (verified).
+    pub files: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Files that went on from a partial file left by an earlier run.
+    pub resumed: u64,
+    /// Files already there (same size and modification time).
+    pub already: u64,
+    /// Files and folders stored under another name because the name was taken (absolute,
+    /// on the receiving device).
+    pub renamed: Vec<Vec<u8>>,
+    /// Links and special files left out.
+    pub skipped: u64,
+    /// Where the top item landed (absolute, on the receiving device).
+    pub top: Vec<u8>,
+}
+
+impl From<&PullReport> for PushReport {
+    fn from(r: &PullReport) -> PushReport {
+        let bytes = |p: &PathBuf| p.as_os_str().as_bytes().to_vec();
+        PushReport {
+            files: r.files,
+            bytes: r.bytes,
+            resumed: r.resumed,
+            already: r.already,
+            renamed: r.renamed.iter().map(bytes).collect(),
+            skipped: r.skipped,
+            top: bytes(&r.top),
+        }
+    }
 }
 
 /// One item of a manifest.
@@ -169,16 +222,19 @@ pub fn check_rel(rel: &[u8]) -> Result<Vec<&[u8]>, String> {
 /// What the sender's blocking side produces for the stream writer.
 pub(crate) type Out = wire::Out<TransferResp>;
 
-/// Answers one request (blocking: disk reads) into `tx`; stops when the receiver goes.
-pub(crate) fn answer(
-    locations: &[LocationRecord],
-    req: TransferReq,
-    tx: &tokio::sync::mpsc::Sender<Out>,
-) {
+/// Which paths a sender serves: the checked path, or why not (see
+/// [`super::browse::confine`] and [`super::browse::confine_below`]).
+pub(crate) type Confine<'a> = &'a dyn Fn(&[u8]) -> Result<PathBuf, String>;
+
+/// Answers one request (blocking: disk reads) into `tx`; stops when the receiver goes. A
+/// [`TransferReq::Push`] is not answered here (the receiving device's server takes it
+/// before): it is refused.
+pub(crate) fn answer(confine: Confine<'_>, req: TransferReq, tx: &tokio::sync::mpsc::Sender<Out>) {
     let send = |o: Out| tx.blocking_send(o).is_ok();
     let result = match req {
-        TransferReq::Manifest { path } => manifest(locations, &path, &send),
-        TransferReq::Read { path, offset } => read(locations, &path, offset, &send),
+        TransferReq::Manifest { path } => manifest(confine, &path, &send),
+        TransferReq::Read { path, offset } => read(confine, &path, offset, &send),
+        TransferReq::Push { .. } => Err("a push is not taken on this stream".to_owned()),
     };
     if let Err(why) = result {
         send(Out::Msg(TransferResp::Error(why)));
@@ -192,12 +248,8 @@ fn open_parent(path: &Path) -> Result<(Dir, &OsStr), String> {
     Ok((dir, name))
 }
 
-fn manifest(
-    locations: &[LocationRecord],
-    path: &[u8],
-    send: &dyn Fn(Out) -> bool,
-) -> Result<(), String> {
-    let path = confine(locations, path)?;
+fn manifest(confine: Confine<'_>, path: &[u8], send: &dyn Fn(Out) -> bool) -> Result<(), String> {
+    let path = confine(path)?;
     let (parent, name) = open_parent(&path)?;
     let st = parent
         .stat(name)
@@ -294,13 +346,13 @@ fn manifest(
 }
 
 fn read(
-    locations: &[LocationRecord],
+    confine: Confine<'_>,
     path: &[u8],
     offset: u64,
     send: &dyn Fn(Out) -> bool,
 ) -> Result<(), String> {
     use std::os::unix::fs::FileExt;
-    let path = confine(locations, path)?;
+    let path = confine(path)?;
     let (parent, name) = open_parent(&path)?;
     let file = parent.open_file(name).map_err(|e| e.to_string())?;
     let meta = file.metadata().map_err(|e| e.to_string())?;
@@ -709,6 +761,28 @@ impl Receiver<'_> {
             }
         }
         report.top = dest.join(os(&top_final));
+
+        // Refused before a byte is written when the drive cannot hold it (what partial
+        // files hold already counts as written).
+        let needed: u64 = fetches
+            .iter()
+            .map(|(dir, f)| {
+                let have = dir
+                    .stat(os(&part_name(&self.key, &f.remote)))
+                    .ok()
+                    .flatten()
+                    .map_or(0, |s| s.size.min(f.size));
+                f.size - have
+            })
+            .sum();
+        let (free, _, _) = root.space().map_err(super::core_io(&dest))?;
+        if needed > free {
+            return Err(super::NetError::NoSpace {
+                path: dest,
+                needed,
+                free,
+            });
+        }
 
         // Fetch in batches: PARALLEL streams at once, one syncfs per batch, then renames.
         let mut done_bytes = 0u64;

@@ -523,6 +523,106 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     assert!(!part.exists());
 }
 
+#[test]
+fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+    let (_server, host) = serve(&desk);
+    ok(local(&laptop).args(["peer", "locations", "desk", "--addr", &addr_of(&host)]));
+
+    // A folder with a name that is not UTF-8, a subfolder, a file of several data frames
+    // and a link (left out).
+    let outbox = tmp.path().join("outbox");
+    std::fs::create_dir_all(outbox.join("sub")).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(outbox.join(odd), b"latin-1 name").unwrap();
+    for i in 0..20 {
+        std::fs::write(outbox.join(format!("sub/f{i}.bin")), vec![i as u8; 500 + i]).unwrap();
+    }
+    let big: Vec<u8> = (0..2_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(outbox.join("big.bin"), &big).unwrap();
+    std::os::unix::fs::symlink("/etc", outbox.join("link")).unwrap();
+    let dest = format!("desk:{}", tree.display());
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "cp"])
+        .arg(&outbox)
+        .arg(&dest)));
+    assert_eq!((v["files"].as_u64(), v["skipped"].as_u64()), (Some(22), Some(1)), "{v}");
+    assert_eq!(v["direction"], "to device", "{v}");
+    assert_eq!(tree_hashes(&tree.join("outbox")), tree_hashes(&outbox));
+    assert_eq!(
+        std::fs::read(tree.join("outbox").join(odd)).unwrap(),
+        b"latin-1 name"
+    );
+    assert!(!tree.join("outbox/link").exists());
+
+    // Desk indexed what it received: its search (forwarded to the running serve) finds it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = ok(cairn(&desk).args(["--json", "search", "f19.bin"]));
+        if found.contains("f19.bin") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not indexed: {found}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+
+    // A rerun finds everything there; `peer put` is the same command.
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "peer", "put"])
+        .arg(&outbox)
+        .arg(&dest)));
+    assert_eq!((v["files"].as_u64(), v["already"].as_u64()), (Some(0), Some(22)), "{v}");
+
+    // Desk only takes pushes into its locations, into a folder, by a plain path.
+    let private = tmp.path().join("private");
+    for (to, why) in [
+        (format!("desk:{}", private.display()), "not in a location"),
+        (format!("desk:{}/readme.md", tree.display()), "is not a folder"),
+        (format!("desk:{}/escape", tree.display()), "symbolic link"),
+        (format!("desk:{}/../private", tree.display()), "“..”"),
+    ] {
+        let err = fails(local(&laptop).args(["peer", "put"]).arg(&outbox).arg(&to));
+        assert!(err.contains("desk says") && err.contains(why), "{to}: {err}");
+    }
+    assert_eq!(std::fs::read_dir(&private).unwrap().count(), 1);
+
+    // A push killed on the pushing side goes on from desk's partial file when run again.
+    let huge: Vec<u8> = (0..(96u32 << 20) / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let lone = tmp.path().join("lone");
+    std::fs::create_dir(&lone).unwrap();
+    std::fs::write(lone.join("huge.bin"), &huge).unwrap();
+    let inbox = tree.join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let dest = format!("desk:{}", inbox.display());
+    let mut push = local(&laptop)
+        .args(["peer", "put"])
+        .arg(lone.join("huge.bin"))
+        .arg(&dest)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let part = wait_for_part(&inbox, 8 << 20);
+    push.kill().unwrap();
+    push.wait().unwrap();
+    assert!(!inbox.join("huge.bin").exists());
+    let v = json(&ok(local(&laptop)
+        .args(["--json", "peer", "put"])
+        .arg(lone.join("huge.bin"))
+        .arg(&dest)));
+    assert_eq!(v["resumed"], 1, "{v}");
+    assert!(v["bytes"].as_u64().unwrap() < 96 << 20, "{v}");
+    assert_eq!(
+        blake3::hash(&std::fs::read(inbox.join("huge.bin")).unwrap()),
+        blake3::hash(&huge)
+    );
+    assert!(!part.exists());
+}
+
 /// A network namespace with only `lo`, multicast on: mDNS there reaches nothing outside.
 struct Netns(String);
 
