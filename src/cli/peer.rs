@@ -303,7 +303,15 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
         }
         PeerCommand::Get { paths, .. } => {
             let (dest, sources) = paths.split_last().expect("clap requires two");
-            get(core, &net, &rt, out, sources, std::path::Path::new(dest), &reach)
+            get(
+                core,
+                &net,
+                &rt,
+                out,
+                sources,
+                std::path::Path::new(dest),
+                &reach,
+            )
         }
         PeerCommand::Put { paths, .. } => {
             let (dest, sources) = paths.split_last().expect("clap requires two");
@@ -402,7 +410,15 @@ pub(super) fn cp_from_device(
     };
     let net = start(core, &reach.listen)?;
     let rt = core.runtime().clone();
-    let r = get(core, &net, &rt, out, &sources, std::path::Path::new(dest), &reach);
+    let r = get(
+        core,
+        &net,
+        &rt,
+        out,
+        &sources,
+        std::path::Path::new(dest),
+        &reach,
+    );
     rt.block_on(net.close());
     r
 }

@@ -726,13 +726,12 @@ impl Net {
         } else {
             addrs
         };
-        let conn = self
-            .dial(id, tried, alpn::TRANSFER, &device.name)
-            .await?;
+        let conn = self.dial(id, tried, alpn::TRANSFER, &device.name).await?;
         let _ = self.paired().seen(&device.public_key, addrs);
         let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(root.clone())));
         let result = async {
-            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
+            let (mut send, mut recv) =
+                conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
             let req = transfer::TransferReq::Push {
                 path: root.as_os_str().as_bytes().to_vec(),
                 dest: dest.to_vec(),
@@ -1108,10 +1107,7 @@ async fn receive_push(
 /// folder outside every location, is left as it is.
 ///
 /// Returns the rescan's job, when one was started.
-pub fn index_copied(
-    core: &Core,
-    top: &std::path::Path,
-) -> Option<crate::vdfs::jobs::JobHandle> {
+pub fn index_copied(core: &Core, top: &std::path::Path) -> Option<crate::vdfs::jobs::JobHandle> {
     let lib = core.library().ok()?;
     let me = core.device().id;
     let parent = top.parent()?;
@@ -1134,12 +1130,13 @@ async fn serve_offer(conn: Connection, root: Arc<std::path::PathBuf>) {
     while let Ok((mut send, mut recv)) = conn.accept_bi().await {
         let root = root.clone();
         tokio::spawn(async move {
-            let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST).await
+            let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST)
+                .await
             {
                 Ok(r) => r,
                 Err(e) => {
-                    let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string()))
-                        .await;
+                    let _ =
+                        wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
                     let _ = send.finish();
                     return;
                 }

@@ -305,6 +305,11 @@ pub enum UiCommand {
     },
     /// Copy the selected items of the device's folder into the local folder shown before it.
     PeerCopy,
+    /// Put the selected items of the device's folder on the clipboard (Ctrl+C there); a
+    /// paste into a local folder copies them here.
+    PeerClip,
+    /// Copy the local items on the clipboard into the device's folder shown (Ctrl+V there).
+    PeerPaste,
     /// Open the pairing dialog.
     PairDevice,
     /// Show a code here for another device to type.
@@ -363,6 +368,10 @@ pub struct KeyTargets {
     pub focused: Option<PathBuf>,
     /// The selected items, in the order shown.
     pub selected: Vec<PathBuf>,
+    /// A paired device's folder is shown: Ctrl+C and Ctrl+V act on it
+    /// ([`UiCommand::PeerClip`], [`UiCommand::PeerPaste`]), keys that act on local items do
+    /// nothing (the local folder behind it is not what the person sees).
+    pub device: bool,
 }
 
 /// Where a [`UiCommand::MoveCursor`] moves the keyboard cursor.
@@ -588,6 +597,10 @@ pub enum CommandKind {
     SelectPeerItem,
     /// [`UiCommand::PeerCopy`].
     PeerCopy,
+    /// [`UiCommand::PeerClip`].
+    PeerClip,
+    /// [`UiCommand::PeerPaste`].
+    PeerPaste,
     /// [`UiCommand::PairDevice`].
     PairDevice,
     /// [`UiCommand::PairShowCode`].
@@ -713,6 +726,8 @@ impl UiCommand {
             UiCommand::PeerOpen(_) => K::PeerOpen,
             UiCommand::SelectPeerItem { .. } => K::SelectPeerItem,
             UiCommand::PeerCopy => K::PeerCopy,
+            UiCommand::PeerClip => K::PeerClip,
+            UiCommand::PeerPaste => K::PeerPaste,
             UiCommand::PairDevice => K::PairDevice,
             UiCommand::PairShowCode => K::PairShowCode,
             UiCommand::PairJoin { .. } => K::PairJoin,
@@ -793,6 +808,19 @@ impl UiCommand {
         targets: &KeyTargets,
     ) -> Option<UiCommand> {
         use CommandKind as K;
+        if targets.device {
+            return match kind {
+                K::Copy => Some(UiCommand::PeerClip),
+                K::Paste => Some(UiCommand::PeerPaste),
+                K::Back | K::Forward | K::Up | K::Refresh | K::ToggleHidden | K::EditPath => {
+                    Self::from_key(kind, key, &KeyTargets::default())
+                }
+                K::Find | K::Settings | K::OpenPalette | K::ToggleView => {
+                    Self::from_key(kind, key, &KeyTargets::default())
+                }
+                _ => None,
+            };
+        }
         let focused = targets.focused.clone();
         let selected = || Some(targets.selected.clone()).filter(|s| !s.is_empty());
         Some(match kind {
@@ -855,7 +883,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 105] = {
+    pub const ALL: [CommandKind; 107] = {
         use CommandKind as K;
         [
             K::Back,
@@ -952,6 +980,8 @@ impl CommandKind {
             K::PeerOpen,
             K::SelectPeerItem,
             K::PeerCopy,
+            K::PeerClip,
+            K::PeerPaste,
             K::PairDevice,
             K::PairShowCode,
             K::PairJoin,
@@ -1065,6 +1095,8 @@ impl CommandKind {
             K::PeerOpen => "Open",
             K::SelectPeerItem => "Select",
             K::PeerCopy => "Copy to this device",
+            K::PeerClip => "Copy",
+            K::PeerPaste => "Paste here",
             K::PairDevice => "Pair a device…",
             K::PairShowCode => "Show a code",
             K::PairJoin => "Pair",
@@ -1204,11 +1236,40 @@ mod tests {
     }
 
     #[test]
+    fn keys_over_a_device_never_act_on_local_items() {
+        let device = KeyTargets {
+            device: true,
+            ..KeyTargets::default()
+        };
+        let cmd = |k: CommandKind| {
+            let s = k.shortcuts().first().expect("a shortcut");
+            UiCommand::from_key(k, s, &device)
+        };
+        for k in [
+            CommandKind::Trash,
+            CommandKind::Delete,
+            CommandKind::Rename,
+            CommandKind::Cut,
+            CommandKind::SelectAll,
+            CommandKind::NewFolder,
+            CommandKind::Open,
+            CommandKind::Undo,
+        ] {
+            assert_eq!(cmd(k), None, "{k:?}");
+        }
+        assert_eq!(cmd(CommandKind::Copy), Some(UiCommand::PeerClip));
+        assert_eq!(cmd(CommandKind::Paste), Some(UiCommand::PeerPaste));
+        assert_eq!(cmd(CommandKind::Up), Some(UiCommand::Up));
+        assert_eq!(cmd(CommandKind::EditPath), Some(UiCommand::EditPath));
+    }
+
+    #[test]
     fn every_shortcut_stands_for_a_command() {
         let targets = KeyTargets {
             folder: Some(PathBuf::from("/f")),
             focused: Some(PathBuf::from("/f/a")),
             selected: vec![PathBuf::from("/f/a")],
+            device: false,
         };
         for k in CommandKind::ALL {
             for s in k.shortcuts() {

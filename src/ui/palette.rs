@@ -173,6 +173,7 @@ mod tests {
             folder: Some(PathBuf::from("/f")),
             focused: Some(PathBuf::from("/f/a.txt")),
             selected: vec![PathBuf::from("/f/a.txt")],
+            device: false,
         };
         assert!(labels("", &here).contains(&"Open"));
         let found = labels("termi", &here);

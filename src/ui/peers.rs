@@ -54,6 +54,16 @@ pub enum PeerCommand {
         /// The local folder.
         dest: PathBuf,
     },
+    /// Copy local items into a folder of a device ([`PeerUpdate::Copying`], then
+    /// [`PeerUpdate::Copied`]); the device pulls them and indexes them.
+    Send {
+        /// The device.
+        device: Uuid,
+        /// The local items, exact paths.
+        paths: Vec<PathBuf>,
+        /// Its folder, absolute, exact bytes.
+        dest: Vec<u8>,
+    },
 }
 
 /// What a network command answers.
@@ -156,6 +166,18 @@ async fn reach(core: &Core, net: &WindowNet, id: Uuid) -> Result<(PairedDevice, 
         .find(&id.to_string())
         .map_err(|e| e.to_string())?;
     Ok((d, net.get(core).await?))
+}
+
+/// A copy's progress callback: [`PeerUpdate::Copying`] at most every 100 ms, and at the end.
+fn throttled(send: impl Fn(PeerUpdate) + Sync) -> impl Fn(u64, u64) + Sync {
+    let last = std::sync::Mutex::new(std::time::Instant::now());
+    move |done: u64, total: u64| {
+        let mut l = last.lock().expect("progress clock");
+        if l.elapsed() >= std::time::Duration::from_millis(100) || done == total {
+            *l = std::time::Instant::now();
+            send(PeerUpdate::Copying { done, total });
+        }
+    }
 }
 
 /// Carries out `cmd` (on the core runtime); answers with `send`.
@@ -291,29 +313,51 @@ pub async fn handle(
             let r = async {
                 let (d, n) = reach(&core, &net, device).await?;
                 let (mut files, mut bytes) = (0u64, 0u64);
-                let last = std::sync::Mutex::new(std::time::Instant::now());
-                let last = &last;
+                let progress = throttled(send.clone());
                 for p in &paths {
-                    let s = send.clone();
-                    let progress = move |done: u64, total: u64| {
-                        let mut l = last.lock().expect("progress clock");
-                        if l.elapsed() >= std::time::Duration::from_millis(100) || done == total {
-                            *l = std::time::Instant::now();
-                            s(PeerUpdate::Copying { done, total });
-                        }
-                    };
                     let r = n
                         .pull(&d, &[], p, &dest, &progress)
                         .await
                         .map_err(|e| e.to_string())?;
                     files += r.files + r.already;
                     bytes += r.bytes;
+                    // The folder's index (and so the view) shows what came.
+                    let (c, top) = (core.clone(), r.top.clone());
+                    let _ = tokio::task::spawn_blocking(move || crate::net::index_copied(&c, &top))
+                        .await;
                 }
                 Ok::<String, String>(format!(
                     "Copied {files} files ({}) from {} into {}, each verified",
                     crate::format::bytes(bytes),
                     d.name,
                     dest.display()
+                ))
+            }
+            .await;
+            send(PeerUpdate::Copied(r));
+        }
+        PeerCommand::Send {
+            device,
+            paths,
+            dest,
+        } => {
+            let r = async {
+                let (d, n) = reach(&core, &net, device).await?;
+                let (mut files, mut bytes) = (0u64, 0u64);
+                let progress = throttled(send.clone());
+                for p in &paths {
+                    let r = n
+                        .push(&d, &[], p, &dest, &progress)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    files += r.files + r.already;
+                    bytes += r.bytes;
+                }
+                Ok::<String, String>(format!(
+                    "Sent {files} files ({}) to {} in {}, each verified there",
+                    crate::format::bytes(bytes),
+                    d.name,
+                    String::from_utf8_lossy(&dest)
                 ))
             }
             .await;

@@ -193,6 +193,8 @@ pub struct AppState {
     pub dupes_top: bool,
     /// The window's clipboard of files: exact paths, and whether a paste moves them.
     pub clipboard: Option<Clip>,
+    /// A copy to or from a paired device under way (one at a time).
+    pub transfer: Option<Transfer>,
     /// The item being renamed in place.
     pub renaming: Option<Renaming>,
     /// The batch-rename dialog, when it is open.
@@ -300,6 +302,9 @@ mod later_tests {
     }
 }
 
+/// Why a second copy between devices waits.
+const BUSY: &str = "A copy between devices is under way; wait for it to end";
+
 /// The shortest time between two readings of the locations' totals for live changes.
 pub const LOCATIONS_GAP: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -310,10 +315,23 @@ pub const LIVE_GAP: std::time::Duration = std::time::Duration::from_millis(250);
 /// The window's clipboard of files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clip {
-    /// The items, exact paths.
+    /// The items, exact paths (on `device` when it is set).
     pub paths: Vec<PathBuf>,
     /// A paste moves them (Ctrl+X) instead of copying them (Ctrl+C).
     pub cut: bool,
+    /// The paired device the items are on (id, name); `None`: this one.
+    pub device: Option<(uuid::Uuid, String)>,
+}
+
+/// A copy to or from a paired device under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// What it does, e.g. "Copying from desk".
+    pub title: String,
+    /// Bytes written at the destination so far.
+    pub done: u64,
+    /// Bytes in all (0 until known).
+    pub total: u64,
 }
 
 /// An item being renamed in place.
@@ -438,8 +456,6 @@ pub struct PeerView {
     pub error: Option<String>,
     /// Selected item names.
     pub selected: std::collections::BTreeSet<Vec<u8>>,
-    /// A copy under way: bytes received and in all.
-    pub copying: Option<(u64, u64)>,
     /// The local folder shown before the device (where "Copy to this device" puts items).
     pub dest: Option<PathBuf>,
 }
@@ -932,7 +948,6 @@ impl AppState {
             loading: false,
             error: None,
             selected: Default::default(),
-            copying: None,
         });
         let mut out = vec![self.peer_list(None)];
         if path.is_some() {
@@ -1023,15 +1038,13 @@ impl AppState {
                 }
             }
             PeerUpdate::Copying { done, total } => {
-                if let Some(p) = &mut self.peer {
-                    p.copying = Some((done, total));
+                if let Some(t) = &mut self.transfer {
+                    (t.done, t.total) = (done, total);
                 }
             }
             PeerUpdate::Failed(e) => self.toast = Some(Toast::new(e, false, true)),
             PeerUpdate::Copied(r) => {
-                if let Some(p) = &mut self.peer {
-                    p.copying = None;
-                }
+                self.transfer = None;
                 self.toast = Some(match r {
                     Ok(t) => Toast::new(t, false, false),
                     Err(e) => Toast::new(e, false, true),
@@ -1282,6 +1295,12 @@ impl AppState {
     /// selection (none while the trash, the duplicates or search results are shown).
     pub fn key_targets(&self) -> crate::ui::commands::KeyTargets {
         let e = &self.explorer;
+        if self.peer.is_some() {
+            return crate::ui::commands::KeyTargets {
+                device: true,
+                ..Default::default()
+            };
+        }
         if self.show_trash || self.show_missing || self.show_dupes || self.searching() {
             return Default::default();
         }
@@ -1289,6 +1308,7 @@ impl AppState {
             folder: e.folder.clone(),
             focused: self.focused_path(),
             selected: self.selected_paths(),
+            device: false,
         }
     }
 
@@ -1742,10 +1762,38 @@ impl AppState {
                     false,
                     false,
                 ));
-                self.clipboard = Some(Clip { paths, cut });
+                self.clipboard = Some(Clip {
+                    paths,
+                    cut,
+                    device: None,
+                });
             }
             UiCommand::Paste(folder) => {
-                if let Some(clip) = &self.clipboard {
+                if let Some(Clip {
+                    paths,
+                    device: Some((id, name)),
+                    ..
+                }) = &self.clipboard
+                {
+                    // Items of a paired device: copied here (never moved off it).
+                    if self.transfer.is_none() {
+                        self.transfer = Some(Transfer {
+                            title: format!("Copying from {name}"),
+                            done: 0,
+                            total: 0,
+                        });
+                        send.push(Command::Peer(PeerCommand::Copy {
+                            device: *id,
+                            paths: paths
+                                .iter()
+                                .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
+                                .collect(),
+                            dest: folder,
+                        }));
+                    } else {
+                        self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
+                    }
+                } else if let Some(clip) = &self.clipboard {
                     let kind = if clip.cut { OpKind::Move } else { OpKind::Copy };
                     let request = Request::new(kind, clip.paths.clone()).to(folder);
                     // What was cut is moved once; what was copied can be pasted again.
@@ -1876,22 +1924,104 @@ impl AppState {
                 }
             }
             UiCommand::PeerCopy => {
-                if let Some(p) = &mut self.peer
+                if let Some(p) = &self.peer
                     && let (Some(dir), Some(dest)) = (&p.path, &p.dest)
                     && !p.selected.is_empty()
-                    && p.copying.is_none()
+                    && self.transfer.is_none()
                 {
                     let paths = p
                         .selected
                         .iter()
                         .map(|n| crate::net::browse::child_path(dir, n))
                         .collect();
-                    p.copying = Some((0, 0));
+                    self.transfer = Some(Transfer {
+                        title: format!("Copying from {}", p.device.name),
+                        done: 0,
+                        total: 0,
+                    });
                     send.push(Command::Peer(PeerCommand::Copy {
                         device: p.device.id,
                         paths,
                         dest: dest.clone(),
                     }));
+                }
+            }
+            UiCommand::PeerClip => {
+                if let Some(p) = &self.peer
+                    && let Some(dir) = &p.path
+                    && !p.selected.is_empty()
+                {
+                    let paths: Vec<PathBuf> = p
+                        .selected
+                        .iter()
+                        .map(|n| {
+                            PathBuf::from(
+                                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(
+                                    &crate::net::browse::child_path(dir, n),
+                                ),
+                            )
+                        })
+                        .collect();
+                    self.toast = Some(Toast::new(
+                        format!(
+                            "{} of {} on the clipboard, to copy here with Ctrl+V in a folder",
+                            items_text(paths.len() as u64),
+                            p.device.name
+                        ),
+                        false,
+                        false,
+                    ));
+                    out.clipboard = Some(
+                        paths
+                            .iter()
+                            .map(|x| format!("{}:{}", p.device.name, x.display()))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                    self.clipboard = Some(Clip {
+                        paths,
+                        cut: false,
+                        device: Some((p.device.id, p.device.name.clone())),
+                    });
+                }
+            }
+            UiCommand::PeerPaste => {
+                let Some(p) = &self.peer else { return };
+                let Some(dir) = &p.path else {
+                    self.toast = Some(Toast::new(
+                        "Open a folder of the device to paste into".to_owned(),
+                        false,
+                        true,
+                    ));
+                    return;
+                };
+                match &self.clipboard {
+                    None => {}
+                    Some(Clip {
+                        device: Some(_), ..
+                    }) => {
+                        self.toast = Some(Toast::new(
+                            "These items are on a device already; copy local items to send them"
+                                .to_owned(),
+                            false,
+                            true,
+                        ));
+                    }
+                    Some(_) if self.transfer.is_some() => {
+                        self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
+                    }
+                    Some(clip) => {
+                        self.transfer = Some(Transfer {
+                            title: format!("Sending to {}", p.device.name),
+                            done: 0,
+                            total: 0,
+                        });
+                        send.push(Command::Peer(PeerCommand::Send {
+                            device: p.device.id,
+                            paths: clip.paths.clone(),
+                            dest: dir.clone(),
+                        }));
+                    }
                 }
             }
             UiCommand::PairDevice => {

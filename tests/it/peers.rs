@@ -548,7 +548,11 @@ fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
         .args(["--json", "cp"])
         .arg(&outbox)
         .arg(&dest)));
-    assert_eq!((v["files"].as_u64(), v["skipped"].as_u64()), (Some(22), Some(1)), "{v}");
+    assert_eq!(
+        (v["files"].as_u64(), v["skipped"].as_u64()),
+        (Some(22), Some(1)),
+        "{v}"
+    );
     assert_eq!(v["direction"], "to device", "{v}");
     assert_eq!(tree_hashes(&tree.join("outbox")), tree_hashes(&outbox));
     assert_eq!(
@@ -573,18 +577,28 @@ fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
         .args(["--json", "peer", "put"])
         .arg(&outbox)
         .arg(&dest)));
-    assert_eq!((v["files"].as_u64(), v["already"].as_u64()), (Some(0), Some(22)), "{v}");
+    assert_eq!(
+        (v["files"].as_u64(), v["already"].as_u64()),
+        (Some(0), Some(22)),
+        "{v}"
+    );
 
     // Desk only takes pushes into its locations, into a folder, by a plain path.
     let private = tmp.path().join("private");
     for (to, why) in [
         (format!("desk:{}", private.display()), "not in a location"),
-        (format!("desk:{}/readme.md", tree.display()), "is not a folder"),
+        (
+            format!("desk:{}/readme.md", tree.display()),
+            "is not a folder",
+        ),
         (format!("desk:{}/escape", tree.display()), "symbolic link"),
         (format!("desk:{}/../private", tree.display()), "“..”"),
     ] {
         let err = fails(local(&laptop).args(["peer", "put"]).arg(&outbox).arg(&to));
-        assert!(err.contains("desk says") && err.contains(why), "{to}: {err}");
+        assert!(
+            err.contains("desk says") && err.contains(why),
+            "{to}: {err}"
+        );
     }
     assert_eq!(std::fs::read_dir(&private).unwrap().count(), 1);
 

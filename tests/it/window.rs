@@ -3105,9 +3105,65 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     step_until_state(&mut h, "the copy", |_| copied.exists());
     assert_eq!(std::fs::read(&copied).unwrap(), b"quarter three");
     step_until_contains(&mut h, "each verified");
+
+    // Keys in the device view never act on the local folder behind it: Delete there trashes
+    // nothing here; Ctrl+C takes the device's selected item.
+    h.key_press(egui::Key::Delete);
+    h.run_steps(3);
+    assert!(
+        copied.exists(),
+        "a key in the device view acted on a local item"
+    );
+    h.event(egui::Event::Copy);
+    h.run_steps(2);
+    let desk_clip = h
+        .state()
+        .state()
+        .clipboard
+        .as_ref()
+        .and_then(|c| c.device.clone());
+    assert!(desk_clip.is_some(), "the device's item is on the clipboard");
+
+    // A local file on the clipboard is sent into the device's folder with "Paste here".
+    let note = fx.files.path().join("note-for-desk.txt");
+    std::fs::write(&note, b"from the window").unwrap();
+    h.state_mut().state_mut().clipboard = Some(cairn::ui::state::Clip {
+        paths: vec![note.clone()],
+        cut: false,
+        device: None,
+    });
+    h.run_steps(2);
+    h.get_by_label("Paste here").click();
+    let sent = shared.join("reports/note-for-desk.txt");
+    step_until_state(&mut h, "the send", |_| sent.exists());
+    step_until_contains(&mut h, "each verified there");
+    assert_eq!(std::fs::read(&sent).unwrap(), b"from the window");
+
     // Up goes up within the device: back to the location's root.
     h.get_by_label("Up").click();
     step_until(&mut h, "reports/");
+
+    // The device's item put on the clipboard above is copied into a local folder with Ctrl+V
+    // there (kept both: q3.txt is there already).
+    h.state_mut().state_mut().clipboard = Some(cairn::ui::state::Clip {
+        paths: vec![shared.join("reports/q3.txt")],
+        cut: false,
+        device: desk_clip,
+    });
+    let inbox = fx.files.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    h.run_steps(2);
+    h.event(egui::Event::Text(inbox.display().to_string()));
+    h.run_steps(1);
+    h.key_press(egui::Key::Enter);
+    step_until_state(&mut h, "the inbox", |s| {
+        s.explorer.folder.as_deref() == Some(inbox.as_path()) && !s.explorer.loading
+    });
+    h.event(egui::Event::Paste(String::new()));
+    let pasted = inbox.join("q3.txt");
+    step_until_state(&mut h, "the paste", |_| pasted.exists());
+    assert_eq!(std::fs::read(&pasted).unwrap(), b"quarter three");
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -47,6 +47,13 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                 );
             }
         }
+        // A copy between devices goes on while other folders are shown.
+        if let Some(t) = &state.transfer
+            && state.peer.is_none()
+        {
+            ui.separator();
+            crate::ui::views::peer::transfer_bar(ui, t);
+        }
         // What the last file operation did, with Undo, for a while.
         if let Some(t) = &state.toast
             && t.at.elapsed() < Duration::from_secs(15)

@@ -5,7 +5,7 @@ mod dupes;
 mod grid;
 mod list;
 mod missing;
-mod peer;
+pub(crate) mod peer;
 pub(crate) use peer::parent as peer_parent;
 mod results;
 mod trash;

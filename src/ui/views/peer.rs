@@ -64,28 +64,44 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             .dest
             .as_ref()
             .map_or_else(|| "no folder".to_owned(), |d| d.display().to_string());
+        let busy = state.transfer.is_some();
         let can = p.path.is_some() && !p.selected.is_empty() && p.dest.is_some();
         let copy = egui::Button::new(UiCommand::PeerCopy.label());
         if ui
-            .add_enabled(can && p.copying.is_none(), copy)
+            .add_enabled(can && !busy, copy)
             .on_hover_text(format!(
-                "Copy the selected items into {dest} (the folder shown before), each file checked by BLAKE3"
+                "Copy the selected items into {dest} (the folder shown before), each file checked by BLAKE3; or Ctrl+C here, then Ctrl+V in any folder"
             ))
             .clicked()
         {
             actions.push(UiCommand::PeerCopy);
         }
-        if let Some((done, total)) = p.copying {
-            let frac = if total == 0 {
-                0.0
-            } else {
-                done as f32 / total as f32
-            };
-            ui.add(
-                egui::ProgressBar::new(frac)
-                    .desired_width(200.0)
-                    .text(format!("{} of {}", format::bytes(done), format::bytes(total))),
-            );
+        // Local items on the clipboard (Ctrl+C in a folder here) are sent into this folder.
+        let local = state
+            .clipboard
+            .as_ref()
+            .filter(|c| c.device.is_none())
+            .map(|c| c.paths.len());
+        let paste = egui::Button::new(UiCommand::PeerPaste.label());
+        let hint = match (local, &p.path) {
+            (_, None) => "Open a folder of the device to paste into".to_owned(),
+            (None, _) => "Copy files here with Ctrl+C in a local folder, then paste them into this folder of the device".to_owned(),
+            (Some(n), Some(dir)) => format!(
+                "Send {} from the clipboard into {} on {}, each file checked by BLAKE3 there",
+                items_text(n as u64),
+                String::from_utf8_lossy(dir),
+                p.device.name
+            ),
+        };
+        if ui
+            .add_enabled(local.is_some() && p.path.is_some() && !busy, paste)
+            .on_hover_text(hint)
+            .clicked()
+        {
+            actions.push(UiCommand::PeerPaste);
+        }
+        if let Some(t) = &state.transfer {
+            transfer_bar(ui, t);
         } else if !p.selected.is_empty() {
             ui.label(format!("{} selected, to copy into {dest}", items_text(p.selected.len() as u64)));
         }
@@ -201,4 +217,23 @@ fn cell(ui: &mut egui::Ui, text: RichText) {
 
 fn ui_ctrl(r: &egui::Response) -> bool {
     r.ctx.input(|i| i.modifiers.command)
+}
+
+/// A copy between devices: what it does and how far it got.
+pub(crate) fn transfer_bar(ui: &mut egui::Ui, t: &crate::ui::state::Transfer) {
+    let frac = if t.total == 0 {
+        0.0
+    } else {
+        t.done as f32 / t.total as f32
+    };
+    ui.add(
+        egui::ProgressBar::new(frac)
+            .desired_width(220.0)
+            .text(format!(
+                "{}: {} of {}",
+                t.title,
+                format::bytes(t.done),
+                format::bytes(t.total)
+            )),
+    );
 }
