@@ -1,6 +1,8 @@
 //! A paired device in the explorer: its shared locations, then its folders (listed by the
-//! device, from its index where it has one), read-only; "Copy to this device" copies the
-//! selected items into the local folder that was shown before, verified end to end.
+//! device, from its index where it has one); "Copy to this device" copies the
+//! selected items into the local folder that was shown before, verified end to end; "Paste
+//! here" sends the local items on the clipboard into the folder shown (the device pulls and
+//! verifies them).
 
 use eframe::egui::{self, RichText};
 
