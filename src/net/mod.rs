@@ -5,7 +5,10 @@
 //! One protocol per ALPN `cairn/<feature>/<version>` ([`alpn`]) on one router:
 //! - [`pair`] (`cairn/pair/1`): pairing with a short code (SPAKE2), and unpairing;
 //! - [`browse`] (`cairn/browse/1`): a paired device's locations, folders and search;
-//! - [`transfer`] (`cairn/transfer/1`): copying files and folders from a paired device.
+//! - [`transfer`] (`cairn/transfer/1`): copying files and folders from and to a paired
+//!   device;
+//! - [`nearby`] (`cairn/drop/1`): sending files to a device that is not paired, with its
+//!   person's consent.
 //!
 //! Connections to a paired device are kept and reused while they live (one per ALPN), so a
 //! listing, a search or a copy after the first costs a stream, not a handshake.
@@ -14,7 +17,8 @@
 //! decides in an `after_handshake` hook (`Gate`), before any stream is read: a connection
 //! on any ALPN but pairing from a device not in `paired.toml` is closed with
 //! [`CLOSE_NOT_PAIRED`]. Pairing connections are taken only while a code is open here, or
-//! from a paired device (to unpair).
+//! from a paired device (to unpair); offers of files from any device only while this one
+//! receives them ([`Net::receive_nearby`]), else [`CLOSE_NOT_RECEIVING`].
 //!
 //! **What leaves the machine.** Relays, port mapping (UPnP/PCP/NAT-PMP) and DNS/pkarr lookup
 //! are off unless the user turns them on in `settings.toml` (`[net]`); local discovery
@@ -33,6 +37,7 @@ use tokio::sync::watch;
 use crate::vdfs::{Core, CoreError};
 
 pub mod browse;
+pub mod nearby;
 pub mod pair;
 pub mod peers;
 pub mod transfer;
@@ -48,8 +53,10 @@ pub mod alpn {
     pub const PAIR: &[u8] = b"cairn/pair/1";
     /// Browsing a paired device.
     pub const BROWSE: &[u8] = b"cairn/browse/1";
-    /// Copying files from a paired device.
+    /// Copying files from and to a paired device.
     pub const TRANSFER: &[u8] = b"cairn/transfer/1";
+    /// Sending files to a nearby device that is not paired.
+    pub const DROP: &[u8] = b"cairn/drop/1";
 }
 
 /// What a pairing host announces in its mDNS user data, followed by the code's 4-digit slot.
@@ -58,6 +65,8 @@ pub const PAIR_SLOT_PREFIX: &str = "cairn-pair:";
 pub const CLOSE_NOT_PAIRED: u32 = 403;
 /// The close code for a pairing connection while no code is open.
 pub const CLOSE_NO_CODE: u32 = 404;
+/// The close code for an offer of files while this device does not receive them.
+pub const CLOSE_NOT_RECEIVING: u32 = 423;
 /// How long a connection attempt to a peer may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -214,6 +223,13 @@ struct Shared {
     paired: PairedDevices,
     card: Mutex<Card>,
     session: Mutex<Option<HostSession>>,
+    /// Offers of files are taken (to this channel, into this folder) while set.
+    drops: Mutex<
+        Option<(
+            tokio::sync::mpsc::Sender<nearby::DropEvent>,
+            std::path::PathBuf,
+        )>,
+    >,
     state: watch::Sender<PairingState>,
 }
 
@@ -250,6 +266,8 @@ impl EndpointHooks for Gate {
         let id = conn.remote_id();
         let allowed = if conn.alpn() == alpn::PAIR {
             self.0.session_open() || self.0.is_paired(&id)
+        } else if conn.alpn() == alpn::DROP {
+            self.0.drops.lock().expect("drops").is_some()
         } else {
             self.0.is_paired(&id)
         };
@@ -259,6 +277,11 @@ impl EndpointHooks for Gate {
         tracing::info!(peer = %id.fmt_short(), alpn = %String::from_utf8_lossy(conn.alpn()), "refused a connection from a device that is not paired");
         let (code, why): (u32, &[u8]) = if conn.alpn() == alpn::PAIR {
             (CLOSE_NO_CODE, b"no pairing code is open on this device")
+        } else if conn.alpn() == alpn::DROP {
+            (
+                CLOSE_NOT_RECEIVING,
+                b"this device is not receiving files now",
+            )
         } else {
             (CLOSE_NOT_PAIRED, b"this device is not paired with you")
         };
@@ -288,6 +311,7 @@ impl Net {
                 addrs: Vec::new(),
             }),
             session: Mutex::new(None),
+            drops: Mutex::new(None),
             state: watch::channel(PairingState::Idle).0,
         });
         let mut builder = Endpoint::builder(presets::Minimal)
@@ -340,6 +364,7 @@ impl Net {
             .accept(alpn::PAIR, PairHandler(shared.clone()))
             .accept(alpn::BROWSE, BrowseHandler(shared.clone()))
             .accept(alpn::TRANSFER, TransferHandler(shared.clone()))
+            .accept(alpn::DROP, DropHandler(shared.clone()))
             .spawn();
         tracing::info!(id = %endpoint.id(), ?addrs, "networking started");
         Ok(Net {
@@ -728,7 +753,7 @@ impl Net {
         };
         let conn = self.dial(id, tried, alpn::TRANSFER, &device.name).await?;
         let _ = self.paired().seen(&device.public_key, addrs);
-        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(root.clone())));
+        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(vec![root.clone()])));
         let result = async {
             let (mut send, mut recv) =
                 conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
@@ -764,6 +789,100 @@ impl Net {
                             &device.name,
                             &format!("{other:?} where a push's progress was due"),
                         ));
+                    }
+                }
+            }
+        }
+        .await;
+        conn.close(VarInt::from_u32(0), b"done");
+        offer.abort();
+        result
+    }
+
+    /// Takes offers of files from nearby devices (paired or not) from now on: each reaches
+    /// the returned channel as a [`nearby::DropEvent::Offer`] to accept or decline within
+    /// [`nearby::ANSWER_WITHIN`]; accepted items land in `into` (created when the first
+    /// offer is accepted), and a [`nearby::DropEvent::Finished`] follows. Replaces an
+    /// earlier call's channel.
+    pub fn receive_nearby(
+        &self,
+        into: std::path::PathBuf,
+    ) -> tokio::sync::mpsc::Receiver<nearby::DropEvent> {
+        let (tx, rx) = tokio::sync::mpsc::channel(nearby::WAITING);
+        *self.inner.shared.drops.lock().expect("drops") = Some((tx, into));
+        rx
+    }
+
+    /// Stops taking offers of files (connections for them are refused again).
+    pub fn stop_receiving(&self) {
+        *self.inner.shared.drops.lock().expect("drops") = None;
+    }
+
+    /// Offers the local `items` (files or folders) to the device at `to` — paired or not —
+    /// and, when its person accepts, sends them (it pulls and verifies each file; see
+    /// [`nearby`]). `progress` gets (0, 0) once accepted, then (bytes received there, bytes
+    /// in all).
+    ///
+    /// # Errors
+    /// [`NetError::Remote`] when it declines, is busy, or nobody answers in time (its
+    /// words); [`NetError::Unreachable`]; [`NetError::Core`] for an item that cannot be read.
+    pub async fn send_nearby(
+        &self,
+        to: &PeerAddr,
+        items: &[std::path::PathBuf],
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Vec<transfer::PushReport>, NetError> {
+        let mut roots = Vec::new();
+        let mut offered = Vec::new();
+        for i in items {
+            let root = std::fs::canonicalize(i).map_err(core_io(i))?;
+            let measured = tokio::task::block_in_place(|| nearby::measure(&root))?;
+            offered.push(measured);
+            roots.push(root);
+        }
+        let shown = self
+            .paired()
+            .by_key(&to.id.to_string())
+            .ok()
+            .flatten()
+            .map_or_else(|| to.id.fmt_short().to_string(), |d| d.name);
+        let conn = self.dial(to.id, &to.addrs, alpn::DROP, &shown).await?;
+        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(roots)));
+        let me = self.inner.shared.card.lock().expect("card").name.clone();
+        let result = async {
+            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&shown, &e))?;
+            wire::send(
+                &mut send,
+                &nearby::DropMsg::Offer {
+                    from: me,
+                    items: offered,
+                },
+            )
+            .await
+            .map_err(|e| failed(&shown, &e))?;
+            let _ = send.finish();
+            loop {
+                let m = wire::recv::<nearby::DropMsg>(&mut recv, transfer::MAX_ANSWER)
+                    .await
+                    .map_err(|e| match refusal(&conn) {
+                        Some(reason) => NetError::Remote {
+                            device: shown.clone(),
+                            reason,
+                        },
+                        None => failed(&shown, &e),
+                    })?;
+                match m {
+                    nearby::DropMsg::Accepted => progress(0, 0),
+                    nearby::DropMsg::Progress { done, total } => progress(done, total),
+                    nearby::DropMsg::Received(r) => return Ok(r),
+                    nearby::DropMsg::Declined(reason) | nearby::DropMsg::Error(reason) => {
+                        return Err(NetError::Remote {
+                            device: shown.clone(),
+                            reason,
+                        });
+                    }
+                    nearby::DropMsg::Offer { .. } => {
+                        return Err(failed(&shown, &"an offer where an answer was due"));
                     }
                 }
             }
@@ -1078,27 +1197,160 @@ async fn receive_push(
         key,
         device: from,
     };
-    let (tx, mut rx) = watch::channel((0u64, 0u64));
-    let progress = move |done: u64, total: u64| {
-        let _ = tx.send((done, total));
-    };
-    let pulling = receiver.pull(path, &folder, &progress);
-    tokio::pin!(pulling);
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let report = loop {
-        tokio::select! {
-            r = &mut pulling => break r.map_err(|e| e.to_string())?,
-            _ = tick.tick() => {
-                if rx.has_changed().unwrap_or(false) {
-                    let (done, total) = *rx.borrow_and_update();
-                    let _ = wire::send(send, &transfer::TransferResp::Progress { done, total }).await;
-                }
-            }
-        }
-    };
+    let report = pull_reporting(&receiver, path, &folder, send, |done, total| {
+        transfer::TransferResp::Progress { done, total }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let top = report.top.clone();
     let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
     Ok(transfer::PushReport::from(&report))
+}
+
+/// Pulls `path` with `receiver` into `folder`, telling the other side how far it got on
+/// `send` (`progress(done, total)` at most every 100 ms).
+async fn pull_reporting<M: serde::Serialize>(
+    receiver: &transfer::Receiver<'_>,
+    path: &[u8],
+    folder: &std::path::Path,
+    send: &mut iroh::endpoint::SendStream,
+    progress: impl Fn(u64, u64) -> M,
+) -> Result<transfer::PullReport, NetError> {
+    let (tx, mut rx) = watch::channel((0u64, 0u64));
+    let note = move |done: u64, total: u64| {
+        let _ = tx.send((done, total));
+    };
+    let pulling = receiver.pull(path, folder, &note);
+    tokio::pin!(pulling);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            r = &mut pulling => return r,
+            _ = tick.tick() => {
+                if rx.has_changed().unwrap_or(false) {
+                    let (done, total) = *rx.borrow_and_update();
+                    let _ = wire::send(send, &progress(done, total)).await;
+                }
+            }
+        }
+    }
+}
+
+/// `cairn/drop/1`, the receiving side. The gate let connections in only while this device
+/// receives ([`Net::receive_nearby`]).
+#[derive(Debug, Clone)]
+struct DropHandler(Arc<Shared>);
+
+impl ProtocolHandler for DropHandler {
+    async fn accept(&self, conn: Connection) -> Result<(), AcceptError> {
+        let Some((events, into)) = self.0.drops.lock().expect("drops").clone() else {
+            conn.close(VarInt::from_u32(CLOSE_NOT_RECEIVING), b"not receiving");
+            return Ok(());
+        };
+        let (mut send, mut recv) = conn.accept_bi().await?;
+        let result = receive_nearby(&self.0, &conn, &events, &into, &mut send, &mut recv).await;
+        let last = match result {
+            Ok(Some(m)) => m,
+            Ok(None) => return Ok(()),
+            Err(why) => nearby::DropMsg::Error(why),
+        };
+        let _ = wire::send(&mut send, &last).await;
+        let _ = send.finish();
+        // Let the sender read the answer before the connection goes.
+        let _ = tokio::time::timeout(Duration::from_secs(5), conn.closed()).await;
+        Ok(())
+    }
+}
+
+/// One offer: read, checked, put to the person, then (accepted) pulled into `into`.
+/// Returns the last message for the sender (`None`: the sender left).
+async fn receive_nearby(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    events: &tokio::sync::mpsc::Sender<nearby::DropEvent>,
+    into: &std::path::Path,
+    send: &mut iroh::endpoint::SendStream,
+    recv: &mut iroh::endpoint::RecvStream,
+) -> Result<Option<nearby::DropMsg>, String> {
+    let key = conn.remote_id().to_string();
+    let (from, items) = match wire::recv::<nearby::DropMsg>(recv, nearby::MAX_OFFER).await {
+        Ok(nearby::DropMsg::Offer { from, items }) => (from, items),
+        Ok(other) => return Err(format!("{other:?} where an offer was due")),
+        Err(e) => return Err(e.to_string()),
+    };
+    let offer = nearby::check_offer(&from, items, key.clone())?;
+    let sender = offer.sender();
+    tracing::info!(from = %sender, files = offer.files(), "an offer of files");
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let items = offer.items.clone();
+    if events
+        .try_send(nearby::DropEvent::Offer(offer, reply))
+        .is_err()
+    {
+        return Ok(Some(nearby::DropMsg::Declined(
+            "the device is busy with other offers".into(),
+        )));
+    }
+    let accepted = tokio::select! {
+        a = tokio::time::timeout(nearby::ANSWER_WITHIN, answer) => a,
+        _ = conn.closed() => return Ok(None),
+    };
+    match accepted {
+        Ok(Ok(true)) => {}
+        Ok(_) => return Ok(Some(nearby::DropMsg::Declined("declined".into()))),
+        Err(_) => {
+            return Ok(Some(nearby::DropMsg::Declined(format!(
+                "no answer within {} s",
+                nearby::ANSWER_WITHIN.as_secs()
+            ))));
+        }
+    }
+    // Accepted: only now is anything written.
+    std::fs::create_dir_all(into).map_err(|e| format!("{}: {e}", into.display()))?;
+    wire::send(send, &nearby::DropMsg::Accepted)
+        .await
+        .map_err(|e| e.to_string())?;
+    let receiver = transfer::Receiver {
+        conn,
+        key,
+        device: sender.clone(),
+    };
+    let mut reports = Vec::new();
+    let mut outcome = Ok(());
+    for item in &items {
+        match pull_reporting(&receiver, &item.path, into, send, |done, total| {
+            nearby::DropMsg::Progress { done, total }
+        })
+        .await
+        {
+            Ok(r) => {
+                if let Some(core) = shared.core.upgrade() {
+                    let top = r.top.clone();
+                    let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
+                }
+                reports.push(transfer::PushReport::from(&r));
+            }
+            Err(e) => {
+                outcome = Err(e.to_string());
+                break;
+            }
+        }
+    }
+    let (files, bytes) = reports
+        .iter()
+        .fold((0, 0), |(f, b), r| (f + r.files + r.already, b + r.bytes));
+    let _ = events.try_send(nearby::DropEvent::Finished {
+        from: sender,
+        result: outcome.clone().map(|()| {
+            format!(
+                "{files} files ({}) received into {}, each verified",
+                crate::format::bytes(bytes),
+                into.display()
+            )
+        }),
+    });
+    outcome?;
+    Ok(Some(nearby::DropMsg::Received(reports)))
 }
 
 /// After a copy from a device landed at `top` (blocking: not on an async task): when that is inside a location of this
@@ -1124,11 +1376,12 @@ pub fn index_copied(core: &Core, top: &std::path::Path) -> Option<crate::vdfs::j
         .ok()
 }
 
-/// Serves the receiving device's requests on a push's connection: [`transfer::TransferReq::Manifest`]
-/// and [`transfer::TransferReq::Read`] of `root` and what is below it, nothing else.
-async fn serve_offer(conn: Connection, root: Arc<std::path::PathBuf>) {
+/// Serves the receiving device's requests on a push's (or an offer's) connection:
+/// [`transfer::TransferReq::Manifest`] and [`transfer::TransferReq::Read`] of the `roots`
+/// and what is below them, nothing else.
+async fn serve_offer(conn: Connection, roots: Arc<Vec<std::path::PathBuf>>) {
     while let Ok((mut send, mut recv)) = conn.accept_bi().await {
-        let root = root.clone();
+        let roots = roots.clone();
         tokio::spawn(async move {
             let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST)
                 .await
@@ -1143,7 +1396,17 @@ async fn serve_offer(conn: Connection, root: Arc<std::path::PathBuf>) {
             };
             let (tx, mut rx) = tokio::sync::mpsc::channel(8);
             let work = tokio::task::spawn_blocking(move || {
-                transfer::answer(&|p| browse::confine_below(&root, p), req, &tx);
+                let confine = |p: &[u8]| {
+                    let mut why = String::new();
+                    for root in roots.iter() {
+                        match browse::confine_below(root, p) {
+                            Ok(path) => return Ok(path),
+                            Err(e) => why = e,
+                        }
+                    }
+                    Err(why)
+                };
+                transfer::answer(&confine, req, &tx);
             });
             let _ = wire::write_out(&mut send, &mut rx).await;
             drop(rx);

@@ -67,6 +67,8 @@ impl CairnApp {
             self.bridge.send(Command::Refresh);
             self.bridge
                 .send(Command::Peer(crate::ui::peers::PeerCommand::ListDevices));
+            self.bridge
+                .send(Command::Peer(crate::ui::peers::PeerCommand::WatchReach));
             if self.state.explorer.folder.is_none()
                 && let Some(f) = self.state.start_folder.clone()
             {

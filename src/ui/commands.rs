@@ -305,6 +305,8 @@ pub enum UiCommand {
     },
     /// Copy the selected items of the device's folder into the local folder shown before it.
     PeerCopy,
+    /// Open the folder of a device's search hit (absolute, exact bytes) with the hit selected.
+    PeerReveal(Vec<u8>),
     /// Put the selected items of the device's folder on the clipboard (Ctrl+C there); a
     /// paste into a local folder copies them here.
     PeerClip,
@@ -597,6 +599,8 @@ pub enum CommandKind {
     SelectPeerItem,
     /// [`UiCommand::PeerCopy`].
     PeerCopy,
+    /// [`UiCommand::PeerReveal`].
+    PeerReveal,
     /// [`UiCommand::PeerClip`].
     PeerClip,
     /// [`UiCommand::PeerPaste`].
@@ -726,6 +730,7 @@ impl UiCommand {
             UiCommand::PeerOpen(_) => K::PeerOpen,
             UiCommand::SelectPeerItem { .. } => K::SelectPeerItem,
             UiCommand::PeerCopy => K::PeerCopy,
+            UiCommand::PeerReveal(_) => K::PeerReveal,
             UiCommand::PeerClip => K::PeerClip,
             UiCommand::PeerPaste => K::PeerPaste,
             UiCommand::PairDevice => K::PairDevice,
@@ -883,7 +888,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 107] = {
+    pub const ALL: [CommandKind; 108] = {
         use CommandKind as K;
         [
             K::Back,
@@ -980,6 +985,7 @@ impl CommandKind {
             K::PeerOpen,
             K::SelectPeerItem,
             K::PeerCopy,
+            K::PeerReveal,
             K::PeerClip,
             K::PeerPaste,
             K::PairDevice,
@@ -1095,6 +1101,7 @@ impl CommandKind {
             K::PeerOpen => "Open",
             K::SelectPeerItem => "Select",
             K::PeerCopy => "Copy to this device",
+            K::PeerReveal => "Show in its folder",
             K::PeerClip => "Copy",
             K::PeerPaste => "Paste here",
             K::PairDevice => "Pair a device…",

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::net::browse::{RemoteItem, RemoteLocation};
+use crate::net::browse::{RemoteHit, RemoteItem, RemoteLocation};
 use crate::net::pair::PairingCode;
 use crate::net::peers::{PairedDevice, PairedDevices};
 use crate::net::{Net, NetOptions, PairingState, PeerAddr};
@@ -22,6 +22,9 @@ use crate::vdfs::Core;
 pub enum PeerCommand {
     /// The paired devices ([`PeerUpdate::Devices`]).
     ListDevices,
+    /// Keep telling whether each paired device answers ([`PeerUpdate::Reach`]), every
+    /// [`REACH_EVERY`], for as long as the window runs (sent once, when it opens).
+    WatchReach,
     /// Open a pairing code here ([`PeerUpdate::Pairing`] as it goes).
     OpenPairing,
     /// Close the open code.
@@ -43,6 +46,18 @@ pub enum PeerCommand {
         device: Uuid,
         /// The folder, exact bytes.
         path: Option<Vec<u8>>,
+    },
+    /// Search a device's library by name ([`PeerUpdate::Found`] chunks, the last with the
+    /// total).
+    Search {
+        /// Answers carry it; older ones are dropped.
+        ticket: u64,
+        /// The device.
+        device: Uuid,
+        /// Text to find in names.
+        text: String,
+        /// Only below this folder of the device (exact bytes).
+        within: Option<Vec<u8>>,
     },
     /// Copy items of a device into a local folder ([`PeerUpdate::Copying`], then
     /// [`PeerUpdate::Copied`]).
@@ -98,7 +113,29 @@ pub enum PeerUpdate {
     Copied(Result<String, String>),
     /// Something else failed (an unpairing), in words.
     Failed(String),
+    /// A chunk of a device's search results; the last one has `total` (all that match).
+    Found {
+        /// The command's ticket.
+        ticket: u64,
+        /// The hits, or why the search failed.
+        hits: Result<Vec<RemoteHit>, String>,
+        /// On the last chunk: how many match in all.
+        total: Option<u64>,
+    },
+    /// Whether a paired device answered just now: `Err` says why not.
+    Reach {
+        /// The device.
+        id: Uuid,
+        /// Online, or why it is taken as offline.
+        online: Result<(), String>,
+    },
 }
+
+/// Results a device's search brings into the window at most.
+pub const SEARCH_LIMIT: u32 = 500;
+
+/// How often the window asks each paired device whether it is there.
+pub const REACH_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A listing's content.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +228,25 @@ pub async fn handle(
         PeerCommand::ListDevices => {
             send(devices(&core));
         }
+        PeerCommand::WatchReach => loop {
+            let paired = PairedDevices::at(core.data_dir().config())
+                .list()
+                .unwrap_or_default();
+            if !paired.is_empty()
+                && let Ok(n) = net.get(&core).await
+            {
+                for d in paired {
+                    // Its locations: the cheapest question every device answers.
+                    let online = n
+                        .locations(&d, &[])
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string());
+                    send(PeerUpdate::Reach { id: d.id, online });
+                }
+            }
+            tokio::time::sleep(REACH_EVERY).await;
+        },
         PeerCommand::OpenPairing => {
             let n = match net.get(&core).await {
                 Ok(n) => n,
@@ -304,6 +360,47 @@ pub async fn handle(
                     listing: Err(e),
                 });
             }
+        }
+        PeerCommand::Search {
+            ticket,
+            device,
+            text,
+            within,
+        } => {
+            let r = async {
+                let (d, n) = reach(&core, &net, device).await?;
+                let s = send.clone();
+                n.search(
+                    &d,
+                    &[],
+                    &text,
+                    within.as_deref(),
+                    SEARCH_LIMIT,
+                    move |hits| {
+                        s(PeerUpdate::Found {
+                            ticket,
+                            hits: Ok(hits),
+                            total: None,
+                        });
+                        true
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())
+            }
+            .await;
+            send(match r {
+                Ok(total) => PeerUpdate::Found {
+                    ticket,
+                    hits: Ok(Vec::new()),
+                    total: Some(total),
+                },
+                Err(e) => PeerUpdate::Found {
+                    ticket,
+                    hits: Err(e),
+                    total: None,
+                },
+            });
         }
         PeerCommand::Copy {
             device,

@@ -195,6 +195,9 @@ pub struct AppState {
     pub clipboard: Option<Clip>,
     /// A copy to or from a paired device under way (one at a time).
     pub transfer: Option<Transfer>,
+    /// Whether each paired device answered when last asked (`Err`: why not); a device not
+    /// asked yet is absent.
+    pub reach: std::collections::HashMap<uuid::Uuid, Result<(), String>>,
     /// The item being renamed in place.
     pub renaming: Option<Renaming>,
     /// The batch-rename dialog, when it is open.
@@ -458,6 +461,21 @@ pub struct PeerView {
     pub selected: std::collections::BTreeSet<Vec<u8>>,
     /// The local folder shown before the device (where "Copy to this device" puts items).
     pub dest: Option<PathBuf>,
+    /// The device's search results while the search box has text.
+    pub found: Option<PeerFound>,
+}
+
+/// A search on a paired device, as it comes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeerFound {
+    /// The search's ticket.
+    pub ticket: u64,
+    /// The hits so far, best first.
+    pub hits: Vec<crate::net::browse::RemoteHit>,
+    /// All that match, once the device said.
+    pub total: Option<u64>,
+    /// Why it failed.
+    pub error: Option<String>,
 }
 
 /// What carrying out a [`UiCommand`] asks of the world outside the state.
@@ -948,6 +966,7 @@ impl AppState {
             loading: false,
             error: None,
             selected: Default::default(),
+            found: None,
         });
         let mut out = vec![self.peer_list(None)];
         if path.is_some() {
@@ -961,6 +980,10 @@ impl AppState {
         self.peer_ticket += 1;
         let ticket = self.peer_ticket;
         let p = self.peer.as_mut().expect("a device is shown");
+        // Opening a folder ends a search of the device.
+        if p.found.take().is_some() {
+            self.search_text.clear();
+        }
         p.path = path.clone();
         p.ticket = ticket;
         p.items.clear();
@@ -1043,6 +1066,26 @@ impl AppState {
                 }
             }
             PeerUpdate::Failed(e) => self.toast = Some(Toast::new(e, false, true)),
+            PeerUpdate::Found {
+                ticket,
+                hits,
+                total,
+            } => {
+                if let Some(f) = self.peer.as_mut().and_then(|p| p.found.as_mut())
+                    && f.ticket == ticket
+                {
+                    match hits {
+                        Ok(h) => {
+                            f.hits.extend(h);
+                            f.total = total.or(f.total);
+                        }
+                        Err(e) => f.error = Some(e),
+                    }
+                }
+            }
+            PeerUpdate::Reach { id, online } => {
+                self.reach.insert(id, online);
+            }
             PeerUpdate::Copied(r) => {
                 self.transfer = None;
                 self.toast = Some(match r {
@@ -1055,7 +1098,10 @@ impl AppState {
 
     /// Starts showing `folder`; returns the listing command to send.
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
-        self.peer = None;
+        // A search of the device shown ends with it.
+        if self.peer.take().is_some_and(|p| p.found.is_some()) {
+            self.search_text.clear();
+        }
         self.show_trash = false;
         self.show_missing = false;
         self.renaming = None;
@@ -1354,6 +1400,9 @@ impl AppState {
     /// The search shown, run again under a new ticket (the library changed under it): its
     /// results replace the old ones where the view is.
     pub fn rerun_search(&mut self) -> Command {
+        if self.peer.is_some() {
+            return self.peer_search();
+        }
         self.search_ticket += 1;
         if !self.searching() {
             self.found = None;
@@ -1363,6 +1412,31 @@ impl AppState {
             ticket: self.search_ticket,
             query: Box::new(self.current_query()),
         }
+    }
+
+    /// The search box's text as a search of the device shown (its name search: the filter
+    /// chips are the local library's), below the folder shown unless "Whole library" is on;
+    /// an empty box goes back to the folder.
+    fn peer_search(&mut self) -> Command {
+        self.peer_ticket += 1;
+        let ticket = self.peer_ticket;
+        let text = self.search_text.trim().to_owned();
+        let everywhere = self.search_everywhere;
+        let p = self.peer.as_mut().expect("a device is shown");
+        if text.is_empty() {
+            p.found = None;
+            return Command::StopSearch;
+        }
+        p.found = Some(PeerFound {
+            ticket,
+            ..PeerFound::default()
+        });
+        Command::Peer(PeerCommand::Search {
+            ticket,
+            device: p.device.id,
+            text,
+            within: if everywhere { None } else { p.path.clone() },
+        })
     }
 
     /// The query of the search box and its filters, as shown.
@@ -1911,6 +1985,21 @@ impl AppState {
             UiCommand::PeerOpen(path) => {
                 if self.peer.is_some() {
                     send.push(self.peer_list(path));
+                }
+            }
+            UiCommand::PeerReveal(path) => {
+                if self.peer.is_some()
+                    && let Some(cut) = path.iter().rposition(|&b| b == b'/')
+                {
+                    let parent = if cut == 0 {
+                        b"/".to_vec()
+                    } else {
+                        path[..cut].to_vec()
+                    };
+                    send.push(self.peer_list(Some(parent)));
+                    if let Some(p) = &mut self.peer {
+                        p.selected.insert(path[cut + 1..].to_vec());
+                    }
                 }
             }
             UiCommand::SelectPeerItem { name, toggle } => {

@@ -62,6 +62,11 @@ pub fn error(dark: bool) -> Color32 {
     job_status(JobStatus::Failed, dark)
 }
 
+/// Colour of something going well (a paired device that answers).
+pub fn ok(dark: bool) -> Color32 {
+    job_status(JobStatus::Completed, dark)
+}
+
 /// Colour of a warning (a conflict, "the only copy").
 pub fn warning(dark: bool) -> Color32 {
     job_status(JobStatus::Paused, dark)

@@ -3071,18 +3071,29 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
             .success()
     );
     host.wait().unwrap();
-    let mut server = cli(&data)
-        .args([
-            "serve",
-            "--no-watch",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    /// Killed when the test ends, passed or not (a server left running holds the test's
+    /// output pipe open).
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut server = Server(
+        cli(&data)
+            .args([
+                "serve",
+                "--no-watch",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    std::io::BufReader::new(server.stdout.as_mut().unwrap())
+    std::io::BufReader::new(server.0.stdout.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("Serving"), "{line}");
@@ -3142,6 +3153,25 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     // Up goes up within the device: back to the location's root.
     h.get_by_label("Up").click();
     step_until(&mut h, "reports/");
+    step_until_state(&mut h, "desk answering", |s| {
+        s.reach.values().any(std::result::Result::is_ok)
+    });
+
+    // The search box searches the device shown; a hit opens its folder with it selected.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("q3");
+    let hit = shared.join("reports/q3.txt").display().to_string();
+    step_until(&mut h, &hit);
+    h.get_by_label(&hit).click();
+    step_until_state(&mut h, "the hit's folder", |s| {
+        s.peer.as_ref().is_some_and(|p| {
+            p.found.is_none()
+                && p.selected.contains(b"q3.txt".as_slice())
+                && p.items.iter().any(|i| i.name == b"note-for-desk.txt")
+        })
+    });
+    assert_eq!(h.state().state().search_text, "");
 
     // The device's item put on the clipboard above is copied into a local folder with Ctrl+V
     // there (kept both: q3.txt is there already).
@@ -3164,6 +3194,5 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     let pasted = inbox.join("q3.txt");
     step_until_state(&mut h, "the paste", |_| pasted.exists());
     assert_eq!(std::fs::read(&pasted).unwrap(), b"quarter three");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

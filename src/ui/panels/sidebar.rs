@@ -254,9 +254,28 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             || "not reached since pairing".to_owned(),
             |t| format!("last reached {}", format::time_ms(t.as_millisecond())),
         );
+        let dark = ui.visuals().dark_mode;
+        let (online, color, state_text) = match state.reach.get(&d.id) {
+            Some(Ok(())) => (true, theme::ok(dark), "online".to_owned()),
+            Some(Err(why)) => (false, theme::weak(ui), format!("offline: {why}")),
+            None => (false, theme::weak(ui), "not asked yet".to_owned()),
+        };
         let r = ui
-            .selectable_label(shown, d.name.as_str())
-            .on_hover_text(format!("Paired device {}\n{seen}", d.id));
+            .horizontal(|ui| {
+                // A filled dot: it answered when last asked; a ring: it did not (or not yet).
+                let (rect, _) =
+                    ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+                let c = rect.center();
+                if online {
+                    ui.painter().circle_filled(c, 4.0, color);
+                } else {
+                    ui.painter()
+                        .circle_stroke(c, 3.5, egui::Stroke::new(1.0, color));
+                }
+                ui.selectable_label(shown, d.name.as_str())
+            })
+            .inner
+            .on_hover_text(format!("Paired device {}\n{state_text}\n{seen}", d.id));
         if r.clicked() {
             actions.push(UiCommand::ShowDevice(d.id));
         }

@@ -40,10 +40,14 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         }
         ui.separator();
         let label = ui.label("Search");
+        let hint = match &state.peer {
+            Some(p) => format!("Names on {} (Ctrl+F)", p.device.name),
+            None => "Names in the library (Ctrl+F)".to_owned(),
+        };
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut state.search_text)
-                    .hint_text("Names in the library (Ctrl+F)")
+                    .hint_text(hint)
                     .desired_width(220.0),
             )
             .labelled_by(label.id);

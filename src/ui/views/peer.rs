@@ -109,6 +109,10 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         }
     });
     ui.separator();
+    if let Some(f) = &p.found {
+        found(ui, p, f, actions);
+        return;
+    }
     if let Some(e) = &p.error {
         ui.colored_label(ui.visuals().error_fg_color, e);
         return;
@@ -180,6 +184,76 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     name: it.name.clone(),
                     toggle: ui_ctrl(&r),
                 });
+            }
+        });
+    });
+}
+
+/// A search of the device: its hits, best first; a click opens the hit's folder with it
+/// selected.
+fn found(
+    ui: &mut egui::Ui,
+    p: &crate::ui::state::PeerView,
+    f: &crate::ui::state::PeerFound,
+    actions: &mut Vec<UiCommand>,
+) {
+    let dark = ui.visuals().dark_mode;
+    if let Some(e) = &f.error {
+        ui.colored_label(crate::ui::theme::error(dark), e);
+        return;
+    }
+    match f.total {
+        None => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Searching {}…", p.device.name));
+            });
+        }
+        Some(0) => {
+            ui.label(format!(
+                "Nothing on {} has that in its name.",
+                p.device.name
+            ));
+            return;
+        }
+        Some(n) if n > f.hits.len() as u64 => {
+            ui.label(format!(
+                "{} match on {}; the first {} are shown. Type more to narrow.",
+                format::count(n),
+                p.device.name,
+                f.hits.len()
+            ));
+        }
+        Some(n) => {
+            ui.label(format!("{} on {}", items_text(n), p.device.name));
+        }
+    }
+    table(
+        ui,
+        "peer-hits",
+        ["Path", "Size", "Modified"],
+        [100.0, 150.0],
+    )
+    .body(|body| {
+        body.rows(ROW_HEIGHT, f.hits.len(), |mut row| {
+            let h = &f.hits[row.index()];
+            let folder = h.kind == EntryKind::Dir;
+            row.col(|ui| {
+                let path = String::from_utf8_lossy(&h.path);
+                cell(
+                    ui,
+                    (if folder {
+                        format!("{path}/")
+                    } else {
+                        path.into_owned()
+                    })
+                    .into(),
+                );
+            });
+            row.col(|ui| cell(ui, format::bytes(h.size).into()));
+            row.col(|ui| cell(ui, format::time_ms(h.mtime_ns / 1_000_000).into()));
+            if row.response().clicked() {
+                actions.push(UiCommand::PeerReveal(h.path.clone()));
             }
         });
     });
