@@ -152,6 +152,15 @@ pub enum Command {
     /// Keep this device reachable for its paired devices without the window (a home server,
     /// a drive left plugged in): serve the library's locations and keep its index live.
     Serve(peer::ServeArgs),
+    /// Send files or folders to a nearby device (paired or not): it is asked, and they land
+    /// in its drop folder only if its person accepts. `--to` names it (`ID@IP:PORT` as
+    /// `cairn receive` prints it, a paired device, or a name found on this network);
+    /// without it, the one device receiving on this network.
+    Send(peer::SendArgs),
+    /// Receive files from nearby devices (paired or not): each offer is shown with who sends
+    /// what, and is taken only if you accept it (y); accepted files land in `--into`
+    /// (default: your Downloads folder), never replacing anything.
+    Receive(peer::ReceiveArgs),
     /// Self-checks for developers.
     #[command(subcommand, hide = true)]
     Debug(debug::DebugCommand),
@@ -201,7 +210,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     // The library is open in a running Cairn (the window): it runs the command for us.
     let local = matches!(
         command,
-        Command::Device(_) | Command::Library(_) | Command::Peer(_) | Command::Serve(_)
+        Command::Device(_)
+            | Command::Library(_)
+            | Command::Peer(_)
+            | Command::Serve(_)
+            | Command::Send(_)
+            | Command::Receive(_)
     );
     if !local && let Some(code) = serve::forward_if_held(&core, &cli)? {
         drop(core);
@@ -228,6 +242,8 @@ pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
         Command::Device(c) => device::device(&core, &out, c),
         Command::Peer(c) => peer::peer(&core, &out, c),
         Command::Serve(a) => peer::serve(&core, &out, lib, &a),
+        Command::Send(a) => peer::send(&core, &out, &a),
+        Command::Receive(a) => peer::receive(&core, &out, &a),
         Command::Jobs(c) => jobs::jobs(&core, &out, lib, c),
         Command::Debug(c) => debug::debug(&core, &out, lib, c),
         Command::Location(c) => location::location(&core, &out, lib, c),

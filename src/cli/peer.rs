@@ -120,6 +120,33 @@ pub enum PeerCommand {
     },
 }
 
+/// `cairn send`
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    /// The files and folders (any bytes).
+    #[arg(required = true)]
+    pub paths: Vec<std::ffi::OsString>,
+    /// The device: `ID@IP:PORT`, a paired device's name, or a name a receiving device
+    /// announces on this network.
+    #[arg(long, value_name = "DEVICE")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
+/// `cairn receive`
+#[derive(Debug, clap::Args)]
+pub struct ReceiveArgs {
+    /// Where accepted files land (default: the Downloads folder).
+    #[arg(long, value_name = "FOLDER")]
+    pub into: Option<std::path::PathBuf>,
+    /// Stop after this many seconds (default: run until stopped).
+    #[arg(long = "for", value_name = "SECONDS")]
+    pub for_secs: Option<u64>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
+}
+
 /// `cairn serve`
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -700,6 +727,185 @@ fn ls(
         );
     }
     Ok(())
+}
+
+/// `cairn send PATH… [--to DEVICE]`.
+pub(super) fn send(core: &Core, out: &Output, args: &SendArgs) -> anyhow::Result<()> {
+    let net = start(core, &args.listen)?;
+    let rt = core.runtime().clone();
+    let r = rt.block_on(async {
+        let to = pick_receiver(&net, args.to.as_deref()).await?;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        if !out.json && tty {
+            crate::errln!(
+                "Asking {to} to accept… (it has {} s to answer)",
+                crate::net::nearby::ANSWER_WITHIN.as_secs()
+            );
+        }
+        let items: Vec<std::path::PathBuf> =
+            args.paths.iter().map(std::path::PathBuf::from).collect();
+        let started = std::time::Instant::now();
+        let bar = progress_bar(out);
+        let accepted = std::sync::atomic::AtomicBool::new(false);
+        let progress = |done: u64, total: u64| {
+            if !accepted.swap(true, std::sync::atomic::Ordering::Relaxed) && !out.json && tty {
+                crate::errln!("Accepted; sending.");
+            }
+            bar.show(done, total);
+        };
+        let reports = net.send_nearby(&to, &items, &progress).await?;
+        bar.finish();
+        let secs = started.elapsed().as_secs_f64();
+        for (r, p) in reports.iter().zip(&args.paths) {
+            print_copy(out, &to.to_string(), &p.to_string_lossy(), r, secs, true);
+        }
+        anyhow::Ok(())
+    });
+    rt.block_on(net.close());
+    r
+}
+
+/// The device `to` names (`ID@IP:PORT`, a paired device, or a name announced on this
+/// network), or the one receiving on this network.
+async fn pick_receiver(net: &Net, to: Option<&str>) -> anyhow::Result<PeerAddr> {
+    if let Some(t) = to {
+        if let Ok(p) = t.parse::<PeerAddr>() {
+            return Ok(p);
+        }
+        if let Ok(d) = net.paired().find(t) {
+            return Ok(PeerAddr {
+                id: d
+                    .public_key
+                    .parse()
+                    .with_context(|| format!("the stored key of {}", d.name))?,
+                addrs: d.addrs,
+            });
+        }
+    }
+    let found = net.find_receivers(Duration::from_secs(3)).await?;
+    let matching: Vec<_> = found
+        .iter()
+        .filter(|(_, name)| to.is_none_or(|t| name.eq_ignore_ascii_case(t)))
+        .collect();
+    let names = |list: &[&(PeerAddr, String)]| {
+        list.iter()
+            .map(|(_, n)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match matching.as_slice() {
+        [(p, _)] => Ok(p.clone()),
+        [] if found.is_empty() => anyhow::bail!(
+            "no device on this network is receiving files; run `cairn receive` there (or open its window), or give --to ID@IP:PORT"
+        ),
+        [] => anyhow::bail!(
+            "no receiving device is called “{}”; these are: {}",
+            to.unwrap_or_default(),
+            names(&found.iter().collect::<Vec<_>>())
+        ),
+        many => anyhow::bail!(
+            "several devices are receiving: {}; say which with --to NAME",
+            names(many)
+        ),
+    }
+}
+
+/// `cairn receive [--into FOLDER]`: shows each offer and takes it only on "y".
+pub(super) fn receive(core: &Core, out: &Output, args: &ReceiveArgs) -> anyhow::Result<()> {
+    use crate::net::nearby::{ANSWER_WITHIN, DropEvent};
+    let into = match &args.into {
+        Some(p) => std::path::absolute(p).with_context(|| p.display().to_string())?,
+        None => crate::net::nearby::default_drop_folder()
+            .context("no Downloads folder is known here; give one with --into")?,
+    };
+    let net = start(core, &args.listen)?;
+    let mut events = net.receive_nearby(into.clone());
+    let me = net.peer_addr();
+    if out.json {
+        crate::outln!(
+            "{}",
+            json!({
+                "receiving": me.to_string(),
+                "device": core.device().name,
+                "into": into.to_string_lossy(),
+            })
+        );
+    } else {
+        crate::outln!(
+            "Receiving files as {} at {me}, into {}. Each offer is asked about here; stop with Ctrl+C.",
+            core.device().name,
+            into.display()
+        );
+    }
+    let rt = core.runtime().clone();
+    let until = args
+        .for_secs
+        .map(|s| std::time::Instant::now() + Duration::from_secs(s));
+    let answers = stdin_lines();
+    loop {
+        let left = until.map(|u| u.saturating_duration_since(std::time::Instant::now()));
+        if left == Some(Duration::ZERO) {
+            break;
+        }
+        let ev = rt.block_on(async {
+            match left {
+                Some(l) => tokio::time::timeout(l, events.recv()).await.ok().flatten(),
+                None => events.recv().await,
+            }
+        });
+        let Some(ev) = ev else { break };
+        match ev {
+            DropEvent::Offer(offer, reply) => {
+                if out.json {
+                    crate::outln!(
+                        "{}",
+                        json!({
+                            "offer": offer.summary(),
+                            "from": offer.from,
+                            "key": offer.key,
+                            "files": offer.files(),
+                            "bytes": offer.bytes(),
+                        })
+                    );
+                } else {
+                    crate::outln!("{}", offer.summary());
+                    crate::outln!("Accept? [y/N]");
+                }
+                let yes = answers
+                    .recv_timeout(ANSWER_WITHIN)
+                    .is_ok_and(|l| matches!(l.trim(), "y" | "Y" | "yes"));
+                let _ = reply.send(yes);
+                if !yes && !out.json {
+                    crate::outln!("Declined.");
+                }
+            }
+            DropEvent::Finished { from, result } => match result {
+                Ok(what) if out.json => {
+                    crate::outln!("{}", json!({ "received": what, "from": from }))
+                }
+                Ok(what) => crate::outln!("From {from}: {what}."),
+                Err(why) if out.json => crate::outln!("{}", json!({ "failed": why, "from": from })),
+                Err(why) => crate::errln!("From {from}: the copy failed: {why}"),
+            },
+        }
+    }
+    net.stop_receiving();
+    rt.block_on(net.close());
+    Ok(())
+}
+
+/// The lines typed on stdin, read on a thread of their own.
+fn stdin_lines() -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::stdin().lines() {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// `cairn serve`: keep this device reachable for its paired devices (and the library's

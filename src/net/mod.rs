@@ -61,6 +61,9 @@ pub mod alpn {
 
 /// What a pairing host announces in its mDNS user data, followed by the code's 4-digit slot.
 pub const PAIR_SLOT_PREFIX: &str = "cairn-pair:";
+/// What a device receiving files from nearby devices announces in its mDNS user data,
+/// followed by its name.
+pub const DROP_PREFIX: &str = "cairn-drop:";
 /// The close code for a connection from a device that is not paired.
 pub const CLOSE_NOT_PAIRED: u32 = 403;
 /// The close code for a pairing connection while no code is open.
@@ -425,9 +428,7 @@ impl Net {
 
     /// Closes the open pairing session, if any.
     pub fn close_pairing(&self) {
-        if self.inner.mdns.is_some() {
-            self.inner.endpoint.set_user_data_for_address_lookup(None);
-        }
+        self.announce_receiving();
         if self
             .inner
             .shared
@@ -810,12 +811,78 @@ impl Net {
     ) -> tokio::sync::mpsc::Receiver<nearby::DropEvent> {
         let (tx, rx) = tokio::sync::mpsc::channel(nearby::WAITING);
         *self.inner.shared.drops.lock().expect("drops") = Some((tx, into));
+        if !self.inner.shared.session_open() {
+            self.announce_receiving();
+        }
         rx
     }
 
     /// Stops taking offers of files (connections for them are refused again).
     pub fn stop_receiving(&self) {
         *self.inner.shared.drops.lock().expect("drops") = None;
+        if !self.inner.shared.session_open() {
+            self.announce_receiving();
+        }
+    }
+
+    /// What local discovery announces when no pairing code is open: that this device
+    /// receives files (and its name), or nothing.
+    fn announce_receiving(&self) {
+        if self.inner.mdns.is_none() {
+            return;
+        }
+        let receiving = self.inner.shared.drops.lock().expect("drops").is_some();
+        let data = receiving
+            .then(|| {
+                let name = self.inner.shared.card.lock().expect("card").name.clone();
+                let short: String = name.chars().take(nearby::MAX_NAME).collect();
+                format!("{DROP_PREFIX}{short}").parse().ok()
+            })
+            .flatten();
+        self.inner.endpoint.set_user_data_for_address_lookup(data);
+    }
+
+    /// The devices on the local network receiving files now (mDNS), with the names they
+    /// announce, as found within `wait`.
+    ///
+    /// # Errors
+    /// [`NetError::Unreachable`] when local discovery is off here.
+    pub async fn find_receivers(
+        &self,
+        wait: Duration,
+    ) -> Result<Vec<(PeerAddr, String)>, NetError> {
+        use n0_future::StreamExt as _;
+        let Some(mdns) = &self.inner.mdns else {
+            return Err(NetError::Unreachable {
+                device: "nearby devices".into(),
+                reason: "local discovery is off here (listening on loopback, or `[net] local_discovery = false`); give an address with --to ID@IP:PORT".into(),
+            });
+        };
+        let mut events = mdns.subscribe().await;
+        let mut found: Vec<(PeerAddr, String)> = Vec::new();
+        let _ = tokio::time::timeout(wait, async {
+            while let Some(ev) = events.next().await {
+                if let iroh_mdns_address_lookup::DiscoveryEvent::Discovered {
+                    endpoint_info, ..
+                } = ev
+                    && let Some(name) = endpoint_info
+                        .data
+                        .user_data()
+                        .and_then(|u| u.as_ref().strip_prefix(DROP_PREFIX).map(str::to_owned))
+                    && !found.iter().any(|(p, _)| p.id == endpoint_info.endpoint_id)
+                {
+                    found.push((
+                        PeerAddr {
+                            id: endpoint_info.endpoint_id,
+                            addrs: endpoint_info.data.ip_addrs().copied().collect(),
+                        },
+                        name,
+                    ));
+                }
+            }
+        })
+        .await;
+        Ok(found)
     }
 
     /// Offers the local `items` (files or folders) to the device at `to` — paired or not —
@@ -836,7 +903,10 @@ impl Net {
         let mut offered = Vec::new();
         for i in items {
             let root = std::fs::canonicalize(i).map_err(core_io(i))?;
-            let measured = tokio::task::block_in_place(|| nearby::measure(&root))?;
+            let r = root.clone();
+            let measured = tokio::task::spawn_blocking(move || nearby::measure(&r))
+                .await
+                .map_err(|e| NetError::Bind(e.to_string()))??;
             offered.push(measured);
             roots.push(root);
         }

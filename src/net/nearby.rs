@@ -80,6 +80,13 @@ impl OfferItem {
     }
 }
 
+/// Where accepted files land unless the person says otherwise: the Downloads folder.
+pub fn default_drop_folder() -> Option<PathBuf> {
+    directories::UserDirs::new()
+        .and_then(|u| u.download_dir().map(Path::to_owned))
+        .or_else(|| directories::UserDirs::new().map(|u| u.home_dir().join("Downloads")))
+}
+
 /// An offer as the receiving side shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offer {

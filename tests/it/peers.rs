@@ -637,6 +637,157 @@ fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
     assert!(!part.exists());
 }
 
+/// `cairn receive` on `data` into `into`, its stdin ours to answer offers with.
+struct Receiving {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    host: String,
+}
+
+impl Receiving {
+    fn start(data: &Path, into: &Path) -> Receiving {
+        let mut child = local(data)
+            .args(["--json", "receive", "--into"])
+            .arg(into)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines() {
+                let Ok(l) = l else { break };
+                if tx.send(l).is_err() {
+                    break;
+                }
+            }
+        });
+        let first = json(
+            &lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap(),
+        );
+        let host = first["receiving"].as_str().unwrap().to_owned();
+        Receiving { child, lines, host }
+    }
+
+    /// The next line (an offer, or what was received), as JSON.
+    fn next(&self) -> serde_json::Value {
+        json(
+            &self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("a line within 60 s"),
+        )
+    }
+
+    fn answer(&mut self, yes: bool) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{}", if yes { "y" } else { "n" }).unwrap();
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn files_sent_to_a_nearby_device_land_only_when_its_person_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (phone, laptop) = (tmp.path().join("phone"), tmp.path().join("laptop"));
+    rename(&phone, "phone");
+    rename(&laptop, "laptop");
+    let outbox = tmp.path().join("holiday");
+    std::fs::create_dir_all(outbox.join("day 1")).unwrap();
+    std::fs::write(outbox.join("day 1/beach.jpg"), b"sand").unwrap();
+    std::fs::write(outbox.join("notes.txt"), b"sun").unwrap();
+    let single = tmp.path().join("notes.txt");
+    std::fs::write(&single, b"mine, sent").unwrap();
+
+    // A device that is not receiving refuses before anything is read.
+    let (_served, host) = serve(&phone);
+    let err = fails(
+        local(&laptop)
+            .args(["send"])
+            .arg(&single)
+            .args(["--to", &host]),
+    );
+    assert!(err.contains("not receiving files"), "{err}");
+
+    // Declined: the sender is told, nothing is written (the folder is not even made).
+    let downloads = tmp.path().join("Downloads");
+    let mut rx = Receiving::start(&phone, &downloads);
+    let sending = Proc::spawn(
+        local(&laptop)
+            .args(["--json", "send"])
+            .arg(&outbox)
+            .args(["--to", &rx.host]),
+    );
+    let offer = rx.next();
+    assert_eq!(offer["from"], "laptop", "{offer}");
+    assert_eq!(
+        (offer["files"].as_u64(), offer["bytes"].as_u64()),
+        (Some(2), Some(7)),
+        "{offer}"
+    );
+    assert!(
+        offer["offer"].as_str().unwrap().contains("holiday/"),
+        "{offer}"
+    );
+    rx.answer(false);
+    let (success, _, err) = sending.finish();
+    assert!(!success && err.contains("declined"), "{err}");
+    assert!(!downloads.exists());
+
+    // Accepted: everything lands, verified; a name taken there keeps both.
+    std::fs::create_dir_all(&downloads).unwrap();
+    std::fs::write(downloads.join("notes.txt"), b"theirs").unwrap();
+    let sending = Proc::spawn(
+        local(&laptop)
+            .args(["--json", "send"])
+            .arg(&outbox)
+            .arg(&single)
+            .args(["--to", &rx.host]),
+    );
+    let offer = rx.next();
+    assert_eq!(offer["files"], 3, "{offer}");
+    rx.answer(true);
+    let received = rx.next();
+    assert!(
+        received["received"].as_str().unwrap().contains("3 files"),
+        "{received}"
+    );
+    let (success, out, err) = sending.finish();
+    assert!(success, "{err}");
+    assert!(
+        out.contains("\"files\":2") || out.contains("\"files\": 2"),
+        "{out}"
+    );
+    assert_eq!(
+        tree_hashes(&downloads.join("holiday")),
+        tree_hashes(&outbox)
+    );
+    assert_eq!(
+        std::fs::read(downloads.join("notes.txt")).unwrap(),
+        b"theirs"
+    );
+    assert_eq!(
+        std::fs::read(downloads.join("notes (2).txt")).unwrap(),
+        b"mine, sent"
+    );
+    assert!(
+        !tree_hashes(&downloads)
+            .iter()
+            .any(|(p, _)| p.contains(".cairn-pull-"))
+    );
+}
+
 /// A network namespace with only `lo`, multicast on: mDNS there reaches nothing outside.
 struct Netns(String);
 
