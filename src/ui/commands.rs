@@ -305,6 +305,15 @@ pub enum UiCommand {
     },
     /// Copy the selected items of the device's folder into the local folder shown before it.
     PeerCopy,
+    /// Take offers of files from nearby devices (asked about one by one), or stop.
+    SetReceiving(bool),
+    /// Answer an offer of files from a nearby device.
+    AnswerOffer {
+        /// The offer's number.
+        id: u64,
+        /// Accept it.
+        accept: bool,
+    },
     /// Open the folder of a device's search hit (absolute, exact bytes) with the hit selected.
     PeerReveal(Vec<u8>),
     /// Put the selected items of the device's folder on the clipboard (Ctrl+C there); a
@@ -599,6 +608,10 @@ pub enum CommandKind {
     SelectPeerItem,
     /// [`UiCommand::PeerCopy`].
     PeerCopy,
+    /// [`UiCommand::SetReceiving`].
+    SetReceiving,
+    /// [`UiCommand::AnswerOffer`].
+    AnswerOffer,
     /// [`UiCommand::PeerReveal`].
     PeerReveal,
     /// [`UiCommand::PeerClip`].
@@ -730,6 +743,8 @@ impl UiCommand {
             UiCommand::PeerOpen(_) => K::PeerOpen,
             UiCommand::SelectPeerItem { .. } => K::SelectPeerItem,
             UiCommand::PeerCopy => K::PeerCopy,
+            UiCommand::SetReceiving(_) => K::SetReceiving,
+            UiCommand::AnswerOffer { .. } => K::AnswerOffer,
             UiCommand::PeerReveal(_) => K::PeerReveal,
             UiCommand::PeerClip => K::PeerClip,
             UiCommand::PeerPaste => K::PeerPaste,
@@ -888,7 +903,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 108] = {
+    pub const ALL: [CommandKind; 110] = {
         use CommandKind as K;
         [
             K::Back,
@@ -985,6 +1000,8 @@ impl CommandKind {
             K::PeerOpen,
             K::SelectPeerItem,
             K::PeerCopy,
+            K::SetReceiving,
+            K::AnswerOffer,
             K::PeerReveal,
             K::PeerClip,
             K::PeerPaste,
@@ -1101,6 +1118,8 @@ impl CommandKind {
             K::PeerOpen => "Open",
             K::SelectPeerItem => "Select",
             K::PeerCopy => "Copy to this device",
+            K::SetReceiving => "Receive files from nearby devices",
+            K::AnswerOffer => "Answer",
             K::PeerReveal => "Show in its folder",
             K::PeerClip => "Copy",
             K::PeerPaste => "Paste here",

@@ -266,6 +266,52 @@ pub(crate) fn new_library(ctx: &egui::Context, state: &mut AppState, actions: &m
 
 /// The pairing dialog, while it is open: show a code here, or type the code another device
 /// shows.
+/// The oldest offer of files from a nearby device, to accept or decline; it goes away by
+/// itself when the sender's time to wait is over.
+pub(crate) fn offer(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    let within = crate::net::nearby::ANSWER_WITHIN;
+    state.offers.retain(|(_, _, at)| at.elapsed() < within);
+    let Some((id, offer, at)) = state.offers.first() else {
+        return;
+    };
+    let into = state
+        .receiving
+        .as_ref()
+        .map_or_else(String::new, |(p, _)| p.display().to_string());
+    egui::Window::new("Files from a nearby device")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.label(egui::RichText::new(offer.summary()).strong());
+            ui.label(format!(
+                "The name is what the sender says; {} is its key, which it cannot fake.",
+                &offer.key[..offer.key.len().min(8)]
+            ));
+            ui.label(format!(
+                "Accepted files go into {into}, next to what is there (never replacing it)."
+            ));
+            let left = within.saturating_sub(at.elapsed()).as_secs();
+            ui.label(egui::RichText::new(format!("Declined by itself in {left} s")).weak());
+            ui.horizontal(|ui| {
+                if ui.button("Accept").clicked() {
+                    actions.push(UiCommand::AnswerOffer {
+                        id: *id,
+                        accept: true,
+                    });
+                }
+                if ui.button("Decline").clicked() {
+                    actions.push(UiCommand::AnswerOffer {
+                        id: *id,
+                        accept: false,
+                    });
+                }
+            });
+        });
+    // The countdown moves once a second.
+    ctx.request_repaint_after(std::time::Duration::from_secs(1));
+}
+
 pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
     let Some(d) = &mut state.pairing else {
         return;

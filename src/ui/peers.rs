@@ -22,6 +22,16 @@ use crate::vdfs::Core;
 pub enum PeerCommand {
     /// The paired devices ([`PeerUpdate::Devices`]).
     ListDevices,
+    /// Take offers of files from nearby devices into this folder (`Some`), or stop (`None`)
+    /// ([`PeerUpdate::Offered`], [`PeerUpdate::Receiving`], [`PeerUpdate::Received`]).
+    Receive(Option<PathBuf>),
+    /// Answer the offer `id` (`true`: accept).
+    Answer {
+        /// The offer.
+        id: u64,
+        /// Accept it.
+        accept: bool,
+    },
     /// Keep telling whether each paired device answers ([`PeerUpdate::Reach`]), every
     /// [`REACH_EVERY`], for as long as the window runs (sent once, when it opens).
     WatchReach,
@@ -122,6 +132,19 @@ pub enum PeerUpdate {
         /// On the last chunk: how many match in all.
         total: Option<u64>,
     },
+    /// Receiving from nearby devices is on (into this folder, at this `ID@IP:PORT`) or off,
+    /// or could not start.
+    Receiving(Result<Option<(PathBuf, String)>, String>),
+    /// A nearby device offers files: answer with [`PeerCommand::Answer`] within
+    /// [`crate::net::nearby::ANSWER_WITHIN`].
+    Offered {
+        /// Its number, for the answer.
+        id: u64,
+        /// What is offered, by whom.
+        offer: crate::net::nearby::Offer,
+    },
+    /// An accepted offer ended: what came, or why not.
+    Received(Result<String, String>),
     /// Whether a paired device answered just now: `Err` says why not.
     Reach {
         /// The device.
@@ -156,6 +179,15 @@ pub enum Listing {
 pub struct WindowNet {
     cell: Arc<tokio::sync::OnceCell<Result<Net, String>>>,
     listen: Option<std::net::SocketAddr>,
+    /// Offers waiting for the person's answer, by number.
+    offers: Arc<std::sync::Mutex<OfferReplies>>,
+}
+
+/// Offers waiting for an answer: the next number, and each one's reply.
+#[derive(Default)]
+struct OfferReplies {
+    next: u64,
+    waiting: std::collections::HashMap<u64, tokio::sync::oneshot::Sender<bool>>,
 }
 
 impl WindowNet {
@@ -164,6 +196,7 @@ impl WindowNet {
         WindowNet {
             cell: Arc::default(),
             listen,
+            offers: Arc::default(),
         }
     }
 
@@ -228,25 +261,78 @@ pub async fn handle(
         PeerCommand::ListDevices => {
             send(devices(&core));
         }
-        PeerCommand::WatchReach => loop {
-            let paired = PairedDevices::at(core.data_dir().config())
-                .list()
-                .unwrap_or_default();
-            if !paired.is_empty()
-                && let Ok(n) = net.get(&core).await
-            {
-                for d in paired {
-                    // Its locations: the cheapest question every device answers.
-                    let online = n
-                        .locations(&d, &[])
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string());
-                    send(PeerUpdate::Reach { id: d.id, online });
+        PeerCommand::Receive(None) => {
+            if let Ok(n) = net.get(&core).await {
+                n.stop_receiving();
+            }
+            send(PeerUpdate::Receiving(Ok(None)));
+        }
+        PeerCommand::Receive(Some(into)) => {
+            let n = match net.get(&core).await {
+                Ok(n) => n,
+                Err(e) => {
+                    send(PeerUpdate::Receiving(Err(e)));
+                    return;
+                }
+            };
+            let mut events = n.receive_nearby(into.clone());
+            send(PeerUpdate::Receiving(Ok(Some((
+                into,
+                n.peer_addr().to_string(),
+            )))));
+            // Until receiving stops (a later call replaces the channel, closing this one).
+            while let Some(ev) = events.recv().await {
+                match ev {
+                    crate::net::nearby::DropEvent::Offer(offer, reply) => {
+                        let id = {
+                            let mut o = net.offers.lock().expect("offers");
+                            o.next += 1;
+                            let id = o.next;
+                            o.waiting.insert(id, reply);
+                            id
+                        };
+                        send(PeerUpdate::Offered { id, offer });
+                    }
+                    crate::net::nearby::DropEvent::Finished { from, result } => {
+                        send(PeerUpdate::Received(
+                            result
+                                .map(|w| format!("From {from}: {w}"))
+                                .map_err(|e| format!("From {from}: {e}")),
+                        ));
+                    }
                 }
             }
-            tokio::time::sleep(REACH_EVERY).await;
-        },
+        }
+        PeerCommand::Answer { id, accept } => {
+            if let Some(reply) = net.offers.lock().expect("offers").waiting.remove(&id) {
+                let _ = reply.send(accept);
+            }
+        }
+        PeerCommand::WatchReach => {
+            // Only changes are sent: an idle window is not woken to draw the same dot.
+            let mut last: std::collections::HashMap<Uuid, bool> = Default::default();
+            loop {
+                let paired = PairedDevices::at(core.data_dir().config())
+                    .list()
+                    .unwrap_or_default();
+                if !paired.is_empty()
+                    && let Ok(n) = net.get(&core).await
+                {
+                    for d in paired {
+                        // Its locations: the cheapest question every device answers.
+                        let online = n
+                            .locations(&d, &[])
+                            .await
+                            .map(|_| ())
+                            .map_err(|e| e.to_string());
+                        if last.insert(d.id, online.is_ok()) != Some(online.is_ok()) {
+                            send(PeerUpdate::Reach { id: d.id, online });
+                        }
+                    }
+                }
+                tokio::time::sleep(REACH_EVERY).await;
+            }
+        }
         PeerCommand::OpenPairing => {
             let n = match net.get(&core).await {
                 Ok(n) => n,

@@ -195,6 +195,14 @@ pub struct AppState {
     pub clipboard: Option<Clip>,
     /// A copy to or from a paired device under way (one at a time).
     pub transfer: Option<Transfer>,
+    /// Offers of files from nearby devices waiting for an answer, oldest first, with when
+    /// each came.
+    pub offers: Vec<(u64, crate::net::nearby::Offer, Instant)>,
+    /// Files from nearby devices are taken (asked about) into this folder, at this address
+    /// (`ID@IP:PORT`); `None`: off.
+    pub receiving: Option<(PathBuf, String)>,
+    /// Where files from nearby devices go; `None`: the Downloads folder.
+    pub drop_folder: Option<PathBuf>,
     /// Whether each paired device answered when last asked (`Err`: why not); a device not
     /// asked yet is absent.
     pub reach: std::collections::HashMap<uuid::Uuid, Result<(), String>>,
@@ -1082,6 +1090,21 @@ impl AppState {
                         Err(e) => f.error = Some(e),
                     }
                 }
+            }
+            PeerUpdate::Receiving(r) => match r {
+                Ok(into) => self.receiving = into,
+                Err(e) => {
+                    self.receiving = None;
+                    self.toast = Some(Toast::new(e, false, true));
+                }
+            },
+            PeerUpdate::Offered { id, offer } => self.offers.push((id, offer, Instant::now())),
+            PeerUpdate::Received(r) => {
+                self.transfer = None;
+                self.toast = Some(match r {
+                    Ok(t) => Toast::new(t, false, false),
+                    Err(e) => Toast::new(e, false, true),
+                });
             }
             PeerUpdate::Reach { id, online } => {
                 self.reach.insert(id, online);
@@ -2112,6 +2135,28 @@ impl AppState {
                         }));
                     }
                 }
+            }
+            UiCommand::SetReceiving(on) => {
+                let into = on.then(|| {
+                    self.drop_folder
+                        .clone()
+                        .or_else(crate::net::nearby::default_drop_folder)
+                        .unwrap_or_else(|| self.home.clone().unwrap_or_default().join("Downloads"))
+                });
+                send.push(Command::Peer(PeerCommand::Receive(into)));
+            }
+            UiCommand::AnswerOffer { id, accept } => {
+                if let Some(i) = self.offers.iter().position(|(o, _, _)| *o == id) {
+                    let (_, offer, _) = self.offers.remove(i);
+                    if accept && self.transfer.is_none() {
+                        self.transfer = Some(Transfer {
+                            title: format!("Receiving from {}", offer.from),
+                            done: 0,
+                            total: offer.bytes(),
+                        });
+                    }
+                }
+                send.push(Command::Peer(PeerCommand::Answer { id, accept }));
             }
             UiCommand::PairDevice => {
                 self.pairing = Some(PairingDialog::default());

@@ -3196,3 +3196,56 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     assert_eq!(std::fs::read(&pasted).unwrap(), b"quarter three");
     drop(server);
 }
+
+/// Files offered by a nearby device: "Receive from nearby" in the sidebar takes offers, a
+/// dialog shows who sends what, and only Accept writes anything.
+#[test]
+fn the_window_asks_before_taking_files_from_a_nearby_device() {
+    let fx = fixture();
+    let mut h = harness(&fx, fx.files.path());
+    let other = tempfile::tempdir().unwrap();
+    let laptop = other.path().join("laptop");
+    let send = |file: &Path, to: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .arg("--data-dir")
+            .arg(&laptop)
+            .env_remove("CAIRN_DATA_DIR")
+            .env("CAIRN_LISTEN", "127.0.0.1:0")
+            .arg("send")
+            .arg(file)
+            .args(["--to", to])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let file = other.path().join("postcard.txt");
+    std::fs::write(&file, b"greetings").unwrap();
+    let inbox = other.path().join("Downloads");
+    h.state_mut().state_mut().drop_folder = Some(inbox.clone());
+    step_until(&mut h, "Receive from nearby");
+    h.get_by_label("Receive from nearby").click();
+    step_until_state(&mut h, "receiving", |s| s.receiving.is_some());
+    let at = h.state().state().receiving.clone().unwrap().1;
+
+    // Declined: the sender is told; nothing is written.
+    let declined = send(&file, &at);
+    step_until_contains(&mut h, "wants to send you 1 file");
+    step_until(&mut h, "Decline");
+    h.get_by_label("Decline").click();
+    h.run_steps(2);
+    let out = declined.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("declined"));
+    assert!(!inbox.exists());
+
+    // Accepted: the file lands, verified, and the window says so.
+    let accepted = send(&file, &at);
+    step_until_contains(&mut h, "postcard.txt");
+    h.get_by_label("Accept").click();
+    let landed = inbox.join("postcard.txt");
+    step_until_state(&mut h, "the file", |_| landed.exists());
+    step_until_contains(&mut h, "received into");
+    assert!(accepted.wait_with_output().unwrap().status.success());
+    assert_eq!(std::fs::read(&landed).unwrap(), b"greetings");
+}

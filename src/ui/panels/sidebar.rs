@@ -286,6 +286,23 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             }
         });
     }
+    let mut receiving = state.receiving.is_some();
+    let hint = match &state.receiving {
+        Some((into, at)) => format!(
+            "Nearby devices running Cairn can offer you files; you are asked each time, and accepted files land in {}.\nThis device: {at}",
+            into.display()
+        ),
+        None => {
+            "Let nearby devices (paired or not) offer you files; you are asked each time".to_owned()
+        }
+    };
+    if ui
+        .checkbox(&mut receiving, "Receive from nearby")
+        .on_hover_text(hint)
+        .changed()
+    {
+        actions.push(UiCommand::SetReceiving(receiving));
+    }
     if ui
         .button(UiCommand::PairDevice.label())
         .on_hover_text("Pair with another computer running Cairn, with a short code")
