@@ -2,8 +2,9 @@
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
 # grid view, the inspector, the tag popup, the jobs drawer, the longest folder with a selection and after the
 # mouse wheel, a folder of names in many scripts, search results, and a paired device (another
-# Cairn on loopback: its longest folder with a selection and after the wheel, the pairing
-# dialog), in the dark and the light theme.
+# Cairn on loopback: its longest folder with a selection and after the wheel, a search of it,
+# the pairing dialog) and an offer of files from a nearby device, in the dark and the light
+# theme.
 #
 #   scripts/screenshot.sh [OUT_DIR]        (default: ./screenshots)
 #
@@ -63,6 +64,11 @@ wait
 # The longest folder, in the tree and in desk's copy of it.
 long=$(find "$WORK/Home" -mindepth 1 -printf '%h\n' | sort | uniq -c | sort -rn | awk 'NR==1 {print $2}')
 desk_long="$SHARE${long#"$WORK/Home"}"
+# The window listens on a known port, so "laptop" can offer it a file (send to nearby).
+WPORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+WKEY=$("$CAIRN" --data-dir "$WORK/data" --json device show | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')
+"$CAIRN" --data-dir "$WORK/laptop" device rename laptop >/dev/null
+offered=$(find "$WORK/Home" -maxdepth 1 -type d | sort | sed -n 2p)
 
 DISPLAY_NUM=:97
 Xvfb $DISPLAY_NUM -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
@@ -76,7 +82,7 @@ for theme in dark light; do
   # The window opens on the home folder the first time (then where it was left): the
   # generated tree is the home folder, and each theme starts afresh.
   rm -f "$WORK/data/window.toml"
-  HOME="$WORK/Home" CAIRN_LISTEN=127.0.0.1:0 CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
+  HOME="$WORK/Home" CAIRN_LISTEN=127.0.0.1:$WPORT CAIRN_THEME=$theme "$CAIRN" --data-dir "$WORK/data" >/dev/null 2>&1 &
   pid=$!
   sleep 5
   win=$(xdotool search --name Cairn | head -1)
@@ -125,8 +131,18 @@ for theme in dark light; do
   shot "$theme-device-selection"
   xdotool mousemove 600 400; for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; sleep 0.05; done; sleep 0.8
   shot "$theme-device-wheel"
+  xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "city"; sleep 2
+  shot "$theme-device-search"
+  xdotool key ctrl+a BackSpace; sleep 0.5
   xdotool key ctrl+k; sleep 0.4; xdotool type --delay 30 "pair a device"; xdotool key Return; sleep 0.8
   shot "$theme-pairing"
   xdotool key Escape; sleep 0.3
+  # Receive from nearby (the sidebar's box under the devices), then laptop offers a folder.
+  xdotool mousemove 20 578 click 1; sleep 1
+  CAIRN_LISTEN=127.0.0.1:0 "$CAIRN" --data-dir "$WORK/laptop" send "$offered" --to "$WKEY@127.0.0.1:$WPORT" >/dev/null 2>&1 &
+  sender=$!
+  sleep 2.5
+  shot "$theme-offer"
+  kill $sender 2>/dev/null || true
   kill $pid; wait $pid 2>/dev/null || true
 done
