@@ -68,7 +68,7 @@ desk_long="$SHARE${long#"$WORK/Home"}"
 WPORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 WKEY=$("$CAIRN" --data-dir "$WORK/data" --json device show | python3 -c 'import json,sys; print(json.load(sys.stdin)["public_key"])')
 "$CAIRN" --data-dir "$WORK/laptop" device rename laptop >/dev/null
-offered=$(find "$WORK/Home" -maxdepth 1 -type d | sort | sed -n 2p)
+offered=$(find "$WORK/Home" -mindepth 1 -maxdepth 1 -type d -not -name '.*' | sort | head -1)
 
 DISPLAY_NUM=:97
 Xvfb $DISPLAY_NUM -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
