@@ -261,6 +261,7 @@ impl CairnApp {
         dialogs::settings(&ctx, &mut self.state, &mut acts);
         dialogs::pairing(&ctx, &mut self.state, &mut acts);
         dialogs::offer(&ctx, &mut self.state, &mut acts);
+        dialogs::send_nearby(&ctx, &mut self.state, &mut acts);
         dialogs::file_op(&ctx, &self.state, &mut acts);
         dialogs::tag_editor(&ctx, &mut self.state, &mut acts);
         dialogs::tag_popup(&ctx, &mut self.state, &mut acts);

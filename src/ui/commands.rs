@@ -305,6 +305,18 @@ pub enum UiCommand {
     },
     /// Copy the selected items of the device's folder into the local folder shown before it.
     PeerCopy,
+    /// Offer these items to a nearby device: opens the dialog that finds the devices
+    /// receiving on this network.
+    SendNearby(Vec<PathBuf>),
+    /// Send the dialog's items to the device at `to` (`ID@IP:PORT`), called `name`.
+    SendNearbyTo {
+        /// Its address.
+        to: String,
+        /// Its name, as shown.
+        name: String,
+    },
+    /// Close the send dialog.
+    CloseSendNearby,
     /// Take offers of files from nearby devices (asked about one by one), or stop.
     SetReceiving(bool),
     /// Answer an offer of files from a nearby device.
@@ -608,6 +620,12 @@ pub enum CommandKind {
     SelectPeerItem,
     /// [`UiCommand::PeerCopy`].
     PeerCopy,
+    /// [`UiCommand::SendNearby`].
+    SendNearby,
+    /// [`UiCommand::SendNearbyTo`].
+    SendNearbyTo,
+    /// [`UiCommand::CloseSendNearby`].
+    CloseSendNearby,
     /// [`UiCommand::SetReceiving`].
     SetReceiving,
     /// [`UiCommand::AnswerOffer`].
@@ -743,6 +761,9 @@ impl UiCommand {
             UiCommand::PeerOpen(_) => K::PeerOpen,
             UiCommand::SelectPeerItem { .. } => K::SelectPeerItem,
             UiCommand::PeerCopy => K::PeerCopy,
+            UiCommand::SendNearby(_) => K::SendNearby,
+            UiCommand::SendNearbyTo { .. } => K::SendNearbyTo,
+            UiCommand::CloseSendNearby => K::CloseSendNearby,
             UiCommand::SetReceiving(_) => K::SetReceiving,
             UiCommand::AnswerOffer { .. } => K::AnswerOffer,
             UiCommand::PeerReveal(_) => K::PeerReveal,
@@ -903,7 +924,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 110] = {
+    pub const ALL: [CommandKind; 113] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1000,6 +1021,9 @@ impl CommandKind {
             K::PeerOpen,
             K::SelectPeerItem,
             K::PeerCopy,
+            K::SendNearby,
+            K::SendNearbyTo,
+            K::CloseSendNearby,
             K::SetReceiving,
             K::AnswerOffer,
             K::PeerReveal,
@@ -1118,6 +1142,9 @@ impl CommandKind {
             K::PeerOpen => "Open",
             K::SelectPeerItem => "Select",
             K::PeerCopy => "Copy to this device",
+            K::SendNearby => "Send to a nearby device…",
+            K::SendNearbyTo => "Send",
+            K::CloseSendNearby => "Cancel",
             K::SetReceiving => "Receive files from nearby devices",
             K::AnswerOffer => "Answer",
             K::PeerReveal => "Show in its folder",

@@ -266,6 +266,77 @@ pub(crate) fn new_library(ctx: &egui::Context, state: &mut AppState, actions: &m
 
 /// The pairing dialog, while it is open: show a code here, or type the code another device
 /// shows.
+/// "Send to a nearby device": the devices receiving on this network, each a button, and a
+/// field for an address typed by hand (`ID@IP:PORT`, as `cairn receive` prints it).
+pub(crate) fn send_nearby(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {
+    let Some(d) = &mut state.send_dialog else {
+        return;
+    };
+    egui::Window::new("Send to a nearby device")
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "{} to a device running Cairn nearby (paired or not). Its person is asked and must accept.",
+                crate::ui::state::items_text(d.paths.len() as u64)
+            ));
+            ui.separator();
+            match &d.found {
+                None => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label("Looking for devices receiving on this network…");
+                    });
+                }
+                Some(Err(why)) => {
+                    ui.label(egui::RichText::new(why).weak());
+                }
+                Some(Ok(found)) if found.is_empty() => {
+                    ui.label("No device on this network is receiving. On it, tick \"Receive from nearby\" (or run `cairn receive`).");
+                }
+                Some(Ok(found)) => {
+                    for (to, name) in found {
+                        if ui.button(format!("Send to {name}")).on_hover_text(to).clicked() {
+                            actions.push(UiCommand::SendNearbyTo {
+                                to: to.clone(),
+                                name: name.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            ui.separator();
+            let label = ui.label("Or its address");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut d.address)
+                        .hint_text("ID@IP:PORT")
+                        .desired_width(360.0),
+                )
+                .labelled_by(label.id);
+            if !std::mem::replace(&mut d.focused, true) {
+                field.request_focus();
+            }
+            ui.horizontal(|ui| {
+                let typed = d.address.trim().parse::<crate::net::PeerAddr>();
+                if ui
+                    .add_enabled(typed.is_ok(), egui::Button::new(UiCommand::SendNearbyTo { to: String::new(), name: String::new() }.label()))
+                    .clicked()
+                    && let Ok(p) = typed
+                {
+                    actions.push(UiCommand::SendNearbyTo {
+                        to: d.address.trim().to_owned(),
+                        name: p.id.fmt_short().to_string(),
+                    });
+                }
+                if ui.button(UiCommand::CloseSendNearby.label()).clicked() {
+                    actions.push(UiCommand::CloseSendNearby);
+                }
+            });
+        });
+}
+
 /// The oldest offer of files from a nearby device, to accept or decline; it goes away by
 /// itself when the sender's time to wait is over.
 pub(crate) fn offer(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec<UiCommand>) {

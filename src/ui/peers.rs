@@ -25,6 +25,18 @@ pub enum PeerCommand {
     /// Take offers of files from nearby devices into this folder (`Some`), or stop (`None`)
     /// ([`PeerUpdate::Offered`], [`PeerUpdate::Receiving`], [`PeerUpdate::Received`]).
     Receive(Option<PathBuf>),
+    /// Look for devices receiving files on this network ([`PeerUpdate::Receivers`]).
+    FindReceivers,
+    /// Offer local items to the device at `to` (`ID@IP:PORT`), called `name`
+    /// ([`PeerUpdate::Copying`] once accepted, then [`PeerUpdate::Copied`]).
+    SendNearby {
+        /// Its address.
+        to: String,
+        /// Its name, as shown.
+        name: String,
+        /// The items, exact paths.
+        paths: Vec<PathBuf>,
+    },
     /// Answer the offer `id` (`true`: accept).
     Answer {
         /// The offer.
@@ -143,6 +155,9 @@ pub enum PeerUpdate {
         /// What is offered, by whom.
         offer: crate::net::nearby::Offer,
     },
+    /// The devices receiving on this network (`ID@IP:PORT`, name), or why none could be
+    /// looked for.
+    Receivers(Result<Vec<(String, String)>, String>),
     /// An accepted offer ended: what came, or why not.
     Received(Result<String, String>),
     /// Whether a paired device answered just now: `Err` says why not.
@@ -302,6 +317,40 @@ pub async fn handle(
                     }
                 }
             }
+        }
+        PeerCommand::FindReceivers => {
+            let r = async {
+                let n = net.get(&core).await?;
+                let found = n
+                    .find_receivers(std::time::Duration::from_secs(3))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(found
+                    .into_iter()
+                    .map(|(addr, name)| (addr.to_string(), name))
+                    .collect())
+            }
+            .await;
+            send(PeerUpdate::Receivers(r));
+        }
+        PeerCommand::SendNearby { to, name, paths } => {
+            let r = async {
+                let to: PeerAddr = to.trim().parse()?;
+                let n = net.get(&core).await?;
+                let progress = throttled(send.clone());
+                let reports = n
+                    .send_nearby(&to, &paths, &progress)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let files: u64 = reports.iter().map(|r| r.files + r.already).sum();
+                let bytes: u64 = reports.iter().map(|r| r.bytes).sum();
+                Ok::<String, String>(format!(
+                    "Sent {files} files ({}) to {name}, each verified there",
+                    crate::format::bytes(bytes)
+                ))
+            }
+            .await;
+            send(PeerUpdate::Copied(r));
         }
         PeerCommand::Answer { id, accept } => {
             if let Some(reply) = net.offers.lock().expect("offers").waiting.remove(&id) {

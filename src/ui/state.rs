@@ -203,6 +203,8 @@ pub struct AppState {
     pub receiving: Option<(PathBuf, String)>,
     /// Where files from nearby devices go; `None`: the Downloads folder.
     pub drop_folder: Option<PathBuf>,
+    /// The "Send to a nearby device" dialog, when open.
+    pub send_dialog: Option<SendDialog>,
     /// Whether each paired device answered when last asked (`Err`: why not); a device not
     /// asked yet is absent.
     pub reach: std::collections::HashMap<uuid::Uuid, Result<(), String>>,
@@ -332,6 +334,20 @@ pub struct Clip {
     pub cut: bool,
     /// The paired device the items are on (id, name); `None`: this one.
     pub device: Option<(uuid::Uuid, String)>,
+}
+
+/// The "Send to a nearby device" dialog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SendDialog {
+    /// The items to send.
+    pub paths: Vec<PathBuf>,
+    /// The devices found receiving on this network (`ID@IP:PORT`, name), or why none could
+    /// be looked for; `None` while looking.
+    pub found: Option<Result<Vec<(String, String)>, String>>,
+    /// An address typed by hand.
+    pub address: String,
+    /// The address field was given the keyboard (once, when the dialog opened).
+    pub focused: bool,
 }
 
 /// A copy to or from a paired device under way.
@@ -1099,6 +1115,11 @@ impl AppState {
                 }
             },
             PeerUpdate::Offered { id, offer } => self.offers.push((id, offer, Instant::now())),
+            PeerUpdate::Receivers(r) => {
+                if let Some(d) = &mut self.send_dialog {
+                    d.found = Some(r);
+                }
+            }
             PeerUpdate::Received(r) => {
                 self.transfer = None;
                 self.toast = Some(match r {
@@ -2136,6 +2157,30 @@ impl AppState {
                     }
                 }
             }
+            UiCommand::SendNearby(paths) => {
+                self.send_dialog = Some(SendDialog {
+                    paths,
+                    ..SendDialog::default()
+                });
+                send.push(Command::Peer(PeerCommand::FindReceivers));
+            }
+            UiCommand::SendNearbyTo { to, name } => {
+                if self.transfer.is_some() {
+                    self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
+                } else if let Some(d) = self.send_dialog.take() {
+                    self.transfer = Some(Transfer {
+                        title: format!("Offering to {name}"),
+                        done: 0,
+                        total: 0,
+                    });
+                    send.push(Command::Peer(PeerCommand::SendNearby {
+                        to,
+                        name,
+                        paths: d.paths,
+                    }));
+                }
+            }
+            UiCommand::CloseSendNearby => self.send_dialog = None,
             UiCommand::SetReceiving(on) => {
                 let into = on.then(|| {
                     self.drop_folder

@@ -16,8 +16,18 @@ struct Proc {
 
 impl Proc {
     fn spawn(cmd: &mut Command) -> Proc {
+        Proc::start(cmd.stdin(Stdio::null()))
+    }
+
+    /// As [`Proc::spawn`], with its stdin ours to write to.
+    fn spawn_answering(cmd: &mut Command) -> (Proc, std::process::ChildStdin) {
+        let mut p = Proc::start(cmd.stdin(Stdio::piped()));
+        let stdin = p.child.stdin.take().unwrap();
+        (p, stdin)
+    }
+
+    fn start(cmd: &mut Command) -> Proc {
         let mut child = cmd
-            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -639,61 +649,32 @@ fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
 
 /// `cairn receive` on `data` into `into`, its stdin ours to answer offers with.
 struct Receiving {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<String>,
+    proc: Proc,
+    stdin: std::process::ChildStdin,
     host: String,
 }
 
 impl Receiving {
     fn start(data: &Path, into: &Path) -> Receiving {
-        let mut child = local(data)
-            .args(["--json", "receive", "--into"])
-            .arg(into)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines() {
-                let Ok(l) = l else { break };
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = json(
-            &lines
-                .recv_timeout(std::time::Duration::from_secs(60))
-                .unwrap(),
-        );
-        let host = first["receiving"].as_str().unwrap().to_owned();
-        Receiving { child, lines, host }
+        Receiving::with(local(data), into)
+    }
+
+    /// `cmd` (a `cairn` with its data folder) receiving into `into`.
+    fn with(mut cmd: Command, into: &Path) -> Receiving {
+        cmd.args(["--json", "receive", "--into"]).arg(into);
+        let (proc, stdin) = Proc::spawn_answering(&mut cmd);
+        let host = json(&proc.line())["receiving"].as_str().unwrap().to_owned();
+        Receiving { proc, stdin, host }
     }
 
     /// The next line (an offer, or what was received), as JSON.
     fn next(&self) -> serde_json::Value {
-        json(
-            &self
-                .lines
-                .recv_timeout(std::time::Duration::from_secs(60))
-                .expect("a line within 60 s"),
-        )
+        json(&self.proc.line())
     }
 
     fn answer(&mut self, yes: bool) {
         use std::io::Write;
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{}", if yes { "y" } else { "n" }).unwrap();
-    }
-}
-
-impl Drop for Receiving {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        writeln!(self.stdin, "{}", if yes { "y" } else { "n" }).unwrap();
     }
 }
 
@@ -793,7 +774,9 @@ struct Netns(String);
 
 impl Netns {
     fn make() -> Option<Netns> {
-        let name = format!("cairn-test-{}", std::process::id());
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("cairn-test-{}-{n}", std::process::id());
         let ip = |args: &[&str]| {
             Command::new("ip")
                 .args(args)
@@ -857,4 +840,40 @@ fn the_code_alone_finds_the_device_on_the_local_network() {
     let (success, rest, err) = host.finish();
     assert!(success, "{err}");
     assert!(rest.contains("laptop"), "{rest}");
+}
+
+#[test]
+fn a_send_without_an_address_finds_the_one_device_receiving_nearby() {
+    // mDNS only inside a namespace of its own, as above.
+    let Some(ns) = Netns::make() else {
+        eprintln!("skipped: cannot make a network namespace (needs root and iproute2)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (phone, laptop) = (tmp.path().join("phone"), tmp.path().join("laptop"));
+    ok(ns.cairn(&phone).args(["device", "rename", "phone"]));
+    ok(ns.cairn(&laptop).args(["device", "rename", "laptop"]));
+    let file = tmp.path().join("ticket.pdf");
+    std::fs::write(&file, b"%PDF boarding pass").unwrap();
+    let inbox = tmp.path().join("inbox");
+
+    // Nobody receiving: the sender says so.
+    let err = fails(ns.cairn(&laptop).arg("send").arg(&file));
+    assert!(
+        err.contains("no device on this network is receiving"),
+        "{err}"
+    );
+
+    let mut rx = Receiving::with(ns.cairn(&phone), &inbox);
+    let sending = Proc::spawn(ns.cairn(&laptop).args(["--json", "send"]).arg(&file));
+    let offer = rx.next();
+    assert_eq!(offer["from"], "laptop", "{offer}");
+    rx.answer(true);
+    assert!(rx.next()["received"].is_string());
+    let (success, _, err) = sending.finish();
+    assert!(success, "{err}");
+    assert_eq!(
+        std::fs::read(inbox.join("ticket.pdf")).unwrap(),
+        b"%PDF boarding pass"
+    );
 }

@@ -3249,3 +3249,84 @@ fn the_window_asks_before_taking_files_from_a_nearby_device() {
     assert!(accepted.wait_with_output().unwrap().status.success());
     assert_eq!(std::fs::read(&landed).unwrap(), b"greetings");
 }
+
+/// "Send to a nearby device…" in an item's context menu: the dialog says why it cannot look
+/// on this network here (the window is on loopback), takes an address, and the receiver's
+/// person accepts.
+#[test]
+fn the_window_sends_files_to_a_nearby_device_that_accepts() {
+    use std::io::{BufRead, Write};
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let inbox = other.path().join("inbox");
+    let mut phone = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .arg("--data-dir")
+        .arg(other.path().join("phone"))
+        .env_remove("CAIRN_DATA_DIR")
+        .env("CAIRN_LISTEN", "127.0.0.1:0")
+        .args(["--json", "receive", "--into"])
+        .arg(&inbox)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(phone.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in out.lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    let line = lines.recv_timeout(Duration::from_secs(60)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let at = v["receiving"].as_str().unwrap().to_owned();
+
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click_secondary();
+    step_until(&mut h, "Send to a nearby device…");
+    h.get_by_label("Send to a nearby device…").click();
+    step_until_contains(&mut h, "local discovery is off");
+    // The address field has the keyboard when the dialog opens.
+    h.run_steps(2);
+    h.event(egui::Event::Text(at.clone()));
+    h.run_steps(2);
+    assert_eq!(
+        h.state()
+            .state()
+            .send_dialog
+            .as_ref()
+            .map(|d| d.address.clone()),
+        Some(at.clone())
+    );
+    h.get_by_label("Send").click();
+    // The receiver is asked (the window keeps drawing meanwhile); it accepts.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let line = loop {
+        h.run_steps(1);
+        if let Ok(l) = lines.try_recv() {
+            break l;
+        }
+        let s = h.state().state();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no offer reached the receiver; toast: {:?}, transfer: {:?}",
+            s.toast.as_ref().map(|t| t.text.clone()),
+            s.transfer
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(line.contains("wants to send you 1 file"), "{line}");
+    writeln!(phone.stdin.as_mut().unwrap(), "y").unwrap();
+    step_until_contains(&mut h, "each verified there");
+    assert_eq!(
+        std::fs::read(inbox.join("notes.md")).unwrap(),
+        std::fs::read(root.join("notes.md")).unwrap()
+    );
+    let _ = phone.kill();
+    let _ = phone.wait();
+}

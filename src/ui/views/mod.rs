@@ -258,6 +258,7 @@ fn context_menu(
         if item.kind == EntryKind::Dir {
             menu_entry(ui, UiCommand::OpenTerminal(path.clone()), true, actions);
         }
+        menu_entry(ui, UiCommand::SendNearby(targets.clone()), true, actions);
         ui.separator();
         tags_menu(ui, state, item, &targets, actions);
         collect_menu(ui, state, item, &targets, actions);
