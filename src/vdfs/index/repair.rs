@@ -224,7 +224,24 @@ fn read_old(old: &Path, report: &mut RepairReport) -> Result<Salvage, Unreadable
         .find(|(k, _)| k == META_SCHEMA_VERSION)
         .and_then(|(_, v)| decode("meta", v).ok())
         .unwrap_or(SCHEMA_VERSION);
-    if version != SCHEMA_VERSION {
+    // A damaged version field that reads as an older layout over records of this one is
+    // rebuilt like any damage (the new catalogue gets this version).
+    let current_records = version < SCHEMA_VERSION
+        && tx
+            .open_table(ENTRIES)
+            .ok()
+            .and_then(|t| {
+                let first: Vec<Vec<u8>> = t
+                    .iter()
+                    .ok()?
+                    .take(3)
+                    .filter_map(Result::ok)
+                    .map(|(_, v)| v.value().to_vec())
+                    .collect();
+                crate::vdfs::index::upgrade::records_are_current(&t, first.into_iter()).ok()
+            })
+            .unwrap_or(false);
+    if version != SCHEMA_VERSION && !current_records {
         return Err(Unreadable::Version(if version > SCHEMA_VERSION {
             StoreError::SchemaTooNew {
                 path: old.to_owned(),

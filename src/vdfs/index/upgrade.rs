@@ -110,6 +110,41 @@ fn raw<T: for<'de> Deserialize<'de>>(table: &'static str, bytes: &[u8]) -> Resul
     })
 }
 
+/// Whether the store's records are already in the version-5 envelope (checksummed): the
+/// first few entries (or, with none, locations) open as envelopes. A version-2–4 record is a
+/// bare postcard struct, which passes a CRC-32 check by chance once in 2^32. Used to tell a
+/// damaged schema version (a flipped bit reading as an older layout) from a real old store.
+///
+/// # Errors
+/// [`StoreError`] reading the tables.
+pub fn records_are_current<T: ReadableTableMetadata>(
+    entries: &T,
+    first: impl Iterator<Item = Vec<u8>>,
+) -> Result<bool, StoreError> {
+    if entries.len()? == 0 {
+        return Ok(false);
+    }
+    let mut seen = 0;
+    for v in first.take(3) {
+        if crate::store::record::open_envelope("entries", &v).is_err() {
+            return Ok(false);
+        }
+        seen += 1;
+    }
+    Ok(seen > 0)
+}
+
+/// The first values of a table, for [`records_are_current`].
+fn first_values<K: redb::Key + 'static>(
+    t: &impl ReadableTable<K, &'static [u8]>,
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let mut out = Vec::new();
+    for row in t.iter()?.take(3) {
+        out.push(row?.1.value().to_vec());
+    }
+    Ok(out)
+}
+
 /// Upgrades the records of a store found at schema version `found` (see the module
 /// documentation); `device` is this device's id. Nothing to do for a new store but to drop the
 /// tables version 5 replaced.
@@ -119,6 +154,16 @@ fn raw<T: for<'de> Deserialize<'de>>(table: &'static str, bytes: &[u8]) -> Resul
 pub fn run(tx: &WriteTransaction, found: u32, device: Uuid) -> Result<(), StoreError> {
     if found >= 5 {
         return Ok(());
+    }
+    {
+        let t = tx.open_table(ENTRIES)?;
+        if records_are_current(&t, first_values(&t)?.into_iter())? {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "the catalogue's schema version reads {found}, but its records are of version 5: the version itself is damaged; `cairn library repair` rebuilds it"
+                ),
+            });
+        }
     }
     let started = std::time::Instant::now();
     // Entries: decoded once, kept in memory (about 100 bytes each) for the keys and aggregates.
