@@ -227,6 +227,58 @@ fn sweep_temps(dir: &Path) {
 mod tests {
     use super::*;
 
+    /// Regression (CI, the flipped-bytes test, trial 112): a flipped bit in the schema version
+    /// read as an older layout, so opening "upgraded" records of this layout and failed, and
+    /// a repair kept the wrong version, so the library stayed unopenable. The damage is named
+    /// before any upgrade, and a repair rebuilds the catalogue at this version.
+    #[test]
+    fn a_damaged_schema_version_is_named_and_repaired() {
+        use crate::store::schema::{ENTRIES, META, META_SCHEMA_VERSION};
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, _) =
+            crate::vdfs::home::libraries::create(tmp.path(), "Flipped", "", uuid::Uuid::nil())
+                .unwrap();
+        let store_path = path.join(STORE_FILE);
+        {
+            let store = crate::store::Store::open(&store_path).unwrap();
+            store
+                .write(|tx| {
+                    let rec = crate::vdfs::index::EntryRecord {
+                        uuid: uuid::Uuid::nil(),
+                        location: 1,
+                        parent: 0,
+                        name: b"a.txt".to_vec(),
+                        kind: crate::vdfs::fs::entry::EntryKind::File,
+                        size: 1,
+                        mtime_ns: 0,
+                        inode: 1,
+                        dev: 1,
+                        cas: None,
+                        content_kind: crate::vdfs::content::filetype::ContentKind::Unknown,
+                        first_seen_ms: 0,
+                        updated_seq: 1,
+                    };
+                    let bytes = crate::store::record::encode_record(&rec);
+                    tx.open_table(ENTRIES)?.insert(1u64, bytes.as_slice())?;
+                    // This version with a bit flipped, reading as the version-4 layout.
+                    tx.open_table(META)?
+                        .insert(META_SCHEMA_VERSION, crate::store::encode(&4u32).as_slice())?;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        let upgrade = |tx: &redb::WriteTransaction, found: u32| {
+            crate::vdfs::index::upgrade::run(tx, found, uuid::Uuid::nil())
+        };
+        let err = match crate::store::Store::open_with(&store_path, &upgrade) {
+            Ok(_) => panic!("a damaged version opened"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("the version itself is damaged"), "{err}");
+        repair(&path).unwrap();
+        assert!(crate::store::Store::open_with(&store_path, &upgrade).is_ok());
+    }
+
     /// Regression: a store that lost a table (its name in the table tree damaged, seen once
     /// among the flipped-byte trials) was "not damaged" to the repair, whose check never
     /// opened that table, while every command that did failed ("Table 'jobs' does not
