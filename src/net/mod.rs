@@ -855,7 +855,7 @@ impl Net {
         let Some(mdns) = &self.inner.mdns else {
             return Err(NetError::Unreachable {
                 device: "nearby devices".into(),
-                reason: "local discovery is off here (listening on loopback, or `[net] local_discovery = false`); give an address with --to ID@IP:PORT".into(),
+                reason: "local discovery is off here (listening on loopback, or `[net] local_discovery = false`); give the device's address (ID@IP:PORT, as it shows it)".into(),
             });
         };
         let mut events = mdns.subscribe().await;
