@@ -490,15 +490,8 @@ fn get(
         let report = rt.block_on(net.pull(&d, &reach.addrs, &remote, dest, &progress))?;
         bar.finish();
         let secs = started.elapsed().as_secs_f64();
-        let indexing = crate::net::index_copied(core, &report.top);
-        print_copy(
-            out,
-            &d.name,
-            s,
-            &crate::net::transfer::PushReport::from(&report),
-            secs,
-            false,
-        );
+        let indexing = crate::net::index_copied(core, &report.top_path());
+        print_copy(out, &d.name, s, &report, secs, false);
         if let Some(job) = indexing {
             if !out.json {
                 crate::errln!("Indexing the copied files…");
@@ -575,7 +568,7 @@ fn print_copy(
     out: &Output,
     device: &str,
     source: &str,
-    r: &crate::net::transfer::PushReport,
+    r: &crate::net::transfer::CopyReport,
     secs: f64,
     to_device: bool,
 ) {
@@ -879,6 +872,7 @@ pub(super) fn receive(core: &Core, out: &Output, args: &ReceiveArgs) -> anyhow::
                     crate::outln!("Declined.");
                 }
             }
+            DropEvent::Progress { .. } => {}
             DropEvent::Finished { from, result } => match result {
                 Ok(what) if out.json => {
                     crate::outln!("{}", json!({ "received": what, "from": from }))

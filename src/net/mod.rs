@@ -267,27 +267,28 @@ impl EndpointHooks for Gate {
             return AfterHandshakeOutcome::accept();
         }
         let id = conn.remote_id();
-        let allowed = if conn.alpn() == alpn::PAIR {
-            self.0.session_open() || self.0.is_paired(&id)
-        } else if conn.alpn() == alpn::DROP {
-            self.0.drops.lock().expect("drops").is_some()
-        } else {
-            self.0.is_paired(&id)
+        // Whether it may come in, and else the code and words it is closed with.
+        let (allowed, code, why): (bool, u32, &[u8]) = match conn.alpn() {
+            a if a == alpn::PAIR => (
+                self.0.session_open() || self.0.is_paired(&id),
+                CLOSE_NO_CODE,
+                b"no pairing code is open on this device",
+            ),
+            a if a == alpn::DROP => (
+                self.0.drops.lock().expect("drops").is_some(),
+                CLOSE_NOT_RECEIVING,
+                b"this device is not receiving files now",
+            ),
+            _ => (
+                self.0.is_paired(&id),
+                CLOSE_NOT_PAIRED,
+                b"this device is not paired with you",
+            ),
         };
         if allowed {
             return AfterHandshakeOutcome::accept();
         }
-        tracing::info!(peer = %id.fmt_short(), alpn = %String::from_utf8_lossy(conn.alpn()), "refused a connection from a device that is not paired");
-        let (code, why): (u32, &[u8]) = if conn.alpn() == alpn::PAIR {
-            (CLOSE_NO_CODE, b"no pairing code is open on this device")
-        } else if conn.alpn() == alpn::DROP {
-            (
-                CLOSE_NOT_RECEIVING,
-                b"this device is not receiving files now",
-            )
-        } else {
-            (CLOSE_NOT_PAIRED, b"this device is not paired with you")
-        };
+        tracing::info!(peer = %id.fmt_short(), alpn = %String::from_utf8_lossy(conn.alpn()), "refused a connection");
         AfterHandshakeOutcome::Reject {
             error_code: VarInt::from_u32(code),
             reason: why.to_vec(),
@@ -583,13 +584,7 @@ impl Net {
         addrs: &[SocketAddr],
     ) -> Result<bool, NetError> {
         let told = async {
-            let id = key_of(device)?;
-            let tried = if addrs.is_empty() {
-                &device.addrs
-            } else {
-                addrs
-            };
-            let conn = self.dial(id, tried, alpn::PAIR, &device.name).await?;
+            let conn = self.dial_device(device, addrs, alpn::PAIR).await?;
             let (mut send, mut recv) =
                 conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
             wire::send(&mut send, &PairMsg::Unpair)
@@ -707,7 +702,7 @@ impl Net {
         remote: &[u8],
         dest: &std::path::Path,
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<transfer::PullReport, NetError> {
+    ) -> Result<transfer::CopyReport, NetError> {
         let (conn, _) = self.connect(device, addrs, alpn::TRANSFER).await?;
         let receiver = transfer::Receiver {
             conn: &conn,
@@ -735,7 +730,7 @@ impl Net {
         item: &std::path::Path,
         dest: &[u8],
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<transfer::PushReport, NetError> {
+    ) -> Result<transfer::CopyReport, NetError> {
         use std::os::unix::ffi::OsStrExt;
         let root = std::fs::canonicalize(item).map_err(core_io(item))?;
         let meta = std::fs::symlink_metadata(&root).map_err(core_io(&root))?;
@@ -746,14 +741,7 @@ impl Net {
             )));
         }
         // A connection of its own: the device's requests on it are served from `root` only.
-        let id = key_of(device)?;
-        let tried = if addrs.is_empty() {
-            &device.addrs
-        } else {
-            addrs
-        };
-        let conn = self.dial(id, tried, alpn::TRANSFER, &device.name).await?;
-        let _ = self.paired().seen(&device.public_key, addrs);
+        let conn = self.dial_device(device, addrs, alpn::TRANSFER).await?;
         let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(vec![root.clone()])));
         let result = async {
             let (mut send, mut recv) =
@@ -769,13 +757,7 @@ impl Net {
             loop {
                 let answer = wire::recv::<transfer::TransferResp>(&mut recv, transfer::MAX_ANSWER)
                     .await
-                    .map_err(|e| match refusal(&conn) {
-                        Some(reason) => NetError::Remote {
-                            device: device.name.clone(),
-                            reason,
-                        },
-                        None => failed(&device.name, &e),
-                    })?;
+                    .map_err(|e| read_failed(&conn, &device.name, &e))?;
                 match answer {
                     transfer::TransferResp::Progress { done, total } => progress(done, total),
                     transfer::TransferResp::Pushed(report) => return Ok(report),
@@ -898,7 +880,7 @@ impl Net {
         to: &PeerAddr,
         items: &[std::path::PathBuf],
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<Vec<transfer::PushReport>, NetError> {
+    ) -> Result<Vec<transfer::CopyReport>, NetError> {
         let mut roots = Vec::new();
         let mut offered = Vec::new();
         for i in items {
@@ -934,13 +916,7 @@ impl Net {
             loop {
                 let m = wire::recv::<nearby::DropMsg>(&mut recv, transfer::MAX_ANSWER)
                     .await
-                    .map_err(|e| match refusal(&conn) {
-                        Some(reason) => NetError::Remote {
-                            device: shown.clone(),
-                            reason,
-                        },
-                        None => failed(&shown, &e),
-                    })?;
+                    .map_err(|e| read_failed(&conn, &shown, &e))?;
                 match m {
                     nearby::DropMsg::Accepted => progress(0, 0),
                     nearby::DropMsg::Progress { done, total } => progress(done, total),
@@ -1017,6 +993,25 @@ impl Net {
         if let Some(c) = kept.filter(|c| c.close_reason().is_none()) {
             return Ok((c, true));
         }
+        let conn = self.dial_device(device, addrs, alpn).await?;
+        self.inner
+            .conns
+            .lock()
+            .expect("connections")
+            .insert((id, alpn), conn.clone());
+        Ok((conn, false))
+    }
+
+    /// A new connection to a paired device on `alpn`: at `addrs` when given, else where it
+    /// was last reached; the addresses asked for are remembered (the file is written only
+    /// when something changed).
+    async fn dial_device(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        alpn: &'static [u8],
+    ) -> Result<Connection, NetError> {
+        let id = key_of(device)?;
         let tried = if addrs.is_empty() {
             &device.addrs
         } else {
@@ -1029,14 +1024,8 @@ impl Net {
             });
         }
         let conn = self.dial(id, tried, alpn, &device.name).await?;
-        // Remember the address asked for (the file is written only when something changed).
         let _ = self.paired().seen(&device.public_key, addrs);
-        self.inner
-            .conns
-            .lock()
-            .expect("connections")
-            .insert((id, alpn), conn.clone());
-        Ok((conn, false))
+        Ok(conn)
     }
 
     /// Drops the kept connection `conn` (it failed).
@@ -1090,15 +1079,7 @@ async fn ask(
     loop {
         let r: BrowseResp = match wire::recv(&mut recv, browse::MAX_ANSWER).await {
             Ok(r) => r,
-            Err(e) => {
-                return Err(match refusal(conn) {
-                    Some(reason) => NetError::Remote {
-                        device: device.name.clone(),
-                        reason,
-                    },
-                    None => failed(&device.name, &e),
-                });
-            }
+            Err(e) => return Err(read_failed(conn, &device.name, &e)),
         };
         match r {
             BrowseResp::Error(reason) => {
@@ -1133,6 +1114,18 @@ fn failed(device: &str, e: &dyn std::fmt::Display) -> NetError {
     NetError::Protocol {
         device: device.to_owned(),
         reason: e.to_string(),
+    }
+}
+
+/// A stream of `conn` to `device` could not be read: the peer's refusal when it closed the
+/// connection on purpose (its words), else the failure.
+fn read_failed(conn: &Connection, device: &str, e: &dyn std::fmt::Display) -> NetError {
+    match refusal(conn) {
+        Some(reason) => NetError::Remote {
+            device: device.to_owned(),
+            reason,
+        },
+        None => failed(device, e),
     }
 }
 
@@ -1204,13 +1197,15 @@ async fn serve_transfer(
     mut send: iroh::endpoint::SendStream,
     mut recv: iroh::endpoint::RecvStream,
 ) {
-    let req = match wire::recv(&mut recv, transfer::MAX_REQUEST).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
-            let _ = send.finish();
-            return;
-        }
+    let Some(req) = read_request(
+        &mut send,
+        &mut recv,
+        transfer::MAX_REQUEST,
+        transfer::TransferResp::Error,
+    )
+    .await
+    else {
+        return;
     };
     if let transfer::TransferReq::Push { path, dest } = req {
         let answer = match receive_push(&shared, &conn, &path, &dest, &mut send).await {
@@ -1237,7 +1232,7 @@ async fn receive_push(
     path: &[u8],
     dest: &[u8],
     send: &mut iroh::endpoint::SendStream,
-) -> Result<transfer::PushReport, String> {
+) -> Result<transfer::CopyReport, String> {
     let core = shared
         .core
         .upgrade()
@@ -1272,9 +1267,8 @@ async fn receive_push(
     })
     .await
     .map_err(|e| e.to_string())?;
-    let top = report.top.clone();
-    let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
-    Ok(transfer::PushReport::from(&report))
+    index_copied_async(core, &report).await;
+    Ok(report)
 }
 
 /// Pulls `path` with `receiver` into `folder`, telling the other side how far it got on
@@ -1285,7 +1279,7 @@ async fn pull_reporting<M: serde::Serialize>(
     folder: &std::path::Path,
     send: &mut iroh::endpoint::SendStream,
     progress: impl Fn(u64, u64) -> M,
-) -> Result<transfer::PullReport, NetError> {
+) -> Result<transfer::CopyReport, NetError> {
     let (tx, mut rx) = watch::channel((0u64, 0u64));
     let note = move |done: u64, total: u64| {
         let _ = tx.send((done, total));
@@ -1389,16 +1383,17 @@ async fn receive_nearby(
     let mut outcome = Ok(());
     for item in &items {
         match pull_reporting(&receiver, &item.path, into, send, |done, total| {
+            // The person here sees it too.
+            let _ = events.try_send(nearby::DropEvent::Progress { done, total });
             nearby::DropMsg::Progress { done, total }
         })
         .await
         {
             Ok(r) => {
                 if let Some(core) = shared.core.upgrade() {
-                    let top = r.top.clone();
-                    let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
+                    index_copied_async(core, &r).await;
                 }
-                reports.push(transfer::PushReport::from(&r));
+                reports.push(r);
             }
             Err(e) => {
                 outcome = Err(e.to_string());
@@ -1406,9 +1401,7 @@ async fn receive_nearby(
             }
         }
     }
-    let (files, bytes) = reports
-        .iter()
-        .fold((0, 0), |(f, b), r| (f + r.files + r.already, b + r.bytes));
+    let (files, bytes) = transfer::CopyReport::totals(&reports);
     let _ = events.try_send(nearby::DropEvent::Finished {
         from: sender,
         result: outcome.clone().map(|()| {
@@ -1446,6 +1439,12 @@ pub fn index_copied(core: &Core, top: &std::path::Path) -> Option<crate::vdfs::j
         .ok()
 }
 
+/// [`index_copied`] for what `report` says landed, from an async task (on the blocking pool).
+pub async fn index_copied_async(core: Core, report: &transfer::CopyReport) {
+    let top = report.top_path();
+    let _ = tokio::task::spawn_blocking(move || index_copied(&core, &top)).await;
+}
+
 /// Serves the receiving device's requests on a push's (or an offer's) connection:
 /// [`transfer::TransferReq::Manifest`] and [`transfer::TransferReq::Read`] of the `roots`
 /// and what is below them, nothing else.
@@ -1453,19 +1452,17 @@ async fn serve_offer(conn: Connection, roots: Arc<Vec<std::path::PathBuf>>) {
     while let Ok((mut send, mut recv)) = conn.accept_bi().await {
         let roots = roots.clone();
         tokio::spawn(async move {
-            let req: transfer::TransferReq = match wire::recv(&mut recv, transfer::MAX_REQUEST)
-                .await
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ =
-                        wire::send(&mut send, &transfer::TransferResp::Error(e.to_string())).await;
-                    let _ = send.finish();
-                    return;
-                }
+            let Some(req) = read_request(
+                &mut send,
+                &mut recv,
+                transfer::MAX_REQUEST,
+                transfer::TransferResp::Error,
+            )
+            .await
+            else {
+                return;
             };
-            let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-            let work = tokio::task::spawn_blocking(move || {
+            answer_blocking(send, move |tx| {
                 let confine = |p: &[u8]| {
                     let mut why = String::new();
                     for root in roots.iter() {
@@ -1476,12 +1473,9 @@ async fn serve_offer(conn: Connection, roots: Arc<Vec<std::path::PathBuf>>) {
                     }
                     Err(why)
                 };
-                transfer::answer(&confine, req, &tx);
-            });
-            let _ = wire::write_out(&mut send, &mut rx).await;
-            drop(rx);
-            let _ = work.await;
-            let _ = send.finish();
+                transfer::answer(&confine, req, tx);
+            })
+            .await;
         });
     }
 }
@@ -1499,15 +1493,32 @@ async fn serve_stream<Req, Resp>(
     Req: serde::de::DeserializeOwned + Send + 'static,
     Resp: serde::Serialize + Send + 'static,
 {
-    let req: Req = match wire::recv(&mut recv, max).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = wire::send(&mut send, &error(e.to_string())).await;
-            let _ = send.finish();
-            return;
-        }
+    let Some(req) = read_request(&mut send, &mut recv, max, error).await else {
+        return;
     };
     answer_stream(shared, send, req, answer).await;
+}
+
+/// Reads one request of at most `max` bytes; one that cannot be read is answered with
+/// `error(why)` and the stream finished (`None`).
+async fn read_request<Req, Resp>(
+    send: &mut iroh::endpoint::SendStream,
+    recv: &mut iroh::endpoint::RecvStream,
+    max: u32,
+    error: fn(String) -> Resp,
+) -> Option<Req>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: serde::Serialize,
+{
+    match wire::recv(recv, max).await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let _ = wire::send(send, &error(e.to_string())).await;
+            let _ = send.finish();
+            None
+        }
+    }
 }
 
 /// Answers `req` on the blocking pool with `answer` (store and disk reads), which sends
@@ -1515,7 +1526,7 @@ async fn serve_stream<Req, Resp>(
 /// reader back instead of filling memory).
 async fn answer_stream<Req, Resp>(
     shared: Arc<Shared>,
-    mut send: iroh::endpoint::SendStream,
+    send: iroh::endpoint::SendStream,
     req: Req,
     answer: fn(&Core, Req, &tokio::sync::mpsc::Sender<wire::Out<Resp>>),
 ) where
@@ -1525,8 +1536,18 @@ async fn answer_stream<Req, Resp>(
     let Some(core) = shared.core.upgrade() else {
         return;
     };
+    answer_blocking(send, move |tx| answer(&core, req, tx)).await;
+}
+
+/// Runs `work` on the blocking pool; what it produces goes over a bounded channel to this
+/// stream's writer (a slow peer holds the work back instead of filling memory), then the
+/// stream is finished.
+async fn answer_blocking<Resp: serde::Serialize + Send + 'static>(
+    mut send: iroh::endpoint::SendStream,
+    work: impl FnOnce(&tokio::sync::mpsc::Sender<wire::Out<Resp>>) + Send + 'static,
+) {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let work = tokio::task::spawn_blocking(move || answer(&core, req, &tx));
+    let work = tokio::task::spawn_blocking(move || work(&tx));
     let _ = wire::write_out(&mut send, &mut rx).await;
     drop(rx);
     let _ = work.await;

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::transfer::{PushReport, check_rel};
+use super::transfer::{CopyReport, check_rel};
 use crate::vdfs::fs::entry::EntryKind;
 
 /// How long a receiver waits for its person to answer an offer.
@@ -55,7 +55,7 @@ pub enum DropMsg {
         total: u64,
     },
     /// Receiver → sender: what was received, item by item.
-    Received(Vec<PushReport>),
+    Received(Vec<CopyReport>),
     /// Either way: refused or failed, in words.
     Error(String),
 }
@@ -152,6 +152,13 @@ fn files_text(n: u64) -> String {
 pub enum DropEvent {
     /// An offer to answer with [`Offer`]'s reply (`true`: accept).
     Offer(Offer, tokio::sync::oneshot::Sender<bool>),
+    /// An accepted offer's progress: bytes received, and in all (at most every 100 ms).
+    Progress {
+        /// Bytes received.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
     /// An accepted offer ended: where things landed, or why it failed.
     Finished {
         /// The sender as shown.

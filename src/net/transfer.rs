@@ -122,42 +122,7 @@ pub enum TransferResp {
         total: u64,
     },
     /// A push ended: what the receiving device did.
-    Pushed(PushReport),
-}
-
-/// What a push did on the receiving device (a [`PullReport`] with paths as exact bytes).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PushReport {
-    /// Files written (verified).
-    pub files: u64,
-    /// Bytes received.
-    pub bytes: u64,
-    /// Files that went on from a partial file left by an earlier run.
-    pub resumed: u64,
-    /// Files already there (same size and modification time).
-    pub already: u64,
-    /// Files and folders stored under another name because the name was taken (absolute,
-    /// on the receiving device).
-    pub renamed: Vec<Vec<u8>>,
-    /// Links and special files left out.
-    pub skipped: u64,
-    /// Where the top item landed (absolute, on the receiving device).
-    pub top: Vec<u8>,
-}
-
-impl From<&PullReport> for PushReport {
-    fn from(r: &PullReport) -> PushReport {
-        let bytes = |p: &PathBuf| p.as_os_str().as_bytes().to_vec();
-        PushReport {
-            files: r.files,
-            bytes: r.bytes,
-            resumed: r.resumed,
-            already: r.already,
-            renamed: r.renamed.iter().map(bytes).collect(),
-            skipped: r.skipped,
-            top: bytes(&r.top),
-        }
-    }
+    Pushed(CopyReport),
 }
 
 /// One item of a manifest.
@@ -176,9 +141,10 @@ pub struct ManifestEntry {
     pub mode: u32,
 }
 
-/// What a pull did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct PullReport {
+/// What a copy between devices did on the receiving side (a pull here, a push or a nearby
+/// send there, whose answer carries it): paths are absolute and exact bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyReport {
     /// Files written (verified).
     pub files: u64,
     /// Bytes received.
@@ -188,11 +154,30 @@ pub struct PullReport {
     /// Files already there (same size and modification time).
     pub already: u64,
     /// Files and folders stored under another name because the name was taken.
-    pub renamed: Vec<PathBuf>,
+    pub renamed: Vec<Vec<u8>>,
     /// Links and special files the sender left out.
     pub skipped: u64,
     /// Where the top item landed.
-    pub top: PathBuf,
+    pub top: Vec<u8>,
+}
+
+impl CopyReport {
+    /// [`CopyReport::top`] as a path.
+    pub fn top_path(&self) -> PathBuf {
+        PathBuf::from(os(&self.top))
+    }
+
+    /// Files there after the copies (written or already there), and bytes received, in all.
+    pub fn totals(reports: &[CopyReport]) -> (u64, u64) {
+        reports
+            .iter()
+            .fold((0, 0), |(f, b), r| (f + r.files + r.already, b + r.bytes))
+    }
+}
+
+/// A path's exact bytes.
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.as_os_str().as_bytes().to_vec()
 }
 
 /// Checks a relative name from a peer: `/`-separated components, each non-empty, not `.`
@@ -477,13 +462,7 @@ impl Receiver<'_> {
     }
 
     fn remote_error(&self, e: WireError) -> super::NetError {
-        match super::refusal(self.conn) {
-            Some(reason) => super::NetError::Remote {
-                device: self.device.clone(),
-                reason,
-            },
-            None => self.protocol(e),
-        }
+        super::read_failed(self.conn, &self.device, &e)
     }
 
     /// The manifest of `remote`.
@@ -645,7 +624,7 @@ impl Receiver<'_> {
         remote: &[u8],
         dest: &Path,
         progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<PullReport, super::NetError> {
+    ) -> Result<CopyReport, super::NetError> {
         let (entries, skipped) = self.manifest(remote).await?;
         let Some(top) = entries.first() else {
             return Err(self.protocol("an empty manifest"));
@@ -662,9 +641,9 @@ impl Receiver<'_> {
         check_rel(&top_name).map_err(|e| self.protocol(e))?;
         let dest = std::fs::canonicalize(dest).map_err(super::core_io(dest))?;
         let root = Arc::new(Dir::open(&dest).map_err(super::core_io(&dest))?);
-        let mut report = PullReport {
+        let mut report = CopyReport {
             skipped,
-            ..PullReport::default()
+            ..CopyReport::default()
         };
         let total: u64 = entries.iter().map(|e| e.size).sum();
 
@@ -678,13 +657,13 @@ impl Receiver<'_> {
                 if st.kind == EntryKind::File && st.size == top.size && st.mtime_ns == top.mtime_ns
                 {
                     report.already = 1;
-                    report.top = dest.join(os(&top_name));
+                    report.top = path_bytes(&dest.join(os(&top_name)));
                     return Ok(report);
                 }
                 top_final = crate::vdfs::fs::ops::keep_both_name(&top_name, false, |n| {
                     taken(&root, n).is_some()
                 });
-                report.renamed.push(dest.join(os(&top_final)));
+                report.renamed.push(path_bytes(&dest.join(os(&top_final))));
             }
             fetches.push((
                 root.clone(),
@@ -701,7 +680,7 @@ impl Receiver<'_> {
                     top_final = crate::vdfs::fs::ops::keep_both_name(&top_name, true, |n| {
                         taken(&root, n).is_some()
                     });
-                    report.renamed.push(dest.join(os(&top_final)));
+                    report.renamed.push(path_bytes(&dest.join(os(&top_final))));
                     root.mkdir(os(&top_final), 0o755)
                         .map_err(super::core_io(&dest))?;
                 }
@@ -760,22 +739,26 @@ impl Receiver<'_> {
                 }
             }
         }
-        report.top = dest.join(os(&top_final));
+        report.top = path_bytes(&dest.join(os(&top_final)));
 
-        // Refused before a byte is written when the drive cannot hold it (what partial
-        // files hold already counts as written).
-        let needed: u64 = fetches
-            .iter()
-            .map(|(dir, f)| {
-                let have = dir
-                    .stat(os(&part_name(&self.key, &f.remote)))
-                    .ok()
-                    .flatten()
-                    .map_or(0, |s| s.size.min(f.size));
-                f.size - have
-            })
-            .sum();
+        // Refused before a byte is written when the drive cannot hold it. What partial files
+        // hold already counts as written; they are looked for only when the whole would not
+        // fit (one stat per file, so not on every copy).
         let (free, _, _) = root.space().map_err(super::core_io(&dest))?;
+        let mut needed: u64 = fetches.iter().map(|(_, f)| f.size).sum();
+        if needed > free {
+            needed = fetches
+                .iter()
+                .map(|(dir, f)| {
+                    let have = dir
+                        .stat(os(&part_name(&self.key, &f.remote)))
+                        .ok()
+                        .flatten()
+                        .map_or(0, |s| s.size.min(f.size));
+                    f.size - have
+                })
+                .sum();
+        }
         if needed > free {
             return Err(super::NetError::NoSpace {
                 path: dest,
@@ -815,7 +798,7 @@ impl Receiver<'_> {
     fn finish_batch(
         &self,
         fetched: Vec<Fetched>,
-        report: &mut PullReport,
+        report: &mut CopyReport,
         dest: &Path,
     ) -> Result<(), super::NetError> {
         let Some(first) = fetched.first() else {
@@ -838,7 +821,9 @@ impl Receiver<'_> {
                         name = crate::vdfs::fs::ops::keep_both_name(&f.name, false, |n| {
                             f.dir.stat(os(n)).ok().flatten().is_some()
                         });
-                        report.renamed.push(f.dir.path().join(os(&name)));
+                        report
+                            .renamed
+                            .push(path_bytes(&f.dir.path().join(os(&name))));
                     }
                     Err(e) => return Err(super::core_io(dest)(e)),
                 }

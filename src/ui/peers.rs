@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::net::browse::{RemoteHit, RemoteItem, RemoteLocation};
 use crate::net::pair::PairingCode;
 use crate::net::peers::{PairedDevice, PairedDevices};
+use crate::net::transfer::CopyReport;
 use crate::net::{Net, NetOptions, PairingState, PeerAddr};
 use crate::vdfs::Core;
 
@@ -23,7 +24,8 @@ pub enum PeerCommand {
     /// The paired devices ([`PeerUpdate::Devices`]).
     ListDevices,
     /// Take offers of files from nearby devices into this folder (`Some`), or stop (`None`)
-    /// ([`PeerUpdate::Offered`], [`PeerUpdate::Receiving`], [`PeerUpdate::Received`]).
+    /// ([`PeerUpdate::Offered`], [`PeerUpdate::Receiving`]; an accepted offer's
+    /// [`PeerUpdate::Copying`] and [`PeerUpdate::Copied`] are `incoming`).
     Receive(Option<PathBuf>),
     /// Look for devices receiving files on this network ([`PeerUpdate::Receivers`]).
     FindReceivers,
@@ -130,9 +132,16 @@ pub enum PeerUpdate {
         done: u64,
         /// Bytes in all.
         total: u64,
+        /// Files coming here from a nearby device (else a copy this window started).
+        incoming: bool,
     },
     /// A copy ended: what it did, or why not.
-    Copied(Result<String, String>),
+    Copied {
+        /// What it did, or why not, in words.
+        result: Result<String, String>,
+        /// Files that came here from a nearby device (else a copy this window started).
+        incoming: bool,
+    },
     /// Something else failed (an unpairing), in words.
     Failed(String),
     /// A chunk of a device's search results; the last one has `total` (all that match).
@@ -158,8 +167,6 @@ pub enum PeerUpdate {
     /// The devices receiving on this network (`ID@IP:PORT`, name), or why none could be
     /// looked for.
     Receivers(Result<Vec<(String, String)>, String>),
-    /// An accepted offer ended: what came, or why not.
-    Received(Result<String, String>),
     /// Whether a paired device answered just now: `Err` says why not.
     Reach {
         /// The device.
@@ -260,7 +267,11 @@ fn throttled(send: impl Fn(PeerUpdate) + Sync) -> impl Fn(u64, u64) + Sync {
         let mut l = last.lock().expect("progress clock");
         if l.elapsed() >= std::time::Duration::from_millis(100) || done == total {
             *l = std::time::Instant::now();
-            send(PeerUpdate::Copying { done, total });
+            send(PeerUpdate::Copying {
+                done,
+                total,
+                incoming: false,
+            });
         }
     }
 }
@@ -308,12 +319,20 @@ pub async fn handle(
                         };
                         send(PeerUpdate::Offered { id, offer });
                     }
+                    crate::net::nearby::DropEvent::Progress { done, total } => {
+                        send(PeerUpdate::Copying {
+                            done,
+                            total,
+                            incoming: true,
+                        });
+                    }
                     crate::net::nearby::DropEvent::Finished { from, result } => {
-                        send(PeerUpdate::Received(
-                            result
+                        send(PeerUpdate::Copied {
+                            result: result
                                 .map(|w| format!("From {from}: {w}"))
                                 .map_err(|e| format!("From {from}: {e}")),
-                        ));
+                            incoming: true,
+                        });
                     }
                 }
             }
@@ -342,15 +361,17 @@ pub async fn handle(
                     .send_nearby(&to, &paths, &progress)
                     .await
                     .map_err(|e| e.to_string())?;
-                let files: u64 = reports.iter().map(|r| r.files + r.already).sum();
-                let bytes: u64 = reports.iter().map(|r| r.bytes).sum();
+                let (files, bytes) = CopyReport::totals(&reports);
                 Ok::<String, String>(format!(
                     "Sent {files} files ({}) to {name}, each verified there",
                     crate::format::bytes(bytes)
                 ))
             }
             .await;
-            send(PeerUpdate::Copied(r));
+            send(PeerUpdate::Copied {
+                result: r,
+                incoming: false,
+            });
         }
         PeerCommand::Answer { id, accept } => {
             if let Some(reply) = net.offers.lock().expect("offers").waiting.remove(&id) {
@@ -544,20 +565,18 @@ pub async fn handle(
         } => {
             let r = async {
                 let (d, n) = reach(&core, &net, device).await?;
-                let (mut files, mut bytes) = (0u64, 0u64);
                 let progress = throttled(send.clone());
+                let mut reports = Vec::new();
                 for p in &paths {
                     let r = n
                         .pull(&d, &[], p, &dest, &progress)
                         .await
                         .map_err(|e| e.to_string())?;
-                    files += r.files + r.already;
-                    bytes += r.bytes;
                     // The folder's index (and so the view) shows what came.
-                    let (c, top) = (core.clone(), r.top.clone());
-                    let _ = tokio::task::spawn_blocking(move || crate::net::index_copied(&c, &top))
-                        .await;
+                    crate::net::index_copied_async(core.clone(), &r).await;
+                    reports.push(r);
                 }
+                let (files, bytes) = CopyReport::totals(&reports);
                 Ok::<String, String>(format!(
                     "Copied {files} files ({}) from {} into {}, each verified",
                     crate::format::bytes(bytes),
@@ -566,7 +585,10 @@ pub async fn handle(
                 ))
             }
             .await;
-            send(PeerUpdate::Copied(r));
+            send(PeerUpdate::Copied {
+                result: r,
+                incoming: false,
+            });
         }
         PeerCommand::Send {
             device,
@@ -575,16 +597,16 @@ pub async fn handle(
         } => {
             let r = async {
                 let (d, n) = reach(&core, &net, device).await?;
-                let (mut files, mut bytes) = (0u64, 0u64);
                 let progress = throttled(send.clone());
+                let mut reports = Vec::new();
                 for p in &paths {
-                    let r = n
-                        .push(&d, &[], p, &dest, &progress)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    files += r.files + r.already;
-                    bytes += r.bytes;
+                    reports.push(
+                        n.push(&d, &[], p, &dest, &progress)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
                 }
+                let (files, bytes) = CopyReport::totals(&reports);
                 Ok::<String, String>(format!(
                     "Sent {files} files ({}) to {} in {}, each verified there",
                     crate::format::bytes(bytes),
@@ -593,7 +615,10 @@ pub async fn handle(
                 ))
             }
             .await;
-            send(PeerUpdate::Copied(r));
+            send(PeerUpdate::Copied {
+                result: r,
+                incoming: false,
+            });
         }
     }
 }

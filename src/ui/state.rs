@@ -359,6 +359,8 @@ pub struct Transfer {
     pub done: u64,
     /// Bytes in all (0 until known).
     pub total: u64,
+    /// Files coming here from a nearby device (else a copy this window started).
+    pub incoming: bool,
 }
 
 /// An item being renamed in place.
@@ -1000,6 +1002,22 @@ impl AppState {
     }
 
     /// Lists `path` of the device shown (`None`: its locations); returns the command.
+    /// Starts the copy between devices `cmd`, shown as `title` in the status bar; one at a
+    /// time: while one runs, the person is told to wait and nothing is sent.
+    fn start_transfer(&mut self, title: String, cmd: PeerCommand) -> Option<Command> {
+        if self.transfer.is_some() {
+            self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
+            return None;
+        }
+        self.transfer = Some(Transfer {
+            title,
+            done: 0,
+            total: 0,
+            incoming: false,
+        });
+        Some(Command::Peer(cmd))
+    }
+
     fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
         self.peer_ticket += 1;
         let ticket = self.peer_ticket;
@@ -1084,8 +1102,14 @@ impl AppState {
                     }
                 }
             }
-            PeerUpdate::Copying { done, total } => {
-                if let Some(t) = &mut self.transfer {
+            PeerUpdate::Copying {
+                done,
+                total,
+                incoming,
+            } => {
+                if let Some(t) = &mut self.transfer
+                    && t.incoming == incoming
+                {
                     (t.done, t.total) = (done, total);
                 }
             }
@@ -1120,19 +1144,19 @@ impl AppState {
                     d.found = Some(r);
                 }
             }
-            PeerUpdate::Received(r) => {
-                self.transfer = None;
-                self.toast = Some(match r {
-                    Ok(t) => Toast::new(t, false, false),
-                    Err(e) => Toast::new(e, false, true),
-                });
-            }
             PeerUpdate::Reach { id, online } => {
                 self.reach.insert(id, online);
             }
-            PeerUpdate::Copied(r) => {
-                self.transfer = None;
-                self.toast = Some(match r {
+            PeerUpdate::Copied { result, incoming } => {
+                // Only the copy that ended leaves the status bar (one the other way goes on).
+                if self
+                    .transfer
+                    .as_ref()
+                    .is_some_and(|t| t.incoming == incoming)
+                {
+                    self.transfer = None;
+                }
+                self.toast = Some(match result {
                     Ok(t) => Toast::new(t, false, false),
                     Err(e) => Toast::new(e, false, true),
                 });
@@ -1894,23 +1918,15 @@ impl AppState {
                 }) = &self.clipboard
                 {
                     // Items of a paired device: copied here (never moved off it).
-                    if self.transfer.is_none() {
-                        self.transfer = Some(Transfer {
-                            title: format!("Copying from {name}"),
-                            done: 0,
-                            total: 0,
-                        });
-                        send.push(Command::Peer(PeerCommand::Copy {
-                            device: *id,
-                            paths: paths
-                                .iter()
-                                .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
-                                .collect(),
-                            dest: folder,
-                        }));
-                    } else {
-                        self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
-                    }
+                    let copy = PeerCommand::Copy {
+                        device: *id,
+                        paths: paths
+                            .iter()
+                            .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
+                            .collect(),
+                        dest: folder,
+                    };
+                    send.extend(self.start_transfer(format!("Copying from {name}"), copy));
                 } else if let Some(clip) = &self.clipboard {
                     let kind = if clip.cut { OpKind::Move } else { OpKind::Copy };
                     let request = Request::new(kind, clip.paths.clone()).to(folder);
@@ -2060,23 +2076,19 @@ impl AppState {
                 if let Some(p) = &self.peer
                     && let (Some(dir), Some(dest)) = (&p.path, &p.dest)
                     && !p.selected.is_empty()
-                    && self.transfer.is_none()
                 {
                     let paths = p
                         .selected
                         .iter()
                         .map(|n| crate::net::browse::child_path(dir, n))
                         .collect();
-                    self.transfer = Some(Transfer {
-                        title: format!("Copying from {}", p.device.name),
-                        done: 0,
-                        total: 0,
-                    });
-                    send.push(Command::Peer(PeerCommand::Copy {
+                    let title = format!("Copying from {}", p.device.name);
+                    let copy = PeerCommand::Copy {
                         device: p.device.id,
                         paths,
                         dest: dest.clone(),
-                    }));
+                    };
+                    send.extend(self.start_transfer(title, copy));
                 }
             }
             UiCommand::PeerClip => {
@@ -2140,20 +2152,14 @@ impl AppState {
                             true,
                         ));
                     }
-                    Some(_) if self.transfer.is_some() => {
-                        self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
-                    }
                     Some(clip) => {
-                        self.transfer = Some(Transfer {
-                            title: format!("Sending to {}", p.device.name),
-                            done: 0,
-                            total: 0,
-                        });
-                        send.push(Command::Peer(PeerCommand::Send {
+                        let title = format!("Sending to {}", p.device.name);
+                        let push = PeerCommand::Send {
                             device: p.device.id,
                             paths: clip.paths.clone(),
                             dest: dir.clone(),
-                        }));
+                        };
+                        send.extend(self.start_transfer(title, push));
                     }
                 }
             }
@@ -2165,19 +2171,14 @@ impl AppState {
                 send.push(Command::Peer(PeerCommand::FindReceivers));
             }
             UiCommand::SendNearbyTo { to, name } => {
-                if self.transfer.is_some() {
-                    self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
-                } else if let Some(d) = self.send_dialog.take() {
-                    self.transfer = Some(Transfer {
-                        title: format!("Offering to {name}"),
-                        done: 0,
-                        total: 0,
-                    });
-                    send.push(Command::Peer(PeerCommand::SendNearby {
+                if let Some(d) = self.send_dialog.take() {
+                    let title = format!("Offering to {name}");
+                    let offer = PeerCommand::SendNearby {
                         to,
                         name,
                         paths: d.paths,
-                    }));
+                    };
+                    send.extend(self.start_transfer(title, offer));
                 }
             }
             UiCommand::CloseSendNearby => self.send_dialog = None,
@@ -2198,6 +2199,7 @@ impl AppState {
                             title: format!("Receiving from {}", offer.from),
                             done: 0,
                             total: offer.bytes(),
+                            incoming: true,
                         });
                     }
                 }
@@ -2326,6 +2328,56 @@ mod tests {
 
     fn state() -> AppState {
         AppState::new("here".into(), PathBuf::from("/data"), Err("none".into()))
+    }
+
+    /// One copy between devices at a time; the end of a copy coming the other way (files
+    /// from a nearby device) does not take the one under way off the status bar.
+    #[test]
+    fn copies_between_devices_run_one_at_a_time_and_end_their_own_way() {
+        let mut s = state();
+        s.clipboard = Some(Clip {
+            paths: vec![PathBuf::from("/share/a.txt")],
+            cut: false,
+            device: Some((uuid::Uuid::nil(), "desk".into())),
+        });
+        let mut out = Outbox::default();
+        s.run(UiCommand::Paste(PathBuf::from("/f")), &mut out);
+        assert!(
+            matches!(out.commands[..], [Command::Peer(PeerCommand::Copy { .. })]),
+            "{:?}",
+            out.commands
+        );
+        assert_eq!(s.transfer.as_ref().unwrap().title, "Copying from desk");
+        let mut again = Outbox::default();
+        s.run(UiCommand::Paste(PathBuf::from("/f")), &mut again);
+        assert!(again.commands.is_empty(), "a second copy waits");
+        assert!(s.toast.as_ref().unwrap().text.contains("under way"));
+        let copied = |incoming| {
+            Update::Peer(PeerUpdate::Copied {
+                result: Ok("done".into()),
+                incoming,
+            })
+        };
+        s.apply(Update::Peer(PeerUpdate::Copying {
+            done: 7,
+            total: 9,
+            incoming: true,
+        }));
+        s.apply(copied(true));
+        let t = s.transfer.as_ref().expect("still under way");
+        assert_eq!(
+            (t.done, t.total),
+            (0, 0),
+            "another copy's progress is not this one's"
+        );
+        s.apply(Update::Peer(PeerUpdate::Copying {
+            done: 5,
+            total: 10,
+            incoming: false,
+        }));
+        assert_eq!(s.transfer.as_ref().unwrap().done, 5);
+        s.apply(copied(false));
+        assert!(s.transfer.is_none());
     }
 
     /// An item named by `raw` bytes (its display name is the lossy decoding).
