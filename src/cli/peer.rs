@@ -49,6 +49,21 @@ pub struct ReachArgs {
     pub listen: ListenArgs,
 }
 
+impl ReachArgs {
+    /// Where the device was last reached, listening where `CAIRN_LISTEN` says (for
+    /// `cairn cp`, which has no `--addr` or `--listen` of its own).
+    fn from_env() -> ReachArgs {
+        ReachArgs {
+            addrs: Vec::new(),
+            listen: ListenArgs {
+                listen: std::env::var("CAIRN_LISTEN")
+                    .ok()
+                    .and_then(|l| l.parse().ok()),
+            },
+        }
+    }
+}
+
 /// `cairn peer …`
 #[derive(Debug, clap::Subcommand)]
 pub enum PeerCommand {
@@ -427,14 +442,7 @@ pub(super) fn cp_from_device(
         .iter()
         .map(|s| s.to_string_lossy().into_owned())
         .collect();
-    let reach = ReachArgs {
-        addrs: Vec::new(),
-        listen: ListenArgs {
-            listen: std::env::var("CAIRN_LISTEN")
-                .ok()
-                .and_then(|l| l.parse().ok()),
-        },
-    };
+    let reach = ReachArgs::from_env();
     let net = start(core, &reach.listen)?;
     let rt = core.runtime().clone();
     let r = get(
@@ -457,15 +465,7 @@ pub(super) fn cp_to_device(
     paths: &[std::ffi::OsString],
 ) -> anyhow::Result<()> {
     let (dest, sources) = paths.split_last().expect("clap requires two");
-    let listen = ListenArgs {
-        listen: std::env::var("CAIRN_LISTEN")
-            .ok()
-            .and_then(|l| l.parse().ok()),
-    };
-    let reach = ReachArgs {
-        addrs: Vec::new(),
-        listen,
-    };
+    let reach = ReachArgs::from_env();
     let net = start(core, &reach.listen)?;
     let rt = core.runtime().clone();
     let r = put(&net, &rt, out, sources, &dest.to_string_lossy(), &reach);

@@ -742,44 +742,22 @@ impl Net {
         }
         // A connection of its own: the device's requests on it are served from `root` only.
         let conn = self.dial_device(device, addrs, alpn::TRANSFER).await?;
-        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(vec![root.clone()])));
-        let result = async {
-            let (mut send, mut recv) =
-                conn.open_bi().await.map_err(|e| failed(&device.name, &e))?;
-            let req = transfer::TransferReq::Push {
-                path: root.as_os_str().as_bytes().to_vec(),
-                dest: dest.to_vec(),
-            };
-            wire::send(&mut send, &req)
-                .await
-                .map_err(|e| failed(&device.name, &e))?;
-            let _ = send.finish();
-            loop {
-                let answer = wire::recv::<transfer::TransferResp>(&mut recv, transfer::MAX_ANSWER)
-                    .await
-                    .map_err(|e| read_failed(&conn, &device.name, &e))?;
-                match answer {
-                    transfer::TransferResp::Progress { done, total } => progress(done, total),
-                    transfer::TransferResp::Pushed(report) => return Ok(report),
-                    transfer::TransferResp::Error(reason) => {
-                        return Err(NetError::Remote {
-                            device: device.name.clone(),
-                            reason,
-                        });
-                    }
-                    other => {
-                        return Err(failed(
-                            &device.name,
-                            &format!("{other:?} where a push's progress was due"),
-                        ));
-                    }
-                }
+        let req = transfer::TransferReq::Push {
+            path: root.as_os_str().as_bytes().to_vec(),
+            dest: dest.to_vec(),
+        };
+        offer_and_wait(conn, vec![root], &device.name, &req, |m| match m {
+            transfer::TransferResp::Progress { done, total } => {
+                progress(done, total);
+                None
             }
-        }
-        .await;
-        conn.close(VarInt::from_u32(0), b"done");
-        offer.abort();
-        result
+            transfer::TransferResp::Pushed(report) => Some(Ok(report)),
+            transfer::TransferResp::Error(reason) => Some(Err(Ok(reason))),
+            other => Some(Err(Err(format!(
+                "{other:?} where a push's progress was due"
+            )))),
+        })
+        .await
     }
 
     /// Takes offers of files from nearby devices (paired or not) from now on: each reaches
@@ -899,44 +877,29 @@ impl Net {
             .flatten()
             .map_or_else(|| to.id.fmt_short().to_string(), |d| d.name);
         let conn = self.dial(to.id, &to.addrs, alpn::DROP, &shown).await?;
-        let offer = tokio::spawn(serve_offer(conn.clone(), Arc::new(roots)));
         let me = self.inner.shared.card.lock().expect("card").name.clone();
-        let result = async {
-            let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(&shown, &e))?;
-            wire::send(
-                &mut send,
-                &nearby::DropMsg::Offer {
-                    from: me,
-                    items: offered,
-                },
-            )
-            .await
-            .map_err(|e| failed(&shown, &e))?;
-            let _ = send.finish();
-            loop {
-                let m = wire::recv::<nearby::DropMsg>(&mut recv, transfer::MAX_ANSWER)
-                    .await
-                    .map_err(|e| read_failed(&conn, &shown, &e))?;
-                match m {
-                    nearby::DropMsg::Accepted => progress(0, 0),
-                    nearby::DropMsg::Progress { done, total } => progress(done, total),
-                    nearby::DropMsg::Received(r) => return Ok(r),
-                    nearby::DropMsg::Declined(reason) | nearby::DropMsg::Error(reason) => {
-                        return Err(NetError::Remote {
-                            device: shown.clone(),
-                            reason,
-                        });
-                    }
-                    nearby::DropMsg::Offer { .. } => {
-                        return Err(failed(&shown, &"an offer where an answer was due"));
-                    }
-                }
+        let req = nearby::DropMsg::Offer {
+            from: me,
+            items: offered,
+        };
+        offer_and_wait(conn, roots, &shown, &req, |m| match m {
+            nearby::DropMsg::Accepted => {
+                progress(0, 0);
+                None
             }
-        }
-        .await;
-        conn.close(VarInt::from_u32(0), b"done");
-        offer.abort();
-        result
+            nearby::DropMsg::Progress { done, total } => {
+                progress(done, total);
+                None
+            }
+            nearby::DropMsg::Received(r) => Some(Ok(r)),
+            nearby::DropMsg::Declined(reason) | nearby::DropMsg::Error(reason) => {
+                Some(Err(Ok(reason)))
+            }
+            nearby::DropMsg::Offer { .. } => {
+                Some(Err(Err("an offer where an answer was due".into())))
+            }
+        })
+        .await
     }
 
     /// Closes the endpoint (telling connected peers).
@@ -1062,6 +1025,50 @@ impl Net {
             .map_err(|_| unreachable(format!("no answer within {} s", CONNECT_TIMEOUT.as_secs())))?
             .map_err(|e| unreachable(crate::format::one_line(&e)))
     }
+}
+
+/// What the answer to a push or an offer came to: the report, or `Err(Ok(words))` (the peer
+/// refused or failed) or `Err(Err(why))` (it broke the protocol).
+type Settled<T> = Result<T, Result<String, String>>;
+
+/// The asking side of a push or a nearby offer: serves the peer's requests for `roots` (and
+/// what is below them, nothing else) on `conn`, sends `req` on a stream of its own, and hands
+/// each answer to `sort` until it says how things settled; then closes `conn`.
+async fn offer_and_wait<Req: serde::Serialize, M: serde::de::DeserializeOwned, T>(
+    conn: Connection,
+    roots: Vec<std::path::PathBuf>,
+    shown: &str,
+    req: &Req,
+    mut sort: impl FnMut(M) -> Option<Settled<T>>,
+) -> Result<T, NetError> {
+    let serving = tokio::spawn(serve_offer(conn.clone(), Arc::new(roots)));
+    let result = async {
+        let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(shown, &e))?;
+        wire::send(&mut send, req)
+            .await
+            .map_err(|e| failed(shown, &e))?;
+        let _ = send.finish();
+        loop {
+            let m = wire::recv::<M>(&mut recv, transfer::MAX_ANSWER)
+                .await
+                .map_err(|e| read_failed(&conn, shown, &e))?;
+            match sort(m) {
+                None => {}
+                Some(Ok(t)) => return Ok(t),
+                Some(Err(Ok(reason))) => {
+                    return Err(NetError::Remote {
+                        device: shown.to_owned(),
+                        reason,
+                    });
+                }
+                Some(Err(Err(why))) => return Err(failed(shown, &why)),
+            }
+        }
+    }
+    .await;
+    conn.close(VarInt::from_u32(0), b"done");
+    serving.abort();
+    result
 }
 
 /// Sends `req` on a new stream of `conn` and hands each answer to `on` until the end.

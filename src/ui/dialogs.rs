@@ -40,35 +40,31 @@ pub(crate) fn file_op(ctx: &egui::Context, state: &AppState, actions: &mut Vec<U
         }
         OpDialog::EmptyTrash { .. } => "Empty the trash".to_owned(),
     };
-    egui::Window::new(title)
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            ui.set_max_width(620.0);
-            let dark = ui.visuals().dark_mode;
-            match dialog {
-                OpDialog::Preview { preview, .. } => preview_body(ui, preview, dark, actions),
-                OpDialog::EmptyTrash { items } => {
-                    ui.label(format!(
-                        "{} in the trash will be deleted for good. This cannot be undone.",
-                        items_text(*items as u64)
-                    ));
-                    ui.add_space(8.0);
-                    ui.horizontal(|ui| {
-                        if ui.button(UiCommand::ConfirmEmptyTrash.label()).clicked() {
-                            actions.push(UiCommand::ConfirmEmptyTrash);
-                        }
-                        if ui.button(UiCommand::CancelOp.label()).clicked() {
-                            actions.push(UiCommand::CancelOp);
-                        }
-                    });
-                }
+    modal(title).show(ctx, |ui| {
+        ui.set_max_width(620.0);
+        let dark = ui.visuals().dark_mode;
+        match dialog {
+            OpDialog::Preview { preview, .. } => preview_body(ui, preview, dark, actions),
+            OpDialog::EmptyTrash { items } => {
+                ui.label(format!(
+                    "{} in the trash will be deleted for good. This cannot be undone.",
+                    items_text(*items as u64)
+                ));
+                ui.add_space(8.0);
+                ui.horizontal(|ui| {
+                    if ui.button(UiCommand::ConfirmEmptyTrash.label()).clicked() {
+                        actions.push(UiCommand::ConfirmEmptyTrash);
+                    }
+                    if ui.button(UiCommand::CancelOp.label()).clicked() {
+                        actions.push(UiCommand::CancelOp);
+                    }
+                });
             }
-            if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                actions.push(UiCommand::CancelOp);
-            }
-        });
+        }
+        if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+            actions.push(UiCommand::CancelOp);
+        }
+    });
 }
 
 /// What a preview will do, its conflicts, warnings and refusals, and the choices.
@@ -238,30 +234,26 @@ pub(crate) fn new_library(ctx: &egui::Context, state: &mut AppState, actions: &m
     let Some(name) = &mut state.new_library else {
         return;
     };
-    egui::Window::new("New library")
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            let label = ui.label("Library name");
-            let r = ui.text_edit_singleline(name).labelled_by(label.id);
-            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            if !enter && ui.memory(|m| m.focused().is_none()) {
-                r.request_focus();
+    modal("New library").show(ctx, |ui| {
+        let label = ui.label("Library name");
+        let r = ui.text_edit_singleline(name).labelled_by(label.id);
+        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if !enter && ui.memory(|m| m.focused().is_none()) {
+            r.request_focus();
+        }
+        ui.horizontal(|ui| {
+            let valid = !name.trim().is_empty();
+            let create = egui::Button::new(CommandKind::CreateLibrary.label());
+            if ui.add_enabled(valid, create).clicked() || (enter && valid) {
+                actions.push(UiCommand::CreateLibrary(name.trim().to_owned()));
             }
-            ui.horizontal(|ui| {
-                let valid = !name.trim().is_empty();
-                let create = egui::Button::new(CommandKind::CreateLibrary.label());
-                if ui.add_enabled(valid, create).clicked() || (enter && valid) {
-                    actions.push(UiCommand::CreateLibrary(name.trim().to_owned()));
-                }
-                if ui.button(UiCommand::CloseNewLibrary.label()).clicked()
-                    || ui.input(|i| i.key_pressed(egui::Key::Escape))
-                {
-                    actions.push(UiCommand::CloseNewLibrary);
-                }
-            });
+            if ui.button(UiCommand::CloseNewLibrary.label()).clicked()
+                || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            {
+                actions.push(UiCommand::CloseNewLibrary);
+            }
         });
+    });
 }
 
 /// The pairing dialog, while it is open: show a code here, or type the code another device
@@ -272,10 +264,7 @@ pub(crate) fn send_nearby(ctx: &egui::Context, state: &mut AppState, actions: &m
     let Some(d) = &mut state.send_dialog else {
         return;
     };
-    egui::Window::new("Send to a nearby device")
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
+    modal("Send to a nearby device")
         .show(ctx, |ui| {
             ui.label(format!(
                 "{} to a device running Cairn nearby (paired or not). Its person is asked and must accept.",
@@ -349,36 +338,32 @@ pub(crate) fn offer(ctx: &egui::Context, state: &mut AppState, actions: &mut Vec
         .receiving
         .as_ref()
         .map_or_else(String::new, |(p, _)| p.display().to_string());
-    egui::Window::new("Files from a nearby device")
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            ui.label(egui::RichText::new(offer.summary()).strong());
-            ui.label(format!(
-                "The name is what the sender says; {} is its key, which it cannot fake.",
-                &offer.key[..offer.key.len().min(8)]
-            ));
-            ui.label(format!(
-                "Accepted files go into {into}, next to what is there (never replacing it)."
-            ));
-            let left = within.saturating_sub(at.elapsed()).as_secs();
-            ui.label(egui::RichText::new(format!("Declined by itself in {left} s")).weak());
-            ui.horizontal(|ui| {
-                if ui.button("Accept").clicked() {
-                    actions.push(UiCommand::AnswerOffer {
-                        id: *id,
-                        accept: true,
-                    });
-                }
-                if ui.button("Decline").clicked() {
-                    actions.push(UiCommand::AnswerOffer {
-                        id: *id,
-                        accept: false,
-                    });
-                }
-            });
+    modal("Files from a nearby device").show(ctx, |ui| {
+        ui.label(egui::RichText::new(offer.summary()).strong());
+        ui.label(format!(
+            "The name is what the sender says; {} is its key, which it cannot fake.",
+            &offer.key[..offer.key.len().min(8)]
+        ));
+        ui.label(format!(
+            "Accepted files go into {into}, next to what is there (never replacing it)."
+        ));
+        let left = within.saturating_sub(at.elapsed()).as_secs();
+        ui.label(egui::RichText::new(format!("Declined by itself in {left} s")).weak());
+        ui.horizontal(|ui| {
+            if ui.button("Accept").clicked() {
+                actions.push(UiCommand::AnswerOffer {
+                    id: *id,
+                    accept: true,
+                });
+            }
+            if ui.button("Decline").clicked() {
+                actions.push(UiCommand::AnswerOffer {
+                    id: *id,
+                    accept: false,
+                });
+            }
         });
+    });
     // The countdown moves once a second.
     ctx.request_repaint_after(std::time::Duration::from_secs(1));
 }
@@ -387,108 +372,102 @@ pub(crate) fn pairing(ctx: &egui::Context, state: &mut AppState, actions: &mut V
     let Some(d) = &mut state.pairing else {
         return;
     };
-    egui::Window::new("Pair a device")
-        .collapsible(false)
-        .resizable(false)
-        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
-        .show(ctx, |ui| {
-            ui.label(
-                "Paired devices can browse each other's locations and copy files between them, \
+    modal("Pair a device").show(ctx, |ui| {
+        ui.label(
+            "Paired devices can browse each other's locations and copy files between them, \
                  end-to-end encrypted, with no server. Show a code on one device and type it on \
                  the other.",
-            );
-            ui.separator();
-            ui.heading("On this device");
-            match &d.shown {
-                None => {
-                    if ui.button(UiCommand::PairShowCode.label()).clicked() {
-                        actions.push(UiCommand::PairShowCode);
-                    }
-                }
-                Some((crate::net::PairingState::Idle, _)) => {
-                    ui.spinner();
-                }
-                Some((crate::net::PairingState::Open { code, .. }, host)) => {
-                    ui.label(egui::RichText::new(code).size(28.0).monospace().strong());
-                    ui.label(
-                        "Type this code on the other device within 5 minutes, with this address:",
-                    );
-                    ui.horizontal(|ui| {
-                        ui.label(egui::RichText::new(host).monospace().small());
-                        if ui.small_button("Copy").clicked() {
-                            ui.ctx().copy_text(format!("{code} {host}"));
-                        }
-                    });
-                    ui.horizontal(|ui| {
-                        ui.spinner();
-                        ui.label("Waiting for the other device…");
-                    });
-                }
-                Some((crate::net::PairingState::Paired(p), _)) => {
-                    ui.label(egui::RichText::new(format!("Paired with {}", p.name)).strong());
-                }
-                Some((crate::net::PairingState::Failed(why), _)) => {
-                    ui.colored_label(ui.visuals().error_fg_color, why);
-                    if ui.button("Show a new code").clicked() {
-                        actions.push(UiCommand::PairShowCode);
-                    }
+        );
+        ui.separator();
+        ui.heading("On this device");
+        match &d.shown {
+            None => {
+                if ui.button(UiCommand::PairShowCode.label()).clicked() {
+                    actions.push(UiCommand::PairShowCode);
                 }
             }
-            ui.separator();
-            ui.heading("Or join another device");
-            egui::Grid::new("pair-join").num_columns(2).show(ui, |ui| {
-                let l = ui.label("Code");
-                ui.add(
-                    egui::TextEdit::singleline(&mut d.code)
-                        .hint_text("1234-5678-9012")
-                        .desired_width(180.0),
-                )
-                .labelled_by(l.id);
-                ui.end_row();
-                let l = ui
-                    .label("Its address")
-                    .on_hover_text("ID@IP:PORT, as the other device shows it beside its code");
-                ui.add(
-                    egui::TextEdit::singleline(&mut d.host)
-                        .hint_text("empty: look on this network")
-                        .desired_width(360.0),
-                )
-                .labelled_by(l.id);
-                ui.end_row();
-            });
-            ui.horizontal(|ui| {
-                let ready = !d.joining
-                    && crate::net::pair::PairingCode::parse(&d.code).is_ok()
-                    && (d.host.trim().is_empty() || d.host.parse::<crate::net::PeerAddr>().is_ok());
-                if ui
-                    .add_enabled(ready, egui::Button::new(CommandKind::PairJoin.label()))
-                    .clicked()
-                {
-                    actions.push(UiCommand::PairJoin {
-                        code: d.code.clone(),
-                        host: d.host.clone(),
-                    });
-                }
-                if d.joining {
+            Some((crate::net::PairingState::Idle, _)) => {
+                ui.spinner();
+            }
+            Some((crate::net::PairingState::Open { code, .. }, host)) => {
+                ui.label(egui::RichText::new(code).size(28.0).monospace().strong());
+                ui.label("Type this code on the other device within 5 minutes, with this address:");
+                ui.horizontal(|ui| {
+                    ui.label(egui::RichText::new(host).monospace().small());
+                    if ui.small_button("Copy").clicked() {
+                        ui.ctx().copy_text(format!("{code} {host}"));
+                    }
+                });
+                ui.horizontal(|ui| {
                     ui.spinner();
+                    ui.label("Waiting for the other device…");
+                });
+            }
+            Some((crate::net::PairingState::Paired(p), _)) => {
+                ui.label(egui::RichText::new(format!("Paired with {}", p.name)).strong());
+            }
+            Some((crate::net::PairingState::Failed(why), _)) => {
+                ui.colored_label(ui.visuals().error_fg_color, why);
+                if ui.button("Show a new code").clicked() {
+                    actions.push(UiCommand::PairShowCode);
                 }
-                match &d.outcome {
-                    Some(Ok(t)) => {
-                        ui.label(t);
-                    }
-                    Some(Err(e)) => {
-                        ui.colored_label(ui.visuals().error_fg_color, e);
-                    }
-                    None => {}
-                }
-            });
-            ui.separator();
-            if ui.button(UiCommand::ClosePairing.label()).clicked()
-                || ui.input(|i| i.key_pressed(egui::Key::Escape))
+            }
+        }
+        ui.separator();
+        ui.heading("Or join another device");
+        egui::Grid::new("pair-join").num_columns(2).show(ui, |ui| {
+            let l = ui.label("Code");
+            ui.add(
+                egui::TextEdit::singleline(&mut d.code)
+                    .hint_text("1234-5678-9012")
+                    .desired_width(180.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+            let l = ui
+                .label("Its address")
+                .on_hover_text("ID@IP:PORT, as the other device shows it beside its code");
+            ui.add(
+                egui::TextEdit::singleline(&mut d.host)
+                    .hint_text("empty: look on this network")
+                    .desired_width(360.0),
+            )
+            .labelled_by(l.id);
+            ui.end_row();
+        });
+        ui.horizontal(|ui| {
+            let ready = !d.joining
+                && crate::net::pair::PairingCode::parse(&d.code).is_ok()
+                && (d.host.trim().is_empty() || d.host.parse::<crate::net::PeerAddr>().is_ok());
+            if ui
+                .add_enabled(ready, egui::Button::new(CommandKind::PairJoin.label()))
+                .clicked()
             {
-                actions.push(UiCommand::ClosePairing);
+                actions.push(UiCommand::PairJoin {
+                    code: d.code.clone(),
+                    host: d.host.clone(),
+                });
+            }
+            if d.joining {
+                ui.spinner();
+            }
+            match &d.outcome {
+                Some(Ok(t)) => {
+                    ui.label(t);
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, e);
+                }
+                None => {}
             }
         });
+        ui.separator();
+        if ui.button(UiCommand::ClosePairing.label()).clicked()
+            || ui.input(|i| i.key_pressed(egui::Key::Escape))
+        {
+            actions.push(UiCommand::ClosePairing);
+        }
+    });
 }
 
 /// The settings window, while it is open.
@@ -826,4 +805,12 @@ pub(crate) fn tag_popup(ctx: &egui::Context, state: &mut AppState, actions: &mut
         });
         actions.push(UiCommand::CloseTagPopup);
     }
+}
+
+/// A dialog window: a fixed size, in the middle of the window, without a collapse button.
+fn modal<'a>(title: impl Into<egui::WidgetText>) -> egui::Window<'a> {
+    egui::Window::new(title)
+        .collapsible(false)
+        .resizable(false)
+        .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
 }

@@ -3099,6 +3099,11 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     assert!(line.contains("Serving"), "{line}");
 
     let mut h = harness(&fx, fx.files.path());
+    // A local item selected before the device is shown: keys over the device must leave it.
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state().selected_paths().len(), 1);
     step_until(&mut h, "desk");
     h.get_by_label("desk").click();
     let root = shared.display().to_string();
@@ -3120,11 +3125,13 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     // Keys in the device view never act on the local folder behind it: Delete there trashes
     // nothing here; Ctrl+C takes the device's selected item.
     h.key_press(egui::Key::Delete);
+    h.key_press(egui::Key::F2);
     h.run_steps(3);
     assert!(
-        copied.exists(),
+        fx.files.path().join("notes.md").exists() && copied.exists(),
         "a key in the device view acted on a local item"
     );
+    assert!(h.state().state().renaming.is_none());
     h.event(egui::Event::Copy);
     h.run_steps(2);
     let desk_clip = h

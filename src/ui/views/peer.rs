@@ -170,12 +170,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             let it = items[row.index()];
             row.set_selected(p.selected.contains(&it.name));
             let folder = it.kind == EntryKind::Dir;
-            row.col(|ui| {
-                let name = it.display_name();
-                cell(ui, (if folder { format!("{name}/") } else { name }).into());
-            });
-            row.col(|ui| cell(ui, format::bytes(it.size).into()));
-            row.col(|ui| cell(ui, format::time_ms(it.mtime_ns / 1_000_000).into()));
+            entry_cells(&mut row, &it.name, folder, it.size, it.mtime_ns);
             let r = row.response();
             if r.double_clicked() && folder {
                 actions.push(UiCommand::PeerOpen(Some(child_path(&dir, &it.name))));
@@ -237,26 +232,38 @@ fn found(
     .body(|body| {
         body.rows(ROW_HEIGHT, f.hits.len(), |mut row| {
             let h = &f.hits[row.index()];
-            let folder = h.kind == EntryKind::Dir;
-            row.col(|ui| {
-                let path = String::from_utf8_lossy(&h.path);
-                cell(
-                    ui,
-                    (if folder {
-                        format!("{path}/")
-                    } else {
-                        path.into_owned()
-                    })
-                    .into(),
-                );
-            });
-            row.col(|ui| cell(ui, format::bytes(h.size).into()));
-            row.col(|ui| cell(ui, format::time_ms(h.mtime_ns / 1_000_000).into()));
+            entry_cells(
+                &mut row,
+                &h.path,
+                h.kind == EntryKind::Dir,
+                h.size,
+                h.mtime_ns,
+            );
             if row.response().clicked() {
                 actions.push(UiCommand::PeerReveal(h.path.clone()));
             }
         });
     });
+}
+
+/// An item's cells: its name or path (exact bytes shown lossily; a folder's ends in "/"),
+/// size and modification time (ns since the epoch).
+fn entry_cells(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    name: &[u8],
+    folder: bool,
+    size: u64,
+    mtime_ns: i64,
+) {
+    let shown = String::from_utf8_lossy(name);
+    let shown = if folder {
+        format!("{shown}/")
+    } else {
+        shown.into_owned()
+    };
+    row.col(|ui| cell(ui, shown.into()));
+    row.col(|ui| cell(ui, format::bytes(size).into()));
+    row.col(|ui| cell(ui, format::time_ms(mtime_ns / 1_000_000).into()));
 }
 
 /// A striped table whose rows take clicks: a wide first column, then two of `widths`
