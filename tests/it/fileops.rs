@@ -1223,6 +1223,12 @@ fn a_copy_cancelled_half_way_is_undone_for_what_it_did_and_nothing_else() {
     std::fs::create_dir_all(dst.join("f39")).unwrap();
     std::fs::write(dst.join("f39/mine"), b"the user's own").unwrap();
     let before = digest(&src);
+    // An operation made before the copy, which an undo must not reach past the copy for.
+    std::fs::write(t.join("earlier.txt"), b"x").unwrap();
+    ok(cmd(&data, t)
+        .arg("rename")
+        .arg(t.join("earlier.txt"))
+        .arg("renamed.txt"));
     let mut args: Vec<std::ffi::OsString> = vec!["cp".into()];
     let mut names: Vec<_> = std::fs::read_dir(&src)
         .unwrap()
@@ -1250,6 +1256,10 @@ fn a_copy_cancelled_half_way_is_undone_for_what_it_did_and_nothing_else() {
     assert_eq!(out.status.signal(), Some(9), "the copy was killed half-way");
     let jobs = json(&ok(cmd(&data, t).args(["--json", "jobs", "list"])));
     let id = jobs.as_array().unwrap()[0]["id"].clone();
+    // While the copy has not ended, an undo names it and does not undo the rename before it.
+    let err = fails(cmd(&data, t).arg("undo"));
+    assert!(err.contains("has not ended"), "{err}");
+    assert!(t.join("renamed.txt").exists() && !t.join("earlier.txt").exists());
     // (Batches of the same size as the killed run's, as they always are outside tests.)
     ok(cmd(&data, t)
         .args(["jobs", "cancel", &id.to_string()])
@@ -1280,6 +1290,7 @@ fn a_copy_cancelled_half_way_is_undone_for_what_it_did_and_nothing_else() {
         b"the user's own"
     );
     assert_eq!(digest(&src), before, "the sources are untouched");
+    assert!(t.join("renamed.txt").exists(), "the rename before it stays");
     let trashed = std::fs::read_dir(t.join("xdg/Trash/files"))
         .unwrap()
         .count();

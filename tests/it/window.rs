@@ -2190,6 +2190,11 @@ fn del_on_a_large_folder_asks_first_with_the_count_and_a_small_one_does_not() {
     h.get_by_label("Continue").click();
     step_until_gone(&mut h, "big");
     assert!(!big.exists());
+    // The folder leaves the view when it leaves the disk, before the trash job has ended (an
+    // undo then is refused, naming it): wait for its end, which offers the undo.
+    step_until_state(&mut h, "the trash ended", |s| {
+        s.op_totals.is_empty() && s.toast.as_ref().is_some_and(|t| t.undo)
+    });
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     step_until(&mut h, "big");
     assert_eq!(std::fs::read_dir(&big).unwrap().count(), 1_001);

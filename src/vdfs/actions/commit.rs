@@ -325,6 +325,11 @@ pub fn redo(c: &Ctx) -> Result<Committed, ActionError> {
 /// still empty. An item changed since (edited, moved, replaced) is refused, not guessed.
 /// The undo is itself an audit record (undoing it redoes the operation).
 ///
+/// Without `id` it is the newest operation not undone yet; while an operation newer than
+/// that one has not ended (a job running, or interrupted and not resumed or cancelled), it
+/// is refused naming that operation: Ctrl+Z right after a large trash must not undo the
+/// rename made before it.
+///
 /// # Errors
 /// [`ActionError::Undo`] naming why; as [`commit`] otherwise.
 pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
@@ -334,10 +339,24 @@ pub fn undo(c: &Ctx, id: Option<u64>) -> Result<Committed, ActionError> {
                 "there is no operation #{id}; `cairn history` lists them"
             ))
         })?,
-        None => audit::list(c.store, 1000)?
-            .into_iter()
-            .find(|r| !r.is_undo && r.undo_hint().is_ok())
-            .ok_or_else(|| ActionError::Undo("there is nothing to undo".into()))?,
+        None => {
+            let recs = audit::list(c.store, 1000)?;
+            let pick = recs
+                .iter()
+                .position(|r| !r.is_undo && r.undo_hint().is_ok());
+            let newer = &recs[..pick.unwrap_or(recs.len())];
+            if let Some(r) = newer
+                .iter()
+                .find(|r| matches!(r.status, AuditStatus::Running))
+            {
+                return Err(ActionError::Undo(format!(
+                    "\"{}\" (#{}) has not ended yet: undo it once it has",
+                    r.title, r.id
+                )));
+            }
+            pick.map(|i| recs[i].clone())
+                .ok_or_else(|| ActionError::Undo("there is nothing to undo".into()))?
+        }
     };
     rec.undo_hint()
         .map_err(|w| ActionError::Undo(format!("#{}: {w}", rec.id)))?;
