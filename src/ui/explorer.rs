@@ -22,6 +22,17 @@ pub struct Visit {
     pub selected: Vec<Vec<u8>>,
     /// Exact name bytes of the item under the keyboard cursor.
     pub cursor: Option<Vec<u8>>,
+    /// A paired device's folder was shown (over `folder`, the local folder behind it).
+    pub device: Option<DeviceVisit>,
+}
+
+/// A step of the history on a paired device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceVisit {
+    /// The device (its UUID).
+    pub id: uuid::Uuid,
+    /// Its folder shown (exact bytes); `None`: its locations.
+    pub path: Option<Vec<u8>>,
 }
 
 impl Visit {
@@ -465,6 +476,7 @@ impl Explorer {
             scroll: self.scroll_offset,
             selected: self.selected().map(|i| i.raw_name.clone()).collect(),
             cursor: self.focused().map(|i| i.raw_name.clone()),
+            device: None,
         })
     }
 

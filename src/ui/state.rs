@@ -972,10 +972,15 @@ impl AppState {
 
     /// Shows the paired device `id` instead of the folder, at `path` (`None`: its
     /// locations, which are asked for either way: Up stops at them); returns the commands.
-    fn show_device(&mut self, id: uuid::Uuid, path: Option<Vec<u8>>) -> Vec<Command> {
+    /// `record` puts what is shown now on the back stack.
+    fn show_device(&mut self, id: uuid::Uuid, path: Option<Vec<u8>>, record: bool) -> Vec<Command> {
         let Some(d) = self.devices.iter().find(|d| d.id == id).cloned() else {
             return Vec::new();
         };
+        if record {
+            let here = self.here();
+            self.explorer.history.visit(here);
+        }
         self.show_trash = false;
         self.show_missing = false;
         self.show_dupes = false;
@@ -1016,6 +1021,50 @@ impl AppState {
             incoming: false,
         });
         Some(Command::Peer(cmd))
+    }
+
+    /// Opens `path` of the device shown (`None`: its locations), putting the folder shown now
+    /// on the back stack; returns the command.
+    fn peer_go(&mut self, path: Option<Vec<u8>>) -> Command {
+        let here = self.here();
+        self.explorer.history.visit(here);
+        self.peer_list(path)
+    }
+
+    /// What is shown now, as a step of the history: the folder with its scroll position and
+    /// selection, or the device's folder over it.
+    pub fn here(&self) -> Option<Visit> {
+        let mut v = self.explorer.here()?;
+        if let Some(p) = &self.peer {
+            v.device = Some(crate::ui::explorer::DeviceVisit {
+                id: p.device.id,
+                path: p.path.clone(),
+            });
+            v.selected = p.selected.iter().cloned().collect();
+            v.cursor = None;
+        }
+        Some(v)
+    }
+
+    /// Shows a step of the history (Back, Forward): a device's folder with its selection, or
+    /// a local folder as it was. A device no longer paired gives the local folder behind it.
+    fn show_step(&mut self, to: Visit) -> Vec<Command> {
+        if let Some(d) = &to.device {
+            let same = self.peer.as_ref().is_some_and(|p| p.device.id == d.id);
+            let out = if same {
+                vec![self.peer_list(d.path.clone())]
+            } else {
+                self.show_device(d.id, d.path.clone(), false)
+            };
+            if let Some(p) = &mut self.peer {
+                p.selected = to.selected.iter().cloned().collect();
+                return out;
+            }
+        }
+        if self.peer.take().is_some_and(|p| p.found.is_some()) {
+            self.search_text.clear();
+        }
+        vec![self.show_again(Visit { device: None, ..to })]
     }
 
     fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
@@ -1166,6 +1215,14 @@ impl AppState {
 
     /// Starts showing `folder`; returns the listing command to send.
     pub fn navigate(&mut self, folder: PathBuf, record: bool) -> Command {
+        // Leaving a device: its folder is the step to come back to (the explorer knows only
+        // the local folder behind it).
+        let mut record = record;
+        if record && self.peer.is_some() {
+            let here = self.here();
+            self.explorer.history.visit(here);
+            record = false;
+        }
         // A search of the device shown ends with it.
         if self.peer.take().is_some_and(|p| p.found.is_some()) {
             self.search_text.clear();
@@ -1541,13 +1598,15 @@ impl AppState {
         let e = &mut self.explorer;
         match cmd {
             UiCommand::Back => {
-                if let Some(to) = e.history.back(e.here()) {
-                    send.push(self.show_again(to));
+                let here = self.here();
+                if let Some(to) = self.explorer.history.back(here) {
+                    send.extend(self.show_step(to));
                 }
             }
             UiCommand::Forward => {
-                if let Some(to) = e.history.forward(e.here()) {
-                    send.push(self.show_again(to));
+                let here = self.here();
+                if let Some(to) = self.explorer.history.forward(here) {
+                    send.extend(self.show_step(to));
                 }
             }
             UiCommand::Up => {
@@ -1555,7 +1614,7 @@ impl AppState {
                 if let Some(p) = &self.peer {
                     if let Some(path) = &p.path {
                         let up = crate::ui::views::peer_parent(p, path);
-                        send.push(self.peer_list(up));
+                        send.push(self.peer_go(up));
                     }
                 } else if let Some(p) = e.parent() {
                     send.push(self.navigate(p, true));
@@ -1837,7 +1896,7 @@ impl AppState {
                         .find(|d| d.name.eq_ignore_ascii_case(name))
                 {
                     let id = d.id;
-                    send.extend(self.show_device(id, Some(path.as_bytes().to_vec())));
+                    send.extend(self.show_device(id, Some(path.as_bytes().to_vec()), true));
                     return;
                 }
                 match SdPath::parse(&typed, uuid::Uuid::nil()) {
@@ -2041,10 +2100,10 @@ impl AppState {
                 }
                 send.push(Command::ForgetMissing(entries));
             }
-            UiCommand::ShowDevice(id) => send.extend(self.show_device(id, None)),
+            UiCommand::ShowDevice(id) => send.extend(self.show_device(id, None, true)),
             UiCommand::PeerOpen(path) => {
                 if self.peer.is_some() {
-                    send.push(self.peer_list(path));
+                    send.push(self.peer_go(path));
                 }
             }
             UiCommand::PeerReveal(path) => {
@@ -2056,7 +2115,7 @@ impl AppState {
                     } else {
                         path[..cut].to_vec()
                     };
-                    send.push(self.peer_list(Some(parent)));
+                    send.push(self.peer_go(Some(parent)));
                     if let Some(p) = &mut self.peer {
                         p.selected.insert(path[cut + 1..].to_vec());
                     }
@@ -2941,13 +3000,14 @@ mod tests {
             s.peer.as_ref().unwrap().loading,
             "the folder is still listing"
         );
+        s.peer.as_mut().unwrap().selected.insert(b"a.txt".to_vec());
         // Up: the location's root, then its locations, never above.
-        let up = |s: &mut AppState| match run(s, UiCommand::Up).commands.as_slice() {
+        let list = |s: &mut AppState, cmd| match run(s, cmd).commands.as_slice() {
             [Command::Peer(PeerCommand::List { path, .. })] => path.clone(),
             other => panic!("{other:?}"),
         };
-        assert_eq!(up(&mut s).as_deref(), Some(&b"/share"[..]));
-        assert_eq!(up(&mut s), None);
+        assert_eq!(list(&mut s, UiCommand::Up).as_deref(), Some(&b"/share"[..]));
+        assert_eq!(list(&mut s, UiCommand::Up), None);
         // A name that is no paired device is a path as before.
         let out = run(&mut s, UiCommand::GoToAddress("/tmp".into()));
         assert!(matches!(
@@ -2955,6 +3015,33 @@ mod tests {
             [Command::Navigate { .. }]
         ));
         assert!(s.peer.is_none());
+        // Back walks the device's folders again, the selection with them, then the local
+        // folder before it; Forward goes back onto the device.
+        assert_eq!(list(&mut s, UiCommand::Back), None);
+        assert_eq!(s.peer.as_ref().unwrap().device.id, desk.id);
+        assert_eq!(
+            list(&mut s, UiCommand::Back).as_deref(),
+            Some(&b"/share"[..])
+        );
+        assert_eq!(
+            list(&mut s, UiCommand::Back).as_deref(),
+            Some(&b"/share/docs"[..])
+        );
+        assert!(s.peer.as_ref().unwrap().selected.contains(&b"a.txt"[..]));
+        let out = run(&mut s, UiCommand::Back);
+        assert!(
+            matches!(out.commands.as_slice(), [Command::Navigate { path, .. }] if path == Path::new("/f")),
+            "{:?}",
+            out.commands
+        );
+        assert!(s.peer.is_none());
+        assert!(!s.explorer.history.can_back());
+        let out = run(&mut s, UiCommand::Forward);
+        assert_eq!(out.commands.len(), 2, "its locations, then the folder");
+        assert_eq!(
+            s.peer.as_ref().unwrap().path.as_deref(),
+            Some(&b"/share/docs"[..])
+        );
     }
 
     #[test]
