@@ -270,6 +270,8 @@ impl CairnApp {
         self.run_all(&mut acts, &ctx);
         // After every drop target was drawn: what is dragged, and what a drop would do.
         crate::ui::dnd::preview(&ctx, &self.state.volumes);
+        crate::ui::dnd::external(&ctx, |n| self.state.drop_files_hint(n), &mut acts);
+        self.run_all(&mut acts, &ctx);
         for c in std::mem::take(&mut self.state.fetches) {
             self.bridge.send(c);
         }

@@ -253,6 +253,20 @@ pub enum UiCommand {
         /// Move, copy, or as the file systems decide (the modifiers held at the drop).
         op: DropOp,
     },
+    /// Items of a paired device dragged onto a local folder and let go there: copied into
+    /// it from the device, each file checked by BLAKE3 (never moved off the device).
+    DropFromDevice {
+        /// The device (its UUID).
+        device: uuid::Uuid,
+        /// The items, absolute paths on the device (exact bytes).
+        paths: Vec<Vec<u8>>,
+        /// The local folder they were dropped on.
+        to: PathBuf,
+    },
+    /// Files dragged from another application and let go over the window: copied into the
+    /// folder shown, or sent into the device's folder shown (never moved: the other
+    /// application keeps its files).
+    DropFiles(Vec<PathBuf>),
     /// Start renaming an item in place.
     Rename(PathBuf),
     /// Give an item the name typed in place (Enter).
@@ -580,6 +594,10 @@ pub enum CommandKind {
     Paste,
     /// [`UiCommand::Drop`].
     Drop,
+    /// [`UiCommand::DropFromDevice`].
+    DropFromDevice,
+    /// [`UiCommand::DropFiles`].
+    DropFiles,
     /// [`UiCommand::Rename`].
     Rename,
     /// [`UiCommand::RenameTo`].
@@ -741,6 +759,8 @@ impl UiCommand {
             UiCommand::Cut(_) => K::Cut,
             UiCommand::Paste(_) => K::Paste,
             UiCommand::Drop { .. } => K::Drop,
+            UiCommand::DropFromDevice { .. } => K::DropFromDevice,
+            UiCommand::DropFiles(_) => K::DropFiles,
             UiCommand::Rename(_) => K::Rename,
             UiCommand::RenameTo { .. } => K::RenameTo,
             UiCommand::CancelRename => K::CancelRename,
@@ -924,7 +944,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 113] = {
+    pub const ALL: [CommandKind; 115] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1000,6 +1020,8 @@ impl CommandKind {
             K::Cut,
             K::Paste,
             K::Drop,
+            K::DropFromDevice,
+            K::DropFiles,
             K::Rename,
             K::RenameTo,
             K::CancelRename,
@@ -1122,6 +1144,8 @@ impl CommandKind {
             K::Cut => "Cut",
             K::Paste => "Paste",
             K::Drop => "Move or copy here",
+            K::DropFromDevice => "Copy here from the device",
+            K::DropFiles => "Copy the dropped files here",
             K::Rename => "Rename",
             K::RenameTo => "Rename to the name typed",
             K::CancelRename => "Stop renaming",

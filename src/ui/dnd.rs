@@ -15,6 +15,13 @@
 //! that takes what is dragged and turns a release over it into the drop, `preview` follows
 //! the pointer with what would happen. Esc cancels a drag (egui's drag and drop drops its
 //! payload on Esc).
+//!
+//! Items of a paired device's folder are a [`DraggedRemote`]: any local folder target
+//! (the sidebar's places, the path bar) takes them as a copy from that device
+//! ([`UiCommand::DropFromDevice`]). Files dragged in from another application arrive as
+//! egui's dropped files; [`external`] turns them into [`UiCommand::DropFiles`] (copied into
+//! the folder shown, or sent into the device's folder shown) and says where they would go
+//! while they hover.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +38,17 @@ use crate::vdfs::fs::volumes::Volume;
 pub struct Dragged {
     /// The items, exact paths, in the order shown.
     pub paths: Vec<PathBuf>,
+}
+
+/// Items of a paired device being dragged from its folder in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraggedRemote {
+    /// The device (its UUID).
+    pub device: uuid::Uuid,
+    /// Its name, for the preview.
+    pub device_name: String,
+    /// The items, absolute paths on the device (exact bytes), in the order shown.
+    pub paths: Vec<Vec<u8>>,
 }
 
 /// How a drop acts, from the modifiers held when the items are let go.
@@ -142,11 +160,33 @@ pub(crate) fn source(resp: &egui::Response, paths: impl FnOnce() -> Vec<PathBuf>
     }
 }
 
+/// Makes `resp` (an item of a paired device) a drag source of what `dragged()` gives.
+pub(crate) fn remote_source(resp: &egui::Response, dragged: impl FnOnce() -> DraggedRemote) {
+    if resp.drag_started_by(egui::PointerButton::Primary) {
+        egui::DragAndDrop::set_payload(&resp.ctx, dragged());
+    }
+}
+
 /// Makes `resp` a drop target standing for the folder `folder`: while something it
 /// [`accepts`] is dragged over it, it is highlighted; let go there, the drop (with the
 /// modifiers held then) is pushed to `actions`. Over a folder that does not take it, nothing
-/// shows and a release does nothing.
+/// shows and a release does nothing. Items of a paired device are always taken, as a copy.
 pub(crate) fn target(resp: &egui::Response, folder: &Path, actions: &mut Vec<UiCommand>) {
+    if let Some(remote) = resp.dnd_hover_payload::<DraggedRemote>() {
+        if remote.paths.is_empty() {
+            return;
+        }
+        if resp.dnd_release_payload::<DraggedRemote>().is_some() {
+            actions.push(UiCommand::DropFromDevice {
+                device: remote.device,
+                paths: remote.paths.clone(),
+                to: folder.to_owned(),
+            });
+        }
+        let hint = format!("Copy from {} to {}", remote.device_name, shown_name(folder));
+        highlight(resp, hint);
+        return;
+    }
     let Some(dragged) = resp.dnd_hover_payload::<Dragged>() else {
         return;
     };
@@ -296,6 +336,42 @@ fn shown_name(path: &Path) -> String {
     )
 }
 
+/// Files dragged in from another application: while they hover over the window, what a
+/// drop would do (`hint(n)`, for `n` files) is shown in its middle; once dropped, they are
+/// pushed to `actions` as one [`UiCommand::DropFiles`].
+pub(crate) fn external(
+    ctx: &egui::Context,
+    hint: impl FnOnce(usize) -> String,
+    actions: &mut Vec<UiCommand>,
+) {
+    let (hovering, dropped) = ctx.input(|i| {
+        let dropped: Vec<PathBuf> = i
+            .raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_owned())
+            .collect();
+        (i.raw.hovered_files.len(), dropped)
+    });
+    if !dropped.is_empty() {
+        actions.push(UiCommand::DropFiles(dropped));
+        return;
+    }
+    if hovering == 0 {
+        return;
+    }
+    let text = hint(hovering);
+    egui::Area::new(egui::Id::unique("cairn external drop"))
+        .order(egui::Order::Foreground)
+        .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+        .interactable(false)
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                ui.label(egui::RichText::new(text).heading());
+            });
+        });
+}
+
 /// Draws what is dragged beside the pointer: its name or "3 items" and, over a folder that
 /// takes it, "Move to …" or "Copy to …" as the modifiers held and the volumes (`volumes`,
 /// the mount table) say. The pointer shows whether a drop there would do anything. Called
@@ -324,6 +400,19 @@ pub(crate) fn preview(ctx: &egui::Context, volumes: &[Volume]) {
         (what, action)
     } else if let Some(tag) = egui::DragAndDrop::payload::<DraggedTag>(ctx) {
         (tag.name.clone(), hint.map(|h| (OpKind::Move, h)))
+    } else if let Some(remote) = egui::DragAndDrop::payload::<DraggedRemote>(ctx) {
+        let what = match remote.paths.as_slice() {
+            [one] => {
+                let name = one.rsplit(|&b| b == b'/').next().unwrap_or(one);
+                String::from_utf8_lossy(name).into_owned()
+            }
+            many => format!(
+                "{} on {}",
+                items_text(many.len() as u64),
+                remote.device_name
+            ),
+        };
+        (what, hint.map(|h| (OpKind::Copy, h)))
     } else {
         return;
     };

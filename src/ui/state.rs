@@ -1067,6 +1067,91 @@ impl AppState {
         vec![self.show_again(Visit { device: None, ..to })]
     }
 
+    /// Copies `paths` (absolute on paired device `device`, called `name`; exact bytes) into
+    /// the local folder `dest` (see [`AppState::start_transfer`]).
+    fn copy_from_device(
+        &mut self,
+        device: uuid::Uuid,
+        name: &str,
+        paths: Vec<Vec<u8>>,
+        dest: PathBuf,
+    ) -> Option<Command> {
+        if paths.is_empty() {
+            return None;
+        }
+        let copy = PeerCommand::Copy {
+            device,
+            paths,
+            dest,
+        };
+        self.start_transfer(format!("Copying from {name}"), copy)
+    }
+
+    /// What dropping `n` files from another application would do now (see
+    /// [`AppState::drop_files`]), as the window says it while they hover.
+    pub fn drop_files_hint(&self, n: usize) -> String {
+        let what = items_text(n as u64);
+        if let Some(p) = &self.peer {
+            return match &p.path {
+                Some(dir) => format!(
+                    "Send {what} to {} on {}",
+                    String::from_utf8_lossy(dir),
+                    p.device.name
+                ),
+                None => "Open a folder of the device to drop files into".to_owned(),
+            };
+        }
+        match &self.explorer.folder {
+            Some(f)
+                if !(self.show_trash
+                    || self.show_missing
+                    || self.show_dupes
+                    || self.searching()) =>
+            {
+                format!("Copy {what} into {}", f.display())
+            }
+            _ => "Open a folder to drop files into".to_owned(),
+        }
+    }
+
+    /// Files dropped on the window from another application: sent into the device's folder
+    /// shown, or copied into the local folder shown (a preview first where a paste would
+    /// show one). Where they cannot go (a device's locations, the trash, results), the
+    /// person is told where to drop them instead.
+    fn drop_files(&mut self, paths: Vec<PathBuf>) -> Option<Command> {
+        if paths.is_empty() {
+            return None;
+        }
+        let refuse = |s: &mut AppState, why: &str| {
+            s.toast = Some(Toast::new(why.to_owned(), false, true));
+            None
+        };
+        if let Some(p) = &self.peer {
+            let Some(dir) = p.path.clone() else {
+                return refuse(self, "Open a folder of the device to drop files into");
+            };
+            let title = format!("Sending to {}", p.device.name);
+            let push = PeerCommand::Send {
+                device: p.device.id,
+                paths,
+                dest: dir,
+            };
+            return self.start_transfer(title, push);
+        }
+        if self.show_trash || self.show_missing || self.show_dupes || self.searching() {
+            return refuse(self, "Open a folder to drop files into");
+        }
+        let to = self.explorer.folder.clone()?;
+        if !crate::ui::dnd::accepts(&paths, &to) {
+            return refuse(self, "These files are in this folder already");
+        }
+        Some(Command::Drop {
+            paths,
+            to,
+            op: crate::ui::dnd::DropOp::Copy,
+        })
+    }
+
     fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
         self.peer_ticket += 1;
         let ticket = self.peer_ticket;
@@ -1977,15 +2062,12 @@ impl AppState {
                 }) = &self.clipboard
                 {
                     // Items of a paired device: copied here (never moved off it).
-                    let copy = PeerCommand::Copy {
-                        device: *id,
-                        paths: paths
-                            .iter()
-                            .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
-                            .collect(),
-                        dest: folder,
-                    };
-                    send.extend(self.start_transfer(format!("Copying from {name}"), copy));
+                    let paths = paths
+                        .iter()
+                        .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
+                        .collect();
+                    let (id, name) = (*id, name.clone());
+                    send.extend(self.copy_from_device(id, &name, paths, folder));
                 } else if let Some(clip) = &self.clipboard {
                     let kind = if clip.cut { OpKind::Move } else { OpKind::Copy };
                     let request = Request::new(kind, clip.paths.clone()).to(folder);
@@ -2003,6 +2085,15 @@ impl AppState {
                     send.push(Command::Drop { paths, to, op });
                 }
             }
+            UiCommand::DropFromDevice { device, paths, to } => {
+                let name = self
+                    .devices
+                    .iter()
+                    .find(|d| d.id == device)
+                    .map_or_else(|| "the device".to_owned(), |d| d.name.clone());
+                send.extend(self.copy_from_device(device, &name, paths, to));
+            }
+            UiCommand::DropFiles(paths) => send.extend(self.drop_files(paths)),
             UiCommand::Rename(path) => self.start_rename(path),
             UiCommand::RenameTo { path, name } => {
                 let Some(edit) = &mut self.renaming else {
@@ -2141,13 +2232,8 @@ impl AppState {
                         .iter()
                         .map(|n| crate::net::browse::child_path(dir, n))
                         .collect();
-                    let title = format!("Copying from {}", p.device.name);
-                    let copy = PeerCommand::Copy {
-                        device: p.device.id,
-                        paths,
-                        dest: dest.clone(),
-                    };
-                    send.extend(self.start_transfer(title, copy));
+                    let (id, name, dest) = (p.device.id, p.device.name.clone(), dest.clone());
+                    send.extend(self.copy_from_device(id, &name, paths, dest));
                 }
             }
             UiCommand::PeerClip => {
@@ -2953,20 +3039,96 @@ mod tests {
         assert!(s.batch_rename.is_none());
     }
 
-    #[test]
-    fn a_device_address_opens_the_device_and_up_stops_at_its_locations() {
-        use crate::net::browse::RemoteLocation;
-        use crate::ui::peers::{Listing, PeerCommand, PeerUpdate};
-        let mut s = state();
-        listing(&mut s, vec![]);
-        let desk = crate::net::peers::PairedDevice {
+    /// A paired device called "desk", for the window's device tests.
+    fn desk() -> crate::net::peers::PairedDevice {
+        crate::net::peers::PairedDevice {
             id: uuid::Uuid::from_bytes([1; 16]),
             name: "desk".into(),
             public_key: hex::encode([1; 32]),
             paired_at: jiff::Timestamp::UNIX_EPOCH,
             addrs: vec![],
             last_seen: None,
+        }
+    }
+
+    #[test]
+    fn files_dropped_from_elsewhere_are_copied_here_or_sent_into_the_devices_folder() {
+        use crate::ui::dnd::DropOp;
+        use crate::ui::peers::{PeerCommand, PeerUpdate};
+        let mut s = state();
+        listing(&mut s, vec![item(b"a", EntryKind::File)]);
+        let outside = vec![PathBuf::from("/elsewhere/x")];
+        // Into the local folder shown: a copy (the other application keeps its files), by
+        // the paste's path.
+        let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
+        assert!(
+            matches!(out.commands.as_slice(), [Command::Drop { paths, to, op: DropOp::Copy }]
+                if *paths == outside && to == Path::new("/f")),
+            "{:?}",
+            out.commands
+        );
+        assert!(s.drop_files_hint(1).starts_with("Copy 1 item into /f"));
+        // Files of this folder itself: nothing, and said.
+        let out = run(&mut s, UiCommand::DropFiles(vec![PathBuf::from("/f/a")]));
+        assert!(out.commands.is_empty());
+        assert!(
+            s.toast
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("in this folder already")
+        );
+        // A device's locations are no folder to put them in.
+        let desk = desk();
+        s.apply(Update::Peer(PeerUpdate::Devices(vec![desk.clone()])));
+        run(&mut s, UiCommand::ShowDevice(desk.id));
+        let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
+        assert!(out.commands.is_empty());
+        assert!(
+            s.toast
+                .as_ref()
+                .unwrap()
+                .text
+                .starts_with("Open a folder of the device")
+        );
+        // A folder of it: sent there.
+        run(&mut s, UiCommand::PeerOpen(Some(b"/share".to_vec())));
+        assert_eq!(s.drop_files_hint(2), "Send 2 items to /share on desk");
+        let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
+        assert!(
+            matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Send { device, paths, dest })]
+                if *device == desk.id && *paths == outside && dest == b"/share"),
+            "{:?}",
+            out.commands
+        );
+        // Items dragged from the device onto a local folder are copied from it, once the
+        // copy under way has ended.
+        let from = || UiCommand::DropFromDevice {
+            device: desk.id,
+            paths: vec![b"/share/q3.txt".to_vec()],
+            to: PathBuf::from("/g"),
         };
+        assert!(
+            run(&mut s, from()).commands.is_empty(),
+            "one copy at a time"
+        );
+        s.transfer = None;
+        let out = run(&mut s, from());
+        assert!(
+            matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Copy { device, paths, dest })]
+                if *device == desk.id && paths[0] == b"/share/q3.txt" && dest == Path::new("/g")),
+            "{:?}",
+            out.commands
+        );
+    }
+
+    #[test]
+    fn a_device_address_opens_the_device_and_up_stops_at_its_locations() {
+        use crate::net::browse::RemoteLocation;
+        use crate::ui::peers::{Listing, PeerCommand, PeerUpdate};
+        let mut s = state();
+        listing(&mut s, vec![]);
+        let desk = desk();
         s.apply(Update::Peer(PeerUpdate::Devices(vec![desk.clone()])));
         // As the command line writes it (any case for the name).
         let out = run(&mut s, UiCommand::GoToAddress("Desk:/share/docs".into()));

@@ -1951,6 +1951,24 @@ fn drag_onto(h: &mut H<'_>, from: &str, onto: &str, mods: egui::Modifiers) {
     let_go(h, b, mods);
 }
 
+/// Lets `file` go over the window as if dragged in from another application.
+fn drop_from_outside(h: &mut H<'_>, file: &Path) {
+    #[derive(Debug)]
+    struct Dropped(PathBuf);
+    impl egui::DroppedFile for Dropped {
+        fn path(&self) -> &Path {
+            &self.0
+        }
+        fn bytes(&self) -> Result<Vec<u8>, String> {
+            std::fs::read(&self.0).map_err(|e| e.to_string())
+        }
+    }
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(file.to_owned())));
+    h.run_steps(2);
+}
+
 #[test]
 fn dragging_onto_a_folder_moves_ctrl_copies_and_shift_moves_the_selection_in_the_grid() {
     let fx = fixture();
@@ -3185,6 +3203,17 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     });
     assert_eq!(h.state().state().search_text, "");
 
+    // Dragged from the device's folder onto Home in the sidebar (here the test's folder,
+    // never the person's): copied there.
+    h.state_mut().state_mut().home = Some(fx.files.path().to_owned());
+    h.run_steps(1);
+    std::fs::remove_file(&copied).unwrap();
+    drag_onto(&mut h, "q3.txt", "Home", egui::Modifiers::NONE);
+    step_until_state(&mut h, "the dragged copy", |s| {
+        copied.exists() && s.transfer.is_none()
+    });
+    assert_eq!(std::fs::read(&copied).unwrap(), b"quarter three");
+
     // The device's item put on the clipboard above is copied into a local folder with Ctrl+V
     // there (kept both: q3.txt is there already).
     h.state_mut().state_mut().clipboard = Some(cairn::ui::state::Clip {
@@ -3204,8 +3233,34 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     });
     h.event(egui::Event::Paste(String::new()));
     let pasted = inbox.join("q3.txt");
-    step_until_state(&mut h, "the paste", |_| pasted.exists());
+    step_until_state(&mut h, "the paste", |s| {
+        pasted.exists() && s.transfer.is_none()
+    });
     assert_eq!(std::fs::read(&pasted).unwrap(), b"quarter three");
+
+    // A file dragged in from another application: copied into the local folder shown…
+    let outside = tempfile::tempdir().unwrap();
+    let card = outside.path().join("card.txt");
+    std::fs::write(&card, b"from elsewhere").unwrap();
+    drop_from_outside(&mut h, &card);
+    let landed = inbox.join("card.txt");
+    step_until_state(&mut h, "the dropped file", |_| landed.exists());
+    assert_eq!(std::fs::read(&landed).unwrap(), b"from elsewhere");
+    assert!(card.exists(), "the other application keeps its file");
+    // …and, Back on the device's folder the inbox was typed from, sent into that folder.
+    h.get_by_label("Back").click();
+    step_until_state(&mut h, "the device's folder again", |s| {
+        s.peer.as_ref().is_some_and(|p| {
+            p.path.as_deref() == Some(shared.join("reports").as_os_str().as_encoded_bytes())
+                && !p.loading
+        })
+    });
+    drop_from_outside(&mut h, &card);
+    let there = shared.join("reports/card.txt");
+    step_until_state(&mut h, "the dropped file sent", |s| {
+        there.exists() && s.transfer.is_none()
+    });
+    assert_eq!(std::fs::read(&there).unwrap(), b"from elsewhere");
     drop(server);
 }
 

@@ -172,6 +172,18 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
             let folder = it.kind == EntryKind::Dir;
             entry_cells(&mut row, &it.name, folder, it.size, it.mtime_ns);
             let r = row.response();
+            // The selection is dragged when the item pressed is in it, else that item alone.
+            drag_source(&r, p, || {
+                if p.selected.contains(&it.name) {
+                    p.items
+                        .iter()
+                        .filter(|i| p.selected.contains(&i.name))
+                        .map(|i| child_path(&dir, &i.name))
+                        .collect()
+                } else {
+                    vec![child_path(&dir, &it.name)]
+                }
+            });
             if r.double_clicked() && folder {
                 actions.push(UiCommand::PeerOpen(Some(child_path(&dir, &it.name))));
             } else if r.clicked() {
@@ -239,7 +251,9 @@ fn found(
                 h.size,
                 h.mtime_ns,
             );
-            if row.response().clicked() {
+            let r = row.response();
+            drag_source(&r, p, || vec![h.path.clone()]);
+            if r.clicked() {
                 actions.push(UiCommand::PeerReveal(h.path.clone()));
             }
         });
@@ -266,7 +280,21 @@ fn entry_cells(
     row.col(|ui| cell(ui, format::time_ms(mtime_ns / 1_000_000).into()));
 }
 
-/// A striped table whose rows take clicks: a wide first column, then two of `widths`
+/// Makes `r` (a row of device `p`'s folder or search hits) the source of a drag of
+/// `paths()` onto a local folder (see [`crate::ui::dnd::DraggedRemote`]).
+fn drag_source(
+    r: &egui::Response,
+    p: &crate::ui::state::PeerView,
+    paths: impl FnOnce() -> Vec<Vec<u8>>,
+) {
+    crate::ui::dnd::remote_source(r, || crate::ui::dnd::DraggedRemote {
+        device: p.device.id,
+        device_name: p.device.name.clone(),
+        paths: paths(),
+    });
+}
+
+/// A striped table whose rows take clicks and drags: a wide first column, then two of `widths`
 /// points, under `titles`.
 fn table<'a>(
     ui: &'a mut egui::Ui,
@@ -279,7 +307,7 @@ fn table<'a>(
         .id_salt(id)
         .striped(true)
         .resizable(true)
-        .sense(egui::Sense::click())
+        .sense(egui::Sense::click_and_drag())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         .column(Column::remainder().at_least(200.0).clip(true))
         .column(Column::initial(widths[0]))
