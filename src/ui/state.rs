@@ -1094,7 +1094,7 @@ impl AppState {
         if let Some(p) = &self.peer {
             return match &p.path {
                 Some(dir) => format!(
-                    "Send {what} to {} on {}",
+                    "Drop to send {what} to {} on {}",
                     String::from_utf8_lossy(dir),
                     p.device.name
                 ),
@@ -1108,7 +1108,7 @@ impl AppState {
                     || self.show_dupes
                     || self.searching()) =>
             {
-                format!("Copy {what} into {}", f.display())
+                format!("Drop to copy {what} into {}", f.display())
             }
             _ => "Open a folder to drop files into".to_owned(),
         }
@@ -3067,7 +3067,10 @@ mod tests {
             "{:?}",
             out.commands
         );
-        assert!(s.drop_files_hint(1).starts_with("Copy 1 item into /f"));
+        assert!(
+            s.drop_files_hint(1)
+                .starts_with("Drop to copy 1 item into /f")
+        );
         // Files of this folder itself: nothing, and said.
         let out = run(&mut s, UiCommand::DropFiles(vec![PathBuf::from("/f/a")]));
         assert!(out.commands.is_empty());
@@ -3093,7 +3096,10 @@ mod tests {
         );
         // A folder of it: sent there.
         run(&mut s, UiCommand::PeerOpen(Some(b"/share".to_vec())));
-        assert_eq!(s.drop_files_hint(2), "Send 2 items to /share on desk");
+        assert_eq!(
+            s.drop_files_hint(2),
+            "Drop to send 2 items to /share on desk"
+        );
         let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
         assert!(
             matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Send { device, paths, dest })]
