@@ -1,6 +1,6 @@
 //! `cairn debug …` (hidden): the diagnostic job, the index dump and the search benchmark.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -51,6 +51,22 @@ pub enum DebugCommand {
         #[arg(long)]
         warm: bool,
     },
+    /// Time thumbnails of the images in folder DIR (not below it; by name, as the grid shows
+    /// them), as the window makes them for a folder outside the locations (made, written to
+    /// the data folder's thumbnail cache, read back): the first FIRST with the window's two
+    /// threads (the first screen of the grid), then every one on its own (per-file median and
+    /// p99, failures), then the first FIRST again from the cache. Use a data folder of its
+    /// own (`--data-dir`): its cache must start empty. Prints JSON.
+    ThumbBench {
+        /// The folder.
+        dir: PathBuf,
+        /// Images in the first screen.
+        #[arg(long, default_value_t = 48)]
+        first: usize,
+        /// At most this many images in all.
+        #[arg(long, default_value_t = 10_000)]
+        limit: usize,
+    },
     /// Show how many times each batch of a diagnostic job was committed.
     DiagnosticReport {
         /// Job id.
@@ -61,12 +77,12 @@ pub enum DebugCommand {
     /// Check that the index's keys, links, counts and aggregates agree with its entries;
     /// prints each problem and exits with an error if there is one.
     CheckIndex,
-    /// Time name queries in this process (index already loaded): each query of FILE (one
-    /// per line; `\t`-separated `kind=…`, `size=LO..HI`, `in=PATH` add filters) RUNS times;
-    /// prints each query's median and the percentiles over all of them.
     /// The size of every table of the library's store (entries, bytes stored, structure,
     /// unused).
     StoreStats,
+    /// Time name queries in this process (index already loaded): each query of FILE (one
+    /// per line; `\t`-separated `kind=…`, `size=LO..HI`, `in=PATH` add filters) RUNS times;
+    /// prints each query's median and the percentiles over all of them.
     SearchBench {
         /// The queries, one per line: the text, then tab-separated filters (kind=…,
         /// size=LO..HI, in=PATH, tag=NAME).
@@ -158,6 +174,7 @@ pub(super) fn debug(
         DebugCommand::SearchBench { file, runs, limit } => {
             search_bench(out, &lib, &file, runs, limit)?;
         }
+        DebugCommand::ThumbBench { dir, first, limit } => thumb_bench(core, &dir, first, limit)?,
         DebugCommand::DiagnosticReport { id } => {
             let counts = lib.diagnostic_batch_counts(id)?;
             if out.json {
@@ -169,6 +186,83 @@ pub(super) fn debug(
             }
         }
     }
+    Ok(())
+}
+
+/// `cairn debug thumb-bench`: see [`DebugCommand::ThumbBench`].
+fn thumb_bench(core: &Core, dir: &Path, first: usize, limit: usize) -> anyhow::Result<()> {
+    use crate::vdfs::content::filetype::{ContentKind, Registry};
+    use std::time::Instant;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .map(|e| e.path())
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let r = Registry::active();
+            r.by_extension(ext)
+                .first()
+                .and_then(|&i| r.get(i))
+                .is_some_and(|t| t.kind == ContentKind::Image)
+        })
+        .collect();
+    files.sort();
+    files.truncate(limit);
+    anyhow::ensure!(!files.is_empty(), "no images in {}", dir.display());
+    let head = &files[..first.min(files.len())];
+    // The first screen, cold, on two threads as the window's thumbnail pool.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let screen = |files: &[PathBuf]| {
+        let t = Instant::now();
+        next.store(0, std::sync::atomic::Ordering::Relaxed);
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    while let Some(p) =
+                        files.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                    {
+                        let _ = core.thumbnail(p, None);
+                    }
+                });
+            }
+        });
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let first_cold_ms = screen(head);
+    // The rest, one at a time.
+    let mut each = Vec::new();
+    let mut failed = 0u64;
+    let t = Instant::now();
+    for p in &files[head.len()..] {
+        let t = Instant::now();
+        if core.thumbnail(p, None).is_none() {
+            failed += 1;
+        }
+        each.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let rest_ms = t.elapsed().as_secs_f64() * 1e3;
+    each.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        each.get(((each.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+    };
+    let first_warm_ms = screen(head);
+    crate::outln!(
+        "{}",
+        json!({
+            "dir": dir.display().to_string(),
+            "images": files.len(),
+            "first": head.len(),
+            "first_screen_cold_ms": first_cold_ms,
+            "first_screen_cached_ms": first_warm_ms,
+            "rest": each.len(),
+            "rest_ms": rest_ms,
+            "rest_failed": failed,
+            "per_image_median_ms": pct(0.5),
+            "per_image_p99_ms": pct(0.99),
+        })
+    );
     Ok(())
 }
 

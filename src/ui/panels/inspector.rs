@@ -158,7 +158,7 @@ pub(crate) fn show(
             ui.label(RichText::new("The only copy in this library").color(theme::weak(ui)));
         }
         if let Some(it) = &item
-            && it.content_kind == crate::vdfs::content::filetype::ContentKind::Image
+            && it.shows_picture()
         {
             let path = d.path.clone();
             match state.thumbs.get(&path) {

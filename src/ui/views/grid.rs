@@ -81,7 +81,7 @@ pub(super) fn show(
                         egui::vec2(z, z * 0.75),
                     );
                     let mut drawn = false;
-                    if item.content_kind == crate::vdfs::content::filetype::ContentKind::Image {
+                    if item.shows_picture() {
                         let path = item.path_in(folder);
                         match thumbs.get(&path) {
                             Some(Some(img)) => {

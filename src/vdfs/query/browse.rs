@@ -64,6 +64,20 @@ impl Item {
     pub fn path_in(&self, folder: &Path) -> PathBuf {
         folder.join(os_from_bytes(&self.raw_name))
     }
+
+    /// Whether the item shows a picture (a thumbnail): an image, or a symbolic link named
+    /// like one (icon themes link half their icons; the picture is the target's).
+    pub fn shows_picture(&self) -> bool {
+        match self.kind {
+            EntryKind::Symlink => {
+                let r = Registry::active();
+                r.identify(&self.raw_name, None)
+                    .and_then(|i| r.get(i.type_index))
+                    .is_some_and(|t| t.kind == ContentKind::Image)
+            }
+            _ => self.content_kind == ContentKind::Image,
+        }
+    }
 }
 
 /// Where a listing came from.
@@ -397,5 +411,26 @@ mod tests {
             .expect("the Latin-1 name is listed");
         assert_eq!(item.raw_name, b"caf\xe9.txt");
         assert_eq!(std::fs::read(item.path_in(d.path())).unwrap(), b"mine");
+    }
+
+    /// Regression: the grid showed "LNK" for the half of an icon theme's icons that are
+    /// links; a link named like an image now shows the target's picture.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_named_like_an_image_shows_a_picture() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("real.svg"), b"<svg/>").unwrap();
+        std::fs::write(d.path().join("notes.txt"), b"x").unwrap();
+        std::os::unix::fs::symlink("real.svg", d.path().join("alias.svg")).unwrap();
+        std::os::unix::fs::symlink("notes.txt", d.path().join("alias.txt")).unwrap();
+        let mut items = Vec::new();
+        list(None, &[], d.path(), &mut |chunk| {
+            items.extend(chunk);
+            true
+        })
+        .unwrap();
+        let shows = |n: &str| items.iter().find(|i| i.name == n).unwrap().shows_picture();
+        assert!(shows("real.svg") && shows("alias.svg"));
+        assert!(!shows("notes.txt") && !shows("alias.txt"));
     }
 }

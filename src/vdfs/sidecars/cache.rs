@@ -17,7 +17,9 @@ pub const EPHEMERAL_CAP: u64 = 128 * 1024 * 1024;
 /// side). With `content` and a library's `sidecars` folder it is that content's sidecar (shared
 /// by every copy); otherwise it is kept in `ephemeral_dir`, keyed by path, size and mtime, and
 /// that folder is pruned to [`EPHEMERAL_CAP`]. `None` if the file is not a decodable image.
-/// Reads the original only; blocking (call it off the UI thread).
+/// A symbolic link shows the picture it points to (half of an icon theme's files are links);
+/// a dangling link or a loop of links has none. Reads the original only; blocking (call it
+/// off the UI thread).
 pub fn thumbnail(
     path: &Path,
     content: Option<Uuid>,
@@ -36,7 +38,13 @@ pub fn thumbnail(
     let bytes = match std::fs::read(&cache_file) {
         Ok(b) => b,
         Err(_) => {
-            let b = make_thumbnail(path, THUMB_SIZE).ok()?;
+            // The link's target, by its own name (an icon linked as `x.svg` may be a PNG).
+            let source = if std::fs::symlink_metadata(path).ok()?.is_symlink() {
+                std::fs::canonicalize(path).ok()?
+            } else {
+                path.to_owned()
+            };
+            let b = make_thumbnail(&source, THUMB_SIZE).ok()?;
             if let Some(dir) = cache_file.parent()
                 // sidecars/thumbs/XX in a library, or cache/thumbs in the data folder.
                 && crate::vdfs::home::atomic::ensure_own_dirs(dir, if ephemeral { 2 } else { 3 })
@@ -93,6 +101,30 @@ fn prune(dir: &Path, cap: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_to_an_image_shows_its_picture_a_dangling_or_looping_one_none() {
+        let d = tempfile::tempdir().unwrap();
+        let cache = d.path().join("cache");
+        let svg = d.path().join("real.svg");
+        std::fs::write(
+            &svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="blue"/></svg>"#,
+        )
+        .unwrap();
+        let link = d.path().join("alias.svg");
+        std::os::unix::fs::symlink("real.svg", &link).unwrap();
+        let img = thumbnail(&link, None, None, &cache).expect("the target's picture");
+        assert_eq!(img.get_pixel(1, 1).0, [0, 0, 255, 255]);
+        let dangling = d.path().join("gone.svg");
+        std::os::unix::fs::symlink("nowhere.svg", &dangling).unwrap();
+        assert!(thumbnail(&dangling, None, None, &cache).is_none());
+        let a = d.path().join("a.svg");
+        let b = d.path().join("b.svg");
+        std::os::unix::fs::symlink("b.svg", &a).unwrap();
+        std::os::unix::fs::symlink("a.svg", &b).unwrap();
+        assert!(thumbnail(&a, None, None, &cache).is_none());
+    }
 
     #[test]
     fn pruning_removes_the_oldest_thumbnails_and_nothing_else() {

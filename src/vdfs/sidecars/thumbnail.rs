@@ -1,8 +1,12 @@
-//! Thumbnail sidecars: for Deep-mode locations, a 256-pixel JPEG of every image content,
-//! stored once per content (copies share it) in the library's `sidecars/thumbs/` folder.
+//! Thumbnail sidecars: for Deep-mode locations, a 256-pixel JPEG of every image content
+//! (a PNG for SVG drawings, which keep their transparency), stored once per content (copies
+//! share it) in the library's `sidecars/thumbs/` folder.
 //!
-//! Originals are only read. Decoding is bounded (pixel count and allocation limits), so a
+//! Originals are only read. Decoding is bounded (pixel count and allocation limits; for SVG
+//! the file's size, the size once unzipped, and no file or image it links to is read), so a
 //! hostile or broken image is an error on that path, never a crash or a memory blow-up.
+//! SVG is drawn with `resvg` (<https://github.com/linebender/resvg>) without its text
+//! support: text in a drawing is left out of its thumbnail.
 
 use std::path::{Path, PathBuf};
 
@@ -19,11 +23,14 @@ use crate::vdfs::jobs::{Job, JobContext, JobError, JobPathError, JobProgress};
 pub const THUMB_SIZE: u32 = 256;
 /// Images larger than this many pixels are not decoded (e.g. 100 MP).
 pub const MAX_PIXELS: u64 = 100_000_000;
+/// SVG files (and `.svgz` once unzipped) larger than this are not drawn.
+pub const MAX_SVG_BYTES: u64 = 16 * 1024 * 1024;
 /// Contents per checkpoint.
 const BATCH: usize = 32;
 
 /// Where the thumbnail of `content` lives under the `sidecars` folder:
-/// `thumbs/<first 2 hex of the uuid>/<uuid>.jpg`.
+/// `thumbs/<first 2 hex of the uuid>/<uuid>.jpg` (a JPEG, or a PNG for an SVG drawing: it is
+/// read by its bytes, not its name).
 pub fn thumbnail_path(sidecars: &Path, content: Uuid) -> PathBuf {
     let s = content.simple().to_string();
     sidecars
@@ -32,12 +39,16 @@ pub fn thumbnail_path(sidecars: &Path, content: Uuid) -> PathBuf {
         .join(format!("{content}.jpg"))
 }
 
-/// Decodes `source` (any format `image` reads: JPEG, PNG, GIF, WebP, BMP, TIFF) and returns a
-/// JPEG thumbnail whose longest side is at most `size`.
+/// Decodes `source` (any format `image` reads: JPEG, PNG, GIF, WebP, BMP, TIFF; or an SVG
+/// drawing, `.svg` or gzipped `.svgz`) and returns a thumbnail whose longest side is at most
+/// `size`: a JPEG, or for SVG a PNG with its transparency.
 ///
 /// # Errors
 /// A message for unreadable, undecodable or oversized images.
 pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
+    if is_svg_name(source) {
+        return svg_thumbnail(source, size);
+    }
     // Dimensions first (a header read), so a huge image is refused before it is decoded.
     let (w, h) = reader(source)?
         .into_dimensions()
@@ -51,6 +62,79 @@ pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
         .encode_image(&thumb)
         .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// True for a name ending in `.svg` or `.svgz` (any case).
+fn is_svg_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg") || e.eq_ignore_ascii_case("svgz"))
+}
+
+/// Draws the SVG at `source` (gzipped or not) to fit `size`×`size` and returns it as PNG.
+/// Only the file itself is read: images and files it links to are left out, and so is
+/// text (no fonts are loaded). At most [`MAX_SVG_BYTES`] are read, also once unzipped.
+fn svg_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    file.take(MAX_SVG_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    if data.starts_with(&[0x1f, 0x8b]) {
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(data.as_slice())
+            .take(MAX_SVG_BYTES + 1)
+            .read_to_end(&mut unzipped)
+            .map_err(|e| format!("not a gzipped SVG: {e}"))?;
+        data = unzipped;
+    }
+    if data.len() as u64 > MAX_SVG_BYTES {
+        return Err(format!(
+            "an SVG drawing of over {} is too large to preview",
+            crate::format::bytes(MAX_SVG_BYTES)
+        ));
+    }
+    let opt = resvg::usvg::Options {
+        image_href_resolver: resvg::usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..resvg::usvg::Options::default()
+    };
+    let tree = resvg::usvg::Tree::from_data(&data, &opt).map_err(|e| e.to_string())?;
+    let (w, h) = (tree.size().width(), tree.size().height());
+    let scale = size as f32 / w.max(h);
+    // At least a pixel a side (a drawing 1000 wide and 1 high stays visible).
+    let pw = ((w * scale).round() as u32).clamp(1, size);
+    let ph = ((h * scale).round() as u32).clamp(1, size);
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(pw, ph)
+        .ok_or_else(|| format!("cannot draw {pw}×{ph} pixels"))?;
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    // tiny-skia's pixels are premultiplied; PNG's are not.
+    let rgba: Vec<u8> = pixmap
+        .pixels()
+        .iter()
+        .flat_map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue(), c.alpha()]
+        })
+        .collect();
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    // Fast compression: the thumbnail is small, and written and read back at once.
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    )
+    .write_image(&rgba, pw, ph, image::ExtendedColorType::Rgba8)
+    .map_err(|e| e.to_string())?;
     Ok(out)
 }
 
@@ -286,11 +370,92 @@ mod fifo_tests {
         });
         assert!(r.unwrap_err().contains("not a regular file"));
     }
+
+    /// An SVG that links to a FIFO (or any file) is drawn without reading it.
+    #[test]
+    fn an_svg_linking_to_a_fifo_is_drawn_without_reading_it() {
+        use crate::vdfs::fs::testing::{fifo, within};
+        let d = tempfile::tempdir().unwrap();
+        let fifo = fifo(d.path(), "trap.png");
+        let svg = d.path().join("icon.svg");
+        std::fs::write(
+            &svg,
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="10" height="10"><image xlink:href="{}" width="10" height="10"/><rect width="5" height="5" fill="red"/></svg>"#,
+                fifo.display()
+            ),
+        )
+        .unwrap();
+        let r = within("an SVG's linked FIFO blocked the thumbnail", move || {
+            make_thumbnail(&svg, THUMB_SIZE)
+        });
+        assert!(r.is_ok(), "{r:?}");
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 200×100 drawing: a red disc in the middle on a transparent ground.
+    const DISC: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="200" height="100" viewBox="0 0 200 100"><circle cx="100" cy="50" r="40" fill="#ff0000"/></svg>"##;
+
+    fn decoded(png: &[u8]) -> image::RgbaImage {
+        assert_eq!(
+            image::guess_format(png).unwrap(),
+            image::ImageFormat::Png,
+            "a PNG, to keep the transparency"
+        );
+        image::load_from_memory(png).unwrap().to_rgba8()
+    }
+
+    #[test]
+    fn an_svg_drawing_gets_a_thumbnail_with_its_transparency_svgz_too() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let svg = d.path().join("disc.SVG");
+        std::fs::write(&svg, DISC).unwrap();
+        let img = decoded(&make_thumbnail(&svg, THUMB_SIZE).unwrap());
+        assert_eq!(
+            img.dimensions(),
+            (256, 128),
+            "the longest side fits, the shape kept"
+        );
+        assert_eq!(img.get_pixel(128, 64).0, [255, 0, 0, 255], "the disc");
+        assert_eq!(img.get_pixel(2, 2).0[3], 0, "the ground stays transparent");
+        // Gzipped (.svgz): the same drawing.
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(DISC.as_bytes()).unwrap();
+        let svgz = d.path().join("disc.svgz");
+        std::fs::write(&svgz, z.finish().unwrap()).unwrap();
+        assert_eq!(decoded(&make_thumbnail(&svgz, THUMB_SIZE).unwrap()), img);
+    }
+
+    #[test]
+    fn broken_and_oversized_svg_are_errors_not_crashes() {
+        use std::io::Write;
+        let d = tempfile::tempdir().unwrap();
+        let bad = d.path().join("bad.svg");
+        std::fs::write(&bad, "<svg><g></svg").unwrap();
+        assert!(make_thumbnail(&bad, THUMB_SIZE).is_err());
+        let empty = d.path().join("empty.svg");
+        std::fs::write(&empty, "").unwrap();
+        assert!(make_thumbnail(&empty, THUMB_SIZE).is_err());
+        // A gzip bomb: a small file that unzips to more than the limit is refused unread.
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"9\" height=\"9\">")
+            .unwrap();
+        let spaces = vec![b' '; 1 << 20];
+        for _ in 0..=MAX_SVG_BYTES >> 20 {
+            z.write_all(&spaces).unwrap();
+        }
+        let bomb = z.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes", bomb.len());
+        let path = d.path().join("bomb.svgz");
+        std::fs::write(&path, bomb).unwrap();
+        let e = make_thumbnail(&path, THUMB_SIZE).unwrap_err();
+        assert!(e.contains("too large"), "{e}");
+    }
 
     #[test]
     fn a_job_saved_before_it_had_a_name_still_resumes() {
