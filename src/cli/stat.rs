@@ -125,6 +125,9 @@ fn stat_json(d: &Details) -> serde_json::Value {
     if let Some(folder) = folder {
         v.insert("folder".into(), folder);
     }
+    if let Some(p) = &d.picture {
+        v.insert("picture".into(), json!(p));
+    }
     serde_json::Value::Object(v)
 }
 
@@ -202,5 +205,22 @@ fn print_stat(v: &serde_json::Value) {
             s(&f["files"]),
             s(&f["dirs"])
         );
+    }
+    let p = &v["picture"];
+    if let Some([w, h]) = p["pixels"].as_array().map(Vec::as_slice) {
+        crate::outln!("Picture:     {} × {} pixels", s(w), s(h));
+    }
+    for (label, key) in [
+        ("Camera:", "camera"),
+        ("Lens:", "lens"),
+        ("Taken:", "taken"),
+    ] {
+        if let Some(t) = p[key].as_str() {
+            crate::outln!("{label:<13}{t}");
+        }
+    }
+    if let Some(parts) = p["exposure"].as_array().filter(|a| !a.is_empty()) {
+        let parts: Vec<String> = parts.iter().map(s).collect();
+        crate::outln!("Exposure:    {}", parts.join(" · "));
     }
 }

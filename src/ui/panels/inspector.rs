@@ -178,6 +178,10 @@ pub(crate) fn show(
                 }
             }
         }
+        if let Some(p) = &d.picture {
+            ui.add_space(8.0);
+            picture(ui, p);
+        }
         if let Some(t) = &d.text_preview {
             ui.add_space(8.0);
             ui.label(RichText::new("Preview").strong());
@@ -354,5 +358,32 @@ fn yours(
                 ..Default::default()
             },
         });
+    }
+}
+
+/// What a picture says about itself: pixels, then the camera's data, one line each.
+fn picture(ui: &mut egui::Ui, p: &crate::vdfs::content::picture::PictureFacts) {
+    let weak = theme::weak(ui);
+    if let Some((w, h)) = p.pixels {
+        ui.label(format!(
+            "{} × {} pixels",
+            crate::format::count(u64::from(w)),
+            crate::format::count(u64::from(h))
+        ));
+    }
+    for (label, value) in [
+        ("Camera", &p.camera),
+        ("Lens", &p.lens),
+        ("Taken", &p.taken),
+    ] {
+        if let Some(v) = value {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(label).color(weak));
+                ui.label(v);
+            });
+        }
+    }
+    if !p.exposure.is_empty() {
+        ui.label(p.exposure.join(" · "));
     }
 }

@@ -18,6 +18,7 @@
 //! May use: `fs`.
 
 pub mod filetype;
+pub mod picture;
 
 use crate::vdfs::fs::entry::{open_regular, open_regular_with_meta};
 use std::fmt;

@@ -39,6 +39,9 @@ pub struct DetailOptions {
     /// For a folder outside the index: walk it (no rules) to total its bytes, files and
     /// folders.
     pub walk: bool,
+    /// For an image: its size in pixels and its camera data ([`Details::picture`]; reads its
+    /// headers).
+    pub picture: bool,
 }
 
 impl DetailOptions {
@@ -47,12 +50,14 @@ impl DetailOptions {
         preview: true,
         sample: false,
         walk: false,
+        picture: true,
     };
     /// What `cairn stat` prints: sampled identity and walked totals, no preview.
     pub const STAT: DetailOptions = DetailOptions {
         preview: false,
         sample: true,
         walk: true,
+        picture: true,
     };
 }
 
@@ -134,6 +139,9 @@ pub struct Details {
     /// The first part of a text file (at most [`PREVIEW_BYTES`]), with
     /// [`DetailOptions::preview`].
     pub text_preview: Option<String>,
+    /// What an image says about itself (pixels, camera, lens, date, exposure), with
+    /// [`DetailOptions::picture`] (boxed, as [`Details::facts`]).
+    pub picture: Option<Box<crate::vdfs::content::picture::PictureFacts>>,
     /// The entry's UUID, when indexed.
     pub uuid: Option<String>,
     /// Mount point of the volume of the location holding it, when indexed.
@@ -296,6 +304,14 @@ pub fn details(
         && crate::vdfs::content::filetype::looks_like_text(&bytes)
     {
         d.text_preview = Some(String::from_utf8_lossy(&bytes).into_owned());
+    }
+    let image = d
+        .facts
+        .file_type
+        .as_ref()
+        .is_some_and(|t| t.kind == crate::vdfs::content::filetype::ContentKind::Image);
+    if opts.picture && image && d.facts.kind == Some(EntryKind::File) {
+        d.picture = crate::vdfs::content::picture::picture_facts(&path).map(Box::new);
     }
     Ok(d)
 }
