@@ -262,6 +262,26 @@ fn keyboard_selection_and_status_bar() {
     step_until_contains(&mut h, "4 selected");
 }
 
+/// The inspector previews code with line numbers (coloured for the languages egui_extras'
+/// highlighter knows).
+#[test]
+fn the_inspector_previews_code_with_line_numbers() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let code = "fn main() {\n    println!(\"hi\");\n}\n";
+    std::fs::write(root.join("main.rs"), code).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "main.rs");
+    h.get_by_label("main.rs").click();
+    h.run_steps(2);
+    h.get_by_label("Inspector").click();
+    step_until(&mut h, "1\n2\n3");
+    assert!(
+        h.query_by_label(code).is_some(),
+        "the code itself, unwrapped"
+    );
+}
+
 #[test]
 fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
     let fx = fixture();

@@ -185,7 +185,7 @@ pub(crate) fn show(
         if let Some(t) = &d.text_preview {
             ui.add_space(8.0);
             ui.label(RichText::new("Preview").strong());
-            ui.add(egui::Label::new(RichText::new(t).monospace().size(11.0)).wrap());
+            code_preview(ui, &d.path, t);
         }
     });
     if let Some((path, content)) = want_thumb {
@@ -386,4 +386,33 @@ fn picture(ui: &mut egui::Ui, p: &crate::vdfs::content::picture::PictureFacts) {
     if !p.exposure.is_empty() {
         ui.label(p.exposure.join(" · "));
     }
+}
+
+/// The first part of a text file with line numbers, unwrapped (scrolled sideways), coloured
+/// by egui_extras' highlighter for the languages it knows by `path`'s extension (C and C++,
+/// JavaScript and TypeScript, JSON, Python, Rust, shell, SQL, TOML, YAML); other text plain.
+fn code_preview(ui: &mut egui::Ui, path: &Path, text: &str) {
+    use egui_extras::syntax_highlighting::{CodeTheme, highlight};
+    let lang = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let mut style = (**ui.style()).clone();
+    style.override_font_id = Some(egui::FontId::monospace(11.0));
+    let job = highlight(ui.ctx(), &style, &CodeTheme::from_style(&style), text, lang);
+    let lines = text.lines().count().max(1);
+    let numbers: Vec<String> = (1..=lines).map(|n| n.to_string()).collect();
+    egui::ScrollArea::horizontal()
+        .id_salt("code preview")
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.add(
+                    egui::Label::new(
+                        RichText::new(numbers.join("\n"))
+                            .monospace()
+                            .size(11.0)
+                            .color(theme::weak(ui)),
+                    )
+                    .selectable(false),
+                );
+                ui.add(egui::Label::new(job).extend());
+            });
+        });
 }
