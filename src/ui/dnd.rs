@@ -19,7 +19,7 @@
 //! Items of a paired device's folder are a [`DraggedRemote`]: any local folder target
 //! (the sidebar's places, the path bar) takes them as a copy from that device
 //! ([`UiCommand::DropFromDevice`]). Files dragged in from another application arrive as
-//! egui's dropped files; [`external`] turns them into [`UiCommand::DropFiles`] (copied into
+//! egui's dropped files; `external` turns them into [`UiCommand::DropFiles`] (copied into
 //! the folder shown, or sent into the device's folder shown) and says where they would go
 //! while they hover.
 

@@ -1088,7 +1088,7 @@ impl AppState {
     }
 
     /// What dropping `n` files from another application would do now (see
-    /// [`AppState::drop_files`]), as the window says it while they hover.
+    /// `AppState::drop_files`), as the window says it while they hover.
     pub fn drop_files_hint(&self, n: usize) -> String {
         let what = items_text(n as u64);
         if let Some(p) = &self.peer {
