@@ -199,6 +199,9 @@ pub enum UiCommand {
     GoToAddress(String),
     /// Sort the folder by a column (again: the other way).
     SortBy(SortKey),
+    /// Show or hide a column of the list view (Size, Modified or Kind; the name always
+    /// shows), from the menu of a column's title.
+    ToggleColumn(SortKey),
     /// Run the search again with the search box, the filter chips and the scope as they are.
     Search,
     /// Search the whole library (`true`) or the folder shown and below.
@@ -554,6 +557,8 @@ pub enum CommandKind {
     GoToAddress,
     /// [`UiCommand::SortBy`].
     SortBy,
+    /// [`UiCommand::ToggleColumn`].
+    ToggleColumn,
     /// [`UiCommand::Search`].
     Search,
     /// [`UiCommand::SearchEverywhere`].
@@ -739,6 +744,7 @@ impl UiCommand {
             UiCommand::GoToItem(_) => K::GoToItem,
             UiCommand::GoToAddress(_) => K::GoToAddress,
             UiCommand::SortBy(_) => K::SortBy,
+            UiCommand::ToggleColumn(_) => K::ToggleColumn,
             UiCommand::Search => K::Search,
             UiCommand::SearchEverywhere(_) => K::SearchEverywhere,
             UiCommand::SortResults { .. } => K::SortResults,
@@ -944,7 +950,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 115] = {
+    pub const ALL: [CommandKind; 116] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1000,6 +1006,7 @@ impl CommandKind {
             K::GoToItem,
             K::GoToAddress,
             K::SortBy,
+            K::ToggleColumn,
             K::Search,
             K::SearchEverywhere,
             K::SortResults,
@@ -1123,6 +1130,7 @@ impl CommandKind {
             K::GoToItem => "Go there",
             K::GoToAddress => "Go",
             K::SortBy => "Sort by this column",
+            K::ToggleColumn => "Show or hide this column",
             K::Search => "Search again",
             K::SearchEverywhere => "Whole library",
             K::SortResults => "Sort the results by this column",

@@ -131,7 +131,7 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// A listing column to sort by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SortKey {
     /// Natural name order.
     Name,
@@ -390,6 +390,8 @@ pub struct Explorer {
     pub filter: String,
     /// Show names starting with a dot.
     pub show_hidden: bool,
+    /// Columns of the list view the person hid (of Size, Modified and Kind).
+    pub hidden_columns: std::collections::BTreeSet<SortKey>,
     /// Per-folder sort and view.
     pub prefs: HashMap<PathBuf, FolderPrefs>,
     /// The selection.

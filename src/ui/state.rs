@@ -1993,6 +1993,11 @@ impl AppState {
                 }
             }
             UiCommand::SortBy(key) => e.sort_by(key),
+            UiCommand::ToggleColumn(key) => {
+                if key != crate::ui::explorer::SortKey::Name && !e.hidden_columns.remove(&key) {
+                    e.hidden_columns.insert(key);
+                }
+            }
             UiCommand::Search => send.push(self.search()),
             UiCommand::SearchEverywhere(on) => {
                 self.search_everywhere = on;

@@ -262,6 +262,41 @@ fn keyboard_selection_and_status_bar() {
     step_until_contains(&mut h, "4 selected");
 }
 
+/// A column of the list view is hidden and shown again from the menu of a column's title.
+#[test]
+fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    assert!(h.query_by_label("Kind").is_some());
+    h.get_by_label("Size").click_secondary();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Kind")
+        .click();
+    step_until_state(&mut h, "Kind hidden", |s| {
+        s.explorer
+            .hidden_columns
+            .contains(&cairn::ui::explorer::SortKey::Kind)
+    });
+    h.run_steps(3);
+    assert_eq!(
+        h.query_all_by_label("Kind").count(),
+        0,
+        "the menu closed, the column gone"
+    );
+    assert!(h.query_by_label("Modified").is_some() && h.query_by_label("notes.md").is_some());
+    h.get_by_label("Name").click_secondary();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Kind")
+        .click();
+    step_until_state(&mut h, "Kind shown again", |s| {
+        s.explorer.hidden_columns.is_empty()
+    });
+    h.run_steps(3);
+    assert_eq!(h.query_all_by_label("Kind").count(), 1, "its title is back");
+}
+
 /// The inspector previews code with line numbers (coloured for the languages egui_extras'
 /// highlighter knows).
 #[test]

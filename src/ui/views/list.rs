@@ -35,17 +35,35 @@ pub(super) fn show(
     let cursor = e.selection.cursor;
     // Column widths are remembered per layout (inspector shown or not, window width in
     // 64-pixel steps), so the columns re-fit when either changes.
+    // The columns shown: the name always, the others unless hidden (from a title's menu).
+    let shown = |k: SortKey| !e.hidden_columns.contains(&k);
+    let columns: Vec<(SortKey, &str, Column)> = [
+        (
+            SortKey::Name,
+            "Name",
+            Column::remainder().at_least(200.0).clip(true),
+        ),
+        (SortKey::Size, "Size", Column::initial(90.0).at_least(60.0)),
+        (
+            SortKey::Modified,
+            "Modified",
+            Column::initial(140.0).at_least(80.0),
+        ),
+        (SortKey::Kind, "Kind", Column::initial(100.0).at_least(60.0)),
+    ]
+    .into_iter()
+    .filter(|(k, _, _)| shown(*k))
+    .collect();
     let mut table = TableBuilder::new(ui)
-        .id_salt(("listing", e.inspector, width_step))
+        .id_salt(("listing", e.inspector, width_step, e.hidden_columns.len()))
         .striped(true)
         .resizable(true)
         // Drags start past egui's click distance, so a click stays a click.
         .sense(egui::Sense::click_and_drag())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::remainder().at_least(200.0).clip(true))
-        .column(Column::initial(90.0).at_least(60.0))
-        .column(Column::initial(140.0).at_least(80.0))
-        .column(Column::initial(100.0).at_least(60.0));
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    for (_, _, c) in &columns {
+        table = table.column(*c);
+    }
     match scroll {
         Some(Scroll::ToRow(row)) => table = table.scroll_to_row(row, None),
         Some(Scroll::ToOffset(y)) => table = table.vertical_scroll_offset(y),
@@ -54,19 +72,27 @@ pub(super) fn show(
     let mut over_item = false;
     let out = table
         .header(ROW_HEIGHT, |mut header| {
-            for (key, title) in [
-                (SortKey::Name, "Name"),
-                (SortKey::Size, "Size"),
-                (SortKey::Modified, "Modified"),
-                (SortKey::Kind, "Kind"),
-            ] {
+            for &(key, title, _) in &columns {
                 header.col(|ui| {
-                    if ui
+                    let r = ui
                         .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                        .clicked()
-                    {
+                        .on_hover_text("Sort by this column; right-click to show or hide columns");
+                    if r.clicked() {
                         actions.push(UiCommand::SortBy(key));
                     }
+                    r.context_menu(|ui| {
+                        for (k, t) in [
+                            (SortKey::Size, "Size"),
+                            (SortKey::Modified, "Modified"),
+                            (SortKey::Kind, "Kind"),
+                        ] {
+                            let mut on = shown(k);
+                            if ui.checkbox(&mut on, t).clicked() {
+                                actions.push(UiCommand::ToggleColumn(k));
+                                ui.close();
+                            }
+                        }
+                    });
                     if prefs.sort == key {
                         theme::sort_arrow(ui, prefs.ascending);
                     }
@@ -127,15 +153,21 @@ pub(super) fn show(
                         });
                     }
                 });
-                row.col(|ui| {
-                    ui.label(size_text(item));
-                });
-                row.col(|ui| {
-                    ui.label(format::time_ms(item.mtime_ns / 1_000_000));
-                });
-                row.col(|ui| {
-                    ui.label(kind_text(item));
-                });
+                if shown(SortKey::Size) {
+                    row.col(|ui| {
+                        ui.label(size_text(item));
+                    });
+                }
+                if shown(SortKey::Modified) {
+                    row.col(|ui| {
+                        ui.label(format::time_ms(item.mtime_ns / 1_000_000));
+                    });
+                }
+                if shown(SortKey::Kind) {
+                    row.col(|ui| {
+                        ui.label(kind_text(item));
+                    });
+                }
                 let resp = row.response();
                 over_item |= super::item_response(&resp, state, item, folder, actions);
             });
