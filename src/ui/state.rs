@@ -464,6 +464,14 @@ pub struct PairingDialog {
     pub outcome: Option<Result<String, String>>,
 }
 
+/// Where files dropped from another application go (see `AppState::drop_place`).
+enum DropPlace<'a> {
+    /// Into this folder (exact bytes) of the device shown.
+    Device(&'a PeerView, &'a Vec<u8>),
+    /// Into this local folder.
+    Folder(&'a PathBuf),
+}
+
 /// A paired device shown in the window: its locations, or a folder of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerView {
@@ -1087,69 +1095,72 @@ impl AppState {
         self.start_transfer(format!("Copying from {name}"), copy)
     }
 
+    /// True while the trash, the missing items, the duplicates or search results are shown
+    /// instead of the folder: no key or drop acts on the folder behind them.
+    fn folder_hidden(&self) -> bool {
+        self.show_trash || self.show_missing || self.show_dupes || self.searching()
+    }
+
+    /// Where files dropped from another application would go now: the device's folder
+    /// shown, or the local folder shown; `Err` says where to drop them instead.
+    fn drop_place(&self) -> Result<DropPlace<'_>, &'static str> {
+        if let Some(p) = &self.peer {
+            return match &p.path {
+                Some(dir) => Ok(DropPlace::Device(p, dir)),
+                None => Err("Open a folder of the device to drop files into"),
+            };
+        }
+        match &self.explorer.folder {
+            Some(f) if !self.folder_hidden() => Ok(DropPlace::Folder(f)),
+            _ => Err("Open a folder to drop files into"),
+        }
+    }
+
     /// What dropping `n` files from another application would do now (see
     /// `AppState::drop_files`), as the window says it while they hover.
     pub fn drop_files_hint(&self, n: usize) -> String {
         let what = items_text(n as u64);
-        if let Some(p) = &self.peer {
-            return match &p.path {
-                Some(dir) => format!(
-                    "Drop to send {what} to {} on {}",
-                    String::from_utf8_lossy(dir),
-                    p.device.name
-                ),
-                None => "Open a folder of the device to drop files into".to_owned(),
-            };
-        }
-        match &self.explorer.folder {
-            Some(f)
-                if !(self.show_trash
-                    || self.show_missing
-                    || self.show_dupes
-                    || self.searching()) =>
-            {
-                format!("Drop to copy {what} into {}", f.display())
-            }
-            _ => "Open a folder to drop files into".to_owned(),
+        match self.drop_place() {
+            Ok(DropPlace::Device(p, dir)) => format!(
+                "Drop to send {what} to {} on {}",
+                String::from_utf8_lossy(dir),
+                p.device.name
+            ),
+            Ok(DropPlace::Folder(f)) => format!("Drop to copy {what} into {}", f.display()),
+            Err(why) => why.to_owned(),
         }
     }
 
     /// Files dropped on the window from another application: sent into the device's folder
     /// shown, or copied into the local folder shown (a preview first where a paste would
-    /// show one). Where they cannot go (a device's locations, the trash, results), the
-    /// person is told where to drop them instead.
+    /// show one). Where they cannot go (a device's locations, the trash, results, their own
+    /// folder), the person is told where to drop them instead.
     fn drop_files(&mut self, paths: Vec<PathBuf>) -> Option<Command> {
         if paths.is_empty() {
             return None;
         }
-        let refuse = |s: &mut AppState, why: &str| {
-            s.toast = Some(Toast::new(why.to_owned(), false, true));
-            None
+        let why = match self.drop_place() {
+            Ok(DropPlace::Device(p, dir)) => {
+                let title = format!("Sending to {}", p.device.name);
+                let push = PeerCommand::Send {
+                    device: p.device.id,
+                    paths,
+                    dest: dir.clone(),
+                };
+                return self.start_transfer(title, push);
+            }
+            Ok(DropPlace::Folder(to)) if crate::ui::dnd::accepts(&paths, to) => {
+                return Some(Command::Drop {
+                    paths,
+                    to: to.clone(),
+                    op: crate::ui::dnd::DropOp::Copy,
+                });
+            }
+            Ok(DropPlace::Folder(_)) => "These files are in this folder already",
+            Err(why) => why,
         };
-        if let Some(p) = &self.peer {
-            let Some(dir) = p.path.clone() else {
-                return refuse(self, "Open a folder of the device to drop files into");
-            };
-            let title = format!("Sending to {}", p.device.name);
-            let push = PeerCommand::Send {
-                device: p.device.id,
-                paths,
-                dest: dir,
-            };
-            return self.start_transfer(title, push);
-        }
-        if self.show_trash || self.show_missing || self.show_dupes || self.searching() {
-            return refuse(self, "Open a folder to drop files into");
-        }
-        let to = self.explorer.folder.clone()?;
-        if !crate::ui::dnd::accepts(&paths, &to) {
-            return refuse(self, "These files are in this folder already");
-        }
-        Some(Command::Drop {
-            paths,
-            to,
-            op: crate::ui::dnd::DropOp::Copy,
-        })
+        self.toast = Some(Toast::new(why.to_owned(), false, true));
+        None
     }
 
     fn peer_list(&mut self, path: Option<Vec<u8>>) -> Command {
@@ -1557,7 +1568,7 @@ impl AppState {
                 ..Default::default()
             };
         }
-        if self.show_trash || self.show_missing || self.show_dupes || self.searching() {
+        if self.folder_hidden() {
             return Default::default();
         }
         crate::ui::commands::KeyTargets {
@@ -3063,6 +3074,7 @@ mod tests {
         let mut s = state();
         listing(&mut s, vec![item(b"a", EntryKind::File)]);
         let outside = vec![PathBuf::from("/elsewhere/x")];
+        let said = |s: &AppState| s.toast.as_ref().map(|t| t.text.clone()).unwrap_or_default();
         // Into the local folder shown: a copy (the other application keeps its files), by
         // the paste's path.
         let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
@@ -3079,26 +3091,14 @@ mod tests {
         // Files of this folder itself: nothing, and said.
         let out = run(&mut s, UiCommand::DropFiles(vec![PathBuf::from("/f/a")]));
         assert!(out.commands.is_empty());
-        assert!(
-            s.toast
-                .as_ref()
-                .unwrap()
-                .text
-                .contains("in this folder already")
-        );
+        assert!(said(&s).contains("in this folder already"));
         // A device's locations are no folder to put them in.
         let desk = desk();
         s.apply(Update::Peer(PeerUpdate::Devices(vec![desk.clone()])));
         run(&mut s, UiCommand::ShowDevice(desk.id));
         let out = run(&mut s, UiCommand::DropFiles(outside.clone()));
         assert!(out.commands.is_empty());
-        assert!(
-            s.toast
-                .as_ref()
-                .unwrap()
-                .text
-                .starts_with("Open a folder of the device")
-        );
+        assert!(said(&s).starts_with("Open a folder of the device"));
         // A folder of it: sent there.
         run(&mut s, UiCommand::PeerOpen(Some(b"/share".to_vec())));
         assert_eq!(
