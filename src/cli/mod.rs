@@ -190,32 +190,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         worker_threads: 2,
         watch: watching,
     })?;
-    // A copy from a paired device (`cairn cp DEVICE:/path… DEST`) needs no library here.
-    if let Command::Cp(a) = command
-        && a.paths.len() >= 2
-        && a.paths[..a.paths.len() - 1]
-            .iter()
-            .all(|p| peer::is_remote(&core, p))
-    {
-        return peer::cp_from_device(&core, &Output { json: cli.json }, &a.paths);
-    }
-    // A copy to a paired device (`cairn cp PATH… DEVICE:/folder`): that device writes.
-    if let Command::Cp(a) = command
-        && let Some((dest, sources)) = a.paths.split_last()
-        && peer::is_remote(&core, dest)
-        && !sources.iter().any(|p| peer::is_remote(&core, p))
-    {
-        return peer::cp_to_device(&core, &Output { json: cli.json }, &a.paths);
-    }
+    // Copies between devices are jobs (`cairn jobs resume` goes on with them).
+    crate::net::job::register(&core);
     // The library is open in a running Cairn (the window): it runs the command for us.
+    // (Copies with a paired device are jobs of the library, so they go there too.)
     let local = matches!(
         command,
         Command::Device(_)
             | Command::Library(_)
-            | Command::Peer(_)
             | Command::Serve(_)
             | Command::Send(_)
             | Command::Receive(_)
+    ) || matches!(
+        command,
+        Command::Peer(p) if !matches!(p, peer::PeerCommand::Get { .. } | peer::PeerCommand::Put { .. })
     );
     if !local && let Some(code) = serve::forward_if_held(&core, &cli)? {
         drop(core);
@@ -240,7 +228,7 @@ pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
         Command::Library(c) => library::library(&core, &out, lib, c),
         Command::Watch(a) => watch::watch(&core, &out, lib, &a),
         Command::Device(c) => device::device(&core, &out, c),
-        Command::Peer(c) => peer::peer(&core, &out, c),
+        Command::Peer(c) => peer::peer(&core, &out, lib, c),
         Command::Serve(a) => peer::serve(&core, &out, lib, &a),
         Command::Send(a) => peer::send(&core, &out, &a),
         Command::Receive(a) => peer::receive(&core, &out, &a),
@@ -255,6 +243,23 @@ pub(crate) fn dispatch(core: &Core, cli: Cli) -> anyhow::Result<()> {
         Command::Dupes(a) => dupes::dupes(&core, &out, lib, &a),
         Command::Search(a) => search::search(&core, &out, lib, &a),
         Command::Redundancy(a) => dupes::redundancy(&core, &out, lib, &a),
+        // From a paired device (`cairn cp DEVICE:/path… DEST`), or to one (`cairn cp PATH…
+        // DEVICE:/folder`, that device writes): a transfer job.
+        Command::Cp(a)
+            if a.paths.len() >= 2
+                && a.paths[..a.paths.len() - 1]
+                    .iter()
+                    .all(|p| peer::is_remote(&core, p)) =>
+        {
+            peer::cp_from_device(&core, &out, lib, &a.paths)
+        }
+        Command::Cp(a)
+            if a.paths.split_last().is_some_and(|(dest, sources)| {
+                peer::is_remote(&core, dest) && !sources.iter().any(|p| peer::is_remote(&core, p))
+            }) =>
+        {
+            peer::cp_to_device(&core, &out, lib, &a.paths)
+        }
         Command::Cp(a) => files::copy(&core, &out, lib, &a, crate::vdfs::actions::OpKind::Copy),
         Command::Mv(a) => files::copy(&core, &out, lib, &a, crate::vdfs::actions::OpKind::Move),
         Command::Rename(a) => files::rename(&core, &out, lib, &a),

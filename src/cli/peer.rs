@@ -11,6 +11,7 @@ use serde_json::json;
 use super::Output;
 use crate::format;
 use crate::net::browse::RemoteItem;
+use crate::net::job::TransferJob;
 use crate::net::pair::PairingCode;
 use crate::net::peers::PairedDevice;
 use crate::net::{Net, NetOptions, PeerAddr};
@@ -176,7 +177,7 @@ pub struct ServeArgs {
 }
 
 fn start(core: &Core, listen: &ListenArgs) -> anyhow::Result<Net> {
-    Ok(core.runtime().block_on(Net::start(
+    Ok(core.runtime().block_on(Net::shared(
         core,
         NetOptions {
             listen: listen.listen,
@@ -298,7 +299,24 @@ pub(super) fn unpair(
 }
 
 /// `cairn peer …`.
-pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<()> {
+pub(super) fn peer(
+    core: &Core,
+    out: &Output,
+    lib: Option<&str>,
+    c: PeerCommand,
+) -> anyhow::Result<()> {
+    // Copies are jobs of the library, with the endpoint they start.
+    match c {
+        PeerCommand::Get { paths, reach } => {
+            let (dest, sources) = paths.split_last().expect("clap requires two");
+            return get(core, out, lib, sources, std::path::Path::new(dest), &reach);
+        }
+        PeerCommand::Put { paths, reach } => {
+            let (dest, sources) = paths.split_last().expect("clap requires two");
+            return put(core, out, lib, sources, &dest.to_string_lossy(), &reach);
+        }
+        _ => {}
+    }
     let reach = match &c {
         PeerCommand::Locations { reach, .. }
         | PeerCommand::Ls { reach, .. }
@@ -343,22 +361,7 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
             }));
             Ok(())
         }
-        PeerCommand::Get { paths, .. } => {
-            let (dest, sources) = paths.split_last().expect("clap requires two");
-            get(
-                core,
-                &net,
-                &rt,
-                out,
-                sources,
-                std::path::Path::new(dest),
-                &reach,
-            )
-        }
-        PeerCommand::Put { paths, .. } => {
-            let (dest, sources) = paths.split_last().expect("clap requires two");
-            put(&net, &rt, out, sources, &dest.to_string_lossy(), &reach)
-        }
+        PeerCommand::Get { .. } | PeerCommand::Put { .. } => unreachable!("handled above"),
         PeerCommand::Search {
             device,
             text,
@@ -409,12 +412,13 @@ pub(super) fn peer(core: &Core, out: &Output, c: PeerCommand) -> anyhow::Result<
 }
 
 /// Splits `DEVICE:/path` (the part before the first `:` names a paired device).
-fn remote_arg(net: &Net, arg: &str) -> anyhow::Result<(PairedDevice, Vec<u8>)> {
+fn remote_arg(core: &Core, arg: &str) -> anyhow::Result<(PairedDevice, Vec<u8>)> {
     let (device, path) = arg
         .split_once(':')
         .filter(|(_, p)| p.starts_with('/'))
         .with_context(|| format!("“{arg}” is not DEVICE:/absolute/path"))?;
-    Ok((net.paired().find(device)?, path.as_bytes().to_vec()))
+    let paired = crate::net::peers::PairedDevices::at(core.data_dir().config());
+    Ok((paired.find(device)?, path.as_bytes().to_vec()))
 }
 
 /// Whether `arg` reads as `DEVICE:/path` for a device this one is paired with (how `cairn cp`
@@ -435,6 +439,7 @@ pub(super) fn is_remote(core: &Core, arg: &std::ffi::OsStr) -> bool {
 pub(super) fn cp_from_device(
     core: &Core,
     out: &Output,
+    lib: Option<&str>,
     paths: &[std::ffi::OsString],
 ) -> anyhow::Result<()> {
     let (dest, sources) = paths.split_last().expect("clap requires two");
@@ -442,90 +447,161 @@ pub(super) fn cp_from_device(
         .iter()
         .map(|s| s.to_string_lossy().into_owned())
         .collect();
-    let reach = ReachArgs::from_env();
-    let net = start(core, &reach.listen)?;
-    let rt = core.runtime().clone();
-    let r = get(
+    get(
         core,
-        &net,
-        &rt,
         out,
+        lib,
         &sources,
         std::path::Path::new(dest),
-        &reach,
-    );
-    rt.block_on(net.close());
-    r
+        &ReachArgs::from_env(),
+    )
 }
 
 /// `cairn cp PATH… DEVICE:/folder` (every source local, the destination on a paired device).
 pub(super) fn cp_to_device(
     core: &Core,
     out: &Output,
+    lib: Option<&str>,
     paths: &[std::ffi::OsString],
 ) -> anyhow::Result<()> {
     let (dest, sources) = paths.split_last().expect("clap requires two");
-    let reach = ReachArgs::from_env();
-    let net = start(core, &reach.listen)?;
-    let rt = core.runtime().clone();
-    let r = put(&net, &rt, out, sources, &dest.to_string_lossy(), &reach);
-    rt.block_on(net.close());
-    r
+    put(
+        core,
+        out,
+        lib,
+        sources,
+        &dest.to_string_lossy(),
+        &ReachArgs::from_env(),
+    )
 }
 
+/// `cairn peer get DEVICE:/path… DEST` (and `cairn cp` from a device): one transfer job.
 fn get(
     core: &Core,
-    net: &Net,
-    rt: &tokio::runtime::Handle,
     out: &Output,
+    lib: Option<&str>,
     sources: &[String],
     dest: &std::path::Path,
     reach: &ReachArgs,
 ) -> anyhow::Result<()> {
+    let dest = std::fs::canonicalize(dest)
+        .with_context(|| format!("the destination folder {} cannot be opened", dest.display()))?;
+    anyhow::ensure!(dest.is_dir(), "{} is not a folder", dest.display());
+    let mut device: Option<PairedDevice> = None;
+    let mut items = Vec::new();
     for s in sources {
-        let (d, remote) = remote_arg(net, s)?;
-        let started = std::time::Instant::now();
-        let bar = progress_bar(out);
-        let progress = |done: u64, total: u64| bar.show(done, total);
-        let report = rt.block_on(net.pull(&d, &reach.addrs, &remote, dest, &progress))?;
-        bar.finish();
-        let secs = started.elapsed().as_secs_f64();
-        let indexing = crate::net::index_copied(core, &report.top_path());
-        print_copy(out, &d.name, s, &report, secs, false);
-        if let Some(job) = indexing {
-            if !out.json {
-                crate::errln!("Indexing the copied files…");
-            }
-            job.wait();
+        let (d, remote) = remote_arg(core, s)?;
+        if device.as_ref().is_some_and(|o| o.id != d.id) {
+            anyhow::bail!("copy from one device at a time (“{s}” is on another one)");
         }
+        device = Some(d);
+        items.push(remote);
     }
-    Ok(())
+    let d = device.context("nothing to copy")?;
+    run_transfer(core, out, lib, reach, sources, |core| {
+        TransferJob::pull(core, d.id, &d.name, reach.addrs.clone(), items, &dest)
+    })
 }
 
-/// `cairn peer put PATH… DEVICE:/folder` (and `cairn cp` to a device).
+/// `cairn peer put PATH… DEVICE:/folder` (and `cairn cp` to a device): one transfer job.
 fn put(
-    net: &Net,
-    rt: &tokio::runtime::Handle,
+    core: &Core,
     out: &Output,
+    lib: Option<&str>,
     sources: &[std::ffi::OsString],
     dest: &str,
     reach: &ReachArgs,
 ) -> anyhow::Result<()> {
-    let (d, folder) = remote_arg(net, dest)?;
-    for s in sources {
-        let started = std::time::Instant::now();
-        let bar = progress_bar(out);
-        let progress = |done: u64, total: u64| bar.show(done, total);
-        let report = rt.block_on(net.push(
-            &d,
-            &reach.addrs,
-            std::path::Path::new(s),
-            &folder,
-            &progress,
-        ))?;
-        bar.finish();
-        let secs = started.elapsed().as_secs_f64();
-        print_copy(out, &d.name, &s.to_string_lossy(), &report, secs, true);
+    let (d, folder) = remote_arg(core, dest)?;
+    let items = sources
+        .iter()
+        .map(|s| {
+            std::fs::canonicalize(s)
+                .with_context(|| format!("{} cannot be read", s.to_string_lossy()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let labels: Vec<String> = sources
+        .iter()
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    run_transfer(core, out, lib, reach, &labels, |core| {
+        TransferJob::push(core, d.id, &d.name, reach.addrs.clone(), &items, folder)
+    })
+}
+
+/// Queues the transfer job `make` builds in the library, shows its bytes until it ends,
+/// then what each item did (labelled by `sources`), and waits for the indexing of what
+/// came. The endpoint is this process's (or the window's, for a command it runs).
+///
+/// # Errors
+/// When the library cannot be opened or the job cannot be recorded; when the job did not
+/// complete: how it ended, and `cairn jobs resume N` when it can go on.
+fn run_transfer(
+    core: &Core,
+    out: &Output,
+    lib: Option<&str>,
+    reach: &ReachArgs,
+    sources: &[String],
+    make: impl FnOnce(&Core) -> TransferJob,
+) -> anyhow::Result<()> {
+    use crate::vdfs::Event;
+    use crate::vdfs::jobs::{Job as _, JobStatus};
+    let library = core.open_library(lib)?;
+    // The endpoint the job uses: started here on `--listen`, unless one runs already (the
+    // window's, when it runs this command for another process), which is left running.
+    let ours = !Net::shared_running(core);
+    let net = start(core, &reach.listen)?;
+    let rt = core.runtime().clone();
+    let mut events = core.events().subscribe();
+    let started = std::time::Instant::now();
+    let job = make(core);
+    let to_device = matches!(job.way, crate::net::job::Way::Push { .. });
+    let handle = library.jobs().spawn(job)?;
+    let id = handle.id();
+    let bar = progress_bar(out);
+    let mut follow_ups = Vec::new();
+    loop {
+        match events.blocking_recv() {
+            Ok(Event::JobQueued { job, .. }) if job != id => follow_ups.push(job),
+            Ok(Event::JobProgress { job, progress }) if job == id => {
+                bar.show(progress.completed, progress.total.unwrap_or(0));
+            }
+            Ok(Event::JobFinished { job, .. }) if job == id => break,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+        }
+    }
+    let status = handle.wait();
+    bar.finish();
+    let secs = started.elapsed().as_secs_f64();
+    let record = library.jobs().get(id)?;
+    let state = TransferJob::decode_state(&record.state)
+        .map_err(|e| anyhow::anyhow!("the state of job {id} does not decode: {e}"))?;
+    if ours {
+        rt.block_on(net.close());
+    }
+    for (i, r) in state.reports.iter().enumerate() {
+        let source = sources.get(i).map_or("", String::as_str);
+        print_copy(out, &state.device_name, source, r, secs, to_device);
+    }
+    if status != JobStatus::Completed {
+        let why = record.outcome.unwrap_or_else(|| status.to_string());
+        let hint = if status.is_terminal() {
+            String::new()
+        } else {
+            format!(" (`cairn jobs resume {id}` goes on from where it stopped)")
+        };
+        anyhow::bail!("the copy (job {id}) ended {status}: {why}{hint}");
+    }
+    let indexing: Vec<_> = follow_ups
+        .into_iter()
+        .filter_map(|j| library.jobs().handle(j))
+        .collect();
+    if !indexing.is_empty() && !out.json {
+        crate::errln!("Indexing the copied files…");
+    }
+    for h in indexing {
+        h.wait();
     }
     Ok(())
 }

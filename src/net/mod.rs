@@ -37,6 +37,7 @@ use tokio::sync::watch;
 use crate::vdfs::{Core, CoreError};
 
 pub mod browse;
+pub mod job;
 pub mod nearby;
 pub mod pair;
 pub mod peers;
@@ -181,6 +182,22 @@ pub struct NetOptions {
     /// `[net] listen` setting, else any free port on every interface.
     pub listen: Option<SocketAddr>,
 }
+
+impl NetOptions {
+    /// Listening where `CAIRN_LISTEN` says (`IP:PORT`), else as the settings say.
+    pub fn from_env() -> NetOptions {
+        NetOptions {
+            listen: std::env::var("CAIRN_LISTEN")
+                .ok()
+                .and_then(|l| l.parse().ok()),
+        }
+    }
+}
+
+/// The core's running endpoint, shared by everything in the process that talks to peers
+/// (the window, a command, transfer jobs): see [`Net::shared`].
+#[derive(Default)]
+pub struct NetSlot(tokio::sync::Mutex<Option<Net>>);
 
 /// Where a pairing session stands (see [`Net::open_pairing`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -380,6 +397,29 @@ impl Net {
                 shared,
             }),
         })
+    }
+
+    /// The core's running endpoint, started with `options` when none runs: one endpoint per
+    /// device and process, shared by the window, the command line and the transfer jobs
+    /// (a second endpoint with the same key would split the device's connections).
+    ///
+    /// # Errors
+    /// As [`Net::start`].
+    pub async fn shared(core: &Core, options: NetOptions) -> Result<Net, NetError> {
+        let slot = core.extension::<NetSlot>();
+        let mut held = slot.0.lock().await;
+        if let Some(net) = held.as_ref() {
+            return Ok(net.clone());
+        }
+        let net = Net::start(core, options).await?;
+        *held = Some(net.clone());
+        Ok(net)
+    }
+
+    /// True when the core's shared endpoint runs (see [`Net::shared`]).
+    pub fn shared_running(core: &Core) -> bool {
+        let slot = core.extension::<NetSlot>();
+        slot.0.try_lock().map_or(true, |held| held.is_some())
     }
 
     /// This endpoint's id: the device public key, 64 hex characters.
@@ -904,6 +944,17 @@ impl Net {
 
     /// Closes the endpoint (telling connected peers).
     pub async fn close(&self) {
+        // No longer the core's shared endpoint.
+        if let Some(core) = self.inner.shared.core.upgrade() {
+            let slot = core.extension::<NetSlot>();
+            let mut held = slot.0.lock().await;
+            if held
+                .as_ref()
+                .is_some_and(|n| Arc::ptr_eq(&n.inner, &self.inner))
+            {
+                *held = None;
+            }
+        }
         let _ = self.inner.router.shutdown().await;
         self.inner.endpoint.close().await;
     }

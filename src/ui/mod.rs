@@ -51,6 +51,8 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
         worker_threads: 0,
         watch: true,
     })?;
+    // Copies between devices are jobs: one the window left running resumes when it opens.
+    crate::net::job::register(&core);
     // Opening a library is a few file operations; doing it before the first frame means the
     // window shows the library at once rather than flashing an empty state.
     let opened = core

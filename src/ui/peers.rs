@@ -12,6 +12,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::net::browse::{RemoteHit, RemoteItem, RemoteLocation};
+use crate::net::job::TransferJob;
 use crate::net::pair::PairingCode;
 use crate::net::peers::{PairedDevice, PairedDevices};
 use crate::net::transfer::CopyReport;
@@ -234,13 +235,39 @@ impl WindowNet {
                         .ok()
                         .and_then(|l| l.parse().ok())
                 });
-                Net::start(core, NetOptions { listen })
+                Net::shared(core, NetOptions { listen })
                     .await
                     .map_err(|e| e.to_string())
             })
             .await
             .clone()
     }
+}
+
+/// Queues the copy with the paired device `id` that `make` builds, as a job of the open
+/// library (on the blocking pool: it writes the job's record); a failure is told.
+fn queue_transfer(
+    core: &Core,
+    send: &(impl Fn(PeerUpdate) + Clone + Send + Sync + 'static),
+    id: Uuid,
+    make: impl FnOnce(&Core, &PairedDevice) -> TransferJob + Send + 'static,
+) {
+    let (core, send) = (core.clone(), send.clone());
+    tokio::task::spawn_blocking(move || {
+        let r = (|| {
+            let d = PairedDevices::at(core.data_dir().config())
+                .find(&id.to_string())
+                .map_err(|e| e.to_string())?;
+            let lib = core.library().map_err(|e| e.to_string())?;
+            lib.jobs()
+                .spawn(make(&core, &d))
+                .map(|_| ())
+                .map_err(|e| format!("cannot start the copy: {e}"))
+        })();
+        if let Err(e) = r {
+            send(PeerUpdate::Failed(e));
+        }
+    });
 }
 
 /// The paired devices, as an update.
@@ -558,67 +585,21 @@ pub async fn handle(
                 },
             });
         }
+        // Copies with a paired device are jobs of the open library: the jobs drawer shows
+        // them, and the window toasts their end (`AppState::transfer_jobs`).
         PeerCommand::Copy {
             device,
             paths,
             dest,
-        } => {
-            let r = async {
-                let (d, n) = reach(&core, &net, device).await?;
-                let progress = throttled(send.clone());
-                let mut reports = Vec::new();
-                for p in &paths {
-                    let r = n
-                        .pull(&d, &[], p, &dest, &progress)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    // The folder's index (and so the view) shows what came.
-                    crate::net::index_copied_async(core.clone(), &r).await;
-                    reports.push(r);
-                }
-                let (files, bytes) = CopyReport::totals(&reports);
-                Ok::<String, String>(format!(
-                    "Copied {files} files ({}) from {} into {}, each verified",
-                    crate::format::bytes(bytes),
-                    d.name,
-                    dest.display()
-                ))
-            }
-            .await;
-            send(PeerUpdate::Copied {
-                result: r,
-                incoming: false,
-            });
-        }
+        } => queue_transfer(&core, &send, device, move |core, d| {
+            TransferJob::pull(core, d.id, &d.name, Vec::new(), paths, &dest)
+        }),
         PeerCommand::Send {
             device,
             paths,
             dest,
-        } => {
-            let r = async {
-                let (d, n) = reach(&core, &net, device).await?;
-                let progress = throttled(send.clone());
-                let mut reports = Vec::new();
-                for p in &paths {
-                    reports.push(
-                        n.push(&d, &[], p, &dest, &progress)
-                            .await
-                            .map_err(|e| e.to_string())?,
-                    );
-                }
-                let (files, bytes) = CopyReport::totals(&reports);
-                Ok::<String, String>(format!(
-                    "Sent {files} files ({}) to {} in {}, each verified there",
-                    crate::format::bytes(bytes),
-                    d.name,
-                    String::from_utf8_lossy(&dest)
-                ))
-            }
-            .await;
-            send(PeerUpdate::Copied {
-                result: r,
-                incoming: false,
-            });
-        }
+        } => queue_transfer(&core, &send, device, move |core, d| {
+            TransferJob::push(core, d.id, &d.name, Vec::new(), &paths, dest)
+        }),
     }
 }

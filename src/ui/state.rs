@@ -16,7 +16,7 @@ use crate::ui::search::SearchFilters;
 use crate::vdfs::actions::{OnConflict, OpKind, Preview, Request};
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::index::location::IndexMode;
-use crate::vdfs::jobs::{JobId, JobProgress, JobRecord, JobStatus};
+use crate::vdfs::jobs::{Job as _, JobId, JobProgress, JobRecord, JobStatus};
 use crate::vdfs::query::browse::Source;
 use crate::vdfs::query::dupes::{Group, Keep, Reclaim};
 use crate::vdfs::sdpath::SdPath;
@@ -193,8 +193,12 @@ pub struct AppState {
     pub dupes_top: bool,
     /// The window's clipboard of files: exact paths, and whether a paste moves them.
     pub clipboard: Option<Clip>,
-    /// A copy to or from a paired device under way (one at a time).
+    /// Files from or to a nearby device under way (one at a time). Copies with a paired
+    /// device are jobs, in the jobs drawer.
     pub transfer: Option<Transfer>,
+    /// Copies with paired devices (jobs of kind `transfer`) queued since the window opened:
+    /// their end is told in a toast.
+    pub transfer_jobs: std::collections::HashSet<crate::vdfs::jobs::JobId>,
     /// Offers of files from nearby devices waiting for an answer, oldest first, with when
     /// each came.
     pub offers: Vec<(u64, crate::net::nearby::Offer, Instant)>,
@@ -802,6 +806,21 @@ impl AppState {
                     status,
                     outcome,
                 } => {
+                    // A copy with a device says how it ended, or why it paused (a device that
+                    // stopped answering) and how to go on; a pause asked for says nothing.
+                    if self.transfer_jobs.contains(&job)
+                        && let Some(text) = outcome.clone()
+                        && matches!(
+                            status,
+                            JobStatus::Completed | JobStatus::Failed | JobStatus::Paused
+                        )
+                    {
+                        let ok = status == JobStatus::Completed;
+                        self.toast = Some(Toast::new(text, false, !ok));
+                    }
+                    if status.is_terminal() {
+                        self.transfer_jobs.remove(&job);
+                    }
                     // The row shows the end at once (no rate, no time left), before the
                     // refreshed list arrives.
                     if let Some(j) = self.jobs.iter_mut().find(|j| j.id == job) {
@@ -815,7 +834,13 @@ impl AppState {
                     // An index just finished: the folder shown may now come from the index.
                     return Some(Command::Refresh);
                 }
-                Event::JobQueued { .. } | Event::LibrariesChanged => return Some(Command::Refresh),
+                Event::JobQueued { job, kind, .. } => {
+                    if kind == crate::net::job::TransferJob::KIND {
+                        self.transfer_jobs.insert(job);
+                    }
+                    return Some(Command::Refresh);
+                }
+                Event::LibrariesChanged => return Some(Command::Refresh),
                 Event::IndexChanged { folders, .. } => {
                     self.locations_later.ask();
                     // The folder shown lists a changed folder or holds one below it (its
@@ -1015,9 +1040,15 @@ impl AppState {
     }
 
     /// Lists `path` of the device shown (`None`: its locations); returns the command.
-    /// Starts the copy between devices `cmd`, shown as `title` in the status bar; one at a
-    /// time: while one runs, the person is told to wait and nothing is sent.
+    /// Starts the copy between devices `cmd`. A copy with a paired device is a job: it is
+    /// queued at once (several may wait and run), and the jobs drawer shows it. Files sent to
+    /// a nearby device are shown as `title` in the status bar, one offer at a time: while one
+    /// runs, the person is told to wait and nothing is sent.
     fn start_transfer(&mut self, title: String, cmd: PeerCommand) -> Option<Command> {
+        if matches!(cmd, PeerCommand::Copy { .. } | PeerCommand::Send { .. }) {
+            self.jobs_open = true;
+            return Some(Command::Peer(cmd));
+        }
         if self.transfer.is_some() {
             self.toast = Some(Toast::new(BUSY.to_owned(), false, true));
             return None;
@@ -2491,27 +2522,80 @@ mod tests {
         AppState::new("here".into(), PathBuf::from("/data"), Err("none".into()))
     }
 
-    /// One copy between devices at a time; the end of a copy coming the other way (files
-    /// from a nearby device) does not take the one under way off the status bar.
+    /// Copies with a paired device queue as jobs and toast their end; files for a nearby
+    /// device go one offer at a time, and the end of files coming the other way does not
+    /// take the one under way off the status bar.
     #[test]
-    fn copies_between_devices_run_one_at_a_time_and_end_their_own_way() {
+    fn device_copies_queue_as_jobs_and_nearby_offers_wait_their_turn() {
         let mut s = state();
         s.clipboard = Some(Clip {
             paths: vec![PathBuf::from("/share/a.txt")],
             cut: false,
             device: Some((uuid::Uuid::nil(), "desk".into())),
         });
-        let mut out = Outbox::default();
-        s.run(UiCommand::Paste(PathBuf::from("/f")), &mut out);
+        // Copies with a paired device are jobs: each paste queues one at once.
+        for _ in 0..2 {
+            let mut out = Outbox::default();
+            s.run(UiCommand::Paste(PathBuf::from("/f")), &mut out);
+            assert!(
+                matches!(out.commands[..], [Command::Peer(PeerCommand::Copy { .. })]),
+                "{:?}",
+                out.commands
+            );
+            assert!(s.transfer.is_none() && s.toast.is_none());
+        }
+        // Their ends are told: how a copy ended, why one paused; a cancel says nothing.
+        for (job, status, text) in [
+            (
+                7,
+                JobStatus::Completed,
+                Some("Copied 1 file (3 B) from desk"),
+            ),
+            (
+                8,
+                JobStatus::Paused,
+                Some("cannot reach desk: …; resume the job"),
+            ),
+            (9, JobStatus::Cancelled, Some("cancelled")),
+            (10, JobStatus::Completed, Some("an index of /f")),
+        ] {
+            s.toast = None;
+            let kind = if job == 10 { "index" } else { "transfer" };
+            s.apply(Update::Event(Event::JobQueued {
+                job,
+                kind: kind.into(),
+                title: String::new(),
+            }));
+            s.apply(Update::Event(Event::JobFinished {
+                job,
+                status,
+                outcome: text.map(str::to_owned),
+            }));
+            let told = s.toast.as_ref().map(|t| (t.text.as_str(), t.failed));
+            match status {
+                JobStatus::Completed if kind == "transfer" => {
+                    assert_eq!(told, Some((text.unwrap(), false)))
+                }
+                JobStatus::Paused => assert_eq!(told, Some((text.unwrap(), true))),
+                _ => assert_eq!(told, None, "{job}"),
+            }
+        }
+        // Files for a nearby device wait for the offer under way.
+        s.transfer = Some(Transfer {
+            title: "Sending to phone".into(),
+            done: 0,
+            total: 0,
+            incoming: false,
+        });
+        let offer = PeerCommand::SendNearby {
+            to: "x@127.0.0.1:1".into(),
+            name: "phone".into(),
+            paths: vec![PathBuf::from("/f/a")],
+        };
         assert!(
-            matches!(out.commands[..], [Command::Peer(PeerCommand::Copy { .. })]),
-            "{:?}",
-            out.commands
+            s.start_transfer("Sending to phone".into(), offer).is_none(),
+            "a second offer waits"
         );
-        assert_eq!(s.transfer.as_ref().unwrap().title, "Copying from desk");
-        let mut again = Outbox::default();
-        s.run(UiCommand::Paste(PathBuf::from("/f")), &mut again);
-        assert!(again.commands.is_empty(), "a second copy waits");
         assert!(s.toast.as_ref().unwrap().text.contains("under way"));
         let copied = |incoming| {
             Update::Peer(PeerUpdate::Copied {
@@ -3112,18 +3196,13 @@ mod tests {
             "{:?}",
             out.commands
         );
-        // Items dragged from the device onto a local folder are copied from it, once the
-        // copy under way has ended.
+        // Items dragged from the device onto a local folder are copied from it (a job: it
+        // does not wait for the send above).
         let from = || UiCommand::DropFromDevice {
             device: desk.id,
             paths: vec![b"/share/q3.txt".to_vec()],
             to: PathBuf::from("/g"),
         };
-        assert!(
-            run(&mut s, from()).commands.is_empty(),
-            "one copy at a time"
-        );
-        s.transfer = None;
         let out = run(&mut s, from());
         assert!(
             matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Copy { device, paths, dest })]

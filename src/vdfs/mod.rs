@@ -134,6 +134,10 @@ struct CoreInner {
     ephemeral: Arc<query::search::ephemeral::EphemeralSearch>,
     /// Start the live index when a library opens.
     watch: bool,
+    /// Services of the layers above, one per type ([`Core::extension`]).
+    extensions: std::sync::Mutex<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
     /// The watch of the folder shown (when it is outside the locations) and of the folder of
     /// the ephemeral search.
     views: std::sync::Mutex<(
@@ -205,6 +209,7 @@ impl Core {
                 library: RwLock::new(None),
                 ephemeral: Default::default(),
                 watch: options.watch,
+                extensions: std::sync::Mutex::default(),
                 views: std::sync::Mutex::new((None, None)),
                 runtime: Some(runtime),
             }),
@@ -274,6 +279,28 @@ impl Core {
             .as_ref()
             .expect("runtime lives as long as the core")
             .handle()
+    }
+
+    /// Registers the job kind `J` (see [`jobs::JobRegistry::register_with`]) for the layers
+    /// above the core, whose jobs `vdfs` cannot name. Call it before a library opens, so
+    /// that an interrupted job of that kind resumes then.
+    pub fn register_job_with<J: jobs::Job>(
+        &self,
+        prepare: impl Fn(&mut J) + Send + Sync + 'static,
+    ) {
+        self.inner.registry.register_with::<J>(prepare);
+    }
+
+    /// The one `T` of this core, made with `T::default()` on first use: how a layer above
+    /// the core keeps a service per core (the network keeps its running endpoint here, so
+    /// that its jobs and the window share it).
+    pub fn extension<T: std::any::Any + Default + Send + Sync>(&self) -> Arc<T> {
+        let mut map = self.inner.extensions.lock().expect("extensions");
+        let any = map
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        any.downcast::<T>().expect("keyed by its type")
     }
 
     /// A handle that does not keep the core alive.

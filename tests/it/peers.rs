@@ -458,7 +458,8 @@ fn wait_for_part(dir: &Path, bytes: u64) -> PathBuf {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         if let Some(p) = std::fs::read_dir(dir)
-            .unwrap()
+            .into_iter()
+            .flatten()
             .map(|e| e.unwrap().path())
             .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
             && std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0) >= bytes
@@ -489,7 +490,8 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     let inbox = tmp.path().join("inbox");
     std::fs::create_dir(&inbox).unwrap();
 
-    // The receiver is killed mid-file: nothing under the final name, the part stays.
+    // The receiver is killed mid-file: nothing under the final name, the part stays, and
+    // the copy is a job left interrupted.
     let mut copy = local(&laptop)
         .args(["peer", "get", &remote])
         .arg(&inbox)
@@ -504,12 +506,28 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     assert!(!inbox.join("big.bin").exists());
     let had = std::fs::metadata(&part).unwrap().len();
     assert!(had > 0 && had < 256 << 20, "{had}");
+    let transfer = || {
+        let jobs = json(&ok(cairn(&laptop).args(["--json", "jobs", "list", "--all"])));
+        let jobs = jobs.as_array().unwrap().clone();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        assert_eq!(jobs[0]["kind"], "transfer");
+        jobs[0].clone()
+    };
+    let job = transfer();
+    assert_eq!(job["status"], "interrupted", "{job}");
+    assert!(
+        job["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Copy “big.bin” from desk"),
+        "{job}"
+    );
+    let id = job["id"].to_string();
 
-    // The sender is killed mid-file: the receiver fails, keeping its part.
+    // The job is resumed, and the sender killed mid-file: the job pauses, saying why and
+    // how to go on, and keeps its part.
     let copy = local(&laptop)
-        .args(["peer", "get", &remote])
-        .arg(&inbox)
-        .args(["--addr", &addr_of(&host)])
+        .args(["jobs", "resume", &id])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -518,19 +536,77 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     drop(server); // kill -9
     let out = copy.wait_with_output().unwrap();
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("paused") && err.contains(&format!("cairn jobs resume {id}")),
+        "{err}"
+    );
     assert!(!inbox.join("big.bin").exists());
+    assert_eq!(transfer()["status"], "paused");
 
-    // Both come back: the copy goes on from the part and ends byte-identical.
-    let (_server, host) = serve(&desk);
-    let v = json(&ok(local(&laptop)
-        .args(["--json", "peer", "get", &remote])
-        .arg(&inbox)
-        .args(["--addr", &addr_of(&host)])));
-    assert_eq!(v["resumed"], 1, "{v}");
-    assert!(v["bytes"].as_u64().unwrap() < 256 << 20, "{v}");
+    // Desk comes back where it listened: the job goes on from the part and ends
+    // byte-identical, saying the file went on from where it stopped.
+    let _server = Proc::spawn(
+        local(&desk)
+            .env("CAIRN_LISTEN", addr_of(&host))
+            .args(["--json", "serve"]),
+    );
+    ok(local(&laptop).args(["jobs", "resume", &id]));
     let got = blake3::hash(&std::fs::read(inbox.join("big.bin")).unwrap());
     assert_eq!(got, want);
     assert!(!part.exists());
+    let job = transfer();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(
+        job["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("1 went on from where an earlier run stopped"),
+        "{job}"
+    );
+}
+
+#[test]
+fn a_cancelled_copy_leaves_no_partial_file_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (desk, laptop, tree) = paired_pair(tmp.path());
+    let big: Vec<u8> = (0..(128u32 << 20) / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    std::fs::create_dir(tree.join("album")).unwrap();
+    std::fs::write(tree.join("album/big.bin"), &big).unwrap();
+    drop(big);
+    let (_server, host) = serve(&desk);
+    let inbox = tmp.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // Someone's own file that only looks like a partial copy's stays.
+    std::fs::write(inbox.join(".cairn-pull-notes.part"), b"mine").unwrap();
+    let mut copy = local(&laptop)
+        .args([
+            "peer",
+            "get",
+            &format!("desk:{}", tree.join("album").display()),
+        ])
+        .arg(&inbox)
+        .args(["--addr", &addr_of(&host)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let part = wait_for_part(&inbox.join("album"), 8 << 20);
+    copy.kill().unwrap();
+    copy.wait().unwrap();
+    assert!(part.exists());
+    let v = json(&ok(cairn(&laptop).args(["--json", "jobs", "list", "--all"])));
+    let id = v[0]["id"].to_string();
+    ok(cairn(&laptop).args(["jobs", "cancel", &id]));
+    assert!(!part.exists(), "the partial file is removed");
+    assert_eq!(
+        std::fs::read(inbox.join(".cairn-pull-notes.part")).unwrap(),
+        b"mine"
+    );
+    let v = json(&ok(cairn(&laptop).args(["--json", "jobs", "list", "--all"])));
+    assert_eq!(v[0]["status"], "cancelled", "{v}");
 }
 
 #[test]

@@ -3198,7 +3198,13 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     let copied = fx.files.path().join("q3.txt");
     step_until_state(&mut h, "the copy", |_| copied.exists());
     assert_eq!(std::fs::read(&copied).unwrap(), b"quarter three");
-    step_until_contains(&mut h, "each verified");
+    // The copy is a job: the drawer lists it by what it did, and a toast tells its end.
+    step_until_state(&mut h, "the copy's toast", |s| {
+        s.toast
+            .as_ref()
+            .is_some_and(|t| t.text.starts_with("Copied 1 file (") && t.text.contains("desk"))
+    });
+    step_until_contains(&mut h, "Copy “q3.txt” from desk into");
 
     // Keys in the device view never act on the local folder behind it: Delete there trashes
     // nothing here; Ctrl+C takes the device's selected item.
@@ -3232,7 +3238,11 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     h.get_by_label("Paste here").click();
     let sent = shared.join("reports/note-for-desk.txt");
     step_until_state(&mut h, "the send", |_| sent.exists());
-    step_until_contains(&mut h, "each verified there");
+    step_until_state(&mut h, "the send's toast", |s| {
+        s.toast.as_ref().is_some_and(|t| {
+            t.text.starts_with("Sent 1 file (") && t.text.contains("each verified there")
+        })
+    });
     assert_eq!(std::fs::read(&sent).unwrap(), b"from the window");
 
     // Up goes up within the device: back to the location's root.

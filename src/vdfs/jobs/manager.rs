@@ -526,6 +526,8 @@ fn run(
 ) -> JobStatus {
     let started = update_record(&inner.store, id, |r| {
         r.status = JobStatus::Running;
+        // Why it stopped last time no longer holds.
+        r.outcome = None;
         r.started_ms.get_or_insert_with(now_ms);
         r.updated_ms = now_ms();
     });
@@ -568,6 +570,7 @@ fn run(
         Ok(summary) => (JobStatus::Completed, Some(summary)),
         Err(JobError::Interrupted(Interrupt::Pause)) => (JobStatus::Paused, None),
         Err(JobError::Interrupted(Interrupt::Suspend)) => (JobStatus::Interrupted, None),
+        Err(JobError::Stopped(why)) => (JobStatus::Paused, Some(why)),
         Err(JobError::Interrupted(Interrupt::Cancel)) => match job.on_cancel(&mut ctx) {
             Ok(()) => (JobStatus::Cancelled, Some("cancelled".to_owned())),
             Err(e) => (

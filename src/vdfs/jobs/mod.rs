@@ -30,6 +30,7 @@ mod manager;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -267,6 +268,11 @@ pub enum JobError {
     /// The job failed and cannot resume.
     #[error("{0}")]
     Failed(String),
+    /// The job stopped on a condition outside it that may pass (a device that stopped
+    /// answering), in words: it is paused with this as its outcome, and goes on from its
+    /// last checkpoint when resumed.
+    #[error("{0}")]
+    Stopped(String),
     /// The job stopped at a checkpoint because it was asked to (not a failure).
     #[error("interrupted ({0:?})")]
     Interrupted(Interrupt),
@@ -359,31 +365,59 @@ impl<J: Job> ErasedJob for J {
     }
 }
 
-type Decoder = fn(&[u8]) -> Result<Box<dyn ErasedJob>, postcard::Error>;
+type Decoder = Arc<dyn Fn(&[u8]) -> Result<Box<dyn ErasedJob>, postcard::Error> + Send + Sync>;
 
 /// Maps stored [`Job::KIND`]s back to job types, so interrupted jobs can resume.
+///
+/// Kinds can be added while libraries are open ([`JobRegistry::register_with`] takes
+/// `&self`): a layer above the core (the network's transfers) registers its jobs once the
+/// core has started, before it opens a library.
 #[derive(Default)]
 pub struct JobRegistry {
-    decoders: HashMap<&'static str, Decoder>,
+    decoders: RwLock<HashMap<&'static str, Decoder>>,
 }
 
 impl JobRegistry {
     /// Registers `J` under [`Job::KIND`]; saved states are decoded by [`Job::decode_state`].
     pub fn register<J: Job>(&mut self) {
-        fn decode<J: Job>(bytes: &[u8]) -> Result<Box<dyn ErasedJob>, postcard::Error> {
-            Ok(Box::new(J::decode_state(bytes)?))
-        }
-        self.decoders.insert(J::KIND, decode::<J>);
+        self.register_with::<J>(|_| {});
+    }
+
+    /// Registers `J` under [`Job::KIND`], with `prepare` called on every job decoded from a
+    /// saved state before it runs: it gives the job what its state cannot hold (a handle
+    /// on the running core or endpoint, kept in fields that are not serialised). Replaces
+    /// an earlier registration of the same kind.
+    pub fn register_with<J: Job>(&self, prepare: impl Fn(&mut J) + Send + Sync + 'static) {
+        let decode = move |bytes: &[u8]| -> Result<Box<dyn ErasedJob>, postcard::Error> {
+            let mut job = J::decode_state(bytes)?;
+            prepare(&mut job);
+            Ok(Box::new(job))
+        };
+        self.decoders
+            .write()
+            .expect("job registry")
+            .insert(J::KIND, Arc::new(decode));
+    }
+
+    /// True when a job of `kind` can be rebuilt from its saved state.
+    pub fn knows(&self, kind: &str) -> bool {
+        self.decoders
+            .read()
+            .expect("job registry")
+            .contains_key(kind)
     }
 
     pub(crate) fn instantiate(&self, record: &JobRecord) -> Result<Box<dyn ErasedJob>, JobError> {
-        let decode =
-            self.decoders
-                .get(record.kind.as_str())
-                .ok_or_else(|| JobError::UnknownKind {
-                    id: record.id,
-                    kind: record.kind.clone(),
-                })?;
+        let decode = self
+            .decoders
+            .read()
+            .expect("job registry")
+            .get(record.kind.as_str())
+            .cloned()
+            .ok_or_else(|| JobError::UnknownKind {
+                id: record.id,
+                kind: record.kind.clone(),
+            })?;
         decode(&record.state).map_err(|e| JobError::BadState {
             id: record.id,
             detail: e.to_string(),
