@@ -273,6 +273,20 @@ impl Shared {
     }
 }
 
+/// The QUIC transport settings: iroh's, with path MTU discovery (RFC 8899) allowed to climb
+/// past Ethernet's 1,500 bytes when the path carries more (loopback, jumbo-frame LANs); a
+/// path that carries less stays where the probes stop, and a lost probe costs nothing.
+fn transport_config() -> iroh::endpoint::QuicTransportConfig {
+    let mut mtu = iroh::endpoint::MtuDiscoveryConfig::default();
+    mtu.upper_bound(MTU_UPPER_BOUND);
+    iroh::endpoint::QuicTransportConfig::builder()
+        .mtu_discovery_config(Some(mtu))
+        .build()
+}
+
+/// The largest UDP payload path MTU discovery tries (bytes).
+const MTU_UPPER_BOUND: u16 = 65_000;
+
 /// The authorisation gate, run after every handshake before any stream is read.
 #[derive(Debug)]
 struct Gate(Arc<Shared>);
@@ -345,6 +359,7 @@ impl Net {
             .clear_address_lookup()
             .net_report_config(iroh::NetReportConfig::minimal())
             .hooks(Gate(shared.clone()))
+            .transport_config(transport_config())
             .alpns(vec![
                 alpn::PAIR.to_vec(),
                 alpn::BROWSE.to_vec(),

@@ -47,6 +47,8 @@ pub const MAX_ANSWER: u32 = 4 * 1024 * 1024;
 pub const MAX_REQUEST: u32 = 64 * 1024;
 /// Entries per manifest chunk.
 pub const MANIFEST_CHUNK: usize = 1000;
+/// A file being received is handed to the disk's write-back every this many bytes.
+const WRITE_BACK_EVERY: u64 = 32 << 20;
 /// Files fetched at once (each on its own stream).
 pub const PARALLEL: usize = 8;
 /// Files made durable together (one `syncfs`).
@@ -551,10 +553,18 @@ impl Receiver<'_> {
             let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
             let path = dir.path().to_owned();
             let writer = tokio::task::spawn_blocking(move || {
+                // The bytes reach the disk as they come (the batch's sync then waits only
+                // for the end).
+                let mut back = (size - have > WRITE_BACK_EVERY)
+                    .then(|| crate::vdfs::fs::ops::WriteBack::new(&file, WRITE_BACK_EVERY));
                 while let Some(b) = rx.blocking_recv() {
                     hasher.update(&b);
                     file.write_all(&b)?;
+                    if let Some(back) = &mut back {
+                        back.grew(b.len() as u64);
+                    }
                 }
+                drop(back);
                 Ok::<_, std::io::Error>((file, hasher))
             });
             let mut left = size - have;

@@ -753,6 +753,68 @@ pub fn hash_file(file: &File) -> io::Result<(u64, blake3::Hash)> {
     Ok((n, hasher.finalize()))
 }
 
+/// Writes a file that grows (a copy from another device, written as it arrives) back to the
+/// disk while it grows: [`WriteBack::grew`] after each write; every `every` bytes a
+/// thread beside the writer runs `fdatasync`, so the writer never waits for the disk and
+/// the sync that makes the file durable has only the end left to write. Errors are left to
+/// that final sync, which reports them. Dropping it stops the thread.
+pub struct WriteBack {
+    kick: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    every: u64,
+    since: u64,
+}
+
+impl WriteBack {
+    /// Write-back of `file` every `every` bytes. If the file cannot be shared with a thread
+    /// (`dup` fails), nothing is written back early.
+    pub fn new(file: &File, every: u64) -> WriteBack {
+        let (kick, thread) = match file.try_clone() {
+            Ok(file) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+                let t = std::thread::Builder::new()
+                    .name("cairn-writeback".into())
+                    .spawn(move || {
+                        while rx.recv().is_ok() {
+                            let _ = file.sync_data();
+                        }
+                    })
+                    .ok();
+                (t.as_ref().map(|_| tx), t)
+            }
+            Err(_) => (None, None),
+        };
+        WriteBack {
+            kick,
+            thread,
+            every,
+            since: 0,
+        }
+    }
+
+    /// `n` more bytes were written.
+    pub fn grew(&mut self, n: u64) {
+        self.since += n;
+        if self.since >= self.every {
+            self.since = 0;
+            if let Some(k) = &self.kick {
+                // A sync under way already covers what came since it started or will be
+                // followed by this one: a full queue is fine.
+                let _ = k.try_send(());
+            }
+        }
+    }
+}
+
+impl Drop for WriteBack {
+    fn drop(&mut self) {
+        self.kick = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Feeds a whole open file, from its start (positional reads: the file's offset is left
 /// alone), to `hasher`, which can go on taking bytes after it (a partial file continued).
 /// Returns the bytes read.
@@ -931,6 +993,28 @@ pub fn split(path: &Path) -> Option<(&Path, &OsStr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer never waits on the write-back thread, which ends with the `WriteBack`;
+    /// the file holds exactly what was written.
+    #[test]
+    fn a_file_written_back_as_it_grows_holds_its_bytes_and_the_thread_ends() {
+        use std::io::Write as _;
+        let t = tempfile::tempdir().unwrap();
+        let d = Dir::open(t.path()).unwrap();
+        let mut f = d.create_new(OsStr::new("grows"), 0o600).unwrap();
+        let mut back = WriteBack::new(&f, 1 << 20);
+        let chunk: Vec<u8> = (0..256 * 1024u32).map(|i| i as u8).collect();
+        for _ in 0..40 {
+            f.write_all(&chunk).unwrap();
+            back.grew(chunk.len() as u64);
+        }
+        let thread = back.thread.as_ref().map(|t| t.thread().id());
+        assert!(thread.is_some(), "a thread writes back");
+        drop(back);
+        let got = std::fs::read(t.path().join("grows")).unwrap();
+        assert_eq!(got.len(), 40 * chunk.len());
+        assert!(got.chunks(chunk.len()).all(|c| c == chunk.as_slice()));
+    }
 
     #[test]
     fn a_large_copy_is_read_back_behind_the_copier_and_both_hashes_are_the_files() {
