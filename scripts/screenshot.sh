@@ -129,12 +129,13 @@ for theme in dark light; do
   xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "desk:$desk_long"; xdotool key Return; sleep 2
   for y in 181 237 293; do xdotool mousemove 400 $y keydown ctrl click 1 keyup ctrl; sleep 0.2; done; sleep 0.5
   shot "$theme-device-selection"
-  # The three rows dragged over the Home location in the sidebar: what a drop there would do (let go
-  # back over the list, where nothing takes them).
+  # The three rows dragged over the Home location in the sidebar: what a drop there would do;
+  # let go there, the copy is a job in the drawer, and a toast tells its end.
   xdotool mousemove 400 237 mousedown 1; sleep 0.1
   for p in "420 240" "300 300" "150 450" "60 234"; do xdotool mousemove $p; sleep 0.15; done; sleep 0.6
   shot "$theme-device-drag"
-  xdotool mousemove 600 400; sleep 0.3; xdotool mouseup 1; sleep 0.3
+  xdotool mouseup 1; sleep 2
+  shot "$theme-device-copied"
   xdotool mousemove 600 400; for _ in 1 2 3 4 5 6 7 8; do xdotool click 5; sleep 0.05; done; sleep 0.8
   shot "$theme-device-wheel"
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "city"; sleep 2

@@ -159,24 +159,47 @@ impl TransferJob {
     /// The summary a finished job ends with, e.g. "Copied 43 files (3.1 MB) from desk into
     /// /home/me/inbox, each verified".
     pub fn summary(&self) -> String {
-        let (files, bytes) = self.totals();
-        let files = match files {
+        let sum = |f: fn(&CopyReport) -> u64| self.reports.iter().map(f).sum::<u64>();
+        let (written, already, bytes) = (sum(|r| r.files), sum(|r| r.already), sum(|r| r.bytes));
+        let files = |n: u64| match n {
             1 => "1 file".to_owned(),
             n => format!("{} files", crate::format::count(n)),
         };
         let size = crate::format::bytes(bytes);
-        let mut text = match &self.way {
-            Way::Pull { dest, .. } => format!(
-                "Copied {files} ({size}) from {} into {}, each verified",
-                self.device_name,
-                lossy(dest)
-            ),
-            Way::Push { dest, .. } => format!(
-                "Sent {files} ({size}) to {} in {}, each verified there",
-                self.device_name,
-                lossy(dest)
-            ),
+        let (name, dest) = (
+            &self.device_name,
+            match &self.way {
+                Way::Pull { dest, .. } | Way::Push { dest, .. } => lossy(dest),
+            },
+        );
+        let pull = matches!(self.way, Way::Pull { .. });
+        if written == 0 && already > 0 {
+            let are = if already == 1 { "is" } else { "are" };
+            let all = files(already);
+            return if pull {
+                format!("Nothing to copy: the {all} from {name} {are} in {dest} already")
+            } else {
+                format!("Nothing to send: the {all} {are} on {name} in {dest} already")
+            };
+        }
+        let mut text = if pull {
+            format!(
+                "Copied {} ({size}) from {name} into {dest}, each verified",
+                files(written)
+            )
+        } else {
+            format!(
+                "Sent {} ({size}) to {name} in {dest}, each verified there",
+                files(written)
+            )
         };
+        if already > 0 {
+            text.push_str(&format!(
+                "; {} {} there already",
+                crate::format::count(already),
+                if already == 1 { "was" } else { "were" }
+            ));
+        }
         let resumed: u64 = self.reports.iter().map(|r| r.resumed).sum();
         if resumed > 0 {
             text.push_str(&format!(
@@ -465,6 +488,26 @@ mod tests {
         assert_eq!(
             job.summary(),
             "Copied 3 files (10 B) from desk into /home/me/inbox, each verified"
+        );
+        let mut again = job.clone();
+        again.reports = vec![CopyReport {
+            already: 3,
+            ..CopyReport::default()
+        }];
+        assert_eq!(
+            again.summary(),
+            "Nothing to copy: the 3 files from desk are in /home/me/inbox already"
+        );
+        again.reports.push(CopyReport {
+            files: 1,
+            bytes: 2048,
+            resumed: 1,
+            ..CopyReport::default()
+        });
+        assert_eq!(
+            again.summary(),
+            "Copied 1 file (2.0 KiB) from desk into /home/me/inbox, each verified; 3 were \
+             there already; 1 went on from where an earlier run stopped"
         );
     }
 }
