@@ -423,6 +423,23 @@ struct Fetched {
     resumed: bool,
 }
 
+/// Bytes received so far by a pull, told to its progress callback as each chunk comes.
+struct Seen<'a> {
+    bytes: std::sync::atomic::AtomicU64,
+    total: u64,
+    progress: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Seen<'_> {
+    fn add(&self, n: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = self.bytes.fetch_add(n, Relaxed) + n;
+        // A file fetched once more (its start was not the sender's) counts twice: the
+        // callback never hears more than the total.
+        (self.progress)(now.min(self.total), self.total);
+    }
+}
+
 /// The part-file name for `remote` from the device `key`.
 pub fn part_name(key: &str, remote: &[u8]) -> Vec<u8> {
     let mut h = blake3::Hasher::new();
@@ -495,7 +512,12 @@ impl Receiver<'_> {
 
     /// Fetches one file into its part file and verifies it; a resumed file whose hash does
     /// not match is fetched once more from its start.
-    async fn fetch(&self, dir: Arc<Dir>, f: Fetch) -> Result<Fetched, super::NetError> {
+    async fn fetch(
+        &self,
+        dir: Arc<Dir>,
+        f: Fetch,
+        seen: &Seen<'_>,
+    ) -> Result<Fetched, super::NetError> {
         let part = part_name(&self.key, &f.remote);
         let mut restarted = false;
         loop {
@@ -578,6 +600,7 @@ impl Receiver<'_> {
                         return Err(self.protocol("more bytes than the file has"));
                     }
                     left -= buf.len() as u64;
+                    seen.add(buf.len() as u64);
                     if tx.send(buf).await.is_err() {
                         break; // the writer failed: its error is below
                     }
@@ -778,7 +801,11 @@ impl Receiver<'_> {
         }
 
         // Fetch in batches: PARALLEL streams at once, one syncfs per batch, then renames.
-        let mut done_bytes = 0u64;
+        let seen = Seen {
+            bytes: std::sync::atomic::AtomicU64::new(0),
+            total,
+            progress,
+        };
         let mut queue = fetches.into_iter().peekable();
         while queue.peek().is_some() {
             let mut batch = Vec::new();
@@ -791,12 +818,9 @@ impl Receiver<'_> {
                 batch.push(queue.next().expect("peeked"));
             }
             let mut fetched = Vec::with_capacity(batch.len());
-            let mut pending = futures_lite_stream(batch, |(dir, f)| self.fetch(dir, f));
+            let mut pending = futures_lite_stream(batch, |(dir, f)| self.fetch(dir, f, &seen));
             while let Some(r) = pending.next().await {
-                let f = r?;
-                done_bytes += f.bytes;
-                progress(done_bytes, total);
-                fetched.push(f);
+                fetched.push(r?);
             }
             self.finish_batch(fetched, &mut report, &dest)?;
         }

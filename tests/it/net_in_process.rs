@@ -199,3 +199,113 @@ fn malformed_truncated_and_oversized_messages_are_refused_and_the_peer_goes_on()
         laptop.close().await;
     });
 }
+
+/// Waits up to 60 s for a `.cairn-pull-…part` file in `dir` holding at least `bytes`.
+fn part_with(dir: &std::path::Path, bytes: u64) -> std::path::PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(p) = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
+            && std::fs::metadata(&p).map_or(0, |m| m.len()) >= bytes
+        {
+            return p;
+        }
+        assert!(std::time::Instant::now() < deadline, "no part file grew");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// A pull tells its bytes while a file comes (not only when it is done), and a copy as a job
+/// stops mid-file on Pause, keeping its partial file, and goes on from it on Resume.
+#[test]
+fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
+    use cairn::net::job::TransferJob;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let tree = base.join("shared");
+    std::fs::create_dir_all(&tree).unwrap();
+    let big: Vec<u8> = (0..(256u32 << 20) / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let src = tree.join("big.bin");
+    std::fs::write(&src, &big).unwrap();
+    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
+    let lib = desk_core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&tree, IndexMode::Shallow, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
+    cairn::net::job::register(&laptop_core);
+    let laptop_lib = laptop_core.open_library(None).unwrap();
+    let desk = desk_core
+        .runtime()
+        .block_on(Net::start(&desk_core, loopback()))
+        .unwrap();
+    // The job finds this endpoint (on loopback) as the core's shared one.
+    let laptop = laptop_core
+        .runtime()
+        .block_on(Net::shared(&laptop_core, loopback()))
+        .unwrap();
+    laptop_core.runtime().block_on(async {
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+    });
+    let d = laptop.paired().list().unwrap().remove(0);
+
+    // Bytes are told as they come.
+    let inbox = base.join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let told = std::sync::Mutex::new(Vec::new());
+    laptop_core
+        .runtime()
+        .block_on(laptop.pull(
+            &d,
+            &desk.addrs(),
+            src.as_os_str().as_bytes(),
+            &inbox,
+            &|done, total| told.lock().unwrap().push((done, total)),
+        ))
+        .unwrap();
+    let told = told.into_inner().unwrap();
+    let size = big.len() as u64;
+    assert!(told.len() > 10, "{} calls", told.len());
+    assert!(told.windows(2).all(|w| w[0].0 <= w[1].0 && w[1].1 == size));
+    assert!(told[0].0 < size / 2, "{:?}", told[0]);
+    assert_eq!(told.last(), Some(&(size, size)));
+
+    // As a job: paused mid-file, then resumed from its partial file.
+    let again = base.join("again");
+    std::fs::create_dir(&again).unwrap();
+    let job = TransferJob::pull(
+        &laptop_core,
+        d.id,
+        &d.name,
+        desk.addrs(),
+        vec![src.as_os_str().as_bytes().to_vec()],
+        &again,
+    );
+    let handle = laptop_lib.jobs().spawn(job).unwrap();
+    let part = part_with(&again, 16 << 20);
+    laptop_lib.jobs().pause(handle.id()).unwrap();
+    assert_eq!(handle.wait(), JobStatus::Paused);
+    let kept = std::fs::metadata(&part).unwrap().len();
+    assert!(kept >= 16 << 20 && kept < size, "{kept}");
+    assert!(!again.join("big.bin").exists());
+    let record = laptop_lib.jobs().get(handle.id()).unwrap();
+    assert!(record.progress.completed > 0 && record.progress.total == Some(size));
+    let handle = laptop_lib.jobs().resume(handle.id()).unwrap();
+    assert_eq!(handle.wait(), JobStatus::Completed);
+    assert_eq!(std::fs::read(again.join("big.bin")).unwrap(), big);
+    assert!(!part.exists());
+    let outcome = laptop_lib.jobs().get(handle.id()).unwrap().outcome.unwrap();
+    assert!(
+        outcome.contains("went on from where an earlier run stopped"),
+        "{outcome}"
+    );
+}

@@ -7,7 +7,7 @@ use crate::ui::AppState;
 use crate::ui::commands::UiCommand;
 use crate::ui::theme;
 use crate::ui::widgets::fixed_width;
-use crate::vdfs::jobs::JobStatus;
+use crate::vdfs::jobs::{Job as _, JobStatus};
 
 /// Draws the jobs drawer; what the person does is pushed to `actions`.
 pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiCommand>) {
@@ -69,8 +69,16 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     // time left from the bytes its preview counted, when it started here.
                     let file_op = j.kind == "file_operation";
                     let byte_rate = rates.map(|r| r.1).filter(|&r| file_op && r > 0.0);
+                    // A copy with a device counts bytes only (its units are bytes).
+                    let in_bytes = j.kind == crate::net::job::TransferJob::KIND;
                     let text = match (j.status, progress.total) {
                         (JobStatus::Completed, _) => "100%".to_owned(),
+                        (_, Some(t)) if in_bytes => format!(
+                            "{} {} of {}",
+                            progress.phase,
+                            format::bytes(progress.completed),
+                            format::bytes(t)
+                        ),
                         (_, Some(t)) if file_op => format!(
                             "{} {}/{} files, {}",
                             progress.phase,
@@ -123,7 +131,11 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
                     } else if !j.status.is_terminal()
                         && let Some(r) = rate
                     {
-                        note.push(format!("{r:.0}/s"));
+                        note.push(if in_bytes {
+                            format!("{}/s", format::bytes(r as u64))
+                        } else {
+                            format!("{r:.0}/s")
+                        });
                         // Nothing left is not "0 ms left": the job is finishing.
                         let remaining = progress
                             .total
