@@ -224,9 +224,10 @@ impl CairnApp {
         });
         self.run_all(&mut acts, &ctx);
         let mut jobs_open = self.state.jobs_open;
+        // Sized to what it shows: one line when nothing runs, else its rows.
         egui::Panel::bottom("jobs")
-            .resizable(true)
-            .default_size(150.0)
+            .resizable(false)
+            .exact_size(panels::jobs::height(&self.state))
             .show_collapsible(ui, &mut jobs_open, |ui| {
                 panels::jobs::show(ui, &self.state, &mut acts);
             });

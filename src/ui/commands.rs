@@ -233,6 +233,8 @@ pub enum UiCommand {
     RemoveLocation(u32),
     /// Show or hide the jobs drawer.
     ToggleJobs,
+    /// Show every job in the drawer, or only what runs (the newest when nothing does).
+    ToggleAllJobs,
     /// Pause a job.
     PauseJob(JobId),
     /// Resume a job.
@@ -585,6 +587,8 @@ pub enum CommandKind {
     RemoveLocation,
     /// [`UiCommand::ToggleJobs`].
     ToggleJobs,
+    /// [`UiCommand::ToggleAllJobs`].
+    ToggleAllJobs,
     /// [`UiCommand::PauseJob`].
     PauseJob,
     /// [`UiCommand::ResumeJob`].
@@ -758,6 +762,7 @@ impl UiCommand {
             UiCommand::SetLocationMode(..) => K::SetLocationMode,
             UiCommand::RemoveLocation(_) => K::RemoveLocation,
             UiCommand::ToggleJobs => K::ToggleJobs,
+            UiCommand::ToggleAllJobs => K::ToggleAllJobs,
             UiCommand::PauseJob(_) => K::PauseJob,
             UiCommand::ResumeJob(_) => K::ResumeJob,
             UiCommand::CancelJob(_) => K::CancelJob,
@@ -950,7 +955,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 116] = {
+    pub const ALL: [CommandKind; 117] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1020,6 +1025,7 @@ impl CommandKind {
             K::SetLocationMode,
             K::RemoveLocation,
             K::ToggleJobs,
+            K::ToggleAllJobs,
             K::PauseJob,
             K::ResumeJob,
             K::CancelJob,
@@ -1145,6 +1151,8 @@ impl CommandKind {
             K::RemoveLocation => "Remove from library",
             // The button reads "Hide jobs" while the drawer is open.
             K::ToggleJobs => "Show jobs",
+            // The button reads "Fewer" while every job is shown.
+            K::ToggleAllJobs => "All jobs",
             K::PauseJob => "Pause",
             K::ResumeJob => "Resume",
             K::CancelJob => "Cancel",

@@ -37,6 +37,13 @@ pub use app::CairnApp;
 use bridge::Bridge;
 pub use state::AppState;
 
+/// The jobs drawer's height for what `state` shows, in points: one line when nothing runs
+/// (the newest job, or "No jobs yet"), else a title line and a row per job shown, up to six
+/// before it scrolls.
+pub fn jobs_drawer_height(state: &AppState) -> f32 {
+    panels::jobs::height(state)
+}
+
 use crate::vdfs::{Core, CoreOptions};
 
 /// Opens the window on the library `library` (or the default one) and runs until it closes.

@@ -33,6 +33,7 @@ pub(crate) fn command_for(kind: CommandKind, targets: &KeyTargets) -> Option<UiC
         K::ShowMissing => Some(UiCommand::ShowMissing),
         K::NewLibrary => Some(UiCommand::NewLibrary),
         K::ToggleJobs => Some(UiCommand::ToggleJobs),
+        K::ToggleAllJobs => Some(UiCommand::ToggleAllJobs),
         K::ToggleHiddenTags => Some(UiCommand::ToggleHiddenTags),
         K::EmptyTrash => Some(UiCommand::EmptyTrash),
         K::Inspect => focused().map(UiCommand::Inspect),

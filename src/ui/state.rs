@@ -155,8 +155,11 @@ pub struct AppState {
     pub open_with_offer: Option<PathBuf>,
     /// Text of the "New library" dialog, when it is open.
     pub new_library: Option<String>,
-    /// Whether the jobs drawer is expanded.
+    /// Whether the jobs drawer is shown.
     pub jobs_open: bool,
+    /// Whether the drawer lists every job (else what runs, or the newest one when nothing
+    /// does, on a single line).
+    pub jobs_all: bool,
     /// Whether the settings window is open.
     pub settings_open: bool,
     /// The folder to show first.
@@ -2073,6 +2076,7 @@ impl AppState {
             UiCommand::SetLocationMode(id, mode) => send.push(Command::SetLocationMode(id, mode)),
             UiCommand::RemoveLocation(id) => send.push(Command::RemoveLocation(id)),
             UiCommand::ToggleJobs => self.jobs_open = !self.jobs_open,
+            UiCommand::ToggleAllJobs => self.jobs_all = !self.jobs_all,
             UiCommand::PauseJob(id) => send.push(Command::PauseJob(id)),
             UiCommand::ResumeJob(id) => send.push(Command::ResumeJob(id)),
             UiCommand::CancelJob(id) => send.push(Command::CancelJob(id)),

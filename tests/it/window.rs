@@ -3462,3 +3462,52 @@ fn the_window_sends_files_to_a_nearby_device_that_accepts() {
     let _ = phone.kill();
     let _ = phone.wait();
 }
+
+/// The jobs drawer is sized to what it shows: the newest job on one line when nothing runs
+/// ("All N jobs" lists the rest), and only what runs while something does.
+#[test]
+fn the_jobs_drawer_is_one_line_when_nothing_runs_and_lists_what_runs() {
+    use cairn::ui::bridge::Update;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    step_until_state(&mut h, "the first refresh arrived", |s| {
+        !s.libraries.is_empty()
+    });
+    h.run_steps(5);
+    let titled = |id, status, title: &str| cairn::vdfs::jobs::JobRecord {
+        title: title.into(),
+        ..job_record(id, status)
+    };
+    // (The list comes oldest first, as the core sends it.)
+    h.state_mut().state_mut().apply(Update::Jobs(vec![
+        titled(1, JobStatus::Completed, "Index older"),
+        titled(2, JobStatus::Completed, "Index newest"),
+    ]));
+    h.run_steps(2);
+    let drawer = |h: &H<'_>| cairn::ui::jobs_drawer_height(h.state().state());
+    let one_line = drawer(&h);
+    assert!(h.query_by_label("Index newest").is_some());
+    assert!(h.query_by_label("Index older").is_none());
+    h.get_by_label("All 2 jobs").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Index older").is_some());
+    assert!(drawer(&h) > one_line + 40.0, "sized to its two rows");
+    h.get_by_label("Fewer").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Index older").is_none());
+    assert_eq!(drawer(&h), one_line);
+    // Something runs: it is listed (with its buttons), the ended ones are not.
+    h.state_mut().state_mut().apply(Update::Jobs(vec![
+        titled(1, JobStatus::Completed, "Index older"),
+        titled(2, JobStatus::Completed, "Index newest"),
+        titled(3, JobStatus::Running, "Copy “a” from desk into inbox"),
+    ]));
+    h.run_steps(2);
+    assert!(h.query_by_label("Copy “a” from desk into inbox").is_some());
+    assert!(h.query_by_label("Pause").is_some());
+    assert!(h.query_by_label("Index newest").is_none());
+    assert!(h.query_by_label("1 active").is_some());
+    assert!(drawer(&h) > one_line);
+}
