@@ -3511,3 +3511,29 @@ fn the_jobs_drawer_is_one_line_when_nothing_runs_and_lists_what_runs() {
     assert!(h.query_by_label("1 active").is_some());
     assert!(drawer(&h) > one_line);
 }
+
+/// Regression: in the grid (with its zoom slider) and the inspector on, a 1200-point window
+/// drew the "Inspector" box under "Settings…". The fields give up width instead.
+#[test]
+fn regression_the_top_bar_fits_a_1200_point_window_in_the_grid() {
+    use egui::accesskit::Role;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.get_by_label("notes.md").click();
+    h.key_press(egui::Key::Space);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Zoom").is_some(),
+        "the grid shows its zoom"
+    );
+    let inspector = h.get_by_role_and_label(Role::CheckBox, "Inspector").rect();
+    assert!(inspector.width() > 0.0);
+    let settings = h.get_by_label("Settings…").rect();
+    assert!(
+        inspector.max.x <= settings.min.x,
+        "Inspector {inspector:?} runs under Settings… {settings:?}"
+    );
+}

@@ -9,6 +9,16 @@ use crate::ui::explorer::ViewMode;
 use crate::ui::panels::path_bar;
 
 /// Draws the top bar; what the person does is pushed to `actions`.
+/// The filter and search fields' widths (points): as wide as the row allows between these.
+const FIELD_MIN: f32 = 110.0;
+const FIELD_MAX: f32 = 220.0;
+/// The zoom slider's width in the grid.
+const ZOOM_WIDTH: f32 = 80.0;
+/// What the second row takes besides the two fields (their labels, the boxes and buttons,
+/// "Settings…" and the spacing), in the list and in the grid (with the zoom slider).
+const ROW_REST: f32 = 650.0;
+const ROW_REST_GRID: f32 = ROW_REST + 150.0;
+
 pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
     ui.add_space(2.0);
     ui.horizontal(|ui| {
@@ -27,12 +37,18 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         path_bar::show(ui, state, actions);
     });
     ui.horizontal(|ui| {
+        // The two fields give up width before anything runs under "Settings…": what the
+        // rest of the row takes (its labels, boxes and buttons; the zoom slider in the grid)
+        // is left to it.
+        let grid = state.explorer.current_prefs().view == ViewMode::Grid;
+        let rest = if grid { ROW_REST_GRID } else { ROW_REST };
+        let field = ((ui.available_width() - rest) / 2.0).clamp(FIELD_MIN, FIELD_MAX);
         let label = ui.label("Filter");
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut state.explorer.filter)
                     .hint_text("Type to filter this folder")
-                    .desired_width(220.0),
+                    .desired_width(field),
             )
             .labelled_by(label.id);
         if r.changed() {
@@ -48,7 +64,7 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             .add(
                 egui::TextEdit::singleline(&mut state.search_text)
                     .hint_text(hint)
-                    .desired_width(220.0),
+                    .desired_width(field),
             )
             .labelled_by(label.id);
         if std::mem::take(&mut state.focus_search) {
@@ -68,10 +84,10 @@ pub(crate) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
         ui.separator();
         let mut hidden = state.explorer.show_hidden;
         toggle(ui, &mut hidden, UiCommand::ToggleHidden, actions);
-        let grid = state.explorer.current_prefs().view == ViewMode::Grid;
         view_switch(ui, grid, actions);
         if grid {
             let label = ui.label("Zoom");
+            ui.spacing_mut().slider_width = ZOOM_WIDTH;
             ui.add(egui::Slider::new(&mut state.grid_zoom, 48.0..=256.0).show_value(false))
                 .labelled_by(label.id);
         }
