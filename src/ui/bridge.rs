@@ -99,6 +99,8 @@ pub enum Command {
     OpenTerminal(PathBuf),
     /// Remember this folder as the one to open next time (it was just listed).
     RememberFolder(PathBuf),
+    /// Remember the list view's hidden columns (by name) for the next start.
+    RememberColumns(Vec<String>),
     /// Preview a file operation on the blocking pool (touching nothing). With `ask`, the
     /// preview always comes back ([`Update::Previewed`]) for the person to confirm; without,
     /// it is committed at once unless it needs attention (a conflict, a warning, a refusal).
@@ -559,6 +561,13 @@ impl Bridge {
                         // blocking thread, so other commands go on meanwhile.
                         tokio::task::spawn_blocking(move || pick_location(&core, &send));
                     }
+                    Command::RememberColumns(columns) => {
+                        tokio::task::spawn_blocking(move || {
+                            if let Err(e) = core.remember_hidden_columns(columns) {
+                                tracing::warn!("{e}");
+                            }
+                        });
+                    }
                     Command::RememberFolder(path) => {
                         *remembered.lock().unwrap_or_else(|p| p.into_inner()) = Some(path);
                         let remembered = remembered.clone();
@@ -866,6 +875,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
             | Command::RememberFolder(_)
+            | Command::RememberColumns(_)
             | Command::AppsFor(_)
             | Command::FileOp { .. }
             | Command::Drop { .. }

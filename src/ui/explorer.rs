@@ -143,6 +143,40 @@ pub enum SortKey {
     Kind,
 }
 
+impl SortKey {
+    /// Its name as `window.toml` keeps it: `name`, `size`, `modified`, `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Modified => "modified",
+            SortKey::Kind => "kind",
+        }
+    }
+
+    /// The column named `name` (as [`SortKey::as_str`] writes it), if any.
+    pub fn from_name(name: &str) -> Option<SortKey> {
+        [
+            SortKey::Name,
+            SortKey::Size,
+            SortKey::Modified,
+            SortKey::Kind,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
+    /// The columns to hide from their remembered `names`: unknown names are ignored, and
+    /// the name column always shows.
+    pub fn hidden_from(names: &[String]) -> std::collections::BTreeSet<SortKey> {
+        names
+            .iter()
+            .filter_map(|n| SortKey::from_name(n))
+            .filter(|k| *k != SortKey::Name)
+            .collect()
+    }
+}
+
 /// How a folder is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ViewMode {

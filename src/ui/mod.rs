@@ -77,6 +77,7 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
     // `cairn …` in a terminal meanwhile runs inside this process (the library is held here).
     crate::cli::serve::follow_open_library(core.clone());
     let start = start_folder(&core);
+    let hidden_columns = core.window_state().hidden_columns;
     let device = core.device().name;
     let data_dir = core.data_dir().data().to_owned();
     eframe::run_native(
@@ -96,6 +97,7 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             if let Some(f) = start {
                 state.start_folder = Some(f);
             }
+            state.explorer.hidden_columns = explorer::SortKey::hidden_from(&hidden_columns);
             Ok(Box::new(CairnApp::new(bridge, state, Some(core))))
         }),
     )

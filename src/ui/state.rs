@@ -2042,6 +2042,13 @@ impl AppState {
                 if key != crate::ui::explorer::SortKey::Name && !e.hidden_columns.remove(&key) {
                     e.hidden_columns.insert(key);
                 }
+                // Remembered for the next start.
+                send.push(Command::RememberColumns(
+                    e.hidden_columns
+                        .iter()
+                        .map(|k| k.as_str().to_owned())
+                        .collect(),
+                ));
             }
             UiCommand::Search => send.push(self.search()),
             UiCommand::SearchEverywhere(on) => {

@@ -134,6 +134,8 @@ struct CoreInner {
     ephemeral: Arc<query::search::ephemeral::EphemeralSearch>,
     /// Start the live index when a library opens.
     watch: bool,
+    /// One change of `window.toml` at a time.
+    window_state_lock: std::sync::Mutex<()>,
     /// Services of the layers above, one per type ([`Core::extension`]).
     extensions: std::sync::Mutex<
         std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
@@ -210,6 +212,7 @@ impl Core {
                 ephemeral: Default::default(),
                 watch: options.watch,
                 extensions: std::sync::Mutex::default(),
+                window_state_lock: std::sync::Mutex::default(),
                 views: std::sync::Mutex::new((None, None)),
                 runtime: Some(runtime),
             }),
@@ -253,12 +256,53 @@ impl Core {
     /// # Errors
     /// [`CoreError::Io`] naming the file.
     pub fn remember_folder(&self, folder: &Path) -> Result<(), CoreError> {
+        self.change_window_state(|state| {
+            let changed = state.last_folder.as_deref() != Some(folder);
+            state.last_folder = Some(folder.to_owned());
+            changed
+        })
+    }
+
+    /// What the window remembers between runs (`window.toml`); an unreadable file is logged
+    /// and gives the defaults (it is only state).
+    pub fn window_state(&self) -> home::data_dir::WindowState {
+        self.inner
+            .data_dir
+            .load_window_state()
+            .inspect_err(|e| tracing::warn!("{e}"))
+            .unwrap_or_default()
+    }
+
+    /// Remembers the list view's hidden columns (`window.toml`; written only when they
+    /// change).
+    ///
+    /// # Errors
+    /// [`CoreError::Io`] naming the file.
+    pub fn remember_hidden_columns(&self, columns: Vec<String>) -> Result<(), CoreError> {
+        self.change_window_state(|state| {
+            let changed = state.hidden_columns != columns;
+            state.hidden_columns = columns;
+            changed
+        })
+    }
+
+    /// Reads `window.toml`, lets `change` edit it (returning whether it changed) and writes
+    /// it back, one change at a time (the folder and the columns are remembered from
+    /// different threads).
+    fn change_window_state(
+        &self,
+        change: impl FnOnce(&mut home::data_dir::WindowState) -> bool,
+    ) -> Result<(), CoreError> {
+        let _one = self
+            .inner
+            .window_state_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let dir = &self.inner.data_dir;
         let mut state = dir.load_window_state().unwrap_or_default();
-        if state.last_folder.as_deref() == Some(folder) {
+        if !change(&mut state) {
             return Ok(());
         }
-        state.last_folder = Some(folder.to_owned());
         dir.save_window_state(&state)
     }
 

@@ -279,6 +279,19 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
             .hidden_columns
             .contains(&cairn::ui::explorer::SortKey::Kind)
     });
+    // Remembered for the next start (window.toml), and read back as the same choice.
+    step_until_state(&mut h, "the choice remembered", |_| {
+        fx.core.window_state().hidden_columns == ["kind"]
+    });
+    assert_eq!(
+        cairn::ui::explorer::SortKey::hidden_from(&fx.core.window_state().hidden_columns),
+        [cairn::ui::explorer::SortKey::Kind].into()
+    );
+    assert_eq!(
+        cairn::ui::explorer::SortKey::hidden_from(&["name".into(), "colour".into()]),
+        Default::default(),
+        "the name always shows; unknown names are ignored"
+    );
     h.run_steps(3);
     assert_eq!(
         h.query_all_by_label("Kind").count(),
@@ -292,6 +305,9 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
         .click();
     step_until_state(&mut h, "Kind shown again", |s| {
         s.explorer.hidden_columns.is_empty()
+    });
+    step_until_state(&mut h, "every column remembered shown", |_| {
+        fx.core.window_state().hidden_columns.is_empty()
     });
     h.run_steps(3);
     assert_eq!(h.query_all_by_label("Kind").count(), 1, "its title is back");

@@ -86,6 +86,9 @@ impl Default for NetSettings {
 pub struct WindowState {
     /// The last folder the window showed (exact bytes, kept through the file as they are).
     pub last_folder: Option<PathBuf>,
+    /// The list view's columns the person hid, by name (`size`, `modified`, `kind`); the
+    /// window ignores names it does not know.
+    pub hidden_columns: Vec<String>,
 }
 
 /// `window.toml` as stored: a path that is not UTF-8 is kept as its bytes.
@@ -94,11 +97,15 @@ pub struct WindowState {
 struct WindowStateFile {
     last_folder: Option<String>,
     last_folder_bytes: Option<Vec<u8>>,
+    hidden_columns: Vec<String>,
 }
 
 impl From<&WindowState> for WindowStateFile {
     fn from(w: &WindowState) -> Self {
-        let mut f = WindowStateFile::default();
+        let mut f = WindowStateFile {
+            hidden_columns: w.hidden_columns.clone(),
+            ..WindowStateFile::default()
+        };
         if let Some(p) = &w.last_folder {
             match p.to_str() {
                 Some(s) => f.last_folder = Some(s.to_owned()),
@@ -119,6 +126,7 @@ impl From<WindowStateFile> for WindowState {
                 f.last_folder_bytes
                     .map(|b| PathBuf::from(crate::vdfs::fs::entry::os_from_bytes(&b)))
             }),
+            hidden_columns: f.hidden_columns,
         }
     }
 }
@@ -324,6 +332,7 @@ mod tests {
         ] {
             let state = WindowState {
                 last_folder: Some(folder),
+                hidden_columns: vec!["size".into(), "kind".into()],
             };
             dir.save_window_state(&state).unwrap();
             assert_eq!(dir.load_window_state().unwrap(), state);
