@@ -338,7 +338,6 @@ fn read(
     offset: u64,
     send: &dyn Fn(Out) -> bool,
 ) -> Result<(), String> {
-    use std::os::unix::fs::FileExt;
     let path = confine(path)?;
     let (parent, name) = open_parent(&path)?;
     let file = parent.open_file(name).map_err(|e| e.to_string())?;
@@ -356,20 +355,24 @@ fn read(
     }
     let mut hasher = blake3::Hasher::new();
     let mut pos = 0u64;
+    // Read in order from the start (the file was just opened), each chunk into a buffer of
+    // its own that goes to the connection as it is (no zeroing, no copy).
+    let mut reader = &file;
     while pos < size {
-        let want = usize::try_from((size - pos).min(DATA_CHUNK as u64)).expect("chunk");
-        let mut buf = vec![0u8; want];
-        let n = match file.read_at(&mut buf[..want], pos) {
-            Ok(0) => {
-                return Err(format!(
-                    "{} became shorter while being sent",
-                    path.display()
-                ));
-            }
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
+        let want = (size - pos).min(DATA_CHUNK as u64);
+        let mut buf = Vec::with_capacity(want as usize);
+        let n =
+            match std::io::Read::read_to_end(&mut std::io::Read::take(&mut reader, want), &mut buf)
+            {
+                Ok(0) => {
+                    return Err(format!(
+                        "{} became shorter while being sent",
+                        path.display()
+                    ));
+                }
+                Ok(n) => n,
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            };
         hasher.update(&buf[..n]);
         let end = pos + n as u64;
         if end > offset {
@@ -572,7 +575,7 @@ impl Receiver<'_> {
             }
             // The network is read here; hashing and writing run on a blocking thread beside
             // it, so neither waits for the other.
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
             let path = dir.path().to_owned();
             let writer = tokio::task::spawn_blocking(move || {
                 // The bytes reach the disk as they come (the batch's sync then waits only
@@ -591,18 +594,28 @@ impl Receiver<'_> {
             });
             let mut left = size - have;
             let received = async {
-                while left > 0 {
-                    let mut buf = Vec::with_capacity(DATA_CHUNK);
-                    wire::recv_raw(&mut recv, DATA_CHUNK as u32, &mut buf)
+                'frames: while left > 0 {
+                    // One raw frame: its length, then its bytes as the connection holds
+                    // them (handed to the writer without a copy).
+                    let len = wire::recv_raw_len(&mut recv, DATA_CHUNK as u32)
                         .await
                         .map_err(|e| self.remote_error(e))?;
-                    if buf.len() as u64 > left || buf.is_empty() {
+                    if u64::from(len) > left || len == 0 {
                         return Err(self.protocol("more bytes than the file has"));
                     }
-                    left -= buf.len() as u64;
-                    seen.add(buf.len() as u64);
-                    if tx.send(buf).await.is_err() {
-                        break; // the writer failed: its error is below
+                    let mut need = len as usize;
+                    while need > 0 {
+                        let chunk = recv
+                            .read_chunk(need)
+                            .await
+                            .map_err(|e| self.remote_error(WireError::Io(e.into())))?
+                            .ok_or_else(|| self.remote_error(WireError::Truncated))?;
+                        need -= chunk.len();
+                        left -= chunk.len() as u64;
+                        seen.add(chunk.len() as u64);
+                        if tx.send(chunk).await.is_err() {
+                            break 'frames; // the writer failed: its error is below
+                        }
                     }
                 }
                 Ok(())

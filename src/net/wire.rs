@@ -153,6 +153,24 @@ pub async fn recv_raw(
     max: u32,
     buf: &mut Vec<u8>,
 ) -> Result<(), WireError> {
+    let len = recv_raw_len(r, max).await?;
+    buf.resize(len as usize, 0);
+    r.read_exact(buf).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            WireError::Truncated
+        } else {
+            WireError::Io(e)
+        }
+    })?;
+    Ok(())
+}
+
+/// Reads a raw frame's length (at most `max`); its bytes follow, for the caller to read
+/// (a receiver that takes them as the connection holds them, without a copy).
+///
+/// # Errors
+/// [`WireError::TooLarge`], [`WireError::Closed`], [`WireError::Io`].
+pub async fn recv_raw_len(r: &mut (impl AsyncRead + Unpin), max: u32) -> Result<u32, WireError> {
     let mut head = [0u8; 4];
     r.read_exact(&mut head).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -165,15 +183,7 @@ pub async fn recv_raw(
     if len > max {
         return Err(WireError::TooLarge { len, max });
     }
-    buf.resize(len as usize, 0);
-    r.read_exact(buf).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            WireError::Truncated
-        } else {
-            WireError::Io(e)
-        }
-    })?;
-    Ok(())
+    Ok(len)
 }
 
 /// What a protocol's blocking side produces for the stream's writer: a message, or raw
