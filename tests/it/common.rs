@@ -39,6 +39,36 @@ pub fn fails(cmd: &mut Command) -> String {
 }
 
 /// Parses JSON stdout.
+/// `len` bytes (a multiple of 4) of a fixed pattern that repeats nowhere near a data
+/// frame's length: a large file whose every chunk differs.
+pub fn pattern(len: u32) -> Vec<u8> {
+    (0..len / 4)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect()
+}
+
+/// Waits up to 60 s until a partial file of a copy from a device (`.cairn-pull-…part`) in
+/// `dir` holds at least `bytes`, and returns it; `dir` may not exist yet.
+pub fn wait_for_part(dir: &Path, bytes: u64) -> std::path::PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(p) = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
+            && std::fs::metadata(&p).map_or(0, |m| m.len()) >= bytes
+        {
+            return p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no part file grew in {dir:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {stdout}"))
 }

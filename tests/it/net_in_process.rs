@@ -200,24 +200,6 @@ fn malformed_truncated_and_oversized_messages_are_refused_and_the_peer_goes_on()
     });
 }
 
-/// Waits up to 60 s for a `.cairn-pull-…part` file in `dir` holding at least `bytes`.
-fn part_with(dir: &std::path::Path, bytes: u64) -> std::path::PathBuf {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if let Some(p) = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
-            && std::fs::metadata(&p).map_or(0, |m| m.len()) >= bytes
-        {
-            return p;
-        }
-        assert!(std::time::Instant::now() < deadline, "no part file grew");
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-}
-
 /// A pull tells its bytes while a file comes (not only when it is done), and a copy as a job
 /// stops mid-file on Pause, keeping its partial file, and goes on from it on Resume.
 #[test]
@@ -228,9 +210,7 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
     let base = std::fs::canonicalize(tmp.path()).unwrap();
     let tree = base.join("shared");
     std::fs::create_dir_all(&tree).unwrap();
-    let big: Vec<u8> = (0..(256u32 << 20) / 4)
-        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
-        .collect();
+    let big: Vec<u8> = crate::common::pattern(256u32 << 20);
     let src = tree.join("big.bin");
     std::fs::write(&src, &big).unwrap();
     let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
@@ -291,7 +271,7 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
         &again,
     );
     let handle = laptop_lib.jobs().spawn(job).unwrap();
-    let part = part_with(&again, 16 << 20);
+    let part = crate::common::wait_for_part(&again, 16 << 20);
     laptop_lib.jobs().pause(handle.id()).unwrap();
     assert_eq!(handle.wait(), JobStatus::Paused);
     let kept = std::fs::metadata(&part).unwrap().len();

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::common::{cairn, fails, json, ok};
+use crate::common::{cairn, fails, json, ok, pattern, wait_for_part};
 
 /// A `cairn` child whose stdout lines are read as they come; killed on drop.
 struct Proc {
@@ -453,34 +453,11 @@ fn bytes_that_do_not_match_the_announced_hash_are_never_kept() {
     );
 }
 
-/// Waits until `part` holds at least `bytes`, for at most 60 s.
-fn wait_for_part(dir: &Path, bytes: u64) -> PathBuf {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        if let Some(p) = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
-            && std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0) >= bytes
-        {
-            return p;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no part file grew in {dir:?}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-}
-
 #[test]
 fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
     let tmp = tempfile::tempdir().unwrap();
     let (desk, laptop, tree) = paired_pair(tmp.path());
-    let big: Vec<u8> = (0..(256u32 << 20) / 4)
-        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
-        .collect();
+    let big: Vec<u8> = pattern(256u32 << 20);
     let src = tree.join("big.bin");
     std::fs::write(&src, &big).unwrap();
     let want = blake3::hash(&big);
@@ -570,9 +547,7 @@ fn a_copy_killed_on_either_side_resumes_to_identical_bytes() {
 fn a_cancelled_copy_leaves_no_partial_file_behind() {
     let tmp = tempfile::tempdir().unwrap();
     let (desk, laptop, tree) = paired_pair(tmp.path());
-    let big: Vec<u8> = (0..(128u32 << 20) / 4)
-        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
-        .collect();
+    let big: Vec<u8> = pattern(128u32 << 20);
     std::fs::create_dir(tree.join("album")).unwrap();
     std::fs::write(tree.join("album/big.bin"), &big).unwrap();
     drop(big);
@@ -689,9 +664,7 @@ fn files_pushed_to_a_paired_device_land_in_its_location_verified_and_indexed() {
     assert_eq!(std::fs::read_dir(&private).unwrap().count(), 1);
 
     // A push killed on the pushing side goes on from desk's partial file when run again.
-    let huge: Vec<u8> = (0..(96u32 << 20) / 4)
-        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
-        .collect();
+    let huge: Vec<u8> = pattern(96u32 << 20);
     let lone = tmp.path().join("lone");
     std::fs::create_dir(&lone).unwrap();
     std::fs::write(lone.join("huge.bin"), &huge).unwrap();
