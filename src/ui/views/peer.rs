@@ -235,29 +235,81 @@ fn found(
             ui.label(format!("{} on {}", items_text(n), p.device.name));
         }
     }
-    table(
-        ui,
-        "peer-hits",
-        ["Path", "Size", "Modified"],
-        [100.0, 150.0],
-    )
-    .body(|body| {
-        body.rows(ROW_HEIGHT, f.hits.len(), |mut row| {
-            let h = &f.hits[row.index()];
-            entry_cells(
-                &mut row,
-                &h.path,
-                h.kind == EntryKind::Dir,
-                h.size,
-                h.mtime_ns,
-            );
-            let r = row.response();
-            drag_source(&r, p, || vec![h.path.clone()]);
-            if r.clicked() {
-                actions.push(UiCommand::PeerReveal(h.path.clone()));
+    use egui_extras::{Column, TableBuilder};
+    TableBuilder::new(ui)
+        .id_salt("peer-hits")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click_and_drag())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(260.0).at_least(120.0).clip(true))
+        .column(Column::remainder().at_least(120.0).clip(true))
+        .column(Column::initial(100.0))
+        .column(Column::initial(150.0))
+        .header(ROW_HEIGHT, |mut h| {
+            for t in ["Name", "Folder", "Size", "Modified"] {
+                h.col(|ui| {
+                    ui.strong(t);
+                });
             }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, f.hits.len(), |mut row| {
+                let h = &f.hits[row.index()];
+                let (folder, name) = hit_place(&h.path, p.path.as_deref());
+                let shown = String::from_utf8_lossy(name);
+                let shown = if h.kind == EntryKind::Dir {
+                    format!("{shown}/")
+                } else {
+                    shown.into_owned()
+                };
+                row.col(|ui| cell(ui, shown.into()));
+                row.col(|ui| {
+                    ui.add(
+                        egui::Label::new(RichText::new(folder).color(crate::ui::theme::weak(ui)))
+                            .truncate()
+                            .selectable(false),
+                    )
+                    .on_hover_text(String::from_utf8_lossy(&h.path));
+                });
+                row.col(|ui| cell(ui, format::bytes(h.size).into()));
+                row.col(|ui| cell(ui, format::time_ms(h.mtime_ns / 1_000_000).into()));
+                let r = row.response();
+                drag_source(&r, p, || vec![h.path.clone()]);
+                if r.clicked() {
+                    actions.push(UiCommand::PeerReveal(h.path.clone()));
+                }
+            });
         });
+}
+
+/// Where a hit at `path` (absolute on the device, exact bytes) is, for its row: its folder
+/// below `within` (the folder searched; "here" for that folder itself, the full folder when
+/// the hit is elsewhere), and its name.
+pub(crate) fn hit_place<'a>(path: &'a [u8], within: Option<&[u8]>) -> (String, &'a [u8]) {
+    let cut = path.iter().rposition(|&b| b == b'/');
+    let (parent, name) = match cut {
+        Some(0) => (&path[..1], &path[1..]),
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&path[..0], path),
+    };
+    let below = within.and_then(|w| {
+        let w = w.strip_suffix(b"/").unwrap_or(w);
+        if parent == w {
+            Some(Vec::new())
+        } else {
+            parent
+                .strip_prefix(w)
+                .and_then(|rest| rest.strip_prefix(b"/"))
+                .map(<[u8]>::to_vec)
+        }
     });
+    let folder = match below {
+        Some(rel) if rel.is_empty() => "here".to_owned(),
+        Some(rel) => String::from_utf8_lossy(&rel).into_owned(),
+        None => String::from_utf8_lossy(parent).into_owned(),
+    };
+    (folder, name)
 }
 
 /// An item's cells: its name or path (exact bytes shown lossily; a folder's ends in "/"),
@@ -347,4 +399,33 @@ pub(crate) fn transfer_bar(ui: &mut egui::Ui, t: &crate::ui::state::Transfer) {
                 format::bytes(t.total)
             )),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hit_place;
+
+    #[test]
+    fn a_hit_shows_its_folder_below_the_one_searched() {
+        let within = Some(&b"/share/docs"[..]);
+        assert_eq!(
+            hit_place(b"/share/docs/a/b/q3.txt", within),
+            ("a/b".to_owned(), &b"q3.txt"[..])
+        );
+        assert_eq!(
+            hit_place(b"/share/docs/q3.txt", Some(b"/share/docs/")),
+            ("here".to_owned(), &b"q3.txt"[..])
+        );
+        // Not below it (a search of the whole library, or a sibling named alike): in full.
+        assert_eq!(
+            hit_place(b"/share/docs2/q3.txt", within),
+            ("/share/docs2".to_owned(), &b"q3.txt"[..])
+        );
+        assert_eq!(hit_place(b"/q3.txt", None), ("/".to_owned(), &b"q3.txt"[..]));
+        // A name that is not UTF-8 keeps its bytes; its folder is shown lossily.
+        assert_eq!(
+            hit_place(b"/share/docs/caf\xe9/x\xff", within),
+            ("caf\u{fffd}".to_owned(), &b"x\xff"[..])
+        );
+    }
 }
