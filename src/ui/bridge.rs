@@ -260,6 +260,9 @@ pub enum Update {
     Said(String),
     /// A command failed.
     Error(String),
+    /// No folder picker of the system is available: the person chooses the folder to index
+    /// in the window itself.
+    ChooseInWindow,
     /// An answer about paired devices.
     Peer(crate::ui::peers::PeerUpdate),
     /// A file or folder could not be opened (or revealed).
@@ -1323,11 +1326,8 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
     let has_zenity = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("zenity").is_file()));
     if cfg!(target_os = "linux") && !has_bus && !has_zenity {
-        send(Update::Error(
-            "no folder picker is available (it needs xdg-desktop-portal or zenity); open the \
-             folder and use \"Index this folder\""
-                .to_owned(),
-        ));
+        // No picker of the system (it needs xdg-desktop-portal or zenity): the window is one.
+        send(Update::ChooseInWindow);
         return;
     }
     let Some(path) = rfd::FileDialog::new()

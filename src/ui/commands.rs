@@ -49,6 +49,8 @@ pub enum UiCommand {
     ToggleView,
     /// Add the folder shown as a location.
     AddLocation,
+    /// Stop choosing a folder to index in the window (no picker of the system).
+    StopChoosing,
     /// Open the settings window.
     Settings,
     /// Move the keyboard cursor; with `extend` the selection grows from its anchor.
@@ -479,6 +481,8 @@ pub enum CommandKind {
     ToggleView,
     /// [`UiCommand::AddLocation`].
     AddLocation,
+    /// [`UiCommand::StopChoosing`].
+    StopChoosing,
     /// [`UiCommand::Settings`].
     Settings,
     /// [`UiCommand::MoveCursor`].
@@ -708,6 +712,7 @@ impl UiCommand {
             UiCommand::SelectAll => K::SelectAll,
             UiCommand::ToggleView => K::ToggleView,
             UiCommand::AddLocation => K::AddLocation,
+            UiCommand::StopChoosing => K::StopChoosing,
             UiCommand::Settings => K::Settings,
             UiCommand::MoveCursor { .. } => K::MoveCursor,
             UiCommand::TypeAhead { .. } => K::TypeAhead,
@@ -955,7 +960,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 117] = {
+    pub const ALL: [CommandKind; 118] = {
         use CommandKind as K;
         [
             K::Back,
@@ -972,6 +977,7 @@ impl CommandKind {
             K::SelectAll,
             K::ToggleView,
             K::AddLocation,
+            K::StopChoosing,
             K::Settings,
             K::MoveCursor,
             K::TypeAhead,
@@ -1097,6 +1103,7 @@ impl CommandKind {
             K::SelectAll => "Select all",
             K::ToggleView => "Grid view",
             K::AddLocation => "Index this folder",
+            K::StopChoosing => "Cancel",
             K::Settings => "Settings…",
             K::MoveCursor => "Move the cursor",
             K::TypeAhead => "Go to the name typed",

@@ -157,6 +157,9 @@ pub struct AppState {
     pub new_library: Option<String>,
     /// Whether the jobs drawer is shown.
     pub jobs_open: bool,
+    /// The person is choosing a folder to index in the window (no picker of the system is
+    /// available): the folder view says so, with a button that indexes the folder shown.
+    pub choosing_location: bool,
     /// Whether the drawer lists every job (else what runs, or the newest one when nothing
     /// does, on a single line).
     pub jobs_all: bool,
@@ -766,6 +769,7 @@ impl AppState {
                 self.error = Some((e, Instant::now()));
                 self.open_with_offer = None;
             }
+            Update::ChooseInWindow => self.choosing_location = true,
             Update::OpenFailed(e) => {
                 use crate::vdfs::platform::OpenError;
                 // A file that has no application set (or would not open) can still be opened
@@ -1798,7 +1802,9 @@ impl AppState {
                         .map_or(Scroll::ToOffset(0.0), Scroll::ToRow),
                 );
             }
+            UiCommand::StopChoosing => self.choosing_location = false,
             UiCommand::AddLocation => {
+                self.choosing_location = false;
                 if let Some(f) = e.folder.clone() {
                     send.push(Command::AddLocation(f, IndexMode::Content));
                 }

@@ -3554,3 +3554,27 @@ fn regression_the_top_bar_fits_a_1200_point_window_in_the_grid() {
         "Inspector {inspector:?} runs under Settings… {settings:?}"
     );
 }
+
+/// With no folder picker on the system (no portal, no zenity), "Add a folder…" makes the
+/// window the chooser: a banner over the folder shown indexes it, or is cancelled.
+#[test]
+fn without_a_folder_picker_the_window_is_the_chooser() {
+    use cairn::ui::bridge::Update;
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.state_mut().state_mut().apply(Update::ChooseInWindow);
+    step_until(&mut h, "Choose a folder to index");
+    h.get_by_label("Cancel").click();
+    step_until_gone(&mut h, "Choose a folder to index");
+    assert!(h.state().state().locations.is_empty());
+    h.state_mut().state_mut().apply(Update::ChooseInWindow);
+    step_until(&mut h, "Choose a folder to index");
+    let name = root.file_name().unwrap().to_string_lossy().into_owned();
+    h.get_by_label(&format!("Index \u{201c}{name}\u{201d}"))
+        .click();
+    step_until_state(&mut h, "the folder indexed", |s| {
+        !s.choosing_location && s.locations.iter().any(|l| l.record.path() == root)
+    });
+}

@@ -93,9 +93,11 @@ pub(crate) fn show(
         ui.centered_and_justified(|ui| ui.label("Pick a location or a drive on the left"));
         return;
     };
-    // The first start: nothing indexed yet. One sentence says what Cairn does with a folder,
-    // and indexing the one shown is a click away.
-    if state.locations.is_empty()
+    // Choosing a folder to index in the window (no picker of the system): the folder shown
+    // is the choice.
+    if state.choosing_location {
+        choosing(ui, &folder, actions);
+    } else if state.locations.is_empty()
         && let Some(Ok((config, _))) = &state.library
     {
         first_start(ui, &config.name, &folder, actions);
@@ -450,6 +452,38 @@ fn first_start(ui: &mut egui::Ui, library: &str, folder: &Path, actions: &mut Ve
                     )
                     .color(theme::weak(ui)),
                 );
+            });
+        });
+    ui.add_space(4.0);
+}
+
+/// The banner of the in-window folder chooser (when the system has no folder picker): go to
+/// the folder to index as anywhere else, then index it, or cancel.
+fn choosing(ui: &mut egui::Ui, folder: &Path, actions: &mut Vec<UiCommand>) {
+    let name = folder.file_name().map_or_else(
+        || folder.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    egui::Frame::group(ui.style())
+        .inner_margin(egui::Margin::same(10))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new("Choose a folder to index").strong());
+            ui.label(
+                "Open it here, from the sidebar, the path bar (Ctrl+L) or by double-clicking \
+                 folders, then index it.",
+            );
+            ui.horizontal(|ui| {
+                if ui
+                    .button(format!("Index \u{201c}{name}\u{201d}"))
+                    .on_hover_text(folder.display().to_string())
+                    .clicked()
+                {
+                    actions.push(UiCommand::AddLocation);
+                }
+                if ui.button(UiCommand::StopChoosing.label()).clicked() {
+                    actions.push(UiCommand::StopChoosing);
+                }
             });
         });
     ui.add_space(4.0);

@@ -421,7 +421,10 @@ mod tests {
             hit_place(b"/share/docs2/q3.txt", within),
             ("/share/docs2".to_owned(), &b"q3.txt"[..])
         );
-        assert_eq!(hit_place(b"/q3.txt", None), ("/".to_owned(), &b"q3.txt"[..]));
+        assert_eq!(
+            hit_place(b"/q3.txt", None),
+            ("/".to_owned(), &b"q3.txt"[..])
+        );
         // A name that is not UTF-8 keeps its bytes; its folder is shown lossily.
         assert_eq!(
             hit_place(b"/share/docs/caf\xe9/x\xff", within),
