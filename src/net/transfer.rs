@@ -575,7 +575,7 @@ impl Receiver<'_> {
             }
             // The network is read here; hashing and writing run on a blocking thread beside
             // it, so neither waits for the other.
-            let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(64);
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
             let path = dir.path().to_owned();
             let writer = tokio::task::spawn_blocking(move || {
                 // The bytes reach the disk as they come (the batch's sync then waits only
@@ -603,19 +603,21 @@ impl Receiver<'_> {
                     if u64::from(len) > left || len == 0 {
                         return Err(self.protocol("more bytes than the file has"));
                     }
-                    let mut need = len as usize;
-                    while need > 0 {
+                    // The connection's chunks are packet-sized: gathered into one buffer per
+                    // frame, so the writer makes one write per 256 KiB (never zeroed first).
+                    let mut buf = Vec::with_capacity(len as usize);
+                    while buf.len() < len as usize {
                         let chunk = recv
-                            .read_chunk(need)
+                            .read_chunk(len as usize - buf.len())
                             .await
                             .map_err(|e| self.remote_error(WireError::Io(e.into())))?
                             .ok_or_else(|| self.remote_error(WireError::Truncated))?;
-                        need -= chunk.len();
-                        left -= chunk.len() as u64;
+                        buf.extend_from_slice(&chunk);
                         seen.add(chunk.len() as u64);
-                        if tx.send(chunk).await.is_err() {
-                            break 'frames; // the writer failed: its error is below
-                        }
+                    }
+                    left -= buf.len() as u64;
+                    if tx.send(buf).await.is_err() {
+                        break 'frames; // the writer failed: its error is below
                     }
                 }
                 Ok(())
