@@ -76,8 +76,10 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
     };
     // `cairn …` in a terminal meanwhile runs inside this process (the library is held here).
     crate::cli::serve::follow_open_library(core.clone());
-    let start = start_folder(&core);
-    let hidden_columns = core.window_state().hidden_columns;
+    // What the window remembers, read once.
+    let remembered = core.window_state();
+    let start = start_in(&remembered);
+    let hidden_columns = remembered.hidden_columns;
     let device = core.device().name;
     let data_dir = core.data_dir().data().to_owned();
     eframe::run_native(
@@ -111,7 +113,17 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
 /// The folder the window opens on: where it was left (if that is still a folder), else the
 /// home folder.
 pub fn start_folder(core: &Core) -> Option<PathBuf> {
-    core.last_folder().or_else(home_folder)
+    start_in(&core.window_state())
+}
+
+/// The folder to open with `remembered`: the last one shown while it is still a folder here,
+/// else the home folder.
+fn start_in(remembered: &crate::vdfs::home::data_dir::WindowState) -> Option<PathBuf> {
+    remembered
+        .last_folder
+        .clone()
+        .filter(|f| crate::vdfs::fs::entry::is_folder(f))
+        .or_else(home_folder)
 }
 
 /// The person's home folder (`$HOME`).

@@ -236,20 +236,6 @@ impl Core {
         Ok(())
     }
 
-    /// The folder the window showed last, if it is still a folder here. An unreadable
-    /// `window.toml` is logged and counts as none (it is only state).
-    pub fn last_folder(&self) -> Option<PathBuf> {
-        let state = self
-            .inner
-            .data_dir
-            .load_window_state()
-            .inspect_err(|e| tracing::warn!("{e}"))
-            .ok()?;
-        state
-            .last_folder
-            .filter(|f| crate::vdfs::fs::entry::is_folder(f))
-    }
-
     /// Remembers `folder` as the last one the window showed (`window.toml`; written only when
     /// it changes).
     ///

@@ -424,42 +424,60 @@ pub(crate) fn tags_of(state: &AppState, item: &Item) -> Vec<uuid::Uuid> {
 /// The first start's banner above the folder shown: what a library and a location are, in one
 /// sentence, and a button that indexes this folder.
 fn first_start(ui: &mut egui::Ui, library: &str, folder: &Path, actions: &mut Vec<UiCommand>) {
-    let name = folder.file_name().map_or_else(
-        || folder.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    egui::Frame::group(ui.style())
-        .inner_margin(egui::Margin::same(10))
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
+    index_banner(
+        ui,
+        folder,
+        actions,
+        |ui| {
             ui.label(format!(
                 "Cairn keeps a catalogue of the folders you index (its locations) in your \
-                 library, \u{201c}{library}\u{201d}: index a folder to find any file in it in \
-                 milliseconds, see its duplicates and tag its files. Your files stay where they \
-                 are."
+             library, \u{201c}{library}\u{201d}: index a folder to find any file in it in \
+             milliseconds, see its duplicates and tag its files. Your files stay where they \
+             are."
             ));
-            ui.horizontal(|ui| {
-                if ui
-                    .button(format!("Index \u{201c}{name}\u{201d}"))
-                    .on_hover_text(folder.display().to_string())
-                    .clicked()
-                {
-                    actions.push(UiCommand::AddLocation);
-                }
-                ui.label(
-                    RichText::new(
-                        "or pick another folder with \u{201c}Add a folder…\u{201d} in the sidebar",
-                    )
-                    .color(theme::weak(ui)),
-                );
-            });
-        });
-    ui.add_space(4.0);
+        },
+        |ui, _| {
+            ui.label(
+                RichText::new(
+                    "or pick another folder with \u{201c}Add a folder…\u{201d} in the sidebar",
+                )
+                .color(theme::weak(ui)),
+            );
+        },
+    );
 }
 
 /// The banner of the in-window folder chooser (when the system has no folder picker): go to
 /// the folder to index as anywhere else, then index it, or cancel.
 fn choosing(ui: &mut egui::Ui, folder: &Path, actions: &mut Vec<UiCommand>) {
+    index_banner(
+        ui,
+        folder,
+        actions,
+        |ui| {
+            ui.label(RichText::new("Choose a folder to index").strong());
+            ui.label(
+                "Open it here, from the sidebar, the path bar (Ctrl+L) or by double-clicking \
+             folders, then index it.",
+            );
+        },
+        |ui, actions| {
+            if ui.button(UiCommand::StopChoosing.label()).clicked() {
+                actions.push(UiCommand::StopChoosing);
+            }
+        },
+    );
+}
+
+/// A framed banner above the folder shown: `text`, then a row with "Index “name”" (which
+/// indexes `folder`) and `after` beside it.
+fn index_banner(
+    ui: &mut egui::Ui,
+    folder: &Path,
+    actions: &mut Vec<UiCommand>,
+    text: impl FnOnce(&mut egui::Ui),
+    after: impl FnOnce(&mut egui::Ui, &mut Vec<UiCommand>),
+) {
     let name = folder.file_name().map_or_else(
         || folder.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -468,11 +486,7 @@ fn choosing(ui: &mut egui::Ui, folder: &Path, actions: &mut Vec<UiCommand>) {
         .inner_margin(egui::Margin::same(10))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(RichText::new("Choose a folder to index").strong());
-            ui.label(
-                "Open it here, from the sidebar, the path bar (Ctrl+L) or by double-clicking \
-                 folders, then index it.",
-            );
+            text(ui);
             ui.horizontal(|ui| {
                 if ui
                     .button(format!("Index \u{201c}{name}\u{201d}"))
@@ -481,9 +495,7 @@ fn choosing(ui: &mut egui::Ui, folder: &Path, actions: &mut Vec<UiCommand>) {
                 {
                     actions.push(UiCommand::AddLocation);
                 }
-                if ui.button(UiCommand::StopChoosing.label()).clicked() {
-                    actions.push(UiCommand::StopChoosing);
-                }
+                after(ui, actions);
             });
         });
     ui.add_space(4.0);
