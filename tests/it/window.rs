@@ -16,14 +16,23 @@ use egui_kittest::kittest::{NodeT, Queryable};
 
 type H<'a> = Harness<'a, CairnApp>;
 
-/// Steps frames (letting background updates arrive) until a widget labelled `label` shows.
+/// Steps frames (letting background updates arrive) until a widget labelled `label` shows
+/// and the folder's listing is complete: rows are sorted once when it completes, so a row
+/// found earlier may be somewhere else by the next frame (a click then lands on its neighbour).
 fn step_until(h: &mut H<'_>, label: &str) {
-    step_until_by(h, label, |h, l| h.query_by_label(l).is_some());
+    step_until_by(h, label, |h, l| settled(h) && h.query_by_label(l).is_some());
 }
 
 /// Like [`step_until`], for a label that contains `part`.
 fn step_until_contains(h: &mut H<'_>, part: &str) {
-    step_until_by(h, part, |h, l| h.query_by_label_contains(l).is_some());
+    step_until_by(h, part, |h, l| {
+        settled(h) && h.query_by_label_contains(l).is_some()
+    });
+}
+
+/// Whether the folder shown has its whole listing (its rows no longer move).
+fn settled(h: &H<'_>) -> bool {
+    !h.state().state().explorer.loading
 }
 
 /// Steps until `label` is gone.
