@@ -123,6 +123,14 @@ for theme in dark light; do
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
   shot "$theme-search"
   xdotool key ctrl+a BackSpace; sleep 0.5
+  # Tabs: Ctrl+T opens one where this is, the longest folder shown in it; F3 shows a second
+  # pane, given the paired device's longest folder (a click there gives it the keyboard).
+  xdotool key ctrl+t; sleep 0.5; xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$long"; xdotool key Return; sleep 2
+  shot "$theme-tabs"
+  xdotool key F3; sleep 1; xdotool mousemove 1000 80 click 1; sleep 0.3
+  xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "desk:$desk_long"; xdotool key Return; sleep 2
+  shot "$theme-split"
+  xdotool key F3 ctrl+w; sleep 0.5
   # The paired device: its longest folder (typed as the command line writes it), a
   # selection of three rows (Ctrl+click), then the mouse wheel; then the pairing dialog.
   xdotool key Escape; sleep 0.3

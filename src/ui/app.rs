@@ -112,6 +112,17 @@ impl CairnApp {
                 (None, Some(wait)) => ctx.request_repaint_after(wait),
                 (None, None) => {}
             }
+            // The other side of the split view shows its live changes too.
+            if let Some(slot) = self.state.partner() {
+                match self
+                    .state
+                    .with_parked(slot, |s| s.live_refresh(Instant::now()))
+                {
+                    (Some(c), _) => self.bridge.send(c),
+                    (None, Some(wait)) => ctx.request_repaint_after(wait),
+                    (None, None) => {}
+                }
+            }
         }
     }
 
@@ -219,6 +230,14 @@ impl CairnApp {
             panels::top_bar::show(ui, &mut self.state, &mut acts);
         });
         self.run_all(&mut acts, &ctx);
+        if self.state.tab_count() > 1 {
+            let titles = self.state.tab_titles();
+            let active = self.state.tab;
+            egui::Panel::top("tab_bar").show(ui, |ui| {
+                panels::tabs::show(ui, &titles, active, &mut acts);
+            });
+            self.run_all(&mut acts, &ctx);
+        }
         egui::Panel::bottom("status_bar").show(ui, |ui| {
             panels::status_bar::show(ui, &self.state, &mut acts);
         });
@@ -254,10 +273,57 @@ impl CairnApp {
                 });
             self.run_all(&mut acts, &ctx);
         }
+        // The other side of the split view acts through its own list: what it asked for is
+        // carried out once it has the keyboard.
+        let mut partner_acts = Vec::new();
         egui::CentralPanel::default().show(ui, |ui| {
-            views::show(ui, &mut self.state, &mut self.textures, &mut acts);
+            let Some(focus) = self.state.split_focus() else {
+                let serial = self.state.pane;
+                ui.push_id(serial, |ui| {
+                    views::show(ui, &mut self.state, &mut self.textures, &mut acts);
+                });
+                return;
+            };
+            ui.columns(2, |cols| {
+                for (side, col) in cols.iter_mut().enumerate() {
+                    // Each side draws within its half.
+                    col.shrink_clip_rect(col.max_rect());
+                    if side == focus {
+                        let title = self.state.view_title();
+                        panels::tabs::pane_header(col, &title, true, side, &mut acts);
+                        let serial = self.state.pane;
+                        col.push_id(serial, |ui| {
+                            views::show(ui, &mut self.state, &mut self.textures, &mut acts);
+                        });
+                        continue;
+                    }
+                    let slot = (self.state.tab, side);
+                    let area = col.max_rect();
+                    let textures = &mut self.textures;
+                    self.state.with_parked(slot, |s| {
+                        s.settle_pane();
+                        let title = s.view_title();
+                        panels::tabs::pane_header(col, &title, false, side, &mut partner_acts);
+                        let serial = s.pane;
+                        col.push_id(serial, |ui| {
+                            views::show(ui, s, textures, &mut partner_acts);
+                        });
+                    });
+                    // A press anywhere on that side gives it the keyboard first.
+                    let pressed = ctx.input(|i| {
+                        i.pointer.any_pressed()
+                            && i.pointer.press_origin().is_some_and(|p| area.contains(p))
+                    });
+                    if (pressed || !partner_acts.is_empty())
+                        && !matches!(partner_acts.first(), Some(UiCommand::FocusPane(_)))
+                    {
+                        partner_acts.insert(0, UiCommand::FocusPane(side));
+                    }
+                }
+            });
         });
         self.run_all(&mut acts, &ctx);
+        self.run_all(&mut partner_acts, &ctx);
         dialogs::new_library(&ctx, &mut self.state, &mut acts);
         dialogs::settings(&ctx, &mut self.state, &mut acts);
         dialogs::pairing(&ctx, &mut self.state, &mut acts);

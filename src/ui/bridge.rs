@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use tokio::sync::{broadcast, mpsc as tmpsc};
@@ -460,11 +459,11 @@ impl Bridge {
         }
         // Carry out commands off the async workers: listings and inspections run side by side
         // (a new one makes the old one stop), everything else one at a time.
-        let current = Arc::new(AtomicU64::new(0));
+        let current = Arc::new(Current::default());
         // The library's name index is brought up to date as soon as a library opens or a job
         // ends, so the next search does not wait for it; an ephemeral one is kept for the
         // last folder outside the locations that was searched.
-        let searching = Arc::new(AtomicU64::new(0));
+        let searching = Arc::new(Current::default());
         // The folder to reopen next time: the newest asked for, written under this lock, so
         // two writes on the blocking pool finishing out of order never leave an older one.
         let remembered: Arc<std::sync::Mutex<Option<PathBuf>>> = Arc::default();
@@ -522,7 +521,7 @@ impl Bridge {
                         }));
                     }
                     Command::Navigate { ticket, path } => {
-                        current.store(ticket, Ordering::SeqCst);
+                        current.set(ticket);
                         let current = current.clone();
                         tokio::task::spawn_blocking(move || {
                             navigate(&core, ticket, &path, &current, &send);
@@ -534,9 +533,9 @@ impl Bridge {
                             let mut items = Vec::new();
                             let listed = core.list_folder(&path, &mut |chunk: Vec<Item>| {
                                 items.extend(chunk);
-                                current.load(Ordering::SeqCst) == ticket
+                                current.is(ticket)
                             });
-                            if listed.is_ok() && current.load(Ordering::SeqCst) == ticket {
+                            if listed.is_ok() && current.is(ticket) {
                                 send(Update::Replace {
                                     ticket,
                                     items,
@@ -551,7 +550,7 @@ impl Bridge {
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
                     Command::StopSearch => core.stop_ephemeral_search_unless(None),
                     Command::Search { ticket, query } => {
-                        searching.store(ticket, Ordering::SeqCst);
+                        searching.set(ticket);
                         // A walk for a search elsewhere is not wanted any more.
                         core.stop_ephemeral_search_unless(query.within.as_deref());
                         let searching = searching.clone();
@@ -1212,17 +1211,43 @@ pub fn refresh(core: &Core, send: &impl Fn(Update)) {
     send(Update::Volumes(mounted));
 }
 
+/// The ticket each pane waits for: a listing or a search goes on only while it is its
+/// pane's newest. A pane's tickets carry its serial number in their high 32 bits
+/// ([`crate::ui::tabs::Pane::serial`]), so a new listing in one tab never stops another's.
+#[derive(Debug, Default)]
+struct Current(std::sync::Mutex<std::collections::HashMap<u32, u64>>);
+
+impl Current {
+    /// `ticket` is now its pane's newest.
+    fn set(&self, ticket: u64) {
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.insert((ticket >> 32) as u32, ticket);
+    }
+
+    /// Whether `ticket` is still its pane's newest.
+    fn is(&self, ticket: u64) -> bool {
+        let m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.get(&((ticket >> 32) as u32)) == Some(&ticket)
+    }
+}
+
 fn navigate(
     core: &Core,
     ticket: u64,
     path: &std::path::Path,
-    current: &AtomicU64,
+    current: &Current,
     send: &impl Fn(Update),
 ) {
     let listing_started = std::time::SystemTime::now();
     let mut listed_items = Vec::new();
     let mut sink = |items: Vec<Item>| {
-        if current.load(Ordering::SeqCst) != ticket {
+        if !current.is(ticket) {
             return false;
         }
         listed_items.extend(items.iter().cloned());
@@ -1244,7 +1269,7 @@ fn navigate(
     // The index answered at once; now check it against the disk, and show the disk's truth
     // if the folder changed since the last scan.
     if from_index
-        && current.load(Ordering::SeqCst) == ticket
+        && current.is(ticket)
         && let Some((items, changed)) = core.check_folder(path, &listed_items, location_id)
     {
         send(Update::Replace {
@@ -1255,7 +1280,7 @@ fn navigate(
     }
     // A folder outside the locations is watched while it is shown (the live index watches
     // the locations' own); set up after the listing is out, so it never delays it.
-    if current.load(Ordering::SeqCst) == ticket {
+    if current.is(ticket) {
         core.watch_view(listed.then_some(path), listing_started);
     }
 }
@@ -1349,13 +1374,13 @@ fn pick_location(core: &Core, send: &impl Fn(Update)) {
 
 fn search(
     core: &Core,
-    searching: &AtomicU64,
+    searching: &Current,
     ticket: u64,
     q: &crate::vdfs::query::search::Query,
     send: &impl Fn(Update),
 ) {
     // A newer search typed meanwhile makes this one unwanted: only the newest is answered.
-    let wanted = || searching.load(Ordering::SeqCst) == ticket;
+    let wanted = || searching.is(ticket);
     match core.search(q, std::time::Duration::from_secs(10), &wanted) {
         Ok(Some(res)) if wanted() => send(Update::Found {
             ticket,

@@ -237,6 +237,20 @@ pub enum UiCommand {
     ToggleJobs,
     /// Show every job in the drawer, or only what runs (the newest when nothing does).
     ToggleAllJobs,
+    /// Open a new tab at the folder shown (Ctrl+T).
+    NewTab,
+    /// Open a folder in a new tab (a middle click, its menu).
+    OpenInNewTab(PathBuf),
+    /// Close a tab (`None`: the active one; Ctrl+W). The last tab stays.
+    CloseTab(Option<usize>),
+    /// Show tab `n` (from 0).
+    SwitchTab(usize),
+    /// Show the next tab (`true`, Ctrl+Tab) or the one before (Ctrl+Shift+Tab), round.
+    CycleTab(bool),
+    /// Show a second pane beside the folder, or close it (F3).
+    ToggleSplit,
+    /// Give the keyboard to side `n` (from 0) of the split view.
+    FocusPane(usize),
     /// Pause a job.
     PauseJob(JobId),
     /// Resume a job.
@@ -593,6 +607,22 @@ pub enum CommandKind {
     ToggleJobs,
     /// [`UiCommand::ToggleAllJobs`].
     ToggleAllJobs,
+    /// [`UiCommand::NewTab`].
+    NewTab,
+    /// [`UiCommand::OpenInNewTab`].
+    OpenInNewTab,
+    /// [`UiCommand::CloseTab`].
+    CloseTab,
+    /// [`UiCommand::SwitchTab`].
+    SwitchTab,
+    /// [`UiCommand::CycleTab`] forward.
+    NextTab,
+    /// [`UiCommand::CycleTab`] back.
+    PrevTab,
+    /// [`UiCommand::ToggleSplit`].
+    ToggleSplit,
+    /// [`UiCommand::FocusPane`].
+    FocusPane,
     /// [`UiCommand::PauseJob`].
     PauseJob,
     /// [`UiCommand::ResumeJob`].
@@ -768,6 +798,14 @@ impl UiCommand {
             UiCommand::RemoveLocation(_) => K::RemoveLocation,
             UiCommand::ToggleJobs => K::ToggleJobs,
             UiCommand::ToggleAllJobs => K::ToggleAllJobs,
+            UiCommand::NewTab => K::NewTab,
+            UiCommand::OpenInNewTab(_) => K::OpenInNewTab,
+            UiCommand::CloseTab(_) => K::CloseTab,
+            UiCommand::SwitchTab(_) => K::SwitchTab,
+            UiCommand::CycleTab(true) => K::NextTab,
+            UiCommand::CycleTab(false) => K::PrevTab,
+            UiCommand::ToggleSplit => K::ToggleSplit,
+            UiCommand::FocusPane(_) => K::FocusPane,
             UiCommand::PauseJob(_) => K::PauseJob,
             UiCommand::ResumeJob(_) => K::ResumeJob,
             UiCommand::CancelJob(_) => K::CancelJob,
@@ -895,6 +933,9 @@ impl UiCommand {
                 K::Find | K::Settings | K::OpenPalette | K::ToggleView => {
                     Self::from_key(kind, key, &KeyTargets::default())
                 }
+                K::NewTab | K::CloseTab | K::NextTab | K::PrevTab | K::ToggleSplit => {
+                    Self::from_key(kind, key, &KeyTargets::default())
+                }
                 _ => None,
             };
         }
@@ -952,6 +993,11 @@ impl UiCommand {
             K::NewFolder => UiCommand::NewFolder(targets.folder.clone()?),
             K::Undo => UiCommand::Undo,
             K::Redo => UiCommand::Redo,
+            K::NewTab => UiCommand::NewTab,
+            K::CloseTab => UiCommand::CloseTab(None),
+            K::NextTab => UiCommand::CycleTab(true),
+            K::PrevTab => UiCommand::CycleTab(false),
+            K::ToggleSplit => UiCommand::ToggleSplit,
             _ => return None,
         })
     }
@@ -960,7 +1006,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 118] = {
+    pub const ALL: [CommandKind; 126] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1032,6 +1078,15 @@ impl CommandKind {
             K::RemoveLocation,
             K::ToggleJobs,
             K::ToggleAllJobs,
+            K::NewTab,
+            K::OpenInNewTab,
+            K::CloseTab,
+            K::SwitchTab,
+            // Ctrl+Shift+Tab before Ctrl+Tab (egui ignores an extra Shift).
+            K::PrevTab,
+            K::NextTab,
+            K::ToggleSplit,
+            K::FocusPane,
             K::PauseJob,
             K::ResumeJob,
             K::CancelJob,
@@ -1160,6 +1215,14 @@ impl CommandKind {
             K::ToggleJobs => "Show jobs",
             // The button reads "Fewer" while every job is shown.
             K::ToggleAllJobs => "All jobs",
+            K::NewTab => "New tab",
+            K::OpenInNewTab => "Open in new tab",
+            K::CloseTab => "Close tab",
+            K::SwitchTab => "Show tab",
+            K::NextTab => "Next tab",
+            K::PrevTab => "Previous tab",
+            K::ToggleSplit => "Split view",
+            K::FocusPane => "Other pane",
             K::PauseJob => "Pause",
             K::ResumeJob => "Resume",
             K::CancelJob => "Cancel",
@@ -1276,6 +1339,11 @@ impl CommandKind {
                 Modifiers::COMMAND, Key::Minus
             ),
             // Shift first (a plain Ctrl+P would match Ctrl+Shift+P too); Ctrl+K as in editors.
+            K::NewTab => keys!(Modifiers::COMMAND, Key::T),
+            K::CloseTab => keys!(Modifiers::COMMAND, Key::W),
+            K::NextTab => keys!(Modifiers::COMMAND, Key::Tab),
+            K::PrevTab => keys!(Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::Tab),
+            K::ToggleSplit => keys!(Modifiers::NONE, Key::F3),
             K::OpenPalette => keys!(
                 Modifiers::COMMAND.plus(Modifiers::SHIFT), Key::P;
                 Modifiers::COMMAND, Key::K
@@ -1307,7 +1375,17 @@ impl CommandKind {
         use CommandKind as K;
         matches!(
             self,
-            K::Back | K::Forward | K::Refresh | K::EditPath | K::Find | K::OpenPalette
+            K::Back
+                | K::Forward
+                | K::Refresh
+                | K::EditPath
+                | K::Find
+                | K::OpenPalette
+                | K::NewTab
+                | K::CloseTab
+                | K::NextTab
+                | K::PrevTab
+                | K::ToggleSplit
         )
     }
 }

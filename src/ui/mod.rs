@@ -23,6 +23,7 @@ mod panels;
 pub mod peers;
 pub mod search;
 pub mod state;
+pub mod tabs;
 pub mod theme;
 mod views;
 mod widgets;

@@ -257,6 +257,14 @@ pub struct AppState {
     /// The live index changed a location: its totals (the sidebar's counts) are read again at
     /// most every [`LOCATIONS_GAP`] ([`AppState::locations_refresh`]).
     pub locations_later: Later,
+    /// The open tabs (none until a second is opened: one tab with the pane acted on).
+    pub tabs: Vec<crate::ui::tabs::Tab>,
+    /// The active tab.
+    pub tab: usize,
+    /// The serial number of the pane acted on (see [`crate::ui::tabs::Pane::serial`]).
+    pub pane: u32,
+    /// How many panes were made (the last serial number given).
+    pub panes_made: u32,
 }
 
 /// Work asked for by changes that come in bursts, done at most once per gap: the last request
@@ -560,6 +568,13 @@ impl AppState {
     /// Applies one update from the core. Returns a command to send, if the update calls for
     /// one.
     pub fn apply(&mut self, update: Update) -> Option<Command> {
+        // An answer for a pane not acted on (a tab in the background, the other side of the
+        // split view) is applied to that pane.
+        if let Some(slot) = self.route(&update) {
+            let r = self.with_parked(slot, |s| s.apply(update));
+            // Where the window reopens is the pane acted on's folder.
+            return r.filter(|c| !matches!(c, Command::RememberFolder(_)));
+        }
         match update {
             Update::Libraries(list) => self.libraries = list,
             Update::Library(r) => {
@@ -569,6 +584,7 @@ impl AppState {
                     self.locations.clear();
                 }
                 self.library = Some(r);
+                self.each_parked(|s| s.relist_later.ask());
                 return self.relist();
             }
             Update::Jobs(mut jobs) => {
@@ -850,21 +866,29 @@ impl AppState {
                 Event::LibrariesChanged => return Some(Command::Refresh),
                 Event::IndexChanged { folders, .. } => {
                     self.locations_later.ask();
-                    // The folder shown lists a changed folder or holds one below it (its
-                    // folder sizes); results and duplicates may change with any change.
-                    let shown = self.explorer.folder.as_deref();
-                    let concerns = self.searching()
-                        || self.show_dupes
-                        || shown.is_some_and(|f| folders.iter().any(|c| c.starts_with(f)));
-                    if concerns && !self.show_trash {
-                        self.relist_later.ask();
-                    }
+                    let notice = |s: &mut AppState| {
+                        // The folder shown lists a changed folder or holds one below it (its
+                        // folder sizes); results and duplicates may change with any change.
+                        let shown = s.explorer.folder.as_deref();
+                        let concerns = s.searching()
+                            || s.show_dupes
+                            || shown.is_some_and(|f| folders.iter().any(|c| c.starts_with(f)));
+                        if concerns && !s.show_trash {
+                            s.relist_later.ask();
+                        }
+                    };
+                    notice(self);
+                    self.each_parked(notice);
                 }
                 Event::FolderChanged { folder } => {
-                    let shown = self.explorer.folder.as_deref();
-                    if shown.is_some_and(|f| f.starts_with(&folder)) && !self.show_trash {
-                        self.relist_later.ask();
-                    }
+                    let notice = |s: &mut AppState| {
+                        let shown = s.explorer.folder.as_deref();
+                        if shown.is_some_and(|f| f.starts_with(&folder)) && !s.show_trash {
+                            s.relist_later.ask();
+                        }
+                    };
+                    notice(self);
+                    self.each_parked(notice);
                 }
                 Event::WatchChanged { .. } | Event::LocationsChanged => {
                     return Some(Command::Refresh);
@@ -914,6 +938,9 @@ impl AppState {
     /// What follows a file operation: the trash or the folder shown is listed again, with
     /// `select` selected if it is in that folder.
     fn after_op(&mut self, select: Option<&Path>) -> Option<Command> {
+        // The other panes may show what changed (a move between the two sides of the split
+        // view changes both).
+        self.each_parked(|s| s.relist_later.ask());
         if self.show_trash {
             return Some(Command::ListTrash);
         }
@@ -1568,7 +1595,17 @@ impl AppState {
     /// The window's title: what is shown (the folder's name, the search, the trash…), then
     /// "Cairn".
     pub fn window_title(&self) -> String {
-        let what = if let Some(p) = &self.peer {
+        let what = self.view_title();
+        if what.is_empty() {
+            return "Cairn".to_owned();
+        }
+        format!("{what} \u{2014} Cairn")
+    }
+
+    /// What the pane acted on shows, in a few words (its folder's name, the search, the
+    /// trash…); empty when it shows nothing yet.
+    pub fn view_title(&self) -> String {
+        if let Some(p) = &self.peer {
             match &p.path {
                 Some(path) => format!(
                     "{} on {}",
@@ -1591,9 +1628,8 @@ impl AppState {
                 |n| n.to_string_lossy().into_owned(),
             )
         } else {
-            return "Cairn".to_owned();
-        };
-        format!("{what} \u{2014} Cairn")
+            String::new()
+        }
     }
 
     /// What a shortcut acts on now: the folder shown, the item under the cursor and the
@@ -2090,6 +2126,18 @@ impl AppState {
             UiCommand::RemoveLocation(id) => send.push(Command::RemoveLocation(id)),
             UiCommand::ToggleJobs => self.jobs_open = !self.jobs_open,
             UiCommand::ToggleAllJobs => self.jobs_all = !self.jobs_all,
+            UiCommand::NewTab => {
+                // The new tab opens where this one is (the home folder when nothing is shown).
+                if let Some(f) = self.explorer.folder.clone().or_else(|| self.home.clone()) {
+                    send.push(self.new_tab(f));
+                }
+            }
+            UiCommand::OpenInNewTab(folder) => send.push(self.new_tab(folder)),
+            UiCommand::CloseTab(i) => self.close_tab(i.unwrap_or(self.tab)),
+            UiCommand::SwitchTab(i) => self.switch_tab(i),
+            UiCommand::CycleTab(forward) => self.cycle_tab(forward),
+            UiCommand::ToggleSplit => send.extend(self.toggle_split()),
+            UiCommand::FocusPane(j) => self.focus_pane(j),
             UiCommand::PauseJob(id) => send.push(Command::PauseJob(id)),
             UiCommand::ResumeJob(id) => send.push(Command::ResumeJob(id)),
             UiCommand::CancelJob(id) => send.push(Command::CancelJob(id)),

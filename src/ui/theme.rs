@@ -72,6 +72,15 @@ pub fn warning(dark: bool) -> Color32 {
     job_status(JobStatus::Paused, dark)
 }
 
+/// The fill behind a tab's title: the selection's tint for the tab shown, none for others.
+pub fn tab_fill(ui: &egui::Ui, shown: bool) -> Color32 {
+    if shown {
+        ui.visuals().selection.bg_fill.linear_multiply(0.35)
+    } else {
+        Color32::TRANSPARENT
+    }
+}
+
 /// Secondary (dimmed) text colour.
 pub fn weak(ui: &egui::Ui) -> Color32 {
     ui.visuals().weak_text_color()

@@ -3593,3 +3593,121 @@ fn without_a_folder_picker_the_window_is_the_chooser() {
         !s.choosing_location && s.locations.iter().any(|l| l.record.path() == root)
     });
 }
+
+/// Clicks `button` at `at` `times` times within one frame (two: a double click).
+fn click_at(h: &mut H<'_>, at: egui::Pos2, button: egui::PointerButton, times: usize) {
+    h.hover_at(at);
+    h.step();
+    for _ in 0..times {
+        for pressed in [true, false] {
+            h.input_mut().events.push(egui::Event::PointerButton {
+                pos: at,
+                button,
+                pressed,
+                modifiers: egui::Modifiers::NONE,
+            });
+        }
+    }
+    h.run_steps(2);
+}
+
+#[test]
+fn tabs_open_switch_and_close_each_with_its_own_folder() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    assert!(
+        h.query_by_label("New tab").is_none(),
+        "no tab bar for one tab"
+    );
+    // A middle click on a folder opens it in a new tab, shown.
+    let photos = h.get_by_label("photos").rect().center();
+    click_at(&mut h, photos, egui::PointerButton::Middle, 1);
+    step_until(&mut h, "beach copy.jpg");
+    assert_eq!(h.state().state().tab_count(), 2);
+    assert!(h.query_by_label("notes.md").is_none());
+    assert_eq!(h.get_all_by_label("Close tab").count(), 2);
+    // Ctrl+Tab goes round to the first tab, as it was left.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Tab);
+    step_until(&mut h, "notes.md");
+    assert_eq!(h.state().state().tab, 0);
+    // Ctrl+T opens a tab where this one is; Ctrl+W closes it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::T);
+    h.run_steps(2);
+    assert_eq!(h.state().state().tab_count(), 3);
+    assert_eq!(h.state().state().tab, 1);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::W);
+    h.run_steps(2);
+    assert_eq!(h.state().state().tab_count(), 2);
+    // The photos tab's × closes it; the bar goes with the last but one tab.
+    h.get_all_by_label("Close tab").nth(1).unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().state().tab_count(), 1);
+    assert!(h.query_by_label("New tab").is_none());
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(root.as_path())
+    );
+    step_until(&mut h, "notes.md");
+}
+
+#[test]
+fn the_split_view_has_two_folders_and_a_drag_between_them_moves() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press(egui::Key::F3);
+    step_until_state(&mut h, "both sides listed", |s| s.split_focus() == Some(0));
+    h.run_steps(3);
+    assert_eq!(
+        h.get_all_by_label("notes.md").count(),
+        2,
+        "both sides list it"
+    );
+    // A double click on the right side's folder opens it there, and gives it the keyboard.
+    let right_photos = h
+        .get_all_by_label("photos")
+        .map(|n| n.rect().center())
+        .max_by(|a, b| a.x.total_cmp(&b.x))
+        .unwrap();
+    click_at(&mut h, right_photos, egui::PointerButton::Primary, 2);
+    step_until(&mut h, "beach copy.jpg");
+    assert_eq!(h.state().state().split_focus(), Some(1));
+    assert_eq!(
+        h.state().state().explorer.folder.as_deref(),
+        Some(root.join("photos").as_path())
+    );
+    assert_eq!(h.get_all_by_label("notes.md").count(), 1, "left only");
+    // notes.md dragged from the left side onto the empty part of the right side: moved there.
+    let notes = h.get_by_label("notes.md").rect().center();
+    let below = h.get_by_label("beach copy.jpg").rect().center() + egui::vec2(0.0, 200.0);
+    drag_over(&mut h, notes, below, egui::Modifiers::NONE);
+    assert!(h.query_by_label("Move to photos").is_some());
+    let_go(&mut h, below, egui::Modifiers::NONE);
+    step_until_disk(&mut h, "the move", || {
+        root.join("photos/notes.md").is_file() && !root.join("notes.md").exists()
+    });
+    // Both sides show it: arrived on the right, gone from the left.
+    let on_the_right = |h: &H<'_>| {
+        let notes: Vec<_> = h.query_all_by_label("notes.md").map(|n| n.rect()).collect();
+        let file2 = h.query_by_label("file2.txt").map(|n| n.rect());
+        matches!((notes.as_slice(), file2), ([n], Some(f)) if n.left() > f.right())
+    };
+    let start = std::time::Instant::now();
+    while !on_the_right(&h) {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the two sides never showed the move"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // F3 again closes the other side; the side with the keyboard stays.
+    h.key_press(egui::Key::F3);
+    h.run_steps(2);
+    assert_eq!(h.state().state().split_focus(), None);
+    assert!(h.query_by_label("beach copy.jpg").is_some());
+}

@@ -10,4 +10,5 @@ pub(crate) mod jobs;
 pub(crate) mod path_bar;
 pub(crate) mod sidebar;
 pub(crate) mod status_bar;
+pub(crate) mod tabs;
 pub(crate) mod top_bar;

@@ -13,6 +13,9 @@ use crate::ui::theme;
 use crate::ui::widgets::{ROW_HEIGHT, kind_text, size_text};
 use crate::vdfs::fs::entry::os_bytes;
 
+/// Below this width (points) the columns start narrower.
+const NARROW: f32 = 640.0;
+
 /// Draws the folder shown as a table; what the person does is pushed to `actions`.
 /// `scroll` is carried out in this frame only; `width_step` is the view's width in 64-point
 /// steps. Returns where the table is scrolled and its layout.
@@ -37,19 +40,27 @@ pub(super) fn show(
     // 64-pixel steps), so the columns re-fit when either changes.
     // The columns shown: the name always, the others unless hidden (from a title's menu).
     let shown = |k: SortKey| !e.hidden_columns.contains(&k);
+    // A narrow view (a side of the split view) starts its columns narrower, so all of them
+    // fit beside a readable name.
+    let narrow = ui.available_width() < NARROW;
+    let (size_w, modified_w, kind_w) = if narrow {
+        (72.0, 118.0, 76.0)
+    } else {
+        (90.0, 140.0, 100.0)
+    };
     let columns: Vec<(SortKey, &str, Column)> = [
         (
             SortKey::Name,
             "Name",
-            Column::remainder().at_least(200.0).clip(true),
+            Column::remainder().at_least(120.0).clip(true),
         ),
-        (SortKey::Size, "Size", Column::initial(90.0).at_least(60.0)),
+        (SortKey::Size, "Size", Column::initial(size_w).at_least(60.0)),
         (
             SortKey::Modified,
             "Modified",
-            Column::initial(140.0).at_least(80.0),
+            Column::initial(modified_w).at_least(80.0),
         ),
-        (SortKey::Kind, "Kind", Column::initial(100.0).at_least(60.0)),
+        (SortKey::Kind, "Kind", Column::initial(kind_w).at_least(60.0)),
     ]
     .into_iter()
     .filter(|(k, _, _)| shown(*k))

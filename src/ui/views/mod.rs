@@ -196,6 +196,8 @@ fn item_response(
 ) -> bool {
     if resp.double_clicked() {
         click(item.path_in(folder), egui::Modifiers::NONE, true, actions);
+    } else if resp.middle_clicked() && item.kind == EntryKind::Dir {
+        actions.push(UiCommand::OpenInNewTab(item.path_in(folder)));
     } else if resp.clicked() {
         let mods = resp.ctx.input(|i| i.modifiers);
         click(item.path_in(folder), mods, false, actions);
@@ -230,6 +232,9 @@ fn context_menu(
         let path = item.path_in(folder);
         let [open, rest @ ..] = UiCommand::row_menu(&path);
         menu_entry(ui, open, true, actions);
+        if item.kind == EntryKind::Dir {
+            menu_entry(ui, UiCommand::OpenInNewTab(path.clone()), true, actions);
+        }
         if item.kind == EntryKind::File {
             ui.menu_button(CommandKind::OpenWith.label(), |ui| {
                 open_with_menu(ui, state, &path, actions);
