@@ -237,6 +237,9 @@ pub enum UiCommand {
     ToggleJobs,
     /// Show every job in the drawer, or only what runs (the newest when nothing does).
     ToggleAllJobs,
+    /// Make the search field filter the folder, search below it or search the library (its
+    /// text goes with it).
+    FindIn(crate::ui::search::FindMode),
     /// Open a new tab at the folder shown (Ctrl+T).
     NewTab,
     /// Open a folder in a new tab (a middle click, its menu).
@@ -607,6 +610,8 @@ pub enum CommandKind {
     ToggleJobs,
     /// [`UiCommand::ToggleAllJobs`].
     ToggleAllJobs,
+    /// [`UiCommand::FindIn`].
+    FindIn,
     /// [`UiCommand::NewTab`].
     NewTab,
     /// [`UiCommand::OpenInNewTab`].
@@ -798,6 +803,7 @@ impl UiCommand {
             UiCommand::RemoveLocation(_) => K::RemoveLocation,
             UiCommand::ToggleJobs => K::ToggleJobs,
             UiCommand::ToggleAllJobs => K::ToggleAllJobs,
+            UiCommand::FindIn(_) => K::FindIn,
             UiCommand::NewTab => K::NewTab,
             UiCommand::OpenInNewTab(_) => K::OpenInNewTab,
             UiCommand::CloseTab(_) => K::CloseTab,
@@ -1006,7 +1012,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 126] = {
+    pub const ALL: [CommandKind; 127] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1078,6 +1084,7 @@ impl CommandKind {
             K::RemoveLocation,
             K::ToggleJobs,
             K::ToggleAllJobs,
+            K::FindIn,
             K::NewTab,
             K::OpenInNewTab,
             K::CloseTab,
@@ -1215,6 +1222,7 @@ impl CommandKind {
             K::ToggleJobs => "Show jobs",
             // The button reads "Fewer" while every job is shown.
             K::ToggleAllJobs => "All jobs",
+            K::FindIn => "Search in",
             K::NewTab => "New tab",
             K::OpenInNewTab => "Open in new tab",
             K::CloseTab => "Close tab",

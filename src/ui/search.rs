@@ -4,6 +4,18 @@ use eframe::egui;
 
 use crate::vdfs::content::filetype::ContentKind;
 
+/// Where the one search field looks, and what typing in it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FindMode {
+    /// Filters the folder shown as it is typed (no I/O); Enter searches below it.
+    #[default]
+    Filter,
+    /// Searches the folder shown and below it, as it is typed.
+    Below,
+    /// Searches the whole library, as it is typed.
+    Library,
+}
+
 /// Size buckets offered by the size chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SizeFilter {

@@ -257,6 +257,8 @@ pub struct AppState {
     /// The live index changed a location: its totals (the sidebar's counts) are read again at
     /// most every [`LOCATIONS_GAP`] ([`AppState::locations_refresh`]).
     pub locations_later: Later,
+    /// What the search field does (filter, search below, search the library).
+    pub find_mode: crate::ui::search::FindMode,
     /// The open tabs (none until a second is opened: one tab with the pane acted on).
     pub tabs: Vec<crate::ui::tabs::Tab>,
     /// The active tab.
@@ -1428,6 +1430,9 @@ impl AppState {
         self.search_text.clear();
         self.search_filters = SearchFilters::default();
         self.found = None;
+        // The search field filters the folder the item is shown in.
+        self.find_mode = crate::ui::search::FindMode::Filter;
+        self.search_everywhere = false;
         let parent = path.parent()?.to_path_buf();
         self.reveal = Some(path);
         Some(self.navigate(parent, true))
@@ -1707,6 +1712,29 @@ impl AppState {
             ticket: self.search_ticket,
             query: Box::new(self.current_query()),
         }
+    }
+
+    /// Makes the search field look at `mode`: its text goes with it (from the folder's
+    /// filter to the search, or back); returns the search command (a search stopped, when
+    /// back to filtering).
+    pub fn find_in(&mut self, mode: crate::ui::search::FindMode) -> Command {
+        use crate::ui::search::FindMode;
+        let e = &mut self.explorer;
+        let text = if self.find_mode == FindMode::Filter && self.peer.is_none() {
+            e.dirty = true;
+            std::mem::take(&mut e.filter)
+        } else {
+            std::mem::take(&mut self.search_text)
+        };
+        self.find_mode = mode;
+        self.search_everywhere = mode == FindMode::Library;
+        if mode == FindMode::Filter && self.peer.is_none() {
+            e.filter = text;
+            e.dirty = true;
+        } else {
+            self.search_text = text;
+        }
+        self.search()
     }
 
     /// The search box's text as a search of the device shown (its name search: the filter
@@ -2094,9 +2122,14 @@ impl AppState {
             }
             UiCommand::Search => send.push(self.search()),
             UiCommand::SearchEverywhere(on) => {
-                self.search_everywhere = on;
-                send.push(self.search());
+                use crate::ui::search::FindMode;
+                send.push(self.find_in(if on {
+                    FindMode::Library
+                } else {
+                    FindMode::Below
+                }));
             }
+            UiCommand::FindIn(mode) => send.push(self.find_in(mode)),
             UiCommand::SortResults { by, reverse } => {
                 self.search_sort = by;
                 self.search_reverse = reverse;

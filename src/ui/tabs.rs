@@ -35,6 +35,8 @@ pub struct Pane {
     pub search_text: String,
     /// The search covers the whole library.
     pub search_everywhere: bool,
+    /// What the search field does.
+    pub find_mode: crate::ui::search::FindMode,
     /// The last search's ticket.
     pub search_ticket: u64,
     /// The last search asked for by the person.
@@ -136,6 +138,7 @@ impl AppState {
         swap(&mut a.default_view, &mut b.default_view);
         swap(&mut self.search_text, &mut p.search_text);
         swap(&mut self.search_everywhere, &mut p.search_everywhere);
+        swap(&mut self.find_mode, &mut p.find_mode);
         swap(&mut self.search_ticket, &mut p.search_ticket);
         swap(&mut self.fresh_search, &mut p.fresh_search);
         swap(&mut self.search_filters, &mut p.search_filters);

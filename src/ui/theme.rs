@@ -15,6 +15,8 @@ pub const IMAGE_TINT: Color32 = Color32::WHITE;
 /// Applies Cairn's look to both the light and the dark theme and follows the system setting.
 pub fn apply(ctx: &egui::Context) {
     ctx.set_theme(egui::ThemePreference::System);
+    // The toolbar's icons.
+    egui_material_icons::initialize(ctx);
     // Ctrl+plus/minus (and Ctrl+wheel) zoom the grid's pictures, not the whole window.
     ctx.options_mut(|o| o.zoom_with_keyboard = false);
     for theme in [egui::Theme::Light, egui::Theme::Dark] {

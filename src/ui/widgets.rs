@@ -6,6 +6,43 @@ use crate::format;
 use crate::vdfs::fs::entry::EntryKind;
 use crate::vdfs::query::browse::Item;
 
+/// The toolbar icons' size, in points.
+pub(crate) const ICON_SIZE: f32 = 18.0;
+
+/// `icon` at the toolbar's size; `name` instead while the icon font is not loaded (the window
+/// loads it before its first frame, a test harness may not).
+pub(crate) fn icon_or_name(
+    ui: &egui::Ui,
+    icon: egui_material_icons::MaterialIcon,
+    name: &str,
+) -> egui::RichText {
+    let family = icon.font_family();
+    if ui.ctx().fonts(|f| f.families().contains(&family)) {
+        icon.rich_text().size(ICON_SIZE)
+    } else {
+        egui::RichText::new(name)
+    }
+}
+
+/// Initial widths (points) of a table's fixed columns, narrowed in proportion (to no less than
+/// 48 points each) when the view cannot hold them beside `rest` points for the column that
+/// takes what is left, e.g. on a side of the split view.
+pub(crate) fn fit_columns<const N: usize>(ui: &egui::Ui, widths: [f32; N], rest: f32) -> [f32; N] {
+    let total: f32 = widths.iter().sum();
+    let room = (ui.available_width() - rest).max(0.0);
+    if total <= room {
+        widths
+    } else {
+        widths.map(|w| (w * room / total).max(48.0))
+    }
+}
+
+/// The view's width in 64-point steps: tables remember their column widths per step, so
+/// they fit again when the view narrows (a split) or widens.
+pub(crate) fn width_step(ui: &egui::Ui) -> u32 {
+    (ui.available_width() / 64.0) as u32
+}
+
 /// Height of a list row, in points.
 pub(crate) const ROW_HEIGHT: f32 = 22.0;
 

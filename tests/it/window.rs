@@ -213,15 +213,16 @@ fn browse_sort_filter_and_toggle_hidden() {
     h.get_by_label("Show hidden files").click();
     step_until(&mut h, ".hidden-config");
 
-    // Filter as you type.
-    h.get_by_label("Filter").focus();
+    // The search field filters the folder as you type.
+    h.get_by_label("Search").focus();
     h.run_steps(2);
-    h.get_by_label("Filter").type_text("file");
+    h.get_by_label("Search").type_text("file");
     step_until_gone(&mut h, "notes.md");
     assert!(h.query_by_label("file2.txt").is_some());
-    h.get_by_label("Filter").type_text("1");
+    h.get_by_label("Search").type_text("1");
     step_until_gone(&mut h, "file2.txt");
     assert!(h.query_by_label("file10.txt").is_some());
+    assert!(h.state().state().found.is_none(), "a filter, not a search");
 }
 
 #[test]
@@ -625,6 +626,8 @@ fn searched(fx: &Fixture, root: &Path, text: &str, expect: &str) -> H<'static> {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     h.run_steps(2);
     h.get_by_label("Search").type_text(text);
+    // What is typed filters the folder; Enter searches below it.
+    h.key_press(egui::Key::Enter);
     step_until_contains(&mut h, expect);
     h
 }
@@ -925,6 +928,7 @@ fn regression_an_idle_window_does_not_repaint() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     h.run_steps(2);
     h.get_by_label("Search").type_text("item-1");
+    h.key_press(egui::Key::Enter);
     step_until_contains(&mut h, "matches for");
     let first = *visible_items(&h).first().unwrap();
     h.key_press(egui::Key::Escape);
@@ -3710,4 +3714,36 @@ fn the_split_view_has_two_folders_and_a_drag_between_them_moves() {
     h.run_steps(2);
     assert_eq!(h.state().state().split_focus(), None);
     assert!(h.query_by_label("beach copy.jpg").is_some());
+}
+
+#[test]
+fn the_one_search_field_filters_as_you_type_and_enter_searches_below() {
+    let (fx, root) = beach_fixture();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    // Typing filters the folder shown: no search, nothing from below.
+    h.get_by_label("Search").type_text("beach");
+    step_until_gone(&mut h, "notes.md");
+    assert!(h.state().state().found.is_none());
+    assert!(h.query_by_label("photos").is_none());
+    assert!(
+        h.query_by_label("beach.jpg").is_none(),
+        "not in this folder"
+    );
+    // Enter searches the folder and below, with what was typed.
+    h.key_press(egui::Key::Enter);
+    step_until_contains(&mut h, "3 matches for");
+    assert!(h.state().state().explorer.filter.is_empty());
+    // "Library" searches the whole library; "This folder" filters again, the text kept.
+    h.get_by_label("Library").click();
+    step_until_state(&mut h, "a library search", |s| {
+        s.search_everywhere && s.found.is_some()
+    });
+    h.get_by_label("This folder").click();
+    step_until_state(&mut h, "the folder filtered", |s| s.found.is_none());
+    let s = h.state().state();
+    assert!(s.found.is_none() && s.search_text.is_empty());
+    assert_eq!(s.explorer.filter, "beach");
 }

@@ -3,8 +3,11 @@
 
 use eframe::egui;
 
+use egui_material_icons::icons;
+
 use crate::ui::commands::{CommandKind, UiCommand};
 use crate::ui::theme;
+use crate::ui::widgets::icon_or_name;
 
 /// A tab's widest title, in points (longer names are cut with "…" and told in full on hover).
 const TITLE_MAX: f32 = 180.0;
@@ -46,8 +49,9 @@ pub(crate) fn show(
                 if r.middle_clicked() {
                     actions.push(UiCommand::CloseTab(Some(i)));
                 }
+                let icon = icon_or_name(ui, icons::ICON_CLOSE, "×").size(14.0);
                 let close = ui
-                    .add(egui::Button::new("×").small().frame(false))
+                    .add(egui::Button::new(icon).small().frame(false))
                     .on_hover_text(match CommandKind::CloseTab.shortcut_text() {
                         Some(k) if selected => format!("Close this tab ({k})"),
                         _ => "Close this tab".to_owned(),
@@ -60,8 +64,9 @@ pub(crate) fn show(
                 }
             });
         }
+        let icon = icon_or_name(ui, icons::ICON_ADD, "+");
         let new = ui
-            .add(egui::Button::new("+").small().frame(false))
+            .add(egui::Button::new(icon).small().frame(false))
             .on_hover_text(format!(
                 "New tab ({})",
                 CommandKind::NewTab.shortcut_text().unwrap_or_default()

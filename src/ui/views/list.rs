@@ -54,13 +54,21 @@ pub(super) fn show(
             "Name",
             Column::remainder().at_least(120.0).clip(true),
         ),
-        (SortKey::Size, "Size", Column::initial(size_w).at_least(60.0)),
+        (
+            SortKey::Size,
+            "Size",
+            Column::initial(size_w).at_least(60.0),
+        ),
         (
             SortKey::Modified,
             "Modified",
             Column::initial(modified_w).at_least(80.0),
         ),
-        (SortKey::Kind, "Kind", Column::initial(kind_w).at_least(60.0)),
+        (
+            SortKey::Kind,
+            "Kind",
+            Column::initial(kind_w).at_least(60.0),
+        ),
     ]
     .into_iter()
     .filter(|(k, _, _)| shown(*k))

@@ -236,16 +236,19 @@ fn found(
         }
     }
     use egui_extras::{Column, TableBuilder};
+    let [name_w, size_w, modified_w] =
+        crate::ui::widgets::fit_columns(ui, [260.0, 100.0, 150.0], 120.0);
+    let step = crate::ui::widgets::width_step(ui);
     TableBuilder::new(ui)
-        .id_salt("peer-hits")
+        .id_salt(("peer-hits", step))
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click_and_drag())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(260.0).at_least(120.0).clip(true))
-        .column(Column::remainder().at_least(120.0).clip(true))
-        .column(Column::initial(100.0))
-        .column(Column::initial(150.0))
+        .column(Column::initial(name_w).at_least(100.0).clip(true))
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::initial(size_w))
+        .column(Column::initial(modified_w))
         .header(ROW_HEIGHT, |mut h| {
             for t in ["Name", "Folder", "Size", "Modified"] {
                 h.col(|ui| {
@@ -355,13 +358,15 @@ fn table<'a>(
     widths: [f32; 2],
 ) -> egui_extras::Table<'a> {
     use egui_extras::{Column, TableBuilder};
+    let widths = crate::ui::widgets::fit_columns(ui, widths, 160.0);
+    let step = crate::ui::widgets::width_step(ui);
     TableBuilder::new(ui)
-        .id_salt(id)
+        .id_salt((id, step))
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click_and_drag())
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::remainder().at_least(200.0).clip(true))
+        .column(Column::remainder().at_least(160.0).clip(true))
         .column(Column::initial(widths[0]))
         .column(Column::initial(widths[1]))
         .header(ROW_HEIGHT, |mut h| {
