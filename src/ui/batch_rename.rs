@@ -389,6 +389,7 @@ mod tests {
             size: 0,
             counts: None,
             mtime_ns: 0,
+            created_ns: None,
             content_kind: crate::vdfs::content::filetype::ContentKind::Unknown,
             hidden: false,
             entry: None,

@@ -335,6 +335,14 @@ pub enum Update {
         /// Applications, by name.
         apps: Vec<crate::vdfs::platform::open_with::App>,
     },
+    /// The creation times of a listing's items (exact name, ns since the epoch), read from the
+    /// disk after an index listing.
+    Created {
+        /// The listing's ticket.
+        ticket: u64,
+        /// Each item's creation time by its exact name.
+        times: Vec<(Vec<u8>, i64)>,
+    },
     /// The folder as it is on disk, replacing the index listing: it changed since it was
     /// indexed, or holds items the location's rules leave out of the index.
     Replace {
@@ -1267,16 +1275,24 @@ fn navigate(
         space: space_of(path),
     });
     // The index answered at once; now check it against the disk, and show the disk's truth
-    // if the folder changed since the last scan.
+    // if the folder changed since the last scan (else only the creation times the index
+    // does not keep).
     if from_index
         && current.is(ticket)
-        && let Some((items, changed)) = core.check_folder(path, &listed_items, location_id)
+        && let Some(checked) = core.check_folder(path, &listed_items, location_id)
     {
-        send(Update::Replace {
-            ticket,
-            items,
-            changed,
-        });
+        match checked.replace {
+            Some((items, changed)) => send(Update::Replace {
+                ticket,
+                items,
+                changed,
+            }),
+            None if !checked.created.is_empty() => send(Update::Created {
+                ticket,
+                times: checked.created,
+            }),
+            None => {}
+        }
     }
     // A folder outside the locations is watched while it is shown (the live index watches
     // the locations' own); set up after the listing is out, so it never delays it.

@@ -141,16 +141,19 @@ pub enum SortKey {
     Modified,
     /// Content kind, then name.
     Kind,
+    /// Creation (birth) time, where the file system keeps it; hidden until chosen.
+    Created,
 }
 
 impl SortKey {
-    /// Its name as `window.toml` keeps it: `name`, `size`, `modified`, `kind`.
+    /// Its name as `window.toml` keeps it: `name`, `size`, `modified`, `kind`, `created`.
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Name => "name",
             SortKey::Size => "size",
             SortKey::Modified => "modified",
             SortKey::Kind => "kind",
+            SortKey::Created => "created",
         }
     }
 
@@ -161,9 +164,15 @@ impl SortKey {
             SortKey::Size,
             SortKey::Modified,
             SortKey::Kind,
+            SortKey::Created,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
+    }
+
+    /// The columns hidden until the person shows them: Created.
+    pub fn hidden_by_default() -> std::collections::BTreeSet<SortKey> {
+        [SortKey::Created].into()
     }
 
     /// The columns to hide from their remembered `names`: unknown names are ignored, and
@@ -214,6 +223,13 @@ pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
     if dirs != Ordering::Equal {
         return dirs;
     }
+    // Unknown creation times (not told yet, or not kept by the file system) last either way.
+    if key == SortKey::Created {
+        let unknown = a.created_ns.is_none().cmp(&b.created_ns.is_none());
+        if unknown != Ordering::Equal {
+            return unknown;
+        }
+    }
     let o = match key {
         SortKey::Name => natural_cmp(&a.name, &b.name),
         SortKey::Size => a
@@ -226,6 +242,10 @@ pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
             .then_with(|| natural_cmp(&a.name, &b.name)),
         SortKey::Kind => (a.content_kind as u8)
             .cmp(&(b.content_kind as u8))
+            .then_with(|| natural_cmp(&a.name, &b.name)),
+        SortKey::Created => a
+            .created_ns
+            .cmp(&b.created_ns)
             .then_with(|| natural_cmp(&a.name, &b.name)),
     };
     if ascending { o } else { o.reverse() }
@@ -424,7 +444,8 @@ pub struct Explorer {
     pub filter: String,
     /// Show names starting with a dot.
     pub show_hidden: bool,
-    /// Columns of the list view the person hid (of Size, Modified and Kind).
+    /// Columns of the list view hidden (of Size, Modified, Kind and Created; Created until the
+    /// person shows it).
     pub hidden_columns: std::collections::BTreeSet<SortKey>,
     /// Per-folder sort and view.
     pub prefs: HashMap<PathBuf, FolderPrefs>,
@@ -608,6 +629,23 @@ impl Explorer {
         true
     }
 
+    /// Sets the items' creation times (by exact name) told after the listing tagged `ticket`;
+    /// rows sorted by creation are sorted again.
+    pub fn set_created(&mut self, ticket: u64, times: &[(Vec<u8>, i64)]) {
+        if ticket != self.ticket {
+            return;
+        }
+        let by_name: HashMap<&[u8], i64> = times.iter().map(|(n, t)| (n.as_slice(), *t)).collect();
+        for item in &mut self.items {
+            if let Some(t) = by_name.get(item.raw_name.as_slice()) {
+                item.created_ns = Some(*t);
+            }
+        }
+        if self.current_prefs().sort == SortKey::Created {
+            self.dirty = true;
+        }
+    }
+
     /// Adds a chunk of the listing tagged `ticket`; a stale chunk is dropped (returns false).
     pub fn add_chunk(&mut self, ticket: u64, items: Vec<Item>) -> bool {
         if ticket != self.ticket {
@@ -764,6 +802,7 @@ mod tests {
             size,
             counts: None,
             mtime_ns: mtime,
+            created_ns: None,
             content_kind: ContentKind::Unknown,
             hidden: name.starts_with('.'),
             entry: None,
@@ -862,6 +901,38 @@ mod tests {
         // Forward: /other as it was left, at the top.
         let fwd = e.history.forward(e.here()).unwrap();
         assert_eq!(fwd, Visit::at_top(PathBuf::from("/other")));
+    }
+
+    #[test]
+    fn creation_times_told_after_an_index_listing_fill_in_and_sort() {
+        let mut e = Explorer::default();
+        let t = e.open(PathBuf::from("/x"), true);
+        e.add_chunk(
+            t,
+            vec![
+                item("a", EntryKind::File, 1, 1),
+                item("b", EntryKind::File, 1, 1),
+                item("c", EntryKind::File, 1, 1),
+            ],
+        );
+        e.listing_done();
+        e.sort_by(SortKey::Created);
+        e.refresh_order();
+        // Stale times are dropped.
+        e.set_created(t + 1, &[(b"a".to_vec(), 5)]);
+        assert!(e.items.iter().all(|i| i.created_ns.is_none()));
+        e.set_created(t, &[(b"b".to_vec(), 9), (b"c".to_vec(), 3)]);
+        e.refresh_order();
+        let names: Vec<_> = e
+            .order
+            .iter()
+            .map(|&i| e.items[i as usize].name.clone())
+            .collect();
+        assert_eq!(
+            names,
+            ["b", "c", "a"],
+            "newest first (as Modified), unknown last"
+        );
     }
 
     #[test]

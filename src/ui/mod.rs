@@ -100,7 +100,9 @@ pub fn run(data_dir: Option<PathBuf>, library: Option<String>) -> anyhow::Result
             if let Some(f) = start {
                 state.start_folder = Some(f);
             }
-            state.explorer.hidden_columns = explorer::SortKey::hidden_from(&hidden_columns);
+            if let Some(hidden) = &hidden_columns {
+                state.explorer.hidden_columns = explorer::SortKey::hidden_from(hidden);
+            }
             Ok(Box::new(CairnApp::new(bridge, state, Some(core))))
         }),
     )

@@ -557,6 +557,10 @@ impl AppState {
             default_view: ViewMode::List,
             start_folder: crate::ui::home_folder(),
             home: crate::ui::home_folder(),
+            explorer: Explorer {
+                hidden_columns: crate::ui::explorer::SortKey::hidden_by_default(),
+                ..Explorer::default()
+            },
             ..AppState::default()
         }
     }
@@ -685,6 +689,7 @@ impl AppState {
             } => {
                 self.explorer.replace(ticket, items, changed);
             }
+            Update::Created { ticket, times } => self.explorer.set_created(ticket, &times),
             Update::ListingDone {
                 ticket,
                 result,
@@ -2734,6 +2739,7 @@ mod tests {
             size: 1,
             counts: None,
             mtime_ns: 0,
+            created_ns: None,
             content_kind: ContentKind::Unknown,
             hidden: false,
             entry: None,

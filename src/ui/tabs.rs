@@ -231,6 +231,7 @@ impl AppState {
         match update {
             Update::Chunk { ticket, .. }
             | Update::Replace { ticket, .. }
+            | Update::Created { ticket, .. }
             | Update::ListingDone { ticket, .. }
                 if *ticket != self.explorer.ticket =>
             {
@@ -403,6 +404,7 @@ mod tests {
             size: 1,
             counts: None,
             mtime_ns: 0,
+            created_ns: None,
             content_kind: crate::vdfs::content::filetype::ContentKind::Unknown,
             hidden: false,
             entry: None,

@@ -266,8 +266,8 @@ impl Core {
     /// [`CoreError::Io`] naming the file.
     pub fn remember_hidden_columns(&self, columns: Vec<String>) -> Result<(), CoreError> {
         self.change_window_state(|state| {
-            let changed = state.hidden_columns != columns;
-            state.hidden_columns = columns;
+            let changed = state.hidden_columns.as_ref() != Some(&columns);
+            state.hidden_columns = Some(columns);
             changed
         })
     }
@@ -610,13 +610,14 @@ impl Core {
     }
 
     /// Compares `listed` (an index listing of `folder` from location `location`) with the
-    /// disk; see [`query::browse::check_against_disk`]. `None` when the disk agrees.
+    /// disk and reads the items' creation times; see [`query::browse::check_against_disk`].
+    /// `None` when the folder cannot be read.
     pub fn check_folder(
         &self,
         folder: &Path,
         listed: &[query::browse::Item],
         location: Option<u32>,
-    ) -> Option<(Vec<query::browse::Item>, bool)> {
+    ) -> Option<query::browse::Checked> {
         let locations = self
             .library()
             .ok()

@@ -291,11 +291,15 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     });
     // Remembered for the next start (window.toml), and read back as the same choice.
     step_until_state(&mut h, "the choice remembered", |_| {
-        fx.core.window_state().hidden_columns == ["kind"]
+        fx.core.window_state().hidden_columns == Some(vec!["kind".into(), "created".into()])
     });
     assert_eq!(
-        cairn::ui::explorer::SortKey::hidden_from(&fx.core.window_state().hidden_columns),
-        [cairn::ui::explorer::SortKey::Kind].into()
+        cairn::ui::explorer::SortKey::hidden_from(&fx.core.window_state().hidden_columns.unwrap()),
+        [
+            cairn::ui::explorer::SortKey::Kind,
+            cairn::ui::explorer::SortKey::Created
+        ]
+        .into()
     );
     assert_eq!(
         cairn::ui::explorer::SortKey::hidden_from(&["name".into(), "colour".into()]),
@@ -314,13 +318,37 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Kind")
         .click();
     step_until_state(&mut h, "Kind shown again", |s| {
-        s.explorer.hidden_columns.is_empty()
+        s.explorer.hidden_columns == [cairn::ui::explorer::SortKey::Created].into()
     });
-    step_until_state(&mut h, "every column remembered shown", |_| {
-        fx.core.window_state().hidden_columns.is_empty()
+    step_until_state(&mut h, "the columns remembered", |_| {
+        fx.core.window_state().hidden_columns == Some(vec!["created".into()])
     });
     h.run_steps(3);
     assert_eq!(h.query_all_by_label("Kind").count(), 1, "its title is back");
+    // Created is hidden until chosen; shown, it has each file's creation time, and sorts.
+    assert!(h.query_by_label("Created").is_none());
+    h.get_by_label("Name").click_secondary();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Created")
+        .click();
+    step_until_state(&mut h, "every column shown", |s| {
+        s.explorer.hidden_columns.is_empty()
+    });
+    h.run_steps(3);
+    assert!(h.query_by_label("Created").is_some());
+    let born = std::fs::metadata(root.join("notes.md"))
+        .unwrap()
+        .created()
+        .unwrap();
+    let ns = born
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    let shown = cairn::format::time_ms(ns / 1_000_000);
+    assert!(
+        h.query_all_by_label(&shown).count() >= 1,
+        "notes.md's creation time {shown} is shown"
+    );
 }
 
 /// The inspector previews code with line numbers (coloured for the languages egui_extras'
@@ -1375,6 +1403,7 @@ fn listed(name: &str) -> cairn::vdfs::query::browse::Item {
         size: 1,
         counts: None,
         mtime_ns: 0,
+        created_ns: None,
         content_kind: cairn::vdfs::content::filetype::ContentKind::Unknown,
         hidden: false,
         entry: None,
@@ -3746,4 +3775,40 @@ fn the_one_search_field_filters_as_you_type_and_enter_searches_below() {
     let s = h.state().state();
     assert!(s.found.is_none() && s.search_text.is_empty());
     assert_eq!(s.explorer.filter, "beach");
+}
+
+/// The list's column widths are each folder's own: widened in one folder, the column keeps
+/// its width there and not in another.
+#[test]
+fn a_column_widened_in_one_folder_stays_so_there_only() {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    let size = |h: &H<'_>| h.get_by_label("Size").rect();
+    let modified = |h: &H<'_>| h.get_by_label("Modified").rect();
+    let before = modified(&h).left() - size(&h).left();
+    // The border between Size and Modified, dragged 60 points right.
+    let edge = egui::pos2(modified(&h).left() - 4.0, size(&h).center().y);
+    h.hover_at(edge);
+    h.drag_at(edge);
+    for dx in [10.0, 30.0, 60.0] {
+        h.hover_at(edge + egui::vec2(dx, 0.0));
+    }
+    let_go(&mut h, edge + egui::vec2(60.0, 0.0), egui::Modifiers::NONE);
+    h.run_steps(2);
+    let widened = modified(&h).left() - size(&h).left();
+    assert!(widened > before + 30.0, "{before} → {widened}");
+    // Another folder has its own widths; back here, the widened one.
+    h.get_by_label("photos").click();
+    h.key_press(egui::Key::Enter);
+    step_until(&mut h, "beach copy.jpg");
+    h.run_steps(2);
+    let there = modified(&h).left() - size(&h).left();
+    assert!((there - before).abs() < 2.0, "{before} vs {there}");
+    h.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    step_until(&mut h, "notes.md");
+    h.run_steps(2);
+    let back = modified(&h).left() - size(&h).left();
+    assert!((back - widened).abs() < 2.0, "{widened} vs {back}");
 }

@@ -48,6 +48,7 @@ pub(super) fn show(
     } else {
         (90.0, 140.0, 100.0)
     };
+    let created_w = modified_w;
     let columns: Vec<(SortKey, &str, Column)> = [
         (
             SortKey::Name,
@@ -69,12 +70,24 @@ pub(super) fn show(
             "Kind",
             Column::initial(kind_w).at_least(60.0),
         ),
+        (
+            SortKey::Created,
+            "Created",
+            Column::initial(created_w).at_least(80.0),
+        ),
     ]
     .into_iter()
     .filter(|(k, _, _)| shown(*k))
     .collect();
     let mut table = TableBuilder::new(ui)
-        .id_salt(("listing", e.inspector, width_step, e.hidden_columns.len()))
+        // Widths are the folder's own (a column widened in one folder stays so there).
+        .id_salt((
+            "listing",
+            folder,
+            e.inspector,
+            width_step,
+            &e.hidden_columns,
+        ))
         .striped(true)
         .resizable(true)
         // Drags start past egui's click distance, so a click stays a click.
@@ -104,6 +117,7 @@ pub(super) fn show(
                             (SortKey::Size, "Size"),
                             (SortKey::Modified, "Modified"),
                             (SortKey::Kind, "Kind"),
+                            (SortKey::Created, "Created"),
                         ] {
                             let mut on = shown(k);
                             if ui.checkbox(&mut on, t).clicked() {
@@ -185,6 +199,15 @@ pub(super) fn show(
                 if shown(SortKey::Kind) {
                     row.col(|ui| {
                         ui.label(kind_text(item));
+                    });
+                }
+                if shown(SortKey::Created) {
+                    row.col(|ui| {
+                        // Unknown: not kept by the file system, or not read from the disk yet.
+                        ui.label(
+                            item.created_ns
+                                .map_or_else(|| "—".to_owned(), |t| format::time_ms(t / 1_000_000)),
+                        );
                     });
                 }
                 let resp = row.response();

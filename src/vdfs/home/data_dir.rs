@@ -86,9 +86,10 @@ impl Default for NetSettings {
 pub struct WindowState {
     /// The last folder the window showed (exact bytes, kept through the file as they are).
     pub last_folder: Option<PathBuf>,
-    /// The list view's columns the person hid, by name (`size`, `modified`, `kind`); the
-    /// window ignores names it does not know.
-    pub hidden_columns: Vec<String>,
+    /// The list view's columns the person hid, by name (`size`, `modified`, `kind`,
+    /// `created`); the window ignores names it does not know. `None` until the person first
+    /// chooses (the window then hides the columns hidden by default).
+    pub hidden_columns: Option<Vec<String>>,
 }
 
 /// `window.toml` as stored: a path that is not UTF-8 is kept as its bytes.
@@ -97,7 +98,8 @@ pub struct WindowState {
 struct WindowStateFile {
     last_folder: Option<String>,
     last_folder_bytes: Option<Vec<u8>>,
-    hidden_columns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hidden_columns: Option<Vec<String>>,
 }
 
 impl From<&WindowState> for WindowStateFile {
@@ -332,7 +334,7 @@ mod tests {
         ] {
             let state = WindowState {
                 last_folder: Some(folder),
-                hidden_columns: vec!["size".into(), "kind".into()],
+                hidden_columns: Some(vec!["size".into(), "kind".into()]),
             };
             dir.save_window_state(&state).unwrap();
             assert_eq!(dir.load_window_state().unwrap(), state);

@@ -48,6 +48,9 @@ pub struct Item {
     pub counts: Option<(u64, u64)>,
     /// Modification time, ns since the epoch.
     pub mtime_ns: i64,
+    /// Creation (birth) time, ns since the epoch: from the disk (`statx`), where the file
+    /// system keeps it; `None` from the index (see [`Checked::created`]).
+    pub created_ns: Option<i64>,
     /// Kind of content.
     pub content_kind: ContentKind,
     /// Name starts with a dot.
@@ -149,6 +152,7 @@ fn item_from_record(id: u64, r: &EntryRecord, stats: Option<index::DirStats>) ->
         size: stats.map_or(r.size, |s| s.bytes),
         counts: stats.map(|s| (s.files, s.dirs)),
         mtime_ns: r.mtime_ns,
+        created_ns: None,
         content_kind: r.content_kind,
         entry: Some(id),
         cas: r.cas,
@@ -311,6 +315,11 @@ fn list_disk(folder: &Path, sink: &mut dyn FnMut(Vec<Item>) -> bool) -> Result<(
             size: meta.size,
             counts: None,
             mtime_ns: meta.mtime_ns,
+            created_ns: m
+                .created()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_nanos()).ok()),
             content_kind,
             entry: None,
             cas: None,
@@ -323,8 +332,21 @@ fn list_disk(folder: &Path, sink: &mut dyn FnMut(Vec<Item>) -> bool) -> Result<(
     Ok(())
 }
 
-/// Compares an index listing with the disk. Returns `None` if the disk shows exactly the
-/// indexed names, kinds, sizes and modification times. Otherwise returns the disk's listing —
+/// What [`check_against_disk`] found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    /// The folder as the disk has it, when it differs from the index (items the index knows
+    /// unchanged kept as the index has them), and whether anything changed or is new (else
+    /// only gone or left out).
+    pub replace: Option<(Vec<Item>, bool)>,
+    /// Each item's creation time from the disk, by exact name (the index keeps none).
+    pub created: Vec<(Vec<u8>, i64)>,
+}
+
+/// Compares an index listing with the disk, and reads the items' creation times there.
+/// `None` if the folder cannot be read. [`Checked::replace`] is `None` if the disk shows
+/// exactly the indexed names, kinds, sizes and modification times; otherwise it is the disk's
+/// listing —
 /// where every unchanged item keeps what the index knows (entry, content identity, folder
 /// totals), and items the location's rules leave out of the index are shown too, so nothing
 /// is hidden — and whether the folder *changed* since its scan (rule-skipped items alone are
@@ -333,7 +355,7 @@ pub fn check_against_disk(
     folder: &Path,
     indexed: &[Item],
     location: Option<&LocationRecord>,
-) -> Option<(Vec<Item>, bool)> {
+) -> Option<Checked> {
     let mut disk = Vec::new();
     list_disk(folder, &mut |chunk| {
         disk.extend(chunk);
@@ -372,17 +394,30 @@ pub fn check_against_disk(
         .iter()
         .any(|i| !disk_names.contains(i.raw_name.as_slice()));
     let extra = disk.len() != indexed.len();
+    let created = disk
+        .iter()
+        .filter_map(|d| Some((d.raw_name.clone(), d.created_ns?)))
+        .collect();
     if !changed_or_new && !removed && !extra {
-        return None;
+        return Some(Checked {
+            replace: None,
+            created,
+        });
     }
     let merged = disk
         .into_iter()
         .map(|d| match by_name.get(d.raw_name.as_slice()) {
-            Some(i) if same(&d, i) => (*i).clone(),
+            Some(i) if same(&d, i) => Item {
+                created_ns: d.created_ns,
+                ..(*i).clone()
+            },
             _ => d,
         })
         .collect();
-    Some((merged, changed_or_new || removed))
+    Some(Checked {
+        replace: Some((merged, changed_or_new || removed)),
+        created,
+    })
 }
 
 #[cfg(test)]
