@@ -51,7 +51,7 @@ pub enum DebugCommand {
         #[arg(long)]
         warm: bool,
     },
-    /// Time thumbnails of the images in folder DIR (not below it; by name, as the grid shows
+    /// Time thumbnails of the images (and PDFs) in folder DIR (not below it; by name, as the grid shows
     /// them), as the window makes them for a folder outside the locations (made, written to
     /// the data folder's thumbnail cache, read back): the first FIRST with the window's two
     /// threads (the first screen of the grid), then every one on its own (per-file median and
@@ -201,15 +201,17 @@ fn thumb_bench(core: &Core, dir: &Path, first: usize, limit: usize) -> anyhow::R
         .filter(|p| {
             let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
             let r = Registry::active();
-            r.by_extension(ext)
-                .first()
-                .and_then(|&i| r.get(i))
-                .is_some_and(|t| t.kind == ContentKind::Image)
+            // What the grid shows a picture of: images and PDFs (their first page).
+            crate::vdfs::sidecars::thumbnail::is_pdf_name(p)
+                || r.by_extension(ext)
+                    .first()
+                    .and_then(|&i| r.get(i))
+                    .is_some_and(|t| t.kind == ContentKind::Image)
         })
         .collect();
     files.sort();
     files.truncate(limit);
-    anyhow::ensure!(!files.is_empty(), "no images in {}", dir.display());
+    anyhow::ensure!(!files.is_empty(), "no images or PDFs in {}", dir.display());
     let head = &files[..first.min(files.len())];
     // The first screen, cold, on two threads as the window's thumbnail pool.
     let next = std::sync::atomic::AtomicUsize::new(0);

@@ -68,9 +68,17 @@ impl Item {
         folder.join(os_from_bytes(&self.raw_name))
     }
 
-    /// Whether the item shows a picture (a thumbnail): an image, or a symbolic link named
-    /// like one (icon themes link half their icons; the picture is the target's).
+    /// Whether the item shows a picture (a thumbnail): an image, a PDF (its first page), or
+    /// a symbolic link named like an image (icon themes link half their icons; the picture is
+    /// the target's).
     pub fn shows_picture(&self) -> bool {
+        let n = &self.raw_name;
+        if self.kind == EntryKind::File
+            && n.len() > 4
+            && n[n.len() - 4..].eq_ignore_ascii_case(b".pdf")
+        {
+            return true;
+        }
         match self.kind {
             EntryKind::Symlink => {
                 let r = Registry::active();

@@ -25,6 +25,8 @@ pub const THUMB_SIZE: u32 = 256;
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// SVG files (and `.svgz` once unzipped) larger than this are not drawn.
 pub const MAX_SVG_BYTES: u64 = 16 * 1024 * 1024;
+/// PDF files larger than this are not drawn.
+pub const MAX_PDF_BYTES: u64 = 64 * 1024 * 1024;
 /// Contents per checkpoint.
 const BATCH: usize = 32;
 
@@ -39,15 +41,18 @@ pub fn thumbnail_path(sidecars: &Path, content: Uuid) -> PathBuf {
         .join(format!("{content}.jpg"))
 }
 
-/// Decodes `source` (any format `image` reads: JPEG, PNG, GIF, WebP, BMP, TIFF; or an SVG
-/// drawing, `.svg` or gzipped `.svgz`) and returns a thumbnail whose longest side is at most
-/// `size`: a JPEG, or for SVG a PNG with its transparency.
+/// Decodes `source` (any format `image` reads: JPEG, PNG, GIF, WebP, BMP, TIFF; an SVG
+/// drawing, `.svg` or gzipped `.svgz`; or a PDF's first page) and returns a thumbnail whose
+/// longest side is at most `size`: a JPEG, or for SVG a PNG with its transparency.
 ///
 /// # Errors
 /// A message for unreadable, undecodable or oversized images.
 pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
     if is_svg_name(source) {
         return svg_thumbnail(source, size);
+    }
+    if is_pdf_name(source) {
+        return pdf_thumbnail(source, size);
     }
     // Dimensions first (a header read), so a huge image is refused before it is decoded.
     let (w, h) = reader(source)?
@@ -61,6 +66,71 @@ pub fn make_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
         .encode_image(&thumb)
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// True for a name ending in `.pdf` (any case): its first page is its picture.
+pub fn is_pdf_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+}
+
+/// Draws the first page of the PDF at `source` on white, to fit `size`×`size`, and returns
+/// it as a JPEG. Drawn with `hayro` (<https://github.com/LaurenzV/hayro>, pure Rust, its
+/// standard fonts built in). At most [`MAX_PDF_BYTES`] are read; an encrypted, broken or
+/// unsupported file is an error, and a panic inside the renderer is caught and said as one.
+fn pdf_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    file.take(MAX_PDF_BYTES + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    if data.len() as u64 > MAX_PDF_BYTES {
+        return Err(format!(
+            "a PDF of over {} is too large to preview",
+            crate::format::bytes(MAX_PDF_BYTES)
+        ));
+    }
+    let drawn = std::panic::catch_unwind(move || -> Result<(Vec<u8>, u32, u32), String> {
+        let pdf = hayro::hayro_syntax::Pdf::new(data)
+            .map_err(|e| format!("not a PDF that can be read: {e:?}"))?;
+        let page = pdf.pages().first().ok_or("the PDF has no pages")?;
+        let (w, h) = page.render_dimensions();
+        if !(w.is_finite() && h.is_finite() && w >= 1.0 && h >= 1.0) {
+            return Err(format!("the first page measures {w}×{h}"));
+        }
+        let scale = size as f32 / w.max(h);
+        let pixmap = hayro::render(
+            page,
+            &hayro::RenderCache::new(),
+            &hayro::hayro_interpret::InterpreterSettings::default(),
+            &hayro::RenderSettings::default(),
+            &hayro::PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: hayro::vello_cpu::color::palette::css::WHITE,
+            },
+        );
+        let (pw, ph) = (u32::from(pixmap.width()), u32::from(pixmap.height()));
+        // On white, every pixel is opaque: premultiplied and plain colours are the same.
+        let rgb: Vec<u8> = pixmap
+            .data_as_u8_slice()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        Ok((rgb, pw, ph))
+    })
+    .map_err(|_| "this PDF could not be drawn".to_owned())??;
+    let (rgb, pw, ph) = drawn;
+    if pw == 0 || ph == 0 {
+        return Err("the first page is empty".to_owned());
+    }
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 82)
+        .encode(&rgb, pw, ph, image::ExtendedColorType::Rgb8)
         .map_err(|e| e.to_string())?;
     Ok(out)
 }
@@ -483,5 +553,71 @@ mod tests {
         assert_eq!(new.title(), "Thumbnails for Pictures");
         let again = ThumbnailJob::decode_state(&postcard::to_allocvec(&new).unwrap()).unwrap();
         assert_eq!(again.name, "Pictures");
+    }
+}
+
+#[cfg(test)]
+mod pdf_tests {
+    use super::*;
+
+    /// A one-page PDF, 200×100 points, its left half filled red; with a correct xref table.
+    fn red_half_pdf() -> Vec<u8> {
+        let content = "1 0 0 rg 0 0 100 100 re f";
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] /Contents 4 0 R >>".to_owned(),
+            format!(
+                "<< /Length {} >>\nstream\n{content}\nendstream",
+                content.len()
+            ),
+        ];
+        let mut pdf = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for off in offsets {
+            pdf.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn a_pdf_shows_its_first_page_and_a_broken_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Report.PDF");
+        std::fs::write(&path, red_half_pdf()).unwrap();
+        let jpeg = make_thumbnail(&path, THUMB_SIZE).unwrap();
+        let img = image::load_from_memory(&jpeg).unwrap().to_rgb8();
+        assert_eq!(
+            img.dimensions(),
+            (256, 128),
+            "fits 256, keeps the page's shape"
+        );
+        let left = img.get_pixel(60, 64);
+        let right = img.get_pixel(196, 64);
+        assert!(
+            left[0] > 200 && left[1] < 60 && left[2] < 60,
+            "red: {left:?}"
+        );
+        assert!(right.0.iter().all(|&c| c > 230), "white paper: {right:?}");
+        // Not a PDF, and a PDF cut short: errors, never a crash.
+        std::fs::write(&path, b"%PDF-1.4\n1 0 obj << /Type").unwrap();
+        assert!(make_thumbnail(&path, THUMB_SIZE).is_err());
+        std::fs::write(&path, b"hello").unwrap();
+        assert!(make_thumbnail(&path, THUMB_SIZE).is_err());
     }
 }
