@@ -5,14 +5,14 @@
 //! A view the person is not acting on is a parked [`Pane`]. The one acted on lives in the
 //! [`AppState`] fields every panel already reads (the explorer, the search box, the device
 //! shown …); switching tabs or panes exchanges those fields with a parked pane's
-//! ([`AppState::exchange`]), so every command, key and update works on whichever pane is
+//! (`AppState::exchange`), so every command, key and update works on whichever pane is
 //! active with no code of its own. Settings of the window (per-folder sort and view, hidden
 //! columns, hidden files, the inspector) are not a pane's: they stay where they are.
 //!
 //! A tab holds one pane, or two side by side (the split view, F3). Listings, searches and a
 //! device's answers carry tickets unique across panes (a pane's tickets start at its serial
 //! number times 2³²), so an answer for a parked pane is applied to that pane
-//! ([`AppState::route`]), and a change on disk marks every pane it concerns.
+//! (`AppState::route`), and a change on disk marks every pane it concerns.
 
 use std::path::PathBuf;
 

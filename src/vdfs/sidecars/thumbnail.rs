@@ -82,12 +82,7 @@ pub fn is_pdf_name(path: &Path) -> bool {
 /// standard fonts built in). At most [`MAX_PDF_BYTES`] are read; an encrypted, broken or
 /// unsupported file is an error, and a panic inside the renderer is caught and said as one.
 fn pdf_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
-    let mut data = Vec::new();
-    file.take(MAX_PDF_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| e.to_string())?;
+    let data = read_at_most(source, MAX_PDF_BYTES)?;
     if data.len() as u64 > MAX_PDF_BYTES {
         return Err(format!(
             "a PDF of over {} is too large to preview",
@@ -135,6 +130,18 @@ fn pdf_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// The first `max` + 1 bytes of the regular file at `source` (never through a symbolic
+/// link): more than `max` means the file is too large.
+fn read_at_most(source: &Path, max: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    Ok(data)
+}
+
 /// True for a name ending in `.svg` or `.svgz` (any case).
 fn is_svg_name(path: &Path) -> bool {
     path.extension()
@@ -147,11 +154,7 @@ fn is_svg_name(path: &Path) -> bool {
 /// text (no fonts are loaded). At most [`MAX_SVG_BYTES`] are read, also once unzipped.
 fn svg_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
-    let mut data = Vec::new();
-    file.take(MAX_SVG_BYTES + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| e.to_string())?;
+    let mut data = read_at_most(source, MAX_SVG_BYTES)?;
     if data.starts_with(&[0x1f, 0x8b]) {
         let mut unzipped = Vec::new();
         flate2::read::GzDecoder::new(data.as_slice())
