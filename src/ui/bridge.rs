@@ -235,6 +235,8 @@ pub enum Command {
         /// The items.
         paths: Vec<PathBuf>,
     },
+    /// Read the pixel size of these images from their headers (the rows the list shows).
+    Dimensions(Vec<PathBuf>),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
     Thumbnail {
         /// The image.
@@ -379,6 +381,8 @@ pub enum Update {
     /// The missing items (tagged, noted or collected entries gone from the index), newest
     /// gone first.
     Missing(Vec<crate::vdfs::library::MissingItem>),
+    /// Images' pixel sizes (`None`: not an image that can be read).
+    Dimensions(Vec<(PathBuf, Option<(u32, u32)>)>),
     /// A thumbnail (RGBA pixels), or `None` if the image cannot be previewed.
     Thumbnail {
         /// The image it belongs to.
@@ -556,6 +560,18 @@ impl Bridge {
                         tokio::task::spawn_blocking(move || inspect(&core, &path, &send));
                     }
                     Command::Thumbnail { path, content } => thumbs.push(path, content),
+                    Command::Dimensions(paths) => {
+                        tokio::task::spawn_blocking(move || {
+                            let dims = paths
+                                .into_iter()
+                                .map(|p| {
+                                    let d = crate::vdfs::sidecars::thumbnail::image_dimensions(&p);
+                                    (p, d)
+                                })
+                                .collect();
+                            send(Update::Dimensions(dims));
+                        });
+                    }
                     Command::StopSearch => core.stop_ephemeral_search_unless(None),
                     Command::Search { ticket, query } => {
                         searching.set(ticket);
@@ -884,6 +900,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::PickLocation
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
+            | Command::Dimensions(_)
             | Command::RememberFolder(_)
             | Command::RememberColumns(_)
             | Command::AppsFor(_)

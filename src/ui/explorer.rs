@@ -143,10 +143,14 @@ pub enum SortKey {
     Kind,
     /// Creation (birth) time, where the file system keeps it; hidden until chosen.
     Created,
+    /// An image's pixel size (read for the rows shown; not a sort order: a click on its
+    /// title sorts by name); hidden until chosen.
+    Dimensions,
 }
 
 impl SortKey {
-    /// Its name as `window.toml` keeps it: `name`, `size`, `modified`, `kind`, `created`.
+    /// Its name as `window.toml` keeps it: `name`, `size`, `modified`, `kind`, `created`,
+    /// `dimensions`.
     pub fn as_str(self) -> &'static str {
         match self {
             SortKey::Name => "name",
@@ -154,6 +158,7 @@ impl SortKey {
             SortKey::Modified => "modified",
             SortKey::Kind => "kind",
             SortKey::Created => "created",
+            SortKey::Dimensions => "dimensions",
         }
     }
 
@@ -165,14 +170,15 @@ impl SortKey {
             SortKey::Modified,
             SortKey::Kind,
             SortKey::Created,
+            SortKey::Dimensions,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
     }
 
-    /// The columns hidden until the person shows them: Created.
+    /// The columns hidden until the person shows them: Created and Dimensions.
     pub fn hidden_by_default() -> std::collections::BTreeSet<SortKey> {
-        [SortKey::Created].into()
+        [SortKey::Created, SortKey::Dimensions].into()
     }
 
     /// The columns to hide from their remembered `names`: unknown names are ignored, and
@@ -231,7 +237,7 @@ pub fn compare(a: &Item, b: &Item, key: SortKey, ascending: bool) -> Ordering {
         }
     }
     let o = match key {
-        SortKey::Name => natural_cmp(&a.name, &b.name),
+        SortKey::Name | SortKey::Dimensions => natural_cmp(&a.name, &b.name),
         SortKey::Size => a
             .size
             .cmp(&b.size)

@@ -175,6 +175,10 @@ pub struct AppState {
     pub thumbs: std::collections::HashMap<PathBuf, Option<Arc<egui::ColorImage>>>,
     /// Thumbnails asked for and not yet received.
     pub thumbs_pending: std::collections::HashSet<PathBuf>,
+    /// Images' pixel sizes read for the list's Dimensions column (`None`: not readable).
+    pub dims: std::collections::HashMap<PathBuf, Option<(u32, u32)>>,
+    /// Images whose pixel sizes were asked for and have not come yet.
+    pub dims_pending: std::collections::HashSet<PathBuf>,
     /// Size of a grid cell's picture, in points (the zoom slider).
     pub grid_zoom: f32,
     /// The view new folders open in.
@@ -778,6 +782,15 @@ impl AppState {
                 self.trash_selected
                     .retain(|p| items.iter().any(|i| &i.path() == p));
                 self.trash = Some(items);
+            }
+            Update::Dimensions(dims) => {
+                if self.dims.len() > 20_000 {
+                    self.dims.clear();
+                }
+                for (path, d) in dims {
+                    self.dims_pending.remove(&path);
+                    self.dims.insert(path, d);
+                }
             }
             Update::Thumbnail { path, image } => {
                 self.thumbs_pending.remove(&path);
@@ -1530,6 +1543,17 @@ impl AppState {
     pub fn want_thumbnail(&mut self, path: PathBuf, content: Option<uuid::Uuid>) {
         if self.thumbs_pending.insert(path.clone()) {
             self.fetches.push(Command::Thumbnail { path, content });
+        }
+    }
+
+    /// Asks for the pixel sizes of the images at `paths` not known or asked for already.
+    pub fn want_dimensions(&mut self, paths: Vec<PathBuf>) {
+        let new: Vec<PathBuf> = paths
+            .into_iter()
+            .filter(|p| !self.dims.contains_key(p) && self.dims_pending.insert(p.clone()))
+            .collect();
+        if !new.is_empty() {
+            self.fetches.push(Command::Dimensions(new));
         }
     }
 

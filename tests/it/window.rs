@@ -277,6 +277,9 @@ fn keyboard_selection_and_status_bar() {
 fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     let fx = fixture();
     let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    image::RgbImage::new(30, 20)
+        .save(root.join("pic.png"))
+        .unwrap();
     let mut h = harness(&fx, &root);
     step_until(&mut h, "notes.md");
     assert!(h.query_by_label("Kind").is_some());
@@ -291,13 +294,15 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     });
     // Remembered for the next start (window.toml), and read back as the same choice.
     step_until_state(&mut h, "the choice remembered", |_| {
-        fx.core.window_state().hidden_columns == Some(vec!["kind".into(), "created".into()])
+        fx.core.window_state().hidden_columns
+            == Some(vec!["kind".into(), "created".into(), "dimensions".into()])
     });
     assert_eq!(
         cairn::ui::explorer::SortKey::hidden_from(&fx.core.window_state().hidden_columns.unwrap()),
         [
             cairn::ui::explorer::SortKey::Kind,
-            cairn::ui::explorer::SortKey::Created
+            cairn::ui::explorer::SortKey::Created,
+            cairn::ui::explorer::SortKey::Dimensions,
         ]
         .into()
     );
@@ -318,10 +323,10 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Kind")
         .click();
     step_until_state(&mut h, "Kind shown again", |s| {
-        s.explorer.hidden_columns == [cairn::ui::explorer::SortKey::Created].into()
+        s.explorer.hidden_columns == cairn::ui::explorer::SortKey::hidden_by_default()
     });
     step_until_state(&mut h, "the columns remembered", |_| {
-        fx.core.window_state().hidden_columns == Some(vec!["created".into()])
+        fx.core.window_state().hidden_columns == Some(vec!["created".into(), "dimensions".into()])
     });
     h.run_steps(3);
     assert_eq!(h.query_all_by_label("Kind").count(), 1, "its title is back");
@@ -331,8 +336,10 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
     h.run_steps(2);
     h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Created")
         .click();
-    step_until_state(&mut h, "every column shown", |s| {
-        s.explorer.hidden_columns.is_empty()
+    step_until_state(&mut h, "Created shown", |s| {
+        !s.explorer
+            .hidden_columns
+            .contains(&cairn::ui::explorer::SortKey::Created)
     });
     h.run_steps(3);
     assert!(h.query_by_label("Created").is_some());
@@ -349,6 +356,13 @@ fn columns_of_the_list_are_hidden_and_shown_from_a_titles_menu() {
         h.query_all_by_label(&shown).count() >= 1,
         "notes.md's creation time {shown} is shown"
     );
+    // Dimensions: an image's pixels, read for the rows shown; other files have none.
+    h.get_by_label("Name").click_secondary();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::CheckBox, "Dimensions")
+        .click();
+    step_until(&mut h, "30 × 20");
+    assert!(h.state().state().explorer.hidden_columns.is_empty());
 }
 
 /// The inspector previews code with line numbers (coloured for the languages egui_extras'

@@ -198,5 +198,6 @@ pub(super) fn show(
             page_rows: ((out.inner_rect.height() / row_step) as usize).max(1),
         },
         over_item,
+        wanted_dims: Vec::new(),
     }
 }

@@ -75,6 +75,11 @@ pub(super) fn show(
             "Created",
             Column::initial(created_w).at_least(80.0),
         ),
+        (
+            SortKey::Dimensions,
+            "Dimensions",
+            Column::initial(kind_w).at_least(60.0),
+        ),
     ]
     .into_iter()
     .filter(|(k, _, _)| shown(*k))
@@ -102,14 +107,21 @@ pub(super) fn show(
         None => {}
     }
     let mut over_item = false;
+    let mut wanted_dims = Vec::new();
     let out = table
         .header(ROW_HEIGHT, |mut header| {
             for &(key, title, _) in &columns {
                 header.col(|ui| {
+                    // Dimensions are read for the rows shown only: not an order for the folder.
+                    let sorts = key != SortKey::Dimensions;
                     let r = ui
                         .add(egui::Button::new(RichText::new(title).strong()).frame(false))
-                        .on_hover_text("Sort by this column; right-click to show or hide columns");
-                    if r.clicked() {
+                        .on_hover_text(if sorts {
+                            "Sort by this column; right-click to show or hide columns"
+                        } else {
+                            "An image's width × height in pixels; right-click to show or hide columns"
+                        });
+                    if r.clicked() && sorts {
                         actions.push(UiCommand::SortBy(key));
                     }
                     r.context_menu(|ui| {
@@ -118,6 +130,7 @@ pub(super) fn show(
                             (SortKey::Modified, "Modified"),
                             (SortKey::Kind, "Kind"),
                             (SortKey::Created, "Created"),
+                            (SortKey::Dimensions, "Dimensions"),
                         ] {
                             let mut on = shown(k);
                             if ui.checkbox(&mut on, t).clicked() {
@@ -210,6 +223,31 @@ pub(super) fn show(
                         );
                     });
                 }
+                if shown(SortKey::Dimensions) {
+                    row.col(|ui| {
+                        // An image's pixels, read from its header for the rows shown.
+                        if item.kind == crate::vdfs::fs::entry::EntryKind::File
+                            && item.content_kind
+                                == crate::vdfs::content::filetype::ContentKind::Image
+                        {
+                            let path = item.path_in(folder);
+                            match state.dims.get(&path) {
+                                Some(Some((w, h))) => {
+                                    ui.label(format!("{w} × {h}"));
+                                }
+                                Some(None) => {
+                                    ui.label("—");
+                                }
+                                None => {
+                                    ui.label(RichText::new("…").color(theme::weak(ui)));
+                                    if !state.dims_pending.contains(&path) {
+                                        wanted_dims.push(path);
+                                    }
+                                }
+                            }
+                        }
+                    });
+                }
                 let resp = row.response();
                 over_item |= super::item_response(&resp, state, item, folder, actions);
             });
@@ -224,6 +262,7 @@ pub(super) fn show(
                 .max(1),
         },
         over_item,
+        wanted_dims,
     }
 }
 

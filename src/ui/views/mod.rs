@@ -156,6 +156,9 @@ pub(crate) fn show(
         ViewMode::Grid => grid::show(ui, state, &mut renaming, scroll, textures, actions),
     };
     state.renaming = renaming;
+    if !drawn.wanted_dims.is_empty() {
+        state.want_dimensions(drawn.wanted_dims);
+    }
     // Over an item, the item is the drop target (or, a file, none); beside them, the folder.
     if !drawn.over_item {
         crate::ui::dnd::target(&background, &folder, actions);
@@ -181,6 +184,8 @@ struct Drawn {
     geometry: Geometry,
     /// The pointer is over an item (a drop there is the item's, not the folder's).
     over_item: bool,
+    /// Images shown whose pixel sizes are not known yet (the list's Dimensions column).
+    wanted_dims: Vec<PathBuf>,
 }
 
 /// What the pointer does on an item of the folder shown (list row or grid tile): a click

@@ -213,6 +213,12 @@ fn svg_thumbnail(source: &Path, size: u32) -> Result<Vec<u8>, String> {
 
 /// An image reader for `source` with its format guessed from the bytes and a 512 MiB
 /// allocation limit.
+/// The pixel size (width, height) of the image at `source`, read from its header (a few
+/// hundred bytes; nothing is decoded). `None` for a file that is not an image `image` reads.
+pub fn image_dimensions(source: &Path) -> Option<(u32, u32)> {
+    reader(source).ok()?.into_dimensions().ok()
+}
+
 fn reader(source: &Path) -> Result<image::ImageReader<std::io::BufReader<std::fs::File>>, String> {
     // Only a regular file is read: a FIFO or device named like an image never blocks.
     let file = crate::vdfs::fs::entry::open_regular(source).map_err(|e| e.to_string())?;
