@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real Cairn window under Xvfb on generated data and saves PNGs of the list view, the
 # grid view, the inspector, the tag popup, the jobs drawer, the longest folder with a selection and after the
-# mouse wheel, a folder of names in many scripts, search results, and a paired device (another
+# mouse wheel, a folder of names in many scripts, the command palette, an SVG icon grid, search
+# results, tabs, the split view (local beside a paired device), and a paired device (another
 # Cairn on loopback: its longest folder with a selection and after the wheel, a search of it,
 # the pairing dialog) and an offer of files from a nearby device, in the dark and the light
 # theme.
@@ -17,6 +18,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn/target}"
 
 if ! command -v Xvfb >/dev/null || ! command -v import >/dev/null || ! command -v xdotool >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xvfb imagemagick xdotool
+fi
+# SVG drawings for the grid: the Papirus icon theme, if missing and installable.
+SVGS=/usr/share/icons/Papirus/48x48/apps
+if [ ! -d "$SVGS" ] && command -v apt-get >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq papirus-icon-theme >/dev/null || true
 fi
 # Fonts for the folder of names in many scripts (see below), if missing and installable.
 if command -v fc-list >/dev/null && ! fc-list :lang=ko | grep -q . && command -v apt-get >/dev/null; then
@@ -119,6 +125,17 @@ for theme in dark light; do
   xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$M"; xdotool key Return; sleep 2
   shot "$theme-scripts"
   xdotool key alt+Left; sleep 1
+  # The command palette (Ctrl+K), filtered by what is typed.
+  xdotool key ctrl+k; sleep 0.4; xdotool type --delay 30 "tab"; sleep 0.6
+  shot "$theme-palette"
+  xdotool key Escape; sleep 0.3
+  # An icon theme's SVG drawings in the grid (Papirus, when installed).
+  if [ -d "$SVGS" ]; then
+    xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$SVGS"; xdotool key Return; sleep 2
+    xdotool key ctrl+g; sleep 2.5
+    shot "$theme-svg-grid"
+    xdotool key ctrl+g alt+Left; sleep 1
+  fi
   # Search the whole library as you type, with the filter chips.
   xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
   shot "$theme-search"
@@ -127,7 +144,7 @@ for theme in dark light; do
   # pane, given the paired device's longest folder (a click there gives it the keyboard).
   xdotool key ctrl+t; sleep 0.5; xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "$long"; xdotool key Return; sleep 2
   shot "$theme-tabs"
-  xdotool key F3; sleep 1; xdotool mousemove 1000 80 click 1; sleep 0.3
+  xdotool key F3; sleep 1; xdotool mousemove 1000 400 click 1; sleep 0.3
   xdotool key ctrl+l; sleep 0.5; xdotool type --delay 5 "desk:$desk_long"; xdotool key Return; sleep 2
   shot "$theme-split"
   xdotool key F3 ctrl+w; sleep 0.5
