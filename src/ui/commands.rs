@@ -240,6 +240,8 @@ pub enum UiCommand {
     /// Make the search field filter the folder, search below it or search the library (its
     /// text goes with it).
     FindIn(crate::ui::search::FindMode),
+    /// Send local items into the folder of the paired device shown (dropped there).
+    SendToDevice(Vec<PathBuf>),
     /// Open a new tab at the folder shown (Ctrl+T).
     NewTab,
     /// Open a folder in a new tab (a middle click, its menu).
@@ -612,6 +614,8 @@ pub enum CommandKind {
     ToggleAllJobs,
     /// [`UiCommand::FindIn`].
     FindIn,
+    /// [`UiCommand::SendToDevice`].
+    SendToDevice,
     /// [`UiCommand::NewTab`].
     NewTab,
     /// [`UiCommand::OpenInNewTab`].
@@ -804,6 +808,7 @@ impl UiCommand {
             UiCommand::ToggleJobs => K::ToggleJobs,
             UiCommand::ToggleAllJobs => K::ToggleAllJobs,
             UiCommand::FindIn(_) => K::FindIn,
+            UiCommand::SendToDevice(_) => K::SendToDevice,
             UiCommand::NewTab => K::NewTab,
             UiCommand::OpenInNewTab(_) => K::OpenInNewTab,
             UiCommand::CloseTab(_) => K::CloseTab,
@@ -1012,7 +1017,7 @@ impl UiCommand {
 impl CommandKind {
     /// Every kind, in the order the key handler tries their shortcuts (a shortcut with more
     /// modifiers before the same key with fewer: egui ignores extra Shift and Alt).
-    pub const ALL: [CommandKind; 127] = {
+    pub const ALL: [CommandKind; 128] = {
         use CommandKind as K;
         [
             K::Back,
@@ -1085,6 +1090,7 @@ impl CommandKind {
             K::ToggleJobs,
             K::ToggleAllJobs,
             K::FindIn,
+            K::SendToDevice,
             K::NewTab,
             K::OpenInNewTab,
             K::CloseTab,
@@ -1223,6 +1229,7 @@ impl CommandKind {
             // The button reads "Fewer" while every job is shown.
             K::ToggleAllJobs => "All jobs",
             K::FindIn => "Search in",
+            K::SendToDevice => "Send to the device's folder",
             K::NewTab => "New tab",
             K::OpenInNewTab => "Open in new tab",
             K::CloseTab => "Close tab",

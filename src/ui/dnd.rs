@@ -211,6 +211,34 @@ pub(crate) fn target(resp: &egui::Response, folder: &Path, actions: &mut Vec<UiC
     }
 }
 
+/// Makes `resp` (the folder of a paired device shown, `dir` on the device named `device`)
+/// take local items dragged onto it (from the other side of the split view): let go there,
+/// they are sent into that folder, a copy whatever the modifiers (`UiCommand::SendToDevice`).
+pub(crate) fn device_target(
+    resp: &egui::Response,
+    device: &str,
+    dir: &[u8],
+    actions: &mut Vec<UiCommand>,
+) {
+    let Some(dragged) = resp.dnd_hover_payload::<Dragged>() else {
+        return;
+    };
+    if dragged.paths.is_empty() {
+        return;
+    }
+    if resp.dnd_release_payload::<Dragged>().is_some() {
+        actions.push(UiCommand::SendToDevice(dragged.paths.clone()));
+    }
+    let name = dir
+        .rsplit(|&b| b == b'/')
+        .find(|s| !s.is_empty())
+        .unwrap_or(dir);
+    highlight(
+        resp,
+        format!("Copy to {} on {device}", String::from_utf8_lossy(name)),
+    );
+}
+
 /// A tag dragged in the sidebar, from under `from` (`None`: at the top): dropped on another
 /// tag it goes under that one instead, dropped on the TAGS heading it goes to the top.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1743,6 +1743,20 @@ impl AppState {
         }
     }
 
+    /// Sends local `paths` into the folder of the paired device shown (a job); nothing when
+    /// no folder of a device is shown.
+    fn send_to_device(&mut self, paths: Vec<PathBuf>) -> Option<Command> {
+        let p = self.peer.as_ref()?;
+        let dir = p.path.clone()?;
+        let title = format!("Sending to {}", p.device.name);
+        let push = PeerCommand::Send {
+            device: p.device.id,
+            paths,
+            dest: dir,
+        };
+        self.start_transfer(title, push)
+    }
+
     /// Makes the search field look at `mode`: its text goes with it (from the folder's
     /// filter to the search, or back); returns the search command (a search stopped, when
     /// back to filtering).
@@ -2159,6 +2173,7 @@ impl AppState {
                 }));
             }
             UiCommand::FindIn(mode) => send.push(self.find_in(mode)),
+            UiCommand::SendToDevice(paths) => send.extend(self.send_to_device(paths)),
             UiCommand::SortResults { by, reverse } => {
                 self.search_sort = by;
                 self.search_reverse = reverse;
@@ -2451,14 +2466,14 @@ impl AppState {
             }
             UiCommand::PeerPaste => {
                 let Some(p) = &self.peer else { return };
-                let Some(dir) = &p.path else {
+                if p.path.is_none() {
                     self.toast = Some(Toast::new(
                         "Open a folder of the device to paste into".to_owned(),
                         false,
                         true,
                     ));
                     return;
-                };
+                }
                 match &self.clipboard {
                     None => {}
                     Some(Clip {
@@ -2472,13 +2487,8 @@ impl AppState {
                         ));
                     }
                     Some(clip) => {
-                        let title = format!("Sending to {}", p.device.name);
-                        let push = PeerCommand::Send {
-                            device: p.device.id,
-                            paths: clip.paths.clone(),
-                            dest: dir.clone(),
-                        };
-                        send.extend(self.start_transfer(title, push));
+                        let paths = clip.paths.clone();
+                        send.extend(self.send_to_device(paths));
                     }
                 }
             }

@@ -3405,6 +3405,26 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
         there.exists() && s.transfer.is_none()
     });
     assert_eq!(std::fs::read(&there).unwrap(), b"from elsewhere");
+
+    // The split view: the local folder behind beside the device's; a local file dragged from
+    // the local side onto the device's folder is sent into it.
+    let beside = inbox.join("split.txt");
+    std::fs::write(&beside, b"dragged across").unwrap();
+    h.key_press(egui::Key::F3);
+    step_until(&mut h, "split.txt");
+    let from = h.get_by_label("split.txt").rect().center();
+    let onto = h.get_by_label("note-for-desk.txt").rect().center();
+    assert!(from.x > onto.x, "the local side on the right");
+    let below = onto + egui::vec2(0.0, 150.0);
+    drag_over(&mut h, from, below, egui::Modifiers::NONE);
+    assert!(h.query_by_label("Copy to reports on desk").is_some());
+    let_go(&mut h, below, egui::Modifiers::NONE);
+    let across = shared.join("reports/split.txt");
+    step_until_state(&mut h, "the file dragged across", |s| {
+        across.exists() && s.transfer.is_none()
+    });
+    assert_eq!(std::fs::read(&across).unwrap(), b"dragged across");
+    assert!(beside.exists(), "a copy: the local file stays");
     drop(server);
 }
 

@@ -113,6 +113,16 @@ pub(super) fn show(ui: &mut egui::Ui, state: &AppState, actions: &mut Vec<UiComm
         found(ui, p, f, actions);
         return;
     }
+    // Local items dragged onto the folder shown (from the other side of the split view) are
+    // sent into it.
+    if let Some(dir) = &p.path {
+        let area = ui.interact(
+            ui.available_rect_before_wrap(),
+            ui.scope_id().with("device folder drop"),
+            egui::Sense::hover(),
+        );
+        crate::ui::dnd::device_target(&area, &p.device.name, dir, actions);
+    }
     if let Some(e) = &p.error {
         ui.colored_label(ui.visuals().error_fg_color, e);
         return;
