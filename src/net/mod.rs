@@ -1621,31 +1621,10 @@ async fn answer_blocking<Resp: serde::Serialize + Send + 'static>(
 ) {
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let work = tokio::task::spawn_blocking(move || work(&tx));
-    let _ = write_out(&mut send, &mut rx).await;
+    let _ = wire::write_out(&mut send, &mut rx).await;
     drop(rx);
     let _ = work.await;
     let _ = send.finish();
-}
-
-/// Writes what arrives on `rx` to `send`, in order, until `rx` ends: messages as frames,
-/// and raw bytes as raw frames whose bytes go to the connection as they are (no copy), as
-/// [`wire::recv_raw`] reads them.
-async fn write_out<M: serde::Serialize>(
-    send: &mut iroh::endpoint::SendStream,
-    rx: &mut tokio::sync::mpsc::Receiver<wire::Out<M>>,
-) -> Result<(), wire::WireError> {
-    let io = |e: iroh::endpoint::WriteError| wire::WireError::Io(e.into());
-    while let Some(o) = rx.recv().await {
-        match o {
-            wire::Out::Msg(m) => wire::send(send, &m).await?,
-            wire::Out::Raw(b) => {
-                let len = u32::try_from(b.len()).expect("a raw frame under 4 GiB");
-                send.write_all(&len.to_le_bytes()).await.map_err(io)?;
-                send.write_chunk(bytes::Bytes::from(b)).await.map_err(io)?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `cairn/pair/1`, the accepting side.

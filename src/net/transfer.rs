@@ -7,7 +7,7 @@
 //!   [`TransferResp::End`].
 //! - [`TransferReq::Read`]: a file's bytes from an offset. Answered with
 //!   [`TransferResp::Header`] (its size and modification time as the sender opened it), then
-//!   raw frames ([`super::wire::send_raw`]) holding exactly `size − offset` bytes, then
+//!   raw frames ([`super::wire::write_out`]) holding exactly `size − offset` bytes, then
 //!   [`TransferResp::Done`] with the BLAKE3 of the **whole** file (the sender hashes the part
 //!   before the offset too). The receiver hashes what it already had plus what came and
 //!   compares: a mismatch discards the partial file (and, when it was resumed, starts that
@@ -594,9 +594,8 @@ impl Receiver<'_> {
             });
             let mut left = size - have;
             let received = async {
-                'frames: while left > 0 {
-                    // One raw frame: its length, then its bytes as the connection holds
-                    // them (handed to the writer without a copy).
+                while left > 0 {
+                    // One raw frame: its length, then its bytes.
                     let len = wire::recv_raw_len(&mut recv, DATA_CHUNK as u32)
                         .await
                         .map_err(|e| self.remote_error(e))?;
@@ -617,7 +616,7 @@ impl Receiver<'_> {
                     }
                     left -= buf.len() as u64;
                     if tx.send(buf).await.is_err() {
-                        break 'frames; // the writer failed: its error is below
+                        break; // the writer failed: its error is below
                     }
                 }
                 Ok(())

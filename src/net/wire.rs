@@ -132,39 +132,6 @@ pub async fn recv<T: DeserializeOwned>(
     recv_opt(r, max).await?.ok_or(WireError::Closed)
 }
 
-/// Writes `bytes` as one raw frame (no postcard: file data).
-///
-/// # Errors
-/// [`WireError::Io`].
-pub async fn send_raw(w: &mut (impl AsyncWrite + Unpin), bytes: &[u8]) -> Result<(), WireError> {
-    let len = u32::try_from(bytes.len()).expect("a raw frame under 4 GiB");
-    w.write_all(&len.to_le_bytes()).await?;
-    w.write_all(bytes).await?;
-    Ok(())
-}
-
-/// Reads one raw frame of at most `max` bytes into `buf` (replacing its contents).
-///
-/// # Errors
-/// [`WireError::TooLarge`], [`WireError::Truncated`], [`WireError::Closed`],
-/// [`WireError::Io`].
-pub async fn recv_raw(
-    r: &mut (impl AsyncRead + Unpin),
-    max: u32,
-    buf: &mut Vec<u8>,
-) -> Result<(), WireError> {
-    let len = recv_raw_len(r, max).await?;
-    buf.resize(len as usize, 0);
-    r.read_exact(buf).await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof {
-            WireError::Truncated
-        } else {
-            WireError::Io(e)
-        }
-    })?;
-    Ok(())
-}
-
 /// Reads a raw frame's length (at most `max`); its bytes follow, for the caller to read
 /// (a receiver that takes them as the connection holds them, without a copy).
 ///
@@ -187,7 +154,7 @@ pub async fn recv_raw_len(r: &mut (impl AsyncRead + Unpin), max: u32) -> Result<
 }
 
 /// What a protocol's blocking side produces for the stream's writer: a message, or raw
-/// bytes (file data) for [`send_raw`].
+/// bytes (file data) as a raw frame (see [`write_out`]).
 #[derive(Debug)]
 pub enum Out<M> {
     /// A message, as one frame.
@@ -196,18 +163,26 @@ pub enum Out<M> {
     Raw(Vec<u8>),
 }
 
-/// Writes what arrives on `rx` to the stream, in order, until `rx` ends.
+/// Writes what arrives on `rx` to `send`, in order, until `rx` ends: messages as frames,
+/// raw bytes (file data, no postcard) as raw frames — a 4-byte little-endian length, then
+/// the bytes, handed to the connection as they are (no copy) — as [`recv_raw_len`] reads
+/// them.
 ///
 /// # Errors
 /// [`WireError::Io`] when the stream fails (the rest is dropped).
 pub async fn write_out<M: Serialize>(
-    w: &mut (impl AsyncWrite + Unpin),
+    send: &mut iroh::endpoint::SendStream,
     rx: &mut tokio::sync::mpsc::Receiver<Out<M>>,
 ) -> Result<(), WireError> {
+    let io = |e: iroh::endpoint::WriteError| WireError::Io(e.into());
     while let Some(o) = rx.recv().await {
         match o {
-            Out::Msg(m) => send(w, &m).await?,
-            Out::Raw(b) => send_raw(w, &b).await?,
+            Out::Msg(m) => self::send(send, &m).await?,
+            Out::Raw(b) => {
+                let len = u32::try_from(b.len()).expect("a raw frame under 4 GiB");
+                send.write_all(&len.to_le_bytes()).await.map_err(io)?;
+                send.write_chunk(bytes::Bytes::from(b)).await.map_err(io)?;
+            }
         }
     }
     Ok(())
@@ -259,6 +234,21 @@ mod tests {
                 recv::<Msg>(&mut r, 100).await,
                 Err(WireError::Closed)
             ));
+        });
+    }
+
+    #[test]
+    fn a_raw_frame_length_over_its_limit_or_cut_short_is_refused() {
+        rt().block_on(async {
+            let mut r = &[&5u32.to_le_bytes()[..], b"hello"].concat()[..];
+            assert_eq!(recv_raw_len(&mut r, 5).await.unwrap(), 5);
+            assert_eq!(r, b"hello", "the bytes are left to the caller");
+            let e = recv_raw_len(&mut &6u32.to_le_bytes()[..], 5)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, WireError::TooLarge { len: 6, max: 5 }), "{e}");
+            let e = recv_raw_len(&mut &[1u8, 0][..], 5).await.unwrap_err();
+            assert!(matches!(e, WireError::Closed), "{e}");
         });
     }
 

@@ -69,6 +69,8 @@ impl CairnApp {
                 .send(Command::Peer(crate::ui::peers::PeerCommand::ListDevices));
             self.bridge
                 .send(Command::Peer(crate::ui::peers::PeerCommand::WatchReach));
+            self.bridge
+                .send(Command::WantCreated(self.state.created_shown()));
             if self.state.explorer.folder.is_none()
                 && let Some(f) = self.state.start_folder.clone()
             {

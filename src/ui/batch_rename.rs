@@ -380,21 +380,7 @@ mod tests {
     use super::*;
 
     fn item(name: &str, kind: EntryKind) -> Item {
-        Item {
-            name: name.into(),
-            lossy: false,
-            raw_name: name.as_bytes().to_vec(),
-            uuid: None,
-            kind,
-            size: 0,
-            counts: None,
-            mtime_ns: 0,
-            created_ns: None,
-            content_kind: crate::vdfs::content::filetype::ContentKind::Unknown,
-            hidden: false,
-            entry: None,
-            cas: None,
-        }
+        Item::named(name.as_bytes(), kind)
     }
 
     fn dialog(names: &[&str], listing: &[&str]) -> BatchRename {

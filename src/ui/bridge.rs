@@ -235,6 +235,9 @@ pub enum Command {
         /// The items.
         paths: Vec<PathBuf>,
     },
+    /// Whether the list shows its Created column (creation times are read for an index
+    /// listing only then).
+    WantCreated(bool),
     /// Read the pixel size of these images from their headers (the rows the list shows).
     Dimensions(Vec<PathBuf>),
     /// Make (or load) the thumbnail of an image; the newest request is served first.
@@ -476,6 +479,9 @@ impl Bridge {
         // ends, so the next search does not wait for it; an ephemeral one is kept for the
         // last folder outside the locations that was searched.
         let searching = Arc::new(Current::default());
+        // Whether the list shows its Created column: only then are creation times read for
+        // an index listing (a folder listed from the disk has them anyway).
+        let want_created = Arc::new(std::sync::atomic::AtomicBool::new(false));
         // The folder to reopen next time: the newest asked for, written under this lock, so
         // two writes on the blocking pool finishing out of order never leave an older one.
         let remembered: Arc<std::sync::Mutex<Option<PathBuf>>> = Arc::default();
@@ -535,9 +541,13 @@ impl Bridge {
                     Command::Navigate { ticket, path } => {
                         current.set(ticket);
                         let current = current.clone();
+                        let created = want_created.load(std::sync::atomic::Ordering::Relaxed);
                         tokio::task::spawn_blocking(move || {
-                            navigate(&core, ticket, &path, &current, &send);
+                            navigate(&core, ticket, &path, &current, created, &send);
                         });
+                    }
+                    Command::WantCreated(on) => {
+                        want_created.store(on, std::sync::atomic::Ordering::Relaxed);
                     }
                     Command::Relist { ticket, path } => {
                         let current = current.clone();
@@ -901,6 +911,7 @@ fn handle(core: &Core, cmd: Command, send: &impl Fn(Update)) {
             | Command::Inspect(_)
             | Command::Thumbnail { .. }
             | Command::Dimensions(_)
+            | Command::WantCreated(_)
             | Command::RememberFolder(_)
             | Command::RememberColumns(_)
             | Command::AppsFor(_)
@@ -1267,6 +1278,7 @@ fn navigate(
     ticket: u64,
     path: &std::path::Path,
     current: &Current,
+    created: bool,
     send: &impl Fn(Update),
 ) {
     let listing_started = std::time::SystemTime::now();
@@ -1296,7 +1308,7 @@ fn navigate(
     // does not keep).
     if from_index
         && current.is(ticket)
-        && let Some(checked) = core.check_folder(path, &listed_items, location_id)
+        && let Some(checked) = core.check_folder(path, &listed_items, location_id, created)
     {
         match checked.replace {
             Some((items, changed)) => send(Update::Replace {

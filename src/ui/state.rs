@@ -1459,9 +1459,7 @@ impl AppState {
     /// Brings the derived view state up to date before a frame is drawn: the visible order,
     /// and the selection of an item being revealed once the listing shows it.
     pub fn settle(&mut self) {
-        self.explorer.default_view = Some(self.default_view);
-        self.explorer.refresh_order();
-        self.explorer.finish_restore();
+        self.settle_pane();
         if let Some(path) = &self.rename_when_listed
             && !self.explorer.loading
         {
@@ -1544,6 +1542,14 @@ impl AppState {
         if self.thumbs_pending.insert(path.clone()) {
             self.fetches.push(Command::Thumbnail { path, content });
         }
+    }
+
+    /// Whether the list shows its Created column.
+    pub fn created_shown(&self) -> bool {
+        !self
+            .explorer
+            .hidden_columns
+            .contains(&crate::ui::explorer::SortKey::Created)
     }
 
     /// Asks for the pixel sizes of the images at `paths` not known or asked for already.
@@ -2162,6 +2168,14 @@ impl AppState {
                         .map(|k| k.as_str().to_owned())
                         .collect(),
                 ));
+                if key == crate::ui::explorer::SortKey::Created {
+                    let shown = self.created_shown();
+                    send.push(Command::WantCreated(shown));
+                    // Listed again, so an indexed folder gets its times.
+                    if shown {
+                        send.extend(self.relist());
+                    }
+                }
             }
             UiCommand::Search => send.push(self.search()),
             UiCommand::SearchEverywhere(on) => {

@@ -371,8 +371,9 @@ impl AppState {
             .collect()
     }
 
-    /// Brings a pane's derived view state up to date before it is drawn (what
-    /// [`AppState::settle`] does for the folder of any pane).
+    /// Brings a pane's derived view state up to date before it is drawn: the view of folders
+    /// without their own, the visible order, a restored step's selection and scroll (the part
+    /// of [`AppState::settle`] that any pane needs, not only the one acted on).
     pub fn settle_pane(&mut self) {
         self.explorer.default_view = Some(self.default_view);
         self.explorer.refresh_order();
@@ -395,21 +396,7 @@ mod tests {
     use std::path::Path;
 
     fn listed(name: &str) -> Item {
-        Item {
-            name: name.into(),
-            lossy: false,
-            raw_name: name.as_bytes().to_vec(),
-            uuid: None,
-            kind: crate::vdfs::fs::entry::EntryKind::File,
-            size: 1,
-            counts: None,
-            mtime_ns: 0,
-            created_ns: None,
-            content_kind: crate::vdfs::content::filetype::ContentKind::Unknown,
-            hidden: false,
-            entry: None,
-            cas: None,
-        }
+        Item::named(name.as_bytes(), crate::vdfs::fs::entry::EntryKind::File)
     }
 
     /// The core's answer to a listing command: its items, then done.

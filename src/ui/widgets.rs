@@ -37,6 +37,26 @@ pub(crate) fn fit_columns<const N: usize>(ui: &egui::Ui, widths: [f32; N], rest:
     }
 }
 
+/// A table of search hits — Name, Folder (what is left), Size, Modified — whose rows take
+/// clicks and drags, its columns fitted to the view (`id` and the view's width step name its
+/// remembered widths); the caller adds the header and the body.
+pub(crate) fn hits_table<'a>(ui: &'a mut egui::Ui, id: &str) -> egui_extras::TableBuilder<'a> {
+    use egui_extras::Column;
+    let [name_w, size_w, modified_w] = fit_columns(ui, [260.0, 90.0, 140.0], 120.0);
+    let step = width_step(ui);
+    egui_extras::TableBuilder::new(ui)
+        .id_salt((id, step))
+        .striped(true)
+        .resizable(true)
+        // Drags start past egui's click distance, so a click stays a click.
+        .sense(egui::Sense::click_and_drag())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(Column::initial(name_w).at_least(100.0).clip(true))
+        .column(Column::remainder().at_least(100.0).clip(true))
+        .column(Column::initial(size_w))
+        .column(Column::initial(modified_w))
+}
+
 /// The view's width in 64-point steps: tables remember their column widths per step, so
 /// they fit again when the view narrows (a split) or widens.
 pub(crate) fn width_step(ui: &egui::Ui) -> u32 {

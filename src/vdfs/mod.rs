@@ -610,13 +610,15 @@ impl Core {
     }
 
     /// Compares `listed` (an index listing of `folder` from location `location`) with the
-    /// disk and reads the items' creation times; see [`query::browse::check_against_disk`].
+    /// disk and (with `created`) tells the items' creation times; see
+    /// [`query::browse::check_against_disk`].
     /// `None` when the folder cannot be read.
     pub fn check_folder(
         &self,
         folder: &Path,
         listed: &[query::browse::Item],
         location: Option<u32>,
+        created: bool,
     ) -> Option<query::browse::Checked> {
         let locations = self
             .library()
@@ -624,7 +626,7 @@ impl Core {
             .and_then(|l| l.locations().ok())
             .unwrap_or_default();
         let location = location.and_then(|id| locations.iter().find(|l| l.id == id));
-        query::browse::check_against_disk(folder, listed, location)
+        query::browse::check_against_disk(folder, listed, location, created)
     }
 
     /// Runs `q` as the search box does: over the open library's name index (one up to

@@ -137,6 +137,15 @@ fn indexed(fx: &Fixture, root: &Path, mode: IndexMode, rules: Rules) -> Arc<cair
     lib
 }
 
+/// The fixture, its folder (canonical) and a window showing it, its listing complete.
+fn at_root() -> (Fixture, PathBuf, H<'static>) {
+    let fx = fixture();
+    let root = std::fs::canonicalize(fx.files.path()).unwrap();
+    let mut h = harness(&fx, &root);
+    step_until(&mut h, "notes.md");
+    (fx, root, h)
+}
+
 fn harness(fx: &Fixture, start: &Path) -> H<'static> {
     harness_dt(fx, start, 0.25)
 }
@@ -257,10 +266,7 @@ fn folders_open_and_history_goes_back_and_forward() {
 
 #[test]
 fn keyboard_selection_and_status_bar() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     h.key_press(egui::Key::ArrowDown);
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(2);
@@ -430,10 +436,7 @@ fn inspector_shows_cas_id_and_other_copies_of_indexed_files() {
 
 #[test]
 fn index_this_folder_runs_a_job_to_completion() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     // The first start says what indexing is, with the folder shown one click away.
     step_until_contains(&mut h, "Cairn keeps a catalogue of the folders you index");
     let name = root.file_name().unwrap().to_string_lossy().into_owned();
@@ -540,10 +543,7 @@ fn an_indexed_folder_is_checked_against_the_disk() {
 /// a new path was appended to the old one.
 #[test]
 fn regression_ctrl_l_replaces_the_path() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     step_until(&mut h, "Location");
     h.run_steps(2);
@@ -1237,10 +1237,7 @@ fn regression_the_keyboard_moves_through_the_grid_and_the_list() {
 /// Typing letters quickly jumps to the first name starting with them; a pause starts over.
 #[test]
 fn typing_a_name_jumps_to_it() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     let focused = |h: &H<'_>| h.state().state().explorer.focused().map(|i| i.name.clone());
     let type_ = |h: &mut H<'_>, text: &str| {
         for c in text.chars() {
@@ -1280,10 +1277,7 @@ fn selected_names(h: &H<'_>) -> Vec<String> {
 /// selection shown was not what the menu acted on.
 #[test]
 fn regression_a_right_click_selects_its_row_first() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     h.get_by_label("file2.txt").click();
     h.run_steps(2);
     h.get_by_label("notes.md").click_secondary();
@@ -1363,10 +1357,7 @@ fn regression_a_finished_job_shows_no_time_left() {
     use cairn::ui::bridge::Update;
     use cairn::vdfs::Event;
     use cairn::vdfs::jobs::JobProgress;
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     step_until_state(&mut h, "the first refresh arrived", |s| {
         !s.libraries.is_empty()
     });
@@ -1430,10 +1421,7 @@ fn listed(name: &str) -> cairn::vdfs::query::browse::Item {
 #[test]
 fn regression_rows_keep_their_place_while_a_folder_loads() {
     use cairn::ui::bridge::{Command, Update};
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     // A listing that arrives in chunks (the core is not asked for it: the chunks are the
     // core's answer).
     let s = h.state_mut().state_mut();
@@ -1533,10 +1521,7 @@ fn rename_text(h: &H<'_>) -> Option<String> {
 
 #[test]
 fn f2_renames_in_place_and_a_taken_name_is_refused_beside_it() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.get_by_label("notes.md").click();
     h.run_steps(2);
     h.key_press(egui::Key::F2);
@@ -1616,10 +1601,7 @@ fn del_trashes_the_selection_with_its_count_and_ctrl_z_brings_it_back() {
 
 #[test]
 fn shift_del_asks_with_the_count_and_size_then_deletes_for_good() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.get_by_label("file10.txt").click();
     h.run_steps(2);
     h.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::Delete);
@@ -1641,10 +1623,7 @@ fn shift_del_asks_with_the_count_and_size_then_deletes_for_good() {
 
 #[test]
 fn ctrl_c_ctrl_v_pastes_a_copy_and_a_conflict_asks_first() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.get_by_label("notes.md").click();
     h.run_steps(2);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::C);
@@ -1691,10 +1670,7 @@ fn ctrl_c_ctrl_v_pastes_a_copy_and_a_conflict_asks_first() {
 
 #[test]
 fn ctrl_shift_n_makes_a_new_folder_renamed_in_place_and_undo_steps_back() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     let new_folder = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
     h.key_press_modifiers(new_folder, egui::Key::N);
     step_until_state(&mut h, "the new folder is being renamed", |s| {
@@ -1965,10 +1941,7 @@ fn the_duplicates_view_replaces_the_others_with_hard_links_after_the_preview_and
 
 #[test]
 fn f2_on_several_items_opens_a_batch_rename_with_a_live_preview_and_ctrl_z_undoes_it() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     // file2.txt, file10.txt, notes.md, in the order shown.
     h.get_by_label("file2.txt").click();
     h.run_steps(2);
@@ -2104,10 +2077,7 @@ fn drop_from_outside(h: &mut H<'_>, file: &Path) {
 
 #[test]
 fn dragging_onto_a_folder_moves_ctrl_copies_and_shift_moves_the_selection_in_the_grid() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     // Over the folder, the preview names the item and what a drop does.
     let (notes, photos) = (
         h.get_by_label("notes.md").rect().center(),
@@ -2183,10 +2153,7 @@ fn dragging_onto_a_folder_moves_ctrl_copies_and_shift_moves_the_selection_in_the
 
 #[test]
 fn a_click_stays_a_click_a_folder_dropped_on_itself_does_nothing_and_esc_cancels() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     // A press that wanders less than the drag distance is a click: it selects.
     let file2 = h.get_by_label("file2.txt").rect().center();
     h.hover_at(file2);
@@ -3079,10 +3046,7 @@ fn alt_t_does_not_type_ahead() {
 /// Ctrl+Shift+P opens it too, even from a text field.
 #[test]
 fn the_command_palette_runs_what_is_typed() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
     step_until_state(&mut h, "the palette open", |s| s.palette.is_some());
     h.run_steps(2);
@@ -3110,10 +3074,7 @@ fn the_command_palette_runs_what_is_typed() {
 /// a folder's menu offers a terminal there; the window's title names the folder.
 #[test]
 fn properties_view_switch_grid_zoom_terminal_and_title() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     let name = root.file_name().unwrap().to_string_lossy().into_owned();
     assert_eq!(
         h.state().state().window_title(),
@@ -3567,10 +3528,7 @@ fn the_window_sends_files_to_a_nearby_device_that_accepts() {
 #[test]
 fn the_jobs_drawer_is_one_line_when_nothing_runs_and_lists_what_runs() {
     use cairn::ui::bridge::Update;
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     step_until_state(&mut h, "the first refresh arrived", |s| {
         !s.libraries.is_empty()
     });
@@ -3616,10 +3574,7 @@ fn the_jobs_drawer_is_one_line_when_nothing_runs_and_lists_what_runs() {
 #[test]
 fn regression_the_top_bar_fits_a_1200_point_window_in_the_grid() {
     use egui::accesskit::Role;
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     h.get_by_label("notes.md").click();
     h.key_press(egui::Key::Space);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::G);
@@ -3642,10 +3597,7 @@ fn regression_the_top_bar_fits_a_1200_point_window_in_the_grid() {
 #[test]
 fn without_a_folder_picker_the_window_is_the_chooser() {
     use cairn::ui::bridge::Update;
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.state_mut().state_mut().apply(Update::ChooseInWindow);
     step_until(&mut h, "Choose a folder to index");
     h.get_by_label("Cancel").click();
@@ -3680,10 +3632,7 @@ fn click_at(h: &mut H<'_>, at: egui::Pos2, button: egui::PointerButton, times: u
 
 #[test]
 fn tabs_open_switch_and_close_each_with_its_own_folder() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     assert!(
         h.query_by_label("New tab").is_none(),
         "no tab bar for one tab"
@@ -3722,10 +3671,7 @@ fn tabs_open_switch_and_close_each_with_its_own_folder() {
 
 #[test]
 fn the_split_view_has_two_folders_and_a_drag_between_them_moves() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, root, mut h) = at_root();
     h.key_press(egui::Key::F3);
     step_until_state(&mut h, "both sides listed", |s| s.split_focus() == Some(0));
     h.run_steps(3);
@@ -3815,10 +3761,7 @@ fn the_one_search_field_filters_as_you_type_and_enter_searches_below() {
 /// its width there and not in another.
 #[test]
 fn a_column_widened_in_one_folder_stays_so_there_only() {
-    let fx = fixture();
-    let root = std::fs::canonicalize(fx.files.path()).unwrap();
-    let mut h = harness(&fx, &root);
-    step_until(&mut h, "notes.md");
+    let (_fx, _root, mut h) = at_root();
     let size = |h: &H<'_>| h.get_by_label("Size").rect();
     let modified = |h: &H<'_>| h.get_by_label("Modified").rect();
     let before = modified(&h).left() - size(&h).left();

@@ -245,20 +245,7 @@ fn found(
             ui.label(format!("{} on {}", items_text(n), p.device.name));
         }
     }
-    use egui_extras::{Column, TableBuilder};
-    let [name_w, size_w, modified_w] =
-        crate::ui::widgets::fit_columns(ui, [260.0, 100.0, 150.0], 120.0);
-    let step = crate::ui::widgets::width_step(ui);
-    TableBuilder::new(ui)
-        .id_salt(("peer-hits", step))
-        .striped(true)
-        .resizable(true)
-        .sense(egui::Sense::click_and_drag())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(name_w).at_least(100.0).clip(true))
-        .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::initial(size_w))
-        .column(Column::initial(modified_w))
+    crate::ui::widgets::hits_table(ui, "peer-hits")
         .header(ROW_HEIGHT, |mut h| {
             for t in ["Name", "Folder", "Size", "Modified"] {
                 h.col(|ui| {

@@ -12,7 +12,6 @@ use crate::vdfs::fs::entry::EntryKind;
 
 /// Draws the search results; what the person does is pushed to `actions`.
 pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<UiCommand>) {
-    use egui_extras::{Column, TableBuilder};
     let changed = ui
         .horizontal(|ui| {
             ui.label("Filter");
@@ -77,23 +76,12 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
     }
     let dark = ui.visuals().dark_mode;
     let mut resort = None;
-    let [name_w, size_w, modified_w] =
-        crate::ui::widgets::fit_columns(ui, [260.0, 90.0, 140.0], 120.0);
-    let step = crate::ui::widgets::width_step(ui);
-    let mut table = TableBuilder::new(ui).id_salt(("search_results", step));
+    let mut table = crate::ui::widgets::hits_table(ui, "search_results");
     // New results of a new query open at the top.
     if std::mem::take(&mut state.results_top) {
         table = table.vertical_scroll_offset(0.0);
     }
     table
-        .striped(true)
-        // Drags start past egui's click distance, so a click stays a click.
-        .sense(egui::Sense::click_and_drag())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(name_w).at_least(100.0).clip(true))
-        .column(Column::remainder().at_least(100.0).clip(true))
-        .column(Column::initial(size_w))
-        .column(Column::initial(modified_w))
         .header(ROW_HEIGHT, |mut h| {
             use crate::vdfs::query::search::Sort;
             let (sort, reverse) = (state.search_sort, state.search_reverse);

@@ -91,6 +91,29 @@ impl Item {
     }
 }
 
+#[cfg(test)]
+impl Item {
+    /// An item named by the exact bytes `raw` (shown by their lossy decoding) of `kind`, with
+    /// nothing else known (no size, time, content or index entry): a test's listing.
+    pub(crate) fn named(raw: &[u8], kind: EntryKind) -> Item {
+        Item {
+            name: String::from_utf8_lossy(raw).into_owned(),
+            lossy: std::str::from_utf8(raw).is_err(),
+            raw_name: raw.to_vec(),
+            uuid: None,
+            kind,
+            size: 0,
+            counts: None,
+            mtime_ns: 0,
+            created_ns: None,
+            content_kind: ContentKind::Unknown,
+            hidden: false,
+            entry: None,
+            cas: None,
+        }
+    }
+}
+
 /// Where a listing came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Source {
@@ -351,7 +374,8 @@ pub struct Checked {
     pub created: Vec<(Vec<u8>, i64)>,
 }
 
-/// Compares an index listing with the disk, and reads the items' creation times there.
+/// Compares an index listing with the disk, and (with `created`) tells the items' creation
+/// times read there.
 /// `None` if the folder cannot be read. [`Checked::replace`] is `None` if the disk shows
 /// exactly the indexed names, kinds, sizes and modification times; otherwise it is the disk's
 /// listing —
@@ -363,6 +387,7 @@ pub fn check_against_disk(
     folder: &Path,
     indexed: &[Item],
     location: Option<&LocationRecord>,
+    created: bool,
 ) -> Option<Checked> {
     let mut disk = Vec::new();
     list_disk(folder, &mut |chunk| {
@@ -402,10 +427,13 @@ pub fn check_against_disk(
         .iter()
         .any(|i| !disk_names.contains(i.raw_name.as_slice()));
     let extra = disk.len() != indexed.len();
-    let created = disk
-        .iter()
-        .filter_map(|d| Some((d.raw_name.clone(), d.created_ns?)))
-        .collect();
+    let created = if created {
+        disk.iter()
+            .filter_map(|d| Some((d.raw_name.clone(), d.created_ns?)))
+            .collect()
+    } else {
+        Vec::new()
+    };
     if !changed_or_new && !removed && !extra {
         return Some(Checked {
             replace: None,
@@ -475,5 +503,40 @@ mod tests {
         let shows = |n: &str| items.iter().find(|i| i.name == n).unwrap().shows_picture();
         assert!(shows("real.svg") && shows("alias.svg"));
         assert!(!shows("notes.txt") && !shows("alias.txt"));
+    }
+}
+
+#[cfg(test)]
+mod check_tests {
+    use super::*;
+
+    /// Creation times are read from the disk for an index listing only when asked for (the
+    /// Created column shown): otherwise the check sends nothing more than before.
+    #[test]
+    fn creation_times_come_with_the_check_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"a").unwrap();
+        let mut listed = Vec::new();
+        list_disk(dir.path(), &mut |c| {
+            listed.extend(c);
+            true
+        })
+        .unwrap();
+        let born = listed[0].created_ns;
+        // As an index listing has them: no creation times.
+        for i in &mut listed {
+            i.created_ns = None;
+        }
+        let quiet = check_against_disk(dir.path(), &listed, None, false).unwrap();
+        assert!(quiet.replace.is_none() && quiet.created.is_empty());
+        let told = check_against_disk(dir.path(), &listed, None, true).unwrap();
+        assert!(told.replace.is_none(), "nothing changed");
+        match born {
+            Some(t) => assert_eq!(told.created, [(b"a.txt".to_vec(), t)]),
+            None => assert!(
+                told.created.is_empty(),
+                "no birth times on this file system"
+            ),
+        }
     }
 }
