@@ -137,7 +137,8 @@ for theme in dark light; do
     xdotool key ctrl+g alt+Left; sleep 1
   fi
   # Search the whole library as you type, with the filter chips.
-  xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; sleep 1.5
+  # (typing filters the folder; Enter searches it and below)
+  xdotool key ctrl+f; sleep 0.3; xdotool type --delay 40 "report"; xdotool key Return; sleep 1.5
   shot "$theme-search"
   xdotool key ctrl+a BackSpace; sleep 0.5
   # Tabs: Ctrl+T opens one where this is, the longest folder shown in it; F3 shows a second

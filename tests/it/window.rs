@@ -3741,6 +3741,11 @@ fn the_one_search_field_filters_as_you_type_and_enter_searches_below() {
         h.query_by_label("beach.jpg").is_none(),
         "not in this folder"
     );
+    assert!(
+        h.query_by_label_contains("Press Enter in the search field")
+            .is_some(),
+        "says how to look below"
+    );
     // Enter searches the folder and below, with what was typed.
     h.key_press(egui::Key::Enter);
     step_until_contains(&mut h, "3 matches for");

@@ -122,6 +122,13 @@ pub(crate) fn show(
                     RichText::new(format!("Nothing here matches \u{201c}{}\u{201d}", e.filter))
                         .size(16.0),
                 );
+                // The filter looks at this folder only: the way to look below it.
+                ui.label(
+                    RichText::new(
+                        "Press Enter in the search field to search this folder and below",
+                    )
+                    .color(theme::weak(ui)),
+                );
             } else if e.items.is_empty() {
                 ui.label(RichText::new("This folder is empty").size(16.0));
             } else {
