@@ -1787,7 +1787,7 @@ impl AppState {
     }
 
     /// The search box's text as a search of the device shown (its name search: the filter
-    /// chips are the local library's), below the folder shown unless "Whole library" is on;
+    /// chips are the local library's), below the folder shown unless it looks at the whole library;
     /// an empty box goes back to the folder.
     fn peer_search(&mut self) -> Command {
         self.peer_ticket += 1;

@@ -68,7 +68,7 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             RichText::new(if state.search_everywhere {
                 "Nothing in the library matches. Try fewer words or filters."
             } else {
-                "Nothing here matches. Try \"Whole library\" or fewer filters."
+                "Nothing here matches. Try \"Library\" beside the search field, or fewer filters."
             })
             .color(theme::weak(ui)),
         );
