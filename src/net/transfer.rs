@@ -424,6 +424,9 @@ struct Fetched {
     mtime_ns: i64,
     bytes: u64,
     resumed: bool,
+    /// The file's size, cas_id and first bytes, computed as its bytes came (see
+    /// `content::known`).
+    content: Option<(u64, crate::vdfs::content::CasId, Vec<u8>)>,
 }
 
 /// Bytes received so far by a pull, told to its progress callback as each chunk comes.
@@ -542,10 +545,6 @@ impl Receiver<'_> {
                 ),
                 Err(e) => return Err(super::core_io(dir.path())(e)),
             };
-            // What is there already (the whole part file: `have` is its length).
-            let mut hasher = blake3::Hasher::new();
-            crate::vdfs::fs::ops::hash_into(&file, &mut hasher)
-                .map_err(super::core_io(dir.path()))?;
             let (_s, mut recv) = self
                 .stream(&TransferReq::Read {
                     path: f.remote.clone(),
@@ -573,6 +572,15 @@ impl Receiver<'_> {
                 restarted = true;
                 continue;
             }
+            // What is there already (the whole part file: `have` is its length), hashed for
+            // the check and for its cas_id.
+            let mut hasher = blake3::Hasher::new();
+            let mut cas = crate::vdfs::content::CasStream::new(size);
+            crate::vdfs::fs::ops::feed_from(&file, |b| {
+                hasher.update(b);
+                cas.update(b);
+            })
+            .map_err(super::core_io(dir.path()))?;
             // The network is read here; hashing and writing run on a blocking thread beside
             // it, so neither waits for the other.
             let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
@@ -584,13 +592,14 @@ impl Receiver<'_> {
                     .then(|| crate::vdfs::fs::ops::WriteBack::new(&file, WRITE_BACK_EVERY));
                 while let Some(b) = rx.blocking_recv() {
                     hasher.update(&b);
+                    cas.update(&b);
                     file.write_all(&b)?;
                     if let Some(back) = &mut back {
                         back.grew(b.len() as u64);
                     }
                 }
                 drop(back);
-                Ok::<_, std::io::Error>((file, hasher))
+                Ok::<_, std::io::Error>((file, hasher, cas))
             });
             let mut left = size - have;
             let received = async {
@@ -623,7 +632,7 @@ impl Receiver<'_> {
             }
             .await;
             drop(tx);
-            let (file, hasher) = writer
+            let (file, hasher, cas) = writer
                 .await
                 .map_err(|e| self.protocol(format!("the writer stopped: {e}")))?
                 .map_err(super::core_io(&path))?;
@@ -649,6 +658,7 @@ impl Receiver<'_> {
                     mtime_ns,
                     bytes: size - have,
                     resumed: have > 0,
+                    content: cas.finish().map(|(c, head)| (size, c, head)),
                 });
             }
             // Not the sender's bytes: never kept. A resumed file may have been an older
@@ -875,6 +885,18 @@ impl Receiver<'_> {
                     }
                     Err(e) => return Err(super::core_io(dest)(e)),
                 }
+            }
+            if let Some((size, cas, head)) = &f.content {
+                let registry = crate::vdfs::content::filetype::Registry::active();
+                crate::vdfs::content::known::remember(
+                    f.dir.path().join(os(&name)),
+                    *size,
+                    f.mtime_ns,
+                    crate::vdfs::content::known::Known {
+                        cas: *cas,
+                        type_index: registry.identify(&name, Some(head)).map(|i| i.type_index),
+                    },
+                );
             }
             report.files += 1;
             report.bytes += f.bytes;

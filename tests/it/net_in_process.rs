@@ -289,3 +289,119 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
         "{outcome}"
     );
 }
+
+/// A copy from a device lands in a Content location with the content identity computed from
+/// its bytes as they came: the rescan that indexes it takes each file's cas_id and type from
+/// the copy instead of reading the file again. (Shown by a file changed after it landed but
+/// kept at its size and time, which the index cannot tell from the file as copied: it keeps
+/// the copy's cas_id. The rule is the index's everywhere: same size and time, same file.)
+#[test]
+fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let tree = base.join("shared");
+    let src = tree.join("report");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("notes.md", b"# Notes\n\nplain words\n".to_vec()),
+        ("sub/big.bin", crate::common::pattern(3 << 20)),
+        ("sub/edge.bin", crate::common::pattern(102_400)),
+        ("picture.png", {
+            let mut p = b"\x89PNG\r\n\x1a\n".to_vec();
+            p.extend(crate::common::pattern(4000));
+            p
+        }),
+        ("sub/empty", Vec::new()),
+    ];
+    for (rel, data) in &files {
+        std::fs::write(src.join(rel), data).unwrap();
+    }
+    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
+    let lib = desk_core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&tree, IndexMode::Shallow, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
+    let laptop_lib = laptop_core.open_library(None).unwrap();
+    let home = base.join("home");
+    std::fs::create_dir(&home).unwrap();
+    let (_, job) = laptop_lib
+        .add_location(&home, IndexMode::Content, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let desk = desk_core
+        .runtime()
+        .block_on(Net::start(&desk_core, loopback()))
+        .unwrap();
+    let laptop = laptop_core
+        .runtime()
+        .block_on(Net::start(&laptop_core, loopback()))
+        .unwrap();
+    laptop_core.runtime().block_on(async {
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+    });
+    let d = laptop.paired().list().unwrap().remove(0);
+    let report = laptop_core
+        .runtime()
+        .block_on(laptop.pull(
+            &d,
+            &desk.addrs(),
+            src.as_os_str().as_bytes(),
+            &home,
+            &|_, _| {},
+        ))
+        .unwrap();
+    assert_eq!(report.files, 5, "{report:?}");
+
+    // Changed since it landed, at the same size and time.
+    let landed = home.join("report");
+    let edited = landed.join("notes.md");
+    let mtime = std::fs::metadata(&edited).unwrap().modified().unwrap();
+    std::fs::write(&edited, b"# Notes\n\nother words\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&edited)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+
+    let job = cairn::net::index_copied(&laptop_core, &landed).expect("a rescan");
+    assert_eq!(job.wait(), JobStatus::Completed);
+    for (rel, data) in &files {
+        let rec = laptop_lib
+            .entry_at(&landed.join(rel))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{rel} is indexed"))
+            .record;
+        assert_eq!(
+            rec.cas,
+            cairn::vdfs::content::cas_id_of_bytes(data),
+            "{rel}"
+        );
+    }
+    let md = laptop_lib.entry_at(&edited).unwrap().unwrap().record;
+    assert_ne!(
+        md.cas,
+        cairn::vdfs::content::cas_id_of_bytes(b"# Notes\n\nother words\n"),
+        "the copy's cas_id, not a rehash"
+    );
+    // The types are those a content index finds.
+    let png = laptop_lib
+        .entry_at(&landed.join("picture.png"))
+        .unwrap()
+        .unwrap()
+        .record;
+    let content = laptop_lib.content(png.cas.unwrap()).unwrap().unwrap();
+    assert_eq!(content.mime.as_deref(), Some("image/png"), "{content:?}");
+    let md = laptop_lib.entry_at(&edited).unwrap().unwrap().record;
+    let content = laptop_lib.content(md.cas.unwrap()).unwrap().unwrap();
+    assert_eq!(
+        content.mime.as_deref(),
+        Some("text/markdown"),
+        "{content:?}"
+    );
+}

@@ -18,6 +18,7 @@
 //! May use: `fs`.
 
 pub mod filetype;
+pub mod known;
 pub mod picture;
 
 use crate::vdfs::fs::entry::{open_regular, open_regular_with_meta};
@@ -117,6 +118,66 @@ pub fn cas_id_of_bytes(data: &[u8]) -> Option<CasId> {
         h.update(&data[r.start as usize..r.end as usize]);
     }
     Some(CasId::from_digest(&h.finalize()))
+}
+
+/// The `cas_id` of a file computed from its bytes as they stream past once, from its start
+/// (a copy received from another device): equal to [`sample_file`]'s, without reading the file
+/// again. Keeps the first [`SNIFF_BYTES`] for file-type detection.
+///
+/// Feed every byte of the file in order with [`CasStream::update`]; [`CasStream::finish`]
+/// gives the cas_id and the head, or `None` when the bytes fed were not exactly `size` (or the
+/// file is empty).
+#[derive(Clone)]
+pub struct CasStream {
+    size: u64,
+    at: u64,
+    hasher: blake3::Hasher,
+    ranges: Vec<std::ops::Range<u64>>,
+    head: Vec<u8>,
+}
+
+impl CasStream {
+    /// A stream for a file of `size` bytes.
+    pub fn new(size: u64) -> CasStream {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&size.to_le_bytes());
+        CasStream {
+            size,
+            at: 0,
+            hasher,
+            ranges: sample_ranges(size),
+            head: Vec::new(),
+        }
+    }
+
+    /// The next `bytes` of the file.
+    pub fn update(&mut self, bytes: &[u8]) {
+        let start = self.at;
+        let end = start + bytes.len() as u64;
+        if self.head.len() < SNIFF_BYTES && start < SNIFF_BYTES as u64 {
+            let take = (SNIFF_BYTES as u64).min(end) - start;
+            self.head.extend_from_slice(&bytes[..take as usize]);
+        }
+        for r in &self.ranges {
+            if r.end <= start {
+                continue;
+            }
+            if r.start >= end {
+                break;
+            }
+            let from = r.start.max(start) - start;
+            let to = r.end.min(end) - start;
+            self.hasher.update(&bytes[from as usize..to as usize]);
+        }
+        self.at = end;
+    }
+
+    /// The cas_id and the file's first bytes, when exactly `size` bytes were fed and the file
+    /// is not empty.
+    pub fn finish(self) -> Option<(CasId, Vec<u8>)> {
+        (self.at == self.size && self.size > 0)
+            .then(|| (CasId::from_digest(&self.hasher.finalize()), self.head))
+    }
 }
 
 /// What hashing a file found.
@@ -322,5 +383,53 @@ mod tests {
         assert_eq!(c.to_string(), "9b779f74b305adc3");
         assert!("9b779f74b305adc".parse::<CasId>().is_err());
         assert!("9b779f74b305adcz".parse::<CasId>().is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Fed in pieces of any sizes, the stream gives the file's cas_id and head as
+        /// `sample_file` reads them, on both sides of the whole-file limit.
+        #[test]
+        fn a_streamed_cas_id_is_the_sampled_one(
+            size in proptest::prop_oneof![0u64..300, 102_300u64..102_500, 102_401u64..2_000_000],
+            pieces in proptest::collection::vec(1usize..70_000, 1..40),
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let mut data = vec![0u8; size as usize];
+            let mut x = seed | 1;
+            for b in &mut data {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                *b = x as u8;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f");
+            std::fs::write(&path, &data).unwrap();
+            let sampled = sample_file(&path).unwrap();
+            let mut s = CasStream::new(size);
+            let (mut at, mut k) = (0usize, 0usize);
+            while at < data.len() {
+                let n = pieces[k % pieces.len()].min(data.len() - at);
+                s.update(&data[at..at + n]);
+                at += n;
+                k += 1;
+            }
+            match s.finish() {
+                Some((cas, head)) => {
+                    proptest::prop_assert_eq!(Some(cas), sampled.cas_id);
+                    proptest::prop_assert_eq!(Some(cas), cas_id_of_bytes(&data));
+                    proptest::prop_assert_eq!(head, sampled.head);
+                }
+                None => proptest::prop_assert_eq!(size, 0),
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_fed_too_few_or_too_many_bytes_gives_nothing() {
+        let mut s = CasStream::new(10);
+        s.update(&[1; 9]);
+        assert!(s.clone().finish().is_none());
+        s.update(&[1; 2]);
+        assert!(s.finish().is_none());
     }
 }

@@ -822,6 +822,15 @@ impl Drop for WriteBack {
 /// # Errors
 /// The read error.
 pub fn hash_into(file: &File, hasher: &mut blake3::Hasher) -> io::Result<u64> {
+    feed_from(file, |b| hash_update(hasher, b))
+}
+
+/// Hands a whole open file, from its start, to `take` in buffer-sized pieces (positional
+/// reads: the file's offset is left alone). Returns the bytes read.
+///
+/// # Errors
+/// The read error.
+pub fn feed_from(file: &File, mut take: impl FnMut(&[u8])) -> io::Result<u64> {
     use std::os::unix::fs::FileExt;
     let mut buf = vec![0u8; buffer_for(file)];
     let mut off = 0u64;
@@ -832,7 +841,7 @@ pub fn hash_into(file: &File, hasher: &mut blake3::Hasher) -> io::Result<u64> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        hash_update(hasher, &buf[..n]);
+        take(&buf[..n]);
         off += n as u64;
     }
     Ok(off)

@@ -138,7 +138,9 @@ impl IndexerJob {
             "compared in {:?}",
             t.elapsed()
         );
-        // In Content mode, the new and changed files are hashed while the plan is written.
+        // In Content mode, the new and changed files are hashed while the plan is written
+        // (but for those whose content is known already: see `content::known`).
+        let hints = crate::vdfs::content::known::any();
         let ahead = (loc.mode >= IndexMode::Content).then(|| {
             let files = plan
                 .new_nodes
@@ -149,7 +151,12 @@ impl IndexerJob {
                     let n = tree.node(i);
                     n.kind == EntryKind::File && n.size > 0
                 })
-                .map(|i| (tree.path(i), tree.name(i).to_vec()))
+                .map(|i| (i, tree.path(i)))
+                .filter(|(i, path)| {
+                    let n = tree.node(*i);
+                    !hints || !crate::vdfs::content::known::has(path, n.size, n.mtime_ns)
+                })
+                .map(|(i, path)| (path, tree.name(i).to_vec()))
                 .collect();
             Prehash::start(files)
         });

@@ -55,6 +55,9 @@ impl IndexerJob {
             }
             None => ((0..todo.len()).collect(), Vec::new()),
         };
+        // Files whose content this process already knows (a copy hashed as it was received,
+        // `content::known`) are not read again.
+        let (rest, known) = take_known(&todo, rest);
         let ahead_rx = ahead.as_mut().and_then(|a| a.rx.take());
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
@@ -99,6 +102,19 @@ impl IndexerJob {
                             .filter_map(|(j, r)| map[j].map(|i| (i, r)))
                             .collect();
                         if !block.is_empty() && tx.send(block).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            if !known.is_empty() {
+                let tx = tx.clone();
+                s.spawn(move || {
+                    for block in known.chunks(RESULT_BLOCK) {
+                        if tx
+                            .send(block.iter().map(|(i, h)| (*i, Ok(h.clone()))).collect())
+                            .is_err()
+                        {
                             return;
                         }
                     }
@@ -219,6 +235,37 @@ impl IndexerJob {
     }
 }
 
+/// Splits the pending files `rest` (indexes into `todo`) into those still to hash and those
+/// whose content is known already ([`crate::vdfs::content::known`], taken for the size and time
+/// the scan stored), with what is known of them.
+fn take_known(todo: &[Pending], rest: Vec<usize>) -> (Vec<usize>, Vec<(usize, Hashed)>) {
+    if !crate::vdfs::content::known::any() {
+        return (rest, Vec::new());
+    }
+    let mut known = Vec::new();
+    let rest = rest
+        .into_iter()
+        .filter(|&i| {
+            let p = &todo[i];
+            match crate::vdfs::content::known::take(&p.path, p.size, p.mtime_ns) {
+                Some(k) => {
+                    known.push((
+                        i,
+                        Hashed {
+                            cas: Some(k.cas),
+                            size: p.size,
+                            type_index: k.type_index,
+                        },
+                    ));
+                    false
+                }
+                None => true,
+            }
+        })
+        .collect();
+    (rest, known)
+}
+
 /// The cas_id and type of one file, as a hasher thread computes them.
 pub(super) fn hash_one(
     path: &Path,
@@ -325,6 +372,7 @@ type Block = Vec<(usize, std::io::Result<Hashed>)>;
 const RESULT_BLOCK: usize = 64;
 
 /// What a hasher thread found about one file.
+#[derive(Clone)]
 pub(super) struct Hashed {
     pub(super) cas: Option<CasId>,
     pub(super) size: u64,
@@ -337,6 +385,8 @@ pub(super) struct Pending {
     pub(super) path: PathBuf,
     pub(super) name: Vec<u8>,
     pub(super) size: u64,
+    /// Modification time as stored, ns since the epoch.
+    pub(super) mtime_ns: i64,
 }
 
 /// The location's regular, non-empty files without a cas_id, with their paths.
@@ -352,6 +402,7 @@ pub(super) fn pending_files(store: &Store, location: u32) -> Result<Vec<Pending>
                 path,
                 name: rec.name,
                 size: rec.size,
+                mtime_ns: rec.mtime_ns,
             })
             .collect())
     })
@@ -384,6 +435,7 @@ pub(super) fn pending_files_below(
                     path: full,
                     name: rec.name,
                     size: rec.size,
+                    mtime_ns: rec.mtime_ns,
                 }),
                 _ => {}
             }
