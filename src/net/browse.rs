@@ -121,6 +121,9 @@ pub struct RemoteHit {
     pub content_kind: ContentKind,
     /// Copies of its content in the peer's library.
     pub copies: u32,
+    /// How the name matched, as the peer's search ranks it (0 exact … 4 a close match: the
+    /// letters in order, not the words; see `Hit::rank`).
+    pub rank: u8,
 }
 
 impl RemoteItem {
@@ -153,6 +156,7 @@ impl From<&Hit> for RemoteHit {
             mtime_ns: h.mtime_ns,
             content_kind: h.content_kind,
             copies: h.copies,
+            rank: h.rank,
         }
     }
 }

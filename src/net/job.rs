@@ -16,8 +16,9 @@
 //! - a device that is no longer paired, or that refuses (a folder outside its locations),
 //!   fails it;
 //! - a pause, a cancel or the window closing stop the item in flight at once (within
-//!   [`POLL`]); a cancel also removes the partial files a pull left here (a push's partial
-//!   files are the other device's, which keeps them for a later push of the same items).
+//!   [`POLL`]); a cancel also removes the partial files a pull left here, and asks the
+//!   device of a push to remove those it left there (when it cannot be reached, they stay
+//!   there, and the job's outcome says so).
 
 use std::net::SocketAddr;
 use std::os::unix::ffi::OsStrExt;
@@ -321,6 +322,53 @@ impl TransferJob {
     }
 }
 
+impl TransferJob {
+    /// After a cancelled push: asks the device to remove the partial files the pushes of
+    /// `items` (those not finished) into its folder `dest` left there, within
+    /// [`FORGET_WITHIN`] in all.
+    fn forget_pushed(&self, items: &[Vec<u8>], dest: &[u8]) -> Result<(), JobError> {
+        let core = self
+            .core
+            .as_ref()
+            .and_then(WeakCore::upgrade)
+            .ok_or_else(|| JobError::Failed("Cairn is closing".into()))?;
+        let name = &self.device_name;
+        let kept = |why: String| {
+            JobError::Failed(format!(
+                "{why}; the partial files it kept stay on {name} (a later send of the same items goes on from them)"
+            ))
+        };
+        let device = super::peers::PairedDevices::at(core.data_dir().config())
+            .list()
+            .map_err(|e| kept(e.to_string()))?
+            .into_iter()
+            .find(|d| d.id == self.device)
+            .ok_or_else(|| kept(format!("{name} is no longer paired")))?;
+        let rt = core.runtime();
+        let removed = rt
+            .block_on(async {
+                tokio::time::timeout(FORGET_WITHIN, async {
+                    let net = Net::shared(&core, NetOptions::from_env()).await?;
+                    let mut removed = 0;
+                    for item in items {
+                        removed += net
+                            .forget_push(&device, &self.addrs, Path::new(os(item)), dest)
+                            .await?;
+                    }
+                    Ok::<_, NetError>(removed)
+                })
+                .await
+            })
+            .map_err(|_| kept(format!("{name} did not answer")))?
+            .map_err(|e| kept(crate::format::one_line(&e)))?;
+        tracing::info!(removed, device = %name, "a cancelled send's partial files were removed there");
+        Ok(())
+    }
+}
+
+/// How long a cancelled push waits for the device to remove its partial files.
+pub const FORGET_WITHIN: Duration = Duration::from_secs(15);
+
 /// Removes `.cairn-pull-…part` files in `dir` (and below, when `deep`).
 fn remove_parts_in(dir: &crate::vdfs::fs::ops::Dir, deep: bool) -> std::io::Result<u64> {
     use crate::vdfs::fs::entry::EntryKind;
@@ -423,6 +471,9 @@ impl Job for TransferJob {
 
     fn on_cancel(&mut self, ctx: &mut JobContext) -> Result<(), JobError> {
         let _ = ctx;
+        if let Way::Push { items, dest } = &self.way {
+            return self.forget_pushed(&items[self.next.min(items.len())..], dest);
+        }
         match self.remove_parts() {
             Ok(n) => {
                 tracing::info!(removed = n, "a cancelled copy's partial files were removed");

@@ -815,6 +815,37 @@ impl Net {
         .await
     }
 
+    /// Tells `device` that the push of the local `item` into its folder `dest` is cancelled:
+    /// it removes the partial files that push left there (it lists `item` from here, on this
+    /// connection only, to know their names). Returns how many it removed.
+    ///
+    /// # Errors
+    /// [`NetError`]: the device cannot be reached, or refused.
+    pub async fn forget_push(
+        &self,
+        device: &PairedDevice,
+        addrs: &[SocketAddr],
+        item: &std::path::Path,
+        dest: &[u8],
+    ) -> Result<u64, NetError> {
+        use std::os::unix::ffi::OsStrExt;
+        // The item as the push named it (canonical); when it is gone here, as it was given.
+        let root = std::fs::canonicalize(item).unwrap_or_else(|_| item.to_owned());
+        let conn = self.dial_device(device, addrs, alpn::TRANSFER).await?;
+        let req = transfer::TransferReq::Forget {
+            path: root.as_os_str().as_bytes().to_vec(),
+            dest: dest.to_vec(),
+        };
+        offer_and_wait(conn, vec![root], &device.name, &req, |m| match m {
+            transfer::TransferResp::Forgot { removed } => Some(Ok(removed)),
+            transfer::TransferResp::Error(reason) => Some(Err(Ok(reason))),
+            other => Some(Err(Err(format!(
+                "{other:?} where a forget's answer was due"
+            )))),
+        })
+        .await
+    }
+
     /// Takes offers of files from nearby devices (paired or not) from now on: each reaches
     /// the returned channel as a [`nearby::DropEvent::Offer`] to accept or decline within
     /// [`nearby::ANSWER_WITHIN`]; accepted items land in `into` (created when the first
@@ -1107,8 +1138,20 @@ async fn offer_and_wait<Req: serde::Serialize, M: serde::de::DeserializeOwned, T
     req: &Req,
     mut sort: impl FnMut(M) -> Option<Settled<T>>,
 ) -> Result<T, NetError> {
-    let serving = tokio::spawn(serve_offer(conn.clone(), Arc::new(roots)));
-    let result = async {
+    // Ends the serving and the connection also when this future is dropped (a paused or
+    // cancelled send): the device's pull then stops at once instead of going on.
+    struct Serving(tokio::task::JoinHandle<()>, Connection);
+    impl Drop for Serving {
+        fn drop(&mut self) {
+            self.1.close(VarInt::from_u32(0), b"done");
+            self.0.abort();
+        }
+    }
+    let _serving = Serving(
+        tokio::spawn(serve_offer(conn.clone(), Arc::new(roots))),
+        conn.clone(),
+    );
+    async {
         let (mut send, mut recv) = conn.open_bi().await.map_err(|e| failed(shown, &e))?;
         wire::send(&mut send, req)
             .await
@@ -1131,10 +1174,7 @@ async fn offer_and_wait<Req: serde::Serialize, M: serde::de::DeserializeOwned, T
             }
         }
     }
-    .await;
-    conn.close(VarInt::from_u32(0), b"done");
-    serving.abort();
-    result
+    .await
 }
 
 /// Sends `req` on a new stream of `conn` and hands each answer to `on` until the end.
@@ -1289,11 +1329,57 @@ async fn serve_transfer(
         let _ = send.finish();
         return;
     }
+    if let transfer::TransferReq::Forget { path, dest } = req {
+        let answer = match forget_push(&shared, &conn, &path, &dest).await {
+            Ok(removed) => transfer::TransferResp::Forgot { removed },
+            Err(why) => transfer::TransferResp::Error(why),
+        };
+        let _ = wire::send(&mut send, &answer).await;
+        let _ = send.finish();
+        return;
+    }
     answer_stream(shared, send, req, |core, req, tx| {
         let locations = served_locations(core);
         transfer::answer(&|p| browse::confine(&locations, p), req, tx);
     })
     .await;
+}
+
+/// The receiving side of a cancelled push: removes the partial files the push of `path` into
+/// `dest` left here (see [`transfer::TransferReq::Forget`]).
+async fn forget_push(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    path: &[u8],
+    dest: &[u8],
+) -> Result<u64, String> {
+    let core = shared
+        .core
+        .upgrade()
+        .ok_or_else(|| "this device is stopping".to_owned())?;
+    let key = conn.remote_id().to_string();
+    let from = shared
+        .paired
+        .by_key(&key)
+        .ok()
+        .flatten()
+        .map_or_else(|| key.clone(), |d| d.name);
+    let locations = served_locations(&core);
+    let dest_bytes = dest.to_vec();
+    let folder = tokio::task::spawn_blocking(move || browse::confine(&locations, &dest_bytes))
+        .await
+        .map_err(|e| e.to_string())??;
+    let receiver = transfer::Receiver {
+        conn,
+        key,
+        device: from.clone(),
+    };
+    let removed = receiver
+        .forget(path, &folder)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(device = %from, removed, dest = %folder.display(), "a cancelled push's partial files were removed");
+    Ok(removed)
 }
 
 /// The receiving side of a push: pulls the pusher's `path` over `conn` into this device's

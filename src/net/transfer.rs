@@ -84,6 +84,16 @@ pub enum TransferReq {
         /// The receiver's folder (inside one of its locations).
         dest: Vec<u8>,
     },
+    /// A cancelled push: "remove the partial files my push of `path` into your folder `dest`
+    /// left". The receiving device asks [`TransferReq::Manifest`] of the pusher over the same
+    /// connection (as for a push) to know the names, removes exactly those partial files, and
+    /// answers [`TransferResp::Forgot`] or [`TransferResp::Error`].
+    Forget {
+        /// The pusher's item.
+        path: Vec<u8>,
+        /// The receiver's folder.
+        dest: Vec<u8>,
+    },
 }
 
 /// An answer.
@@ -125,6 +135,11 @@ pub enum TransferResp {
     },
     /// A push ended: what the receiving device did.
     Pushed(CopyReport),
+    /// The partial files of a cancelled push were removed: how many.
+    Forgot {
+        /// Partial files removed.
+        removed: u64,
+    },
 }
 
 /// One item of a manifest.
@@ -214,14 +229,16 @@ pub(crate) type Out = wire::Out<TransferResp>;
 pub(crate) type Confine<'a> = &'a dyn Fn(&[u8]) -> Result<PathBuf, String>;
 
 /// Answers one request (blocking: disk reads) into `tx`; stops when the receiver goes. A
-/// [`TransferReq::Push`] is not answered here (the receiving device's server takes it
-/// before): it is refused.
+/// [`TransferReq::Push`] or [`TransferReq::Forget`] is not answered here (the receiving
+/// device's server takes them before): it is refused.
 pub(crate) fn answer(confine: Confine<'_>, req: TransferReq, tx: &tokio::sync::mpsc::Sender<Out>) {
     let send = |o: Out| tx.blocking_send(o).is_ok();
     let result = match req {
         TransferReq::Manifest { path } => manifest(confine, &path, &send),
         TransferReq::Read { path, offset } => read(confine, &path, offset, &send),
-        TransferReq::Push { .. } => Err("a push is not taken on this stream".to_owned()),
+        TransferReq::Push { .. } | TransferReq::Forget { .. } => {
+            Err("a push is not taken on this stream".to_owned())
+        }
     };
     if let Err(why) = result {
         send(Out::Msg(TransferResp::Error(why)));
@@ -673,6 +690,83 @@ impl Receiver<'_> {
             }
             restarted = true;
         }
+    }
+
+    /// Removes the partial files a pull of `remote` into the folder `dest` left (a cancelled
+    /// push): the exact names [`part_name`] gives each of its files, in the folders the pull
+    /// put them in, through folder handles (a link in the way is never followed). The names
+    /// come from `remote`'s manifest; when the sender cannot list it any more (the item is
+    /// gone there), only the part of `remote` itself, as a file, is looked for. Returns how
+    /// many were removed.
+    ///
+    /// # Errors
+    /// A local I/O error other than a missing file or folder.
+    pub(crate) async fn forget(&self, remote: &[u8], dest: &Path) -> Result<u64, super::NetError> {
+        let entries = self
+            .manifest(remote)
+            .await
+            .map(|(e, _)| e)
+            .unwrap_or_default();
+        let root = Dir::open(dest).map_err(super::core_io(dest))?;
+        let gone = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            )
+        };
+        let mut removed = 0u64;
+        let mut unlink = |dir: &Dir, remote_path: &[u8]| -> Result<(), super::NetError> {
+            let part = part_name(&self.key, remote_path);
+            match dir.stat(os(&part)) {
+                Ok(Some(st)) if st.kind == EntryKind::File => match dir.unlink(os(&part)) {
+                    Ok(()) => removed += 1,
+                    Err(e) if gone(&e) => {}
+                    Err(e) => return Err(super::core_io(dir.path())(e)),
+                },
+                _ => {}
+            }
+            Ok(())
+        };
+        let top_is_dir = entries
+            .first()
+            .is_some_and(|t| t.rel.is_empty() && t.kind == EntryKind::Dir);
+        if !top_is_dir {
+            unlink(&root, remote)?;
+            return Ok(removed);
+        }
+        let Some(top_name) = remote
+            .rsplit(|&b| b == b'/')
+            .next()
+            .filter(|n| check_rel(n).is_ok())
+        else {
+            return Ok(0);
+        };
+        let mut dirs: HashMap<Vec<u8>, Option<Dir>> = HashMap::new();
+        dirs.insert(Vec::new(), root.open_dir(os(top_name)).ok());
+        for e in entries.iter().skip(1) {
+            let Ok(parts) = check_rel(&e.rel) else {
+                continue;
+            };
+            let (name, parent_parts) = parts.split_last().expect("non-empty rel");
+            let parent_rel = parent_parts.join(&b'/');
+            let Some(Some(parent)) = dirs.get(&parent_rel) else {
+                continue;
+            };
+            match e.kind {
+                EntryKind::Dir => {
+                    let sub = parent.open_dir(os(name)).ok();
+                    dirs.insert(e.rel.clone(), sub);
+                }
+                EntryKind::File => {
+                    let mut remote_path = remote.to_vec();
+                    remote_path.push(b'/');
+                    remote_path.extend_from_slice(&e.rel);
+                    unlink(parent, &remote_path)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(removed)
     }
 
     /// Pulls `remote` into the folder `dest` (which must exist).

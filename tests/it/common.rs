@@ -56,8 +56,10 @@ pub fn wait_for_part(dir: &Path, bytes: u64) -> std::path::PathBuf {
             .into_iter()
             .flatten()
             .map(|e| e.unwrap().path())
-            .find(|p| p.to_string_lossy().contains(".cairn-pull-"))
-            && std::fs::metadata(&p).map_or(0, |m| m.len()) >= bytes
+            .find(|p| {
+                p.to_string_lossy().contains(".cairn-pull-")
+                    && std::fs::metadata(p).map_or(0, |m| m.len()) >= bytes
+            })
         {
             return p;
         }

@@ -405,3 +405,85 @@ fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
         "{content:?}"
     );
 }
+
+/// A cancelled send asks the receiving device to remove the partial files it left there:
+/// exactly those (found by the names the push gave them), not another partial-looking file of
+/// the person's own in the same folder.
+#[test]
+fn a_cancelled_send_leaves_no_partial_file_on_the_receiving_device() {
+    use cairn::net::job::TransferJob;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let album = base.join("mine/album");
+    std::fs::create_dir_all(album.join("sub")).unwrap();
+    std::fs::write(album.join("sub/big.bin"), crate::common::pattern(256 << 20)).unwrap();
+    std::fs::write(album.join("small.txt"), b"small").unwrap();
+    let inbox = base.join("inbox");
+    let there = inbox.join("album/sub");
+    std::fs::create_dir_all(&there).unwrap();
+    let decoy = there.join(".cairn-pull-0123456789abcdef.part");
+    std::fs::write(&decoy, b"the person's own").unwrap();
+
+    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
+    let lib = desk_core.open_library(None).unwrap();
+    let (_, job) = lib
+        .add_location(&inbox, IndexMode::Shallow, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
+    cairn::net::job::register(&laptop_core);
+    let laptop_lib = laptop_core.open_library(None).unwrap();
+    let desk = desk_core
+        .runtime()
+        .block_on(Net::start(&desk_core, loopback()))
+        .unwrap();
+    let laptop = laptop_core
+        .runtime()
+        .block_on(Net::shared(&laptop_core, loopback()))
+        .unwrap();
+    laptop_core.runtime().block_on(async {
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+    });
+    let d = laptop.paired().list().unwrap().remove(0);
+
+    let job = TransferJob::push(
+        &laptop_core,
+        d.id,
+        &d.name,
+        desk.addrs(),
+        std::slice::from_ref(&album),
+        inbox.as_os_str().as_bytes().to_vec(),
+    );
+    let handle = laptop_lib.jobs().spawn(job).unwrap();
+    let part = crate::common::wait_for_part(&there, 16 << 20);
+    assert_ne!(part, decoy);
+    // Paused, the device's pull stops with it.
+    laptop_lib.jobs().pause(handle.id()).unwrap();
+    assert_eq!(handle.wait(), JobStatus::Paused);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let kept = std::fs::metadata(&part).unwrap().len();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert_eq!(
+        std::fs::metadata(&part).unwrap().len(),
+        kept,
+        "still growing"
+    );
+    assert!(!there.join("big.bin").exists());
+    let handle = laptop_lib.jobs().cancel(handle.id()).unwrap();
+    assert_eq!(handle.wait(), JobStatus::Cancelled);
+    let outcome = laptop_lib.jobs().get(handle.id()).unwrap().outcome;
+    assert_eq!(outcome.as_deref(), Some("cancelled"));
+    assert!(!part.exists(), "the push's partial file is removed");
+    assert_eq!(std::fs::read(&decoy).unwrap(), b"the person's own");
+    // The device's pull stopped with the send: nothing comes back later.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let left: Vec<_> = std::fs::read_dir(&there)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![decoy.file_name().unwrap().to_owned()]);
+    assert!(!inbox.join("album/small.txt").exists());
+}

@@ -3294,9 +3294,24 @@ fn the_window_browses_a_paired_device_and_copies_from_it() {
     // The search box searches the device shown; a hit opens its folder with it selected.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
     h.run_steps(2);
-    h.get_by_label("Search").type_text("q3");
-    // The hit by its name, its folder below the one searched beside it.
+    // Letters in order but not the words: the device's close match, under its heading.
+    h.get_by_label("Search").type_text("q3tx");
+    step_until(&mut h, "Close matches");
+    assert!(h.query_by_label("q3.txt").is_some(), "the close match");
+    h.key_press(egui::Key::Backspace);
+    h.key_press(egui::Key::Backspace);
+    // The hit by its name, its folder below the one searched beside it; a real match has
+    // no heading.
+    step_until_state(&mut h, "the search for q3", |s| {
+        s.search_text == "q3"
+            && s.peer.as_ref().is_some_and(|p| {
+                p.found
+                    .as_ref()
+                    .is_some_and(|f| f.total.is_some() && f.hits.iter().all(|h| h.rank < 4))
+            })
+    });
     step_until(&mut h, "q3.txt");
+    assert!(h.query_by_label("Close matches").is_none());
     assert!(h.query_by_label("reports").is_some(), "its folder");
     h.get_by_label("q3.txt").click();
     step_until_state(&mut h, "the hit's folder", |s| {

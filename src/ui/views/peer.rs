@@ -254,8 +254,15 @@ fn found(
             }
         })
         .body(|body| {
-            body.rows(ROW_HEIGHT, f.hits.len(), |mut row| {
-                let h = &f.hits[row.index()];
+            // The device's close matches come after its real ones, under a heading, as here.
+            use crate::ui::views::results::{CLOSE_RANK, hit_of_row};
+            let close_at = f.hits.iter().position(|h| h.rank == CLOSE_RANK);
+            let rows = f.hits.len() + usize::from(close_at.is_some());
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let Some(i) = hit_of_row(&mut row, close_at) else {
+                    return;
+                };
+                let h = &f.hits[i];
                 let (folder, name) = hit_place(&h.path, p.path.as_deref());
                 let shown = String::from_utf8_lossy(name);
                 let shown = if h.kind == EntryKind::Dir {
@@ -263,7 +270,12 @@ fn found(
                 } else {
                     shown.into_owned()
                 };
-                row.col(|ui| cell(ui, shown.into()));
+                let shown = if h.rank == CLOSE_RANK {
+                    RichText::new(shown).italics()
+                } else {
+                    RichText::new(shown)
+                };
+                row.col(|ui| cell(ui, shown));
                 row.col(|ui| {
                     ui.add(
                         egui::Label::new(RichText::new(folder).color(crate::ui::theme::weak(ui)))

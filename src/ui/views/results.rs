@@ -122,26 +122,10 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
             let close_at = hits.iter().position(|h| h.rank == CLOSE_RANK);
             let rows = hits.len() + usize::from(close_at.is_some());
             body.rows(ROW_HEIGHT, rows, |mut row| {
-                let i = row.index();
-                if close_at == Some(i) {
-                    row.col(|ui| {
-                        ui.label(RichText::new("Close matches").strong());
-                    });
-                    row.col(|ui| {
-                        ui.label(
-                            RichText::new("names with the letters in order, not the words")
-                                .color(theme::weak(ui)),
-                        );
-                    });
-                    row.col(|_| {});
-                    row.col(|_| {});
+                let Some(i) = hit_of_row(&mut row, close_at) else {
                     return;
-                }
-                let hit = &hits[if close_at.is_some_and(|c| i > c) {
-                    i - 1
-                } else {
-                    i
-                }];
+                };
+                let hit = &hits[i];
                 let name = hit
                     .path
                     .file_name()
@@ -195,4 +179,33 @@ pub(super) fn show(ui: &mut egui::Ui, state: &mut AppState, actions: &mut Vec<Ui
 }
 
 /// The rank of a close (fuzzy) match ([`crate::vdfs::query::search::Hit::rank`]).
-const CLOSE_RANK: u8 = 4;
+pub(crate) const CLOSE_RANK: u8 = 4;
+
+/// For a table of hits whose close matches start at hit `close_at`, after a heading row: the
+/// hit a row shows, or `None` for the heading row, which this draws ("Close matches", then
+/// what they are, over the first two columns).
+pub(crate) fn hit_of_row(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    close_at: Option<usize>,
+) -> Option<usize> {
+    let i = row.index();
+    if close_at == Some(i) {
+        row.col(|ui| {
+            ui.label(RichText::new("Close matches").strong());
+        });
+        row.col(|ui| {
+            ui.label(
+                RichText::new("names with the letters in order, not the words")
+                    .color(theme::weak(ui)),
+            );
+        });
+        row.col(|_| {});
+        row.col(|_| {});
+        return None;
+    }
+    Some(if close_at.is_some_and(|c| i > c) {
+        i - 1
+    } else {
+        i
+    })
+}
