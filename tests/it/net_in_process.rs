@@ -487,3 +487,143 @@ fn a_cancelled_send_leaves_no_partial_file_on_the_receiving_device() {
     assert_eq!(left, vec![decoy.file_name().unwrap().to_owned()]);
     assert!(!inbox.join("album/small.txt").exists());
 }
+
+/// A paired device's key on a sender that answers a pull with raw data frames that break the
+/// protocol: over the frame limit, longer than the file, empty, cut short, or bytes that do
+/// not match the hash it announces. Each pull fails with a protocol error and nothing is
+/// left under the final name; the same connection then serves an honest pull, which lands.
+#[test]
+fn a_sender_of_bad_data_frames_is_refused_and_nothing_lands() {
+    use cairn::net::transfer::{DATA_CHUNK, ManifestEntry};
+    use cairn::vdfs::fs::entry::EntryKind;
+    const SIZE: usize = 1000;
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize(tmp.path()).unwrap();
+    let desk_data = base.join("desk");
+    let desk_core = Core::start(CoreOptions::at(&desk_data)).unwrap();
+    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
+    let desk_key: [u8; 32] = hex::decode(
+        std::fs::read_to_string(desk_data.join("device.key"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap()
+    .try_into()
+    .unwrap();
+    let inbox = base.join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        let desk = Net::start(&desk_core, loopback()).await.unwrap();
+        let laptop = Net::start(&laptop_core, loopback()).await.unwrap();
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+        desk.close().await;
+        let d = laptop.paired().list().unwrap().remove(0);
+
+        // desk's key, answering as a sender that misbehaves by the file asked for.
+        let hostile = iroh::Endpoint::builder(iroh::endpoint::presets::Minimal)
+            .secret_key(iroh::SecretKey::from_bytes(&desk_key))
+            .alpns(vec![alpn::TRANSFER.to_vec()])
+            .relay_mode(iroh::RelayMode::Disabled)
+            .clear_ip_transports()
+            .bind_addr("127.0.0.1:0")
+            .unwrap()
+            .portmapper_config(iroh::endpoint::PortmapperConfig::Disabled)
+            .bind()
+            .await
+            .unwrap();
+        let at = hostile.bound_sockets();
+        let server = hostile.clone();
+        tokio::spawn(async move {
+            while let Some(incoming) = server.accept().await {
+                let Ok(conn) = incoming.await else { continue };
+                tokio::spawn(async move {
+                    while let Ok((mut send, mut recv)) = conn.accept_bi().await {
+                        tokio::spawn(async move {
+                            let req: TransferReq = wire::recv(&mut recv, 1 << 16).await.unwrap();
+                            let data = vec![b'x'; SIZE];
+                            let msg = |m: &TransferResp| wire::frame(m);
+                            let raw =
+                                |len: u32, bytes: &[u8]| [&len.to_le_bytes()[..], bytes].concat();
+                            let out: Vec<u8> = match req {
+                                TransferReq::Manifest { .. } => [
+                                    msg(&TransferResp::Entries(vec![ManifestEntry {
+                                        rel: Vec::new(),
+                                        kind: EntryKind::File,
+                                        size: SIZE as u64,
+                                        mtime_ns: 0,
+                                        mode: 0o644,
+                                    }])),
+                                    msg(&TransferResp::End {
+                                        files: 1,
+                                        bytes: SIZE as u64,
+                                        skipped: 0,
+                                        skipped_names: Vec::new(),
+                                    }),
+                                ]
+                                .concat(),
+                                TransferReq::Read { path, .. } => {
+                                    let name = String::from_utf8(path).unwrap();
+                                    let header = msg(&TransferResp::Header {
+                                        size: SIZE as u64,
+                                        mtime_ns: 0,
+                                    });
+                                    let good = *blake3::hash(&data).as_bytes();
+                                    let done = |hash| msg(&TransferResp::Done { hash });
+                                    let body = match name.rsplit('/').next().unwrap() {
+                                        "over-limit" => raw(DATA_CHUNK as u32 + 1, &data),
+                                        "longer" => raw(
+                                            SIZE as u32 + 1,
+                                            &[data.clone(), vec![b'y']].concat(),
+                                        ),
+                                        "empty-frame" => raw(0, &[]),
+                                        "cut-short" => raw(SIZE as u32, &data[..SIZE / 2]),
+                                        "lying" => {
+                                            [raw(SIZE as u32, &vec![b'z'; SIZE]), done(good)]
+                                                .concat()
+                                        }
+                                        _ => [raw(SIZE as u32, &data), done(good)].concat(),
+                                    };
+                                    [header, body].concat()
+                                }
+                                _ => msg(&TransferResp::Error("no".into())),
+                            };
+                            let _ = send.write_all(&out).await;
+                            let _ = send.finish();
+                        });
+                    }
+                });
+            }
+        });
+
+        for (name, why) in [
+            ("over-limit", "at most"),
+            ("longer", "more bytes than the file has"),
+            ("empty-frame", "more bytes than the file has"),
+            ("cut-short", ""),
+            ("lying", "do not match the BLAKE3 it announced"),
+        ] {
+            let remote = format!("/shared/{name}");
+            let got = laptop
+                .pull(&d, &at, remote.as_bytes(), &inbox, &|_, _| {})
+                .await;
+            let e = got.expect_err(name).to_string();
+            assert!(e.contains(why), "{name}: {e}");
+            assert!(!inbox.join(name).exists(), "{name} landed");
+        }
+        // The honest answer on the same endpoint lands, verified.
+        let report = laptop
+            .pull(&d, &at, b"/shared/honest", &inbox, &|_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(report.files, 1);
+        assert_eq!(
+            std::fs::read(inbox.join("honest")).unwrap(),
+            vec![b'x'; SIZE]
+        );
+        hostile.close().await;
+        laptop.close().await;
+    });
+}
