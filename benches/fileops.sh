@@ -5,7 +5,9 @@
 #
 #   benches/fileops.sh [copy-2g] [move-10k] [trash-10k] [copy-m]     (default: all four)
 #
-#   copy-2g    cp, cp; sync, cairn cp (verified), cairn cp --no-verify of one 2 GiB file
+#   copy-2g    cp, cp; sync, dd oflag=direct (the time this disk takes to write 2 GiB, which
+#              no durable copy can beat), cairn cp (verified), cairn cp --no-verify of one
+#              2 GiB file
 #   move-10k   mv vs cairn mv of 10,000 files into another folder of a location (index updated)
 #   trash-10k  trash-put, gio trash vs cairn trash of 10,000 files
 #   copy-m     cp -a vs cairn cp (verified, and --no-verify) of the M tree (gen_tree.py
@@ -33,6 +35,7 @@ if all copy-2g; then
   rounds copy-2g \
     cp "$P" 'cp "$W/big.bin" "$W/d2"' \
     "cp;sync" "$P" 'cp "$W/big.bin" "$W/d2" && sync' \
+    dd-direct "$P" 'dd if="$W/big.bin" of="$W/d2/big.bin" bs=4M oflag=direct status=none' \
     cairn "$P" "$C cp \"\$W/big.bin\" \"\$W/d2\" >/dev/null" \
     cairn-nv "$P" "$C cp --no-verify \"\$W/big.bin\" \"\$W/d2\" >/dev/null"
   rm -f "$W/big.bin"; rm -rf "$W/d2"
