@@ -1345,14 +1345,9 @@ async fn serve_transfer(
     .await;
 }
 
-/// The receiving side of a cancelled push: removes the partial files the push of `path` into
-/// `dest` left here (see [`transfer::TransferReq::Forget`]).
-async fn forget_push(
-    shared: &Arc<Shared>,
-    conn: &Connection,
-    path: &[u8],
-    dest: &[u8],
-) -> Result<u64, String> {
+/// Who asks on `conn` (a push, or its cancel): this device's running core, the asker's key,
+/// and its name as paired (else its key).
+fn asker(shared: &Arc<Shared>, conn: &Connection) -> Result<(Core, String, String), String> {
     let core = shared
         .core
         .upgrade()
@@ -1364,6 +1359,18 @@ async fn forget_push(
         .ok()
         .flatten()
         .map_or_else(|| key.clone(), |d| d.name);
+    Ok((core, key, from))
+}
+
+/// The receiving side of a cancelled push: removes the partial files the push of `path` into
+/// `dest` left here (see [`transfer::TransferReq::Forget`]).
+async fn forget_push(
+    shared: &Arc<Shared>,
+    conn: &Connection,
+    path: &[u8],
+    dest: &[u8],
+) -> Result<u64, String> {
+    let (core, key, from) = asker(shared, conn)?;
     let locations = served_locations(&core);
     let dest_bytes = dest.to_vec();
     let folder = tokio::task::spawn_blocking(move || browse::confine(&locations, &dest_bytes))
@@ -1392,17 +1399,7 @@ async fn receive_push(
     dest: &[u8],
     send: &mut iroh::endpoint::SendStream,
 ) -> Result<transfer::CopyReport, String> {
-    let core = shared
-        .core
-        .upgrade()
-        .ok_or_else(|| "this device is stopping".to_owned())?;
-    let key = conn.remote_id().to_string();
-    let from = shared
-        .paired
-        .by_key(&key)
-        .ok()
-        .flatten()
-        .map_or_else(|| key.clone(), |d| d.name);
+    let (core, key, from) = asker(shared, conn)?;
     let locations = served_locations(&core);
     let dest_bytes = dest.to_vec();
     let folder = tokio::task::spawn_blocking(move || {
