@@ -1707,3 +1707,45 @@ fn a_location_follows_its_volume_and_never_scans_another() {
     assert!(outcome.contains("another device"), "{outcome}");
     assert_eq!(dump(&l.lib), indexed);
 }
+
+/// A location's first index writes its entries while it walks. Killed after some of those
+/// writes (more than one batch of 20,000 entries to go), it resumes to exactly the index a
+/// clean run gives, consistent in every key and aggregate, whether the early batches survived
+/// the kill or not.
+#[test]
+fn a_first_index_killed_during_its_early_writes_resumes_to_the_clean_index() {
+    let f = Fixture::new();
+    for d in 0..30 {
+        for i in 0..1500 {
+            f.file(&format!("d{d:02}/s{}/f{i:04}", i % 3), b"");
+        }
+    }
+    let root = f.root();
+    let data = tempfile::tempdir().unwrap();
+    let marker = data.path().join("first-batch");
+    let mut add = cairn(data.path())
+        .args(["location", "add", "--mode", "shallow"])
+        .arg(&root)
+        .env("CAIRN_TEST_AFTER_FIRST_BATCH", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(std::time::Instant::now() < deadline, "no early batch");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    add.kill().unwrap();
+    add.wait().unwrap();
+    ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
+    ok(cairn(data.path()).args(["debug", "check-index"]));
+    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
+    let clean = tempfile::tempdir().unwrap();
+    ok(cairn(clean.path())
+        .args(["location", "add", "--mode", "shallow"])
+        .arg(&root));
+    let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
+    assert_eq!(resumed.lines().count(), fresh.lines().count());
+    assert_eq!(resumed, fresh);
+}

@@ -371,6 +371,22 @@ struct Queue {
 /// [`WalkStartError`] if the root cannot be read or is not a folder. Everything below the
 /// root that fails becomes a [`WalkError`] in the tree.
 pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
+    walk_streaming(root, opts, &mut |_, _| {})
+}
+
+/// [`walk`], telling `sink` of the nodes as they join the tree, on the calling thread: first
+/// the root (`0..1`), then each folder's listing as it comes (a range of consecutive node
+/// ids, whose parent is always a node told before). Every node is told exactly once, in
+/// increasing order. The sink runs between listings, so a slow one holds up the tree's
+/// assembly (not the listing threads).
+///
+/// # Errors
+/// As [`walk`].
+pub fn walk_streaming(
+    root: &Path,
+    opts: &WalkOptions,
+    sink: &mut dyn FnMut(&Tree, Range<u32>),
+) -> Result<Tree, WalkStartError> {
     let meta = std::fs::metadata(root).map_err(|e| WalkStartError::Root {
         path: root.to_owned(),
         source: e,
@@ -400,6 +416,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
         dev,
         flags: 0,
     });
+    sink(&tree, 0..1);
     if opts.max_depth == Some(0) {
         return Ok(tree);
     }
@@ -452,7 +469,7 @@ pub fn walk(root: &Path, opts: &WalkOptions) -> Result<Tree, WalkStartError> {
         );
     }
     drop(tx);
-    collect(&mut tree, &rx);
+    collect(&mut tree, &rx, sink);
     for w in workers {
         let _ = w.join();
     }
@@ -473,7 +490,7 @@ fn planted_faults() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>) {
+fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>, sink: &mut dyn FnMut(&Tree, Range<u32>)) {
     // listing id → node id of its first child.
     let mut starts: Vec<u32> = Vec::new();
     for msg in rx {
@@ -522,6 +539,9 @@ fn collect(tree: &mut Tree, rx: &mpsc::Receiver<Msg>) {
         p.child_count = l.children.len() as u32;
         if l.incomplete {
             p.flags |= INCOMPLETE;
+        }
+        if !l.children.is_empty() {
+            sink(tree, first..tree.len);
         }
     }
 }

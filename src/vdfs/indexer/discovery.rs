@@ -51,17 +51,37 @@ impl IndexerJob {
         let store = ctx.store().clone();
         let loc_id = loc.id;
         let scope_id = scope.as_ref().map(|s| s.id);
+        // A first index of the whole location writes while it walks.
+        let first = if scope.is_none() {
+            FirstWrites::new(&store, loc)?
+        } else {
+            None
+        };
+        let fresh = first.is_some();
         // Discovery, and loading what the index holds, side by side.
         let (tree, existing) = std::thread::scope(|s| {
             // The walker says when it is done, so a small walk is not held up by the progress
             // loop's period.
             let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
             let walker = s.spawn(move || {
-                let tree = walk(&root, &opts);
+                let mut first = first;
+                let tree = match &mut first {
+                    Some(w) => {
+                        let t = crate::vdfs::fs::walk::walk_streaming(&root, &opts, &mut |t, r| {
+                            w.take(t, r);
+                        });
+                        let done = w.finish();
+                        t.map(|t| (t, Some(done)))
+                    }
+                    None => walk(&root, &opts).map(|t| (t, None)),
+                };
                 let _ = done_tx.send(());
-                tree
+                tree.map(|(t, done)| (t, done.map(|d| d.map(|()| first.expect("first writes")))))
             });
+            // (A first index has nothing stored to load: and what it writes meanwhile is
+            // not "stored" for this run.)
             let loader = s.spawn(|| match scope_id {
+                _ if fresh => Ok(Existing::empty()),
                 Some(id) => Existing::load_subtree(&store, id),
                 None => Existing::load(&store, loc_id),
             });
@@ -88,7 +108,8 @@ impl IndexerJob {
                 None => Ok((tree, existing)),
             }
         })?;
-        let tree = tree.map_err(|e| JobError::Failed(e.to_string()))?;
+        let (tree, first) = tree.map_err(|e| JobError::Failed(e.to_string()))?;
+        let first = first.transpose()?;
         let existing = existing?;
         tracing::debug!(
             entries = tree.len(),
@@ -160,6 +181,14 @@ impl IndexerJob {
                 .collect();
             Prehash::start(files)
         });
+        // What the first index wrote while it walked is not written again.
+        let mut plan = plan;
+        if let Some(w) = &first {
+            let done = w.written as usize;
+            plan.ids[..done].copy_from_slice(&w.ids[..done]);
+            plan.new_nodes.retain(|&n| n as usize >= done);
+            self.counts.created += done as u64;
+        }
         let t = Instant::now();
         self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
         tracing::debug!("written in {:?}", t.elapsed());
@@ -274,6 +303,18 @@ pub(super) fn name_hash(name: &[u8]) -> u64 {
 }
 
 impl Existing {
+    /// Nothing stored.
+    pub(super) fn empty() -> Existing {
+        Existing {
+            recs: Vec::new(),
+            by_id: FxHashMap::default(),
+            by_path: FxHashMap::default(),
+            collided: Vec::new(),
+            dir_stats: FxHashMap::default(),
+            scope_root: None,
+        }
+    }
+
     /// Every stored entry of `location`.
     pub(super) fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
@@ -386,6 +427,33 @@ impl Existing {
 /// builds with debug assertions (the tests).
 pub const BEFORE_WALK_ENV: &str = "CAIRN_TEST_BEFORE_WALK";
 
+/// Environment variable a test sets to a marker path: a first index's early writes (see
+/// [`FirstWrites`]) write it once the first batch of entries is committed (once per process)
+/// and wait (up to 60 s) until it is removed, so a test can kill the job while the walk and its writes are under way. Read
+/// only in builds with debug assertions.
+pub const AFTER_FIRST_BATCH_ENV: &str = "CAIRN_TEST_AFTER_FIRST_BATCH";
+
+fn after_first_batch_hook() {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    static ONCE: AtomicBool = AtomicBool::new(false);
+    let Some(marker) = std::env::var_os(AFTER_FIRST_BATCH_ENV) else {
+        return;
+    };
+    if ONCE.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let marker = PathBuf::from(marker);
+    if std::fs::write(&marker, b"written").is_err() {
+        return;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn before_walk_hook() {
     if !cfg!(debug_assertions) {
         return;
@@ -400,5 +468,166 @@ fn before_walk_hook() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while marker.exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Ids reserved at a time by [`FirstWrites`] (a gap of at most this many stays unused).
+const FIRST_IDS: u64 = 65_536;
+
+/// The writes of a location's first index, made while the walk goes on: a location with no
+/// stored entry has nothing to compare, so every node the walk finds is a new entry, written
+/// in node order (parents first) as its folder's listing comes, in batches of
+/// [`WRITE_BATCH`] committed without waiting for the disk (the scan's durable end makes them
+/// durable). The store's writer then works beside the listing threads instead of after them.
+///
+/// Nothing of the job's state goes with these writes: a run interrupted or crashed after some
+/// of them finds them stored, so it takes the usual way (it compares, keeps what is there,
+/// adds the rest). A failed write stops the early writes; the job then fails with it.
+pub(super) struct FirstWrites {
+    store: Store,
+    location: u32,
+    root_name: Vec<u8>,
+    registry: &'static Registry,
+    now: i64,
+    /// Entry id of each node told so far (node order).
+    pub(super) ids: Vec<u64>,
+    next_id: u64,
+    ids_end: u64,
+    batch: Vec<(u64, EntryRecord)>,
+    pending: Option<crate::store::WriteTicket<()>>,
+    /// Nodes whose entries are written (`0..written`), once [`FirstWrites::finish`] returned.
+    pub(super) written: u32,
+    error: Option<StoreError>,
+}
+
+impl FirstWrites {
+    /// Early writes for `loc` when it has no stored entry; `None` otherwise.
+    pub(super) fn new(
+        store: &Store,
+        loc: &LocationRecord,
+    ) -> Result<Option<FirstWrites>, StoreError> {
+        let location = loc.id;
+        let empty = store.read(|tx| {
+            Ok(tx
+                .open_table(ENTRIES)?
+                .range(crate::vdfs::index::entry_ids(location))?
+                .next()
+                .is_none())
+        })?;
+        Ok(empty.then(|| FirstWrites {
+            store: store.clone(),
+            location,
+            root_name: loc.path.clone(),
+            registry: Registry::active(),
+            now: now_ms(),
+            ids: Vec::new(),
+            next_id: 0,
+            ids_end: 0,
+            batch: Vec::with_capacity(WRITE_BATCH),
+            pending: None,
+            written: 0,
+            error: None,
+        }))
+    }
+
+    /// Takes the nodes `range` of `tree` (see [`crate::vdfs::fs::walk::walk_streaming`]).
+    pub(super) fn take(&mut self, tree: &Tree, range: std::ops::Range<u32>) {
+        if self.error.is_some() {
+            return;
+        }
+        for n in range {
+            debug_assert_eq!(self.ids.len(), n as usize, "nodes come in order");
+            if self.next_id == self.ids_end {
+                let location = self.location;
+                // Volatile like the entries: commits keep their order, so entries that
+                // survive a crash always have their reservation.
+                match self
+                    .store
+                    .write_ticket_volatile(move |tx| {
+                        crate::vdfs::index::reserve_entry_ids(tx, location, FIRST_IDS)
+                    })
+                    .wait()
+                {
+                    Ok(base) => (self.next_id, self.ids_end) = (base, base + FIRST_IDS),
+                    Err(e) => {
+                        self.error = Some(e);
+                        return;
+                    }
+                }
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            self.ids.push(id);
+            let node = tree.node(n);
+            let (parent, name) = if n == 0 {
+                (0, self.root_name.clone())
+            } else {
+                (self.ids[node.parent as usize], tree.name(n).to_vec())
+            };
+            let m = tree.meta(n);
+            let content_kind =
+                super::processing::kind_by_extension(self.registry, &name, node.kind);
+            self.batch.push((
+                id,
+                EntryRecord {
+                    uuid: Uuid::now_v7(),
+                    location: self.location,
+                    parent,
+                    name,
+                    kind: node.kind,
+                    size: m.size,
+                    mtime_ns: m.mtime_ns,
+                    inode: m.inode,
+                    dev: m.dev,
+                    cas: None,
+                    content_kind,
+                    first_seen_ms: self.now,
+                    updated_seq: 0,
+                },
+            ));
+            if self.batch.len() >= WRITE_BATCH {
+                self.flush();
+            }
+        }
+    }
+
+    /// Queues the batch; waits for the one before it first (one in flight while the next is
+    /// gathered).
+    fn flush(&mut self) {
+        if let Some(p) = self.pending.take() {
+            match p.wait() {
+                Ok(()) => after_first_batch_hook(),
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if self.error.is_some() || self.batch.is_empty() {
+            return;
+        }
+        let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        self.pending = Some(
+            self.store
+                .write_ticket_volatile(move |tx| IndexWriter::begin(tx)?.insert_batch(&entries)),
+        );
+    }
+
+    /// Writes what is left and waits for every write: afterwards the entries of nodes
+    /// `0..written` are stored.
+    ///
+    /// # Errors
+    /// The first write that failed.
+    pub(super) fn finish(&mut self) -> Result<(), StoreError> {
+        self.flush();
+        if let Some(p) = self.pending.take()
+            && let Err(e) = p.wait()
+        {
+            self.error.get_or_insert(e);
+        }
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => {
+                self.written = self.ids.len() as u32;
+                Ok(())
+            }
+        }
     }
 }

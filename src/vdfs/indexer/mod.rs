@@ -31,6 +31,13 @@
 //! `discovery.rs` for how its folder is chosen (it widens to a folder above when its own is
 //! not indexed, gone, or left out by the rules).
 //!
+//! A location's *first* full index (nothing of it stored yet) has nothing to compare: its
+//! entries are written while the walk goes on, as each folder's listing comes
+//! (`discovery::FirstWrites`, over [`crate::vdfs::fs::walk::walk_streaming`]), so the store's
+//! writer works beside the listing threads instead of after them (a shallow index of 1.1M
+//! entries: 5.8 s → 4.3 s here). A run stopped after some of those writes finds them stored
+//! and takes the usual way.
+//!
 //! Resuming after a crash re-runs the scan (phases 1–3), which is idempotent: what earlier
 //! batches committed is found unchanged and not written again; content identification resumes
 //! with the files that still lack a `cas_id`. A location whose drive is not mounted is never
