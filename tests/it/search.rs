@@ -907,3 +907,33 @@ fn a_scope_holding_a_location_finds_what_is_outside_it_too() {
     let v = search(&data, &["--tag", "Keep", "--in", share.to_str().unwrap()]);
     assert_eq!(rel_to(&v, &share), ["icons/Papirus/changelog"]);
 }
+
+/// Close matches help find a name half-remembered: they are looked for while fewer than
+/// 1,000 names contain the text, and not after that (where they would be noise after
+/// thousands of real matches, and cost most of a short query's time).
+#[test]
+fn close_matches_are_looked_for_only_while_real_matches_are_few() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let root = tmp.path().join("files");
+    fs::create_dir_all(&root).unwrap();
+    for i in 0..999 {
+        fs::write(root.join(format!("quarter-{i:04}.txt")), b"").unwrap();
+    }
+    fs::write(root.join("q-u-a-r-t-e-r.md"), b"").unwrap();
+    add_location(&data, &root, "shallow");
+    let v = search(&data, &["quarter", "--limit", "0"]);
+    assert_eq!(
+        (v["total"].as_u64(), v["fuzzy"].as_u64()),
+        (Some(1000), Some(1)),
+        "{v}"
+    );
+    fs::write(root.join("quarter-9999.txt"), b"").unwrap();
+    ok(cairn(&data).args(["location", "rescan", "1"]));
+    let v = search(&data, &["quarter", "--limit", "0"]);
+    assert_eq!(
+        (v["total"].as_u64(), v["fuzzy"].as_u64()),
+        (Some(1000), Some(0)),
+        "{v}"
+    );
+}

@@ -178,32 +178,33 @@ impl NameIndex {
         // is not running, the other scans the rest, and waits at the end for one chunk at
         // most (halves fixed in advance made it wait for the whole other half).
         let work: u64 = ranges.iter().map(|r| u64::from(r.end - r.start)).sum();
-        let (found, fuzzy) = if work >= PARALLEL_FROM {
+        let parallel = work >= PARALLEL_FROM;
+        let chunks = if parallel {
             let mut chunks = Vec::new();
             while !ranges.is_empty() {
                 let rest = split_ranges(&mut ranges, CHUNK);
                 chunks.push(std::mem::replace(&mut ranges, rest));
             }
-            let next = AtomicUsize::new(0);
-            let take = || {
-                let (mut found, mut fuzzy) = (Vec::new(), 0);
-                while let Some(c) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let (f, z) = scan.run(c);
-                    found.extend(f);
-                    fuzzy += z;
-                }
-                (found, fuzzy)
-            };
-            std::thread::scope(|sc| {
-                let other = sc.spawn(take);
-                let (mut found, fuzzy) = take();
-                let (more, more_fuzzy) = other.join().expect("search thread");
-                found.extend(more);
-                (found, fuzzy + more_fuzzy)
-            })
+            chunks
         } else {
-            scan.run(&ranges)
+            vec![ranges]
         };
+        // The names that contain the text, then (only when they are few) the close ones.
+        let exact = each_chunk(&chunks, parallel, |_, c| scan.run(c));
+        let real: usize = exact.iter().map(|(f, _)| f.len()).sum();
+        let close = if scan.close_applies() && real < CLOSE_WHEN_FEWER {
+            each_chunk(&chunks, parallel, |k, c| scan.close(c, &exact[k].1))
+        } else {
+            Vec::new()
+        };
+        let fuzzy = close.iter().map(Vec::len).sum();
+        let mut found = Vec::with_capacity(real + fuzzy);
+        for (f, _) in exact {
+            found.extend(f);
+        }
+        for f in close {
+            found.extend(f);
+        }
         let total = found.len();
         let hits = self.page(found, q);
         Results { hits, total, fuzzy }
@@ -294,6 +295,43 @@ fn split_ranges(ranges: &mut Vec<Range<u32>>, keep: u64) -> Vec<Range<u32>> {
     rest
 }
 
+/// Close (fuzzy) matches are looked for only when fewer names than this contain the text: they
+/// help find a name half-remembered, and are noise after thousands of real matches (which
+/// they would follow in every order), where they cost most of a short query's time.
+pub const CLOSE_WHEN_FEWER: usize = 1_000;
+
+/// `f(k, chunk)` over each of `chunks`, in chunk order; on two threads taking chunks in turn when
+/// `parallel` (when another program holds a core and one thread is not running, the other
+/// scans the rest, and waits at the end for one chunk at most).
+fn each_chunk<T: Send>(
+    chunks: &[Vec<Range<u32>>],
+    parallel: bool,
+    f: impl Fn(usize, &Vec<Range<u32>>) -> T + Sync,
+) -> Vec<T> {
+    if !parallel {
+        return chunks.iter().enumerate().map(|(k, c)| f(k, c)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let take = || {
+        let mut out = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let Some(c) = chunks.get(k) else {
+                return out;
+            };
+            out.push((k, f(k, c)));
+        }
+    };
+    let mut all = std::thread::scope(|sc| {
+        let other = sc.spawn(take);
+        let mut mine = take();
+        mine.extend(other.join().expect("search thread"));
+        mine
+    });
+    all.sort_unstable_by_key(|(k, _)| *k);
+    all.into_iter().map(|(_, t)| t).collect()
+}
+
 /// One query's matching, run over some entry ranges (possibly on several threads).
 struct Scan<'a> {
     ix: &'a NameIndex,
@@ -304,30 +342,72 @@ struct Scan<'a> {
 }
 
 impl Scan<'_> {
-    /// The matches in `ranges` and how many of them are fuzzy.
-    fn run(&self, ranges: &[Range<u32>]) -> (Vec<Cand>, usize) {
+    /// Whether this query looks for close matches at all: a smart (substring) query of at
+    /// least [`FUZZY_MIN_CHARS`] characters.
+    fn close_applies(&self) -> bool {
+        self.q.mode == NameMatch::Smart && self.needle.chars().count() >= FUZZY_MIN_CHARS
+    }
+
+    /// The close matches in `ranges`: the needle's characters in order, within a window three
+    /// times its length, in names not among `matched` (those containing it outright, in
+    /// entry order, found by [`Scan::run`] over the same ranges).
+    fn close(&self, ranges: &[Range<u32>], matched: &[u32]) -> Vec<Cand> {
+        let ix = self.ix;
+        let q = self.q;
+        let needle = &self.needle;
+        let exact_needle = &self.exact_needle;
+        let window = needle.chars().count() * 3;
+        let nm = mask_of(needle.as_bytes());
+        let masks = ix.col(MASK);
+        let mut next = matched.iter().peekable();
+        let mut found = Vec::new();
+        for r in ranges {
+            for i in r.start as usize..r.end as usize {
+                if rd32(masks, i) & nm != nm {
+                    continue;
+                }
+                while next.peek().is_some_and(|&&m| (m as usize) < i) {
+                    next.next();
+                }
+                if next.peek().is_some_and(|&&m| m as usize == i) {
+                    continue;
+                }
+                // A case-sensitive close match is found on folded names, then checked on the
+                // NFC name with its case.
+                if subsequence_within(ix.folded(i), needle, window)
+                    && self.filter.pass(i)
+                    && (!q.case_sensitive || {
+                        let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
+                        fuzzy_match(exact.as_bytes(), exact_needle)
+                    })
+                {
+                    found.push(Cand {
+                        rank: 4,
+                        depth: ix.depth(i),
+                        i: i as u32,
+                    });
+                }
+            }
+        }
+        found
+    }
+
+    /// The matches in `ranges` that contain the text (or match the pattern), and the entries
+    /// whose names contain it whether or not they pass the other filters (for [`Scan::close`]).
+    fn run(&self, ranges: &[Range<u32>]) -> (Vec<Cand>, Vec<u32>) {
         let ix = self.ix;
         let q = self.q;
         let filter = &self.filter;
         let needle = &self.needle;
         let exact_needle = &self.exact_needle;
         let mut found: Vec<Cand> = Vec::new();
-        let mut fuzzy = 0usize;
+        let mut matched: Vec<u32> = Vec::new();
         let push = |found: &mut Vec<Cand>, i: usize, rank: u8| {
             found.push(Cand {
                 rank,
                 depth: ix.depth(i),
                 i: i as u32,
             });
-        };
-        // A case-sensitive fuzzy match is found on folded names, then checked on the NFC
-        // name with its case.
-        let fuzzy_case_ok = |i: usize| {
-            if !q.case_sensitive {
-                return true;
-            }
-            let exact = fold(&String::from_utf8_lossy(ix.exact_name(i)), true);
-            fuzzy_match(exact.as_bytes(), exact_needle)
         };
         match q.mode {
             _ if needle.is_empty() => {
@@ -376,7 +456,6 @@ impl Scan<'_> {
                 };
                 let finder = memchr::memmem::Finder::new(&pattern);
                 let blob = ix.col(FOLDED);
-                let mut matched: Vec<u32> = Vec::new();
                 for r in ranges {
                     if r.is_empty() {
                         continue;
@@ -429,36 +508,9 @@ impl Scan<'_> {
                         }
                     }
                 }
-                // Fuzzy: the needle's characters in order, within a window three times its
-                // length; names that contain it outright were ranked above.
-                if !prefix && needle.chars().count() >= FUZZY_MIN_CHARS {
-                    let nm = mask_of(needle.as_bytes());
-                    let masks = ix.col(MASK);
-                    let mut next = matched.iter().peekable();
-                    for r in ranges {
-                        for i in r.start as usize..r.end as usize {
-                            if rd32(masks, i) & nm != nm {
-                                continue;
-                            }
-                            while next.peek().is_some_and(|&&m| (m as usize) < i) {
-                                next.next();
-                            }
-                            if next.peek().is_some_and(|&&m| m as usize == i) {
-                                continue;
-                            }
-                            if fuzzy_match(ix.folded(i), needle)
-                                && filter.pass(i)
-                                && fuzzy_case_ok(i)
-                            {
-                                fuzzy += 1;
-                                push(&mut found, i, 4);
-                            }
-                        }
-                    }
-                }
             }
         }
-        (found, fuzzy)
+        (found, matched)
     }
 }
 
