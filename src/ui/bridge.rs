@@ -551,18 +551,46 @@ impl Bridge {
                     }
                     Command::Relist { ticket, path } => {
                         let current = current.clone();
+                        let created = want_created.load(std::sync::atomic::Ordering::Relaxed);
                         tokio::task::spawn_blocking(move || {
                             let mut items = Vec::new();
                             let listed = core.list_folder(&path, &mut |chunk: Vec<Item>| {
                                 items.extend(chunk);
                                 current.is(ticket)
                             });
-                            if listed.is_ok() && current.is(ticket) {
-                                send(Update::Replace {
-                                    ticket,
-                                    items,
-                                    changed: false,
-                                });
+                            let Ok(source) = listed else { return };
+                            if !current.is(ticket) {
+                                return;
+                            }
+                            // The index does not keep creation times: while they are shown,
+                            // they come from the disk's check, after the rows.
+                            let check = match source {
+                                Source::Index { location, .. } if created => {
+                                    Some((items.clone(), location))
+                                }
+                                _ => None,
+                            };
+                            send(Update::Replace {
+                                ticket,
+                                items,
+                                changed: false,
+                            });
+                            if let Some((items, location)) = check
+                                && current.is(ticket)
+                                && let Some(checked) =
+                                    core.check_folder(&path, &items, Some(location), true)
+                            {
+                                match checked.replace {
+                                    Some((items, changed)) => send(Update::Replace {
+                                        ticket,
+                                        items,
+                                        changed,
+                                    }),
+                                    None => send(Update::Created {
+                                        ticket,
+                                        times: checked.created,
+                                    }),
+                                }
                             }
                         });
                     }

@@ -2171,9 +2171,13 @@ impl AppState {
                 if key == crate::ui::explorer::SortKey::Created {
                     let shown = self.created_shown();
                     send.push(Command::WantCreated(shown));
-                    // Listed again, so an indexed folder gets its times.
-                    if shown {
-                        send.extend(self.relist());
+                    // Listed again, so an indexed folder gets its times: swapped in whole when
+                    // complete, the rows kept until then (no blank list, no jump).
+                    if shown && let Some(path) = self.explorer.folder.clone() {
+                        send.push(Command::Relist {
+                            ticket: self.explorer.ticket,
+                            path,
+                        });
                     }
                 }
             }
@@ -2829,6 +2833,35 @@ mod tests {
                 uuid::Uuid::nil(),
             )
         }
+    }
+
+    /// Showing the Created column lists the folder again for the times, keeping its rows and
+    /// ticket until the new listing is swapped in (no blank list, no jump to the top).
+    #[test]
+    fn showing_created_lists_again_keeping_the_rows() {
+        let mut s = state();
+        let ticket = listing(
+            &mut s,
+            vec![
+                item(b"a.txt", EntryKind::File),
+                item(b"b.txt", EntryKind::File),
+            ],
+        );
+        let out = run(
+            &mut s,
+            UiCommand::ToggleColumn(crate::ui::explorer::SortKey::Created),
+        );
+        assert_eq!(s.explorer.items.len(), 2, "the rows stay");
+        assert!(!s.explorer.loading);
+        assert!(
+            matches!(out.commands.as_slice(), [
+            Command::RememberColumns(_),
+            Command::WantCreated(true),
+            Command::Relist { ticket: t, .. },
+        ] if *t == ticket),
+            "{:?}",
+            out.commands.len()
+        );
     }
 
     #[test]
