@@ -564,26 +564,17 @@ impl FirstWrites {
             } else {
                 (self.ids[node.parent as usize], tree.name(n).to_vec())
             };
-            let m = tree.meta(n);
-            let content_kind =
-                super::processing::kind_by_extension(self.registry, &name, node.kind);
             self.batch.push((
                 id,
-                EntryRecord {
-                    uuid: Uuid::now_v7(),
-                    location: self.location,
+                super::processing::new_entry(
+                    tree,
+                    n,
+                    self.location,
                     parent,
                     name,
-                    kind: node.kind,
-                    size: m.size,
-                    mtime_ns: m.mtime_ns,
-                    inode: m.inode,
-                    dev: m.dev,
-                    cas: None,
-                    content_kind,
-                    first_seen_ms: self.now,
-                    updated_seq: 0,
-                },
+                    self.registry,
+                    self.now,
+                ),
             ));
             if self.batch.len() >= WRITE_BATCH {
                 self.flush();

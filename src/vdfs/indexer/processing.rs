@@ -87,26 +87,7 @@ impl IndexerJob {
                 } else {
                     ids[node.parent as usize]
                 };
-                let m = tree.meta(n);
-                let content_kind = kind_by_extension(registry, &name, node.kind);
-                entries.push((
-                    id,
-                    EntryRecord {
-                        uuid: Uuid::now_v7(),
-                        location: loc.id,
-                        parent,
-                        name,
-                        kind: node.kind,
-                        size: m.size,
-                        mtime_ns: m.mtime_ns,
-                        inode: m.inode,
-                        dev: m.dev,
-                        cas: None,
-                        content_kind,
-                        first_seen_ms: now,
-                        updated_seq: 0,
-                    },
-                ));
+                entries.push((id, new_entry(tree, n, loc.id, parent, name, registry, now)));
             }
             self.counts.created += chunk.len() as u64;
             done_ops += chunk.len() as u64;
@@ -458,6 +439,38 @@ pub(super) fn same_kind(a: EntryKind, b: EntryKind) -> bool {
 
 pub(super) fn changed(rec: &EntryRecord, m: Meta) -> bool {
     rec.size != m.size || rec.mtime_ns != m.mtime_ns || rec.inode != m.inode || rec.dev != m.dev
+}
+
+/// The record of tree node `n` as a new entry of `location` under `parent` named `name` (a
+/// location root's name is its full path), first seen at `now` (ms): a fresh version-7 UUID,
+/// no content yet, its kind of content guessed from the extension.
+pub(super) fn new_entry(
+    tree: &Tree,
+    n: u32,
+    location: u32,
+    parent: u64,
+    name: Vec<u8>,
+    registry: &Registry,
+    now: i64,
+) -> EntryRecord {
+    let node = tree.node(n);
+    let m = tree.meta(n);
+    let content_kind = kind_by_extension(registry, &name, node.kind);
+    EntryRecord {
+        uuid: Uuid::now_v7(),
+        location,
+        parent,
+        name,
+        kind: node.kind,
+        size: m.size,
+        mtime_ns: m.mtime_ns,
+        inode: m.inode,
+        dev: m.dev,
+        cas: None,
+        content_kind,
+        first_seen_ms: now,
+        updated_seq: 0,
+    }
 }
 
 pub(super) fn kind_by_extension(registry: &Registry, name: &[u8], kind: EntryKind) -> ContentKind {
