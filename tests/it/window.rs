@@ -3774,6 +3774,14 @@ fn the_one_search_field_filters_as_you_type_and_enter_searches_below() {
     let s = h.state().state();
     assert!(s.found.is_none() && s.search_text.is_empty());
     assert_eq!(s.explorer.filter, "beach");
+    // Ctrl+F again selects what the field holds: typing replaces it.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    h.get_by_label("Search").type_text("notes");
+    h.run_steps(2);
+    assert_eq!(h.state().state().explorer.filter, "notes");
 }
 
 /// The list's column widths are each folder's own: widened in one folder, the column keeps

@@ -133,15 +133,21 @@ fn find_field(ui: &mut egui::Ui, state: &mut AppState, width: f32, actions: &mut
     } else {
         &mut state.search_text
     };
-    let r = ui
-        .add(
-            egui::TextEdit::singleline(text)
-                .hint_text(hint)
-                .desired_width(width),
-        )
-        .labelled_by(label.id);
+    let mut out = egui::TextEdit::singleline(text)
+        .hint_text(hint)
+        .desired_width(width)
+        .show(ui);
+    let r = egui::Response::clone(&out.response).labelled_by(label.id);
     if std::mem::take(&mut state.focus_search) {
+        // Ctrl+F: the keyboard in the field with what it holds selected, so typing replaces
+        // an earlier search instead of adding to it (as a browser's find field does).
         r.request_focus();
+        let all = egui::text::CCursorRange::two(
+            egui::text::CCursor::new(0),
+            egui::text::CCursor::new(text.chars().count()),
+        );
+        out.state.cursor.set_char_range(Some(all));
+        out.state.store(ui.ctx(), r.id);
     }
     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     if filtering {
