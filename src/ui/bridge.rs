@@ -580,17 +580,7 @@ impl Bridge {
                                 && let Some(checked) =
                                     core.check_folder(&path, &items, Some(location), true)
                             {
-                                match checked.replace {
-                                    Some((items, changed)) => send(Update::Replace {
-                                        ticket,
-                                        items,
-                                        changed,
-                                    }),
-                                    None => send(Update::Created {
-                                        ticket,
-                                        times: checked.created,
-                                    }),
-                                }
+                                send_checked(ticket, checked, &send);
                             }
                         });
                     }
@@ -1338,23 +1328,29 @@ fn navigate(
         && current.is(ticket)
         && let Some(checked) = core.check_folder(path, &listed_items, location_id, created)
     {
-        match checked.replace {
-            Some((items, changed)) => send(Update::Replace {
-                ticket,
-                items,
-                changed,
-            }),
-            None if !checked.created.is_empty() => send(Update::Created {
-                ticket,
-                times: checked.created,
-            }),
-            None => {}
-        }
+        send_checked(ticket, checked, send);
     }
     // A folder outside the locations is watched while it is shown (the live index watches
     // the locations' own); set up after the listing is out, so it never delays it.
     if current.is(ticket) {
         core.watch_view(listed.then_some(path), listing_started);
+    }
+}
+
+/// What the disk's check of an index listing (ticket `ticket`) found, to the window: the disk's
+/// rows when the folder changed since the last scan, else the creation times it read, if any.
+fn send_checked(ticket: u64, checked: crate::vdfs::query::browse::Checked, send: &impl Fn(Update)) {
+    match checked.replace {
+        Some((items, changed)) => send(Update::Replace {
+            ticket,
+            items,
+            changed,
+        }),
+        None if !checked.created.is_empty() => send(Update::Created {
+            ticket,
+            times: checked.created,
+        }),
+        None => {}
     }
 }
 

@@ -2669,7 +2669,6 @@ pub fn items_text(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vdfs::content::filetype::ContentKind;
     use crate::vdfs::query::browse::{Item, ListError};
     use crate::vdfs::query::dupes::Member;
 
@@ -2780,22 +2779,11 @@ mod tests {
         assert!(s.transfer.is_none());
     }
 
-    /// An item named by `raw` bytes (its display name is the lossy decoding).
+    /// An item named by `raw` bytes (its display name is the lossy decoding), of one byte.
     fn item(raw: &[u8], kind: EntryKind) -> Item {
         Item {
-            name: String::from_utf8_lossy(raw).into_owned(),
-            lossy: std::str::from_utf8(raw).is_err(),
-            raw_name: raw.to_vec(),
-            uuid: None,
-            kind,
             size: 1,
-            counts: None,
-            mtime_ns: 0,
-            created_ns: None,
-            content_kind: ContentKind::Unknown,
-            hidden: false,
-            entry: None,
-            cas: None,
+            ..Item::named(raw, kind)
         }
     }
 

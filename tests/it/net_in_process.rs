@@ -26,6 +26,17 @@ fn loopback() -> NetOptions {
     }
 }
 
+/// Pairs `laptop` (whose core is `core`) with `desk` by a code, and returns desk as the laptop
+/// knows it.
+fn paired(core: &Core, desk: &Net, laptop: &Net) -> cairn::net::peers::PairedDevice {
+    core.runtime().block_on(async {
+        let code = desk.open_pairing();
+        laptop.join(&code, &desk.peer_addr()).await.unwrap();
+        desk.wait_paired().await.unwrap();
+    });
+    laptop.paired().list().unwrap().remove(0)
+}
+
 /// A code with the same slot as `code` and other digits.
 fn wrong(code: &PairingCode) -> PairingCode {
     let w = PairingCode::parse(&format!("{:04}-0000-0000", code.slot())).unwrap();
@@ -231,12 +242,7 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
         .runtime()
         .block_on(Net::shared(&laptop_core, loopback()))
         .unwrap();
-    laptop_core.runtime().block_on(async {
-        let code = desk.open_pairing();
-        laptop.join(&code, &desk.peer_addr()).await.unwrap();
-        desk.wait_paired().await.unwrap();
-    });
-    let d = laptop.paired().list().unwrap().remove(0);
+    let d = paired(&laptop_core, &desk, &laptop);
 
     // Bytes are told as they come.
     let inbox = base.join("inbox");
@@ -339,12 +345,7 @@ fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
         .runtime()
         .block_on(Net::start(&laptop_core, loopback()))
         .unwrap();
-    laptop_core.runtime().block_on(async {
-        let code = desk.open_pairing();
-        laptop.join(&code, &desk.peer_addr()).await.unwrap();
-        desk.wait_paired().await.unwrap();
-    });
-    let d = laptop.paired().list().unwrap().remove(0);
+    let d = paired(&laptop_core, &desk, &laptop);
     let report = laptop_core
         .runtime()
         .block_on(laptop.pull(
@@ -442,12 +443,7 @@ fn a_cancelled_send_leaves_no_partial_file_on_the_receiving_device() {
         .runtime()
         .block_on(Net::shared(&laptop_core, loopback()))
         .unwrap();
-    laptop_core.runtime().block_on(async {
-        let code = desk.open_pairing();
-        laptop.join(&code, &desk.peer_addr()).await.unwrap();
-        desk.wait_paired().await.unwrap();
-    });
-    let d = laptop.paired().list().unwrap().remove(0);
+    let d = paired(&laptop_core, &desk, &laptop);
 
     let job = TransferJob::push(
         &laptop_core,

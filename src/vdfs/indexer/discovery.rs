@@ -81,7 +81,7 @@ impl IndexerJob {
             // (A first index has nothing stored to load: and what it writes meanwhile is
             // not "stored" for this run.)
             let loader = s.spawn(|| match scope_id {
-                _ if fresh => Ok(Existing::empty()),
+                _ if fresh => Ok(Existing::default()),
                 Some(id) => Existing::load_subtree(&store, id),
                 None => Existing::load(&store, loc_id),
             });
@@ -282,6 +282,7 @@ impl IndexerJob {
 }
 
 /// The stored entries of one location, for comparison with a walk.
+#[derive(Default)]
 pub(super) struct Existing {
     pub(super) recs: Vec<(u64, EntryRecord)>,
     pub(super) by_id: FxHashMap<u64, usize>,
@@ -303,18 +304,6 @@ pub(super) fn name_hash(name: &[u8]) -> u64 {
 }
 
 impl Existing {
-    /// Nothing stored.
-    pub(super) fn empty() -> Existing {
-        Existing {
-            recs: Vec::new(),
-            by_id: FxHashMap::default(),
-            by_path: FxHashMap::default(),
-            collided: Vec::new(),
-            dir_stats: FxHashMap::default(),
-            scope_root: None,
-        }
-    }
-
     /// Every stored entry of `location`.
     pub(super) fn load(store: &Store, location: u32) -> Result<Existing, StoreError> {
         store.read(|tx| {
@@ -438,31 +427,25 @@ fn after_first_batch_hook() {
         return;
     }
     static ONCE: AtomicBool = AtomicBool::new(false);
-    let Some(marker) = std::env::var_os(AFTER_FIRST_BATCH_ENV) else {
-        return;
-    };
-    if ONCE.swap(true, Ordering::Relaxed) {
-        return;
-    }
-    let marker = PathBuf::from(marker);
-    if std::fs::write(&marker, b"written").is_err() {
-        return;
-    }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while marker.exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
+    if std::env::var_os(AFTER_FIRST_BATCH_ENV).is_some() && !ONCE.swap(true, Ordering::Relaxed) {
+        hold_at_marker(AFTER_FIRST_BATCH_ENV);
     }
 }
 
 fn before_walk_hook() {
-    if !cfg!(debug_assertions) {
-        return;
+    if cfg!(debug_assertions) {
+        hold_at_marker(BEFORE_WALK_ENV);
     }
-    let Some(marker) = std::env::var_os(BEFORE_WALK_ENV) else {
+}
+
+/// A test seam: when the environment variable `env` names a marker path, creates that file and
+/// waits (up to 60 s) until the test removes it.
+fn hold_at_marker(env: &str) {
+    let Some(marker) = std::env::var_os(env) else {
         return;
     };
     let marker = PathBuf::from(marker);
-    if std::fs::write(&marker, b"walked").is_err() {
+    if std::fs::write(&marker, b"here").is_err() {
         return;
     }
     let deadline = Instant::now() + Duration::from_secs(60);
