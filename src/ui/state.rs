@@ -1072,6 +1072,14 @@ impl AppState {
         self.show_missing = false;
         self.show_dupes = false;
         self.renaming = None;
+        // A local search shown ends, as when a folder is opened: its text would otherwise
+        // stay in the box and be run on the device at the next refresh.
+        if self.peer.is_none() && self.searching() {
+            self.search_text.clear();
+            self.search_filters = SearchFilters::default();
+            self.found = None;
+            self.search_ticket += 1;
+        }
         let dest = self.explorer.folder.clone();
         self.peer = Some(PeerView {
             device: d,
@@ -1497,7 +1505,10 @@ impl AppState {
             Ok(false) => return (None, None),
             Err(wait) => return (None, Some(wait)),
         }
-        let cmd = if self.searching() {
+        // (A device shown is not changed by a change here: its search is not run again.)
+        let cmd = if self.peer.is_some() {
+            None
+        } else if self.searching() {
             Some(self.rerun_search())
         } else if self.show_dupes {
             Some(Command::FindDupes)
@@ -3380,6 +3391,44 @@ mod tests {
         assert!(
             matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Copy { device, paths, dest })]
                 if *device == desk.id && paths[0] == b"/share/q3.txt" && dest == Path::new("/g")),
+            "{:?}",
+            out.commands
+        );
+    }
+
+    /// Seen in a screenshot: a local search's text stayed in the box when a device was
+    /// opened, and once a copy changed the library the live refresh ran it on the device.
+    #[test]
+    fn opening_a_device_ends_a_local_search_and_local_changes_do_not_search_the_device() {
+        use crate::ui::peers::PeerCommand;
+        let mut s = state();
+        listing(&mut s, vec![]);
+        s.search_text = "report".into();
+        let out = run(&mut s, UiCommand::Search);
+        assert!(matches!(out.commands.as_slice(), [Command::Search { .. }]));
+        let desk = desk();
+        s.apply(Update::Peer(crate::ui::peers::PeerUpdate::Devices(vec![
+            desk.clone(),
+        ])));
+        run(&mut s, UiCommand::ShowDevice(desk.id));
+        assert!(!s.searching(), "the local search ended");
+        assert!(s.found.is_none());
+        // A change in the library (a copy landed): nothing is searched, here or there.
+        s.relist_later.ask();
+        let later = Instant::now() + LIVE_GAP * 2;
+        let (cmd, _) = s.live_refresh(later);
+        assert!(
+            !matches!(
+                cmd,
+                Some(Command::Peer(PeerCommand::Search { .. }) | Command::Search { .. })
+            ),
+            "{cmd:?}"
+        );
+        // A search typed on the device is the device's.
+        s.search_text = "city".into();
+        let out = run(&mut s, UiCommand::Search);
+        assert!(
+            matches!(out.commands.as_slice(), [Command::Peer(PeerCommand::Search { text, .. })] if text == "city"),
             "{:?}",
             out.commands
         );

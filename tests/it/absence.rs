@@ -491,3 +491,61 @@ fn tags_below_a_folder_that_cannot_be_read_are_kept() {
     let items = r.run(&f, &["collection", "show", "Papers"], &[]);
     assert!(items.contains("d.txt"), "{items}");
 }
+
+/// A location's first Content index hashes its files as it writes them (before its content
+/// phase). A file it cannot read there is written without a content identity, reported once
+/// by name ("cannot identify its content"), and hashed again by the next scan once readable;
+/// every other file is identified, and the index stays consistent.
+#[test]
+fn a_file_a_first_content_index_cannot_read_is_reported_and_identified_later() {
+    let f = Fixture::new();
+    let Some(r) = Runner::unprivileged(&f) else {
+        return;
+    };
+    let locked = f.root().join("keep/sub/c.txt");
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+    let root = f.root();
+    let job = r.last_job(&r.run(
+        &f,
+        &[
+            "--json",
+            "location",
+            "add",
+            root.to_str().unwrap(),
+            "--mode",
+            "content",
+            "--rules",
+            "none",
+        ],
+        &[],
+    ));
+    fs::set_permissions(&locked, fs::Permissions::from_mode(0o666)).unwrap();
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(job["error_count"], 1, "{job}");
+    let err = &job["errors"][0];
+    assert!(
+        err["path"].as_str().unwrap().ends_with("keep/sub/c.txt"),
+        "{err}"
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot identify its content"),
+        "{err}"
+    );
+    assert!(outcome(&job).contains("3 identified"), "{job}");
+    let cas = |rel: &str| {
+        let p = f.root().join(rel);
+        let v = json(&r.run(&f, &["--json", "stat", p.to_str().unwrap()], &[]));
+        v["content"]["cas_id"].as_str().map(str::to_owned)
+    };
+    assert_eq!(cas("keep/sub/c.txt"), None);
+    assert!(cas("keep/sub/deep/d.txt").is_some());
+    r.run(&f, &["debug", "check-index"], &[]);
+    let job = r.rescan(&f, &[]);
+    assert_eq!(job["status"], "completed", "{job}");
+    assert!(outcome(&job).contains("1 identified"), "{job}");
+    assert!(cas("keep/sub/c.txt").is_some());
+    r.run(&f, &["debug", "check-index"], &[]);
+}

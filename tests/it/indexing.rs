@@ -643,27 +643,39 @@ fn hostile_files_are_catalogued_safely() {
     assert_eq!(loc.stats.dirs, 1003, "root, deep, 1000 × d, locked");
 }
 
+/// A scan killed while it writes what it found, then again while it identifies content,
+/// resumes to exactly a clean run's index. (A first index writes and identifies while it
+/// walks, so these phases are those of a rescan: half the tree was indexed shallow, the rest
+/// was added, and the location now identifies content.)
 #[test]
 fn a_killed_index_resumes_to_the_same_index_as_a_clean_run() {
     let f = Fixture::new();
-    for d in 0..40 {
-        for i in 0..250 {
-            let content = format!("dir {d} file {i} {}", "x".repeat(i % 7 * 100));
-            f.file(
-                &format!("d{d:02}/sub{}/f{i:03}.txt", i % 5),
-                content.as_bytes(),
-            );
+    let files = |f: &Fixture, dirs: std::ops::Range<usize>| {
+        for d in dirs {
+            for i in 0..250 {
+                let content = format!("dir {d} file {i} {}", "x".repeat(i % 7 * 100));
+                f.file(
+                    &format!("d{d:02}/sub{}/f{i:03}.txt", i % 5),
+                    content.as_bytes(),
+                );
+            }
         }
-    }
+    };
+    files(&f, 0..20);
+    let root = f.root();
+    let data = tempfile::tempdir().unwrap();
+    ok(cairn(data.path())
+        .args(["location", "add", "--mode", "shallow"])
+        .arg(&root));
+    files(&f, 20..40);
     for i in 0..30 {
         f.file(&format!("big/b{i}.bin"), &synthetic(150_000 + i * 1000, i));
     }
-    let root = f.root();
-    let data = tempfile::tempdir().unwrap();
+    ok(cairn(data.path()).args(["location", "set", "1", "--mode", "content"]));
     // Kill the indexer during processing, then again during content identification.
     let mut add = cairn(data.path());
-    add.args(["--json", "location", "add"]).arg(&root);
-    run_until_killed(&mut add, |phase, _| phase != "discovery");
+    add.args(["--json", "location", "rescan", "1"]);
+    run_until_killed(&mut add, |phase, _| phase == "processing");
     let list = ok(cairn(data.path()).args(["--json", "jobs", "list"]));
     assert!(list.contains("interrupted"), "{list}");
     let mut resume = cairn(data.path());
@@ -1720,11 +1732,35 @@ fn a_first_index_killed_during_its_early_writes_resumes_to_the_clean_index() {
             f.file(&format!("d{d:02}/s{}/f{i:04}", i % 3), b"");
         }
     }
+    first_index_killed_after_its_first_batch(&f, "shallow");
+}
+
+/// The same in Content mode, where the early writes hash each batch's files first and write
+/// the entries with their content identities (copies among them, and empty files).
+#[test]
+fn a_first_content_index_killed_during_its_early_writes_resumes_to_the_clean_index() {
+    let f = Fixture::new();
+    for d in 0..30 {
+        for i in 0..1500 {
+            let body = if i % 7 == 0 {
+                String::new()
+            } else {
+                format!("{}", (d * 1500 + i) % 20_000)
+            };
+            f.file(&format!("d{d:02}/s{}/f{i:04}", i % 3), body.as_bytes());
+        }
+    }
+    first_index_killed_after_its_first_batch(&f, "content");
+}
+
+/// Kills a first index of `f` in `mode` after its first early batch is committed, resumes it,
+/// and compares the index with a clean run's.
+fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
     let root = f.root();
     let data = tempfile::tempdir().unwrap();
     let marker = data.path().join("first-batch");
     let mut add = cairn(data.path())
-        .args(["location", "add", "--mode", "shallow"])
+        .args(["location", "add", "--mode", mode])
         .arg(&root)
         .env("CAIRN_TEST_AFTER_FIRST_BATCH", &marker)
         .stdout(Stdio::null())
@@ -1743,7 +1779,7 @@ fn a_first_index_killed_during_its_early_writes_resumes_to_the_clean_index() {
     let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
     let clean = tempfile::tempdir().unwrap();
     ok(cairn(clean.path())
-        .args(["location", "add", "--mode", "shallow"])
+        .args(["location", "add", "--mode", mode])
         .arg(&root));
     let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
     assert_eq!(resumed.lines().count(), fresh.lines().count());

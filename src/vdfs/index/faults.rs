@@ -245,7 +245,7 @@ impl Step {
         let mut w = IndexWriter::begin(tx)?;
         for op in &self.ops {
             match op {
-                Op::Insert(recs) => w.insert_batch(recs)?,
+                Op::Insert(recs) => w.insert_batch(&mut recs.clone())?,
                 Op::Relocate { id, parent, name } => {
                     w.update(*id, |r| {
                         r.parent = *parent;

@@ -188,23 +188,23 @@ impl<'tx> IndexWriter<'tx> {
     /// or its UUID is taken (the caller's transaction must then be dropped: the failed insert
     /// may have half-written); [`StoreError`] otherwise.
     pub fn insert(&mut self, id: u64, rec: EntryRecord) -> Result<(), StoreError> {
-        self.insert_batch(&[(id, rec)])
+        self.insert_batch(&mut [(id, rec)])
     }
 
     /// Inserts new entries (parents before children, ids increasing), with
     /// [`IndexWriter::insert`]'s checks: the records, then their name keys, then their UUID
     /// keys, one table at a time (a first index inserts a million entries this way). Each
-    /// existing key is found by the insert itself, not by a lookup before it.
+    /// existing key is found by the insert itself, not by a lookup before it. Each record's
+    /// `updated_seq` is set to this transaction's.
     ///
     /// # Errors
     /// As [`IndexWriter::insert`].
-    pub fn insert_batch(&mut self, recs: &[(u64, EntryRecord)]) -> Result<(), StoreError> {
-        for (id, rec) in recs {
-            let mut stamped = rec.clone();
-            stamped.updated_seq = self.seq;
+    pub fn insert_batch(&mut self, recs: &mut [(u64, EntryRecord)]) -> Result<(), StoreError> {
+        for (id, rec) in recs.iter_mut() {
+            rec.updated_seq = self.seq;
             if self
                 .entries
-                .insert(id, encode_record(&stamped).as_slice())?
+                .insert(*id, encode_record(rec).as_slice())?
                 .is_some()
             {
                 return Err(StoreError::Conflict {
@@ -215,7 +215,7 @@ impl<'tx> IndexWriter<'tx> {
         // Walk order is already near key order for both keys: parents come in id order (the
         // names of one folder share its leaf pages), and version-7 UUIDs grow with time.
         let mut key = Vec::with_capacity(64);
-        for (id, rec) in recs {
+        for (id, rec) in recs.iter() {
             key.clear();
             key.extend_from_slice(&rec.parent.to_be_bytes());
             key.extend_from_slice(&rec.name);
@@ -224,7 +224,7 @@ impl<'tx> IndexWriter<'tx> {
                 return Err(conflict_name(other, rec));
             }
         }
-        for (id, rec) in recs {
+        for (id, rec) in recs.iter() {
             if let Some(other) = self.uuids.insert(rec.uuid.as_u128(), id)? {
                 let other = other.value();
                 return Err(StoreError::Conflict {
@@ -393,7 +393,7 @@ impl<'tx> IndexWriter<'tx> {
         if let Some(old) = previous {
             self.unlink_content(old, link.id)?;
         }
-        if let Some(uuid) = self.add_instance(link)? {
+        if let Some(uuid) = self.add_instance(link, false)? {
             self.content_uuids.insert(uuid.as_u128(), link.cas.0)?;
         }
         Ok(())
@@ -450,12 +450,50 @@ impl<'tx> IndexWriter<'tx> {
                 self.unlink_content(old, link.id)?;
                 unlinked = true;
             }
-            if let Some(uuid) = self.add_instance(link)? {
+            if let Some(uuid) = self.add_instance(link, false)? {
                 new_uuids.push((uuid.as_u128(), link.cas));
             }
         }
-        // The new contents' UUID keys, in UUID order; a content created above and emptied again
-        // by a later unlink has none.
+        self.insert_content_uuids(new_uuids, unlinked)
+    }
+
+    /// New entries whose records already name their content identities (a first index that
+    /// hashed its files before writing them): [`IndexWriter::insert_batch`] of `recs`, then
+    /// the instances and contents of `links` as [`IndexWriter::link_contents`] adds them, in
+    /// cas_id order. Each link's entry must be in `recs` with `cas` set to `link.cas`, once.
+    /// One write of each entry instead of an insert and a rewrite.
+    ///
+    /// # Errors
+    /// As [`IndexWriter::insert_batch`].
+    pub fn insert_linked(
+        &mut self,
+        recs: &mut [(u64, EntryRecord)],
+        links: &[ContentLink],
+    ) -> Result<(), StoreError> {
+        debug_assert!(
+            links.windows(2).all(|w| w[0].id < w[1].id),
+            "links in id order"
+        );
+        self.insert_batch(recs)?;
+        let mut by_cas: Vec<&ContentLink> = links.iter().collect();
+        by_cas.sort_unstable_by_key(|l| (l.cas, l.id));
+        let mut new_uuids = Vec::new();
+        for link in by_cas {
+            if let Some(uuid) = self.add_instance(link, true)? {
+                new_uuids.push((uuid.as_u128(), link.cas));
+            }
+        }
+        self.insert_content_uuids(new_uuids, false)
+    }
+
+    /// The UUID keys of contents created in this transaction ((UUID, cas_id)), in UUID order;
+    /// after `unlinked` (contents were unlinked in this transaction) a content created and
+    /// emptied again has none.
+    fn insert_content_uuids(
+        &mut self,
+        mut new_uuids: Vec<(u128, CasId)>,
+        unlinked: bool,
+    ) -> Result<(), StoreError> {
         new_uuids.sort_unstable();
         for (uuid, cas) in new_uuids {
             if unlinked && self.content.get(cas.0)?.is_none() {
@@ -469,13 +507,45 @@ impl<'tx> IndexWriter<'tx> {
     /// The content side of linking entry `link.id` (whose record already names `link.cas`):
     /// the instance row and the content record (created, or its count and type updated).
     /// Returns the UUID of a content created here, whose UUID key the caller inserts.
-    fn add_instance(&mut self, link: &ContentLink) -> Result<Option<Uuid>, StoreError> {
+    ///
+    /// With `likely_new` (a first index, whose contents are mostly new), the content is
+    /// written as new at once, and written again merged if it existed: one btree operation
+    /// instead of a lookup and an insert in the usual case, one more in the other.
+    fn add_instance(
+        &mut self,
+        link: &ContentLink,
+        likely_new: bool,
+    ) -> Result<Option<Uuid>, StoreError> {
         let fresh = self.instances.insert((link.cas.0, link.id), ())?.is_none();
+        let new_record = |uuid, now_ms| ContentRecord {
+            cas: link.cas,
+            uuid,
+            size: link.size,
+            kind: link.kind,
+            file_type: link.file_type.clone(),
+            mime: link.mime.clone(),
+            instances: 1,
+            first_seen_ms: now_ms,
+            last_verified_ms: None,
+            integrity: None,
+        };
         let c = &mut self.content;
-        let existing: Option<ContentRecord> = c
-            .get(link.cas.0)?
-            .map(|v| decode_record(v.value()))
-            .transpose()?;
+        let existing: Option<ContentRecord> = if likely_new {
+            let uuid = link.cas.content_uuid();
+            let rec = new_record(uuid, self.now_ms);
+            let old = c
+                .insert(link.cas.0, encode_record(&rec).as_slice())?
+                .map(|v| decode_record(v.value()))
+                .transpose()?;
+            match old {
+                None => return Ok(Some(uuid)),
+                Some(old) => Some(old),
+            }
+        } else {
+            c.get(link.cas.0)?
+                .map(|v| decode_record(v.value()))
+                .transpose()?
+        };
         let mut created = None;
         let rec = match existing {
             Some(mut r) => {
@@ -507,18 +577,7 @@ impl<'tx> IndexWriter<'tx> {
             None => {
                 let uuid = link.cas.content_uuid();
                 created = Some(uuid);
-                ContentRecord {
-                    cas: link.cas,
-                    uuid,
-                    size: link.size,
-                    kind: link.kind,
-                    file_type: link.file_type.clone(),
-                    mime: link.mime.clone(),
-                    instances: 1,
-                    first_seen_ms: self.now_ms,
-                    last_verified_ms: None,
-                    integrity: None,
-                }
+                new_record(uuid, self.now_ms)
             }
         };
         c.insert(link.cas.0, encode_record(&rec).as_slice())?;

@@ -23,12 +23,12 @@ pub(super) struct Scope {
 impl IndexerJob {
     /// Phases 1–3. Returns the location's new stats after a full scan; `None` after a scoped
     /// one, which has added its difference to them itself. In Content mode, also the hashing
-    /// of the new and changed files, started before the writes (see [`Prehash`]).
+    /// of the new and changed files, started before the writes (see [`Ahead`]).
     pub(super) fn scan(
         &mut self,
         ctx: &mut JobContext,
         loc: &LocationRecord,
-    ) -> Result<(Option<LocationStats>, Option<Prehash>), JobError> {
+    ) -> Result<(Option<LocationStats>, Ahead), JobError> {
         let rules = Compiled::new(&loc.rules).map_err(JobError::Failed)?;
         let scope = self.resolve_scope(ctx.store(), loc, &rules)?;
         before_walk_hook();
@@ -159,11 +159,22 @@ impl IndexerJob {
             "compared in {:?}",
             t.elapsed()
         );
+        // What the first index wrote while it walked is not written (or hashed) again.
+        let mut plan = plan;
+        let mut identified_all = false;
+        if let Some(w) = &first {
+            identified_all = w.unidentified == Some(0);
+            let done = w.written as usize;
+            plan.ids[..done].copy_from_slice(&w.ids[..done]);
+            plan.new_nodes.retain(|&n| n as usize >= done);
+            self.counts.created += done as u64;
+            self.counts.identified += w.identified;
+        }
         // In Content mode, the new and changed files are hashed while the plan is written
         // (but for those whose content is known already: see `content::known`).
         let hints = crate::vdfs::content::known::any();
         let ahead = (loc.mode >= IndexMode::Content).then(|| {
-            let files = plan
+            let files: Vec<_> = plan
                 .new_nodes
                 .iter()
                 .copied()
@@ -179,16 +190,15 @@ impl IndexerJob {
                 })
                 .map(|(i, path)| (path, tree.name(i).to_vec()))
                 .collect();
-            Prehash::start(files)
+            (!files.is_empty()).then(|| Prehash::start(files))
         });
-        // What the first index wrote while it walked is not written again.
-        let mut plan = plan;
-        if let Some(w) = &first {
-            let done = w.written as usize;
-            plan.ids[..done].copy_from_slice(&w.ids[..done]);
-            plan.new_nodes.retain(|&n| n as usize >= done);
-            self.counts.created += done as u64;
-        }
+        let ahead = match ahead.flatten() {
+            Some(p) => Ahead::Hashing(p),
+            None if identified_all && plan.new_nodes.is_empty() && plan.modified.is_empty() => {
+                Ahead::Identified
+            }
+            None => Ahead::Nothing,
+        };
         let t = Instant::now();
         self.apply(ctx, &tree, &existing, &plan, dir_stats, loc)?;
         tracing::debug!("written in {:?}", t.elapsed());
@@ -463,6 +473,9 @@ const FIRST_IDS: u64 = 65_536;
 /// [`WRITE_BATCH`] committed without waiting for the disk (the scan's durable end makes them
 /// durable). The store's writer then works beside the listing threads instead of after them.
 ///
+/// In Content mode each batch's files are hashed first (see [`FirstHashing`]), so each entry is
+/// written once, with its cas_id, and the hashing overlaps the walk.
+///
 /// Nothing of the job's state goes with these writes: a run interrupted or crashed after some
 /// of them finds them stored, so it takes the usual way (it compares, keeps what is there,
 /// adds the rest). A failed write stops the early writes; the job then fails with it.
@@ -477,9 +490,23 @@ pub(super) struct FirstWrites {
     next_id: u64,
     ids_end: u64,
     batch: Vec<(u64, EntryRecord)>,
+    /// The store file's write-back after each batch (see [`write_back`]).
+    back: Option<crate::vdfs::fs::ops::WriteBack>,
+    /// In Content mode, the files of `batch` to hash (index in `batch`, path).
+    files: Vec<(u32, PathBuf)>,
     pending: Option<crate::store::WriteTicket<()>>,
+    /// In Content mode, the stage that hashes each batch's files before writing it.
+    hashing: Option<FirstHashing>,
     /// Nodes whose entries are written (`0..written`), once [`FirstWrites::finish`] returned.
     pub(super) written: u32,
+    /// Files written with their cas_id, once [`FirstWrites::finish`] returned.
+    pub(super) identified: u64,
+    /// Non-empty files told so far (those [`FirstHashing`] is given).
+    files_told: u64,
+    /// In Content mode, once [`FirstWrites::finish`] returned: how many non-empty files were
+    /// written without a cas_id (unreadable, changed since the walk, or the hashing stage
+    /// could not start).
+    pub(super) unidentified: Option<u64>,
     error: Option<StoreError>,
 }
 
@@ -507,8 +534,16 @@ impl FirstWrites {
             next_id: 0,
             ids_end: 0,
             batch: Vec::with_capacity(WRITE_BATCH),
+            back: None,
+            files: Vec::new(),
             pending: None,
+            hashing: (loc.mode >= IndexMode::Content)
+                .then(|| FirstHashing::start(store.clone()))
+                .flatten(),
             written: 0,
+            identified: 0,
+            files_told: 0,
+            unidentified: None,
             error: None,
         }))
     }
@@ -542,6 +577,12 @@ impl FirstWrites {
             self.next_id += 1;
             self.ids.push(id);
             let node = tree.node(n);
+            if node.kind == EntryKind::File && node.size > 0 {
+                self.files_told += 1;
+                if self.hashing.is_some() {
+                    self.files.push((self.batch.len() as u32, tree.path(n)));
+                }
+            }
             let (parent, name) = if n == 0 {
                 (0, self.root_name.clone())
             } else {
@@ -568,20 +609,45 @@ impl FirstWrites {
     /// Queues the batch; waits for the one before it first (one in flight while the next is
     /// gathered).
     fn flush(&mut self) {
+        if let Some(h) = &self.hashing {
+            if self.error.is_some() || self.batch.is_empty() {
+                return;
+            }
+            let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+            if h.tx
+                .send((entries, std::mem::take(&mut self.files)))
+                .is_err()
+            {
+                // The stage stopped at a failed write: its error ends the early writes.
+                let h = self.hashing.take().expect("hashing");
+                self.error = Some(h.finish().err().unwrap_or_else(|| StoreError::Conflict {
+                    what: "the early writes stopped".into(),
+                }));
+            }
+            return;
+        }
         if let Some(p) = self.pending.take() {
             match p.wait() {
-                Ok(()) => after_first_batch_hook(),
+                Ok(()) => {
+                    after_first_batch_hook();
+                    if self.back.is_none() {
+                        self.back = write_back(&self.store);
+                    }
+                    if let Some(b) = &mut self.back {
+                        b.grew(1);
+                    }
+                }
                 Err(e) => self.error = Some(e),
             }
         }
         if self.error.is_some() || self.batch.is_empty() {
             return;
         }
-        let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
-        self.pending = Some(
-            self.store
-                .write_ticket_volatile(move |tx| IndexWriter::begin(tx)?.insert_batch(&entries)),
-        );
+        let mut entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        self.pending =
+            Some(self.store.write_ticket_volatile(move |tx| {
+                IndexWriter::begin(tx)?.insert_batch(&mut entries)
+            }));
     }
 
     /// Writes what is left and waits for every write: afterwards the entries of nodes
@@ -591,6 +657,17 @@ impl FirstWrites {
     /// The first write that failed.
     pub(super) fn finish(&mut self) -> Result<(), StoreError> {
         self.flush();
+        if let Some(h) = self.hashing.take() {
+            match h.finish() {
+                Ok(n) => {
+                    self.identified = n;
+                    self.unidentified = Some(self.files_told - n);
+                }
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
         if let Some(p) = self.pending.take()
             && let Err(e) = p.wait()
         {
@@ -604,4 +681,163 @@ impl FirstWrites {
             }
         }
     }
+}
+
+/// The library file's write-back while a first index writes it: its batches are committed
+/// without waiting for the disk, so the scan's durable end would write the whole new index
+/// (tens of MB) at once. A thread beside the writes makes the file durable after each batch
+/// ([`crate::vdfs::fs::ops::WriteBack`], kicked with `grew(1)`), so that end has little left.
+/// Only reads the file (a sync through a descriptor of its own); `None` if it cannot be opened.
+fn write_back(store: &Store) -> Option<crate::vdfs::fs::ops::WriteBack> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(store.path())
+        .ok()?;
+    Some(crate::vdfs::fs::ops::WriteBack::new(&file, 1))
+}
+
+/// Where a scan leaves the content phase (Content mode).
+pub(super) enum Ahead {
+    /// Nothing done ahead: the content phase finds what to hash in the index.
+    Nothing,
+    /// The new and changed files, being hashed while the scan wrote (see [`Prehash`]).
+    Hashing(Prehash),
+    /// A first index that wrote every non-empty file with its cas_id: nothing is left to
+    /// identify.
+    Identified,
+}
+
+/// A batch of a first index's entries (id, record) and the files among them to hash (index in
+/// the batch, path).
+type FirstBatch = (Vec<(u64, EntryRecord)>, Vec<(u32, PathBuf)>);
+
+/// The content side of a first Content index's early writes: a thread that takes each batch
+/// of [`FirstWrites`], hashes its files (sampled cas_id and file type, on one thread per core;
+/// a copy this process received is taken from [`crate::vdfs::content::known`]), fills in the
+/// records' cas_ids and writes the batch with [`IndexWriter::insert_linked`], one write in
+/// flight while the next batch is hashed. A file that cannot be read or changed size since
+/// the walk is written without a cas_id: the content phase hashes it again and reports why
+/// it cannot. The batches are written in the order they come.
+struct FirstHashing {
+    tx: std::sync::mpsc::SyncSender<FirstBatch>,
+    thread: std::thread::JoinHandle<Result<u64, StoreError>>,
+}
+
+impl FirstHashing {
+    /// The stage, or `None` if its thread cannot be started (the batches are then written
+    /// without cas_ids, and the content phase hashes them).
+    fn start(store: Store) -> Option<FirstHashing> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<FirstBatch>(1);
+        let thread = std::thread::Builder::new()
+            .name("cairn-first-hash".into())
+            .spawn(move || {
+                let registry = Registry::active();
+                let mut pending: Option<crate::store::WriteTicket<()>> = None;
+                let mut identified = 0u64;
+                let mut back = write_back(&store);
+                for (mut entries, files) in rx {
+                    let links = hash_batch(&mut entries, &files, registry);
+                    if let Some(p) = pending.take() {
+                        p.wait()?;
+                        after_first_batch_hook();
+                        if let Some(b) = &mut back {
+                            b.grew(1);
+                        }
+                    }
+                    identified += links.len() as u64;
+                    pending = Some(store.write_ticket_volatile(move |tx| {
+                        IndexWriter::begin(tx)?.insert_linked(&mut entries, &links)
+                    }));
+                }
+                if let Some(p) = pending {
+                    p.wait()?;
+                }
+                Ok(identified)
+            })
+            .ok()?;
+        Some(FirstHashing { tx, thread })
+    }
+
+    /// Waits for every batch sent to be written. Returns how many files were written with a
+    /// cas_id.
+    ///
+    /// # Errors
+    /// The first write that failed.
+    fn finish(self) -> Result<u64, StoreError> {
+        drop(self.tx);
+        self.thread.join().unwrap_or_else(|_| {
+            Err(StoreError::Conflict {
+                what: "the thread hashing a first index's files panicked".into(),
+            })
+        })
+    }
+}
+
+/// Hashes `files` (index in `entries`, path) on one thread per core and sets the cas_id (and
+/// the content kind found in the bytes) of each entry hashed at the size the walk saw.
+/// Returns their content links, in entry order.
+fn hash_batch(
+    entries: &mut [(u64, EntryRecord)],
+    files: &[(u32, PathBuf)],
+    registry: &'static Registry,
+) -> Vec<ContentLink> {
+    let hints = crate::vdfs::content::known::any();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len().div_ceil(64).max(1));
+    let next = AtomicUsize::new(0);
+    let recs: &[(u64, EntryRecord)] = entries;
+    let mut hashed: Vec<(u32, super::identification::Hashed)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut buf = Vec::new();
+                    let mut out = Vec::new();
+                    while let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let rec = &recs[*i as usize].1;
+                        let known = if hints {
+                            crate::vdfs::content::known::take(path, rec.size, rec.mtime_ns)
+                        } else {
+                            None
+                        };
+                        let r = match known {
+                            Some(k) => Ok(super::identification::Hashed {
+                                cas: Some(k.cas),
+                                size: rec.size,
+                                type_index: k.type_index,
+                            }),
+                            None => {
+                                super::identification::hash_one(path, &rec.name, registry, &mut buf)
+                            }
+                        };
+                        if let Ok(h) = r
+                            && h.size == rec.size
+                        {
+                            out.push((*i, h));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    hashed.sort_unstable_by_key(|(i, _)| *i);
+    let mut links = Vec::with_capacity(hashed.len());
+    for (i, h) in hashed {
+        let (id, rec) = &mut entries[i as usize];
+        if let Some(link) = super::identification::link_of(*id, &h, registry) {
+            rec.cas = Some(link.cas);
+            if link.kind != ContentKind::Unknown {
+                rec.content_kind = link.kind;
+            }
+            links.push(link);
+        }
+    }
+    links
 }

@@ -176,17 +176,7 @@ impl IndexerJob {
                 match r {
                     Ok(s) if s.size == item.size => {
                         bytes += s.size;
-                        if let Some(cas) = s.cas {
-                            let ft = s.type_index.and_then(|i| registry.get(i));
-                            links.push(ContentLink {
-                                id: item.id,
-                                cas,
-                                size: s.size,
-                                kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
-                                file_type: ft.map(|t| t.id.clone()),
-                                mime: ft.map(|t| t.mime().to_owned()),
-                            });
-                        }
+                        links.extend(link_of(item.id, &s, registry));
                     }
                     Ok(_) => ctx.record_error(JobPathError::new(
                         &item.path,
@@ -264,6 +254,20 @@ fn take_known(todo: &[Pending], rest: Vec<usize>) -> (Vec<usize>, Vec<(usize, Ha
         })
         .collect();
     (rest, known)
+}
+
+/// The content link of entry `id` whose file was hashed as `h`, if that gave a cas_id.
+pub(super) fn link_of(id: u64, h: &Hashed, registry: &Registry) -> Option<ContentLink> {
+    let cas = h.cas?;
+    let ft = h.type_index.and_then(|i| registry.get(i));
+    Some(ContentLink {
+        id,
+        cas,
+        size: h.size,
+        kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
+        file_type: ft.map(|t| t.id.clone()),
+        mime: ft.map(|t| t.mime().to_owned()),
+    })
 }
 
 /// The cas_id and type of one file, as a hasher thread computes them.

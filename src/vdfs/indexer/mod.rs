@@ -35,8 +35,13 @@
 //! entries are written while the walk goes on, as each folder's listing comes
 //! (`discovery::FirstWrites`, over [`crate::vdfs::fs::walk::walk_streaming`]), so the store's
 //! writer works beside the listing threads instead of after them (a shallow index of 1.1M
-//! entries: 5.8 s → 4.3 s here). A run stopped after some of those writes finds them stored
-//! and takes the usual way.
+//! entries: 5.8 s → 4.3 s here). In Content mode each batch's files are hashed first
+//! (`discovery::FirstHashing`) and every entry is written once, with its cas_id and content
+//! link (`IndexWriter::insert_linked`): the hashing overlaps the walk, and a first index whose
+//! files were all identified has no content phase (Papirus: 1.06 s → 0.75 s, same run). A
+//! thread beside these writes makes the library file durable after each batch, so the scan's
+//! durable end has little left to write. A run stopped after some of those writes finds them
+//! stored and takes the usual way.
 //!
 //! Resuming after a crash re-runs the scan (phases 1–3), which is idempotent: what earlier
 //! batches committed is found unchanged and not written again; content identification resumes
@@ -290,9 +295,13 @@ impl IndexerJob {
             // A full scan gives the location's stats; a scoped one has already added its
             // difference to them, in the transaction of its aggregates.
             let (stats, hashing) = self.scan(ctx, loc)?;
-            ahead = hashing;
+            let identified = matches!(hashing, discovery::Ahead::Identified);
+            if let discovery::Ahead::Hashing(p) = hashing {
+                ahead = Some(p);
+            }
             tracing::debug!("scanned in {:?}", t.elapsed());
-            self.phase = if loc.mode >= IndexMode::Content {
+            // (A first index that identified every file as it wrote has no content phase.)
+            self.phase = if loc.mode >= IndexMode::Content && !identified {
                 Phase::Content
             } else {
                 Phase::Finalizing

@@ -96,7 +96,7 @@ impl IndexerJob {
                 ctx.checkpoint_wait(p)?;
             }
             pending = Some(ctx.checkpoint_submit_volatile(self, move |tx| {
-                IndexWriter::begin(tx)?.insert_batch(&entries)
+                IndexWriter::begin(tx)?.insert_batch(&mut entries)
             }));
         }
         if let Some(p) = pending.take() {
@@ -238,9 +238,16 @@ impl IndexerJob {
                 Ok(())
             })?;
         }
+        // Without waiting for the disk, like the writes above: the scan's durable end makes it
+        // durable (a first index's writes reach the disk once, there), and a run resumed after
+        // a crash sets it again.
         if plan.scope.is_none() && loc.root_entry != Some(ids[0]) {
             let root_id = ids[0];
-            location::update(ctx.store(), loc.id, move |l| l.root_entry = Some(root_id))?;
+            let location = loc.id;
+            ctx.checkpoint_volatile(self, move |tx| {
+                location::update_in(tx, location, |l| l.root_entry = Some(root_id))?;
+                Ok(())
+            })?;
         }
         Ok(())
     }

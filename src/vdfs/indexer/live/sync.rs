@@ -812,7 +812,7 @@ fn insert_tree(
             new_files.push((loc, first + u64::from(i)));
         }
     }
-    w.insert_batch(&recs)?;
+    w.insert_batch(&mut recs)?;
     for (i, s) in stats.iter().enumerate() {
         if tree.node(i as u32).kind == EntryKind::Dir {
             w.set_dir_stats(first + i as u64, s)?;
