@@ -44,7 +44,7 @@ use uuid::Uuid;
 
 use crate::store::Store;
 use crate::store::schema::{DIR_STATS, ENTRIES};
-use crate::vdfs::content::filetype::{ContentKind, Registry};
+use crate::vdfs::content::filetype::Registry;
 use crate::vdfs::events::{Event, EventBus};
 use crate::vdfs::fs::entry::{EntryKind, Meta, os_from_bytes};
 use crate::vdfs::fs::rules::Compiled;
@@ -1032,23 +1032,14 @@ impl Worker {
             })) else {
                 continue;
             };
-            let Some(cas) = h.cas else { continue };
             if h.size != rec.size {
                 // Changed since: its event brings it back.
                 continue;
             }
-            let ft = h.type_index.and_then(|i| registry.get(i));
-            links.push((
-                ContentLink {
-                    id,
-                    cas,
-                    size: h.size,
-                    kind: ft.map_or(ContentKind::Unknown, |t| t.kind),
-                    file_type: ft.map(|t| t.id.clone()),
-                    mime: ft.map(|t| t.mime().to_owned()),
-                },
-                rec.meta(),
-            ));
+            let Some(link) = super::identification::link_of(id, &h, registry) else {
+                continue;
+            };
+            links.push((link, rec.meta()));
         }
         if links.is_empty() {
             return;
