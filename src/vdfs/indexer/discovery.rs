@@ -789,42 +789,47 @@ fn hash_batch(
         .min(files.len().div_ceil(64).max(1));
     let next = AtomicUsize::new(0);
     let recs: &[(u64, EntryRecord)] = entries;
+    let work = || {
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        while let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let rec = &recs[*i as usize].1;
+            let known = if hints {
+                crate::vdfs::content::known::take(path, rec.size, rec.mtime_ns)
+            } else {
+                None
+            };
+            let r = match known {
+                Some(k) => Ok(super::identification::Hashed {
+                    cas: Some(k.cas),
+                    size: rec.size,
+                    type_index: k.type_index,
+                }),
+                None => super::identification::hash_one(path, &rec.name, registry, &mut buf),
+            };
+            if let Ok(h) = r
+                && h.size == rec.size
+            {
+                out.push((*i, h));
+            }
+        }
+        out
+    };
     let mut hashed: Vec<(u32, super::identification::Hashed)> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut buf = Vec::new();
-                    let mut out = Vec::new();
-                    while let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let rec = &recs[*i as usize].1;
-                        let known = if hints {
-                            crate::vdfs::content::known::take(path, rec.size, rec.mtime_ns)
-                        } else {
-                            None
-                        };
-                        let r = match known {
-                            Some(k) => Ok(super::identification::Hashed {
-                                cas: Some(k.cas),
-                                size: rec.size,
-                                type_index: k.type_index,
-                            }),
-                            None => {
-                                super::identification::hash_one(path, &rec.name, registry, &mut buf)
-                            }
-                        };
-                        if let Ok(h) = r
-                            && h.size == rec.size
-                        {
-                            out.push((*i, h));
-                        }
-                    }
-                    out
-                })
-            })
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
             .collect();
+        // No thread to be had: this one hashes them all (a worker that panicked leaves its
+        // files to the content phase).
+        let here = if workers.is_empty() {
+            work()
+        } else {
+            Vec::new()
+        };
         workers
             .into_iter()
             .flat_map(|w| w.join().unwrap_or_default())
+            .chain(here)
             .collect()
     });
     hashed.sort_unstable_by_key(|(i, _)| *i);
