@@ -327,23 +327,13 @@ impl TransferJob {
     /// `items` (those not finished) into its folder `dest` left there, within
     /// [`FORGET_WITHIN`] in all.
     fn forget_pushed(&self, items: &[Vec<u8>], dest: &[u8]) -> Result<(), JobError> {
-        let core = self
-            .core
-            .as_ref()
-            .and_then(WeakCore::upgrade)
-            .ok_or_else(|| JobError::Failed("Cairn is closing".into()))?;
         let name = &self.device_name;
         let kept = |why: String| {
             JobError::Failed(format!(
                 "{why}; the partial files it kept stay on {name} (a later send of the same items goes on from them)"
             ))
         };
-        let device = super::peers::PairedDevices::at(core.data_dir().config())
-            .list()
-            .map_err(|e| kept(e.to_string()))?
-            .into_iter()
-            .find(|d| d.id == self.device)
-            .ok_or_else(|| kept(format!("{name} is no longer paired")))?;
+        let (core, device) = self.core_and_device().map_err(|e| kept(e.to_string()))?;
         let rt = core.runtime();
         let removed = rt
             .block_on(async {
@@ -363,6 +353,33 @@ impl TransferJob {
             .map_err(|e| kept(crate::format::one_line(&e)))?;
         tracing::info!(removed, device = %name, "a cancelled send's partial files were removed there");
         Ok(())
+    }
+}
+
+impl TransferJob {
+    /// The running core and the device as paired.
+    ///
+    /// # Errors
+    /// [`JobError::Stopped`] while Cairn closes or when the paired devices cannot be read;
+    /// [`JobError::Failed`] when the device is no longer paired.
+    fn core_and_device(&self) -> Result<(Core, super::PairedDevice), JobError> {
+        let core = self
+            .core
+            .as_ref()
+            .and_then(WeakCore::upgrade)
+            .ok_or_else(|| JobError::Stopped("Cairn is closing".into()))?;
+        let device = super::peers::PairedDevices::at(core.data_dir().config())
+            .list()
+            .map_err(|e| JobError::Stopped(e.to_string()))?
+            .into_iter()
+            .find(|d| d.id == self.device)
+            .ok_or_else(|| {
+                JobError::Failed(format!(
+                    "{} is no longer paired with this device",
+                    self.device_name
+                ))
+            })?;
+        Ok((core, device))
     }
 }
 
@@ -436,22 +453,7 @@ impl Job for TransferJob {
     }
 
     fn run(&mut self, ctx: &mut JobContext) -> Result<String, JobError> {
-        let core = self
-            .core
-            .as_ref()
-            .and_then(WeakCore::upgrade)
-            .ok_or_else(|| JobError::Stopped("Cairn is closing".into()))?;
-        let device = super::peers::PairedDevices::at(core.data_dir().config())
-            .list()
-            .map_err(|e| JobError::Stopped(e.to_string()))?
-            .into_iter()
-            .find(|d| d.id == self.device)
-            .ok_or_else(|| {
-                JobError::Failed(format!(
-                    "{} is no longer paired with this device",
-                    self.device_name
-                ))
-            })?;
+        let (core, device) = self.core_and_device()?;
         let net = core
             .runtime()
             .block_on(Net::shared(&core, NetOptions::from_env()))

@@ -1072,13 +1072,10 @@ impl AppState {
         self.show_missing = false;
         self.show_dupes = false;
         self.renaming = None;
-        // A local search shown ends, as when a folder is opened: its text would otherwise
+        // A local search shown ends, as when an item is revealed: its text would otherwise
         // stay in the box and be run on the device at the next refresh.
         if self.peer.is_none() && self.searching() {
-            self.search_text.clear();
-            self.search_filters = SearchFilters::default();
-            self.found = None;
-            self.search_ticket += 1;
+            self.end_local_search();
         }
         let dest = self.explorer.folder.clone();
         self.peer = Some(PeerView {
@@ -1449,13 +1446,20 @@ impl AppState {
         }
     }
 
+    /// Ends the local search shown: the box, its filter chips and its results are cleared, and
+    /// an answer still on its way (an older ticket) is dropped.
+    fn end_local_search(&mut self) {
+        self.search_text.clear();
+        self.search_filters = SearchFilters::default();
+        self.found = None;
+        self.search_ticket += 1;
+    }
+
     /// Shows `path` selected in its folder, leaving the duplicates and search views; returns
     /// the listing command.
     pub fn reveal(&mut self, path: PathBuf) -> Option<Command> {
         self.show_dupes = false;
-        self.search_text.clear();
-        self.search_filters = SearchFilters::default();
-        self.found = None;
+        self.end_local_search();
         // The search field filters the folder the item is shown in.
         self.find_mode = crate::ui::search::FindMode::Filter;
         self.search_everywhere = false;
@@ -2859,7 +2863,7 @@ mod tests {
             Command::Relist { ticket: t, .. },
         ] if *t == ticket),
             "{:?}",
-            out.commands.len()
+            out.commands
         );
     }
 

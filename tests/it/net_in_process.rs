@@ -37,6 +37,50 @@ fn paired(core: &Core, desk: &Net, laptop: &Net) -> cairn::net::peers::PairedDev
     laptop.paired().list().unwrap().remove(0)
 }
 
+/// Two devices in this process, each with its own data folder under `base`: desk serving
+/// `shared` (a shallow location), and laptop, paired with it, whose endpoint is its core's
+/// shared one (as the transfer jobs, registered, find it). Fields drop in order: the
+/// endpoints before their cores.
+struct Devices {
+    d: cairn::net::peers::PairedDevice,
+    laptop: Net,
+    desk: Net,
+    laptop_lib: std::sync::Arc<cairn::vdfs::Library>,
+    laptop_core: Core,
+    _desk_lib: std::sync::Arc<cairn::vdfs::Library>,
+    _desk_core: Core,
+}
+
+fn two_devices(base: &std::path::Path, shared: &std::path::Path) -> Devices {
+    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
+    let desk_lib = desk_core.open_library(None).unwrap();
+    let (_, job) = desk_lib
+        .add_location(shared, IndexMode::Shallow, Rules::default())
+        .unwrap();
+    assert_eq!(job.wait(), JobStatus::Completed);
+    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
+    cairn::net::job::register(&laptop_core);
+    let laptop_lib = laptop_core.open_library(None).unwrap();
+    let desk = desk_core
+        .runtime()
+        .block_on(Net::start(&desk_core, loopback()))
+        .unwrap();
+    let laptop = laptop_core
+        .runtime()
+        .block_on(Net::shared(&laptop_core, loopback()))
+        .unwrap();
+    let d = paired(&laptop_core, &desk, &laptop);
+    Devices {
+        d,
+        laptop,
+        desk,
+        laptop_lib,
+        laptop_core,
+        _desk_lib: desk_lib,
+        _desk_core: desk_core,
+    }
+}
+
 /// A code with the same slot as `code` and other digits.
 fn wrong(code: &PairingCode) -> PairingCode {
     let w = PairingCode::parse(&format!("{:04}-0000-0000", code.slot())).unwrap();
@@ -224,25 +268,14 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
     let big: Vec<u8> = crate::common::pattern(256u32 << 20);
     let src = tree.join("big.bin");
     std::fs::write(&src, &big).unwrap();
-    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
-    let lib = desk_core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&tree, IndexMode::Shallow, Rules::default())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
-    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
-    cairn::net::job::register(&laptop_core);
-    let laptop_lib = laptop_core.open_library(None).unwrap();
-    let desk = desk_core
-        .runtime()
-        .block_on(Net::start(&desk_core, loopback()))
-        .unwrap();
-    // The job finds this endpoint (on loopback) as the core's shared one.
-    let laptop = laptop_core
-        .runtime()
-        .block_on(Net::shared(&laptop_core, loopback()))
-        .unwrap();
-    let d = paired(&laptop_core, &desk, &laptop);
+    let Devices {
+        laptop_core,
+        laptop_lib,
+        desk,
+        laptop,
+        d,
+        ..
+    } = &two_devices(&base, &tree);
 
     // Bytes are told as they come.
     let inbox = base.join("inbox");
@@ -323,29 +356,20 @@ fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
     for (rel, data) in &files {
         std::fs::write(src.join(rel), data).unwrap();
     }
-    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
-    let lib = desk_core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&tree, IndexMode::Shallow, Rules::default())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
-    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
-    let laptop_lib = laptop_core.open_library(None).unwrap();
+    let Devices {
+        laptop_core,
+        laptop_lib,
+        desk,
+        laptop,
+        d,
+        ..
+    } = &two_devices(&base, &tree);
     let home = base.join("home");
     std::fs::create_dir(&home).unwrap();
     let (_, job) = laptop_lib
         .add_location(&home, IndexMode::Content, Rules::default())
         .unwrap();
     assert_eq!(job.wait(), JobStatus::Completed);
-    let desk = desk_core
-        .runtime()
-        .block_on(Net::start(&desk_core, loopback()))
-        .unwrap();
-    let laptop = laptop_core
-        .runtime()
-        .block_on(Net::start(&laptop_core, loopback()))
-        .unwrap();
-    let d = paired(&laptop_core, &desk, &laptop);
     let report = laptop_core
         .runtime()
         .block_on(laptop.pull(
@@ -426,24 +450,13 @@ fn a_cancelled_send_leaves_no_partial_file_on_the_receiving_device() {
     let decoy = there.join(".cairn-pull-0123456789abcdef.part");
     std::fs::write(&decoy, b"the person's own").unwrap();
 
-    let desk_core = Core::start(CoreOptions::at(base.join("desk"))).unwrap();
-    let lib = desk_core.open_library(None).unwrap();
-    let (_, job) = lib
-        .add_location(&inbox, IndexMode::Shallow, Rules::default())
-        .unwrap();
-    assert_eq!(job.wait(), JobStatus::Completed);
-    let laptop_core = Core::start(CoreOptions::at(base.join("laptop"))).unwrap();
-    cairn::net::job::register(&laptop_core);
-    let laptop_lib = laptop_core.open_library(None).unwrap();
-    let desk = desk_core
-        .runtime()
-        .block_on(Net::start(&desk_core, loopback()))
-        .unwrap();
-    let laptop = laptop_core
-        .runtime()
-        .block_on(Net::shared(&laptop_core, loopback()))
-        .unwrap();
-    let d = paired(&laptop_core, &desk, &laptop);
+    let Devices {
+        laptop_core,
+        laptop_lib,
+        desk,
+        d,
+        ..
+    } = &two_devices(&base, &inbox);
 
     let job = TransferJob::push(
         &laptop_core,
