@@ -284,7 +284,7 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
     laptop_core
         .runtime()
         .block_on(laptop.pull(
-            &d,
+            d,
             &desk.addrs(),
             src.as_os_str().as_bytes(),
             &inbox,
@@ -302,7 +302,7 @@ fn a_copy_tells_its_bytes_as_they_come_and_pauses_and_resumes_as_a_job() {
     let again = base.join("again");
     std::fs::create_dir(&again).unwrap();
     let job = TransferJob::pull(
-        &laptop_core,
+        laptop_core,
         d.id,
         &d.name,
         desk.addrs(),
@@ -373,7 +373,7 @@ fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
     let report = laptop_core
         .runtime()
         .block_on(laptop.pull(
-            &d,
+            d,
             &desk.addrs(),
             src.as_os_str().as_bytes(),
             &home,
@@ -394,7 +394,7 @@ fn a_copy_from_a_device_is_indexed_with_the_cas_ids_of_its_bytes_as_received() {
         .set_modified(mtime)
         .unwrap();
 
-    let job = cairn::net::index_copied(&laptop_core, &landed).expect("a rescan");
+    let job = cairn::net::index_copied(laptop_core, &landed).expect("a rescan");
     assert_eq!(job.wait(), JobStatus::Completed);
     for (rel, data) in &files {
         let rec = laptop_lib
@@ -459,7 +459,7 @@ fn a_cancelled_send_leaves_no_partial_file_on_the_receiving_device() {
     } = &two_devices(&base, &inbox);
 
     let job = TransferJob::push(
-        &laptop_core,
+        laptop_core,
         d.id,
         &d.name,
         desk.addrs(),
