@@ -1785,3 +1785,110 @@ fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
     assert_eq!(resumed.lines().count(), fresh.lines().count());
     assert_eq!(resumed, fresh);
 }
+
+/// A first index whose folder goes away while it writes: the entries it wrote stay (absence
+/// is never deletion), the job says so instead of "nothing in the index was changed", and
+/// the next scan, with the folder back, completes the index to exactly a clean run's.
+#[test]
+fn a_first_index_whose_folder_goes_away_keeps_what_it_wrote_and_says_so() {
+    let f = Fixture::new();
+    for d in 0..25 {
+        for i in 0..1000 {
+            f.file(&format!("d{d:02}/f{i:04}"), b"");
+        }
+    }
+    let root = f.root();
+    let away = root.with_file_name("away");
+    let data = tempfile::tempdir().unwrap();
+    let marker = data.path().join("first-batch");
+    let add = cairn(data.path())
+        .args(["--json", "location", "add", "--mode", "shallow"])
+        .arg(&root)
+        .env("CAIRN_TEST_AFTER_FIRST_BATCH", &marker)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(std::time::Instant::now() < deadline, "no early batch");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    fs::rename(&root, &away).unwrap();
+    fs::remove_file(&marker).unwrap();
+    let out = add.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let job: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("a job record")).unwrap();
+    assert_eq!(job["status"], "failed", "{job}");
+    let outcome = job["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.contains("what it found before is kept in the index"),
+        "{job}"
+    );
+    assert!(
+        ok(cairn(data.path()).args(["debug", "dump-index"]))
+            .lines()
+            .count()
+            >= 20_000,
+        "the first batch is still there"
+    );
+    fs::rename(&away, &root).unwrap();
+    ok(cairn(data.path()).args(["location", "rescan", "1"]));
+    ok(cairn(data.path()).args(["debug", "check-index"]));
+    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
+    let clean = tempfile::tempdir().unwrap();
+    ok(cairn(clean.path())
+        .args(["location", "add", "--mode", "shallow"])
+        .arg(&root));
+    assert_eq!(
+        resumed,
+        ok(cairn(clean.path()).args(["debug", "dump-index"]))
+    );
+}
+
+/// A first Content index hashes as it writes (its early writes); a rescan hashes in the
+/// content phase. Both give the same index: the same cas_ids, types, content records and
+/// instance counts, with a second location holding copies of the first's files.
+#[test]
+fn a_first_content_index_equals_a_shallow_index_identified_by_a_rescan() {
+    let f = Fixture::new();
+    for d in 0..6 {
+        for i in 0..400 {
+            let body = match i % 5 {
+                0 => Vec::new(),
+                1 => synthetic(150_000 + i, i),
+                _ => format!("file {} of {d}", i % 97).into_bytes(),
+            };
+            f.file(&format!("a/d{d}/f{i:03}.txt"), &body);
+            if i % 3 == 0 {
+                f.file(&format!("b/copy{d}-{i:03}.md"), &body);
+            }
+        }
+    }
+    f.file("a/pic.png", b"\x89PNG\r\n\x1a\nnot much of a picture");
+    let root = f.root();
+    let first = tempfile::tempdir().unwrap();
+    let later = tempfile::tempdir().unwrap();
+    for loc in ["a", "b"] {
+        ok(cairn(first.path())
+            .args(["location", "add", "--mode", "content"])
+            .arg(root.join(loc)));
+        ok(cairn(later.path())
+            .args(["location", "add", "--mode", "shallow"])
+            .arg(root.join(loc)));
+    }
+    for id in ["1", "2"] {
+        ok(cairn(later.path()).args(["location", "set", id, "--mode", "content"]));
+        ok(cairn(later.path()).args(["location", "rescan", id]));
+    }
+    ok(cairn(first.path()).args(["debug", "check-index"]));
+    let a = ok(cairn(first.path()).args(["debug", "dump-index"]));
+    let b = ok(cairn(later.path()).args(["debug", "dump-index"]));
+    assert!(
+        a.lines()
+            .any(|l| l.starts_with("content") && l.contains("png")),
+        "types from the bytes are in the dump"
+    );
+    assert_eq!(a, b);
+}

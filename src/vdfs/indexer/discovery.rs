@@ -53,7 +53,7 @@ impl IndexerJob {
         let scope_id = scope.as_ref().map(|s| s.id);
         // A first index of the whole location writes while it walks.
         let first = if scope.is_none() {
-            FirstWrites::new(&store, loc)?
+            FirstWrites::new(&store, loc, stop.clone())?
         } else {
             None
         };
@@ -64,9 +64,8 @@ impl IndexerJob {
             // loop's period.
             let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
             let walker = s.spawn(move || {
-                let mut first = first;
-                let tree = match &mut first {
-                    Some(w) => {
+                let tree = match first {
+                    Some(mut w) => {
                         let t = crate::vdfs::fs::walk::walk_streaming(&root, &opts, &mut |t, r| {
                             w.take(t, r);
                         });
@@ -76,7 +75,7 @@ impl IndexerJob {
                     None => walk(&root, &opts).map(|t| (t, None)),
                 };
                 let _ = done_tx.send(());
-                tree.map(|(t, done)| (t, done.map(|d| d.map(|()| first.expect("first writes")))))
+                tree
             });
             // (A first index has nothing stored to load: and what it writes meanwhile is
             // not "stored" for this run.)
@@ -127,14 +126,21 @@ impl IndexerJob {
             ctx.device(),
             &crate::vdfs::fs::volumes::detect(),
         )?;
+        // (A first index wrote what it found as it walked: that stays, as entries of a
+        // location whose scan did not end, and the next scan completes it.)
+        let kept = if first.as_ref().is_some_and(|w| !w.ids.is_empty()) {
+            "what it found before is kept in the index, and its next scan completes it"
+        } else {
+            "nothing in the index was changed"
+        };
         if let Availability::Offline(why) | Availability::Missing(why) = now.availability {
             return Err(JobError::Failed(format!(
-                "{why} (it went away during the scan); nothing in the index was changed"
+                "{why} (it went away during the scan); {kept}"
             )));
         }
         if let Some(to) = now.moved_to {
             return Err(JobError::Failed(format!(
-                "its volume was mounted again at {} during the scan; nothing in the index was changed (scan it again)",
+                "its volume was mounted again at {} during the scan; {kept} (scan it again)",
                 to.display()
             )));
         }
@@ -161,11 +167,9 @@ impl IndexerJob {
         );
         // What the first index wrote while it walked is not written (or hashed) again.
         let mut plan = plan;
-        let mut identified_all = false;
         if let Some(w) = &first {
-            identified_all = w.unidentified == Some(0);
-            let done = w.written as usize;
-            plan.ids[..done].copy_from_slice(&w.ids[..done]);
+            let done = w.ids.len();
+            plan.ids[..done].copy_from_slice(&w.ids);
             plan.new_nodes.retain(|&n| n as usize >= done);
             self.counts.created += done as u64;
             self.counts.identified += w.identified;
@@ -194,9 +198,7 @@ impl IndexerJob {
         });
         let ahead = match ahead.flatten() {
             Some(p) => Ahead::Hashing(p),
-            None if identified_all && plan.new_nodes.is_empty() && plan.modified.is_empty() => {
-                Ahead::Identified
-            }
+            None if first.as_ref().is_some_and(|w| w.all_identified) => Ahead::Identified,
             None => Ahead::Nothing,
         };
         let t = Instant::now();
@@ -473,8 +475,9 @@ const FIRST_IDS: u64 = 65_536;
 /// [`WRITE_BATCH`] committed without waiting for the disk (the scan's durable end makes them
 /// durable). The store's writer then works beside the listing threads instead of after them.
 ///
-/// In Content mode each batch's files are hashed first (see [`FirstHashing`]), so each entry is
-/// written once, with its cas_id, and the hashing overlaps the walk.
+/// The batches go through one thread ([`FirstStage`]) that, in Content mode, hashes each
+/// batch's files first, so each entry is written once, with its cas_id, and the hashing
+/// overlaps the walk.
 ///
 /// Nothing of the job's state goes with these writes: a run interrupted or crashed after some
 /// of them finds them stored, so it takes the usual way (it compares, keeps what is there,
@@ -485,36 +488,42 @@ pub(super) struct FirstWrites {
     root_name: Vec<u8>,
     registry: &'static Registry,
     now: i64,
+    /// Whether the files are hashed before they are written (Content mode).
+    hash: bool,
     /// Entry id of each node told so far (node order).
-    pub(super) ids: Vec<u64>,
+    ids: Vec<u64>,
     next_id: u64,
     ids_end: u64,
     batch: Vec<(u64, EntryRecord)>,
-    /// The store file's write-back after each batch (see [`write_back`]).
-    back: Option<crate::vdfs::fs::ops::WriteBack>,
-    /// In Content mode, the files of `batch` to hash (index in `batch`, path).
+    /// When hashing, the files of `batch` (index in `batch`, path).
     files: Vec<(u32, PathBuf)>,
-    pending: Option<crate::store::WriteTicket<()>>,
-    /// In Content mode, the stage that hashes each batch's files before writing it.
-    hashing: Option<FirstHashing>,
-    /// Nodes whose entries are written (`0..written`), once [`FirstWrites::finish`] returned.
-    pub(super) written: u32,
-    /// Files written with their cas_id, once [`FirstWrites::finish`] returned.
-    pub(super) identified: u64,
-    /// Non-empty files told so far (those [`FirstHashing`] is given).
+    /// When hashing, the non-empty files told so far.
     files_told: u64,
-    /// In Content mode, once [`FirstWrites::finish`] returned: how many non-empty files were
-    /// written without a cas_id (unreadable, changed since the walk, or the hashing stage
-    /// could not start).
-    pub(super) unidentified: Option<u64>,
+    /// Writes (and hashes) the batches; `None` once it stopped at a failed write.
+    stage: Option<FirstStage>,
     error: Option<StoreError>,
 }
 
+/// What a first index's early writes stored (see [`FirstWrites::finish`]).
+pub(super) struct FirstDone {
+    /// The entry id of each node, all of them stored (node order).
+    pub(super) ids: Vec<u64>,
+    /// Files written with their cas_id.
+    pub(super) identified: u64,
+    /// Whether every non-empty file was written with its cas_id (Content mode, none
+    /// unreadable, changed since the walk or left when the run was stopped).
+    pub(super) all_identified: bool,
+}
+
 impl FirstWrites {
-    /// Early writes for `loc` when it has no stored entry; `None` otherwise.
+    /// Early writes for `loc` when it has no stored entry; `None` otherwise (or when the
+    /// thread that writes them cannot be started: the scan then writes everything after the
+    /// walk, as a rescan does). Once `stop` is set, files are no longer hashed (what is left
+    /// is written without cas_ids, for the content phase of the resumed run).
     pub(super) fn new(
         store: &Store,
         loc: &LocationRecord,
+        stop: Arc<AtomicBool>,
     ) -> Result<Option<FirstWrites>, StoreError> {
         let location = loc.id;
         let empty = store.read(|tx| {
@@ -524,28 +533,28 @@ impl FirstWrites {
                 .next()
                 .is_none())
         })?;
-        Ok(empty.then(|| FirstWrites {
-            store: store.clone(),
-            location,
-            root_name: loc.path.clone(),
-            registry: Registry::active(),
-            now: now_ms(),
-            ids: Vec::new(),
-            next_id: 0,
-            ids_end: 0,
-            batch: Vec::with_capacity(WRITE_BATCH),
-            back: None,
-            files: Vec::new(),
-            pending: None,
-            hashing: (loc.mode >= IndexMode::Content)
-                .then(|| FirstHashing::start(store.clone()))
-                .flatten(),
-            written: 0,
-            identified: 0,
-            files_told: 0,
-            unidentified: None,
-            error: None,
-        }))
+        if !empty {
+            return Ok(None);
+        }
+        let hash = loc.mode >= IndexMode::Content;
+        Ok(
+            FirstStage::start(store.clone(), stop).map(|stage| FirstWrites {
+                store: store.clone(),
+                location,
+                root_name: loc.path.clone(),
+                registry: Registry::active(),
+                now: now_ms(),
+                hash,
+                ids: Vec::new(),
+                next_id: 0,
+                ids_end: 0,
+                batch: Vec::with_capacity(WRITE_BATCH),
+                files: Vec::new(),
+                files_told: 0,
+                stage: Some(stage),
+                error: None,
+            }),
+        )
     }
 
     /// Takes the nodes `range` of `tree` (see [`crate::vdfs::fs::walk::walk_streaming`]).
@@ -577,11 +586,9 @@ impl FirstWrites {
             self.next_id += 1;
             self.ids.push(id);
             let node = tree.node(n);
-            if node.kind == EntryKind::File && node.size > 0 {
+            if self.hash && node.kind == EntryKind::File && node.size > 0 {
                 self.files_told += 1;
-                if self.hashing.is_some() {
-                    self.files.push((self.batch.len() as u32, tree.path(n)));
-                }
+                self.files.push((self.batch.len() as u32, tree.path(n)));
             }
             let (parent, name) = if n == 0 {
                 (0, self.root_name.clone())
@@ -606,80 +613,51 @@ impl FirstWrites {
         }
     }
 
-    /// Queues the batch; waits for the one before it first (one in flight while the next is
-    /// gathered).
+    /// Hands the batch to the stage (which holds at most one more while it hashes and writes
+    /// one).
     fn flush(&mut self) {
-        if let Some(h) = &self.hashing {
-            if self.error.is_some() || self.batch.is_empty() {
-                return;
-            }
-            let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
-            if h.tx
-                .send((entries, std::mem::take(&mut self.files)))
-                .is_err()
-            {
-                // The stage stopped at a failed write: its error ends the early writes.
-                let h = self.hashing.take().expect("hashing");
-                self.error = Some(h.finish().err().unwrap_or_else(|| StoreError::Conflict {
-                    what: "the early writes stopped".into(),
-                }));
-            }
-            return;
-        }
-        if let Some(p) = self.pending.take() {
-            match p.wait() {
-                Ok(()) => {
-                    after_first_batch_hook();
-                    if self.back.is_none() {
-                        self.back = write_back(&self.store);
-                    }
-                    if let Some(b) = &mut self.back {
-                        b.grew(1);
-                    }
-                }
-                Err(e) => self.error = Some(e),
-            }
-        }
         if self.error.is_some() || self.batch.is_empty() {
             return;
         }
-        let mut entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
-        self.pending =
-            Some(self.store.write_ticket_volatile(move |tx| {
-                IndexWriter::begin(tx)?.insert_batch(&mut entries)
-            }));
+        let Some(stage) = &self.stage else { return };
+        let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        if stage
+            .tx
+            .send((entries, std::mem::take(&mut self.files)))
+            .is_err()
+        {
+            // The stage stopped at a failed write: its error ends the early writes.
+            let stage = self.stage.take().expect("the stage");
+            self.error = Some(
+                stage
+                    .finish()
+                    .err()
+                    .unwrap_or_else(|| StoreError::Conflict {
+                        what: "the early writes stopped".into(),
+                    }),
+            );
+        }
     }
 
-    /// Writes what is left and waits for every write: afterwards the entries of nodes
-    /// `0..written` are stored.
+    /// Writes what is left and waits for every write.
     ///
     /// # Errors
     /// The first write that failed.
-    pub(super) fn finish(&mut self) -> Result<(), StoreError> {
+    pub(super) fn finish(mut self) -> Result<FirstDone, StoreError> {
         self.flush();
-        if let Some(h) = self.hashing.take() {
-            match h.finish() {
-                Ok(n) => {
-                    self.identified = n;
-                    self.unidentified = Some(self.files_told - n);
-                }
-                Err(e) => {
-                    self.error.get_or_insert(e);
-                }
-            }
+        let identified = match self.stage.take().map(FirstStage::finish) {
+            Some(Ok(n)) => n,
+            Some(Err(e)) => return Err(self.error.take().unwrap_or(e)),
+            None => 0,
+        };
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
-        if let Some(p) = self.pending.take()
-            && let Err(e) = p.wait()
-        {
-            self.error.get_or_insert(e);
-        }
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => {
-                self.written = self.ids.len() as u32;
-                Ok(())
-            }
-        }
+        Ok(FirstDone {
+            ids: self.ids,
+            identified,
+            all_identified: self.hash && identified == self.files_told,
+        })
     }
 }
 
@@ -713,35 +691,36 @@ pub(super) enum Ahead {
 /// the batch, path).
 type FirstBatch = (Vec<(u64, EntryRecord)>, Vec<(u32, PathBuf)>);
 
-/// The content side of a first Content index's early writes: a thread that takes each batch
-/// of [`FirstWrites`], hashes its files (sampled cas_id and file type, on one thread per core;
-/// a copy this process received is taken from [`crate::vdfs::content::known`]), fills in the
-/// records' cas_ids and writes the batch with [`IndexWriter::insert_linked`], one write in
-/// flight while the next batch is hashed. A file that cannot be read or changed size since
-/// the walk is written without a cas_id: the content phase hashes it again and reports why
-/// it cannot. The batches are written in the order they come.
-struct FirstHashing {
+/// The thread that writes a first index's batches ([`FirstWrites`]), in the order they come,
+/// one write in flight while the next batch is gathered (and hashed). A batch with files to
+/// hash (Content mode) has them hashed first ([`hash_batch`]: sampled cas_id and file type, on
+/// one thread per core) and is written with its cas_ids by [`IndexWriter::insert_linked`]. A
+/// file that cannot be read or changed size since the walk is written without a cas_id: the
+/// content phase hashes it again and reports why it cannot. After each batch the library
+/// file is written back ([`write_back`]).
+struct FirstStage {
     tx: std::sync::mpsc::SyncSender<FirstBatch>,
     thread: std::thread::JoinHandle<Result<u64, StoreError>>,
 }
 
-impl FirstHashing {
-    /// The stage, or `None` if its thread cannot be started (the batches are then written
-    /// without cas_ids, and the content phase hashes them).
-    fn start(store: Store) -> Option<FirstHashing> {
+impl FirstStage {
+    /// The stage, or `None` if its thread cannot be started. Once `stop` is set, no more
+    /// files are hashed.
+    fn start(store: Store, stop: Arc<AtomicBool>) -> Option<FirstStage> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<FirstBatch>(1);
         let thread = std::thread::Builder::new()
-            .name("cairn-first-hash".into())
+            .name("cairn-first".into())
             .spawn(move || {
                 let registry = Registry::active();
                 let mut pending: Option<crate::store::WriteTicket<()>> = None;
                 let mut identified = 0u64;
-                let mut back = write_back(&store);
+                let mut back = None;
                 for (mut entries, files) in rx {
-                    let links = hash_batch(&mut entries, &files, registry);
+                    let links = hash_batch(&mut entries, &files, registry, &stop);
                     if let Some(p) = pending.take() {
                         p.wait()?;
                         after_first_batch_hook();
+                        back = back.or_else(|| write_back(&store));
                         if let Some(b) = &mut back {
                             b.grew(1);
                         }
@@ -757,7 +736,7 @@ impl FirstHashing {
                 Ok(identified)
             })
             .ok()?;
-        Some(FirstHashing { tx, thread })
+        Some(FirstStage { tx, thread })
     }
 
     /// Waits for every batch sent to be written. Returns how many files were written with a
@@ -769,7 +748,7 @@ impl FirstHashing {
         drop(self.tx);
         self.thread.join().unwrap_or_else(|_| {
             Err(StoreError::Conflict {
-                what: "the thread hashing a first index's files panicked".into(),
+                what: "the thread writing a first index panicked".into(),
             })
         })
     }
@@ -777,12 +756,16 @@ impl FirstHashing {
 
 /// Hashes `files` (index in `entries`, path) on one thread per core and sets the cas_id (and
 /// the content kind found in the bytes) of each entry hashed at the size the walk saw.
-/// Returns their content links, in entry order.
+/// Returns their content links, in entry order. Hashes nothing more once `stop` is set.
 fn hash_batch(
     entries: &mut [(u64, EntryRecord)],
     files: &[(u32, PathBuf)],
     registry: &'static Registry,
+    stop: &AtomicBool,
 ) -> Vec<ContentLink> {
+    if files.is_empty() || stop.load(Ordering::Relaxed) {
+        return Vec::new();
+    }
     let hints = crate::vdfs::content::known::any();
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -792,19 +775,15 @@ fn hash_batch(
     let work = || {
         let mut buf = Vec::new();
         let mut out = Vec::new();
-        while let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed)) {
+        while !stop.load(Ordering::Relaxed)
+            && let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed))
+        {
             let rec = &recs[*i as usize].1;
-            let known = if hints {
-                crate::vdfs::content::known::take(path, rec.size, rec.mtime_ns)
-            } else {
-                None
-            };
+            let known = hints
+                .then(|| super::identification::known_hashed(path, rec.size, rec.mtime_ns))
+                .flatten();
             let r = match known {
-                Some(k) => Ok(super::identification::Hashed {
-                    cas: Some(k.cas),
-                    size: rec.size,
-                    type_index: k.type_index,
-                }),
+                Some(h) => Ok(h),
                 None => super::identification::hash_one(path, &rec.name, registry, &mut buf),
             };
             if let Ok(h) = r

@@ -237,16 +237,9 @@ fn take_known(todo: &[Pending], rest: Vec<usize>) -> (Vec<usize>, Vec<(usize, Ha
         .into_iter()
         .filter(|&i| {
             let p = &todo[i];
-            match crate::vdfs::content::known::take(&p.path, p.size, p.mtime_ns) {
-                Some(k) => {
-                    known.push((
-                        i,
-                        Hashed {
-                            cas: Some(k.cas),
-                            size: p.size,
-                            type_index: k.type_index,
-                        },
-                    ));
+            match known_hashed(&p.path, p.size, p.mtime_ns) {
+                Some(h) => {
+                    known.push((i, h));
                     false
                 }
                 None => true,
@@ -254,6 +247,16 @@ fn take_known(todo: &[Pending], rest: Vec<usize>) -> (Vec<usize>, Vec<(usize, Ha
         })
         .collect();
     (rest, known)
+}
+
+/// What [`crate::vdfs::content::known`] holds for the file at `path`, taken (used once) for
+/// exactly `size` and `mtime_ns`, as a hash result.
+pub(super) fn known_hashed(path: &Path, size: u64, mtime_ns: i64) -> Option<Hashed> {
+    crate::vdfs::content::known::take(path, size, mtime_ns).map(|k| Hashed {
+        cas: Some(k.cas),
+        size,
+        type_index: k.type_index,
+    })
 }
 
 /// The content link of entry `id` whose file was hashed as `h`, if that gave a cas_id.

@@ -36,7 +36,7 @@
 //! (`discovery::FirstWrites`, over [`crate::vdfs::fs::walk::walk_streaming`]), so the store's
 //! writer works beside the listing threads instead of after them (a shallow index of 1.1M
 //! entries: 5.8 s → 4.3 s here). In Content mode each batch's files are hashed first
-//! (`discovery::FirstHashing`) and every entry is written once, with its cas_id and content
+//! (`discovery::FirstStage`) and every entry is written once, with its cas_id and content
 //! link (`IndexWriter::insert_linked`): the hashing overlaps the walk, and a first index whose
 //! files were all identified has no content phase (Papirus: 1.06 s → 0.75 s, same run). A
 //! thread beside these writes makes the library file durable after each batch, so the scan's
