@@ -1753,17 +1753,16 @@ fn a_first_content_index_killed_during_its_early_writes_resumes_to_the_clean_ind
     first_index_killed_after_its_first_batch(&f, "content");
 }
 
-/// Kills a first index of `f` in `mode` after its first early batch is committed, resumes it,
-/// and compares the index with a clean run's.
-fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
-    let root = f.root();
-    let data = tempfile::tempdir().unwrap();
-    let marker = data.path().join("first-batch");
-    let mut add = cairn(data.path())
-        .args(["location", "add", "--mode", mode])
-        .arg(&root)
+/// Starts `cmd` (a first index) held by its test seam once its first early batch is committed
+/// (the marker file in `data`, which the caller removes to let it go on); returns it and
+/// the marker when it is held there.
+fn held_after_first_batch(
+    cmd: &mut std::process::Command,
+    data: &std::path::Path,
+) -> (std::process::Child, std::path::PathBuf) {
+    let marker = data.join("first-batch");
+    let child = cmd
         .env("CAIRN_TEST_AFTER_FIRST_BATCH", &marker)
-        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -1772,6 +1771,21 @@ fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
         assert!(std::time::Instant::now() < deadline, "no early batch");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+    (child, marker)
+}
+
+/// Kills a first index of `f` in `mode` after its first early batch is committed, resumes it,
+/// and compares the index with a clean run's.
+fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
+    let root = f.root();
+    let data = tempfile::tempdir().unwrap();
+    let (mut add, _) = held_after_first_batch(
+        cairn(data.path())
+            .args(["location", "add", "--mode", mode])
+            .arg(&root)
+            .stdout(Stdio::null()),
+        data.path(),
+    );
     add.kill().unwrap();
     add.wait().unwrap();
     ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
@@ -1800,20 +1814,13 @@ fn a_first_index_whose_folder_goes_away_keeps_what_it_wrote_and_says_so() {
     let root = f.root();
     let away = root.with_file_name("away");
     let data = tempfile::tempdir().unwrap();
-    let marker = data.path().join("first-batch");
-    let add = cairn(data.path())
-        .args(["--json", "location", "add", "--mode", "shallow"])
-        .arg(&root)
-        .env("CAIRN_TEST_AFTER_FIRST_BATCH", &marker)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !marker.exists() {
-        assert!(std::time::Instant::now() < deadline, "no early batch");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let (add, marker) = held_after_first_batch(
+        cairn(data.path())
+            .args(["--json", "location", "add", "--mode", "shallow"])
+            .arg(&root)
+            .stdout(Stdio::piped()),
+        data.path(),
+    );
     fs::rename(&root, &away).unwrap();
     fs::remove_file(&marker).unwrap();
     let out = add.wait_with_output().unwrap();
