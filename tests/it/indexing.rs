@@ -684,14 +684,7 @@ fn a_killed_index_resumes_to_the_same_index_as_a_clean_run() {
         phase == "content identification" && done >= 1
     });
     ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
-    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
-
-    let clean = tempfile::tempdir().unwrap();
-    ok(cairn(clean.path()).arg("location").arg("add").arg(&root));
-    let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
-    assert_eq!(resumed.lines().count(), fresh.lines().count());
-    assert_eq!(resumed, fresh);
-    ok(cairn(data.path()).args(["debug", "check-index"]));
+    assert_index_is_a_clean_runs(data.path(), &root, "content");
 }
 
 /// A rescan that deletes, renames and adds in several batches, killed in the middle of its
@@ -738,13 +731,20 @@ fn a_rescan_killed_between_its_batches_resumes_to_a_consistent_index() {
         phase == "processing" && done >= 1
     });
     ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
-    ok(cairn(data.path()).args(["debug", "check-index"]));
-    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
+    assert_index_is_a_clean_runs(data.path(), &root, "shallow");
+}
+
+/// The index in `data` is consistent (`check-index`) and equal, dump for dump, to a clean
+/// index of `root` in `mode` in a data folder of its own.
+fn assert_index_is_a_clean_runs(data: &std::path::Path, root: &std::path::Path, mode: &str) {
+    ok(cairn(data).args(["debug", "check-index"]));
+    let resumed = ok(cairn(data).args(["debug", "dump-index"]));
     let clean = tempfile::tempdir().unwrap();
     ok(cairn(clean.path())
-        .args(["location", "add", "--mode", "shallow"])
-        .arg(&root));
+        .args(["location", "add", "--mode", mode])
+        .arg(root));
     let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
+    assert_eq!(resumed.lines().count(), fresh.lines().count());
     assert_eq!(resumed, fresh);
 }
 
@@ -1789,15 +1789,7 @@ fn first_index_killed_after_its_first_batch(f: &Fixture, mode: &str) {
     add.kill().unwrap();
     add.wait().unwrap();
     ok(cairn(data.path()).args(["jobs", "resume", "--all"]));
-    ok(cairn(data.path()).args(["debug", "check-index"]));
-    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
-    let clean = tempfile::tempdir().unwrap();
-    ok(cairn(clean.path())
-        .args(["location", "add", "--mode", mode])
-        .arg(&root));
-    let fresh = ok(cairn(clean.path()).args(["debug", "dump-index"]));
-    assert_eq!(resumed.lines().count(), fresh.lines().count());
-    assert_eq!(resumed, fresh);
+    assert_index_is_a_clean_runs(data.path(), &root, mode);
 }
 
 /// A first index whose folder goes away while it writes: the entries it wrote stay (absence
@@ -1842,16 +1834,7 @@ fn a_first_index_whose_folder_goes_away_keeps_what_it_wrote_and_says_so() {
     );
     fs::rename(&away, &root).unwrap();
     ok(cairn(data.path()).args(["location", "rescan", "1"]));
-    ok(cairn(data.path()).args(["debug", "check-index"]));
-    let resumed = ok(cairn(data.path()).args(["debug", "dump-index"]));
-    let clean = tempfile::tempdir().unwrap();
-    ok(cairn(clean.path())
-        .args(["location", "add", "--mode", "shallow"])
-        .arg(&root));
-    assert_eq!(
-        resumed,
-        ok(cairn(clean.path()).args(["debug", "dump-index"]))
-    );
+    assert_index_is_a_clean_runs(data.path(), &root, "shallow");
 }
 
 /// A first Content index hashes as it writes (its early writes); a rescan hashes in the
