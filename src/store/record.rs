@@ -48,7 +48,8 @@ pub trait Record: Serialize + DeserializeOwned {
 
 /// Encodes `value` in the envelope (see the module documentation).
 pub fn encode_record<T: Record>(value: &T) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
+    // An entry record is about 100 bytes: one allocation, not one and a reallocation.
+    let mut out = Vec::with_capacity(128);
     out.push(T::VERSION);
     // Serialising our own plain structs into a Vec cannot fail.
     let mut out = postcard::to_extend(value, out).expect("postcard encodes plain structs");

@@ -325,14 +325,27 @@ pub fn parse_pattern(text: &str) -> Result<Vec<Token>, String> {
         .collect()
 }
 
+/// One signature of a type whose signatures are not all at byte 0 (see [`Registry`]).
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    /// Where the pattern's first exact byte is and what it is (`None`: it has none).
+    byte: Option<(usize, u8)>,
+    /// The type (index in the registry) and the signature (index in its `magic`).
+    ty: u16,
+    magic: u16,
+}
+
 /// The set of known file types.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     types: Vec<FileType>,
     by_ext: HashMap<String, Vec<u16>>,
-    /// Types with a signature fixed at byte 0, by that byte; the rest are in `other_magic`.
+    /// Types with a signature fixed at byte 0, by that byte; the signatures of the rest are in
+    /// `other_magic`.
     magic_by_first: Vec<Vec<u16>>,
-    other_magic: Vec<u16>,
+    /// The signatures of types not in `magic_by_first`, in type order, each with its first
+    /// exact byte (so most are ruled out by one comparison).
+    other_magic: Vec<Probe>,
     text: Option<u16>,
     binary: Option<u16>,
 }
@@ -454,7 +467,19 @@ impl Registry {
                         self.magic_by_first[b as usize].push(i);
                     }
                 } else {
-                    self.other_magic.push(i);
+                    for (k, m) in t.magic.iter().enumerate() {
+                        // The pattern's first exact byte (`?? ?? ?? ?? 66 74 79 70` → `66`
+                        // at offset + 4).
+                        let byte = m.pattern.iter().enumerate().find_map(|(j, t)| match t {
+                            Token::Byte(b) => Some((m.offset + j, *b)),
+                            _ => None,
+                        });
+                        self.other_magic.push(Probe {
+                            byte,
+                            ty: i,
+                            magic: k as u16,
+                        });
+                    }
                 }
             }
         }
@@ -536,10 +561,20 @@ impl Registry {
             .first()
             .and_then(|&b| self.magic_by_first.get(b as usize))
             .map_or(&[][..], Vec::as_slice);
+        let other = self
+            .other_magic
+            .iter()
+            .filter(|probe| probe.byte.is_none_or(|(at, b)| head.get(at) == Some(&b)))
+            .filter_map(|probe| {
+                let m = &self.types[probe.ty as usize].magic[probe.magic as usize];
+                m.matches(head).then_some((m.priority, probe.ty))
+            });
+        // Signature by signature, in type order: the best of each type is its score, and the
+        // last of the best wins as it did type by type.
         let any_magic = by_first
             .iter()
-            .chain(&self.other_magic)
             .filter_map(|&i| self.magic_score(i, head).map(|p| (p, i)))
+            .chain(other)
             .filter(|&(p, _)| p > 10)
             .max_by_key(|&(p, i)| (p, self.types[i as usize].priority));
         // The text heuristic reads every byte of the head: only asked when a rule needs it.
@@ -743,6 +778,21 @@ mod tests {
         mpeg[188] = 0x47;
         assert_eq!(ts_kind(&mpeg), ContentKind::Video);
         assert_eq!(ts_kind(b"export const x: number = 1;\n"), ContentKind::Code);
+    }
+
+    #[test]
+    fn signatures_away_from_byte_zero_decide_too() {
+        // `ustar` at 257 (a tar archive), under no extension and under a wrong one.
+        let mut tar = vec![0u8; 512];
+        tar[..8].copy_from_slice(b"notes.md");
+        tar[257..262].copy_from_slice(b"ustar");
+        assert_eq!(id_of("backup", Some(&tar)), "application/x-tar");
+        // `????ftypM4A ` (an MPEG-4 audio file): the first four bytes are any.
+        let m4a = b"\0\0\0\x20ftypM4A \0\0\0\0";
+        assert_eq!(id_of("song", Some(m4a)), id_of("song.m4a", None));
+        let mut almost = *m4a;
+        almost[4] = b'g';
+        assert_ne!(id_of("song", Some(&almost)), id_of("song.m4a", None));
     }
 
     #[test]

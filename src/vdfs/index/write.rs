@@ -212,10 +212,19 @@ impl<'tx> IndexWriter<'tx> {
                 });
             }
         }
-        // Walk order is already near key order for both keys: parents come in id order (the
-        // names of one folder share its leaf pages), and version-7 UUIDs grow with time.
+        // The name keys in key order: walk order has parents in id order, but a folder's
+        // names come in the order the file system lists them (a hash order on ext4), which is
+        // a random leaf page per insert in a large folder.
+        fn key_of(r: &EntryRecord) -> (u64, &[u8]) {
+            (r.parent, &r.name)
+        }
+        let mut by_name: Vec<usize> = (0..recs.len()).collect();
+        if !recs.windows(2).all(|w| key_of(&w[0].1) <= key_of(&w[1].1)) {
+            by_name.sort_unstable_by(|&a, &b| key_of(&recs[a].1).cmp(&key_of(&recs[b].1)));
+        }
         let mut key = Vec::with_capacity(64);
-        for (id, rec) in recs.iter() {
+        for i in by_name {
+            let (id, rec) = &recs[i];
             key.clear();
             key.extend_from_slice(&rec.parent.to_be_bytes());
             key.extend_from_slice(&rec.name);
@@ -224,6 +233,7 @@ impl<'tx> IndexWriter<'tx> {
                 return Err(conflict_name(other, rec));
             }
         }
+        // Version-7 UUIDs grow with time: walk order is key order.
         for (id, rec) in recs.iter() {
             if let Some(other) = self.uuids.insert(rec.uuid.as_u128(), id)? {
                 let other = other.value();

@@ -469,11 +469,16 @@ fn hold_at_marker(env: &str) {
 /// Ids reserved at a time by [`FirstWrites`] (a gap of at most this many stays unused).
 const FIRST_IDS: u64 = 65_536;
 
+/// Entries in a first index's first early batch (see [`FirstWrites`]).
+const FIRST_BATCH: usize = 2_500;
+
 /// The writes of a location's first index, made while the walk goes on: a location with no
 /// stored entry has nothing to compare, so every node the walk finds is a new entry, written
-/// in node order (parents first) as its folder's listing comes, in batches of
-/// [`WRITE_BATCH`] committed without waiting for the disk (the scan's durable end makes them
-/// durable). The store's writer then works beside the listing threads instead of after them.
+/// in node order (parents first) as its folder's listing comes, in batches committed without
+/// waiting for the disk (the scan's durable end makes them durable). The store's writer then
+/// works beside the listing threads instead of after them. The batches start small
+/// ([`FIRST_BATCH`]) and double up to [`WRITE_BATCH`], so the writer starts as soon as the
+/// walk has found a few thousand entries instead of after the first 20,000.
 ///
 /// The batches go through one thread ([`FirstStage`]) that, in Content mode, hashes each
 /// batch's files first, so each entry is written once, with its cas_id, and the hashing
@@ -495,6 +500,8 @@ pub(super) struct FirstWrites {
     next_id: u64,
     ids_end: u64,
     batch: Vec<(u64, EntryRecord)>,
+    /// Entries in the next batch handed over: [`FIRST_BATCH`], doubling up to [`WRITE_BATCH`].
+    batch_limit: usize,
     /// When hashing, the files of `batch` (index in `batch`, path).
     files: Vec<(u32, PathBuf)>,
     /// When hashing, the non-empty files told so far.
@@ -548,7 +555,8 @@ impl FirstWrites {
                 ids: Vec::new(),
                 next_id: 0,
                 ids_end: 0,
-                batch: Vec::with_capacity(WRITE_BATCH),
+                batch: Vec::with_capacity(FIRST_BATCH),
+                batch_limit: FIRST_BATCH,
                 files: Vec::new(),
                 files_told: 0,
                 stage: Some(stage),
@@ -607,7 +615,7 @@ impl FirstWrites {
                     self.now,
                 ),
             ));
-            if self.batch.len() >= WRITE_BATCH {
+            if self.batch.len() >= self.batch_limit {
                 self.flush();
             }
         }
@@ -620,7 +628,8 @@ impl FirstWrites {
             return;
         }
         let Some(stage) = &self.stage else { return };
-        let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        self.batch_limit = (self.batch_limit * 2).min(WRITE_BATCH);
+        let entries = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_limit));
         if stage
             .tx
             .send((entries, std::mem::take(&mut self.files)))
