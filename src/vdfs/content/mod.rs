@@ -236,6 +236,32 @@ pub fn sample_file_in<'b>(
     buf: &'b mut Vec<u8>,
 ) -> io::Result<(Option<CasId>, u64, &'b [u8])> {
     let (file, meta) = open_regular_with_meta(path)?;
+    sample_opened(&file, &meta, path, buf)
+}
+
+/// [`sample_file_in`] of the file `name` in the folder `dir` (see
+/// [`crate::vdfs::fs::entry::open_regular_at`]), whose path is `path`.
+///
+/// # Errors
+/// As [`sample_file`].
+#[cfg(unix)]
+pub fn sample_file_at<'b>(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+    path: &Path,
+    buf: &'b mut Vec<u8>,
+) -> io::Result<(Option<CasId>, u64, &'b [u8])> {
+    let (file, meta) = crate::vdfs::fs::entry::open_regular_at(dir, name, path)?;
+    sample_opened(&file, &meta, path, buf)
+}
+
+/// The sampling of [`sample_file_in`], on a file already opened and checked (`meta`).
+fn sample_opened<'b>(
+    file: &std::fs::File,
+    meta: &std::fs::Metadata,
+    path: &Path,
+    buf: &'b mut Vec<u8>,
+) -> io::Result<(Option<CasId>, u64, &'b [u8])> {
     let size = meta.len();
     let mut h = blake3::Hasher::new();
     h.update(&size.to_le_bytes());
@@ -247,7 +273,7 @@ pub fn sample_file_in<'b>(
         if buf.len() < want {
             buf.resize(want, 0);
         }
-        let got = read_to_eof_at(&file, &mut buf[..want])?;
+        let got = read_to_eof_at(file, &mut buf[..want])?;
         if got != size as usize {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -276,7 +302,7 @@ pub fn sample_file_in<'b>(
         let len = (r.end - r.start) as usize;
         let at = if r.start == 0 { 0 } else { HEADER as usize };
         let dst = &mut buf[at..at + len];
-        read_exact_at(&file, dst, r.start).map_err(|e| changed(path, e))?;
+        read_exact_at(file, dst, r.start).map_err(|e| changed(path, e))?;
         h.update(dst);
     }
     if file.metadata()?.len() != size {
@@ -369,6 +395,29 @@ fn changed(path: &Path, e: io::Error) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampling_a_file_in_its_folder_equals_sampling_it_by_path() {
+        use std::os::fd::AsFd;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = crate::vdfs::fs::entry::open_dir(dir.path()).unwrap();
+        for size in [1usize, 4096, 102_400, 102_401, 3_000_000] {
+            let name = format!("f{size}");
+            let path = dir.path().join(&name);
+            let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let by_path = sample_file_in(&path, &mut a).unwrap();
+            let by_path = (by_path.0, by_path.1, by_path.2.to_vec());
+            let in_folder = sample_file_at(folder.as_fd(), name.as_ref(), &path, &mut b).unwrap();
+            assert_eq!(
+                by_path,
+                (in_folder.0, in_folder.1, in_folder.2.to_vec()),
+                "{size}"
+            );
+            assert!(by_path.0.is_some());
+        }
+    }
 
     #[test]
     fn the_content_uuid_is_v5_over_the_cas_id_in_hex() {

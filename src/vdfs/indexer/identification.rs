@@ -287,6 +287,27 @@ pub(super) fn hash_one(
     })
 }
 
+/// [`hash_one`] of the file `name` in the folder `dir` (see
+/// [`crate::vdfs::fs::entry::open_regular_at`]), whose path is `path`; `entry_name` is the
+/// name its type is identified by.
+#[cfg(unix)]
+pub(super) fn hash_one_at(
+    dir: std::os::fd::BorrowedFd<'_>,
+    name: &std::ffi::OsStr,
+    path: &Path,
+    entry_name: &[u8],
+    registry: &Registry,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Hashed> {
+    crate::vdfs::content::sample_file_at(dir, name, path, buf).map(|(cas, size, head)| Hashed {
+        cas,
+        size,
+        type_index: registry
+            .identify(entry_name, Some(head))
+            .map(|i| i.type_index),
+    })
+}
+
 /// At most this many files are hashed ahead (their results wait in memory, ~40 bytes each,
 /// until the scan's writes are done); the rest are hashed in the content phase.
 const AHEAD_MAX: usize = 250_000;
