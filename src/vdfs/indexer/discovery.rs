@@ -674,6 +674,9 @@ impl FirstWrites {
 /// without waiting for the disk, so the scan's durable end would write the whole new index
 /// (tens of MB) at once. A thread beside the writes makes the file durable after each batch
 /// ([`crate::vdfs::fs::ops::WriteBack`], kicked with `grew(1)`), so that end has little left.
+/// redb keeps the pages it wrote in its cache (up to half of it, 32 MiB) until a durable
+/// commit: only what it wrote out beyond that reaches the file early, so this helps large
+/// indexes (`/usr/share`), not small ones (Papirus, whose 23 MB are all written at the end).
 /// Only reads the file (a sync through a descriptor of its own); `None` if it cannot be opened.
 fn write_back(store: &Store) -> Option<crate::vdfs::fs::ops::WriteBack> {
     use std::os::unix::fs::OpenOptionsExt;
