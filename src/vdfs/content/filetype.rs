@@ -787,6 +787,7 @@ mod tests {
         tar[..8].copy_from_slice(b"notes.md");
         tar[257..262].copy_from_slice(b"ustar");
         assert_eq!(id_of("backup", Some(&tar)), "application/x-tar");
+        assert_eq!(id_of("backup.svg", Some(&tar)), "application/x-tar");
         // `????ftypM4A ` (an MPEG-4 audio file): the first four bytes are any.
         let m4a = b"\0\0\0\x20ftypM4A \0\0\0\0";
         assert_eq!(id_of("song", Some(m4a)), id_of("song.m4a", None));

@@ -244,7 +244,6 @@ pub fn sample_file_in<'b>(
 ///
 /// # Errors
 /// As [`sample_file`].
-#[cfg(unix)]
 pub fn sample_file_at<'b>(
     dir: std::os::fd::BorrowedFd<'_>,
     name: &std::ffi::OsStr,

@@ -223,7 +223,6 @@ pub fn open_regular_with_meta(
 ///
 /// # Errors
 /// The open error (`ENOTDIR` if `path` is not a folder).
-#[cfg(unix)]
 pub fn open_dir(path: &std::path::Path) -> std::io::Result<std::os::fd::OwnedFd> {
     use rustix::fs::{Mode, OFlags};
     Ok(rustix::fs::open(
@@ -240,7 +239,6 @@ pub fn open_dir(path: &std::path::Path) -> std::io::Result<std::os::fd::OwnedFd>
 ///
 /// # Errors
 /// As [`open_regular`].
-#[cfg(unix)]
 pub fn open_regular_at(
     dir: std::os::fd::BorrowedFd<'_>,
     name: &std::ffi::OsStr,

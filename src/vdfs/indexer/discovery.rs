@@ -785,11 +785,8 @@ fn hash_batch(
     let next = AtomicUsize::new(0);
     let recs: &[(u64, EntryRecord)] = entries;
     let work = || {
-        let mut buf = Vec::new();
+        let mut hasher = super::identification::FileHasher::new(registry);
         let mut out = Vec::new();
-        // The folder of the last file, open: the batch's files come folder by folder, and a
-        // file opened in it costs one name lookup instead of one per component of its path.
-        let mut folder: Option<(&Path, std::os::fd::OwnedFd)> = None;
         while !stop.load(Ordering::Relaxed)
             && let Some((i, path)) = files.get(next.fetch_add(1, Ordering::Relaxed))
         {
@@ -797,39 +794,9 @@ fn hash_batch(
             let known = hints
                 .then(|| super::identification::known_hashed(path, rec.size, rec.mtime_ns))
                 .flatten();
-            let r = match (known, path.parent(), path.file_name()) {
-                (Some(h), _, _) => Ok(h),
-                (None, Some(parent), Some(name)) => {
-                    let same = folder
-                        .as_ref()
-                        .is_some_and(|(p, _)| p.as_os_str() == parent.as_os_str());
-                    if !same {
-                        // A folder that cannot be opened: the file is opened by its path,
-                        // which reports why it cannot be read.
-                        folder = crate::vdfs::fs::entry::open_dir(parent)
-                            .ok()
-                            .map(|fd| (parent, fd));
-                    }
-                    match &folder {
-                        Some((_, fd)) => {
-                            use std::os::fd::AsFd;
-                            super::identification::hash_one_at(
-                                fd.as_fd(),
-                                name,
-                                path,
-                                &rec.name,
-                                registry,
-                                &mut buf,
-                            )
-                        }
-                        None => {
-                            super::identification::hash_one(path, &rec.name, registry, &mut buf)
-                        }
-                    }
-                }
-                (None, _, _) => {
-                    super::identification::hash_one(path, &rec.name, registry, &mut buf)
-                }
+            let r = match known {
+                Some(h) => Ok(h),
+                None => hasher.hash(path, &rec.name),
             };
             if let Ok(h) = r
                 && h.size == rec.size

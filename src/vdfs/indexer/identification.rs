@@ -70,14 +70,14 @@ impl IndexerJob {
                 let tx = tx.clone();
                 let (todo, rest, next, stop) = (&todo, &rest, &next, &stop);
                 s.spawn(move || {
-                    let mut buf = Vec::new();
+                    let mut hasher = FileHasher::new(registry);
                     let mut block = Vec::with_capacity(RESULT_BLOCK);
                     while !stop.load(Ordering::Relaxed) {
                         let Some(&i) = rest.get(next.fetch_add(1, Ordering::Relaxed)) else {
                             break;
                         };
                         let item = &todo[i];
-                        let r = hash_one(&item.path, &item.name, registry, &mut buf);
+                        let r = hasher.hash(&item.path, &item.name);
                         block.push((i, r));
                         if block.len() == RESULT_BLOCK
                             && tx.send(std::mem::take(&mut block)).is_err()
@@ -273,39 +273,62 @@ pub(super) fn link_of(id: u64, h: &Hashed, registry: &Registry) -> Option<Conten
     })
 }
 
-/// The cas_id and type of one file, as a hasher thread computes them.
-pub(super) fn hash_one(
-    path: &Path,
-    name: &[u8],
-    registry: &Registry,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Hashed> {
-    sample_file_in(path, buf).map(|(cas, size, head)| Hashed {
-        cas,
-        size,
-        type_index: registry.identify(name, Some(head)).map(|i| i.type_index),
-    })
+/// A hasher thread's state: its read buffer, and the folder of its last file, kept open so
+/// that the next file of that folder is opened in it ([`crate::vdfs::content::sample_file_at`]:
+/// one name lookup in the kernel instead of one per component of its path). Files are handed
+/// out in walk or entry order, folder by folder, so most opens find their folder open.
+pub(super) struct FileHasher<'r> {
+    registry: &'r Registry,
+    buf: Vec<u8>,
+    folder: Option<(PathBuf, std::os::fd::OwnedFd)>,
 }
 
-/// [`hash_one`] of the file `name` in the folder `dir` (see
-/// [`crate::vdfs::fs::entry::open_regular_at`]), whose path is `path`; `entry_name` is the
-/// name its type is identified by.
-#[cfg(unix)]
-pub(super) fn hash_one_at(
-    dir: std::os::fd::BorrowedFd<'_>,
-    name: &std::ffi::OsStr,
-    path: &Path,
-    entry_name: &[u8],
-    registry: &Registry,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Hashed> {
-    crate::vdfs::content::sample_file_at(dir, name, path, buf).map(|(cas, size, head)| Hashed {
-        cas,
-        size,
-        type_index: registry
-            .identify(entry_name, Some(head))
-            .map(|i| i.type_index),
-    })
+impl<'r> FileHasher<'r> {
+    pub(super) fn new(registry: &'r Registry) -> FileHasher<'r> {
+        FileHasher {
+            registry,
+            buf: Vec::new(),
+            folder: None,
+        }
+    }
+
+    /// The cas_id and type of the file at `path` (its type named by `name`).
+    ///
+    /// # Errors
+    /// As [`crate::vdfs::content::sample_file`]. A folder that cannot be opened is not an
+    /// error of its own: the file is then opened by its path, which says why it cannot be.
+    pub(super) fn hash(&mut self, path: &Path, name: &[u8]) -> std::io::Result<Hashed> {
+        use std::os::fd::AsFd;
+        let in_folder = match (path.parent(), path.file_name()) {
+            (Some(parent), Some(file)) => {
+                let open = self
+                    .folder
+                    .as_ref()
+                    .is_some_and(|(p, _)| p.as_os_str() == parent.as_os_str());
+                if !open {
+                    self.folder = crate::vdfs::fs::entry::open_dir(parent)
+                        .ok()
+                        .map(|fd| (parent.to_owned(), fd));
+                }
+                self.folder.as_ref().map(|(_, fd)| (fd.as_fd(), file))
+            }
+            _ => None,
+        };
+        let sampled = match in_folder {
+            Some((dir, file)) => {
+                crate::vdfs::content::sample_file_at(dir, file, path, &mut self.buf)
+            }
+            None => sample_file_in(path, &mut self.buf),
+        };
+        sampled.map(|(cas, size, head)| Hashed {
+            cas,
+            size,
+            type_index: self
+                .registry
+                .identify(name, Some(head))
+                .map(|i| i.type_index),
+        })
+    }
 }
 
 /// At most this many files are hashed ahead (their results wait in memory, ~40 bytes each,
@@ -343,15 +366,14 @@ impl Prehash {
                 std::thread::Builder::new()
                     .name(format!("cairn-hash-{k}"))
                     .spawn(move || {
-                        let registry = Registry::active();
-                        let mut buf = Vec::new();
+                        let mut hasher = FileHasher::new(Registry::active());
                         let mut block = Vec::with_capacity(RESULT_BLOCK);
                         while !stop.load(Ordering::Relaxed) {
                             let j = next.fetch_add(1, Ordering::Relaxed);
                             let Some((path, name)) = files.get(j) else {
                                 break;
                             };
-                            block.push((j, hash_one(path, name, registry, &mut buf)));
+                            block.push((j, hasher.hash(path, name)));
                             if block.len() == RESULT_BLOCK
                                 && tx.send(std::mem::take(&mut block)).is_err()
                             {
@@ -470,4 +492,58 @@ pub(super) fn pending_files_below(
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_hasher_keeps_a_folder_open_and_hashes_as_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir(&a).unwrap();
+        std::fs::create_dir(&b).unwrap();
+        let mut paths = Vec::new();
+        for (i, folder) in [&a, &a, &b, &a, &b, &b].into_iter().enumerate() {
+            let path = folder.join(format!("f{i}.txt"));
+            std::fs::write(&path, format!("file {i}\n").repeat(i + 1)).unwrap();
+            paths.push(path);
+        }
+        let registry = Registry::builtin();
+        let mut hasher = FileHasher::new(registry);
+        for path in &paths {
+            let h = hasher.hash(path, b"x.txt").unwrap();
+            let mut buf = Vec::new();
+            let (cas, size, head) = sample_file_in(path, &mut buf).unwrap();
+            assert_eq!((h.cas, h.size), (cas, size), "{}", path.display());
+            assert_eq!(
+                h.type_index,
+                registry
+                    .identify(b"x.txt", Some(head))
+                    .map(|i| i.type_index)
+            );
+            assert_eq!(
+                hasher.folder.as_ref().map(|(p, _)| p.as_path()),
+                path.parent()
+            );
+        }
+        // The folder held open goes away: its file is not found, as by its path.
+        std::fs::remove_dir_all(&b).unwrap();
+        let gone = hasher.hash(&b.join("f5.txt"), b"x.txt").map(|_| ());
+        assert_eq!(
+            gone.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::NotFound)
+        );
+        // A folder that cannot be opened: the file by its path, with that error.
+        let never = dir.path().join("never").join("f.txt");
+        let none = hasher.hash(&never, b"x.txt").map(|_| ());
+        assert_eq!(
+            none.map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::NotFound)
+        );
+        assert!(hasher.folder.is_none());
+        // And a file in a folder still there is hashed again.
+        assert!(hasher.hash(&paths[0], b"x.txt").unwrap().cas.is_some());
+    }
 }

@@ -39,8 +39,9 @@
 //! (`discovery::FirstStage`) and every entry is written once, with its cas_id and content
 //! link (`IndexWriter::insert_linked`): the hashing overlaps the walk, and a first index whose
 //! files were all identified has no content phase (Papirus: 1.06 s → 0.75 s, same run). A
-//! thread beside these writes makes the library file durable after each batch, so the scan's
-//! durable end has little left to write. A run stopped after some of those writes finds them
+//! thread beside these writes makes the library file durable after each batch; redb holds up
+//! to 32 MiB of written pages until a durable commit, so this leaves the scan's durable end
+//! less to write only for indexes larger than that. A run stopped after some of those writes finds them
 //! stored and takes the usual way.
 //!
 //! Resuming after a crash re-runs the scan (phases 1–3), which is idempotent: what earlier

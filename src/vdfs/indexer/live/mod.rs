@@ -1013,7 +1013,7 @@ impl Worker {
             self.settle.remove(id);
         }
         let registry = Registry::active();
-        let mut buf = Vec::new();
+        let mut hasher = super::identification::FileHasher::new(registry);
         let mut links: Vec<(ContentLink, Meta)> = Vec::new();
         for (id, _) in ready {
             let Ok(Some((path, rec))) = self.ctx.store.read(|tx| {
@@ -1028,7 +1028,7 @@ impl Worker {
                 continue;
             }
             let Ok(Ok(h)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                super::identification::hash_one(&path, &rec.name, registry, &mut buf)
+                hasher.hash(&path, &rec.name)
             })) else {
                 continue;
             };
