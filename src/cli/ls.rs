@@ -16,7 +16,7 @@ use super::{Output, local_path};
 use crate::format;
 use crate::vdfs::fs::entry::{EntryKind, os_bytes};
 use crate::vdfs::fs::rules::{Compiled, Rules};
-use crate::vdfs::fs::walk::{Tree, WalkOptions, walk};
+use crate::vdfs::fs::walk::{Tree, WalkOptions, walk, walk_streaming};
 use crate::vdfs::index::location::containing;
 use crate::vdfs::index::{EntryRecord, IndexedEntry};
 use crate::vdfs::{Core, Library};
@@ -138,20 +138,25 @@ fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Res
     let mut opts = WalkOptions::new(rules);
     opts.max_depth = (!a.recursive).then_some(1);
     opts.stat = a.long || out.json;
+    // Said once the folder could be read (a folder that cannot is one error line alone).
+    let note = match containing(&lib.locations()?, canon) {
+        Some(loc) => format!(
+            "note: from the disk: location {} ({}) does not hold {} in its index (its rules \
+             leave it out, or it is new since the last scan)",
+            loc.id,
+            loc.path().display(),
+            canon.display()
+        ),
+        None => format!("note: from the disk: {} is in no location", canon.display()),
+    };
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::cli::out::stdout());
+    if a.recursive && !out.json {
+        return ls_disk_streaming(&mut w, a.long, canon, opts, &note);
+    }
     let tree = walk(canon, &opts)?;
     if !out.json {
-        match containing(&lib.locations()?, canon) {
-            Some(loc) => crate::errln!(
-                "note: from the disk: location {} ({}) does not hold {} in its index (its rules \
-                 leave it out, or it is new since the last scan)",
-                loc.id,
-                loc.path().display(),
-                canon.display()
-            ),
-            None => crate::errln!("note: from the disk: {} is in no location", canon.display()),
-        }
+        crate::errln!("{note}");
     }
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::cli::out::stdout());
     if out.json {
         let rows: Vec<_> = (1..tree.len())
             .map(|i| tree_json(&tree, i, a.recursive))
@@ -178,6 +183,59 @@ fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Res
         for e in &tree.errors {
             crate::errln!("warning: {}: {}", e.path.display(), e.message);
         }
+    }
+    Ok(w.flush()?)
+}
+
+/// `ls -r` of a folder read from the disk: each folder's listing is written as the walk
+/// gives it (the order of [`walk_streaming`]: a folder before what is inside it), so the
+/// output flows while the walk goes on. A reader that went away (`| head`) stops the walk.
+fn ls_disk_streaming(
+    w: &mut impl Write,
+    long: bool,
+    canon: &Path,
+    mut opts: WalkOptions,
+    note: &str,
+) -> anyhow::Result<()> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    opts.stop = Some(stop.clone());
+    let mut failed = None;
+    // The relative path of the folder whose listing was written last, and that folder.
+    let mut prefix: Vec<u8> = Vec::new();
+    let mut prefix_of = None;
+    let mut row: Vec<u8> = Vec::new();
+    let tree = walk_streaming(canon, &opts, &mut |tree, range| {
+        for i in range {
+            if i == 0 {
+                crate::errln!("{note}");
+                continue;
+            }
+            if failed.is_some() {
+                continue;
+            }
+            let n = tree.node(i);
+            if prefix_of != Some(n.parent) {
+                prefix.clear();
+                prefix.extend_from_slice(os_bytes(tree.rel_path(n.parent).as_os_str()));
+                if !prefix.is_empty() {
+                    prefix.push(b'/');
+                }
+                prefix_of = Some(n.parent);
+            }
+            row.clear();
+            row.extend_from_slice(&prefix);
+            row.extend_from_slice(tree.name(i));
+            if let Err(e) = print_row(w, long, &row, n.kind, n.size, n.mtime_ns) {
+                failed = Some(e);
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    for e in &tree.errors {
+        crate::errln!("warning: {}: {}", e.path.display(), e.message);
     }
     Ok(w.flush()?)
 }

@@ -117,3 +117,59 @@ fn ls_r_of_a_location_into_a_closed_pipe_ends_quietly() {
     );
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
+
+/// `cairn ls -r` of a folder read from the disk writes each folder's listing as the walk
+/// gives it: every entry once, each after the folder that holds it, paths relative to the
+/// folder at any depth, a name that is not UTF-8 escaped like any other; `-l` adds the size.
+#[test]
+fn ls_r_from_the_disk_lists_each_entry_once_after_its_folder() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("tree");
+    let mut want = Vec::new();
+    for a in 0..4 {
+        for b in 0..3 {
+            let dir = root.join(format!("a{a}/b{b}"));
+            fs::create_dir_all(&dir).unwrap();
+            for f in 0..5 {
+                fs::write(dir.join(format!("f{f}.txt")), b"12345").unwrap();
+                want.push(format!("a{a}/b{b}/f{f}.txt"));
+            }
+            want.push(format!("a{a}/b{b}/"));
+        }
+        want.push(format!("a{a}/"));
+    }
+    let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    fs::write(root.join("a0").join(odd), b"x").unwrap();
+    let data = tmp.path().join("data");
+
+    let (rows, stderr) = run(cairn(&data).args(["ls", "-r"]).arg(&root));
+    assert!(stderr.contains("in no location"), "{stderr}");
+    let odd_row = rows
+        .iter()
+        .find(|r| r.starts_with("a0/caf"))
+        .unwrap_or_else(|| panic!("no row for the non-UTF-8 name: {rows:?}"))
+        .clone();
+    let mut sorted: Vec<String> = rows.iter().filter(|r| **r != odd_row).cloned().collect();
+    sorted.sort();
+    want.sort();
+    assert_eq!(sorted, want);
+    for (i, row) in rows.iter().enumerate() {
+        let trimmed = row.trim_end_matches('/');
+        if let Some((parent, _)) = trimmed.rsplit_once('/') {
+            let at = rows.iter().position(|r| *r == format!("{parent}/"));
+            assert!(
+                at.is_some_and(|p| p < i),
+                "{row} before its folder: {rows:?}"
+            );
+        }
+    }
+
+    let (long, _) = run(cairn(&data).args(["ls", "-r", "-l"]).arg(&root));
+    assert_eq!(long.len(), rows.len());
+    let f = long
+        .iter()
+        .find(|r| r.ends_with(" a3/b2/f4.txt"))
+        .unwrap_or_else(|| panic!("{long:?}"));
+    assert!(f.starts_with("file") && f.contains(" 5 B "), "{f}");
+}

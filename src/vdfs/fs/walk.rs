@@ -664,14 +664,21 @@ impl Worker {
                 }
             }
         }
-        let has = |n: &str| entries.iter().any(|e| e.file_name() == n);
+        // Each name read once (`file_name` makes a copy per call), and each path below made
+        // in one buffer per folder: a million-entry walk made several allocations per entry.
+        let names: Vec<std::ffi::OsString> = entries.iter().map(|e| e.file_name()).collect();
+        let has = |n: &str| names.iter().any(|m| m == n);
         let cargo = has("Cargo.toml");
         let git = if self.opts.rules.rules().respect_gitignore {
             git_for_dir(&task.path, task.git.clone(), has(".git"), has(".gitignore"))
         } else {
             None
         };
-        let rel_dir = self
+        // The entry's path below the walk's root and its path relative to the rules' base:
+        // one name pushed onto the folder's own and popped again (a name read from a folder
+        // is a single component).
+        let mut path = task.path.clone();
+        let mut rel = self
             .opts
             .rel_base
             .join(task.path.strip_prefix(&self.root).unwrap_or(Path::new("")));
@@ -679,26 +686,29 @@ impl Worker {
         let mut listing = Listing {
             id: 0,
             slot: task.slot,
-            names: Vec::new(),
+            names: Vec::with_capacity(names.iter().map(|n| n.len()).sum()),
             children: Vec::with_capacity(entries.len()),
             incomplete,
         };
         let mut subdirs: Vec<(u32, PathBuf, u64)> = Vec::new();
-        for e in entries {
-            let name_os = e.file_name();
-            let name = os_bytes(&name_os);
-            let path = task.path.join(&name_os);
+        for (e, name_os) in entries.iter().zip(&names) {
+            if path.as_os_str().len() > task.path.as_os_str().len() {
+                path.pop();
+                rel.pop();
+            }
+            path.push(name_os);
+            rel.push(name_os);
+            let name = os_bytes(name_os);
             let mut kind = match e.file_type() {
                 Ok(t) => EntryKind::of(t),
                 Err(err) => {
                     // Left out of this listing, which is then not the whole folder: what the
                     // index knew of it is kept.
-                    self.io_error(path, format!("cannot read its type: {err}"), &err);
+                    self.io_error(path.clone(), format!("cannot read its type: {err}"), &err);
                     listing.incomplete = true;
                     continue;
                 }
             };
-            let rel = rel_dir.join(&name_os);
             if let Some(rule) = self.opts.rules.skip(name, kind, &rel, cargo) {
                 skipped.add(rule, kind == EntryKind::Dir);
                 continue;
@@ -716,7 +726,7 @@ impl Worker {
                         Meta::of(&m)
                     }
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                        self.io_error(path, "vanished during the scan", &err);
+                        self.io_error(path.clone(), "vanished during the scan", &err);
                         continue;
                     }
                     Err(err) => {
@@ -736,7 +746,7 @@ impl Worker {
                 }
             } else {
                 Meta {
-                    inode: dir_entry_ino(&e),
+                    inode: dir_entry_ino(e),
                     dev: task.dev,
                     ..Meta::default()
                 }
@@ -764,7 +774,7 @@ impl Worker {
                     );
                     not_listed = true;
                 } else if deeper {
-                    subdirs.push((pos, path, meta.dev));
+                    subdirs.push((pos, path.clone(), meta.dev));
                 }
             }
             let off = listing.names.len() as u32;
