@@ -1022,6 +1022,38 @@ mod tests {
         assert_eq!(skip(""), None);
     }
 
+    /// Each entry's path relative to the base is its folder's with its own name (one buffer
+    /// per folder, a name pushed and popped per entry): a glob naming whole relative paths
+    /// leaves out exactly the entries it names, after any number of siblings, skipped or not.
+    #[test]
+    fn globs_see_each_entry_at_its_own_relative_path() {
+        let d = tempfile::tempdir().unwrap();
+        for i in 0..30 {
+            for dir in ["x/y", "x", "z/y"] {
+                let p = d.path().join(dir).join(format!("f{i}.txt"));
+                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+                std::fs::write(p, "x").unwrap();
+            }
+        }
+        let rules = Compiled::new(&Rules {
+            exclude_globs: vec!["x/y/f1?.txt".into(), "z/y".into()],
+            ..Rules::none()
+        })
+        .unwrap();
+        let t = walk(d.path(), &WalkOptions::new(rules)).unwrap();
+        let paths = all_paths(&t);
+        let mut want: Vec<String> = vec!["x".into(), "x/y".into(), "z".into()];
+        for i in 0..30 {
+            want.push(format!("x/f{i}.txt"));
+            if !(10..20).contains(&i) {
+                want.push(format!("x/y/f{i}.txt"));
+            }
+        }
+        want.sort();
+        assert_eq!(paths, want);
+        assert_eq!((t.skipped.files, t.skipped.folders), (10, 1));
+    }
+
     #[test]
     fn rules_skip_dir_sees_dev_dirs_and_gitignore() {
         let d = tempfile::tempdir().unwrap();
