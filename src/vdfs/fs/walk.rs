@@ -907,6 +907,24 @@ mod tests {
         walk(dir, &WalkOptions::new(Compiled::new(&rules).unwrap())).unwrap()
     }
 
+    /// Writes a one-byte file at each of `rels` below `root`, with the folders on the way.
+    fn write_files<P: AsRef<Path>>(root: &Path, rels: impl IntoIterator<Item = P>) {
+        for rel in rels {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+    }
+
+    /// No rule but these exclusion globs.
+    fn excluding(globs: &[&str]) -> Compiled {
+        Compiled::new(&Rules {
+            exclude_globs: globs.iter().map(|g| (*g).to_owned()).collect(),
+            ..Rules::none()
+        })
+        .unwrap()
+    }
+
     fn all_paths(t: &Tree) -> Vec<String> {
         let mut v: Vec<String> = (1..t.len())
             .map(|i| t.rel_path(i).to_string_lossy().into_owned())
@@ -991,21 +1009,16 @@ mod tests {
     #[test]
     fn a_walk_of_a_sub_folder_matches_globs_from_the_base() {
         let d = tempfile::tempdir().unwrap();
-        for f in [
-            "a/drafts/x.txt",
-            "a/keep/y.txt",
-            "b/drafts/z.txt",
-            "a/keep/t.tmp",
-        ] {
-            let p = d.path().join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "x").unwrap();
-        }
-        let rules = Compiled::new(&Rules {
-            exclude_globs: vec!["a/drafts".into(), "*.tmp".into()],
-            ..Rules::none()
-        })
-        .unwrap();
+        write_files(
+            d.path(),
+            [
+                "a/drafts/x.txt",
+                "a/keep/y.txt",
+                "b/drafts/z.txt",
+                "a/keep/t.tmp",
+            ],
+        );
+        let rules = excluding(&["a/drafts", "*.tmp"]);
         let mut o = WalkOptions::new(rules.clone());
         o.rel_base = PathBuf::from("a");
         let t = walk(&d.path().join("a"), &o).unwrap();
@@ -1028,19 +1041,15 @@ mod tests {
     #[test]
     fn globs_see_each_entry_at_its_own_relative_path() {
         let d = tempfile::tempdir().unwrap();
-        for i in 0..30 {
-            for dir in ["x/y", "x", "z/y"] {
-                let p = d.path().join(dir).join(format!("f{i}.txt"));
-                std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-                std::fs::write(p, "x").unwrap();
-            }
-        }
-        let rules = Compiled::new(&Rules {
-            exclude_globs: vec!["x/y/f1?.txt".into(), "z/y".into()],
-            ..Rules::none()
-        })
+        write_files(
+            d.path(),
+            (0..30).flat_map(|i| ["x/y", "x", "z/y"].map(|dir| format!("{dir}/f{i}.txt"))),
+        );
+        let t = walk(
+            d.path(),
+            &WalkOptions::new(excluding(&["x/y/f1?.txt", "z/y"])),
+        )
         .unwrap();
-        let t = walk(d.path(), &WalkOptions::new(rules)).unwrap();
         let paths = all_paths(&t);
         let mut want: Vec<String> = vec!["x".into(), "x/y".into(), "z".into()];
         for i in 0..30 {
