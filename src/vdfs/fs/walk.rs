@@ -691,8 +691,8 @@ impl Worker {
             incomplete,
         };
         let mut subdirs: Vec<(u32, PathBuf, u64)> = Vec::new();
-        for (e, name_os) in entries.iter().zip(&names) {
-            if path.as_os_str().len() > task.path.as_os_str().len() {
+        for (i, (e, name_os)) in entries.iter().zip(&names).enumerate() {
+            if i > 0 {
                 path.pop();
                 rel.pop();
             }
@@ -1061,6 +1061,15 @@ mod tests {
         want.sort();
         assert_eq!(paths, want);
         assert_eq!((t.skipped.files, t.skipped.folders), (10, 1));
+        // The same from a root given with a trailing slash.
+        let mut root = d.path().as_os_str().to_owned();
+        root.push("/");
+        let t = walk(
+            Path::new(&root),
+            &WalkOptions::new(excluding(&["x/y/f1?.txt", "z/y"])),
+        )
+        .unwrap();
+        assert_eq!(all_paths(&t), want);
     }
 
     #[test]
