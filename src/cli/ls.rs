@@ -165,20 +165,12 @@ fn ls_disk(lib: &Library, out: &Output, a: &LsArgs, canon: &Path) -> anyhow::Res
             &json!({ "path": canon.to_string_lossy(), "source": "disk", "entries": rows, "errors": tree.errors }),
         );
     } else {
+        // One folder (`-r` streams above), in name order.
         let mut order: Vec<u32> = (1..tree.len()).collect();
-        if !a.recursive {
-            order.sort_by(|&x, &y| tree.name(x).cmp(tree.name(y)));
-        }
+        order.sort_by(|&x, &y| tree.name(x).cmp(tree.name(y)));
         for i in order {
             let n = tree.node(i);
-            let name_buf;
-            let name: &[u8] = if a.recursive {
-                name_buf = tree.rel_path(i);
-                os_bytes(name_buf.as_os_str())
-            } else {
-                tree.name(i)
-            };
-            print_row(&mut w, a.long, name, n.kind, n.size, n.mtime_ns)?;
+            print_row(&mut w, a.long, tree.name(i), n.kind, n.size, n.mtime_ns)?;
         }
         for e in &tree.errors {
             crate::errln!("warning: {}: {}", e.path.display(), e.message);
@@ -205,12 +197,12 @@ fn ls_disk_streaming(
     let mut prefix_of = None;
     let mut row: Vec<u8> = Vec::new();
     let tree = walk_streaming(canon, &opts, &mut |tree, range| {
+        if failed.is_some() {
+            return;
+        }
         for i in range {
             if i == 0 {
                 crate::errln!("{note}");
-                continue;
-            }
-            if failed.is_some() {
                 continue;
             }
             let n = tree.node(i);
@@ -228,6 +220,7 @@ fn ls_disk_streaming(
             if let Err(e) = print_row(w, long, &row, n.kind, n.size, n.mtime_ns) {
                 failed = Some(e);
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                return;
             }
         }
     })?;

@@ -24,7 +24,7 @@ pub mod picture;
 use crate::vdfs::fs::entry::{open_regular, open_regular_with_meta};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write as _};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -49,13 +49,10 @@ pub struct CasId(pub u64);
 impl CasId {
     /// The content UUID: UUID v5 (DNS namespace) over the 16 hex characters.
     pub fn content_uuid(self) -> Uuid {
-        // The 16 lower-case hex digits of `Display`, without a `String` (a first index
-        // makes one per new content on the writer's thread).
+        // `Display`'s 16 hex digits into a buffer on the stack, not a `String` (a first
+        // index makes one per new content on the writer's thread).
         let mut hex = [0u8; 16];
-        for (i, digit) in hex.iter_mut().enumerate() {
-            let nibble = (self.0 >> (60 - 4 * i)) & 0xf;
-            *digit = b"0123456789abcdef"[nibble as usize];
-        }
+        write!(&mut hex[..], "{self}").expect("16 hex digits fill 16 bytes");
         Uuid::new_v5(&Uuid::NAMESPACE_DNS, &hex)
     }
 
@@ -435,10 +432,11 @@ mod tests {
                 "{hex}"
             );
         }
-        // Pinned: peers and earlier libraries hold this UUID for this content.
+        // Pinned (computed apart, with Python's uuid.uuid5): peers and earlier libraries hold
+        // this UUID for this content.
         assert_eq!(
             CasId(0x0123_4567_89ab_cdef).content_uuid().to_string(),
-            Uuid::new_v5(&Uuid::NAMESPACE_DNS, b"0123456789abcdef").to_string()
+            "d007281a-8c9f-5d4b-98d2-916191415d66"
         );
     }
 

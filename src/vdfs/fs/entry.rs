@@ -218,8 +218,9 @@ pub fn open_regular_with_meta(
     checked_regular(opts.open(path)?, path)
 }
 
-/// A folder opened for [`open_regular_at`] (read-only, close-on-exec; it follows a symlink,
-/// as opening a path through that folder would).
+/// A folder opened for [`open_regular_at`]: a path descriptor (`O_PATH`, close-on-exec), so
+/// it needs what opening a file by a path through that folder needs — search permission,
+/// not read permission — and it follows a symlink as that path would.
 ///
 /// # Errors
 /// The open error (`ENOTDIR` if `path` is not a folder).
@@ -227,7 +228,7 @@ pub fn open_dir(path: &std::path::Path) -> std::io::Result<std::os::fd::OwnedFd>
     use rustix::fs::{Mode, OFlags};
     Ok(rustix::fs::open(
         path,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?)
 }

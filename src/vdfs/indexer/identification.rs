@@ -280,7 +280,9 @@ pub(super) fn link_of(id: u64, h: &Hashed, registry: &Registry) -> Option<Conten
 pub(super) struct FileHasher<'r> {
     registry: &'r Registry,
     buf: Vec<u8>,
-    folder: Option<(PathBuf, std::os::fd::OwnedFd)>,
+    /// The last file's folder, and its descriptor (`None`: it could not be opened, and its
+    /// files are opened by path without trying again).
+    folder: Option<(PathBuf, Option<std::os::fd::OwnedFd>)>,
 }
 
 impl<'r> FileHasher<'r> {
@@ -306,11 +308,13 @@ impl<'r> FileHasher<'r> {
                     .as_ref()
                     .is_some_and(|(p, _)| p.as_os_str() == parent.as_os_str());
                 if !open {
-                    self.folder = crate::vdfs::fs::entry::open_dir(parent)
-                        .ok()
-                        .map(|fd| (parent.to_owned(), fd));
+                    let fd = crate::vdfs::fs::entry::open_dir(parent).ok();
+                    self.folder = Some((parent.to_owned(), fd));
                 }
-                self.folder.as_ref().map(|(_, fd)| (fd.as_fd(), file))
+                self.folder
+                    .as_ref()
+                    .and_then(|(_, fd)| fd.as_ref())
+                    .map(|fd| (fd.as_fd(), file))
             }
             _ => None,
         };
@@ -524,8 +528,11 @@ mod tests {
                     .map(|i| i.type_index)
             );
             assert_eq!(
-                hasher.folder.as_ref().map(|(p, _)| p.as_path()),
-                path.parent()
+                hasher
+                    .folder
+                    .as_ref()
+                    .map(|(p, fd)| (p.as_path(), fd.is_some())),
+                Some((path.parent().unwrap(), true))
             );
         }
         // The folder held open goes away: its file is not found, as by its path.
@@ -542,7 +549,8 @@ mod tests {
             none.map_err(|e| e.kind()),
             Err(std::io::ErrorKind::NotFound)
         );
-        assert!(hasher.folder.is_none());
+        // Remembered as such: its next file goes straight to its path.
+        assert!(matches!(&hasher.folder, Some((p, None)) if p == never.parent().unwrap()));
         // And a file in a folder still there is hashed again.
         assert!(hasher.hash(&paths[0], b"x.txt").unwrap().cas.is_some());
     }

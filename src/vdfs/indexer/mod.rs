@@ -41,8 +41,8 @@
 //! files were all identified has no content phase (Papirus: 1.06 s → 0.75 s, same run). A
 //! thread beside these writes makes the library file durable after each batch; redb holds up
 //! to 32 MiB of written pages until a durable commit, so this leaves the scan's durable end
-//! less to write only for indexes larger than that. A run stopped after some of those writes finds them
-//! stored and takes the usual way.
+//! less to write only for indexes larger than that. A run stopped after some of those writes
+//! finds them stored and takes the usual way.
 //!
 //! Resuming after a crash re-runs the scan (phases 1–3), which is idempotent: what earlier
 //! batches committed is found unchanged and not written again; content identification resumes
